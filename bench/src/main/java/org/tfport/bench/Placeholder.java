@@ -1,0 +1,1 @@
+package org.tfport.bench; final class Placeholder {}

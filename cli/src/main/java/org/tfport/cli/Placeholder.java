@@ -1,0 +1,1 @@
+package org.tfport.cli; final class Placeholder {}

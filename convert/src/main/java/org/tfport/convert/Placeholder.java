@@ -1,0 +1,1 @@
+package org.tfport.convert; final class Placeholder {}

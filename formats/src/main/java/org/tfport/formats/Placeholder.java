@@ -1,0 +1,1 @@
+package org.tfport.formats; final class Placeholder {}

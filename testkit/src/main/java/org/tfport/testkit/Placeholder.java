@@ -1,0 +1,1 @@
+package org.tfport.testkit; final class Placeholder {}
