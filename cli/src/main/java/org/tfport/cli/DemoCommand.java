@@ -1,0 +1,103 @@
+package org.tfport.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.TfjsOutputOptions;
+import org.tfport.convert.keras.KerasToTfjs;
+import org.tfport.core.Json;
+import org.tfport.core.ProgressListener;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
+import org.tfport.core.TfportException;
+import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.keras.KerasH5Writer;
+import org.tfport.formats.keras.KerasLayerWeights;
+import org.tfport.formats.keras.KerasWeight;
+import org.tfport.formats.tfjs.TfjsModel;
+import org.tfport.formats.tfjs.TfjsReader;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code tfport demo}: writes a small Keras model of its own (a 4-8-3 classifier), converts it to a
+ * TF.js layers model exactly as {@code convert} would, and reads the result back to check every weight.
+ */
+final class DemoCommand {
+  private DemoCommand() {}
+
+  static int run(PrintWriter out, PrintWriter err, String... args) {
+    if (args.length > 1 || (args.length == 1 && args[0].startsWith("-"))) {
+      if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+        out.println("usage: tfport demo [DIR]   (writes DIR/model.h5 and DIR/tfjs_model/; default DIR tfport-demo)");
+        return 0;
+      }
+      throw new UsageException("usage: tfport demo [DIR]");
+    }
+    Path dir = Path.of(args.length == 1 ? args[0] : "tfport-demo");
+    Path h5 = dir.resolve("model.h5");
+    Path tfjs = dir.resolve("tfjs_model");
+    try {
+      Files.createDirectories(dir);
+      Files.deleteIfExists(h5);
+    } catch (java.io.IOException e) {
+      throw new TfportException(dir + ": cannot create the demo folder (" + e.getMessage() + ")");
+    }
+    List<KerasLayerWeights> layers = List.of(
+        new KerasLayerWeights("dense", List.of(weight("dense/kernel", 4, 8), weight("dense/bias", 8))),
+        new KerasLayerWeights("dense_1", List.of(weight("dense_1/kernel", 8, 3), weight("dense_1/bias", 3))));
+    KerasH5Writer.write(h5, "2.15.0", "tensorflow", config(), null, layers);
+    out.println("made a Keras model: " + h5 + " (Sequential: Dense(8, relu) -> Dense(3, softmax), 67 parameters)");
+    out.println("converting: tfport convert --input_format=keras --output_format=tfjs_layers_model "
+        + h5 + " " + tfjs);
+    ConversionSummary s = KerasToTfjs.convert(h5, tfjs, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+    out.println(s.line());
+    TfjsModel back = TfjsReader.read(tfjs.resolve("model.json"));
+    int checked = 0;
+    for (KerasLayerWeights l : layers) {
+      for (KerasWeight w : l.weights()) {
+        Tensor got = back.weightsByName().get(w.name());
+        if (got == null || !got.bytes().equals(w.data().get().bytes())) {
+          throw new TfportException(tfjs + ": weight " + w.name() + " did not read back identical");
+        }
+        checked++;
+      }
+    }
+    out.println("read back " + tfjs.resolve("model.json") + ": " + checked
+        + " weights identical; load it with tf.loadLayersModel in TensorFlow.js");
+    return 0;
+  }
+
+  private static KerasWeight weight(String name, long... dims) {
+    Shape shape = Shape.of(dims);
+    SplittableRandom r = new SplittableRandom(name.hashCode());
+    float[] v = new float[Math.toIntExact(shape.size())];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (r.nextDouble() - 0.5);
+    }
+    Tensor t = Tensor.ofFloats(shape, v);
+    return new KerasWeight(name, t.dtype(), shape, () -> t);
+  }
+
+  private static JsonNode config() {
+    return Json.MAPPER.readTree("""
+        {"class_name": "Sequential", "config": {"name": "demo", "layers": [
+          {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "dtype": "float32",
+            "sparse": false, "ragged": false, "name": "input"}},
+          {"class_name": "Dense", "config": {"name": "dense", "trainable": true, "dtype": "float32",
+            "units": 8, "activation": "relu", "use_bias": true,
+            "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
+            "kernel_constraint": null, "bias_constraint": null}},
+          {"class_name": "Dense", "config": {"name": "dense_1", "trainable": true, "dtype": "float32",
+            "units": 3, "activation": "softmax", "use_bias": true,
+            "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
+            "kernel_constraint": null, "bias_constraint": null}}]}}
+        """);
+  }
+}

@@ -1,1 +1,0 @@
-package org.tfport.cli; final class Placeholder {}

@@ -1,1 +1,0 @@
-package org.tfport.convert; final class Placeholder {}

@@ -1,1 +1,0 @@
-package org.tfport.formats; final class Placeholder {}

@@ -1,0 +1,62 @@
+package org.tfport.formats.keras;
+
+import io.jhdf.HdfFile;
+import io.jhdf.exceptions.HdfException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UsageException;
+
+/** Tells a Keras HDF5 file from a Keras 3 zip by its first bytes, whatever its name. */
+final class KerasFiles {
+  private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  private static final byte[] ZIP_SIGNATURE = {'P', 'K', 3, 4};
+
+  private KerasFiles() {}
+
+  static KerasModel open(Path file) {
+    if (Files.isDirectory(file)) {
+      throw new UsageException(file + ": is a folder; a Keras input is one .h5 or .keras file"
+          + (Files.exists(file.resolve("saved_model.pb"))
+              ? " (this folder is a SavedModel: use --input_format=tf_saved_model)" : ""));
+    }
+    byte[] head = new byte[8];
+    int n;
+    try (InputStream in = Files.newInputStream(file)) {
+      n = in.readNBytes(head, 0, 8);
+    } catch (NoSuchFileException e) {
+      throw new UsageException(file + ": no such file");
+    } catch (IOException e) {
+      throw new UsageException(file + ": cannot read (" + e.getMessage() + ")");
+    }
+    if (n >= 4 && startsWith(head, ZIP_SIGNATURE)) {
+      return KerasV3Reader.read(file);
+    }
+    if (n < 8 || !startsWith(head, HDF5_SIGNATURE)) {
+      throw new CorruptModelException(file + ": not a Keras file: it starts with bytes "
+          + HexFormat.ofDelimiter(" ").formatHex(head, 0, n)
+          + " instead of the HDF5 signature 89 48 44 46 (.h5) or a zip header (.keras)");
+    }
+    HdfFile h5;
+    try {
+      h5 = new HdfFile(file);
+    } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
+      throw new CorruptModelException(file + ": damaged HDF5 file (" + e.getMessage()
+          + "); it may be truncated: copy it again", e);
+    }
+    return KerasH5Reader.read(file, h5, null);
+  }
+
+  private static boolean startsWith(byte[] b, byte[] prefix) {
+    for (int i = 0; i < prefix.length; i++) {
+      if (b[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,1 +1,0 @@
-package org.tfport.testkit; final class Placeholder {}
