@@ -139,8 +139,18 @@ final class ConvertCommand {
           : paths.size() == 1 ? "missing output_path argument"
           : "expected 2 paths (input_path output_path), got " + paths.size() + ": " + paths);
     }
+    boolean split = splitWeightsByLayer != null && bool("--split_weights_by_layer", splitWeightsByLayer);
+    for (String[] flag : new String[][] {{"--skip_op_check", skipOpCheck}, {"--strip_debug_ops", stripDebugOps},
+        {"--use_structured_outputs_names", useStructuredOutputsNames}, {"--experiments", experiments}}) {
+      if (flag[1] != null) {
+        bool(flag[0], flag[1]);
+      }
+    }
     Path input = Path.of(paths.get(0));
     Path output = Path.of(paths.get(1));
+    if (!Files.exists(input)) {
+      throw new UsageException(input + ": no such file or folder");
+    }
     String in = inputFormat != null ? check(inputFormat, INPUT_FORMATS, "--input_format") : infer(input);
     String outFmt = outputFormat != null ? check(outputFormat, OUTPUT_FORMATS, "--output_format")
         : switch (in) {
@@ -174,7 +184,6 @@ final class ConvertCommand {
       err.println("tfport: warning: --quantization_bytes is deprecated; use --quantize_uint8 or"
           + " --quantize_uint16");
     }
-    boolean split = splitWeightsByLayer != null && bool("--split_weights_by_layer", splitWeightsByLayer);
     TfjsOutputOptions options = new TfjsOutputOptions(shard, q, split, metadata(metadata));
     ProgressListener progress = StderrProgress.forConsole(err);
     ConversionSummary s = switch (in) {

@@ -35,6 +35,8 @@ final class KerasH5Reader {
       String training = H5Access.stringAttr(displayName, h5, "training_config");
       String version = H5Access.stringAttr(displayName, h5, "keras_version");
       String backend = H5Access.stringAttr(displayName, h5, "backend");
+      JsonNode modelConfig = parse(displayName, "model_config", config);
+      JsonNode trainingConfig = parse(displayName, "training_config", training);
       Group weightsRoot;
       if (config != null) {
         Node mw = child(displayName, h5, "model_weights");
@@ -76,8 +78,7 @@ final class KerasH5Reader {
         }
         layers.add(new KerasLayerWeights(layer, layerWeights(displayName, g, layer)));
       }
-      return new KerasModel(displayName, version, backend, parse(displayName, "model_config", config),
-          parse(displayName, "training_config", training), layers, () -> {
+      return new KerasModel(displayName, version, backend, modelConfig, trainingConfig, layers, () -> {
             h5.close();
             if (resource != null) {
               resource.close();

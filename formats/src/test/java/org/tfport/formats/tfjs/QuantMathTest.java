@@ -106,9 +106,10 @@ class QuantMathTest {
       QuantMath.AffineResult r = QuantMath.quantizeAffine(xs, t);
       float[] d = QuantMath.dequantizeAffine(r.q(), r.metadata());
       for (int i = 0; i < xs.length; i++) {
+        // Half a step, plus the final rounding of the dequantized value to float32.
         assertThat((double) Math.abs(d[i] - xs[i]))
             .as("element %d of %s", i, t)
-            .isLessThanOrEqualTo(r.metadata().scale() / 2 + Math.ulp(Math.abs(xs[i]) + r.metadata().scale()));
+            .isLessThanOrEqualTo(r.metadata().scale() / 2 + Math.ulp((float) (Math.abs(xs[i]) + r.metadata().scale())));
         assertThat(r.q()[i]).isBetween(0, QuantMath.qmax(t));
       }
     }

@@ -69,8 +69,10 @@ class TfjsCorpusTest {
           Quantization q = w.spec().quantization();
           if (q != null && q.dtype() != DType.FLOAT16 && w.value().dtype() == DType.FLOAT32) {
             int qmax = q.dtype() == DType.UINT8 ? 255 : 65535;
-            double lo = q.min() - 1e-6;
-            double hi = q.min() + qmax * q.scale() + 1e-6;
+            // Dequantized values are float32, so allow one float ulp beyond the exact range.
+            double lo = q.min() - Math.ulp((float) q.min().doubleValue());
+            double hi = q.min() + qmax * q.scale();
+            hi += Math.ulp((float) hi);
             for (float v : w.value().toFloatArray()) {
               assertThat((double) v).as(what).isBetween(lo, hi);
             }

@@ -169,10 +169,11 @@ class TfjsWriterTest {
     write(List.of(List.of(WeightEntry.of("k", floats(-1, 0, 1)), opt)), 1024,
         QuantizationMap.all(DType.UINT8));
     String json = Files.readString(dir.resolve("model.json"));
+    // Range -1..1: zero point rint(127.5) = 128 (half to even), so min is nudged to -128 * 2/255.
     assertThat(json).startsWith("{\"format\":\"graph-model\",\"generatedBy\":\"2.15.0\",\"convertedBy\":\"tfport\","
         + "\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"group1-shard1of1.bin\"],\"weights\":[");
     assertThat(json).contains("{\"name\":\"k\",\"shape\":[3],\"dtype\":\"float32\",\"quantization\":{\"dtype\":\"uint8\","
-        + "\"min\":-1.0,\"scale\":0.00784313725490196,\"original_dtype\":\"float32\"}}");
+        + "\"min\":-1.003921568627451,\"scale\":0.00784313725490196,\"original_dtype\":\"float32\"}}");
     assertThat(json).contains("{\"name\":\"opt/iter\",\"shape\":[],\"dtype\":\"int32\",\"group\":\"optimizer\"}");
   }
 

@@ -1,1 +1,0 @@
-package org.tfport.bench; final class Placeholder {}
