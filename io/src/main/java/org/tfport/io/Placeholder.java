@@ -1,0 +1,1 @@
+package org.tfport.io; final class Placeholder {}

@@ -1,0 +1,1 @@
+package org.tfport.server; final class Placeholder {}
