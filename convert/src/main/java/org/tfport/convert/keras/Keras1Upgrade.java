@@ -1,22 +1,816 @@
 package org.tfport.convert.keras;
 
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.formats.keras.KerasLayerWeights;
+import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.keras.KerasWeight;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
-/** Keras 1 configs and weights in Keras 2 form, which is what TF.js reads. */
+/**
+ * Keras 1 configs and weights in Keras 2 form, which is what TF.js reads. The translation follows what
+ * Keras 2's own loader did with Keras 1 files (its legacy argument converters and weight preprocessing),
+ * so a converted model computes what Keras computed. Every key of a translated layer config must be
+ * understood: a setting that cannot be carried over refuses the model rather than being dropped.
+ *
+ * <p>Classes TF.js has no layer for (Lambda, Highway, MaxoutDense, ...) are left as they are, so the
+ * common class check names them like any other unsupported layer.
+ */
 final class Keras1Upgrade {
-  private Keras1Upgrade() {}
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
-  static void upgrade(Path file, ObjectNode config) {
-    throw new UnsupportedModelException(file + ": a Keras 1 model; tfport does not yet translate Keras 1"
-        + " layer configs: load it in Keras 2 and save it again");
+  private final Path file;
+  /** Used where a layer has no {@code dim_ordering}: Keras 1 took it from {@code keras.json}. */
+  private final String defaultOrdering;
+
+  private Keras1Upgrade(Path file, String backend) {
+    this.file = file;
+    this.defaultOrdering = "theano".equals(backend) ? "th" : "tf";
   }
 
-  static List<KerasWeight> weights(Path file, String cls, KerasLayerWeights layer) {
-    return layer.weights();
+  /** Rewrites a Keras 1 {@code model_config} ({@code {class_name, config}}) in place into Keras 2 form. */
+  static void upgrade(Path file, String backend, ObjectNode config) {
+    new Keras1Upgrade(file, backend).layer(config, true);
+  }
+
+  /** The stored weights of one top-level layer, named and laid out as Keras 2 (and TF.js) expect. */
+  static List<KerasWeight> weights(KerasModel model, KerasLayerWeights layer) {
+    return Keras1Weights.of(model, layer);
+  }
+
+  static String dataFormat(String dimOrdering) {
+    return "th".equals(dimOrdering) ? "channels_first" : "channels_last";
+  }
+
+  /** Translates {@code layer} ({@code class_name} and {@code config}) in place; other keys stay. */
+  private void layer(ObjectNode layer, boolean first) {
+    String cls = layer.path("class_name").asString("");
+    JsonNode cfg = layer.get("config");
+    switch (cls) {
+      case "Sequential" -> sequential(cfg);
+      case "Model" -> functional(cfg);
+      default -> {
+        if (!(cfg instanceof ObjectNode in)) {
+          return;
+        }
+        Cfg c = new Cfg(cls, in);
+        String renamed = translate(c, first);
+        if (renamed == null) {
+          // Not a class TF.js has; the class check after this names it.
+          return;
+        }
+        c.finish();
+        layer.put("class_name", renamed);
+        layer.set("config", c.out);
+      }
+    }
+  }
+
+  private void sequential(JsonNode cfg) {
+    JsonNode layers = cfg != null && cfg.isArray() ? cfg : cfg == null ? null : cfg.get("layers");
+    if (layers == null || !layers.isArray()) {
+      return;
+    }
+    boolean first = true;
+    for (JsonNode l : layers) {
+      if (l instanceof ObjectNode o) {
+        if (o.path("class_name").asString("").equals("Merge")) {
+          String name = o.path("config").path("name").asString("?");
+          throw new UnsupportedModelException(file + ": Keras 1 layer '" + name + "' (Merge) joins whole"
+              + " Sequential branches, which Keras 2 and TF.js have no form for; rebuild the model with the"
+              + " functional API (keras.layers.merge) in Keras 1 or 2 and save it again");
+        }
+        layer(o, first);
+      }
+      first = false;
+    }
+  }
+
+  private void functional(JsonNode cfg) {
+    if (cfg == null || !cfg.path("layers").isArray()) {
+      return;
+    }
+    for (JsonNode l : cfg.get("layers")) {
+      if (!(l instanceof ObjectNode o)) {
+        continue;
+      }
+      layer(o, false);
+      // Keras 1 wrote each inbound tensor as [layer, node, tensor]; Keras 2 adds a kwargs dict.
+      for (JsonNode node : o.path("inbound_nodes")) {
+        for (JsonNode in : node) {
+          if (in instanceof ArrayNode a && a.size() == 3) {
+            a.addObject();
+          }
+        }
+      }
+    }
+  }
+
+  /** Fills {@code c.out} for a Keras 1 class and returns its Keras 2 class, or null to leave it as is. */
+  private String translate(Cfg c, boolean first) {
+    String cls = c.cls;
+    switch (cls) {
+      case "InputLayer" -> {
+        c.copy("name");
+        c.copy("batch_input_shape");
+        c.move("input_dtype", "dtype");
+        c.copy("sparse");
+        return cls;
+      }
+      case "Dense" -> {
+        dense(c, first);
+        return cls;
+      }
+      case "TimeDistributedDense" -> {
+        return timeDistributedDense(c, first);
+      }
+      case "Convolution1D", "AtrousConvolution1D" -> {
+        conv(c, 1, first);
+        return "Conv1D";
+      }
+      case "Convolution2D", "AtrousConvolution2D" -> {
+        conv(c, 2, first);
+        return "Conv2D";
+      }
+      case "Convolution3D" -> {
+        conv(c, 3, first);
+        return "Conv3D";
+      }
+      case "Deconvolution2D" -> {
+        conv(c, 2, first);
+        return "Conv2DTranspose";
+      }
+      case "SeparableConvolution2D" -> {
+        separable(c);
+        return "SeparableConv2D";
+      }
+      case "LSTM", "GRU", "SimpleRNN" -> {
+        recurrent(c, first);
+        return cls;
+      }
+      case "Embedding" -> {
+        embedding(c);
+        return cls;
+      }
+      case "BatchNormalization" -> {
+        batchNorm(c);
+        return cls;
+      }
+      case "MaxPooling1D", "AveragePooling1D" -> {
+        base(c);
+        c.out.set("pool_size", F.arrayNode().add(c.intOr("pool_length", 2)));
+        JsonNode stride = c.take("stride");
+        c.out.set("strides", stride == null ? F.nullNode() : F.arrayNode().add(stride.asInt()));
+        c.out.put("padding", padding(c));
+        return cls;
+      }
+      case "MaxPooling2D", "AveragePooling2D", "MaxPooling3D", "AveragePooling3D" -> {
+        base(c);
+        c.copy("pool_size");
+        c.copy("strides");
+        c.out.put("padding", padding(c));
+        c.out.put("data_format", dataFormat(c));
+        return cls;
+      }
+      case "GlobalMaxPooling1D", "GlobalAveragePooling1D" -> {
+        base(c);
+        return cls;
+      }
+      case "GlobalMaxPooling2D", "GlobalAveragePooling2D" -> {
+        base(c);
+        c.out.put("data_format", dataFormat(c));
+        return cls;
+      }
+      case "Dropout", "SpatialDropout1D", "GaussianDropout" -> {
+        base(c);
+        c.move("p", "rate");
+        return cls;
+      }
+      case "SpatialDropout2D", "SpatialDropout3D" -> {
+        base(c);
+        c.move("p", "rate");
+        c.out.put("data_format", dataFormat(c));
+        return cls;
+      }
+      case "GaussianNoise" -> {
+        base(c);
+        c.move("sigma", "stddev");
+        return cls;
+      }
+      case "Activation" -> {
+        base(c);
+        c.copy("activation");
+        return cls;
+      }
+      case "Flatten" -> {
+        base(c);
+        return cls;
+      }
+      case "Reshape" -> {
+        base(c);
+        c.copy("target_shape");
+        return cls;
+      }
+      case "Permute" -> {
+        base(c);
+        c.copy("dims");
+        return cls;
+      }
+      case "RepeatVector" -> {
+        base(c);
+        c.copy("n");
+        return cls;
+      }
+      case "Masking" -> {
+        base(c);
+        c.copy("mask_value");
+        return cls;
+      }
+      case "LeakyReLU", "ELU" -> {
+        base(c);
+        c.copy("alpha");
+        return cls;
+      }
+      case "ThresholdedReLU" -> {
+        base(c);
+        c.copy("theta");
+        return cls;
+      }
+      case "PReLU" -> {
+        base(c);
+        c.out.set("alpha_initializer", initializer(c, "init", "zero"));
+        c.out.putNull("alpha_regularizer");
+        c.out.putNull("alpha_constraint");
+        c.copy("shared_axes");
+        return cls;
+      }
+      case "ZeroPadding2D" -> {
+        base(c);
+        c.out.set("padding", zeroPadding2D(c));
+        c.out.put("data_format", dataFormat(c));
+        return cls;
+      }
+      case "Cropping2D" -> {
+        base(c);
+        c.copy("cropping");
+        c.out.put("data_format", dataFormat(c));
+        return cls;
+      }
+      case "UpSampling2D" -> {
+        base(c);
+        c.copy("size");
+        c.out.put("data_format", dataFormat(c));
+        return cls;
+      }
+      case "TimeDistributed", "Bidirectional" -> {
+        base(c);
+        JsonNode inner = c.take("layer");
+        if (!(inner instanceof ObjectNode io)) {
+          throw c.refuse("has no wrapped layer config");
+        }
+        ObjectNode copy = io.deepCopy();
+        layer(copy, false);
+        c.out.set("layer", copy);
+        if (cls.equals("Bidirectional")) {
+          c.copy("merge_mode");
+        }
+        return cls;
+      }
+      case "Merge" -> {
+        return merge(c);
+      }
+      default -> {
+        if (TfjsLayerClasses.SUPPORTED.contains(cls)) {
+          throw c.refuse("is not translated from Keras 1 by tfport (TF.js would misread its Keras 1"
+              + " settings as Keras 2 ones); load the model in Keras 2 and save it again");
+        }
+        return null;
+      }
+    }
+  }
+
+  /** Keys every Keras 1 layer may carry; {@code input_dtype} is what Keras 2 calls {@code dtype}. */
+  private static void base(Cfg c) {
+    c.copy("name");
+    c.copy("trainable");
+    c.copy("batch_input_shape");
+    c.move("input_dtype", "dtype");
+  }
+
+  /**
+   * Keras 1 built the input shape of a first layer from {@code input_dim}/{@code input_length} when no
+   * {@code batch_input_shape} was saved; TF.js needs it spelled out. Elsewhere the keys only echo the
+   * shape the layer was built for, so they are dropped.
+   */
+  private static void inputShape(Cfg c, boolean first, boolean withLength) {
+    JsonNode dim = c.take("input_dim");
+    JsonNode length = withLength ? c.take("input_length") : null;
+    if (first && dim != null && !c.out.has("batch_input_shape")) {
+      ArrayNode shape = c.out.putArray("batch_input_shape").addNull();
+      if (withLength) {
+        shape.add(length == null ? F.nullNode() : length);
+      }
+      shape.add(dim);
+    }
+  }
+
+  private void dense(Cfg c, boolean first) {
+    base(c);
+    c.move("output_dim", "units");
+    c.copy("activation");
+    c.out.put("use_bias", c.boolOr("bias", true));
+    c.out.set("kernel_initializer", initializer(c, "init", "glorot_uniform"));
+    c.out.set("bias_initializer", named("Zeros", F.objectNode()));
+    c.out.set("kernel_regularizer", regularizer(c, "W_regularizer"));
+    c.out.set("bias_regularizer", regularizer(c, "b_regularizer"));
+    c.out.set("activity_regularizer", regularizer(c, "activity_regularizer"));
+    c.out.set("kernel_constraint", constraint(c, "W_constraint", null));
+    c.out.set("bias_constraint", constraint(c, "b_constraint", null));
+    inputShape(c, first, false);
+  }
+
+  /**
+   * Keras 1's TimeDistributedDense is Keras 2's TimeDistributed(Dense); the wrapper keeps the layer's name,
+   * so TF.js finds the weights under it ({@code timedistributeddense_1/kernel}).
+   */
+  private String timeDistributedDense(Cfg c, boolean first) {
+    JsonNode length = c.take("input_length");
+    dense(c, false);
+    ObjectNode wrapper = F.objectNode();
+    for (String k : new String[] {"name", "trainable", "batch_input_shape", "dtype"}) {
+      JsonNode v = c.out.remove(k);
+      if (v != null) {
+        wrapper.set(k, v);
+      }
+    }
+    JsonNode dim = c.in.get("input_dim");
+    if (first && !wrapper.has("batch_input_shape") && dim != null && !dim.isNull()) {
+      wrapper.putArray("batch_input_shape").addNull().add(length == null ? F.nullNode() : length).add(dim);
+    }
+    ObjectNode dense = F.objectNode();
+    dense.put("name", c.name);
+    dense.setAll(c.out);
+    wrapper.set("layer", named("Dense", dense));
+    c.out = wrapper;
+    return "TimeDistributed";
+  }
+
+  private void conv(Cfg c, int rank, boolean first) {
+    base(c);
+    String ordering = rank == 1 ? "tf" : ordering(c);
+    c.move("nb_filter", "filters");
+    ArrayNode kernel = F.arrayNode();
+    ArrayNode strides = F.arrayNode();
+    ArrayNode dilation = F.arrayNode();
+    switch (rank) {
+      case 1 -> {
+        kernel.add(c.intOr("filter_length", 1));
+        strides.add(c.intOr("subsample_length", 1));
+        dilation.add(c.intOr("atrous_rate", 1));
+      }
+      case 2 -> {
+        kernel.add(c.intOr("nb_row", 1)).add(c.intOr("nb_col", 1));
+        ints(c, "subsample", 2, strides);
+        ints(c, "atrous_rate", 2, dilation);
+      }
+      default -> {
+        kernel.add(c.intOr("kernel_dim1", 1)).add(c.intOr("kernel_dim2", 1)).add(c.intOr("kernel_dim3", 1));
+        ints(c, "subsample", 3, strides);
+        dilation.add(1).add(1).add(1);
+      }
+    }
+    c.out.set("kernel_size", kernel);
+    c.out.set("strides", strides);
+    c.out.put("padding", padding(c));
+    if (rank > 1) {
+      c.out.put("data_format", dataFormat(ordering));
+    }
+    if (c.cls.equals("Deconvolution2D")) {
+      // Keras 2 derives the output size from input, kernel, strides and padding, as Keras 1 did when
+      // building the layer; the stored output_shape only repeated it.
+      c.take("output_shape");
+    } else {
+      c.out.set("dilation_rate", dilation);
+    }
+    c.copy("activation");
+    c.out.put("use_bias", c.boolOr("bias", true));
+    c.out.set("kernel_initializer", initializer(c, "init", "glorot_uniform"));
+    c.out.set("bias_initializer", named("Zeros", F.objectNode()));
+    c.out.set("kernel_regularizer", regularizer(c, "W_regularizer"));
+    c.out.set("bias_regularizer", regularizer(c, "b_regularizer"));
+    c.out.set("activity_regularizer", regularizer(c, "activity_regularizer"));
+    c.out.set("kernel_constraint", constraint(c, "W_constraint", kernelAxes(c.cls, rank, ordering)));
+    c.out.set("bias_constraint", constraint(c, "b_constraint", null));
+    if (rank == 1) {
+      inputShape(c, first, true);
+    }
+  }
+
+  /**
+   * Where each Keras 1 kernel axis lands in the Keras 2 kernel ({@code -1}: dropped), for constraints that
+   * name axes; null when the layout is unchanged. Mirrors the kernel rewrites in {@link Keras1Weights}.
+   */
+  static int[] kernelAxes(String cls, int rank, String ordering) {
+    int[] perm = Keras1Weights.kernelPermutation(cls, ordering);
+    if (rank == 1) {
+      return new int[] {0, -1, 1, 2};
+    }
+    if (perm == null) {
+      return null;
+    }
+    int[] where = new int[perm.length];
+    for (int i = 0; i < perm.length; i++) {
+      where[perm[i]] = i;
+    }
+    return where;
+  }
+
+  private void separable(Cfg c) {
+    base(c);
+    String ordering = ordering(c);
+    if (ordering.equals("th")) {
+      throw c.refuse("uses dim_ordering 'th', whose separable kernels Keras 2 never read back; save it with"
+          + " dim_ordering 'tf'");
+    }
+    c.move("nb_filter", "filters");
+    c.out.set("kernel_size", F.arrayNode().add(c.intOr("nb_row", 1)).add(c.intOr("nb_col", 1)));
+    ArrayNode strides = F.arrayNode();
+    ints(c, "subsample", 2, strides);
+    c.out.set("strides", strides);
+    c.out.put("padding", padding(c));
+    c.out.put("data_format", dataFormat(ordering));
+    c.out.set("dilation_rate", F.arrayNode().add(1).add(1));
+    c.copy("depth_multiplier");
+    c.copy("activation");
+    c.out.put("use_bias", c.boolOr("bias", true));
+    JsonNode init = initializer(c, "init", "glorot_uniform");
+    c.out.set("depthwise_initializer", init);
+    c.out.set("pointwise_initializer", init.deepCopy());
+    c.out.set("bias_initializer", named("Zeros", F.objectNode()));
+    c.out.set("depthwise_regularizer", regularizer(c, "depthwise_regularizer"));
+    c.out.set("pointwise_regularizer", regularizer(c, "pointwise_regularizer"));
+    c.out.set("bias_regularizer", regularizer(c, "b_regularizer"));
+    c.out.set("activity_regularizer", regularizer(c, "activity_regularizer"));
+    c.out.set("depthwise_constraint", constraint(c, "depthwise_constraint", null));
+    c.out.set("pointwise_constraint", constraint(c, "pointwise_constraint", null));
+    c.out.set("bias_constraint", constraint(c, "b_constraint", null));
+  }
+
+  private void recurrent(Cfg c, boolean first) {
+    base(c);
+    String cls = c.cls;
+    c.copy("return_sequences");
+    c.out.put("return_state", false);
+    c.copy("go_backwards");
+    c.copy("stateful");
+    c.copy("unroll");
+    c.move("output_dim", "units");
+    c.copy("activation");
+    if (!cls.equals("SimpleRNN")) {
+      c.move("inner_activation", "recurrent_activation");
+    }
+    c.out.put("use_bias", true);
+    c.out.set("kernel_initializer", initializer(c, "init", "glorot_uniform"));
+    c.out.set("recurrent_initializer", initializer(c, "inner_init", "orthogonal"));
+    c.out.set("bias_initializer", named("Zeros", F.objectNode()));
+    if (cls.equals("LSTM")) {
+      // Only how a fresh forget-gate bias starts; Keras 2 can say "ones" and nothing else.
+      JsonNode fb = c.take("forget_bias_init");
+      c.out.put("unit_forget_bias", fb == null || fb.asString("one").equals("one"));
+    }
+    c.out.set("kernel_regularizer", regularizer(c, "W_regularizer"));
+    c.out.set("recurrent_regularizer", regularizer(c, "U_regularizer"));
+    c.out.set("bias_regularizer", regularizer(c, "b_regularizer"));
+    c.out.set("activity_regularizer", regularizer(c, "activity_regularizer"));
+    c.out.putNull("kernel_constraint");
+    c.out.putNull("recurrent_constraint");
+    c.out.putNull("bias_constraint");
+    c.out.put("dropout", c.doubleOr("dropout_W", 0));
+    c.out.put("recurrent_dropout", c.doubleOr("dropout_U", 0));
+    // consume_less chose how Keras 1 grouped the matrix products; the results are the same.
+    JsonNode consume = c.take("consume_less");
+    c.out.put("implementation", consume != null && consume.asString("").equals("gpu") ? 2 : 1);
+    inputShape(c, first, true);
+  }
+
+  private void embedding(Cfg c) {
+    base(c);
+    // Keras 1 recorded the int32 of its token input here; in Keras 2 (and TF.js) a layer's dtype is also
+    // the dtype of its weights, so an int32 Embedding would truncate its vectors. Keras 2 wrote float32.
+    if (c.out.has("dtype")) {
+      c.out.put("dtype", "float32");
+    }
+    c.copy("input_dim");
+    c.copy("output_dim");
+    c.out.set("embeddings_initializer", initializer(c, "init", "uniform"));
+    c.out.set("embeddings_regularizer", regularizer(c, "W_regularizer"));
+    c.out.set("activity_regularizer", regularizer(c, "activity_regularizer"));
+    c.out.set("embeddings_constraint", constraint(c, "W_constraint", null));
+    c.copy("mask_zero");
+    c.copy("input_length");
+    // Keras 1 dropped whole words while training only; Keras 2 removed the setting, inference is unchanged.
+    c.take("dropout");
+  }
+
+  private void batchNorm(Cfg c) {
+    base(c);
+    int mode = c.intOr("mode", 0);
+    if (mode != 0) {
+      throw c.refuse("uses mode " + mode + " (" + (mode == 1 ? "per-sample normalization" : "batch statistics"
+          + " also at inference") + "), which Keras 2 and TF.js do not have; only mode 0 converts");
+    }
+    c.copy("axis");
+    c.copy("momentum");
+    c.copy("epsilon");
+    c.out.put("center", true);
+    c.out.put("scale", true);
+    c.out.set("beta_initializer", initializer(c, "beta_init", "zero"));
+    c.out.set("gamma_initializer", initializer(c, "gamma_init", "one"));
+    c.out.set("moving_mean_initializer", named("Zeros", F.objectNode()));
+    c.out.set("moving_variance_initializer", named("Ones", F.objectNode()));
+    c.out.set("beta_regularizer", regularizer(c, "beta_regularizer"));
+    c.out.set("gamma_regularizer", regularizer(c, "gamma_regularizer"));
+    c.out.putNull("beta_constraint");
+    c.out.putNull("gamma_constraint");
+  }
+
+  /** A functional-API merge; Keras 2 split the modes into one class each. */
+  private String merge(Cfg c) {
+    base(c);
+    JsonNode modeNode = c.take("mode");
+    JsonNode modeType = c.take("mode_type");
+    if (modeNode == null || !modeNode.isString() || (modeType != null && !modeType.asString("").equals("raw"))) {
+      throw c.refuse("merges with a Python function, which cannot be carried out of Keras; use a built-in"
+          + " merge mode");
+    }
+    for (String k : new String[] {"output_shape", "output_shape_type", "output_mask", "output_mask_type",
+        "arguments"}) {
+      c.take(k);
+    }
+    JsonNode concatAxis = c.take("concat_axis");
+    JsonNode dotAxes = c.take("dot_axes");
+    String mode = modeNode.stringValue();
+    return switch (mode) {
+      case "sum" -> "Add";
+      case "mul" -> "Multiply";
+      case "ave" -> "Average";
+      case "max" -> "Maximum";
+      case "concat" -> {
+        c.out.put("axis", concatAxis == null ? -1 : concatAxis.asInt());
+        yield "Concatenate";
+      }
+      case "dot" -> {
+        c.out.set("axes", dotAxes == null ? F.numberNode(-1) : dotAxes);
+        c.out.put("normalize", false);
+        yield "Dot";
+      }
+      default -> throw c.refuse("merges in mode '" + mode + "', which no Keras 2 or TF.js layer computes");
+    };
+  }
+
+  private String ordering(Cfg c) {
+    JsonNode o = c.take("dim_ordering");
+    String v = o == null ? "default" : o.asString("default");
+    return switch (v) {
+      case "th", "tf" -> v;
+      case "default" -> defaultOrdering;
+      default -> throw c.refuse("has dim_ordering '" + v + "'; Keras 1 knew only 'th' and 'tf'");
+    };
+  }
+
+  private String dataFormat(Cfg c) {
+    return dataFormat(ordering(c));
+  }
+
+  private static String padding(Cfg c) {
+    JsonNode b = c.take("border_mode");
+    String v = b == null ? "valid" : b.asString("valid");
+    if (!v.equals("valid") && !v.equals("same")) {
+      throw c.refuse("uses border_mode '" + v + "', which Keras 2 and TF.js do not have (only 'valid' and"
+          + " 'same'); pad the input with ZeroPadding and use 'valid'");
+    }
+    return v;
+  }
+
+  private static void ints(Cfg c, String key, int n, ArrayNode into) {
+    JsonNode v = c.take(key);
+    for (int i = 0; i < n; i++) {
+      into.add(v == null ? 1 : v.isArray() ? v.path(i).asInt(1) : v.asInt(1));
+    }
+  }
+
+  /** Keras 1 took (pad_h, pad_w), (top, bottom, left, right) or a dict of the four. */
+  private static JsonNode zeroPadding2D(Cfg c) {
+    JsonNode p = c.take("padding");
+    int top = 1;
+    int bottom = 1;
+    int left = 1;
+    int right = 1;
+    if (p != null && p.isObject()) {
+      top = p.path("top_pad").asInt(0);
+      bottom = p.path("bottom_pad").asInt(0);
+      left = p.path("left_pad").asInt(0);
+      right = p.path("right_pad").asInt(0);
+    } else if (p != null && p.isArray() && p.size() == 4) {
+      top = p.get(0).asInt();
+      bottom = p.get(1).asInt();
+      left = p.get(2).asInt();
+      right = p.get(3).asInt();
+    } else if (p != null && p.isArray() && p.size() == 2 && p.get(0).isArray()) {
+      return p;
+    } else if (p != null && p.isArray() && p.size() == 2) {
+      top = bottom = p.get(0).asInt();
+      left = right = p.get(1).asInt();
+    } else if (p != null && p.isNumber()) {
+      top = bottom = left = right = p.asInt();
+    }
+    return F.arrayNode().add(F.arrayNode().add(top).add(bottom)).add(F.arrayNode().add(left).add(right));
+  }
+
+  /**
+   * Keras 1 named its initializers by function; TF.js needs Keras 2 class configs, and its own names for
+   * several (uniform, normal, zero, one) differ. Parameters are Keras 1's defaults, so a model trained on
+   * after conversion starts as Keras 1 would have.
+   */
+  private static JsonNode initializer(Cfg c, String key, String dflt) {
+    JsonNode v = c.take(key);
+    if (v != null && v.isObject() && v.has("class_name")) {
+      return v;
+    }
+    String name = v == null ? dflt : v.asString(dflt);
+    ObjectNode cfg = F.objectNode();
+    switch (name) {
+      case "zero", "zeros" -> {
+        return named("Zeros", cfg);
+      }
+      case "one", "ones" -> {
+        return named("Ones", cfg);
+      }
+      case "uniform" -> {
+        cfg.put("minval", -0.05).put("maxval", 0.05).putNull("seed");
+        return named("RandomUniform", cfg);
+      }
+      case "normal" -> {
+        cfg.put("mean", 0.0).put("stddev", 0.05).putNull("seed");
+        return named("RandomNormal", cfg);
+      }
+      case "orthogonal" -> {
+        cfg.put("gain", 1.1).putNull("seed");
+        return named("Orthogonal", cfg);
+      }
+      case "identity" -> {
+        cfg.put("gain", 1.0);
+        return named("Identity", cfg);
+      }
+      case "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform" -> {
+        cfg.put("scale", name.startsWith("he_") ? 2.0 : 1.0);
+        cfg.put("mode", name.startsWith("glorot_") ? "fan_avg" : "fan_in");
+        cfg.put("distribution", name.endsWith("_uniform") ? "uniform" : "normal");
+        cfg.putNull("seed");
+        return named("VarianceScaling", cfg);
+      }
+      default -> throw c.refuse("initializes '" + key + "' with '" + name + "', which is not a Keras 1"
+          + " built-in initializer (TF.js cannot construct it); use a built-in one");
+    }
+  }
+
+  /** Keras 1 wrote {@code {"name": "WeightRegularizer", "l1": a, "l2": b}}; Keras 2 calls it L1L2. */
+  private static JsonNode regularizer(Cfg c, String key) {
+    JsonNode v = c.take(key);
+    if (v == null) {
+      return F.nullNode();
+    }
+    if (v.has("class_name")) {
+      return v;
+    }
+    if (!v.isObject() || !(v.has("l1") || v.has("l2"))) {
+      throw c.refuse("has " + key + " " + v + ", which is not an L1/L2 penalty TF.js can construct");
+    }
+    ObjectNode cfg = F.objectNode();
+    cfg.put("l1", v.path("l1").asDouble(0));
+    cfg.put("l2", v.path("l2").asDouble(0));
+    return named("L1L2", cfg);
+  }
+
+  /**
+   * Keras 1 wrote {@code {"name": "MaxNorm", "m": 2, "axis": 0}}. Axes name kernel axes, so they follow
+   * the kernel when its layout changes ({@code axisMap}, null when it does not).
+   */
+  private static JsonNode constraint(Cfg c, String key, int[] axisMap) {
+    JsonNode v = c.take(key);
+    if (v == null) {
+      return F.nullNode();
+    }
+    if (v.has("class_name")) {
+      return v;
+    }
+    String name = v.path("name").asString("");
+    ObjectNode cfg = F.objectNode();
+    switch (name) {
+      case "MaxNorm" -> {
+        cfg.put("max_value", v.path("m").asDouble(2));
+        cfg.set("axis", axes(c, key, v.path("axis"), axisMap));
+      }
+      case "UnitNorm" -> cfg.set("axis", axes(c, key, v.path("axis"), axisMap));
+      case "NonNeg" -> { }
+      default -> throw c.refuse("has " + key + " '" + name + "', a constraint tfport does not translate");
+    }
+    return named(name, cfg);
+  }
+
+  private static JsonNode axes(Cfg c, String key, JsonNode axis, int[] axisMap) {
+    if (axis.isMissingNode() || axis.isNull()) {
+      return F.numberNode(0);
+    }
+    if (axisMap == null) {
+      return axis;
+    }
+    ArrayNode out = F.arrayNode();
+    for (JsonNode a : axis.isArray() ? axis : F.arrayNode().add(axis)) {
+      int old = a.asInt();
+      old = old < 0 ? old + axisMap.length : old;
+      if (old < 0 || old >= axisMap.length) {
+        throw c.refuse("has " + key + " over axis " + a + ", which its kernel does not have");
+      }
+      if (axisMap[old] >= 0) {
+        out.add(axisMap[old]);
+      }
+    }
+    return out.size() == 1 ? out.get(0) : out;
+  }
+
+  private static ObjectNode named(String cls, ObjectNode config) {
+    ObjectNode o = F.objectNode();
+    o.put("class_name", cls);
+    o.set("config", config);
+    return o;
+  }
+
+  /** One layer's Keras 1 config being read, and the Keras 2 config being written. */
+  private final class Cfg {
+    final String cls;
+    final String name;
+    final ObjectNode in;
+    ObjectNode out = F.objectNode();
+    private final Set<String> used = new HashSet<>();
+
+    Cfg(String cls, ObjectNode in) {
+      this.cls = cls;
+      this.in = in;
+      this.name = in.path("name").asString("?");
+    }
+
+    /** The value, or null when the key is absent or JSON null. */
+    JsonNode take(String key) {
+      used.add(key);
+      JsonNode v = in.get(key);
+      return v == null || v.isNull() ? null : v;
+    }
+
+    void copy(String key) {
+      move(key, key);
+    }
+
+    void move(String from, String to) {
+      used.add(from);
+      if (in.has(from)) {
+        out.set(to, in.get(from));
+      }
+    }
+
+    int intOr(String key, int dflt) {
+      JsonNode v = take(key);
+      return v == null ? dflt : v.asInt(dflt);
+    }
+
+    double doubleOr(String key, double dflt) {
+      JsonNode v = take(key);
+      return v == null ? dflt : v.asDouble(dflt);
+    }
+
+    boolean boolOr(String key, boolean dflt) {
+      JsonNode v = take(key);
+      return v == null ? dflt : v.asBoolean(dflt);
+    }
+
+    UnsupportedModelException refuse(String why) {
+      return new UnsupportedModelException(file + ": Keras 1 layer '" + name + "' (" + cls + ") " + why);
+    }
+
+    /** Refuses settings nothing above read: dropping them silently could change what the layer computes. */
+    void finish() {
+      for (String k : in.propertyNames()) {
+        if (!used.contains(k)) {
+          throw refuse("has the setting '" + k + "' (" + in.get(k) + "), which tfport does not know how to"
+              + " carry into Keras 2; load the model in Keras 2 and save it again");
+        }
+      }
+    }
   }
 }

@@ -35,7 +35,7 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class KerasToTfjs {
   private static final Set<String> CONV_CLASSES =
-      Set.of("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose", "ConvLSTM2D");
+      Set.of("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "ConvLSTM2D");
 
   private KerasToTfjs() {}
 
@@ -85,8 +85,9 @@ public final class KerasToTfjs {
   /** Applies upstream's class renames and refuses, in one message, every layer TF.js cannot load. */
   static void checkAndRename(KerasModel model, ObjectNode config) {
     if (model.kerasMajor() == 1) {
-      Keras1Upgrade.upgrade(model.source(), config);
+      Keras1Upgrade.upgrade(model.source(), model.backend(), config);
     }
+    KerasLayerWalk.walk(config, "", (layer, path) -> checkWiring(model.source(), layer, path));
     Map<String, List<String>> unsupported = new LinkedHashMap<>();
     KerasLayerWalk.walk(config, "", (layer, path) -> {
       String cls = layer.path("class_name").asString("");
@@ -129,6 +130,46 @@ public final class KerasToTfjs {
       throw new UnsupportedModelException(model.source() + ": TensorFlow.js cannot load layer class"
           + (unsupported.size() > 1 ? "es " : " ") + sb + "; replace "
           + (unsupported.size() > 1 ? "them" : "it") + " with built-in layers, or convert to a graph model");
+    }
+  }
+
+  /**
+   * A functional model's layers must carry their names and call only layers that exist: TF.js does not
+   * report a broken reference, it never finishes loading, so a damaged config is refused here instead.
+   */
+  static void checkWiring(Path file, ObjectNode model, String path) {
+    JsonNode cfg = model.path("config");
+    if (!cfg.has("input_layers") || !cfg.path("layers").isArray()) {
+      return;
+    }
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (JsonNode l : cfg.path("layers")) {
+      if (!l.path("name").isString()) {
+        throw new CorruptModelException(file + ": a layer of functional model '" + path + "' has no name"
+            + " beside its config (" + l.path("class_name").asString("?") + "); the config is damaged");
+      }
+      names.add(l.path("name").stringValue());
+    }
+    for (JsonNode l : cfg.path("layers")) {
+      for (JsonNode node : l.path("inbound_nodes")) {
+        for (JsonNode call : node) {
+          String from = call.path(0).asString(null);
+          if (from != null && !names.contains(from)) {
+            throw new CorruptModelException(file + ": layer '" + path + "/" + l.path("name").stringValue()
+                + "' takes its input from '" + from + "', which is not a layer of the model; the config is"
+                + " damaged");
+          }
+        }
+      }
+    }
+    for (String key : List.of("input_layers", "output_layers")) {
+      for (JsonNode end : cfg.path(key)) {
+        String n = end.path(0).asString(null);
+        if (n != null && !names.contains(n)) {
+          throw new CorruptModelException(file + ": " + key + " of '" + path + "' names '" + n
+              + "', which is not a layer of the model; the config is damaged");
+        }
+      }
     }
   }
 
@@ -179,8 +220,7 @@ public final class KerasToTfjs {
       List<WeightEntry> entries = new ArrayList<>();
       String cls = classes.getOrDefault(layer.layerName(), "");
       cls = TfjsLayerClasses.RENAMES.getOrDefault(cls, cls);
-      List<KerasWeight> ws = model.kerasMajor() == 1 ? Keras1Upgrade.weights(model.source(), cls, layer)
-          : layer.weights();
+      List<KerasWeight> ws = model.kerasMajor() == 1 ? Keras1Upgrade.weights(model, layer) : layer.weights();
       for (int i = 0; i < ws.size(); i++) {
         KerasWeight w = ws.get(i);
         boolean flip = theano && CONV_CLASSES.contains(cls)

@@ -21,6 +21,7 @@ import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.formats.keras.KerasModel;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
 import org.tfport.testkit.TfjsOracle;
@@ -54,11 +55,17 @@ class KerasCorpusTest {
     List<Path> sources = new ArrayList<>();
     List<String> failures = new ArrayList<>();
     int weightsOnly = 0;
+    int keras1 = 0;
+    int keras1Converted = 0;
+    Map<String, String> keras1Refused = new TreeMap<>();
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
       Path out = tmp.resolve("m" + i);
+      boolean isKeras1 = kerasMajor(f) == 1;
+      keras1 += isKeras1 ? 1 : 0;
       try {
         KerasToTfjs.convert(f, out, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+        keras1Converted += isKeras1 ? 1 : 0;
         JsonNode mj = org.tfport.core.Json.MAPPER.readTree(out.resolve("model.json").toFile());
         if (mj.path("modelTopology").isNull()) {
           weightsOnly++;
@@ -74,13 +81,23 @@ class KerasCorpusTest {
             ? "layer " + e.getMessage().replaceAll(".*cannot load layer class(es)? (\\w+).*", "$2")
             : e.getMessage().replaceAll("^[^:]*: ", "").replaceAll("[;(].*", "");
         refusedByReason.merge(reason, 1, Integer::sum);
+        if (isKeras1) {
+          keras1Refused.put(root.getParent().relativize(f).toString(),
+              e.getMessage().replaceAll("^[^:]*: ", ""));
+        }
       } catch (RuntimeException e) {
         failures.add(root.getParent().relativize(f) + ": " + e);
       }
     }
     System.out.printf("keras corpus: %d files, %d converted full models, %d weights-only, refused %s%n",
         files.size(), converted.size(), weightsOnly, refusedByReason);
+    System.out.printf("keras 1: %d files, %d converted, refused %s%n", keras1, keras1Converted, keras1Refused);
     assertThat(failures).as("conversion failures").isEmpty();
+    assertThat(keras1).isEqualTo(28);
+    assertThat(keras1Converted).isGreaterThanOrEqualTo(27);
+    assertThat(keras1Refused.values()).as("Keras 1 files are refused only for a named layer")
+        .allMatch(m -> m.contains("cannot load layer class") || m.startsWith("Keras 1 layer '"));
+    assertThat(converted).hasSizeGreaterThanOrEqualTo(191);
 
     List<Job> loads = converted.stream().map(p -> Job.load("layers", p.resolve("model.json"))).toList();
     List<Result> loaded = TfjsOracle.run(loads);
@@ -116,6 +133,14 @@ class KerasCorpusTest {
         converted.size() - loadFailures.size(), converted.size(), ran.size() - runFailures.size());
     assertThat(loadFailures).as("models tf.loadLayersModel rejected").isEmpty();
     assertThat(runFailures).as("models that failed to predict").isEmpty();
+  }
+
+  private static int kerasMajor(Path f) {
+    try (KerasModel m = KerasModel.open(f)) {
+      return m.kerasMajor();
+    } catch (TfportException e) {
+      return -1;
+    }
   }
 
   private static List<Input> randomInputs(JsonNode info, long seed) {
@@ -180,6 +205,11 @@ class KerasCorpusTest {
           Dataset d = (Dataset) n;
           inputs.add(new Input(n.getName(), d.getDimensionsAsLong(), floats(d)));
         }
+        if (inputs.size() == 1) {
+          // A single input goes by position: Keras 1 named a Sequential's input at run time
+          // ('lstm_input_1'), not in the saved config, so TF.js names it the Keras 2 way ('lstm_1_input').
+          inputs.set(0, new Input(null, inputs.get(0).shape(), inputs.get(0).data()));
+        }
         List<float[]> preds = new ArrayList<>();
         for (Node n : (Group) h5.getChild("predictions")) {
           preds.add(floats((Dataset) n));
@@ -217,7 +247,10 @@ class KerasCorpusTest {
     assertThat(mismatches).isEmpty();
     assertThat(notRun.values()).allMatch(v -> v.contains("Keras 1") || v.contains("cannot load layer") || v.contains("no stored"),
         "only refusals with a stated reason");
-    assertThat(matched).isGreaterThanOrEqualTo(14);
+    assertThat(matched).isGreaterThanOrEqualTo(16);
+    assertThat(names.stream().filter(n -> n.endsWith("keras_1")).toList()).as("Keras 1 fixtures run")
+        .contains("dl4j/examples/simple_lstm/simple_lstm_tf_keras_1",
+            "dl4j/examples/simple_lstm/simple_lstm_th_keras_1");
   }
 
   private static float[] floats(Dataset d) {

@@ -63,7 +63,16 @@ final class Keras3Config {
       if (isModelClass(cls) && c.get("layers") instanceof ArrayNode layers) {
         ArrayNode converted = F.arrayNode();
         for (JsonNode l : layers) {
-          converted.add(layer(file, l));
+          ObjectNode k2 = layer(file, l);
+          // Keras 2 repeats each layer's name beside its config; TF.js keys its layer map on it and
+          // never finishes loading a functional model without it.
+          if (!k2.has("name") && k2.path("config").path("name").isString()) {
+            ObjectNode named = F.objectNode();
+            named.put("name", k2.path("config").path("name").stringValue());
+            named.setAll(k2);
+            k2 = named;
+          }
+          converted.add(k2);
         }
         c.set("layers", converted);
         normalizeEnds(c, "input_layers");

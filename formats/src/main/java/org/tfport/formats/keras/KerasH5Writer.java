@@ -47,7 +47,10 @@ public final class KerasH5Writer {
       for (KerasLayerWeights layer : layers) {
         WritableGroup lg = weightsRoot.putGroup(layer.layerName());
         String[] names = layer.weights().stream().map(w -> w.name() + ":0").toArray(String[]::new);
-        lg.putAttribute("weight_names", names.length == 0 ? (Object) new double[0] : names);
+        if (names.length > 0) {
+          // jhdf cannot write an empty array; Keras reads a missing weight_names as no weights.
+          lg.putAttribute("weight_names", names);
+        }
         for (KerasWeight w : layer.weights()) {
           WritableGroup parent = lg;
           String[] parts = (w.name() + ":0").split("/");

@@ -46,6 +46,7 @@ class Keras3ConfigTest {
     JsonNode layers = k2.path("config").path("layers");
     assertThat(layers.get(0).path("config").path("batch_input_shape").toString()).isEqualTo("[null,3]");
     assertThat(layers.get(0).path("config").has("optional")).isFalse();
+    assertThat(layers.get(1).path("name").stringValue()).isEqualTo("d");
     assertThat(layers.get(1).path("config").path("dtype").stringValue()).isEqualTo("float32");
     assertThat(layers.get(1).path("inbound_nodes").toString()).isEqualTo("[[[\"x\",0,0,{\"training\":false}]]]");
     assertThat(layers.get(2).path("inbound_nodes").toString())

@@ -1,0 +1,647 @@
+package org.tfport.bench;
+
+import java.io.BufferedInputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
+import java.util.stream.Stream;
+import org.tfport.core.Json;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The conversion benchmark. Writes a Keras 2 HDF5 model of about {@code MB} megabytes (and a 1 MB one of
+ * the same shape, to measure the fixed start-up cost), then per run, page cache warm:
+ *
+ * <ol>
+ *   <li>times {@code cp SRC DST};
+ *   <li>times the real command line, {@code java -jar cli/target/tfport.jar convert --input_format=keras
+ *       --output_format=tfjs_layers_model SRC OUT}, in a fresh JVM, with its peak RSS ({@code /usr/bin/time},
+ *       else {@code VmHWM} polled every 20 ms), and checks the output;
+ *   <li>runs the same conversion once more through {@link PeakHeapMain} for the peak Java heap.
+ * </ol>
+ *
+ * <p>Then it converts under {@code -Xmx} of 1.5x the model size and under {@code -Xmx64m}, and prints a
+ * table against the targets: convert within 2x of cp, peak heap under 1.5x the model size.
+ *
+ * <pre>java -jar bench/target/tfport-bench.jar [MB] [--runs N] [--keep DIR]</pre>
+ */
+public final class ConvertBench {
+  static final double TIME_TARGET = 2.0;
+  static final double HEAP_TARGET = 1.5;
+  static final String SMALL_HEAP = "64m";
+  static final double FLOOR_MB = 1;
+
+  private final long targetBytes;
+  private final int runs;
+  private final Path keep;
+  private final Path cliJar;
+  private final String classpath;
+  private final String java;
+  private final Path timeBin;
+
+  private ConvertBench(long targetBytes, int runs, Path keep, Path cliJar, String classpath, String java) {
+    this.targetBytes = targetBytes;
+    this.runs = runs;
+    this.keep = keep;
+    this.cliJar = cliJar;
+    this.classpath = classpath;
+    this.java = java;
+    Path t = Path.of("/usr/bin/time");
+    this.timeBin = Files.isExecutable(t) ? t : null;
+  }
+
+  public static void main(String... args) {
+    try {
+      System.exit(run(args));
+    } catch (BenchException e) {
+      System.err.println("tfport-bench: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  static final class BenchException extends RuntimeException {
+    BenchException(String message) {
+      super(message);
+    }
+  }
+
+  static int run(String... args) {
+    double mb = 220;
+    int runs = 3;
+    Path keep = null;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("--runs") && i + 1 < args.length) {
+        runs = parseInt(args[++i], "--runs");
+      } else if (a.startsWith("--runs=")) {
+        runs = parseInt(a.substring(7), "--runs");
+      } else if (a.equals("--keep") && i + 1 < args.length) {
+        keep = Path.of(args[++i]);
+      } else if (a.startsWith("--keep=")) {
+        keep = Path.of(a.substring(7));
+      } else if (a.equals("--help") || a.equals("-h")) {
+        System.out.println("usage: ConvertBench [MB] [--runs N] [--keep DIR]   (default 220 MB, 3 runs;"
+            + " --keep leaves the model and the last output in DIR)");
+        return 0;
+      } else if (!a.startsWith("-")) {
+        try {
+          mb = Double.parseDouble(a);
+        } catch (NumberFormatException e) {
+          throw new BenchException("MB must be a number, got '" + a + "'");
+        }
+      } else {
+        throw new BenchException("unknown argument '" + a + "'; usage: ConvertBench [MB] [--runs N] [--keep DIR]");
+      }
+    }
+    if (runs < 1 || !(mb > 0)) {
+      throw new BenchException("need MB > 0 and --runs >= 1");
+    }
+    Path self = selfLocation();
+    Path root = repoRoot(self);
+    Path cliJar = root.resolve("cli/target/tfport.jar");
+    if (!Files.isRegularFile(cliJar)) {
+      throw new BenchException(cliJar + " is missing; build it first: cd " + root
+          + " && ./mvnw -B -q -DskipTests install");
+    }
+    // The real CLI jar first, so every tfport class comes from it; this jar adds only PeakHeapMain.
+    String cp = cliJar + File.pathSeparator + self;
+    String java = ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    return new ConvertBench((long) (mb * 1024 * 1024), runs, keep, cliJar, cp, java).bench();
+  }
+
+  private static int parseInt(String s, String flag) {
+    try {
+      return Integer.parseInt(s);
+    } catch (NumberFormatException e) {
+      throw new BenchException(flag + " takes a number, got '" + s + "'");
+    }
+  }
+
+  /** This class's jar (or classes folder). */
+  static Path selfLocation() {
+    try {
+      return Path.of(ConvertBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException | RuntimeException e) {
+      throw new BenchException("cannot tell where the benchmark jar is (" + e + ")");
+    }
+  }
+
+  /** {@code -Dtfport.root}, else the folder holding bench/target/, else the nearest one up from here. */
+  static Path repoRoot(Path self) {
+    String prop = System.getProperty("tfport.root");
+    if (prop != null) {
+      return Path.of(prop).toAbsolutePath();
+    }
+    List<Path> starts = new ArrayList<>();
+    starts.add(self.toAbsolutePath());
+    starts.add(Path.of("").toAbsolutePath());
+    for (Path start : starts) {
+      for (Path p = start; p != null; p = p.getParent()) {
+        if (Files.isRegularFile(p.resolve("cli/pom.xml")) && Files.isDirectory(p.resolve("bench"))) {
+          return p;
+        }
+      }
+    }
+    throw new BenchException("cannot find the tfport checkout (no cli/pom.xml above " + self
+        + " or the current folder); run from the checkout or pass -Dtfport.root=DIR");
+  }
+
+  /** One timed run: cp, the real CLI, the heap-instrumented conversion, the start-up floor. */
+  record Run(long cpNanos, Child cli, Child heap, Child floor) {}
+
+  /** What a child JVM reported; {@code metrics} holds {@code peak_rss_bytes} and PeakHeapMain's keys. */
+  record Child(int exit, long wallNanos, Map<String, Long> metrics, String stdout, String stderr) {
+    long metric(String key) {
+      return metrics.getOrDefault(key, -1L);
+    }
+
+    boolean ok() {
+      return exit == 0;
+    }
+  }
+
+  int bench() {
+    boolean temp = keep == null;
+    Path work;
+    try {
+      work = temp ? Files.createTempDirectory("tfport-bench") : Files.createDirectories(keep);
+    } catch (IOException e) {
+      throw new BenchException("cannot create a working folder: " + e.getMessage());
+    }
+    try {
+      return benchIn(work);
+    } finally {
+      if (temp) {
+        deleteTree(work);
+      }
+    }
+  }
+
+  private List<String> convertArgs(Path in, Path out) {
+    return List.of("convert", "--input_format=keras", "--output_format=tfjs_layers_model", in.toString(),
+        out.toString());
+  }
+
+  private int benchIn(Path work) {
+    SyntheticModel model = SyntheticModel.ofWeightBytes(targetBytes);
+    SyntheticModel small = SyntheticModel.ofWeightBytes((long) (FLOOR_MB * 1024 * 1024));
+    Path h5 = work.resolve("model.h5");
+    Path smallH5 = work.resolve("model-1mb.h5");
+    Path copy = work.resolve("model-copy.h5");
+    Path out = work.resolve("tfjs_model");
+    Path scratch = work.resolve("tfjs_scratch");
+    for (Path p : List.of(h5, smallH5, copy, out, scratch)) {
+      deleteTree(p);
+    }
+    String fs;
+    try {
+      fs = Files.getFileStore(work).type();
+    } catch (IOException e) {
+      fs = "?";
+    }
+    String loadBefore = loadAverage();
+    System.out.println("tfport conversion benchmark");
+    System.out.printf("  java      %s (%s), %d CPUs, load average %s%n", java,
+        System.getProperty("java.runtime.version"), Runtime.getRuntime().availableProcessors(), loadBefore);
+    System.out.printf("  cli       %s%n", cliJar);
+    System.out.printf("  folder    %s (%s)%n", work, fs);
+    System.out.printf("  model     %s%n", model.describe());
+
+    long t0 = System.nanoTime();
+    try {
+      model.writeH5(h5);
+      small.writeH5(smallH5);
+    } catch (OutOfMemoryError e) {
+      throw new BenchException("out of memory writing the model (jhdf holds it all until close); give the"
+          + " benchmark JVM more heap, e.g. java -Xmx" + (3 * targetBytes / (1L << 30) + 2) + "g -jar ...");
+    }
+    long writeNanos = System.nanoTime() - t0;
+    System.gc();
+    long modelBytes = size(h5);
+    long weightBytes = model.weightBytes();
+    System.out.printf("  wrote     %s: %s bytes (%s; weights %s bytes) in %s s%n", h5, Fmt.bytes(modelBytes),
+        Fmt.mib(modelBytes), Fmt.bytes(weightBytes), Fmt.secs(writeNanos));
+    System.out.printf("  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n", smallH5,
+        Fmt.bytes(size(smallH5)), small.hidden);
+    System.out.println();
+    System.out.println("per run, page cache warm, dirty pages synced before each step:");
+    System.out.printf("  cp       cp %s %s%n", h5, copy);
+    System.out.printf("  convert  %s%s -jar %s %s%n", timeBin == null ? "" : timeBin + " -f %M ", java, cliJar,
+        String.join(" ", convertArgs(h5, out)));
+    System.out.printf("  heap     %s -cp tfport.jar:tfport-bench.jar %s convert ... (same conversion)%n", java,
+        PeakHeapMain.class.getName());
+    System.out.printf("  floor    the convert command on %s%n", smallH5.getFileName());
+    System.out.println();
+
+    // One untimed round first: the first copy after writing the model is often slow on a VM disk.
+    warm(h5);
+    sync();
+    timeCp(h5, copy);
+    deleteTree(copy);
+    sync();
+    cli(convertArgs(h5, scratch));
+    deleteTree(scratch);
+    sync();
+
+    System.out.printf("%-4s %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n", "run", "cp s", "conv s", "ratio",
+        "RSS MiB", "floor s", "in-JVM s", "heap MiB", "heapGC", "anon MiB", "heap/mdl", "output");
+    List<Run> results = new ArrayList<>();
+    boolean allVerified = true;
+    for (int r = 1; r <= runs; r++) {
+      warm(h5);
+      sync();
+      long cpNanos = timeCp(h5, copy);
+      deleteTree(copy);
+      sync();
+
+      Child c = cli(convertArgs(h5, out));
+      String verdict = c.ok() ? verify(out, model, r == 1) : failure(c);
+      if (r == 1 && c.ok()) {
+        System.out.println("     tfport: " + c.stdout().strip());
+      }
+      if (keep == null || r < runs) {
+        deleteTree(out);
+      }
+      sync();
+
+      warm(h5);
+      Child heap = heapRun(List.of(), convertArgs(h5, scratch));
+      String heapVerdict = heap.ok() ? verify(scratch, model, false) : failure(heap);
+      deleteTree(scratch);
+      sync();
+
+      Child floor = cli(convertArgs(smallH5, scratch));
+      String floorVerdict = floor.ok() ? verify(scratch, small, false) : failure(floor);
+      deleteTree(scratch);
+      sync();
+
+      if (!verdict.startsWith("ok") || !heapVerdict.startsWith("ok") || !floorVerdict.startsWith("ok")) {
+        allVerified = false;
+        verdict = verdict + (heapVerdict.startsWith("ok") ? "" : "; heap run: " + heapVerdict)
+            + (floorVerdict.startsWith("ok") ? "" : "; floor run: " + floorVerdict);
+      }
+      results.add(new Run(cpNanos, c, heap, floor));
+      System.out.printf("%-4d %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n", r, Fmt.secs(cpNanos),
+          Fmt.secs(c.wallNanos()), Fmt.ratio((double) c.wallNanos() / cpNanos),
+          Fmt.mibBare(c.metric("peak_rss_bytes")), Fmt.secs(floor.wallNanos()),
+          Fmt.secs(heap.metric("run_nanos")), Fmt.mibBare(heap.metric("peak_heap_bytes")),
+          Fmt.mibBare(heap.metric("peak_heap_gc_bytes")), Fmt.mibBare(heap.metric("peak_rss_anon_bytes")),
+          Fmt.ratio((double) heap.metric("peak_heap_bytes") / modelBytes), verdict);
+    }
+
+    // Heap-limited runs: the 1.5x target as a hard limit, and a small fixed heap to show streaming.
+    long limit = (long) (HEAP_TARGET * modelBytes);
+    Map<String, String> limited = new LinkedHashMap<>();
+    for (String xmx : List.of((limit >> 20) + "m", SMALL_HEAP)) {
+      warm(h5);
+      sync();
+      Child c = heapRun(List.of("-Xmx" + xmx), convertArgs(h5, scratch));
+      String verdict = c.ok() ? verify(scratch, model, false) : failure(c);
+      boolean done = c.ok() && verdict.startsWith("ok");
+      allVerified &= done;
+      limited.put(xmx, (done ? "completed" : "did NOT complete") + " in " + Fmt.secs(c.wallNanos())
+          + " s, peak heap " + Fmt.mib(c.metric("peak_heap_bytes")) + " (GC view "
+          + Fmt.mib(c.metric("peak_heap_gc_bytes")) + "), " + verdict);
+      deleteTree(scratch);
+      sync();
+    }
+
+    List<Long> cp = sorted(results, Run::cpNanos);
+    List<Long> wall = sorted(results, r -> r.cli().wallNanos());
+    List<Long> inJvm = sorted(results, r -> r.heap().metric("run_nanos"));
+    List<Long> floor = sorted(results, r -> r.floor().wallNanos());
+    long cpMedian = median(cp);
+    long wallMedian = median(wall);
+    long floorMedian = median(floor);
+    double timeRatio = (double) wallMedian / cpMedian;
+    long peakRss = max(results, r -> r.cli().metric("peak_rss_bytes"));
+    long peakAnon = max(results, r -> r.heap().metric("peak_rss_anon_bytes"));
+    long peakHeap = max(results, r -> r.heap().metric("peak_heap_bytes"));
+    long peakHeapGc = max(results, r -> r.heap().metric("peak_heap_gc_bytes"));
+    long maxHeap = results.get(0).heap().metric("max_heap_bytes");
+    double heapRatio = (double) peakHeap / modelBytes;
+
+    System.out.println();
+    System.out.println("summary (" + runs + " run" + (runs == 1 ? "" : "s") + "; load average before " + loadBefore
+        + ", after " + loadAverage() + ")");
+    row("model bytes", Fmt.bytes(modelBytes) + " (" + Fmt.mib(modelBytes) + "), weights " + Fmt.bytes(weightBytes));
+    row("cp, median / min", Fmt.secs(cpMedian) + " s / " + Fmt.secs(cp.get(0)) + " s  (" + mbps(modelBytes, cpMedian)
+        + ")");
+    row("convert wall, median / min", Fmt.secs(wallMedian) + " s / " + Fmt.secs(wall.get(0)) + " s  ("
+        + mbps(modelBytes, wallMedian) + "; java -jar tfport.jar, JVM start-up included)");
+    row("  start-up floor (1 MB model)", Fmt.secs(floorMedian) + " s median; the data itself costs "
+        + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9) + " s (" + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
+        + " of cp)");
+    row("  in Main.run (heap runs)", Fmt.secs(median(inJvm)) + " s median; the rest of the wall time is JVM"
+        + " start-up and exit");
+    row("convert / cp (medians)", Fmt.ratio(timeRatio) + " (min/min " + Fmt.ratio((double) wall.get(0) / cp.get(0))
+        + ")   target <= " + Fmt.ratio(TIME_TARGET) + ": " + (timeRatio <= TIME_TARGET ? "MET" : "NOT MET"));
+    row("peak RSS (max of runs)", Fmt.mib(peakRss) + " (" + (timeBin != null ? "/usr/bin/time" : "VmHWM polled")
+        + "; pages of the memory-mapped model count); anonymous " + Fmt.mib(peakAnon));
+    row("peak heap (max of runs)", Fmt.mib(peakHeap) + " (sum of heap pool peaks; " + Fmt.mib(peakHeapGc)
+        + " at the fullest GC), default max heap " + Fmt.mib(maxHeap));
+    row("peak heap / model", Fmt.ratio(heapRatio) + "   target < " + Fmt.ratio(HEAP_TARGET) + ": "
+        + (heapRatio < HEAP_TARGET ? "MET" : "NOT MET"));
+    for (Map.Entry<String, String> e : limited.entrySet()) {
+      row("-Xmx" + e.getKey() + (e.getKey().equals(SMALL_HEAP) ? "" : " (1.5x model)"), e.getValue());
+    }
+    row("output", allVerified ? "verified every run (model.json manifest, shard bytes = weight bytes; run 1"
+        + " byte for byte)" : "FAILED, see above");
+    if (keep != null) {
+      row("kept", work.toString());
+    }
+    return allVerified ? 0 : 1;
+  }
+
+  private static List<Long> sorted(List<Run> runs, ToLongFunction<Run> f) {
+    return runs.stream().map(r -> f.applyAsLong(r)).sorted().toList();
+  }
+
+  private static long max(List<Run> runs, ToLongFunction<Run> f) {
+    return runs.stream().mapToLong(f).max().orElse(-1);
+  }
+
+  private static String failure(Child c) {
+    return "FAILED exit " + c.exit() + (c.stderr().contains("out of memory") ? " (out of memory)" : "") + ": "
+        + c.stderr().strip();
+  }
+
+  private static void row(String k, String v) {
+    System.out.printf("  %-30s %s%n", k, v);
+  }
+
+  private static String mbps(long bytes, long nanos) {
+    return String.format(Locale.ROOT, "%.0f MiB/s", bytes / 1048576.0 / (nanos / 1e9));
+  }
+
+  static long median(List<Long> sorted) {
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "n/a";
+    }
+  }
+
+  /** Reads the file once so both cp and the converter start from the page cache. */
+  static void warm(Path file) {
+    try (FileChannel ch = FileChannel.open(file)) {
+      ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+      while (ch.read(b) >= 0) {
+        b.clear();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Flushes dirty pages left by the previous step, so it does not slow the next; not timed. */
+  static void sync() {
+    try {
+      new ProcessBuilder("sync").inheritIO().start().waitFor();
+    } catch (IOException e) {
+      // No sync command: fine, only noisier.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static long timeCp(Path src, Path dst) {
+    try {
+      ProcessBuilder pb = new ProcessBuilder("cp", src.toString(), dst.toString()).inheritIO();
+      long t0 = System.nanoTime();
+      Process p = pb.start();
+      int code = p.waitFor();
+      long nanos = System.nanoTime() - t0;
+      if (code != 0) {
+        throw new BenchException("cp failed with exit code " + code);
+      }
+      if (size(dst) != size(src)) {
+        throw new BenchException("cp wrote " + size(dst) + " bytes of " + size(src));
+      }
+      return nanos;
+    } catch (IOException e) {
+      throw new BenchException("cannot run cp: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException("interrupted");
+    }
+  }
+
+  /** The real command line, {@code java -jar tfport.jar ARGS}, timed, with its peak RSS. */
+  Child cli(List<String> args) {
+    List<String> cmd = new ArrayList<>(List.of(java, "-jar", cliJar.toString()));
+    cmd.addAll(args);
+    return launch(cmd, true);
+  }
+
+  /** {@code PeakHeapMain ARGS}, which reports the heap, in a fresh JVM. */
+  Child heapRun(List<String> jvmFlags, List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    cmd.addAll(jvmFlags);
+    cmd.add("-cp");
+    cmd.add(classpath);
+    cmd.add(PeakHeapMain.class.getName());
+    cmd.addAll(args);
+    return launch(cmd, false);
+  }
+
+  private Child launch(List<String> command, boolean measureRss) {
+    List<String> cmd = new ArrayList<>(command);
+    try {
+      Path stdout = Files.createTempFile("tfport-bench", ".out");
+      Path stderr = Files.createTempFile("tfport-bench", ".err");
+      Path rss = Files.createTempFile("tfport-bench", ".rss");
+      boolean viaTime = measureRss && timeBin != null;
+      if (viaTime) {
+        cmd.addAll(0, List.of(timeBin.toString(), "-o", rss.toString(), "-f", "%M"));
+      }
+      try {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        long hwm = -1;
+        if (measureRss && !viaTime) {
+          // No /usr/bin/time: poll the kernel's high-water mark while the child lives.
+          Path status = Path.of("/proc", String.valueOf(p.pid()), "status");
+          while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
+            hwm = Math.max(hwm, statusField(status, "VmHWM"));
+          }
+        }
+        if (!p.waitFor(30, TimeUnit.MINUTES)) {
+          p.destroyForcibly();
+          throw new BenchException("the conversion did not finish in 30 minutes: " + String.join(" ", cmd));
+        }
+        long wall = System.nanoTime() - t0;
+        String o = Files.readString(stdout, StandardCharsets.UTF_8);
+        String e = Files.readString(stderr, StandardCharsets.UTF_8);
+        Map<String, Long> metrics = new HashMap<>();
+        o.lines().filter(l -> l.startsWith(PeakHeapMain.PREFIX)).findFirst().ifPresent(l -> {
+          for (String kv : l.substring(PeakHeapMain.PREFIX.length()).trim().split("\\s+")) {
+            int eq = kv.indexOf('=');
+            metrics.put(kv.substring(0, eq), Long.parseLong(kv.substring(eq + 1)));
+          }
+        });
+        o = o.lines().filter(l -> !l.startsWith(PeakHeapMain.PREFIX)).reduce("", (a, b) -> a + b + "\n");
+        if (viaTime) {
+          List<String> lines = Files.readAllLines(rss);
+          try {
+            // The last line: time puts "Command exited with non-zero status N" before it on failure.
+            metrics.put("peak_rss_bytes", Long.parseLong(lines.get(lines.size() - 1).trim()) * 1024);
+          } catch (RuntimeException ex) {
+            // Leave it n/a.
+          }
+        } else if (measureRss) {
+          metrics.put("peak_rss_bytes", hwm);
+        }
+        return new Child(p.exitValue(), wall, metrics, o, e);
+      } finally {
+        Files.deleteIfExists(stdout);
+        Files.deleteIfExists(stderr);
+        Files.deleteIfExists(rss);
+      }
+    } catch (IOException e) {
+      throw new BenchException("cannot run " + String.join(" ", cmd) + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException("interrupted");
+    }
+  }
+
+  /** A {@code kB} field of a {@code /proc/PID/status} file in bytes, or -1. */
+  static long statusField(Path status, String field) {
+    try {
+      for (String line : Files.readAllLines(status, StandardCharsets.US_ASCII)) {
+        if (line.startsWith(field + ":")) {
+          String v = line.substring(field.length() + 1).trim();
+          return Long.parseLong(v.substring(0, v.indexOf(' '))) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Gone or not Linux.
+    }
+    return -1;
+  }
+
+  /**
+   * Checks model.json names every weight with its shape as float32, and that the shards hold exactly the
+   * weight bytes; with {@code content}, that they hold exactly the generated values in manifest order.
+   */
+  static String verify(Path dir, SyntheticModel model, boolean content) {
+    Path json = dir.resolve("model.json");
+    if (!Files.isRegularFile(json)) {
+      return "BAD: no model.json";
+    }
+    try {
+      JsonNode root = Json.MAPPER.readTree(Files.readString(json));
+      if (!"Sequential".equals(root.path("modelTopology").path("model_config").path("class_name").asString(""))) {
+        return "BAD: modelTopology.model_config is not the Sequential model";
+      }
+      Map<String, SyntheticModel.Weight> byName = new HashMap<>();
+      model.weights.forEach(w -> byName.put(w.name(), w));
+      List<Path> shards = new ArrayList<>();
+      List<SyntheticModel.Weight> order = new ArrayList<>();
+      for (JsonNode group : root.path("weightsManifest")) {
+        for (JsonNode p : group.path("paths")) {
+          shards.add(dir.resolve(p.asString()));
+        }
+        for (JsonNode w : group.path("weights")) {
+          SyntheticModel.Weight expected = byName.get(w.path("name").asString());
+          if (expected == null) {
+            return "BAD: unexpected weight " + w.path("name");
+          }
+          List<Long> shape = new ArrayList<>();
+          w.path("shape").forEach(d -> shape.add(d.asLong()));
+          List<Long> want = new ArrayList<>();
+          for (long d : expected.dims()) {
+            want.add(d);
+          }
+          if (!shape.equals(want) || !"float32".equals(w.path("dtype").asString())
+              || w.has("quantization")) {
+            return "BAD: weight " + expected.name() + " is " + w;
+          }
+          order.add(expected);
+        }
+      }
+      if (order.size() != model.weights.size()) {
+        return "BAD: manifest has " + order.size() + " weights, the model " + model.weights.size();
+      }
+      long shardBytes = 0;
+      for (Path s : shards) {
+        shardBytes += size(s);
+      }
+      if (shardBytes != model.weightBytes()) {
+        return "BAD: shards hold " + shardBytes + " bytes, the weights " + model.weightBytes();
+      }
+      String summary = "ok (" + shards.size() + " shards, " + Fmt.bytes(shardBytes) + " B";
+      if (!content) {
+        return summary + ")";
+      }
+      List<InputStream> streams = new ArrayList<>();
+      for (Path s : shards) {
+        streams.add(Files.newInputStream(s));
+      }
+      try (InputStream in = new BufferedInputStream(new SequenceInputStream(Collections.enumeration(streams)),
+          1 << 20)) {
+        for (SyntheticModel.Weight w : order) {
+          long at = SyntheticModel.compare(w, in);
+          if (at >= 0) {
+            return "BAD: weight " + w.name() + " differs at byte " + at;
+          }
+        }
+        if (in.read() >= 0) {
+          return "BAD: shards hold bytes past the last weight";
+        }
+      }
+      return summary + ", byte-identical)";
+    } catch (IOException | RuntimeException e) {
+      return "BAD: " + e;
+    }
+  }
+
+  static long size(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static void deleteTree(Path p) {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
