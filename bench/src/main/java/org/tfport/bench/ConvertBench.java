@@ -454,7 +454,14 @@ public final class ConvertBench {
 
   /** The real command line, {@code java -jar tfport.jar ARGS}, timed, with its peak RSS. */
   Child cli(List<String> args) {
-    List<String> cmd = new ArrayList<>(List.of(java, "-jar", cliJar.toString()));
+    List<String> cmd = new ArrayList<>(List.of(java));
+    // Use the AOT class cache the ./tfport launcher builds (JDK 25+), as a user running ./tfport gets it.
+    Path aot = cliJar.resolveSibling("tfport.aot");
+    if (Runtime.version().feature() >= 25 && Files.isRegularFile(aot)
+        && !System.getProperty("tfport.bench.noAot", "false").equals("true")) {
+      cmd.addAll(List.of("-XX:AOTCache=" + aot, "-Xlog:aot=off", "-Xlog:cds=off"));
+    }
+    cmd.addAll(List.of("-jar", cliJar.toString()));
     cmd.addAll(args);
     return launch(cmd, true);
   }
