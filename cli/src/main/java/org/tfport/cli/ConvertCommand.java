@@ -12,6 +12,8 @@ import java.util.Locale;
 import java.util.Set;
 import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.TfjsOutputOptions;
+import org.tfport.convert.graph.GraphOptions;
+import org.tfport.convert.graph.TfGraphToTfjs;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.convert.tfjs.TfjsLayersReshard;
 import org.tfport.core.Json;
@@ -38,7 +40,8 @@ final class ConvertCommand {
   static final List<String> OUTPUT_FORMATS =
       List.of("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_saved_model", "keras_keras");
   static final List<String> SUPPORTED_PAIRS = List.of("keras -> tfjs_layers_model",
-      "keras_keras -> tfjs_layers_model", "tfjs_layers_model -> tfjs_layers_model");
+      "keras_keras -> tfjs_layers_model", "tfjs_layers_model -> tfjs_layers_model",
+      "tf_saved_model -> tfjs_graph_model", "tf_frozen_model -> tfjs_graph_model", "tf_hub -> tfjs_graph_model");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();
@@ -189,6 +192,9 @@ final class ConvertCommand {
     ConversionSummary s = switch (in) {
       case "keras", "keras_keras" -> KerasToTfjs.convert(input, output, options, progress);
       case "tfjs_layers_model" -> TfjsLayersReshard.convert(input, output, options, progress);
+      case "tf_saved_model" -> TfGraphToTfjs.convertSavedModel(input, output, graphOptions(), options, progress);
+      case "tf_frozen_model" -> TfGraphToTfjs.convertFrozen(input, output, graphOptions(), options, progress);
+      case "tf_hub" -> TfGraphToTfjs.convertHub(input, output, graphOptions(), options, progress);
       default -> throw new IllegalStateException(pair);
     };
     StderrProgress.clear(err, progress);
@@ -197,6 +203,16 @@ final class ConvertCommand {
     }
     out.println(s.line());
     return 0;
+  }
+
+  GraphOptions graphOptions() {
+    List<String> outputs = outputNodeNames == null ? List.of()
+        : Arrays.stream(outputNodeNames.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
+    return new GraphOptions(signatureName, GraphOptions.parseTags(savedModelTags),
+        stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps),
+        skipOpCheck != null && bool("--skip_op_check", skipOpCheck),
+        useStructuredOutputsNames != null && bool("--use_structured_outputs_names", useStructuredOutputsNames),
+        outputs);
   }
 
   private static String check(String value, List<String> allowed, String flag) {

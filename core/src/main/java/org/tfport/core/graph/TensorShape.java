@@ -1,0 +1,45 @@
+package org.tfport.core.graph;
+
+import java.util.Arrays;
+
+/**
+ * A {@code TensorShapeProto}: unknown rank, or dimensions where -1 is unknown.
+ *
+ * @param dims empty for a scalar; ignored when {@code unknownRank}
+ */
+public record TensorShape(boolean unknownRank, long[] dims) {
+  public static final TensorShape UNKNOWN = new TensorShape(true, new long[0]);
+  public static final TensorShape SCALAR = new TensorShape(false, new long[0]);
+
+  public TensorShape {
+    dims = unknownRank ? new long[0] : dims.clone();
+  }
+
+  public static TensorShape of(long... dims) {
+    return new TensorShape(false, dims);
+  }
+
+  @Override
+  public long[] dims() {
+    return dims.clone();
+  }
+
+  public int rank() {
+    return unknownRank ? -1 : dims.length;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TensorShape s && s.unknownRank == unknownRank && Arrays.equals(s.dims, dims);
+  }
+
+  @Override
+  public int hashCode() {
+    return Boolean.hashCode(unknownRank) * 31 + Arrays.hashCode(dims);
+  }
+
+  @Override
+  public String toString() {
+    return unknownRank ? "<unknown rank>" : Arrays.toString(dims);
+  }
+}

@@ -1,0 +1,280 @@
+package org.tfport.formats.savedmodel;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.proto.BundleEntryProto;
+import org.tensorflow.proto.BundleHeaderProto;
+import org.tfport.core.DType;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.TfportException.UsageException;
+import org.tfport.core.graph.DataTypes;
+
+/**
+ * A TensorFlow checkpoint ({@code TensorBundle}): {@code PREFIX.index}, a table whose entry {@code ""} is the
+ * header and every other entry says where a tensor's bytes are, and the data shards
+ * {@code PREFIX.data-NNNNN-of-NNNNN}. Opening reads and checks the index and every entry's position against
+ * its shard's size; {@link #read} checks each tensor's CRC-32C.
+ */
+public final class TensorBundle {
+  /** An index file is small (a few hundred bytes per variable); a bigger one is not a checkpoint index. */
+  static final long MAX_INDEX_BYTES = 1L << 30;
+  static final int MAX_SHARDS = 100_000;
+
+  private final Path prefix;
+  private final int numShards;
+  private final Map<String, BundleEntry> entries;
+
+  private TensorBundle(Path prefix, int numShards, Map<String, BundleEntry> entries) {
+    this.prefix = prefix;
+    this.numShards = numShards;
+    this.entries = entries;
+  }
+
+  /** The index of a checkpoint prefix ({@code dir/variables/variables} gives {@code .../variables.index}). */
+  public static Path indexFile(Path prefix) {
+    return prefix.resolveSibling(prefix.getFileName() + ".index");
+  }
+
+  /** Shard {@code shard} of {@code numShards}: {@code PREFIX.data-00000-of-00001}. */
+  public static Path shardFile(Path prefix, int shard, int numShards) {
+    return prefix.resolveSibling(String.format("%s.data-%05d-of-%05d", prefix.getFileName(), shard, numShards));
+  }
+
+  /**
+   * Reads and checks the index of the checkpoint at {@code prefix}.
+   *
+   * @throws CorruptModelException naming the file for a damaged index, a missing shard or an entry that
+   *     points outside its shard
+   */
+  public static TensorBundle open(Path prefix) {
+    Path index = indexFile(prefix);
+    String where = index.toString();
+    byte[] file;
+    try {
+      long size = Files.size(index);
+      if (size > MAX_INDEX_BYTES) {
+        throw new CorruptModelException(where + ": " + size + " bytes is far too big for a checkpoint index;"
+            + " the file is not one");
+      }
+      file = Files.readAllBytes(index);
+    } catch (IOException e) {
+      throw new CorruptModelException(where + ": cannot read the checkpoint index (" + e + "); the SavedModel's"
+          + " variables folder is incomplete", e);
+    }
+    BundleHeaderProto header = null;
+    Map<String, BundleEntry> entries = new LinkedHashMap<>();
+    for (TableBlock.Entry e : SsTable.entries(file, where)) {
+      String key = new String(e.key(), StandardCharsets.UTF_8);
+      try {
+        if (key.isEmpty()) {
+          header = BundleHeaderProto.parseFrom(e.value());
+          continue;
+        }
+        BundleEntryProto p = BundleEntryProto.parseFrom(e.value());
+        long[] dims = new long[p.getShape().getDimCount()];
+        for (int i = 0; i < dims.length; i++) {
+          dims[i] = p.getShape().getDim(i).getSize();
+          if (dims[i] < 0) {
+            throw new CorruptModelException(where + ": entry '" + key + "' has a negative dimension; the file is"
+                + " damaged");
+          }
+        }
+        entries.put(key, new BundleEntry(key, p.getDtypeValue(), Shape.of(dims), p.getShardId(), p.getOffset(),
+            p.getSize(), p.getCrc32C(), p.getSlicesCount() > 0));
+      } catch (InvalidProtocolBufferException ex) {
+        throw new CorruptModelException(where + ": the entry for '" + key + "' is not a valid "
+            + (key.isEmpty() ? "BundleHeaderProto" : "BundleEntryProto") + "; the file is damaged", ex);
+      }
+    }
+    if (header == null) {
+      throw new CorruptModelException(where + ": the checkpoint index has no header entry; the file is damaged"
+          + " or not a TensorFlow checkpoint index");
+    }
+    if (header.getEndianness() != BundleHeaderProto.Endianness.LITTLE) {
+      throw new UnsupportedModelException(where + ": the checkpoint was written big-endian; re-save it on a"
+          + " little-endian machine");
+    }
+    int numShards = header.getNumShards();
+    if (numShards < 1 || numShards > MAX_SHARDS) {
+      throw new CorruptModelException(where + ": the header claims " + numShards + " data shards; the file is"
+          + " damaged");
+    }
+    long[] shardSizes = new long[numShards];
+    for (BundleEntry e : entries.values()) {
+      if (e.shard() < 0 || e.shard() >= numShards) {
+        throw new CorruptModelException(where + ": entry '" + e.key() + "' is in shard " + e.shard() + " of "
+            + numShards + "; the file is damaged");
+      }
+      if (e.sliced() && e.size() == 0) {
+        continue;
+      }
+      if (shardSizes[e.shard()] == 0) {
+        Path shard = shardFile(prefix, e.shard(), numShards);
+        try {
+          shardSizes[e.shard()] = Files.size(shard) + 1;
+        } catch (IOException ex) {
+          throw new CorruptModelException(shard + ": the checkpoint data shard is missing or unreadable (" + ex
+              + "), but " + index.getFileName() + " lists tensors in it; copy the whole variables folder", ex);
+        }
+      }
+      long shardSize = shardSizes[e.shard()] - 1;
+      if (e.offset() < 0 || e.size() < 0 || e.offset() > shardSize || e.size() > shardSize - e.offset()) {
+        throw new CorruptModelException(shardFile(prefix, e.shard(), numShards) + ": entry '" + e.key()
+            + "' claims bytes " + e.offset() + ".." + (e.offset() + e.size()) + " of a " + shardSize
+            + "-byte shard; the checkpoint is truncated or damaged");
+      }
+    }
+    return new TensorBundle(prefix, numShards, Collections.unmodifiableMap(entries));
+  }
+
+  public Path prefix() {
+    return prefix;
+  }
+
+  public Set<String> keys() {
+    return entries.keySet();
+  }
+
+  public boolean has(String key) {
+    return entries.containsKey(key);
+  }
+
+  /** The entry for {@code key}, or null. */
+  public BundleEntry entry(String key) {
+    return entries.get(key);
+  }
+
+  /**
+   * Reads one tensor and checks its CRC-32C.
+   *
+   * @throws CorruptModelException naming the shard when the bytes do not match their checksum
+   * @throws UnsupportedModelException for sliced (partitioned) tensors and types tfport cannot hold
+   */
+  public Tensor read(String key) {
+    BundleEntry e = entries.get(key);
+    if (e == null) {
+      throw new UsageException(indexFile(prefix) + ": no tensor '" + key + "' in the checkpoint");
+    }
+    Path shard = shardFile(prefix, e.shard(), numShards);
+    if (e.sliced()) {
+      throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' is a partitioned variable stored"
+          + " as slices, which tfport cannot read yet; re-save the model without partitioning");
+    }
+    DType dt = DataTypes.toDType(e.dtype());
+    if (dt == null) {
+      throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' has type "
+          + DataTypes.name(e.dtype()) + ", which tfport cannot read into a tensor");
+    }
+    if (e.size() > Integer.MAX_VALUE - 8) {
+      throw new UnsupportedModelException(shard + ": '" + key + "' is " + e.size() + " bytes; TF.js holds one"
+          + " weight in at most 2 GiB");
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) e.size());
+    try (FileChannel ch = FileChannel.open(shard, StandardOpenOption.READ)) {
+      long pos = e.offset();
+      while (buf.hasRemaining()) {
+        int n = ch.read(buf, pos);
+        if (n < 0) {
+          throw new CorruptModelException(shard + ": ends before the bytes of '" + key + "'; the checkpoint is"
+              + " truncated");
+        }
+        pos += n;
+      }
+    } catch (IOException ex) {
+      throw new CorruptModelException(shard + ": cannot read '" + key + "' (" + ex + ")", ex);
+    }
+    buf.flip();
+    if (dt == DType.STRING) {
+      return strings(buf, e, shard);
+    }
+    int crc = Crc32c.mask(Crc32c.value(buf));
+    if (crc != e.crc32c()) {
+      throw new CorruptModelException(String.format("%s: CRC mismatch for '%s' at offset 0x%x (stored 0x%08x,"
+          + " computed 0x%08x); the checkpoint is damaged", shard, key, e.offset(), e.crc32c(), crc));
+    }
+    buf.order(ByteOrder.LITTLE_ENDIAN);
+    long want = e.shape().size() * dt.byteSize();
+    if (want != e.size()) {
+      throw new CorruptModelException(shard + ": '" + key + "' is " + dt.jsName() + e.shape() + " (" + want
+          + " bytes) but its entry holds " + e.size() + " bytes; the checkpoint is damaged");
+    }
+    return new Tensor(dt, e.shape(), buf);
+  }
+
+  /**
+   * String tensors are stored as every element's length as a varint64, a masked CRC-32C of the lengths, then
+   * the bytes; tfport holds them as uint32 length + bytes. TensorFlow's checksums here cover each length as a
+   * little-endian uint32 (not the varints), then the stored length checksum, then the bytes.
+   */
+  private static Tensor strings(ByteBuffer buf, BundleEntry e, Path shard) {
+    byte[] b = new byte[buf.remaining()];
+    buf.get(b);
+    long n = e.shape().size();
+    int[] pos = {0};
+    long[] lens = new long[Math.toIntExact(Math.min(n, b.length))];
+    if (n > b.length) {
+      throw new CorruptModelException(shard + ": '" + e.key() + "' claims " + n + " strings in " + b.length
+          + " bytes; the checkpoint is damaged");
+    }
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+      lens[i] = Varint.read64(b, pos, b.length);
+      if (lens[i] < 0) {
+        throw new CorruptModelException(shard + ": bad string length in '" + e.key() + "'; the checkpoint is"
+            + " damaged");
+      }
+      total += lens[i];
+    }
+    int dataStart = pos[0] + (n > 0 ? 4 : 0);
+    if (total != b.length - dataStart) {
+      throw new CorruptModelException(shard + ": the string lengths of '" + e.key() + "' add up to " + total
+          + " bytes, but " + (b.length - dataStart) + " follow them; the checkpoint is damaged");
+    }
+    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(total + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      len.clear();
+      if (lens[i] <= 0xffffffffL) {
+        len.putInt((int) lens[i]);
+      } else {
+        len.putLong(lens[i]);
+      }
+      crc.update(len.array(), 0, len.position());
+    }
+    if (n > 0) {
+      int storedLengthsCrc = ByteBuffer.wrap(b, pos[0], 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+      if (storedLengthsCrc != Crc32c.mask((int) crc.getValue())) {
+        throw new CorruptModelException(shard + ": CRC mismatch in the string lengths of '" + e.key()
+            + "'; the checkpoint is damaged");
+      }
+      crc.update(b, pos[0], 4);
+    }
+    int at = dataStart;
+    for (int i = 0; i < n; i++) {
+      out.putInt((int) lens[i]).put(b, at, (int) lens[i]);
+      at += (int) lens[i];
+    }
+    crc.update(b, dataStart, b.length - dataStart);
+    int actual = Crc32c.mask((int) crc.getValue());
+    if (actual != e.crc32c()) {
+      throw new CorruptModelException(String.format("%s: CRC mismatch for '%s' at offset 0x%x (stored 0x%08x,"
+          + " computed 0x%08x); the checkpoint is damaged", shard, e.key(), e.offset(), e.crc32c(), actual));
+    }
+    return new Tensor(DType.STRING, e.shape(), out.flip());
+  }
+}
