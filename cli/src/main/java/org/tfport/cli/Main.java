@@ -19,6 +19,7 @@ public final class Main {
         convert [FLAGS] INPUT OUTPUT    convert a model (tensorflowjs_converter flags; see convert --help)
         tensorflowjs_converter ...      the same, for scripts written for the Python converter
         demo [DIR]                      make a small Keras model and convert it to TF.js (default DIR: tfport-demo)
+        serve [--host H] [--port P] [--store DIR] [--token T]   serve models to TF.js clients and a web page
         --version                       print the version
       """;
 
@@ -43,6 +44,7 @@ public final class Main {
       return switch (args[0]) {
         case "convert", "tensorflowjs_converter" -> ConvertCommand.run(args[0], out, err, rest);
         case "demo" -> DemoCommand.run(out, err, rest);
+        case "serve" -> ServeCommand.run(out, err, rest);
         case "--version", "-v", "version" -> {
           out.println("tfport " + Version.VERSION);
           yield 0;

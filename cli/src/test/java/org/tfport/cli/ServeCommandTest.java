@@ -1,0 +1,18 @@
+package org.tfport.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class ServeCommandTest {
+  @Test
+  void helpAndUsageErrors() {
+    CliRunner help = CliRunner.run("serve", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("--store", "--token", "--port", "--host", "--tfjs");
+    assertThat(CliRunner.run("serve", "--port", "nope").code()).isEqualTo(2);
+    assertThat(CliRunner.run("serve", "--port", "70000").err()).contains("--port");
+    assertThat(CliRunner.run("serve", "--tfjs", "/no/such/tf.min.js").code()).isEqualTo(2);
+    assertThat(CliRunner.run("--help").out()).contains("serve");
+  }
+}

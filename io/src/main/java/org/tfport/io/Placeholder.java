@@ -1,1 +1,0 @@
-package org.tfport.io; final class Placeholder {}

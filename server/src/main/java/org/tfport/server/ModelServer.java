@@ -1,0 +1,104 @@
+package org.tfport.server;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.tfport.core.TfportException;
+
+/**
+ * {@code tfport serve}: a model store behind an HTTP API that TensorFlow.js talks to directly
+ * ({@code model.save('http://HOST/models/NAME')}, {@code tf.loadLayersModel('http://HOST/models/NAME/model.json')}),
+ * plus a web page to look at and run the models. See {@link Api} for the routes.
+ */
+public final class ModelServer implements AutoCloseable {
+  private final Server server;
+  private final ServerConnector connector;
+  private final Web web;
+  private final ModelStore store;
+
+  private ModelServer(Server server, ServerConnector connector, Web web, ModelStore store) {
+    this.server = server;
+    this.connector = connector;
+    this.web = web;
+    this.store = store;
+  }
+
+  /** Opens the store (deleting what a killed server left in staging) and starts listening. */
+  public static ModelServer start(ServerConfig config) {
+    ModelStore store = new ModelStore(config.store());
+    Web web = new Web(config.tfjsBundle());
+    QueuedThreadPool pool = new QueuedThreadPool(256, 8);
+    pool.setName("tfport-serve");
+    // Uploads block while they parse and convert; virtual threads make that cheap.
+    pool.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+    Server server = new Server(pool);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    // Let odd paths (%2e%2e, %2F, ..) reach the API, which splits the raw path itself and names the problem.
+    http.setUriCompliance(UriCompliance.UNSAFE);
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(config.host());
+    connector.setPort(config.port());
+    connector.setIdleTimeout(60_000);
+    server.addConnector(connector);
+    server.setErrorHandler(new JsonErrors());
+    server.setHandler(new Api(config, store, web));
+    // Without a graceful handler a stop timeout only delays shutdown; an upload cut short is discarded whole.
+    server.setStopTimeout(0);
+    try {
+      server.start();
+    } catch (Exception e) {
+      try {
+        server.stop();
+      } catch (Exception ignored) {
+        // Already failing; the start error is the one to report.
+      }
+      throw new TfportException("cannot listen on " + config.host() + ":" + config.port() + " (" + e.getMessage()
+          + "); is the port in use?", e);
+    }
+    return new ModelServer(server, connector, web, store);
+  }
+
+  /** The port listened on (the real one when 0 was asked for). */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  /** {@code http://HOST:PORT}, with a loopback address when listening on all interfaces. */
+  public URI uri() {
+    String host = connector.getHost();
+    if (host == null || host.equals("0.0.0.0") || host.equals("::")) {
+      host = "127.0.0.1";
+    }
+    return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+  }
+
+  public Path store() {
+    return store.root();
+  }
+
+  /** Where the page's TF.js bundle comes from, or null when it was not found. */
+  public Path tfjsBundle() {
+    return web.tfjs();
+  }
+
+  /** Blocks until the server stops. */
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      throw new TfportException("stopping the server failed: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,1 +1,0 @@
-package org.tfport.server; final class Placeholder {}

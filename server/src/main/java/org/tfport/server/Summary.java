@@ -1,0 +1,165 @@
+package org.tfport.server;
+
+import java.util.List;
+import java.util.Map;
+import org.tfport.core.DType;
+import org.tfport.core.Json;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** What the model list shows about one version: format, sizes, inputs and outputs, layer or op counts. */
+final class Summary {
+  private Summary() {}
+
+  static ObjectNode of(JsonNode modelJson, long modelJsonBytes, long weightBytes, int weightFiles) {
+    ObjectNode s = Json.MAPPER.createObjectNode();
+    Topology t = Topology.of(modelJson);
+    s.put("format", modelJson.path("format").isString() ? modelJson.get("format").stringValue()
+        : t.graph ? "graph-model" : "layers-model");
+    s.put("generatedBy", text(modelJson.get("generatedBy")));
+    s.put("convertedBy", text(modelJson.get("convertedBy")));
+    s.put("modelJsonBytes", modelJsonBytes);
+    s.put("weightBytes", weightBytes);
+    s.put("weightFiles", weightFiles);
+    long params = 0;
+    int weights = 0;
+    ObjectNode dtypes = Json.MAPPER.createObjectNode();
+    for (JsonNode g : modelJson.path("weightsManifest")) {
+      for (JsonNode w : g.path("weights")) {
+        weights++;
+        long n = 1;
+        for (JsonNode d : w.path("shape")) {
+          n *= Math.max(0, d.asLong(0));
+        }
+        params += n;
+        String dt = w.path("dtype").asString("?");
+        if (w.path("quantization").isObject()) {
+          dt += " as " + w.path("quantization").path("dtype").asString("?");
+        }
+        dtypes.put(dt, dtypes.path(dt).asInt(0) + 1);
+      }
+    }
+    s.put("weights", weights);
+    s.put("parameters", params);
+    s.set("weightDtypes", dtypes);
+    ObjectNode kinds = Json.MAPPER.createObjectNode();
+    t.kinds().forEach(kinds::put);
+    if (t.graph) {
+      s.put("nodeCount", t.nodes.size());
+      s.set("ops", kinds);
+      graphIo(modelJson, t, s);
+    } else {
+      s.put("modelClass", t.modelClass);
+      s.put("layerCount", t.nodes.size());
+      s.set("layerClasses", kinds);
+      layersIo(modelJson, t, s);
+    }
+    return s;
+  }
+
+  private static void graphIo(JsonNode modelJson, Topology t, ObjectNode s) {
+    JsonNode sig = modelJson.path("userDefinedMetadata").path("signature");
+    if (!sig.isObject()) {
+      sig = modelJson.path("signature");
+    }
+    ArrayNode inputs = s.putArray("inputs");
+    ArrayNode outputs = s.putArray("outputs");
+    if (sig.path("inputs").isObject()) {
+      for (Map.Entry<String, JsonNode> e : sig.get("inputs").properties()) {
+        inputs.add(tensorInfo(e.getValue().path("name").asString(e.getKey()), e.getValue().path("dtype"),
+            e.getValue().path("tensorShape")));
+      }
+    } else {
+      for (JsonNode n : modelJson.path("modelTopology").path("node")) {
+        if (n.path("op").asString("").equals("Placeholder")) {
+          inputs.add(tensorInfo(n.path("name").asString(""), n.path("attr").path("dtype").path("type"),
+              n.path("attr").path("shape").path("shape")));
+        }
+      }
+    }
+    if (sig.path("outputs").isObject()) {
+      for (Map.Entry<String, JsonNode> e : sig.get("outputs").properties()) {
+        outputs.add(tensorInfo(e.getValue().path("name").asString(e.getKey()), e.getValue().path("dtype"),
+            e.getValue().path("tensorShape")));
+      }
+    } else {
+      t.sinks().forEach(n -> outputs.addObject().put("name", n));
+    }
+  }
+
+  private static ObjectNode tensorInfo(String name, JsonNode dtype, JsonNode shape) {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("name", name);
+    DType d = DType.fromTfName(dtype.asString(""));
+    o.put("dtype", d == null ? dtype.asString("?") : d.jsName());
+    if (shape.path("unknownRank").asBoolean(false)) {
+      o.putNull("shape");
+    } else {
+      ArrayNode dims = o.putArray("shape");
+      for (JsonNode dim : shape.path("dim")) {
+        dims.add(dim.path("size").asLong(-1));
+      }
+    }
+    return o;
+  }
+
+  private static void layersIo(JsonNode modelJson, Topology t, ObjectNode s) {
+    JsonNode config = Topology.modelConfig(modelJson.path("modelTopology"));
+    JsonNode layers = Topology.layerList(config);
+    ArrayNode inputs = s.putArray("inputs");
+    ArrayNode outputs = s.putArray("outputs");
+    if (t.modelClass.equals("Sequential")) {
+      if (layers.size() > 0) {
+        JsonNode first = layers.get(0);
+        inputs.add(layerInput(first));
+        outputs.addObject().put("name", name(layers.get(layers.size() - 1)));
+      }
+      return;
+    }
+    for (JsonNode in : config.path("config").path("input_layers")) {
+      String n = in.isArray() ? in.path(0).asString("") : in.asString("");
+      for (JsonNode l : layers) {
+        if (name(l).equals(n)) {
+          inputs.add(layerInput(l));
+        }
+      }
+    }
+    JsonNode outs = config.path("config").path("output_layers");
+    if (outs.isArray() && outs.size() > 0 && outs.get(0).isString()) {
+      outputs.addObject().put("name", outs.get(0).stringValue());
+    } else {
+      for (JsonNode o : outs) {
+        outputs.addObject().put("name", o.path(0).asString(""));
+      }
+    }
+    if (outputs.isEmpty()) {
+      List<String> sinks = t.sinks();
+      sinks.forEach(n -> outputs.addObject().put("name", n));
+    }
+  }
+
+  private static ObjectNode layerInput(JsonNode layer) {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("name", name(layer));
+    JsonNode c = layer.path("config");
+    JsonNode shape = c.has("batch_input_shape") ? c.get("batch_input_shape") : c.path("batch_shape");
+    if (shape.isArray()) {
+      ArrayNode dims = o.putArray("shape");
+      shape.forEach(d -> dims.add(d.isNull() ? -1 : d.asLong(-1)));
+    } else {
+      o.putNull("shape");
+    }
+    JsonNode dt = c.path("dtype");
+    o.put("dtype", dt.isString() ? dt.stringValue() : dt.path("config").path("name").asString("float32"));
+    return o;
+  }
+
+  private static String name(JsonNode layer) {
+    return layer.path("name").asString(layer.path("config").path("name").asString("?"));
+  }
+
+  private static String text(JsonNode n) {
+    return n == null || !n.isString() ? null : n.stringValue();
+  }
+}

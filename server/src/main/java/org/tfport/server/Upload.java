@@ -1,0 +1,498 @@
+package org.tfport.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.MultiPart;
+import org.eclipse.jetty.http.MultiPartConfig;
+import org.eclipse.jetty.http.MultiPartFormData;
+import org.eclipse.jetty.server.Request;
+import org.tfport.convert.TfjsOutputOptions;
+import org.tfport.convert.graph.GraphOptions;
+import org.tfport.convert.graph.TfGraphToTfjs;
+import org.tfport.convert.keras.KerasToTfjs;
+import org.tfport.core.Json;
+import org.tfport.core.ProgressListener;
+import org.tfport.core.TfportException;
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.tfjs.TfjsReader;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * One upload, from request body to committed version. Accepted bodies: TF.js's
+ * {@code multipart/form-data} ({@code model.json} plus weight files matched to the manifest by name, as
+ * {@code tf.io.browserFiles} matches them), a bare model.json, or a Keras {@code .h5}/{@code .keras} file or a
+ * zipped SavedModel (raw or as the single part of a form), converted on arrival. Everything is assembled in a staging folder
+ * and checked (model.json parses, every weight file is present and exactly as long as the manifest says)
+ * before one rename makes it a version; any failure leaves the store as it was.
+ */
+final class Upload {
+  private static final byte[] HDF5 = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  private static final byte[] ZIP = {'P', 'K', 3, 4};
+  private static final int MAX_ZIP_ENTRIES = 100_000;
+
+  private final ServerConfig config;
+  private final ModelStore store;
+
+  Upload(ServerConfig config, ModelStore store) {
+    this.config = config;
+    this.store = store;
+  }
+
+  /** Stores the request body as the next version of {@code name}; returns what the client is told. */
+  ObjectNode handle(Request request, String name) {
+    long declared = request.getLength();
+    if (declared > config.maxUploadBytes()) {
+      throw new HttpError(413, "the upload is " + declared + " bytes, over this server's limit of "
+          + config.maxUploadBytes() + " (tfport serve --max-upload-bytes)");
+    }
+    String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+    String mime = contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
+    Path staging = store.newStaging();
+    try {
+      Path model = staging.resolve("model");
+      Files.createDirectory(model);
+      String source;
+      long bytes;
+      if (mime.equals("multipart/form-data")) {
+        bytes = declared;
+        source = multipart(request, contentType, staging, model);
+      } else {
+        Path body = staging.resolve("body");
+        bytes = copyLimited(Request.asInputStream(request), body);
+        source = single(body, mime, staging, model);
+      }
+      ObjectNode meta = finish(name, model, source, bytes);
+      int version = store.commit(name, model);
+      meta.put("version", version);
+      return meta;
+    } catch (IOException e) {
+      throw new HttpError(400, "the upload could not be read (" + e.getMessage() + "); the connection broke or"
+          + " the body is malformed", e);
+    } finally {
+      ModelStore.deleteTree(staging);
+    }
+  }
+
+  // ------------------------------------------------------------------ multipart
+
+  private String multipart(Request request, String contentType, Path staging, Path model) throws IOException {
+    Path partsDir = staging.resolve("parts");
+    Files.createDirectory(partsDir);
+    MultiPartConfig mpc = new MultiPartConfig.Builder()
+        .location(partsDir)
+        .maxParts(config.maxParts())
+        .maxSize(config.maxUploadBytes())
+        .maxPartSize(config.maxUploadBytes())
+        .maxMemoryPartSize(64 * 1024)
+        .build();
+    MultiPartFormData.Parts parts;
+    try {
+      parts = MultiPartFormData.getParts(request, request, contentType, mpc);
+    } catch (Exception e) {
+      throw multipartError(e);
+    }
+    try (parts) {
+      MultiPart.Part json = null;
+      Map<String, MultiPart.Part> files = new LinkedHashMap<>();
+      for (MultiPart.Part p : parts) {
+        String file = p.getFileName() == null ? null : basename(p.getFileName());
+        boolean isJson = "model.json".equals(p.getName()) || "model.json".equals(file);
+        if (isJson) {
+          if (json != null) {
+            throw new HttpError(400, "the upload has two 'model.json' parts; send one");
+          }
+          json = p;
+          continue;
+        }
+        String key = file != null && !file.isEmpty() ? file : p.getName();
+        if (key == null || key.isEmpty()) {
+          throw new HttpError(400, "a multipart part has neither a name nor a file name");
+        }
+        if (files.put(key, p) != null) {
+          throw new HttpError(400, "the upload has two parts named '" + Names.printable(key) + "'");
+        }
+      }
+      if (json == null) {
+        if (files.size() == 1) {
+          MultiPart.Part only = files.values().iterator().next();
+          Path body = staging.resolve("body");
+          only.writeTo(body);
+          return single(body, "", staging, model);
+        }
+        throw new HttpError(400, "the upload has no 'model.json' part (TF.js's model.save(url) sends 'model.json'"
+            + " and 'model.weights.bin'); parts received: " + (files.isEmpty() ? "none" : String.join(", ",
+                files.keySet().stream().map(Names::printable).toList())));
+      }
+      if (json.getLength() > config.maxModelJsonBytes()) {
+        throw new HttpError(413, "model.json is " + json.getLength() + " bytes, over the limit of "
+            + config.maxModelJsonBytes());
+      }
+      Path jsonFile = model.resolve("model.json");
+      json.writeTo(jsonFile);
+      JsonNode root = parseModelJson(jsonFile);
+      Set<String> wanted = new HashSet<>();
+      boolean anyWeights = false;
+      for (JsonNode g : root.path("weightsManifest")) {
+        anyWeights |= g.path("weights").size() > 0;
+      }
+      for (JsonNode g : root.path("weightsManifest")) {
+        for (JsonNode p : g.path("paths")) {
+          String f = weightFile(p);
+          if (!wanted.add(f)) {
+            throw new HttpError(400, "model.json lists weight file '" + f + "' twice");
+          }
+          MultiPart.Part part = files.remove(f);
+          if (part == null) {
+            if (anyWeights) {
+              throw new HttpError(400, "the upload has no part for weight file '" + f + "' listed in model.json;"
+                  + " send it as a part with filename=\"" + f + "\"");
+            }
+            Files.createFile(model.resolve(f));
+          } else {
+            part.writeTo(model.resolve(f));
+          }
+        }
+      }
+      if (!files.isEmpty()) {
+        throw new HttpError(400, "the upload has parts model.json does not list: " + String.join(", ",
+            files.keySet().stream().map(Names::printable).toList()) + "; its manifest lists " + wanted);
+      }
+      return "tfjs";
+    }
+  }
+
+  private static HttpError multipartError(Throwable e) {
+    Throwable c = e;
+    while ((c instanceof java.util.concurrent.ExecutionException || c instanceof java.util.concurrent.CompletionException
+        || c.getMessage() == null) && c.getCause() != null) {
+      c = c.getCause();
+    }
+    String msg = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+    String lower = msg.toLowerCase(Locale.ROOT);
+    if (lower.contains("max") && (lower.contains("size") || lower.contains("length") || lower.contains("exceed"))) {
+      return new HttpError(413, "the upload is over this server's limits (" + msg + ")", e);
+    }
+    if (lower.contains("max") && lower.contains("part")) {
+      return new HttpError(413, "the upload has too many parts (" + msg + ")", e);
+    }
+    return new HttpError(400, "malformed multipart/form-data body (" + msg.lines().findFirst().orElse("") + ")", e);
+  }
+
+  private static String basename(String f) {
+    int i = Math.max(f.lastIndexOf('/'), f.lastIndexOf('\\'));
+    return f.substring(i + 1);
+  }
+
+  private static String weightFile(JsonNode p) {
+    if (!p.isString()) {
+      throw new HttpError(400, "model.json: a weightsManifest path is not a string: " + brief(p));
+    }
+    String f = Names.weightFile(p.stringValue());
+    if (f == null) {
+      throw new HttpError(400, "model.json: weight path '" + Names.printable(p.stringValue()) + "' must be a plain"
+          + " file name (letters, digits, '.', '_', '-', optionally after './'), not 'model.json'");
+    }
+    return f;
+  }
+
+  // ------------------------------------------------------------------ single-file bodies
+
+  /** A body that is one file: a model.json alone, or a Keras file to convert. */
+  private String single(Path body, String mime, Path staging, Path model) throws IOException {
+    byte[] head = new byte[8];
+    int n;
+    try (InputStream in = Files.newInputStream(body)) {
+      n = in.readNBytes(head, 0, 8);
+    }
+    if (n == 0) {
+      throw new HttpError(400, "the upload is empty; send TF.js's multipart form, a model.json, or a Keras file");
+    }
+    if (startsWith(head, n, HDF5)) {
+      return convert(body, staging.resolve("upload.h5"), model, "keras-h5");
+    }
+    if (startsWith(head, n, ZIP)) {
+      return zip(body, staging, model);
+    }
+    int first = firstNonSpace(head, n);
+    if (mime.equals("application/json") || first == '{') {
+      if (Files.size(body) > config.maxModelJsonBytes()) {
+        throw new HttpError(413, "model.json is over the limit of " + config.maxModelJsonBytes() + " bytes");
+      }
+      Files.move(body, model.resolve("model.json"));
+      JsonNode root = parseModelJson(model.resolve("model.json"));
+      for (JsonNode g : root.path("weightsManifest")) {
+        if (g.path("weights").size() > 0) {
+          throw new HttpError(400, "this model.json lists weights, so it needs its weight files too: upload a"
+              + " multipart/form-data body with model.json and " + g.path("paths"));
+        }
+        for (JsonNode p : g.path("paths")) {
+          Files.createFile(model.resolve(weightFile(p)));
+        }
+      }
+      return "tfjs";
+    }
+    throw new HttpError(415, "unsupported upload (" + (mime.isEmpty() ? "no Content-Type" : mime) + ", starting"
+        + " with bytes " + HexFormat.ofDelimiter(" ").formatHex(head, 0, n) + "); send TF.js's multipart form"
+        + " (model.save(url)), a model.json, a Keras .h5 or a Keras 3 .keras file");
+  }
+
+  private String zip(Path body, Path staging, Path model) throws IOException {
+    List<String> savedModels = new ArrayList<>();
+    boolean keras3 = false;
+    try (ZipFile z = new ZipFile(body.toFile())) {
+      var it = z.entries();
+      int count = 0;
+      while (it.hasMoreElements()) {
+        if (++count > MAX_ZIP_ENTRIES) {
+          throw new HttpError(413, "the zip has more than " + MAX_ZIP_ENTRIES + " entries");
+        }
+        String e = it.nextElement().getName();
+        if (e.equals("saved_model.pb") || e.endsWith("/saved_model.pb")) {
+          savedModels.add(e.substring(0, e.length() - "saved_model.pb".length()));
+        }
+        keras3 |= e.equals("config.json");
+      }
+    } catch (ZipException e) {
+      throw new HttpError(400, "the upload looks like a zip file but is damaged (" + e.getMessage() + ")");
+    }
+    if (keras3) {
+      return convert(body, staging.resolve("upload.keras"), model, "keras-v3");
+    }
+    if (savedModels.size() > 1) {
+      throw new HttpError(400, "the zip holds " + savedModels.size() + " SavedModels (" + savedModels
+          + "); upload one at a time");
+    }
+    if (savedModels.size() == 1) {
+      Path root = staging.resolve("savedmodel");
+      unzip(body, root);
+      Path dir = root.resolve(savedModels.get(0)).normalize();
+      Files.delete(model);
+      try {
+        TfGraphToTfjs.convertSavedModel(dir, model, GraphOptions.defaults(), TfjsOutputOptions.defaults(),
+            ProgressListener.NONE);
+      } catch (UnsupportedModelException e) {
+        throw new HttpError(422, "cannot convert the uploaded SavedModel: " + clean(e.getMessage(), root), e);
+      } catch (CorruptModelException | UsageException e) {
+        throw new HttpError(400, "the uploaded SavedModel cannot be read: " + clean(e.getMessage(), root), e);
+      } catch (TfportException e) {
+        throw new HttpError(422, "converting the uploaded SavedModel failed: " + clean(e.getMessage(), root), e);
+      }
+      parseModelJson(model.resolve("model.json"));
+      return "savedmodel";
+    }
+    throw new HttpError(415, "the zip holds neither a Keras 3 model (config.json) nor a SavedModel"
+        + " (saved_model.pb)");
+  }
+
+  /**
+   * Extracts a zip under {@code root}, refusing entries that would land outside it and counting the bytes
+   * actually inflated (entry headers can lie), so a zip bomb stops at the upload limit.
+   */
+  private void unzip(Path body, Path root) throws IOException {
+    Files.createDirectories(root);
+    long budget = config.maxUploadBytes() * 4;
+    byte[] buf = new byte[64 * 1024];
+    try (ZipFile z = new ZipFile(body.toFile())) {
+      var it = z.entries();
+      while (it.hasMoreElements()) {
+        ZipEntry e = it.nextElement();
+        String n = e.getName();
+        Path target = root.resolve(n).normalize();
+        if (n.startsWith("/") || n.contains("\\") || n.contains(":") || !target.startsWith(root)
+            || target.equals(root)) {
+          throw new HttpError(400, "zip entry '" + Names.printable(n) + "' points outside the archive");
+        }
+        if (e.isDirectory()) {
+          Files.createDirectories(target);
+          continue;
+        }
+        Files.createDirectories(target.getParent());
+        try (InputStream in = z.getInputStream(e); OutputStream out = Files.newOutputStream(target)) {
+          int r;
+          while ((r = in.read(buf)) >= 0) {
+            budget -= r;
+            if (budget < 0) {
+              throw new HttpError(413, "the zip inflates to more than " + config.maxUploadBytes() * 4 + " bytes");
+            }
+            out.write(buf, 0, r);
+          }
+        }
+      }
+    }
+  }
+
+  private String convert(Path body, Path input, Path model, String source) throws IOException {
+    Files.move(body, input);
+    Files.delete(model);
+    try {
+      KerasToTfjs.convert(input, model, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+    } catch (UnsupportedModelException e) {
+      throw new HttpError(422, "cannot convert the uploaded " + kind(source) + ": " + clean(e.getMessage(), input),
+          e);
+    } catch (CorruptModelException | UsageException e) {
+      throw new HttpError(400, "the uploaded " + kind(source) + " cannot be read: " + clean(e.getMessage(), input),
+          e);
+    } catch (TfportException e) {
+      throw new HttpError(422, "converting the uploaded " + kind(source) + " failed: "
+          + clean(e.getMessage(), input), e);
+    }
+    parseModelJson(model.resolve("model.json"));
+    return source;
+  }
+
+  private static String kind(String source) {
+    return source.equals("keras-h5") ? "Keras .h5 file" : "Keras .keras file";
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  /** model.json must be an object with a topology TF.js can load; the manifest is checked by the reader. */
+  private JsonNode parseModelJson(Path file) throws IOException {
+    if (Files.size(file) > config.maxModelJsonBytes()) {
+      throw new HttpError(413, "model.json is " + Files.size(file) + " bytes, over the limit of "
+          + config.maxModelJsonBytes());
+    }
+    JsonNode root;
+    try {
+      root = Json.MAPPER.readTree(file);
+    } catch (JacksonException e) {
+      throw new HttpError(400, "model.json is not valid JSON (" + e.getOriginalMessage().lines().findFirst()
+          .orElse("") + ")");
+    }
+    if (root == null || !root.isObject()) {
+      throw new HttpError(400, "model.json is not a JSON object; expected a TF.js model.json");
+    }
+    if (!root.path("modelTopology").isObject()) {
+      throw new HttpError(400, "model.json has no 'modelTopology' object, so TF.js could not load it");
+    }
+    JsonNode format = root.get("format");
+    if (format != null && !format.isNull()
+        && !(format.isString() && (format.stringValue().equals("layers-model")
+            || format.stringValue().equals("graph-model")))) {
+      throw new HttpError(400, "model.json: 'format' is " + brief(format) + "; TF.js knows 'layers-model' and"
+          + " 'graph-model'");
+    }
+    JsonNode manifest = root.get("weightsManifest");
+    if (manifest != null && !manifest.isArray()) {
+      throw new HttpError(400, "model.json: 'weightsManifest' is not an array");
+    }
+    return root;
+  }
+
+  /** Checks the assembled folder with the TF.js reader and writes the version's metadata. */
+  private ObjectNode finish(String name, Path model, String source, long uploadBytes) throws IOException {
+    Path json = model.resolve("model.json");
+    JsonNode root = parseModelJson(json);
+    try {
+      TfjsReader.open(json);
+    } catch (TfportException e) {
+      throw new HttpError(400, clean(e.getMessage(), model), e);
+    }
+    ObjectNode files = Json.MAPPER.createObjectNode();
+    long weightBytes = 0;
+    int weightFiles = 0;
+    List<Path> all = new ArrayList<>();
+    try (var s = Files.list(model)) {
+      s.sorted().forEach(all::add);
+    }
+    Map<String, String> hashes = new HashMap<>();
+    for (Path f : all) {
+      String fn = f.getFileName().toString();
+      long size = Files.size(f);
+      String sha = Hashes.sha256(f);
+      hashes.put(fn, sha);
+      files.putObject(fn).put("bytes", size).put("sha256", sha);
+      if (!fn.equals("model.json")) {
+        weightBytes += size;
+        weightFiles++;
+      }
+    }
+    ObjectNode meta = Json.MAPPER.createObjectNode();
+    meta.put("name", name);
+    meta.put("created", Instant.now().toString());
+    meta.put("source", source);
+    meta.put("uploadBytes", uploadBytes);
+    meta.set("files", files);
+    meta.set("summary", Summary.of(root, Files.size(json), weightBytes, weightFiles));
+    try (OutputStream out = Files.newOutputStream(model.resolve(ModelStore.META))) {
+      Json.MAPPER.writeValue(out, meta);
+    }
+    return meta;
+  }
+
+  private long copyLimited(InputStream in, Path target) throws IOException {
+    long total = 0;
+    byte[] buf = new byte[64 * 1024];
+    try (in; OutputStream out = Files.newOutputStream(target)) {
+      int r;
+      while ((r = in.read(buf)) >= 0) {
+        total += r;
+        if (total > config.maxUploadBytes()) {
+          throw new HttpError(413, "the upload is over this server's limit of " + config.maxUploadBytes()
+              + " bytes");
+        }
+        out.write(buf, 0, r);
+      }
+    }
+    return total;
+  }
+
+  /** A reader or converter message without the staging paths, which mean nothing to the client. */
+  private static String clean(String message, Path staged) {
+    String m = message == null ? "" : message;
+    for (Path p = staged.toAbsolutePath(); p != null && p.getNameCount() > 1; p = p.getParent()) {
+      m = m.replace(p + ": ", "").replace(p + "/", "").replace(p.toString(), "the upload");
+      if (p.getFileName().toString().startsWith("upload-")) {
+        break;
+      }
+    }
+    return m;
+  }
+
+  private static boolean startsWith(byte[] b, int n, byte[] prefix) {
+    if (n < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (b[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static int firstNonSpace(byte[] b, int n) {
+    for (int i = 0; i < n; i++) {
+      if (b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t') {
+        return b[i];
+      }
+    }
+    return -1;
+  }
+
+  private static String brief(JsonNode n) {
+    String s = String.valueOf(n);
+    return s.length() > 80 ? s.substring(0, 77) + "..." : s;
+  }
+}
