@@ -1,0 +1,79 @@
+package org.tfport.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfport.testkit.TfliteOracle.Tensor;
+
+/** The TFLite oracle on corpus models that need no tfport code. */
+class TfliteOracleTest {
+  @TempDir Path tmp;
+
+  @Test
+  void loadsAndRunsAModel() {
+    Path half = Corpus.require("tflite/serving/half_plus_two.tflite");
+    TfliteOracle.Load load = TfliteOracle.load(half);
+    assertThat(load.accepted()).as(load.error()).isTrue();
+    assertThat(load.inputs()).singleElement().satisfies(t -> assertThat(t.dtype()).isEqualTo("float32"));
+    int[] shape = load.inputs().get(0).shape();
+    int n = (int) TfliteOracle.elements(shape);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = i * 0.5f - 3;
+    }
+    List<Tensor> out = TfliteOracle.run(half, List.of(Tensor.f32(shape, x)));
+    assertThat(out).hasSize(1);
+    float[] y = out.get(0).floats();
+    for (int i = 0; i < n; i++) {
+      assertThat(y[i]).isEqualTo(0.5f * x[i] + 2);
+    }
+    // Four values instead of one: the input is resized.
+    List<Tensor> four = TfliteOracle.run(half, List.of(Tensor.f32(new int[] {4, 1}, 1, 2, 3, 4)));
+    assertThat(four.get(0).floats()).containsExactly(2.5f, 3f, 3.5f, 4f);
+  }
+
+  @Test
+  void quantizedInputsAndResizing() {
+    Path p = Corpus.require("tflite/tflite-micro/hello_world_int8.tflite");
+    TfliteOracle.Load load = TfliteOracle.load(p);
+    assertThat(load.inputs().get(0).dtype()).isEqualTo("int8");
+    assertThat(load.inputs().get(0).scale()).isPositive();
+    assertThat(load.signatureKeys()).isNotEmpty();
+    List<Tensor> in = TfliteOracle.randomInputs(load, 3);
+    assertThat(TfliteOracle.run(p, in)).isEqualTo(TfliteOracle.run(p, in));
+    // A batch of 3 instead of 1.
+    List<Tensor> out = TfliteOracle.run(p, List.of(Tensor.i8(new int[] {3, 1}, (byte) 1, (byte) 2, (byte) 3)));
+    assertThat(out.get(0).shape()).containsExactly(3, 1);
+    assertThat(out.get(0).longs()).hasSize(3);
+  }
+
+  @Test
+  void rejectionsAreReportedNotThrown() throws Exception {
+    TfliteOracle.Load missing = TfliteOracle.load(tmp.resolve("nope.tflite"));
+    assertThat(missing.accepted()).isFalse();
+    assertThat(missing.error()).contains("does not exist");
+    Path junk = tmp.resolve("junk.tflite");
+    Files.writeString(junk, "This is an invalid model.");
+    TfliteOracle.Load bad = TfliteOracle.load(junk);
+    assertThat(bad.accepted()).isFalse();
+    assertThat(bad.error()).doesNotContain("\n");
+    assertThatThrownBy(() -> TfliteOracle.run(junk, List.of())).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("rejected by TFLite");
+    Path flex = Corpus.require("tflite/litert/tflite__softplus_flex.bin");
+    assertThat(TfliteOracle.load(flex).error()).contains("Flex delegate");
+  }
+
+  @Test
+  void wrongInputsAreUsageErrors() {
+    Path half = Corpus.require("tflite/serving/half_plus_two.tflite");
+    assertThatThrownBy(() -> TfliteOracle.run(half, List.of())).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("has 1 inputs, got 0");
+    assertThatThrownBy(() -> TfliteOracle.run(half, List.of(Tensor.i32(new int[] {1}, 1))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is float32, got int32");
+  }
+}
