@@ -100,7 +100,8 @@ public final class AtomicOutput implements AutoCloseable {
     deleteTree(staging);
   }
 
-  static void deleteTree(Path root) {
+  /** Deletes a folder and everything in it, as far as it can; what cannot be removed stays. */
+  public static void deleteTree(Path root) {
     if (!Files.exists(root)) {
       return;
     }

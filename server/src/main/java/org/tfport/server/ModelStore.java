@@ -6,11 +6,11 @@ import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.tfport.core.AtomicOutput;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -175,20 +175,9 @@ final class ModelStore {
     }
   }
 
+  /** Best effort: staging leftovers are removed again at the next start. */
   static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(root)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-          // Staging leftovers are removed again at the next start.
-        }
-      });
-    } catch (IOException ignored) {
-      // Same.
-    }
+    AtomicOutput.deleteTree(root);
   }
+
 }
