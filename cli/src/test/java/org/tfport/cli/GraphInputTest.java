@@ -79,10 +79,23 @@ class GraphInputTest {
     CliRunner r = CliRunner.run("convert", in.toString(), tmp.resolve("out").toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("wrote");
-    assertThat(r.err()).contains("graph: 9 nodes", "before", "after");
+    assertThat(r.out()).contains("graph: 9 nodes", "before", "after");
     JsonNode json = Json.MAPPER.readTree(Files.readString(tmp.resolve("out/model.json")));
     assertThat(json.path("format").stringValue()).isEqualTo("graph-model");
     assertThat(json.path("signature").path("inputs").has("x")).isTrue();
+  }
+
+  @Test
+  void optimizationReportsAndCanBeSkipped() throws IOException {
+    Path pb = Corpus.require("frozen_pb/dl4j-tf_graphs/lenet_frozen.pb");
+    CliRunner r = frozen(pb, "output");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("graph: 40 nodes before", "after optimizing", "3 _FusedConv2D", "2 _FusedMatMul");
+    CliRunner plain = CliRunner.run("convert", "--input_format=tf_frozen_model", "--output_node_names=output",
+        "--skip_optimization=true", pb.toString(), tmp.resolve("plain").toString());
+    assertThat(plain.code()).as(plain.err()).isZero();
+    assertThat(plain.out()).contains("not optimized").doesNotContain("_Fused");
+    assertThat(Files.readString(tmp.resolve("plain/model.json"))).doesNotContain("_FusedConv2D");
   }
 
   @Test

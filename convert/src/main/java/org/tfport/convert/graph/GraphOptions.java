@@ -14,16 +14,24 @@ import java.util.Set;
  * @param skipOpCheck {@code --skip_op_check}
  * @param useStructuredOutputsNames {@code --use_structured_outputs_names}
  * @param outputNodeNames {@code --output_node_names}, required for frozen graphs and ignored otherwise
+ * @param optimize whether to fold constants, fold batch norms and fuse ops as the converter's Grappler passes
+ *     do (default true); off writes the frozen graph as it is, to compare or to debug
  */
 public record GraphOptions(String signatureName, Set<String> tags, boolean stripDebugOps, boolean skipOpCheck,
-    boolean useStructuredOutputsNames, List<String> outputNodeNames) {
+    boolean useStructuredOutputsNames, List<String> outputNodeNames, boolean optimize) {
   public GraphOptions {
     tags = tags == null ? null : Set.copyOf(tags);
     outputNodeNames = outputNodeNames == null ? List.of() : List.copyOf(outputNodeNames);
   }
 
+  /** The converter's flags, optimizing. */
+  public GraphOptions(String signatureName, Set<String> tags, boolean stripDebugOps, boolean skipOpCheck,
+      boolean useStructuredOutputsNames, List<String> outputNodeNames) {
+    this(signatureName, tags, stripDebugOps, skipOpCheck, useStructuredOutputsNames, outputNodeNames, true);
+  }
+
   public static GraphOptions defaults() {
-    return new GraphOptions(null, null, true, false, false, List.of());
+    return new GraphOptions(null, null, true, false, false, List.of(), true);
   }
 
   /** {@code --saved_model_tags}: comma-separated; an empty string is the empty tag set. */
@@ -41,6 +49,12 @@ public record GraphOptions(String signatureName, Set<String> tags, boolean strip
   }
 
   public GraphOptions withOutputNodeNames(List<String> names) {
-    return new GraphOptions(signatureName, tags, stripDebugOps, skipOpCheck, useStructuredOutputsNames, names);
+    return new GraphOptions(signatureName, tags, stripDebugOps, skipOpCheck, useStructuredOutputsNames, names,
+        optimize);
+  }
+
+  public GraphOptions withOptimize(boolean on) {
+    return new GraphOptions(signatureName, tags, stripDebugOps, skipOpCheck, useStructuredOutputsNames,
+        outputNodeNames, on);
   }
 }

@@ -83,9 +83,29 @@ final class OpCheck {
     }
   }
 
+  /**
+   * Ops TF.js lacks that optimizing removes when the graph allows it (batch norms folded into a convolution):
+   * the check before optimizing lets them through, the one after names any left.
+   */
+  static final Set<String> OPTIMIZED_AWAY = Set.of("BatchNormWithGlobalNormalization");
+
   /** Throws one line listing every unsupported op with a node name, unless there is none. */
   static void require(Graph g, boolean allowDebugOps, String source) {
+    report(unsupported(g, allowDebugOps), source, "frozen graph");
+  }
+
+  /** The check before optimizing: as {@link #require}, but ops the optimizer may remove pass. */
+  static void requireBeforeOptimizing(Graph g, boolean allowDebugOps, String source) {
     Map<String, String> bad = unsupported(g, allowDebugOps);
+    bad.keySet().removeAll(OPTIMIZED_AWAY);
+    report(bad, source, "frozen graph");
+  }
+
+  static void requireAfterOptimizing(Graph g, boolean allowDebugOps, String source) {
+    report(unsupported(g, allowDebugOps), source, "optimized graph");
+  }
+
+  private static void report(Map<String, String> bad, String source, String stage) {
     if (bad.isEmpty()) {
       return;
     }
@@ -93,7 +113,7 @@ final class OpCheck {
     bad.forEach((op, node) -> sb.append(sb.isEmpty() ? "" : ", ").append(op).append(" (node '").append(node)
         .append("')"));
     throw new UnsupportedModelException(source + ": TensorFlow.js 4.22 has no kernel for " + bad.size()
-        + " op type" + (bad.size() == 1 ? "" : "s") + " in the frozen graph: " + sb
+        + " op type" + (bad.size() == 1 ? "" : "s") + " in the " + stage + ": " + sb
         + "; export a signature without them, or pass --skip_op_check to write the model anyway");
   }
 }

@@ -80,6 +80,90 @@ public final class TfGraphToTfjs {
   private static ConversionSummary convertSavedModel(Path dir, Path output, GraphOptions go, TfjsOutputOptions o,
       ProgressListener progress, String defaultSignature, Set<String> defaultTags) {
     long start = System.nanoTime();
+    Loaded l = load(dir, go, defaultSignature, defaultTags);
+    Graph g = l.graph();
+    SavedModelGraph sm = l.savedModel();
+    Counts before = l.before();
+    int frozen = l.frozen();
+    List<String> outputKeys = l.outputKeys();
+    Map<String, TensorInfo> outputInfo = l.outputInfo();
+    Map<String, String> inputNodes = l.inputNodes();
+    TfjsOptimizer.Report report = optimizeAndCheck(g, go, dir.toString());
+
+    ObjectNode signature = Json.MAPPER.createObjectNode();
+    ObjectNode ins = signature.putObject("inputs");
+    for (Map.Entry<String, String> e : inputNodes.entrySet()) {
+      Node n = g.node(e.getValue());
+      if (n == null || n.op().equals("Const")) {
+        continue;
+      }
+      TensorInfo info = sm.signature().inputs().get(e.getKey());
+      if (n.attr("shape") instanceof AttrValue.Shape s) {
+        info = new TensorInfo(info.name(), info.dtype(), s.value());
+      }
+      ins.set(e.getKey(), tensorInfo(n.name() + ":0", info));
+    }
+    ObjectNode outs = signature.putObject("outputs");
+    for (int i = 0; i < outputKeys.size(); i++) {
+      String key = outputKeys.get(i);
+      outs.set(key, tensorInfo(TensorRef.parse(g.outputs().get(i)).tensorName(), outputInfo.get(key)));
+    }
+    String generatedBy = sm.tensorflowVersion().isEmpty() ? "unknown" : sm.tensorflowVersion();
+    ObjectNode metadata = metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(outputKeys) : null);
+    return write(g, output, generatedBy, signature, metadata, o, progress, start, before, frozen, report);
+  }
+
+  /**
+   * {@code tf_frozen_model}: one GraphDef; {@code --output_node_names} says what to keep. The signature has
+   * no inputs (TF.js then feeds the placeholders) and one output per name.
+   */
+  public static ConversionSummary convertFrozen(Path file, Path output, GraphOptions go, TfjsOutputOptions o,
+      ProgressListener progress) {
+    long start = System.nanoTime();
+    Loaded l = loadFrozen(file, go);
+    Graph g = l.graph();
+    Counts before = l.before();
+    int frozen = l.frozen();
+    TfjsOptimizer.Report report = optimizeAndCheck(g, go, file.toString());
+    ObjectNode signature = Json.MAPPER.createObjectNode();
+    signature.putObject("inputs");
+    ObjectNode outs = signature.putObject("outputs");
+    for (int i = 0; i < go.outputNodeNames().size(); i++) {
+      // Keyed by the name asked for; the tensor is where that output is now (stripping can move it).
+      outs.putObject(go.outputNodeNames().get(i).strip()).put("name",
+          TensorRef.parse(g.outputs().get(i)).toString());
+    }
+    ObjectNode metadata = metadata(o, go.useStructuredOutputsNames()
+        ? new TreeSet<>(go.outputNodeNames().stream().map(String::strip).toList()) : null);
+    return write(g, output, g.producer() > 0 ? "GraphDef producer " + g.producer() : "unknown", signature,
+        metadata, o, progress, start, before, frozen, report);
+  }
+
+
+  /**
+   * A signature of a SavedModel (or Hub module) loaded, inlined, frozen and pruned to what its outputs need,
+   * before any target-specific optimization; what every output format starts from.
+   *
+   * @param savedModel null for a frozen GraphDef
+   * @param inputNodes signature input key to the placeholder node that feeds it
+   * @param outputKeys signature output keys, in the order of {@code graph.outputs()}
+   * @param before     node counts before freezing
+   * @param frozen     how many variables were replaced by constants
+   */
+  public record Loaded(Graph graph, SavedModelGraph savedModel, String signature, Map<String, String> inputNodes,
+      List<String> outputKeys, Map<String, TensorInfo> outputInfo, Counts before, int frozen) {}
+
+  /** {@link #load} with the defaults of {@code tf_saved_model} ({@code hub} false) or {@code tf_hub}. */
+  public static Loaded loadSavedModel(Path dir, GraphOptions go, boolean hub) {
+    if (hub && !Files.isDirectory(dir)) {
+      throw new UsageException(dir + ": a TF Hub module is a folder; download and extract the module first"
+          + " (tfport does not fetch from the network)");
+    }
+    boolean tf1 = hub && Files.exists(dir.resolve(SavedModelReader.HUB_MODULE_PB));
+    return load(dir, go, hub ? HUB_SIGNATURE : DEFAULT_SIGNATURE, tf1 ? Set.of() : Set.of("serve"));
+  }
+
+  static Loaded load(Path dir, GraphOptions go, String defaultSignature, Set<String> defaultTags) {
     if (!Files.isDirectory(dir)) {
       throw new UsageException(dir + ": a SavedModel is a folder holding saved_model.pb; for a single .pb"
           + " GraphDef use --input_format=tf_frozen_model");
@@ -140,44 +224,15 @@ public final class TfGraphToTfjs {
     TensorBundle bundle = sm.variables();
     int frozen = new VariableFreezer(g, key -> bundle != null && bundle.has(key) ? bundle.read(key) : null)
         .freeze();
-    finish(g);
+    prepare(g);
     if (hoisted) {
       renameInputs(g, inputNodes);
     }
-    if (!go.skipOpCheck()) {
-      OpCheck.require(g, go.stripDebugOps(), dir.toString());
-    }
-
-    ObjectNode signature = Json.MAPPER.createObjectNode();
-    ObjectNode ins = signature.putObject("inputs");
-    for (Map.Entry<String, String> e : inputNodes.entrySet()) {
-      Node n = g.node(e.getValue());
-      if (n == null || n.op().equals("Const")) {
-        continue;
-      }
-      TensorInfo info = sm.signature().inputs().get(e.getKey());
-      if (n.attr("shape") instanceof AttrValue.Shape s) {
-        info = new TensorInfo(info.name(), info.dtype(), s.value());
-      }
-      ins.set(e.getKey(), tensorInfo(n.name() + ":0", info));
-    }
-    ObjectNode outs = signature.putObject("outputs");
-    for (int i = 0; i < outputKeys.size(); i++) {
-      String key = outputKeys.get(i);
-      outs.set(key, tensorInfo(TensorRef.parse(g.outputs().get(i)).tensorName(), outputInfo.get(key)));
-    }
-    String generatedBy = sm.tensorflowVersion().isEmpty() ? "unknown" : sm.tensorflowVersion();
-    ObjectNode metadata = metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(outputKeys) : null);
-    return write(g, output, generatedBy, signature, metadata, o, progress, start, before, frozen);
+    return new Loaded(g, sm, sigName, inputNodes, outputKeys, outputInfo, before, frozen);
   }
 
-  /**
-   * {@code tf_frozen_model}: one GraphDef; {@code --output_node_names} says what to keep. The signature has
-   * no inputs (TF.js then feeds the placeholders) and one output per name.
-   */
-  public static ConversionSummary convertFrozen(Path file, Path output, GraphOptions go, TfjsOutputOptions o,
-      ProgressListener progress) {
-    long start = System.nanoTime();
+  /** A frozen GraphDef with {@code go.outputNodeNames()} as outputs, frozen and pruned like {@link #load}. */
+  public static Loaded loadFrozen(Path file, GraphOptions go) {
     if (go.outputNodeNames().isEmpty()) {
       throw new UsageException("--output_node_names is required for tf_frozen_model: give the comma-separated"
           + " names of the nodes to compute");
@@ -204,23 +259,9 @@ public final class TfGraphToTfjs {
       new DebugOpStripper().apply(g);
     }
     int frozen = new VariableFreezer(g, key -> null, true).freeze();
-    finish(g);
-    if (!go.skipOpCheck()) {
-      OpCheck.require(g, go.stripDebugOps(), file.toString());
-    }
-    ObjectNode signature = Json.MAPPER.createObjectNode();
-    signature.putObject("inputs");
-    ObjectNode outs = signature.putObject("outputs");
-    for (int i = 0; i < go.outputNodeNames().size(); i++) {
-      // Keyed by the name asked for; the tensor is where that output is now (stripping can move it).
-      outs.putObject(go.outputNodeNames().get(i).strip()).put("name",
-          TensorRef.parse(g.outputs().get(i)).toString());
-    }
-    ObjectNode metadata = metadata(o, go.useStructuredOutputsNames()
-        ? new TreeSet<>(go.outputNodeNames().stream().map(String::strip).toList()) : null);
-    return write(g, output, g.producer() > 0 ? "GraphDef producer " + g.producer() : "unknown", signature,
-        metadata, o, progress, start,
-        before, frozen);
+    prepare(g);
+    return new Loaded(g, null, null, new LinkedHashMap<>(), new ArrayList<>(), new LinkedHashMap<>(), before,
+        frozen);
   }
 
   /**
@@ -284,8 +325,14 @@ public final class TfGraphToTfjs {
     return new long[] {1};
   }
 
-  /** The rewrites after freezing, shared by every input kind; the graph is valid afterwards. */
+  /** The rewrites after freezing, shared by every input kind, without optimizing; the graph is valid after. */
   static void finish(Graph g) {
+    prepare(g);
+    cleanup(g);
+  }
+
+  /** What TF.js needs of a frozen graph: what the outputs use, in ops and attributes it reads. */
+  static void prepare(Graph g) {
     g.prune();
     new ControlDependencyCleanup().apply(g);
     g.prune();
@@ -293,9 +340,37 @@ public final class TfGraphToTfjs {
     new DefaultAttributes().apply(g);
     new TfjsRewrites().apply(g);
     g.prune();
+    keepReferencedFunctions(g);
+  }
+
+  /** Drops what only TensorFlow reads (devices, {@code _} attributes, unused functions); checks the graph. */
+  static void cleanup(Graph g) {
     new TfjsRewrites.Cleanup().apply(g);
     keepReferencedFunctions(g);
     g.validate();
+  }
+
+  /**
+   * The op check, the optimizer (unless turned off) and the check after it, as upstream runs them around
+   * Grappler; null when not optimizing.
+   */
+  static TfjsOptimizer.Report optimizeAndCheck(Graph g, GraphOptions go, String source) {
+    if (!go.optimize()) {
+      cleanup(g);
+      if (!go.skipOpCheck()) {
+        OpCheck.require(g, go.stripDebugOps(), source);
+      }
+      return null;
+    }
+    if (!go.skipOpCheck()) {
+      OpCheck.requireBeforeOptimizing(g, go.stripDebugOps(), source);
+    }
+    TfjsOptimizer.Report report = TfjsOptimizer.run(g);
+    cleanup(g);
+    if (!go.skipOpCheck()) {
+      OpCheck.requireAfterOptimizing(g, go.stripDebugOps(), source);
+    }
+    return report;
   }
 
   /** Drops library functions no remaining node refers to (through {@code If}, {@code While}, ...). */
@@ -425,11 +500,12 @@ public final class TfGraphToTfjs {
 
   private static ConversionSummary write(Graph g, Path output, String generatedBy, ObjectNode signature,
       ObjectNode metadata, TfjsOutputOptions o, ProgressListener progress, long start, Counts before,
-      int frozen) {
+      int frozen, TfjsOptimizer.Report report) {
     List<String> notices = new ArrayList<>();
-    Counts after = Counts.of(g);
-    notices.add("graph: " + before.describe() + " before, " + after.describe() + " after ("
-        + frozen + " variable" + (frozen == 1 ? "" : "s") + " frozen)");
+    String variables = frozen + " variable" + (frozen == 1 ? "" : "s") + " frozen";
+    String detail = "graph: " + before.describe() + " before, " + (report == null
+        ? Counts.of(g).describe() + " after (" + variables + "; not optimized)"
+        : report.nodesBefore() + " after freezing (" + variables + "), " + report.describe());
     List<Node> order = g.nodes();
     List<WeightEntry> weights = new ArrayList<>();
     for (Node n : order) {
@@ -451,7 +527,7 @@ public final class TfGraphToTfjs {
       out.commit();
       notices.addAll(ws.notices());
       return new ConversionSummary(output, ws.files().size(), ws.totalBytes(), ws.weightCount(),
-          (System.nanoTime() - start) / 1_000_000, notices);
+          (System.nanoTime() - start) / 1_000_000, notices, detail);
     }
   }
 

@@ -105,7 +105,7 @@ class FrozenCorpusTest {
           ins.add(E2e.constantFeed(out));
         }
         runs.add(new Run(label, out, outputs, ins, new ArrayList<>(expected.values()), "stored predictions",
-            sum.notices().get(0)));
+            sum.detail()));
       } catch (TfportException e) {
         failures.add(label + ": refused: " + e.getMessage());
       }
@@ -136,7 +136,7 @@ class FrozenCorpusTest {
         List<String> fetches = p.outputs().stream().map(o -> o.contains(":") ? o : o + ":0").toList();
         List<float[]> tf = TfRuntime.runGraphDef(pb, feeds, fetches);
         List<TfjsOracle.Input> ins = feeds.values().stream().map(TfRuntime.Feed::input).toList();
-        runs.add(new Run(p.file(), out, p.outputs(), ins, tf, "TensorFlow", sum.notices().get(0)));
+        runs.add(new Run(p.file(), out, p.outputs(), ins, tf, "TensorFlow", sum.detail()));
       } catch (TfportException e) {
         report.add(String.format("%-70s refused: %s", p.file(), e.getMessage()));
         assertThat(e.getMessage()).doesNotContain("\n");

@@ -103,7 +103,7 @@ class SavedModelCorpusTest {
           feeds.put(e.getKey(), new TfRuntime.Feed(TfRuntime.random(e.getKey(), shape, e.getValue().dtype(), rnd),
               e.getValue().dtype()));
         }
-        converted.add(new Converted(label, root.resolve(c.model()), out, sig, feeds, s.notices().get(0)));
+        converted.add(new Converted(label, root.resolve(c.model()), out, sig, feeds, s.detail()));
       } catch (TfportException e) {
         String msg = e.getMessage();
         report.add(String.format("%-60s refused: %s", label, msg));
