@@ -36,12 +36,13 @@ import tools.jackson.databind.node.ObjectNode;
     description = "Convert a model. Flags are those of tensorflowjs_converter.")
 final class ConvertCommand {
   static final List<String> INPUT_FORMATS = List.of("keras", "keras_saved_model", "keras_keras",
-      "tf_saved_model", "tf_hub", "tf_frozen_model", "tfjs_layers_model");
+      "tf_saved_model", "tf_hub", "tf_frozen_model", "tfjs_layers_model", "tfjs_graph_model");
   static final List<String> OUTPUT_FORMATS =
       List.of("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_saved_model", "keras_keras");
   static final List<String> SUPPORTED_PAIRS = List.of("keras -> tfjs_layers_model",
       "keras_keras -> tfjs_layers_model", "tfjs_layers_model -> tfjs_layers_model",
-      "tf_saved_model -> tfjs_graph_model", "tf_frozen_model -> tfjs_graph_model", "tf_hub -> tfjs_graph_model");
+      "tf_saved_model -> tfjs_graph_model", "tf_frozen_model -> tfjs_graph_model", "tf_hub -> tfjs_graph_model",
+      "tfjs_graph_model -> tflite");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();
@@ -77,6 +78,9 @@ final class ConvertCommand {
 
   @Option(names = {"--version", "-v"}, description = "print the version and exit") boolean version;
   @Option(names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL") String skipOpCheck;
+  @Option(names = "--skip_optimization", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+      description = "tfport: write the frozen graph without folding or fusing ops (to compare or debug)")
+  String skipOptimization;
   @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL") String stripDebugOps;
   @Option(names = "--use_structured_outputs_names", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String useStructuredOutputsNames;
@@ -95,6 +99,10 @@ final class ConvertCommand {
   @Option(names = {"--help", "-h"}, usageHelp = true, description = "show this help") boolean help;
 
   static int run(String name, PrintWriter out, PrintWriter err, String... args) {
+    if (TfliteConvertCommand.wantsTflite(args)) {
+      // tf_saved_model|tf_frozen_model|tf_hub -> tflite has flags of its own (tflite_convert's).
+      return TfliteConvertCommand.run(name, out, err, args);
+    }
     ConvertCommand c = parse(name, args);
     if (c.help) {
       CommandLine cl = new CommandLine(new ConvertCommand());
@@ -110,7 +118,11 @@ final class ConvertCommand {
     return c.execute(out, err);
   }
 
-  static ConvertCommand parse(String name, String... args) {
+  static final Set<String> SWITCHES = Set.of("--split_weights_by_layer", "--skip_op_check", "--skip_optimization",
+      "--strip_debug_ops", "--use_structured_outputs_names", "--control_flow_v2", "--experiments");
+
+  static ConvertCommand parse(String name, String... rawArgs) {
+    String[] args = BooleanFlags.normalize(rawArgs, SWITCHES);
     ConvertCommand c = tryParse(name, args);
     if (c.paths.size() < 2 && !c.help && !c.version) {
       // argparse lets '--quantize_uint8 in.h5 out' eat in.h5 as a pattern; we give it back as a path.
@@ -212,7 +224,7 @@ final class ConvertCommand {
         stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps),
         skipOpCheck != null && bool("--skip_op_check", skipOpCheck),
         useStructuredOutputsNames != null && bool("--use_structured_outputs_names", useStructuredOutputsNames),
-        outputs);
+        outputs, skipOptimization == null || !bool("--skip_optimization", skipOptimization));
   }
 
   private static String check(String value, List<String> allowed, String flag) {

@@ -18,6 +18,8 @@ public final class Main {
       commands:
         convert [FLAGS] INPUT OUTPUT    convert a model (tensorflowjs_converter flags; see convert --help)
         tensorflowjs_converter ...      the same, for scripts written for the Python converter
+        tflite_convert [FLAGS]          TensorFlow model to .tflite (tflite_convert flags; also convert --output_format=tflite)
+        analyze MODEL [--json]          list ops/layers, target support, parameters and quantized sizes
         demo [DIR]                      make a small Keras model and convert it to TF.js (default DIR: tfport-demo)
         serve [--host H] [--port P] [--store DIR] [--token T]   serve models to TF.js clients and a web page
         --version                       print the version
@@ -43,6 +45,8 @@ public final class Main {
       String[] rest = Arrays.copyOfRange(args, 1, args.length);
       return switch (args[0]) {
         case "convert", "tensorflowjs_converter" -> ConvertCommand.run(args[0], out, err, rest);
+        case "tflite_convert" -> TfliteConvertCommand.run(args[0], out, err, rest);
+        case "analyze" -> AnalyzeCommand.run(out, err, rest);
         case "demo" -> DemoCommand.run(out, err, rest);
         case "serve" -> ServeCommand.run(out, err, rest);
         case "--version", "-v", "version" -> {
@@ -54,7 +58,7 @@ public final class Main {
           yield 0;
         }
         default -> throw new UsageException("unknown command '" + args[0] + "'; commands: convert,"
-            + " tensorflowjs_converter, demo (tfport --help)");
+            + " tensorflowjs_converter, tflite_convert, analyze, demo (tfport --help)");
       };
     } catch (UsageException e) {
       err.println("tfport: " + e.getMessage());

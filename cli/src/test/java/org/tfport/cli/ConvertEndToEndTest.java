@@ -145,6 +145,19 @@ class ConvertEndToEndTest {
   }
 
   @Test
+  void switchBeforeThePathsLeavesThePathsAlone() throws IOException {
+    Path out = tmp.resolve("switch");
+    CliRunner r = CliRunner.run("tensorflowjs_converter", "--input_format=keras", "--split_weights_by_layer",
+        model().toString(), out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Json.MAPPER.readTree(out.resolve("model.json").toFile()).path("weightsManifest")).hasSize(2);
+    CliRunner f = CliRunner.run("convert", "--split_weights_by_layer", "false", model().toString(),
+        tmp.resolve("switch2").toString());
+    assertThat(f.code()).as(f.err()).isZero();
+    assertThat(Json.MAPPER.readTree(tmp.resolve("switch2/model.json").toFile()).path("weightsManifest")).hasSize(1);
+  }
+
+  @Test
   void layersModelReshardAndRequantizeKeepsTopologyAndNumbers() throws IOException {
     Path first = tmp.resolve("first");
     assertThat(CliRunner.run("convert", model().toString(), first.toString()).code()).isZero();

@@ -1,0 +1,258 @@
+package org.tfport.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.graph.GraphOptions;
+import org.tfport.convert.tflite.TfliteConverter;
+import org.tfport.convert.tflite.TfliteOptions;
+import org.tfport.core.TfportException.UsageException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code tfport tflite_convert} (the flags of TensorFlow's {@code tflite_convert}, V2 and V1) and
+ * {@code tfport convert --output_format=tflite IN OUT.tflite}: TensorFlow graphs to a {@code .tflite} file.
+ */
+@Command(name = "tflite_convert", sortOptions = false, usageHelpWidth = 110,
+    description = "Convert a TensorFlow model to TFLite. Flags are those of tflite_convert.")
+final class TfliteConvertCommand {
+  @Parameters(paramLabel = "PATH", description = "input_path output_path (convert --output_format=tflite only)")
+  List<String> paths = new ArrayList<>();
+
+  @Option(names = "--input_format", paramLabel = "FORMAT") String inputFormat;
+  @Option(names = "--output_format", paramLabel = "FORMAT") String outputFormat;
+  @Option(names = "--output_file", paramLabel = "FILE") String outputFile;
+  @Option(names = "--saved_model_dir", paramLabel = "DIR") String savedModelDir;
+  @Option(names = "--graph_def_file", paramLabel = "FILE") String graphDefFile;
+  @Option(names = {"--input_arrays"}, paramLabel = "NAMES") String inputArrays;
+  @Option(names = {"--output_arrays", "--output_node_names"}, paramLabel = "NAMES") String outputArrays;
+  @Option(names = "--input_shapes", paramLabel = "SHAPES", description = "e.g. 1,224,224,3:1,10") String inputShapes;
+  @Option(names = {"--signature_def_keys", "--saved_model_signature_key", "--signature_name"}, paramLabel = "KEYS")
+  String signatureKeys;
+  @Option(names = {"--tags", "--saved_model_tag_set", "--saved_model_tags"}, paramLabel = "TAGS") String tags;
+  @Option(names = "--allow_custom_ops", arity = "0..1", fallbackValue = "true") String allowCustomOps;
+  @Option(names = {"--enable_select_tf_ops", "--select_tf_ops"}, arity = "0..1", fallbackValue = "true")
+  String selectTfOps;
+  @Option(names = "--target_ops", paramLabel = "OPSETS",
+      description = "TFLITE_BUILTINS, SELECT_TF_OPS, TFLITE_BUILTINS_INT8, ..._INT16_WEIGHTS_INT8") String targetOps;
+  @Option(names = {"--post_training_quantize", "--quantize_weights"}, arity = "0..1", fallbackValue = "true",
+      description = "dynamic-range int8 weights") String postTrainingQuantize;
+  @Option(names = "--quantize_float16", arity = "0..1", fallbackValue = "true") String quantizeFloat16;
+  @Option(names = "--optimizations", paramLabel = "OPTS", description = "DEFAULT") String optimizations;
+  @Option(names = "--representative_data", paramLabel = "DIR") String representativeData;
+  @Option(names = "--inference_input_type", paramLabel = "TYPE") String inferenceInputType;
+  @Option(names = "--inference_output_type", paramLabel = "TYPE") String inferenceOutputType;
+  @Option(names = "--metadata_name") String mdName;
+  @Option(names = "--metadata_description") String mdDescription;
+  @Option(names = "--metadata_version") String mdVersion;
+  @Option(names = "--metadata_author") String mdAuthor;
+  @Option(names = "--metadata_license") String mdLicense;
+  @Option(names = {"--input_norm_mean", "--mean_values"}, paramLabel = "FLOATS") String mean;
+  @Option(names = {"--input_norm_std", "--std_dev_values"}, paramLabel = "FLOATS") String std;
+  @Option(names = "--labels_file", paramLabel = "FILE") String labelsFile;
+  @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true") String stripDebugOps;
+  @Option(names = "--experimental_new_converter", arity = "0..1", fallbackValue = "true") String newConverter;
+  @Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
+
+  /** True when {@code convert} was asked for tflite output: then this command handles it. */
+  static boolean wantsTflite(String... args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--output_format=tflite")
+          || args[i].equals("--output_format") && i + 1 < args.length && args[i + 1].equals("tflite")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static int run(String name, PrintWriter out, PrintWriter err, String... rawArgs) {
+    String[] args = BooleanFlags.normalize(rawArgs, java.util.Set.of("--allow_custom_ops", "--enable_select_tf_ops",
+        "--select_tf_ops", "--post_training_quantize", "--quantize_weights", "--quantize_float16",
+        "--strip_debug_ops", "--experimental_new_converter"));
+    TfliteConvertCommand c = new TfliteConvertCommand();
+    CommandLine cl = new CommandLine(c);
+    try {
+      cl.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw new UsageException(name + ": " + e.getMessage() + " (see tfport " + name + " --help)");
+    }
+    if (c.help) {
+      cl.setCommandName("tfport " + name);
+      cl.usage(out);
+      return 0;
+    }
+    return c.execute(name, out, err);
+  }
+
+  int execute(String name, PrintWriter out, PrintWriter err) {
+    Path input;
+    Path output;
+    String in;
+    if (name.equals("tflite_convert")) {
+      if (outputFile == null) {
+        throw new UsageException("--output_file is required");
+      }
+      if ((savedModelDir == null) == (graphDefFile == null)) {
+        throw new UsageException("give exactly one of --saved_model_dir and --graph_def_file");
+      }
+      if (!paths.isEmpty()) {
+        throw new UsageException("unexpected arguments " + paths + "; tflite_convert takes flags only");
+      }
+      input = Path.of(savedModelDir != null ? savedModelDir : graphDefFile);
+      in = savedModelDir != null ? "tf_saved_model" : "tf_frozen_model";
+      output = Path.of(outputFile);
+    } else {
+      if (paths.size() != 2) {
+        throw new UsageException("expected 2 paths (input_path output_path), got " + paths.size());
+      }
+      input = Path.of(paths.get(0));
+      output = Path.of(paths.get(1));
+      in = inputFormat != null ? inputFormat.trim() : Files.isDirectory(input) ? "tf_saved_model"
+          : input.toString().endsWith(".json") ? "tfjs_graph_model" : "tf_frozen_model";
+    }
+    if (!Files.exists(input)) {
+      throw new UsageException(input + ": no such file or folder");
+    }
+    if (Files.isDirectory(output)) {
+      throw new UsageException(output + ": the output path is a folder; give a .tflite file path");
+    }
+    TfliteOptions o = options();
+    List<String> outputs = list(outputArrays);
+    GraphOptions go = new GraphOptions(null, tags == null ? null : GraphOptions.parseTags(tags),
+        stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps), false, false, outputs);
+    ConversionSummary s = switch (in) {
+      case "tf_saved_model", "tf_hub" -> TfliteConverter.convertSavedModel(input, output, go, list(signatureKeys),
+          in.equals("tf_hub"), o);
+      case "tf_frozen_model" -> {
+        if (outputs.isEmpty()) {
+          throw new UsageException("--output_arrays (or --output_node_names) is required for a GraphDef input");
+        }
+        yield TfliteConverter.convertFrozen(input, output, go, list(inputArrays), shapes(), o);
+      }
+      case "tfjs_graph_model" -> org.tfport.convert.tflite.TfjsGraphToTflite.convert(input, output, o);
+      default -> throw new UsageException("unsupported input_format '" + in + "' for tflite output; supported:"
+          + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
+    };
+    for (String n : s.notices()) {
+      err.println("tfport: note: " + n);
+    }
+    out.println(s.line());
+    return 0;
+  }
+
+  TfliteOptions options() {
+    Set<String> ops = Set.copyOf(list(targetOps).stream().map(x -> x.toUpperCase(Locale.ROOT)).toList());
+    for (String op : ops) {
+      if (!Set.of("TFLITE_BUILTINS", "SELECT_TF_OPS", "TFLITE_BUILTINS_INT8",
+          "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8").contains(op)) {
+        throw new UsageException("--target_ops: unknown ops set '" + op + "'");
+      }
+    }
+    boolean select = selectTfOps != null && bool("--enable_select_tf_ops", selectTfOps)
+        || ops.contains("SELECT_TF_OPS");
+    boolean builtins = ops.isEmpty() || !ops.equals(Set.of("SELECT_TF_OPS"));
+    boolean custom = allowCustomOps != null && bool("--allow_custom_ops", allowCustomOps);
+    boolean dynamic = postTrainingQuantize != null && bool("--post_training_quantize", postTrainingQuantize)
+        || optimizations != null && optimizations.toUpperCase(Locale.ROOT).contains("DEFAULT");
+    boolean fp16 = quantizeFloat16 != null && bool("--quantize_float16", quantizeFloat16);
+    TfliteOptions.Quantization q = TfliteOptions.Quantization.NONE;
+    if (representativeData != null) {
+      q = ops.contains("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8")
+          ? TfliteOptions.Quantization.INT16X8 : TfliteOptions.Quantization.INT8;
+    } else if (ops.contains("TFLITE_BUILTINS_INT8")) {
+      throw new UsageException("For full integer quantization, a representative dataset must be specified"
+          + " (--representative_data DIR of .npy samples)");
+    } else if (fp16) {
+      q = TfliteOptions.Quantization.FLOAT16;
+    } else if (dynamic) {
+      q = TfliteOptions.Quantization.DYNAMIC_RANGE;
+    }
+    for (String t : new String[] {inferenceInputType, inferenceOutputType}) {
+      if (t != null && !Set.of("float32", "int8", "uint8", "int16").contains(t.toLowerCase(Locale.ROOT))) {
+        throw new UsageException("--inference_input_type/--inference_output_type must be float32, int8, uint8 or"
+            + " int16, got '" + t + "'");
+      }
+      if (t != null && !t.equalsIgnoreCase("float32") && q == TfliteOptions.Quantization.NONE) {
+        throw new UsageException("--inference_input_type/--inference_output_type " + t + " needs full integer"
+            + " quantization (--representative_data)");
+      }
+    }
+    TfliteOptions.Metadata md = null;
+    if (mdName != null || mdDescription != null || mdVersion != null || mdAuthor != null || mdLicense != null
+        || mean != null || std != null || labelsFile != null) {
+      List<Float> m = floats("--input_norm_mean", mean);
+      List<Float> s = floats("--input_norm_std", std);
+      if (m.size() != s.size()) {
+        throw new UsageException("--input_norm_mean and --input_norm_std need the same number of values");
+      }
+      Path labels = labelsFile == null ? null : Path.of(labelsFile);
+      if (labels != null && !Files.isRegularFile(labels)) {
+        throw new UsageException(labels + ": no such labels file");
+      }
+      md = new TfliteOptions.Metadata(mdName, mdDescription, mdVersion, mdAuthor, mdLicense, m, s, labels);
+    }
+    return new TfliteOptions(custom, select, builtins, q,
+        representativeData == null ? null : Path.of(representativeData), lower(inferenceInputType),
+        lower(inferenceOutputType), md);
+  }
+
+  private static String lower(String s) {
+    return s == null ? null : s.toLowerCase(Locale.ROOT);
+  }
+
+  Map<String, long[]> shapes() {
+    Map<String, long[]> m = new LinkedHashMap<>();
+    if (inputShapes == null) {
+      return m;
+    }
+    List<String> names = list(inputArrays);
+    String[] parts = inputShapes.split(":");
+    if (parts.length != names.size()) {
+      throw new UsageException("--input_shapes has " + parts.length + " shapes for " + names.size()
+          + " --input_arrays");
+    }
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        m.put(names.get(i), parts[i].isBlank() ? new long[0]
+            : Arrays.stream(parts[i].split(",")).mapToLong(x -> Long.parseLong(x.strip())).toArray());
+      } catch (NumberFormatException e) {
+        throw new UsageException("--input_shapes: '" + parts[i] + "' is not a comma-separated list of integers");
+      }
+    }
+    return m;
+  }
+
+  private static List<Float> floats(String flag, String v) {
+    if (v == null) {
+      return List.of();
+    }
+    try {
+      return Arrays.stream(v.split(",")).map(x -> Float.parseFloat(x.strip())).toList();
+    } catch (NumberFormatException e) {
+      throw new UsageException(flag + ": '" + v + "' is not a comma-separated list of numbers");
+    }
+  }
+
+  private static List<String> list(String v) {
+    return v == null ? List.of() : Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+  }
+
+  private static boolean bool(String flag, String v) {
+    return switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes" -> true;
+      case "false", "0", "no" -> false;
+      default -> throw new UsageException(flag + " takes true or false, got '" + v + "'");
+    };
+  }
+}

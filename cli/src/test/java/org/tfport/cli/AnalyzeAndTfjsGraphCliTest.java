@@ -1,0 +1,63 @@
+package org.tfport.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfport.core.Json;
+import org.tfport.formats.tflite.TfliteReader;
+import org.tfport.testkit.Corpus;
+import tools.jackson.databind.JsonNode;
+
+/** {@code tfport analyze} and {@code convert --input_format=tfjs_graph_model --output_format=tflite}. */
+class AnalyzeAndTfjsGraphCliTest {
+  @TempDir Path tmp;
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void tfjsGraphModelConvertsToTflite() {
+    Path mj = Corpus.require("tfjs/graph/tfjs-examples_predictive_prefetching/model.json");
+    Path out = tmp.resolve("pp.tflite");
+    Run r = run("convert", "--input_format=tfjs_graph_model", "--output_format=tflite", mj.toString(),
+        out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(TfliteReader.read(out).signatureDefs().get(0).inputs()).hasSize(2);
+
+    Path lstm = Corpus.require("tfjs/graph/tfjs-benchmarks_move_lstm_model/model.json");
+    r = run("convert", "--input_format=tfjs_graph_model", "--output_format=tflite", lstm.toString(),
+        tmp.resolve("l.tflite").toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("StatelessWhile").contains("--enable_select_tf_ops");
+  }
+
+  @Test
+  void analyzePrintsTextAndJson() {
+    Path mj = Corpus.require("tfjs/graph/tfjs-benchmarks_move_lstm_model/model.json");
+    Run r = run("analyze", mj.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("StatelessWhile").contains("TFLite builtins: NOT supported")
+        .contains("Parameters: 157,862");
+    r = run("analyze", mj.toString(), "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode j = Json.MAPPER.readTree(r.out());
+    assertThat(j.path("parameters").asLong()).isEqualTo(157_862);
+    assertThat(j.path("targets").get(1).path("unsupported").has("StatelessWhile")).isTrue();
+    assertThat(j.path("quantization").size()).isEqualTo(8);
+
+    r = run("analyze", tmp.resolve("missing.pb").toString());
+    assertThat(r.code()).isEqualTo(2);
+    r = run("analyze");
+    assertThat(r.code()).isEqualTo(2);
+  }
+}

@@ -1,0 +1,817 @@
+package org.tfport.convert.tflite;
+
+import static org.tfport.convert.tflite.OpVersions.*;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.convert.graph.optimize.ShapeInference;
+import org.tfport.core.DType;
+import org.tfport.core.Tensor;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.Node;
+import org.tfport.core.graph.TensorRef;
+import org.tfport.core.graph.TensorValue;
+import org.tfport.formats.tflite.TfliteType;
+
+/**
+ * A frozen, optimized TensorFlow graph to one TFLite subgraph (spec 2.2–2.3): {@code Placeholder}s become subgraph
+ * inputs, constants become tensors with data, and every other node becomes one builtin operator (or a short
+ * sequence), with filters re-laid out (Conv2D HWIO to OHWI, depthwise HWIM to 1HW(I·M), MatMul weights to
+ * [out, in]), a following {@code BiasAdd} folded into the bias input and a following Relu/Relu6/clamp folded into
+ * {@code fused_activation_function}. Ops without a builtin become Flex or custom ops when allowed, else are
+ * collected into {@link #unsupported} for one error.
+ */
+final class Lowering {
+  private final Graph g;
+  private final ModelBuilder.Sub sub;
+  private final TfliteOptions options;
+  private final ShapeInference shapes;
+  private final Map<String, List<Node>> consumers;
+  private final Set<String> outputNodes;
+  /** TF tensor ("node:index") to TFLite tensor index. */
+  private final Map<String, Integer> tensors = new HashMap<>();
+  private final Set<String> absorbed = new HashSet<>();
+  private final Map<String, Integer> dtypes = new HashMap<>();
+  final List<String> unsupported = new ArrayList<>();
+  final Set<String> flexOps = new java.util.TreeSet<>();
+  final Set<String> customOps = new java.util.TreeSet<>();
+
+  Lowering(Graph g, ModelBuilder.Sub sub, TfliteOptions options) {
+    this.g = g;
+    this.sub = sub;
+    this.options = options;
+    this.shapes = ShapeInference.of(g);
+    this.consumers = g.consumers();
+    this.outputNodes = g.outputNodes();
+  }
+
+  /** Lowers every node; {@code inputs} are the placeholder nodes in subgraph-input order. */
+  void run(List<String> inputs) {
+    for (String in : inputs) {
+      Node n = g.node(in);
+      if (n == null || !isPlaceholder(n)) {
+        continue;
+      }
+      int t = sub.add(newTensor(n.name(), ref(n.name(), 0), dtypeOf(ref(n.name(), 0))));
+      tensors.put(ref(n.name(), 0), t);
+      sub.inputs.add(t);
+    }
+    for (Node n : g.topologicalOrder()) {
+      if (absorbed.contains(n.name()) || n.op().equals("Const") || n.op().equals("NoOp")
+          || tensors.containsKey(ref(n.name(), 0)) && isPlaceholder(n)) {
+        continue;
+      }
+      if (isPlaceholder(n)) {
+        // A placeholder no signature feeds: still an input.
+        int t = sub.add(newTensor(n.name(), ref(n.name(), 0), dtypeOf(ref(n.name(), 0))));
+        tensors.put(ref(n.name(), 0), t);
+        sub.inputs.add(t);
+        continue;
+      }
+      lower(n);
+    }
+    for (String out : g.outputs()) {
+      sub.outputs.add(tensor(out));
+    }
+  }
+
+  static boolean isPlaceholder(Node n) {
+    return n.op().equals("Placeholder") || n.op().equals("PlaceholderWithDefault");
+  }
+
+  // ------------------------------------------------------------------------------------------------ dispatch
+
+  private void lower(Node n) {
+    if (!options.builtins()) {
+      fallback(n);
+      return;
+    }
+    boolean done = switch (n.op()) {
+      case "Identity", "Snapshot", "StopGradient", "PreventGradient", "EnsureShape", "CheckNumerics" -> alias(n);
+      case "Conv2D" -> conv(n, false);
+      case "DepthwiseConv2dNative" -> conv(n, true);
+      case "MatMul" -> matmul(n);
+      case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" -> batchMatmul(n);
+      case "BiasAdd", "Add", "AddV2" -> binary(n, ADD, O_ADD, true);
+      case "Sub" -> binary(n, SUB, O_SUB, true);
+      case "Mul" -> binary(n, MUL, O_MUL, true);
+      case "RealDiv", "Div" -> isFloat(n) && binary(n, DIV, O_DIV, true);
+      case "Maximum" -> binary(n, MAXIMUM, 0, false);
+      case "Minimum" -> binary(n, MINIMUM, 0, false);
+      case "SquaredDifference" -> binary(n, SQUARED_DIFFERENCE, 0, false);
+      case "Pow" -> binary(n, POW, 0, false);
+      case "Relu" -> unary(n, RELU, 0);
+      case "Relu6" -> unary(n, RELU6, 0);
+      case "Elu" -> unary(n, ELU, 0);
+      case "Tanh" -> unary(n, TANH, 0);
+      case "Sigmoid" -> unary(n, LOGISTIC, 0);
+      case "Exp" -> unary(n, EXP, O_EXP);
+      case "Log" -> unary(n, LOG, 0);
+      case "Sqrt" -> unary(n, SQRT, 0);
+      case "Rsqrt" -> unary(n, RSQRT, 0);
+      case "Square" -> unary(n, SQUARE, O_SQUARE);
+      case "Neg" -> unary(n, NEG, O_NEG);
+      case "Abs" -> unary(n, ABS, 0);
+      case "Floor" -> unary(n, FLOOR, 0);
+      case "Softmax" -> simple(n, SOFTMAX, O_SOFTMAX, List.of(in(n, 0))).opt("beta", 1.0f) != null;
+      case "LogSoftmax" -> simple(n, LOG_SOFTMAX, O_LOG_SOFTMAX, List.of(in(n, 0))) != null;
+      case "LeakyRelu" -> simple(n, LEAKY_RELU, O_LEAKY_RELU, List.of(in(n, 0)))
+          .opt("alpha", floatAttr(n, "alpha", 0.2f)) != null;
+      case "MaxPool", "AvgPool" -> pool(n);
+      case "Reshape" -> reshape(n);
+      case "Squeeze" -> squeeze(n);
+      case "ExpandDims" -> withConstInts(n, EXPAND_DIMS, O_EXPAND_DIMS, 1);
+      case "Transpose" -> withConstInts(n, TRANSPOSE, 0, 1);
+      case "Tile" -> withConstInts(n, TILE, 0, 1);
+      case "ConcatV2" -> concat(n);
+      case "Pack" -> pack(n);
+      case "Unpack" -> unpack(n);
+      case "Split" -> split(n);
+      case "Mean" -> reduce(n, MEAN);
+      case "Sum" -> reduce(n, SUM);
+      case "Max" -> reduce(n, REDUCE_MAX);
+      case "Min" -> reduce(n, REDUCE_MIN);
+      case "Prod" -> reduce(n, REDUCE_PROD);
+      case "Cast" -> simple(n, CAST, 0, List.of(in(n, 0))) != null;
+      case "StridedSlice" -> stridedSlice(n);
+      case "Slice" -> constIntInputs(n, SLICE, 0, Set.of(1, 2));
+      case "Pad" -> constIntInputs(n, PAD, O_PAD, Set.of(1));
+      case "PadV2" -> constIntInputs(n, PADV2, O_PADV2, Set.of(1));
+      case "GatherV2" -> gather(n);
+      case "Shape" -> simple(n, SHAPE, O_SHAPE, List.of(in(n, 0)))
+          .opt("out_type", dtypeOf(ref(n.name(), 0)) == DataTypes.DT_INT64 ? 4 : 2) != null;
+      case "ArgMax" -> argMax(n);
+      case "Fill" -> constIntInputs(n, FILL, 0, Set.of(0));
+      case "SelectV2" -> simple(n, SELECT_V2, 98, List.of(in(n, 0), in(n, 1), in(n, 2))) != null;
+      default -> false;
+    };
+    if (!done) {
+      fallback(n);
+    }
+  }
+
+  /** A Flex op, a custom op, or an entry in {@link #unsupported}. */
+  private void fallback(Node n) {
+    if (options.selectTfOps()) {
+      ModelBuilder.Op o = customOp(n, "Flex" + n.op());
+      o.customOptions = CustomOptions.flex(n);
+      flexOps.add(n.op());
+    } else if (options.allowCustomOps()) {
+      ModelBuilder.Op o = customOp(n, n.op());
+      o.customOptions = CustomOptions.attrMap(n);
+      customOps.add(n.op());
+    } else {
+      unsupported.add(n.op() + " (" + n.name() + ")");
+      // Outputs without a producer, so lowering goes on and every unsupported op is listed.
+      for (int k = 0; k < Math.max(1, outputCount(n)); k++) {
+        output(n, k);
+      }
+    }
+  }
+
+  private ModelBuilder.Op customOp(Node n, String name) {
+    List<Integer> ins = new ArrayList<>();
+    for (String i : n.dataInputs()) {
+      ins.add(tensor(i));
+    }
+    int count = Math.max(1, outputCount(n));
+    List<Integer> outs = new ArrayList<>();
+    for (int k = 0; k < count; k++) {
+      outs.add(output(n, k));
+    }
+    ModelBuilder.Op o = sub.op(CUSTOM, 0, ins, outs);
+    o.custom = name;
+    o.tfName = n.name();
+    return o;
+  }
+
+  private int outputCount(Node n) {
+    int max = 0;
+    for (Node c : g.nodes()) {
+      for (String i : c.dataInputs()) {
+        TensorRef r = TensorRef.parse(i);
+        if (r.node().equals(n.name())) {
+          max = Math.max(max, r.index() + 1);
+        }
+      }
+    }
+    for (String o : g.outputs()) {
+      TensorRef r = TensorRef.parse(o);
+      if (r.node().equals(n.name())) {
+        max = Math.max(max, r.index() + 1);
+      }
+    }
+    return max;
+  }
+
+  // ------------------------------------------------------------------------------------------------- ops
+
+  private boolean alias(Node n) {
+    tensors.put(ref(n.name(), 0), tensor(n.input(0)));
+    return true;
+  }
+
+  private ModelBuilder.Op simple(Node n, int code, int optionsType, List<Integer> ins) {
+    ModelBuilder.Op o = sub.op(code, optionsType, ins, List.of(output(n, 0)));
+    o.tfName = n.name();
+    return o;
+  }
+
+  private boolean unary(Node n, int code, int optionsType) {
+    simple(n, code, optionsType, List.of(in(n, 0)));
+    return true;
+  }
+
+  private boolean binary(Node n, int code, int optionsType, boolean fusable) {
+    ModelBuilder.Op o = sub.op(code, optionsType, List.of(in(n, 0), in(n, 1)), List.of());
+    o.tfName = n.name();
+    if (optionsType != 0) {
+      o.opt("fused_activation_function", 0);
+    }
+    Node last = fusable && isFloat(n) ? fuseActivation(n, o) : n;
+    o.outputs.add(output(last, 0));
+    return true;
+  }
+
+  private boolean isFloat(Node n) {
+    return dtypeOf(ref(n.name(), 0)) == DataTypes.DT_FLOAT;
+  }
+
+  /**
+   * Folds a following Relu (1), Relu6 (3) or Minimum(Maximum(x, -1), 1) (2) into {@code o} when {@code n}'s result
+   * has that single reader and is not a graph output; returns the node whose result {@code o} now computes.
+   */
+  private Node fuseActivation(Node n, ModelBuilder.Op o) {
+    Node c = soleConsumer(n);
+    if (c == null) {
+      return n;
+    }
+    int act = switch (c.op()) {
+      case "Relu" -> 1;
+      case "Relu6" -> 3;
+      default -> 0;
+    };
+    if (act == 0) {
+      return n;
+    }
+    o.opt("fused_activation_function", act);
+    absorbed.add(c.name());
+    return c;
+  }
+
+  /** The one node reading {@code n}'s first output, when that is its only use and not a graph output. */
+  private Node soleConsumer(Node n) {
+    if (outputNodes.contains(n.name())) {
+      return null;
+    }
+    List<Node> cs = consumers.getOrDefault(n.name(), List.of());
+    if (cs.size() != 1) {
+      return null;
+    }
+    Node c = cs.get(0);
+    int uses = 0;
+    for (String i : c.dataInputs()) {
+      if (TensorRef.nodeOf(i).equals(n.name())) {
+        uses++;
+        if (TensorRef.parse(i).index() != 0) {
+          return null;
+        }
+      }
+    }
+    return uses == 1 ? c : null;
+  }
+
+  /** The constant bias a following BiasAdd/Add adds along the last axis, absorbing that node; else null. */
+  private float[] foldBias(Node n, int channels, Node[] last) {
+    Node c = soleConsumer(n);
+    if (c == null || !Set.of("BiasAdd", "Add", "AddV2").contains(c.op())) {
+      return null;
+    }
+    String other = TensorRef.nodeOf(c.input(0)).equals(n.name()) ? c.input(1) : c.input(0);
+    Tensor b = constant(other);
+    if (b == null || b.dtype() != DType.FLOAT32 || b.size() != channels || (b.shape().dims().length > 1
+        && !c.op().equals("BiasAdd"))) {
+      return null;
+    }
+    absorbed.add(c.name());
+    last[0] = c;
+    return b.toFloatArray();
+  }
+
+  private boolean conv(Node n, boolean depthwise) {
+    Tensor w = constant(n.input(1));
+    if (w == null || w.dtype() != DType.FLOAT32 || w.shape().dims().length != 4 || !isFloat(n)
+        || n.stringAttr("data_format") != null && !n.stringAttr("data_format").equals("NHWC")) {
+      return false;
+    }
+    long[] d = w.shape().dims();
+    int kh = (int) d[0], kw = (int) d[1], ci = (int) d[2], co = (int) d[3];
+    float[] src = w.toFloatArray();
+    int x = in(n, 0);
+    String padding = n.stringAttr("padding");
+    if ("EXPLICIT".equals(padding)) {
+      x = explicitPad(n, x);
+      padding = "VALID";
+    }
+    long[] strides = ints(n, "strides", new long[] {1, 1, 1, 1});
+    long[] dil = ints(n, "dilations", new long[] {1, 1, 1, 1});
+    int outC = depthwise ? ci * co : co;
+    float[] filter = new float[src.length];
+    int[] fshape;
+    if (depthwise) {
+      // [H, W, I, M] read as [1, H, W, I*M]: the same bytes.
+      System.arraycopy(src, 0, filter, 0, src.length);
+      fshape = new int[] {1, kh, kw, outC};
+    } else {
+      // HWIO -> OHWI
+      for (int h = 0; h < kh; h++) {
+        for (int ww = 0; ww < kw; ww++) {
+          for (int i = 0; i < ci; i++) {
+            for (int o = 0; o < co; o++) {
+              filter[((o * kh + h) * kw + ww) * ci + i] = src[((h * kw + ww) * ci + i) * co + o];
+            }
+          }
+        }
+      }
+      fshape = new int[] {co, kh, kw, ci};
+    }
+    Node[] last = {n};
+    float[] bias = foldBias(n, outC, last);
+    int wt = sub.constFloats(n.name() + "/filter", fshape, filter);
+    int bt = sub.constFloats(n.name() + "/bias", new int[] {outC}, bias != null ? bias : new float[outC]);
+    ModelBuilder.Op o = sub.op(depthwise ? DEPTHWISE_CONV_2D : CONV_2D, depthwise ? O_DW : O_CONV,
+        List.of(x, wt, bt), List.of());
+    o.tfName = n.name();
+    o.opt("padding", "VALID".equals(padding) ? 1 : 0).opt("stride_w", (int) strides[2])
+        .opt("stride_h", (int) strides[1]);
+    if (depthwise) {
+      o.opt("depth_multiplier", co);
+    }
+    o.opt("fused_activation_function", 0).opt("dilation_w_factor", (int) dil[2])
+        .opt("dilation_h_factor", (int) dil[1]);
+    Node end = fuseActivation(last[0], o);
+    o.outputs.add(output(end, 0));
+    return true;
+  }
+
+  private int explicitPad(Node n, int x) {
+    long[] p = ints(n, "explicit_paddings", new long[8]);
+    int[] pads = new int[p.length];
+    for (int i = 0; i < p.length; i++) {
+      pads[i] = (int) p[i];
+    }
+    ByteBuffer b = ByteBuffer.allocate(4 * pads.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (int v : pads) {
+      b.putInt(v);
+    }
+    int pt = sub.constant(n.name() + "/paddings", TfliteType.INT32, new int[] {4, 2}, b.array());
+    int[] xs = sub.t(x).shape.clone();
+    int[] sig = sub.t(x).signature == null ? null : sub.t(x).signature.clone();
+    for (int i = 0; i < 4 && i < xs.length; i++) {
+      xs[i] += pads[2 * i] + pads[2 * i + 1];
+    }
+    int out = sub.add(new ModelBuilder.T(n.name() + "/pad", sub.t(x).type, xs, sig));
+    sub.op(PAD, O_PAD, List.of(x, pt), List.of(out)).tfName = n.name();
+    return out;
+  }
+
+  private boolean matmul(Node n) {
+    if (!isFloat(n)) {
+      return false;
+    }
+    boolean ta = boolAttr(n, "transpose_a");
+    boolean tb = boolAttr(n, "transpose_b");
+    Tensor b = constant(n.input(1));
+    int x = in(n, 0);
+    if (ta) {
+      x = transpose2d(n, x);
+    }
+    if (b == null || b.shape().dims().length != 2) {
+      int y = in(n, 1);
+      ModelBuilder.Op o = simple(n, BATCH_MATMUL, O_BATCH_MATMUL, List.of(x, y));
+      o.opt("adj_x", false).opt("adj_y", tb);
+      return true;
+    }
+    long[] d = b.shape().dims();
+    float[] v = b.toFloatArray();
+    int k = (int) (tb ? d[1] : d[0]);
+    int nOut = (int) (tb ? d[0] : d[1]);
+    float[] w = new float[v.length];
+    if (tb) {
+      System.arraycopy(v, 0, w, 0, v.length);
+    } else {
+      for (int i = 0; i < k; i++) {
+        for (int j = 0; j < nOut; j++) {
+          w[j * k + i] = v[i * nOut + j];
+        }
+      }
+    }
+    Node[] last = {n};
+    float[] bias = foldBias(n, nOut, last);
+    int wt = sub.constFloats(n.name() + "/weights", new int[] {nOut, k}, w);
+    int bt = bias == null ? -1 : sub.constFloats(n.name() + "/bias", new int[] {nOut}, bias);
+    ModelBuilder.Op o = sub.op(FULLY_CONNECTED, O_FC, List.of(x, wt, bt), List.of());
+    o.tfName = n.name();
+    o.opt("fused_activation_function", 0).opt("weights_format", 0).opt("keep_num_dims", false);
+    Node end = fuseActivation(last[0], o);
+    o.outputs.add(output(end, 0));
+    return true;
+  }
+
+  private int transpose2d(Node n, int x) {
+    int perm = sub.constInts(n.name() + "/perm", 1, 0);
+    ModelBuilder.T t = sub.t(x);
+    int[] s = t.shape.length == 2 ? new int[] {t.shape[1], t.shape[0]} : t.shape;
+    int[] sig = t.signature == null || t.signature.length != 2 ? null
+        : new int[] {t.signature[1], t.signature[0]};
+    int out = sub.add(new ModelBuilder.T(n.name() + "/transpose_a", t.type, s, sig));
+    sub.op(TRANSPOSE, 0, List.of(x, perm), List.of(out)).tfName = n.name();
+    return out;
+  }
+
+  private boolean batchMatmul(Node n) {
+    if (!isFloat(n)) {
+      return false;
+    }
+    boolean ax = boolAttr(n, "adj_x");
+    boolean ay = boolAttr(n, "adj_y");
+    simple(n, BATCH_MATMUL, O_BATCH_MATMUL, List.of(in(n, 0), in(n, 1))).opt("adj_x", ax).opt("adj_y", ay);
+    return true;
+  }
+
+  private boolean pool(Node n) {
+    if (n.stringAttr("data_format") != null && !n.stringAttr("data_format").equals("NHWC")) {
+      return false;
+    }
+    long[] k = ints(n, "ksize", null);
+    long[] s = ints(n, "strides", null);
+    if (k == null || s == null || k.length != 4 || k[0] != 1 || k[3] != 1) {
+      return false;
+    }
+    ModelBuilder.Op o = sub.op(n.op().equals("MaxPool") ? MAX_POOL_2D : AVERAGE_POOL_2D, O_POOL,
+        List.of(in(n, 0)), List.of());
+    o.tfName = n.name();
+    o.opt("padding", "VALID".equals(n.stringAttr("padding")) ? 1 : 0).opt("stride_w", (int) s[2])
+        .opt("stride_h", (int) s[1]).opt("filter_width", (int) k[2]).opt("filter_height", (int) k[1])
+        .opt("fused_activation_function", 0);
+    Node end = fuseActivation(n, o);
+    o.outputs.add(output(end, 0));
+    return true;
+  }
+
+  private boolean reshape(Node n) {
+    Tensor s = constant(n.input(1));
+    int shape;
+    if (s != null) {
+      long[] v = longs(s);
+      int[] iv = new int[v.length];
+      for (int i = 0; i < v.length; i++) {
+        iv[i] = (int) v[i];
+      }
+      shape = sub.constInts(n.name() + "/shape", iv);
+    } else if (dtypeOf(n.input(1)) == DataTypes.DT_INT32) {
+      shape = tensor(n.input(1));
+    } else {
+      return false;
+    }
+    simple(n, RESHAPE, 0, List.of(in(n, 0), shape));
+    return true;
+  }
+
+  private boolean squeeze(Node n) {
+    long[] dims = ints(n, "squeeze_dims", null);
+    if (dims == null) {
+      dims = ints(n, "axis", new long[0]);
+    }
+    List<Integer> l = new ArrayList<>();
+    for (long d : dims) {
+      l.add((int) d);
+    }
+    simple(n, SQUEEZE, O_SQUEEZE, List.of(in(n, 0))).opt("squeeze_dims", l);
+    return true;
+  }
+
+  /** An op whose input {@code k} must be a constant list of ints, passed as an int32 tensor. */
+  private boolean withConstInts(Node n, int code, int optionsType, int k) {
+    return constIntInputs(n, code, optionsType, Set.of(k));
+  }
+
+  private boolean constIntInputs(Node n, int code, int optionsType, Set<Integer> intInputs) {
+    List<Integer> ins = new ArrayList<>();
+    List<String> data = n.dataInputs();
+    for (int i = 0; i < data.size(); i++) {
+      if (intInputs.contains(i)) {
+        Integer t = int32(n, data.get(i), i);
+        if (t == null) {
+          return false;
+        }
+        ins.add(t);
+      } else {
+        ins.add(tensor(data.get(i)));
+      }
+    }
+    simple(n, code, optionsType, ins);
+    return true;
+  }
+
+  /** An int tensor as int32: a constant re-emitted as int32, or an int32 tensor as is; null otherwise. */
+  private Integer int32(Node n, String ref, int i) {
+    Tensor c = constant(ref);
+    if (c != null) {
+      long[] v = longs(c);
+      int[] iv = new int[v.length];
+      for (int j = 0; j < v.length; j++) {
+        iv[j] = (int) v[j];
+      }
+      int[] shape = new int[c.shape().dims().length];
+      for (int j = 0; j < shape.length; j++) {
+        shape[j] = (int) c.shape().dims()[j];
+      }
+      ByteBuffer b = ByteBuffer.allocate(4 * iv.length).order(ByteOrder.LITTLE_ENDIAN);
+      for (int x : iv) {
+        b.putInt(x);
+      }
+      return sub.constant(n.name() + "/in" + i, TfliteType.INT32, shape, b.array());
+    }
+    return dtypeOf(ref) == DataTypes.DT_INT32 ? tensor(ref) : null;
+  }
+
+  private boolean concat(Node n) {
+    List<String> data = n.dataInputs();
+    Tensor axis = constant(data.get(data.size() - 1));
+    if (axis == null) {
+      return false;
+    }
+    int a = (int) longs(axis)[0];
+    int rank = shapes.rank(ref(n.name(), 0));
+    if (a < 0 && rank > 0) {
+      a += rank;
+    }
+    List<Integer> ins = new ArrayList<>();
+    for (int i = 0; i < data.size() - 1; i++) {
+      ins.add(tensor(data.get(i)));
+    }
+    ModelBuilder.Op o = sub.op(CONCATENATION, O_CONCAT, ins, List.of());
+    o.tfName = n.name();
+    o.opt("axis", a).opt("fused_activation_function", 0);
+    Node end = isFloat(n) ? fuseActivation(n, o) : n;
+    o.outputs.add(output(end, 0));
+    return true;
+  }
+
+  private boolean pack(Node n) {
+    List<Integer> ins = new ArrayList<>();
+    for (String i : n.dataInputs()) {
+      ins.add(tensor(i));
+    }
+    long axis = n.attr("axis") instanceof AttrValue.Int i ? i.value() : 0;
+    int rank = shapes.rank(ref(n.name(), 0));
+    if (axis < 0 && rank > 0) {
+      axis += rank;
+    }
+    simple(n, PACK, O_PACK, ins).opt("values_count", ins.size()).opt("axis", (int) axis);
+    return true;
+  }
+
+  private boolean unpack(Node n) {
+    int num = (int) intAttr(n, "num");
+    long axis = intAttr(n, "axis");
+    List<Integer> outs = new ArrayList<>();
+    for (int k = 0; k < num; k++) {
+      outs.add(output(n, k));
+    }
+    ModelBuilder.Op o = sub.op(UNPACK, O_UNPACK, List.of(in(n, 0)), outs);
+    o.tfName = n.name();
+    o.opt("num", num).opt("axis", (int) axis);
+    return true;
+  }
+
+  private boolean split(Node n) {
+    Integer axis = int32(n, n.input(0), 0);
+    int num = (int) intAttr(n, "num_split");
+    if (axis == null) {
+      return false;
+    }
+    List<Integer> outs = new ArrayList<>();
+    for (int k = 0; k < num; k++) {
+      outs.add(output(n, k));
+    }
+    ModelBuilder.Op o = sub.op(SPLIT, O_SPLIT, List.of(axis, in(n, 1)), outs);
+    o.tfName = n.name();
+    o.opt("num_splits", num);
+    return true;
+  }
+
+  private boolean reduce(Node n, int code) {
+    Integer axes = int32(n, n.input(1), 1);
+    if (axes == null) {
+      return false;
+    }
+    simple(n, code, O_REDUCER, List.of(in(n, 0), axes)).opt("keep_dims", boolAttr(n, "keep_dims"));
+    return true;
+  }
+
+  private boolean stridedSlice(Node n) {
+    List<Integer> ins = new ArrayList<>();
+    ins.add(in(n, 0));
+    for (int i = 1; i <= 3; i++) {
+      Integer t = int32(n, n.input(i), i);
+      if (t == null) {
+        return false;
+      }
+      ins.add(t);
+    }
+    simple(n, STRIDED_SLICE, O_STRIDED_SLICE, ins).opt("begin_mask", (int) intAttr(n, "begin_mask"))
+        .opt("end_mask", (int) intAttr(n, "end_mask")).opt("ellipsis_mask", (int) intAttr(n, "ellipsis_mask"))
+        .opt("new_axis_mask", (int) intAttr(n, "new_axis_mask"))
+        .opt("shrink_axis_mask", (int) intAttr(n, "shrink_axis_mask"));
+    return true;
+  }
+
+  private boolean gather(Node n) {
+    Tensor axis = constant(n.input(2));
+    if (axis == null) {
+      return false;
+    }
+    int a = (int) longs(axis)[0];
+    simple(n, GATHER, O_GATHER, List.of(in(n, 0), in(n, 1))).opt("axis", a)
+        .opt("batch_dims", (int) intAttr(n, "batch_dims"));
+    return true;
+  }
+
+  private boolean argMax(Node n) {
+    Integer axis = int32(n, n.input(1), 1);
+    if (axis == null) {
+      return false;
+    }
+    simple(n, ARG_MAX, O_ARG_MAX, List.of(in(n, 0), axis))
+        .opt("output_type", dtypeOf(ref(n.name(), 0)) == DataTypes.DT_INT64 ? 4 : 2);
+    return true;
+  }
+
+  // ----------------------------------------------------------------------------------------------- tensors
+
+  private int in(Node n, int i) {
+    return tensor(n.dataInputs().get(i));
+  }
+
+  /** The TFLite tensor holding TF tensor {@code ref}; constants are created on first use. */
+  int tensor(String ref) {
+    TensorRef r = TensorRef.parse(ref);
+    String key = ref(r.node(), r.index());
+    Integer t = tensors.get(key);
+    if (t != null) {
+      return t;
+    }
+    Node n = g.node(r.node());
+    if (n != null && n.op().equals("Const")) {
+      TensorValue tv = n.tensorAttr("value");
+      Tensor v = tv == null ? null : tv.value();
+      if (v == null || v.dtype() == DType.STRING) {
+        throw new org.tfport.core.TfportException.UnsupportedModelException("constant '" + n.name()
+            + "' has a type tfport cannot store in a .tflite file");
+      }
+      long[] d = v.shape().dims();
+      int[] shape = new int[d.length];
+      for (int i = 0; i < d.length; i++) {
+        shape[i] = (int) d[i];
+      }
+      byte[] bytes = new byte[v.byteLength()];
+      v.bytes().get(bytes);
+      int c = sub.constant(n.name(), TfliteType.of(v.dtype()), shape, bytes);
+      tensors.put(key, c);
+      return c;
+    }
+    throw new IllegalStateException("tensor " + ref + " read before it was computed");
+  }
+
+  /** A new output tensor for output {@code k} of {@code n}. */
+  private int output(Node n, int k) {
+    String key = ref(n.name(), k);
+    int t = sub.add(newTensor(k == 0 ? n.name() : n.name() + ":" + k, key, dtypeOf(key)));
+    tensors.put(key, t);
+    return t;
+  }
+
+  private ModelBuilder.T newTensor(String name, String key, int dtype) {
+    long[] d = shapes.dims(key);
+    Node n = g.node(TensorRef.nodeOf(key));
+    if (n != null && isPlaceholder(n) && n.attr("shape") instanceof AttrValue.Shape s
+        && !s.value().unknownRank()) {
+      d = s.value().dims();
+    }
+    DType dt = DataTypes.toDType(DataTypes.base(dtype));
+    TfliteType type = dt == null ? TfliteType.FLOAT32 : TfliteType.of(dt);
+    if (d == null) {
+      ModelBuilder.T t = new ModelBuilder.T(name, type, new int[0], null);
+      t.hasRank = false;
+      return t;
+    }
+    int[] shape = new int[d.length];
+    int[] sig = new int[d.length];
+    boolean dynamic = false;
+    for (int i = 0; i < d.length; i++) {
+      shape[i] = d[i] < 0 ? 1 : (int) d[i];
+      sig[i] = d[i] < 0 ? -1 : (int) d[i];
+      dynamic |= d[i] < 0;
+    }
+    return new ModelBuilder.T(name, type, shape, dynamic ? sig : null);
+  }
+
+  private Tensor constant(String ref) {
+    Node n = g.node(TensorRef.nodeOf(ref));
+    if (n == null || !n.op().equals("Const")) {
+      return null;
+    }
+    TensorValue tv = n.tensorAttr("value");
+    return tv == null ? null : tv.value();
+  }
+
+  /** The TF dtype of a tensor, from the producing node's attributes. */
+  int dtypeOf(String ref) {
+    TensorRef r = TensorRef.parse(ref);
+    String key = ref(r.node(), r.index());
+    Integer cached = dtypes.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    Node n = g.node(r.node());
+    int dt = DataTypes.DT_FLOAT;
+    if (n != null) {
+      dt = switch (n.op()) {
+        case "Const", "Placeholder" -> typeAttr(n, "dtype", DataTypes.DT_FLOAT);
+        case "Cast" -> typeAttr(n, "DstT", DataTypes.DT_FLOAT);
+        case "Shape", "Size", "Rank" -> typeAttr(n, "out_type", DataTypes.DT_INT32);
+        case "ArgMax", "ArgMin" -> typeAttr(n, "output_type", DataTypes.DT_INT64);
+        case "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
+            "LogicalNot", "IsNan", "IsInf", "IsFinite" -> DataTypes.DT_BOOL;
+        default -> n.attr("T") instanceof AttrValue.Type t ? t.value()
+            : n.attr("dtype") instanceof AttrValue.Type t2 ? t2.value()
+            : n.attr("out_type") instanceof AttrValue.Type t3 ? t3.value()
+            : n.attr("Tout") instanceof AttrValue.ListAttr l && r.index() < l.type().size() ? l.type().get(r.index())
+            : n.attr("Tout") instanceof AttrValue.Type t4 ? t4.value()
+            : !n.dataInputs().isEmpty() ? dtypeOf(n.dataInputs().get(0)) : DataTypes.DT_FLOAT;
+      };
+    }
+    dt = DataTypes.base(dt);
+    dtypes.put(key, dt);
+    return dt;
+  }
+
+  private static int typeAttr(Node n, String k, int dflt) {
+    return n.attr(k) instanceof AttrValue.Type t ? t.value() : dflt;
+  }
+
+  static String ref(String node, int index) {
+    return node + ":" + index;
+  }
+
+  private static long[] ints(Node n, String key, long[] dflt) {
+    if (n.attr(key) instanceof AttrValue.ListAttr l && !l.i().isEmpty()) {
+      return l.i().stream().mapToLong(Long::longValue).toArray();
+    }
+    return dflt;
+  }
+
+  private static boolean boolAttr(Node n, String key) {
+    return n.attr(key) instanceof AttrValue.Bool b && b.value();
+  }
+
+  private static long intAttr(Node n, String key) {
+    return n.attr(key) instanceof AttrValue.Int i ? i.value() : 0;
+  }
+
+  private static float floatAttr(Node n, String key, float dflt) {
+    return n.attr(key) instanceof AttrValue.Float f ? f.value() : dflt;
+  }
+
+  static long[] longs(Tensor t) {
+    int n = (int) t.size();
+    long[] out = new long[n];
+    ByteBuffer b = t.bytes().order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      out[i] = switch (t.dtype()) {
+        case INT64 -> b.getLong(8 * i);
+        case INT32 -> b.getInt(4 * i);
+        case INT16 -> b.getShort(2 * i);
+        case INT8, UINT8 -> b.get(i);
+        case FLOAT32 -> (long) b.getFloat(4 * i);
+        default -> throw new IllegalArgumentException("not an integer tensor: " + t.dtype());
+      };
+    }
+    return out;
+  }
+
+  Map<String, Integer> tensorMap() {
+    return new LinkedHashMap<>(tensors);
+  }
+}

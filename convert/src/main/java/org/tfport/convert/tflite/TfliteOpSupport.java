@@ -1,0 +1,30 @@
+package org.tfport.convert.tflite;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.tfport.convert.graph.optimize.GraphOptimizer;
+import org.tfport.core.graph.Graph;
+
+/**
+ * Which nodes the TFLite lowering expresses, found by running exactly what {@link TfliteConverter} runs (the
+ * optimizer, then {@link Lowering}) without writing a file. The graph is rewritten in place.
+ */
+public final class TfliteOpSupport {
+  private TfliteOpSupport() {}
+
+  /**
+   * @param unsupported {@code "Op (node)"} for each node with no builtin (empty with select TF ops)
+   * @param flexOps the op types that became Flex ops (select TF ops only)
+   */
+  public record Result(List<String> unsupported, Set<String> flexOps) {}
+
+  public static Result check(Graph g, List<String> inputNodes, boolean selectTfOps) {
+    new GraphOptimizer().optimize(g);
+    TfliteOptions o = TfliteOptions.defaults().withOps(false, selectTfOps);
+    Lowering low = new Lowering(g, new ModelBuilder.Sub("main"), o);
+    low.run(inputNodes);
+    return new Result(new ArrayList<>(low.unsupported), new TreeSet<>(low.flexOps));
+  }
+}
