@@ -64,8 +64,7 @@ public final class ConvertBench {
     this.cliJar = cliJar;
     this.classpath = classpath;
     this.java = java;
-    Path t = Path.of("/usr/bin/time");
-    this.timeBin = Files.isExecutable(t) ? t : null;
+    this.timeBin = timeBin();
   }
 
   public static void main(String... args) {
@@ -380,16 +379,16 @@ public final class ConvertBench {
     return runs.stream().mapToLong(f).max().orElse(-1);
   }
 
-  private static String failure(Child c) {
+  static String failure(Child c) {
     return "FAILED exit " + c.exit() + (c.stderr().contains("out of memory") ? " (out of memory)" : "") + ": "
         + c.stderr().strip();
   }
 
-  private static void row(String k, String v) {
+  static void row(String k, String v) {
     System.out.printf("  %-30s %s%n", k, v);
   }
 
-  private static String mbps(long bytes, long nanos) {
+  static String mbps(long bytes, long nanos) {
     return String.format(Locale.ROOT, "%.0f MiB/s", bytes / 1048576.0 / (nanos / 1e9));
   }
 
@@ -479,6 +478,21 @@ public final class ConvertBench {
   }
 
   private Child launch(List<String> command, boolean measureRss) {
+    return launch(command, measureRss, timeBin);
+  }
+
+  /** {@code /usr/bin/time} when executable, else null (then RSS is polled from {@code VmHWM}). */
+  static Path timeBin() {
+    Path t = Path.of("/usr/bin/time");
+    return Files.isExecutable(t) ? t : null;
+  }
+
+  /**
+   * Runs {@code command} to completion, timed from launch to exit; with {@code measureRss}, its peak RSS
+   * through {@code timeBin} ({@code /usr/bin/time -f %M}) or, when null, polled {@code VmHWM}. Parses a
+   * {@link PeakHeapMain} line on stdout into the metrics.
+   */
+  static Child launch(List<String> command, boolean measureRss, Path timeBin) {
     List<String> cmd = new ArrayList<>(command);
     try {
       Path stdout = Files.createTempFile("tfport-bench", ".out");
