@@ -68,8 +68,13 @@ public final class ConvertBench {
   }
 
   public static void main(String... args) {
+    exitWith(() -> run(args));
+  }
+
+  /** Exits with the status {@code run} returns, or with 2 and the message when it throws a BenchException. */
+  static void exitWith(java.util.function.IntSupplier run) {
     try {
-      System.exit(run(args));
+      System.exit(run.getAsInt());
     } catch (BenchException e) {
       System.err.println("tfport-bench: " + e.getMessage());
       System.exit(2);
@@ -115,15 +120,10 @@ public final class ConvertBench {
     }
     Path self = selfLocation();
     Path root = repoRoot(self);
-    Path cliJar = root.resolve("cli/target/tfport.jar");
-    if (!Files.isRegularFile(cliJar)) {
-      throw new BenchException(cliJar + " is missing; build it first: cd " + root
-          + " && ./mvnw -B -q -DskipTests install");
-    }
+    Path cliJar = cliJar(root);
     // The real CLI jar first, so every tfport class comes from it; this jar adds only PeakHeapMain.
     String cp = cliJar + File.pathSeparator + self;
-    String java = ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String java = javaCommand();
     return new ConvertBench((long) (mb * 1024 * 1024), runs, keep, cliJar, cp, java).bench();
   }
 
@@ -133,6 +133,22 @@ public final class ConvertBench {
     } catch (NumberFormatException e) {
       throw new BenchException(flag + " takes a number, got '" + s + "'");
     }
+  }
+
+  /** The CLI jar under the repository root, which must have been built. */
+  static Path cliJar(Path root) {
+    Path cliJar = root.resolve("cli/target/tfport.jar");
+    if (!Files.isRegularFile(cliJar)) {
+      throw new BenchException(cliJar + " is missing; build it first: cd " + root
+          + " && ./mvnw -B -q -DskipTests install");
+    }
+    return cliJar;
+  }
+
+  /** The java launcher running this JVM, for the child JVMs. */
+  static String javaCommand() {
+    return ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 
   /** This class's jar (or classes folder). */
@@ -241,15 +257,7 @@ public final class ConvertBench {
         Fmt.mib(modelBytes), Fmt.bytes(weightBytes), Fmt.secs(writeNanos));
     System.out.printf("  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n", smallH5,
         Fmt.bytes(size(smallH5)), small.hidden);
-    System.out.println();
-    System.out.println("per run, page cache warm, dirty pages synced before each step:");
-    System.out.printf("  cp       cp %s %s%n", h5, copy);
-    System.out.printf("  convert  %s%s -jar %s %s%n", timeBin == null ? "" : timeBin + " -f %M ", java, cliJar,
-        String.join(" ", convertArgs(h5, out)));
-    System.out.printf("  heap     %s -cp tfport.jar:tfport-bench.jar %s convert ... (same conversion)%n", java,
-        PeakHeapMain.class.getName());
-    System.out.printf("  floor    the convert command on %s%n", smallH5.getFileName());
-    System.out.println();
+    printSteps("cp " + h5 + " " + copy, timeBin, java, cliJar, convertArgs(h5, out), smallH5);
 
     // One untimed round first: the first copy after writing the model is often slow on a VM disk.
     warm(h5);
@@ -293,11 +301,8 @@ public final class ConvertBench {
       deleteTree(scratch);
       sync();
 
-      if (!verdict.startsWith("ok") || !heapVerdict.startsWith("ok") || !floorVerdict.startsWith("ok")) {
-        allVerified = false;
-        verdict = verdict + (heapVerdict.startsWith("ok") ? "" : "; heap run: " + heapVerdict)
-            + (floorVerdict.startsWith("ok") ? "" : "; floor run: " + floorVerdict);
-      }
+      allVerified &= verdict.startsWith("ok") && heapVerdict.startsWith("ok") && floorVerdict.startsWith("ok");
+      verdict = withSideVerdicts(verdict, heapVerdict, floorVerdict);
       results.add(new Run(cpNanos, c, heap, floor));
       System.out.printf("%-4d %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n", r, Fmt.secs(cpNanos),
           Fmt.secs(c.wallNanos()), Fmt.ratio((double) c.wallNanos() / cpNanos),
@@ -429,18 +434,50 @@ public final class ConvertBench {
     }
   }
 
+  /** Prints the commands each run times: the copy, the conversion, the in-JVM heap run and the floor. */
+  static void printSteps(String cp, Path timeBin, String java, Path cliJar, List<String> convertArgs, Path small) {
+    System.out.println();
+    System.out.println("per run, page cache warm, dirty pages synced before each step:");
+    System.out.printf("  cp       %s%n", cp);
+    System.out.printf("  convert  %s%s -jar %s %s%n", timeBin == null ? "" : timeBin + " -f %M ", java, cliJar,
+        String.join(" ", convertArgs));
+    System.out.printf("  heap     %s -cp tfport.jar:tfport-bench.jar %s convert ... (same conversion)%n", java,
+        PeakHeapMain.class.getName());
+    System.out.printf("  floor    the convert command on %s%n", small.getFileName());
+    System.out.println();
+  }
+
+  /** A run's verdict with those of its heap and floor runs appended where they are not ok. */
+  static String withSideVerdicts(String verdict, String heapVerdict, String floorVerdict) {
+    return verdict + (heapVerdict.startsWith("ok") ? "" : "; heap run: " + heapVerdict)
+        + (floorVerdict.startsWith("ok") ? "" : "; floor run: " + floorVerdict);
+  }
+
   static long timeCp(Path src, Path dst) {
+    return timeCopy(src, dst, ConvertBench::size);
+  }
+
+  /**
+   * Times {@code cp [FLAGS] SRC DST} and checks the copy holds as many bytes as the source, measured with
+   * {@code sizeOf}.
+   */
+  static long timeCopy(Path src, Path dst, ToLongFunction<Path> sizeOf, String... flags) {
+    List<String> cmd = new ArrayList<>(List.of("cp"));
+    cmd.addAll(List.of(flags));
+    String what = String.join(" ", cmd);
+    cmd.add(src.toString());
+    cmd.add(dst.toString());
     try {
-      ProcessBuilder pb = new ProcessBuilder("cp", src.toString(), dst.toString()).inheritIO();
+      ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
       long t0 = System.nanoTime();
       Process p = pb.start();
       int code = p.waitFor();
       long nanos = System.nanoTime() - t0;
       if (code != 0) {
-        throw new BenchException("cp failed with exit code " + code);
+        throw new BenchException(what + " failed with exit code " + code);
       }
-      if (size(dst) != size(src)) {
-        throw new BenchException("cp wrote " + size(dst) + " bytes of " + size(src));
+      if (sizeOf.applyAsLong(dst) != sizeOf.applyAsLong(src)) {
+        throw new BenchException(what + " wrote " + sizeOf.applyAsLong(dst) + " bytes of " + sizeOf.applyAsLong(src));
       }
       return nanos;
     } catch (IOException e) {
@@ -453,6 +490,11 @@ public final class ConvertBench {
 
   /** The real command line, {@code java -jar tfport.jar ARGS}, timed, with its peak RSS. */
   Child cli(List<String> args) {
+    return launch(cliCommand(java, cliJar, args), true);
+  }
+
+  /** {@code java [AOT cache options] -jar tfport.jar ARGS}. */
+  static List<String> cliCommand(String java, Path cliJar, List<String> args) {
     List<String> cmd = new ArrayList<>(List.of(java));
     // Use the AOT class cache the ./tfport launcher builds (JDK 25+), as a user running ./tfport gets it.
     Path aot = cliJar.resolveSibling("tfport.aot");
@@ -462,7 +504,7 @@ public final class ConvertBench {
     }
     cmd.addAll(List.of("-jar", cliJar.toString()));
     cmd.addAll(args);
-    return launch(cmd, true);
+    return cmd;
   }
 
   /** {@code PeakHeapMain ARGS}, which reports the heap, in a fresh JVM. */

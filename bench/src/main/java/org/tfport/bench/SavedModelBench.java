@@ -61,12 +61,7 @@ public final class SavedModelBench {
   }
 
   public static void main(String... args) {
-    try {
-      System.exit(run(args));
-    } catch (BenchException e) {
-      System.err.println("tfport-bench: " + e.getMessage());
-      System.exit(2);
-    }
+    ConvertBench.exitWith(() -> run(args));
   }
 
   static int run(String... args) {
@@ -101,14 +96,9 @@ public final class SavedModelBench {
     }
     Path self = ConvertBench.selfLocation();
     Path root = ConvertBench.repoRoot(self);
-    Path cliJar = root.resolve("cli/target/tfport.jar");
-    if (!Files.isRegularFile(cliJar)) {
-      throw new BenchException(cliJar + " is missing; build it first: cd " + root
-          + " && ./mvnw -B -q -DskipTests install");
-    }
+    Path cliJar = ConvertBench.cliJar(root);
     String cp = cliJar + File.pathSeparator + self;
-    String java = ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String java = ConvertBench.javaCommand();
     return new SavedModelBench((long) (mb * 1024 * 1024), runs, cliJar, cp, java).bench();
   }
 
@@ -164,15 +154,7 @@ public final class SavedModelBench {
   }
 
   private Child cli(List<String> args) {
-    List<String> cmd = new ArrayList<>(List.of(java));
-    Path aot = cliJar.resolveSibling("tfport.aot");
-    if (Runtime.version().feature() >= 25 && Files.isRegularFile(aot)
-        && !System.getProperty("tfport.bench.noAot", "false").equals("true")) {
-      cmd.addAll(List.of("-XX:AOTCache=" + aot, "-Xlog:aot=off", "-Xlog:cds=off"));
-    }
-    cmd.addAll(List.of("-jar", cliJar.toString()));
-    cmd.addAll(args);
-    return ConvertBench.launch(cmd, true, timeBin);
+    return ConvertBench.launch(ConvertBench.cliCommand(java, cliJar, args), true, timeBin);
   }
 
   private Child heapRun(List<String> args) {
@@ -182,24 +164,7 @@ public final class SavedModelBench {
   }
 
   private static long timeCpR(Path src, Path dst) {
-    try {
-      ProcessBuilder pb = new ProcessBuilder("cp", "-r", src.toString(), dst.toString()).inheritIO();
-      long t0 = System.nanoTime();
-      int code = pb.start().waitFor();
-      long nanos = System.nanoTime() - t0;
-      if (code != 0) {
-        throw new BenchException("cp -r failed with exit code " + code);
-      }
-      if (treeSize(dst) != treeSize(src)) {
-        throw new BenchException("cp -r wrote " + treeSize(dst) + " bytes of " + treeSize(src));
-      }
-      return nanos;
-    } catch (IOException e) {
-      throw new BenchException("cannot run cp: " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BenchException("interrupted");
-    }
+    return ConvertBench.timeCopy(src, dst, SavedModelBench::treeSize, "-r");
   }
 
   static long treeSize(Path dir) {
@@ -295,15 +260,7 @@ public final class SavedModelBench {
         Fmt.mib(savedBytes), Fmt.secs(exportNanos));
     System.out.printf("  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n", small,
         Fmt.bytes(treeSize(small)), smallW);
-    System.out.println();
-    System.out.println("per run, page cache warm, dirty pages synced before each step:");
-    System.out.printf("  cp       cp -r %s %s%n", saved, copy);
-    System.out.printf("  convert  %s%s -jar %s %s%n", timeBin == null ? "" : timeBin + " -f %M ", java, cliJar,
-        String.join(" ", convertArgs(saved, out)));
-    System.out.printf("  heap     %s -cp tfport.jar:tfport-bench.jar %s convert ... (same conversion)%n", java,
-        PeakHeapMain.class.getName());
-    System.out.printf("  floor    the convert command on %s%n", small.getFileName());
-    System.out.println();
+    ConvertBench.printSteps("cp -r " + saved + " " + copy, timeBin, java, cliJar, convertArgs(saved, out), small);
 
     // Untimed warm-up round.
     warmTree(saved);
@@ -350,11 +307,8 @@ public final class SavedModelBench {
       String floorVerdict = floor.ok() ? verify(scratch, smallVarBytes) : ConvertBench.failure(floor);
       ConvertBench.deleteTree(scratch);
       ConvertBench.sync();
-      if (!verdict.startsWith("ok") || !heapVerdict.startsWith("ok") || !floorVerdict.startsWith("ok")) {
-        allVerified = false;
-        verdict = verdict + (heapVerdict.startsWith("ok") ? "" : "; heap run: " + heapVerdict)
-            + (floorVerdict.startsWith("ok") ? "" : "; floor run: " + floorVerdict);
-      }
+      allVerified &= verdict.startsWith("ok") && heapVerdict.startsWith("ok") && floorVerdict.startsWith("ok");
+      verdict = ConvertBench.withSideVerdicts(verdict, heapVerdict, floorVerdict);
       floors.add(floor.wallNanos());
       cps.add(cpNanos);
       walls.add(c.wallNanos());

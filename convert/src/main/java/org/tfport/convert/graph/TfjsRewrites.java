@@ -3,6 +3,7 @@ package org.tfport.convert.graph;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.tfport.convert.graph.optimize.BatchNormFolding;
 import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
@@ -77,7 +78,7 @@ final class TfjsRewrites implements GraphPass {
    * the final transpose, so readers and outputs are unchanged.
    */
   private static void channelsFirstToLast(Graph g, Node n) {
-    if (n.op().startsWith("FusedBatchNorm") && readsOutputBeyondZero(g, n)) {
+    if (n.op().startsWith("FusedBatchNorm") && BatchNormFolding.readsBeyondOutputZero(g, n)) {
       throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' (" + n.op() + ", NCHW) has"
           + " its batch statistics read, which tfport cannot yet rewrite for TF.js; export the model NHWC");
     }
@@ -104,24 +105,6 @@ final class TfjsRewrites implements GraphPass {
     n.attrs().clear();
     n.attrs().putAll(new java.util.TreeMap<>(tr));
     n.setInputs(outer);
-  }
-
-  private static boolean readsOutputBeyondZero(Graph g, Node n) {
-    for (Node r : g.nodes()) {
-      for (String in : r.dataInputs()) {
-        TensorRef ref = TensorRef.parse(in);
-        if (ref.node().equals(n.name()) && ref.index() > 0) {
-          return true;
-        }
-      }
-    }
-    for (String o : g.outputs()) {
-      TensorRef ref = TensorRef.parse(o);
-      if (ref.node().equals(n.name()) && ref.index() > 0) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static void biasAddChannelsFirst(Graph g, Node n) {

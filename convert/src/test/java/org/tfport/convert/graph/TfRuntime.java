@@ -31,11 +31,11 @@ import org.tfport.testkit.TfjsOracle;
  * Real TensorFlow 2.18 (TF Java 1.1.0) as the reference: runs a SavedModel signature or a GraphDef on values
  * given as the TF.js oracle's inputs, so both runtimes see the same numbers.
  */
-final class TfRuntime {
+public final class TfRuntime {
   private TfRuntime() {}
 
   /** A value for one input: the data in TF.js form plus the TF type to feed TF with. */
-  record Feed(TfjsOracle.Input input, int tfType) {}
+  public record Feed(TfjsOracle.Input input, int tfType) {}
 
   /** Random values for a TF type and shape: floats in [-1, 1), small integers, bytes for uint8. */
   static TfjsOracle.Input random(String name, long[] shape, int tfType, Random rnd) {
@@ -75,7 +75,7 @@ final class TfRuntime {
     }
   }
 
-  static Tensor tensor(Feed f) {
+  public static Tensor tensor(Feed f) {
     TfjsOracle.Input in = f.input();
     long[] shape = in.shape();
     int n = in.data() != null ? in.data().length : in.ints().length;
@@ -106,7 +106,7 @@ final class TfRuntime {
   }
 
   /** An output as floats, whatever its type. */
-  static float[] floats(Tensor t) {
+  public static float[] floats(Tensor t) {
     int n = (int) t.shape().size();
     byte[] raw = new byte[(int) t.numBytes()];
     t.asRawTensor().data().read(raw);
@@ -120,7 +120,7 @@ final class TfRuntime {
         case DT_INT32 -> b.getInt(4 * i);
         case DT_INT64 -> b.getLong(8 * i);
         case DT_UINT8 -> b.get(i) & 0xff;
-        case DT_BOOL -> b.get(i);
+        case DT_BOOL, DT_INT8 -> b.get(i);
         default -> throw new IllegalArgumentException("cannot read TF output of type " + dt);
       };
     }
@@ -132,10 +132,10 @@ final class TfRuntime {
    * loads a model, and some old TF1 files carry a broken one (half_plus_three's regress signature says float
    * for a string tensor); such a model is loaded from a temporary copy that keeps only the signature run.
    */
-  static Map<String, float[]> runSavedModel(Path dir, String tags, String signature, Map<String, Feed> feeds)
+  public static Map<String, float[]> runSavedModel(Path dir, String tags, String signature, Map<String, Feed> feeds)
       throws java.io.IOException {
     try {
-      return run(dir, tags, signature, feeds);
+      return runSavedModelAsIs(dir, tags, signature, feeds);
     } catch (IllegalArgumentException e) {
       Path copy = Files.createTempDirectory("tfport-savedmodel");
       try {
@@ -162,7 +162,7 @@ final class TfRuntime {
           }
         }
         Files.write(copy.resolve("saved_model.pb"), sm.build().toByteArray());
-        return run(copy, tags, signature, feeds);
+        return runSavedModelAsIs(copy, tags, signature, feeds);
       } finally {
         try (var s = Files.walk(copy)) {
           s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -184,7 +184,12 @@ final class TfRuntime {
     }
   }
 
-  private static Map<String, float[]> run(Path dir, String tags, String signature, Map<String, Feed> feeds) {
+  /**
+   * Runs a SavedModel signature as the files stand, without {@link #runSavedModel}'s fallback for broken
+   * signatures: whatever TF Java refuses to load is thrown.
+   */
+  public static Map<String, float[]> runSavedModelAsIs(
+      Path dir, String tags, String signature, Map<String, Feed> feeds) {
     List<Tensor> owned = new ArrayList<>();
     try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), tags.split(","))) {
       Map<String, Tensor> in = new LinkedHashMap<>();
@@ -206,7 +211,7 @@ final class TfRuntime {
   }
 
   /** Runs a GraphDef: feeds by node name, fetches by tensor name. */
-  static List<float[]> runGraphDef(Path pb, Map<String, Feed> feeds, List<String> fetches) throws Exception {
+  public static List<float[]> runGraphDef(Path pb, Map<String, Feed> feeds, List<String> fetches) throws Exception {
     GraphDef def = GraphDef.parseFrom(Files.readAllBytes(pb));
     List<Tensor> owned = new ArrayList<>();
     try (Graph g = new Graph(); Session s = new Session(g)) {

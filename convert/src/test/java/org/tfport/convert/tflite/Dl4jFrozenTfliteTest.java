@@ -80,24 +80,20 @@ class Dl4jFrozenTfliteTest {
         continue;
       }
       String r = check(out, inputs, shapes, outputs, expected);
-      if (r.startsWith("FAIL")) {
-        failures.add(label + ": " + r);
-      } else {
+      if (TfliteChecks.tally(failures, label, r)) {
         matched++;
       }
       report.add(String.format("%-45s %s; %s", label, r, sum.detail()));
     }
-    System.out.println("DL4J frozen graphs -> TFLite (" + pbs.size() + " graphs, " + matched + " matched, "
-        + refused + " refused):\n  " + String.join("\n  ", report));
-    assertThat(failures).isEmpty();
-    assertThat(matched).isGreaterThanOrEqualTo(1);
+    TfliteChecks.finish("DL4J frozen graphs -> TFLite (" + pbs.size() + " graphs, " + matched + " matched, "
+        + refused + " refused)", report, failures, matched, 1);
   }
 
   static String check(Path tflite, Map<String, float[]> inputs, Map<String, long[]> shapes, List<String> outputs,
       Map<String, float[]> expected) {
-    TfliteOracle.Load load = TfliteOracle.load(tflite);
-    if (!load.accepted()) {
-      return "FAIL: TFLite rejected the file: " + load.error();
+    String rejected = TfliteChecks.rejected(tflite);
+    if (rejected != null) {
+      return rejected;
     }
     TfliteModel m = TfliteReader.read(tflite);
     var sub = m.mainSubgraph();
@@ -125,26 +121,22 @@ class Dl4jFrozenTfliteTest {
         }
       }
     }
-    List<TfliteOracle.Tensor> outs;
-    try {
-      outs = TfliteOracle.run(tflite, ins);
-    } catch (RuntimeException e) {
-      return "FAIL: TFLite run failed: " + e.getMessage();
-    }
-    StringBuilder sb = new StringBuilder("matched stored predictions:");
-    for (int k = 0; k < outputs.size(); k++) {
-      float[] want = expected.get(outputs.get(k));
-      float max = 0;
-      for (float w : want) {
-        max = Math.max(max, Math.abs(w));
+    return TfliteChecks.runThen(tflite, ins, outs -> {
+      StringBuilder sb = new StringBuilder("matched stored predictions:");
+      for (int k = 0; k < outputs.size(); k++) {
+        float[] want = expected.get(outputs.get(k));
+        float max = 0;
+        for (float w : want) {
+          max = Math.max(max, Math.abs(w));
+        }
+        Comparison c = Comparison.of(want, outs.get(k).floats(), Math.max(ATOL, 1e-6 * max), RTOL);
+        sb.append(String.format(" %s max|d|=%.2g", outputs.get(k), c.maxAbs()));
+        if (!c.ok()) {
+          return "FAIL output " + outputs.get(k) + ": " + c;
+        }
       }
-      Comparison c = Comparison.of(want, outs.get(k).floats(), Math.max(ATOL, 1e-6 * max), RTOL);
-      sb.append(String.format(" %s max|d|=%.2g", outputs.get(k), c.maxAbs()));
-      if (!c.ok()) {
-        return "FAIL output " + outputs.get(k) + ": " + c;
-      }
-    }
-    return sb.toString();
+      return sb.toString();
+    });
   }
 
   static float[] csv(Path p) throws Exception {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -70,23 +71,19 @@ class TfjsGraphTfliteCorpusTest {
         continue;
       }
       String r = check(mj, out, label);
-      if (r.startsWith("FAIL")) {
-        failures.add(label + ": " + r);
-      } else {
+      if (TfliteChecks.tally(failures, label, r)) {
         matched++;
       }
       report.add(String.format("%-60s %s; %s", label, r, s.detail()));
     }
-    System.out.println("TF.js graph -> TFLite corpus (" + models.size() + " models, " + matched + " matched, "
-        + refused + " refused):\n  " + String.join("\n  ", report));
-    assertThat(failures).isEmpty();
-    assertThat(matched).isGreaterThanOrEqualTo(5);
+    TfliteChecks.finish("TF.js graph -> TFLite corpus (" + models.size() + " models, " + matched + " matched, "
+        + refused + " refused)", report, failures, matched, 5);
   }
 
   static String check(Path modelJson, Path tflite, String label) {
-    TfliteOracle.Load load = TfliteOracle.load(tflite);
-    if (!load.accepted()) {
-      return "FAIL: TFLite rejected the file: " + load.error();
+    String rejected = TfliteChecks.rejected(tflite);
+    if (rejected != null) {
+      return rejected;
     }
     TfjsGraphReader.TfjsGraph tg = TfjsGraphReader.read(modelJson);
     TfliteModel m = TfliteReader.read(tflite);
@@ -96,14 +93,9 @@ class TfjsGraphTfliteCorpusTest {
     List<TfjsOracle.Input> jsIns = new ArrayList<>();
     for (int t : sub.inputs()) {
       var tensor = sub.tensors().get(t);
-      int[] shape = tensor.shape().stream().mapToInt(i -> i).toArray();
-      long[] lshape = new long[shape.length];
-      int n = 1;
-      for (int i = 0; i < shape.length; i++) {
-        shape[i] = tensor.shapeSignature() != null && tensor.shapeSignature().get(i) < 0 ? 2 : shape[i];
-        lshape[i] = shape[i];
-        n *= shape[i];
-      }
+      int[] shape = TfliteChecks.concreteShape(tensor);
+      long[] lshape = Arrays.stream(shape).asLongStream().toArray();
+      int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
       String name = tensor.name();
       switch (tensor.type()) {
         case FLOAT32 -> {
@@ -130,25 +122,21 @@ class TfjsGraphTfliteCorpusTest {
         }
       }
     }
-    List<TfliteOracle.Tensor> outs;
-    try {
-      outs = TfliteOracle.run(tflite, ins);
-    } catch (RuntimeException e) {
-      return "FAIL: TFLite run failed: " + e.getMessage();
-    }
-    List<String> outNames = tg.graph().outputs().stream().map(o -> TensorRef.parse(o).tensorName()).toList();
-    TfjsOracle.Result js = TfjsOracle.run(TfjsOracle.Job.graph(modelJson, jsIns, outNames));
-    if (!js.ok()) {
-      return "FAIL: TF.js failed: " + js.error();
-    }
-    StringBuilder worst = new StringBuilder("matched TF.js:");
-    for (int k = 0; k < outNames.size(); k++) {
-      Comparison cmp = Comparison.of(js.output(k).data(), outs.get(k).floats(), ATOL, RTOL);
-      worst.append(String.format(" %s max|d|=%.2g", outNames.get(k), cmp.maxAbs()));
-      if (!cmp.ok()) {
-        return "FAIL output " + outNames.get(k) + ": " + cmp;
+    return TfliteChecks.runThen(tflite, ins, outs -> {
+      List<String> outNames = tg.graph().outputs().stream().map(o -> TensorRef.parse(o).tensorName()).toList();
+      TfjsOracle.Result js = TfjsOracle.run(TfjsOracle.Job.graph(modelJson, jsIns, outNames));
+      if (!js.ok()) {
+        return "FAIL: TF.js failed: " + js.error();
       }
-    }
-    return worst.toString();
+      StringBuilder worst = new StringBuilder("matched TF.js:");
+      for (int k = 0; k < outNames.size(); k++) {
+        Comparison cmp = Comparison.of(js.output(k).data(), outs.get(k).floats(), ATOL, RTOL);
+        worst.append(String.format(" %s max|d|=%.2g", outNames.get(k), cmp.maxAbs()));
+        if (!cmp.ok()) {
+          return "FAIL output " + outNames.get(k) + ": " + cmp;
+        }
+      }
+      return worst.toString();
+    });
   }
 }

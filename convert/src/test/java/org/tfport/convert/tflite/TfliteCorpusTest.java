@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,12 +16,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.graph.GraphOptions;
+import org.tfport.convert.graph.TfRuntime;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteSignatureDef;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -74,30 +77,26 @@ class TfliteCorpusTest {
       }
       String sig = c.signature() == null ? "serving_default" : c.signature();
       String r = check(root.resolve(c.model()), out, sig, label);
-      if (r.startsWith("FAIL")) {
-        failures.add(label + ": " + r);
-      } else {
+      if (TfliteChecks.tally(failures, label, r)) {
         matched++;
       }
       report.add(String.format("%-55s %s; %s", label, r, s.detail()));
     }
-    System.out.println("TFLite SavedModel corpus (" + cases.size() + " cases, " + matched + " matched):\n  "
-        + String.join("\n  ", new TreeSet<>(report)));
-    assertThat(failures).isEmpty();
-    assertThat(matched).isGreaterThanOrEqualTo(10);
+    TfliteChecks.finish("TFLite SavedModel corpus (" + cases.size() + " cases, " + matched + " matched)",
+        new TreeSet<>(report), failures, matched, 10);
   }
 
   /** Runs the converted file and TF on the same random inputs; "matched ..." or "FAIL ...". */
   static String check(Path savedModel, Path tflite, String sig, String label) {
     TfliteModel m = TfliteReader.read(tflite);
-    TfliteOracle.Load load = TfliteOracle.load(tflite);
-    if (!load.accepted()) {
-      return "FAIL: TFLite rejected the file: " + load.error();
+    String rejected = TfliteChecks.rejected(tflite);
+    if (rejected != null) {
+      return rejected;
     }
     TfliteSignatureDef sd = m.signatureDefs().get(0);
     var sub = m.mainSubgraph();
     Random rnd = new Random(label.hashCode());
-    Map<String, TfRef.Feed> feeds = new LinkedHashMap<>();
+    Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
     List<TfliteOracle.Tensor> ins = new ArrayList<>();
     for (int pos = 0; pos < sub.inputs().size(); pos++) {
       int t = sub.inputs().get(pos);
@@ -108,14 +107,9 @@ class TfliteCorpusTest {
         }
       }
       var tensor = sub.tensors().get(t);
-      int[] shape = tensor.shape().stream().mapToInt(i -> i).toArray();
-      long[] lshape = new long[shape.length];
-      int n = 1;
-      for (int i = 0; i < shape.length; i++) {
-        shape[i] = tensor.shapeSignature() != null && tensor.shapeSignature().get(i) < 0 ? 2 : shape[i];
-        lshape[i] = shape[i];
-        n *= shape[i];
-      }
+      int[] shape = TfliteChecks.concreteShape(tensor);
+      long[] lshape = Arrays.stream(shape).asLongStream().toArray();
+      int n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
       float[] v = new float[n];
       switch (tensor.type()) {
         case FLOAT32 -> {
@@ -123,7 +117,7 @@ class TfliteCorpusTest {
             v[i] = rnd.nextFloat() * 2 - 1;
           }
           ins.add(TfliteOracle.Tensor.f32(shape, v));
-          feeds.put(key, new TfRef.Feed(lshape, v, 1));
+          feeds.put(key, new TfRuntime.Feed(TfjsOracle.Input.f32(key, lshape, v), 1));
         }
         case INT32 -> {
           int[] iv = new int[n];
@@ -132,7 +126,7 @@ class TfliteCorpusTest {
             v[i] = iv[i];
           }
           ins.add(TfliteOracle.Tensor.i32(shape, iv));
-          feeds.put(key, new TfRef.Feed(lshape, v, 3));
+          feeds.put(key, new TfRuntime.Feed(TfjsOracle.Input.f32(key, lshape, v), 3));
         }
         case INT64 -> {
           long[] iv = new long[n];
@@ -141,35 +135,31 @@ class TfliteCorpusTest {
             v[i] = iv[i];
           }
           ins.add(TfliteOracle.Tensor.i64(shape, iv));
-          feeds.put(key, new TfRef.Feed(lshape, v, 9));
+          feeds.put(key, new TfRuntime.Feed(TfjsOracle.Input.f32(key, lshape, v), 9));
         }
         default -> {
           return "skipped: input type " + tensor.type();
         }
       }
     }
-    List<TfliteOracle.Tensor> outs;
-    try {
-      outs = TfliteOracle.run(tflite, ins);
-    } catch (RuntimeException e) {
-      return "FAIL: TFLite run failed: " + e.getMessage();
-    }
-    Map<String, float[]> tf;
-    try {
-      tf = TfRef.runSavedModel(savedModel, sig, feeds);
-    } catch (RuntimeException e) {
-      // Old TF1 files whose signature TF Java refuses to load (half_plus_three declares float for a string).
-      return "unchecked: TF Java cannot run the signature (" + e.getMessage().lines().findFirst().orElse("") + ")";
-    }
-    StringBuilder worst = new StringBuilder("matched TF:");
-    for (var tm : sd.outputs()) {
-      int pos = sub.outputs().indexOf(tm.tensorIndex());
-      Comparison cmp = Comparison.of(tf.get(tm.name()), outs.get(pos).floats(), ATOL, RTOL);
-      worst.append(String.format(" %s max|d|=%.2g", tm.name(), cmp.maxAbs()));
-      if (!cmp.ok()) {
-        return "FAIL output " + tm.name() + ": " + cmp;
+    return TfliteChecks.runThen(tflite, ins, outs -> {
+      Map<String, float[]> tf;
+      try {
+        tf = TfRuntime.runSavedModelAsIs(savedModel, "serve", sig, feeds);
+      } catch (RuntimeException e) {
+        // Old TF1 files whose signature TF Java refuses to load (half_plus_three declares float for a string).
+        return "unchecked: TF Java cannot run the signature (" + e.getMessage().lines().findFirst().orElse("") + ")";
       }
-    }
-    return worst.toString();
+      StringBuilder worst = new StringBuilder("matched TF:");
+      for (var tm : sd.outputs()) {
+        int pos = sub.outputs().indexOf(tm.tensorIndex());
+        Comparison cmp = Comparison.of(tf.get(tm.name()), outs.get(pos).floats(), ATOL, RTOL);
+        worst.append(String.format(" %s max|d|=%.2g", tm.name(), cmp.maxAbs()));
+        if (!cmp.ok()) {
+          return "FAIL output " + tm.name() + ": " + cmp;
+        }
+      }
+      return worst.toString();
+    });
   }
 }

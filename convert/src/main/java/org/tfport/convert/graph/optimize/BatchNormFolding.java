@@ -159,8 +159,11 @@ public final class BatchNormFolding implements GraphPass {
     return f == null || f.equals("NHWC");
   }
 
-  /** Whether anything reads the batch statistics or reserve outputs, which folding does not produce. */
-  private static boolean readsBeyondOutputZero(Graph g, Node n) {
+  /**
+   * Whether anything reads an output of {@code n} beyond output 0, such as a batch norm's batch statistics or
+   * reserve outputs, which folding (and the TF.js rewrites) do not produce.
+   */
+  public static boolean readsBeyondOutputZero(Graph g, Node n) {
     for (Node r : g.nodes()) {
       for (String in : r.dataInputs()) {
         TensorRef ref = TensorRef.parse(in);
