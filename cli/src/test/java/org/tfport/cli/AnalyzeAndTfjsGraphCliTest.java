@@ -2,8 +2,6 @@ package org.tfport.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,20 +14,15 @@ import tools.jackson.databind.JsonNode;
 class AnalyzeAndTfjsGraphCliTest {
   @TempDir Path tmp;
 
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
+  static CliRunner run(String... args) {
+    return CliRunner.run(args);
   }
 
   @Test
   void tfjsGraphModelConvertsToTflite() {
     Path mj = Corpus.require("tfjs/graph/tfjs-examples_predictive_prefetching/model.json");
     Path out = tmp.resolve("pp.tflite");
-    Run r = run("convert", "--input_format=tfjs_graph_model", "--output_format=tflite", mj.toString(),
+    CliRunner r = run("convert", "--input_format=tfjs_graph_model", "--output_format=tflite", mj.toString(),
         out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(TfliteReader.read(out).signatureDefs().get(0).inputs()).hasSize(2);
@@ -44,7 +37,7 @@ class AnalyzeAndTfjsGraphCliTest {
   @Test
   void analyzePrintsTextAndJson() {
     Path mj = Corpus.require("tfjs/graph/tfjs-benchmarks_move_lstm_model/model.json");
-    Run r = run("analyze", mj.toString());
+    CliRunner r = run("analyze", mj.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("StatelessWhile").contains("TFLite builtins: NOT supported")
         .contains("Parameters: 157,862");

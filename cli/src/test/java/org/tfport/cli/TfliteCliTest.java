@@ -2,8 +2,6 @@ package org.tfport.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -15,20 +13,15 @@ import org.tfport.testkit.Corpus;
 class TfliteCliTest {
   @TempDir Path tmp;
 
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-    return new Run(code, out.toString(), err.toString());
+  static CliRunner run(String... args) {
+    return CliRunner.run(args);
   }
 
   @Test
   void convertsSavedModelAndFrozenGraph() throws Exception {
     Path sm = Corpus.require("savedmodel/tfjava_saved_model");
     Path out = tmp.resolve("a.tflite");
-    Run r = run("convert", "--input_format=tf_saved_model", "--output_format=tflite", sm.toString(),
+    CliRunner r = run("convert", "--input_format=tf_saved_model", "--output_format=tflite", sm.toString(),
         out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(TfliteReader.read(out).signatureDefs()).hasSize(1);
@@ -46,7 +39,7 @@ class TfliteCliTest {
     Path labels = tmp.resolve("labels.txt");
     Files.writeString(labels, "cat\ndog\n");
     Path out = tmp.resolve("md.tflite");
-    Run r = run("tflite_convert", "--saved_model_dir", sm.toString(), "--output_file", out.toString(),
+    CliRunner r = run("tflite_convert", "--saved_model_dir", sm.toString(), "--output_file", out.toString(),
         "--metadata_name", "demo", "--metadata_author", "me", "--input_norm_mean", "127.5", "--input_norm_std",
         "127.5", "--labels_file", labels.toString());
     assertThat(r.code()).as(r.err()).isZero();
@@ -63,7 +56,7 @@ class TfliteCliTest {
   void unsupportedOpsAreListedAndNothingIsWritten() {
     Path pb = Corpus.require("frozen_pb/tf2onnx/lstm.pb");
     Path out = tmp.resolve("lstm.tflite");
-    Run r = run("tflite_convert", "--graph_def_file", pb.toString(), "--output_arrays", "output", "--output_file",
+    CliRunner r = run("tflite_convert", "--graph_def_file", pb.toString(), "--output_arrays", "output", "--output_file",
         out.toString());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err().strip()).doesNotContain("\n").contains("RandomUniform (model/dropout/random_uniform");
@@ -79,7 +72,7 @@ class TfliteCliTest {
   void badInputsFailWithOneLine() throws Exception {
     Path sm = Corpus.require("savedmodel/tfjava_saved_model");
     Path out = tmp.resolve("x.tflite");
-    Run r = run("tflite_convert", "--saved_model_dir", sm.toString(), "--signature_def_keys", "nope",
+    CliRunner r = run("tflite_convert", "--saved_model_dir", sm.toString(), "--signature_def_keys", "nope",
         "--output_file", out.toString());
     assertThat(r.code()).isIn(1, 2);
     assertThat(r.err().strip()).doesNotContain("\n").contains("nope");

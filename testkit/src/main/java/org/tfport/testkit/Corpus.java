@@ -35,4 +35,30 @@ public final class Corpus {
         () -> "corpus file " + relative + " absent: " + p + " (set -Dtfport.corpus=<dir> to point at the corpus)");
     return p;
   }
+
+  /** A DL4J {@code *.csv} of flattened values, one per line. */
+  public static float[] dl4jCsv(Path p) throws java.io.IOException {
+    java.util.List<String> lines = java.nio.file.Files.readAllLines(p).stream().map(String::strip)
+        .filter(l -> !l.isEmpty()).toList();
+    float[] v = new float[lines.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Float.parseFloat(lines.get(i));
+    }
+    return v;
+  }
+
+  /**
+   * The {@code .shape} beside a DL4J csv. DL4J writes a scalar's shape as a lone 0, so a shape whose size does not
+   * match the values read is taken as a scalar (empty shape).
+   */
+  public static long[] dl4jShape(Path csv, int values) throws java.io.IOException {
+    String base = csv.toString().substring(0, csv.toString().length() - ".csv".length());
+    long[] s = java.nio.file.Files.readAllLines(Path.of(base + ".shape")).stream().map(String::strip)
+        .filter(l -> !l.isEmpty()).mapToLong(Long::parseLong).toArray();
+    long n = 1;
+    for (long d : s) {
+      n *= d;
+    }
+    return n == values ? s : new long[0];
+  }
 }

@@ -181,24 +181,10 @@ class FrozenCorpusTest {
   }
 
   static float[] csv(Path p) throws Exception {
-    List<String> lines = Files.readAllLines(p).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
-    float[] v = new float[lines.size()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = Float.parseFloat(lines.get(i));
-    }
-    return v;
+    return Corpus.dl4jCsv(p);
   }
 
-  /** The {@code .shape} beside a csv; DL4J writes a scalar's shape as a lone 0. */
   static long[] shape(Path csv, int values) throws Exception {
-    String base = csv.toString().substring(0, csv.toString().length() - ".csv".length());
-    List<String> lines = Files.readAllLines(Path.of(base + ".shape")).stream().map(String::strip)
-        .filter(l -> !l.isEmpty()).toList();
-    long[] s = lines.stream().mapToLong(Long::parseLong).toArray();
-    long n = 1;
-    for (long d : s) {
-      n *= d;
-    }
-    return n == values ? s : new long[0];
+    return Corpus.dl4jShape(csv, values);
   }
 }
