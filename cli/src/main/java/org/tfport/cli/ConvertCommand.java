@@ -238,11 +238,15 @@ final class ConvertCommand {
   /** The input format from the file itself, where upstream just assumes tf_saved_model. */
   static String infer(Path input) {
     if (Files.isDirectory(input)) {
-      if (Files.exists(input.resolve("saved_model.pb"))) {
+      // A TF1 Hub module is a SavedModel plus tfhub_module.pb, and its graph has no tags: hub first.
+      if (Files.exists(input.resolve("tfhub_module.pb"))) {
+        return "tf_hub";
+      }
+      if (Files.exists(input.resolve("saved_model.pb")) || Files.exists(input.resolve("saved_model.pbtxt"))) {
         return "tf_saved_model";
       }
       if (Files.exists(input.resolve("model.json"))) {
-        return "tfjs_layers_model";
+        return modelJsonFormat(input.resolve("model.json"));
       }
       return "tf_saved_model";
     }
@@ -261,12 +265,40 @@ final class ConvertCommand {
     }
     String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".json")) {
-      return "tfjs_layers_model";
+      return modelJsonFormat(input);
+    }
+    if (name.endsWith(".pb") || name.endsWith(".pbtxt")) {
+      return "tf_frozen_model";
     }
     if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
       return "keras";
     }
     throw new UsageException(input + ": cannot tell the input format from the file; give --input_format");
+  }
+
+  /**
+   * A model.json says which kind it is in its top-level {@code "format"}; converters before 1.0 wrote none
+   * (layers models). Read as a stream: graph models' model.json can be tens of megabytes.
+   */
+  private static String modelJsonFormat(Path json) {
+    try (InputStream in = Files.newInputStream(json);
+        tools.jackson.core.JsonParser p = org.tfport.core.Json.MAPPER.createParser(in)) {
+      if (p.nextToken() != tools.jackson.core.JsonToken.START_OBJECT) {
+        return "tfjs_layers_model";
+      }
+      while (p.nextToken() == tools.jackson.core.JsonToken.PROPERTY_NAME) {
+        String key = p.currentName();
+        p.nextToken();
+        if (key.equals("format")) {
+          return "graph-model".equals(p.getValueAsString()) ? "tfjs_graph_model" : "tfjs_layers_model";
+        }
+        p.skipChildren();
+      }
+      return "tfjs_layers_model";
+    } catch (IOException | tools.jackson.core.JacksonException e) {
+      // The reader of the chosen format reports what is wrong with the file.
+      return "tfjs_layers_model";
+    }
   }
 
   static boolean bool(String flag, String v) {

@@ -130,6 +130,24 @@ class GraphInputTest {
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode json = Json.MAPPER.readTree(Files.readString(tmp.resolve("hub_out/model.json")));
     assertThat(json.path("signature").path("outputs").has("y")).isTrue();
+    // Without --input_format, tfhub_module.pb says it is a hub module (its graph has no 'serve' tag).
+    r = CliRunner.run("convert", hub.toString(), tmp.resolve("hub_out2").toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readString(tmp.resolve("hub_out2/model.json"))).isEqualTo(
+        Files.readString(tmp.resolve("hub_out/model.json")));
+  }
+
+  /** A .pb file is a frozen graph, and a graph model's model.json says so in "format". */
+  @Test
+  void frozenGraphAndGraphModelAreRecognisedWithoutFormatFlags() throws IOException {
+    Path pb = Corpus.require("frozen_pb/dl4j-tf_graphs/lenet_frozen.pb");
+    CliRunner r = CliRunner.run("convert", "--output_node_names=output", pb.toString(),
+        tmp.resolve("graph").toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode json = Json.MAPPER.readTree(Files.readString(tmp.resolve("graph/model.json")));
+    assertThat(json.path("format").stringValue()).isEqualTo("graph-model");
+    assertThat(ConvertCommand.infer(tmp.resolve("graph"))).isEqualTo("tfjs_graph_model");
+    assertThat(ConvertCommand.infer(tmp.resolve("graph/model.json"))).isEqualTo("tfjs_graph_model");
   }
 
   @Test
