@@ -158,6 +158,9 @@ public final class TensorBundle {
     return entries.get(key);
   }
 
+  /** Tensors at least this large are memory-mapped rather than read. */
+  static final long MAP_AT_LEAST = 1 << 20;
+
   /**
    * Reads one tensor and checks its CRC-32C.
    *
@@ -183,21 +186,33 @@ public final class TensorBundle {
       throw new UnsupportedModelException(shard + ": '" + key + "' is " + e.size() + " bytes; TF.js holds one"
           + " weight in at most 2 GiB");
     }
-    ByteBuffer buf = ByteBuffer.allocate((int) e.size());
+    ByteBuffer buf;
     try (FileChannel ch = FileChannel.open(shard, StandardOpenOption.READ)) {
-      long pos = e.offset();
-      while (buf.hasRemaining()) {
-        int n = ch.read(buf, pos);
-        if (n < 0) {
-          throw new CorruptModelException(shard + ": ends before the bytes of '" + key + "'; the checkpoint is"
-              + " truncated");
+      // Checked before mapping: touching a mapping past the end of the file kills the process (SIGBUS).
+      if (e.offset() + e.size() > ch.size()) {
+        throw new CorruptModelException(shard + ": ends before the bytes of '" + key + "' (needs "
+            + (e.offset() + e.size()) + " bytes, has " + ch.size() + "); the checkpoint is truncated");
+      }
+      if (e.size() >= MAP_AT_LEAST && dt != DType.STRING) {
+        // Large weights are mapped, not copied onto the heap: the converter streams them to its output, so
+        // a 200 MB model costs page cache, not 200 MB of heap plus a copy.
+        buf = ch.map(FileChannel.MapMode.READ_ONLY, e.offset(), e.size());
+      } else {
+        buf = ByteBuffer.allocate((int) e.size());
+        long pos = e.offset();
+        while (buf.hasRemaining()) {
+          int n = ch.read(buf, pos);
+          if (n < 0) {
+            throw new CorruptModelException(shard + ": ends before the bytes of '" + key + "'; the checkpoint is"
+                + " truncated");
+          }
+          pos += n;
         }
-        pos += n;
+        buf.flip();
       }
     } catch (IOException ex) {
       throw new CorruptModelException(shard + ": cannot read '" + key + "' (" + ex + ")", ex);
     }
-    buf.flip();
     if (dt == DType.STRING) {
       return strings(buf, e, shard);
     }

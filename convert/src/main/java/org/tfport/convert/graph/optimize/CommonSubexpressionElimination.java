@@ -158,8 +158,26 @@ public final class CommonSubexpressionElimination implements GraphPass {
     }
     if (v instanceof AttrValue.TensorAttr t && t.value().value() != null) {
       Tensor x = t.value().value();
-      return Objects.hash(x.dtype(), x.shape(), x.bytes().hashCode());
+      return Objects.hash(x.dtype(), x.shape(), sampledHash(x.bytes()));
     }
     return v == null ? 0 : v.hashCode();
+  }
+
+  /**
+   * A bucket key for tensor bytes that does not read all of a weight: equal tensors still hash equal, and
+   * {@link #same} compares whole contents before anything merges. Hashing every byte of a 200 MB model's
+   * weights cost more than the rest of the optimizer together.
+   */
+  static int sampledHash(java.nio.ByteBuffer b) {
+    int n = b.remaining();
+    if (n <= 4096) {
+      return b.hashCode();
+    }
+    int h = n;
+    long step = n / 512;
+    for (int i = 0; i < 512; i++) {
+      h = h * 31 + b.get(b.position() + (int) (i * step));
+    }
+    return h;
   }
 }
