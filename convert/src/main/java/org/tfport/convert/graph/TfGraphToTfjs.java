@@ -110,7 +110,8 @@ public final class TfGraphToTfjs {
     }
     String generatedBy = sm.tensorflowVersion().isEmpty() ? "unknown" : sm.tensorflowVersion();
     ObjectNode metadata = metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(outputKeys) : null);
-    return write(g, output, generatedBy, signature, metadata, o, progress, start, before, frozen, report);
+    return write(g, l.initializer(), output, generatedBy, signature, metadata, o, progress, start, before, frozen,
+        report);
   }
 
   /**
@@ -135,8 +136,8 @@ public final class TfGraphToTfjs {
     }
     ObjectNode metadata = metadata(o, go.useStructuredOutputsNames()
         ? new TreeSet<>(go.outputNodeNames().stream().map(String::strip).toList()) : null);
-    return write(g, output, g.producer() > 0 ? "GraphDef producer " + g.producer() : "unknown", signature,
-        metadata, o, progress, start, before, frozen, report);
+    return write(g, l.initializer(), output, g.producer() > 0 ? "GraphDef producer " + g.producer() : "unknown",
+        signature, metadata, o, progress, start, before, frozen, report);
   }
 
 
@@ -151,7 +152,7 @@ public final class TfGraphToTfjs {
    * @param frozen     how many variables were replaced by constants
    */
   public record Loaded(Graph graph, SavedModelGraph savedModel, String signature, Map<String, String> inputNodes,
-      List<String> outputKeys, Map<String, TensorInfo> outputInfo, Counts before, int frozen) {}
+      List<String> outputKeys, Map<String, TensorInfo> outputInfo, Counts before, int frozen, Graph initializer) {}
 
   /** {@link #load} with the defaults of {@code tf_saved_model} ({@code hub} false) or {@code tf_hub}. */
   public static Loaded loadSavedModel(Path dir, GraphOptions go, boolean hub) {
@@ -215,20 +216,24 @@ public final class TfGraphToTfjs {
         hoisted = true;
       }
     }
-    Set<String> restoreFns = functionsWithRestore(g);
+    // Calls that restore variables or fill tables are inlined too: they show which key is which variable's
+    // and what goes into each table.
+    Set<String> restoreFns = functionsWith(g, op -> RESTORE_OPS.contains(op) || TableInitializer.fillsTables(op));
     Set<String> needed = g.reachable(g.outputNodes());
     new FunctionInliner(n -> needed.contains(n.name()) || calls(n, g, restoreFns)).apply(g);
     if (go.stripDebugOps()) {
       new DebugOpStripper().apply(g);
     }
     TensorBundle bundle = sm.variables();
-    int frozen = new VariableFreezer(g, key -> bundle != null && bundle.has(key) ? bundle.read(key) : null)
-        .freeze();
+    VariableFreezer freezer = new VariableFreezer(g, key -> bundle != null && bundle.has(key) ? bundle.read(key)
+        : null);
+    int frozen = freezer.freeze();
+    Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
     if (hoisted) {
       renameInputs(g, inputNodes);
     }
-    return new Loaded(g, sm, sigName, inputNodes, outputKeys, outputInfo, before, frozen);
+    return new Loaded(g, sm, sigName, inputNodes, outputKeys, outputInfo, before, frozen, initializer);
   }
 
   /** A frozen GraphDef with {@code go.outputNodeNames()} as outputs, frozen and pruned like {@link #load}. */
@@ -259,9 +264,10 @@ public final class TfGraphToTfjs {
       new DebugOpStripper().apply(g);
     }
     int frozen = new VariableFreezer(g, key -> null, true).freeze();
+    Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
     return new Loaded(g, null, null, new LinkedHashMap<>(), new ArrayList<>(), new LinkedHashMap<>(), before,
-        frozen);
+        frozen, initializer);
   }
 
   /**
@@ -404,8 +410,8 @@ public final class TfGraphToTfjs {
     }
   }
 
-  /** Functions that restore variables, directly or through calls: their calls show which key is which. */
-  private static Set<String> functionsWithRestore(Graph g) {
+  /** Functions that hold an op {@code which} accepts, directly or through calls. */
+  private static Set<String> functionsWith(Graph g, java.util.function.Predicate<String> which) {
     Set<String> out = new HashSet<>();
     boolean grew = true;
     while (grew) {
@@ -417,7 +423,7 @@ public final class TfGraphToTfjs {
         for (Node n : f.nodes()) {
           List<String> refs = new ArrayList<>();
           referencedFunctions(n, g, refs);
-          if (RESTORE_OPS.contains(n.op()) || refs.stream().anyMatch(out::contains)) {
+          if (which.test(n.op()) || refs.stream().anyMatch(out::contains)) {
             out.add(f.name());
             grew = true;
             break;
@@ -498,7 +504,8 @@ public final class TfGraphToTfjs {
     }
   }
 
-  private static ConversionSummary write(Graph g, Path output, String generatedBy, ObjectNode signature,
+  private static ConversionSummary write(Graph g, Graph initializer, Path output, String generatedBy,
+      ObjectNode signature,
       ObjectNode metadata, TfjsOutputOptions o, ProgressListener progress, long start, Counts before,
       int frozen, TfjsOptimizer.Report report) {
     List<String> notices = new ArrayList<>();
@@ -518,6 +525,10 @@ public final class TfGraphToTfjs {
     }
     ObjectNode topology = GraphJson.graph(g, order);
     TfjsModelJson json = TfjsModelJson.graph(generatedBy, Version.CONVERTED_BY, topology, signature);
+    if (initializer != null) {
+      json = json.withInitializer(initializerJson(g, initializer, weights, notices), null);
+      detail += "; tables filled by a " + initializer.size() + "-node modelInitializer";
+    }
     if (metadata != null) {
       json = json.withUserDefinedMetadata(metadata);
     }
@@ -529,6 +540,32 @@ public final class TfGraphToTfjs {
       return new ConversionSummary(output, ws.files().size(), ws.totalBytes(), ws.weightCount(),
           (System.nanoTime() - start) / 1_000_000, notices, detail);
     }
+  }
+
+  /**
+   * The initializer graph as model.json's {@code modelInitializer}; its constants join the weights after the
+   * inference graph's, as the converter writes them. Table nodes keep their names, by which TF.js finds the
+   * filled table again; a constant whose name the optimizer has since given to an inference node is renamed
+   * (both graphs draw on one weight map).
+   */
+  private static ObjectNode initializerJson(Graph g, Graph init, List<WeightEntry> weights, List<String> notices) {
+    for (Node n : new ArrayList<>(init.nodes())) {
+      if (n.op().equals("Const") && g.has(n.name())) {
+        String fresh = n.name() + "/init";
+        for (int i = 2; g.has(fresh) || init.has(fresh); i++) {
+          fresh = n.name() + "/init_" + i;
+        }
+        init.rename(n.name(), fresh);
+      }
+    }
+    new DefaultAttributes().apply(init);
+    new TfjsRewrites.Cleanup().apply(init);
+    for (Node n : init.nodes()) {
+      if (n.op().equals("Const")) {
+        weights.add(weight(n, n.name(), g.source(), notices));
+      }
+    }
+    return GraphJson.graph(init, init.nodes());
   }
 
   /**
