@@ -225,9 +225,8 @@ public final class TfGraphToTfjs {
       new DebugOpStripper().apply(g);
     }
     TensorBundle bundle = sm.variables();
-    VariableFreezer freezer = new VariableFreezer(g, key -> bundle != null && bundle.has(key) ? bundle.read(key)
-        : null);
-    int frozen = freezer.freeze();
+    int frozen = new VariableFreezer(g, (key, slice) -> bundle != null && bundle.has(key)
+        ? bundle.read(key, slice) : null).freeze();
     Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
     if (hoisted) {
@@ -263,7 +262,7 @@ public final class TfGraphToTfjs {
     if (go.stripDebugOps()) {
       new DebugOpStripper().apply(g);
     }
-    int frozen = new VariableFreezer(g, key -> null, true).freeze();
+    int frozen = new VariableFreezer(g, (key, slice) -> null, true).freeze();
     Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
     return new Loaded(g, null, null, new LinkedHashMap<>(), new ArrayList<>(), new LinkedHashMap<>(), before,

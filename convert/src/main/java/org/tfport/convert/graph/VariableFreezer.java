@@ -36,15 +36,20 @@ final class VariableFreezer {
   static final Set<String> TF1_VARIABLES = Set.of("VariableV2", "Variable");
   static final Set<String> IDENTITIES = Set.of("Identity", "Snapshot", "StopGradient");
 
-  /** Reads a checkpoint tensor by key, or returns null when the key is absent. */
+  /**
+   * Reads a checkpoint tensor by key, or returns null when the key is absent; {@code slice} is the restore
+   * op's {@code shape_and_slices} entry (empty for the whole tensor; a partition of a partitioned variable
+   * otherwise).
+   */
   interface Values {
-    Tensor read(String key);
+    Tensor read(String key, String slice);
   }
 
   private final Graph g;
   private final Values values;
   private final boolean frozenGraph;
   private final Map<String, String> keys = new HashMap<>();
+  private final Map<String, String> slices = new HashMap<>();
 
   VariableFreezer(Graph g, Values values) {
     this(g, values, false);
@@ -73,9 +78,10 @@ final class VariableFreezer {
         continue;
       }
       Node var = variableOf(ins.get(0));
-      String key = restoredKey(ins.get(1));
-      if (var != null && key != null) {
-        keys.putIfAbsent(var.name(), key);
+      String[] key = restoredKey(ins.get(1));
+      if (var != null && key != null && !keys.containsKey(var.name())) {
+        keys.put(var.name(), key[0]);
+        slices.put(var.name(), key[1]);
       }
     }
   }
@@ -95,8 +101,8 @@ final class VariableFreezer {
     return null;
   }
 
-  /** The checkpoint key of a value read by a restore op, or null. */
-  private String restoredKey(String ref) {
+  /** The checkpoint key and slice spec of a value read by a restore op, or null. */
+  private String[] restoredKey(String ref) {
     TensorRef r = TensorRef.parse(ref);
     Node n = g.node(r.node());
     for (int guard = 0; n != null && IDENTITIES.contains(n.op()) && guard < 10_000; guard++) {
@@ -121,7 +127,18 @@ final class VariableFreezer {
       return null;
     }
     List<byte[]> all = tv.value().toByteStrings();
-    return k < all.size() ? new String(all.get(k), java.nio.charset.StandardCharsets.UTF_8) : null;
+    if (k >= all.size()) {
+      return null;
+    }
+    String slice = "";
+    Node specs = n.dataInputs().size() > 2 ? g.node(TensorRef.nodeOf(n.input(2))) : null;
+    TensorValue sv = specs == null ? null : specs.tensorAttr("value");
+    if (specs != null && specs.op().equals("Const") && sv != null && sv.value() != null
+        && sv.value().dtype() == DType.STRING) {
+      List<byte[]> s = sv.value().toByteStrings();
+      slice = k < s.size() ? new String(s.get(k), java.nio.charset.StandardCharsets.UTF_8) : "";
+    }
+    return new String[] {new String(all.get(k), java.nio.charset.StandardCharsets.UTF_8), slice};
   }
 
   /**
@@ -411,7 +428,7 @@ final class VariableFreezer {
       key = var.op().equals("VarHandleOp") && var.stringAttr("shared_name") != null
           && !var.stringAttr("shared_name").isEmpty() ? var.stringAttr("shared_name") : var.name();
     }
-    Tensor t = values.read(key);
+    Tensor t = values.read(key, slices.getOrDefault(var.name(), ""));
     if (t == null) {
       throw new UnsupportedModelException(g.source() + ": variable '" + var.name() + "' (read by node '" + reader
           + "') has no value in the checkpoint (looked for key '" + key + "'); the SavedModel's variables are"

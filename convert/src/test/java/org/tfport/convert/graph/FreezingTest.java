@@ -59,7 +59,7 @@ class FreezingTest {
   void tf1VariableBecomesAConstantFromItsRestoreKey() {
     Graph g = tf1();
     Tensor w = Tensor.ofFloats(Shape.of(2), 3f, 4f);
-    VariableFreezer f = new VariableFreezer(g, key -> key.equals("weights") ? w : null);
+    VariableFreezer f = new VariableFreezer(g, (key, slice) -> key.equals("weights") ? w : null);
     assertThat(f.keys()).containsEntry("w", "weights");
     assertThat(f.freeze()).isEqualTo(1);
     TfGraphToTfjs.finish(g);
@@ -72,7 +72,7 @@ class FreezingTest {
   @Test
   void missingCheckpointValueIsNamed() {
     Graph g = tf1();
-    assertThatThrownBy(() -> new VariableFreezer(g, key -> null).freeze())
+    assertThatThrownBy(() -> new VariableFreezer(g, (key, slice) -> null).freeze())
         .isInstanceOf(UnsupportedModelException.class).hasMessageContaining("'w'").hasMessageContaining("weights");
   }
 
@@ -119,7 +119,7 @@ class FreezingTest {
     FunctionInliner.inline(g, call, "");
     new FunctionInliner().apply(g);
     assertThat(g.nodes()).noneMatch(n -> n.op().endsWith("PartitionedCall"));
-    int frozen = new VariableFreezer(g, key -> key.equals("v") ? Tensor.ofFloats(Shape.SCALAR, 3f) : null)
+    int frozen = new VariableFreezer(g, (key, slice) -> key.equals("v") ? Tensor.ofFloats(Shape.SCALAR, 3f) : null)
         .freeze();
     assertThat(frozen).isEqualTo(1);
     TfGraphToTfjs.finish(g);

@@ -9,12 +9,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tensorflow.proto.BundleEntryProto;
 import org.tensorflow.proto.BundleHeaderProto;
+import org.tensorflow.proto.TensorSliceProto;
 import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
@@ -37,11 +41,20 @@ public final class TensorBundle {
   private final Path prefix;
   private final int numShards;
   private final Map<String, BundleEntry> entries;
+  /** A partitioned variable's stored slices, as its entry lists them: per slice {start[], length[]}. */
+  private final Map<String, List<long[][]>> slicesOf;
+  /** The entries holding slices' bytes, in index (key) order, by their binary keys. */
+  private final List<SliceEntry> sliceEntries;
 
-  private TensorBundle(Path prefix, int numShards, Map<String, BundleEntry> entries) {
+  record SliceEntry(byte[] key, BundleEntry entry) {}
+
+  private TensorBundle(Path prefix, int numShards, Map<String, BundleEntry> entries,
+      Map<String, List<long[][]>> slicesOf, List<SliceEntry> sliceEntries) {
     this.prefix = prefix;
     this.numShards = numShards;
     this.entries = entries;
+    this.slicesOf = slicesOf;
+    this.sliceEntries = sliceEntries;
   }
 
   /** The index of a checkpoint prefix ({@code dir/variables/variables} gives {@code .../variables.index}). */
@@ -77,8 +90,12 @@ public final class TensorBundle {
     }
     BundleHeaderProto header = null;
     Map<String, BundleEntry> entries = new LinkedHashMap<>();
+    Map<String, List<long[][]>> slicesOf = new HashMap<>();
+    List<SliceEntry> sliceEntries = new ArrayList<>();
     for (TableBlock.Entry e : SsTable.entries(file, where)) {
-      String key = new String(e.key(), StandardCharsets.UTF_8);
+      // Slice keys are binary (an OrderedCode encoding starting with a 0 byte), never a variable's name.
+      boolean sliceKey = e.key().length > 0 && e.key()[0] == 0;
+      String key = sliceKey ? "slice #" + sliceEntries.size() : new String(e.key(), StandardCharsets.UTF_8);
       try {
         if (key.isEmpty()) {
           header = BundleHeaderProto.parseFrom(e.value());
@@ -93,8 +110,16 @@ public final class TensorBundle {
                 + " damaged");
           }
         }
-        entries.put(key, new BundleEntry(key, p.getDtypeValue(), Shape.of(dims), p.getShardId(), p.getOffset(),
-            p.getSize(), p.getCrc32C(), p.getSlicesCount() > 0));
+        BundleEntry be = new BundleEntry(key, p.getDtypeValue(), Shape.of(dims), p.getShardId(), p.getOffset(),
+            p.getSize(), p.getCrc32C(), p.getSlicesCount() > 0);
+        if (sliceKey) {
+          sliceEntries.add(new SliceEntry(e.key(), be));
+        } else {
+          entries.put(key, be);
+          if (p.getSlicesCount() > 0) {
+            slicesOf.put(key, slices(p, dims, where, key));
+          }
+        }
       } catch (InvalidProtocolBufferException ex) {
         throw new CorruptModelException(where + ": the entry for '" + key + "' is not a valid "
             + (key.isEmpty() ? "BundleHeaderProto" : "BundleEntryProto") + "; the file is damaged", ex);
@@ -114,7 +139,9 @@ public final class TensorBundle {
           + " damaged");
     }
     long[] shardSizes = new long[numShards];
-    for (BundleEntry e : entries.values()) {
+    List<BundleEntry> all = new ArrayList<>(entries.values());
+    sliceEntries.forEach(se -> all.add(se.entry()));
+    for (BundleEntry e : all) {
       if (e.shard() < 0 || e.shard() >= numShards) {
         throw new CorruptModelException(where + ": entry '" + e.key() + "' is in shard " + e.shard() + " of "
             + numShards + "; the file is damaged");
@@ -138,7 +165,32 @@ public final class TensorBundle {
             + "-byte shard; the checkpoint is truncated or damaged");
       }
     }
-    return new TensorBundle(prefix, numShards, Collections.unmodifiableMap(entries));
+    return new TensorBundle(prefix, numShards, Collections.unmodifiableMap(entries), slicesOf, sliceEntries);
+  }
+
+  /** The slices an entry lists, checked against its shape; a full extent has length -1. */
+  private static List<long[][]> slices(BundleEntryProto p, long[] dims, String where, String key) {
+    List<long[][]> out = new ArrayList<>();
+    for (TensorSliceProto sp : p.getSlicesList()) {
+      long[] start = new long[dims.length];
+      long[] length = new long[dims.length];
+      java.util.Arrays.fill(length, -1);
+      if (sp.getExtentCount() != 0 && sp.getExtentCount() != dims.length) {
+        throw new CorruptModelException(where + ": a slice of '" + key + "' has " + sp.getExtentCount()
+            + " dimensions, the tensor " + dims.length + "; the file is damaged");
+      }
+      for (int d = 0; d < sp.getExtentCount(); d++) {
+        TensorSliceProto.Extent x = sp.getExtent(d);
+        start[d] = x.getStart();
+        length[d] = x.hasLength() ? x.getLength() : -1;
+        if (start[d] < 0 || length[d] < -1 || start[d] + Math.max(length[d], 0) > dims[d]) {
+          throw new CorruptModelException(where + ": a slice of '" + key + "' lies outside its shape "
+              + Shape.of(dims) + "; the file is damaged");
+        }
+      }
+      out.add(new long[][] {start, length});
+    }
+    return out;
   }
 
   public Path prefix() {
@@ -172,11 +224,160 @@ public final class TensorBundle {
     if (e == null) {
       throw new UsageException(indexFile(prefix) + ": no tensor '" + key + "' in the checkpoint");
     }
-    Path shard = shardFile(prefix, e.shard(), numShards);
     if (e.sliced()) {
-      throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' is a partitioned variable stored"
-          + " as slices, which tfport cannot read yet; re-save the model without partitioning");
+      return read(key, "");
     }
+    return readEntry(e, key, e.shape());
+  }
+
+  /**
+   * Reads the part of tensor {@code key} a restore op asks for with a {@code shape_and_slices} string
+   * ({@code "10 5 0,5:-"}: the full shape, then per dimension {@code start,length} or {@code -} for all;
+   * empty for the whole tensor). A partitioned variable is stored as slices; the part asked for is assembled
+   * from those it overlaps.
+   */
+  public Tensor read(String key, String shapeAndSlice) {
+    BundleEntry e = entries.get(key);
+    if (e == null) {
+      throw new UsageException(indexFile(prefix) + ": no tensor '" + key + "' in the checkpoint");
+    }
+    long[] dims = e.shape().dims();
+    long[][] want = parseSlice(shapeAndSlice, dims, key);
+    if (!e.sliced()) {
+      Tensor whole = readEntry(e, key, e.shape());
+      return isWhole(want, dims) ? whole : SliceCopy.extract(whole, want);
+    }
+    DType dt = DataTypes.toDType(e.dtype());
+    if (dt == null || dt == DType.STRING) {
+      throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' is a partitioned variable of type "
+          + DataTypes.name(e.dtype()) + ", which tfport cannot assemble; re-save the model without partitioning");
+    }
+    List<long[][]> stored = new ArrayList<>(slicesOf.getOrDefault(key, List.of()));
+    List<SliceEntry> data = sliceEntriesOf(key);
+    if (stored.size() != data.size()) {
+      throw new CorruptModelException(indexFile(prefix) + ": '" + key + "' lists " + stored.size() + " slices but"
+          + " the checkpoint holds " + data.size() + "; the file is damaged");
+    }
+    // Slice keys sort as their (start, length) pairs do, signed, dimension by dimension.
+    stored.sort((a, b) -> {
+      for (int d = 0; d < a[0].length; d++) {
+        int c = a[0][d] != b[0][d] ? Long.compare(a[0][d], b[0][d]) : Long.compare(a[1][d], b[1][d]);
+        if (c != 0) {
+          return c;
+        }
+      }
+      return 0;
+    });
+    List<Tensor> parts = new ArrayList<>();
+    List<long[][]> where = new ArrayList<>();
+    for (int i = 0; i < stored.size(); i++) {
+      long[][] s = concrete(stored.get(i), dims);
+      parts.add(readEntry(data.get(i).entry(), key + " (slice " + java.util.Arrays.toString(s[0]) + "+"
+          + java.util.Arrays.toString(s[1]) + ")", Shape.of(s[1])));
+      where.add(s);
+      if (java.util.Arrays.equals(s[0], want[0]) && java.util.Arrays.equals(s[1], want[1])) {
+        return parts.get(parts.size() - 1);
+      }
+    }
+    Tensor out = SliceCopy.assemble(dt, want, parts, where);
+    if (out == null) {
+      throw new CorruptModelException(indexFile(prefix) + ": the stored slices of '" + key + "' do not cover "
+          + (shapeAndSlice.isBlank() ? "the whole tensor" : "'" + shapeAndSlice + "'") + "; the checkpoint is"
+          + " incomplete");
+    }
+    return out;
+  }
+
+  private static boolean isWhole(long[][] slice, long[] dims) {
+    for (int d = 0; d < dims.length; d++) {
+      if (slice[0][d] != 0 || slice[1][d] != dims[d]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Full extents (length -1) made explicit. */
+  private static long[][] concrete(long[][] s, long[] dims) {
+    long[] length = s[1].clone();
+    for (int d = 0; d < dims.length; d++) {
+      if (length[d] < 0) {
+        length[d] = dims[d] - s[0][d];
+      }
+    }
+    return new long[][] {s[0].clone(), length};
+  }
+
+  /** A {@code shape_and_slices} string as {start[], length[]}, checked against the stored shape. */
+  private long[][] parseSlice(String spec, long[] dims, String key) {
+    long[] start = new long[dims.length];
+    long[] length = dims.clone();
+    if (spec == null || spec.isBlank()) {
+      return new long[][] {start, length};
+    }
+    String[] parts = spec.trim().split(" ");
+    String bad = indexFile(prefix) + ": the restore op asks for '" + key + "' as '" + spec + "', which does not"
+        + " fit its stored shape " + Shape.of(dims) + "; the graph and checkpoint do not belong together";
+    if (parts.length != dims.length + 1) {
+      throw new CorruptModelException(bad);
+    }
+    try {
+      for (int d = 0; d < dims.length; d++) {
+        if (Long.parseLong(parts[d]) != dims[d]) {
+          throw new CorruptModelException(bad);
+        }
+      }
+      String[] ext = parts[dims.length].split(":");
+      if (ext.length != dims.length) {
+        throw new CorruptModelException(bad);
+      }
+      for (int d = 0; d < dims.length; d++) {
+        if (ext[d].equals("-")) {
+          continue;
+        }
+        String[] sl = ext[d].split(",");
+        start[d] = Long.parseLong(sl[0]);
+        length[d] = Long.parseLong(sl[1]);
+        if (start[d] < 0 || length[d] < 0 || start[d] + length[d] > dims[d]) {
+          throw new CorruptModelException(bad);
+        }
+      }
+    } catch (NumberFormatException | ArrayIndexOutOfBoundsException ex) {
+      throw new CorruptModelException(bad);
+    }
+    return new long[][] {start, length};
+  }
+
+  /**
+   * The slice entries of {@code name}, in key order. Their keys start with OrderedCode's encoding of 0 (one
+   * 0 byte) and of the name (bytes 0x00 and 0xff escaped as 0x00 0xff and 0xff 0x00, then 0x00 0x01).
+   */
+  private List<SliceEntry> sliceEntriesOf(String name) {
+    java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
+    p.write(0);
+    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+      p.write(b);
+      if (b == 0) {
+        p.write(0xff);
+      } else if (b == (byte) 0xff) {
+        p.write(0);
+      }
+    }
+    p.write(0);
+    p.write(1);
+    byte[] prefixBytes = p.toByteArray();
+    List<SliceEntry> out = new ArrayList<>();
+    for (SliceEntry se : sliceEntries) {
+      if (se.key().length >= prefixBytes.length
+          && java.util.Arrays.equals(se.key(), 0, prefixBytes.length, prefixBytes, 0, prefixBytes.length)) {
+        out.add(se);
+      }
+    }
+    return out;
+  }
+
+  private Tensor readEntry(BundleEntry e, String key, Shape shape) {
+    Path shard = shardFile(prefix, e.shard(), numShards);
     DType dt = DataTypes.toDType(e.dtype());
     if (dt == null) {
       throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' has type "
@@ -222,12 +423,12 @@ public final class TensorBundle {
           + " computed 0x%08x); the checkpoint is damaged", shard, key, e.offset(), e.crc32c(), crc));
     }
     buf.order(ByteOrder.LITTLE_ENDIAN);
-    long want = e.shape().size() * dt.byteSize();
+    long want = shape.size() * dt.byteSize();
     if (want != e.size()) {
-      throw new CorruptModelException(shard + ": '" + key + "' is " + dt.jsName() + e.shape() + " (" + want
+      throw new CorruptModelException(shard + ": '" + key + "' is " + dt.jsName() + shape + " (" + want
           + " bytes) but its entry holds " + e.size() + " bytes; the checkpoint is damaged");
     }
-    return new Tensor(dt, e.shape(), buf);
+    return new Tensor(dt, shape, buf);
   }
 
   /**
