@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.TfjsOutputOptions;
+import org.tfport.convert.graph.GraphOptions;
+import org.tfport.convert.graph.TfGraphToTfjs;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
@@ -42,6 +44,7 @@ final class DemoCommand {
     try {
       Files.createDirectories(dir);
       Files.deleteIfExists(h5);
+      Files.deleteIfExists(dir.resolve("model.pb"));
     } catch (java.io.IOException e) {
       throw new TfportException(dir + ": cannot create the demo folder (" + e.getMessage() + ")");
     }
@@ -67,7 +70,73 @@ final class DemoCommand {
     }
     out.println("read back " + tfjs.resolve("model.json") + ": " + checked
         + " weights identical; load it with tf.loadLayersModel in TensorFlow.js");
+
+    // The same network as a frozen TensorFlow graph, through the graph-model path (freeze, optimize, fuse).
+    Path pb = dir.resolve("model.pb");
+    Path graphModel = dir.resolve("tfjs_graph_model");
+    try {
+      Files.write(pb, frozenGraph(layers).toByteArray());
+    } catch (java.io.IOException e) {
+      throw new TfportException(pb + ": cannot write the demo graph (" + e.getMessage() + ")");
+    }
+    out.println("made the same network as a frozen TensorFlow graph: " + pb);
+    out.println("converting: tfport convert --input_format=tf_frozen_model --output_node_names=probabilities "
+        + pb + " " + graphModel);
+    ConversionSummary gs = TfGraphToTfjs.convertFrozen(pb, graphModel, new GraphOptions(null, null, true, false,
+        false, List.of("probabilities")), TfjsOutputOptions.defaults(), ProgressListener.NONE);
+    out.println(gs.line());
+    TfjsModel graphBack = TfjsReader.read(graphModel.resolve("model.json"));
+    int found = 0;
+    for (KerasLayerWeights l : layers) {
+      for (KerasWeight w : l.weights()) {
+        Tensor want = w.data().get();
+        found += graphBack.weightsByName().values().stream().anyMatch(t -> t.bytes().equals(want.bytes())) ? 1 : 0;
+      }
+    }
+    if (found != checked) {
+      throw new TfportException(graphModel + ": only " + found + " of " + checked + " weights read back identical");
+    }
+    out.println("read back " + graphModel.resolve("model.json") + ": " + found
+        + " weights identical; load it with tf.loadGraphModel in TensorFlow.js");
     return 0;
+  }
+
+  /** {@code softmax(relu(x @ k0 + b0) @ k1 + b1)} as a GraphDef, the weights as constants. */
+  private static org.tensorflow.proto.GraphDef frozenGraph(List<KerasLayerWeights> layers) {
+    var g = org.tensorflow.proto.GraphDef.newBuilder();
+    var floatType = org.tensorflow.proto.AttrValue.newBuilder().setType(org.tensorflow.proto.DataType.DT_FLOAT)
+        .build();
+    var shape = org.tensorflow.proto.TensorShapeProto.newBuilder()
+        .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(-1))
+        .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(4));
+    g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", floatType)
+        .putAttr("shape", org.tensorflow.proto.AttrValue.newBuilder().setShape(shape).build()));
+    String prev = "x";
+    for (int i = 0; i < layers.size(); i++) {
+      for (KerasWeight w : layers.get(i).weights()) {
+        var t = org.tensorflow.proto.TensorProto.newBuilder().setDtype(org.tensorflow.proto.DataType.DT_FLOAT)
+            .setTensorContent(com.google.protobuf.ByteString.copyFrom(w.data().get().bytes()));
+        var ts = org.tensorflow.proto.TensorShapeProto.newBuilder();
+        for (long d : w.shape().dims()) {
+          ts.addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
+        }
+        t.setTensorShape(ts);
+        g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName(w.name()).setOp("Const")
+            .putAttr("dtype", floatType).putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(t)
+                .build()));
+      }
+      String layer = layers.get(i).layerName();
+      List<KerasWeight> ws = layers.get(i).weights();
+      g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName(layer + "/MatMul").setOp("MatMul").addInput(prev)
+          .addInput(ws.get(0).name()).putAttr("T", floatType));
+      g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName(layer + "/BiasAdd").setOp("BiasAdd")
+          .addInput(layer + "/MatMul").addInput(ws.get(1).name()).putAttr("T", floatType));
+      boolean last = i == layers.size() - 1;
+      prev = last ? "probabilities" : layer + "/Relu";
+      g.addNode(org.tensorflow.proto.NodeDef.newBuilder().setName(prev).setOp(last ? "Softmax" : "Relu")
+          .addInput(layer + "/BiasAdd").putAttr("T", floatType));
+    }
+    return g.build();
   }
 
   private static KerasWeight weight(String name, long... dims) {

@@ -203,8 +203,16 @@ class ConvertEndToEndTest {
   void demoCommandWorks() {
     CliRunner r = CliRunner.run("demo", tmp.resolve("demo").toString());
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).contains("weights identical");
-    assertThat(TfjsOracle.run(Job.load("layers", tmp.resolve("demo/tfjs_model/model.json"))).ok()).isTrue();
+    assertThat(r.out()).contains("weights identical", "tfjs_graph_model", "fused 2 _FusedMatMul");
+    // The layers model and the graph model of the same network compute the same in TF.js.
+    float[] x = {0.5f, -1f, 2f, 0.25f, -0.75f, 1.5f, 0f, -2f};
+    Result layers = TfjsOracle.run(Job.layers(tmp.resolve("demo/tfjs_model/model.json"),
+        new Input("input", new long[] {2, 4}, x))).orThrow();
+    Result graph = TfjsOracle.run(java.util.List.of(Job.graph(tmp.resolve("demo/tfjs_graph_model/model.json"),
+        java.util.List.of(Input.f32("x", new long[] {2, 4}, x)), java.util.List.of("probabilities")))).get(0)
+        .orThrow();
+    assertThat(graph.output(0).data()).containsExactly(layers.output(0).data(),
+        org.assertj.core.data.Offset.offset(1e-6f));
   }
 
   @Test
