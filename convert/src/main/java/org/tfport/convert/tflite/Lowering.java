@@ -41,7 +41,11 @@ final class Lowering {
   private final Map<String, Integer> tensors = new HashMap<>();
   private final Set<String> absorbed = new HashSet<>();
   private final Map<String, Integer> dtypes = new HashMap<>();
+  /** TFLite's IF builtin (WHILE is in {@link OpVersions}). */
+  private static final int IF = 118;
   final List<String> unsupported = new ArrayList<>();
+  /** The model under construction, for control flow's subgraphs; null lowers control flow as other ops. */
+  ModelBuilder model;
   final Set<String> flexOps = new java.util.TreeSet<>();
   final Set<String> customOps = new java.util.TreeSet<>();
 
@@ -152,6 +156,12 @@ final class Lowering {
       case "ArgMax" -> argMax(n);
       case "Fill" -> constIntInputs(n, FILL, 0, Set.of(0));
       case "SelectV2" -> simple(n, SELECT_V2, 98, List.of(in(n, 0), in(n, 1), in(n, 2))) != null;
+      case "Less", "Greater", "LessEqual", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
+          "FloorDiv", "FloorMod" -> binary(n, builtin(n.op()), 0, false);
+      case "LogicalNot", "ZerosLike", "OnesLike", "Sin", "Cos", "Ceil", "Round", "Sign" ->
+          unary(n, builtin(n.op()), 0);
+      case "While", "StatelessWhile" -> controlFlow(n, true);
+      case "If", "StatelessIf" -> controlFlow(n, false);
       default -> false;
     };
     if (!done) {
@@ -214,6 +224,88 @@ final class Lowering {
   }
 
   // ------------------------------------------------------------------------------------------------- ops
+
+  /** The builtin code of a TF op whose TFLite name is its own in upper snake case ({@code LessEqual}). */
+  private static int builtin(String tfOp) {
+    String name = tfOp.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(java.util.Locale.ROOT);
+    return org.tfport.formats.tflite.TfliteOps.code(name);
+  }
+
+  /**
+   * Functional control flow to TFLite's WHILE (cond and body subgraphs, the loop variables in and out) or IF
+   * (the predicate, then the branches' arguments). Each function becomes a subgraph, lowered like the main one
+   * with the shapes the caller passes.
+   */
+  private boolean controlFlow(Node n, boolean loop) {
+    if (model == null) {
+      return false;
+    }
+    List<String> data = n.dataInputs();
+    List<String> args = loop ? data : data.subList(1, data.size());
+    List<org.tfport.core.graph.TensorShape> argShapes = new ArrayList<>();
+    for (String a : args) {
+      argShapes.add(shapeOf(TensorRef.parse(a)));
+    }
+    String[] fns = loop ? new String[] {"cond", "body"} : new String[] {"then_branch", "else_branch"};
+    int[] indices = new int[2];
+    for (int i = 0; i < 2; i++) {
+      if (!(n.attr(fns[i]) instanceof AttrValue.Func f)) {
+        return false;
+      }
+      indices[i] = subgraph(f.value().name(), argShapes);
+    }
+    List<Integer> ins = new ArrayList<>();
+    for (String d : data) {
+      ins.add(tensor(d));
+    }
+    int outs = loop ? args.size() : n.attr("Tout") instanceof AttrValue.ListAttr l ? l.type().size() : 0;
+    List<Integer> outTensors = new ArrayList<>();
+    for (int k = 0; k < outs; k++) {
+      outTensors.add(output(n, k));
+    }
+    ModelBuilder.Op o = sub.op(loop ? WHILE : IF, loop ? 93 : 92, ins, outTensors);
+    o.tfName = n.name();
+    if (loop) {
+      o.opt("cond_subgraph_index", indices[0]).opt("body_subgraph_index", indices[1]);
+    } else {
+      o.opt("then_subgraph_index", indices[0]).opt("else_subgraph_index", indices[1]);
+    }
+    return true;
+  }
+
+  /**
+   * A tensor's shape for a function's argument: inferred, or for a loop's or branch's result the
+   * {@code output_shapes} TensorFlow recorded on it; null when unknown.
+   */
+  private org.tfport.core.graph.TensorShape shapeOf(TensorRef r) {
+    long[] d = shapes.dims(r.toString());
+    if (d != null) {
+      return org.tfport.core.graph.TensorShape.of(d);
+    }
+    Node p = g.node(r.node());
+    if (p != null && p.attr("output_shapes") instanceof AttrValue.ListAttr l && r.index() < l.shape().size()) {
+      return l.shape().get(r.index());
+    }
+    return null;
+  }
+
+  /** Lowers library function {@code name} as a new subgraph of the model and returns its index. */
+  private int subgraph(String name, List<org.tfport.core.graph.TensorShape> argShapes) {
+    org.tfport.convert.graph.FunctionGraph fg = org.tfport.convert.graph.FunctionGraph.instantiate(g, name,
+        argShapes);
+    new org.tfport.convert.graph.optimize.GraphOptimizer().optimize(fg.graph());
+    fg.keepAllInputs();
+    ModelBuilder.Sub child = new ModelBuilder.Sub(name);
+    model.subgraphs.add(child);
+    int index = model.subgraphs.size() - 1;
+    Lowering low = new Lowering(fg.graph(), child, options);
+    low.model = model;
+    low.run(fg.inputs());
+    unsupported.addAll(low.unsupported);
+    flexOps.addAll(low.flexOps);
+    customOps.addAll(low.customOps);
+    return index;
+  }
 
   private boolean alias(Node n) {
     tensors.put(ref(n.name(), 0), tensor(n.input(0)));
@@ -758,6 +850,8 @@ final class Lowering {
             : n.attr("dtype") instanceof AttrValue.Type t2 ? t2.value()
             : n.attr("out_type") instanceof AttrValue.Type t3 ? t3.value()
             : n.attr("Tout") instanceof AttrValue.ListAttr l && r.index() < l.type().size() ? l.type().get(r.index())
+            : n.op().endsWith("While") && n.attr("T") instanceof AttrValue.ListAttr l2 && r.index() < l2.type().size()
+            ? l2.type().get(r.index())
             : n.attr("Tout") instanceof AttrValue.Type t4 ? t4.value()
             : !n.dataInputs().isEmpty() ? dtypeOf(n.dataInputs().get(0)) : DataTypes.DT_FLOAT;
       };

@@ -122,7 +122,9 @@ public final class TfliteConverter {
       new GraphOptimizer().optimize(g);
       ModelBuilder.Sub sub = new ModelBuilder.Sub(i == 0 ? "main" : src.signature());
       mb.subgraphs.add(sub);
+      int subIndex = mb.subgraphs.size() - 1;
       Lowering low = new Lowering(g, sub, o);
+      low.model = mb;
       low.run(src.inputNodes());
       unsupported.addAll(low.unsupported);
       flex.addAll(low.flexOps);
@@ -140,7 +142,7 @@ public final class TfliteConverter {
           outs.add(new TfliteSignatureDef.TensorMap(src.outputKeys().get(k), sub.outputs.get(k)));
         }
         outs.sort(java.util.Comparator.comparing(TfliteSignatureDef.TensorMap::name));
-        mb.signatures.add(new TfliteSignatureDef(src.signature(), i, ins, outs));
+        mb.signatures.add(new TfliteSignatureDef(src.signature(), subIndex, ins, outs));
       }
     }
     if (!unsupported.isEmpty()) {

@@ -375,4 +375,48 @@ class BuiltControlFlowTest {
     System.out.println("Built control-flow SavedModels:\n  " + String.join("\n  ", names));
     assertThat(failures).isEmpty();
   }
+
+  /** The same models to TFLite: While/If become WHILE/IF with their functions as subgraphs. */
+  @Test
+  void functionalControlFlowRunsInTflite() throws Exception {
+    Random rnd = new Random(4);
+    List<String> lines = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
+    for (int variant = 0; variant < 4; variant++) {
+      boolean stateless = variant % 2 == 1;
+      boolean resources = variant >= 2;
+      String name = (resources ? "resource_" : "") + (stateless ? "stateless" : "stateful");
+      Path dir = tmp.resolve(name + "_tflite_savedmodel");
+      Path saved = resources ? exportResourceModel(dir, stateless) : export(dir, stateless);
+      Path out = tmp.resolve(name + ".tflite");
+      var summary = org.tfport.convert.tflite.TfliteConverter.convertSavedModel(saved, out, GraphOptions.defaults(),
+          List.of(), false, org.tfport.convert.tflite.TfliteOptions.defaults());
+      List<String> keys = TfGraphToTfjs.loadSavedModel(saved, GraphOptions.defaults(), false).outputKeys();
+      var model = org.tfport.formats.tflite.TfliteReader.read(out);
+      assertThat(model.subgraphs()).as(name + " subgraphs").hasSize(5);
+      for (int sign : new int[] {1, -1}) {
+        long[] shape = {2, 4};
+        float[] data = TfRuntime.random("x", shape, DataTypes.DT_FLOAT, rnd).data().clone();
+        for (int i = 0; i < data.length; i++) {
+          data[i] = Math.abs(data[i]) * sign;
+        }
+        Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+        feeds.put("x", new TfRuntime.Feed(TfjsOracle.Input.f32("x", shape, data), DataTypes.DT_FLOAT));
+        Map<String, float[]> expected = TfRuntime.runSavedModel(saved, "serve", "serving_default", feeds);
+        var got = org.tfport.testkit.TfliteOracle.run(out,
+            List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, 4}, data)));
+        StringBuilder line = new StringBuilder(name + (sign > 0 ? "+" : "-") + ": " + summary.detail());
+        for (int k = 0; k < keys.size(); k++) {
+          Comparison c = Comparison.of(expected.get(keys.get(k)), got.get(k).floats(), E2e.ATOL, E2e.RTOL);
+          line.append(String.format("; %s max|d|=%.2g", keys.get(k), c.maxAbs()));
+          if (!c.ok()) {
+            failures.add(name + " " + keys.get(k) + ": " + c);
+          }
+        }
+        lines.add(line.toString());
+      }
+    }
+    System.out.println("Built control-flow SavedModels in TFLite:\n  " + String.join("\n  ", lines));
+    assertThat(failures).isEmpty();
+  }
 }
