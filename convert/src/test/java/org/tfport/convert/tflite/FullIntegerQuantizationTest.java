@@ -302,4 +302,45 @@ class FullIntegerQuantizationTest {
         TfliteOptions.defaults().withFullInteger(TfliteOptions.Quantization.INT16X8, dir, null, null)))
         .hasMessageContaining("16x8").hasMessageContaining("not implemented yet");
   }
+  /** Ops without int8 kernels here (EXP, DIV) stay float between DEQUANTIZE and QUANTIZE; int8-only refuses them. */
+  @Test
+  void opsWithoutInt8KernelsStayFloatOrAreRefused() throws Exception {
+    Path pb;
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 6)));
+      var h = tf.linalg.matMul(x, c(tf, new long[] {6, 8}, 0.4f));
+      var d = tf.math.div(tf.math.exp(h), tf.math.add(tf.nn.relu(h), tf.constant(1f)));
+      tf.withName("y").linalg.matMul(d, c(tf, new long[] {8, 2}, 0.5f));
+      pb = tmp.resolve("fallback.pb");
+      Files.write(pb, g.toGraphDef().toByteArray());
+    }
+    GraphOptions go = new GraphOptions(null, null, true, false, false, List.of("y"));
+    Path f32 = tmp.resolve("fallback.tflite");
+    TfliteConverter.convertFrozen(pb, f32, go, List.of("x"), Map.of(), TfliteOptions.defaults());
+    Samples s = samples("fallback", TfliteReader.read(f32).mainSubgraph(), List.of("x"));
+    Path q8 = tmp.resolve("fallback.int8.tflite");
+    var summary = TfliteConverter.convertFrozen(pb, q8, go, List.of("x"), Map.of(), int8(s.dir(), "float32",
+        "float32"));
+    assertThat(String.join(" ", summary.notices())).contains("2 ops stay float").contains("EXP (Exp)")
+        .contains("DIV (Div)");
+    TfliteModel qm = TfliteReader.read(q8);
+    assertThat(opNames(qm)).contains("EXP", "DIV", "FULLY_CONNECTED");
+    List<TfliteOracle.Tensor> ref = TfliteOracle.run(f32, s.batch());
+    List<TfliteOracle.Tensor> got = TfliteOracle.run(q8, s.batch());
+    double err = maxAbs(ref.get(0).floats(), got.get(0).floats());
+    float step = outputScales(qm)[0];
+    System.out.printf("Float fallback (EXP, DIV): max|f-q| %.4f, 3·scale %.4f%n", err, 3 * step);
+    // Three steps here, not two: the float ops' results are rounded to int8 twice more (after EXP and DIV), and
+    // EXP multiplies its input's rounding error by e^h before the last dense layer sums eight such terms.
+    assertThat(err).isLessThanOrEqualTo(3 * step);
+
+    TfliteOptions only = new TfliteOptions(false, false, true, TfliteOptions.Quantization.INT8, s.dir(), null,
+        null, null, true);
+    Path out = tmp.resolve("only.tflite");
+    assertThatThrownBy(() -> TfliteConverter.convertFrozen(pb, out, go, List.of("x"), Map.of(), only))
+        .isInstanceOf(TfportException.UnsupportedModelException.class).hasMessageContaining("EXP (Exp)")
+        .hasMessageContaining("DIV (Div)").hasMessageContaining("no int8 kernel");
+    assertThat(out).doesNotExist();
+  }
 }
