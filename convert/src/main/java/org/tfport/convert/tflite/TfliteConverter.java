@@ -247,7 +247,7 @@ public final class TfliteConverter {
         ModelBuilder.T t = sub.t(sub.inputs.get(k));
         if (!t.hasRank) {
           throw new UnsupportedModelException("input '" + inputNames.get(i).get(k) + "' has an unknown rank;"
-              + " full integer quantization needs ranked inputs (set them with --input_shapes)");
+              + " full integer quantization needs ranked inputs (for a frozen graph, set them with --input_shapes)");
         }
         ins.add(new RepresentativeData.Input(inputNames.get(i).get(k), t.type,
             t.signature != null ? t.signature.clone() : t.shape.clone()));

@@ -174,4 +174,108 @@ class FullIntegerCorpusTest {
     }
     return Math.sqrt(s / v.length) + 1e-6;
   }
+  /**
+   * Corpus SavedModels with float inputs (default signature): samples named by signature input key; after
+   * quantization every SignatureDef entry must still point at the float I/O tensors.
+   */
+  @Test
+  void corpusSavedModelsQuantize() throws Exception {
+    List<String> models = List.of("tfjs-node_times_three_float", "tf2onnx_regression", "tfjava_saved_model",
+        "tfjs-node_model_multi_output", "tfjs-node_model_single_input_multi_output",
+        "serving_saved_model_half_plus_two_tf2_cpu");
+    List<String> report = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
+    int within = 0;
+    for (String model : models) {
+      Path sm = Corpus.require("savedmodel/" + model);
+      GraphOptions go = new GraphOptions(null, null, true, false, false, List.of());
+      Path f32 = tmp.resolve(model + ".tflite");
+      try {
+        TfliteConverter.convertSavedModel(sm, f32, go, List.of(), false, TfliteOptions.defaults());
+      } catch (TfportException e) {
+        report.add(String.format("%-45s no float model either: %s", model, e.getMessage()));
+        continue;
+      }
+      TfliteModel fm = TfliteReader.read(f32);
+      TfliteSubgraph sub = fm.mainSubgraph();
+      var sd = fm.signatureDefs().get(0);
+      if (sub.inputs().stream().anyMatch(i -> sub.tensors().get(i).type() != TfliteType.FLOAT32)) {
+        report.add(String.format("%-45s skipped: non-float input", model));
+        continue;
+      }
+      Random rnd = new Random(model.hashCode());
+      Path dir = Files.createDirectories(tmp.resolve(model + "-samples"));
+      List<TfliteOracle.Tensor> ins = new ArrayList<>();
+      List<float[]> values = new ArrayList<>();
+      List<int[]> shapes = new ArrayList<>();
+      for (int i : sub.inputs()) {
+        int[] shape = TfliteChecks.concreteShape(sub.tensors().get(i));
+        shapes.add(shape);
+        values.add(new float[SAMPLES * FullIntegerQuantizationTest.elements(shape)]);
+      }
+      for (int s = 0; s < SAMPLES; s++) {
+        for (int k = 0; k < sub.inputs().size(); k++) {
+          int t = sub.inputs().get(k);
+          String key = sd.inputs().stream().filter(m -> m.tensorIndex() == t).findFirst().orElseThrow().name();
+          int n = FullIntegerQuantizationTest.elements(shapes.get(k));
+          float[] v = new float[n];
+          for (int j = 0; j < n; j++) {
+            v[j] = rnd.nextFloat() * 4 - 2;
+          }
+          System.arraycopy(v, 0, values.get(k), s * n, n);
+          Path folder = sub.inputs().size() == 1 ? dir : Files.createDirectories(dir.resolve("s" + s));
+          Npy.writeFloat32(sub.inputs().size() == 1 ? folder.resolve("s" + s + ".npy") : folder.resolve(key + ".npy"),
+              shapes.get(k), v);
+        }
+      }
+      for (int k = 0; k < shapes.size(); k++) {
+        int[] shape = shapes.get(k).clone();
+        if (shape.length == 0) {
+          // A scalar input cannot stack samples: run the first one.
+          ins.add(TfliteOracle.Tensor.f32(shape, values.get(k)[0]));
+          continue;
+        }
+        shape[0] *= SAMPLES;
+        ins.add(TfliteOracle.Tensor.f32(shape, values.get(k)));
+      }
+      Path q8 = tmp.resolve(model + ".int8.tflite");
+      try {
+        TfliteConverter.convertSavedModel(sm, q8, go, List.of(), false,
+            FullIntegerQuantizationTest.int8(dir, "float32", "float32"));
+      } catch (TfportException e) {
+        assertThat(e.getMessage()).doesNotContain("\n");
+        report.add(String.format("%-45s refused: %s", model, e.getMessage()));
+        continue;
+      }
+      TfliteModel qm = TfliteReader.read(q8);
+      var qsd = qm.signatureDefs().get(0);
+      for (var m : qsd.outputs()) {
+        assertThat(qm.mainSubgraph().outputs()).as(model + " signature output " + m.name()).contains(m.tensorIndex());
+        assertThat(qm.mainSubgraph().tensors().get(m.tensorIndex()).type()).isEqualTo(TfliteType.FLOAT32);
+      }
+      for (var m : qsd.inputs()) {
+        assertThat(qm.mainSubgraph().inputs()).as(model + " signature input " + m.name()).contains(m.tensorIndex());
+      }
+      String rejected = TfliteChecks.rejected(q8);
+      if (rejected != null) {
+        failures.add(model + ": " + rejected);
+        continue;
+      }
+      List<TfliteOracle.Tensor> ref = TfliteOracle.run(f32, ins);
+      List<TfliteOracle.Tensor> got = TfliteOracle.run(q8, ins);
+      float[] steps = FullIntegerQuantizationTest.outputScales(qm);
+      StringBuilder line = new StringBuilder(String.format("%-45s", model));
+      boolean ok = true;
+      for (int k = 0; k < ref.size(); k++) {
+        double err = FullIntegerQuantizationTest.maxAbs(ref.get(k).floats(), got.get(k).floats());
+        ok &= err <= 2 * steps[k];
+        line.append(String.format(" out%d max|f-q| %.4g vs 2·scale %.4g%s;", k, err, 2 * steps[k],
+            err <= 2 * steps[k] ? "" : " (over)"));
+      }
+      within += ok ? 1 : 0;
+      report.add(line.append(String.format(" bytes %d -> %d", Files.size(f32), Files.size(q8))).toString());
+    }
+    TfliteChecks.finish("Full int8 SavedModel corpus (" + within + " within two output steps)", report, failures,
+        within, 2);
+  }
 }
