@@ -50,9 +50,19 @@ final class TfliteConvertCommand {
       description = "dynamic-range int8 weights") String postTrainingQuantize;
   @Option(names = "--quantize_float16", arity = "0..1", fallbackValue = "true") String quantizeFloat16;
   @Option(names = "--optimizations", paramLabel = "OPTS", description = "DEFAULT") String optimizations;
-  @Option(names = "--representative_data", paramLabel = "DIR") String representativeData;
-  @Option(names = "--inference_input_type", paramLabel = "TYPE") String inferenceInputType;
-  @Option(names = "--inference_output_type", paramLabel = "TYPE") String inferenceOutputType;
+  @Option(names = "--representative_data", paramLabel = "DIR", description = {
+      "full integer (int8) quantization, calibrated on the .npy samples in DIR (float32/float64 for float inputs,"
+          + " C order). One-input models: each DIR/*.npy is a sample (sorted by name). Any model: each sub-folder"
+          + " of DIR is a sample holding INPUT.npy per input (INPUT = signature input key, or placeholder name;"
+          + " characters other than [A-Za-z0-9._-] as _). Several signatures: DIR/KEY/ per signature key.",
+      "A file [N, ...] for an input [-1, ...] is a batch of N samples; [...] without the batch dim is one."})
+  String representativeData;
+  @Option(names = "--inference_input_type", paramLabel = "TYPE",
+      description = "float32 (default), int8 or uint8: the type of the quantized model's inputs")
+  String inferenceInputType;
+  @Option(names = "--inference_output_type", paramLabel = "TYPE",
+      description = "float32 (default), int8 or uint8: the type of the quantized model's outputs")
+  String inferenceOutputType;
   @Option(names = "--metadata_name") String mdName;
   @Option(names = "--metadata_description") String mdDescription;
   @Option(names = "--metadata_version") String mdVersion;
@@ -202,9 +212,11 @@ final class TfliteConvertCommand {
       }
       md = new TfliteOptions.Metadata(mdName, mdDescription, mdVersion, mdAuthor, mdLicense, m, s, labels);
     }
+    // TFLITE_BUILTINS_INT8 without TFLITE_BUILTINS or SELECT_TF_OPS: no op may stay float.
+    boolean integerOnly = !ops.isEmpty() && !ops.contains("TFLITE_BUILTINS") && !ops.contains("SELECT_TF_OPS");
     return new TfliteOptions(custom, select, builtins, q,
         representativeData == null ? null : Path.of(representativeData), lower(inferenceInputType),
-        lower(inferenceOutputType), md);
+        lower(inferenceOutputType), md, integerOnly);
   }
 
   private static String lower(String s) {

@@ -90,4 +90,69 @@ class TfliteCliTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip()).doesNotContain("\n").contains("folder");
   }
+  /** A float32 .npy file (format 1.0) as numpy writes it. */
+  static void npy(Path file, int[] shape, float[] v) throws Exception {
+    StringBuilder h = new StringBuilder("{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    for (int d : shape) {
+      h.append(d).append(shape.length == 1 ? "," : ", ");
+    }
+    if (shape.length > 1) {
+      h.setLength(h.length() - 2);
+    }
+    h.append("), }");
+    h.append(" ".repeat((64 - (11 + h.length()) % 64) % 64)).append('\n');
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + h.length() + 4 * v.length)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 0x93).put("NUMPY".getBytes()).put((byte) 1).put((byte) 0).putShort((short) h.length())
+        .put(h.toString().getBytes());
+    for (float x : v) {
+      b.putFloat(x);
+    }
+    Files.write(file, b.array());
+  }
+
+  @Test
+  void fullIntegerQuantizationFromNpySamples() throws Exception {
+    Path pb = Corpus.require("frozen_pb/dl4j-tf_graphs/mnist_00/frozen_model.pb");
+    Path samples = Files.createDirectories(tmp.resolve("samples"));
+    java.util.Random rnd = new java.util.Random(3);
+    for (int i = 0; i < 20; i++) {
+      float[] v = new float[784];
+      for (int j = 0; j < v.length; j++) {
+        v[j] = rnd.nextFloat();
+      }
+      npy(samples.resolve(String.format("%02d.npy", i)), new int[] {784}, v);
+    }
+    Path out = tmp.resolve("mnist.int8.tflite");
+    CliRunner r = run("tflite_convert", "--graph_def_file", pb.toString(), "--output_arrays", "output",
+        "--output_file", out.toString(), "--representative_data", samples.toString(), "--inference_input_type",
+        "int8", "--inference_output_type", "uint8", "--target_ops", "TFLITE_BUILTINS_INT8");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("quantization int8");
+    var sub = TfliteReader.read(out).mainSubgraph();
+    assertThat(sub.tensors().get(sub.inputs().get(0)).type()).isEqualTo(org.tfport.formats.tflite.TfliteType.INT8);
+    assertThat(sub.tensors().get(sub.outputs().get(0)).type()).isEqualTo(
+        org.tfport.formats.tflite.TfliteType.UINT8);
+
+    // A folder that does not exist, a sample of the wrong size, a bad inference type: one line, nothing written.
+    Path out2 = tmp.resolve("bad.tflite");
+    r = run("tflite_convert", "--graph_def_file", pb.toString(), "--output_arrays", "output", "--output_file",
+        out2.toString(), "--representative_data", tmp.resolve("nope").toString());
+    assertThat(r.code()).isIn(1, 2);
+    assertThat(r.err().strip()).doesNotContain("\n").contains("nope").contains(".npy");
+    npy(samples.resolve("zz.npy"), new int[] {1, 783}, new float[783]);
+    r = run("tflite_convert", "--graph_def_file", pb.toString(), "--output_arrays", "output", "--output_file",
+        out2.toString(), "--representative_data", samples.toString());
+    assertThat(r.code()).isIn(1, 2);
+    assertThat(r.err().strip()).doesNotContain("\n").contains("zz.npy").contains("[1, 783]");
+    Files.delete(samples.resolve("zz.npy"));
+    r = run("tflite_convert", "--graph_def_file", pb.toString(), "--output_arrays", "output", "--output_file",
+        out2.toString(), "--representative_data", samples.toString(), "--inference_input_type", "int16");
+    assertThat(r.code()).isIn(1, 2);
+    assertThat(r.err().strip()).doesNotContain("\n").contains("int16");
+    assertThat(out2).doesNotExist();
+
+    r = run("tflite_convert", "--help");
+    assertThat(r.out()).contains("--representative_data").contains("INPUT.npy");
+  }
 }

@@ -46,7 +46,8 @@ final class OpVersions {
           : s.t(o.inputs.get(0)).quantization != null && s.t(o.inputs.get(0)).quantization.isPerAxis() ? 5
           : in0 == TfliteType.INT8 ? 2 : 1;
       case QUANTIZE -> type(s, o, -1) == TfliteType.INT16 ? 2 : 1;
-      case ADD, SUB, MUL -> int16 ? 3 : int8 ? 2 : 1;
+      case ADD, SUB -> int16 ? 3 : int8 ? 2 : 1;
+      case MUL -> int16 ? 3 : int8 ? (mulRescalesUp(s, o) ? 3 : 2) : 1;
       case AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, CONCATENATION, MEAN, PAD, PADV2, TRANSPOSE, LOGISTIC, TANH, RELU,
           RELU6, STRIDED_SLICE, GATHER, PACK, RESIZE_BILINEAR, REDUCE_MAX, REDUCE_MIN, SUM, SQUEEZE, SLICE, MAXIMUM,
           MINIMUM -> versionFloatOr(s, o, int8 ? 2 : 1, int16 ? 3 : 1);
@@ -65,6 +66,20 @@ final class OpVersions {
       case RESIZE_BILINEAR -> Math.max(v, Boolean.TRUE.equals(o.options.get("half_pixel_centers")) ? 3 : 1);
       default -> v;
     };
+  }
+
+  /** int8 MUL whose s_in1 · s_in2 / s_out is at least 1 needs the kernel of version 3. */
+  private static boolean mulRescalesUp(ModelBuilder.Sub s, ModelBuilder.Op o) {
+    float[] sc = new float[3];
+    int[] ts = {o.inputs.get(0), o.inputs.get(1), o.outputs.get(0)};
+    for (int k = 0; k < 3; k++) {
+      var q = s.t(ts[k]).quantization;
+      if (q == null || q.scale().isEmpty()) {
+        return false;
+      }
+      sc[k] = q.scale().get(0);
+    }
+    return sc[0] * sc[1] / sc[2] >= 1;
   }
 
   private static boolean grouped(ModelBuilder.Sub s, ModelBuilder.Op o) {

@@ -116,6 +116,7 @@ public final class TfliteConverter {
     List<String> notices = new ArrayList<>();
     java.util.Set<String> flex = new java.util.TreeSet<>();
     java.util.Set<String> custom = new java.util.TreeSet<>();
+    List<List<String>> inputNames = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
       Source src = sources.get(i);
       Graph g = src.graph();
@@ -129,6 +130,7 @@ public final class TfliteConverter {
       unsupported.addAll(low.unsupported);
       flex.addAll(low.flexOps);
       custom.addAll(low.customOps);
+      inputNames.add(inputNames(src, sub, low));
       if (signatures) {
         List<TfliteSignatureDef.TensorMap> ins = new ArrayList<>();
         for (int k = 0; k < src.inputKeys().size(); k++) {
@@ -156,15 +158,19 @@ public final class TfliteConverter {
       switch (o.quantization()) {
         case FLOAT16 -> WeightQuantizer.float16(sub);
         case DYNAMIC_RANGE -> WeightQuantizer.dynamicRange(sub);
-        case INT8, INT16X8 -> throw new UnsupportedModelException("full integer quantization"
-            + " (--representative_data) is not implemented yet; use --post_training_quantize (dynamic range) or"
-            + " --quantize_float16");
-        case NONE -> { }
+        case INT16X8 -> throw new UnsupportedModelException("16x8 quantization (int16 activations,"
+            + " EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8) is not implemented yet; drop that"
+            + " target ops set for full int8 quantization");
+        case INT8, NONE -> { }
       }
+    }
+    if (o.quantization() == TfliteOptions.Quantization.INT8) {
+      fullInteger(mb, sources, inputNames, o, notices);
     }
     switch (o.quantization()) {
       case FLOAT16 -> modes.add(ConversionMetadata.PTQ_FLOAT16);
       case DYNAMIC_RANGE -> modes.add(ConversionMetadata.PTQ_DYNAMIC_RANGE);
+      case INT8 -> modes.add(ConversionMetadata.PTQ_FULL_INTEGER);
       default -> { }
     }
     ModelBuilder.Built b = mb.build("MLIR Converted.");
@@ -196,6 +202,79 @@ public final class TfliteConverter {
         + o.quantization().name().toLowerCase(java.util.Locale.ROOT));
     return new ConversionSummary(output, 1, bytes.length, params, (System.nanoTime() - start) / 1_000_000, notices,
         detail);
+  }
+
+  /** Each subgraph input's name for the representative data: its signature key, else the tensor name. */
+  private static List<String> inputNames(Source src, ModelBuilder.Sub sub, Lowering low) {
+    List<String> names = new ArrayList<>();
+    for (int t : sub.inputs) {
+      String name = sub.t(t).name;
+      for (int k = 0; k < src.inputNodes().size(); k++) {
+        Node n = src.graph().node(src.inputNodes().get(k));
+        if (n != null && Lowering.isPlaceholder(n) && low.tensor(src.inputNodes().get(k) + ":0") == t) {
+          name = src.inputKeys().get(k);
+          break;
+        }
+      }
+      names.add(name);
+    }
+    return names;
+  }
+
+  /**
+   * Full int8 quantization of every subgraph: load its representative samples, calibrate the float subgraph,
+   * rewrite it ({@link FullIntegerQuantizer}), drop the tensors that left and re-point its SignatureDef.
+   */
+  private static void fullInteger(ModelBuilder mb, List<Source> sources, List<List<String>> inputNames,
+      TfliteOptions o, List<String> notices) {
+    if (o.representativeData() == null) {
+      throw new UsageException("full integer quantization needs --representative_data DIR (a folder of .npy input"
+          + " samples)");
+    }
+    for (String t : List.of(o.inferenceInputType(), o.inferenceOutputType())) {
+      if (!List.of("float32", "int8", "uint8").contains(t)) {
+        throw new UsageException("--inference_input_type/--inference_output_type " + t + " is not available with"
+            + " int8 quantization; use float32, int8 or uint8");
+      }
+    }
+    for (int i = 0; i < mb.subgraphs.size(); i++) {
+      ModelBuilder.Sub sub = mb.subgraphs.get(i);
+      Path dir = o.representativeData();
+      if (mb.subgraphs.size() > 1) {
+        // Several signatures: one folder of samples per signature key.
+        dir = dir.resolve(RepresentativeData.fileName(String.valueOf(sources.get(i).signature())));
+      }
+      List<RepresentativeData.Input> ins = new ArrayList<>();
+      for (int k = 0; k < sub.inputs.size(); k++) {
+        ModelBuilder.T t = sub.t(sub.inputs.get(k));
+        if (!t.hasRank) {
+          throw new UnsupportedModelException("input '" + inputNames.get(i).get(k) + "' has an unknown rank;"
+              + " full integer quantization needs ranked inputs (for a frozen graph, set them with --input_shapes)");
+        }
+        ins.add(new RepresentativeData.Input(inputNames.get(i).get(k), t.type,
+            t.signature != null ? t.signature.clone() : t.shape.clone()));
+      }
+      List<List<FloatEvaluator.V>> samples = RepresentativeData.load(dir, ins);
+      FullIntegerQuantizer.Ranges ranges = FullIntegerQuantizer.calibrate(sub, samples);
+      FullIntegerQuantizer q = new FullIntegerQuantizer(sub, ranges);
+      q.run(o.inferenceInputType(), o.inferenceOutputType(), o.integerOnly());
+      if (!q.floatOps.isEmpty()) {
+        notices.add(q.floatOps.size() + " op" + (q.floatOps.size() == 1 ? " stays" : "s stay") + " float (no int8"
+            + " kernel in tfport), between DEQUANTIZE and QUANTIZE: " + String.join(", ", q.floatOps));
+      }
+      int[] map = FullIntegerQuantizer.prune(sub);
+      for (int k = 0; k < mb.signatures.size(); k++) {
+        TfliteSignatureDef sd = mb.signatures.get(k);
+        if (sd.subgraphIndex() == i) {
+          mb.signatures.set(k, new TfliteSignatureDef(sd.key(), i, remap(sd.inputs(), map), remap(sd.outputs(),
+              map)));
+        }
+      }
+    }
+  }
+
+  private static List<TfliteSignatureDef.TensorMap> remap(List<TfliteSignatureDef.TensorMap> l, int[] map) {
+    return l.stream().map(m -> new TfliteSignatureDef.TensorMap(m.name(), map[m.tensorIndex()])).toList();
   }
 
   private static byte[] withMetadata(TfliteModel model, TfliteOptions.Metadata m) {

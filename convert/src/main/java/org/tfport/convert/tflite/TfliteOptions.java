@@ -16,13 +16,23 @@ import java.util.Objects;
  * @param representativeData folder of {@code .npy} input samples (full integer modes), or null
  * @param inferenceInputType {@code float32}, {@code int8}, {@code uint8} or {@code int16}
  * @param metadata           tflite-support metadata to attach, or null
+ * @param integerOnly        full integer modes: every op must get an integer kernel ({@code TFLITE_BUILTINS_INT8}
+ *                           alone in the target ops); false lets ops without one stay float between
+ *                           DEQUANTIZE and QUANTIZE
  */
 public record TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean builtins, Quantization quantization,
-    Path representativeData, String inferenceInputType, String inferenceOutputType, Metadata metadata) {
+    Path representativeData, String inferenceInputType, String inferenceOutputType, Metadata metadata,
+    boolean integerOnly) {
   public TfliteOptions {
     Objects.requireNonNull(quantization, "quantization");
     inferenceInputType = inferenceInputType == null ? "float32" : inferenceInputType;
     inferenceOutputType = inferenceOutputType == null ? "float32" : inferenceOutputType;
+  }
+
+  public TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean builtins, Quantization quantization,
+      Path representativeData, String inferenceInputType, String inferenceOutputType, Metadata metadata) {
+    this(allowCustomOps, selectTfOps, builtins, quantization, representativeData, inferenceInputType,
+        inferenceOutputType, metadata, false);
   }
 
   /** Builtins only, float32, no metadata: the converter's defaults. */
@@ -32,17 +42,23 @@ public record TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean
 
   public TfliteOptions withQuantization(Quantization q) {
     return new TfliteOptions(allowCustomOps, selectTfOps, builtins, q, representativeData, inferenceInputType,
-        inferenceOutputType, metadata);
+        inferenceOutputType, metadata, integerOnly);
   }
 
   public TfliteOptions withOps(boolean custom, boolean select) {
     return new TfliteOptions(custom, select, builtins, quantization, representativeData, inferenceInputType,
-        inferenceOutputType, metadata);
+        inferenceOutputType, metadata, integerOnly);
   }
 
   public TfliteOptions withMetadata(Metadata m) {
     return new TfliteOptions(allowCustomOps, selectTfOps, builtins, quantization, representativeData,
-        inferenceInputType, inferenceOutputType, m);
+        inferenceInputType, inferenceOutputType, m, integerOnly);
+  }
+
+  /** Full integer quantization calibrated on {@code dir}, with the given inference I/O types. */
+  public TfliteOptions withFullInteger(Quantization q, Path dir, String inputType, String outputType) {
+    return new TfliteOptions(allowCustomOps, selectTfOps, builtins, q, dir, inputType, outputType, metadata,
+        integerOnly);
   }
 
   /** Post-training quantization modes ({@code CONVERSION_METADATA} model_optimization_modes in brackets). */

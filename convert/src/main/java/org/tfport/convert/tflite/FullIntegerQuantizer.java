@@ -1,0 +1,512 @@
+package org.tfport.convert.tflite;
+
+import static org.tfport.convert.tflite.OpVersions.*;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.formats.tflite.TfliteQuantization;
+import org.tfport.formats.tflite.TfliteType;
+
+/**
+ * Full integer post-training quantization of a float subgraph (spec 3.2, 3.5): calibrate on representative
+ * samples with {@link FloatEvaluator}, then rewrite activations to INT8 (asymmetric, per tensor), conv/FC weights
+ * to INT8 (symmetric, narrow range, per output channel) and their biases to INT32.
+ *
+ * <p>Throughout, {@code real = scale · (q − zero_point)}.
+ */
+final class FullIntegerQuantizer {
+  /** Affine parameters of one int8 tensor. */
+  record QP(float scale, int zp) {}
+
+  /** Per-tensor global range over all samples ({@code +inf/-inf} where never computed). */
+  record Ranges(float[] min, float[] max) {}
+
+  /** Weighted ops: input 0 activation, input 1 constant weights (per-channel along {@link #weightAxis}), 2 bias. */
+  static final Set<Integer> WEIGHTED = Set.of(CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED);
+  /** Elementwise arithmetic with requantizing int8 kernels: any input/output parameters. */
+  static final Set<Integer> ARITH = Set.of(ADD, SUB, MUL);
+  /** Output parameters from the output's own range; the kernel rescales. */
+  static final Set<Integer> OWN_RANGE = Set.of(RELU, RELU6, LEAKY_RELU, MEAN, SUM, HARD_SWISH);
+  /** Output parameters fixed by the int8 kernel (spec 3.2). */
+  static final Map<Integer, QP> FIXED = Map.of(SOFTMAX, new QP(1f / 256, -128), LOGISTIC, new QP(1f / 256, -128),
+      TANH, new QP(1f / 128, 0));
+  /** Kernels that move or select int8 values without rescaling: the output takes the data input's parameters. */
+  static final Set<Integer> SAME_AS_INPUT = Set.of(AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE, SQUEEZE, EXPAND_DIMS,
+      TRANSPOSE, PAD, PADV2, STRIDED_SLICE, SLICE, GATHER, SPLIT, UNPACK, TILE, REDUCE_MAX, REDUCE_MIN);
+  /**
+   * Kernels that need every input and the output to share one set of parameters. Taken from the output's range:
+   * exact for CONCATENATION and PACK (the output holds every input value) and for MAXIMUM/MINIMUM (clamping the
+   * inputs to the output's range does not change max(a, b) or min(a, b) when every result lies in that range).
+   * Inputs with other parameters get a requantizing QUANTIZE (int8 to int8) in front.
+   */
+  static final Set<Integer> SHARED = Set.of(CONCATENATION, PACK, MAXIMUM, MINIMUM);
+  /** Read int8 activations, write integer results with no parameters. */
+  static final Set<Integer> INT_OUT = Set.of(SHAPE, ARG_MAX);
+
+  private final ModelBuilder.Sub s;
+  private final Ranges ranges;
+  private final QP[] params;
+  private final Set<Integer> acts = new HashSet<>();
+  /** Ops left float (no int8 kernel here), as "OP (node)". */
+  final List<String> floatOps = new ArrayList<>();
+
+  FullIntegerQuantizer(ModelBuilder.Sub s, Ranges ranges) {
+    this.s = s;
+    this.ranges = ranges;
+    this.params = new QP[s.tensors.size()];
+  }
+
+  // ------------------------------------------------------------------------------------------ calibration
+
+  /** Runs the float subgraph over every sample, recording each float tensor's global min/max. */
+  static Ranges calibrate(ModelBuilder.Sub s, List<List<FloatEvaluator.V>> samples) {
+    List<String> bad = FloatEvaluator.unsupported(s);
+    if (!bad.isEmpty()) {
+      throw new UnsupportedModelException(bad.size() + " op" + (bad.size() == 1 ? "" : "s") + " cannot be"
+          + " calibrated (no float reference kernel in tfport): " + String.join(", ", bad) + "; convert without"
+          + " --representative_data (e.g. --post_training_quantize for dynamic-range int8)");
+    }
+    int n = s.tensors.size();
+    float[] min = new float[n];
+    float[] max = new float[n];
+    Arrays.fill(min, Float.POSITIVE_INFINITY);
+    Arrays.fill(max, Float.NEGATIVE_INFINITY);
+    FloatEvaluator ev = new FloatEvaluator(s);
+    for (List<FloatEvaluator.V> sample : samples) {
+      FloatEvaluator.V[] v = ev.run(sample);
+      for (int t = 0; t < n; t++) {
+        if (v[t] == null || s.t(t).type != TfliteType.FLOAT32) {
+          continue;
+        }
+        for (float x : v[t].d()) {
+          // Non-finite values would give an infinite scale; they are clamped at run time anyway.
+          if (Float.isFinite(x)) {
+            min[t] = Math.min(min[t], x);
+            max[t] = Math.max(max[t], x);
+          }
+        }
+      }
+    }
+    return new Ranges(min, max);
+  }
+
+  // --------------------------------------------------------------------------------------------- math
+
+  /**
+   * Asymmetric int8 parameters for the range [min, max], first widened to include 0 so that 0 (padding, ReLU
+   * floor) is exact: scale = (max − min) / 255; the zero point is solved from whichever end (min ↦ −128 or
+   * max ↦ 127) has the smaller rounding error, then rounded and clamped to [−128, 127]. A range narrower than
+   * 1e-9 (a tensor that is always 0) gets scale 1, zero point −128.
+   */
+  static QP int8Params(float min, float max) {
+    double lo = Math.min(0, Float.isFinite(min) ? min : 0);
+    double hi = Math.max(0, Float.isFinite(max) ? max : 0);
+    if (hi - lo < 1e-9) {
+      return new QP(1f, -128);
+    }
+    double scale = (hi - lo) / 255.0;
+    double fromMin = -128 - lo / scale;
+    double fromMax = 127 - hi / scale;
+    double errMin = 128 + Math.abs(lo / scale);
+    double errMax = 127 + Math.abs(hi / scale);
+    double zp = errMin < errMax ? fromMin : fromMax;
+    return new QP((float) scale, (int) Math.max(-128, Math.min(127, Math.round(zp))));
+  }
+
+  static byte quantize(float v, QP p) {
+    long q = Math.round(v / (double) p.scale()) + p.zp();
+    return (byte) Math.max(-128, Math.min(127, q));
+  }
+
+  // ------------------------------------------------------------------------------------------- rewrite
+
+  private boolean isAct(int t) {
+    return t >= 0 && s.t(t).type == TfliteType.FLOAT32 && s.t(t).data == null;
+  }
+
+  private boolean isFloatConst(int t) {
+    return t >= 0 && s.t(t).type == TfliteType.FLOAT32 && s.t(t).data != null;
+  }
+
+  private QP rangeParams(int t) {
+    return int8Params(ranges.min()[t], ranges.max()[t]);
+  }
+
+  /** Parameters of a float constant from its own values. */
+  private QP constParams(int t) {
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
+    for (float x : s.t(t).floats()) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    return int8Params(lo, hi);
+  }
+
+  /** The input whose values a SAME_AS_INPUT op moves. */
+  private static int dataInput(ModelBuilder.Op o) {
+    return o.code == SPLIT ? 1 : 0;
+  }
+
+  /** Whether the op reads or writes a float tensor, so quantization concerns it. */
+  private boolean touchesFloat(ModelBuilder.Op o) {
+    for (int t : o.inputs) {
+      if (isAct(t) || isFloatConst(t)) {
+        return true;
+      }
+    }
+    for (int t : o.outputs) {
+      if (isAct(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether tfport quantizes this op to its int8 kernel. */
+  private boolean quantizable(ModelBuilder.Op o) {
+    if (WEIGHTED.contains(o.code)) {
+      boolean biasOk = o.inputs.size() < 3 || o.inputs.get(2) < 0 || isFloatConst(o.inputs.get(2));
+      return isAct(o.inputs.get(0)) && isFloatConst(o.inputs.get(1)) && biasOk;
+    }
+    if (SAME_AS_INPUT.contains(o.code)) {
+      int d = o.inputs.get(dataInput(o));
+      // Only the data input may be float (shapes, axes, indices are integer).
+      for (int k = 0; k < o.inputs.size(); k++) {
+        if (k != dataInput(o) && !(o.code == PADV2 && k == 2) && (isAct(o.inputs.get(k))
+            || isFloatConst(o.inputs.get(k)))) {
+          return false;
+        }
+      }
+      return isAct(d) || isFloatConst(d);
+    }
+    return ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || FIXED.containsKey(o.code)
+        || SHARED.contains(o.code) || INT_OUT.contains(o.code) && isAct(o.inputs.get(0));
+  }
+
+  /**
+   * Rewrites the subgraph. {@code inType}/{@code outType}: float32 (QUANTIZE after each float input, DEQUANTIZE
+   * before each float output), int8 (the I/O tensors themselves become int8) or uint8 (I/O tensors uint8 with
+   * zero point + 128, converted by QUANTIZE, which requantizes between the two types). With {@code integerOnly},
+   * an op without an int8 kernel here is an error; otherwise it stays float between DEQUANTIZE and QUANTIZE.
+   */
+  void run(String inType, String outType, boolean integerOnly) {
+    List<String> missing = new ArrayList<>();
+    for (ModelBuilder.Op o : s.ops) {
+      if (touchesFloat(o) && !quantizable(o)) {
+        missing.add(FloatEvaluator.describe(o));
+      }
+    }
+    if (integerOnly && !missing.isEmpty()) {
+      throw new UnsupportedModelException(missing.size() + " op" + (missing.size() == 1 ? " has" : "s have")
+          + " no int8 kernel in tfport's full integer quantization: " + String.join(", ", missing)
+          + "; drop TFLITE_BUILTINS_INT8 from --target_ops to keep them float");
+    }
+    floatOps.addAll(missing);
+    for (int t = 0; t < s.tensors.size(); t++) {
+      if (isAct(t)) {
+        acts.add(t);
+      }
+    }
+    assignParams();
+
+    List<ModelBuilder.Op> out = new ArrayList<>();
+    // Inputs. Readers are re-pointed to the int8 copies after the loop below, which goes by the float types.
+    Map<Integer, Integer> inputs = new LinkedHashMap<>();
+    for (int t : s.inputs) {
+      if (!acts.contains(t)) {
+        continue;
+      }
+      QP p = params[t];
+      ModelBuilder.T in = s.t(t);
+      if (inType.equals("int8")) {
+        continue;
+      }
+      int q = s.add(new ModelBuilder.T(in.name + "_int8", TfliteType.INT8, in.shape.clone(),
+          in.signature == null ? null : in.signature.clone()));
+      s.t(q).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
+      inputs.put(t, q);
+      out.add(new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(q), 0));
+    }
+    int head = out.size();
+    Map<Integer, Integer> dequantized = new HashMap<>();
+    for (ModelBuilder.Op o : s.ops) {
+      if (!touchesFloat(o)) {
+        out.add(o);
+      } else if (quantizable(o)) {
+        rewrite(o, out);
+      } else {
+        keepFloat(o, out, dequantized);
+      }
+    }
+    // Types change only now: the loop above recognizes activations by their float type.
+    for (Map.Entry<Integer, Integer> e : inputs.entrySet()) {
+      redirectReads(out.subList(head, out.size()), e.getKey(), e.getValue());
+      if (inType.equals("uint8")) {
+        // Same scale, zero point shifted by 128: uint8 value u and int8 value u − 128 mean the same real.
+        QP p = params[e.getKey()];
+        s.t(e.getKey()).type = TfliteType.UINT8;
+        s.t(e.getKey()).quantization = TfliteQuantization.perTensor(p.scale(), p.zp() + 128);
+      }
+    }
+    for (int t : acts) {
+      if (!s.inputs.contains(t) || inType.equals("int8")) {
+        setInt8(t, params[t]);
+      }
+    }
+    // Outputs.
+    Map<Integer, Integer> done = new LinkedHashMap<>();
+    List<ModelBuilder.Op> tail = new ArrayList<>();
+    for (int k = 0; k < s.outputs.size(); k++) {
+      int t = s.outputs.get(k);
+      if (!acts.contains(t) || s.inputs.contains(t) || outType.equals("int8") || done.containsKey(t)) {
+        continue;
+      }
+      ModelBuilder.T o = s.t(t);
+      QP p = params[t];
+      int q = s.add(new ModelBuilder.T(o.name + "_int8", TfliteType.INT8, o.shape.clone(),
+          o.signature == null ? null : o.signature.clone()));
+      s.t(q).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
+      for (ModelBuilder.Op op : out) {
+        op.outputs.replaceAll(x -> x == t ? q : x);
+      }
+      redirectReads(out, t, q);
+      if (outType.equals("uint8")) {
+        o.type = TfliteType.UINT8;
+        o.quantization = TfliteQuantization.perTensor(p.scale(), p.zp() + 128);
+        tail.add(new ModelBuilder.Op(QUANTIZE, List.of(q), List.of(t), 0));
+      } else {
+        o.type = TfliteType.FLOAT32;
+        o.quantization = null;
+        tail.add(new ModelBuilder.Op(DEQUANTIZE, List.of(q), List.of(t), 0));
+      }
+      done.put(t, q);
+    }
+    out.addAll(tail);
+    s.ops.clear();
+    s.ops.addAll(out);
+  }
+
+  private void setInt8(int t, QP p) {
+    ModelBuilder.T x = s.t(t);
+    x.type = TfliteType.INT8;
+    x.quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
+  }
+
+  private static void redirectReads(List<ModelBuilder.Op> ops, int from, int to) {
+    for (ModelBuilder.Op o : ops) {
+      o.inputs.replaceAll(x -> x == from ? to : x);
+    }
+  }
+
+  /** Output parameters of every float activation, in operator order. */
+  private void assignParams() {
+    for (int t : s.inputs) {
+      if (acts.contains(t)) {
+        params[t] = rangeParams(t);
+      }
+    }
+    for (ModelBuilder.Op o : s.ops) {
+      if (!touchesFloat(o)) {
+        continue;
+      }
+      QP shared = null;
+      if (quantizable(o)) {
+        if (FIXED.containsKey(o.code)) {
+          shared = FIXED.get(o.code);
+        } else if (SAME_AS_INPUT.contains(o.code)) {
+          int d = o.inputs.get(dataInput(o));
+          shared = isAct(d) ? params[d] : constParams(d);
+        } else if (SHARED.contains(o.code)) {
+          shared = rangeParams(o.outputs.get(0));
+        }
+      }
+      for (int t : o.outputs) {
+        if (acts.contains(t)) {
+          params[t] = shared != null ? shared : rangeParams(t);
+        }
+      }
+    }
+  }
+
+  private void rewrite(ModelBuilder.Op o, List<ModelBuilder.Op> out) {
+    if (WEIGHTED.contains(o.code)) {
+      int axis = o.code == DEPTHWISE_CONV_2D ? 3 : 0;
+      int w = own(o, 1);
+      WeightQuantizer.quantizeSymmetric(s.t(w), axis);
+      if (o.inputs.size() > 2 && o.inputs.get(2) >= 0) {
+        int b = own(o, 2);
+        quantizeBias(s.t(b), params[o.inputs.get(0)].scale(), s.t(w).quantization.scale());
+      }
+      if (o.code == FULLY_CONNECTED) {
+        o.options.remove("asymmetric_quantize_inputs");
+      }
+    } else if (ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || FIXED.containsKey(o.code)
+        || INT_OUT.contains(o.code)) {
+      for (int k = 0; k < o.inputs.size(); k++) {
+        int t = o.inputs.get(k);
+        if (isFloatConst(t)) {
+          int c = own(o, k);
+          quantizeConst(c, constParams(c));
+        }
+      }
+    } else if (SAME_AS_INPUT.contains(o.code)) {
+      int d = o.inputs.get(dataInput(o));
+      QP p = isAct(d) ? params[d] : constParams(d);
+      if (isFloatConst(d)) {
+        quantizeConst(own(o, dataInput(o)), p);
+      }
+      if (o.code == PADV2 && o.inputs.size() > 2 && isFloatConst(o.inputs.get(2))) {
+        // The pad value must be stored with the data's parameters: the kernel copies it as is.
+        quantizeConst(own(o, 2), p);
+      }
+    } else if (SHARED.contains(o.code)) {
+      QP p = params[o.outputs.get(0)];
+      for (int k = 0; k < o.inputs.size(); k++) {
+        int t = o.inputs.get(k);
+        if (isFloatConst(t)) {
+          quantizeConst(own(o, k), p);
+        } else if (acts.contains(t) && !params[t].equals(p)) {
+          ModelBuilder.T src = s.t(t);
+          int r = s.add(new ModelBuilder.T(src.name + "_requantized", TfliteType.INT8, src.shape.clone(),
+              src.signature == null ? null : src.signature.clone()));
+          s.t(r).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
+          ModelBuilder.Op rq = new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(r), 0);
+          rq.tfName = o.tfName;
+          out.add(rq);
+          o.inputs.set(k, r);
+        }
+      }
+    }
+    out.add(o);
+  }
+
+  /** A float op between DEQUANTIZE (of each int8 input, shared by readers) and QUANTIZE (of each output). */
+  private void keepFloat(ModelBuilder.Op o, List<ModelBuilder.Op> out, Map<Integer, Integer> dequantized) {
+    for (int k = 0; k < o.inputs.size(); k++) {
+      int t = o.inputs.get(k);
+      if (!acts.contains(t)) {
+        continue;
+      }
+      Integer f = dequantized.get(t);
+      if (f == null) {
+        ModelBuilder.T src = s.t(t);
+        f = s.add(new ModelBuilder.T(src.name + "_dequantized", TfliteType.FLOAT32, src.shape.clone(),
+            src.signature == null ? null : src.signature.clone()));
+        ModelBuilder.Op dq = new ModelBuilder.Op(DEQUANTIZE, List.of(t), List.of(f), 0);
+        dq.tfName = o.tfName;
+        out.add(dq);
+        dequantized.put(t, f);
+      }
+      o.inputs.set(k, f);
+    }
+    List<ModelBuilder.Op> after = new ArrayList<>();
+    for (int k = 0; k < o.outputs.size(); k++) {
+      int t = o.outputs.get(k);
+      if (!acts.contains(t)) {
+        continue;
+      }
+      ModelBuilder.T dst = s.t(t);
+      int f = s.add(new ModelBuilder.T(dst.name + "_float", TfliteType.FLOAT32, dst.shape.clone(),
+          dst.signature == null ? null : dst.signature.clone()));
+      o.outputs.set(k, f);
+      ModelBuilder.Op q = new ModelBuilder.Op(QUANTIZE, List.of(f), List.of(t), 0);
+      q.tfName = o.tfName;
+      after.add(q);
+    }
+    out.add(o);
+    out.addAll(after);
+  }
+
+  /**
+   * Input {@code k}'s constant, private to {@code o}: when other operators read it too (they may need it float,
+   * or with other parameters), {@code o} gets a copy. The original is pruned later if nothing reads it.
+   */
+  private int own(ModelBuilder.Op o, int k) {
+    int t = o.inputs.get(k);
+    if (s.uses(t) == 1) {
+      return t;
+    }
+    ModelBuilder.T src = s.t(t);
+    ModelBuilder.T copy = new ModelBuilder.T(src.name, src.type, src.shape.clone(),
+        src.signature == null ? null : src.signature.clone());
+    copy.data = src.data.clone();
+    int c = s.add(copy);
+    o.inputs.set(k, c);
+    return c;
+  }
+
+  private void quantizeConst(int t, QP p) {
+    ModelBuilder.T c = s.t(t);
+    float[] v = c.floats();
+    byte[] q = new byte[v.length];
+    for (int i = 0; i < v.length; i++) {
+      q[i] = quantize(v[i], p);
+    }
+    c.data = q;
+    c.type = TfliteType.INT8;
+    c.quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
+  }
+
+  /**
+   * Bias to INT32 with scale s_in · s_w[c] per output channel and zero point 0, the scale of the int32
+   * accumulator Σ q_in·q_w, so the kernel adds it without rescaling: q_b = round(b / (s_in · s_w[c])).
+   */
+  private void quantizeBias(ModelBuilder.T b, float inScale, List<Float> wScales) {
+    float[] v = b.floats();
+    ByteBuffer buf = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+    List<Float> scales = new ArrayList<>();
+    List<Long> zps = new ArrayList<>();
+    for (int c = 0; c < v.length; c++) {
+      float sc = inScale * wScales.get(wScales.size() == 1 ? 0 : c);
+      scales.add(sc);
+      zps.add(0L);
+      long q = Math.round(v[c] / (double) sc);
+      buf.putInt((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, q)));
+    }
+    b.data = buf.array();
+    b.type = TfliteType.INT32;
+    b.quantization = wScales.size() == 1 ? TfliteQuantization.perTensor(scales.get(0), 0)
+        : TfliteQuantization.perAxis(scales, zps, 0);
+  }
+
+  /**
+   * Drops tensors nothing reads or writes (float originals of copied constants) and returns old index → new
+   * index (-1 when dropped), so SignatureDefs can be re-pointed.
+   */
+  static int[] prune(ModelBuilder.Sub s) {
+    boolean[] used = new boolean[s.tensors.size()];
+    s.inputs.forEach(t -> used[t] = true);
+    s.outputs.forEach(t -> used[t] = true);
+    for (ModelBuilder.Op o : s.ops) {
+      o.inputs.stream().filter(t -> t >= 0).forEach(t -> used[t] = true);
+      o.outputs.stream().filter(t -> t >= 0).forEach(t -> used[t] = true);
+    }
+    int[] map = new int[used.length];
+    List<ModelBuilder.T> kept = new ArrayList<>();
+    for (int i = 0; i < used.length; i++) {
+      map[i] = used[i] ? kept.size() : -1;
+      if (used[i]) {
+        kept.add(s.t(i));
+      }
+    }
+    s.tensors.clear();
+    s.tensors.addAll(kept);
+    s.inputs.replaceAll(t -> map[t]);
+    s.outputs.replaceAll(t -> map[t]);
+    for (ModelBuilder.Op o : s.ops) {
+      o.inputs.replaceAll(t -> t < 0 ? t : map[t]);
+      o.outputs.replaceAll(t -> t < 0 ? t : map[t]);
+    }
+    return map;
+  }
+}
