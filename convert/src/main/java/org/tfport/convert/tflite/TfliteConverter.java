@@ -237,6 +237,11 @@ public final class TfliteConverter {
             + " int8 quantization; use float32, int8 or uint8");
       }
     }
+    if (mb.subgraphs.size() != sources.size()) {
+      // Calibrating WHILE/IF would run their subgraphs per iteration and branch; not done yet.
+      throw new UnsupportedModelException("the model has control flow (WHILE/IF subgraphs), which tfport cannot"
+          + " fully integer-quantize yet; use --post_training_quantize (dynamic range) or --quantize_float16");
+    }
     for (int i = 0; i < mb.subgraphs.size(); i++) {
       ModelBuilder.Sub sub = mb.subgraphs.get(i);
       Path dir = o.representativeData();
