@@ -160,6 +160,10 @@ final class Lowering {
           "FloorDiv", "FloorMod" -> binary(n, builtin(n.op()), 0, false);
       case "LogicalNot", "ZerosLike", "OnesLike", "Sin", "Cos", "Ceil", "Round", "Sign" ->
           unary(n, builtin(n.op()), 0);
+      case "Conv2DBackpropInput" -> transposeConv(n);
+      case "SpaceToBatchND" -> constIntInputs(n, builtin("SpaceToBatchNd"), 0, Set.of(1, 2));
+      case "BatchToSpaceND" -> constIntInputs(n, builtin("BatchToSpaceNd"), 0, Set.of(1, 2));
+      case "IdentityN" -> identityN(n);
       case "While", "StatelessWhile" -> controlFlow(n, true);
       case "If", "StatelessIf" -> controlFlow(n, false);
       default -> false;
@@ -452,6 +456,56 @@ final class Lowering {
         .opt("dilation_h_factor", (int) dil[1]);
     Node end = fuseActivation(last[0], o);
     o.outputs.add(output(end, 0));
+    return true;
+  }
+
+  /**
+   * {@code Conv2DBackpropInput(input_sizes, filter, out_backprop)}, Keras' Conv2DTranspose, as TRANSPOSE_CONV
+   * {@code (output_shape, weights, input)}: the filter is the forward convolution's [H, W, C_result, C_in],
+   * TFLite wants [C_result, H, W, C_in].
+   */
+  private boolean transposeConv(Node n) {
+    Tensor w = constant(n.input(1));
+    long[] dil = ints(n, "dilations", new long[] {1, 1, 1, 1});
+    String padding = n.stringAttr("padding");
+    if (w == null || w.dtype() != DType.FLOAT32 || w.shape().dims().length != 4 || !isFloat(n)
+        || n.stringAttr("data_format") != null && !n.stringAttr("data_format").equals("NHWC")
+        || dil[1] != 1 || dil[2] != 1 || !("SAME".equals(padding) || "VALID".equals(padding))) {
+      return false;
+    }
+    Integer outShape = int32(n, n.input(0), 0);
+    if (outShape == null) {
+      return false;
+    }
+    long[] d = w.shape().dims();
+    int kh = (int) d[0], kw = (int) d[1], cr = (int) d[2], ci = (int) d[3];
+    float[] src = w.toFloatArray();
+    float[] filter = new float[src.length];
+    for (int h = 0; h < kh; h++) {
+      for (int ww = 0; ww < kw; ww++) {
+        for (int r = 0; r < cr; r++) {
+          for (int i = 0; i < ci; i++) {
+            filter[((r * kh + h) * kw + ww) * ci + i] = src[((h * kw + ww) * cr + r) * ci + i];
+          }
+        }
+      }
+    }
+    int wt = sub.constFloats(n.name() + "/filter", new int[] {cr, kh, kw, ci}, filter);
+    long[] strides = ints(n, "strides", new long[] {1, 1, 1, 1});
+    ModelBuilder.Op o = sub.op(builtin("TransposeConv"), 49, List.of(outShape, wt, in(n, 2)),
+        List.of(output(n, 0)));
+    o.tfName = n.name();
+    o.opt("padding", "VALID".equals(padding) ? 1 : 0).opt("stride_w", (int) strides[2])
+        .opt("stride_h", (int) strides[1]);
+    return true;
+  }
+
+  /** {@code IdentityN}: each output is its input. */
+  private boolean identityN(Node n) {
+    List<String> data = n.dataInputs();
+    for (int k = 0; k < data.size(); k++) {
+      tensors.put(ref(n.name(), k), tensor(data.get(k)));
+    }
     return true;
   }
 

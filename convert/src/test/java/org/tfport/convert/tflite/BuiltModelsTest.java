@@ -103,6 +103,29 @@ class BuiltModelsTest {
     }
   }
 
+  /**
+   * Keras' Conv2DTranspose (output shape packed from the input's batch size at run time), a dilated
+   * convolution written the TF1 way (SpaceToBatchND, Conv2D, BatchToSpaceND) and an IdentityN.
+   */
+  Path upsampling() throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 5, 5, 3)));
+      var batch = tf.stridedSlice(tf.shape(x), ints(tf, 0), ints(tf, 1), ints(tf, 1),
+          org.tensorflow.op.core.StridedSlice.shrinkAxisMask(1L));
+      var outShape = tf.stack(List.of(batch, tf.constant(10), tf.constant(10), tf.constant(4)));
+      var up = tf.nn.conv2dBackpropInput(outShape, c(tf, new long[] {3, 3, 4, 3}, 0.5f), x,
+          List.of(1L, 2L, 2L, 1L), "SAME");
+      var act = tf.nn.relu(tf.nn.biasAdd(up, c(tf, new long[] {4}, 0.1f)));
+      var s2b = tf.spaceToBatchNd(act, ints(tf, 2, 2), tf.constant(new int[][] {{2, 2}, {2, 2}}));
+      var conv = tf.nn.conv2d(s2b, c(tf, new long[] {3, 3, 4, 2}, 0.5f), List.of(1L, 1L, 1L, 1L), "VALID");
+      var dilated = tf.batchToSpaceNd(conv, ints(tf, 2, 2), tf.constant(new int[][] {{0, 0}, {0, 0}}));
+      var pair = tf.identityN(List.of(dilated, act));
+      tf.withName("y").math.tanh(pair.output().get(0));
+      return write(g, "upsampling.pb");
+    }
+  }
+
   private Path write(Graph g, String name) throws Exception {
     Path p = tmp.resolve(name);
     Files.write(p, g.toGraphDef().toByteArray());
@@ -115,7 +138,8 @@ class BuiltModelsTest {
   void builtModelsMatchTensorFlowFloatAndQuantized() throws Exception {
     List<Model> models = List.of(new Model(cnn(), List.of("x"), List.of("probs")),
         new Model(depthwise(), List.of("x"), List.of("y")),
-        new Model(multiIo(), List.of("a", "b"), List.of("out1", "out2")));
+        new Model(multiIo(), List.of("a", "b"), List.of("out1", "out2")),
+        new Model(upsampling(), List.of("x"), List.of("y")));
     List<String> report = new ArrayList<>();
     for (Model m : models) {
       String label = m.pb().getFileName().toString();
