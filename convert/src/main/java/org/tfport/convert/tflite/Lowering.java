@@ -246,6 +246,12 @@ final class Lowering {
     }
     List<String> data = n.dataInputs();
     List<String> args = loop ? data : data.subList(1, data.size());
+    for (String a : args) {
+      // TensorLists and resources (variant/resource tensors) have no TFLite builtin form.
+      if (DataTypes.toDType(dtypeOf(a)) == null) {
+        return false;
+      }
+    }
     List<org.tfport.core.graph.TensorShape> argShapes = new ArrayList<>();
     for (String a : args) {
       argShapes.add(shapeOf(TensorRef.parse(a)));

@@ -23,7 +23,11 @@ public final class TfliteOpSupport {
   public static Result check(Graph g, List<String> inputNodes, boolean selectTfOps) {
     new GraphOptimizer().optimize(g);
     TfliteOptions o = TfliteOptions.defaults().withOps(false, selectTfOps);
-    Lowering low = new Lowering(g, new ModelBuilder.Sub("main"), o);
+    ModelBuilder model = new ModelBuilder();
+    ModelBuilder.Sub main = new ModelBuilder.Sub("main");
+    model.subgraphs.add(main);
+    Lowering low = new Lowering(g, main, o);
+    low.model = model;
     low.run(inputNodes);
     return new Result(new ArrayList<>(low.unsupported), new TreeSet<>(low.flexOps));
   }
