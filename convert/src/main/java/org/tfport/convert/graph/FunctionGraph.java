@@ -58,6 +58,15 @@ public final class FunctionGraph {
    *     unknown
    */
   public static FunctionGraph instantiate(Graph owner, String function, List<TensorShape> argShapes) {
+    return instantiate(owner, function, argShapes, null);
+  }
+
+  /**
+   * As {@link #instantiate(Graph, String, List)}, with the type each argument is given where the caller has
+   * lowered it to another (a TensorList, {@code DT_VARIANT}, held as the dense tensor of its elements).
+   */
+  public static FunctionGraph instantiate(Graph owner, String function, List<TensorShape> argShapes,
+      List<Integer> argTypes) {
     GraphFunction f = owner.function(function);
     if (f == null) {
       throw new UnsupportedModelException(owner.source() + ": function '" + function + "' is not in the graph's"
@@ -75,7 +84,9 @@ public final class FunctionGraph {
             + "' has no fixed type; tfport can only lower functions with typed arguments");
       }
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
-      attrs.put("dtype", new AttrValue.Type(a.type()));
+      int type = argTypes != null && i < argTypes.size() && argTypes.get(i) != null
+          && a.type() == org.tfport.core.graph.DataTypes.DT_VARIANT ? argTypes.get(i) : a.type();
+      attrs.put("dtype", new AttrValue.Type(type));
       TensorShape s = argShapes != null && i < argShapes.size() && argShapes.get(i) != null ? argShapes.get(i)
           : TensorShape.UNKNOWN;
       attrs.put("shape", new AttrValue.Shape(s));
@@ -84,7 +95,7 @@ public final class FunctionGraph {
       placeholders.add(p.copy());
       inputs.add(p.name());
       g.inputs().add(p.name());
-      types.add(new AttrValue.Type(a.type()));
+      types.add(new AttrValue.Type(type));
     }
     Map<String, AttrValue> callAttrs = new LinkedHashMap<>();
     callAttrs.put("f", new AttrValue.Func(FuncRef.of(function)));

@@ -164,6 +164,11 @@ final class Lowering {
       case "SpaceToBatchND" -> constIntInputs(n, builtin("SpaceToBatchNd"), 0, Set.of(1, 2));
       case "BatchToSpaceND" -> constIntInputs(n, builtin("BatchToSpaceNd"), 0, Set.of(1, 2));
       case "IdentityN" -> identityN(n);
+      case "TensorListReserve" -> tensorListReserve(n);
+      case "TensorListFromTensor", "TensorListStack" -> alias(n);
+      case "TensorListGetItem" -> simple(n, GATHER, O_GATHER, List.of(in(n, 0), in(n, 1))).opt("axis", 0)
+          .opt("batch_dims", 0) != null;
+      case "TensorListSetItem" -> tensorListSetItem(n);
       case "While", "StatelessWhile" -> controlFlow(n, true);
       case "If", "StatelessIf" -> controlFlow(n, false);
       default -> false;
@@ -246,15 +251,31 @@ final class Lowering {
     }
     List<String> data = n.dataInputs();
     List<String> args = loop ? data : data.subList(1, data.size());
+    List<Integer> argTypes = new ArrayList<>();
     for (String a : args) {
-      // TensorLists and resources (variant/resource tensors) have no TFLite builtin form.
-      if (DataTypes.toDType(dtypeOf(a)) == null) {
+      // A TensorList is lowered to the dense tensor [length, element...] it holds (see tensorListReserve);
+      // resources have no TFLite form.
+      int dt = dtypeOf(a);
+      if (DataTypes.toDType(dt) == null) {
         return false;
       }
+      argTypes.add(dt);
     }
     List<org.tfport.core.graph.TensorShape> argShapes = new ArrayList<>();
     for (String a : args) {
       argShapes.add(shapeOf(TensorRef.parse(a)));
+    }
+    // Every argument is lowered before the call: its TFLite tensor knows the shape best (TensorLists' shapes are
+    // known only here).
+    for (int i = 0; i < args.size(); i++) {
+      ModelBuilder.T t = sub.t(tensor(args.get(i)));
+      if (t.hasRank) {
+        long[] d = new long[t.shape.length];
+        for (int k = 0; k < d.length; k++) {
+          d[k] = t.signature != null && t.signature[k] < 0 ? -1 : t.shape[k];
+        }
+        argShapes.set(i, org.tfport.core.graph.TensorShape.of(d));
+      }
     }
     String[] fns = loop ? new String[] {"cond", "body"} : new String[] {"then_branch", "else_branch"};
     int[] indices = new int[2];
@@ -262,7 +283,7 @@ final class Lowering {
       if (!(n.attr(fns[i]) instanceof AttrValue.Func f)) {
         return false;
       }
-      indices[i] = subgraph(f.value().name(), argShapes);
+      indices[i] = subgraph(f.value().name(), argShapes, argTypes);
     }
     List<Integer> ins = new ArrayList<>();
     for (String d : data) {
@@ -300,9 +321,9 @@ final class Lowering {
   }
 
   /** Lowers library function {@code name} as a new subgraph of the model and returns its index. */
-  private int subgraph(String name, List<org.tfport.core.graph.TensorShape> argShapes) {
+  private int subgraph(String name, List<org.tfport.core.graph.TensorShape> argShapes, List<Integer> argTypes) {
     org.tfport.convert.graph.FunctionGraph fg = org.tfport.convert.graph.FunctionGraph.instantiate(g, name,
-        argShapes);
+        argShapes, argTypes);
     new org.tfport.convert.graph.optimize.GraphOptimizer().optimize(fg.graph());
     fg.keepAllInputs();
     ModelBuilder.Sub child = new ModelBuilder.Sub(name);
@@ -503,6 +524,90 @@ final class Lowering {
     o.tfName = n.name();
     o.opt("padding", "VALID".equals(padding) ? 1 : 0).opt("stride_w", (int) strides[2])
         .opt("stride_h", (int) strides[1]);
+    return true;
+  }
+
+  /**
+   * A TensorList (a TF2 loop's TensorArray) is held as the dense tensor {@code [length, element...]}: reserving
+   * makes zeros, reading an item gathers row {@code index}, setting one is DYNAMIC_UPDATE_SLICE at
+   * {@code [index, 0, ...]}, and stacking is the tensor itself. Needs the element shape to be known.
+   */
+  private boolean tensorListReserve(Node n) {
+    Tensor shape = constant(n.input(0));
+    if (shape == null) {
+      return false;
+    }
+    long[] elem = longs(shape);
+    int[] dims = new int[elem.length + 1];
+    for (int i = 0; i < elem.length; i++) {
+      if (elem[i] < 0) {
+        return false;
+      }
+      dims[i + 1] = (int) elem[i];
+    }
+    int dt = dtypeOf(ref(n.name(), 0));
+    DType type = DataTypes.toDType(dt);
+    if (type == null || type.byteSize() <= 0) {
+      return false;
+    }
+    Tensor count = constant(n.input(1));
+    if (count != null) {
+      dims[0] = (int) longs(count)[0];
+      long size = (long) type.byteSize();
+      for (int d : dims) {
+        size *= d;
+      }
+      if (dims[0] < 0 || size > 64L << 20) {
+        return false;
+      }
+      tensors.put(ref(n.name(), 0), sub.constant(n.name(), TfliteType.of(type), dims, new byte[(int) size]));
+      return true;
+    }
+    // A length known only at run time: FILL([length, element...], 0).
+    Integer len = int32(n, n.input(1), 1);
+    if (len == null) {
+      return false;
+    }
+    int lenVec = sub.add(new ModelBuilder.T(n.name() + "/length", TfliteType.INT32, new int[] {1}, null));
+    sub.op(RESHAPE, 0, List.of(len, sub.constInts(n.name() + "/one", 1)), List.of(lenVec));
+    int[] tail = java.util.Arrays.copyOfRange(dims, 1, dims.length);
+    int fullShape = sub.add(new ModelBuilder.T(n.name() + "/shape", TfliteType.INT32, new int[] {dims.length}, null));
+    sub.op(CONCATENATION, O_CONCAT, List.of(lenVec, sub.constInts(n.name() + "/element_shape", tail)),
+        List.of(fullShape)).opt("axis", 0).opt("fused_activation_function", 0);
+    int zero = sub.constant(n.name() + "/zero", TfliteType.of(type), new int[0], new byte[type.byteSize()]);
+    simple(n, FILL, 0, List.of(fullShape, zero));
+    return true;
+  }
+
+  private boolean tensorListSetItem(Node n) {
+    int list = in(n, 0);
+    ModelBuilder.T lt = sub.t(list);
+    if (!lt.hasRank) {
+      return false;
+    }
+    int rank = lt.shape.length;
+    Integer index = int32(n, n.input(1), 1);
+    if (index == null) {
+      return false;
+    }
+    int[] itemShape = new int[rank];
+    itemShape[0] = 1;
+    System.arraycopy(lt.shape, 1, itemShape, 1, rank - 1);
+    int item = sub.add(new ModelBuilder.T(n.name() + "/item", lt.type, itemShape, null));
+    sub.op(RESHAPE, 0, List.of(in(n, 2), sub.constInts(n.name() + "/item_shape", itemShape)), List.of(item));
+    int indexVec = sub.add(new ModelBuilder.T(n.name() + "/index", TfliteType.INT32, new int[] {1}, null));
+    sub.op(RESHAPE, 0, List.of(index, sub.constInts(n.name() + "/one", 1)), List.of(indexVec));
+    int start = sub.add(new ModelBuilder.T(n.name() + "/start", TfliteType.INT32, new int[] {rank}, null));
+    sub.op(CONCATENATION, O_CONCAT, List.of(indexVec, sub.constInts(n.name() + "/zeros", new int[rank - 1])),
+        List.of(start)).opt("axis", 0).opt("fused_activation_function", 0);
+    ModelBuilder.Op o = sub.op(builtin("DynamicUpdateSlice"), 0, List.of(list, item, start), List.of());
+    o.tfName = n.name();
+    int out = output(n, 0);
+    // The list keeps its shape: declare it, since shape inference knows nothing of TensorLists.
+    sub.t(out).shape = lt.shape.clone();
+    sub.t(out).signature = lt.signature == null ? null : lt.signature.clone();
+    sub.t(out).hasRank = true;
+    o.outputs.add(out);
     return true;
   }
 
@@ -902,6 +1007,11 @@ final class Lowering {
       dt = switch (n.op()) {
         case "Const", "Placeholder" -> typeAttr(n, "dtype", DataTypes.DT_FLOAT);
         case "Cast" -> typeAttr(n, "DstT", DataTypes.DT_FLOAT);
+        case "TensorListReserve", "TensorListFromTensor", "TensorListGetItem", "TensorListSetItem",
+            "TensorListStack", "EmptyTensorList" -> typeAttr(n, "element_dtype", DataTypes.DT_FLOAT);
+        case "While", "StatelessWhile" -> n.attr("T") instanceof AttrValue.ListAttr l && r.index() < l.type().size()
+            && DataTypes.base(l.type().get(r.index())) != DataTypes.DT_VARIANT ? l.type().get(r.index())
+            : r.index() < n.dataInputs().size() ? dtypeOf(n.dataInputs().get(r.index())) : DataTypes.DT_FLOAT;
         case "Shape", "Size", "Rank" -> typeAttr(n, "out_type", DataTypes.DT_INT32);
         case "ArgMax", "ArgMin" -> typeAttr(n, "output_type", DataTypes.DT_INT64);
         case "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
@@ -910,8 +1020,7 @@ final class Lowering {
             : n.attr("dtype") instanceof AttrValue.Type t2 ? t2.value()
             : n.attr("out_type") instanceof AttrValue.Type t3 ? t3.value()
             : n.attr("Tout") instanceof AttrValue.ListAttr l && r.index() < l.type().size() ? l.type().get(r.index())
-            : n.op().endsWith("While") && n.attr("T") instanceof AttrValue.ListAttr l2 && r.index() < l2.type().size()
-            ? l2.type().get(r.index())
+
             : n.attr("Tout") instanceof AttrValue.Type t4 ? t4.value()
             : !n.dataInputs().isEmpty() ? dtypeOf(n.dataInputs().get(0)) : DataTypes.DT_FLOAT;
       };

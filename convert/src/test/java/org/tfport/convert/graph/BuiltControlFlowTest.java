@@ -419,4 +419,185 @@ class BuiltControlFlowTest {
     System.out.println("Built control-flow SavedModels in TFLite:\n  " + String.join("\n  ", lines));
     assertThat(failures).isEmpty();
   }
+
+  // ---------------------------------------------------------------------------------------- TensorList loop
+
+  private static org.tensorflow.proto.AttrValue type(org.tensorflow.proto.DataType t) {
+    return org.tensorflow.proto.AttrValue.newBuilder().setType(t).build();
+  }
+
+  private static org.tensorflow.proto.NodeDef.Builder node(String name, String op, String... inputs) {
+    var b = org.tensorflow.proto.NodeDef.newBuilder().setName(name).setOp(op);
+    for (String i : inputs) {
+      b.addInput(i);
+    }
+    return b;
+  }
+
+  private static org.tensorflow.proto.NodeDef.Builder constant(String name, long[] shape, float[] f, int[] i) {
+    var t = org.tensorflow.proto.TensorProto.newBuilder();
+    var ts = org.tensorflow.proto.TensorShapeProto.newBuilder();
+    for (long d : shape) {
+      ts.addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
+    }
+    t.setTensorShape(ts);
+    var dt = f != null ? org.tensorflow.proto.DataType.DT_FLOAT : org.tensorflow.proto.DataType.DT_INT32;
+    t.setDtype(dt);
+    if (f != null) {
+      for (float v : f) {
+        t.addFloatVal(v);
+      }
+    } else {
+      for (int v : i) {
+        t.addIntVal(v);
+      }
+    }
+    return node(name, "Const").putAttr("dtype", type(dt))
+        .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(t).build());
+  }
+
+  private static org.tensorflow.proto.AttrValue shapeList(long[]... shapes) {
+    var l = org.tensorflow.proto.AttrValue.ListValue.newBuilder();
+    for (long[] s : shapes) {
+      var ts = org.tensorflow.proto.TensorShapeProto.newBuilder();
+      for (long d : s) {
+        ts.addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
+      }
+      l.addShape(ts);
+    }
+    return org.tensorflow.proto.AttrValue.newBuilder().setList(l).build();
+  }
+
+  /**
+   * A recurrent loop as TF2 traces a Keras RNN: the input sequence unstacked into a TensorList, an output
+   * TensorList reserved, and a While whose body reads step {@code i} ({@code TensorListGetItem}), computes
+   * {@code h <- tanh(x_i @ u + h @ w)} and writes it back ({@code TensorListSetItem}); the outputs are the
+   * stacked list and the last state. Written as a GraphDef with its function library (TF Java's function
+   * builder cannot declare variant arguments), imported into TensorFlow for the reference.
+   */
+  private static Path tensorListLoop(Path file, int steps) throws Exception {
+    var f32 = org.tensorflow.proto.DataType.DT_FLOAT;
+    var i32 = org.tensorflow.proto.DataType.DT_INT32;
+    var variant = org.tensorflow.proto.DataType.DT_VARIANT;
+    String[] args = {"i", "in_list", "out_list", "h", "u", "w"};
+    org.tensorflow.proto.DataType[] types = {i32, variant, variant, f32, f32, f32};
+    var condSig = org.tensorflow.proto.OpDef.newBuilder().setName("rnn_cond");
+    var bodySig = org.tensorflow.proto.OpDef.newBuilder().setName("rnn_body");
+    for (int k = 0; k < args.length; k++) {
+      condSig.addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName(args[k]).setType(types[k]));
+      bodySig.addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName(args[k]).setType(types[k]));
+      bodySig.addOutputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName(args[k] + "_next")
+          .setType(types[k]));
+    }
+    condSig.addOutputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("more")
+        .setType(org.tensorflow.proto.DataType.DT_BOOL));
+    var cond = org.tensorflow.proto.FunctionDef.newBuilder().setSignature(condSig)
+        .addNodeDef(constant("steps", new long[0], null, new int[] {steps}))
+        .addNodeDef(node("less", "Less", "i", "steps:output:0").putAttr("T", type(i32)))
+        .putRet("more", "less:z:0");
+    var body = org.tensorflow.proto.FunctionDef.newBuilder().setSignature(bodySig)
+        .addNodeDef(constant("x_shape", new long[] {2}, null, new int[] {2, 4}))
+        .addNodeDef(node("x_t", "TensorListGetItem", "in_list", "i", "x_shape:output:0")
+            .putAttr("element_dtype", type(f32)))
+        .addNodeDef(node("xu", "MatMul", "x_t:item:0", "u").putAttr("T", type(f32)))
+        .addNodeDef(node("hw", "MatMul", "h", "w").putAttr("T", type(f32)))
+        .addNodeDef(node("sum", "AddV2", "xu:product:0", "hw:product:0").putAttr("T", type(f32)))
+        .addNodeDef(node("h_next", "Tanh", "sum:z:0").putAttr("T", type(f32)))
+        .addNodeDef(node("written", "TensorListSetItem", "out_list", "i", "h_next:y:0")
+            .putAttr("element_dtype", type(f32)))
+        .addNodeDef(constant("one", new long[0], null, new int[] {1}))
+        .addNodeDef(node("i_next", "AddV2", "i", "one:output:0").putAttr("T", type(i32)))
+        .addNodeDef(node("in_pass", "Identity", "in_list").putAttr("T", type(variant)))
+        .addNodeDef(node("u_pass", "Identity", "u").putAttr("T", type(f32)))
+        .addNodeDef(node("w_pass", "Identity", "w").putAttr("T", type(f32)))
+        .putRet("i_next", "i_next:z:0").putRet("in_list_next", "in_pass:output:0")
+        .putRet("out_list_next", "written:output_handle:0").putRet("h_next", "h_next:y:0")
+        .putRet("u_next", "u_pass:output:0").putRet("w_next", "w_pass:output:0");
+    float[] u = new float[12];
+    float[] w = new float[9];
+    for (int k = 0; k < u.length; k++) {
+      u[k] = (WEIGHTS.nextFloat() * 2 - 1) * 0.8f;
+    }
+    for (int k = 0; k < w.length; k++) {
+      w[k] = (WEIGHTS.nextFloat() * 2 - 1) * 0.8f;
+    }
+    var whileTypes = org.tensorflow.proto.AttrValue.ListValue.newBuilder();
+    for (var t : types) {
+      whileTypes.addType(t);
+    }
+    var g = org.tensorflow.proto.GraphDef.newBuilder()
+        .addNode(node("x", "Placeholder").putAttr("dtype", type(f32)).putAttr("shape",
+            org.tensorflow.proto.AttrValue.newBuilder().setShape(org.tensorflow.proto.TensorShapeProto.newBuilder()
+                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(2))
+                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(steps))
+                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(4))).build()))
+        .addNode(constant("perm", new long[] {3}, null, new int[] {1, 0, 2}))
+        .addNode(node("time_major", "Transpose", "x", "perm").putAttr("T", type(f32)).putAttr("Tperm", type(i32)))
+        .addNode(constant("in_shape", new long[] {2}, null, new int[] {2, 4}))
+        .addNode(node("in_list", "TensorListFromTensor", "time_major", "in_shape")
+            .putAttr("element_dtype", type(f32)).putAttr("shape_type", type(i32)))
+        .addNode(constant("out_shape", new long[] {2}, null, new int[] {2, 3}))
+        .addNode(constant("steps", new long[0], null, new int[] {steps}))
+        .addNode(node("out_list", "TensorListReserve", "out_shape", "steps")
+            .putAttr("element_dtype", type(f32)).putAttr("shape_type", type(i32)))
+        .addNode(constant("i0", new long[0], null, new int[] {0}))
+        .addNode(constant("h0", new long[] {2, 3}, new float[6], null))
+        .addNode(constant("u", new long[] {4, 3}, u, null))
+        .addNode(constant("w", new long[] {3, 3}, w, null))
+        .addNode(node("rnn", "While", "i0", "in_list", "out_list", "h0", "u", "w")
+            .putAttr("T", org.tensorflow.proto.AttrValue.newBuilder().setList(whileTypes).build())
+            .putAttr("cond", org.tensorflow.proto.AttrValue.newBuilder().setFunc(
+                org.tensorflow.proto.NameAttrList.newBuilder().setName("rnn_cond")).build())
+            .putAttr("body", org.tensorflow.proto.AttrValue.newBuilder().setFunc(
+                org.tensorflow.proto.NameAttrList.newBuilder().setName("rnn_body")).build())
+            .putAttr("output_shapes", shapeList(new long[0], new long[0], new long[0], new long[] {2, 3},
+                new long[] {4, 3}, new long[] {3, 3}))
+            .putAttr("parallel_iterations", org.tensorflow.proto.AttrValue.newBuilder().setI(10).build()))
+        .addNode(node("stacked", "TensorListStack", "rnn:2", "out_shape").putAttr("element_dtype", type(f32))
+            .putAttr("num_elements", org.tensorflow.proto.AttrValue.newBuilder().setI(steps).build()))
+        .addNode(node("sequence", "Identity", "stacked").putAttr("T", type(f32)))
+        .addNode(node("last", "Identity", "rnn:3").putAttr("T", type(f32)))
+        .setLibrary(org.tensorflow.proto.FunctionDefLibrary.newBuilder().addFunction(cond).addFunction(body));
+    Files.write(file, g.build().toByteArray());
+    return file;
+  }
+
+  /** The TensorList loop in TF.js (functions kept) and in TFLite (WHILE over the lists' dense tensors). */
+  @Test
+  void tensorListLoopMatchesTensorFlowInTfjsAndTflite() throws Exception {
+    Random rnd = new Random(8);
+    List<String> lines = new ArrayList<>();
+    for (int steps : new int[] {1, 5}) {
+      Path pb = tensorListLoop(tmp.resolve("rnn_" + steps + ".pb"), steps);
+      long[] shape = {2, steps, 4};
+      float[] data = TfRuntime.random("x", shape, DataTypes.DT_FLOAT, rnd).data();
+      Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+      feeds.put("x", new TfRuntime.Feed(TfjsOracle.Input.f32("x", shape, data), DataTypes.DT_FLOAT));
+      List<String> outputs = List.of("sequence", "last");
+      List<float[]> expected = TfRuntime.runGraphDef(pb, feeds, outputs);
+
+      GraphOptions go = GraphOptions.defaults().withOutputNodeNames(outputs);
+      Path js = tmp.resolve("rnn_" + steps + "_tfjs");
+      TfGraphToTfjs.convertFrozen(pb, js, go, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+      var jsOut = TfjsOracle.run(List.of(TfjsOracle.Job.graph(js.resolve("model.json"),
+          List.of(TfjsOracle.Input.f32("x", shape, data)), outputs))).get(0).orThrow();
+      Path lite = tmp.resolve("rnn_" + steps + ".tflite");
+      var summary = org.tfport.convert.tflite.TfliteConverter.convertFrozen(pb, lite, go, List.of("x"), Map.of(),
+          org.tfport.convert.tflite.TfliteOptions.defaults());
+      var liteOut = org.tfport.testkit.TfliteOracle.run(lite,
+          List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, steps, 4}, data)));
+      StringBuilder line = new StringBuilder(steps + " steps: " + summary.detail());
+      for (int k = 0; k < outputs.size(); k++) {
+        Comparison cj = Comparison.of(expected.get(k), jsOut.output(k).data(), E2e.ATOL, E2e.RTOL);
+        Comparison cl = Comparison.of(expected.get(k), liteOut.get(k).floats(), E2e.ATOL, E2e.RTOL);
+        line.append(String.format("; %s TF.js max|d|=%.2g TFLite max|d|=%.2g", outputs.get(k), cj.maxAbs(),
+            cl.maxAbs()));
+        assertThat(cj.ok()).as(steps + " steps TF.js " + outputs.get(k) + ": " + cj).isTrue();
+        assertThat(cl.ok()).as(steps + " steps TFLite " + outputs.get(k) + ": " + cl).isTrue();
+      }
+      assertThat(expected.get(0)).hasSize(steps * 2 * 3);
+      lines.add(line.toString());
+    }
+    System.out.println("TensorList loop:\n  " + String.join("\n  ", lines));
+  }
 }
