@@ -58,29 +58,23 @@ class BuiltControlFlowTest {
     return tf.identity(tf.withName(name).variable(tf.withInitScope().constant(Shape.of(shape), DataBuffers.of(v))));
   }
 
-  /** {@code h <- tanh(h @ w + x), n times}, as a recurrent cell would, with i and n as loop variables. */
-  private static ConcreteFunction loopCond() {
+  /**
+   * {@code h <- tanh(h @ w + x), n times}, as a recurrent cell would, with i and n as loop variables: the
+   * condition ({@code body} false) or the body over the loop variables (i, n, h, x, w).
+   */
+  private static ConcreteFunction loop(boolean body) {
     return ConcreteFunction.create(tf -> {
       var i = tf.withName("i").placeholder(TInt32.class);
       var n = tf.withName("n").placeholder(TInt32.class);
       var h = tf.withName("h").placeholder(TFloat32.class);
       var x = tf.withName("x").placeholder(TFloat32.class);
       var w = tf.withName("w").placeholder(TFloat32.class);
-      return Signature.builder().input("i", i).input("n", n).input("h", h).input("x", x).input("w", w)
-          .output("more", tf.math.less(i, n)).build();
-    });
-  }
-
-  private static ConcreteFunction loopBody() {
-    return ConcreteFunction.create(tf -> {
-      var i = tf.withName("i").placeholder(TInt32.class);
-      var n = tf.withName("n").placeholder(TInt32.class);
-      var h = tf.withName("h").placeholder(TFloat32.class);
-      var x = tf.withName("x").placeholder(TFloat32.class);
-      var w = tf.withName("w").placeholder(TFloat32.class);
+      var sig = Signature.builder().input("i", i).input("n", n).input("h", h).input("x", x).input("w", w);
+      if (!body) {
+        return sig.output("more", tf.math.less(i, n)).build();
+      }
       var next = tf.math.tanh(tf.math.add(tf.linalg.matMul(h, w), x));
-      return Signature.builder().input("i", i).input("n", n).input("h", h).input("x", x).input("w", w)
-          .output("i1", tf.math.add(i, tf.constant(1))).output("n1", tf.identity(n)).output("h1", next)
+      return sig.output("i1", tf.math.add(i, tf.constant(1))).output("n1", tf.identity(n)).output("h1", next)
           .output("x1", tf.identity(x)).output("w1", tf.identity(w)).build();
     });
   }
@@ -103,8 +97,8 @@ class BuiltControlFlowTest {
       var u = weight(tf, "kernel", 4, 4);
       var xu = tf.linalg.matMul(x, u);
       List<Operand<?>> loopVars = List.of(tf.constant(0), tf.constant(3), tf.zerosLike(xu), xu, w);
-      var loop = stateless ? tf.statelessWhile(loopVars, loopCond(), loopBody())
-          : tf.whileOp(loopVars, loopCond(), loopBody());
+      var loop = stateless ? tf.statelessWhile(loopVars, loop(false), loop(true))
+          : tf.whileOp(loopVars, loop(false), loop(true));
       @SuppressWarnings("unchecked")
       Operand<TFloat32> h = (Operand<TFloat32>) loop.output().get(2);
       Operand<TBool> positive = tf.math.greater(tf.sum(h, tf.constant(new int[] {0, 1})), tf.constant(0f));
