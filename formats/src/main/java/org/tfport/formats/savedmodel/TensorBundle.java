@@ -243,6 +243,12 @@ public final class TensorBundle {
     }
     long[] dims = e.shape().dims();
     long[][] want = parseSlice(shapeAndSlice, dims, key);
+    DType wantType = DataTypes.toDType(e.dtype());
+    if (wantType != null && wantType.byteSize() > 0
+        && Shape.of(want[1]).size() > (Integer.MAX_VALUE - 8) / wantType.byteSize()) {
+      throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' asks for more than 2 GiB in one"
+          + " tensor, which tfport cannot hold");
+    }
     if (!e.sliced()) {
       Tensor whole = readEntry(e, key, e.shape());
       return isWhole(want, dims) ? whole : SliceCopy.extract(whole, want);
