@@ -38,6 +38,73 @@ class TensorBundleTest {
     assertThat(e.getMessage()).doesNotContain("\n").contains(file).contains(what);
   }
 
+  /**
+   * A partitioned {@code p} [4] stored as slices [0, 2) and [2, 4) of one shard; {@code keepSlices} says which
+   * slice entries the index keeps, {@code second} the second slice's extent as the full entry lists it.
+   */
+  private Path slicedCheckpoint(boolean[] keepSlices, long secondStart, long secondLength) throws Exception {
+    Path prefix = tmp.resolve("sliced");
+    java.nio.ByteBuffer d = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .putFloat(1).putFloat(2).putFloat(3).putFloat(4);
+    Files.write(TensorBundle.shardFile(prefix, 0, 1), d.array());
+    var entries = new java.util.TreeMap<String, byte[]>();
+    entries.put("", org.tensorflow.proto.BundleHeaderProto.newBuilder().setNumShards(1).build().toByteArray());
+    var shape4 = org.tensorflow.proto.TensorShapeProto.newBuilder()
+        .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(4));
+    entries.put("p", org.tensorflow.proto.BundleEntryProto.newBuilder().setDtype(org.tensorflow.proto.DataType.DT_FLOAT)
+        .setShape(shape4).addSlices(slice(0, 2)).addSlices(slice(secondStart, secondLength)).build().toByteArray());
+    var shape2 = org.tensorflow.proto.TensorShapeProto.newBuilder()
+        .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(2));
+    for (int k = 0; k < 2; k++) {
+      if (!keepSlices[k]) {
+        continue;
+      }
+      // The reader matches the prefix (0 as one 0 byte, the name, 0x00 0x01) and pairs keys with slices by order,
+      // so the bytes after it only need to sort as the slices do (a real checkpoint: PartitionedVariableTest).
+      String key = "\u0000p\u0000\u0001\u0001\u0001" + (k == 0 ? "\u0080\u0082" : "\u0082\u0082");
+      entries.put(key, org.tensorflow.proto.BundleEntryProto.newBuilder()
+          .setDtype(org.tensorflow.proto.DataType.DT_FLOAT).setShape(shape2).setOffset(8L * k).setSize(8)
+          .setCrc32C(Crc32c.mask(Crc32c.value(d.array(), 8 * k, 8))).build().toByteArray());
+    }
+    Files.write(TensorBundle.indexFile(prefix), TableFiles.table(entries, false));
+    return prefix;
+  }
+
+  private static org.tensorflow.proto.TensorSliceProto slice(long start, long length) {
+    return org.tensorflow.proto.TensorSliceProto.newBuilder().addExtent(
+        org.tensorflow.proto.TensorSliceProto.Extent.newBuilder().setStart(start).setLength(length)).build();
+  }
+
+  @Test
+  void partitionedTensorAssembledFromItsSlices() throws Exception {
+    TensorBundle b = TensorBundle.open(slicedCheckpoint(new boolean[] {true, true}, 2, 2));
+    assertThat(b.read("p").toFloatArray()).containsExactly(1, 2, 3, 4);
+    assertThat(b.read("p", "4 1,2").toFloatArray()).containsExactly(2, 3);
+  }
+
+  @Test
+  void partitionedTensorMissingASlice() throws Exception {
+    Path prefix = slicedCheckpoint(new boolean[] {true, false}, 2, 2);
+    TensorBundle b = TensorBundle.open(prefix);
+    assertThatThrownBy(() -> b.read("p")).satisfies(e -> assertOneLine(e, TensorBundle.indexFile(prefix).toString(),
+        "lists 2 slices"));
+  }
+
+  @Test
+  void sliceOutsideItsTensor() throws Exception {
+    Path prefix = slicedCheckpoint(new boolean[] {true, true}, 3, 2);
+    assertThatThrownBy(() -> TensorBundle.open(prefix)).satisfies(e -> assertOneLine(e,
+        TensorBundle.indexFile(prefix).toString(), "outside its shape"));
+  }
+
+  @Test
+  void restoreSpecThatDoesNotFit() throws Exception {
+    Path prefix = slicedCheckpoint(new boolean[] {true, true}, 2, 2);
+    TensorBundle b = TensorBundle.open(prefix);
+    assertThatThrownBy(() -> b.read("p", "5 0,2")).satisfies(e -> assertOneLine(e,
+        TensorBundle.indexFile(prefix).toString(), "does not fit"));
+  }
+
   @Test
   void badMagic() throws Exception {
     Path prefix = TableFiles.checkpoint(tmp, false);
