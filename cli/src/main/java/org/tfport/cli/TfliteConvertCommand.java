@@ -51,17 +51,20 @@ final class TfliteConvertCommand {
   @Option(names = "--quantize_float16", arity = "0..1", fallbackValue = "true") String quantizeFloat16;
   @Option(names = "--optimizations", paramLabel = "OPTS", description = "DEFAULT") String optimizations;
   @Option(names = "--representative_data", paramLabel = "DIR", description = {
-      "full integer (int8) quantization, calibrated on the .npy samples in DIR (float32/float64 for float inputs,"
+      "full integer quantization (int8; 16x8 with --target_ops"
+          + " EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8), calibrated on the .npy samples in DIR (float32/float64 for float inputs,"
           + " C order). One-input models: each DIR/*.npy is a sample (sorted by name). Any model: each sub-folder"
           + " of DIR is a sample holding INPUT.npy per input (INPUT = signature input key, or placeholder name;"
           + " characters other than [A-Za-z0-9._-] as _). Several signatures: DIR/KEY/ per signature key.",
       "A file [N, ...] for an input [-1, ...] is a batch of N samples; [...] without the batch dim is one."})
   String representativeData;
   @Option(names = "--inference_input_type", paramLabel = "TYPE",
-      description = "float32 (default), int8 or uint8: the type of the quantized model's inputs")
+      description = "float32 (default), int8 or uint8 (int8 models), int16 (16x8 models): the quantized model's"
+          + " input type")
   String inferenceInputType;
   @Option(names = "--inference_output_type", paramLabel = "TYPE",
-      description = "float32 (default), int8 or uint8: the type of the quantized model's outputs")
+      description = "float32 (default), int8 or uint8 (int8 models), int16 (16x8 models): the quantized model's"
+          + " output type")
   String inferenceOutputType;
   @Option(names = "--metadata_name") String mdName;
   @Option(names = "--metadata_description") String mdDescription;
@@ -212,7 +215,7 @@ final class TfliteConvertCommand {
       }
       md = new TfliteOptions.Metadata(mdName, mdDescription, mdVersion, mdAuthor, mdLicense, m, s, labels);
     }
-    // TFLITE_BUILTINS_INT8 without TFLITE_BUILTINS or SELECT_TF_OPS: no op may stay float.
+    // TFLITE_BUILTINS_INT8 (or the 16x8 set) without TFLITE_BUILTINS or SELECT_TF_OPS: no op may stay float.
     boolean integerOnly = !ops.isEmpty() && !ops.contains("TFLITE_BUILTINS") && !ops.contains("SELECT_TF_OPS");
     return new TfliteOptions(custom, select, builtins, q,
         representativeData == null ? null : Path.of(representativeData), lower(inferenceInputType),

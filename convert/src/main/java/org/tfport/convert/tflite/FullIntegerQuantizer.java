@@ -17,15 +17,55 @@ import org.tfport.formats.tflite.TfliteQuantization;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * Full integer post-training quantization of a float subgraph (spec 3.2, 3.5): calibrate on representative
- * samples with {@link FloatEvaluator}, then rewrite activations to INT8 (asymmetric, per tensor), conv/FC weights
- * to INT8 (symmetric, narrow range, per output channel) and their biases to INT32.
+ * Full integer post-training quantization of a float subgraph (spec 3.2, 3.5, 3.6): calibrate on representative
+ * samples with {@link FloatEvaluator}, then rewrite conv/FC weights to INT8 (symmetric, narrow range, per output
+ * channel) and activations to either
+ * <ul>
+ *   <li>{@link Precision#INT8}: INT8, asymmetric per tensor, biases INT32 (full int8), or
+ *   <li>{@link Precision#INT16}: INT16, symmetric per tensor (zero point 0, as TFLite's int16 kernels require),
+ *       biases INT64 (16x8: {@code EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8}).
+ * </ul>
+ * The two differ only in the activation parameters, the fixed output parameters, the bias width and which ops
+ * have integer kernels; the graph rewrite is the same.
  *
  * <p>Throughout, {@code real = scale · (q − zero_point)}.
  */
 final class FullIntegerQuantizer {
-  /** Affine parameters of one int8 tensor. */
+  /** Affine parameters of one quantized activation tensor. */
   record QP(float scale, int zp) {}
+
+  /** Activation width: the type of activations and of biases, and the integer range of activations. */
+  enum Precision {
+    INT8(TfliteType.INT8, -128, 127, TfliteType.INT32),
+    INT16(TfliteType.INT16, -32768, 32767, TfliteType.INT64);
+
+    final TfliteType type;
+    final int qmin;
+    final int qmax;
+    final TfliteType bias;
+
+    Precision(TfliteType type, int qmin, int qmax, TfliteType bias) {
+      this.type = type;
+      this.qmin = qmin;
+      this.qmax = qmax;
+      this.bias = bias;
+    }
+
+    /** The inference I/O type name that keeps this precision's tensors at the model's edges. */
+    String ioName() {
+      return this == INT8 ? "int8" : "int16";
+    }
+
+    /** Parameters of an activation whose values lie in [min, max]. */
+    QP params(float min, float max) {
+      return this == INT8 ? int8Params(min, max) : int16Params(min, max);
+    }
+
+    /** Output parameters the integer kernel fixes (spec 3.2), or null when the op has none. */
+    QP fixed(int code) {
+      return (this == INT8 ? FIXED : FIXED_INT16).get(code);
+    }
+  }
 
   /** Per-tensor global range over all samples ({@code +inf/-inf} where never computed). */
   record Ranges(float[] min, float[] max) {}
@@ -39,6 +79,12 @@ final class FullIntegerQuantizer {
   /** Output parameters fixed by the int8 kernel (spec 3.2). */
   static final Map<Integer, QP> FIXED = Map.of(SOFTMAX, new QP(1f / 256, -128), LOGISTIC, new QP(1f / 256, -128),
       TANH, new QP(1f / 128, 0));
+  /**
+   * Output parameters fixed by the int16 kernels: all three produce values in [-1, 1] (softmax and logistic in
+   * [0, 1]) on the symmetric grid 1/32768, zero point 0.
+   */
+  static final Map<Integer, QP> FIXED_INT16 = Map.of(SOFTMAX, new QP(1f / 32768, 0), LOGISTIC,
+      new QP(1f / 32768, 0), TANH, new QP(1f / 32768, 0));
   /** Kernels that move or select int8 values without rescaling: the output takes the data input's parameters. */
   static final Set<Integer> SAME_AS_INPUT = Set.of(AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE, SQUEEZE, EXPAND_DIMS,
       TRANSPOSE, PAD, PADV2, STRIDED_SLICE, SLICE, GATHER, SPLIT, UNPACK, TILE, REDUCE_MAX, REDUCE_MIN);
@@ -51,17 +97,28 @@ final class FullIntegerQuantizer {
   static final Set<Integer> SHARED = Set.of(CONCATENATION, PACK, MAXIMUM, MINIMUM);
   /** Read int8 activations, write integer results with no parameters. */
   static final Set<Integer> INT_OUT = Set.of(SHAPE, ARG_MAX);
+  /**
+   * Ops of the sets above that TFLite 2.18 has no int16-activation kernel for (op_version.cc gives them no int16
+   * version): in 16x8 mode they stay float, or are refused when only integer ops are allowed.
+   */
+  static final Set<Integer> NO_INT16 = Set.of(HARD_SWISH, SUM, ARG_MAX, TILE);
 
   private final ModelBuilder.Sub s;
   private final Ranges ranges;
+  private final Precision precision;
   private final QP[] params;
   private final Set<Integer> acts = new HashSet<>();
-  /** Ops left float (no int8 kernel here), as "OP (node)". */
+  /** Ops left float (no integer kernel here), as "OP (node)". */
   final List<String> floatOps = new ArrayList<>();
 
   FullIntegerQuantizer(ModelBuilder.Sub s, Ranges ranges) {
+    this(s, ranges, Precision.INT8);
+  }
+
+  FullIntegerQuantizer(ModelBuilder.Sub s, Ranges ranges, Precision precision) {
     this.s = s;
     this.ranges = ranges;
+    this.precision = precision;
     this.params = new QP[s.tensors.size()];
   }
 
@@ -122,9 +179,23 @@ final class FullIntegerQuantizer {
     return new QP((float) scale, (int) Math.max(-128, Math.min(127, Math.round(zp))));
   }
 
-  static byte quantize(float v, QP p) {
+  /**
+   * Symmetric int16 parameters for [min, max]: m = max(|min|, |max|), scale = m / 32767, zero point 0, so ±m map
+   * to ±32767 and 0 is exact; the grid step is about 256 times finer than int8's over the same range. A range
+   * narrower than 1e-9 (a tensor that is always 0) gets scale 1.
+   */
+  static QP int16Params(float min, float max) {
+    double m = Math.max(Float.isFinite(min) ? Math.abs(min) : 0, Float.isFinite(max) ? Math.abs(max) : 0);
+    if (m < 1e-9) {
+      return new QP(1f, 0);
+    }
+    return new QP((float) (m / 32767.0), 0);
+  }
+
+  /** {@code round(v / scale) + zp}, clamped to this precision's range. */
+  private long quantizeTo(float v, QP p) {
     long q = Math.round(v / (double) p.scale()) + p.zp();
-    return (byte) Math.max(-128, Math.min(127, q));
+    return Math.max(precision.qmin, Math.min(precision.qmax, q));
   }
 
   // ------------------------------------------------------------------------------------------- rewrite
@@ -138,7 +209,7 @@ final class FullIntegerQuantizer {
   }
 
   private QP rangeParams(int t) {
-    return int8Params(ranges.min()[t], ranges.max()[t]);
+    return precision.params(ranges.min()[t], ranges.max()[t]);
   }
 
   /** Parameters of a float constant from its own values. */
@@ -149,7 +220,7 @@ final class FullIntegerQuantizer {
       lo = Math.min(lo, x);
       hi = Math.max(hi, x);
     }
-    return int8Params(lo, hi);
+    return precision.params(lo, hi);
   }
 
   /** The input whose values a SAME_AS_INPUT op moves. */
@@ -172,8 +243,11 @@ final class FullIntegerQuantizer {
     return false;
   }
 
-  /** Whether tfport quantizes this op to its int8 kernel. */
+  /** Whether tfport quantizes this op to its integer kernel. */
   private boolean quantizable(ModelBuilder.Op o) {
+    if (precision == Precision.INT16 && NO_INT16.contains(o.code)) {
+      return false;
+    }
     if (WEIGHTED.contains(o.code)) {
       boolean biasOk = o.inputs.size() < 3 || o.inputs.get(2) < 0 || isFloatConst(o.inputs.get(2));
       return isAct(o.inputs.get(0)) && isFloatConst(o.inputs.get(1)) && biasOk;
@@ -189,15 +263,16 @@ final class FullIntegerQuantizer {
       }
       return isAct(d) || isFloatConst(d);
     }
-    return ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || FIXED.containsKey(o.code)
+    return ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || precision.fixed(o.code) != null
         || SHARED.contains(o.code) || INT_OUT.contains(o.code) && isAct(o.inputs.get(0));
   }
 
   /**
    * Rewrites the subgraph. {@code inType}/{@code outType}: float32 (QUANTIZE after each float input, DEQUANTIZE
-   * before each float output), int8 (the I/O tensors themselves become int8) or uint8 (I/O tensors uint8 with
-   * zero point + 128, converted by QUANTIZE, which requantizes between the two types). With {@code integerOnly},
-   * an op without an int8 kernel here is an error; otherwise it stays float between DEQUANTIZE and QUANTIZE.
+   * before each float output), the precision's own type ({@code int8} or {@code int16}: the I/O tensors
+   * themselves become integer) or, for int8 only, uint8 (I/O tensors uint8 with zero point + 128, converted by
+   * QUANTIZE, which requantizes between the two types). With {@code integerOnly}, an op without an integer kernel
+   * here is an error; otherwise it stays float between DEQUANTIZE and QUANTIZE.
    */
   void run(String inType, String outType, boolean integerOnly) {
     List<String> missing = new ArrayList<>();
@@ -208,8 +283,8 @@ final class FullIntegerQuantizer {
     }
     if (integerOnly && !missing.isEmpty()) {
       throw new UnsupportedModelException(missing.size() + " op" + (missing.size() == 1 ? " has" : "s have")
-          + " no int8 kernel in tfport's full integer quantization: " + String.join(", ", missing)
-          + "; drop TFLITE_BUILTINS_INT8 from --target_ops to keep them float");
+          + " no " + precision.ioName() + " kernel in tfport's full integer quantization: " + String.join(", ",
+          missing) + "; add TFLITE_BUILTINS to --target_ops to keep them float");
     }
     floatOps.addAll(missing);
     for (int t = 0; t < s.tensors.size(); t++) {
@@ -228,10 +303,10 @@ final class FullIntegerQuantizer {
       }
       QP p = params[t];
       ModelBuilder.T in = s.t(t);
-      if (inType.equals("int8")) {
+      if (inType.equals(precision.ioName())) {
         continue;
       }
-      int q = s.add(new ModelBuilder.T(in.name + "_int8", TfliteType.INT8, in.shape.clone(),
+      int q = s.add(new ModelBuilder.T(in.name + "_" + precision.ioName(), precision.type, in.shape.clone(),
           in.signature == null ? null : in.signature.clone()));
       s.t(q).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
       inputs.put(t, q);
@@ -259,8 +334,8 @@ final class FullIntegerQuantizer {
       }
     }
     for (int t : acts) {
-      if (!s.inputs.contains(t) || inType.equals("int8")) {
-        setInt8(t, params[t]);
+      if (!s.inputs.contains(t) || inType.equals(precision.ioName())) {
+        setQuantized(t, params[t]);
       }
     }
     // Outputs.
@@ -268,12 +343,12 @@ final class FullIntegerQuantizer {
     List<ModelBuilder.Op> tail = new ArrayList<>();
     for (int k = 0; k < s.outputs.size(); k++) {
       int t = s.outputs.get(k);
-      if (!acts.contains(t) || s.inputs.contains(t) || outType.equals("int8") || done.containsKey(t)) {
+      if (!acts.contains(t) || s.inputs.contains(t) || outType.equals(precision.ioName()) || done.containsKey(t)) {
         continue;
       }
       ModelBuilder.T o = s.t(t);
       QP p = params[t];
-      int q = s.add(new ModelBuilder.T(o.name + "_int8", TfliteType.INT8, o.shape.clone(),
+      int q = s.add(new ModelBuilder.T(o.name + "_" + precision.ioName(), precision.type, o.shape.clone(),
           o.signature == null ? null : o.signature.clone()));
       s.t(q).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
       for (ModelBuilder.Op op : out) {
@@ -296,9 +371,9 @@ final class FullIntegerQuantizer {
     s.ops.addAll(out);
   }
 
-  private void setInt8(int t, QP p) {
+  private void setQuantized(int t, QP p) {
     ModelBuilder.T x = s.t(t);
-    x.type = TfliteType.INT8;
+    x.type = precision.type;
     x.quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
   }
 
@@ -321,8 +396,8 @@ final class FullIntegerQuantizer {
       }
       QP shared = null;
       if (quantizable(o)) {
-        if (FIXED.containsKey(o.code)) {
-          shared = FIXED.get(o.code);
+        if (precision.fixed(o.code) != null) {
+          shared = precision.fixed(o.code);
         } else if (SAME_AS_INPUT.contains(o.code)) {
           int d = o.inputs.get(dataInput(o));
           shared = isAct(d) ? params[d] : constParams(d);
@@ -350,8 +425,14 @@ final class FullIntegerQuantizer {
       if (o.code == FULLY_CONNECTED) {
         o.options.remove("asymmetric_quantize_inputs");
       }
-    } else if (ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || FIXED.containsKey(o.code)
+    } else if (ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || precision.fixed(o.code) != null
         || INT_OUT.contains(o.code)) {
+      if (precision == Precision.INT16 && (o.code == ADD || o.code == SUB)) {
+        // pot_scale_int16 (default true) selects the older int16 kernel that needs power-of-two scales on
+        // inputs and output; false selects the general one, which rescales like the int8 kernel and so takes
+        // the calibrated symmetric scales as they are (the reference 16x8 quantizer writes false too).
+        o.opt("pot_scale_int16", false);
+      }
       for (int k = 0; k < o.inputs.size(); k++) {
         int t = o.inputs.get(k);
         if (isFloatConst(t)) {
@@ -377,7 +458,7 @@ final class FullIntegerQuantizer {
           quantizeConst(own(o, k), p);
         } else if (acts.contains(t) && !params[t].equals(p)) {
           ModelBuilder.T src = s.t(t);
-          int r = s.add(new ModelBuilder.T(src.name + "_requantized", TfliteType.INT8, src.shape.clone(),
+          int r = s.add(new ModelBuilder.T(src.name + "_requantized", precision.type, src.shape.clone(),
               src.signature == null ? null : src.signature.clone()));
           s.t(r).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
           ModelBuilder.Op rq = new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(r), 0);
@@ -390,7 +471,7 @@ final class FullIntegerQuantizer {
     out.add(o);
   }
 
-  /** A float op between DEQUANTIZE (of each int8 input, shared by readers) and QUANTIZE (of each output). */
+  /** A float op between DEQUANTIZE (of each integer input, shared by readers) and QUANTIZE (of each output). */
   private void keepFloat(ModelBuilder.Op o, List<ModelBuilder.Op> out, Map<Integer, Integer> dequantized) {
     for (int k = 0; k < o.inputs.size(); k++) {
       int t = o.inputs.get(k);
@@ -445,25 +526,35 @@ final class FullIntegerQuantizer {
     return c;
   }
 
+  /** A float constant read as an activation, stored in the activation type with parameters {@code p}. */
   private void quantizeConst(int t, QP p) {
     ModelBuilder.T c = s.t(t);
     float[] v = c.floats();
-    byte[] q = new byte[v.length];
-    for (int i = 0; i < v.length; i++) {
-      q[i] = quantize(v[i], p);
+    ByteBuffer q = ByteBuffer.allocate(v.length * (precision == Precision.INT8 ? 1 : 2))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    for (float x : v) {
+      long z = quantizeTo(x, p);
+      if (precision == Precision.INT8) {
+        q.put((byte) z);
+      } else {
+        q.putShort((short) z);
+      }
     }
-    c.data = q;
-    c.type = TfliteType.INT8;
+    c.data = q.array();
+    c.type = precision.type;
     c.quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
   }
 
   /**
-   * Bias to INT32 with scale s_in · s_w[c] per output channel and zero point 0, the scale of the int32
-   * accumulator Σ q_in·q_w, so the kernel adds it without rescaling: q_b = round(b / (s_in · s_w[c])).
+   * Bias to INT32 (int8) or INT64 (16x8) with scale s_in · s_w[c] per output channel and zero point 0, the scale
+   * of the accumulator Σ q_in·q_w, so the kernel adds it without rescaling: q_b = round(b / (s_in · s_w[c])).
+   * 16x8 needs the wider type: with int16 inputs s_in is ~256 times smaller, so q_b is ~256 times larger, and the
+   * int16·int8 products summed over a long dot product exceed int32 anyway (the kernel accumulates in int64).
    */
   private void quantizeBias(ModelBuilder.T b, float inScale, List<Float> wScales) {
     float[] v = b.floats();
-    ByteBuffer buf = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+    boolean wide = precision.bias == TfliteType.INT64;
+    ByteBuffer buf = ByteBuffer.allocate((wide ? 8 : 4) * v.length).order(ByteOrder.LITTLE_ENDIAN);
     List<Float> scales = new ArrayList<>();
     List<Long> zps = new ArrayList<>();
     for (int c = 0; c < v.length; c++) {
@@ -471,10 +562,14 @@ final class FullIntegerQuantizer {
       scales.add(sc);
       zps.add(0L);
       long q = Math.round(v[c] / (double) sc);
-      buf.putInt((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, q)));
+      if (wide) {
+        buf.putLong(q);
+      } else {
+        buf.putInt((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, q)));
+      }
     }
     b.data = buf.array();
-    b.type = TfliteType.INT32;
+    b.type = precision.bias;
     b.quantization = wScales.size() == 1 ? TfliteQuantization.perTensor(scales.get(0), 0)
         : TfliteQuantization.perAxis(scales, zps, 0);
   }

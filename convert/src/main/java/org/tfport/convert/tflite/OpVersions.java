@@ -46,13 +46,37 @@ final class OpVersions {
           : s.t(o.inputs.get(0)).quantization != null && s.t(o.inputs.get(0)).quantization.isPerAxis() ? 5
           : in0 == TfliteType.INT8 ? 2 : 1;
       case QUANTIZE -> type(s, o, -1) == TfliteType.INT16 ? 2 : 1;
-      case ADD, SUB -> int16 ? 3 : int8 ? 2 : 1;
-      case MUL -> int16 ? 3 : int8 ? (mulRescalesUp(s, o) ? 3 : 2) : 1;
+      // int16 ADD/SUB with general scales (pot_scale_int16 false): ADD 3, SUB 5; the power-of-two kernel is the
+      // op's first version.
+      case ADD -> int16 ? (potScaleInt16(o) ? 1 : 3) : int8 ? 2 : 1;
+      case SUB -> int16 ? (potScaleInt16(o) ? 1 : 5) : int8 ? 2 : 1;
+      case MUL -> int16 ? 4 : int8 ? (mulRescalesUp(s, o) ? 3 : 2) : 1;
+      // LEAKY_RELU: int8 needs no new version, int16 needs 2.
+      case LEAKY_RELU -> int16 ? 2 : 1;
+      case SPLIT -> type(s, o, 1) == TfliteType.INT16 ? 4 : type(s, o, 1) == TfliteType.INT8 ? 2 : 1;
       case AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, CONCATENATION, MEAN, PAD, PADV2, TRANSPOSE, LOGISTIC, TANH, RELU,
           RELU6, STRIDED_SLICE, GATHER, PACK, RESIZE_BILINEAR, REDUCE_MAX, REDUCE_MIN, SUM, SQUEEZE, SLICE, MAXIMUM,
-          MINIMUM -> versionFloatOr(s, o, int8 ? 2 : 1, int16 ? 3 : 1);
+          MINIMUM, UNPACK -> versionFloatOr(s, o, int8 ? 2 : 1, int16 ? int16Version(o.code) : 1);
       default -> 1;
     };
+  }
+
+  /**
+   * The first version of {@code code} with an int16-activation kernel (op_version.cc); 1 where the op's int16
+   * support is not versioned (STRIDED_SLICE, SQUEEZE, SUM).
+   */
+  private static int int16Version(int code) {
+    return switch (code) {
+      case TRANSPOSE -> 5;
+      case GATHER, SLICE, MAXIMUM, MINIMUM, UNPACK, RESIZE_BILINEAR -> 4;
+      case STRIDED_SLICE, SQUEEZE, SUM -> 1;
+      default -> 3;
+    };
+  }
+
+  /** AddOptions/SubOptions pot_scale_int16, true unless set (the schema default). */
+  private static boolean potScaleInt16(ModelBuilder.Op o) {
+    return !Boolean.FALSE.equals(o.options.get("pot_scale_int16"));
   }
 
   private static int versionFloatOr(ModelBuilder.Sub s, ModelBuilder.Op o, int int8, int int16) {

@@ -158,19 +158,19 @@ public final class TfliteConverter {
       switch (o.quantization()) {
         case FLOAT16 -> WeightQuantizer.float16(sub);
         case DYNAMIC_RANGE -> WeightQuantizer.dynamicRange(sub);
-        case INT16X8 -> throw new UnsupportedModelException("16x8 quantization (int16 activations,"
-            + " EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8) is not implemented yet; drop that"
-            + " target ops set for full int8 quantization");
-        case INT8, NONE -> { }
+        case INT8, INT16X8, NONE -> { }
       }
     }
     if (o.quantization() == TfliteOptions.Quantization.INT8) {
-      fullInteger(mb, sources, inputNames, o, notices);
+      fullInteger(mb, sources, inputNames, o, notices, FullIntegerQuantizer.Precision.INT8);
+    } else if (o.quantization() == TfliteOptions.Quantization.INT16X8) {
+      fullInteger(mb, sources, inputNames, o, notices, FullIntegerQuantizer.Precision.INT16);
     }
     switch (o.quantization()) {
       case FLOAT16 -> modes.add(ConversionMetadata.PTQ_FLOAT16);
       case DYNAMIC_RANGE -> modes.add(ConversionMetadata.PTQ_DYNAMIC_RANGE);
       case INT8 -> modes.add(ConversionMetadata.PTQ_FULL_INTEGER);
+      case INT16X8 -> modes.add(ConversionMetadata.PTQ_INT16);
       default -> { }
     }
     ModelBuilder.Built b = mb.build("MLIR Converted.");
@@ -222,19 +222,26 @@ public final class TfliteConverter {
   }
 
   /**
-   * Full int8 quantization of every subgraph: load its representative samples, calibrate the float subgraph,
-   * rewrite it ({@link FullIntegerQuantizer}), drop the tensors that left and re-point its SignatureDef.
+   * Full integer quantization (int8, or 16x8 with int16 activations) of every subgraph: load its representative
+   * samples, calibrate the float subgraph, rewrite it ({@link FullIntegerQuantizer}), drop the tensors that left
+   * and re-point its SignatureDef.
    */
   private static void fullInteger(ModelBuilder mb, List<Source> sources, List<List<String>> inputNames,
-      TfliteOptions o, List<String> notices) {
+      TfliteOptions o, List<String> notices, FullIntegerQuantizer.Precision precision) {
     if (o.representativeData() == null) {
       throw new UsageException("full integer quantization needs --representative_data DIR (a folder of .npy input"
           + " samples)");
     }
+    // As the reference converter: int8 models take float32, int8 or uint8 I/O; 16x8 models float32 or int16.
+    List<String> ioTypes = precision == FullIntegerQuantizer.Precision.INT8 ? List.of("float32", "int8", "uint8")
+        : List.of("float32", "int16");
+    String mode = precision == FullIntegerQuantizer.Precision.INT8 ? "int8 quantization"
+        : "16x8 quantization (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8)";
     for (String t : List.of(o.inferenceInputType(), o.inferenceOutputType())) {
-      if (!List.of("float32", "int8", "uint8").contains(t)) {
-        throw new UsageException("--inference_input_type/--inference_output_type " + t + " is not available with"
-            + " int8 quantization; use float32, int8 or uint8");
+      if (!ioTypes.contains(t)) {
+        throw new UsageException("--inference_input_type/--inference_output_type " + t + " is not available with "
+            + mode + "; use " + String.join(", ", ioTypes.subList(0, ioTypes.size() - 1)) + " or "
+            + ioTypes.get(ioTypes.size() - 1));
       }
     }
     if (mb.subgraphs.size() != sources.size()) {
@@ -261,11 +268,12 @@ public final class TfliteConverter {
       }
       List<List<FloatEvaluator.V>> samples = RepresentativeData.load(dir, ins);
       FullIntegerQuantizer.Ranges ranges = FullIntegerQuantizer.calibrate(sub, samples);
-      FullIntegerQuantizer q = new FullIntegerQuantizer(sub, ranges);
+      FullIntegerQuantizer q = new FullIntegerQuantizer(sub, ranges, precision);
       q.run(o.inferenceInputType(), o.inferenceOutputType(), o.integerOnly());
       if (!q.floatOps.isEmpty()) {
-        notices.add(q.floatOps.size() + " op" + (q.floatOps.size() == 1 ? " stays" : "s stay") + " float (no int8"
-            + " kernel in tfport), between DEQUANTIZE and QUANTIZE: " + String.join(", ", q.floatOps));
+        notices.add(q.floatOps.size() + " op" + (q.floatOps.size() == 1 ? " stays" : "s stay") + " float (no "
+            + precision.ioName() + " kernel in tfport), between DEQUANTIZE and QUANTIZE: "
+            + String.join(", ", q.floatOps));
       }
       int[] map = FullIntegerQuantizer.prune(sub);
       for (int k = 0; k < mb.signatures.size(); k++) {

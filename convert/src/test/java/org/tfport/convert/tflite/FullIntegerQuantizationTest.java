@@ -299,9 +299,10 @@ class FullIntegerQuantizationTest {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
     assertThatThrownBy(() -> TfliteConverter.convertFrozen(pb, out, go, List.of("x"), Map.of(),
         int8(empty, "float32", "float32"))).hasMessageContaining("no .npy samples");
+    // int8 models take float32, int8 or uint8 I/O; int16 is for 16x8.
     assertThatThrownBy(() -> TfliteConverter.convertFrozen(pb, out, go, List.of("x"), Map.of(),
-        TfliteOptions.defaults().withFullInteger(TfliteOptions.Quantization.INT16X8, dir, null, null)))
-        .hasMessageContaining("16x8").hasMessageContaining("not implemented yet");
+        int8(dir, "int16", "float32"))).isInstanceOf(TfportException.UsageException.class)
+        .hasMessageContaining("int16").hasMessageContaining("float32, int8 or uint8");
   }
   /** Ops without int8 kernels here (EXP, DIV) stay float between DEQUANTIZE and QUANTIZE; int8-only refuses them. */
   @Test
