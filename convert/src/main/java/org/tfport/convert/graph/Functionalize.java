@@ -568,9 +568,9 @@ public final class Functionalize {
     if (src == null || !SWITCH.contains(src.op())) {
       return s;
     }
-    if (r.index() > 1) {
-      throw new UnsupportedModelException(g.source() + ": '" + ref + "' names no output of Switch '" + src.name()
-          + "'; the graph is damaged");
+    if (r.index() > 1 || src.dataInputs().size() != 2) {
+      throw new UnsupportedModelException(g.source() + ": Switch '" + src.name() + "' read as '" + ref + "' does not"
+          + " take a value and a predicate with two outputs; the graph is damaged");
     }
     String pred = predicate(g, src);
     for (Branch b : s) {
