@@ -104,14 +104,6 @@ public final class Functionalize {
 
   /** Each node's loop frame ("" outside every loop) and the frames' nesting. */
   private record Frames(Map<String, String> frameOf, Set<String> floating, Map<String, String> parent) {
-    int depth(String frame) {
-      int d = 0;
-      for (String f = frame; !f.isEmpty(); f = parent.getOrDefault(f, "")) {
-        d++;
-      }
-      return d;
-    }
-
     boolean isAncestor(String anc, String of) {
       for (String f = of; ; f = parent.getOrDefault(f, "")) {
         if (f.equals(anc)) {
