@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.Version;
+import org.tfport.convert.graph.Functionalize;
 import org.tfport.convert.graph.GraphOptions;
 import org.tfport.convert.graph.TfGraphToTfjs;
 import org.tfport.convert.graph.optimize.GraphOptimizer;
@@ -120,7 +121,7 @@ public final class TfliteConverter {
     for (int i = 0; i < sources.size(); i++) {
       Source src = sources.get(i);
       Graph g = src.graph();
-      new GraphOptimizer().optimize(g);
+      prepare(g);
       ModelBuilder.Sub sub = new ModelBuilder.Sub(i == 0 ? "main" : src.signature());
       mb.subgraphs.add(sub);
       int subIndex = mb.subgraphs.size() - 1;
@@ -202,6 +203,18 @@ public final class TfliteConverter {
         + o.quantization().name().toLowerCase(java.util.Locale.ROOT));
     return new ConversionSummary(output, 1, bytes.length, params, (System.nanoTime() - start) / 1_000_000, notices,
         detail);
+  }
+
+  /**
+   * The optimizer as for every target, after TF1 control flow (Switch/Merge, Enter/Exit loops) is rewritten to
+   * If/While, which TFLite can run; conditionals whose predicate folds to a constant are then inlined.
+   */
+  static void prepare(Graph g) {
+    Functionalize.apply(g);
+    new GraphOptimizer().optimize(g);
+    if (Functionalize.foldConstantPredicates(g)) {
+      new GraphOptimizer().optimize(g);
+    }
   }
 
   /** Each subgraph input's name for the representative data: its signature key, else the tensor name. */

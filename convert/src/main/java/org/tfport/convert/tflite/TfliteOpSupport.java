@@ -4,12 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import org.tfport.convert.graph.optimize.GraphOptimizer;
 import org.tfport.core.graph.Graph;
 
 /**
- * Which nodes the TFLite lowering expresses, found by running exactly what {@link TfliteConverter} runs (the
- * optimizer, then {@link Lowering}) without writing a file. The graph is rewritten in place.
+ * Which nodes the TFLite lowering expresses, found by running exactly what {@link TfliteConverter} runs (TF1
+ * control flow rewritten to If/While, the optimizer, then {@link Lowering}) without writing a file. The graph is
+ * rewritten in place.
  */
 public final class TfliteOpSupport {
   private TfliteOpSupport() {}
@@ -21,7 +21,7 @@ public final class TfliteOpSupport {
   public record Result(List<String> unsupported, Set<String> flexOps) {}
 
   public static Result check(Graph g, List<String> inputNodes, boolean selectTfOps) {
-    new GraphOptimizer().optimize(g);
+    TfliteConverter.prepare(g);
     TfliteOptions o = TfliteOptions.defaults().withOps(false, selectTfOps);
     ModelBuilder model = new ModelBuilder();
     ModelBuilder.Sub main = new ModelBuilder.Sub("main");

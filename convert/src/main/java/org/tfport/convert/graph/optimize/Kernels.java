@@ -849,6 +849,32 @@ public final class Kernels {
     };
   }
 
+  /**
+   * A float sum whose every partial sum is exact: integer values whose magnitudes add up to less than 2^24
+   * (float32) or 2^53 (float64). Then the order TensorFlow's reduction adds in cannot change the result, so it is
+   * folded; any other float sum is not.
+   */
+  private static Tensor exactSum(DType type, double[] v, int[] dest, int m, long[] out) {
+    double limit = type == DType.FLOAT32 ? 0x1p24 : 0x1p53;
+    double total = 0;
+    double[] acc = new double[m];
+    for (int i = 0; i < v.length; i++) {
+      need(v[i] == Math.rint(v[i]) && !Double.isInfinite(v[i]));
+      total += Math.abs(v[i]);
+      need(total < limit);
+      acc[dest[i]] += v[i];
+    }
+    // A zero result is +0 in any order: exact sums that cancel round to +0, and the reduction starts from +0.
+    if (type == DType.FLOAT64) {
+      return of(out, acc);
+    }
+    float[] r = new float[m];
+    for (int i = 0; i < m; i++) {
+      r[i] = (float) acc[i];
+    }
+    return of(out, r);
+  }
+
   private static double[] widen(float[] v) {
     double[] out = new double[v.length];
     for (int i = 0; i < v.length; i++) {
@@ -1275,8 +1301,11 @@ public final class Kernels {
         return of(out, r);
       }
       case FLOAT32, FLOAT64 -> {
-        need(op.equals("Max") || op.equals("Min"));
         double[] v = t.dtype() == DType.FLOAT32 ? widen(floats(t)) : doubles(t);
+        if (op.equals("Sum")) {
+          return exactSum(t.dtype(), v, dest, m, out);
+        }
+        need(op.equals("Max") || op.equals("Min"));
         double[] acc = new double[m];
         Arrays.fill(acc, op.equals("Max") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY);
         for (int i = 0; i < v.length; i++) {

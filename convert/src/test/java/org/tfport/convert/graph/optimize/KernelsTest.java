@@ -168,6 +168,11 @@ class KernelsTest {
     Map<String, AttrValue> drop = Map.of("T", I32, "Tidx", I32, "keep_dims", new AttrValue.Bool(false));
     add("Sum", keep, randomInts(3, 4), vec(1));
     add("Prod", drop, randomInts(3, 4), vec(0, 1));
+    // Float sums fold only when exact in any order: integer values (here with cancellation down to zero).
+    add("Sum", Map.of("T", F32, "Tidx", I32, "keep_dims", new AttrValue.Bool(false)),
+        Tensor.ofFloats(Shape.of(3, 4), 1, -2, 3e6f, 7, -1, 2, -3e6f, -7, 0, -0f, 10000000, 200), vec(0));
+    add("Sum", Map.of("T", new AttrValue.Type(DType.FLOAT64.tfEnum()), "Tidx", I32, "keep_dims",
+        new AttrValue.Bool(true)), Kernels.of(new long[] {2, 2}, new double[] {2, 3, -4, 4e15}), vec(1));
     add("Prod", drop, ints(new long[] {3}, 4, 5, 6), scalar(0));
     add("Max", drop, randomInts(3, 4), scalar(-1));
     add("Min", keep, randomInts(3, 4), vec());
