@@ -539,11 +539,24 @@ final class Lowering {
     }
     long[] elem = longs(shape);
     int[] dims = new int[elem.length + 1];
+    // An unknown element dimension (a Keras loop's batch) starts as 1 and is marked -1 in the shape signature;
+    // the first write broadcasts the list to the items' real shape (tensorListSetItem).
+    int[] signature = null;
     for (int i = 0; i < elem.length; i++) {
       if (elem[i] < 0) {
-        return false;
+        if (signature == null) {
+          signature = new int[dims.length];
+        }
+        signature[i + 1] = -1;
+        dims[i + 1] = 1;
+      } else {
+        dims[i + 1] = (int) elem[i];
       }
-      dims[i + 1] = (int) elem[i];
+    }
+    if (signature != null) {
+      for (int i = 0; i < dims.length; i++) {
+        signature[i] = signature[i] < 0 ? -1 : dims[i];
+      }
     }
     int dt = dtypeOf(ref(n.name(), 0));
     DType type = DataTypes.toDType(dt);
@@ -560,8 +573,13 @@ final class Lowering {
       if (dims[0] < 0 || size > 64L << 20) {
         return false;
       }
-      tensors.put(ref(n.name(), 0), sub.constant(n.name(), TfliteType.of(type), dims, new byte[(int) size]));
+      int t = sub.constant(n.name(), TfliteType.of(type), dims, new byte[(int) size]);
+      sub.t(t).signature = signature;
+      tensors.put(ref(n.name(), 0), t);
       return true;
+    }
+    if (signature != null) {
+      return false;
     }
     // A length known only at run time: FILL([length, element...], 0).
     Integer len = int32(n, n.input(1), 1);
@@ -593,8 +611,32 @@ final class Lowering {
     int[] itemShape = new int[rank];
     itemShape[0] = 1;
     System.arraycopy(lt.shape, 1, itemShape, 1, rank - 1);
-    int item = sub.add(new ModelBuilder.T(n.name() + "/item", lt.type, itemShape, null));
-    sub.op(RESHAPE, 0, List.of(in(n, 2), sub.constInts(n.name() + "/item_shape", itemShape)), List.of(item));
+    int[] itemSignature = lt.signature == null ? null : lt.signature.clone();
+    if (itemSignature != null) {
+      itemSignature[0] = 1;
+    }
+    int item = sub.add(new ModelBuilder.T(n.name() + "/item", lt.type, itemShape, itemSignature));
+    int axis = sub.constant(n.name() + "/axis", TfliteType.INT32, new int[0], new byte[4]);
+    sub.op(EXPAND_DIMS, O_EXPAND_DIMS, List.of(in(n, 2), axis), List.of(item));
+    if (lt.signature != null && java.util.Arrays.stream(lt.signature).skip(1).anyMatch(d -> d < 0)) {
+      // Element dimensions unknown when the list was made: grow it to [length] + the item's shape. Broadcasting
+      // a list that already has that shape copies it unchanged; the first write turns the 1s into real sizes.
+      int itemShape2 = sub.add(new ModelBuilder.T(n.name() + "/item_dims", TfliteType.INT32,
+          new int[] {rank - 1}, null));
+      sub.op(SHAPE, O_SHAPE, List.of(in(n, 2)), List.of(itemShape2)).opt("out_type", 2);
+      int listDims = sub.add(new ModelBuilder.T(n.name() + "/list_dims", TfliteType.INT32, new int[] {rank}, null));
+      sub.op(SHAPE, O_SHAPE, List.of(list), List.of(listDims)).opt("out_type", 2);
+      int length = sub.add(new ModelBuilder.T(n.name() + "/length", TfliteType.INT32, new int[] {1}, null));
+      sub.op(SLICE, 0, List.of(listDims, sub.constInts(n.name() + "/begin", 0), sub.constInts(n.name() + "/size",
+          1)), List.of(length));
+      int target = sub.add(new ModelBuilder.T(n.name() + "/target", TfliteType.INT32, new int[] {rank}, null));
+      sub.op(CONCATENATION, O_CONCAT, List.of(length, itemShape2), List.of(target)).opt("axis", 0)
+          .opt("fused_activation_function", 0);
+      ModelBuilder.T grownT = new ModelBuilder.T(n.name() + "/grown", lt.type, lt.shape.clone(), lt.signature.clone());
+      int grown = sub.add(grownT);
+      sub.op(builtin("BroadcastTo"), 0, List.of(list, target), List.of(grown));
+      list = grown;
+    }
     int indexVec = sub.add(new ModelBuilder.T(n.name() + "/index", TfliteType.INT32, new int[] {1}, null));
     sub.op(RESHAPE, 0, List.of(index, sub.constInts(n.name() + "/one", 1)), List.of(indexVec));
     int start = sub.add(new ModelBuilder.T(n.name() + "/start", TfliteType.INT32, new int[] {rank}, null));

@@ -53,6 +53,8 @@ final class OpVersions {
       case MUL -> int16 ? 4 : int8 ? (mulRescalesUp(s, o) ? 3 : 2) : 1;
       // LEAKY_RELU: int8 needs no new version, int16 needs 2.
       case LEAKY_RELU -> int16 ? 2 : 1;
+      // BROADCAST_TO (130): version 1 was the custom op's, the builtin starts at 2.
+      case 130 -> 2;
       case SPLIT -> type(s, o, 1) == TfliteType.INT16 ? 4 : type(s, o, 1) == TfliteType.INT8 ? 2 : 1;
       case AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, CONCATENATION, MEAN, PAD, PADV2, TRANSPOSE, LOGISTIC, TANH, RELU,
           RELU6, STRIDED_SLICE, GATHER, PACK, RESIZE_BILINEAR, REDUCE_MAX, REDUCE_MIN, SUM, SQUEEZE, SLICE, MAXIMUM,

@@ -469,7 +469,8 @@ class BuiltControlFlowTest {
    * stacked list and the last state. Written as a GraphDef with its function library (TF Java's function
    * builder cannot declare variant arguments), imported into TensorFlow for the reference.
    */
-  private static Path tensorListLoop(Path file, int steps) throws Exception {
+  private static Path tensorListLoop(Path file, int steps, boolean unknownBatch) throws Exception {
+    long batch = unknownBatch ? -1 : 2;
     var f32 = org.tensorflow.proto.DataType.DT_FLOAT;
     var i32 = org.tensorflow.proto.DataType.DT_INT32;
     var variant = org.tensorflow.proto.DataType.DT_VARIANT;
@@ -490,7 +491,7 @@ class BuiltControlFlowTest {
         .addNodeDef(node("less", "Less", "i", "steps:output:0").putAttr("T", type(i32)))
         .putRet("more", "less:z:0");
     var body = org.tensorflow.proto.FunctionDef.newBuilder().setSignature(bodySig)
-        .addNodeDef(constant("x_shape", new long[] {2}, null, new int[] {2, 4}))
+        .addNodeDef(constant("x_shape", new long[] {2}, null, new int[] {(int) batch, 4}))
         .addNodeDef(node("x_t", "TensorListGetItem", "in_list", "i", "x_shape:output:0")
             .putAttr("element_dtype", type(f32)))
         .addNodeDef(node("xu", "MatMul", "x_t:item:0", "u").putAttr("T", type(f32)))
@@ -522,20 +523,31 @@ class BuiltControlFlowTest {
     var g = org.tensorflow.proto.GraphDef.newBuilder()
         .addNode(node("x", "Placeholder").putAttr("dtype", type(f32)).putAttr("shape",
             org.tensorflow.proto.AttrValue.newBuilder().setShape(org.tensorflow.proto.TensorShapeProto.newBuilder()
-                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(2))
+                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(batch))
                 .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(steps))
                 .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(4))).build()))
         .addNode(constant("perm", new long[] {3}, null, new int[] {1, 0, 2}))
         .addNode(node("time_major", "Transpose", "x", "perm").putAttr("T", type(f32)).putAttr("Tperm", type(i32)))
-        .addNode(constant("in_shape", new long[] {2}, null, new int[] {2, 4}))
+        .addNode(constant("in_shape", new long[] {2}, null, new int[] {(int) batch, 4}))
         .addNode(node("in_list", "TensorListFromTensor", "time_major", "in_shape")
             .putAttr("element_dtype", type(f32)).putAttr("shape_type", type(i32)))
-        .addNode(constant("out_shape", new long[] {2}, null, new int[] {2, 3}))
+        .addNode(constant("out_shape", new long[] {2}, null, new int[] {(int) batch, 3}))
         .addNode(constant("steps", new long[0], null, new int[] {steps}))
         .addNode(node("out_list", "TensorListReserve", "out_shape", "steps")
             .putAttr("element_dtype", type(f32)).putAttr("shape_type", type(i32)))
         .addNode(constant("i0", new long[0], null, new int[] {0}))
-        .addNode(constant("h0", new long[] {2, 3}, new float[6], null))
+        // The initial state as Keras makes it: zeros of [batch, units], the batch read off the input.
+        .addNode(node("x_dims", "Shape", "x").putAttr("T", type(f32)).putAttr("out_type", type(i32)))
+        .addNode(constant("first", new long[] {1}, null, new int[] {0}))
+        .addNode(constant("second", new long[] {1}, null, new int[] {1}))
+        .addNode(node("batch", "StridedSlice", "x_dims", "first", "second", "second").putAttr("T", type(i32))
+            .putAttr("Index", type(i32))
+            .putAttr("shrink_axis_mask", org.tensorflow.proto.AttrValue.newBuilder().setI(1).build()))
+        .addNode(constant("units", new long[0], null, new int[] {3}))
+        .addNode(node("h0_dims", "Pack", "batch", "units").putAttr("T", type(i32))
+            .putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(2).build()))
+        .addNode(constant("zero", new long[0], new float[1], null))
+        .addNode(node("h0", "Fill", "h0_dims", "zero").putAttr("T", type(f32)).putAttr("index_type", type(i32)))
         .addNode(constant("u", new long[] {4, 3}, u, null))
         .addNode(constant("w", new long[] {3, 3}, w, null))
         .addNode(node("rnn", "While", "i0", "in_list", "out_list", "h0", "u", "w")
@@ -544,7 +556,7 @@ class BuiltControlFlowTest {
                 org.tensorflow.proto.NameAttrList.newBuilder().setName("rnn_cond")).build())
             .putAttr("body", org.tensorflow.proto.AttrValue.newBuilder().setFunc(
                 org.tensorflow.proto.NameAttrList.newBuilder().setName("rnn_body")).build())
-            .putAttr("output_shapes", shapeList(new long[0], new long[0], new long[0], new long[] {2, 3},
+            .putAttr("output_shapes", shapeList(new long[0], new long[0], new long[0], new long[] {batch, 3},
                 new long[] {4, 3}, new long[] {3, 3}))
             .putAttr("parallel_iterations", org.tensorflow.proto.AttrValue.newBuilder().setI(10).build()))
         .addNode(node("stacked", "TensorListStack", "rnn:2", "out_shape").putAttr("element_dtype", type(f32))
@@ -561,8 +573,11 @@ class BuiltControlFlowTest {
   void tensorListLoopMatchesTensorFlowInTfjsAndTflite() throws Exception {
     Random rnd = new Random(8);
     List<String> lines = new ArrayList<>();
-    for (int steps : new int[] {1, 5}) {
-      Path pb = tensorListLoop(tmp.resolve("rnn_" + steps + ".pb"), steps);
+    for (int variant = 0; variant < 3; variant++) {
+      int steps = variant == 0 ? 1 : 5;
+      // The last variant declares an unknown batch, as a Keras SavedModel does, and is fed a batch of 2.
+      boolean unknownBatch = variant == 2;
+      Path pb = tensorListLoop(tmp.resolve("rnn_" + variant + ".pb"), steps, unknownBatch);
       long[] shape = {2, steps, 4};
       float[] data = TfRuntime.random("x", shape, DataTypes.DT_FLOAT, rnd).data();
       Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
@@ -571,16 +586,17 @@ class BuiltControlFlowTest {
       List<float[]> expected = TfRuntime.runGraphDef(pb, feeds, outputs);
 
       GraphOptions go = GraphOptions.defaults().withOutputNodeNames(outputs);
-      Path js = tmp.resolve("rnn_" + steps + "_tfjs");
+      Path js = tmp.resolve("rnn_" + variant + "_tfjs");
       TfGraphToTfjs.convertFrozen(pb, js, go, TfjsOutputOptions.defaults(), ProgressListener.NONE);
       var jsOut = TfjsOracle.run(List.of(TfjsOracle.Job.graph(js.resolve("model.json"),
           List.of(TfjsOracle.Input.f32("x", shape, data)), outputs))).get(0).orThrow();
-      Path lite = tmp.resolve("rnn_" + steps + ".tflite");
+      Path lite = tmp.resolve("rnn_" + variant + ".tflite");
       var summary = org.tfport.convert.tflite.TfliteConverter.convertFrozen(pb, lite, go, List.of("x"), Map.of(),
           org.tfport.convert.tflite.TfliteOptions.defaults());
       var liteOut = org.tfport.testkit.TfliteOracle.run(lite,
           List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, steps, 4}, data)));
-      StringBuilder line = new StringBuilder(steps + " steps: " + summary.detail());
+      StringBuilder line = new StringBuilder(steps + " steps" + (unknownBatch ? ", unknown batch" : "") + ": "
+          + summary.detail());
       for (int k = 0; k < outputs.size(); k++) {
         Comparison cj = Comparison.of(expected.get(k), jsOut.output(k).data(), E2e.ATOL, E2e.RTOL);
         Comparison cl = Comparison.of(expected.get(k), liteOut.get(k).floats(), E2e.ATOL, E2e.RTOL);
