@@ -27,11 +27,26 @@ class AnalyzeAndTfjsGraphCliTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(TfliteReader.read(out).signatureDefs().get(0).inputs()).hasSize(2);
 
+    // Keras LSTMs: StatelessWhile loops over TensorLists, WHILE subgraphs in TFLite.
     Path lstm = Corpus.require("tfjs/graph/tfjs-benchmarks_move_lstm_model/model.json");
     r = run("convert", "--input_format=tfjs_graph_model", "--output_format=tflite", lstm.toString(),
         tmp.resolve("l.tflite").toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(TfliteReader.read(tmp.resolve("l.tflite")).operatorCodes()).anyMatch(c -> c.name().equals("WHILE"));
+  }
+
+  /** An op TFLite has no builtin for is named with its node, and nothing is written. */
+  @Test
+  void opWithoutABuiltinIsRefused() throws Exception {
+    Path pb = tmp.resolve("digamma.pb");
+    java.nio.file.Files.write(pb, org.tensorflow.proto.GraphDef.newBuilder().addNode(GraphInputTest.placeholder("x"))
+        .addNode(GraphInputTest.node("psi", "Digamma", "x")).build().toByteArray());
+    Path out = tmp.resolve("d.tflite");
+    CliRunner r = run("convert", "--input_format=tf_frozen_model", "--output_format=tflite",
+        "--output_node_names=psi", pb.toString(), out.toString());
     assertThat(r.code()).isEqualTo(1);
-    assertThat(r.err()).contains("StatelessWhile").contains("--enable_select_tf_ops");
+    assertThat(r.err()).contains("Digamma (psi)").contains("--enable_select_tf_ops");
+    assertThat(out).doesNotExist();
   }
 
   @Test
@@ -39,13 +54,13 @@ class AnalyzeAndTfjsGraphCliTest {
     Path mj = Corpus.require("tfjs/graph/tfjs-benchmarks_move_lstm_model/model.json");
     CliRunner r = run("analyze", mj.toString());
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).contains("StatelessWhile").contains("TFLite builtins: NOT supported")
+    assertThat(r.out()).contains("StatelessWhile").contains("TFLite builtins: supported")
         .contains("Parameters: 157,862");
     r = run("analyze", mj.toString(), "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = Json.MAPPER.readTree(r.out());
     assertThat(j.path("parameters").asLong()).isEqualTo(157_862);
-    assertThat(j.path("targets").get(1).path("unsupported").has("StatelessWhile")).isTrue();
+    assertThat(j.path("targets").get(1).path("unsupported").isEmpty()).isTrue();
     assertThat(j.path("quantization").size()).isEqualTo(8);
 
     r = run("analyze", tmp.resolve("missing.pb").toString());
