@@ -44,7 +44,7 @@ final class DemoCommand {
     try {
       Files.createDirectories(dir);
       Files.deleteIfExists(h5);
-      Files.deleteIfExists(dir.resolve("model.pb"));
+      Files.deleteIfExists(dir.resolve("saved_model").resolve("saved_model.pb"));
     } catch (java.io.IOException e) {
       throw new TfportException(dir + ": cannot create the demo folder (" + e.getMessage() + ")");
     }
@@ -71,19 +71,20 @@ final class DemoCommand {
     out.println("read back " + tfjs.resolve("model.json") + ": " + checked
         + " weights identical; load it with tf.loadLayersModel in TensorFlow.js");
 
-    // The same network as a frozen TensorFlow graph, through the graph-model path (freeze, optimize, fuse).
-    Path pb = dir.resolve("model.pb");
+    // The same network as a TensorFlow SavedModel (weights as constants), through the converter's default path.
+    Path saved = dir.resolve("saved_model");
     Path graphModel = dir.resolve("tfjs_graph_model");
     try {
-      Files.write(pb, frozenGraph(layers).toByteArray());
+      Files.createDirectories(saved);
+      Files.write(saved.resolve("saved_model.pb"), savedModel(frozenGraph(layers)).toByteArray());
     } catch (java.io.IOException e) {
-      throw new TfportException(pb + ": cannot write the demo graph (" + e.getMessage() + ")");
+      throw new TfportException(saved + ": cannot write the demo SavedModel (" + e.getMessage() + ")");
     }
-    out.println("made the same network as a frozen TensorFlow graph: " + pb);
-    out.println("converting: tfport convert --input_format=tf_frozen_model --output_node_names=probabilities "
-        + pb + " " + graphModel);
-    ConversionSummary gs = TfGraphToTfjs.convertFrozen(pb, graphModel, new GraphOptions(null, null, true, false,
-        false, List.of("probabilities")), TfjsOutputOptions.defaults(), ProgressListener.NONE);
+    out.println("made the same network as a TensorFlow SavedModel: " + saved);
+    out.println("converting: tfport convert " + saved + " " + graphModel
+        + "   (tf_saved_model -> tfjs_graph_model, the default)");
+    ConversionSummary gs = TfGraphToTfjs.convertSavedModel(saved, graphModel, GraphOptions.defaults(),
+        TfjsOutputOptions.defaults(), ProgressListener.NONE);
     out.println(gs.line());
     TfjsModel graphBack = TfjsReader.read(graphModel.resolve("model.json"));
     int found = 0;
@@ -99,6 +100,24 @@ final class DemoCommand {
     out.println("read back " + graphModel.resolve("model.json") + ": " + found
         + " weights identical; load it with tf.loadGraphModel in TensorFlow.js");
     return 0;
+  }
+
+  /** A one-MetaGraph SavedModel (tag serve) whose serving_default signature maps x to probabilities. */
+  private static org.tensorflow.proto.SavedModel savedModel(org.tensorflow.proto.GraphDef graph) {
+    var shape = org.tensorflow.proto.TensorShapeProto.newBuilder();
+    for (long d : new long[] {-1, 4}) {
+      shape.addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
+    }
+    var x = org.tensorflow.proto.TensorInfo.newBuilder().setName("x:0").setDtype(org.tensorflow.proto.DataType.DT_FLOAT)
+        .setTensorShape(shape);
+    var y = org.tensorflow.proto.TensorInfo.newBuilder().setName("probabilities:0")
+        .setDtype(org.tensorflow.proto.DataType.DT_FLOAT);
+    var sig = org.tensorflow.proto.SignatureDef.newBuilder().setMethodName("tensorflow/serving/predict")
+        .putInputs("x", x.build()).putOutputs("probabilities", y.build());
+    var meta = org.tensorflow.proto.MetaGraphDef.newBuilder()
+        .setMetaInfoDef(org.tensorflow.proto.MetaGraphDef.MetaInfoDef.newBuilder().addTags("serve"))
+        .setGraphDef(graph).putSignatureDef("serving_default", sig.build());
+    return org.tensorflow.proto.SavedModel.newBuilder().setSavedModelSchemaVersion(1).addMetaGraphs(meta).build();
   }
 
   /** {@code softmax(relu(x @ k0 + b0) @ k1 + b1)} as a GraphDef, the weights as constants. */
