@@ -210,22 +210,7 @@ class FullIntegerQuantizationTest {
     int weighted = 0;
     for (TfliteOperator op : sub.operators()) {
       String name = m.opcode(op).name();
-      if (List.of("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED").contains(name)) {
-        weighted++;
-        TfliteTensor w = sub.tensors().get(op.inputs().get(1));
-        assertThat(w.type()).as(label + " weights of " + name).isEqualTo(TfliteType.INT8);
-        assertThat(w.quantization().zeroPoint()).allMatch(z -> z == 0);
-        if (op.inputs().size() > 2 && op.inputs().get(2) >= 0) {
-          TfliteTensor b = sub.tensors().get(op.inputs().get(2));
-          assertThat(b.type()).as(label + " bias of " + name).isEqualTo(TfliteType.INT32);
-          // bias scale = input scale · weight scale, per channel
-          float sIn = sub.tensors().get(op.inputs().get(0)).quantization().scale().get(0);
-          for (int c = 0; c < b.quantization().scale().size(); c++) {
-            assertThat(b.quantization().scale().get(c)).isCloseTo(sIn * w.quantization().scale().get(
-                w.quantization().scale().size() == 1 ? 0 : c), org.assertj.core.data.Percentage.withPercentage(1e-3));
-          }
-        }
-      }
+      weighted += checkWeightsAndBias(label, m, op, TfliteType.INT32) ? 1 : 0;
       if (!name.equals("QUANTIZE") && !name.equals("DEQUANTIZE")) {
         for (int t : op.outputs()) {
           assertThat(sub.tensors().get(t).type()).as(label + " output of " + name).isIn(TfliteType.INT8,
@@ -238,6 +223,31 @@ class FullIntegerQuantizationTest {
       }
     }
     assertThat(weighted).as(label + " weighted ops").isPositive();
+  }
+
+  /**
+   * For a CONV_2D/DEPTHWISE_CONV_2D/FULLY_CONNECTED: weights INT8 symmetric (zero point 0), bias of
+   * {@code biasType} with scale s_in · s_w per channel. Returns whether {@code op} is such an op.
+   */
+  static boolean checkWeightsAndBias(String label, TfliteModel m, TfliteOperator op, TfliteType biasType) {
+    TfliteSubgraph sub = m.mainSubgraph();
+    String name = m.opcode(op).name();
+    if (!List.of("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED").contains(name)) {
+      return false;
+    }
+    TfliteTensor w = sub.tensors().get(op.inputs().get(1));
+    assertThat(w.type()).as(label + " weights of " + name).isEqualTo(TfliteType.INT8);
+    assertThat(w.quantization().zeroPoint()).allMatch(z -> z == 0);
+    if (op.inputs().size() > 2 && op.inputs().get(2) >= 0) {
+      TfliteTensor b = sub.tensors().get(op.inputs().get(2));
+      assertThat(b.type()).as(label + " bias of " + name).isEqualTo(biasType);
+      float sIn = sub.tensors().get(op.inputs().get(0)).quantization().scale().get(0);
+      for (int c = 0; c < b.quantization().scale().size(); c++) {
+        assertThat(b.quantization().scale().get(c)).isCloseTo(sIn * w.quantization().scale().get(
+            w.quantization().scale().size() == 1 ? 0 : c), org.assertj.core.data.Percentage.withPercentage(1e-3));
+      }
+    }
+    return true;
   }
 
   /** Each float output's quantization step: the scale of the int8 tensor its DEQUANTIZE reads. */

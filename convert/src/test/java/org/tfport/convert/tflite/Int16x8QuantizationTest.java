@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
@@ -208,20 +207,7 @@ class Int16x8QuantizationTest {
     TfliteSubgraph sub = m.mainSubgraph();
     for (TfliteOperator op : sub.operators()) {
       String name = m.opcode(op).name();
-      if (List.of("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED").contains(name)) {
-        TfliteTensor w = sub.tensors().get(op.inputs().get(1));
-        assertThat(w.type()).as(label + " weights of " + name).isEqualTo(TfliteType.INT8);
-        assertThat(w.quantization().zeroPoint()).allMatch(z -> z == 0);
-        if (op.inputs().size() > 2 && op.inputs().get(2) >= 0) {
-          TfliteTensor b = sub.tensors().get(op.inputs().get(2));
-          assertThat(b.type()).as(label + " bias of " + name).isEqualTo(TfliteType.INT64);
-          float sIn = sub.tensors().get(op.inputs().get(0)).quantization().scale().get(0);
-          for (int c = 0; c < b.quantization().scale().size(); c++) {
-            assertThat(b.quantization().scale().get(c)).isCloseTo(sIn * w.quantization().scale().get(
-                w.quantization().scale().size() == 1 ? 0 : c), Percentage.withPercentage(1e-3));
-          }
-        }
-      }
+      FullIntegerQuantizationTest.checkWeightsAndBias(label, m, op, TfliteType.INT64);
       if (name.equals("ADD")) {
         assertThat(((BuiltinOptions.Add) op.builtinOptions()).potScaleInt16()).as(label + " ADD pot_scale_int16").isFalse();
       }
