@@ -26,7 +26,7 @@ public final class ShapeInference {
       "Log", "Log1p", "Square", "Floor", "Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv", "Sin", "Cos",
       "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "Cast", "IsNan",
       "IsInf", "IsFinite", "LogicalNot", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax", "BiasAdd",
-      "ClipByValue", "LRN", "Cumsum", "Cumprod", "ReverseV2", "FakeQuantWithMinMaxVars", "MirrorPad");
+      "ClipByValue", "LRN", "Cumsum", "Cumprod", "ReverseV2", "FakeQuantWithMinMaxVars");
   private static final Set<String> BROADCAST = Set.of("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div",
       "DivNoNan", "TruncateDiv", "FloorDiv", "FloorMod", "Mod", "Maximum", "Minimum", "Pow",
       "SquaredDifference", "Atan2", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
@@ -214,7 +214,7 @@ public final class ShapeInference {
       case "Slice" -> one(slice(in(n, 0), constInts(n, 1), constInts(n, 2)));
       case "GatherV2" -> one(gather(in(n, 0), in(n, 1), constInts(n, 2)));
       case "Tile" -> one(tile(in(n, 0), constInts(n, 1)));
-      case "Pad", "PadV2" -> one(pad(in(n, 0), constInts(n, 1)));
+      case "Pad", "PadV2", "MirrorPad" -> one(pad(in(n, 0), constInts(n, 1)));
       case "ArgMax", "ArgMin" -> one(reduce(in(n, 0), constInts(n, 1), false));
       default -> REDUCTIONS.contains(op) ? one(reduce(in(n, 0), constInts(n, 1), bool(n, "keep_dims")))
           : recorded(n);
