@@ -171,7 +171,7 @@ final class Lowering {
       case "TensorListSetItem" -> tensorListSetItem(n);
       case "While", "StatelessWhile" -> controlFlow(n, true);
       case "If", "StatelessIf" -> controlFlow(n, false);
-      default -> false;
+      default -> lowerMore(n);
     };
     if (!done) {
       fallback(n);
@@ -1118,5 +1118,363 @@ final class Lowering {
 
   Map<String, Integer> tensorMap() {
     return new LinkedHashMap<>(tensors);
+  }
+
+  // -------------------------------------------------------------------------------------------- more ops
+
+  /**
+   * Ops added for models the project has not seen before; each returns false, leaving the op unsupported, before
+   * it emits anything when an attribute or type has no exact TFLite equivalent.
+   */
+  private boolean lowerMore(Node n) {
+    return switch (n.op()) {
+      case "ResizeBilinear" -> resizeOp(n, true);
+      case "ResizeNearestNeighbor" -> resizeOp(n, false);
+      case "AddN" -> addNOp(n);
+      case "SplitV" -> splitVOp(n);
+      case "Select" -> selectV1Op(n);
+      case "GatherNd" -> gatherNdOp(n);
+      case "MirrorPad" -> mirrorPadOp(n);
+      case "DepthToSpace", "SpaceToDepth" -> depthSpaceOp(n);
+      case "OneHot" -> oneHotOp(n);
+      case "TopKV2" -> topKOp(n);
+      case "Cumsum" -> cumsumOp(n);
+      case "LRN" -> lrnOp(n);
+      case "Conv3D" -> conv3dOp(n);
+      case "BroadcastTo" -> broadcastToOp(n);
+      case "Where" -> whereOp(n);
+      case "ArgMin" -> argMinOp(n);
+      case "Rank" -> simple(n, MoreOps.RANK, 0, List.of(in(n, 0))) != null;
+      case "Size" -> sizeOp(n);
+      default -> false;
+    };
+  }
+
+  /** Builtin codes (by schema name) and options-table ids of the ops {@link #lowerMore} emits. */
+  private static final class MoreOps {
+    static final int ADD_N = code("ADD_N"), GATHER_ND = code("GATHER_ND"), WHERE = code("WHERE"),
+        RANK = code("RANK"), SELECT = code("SELECT"), SELECT_V2 = code("SELECT_V2"), MIRROR_PAD = code("MIRROR_PAD"),
+        DEPTH_TO_SPACE = code("DEPTH_TO_SPACE"), SPACE_TO_DEPTH = code("SPACE_TO_DEPTH"), ONE_HOT = code("ONE_HOT"),
+        TOPK_V2 = code("TOPK_V2"), CUMSUM = code("CUMSUM"), LRN = code("LOCAL_RESPONSE_NORMALIZATION"),
+        CONV_3D = code("CONV_3D"), ARG_MIN = code("ARG_MIN"), BROADCAST_TO = code("BROADCAST_TO");
+    static final int O_RESIZE_BILINEAR = 15, O_RESIZE_NEAREST = 74, O_SELECT = 47, O_SELECT_V2 = 98,
+        O_MIRROR_PAD = 77, O_DEPTH_TO_SPACE = 94, O_SPACE_TO_DEPTH = 19, O_ONE_HOT = 61, O_TOPK_V2 = 34,
+        O_CUMSUM = 102, O_LRN = 13, O_CONV_3D = 106, O_ARG_MIN = 57;
+
+    private static int code(String name) {
+      int c = org.tfport.formats.tflite.TfliteOps.code(name);
+      if (c < 0) {
+        throw new IllegalStateException("no TFLite builtin named " + name);
+      }
+      return c;
+    }
+
+    private MoreOps() {}
+  }
+
+  /** TF types TFLite's data-movement kernels (depth/space, gather_nd, one_hot...) take. */
+  private static final Set<Integer> MOVABLE = Set.of(DataTypes.DT_FLOAT, DataTypes.DT_INT32, DataTypes.DT_INT64,
+      DataTypes.DT_INT8, DataTypes.DT_UINT8, DataTypes.DT_INT16);
+
+  /**
+   * {@code ResizeBilinear}/{@code ResizeNearestNeighbor} [images, size]: TFLite computes the same sampling
+   * positions for each align_corners/half_pixel_centers combination. TF's bilinear output is float whatever the
+   * input, TFLite's has the input's type, so only float images are lowered; both flags together is an error in TF.
+   */
+  private boolean resizeOp(Node n, boolean bilinear) {
+    boolean align = boolAttr(n, "align_corners");
+    boolean half = boolAttr(n, "half_pixel_centers");
+    int dt = dtypeOf(n.input(0));
+    if (align && half || (bilinear ? dt != DataTypes.DT_FLOAT : dt == DataTypes.DT_INT32 || dt == DataTypes.DT_INT64
+        || !MOVABLE.contains(dt))) {
+      return false;
+    }
+    Integer size = int32(n, n.input(1), 1);
+    if (size == null) {
+      return false;
+    }
+    simple(n, bilinear ? RESIZE_BILINEAR : RESIZE_NEAREST_NEIGHBOR,
+        bilinear ? MoreOps.O_RESIZE_BILINEAR : MoreOps.O_RESIZE_NEAREST, List.of(in(n, 0), size))
+        .opt("align_corners", align).opt("half_pixel_centers", half);
+    return true;
+  }
+
+  /** {@code AddN}: ADD_N (float32 and int32 kernels only); one input is the input itself. */
+  private boolean addNOp(Node n) {
+    List<String> data = n.dataInputs();
+    int dt = dtypeOf(ref(n.name(), 0));
+    if (data.isEmpty() || dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32) {
+      return false;
+    }
+    if (data.size() == 1) {
+      return alias(n);
+    }
+    List<Integer> ins = new ArrayList<>();
+    for (String d : data) {
+      ins.add(tensor(d));
+    }
+    simple(n, MoreOps.ADD_N, 0, ins);
+    return true;
+  }
+
+  /** {@code SplitV(value, size_splits, axis)} to SPLIT_V with the same inputs (sizes and axis as int32). */
+  private boolean splitVOp(Node n) {
+    int num = (int) intAttr(n, "num_split");
+    Integer sizes = int32(n, n.input(1), 1);
+    Integer axis = int32(n, n.input(2), 2);
+    if (num < 1 || sizes == null || axis == null) {
+      return false;
+    }
+    List<Integer> outs = new ArrayList<>();
+    for (int k = 0; k < num; k++) {
+      outs.add(output(n, k));
+    }
+    ModelBuilder.Op o = sub.op(SPLIT_V, O_SPLIT_V, List.of(in(n, 0), sizes, axis), outs);
+    o.tfName = n.name();
+    o.opt("num_splits", num);
+    return true;
+  }
+
+  /**
+   * TF1 {@code Select(condition, t, e)}: a condition of t's shape is SELECT; a scalar one broadcasts (SELECT_V2);
+   * a vector one picks whole rows of higher-rank t/e, which is SELECT_V2 after reshaping it to [n, 1, ..., 1].
+   */
+  private boolean selectV1Op(Node n) {
+    int cr = rankOf(n.input(0));
+    int tr = rankOf(n.input(1));
+    if (cr < 0 || tr < 0) {
+      return false;
+    }
+    int cond = in(n, 0);
+    if (cr == tr) {
+      simple(n, MoreOps.SELECT, MoreOps.O_SELECT, List.of(cond, in(n, 1), in(n, 2)));
+      return true;
+    }
+    if (cr == 1) {
+      ModelBuilder.T c = sub.t(cond);
+      int[] target = new int[tr];
+      java.util.Arrays.fill(target, 1);
+      target[0] = -1;
+      int[] shape = target.clone();
+      shape[0] = c.hasRank && c.shape.length == 1 ? c.shape[0] : 1;
+      int[] sig = c.signature == null && c.hasRank ? null : target.clone();
+      int rows = sub.add(new ModelBuilder.T(n.name() + "/condition", TfliteType.BOOL, shape, sig));
+      sub.op(RESHAPE, 0, List.of(cond, sub.constInts(n.name() + "/condition_shape", target)), List.of(rows))
+          .tfName = n.name();
+      cond = rows;
+    } else if (cr != 0) {
+      return false;
+    }
+    simple(n, MoreOps.SELECT_V2, MoreOps.O_SELECT_V2, List.of(cond, in(n, 1), in(n, 2)));
+    return true;
+  }
+
+  /**
+   * {@code GatherNd} to GATHER_ND. Out-of-range indices are an error in both unless TF is told to ignore them
+   * ({@code bad_indices_policy} IGNORE, which writes zeros): not lowered.
+   */
+  private boolean gatherNdOp(Node n) {
+    String policy = n.stringAttr("bad_indices_policy");
+    int it = dtypeOf(n.input(1));
+    if (policy != null && !policy.isEmpty() && !policy.equals("DEFAULT") && !policy.equals("ERROR")
+        || it != DataTypes.DT_INT32 && it != DataTypes.DT_INT64 || !MOVABLE.contains(dtypeOf(n.input(0)))) {
+      return false;
+    }
+    simple(n, MoreOps.GATHER_ND, 0, List.of(in(n, 0), in(n, 1)));
+    return true;
+  }
+
+  /** {@code MirrorPad} to MIRROR_PAD, mode REFLECT (0) or SYMMETRIC (1). */
+  private boolean mirrorPadOp(Node n) {
+    String mode = n.stringAttr("mode");
+    int m = "REFLECT".equals(mode) ? 0 : "SYMMETRIC".equals(mode) ? 1 : -1;
+    Integer pads = int32(n, n.input(1), 1);
+    if (m < 0 || pads == null || !MOVABLE.contains(dtypeOf(n.input(0)))) {
+      return false;
+    }
+    simple(n, MoreOps.MIRROR_PAD, MoreOps.O_MIRROR_PAD, List.of(in(n, 0), pads)).opt("mode", m);
+    return true;
+  }
+
+  /** {@code DepthToSpace}/{@code SpaceToDepth}: TFLite's kernels use TF's NHWC element order. */
+  private boolean depthSpaceOp(Node n) {
+    String df = n.stringAttr("data_format");
+    int block = (int) intAttr(n, "block_size");
+    if (df != null && !df.equals("NHWC") || block < 2 || !MOVABLE.contains(dtypeOf(n.input(0)))
+        || dtypeOf(n.input(0)) == DataTypes.DT_INT16) {
+      return false;
+    }
+    boolean toSpace = n.op().equals("DepthToSpace");
+    simple(n, toSpace ? MoreOps.DEPTH_TO_SPACE : MoreOps.SPACE_TO_DEPTH,
+        toSpace ? MoreOps.O_DEPTH_TO_SPACE : MoreOps.O_SPACE_TO_DEPTH, List.of(in(n, 0))).opt("block_size", block);
+    return true;
+  }
+
+  /**
+   * {@code OneHot(indices, depth, on, off)} to ONE_HOT with the same inputs; both write off_value for indices
+   * outside [0, depth). {@code axis} defaults to -1 (TF's default).
+   */
+  private boolean oneHotOp(Node n) {
+    int it = dtypeOf(n.input(0));
+    int vt = dtypeOf(ref(n.name(), 0));
+    Integer depth = int32(n, n.input(1), 1);
+    if (it != DataTypes.DT_INT32 && it != DataTypes.DT_INT64 || depth == null
+        || !MOVABLE.contains(vt) && vt != DataTypes.DT_BOOL) {
+      return false;
+    }
+    int axis = n.attr("axis") instanceof AttrValue.Int a ? (int) a.value() : -1;
+    simple(n, MoreOps.ONE_HOT, MoreOps.O_ONE_HOT, List.of(in(n, 0), depth, in(n, 2), in(n, 3))).opt("axis", axis);
+    return true;
+  }
+
+  /**
+   * {@code TopKV2} to TOPK_V2 (values, int32 indices; ties to the lower index in both). TFLite always sorts, so
+   * {@code sorted=false}, whose order TF leaves to its kernel, is not lowered.
+   */
+  private boolean topKOp(Node n) {
+    if (n.attr("sorted") instanceof AttrValue.Bool b && !b.value()
+        || n.attr("index_type") instanceof AttrValue.Type t && t.value() != DataTypes.DT_INT32
+        || !MOVABLE.contains(dtypeOf(n.input(0))) || dtypeOf(n.input(0)) == DataTypes.DT_INT16) {
+      return false;
+    }
+    Integer k = int32(n, n.input(1), 1);
+    if (k == null) {
+      return false;
+    }
+    // dtypeOf reads T for every output; the indices are int32.
+    dtypes.put(ref(n.name(), 1), DataTypes.DT_INT32);
+    ModelBuilder.Op o = sub.op(MoreOps.TOPK_V2, MoreOps.O_TOPK_V2, List.of(in(n, 0), k),
+        List.of(output(n, 0), output(n, 1)));
+    o.tfName = n.name();
+    return true;
+  }
+
+  /** {@code Cumsum(x, axis)} to CUMSUM {exclusive, reverse} (float32, int32 and int64 kernels). */
+  private boolean cumsumOp(Node n) {
+    int dt = dtypeOf(ref(n.name(), 0));
+    Integer axis = int32(n, n.input(1), 1);
+    if (axis == null || dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32 && dt != DataTypes.DT_INT64) {
+      return false;
+    }
+    simple(n, MoreOps.CUMSUM, MoreOps.O_CUMSUM, List.of(in(n, 0), axis)).opt("exclusive", boolAttr(n, "exclusive"))
+        .opt("reverse", boolAttr(n, "reverse"));
+    return true;
+  }
+
+  /**
+   * {@code LRN} to LOCAL_RESPONSE_NORMALIZATION: both compute x / (bias + alpha * sum of squares over
+   * depth_radius channels each side)^beta, alpha not divided by the window size.
+   */
+  private boolean lrnOp(Node n) {
+    if (!isFloat(n)) {
+      return false;
+    }
+    int radius = n.attr("depth_radius") instanceof AttrValue.Int r ? (int) r.value() : 5;
+    simple(n, MoreOps.LRN, MoreOps.O_LRN, List.of(in(n, 0))).opt("radius", radius)
+        .opt("bias", floatAttr(n, "bias", 1f)).opt("alpha", floatAttr(n, "alpha", 1f))
+        .opt("beta", floatAttr(n, "beta", 0.5f));
+    return true;
+  }
+
+  /**
+   * {@code Conv3D} (NDHWC) to CONV_3D: TFLite keeps TF's DHWIO filter layout, so the constant filter is used as
+   * is; a following constant BiasAdd becomes the bias and a Relu/Relu6 the fused activation, as for Conv2D.
+   * TFLite has no grouped 3-D convolution.
+   */
+  private boolean conv3dOp(Node n) {
+    Tensor w = constant(n.input(1));
+    String df = n.stringAttr("data_format");
+    String padding = n.stringAttr("padding");
+    long[] strides = ints(n, "strides", new long[] {1, 1, 1, 1, 1});
+    long[] dil = ints(n, "dilations", new long[] {1, 1, 1, 1, 1});
+    if (w == null || w.dtype() != DType.FLOAT32 || w.shape().dims().length != 5 || !isFloat(n)
+        || df != null && !df.equals("NDHWC") || !("SAME".equals(padding) || "VALID".equals(padding))
+        || strides.length != 5 || strides[0] != 1 || strides[4] != 1 || dil.length != 5 || dil[0] != 1
+        || dil[4] != 1) {
+      return false;
+    }
+    long[] d = w.shape().dims();
+    int x = in(n, 0);
+    ModelBuilder.T xt = sub.t(x);
+    if (xt.hasRank && (xt.shape.length != 5 || (xt.signature == null || xt.signature[4] >= 0)
+        && xt.shape[4] != d[3])) {
+      return false;
+    }
+    int co = (int) d[4];
+    Node[] last = {n};
+    float[] bias = foldBias(n, co, last);
+    int bt = sub.constFloats(n.name() + "/bias", new int[] {co}, bias != null ? bias : new float[co]);
+    ModelBuilder.Op o = sub.op(MoreOps.CONV_3D, MoreOps.O_CONV_3D, List.of(x, tensor(n.input(1)), bt), List.of());
+    o.tfName = n.name();
+    o.opt("padding", "VALID".equals(padding) ? 1 : 0).opt("stride_d", (int) strides[1])
+        .opt("stride_w", (int) strides[3]).opt("stride_h", (int) strides[2]).opt("fused_activation_function", 0)
+        .opt("dilation_d_factor", (int) dil[1]).opt("dilation_w_factor", (int) dil[3])
+        .opt("dilation_h_factor", (int) dil[2]);
+    Node end = fuseActivation(last[0], o);
+    o.outputs.add(output(end, 0));
+    return true;
+  }
+
+  /** {@code BroadcastTo(x, shape)} to BROADCAST_TO (shape int32, or an int64 tensor, which TFLite also takes). */
+  private boolean broadcastToOp(Node n) {
+    Integer shape = int32(n, n.input(1), 1);
+    if (shape == null && dtypeOf(n.input(1)) == DataTypes.DT_INT64) {
+      shape = tensor(n.input(1));
+    }
+    if (shape == null) {
+      return false;
+    }
+    simple(n, MoreOps.BROADCAST_TO, 0, List.of(in(n, 0), shape));
+    return true;
+  }
+
+  /** One-input {@code Where}: WHERE, the int64 coordinates of the non-zero (true) elements in row-major order. */
+  private boolean whereOp(Node n) {
+    int dt = dtypeOf(n.input(0));
+    if (n.dataInputs().size() != 1 || dt != DataTypes.DT_BOOL && (!MOVABLE.contains(dt) || dt == DataTypes.DT_INT16)) {
+      return false;
+    }
+    dtypes.put(ref(n.name(), 0), DataTypes.DT_INT64);
+    simple(n, MoreOps.WHERE, 0, List.of(in(n, 0)));
+    return true;
+  }
+
+  /** {@code ArgMin} to ARG_MIN {output_type}; both return the first of equal minima. */
+  private boolean argMinOp(Node n) {
+    Integer axis = int32(n, n.input(1), 1);
+    int out = dtypeOf(ref(n.name(), 0));
+    if (axis == null || out != DataTypes.DT_INT32 && out != DataTypes.DT_INT64) {
+      return false;
+    }
+    simple(n, MoreOps.ARG_MIN, MoreOps.O_ARG_MIN, List.of(in(n, 0), axis))
+        .opt("output_type", out == DataTypes.DT_INT64 ? 4 : 2);
+    return true;
+  }
+
+  /** {@code Size} of a tensor whose dimensions are known only at run time: REDUCE_PROD of its SHAPE. */
+  private boolean sizeOp(Node n) {
+    int out = dtypeOf(ref(n.name(), 0));
+    if (out != DataTypes.DT_INT32 && out != DataTypes.DT_INT64) {
+      return false;
+    }
+    int x = in(n, 0);
+    ModelBuilder.T xt = sub.t(x);
+    TfliteType type = out == DataTypes.DT_INT64 ? TfliteType.INT64 : TfliteType.INT32;
+    int dims = sub.add(new ModelBuilder.T(n.name() + "/shape", type, new int[] {xt.hasRank ? xt.shape.length : 1},
+        xt.hasRank ? null : new int[] {-1}));
+    sub.op(SHAPE, O_SHAPE, List.of(x), List.of(dims)).opt("out_type", out == DataTypes.DT_INT64 ? 4 : 2)
+        .tfName = n.name();
+    simple(n, REDUCE_PROD, O_REDUCER, List.of(dims, sub.constInts(n.name() + "/axis", 0))).opt("keep_dims", false);
+    return true;
+  }
+
+  /** The rank of a tensor: inferred, else its TFLite tensor's; -1 when unknown. */
+  private int rankOf(String ref) {
+    int r = shapes.rank(ref);
+    if (r >= 0) {
+      return r;
+    }
+    ModelBuilder.T t = sub.t(tensor(ref));
+    return t.hasRank ? t.shape.length : -1;
   }
 }

@@ -59,6 +59,16 @@ final class OpVersions {
       case AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, CONCATENATION, MEAN, PAD, PADV2, TRANSPOSE, LOGISTIC, TANH, RELU,
           RELU6, STRIDED_SLICE, GATHER, PACK, RESIZE_BILINEAR, REDUCE_MAX, REDUCE_MIN, SUM, SQUEEZE, SLICE, MAXIMUM,
           MINIMUM, UNPACK -> versionFloatOr(s, o, int8 ? 2 : 1, int16 ? int16Version(o.code) : 1);
+      // RESIZE_NEAREST_NEIGHBOR: either sampling flag needs version 3 (whatever the type but int16, which is 4).
+      case RESIZE_NEAREST_NEIGHBOR -> int16 ? 4 : Boolean.TRUE.equals(o.options.get("align_corners"))
+          || Boolean.TRUE.equals(o.options.get("half_pixel_centers")) ? 3 : int8 ? 2 : 1;
+      // WHERE (109): a condition of another type than bool needs version 2.
+      case 109 -> in0 == TfliteType.BOOL ? 1 : 2;
+      // SELECT (64): 5-D operands need version 3.
+      case 64 -> o.inputs.stream().anyMatch(i -> i >= 0 && s.t(i).shape.length == 5) ? 3 : int8 ? 2 : 1;
+      // DIV broadcasting beyond 4-D needs version 2.
+      case DIV -> o.inputs.size() == 2 && !java.util.Arrays.equals(s.t(o.inputs.get(0)).shape,
+          s.t(o.inputs.get(1)).shape) && o.inputs.stream().anyMatch(i -> s.t(i).shape.length > 4) ? 2 : 1;
       default -> 1;
     };
   }
