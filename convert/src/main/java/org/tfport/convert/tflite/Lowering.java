@@ -1141,6 +1141,14 @@ final class Lowering {
       case "Cumsum" -> cumsumOp(n);
       case "LRN" -> lrnOp(n);
       case "Conv3D" -> conv3dOp(n);
+      case "ClipByValue" -> clipOp(n);
+      case "Reciprocal", "Inv" -> isFloat(n) && reciprocalOp(n);
+      case "Softplus" -> isFloat(n) && softplusOp(n);
+      case "Selu" -> isFloat(n) && seluOp(n);
+      case "Softsign" -> isFloat(n) && softsignOp(n);
+      case "Log1p" -> isFloat(n) && log1pOp(n);
+      case "Expm1" -> isFloat(n) && expm1Op(n);
+      case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> batchNormOp(n);
       case "BroadcastTo" -> broadcastToOp(n);
       case "Where" -> whereOp(n);
       case "ArgMin" -> argMinOp(n);
@@ -1156,7 +1164,8 @@ final class Lowering {
         RANK = code("RANK"), SELECT = code("SELECT"), SELECT_V2 = code("SELECT_V2"), MIRROR_PAD = code("MIRROR_PAD"),
         DEPTH_TO_SPACE = code("DEPTH_TO_SPACE"), SPACE_TO_DEPTH = code("SPACE_TO_DEPTH"), ONE_HOT = code("ONE_HOT"),
         TOPK_V2 = code("TOPK_V2"), CUMSUM = code("CUMSUM"), LRN = code("LOCAL_RESPONSE_NORMALIZATION"),
-        CONV_3D = code("CONV_3D"), ARG_MIN = code("ARG_MIN"), BROADCAST_TO = code("BROADCAST_TO");
+        CONV_3D = code("CONV_3D"), ARG_MIN = code("ARG_MIN"), BROADCAST_TO = code("BROADCAST_TO"),
+        LESS = code("LESS");
     static final int O_RESIZE_BILINEAR = 15, O_RESIZE_NEAREST = 74, O_SELECT = 47, O_SELECT_V2 = 98,
         O_MIRROR_PAD = 77, O_DEPTH_TO_SPACE = 94, O_SPACE_TO_DEPTH = 19, O_ONE_HOT = 61, O_TOPK_V2 = 34,
         O_CUMSUM = 102, O_LRN = 13, O_CONV_3D = 106, O_ARG_MIN = 57;
@@ -1415,6 +1424,149 @@ final class Lowering {
     return true;
   }
 
+  /**
+   * {@code ClipByValue(t, lo, hi)}: RELU6 or RELU_N1_TO_1 for constant float bounds [0, 6] / [-1, 1], else
+   * MINIMUM(t, hi) then MAXIMUM(·, lo), TF's order (so lo > hi gives lo, as in TF).
+   */
+  private boolean clipOp(Node n) {
+    int dt = dtypeOf(ref(n.name(), 0));
+    if (!MOVABLE.contains(dt)) {
+      return false;
+    }
+    Tensor lo = constant(n.input(1));
+    Tensor hi = constant(n.input(2));
+    if (dt == DataTypes.DT_FLOAT && lo != null && hi != null && lo.size() == 1 && hi.size() == 1
+        && lo.dtype() == DType.FLOAT32 && hi.dtype() == DType.FLOAT32) {
+      float l = lo.toFloatArray()[0];
+      float h = hi.toFloatArray()[0];
+      if (l == 0f && h == 6f) {
+        return unary(n, RELU6, 0);
+      }
+      if (l == -1f && h == 1f) {
+        return unary(n, RELU_N1_TO_1, 0);
+      }
+    }
+    int x = in(n, 0);
+    int low = tensor(n.input(1));
+    int high = tensor(n.input(2));
+    int clipped = like(n, "/clip_max", x, null);
+    sub.op(MINIMUM, 0, List.of(x, high), List.of(clipped)).tfName = n.name();
+    simple(n, MAXIMUM, 0, List.of(clipped, low));
+    return true;
+  }
+
+  /** {@code Reciprocal}/{@code Inv}: DIV(1, x), the division TF's kernel does. */
+  private boolean reciprocalOp(Node n) {
+    arithmetic(simple(n, DIV, O_DIV, List.of(scalar(n, "/one", 1f), in(n, 0))));
+    return true;
+  }
+
+  /**
+   * {@code Softplus}: TF returns x above 13.94, exp(x) below -13.94 and log1p(exp(x)) between; TFLite has no
+   * builtin, and relu(x) + log(1 + exp(-|x|)) equals all three within float rounding (about 6e-8 absolute) with
+   * no overflow for large |x|.
+   */
+  private boolean softplusOp(Node n) {
+    int x = in(n, 0);
+    int abs = elementwise(n, "/abs", ABS, 0, x);
+    int neg = elementwise(n, "/neg_abs", NEG, O_NEG, abs);
+    int exp = elementwise(n, "/exp", EXP, O_EXP, neg);
+    int one = elementwise(n, "/one_plus", ADD, O_ADD, exp, scalar(n, "/one", 1f));
+    int log = elementwise(n, "/log", LOG, 0, one);
+    int relu = elementwise(n, "/relu", RELU, 0, x);
+    arithmetic(simple(n, ADD, O_ADD, List.of(relu, log)));
+    return true;
+  }
+
+  /**
+   * {@code Selu}: TF selects scale·alpha·(exp(x) − 1) where x < 0, else scale·x; the same select over ELU
+   * (expm1 for x < 0) times TF's constants.
+   */
+  private boolean seluOp(Node n) {
+    int x = in(n, 0);
+    int negative = like(n, "/negative", x, TfliteType.BOOL);
+    sub.op(MoreOps.LESS, 0, List.of(x, scalar(n, "/zero", 0f)), List.of(negative)).tfName = n.name();
+    int elu = elementwise(n, "/elu", ELU, 0, x);
+    int low = elementwise(n, "/scaled_elu", MUL, O_MUL, elu, scalar(n, "/scale_alpha",
+        1.7580993408473768599402175208123f));
+    int high = elementwise(n, "/scaled", MUL, O_MUL, x, scalar(n, "/scale", 1.0507009873554804934193349852946f));
+    simple(n, MoreOps.SELECT_V2, MoreOps.O_SELECT_V2, List.of(negative, low, high));
+    return true;
+  }
+
+  /** {@code Softsign}: x / (|x| + 1), TF's expression. */
+  private boolean softsignOp(Node n) {
+    int x = in(n, 0);
+    int abs = elementwise(n, "/abs", ABS, 0, x);
+    int den = elementwise(n, "/abs_plus_one", ADD, O_ADD, abs, scalar(n, "/one", 1f));
+    arithmetic(simple(n, DIV, O_DIV, List.of(x, den)));
+    return true;
+  }
+
+  /** {@code Log1p}: log(1 + x); rounding 1 + x costs at most about 6e-8 absolute. */
+  private boolean log1pOp(Node n) {
+    int plus = elementwise(n, "/one_plus", ADD, O_ADD, in(n, 0), scalar(n, "/one", 1f));
+    simple(n, LOG, 0, List.of(plus));
+    return true;
+  }
+
+  /** {@code Expm1}: exp(x) − 1; off by about 1e-7 · max(1, exp(x)). */
+  private boolean expm1Op(Node n) {
+    int exp = elementwise(n, "/exp", EXP, O_EXP, in(n, 0));
+    arithmetic(simple(n, SUB, O_SUB, List.of(exp, scalar(n, "/one", 1f))));
+    return true;
+  }
+
+  /**
+   * Inference-mode {@code FusedBatchNorm*} with constant parameters that no convolution absorbed: y = x·m + b per
+   * channel (last axis), m = scale / sqrt(variance + epsilon) and b = offset − mean·m, as MUL then ADD (a following
+   * Relu/Relu6 fused into the ADD). Training mode, channels-first layouts and reads of the batch statistics are
+   * left unsupported.
+   */
+  private boolean batchNormOp(Node n) {
+    String df = n.stringAttr("data_format");
+    if (n.dataInputs().size() != 5 || !(n.attr("is_training") instanceof AttrValue.Bool b && !b.value())
+        || df != null && !df.equals("NHWC") && !df.equals("NDHWC") || !isFloat(n)
+        || org.tfport.convert.graph.optimize.BatchNormFolding.readsBeyondOutputZero(g, n)) {
+      return false;
+    }
+    float[][] p = new float[4][];
+    for (int i = 0; i < 4; i++) {
+      Tensor t = constant(n.input(i + 1));
+      if (t == null || t.dtype() != DType.FLOAT32 || t.shape().dims().length != 1) {
+        return false;
+      }
+      p[i] = t.toFloatArray();
+      if (p[i].length != p[0].length) {
+        return false;
+      }
+    }
+    int c = p[0].length;
+    int x = in(n, 0);
+    ModelBuilder.T xt = sub.t(x);
+    if (xt.hasRank && (xt.shape.length == 0 || (xt.signature == null || xt.signature[xt.shape.length - 1] >= 0)
+        && xt.shape[xt.shape.length - 1] != c)) {
+      return false;
+    }
+    float eps = floatAttr(n, "epsilon", 1e-4f);
+    float[] m = new float[c];
+    float[] bias = new float[c];
+    for (int k = 0; k < c; k++) {
+      // TF: rsqrt(variance + epsilon) * scale in float.
+      m[k] = (float) (1.0 / Math.sqrt(p[3][k] + eps)) * p[0][k];
+      bias[k] = p[1][k] - p[2][k] * m[k];
+    }
+    int scaled = elementwise(n, "/scaled", MUL, O_MUL, x, sub.constFloats(n.name() + "/multiplier",
+        new int[] {c}, m));
+    ModelBuilder.Op add = sub.op(ADD, O_ADD, List.of(scaled, sub.constFloats(n.name() + "/offset", new int[] {c},
+        bias)), List.of());
+    add.tfName = n.name();
+    add.opt("fused_activation_function", 0);
+    Node end = fuseActivation(n, add);
+    add.outputs.add(output(end, 0));
+    return true;
+  }
+
   /** {@code BroadcastTo(x, shape)} to BROADCAST_TO (shape int32, or an int64 tensor, which TFLite also takes). */
   private boolean broadcastToOp(Node n) {
     Integer shape = int32(n, n.input(1), 1);
@@ -1476,5 +1628,39 @@ final class Lowering {
     }
     ModelBuilder.T t = sub.t(tensor(ref));
     return t.hasRank ? t.shape.length : -1;
+  }
+
+  /** A new intermediate tensor with {@code src}'s shape, of {@code type} (null: src's type). */
+  private int like(Node n, String suffix, int src, TfliteType type) {
+    ModelBuilder.T s = sub.t(src);
+    ModelBuilder.T t = new ModelBuilder.T(n.name() + suffix, type == null ? s.type : type, s.shape.clone(),
+        s.signature == null ? null : s.signature.clone());
+    t.hasRank = s.hasRank;
+    return sub.add(t);
+  }
+
+  /** A float32 scalar constant. */
+  private int scalar(Node n, String suffix, float v) {
+    return sub.constFloats(n.name() + suffix, new int[0], new float[] {v});
+  }
+
+  /** One step of a decomposition: an op on {@code ins} whose result is shaped like {@code ins[0]}. */
+  private int elementwise(Node n, String suffix, int code, int optionsType, int... ins) {
+    int out = like(n, suffix, ins[0], null);
+    List<Integer> l = new ArrayList<>();
+    for (int i : ins) {
+      l.add(i);
+    }
+    ModelBuilder.Op o = sub.op(code, optionsType, l, List.of(out));
+    o.tfName = n.name();
+    arithmetic(o);
+    return out;
+  }
+
+  /** ADD/SUB/MUL/DIV carry an explicit NONE activation, as the other lowerings write it. */
+  private static void arithmetic(ModelBuilder.Op o) {
+    if (o.optionsType == O_ADD || o.optionsType == O_SUB || o.optionsType == O_MUL || o.optionsType == O_DIV) {
+      o.opt("fused_activation_function", 0);
+    }
   }
 }

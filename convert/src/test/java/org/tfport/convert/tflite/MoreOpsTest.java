@@ -25,6 +25,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.image.ResizeBilinear;
 import org.tensorflow.op.image.ResizeNearestNeighbor;
 import org.tensorflow.op.math.Cumsum;
+import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.op.nn.LocalResponseNormalization;
 import org.tensorflow.op.nn.TopK;
 import org.tensorflow.types.TBool;
@@ -307,6 +308,93 @@ class MoreOpsTest {
     }
   }
 
+  Case clip() throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = ph(tf, "x", -1, 8);
+      var i = ph(tf, TInt32.class, "i", -1, 4);
+      tf.withName("relu6").clipByValue(x, tf.constant(0f), tf.constant(6f));
+      tf.withName("n1_to_1").clipByValue(x, tf.constant(-1f), tf.constant(1f));
+      tf.withName("general").clipByValue(x, tf.constant(-2.5f), tf.constant(0.75f));
+      tf.withName("ints").clipByValue(i, tf.constant(-3), tf.constant(5));
+      return new Case("ClipByValue", write(g, "clip"), List.of(floats("x", new long[] {2, 8},
+          () -> (rnd.nextFloat() * 2 - 1) * 8), ints("i", DataTypes.DT_INT32, new long[] {2, 4}, -10, 10)),
+          List.of("relu6", "n1_to_1", "general", "ints"), List.of("RELU6", "RELU_N1_TO_1", "MINIMUM", "MAXIMUM"));
+    }
+  }
+
+  /** Reciprocal and its TF1 name Inv, on values away from zero. */
+  Case reciprocal() throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = ph(tf, "x", -1, 7);
+      tf.withName("reciprocal").math.reciprocal(x);
+      raw(g, tf, "Inv", "inv", List.of(x), b -> { });
+      return new Case("Reciprocal/Inv", write(g, "reciprocal"), List.of(floats("x", new long[] {2, 7},
+          () -> (rnd.nextBoolean() ? 1 : -1) * (0.05 + rnd.nextFloat() * 4))), List.of("reciprocal", "inv"),
+          List.of("DIV"));
+    }
+  }
+
+  /** Softplus over TF's three regimes (below -13.94, between, above 13.94) and far beyond exp's range. */
+  Case softplus() throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = ph(tf, "x", -1, 64);
+      tf.withName("softplus").math.softplus(x);
+      return new Case("Softplus", write(g, "softplus"), List.of(floats("x", new long[] {2, 64},
+          () -> rnd.nextInt(8) == 0 ? (rnd.nextBoolean() ? 1 : -1) * (80 + rnd.nextFloat() * 100)
+              : (rnd.nextFloat() * 2 - 1) * 20)), List.of("softplus"), List.of("EXP", "LOG", "RELU", "ADD"));
+    }
+  }
+
+  Case seluSoftsign() throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = ph(tf, "x", -1, 32);
+      tf.withName("selu").nn.selu(x);
+      tf.withName("softsign").nn.softsign(x);
+      return new Case("Selu/Softsign", write(g, "selu"), List.of(floats("x", new long[] {2, 32},
+          () -> (rnd.nextFloat() * 2 - 1) * 6)), List.of("selu", "softsign"), List.of("ELU", "SELECT_V2", "DIV"));
+    }
+  }
+
+  /** Log1p on (-1, 4) including values near 0 where the decomposition rounds most; Expm1 on (-6, 6). */
+  Case log1pExpm1() throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = ph(tf, "x", -1, 32);
+      var y = ph(tf, "y", -1, 32);
+      tf.withName("log1p").math.log1p(x);
+      tf.withName("expm1").math.expm1(y);
+      return new Case("Log1p/Expm1", write(g, "log1p"), List.of(floats("x", new long[] {2, 32},
+          () -> rnd.nextInt(4) == 0 ? (rnd.nextFloat() * 2 - 1) * 1e-3 : -0.999 + rnd.nextFloat() * 5),
+          floats("y", new long[] {2, 32}, () -> (rnd.nextFloat() * 2 - 1) * 6)), List.of("log1p", "expm1"),
+          List.of("LOG", "EXP", "SUB"));
+    }
+  }
+
+  /** Batch norms no convolution absorbs: V3 (then Relu, fused into the ADD) and the TF1 op. */
+  Case batchNorm() throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = ph(tf, "x", -1, 3, 4, 5);
+      Operand<TFloat32> scale = weights(tf, new long[] {5}, 2f);
+      Operand<TFloat32> offset = weights(tf, new long[] {5}, 1f);
+      Operand<TFloat32> mean = weights(tf, new long[] {5}, 0.5f);
+      Operand<TFloat32> variance = tf.math.abs(weights(tf, new long[] {5}, 2f));
+      var v3 = tf.nn.fusedBatchNorm(x, scale, offset, mean, variance, FusedBatchNorm.isTraining(false),
+          FusedBatchNorm.epsilon(1e-3f));
+      tf.withName("v3_relu").nn.relu(v3.y());
+      raw(g, tf, "FusedBatchNorm", "v1", List.of(x, scale, offset, mean, variance), b -> {
+        b.setAttr("is_training", false);
+        b.setAttr("epsilon", 0.01f);
+      });
+      return new Case("FusedBatchNorm/V3", write(g, "batchnorm"), List.of(floats("x", new long[] {2, 3, 4, 5},
+          () -> (rnd.nextFloat() * 2 - 1) * 3)), List.of("v3_relu", "v1"), List.of("MUL", "ADD"));
+    }
+  }
+
   /** To a constant shape, and to the run-time shape of another input. */
   Case broadcastTo() throws Exception {
     try (Graph g = new Graph()) {
@@ -419,8 +507,8 @@ class MoreOpsTest {
   @Test
   void moreOpsMatchTensorFlow() throws Exception {
     List<Case> cases = List.of(resizeBilinear(), resizeNearest(), addN(), splitV(), select(), gatherNd(),
-        mirrorPad(), depthSpace(), oneHot(), topK(), cumsum(), lrn(), conv3d(), broadcastTo(), where(), argMin(),
-        rankSize());
+        mirrorPad(), depthSpace(), oneHot(), topK(), cumsum(), lrn(), conv3d(), clip(), reciprocal(), softplus(),
+        seluSoftsign(), log1pExpm1(), batchNorm(), broadcastTo(), where(), argMin(), rankSize());
     List<String> report = new ArrayList<>();
     List<String> failures = new ArrayList<>();
     for (Case c : cases) {
