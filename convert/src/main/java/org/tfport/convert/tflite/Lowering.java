@@ -582,10 +582,7 @@ final class Lowering {
       tensors.put(ref(n.name(), 0), t);
       return true;
     }
-    if (signature != null) {
-      return false;
-    }
-    // A length known only at run time: FILL([length, element...], 0).
+    // A length known only at run time: FILL([length, element...], 0), unknown element dimensions 1 as above.
     Integer len = int32(n, n.input(1), 1);
     if (len == null) {
       return false;
@@ -597,7 +594,14 @@ final class Lowering {
     sub.op(CONCATENATION, O_CONCAT, List.of(lenVec, sub.constInts(n.name() + "/element_shape", tail)),
         List.of(fullShape)).opt("axis", 0).opt("fused_activation_function", 0);
     int zero = sub.constant(n.name() + "/zero", TfliteType.of(type), new int[0], new byte[type.byteSize()]);
-    simple(n, FILL, 0, List.of(fullShape, zero));
+    ModelBuilder.Op o = simple(n, FILL, 0, List.of(fullShape, zero));
+    // Shape inference knows no TensorList: declare [-1, element...], so a loop carrying the list knows its rank.
+    ModelBuilder.T out = sub.t(o.outputs.get(0));
+    out.shape = dims.clone();
+    out.shape[0] = 1;
+    out.signature = signature != null ? signature : dims.clone();
+    out.signature[0] = -1;
+    out.hasRank = true;
     return true;
   }
 
