@@ -472,7 +472,13 @@ public final class TensorArrays {
           + " handle of TensorArray '" + a.node().name() + "'; tfport lowers a TensorArray to a plain tensor for"
           + " TFLite and cannot pass it its handle");
     }
+    Set<String> outputs = g.outputNodes();
     for (String c : carriers) {
+      if (outputs.contains(c)) {
+        throw new UnsupportedModelException(g.source() + ": the graph output '" + c + "' is the handle of"
+            + " TensorArray '" + a.node().name() + "'; TFLite has no resources to return (ask for a value read"
+            + " from the array instead)");
+      }
       g.replaceControlUses(c, List.of());
     }
     carriers.forEach(g::remove);
