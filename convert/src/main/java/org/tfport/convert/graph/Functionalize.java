@@ -990,6 +990,9 @@ public final class Functionalize {
         case "TensorArrayV3" -> r.index() == 0 ? Integer.valueOf(DataTypes.DT_RESOURCE) : DataTypes.DT_FLOAT;
         case "TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3" -> DataTypes.DT_FLOAT;
         case "TensorArraySizeV3" -> DataTypes.DT_INT32;
+        // TensorArrays as TensorArrays.apply leaves them: the dense array, typed by its elements.
+        case "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
+            "TensorListFromTensor" -> type(n, "element_dtype");
         case "Range" -> type(n, "Tidx");
         case "If", "StatelessIf", "PartitionedCall", "StatefulPartitionedCall" -> listType(n, "Tout", r.index());
         case "While", "StatelessWhile" -> listType(n, "T", r.index());

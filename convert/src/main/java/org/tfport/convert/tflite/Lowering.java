@@ -169,6 +169,10 @@ final class Lowering {
       case "TensorListGetItem" -> simple(n, GATHER, O_GATHER, List.of(in(n, 0), in(n, 1))).opt("axis", 0)
           .opt("batch_dims", 0) != null;
       case "TensorListSetItem" -> tensorListSetItem(n);
+      case "XlaDynamicUpdateSlice" -> dynamicUpdateSlice(n);
+      case "BroadcastTo" -> broadcastTo(n);
+      case "ReverseV2" -> reverse(n);
+      case "Range" -> range(n);
       case "While", "StatelessWhile" -> controlFlow(n, true);
       case "If", "StatelessIf" -> controlFlow(n, false);
       default -> lowerMore(n);
@@ -578,10 +582,7 @@ final class Lowering {
       tensors.put(ref(n.name(), 0), t);
       return true;
     }
-    if (signature != null) {
-      return false;
-    }
-    // A length known only at run time: FILL([length, element...], 0).
+    // A length known only at run time: FILL([length, element...], 0), unknown element dimensions 1 as above.
     Integer len = int32(n, n.input(1), 1);
     if (len == null) {
       return false;
@@ -593,7 +594,14 @@ final class Lowering {
     sub.op(CONCATENATION, O_CONCAT, List.of(lenVec, sub.constInts(n.name() + "/element_shape", tail)),
         List.of(fullShape)).opt("axis", 0).opt("fused_activation_function", 0);
     int zero = sub.constant(n.name() + "/zero", TfliteType.of(type), new int[0], new byte[type.byteSize()]);
-    simple(n, FILL, 0, List.of(fullShape, zero));
+    ModelBuilder.Op o = simple(n, FILL, 0, List.of(fullShape, zero));
+    // Shape inference knows no TensorList: declare [-1, element...], so a loop carrying the list knows its rank.
+    ModelBuilder.T out = sub.t(o.outputs.get(0));
+    out.shape = dims.clone();
+    out.shape[0] = 1;
+    out.signature = signature != null ? signature : dims.clone();
+    out.signature[0] = -1;
+    out.hasRank = true;
     return true;
   }
 
@@ -650,6 +658,98 @@ final class Lowering {
     sub.t(out).signature = lt.signature == null ? null : lt.signature.clone();
     sub.t(out).hasRank = true;
     o.outputs.add(out);
+    return true;
+  }
+
+  /**
+   * {@code XlaDynamicUpdateSlice(x, update, begin)} (a TF1 TensorArray's unstack, see TensorArrays) as
+   * DYNAMIC_UPDATE_SLICE; both clamp {@code begin} so the update fits. The result keeps x's shape, which shape
+   * inference cannot tell when x is a TensorList's dense array.
+   */
+  private boolean dynamicUpdateSlice(Node n) {
+    Integer begin = int32(n, n.input(2), 2);
+    if (begin == null) {
+      return false;
+    }
+    int x = in(n, 0);
+    ModelBuilder.Op o = simple(n, builtin("DynamicUpdateSlice"), 0, List.of(x, in(n, 1), begin));
+    keepShape(x, o.outputs.get(0));
+    return true;
+  }
+
+  /** Declares tensor {@code to} with {@code from}'s shape and shape signature, when {@code from} has a rank. */
+  private void keepShape(int from, int to) {
+    ModelBuilder.T f = sub.t(from);
+    if (f.hasRank) {
+      ModelBuilder.T t = sub.t(to);
+      t.shape = f.shape.clone();
+      t.signature = f.signature == null ? null : f.signature.clone();
+      t.hasRank = true;
+    }
+  }
+
+  /**
+   * {@code BroadcastTo(x, shape)} as BROADCAST_TO. With a shape computed at run time the result's dimensions are
+   * x's where x has them (a dimension other than 1 cannot change) and unknown (-1) elsewhere.
+   */
+  private boolean broadcastTo(Node n) {
+    Integer shape = int32(n, n.input(1), 1);
+    if (shape == null) {
+      return false;
+    }
+    int x = in(n, 0);
+    ModelBuilder.Op o = simple(n, builtin("BroadcastTo"), 0, List.of(x, shape));
+    ModelBuilder.T out = sub.t(o.outputs.get(0));
+    ModelBuilder.T st = sub.t(shape);
+    if (!out.hasRank && st.hasRank && st.shape.length == 1 && (st.signature == null || st.signature[0] >= 0)) {
+      int rank = st.shape[0];
+      ModelBuilder.T xt = sub.t(x);
+      int[] dims = new int[rank];
+      int[] sig = new int[rank];
+      for (int i = 0; i < rank; i++) {
+        int j = i - (rank - (xt.hasRank ? xt.shape.length : 0));
+        boolean known = xt.hasRank && j >= 0 && (xt.signature == null || xt.signature[j] >= 0) && xt.shape[j] != 1;
+        dims[i] = known ? xt.shape[j] : 1;
+        sig[i] = known ? xt.shape[j] : -1;
+      }
+      out.shape = dims;
+      out.signature = sig;
+      out.hasRank = true;
+    }
+    return true;
+  }
+
+  /** {@code ReverseV2(x, axis)} as REVERSE_V2 along one constant axis. */
+  private boolean reverse(Node n) {
+    Tensor axis = constant(n.input(1));
+    if (axis == null || axis.size() != 1) {
+      return false;
+    }
+    int a = (int) longs(axis)[0];
+    int rank = sub.t(in(n, 0)).hasRank ? sub.t(in(n, 0)).shape.length : shapes.rank(n.input(0));
+    if (a < 0) {
+      if (rank < 0) {
+        return false;
+      }
+      a += rank;
+    }
+    simple(n, builtin("ReverseV2"), O_REVERSE_V2, List.of(in(n, 0), sub.constInts(n.name() + "/axis", a)));
+    return true;
+  }
+
+  /** {@code Range(start, limit, delta)} as RANGE: a vector whose length is known only at run time. */
+  private boolean range(Node n) {
+    int dt = dtypeOf(ref(n.name(), 0));
+    if (dt != DataTypes.DT_INT32 && dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT64) {
+      return false;
+    }
+    ModelBuilder.Op o = simple(n, builtin("Range"), O_RANGE, List.of(in(n, 0), in(n, 1), in(n, 2)));
+    ModelBuilder.T out = sub.t(o.outputs.get(0));
+    if (!out.hasRank) {
+      out.shape = new int[] {1};
+      out.signature = new int[] {-1};
+      out.hasRank = true;
+    }
     return true;
   }
 

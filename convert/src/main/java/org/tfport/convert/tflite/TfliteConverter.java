@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.Version;
 import org.tfport.convert.graph.Functionalize;
+import org.tfport.convert.graph.TensorArrays;
 import org.tfport.convert.graph.GraphOptions;
 import org.tfport.convert.graph.TfGraphToTfjs;
 import org.tfport.convert.graph.optimize.GraphOptimizer;
@@ -210,6 +211,8 @@ public final class TfliteConverter {
    * If/While, which TFLite can run; conditionals whose predicate folds to a constant are then inlined.
    */
   static void prepare(Graph g) {
+    // TF1 TensorArrays first: their flows become the dense arrays, so the loops carry no resource handle.
+    TensorArrays.apply(g);
     Functionalize.apply(g);
     new GraphOptimizer().optimize(g);
     if (Functionalize.foldConstantPredicates(g)) {

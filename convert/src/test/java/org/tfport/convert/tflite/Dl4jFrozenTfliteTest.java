@@ -28,7 +28,8 @@ import org.tfport.testkit.TfliteOracle;
  * The DL4J frozen graphs with stored TensorFlow predictions: those the TFLite lowering expresses convert, run in
  * TFLite 2.18 on the stored inputs and match the stored predictions within 1e-5 (scaled by the output's magnitude)
  * + 1e-4 |b|; the others are refused naming their ops. Those with TF1 control flow (tf.cond, tf.while_loop) go
- * through the If/While rewrite ({@link Functionalize}) and run as TFLite IF/WHILE.
+ * through the If/While rewrite ({@link Functionalize}) and run as TFLite IF/WHILE; TF1 TensorArrays (the
+ * bidirectional dynamic_rnn) are rewritten to dense tensors first.
  */
 class Dl4jFrozenTfliteTest {
   static final double ATOL = 1e-5;
@@ -103,10 +104,12 @@ class Dl4jFrozenTfliteTest {
         + " now matched: %s", controlFlow.size(), controlFlow, refused + controlFlowMatched.size(), refused,
         controlFlowMatched));
     TfliteChecks.finish("DL4J frozen graphs -> TFLite (" + pbs.size() + " graphs, " + matched + " matched, "
-        + refused + " refused)", report, failures, matched, 8);
-    // tf.cond (two of them on constants, one on placeholders) and tf.while_loop; the bidirectional RNN stays
-    // refused for its TensorArrays, which TFLite has no builtin for.
-    assertThat(controlFlowMatched).contains("simple_cond", "simpleif_0", "simple_while");
+        + refused + " refused)", report, failures, matched, 9);
+    // tf.cond (two of them on constants, one on placeholders), tf.while_loop, and the bidirectional
+    // dynamic_rnn, whose TensorArrays become dense tensors (TensorArrays) in its two WHILE loops.
+    assertThat(controlFlowMatched).containsExactlyInAnyOrder("simple_cond", "simpleif_0", "simple_while",
+        "rnn/bidir_basic/dynamic_b1_n5-3_ts4_relu_noIS_noTM_f32");
+    assertThat(refused).isEqualTo(5);
   }
 
   static String check(Path tflite, Map<String, float[]> inputs, Map<String, long[]> shapes, List<String> outputs,

@@ -209,7 +209,7 @@ class Tf1ControlFlowTest {
    * TF Java adds ops only after their inputs, so each loop Merge was built reading its Enter twice; its second
    * input becomes the NextIteration, the back edge, in the GraphDef.
    */
-  private static GraphDef backEdges(GraphDef def, Map<String, String> mergeToNext) {
+  static GraphDef backEdges(GraphDef def, Map<String, String> mergeToNext) {
     GraphDef.Builder b = def.toBuilder();
     for (var n : b.getNodeBuilderList()) {
       String next = mergeToNext.get(n.getName().replace("__", "/"));
