@@ -694,6 +694,10 @@ final class Lowering {
    */
   private boolean broadcastTo(Node n) {
     Integer shape = int32(n, n.input(1), 1);
+    if (shape == null && dtypeOf(n.input(1)) == DataTypes.DT_INT64) {
+      // TFLite's BROADCAST_TO takes an int64 shape too.
+      shape = tensor(n.input(1));
+    }
     if (shape == null) {
       return false;
     }
@@ -1249,7 +1253,6 @@ final class Lowering {
       case "Log1p" -> isFloat(n) && log1pOp(n);
       case "Expm1" -> isFloat(n) && expm1Op(n);
       case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> batchNormOp(n);
-      case "BroadcastTo" -> broadcastToOp(n);
       case "Where" -> whereOp(n);
       case "ArgMin" -> argMinOp(n);
       case "Rank" -> simple(n, MoreOps.RANK, 0, List.of(in(n, 0))) != null;
@@ -1264,7 +1267,7 @@ final class Lowering {
         RANK = code("RANK"), SELECT = code("SELECT"), SELECT_V2 = code("SELECT_V2"), MIRROR_PAD = code("MIRROR_PAD"),
         DEPTH_TO_SPACE = code("DEPTH_TO_SPACE"), SPACE_TO_DEPTH = code("SPACE_TO_DEPTH"), ONE_HOT = code("ONE_HOT"),
         TOPK_V2 = code("TOPK_V2"), CUMSUM = code("CUMSUM"), LRN = code("LOCAL_RESPONSE_NORMALIZATION"),
-        CONV_3D = code("CONV_3D"), ARG_MIN = code("ARG_MIN"), BROADCAST_TO = code("BROADCAST_TO"),
+        CONV_3D = code("CONV_3D"), ARG_MIN = code("ARG_MIN"),
         LESS = code("LESS");
     static final int O_RESIZE_BILINEAR = 15, O_RESIZE_NEAREST = 74, O_SELECT = 47, O_SELECT_V2 = 98,
         O_MIRROR_PAD = 77, O_DEPTH_TO_SPACE = 94, O_SPACE_TO_DEPTH = 19, O_ONE_HOT = 61, O_TOPK_V2 = 34,
@@ -1664,19 +1667,6 @@ final class Lowering {
     add.opt("fused_activation_function", 0);
     Node end = fuseActivation(n, add);
     add.outputs.add(output(end, 0));
-    return true;
-  }
-
-  /** {@code BroadcastTo(x, shape)} to BROADCAST_TO (shape int32, or an int64 tensor, which TFLite also takes). */
-  private boolean broadcastToOp(Node n) {
-    Integer shape = int32(n, n.input(1), 1);
-    if (shape == null && dtypeOf(n.input(1)) == DataTypes.DT_INT64) {
-      shape = tensor(n.input(1));
-    }
-    if (shape == null) {
-      return false;
-    }
-    simple(n, MoreOps.BROADCAST_TO, 0, List.of(in(n, 0), shape));
     return true;
   }
 
