@@ -80,6 +80,15 @@ final class TfliteConvertCommand {
 
   /** True when {@code convert} was asked for tflite output: then this command handles it. */
   static boolean wantsTflite(String... args) {
+    boolean formatGiven = false;
+    for (String a : args) {
+      formatGiven |= a.startsWith("--output_format");
+    }
+    // With no --output_format, an output named *.tflite says which converter is meant.
+    if (!formatGiven && args.length > 0 && !args[args.length - 1].startsWith("-")
+        && args[args.length - 1].toLowerCase(java.util.Locale.ROOT).endsWith(".tflite")) {
+      return true;
+    }
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--output_format=tflite")
           || args[i].equals("--output_format") && i + 1 < args.length && args[i + 1].equals("tflite")) {

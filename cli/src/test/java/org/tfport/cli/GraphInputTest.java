@@ -137,6 +137,16 @@ class GraphInputTest {
         Files.readString(tmp.resolve("hub_out/model.json")));
   }
 
+  /** With no format flags, an output named *.tflite picks the TFLite converter; the input format is read as usual. */
+  @Test
+  void tfliteOutputNameSelectsTheTfliteConverter() throws IOException {
+    Path in = Corpus.require(TIMES_THREE);
+    Path out = tmp.resolve("times_three.tflite");
+    CliRunner r = CliRunner.run("convert", in.toString(), out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(org.tfport.formats.tflite.TfliteReader.read(out).signatureDefs()).hasSize(1);
+  }
+
   /** A .pb file is a frozen graph, and a graph model's model.json says so in "format". */
   @Test
   void frozenGraphAndGraphModelAreRecognisedWithoutFormatFlags() throws IOException {
