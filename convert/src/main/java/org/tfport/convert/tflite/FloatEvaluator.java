@@ -34,18 +34,69 @@ final class FloatEvaluator {
       SQRT, RSQRT, SQUARE, NEG, ABS, FLOOR, HARD_SWISH, SOFTMAX, LOG_SOFTMAX, LEAKY_RELU, MAX_POOL_2D,
       AVERAGE_POOL_2D, RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE, TILE, CONCATENATION, PACK, UNPACK, SPLIT, MEAN, SUM,
       REDUCE_MAX, REDUCE_MIN, REDUCE_PROD, CAST, STRIDED_SLICE, SLICE, PAD, PADV2, GATHER, SHAPE, ARG_MAX, FILL,
-      SELECT_V2);
+      SELECT_V2, FloatKernels.TRANSPOSE_CONV, FloatKernels.SPACE_TO_BATCH_ND, FloatKernels.BATCH_TO_SPACE_ND,
+      RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, FloatKernels.ADD_N, SPLIT_V, FloatKernels.SELECT,
+      FloatKernels.GATHER_ND, FloatKernels.MIRROR_PAD, FloatKernels.DEPTH_TO_SPACE, FloatKernels.SPACE_TO_DEPTH,
+      FloatKernels.ONE_HOT, FloatKernels.TOPK_V2, FloatKernels.CUMSUM, FloatKernels.LRN, FloatKernels.CONV_3D,
+      FloatKernels.REVERSE_V2, FloatKernels.RANGE, FloatKernels.BROADCAST_TO, FloatKernels.DYNAMIC_UPDATE_SLICE,
+      FloatKernels.WHERE, FloatKernels.ARG_MIN, FloatKernels.RANK, FloatKernels.LESS, FloatKernels.LESS_EQUAL,
+      FloatKernels.GREATER, FloatKernels.GREATER_EQUAL, FloatKernels.EQUAL, FloatKernels.NOT_EQUAL,
+      FloatKernels.LOGICAL_AND, FloatKernels.LOGICAL_OR, FloatKernels.LOGICAL_NOT, FloatKernels.ZEROS_LIKE,
+      FloatKernels.ONES_LIKE, FloatKernels.SIN, FloatKernels.COS, FloatKernels.CEIL, FloatKernels.ROUND,
+      FloatKernels.SIGN, FloatKernels.FLOOR_DIV, FloatKernels.FLOOR_MOD, GELU);
+  /** Control flow, run when the evaluator knows the model's other subgraphs. */
+  static final Set<Integer> CONTROL_FLOW = Set.of(WHILE, FloatKernels.IF);
+  /** A WHILE that has not ended after this many iterations on a calibration sample is an error, not a hang. */
+  static final int MAX_ITERATIONS = 1_000_000;
 
+  private final ModelBuilder model;
   private final ModelBuilder.Sub s;
+  /** Called with every subgraph run (this one and the WHILE/IF subgraphs it calls) and its tensor values. */
+  private final java.util.function.BiConsumer<ModelBuilder.Sub, V[]> observer;
+  private V[] constants;
 
   FloatEvaluator(ModelBuilder.Sub s) {
+    this(null, s, null);
+  }
+
+  /**
+   * An evaluator of {@code s}, a subgraph of {@code model} (which may be null when {@code s} calls no other
+   * subgraph); {@code observer} (may be null) sees each subgraph run's values, for calibrating their ranges.
+   */
+  FloatEvaluator(ModelBuilder model, ModelBuilder.Sub s, java.util.function.BiConsumer<ModelBuilder.Sub, V[]> observer) {
+    this.model = model;
     this.s = s;
+    this.observer = observer;
   }
 
   /** "OP (tf node)" for each operator {@link #run} cannot execute; empty when the whole subgraph runs. */
   static List<String> unsupported(ModelBuilder.Sub s) {
+    return unsupported(null, s);
+  }
+
+  /** As {@link #unsupported(ModelBuilder.Sub)}, following WHILE/IF into {@code model}'s subgraphs. */
+  static List<String> unsupported(ModelBuilder model, ModelBuilder.Sub s) {
     List<String> out = new ArrayList<>();
+    unsupported(model, s, new java.util.HashSet<>(), out);
+    return out;
+  }
+
+  private static void unsupported(ModelBuilder model, ModelBuilder.Sub s, Set<ModelBuilder.Sub> seen,
+      List<String> out) {
+    if (!seen.add(s)) {
+      return;
+    }
     for (ModelBuilder.Op o : s.ops) {
+      if (CONTROL_FLOW.contains(o.code) && model != null) {
+        for (int i : called(o)) {
+          if (i < 0 || i >= model.subgraphs.size()) {
+            out.add(describe(o) + " calls missing subgraph " + i);
+          } else {
+            unsupported(model, model.subgraphs.get(i), seen, out);
+          }
+        }
+        continue;
+      }
       boolean ok = SUPPORTED.contains(o.code)
           && !(o.code == STRIDED_SLICE && (o.i("ellipsis_mask") != 0 || o.i("new_axis_mask") != 0))
           && !(o.code == GATHER && o.i("batch_dims") != 0);
@@ -53,7 +104,12 @@ final class FloatEvaluator {
         out.add(describe(o));
       }
     }
-    return out;
+  }
+
+  /** The subgraph indices a WHILE (cond, body) or IF (then, else) calls. */
+  static int[] called(ModelBuilder.Op o) {
+    return o.code == WHILE ? new int[] {o.i("cond_subgraph_index"), o.i("body_subgraph_index")}
+        : new int[] {o.i("then_subgraph_index"), o.i("else_subgraph_index")};
   }
 
   static String describe(ModelBuilder.Op o) {
@@ -66,12 +122,20 @@ final class FloatEvaluator {
    * index (null for tensors no operator computed).
    */
   V[] run(List<V> inputs) {
-    V[] v = new V[s.tensors.size()];
-    for (int i = 0; i < s.tensors.size(); i++) {
-      ModelBuilder.T t = s.t(i);
-      if (t.data != null) {
-        v[i] = constant(t);
+    if (constants == null) {
+      // Decoded once: a loop body runs many times. Kernels never write into their inputs, so sharing is safe.
+      constants = new V[s.tensors.size()];
+      for (int i = 0; i < s.tensors.size(); i++) {
+        ModelBuilder.T t = s.t(i);
+        if (t.data != null) {
+          constants[i] = constant(t);
+        }
       }
+    }
+    V[] v = constants.clone();
+    if (inputs.size() != s.inputs.size()) {
+      throw new UnsupportedModelException("calibration: subgraph '" + s.name + "' takes " + s.inputs.size()
+          + " inputs, got " + inputs.size());
     }
     for (int k = 0; k < s.inputs.size(); k++) {
       v[s.inputs.get(k)] = inputs.get(k);
@@ -88,13 +152,60 @@ final class FloatEvaluator {
         throw new UnsupportedModelException("calibration: " + describe(o) + " failed on a sample: "
             + e.getMessage());
       }
+      if (out.length < o.outputs.size()) {
+        throw new UnsupportedModelException("calibration: " + describe(o) + " gave " + out.length + " of its "
+            + o.outputs.size() + " outputs");
+      }
       for (int k = 0; k < out.length && k < o.outputs.size(); k++) {
         if (o.outputs.get(k) >= 0) {
           v[o.outputs.get(k)] = out[k];
         }
       }
     }
+    if (observer != null) {
+      observer.accept(s, v);
+    }
     return v;
+  }
+
+  /** Runs subgraph {@code index} of the model on {@code args} and returns its outputs. */
+  private List<V> call(int index, List<V> args, java.util.Map<Integer, FloatEvaluator> cache) {
+    if (model == null) {
+      throw new IllegalStateException("control flow needs the model's subgraphs");
+    }
+    FloatEvaluator e = cache.computeIfAbsent(index, i -> new FloatEvaluator(model, model.subgraphs.get(i),
+        observer));
+    V[] v = e.run(args);
+    List<V> out = new ArrayList<>();
+    for (int t : e.s.outputs) {
+      if (v[t] == null) {
+        throw new IllegalStateException("subgraph '" + e.s.name + "' left output " + e.s.t(t).name
+            + " uncomputed");
+      }
+      out.add(v[t]);
+    }
+    return out;
+  }
+
+  private final java.util.Map<Integer, FloatEvaluator> callees = new java.util.HashMap<>();
+
+  /** WHILE: loop variables through body while cond holds (a scalar bool). IF: then or else on the arguments. */
+  private V[] controlFlow(ModelBuilder.Op o, V[] in) {
+    int[] fns = called(o);
+    if (o.code == WHILE) {
+      List<V> vars = new ArrayList<>(Arrays.asList(in));
+      for (int it = 0; ; it++) {
+        if (it > MAX_ITERATIONS) {
+          throw new IllegalStateException("loop did not end after " + MAX_ITERATIONS + " iterations");
+        }
+        if (call(fns[0], vars, callees).get(0).d[0] == 0) {
+          return vars.toArray(new V[0]);
+        }
+        vars = call(fns[1], vars, callees);
+      }
+    }
+    List<V> args = Arrays.asList(in).subList(1, in.length);
+    return call(in[0].d[0] != 0 ? fns[0] : fns[1], args, callees).toArray(new V[0]);
   }
 
   static V constant(ModelBuilder.T t) {
@@ -154,11 +265,12 @@ final class FloatEvaluator {
       case ARG_MAX -> one(argMax(in[0], (int) in[1].d[0]));
       case FILL -> one(fill(ints(in[0]), in[1].d[0]));
       case SELECT_V2 -> one(select(in[0], in[1], in[2]));
-      default -> throw new IllegalStateException("no float kernel");
+      case WHILE -> controlFlow(o, in);
+      default -> o.code == FloatKernels.IF ? controlFlow(o, in) : FloatKernels.eval(o, in, s);
     };
   }
 
-  private static V[] one(V v) {
+  static V[] one(V v) {
     return new V[] {v};
   }
 
@@ -172,7 +284,7 @@ final class FloatEvaluator {
     };
   }
 
-  private static V act(V v, int act) {
+  static V act(V v, int act) {
     if (act != 0) {
       for (int i = 0; i < v.d.length; i++) {
         v.d[i] = activate(v.d[i], act);
@@ -184,7 +296,7 @@ final class FloatEvaluator {
   // -------------------------------------------------------------------------------------------- kernels
 
   /** Output size and leading pad of one spatial dim: SAME pads (total excess)/2 before, the rest after. */
-  private static int[] window(int in, int k, int stride, int dilation, boolean same) {
+  static int[] window(int in, int k, int stride, int dilation, boolean same) {
     int ek = (k - 1) * dilation + 1;
     int out = same ? (in + stride - 1) / stride : (in - ek + stride) / stride;
     int pad = same ? Math.max(0, ((out - 1) * stride + ek - in) / 2) : 0;
@@ -290,7 +402,7 @@ final class FloatEvaluator {
     return new V(shape, out);
   }
 
-  private static V binary(int code, V a, V b) {
+  static V binary(int code, V a, V b) {
     int[] shape = broadcastShape(a.shape, b.shape);
     int[] ia = broadcastIndex(a.shape, shape), ib = broadcastIndex(b.shape, shape);
     float[] out = new float[ia.length];
@@ -446,7 +558,7 @@ final class FloatEvaluator {
     return new V(shape, x.d);
   }
 
-  private static V transpose(V x, int[] perm) {
+  static V transpose(V x, int[] perm) {
     int r = x.shape.length;
     int[] shape = new int[r];
     int[] st = strides(x.shape);
@@ -488,7 +600,7 @@ final class FloatEvaluator {
     return new V(shape, out);
   }
 
-  private static V concat(List<V> xs, int axis) {
+  static V concat(List<V> xs, int axis) {
     int r = xs.get(0).shape.length;
     int a = axis < 0 ? axis + r : axis;
     int[] shape = xs.get(0).shape.clone();
@@ -539,7 +651,7 @@ final class FloatEvaluator {
     return new V(shape, x.d);
   }
 
-  private static V[] split(V x, int axis, int num) {
+  static V[] split(V x, int axis, int num) {
     int a = axis < 0 ? axis + x.shape.length : axis;
     int len = x.shape[a] / num;
     V[] out = new V[num];
@@ -665,7 +777,7 @@ final class FloatEvaluator {
     return out;
   }
 
-  private static V slice(V x, int[] begin, int[] sizes) {
+  static V slice(V x, int[] begin, int[] sizes) {
     int r = x.shape.length;
     int[] count = new int[r], step = new int[r];
     for (int i = 0; i < r; i++) {
@@ -675,7 +787,7 @@ final class FloatEvaluator {
     return new V(count, gatherStrided(x, begin, step, count));
   }
 
-  private static V pad(V x, int[] pads, float value) {
+  static V pad(V x, int[] pads, float value) {
     int r = x.shape.length;
     int[] shape = new int[r];
     for (int i = 0; i < r; i++) {
@@ -739,7 +851,7 @@ final class FloatEvaluator {
     return new V(new int[] {d.length}, d);
   }
 
-  private static V argMax(V x, int axis) {
+  static V argMax(V x, int axis) {
     int r = x.shape.length;
     int a = axis < 0 ? axis + r : axis;
     int outer = 1, inner = 1, dim = x.shape[a];
@@ -776,7 +888,7 @@ final class FloatEvaluator {
     return new V(dims.clone(), d);
   }
 
-  private static V select(V c, V x, V y) {
+  static V select(V c, V x, V y) {
     int[] shape = broadcastShape(broadcastShape(c.shape, x.shape), y.shape);
     int[] ic = broadcastIndex(c.shape, shape), ix = broadcastIndex(x.shape, shape), iy = broadcastIndex(y.shape,
         shape);
@@ -808,7 +920,7 @@ final class FloatEvaluator {
     return (int) n;
   }
 
-  private static int[] strides(int[] shape) {
+  static int[] strides(int[] shape) {
     int[] st = new int[shape.length];
     int s = 1;
     for (int i = shape.length - 1; i >= 0; i--) {
@@ -819,7 +931,7 @@ final class FloatEvaluator {
   }
 
   /** Row-major odometer step. */
-  private static void increment(int[] idx, int[] shape) {
+  static void increment(int[] idx, int[] shape) {
     for (int k = idx.length - 1; k >= 0; k--) {
       if (++idx[k] < shape[k]) {
         return;
@@ -845,7 +957,7 @@ final class FloatEvaluator {
   }
 
   /** For each element of {@code out} (row-major), the flat index of the element of {@code in} broadcast to it. */
-  private static int[] broadcastIndex(int[] in, int[] out) {
+  static int[] broadcastIndex(int[] in, int[] out) {
     int r = out.length;
     int[] st = strides(in);
     int[] bst = new int[r];

@@ -87,7 +87,12 @@ final class FullIntegerQuantizer {
       new QP(1f / 32768, 0), TANH, new QP(1f / 32768, 0));
   /** Kernels that move or select int8 values without rescaling: the output takes the data input's parameters. */
   static final Set<Integer> SAME_AS_INPUT = Set.of(AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE, SQUEEZE, EXPAND_DIMS,
-      TRANSPOSE, PAD, PADV2, STRIDED_SLICE, SLICE, GATHER, SPLIT, UNPACK, TILE, REDUCE_MAX, REDUCE_MIN);
+      TRANSPOSE, PAD, PADV2, STRIDED_SLICE, SLICE, GATHER, SPLIT, UNPACK, TILE, REDUCE_MAX, REDUCE_MIN,
+      // Rearrangements and resizing: the int8 kernels copy (or, bilinear, blend with weights summing to 1) values
+      // of the input's grid, and TFLite requires the output to share the input's parameters.
+      FloatKernels.SPACE_TO_BATCH_ND, FloatKernels.BATCH_TO_SPACE_ND, FloatKernels.DEPTH_TO_SPACE,
+      FloatKernels.SPACE_TO_DEPTH, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, FloatKernels.MIRROR_PAD,
+      FloatKernels.REVERSE_V2);
   /**
    * Kernels that need every input and the output to share one set of parameters. Taken from the output's range:
    * exact for CONCATENATION and PACK (the output holds every input value) and for MAXIMUM/MINIMUM (clamping the
@@ -101,7 +106,9 @@ final class FullIntegerQuantizer {
    * Ops of the sets above that TFLite 2.18 has no int16-activation kernel for (op_version.cc gives them no int16
    * version): in 16x8 mode they stay float, or are refused when only integer ops are allowed.
    */
-  static final Set<Integer> NO_INT16 = Set.of(HARD_SWISH, SUM, ARG_MAX, TILE);
+  static final Set<Integer> NO_INT16 = Set.of(HARD_SWISH, SUM, ARG_MAX, TILE, FloatKernels.SPACE_TO_BATCH_ND,
+      FloatKernels.BATCH_TO_SPACE_ND, FloatKernels.DEPTH_TO_SPACE, FloatKernels.SPACE_TO_DEPTH,
+      FloatKernels.MIRROR_PAD, FloatKernels.REVERSE_V2);
 
   private final ModelBuilder.Sub s;
   private final Ranges ranges;
@@ -126,34 +133,54 @@ final class FullIntegerQuantizer {
 
   /** Runs the float subgraph over every sample, recording each float tensor's global min/max. */
   static Ranges calibrate(ModelBuilder.Sub s, List<List<FloatEvaluator.V>> samples) {
-    List<String> bad = FloatEvaluator.unsupported(s);
+    return calibrateAll(null, s, samples).get(s);
+  }
+
+  /**
+   * Runs subgraph {@code s} of {@code model} (null when it calls no other subgraph) over every sample and returns
+   * the ranges of every subgraph that ran, {@code s} and the WHILE/IF subgraphs it calls (over all iterations
+   * and taken branches; a subgraph never entered has no entry).
+   */
+  static Map<ModelBuilder.Sub, Ranges> calibrateAll(ModelBuilder model, ModelBuilder.Sub s,
+      List<List<FloatEvaluator.V>> samples) {
+    List<String> bad = FloatEvaluator.unsupported(model, s);
     if (!bad.isEmpty()) {
       throw new UnsupportedModelException(bad.size() + " op" + (bad.size() == 1 ? "" : "s") + " cannot be"
           + " calibrated (no float reference kernel in tfport): " + String.join(", ", bad) + "; convert without"
           + " --representative_data (e.g. --post_training_quantize for dynamic-range int8)");
     }
+    Map<ModelBuilder.Sub, Ranges> all = new LinkedHashMap<>();
+    FloatEvaluator ev = new FloatEvaluator(model, s, (sub, v) -> record(sub, v, all));
+    for (List<FloatEvaluator.V> sample : samples) {
+      ev.run(sample);
+    }
+    all.computeIfAbsent(s, FullIntegerQuantizer::emptyRanges);
+    return all;
+  }
+
+  private static Ranges emptyRanges(ModelBuilder.Sub s) {
     int n = s.tensors.size();
     float[] min = new float[n];
     float[] max = new float[n];
     Arrays.fill(min, Float.POSITIVE_INFINITY);
     Arrays.fill(max, Float.NEGATIVE_INFINITY);
-    FloatEvaluator ev = new FloatEvaluator(s);
-    for (List<FloatEvaluator.V> sample : samples) {
-      FloatEvaluator.V[] v = ev.run(sample);
-      for (int t = 0; t < n; t++) {
-        if (v[t] == null || s.t(t).type != TfliteType.FLOAT32) {
-          continue;
-        }
-        for (float x : v[t].d()) {
-          // Non-finite values would give an infinite scale; they are clamped at run time anyway.
-          if (Float.isFinite(x)) {
-            min[t] = Math.min(min[t], x);
-            max[t] = Math.max(max[t], x);
-          }
+    return new Ranges(min, max);
+  }
+
+  private static void record(ModelBuilder.Sub s, FloatEvaluator.V[] v, Map<ModelBuilder.Sub, Ranges> all) {
+    Ranges r = all.computeIfAbsent(s, FullIntegerQuantizer::emptyRanges);
+    for (int t = 0; t < v.length; t++) {
+      if (v[t] == null || s.t(t).type != TfliteType.FLOAT32) {
+        continue;
+      }
+      for (float x : v[t].d()) {
+        // Non-finite values would give an infinite scale; they are clamped at run time anyway.
+        if (Float.isFinite(x)) {
+          r.min()[t] = Math.min(r.min()[t], x);
+          r.max()[t] = Math.max(r.max()[t], x);
         }
       }
     }
-    return new Ranges(min, max);
   }
 
   // --------------------------------------------------------------------------------------------- math
@@ -251,6 +278,12 @@ final class FullIntegerQuantizer {
     if (WEIGHTED.contains(o.code)) {
       boolean biasOk = o.inputs.size() < 3 || o.inputs.get(2) < 0 || isFloatConst(o.inputs.get(2));
       return isAct(o.inputs.get(0)) && isFloatConst(o.inputs.get(1)) && biasOk;
+    }
+    if (o.code == FloatKernels.TRANSPOSE_CONV) {
+      // [output_shape, weights, x, bias]: the shape is int32, weights and bias constants.
+      boolean biasOk = o.inputs.size() < 4 || o.inputs.get(3) < 0 || isFloatConst(o.inputs.get(3));
+      return !isAct(o.inputs.get(0)) && !isFloatConst(o.inputs.get(0)) && isFloatConst(o.inputs.get(1))
+          && isAct(o.inputs.get(2)) && biasOk;
     }
     if (SAME_AS_INPUT.contains(o.code)) {
       int d = o.inputs.get(dataInput(o));
@@ -424,6 +457,15 @@ final class FullIntegerQuantizer {
       }
       if (o.code == FULLY_CONNECTED) {
         o.options.remove("asymmetric_quantize_inputs");
+      }
+    } else if (o.code == FloatKernels.TRANSPOSE_CONV) {
+      // Weights OHWI per output channel (dim 0), symmetric; bias at s_x · s_w[c] like a convolution's: the
+      // kernel accumulates Σ q_x·q_w per output element, then rescales by s_x·s_w[c]/s_out.
+      int w = own(o, 1);
+      WeightQuantizer.quantizeSymmetric(s.t(w), 0);
+      if (o.inputs.size() > 3 && o.inputs.get(3) >= 0) {
+        int b = own(o, 3);
+        quantizeBias(s.t(b), params[o.inputs.get(2)].scale(), s.t(w).quantization.scale());
       }
     } else if (ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || precision.fixed(o.code) != null
         || INT_OUT.contains(o.code)) {

@@ -119,6 +119,8 @@ public final class TfliteConverter {
     java.util.Set<String> flex = new java.util.TreeSet<>();
     java.util.Set<String> custom = new java.util.TreeSet<>();
     List<List<String>> inputNames = new ArrayList<>();
+    // Each source's own subgraph: WHILE/IF functions lowered for source i are appended after it.
+    List<Integer> sourceSubgraphs = new ArrayList<>();
     for (int i = 0; i < sources.size(); i++) {
       Source src = sources.get(i);
       Graph g = src.graph();
@@ -126,6 +128,7 @@ public final class TfliteConverter {
       ModelBuilder.Sub sub = new ModelBuilder.Sub(i == 0 ? "main" : src.signature());
       mb.subgraphs.add(sub);
       int subIndex = mb.subgraphs.size() - 1;
+      sourceSubgraphs.add(subIndex);
       Lowering low = new Lowering(g, sub, o);
       low.model = mb;
       low.run(src.inputNodes());
@@ -164,9 +167,10 @@ public final class TfliteConverter {
       }
     }
     if (o.quantization() == TfliteOptions.Quantization.INT8) {
-      fullInteger(mb, sources, inputNames, o, notices, FullIntegerQuantizer.Precision.INT8);
+      fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices, FullIntegerQuantizer.Precision.INT8);
     } else if (o.quantization() == TfliteOptions.Quantization.INT16X8) {
-      fullInteger(mb, sources, inputNames, o, notices, FullIntegerQuantizer.Precision.INT16);
+      fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices,
+          FullIntegerQuantizer.Precision.INT16);
     }
     switch (o.quantization()) {
       case FLOAT16 -> modes.add(ConversionMetadata.PTQ_FLOAT16);
@@ -238,11 +242,14 @@ public final class TfliteConverter {
   }
 
   /**
-   * Full integer quantization (int8, or 16x8 with int16 activations) of every subgraph: load its representative
-   * samples, calibrate the float subgraph, rewrite it ({@link FullIntegerQuantizer}), drop the tensors that left
-   * and re-point its SignatureDef.
+   * Full integer quantization (int8, or 16x8 with int16 activations) of every signature's subgraph: load its
+   * representative samples, calibrate the float subgraph (running the WHILE/IF subgraphs it calls), rewrite it
+   * ({@link FullIntegerQuantizer}), drop the tensors that left and re-point its SignatureDef. WHILE and IF stay
+   * float with their subgraphs (float fallback: DEQUANTIZE of the integer operands before, QUANTIZE of the results
+   * after, with the results' calibrated ranges), so the called subgraphs are left as they are.
    */
-  private static void fullInteger(ModelBuilder mb, List<Source> sources, List<List<String>> inputNames,
+  private static void fullInteger(ModelBuilder mb, List<Source> sources, List<Integer> sourceSubgraphs,
+      List<List<String>> inputNames,
       TfliteOptions o, List<String> notices, FullIntegerQuantizer.Precision precision) {
     if (o.representativeData() == null) {
       throw new UsageException("full integer quantization needs --representative_data DIR (a folder of .npy input"
@@ -260,15 +267,11 @@ public final class TfliteConverter {
             + ioTypes.get(ioTypes.size() - 1));
       }
     }
-    if (mb.subgraphs.size() != sources.size()) {
-      // Calibrating WHILE/IF would run their subgraphs per iteration and branch; not done yet.
-      throw new UnsupportedModelException("the model has control flow (WHILE/IF subgraphs), which tfport cannot"
-          + " fully integer-quantize yet; use --post_training_quantize (dynamic range) or --quantize_float16");
-    }
-    for (int i = 0; i < mb.subgraphs.size(); i++) {
-      ModelBuilder.Sub sub = mb.subgraphs.get(i);
+    for (int i = 0; i < sources.size(); i++) {
+      int subIndex = sourceSubgraphs.get(i);
+      ModelBuilder.Sub sub = mb.subgraphs.get(subIndex);
       Path dir = o.representativeData();
-      if (mb.subgraphs.size() > 1) {
+      if (sources.size() > 1) {
         // Several signatures: one folder of samples per signature key.
         dir = dir.resolve(RepresentativeData.fileName(String.valueOf(sources.get(i).signature())));
       }
@@ -283,7 +286,7 @@ public final class TfliteConverter {
             t.signature != null ? t.signature.clone() : t.shape.clone()));
       }
       List<List<FloatEvaluator.V>> samples = RepresentativeData.load(dir, ins);
-      FullIntegerQuantizer.Ranges ranges = FullIntegerQuantizer.calibrate(sub, samples);
+      FullIntegerQuantizer.Ranges ranges = FullIntegerQuantizer.calibrateAll(mb, sub, samples).get(sub);
       FullIntegerQuantizer q = new FullIntegerQuantizer(sub, ranges, precision);
       q.run(o.inferenceInputType(), o.inferenceOutputType(), o.integerOnly());
       if (!q.floatOps.isEmpty()) {
@@ -294,8 +297,8 @@ public final class TfliteConverter {
       int[] map = FullIntegerQuantizer.prune(sub);
       for (int k = 0; k < mb.signatures.size(); k++) {
         TfliteSignatureDef sd = mb.signatures.get(k);
-        if (sd.subgraphIndex() == i) {
-          mb.signatures.set(k, new TfliteSignatureDef(sd.key(), i, remap(sd.inputs(), map), remap(sd.outputs(),
+        if (sd.subgraphIndex() == subIndex) {
+          mb.signatures.set(k, new TfliteSignatureDef(sd.key(), subIndex, remap(sd.inputs(), map), remap(sd.outputs(),
               map)));
         }
       }

@@ -39,7 +39,7 @@ import org.tfport.testkit.TfjsOracle;
  * the weights they use come from variables outside them, as in Keras' recurrent layers. Converted, run in
  * TF.js 4.22 and compared with TensorFlow on the same random inputs.
  */
-class BuiltControlFlowTest {
+public class BuiltControlFlowTest {
   @TempDir Path tmp;
 
   private static final Random WEIGHTS = new Random(5);
@@ -89,7 +89,8 @@ class BuiltControlFlowTest {
     });
   }
 
-  private static Path export(Path dir, boolean stateless) throws Exception {
+  /** The While-then-If SavedModel (input x [-1, 4]; outputs h, the loop state, and y, the If result). */
+  public static Path export(Path dir, boolean stateless) throws Exception {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
