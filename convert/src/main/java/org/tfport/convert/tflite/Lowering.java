@@ -158,7 +158,8 @@ final class Lowering {
       case "SelectV2" -> simple(n, SELECT_V2, 98, List.of(in(n, 0), in(n, 1), in(n, 2))) != null;
       case "Less", "Greater", "LessEqual", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
           "FloorDiv", "FloorMod" -> binary(n, builtin(n.op()), 0, false);
-      case "LogicalNot", "ZerosLike", "OnesLike", "Sin", "Cos", "Ceil", "Round", "Sign" ->
+      case "OnesLike" -> onesLike(n);
+      case "LogicalNot", "ZerosLike", "Sin", "Cos", "Ceil", "Round", "Sign" ->
           unary(n, builtin(n.op()), 0);
       case "Conv2DBackpropInput" -> transposeConv(n);
       case "SpaceToBatchND" -> constIntInputs(n, builtin("SpaceToBatchNd"), 0, Set.of(1, 2));
@@ -754,6 +755,25 @@ final class Lowering {
       out.signature = new int[] {-1};
       out.hasRank = true;
     }
+    return true;
+  }
+
+  /** TFLite has ZEROS_LIKE but no ONES_LIKE: {@code zeros_like(x) + 1}. */
+  private boolean onesLike(Node n) {
+    int dt = dtypeOf(ref(n.name(), 0));
+    if (dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32) {
+      return false;
+    }
+    ModelBuilder.T xt = sub.t(in(n, 0));
+    int zeros = sub.add(new ModelBuilder.T(n.name() + "/zeros", xt.type, xt.shape.clone(),
+        xt.signature == null ? null : xt.signature.clone()));
+    sub.t(zeros).hasRank = xt.hasRank;
+    sub.op(builtin("ZerosLike"), 0, List.of(in(n, 0)), List.of(zeros));
+    byte[] one = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .putInt(dt == DataTypes.DT_FLOAT ? Float.floatToIntBits(1f) : 1).array();
+    int c = sub.constant(n.name() + "/one", dt == DataTypes.DT_FLOAT ? TfliteType.FLOAT32 : TfliteType.INT32,
+        new int[0], one);
+    simple(n, ADD, O_ADD, List.of(zeros, c)).opt("fused_activation_function", 0);
     return true;
   }
 

@@ -409,6 +409,21 @@ class MoreOpsTest {
     }
   }
 
+  /** TFLite has ZEROS_LIKE but no ONES_LIKE builtin. */
+  Case zerosOnesLike() throws Exception {
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = ph(tf, "x", -1, 3);
+      var i = ph(tf, TInt32.class, "i", -1, 4);
+      tf.withName("zeros").zerosLike(x);
+      tf.withName("ones").onesLike(x);
+      tf.withName("int_ones").onesLike(i);
+      return new Case("ZerosLike/OnesLike", write(g, "zeros_ones"), List.of(uniform("x", 2, 3),
+          ints("i", DataTypes.DT_INT32, new long[] {2, 4}, -3, 3)), List.of("zeros", "ones", "int_ones"),
+          List.of("ZEROS_LIKE", "ADD"));
+    }
+  }
+
   Case where() throws Exception {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
@@ -508,7 +523,7 @@ class MoreOpsTest {
   void moreOpsMatchTensorFlow() throws Exception {
     List<Case> cases = List.of(resizeBilinear(), resizeNearest(), addN(), splitV(), select(), gatherNd(),
         mirrorPad(), depthSpace(), oneHot(), topK(), cumsum(), lrn(), conv3d(), clip(), reciprocal(), softplus(),
-        seluSoftsign(), log1pExpm1(), batchNorm(), broadcastTo(), where(), argMin(), rankSize());
+        seluSoftsign(), log1pExpm1(), batchNorm(), broadcastTo(), where(), argMin(), rankSize(), zerosOnesLike());
     List<String> report = new ArrayList<>();
     List<String> failures = new ArrayList<>();
     for (Case c : cases) {
