@@ -220,11 +220,15 @@ class Tf1ControlFlowTest {
     return b.build();
   }
 
+  private Path write(GraphDef def, String name) throws Exception {
+    return writeScoped(def, tmp.resolve(name));
+  }
+
   /**
    * Writes the GraphDef with TF1 scoped names: TF Java's {@code withName} takes no '/', so the builders write
    * {@code while__Merge} for {@code while/Merge}.
    */
-  private Path write(GraphDef def, String name) throws Exception {
+  static Path writeScoped(GraphDef def, Path p) throws Exception {
     GraphDef.Builder b = def.toBuilder();
     for (var n : b.getNodeBuilderList()) {
       n.setName(n.getName().replace("__", "/"));
@@ -232,7 +236,6 @@ class Tf1ControlFlowTest {
         n.setInput(i, n.getInput(i).replace("__", "/"));
       }
     }
-    Path p = tmp.resolve(name);
     Files.write(p, b.build().toByteArray());
     return p;
   }

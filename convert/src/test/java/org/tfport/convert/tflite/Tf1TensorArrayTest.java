@@ -147,16 +147,7 @@ class Tf1TensorArrayTest {
 
   /** Writes the GraphDef with TF1 scoped names ({@code rnn__while__Merge} for {@code rnn/while/Merge}). */
   private Path write(GraphDef def, String name) throws Exception {
-    GraphDef.Builder b = def.toBuilder();
-    for (var n : b.getNodeBuilderList()) {
-      n.setName(n.getName().replace("__", "/"));
-      for (int i = 0; i < n.getInputCount(); i++) {
-        n.setInput(i, n.getInput(i).replace("__", "/"));
-      }
-    }
-    Path p = tmp.resolve(name);
-    Files.write(p, b.build().toByteArray());
-    return p;
+    return Tf1ControlFlowTest.writeScoped(def, tmp.resolve(name));
   }
 
   /** One run: {@code steps} time steps of a batch of {@code batch}. */
