@@ -74,6 +74,7 @@ public final class FunctionGraph {
     }
     Graph g = new Graph(owner.source());
     g.functions().putAll(owner.functions());
+    g.ops().putAll(owner.ops());
     List<String> inputs = new ArrayList<>();
     List<Node> placeholders = new ArrayList<>();
     List<AttrValue> types = new ArrayList<>();
@@ -115,5 +116,109 @@ public final class FunctionGraph {
     FunctionGraph fg = new FunctionGraph(g, inputs, placeholders);
     fg.keepAllInputs();
     return fg;
+  }
+
+  /**
+   * The graph back in function form, as {@code original} (same name, arguments, results and attributes):
+   * references become {@code node:out_arg:idx}, argument placeholders become the argument names.
+   */
+  GraphFunction toFunction(GraphFunction original, Map<String, String> outArgByOp) {
+    Map<String, String> argOf = new LinkedHashMap<>();
+    for (int i = 0; i < inputs.size(); i++) {
+      argOf.put(inputs.get(i), original.inputArgs().get(i).name());
+    }
+    List<Node> nodes = new ArrayList<>();
+    for (Node n : graph.topologicalOrder()) {
+      if (argOf.containsKey(n.name())) {
+        continue;
+      }
+      Node c = n.copy();
+      List<String> ins = new ArrayList<>();
+      for (String in : n.inputs()) {
+        if (in.startsWith("^")) {
+          if (!argOf.containsKey(in.substring(1))) {
+            ins.add(in);
+          }
+        } else {
+          ins.add(functionRef(in, argOf, outArgByOp));
+        }
+      }
+      c.setInputs(ins);
+      nodes.add(c);
+    }
+    Map<String, String> ret = new LinkedHashMap<>();
+    for (int k = 0; k < original.outputArgs().size(); k++) {
+      ret.put(original.outputArgs().get(k).name(), functionRef(graph.outputs().get(k), argOf, outArgByOp));
+    }
+    Map<String, String> controlRet = new LinkedHashMap<>(original.controlRet());
+    controlRet.values().removeIf(node -> !graph.has(node));
+    return new GraphFunction(original.name(), original.inputArgs(), original.outputArgs(), nodes, ret, controlRet,
+        original.attrs(), original.argAttrs(), original.stateful());
+  }
+
+  /** A graph reference ({@code node:k}) in function form: the argument's name, or {@code node:out_arg:idx}. */
+  private String functionRef(String ref, Map<String, String> argOf, Map<String, String> outArgByOp) {
+    org.tfport.core.graph.TensorRef r = org.tfport.core.graph.TensorRef.parse(ref);
+    if (argOf.containsKey(r.node())) {
+      return argOf.get(r.node());
+    }
+    Node n = graph.node(r.node());
+    List<ArgDef> outs = n == null ? null : graph.outputArgs(n);
+    if (outs == null && n != null && outArgByOp.containsKey(n.op())) {
+      // No signature in the file: one output argument, named as the library's own bodies name it (as the reader
+      // assumed when it flattened them).
+      return n.name() + ":" + outArgByOp.get(n.op()) + ":" + r.index();
+    }
+    if (outs == null) {
+      throw new UnsupportedModelException(graph.source() + ": node '" + r.node() + "' (" + (n == null ? "missing"
+          : n.op()) + ") in a function has outputs tfport does not know; the function cannot be rewritten");
+    }
+    int k = r.index();
+    for (ArgDef a : outs) {
+      int size = graph.argSize(n, a);
+      if (k < size) {
+        return n.name() + ":" + a.name() + ":" + k;
+      }
+      k -= size;
+    }
+    throw new UnsupportedModelException(graph.source() + ": node '" + n.name() + "' (" + n.op() + ") has no output "
+        + r.index() + "; the function is damaged");
+  }
+
+  /**
+   * Inlines the calls ({@code PartitionedCall}, ...) inside the library functions the graph keeps (loop and branch
+   * bodies): TF.js runs While/If with their functions but has no kernel for a call.
+   */
+  static void inlineCallsInFunctions(Graph g) {
+    Map<String, String> outArgByOp = new java.util.HashMap<>();
+    for (GraphFunction f : g.functions().values()) {
+      for (Node n : f.nodes()) {
+        for (String in : n.inputs()) {
+          String[] parts = in.split(":");
+          Node src = parts.length == 3 && !in.startsWith("^") ? f.node(parts[0]) : null;
+          if (src != null) {
+            outArgByOp.putIfAbsent(src.op(), parts[1]);
+          }
+        }
+      }
+      for (String v : f.ret().values()) {
+        String[] parts = v.split(":");
+        Node src = parts.length == 3 ? f.node(parts[0]) : null;
+        if (src != null) {
+          outArgByOp.putIfAbsent(src.op(), parts[1]);
+        }
+      }
+    }
+    for (String name : new ArrayList<>(g.functions().keySet())) {
+      GraphFunction f = g.function(name);
+      boolean calls = false;
+      for (Node n : f.nodes()) {
+        calls |= FunctionInliner.CALL_OPS.contains(n.op()) || g.function(n.op()) != null;
+      }
+      if (calls) {
+        g.functions().put(name, instantiate(g, name, null).toFunction(f, outArgByOp));
+      }
+    }
+    TfGraphToTfjs.keepReferencedFunctions(g);
   }
 }

@@ -229,6 +229,7 @@ public final class TfGraphToTfjs {
         ? bundle.read(key, slice) : null).freeze();
     Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
+    FunctionGraph.inlineCallsInFunctions(g);
     if (hoisted) {
       renameInputs(g, inputNodes);
     }
@@ -265,6 +266,7 @@ public final class TfGraphToTfjs {
     int frozen = new VariableFreezer(g, (key, slice) -> null, true).freeze();
     Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
+    FunctionGraph.inlineCallsInFunctions(g);
     return new Loaded(g, null, null, new LinkedHashMap<>(), new ArrayList<>(), new LinkedHashMap<>(), before,
         frozen, initializer);
   }

@@ -62,6 +62,11 @@ public class BuiltControlFlowTest {
    * {@code h <- tanh(h @ w + x), n times}, as a recurrent cell would, with i and n as loop variables: the
    * condition ({@code body} false) or the body over the loop variables (i, n, h, x, w).
    */
+  private static final ConcreteFunction CELL = ConcreteFunction.create(tf -> {
+    var z = tf.withName("z").placeholder(TFloat32.class);
+    return Signature.builder().input("z", z).output("a", tf.math.tanh(z)).build();
+  });
+
   private static ConcreteFunction loop(boolean body) {
     return ConcreteFunction.create(tf -> {
       var i = tf.withName("i").placeholder(TInt32.class);
@@ -73,7 +78,9 @@ public class BuiltControlFlowTest {
       if (!body) {
         return sig.output("more", tf.math.less(i, n)).build();
       }
-      var next = tf.math.tanh(tf.math.add(tf.linalg.matMul(h, w), x));
+      // The cell is a function of its own, called from the loop body (a tf.function calling another).
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> next = (Operand<TFloat32>) tf.call(CELL, tf.math.add(tf.linalg.matMul(h, w), x));
       return sig.output("i1", tf.math.add(i, tf.constant(1))).output("n1", tf.identity(n)).output("h1", next)
           .output("x1", tf.identity(x)).output("w1", tf.identity(w)).build();
     });
