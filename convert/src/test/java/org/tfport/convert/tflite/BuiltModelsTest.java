@@ -39,6 +39,11 @@ class BuiltModelsTest {
   final Random rnd = new Random(7);
 
   private Operand<TFloat32> c(Ops tf, long[] shape, float scale) {
+    return randomConstant(tf, rnd, scale, shape);
+  }
+
+  /** A float constant of {@code shape} with values uniform in [-scale, scale) from {@code rnd}. */
+  static Operand<TFloat32> randomConstant(Ops tf, Random rnd, float scale, long... shape) {
     int n = 1;
     for (long d : shape) {
       n *= (int) d;

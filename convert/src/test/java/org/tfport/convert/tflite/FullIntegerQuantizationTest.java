@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
@@ -58,12 +57,7 @@ class FullIntegerQuantizationTest {
   }
 
   private org.tensorflow.Operand<TFloat32> c(Ops tf, long[] shape, float scale) {
-    int n = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = (rnd.nextFloat() * 2 - 1) * scale;
-    }
-    return tf.constant(Shape.of(shape), DataBuffers.of(v));
+    return BuiltModelsTest.randomConstant(tf, rnd, scale, shape);
   }
 
   record Model(Path pb, List<String> inputs, List<String> outputs) {}

@@ -18,7 +18,6 @@ import org.tensorflow.GraphOperationBuilder;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.OneHot;
 import org.tensorflow.op.core.Placeholder;
@@ -98,11 +97,7 @@ class MoreOpsTest {
   }
 
   private Operand<TFloat32> weights(Ops tf, long[] shape, float scale) {
-    float[] v = new float[count(shape)];
-    for (int k = 0; k < v.length; k++) {
-      v[k] = (rnd.nextFloat() * 2 - 1) * scale;
-    }
-    return tf.constant(Shape.of(shape), DataBuffers.of(v));
+    return BuiltModelsTest.randomConstant(tf, rnd, scale, shape);
   }
 
   /** A raw op TF Java has no typed wrapper for (TF1 Select, Inv, FusedBatchNorm v1). */

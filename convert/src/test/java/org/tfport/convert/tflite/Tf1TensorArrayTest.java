@@ -14,7 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Enter;
 import org.tensorflow.op.core.Placeholder;
@@ -46,15 +45,7 @@ class Tf1TensorArrayTest {
   final Random rnd = new Random(5);
 
   private Operand<TFloat32> weights(Ops tf, long... shape) {
-    int n = 1;
-    for (long d : shape) {
-      n *= (int) d;
-    }
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = rnd.nextFloat() * 2 - 1;
-    }
-    return tf.constant(Shape.of(shape), DataBuffers.of(v));
+    return BuiltModelsTest.randomConstant(tf, rnd, 1f, shape);
   }
 
   private static Operand<TInt32> dim(Ops tf, Operand<TInt32> shape, int i) {
