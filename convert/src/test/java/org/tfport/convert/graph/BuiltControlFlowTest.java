@@ -1,5 +1,7 @@
 package org.tfport.convert.graph;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -332,15 +334,15 @@ public class BuiltControlFlowTest {
         Path dir = tmp.resolve(name + "_savedmodel");
         Path saved = resources ? exportResourceModel(dir, stateless) : export(dir, stateless);
         long[] shape = {2, 4};
-        TfjsOracle.Input in = TfRuntime.random("x", shape, DataTypes.DT_FLOAT, rnd);
+        TfjsOracle.Input in = TensorFlowOracle.random("x", shape, DataTypes.DT_FLOAT, rnd);
         float[] data = in.data().clone();
         for (int i = 0; i < data.length; i++) {
           data[i] = Math.abs(data[i]) * sign;
         }
         in = TfjsOracle.Input.f32("x", shape, data);
-        Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
-        feeds.put("x", new TfRuntime.Feed(in, DataTypes.DT_FLOAT));
-        expected.add(TfRuntime.runSavedModel(saved, "serve", "serving_default", feeds));
+        Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
+        feeds.put("x", new TensorFlowOracle.Feed(in, DataTypes.DT_FLOAT));
+        expected.add(TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds));
         Path out = tmp.resolve(name + "_tfjs");
         ConversionSummary s = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
             TfjsOutputOptions.defaults(), ProgressListener.NONE);
@@ -398,13 +400,13 @@ public class BuiltControlFlowTest {
       assertThat(model.subgraphs()).as(name + " subgraphs").hasSize(5);
       for (int sign : new int[] {1, -1}) {
         long[] shape = {2, 4};
-        float[] data = TfRuntime.random("x", shape, DataTypes.DT_FLOAT, rnd).data().clone();
+        float[] data = TensorFlowOracle.random("x", shape, DataTypes.DT_FLOAT, rnd).data().clone();
         for (int i = 0; i < data.length; i++) {
           data[i] = Math.abs(data[i]) * sign;
         }
-        Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
-        feeds.put("x", new TfRuntime.Feed(TfjsOracle.Input.f32("x", shape, data), DataTypes.DT_FLOAT));
-        Map<String, float[]> expected = TfRuntime.runSavedModel(saved, "serve", "serving_default", feeds);
+        Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
+        feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, data), DataTypes.DT_FLOAT));
+        Map<String, float[]> expected = TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds);
         var got = org.tfport.testkit.TfliteOracle.run(out,
             List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, 4}, data)));
         StringBuilder line = new StringBuilder(name + (sign > 0 ? "+" : "-") + ": " + summary.detail());
@@ -587,11 +589,11 @@ public class BuiltControlFlowTest {
       boolean unknownBatch = variant == 2;
       Path pb = tensorListLoop(tmp.resolve("rnn_" + variant + ".pb"), steps, unknownBatch);
       long[] shape = {2, steps, 4};
-      float[] data = TfRuntime.random("x", shape, DataTypes.DT_FLOAT, rnd).data();
-      Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
-      feeds.put("x", new TfRuntime.Feed(TfjsOracle.Input.f32("x", shape, data), DataTypes.DT_FLOAT));
+      float[] data = TensorFlowOracle.random("x", shape, DataTypes.DT_FLOAT, rnd).data();
+      Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
+      feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, data), DataTypes.DT_FLOAT));
       List<String> outputs = List.of("sequence", "last");
-      List<float[]> expected = TfRuntime.runGraphDef(pb, feeds, outputs);
+      List<float[]> expected = TensorFlowOracle.runGraphDef(pb, feeds, outputs);
 
       GraphOptions go = GraphOptions.defaults().withOutputNodeNames(outputs);
       Path js = tmp.resolve("rnn_" + variant + "_tfjs");

@@ -1,5 +1,7 @@
 package org.tfport.convert.graph;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -202,15 +204,15 @@ class BuiltSavedModelTest {
       ConversionSummary s = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
           TfjsOutputOptions.defaults(), ProgressListener.NONE);
       summaries.add(m.name() + ": " + s.detail());
-      Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+      Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
       List<TfjsOracle.Input> ins = new ArrayList<>();
       var sigInputs = E2e.modelJson(out).path("signature").path("inputs");
       m.inputs().forEach((name, shape) -> {
-        TfjsOracle.Input in = TfRuntime.random(name, shape, DataTypes.DT_FLOAT, rnd);
-        feeds.put(name, new TfRuntime.Feed(in, DataTypes.DT_FLOAT));
+        TfjsOracle.Input in = TensorFlowOracle.random(name, shape, DataTypes.DT_FLOAT, rnd);
+        feeds.put(name, new TensorFlowOracle.Feed(in, DataTypes.DT_FLOAT));
         ins.add(TfjsOracle.Input.f32(sigInputs.path(name).path("name").stringValue(), shape, in.data()));
       });
-      expected.add(TfRuntime.runSavedModel(saved, "serve", "serving_default", feeds));
+      expected.add(TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds));
       keys.add(E2e.outputKeys(out));
       jobs.add(TfjsOracle.Job.graph(out.resolve("model.json"), ins, E2e.outputNames(out)));
       // TF Java writes max pooling as MaxPoolV2, which TF.js lacks; the converter must have rewritten it.

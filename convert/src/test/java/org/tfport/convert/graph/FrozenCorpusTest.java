@@ -1,5 +1,7 @@
 package org.tfport.convert.graph;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -123,19 +125,19 @@ class FrozenCorpusTest {
           continue;
         }
         Graph g = GraphDefReader.read(pb);
-        Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+        Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
         for (String in : TfGraphToTfjs.placeholders(g)) {
           Node n = g.node(in);
           int dtype = n.typeAttr("dtype");
           long[] shape = p.shapes().getOrDefault(in, TfGraphToTfjs.shapeOf(n));
           TfjsOracle.Input input = p.fixed().containsKey(in)
               ? TfjsOracle.Input.f32(in, shape, new float[] {p.fixed().get(in)})
-              : TfRuntime.random(in, shape, dtype, rnd);
-          feeds.put(in, new TfRuntime.Feed(input, dtype));
+              : TensorFlowOracle.random(in, shape, dtype, rnd);
+          feeds.put(in, new TensorFlowOracle.Feed(input, dtype));
         }
         List<String> fetches = p.outputs().stream().map(o -> o.contains(":") ? o : o + ":0").toList();
-        List<float[]> tf = TfRuntime.runGraphDef(pb, feeds, fetches);
-        List<TfjsOracle.Input> ins = feeds.values().stream().map(TfRuntime.Feed::input).toList();
+        List<float[]> tf = TensorFlowOracle.runGraphDef(pb, feeds, fetches);
+        List<TfjsOracle.Input> ins = feeds.values().stream().map(TensorFlowOracle.Feed::input).toList();
         runs.add(new Run(p.file(), out, p.outputs(), ins, tf, "TensorFlow", sum.detail()));
       } catch (TfportException e) {
         report.add(String.format("%-70s refused: %s", p.file(), e.getMessage()));

@@ -1,5 +1,7 @@
 package org.tfport.convert.graph;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -92,9 +94,9 @@ class HashTableModelTest {
     int[] ids = {3, 4, 42, -5, 0, 7, 11, 11, 100};
     long[] shape = {ids.length};
     TfjsOracle.Input in = TfjsOracle.Input.i32("ids", shape, ids);
-    Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
-    feeds.put("ids", new TfRuntime.Feed(in, DataTypes.DT_INT32));
-    float[] expected = TfRuntime.runSavedModel(saved, "serve", "serving_default", feeds).get("y");
+    Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
+    feeds.put("ids", new TensorFlowOracle.Feed(in, DataTypes.DT_INT32));
+    float[] expected = TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds).get("y");
 
     JsonNode json = E2e.modelJson(out);
     assertThat(json.path("modelInitializer").path("node").isArray()).as("modelInitializer graph").isTrue();

@@ -1,5 +1,7 @@
 package org.tfport.convert.graph;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -176,7 +178,7 @@ class OptimizationCorpusTest {
           long d = Long.parseLong(dims.get(i).path("size").stringValue());
           shape[i] = d < 0 ? 2 : d;
         }
-        TfjsOracle.Input in = TfRuntime.random(e.getKey(), shape, infos.get(e.getKey()).dtype(), rnd);
+        TfjsOracle.Input in = TensorFlowOracle.random(e.getKey(), shape, infos.get(e.getKey()).dtype(), rnd);
         String name = e.getValue().path("name").stringValue();
         ins.add(in.data() != null ? TfjsOracle.Input.f32(name, shape, in.data())
             : TfjsOracle.Input.i32(name, shape, in.ints()));
@@ -227,7 +229,7 @@ class OptimizationCorpusTest {
         Node n = g.node(in);
         long[] shape = p.shapes().getOrDefault(in, TfGraphToTfjs.shapeOf(n));
         ins.add(p.fixed().containsKey(in) ? TfjsOracle.Input.f32(in, shape, new float[] {p.fixed().get(in)})
-            : TfRuntime.random(in, shape, n.typeAttr("dtype"), rnd));
+            : TensorFlowOracle.random(in, shape, n.typeAttr("dtype"), rnd));
       }
       addFrozen(pairs, failures, p.file(), pb, p.outputs(), ins);
     }

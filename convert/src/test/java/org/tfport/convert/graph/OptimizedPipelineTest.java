@@ -1,5 +1,7 @@
 package org.tfport.convert.graph;
 
+import org.tfport.formats.graphdef.GraphDefWriter;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.convert.graph.optimize.TestGraphs.F32;
@@ -16,7 +18,6 @@ import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.convert.graph.optimize.RefEval;
 import org.tfport.convert.graph.optimize.TestGraphs;
-import org.tfport.convert.graph.optimize.TfGraphs;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UnsupportedModelException;
@@ -47,7 +48,7 @@ class OptimizedPipelineTest {
   }
 
   Path write(Graph g, String name) throws Exception {
-    return Files.write(tmp.resolve(name), TfGraphs.toGraphDef(g).toByteArray());
+    return Files.write(tmp.resolve(name), GraphDefWriter.write(g));
   }
 
   @Test

@@ -1,5 +1,7 @@
 package org.tfport.convert.graph;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -130,10 +132,10 @@ class PartitionedVariableTest {
     var summary = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(), TfjsOutputOptions.defaults(),
         ProgressListener.NONE);
     long[] shape = {3, 5};
-    TfjsOracle.Input in = TfRuntime.random("x", shape, DataTypes.DT_FLOAT, rnd);
-    Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
-    feeds.put("x", new TfRuntime.Feed(in, DataTypes.DT_FLOAT));
-    float[] expected = TfRuntime.runSavedModel(saved, "serve", "serving_default", feeds).get("y");
+    TfjsOracle.Input in = TensorFlowOracle.random("x", shape, DataTypes.DT_FLOAT, rnd);
+    Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
+    feeds.put("x", new TensorFlowOracle.Feed(in, DataTypes.DT_FLOAT));
+    float[] expected = TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds).get("y");
     String inName = E2e.modelJson(out).path("signature").path("inputs").path("x").path("name").stringValue();
     var result = TfjsOracle.run(List.of(TfjsOracle.Job.graph(out.resolve("model.json"),
         List.of(TfjsOracle.Input.f32(inName, shape, in.data())), E2e.outputNames(out)))).get(0).orThrow();

@@ -1,5 +1,7 @@
 package org.tfport.convert.graph;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -56,7 +58,7 @@ class SavedModelCorpusTest {
       "tfjava_saved_model_using_python", "no signature 'serving_default'",
       "tf2onnx_regression_checkpoint", "no saved_model.pb");
 
-  record Converted(String label, Path model, Path out, String signature, Map<String, TfRuntime.Feed> feeds,
+  record Converted(String label, Path model, Path out, String signature, Map<String, TensorFlowOracle.Feed> feeds,
       String summary) {}
 
   @Test
@@ -84,7 +86,7 @@ class SavedModelCorpusTest {
         }
         String sig = c.signature() == null ? "serving_default" : c.signature();
         SignatureInfo info = SavedModelReader.read(root.resolve(c.model()), Set.of("serve"), sig).signature();
-        Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+        Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
         Random rnd = new Random(label.hashCode());
         var convertedInputs = E2e.modelJson(out).path("signature").path("inputs");
         for (Map.Entry<String, TensorInfo> e : info.inputs().entrySet()) {
@@ -100,7 +102,7 @@ class SavedModelCorpusTest {
           for (int i = 0; i < shape.length; i++) {
             shape[i] = shape[i] < 0 ? 2 : shape[i];
           }
-          feeds.put(e.getKey(), new TfRuntime.Feed(TfRuntime.random(e.getKey(), shape, e.getValue().dtype(), rnd),
+          feeds.put(e.getKey(), new TensorFlowOracle.Feed(TensorFlowOracle.random(e.getKey(), shape, e.getValue().dtype(), rnd),
               e.getValue().dtype()));
         }
         converted.add(new Converted(label, root.resolve(c.model()), out, sig, feeds, s.detail()));
@@ -144,7 +146,7 @@ class SavedModelCorpusTest {
       }
       Map<String, float[]> tf;
       try {
-        tf = TfRuntime.runSavedModel(c.model(), "serve", c.signature(), c.feeds());
+        tf = TensorFlowOracle.runSavedModel(c.model(), "serve", c.signature(), c.feeds());
       } catch (RuntimeException e) {
         failures.add(c.label() + ": TensorFlow failed: " + e);
         continue;

@@ -1,5 +1,7 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -20,7 +22,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfRuntime;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteType;
@@ -160,7 +162,7 @@ class BuiltModelsTest {
 
       TfliteModel model = TfliteReader.read(f32);
       var sub = model.mainSubgraph();
-      Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+      Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
       List<TfliteOracle.Tensor> ins = new ArrayList<>();
       for (int i : sub.inputs()) {
         var t = sub.tensors().get(i);
@@ -174,9 +176,9 @@ class BuiltModelsTest {
           v[k] = rnd.nextFloat() * 2 - 1;
         }
         ins.add(TfliteOracle.Tensor.f32(shape, v));
-        feeds.put(t.name(), new TfRuntime.Feed(TfjsOracle.Input.f32(t.name(), ls, v), 1));
+        feeds.put(t.name(), new TensorFlowOracle.Feed(TfjsOracle.Input.f32(t.name(), ls, v), 1));
       }
-      List<float[]> tf = TfRuntime.runGraphDef(m.pb(), feeds, m.outputs());
+      List<float[]> tf = TensorFlowOracle.runGraphDef(m.pb(), feeds, m.outputs());
       List<TfliteOracle.Tensor> o32 = TfliteOracle.run(f32, ins);
       List<TfliteOracle.Tensor> o16 = TfliteOracle.run(f16, ins);
       List<TfliteOracle.Tensor> odr = TfliteOracle.run(dr, ins);

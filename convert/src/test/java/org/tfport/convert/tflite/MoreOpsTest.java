@@ -1,5 +1,7 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -33,7 +35,7 @@ import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TType;
 import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfRuntime;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.core.graph.DataTypes;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteOperatorCode;
@@ -487,12 +489,12 @@ class MoreOpsTest {
         default -> throw new AssertionError("type " + f.tfType());
       });
     }
-    Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+    Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
     for (Feed f : c.feeds()) {
-      feeds.put(f.name(), new TfRuntime.Feed(f.f() != null ? TfjsOracle.Input.f32(f.name(), f.shape(), f.f())
+      feeds.put(f.name(), new TensorFlowOracle.Feed(f.f() != null ? TfjsOracle.Input.f32(f.name(), f.shape(), f.f())
           : TfjsOracle.Input.i32(f.name(), f.shape(), f.i()), f.tfType()));
     }
-    List<float[]> expected = TfRuntime.runGraphDef(c.pb(), feeds, c.outputs());
+    List<float[]> expected = TensorFlowOracle.runGraphDef(c.pb(), feeds, c.outputs());
     List<TfliteOracle.Tensor> actual = TfliteOracle.run(out, liteIns);
     assertThat(actual).as(c.label() + " outputs").hasSize(expected.size());
 

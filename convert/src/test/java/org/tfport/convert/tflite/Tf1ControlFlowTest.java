@@ -1,5 +1,7 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,7 +24,7 @@ import org.tensorflow.proto.GraphDef;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfRuntime;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
@@ -257,21 +259,21 @@ class Tf1ControlFlowTest {
       for (int i = 0; i < v.length; i++) {
         v[i] = rnd.nextFloat() - 0.5f + c.shift();
       }
-      Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+      Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
       List<TfliteOracle.Tensor> ins = new ArrayList<>();
       for (int t : sub.inputs()) {
         String name = sub.tensors().get(t).name();
         if (name.equals("x")) {
-          feeds.put("x", new TfRuntime.Feed(TfjsOracle.Input.f32("x", new long[] {rows, cols}, v), 1));
+          feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", new long[] {rows, cols}, v), 1));
           ins.add(TfliteOracle.Tensor.f32(new int[] {rows, cols}, v));
         } else if (name.equals("n")) {
-          feeds.put("n", new TfRuntime.Feed(TfjsOracle.Input.i32("n", new long[0], new int[] {c.n()}), 3));
+          feeds.put("n", new TensorFlowOracle.Feed(TfjsOracle.Input.i32("n", new long[0], new int[] {c.n()}), 3));
           ins.add(TfliteOracle.Tensor.i32(new int[0], c.n()));
         } else {
           throw new AssertionError("unexpected input " + name);
         }
       }
-      List<float[]> want = TfRuntime.runGraphDef(pb, feeds, outputs);
+      List<float[]> want = TensorFlowOracle.runGraphDef(pb, feeds, outputs);
       List<TfliteOracle.Tensor> got = TfliteOracle.run(out, ins);
       line.append(String.format(" [shift %+.1f%s]", c.shift(), c.n() >= 0 ? " n " + c.n() : ""));
       for (int k = 0; k < outputs.size(); k++) {

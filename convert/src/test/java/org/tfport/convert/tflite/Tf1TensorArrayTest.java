@@ -1,5 +1,7 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,7 +27,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TType;
 import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfRuntime;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
@@ -164,8 +166,8 @@ class Tf1TensorArrayTest {
         v[i] = rnd.nextFloat() * 2 - 1;
       }
       long[] shape = {c.steps(), c.batch(), 3};
-      var feeds = Map.of("x", new TfRuntime.Feed(TfjsOracle.Input.f32("x", shape, v), 1));
-      List<float[]> want = TfRuntime.runGraphDef(pb, feeds, outputs);
+      var feeds = Map.of("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, v), 1));
+      List<float[]> want = TensorFlowOracle.runGraphDef(pb, feeds, outputs);
       List<TfliteOracle.Tensor> got = TfliteOracle.run(out, List.of(TfliteOracle.Tensor.f32(
           new int[] {c.steps(), c.batch(), 3}, v)));
       line.append(String.format(" [T %d, batch %d]", c.steps(), c.batch()));

@@ -1,5 +1,7 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.TensorFlowOracle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfRuntime;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
@@ -96,7 +98,7 @@ class TfliteCorpusTest {
     TfliteSignatureDef sd = m.signatureDefs().get(0);
     var sub = m.mainSubgraph();
     Random rnd = new Random(label.hashCode());
-    Map<String, TfRuntime.Feed> feeds = new LinkedHashMap<>();
+    Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
     List<TfliteOracle.Tensor> ins = new ArrayList<>();
     for (int pos = 0; pos < sub.inputs().size(); pos++) {
       int t = sub.inputs().get(pos);
@@ -117,7 +119,7 @@ class TfliteCorpusTest {
             v[i] = rnd.nextFloat() * 2 - 1;
           }
           ins.add(TfliteOracle.Tensor.f32(shape, v));
-          feeds.put(key, new TfRuntime.Feed(TfjsOracle.Input.f32(key, lshape, v), 1));
+          feeds.put(key, new TensorFlowOracle.Feed(TfjsOracle.Input.f32(key, lshape, v), 1));
         }
         case INT32 -> {
           int[] iv = new int[n];
@@ -126,7 +128,7 @@ class TfliteCorpusTest {
             v[i] = iv[i];
           }
           ins.add(TfliteOracle.Tensor.i32(shape, iv));
-          feeds.put(key, new TfRuntime.Feed(TfjsOracle.Input.f32(key, lshape, v), 3));
+          feeds.put(key, new TensorFlowOracle.Feed(TfjsOracle.Input.f32(key, lshape, v), 3));
         }
         case INT64 -> {
           long[] iv = new long[n];
@@ -135,7 +137,7 @@ class TfliteCorpusTest {
             v[i] = iv[i];
           }
           ins.add(TfliteOracle.Tensor.i64(shape, iv));
-          feeds.put(key, new TfRuntime.Feed(TfjsOracle.Input.f32(key, lshape, v), 9));
+          feeds.put(key, new TensorFlowOracle.Feed(TfjsOracle.Input.f32(key, lshape, v), 9));
         }
         default -> {
           return "skipped: input type " + tensor.type();
@@ -145,7 +147,7 @@ class TfliteCorpusTest {
     return TfliteChecks.runThen(tflite, ins, outs -> {
       Map<String, float[]> tf;
       try {
-        tf = TfRuntime.runSavedModelAsIs(savedModel, "serve", sig, feeds);
+        tf = TensorFlowOracle.runSavedModelAsIs(savedModel, "serve", sig, feeds);
       } catch (RuntimeException e) {
         // Old TF1 files whose signature TF Java refuses to load (half_plus_three declares float for a string).
         return "unchecked: TF Java cannot run the signature (" + e.getMessage().lines().findFirst().orElse("") + ")";

@@ -1,5 +1,8 @@
 package org.tfport.convert.graph.optimize;
 
+import org.tfport.testkit.TensorFlowOracle;
+import org.tfport.formats.graphdef.GraphDefWriter;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -101,11 +104,11 @@ public final class TestGraphs {
   public static Graph checkSameInTf(Supplier<Graph> build, Consumer<Graph> pass, Map<String, Tensor> feeds) {
     Graph original = build.get();
     List<String> fetches = original.outputs();
-    List<Tensor> before = TfGraphs.run(original, feeds, fetches);
+    List<Tensor> before = TensorFlowOracle.run(GraphDefWriter.write(original), feeds, fetches);
     Graph after = build.get();
     pass.accept(after);
     after.validate();
-    List<Tensor> now = TfGraphs.run(after, feeds, after.outputs());
+    List<Tensor> now = TensorFlowOracle.run(GraphDefWriter.write(after), feeds, after.outputs());
     for (int i = 0; i < now.size(); i++) {
       assertThat(RefEval.close(now.get(i), before.get(i))).as("output %d in TensorFlow", i).isTrue();
     }

@@ -1,4 +1,4 @@
-package org.tfport.convert.graph;
+package org.tfport.testkit;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,20 +25,19 @@ import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TUint8;
 import org.tensorflow.types.family.TType;
-import org.tfport.testkit.TfjsOracle;
 
 /**
  * Real TensorFlow 2.18 (TF Java 1.1.0) as the reference: runs a SavedModel signature or a GraphDef on values
  * given as the TF.js oracle's inputs, so both runtimes see the same numbers.
  */
-public final class TfRuntime {
-  private TfRuntime() {}
+public final class TensorFlowOracle {
+  private TensorFlowOracle() {}
 
   /** A value for one input: the data in TF.js form plus the TF type to feed TF with. */
   public record Feed(TfjsOracle.Input input, int tfType) {}
 
   /** Random values for a TF type and shape: floats in [-1, 1), small integers, bytes for uint8. */
-  static TfjsOracle.Input random(String name, long[] shape, int tfType, Random rnd) {
+  public static TfjsOracle.Input random(String name, long[] shape, int tfType, Random rnd) {
     int n = 1;
     for (long d : shape) {
       n = Math.multiplyExact(n, (int) d);
@@ -233,5 +232,64 @@ public final class TfRuntime {
     } finally {
       owned.forEach(Tensor::close);
     }
+  }
+
+  /**
+   * Runs a serialized GraphDef (the IR written by {@code GraphDefWriter}), feeding placeholders by node name and
+   * fetching tensors by name; values in and out in tfport's own form.
+   */
+  public static List<org.tfport.core.Tensor> run(byte[] graphDef, Map<String, org.tfport.core.Tensor> feeds,
+      List<String> fetches) {
+    GraphDef def;
+    try {
+      def = GraphDef.parseFrom(graphDef);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException(e);
+    }
+    List<Tensor> owned = new ArrayList<>();
+    try (Graph tg = new Graph(); Session s = new Session(tg)) {
+      tg.importGraphDef(def);
+      Session.Runner r = s.runner();
+      feeds.forEach((k, v) -> {
+        Tensor t = toTf(v);
+        owned.add(t);
+        r.feed(k, t);
+      });
+      fetches.forEach(r::fetch);
+      List<org.tfport.core.Tensor> out = new ArrayList<>();
+      try (Result res = r.run()) {
+        for (int i = 0; i < fetches.size(); i++) {
+          out.add(fromTf(res.get(i)));
+        }
+      }
+      return out;
+    } finally {
+      owned.forEach(Tensor::close);
+    }
+  }
+
+  /** A tfport tensor as a TF Java tensor (numeric and bool types). */
+  public static Tensor toTf(org.tfport.core.Tensor t) {
+    Class<? extends TType> type = switch (t.dtype()) {
+      case FLOAT32 -> TFloat32.class;
+      case FLOAT64 -> TFloat64.class;
+      case INT32 -> TInt32.class;
+      case INT64 -> TInt64.class;
+      case BOOL -> TBool.class;
+      case UINT8 -> TUint8.class;
+      default -> throw new IllegalArgumentException("cannot feed " + t.dtype());
+    };
+    byte[] bytes = new byte[t.byteLength()];
+    t.bytes().get(bytes);
+    return Tensor.of(type, Shape.of(t.shape().dims()), DataBuffers.of(bytes, true, false));
+  }
+
+  /** A TF Java tensor as a tfport tensor (fixed-width types). */
+  public static org.tfport.core.Tensor fromTf(Tensor t) {
+    byte[] raw = new byte[(int) t.numBytes()];
+    t.asRawTensor().data().read(raw);
+    org.tfport.core.DType d = org.tfport.core.DType.fromTfName(t.dataType().name());
+    return new org.tfport.core.Tensor(d, org.tfport.core.Shape.of(t.shape().asArray()),
+        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN));
   }
 }

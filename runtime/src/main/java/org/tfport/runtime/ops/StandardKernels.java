@@ -1,0 +1,19 @@
+package org.tfport.runtime.ops;
+
+import java.util.List;
+import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.OpFamily;
+
+/** Every op family tfport ships; a new family file adds itself to {@link #FAMILIES}. */
+public final class StandardKernels {
+  static final List<OpFamily> FAMILIES = List.of();
+
+  private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
+
+  private StandardKernels() {}
+
+  /** The registry of every standard kernel (immutable after class initialization). */
+  public static KernelRegistry registry() {
+    return REGISTRY;
+  }
+}
