@@ -12,6 +12,7 @@ import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
+import org.tfport.core.graph.StridedSliceSpec;
 
 /**
  * CPU kernels for the ops constant folding evaluates, written to give TensorFlow's results bit for bit: float32

@@ -10,6 +10,7 @@ import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
+import org.tfport.core.graph.StridedSliceSpec;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
 

@@ -1,8 +1,7 @@
-package org.tfport.convert.graph.optimize;
+package org.tfport.core.graph;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.tfport.core.graph.Node;
 
 /**
  * TensorFlow's {@code ValidateStridedSliceOp}: a strided slice's sparse spec (with ellipsis, new axes and
@@ -10,20 +9,21 @@ import org.tfport.core.graph.Node;
  * slice is taken in and the shape it is reshaped to. An unknown input dimension (-1, for shape inference)
  * stays unknown unless the slice shrinks it away.
  */
-record StridedSliceSpec(long[] begin, long[] strides, long[] processingShape, long[] finalShape) {
+public record StridedSliceSpec(long[] begin, long[] strides, long[] processingShape, long[] finalShape) {
   private static final int NEW_AXIS = -1;
   private static final int SHRINK = -2;
 
-  static StridedSliceSpec of(Node n, long[] in, long[] begin, long[] end, long[] strides) {
+  /** The spec of node {@code n}'s masks ({@code begin_mask}, ...; absent means 0), or null when invalid. */
+  public static StridedSliceSpec of(Node n, long[] in, long[] begin, long[] end, long[] strides) {
     int k = begin.length;
     if (end.length != k || strides.length != k || k > 31) {
       return null;
     }
-    long beginMask = Kernels.intAttr(n, "begin_mask", 0);
-    long endMask = Kernels.intAttr(n, "end_mask", 0);
-    long ellipsisMask = Kernels.intAttr(n, "ellipsis_mask", 0);
-    long newAxisMask = Kernels.intAttr(n, "new_axis_mask", 0);
-    long shrinkMask = Kernels.intAttr(n, "shrink_axis_mask", 0);
+    long beginMask = intAttr(n, "begin_mask", 0);
+    long endMask = intAttr(n, "end_mask", 0);
+    long ellipsisMask = intAttr(n, "ellipsis_mask", 0);
+    long newAxisMask = intAttr(n, "new_axis_mask", 0);
+    long shrinkMask = intAttr(n, "shrink_axis_mask", 0);
     if (Long.bitCount(ellipsisMask) > 1) {
       return null;
     }
@@ -125,5 +125,9 @@ record StridedSliceSpec(long[] begin, long[] strides, long[] processingShape, lo
     }
     long fwd = x < 0 ? dim + x : x;
     return fwd < lo ? lo : Math.min(fwd, hi);
+  }
+
+  private static long intAttr(Node n, String key, long otherwise) {
+    return n.attr(key) instanceof AttrValue.Int i ? i.value() : otherwise;
   }
 }
