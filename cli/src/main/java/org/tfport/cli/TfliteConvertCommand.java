@@ -1,5 +1,10 @@
 package org.tfport.cli;
 
+import org.tfport.convert.ConversionSummary;
+import org.tfport.graph.GraphOptions;
+import org.tfport.convert.tflite.TfliteConverter;
+import org.tfport.convert.tflite.TfliteOptions;
+import org.tfport.core.TfportException.UsageException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,11 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.tfport.convert.ConversionSummary;
-import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.tflite.TfliteConverter;
-import org.tfport.convert.tflite.TfliteOptions;
-import org.tfport.core.TfportException.UsageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

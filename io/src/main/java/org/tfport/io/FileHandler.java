@@ -1,5 +1,11 @@
 package org.tfport.io;
 
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.formats.tfjs.TfjsModelFiles;
+import org.tfport.formats.tfjs.TfjsModelJson;
+import org.tfport.formats.tfjs.TfjsReader;
+import org.tfport.formats.tfjs.WeightSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,13 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import org.tfport.core.TfportException.CorruptModelException;
-import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
-import org.tfport.formats.tfjs.TfjsModelFiles;
-import org.tfport.formats.tfjs.TfjsModelJson;
-import org.tfport.formats.tfjs.TfjsReader;
-import org.tfport.formats.tfjs.WeightSpec;
 
 /**
  * {@code file://}: saves as tfjs-node does, a folder holding {@code model.json} and {@code weights.bin},

@@ -1,5 +1,6 @@
 package org.tfport.io;
 
+import org.tfport.formats.tfjs.TfjsReader;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,7 +15,6 @@ import org.tfport.core.Shape;
 import org.tfport.core.DType;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UsageException;
-import org.tfport.formats.tfjs.TfjsReader;
 import org.tfport.formats.tfjs.WeightSpec;
 import org.tfport.testkit.Corpus;
 import tools.jackson.databind.JsonNode;

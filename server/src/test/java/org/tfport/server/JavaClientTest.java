@@ -1,5 +1,7 @@
 package org.tfport.server;
 
+import org.tfport.io.ModelIOException;
+import org.tfport.io.SaveResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,9 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.io.LoadOptions;
 import org.tfport.io.ModelArtifacts;
-import org.tfport.io.ModelIOException;
 import org.tfport.io.Models;
-import org.tfport.io.SaveResult;
 import org.tfport.server.TestServer.Reply;
 import org.tfport.testkit.Corpus;
 import org.tfport.testkit.TfjsOracle;

@@ -1,5 +1,6 @@
 package org.tfport.convert.analyze;
 
+import org.tfport.graph.GraphLoader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,11 +18,11 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
-import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfGraphToTfjs;
-import org.tfport.convert.graph.TfjsOpSupport;
+import org.tfport.graph.GraphOptions;
+import org.tfport.convert.tfjs.TfGraphToTfjs;
+import org.tfport.convert.tfjs.TfjsOpSupport;
 import org.tfport.convert.keras.TfjsLayerSupport;
-import org.tfport.convert.tfjs.TfjsGraphReader;
+import org.tfport.graph.TfjsGraphReader;
 import org.tfport.convert.tflite.TfliteOpSupport;
 import org.tfport.core.DType;
 import org.tfport.core.Json;
@@ -105,7 +106,7 @@ public final class ModelAnalyzer {
         GraphOptions go = new GraphOptions(null, null, true, false, false, List.of());
         yield graph(dir.toString(), format, out -> TfGraphToTfjs.convertSavedModel(dir, out, go,
             TfjsOutputOptions.defaults(), ProgressListener.NONE), () -> {
-          TfGraphToTfjs.Loaded l = TfGraphToTfjs.loadSavedModel(dir, go, false);
+          GraphLoader.Loaded l = GraphLoader.loadSavedModel(dir, go, false);
           return new Loaded(l.graph(), new ArrayList<>(new TreeMap<>(l.inputNodes()).values()));
         });
       }
@@ -114,7 +115,7 @@ public final class ModelAnalyzer {
         GraphOptions go = new GraphOptions(null, null, true, false, false, outs);
         yield graph(path.toString(), format, out -> TfGraphToTfjs.convertFrozen(path, out, go,
             TfjsOutputOptions.defaults(), ProgressListener.NONE), () -> {
-          TfGraphToTfjs.Loaded l = TfGraphToTfjs.loadFrozen(path, go);
+          GraphLoader.Loaded l = GraphLoader.loadFrozen(path, go);
           List<String> ins = l.graph().nodes().stream().filter(n -> n.op().equals("Placeholder"))
               .map(Node::name).toList();
           return new Loaded(l.graph(), ins);

@@ -1,5 +1,8 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.graph.FunctionGraph;
+import org.tfport.graph.optimize.BatchNormFolding;
+import org.tfport.graph.optimize.GraphOptimizer;
 import static org.tfport.convert.tflite.OpVersions.*;
 
 import java.nio.ByteBuffer;
@@ -11,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tfport.convert.graph.optimize.ShapeInference;
+import org.tfport.graph.optimize.ShapeInference;
 import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
@@ -327,9 +330,9 @@ final class Lowering {
 
   /** Lowers library function {@code name} as a new subgraph of the model and returns its index. */
   private int subgraph(String name, List<org.tfport.core.graph.TensorShape> argShapes, List<Integer> argTypes) {
-    org.tfport.convert.graph.FunctionGraph fg = org.tfport.convert.graph.FunctionGraph.instantiate(g, name,
+    org.tfport.graph.FunctionGraph fg = org.tfport.graph.FunctionGraph.instantiate(g, name,
         argShapes, argTypes);
-    new org.tfport.convert.graph.optimize.GraphOptimizer().optimize(fg.graph());
+    new org.tfport.graph.optimize.GraphOptimizer().optimize(fg.graph());
     fg.keepAllInputs();
     ModelBuilder.Sub child = new ModelBuilder.Sub(name);
     model.subgraphs.add(child);
@@ -1650,7 +1653,7 @@ final class Lowering {
     String df = n.stringAttr("data_format");
     if (n.dataInputs().size() != 5 || !(n.attr("is_training") instanceof AttrValue.Bool b && !b.value())
         || df != null && !df.equals("NHWC") && !df.equals("NDHWC") || !isFloat(n)
-        || org.tfport.convert.graph.optimize.BatchNormFolding.readsBeyondOutputZero(g, n)) {
+        || org.tfport.graph.optimize.BatchNormFolding.readsBeyondOutputZero(g, n)) {
       return false;
     }
     float[][] p = new float[4][];

@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.formats.npy.Npy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.tfport.convert.ConversionSummary;
-import org.tfport.convert.tfjs.TfjsGraphReader;
+import org.tfport.graph.TfjsGraphReader;
 import org.tfport.formats.tflite.ConversionMetadata;
 
 /**

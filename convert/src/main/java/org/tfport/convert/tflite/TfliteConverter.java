@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.graph.GraphLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,11 +12,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.Version;
-import org.tfport.convert.graph.Functionalize;
-import org.tfport.convert.graph.TensorArrays;
-import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfGraphToTfjs;
-import org.tfport.convert.graph.optimize.GraphOptimizer;
+import org.tfport.graph.Functionalize;
+import org.tfport.graph.TensorArrays;
+import org.tfport.graph.GraphOptions;
+import org.tfport.convert.tfjs.TfGraphToTfjs;
+import org.tfport.graph.optimize.GraphOptimizer;
 import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
@@ -55,7 +56,7 @@ public final class TfliteConverter {
     for (String key : keys) {
       GraphOptions g2 = new GraphOptions(key, go.tags(), go.stripDebugOps(), go.skipOpCheck(),
           go.useStructuredOutputsNames(), go.outputNodeNames());
-      TfGraphToTfjs.Loaded l = TfGraphToTfjs.loadSavedModel(dir, g2, hub);
+      GraphLoader.Loaded l = GraphLoader.loadSavedModel(dir, g2, hub);
       tfVersion = l.savedModel().tensorflowVersion();
       // Signature keys sorted by name, as the reference converter orders TensorMaps and entry arguments.
       Map<String, String> ins = new TreeMap<>(l.inputNodes());
@@ -77,7 +78,7 @@ public final class TfliteConverter {
     if (Files.isDirectory(file)) {
       throw new UsageException(file + ": a frozen model is a single GraphDef .pb file, not a folder");
     }
-    TfGraphToTfjs.Loaded l = TfGraphToTfjs.loadFrozen(file, go);
+    GraphLoader.Loaded l = GraphLoader.loadFrozen(file, go);
     Graph g = l.graph();
     for (Map.Entry<String, long[]> e : inputShapes.entrySet()) {
       Node n = g.node(e.getKey());

@@ -1,5 +1,9 @@
 package org.tfport.convert.keras;
 
+import org.tfport.core.DType;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
+import org.tfport.formats.keras.KerasWeight;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,15 +14,11 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.TfjsOutputOptions;
-import org.tfport.core.DType;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
-import org.tfport.core.Shape;
-import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.formats.keras.KerasH5Writer;
 import org.tfport.formats.keras.KerasLayerWeights;
-import org.tfport.formats.keras.KerasWeight;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfjsOracle.Input;

@@ -21,7 +21,7 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
-import org.tfport.convert.graph.GraphOptions;
+import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;

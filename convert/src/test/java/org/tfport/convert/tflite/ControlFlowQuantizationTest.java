@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.formats.npy.Npy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,8 +11,8 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.graph.BuiltControlFlowTest;
-import org.tfport.convert.graph.GraphOptions;
+import org.tfport.convert.tfjs.BuiltControlFlowTest;
+import org.tfport.graph.GraphOptions;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;

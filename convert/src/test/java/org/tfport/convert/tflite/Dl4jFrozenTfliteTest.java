@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.graph.GraphLoader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
@@ -14,9 +15,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.ConversionSummary;
-import org.tfport.convert.graph.Functionalize;
-import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfGraphToTfjs;
+import org.tfport.graph.Functionalize;
+import org.tfport.graph.GraphOptions;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
@@ -75,7 +75,7 @@ class Dl4jFrozenTfliteTest {
         continue;
       }
       List<String> outputs = new ArrayList<>(expected.keySet());
-      boolean tf1 = Functionalize.needed(TfGraphToTfjs.loadFrozen(pb,
+      boolean tf1 = Functionalize.needed(GraphLoader.loadFrozen(pb,
           GraphOptions.defaults().withOutputNodeNames(outputs)).graph());
       if (tf1) {
         controlFlow.add(label);

@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.graph.GraphLoader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -11,8 +12,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.graph.GraphOptions;
-import org.tfport.convert.graph.TfGraphToTfjs;
+import org.tfport.graph.GraphOptions;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.testkit.Corpus;
@@ -51,7 +51,7 @@ class FloatEvaluatorOracleTest {
       Path f32 = tmp.resolve(name.replace('/', '_') + ".tflite");
       TfliteConverter.convertFrozen(pb, f32, go, List.of(), Map.of(), TfliteOptions.defaults());
       // The same lowering the converter does, kept as a ModelBuilder for the evaluator.
-      Graph g = TfGraphToTfjs.loadFrozen(pb, go).graph();
+      Graph g = GraphLoader.loadFrozen(pb, go).graph();
       TfliteConverter.prepare(g);
       ModelBuilder mb = new ModelBuilder();
       ModelBuilder.Sub sub = new ModelBuilder.Sub("main");

@@ -19,7 +19,7 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
-import org.tfport.convert.graph.GraphOptions;
+import org.tfport.graph.GraphOptions;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.BuiltinOptions;
 import org.tfport.formats.tflite.ConversionMetadata;

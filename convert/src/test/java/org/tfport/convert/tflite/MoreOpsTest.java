@@ -34,7 +34,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TType;
-import org.tfport.convert.graph.GraphOptions;
+import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.core.graph.DataTypes;
 import org.tfport.formats.tflite.TfliteModel;

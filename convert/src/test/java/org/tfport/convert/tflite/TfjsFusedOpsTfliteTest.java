@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.tfjs.TfjsGraphReader;
+import org.tfport.graph.TfjsGraphReader;
 import org.tfport.core.graph.Node;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.TfjsOracle;

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.ConversionSummary;
-import org.tfport.convert.tfjs.TfjsGraphReader;
+import org.tfport.graph.TfjsGraphReader;
 import org.tfport.core.Json;
 import org.tfport.core.TfportException;
 import org.tfport.core.graph.TensorRef;

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.ConversionSummary;
-import org.tfport.convert.graph.GraphOptions;
+import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;

@@ -1,5 +1,6 @@
 package org.tfport.formats.keras;
 
+import org.tfport.core.Tensor;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.Json;
-import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import tools.jackson.core.JacksonException;

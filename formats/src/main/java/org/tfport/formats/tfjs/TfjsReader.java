@@ -1,5 +1,6 @@
 package org.tfport.formats.tfjs;
 
+import org.tfport.core.TfportException.UnsupportedModelException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -9,7 +10,6 @@ import java.util.List;
 import org.tfport.core.DType;
 import org.tfport.core.Json;
 import org.tfport.core.TfportException.CorruptModelException;
-import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.TokenStreamLocation;

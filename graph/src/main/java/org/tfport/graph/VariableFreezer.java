@@ -1,0 +1,462 @@
+package org.tfport.graph;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.core.DType;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.graph.ArgDef;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.FuncRef;
+import org.tfport.core.graph.GraphFunction;
+import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.Node;
+import org.tfport.core.graph.TensorRef;
+import org.tfport.core.graph.TensorShape;
+import org.tfport.core.graph.TensorValue;
+
+/**
+ * Replaces variables by constants holding their checkpoint values, for every variable the graph's outputs
+ * read. TF1 variables ({@code VariableV2}) become a {@code Const} of the same name; resource variables
+ * ({@code VarHandleOp}, TF2 and late TF1) are read through {@code ReadVariableOp}, and each such read becomes
+ * the {@code Const}, as TensorFlow's own freezing names it.
+ *
+ * <p>A variable's checkpoint key is found the way TensorFlow restores it: the restore subgraph assigns
+ * {@code RestoreV2} output {@code k} to the variable, and the key is the {@code k}-th of that op's
+ * {@code tensor_names}. This covers TF1 savers and TF2 restore functions alike (the latter once inlined).
+ * Without such a subgraph a TF1 variable's key is its name.
+ */
+public final class VariableFreezer {
+  static final Set<String> TF1_VARIABLES = Set.of("VariableV2", "Variable");
+  static final Set<String> IDENTITIES = Set.of("Identity", "Snapshot", "StopGradient");
+
+  /**
+   * Reads a checkpoint tensor by key, or returns null when the key is absent; {@code slice} is the restore
+   * op's {@code shape_and_slices} entry (empty for the whole tensor; a partition of a partitioned variable
+   * otherwise).
+   */
+  interface Values {
+    Tensor read(String key, String slice);
+  }
+
+  private final Graph g;
+  private final Values values;
+  private final boolean frozenGraph;
+  private final Map<String, String> keys = new HashMap<>();
+  private final Map<String, String> slices = new HashMap<>();
+
+  VariableFreezer(Graph g, Values values) {
+    this(g, values, false);
+  }
+
+  /** @param frozenGraph the graph came without a checkpoint, so a variable in it is the file's mistake */
+  VariableFreezer(Graph g, Values values, boolean frozenGraph) {
+    this.g = g;
+    this.values = values;
+    this.frozenGraph = frozenGraph;
+    findRestoreKeys();
+  }
+
+  /** Variable node name to checkpoint key, from the restore subgraph. Exposed for tests. */
+  Map<String, String> keys() {
+    return keys;
+  }
+
+  private void findRestoreKeys() {
+    for (Node n : g.nodes()) {
+      if (!n.op().equals("Assign") && !n.op().equals("AssignVariableOp")) {
+        continue;
+      }
+      List<String> ins = n.dataInputs();
+      if (ins.size() < 2) {
+        continue;
+      }
+      Node var = variableOf(ins.get(0));
+      String[] key = restoredKey(ins.get(1));
+      if (var != null && key != null && !keys.containsKey(var.name())) {
+        keys.put(var.name(), key[0]);
+        slices.put(var.name(), key[1]);
+      }
+    }
+  }
+
+  /** The variable node a reference reaches through identities, or null. */
+  Node variableOf(String ref) {
+    Node n = g.node(TensorRef.nodeOf(ref));
+    for (int guard = 0; n != null && guard < 10_000; guard++) {
+      if (TF1_VARIABLES.contains(n.op()) || n.op().equals("VarHandleOp")) {
+        return n;
+      }
+      if (!IDENTITIES.contains(n.op()) || n.dataInputs().isEmpty()) {
+        return null;
+      }
+      n = g.node(TensorRef.nodeOf(n.input(0)));
+    }
+    return null;
+  }
+
+  /** The checkpoint key and slice spec of a value read by a restore op, or null. */
+  private String[] restoredKey(String ref) {
+    TensorRef r = TensorRef.parse(ref);
+    Node n = g.node(r.node());
+    for (int guard = 0; n != null && IDENTITIES.contains(n.op()) && guard < 10_000; guard++) {
+      r = TensorRef.parse(n.input(0));
+      n = g.node(r.node());
+    }
+    if (n == null || n.dataInputs().size() < 2) {
+      return null;
+    }
+    int k = switch (n.op()) {
+      case "RestoreV2" -> r.index();
+      case "Restore", "RestoreSlice" -> 0;
+      default -> -1;
+    };
+    if (k < 0) {
+      return null;
+    }
+    Node names = g.node(TensorRef.nodeOf(n.input(1)));
+    TensorValue tv = names == null ? null : names.tensorAttr("value");
+    if (names == null || !names.op().equals("Const") || tv == null || tv.value() == null
+        || tv.value().dtype() != DType.STRING) {
+      return null;
+    }
+    List<byte[]> all = tv.value().toByteStrings();
+    if (k >= all.size()) {
+      return null;
+    }
+    String slice = "";
+    Node specs = n.dataInputs().size() > 2 ? g.node(TensorRef.nodeOf(n.input(2))) : null;
+    TensorValue sv = specs == null ? null : specs.tensorAttr("value");
+    if (specs != null && specs.op().equals("Const") && sv != null && sv.value() != null
+        && sv.value().dtype() == DType.STRING) {
+      List<byte[]> s = sv.value().toByteStrings();
+      slice = k < s.size() ? new String(s.get(k), java.nio.charset.StandardCharsets.UTF_8) : "";
+    }
+    return new String[] {new String(all.get(k), java.nio.charset.StandardCharsets.UTF_8), slice};
+  }
+
+  /**
+   * Freezes every variable the graph's outputs need.
+   *
+   * @return how many variables were frozen
+   */
+  public int freeze() {
+    Set<String> needed = g.reachable(g.outputNodes());
+    Map<String, String> constOfVariable = new LinkedHashMap<>();
+    int frozen = 0;
+    for (Node n : g.topologicalOrder()) {
+      if (!needed.contains(n.name())) {
+        continue;
+      }
+      if (TF1_VARIABLES.contains(n.op())) {
+        Tensor t = value(n, n.name());
+        int dtype = DataTypes.base(n.typeAttr("dtype"));
+        toConst(n, dtype, t);
+        frozen++;
+      } else if (n.op().equals("ReadVariableOp")) {
+        Node var = variableOf(n.input(0));
+        if (var == null || !var.op().equals("VarHandleOp")) {
+          throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' reads a variable through '"
+              + n.input(0) + "', which is not a variable handle tfport can follow; the variable cannot be frozen");
+        }
+        String first = constOfVariable.get(var.name());
+        if (first != null) {
+          // One constant per variable: later reads become identities that a later pass removes.
+          n.op("Identity");
+          n.attrs().clear();
+          n.attr("T", new AttrValue.Type(DataTypes.base(var.typeAttr("dtype"))));
+          List<String> ins = new ArrayList<>(n.controlInputs());
+          ins.add(0, first);
+          n.setInputs(ins);
+          continue;
+        }
+        toConst(n, DataTypes.base(var.typeAttr("dtype")), value(var, n.name()));
+        constOfVariable.put(var.name(), n.name());
+        frozen++;
+      } else if (n.op().equals("ResourceGather")) {
+        freezeGather(n, constOfVariable);
+        frozen++;
+      }
+    }
+    frozen += freezeControlFlowInputs(needed, constOfVariable);
+    // Whatever still reads a variable handle cannot run once the variables are gone.
+    Set<String> stillNeeded = g.reachable(g.outputNodes());
+    for (Node n : g.nodes()) {
+      if (!stillNeeded.contains(n.name())) {
+        continue;
+      }
+      for (String in : n.dataInputs()) {
+        Node src = g.node(TensorRef.nodeOf(in));
+        if (src != null && src.op().equals("VarHandleOp") && !n.op().equals("VarIsInitializedOp")) {
+          throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' (" + n.op()
+              + ") uses variable '" + src.name() + "' in a way tfport cannot freeze (only reads and gathers);"
+              + " export a signature that does not update or inspect variables");
+        }
+      }
+    }
+    return frozen;
+  }
+
+  /** Functional control flow: the attributes naming its functions, and where its data inputs start. */
+  private static final Map<String, List<String>> CONTROL_FLOW = Map.of(
+      "While", List.of("cond", "body"), "StatelessWhile", List.of("cond", "body"),
+      "If", List.of("then_branch", "else_branch"), "StatelessIf", List.of("then_branch", "else_branch"));
+
+  private static int firstDataInput(String op) {
+    return op.endsWith("If") ? 1 : 0;
+  }
+
+  /**
+   * A variable handle passed into {@code While}/{@code If} is read inside its functions (a {@code tf.function}
+   * reading {@code self.w} in a loop traces so). The handle input becomes the variable's frozen value, and
+   * each function gets a copy whose argument takes that value: its {@code ReadVariableOp}s become
+   * identities, as TensorFlow's own {@code convert_variables_to_constants_v2} does.
+   *
+   * @return how many handle inputs were replaced
+   */
+  private int freezeControlFlowInputs(Set<String> needed, Map<String, String> constOfVariable) {
+    int count = 0;
+    for (Node n : new ArrayList<>(g.nodes())) {
+      if (!needed.contains(n.name()) || !CONTROL_FLOW.containsKey(n.op())) {
+        continue;
+      }
+      int first = firstDataInput(n.op());
+      List<String> ins = n.dataInputs();
+      for (int k = first; k < ins.size(); k++) {
+        Node var = variableOf(ins.get(k));
+        if (var == null || !var.op().equals("VarHandleOp")) {
+          continue;
+        }
+        String valueNode = constOfVariable.get(var.name());
+        if (valueNode == null) {
+          valueNode = g.uniqueName(var.name() + "/frozen");
+          Node c = new Node(valueNode, "Const", List.of());
+          toConst(c, DataTypes.base(var.typeAttr("dtype")), value(var, n.name()));
+          g.add(c);
+          constOfVariable.put(var.name(), valueNode);
+        }
+        int dtype = DataTypes.base(g.node(valueNode).typeAttr("dtype"));
+        List<String> all = new ArrayList<>(n.inputs());
+        all.set(k, valueNode);
+        n.setInputs(all);
+        specialize(n, k - first, dtype, var, g.source());
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Makes control-flow node {@code n} pass a value of {@code dtype} where it passed a resource at argument
+   * {@code arg}: its type list and, for a loop, the output's shape, and copies of its functions.
+   */
+  private void specialize(Node n, int arg, int dtype, Node var, String source) {
+    boolean loop = n.op().endsWith("While");
+    String typesAttr = loop ? "T" : "Tin";
+    if (n.attr(typesAttr) instanceof AttrValue.ListAttr l && arg < l.type().size()) {
+      List<Integer> types = new ArrayList<>(l.type());
+      types.set(arg, dtype);
+      n.attr(typesAttr, new AttrValue.ListAttr(l.s(), l.i(), l.f(), l.b(), types, l.shape(), l.tensor(), l.func()));
+    }
+    if (loop && n.attr("output_shapes") instanceof AttrValue.ListAttr l && arg < l.shape().size()
+        && var.attr("shape") instanceof AttrValue.Shape s) {
+      List<TensorShape> shapes = new ArrayList<>(l.shape());
+      shapes.set(arg, s.value());
+      n.attr("output_shapes", new AttrValue.ListAttr(l.s(), l.i(), l.f(), l.b(), l.type(), shapes, l.tensor(),
+          l.func()));
+    }
+    for (String fnAttr : CONTROL_FLOW.get(n.op())) {
+      if (!(n.attr(fnAttr) instanceof AttrValue.Func f)) {
+        throw new UnsupportedModelException(source + ": node '" + n.name() + "' (" + n.op() + ") has no function"
+            + " attribute '" + fnAttr + "'; the graph is damaged");
+      }
+      String copy = specializeFunction(f.value().name(), arg, dtype, loop && fnAttr.equals("body"), n, var,
+          source);
+      n.attr(fnAttr, new AttrValue.Func(new FuncRef(copy, f.value().attrs())));
+    }
+  }
+
+  /**
+   * A copy of function {@code name} whose input {@code arg} is a {@code dtype} value instead of a resource.
+   *
+   * @param passesThrough a loop body, whose output {@code arg} hands the resource to the next iteration
+   */
+  private String specializeFunction(String name, int arg, int dtype, boolean passesThrough, Node caller, Node var,
+      String source) {
+    GraphFunction f = g.function(name);
+    if (f == null) {
+      throw new UnsupportedModelException(source + ": node '" + caller.name() + "' calls function '" + name
+          + "', which the graph's library does not hold; the model is incomplete");
+    }
+    if (arg >= f.inputArgs().size()) {
+      throw new UnsupportedModelException(source + ": node '" + caller.name() + "' passes more inputs than"
+          + " function '" + name + "' takes; the graph is damaged");
+    }
+    String copyName = name + "_frozen";
+    for (int i = 2; g.functions().containsKey(copyName); i++) {
+      copyName = name + "_frozen_" + i;
+    }
+    List<ArgDef> inputs = new ArrayList<>(f.inputArgs());
+    String argName = inputs.get(arg).name();
+    inputs.set(arg, ArgDef.ofType(argName, dtype));
+    List<Node> nodes = new ArrayList<>();
+    for (Node n : f.nodes()) {
+      nodes.add(n.copy());
+    }
+    // Resource-valued references inside the body, grown as identities pass the handle on.
+    Set<String> handles = new java.util.HashSet<>();
+    handles.add(argName);
+    Map<String, String> renamed = new HashMap<>();
+    boolean changed = true;
+    Set<String> done = new java.util.HashSet<>();
+    while (changed) {
+      changed = false;
+      for (Node n : nodes) {
+        List<String> data = n.dataInputs();
+        int first = CONTROL_FLOW.containsKey(n.op()) ? firstDataInput(n.op()) : 0;
+        for (int k = 0; k < data.size(); k++) {
+          if (!handles.contains(data.get(k)) || !done.add(n.name() + "#" + k)) {
+            continue;
+          }
+          changed = true;
+          switch (n.op()) {
+            case "ReadVariableOp" -> {
+              n.op("Identity");
+              n.attrs().clear();
+              n.attr("T", new AttrValue.Type(dtype));
+              renamed.put(n.name() + ":value:0", n.name() + ":output:0");
+            }
+            case "Identity" -> {
+              n.attr("T", new AttrValue.Type(dtype));
+              handles.add(n.name() + ":output:0");
+            }
+            case "While", "StatelessWhile", "If", "StatelessIf" -> {
+              if (k < first) {
+                throw cannotFreeze(source, caller.name(), name, n);
+              }
+              specialize(n, k - first, dtype, var, source);
+              if (n.op().endsWith("While")) {
+                handles.add(n.name() + ":output:" + (k - first));
+              }
+            }
+            default -> throw cannotFreeze(source, caller.name(), name, n);
+          }
+        }
+      }
+    }
+    for (Node n : nodes) {
+      List<String> ins = new ArrayList<>(n.inputs());
+      ins.replaceAll(in -> renamed.getOrDefault(in, in));
+      n.setInputs(ins);
+    }
+    Map<String, String> ret = new LinkedHashMap<>(f.ret());
+    ret.replaceAll((k, v) -> renamed.getOrDefault(v, v));
+    List<ArgDef> outputs = new ArrayList<>(f.outputArgs());
+    for (int i = 0; i < outputs.size(); i++) {
+      String from = ret.get(outputs.get(i).name());
+      if (from != null && handles.contains(from)) {
+        if (!passesThrough || i != arg) {
+          throw new UnsupportedModelException(source + ": function '" + name + "' returns the handle of a variable"
+              + " as output '" + outputs.get(i).name() + "'; tfport can only freeze variables that functions read;"
+              + " export a signature that does not return variables");
+        }
+        outputs.set(i, ArgDef.ofType(outputs.get(i).name(), dtype));
+      }
+    }
+    g.functions().put(copyName, new GraphFunction(copyName, inputs, outputs, nodes, ret, f.controlRet(), f.attrs(),
+        f.argAttrs(), f.stateful()));
+    return copyName;
+  }
+
+  private static UnsupportedModelException cannotFreeze(String source, String caller, String function, Node n) {
+    return new UnsupportedModelException(source + ": node '" + n.name() + "' (" + n.op() + ") in function '"
+        + function + "' (called by '" + caller + "') uses a variable in a way tfport cannot freeze (only reads);"
+        + " export a signature that does not update or inspect variables");
+  }
+
+  /** {@code ResourceGather(var, indices)} is {@code GatherV2(value, indices, 0)} on the frozen value. */
+  private void freezeGather(Node n, Map<String, String> constOfVariable) {
+    Node var = variableOf(n.input(0));
+    if (var == null || !var.op().equals("VarHandleOp")) {
+      throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' gathers from '" + n.input(0)
+          + "', which is not a variable handle tfport can follow");
+    }
+    String valueNode = constOfVariable.get(var.name());
+    if (valueNode == null) {
+      valueNode = g.uniqueName(n.name() + "/ReadVariableOp");
+      Node c = new Node(valueNode, "Const", List.of());
+      toConst(c, DataTypes.base(var.typeAttr("dtype")), value(var, n.name()));
+      g.add(c);
+      constOfVariable.put(var.name(), valueNode);
+    }
+    String axis = g.uniqueName(n.name() + "/axis");
+    Node a = new Node(axis, "Const", List.of());
+    toConst(a, DataTypes.DT_INT32, Tensor.ofInts(Shape.SCALAR, 0));
+    g.add(a);
+    long batchDims = n.attr("batch_dims") instanceof AttrValue.Int i ? i.value() : 0;
+    int dtype = n.typeAttr("dtype");
+    int tindices = n.typeAttr("Tindices");
+    List<String> ins = new ArrayList<>();
+    ins.add(valueNode);
+    ins.add(n.input(1));
+    ins.add(axis);
+    ins.addAll(n.controlInputs());
+    n.op("GatherV2");
+    n.attrs().clear();
+    n.attr("Tparams", new AttrValue.Type(dtype));
+    n.attr("Tindices", new AttrValue.Type(tindices < 0 ? DataTypes.DT_INT32 : tindices));
+    n.attr("Taxis", new AttrValue.Type(DataTypes.DT_INT32));
+    n.attr("batch_dims", new AttrValue.Int(batchDims));
+    n.setInputs(ins);
+  }
+
+  private Tensor value(Node var, String reader) {
+    if (frozenGraph) {
+      throw new UnsupportedModelException(g.source() + ": the graph still has variable '" + var.name() + "' ("
+          + var.op() + (reader.equals(var.name()) ? "" : ", read by node '" + reader + "'") + "), and a GraphDef"
+          + " carries no variable values; freeze the graph first (variables to constants), or convert the"
+          + " SavedModel instead");
+    }
+    String key = keys.get(var.name());
+    if (key == null) {
+      key = var.op().equals("VarHandleOp") && var.stringAttr("shared_name") != null
+          && !var.stringAttr("shared_name").isEmpty() ? var.stringAttr("shared_name") : var.name();
+    }
+    Tensor t = values.read(key, slices.getOrDefault(var.name(), ""));
+    if (t == null) {
+      throw new UnsupportedModelException(g.source() + ": variable '" + var.name() + "' (read by node '" + reader
+          + "') has no value in the checkpoint (looked for key '" + key + "'); the SavedModel's variables are"
+          + " missing or the signature reads a variable that is initialised at run time");
+    }
+    if (var.attr("shape") instanceof AttrValue.Shape s && !s.value().unknownRank()) {
+      long[] want = s.value().dims();
+      long[] got = t.shape().dims();
+      boolean ok = want.length == got.length;
+      for (int i = 0; ok && i < want.length; i++) {
+        ok = want[i] < 0 || want[i] == got[i];
+      }
+      if (!ok) {
+        throw new UnsupportedModelException(g.source() + ": variable '" + var.name() + "' is declared "
+            + s.value() + " but the checkpoint holds " + t.shape() + " under '" + key + "'; the SavedModel's"
+            + " graph and variables do not belong together");
+      }
+    }
+    return t;
+  }
+
+  static void toConst(Node n, int declared, Tensor t) {
+    // The stored tensor decides: a declared type that disagrees would mislabel the bytes.
+    int dtype = t.dtype().tfEnum();
+    n.op("Const");
+    n.attrs().clear();
+    n.attr("dtype", new AttrValue.Type(dtype));
+    n.attr("value", new AttrValue.TensorAttr(new TensorValue(dtype, TensorShape.of(t.shape().dims()), t)));
+    n.setInputs(n.controlInputs());
+  }
+}

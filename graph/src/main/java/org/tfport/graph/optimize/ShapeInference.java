@@ -1,0 +1,583 @@
+package org.tfport.graph.optimize;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.core.Tensor;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.Node;
+import org.tfport.core.graph.StridedSliceSpec;
+import org.tfport.core.graph.TensorRef;
+import org.tfport.core.graph.TensorShape;
+
+/**
+ * Static shapes of a graph's tensors, as far as the ops tfport knows let them be worked out: from placeholder
+ * and constant shapes forward, with -1 for a dimension that depends on what is fed. Ops it does not know fall
+ * back on the {@code _output_shapes} TensorFlow recorded, else are unknown. A snapshot: passes that change the
+ * graph make a new one.
+ */
+public final class ShapeInference {
+  private static final Set<String> SAME_SHAPE = Set.of("Identity", "Snapshot", "StopGradient",
+      "PreventGradient", "CheckNumerics", "CheckNumericsV2", "EnsureShape", "Relu", "Relu6", "Elu", "Selu",
+      "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Softsign", "Neg", "Abs", "Sqrt", "Rsqrt", "Exp", "Expm1",
+      "Log", "Log1p", "Square", "Floor", "Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv", "Sin", "Cos",
+      "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "Cast", "IsNan",
+      "IsInf", "IsFinite", "LogicalNot", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax", "BiasAdd",
+      "ClipByValue", "LRN", "Cumsum", "Cumprod", "ReverseV2", "FakeQuantWithMinMaxVars");
+  private static final Set<String> BROADCAST = Set.of("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div",
+      "DivNoNan", "TruncateDiv", "FloorDiv", "FloorMod", "Mod", "Maximum", "Minimum", "Pow",
+      "SquaredDifference", "Atan2", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
+      "LogicalAnd", "LogicalOr", "Prelu");
+  private static final Set<String> REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod", "All", "Any",
+      "EuclideanNorm");
+  /** Shapes are worked out from constant inputs only when evaluating them is cheap. */
+  private static final long CHEAP = 4096;
+
+  private final Graph g;
+  private final Map<String, List<long[]>> shapes = new HashMap<>();
+
+  private ShapeInference(Graph g) {
+    this.g = g;
+  }
+
+  public static ShapeInference of(Graph g) {
+    ShapeInference s = new ShapeInference(g);
+    for (Node n : g.topologicalOrder()) {
+      List<long[]> out;
+      try {
+        out = s.infer(n);
+      } catch (RuntimeException e) {
+        out = List.of();
+      }
+      s.shapes.put(n.name(), out);
+    }
+    return s;
+  }
+
+  /** The tensor's dimensions (-1 where unknown), or null when even its rank is unknown. */
+  public long[] dims(String ref) {
+    TensorRef r = TensorRef.parse(ref);
+    List<long[]> out = shapes.get(r.node());
+    if (out == null || r.index() < 0 || r.index() >= out.size() || out.get(r.index()) == null) {
+      return null;
+    }
+    return out.get(r.index()).clone();
+  }
+
+  public TensorShape shape(String ref) {
+    long[] d = dims(ref);
+    return d == null ? TensorShape.UNKNOWN : TensorShape.of(d);
+  }
+
+  public int rank(String ref) {
+    long[] d = dims(ref);
+    return d == null ? -1 : d.length;
+  }
+
+  /** Whether every dimension is known. */
+  public static boolean known(long[] d) {
+    if (d == null) {
+      return false;
+    }
+    for (long x : d) {
+      if (x < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** numpy broadcasting where dimensions may be unknown (-1); null when the ranks are unknown or clash. */
+  public static long[] broadcast(long[] a, long[] b) {
+    if (a == null || b == null) {
+      return null;
+    }
+    int r = Math.max(a.length, b.length);
+    long[] out = new long[r];
+    for (int i = 0; i < r; i++) {
+      long x = i < r - a.length ? 1 : a[i - (r - a.length)];
+      long y = i < r - b.length ? 1 : b[i - (r - b.length)];
+      if (x == 1) {
+        out[i] = y;
+      } else if (y == 1) {
+        out[i] = x;
+      } else if (x == y) {
+        out[i] = x;
+      } else if (x >= 0 && y >= 0) {
+        return null;
+      } else {
+        out[i] = x >= 0 ? x : y >= 0 ? y : -1;
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ rules
+
+  private long[] in(Node n, int i) {
+    List<String> ins = n.dataInputs();
+    return i < ins.size() ? dims(ins.get(i)) : null;
+  }
+
+  private long[] constInts(Node n, int i) {
+    List<String> ins = n.dataInputs();
+    Tensor t = i < ins.size() ? Consts.value(g, ins.get(i)) : null;
+    if (t == null || t.size() > CHEAP) {
+      return null;
+    }
+    try {
+      return Kernels.ints(t);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static List<long[]> one(long[] d) {
+    List<long[]> out = new ArrayList<>();
+    out.add(d);
+    return out;
+  }
+
+  private List<long[]> infer(Node n) {
+    String op = n.op();
+    List<String> ins = n.dataInputs();
+    if (op.equals("Const")) {
+      Tensor t = Consts.value(n);
+      return t != null ? one(t.shape().dims())
+          : n.tensorAttr("value") != null ? one(n.tensorAttr("value").shape().dims()) : List.of();
+    }
+    if (op.equals("Placeholder") || op.equals("PlaceholderWithDefault")) {
+      if (n.attr("shape") instanceof AttrValue.Shape s && !s.value().unknownRank()) {
+        return one(s.value().dims());
+      }
+      return op.equals("Placeholder") ? recorded(n) : one(in(n, 0));
+    }
+    long[] cheap = fromConstants(n);
+    if (cheap != null) {
+      return one(cheap);
+    }
+    if (SAME_SHAPE.contains(op)) {
+      return one(in(n, 0));
+    }
+    if (BROADCAST.contains(op)) {
+      return one(broadcast(in(n, 0), in(n, 1)));
+    }
+    return switch (op) {
+      case "SelectV2" -> one(broadcast(broadcast(in(n, 0), in(n, 1)), in(n, 2)));
+      case "AddN" -> {
+        long[] acc = in(n, 0);
+        for (int i = 1; i < ins.size(); i++) {
+          acc = broadcast(acc, in(n, i));
+        }
+        yield one(acc);
+      }
+      case "IdentityN" -> {
+        List<long[]> out = new ArrayList<>();
+        for (int i = 0; i < ins.size(); i++) {
+          out.add(in(n, i));
+        }
+        yield out;
+      }
+      case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "BatchNormWithGlobalNormalization" ->
+          one(in(n, 0));
+      case "MatMul", "_FusedMatMul" -> one(matMul(in(n, 0), in(n, 1), bool(n, "transpose_a"),
+          bool(n, "transpose_b")));
+      case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" -> one(batchMatMul(in(n, 0), in(n, 1),
+          bool(n, "adj_x"), bool(n, "adj_y")));
+      case "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative" -> one(conv(n));
+      case "MaxPool", "AvgPool" -> one(pool(n));
+      case "Reshape" -> one(reshape(in(n, 0), constInts(n, 1), in(n, 1)));
+      case "Transpose" -> one(transpose(in(n, 0), constInts(n, 1)));
+      case "ExpandDims" -> one(expandDims(in(n, 0), constInts(n, 1)));
+      case "Squeeze" -> one(squeeze(n, in(n, 0)));
+      case "ConcatV2" -> one(concat(n, 0, ins.size() - 1, constInts(n, ins.size() - 1)));
+      case "Concat" -> one(concat(n, 1, ins.size(), constInts(n, 0)));
+      case "Pack" -> one(pack(n));
+      case "Shape" -> {
+        long[] x = in(n, 0);
+        yield one(new long[] {x == null ? -1 : x.length});
+      }
+      case "ShapeN" -> {
+        List<long[]> out = new ArrayList<>();
+        for (int i = 0; i < ins.size(); i++) {
+          long[] x = in(n, i);
+          out.add(new long[] {x == null ? -1 : x.length});
+        }
+        yield out;
+      }
+      case "Rank", "Size" -> one(new long[0]);
+      case "Fill" -> one(fill(constInts(n, 0), in(n, 0)));
+      case "StridedSlice" -> one(stridedSlice(n));
+      case "Slice" -> one(slice(in(n, 0), constInts(n, 1), constInts(n, 2)));
+      case "GatherV2" -> one(gather(in(n, 0), in(n, 1), constInts(n, 2)));
+      case "Tile" -> one(tile(in(n, 0), constInts(n, 1)));
+      case "Pad", "PadV2", "MirrorPad" -> one(pad(in(n, 0), constInts(n, 1)));
+      case "ArgMax", "ArgMin" -> one(reduce(in(n, 0), constInts(n, 1), false));
+      default -> REDUCTIONS.contains(op) ? one(reduce(in(n, 0), constInts(n, 1), bool(n, "keep_dims")))
+          : recorded(n);
+    };
+  }
+
+  /** What TensorFlow recorded when it built the graph, for ops without a rule here. */
+  private static List<long[]> recorded(Node n) {
+    if (n.attr("_output_shapes") instanceof AttrValue.ListAttr l) {
+      List<long[]> out = new ArrayList<>();
+      for (TensorShape s : l.shape()) {
+        out.add(s.unknownRank() ? null : s.dims());
+      }
+      return out;
+    }
+    return List.of();
+  }
+
+  /** The shape of a cheap op on constants, by evaluating it. */
+  private long[] fromConstants(Node n) {
+    if (!Kernels.OPS.contains(n.op()) || n.dataInputs().isEmpty()) {
+      return null;
+    }
+    List<Tensor> values = new ArrayList<>();
+    for (String in : n.dataInputs()) {
+      Tensor t = Consts.value(g, in);
+      if (t == null || t.size() > CHEAP) {
+        return null;
+      }
+      values.add(t);
+    }
+    Tensor out = Kernels.evaluate(n, values);
+    return out == null ? null : out.shape().dims();
+  }
+
+  private static boolean bool(Node n, String key) {
+    return n.attr(key) instanceof AttrValue.Bool b && b.value();
+  }
+
+  private static long[] ints(Node n, String key) {
+    if (n.attr(key) instanceof AttrValue.ListAttr l) {
+      return l.i().stream().mapToLong(Long::longValue).toArray();
+    }
+    return null;
+  }
+
+  private static long[] matMul(long[] a, long[] b, boolean ta, boolean tb) {
+    if (a == null || b == null || a.length != 2 || b.length != 2) {
+      return null;
+    }
+    return new long[] {ta ? a[1] : a[0], tb ? b[0] : b[1]};
+  }
+
+  private static long[] batchMatMul(long[] a, long[] b, boolean adjX, boolean adjY) {
+    if (a == null || b == null || a.length < 2 || b.length < 2) {
+      return null;
+    }
+    long[] batch = broadcast(Arrays.copyOf(a, a.length - 2), Arrays.copyOf(b, b.length - 2));
+    if (batch == null) {
+      return null;
+    }
+    long[] out = Arrays.copyOf(batch, batch.length + 2);
+    out[batch.length] = adjX ? a[a.length - 1] : a[a.length - 2];
+    out[batch.length + 1] = adjY ? b[b.length - 2] : b[b.length - 1];
+    return out;
+  }
+
+  /** Output size of one spatial dimension, as TensorFlow's {@code GetWindowedOutputSize}. */
+  private static long windowed(long in, long k, long stride, long dilation, String padding) {
+    if (in < 0 || k < 0 || stride <= 0) {
+      return -1;
+    }
+    long effective = (k - 1) * dilation + 1;
+    return switch (padding) {
+      case "SAME" -> (in + stride - 1) / stride;
+      case "VALID" -> in < effective ? -1 : (in - effective + stride) / stride;
+      default -> -1;
+    };
+  }
+
+  private long[] conv(Node n) {
+    long[] x = in(n, 0);
+    long[] f = in(n, 1);
+    String format = n.stringAttr("data_format");
+    if (x == null || x.length != 4 || f == null || f.length != 4 || format != null && !format.equals("NHWC")) {
+      return x != null && x.length == 4 ? new long[] {-1, -1, -1, -1} : null;
+    }
+    long[] strides = ints(n, "strides");
+    long[] dil = ints(n, "dilations");
+    String padding = n.stringAttr("padding");
+    if (strides == null || strides.length != 4 || padding == null) {
+      return new long[] {x[0], -1, -1, -1};
+    }
+    long dh = dil != null && dil.length == 4 ? dil[1] : 1;
+    long dw = dil != null && dil.length == 4 ? dil[2] : 1;
+    boolean depthwise = n.op().contains("Depthwise");
+    long c = depthwise ? (f[2] < 0 || f[3] < 0 ? -1 : f[2] * f[3]) : f[3];
+    return new long[] {x[0], windowed(x[1], f[0], strides[1], dh, padding),
+        windowed(x[2], f[1], strides[2], dw, padding), c};
+  }
+
+  private long[] pool(Node n) {
+    long[] x = in(n, 0);
+    long[] k = ints(n, "ksize");
+    long[] s = ints(n, "strides");
+    String format = n.stringAttr("data_format");
+    String padding = n.stringAttr("padding");
+    if (x == null || x.length != 4 || k == null || k.length != 4 || s == null || s.length != 4
+        || padding == null || format != null && !format.equals("NHWC")) {
+      return x != null && x.length == 4 ? new long[] {-1, -1, -1, -1} : null;
+    }
+    return new long[] {x[0], windowed(x[1], k[1], s[1], 1, padding), windowed(x[2], k[2], s[2], 1, padding),
+        x[3]};
+  }
+
+  private static long[] reshape(long[] x, long[] target, long[] targetShape) {
+    if (target == null) {
+      if (targetShape != null && targetShape.length == 1 && targetShape[0] >= 0) {
+        long[] out = new long[(int) targetShape[0]];
+        Arrays.fill(out, -1);
+        return out;
+      }
+      return null;
+    }
+    long[] out = target.clone();
+    int unknown = -1;
+    long product = 1;
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] < 0) {
+        if (unknown >= 0) {
+          return null;
+        }
+        unknown = i;
+      } else {
+        product *= out[i];
+      }
+    }
+    if (unknown >= 0 && known(x) && product > 0) {
+      long total = 1;
+      for (long d : x) {
+        total *= d;
+      }
+      out[unknown] = total % product == 0 ? total / product : -1;
+    }
+    return out;
+  }
+
+  private static long[] transpose(long[] x, long[] perm) {
+    if (x == null) {
+      return perm == null ? null : filled(perm.length);
+    }
+    if (perm == null) {
+      return filled(x.length);
+    }
+    if (perm.length != x.length) {
+      return null;
+    }
+    long[] out = new long[x.length];
+    for (int i = 0; i < out.length; i++) {
+      if (perm[i] < 0 || perm[i] >= x.length) {
+        return null;
+      }
+      out[i] = x[(int) perm[i]];
+    }
+    return out;
+  }
+
+  private static long[] filled(int rank) {
+    long[] out = new long[rank];
+    Arrays.fill(out, -1);
+    return out;
+  }
+
+  private static long[] expandDims(long[] x, long[] axis) {
+    if (x == null || axis == null || axis.length != 1) {
+      return null;
+    }
+    long a = axis[0] < 0 ? axis[0] + x.length + 1 : axis[0];
+    if (a < 0 || a > x.length) {
+      return null;
+    }
+    long[] out = new long[x.length + 1];
+    for (int i = 0, j = 0; i < out.length; i++) {
+      out[i] = i == a ? 1 : x[j++];
+    }
+    return out;
+  }
+
+  private static long[] squeeze(Node n, long[] x) {
+    if (x == null) {
+      return null;
+    }
+    long[] axes = ints(n, "squeeze_dims");
+    boolean[] drop = new boolean[x.length];
+    if (axes == null || axes.length == 0) {
+      for (int i = 0; i < x.length; i++) {
+        if (x[i] < 0) {
+          return null;
+        }
+        drop[i] = x[i] == 1;
+      }
+    } else {
+      for (long a : axes) {
+        long ax = a < 0 ? a + x.length : a;
+        if (ax < 0 || ax >= x.length) {
+          return null;
+        }
+        drop[(int) ax] = true;
+      }
+    }
+    List<Long> out = new ArrayList<>();
+    for (int i = 0; i < x.length; i++) {
+      if (!drop[i]) {
+        out.add(x[i]);
+      }
+    }
+    return out.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  private long[] concat(Node n, int from, int to, long[] axis) {
+    if (axis == null || axis.length != 1 || to <= from) {
+      return null;
+    }
+    long[] first = in(n, from);
+    if (first == null) {
+      return null;
+    }
+    int r = first.length;
+    long a = axis[0] < 0 ? axis[0] + r : axis[0];
+    if (a < 0 || a >= r) {
+      return null;
+    }
+    long[] out = first.clone();
+    for (int i = from + 1; i < to; i++) {
+      long[] d = in(n, i);
+      if (d == null || d.length != r) {
+        return null;
+      }
+      for (int k = 0; k < r; k++) {
+        if (k == a) {
+          out[k] = out[k] < 0 || d[k] < 0 ? -1 : out[k] + d[k];
+        } else if (out[k] < 0) {
+          out[k] = d[k];
+        }
+      }
+    }
+    return out;
+  }
+
+  private long[] pack(Node n) {
+    long[] first = in(n, 0);
+    if (first == null) {
+      return null;
+    }
+    long a = n.attr("axis") instanceof AttrValue.Int i ? i.value() : 0;
+    a = a < 0 ? a + first.length + 1 : a;
+    if (a < 0 || a > first.length) {
+      return null;
+    }
+    long[] out = new long[first.length + 1];
+    for (int i = 0, j = 0; i < out.length; i++) {
+      out[i] = i == a ? n.dataInputs().size() : first[j++];
+    }
+    return out;
+  }
+
+  private static long[] fill(long[] dims, long[] dimsShape) {
+    if (dims != null) {
+      return dims;
+    }
+    return dimsShape != null && dimsShape.length == 1 && dimsShape[0] >= 0 ? filled((int) dimsShape[0]) : null;
+  }
+
+  private long[] stridedSlice(Node n) {
+    long[] x = in(n, 0);
+    long[] b = constInts(n, 1);
+    long[] e = constInts(n, 2);
+    long[] s = constInts(n, 3);
+    if (x == null || b == null || e == null || s == null) {
+      return null;
+    }
+    StridedSliceSpec spec = StridedSliceSpec.of(n, x, b, e, s);
+    return spec == null ? null : spec.finalShape();
+  }
+
+  private static long[] slice(long[] x, long[] begin, long[] size) {
+    if (size == null) {
+      return x == null ? null : filled(x.length);
+    }
+    long[] out = size.clone();
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] == -1) {
+        out[i] = x != null && i < x.length && x[i] >= 0 && begin != null ? x[i] - begin[i] : -1;
+      }
+    }
+    return out;
+  }
+
+  private static long[] gather(long[] params, long[] indices, long[] axisArg) {
+    if (params == null || indices == null || axisArg == null || axisArg.length != 1) {
+      return null;
+    }
+    long a = axisArg[0] < 0 ? axisArg[0] + params.length : axisArg[0];
+    if (a < 0 || a >= params.length) {
+      return null;
+    }
+    long[] out = new long[params.length - 1 + indices.length];
+    int o = 0;
+    for (int i = 0; i < a; i++) {
+      out[o++] = params[i];
+    }
+    for (long d : indices) {
+      out[o++] = d;
+    }
+    for (int i = (int) a + 1; i < params.length; i++) {
+      out[o++] = params[i];
+    }
+    return out;
+  }
+
+  private static long[] tile(long[] x, long[] multiples) {
+    if (x == null || multiples == null || multiples.length != x.length) {
+      return x == null ? null : filled(x.length);
+    }
+    long[] out = new long[x.length];
+    for (int i = 0; i < x.length; i++) {
+      out[i] = x[i] < 0 ? -1 : x[i] * multiples[i];
+    }
+    return out;
+  }
+
+  private static long[] pad(long[] x, long[] paddings) {
+    if (x == null || paddings == null || paddings.length != 2 * x.length) {
+      return x == null ? null : filled(x.length);
+    }
+    long[] out = new long[x.length];
+    for (int i = 0; i < x.length; i++) {
+      out[i] = x[i] < 0 ? -1 : x[i] + paddings[2 * i] + paddings[2 * i + 1];
+    }
+    return out;
+  }
+
+  private static long[] reduce(long[] x, long[] axes, boolean keep) {
+    if (x == null || axes == null) {
+      return null;
+    }
+    boolean[] reduced = new boolean[x.length];
+    for (long a : axes) {
+      long ax = a < 0 ? a + x.length : a;
+      if (ax < 0 || ax >= x.length) {
+        return null;
+      }
+      reduced[(int) ax] = true;
+    }
+    List<Long> out = new ArrayList<>();
+    for (int i = 0; i < x.length; i++) {
+      if (!reduced[i]) {
+        out.add(x[i]);
+      } else if (keep) {
+        out.add(1L);
+      }
+    }
+    return out.stream().mapToLong(Long::longValue).toArray();
+  }
+}
