@@ -16,7 +16,6 @@ import org.tfport.core.graph.FuncRef;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphFunction;
 import org.tfport.core.graph.Node;
-import org.tfport.core.graph.TensorShape;
 
 /**
  * Library functions in graph form, so the planner compiles a loop body or a branch exactly like a model graph:
@@ -222,9 +221,5 @@ final class FunctionBodies {
       return s.value().dims();
     }
     return null;
-  }
-
-  static TensorShape shapeOf(long[] dims) {
-    return dims == null ? TensorShape.UNKNOWN : TensorShape.of(dims);
   }
 }

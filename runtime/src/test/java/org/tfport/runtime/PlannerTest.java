@@ -154,6 +154,26 @@ class PlannerTest {
   }
 
   @Test
+  void statefulOpsInAFunctionRunEvenWhenNoResultNeedsThem() {
+    Graph g = new Graph("fn");
+    g.functions().put("checked", TestGraphs.function("checked", List.of(arg("v", DType.FLOAT32), arg("ok", DType.BOOL)),
+        List.of(arg("w", DType.FLOAT32)),
+        List.of(node("check", "Assert", List.of("ok", "v"), "T", types(DType.FLOAT32)),
+            node("same", "Identity", List.of("v"), "T", type(DType.FLOAT32))),
+        Map.of("w", "same:output:0")));
+    g.add(placeholder("x", DType.FLOAT32, 3));
+    g.add(placeholder("ok", DType.BOOL));
+    g.add(node("call", "PartitionedCall", List.of("x", "ok"), "Tin", types(DType.FLOAT32, DType.BOOL), "Tout",
+        types(DType.FLOAT32), "f", func("checked")));
+    Plan p = Planner.plan(g, List.of("x", "ok"), List.of("call"), REGISTRY, REF);
+    assertThat(run(p, x(), Value.bools(new long[0], (byte) 1))[0].floats()).containsExactly(X);
+    assertThatThrownBy(() -> run(p, x(), Value.bools(new long[0], (byte) 0)))
+        .isInstanceOf(KernelException.class)
+        .hasMessage("node 'call' (PartitionedCall): in function 'checked': node 'check' (Assert): assertion failed:"
+            + " [1.5 -2.0 0.25]");
+  }
+
+  @Test
   void bindErrorsNameTheNode() {
     Graph g = new Graph("bind.pb");
     g.add(node("list", "EmptyTensorList", List.of(), "element_dtype", new AttrValue.Type(20)));
