@@ -62,6 +62,14 @@ public interface BindContext {
   /** The library function named by a function attribute ({@code body}, {@code then_branch}, {@code f}), compiled. */
   Function function(String attrName);
 
+  /**
+   * The library functions named by a list-of-functions attribute ({@code branches} of {@code Case}), compiled, in
+   * order. Contexts without a function library (single-op tests) refuse.
+   */
+  default List<Function> functions(String attrName) {
+    throw new KernelException("attribute '" + attrName + "' names functions, and this context has no library");
+  }
+
   /** A library function compiled as a callable subplan (loop bodies, branches, called functions). */
   interface Function {
     String name();

@@ -10,4 +10,9 @@ public class KernelException extends RuntimeException {
   public KernelException(String message) {
     super(message);
   }
+
+  /** The same failure seen from further out: {@code message} adds where it happened (node, function). */
+  public KernelException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

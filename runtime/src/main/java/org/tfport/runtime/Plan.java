@@ -1,0 +1,124 @@
+package org.tfport.runtime;
+
+import java.util.List;
+import org.tfport.core.TfportException;
+import org.tfport.runtime.kernel.Kernel;
+import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.RunContext;
+import org.tfport.runtime.kernel.Value;
+
+/**
+ * A compiled graph: the nodes the outputs need in a runnable order, each bound to its kernel once, and every
+ * tensor given a slot of a per-run array. Immutable, so one plan serves any number of runs on any threads; a run's
+ * state is its own slot array, and a slot is cleared after its last reader ran so a run holds only live values.
+ */
+final class Plan {
+  /**
+   * One node's run.
+   *
+   * @param inputs the slot of each data input
+   * @param outputBase the slot of output 0; output k is in {@code outputBase + k}
+   * @param outputCount how many outputs are kept (the highest one read, plus one)
+   * @param dying slots whose last reader is this step (or that nobody reads), cleared after it
+   */
+  record Step(String node, String op, Kernel kernel, int[] inputs, int outputBase, int outputCount, int[] dying) {}
+
+  /** Sees the slot array after each step (tests check liveness with it). */
+  interface Probe {
+    void afterStep(Step step, Value[] slots);
+  }
+
+  private final String where;
+  private final Value[] constants;
+  private final List<String> inputNames;
+  private final int[] inputSlots;
+  private final Step[] steps;
+  private final List<String> outputNames;
+  private final int[] outputSlots;
+
+  /**
+   * @param where prefix for errors, {@code ""} for a model graph or {@code "in function 'f': "}
+   * @param constants the slot array a run starts from: constants at their slots, null elsewhere
+   * @param inputSlots per input, its slot, or -1 when nothing reads it
+   */
+  Plan(String where, Value[] constants, List<String> inputNames, int[] inputSlots, List<Step> steps,
+      List<String> outputNames, int[] outputSlots) {
+    this.where = where;
+    this.constants = constants.clone();
+    this.inputNames = List.copyOf(inputNames);
+    this.inputSlots = inputSlots.clone();
+    this.steps = steps.toArray(new Step[0]);
+    this.outputNames = List.copyOf(outputNames);
+    this.outputSlots = outputSlots.clone();
+  }
+
+  List<String> inputNames() {
+    return inputNames;
+  }
+
+  List<String> outputNames() {
+    return outputNames;
+  }
+
+  List<Step> steps() {
+    return List.of(steps);
+  }
+
+  int slotCount() {
+    return constants.length;
+  }
+
+  /** The outputs, in output order, for inputs in input order. */
+  Value[] run(Value[] inputs, RunContext context) {
+    return run(inputs, context, null);
+  }
+
+  Value[] run(Value[] inputs, RunContext context, Probe probe) {
+    if (inputs.length != inputSlots.length) {
+      throw new KernelException(where + "called with " + inputs.length + " inputs, but takes " + inputSlots.length);
+    }
+    Value[] slots = constants.clone();
+    for (int i = 0; i < inputs.length; i++) {
+      if (inputSlots[i] >= 0) {
+        slots[inputSlots[i]] = inputs[i];
+      }
+    }
+    for (Step step : steps) {
+      int[] in = step.inputs;
+      Value[] args = new Value[in.length];
+      for (int j = 0; j < in.length; j++) {
+        args[j] = slots[in[j]];
+      }
+      Value[] out = call(step, args, context);
+      if (out.length < step.outputCount) {
+        throw new KernelException(where + "node '" + step.node + "' (" + step.op + ") computed " + out.length
+            + " outputs, but its output " + (step.outputCount - 1) + " is read");
+      }
+      System.arraycopy(out, 0, slots, step.outputBase, step.outputCount);
+      for (int d : step.dying) {
+        slots[d] = null;
+      }
+      if (probe != null) {
+        probe.afterStep(step, slots);
+      }
+    }
+    Value[] result = new Value[outputSlots.length];
+    for (int i = 0; i < result.length; i++) {
+      result[i] = slots[outputSlots[i]];
+    }
+    return result;
+  }
+
+  private Value[] call(Step step, Value[] args, RunContext context) {
+    try {
+      return step.kernel.run(args, context);
+    } catch (KernelException e) {
+      throw new KernelException(where + "node '" + step.node + "' (" + step.op + "): " + e.getMessage(), e);
+    } catch (TfportException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // A kernel bug or an unchecked case: still say where it happened.
+      throw new KernelException(where + "node '" + step.node + "' (" + step.op + ") failed: " + e, e);
+    }
+  }
+}

@@ -1,0 +1,514 @@
+package org.tfport.runtime;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.core.DType;
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.TfportException.UsageException;
+import org.tfport.core.graph.ArgDef;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.FuncRef;
+import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.Node;
+import org.tfport.core.graph.OpSignature;
+import org.tfport.core.graph.TensorRef;
+import org.tfport.runtime.kernel.BindContext;
+import org.tfport.runtime.kernel.Kernel;
+import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.KernelFactory;
+import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.NodeBinding;
+import org.tfport.runtime.kernel.RunContext;
+import org.tfport.runtime.kernel.Value;
+import org.tfport.runtime.kernel.Values;
+
+/**
+ * Compiles a graph into a {@link Plan}: keeps only the nodes the outputs (and targets) need, orders them, turns
+ * constants into values once, binds every other node to a kernel of the registry, and works out when each value
+ * dies. Library functions the kernels ask for are compiled the same way, once per plan.
+ */
+final class Planner {
+  private static final Set<String> SOURCES = Set.of("Const", "Placeholder", "PlaceholderWithDefault");
+
+  private final KernelRegistry registry;
+  private final KernelRegistry.Mode mode;
+  private final Map<String, FunctionPlan> functions = new HashMap<>();
+  private final Set<String> compiling = new HashSet<>();
+
+  private Planner(KernelRegistry registry, KernelRegistry.Mode mode) {
+    this.registry = registry;
+    this.mode = mode;
+  }
+
+  /**
+   * The plan computing {@code outputs} from {@code inputs}.
+   *
+   * @param inputs tensors the caller feeds ({@code x} or {@code x:0}), usually placeholders
+   * @param outputs tensors computed ({@code node}, {@code node:1})
+   * @param targets nodes run for their effect only (table initializers)
+   * @throws UnsupportedModelException naming every node whose op has no kernel, or a node its kernel refuses
+   * @throws UsageException for an input or output naming no node, or a needed placeholder not fed
+   */
+  static Plan plan(Graph graph, List<String> inputs, List<String> outputs, List<String> targets,
+      KernelRegistry registry, KernelRegistry.Mode mode) {
+    Planner p = new Planner(registry, mode);
+    Map<String, List<String>> missing = new LinkedHashMap<>();
+    p.findMissingKernels(graph, inputs, outputs, targets, "", missing, new HashSet<>());
+    if (!missing.isEmpty()) {
+      List<String> parts = new ArrayList<>();
+      missing.forEach((op, nodes) -> parts.add("no kernel for op '" + op + "' (" + (nodes.size() == 1 ? "node " : "nodes ")
+          + String.join(", ", nodes) + ")"));
+      throw new UnsupportedModelException(graph.source() + ": " + String.join("; ", parts));
+    }
+    return p.compile(graph, inputs, outputs, targets, "");
+  }
+
+  static Plan plan(Graph graph, List<String> inputs, List<String> outputs, KernelRegistry registry,
+      KernelRegistry.Mode mode) {
+    return plan(graph, inputs, outputs, List.of(), registry, mode);
+  }
+
+  // ------------------------------------------------------------------ what is needed
+
+  private static Map<String, Integer> feeds(Graph graph, List<String> inputs) {
+    Map<String, Integer> fed = new LinkedHashMap<>();
+    for (String in : inputs) {
+      TensorRef r = TensorRef.parse(in);
+      if (r.control() || r.index() != 0) {
+        throw new UsageException(graph.source() + ": cannot feed '" + in + "'; an input is a node's first output"
+            + " ('x' or 'x:0')");
+      }
+      if (!graph.has(r.node())) {
+        throw new UsageException(graph.source() + ": the input '" + in + "' names no node of the graph");
+      }
+      if (fed.putIfAbsent(r.node(), fed.size()) != null) {
+        throw new UsageException(graph.source() + ": the input '" + in + "' is listed twice");
+      }
+    }
+    return fed;
+  }
+
+  private static List<TensorRef> outputRefs(Graph graph, List<String> outputs) {
+    List<TensorRef> refs = new ArrayList<>();
+    for (String o : outputs) {
+      TensorRef r = TensorRef.parse(o);
+      if (r.control() || !graph.has(r.node())) {
+        throw new UsageException(graph.source() + ": the output '" + o + "' names no tensor of the graph");
+      }
+      refs.add(r);
+    }
+    return refs;
+  }
+
+  /** The nodes the outputs and targets need, through data and control inputs, stopping at fed nodes. */
+  private static Set<String> needed(Graph graph, Map<String, Integer> fed, List<TensorRef> outputs,
+      List<String> targets) {
+    Set<String> seen = new LinkedHashSet<>();
+    Deque<String> work = new ArrayDeque<>();
+    for (TensorRef r : outputs) {
+      if (seen.add(r.node())) {
+        work.add(r.node());
+      }
+    }
+    for (String t : targets) {
+      if (!graph.has(t)) {
+        throw new UsageException(graph.source() + ": the target '" + t + "' names no node of the graph");
+      }
+      if (seen.add(t)) {
+        work.add(t);
+      }
+    }
+    while (!work.isEmpty()) {
+      Node n = graph.node(work.poll());
+      if (fed.containsKey(n.name())) {
+        continue;
+      }
+      for (String in : n.inputs()) {
+        String src = TensorRef.nodeOf(in);
+        if (!graph.has(src)) {
+          throw new CorruptModelException(graph.source() + ": node '" + n.name() + "' (" + n.op() + ") reads '" + in
+              + "', but the graph has no node '" + src + "'; the graph is damaged or was cut incompletely");
+        }
+        if (seen.add(src)) {
+          work.add(src);
+        }
+      }
+    }
+    return seen;
+  }
+
+  /** Collects, per op, every needed node (also in called functions) that has no kernel. */
+  private void findMissingKernels(Graph graph, List<String> inputs, List<String> outputs, List<String> targets,
+      String prefix, Map<String, List<String>> missing, Set<String> visited) {
+    Map<String, Integer> fed = feeds(graph, inputs);
+    Set<String> needed = needed(graph, fed, outputRefs(graph, outputs), targets);
+    for (Node n : graph.nodes()) {
+      String name = n.name();
+      if (!needed.contains(name) || fed.containsKey(name) || SOURCES.contains(n.op())) {
+        continue;
+      }
+      List<FuncRef> calls = calledFunctions(n);
+      if (graph.function(n.op()) != null) {
+        calls.add(new FuncRef(n.op(), n.attrs()));
+      } else if (registry.factory(n.op(), mode) == null) {
+        missing.computeIfAbsent(n.op(), k -> new ArrayList<>()).add(prefix + name);
+      }
+      for (FuncRef f : calls) {
+        if (visited.add(f.name())) {
+          if (graph.function(f.name()) == null) {
+            throw new UnsupportedModelException(graph.source() + ": node '" + prefix + name + "' (" + n.op()
+                + ") calls function '" + f.name() + "', which is not in the graph's library; the model is incomplete");
+          }
+          FunctionBodies.Body b = FunctionBodies.instantiate(graph, f);
+          findMissingKernels(b.graph(), b.inputs(), b.outputs(), b.targets(), f.name() + "/", missing, visited);
+        }
+      }
+    }
+  }
+
+  private static List<FuncRef> calledFunctions(Node n) {
+    List<FuncRef> out = new ArrayList<>();
+    for (AttrValue v : n.attrs().values()) {
+      if (v instanceof AttrValue.Func f) {
+        out.add(f.value());
+      } else if (v instanceof AttrValue.ListAttr l) {
+        out.addAll(l.func());
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ compiling
+
+  private Plan compile(Graph graph, List<String> inputs, List<String> outputs, List<String> targets, String where) {
+    Map<String, Integer> fed = feeds(graph, inputs);
+    List<TensorRef> outRefs = outputRefs(graph, outputs);
+    Set<String> needed = needed(graph, fed, outRefs, targets);
+    List<Node> order = order(graph, needed, fed);
+
+    // How many outputs of each node are kept: up to the highest one read.
+    Map<String, Integer> width = new HashMap<>();
+    fed.keySet().forEach(k -> width.put(k, 1));
+    for (Node n : order) {
+      width.putIfAbsent(n.name(), 0);
+      for (String in : n.dataInputs()) {
+        TensorRef r = TensorRef.parse(in);
+        width.merge(r.node(), r.index() + 1, Math::max);
+      }
+    }
+    for (TensorRef r : outRefs) {
+      width.merge(r.node(), r.index() + 1, Math::max);
+    }
+    for (String f : fed.keySet()) {
+      if (width.get(f) > 1) {
+        throw new UsageException(graph.source() + ": '" + f + "' is fed, but its output " + (width.get(f) - 1)
+            + " is read too; only a node's first output can be fed");
+      }
+    }
+
+    Map<String, Integer> base = new HashMap<>();
+    int slots = 0;
+    for (String f : fed.keySet()) {
+      base.put(f, slots++);
+    }
+    for (Node n : order) {
+      base.put(n.name(), slots);
+      slots += width.get(n.name());
+    }
+    Value[] constants = new Value[slots];
+    DType[] types = new DType[slots];
+    long[][] shapes = new long[slots][];
+    for (String f : fed.keySet()) {
+      Node n = graph.node(f);
+      types[base.get(f)] = DataTypes.toDType(n.typeAttr("dtype"));
+      shapes[base.get(f)] = FunctionBodies.declaredShape(n);
+    }
+
+    int[] lastRead = new int[slots];
+    Arrays.fill(lastRead, -1);
+    List<int[]> stepInputs = new ArrayList<>();
+    List<Node> stepNodes = new ArrayList<>();
+    List<Kernel> kernels = new ArrayList<>();
+    for (Node n : order) {
+      int b = base.get(n.name());
+      if (n.op().equals("Const")) {
+        if (width.get(n.name()) > 1) {
+          throw new CorruptModelException(graph.source() + ": the constant '" + n.name() + "' has one output, but its"
+              + " output " + (width.get(n.name()) - 1) + " is read");
+        }
+        AttrValue v = n.attr("value");
+        if (!(v instanceof AttrValue.TensorAttr t)) {
+          throw new CorruptModelException(graph.source() + ": the constant '" + n.name() + "' has no value");
+        }
+        if (t.value().value() == null) {
+          throw new UnsupportedModelException(graph.source() + ": the constant '" + n.name() + "' is a "
+              + DataTypes.name(t.value().dtype()) + " tensor, a type tfport cannot hold");
+        }
+        if (width.get(n.name()) > 0) {
+          constants[b] = Values.fromTensor(t.value().value());
+          types[b] = constants[b].dtype();
+          shapes[b] = constants[b].shape().clone();
+        }
+        continue;
+      }
+      if (n.op().equals("Placeholder")) {
+        throw new UsageException(graph.source() + ": the placeholder '" + n.name() + "' is needed for the outputs "
+            + outputs + " but is not among the inputs " + inputs);
+      }
+      int[] in = new int[n.dataInputs().size()];
+      for (int j = 0; j < in.length; j++) {
+        TensorRef r = TensorRef.parse(n.dataInputs().get(j));
+        in[j] = base.get(r.node()) + r.index();
+      }
+      staticOutputs(graph, n, b, width.get(n.name()), types, shapes);
+      Kernel k = bind(graph, n, in, constants, types, shapes, where);
+      for (int s : in) {
+        lastRead[s] = stepNodes.size();
+      }
+      stepInputs.add(in);
+      stepNodes.add(n);
+      kernels.add(k);
+    }
+
+    int[] outputSlots = new int[outRefs.size()];
+    boolean[] keep = new boolean[slots];
+    for (int i = 0; i < outputSlots.length; i++) {
+      TensorRef r = outRefs.get(i);
+      if (graph.node(r.node()).op().equals("Placeholder") && !fed.containsKey(r.node())) {
+        throw new UsageException(graph.source() + ": the output '" + outputs.get(i) + "' is a placeholder that is not"
+            + " among the inputs " + inputs);
+      }
+      outputSlots[i] = base.get(r.node()) + r.index();
+      keep[outputSlots[i]] = true;
+    }
+    int[] inputSlots = new int[fed.size()];
+    for (Map.Entry<String, Integer> e : fed.entrySet()) {
+      int s = base.get(e.getKey());
+      inputSlots[e.getValue()] = lastRead[s] >= 0 || keep[s] ? s : -1;
+    }
+
+    // A value dies after its last reader; one nobody reads dies right after its producer.
+    List<List<Integer>> dying = new ArrayList<>();
+    for (int i = 0; i < stepNodes.size(); i++) {
+      dying.add(new ArrayList<>());
+    }
+    for (int s = 0; s < slots; s++) {
+      if (!keep[s] && constants[s] == null && lastRead[s] >= 0) {
+        dying.get(lastRead[s]).add(s);
+      }
+    }
+    List<Plan.Step> steps = new ArrayList<>();
+    for (int i = 0; i < stepNodes.size(); i++) {
+      Node n = stepNodes.get(i);
+      int b = base.get(n.name());
+      int w = width.get(n.name());
+      for (int s = b; s < b + w; s++) {
+        if (!keep[s] && lastRead[s] < 0) {
+          dying.get(i).add(s);
+        }
+      }
+      int[] d = dying.get(i).stream().mapToInt(Integer::intValue).toArray();
+      steps.add(new Plan.Step(n.name(), n.op(), kernels.get(i), stepInputs.get(i), b, w, d));
+    }
+    return new Plan(where, constants, inputs, inputSlots, steps, outputs, outputSlots);
+  }
+
+  /** The needed nodes ordered so each comes after what it reads, ties in file order; fed nodes are not run. */
+  private static List<Node> order(Graph graph, Set<String> needed, Map<String, Integer> fed) {
+    Map<String, Integer> pending = new HashMap<>();
+    Map<String, List<String>> readers = new HashMap<>();
+    List<Node> fileOrder = new ArrayList<>();
+    for (Node n : graph.nodes()) {
+      if (!needed.contains(n.name()) || fed.containsKey(n.name())) {
+        continue;
+      }
+      fileOrder.add(n);
+      Set<String> srcs = new LinkedHashSet<>();
+      for (String in : n.inputs()) {
+        String src = TensorRef.nodeOf(in);
+        if (!fed.containsKey(src)) {
+          srcs.add(src);
+        }
+      }
+      pending.put(n.name(), srcs.size());
+      srcs.forEach(s -> readers.computeIfAbsent(s, k -> new ArrayList<>()).add(n.name()));
+    }
+    Deque<String> ready = new ArrayDeque<>();
+    fileOrder.stream().filter(n -> pending.get(n.name()) == 0).forEach(n -> ready.add(n.name()));
+    List<Node> order = new ArrayList<>();
+    while (!ready.isEmpty()) {
+      String s = ready.poll();
+      order.add(graph.node(s));
+      for (String r : readers.getOrDefault(s, List.of())) {
+        if (pending.merge(r, -1, Integer::sum) == 0) {
+          ready.add(r);
+        }
+      }
+    }
+    if (order.size() != fileOrder.size()) {
+      List<String> stuck = fileOrder.stream().map(Node::name).filter(k -> pending.get(k) > 0).limit(5).toList();
+      throw new CorruptModelException(graph.source() + ": nodes " + stuck + " are on a cycle; tfport runs TF2"
+          + " functional control flow (While/If), not TF1 loops, and other cycles mean the graph is damaged");
+    }
+    return order;
+  }
+
+  /** What is known of a node's outputs before running: types from its op's signature, shapes from _output_shapes. */
+  private static void staticOutputs(Graph graph, Node n, int base, int width, DType[] types, long[][] shapes) {
+    if (n.attr("_output_shapes") instanceof AttrValue.ListAttr l) {
+      for (int k = 0; k < Math.min(width, l.shape().size()); k++) {
+        shapes[base + k] = l.shape().get(k).unknownRank() ? null : l.shape().get(k).dims();
+      }
+    }
+    if (n.op().equals("PlaceholderWithDefault") && width > 0) {
+      types[base] = DataTypes.toDType(n.typeAttr("dtype"));
+      shapes[base] = FunctionBodies.declaredShape(n);
+    }
+    OpSignature sig = graph.ops().get(n.op());
+    if (sig == null) {
+      return;
+    }
+    int k = 0;
+    for (ArgDef a : sig.outputs()) {
+      if (!a.numberAttr().isEmpty() || !a.typeListAttr().isEmpty()) {
+        return; // later outputs' positions depend on list sizes; not worth guessing
+      }
+      if (k < width) {
+        int t = a.type() != 0 ? a.type() : graph.attrOrDefault(n, a.typeAttr()) instanceof AttrValue.Type x ? x.value() : 0;
+        types[base + k] = DataTypes.toDType(t);
+      }
+      k++;
+    }
+  }
+
+  private Kernel bind(Graph graph, Node n, int[] in, Value[] constants, DType[] types, long[][] shapes, String where) {
+    if (n.op().equals("PlaceholderWithDefault")) {
+      return (args, ctx) -> new Value[] {args[0]};
+    }
+    OpSignature sig = graph.ops().get(n.op());
+    Binding binding = new Binding(graph, n, sig == null ? Map.of() : sig.defaults(), in, constants, types, shapes);
+    try {
+      if (graph.function(n.op()) != null) {
+        // A node whose op is a library function is a direct call.
+        BindContext.Function f = function(graph, new FuncRef(n.op(), n.attrs()));
+        return (args, ctx) -> f.call(args, ctx);
+      }
+      KernelFactory factory = registry.factory(n.op(), mode);
+      if (factory == null) {
+        throw new KernelException("no kernel for op '" + n.op() + "'");
+      }
+      return factory.bind(binding);
+    } catch (KernelException e) {
+      throw new UnsupportedModelException(graph.source() + ": " + where + "node '" + n.name() + "' (" + n.op() + "): "
+          + e.getMessage());
+    }
+  }
+
+  /** The function a node calls, compiled once per plan (a loop's body is shared by every loop calling it). */
+  private FunctionPlan function(Graph graph, FuncRef ref) {
+    String key = ref.attrs().isEmpty() ? ref.name() : ref.name() + ref.attrs();
+    FunctionPlan cached = functions.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    if (!compiling.add(key)) {
+      throw new UnsupportedModelException(graph.source() + ": function '" + ref.name() + "' calls itself;"
+          + " tfport cannot run recursive functions");
+    }
+    try {
+      FunctionBodies.Body b = FunctionBodies.instantiate(graph, ref);
+      Plan p = compile(b.graph(), b.inputs(), b.outputs(), b.targets(), "in function '" + ref.name() + "': ");
+      FunctionPlan f = new FunctionPlan(ref.name(), p);
+      functions.put(key, f);
+      return f;
+    } finally {
+      compiling.remove(key);
+    }
+  }
+
+  /** A compiled library function, called by kernels in the caller's run. */
+  record FunctionPlan(String name, Plan plan) implements BindContext.Function {
+    @Override
+    public int inputCount() {
+      return plan.inputNames().size();
+    }
+
+    @Override
+    public int outputCount() {
+      return plan.outputNames().size();
+    }
+
+    @Override
+    public Value[] call(Value[] args, RunContext context) {
+      if (args.length != inputCount()) {
+        throw new KernelException("function '" + name + "' takes " + inputCount() + " arguments, got " + args.length);
+      }
+      return plan.run(args, context);
+    }
+  }
+
+  /** What the planner knows of a node when binding it. */
+  private final class Binding extends NodeBinding {
+    private final Graph graph;
+    private final int[] in;
+    private final Value[] constants;
+    private final DType[] types;
+    private final long[][] shapes;
+
+    Binding(Graph graph, Node node, Map<String, AttrValue> defaults, int[] in, Value[] constants, DType[] types,
+        long[][] shapes) {
+      super(node, defaults);
+      this.graph = graph;
+      this.in = in;
+      this.constants = constants;
+      this.types = types;
+      this.shapes = shapes;
+    }
+
+    @Override
+    public Value constantInput(int i) {
+      return constants[in[i]];
+    }
+
+    @Override
+    public DType inputType(int i) {
+      return types[in[i]];
+    }
+
+    @Override
+    public long[] inputShape(int i) {
+      return shapes[in[i]] == null ? null : shapes[in[i]].clone();
+    }
+
+    @Override
+    public Function function(String attrName) {
+      if (attr(attrName) instanceof AttrValue.Func f) {
+        return Planner.this.function(graph, f.value());
+      }
+      throw new KernelException("attribute '" + attrName + "' is " + (attr(attrName) == null ? "missing"
+          : attr(attrName) + ", not a function"));
+    }
+
+    @Override
+    public List<Function> functions(String attrName) {
+      if (attr(attrName) instanceof AttrValue.ListAttr l) {
+        List<Function> out = new ArrayList<>();
+        l.func().forEach(f -> out.add(Planner.this.function(graph, f)));
+        return out;
+      }
+      throw new KernelException("attribute '" + attrName + "' is " + (attr(attrName) == null ? "missing"
+          : attr(attrName) + ", not a list of functions"));
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package org.tfport.runtime;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.Supplier;
+import org.tfport.core.Tensor;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.TfportException.UsageException;
+import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.RunContext;
+import org.tfport.runtime.kernel.Value;
+import org.tfport.runtime.kernel.Values;
+
+/**
+ * Runs a {@link Model}: holds what persists between runs (hash tables filled by the initializer) and the threads
+ * kernels may use. Not thread-safe: each thread uses its own session; sessions are cheap, as the compiled model is
+ * shared.
+ */
+public final class Session implements AutoCloseable {
+  private final Model model;
+  private final Model.Compiled compiled;
+  private final int threads;
+  private final Map<String, Object> state = new ConcurrentHashMap<>();
+  private ForkJoinPool pool;
+  private boolean initialized;
+  private boolean closed;
+  private final RunContext context = new RunContext() {
+    @Override
+    public int threads() {
+      return threads;
+    }
+
+    @Override
+    public ForkJoinPool pool() {
+      return Session.this.pool();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T sessionState(String key, Supplier<T> create) {
+      return (T) state.computeIfAbsent(key, k -> create.get());
+    }
+  };
+
+  Session(Model model, Model.Compiled compiled, SessionOptions options) {
+    this.model = model;
+    this.compiled = compiled;
+    this.threads = options.threads();
+  }
+
+  private synchronized ForkJoinPool pool() {
+    if (threads == 1) {
+      return ForkJoinPool.commonPool();
+    }
+    if (pool == null) {
+      pool = new ForkJoinPool(threads);
+    }
+    return pool;
+  }
+
+  /**
+   * Runs the model's default signature (its only one, else {@value Signature#DEFAULT_KEY}).
+   *
+   * @param inputs every input of the signature, by name
+   * @return every output of the signature, by name, in signature order
+   * @throws UsageException for an unknown, missing or mistyped input, or a shape the signature does not accept
+   * @throws KernelException when an op rejects its values (the message names the node)
+   */
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+    return run(model.defaultSignature(), inputs);
+  }
+
+  /** Runs signature {@code signatureKey}; see {@link #run(Map)}. */
+  public Map<String, Tensor> run(String signatureKey, Map<String, Tensor> inputs) {
+    return run(model.signature(signatureKey), inputs);
+  }
+
+  private Map<String, Tensor> run(Signature sig, Map<String, Tensor> inputs) {
+    if (closed) {
+      throw new UsageException(model.source() + ": the session is closed");
+    }
+    Value[] args = check(sig, inputs);
+    initialize();
+    Value[] out = compiled.signatures().get(sig.key()).run(args, context);
+    Map<String, Tensor> result = new LinkedHashMap<>();
+    for (int i = 0; i < out.length; i++) {
+      TensorSpec spec = sig.outputs().get(i);
+      if (out[i].isHandle()) {
+        throw new UnsupportedModelException(model.source() + ": the output '" + spec.name() + "' (" + spec.tensor()
+            + ") is a " + out[i] + ", not a tensor");
+      }
+      result.put(spec.name(), Values.toTensor(out[i]));
+    }
+    return result;
+  }
+
+  /** Fills the session's tables the first time it runs; a failed initializer is tried again next run. */
+  private void initialize() {
+    if (!initialized && compiled.initializer() != null) {
+      compiled.initializer().run(new Value[0], context);
+    }
+    initialized = true;
+  }
+
+  /** The inputs as values in the signature's order, after checking names, types and shapes against the specs. */
+  private Value[] check(Signature sig, Map<String, Tensor> inputs) {
+    for (String name : inputs.keySet()) {
+      if (sig.inputs().stream().noneMatch(s -> s.name().equals(name))) {
+        throw new UsageException(model.source() + ": signature '" + sig.key() + "' has no input '" + name
+            + "'; its inputs are " + sig.inputNames());
+      }
+    }
+    List<Value> values = new ArrayList<>();
+    for (TensorSpec spec : sig.inputs()) {
+      Tensor t = inputs.get(spec.name());
+      if (t == null) {
+        throw new UsageException(model.source() + ": input '" + spec.name() + "' (" + spec.describe()
+            + ") is missing; signature '" + sig.key() + "' takes " + sig.inputNames());
+      }
+      long[] dims = t.shape().dims();
+      if (spec.dtype() != null && spec.dtype() != t.dtype() || !spec.accepts(dims)) {
+        throw new UsageException(model.source() + ": input '" + spec.name() + "' wants " + spec.describe()
+            + ", got " + t.dtype().jsName() + Arrays.toString(dims));
+      }
+      values.add(Values.fromTensor(t));
+    }
+    return values.toArray(new Value[0]);
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    state.clear();
+    if (pool != null) {
+      pool.shutdown();
+      pool = null;
+    }
+  }
+}
