@@ -24,7 +24,7 @@ final class ExactOracle {
   /** Runs {@code op} both ways and asserts every output identical; returns tfport's outputs. */
   static Value[] check(String op, Map<String, AttrValue> attrs, Value... inputs) {
     Value[] ours = OpOracle.runKernel(op, attrs, inputs);
-    List<Value> theirs = OpOracle.runTensorFlow(op, attrs, ours.length, inputs);
+    List<Value> theirs = OpOracle.runTensorFlow(op, attrs, ours.length, true, inputs);
     for (int i = 0; i < ours.length; i++) {
       assertSame(op + " output " + i + " " + Arrays.toString(inputs), ours[i], theirs.get(i));
     }
@@ -42,7 +42,7 @@ final class ExactOracle {
   static void rejects(String op, Map<String, AttrValue> attrs, String fragment, Value... inputs) {
     assertThatThrownBy(() -> OpOracle.runKernel(op, attrs, inputs)).as(op + " in tfport")
         .isInstanceOf(KernelException.class).hasMessageContaining(fragment);
-    assertThatThrownBy(() -> OpOracle.runTensorFlow(op, attrs, 1, inputs)).as(op + " in TensorFlow")
+    assertThatThrownBy(() -> OpOracle.runTensorFlow(op, attrs, 1, true, inputs)).as(op + " in TensorFlow")
         .isInstanceOf(RuntimeException.class);
   }
 
@@ -95,16 +95,23 @@ final class ExactOracle {
   /**
    * The string path of a dtype-generic op: TensorFlow (which the oracle cannot feed strings) moves int64 ids,
    * tfport moves strings named by the same ids, and both must land in the same places. {@code data} is the index of
-   * the input that carries the elements (given as ids).
+   * the input that carries the elements (given as ids). TensorFlow sees shaped placeholders.
    */
   static void checkStrings(String op, Map<String, AttrValue> attrs, int data, Value... inputs) {
+    checkStrings(op, attrs, new int[] {data}, inputs);
+  }
+
+  /** As above, with several inputs carrying elements (PadV2's constant, ...). */
+  static void checkStrings(String op, Map<String, AttrValue> attrs, int[] data, Value... inputs) {
     Map<String, AttrValue> idAttrs = new java.util.LinkedHashMap<>(attrs);
     Map<String, AttrValue> strAttrs = new java.util.LinkedHashMap<>(attrs);
     idAttrs.put("T", OpOracle.type(DType.INT64));
     strAttrs.put("T", OpOracle.type(DType.STRING));
     Value[] byId = check(op, idAttrs, inputs);
     Value[] strInputs = inputs.clone();
-    strInputs[data] = named(inputs[data]);
+    for (int d : data) {
+      strInputs[d] = named(inputs[d]);
+    }
     Value[] byName = OpOracle.runKernel(op, strAttrs, strInputs);
     assertThat(byName[0].dtype()).isEqualTo(DType.STRING);
     assertThat(byName[0].shape()).containsExactly(byId[0].shape());
