@@ -105,8 +105,9 @@ final class ExactOracle {
   static void checkStrings(String op, Map<String, AttrValue> attrs, int[] data, Value... inputs) {
     Map<String, AttrValue> idAttrs = new java.util.LinkedHashMap<>(attrs);
     Map<String, AttrValue> strAttrs = new java.util.LinkedHashMap<>(attrs);
-    idAttrs.put("T", OpOracle.type(DType.INT64));
-    strAttrs.put("T", OpOracle.type(DType.STRING));
+    String typeAttr = attrs.containsKey("Tparams") ? "Tparams" : "T";
+    idAttrs.put(typeAttr, OpOracle.type(DType.INT64));
+    strAttrs.put(typeAttr, OpOracle.type(DType.STRING));
     Value[] byId = check(op, idAttrs, inputs);
     Value[] strInputs = inputs.clone();
     for (int d : data) {
