@@ -47,6 +47,7 @@ final class IndexOps implements OpFamily {
     return keys;
   }
 
+  /** With {@code sorted=false} TensorFlow leaves the order of the k results unspecified; this kernel sorts anyway. */
   private static Kernel topK(BindContext b) {
     DType indexType = b.typeAttr("index_type", DType.INT32);
     return (in, ctx) -> {

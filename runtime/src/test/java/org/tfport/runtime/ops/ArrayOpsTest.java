@@ -226,4 +226,42 @@ class ArrayOpsTest {
       }
     }
   }
+
+  private Value random(DType d, long... shape) {
+    int n = (int) Value.elementCount(shape);
+    return switch (d) {
+      case FLOAT64 -> Value.doubles(shape, rnd.doubles(n).toArray());
+      case UINT8 -> {
+        byte[] b = new byte[n];
+        rnd.nextBytes(b);
+        yield Value.of(DType.UINT8, shape, b);
+      }
+      case INT64 -> longs(rnd, shape);
+      default -> throw new IllegalArgumentException(d.toString());
+    };
+  }
+
+  @Test
+  void otherFeedableDtypesMoveAlike() {
+    for (DType d : List.of(DType.FLOAT64, DType.UINT8, DType.INT64)) {
+      Value x = random(d, 3, 4, 2);
+      check("Transpose", typed(d, "Tperm", t(DType.INT32)), x, vec(1, 2, 0));
+      check("ConcatV2", typed(d, "N", i(2), "Tidx", t(DType.INT32)), x, random(d, 3, 1, 2), Value.scalar(1));
+      check("Pack", typed(d, "N", i(2), "axis", i(-1)), x, random(d, 3, 4, 2));
+      check("SplitV", typed(d, "num_split", i(2), "Tlen", t(DType.INT32)), x, vec(3, -1), Value.scalar(1));
+      check("Tile", typed(d, "Tmultiples", t(DType.INT32)), x, vec(1, 2, 3));
+      check("PadV2", typed(d, "Tpaddings", t(DType.INT32)), x, Value.ints(new long[] {3, 2}, 1, 0, 0, 2, 1, 1),
+          random(d));
+      check("ReverseV2", typed(d, "Tidx", t(DType.INT32)), x, vec(0, 2));
+      check("Slice", typed(d, "Index", t(DType.INT32)), x, vec(1, 1, 0), vec(2, -1, 1));
+      check("StridedSlice", typed(d, "Index", t(DType.INT32), "shrink_axis_mask", i(4)), x, vec(2, 3, 1),
+          vec(0, 0, 2), vec(-1, -2, 1));
+      check("GatherV2", attrs("Tparams", t(d), "Tindices", t(DType.INT32), "Taxis", t(DType.INT32)), x,
+          vec(3, 0, 3), Value.scalar(1));
+      check("GatherNd", attrs("Tparams", t(d), "Tindices", t(DType.INT32)), x, m(2, 2, 3, 0, 1));
+      check("BroadcastTo", typed(d, "Tidx", t(DType.INT32)), random(d, 4, 1), vec(2, 4, 3));
+      check("MirrorPad", typed(d, "Tpaddings", t(DType.INT32), "mode", new AttrValue.Str("SYMMETRIC".getBytes())),
+          x, Value.ints(new long[] {3, 2}, 1, 2, 0, 4, 2, 1));
+    }
+  }
 }
