@@ -15,9 +15,25 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
 
   /** The spec of node {@code n}'s masks ({@code begin_mask}, ...; absent means 0), or null when invalid. */
   public static StridedSliceSpec of(Node n, long[] in, long[] begin, long[] end, long[] strides) {
-    int k = begin.length;
-    if (end.length != k || strides.length != k || k > 31) {
+    try {
+      return validate(n, in, begin, end, strides);
+    } catch (IllegalArgumentException e) {
       return null;
+    }
+  }
+
+  /**
+   * Like {@link #of}, but an invalid slice throws IllegalArgumentException saying why in TensorFlow's terms
+   * (the runtime's kernel reports it).
+   */
+  public static StridedSliceSpec validate(Node n, long[] in, long[] begin, long[] end, long[] strides) {
+    int k = begin.length;
+    if (end.length != k || strides.length != k) {
+      throw new IllegalArgumentException("begin, end and strides must have the same length, got " + k + ", "
+          + end.length + " and " + strides.length);
+    }
+    if (k > 31) {
+      throw new IllegalArgumentException("a strided slice has at most 31 indices, got " + k);
     }
     long beginMask = intAttr(n, "begin_mask", 0);
     long endMask = intAttr(n, "end_mask", 0);
@@ -25,7 +41,7 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
     long newAxisMask = intAttr(n, "new_axis_mask", 0);
     long shrinkMask = intAttr(n, "shrink_axis_mask", 0);
     if (Long.bitCount(ellipsisMask) > 1) {
-      return null;
+      throw new IllegalArgumentException("Multiple ellipses in slice spec not allowed");
     }
     int addAfterEllipsis = 0;
     boolean seen = false;
@@ -64,7 +80,8 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
         gather.add(NEW_AXIS);
       } else {
         if (full >= r) {
-          return null;
+          throw new IllegalArgumentException("Index out of range using input dim " + full + "; input has only " + r
+              + " dims");
         }
         db[full] = begin[i];
         de[full] = end[i];
@@ -84,8 +101,12 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
     for (int i = 0; i < r; i++) {
       long dim = in[i];
       long st = ds[i];
-      if (st == 0 || sh[i] && st <= 0) {
-        return null;
+      if (st == 0) {
+        throw new IllegalArgumentException("strides[" + i + "] must be non-zero");
+      }
+      if (sh[i] && st < 0) {
+        throw new IllegalArgumentException("only stride 1 allowed on non-range indexing (axis " + i + " is shrunk "
+            + "with stride " + st + ")");
       }
       if (dim < 0) {
         // Shape inference only: an unknown dimension stays unknown unless the slice shrinks it away.
@@ -95,7 +116,7 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
       if (sh[i]) {
         long x = db[i] < 0 ? dim + db[i] : db[i];
         if (x < 0 || x >= dim) {
-          return null;
+          throw new IllegalArgumentException("slice index " + db[i] + " of dimension " + i + " out of bounds");
         }
         db[i] = x;
         de[i] = x + 1;

@@ -6,7 +6,16 @@ import org.tfport.runtime.kernel.OpFamily;
 
 /** Every op family tfport ships; a new family file adds itself to {@link #FAMILIES}. */
 public final class StandardKernels {
-  static final List<OpFamily> FAMILIES = List.of(new ControlFlowOps(), new TensorListOps(), new TableOps());
+  static final List<OpFamily> FAMILIES = List.of(
+      new ControlFlowOps(),
+      new TensorListOps(),
+      new TableOps(),
+      new ShapeOps(),
+      new ArrayOps(),
+      new SliceOps(),
+      new ScatterOps(),
+      new IndexOps(),
+      new SpaceOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 

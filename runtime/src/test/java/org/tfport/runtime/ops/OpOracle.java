@@ -97,13 +97,26 @@ public final class OpOracle {
 
   /** Runs {@code op} in TensorFlow with each input fed to a placeholder; returns its first {@code outputs} outputs. */
   public static List<Value> runTensorFlow(String op, Map<String, AttrValue> attrs, int outputs, Value... inputs) {
+    return runTensorFlow(op, attrs, outputs, false, inputs);
+  }
+
+  /**
+   * As above; with {@code shaped} the placeholders declare their inputs' shapes, for ops whose TensorFlow shape
+   * function insists on a known rank at graph construction (SpaceToBatchND's block_shape, ...).
+   */
+  public static List<Value> runTensorFlow(String op, Map<String, AttrValue> attrs, int outputs, boolean shaped,
+      Value... inputs) {
     Graph g = new Graph("oracle");
     Map<String, Tensor> feeds = new LinkedHashMap<>();
     List<String> ins = new ArrayList<>();
     for (int i = 0; i < inputs.length; i++) {
       String name = "in" + i;
-      g.add(new Node(name, "Placeholder", List.of(), "",
-          Map.of("dtype", new AttrValue.Type(inputs[i].dtype().tfEnum()))));
+      Map<String, AttrValue> pa = new LinkedHashMap<>();
+      pa.put("dtype", new AttrValue.Type(inputs[i].dtype().tfEnum()));
+      if (shaped) {
+        pa.put("shape", new AttrValue.Shape(org.tfport.core.graph.TensorShape.of(inputs[i].shape())));
+      }
+      g.add(new Node(name, "Placeholder", List.of(), "", pa));
       feeds.put(name, Values.toTensor(inputs[i]));
       ins.add(name);
     }
