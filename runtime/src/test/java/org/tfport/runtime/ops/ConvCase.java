@@ -118,6 +118,18 @@ record ConvCase(int batch, int[] spatial, int channels, int[] window, int[] stri
     return s;
   }
 
+  /** The same case with each explicit padding below the window size, as pooling requires. */
+  ConvCase withPadsBelowWindow() {
+    int[][] p = new int[rank()][2];
+    int[] s = spatial.clone();
+    for (int a = 0; a < rank(); a++) {
+      p[a][0] = Math.min(pads[a][0], window[a] - 1);
+      p[a][1] = Math.min(pads[a][1], window[a] - 1);
+      s[a] = Math.max(s[a], window[a] - p[a][0] - p[a][1]);
+    }
+    return new ConvCase(batch, s, channels, window, strides, dilations, padding, p, channelsFirst);
+  }
+
   /** The same case with dilations 1 and the dilated window sizes (for a zero-stuffed filter). */
   ConvCase undilated() {
     int[] w = new int[rank()];

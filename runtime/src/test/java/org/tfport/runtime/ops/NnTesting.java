@@ -103,7 +103,8 @@ final class NnTesting {
         if (Double.isFinite(e)) {
           double d = Math.abs(a - e);
           w[0] = Math.max(w[0], d);
-          w[1] = Math.max(w[1], d / (atol + rtol * Math.abs(e)));
+          double tol = atol + rtol * Math.abs(e);
+          w[1] = Math.max(w[1], d == 0 ? 0 : d / tol);
         }
       }
     }
