@@ -94,7 +94,7 @@ final class FusedEpilogue {
       throw new KernelException("fused_ops " + ops + " takes " + need + " operands, not " + args);
     }
     DoubleUnaryOperator round = type == DType.FLOAT32 ? x -> (float) x : x -> x;
-    return new FusedEpilogue(affine, act, prelu, b.floatAttr("epsilon", 0f), firstArg, round);
+    return new FusedEpilogue(affine, act, prelu, b.floatAttr("epsilon", 1e-4f), firstArg, round);
   }
 
   /**

@@ -6,8 +6,8 @@ import org.tfport.runtime.kernel.OpFamily;
 
 /** Every op family tfport ships; a new family file adds itself to {@link #FAMILIES}. */
 public final class StandardKernels {
-  static final List<OpFamily> FAMILIES = List.of(new ConvOps(), new ConvBackpropOps(), new MatMulOps(), new EinsumOps(), new PoolOps(),
-      new NormalizationOps(), new ImageOps(), new NonMaxSuppressionOps());
+  static final List<OpFamily> FAMILIES = List.of(new ConvOps(), new ConvBackpropOps(), new MatMulOps(),
+      new EinsumOps(), new PoolOps(), new NormalizationOps(), new ImageOps(), new NonMaxSuppressionOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 
