@@ -15,7 +15,15 @@ public final class StandardKernels {
       new SliceOps(),
       new ScatterOps(),
       new IndexOps(),
-      new SpaceOps());
+      new SpaceOps(),
+      new ConvOps(),
+      new ConvBackpropOps(),
+      new MatMulOps(),
+      new EinsumOps(),
+      new PoolOps(),
+      new NormalizationOps(),
+      new ImageOps(),
+      new NonMaxSuppressionOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 
