@@ -116,8 +116,9 @@ public final class Model implements AutoCloseable {
    * Parts already loaded, plus signatures whose part {@code lazy} loads when first run (their specs in
    * {@code listed}, which gives the order); the graphs are the model's own from here on.
    */
-  static Model of(String source, List<Part> loaded, List<Signature> listed, Map<String, Supplier<Part>> lazy) {
-    return new Model(source, loaded, listed, lazy, StandardKernels.registry());
+  static Model of(String source, List<Part> loaded, List<Signature> listed, Map<String, Supplier<Part>> lazy,
+      KernelRegistry registry) {
+    return new Model(source, loaded, listed, lazy, registry);
   }
 
   /**
@@ -236,6 +237,11 @@ public final class Model implements AutoCloseable {
 
   String source() {
     return source;
+  }
+
+  /** Whether signature {@code key}'s graph is loaded (always, but for a SavedModel's other signatures). */
+  synchronized boolean isLoaded(String key) {
+    return parts.containsKey(key);
   }
 
   /** The part computing signature {@code key}, loaded and compiled with the default kernels on first use. */

@@ -33,6 +33,8 @@ import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
+import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.ops.StandardKernels;
 
 /**
  * Reads a model from a path into a {@link Model}: the format from the path, then the graph module's loaders
@@ -57,6 +59,11 @@ final class ModelLoader {
   private ModelLoader() {}
 
   static Model load(Path path, LoadOptions o) {
+    return load(path, o, StandardKernels.registry());
+  }
+
+  /** As {@link #load(Path, LoadOptions)}, binding kernels from {@code registry}. */
+  static Model load(Path path, LoadOptions o, KernelRegistry registry) {
     Format f = detect(path);
     if (f != Format.FROZEN_GRAPH && f != Format.TFJS_GRAPH && !o.outputNodeNames().isEmpty()) {
       throw new UsageException(path + ": output node names pick the outputs of a frozen GraphDef or a TF.js graph"
@@ -64,9 +71,10 @@ final class ModelLoader {
           + " signature's (pick one by its name)");
     }
     return switch (f) {
-      case SAVED_MODEL -> savedModel(Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), o);
-      case FROZEN_GRAPH -> frozen(path, o);
-      case TFJS_GRAPH -> tfjsGraph(path, o);
+      case SAVED_MODEL -> savedModel(Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), o,
+          registry);
+      case FROZEN_GRAPH -> frozen(path, o, registry);
+      case TFJS_GRAPH -> tfjsGraph(path, o, registry);
       case TFLITE -> tflite(path, o);
     };
   }
@@ -140,13 +148,13 @@ final class ModelLoader {
    * A SavedModel or TF Hub module: the named signature only, else every signature, the default one loaded now
    * and the others when first run.
    */
-  private static Model savedModel(Path dir, LoadOptions o) {
+  private static Model savedModel(Path dir, LoadOptions o, KernelRegistry registry) {
     boolean tf1Hub = Files.exists(dir.resolve(SavedModelReader.HUB_MODULE_PB));
     Set<String> tags = o.tags() != null ? o.tags() : tf1Hub ? Set.of() : Set.of("serve");
     String source = dir.resolve(SavedModelReader.SAVED_MODEL_PB).toString();
     if (o.signatureName() != null) {
       Model.Part p = savedModelPart(dir, tags, o.signatureName());
-      return Model.of(source, List.of(p), p.signatures(), Map.of());
+      return Model.of(source, List.of(p), p.signatures(), Map.of(), registry);
     }
     Map<String, SignatureInfo> infos = SavedModelReader.signatures(dir, tags);
     if (infos.isEmpty()) {
@@ -165,7 +173,7 @@ final class ModelLoader {
       }
     }
     List<Model.Part> loaded = first == null ? List.of() : List.of(savedModelPart(dir, tags, first));
-    return Model.of(source, loaded, listed, lazy);
+    return Model.of(source, loaded, listed, lazy, registry);
   }
 
   /** A signature as saved_model.pb declares it, before its graph is loaded. */
@@ -201,7 +209,7 @@ final class ModelLoader {
 
   // ------------------------------------------------------------------------------------------- frozen graphs
 
-  private static Model frozen(Path file, LoadOptions o) {
+  private static Model frozen(Path file, LoadOptions o, KernelRegistry registry) {
     List<String> outputs = o.outputNodeNames().stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
     if (outputs.isEmpty()) {
       outputs = sinks(GraphDefReader.read(file));
@@ -224,7 +232,7 @@ final class ModelLoader {
     prepare(g);
     Model.Part p = new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)),
         prepareInitializer(l.initializer()));
-    return Model.of(file.toString(), List.of(p), p.signatures(), Map.of());
+    return Model.of(file.toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
   /** The nodes nothing reads, but for {@link #NOT_OUTPUTS} and variable assignments: a frozen graph's results. */
@@ -248,7 +256,7 @@ final class ModelLoader {
 
   // ------------------------------------------------------------------------------------------- TF.js
 
-  private static Model tfjsGraph(Path path, LoadOptions o) {
+  private static Model tfjsGraph(Path path, LoadOptions o, KernelRegistry registry) {
     if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
       throw new UsageException(path + ": a TF.js graph model has one signature, '" + Signature.DEFAULT_KEY
           + "'; there is no signature '" + o.signatureName() + "'");
@@ -283,7 +291,7 @@ final class ModelLoader {
     prepare(g);
     Model.Part p = new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)),
         prepareInitializer(TfjsGraphReader.initializer(tg)));
-    return Model.of(tg.source().toString(), List.of(p), p.signatures(), Map.of());
+    return Model.of(tg.source().toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
   // ------------------------------------------------------------------------------------------- TFLite
