@@ -148,6 +148,11 @@ final class PredictCommand {
         positional.add(arg);
       }
     }
+    if (named.size() + positional.size() > sig.inputs().size()) {
+      throw new TfportException(model + ": " + (named.size() + positional.size()) + " input files for the "
+          + sig.inputs().size() + " input" + (sig.inputs().size() == 1 ? " " : "s ") + describe(sig.inputs())
+          + "; " + positional.get(positional.size() - 1) + " is left over");
+    }
     Map<String, Tensor> feed = new LinkedHashMap<>();
     int next = 0;
     for (TensorSpec s : sig.inputs()) {
@@ -166,11 +171,6 @@ final class PredictCommand {
       }
       feed.put(s.name(), t);
       origin.put(s.name(), file);
-    }
-    if (next < positional.size()) {
-      throw new TfportException(model + ": " + (named.size() + positional.size()) + " input files for the "
-          + sig.inputs().size() + " inputs " + describe(sig.inputs()) + "; " + positional.get(next)
-          + " is left over");
     }
     return feed;
   }

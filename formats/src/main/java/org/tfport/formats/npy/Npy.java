@@ -91,16 +91,16 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
     try (SeekableByteChannel ch = Files.newByteChannel(file)) {
       long size = ch.size();
       ByteBuffer head = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-      if (size < 10) {
-        throw bad(file, "the file ends early; not a complete .npy file");
-      }
       head.limit((int) Math.min(12, size));
       readFully(ch, head, file);
       head.flip();
       byte[] magic = new byte[6];
-      head.get(magic);
+      head.get(magic, 0, Math.min(6, head.remaining()));
       if (magic[0] != (byte) 0x93 || !new String(magic, 1, 5, StandardCharsets.ISO_8859_1).equals("NUMPY")) {
         throw bad(file, "not a .npy file (no \\x93NUMPY magic)");
+      }
+      if (size < 10) {
+        throw bad(file, "the file ends early; not a complete .npy file");
       }
       int major = head.get() & 0xff;
       head.get();
