@@ -6,7 +6,8 @@ import org.tfport.runtime.kernel.OpFamily;
 
 /** Every op family tfport ships; a new family file adds itself to {@link #FAMILIES}. */
 public final class StandardKernels {
-  static final List<OpFamily> FAMILIES = List.of();
+  static final List<OpFamily> FAMILIES = List.of(new UnaryOps(), new CastOps(), new BinaryOps(),
+      new SelectOps(), new ReductionOps(), new AxisOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 
