@@ -66,13 +66,19 @@ final class BinaryOps implements OpFamily {
     op(r, "TruncateMod", MOD_TYPES, truncMod);
     op(r, "DivNoNan", FLOATS, new Fn((x, y) -> y == 0 ? 0f : x / y, (x, y) -> y == 0 ? 0 : x / y, null, null));
     op(r, "MulNoNan", FLOATS, new Fn((x, y) -> y == 0 ? 0f : x * y, (x, y) -> y == 0 ? 0 : x * y, null, null));
-    op(r, "Pow", SIGNED_REALS, new Fn((x, y) -> (float) Math.pow(x, y), Math::pow, BinaryOps::ipow,
+    op(r, "Pow", SIGNED_REALS, new Fn((x, y) -> (float) pow(x, y), BinaryOps::pow, BinaryOps::ipow,
         BinaryOps::lpow));
-    // NaN wins (TensorFlow propagates it); between equal values (−0 and +0) the first operand does.
-    op(r, "Maximum", NUMBERS, new Fn((x, y) -> x != x || y != y ? Float.NaN : x < y ? y : x,
-        (x, y) -> x != x || y != y ? Double.NaN : x < y ? y : x, Math::max, Math::max));
-    op(r, "Minimum", NUMBERS, new Fn((x, y) -> x != x || y != y ? Float.NaN : y < x ? y : x,
-        (x, y) -> x != x || y != y ? Double.NaN : y < x ? y : x, Math::min, Math::min));
+    // NaN wins (TensorFlow propagates it). Between −0 and +0 TensorFlow's vectorized float32/float64 loops give
+    // the second operand and its scalar loops the first; tfport gives the second, and the first for half types,
+    // whose kernels are elementwise.
+    op(r, "Maximum", NUMBERS, t -> t == DType.FLOAT16 || t == DType.BFLOAT16
+        ? new Fn((x, y) -> x != x || y != y ? Float.NaN : x < y ? y : x, null, null, null)
+        : new Fn((x, y) -> x != x || y != y ? Float.NaN : x > y ? x : y,
+            (x, y) -> x != x || y != y ? Double.NaN : x > y ? x : y, Math::max, Math::max));
+    op(r, "Minimum", NUMBERS, t -> t == DType.FLOAT16 || t == DType.BFLOAT16
+        ? new Fn((x, y) -> x != x || y != y ? Float.NaN : y < x ? y : x, null, null, null)
+        : new Fn((x, y) -> x != x || y != y ? Float.NaN : x < y ? x : y,
+            (x, y) -> x != x || y != y ? Double.NaN : x < y ? x : y, Math::min, Math::min));
     op(r, "SquaredDifference", Elements.with(FLOATS, DType.INT32, DType.INT64), t -> {
       FloatUnary round = Elements.rounding(t);
       return new Fn((x, y) -> {
@@ -116,13 +122,16 @@ final class BinaryOps implements OpFamily {
         if (in.length == 0) {
           throw new KernelException("AddN needs at least one input");
         }
-        // Left to right, as TensorFlow's AddN kernel adds (so float sums equal its bit for bit).
-        Value sum = in[0];
-        Elements.check(sum, t, "inputs[0]");
-        for (int i = 1; i < in.length; i++) {
+        for (int i = 0; i < in.length; i++) {
+          Elements.check(in[i], t, "inputs[" + i + "]");
           if (!java.util.Arrays.equals(in[i].shape(), in[0].shape())) {
             throw new KernelException("AddN inputs must have one shape: " + in[0] + " vs. " + in[i]);
           }
+        }
+        // Left to right: TensorFlow's order (so float sums equal its bit for bit) up to 9 inputs; beyond that its
+        // kernel adds groups of 8 in an order of Eigen's (results then differ in the last bits).
+        Value sum = in[0];
+        for (int i = 1; i < in.length; i++) {
           sum = add2.run(new Value[] {sum, in[i]}, ctx)[0];
         }
         return new Value[] {sum};
@@ -161,6 +170,11 @@ final class BinaryOps implements OpFamily {
   private static double floorMod(double x, double y) {
     double m = x % y;
     return m != 0 && (y < 0) != (m < 0) ? m + y : m;
+  }
+
+  /** C's pow: 1 to any power, and −1 to an infinite one, is 1 (Java's gives NaN for NaN and ±∞ exponents). */
+  private static double pow(double x, double y) {
+    return x == 1 || (x == -1 && Double.isInfinite(y)) ? 1 : Math.pow(x, y);
   }
 
   /** Integer power by squaring, wrapping like the element type. */
