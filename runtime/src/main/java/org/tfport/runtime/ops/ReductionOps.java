@@ -12,7 +12,8 @@ import org.tfport.runtime.kernel.Value;
  * Reductions over a set of axes (the second input, a scalar or vector, negative axes counted from the end, none
  * meaning none): Sum, Mean, Prod, Max, Min, EuclideanNorm, All, Any. An empty reduction gives the identity (0, 1,
  * the type's lowest or highest value, NaN for a float mean, 0 for an integer one). Integer reductions wrap in the
- * element type and equal TensorFlow's exactly; float32 and half sums and products accumulate in double and round
+ * element type (except Mean of 8- to 32-bit integers, which TensorFlow computes in 64 bits) and equal TensorFlow's
+ * exactly; float32 and half sums and products accumulate in double and round
  * once, since Eigen's summation order (tree-shaped and vectorized) cannot be reproduced and this is at least as
  * accurate. Maxima and minima propagate NaN.
  */
@@ -58,12 +59,13 @@ final class ReductionOps implements OpFamily {
         }));
     op(r, "Mean", Elements.NUMBERS, t -> new Reducer((x, b, off) -> (float) (sum(x, b, off) / off.length),
         (x, b, off) -> sum(x, b, off) / off.length, (x, b, off) -> {
-          // TensorFlow sums in the element type (wrapping) and divides as integers; empty means 0.
-          int s = 0;
+          // TensorFlow averages 8- to 32-bit integers in 64 bits (no wrap) and int64 in 64 bits (wrapping),
+          // dividing as integers; an empty mean is 0.
+          long s = 0;
           for (int o : off) {
             s += x[b + o];
           }
-          return off.length == 0 ? 0 : Elements.narrow(t, s) / off.length;
+          return off.length == 0 ? 0 : (int) (s / off.length);
         }, (x, b, off) -> {
           long s = 0;
           for (int o : off) {
@@ -116,13 +118,16 @@ final class ReductionOps implements OpFamily {
       for (int o : off) {
         s += Elements.narrow(t, x[b + o] * x[b + o]);
       }
-      return (int) Math.sqrt(Elements.narrow(t, s));
+      // The root of a wrapped negative sum is NaN, which x86 converts to the lowest int32.
+      double root = Math.sqrt(Elements.narrow(t, s));
+      return root == root ? (int) root : Integer.MIN_VALUE;
     }, (x, b, off) -> {
       long s = 0;
       for (int o : off) {
         s += x[b + o] * x[b + o];
       }
-      return (long) Math.sqrt(s);
+      double root = Math.sqrt(s);
+      return root == root ? (long) root : Long.MIN_VALUE;
     }));
     Set<DType> bool = Set.of(DType.BOOL);
     op(r, "All", bool, t -> new Reducer(null, null, (x, b, off) -> {
