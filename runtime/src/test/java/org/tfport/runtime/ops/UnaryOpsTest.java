@@ -169,6 +169,6 @@ class UnaryOpsTest {
 
   @AfterAll
   static void report() {
-    System.out.print("UnaryOpsTest worst |difference| per op:\n" + WORST.summary());
+    System.out.print("UnaryOpsTest worst |a-b|/max(1,|b|) per op:\n" + WORST.summary());
   }
 }
