@@ -97,7 +97,6 @@ public final class OpOracle {
 
   /** Runs {@code op} in TensorFlow with each input fed to a placeholder; returns its first {@code outputs} outputs. */
   public static List<Value> runTensorFlow(String op, Map<String, AttrValue> attrs, int outputs, Value... inputs) {
-<<<<<<< HEAD
     return runTensorFlow(op, attrs, outputs, false, inputs);
   }
 
@@ -107,25 +106,15 @@ public final class OpOracle {
    */
   public static List<Value> runTensorFlow(String op, Map<String, AttrValue> attrs, int outputs, boolean shaped,
       Value... inputs) {
-    Graph g = new Graph("oracle");
-    Map<String, Tensor> feeds = new LinkedHashMap<>();
-    List<String> ins = new ArrayList<>();
-    for (int i = 0; i < inputs.length; i++) {
-      String name = "in" + i;
-      Map<String, AttrValue> pa = new LinkedHashMap<>();
-      pa.put("dtype", new AttrValue.Type(inputs[i].dtype().tfEnum()));
-      if (shaped) {
-        pa.put("shape", new AttrValue.Shape(org.tfport.core.graph.TensorShape.of(inputs[i].shape())));
-      }
-      g.add(new Node(name, "Placeholder", List.of(), "", pa));
-      feeds.put(name, Values.toTensor(inputs[i]));
-      ins.add(name);
-=======
-    return runTensorFlow(List.of(new Call(op, attrs, outputs, inputs))).get(0);
+    return runTensorFlow(List.of(new Call(op, attrs, outputs, shaped, inputs))).get(0);
   }
 
   /** One op applied to inputs fed to placeholders, its first {@code outputs} outputs fetched. */
-  public record Call(String op, Map<String, AttrValue> attrs, int outputs, Value... inputs) {}
+  public record Call(String op, Map<String, AttrValue> attrs, int outputs, boolean shaped, Value... inputs) {
+    public Call(String op, Map<String, AttrValue> attrs, int outputs, Value... inputs) {
+      this(op, attrs, outputs, false, inputs);
+    }
+  }
 
   /**
    * Runs every call in one TensorFlow graph and session (one session per case is slow) and returns each call's
@@ -142,7 +131,12 @@ public final class OpOracle {
         Value in = call.inputs()[i];
         String name = "c" + c + "_in" + i;
         DType fed = feedType(in.dtype());
-        g.add(new Node(name, "Placeholder", List.of(), "", Map.of("dtype", type(fed))));
+        Map<String, AttrValue> pa = new LinkedHashMap<>();
+        pa.put("dtype", type(fed));
+        if (call.shaped()) {
+          pa.put("shape", new AttrValue.Shape(org.tfport.core.graph.TensorShape.of(in.shape())));
+        }
+        g.add(new Node(name, "Placeholder", List.of(), "", pa));
         feeds.put(name, Values.toTensor(fed == in.dtype() ? in : convert(in, fed)));
         if (fed != in.dtype()) {
           g.add(new Node(name + "_cast", "Cast", List.of(name), "",
@@ -152,7 +146,6 @@ public final class OpOracle {
         ins.add(name);
       }
       g.add(new Node("c" + c + "_op", call.op(), ins, "", call.attrs()));
->>>>>>> rt-elementwise
     }
     List<String> fetches = new ArrayList<>();
     List<DType> narrowTo = new ArrayList<>();
