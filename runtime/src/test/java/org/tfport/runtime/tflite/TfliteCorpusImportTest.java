@@ -68,7 +68,8 @@ class TfliteCorpusImportTest {
     });
     StringBuilder summary = new StringBuilder();
     tally.forEach((k, c) -> summary.append(String.format(Locale.ROOT, "%n  %-12s matched %d (worst |a-b| %.3g),"
-        + " refused %d, not run (TFLite rejects, string inputs, too large) %d", k, c[0], worst[k.ordinal()], c[1], c[2])));
+        + " refused %d, not run (TFLite rejects, string inputs, too large) %d", k, c[0], worst[k.ordinal()], c[1],
+        c[2])));
     System.out.println("TFLite corpus through tfport's importer:\n  " + String.join("\n  ", lines) + summary);
     assertThat(failures).isEmpty();
     int matched = tally.values().stream().mapToInt(c -> c[0]).sum();
