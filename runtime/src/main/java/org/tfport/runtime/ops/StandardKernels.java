@@ -23,7 +23,13 @@ public final class StandardKernels {
       new PoolOps(),
       new NormalizationOps(),
       new ImageOps(),
-      new NonMaxSuppressionOps());
+      new NonMaxSuppressionOps(),
+      new UnaryOps(),
+      new CastOps(),
+      new BinaryOps(),
+      new SelectOps(),
+      new ReductionOps(),
+      new AxisOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 
