@@ -131,8 +131,9 @@ public final class Model implements AutoCloseable {
 
   /**
    * Loads a model from a file or folder, its format read from the path: a SavedModel or TF Hub module folder
-   * ({@code saved_model.pb}, {@code tfhub_module.pb}), a frozen GraphDef ({@code .pb}) or a TF.js graph model
-   * ({@code model.json}, or its folder). See {@link #load(Path, LoadOptions)}.
+   * ({@code saved_model.pb}, {@code tfhub_module.pb}), a frozen GraphDef ({@code .pb}), a TF.js graph model
+   * ({@code model.json}, or its folder) or a TFLite model ({@code .tflite}, or a file with its {@code TFL3}
+   * identifier). See {@link #load(Path, LoadOptions)}.
    */
   public static Model load(Path path) {
     return load(path, LoadOptions.defaults());
@@ -145,7 +146,8 @@ public final class Model implements AutoCloseable {
    * one signature {@value Signature#DEFAULT_KEY} fed by its placeholders (by node name) computing the {@code
    * outputNodeNames}, or, when none are given, every node nothing reads except constants, placeholders, {@code
    * NoOp}s and ops that only save, restore or assign variables; a TF.js graph model, its signature (else its
-   * placeholders and the nodes nothing reads, as TF.js does) and its {@code modelInitializer}.
+   * placeholders and the nodes nothing reads, as TF.js does) and its {@code modelInitializer}; a {@code .tflite}
+   * file, its SignatureDefs (else its main subgraph's inputs and outputs).
    * TF1 control flow ({@code Switch}/{@code Merge}, {@code Enter}/{@code Exit} loops) and TF1 TensorArrays are
    * rewritten into {@code If}/{@code While} over dense tensors at load.
    *

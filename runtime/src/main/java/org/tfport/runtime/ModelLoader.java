@@ -1,7 +1,5 @@
 package org.tfport.runtime;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +12,6 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.tfport.core.DType;
 import org.tfport.core.Json;
-import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
@@ -35,6 +32,7 @@ import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
+import org.tfport.runtime.tflite.TfliteImporter;
 
 /**
  * Reads a model from a path into a {@link Model}: the format from the path, then the graph module's loaders
@@ -44,9 +42,6 @@ import org.tfport.runtime.ops.StandardKernels;
 final class ModelLoader {
   /** The formats a path can hold. */
   enum Format { SAVED_MODEL, FROZEN_GRAPH, TFJS_GRAPH, TFLITE }
-
-  /** Where the TFLite importer will live; until it exists, {@code .tflite} files are refused. */
-  static final String TFLITE_IMPORTER = "org.tfport.runtime.tflite.TfliteImporter";
 
   /**
    * Ops that never are a frozen graph's result though nothing reads them: values, feeds, and what only saves,
@@ -285,6 +280,7 @@ final class ModelLoader {
     for (int i = 0; i < outNames.size(); i++) {
       outs.add(new TensorSpec(outNames.get(i), g.outputs().get(i), null, null));
     }
+    typePrelu(g);
     // As TF.js, only what the outputs need runs; inputs they do not need stay fed placeholders.
     g.prune();
     restoreInputs(g, ins);
@@ -294,31 +290,36 @@ final class ModelLoader {
     return Model.of(tg.source().toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
+  /**
+   * TF.js's own {@code Prelu} op (the converter's fusion of Keras' PReLU; TensorFlow has none) carries no
+   * {@code T}: it takes its input's type, read from the producer's {@code T} or {@code dtype}, else float32.
+   */
+  static void typePrelu(Graph g) {
+    List<List<Node>> bodies = new ArrayList<>();
+    bodies.add(g.nodes());
+    g.functions().values().forEach(f -> bodies.add(f.nodes()));
+    for (List<Node> nodes : bodies) {
+      Map<String, Node> byName = new LinkedHashMap<>();
+      nodes.forEach(n -> byName.put(n.name(), n));
+      for (Node n : nodes) {
+        if (n.op().equals("Prelu") && n.attr("T") == null && !n.dataInputs().isEmpty()) {
+          Node src = byName.get(TensorRef.nodeOf(n.dataInputs().get(0)));
+          AttrValue t = src == null ? null : src.attr("T") != null ? src.attr("T") : src.attr("dtype");
+          n.attr("T", t instanceof AttrValue.Type ty ? ty : new AttrValue.Type(DataTypes.DT_FLOAT));
+        }
+      }
+    }
+  }
+
   // ------------------------------------------------------------------------------------------- TFLite
 
-  /** Hands a {@code .tflite} file to the TFLite importer, when the runtime has one. */
+  /** A {@code .tflite} file, through the TFLite importer; its signatures are the file's SignatureDefs. */
   private static Model tflite(Path path, LoadOptions o) {
-    Method load;
-    try {
-      load = Class.forName(TFLITE_IMPORTER).getMethod("load", Path.class);
-    } catch (ClassNotFoundException | NoSuchMethodException e) {
-      throw new UnsupportedModelException(path + ": a TFLite model; this build of tfport cannot run .tflite files"
-          + " yet (it runs SavedModels, frozen GraphDefs, TF Hub modules and TF.js graph models)");
+    Model m = TfliteImporter.load(path);
+    if (o.signatureName() != null) {
+      m.signature(o.signatureName());
     }
-    try {
-      Model m = (Model) load.invoke(null, path);
-      if (o.signatureName() != null) {
-        m.signature(o.signatureName());
-      }
-      return m;
-    } catch (InvocationTargetException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new TfportException(path + ": " + e.getCause(), e.getCause());
-    } catch (IllegalAccessException e) {
-      throw new IllegalStateException(TFLITE_IMPORTER + ".load is not public", e);
-    }
+    return m;
   }
 
   // ------------------------------------------------------------------------------------------- shared

@@ -353,8 +353,7 @@ class ModelLoaderTest {
     cases.put(broken, "JSON");
     cases.put(junk, "cannot tell the format");
     cases.put(notPb, "graph.pb");
-    boolean importer = classExists(ModelLoader.TFLITE_IMPORTER);
-    cases.put(tflite, importer ? "m.tflite" : "TFLite");
+    cases.put(tflite, "m.tflite");
     for (Map.Entry<Path, String> c : cases.entrySet()) {
       assertThatThrownBy(() -> Model.load(c.getKey())).as(c.getKey().toString())
           .isInstanceOf(TfportException.class).hasMessageContaining(c.getValue())
@@ -363,15 +362,6 @@ class ModelLoaderTest {
     assertThat(ModelLoader.detect(tflite)).isEqualTo(ModelLoader.Format.TFLITE);
     assertThat(ModelLoader.detect(Files.write(tmp.resolve("model.bin"),
         new byte[] {1, 2, 3, 4, 'T', 'F', 'L', '3'}))).isEqualTo(ModelLoader.Format.TFLITE);
-  }
-
-  private static boolean classExists(String name) {
-    try {
-      Class.forName(name);
-      return true;
-    } catch (ClassNotFoundException e) {
-      return false;
-    }
   }
 
   @Test
