@@ -170,7 +170,7 @@ class BuiltSavedModelTest {
       new Model("dense_prelu", Map.of("x", new long[] {2, 6}), b -> Map.of("y",
           b.prelu(b.dense(b.inputs.get("x"), 6, 5), 5)), List.of("_FusedMatMul[BiasAdd,Prelu]")));
 
-  private static Path export(Model m, Path dir) throws Exception {
+  static Path export(Model m, Path dir) throws Exception {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Builder b = new Builder(tf);
