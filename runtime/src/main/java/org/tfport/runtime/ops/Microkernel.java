@@ -1,0 +1,29 @@
+package org.tfport.runtime.ops;
+
+/**
+ * The inner loops of the optimized convolution and matrix kernels, in two implementations chosen at start-up
+ * ({@link FastKernels#microkernel()}): Vector API and plain Java. Both compute each output element as one
+ * accumulator over the reduction index in ascending order, so blocking and thread splits never change a result.
+ */
+abstract class Microkernel {
+  /** Rows of a full tile (output pixels, or matrix rows). */
+  abstract int mr();
+
+  /** Columns of a packed weight panel ({@link Gemm#pack}). */
+  abstract int nr();
+
+  /**
+   * One tile of an indirect GEMM: for rows {@code i < rows} and columns {@code j < ncols},
+   * {@code c[cOff + i·ldc + j] = Σ_t Σ_ic a[base[i] + tapOff[t] + ic] · panel[panelOff + (t·cin + ic)·nr + j]}.
+   * A plain GEMM is one tap at offset 0 with {@code cin} = K; a convolution has one tap per filter position.
+   */
+  abstract void tile(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] panel, int panelOff,
+      float[] c, int cOff, int ldc, int ncols);
+
+  /**
+   * A run of depthwise output pixels, channels innermost: for pixels {@code q < pixels} and channels
+   * {@code ch < channels}, {@code y[yOff + q·channels + ch] = Σ_t x[xOff + q·xStep + xTap[t] + ch] · f[fTap[t] + ch]}.
+   */
+  abstract void depthwise(float[] x, int xOff, int xStep, int[] xTap, int[] fTap, int taps, float[] f, float[] y,
+      int yOff, int pixels, int channels);
+}
