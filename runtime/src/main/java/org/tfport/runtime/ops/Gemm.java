@@ -5,7 +5,7 @@ import org.tfport.runtime.kernel.RunContext;
 /**
  * The blocked (indirect) GEMM driver behind the optimized convolutions and matrix products: C = A × B with B packed
  * into column panels ({@link #pack}) and A read in place through per-row base offsets (a matrix's rows, or the
- * corners of convolution windows), tiled for {@link Microkernel#tile}. Work is split across threads by row blocks,
+ * corners of convolution windows), tiled by {@link Microkernel#block}. Work is split across threads by row blocks,
  * or by panels when there are few rows.
  */
 final class Gemm {
@@ -99,15 +99,12 @@ final class Gemm {
       for (int r = r0; r < r1; r += mr) {
         int rows = Math.min(mr, r1 - r);
         bases.fill(r, rows, base);
-        for (int p = g; p < gEnd; p++) {
-          int j0 = p * nr;
-          int ncols = Math.min(nr, n - j0);
-          int tileOff = cOff + r * n + j0;
-          mk.tile(a, base, rows, tapOff, taps, cin, b.data(), p * k * nr, c, tileOff, n, ncols);
-          if (epilogue != null) {
-            for (int i = 0; i < rows; i++) {
-              epilogue.apply(c, tileOff + i * n, j0, ncols);
-            }
+        mk.block(a, base, rows, tapOff, taps, cin, b.data(), k, n, g, gEnd, c, cOff + r * n, n);
+        if (epilogue != null) {
+          int j0 = g * nr;
+          int width = Math.min(n, gEnd * nr) - j0;
+          for (int i = 0; i < rows; i++) {
+            epilogue.apply(c, cOff + (r + i) * n + j0, j0, width);
           }
         }
       }

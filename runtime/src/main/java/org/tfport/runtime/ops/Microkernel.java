@@ -13,12 +13,13 @@ abstract class Microkernel {
   abstract int nr();
 
   /**
-   * One tile of an indirect GEMM: for rows {@code i < rows} and columns {@code j < ncols},
-   * {@code c[cOff + i·ldc + j] = Σ_t Σ_ic a[base[i] + tapOff[t] + ic] · panel[panelOff + (t·cin + ic)·nr + j]}.
-   * A plain GEMM is one tap at offset 0 with {@code cin} = K; a convolution has one tap per filter position.
+   * Rows {@code i < rows} of an indirect GEMM over panels [p0, p1) of a packed B ([k, n] in panels of
+   * {@link #nr()} columns, {@link Gemm#pack}): for each column j of those panels,
+   * {@code c[cOff + i·ldc + j] = Σ_t Σ_ic a[base[i] + tapOff[t] + ic] · B[t·cin + ic, j]} with taps·cin = k.
+   * A plain GEMM is one tap at offset 0 with {@code cin} = k; a convolution has one tap per filter position.
    */
-  abstract void tile(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] panel, int panelOff,
-      float[] c, int cOff, int ldc, int ncols);
+  abstract void block(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] packed, int k, int n,
+      int p0, int p1, float[] c, int cOff, int ldc);
 
   /**
    * A run of depthwise output pixels, channels innermost: for pixels {@code q < pixels} and channels

@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The micro-kernels on the Vector API (loaded only when jdk.incubator.vector is present, see {@link FastKernels}):
- * register tiles of 8, 4 or 1 rows by two vectors of columns with the reduction loop innermost and fused
+ * register tiles of 8 or 4 rows by two vectors of columns, or one row by four with the reduction loop innermost and fused
  * multiply-adds; depthwise convolution across channels, four pixels at a time sharing each filter vector.
  */
 final class VectorMicrokernel extends Microkernel {
@@ -26,19 +26,63 @@ final class VectorMicrokernel extends Microkernel {
   }
 
   @Override
-  void tile(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] panel, int panelOff,
-      float[] c, int cOff, int ldc, int ncols) {
+  void block(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] packed, int k, int n, int p0,
+      int p1, float[] c, int cOff, int ldc) {
+    int panelSize = k * NR;
     int i = 0;
     for (; i + 8 <= rows; i += 8) {
-      tile8(a, base[i], base[i + 1], base[i + 2], base[i + 3], base[i + 4], base[i + 5], base[i + 6], base[i + 7],
-          tapOff, taps, cin, panel, panelOff, c, cOff + i * ldc, ldc, ncols);
+      for (int p = p0; p < p1; p++) {
+        tile8(a, base[i], base[i + 1], base[i + 2], base[i + 3], base[i + 4], base[i + 5], base[i + 6], base[i + 7],
+            tapOff, taps, cin, packed, p * panelSize, c, cOff + i * ldc + p * NR, ldc, Math.min(NR, n - p * NR));
+      }
     }
     for (; i + 4 <= rows; i += 4) {
-      tile4(a, base[i], base[i + 1], base[i + 2], base[i + 3], tapOff, taps, cin, panel, panelOff, c,
-          cOff + i * ldc, ldc, ncols);
+      for (int p = p0; p < p1; p++) {
+        tile4(a, base[i], base[i + 1], base[i + 2], base[i + 3], tapOff, taps, cin, packed, p * panelSize, c,
+            cOff + i * ldc + p * NR, ldc, Math.min(NR, n - p * NR));
+      }
     }
+    // A lone row (a matrix-vector product) has too few accumulators to hide the fma latency in one panel: take
+    // two panels at a time.
     for (; i < rows; i++) {
-      tile1(a, base[i], tapOff, taps, cin, panel, panelOff, c, cOff + i * ldc, ldc, ncols);
+      int row = cOff + i * ldc;
+      int p = p0;
+      for (; p + 2 <= p1; p += 2) {
+        pair(a, base[i], tapOff, taps, cin, packed, p * panelSize, c, row + p * NR, Math.min(NR, n - (p + 1) * NR));
+      }
+      if (p < p1) {
+        tile1(a, base[i], tapOff, taps, cin, packed, p * panelSize, c, row + p * NR, ldc, Math.min(NR, n - p * NR));
+      }
+    }
+  }
+
+  // One row × two adjacent panels (the first full, the second with ncols columns): four accumulators.
+  private static void pair(float[] a, int b0, int[] tapOff, int taps, int cin, float[] packed, int panelOff,
+      float[] c, int cOff, int ncols) {
+    FloatVector c0 = FloatVector.zero(S);
+    FloatVector c1 = FloatVector.zero(S);
+    FloatVector c2 = FloatVector.zero(S);
+    FloatVector c3 = FloatVector.zero(S);
+    int second = taps * cin * NR;
+    int k = panelOff;
+    for (int t = 0; t < taps; t++) {
+      int a0 = b0 + tapOff[t];
+      for (int ic = 0; ic < cin; ic++, k += NR) {
+        FloatVector x = FloatVector.broadcast(S, a[a0 + ic]);
+        c0 = FloatVector.fromArray(S, packed, k).fma(x, c0);
+        c1 = FloatVector.fromArray(S, packed, k + L).fma(x, c1);
+        c2 = FloatVector.fromArray(S, packed, k + second).fma(x, c2);
+        c3 = FloatVector.fromArray(S, packed, k + second + L).fma(x, c3);
+      }
+    }
+    c0.intoArray(c, cOff);
+    c1.intoArray(c, cOff + L);
+    if (ncols == NR) {
+      c2.intoArray(c, cOff + NR);
+      c3.intoArray(c, cOff + NR + L);
+    } else {
+      c2.intoArray(c, cOff + NR, S.indexInRange(0, ncols));
+      c3.intoArray(c, cOff + NR + L, S.indexInRange(L, ncols));
     }
   }
 
