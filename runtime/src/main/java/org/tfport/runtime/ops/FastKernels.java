@@ -1,6 +1,8 @@
 package org.tfport.runtime.ops;
 
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.tfport.runtime.kernel.RunContext;
 
 /**
@@ -41,41 +43,77 @@ final class FastKernels {
   }
 
   /**
-   * Runs {@code body} over [0, count) in at most {@code ctx.threads()} contiguous chunks, one task each, the first
-   * on the calling thread; with one thread, or less than {@link #PARALLEL_MIN_WORK} in all, in one call. Chunk
-   * boundaries only decide which thread computes an element, never how, so results do not depend on the split.
+   * Runs {@code body} over [0, count) on up to {@code ctx.threads()} threads: the range is cut into a few chunks
+   * per thread, which the calling thread and the pool's helpers take in turn until none is left; with one thread,
+   * or less than {@link #PARALLEL_MIN_WORK} in all, in one call. The caller never waits for a helper that has not
+   * started (on a busy machine it may take the chunks itself), only for chunks being computed. Chunks decide which
+   * thread computes an element, never how, so results do not depend on the split.
    */
   static void split(RunContext ctx, int count, long workPerItem, Range body) {
-    int tasks = ctx == null ? 1 : Math.min(ctx.threads(), count);
-    if (tasks <= 1 || count * workPerItem < PARALLEL_MIN_WORK) {
+    int threads = ctx == null ? 1 : ctx.threads();
+    if (threads <= 1 || count <= 1 || count * workPerItem < PARALLEL_MIN_WORK) {
       if (count > 0) {
         body.run(0, count);
       }
       return;
     }
-    ForkJoinTask<?>[] forked = new ForkJoinTask<?>[tasks - 1];
-    for (int t = 1; t < tasks; t++) {
-      int from = (int) ((long) count * t / tasks);
-      int to = (int) ((long) count * (t + 1) / tasks);
-      forked[t - 1] = ctx.pool().submit(() -> body.run(from, to));
+    Chunks chunks = new Chunks(count, Math.min(count, threads * CHUNKS_PER_THREAD), body);
+    for (int t = 1; t < threads; t++) {
+      ctx.pool().execute(chunks::work);
     }
-    RuntimeException failure = null;
-    try {
-      body.run(0, (int) ((long) count / tasks));
-    } catch (RuntimeException e) {
-      failure = e;
+    chunks.work();
+    chunks.await();
+  }
+
+  private static final int CHUNKS_PER_THREAD = 4;
+
+  /** The chunks of one split: a counter to take them by, and a latch counting those finished. */
+  private static final class Chunks {
+    private final int count;
+    private final int chunks;
+    private final Range body;
+    private final AtomicInteger next = new AtomicInteger();
+    private final CountDownLatch done;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Chunks(int count, int chunks, Range body) {
+      this.count = count;
+      this.chunks = chunks;
+      this.body = body;
+      this.done = new CountDownLatch(chunks);
     }
-    for (ForkJoinTask<?> f : forked) {
-      try {
-        f.join();
-      } catch (RuntimeException e) {
-        if (failure == null) {
-          failure = e;
+
+    void work() {
+      for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+        try {
+          body.run((int) ((long) count * c / chunks), (int) ((long) count * (c + 1) / chunks));
+        } catch (RuntimeException | Error e) {
+          failure.compareAndSet(null, e);
+        } finally {
+          done.countDown();
         }
       }
     }
-    if (failure != null) {
-      throw failure;
+
+    void await() {
+      boolean interrupted = false;
+      while (true) {
+        try {
+          done.await();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      switch (failure.get()) {
+        case null -> { }
+        case RuntimeException e -> throw e;
+        case Error e -> throw e;
+        default -> throw new IllegalStateException(failure.get());
+      }
     }
   }
 }

@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -138,13 +140,23 @@ class FastMatMulOpsTest {
   }
 
   @Test
-  void splitCoversEachIndexOnceOverSeveralThreads() {
+  void splitCoversEachIndexOnceOverSeveralThreads() throws InterruptedException {
     RunContext two = OpOracle.context(2);
     try {
       AtomicIntegerArray seen = new AtomicIntegerArray(1000);
       Set<String> threads = ConcurrentHashMap.newKeySet();
+      CountDownLatch both = new CountDownLatch(1);
       FastKernels.split(two, 1000, FastKernels.PARALLEL_MIN_WORK, (from, to) -> {
         threads.add(Thread.currentThread().getName());
+        if (threads.size() >= 2) {
+          both.countDown();
+        }
+        try {
+          // The first thread in holds its chunk until a second thread has taken one (or 10 s have passed).
+          both.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
         for (int q = from; q < to; q++) {
           seen.incrementAndGet(q);
         }
@@ -152,10 +164,14 @@ class FastMatMulOpsTest {
       for (int q = 0; q < 1000; q++) {
         assertThat(seen.get(q)).as("index " + q).isEqualTo(1);
       }
-      assertThat(threads).hasSize(2);
-      AtomicIntegerArray small = new AtomicIntegerArray(1);
-      FastKernels.split(two, 10, 1, (from, to) -> small.addAndGet(0, to - from + 100 * (from == 0 ? 0 : 1)));
-      assertThat(small.get(0)).as("a tiny op runs as one call").isEqualTo(10);
+      assertThat(threads).as("threads that took chunks").hasSize(2);
+      AtomicIntegerArray calls = new AtomicIntegerArray(2);
+      FastKernels.split(two, 10, 1, (from, to) -> {
+        calls.incrementAndGet(0);
+        calls.addAndGet(1, to - from);
+      });
+      assertThat(calls.get(0)).as("a tiny op runs as one call").isEqualTo(1);
+      assertThat(calls.get(1)).isEqualTo(10);
     } finally {
       two.pool().shutdown();
     }
