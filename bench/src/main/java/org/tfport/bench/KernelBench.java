@@ -116,7 +116,7 @@ public class KernelBench {
       inputs[i] = Value.floats(op.shapes[i], v);
     }
     Node node = new Node("op", op.op, List.of("x", "w"), "", op.attrs);
-    kernel = KernelBench_Binding.bind(node, kernels, inputs);
+    kernel = Binding.bind(node, kernels, inputs);
     pool = new ForkJoinPool(threads);
     context = new RunContext() {
       @Override
@@ -147,17 +147,17 @@ public class KernelBench {
   }
 
   /** Binds a node's kernel from the standard registry, input 1 offered as a plan constant. */
-  private static final class KernelBench_Binding extends NodeBinding {
+  private static final class Binding extends NodeBinding {
     private final Value[] inputs;
 
-    private KernelBench_Binding(Node node, Value[] inputs) {
+    private Binding(Node node, Value[] inputs) {
       super(node, Map.of());
       this.inputs = inputs;
     }
 
     static Kernel bind(Node node, KernelRegistry.Mode mode, Value[] inputs) {
       return org.tfport.runtime.ops.StandardKernels.registry().factory(node.op(), mode)
-          .bind(new KernelBench_Binding(node, inputs));
+          .bind(new Binding(node, inputs));
     }
 
     @Override
