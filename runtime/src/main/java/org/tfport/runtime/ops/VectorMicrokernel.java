@@ -273,48 +273,58 @@ final class VectorMicrokernel extends Microkernel {
   @Override
   void depthwise(float[] x, int xOff, int xStep, int[] xTap, int[] fTap, int taps, float[] f, float[] y, int yOff,
       int pixels, int channels) {
+    // Pixels outer, channels inner: the window rows of a few pixels and the whole filter stay in L1.
     int full = S.loopBound(channels);
-    for (int ch = 0; ch < full; ch += L) {
-      int q = 0;
-      for (; q + 4 <= pixels; q += 4) {
+    int q = 0;
+    for (; q + 4 <= pixels; q += 4) {
+      int xb = xOff + q * xStep;
+      int yo = yOff + q * channels;
+      for (int ch = 0; ch < full; ch += L) {
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = FloatVector.zero(S);
         FloatVector a2 = FloatVector.zero(S);
         FloatVector a3 = FloatVector.zero(S);
-        int xb = xOff + q * xStep + ch;
         for (int t = 0; t < taps; t++) {
           FloatVector w = FloatVector.fromArray(S, f, fTap[t] + ch);
-          int xo = xb + xTap[t];
+          int xo = xb + xTap[t] + ch;
           a0 = FloatVector.fromArray(S, x, xo).fma(w, a0);
           a1 = FloatVector.fromArray(S, x, xo + xStep).fma(w, a1);
           a2 = FloatVector.fromArray(S, x, xo + 2 * xStep).fma(w, a2);
           a3 = FloatVector.fromArray(S, x, xo + 3 * xStep).fma(w, a3);
         }
-        int yo = yOff + q * channels + ch;
-        a0.intoArray(y, yo);
-        a1.intoArray(y, yo + channels);
-        a2.intoArray(y, yo + 2 * channels);
-        a3.intoArray(y, yo + 3 * channels);
+        a0.intoArray(y, yo + ch);
+        a1.intoArray(y, yo + channels + ch);
+        a2.intoArray(y, yo + 2 * channels + ch);
+        a3.intoArray(y, yo + 3 * channels + ch);
       }
-      for (; q < pixels; q++) {
-        FloatVector a0 = FloatVector.zero(S);
-        int xb = xOff + q * xStep + ch;
-        for (int t = 0; t < taps; t++) {
-          a0 = FloatVector.fromArray(S, x, xb + xTap[t]).fma(FloatVector.fromArray(S, f, fTap[t] + ch), a0);
-        }
-        a0.intoArray(y, yOff + q * channels + ch);
+      for (int p = 0; p < 4 && full < channels; p++) {
+        tail(x, xb + p * xStep, xTap, fTap, taps, f, y, yo + p * channels, full, channels);
       }
     }
-    if (full < channels) {
-      VectorMask<Float> m = S.indexInRange(full, channels);
-      for (int q = 0; q < pixels; q++) {
+    for (; q < pixels; q++) {
+      int xb = xOff + q * xStep;
+      int yo = yOff + q * channels;
+      for (int ch = 0; ch < full; ch += L) {
         FloatVector a0 = FloatVector.zero(S);
-        int xb = xOff + q * xStep + full;
         for (int t = 0; t < taps; t++) {
-          a0 = FloatVector.fromArray(S, x, xb + xTap[t], m).fma(FloatVector.fromArray(S, f, fTap[t] + full, m), a0);
+          a0 = FloatVector.fromArray(S, x, xb + xTap[t] + ch).fma(FloatVector.fromArray(S, f, fTap[t] + ch), a0);
         }
-        a0.intoArray(y, yOff + q * channels + full, m);
+        a0.intoArray(y, yo + ch);
+      }
+      if (full < channels) {
+        tail(x, xb, xTap, fTap, taps, f, y, yo, full, channels);
       }
     }
+  }
+
+  // The channels [from, channels) of one pixel, fewer than a vector: masked.
+  private static void tail(float[] x, int xb, int[] xTap, int[] fTap, int taps, float[] f, float[] y, int yo,
+      int from, int channels) {
+    VectorMask<Float> m = S.indexInRange(from, channels);
+    FloatVector a0 = FloatVector.zero(S);
+    for (int t = 0; t < taps; t++) {
+      a0 = FloatVector.fromArray(S, x, xb + xTap[t] + from, m).fma(FloatVector.fromArray(S, f, fTap[t] + from, m), a0);
+    }
+    a0.intoArray(y, yo + from, m);
   }
 }
