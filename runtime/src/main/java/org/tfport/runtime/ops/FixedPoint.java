@@ -14,7 +14,7 @@ final class FixedPoint {
 
   /** A real multiplier M = significand · 2^(shift − 31), significand in [2^30, 2^31) (or 0 for M = 0). */
   record Multiplier(int significand, int shift) {
-    /** M from frexp: M = f·2^shift with f in [0.5, 1), significand = round(f·2^31), carried into the shift at 2^31. */
+    /** M = f·2^shift by frexp, f in [0.5, 1); significand = round(f·2^31), carried into the shift at 2^31. */
     static Multiplier of(double m) {
       if (m == 0 || !Double.isFinite(m)) {
         if (m != 0) {

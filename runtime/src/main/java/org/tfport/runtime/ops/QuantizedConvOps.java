@@ -98,7 +98,8 @@ final class QuantizedConvOps implements OpFamily {
   static int[] hw(BindContext b, String attr) {
     long[] v = b.intsAttr(attr, new long[] {1, 1, 1, 1});
     if (v.length != 4 || v[1] < 1 || v[2] < 1) {
-      throw new KernelException("attribute '" + attr + "' " + Arrays.toString(v) + " is not [1, h, w, 1] with h, w ≥ 1");
+      throw new KernelException("attribute '" + attr + "' " + Arrays.toString(v)
+          + " is not [1, h, w, 1] with h, w ≥ 1");
     }
     return new int[] {(int) v[1], (int) v[2]};
   }

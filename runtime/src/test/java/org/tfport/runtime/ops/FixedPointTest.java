@@ -84,7 +84,8 @@ class FixedPointTest {
     assertThat(QuantizedActivationOps.SIGMOID_TABLE[0]).isEqualTo(32768);
     assertThat(QuantizedActivationOps.SIGMOID_TABLE[255]).isEqualTo(65535);
     for (int i = 1; i < 256; i++) {
-      assertThat(QuantizedActivationOps.SIGMOID_TABLE[i]).isGreaterThanOrEqualTo(QuantizedActivationOps.SIGMOID_TABLE[i - 1]);
+      assertThat(QuantizedActivationOps.SIGMOID_TABLE[i])
+          .isGreaterThanOrEqualTo(QuantizedActivationOps.SIGMOID_TABLE[i - 1]);
     }
     // On the table grid: sigmoid(0) = 0.5 = 16384 in Q0.15, tanh(0) = 0, and saturation.
     assertThat(QuantizedActivationOps.sigmoid16(0)).isEqualTo(16384);
