@@ -30,14 +30,17 @@ import org.tfport.formats.tfjs.QuantizationMap;
 import org.tfport.graph.GraphOptions;
 import org.tfport.runtime.LoadOptions;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import tools.jackson.databind.JsonNode;
 
 /**
  * {@link ConversionCheck} (what {@code --verify} runs) on SavedModels built with TF Java ({@link
  * BuiltSavedModelTest}'s CNN and three-output model) converted to a TF.js graph model (float32, float16, uint8) and
  * to {@code .tflite} (float32, float16, dynamic-range int8), on corpus models converted to {@code .tflite}, on a
- * full-integer file, and on an output whose weight file was damaged after the conversion.
+ * full-integer file, and on an output whose weight file was damaged after the conversion. An oracle test only in
+ * that TF Java builds the SavedModels.
  */
+@OracleTest
 class ConversionCheckTest {
   @TempDir static Path tmp;
   static Path cnn;
