@@ -155,7 +155,7 @@ final class Lowering {
       case "PadV2" -> constIntInputs(n, PADV2, O_PADV2, Set.of(1));
       case "GatherV2" -> gather(n);
       case "Shape" -> simple(n, SHAPE, O_SHAPE, List.of(in(n, 0)))
-          .opt("out_type", dtypeOf(ref(n.name(), 0)) == DataTypes.DT_INT64 ? 4 : 2) != null;
+          .opt("out_type", dtypeOf(ref(n.name(), 0)) == DType.INT64.tfEnum() ? 4 : 2) != null;
       case "ArgMax" -> argMax(n);
       case "Fill" -> constIntInputs(n, FILL, 0, Set.of(0));
       case "SelectV2" -> simple(n, SELECT_V2, 98, List.of(in(n, 0), in(n, 1), in(n, 2))) != null;
@@ -374,7 +374,7 @@ final class Lowering {
   }
 
   private boolean isFloat(Node n) {
-    return dtypeOf(ref(n.name(), 0)) == DataTypes.DT_FLOAT;
+    return dtypeOf(ref(n.name(), 0)) == DType.FLOAT32.tfEnum();
   }
 
   /**
@@ -698,7 +698,7 @@ final class Lowering {
    */
   private boolean broadcastTo(Node n) {
     Integer shape = int32(n, n.input(1), 1);
-    if (shape == null && dtypeOf(n.input(1)) == DataTypes.DT_INT64) {
+    if (shape == null && dtypeOf(n.input(1)) == DType.INT64.tfEnum()) {
       // TFLite's BROADCAST_TO takes an int64 shape too.
       shape = tensor(n.input(1));
     }
@@ -748,7 +748,7 @@ final class Lowering {
   /** {@code Range(start, limit, delta)} as RANGE: a vector whose length is known only at run time. */
   private boolean range(Node n) {
     int dt = dtypeOf(ref(n.name(), 0));
-    if (dt != DataTypes.DT_INT32 && dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT64) {
+    if (dt != DType.INT32.tfEnum() && dt != DType.FLOAT32.tfEnum() && dt != DType.INT64.tfEnum()) {
       return false;
     }
     ModelBuilder.Op o = simple(n, builtin("Range"), O_RANGE, List.of(in(n, 0), in(n, 1), in(n, 2)));
@@ -764,7 +764,7 @@ final class Lowering {
   /** TFLite has ZEROS_LIKE but no ONES_LIKE: {@code zeros_like(x) + 1}. */
   private boolean onesLike(Node n) {
     int dt = dtypeOf(ref(n.name(), 0));
-    if (dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32) {
+    if (dt != DType.FLOAT32.tfEnum() && dt != DType.INT32.tfEnum()) {
       return false;
     }
     ModelBuilder.T xt = sub.t(in(n, 0));
@@ -773,8 +773,8 @@ final class Lowering {
     sub.t(zeros).hasRank = xt.hasRank;
     sub.op(builtin("ZerosLike"), 0, List.of(in(n, 0)), List.of(zeros));
     byte[] one = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-        .putInt(dt == DataTypes.DT_FLOAT ? Float.floatToIntBits(1f) : 1).array();
-    int c = sub.constant(n.name() + "/one", dt == DataTypes.DT_FLOAT ? TfliteType.FLOAT32 : TfliteType.INT32,
+        .putInt(dt == DType.FLOAT32.tfEnum() ? Float.floatToIntBits(1f) : 1).array();
+    int c = sub.constant(n.name() + "/one", dt == DType.FLOAT32.tfEnum() ? TfliteType.FLOAT32 : TfliteType.INT32,
         new int[0], one);
     simple(n, ADD, O_ADD, List.of(zeros, c)).opt("fused_activation_function", 0);
     return true;
@@ -904,7 +904,7 @@ final class Lowering {
         iv[i] = (int) v[i];
       }
       shape = sub.constInts(n.name() + "/shape", iv);
-    } else if (dtypeOf(n.input(1)) == DataTypes.DT_INT32) {
+    } else if (dtypeOf(n.input(1)) == DType.INT32.tfEnum()) {
       shape = tensor(n.input(1));
     } else {
       return false;
@@ -968,7 +968,7 @@ final class Lowering {
       }
       return sub.constant(n.name() + "/in" + i, TfliteType.INT32, shape, b.array());
     }
-    return dtypeOf(ref) == DataTypes.DT_INT32 ? tensor(ref) : null;
+    return dtypeOf(ref) == DType.INT32.tfEnum() ? tensor(ref) : null;
   }
 
   private boolean concat(Node n) {
@@ -1080,7 +1080,7 @@ final class Lowering {
       return false;
     }
     simple(n, ARG_MAX, O_ARG_MAX, List.of(in(n, 0), axis))
-        .opt("output_type", dtypeOf(ref(n.name(), 0)) == DataTypes.DT_INT64 ? 4 : 2);
+        .opt("output_type", dtypeOf(ref(n.name(), 0)) == DType.INT64.tfEnum() ? 4 : 2);
     return true;
   }
 
@@ -1171,27 +1171,27 @@ final class Lowering {
       return cached;
     }
     Node n = g.node(r.node());
-    int dt = DataTypes.DT_FLOAT;
+    int dt = DType.FLOAT32.tfEnum();
     if (n != null) {
       dt = switch (n.op()) {
-        case "Const", "Placeholder" -> typeAttr(n, "dtype", DataTypes.DT_FLOAT);
-        case "Cast" -> typeAttr(n, "DstT", DataTypes.DT_FLOAT);
+        case "Const", "Placeholder" -> typeAttr(n, "dtype", DType.FLOAT32.tfEnum());
+        case "Cast" -> typeAttr(n, "DstT", DType.FLOAT32.tfEnum());
         case "TensorListReserve", "TensorListFromTensor", "TensorListGetItem", "TensorListSetItem",
-            "TensorListStack", "EmptyTensorList" -> typeAttr(n, "element_dtype", DataTypes.DT_FLOAT);
+            "TensorListStack", "EmptyTensorList" -> typeAttr(n, "element_dtype", DType.FLOAT32.tfEnum());
         case "While", "StatelessWhile" -> n.attr("T") instanceof AttrValue.ListAttr l && r.index() < l.type().size()
             && DataTypes.base(l.type().get(r.index())) != DataTypes.DT_VARIANT ? l.type().get(r.index())
-            : r.index() < n.dataInputs().size() ? dtypeOf(n.dataInputs().get(r.index())) : DataTypes.DT_FLOAT;
-        case "Shape", "Size", "Rank" -> typeAttr(n, "out_type", DataTypes.DT_INT32);
-        case "ArgMax", "ArgMin" -> typeAttr(n, "output_type", DataTypes.DT_INT64);
+            : r.index() < n.dataInputs().size() ? dtypeOf(n.dataInputs().get(r.index())) : DType.FLOAT32.tfEnum();
+        case "Shape", "Size", "Rank" -> typeAttr(n, "out_type", DType.INT32.tfEnum());
+        case "ArgMax", "ArgMin" -> typeAttr(n, "output_type", DType.INT64.tfEnum());
         case "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
-            "LogicalNot", "IsNan", "IsInf", "IsFinite" -> DataTypes.DT_BOOL;
+            "LogicalNot", "IsNan", "IsInf", "IsFinite" -> DType.BOOL.tfEnum();
         default -> n.attr("T") instanceof AttrValue.Type t ? t.value()
             : n.attr("dtype") instanceof AttrValue.Type t2 ? t2.value()
             : n.attr("out_type") instanceof AttrValue.Type t3 ? t3.value()
             : n.attr("Tout") instanceof AttrValue.ListAttr l && r.index() < l.type().size() ? l.type().get(r.index())
 
             : n.attr("Tout") instanceof AttrValue.Type t4 ? t4.value()
-            : !n.dataInputs().isEmpty() ? dtypeOf(n.dataInputs().get(0)) : DataTypes.DT_FLOAT;
+            : !n.dataInputs().isEmpty() ? dtypeOf(n.dataInputs().get(0)) : DType.FLOAT32.tfEnum();
       };
     }
     dt = DataTypes.base(dt);
@@ -1308,8 +1308,8 @@ final class Lowering {
   }
 
   /** TF types TFLite's data-movement kernels (depth/space, gather_nd, one_hot...) take. */
-  private static final Set<Integer> MOVABLE = Set.of(DataTypes.DT_FLOAT, DataTypes.DT_INT32, DataTypes.DT_INT64,
-      DataTypes.DT_INT8, DataTypes.DT_UINT8, DataTypes.DT_INT16);
+  private static final Set<Integer> MOVABLE = Set.of(DType.FLOAT32.tfEnum(), DType.INT32.tfEnum(), DType.INT64.tfEnum(),
+      DType.INT8.tfEnum(), DType.UINT8.tfEnum(), DType.INT16.tfEnum());
 
   /**
    * {@code ResizeBilinear}/{@code ResizeNearestNeighbor} [images, size]: TFLite computes the same sampling
@@ -1320,7 +1320,7 @@ final class Lowering {
     boolean align = boolAttr(n, "align_corners");
     boolean half = boolAttr(n, "half_pixel_centers");
     int dt = dtypeOf(n.input(0));
-    if (align && half || (bilinear ? dt != DataTypes.DT_FLOAT : dt == DataTypes.DT_INT32 || dt == DataTypes.DT_INT64
+    if (align && half || (bilinear ? dt != DType.FLOAT32.tfEnum() : dt == DType.INT32.tfEnum() || dt == DType.INT64.tfEnum()
         || !MOVABLE.contains(dt))) {
       return false;
     }
@@ -1338,7 +1338,7 @@ final class Lowering {
   private boolean addNOp(Node n) {
     List<String> data = n.dataInputs();
     int dt = dtypeOf(ref(n.name(), 0));
-    if (data.isEmpty() || dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32) {
+    if (data.isEmpty() || dt != DType.FLOAT32.tfEnum() && dt != DType.INT32.tfEnum()) {
       return false;
     }
     if (data.size() == 1) {
@@ -1412,7 +1412,7 @@ final class Lowering {
     String policy = n.stringAttr("bad_indices_policy");
     int it = dtypeOf(n.input(1));
     if (policy != null && !policy.isEmpty() && !policy.equals("DEFAULT") && !policy.equals("ERROR")
-        || it != DataTypes.DT_INT32 && it != DataTypes.DT_INT64 || !MOVABLE.contains(dtypeOf(n.input(0)))) {
+        || it != DType.INT32.tfEnum() && it != DType.INT64.tfEnum() || !MOVABLE.contains(dtypeOf(n.input(0)))) {
       return false;
     }
     simple(n, MoreOps.GATHER_ND, 0, List.of(in(n, 0), in(n, 1)));
@@ -1436,7 +1436,7 @@ final class Lowering {
     String df = n.stringAttr("data_format");
     int block = (int) intAttr(n, "block_size");
     if (df != null && !df.equals("NHWC") || block < 2 || !MOVABLE.contains(dtypeOf(n.input(0)))
-        || dtypeOf(n.input(0)) == DataTypes.DT_INT16) {
+        || dtypeOf(n.input(0)) == DType.INT16.tfEnum()) {
       return false;
     }
     boolean toSpace = n.op().equals("DepthToSpace");
@@ -1453,8 +1453,8 @@ final class Lowering {
     int it = dtypeOf(n.input(0));
     int vt = dtypeOf(ref(n.name(), 0));
     Integer depth = int32(n, n.input(1), 1);
-    if (it != DataTypes.DT_INT32 && it != DataTypes.DT_INT64 || depth == null
-        || !MOVABLE.contains(vt) && vt != DataTypes.DT_BOOL) {
+    if (it != DType.INT32.tfEnum() && it != DType.INT64.tfEnum() || depth == null
+        || !MOVABLE.contains(vt) && vt != DType.BOOL.tfEnum()) {
       return false;
     }
     int axis = n.attr("axis") instanceof AttrValue.Int a ? (int) a.value() : -1;
@@ -1468,8 +1468,8 @@ final class Lowering {
    */
   private boolean topKOp(Node n) {
     if (n.attr("sorted") instanceof AttrValue.Bool b && !b.value()
-        || n.attr("index_type") instanceof AttrValue.Type t && t.value() != DataTypes.DT_INT32
-        || !MOVABLE.contains(dtypeOf(n.input(0))) || dtypeOf(n.input(0)) == DataTypes.DT_INT16) {
+        || n.attr("index_type") instanceof AttrValue.Type t && t.value() != DType.INT32.tfEnum()
+        || !MOVABLE.contains(dtypeOf(n.input(0))) || dtypeOf(n.input(0)) == DType.INT16.tfEnum()) {
       return false;
     }
     Integer k = int32(n, n.input(1), 1);
@@ -1477,7 +1477,7 @@ final class Lowering {
       return false;
     }
     // dtypeOf reads T for every output; the indices are int32.
-    dtypes.put(ref(n.name(), 1), DataTypes.DT_INT32);
+    dtypes.put(ref(n.name(), 1), DType.INT32.tfEnum());
     ModelBuilder.Op o = sub.op(MoreOps.TOPK_V2, MoreOps.O_TOPK_V2, List.of(in(n, 0), k),
         List.of(output(n, 0), output(n, 1)));
     o.tfName = n.name();
@@ -1488,7 +1488,7 @@ final class Lowering {
   private boolean cumsumOp(Node n) {
     int dt = dtypeOf(ref(n.name(), 0));
     Integer axis = int32(n, n.input(1), 1);
-    if (axis == null || dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32 && dt != DataTypes.DT_INT64) {
+    if (axis == null || dt != DType.FLOAT32.tfEnum() && dt != DType.INT32.tfEnum() && dt != DType.INT64.tfEnum()) {
       return false;
     }
     simple(n, MoreOps.CUMSUM, MoreOps.O_CUMSUM, List.of(in(n, 0), axis)).opt("exclusive", boolAttr(n, "exclusive"))
@@ -1561,7 +1561,7 @@ final class Lowering {
     }
     Tensor lo = constant(n.input(1));
     Tensor hi = constant(n.input(2));
-    if (dt == DataTypes.DT_FLOAT && lo != null && hi != null && lo.size() == 1 && hi.size() == 1
+    if (dt == DType.FLOAT32.tfEnum() && lo != null && hi != null && lo.size() == 1 && hi.size() == 1
         && lo.dtype() == DType.FLOAT32 && hi.dtype() == DType.FLOAT32) {
       float l = lo.toFloatArray()[0];
       float h = hi.toFloatArray()[0];
@@ -1696,10 +1696,10 @@ final class Lowering {
   /** One-input {@code Where}: WHERE, the int64 coordinates of the non-zero (true) elements in row-major order. */
   private boolean whereOp(Node n) {
     int dt = dtypeOf(n.input(0));
-    if (n.dataInputs().size() != 1 || dt != DataTypes.DT_BOOL && (!MOVABLE.contains(dt) || dt == DataTypes.DT_INT16)) {
+    if (n.dataInputs().size() != 1 || dt != DType.BOOL.tfEnum() && (!MOVABLE.contains(dt) || dt == DType.INT16.tfEnum())) {
       return false;
     }
-    dtypes.put(ref(n.name(), 0), DataTypes.DT_INT64);
+    dtypes.put(ref(n.name(), 0), DType.INT64.tfEnum());
     simple(n, MoreOps.WHERE, 0, List.of(in(n, 0)));
     return true;
   }
@@ -1708,26 +1708,26 @@ final class Lowering {
   private boolean argMinOp(Node n) {
     Integer axis = int32(n, n.input(1), 1);
     int out = dtypeOf(ref(n.name(), 0));
-    if (axis == null || out != DataTypes.DT_INT32 && out != DataTypes.DT_INT64) {
+    if (axis == null || out != DType.INT32.tfEnum() && out != DType.INT64.tfEnum()) {
       return false;
     }
     simple(n, MoreOps.ARG_MIN, MoreOps.O_ARG_MIN, List.of(in(n, 0), axis))
-        .opt("output_type", out == DataTypes.DT_INT64 ? 4 : 2);
+        .opt("output_type", out == DType.INT64.tfEnum() ? 4 : 2);
     return true;
   }
 
   /** {@code Size} of a tensor whose dimensions are known only at run time: REDUCE_PROD of its SHAPE. */
   private boolean sizeOp(Node n) {
     int out = dtypeOf(ref(n.name(), 0));
-    if (out != DataTypes.DT_INT32 && out != DataTypes.DT_INT64) {
+    if (out != DType.INT32.tfEnum() && out != DType.INT64.tfEnum()) {
       return false;
     }
     int x = in(n, 0);
     ModelBuilder.T xt = sub.t(x);
-    TfliteType type = out == DataTypes.DT_INT64 ? TfliteType.INT64 : TfliteType.INT32;
+    TfliteType type = out == DType.INT64.tfEnum() ? TfliteType.INT64 : TfliteType.INT32;
     int dims = sub.add(new ModelBuilder.T(n.name() + "/shape", type, new int[] {xt.hasRank ? xt.shape.length : 1},
         xt.hasRank ? null : new int[] {-1}));
-    sub.op(SHAPE, O_SHAPE, List.of(x), List.of(dims)).opt("out_type", out == DataTypes.DT_INT64 ? 4 : 2)
+    sub.op(SHAPE, O_SHAPE, List.of(x), List.of(dims)).opt("out_type", out == DType.INT64.tfEnum() ? 4 : 2)
         .tfName = n.name();
     simple(n, REDUCE_PROD, O_REDUCER, List.of(dims, sub.constInts(n.name() + "/axis", 0))).opt("keep_dims", false);
     return true;

@@ -336,7 +336,7 @@ public final class Kernels {
 
   private static DType outType(Node n, String attr) {
     AttrValue v = n.attr(attr);
-    int code = v instanceof AttrValue.Type t ? t.value() : attr.equals("out_type") ? DataTypes.DT_INT32 : -1;
+    int code = v instanceof AttrValue.Type t ? t.value() : attr.equals("out_type") ? DType.INT32.tfEnum() : -1;
     DType dt = DataTypes.toDType(code);
     need(dt != null && FIXED_WIDTH.contains(dt));
     return dt;
