@@ -1,5 +1,6 @@
 package org.tfport.graph;
 
+import org.tfport.core.Permutation;
 import org.tfport.graph.VariableFreezer;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,8 +84,8 @@ public final class TfjsRewrites implements GraphPass {
           + " its batch statistics read, which tfport cannot yet rewrite for TF.js; export the model NHWC");
     }
     AttrValue t = n.attr("T");
-    String toLast = addConst(g, n.name() + "/to_nhwc/perm", Tensor.ofInts(Shape.of(4), 0, 2, 3, 1));
-    String toFirst = addConst(g, n.name() + "/to_nchw/perm", Tensor.ofInts(Shape.of(4), 0, 3, 1, 2));
+    String toLast = addConst(g, n.name() + "/to_nhwc/perm", Tensor.ofInts(Shape.of(4), Permutation.nchwToNhwc()));
+    String toFirst = addConst(g, n.name() + "/to_nchw/perm", Tensor.ofInts(Shape.of(4), Permutation.nhwcToNchw()));
     Map<String, AttrValue> tr = Map.of("T", t, "Tperm", new AttrValue.Type(DType.INT32.tfEnum()));
     String x = add(g, n.name() + "/to_nhwc", "Transpose", List.of(n.input(0), toLast), tr);
     List<String> ins = new ArrayList<>(n.dataInputs());
@@ -93,8 +94,9 @@ public final class TfjsRewrites implements GraphPass {
     attrs.put("data_format", AttrValue.Str.of("NHWC"));
     for (String key : List.of("strides", "ksize", "dilations")) {
       if (attrs.get(key) instanceof AttrValue.ListAttr l && l.i().size() == 4) {
-        List<Long> v = l.i();
-        attrs.put(key, AttrValue.ListAttr.ofInts(List.of(v.get(0), v.get(2), v.get(3), v.get(1))));
+        long[] nchw = l.i().stream().mapToLong(Long::longValue).toArray();
+        attrs.put(key, AttrValue.ListAttr.ofInts(java.util.Arrays.stream(Permutation.apply(nchw,
+            Permutation.nchwToNhwc())).boxed().toList()));
       }
     }
     String inner = g.uniqueName(n.name() + "/nhwc");

@@ -1,5 +1,6 @@
 package org.tfport.convert.keras;
 
+import org.tfport.core.Permutation;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -424,11 +425,7 @@ final class Keras1Upgrade {
     if (perm == null) {
       return null;
     }
-    int[] where = new int[perm.length];
-    for (int i = 0; i < perm.length; i++) {
-      where[perm[i]] = i;
-    }
-    return where;
+    return Permutation.inverse(perm);
   }
 
   private void separable(Cfg c) {
