@@ -65,4 +65,9 @@ public final class DataTypes {
   public static DType toDType(int code) {
     return DType.fromTfEnum(base(code));
   }
+
+  /** {@link DType#tfEnum()}, for callers that hold IR type numbers. */
+  public static int fromDType(DType t) {
+    return t.tfEnum();
+  }
 }
