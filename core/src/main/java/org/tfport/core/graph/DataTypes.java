@@ -11,6 +11,11 @@ import org.tfport.core.DType;
  */
 public final class DataTypes {
   public static final int DT_INVALID = 0;
+  /**
+   * {@link DType#FLOAT32}'s number, kept only because the runtime's model loader (which this change does not
+   * touch) names it; new code writes {@code DType.FLOAT32.tfEnum()}.
+   */
+  public static final int DT_FLOAT = DType.FLOAT32.tfEnum();
   public static final int DT_RESOURCE = 20;
   public static final int DT_VARIANT = 21;
   /** Reference types are the base type plus this (TF1 {@code VariableV2} outputs {@code DT_FLOAT_REF}). */

@@ -19,6 +19,8 @@ public final class StandardKernels {
       new ConvOps(),
       new ConvBackpropOps(),
       new MatMulOps(),
+      new FastConvOps(),
+      new FastMatMulOps(),
       new EinsumOps(),
       new PoolOps(),
       new NormalizationOps(),
