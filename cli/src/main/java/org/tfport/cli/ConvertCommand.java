@@ -1,7 +1,15 @@
 package org.tfport.cli;
 
+import static org.tfport.formats.ModelFormat.KERAS;
+import static org.tfport.formats.ModelFormat.KERAS_KERAS;
+import static org.tfport.formats.ModelFormat.KERAS_SAVED_MODEL;
+import static org.tfport.formats.ModelFormat.TFJS_GRAPH_MODEL;
+import static org.tfport.formats.ModelFormat.TFJS_LAYERS_MODEL;
+import static org.tfport.formats.ModelFormat.TF_FROZEN_MODEL;
+import static org.tfport.formats.ModelFormat.TF_HUB;
+import static org.tfport.formats.ModelFormat.TF_SAVED_MODEL;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +27,7 @@ import org.tfport.convert.tfjs.TfjsLayersReshard;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.tfjs.QuantizationMap;
 import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
@@ -36,10 +45,10 @@ import tools.jackson.databind.node.ObjectNode;
 @Command(name = "convert", sortOptions = false, usageHelpWidth = 110,
     description = "Convert a model. Flags are those of tensorflowjs_converter.")
 final class ConvertCommand {
-  static final List<String> INPUT_FORMATS = List.of("keras", "keras_saved_model", "keras_keras",
-      "tf_saved_model", "tf_hub", "tf_frozen_model", "tfjs_layers_model", "tfjs_graph_model");
-  static final List<String> OUTPUT_FORMATS =
-      List.of("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_saved_model", "keras_keras");
+  static final List<ModelFormat> INPUT_FORMATS = List.of(KERAS, KERAS_SAVED_MODEL, KERAS_KERAS, TF_SAVED_MODEL,
+      TF_HUB, TF_FROZEN_MODEL, TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL);
+  static final List<ModelFormat> OUTPUT_FORMATS =
+      List.of(TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL, KERAS, KERAS_SAVED_MODEL, KERAS_KERAS);
   static final List<String> SUPPORTED_PAIRS = List.of("keras -> tfjs_layers_model",
       "keras_keras -> tfjs_layers_model", "tfjs_layers_model -> tfjs_layers_model",
       "tf_saved_model -> tfjs_graph_model", "tf_frozen_model -> tfjs_graph_model", "tf_hub -> tfjs_graph_model",
@@ -172,17 +181,17 @@ final class ConvertCommand {
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
     }
-    String in = inputFormat != null ? check(inputFormat, INPUT_FORMATS, "--input_format") : infer(input);
-    String outFmt = outputFormat != null ? check(outputFormat, OUTPUT_FORMATS, "--output_format")
+    ModelFormat in = inputFormat != null ? check(inputFormat, INPUT_FORMATS, "--input_format") : infer(input);
+    ModelFormat outFmt = outputFormat != null ? check(outputFormat, OUTPUT_FORMATS, "--output_format")
         : switch (in) {
-          case "keras", "keras_saved_model", "keras_keras" -> "tfjs_layers_model";
-          case "tfjs_layers_model" -> "keras";
-          default -> "tfjs_graph_model";
+          case KERAS, KERAS_SAVED_MODEL, KERAS_KERAS -> TFJS_LAYERS_MODEL;
+          case TFJS_LAYERS_MODEL -> KERAS;
+          default -> TFJS_GRAPH_MODEL;
         };
-    String pair = in + " -> " + outFmt;
+    String pair = in.flagName() + " -> " + outFmt.flagName();
     if (!SUPPORTED_PAIRS.contains(pair)) {
-      throw new UsageException("unsupported input_format - output_format pair: " + in + " - " + outFmt
-          + "; supported: " + String.join(", ", SUPPORTED_PAIRS));
+      throw new UsageException("unsupported input_format - output_format pair: " + in.flagName() + " - "
+          + outFmt.flagName() + "; supported: " + String.join(", ", SUPPORTED_PAIRS));
     }
     long shard = TfjsOutputOptions.DEFAULT_SHARD_SIZE;
     if (weightShardSizeBytes != null) {
@@ -193,10 +202,10 @@ final class ConvertCommand {
             + weightShardSizeBytes + "'");
       }
     }
-    if (signatureName != null && !Set.of("tf_saved_model", "tf_hub").contains(in)) {
+    if (signatureName != null && in != TF_SAVED_MODEL && in != TF_HUB) {
       throw new UsageException("--signature_name is only for tf_saved_model and tf_hub inputs");
     }
-    if (controlFlowV2 != null && bool("--control_flow_v2", controlFlowV2) && !outFmt.equals("tfjs_graph_model")) {
+    if (controlFlowV2 != null && bool("--control_flow_v2", controlFlowV2) && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
     }
     QuantizationMap q = QuantizationMap.fromFlags(quantizeFloat16, quantizeUint8, quantizeUint16,
@@ -208,11 +217,11 @@ final class ConvertCommand {
     TfjsOutputOptions options = new TfjsOutputOptions(shard, q, split, metadata(metadata));
     ProgressListener progress = StderrProgress.forConsole(err);
     ConversionSummary s = switch (in) {
-      case "keras", "keras_keras" -> KerasToTfjs.convert(input, output, options, progress);
-      case "tfjs_layers_model" -> TfjsLayersReshard.convert(input, output, options, progress);
-      case "tf_saved_model" -> TfGraphToTfjs.convertSavedModel(input, output, graphOptions(), options, progress);
-      case "tf_frozen_model" -> TfGraphToTfjs.convertFrozen(input, output, graphOptions(), options, progress);
-      case "tf_hub" -> TfGraphToTfjs.convertHub(input, output, graphOptions(), options, progress);
+      case KERAS, KERAS_KERAS -> KerasToTfjs.convert(input, output, options, progress);
+      case TFJS_LAYERS_MODEL -> TfjsLayersReshard.convert(input, output, options, progress);
+      case TF_SAVED_MODEL -> TfGraphToTfjs.convertSavedModel(input, output, graphOptions(), options, progress);
+      case TF_FROZEN_MODEL -> TfGraphToTfjs.convertFrozen(input, output, graphOptions(), options, progress);
+      case TF_HUB -> TfGraphToTfjs.convertHub(input, output, graphOptions(), options, progress);
       default -> throw new IllegalStateException(pair);
     };
     StderrProgress.clear(err, progress);
@@ -238,77 +247,21 @@ final class ConvertCommand {
         outputs, skipOptimization == null || !bool("--skip_optimization", skipOptimization));
   }
 
-  private static String check(String value, List<String> allowed, String flag) {
-    String v = value.trim();
-    if (!allowed.contains(v)) {
-      throw new UsageException(flag + " '" + value + "' is not one of " + String.join(", ", allowed));
+  private static ModelFormat check(String value, List<ModelFormat> allowed, String flag) {
+    ModelFormat f = ModelFormat.fromFlagName(value.trim()).filter(allowed::contains).orElse(null);
+    if (f == null) {
+      throw new UsageException(flag + " '" + value + "' is not one of "
+          + String.join(", ", allowed.stream().map(ModelFormat::flagName).toList()));
     }
-    return v;
+    return f;
   }
 
   /** The input format from the file itself, where upstream just assumes tf_saved_model. */
-  static String infer(Path input) {
-    if (Files.isDirectory(input)) {
-      // A TF1 Hub module is a SavedModel plus tfhub_module.pb, and its graph has no tags: hub first.
-      if (Files.exists(input.resolve("tfhub_module.pb"))) {
-        return "tf_hub";
-      }
-      if (Files.exists(input.resolve("saved_model.pb")) || Files.exists(input.resolve("saved_model.pbtxt"))) {
-        return "tf_saved_model";
-      }
-      if (Files.exists(input.resolve("model.json"))) {
-        return modelJsonFormat(input.resolve("model.json"));
-      }
-      return "tf_saved_model";
-    }
-    byte[] head = new byte[8];
-    int n = 0;
-    try (InputStream s = Files.newInputStream(input)) {
-      n = s.readNBytes(head, 0, 8);
-    } catch (IOException e) {
-      throw new UsageException(input + ": cannot read the input (" + e.getMessage() + ")");
-    }
-    if (n >= 4 && head[0] == 'P' && head[1] == 'K') {
-      return "keras_keras";
-    }
-    if (n >= 4 && head[1] == 'H' && head[2] == 'D' && head[3] == 'F') {
-      return "keras";
-    }
-    String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.endsWith(".json")) {
-      return modelJsonFormat(input);
-    }
-    if (name.endsWith(".pb") || name.endsWith(".pbtxt")) {
-      return "tf_frozen_model";
-    }
-    if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
-      return "keras";
-    }
-    throw new UsageException(input + ": cannot tell the input format from the file; give --input_format");
-  }
-
-  /**
-   * A model.json says which kind it is in its top-level {@code "format"}; converters before 1.0 wrote none
-   * (layers models). Read as a stream: graph models' model.json can be tens of megabytes.
-   */
-  private static String modelJsonFormat(Path json) {
-    try (InputStream in = Files.newInputStream(json);
-        tools.jackson.core.JsonParser p = org.tfport.core.Json.MAPPER.createParser(in)) {
-      if (p.nextToken() != tools.jackson.core.JsonToken.START_OBJECT) {
-        return "tfjs_layers_model";
-      }
-      while (p.nextToken() == tools.jackson.core.JsonToken.PROPERTY_NAME) {
-        String key = p.currentName();
-        p.nextToken();
-        if (key.equals("format")) {
-          return "graph-model".equals(p.getValueAsString()) ? "tfjs_graph_model" : "tfjs_layers_model";
-        }
-        p.skipChildren();
-      }
-      return "tfjs_layers_model";
-    } catch (IOException | tools.jackson.core.JacksonException e) {
-      // The reader of the chosen format reports what is wrong with the file.
-      return "tfjs_layers_model";
+  static ModelFormat infer(Path input) {
+    try {
+      return ModelFormat.detect(input);
+    } catch (UsageException e) {
+      throw new UsageException(e.getMessage() + "; or give --input_format");
     }
   }
 

@@ -6,6 +6,7 @@ import org.tfport.convert.tflite.TfliteConverter;
 import org.tfport.convert.tflite.TfliteOptions;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.runtime.LoadOptions;
+import org.tfport.formats.ModelFormat;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,7 +125,7 @@ final class TfliteConvertCommand {
   int execute(String name, PrintWriter out, PrintWriter err) {
     Path input;
     Path output;
-    String in;
+    ModelFormat in;
     if (name.equals("tflite_convert")) {
       if (outputFile == null) {
         throw new UsageException("--output_file is required");
@@ -136,7 +137,7 @@ final class TfliteConvertCommand {
         throw new UsageException("unexpected arguments " + paths + "; tflite_convert takes flags only");
       }
       input = Path.of(savedModelDir != null ? savedModelDir : graphDefFile);
-      in = savedModelDir != null ? "tf_saved_model" : "tf_frozen_model";
+      in = savedModelDir != null ? ModelFormat.TF_SAVED_MODEL : ModelFormat.TF_FROZEN_MODEL;
       output = Path.of(outputFile);
     } else {
       if (paths.size() != 2) {
@@ -144,8 +145,8 @@ final class TfliteConvertCommand {
       }
       input = Path.of(paths.get(0));
       output = Path.of(paths.get(1));
-      in = inputFormat != null ? inputFormat.trim() : Files.isDirectory(input) ? "tf_saved_model"
-          : input.toString().endsWith(".json") ? "tfjs_graph_model" : "tf_frozen_model";
+      in = inputFormat != null ? ModelFormat.fromFlagName(inputFormat.trim()).orElseThrow(() -> unsupported(
+          inputFormat.trim())) : ConvertCommand.infer(input);
     }
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
@@ -158,17 +159,16 @@ final class TfliteConvertCommand {
     GraphOptions go = new GraphOptions(null, tags == null ? null : GraphOptions.parseTags(tags),
         stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps), false, false, outputs);
     ConversionSummary s = switch (in) {
-      case "tf_saved_model", "tf_hub" -> TfliteConverter.convertSavedModel(input, output, go, list(signatureKeys),
-          in.equals("tf_hub"), o);
-      case "tf_frozen_model" -> {
+      case TF_SAVED_MODEL, TF_HUB -> TfliteConverter.convertSavedModel(input, output, go, list(signatureKeys),
+          in == ModelFormat.TF_HUB, o);
+      case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException("--output_arrays (or --output_node_names) is required for a GraphDef input");
         }
         yield TfliteConverter.convertFrozen(input, output, go, list(inputArrays), shapes(), o);
       }
-      case "tfjs_graph_model" -> org.tfport.convert.tflite.TfjsGraphToTflite.convert(input, output, o);
-      default -> throw new UsageException("unsupported input_format '" + in + "' for tflite output; supported:"
-          + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
+      case TFJS_GRAPH_MODEL -> org.tfport.convert.tflite.TfjsGraphToTflite.convert(input, output, o);
+      default -> throw unsupported(in.flagName());
     };
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
@@ -179,6 +179,11 @@ final class TfliteConvertCommand {
           : list(signatureKeys), output, Verify.tflite(o.quantization()), out);
     }
     return 0;
+  }
+
+  private static UsageException unsupported(String inputFormat) {
+    return new UsageException("unsupported input_format '" + inputFormat + "' for tflite output; supported:"
+        + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
   }
 
   TfliteOptions options() {

@@ -1,5 +1,6 @@
 package org.tfport.graph;
 
+import org.tfport.core.DType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -295,14 +296,14 @@ public final class Functionalize {
         case "Const", "Placeholder", "PlaceholderWithDefault", "TensorArrayReadV3", "TensorArrayGatherV3",
             "TensorArrayPackV3" -> type(n, "dtype");
         case "Cast" -> type(n, "DstT");
-        case "Shape", "Size", "Rank", "ShapeN" -> n.attr("out_type") == null ? DataTypes.DT_INT32 : type(n, "out_type");
-        case "ArgMax", "ArgMin" -> n.attr("output_type") == null ? DataTypes.DT_INT64 : type(n, "output_type");
+        case "Shape", "Size", "Rank", "ShapeN" -> n.attr("out_type") == null ? DType.INT32.tfEnum() : type(n, "out_type");
+        case "ArgMax", "ArgMin" -> n.attr("output_type") == null ? DType.INT64.tfEnum() : type(n, "output_type");
         case "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
-            "LogicalNot", "IsNan", "IsInf", "IsFinite", "LoopCond", "All", "Any" -> DataTypes.DT_BOOL;
-        case "Merge", "RefMerge" -> r.index() == 1 ? Integer.valueOf(DataTypes.DT_INT32) : type(n, "T");
-        case "TensorArrayV3" -> r.index() == 0 ? Integer.valueOf(DataTypes.DT_RESOURCE) : DataTypes.DT_FLOAT;
-        case "TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3" -> DataTypes.DT_FLOAT;
-        case "TensorArraySizeV3" -> DataTypes.DT_INT32;
+            "LogicalNot", "IsNan", "IsInf", "IsFinite", "LoopCond", "All", "Any" -> DType.BOOL.tfEnum();
+        case "Merge", "RefMerge" -> r.index() == 1 ? Integer.valueOf(DType.INT32.tfEnum()) : type(n, "T");
+        case "TensorArrayV3" -> r.index() == 0 ? Integer.valueOf(DataTypes.DT_RESOURCE) : DType.FLOAT32.tfEnum();
+        case "TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3" -> DType.FLOAT32.tfEnum();
+        case "TensorArraySizeV3" -> DType.INT32.tfEnum();
         // TensorArrays as TensorArrays.apply leaves them: the dense array, typed by its elements.
         case "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
             "TensorListFromTensor" -> type(n, "element_dtype");

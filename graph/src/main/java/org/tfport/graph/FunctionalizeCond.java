@@ -1,5 +1,6 @@
 package org.tfport.graph;
 
+import org.tfport.core.DType;
 import static org.tfport.graph.Functionalize.IDENTITIES;
 import static org.tfport.graph.Functionalize.MERGE;
 import static org.tfport.graph.Functionalize.SWITCH;
@@ -22,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.FuncRef;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
@@ -355,7 +355,7 @@ final class FunctionalizeCond {
       run.define(fg, fns[b], argNames, argTypes, outTypes);
     }
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
-    attrs.put("Tcond", new AttrValue.Type(DataTypes.DT_BOOL));
+    attrs.put("Tcond", new AttrValue.Type(DType.BOOL.tfEnum()));
     attrs.put("Tin", AttrValue.ListAttr.ofTypes(argTypes));
     attrs.put("Tout", AttrValue.ListAttr.ofTypes(outTypes));
     attrs.put("then_branch", new AttrValue.Func(FuncRef.of(fns[0])));

@@ -1,5 +1,6 @@
 package org.tfport.graph;
 
+import org.tfport.core.DType;
 import static org.tfport.graph.Functionalize.ENTER;
 import static org.tfport.graph.Functionalize.EXIT;
 import static org.tfport.graph.Functionalize.MERGE;
@@ -24,7 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.FuncRef;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
@@ -317,7 +317,7 @@ final class FunctionalizeWhile {
     Graph cg = run.functionGraph(g, argNames, argTypes, copies, condNodes, subst);
     cg.outputs().add(rewrite(condResult.get(0), subst));
     conditionals.conditionals(cg);
-    run.define(cg, condFn, argNames, argTypes, List.of(DataTypes.DT_BOOL));
+    run.define(cg, condFn, argNames, argTypes, List.of(DType.BOOL.tfEnum()));
 
     String bodyFn = run.functionName(base + "_body");
     Graph bg = run.functionGraph(g, argNames, argTypes, copies, bodyNodes, subst);

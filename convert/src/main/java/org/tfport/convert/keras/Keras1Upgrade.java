@@ -1,5 +1,6 @@
 package org.tfport.convert.keras;
 
+import org.tfport.core.Permutation;
 import static org.tfport.convert.keras.Keras1LayerConfig.base;
 import static org.tfport.convert.keras.Keras1LayerConfig.constraint;
 import static org.tfport.convert.keras.Keras1LayerConfig.initializer;
@@ -407,11 +408,7 @@ final class Keras1Upgrade {
     if (perm == null) {
       return null;
     }
-    int[] where = new int[perm.length];
-    for (int i = 0; i < perm.length; i++) {
-      where[perm[i]] = i;
-    }
-    return where;
+    return Permutation.inverse(perm);
   }
 
   private void separable(Keras1LayerConfig c) {

@@ -1,5 +1,6 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.core.DType;
 import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
@@ -31,7 +32,6 @@ import org.tensorflow.types.TInt32;
 import org.tfport.convert.ConversionSummary;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.TfjsOracle;
 
@@ -211,8 +211,8 @@ class BuiltSavedModelTest {
       List<TfjsOracle.Input> ins = new ArrayList<>();
       var sigInputs = E2e.modelJson(out).path("signature").path("inputs");
       m.inputs().forEach((name, shape) -> {
-        TfjsOracle.Input in = TensorFlowOracle.random(name, shape, DataTypes.DT_FLOAT, rnd);
-        feeds.put(name, new TensorFlowOracle.Feed(in, DataTypes.DT_FLOAT));
+        TfjsOracle.Input in = TensorFlowOracle.random(name, shape, DType.FLOAT32.tfEnum(), rnd);
+        feeds.put(name, new TensorFlowOracle.Feed(in, DType.FLOAT32.tfEnum()));
         ins.add(TfjsOracle.Input.f32(sigInputs.path(name).path("name").stringValue(), shape, in.data()));
       });
       expected.add(TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds));

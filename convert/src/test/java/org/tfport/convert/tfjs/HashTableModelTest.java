@@ -1,5 +1,6 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.core.DType;
 import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
@@ -24,7 +25,6 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.TfjsOracle;
 import tools.jackson.databind.JsonNode;
@@ -98,7 +98,7 @@ class HashTableModelTest {
     long[] shape = {ids.length};
     TfjsOracle.Input in = TfjsOracle.Input.i32("ids", shape, ids);
     Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
-    feeds.put("ids", new TensorFlowOracle.Feed(in, DataTypes.DT_INT32));
+    feeds.put("ids", new TensorFlowOracle.Feed(in, DType.INT32.tfEnum()));
     float[] expected = TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds).get("y");
 
     JsonNode json = E2e.modelJson(out);
