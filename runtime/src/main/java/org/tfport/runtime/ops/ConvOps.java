@@ -71,7 +71,7 @@ final class ConvOps implements OpFamily {
     return w;
   }
 
-  private static Kernel bind(BindContext b, int spatialRank, boolean depthwise, boolean fused) {
+  static Kernel bind(BindContext b, int spatialRank, boolean depthwise, boolean fused) {
     DType t = Reals.type(b, "T", Reals.FLOATS);
     Spec spec = Spec.of(b, spatialRank, spatialRank == 2);
     FusedEpilogue epilogue = fused ? FusedEpilogue.of(b, 2, t) : null;

@@ -21,8 +21,8 @@ final class FusedEpilogue {
     BATCH_NORM
   }
 
-  private static final double SELU_SCALE = 1.0507009873554804934193349852946;
-  private static final double SELU_ALPHA = 1.6732632423543772848170429916717;
+  static final double SELU_SCALE = 1.0507009873554804934193349852946;
+  static final double SELU_ALPHA = 1.6732632423543772848170429916717;
 
   private final Affine affine;
   private final DoubleUnaryOperator activation;
@@ -30,9 +30,13 @@ final class FusedEpilogue {
   private final double epsilon;
   private final int firstArg;
   private final DoubleUnaryOperator round;
+  private final String activationName;
+  private final float leakyAlpha;
 
   private FusedEpilogue(Affine affine, DoubleUnaryOperator activation, boolean prelu, double epsilon, int firstArg,
-      DoubleUnaryOperator round) {
+      DoubleUnaryOperator round, String activationName, float leakyAlpha) {
+    this.activationName = activationName;
+    this.leakyAlpha = leakyAlpha;
     this.affine = affine;
     this.activation = activation;
     this.prelu = prelu;
@@ -71,10 +75,13 @@ final class FusedEpilogue {
     }
     DoubleUnaryOperator act = null;
     boolean prelu = false;
+    String activationName = null;
+    float leakyAlpha = b.floatAttr("leakyrelu_alpha", 0.2f);
     if (at < ops.size()) {
       String name = ops.get(at++);
-      double alpha = b.floatAttr("leakyrelu_alpha", 0.2f);
-      switch (name.toLowerCase(Locale.ROOT)) {
+      double alpha = leakyAlpha;
+      activationName = name.toLowerCase(Locale.ROOT);
+      switch (activationName) {
         case "relu" -> act = x -> Math.max(x, 0);
         case "relu6" -> act = x -> Math.min(Math.max(x, 0), 6);
         case "elu" -> act = x -> x < 0 ? Math.expm1(x) : x;
@@ -96,7 +103,34 @@ final class FusedEpilogue {
       throw new KernelException("fused_ops " + ops + " takes " + need + " operands, not " + args);
     }
     DoubleUnaryOperator round = type == DType.FLOAT32 ? x -> (float) x : x -> x;
-    return new FusedEpilogue(affine, act, prelu, b.floatAttr("epsilon", 1e-4f), firstArg, round);
+    return new FusedEpilogue(affine, act, prelu, b.floatAttr("epsilon", 1e-4f), firstArg, round, activationName,
+        leakyAlpha);
+  }
+
+  // What the optimized kernels (RowEpilogue) need to apply the same stages in their output loops.
+  boolean biasAdd() {
+    return affine == Affine.BIAS;
+  }
+
+  boolean batchNorm() {
+    return affine == Affine.BATCH_NORM;
+  }
+
+  /** The activation's name in lower case ("relu", "prelu", ...), or null for none. */
+  String activationName() {
+    return activationName;
+  }
+
+  float leakyAlpha() {
+    return leakyAlpha;
+  }
+
+  double epsilon() {
+    return epsilon;
+  }
+
+  int firstArg() {
+    return firstArg;
   }
 
   /**

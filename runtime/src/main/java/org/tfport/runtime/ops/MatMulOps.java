@@ -29,7 +29,7 @@ final class MatMulOps implements OpFamily {
     void run(int aOffset, int bOffset, int outOffset);
   }
 
-  private static Kernel bind(BindContext b, String transposeA, String transposeB, boolean broadcast, boolean fused) {
+  static Kernel bind(BindContext b, String transposeA, String transposeB, boolean broadcast, boolean fused) {
     DType t = b.op().equals("BatchMatMulV3") ? v3Type(b) : Reals.type(b, "T", Reals.FLOATS);
     boolean ta = b.boolAttr(transposeA, false);
     boolean tb = b.boolAttr(transposeB, false);

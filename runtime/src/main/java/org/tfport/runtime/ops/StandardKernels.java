@@ -19,6 +19,8 @@ public final class StandardKernels {
       new ConvOps(),
       new ConvBackpropOps(),
       new MatMulOps(),
+      new FastConvOps(),
+      new FastMatMulOps(),
       new EinsumOps(),
       new PoolOps(),
       new NormalizationOps(),
@@ -29,7 +31,10 @@ public final class StandardKernels {
       new BinaryOps(),
       new SelectOps(),
       new ReductionOps(),
-      new AxisOps());
+      new AxisOps(),
+      new QuantizedConvOps(),
+      new QuantizedOps(),
+      new QuantizedActivationOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 

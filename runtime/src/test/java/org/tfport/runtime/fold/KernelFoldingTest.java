@@ -1,5 +1,6 @@
 package org.tfport.runtime.fold;
 
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.formats.graphdef.GraphDefWriter;
 import org.tfport.graph.optimize.ConstantEvaluator;
@@ -94,6 +95,7 @@ class KernelFoldingTest {
     cases.add(new Case(op + "#" + cases.size(), op, List.of(in), attrs));
   }
 
+  @OracleTest
   @Test
   void kernelsMatchTensorFlowBitForBit() {
     for (String op : List.of("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod",

@@ -60,6 +60,18 @@ public final class OpOracle {
    */
   public static Value[] runKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
       List<Integer> constants, Value... inputs) {
+    return bindKernel(mode, op, attrs, constants, inputs).run(inputs, context(1));
+  }
+
+  /** As above, run in {@code context} (several threads, for the optimized kernels). */
+  public static Value[] runKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
+      List<Integer> constants, RunContext context, Value... inputs) {
+    return bindKernel(mode, op, attrs, constants, inputs).run(inputs, context);
+  }
+
+  /** Binds {@code op}'s kernel for these inputs, those listed in {@code constants} offered as plan constants. */
+  public static Kernel bindKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
+      List<Integer> constants, Value... inputs) {
     KernelFactory f = StandardKernels.registry().factory(op, mode);
     assertThat(f).as("a kernel for " + op).isNotNull();
     List<String> ins = new ArrayList<>();
@@ -67,7 +79,7 @@ public final class OpOracle {
       ins.add("in" + i);
     }
     Node node = new Node("op", op, ins, "", attrs);
-    Kernel k = f.bind(new NodeBinding(node, Map.of()) {
+    return f.bind(new NodeBinding(node, Map.of()) {
       @Override
       public Value constantInput(int i) {
         return constants.contains(i) ? inputs[i] : null;
@@ -88,7 +100,6 @@ public final class OpOracle {
         throw new UnsupportedOperationException("no functions in a single-op test");
       }
     });
-    return k.run(inputs, context(1));
   }
 
   public static Value[] runKernel(String op, Map<String, AttrValue> attrs, Value... inputs) {
