@@ -54,7 +54,7 @@ class TfjsFusionTest {
         last = "bias";
       }
       if (act.equals("Prelu")) {
-        t.constant("alpha", alpha).op("act", "Prelu", List.of(last, "alpha"));
+        t.constant("alpha", alpha).f("act", "Prelu", last, "alpha");
         last = "act";
       } else if (act.equals("LeakyRelu")) {
         t.op("act", "LeakyRelu", List.of(last), "T", F32, "alpha", new AttrValue.Float(0.3f));
@@ -78,7 +78,7 @@ class TfjsFusionTest {
       if (act.equals("LeakyRelu")) {
         t.op("act", "LeakyRelu", List.of("bias"), "T", F32, "alpha", new AttrValue.Float(0.3f));
       } else if (act.equals("Prelu")) {
-        t.constant("alpha", RefEval.random(new Random(3), 4)).op("act", "Prelu", List.of("bias", "alpha"));
+        t.constant("alpha", RefEval.random(new Random(3), 4)).f("act", "Prelu", "bias", "alpha");
       } else if (!act.isEmpty()) {
         t.f("act", act, "bias");
       }

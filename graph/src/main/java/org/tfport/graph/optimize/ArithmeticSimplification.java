@@ -136,7 +136,7 @@ public final class ArithmeticSimplification implements GraphPass {
       }
     }
     if (c.dtype() == DType.INT64) {
-      for (long x : Kernels.int64s(c)) {
+      for (long x : Tensors.int64s(c)) {
         if (x != value) {
           return false;
         }
@@ -170,7 +170,7 @@ public final class ArithmeticSimplification implements GraphPass {
     if (t == null || t.dtype() != DType.INT32 && t.dtype() != DType.INT64) {
       return null;
     }
-    return Kernels.ints(t);
+    return Tensors.ints(t);
   }
 
   /** {@code Reshape(x, s)} where the result provably has {@code x}'s shape: {@code x}; else null. */

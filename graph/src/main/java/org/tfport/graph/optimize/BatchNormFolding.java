@@ -86,7 +86,7 @@ public final class BatchNormFolding implements GraphPass {
       if (b.dtype() != DType.FLOAT32 || !perChannel(b.shape().dims(), 4)) {
         return false;
       }
-      bias = Kernels.floats(b);
+      bias = Tensors.floats(b);
     }
     if (conv == null || !CONVS.contains(conv.op()) || !nhwc(conv) || conv.dataInputs().size() != 2
         || !GraphEdits.soleReader(g, consumers, conv, add != null ? add : bn)) {
@@ -105,7 +105,7 @@ public final class BatchNormFolding implements GraphPass {
       if (t == null || t.dtype() != DType.FLOAT32 || t.shape().rank() != 1 || t.size() != channels) {
         return false;
       }
-      params[i] = Kernels.floats(t);
+      params[i] = Tensors.floats(t);
     }
     if (bias != null && bias.length != 1 && bias.length != channels) {
       return false;
@@ -128,14 +128,14 @@ public final class BatchNormFolding implements GraphPass {
       }
       offset[c] = (float) (-m * scale[c] + beta[c]);
     }
-    float[] w = Kernels.floats(weights);
+    float[] w = Tensors.floats(weights);
     for (int i = 0; i < w.length; i++) {
       // Weights are [h, w, in, out], or depthwise [h, w, in, multiplier] with channel in * multiplier + m:
       // either way the channel is the index modulo the channel count.
       w[i] = (float) (w[i] * scale[i % channels]);
     }
-    String newWeights = Consts.add(g, conv.name() + "_weights", Kernels.of(wd, w));
-    String offsetName = Consts.add(g, conv.name() + "_bn_offset", Kernels.of(new long[] {channels}, offset));
+    String newWeights = Consts.add(g, conv.name() + "_weights", Tensors.of(wd, w));
+    String offsetName = Consts.add(g, conv.name() + "_bn_offset", Tensors.of(new long[] {channels}, offset));
     replaceInput(conv, 1, newWeights);
     List<String> ins = new ArrayList<>(List.of(conv.name(), offsetName));
     ins.addAll(bn.controlInputs());
@@ -247,27 +247,27 @@ public final class BatchNormFolding implements GraphPass {
       if (!perChannel(s.shape().dims(), matMul ? 2 : 4) || s.size() != 1 && s.size() != channels) {
         continue;
       }
-      float[] scale = Kernels.floats(s);
+      float[] scale = Tensors.floats(s);
       float[] bias = null;
       if (biasAdd != null) {
         Tensor b = Consts.value(g, biasAdd.input(1));
         if (b.dtype() != DType.FLOAT32 || b.shape().rank() != 1 || b.size() != channels) {
           continue;
         }
-        bias = Kernels.floats(b);
+        bias = Tensors.floats(b);
       }
-      float[] v = Kernels.floats(w);
+      float[] v = Tensors.floats(w);
       int inner = transposed ? (int) wd[1] : 1;
       for (int i = 0; i < v.length; i++) {
         int c = transposed ? i / inner : i % channels;
         v[i] *= scale[scale.length == 1 ? 0 : c];
       }
-      replaceInput(contraction, 1, Consts.add(g, contraction.name() + "_weights", Kernels.of(wd, v)));
+      replaceInput(contraction, 1, Consts.add(g, contraction.name() + "_weights", Tensors.of(wd, v)));
       if (bias != null) {
         for (int c = 0; c < channels; c++) {
           bias[c] *= scale[scale.length == 1 ? 0 : c];
         }
-        replaceInput(biasAdd, 1, Consts.add(g, biasAdd.name() + "_scaled", Kernels.of(new long[] {channels},
+        replaceInput(biasAdd, 1, Consts.add(g, biasAdd.name() + "_scaled", Tensors.of(new long[] {channels},
             bias)));
       }
       ArithmeticSimplification.bypass(g, mul, tail.name());
@@ -303,8 +303,8 @@ public final class BatchNormFolding implements GraphPass {
     if (out == null || shapes.length > out.length) {
       return;
     }
-    float[] b = Kernels.floats(Consts.value(g, biasAdd.input(1)));
-    float[] off = Kernels.floats(o);
+    float[] b = Tensors.floats(Consts.value(g, biasAdd.input(1)));
+    float[] off = Tensors.floats(o);
     for (int c = 0; c < channels; c++) {
       b[c] += off[off.length == 1 ? 0 : c];
     }

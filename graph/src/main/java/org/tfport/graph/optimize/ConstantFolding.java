@@ -15,8 +15,9 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Replaces nodes whose inputs are all constants by their value, where {@link Kernels} reproduces TensorFlow's
- * result exactly, and {@code Shape}, {@code Size} and {@code Rank} of tensors whose shape is known statically.
+ * Replaces nodes whose inputs are all constants by their value, where the installed {@link ConstantEvaluator} (the
+ * runtime's reference kernels) reproduces TensorFlow's result exactly, and {@code Shape}, {@code Size} and
+ * {@code Rank} of tensors whose shape is known statically.
  * A folded node keeps its name and its control inputs (and those of the constants it read), so readers and
  * graph outputs are unchanged.
  *
@@ -28,8 +29,10 @@ public final class ConstantFolding implements GraphPass {
   public static final long DEFAULT_MAX_ELEMENTS = 1 << 20;
   /** Outputs up to this size are always folded: index and shape arithmetic. */
   public static final int SMALL_BYTES = 4096;
+  private static final Set<String> SHAPE_OPS = Set.of("Shape", "Size", "Rank");
 
   private final long maxElements;
+  private final ConstantEvaluator evaluator;
   private int folded;
 
   public ConstantFolding() {
@@ -37,7 +40,12 @@ public final class ConstantFolding implements GraphPass {
   }
 
   public ConstantFolding(long maxElements) {
+    this(maxElements, ConstantEvaluator.installed());
+  }
+
+  public ConstantFolding(long maxElements, ConstantEvaluator evaluator) {
     this.maxElements = maxElements;
+    this.evaluator = evaluator;
   }
 
   @Override
@@ -60,7 +68,7 @@ public final class ConstantFolding implements GraphPass {
     boolean changed = false;
     for (Node n : g.topologicalOrder()) {
       if (n.op().equals("Const") || g.inputs().contains(n.name()) || n.dataInputs().isEmpty()
-          || !GraphEdits.isPure(g, n) || !Kernels.OPS.contains(n.op())) {
+          || !GraphEdits.isPure(g, n) || !evaluator.ops().contains(n.op()) && !SHAPE_OPS.contains(n.op())) {
         continue;
       }
       List<Tensor> values = new ArrayList<>();
@@ -73,11 +81,11 @@ public final class ConstantFolding implements GraphPass {
         values.add(t);
       }
       Tensor out;
-      if (values != null) {
-        out = Kernels.evaluate(n, values);
-      } else if (Set.of("Shape", "Size", "Rank").contains(n.op())) {
+      if (values != null && evaluator.ops().contains(n.op())) {
+        out = evaluator.evaluate(n, values);
+      } else if (SHAPE_OPS.contains(n.op())) {
         if (shapes == null) {
-          shapes = ShapeInference.of(g);
+          shapes = ShapeInference.of(g, evaluator);
         }
         out = fromShape(n, shapes.dims(n.input(0)));
       } else {
@@ -121,7 +129,7 @@ public final class ConstantFolding implements GraphPass {
       return null;
     }
     if (n.op().equals("Rank")) {
-      return Kernels.of(new long[0], new int[] {dims.length});
+      return Tensors.of(new long[0], new int[] {dims.length});
     }
     if (!ShapeInference.known(dims)) {
       return null;
@@ -132,11 +140,11 @@ public final class ConstantFolding implements GraphPass {
       for (long d : dims) {
         size = Math.multiplyExact(size, d);
       }
-      return outType == DType.INT64.tfEnum() ? Kernels.of(new long[0], new long[] {size})
-          : size > Integer.MAX_VALUE ? null : Kernels.of(new long[0], new int[] {(int) size});
+      return outType == DType.INT64.tfEnum() ? Tensors.of(new long[0], new long[] {size})
+          : size > Integer.MAX_VALUE ? null : Tensors.of(new long[0], new int[] {(int) size});
     }
     if (outType == DType.INT64.tfEnum()) {
-      return Kernels.of(new long[] {dims.length}, dims);
+      return Tensors.of(new long[] {dims.length}, dims);
     }
     int[] v = new int[dims.length];
     for (int i = 0; i < v.length; i++) {
@@ -145,6 +153,6 @@ public final class ConstantFolding implements GraphPass {
       }
       v[i] = (int) dims[i];
     }
-    return Kernels.of(new long[] {dims.length}, v);
+    return Tensors.of(new long[] {dims.length}, v);
   }
 }

@@ -59,11 +59,11 @@ public final class PreluFusion implements GraphPass {
             || !same(neg.input(0), relu.input(0))) {
           continue;
         }
-        float[] alpha = Kernels.floats(negAlpha);
+        float[] alpha = Tensors.floats(negAlpha);
         for (int i = 0; i < alpha.length; i++) {
           alpha[i] = -alpha[i];
         }
-        Tensor value = Kernels.of(negAlpha.shape().dims(), alpha);
+        Tensor value = Tensors.of(negAlpha.shape().dims(), alpha);
         Node negNode = g.node(TensorRef.nodeOf(mul.input(m)));
         String alphaName;
         if (readers.of(negNode.name()).size() == 1 && GraphEdits.soleReader(g, readers, mul, add)

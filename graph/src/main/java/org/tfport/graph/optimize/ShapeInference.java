@@ -39,14 +39,21 @@ public final class ShapeInference {
   private static final long CHEAP = 4096;
 
   private final Graph g;
+  private final ConstantEvaluator evaluator;
   private final Map<String, List<long[]>> shapes = new HashMap<>();
 
-  private ShapeInference(Graph g) {
+  private ShapeInference(Graph g, ConstantEvaluator evaluator) {
     this.g = g;
+    this.evaluator = evaluator;
   }
 
+  /** The shapes of {@code g}, small constant subgraphs evaluated by the installed {@link ConstantEvaluator}. */
   public static ShapeInference of(Graph g) {
-    ShapeInference s = new ShapeInference(g);
+    return of(g, ConstantEvaluator.installed());
+  }
+
+  public static ShapeInference of(Graph g, ConstantEvaluator evaluator) {
+    ShapeInference s = new ShapeInference(g, evaluator);
     for (Node n : g.topologicalOrder()) {
       List<long[]> out;
       try {
@@ -131,7 +138,7 @@ public final class ShapeInference {
       return null;
     }
     try {
-      return Kernels.ints(t);
+      return Tensors.ints(t);
     } catch (RuntimeException e) {
       return null;
     }
@@ -237,7 +244,7 @@ public final class ShapeInference {
 
   /** The shape of a cheap op on constants, by evaluating it. */
   private long[] fromConstants(Node n) {
-    if (!Kernels.OPS.contains(n.op()) || n.dataInputs().isEmpty()) {
+    if (!evaluator.ops().contains(n.op()) || n.dataInputs().isEmpty()) {
       return null;
     }
     List<Tensor> values = new ArrayList<>();
@@ -248,7 +255,7 @@ public final class ShapeInference {
       }
       values.add(t);
     }
-    Tensor out = Kernels.evaluate(n, values);
+    Tensor out = evaluator.evaluate(n, values);
     return out == null ? null : out.shape().dims();
   }
 

@@ -10,8 +10,9 @@
  * and a node named by a graph output keeps its name (it becomes an {@code Identity} rather than go). Nothing
  * is merged or fused across a node that something else also reads.
  *
- * <p>Constant folding evaluates ops in Java ({@link org.tfport.graph.optimize.Kernels}) only where
- * the result is TensorFlow's bit for bit; {@code KernelsTest} checks that against TensorFlow 2.18 itself.
+ * <p>Constant folding evaluates ops with the runtime's reference kernels, installed as a
+ * {@link org.tfport.graph.optimize.ConstantEvaluator}, only where the result is TensorFlow's bit for bit; the
+ * runtime's {@code KernelFoldingTest} checks that against TensorFlow 2.18 itself.
  */
 package org.tfport.graph.optimize;
 

@@ -10,8 +10,8 @@ import org.tfport.runtime.kernel.Value;
 
 /**
  * What TensorFlow's grappler and TF.js fuse after a contraction (_FusedConv2D, _FusedMatMul,
- * FusedDepthwiseConv2dNative): {@code fused_ops} = [BiasAdd] or [FusedBatchNorm], optionally followed by one
- * activation. The extra operands ({@code num_args} of them) follow the contraction's own inputs: the bias, or
+ * FusedDepthwiseConv2dNative): {@code fused_ops} = [BiasAdd], [FusedBatchNorm] or TF.js's [NoOp], optionally followed
+ * by one activation. The extra operands ({@code num_args} of them) follow the contraction's own inputs: the bias, or
  * scale, offset, mean and variance; PReLU's alpha comes last.
  */
 final class FusedEpilogue {
@@ -68,6 +68,8 @@ final class FusedEpilogue {
           need = 4;
           at = 1;
         }
+        // TF.js spells an activation-only fusion [NoOp, activation].
+        case "noop" -> at = 1;
         default -> { }
       }
     }

@@ -10,7 +10,8 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * BiasAdd/BiasAddV1, FusedBatchNorm/V2/V3 (inference and training), LRN and L2Loss. Apart from the exact integer
+ * BiasAdd/BiasAddV1, FusedBatchNorm/V2/V3 (inference and training), TF1's BatchNormWithGlobalNormalization, LRN and
+ * L2Loss. Apart from the exact integer
  * bias additions, computed in double and rounded once to the output type.
  */
 final class NormalizationOps implements OpFamily {
@@ -23,8 +24,48 @@ final class NormalizationOps implements OpFamily {
     r.reference("FusedBatchNorm", b -> bindBatchNorm(b, 5));
     r.reference("FusedBatchNormV2", b -> bindBatchNorm(b, 5));
     r.reference("FusedBatchNormV3", b -> bindBatchNorm(b, 6));
+    r.reference("BatchNormWithGlobalNormalization", NormalizationOps::bindGlobalNormalization);
     r.reference("LRN", NormalizationOps::bindLrn);
     r.reference("L2Loss", NormalizationOps::bindL2Loss);
+  }
+
+  private static final String[] GLOBAL_NORMALIZATION_INPUTS = {"t", "m", "v", "beta", "gamma"};
+
+  /**
+   * TF1's batch norm (inference only, deprecated from GraphDef version 9): y = (t − m)/√(v + ε)·γ + β over the last
+   * axis of a 4-D input, γ only with {@code scale_after_normalization}.
+   */
+  private static Kernel bindGlobalNormalization(BindContext b) {
+    DType t = Reals.type(b, "T", Reals.FLOATS);
+    double epsilon = b.floatAttr("variance_epsilon", 0f);
+    boolean scale = b.boolAttr("scale_after_normalization", false);
+    return (in, ctx) -> {
+      Value x = in[0];
+      if (x.rank() != 4) {
+        throw new KernelException("input t " + x + " must be 4-dimensional");
+      }
+      int channels = (int) x.dim(3);
+      for (int i = 0; i < 5; i++) {
+        ConvOps.checkType(in[i], t, GLOBAL_NORMALIZATION_INPUTS[i]);
+        if (i > 0 && (in[i].rank() != 1 || in[i].size() != channels)) {
+          throw new KernelException(GLOBAL_NORMALIZATION_INPUTS[i] + " " + in[i] + " is not a vector of the "
+              + channels + " channels of " + x);
+        }
+      }
+      double[] mean = Reals.read(in[1]);
+      double[] factor = Reals.read(in[2]);
+      double[] beta = Reals.read(in[3]);
+      double[] gamma = Reals.read(in[4]);
+      for (int c = 0; c < channels; c++) {
+        factor[c] = (scale ? gamma[c] : 1) / Math.sqrt(factor[c] + epsilon);
+      }
+      double[] y = Reals.read(x);
+      for (int i = 0; i < y.length; i++) {
+        int c = i % channels;
+        y[i] = (y[i] - mean[c]) * factor[c] + beta[c];
+      }
+      return new Value[] {Reals.write(t, x.shape(), y)};
+    };
   }
 
   private static Kernel bindBiasAdd(BindContext b, String format) {

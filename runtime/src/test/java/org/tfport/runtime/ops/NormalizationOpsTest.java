@@ -120,6 +120,33 @@ class NormalizationOpsTest {
   }
 
   @Test
+  void globalNormalizationMatchesTensorFlow() {
+    Random rnd = new Random(55);
+    for (int k = 0; k < 8; k++) {
+      DType t = k % 4 == 3 ? DType.FLOAT64 : DType.FLOAT32;
+      int channels = 1 + rnd.nextInt(5);
+      Value x = random(rnd, t, 1 + rnd.nextInt(2), 1 + rnd.nextInt(3), 1 + rnd.nextInt(3), channels);
+      Value mean = random(rnd, t, channels);
+      float[] var = new float[channels];
+      for (int c = 0; c < channels; c++) {
+        var[c] = 0.1f + rnd.nextFloat();
+      }
+      Value variance = Value.floats(new long[] {channels}, var);
+      if (t == DType.FLOAT64) {
+        variance = Value.doubles(new long[] {channels}, Reals.read(variance));
+      }
+      Value beta = random(rnd, t, channels);
+      Value gamma = random(rnd, t, channels);
+      Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(t), "variance_epsilon",
+          f(k % 2 == 0 ? 0.001f : 1e-5f), "scale_after_normalization", b(k % 3 != 0));
+      WORST.check("BatchNormWithGlobalNormalization " + t.jsName(), x + " " + attrs,
+          OpOracle.runKernel("BatchNormWithGlobalNormalization", attrs, x, mean, variance, beta, gamma)[0],
+          OpOracle.runTensorFlow("BatchNormWithGlobalNormalization", attrs, 1, x, mean, variance, beta, gamma).get(0),
+          1e-5, 1e-4);
+    }
+  }
+
+  @Test
   void lrnMatchesTensorFlow() {
     Random rnd = new Random(53);
     for (int k = 0; k < 10; k++) {

@@ -1,8 +1,11 @@
-package org.tfport.graph.optimize;
+package org.tfport.runtime.fold;
 
 import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.formats.graphdef.GraphDefWriter;
+import org.tfport.graph.optimize.ConstantEvaluator;
+import org.tfport.graph.optimize.Consts;
+import org.tfport.graph.optimize.Tensors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,10 +24,13 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 
 /**
- * Every kernel constant folding uses gives TensorFlow 2.18's result bit for bit (NaN payloads aside), on
- * values chosen to catch float rounding, integer wrap-around, broadcasting and index edge cases.
+ * Constant folding on the runtime's kernels, as installed for the graph module ({@link ConstantEvaluator#installed}),
+ * gives TensorFlow 2.18's result bit for bit (NaN payloads aside), on values chosen to catch float rounding,
+ * integer wrap-around, broadcasting and index edge cases, and declines what TensorFlow does not compute exactly.
  */
-class KernelsTest {
+class KernelFoldingTest {
+  static final ConstantEvaluator FOLDING = ConstantEvaluator.installed();
+
   static final AttrValue F32 = new AttrValue.Type(DType.FLOAT32.tfEnum());
   static final AttrValue I32 = new AttrValue.Type(DType.INT32.tfEnum());
   static final AttrValue I64 = new AttrValue.Type(DType.INT64.tfEnum());
@@ -69,11 +75,11 @@ class KernelsTest {
   }
 
   Tensor longs(long... v) {
-    return Kernels.of(new long[] {v.length}, v);
+    return Tensors.of(new long[] {v.length}, v);
   }
 
   Tensor bools(boolean... v) {
-    return Kernels.of(new long[] {v.length}, v);
+    return Tensors.of(new long[] {v.length}, v);
   }
 
   Tensor randomInts(long... shape) {
@@ -106,9 +112,12 @@ class KernelsTest {
     add("Mul", Map.of("T", I64), longs(Long.MAX_VALUE, -5, 1L << 40), longs(2, 3, 1L << 30));
     add("FloorDiv", Map.of("T", I64), longs(-7, 7, -8), longs(2, -2, 3));
     for (String op : List.of("Neg", "Abs", "Square", "Sqrt", "Rsqrt", "Floor", "Ceil", "Round", "Rint",
-        "Relu", "Relu6")) {
+        "Relu", "Relu6", "Sign")) {
       add(op, Map.of("T", F32), floats(16));
     }
+    add("Sign", Map.of("T", new AttrValue.Type(DType.FLOAT64.tfEnum())),
+        Tensors.of(new long[] {5}, new double[] {-0.0, 0.0, -3, 2.5, Double.NaN}));
+    add("Sign", Map.of("T", I32), randomInts(8));
     add("Rsqrt", Map.of("T", F32), plain(4096));
     add("Sqrt", Map.of("T", F32), plain(4096));
     add("Neg", Map.of("T", I32), randomInts(8));
@@ -130,6 +139,11 @@ class KernelsTest {
     add("Cast", Map.of("SrcT", I32, "DstT", I64, "Truncate", new AttrValue.Bool(false)), randomInts(4));
     add("Cast", Map.of("SrcT", F32, "DstT", new AttrValue.Type(DType.FLOAT64.tfEnum()), "Truncate",
         new AttrValue.Bool(false)), floats(16));
+    for (boolean truncate : new boolean[] {false, true}) {
+      add("Cast", Map.of("SrcT", new AttrValue.Type(DType.FLOAT64.tfEnum()), "DstT", F32, "Truncate",
+          new AttrValue.Bool(truncate)), Tensors.of(new long[] {4}, new double[] {97.7658939924584,
+              -86.31653682126937, 31.704356996520744, 1e300}));
+    }
     add("BiasAdd", Map.of("T", F32, "data_format", AttrValue.Str.of("NHWC")), floats(2, 2, 4), floats(4));
 
     Tensor x = plain(2, 3, 4);
@@ -177,7 +191,7 @@ class KernelsTest {
     add("Sum", Map.of("T", F32, "Tidx", I32, "keep_dims", new AttrValue.Bool(false)),
         Tensor.ofFloats(Shape.of(3, 4), 1, -2, 3e6f, 7, -1, 2, -3e6f, -7, 0, -0f, 10000000, 200), vec(0));
     add("Sum", Map.of("T", new AttrValue.Type(DType.FLOAT64.tfEnum()), "Tidx", I32, "keep_dims",
-        new AttrValue.Bool(true)), Kernels.of(new long[] {2, 2}, new double[] {2, 3, -4, 4e15}), vec(1));
+        new AttrValue.Bool(true)), Tensors.of(new long[] {2, 2}, new double[] {2, 3, -4, 4e15}), vec(1));
     add("Prod", drop, ints(new long[] {3}, 4, 5, 6), scalar(0));
     add("Max", drop, randomInts(3, 4), scalar(-1));
     add("Min", keep, randomInts(3, 4), vec());
@@ -194,9 +208,9 @@ class KernelsTest {
       }
       Node n = new Node("out", c.op(), ins, "", new LinkedHashMap<>(c.attrs()));
       g.add(n);
-      Tensor mine = Kernels.evaluate(n, c.inputs());
+      Tensor mine = FOLDING.evaluate(n, c.inputs());
       Tensor tf = TensorFlowOracle.run(GraphDefWriter.write(g), Map.of(), List.of("out")).get(0);
-      boolean denormal = denormal(tf) || c.inputs().stream().anyMatch(KernelsTest::denormal);
+      boolean denormal = denormal(tf) || c.inputs().stream().anyMatch(KernelFoldingTest::denormal);
       if (mine == null) {
         // Declining is right where TensorFlow flushes denormals, or for -0 and NaN in Relu.
         if (!denormal && !c.op().startsWith("Relu")) {
@@ -215,19 +229,25 @@ class KernelsTest {
   int declined;
 
   @Test
+  void theRuntimeEvaluatorIsInstalled() {
+    assertThat(FOLDING).isInstanceOf(KernelFolding.class);
+    assertThat(FOLDING.ops()).contains("AddV2", "Shape", "StridedSlice", "Sum").doesNotContain("Exp", "MatMul");
+  }
+
+  @Test
   void declinesWhatTensorFlowDoesNotComputeExactly() {
     Node add = new Node("n", "Add", List.of("a", "b"), "", Map.of("T", F32));
     Tensor one = Tensor.ofFloats(Shape.of(1), 1f);
-    assertThat(Kernels.evaluate(add, List.of(Tensor.ofFloats(Shape.of(1), Float.MIN_VALUE), one))).isNull();
-    assertThat(Kernels.evaluate(add, List.of(one, one))).isNotNull();
+    assertThat(FOLDING.evaluate(add, List.of(Tensor.ofFloats(Shape.of(1), Float.MIN_VALUE), one))).isNull();
+    assertThat(FOLDING.evaluate(add, List.of(one, one))).isNotNull();
     Node div = new Node("n", "Div", List.of("a", "b"), "", Map.of("T", I32));
-    assertThat(Kernels.evaluate(div, List.of(vec(1), vec(0)))).isNull();
+    assertThat(FOLDING.evaluate(div, List.of(vec(1), vec(0)))).isNull();
     Node gather = new Node("n", "GatherV2", List.of("a", "b", "c"), "", Map.of());
-    assertThat(Kernels.evaluate(gather, List.of(vec(1, 2), vec(2), scalar(0)))).isNull();
+    assertThat(FOLDING.evaluate(gather, List.of(vec(1, 2), vec(2), scalar(0)))).isNull();
     Node cast = new Node("n", "Cast", List.of("a"), "", Map.of("SrcT", F32, "DstT", I32));
-    assertThat(Kernels.evaluate(cast, List.of(Tensor.ofFloats(Shape.of(1), 3e9f)))).isNull();
-    assertThat(Kernels.evaluate(new Node("n", "Exp", List.of("a")), List.of(one))).isNull();
-    assertThat(Kernels.evaluate(new Node("n", "Reciprocal", List.of("a")), List.of(one))).isNull();
+    assertThat(FOLDING.evaluate(cast, List.of(Tensor.ofFloats(Shape.of(1), 3e9f)))).isNull();
+    assertThat(FOLDING.evaluate(new Node("n", "Exp", List.of("a")), List.of(one))).isNull();
+    assertThat(FOLDING.evaluate(new Node("n", "Reciprocal", List.of("a")), List.of(one))).isNull();
   }
 
   /** Rsqrt: correctly rounded here, TensorFlow's from the CPU's estimate plus a Newton step. */
@@ -250,7 +270,7 @@ class KernelsTest {
       in[i] = Math.abs(in[i]);
     }
     Tensor x = Tensor.ofFloats(Shape.of(in.length), in);
-    float[] out = Kernels.evaluate(new Node("n", "Rsqrt", List.of("a"), "", Map.of("T", F32)), List.of(x))
+    float[] out = FOLDING.evaluate(new Node("n", "Rsqrt", List.of("a"), "", Map.of("T", F32)), List.of(x))
         .toFloatArray();
     for (int i = 0; i < in.length; i++) {
       // TF.js: 1 / Math.sqrt(x) in double, stored in a Float32Array.
@@ -268,7 +288,7 @@ class KernelsTest {
       }
     }
     if (t.dtype() == DType.FLOAT64) {
-      for (double v : Kernels.doubles(t)) {
+      for (double v : Tensors.doubles(t)) {
         if (v != 0 && Math.abs(v) < Double.MIN_NORMAL) {
           return true;
         }
@@ -310,7 +330,7 @@ class KernelsTest {
     if (t.size() > 16) {
       return "(" + t.size() + " elements)";
     }
-    return java.util.Arrays.toString(t.dtype() == DType.INT64 ? Kernels.int64s(t)
+    return java.util.Arrays.toString(t.dtype() == DType.INT64 ? Tensors.int64s(t)
         : t.dtype() == DType.FLOAT64 ? null : null) + java.util.Arrays.toString(t.toFloatArray());
   }
 }
