@@ -29,7 +29,14 @@ public final class StandardKernels {
       new BinaryOps(),
       new SelectOps(),
       new ReductionOps(),
-      new AxisOps());
+      new AxisOps(),
+      new VariableOps(),
+      new ExampleParsingOps(),
+      new TensorArrayOps(),
+      new SetOps(),
+      new FakeQuantOps(),
+      new RandomOps(),
+      new SpectralOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 
