@@ -11,7 +11,7 @@ import org.tfport.runtime.kernel.Value;
 /**
  * Fake quantization (quantization-aware training graphs): float32 in, float32 out, each value snapped to the grid
  * of {@code 2^num_bits} levels over [min, max] after TensorFlow's nudging makes zero exactly representable. The
- * arithmetic is float32 step for step as in TensorFlow's functor, so results match bit for bit.
+ * arithmetic is float32 in the order that matches TensorFlow bit for bit.
  */
 final class FakeQuantOps implements OpFamily {
   @Override
@@ -21,7 +21,7 @@ final class FakeQuantOps implements OpFamily {
     r.reference("FakeQuantWithMinMaxVarsPerChannel", b -> vars(b, true));
   }
 
-  /** The nudged grid: {nudged_min, nudged_max, scale, inv_scale}. */
+  /** The nudged grid: {nudged_min, nudged_max, scale, inv_scale, zero_point}. */
   static float[] nudge(float min, float max, int quantMin, int quantMax) {
     float qmin = quantMin;
     float qmax = quantMax;
@@ -30,7 +30,7 @@ final class FakeQuantOps implements OpFamily {
     float zeroPointFromMin = qmin - min / scale;
     float zeroPoint = zeroPointFromMin < qmin ? quantMin
         : zeroPointFromMin > qmax ? quantMax : roundHalfAway(zeroPointFromMin);
-    return new float[] {(qmin - zeroPoint) * scale, (qmax - zeroPoint) * scale, scale, invScale};
+    return new float[] {(qmin - zeroPoint) * scale, (qmax - zeroPoint) * scale, scale, invScale, zeroPoint};
   }
 
   private static float roundHalfAway(float x) {
@@ -46,15 +46,20 @@ final class FakeQuantOps implements OpFamily {
     return new int[] {narrow ? 1 : 0, (1 << bits) - 1};
   }
 
-  private static void quantize(float[] x, float[] out, int from, int to, int step, float[] grid) {
+  /**
+   * One grid over {@code x[from], x[from + step], ...}: the clamped value divided by the scale, rounded half up, times
+   * the scale. Rounding relative to zero (not to nudged_min) is what keeps zero exact. TensorFlow 2.18 divides in
+   * the Vars kernels and multiplies by the inverse scale in the Args one; this reproduces both bit for bit (measured
+   * over 4, 8 and 16 bits, narrow and full ranges).
+   */
+  private static void quantize(float[] x, float[] out, int from, int to, int step, float[] grid, boolean divide) {
     float lo = grid[0];
     float hi = grid[1];
     float scale = grid[2];
     float inv = grid[3];
     for (int i = from; i < to; i += step) {
       float clamped = Math.max(Math.min(x[i], hi), lo);
-      float shifted = clamped - lo;
-      out[i] = (float) Math.floor(shifted * inv + 0.5f) * scale + lo;
+      out[i] = (float) Math.floor((divide ? clamped / scale : clamped * inv) + 0.5f) * scale;
     }
   }
 
@@ -70,7 +75,7 @@ final class FakeQuantOps implements OpFamily {
       Elements.check(in[0], DType.FLOAT32, "inputs");
       float[] x = in[0].floats();
       float[] out = new float[x.length];
-      quantize(x, out, 0, x.length, 1, grid);
+      quantize(x, out, 0, x.length, 1, grid, false);
       return new Value[] {Value.floats(in[0].shape(), out)};
     };
   }
@@ -101,7 +106,7 @@ final class FakeQuantOps implements OpFamily {
         if (min == 0f && max == 0f) {
           continue; // TensorFlow outputs zeros for an empty range rather than dividing by zero.
         }
-        quantize(xs, out, c, xs.length, channels, nudge(min, max, q[0], q[1]));
+        quantize(xs, out, c, xs.length, channels, nudge(min, max, q[0], q[1]), true);
       }
       return new Value[] {Value.floats(x.shape(), out)};
     };

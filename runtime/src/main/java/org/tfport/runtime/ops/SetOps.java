@@ -189,7 +189,7 @@ final class SetOps implements OpFamily {
         throw new KernelException("weights must be the same shape as arr or a length-0 Tensor: "
             + Layout.shape(weights.shape()) + " vs " + Layout.shape(arr.shape()));
       }
-      return new Value[] {counts(arr, weights, t, 1, (int) size, false)};
+      return new Value[] {counts(arr, weights, t, 1, (int) size, false).reshaped(new long[] {size})};
     };
   }
 
