@@ -27,13 +27,13 @@ final class Philox {
 
   /**
    * Stateless ops' seeding from their two-element seed: one Philox call on the seed as counter under a fixed key
-   * gives the key, and the counter starts at zero.
+   * gives the key (its first two words) and the counter's high half (the other two); the low half starts at zero.
    */
   static Philox fromStatelessSeed(long seed0, long seed1) {
     Philox mix = new Philox(new int[] {(int) seed0, (int) (seed0 >>> 32), (int) seed1, (int) (seed1 >>> 32)},
         new int[] {0x3ec8f720, 0x02461e29});
     int[] words = mix.next();
-    return new Philox(new int[4], new int[] {words[0], words[1]});
+    return new Philox(new int[] {0, 0, words[2], words[3]}, new int[] {words[0], words[1]});
   }
 
   Philox copy() {
