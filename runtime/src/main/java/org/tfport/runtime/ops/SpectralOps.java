@@ -212,6 +212,9 @@ final class SpectralOps implements OpFamily {
       int len = (int) x.dim(x.rank() - 1);
       int rows = len == 0 ? Layout.product(x.shape(), 0, x.rank() - 1) : x.size() / len;
       int bins = n == 0 ? 0 : n / 2 + 1;
+      if (len < n) {
+        throw new KernelException("RFFT of length " + n + " needs at least " + n + " input values, got " + len);
+      }
       long[] shape = x.shape().clone();
       shape[shape.length - 1] = bins;
       float[] src = x.floats();
@@ -221,7 +224,7 @@ final class SpectralOps implements OpFamily {
       for (int r = 0; r < rows; r++) {
         java.util.Arrays.fill(im, 0);
         for (int t = 0; t < n; t++) {
-          re[t] = t < len ? src[r * len + t] : 0;
+          re[t] = src[r * len + t];
         }
         dft(re, im, -1);
         for (int k = 0; k < bins; k++) {
@@ -245,6 +248,9 @@ final class SpectralOps implements OpFamily {
       int len = (int) x.dim(x.rank() - 1);
       int rows = len == 0 ? Layout.product(x.shape(), 0, x.rank() - 1) : x.size() / len;
       int bins = n / 2 + 1;
+      if (n > 0 && len < bins) {
+        throw new KernelException("IRFFT of length " + n + " needs at least " + bins + " input bins, got " + len);
+      }
       long[] shape = x.shape().clone();
       shape[shape.length - 1] = n;
       float[] c = x.floats();
@@ -254,9 +260,8 @@ final class SpectralOps implements OpFamily {
       for (int r = 0; r < rows; r++) {
         for (int k = 0; k < n; k++) {
           int from = k < bins ? k : n - k;
-          boolean present = from < len;
-          double vr = present ? c[2 * (r * len + from)] : 0;
-          double vi = present ? c[2 * (r * len + from) + 1] : 0;
+          double vr = c[2 * (r * len + from)];
+          double vi = c[2 * (r * len + from) + 1];
           if (from == 0 || 2 * from == n) {
             vi = 0;
           }
