@@ -36,7 +36,8 @@ public final class StandardKernels {
       new SetOps(),
       new FakeQuantOps(),
       new RandomOps(),
-      new SpectralOps());
+      new SpectralOps(),
+      new StringOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 
