@@ -198,7 +198,7 @@ final class StringOps implements OpFamily {
     };
   }
 
-  /** strtod's forms: decimal and exponent notation, inf/infinity and nan in any case; no Java suffixes or hex. */
+  /** strtod's forms: decimal, exponent and unsigned hex integer notation, inf/infinity and nan in any case; no Java suffixes. */
   private static double parseReal(String v) {
     String lower = v.toLowerCase(java.util.Locale.ROOT);
     String body = lower.startsWith("+") || lower.startsWith("-") ? lower.substring(1) : lower;
@@ -208,6 +208,10 @@ final class StringOps implements OpFamily {
     }
     if (body.equals("nan")) {
       return Double.NaN;
+    }
+    if (lower.matches("0x[0-9a-f]+")) {
+      // TensorFlow takes hex integers as floats ("0x10" is 16) but not signed or fractional hex (measured).
+      return Double.parseDouble(lower + "p0");
     }
     if (!body.matches("(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?")) {
       throw new NumberFormatException(v);
