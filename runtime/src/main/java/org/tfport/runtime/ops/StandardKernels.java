@@ -37,7 +37,8 @@ public final class StandardKernels {
       new FakeQuantOps(),
       new RandomOps(),
       new SpectralOps(),
-      new StringOps());
+      new StringOps(),
+      new SparseOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 
