@@ -61,7 +61,11 @@ final class FunctionBodies {
       entry("Qr", List.of("q", "r")),
       entry("Svd", List.of("s", "u", "v")),
       entry("SelfAdjointEigV2", List.of("e", "v")),
-      entry("StringSplitV2", List.of("indices", "values", "shape")));
+      entry("StringSplitV2", List.of("indices", "values", "shape")),
+      entry("StringSplit", List.of("indices", "values", "shape")),
+      entry("SparseReshape", List.of("output_indices", "output_shape")),
+      entry("TensorArrayV3", List.of("handle", "flow")),
+      entry("TensorArrayConcatV3", List.of("value", "lengths")));
 
   /**
    * Stateful ops a function body runs even when no result depends on them, as TensorFlow's function runtime
@@ -69,7 +73,8 @@ final class FunctionBodies {
    */
   private static final Set<String> KEPT_FOR_EFFECT = Set.of("Assert", "Print", "PrintV2", "LookupTableInsert",
       "LookupTableInsertV2", "LookupTableImport", "LookupTableImportV2", "InitializeTable", "InitializeTableV2",
-      "LookupTableRemoveV2", "AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp");
+      "LookupTableRemoveV2", "AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp", "Assign", "AssignAdd",
+      "AssignSub");
 
   private FunctionBodies() {}
 

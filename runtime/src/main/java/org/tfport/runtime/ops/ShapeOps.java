@@ -21,6 +21,7 @@ final class ShapeOps implements OpFamily {
     r.reference("Shape", ShapeOps::shape);
     r.reference("ShapeN", ShapeOps::shapeN);
     r.reference("Size", ShapeOps::size);
+    r.reference("EnsureShape", ShapeOps::ensureShape);
     r.reference("Rank", b -> (in, ctx) -> new Value[] {Value.scalar(in[0].rank())});
     r.reference("Reshape", b -> (in, ctx) -> new Value[] {reshape(in[0], in[1])});
     r.reference("Squeeze", ShapeOps::squeeze);
@@ -335,6 +336,26 @@ final class ShapeOps implements OpFamily {
         yield Value.doubles(shape, out);
       }
       default -> throw new KernelException("LinSpace is not defined for " + start.dtype().jsName());
+    };
+  }
+
+  /** Passes the input through after checking it against the {@code shape} attribute (-1 matches any size). */
+  private static Kernel ensureShape(BindContext b) {
+    org.tfport.core.graph.TensorShape want = b.attr("shape") instanceof org.tfport.core.graph.AttrValue.Shape s
+        ? s.value() : org.tfport.core.graph.TensorShape.UNKNOWN;
+    return (in, ctx) -> {
+      if (!want.unknownRank()) {
+        long[] dims = want.dims();
+        boolean ok = dims.length == in[0].rank();
+        for (int i = 0; ok && i < dims.length; i++) {
+          ok = dims[i] < 0 || dims[i] == in[0].dim(i);
+        }
+        if (!ok) {
+          throw new KernelException("Shape of tensor " + Layout.shape(in[0].shape())
+              + " is not compatible with expected shape " + Layout.shape(dims).replace("-1", "?") + ".");
+        }
+      }
+      return new Value[] {in[0]};
     };
   }
 }

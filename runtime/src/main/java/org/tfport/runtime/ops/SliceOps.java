@@ -20,6 +20,7 @@ final class SliceOps implements OpFamily {
     r.reference("GatherV2", SliceOps::gatherV2);
     r.reference("GatherNd", b -> (in, ctx) -> new Value[] {gatherNd(in[0], in[1])});
     r.reference("OneHot", SliceOps::oneHot);
+    r.reference("XlaDynamicUpdateSlice", b -> (in, ctx) -> new Value[] {dynamicUpdateSlice(in[0], in[1], in[2])});
   }
 
   static Value slice(Value x, Value beginInput, Value sizeInput) {
@@ -228,5 +229,43 @@ final class SliceOps implements OpFamily {
       Layout.copy(t, on.data(), 0, pair, 1, 1);
       return new Value[] {Value.of(t, shape, Layout.take(t, pair, from, null))};
     };
+  }
+
+  /**
+   * XLA's DynamicUpdateSlice: {@code update} written into a copy of {@code x} at {@code indices}, each start clamped
+   * to [0, x.dim - update.dim] so the block always fits (XLA clamps rather than fails).
+   */
+  static Value dynamicUpdateSlice(Value x, Value update, Value indices) {
+    int r = x.rank();
+    long[] start = Layout.vector(indices, "indices");
+    if (update.rank() != r || start.length != r || update.dtype() != x.dtype()) {
+      throw new KernelException("XlaDynamicUpdateSlice needs an update of the input's rank and dtype and one index"
+          + " per dimension, got input " + x + ", update " + update + ", " + start.length + " indices");
+    }
+    for (int d = 0; d < r; d++) {
+      if (update.dim(d) > x.dim(d)) {
+        throw new KernelException("update " + Layout.shape(update.shape()) + " does not fit in input "
+            + Layout.shape(x.shape()));
+      }
+      start[d] = Math.max(0, Math.min(start[d], x.dim(d) - update.dim(d)));
+    }
+    Value out = Value.zeros(x.dtype(), x.shape());
+    Layout.copy(x.dtype(), x.data(), 0, out.data(), 0, x.size());
+    if (update.size() == 0) {
+      return out;
+    }
+    int[] xs = Layout.strides(x.shape());
+    int row = r == 0 ? 1 : (int) update.dim(r - 1);
+    int rows = update.size() / row;
+    int[] us = Layout.strides(update.shape());
+    for (int k = 0; k < rows; k++) {
+      int flat = k * row;
+      int at = 0;
+      for (int d = 0; d < r; d++) {
+        at += (int) (flat / us[d] % update.dim(d) + start[d]) * xs[d];
+      }
+      Layout.copy(x.dtype(), update.data(), flat, out.data(), at, row);
+    }
+    return out;
   }
 }

@@ -34,7 +34,16 @@ public final class StandardKernels {
       new AxisOps(),
       new QuantizedConvOps(),
       new QuantizedOps(),
-      new QuantizedActivationOps());
+      new QuantizedActivationOps(),
+      new VariableOps(),
+      new ExampleParsingOps(),
+      new TensorArrayOps(),
+      new SetOps(),
+      new FakeQuantOps(),
+      new RandomOps(),
+      new SpectralOps(),
+      new StringOps(),
+      new SparseOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 
