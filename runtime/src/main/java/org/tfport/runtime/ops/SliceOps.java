@@ -20,6 +20,56 @@ final class SliceOps implements OpFamily {
     r.reference("GatherV2", SliceOps::gatherV2);
     r.reference("GatherNd", b -> (in, ctx) -> new Value[] {gatherNd(in[0], in[1])});
     r.reference("OneHot", SliceOps::oneHot);
+    r.reference("XlaDynamicUpdateSlice", b -> (in, ctx) -> new Value[] {dynamicUpdateSlice(in[0], in[1], in[2])});
+  }
+
+  /**
+   * XLA's DynamicUpdateSlice (TFLite's DYNAMIC_UPDATE_SLICE): {@code input} with {@code update} written from
+   * {@code indices} on, each start clamped to [0, dim − update dim] so that the update always fits (as XLA and
+   * TFLite clamp, rather than fail).
+   */
+  static Value dynamicUpdateSlice(Value input, Value update, Value indices) {
+    int rank = input.rank();
+    if (update.dtype() != input.dtype()) {
+      throw new KernelException("update is " + update.dtype().jsName() + ", input " + input.dtype().jsName());
+    }
+    if (update.rank() != rank || indices.rank() != 1 || indices.size() != rank) {
+      throw new KernelException("input has rank " + rank + ", update rank " + update.rank() + " and indices shape "
+          + java.util.Arrays.toString(indices.shape()) + "; they must be rank, rank and [rank]");
+    }
+    long[] start = new long[rank];
+    for (int d = 0; d < rank; d++) {
+      if (update.dim(d) > input.dim(d)) {
+        throw new KernelException("update dimension " + d + " is " + update.dim(d) + ", larger than the input's "
+            + input.dim(d));
+      }
+      start[d] = Math.max(0, Math.min(indices.longAt(d), input.dim(d) - update.dim(d)));
+    }
+    Value out = Value.zeros(input.dtype(), input.shape());
+    System.arraycopy(input.data(), 0, out.data(), 0, input.size());
+    int n = update.size();
+    if (n == 0) {
+      return out;
+    }
+    int inner = rank == 0 ? 1 : (int) update.dim(rank - 1);
+    long[] stride = new long[rank];
+    long st = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+      stride[d] = st;
+      st *= input.dim(d);
+    }
+    for (int row = 0; row < n / inner; row++) {
+      // The row's index in the update's outer dimensions, then its offset in the output.
+      long offset = rank == 0 ? 0 : start[rank - 1];
+      int rest = row;
+      for (int d = rank - 2; d >= 0; d--) {
+        int i = (int) (rest % update.dim(d));
+        rest /= (int) update.dim(d);
+        offset += (start[d] + i) * stride[d];
+      }
+      System.arraycopy(update.data(), row * inner, out.data(), (int) offset, inner);
+    }
+    return out;
   }
 
   static Value slice(Value x, Value beginInput, Value sizeInput) {
