@@ -20,6 +20,7 @@ import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.tfjs.QuantizationMap;
+import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -96,6 +97,11 @@ final class ConvertCommand {
       description = "JSON files to store as userDefinedMetadata[KEY]")
   String metadata;
 
+  @Option(names = "--verify", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+      description = "tfport: after writing, run input and output in tfport's runtime on the same seeded inputs and"
+          + " print the largest difference per output (exit 1 when one is beyond its tolerance)")
+  String verify;
+
   @Option(names = {"--help", "-h"}, usageHelp = true, description = "show this help") boolean help;
 
   static int run(String name, PrintWriter out, PrintWriter err, String... args) {
@@ -119,7 +125,7 @@ final class ConvertCommand {
   }
 
   static final Set<String> SWITCHES = Set.of("--split_weights_by_layer", "--skip_op_check", "--skip_optimization",
-      "--strip_debug_ops", "--use_structured_outputs_names", "--control_flow_v2", "--experiments");
+      "--strip_debug_ops", "--use_structured_outputs_names", "--control_flow_v2", "--experiments", "--verify");
 
   static ConvertCommand parse(String name, String... rawArgs) {
     String[] args = BooleanFlags.normalize(rawArgs, SWITCHES);
@@ -214,6 +220,11 @@ final class ConvertCommand {
       err.println("tfport: note: " + n);
     }
     out.println(s.line());
+    if (verify != null && bool("--verify", verify)) {
+      GraphOptions go = graphOptions();
+      return Verify.run(input, new LoadOptions(null, go.tags(), go.outputNodeNames()),
+          signatureName == null ? List.of() : List.of(signatureName), output, Verify.tfjs(q), out);
+    }
     return 0;
   }
 

@@ -5,6 +5,7 @@ import org.tfport.graph.GraphOptions;
 import org.tfport.convert.tflite.TfliteConverter;
 import org.tfport.convert.tflite.TfliteOptions;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.runtime.LoadOptions;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,6 +77,9 @@ final class TfliteConvertCommand {
   @Option(names = "--labels_file", paramLabel = "FILE") String labelsFile;
   @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true") String stripDebugOps;
   @Option(names = "--experimental_new_converter", arity = "0..1", fallbackValue = "true") String newConverter;
+  @Option(names = "--verify", arity = "0..1", fallbackValue = "true", description = "tfport: after writing, run"
+      + " input and output in tfport's runtime on the same seeded inputs and print the largest difference per output"
+      + " (exit 1 when one is beyond its tolerance)") String verify;
   @Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
 
   /** True when {@code convert} was asked for tflite output: then this command handles it. */
@@ -101,7 +105,7 @@ final class TfliteConvertCommand {
   static int run(String name, PrintWriter out, PrintWriter err, String... rawArgs) {
     String[] args = BooleanFlags.normalize(rawArgs, java.util.Set.of("--allow_custom_ops", "--enable_select_tf_ops",
         "--select_tf_ops", "--post_training_quantize", "--quantize_weights", "--quantize_float16",
-        "--strip_debug_ops", "--experimental_new_converter"));
+        "--strip_debug_ops", "--experimental_new_converter", "--verify"));
     TfliteConvertCommand c = new TfliteConvertCommand();
     CommandLine cl = new CommandLine(c);
     try {
@@ -170,6 +174,10 @@ final class TfliteConvertCommand {
       err.println("tfport: note: " + n);
     }
     out.println(s.line());
+    if (verify != null && bool("--verify", verify)) {
+      return Verify.run(input, new LoadOptions(null, go.tags(), outputs), in.equals("tfjs_graph_model") ? List.of()
+          : list(signatureKeys), output, Verify.tflite(o.quantization()), out);
+    }
     return 0;
   }
 

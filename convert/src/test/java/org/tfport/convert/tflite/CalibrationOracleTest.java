@@ -20,6 +20,7 @@ import org.tfport.formats.tflite.TfliteWriter;
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -30,6 +31,7 @@ import org.tfport.testkit.TfliteOracle;
  * BATCH_TO_SPACE_ND), WHILE with LESS (simple_while), IF (simpleif_0) and a WHILE over time steps with REVERSE_V2
  * (the bidirectional RNN). Tolerance: 1e-5 of the tensor's largest magnitude for each end of the range.
  */
+@OracleTest
 class CalibrationOracleTest {
   @TempDir Path tmp;
 
