@@ -35,6 +35,10 @@ final class RangeCalibration {
   /** The signature calibration runs the subgraph through; its inputs and outputs are the subgraph's, in order. */
   private static final String SIGNATURE = "calibration";
 
+  /** Tensor types a run returns as tensors (not TensorList handles or resources). */
+  private static final java.util.Set<TfliteType> PLAIN = java.util.EnumSet.of(TfliteType.FLOAT32, TfliteType.INT32,
+      TfliteType.INT64, TfliteType.BOOL, TfliteType.INT8, TfliteType.UINT8, TfliteType.INT16);
+
   private RangeCalibration() {}
 
   /** Per-tensor global range over all samples ({@code +inf/-inf} where never computed). */
@@ -111,6 +115,17 @@ final class RangeCalibration {
     List<TfliteSignatureDef.TensorMap> outs = new ArrayList<>();
     for (int k = 0; k < s.outputs.size(); k++) {
       outs.add(new TfliteSignatureDef.TensorMap("output_" + k, s.outputs.get(k)));
+    }
+    // TFLite runs every operator, the runtime only what the outputs need: results nobody reads become outputs
+    // too, so that operators leading only to them are calibrated as well.
+    java.util.Set<Integer> read = new java.util.HashSet<>(s.outputs);
+    s.ops.forEach(o -> read.addAll(o.inputs));
+    for (ModelBuilder.Op o : s.ops) {
+      for (int t : o.outputs) {
+        if (t >= 0 && PLAIN.contains(s.t(t).type) && read.add(t)) {
+          outs.add(new TfliteSignatureDef.TensorMap("unread_" + t, t));
+        }
+      }
     }
     return new TfliteModel(TfliteModel.SCHEMA_VERSION, b.description(), b.opcodes(), b.subgraphs(), b.buffers(),
         List.of(), List.of(), List.of(new TfliteSignatureDef(SIGNATURE, index, ins, outs)));
