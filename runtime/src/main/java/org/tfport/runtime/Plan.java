@@ -2,6 +2,7 @@ package org.tfport.runtime;
 
 import java.util.List;
 import org.tfport.core.TfportException;
+import org.tfport.core.graph.TensorRef;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.RunContext;
@@ -83,6 +84,12 @@ final class Plan {
         slots[inputSlots[i]] = inputs[i];
       }
     }
+    ObservedContext observed = context instanceof ObservedContext o ? o : null;
+    if (observed != null) {
+      for (int i = 0; i < inputs.length; i++) {
+        observed.observer.computed(observed.callPath, TensorRef.nodeOf(inputNames.get(i)), 0, inputs[i]);
+      }
+    }
     for (Step step : steps) {
       int[] in = step.inputs;
       Value[] args = new Value[in.length];
@@ -93,6 +100,11 @@ final class Plan {
       if (out.length < step.outputCount) {
         throw new KernelException(where + "node '" + step.node + "' (" + step.op + ") computed " + out.length
             + " outputs, but its output " + (step.outputCount - 1) + " is read");
+      }
+      if (observed != null) {
+        for (int k = 0; k < out.length; k++) {
+          observed.observer.computed(observed.callPath, step.node, k, out[k]);
+        }
       }
       System.arraycopy(out, 0, slots, step.outputBase, step.outputCount);
       for (int d : step.dying) {

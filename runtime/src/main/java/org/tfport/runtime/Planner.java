@@ -454,7 +454,7 @@ final class Planner {
       if (args.length != inputCount()) {
         throw new KernelException("function '" + name + "' takes " + inputCount() + " arguments, got " + args.length);
       }
-      return plan.run(args, context);
+      return plan.run(args, context instanceof ObservedContext o ? o.enter(name) : context);
     }
   }
 

@@ -93,6 +93,14 @@ public final class Session implements AutoCloseable {
    * @throws org.tfport.core.TfportException.UnsupportedModelException when that signature cannot be loaded
    */
   public Map<String, Tensor> run(String signatureKey, Map<String, Tensor> inputs) {
+    return run(signatureKey, inputs, null);
+  }
+
+  /**
+   * Runs signature {@code signatureKey} as {@link #run(String, Map)}, showing {@code observer} (may be null) every
+   * value the run computes, inside loops and branches too.
+   */
+  public Map<String, Tensor> run(String signatureKey, Map<String, Tensor> inputs, RunObserver observer) {
     if (closed) {
       throw new UsageException(model.source() + ": the session is closed");
     }
@@ -104,7 +112,8 @@ public final class Session implements AutoCloseable {
     Signature sig = b.signature();
     Value[] args = check(sig, inputs);
     initialize(b.initializer());
-    Value[] out = b.plan().run(args, context);
+    RunContext ctx = observer == null ? context : new ObservedContext(context, observer, List.of());
+    Value[] out = b.plan().run(args, ctx);
     Map<String, Tensor> result = new LinkedHashMap<>();
     for (int i = 0; i < out.length; i++) {
       TensorSpec spec = sig.outputs().get(i);

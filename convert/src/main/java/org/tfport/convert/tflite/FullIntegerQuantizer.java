@@ -54,6 +54,12 @@ final class FullIntegerQuantizer {
     this.params = new QP[s.tensors.size()];
   }
 
+  /** "OP (tf node)", how messages name an operator. */
+  static String describe(ModelBuilder.Op o) {
+    String name = o.builtin == CUSTOM ? o.custom : o.builtin.name();
+    return name + " (" + (o.tfName == null ? "?" : o.tfName) + ")";
+  }
+
   // --------------------------------------------------------------------------------------------- math
 
   /** {@code round(v / scale) + zp}, clamped to this precision's range. */
@@ -148,7 +154,7 @@ final class FullIntegerQuantizer {
     List<String> missing = new ArrayList<>();
     for (ModelBuilder.Op o : s.ops) {
       if (touchesFloat(o) && !quantizable(o)) {
-        missing.add(CalibrationInterpreter.describe(o));
+        missing.add(describe(o));
       }
     }
     if (integerOnly && !missing.isEmpty()) {

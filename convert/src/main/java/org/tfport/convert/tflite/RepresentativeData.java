@@ -2,12 +2,17 @@ package org.tfport.convert.tflite;
 
 import org.tfport.formats.npy.Npy;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.tfport.core.DType;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.tflite.TfliteType;
 
@@ -33,7 +38,7 @@ final class RepresentativeData {
   record Input(String name, TfliteType type, int[] signature) {}
 
   /** The samples in DIR, each one value per input (in input order). */
-  static List<List<CalibrationInterpreter.V>> load(Path dir, List<Input> inputs) {
+  static List<List<Tensor>> load(Path dir, List<Input> inputs) {
     if (!Files.isDirectory(dir)) {
       throw new UsageException(dir + ": --representative_data must be a folder of .npy samples (see tfport"
           + " tflite_convert --help)");
@@ -52,10 +57,10 @@ final class RepresentativeData {
       throw new UsageException(dir + ": cannot list the representative data folder (" + e.getMessage() + ")");
     }
     List<String> names = inputs.stream().map(i -> fileName(i.name()) + ".npy").toList();
-    List<List<CalibrationInterpreter.V>> samples = new ArrayList<>();
+    List<List<Tensor>> samples = new ArrayList<>();
     if (!folders.isEmpty()) {
       for (Path f : folders) {
-        List<CalibrationInterpreter.V> sample = new ArrayList<>();
+        List<Tensor> sample = new ArrayList<>();
         for (int k = 0; k < inputs.size(); k++) {
           Path file = f.resolve(names.get(k));
           if (!Files.isRegularFile(file)) {
@@ -87,7 +92,7 @@ final class RepresentativeData {
   }
 
   /** The array as input {@code in}'s value, or a one-line error naming the file. */
-  static CalibrationInterpreter.V value(Npy a, Input in) {
+  static Tensor value(Npy a, Input in) {
     boolean floatInput = in.type() == TfliteType.FLOAT32;
     boolean intInput = in.type() == TfliteType.INT32 || in.type() == TfliteType.INT64;
     if (!floatInput && !intInput) {
@@ -115,6 +120,24 @@ final class RepresentativeData {
       throw new UsageException(a.file() + ": shape " + Arrays.toString(a.shape()) + " does not match input '"
           + in.name() + "' " + Arrays.toString(sig) + " (-1 = any size)");
     }
-    return new CalibrationInterpreter.V(shape, a.values());
+    return tensor(in.type(), shape, a.values());
+  }
+
+  /** The values as a tensor of the input's type (integer samples are read as floats, exact up to 2^24). */
+  static Tensor tensor(TfliteType type, int[] shape, float[] values) {
+    Shape s = Shape.of(Arrays.stream(shape).asLongStream().toArray());
+    if (type == TfliteType.FLOAT32) {
+      return Tensor.ofFloats(s, values);
+    }
+    ByteBuffer b = ByteBuffer.allocate(values.length * (type == TfliteType.INT64 ? 8 : 4))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      if (type == TfliteType.INT64) {
+        b.putLong((long) v);
+      } else {
+        b.putInt((int) v);
+      }
+    }
+    return new Tensor(type == TfliteType.INT64 ? DType.INT64 : DType.INT32, s, b.flip());
   }
 }

@@ -286,7 +286,7 @@ public final class TfliteConverter {
         ins.add(new RepresentativeData.Input(inputNames.get(i).get(k), t.type,
             t.signature != null ? t.signature.clone() : t.shape.clone()));
       }
-      List<List<CalibrationInterpreter.V>> samples = RepresentativeData.load(dir, ins);
+      List<List<org.tfport.core.Tensor>> samples = RepresentativeData.load(dir, ins);
       RangeCalibration.Ranges ranges = RangeCalibration.calibrateAll(mb, sub, samples).get(sub);
       FullIntegerQuantizer q = new FullIntegerQuantizer(sub, ranges, precision);
       q.run(o.inferenceInputType(), o.inferenceOutputType(), o.integerOnly());

@@ -32,9 +32,9 @@ class RepresentativeDataTest {
   void samplesMatchTheInputOrNameTheFile() throws Exception {
     RepresentativeData.Input in = new RepresentativeData.Input("x", TfliteType.FLOAT32, new int[] {-1, 2});
     Path batch = npy("batch.npy", "<f4", "(3, 2)", 24);
-    assertThat(RepresentativeData.value(Npy.read(batch), in).shape()).containsExactly(3, 2);
+    assertThat(RepresentativeData.value(Npy.read(batch), in).shape().dims()).containsExactly(3, 2);
     Path single = npy("single.npy", "<f4", "(2,)", 8);
-    assertThat(RepresentativeData.value(Npy.read(single), in).shape()).containsExactly(1, 2);
+    assertThat(RepresentativeData.value(Npy.read(single), in).shape().dims()).containsExactly(1, 2);
     Path wrong = npy("wrong.npy", "<f4", "(3, 5)", 60);
     assertThatThrownBy(() -> RepresentativeData.value(Npy.read(wrong), in)).hasMessageContaining("wrong.npy")
         .hasMessageContaining("[3, 5]").hasMessageContaining("[-1, 2]");

@@ -87,20 +87,6 @@ public sealed interface BuiltinOptions {
     }
   }
 
-  /**
-   * As {@link #of(TfliteOptionsType, Map)} for a union number as stored in a file.
-   *
-   * @throws IllegalArgumentException for a number outside the union
-   */
-  static BuiltinOptions of(int type, Map<String, Object> fields) {
-    TfliteOptionsType t = TfliteOptionsType.ofId(type);
-    if (t == null || t == TfliteOptionsType.NONE) {
-      throw new IllegalArgumentException("builtin options type " + type + " is not in the BuiltinOptions union (1.."
-          + (TfliteOptionsType.values().length - 1) + ")");
-    }
-    return of(t, fields);
-  }
-
   /** An empty table of union type {@code type}: every field at its default. */
   static BuiltinOptions empty(TfliteOptionsType type) {
     return of(type, Map.of());

@@ -106,7 +106,6 @@ class BuiltinOptionsSchemaTest {
     assertThatThrownBy(() -> BuiltinOptions.of(TfliteOptionsType.CONV_2D_OPTIONS, Map.of("stride_w", 1L)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stride_w");
     assertThat(TfliteOptionsType.ofId(127)).isNull();
-    assertThatThrownBy(() -> BuiltinOptions.of(127, Map.of())).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> BuiltinOptions.of(TfliteOptionsType.NONE, Map.of()))
         .isInstanceOf(IllegalArgumentException.class);
   }

@@ -14,7 +14,8 @@ import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.FuncRef;
 import org.tfport.formats.graphdef.ProtoGraphs;
 import org.tfport.formats.tflite.BuiltinOptions;
-import org.tfport.formats.tflite.TfliteOps;
+import org.tfport.formats.tflite.TfliteBuiltin;
+import org.tfport.formats.tflite.TfliteOperatorCode;
 import org.tfport.runtime.tflite.SubgraphImport.Refusal;
 
 /**
@@ -39,17 +40,17 @@ final class Builtins {
       }
       return true;
     }
-    String name = TfliteOps.name(s.code.builtinCode());
-    return switch (name) {
-      case "WHILE" -> {
+    TfliteBuiltin builtin = s.builtin();
+    return switch (builtin) {
+      case WHILE -> {
         loop(s);
         yield true;
       }
-      case "IF" -> {
+      case IF -> {
         branch(s);
         yield true;
       }
-      default -> NnBuiltins.map(s, name) || ArrayBuiltins.map(s, name);
+      default -> NnBuiltins.map(s, builtin) || ArrayBuiltins.map(s, builtin);
     };
   }
 
@@ -129,7 +130,7 @@ final class Builtins {
    */
   private static void flex(SubgraphImport s) {
     String code = s.code.customCode();
-    String tfOp = code.substring(TfliteOps.FLEX_PREFIX.length());
+    String tfOp = code.substring(TfliteOperatorCode.FLEX_PREFIX.length());
     if (!s.importer.hasKernel(tfOp)) {
       throw new Refusal("Flex op '" + code + "' needs TensorFlow's '" + tfOp + "', which has no kernel in tfport");
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import org.tfport.core.DType;
 import org.tfport.formats.tflite.BuiltinOptions;
 import org.tfport.formats.tflite.BuiltinOptions.Activation;
+import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.runtime.tflite.SubgraphImport.Refusal;
 
 /**
@@ -22,34 +23,34 @@ final class NnBuiltins {
   private NnBuiltins() {}
 
   /** Maps the operator when it is one of this family's; false when it is not. */
-  static boolean map(SubgraphImport s, String builtin) {
+  static boolean map(SubgraphImport s, TfliteBuiltin builtin) {
     switch (builtin) {
-      case "CONV_2D" -> conv2d(s);
-      case "DEPTHWISE_CONV_2D" -> depthwise(s);
-      case "FULLY_CONNECTED" -> fullyConnected(s);
-      case "TRANSPOSE_CONV" -> transposeConv(s);
-      case "AVERAGE_POOL_2D" -> pool(s, "AvgPool");
-      case "MAX_POOL_2D" -> pool(s, "MaxPool");
-      case "L2_POOL_2D" -> l2Pool(s);
-      case "SOFTMAX" -> softmax(s);
-      case "LOG_SOFTMAX" -> s.define(0, unary(s, "LogSoftmax", s.in(0)));
-      case "L2_NORMALIZATION" -> l2Normalization(s);
-      case "LOCAL_RESPONSE_NORMALIZATION" -> s.define(0, s.node("LRN", s.base, List.of(s.in(0)),
+      case CONV_2D -> conv2d(s);
+      case DEPTHWISE_CONV_2D -> depthwise(s);
+      case FULLY_CONNECTED -> fullyConnected(s);
+      case TRANSPOSE_CONV -> transposeConv(s);
+      case AVERAGE_POOL_2D -> pool(s, "AvgPool");
+      case MAX_POOL_2D -> pool(s, "MaxPool");
+      case L2_POOL_2D -> l2Pool(s);
+      case SOFTMAX -> softmax(s);
+      case LOG_SOFTMAX -> s.define(0, unary(s, "LogSoftmax", s.in(0)));
+      case L2_NORMALIZATION -> l2Normalization(s);
+      case LOCAL_RESPONSE_NORMALIZATION -> s.define(0, s.node("LRN", s.base, List.of(s.in(0)),
           "T", type(outType(s)), "depth_radius", i(s.intOption("radius", 5)), "bias", f(floatOption(s, "bias", 1)),
           "alpha", f(floatOption(s, "alpha", 1)), "beta", f(floatOption(s, "beta", 0.5f))));
-      case "BATCH_MATMUL" -> batchMatMul(s);
-      case "RELU" -> s.define(0, unary(s, "Relu", s.in(0)));
-      case "RELU6" -> s.define(0, unary(s, "Relu6", s.in(0)));
-      case "RELU_N1_TO_1" -> s.define(0, clip(s, s.in(0), -1, 1, s.base));
-      case "RELU_0_TO_1" -> s.define(0, clip(s, s.in(0), 0, 1, s.base));
-      case "TANH" -> s.define(0, unary(s, "Tanh", s.in(0)));
-      case "LOGISTIC" -> s.define(0, unary(s, "Sigmoid", s.in(0)));
-      case "ELU" -> s.define(0, unary(s, "Elu", s.in(0)));
-      case "LEAKY_RELU" -> s.define(0, s.node("LeakyRelu", s.base, List.of(s.in(0)), "T", type(outType(s)),
+      case BATCH_MATMUL -> batchMatMul(s);
+      case RELU -> s.define(0, unary(s, "Relu", s.in(0)));
+      case RELU6 -> s.define(0, unary(s, "Relu6", s.in(0)));
+      case RELU_N1_TO_1 -> s.define(0, clip(s, s.in(0), -1, 1, s.base));
+      case RELU_0_TO_1 -> s.define(0, clip(s, s.in(0), 0, 1, s.base));
+      case TANH -> s.define(0, unary(s, "Tanh", s.in(0)));
+      case LOGISTIC -> s.define(0, unary(s, "Sigmoid", s.in(0)));
+      case ELU -> s.define(0, unary(s, "Elu", s.in(0)));
+      case LEAKY_RELU -> s.define(0, s.node("LeakyRelu", s.base, List.of(s.in(0)), "T", type(outType(s)),
           "alpha", f(floatOption(s, "alpha", 0.2f))));
-      case "PRELU" -> s.define(0, s.node("Prelu", s.base, List.of(s.in(0), s.in(1)), "T", type(outType(s))));
-      case "HARD_SWISH" -> hardSwish(s);
-      case "GELU" -> gelu(s);
+      case PRELU -> s.define(0, s.node("Prelu", s.base, List.of(s.in(0), s.in(1)), "T", type(outType(s))));
+      case HARD_SWISH -> hardSwish(s);
+      case GELU -> gelu(s);
       default -> {
         return false;
       }

@@ -1,5 +1,6 @@
 package org.tfport.runtime.tflite;
 
+import static org.tfport.formats.tflite.TfliteBuiltin.*;
 import static org.tfport.runtime.tflite.SubgraphImport.b;
 import static org.tfport.runtime.tflite.SubgraphImport.f;
 import static org.tfport.runtime.tflite.SubgraphImport.i;
@@ -8,6 +9,7 @@ import static org.tfport.runtime.tflite.SubgraphImport.str;
 import static org.tfport.runtime.tflite.SubgraphImport.type;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +19,7 @@ import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.formats.tflite.BuiltinOptions.Activation;
+import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteQuantization;
 import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.formats.tflite.TfliteType;
@@ -45,54 +48,54 @@ final class QuantizedBuiltins {
   private QuantizedBuiltins() {}
 
   /** Builtins whose integer kernel copies quantized codes: the TensorFlow op on the integer tensor is exact. */
-  private static final Set<String> PASS_THROUGH = Set.of("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE",
-      "STRIDED_SLICE", "SLICE", "GATHER", "GATHER_ND", "SPLIT", "SPLIT_V", "PACK", "UNPACK", "TILE", "BROADCAST_TO",
-      "REVERSE_V2", "MAXIMUM", "MINIMUM", "ARG_MAX", "ARG_MIN", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE",
-      "RESIZE_NEAREST_NEIGHBOR", "SHAPE", "PADV2", "REDUCE_MAX", "REDUCE_MIN");
+  private static final Set<TfliteBuiltin> PASS_THROUGH = EnumSet.of(RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE,
+      STRIDED_SLICE, SLICE, GATHER, GATHER_ND, SPLIT, SPLIT_V, PACK, UNPACK, TILE, BROADCAST_TO,
+      REVERSE_V2, MAXIMUM, MINIMUM, ARG_MAX, ARG_MIN, SPACE_TO_DEPTH, DEPTH_TO_SPACE,
+      RESIZE_NEAREST_NEIGHBOR, SHAPE, PADV2, REDUCE_MAX, REDUCE_MIN);
 
   /** Emits the operator's nodes; false when tfport has no integer kernel for the builtin. */
-  static boolean map(SubgraphImport s, String builtin) {
+  static boolean map(SubgraphImport s, TfliteBuiltin builtin) {
     if (PASS_THROUGH.contains(builtin)) {
       return ArrayBuiltins.map(s, builtin);
     }
     switch (builtin) {
-      case "QUANTIZE" -> quantize(s);
-      case "DEQUANTIZE" -> s.define(0, s.node("TfliteDequantize", s.base, List.of(s.in(0)),
+      case QUANTIZE -> quantize(s);
+      case DEQUANTIZE -> s.define(0, s.node("TfliteDequantize", s.base, List.of(s.in(0)),
           attrs(s, "input", s.inIndex(0))));
-      case "CONV_2D" -> conv(s, false);
-      case "DEPTHWISE_CONV_2D" -> conv(s, true);
-      case "FULLY_CONNECTED" -> fullyConnected(s);
-      case "TRANSPOSE_CONV" -> transposeConv(s);
-      case "AVERAGE_POOL_2D" -> pool(s, "TfliteQuantizedAvgPool");
-      case "MAX_POOL_2D" -> pool(s, "TfliteQuantizedMaxPool");
-      case "ADD" -> binary(s, "TfliteQuantizedAdd", true);
-      case "SUB" -> binary(s, "TfliteQuantizedSub", true);
-      case "MUL" -> binary(s, "TfliteQuantizedMul", false);
-      case "PRELU" -> binary(s, "TfliteQuantizedPrelu", false);
-      case "SOFTMAX" -> {
+      case CONV_2D -> conv(s, false);
+      case DEPTHWISE_CONV_2D -> conv(s, true);
+      case FULLY_CONNECTED -> fullyConnected(s);
+      case TRANSPOSE_CONV -> transposeConv(s);
+      case AVERAGE_POOL_2D -> pool(s, "TfliteQuantizedAvgPool");
+      case MAX_POOL_2D -> pool(s, "TfliteQuantizedMaxPool");
+      case ADD -> binary(s, "TfliteQuantizedAdd", true);
+      case SUB -> binary(s, "TfliteQuantizedSub", true);
+      case MUL -> binary(s, "TfliteQuantizedMul", false);
+      case PRELU -> binary(s, "TfliteQuantizedPrelu", false);
+      case SOFTMAX -> {
         Map<String, AttrValue> a = unaryAttrs(s);
         a.put("beta", f(NnBuiltins.floatOption(s, "beta", 1f)));
         s.define(0, s.node("TfliteQuantizedSoftmax", s.base, List.of(s.in(0)), a));
       }
-      case "LOGISTIC" -> s.define(0, s.node("TfliteQuantizedLogistic", s.base, List.of(s.in(0)), unaryAttrs(s)));
-      case "TANH" -> s.define(0, s.node("TfliteQuantizedTanh", s.base, List.of(s.in(0)), unaryAttrs(s)));
-      case "RELU", "RELU6", "RELU_N1_TO_1", "RELU_0_TO_1" -> {
+      case LOGISTIC -> s.define(0, s.node("TfliteQuantizedLogistic", s.base, List.of(s.in(0)), unaryAttrs(s)));
+      case TANH -> s.define(0, s.node("TfliteQuantizedTanh", s.base, List.of(s.in(0)), unaryAttrs(s)));
+      case RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 -> {
         Map<String, AttrValue> a = unaryAttrs(s);
-        a.put("activation", str(builtin));
+        a.put("activation", str(builtin.name()));
         s.define(0, s.node("TfliteQuantizedRelu", s.base, List.of(s.in(0)), a));
       }
-      case "LEAKY_RELU" -> {
+      case LEAKY_RELU -> {
         Map<String, AttrValue> a = unaryAttrs(s);
         a.put("alpha", f(NnBuiltins.floatOption(s, "alpha", 0.2f)));
         s.define(0, s.node("TfliteQuantizedLeakyRelu", s.base, List.of(s.in(0)), a));
       }
-      case "MEAN" -> {
+      case MEAN -> {
         Map<String, AttrValue> a = unaryAttrs(s);
         a.put("keep_dims", b(s.boolOption("keep_dims")));
         s.define(0, s.node("TfliteQuantizedMean", s.base, List.of(s.in(0), s.in(1)), a));
       }
-      case "PAD" -> pad(s);
-      case "CONCATENATION" -> concat(s);
+      case PAD -> pad(s);
+      case CONCATENATION -> concat(s);
       default -> {
         return false;
       }

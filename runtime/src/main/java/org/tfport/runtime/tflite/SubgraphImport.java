@@ -15,6 +15,7 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.core.graph.TensorValue;
 import org.tfport.formats.tflite.BuiltinOptions;
+import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteOperator;
 import org.tfport.formats.tflite.TfliteOperatorCode;
@@ -93,7 +94,7 @@ final class SubgraphImport {
       try {
         String integer = code.isCustom() ? null : integerTensor();
         if (integer != null) {
-          if (!QuantizedBuiltins.map(this, org.tfport.formats.tflite.TfliteOps.name(code.builtinCode()))) {
+          if (!QuantizedBuiltins.map(this, builtin())) {
             throw new Refusal("tfport has no integer kernel for this builtin on quantized tensors (it " + integer
                 + ")");
           }
@@ -149,6 +150,15 @@ final class SubgraphImport {
       }
     }
     return null;
+  }
+
+  /** The operator's builtin; a code newer than {@link TfliteBuiltin} is refused by its number. */
+  TfliteBuiltin builtin() {
+    TfliteBuiltin b = TfliteBuiltin.ofCode(code.builtinCode());
+    if (b == null) {
+      throw new Refusal("builtin code " + code.builtinCode() + " is newer than the schema tfport knows");
+    }
+    return b;
   }
 
   // ------------------------------------------------------------------------------------------- tensors

@@ -47,15 +47,34 @@ import org.tfport.runtime.ops.StandardKernels;
  * in {@link TfliteReader} with a {@link CorruptModelException}.
  */
 public final class TfliteImporter {
-  /** An imported model: the graph (with its function library) and the signatures it is called through. */
-  public record ImportedModel(Graph graph, List<Signature> signatures) {
+  /**
+   * An imported model: the graph (with its function library), the signatures it is called through, and where each
+   * imported subgraph's tensors ended up (one entry per subgraph in the graph, one per subgraph made a function).
+   */
+  public record ImportedModel(Graph graph, List<Signature> signatures, List<ImportedSubgraph> tensorMap) {
     public ImportedModel {
       signatures = List.copyOf(signatures);
+      tensorMap = List.copyOf(tensorMap);
     }
 
     /** A runnable model over the standard kernels. */
     public Model toModel() {
       return Model.fromGraph(graph, signatures);
+    }
+  }
+
+  /**
+   * Where the values of one imported subgraph's tensors are, for tools that look at intermediate values (with a
+   * {@link org.tfport.runtime.RunObserver}).
+   *
+   * @param subgraph the TFLite subgraph index
+   * @param function the library function the subgraph became, or null when its nodes are in the graph itself
+   * @param tensors per TFLite tensor index, the IR tensor holding its value ({@code node} or {@code node:k}; after
+   *     the fused activation when the operator has one), or null where there is none (constants nobody reads)
+   */
+  public record ImportedSubgraph(int subgraph, String function, List<String> tensors) {
+    public ImportedSubgraph {
+      tensors = java.util.Collections.unmodifiableList(new ArrayList<>(tensors));
     }
   }
 
@@ -68,6 +87,7 @@ public final class TfliteImporter {
   private final Map<Integer, String> functions = new HashMap<>();
   private final Set<String> functionNames = new HashSet<>();
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
+  private final List<ImportedSubgraph> tensorMap = new ArrayList<>();
 
   private TfliteImporter(TfliteModel model, String source, KernelRegistry registry) {
     this.model = model;
@@ -141,7 +161,10 @@ public final class TfliteImporter {
       String key = d.key() != null ? d.key() : defs.size() == 1 ? Signature.DEFAULT_KEY : "signature_" + k;
       signatures.add(signature(key, d, topLevel.get(d.subgraphIndex())));
     }
-    return new ImportedModel(graph, signatures);
+    List<ImportedSubgraph> map = new ArrayList<>();
+    topLevel.values().forEach(s -> map.add(new ImportedSubgraph(s.index, null, java.util.Arrays.asList(s.refs))));
+    map.addAll(tensorMap);
+    return new ImportedModel(graph, signatures, map);
   }
 
   private void topLevel(int index) {
@@ -192,6 +215,7 @@ public final class TfliteImporter {
       outs.add(ArgDef.ofType("output_" + k, tfType(s, t)));
       ret.put("output_" + k, s.refs[t] == null ? "unimported_" + t : s.refs[t]);
     }
+    tensorMap.add(new ImportedSubgraph(index, name, java.util.Arrays.asList(s.refs)));
     graph.functions().put(name, new GraphFunction(name, ins, outs, s.nodes, ret, Map.of(), Map.of(), Map.of(),
         false));
     return name;

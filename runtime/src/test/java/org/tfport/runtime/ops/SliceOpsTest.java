@@ -1,6 +1,7 @@
 package org.tfport.runtime.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.ExactOracle.bools;
 import static org.tfport.runtime.ops.ExactOracle.check;
 import static org.tfport.runtime.ops.ExactOracle.checkStrings;
@@ -171,5 +172,36 @@ class SliceOpsTest {
         Value.scalar(1f), Value.scalar(0f));
     rejects("OneHot", attrs("T", t(DType.FLOAT32), "TI", t(DType.INT32), "axis", i(-1)), "depth must be non-negative",
         idx, Value.scalar(-1), Value.scalar(1f), Value.scalar(0f));
+  }
+
+  /**
+   * XlaDynamicUpdateSlice (TFLite's DYNAMIC_UPDATE_SLICE) has no TensorFlow CPU kernel outside XLA: hand-computed
+   * values, starts clamped so the update fits.
+   */
+  @Test
+  void dynamicUpdateSlice() {
+    float[] x = new float[12];
+    for (int k = 0; k < x.length; k++) {
+      x[k] = k;
+    }
+    Value input = Value.floats(new long[] {3, 4}, x);
+    Value update = Value.floats(new long[] {2, 2}, 100, 101, 102, 103);
+    // Row start 2 is clamped to 1 (3 − 2), column start 1 is kept.
+    Value out = SliceOps.dynamicUpdateSlice(input, update, Value.ints(new long[] {2}, 2, 1));
+    assertThat(out.shape()).containsExactly(3, 4);
+    assertThat(out.floats()).containsExactly(0, 1, 2, 3, 4, 100, 101, 7, 8, 102, 103, 11);
+    assertThat(input.floats()[5]).as("the input is not written").isEqualTo(5);
+    // A negative start is clamped to 0; int32 values; a whole-row update.
+    Value ints = SliceOps.dynamicUpdateSlice(Value.ints(new long[] {2, 3}, 1, 2, 3, 4, 5, 6),
+        Value.ints(new long[] {1, 3}, 7, 8, 9), Value.longs(new long[] {2}, -4, 5));
+    assertThat(ints.ints()).containsExactly(7, 8, 9, 4, 5, 6);
+    // Rank 0 replaces the value; an empty update leaves the input.
+    assertThat(SliceOps.dynamicUpdateSlice(Value.scalar(1f), Value.scalar(2f), Value.ints(new long[] {0}))
+        .floats()).containsExactly(2f);
+    assertThat(SliceOps.dynamicUpdateSlice(input, Value.floats(new long[] {0, 4}), Value.ints(new long[] {2}, 1, 0))
+        .floats()).containsExactly(x);
+    assertThatThrownBy(() -> SliceOps.dynamicUpdateSlice(input, Value.floats(new long[] {4, 1}, 1, 2, 3, 4),
+        Value.ints(new long[] {2}, 0, 0))).isInstanceOf(KernelException.class)
+        .hasMessage("update dimension 0 is 4, larger than the input's 3");
   }
 }

@@ -17,6 +17,7 @@ import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.formats.tflite.BuiltinOptions;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteOperator;
+import org.tfport.formats.tflite.TfliteOptionsType;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteSubgraph;
 import org.tfport.formats.tflite.TfliteWriter;
@@ -102,7 +103,7 @@ class HostileTfliteTest {
     for (TfliteOperator op : main.operators()) {
       if (op.builtinOptions() instanceof BuiltinOptions.While) {
         op = new TfliteOperator(op.opcodeIndex(), op.inputs(), op.outputs(),
-            BuiltinOptions.of(93, Map.of("cond_subgraph_index", 1, "body_subgraph_index", 42)));
+            BuiltinOptions.of(TfliteOptionsType.WHILE_OPTIONS, Map.of("cond_subgraph_index", 1, "body_subgraph_index", 42)));
       }
       ops.add(op);
     }
