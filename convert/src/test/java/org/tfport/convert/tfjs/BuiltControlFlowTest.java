@@ -2,6 +2,7 @@ package org.tfport.convert.tfjs;
 
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,6 +44,7 @@ import org.tfport.testkit.TfjsOracle;
  * the weights they use come from variables outside them, as in Keras' recurrent layers. Converted, run in
  * TF.js 4.22 and compared with TensorFlow on the same random inputs.
  */
+@OracleTest
 public class BuiltControlFlowTest {
   @TempDir Path tmp;
 

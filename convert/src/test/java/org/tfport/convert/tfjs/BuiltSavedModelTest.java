@@ -1,6 +1,7 @@
 package org.tfport.convert.tfjs;
 
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,6 +40,7 @@ import org.tfport.testkit.TfjsOracle;
  * converted, run in TF.js 4.22 and compared with TensorFlow on the same random inputs. Most exercise one
  * fusion each, and must come out with the fused op TF.js runs.
  */
+@OracleTest
 class BuiltSavedModelTest {
   @TempDir Path tmp;
 

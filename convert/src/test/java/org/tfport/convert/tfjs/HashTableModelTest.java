@@ -1,6 +1,7 @@
 package org.tfport.convert.tfjs;
 
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,6 +34,7 @@ import tools.jackson.databind.JsonNode;
  * the model's initializer: the TF.js model must carry the table's contents as a {@code modelInitializer}
  * graph, which TF.js runs once at load, and look keys up as TensorFlow does (missing keys get the default).
  */
+@OracleTest
 class HashTableModelTest {
   @TempDir Path tmp;
 

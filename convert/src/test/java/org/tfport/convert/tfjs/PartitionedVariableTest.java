@@ -1,6 +1,7 @@
 package org.tfport.convert.tfjs;
 
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +39,7 @@ import org.tfport.testkit.TfjsOracle;
  * {@code shape_and_slices} spec, and the graph concatenates the parts. TensorFlow writes the checkpoint with
  * the saver built here; the converted model must compute what TensorFlow computes.
  */
+@OracleTest
 class PartitionedVariableTest {
   @TempDir Path tmp;
 

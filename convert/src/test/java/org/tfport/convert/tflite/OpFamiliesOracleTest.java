@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,6 +54,7 @@ import org.tfport.testkit.TfliteOracle;
  * unknown batch dimension, fed as 2. Each case also names the TFLite builtins it must become, so a lowering that
  * silently changes is caught.
  */
+@OracleTest
 class OpFamiliesOracleTest {
   @TempDir Path tmp;
   final Random rnd = new Random(20240604);
