@@ -269,7 +269,7 @@ public final class RuntimeComparison {
         + rounds + " rounds per side; MB: peak RSS of the measuring process.");
     System.out.println("* TF.js 4.22's WASM backend runs single-threaded in Node (no WASM threads there).");
     System.out.println("TFLite: XNNPACK delegate " + (xnnpackSeen ? "created (seen in TFLite's log)"
-        : "not reported in TFLite's log"));
+        : "not reported in TFLite's log (shared/specs/oracles.md found it on by default in this build)"));
     failures(rows, threads, results);
     System.out.println("load average: before " + loadBefore + ", after " + ConvertBench.loadAverage());
   }
