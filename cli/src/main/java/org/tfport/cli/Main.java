@@ -22,6 +22,8 @@ public final class Main {
         analyze MODEL [--json]          list ops/layers, target support, parameters and quantized sizes
         predict MODEL [--input [NAME=]FILE.npy ...] [--output_dir DIR] [--json]
                                         run a model in tfport's runtime (random inputs without --input)
+        benchmark MODEL [--num_threads N] [--num_runs R] [--warmup_runs W] [--json]
+                                        time a model in tfport's runtime (benchmark_model's flags)
         demo [DIR]                      make a small Keras model and convert it to TF.js (default DIR: tfport-demo)
         serve [--host H] [--port P] [--store DIR] [--token T]   serve models to TF.js clients and a web page
         --version                       print the version
@@ -50,6 +52,7 @@ public final class Main {
         case "tflite_convert" -> TfliteConvertCommand.run(args[0], out, err, rest);
         case "analyze" -> AnalyzeCommand.run(out, err, rest);
         case "predict" -> PredictCommand.run(out, err, rest);
+        case "benchmark" -> BenchmarkCommand.run(out, err, rest);
         case "demo" -> DemoCommand.run(out, err, rest);
         case "serve" -> ServeCommand.run(out, err, rest);
         case "--version", "-v", "version" -> {
@@ -61,7 +64,7 @@ public final class Main {
           yield 0;
         }
         default -> throw new UsageException("unknown command '" + args[0] + "'; commands: convert,"
-            + " tensorflowjs_converter, tflite_convert, analyze, predict, demo, serve (tfport --help)");
+            + " tensorflowjs_converter, tflite_convert, analyze, predict, benchmark, demo, serve (tfport --help)");
       };
     } catch (UsageException e) {
       err.println("tfport: " + e.getMessage());

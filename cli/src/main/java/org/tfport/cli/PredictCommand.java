@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,7 +27,6 @@ import org.tfport.runtime.Model;
 import org.tfport.runtime.RandomInputs;
 import org.tfport.runtime.Session;
 import org.tfport.runtime.Signature;
-import org.tfport.runtime.TensorSpec;
 import org.tfport.runtime.kernel.KernelException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -105,7 +103,8 @@ final class PredictCommand {
     try (Model m = Model.load(path, lo); Session session = m.newSession()) {
       Signature sig = signatureName != null ? m.signature(signatureName) : m.defaultSignature();
       Map<String, String> origin = new LinkedHashMap<>();
-      Map<String, Tensor> feed = inputs.isEmpty() ? random(sig, origin) : files(sig, origin);
+      Map<String, Tensor> feed = inputs.isEmpty() ? random(sig, origin)
+          : InputFiles.read("predict", model, sig, inputs, origin);
       Map<String, Tensor> result;
       try {
         result = session.run(sig.key(), feed);
@@ -127,59 +126,6 @@ final class PredictCommand {
     Map<String, Tensor> feed = RandomInputs.of(sig, seed);
     feed.keySet().forEach(k -> origin.put(k, "random (seed " + seed + ")"));
     return feed;
-  }
-
-  /** The {@code --input} files by input name, checked against the signature. */
-  private Map<String, Tensor> files(Signature sig, Map<String, String> origin) {
-    Map<String, String> named = new LinkedHashMap<>();
-    List<String> positional = new ArrayList<>();
-    Set<String> names = new HashSet<>(sig.inputNames());
-    for (String arg : inputs) {
-      int eq = arg.indexOf('=');
-      String name = eq > 0 ? arg.substring(0, eq) : null;
-      if (name != null && names.contains(name)) {
-        if (named.put(name, arg.substring(eq + 1)) != null) {
-          throw new UsageException("predict: input '" + name + "' is given twice");
-        }
-      } else if (name != null && !Files.exists(Path.of(arg)) && !arg.substring(0, eq).contains("/")) {
-        throw new TfportException(model + ": the model has no input '" + name + "'; its inputs are "
-            + describe(sig.inputs()));
-      } else {
-        positional.add(arg);
-      }
-    }
-    if (named.size() + positional.size() > sig.inputs().size()) {
-      throw new TfportException(model + ": " + (named.size() + positional.size()) + " input files for the "
-          + sig.inputs().size() + " input" + (sig.inputs().size() == 1 ? " " : "s ") + describe(sig.inputs())
-          + "; " + positional.get(positional.size() - 1) + " is left over");
-    }
-    Map<String, Tensor> feed = new LinkedHashMap<>();
-    int next = 0;
-    for (TensorSpec s : sig.inputs()) {
-      String file = named.get(s.name());
-      if (file == null && next < positional.size()) {
-        file = positional.get(next++);
-      }
-      if (file == null) {
-        throw new TfportException(model + ": input '" + s.name() + "' (" + s.describe() + ") has no file; give"
-            + " --input " + s.name() + "=FILE.npy");
-      }
-      Tensor t = Npy.readTensor(Path.of(file));
-      if (s.dtype() != null && s.dtype() != t.dtype() || !s.accepts(t.shape().dims())) {
-        throw new TfportException(model + ": input '" + s.name() + "' wants " + s.describe() + ", but " + file
-            + " holds " + t.dtype().jsName() + Arrays.toString(t.shape().dims()));
-      }
-      feed.put(s.name(), t);
-      origin.put(s.name(), file);
-    }
-    return feed;
-  }
-
-  private static String describe(List<TensorSpec> specs) {
-    if (specs.isEmpty()) {
-      return "(none)";
-    }
-    return String.join(", ", specs.stream().map(s -> s.name() + " (" + s.describe() + ")").toList());
   }
 
   /** Each output as {@code DIR/NAME.npy}, all appearing at once. */

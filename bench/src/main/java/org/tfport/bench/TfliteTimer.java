@@ -1,0 +1,158 @@
+package org.tfport.bench;
+
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterAllocateTensors;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterCreate;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterDelete;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetInputTensor;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetInputTensorCount;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetOutputTensor;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetOutputTensorCount;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterInvoke;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsCreate;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsDelete;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsSetNumThreads;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteModelCreateFromFile;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteModelDelete;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorByteSize;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorCopyFromBuffer;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorCopyToBuffer;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorType;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteFloat32;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteInt32;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteInt64;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteOk;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.tensorflowlite.TfLiteInterpreter;
+import org.bytedeco.tensorflowlite.TfLiteInterpreterOptions;
+import org.bytedeco.tensorflowlite.TfLiteModel;
+import org.bytedeco.tensorflowlite.TfLiteTensor;
+
+/**
+ * Times a {@code .tflite} file in the real TFLite 2.18 interpreter (bytedeco C API, XNNPACK on as built) the way
+ * {@code tfport benchmark} times tfport: load, first run, warm-up runs discarded, timed runs. Run in its own JVM by
+ * {@link RuntimeComparison} (as testkit's TfliteOracle runs the interpreter), so a native crash fails one
+ * measurement only and each runtime has the process to itself.
+ *
+ * <p>Usage: {@code TfliteTimer MODEL THREADS RUNS WARMUP [SEED]}; prints one JSON object with the field names of
+ * {@code tfport benchmark --json}. A run copies the inputs in, invokes and copies every output out, as a tfport run
+ * takes and returns tensors. Inputs are seeded random: floats in [-1, 1), 32/64-bit integers in [0, 10), other
+ * types random bytes.
+ */
+public final class TfliteTimer {
+  private TfliteTimer() {}
+
+  public static void main(String[] args) {
+    if (args.length < 4) {
+      System.err.println("usage: TfliteTimer MODEL THREADS RUNS WARMUP [SEED]");
+      System.exit(2);
+    }
+    String file = args[0];
+    int threads = Integer.parseInt(args[1]);
+    int runs = Integer.parseInt(args[2]);
+    int warmup = Integer.parseInt(args[3]);
+    long seed = args.length > 4 ? Long.parseLong(args[4]) : 0;
+
+    long t0 = System.nanoTime();
+    TfLiteModel model = TfLiteModelCreateFromFile(file);
+    if (model == null || model.isNull()) {
+      fail(file + ": TFLite cannot read the model");
+    }
+    TfLiteInterpreterOptions options = TfLiteInterpreterOptionsCreate();
+    TfLiteInterpreterOptionsSetNumThreads(options, threads);
+    TfLiteInterpreter it = TfLiteInterpreterCreate(model, options);
+    if (it == null || it.isNull()) {
+      fail(file + ": TFLite rejected the model");
+    }
+    if (TfLiteInterpreterAllocateTensors(it) != kTfLiteOk) {
+      fail(file + ": AllocateTensors failed");
+    }
+    double loadMs = (System.nanoTime() - t0) / 1e6;
+
+    Random rnd = new Random(seed);
+    List<BytePointer> in = new ArrayList<>();
+    for (int i = 0; i < TfLiteInterpreterGetInputTensorCount(it); i++) {
+      TfLiteTensor t = TfLiteInterpreterGetInputTensor(it, i);
+      in.add(new BytePointer(random(TfLiteTensorType(t), (int) TfLiteTensorByteSize(t), rnd)));
+    }
+    List<BytePointer> out = new ArrayList<>();
+    for (int i = 0; i < TfLiteInterpreterGetOutputTensorCount(it); i++) {
+      out.add(new BytePointer(Math.max(1, TfLiteTensorByteSize(TfLiteInterpreterGetOutputTensor(it, i)))));
+    }
+    double first = run(it, in, out);
+    for (int i = 0; i < warmup; i++) {
+      run(it, in, out);
+    }
+    double[] times = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      times[i] = run(it, in, out);
+    }
+    TfLiteInterpreterDelete(it);
+    TfLiteInterpreterOptionsDelete(options);
+    TfLiteModelDelete(model);
+
+    double[] s = times.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    double median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"load_ms\":%.3f,\"first_run_ms\":%.3f,\"min_ms\":%.3f,"
+        + "\"median_ms\":%.3f,\"p90_ms\":%.3f,\"mean_ms\":%.3f,\"num_runs\":%d,\"warmup_runs\":%d,"
+        + "\"num_threads\":%d,\"peak_rss_bytes\":%d}%n", file.replace("\\", "\\\\").replace("\"", "\\\""), loadMs,
+        first, s[0], median, s[(int) Math.ceil(0.9 * n) - 1], Arrays.stream(times).average().orElseThrow(), n,
+        warmup, threads, PeakHeapMain.procStatus("VmHWM"));
+    System.out.flush();
+  }
+
+  private static double run(TfLiteInterpreter it, List<BytePointer> in, List<BytePointer> out) {
+    long t = System.nanoTime();
+    for (int i = 0; i < in.size(); i++) {
+      BytePointer p = in.get(i);
+      if (TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(it, i), p, p.capacity()) != kTfLiteOk) {
+        fail("cannot set input " + i);
+      }
+    }
+    if (TfLiteInterpreterInvoke(it) != kTfLiteOk) {
+      fail("Invoke failed");
+    }
+    for (int i = 0; i < out.size(); i++) {
+      TfLiteTensor o = TfLiteInterpreterGetOutputTensor(it, i);
+      long size = TfLiteTensorByteSize(o);
+      if (size > 0 && TfLiteTensorCopyToBuffer(o, out.get(i), size) != kTfLiteOk) {
+        fail("cannot read output " + i);
+      }
+    }
+    return (System.nanoTime() - t) / 1e6;
+  }
+
+  private static byte[] random(int type, int bytes, Random rnd) {
+    ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (type == kTfLiteFloat32) {
+      while (b.hasRemaining()) {
+        b.putFloat(rnd.nextFloat() * 2 - 1);
+      }
+    } else if (type == kTfLiteInt32) {
+      while (b.hasRemaining()) {
+        b.putInt(rnd.nextInt(10));
+      }
+    } else if (type == kTfLiteInt64) {
+      while (b.hasRemaining()) {
+        b.putLong(rnd.nextInt(10));
+      }
+    } else {
+      rnd.nextBytes(b.array());
+    }
+    return b.array();
+  }
+
+  private static void fail(String message) {
+    System.err.println("TfliteTimer: " + message);
+    System.exit(1);
+  }
+}

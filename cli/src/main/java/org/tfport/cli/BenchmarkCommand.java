@@ -1,0 +1,243 @@
+package org.tfport.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.tfport.core.Json;
+import org.tfport.core.Tensor;
+import org.tfport.core.TfportException;
+import org.tfport.core.TfportException.UsageException;
+import org.tfport.graph.GraphOptions;
+import org.tfport.runtime.LoadOptions;
+import org.tfport.runtime.Model;
+import org.tfport.runtime.RandomInputs;
+import org.tfport.runtime.Session;
+import org.tfport.runtime.SessionOptions;
+import org.tfport.runtime.Signature;
+import org.tfport.runtime.kernel.KernelException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * {@code tfport benchmark MODEL}: times a model in tfport's runtime the way TFLite's {@code benchmark_model} does
+ * (same flag names): load, one first run, warm-up runs discarded, then timed runs summarized as min / median / p90 /
+ * mean, with the peak heap and peak RSS of the process.
+ */
+@Command(name = "benchmark", sortOptions = false, usageHelpWidth = 110,
+    description = "Time a model (SavedModel, frozen .pb, TF.js graph model.json, .tflite) in tfport's runtime:"
+        + " load, first run, then --num_runs runs after --warmup_runs discarded ones.")
+final class BenchmarkCommand {
+  static final int DEFAULT_RUNS = 50;
+  static final int DEFAULT_WARMUP = 5;
+
+  @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the model file or folder") String model;
+
+  @Option(names = "--num_threads", paramLabel = "N",
+      description = "threads one op may use (default: the available processors)")
+  Integer numThreads;
+
+  @Option(names = "--num_runs", paramLabel = "R", description = "timed runs (default " + DEFAULT_RUNS + ")")
+  int numRuns = DEFAULT_RUNS;
+
+  @Option(names = "--warmup_runs", paramLabel = "W",
+      description = "runs after the first one whose times are discarded (default " + DEFAULT_WARMUP + ")")
+  int warmupRuns = DEFAULT_WARMUP;
+
+  @Option(names = "--signature_name", paramLabel = "KEY",
+      description = "the SavedModel signature to run (default: serving_default, or the only one)")
+  String signatureName;
+
+  @Option(names = {"--saved_model_tags", "--tags"}, paramLabel = "TAGS",
+      description = "the SavedModel MetaGraph's tags, comma-separated (default: serve)")
+  String tags;
+
+  @Option(names = "--output_node_names", paramLabel = "A,B",
+      description = "the tensors to compute (frozen GraphDefs, TF.js graph models), as in predict")
+  String outputNodeNames;
+
+  @Option(names = "--input", paramLabel = "[NAME=]FILE.npy", arity = "1..*", description = "an input's values, as"
+      + " in predict. Without --input, seeded random inputs: floats in [-1, 1), integers in [0, 10), unknown"
+      + " dimensions 1")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--seed", paramLabel = "N", description = "the seed of the random inputs (default 0)")
+  long seed;
+
+  @Option(names = "--json", description = "print the result as one JSON object") boolean json;
+
+  @Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
+
+  /**
+   * What one benchmark measured; times in milliseconds.
+   *
+   * @param loadMs        reading, rewriting and compiling the model, and making the session
+   * @param firstRunMs    the first run (first-touch allocation, JIT of the kernels)
+   * @param peakHeapBytes the sum over the heap pools of their peak usage since the command started
+   * @param peakRssBytes  the process's peak resident set ({@code VmHWM}), -1 where /proc is not there
+   */
+  record Result(String model, int numThreads, int warmupRuns, double loadMs, double firstRunMs, double[] runsMs,
+      long peakHeapBytes, long peakRssBytes, boolean vectorApi) {
+    double min() {
+      return sorted()[0];
+    }
+
+    double median() {
+      double[] s = sorted();
+      int n = s.length;
+      return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /** The nearest-rank 90th percentile: the smallest time at least 90% of the runs do not exceed. */
+    double p90() {
+      double[] s = sorted();
+      return s[(int) Math.ceil(0.9 * s.length) - 1];
+    }
+
+    double mean() {
+      return Arrays.stream(runsMs).average().orElseThrow();
+    }
+
+    private double[] sorted() {
+      double[] s = runsMs.clone();
+      Arrays.sort(s);
+      return s;
+    }
+  }
+
+  static int run(PrintWriter out, PrintWriter err, String... args) {
+    BenchmarkCommand c = new BenchmarkCommand();
+    CommandLine cl = new CommandLine(c);
+    try {
+      cl.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw new UsageException("benchmark: " + e.getMessage() + " (tfport benchmark --help)");
+    }
+    if (c.help) {
+      cl.setCommandName("tfport benchmark");
+      cl.usage(out);
+      return 0;
+    }
+    Result r = c.execute();
+    out.println(c.json ? Json.MAPPER.writeValueAsString(json(r)) : text(r));
+    out.flush();
+    return 0;
+  }
+
+  Result execute() {
+    if (model == null) {
+      throw new UsageException("benchmark: give the model to time (tfport benchmark --help)");
+    }
+    int threads = numThreads == null ? Runtime.getRuntime().availableProcessors() : numThreads;
+    if (threads < 1) {
+      throw new UsageException("benchmark: --num_threads must be at least 1, got " + threads);
+    }
+    if (numRuns < 1) {
+      throw new UsageException("benchmark: --num_runs must be at least 1, got " + numRuns);
+    }
+    if (warmupRuns < 0) {
+      throw new UsageException("benchmark: --warmup_runs must be 0 or more, got " + warmupRuns);
+    }
+    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+        .filter(p -> p.getType() == MemoryType.HEAP && p.isValid()).toList();
+    heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+    List<String> outputs = outputNodeNames == null ? List.of()
+        : Arrays.stream(outputNodeNames.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    LoadOptions lo = new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs);
+
+    long t0 = System.nanoTime();
+    try (Model m = Model.load(Path.of(model), lo);
+        Session session = m.newSession(SessionOptions.defaults().withThreads(threads))) {
+      Signature sig = signatureName != null ? m.signature(signatureName) : m.defaultSignature();
+      double loadMs = millisSince(t0);
+      Map<String, Tensor> feed = inputs.isEmpty() ? RandomInputs.of(sig, seed)
+          : InputFiles.read("benchmark", model, sig, inputs, new LinkedHashMap<>());
+      double first = timed(session, sig, feed);
+      for (int i = 0; i < warmupRuns; i++) {
+        timed(session, sig, feed);
+      }
+      double[] runs = new double[numRuns];
+      for (int i = 0; i < numRuns; i++) {
+        runs[i] = timed(session, sig, feed);
+      }
+      long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+      boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+      return new Result(model, threads, warmupRuns, loadMs, first, runs, peakHeap, peakRss(), vector);
+    }
+  }
+
+  private double timed(Session session, Signature sig, Map<String, Tensor> feed) {
+    long t = System.nanoTime();
+    try {
+      session.run(sig.key(), feed);
+    } catch (KernelException e) {
+      throw new TfportException(model + ": " + e.getMessage());
+    }
+    return millisSince(t);
+  }
+
+  private static double millisSince(long t0) {
+    return (System.nanoTime() - t0) / 1e6;
+  }
+
+  /** {@code VmHWM} of /proc/self/status in bytes, or -1 where there is no such file (not Linux). */
+  static long peakRss() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          String[] f = line.substring(6).trim().split("\\s+");
+          return Long.parseLong(f[0]) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // No /proc: the figure is reported as unknown.
+    }
+    return -1;
+  }
+
+  static ObjectNode json(Result r) {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("model", r.model());
+    o.put("load_ms", round(r.loadMs()));
+    o.put("first_run_ms", round(r.firstRunMs()));
+    o.put("min_ms", round(r.min()));
+    o.put("median_ms", round(r.median()));
+    o.put("p90_ms", round(r.p90()));
+    o.put("mean_ms", round(r.mean()));
+    o.put("num_runs", r.runsMs().length);
+    o.put("warmup_runs", r.warmupRuns());
+    o.put("num_threads", r.numThreads());
+    o.put("peak_heap_bytes", r.peakHeapBytes());
+    o.put("peak_rss_bytes", r.peakRssBytes());
+    o.put("vector_api", r.vectorApi());
+    return o;
+  }
+
+  /** Milliseconds to the microsecond: finer digits are noise. */
+  private static double round(double ms) {
+    return Math.round(ms * 1000) / 1000.0;
+  }
+
+  static String text(Result r) {
+    return String.format(Locale.ROOT, """
+        %s: %d thread%s, %d warm-up + %d timed runs (Vector API %s)
+          load %.1f ms, first run %.2f ms
+          min %.3f ms, median %.3f ms, p90 %.3f ms, mean %.3f ms
+          peak heap %.1f MiB, peak RSS %s""", r.model(), r.numThreads(), r.numThreads() == 1 ? "" : "s",
+        r.warmupRuns(), r.runsMs().length, r.vectorApi() ? "on" : "off (scalar kernels)", r.loadMs(),
+        r.firstRunMs(), r.min(), r.median(), r.p90(), r.mean(), r.peakHeapBytes() / 1048576.0,
+        r.peakRssBytes() < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f MiB", r.peakRssBytes() / 1048576.0));
+  }
+}

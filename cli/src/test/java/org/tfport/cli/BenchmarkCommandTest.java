@@ -1,0 +1,171 @@
+package org.tfport.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfport.core.Json;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
+import org.tfport.formats.npy.Npy;
+import org.tfport.testkit.Corpus;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code tfport benchmark}: the JSON fields and their consistency, both flag syntaxes, {@code --input} files, the
+ * formats (SavedModel built with TF Java, a corpus {@code .tflite}), the statistics on hand-computed run times, and
+ * exit 2 for bad flags.
+ */
+class BenchmarkCommandTest {
+  static final List<String> FIELDS = List.of("model", "load_ms", "first_run_ms", "min_ms", "median_ms", "p90_ms",
+      "mean_ms", "num_runs", "warmup_runs", "num_threads", "peak_heap_bytes", "peak_rss_bytes");
+
+  @TempDir static Path tmp;
+  static Path savedModel;
+
+  @BeforeAll
+  static void model() throws Exception {
+    savedModel = PredictCommandTest.savedModel(tmp.resolve("sm"));
+  }
+
+  static JsonNode json(CliRunner r) {
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out().strip().lines()).as("one JSON object on one line").hasSize(1);
+    return Json.MAPPER.readTree(r.out());
+  }
+
+  /** Fields present and agreeing with each other and with the flags. */
+  static void consistent(JsonNode o, String model, int runs, int warmup, int threads) {
+    for (String f : FIELDS) {
+      assertThat(o.has(f)).as("field " + f + " in " + o).isTrue();
+    }
+    assertThat(o.get("model").stringValue()).isEqualTo(model);
+    assertThat(o.get("num_runs").asInt()).isEqualTo(runs);
+    assertThat(o.get("warmup_runs").asInt()).isEqualTo(warmup);
+    assertThat(o.get("num_threads").asInt()).isEqualTo(threads);
+    double min = o.get("min_ms").asDouble();
+    double median = o.get("median_ms").asDouble();
+    double p90 = o.get("p90_ms").asDouble();
+    double mean = o.get("mean_ms").asDouble();
+    assertThat(min).isPositive().isLessThanOrEqualTo(median);
+    assertThat(median).isLessThanOrEqualTo(p90);
+    assertThat(mean).isBetween(min, o.get("p90_ms").asDouble() * runs);
+    assertThat(o.get("load_ms").asDouble()).isPositive();
+    assertThat(o.get("first_run_ms").asDouble()).isPositive();
+    assertThat(o.get("peak_heap_bytes").asLong()).isPositive();
+    // Linux (these machines and CI): VmHWM is there and at least the heap in use.
+    assertThat(o.get("peak_rss_bytes").asLong()).isGreaterThan(10L << 20);
+  }
+
+  @Test
+  void equalsSyntaxGivesConsistentJson() {
+    String m = savedModel.toString();
+    JsonNode o = json(CliRunner.run("benchmark", m, "--num_threads=2", "--num_runs=7", "--warmup_runs=3",
+        "--json"));
+    consistent(o, m, 7, 3, 2);
+  }
+
+  @Test
+  void spaceSyntaxAndTextOutput() {
+    String m = savedModel.toString();
+    JsonNode o = json(CliRunner.run("benchmark", "--num_threads", "1", "--num_runs", "4", "--warmup_runs", "0",
+        "--json", m));
+    consistent(o, m, 4, 0, 1);
+
+    CliRunner r = CliRunner.run("benchmark", m, "--num_runs", "3", "--warmup_runs", "1", "--num_threads", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).isEmpty();
+    assertThat(r.out()).contains(m + ": 1 thread, 1 warm-up + 3 timed runs").contains("load ")
+        .contains("first run ").contains("median ").contains("p90 ").contains("peak heap ").contains("peak RSS ");
+    assertThat(r.out().strip().lines()).hasSize(4);
+  }
+
+  @Test
+  void defaultsAreAllProcessorsAndFiftyRuns() {
+    String m = savedModel.toString();
+    JsonNode o = json(CliRunner.run("benchmark", m, "--json"));
+    consistent(o, m, BenchmarkCommand.DEFAULT_RUNS, BenchmarkCommand.DEFAULT_WARMUP,
+        Runtime.getRuntime().availableProcessors());
+  }
+
+  @Test
+  void inputFilesAsInPredict() throws Exception {
+    Path x = tmp.resolve("x.npy");
+    Path ids = tmp.resolve("ids.npy");
+    Random rnd = new Random(5);
+    Npy.write(x, PredictCommandTest.floats(new long[] {16, 4}, rnd));
+    Npy.write(ids, PredictCommandTest.longs(4, 5, 6));
+    String m = savedModel.toString();
+    JsonNode o = json(CliRunner.run("benchmark", m, "--input", "ids=" + ids, x.toString(), "--num_runs=2",
+        "--warmup_runs=0", "--num_threads=1", "--json"));
+    consistent(o, m, 2, 0, 1);
+
+    // A file that does not fit its input: one line, exit 1, nothing timed.
+    Path wrong = tmp.resolve("wrong.npy");
+    Npy.write(wrong, Tensor.ofFloats(Shape.of(2, 5), new float[10]));
+    CliRunner r = CliRunner.run("benchmark", m, "--input", "x=" + wrong, "--input", "ids=" + ids, "--json");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.errLines()).hasSize(1);
+    assertThat(r.err()).contains("input 'x' wants").contains("float32[2, 5]");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void tfliteFromTheCorpus() {
+    Path tflite = Corpus.require("tflite/serving/half_plus_two.tflite");
+    JsonNode o = json(CliRunner.run("benchmark", tflite.toString(), "--num_runs=5", "--warmup_runs=2",
+        "--num_threads=2", "--json"));
+    consistent(o, tflite.toString(), 5, 2, 2);
+  }
+
+  @Test
+  void badFlagsExitTwo() {
+    String m = savedModel.toString();
+    for (List<String> args : List.of(List.of("--num_runs=0"), List.of("--num_runs", "many"),
+        List.of("--warmup_runs=-1"), List.of("--num_threads=0"), List.of("--num_threads"), List.of("--frobnicate"),
+        List.of("--num_runs=2", "--num_runs=3"))) {
+      String[] full = new String[args.size() + 2];
+      full[0] = "benchmark";
+      full[1] = m;
+      for (int i = 0; i < args.size(); i++) {
+        full[i + 2] = args.get(i);
+      }
+      CliRunner r = CliRunner.run(full);
+      assertThat(r.code()).as(args + ": " + r.err()).isEqualTo(2);
+      assertThat(r.errLines()).as(args.toString()).hasSize(1);
+      assertThat(r.err()).as(args.toString()).startsWith("tfport: benchmark: ");
+      assertThat(r.out()).as(args.toString()).isEmpty();
+    }
+    CliRunner r = CliRunner.run("benchmark");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("give the model");
+    r = CliRunner.run("benchmark", tmp.resolve("missing").toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.errLines()).hasSize(1);
+  }
+
+  @Test
+  void statisticsOfHandPickedRunTimes() {
+    // Times 1..10 ms shuffled: median (5 + 6) / 2, nearest-rank p90 the 9th smallest, mean 5.5.
+    var r = new BenchmarkCommand.Result("m", 1, 0, 1, 1, new double[] {7, 3, 10, 1, 9, 2, 8, 5, 6, 4}, 1, 1,
+        false);
+    assertThat(r.min()).isEqualTo(1);
+    assertThat(r.median()).isEqualTo(5.5);
+    assertThat(r.p90()).isEqualTo(9);
+    assertThat(r.mean()).isEqualTo(5.5);
+    // An odd count: the middle one; p90 of 3 runs is the largest (ceil(2.7) = 3rd).
+    var odd = new BenchmarkCommand.Result("m", 1, 0, 1, 1, new double[] {2, 30, 4}, 1, 1, false);
+    assertThat(odd.median()).isEqualTo(4);
+    assertThat(odd.p90()).isEqualTo(30);
+    JsonNode o = BenchmarkCommand.json(r);
+    assertThat(o.get("median_ms").asDouble()).isEqualTo(5.5);
+    assertThat(o.get("p90_ms").asDouble()).isEqualTo(9);
+    assertThat(o.get("num_runs").asInt()).isEqualTo(10);
+    assertThat(Files.exists(Path.of("/proc/self/status")) ? BenchmarkCommand.peakRss() : 1).isPositive();
+  }
+}
