@@ -1,5 +1,7 @@
 package org.tfport.cli;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import org.tfport.testkit.Corpus;
 import tools.jackson.databind.JsonNode;
 
 /** {@code tfport analyze} and {@code convert --input_format=tfjs_graph_model --output_format=tflite}. */
+@OracleTest
 class AnalyzeAndTfjsGraphCliTest {
   @TempDir Path tmp;
 

@@ -1,5 +1,7 @@
 package org.tfport.cli;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -23,6 +25,7 @@ import tools.jackson.databind.JsonNode;
  * SavedModel and GraphDef inputs through the CLI, in-process: bad input gets one stderr line, a non-zero
  * exit and no output; good input converts with and without format flags.
  */
+@OracleTest
 class GraphInputTest {
   static final String TIMES_THREE = "savedmodel/tfjs-node_times_three_float";
 

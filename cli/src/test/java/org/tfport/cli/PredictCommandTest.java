@@ -1,5 +1,7 @@
 package org.tfport.cli;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
@@ -37,6 +39,7 @@ import tools.jackson.databind.JsonNode;
  * (from .npy files, by name and by position, or seeded random ones); files written under sanitized names; the
  * text and JSON summaries; and one-line errors with exit 1 for inputs that do not fit, 2 for usage mistakes.
  */
+@OracleTest
 class PredictCommandTest {
   static final double ATOL = 1e-5;
   static final double RTOL = 1e-4;

@@ -1,5 +1,7 @@
 package org.tfport.runtime;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.TestGraphs.REGISTRY;
 import static org.tfport.runtime.TestGraphs.arg;
@@ -33,6 +35,7 @@ import org.tfport.runtime.ops.OpOracle;
 import org.tfport.testkit.TensorFlowOracle;
 
 /** TF2 functional control flow on hand-built graphs, each compared with TensorFlow 2.18 running the same GraphDef. */
+@OracleTest
 class ControlFlowTest {
   private static final DType F = DType.FLOAT32;
   private static final DType I = DType.INT32;

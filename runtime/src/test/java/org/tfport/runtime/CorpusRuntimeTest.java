@@ -1,5 +1,7 @@
 package org.tfport.runtime;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -34,6 +36,7 @@ import org.tfport.testkit.TfjsOracle;
  * |a−b| ≤ 1e-5 + 1e-4·|b|. A model the runtime cannot run yet is refused at load with the reason (missing
  * kernels named); every model that loads must match, and the number matched must not drop below the floor.
  */
+@OracleTest
 class CorpusRuntimeTest {
   static final double ATOL = 1e-5;
   static final double RTOL = 1e-4;
@@ -47,7 +50,9 @@ class CorpusRuntimeTest {
   static final Map<String, Float> FIXED = Map.of("keep_prob", 1f);
 
   /** Shapes for placeholders of unknown rank, as the graph's reshapes need them ([1] would be refused by both). */
-  static final Map<String, long[]> SHAPES = Map.of("dl4j-tf_graphs/lenet_frozen.pb:input", new long[] {2, 784});
+  static final Map<String, long[]> SHAPES = Map.of("dl4j-tf_graphs/lenet_frozen.pb:input", new long[] {2, 784},
+      "tf2onnx/gru.pb:X", new long[] {1, 28, 28},
+      "savedmodel/serving_saved_model_counter[incr_counter_by]:delta", new long[] {});
 
   /**
    * Outputs that subtract values near 1e4 to get values near 1 (a transposed convolution): float32 rounding of the
@@ -184,7 +189,13 @@ class CorpusRuntimeTest {
     Map<String, Tensor> inputs;
     try {
       Signature sig = m.signature(key);
-      inputs = RandomInputs.of(sig, label.hashCode());
+      inputs = new LinkedHashMap<>(RandomInputs.of(sig, label.hashCode()));
+      java.util.Random rnd = new java.util.Random(label.hashCode());
+      for (TensorSpec s : sig.inputs()) {
+        if (SHAPES.containsKey(label + ":" + s.name())) {
+          inputs.put(s.name(), RandomInputs.random(s.dtype(), SHAPES.get(label + ":" + s.name()), rnd));
+        }
+      }
       if (inputs.values().stream().anyMatch(x -> x.dtype() == DType.STRING)) {
         t.refused(label, new TfportException("string inputs: the TensorFlow oracle feeds numbers only"));
         return;

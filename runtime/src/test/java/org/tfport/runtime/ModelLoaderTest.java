@@ -1,5 +1,7 @@
 package org.tfport.runtime;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,6 +42,7 @@ import org.tfport.testkit.TfjsOracle;
  * model written here, run on seeded inputs and compared with TensorFlow (TF.js 4.22 for the graph model) within
  * |a−b| ≤ 1e-5 + 1e-4·|b|; and the one-line refusals of paths that are no model tfport runs.
  */
+@OracleTest
 class ModelLoaderTest {
   static final double ATOL = 1e-5;
   static final double RTOL = 1e-4;

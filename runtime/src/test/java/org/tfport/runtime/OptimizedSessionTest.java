@@ -1,5 +1,7 @@
 package org.tfport.runtime;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.TestGraphs.constant;
 import static org.tfport.runtime.TestGraphs.node;
@@ -23,6 +25,7 @@ import org.tfport.runtime.kernel.Values;
  * plan's constants, 1 and 2 threads) give the reference kernels' result within |a−b| ≤ 1e-5 + 1e-4·|b|, and the
  * same bits on either thread count.
  */
+@OracleTest
 class OptimizedSessionTest {
   private static Value random(Random rnd, long... shape) {
     float[] v = new float[(int) Value.elementCount(shape)];

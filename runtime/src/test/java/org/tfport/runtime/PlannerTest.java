@@ -1,5 +1,7 @@
 package org.tfport.runtime;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.TestGraphs.REGISTRY;
@@ -28,6 +30,7 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 import org.tfport.runtime.ops.OpOracle;
 
+@OracleTest
 class PlannerTest {
   private static final KernelRegistry.Mode REF = KernelRegistry.Mode.REFERENCE;
   private static final float[] X = {1.5f, -2f, 0.25f};

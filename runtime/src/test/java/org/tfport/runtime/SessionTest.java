@@ -1,5 +1,7 @@
 package org.tfport.runtime;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.TestGraphs.REGISTRY;
@@ -32,6 +34,7 @@ import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 
+@OracleTest
 class SessionTest {
   private static final SessionOptions REF = new SessionOptions(1, KernelRegistry.Mode.REFERENCE);
 

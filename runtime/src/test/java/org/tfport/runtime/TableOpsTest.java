@@ -1,5 +1,7 @@
 package org.tfport.runtime;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.TestGraphs.REGISTRY;
@@ -20,6 +22,7 @@ import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.OpOracle;
 
+@OracleTest
 class TableOpsTest {
   private static Graph graph(Value keys, Value values) {
     Graph g = new Graph("table");

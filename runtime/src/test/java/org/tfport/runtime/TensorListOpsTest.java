@@ -1,5 +1,7 @@
 package org.tfport.runtime;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.TestGraphs.REGISTRY;
@@ -19,6 +21,7 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.OpOracle;
 
 /** Every TensorList op on one graph, compared with TensorFlow 2.18 (element values are moved, never computed: exact). */
+@OracleTest
 class TensorListOpsTest {
   private static final DType F = DType.FLOAT32;
   private static final DType I = DType.INT32;

@@ -1,5 +1,7 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.testkit.OracleTest;
+
 import org.tfport.core.DType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.graph.optimize.TestGraphs.F32;
@@ -24,6 +26,7 @@ import org.tfport.core.graph.Node;
  * inputs, and its numbers against the unfused graph (by the reference evaluator; by TensorFlow itself where
  * its CPU kernels for {@code _FusedConv2D} and {@code _FusedMatMul} take the combination).
  */
+@OracleTest
 class TfjsFusionTest {
   final Random rnd = new Random(17);
 

@@ -1,5 +1,7 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
@@ -34,6 +36,7 @@ import org.tfport.testkit.TfliteOracle;
  * compared in output quantization steps (float outputs in steps of the tensor their DEQUANTIZE reads, integer
  * outputs in codes): int8 and uint8 models within one step; 16x8 models within {@link #STEPS_16X8}.
  */
+@OracleTest
 class IntegerRuntimeRoundTripTest {
   @TempDir Path tmp;
 

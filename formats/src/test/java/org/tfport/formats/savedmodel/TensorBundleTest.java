@@ -1,5 +1,7 @@
 package org.tfport.formats.savedmodel;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,6 +18,7 @@ import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.testkit.Corpus;
 
 /** The checkpoint reader on hand-made and damaged files: every error is one line naming the file. */
+@OracleTest
 class TensorBundleTest {
   @TempDir Path tmp;
 

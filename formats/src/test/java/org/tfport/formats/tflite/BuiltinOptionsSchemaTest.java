@@ -1,5 +1,7 @@
 package org.tfport.formats.tflite;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * the same id with the same default. Fields newer than 0.4.4 (quantized_bias_type, ...) have no
  * generated accessor and are only round-tripped.
  */
+@OracleTest
 class BuiltinOptionsSchemaTest {
   /** Every member of the union but NONE. */
   private static final List<TfliteOptionsType> TYPES = java.util.Arrays.stream(TfliteOptionsType.values())

@@ -1,5 +1,7 @@
 package org.tfport.formats.tflite;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,6 +25,7 @@ import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.testkit.Corpus;
 
 /** Damaged and hostile files fail with one clear line, never a raw exception. */
+@OracleTest
 class TfliteHostileInputTest {
 
   /** A one-op model (ADD of a constant) written by tfport. */

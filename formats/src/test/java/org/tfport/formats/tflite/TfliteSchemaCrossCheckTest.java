@@ -1,5 +1,7 @@
 package org.tfport.formats.tflite;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -21,6 +23,7 @@ import org.tensorflow.lite.schema.Tensor;
  * tensorflow-lite-metadata 0.4.4) on every corpus model, for both the original file and tfport's
  * rewrite of it: an independent check of field ids and of the writer.
  */
+@OracleTest
 class TfliteSchemaCrossCheckTest {
 
   @TestFactory

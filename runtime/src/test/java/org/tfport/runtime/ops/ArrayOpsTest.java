@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.tfport.runtime.ops.ExactOracle.bools;
 import static org.tfport.runtime.ops.ExactOracle.check;
 import static org.tfport.runtime.ops.ExactOracle.checkStrings;
@@ -23,6 +25,7 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.Value;
 
 /** Transposes, joins, splits, tiling, padding, reversal and the space/batch/depth moves against TensorFlow. */
+@OracleTest
 class ArrayOpsTest {
   private final Random rnd = new Random(11);
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.OracleCases.Tol;
@@ -25,6 +27,7 @@ import org.tfport.runtime.kernel.Value;
  * broadcasting ([2,1,3] with [4,1]), scalars on either side, empty operands, and for reals every pair of special
  * values. All are bit-exact except Pow and Atan2 ({@link OracleCases#approx}).
  */
+@OracleTest
 class BinaryOpsTest {
   private static final OracleCases.Worst WORST = new OracleCases.Worst();
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.NnTesting.random;
@@ -20,6 +22,7 @@ import org.tfport.runtime.ops.NnTesting.Worst;
  * strides 1–3, dilations 1–2, every padding, both data formats, batch up to 2, odd sizes. Tolerance
  * |a−b| ≤ 1e-5 + 1e-4·|b| for float32 and 1e-12 + 1e-10·|b| for float64.
  */
+@OracleTest
 class ConvOpsTest {
   private static final String[] ALL_PADDINGS = {"VALID", "SAME", "EXPLICIT"};
   private static final String[] NO_EXPLICIT = {"VALID", "SAME"};

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.OpOracle.attrs;
@@ -25,6 +27,7 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 
 /** ParseExample and ParseExampleV2 against TensorFlow on hand-built tf.Example protos; every output exact. */
+@OracleTest
 class ExampleParsingOpsTest {
   private static Feature floats(float... v) {
     FloatList.Builder b = FloatList.newBuilder();

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.NnTesting.f;
 import static org.tfport.runtime.ops.NnTesting.i;
@@ -27,6 +29,7 @@ import org.tfport.runtime.kernel.Value;
  * filters as plan constants (packed at bind) and as run-time inputs. Tolerance |a−b| ≤ 1e-5 + 1e-4·|b|; results on
  * two threads equal those on one bit for bit.
  */
+@OracleTest
 class FastConvOpsTest {
   static final FastCheck CHECK = new FastCheck();
   static final String[] PADDINGS = {"VALID", "SAME", "EXPLICIT"};

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.NnTesting.b;
 
@@ -27,6 +29,7 @@ import org.tfport.runtime.kernel.Value;
  * constant and run-time right operands, fused bias and activations. Tolerance |a−b| ≤ 1e-5 + 1e-4·|b|; results on
  * two threads equal those on one bit for bit.
  */
+@OracleTest
 class FastMatMulOpsTest {
   static final FastCheck CHECK = new FastCheck();
 

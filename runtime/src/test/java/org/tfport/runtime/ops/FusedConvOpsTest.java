@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.f;
 import static org.tfport.runtime.ops.NnTesting.i;
@@ -25,6 +27,7 @@ import org.tfport.runtime.ops.NnTesting.Worst;
  * combination itself. The contraction runs in its own session: in one graph grappler would fuse the composition back
  * into _FusedConv2D (and then fail on [FusedBatchNorm, Tanh]). Tolerance |a−b| ≤ 1e-5 + 1e-4·|b| (float32), 1e-12 + 1e-10·|b| (float64).
  */
+@OracleTest
 class FusedConvOpsTest {
   static final String[] ACTIVATIONS = {"", "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Prelu"};
   static final Worst WORST = new Worst();

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.f;
@@ -21,6 +23,7 @@ import org.tfport.runtime.ops.NnTesting.Worst;
  * ResizeBilinear, ResizeNearestNeighbor, CropAndResize and NonMaxSuppressionV2–V5 against TensorFlow 2.18. Nearest
  * neighbour and NMS selections are exact; bilinear values are compared within |a−b| ≤ 1e-6 + 1e-5·|b|.
  */
+@OracleTest
 class ImageOpsTest {
   static final Worst WORST = new Worst();
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.ExactOracle.bools;
 import static org.tfport.runtime.ops.ExactOracle.check;
@@ -23,6 +25,7 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 
 /** TopKV2, Where, Unique and InvertPermutation against TensorFlow; every comparison is exact. */
+@OracleTest
 class IndexOpsTest {
   private final Random rnd = new Random(19);
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.random;
@@ -21,6 +23,7 @@ import org.tfport.runtime.ops.NnTesting.Worst;
  * MatMul, BatchMatMul/V2/V3, _FusedMatMul and Einsum against TensorFlow 2.18. Tolerance |a−b| ≤ 1e-5 + 1e-4·|b|
  * (float32), 1e-12 + 1e-10·|b| (float64).
  */
+@OracleTest
 class MatMulOpsTest {
   static final Worst WORST = new Worst();
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.f;
 import static org.tfport.runtime.ops.NnTesting.i;
@@ -20,6 +22,7 @@ import org.tfport.runtime.ops.NnTesting.Worst;
  * BiasAdd/BiasAddV1 (exact), FusedBatchNorm/V2/V3 in inference and training, LRN and L2Loss against TensorFlow
  * 2.18; float tolerance |a−b| ≤ 1e-5 + 1e-4·|b| unless stated.
  */
+@OracleTest
 class NormalizationOpsTest {
   static final Worst WORST = new Worst();
 

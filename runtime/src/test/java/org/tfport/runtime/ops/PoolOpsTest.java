@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.random;
 
@@ -19,6 +21,7 @@ import org.tfport.runtime.ops.NnTesting.Worst;
  * (windows 1–4, strides 1–3, every padding, both formats; the 3-D ops are float32-only in TF). Max pooling is exact;
  * averages within |a−b| ≤ 1e-6 + 1e-5·|b| (float32) and 1e-12 + 1e-10·|b| (float64).
  */
+@OracleTest
 class PoolOpsTest {
   static final Worst WORST = new Worst();
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.ExactOracle.t;
 import static org.tfport.runtime.ops.OpOracle.attrs;
@@ -17,6 +19,7 @@ import org.tfport.runtime.kernel.Value;
  * through log, sqrt, sin and cos, where Java's correctly rounded double functions and glibc's float ones may differ
  * in the last bit, so they are compared within 2 ulps (measured: a few elements in a thousand differ by 1 or 2 ulps).
  */
+@OracleTest
 class RandomOpsTest {
   private static final long[][] SHAPES = {{}, {1}, {7}, {3, 5}, {2, 3, 4}, {0, 4}, {1031}};
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.OracleCases.Tol;
 
@@ -24,6 +26,7 @@ import org.tfport.runtime.kernel.Value;
  * EuclideanNorm (TensorFlow sums in Eigen's tree order, tfport in double) hold to float32 |a−b| ≤ 1e-5·(1 + |b|)
  * (float64 1e-12, float16 4e-3, bfloat16 3e-2); Softmax and LogSoftmax to {@link OracleCases#approx}.
  */
+@OracleTest
 class ReductionOpsTest {
   private static final OracleCases.Worst WORST = new OracleCases.Worst();
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.tfport.runtime.ops.ExactOracle.check;
 import static org.tfport.runtime.ops.ExactOracle.floats;
 import static org.tfport.runtime.ops.ExactOracle.i;
@@ -22,6 +24,7 @@ import org.tfport.runtime.kernel.Value;
  * ScatterNd, the TensorScatter ops, SparseToDense and DynamicStitch against TensorFlow. Repeated indices add up
  * in index order on TensorFlow's CPU too, so even float sums compare exactly (max |difference| 0).
  */
+@OracleTest
 class ScatterOpsTest {
   private final Random rnd = new Random(17);
 

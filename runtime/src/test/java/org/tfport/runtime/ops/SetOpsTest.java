@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.tfport.runtime.ops.ExactOracle.check;
 import static org.tfport.runtime.ops.ExactOracle.rejects;
 import static org.tfport.runtime.ops.ExactOracle.t;
@@ -15,6 +17,7 @@ import org.tfport.runtime.kernel.Value;
  * ListDiff, UniqueV2, LowerBound/UpperBound, Bincount, DenseBincount, EnsureShape and FakeQuant against
  * TensorFlow; every comparison exact (FakeQuant is float32 step for step as TensorFlow, so exact too).
  */
+@OracleTest
 class SetOpsTest {
   private final Random rnd = new Random(23);
 

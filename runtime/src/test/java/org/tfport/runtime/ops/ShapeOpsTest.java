@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.ExactOracle.bools;
@@ -22,6 +24,7 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 
 /** Shape-valued and shape-relabelling ops against TensorFlow 2.18; every comparison is exact. */
+@OracleTest
 class ShapeOpsTest {
   private final Random rnd = new Random(7);
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.ExactOracle.bools;
@@ -26,6 +28,7 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 
 /** Slice, StridedSlice (every mask), Gather, GatherNd and OneHot against TensorFlow; every comparison is exact. */
+@OracleTest
 class SliceOpsTest {
   private final Random rnd = new Random(13);
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.tfport.runtime.ops.ExactOracle.check;
 import static org.tfport.runtime.ops.ExactOracle.t;
 import static org.tfport.runtime.ops.OpOracle.attrs;
@@ -10,6 +12,7 @@ import org.tfport.core.DType;
 import org.tfport.runtime.kernel.Value;
 
 /** SparseSegmentSum/Mean and SparseReshape against TensorFlow; exact (sums in TensorFlow's order). */
+@OracleTest
 class SparseOpsTest {
   private final Random rnd = new Random(8);
 

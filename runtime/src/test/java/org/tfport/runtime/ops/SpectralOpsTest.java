@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.ExactOracle.t;
 import static org.tfport.runtime.ops.OpOracle.attrs;
@@ -17,6 +19,7 @@ import org.tfport.runtime.kernel.Value;
  * butterfly while tfport computes in double, so transforms are compared with an error bound relative to the row's
  * largest magnitude: |a - b| ≤ 1e-5 · (1 + max|b|) (measured worst below 2e-6).
  */
+@OracleTest
 class SpectralOpsTest {
   private final Random rnd = new Random(41);
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.ExactOracle.t;
 import static org.tfport.runtime.ops.OpOracle.attrs;
@@ -14,6 +16,7 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 
 /** String ops against TensorFlow (strings fed and fetched through {@link StringOracle}); every output exact. */
+@OracleTest
 class StringOpsTest {
   private static Value strs(long[] shape, String... s) {
     return Values.strings(shape, List.of(s));

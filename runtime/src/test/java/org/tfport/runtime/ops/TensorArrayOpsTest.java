@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
@@ -32,6 +34,7 @@ import org.tfport.testkit.TensorFlowOracle;
  * TF1 TensorArrays run as they are (handle and flow) on a graph built with TF Java: scatter, read, gather, size,
  * writes into a growing array, concat and split, compared exactly with TensorFlow for several inputs.
  */
+@OracleTest
 class TensorArrayOpsTest {
   @TempDir Path tmp;
   private final Random rnd = new Random(3);

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.OracleCases.Tol;
 
@@ -25,6 +27,7 @@ import org.tfport.runtime.kernel.Value;
  * equal TensorFlow bit for bit; computed ones hold to {@link OracleCases#approx} (float32 1e-6 + 1e-6·|b|, found
  * by measurement; the widest are stated per op below).
  */
+@OracleTest
 class UnaryOpsTest {
   private static final OracleCases.Worst WORST = new OracleCases.Worst();
 

@@ -1,5 +1,7 @@
 package org.tfport.runtime.ops;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -32,6 +34,7 @@ import org.tfport.testkit.TensorFlowOracle;
  * increment and read signatures run as a sequence of session runs in tfport and in TensorFlow; every value exact.
  * Sessions keep their own variables.
  */
+@OracleTest
 class VariableOpsTest {
   @TempDir Path tmp;
 

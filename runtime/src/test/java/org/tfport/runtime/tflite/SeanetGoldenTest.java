@@ -1,5 +1,7 @@
 package org.tfport.runtime.tflite;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -25,6 +27,7 @@ import org.tfport.testkit.TfliteOracle;
  * kernels have no XNNPACK path, so the reference arithmetic is TFLite's own). TRANSPOSE_CONV takes its output
  * shape as an int32 input, which is why the random-input corpus test cannot run it.
  */
+@OracleTest
 class SeanetGoldenTest {
   @Test
   void int16ModelsGiveTheGoldenOutputs() throws IOException {

@@ -1,5 +1,7 @@
 package org.tfport.runtime.tflite;
 
+import org.tfport.testkit.OracleTest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -33,6 +35,7 @@ import org.tfport.testkit.TfliteOracle;
  * between TFLite's reference kernels and its XNNPACK delegate, except for the files in {@link #STEP_ALLOWANCE}.
  * Prints the count per kind and each file's result; files tfport refuses are listed with the reason.
  */
+@OracleTest
 class TfliteCorpusImportTest {
   private static final double ATOL = 1e-5;
   private static final double RTOL = 1e-4;
