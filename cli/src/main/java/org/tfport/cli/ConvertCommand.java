@@ -1,7 +1,6 @@
 package org.tfport.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,12 +9,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
+import org.tfport.convert.Converter;
+import org.tfport.convert.GraphLoadingOptions;
+import org.tfport.convert.SourceFormat;
+import org.tfport.convert.TargetFormat;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.graph.GraphOptions;
-import org.tfport.convert.tfjs.TfGraphToTfjs;
-import org.tfport.convert.keras.KerasToTfjs;
-import org.tfport.convert.tfjs.TfjsLayersReshard;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
@@ -186,6 +186,9 @@ final class ConvertCommand {
         throw new UsageException("--weight_shard_size_bytes must be a positive integer, got '"
             + weightShardSizeBytes + "'");
       }
+      if (shard <= 0) {
+        throw new UsageException("--weight_shard_size_bytes must be a positive number of bytes, got " + shard);
+      }
     }
     if (signatureName != null && !Set.of("tf_saved_model", "tf_hub").contains(in)) {
       throw new UsageException("--signature_name is only for tf_saved_model and tf_hub inputs");
@@ -199,16 +202,27 @@ final class ConvertCommand {
       err.println("tfport: warning: --quantization_bytes is deprecated; use --quantize_uint8 or"
           + " --quantize_uint16");
     }
-    TfjsOutputOptions options = new TfjsOutputOptions(shard, q, split, metadata(metadata));
+    TfjsOutputOptions.Builder options = TfjsOutputOptions.builder().shardSizeBytes(shard).quantization(q)
+        .weightGrouping(split ? TfjsOutputOptions.WeightGrouping.PER_LAYER
+            : TfjsOutputOptions.WeightGrouping.ONE_GROUP);
+    ObjectNode md = metadata(metadata);
+    if (md != null) {
+      md.properties().forEach(e -> options.userDefinedMetadata(e.getKey(), e.getValue()));
+    }
+    SourceFormat source = sourceFormat(in);
+    Converter converter = Converter.from(input, source)
+        .to(outFmt.equals("tfjs_layers_model") ? TargetFormat.TFJS_LAYERS_MODEL : TargetFormat.TFJS_GRAPH_MODEL)
+        .withTfjsOutput(options.build());
+    if (outFmt.equals("tfjs_graph_model")) {
+      GraphLoadingOptions graph = graphOptions();
+      if (source == SourceFormat.TF_FROZEN_MODEL && graph.outputNodeNames().isEmpty()) {
+        throw new UsageException("--output_node_names is required for tf_frozen_model: give the comma-separated"
+            + " names of the nodes to compute");
+      }
+      converter = converter.withGraphLoading(graph);
+    }
     ProgressListener progress = StderrProgress.forConsole(err);
-    ConversionSummary s = switch (in) {
-      case "keras", "keras_keras" -> KerasToTfjs.convert(input, output, options, progress);
-      case "tfjs_layers_model" -> TfjsLayersReshard.convert(input, output, options, progress);
-      case "tf_saved_model" -> TfGraphToTfjs.convertSavedModel(input, output, graphOptions(), options, progress);
-      case "tf_frozen_model" -> TfGraphToTfjs.convertFrozen(input, output, graphOptions(), options, progress);
-      case "tf_hub" -> TfGraphToTfjs.convertHub(input, output, graphOptions(), options, progress);
-      default -> throw new IllegalStateException(pair);
-    };
+    ConversionResult s = converter.withProgress(progress).convert(output);
     StderrProgress.clear(err, progress);
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
@@ -217,14 +231,38 @@ final class ConvertCommand {
     return 0;
   }
 
-  GraphOptions graphOptions() {
+  /** The formats of --input_format that convert to TF.js. */
+  static SourceFormat sourceFormat(String inputFormat) {
+    return switch (inputFormat) {
+      case "keras" -> SourceFormat.KERAS_H5;
+      case "keras_keras" -> SourceFormat.KERAS_V3;
+      case "tfjs_layers_model" -> SourceFormat.TFJS_LAYERS_MODEL;
+      case "tfjs_graph_model" -> SourceFormat.TFJS_GRAPH_MODEL;
+      case "tf_saved_model" -> SourceFormat.TF_SAVED_MODEL;
+      case "tf_frozen_model" -> SourceFormat.TF_FROZEN_MODEL;
+      case "tf_hub" -> SourceFormat.TF_HUB;
+      default -> throw new IllegalStateException("no source format for --input_format " + inputFormat);
+    };
+  }
+
+  GraphLoadingOptions graphOptions() {
     List<String> outputs = outputNodeNames == null ? List.of()
         : Arrays.stream(outputNodeNames.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
-    return new GraphOptions(signatureName, GraphOptions.parseTags(savedModelTags),
-        stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps),
-        skipOpCheck != null && bool("--skip_op_check", skipOpCheck),
-        useStructuredOutputsNames != null && bool("--use_structured_outputs_names", useStructuredOutputsNames),
-        outputs, skipOptimization == null || !bool("--skip_optimization", skipOptimization));
+    GraphLoadingOptions.Builder b = GraphLoadingOptions.builder()
+        .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps))
+        .checkOps(skipOpCheck == null || !bool("--skip_op_check", skipOpCheck))
+        .structuredOutputKeys(useStructuredOutputsNames != null
+            && bool("--use_structured_outputs_names", useStructuredOutputsNames))
+        .outputNodeNames(outputs)
+        .optimize(skipOptimization == null || !bool("--skip_optimization", skipOptimization));
+    if (signatureName != null) {
+      b.signature(signatureName);
+    }
+    Set<String> tags = GraphOptions.parseTags(savedModelTags);
+    if (tags != null) {
+      b.tags(tags.toArray(String[]::new));
+    }
+    return b.build();
   }
 
   private static String check(String value, List<String> allowed, String flag) {
@@ -237,68 +275,15 @@ final class ConvertCommand {
 
   /** The input format from the file itself, where upstream just assumes tf_saved_model. */
   static String infer(Path input) {
-    if (Files.isDirectory(input)) {
-      // A TF1 Hub module is a SavedModel plus tfhub_module.pb, and its graph has no tags: hub first.
-      if (Files.exists(input.resolve("tfhub_module.pb"))) {
-        return "tf_hub";
-      }
-      if (Files.exists(input.resolve("saved_model.pb")) || Files.exists(input.resolve("saved_model.pbtxt"))) {
-        return "tf_saved_model";
-      }
-      if (Files.exists(input.resolve("model.json"))) {
-        return modelJsonFormat(input.resolve("model.json"));
-      }
-      return "tf_saved_model";
-    }
-    byte[] head = new byte[8];
-    int n = 0;
-    try (InputStream s = Files.newInputStream(input)) {
-      n = s.readNBytes(head, 0, 8);
-    } catch (IOException e) {
-      throw new UsageException(input + ": cannot read the input (" + e.getMessage() + ")");
-    }
-    if (n >= 4 && head[0] == 'P' && head[1] == 'K') {
-      return "keras_keras";
-    }
-    if (n >= 4 && head[1] == 'H' && head[2] == 'D' && head[3] == 'F') {
-      return "keras";
-    }
-    String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.endsWith(".json")) {
-      return modelJsonFormat(input);
-    }
-    if (name.endsWith(".pb") || name.endsWith(".pbtxt")) {
-      return "tf_frozen_model";
-    }
-    if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
-      return "keras";
-    }
-    throw new UsageException(input + ": cannot tell the input format from the file; give --input_format");
-  }
-
-  /**
-   * A model.json says which kind it is in its top-level {@code "format"}; converters before 1.0 wrote none
-   * (layers models). Read as a stream: graph models' model.json can be tens of megabytes.
-   */
-  private static String modelJsonFormat(Path json) {
-    try (InputStream in = Files.newInputStream(json);
-        tools.jackson.core.JsonParser p = org.tfport.core.Json.MAPPER.createParser(in)) {
-      if (p.nextToken() != tools.jackson.core.JsonToken.START_OBJECT) {
-        return "tfjs_layers_model";
-      }
-      while (p.nextToken() == tools.jackson.core.JsonToken.PROPERTY_NAME) {
-        String key = p.currentName();
-        p.nextToken();
-        if (key.equals("format")) {
-          return "graph-model".equals(p.getValueAsString()) ? "tfjs_graph_model" : "tfjs_layers_model";
-        }
-        p.skipChildren();
-      }
-      return "tfjs_layers_model";
-    } catch (IOException | tools.jackson.core.JacksonException e) {
-      // The reader of the chosen format reports what is wrong with the file.
-      return "tfjs_layers_model";
-    }
+    return switch (SourceFormat.detect(input)) {
+      case KERAS_H5 -> "keras";
+      case KERAS_V3 -> "keras_keras";
+      case TFJS_LAYERS_MODEL -> "tfjs_layers_model";
+      case TFJS_GRAPH_MODEL -> "tfjs_graph_model";
+      case TF_SAVED_MODEL -> "tf_saved_model";
+      case TF_FROZEN_MODEL -> "tf_frozen_model";
+      case TF_HUB -> "tf_hub";
+    };
   }
 
   static boolean bool(String flag, String v) {

@@ -147,7 +147,8 @@ final class FullIntegerQuantizer {
     if (!bad.isEmpty()) {
       throw new UnsupportedModelException(bad.size() + " op" + (bad.size() == 1 ? "" : "s") + " cannot be"
           + " calibrated (no float reference kernel in tfport): " + String.join(", ", bad) + "; convert without"
-          + " --representative_data (e.g. --post_training_quantize for dynamic-range int8)");
+          + " TfliteOutputOptions.representativeData (e.g. with TfliteQuantizationMode.DYNAMIC_RANGE for"
+          + " dynamic-range int8)");
     }
     Map<ModelBuilder.Sub, Ranges> all = new LinkedHashMap<>();
     FloatEvaluator ev = new FloatEvaluator(model, s, (sub, v) -> record(sub, v, all));
@@ -317,7 +318,7 @@ final class FullIntegerQuantizer {
     if (integerOnly && !missing.isEmpty()) {
       throw new UnsupportedModelException(missing.size() + " op" + (missing.size() == 1 ? " has" : "s have")
           + " no " + precision.ioName() + " kernel in tfport's full integer quantization: " + String.join(", ",
-          missing) + "; add TFLITE_BUILTINS to --target_ops to keep them float");
+          missing) + "; add TFLITE_BUILTINS to TfliteOutputOptions.opSets to keep them float");
     }
     floatOps.addAll(missing);
     for (int t = 0; t < s.tensors.size(); t++) {
