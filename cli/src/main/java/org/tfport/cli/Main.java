@@ -20,6 +20,8 @@ public final class Main {
         tensorflowjs_converter ...      the same, for scripts written for the Python converter
         tflite_convert [FLAGS]          TensorFlow model to .tflite (tflite_convert flags; also convert --output_format=tflite)
         analyze MODEL [--json]          list ops/layers, target support, parameters and quantized sizes
+        predict MODEL [--input [NAME=]FILE.npy ...] [--output_dir DIR] [--json]
+                                        run a model in tfport's runtime (random inputs without --input)
         demo [DIR]                      make a small Keras model and convert it to TF.js (default DIR: tfport-demo)
         serve [--host H] [--port P] [--store DIR] [--token T]   serve models to TF.js clients and a web page
         --version                       print the version
@@ -47,6 +49,7 @@ public final class Main {
         case "convert", "tensorflowjs_converter" -> ConvertCommand.run(args[0], out, err, rest);
         case "tflite_convert" -> TfliteConvertCommand.run(args[0], out, err, rest);
         case "analyze" -> AnalyzeCommand.run(out, err, rest);
+        case "predict" -> PredictCommand.run(out, err, rest);
         case "demo" -> DemoCommand.run(out, err, rest);
         case "serve" -> ServeCommand.run(out, err, rest);
         case "--version", "-v", "version" -> {
@@ -58,7 +61,7 @@ public final class Main {
           yield 0;
         }
         default -> throw new UsageException("unknown command '" + args[0] + "'; commands: convert,"
-            + " tensorflowjs_converter, tflite_convert, analyze, demo (tfport --help)");
+            + " tensorflowjs_converter, tflite_convert, analyze, predict, demo, serve (tfport --help)");
       };
     } catch (UsageException e) {
       err.println("tfport: " + OptionFlags.reword(e.getMessage()));

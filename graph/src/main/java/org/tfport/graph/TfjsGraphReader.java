@@ -132,6 +132,30 @@ public final class TfjsGraphReader {
     return new TfjsGraph(modelJson, g, inputs, outputKeys, m, unfused);
   }
 
+  /**
+   * The model's {@code modelInitializer}: the graph TF.js runs once when it loads the model, to fill the hash
+   * tables the inference graph looks up (its constants are among the model's weights). Null when the model has
+   * none.
+   */
+  public static Graph initializer(TfjsGraph tg) {
+    JsonNode init = tg.model().modelJson().modelInitializer();
+    if (init == null || init.isNull() || init.isMissingNode() || init.path("node").isEmpty()) {
+      return null;
+    }
+    String src = tg.source().toString();
+    Map<String, Tensor> weights = tg.model().weightsByName();
+    Graph g = new Graph(src);
+    for (JsonNode n : init.path("node")) {
+      g.add(node(n, src, weights));
+    }
+    for (JsonNode f : init.path("library").path("function")) {
+      GraphFunction fn = function(f, src, weights);
+      g.functions().put(fn.name(), fn);
+    }
+    g.validate();
+    return g;
+  }
+
   // ------------------------------------------------------------------------------------------- protobuf-JSON
 
   private static Node node(JsonNode j, String src, Map<String, Tensor> weights) {

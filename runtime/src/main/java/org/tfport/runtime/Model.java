@@ -1,10 +1,14 @@
 package org.tfport.runtime;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.tfport.core.DType;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.core.graph.AttrValue;
@@ -16,42 +20,73 @@ import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 
 /**
- * A model ready to run: a graph, the signatures it is called through and, optionally, an initializer graph that
- * fills the session's tables before its first run (TF.js's {@code modelInitializer}). Compiled once; every
+ * A model ready to run: graphs, the signatures they are called through and, optionally, initializer graphs that
+ * fill the session's tables before their first run (TF.js's {@code modelInitializer}). Compiled once; every
  * {@link Session} made from it shares the compiled plans, so sessions are cheap. Thread-safe.
  *
  * <pre>{@code
- * try (Model model = Model.fromGraph(graph, List.of(signature));
+ * try (Model model = Model.load(Path.of("saved_model_dir"));
  *     Session session = model.newSession(SessionOptions.defaults())) {
  *   Map<String, Tensor> out = session.run(Map.of("x", x));
  * }
  * }</pre>
+ *
+ * <p>A SavedModel loaded without naming a signature lists all of its signatures; the default one is loaded and
+ * compiled at load, each other one when a session first runs it (so an op without a kernel in it is reported
+ * then, naming the node).
  */
 public final class Model implements AutoCloseable {
-  /** The plans of every signature and of the initializer, for one kernel mode. */
+  /** One graph, the signatures computed from it and the initializer that fills its tables (or null). */
+  record Part(Graph graph, List<Signature> signatures, Graph initializer) {}
+
+  /** The plans of one part's signatures and of its initializer, for one kernel mode. */
   record Compiled(Map<String, Plan> signatures, Plan initializer) {}
 
-  private final Graph graph;
-  private final Graph initializer;
-  private final Map<String, Signature> signatures = new LinkedHashMap<>();
+  /** What a session needs to run one signature: its spec, its plan and its part's initializer (or null). */
+  record Bound(Signature signature, Plan plan, Plan initializer) {}
+
+  private final String source;
   private final KernelRegistry registry;
-  private final Map<KernelRegistry.Mode, Compiled> compiled = new EnumMap<>(KernelRegistry.Mode.class);
+  /** Every signature, loaded or not, in order; a loaded one is the spec of its graph. */
+  private final Map<String, Signature> signatures = new LinkedHashMap<>();
+  private final Map<String, Part> parts = new HashMap<>();
+  private final Map<String, Supplier<Part>> pending = new HashMap<>();
+  private final Map<String, RuntimeException> failed = new HashMap<>();
+  private final Map<KernelRegistry.Mode, Map<Part, Compiled>> compiled = new EnumMap<>(KernelRegistry.Mode.class);
   private volatile boolean closed;
 
-  private Model(Graph graph, List<Signature> signatures, Graph initializer, KernelRegistry registry) {
-    this.graph = copy(graph);
-    this.initializer = initializer == null ? null : copy(initializer);
+  /**
+   * @param listed every signature in order: the loaded parts' and those {@code lazy} loads when first run
+   */
+  private Model(String source, List<Part> loaded, List<Signature> listed, Map<String, Supplier<Part>> lazy,
+      KernelRegistry registry) {
+    this.source = source;
     this.registry = registry;
-    if (signatures.isEmpty()) {
-      throw new UsageException(graph.source() + ": a model needs at least one signature");
-    }
-    for (Signature s : signatures) {
-      if (this.signatures.putIfAbsent(s.key(), s) != null) {
-        throw new UsageException(graph.source() + ": two signatures are named '" + s.key() + "'");
+    for (Signature s : listed) {
+      if (signatures.putIfAbsent(s.key(), s) != null) {
+        throw new UsageException(source + ": two signatures are named '" + s.key() + "'");
       }
     }
+    for (Part p : loaded) {
+      for (Signature s : p.signatures()) {
+        if (parts.putIfAbsent(s.key(), p) != null) {
+          throw new UsageException(source + ": two signatures are named '" + s.key() + "'");
+        }
+        signatures.put(s.key(), s);
+      }
+    }
+    lazy.forEach((k, v) -> {
+      if (!parts.containsKey(k)) {
+        pending.put(k, v);
+      }
+    });
+    if (signatures.isEmpty()) {
+      throw new UsageException(source + ": a model needs at least one signature");
+    }
     // Compile now, so a model tfport cannot run is refused when it is made, not at its first run.
-    compiled(SessionOptions.defaults().kernels());
+    for (Part p : loaded) {
+      compiled(SessionOptions.defaults().kernels(), p);
+    }
   }
 
   /**
@@ -66,11 +101,24 @@ public final class Model implements AutoCloseable {
 
   /** As {@link #fromGraph(Graph, List)}, with an initializer graph run once per session before its first run. */
   public static Model fromGraph(Graph graph, List<Signature> signatures, Graph initializer) {
-    return new Model(graph, signatures, initializer, StandardKernels.registry());
+    return fromGraph(graph, signatures, initializer, StandardKernels.registry());
   }
 
   static Model fromGraph(Graph graph, List<Signature> signatures, Graph initializer, KernelRegistry registry) {
-    return new Model(graph, signatures, initializer, registry);
+    if (signatures.isEmpty()) {
+      throw new UsageException(graph.source() + ": a model needs at least one signature");
+    }
+    Part p = new Part(copy(graph), List.copyOf(signatures), initializer == null ? null : copy(initializer));
+    return new Model(graph.source(), List.of(p), signatures, Map.of(), registry);
+  }
+
+  /**
+   * Parts already loaded, plus signatures whose part {@code lazy} loads when first run (their specs in
+   * {@code listed}, which gives the order); the graphs are the model's own from here on.
+   */
+  static Model of(String source, List<Part> loaded, List<Signature> listed, Map<String, Supplier<Part>> lazy,
+      KernelRegistry registry) {
+    return new Model(source, loaded, listed, lazy, registry);
   }
 
   /**
@@ -79,6 +127,36 @@ public final class Model implements AutoCloseable {
    */
   public static Model fromGraph(Graph graph) {
     return fromGraph(graph, List.of(graphSignature(graph)));
+  }
+
+  /**
+   * Loads a model from a file or folder, its format read from the path: a SavedModel or TF Hub module folder
+   * ({@code saved_model.pb}, {@code tfhub_module.pb}), a frozen GraphDef ({@code .pb}), a TF.js graph model
+   * ({@code model.json}, or its folder) or a TFLite model ({@code .tflite}, or a file with its {@code TFL3}
+   * identifier). See {@link #load(Path, LoadOptions)}.
+   */
+  public static Model load(Path path) {
+    return load(path, LoadOptions.defaults());
+  }
+
+  /**
+   * Loads a model as {@link #load(Path)} does, with a signature, MetaGraph tags or output tensors picked.
+   *
+   * <p>What each format gives: a SavedModel, its signatures (inputs and outputs by their keys); a frozen GraphDef,
+   * one signature {@value Signature#DEFAULT_KEY} fed by its placeholders (by node name) computing the {@code
+   * outputNodeNames}, or, when none are given, every node nothing reads except constants, placeholders, {@code
+   * NoOp}s and ops that only save, restore or assign variables; a TF.js graph model, its signature (else its
+   * placeholders and the nodes nothing reads, as TF.js does) and its {@code modelInitializer}; a {@code .tflite}
+   * file, its SignatureDefs (else its main subgraph's inputs and outputs).
+   * TF1 control flow ({@code Switch}/{@code Merge}, {@code Enter}/{@code Exit} loops) and TF1 TensorArrays are
+   * rewritten into {@code If}/{@code While} over dense tensors at load.
+   *
+   * @throws UsageException for a path that is no model, or a signature, tag set or output the model lacks
+   * @throws org.tfport.core.TfportException.CorruptModelException for a damaged file
+   * @throws org.tfport.core.TfportException.UnsupportedModelException naming every node whose op has no kernel
+   */
+  public static Model load(Path path, LoadOptions options) {
+    return ModelLoader.load(path, options);
   }
 
   static Signature graphSignature(Graph graph) {
@@ -99,7 +177,7 @@ public final class Model implements AutoCloseable {
     return new Signature(Signature.DEFAULT_KEY, ins, outs);
   }
 
-  private static Graph copy(Graph g) {
+  static Graph copy(Graph g) {
     Graph c = new Graph(g.source());
     g.nodes().forEach(n -> c.add(n.copy()));
     c.functions().putAll(g.functions());
@@ -110,47 +188,109 @@ public final class Model implements AutoCloseable {
     return c;
   }
 
-  /** The signatures, in the order given. */
-  public List<Signature> signatures() {
+  /** The signatures, in order: loaded ones as compiled, the others as the model file declares them. */
+  public synchronized List<Signature> signatures() {
     return List.copyOf(signatures.values());
   }
 
-  /** @throws UsageException when the model has no signature {@code key} */
-  public Signature signature(String key) {
-    Signature s = signatures.get(key);
-    if (s == null) {
-      throw new UsageException(graph.source() + ": the model has no signature '" + key + "'; its signatures are "
+  /**
+   * Signature {@code key}, its graph loaded and compiled first if it was not yet (a SavedModel's other
+   * signatures), so its specs are those of the graph that runs. A signature that fails to load fails the same way
+   * each time it is asked for.
+   *
+   * @throws UsageException when the model has no signature {@code key}
+   * @throws org.tfport.core.TfportException.UnsupportedModelException when its graph cannot be run
+   */
+  public synchronized Signature signature(String key) {
+    if (!signatures.containsKey(key)) {
+      throw new UsageException(source + ": the model has no signature '" + key + "'; its signatures are "
           + signatures.keySet());
     }
-    return s;
+    if (!closed) {
+      part(key);
+    }
+    return signatures.get(key);
   }
 
-  /** The signature a call without a key uses: the only one, else {@value Signature#DEFAULT_KEY}. */
-  Signature defaultSignature() {
+  /**
+   * The signature a call without a key uses: the only one, else {@value Signature#DEFAULT_KEY}, else TF Hub's
+   * {@code default}; loaded as {@link #signature(String)} does.
+   *
+   * @throws UsageException when the model has several signatures and none of these
+   */
+  public synchronized Signature defaultSignature() {
+    String key = null;
     if (signatures.size() == 1) {
-      return signatures.values().iterator().next();
+      key = signatures.keySet().iterator().next();
+    } else {
+      for (String k : List.of(Signature.DEFAULT_KEY, "default")) {
+        if (signatures.containsKey(k)) {
+          key = k;
+          break;
+        }
+      }
     }
-    if (signatures.containsKey(Signature.DEFAULT_KEY)) {
-      return signatures.get(Signature.DEFAULT_KEY);
+    if (key == null) {
+      throw new UsageException(source + ": the model has several signatures " + signatures.keySet()
+          + " and none is '" + Signature.DEFAULT_KEY + "'; name the one to run");
     }
-    throw new UsageException(graph.source() + ": the model has several signatures " + signatures.keySet()
-        + " and none is '" + Signature.DEFAULT_KEY + "'; name the one to run");
+    return signature(key);
   }
 
   String source() {
-    return graph.source();
+    return source;
   }
 
-  synchronized Compiled compiled(KernelRegistry.Mode mode) {
-    Compiled c = compiled.get(mode);
+  /** Whether signature {@code key}'s graph is loaded (always, but for a SavedModel's other signatures). */
+  synchronized boolean isLoaded(String key) {
+    return parts.containsKey(key);
+  }
+
+  /** The part computing signature {@code key}, loaded and compiled with the default kernels on first use. */
+  private Part part(String key) {
+    Part p = parts.get(key);
+    if (p == null) {
+      if (failed.containsKey(key)) {
+        throw failed.get(key);
+      }
+      try {
+        p = pending.get(key).get();
+        compiled(SessionOptions.defaults().kernels(), p);
+      } catch (RuntimeException e) {
+        failed.put(key, e);
+        throw e;
+      }
+      pending.remove(key);
+      for (Signature s : p.signatures()) {
+        parts.put(s.key(), p);
+        signatures.put(s.key(), s);
+      }
+    }
+    return p;
+  }
+
+  /** Signature {@code key} ready to run with {@code mode}'s kernels; see {@link #signature(String)}. */
+  synchronized Bound bound(KernelRegistry.Mode mode, String key) {
+    if (closed) {
+      throw new UsageException(source + ": the model is closed");
+    }
+    signature(key);
+    Compiled c = compiled(mode, part(key));
+    return new Bound(signatures.get(key), c.signatures().get(key), c.initializer());
+  }
+
+  private Compiled compiled(KernelRegistry.Mode mode, Part part) {
+    Map<Part, Compiled> byPart = compiled.computeIfAbsent(mode, m -> new IdentityHashMap<>());
+    Compiled c = byPart.get(part);
     if (c == null) {
       Map<String, Plan> plans = new LinkedHashMap<>();
-      for (Signature s : signatures.values()) {
+      for (Signature s : part.signatures()) {
         List<String> ins = s.inputs().stream().map(TensorSpec::tensor).toList();
         List<String> outs = s.outputs().stream().map(TensorSpec::tensor).toList();
-        plans.put(s.key(), Planner.plan(graph, ins, outs, registry, mode));
+        plans.put(s.key(), Planner.plan(part.graph(), ins, outs, registry, mode));
       }
       Plan init = null;
+      Graph initializer = part.initializer();
       if (initializer != null) {
         // The initializer runs for its effect; every node of it is a target unless it names its outputs.
         List<String> targets = initializer.outputs().isEmpty()
@@ -158,27 +298,38 @@ public final class Model implements AutoCloseable {
         init = Planner.plan(initializer, List.of(), initializer.outputs(), targets, registry, mode);
       }
       c = new Compiled(Map.copyOf(plans), init);
-      compiled.put(mode, c);
+      byPart.put(part, c);
     }
     return c;
   }
 
   /** A session: its own tables and threads over this model's shared plans; use one per thread. */
   public Session newSession(SessionOptions options) {
-    if (closed) {
-      throw new UsageException(graph.source() + ": the model is closed");
+    List<Bound> ready = new ArrayList<>();
+    synchronized (this) {
+      if (closed) {
+        throw new UsageException(source + ": the model is closed");
+      }
+      for (String key : parts.keySet()) {
+        ready.add(bound(options.kernels(), key));
+      }
     }
-    return new Session(this, compiled(options.kernels()), options);
+    return new Session(this, ready, options);
   }
 
   public Session newSession() {
     return newSession(SessionOptions.defaults());
   }
 
-  /** Releases the compiled plans; sessions already made keep working, new ones are refused. */
+  /**
+   * Releases the graphs and compiled plans; sessions already made keep running the signatures loaded when they
+   * were made, new sessions are refused.
+   */
   @Override
   public synchronized void close() {
     closed = true;
     compiled.clear();
+    parts.clear();
+    pending.clear();
   }
 }

@@ -2,9 +2,13 @@ package org.tfport.runtime;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.Supplier;
@@ -12,6 +16,7 @@ import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
@@ -23,11 +28,14 @@ import org.tfport.runtime.kernel.Values;
  */
 public final class Session implements AutoCloseable {
   private final Model model;
-  private final Model.Compiled compiled;
+  private final KernelRegistry.Mode mode;
+  /** The signatures this session has run or could run when made, so they outlive the model's close. */
+  private final Map<String, Model.Bound> bound = new HashMap<>();
+  /** Initializers already run, by identity: each part's runs once per session. */
+  private final Set<Plan> initialized = Collections.newSetFromMap(new IdentityHashMap<>());
   private final int threads;
   private final Map<String, Object> state = new ConcurrentHashMap<>();
   private ForkJoinPool pool;
-  private boolean initialized;
   private boolean closed;
   private final RunContext context = new RunContext() {
     @Override
@@ -47,9 +55,12 @@ public final class Session implements AutoCloseable {
     }
   };
 
-  Session(Model model, Model.Compiled compiled, SessionOptions options) {
+  Session(Model model, List<Model.Bound> ready, SessionOptions options) {
     this.model = model;
-    this.compiled = compiled;
+    this.mode = options.kernels();
+    for (Model.Bound b : ready) {
+      bound.put(b.signature().key(), b);
+    }
     this.threads = options.threads();
   }
 
@@ -72,21 +83,28 @@ public final class Session implements AutoCloseable {
    * @throws KernelException when an op rejects its values (the message names the node)
    */
   public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-    return run(model.defaultSignature(), inputs);
+    return run(model.defaultSignature().key(), inputs);
   }
 
-  /** Runs signature {@code signatureKey}; see {@link #run(Map)}. */
+  /**
+   * Runs signature {@code signatureKey}; see {@link #run(Map)}. A SavedModel signature not loaded yet is loaded
+   * and compiled first.
+   *
+   * @throws org.tfport.core.TfportException.UnsupportedModelException when that signature cannot be loaded
+   */
   public Map<String, Tensor> run(String signatureKey, Map<String, Tensor> inputs) {
-    return run(model.signature(signatureKey), inputs);
-  }
-
-  private Map<String, Tensor> run(Signature sig, Map<String, Tensor> inputs) {
     if (closed) {
       throw new UsageException(model.source() + ": the session is closed");
     }
+    Model.Bound b = bound.get(signatureKey);
+    if (b == null) {
+      b = model.bound(mode, signatureKey);
+      bound.put(signatureKey, b);
+    }
+    Signature sig = b.signature();
     Value[] args = check(sig, inputs);
-    initialize();
-    Value[] out = compiled.signatures().get(sig.key()).run(args, context);
+    initialize(b.initializer());
+    Value[] out = b.plan().run(args, context);
     Map<String, Tensor> result = new LinkedHashMap<>();
     for (int i = 0; i < out.length; i++) {
       TensorSpec spec = sig.outputs().get(i);
@@ -99,12 +117,12 @@ public final class Session implements AutoCloseable {
     return result;
   }
 
-  /** Fills the session's tables the first time it runs; a failed initializer is tried again next run. */
-  private void initialize() {
-    if (!initialized && compiled.initializer() != null) {
-      compiled.initializer().run(new Value[0], context);
+  /** Fills the session's tables the first time a signature of the part runs; a failed one is tried again. */
+  private void initialize(Plan initializer) {
+    if (initializer != null && !initialized.contains(initializer)) {
+      initializer.run(new Value[0], context);
+      initialized.add(initializer);
     }
-    initialized = true;
   }
 
   /** The inputs as values in the signature's order, after checking names, types and shapes against the specs. */

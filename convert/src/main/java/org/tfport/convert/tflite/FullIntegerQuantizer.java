@@ -1,24 +1,28 @@
 package org.tfport.convert.tflite;
 
-import static org.tfport.convert.tflite.OpVersions.*;
+import static org.tfport.convert.tflite.QuantizedKernels.*;
+import static org.tfport.formats.tflite.TfliteBuiltin.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tfport.convert.tflite.QuantizedKernels.Precision;
+import org.tfport.convert.tflite.QuantizedKernels.QP;
+import org.tfport.convert.tflite.RangeCalibration.Ranges;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.formats.tflite.TfliteQuantization;
+import org.tfport.formats.tflite.TfliteOptionsType;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
  * Full integer post-training quantization of a float subgraph (spec 3.2, 3.5, 3.6): calibrate on representative
- * samples with {@link FloatEvaluator}, then rewrite conv/FC weights to INT8 (symmetric, narrow range, per output
+ * samples ({@link RangeCalibration}), then rewrite conv/FC weights to INT8 (symmetric, narrow range, per output
  * channel) and activations to either
  * <ul>
  *   <li>{@link Precision#INT8}: INT8, asymmetric per tensor, biases INT32 (full int8), or
@@ -31,85 +35,6 @@ import org.tfport.formats.tflite.TfliteType;
  * <p>Throughout, {@code real = scale · (q − zero_point)}.
  */
 final class FullIntegerQuantizer {
-  /** Affine parameters of one quantized activation tensor. */
-  record QP(float scale, int zp) {}
-
-  /** Activation width: the type of activations and of biases, and the integer range of activations. */
-  enum Precision {
-    INT8(TfliteType.INT8, -128, 127, TfliteType.INT32),
-    INT16(TfliteType.INT16, -32768, 32767, TfliteType.INT64);
-
-    final TfliteType type;
-    final int qmin;
-    final int qmax;
-    final TfliteType bias;
-
-    Precision(TfliteType type, int qmin, int qmax, TfliteType bias) {
-      this.type = type;
-      this.qmin = qmin;
-      this.qmax = qmax;
-      this.bias = bias;
-    }
-
-    /** The inference I/O type name that keeps this precision's tensors at the model's edges. */
-    String ioName() {
-      return this == INT8 ? "int8" : "int16";
-    }
-
-    /** Parameters of an activation whose values lie in [min, max]. */
-    QP params(float min, float max) {
-      return this == INT8 ? int8Params(min, max) : int16Params(min, max);
-    }
-
-    /** Output parameters the integer kernel fixes (spec 3.2), or null when the op has none. */
-    QP fixed(int code) {
-      return (this == INT8 ? FIXED : FIXED_INT16).get(code);
-    }
-  }
-
-  /** Per-tensor global range over all samples ({@code +inf/-inf} where never computed). */
-  record Ranges(float[] min, float[] max) {}
-
-  /** Weighted ops: input 0 activation, input 1 constant weights (per-channel along {@link #weightAxis}), 2 bias. */
-  static final Set<Integer> WEIGHTED = Set.of(CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED);
-  /** Elementwise arithmetic with requantizing int8 kernels: any input/output parameters. */
-  static final Set<Integer> ARITH = Set.of(ADD, SUB, MUL);
-  /** Output parameters from the output's own range; the kernel rescales. */
-  static final Set<Integer> OWN_RANGE = Set.of(RELU, RELU6, LEAKY_RELU, MEAN, SUM, HARD_SWISH);
-  /** Output parameters fixed by the int8 kernel (spec 3.2). */
-  static final Map<Integer, QP> FIXED = Map.of(SOFTMAX, new QP(1f / 256, -128), LOGISTIC, new QP(1f / 256, -128),
-      TANH, new QP(1f / 128, 0));
-  /**
-   * Output parameters fixed by the int16 kernels: all three produce values in [-1, 1] (softmax and logistic in
-   * [0, 1]) on the symmetric grid 1/32768, zero point 0.
-   */
-  static final Map<Integer, QP> FIXED_INT16 = Map.of(SOFTMAX, new QP(1f / 32768, 0), LOGISTIC,
-      new QP(1f / 32768, 0), TANH, new QP(1f / 32768, 0));
-  /** Kernels that move or select int8 values without rescaling: the output takes the data input's parameters. */
-  static final Set<Integer> SAME_AS_INPUT = Set.of(AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE, SQUEEZE, EXPAND_DIMS,
-      TRANSPOSE, PAD, PADV2, STRIDED_SLICE, SLICE, GATHER, SPLIT, UNPACK, TILE, REDUCE_MAX, REDUCE_MIN,
-      // Rearrangements and resizing: the int8 kernels copy (or, bilinear, blend with weights summing to 1) values
-      // of the input's grid, and TFLite requires the output to share the input's parameters.
-      FloatKernels.SPACE_TO_BATCH_ND, FloatKernels.BATCH_TO_SPACE_ND, FloatKernels.DEPTH_TO_SPACE,
-      FloatKernels.SPACE_TO_DEPTH, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, FloatKernels.MIRROR_PAD,
-      FloatKernels.REVERSE_V2);
-  /**
-   * Kernels that need every input and the output to share one set of parameters. Taken from the output's range:
-   * exact for CONCATENATION and PACK (the output holds every input value) and for MAXIMUM/MINIMUM (clamping the
-   * inputs to the output's range does not change max(a, b) or min(a, b) when every result lies in that range).
-   * Inputs with other parameters get a requantizing QUANTIZE (int8 to int8) in front.
-   */
-  static final Set<Integer> SHARED = Set.of(CONCATENATION, PACK, MAXIMUM, MINIMUM);
-  /** Read int8 activations, write integer results with no parameters. */
-  static final Set<Integer> INT_OUT = Set.of(SHAPE, ARG_MAX);
-  /**
-   * Ops of the sets above that TFLite 2.18 has no int16-activation kernel for (op_version.cc gives them no int16
-   * version): in 16x8 mode they stay float, or are refused when only integer ops are allowed.
-   */
-  static final Set<Integer> NO_INT16 = Set.of(HARD_SWISH, SUM, ARG_MAX, TILE, FloatKernels.SPACE_TO_BATCH_ND,
-      FloatKernels.BATCH_TO_SPACE_ND, FloatKernels.DEPTH_TO_SPACE, FloatKernels.SPACE_TO_DEPTH,
-      FloatKernels.MIRROR_PAD, FloatKernels.REVERSE_V2);
-
   private final ModelBuilder.Sub s;
   private final Ranges ranges;
   private final Precision precision;
@@ -129,96 +54,7 @@ final class FullIntegerQuantizer {
     this.params = new QP[s.tensors.size()];
   }
 
-  // ------------------------------------------------------------------------------------------ calibration
-
-  /** Runs the float subgraph over every sample, recording each float tensor's global min/max. */
-  static Ranges calibrate(ModelBuilder.Sub s, List<List<FloatEvaluator.V>> samples) {
-    return calibrateAll(null, s, samples).get(s);
-  }
-
-  /**
-   * Runs subgraph {@code s} of {@code model} (null when it calls no other subgraph) over every sample and returns
-   * the ranges of every subgraph that ran, {@code s} and the WHILE/IF subgraphs it calls (over all iterations
-   * and taken branches; a subgraph never entered has no entry).
-   */
-  static Map<ModelBuilder.Sub, Ranges> calibrateAll(ModelBuilder model, ModelBuilder.Sub s,
-      List<List<FloatEvaluator.V>> samples) {
-    List<String> bad = FloatEvaluator.unsupported(model, s);
-    if (!bad.isEmpty()) {
-      throw new UnsupportedModelException(bad.size() + " op" + (bad.size() == 1 ? "" : "s") + " cannot be"
-          + " calibrated (no float reference kernel in tfport): " + String.join(", ", bad) + "; convert without"
-          + " TfliteOutputOptions.representativeData (e.g. with TfliteQuantizationMode.DYNAMIC_RANGE for"
-          + " dynamic-range int8)");
-    }
-    Map<ModelBuilder.Sub, Ranges> all = new LinkedHashMap<>();
-    FloatEvaluator ev = new FloatEvaluator(model, s, (sub, v) -> record(sub, v, all));
-    for (List<FloatEvaluator.V> sample : samples) {
-      ev.run(sample);
-    }
-    all.computeIfAbsent(s, FullIntegerQuantizer::emptyRanges);
-    return all;
-  }
-
-  private static Ranges emptyRanges(ModelBuilder.Sub s) {
-    int n = s.tensors.size();
-    float[] min = new float[n];
-    float[] max = new float[n];
-    Arrays.fill(min, Float.POSITIVE_INFINITY);
-    Arrays.fill(max, Float.NEGATIVE_INFINITY);
-    return new Ranges(min, max);
-  }
-
-  private static void record(ModelBuilder.Sub s, FloatEvaluator.V[] v, Map<ModelBuilder.Sub, Ranges> all) {
-    Ranges r = all.computeIfAbsent(s, FullIntegerQuantizer::emptyRanges);
-    for (int t = 0; t < v.length; t++) {
-      if (v[t] == null || s.t(t).type != TfliteType.FLOAT32) {
-        continue;
-      }
-      for (float x : v[t].d()) {
-        // Non-finite values would give an infinite scale; they are clamped at run time anyway.
-        if (Float.isFinite(x)) {
-          r.min()[t] = Math.min(r.min()[t], x);
-          r.max()[t] = Math.max(r.max()[t], x);
-        }
-      }
-    }
-  }
-
   // --------------------------------------------------------------------------------------------- math
-
-  /**
-   * Asymmetric int8 parameters for the range [min, max], first widened to include 0 so that 0 (padding, ReLU
-   * floor) is exact: scale = (max − min) / 255; the zero point is solved from whichever end (min ↦ −128 or
-   * max ↦ 127) has the smaller rounding error, then rounded and clamped to [−128, 127]. A range narrower than
-   * 1e-9 (a tensor that is always 0) gets scale 1, zero point −128.
-   */
-  static QP int8Params(float min, float max) {
-    double lo = Math.min(0, Float.isFinite(min) ? min : 0);
-    double hi = Math.max(0, Float.isFinite(max) ? max : 0);
-    if (hi - lo < 1e-9) {
-      return new QP(1f, -128);
-    }
-    double scale = (hi - lo) / 255.0;
-    double fromMin = -128 - lo / scale;
-    double fromMax = 127 - hi / scale;
-    double errMin = 128 + Math.abs(lo / scale);
-    double errMax = 127 + Math.abs(hi / scale);
-    double zp = errMin < errMax ? fromMin : fromMax;
-    return new QP((float) scale, (int) Math.max(-128, Math.min(127, Math.round(zp))));
-  }
-
-  /**
-   * Symmetric int16 parameters for [min, max]: m = max(|min|, |max|), scale = m / 32767, zero point 0, so ±m map
-   * to ±32767 and 0 is exact; the grid step is about 256 times finer than int8's over the same range. A range
-   * narrower than 1e-9 (a tensor that is always 0) gets scale 1.
-   */
-  static QP int16Params(float min, float max) {
-    double m = Math.max(Float.isFinite(min) ? Math.abs(min) : 0, Float.isFinite(max) ? Math.abs(max) : 0);
-    if (m < 1e-9) {
-      return new QP(1f, 0);
-    }
-    return new QP((float) (m / 32767.0), 0);
-  }
 
   /** {@code round(v / scale) + zp}, clamped to this precision's range. */
   private long quantizeTo(float v, QP p) {
@@ -253,7 +89,7 @@ final class FullIntegerQuantizer {
 
   /** The input whose values a SAME_AS_INPUT op moves. */
   private static int dataInput(ModelBuilder.Op o) {
-    return o.code == SPLIT ? 1 : 0;
+    return o.builtin == SPLIT ? 1 : 0;
   }
 
   /** Whether the op reads or writes a float tensor, so quantization concerns it. */
@@ -273,32 +109,32 @@ final class FullIntegerQuantizer {
 
   /** Whether tfport quantizes this op to its integer kernel. */
   private boolean quantizable(ModelBuilder.Op o) {
-    if (precision == Precision.INT16 && NO_INT16.contains(o.code)) {
+    if (precision == Precision.INT16 && NO_INT16.contains(o.builtin)) {
       return false;
     }
-    if (WEIGHTED.contains(o.code)) {
+    if (WEIGHTED.contains(o.builtin)) {
       boolean biasOk = o.inputs.size() < 3 || o.inputs.get(2) < 0 || isFloatConst(o.inputs.get(2));
       return isAct(o.inputs.get(0)) && isFloatConst(o.inputs.get(1)) && biasOk;
     }
-    if (o.code == FloatKernels.TRANSPOSE_CONV) {
+    if (o.builtin == TRANSPOSE_CONV) {
       // [output_shape, weights, x, bias]: the shape is int32, weights and bias constants.
       boolean biasOk = o.inputs.size() < 4 || o.inputs.get(3) < 0 || isFloatConst(o.inputs.get(3));
       return !isAct(o.inputs.get(0)) && !isFloatConst(o.inputs.get(0)) && isFloatConst(o.inputs.get(1))
           && isAct(o.inputs.get(2)) && biasOk;
     }
-    if (SAME_AS_INPUT.contains(o.code)) {
+    if (SAME_AS_INPUT.contains(o.builtin)) {
       int d = o.inputs.get(dataInput(o));
       // Only the data input may be float (shapes, axes, indices are integer).
       for (int k = 0; k < o.inputs.size(); k++) {
-        if (k != dataInput(o) && !(o.code == PADV2 && k == 2) && (isAct(o.inputs.get(k))
+        if (k != dataInput(o) && !(o.builtin == PADV2 && k == 2) && (isAct(o.inputs.get(k))
             || isFloatConst(o.inputs.get(k)))) {
           return false;
         }
       }
       return isAct(d) || isFloatConst(d);
     }
-    return ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || precision.fixed(o.code) != null
-        || SHARED.contains(o.code) || INT_OUT.contains(o.code) && isAct(o.inputs.get(0));
+    return ARITH.contains(o.builtin) || OWN_RANGE.contains(o.builtin) || precision.fixed(o.builtin) != null
+        || SHARED.contains(o.builtin) || INT_OUT.contains(o.builtin) && isAct(o.inputs.get(0));
   }
 
   /**
@@ -312,7 +148,7 @@ final class FullIntegerQuantizer {
     List<String> missing = new ArrayList<>();
     for (ModelBuilder.Op o : s.ops) {
       if (touchesFloat(o) && !quantizable(o)) {
-        missing.add(FloatEvaluator.describe(o));
+        missing.add(CalibrationInterpreter.describe(o));
       }
     }
     if (integerOnly && !missing.isEmpty()) {
@@ -344,7 +180,7 @@ final class FullIntegerQuantizer {
           in.signature == null ? null : in.signature.clone()));
       s.t(q).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
       inputs.put(t, q);
-      out.add(new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(q), 0));
+      out.add(new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(q), TfliteOptionsType.NONE));
     }
     int head = out.size();
     Map<Integer, Integer> dequantized = new HashMap<>();
@@ -392,11 +228,11 @@ final class FullIntegerQuantizer {
       if (outType.equals("uint8")) {
         o.type = TfliteType.UINT8;
         o.quantization = TfliteQuantization.perTensor(p.scale(), p.zp() + 128);
-        tail.add(new ModelBuilder.Op(QUANTIZE, List.of(q), List.of(t), 0));
+        tail.add(new ModelBuilder.Op(QUANTIZE, List.of(q), List.of(t), TfliteOptionsType.NONE));
       } else {
         o.type = TfliteType.FLOAT32;
         o.quantization = null;
-        tail.add(new ModelBuilder.Op(DEQUANTIZE, List.of(q), List.of(t), 0));
+        tail.add(new ModelBuilder.Op(DEQUANTIZE, List.of(q), List.of(t), TfliteOptionsType.NONE));
       }
       done.put(t, q);
     }
@@ -430,12 +266,12 @@ final class FullIntegerQuantizer {
       }
       QP shared = null;
       if (quantizable(o)) {
-        if (precision.fixed(o.code) != null) {
-          shared = precision.fixed(o.code);
-        } else if (SAME_AS_INPUT.contains(o.code)) {
+        if (precision.fixed(o.builtin) != null) {
+          shared = precision.fixed(o.builtin);
+        } else if (SAME_AS_INPUT.contains(o.builtin)) {
           int d = o.inputs.get(dataInput(o));
           shared = isAct(d) ? params[d] : constParams(d);
-        } else if (SHARED.contains(o.code)) {
+        } else if (SHARED.contains(o.builtin)) {
           shared = rangeParams(o.outputs.get(0));
         }
       }
@@ -448,18 +284,18 @@ final class FullIntegerQuantizer {
   }
 
   private void rewrite(ModelBuilder.Op o, List<ModelBuilder.Op> out) {
-    if (WEIGHTED.contains(o.code)) {
-      int axis = o.code == DEPTHWISE_CONV_2D ? 3 : 0;
+    if (WEIGHTED.contains(o.builtin)) {
+      int axis = o.builtin == DEPTHWISE_CONV_2D ? 3 : 0;
       int w = own(o, 1);
       WeightQuantizer.quantizeSymmetric(s.t(w), axis);
       if (o.inputs.size() > 2 && o.inputs.get(2) >= 0) {
         int b = own(o, 2);
         quantizeBias(s.t(b), params[o.inputs.get(0)].scale(), s.t(w).quantization.scale());
       }
-      if (o.code == FULLY_CONNECTED) {
+      if (o.builtin == FULLY_CONNECTED) {
         o.options.remove("asymmetric_quantize_inputs");
       }
-    } else if (o.code == FloatKernels.TRANSPOSE_CONV) {
+    } else if (o.builtin == TRANSPOSE_CONV) {
       // Weights OHWI per output channel (dim 0), symmetric; bias at s_x · s_w[c] like a convolution's: the
       // kernel accumulates Σ q_x·q_w per output element, then rescales by s_x·s_w[c]/s_out.
       int w = own(o, 1);
@@ -468,9 +304,9 @@ final class FullIntegerQuantizer {
         int b = own(o, 3);
         quantizeBias(s.t(b), params[o.inputs.get(2)].scale(), s.t(w).quantization.scale());
       }
-    } else if (ARITH.contains(o.code) || OWN_RANGE.contains(o.code) || precision.fixed(o.code) != null
-        || INT_OUT.contains(o.code)) {
-      if (precision == Precision.INT16 && (o.code == ADD || o.code == SUB)) {
+    } else if (ARITH.contains(o.builtin) || OWN_RANGE.contains(o.builtin) || precision.fixed(o.builtin) != null
+        || INT_OUT.contains(o.builtin)) {
+      if (precision == Precision.INT16 && (o.builtin == ADD || o.builtin == SUB)) {
         // pot_scale_int16 (default true) selects the older int16 kernel that needs power-of-two scales on
         // inputs and output; false selects the general one, which rescales like the int8 kernel and so takes
         // the calibrated symmetric scales as they are (the reference 16x8 quantizer writes false too).
@@ -483,17 +319,17 @@ final class FullIntegerQuantizer {
           quantizeConst(c, constParams(c));
         }
       }
-    } else if (SAME_AS_INPUT.contains(o.code)) {
+    } else if (SAME_AS_INPUT.contains(o.builtin)) {
       int d = o.inputs.get(dataInput(o));
       QP p = isAct(d) ? params[d] : constParams(d);
       if (isFloatConst(d)) {
         quantizeConst(own(o, dataInput(o)), p);
       }
-      if (o.code == PADV2 && o.inputs.size() > 2 && isFloatConst(o.inputs.get(2))) {
+      if (o.builtin == PADV2 && o.inputs.size() > 2 && isFloatConst(o.inputs.get(2))) {
         // The pad value must be stored with the data's parameters: the kernel copies it as is.
         quantizeConst(own(o, 2), p);
       }
-    } else if (SHARED.contains(o.code)) {
+    } else if (SHARED.contains(o.builtin)) {
       QP p = params[o.outputs.get(0)];
       for (int k = 0; k < o.inputs.size(); k++) {
         int t = o.inputs.get(k);
@@ -504,7 +340,7 @@ final class FullIntegerQuantizer {
           int r = s.add(new ModelBuilder.T(src.name + "_requantized", precision.type, src.shape.clone(),
               src.signature == null ? null : src.signature.clone()));
           s.t(r).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
-          ModelBuilder.Op rq = new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(r), 0);
+          ModelBuilder.Op rq = new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(r), TfliteOptionsType.NONE);
           rq.tfName = o.tfName;
           out.add(rq);
           o.inputs.set(k, r);
@@ -526,7 +362,7 @@ final class FullIntegerQuantizer {
         ModelBuilder.T src = s.t(t);
         f = s.add(new ModelBuilder.T(src.name + "_dequantized", TfliteType.FLOAT32, src.shape.clone(),
             src.signature == null ? null : src.signature.clone()));
-        ModelBuilder.Op dq = new ModelBuilder.Op(DEQUANTIZE, List.of(t), List.of(f), 0);
+        ModelBuilder.Op dq = new ModelBuilder.Op(DEQUANTIZE, List.of(t), List.of(f), TfliteOptionsType.NONE);
         dq.tfName = o.tfName;
         out.add(dq);
         dequantized.put(t, f);
@@ -543,7 +379,7 @@ final class FullIntegerQuantizer {
       int f = s.add(new ModelBuilder.T(dst.name + "_float", TfliteType.FLOAT32, dst.shape.clone(),
           dst.signature == null ? null : dst.signature.clone()));
       o.outputs.set(k, f);
-      ModelBuilder.Op q = new ModelBuilder.Op(QUANTIZE, List.of(f), List.of(t), 0);
+      ModelBuilder.Op q = new ModelBuilder.Op(QUANTIZE, List.of(f), List.of(t), TfliteOptionsType.NONE);
       q.tfName = o.tfName;
       after.add(q);
     }

@@ -8,9 +8,10 @@ import java.util.List;
 import java.util.Map;
 import org.tfport.formats.tflite.BuiltinOptions;
 import org.tfport.formats.tflite.TfliteBuffer;
+import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteOperator;
 import org.tfport.formats.tflite.TfliteOperatorCode;
-import org.tfport.formats.tflite.TfliteOps;
+import org.tfport.formats.tflite.TfliteOptionsType;
 import org.tfport.formats.tflite.TfliteQuantization;
 import org.tfport.formats.tflite.TfliteSignatureDef;
 import org.tfport.formats.tflite.TfliteSubgraph;
@@ -63,19 +64,22 @@ final class ModelBuilder {
     }
   }
 
-  /** An operator: a builtin code (or CUSTOM with {@code custom} set), tensor indices (-1 = omitted). */
+  /**
+   * An operator: a builtin (or CUSTOM with {@code custom} set), tensor indices (-1 = omitted), and the options
+   * table written for it ({@code NONE}: none) with its fields by schema name.
+   */
   static final class Op {
-    int code;
+    TfliteBuiltin builtin;
     String custom;
     List<Integer> inputs;
     List<Integer> outputs;
-    int optionsType;
+    TfliteOptionsType optionsType;
     Map<String, Object> options = new LinkedHashMap<>();
     byte[] customOptions;
     String tfName;
 
-    Op(int code, List<Integer> inputs, List<Integer> outputs, int optionsType) {
-      this.code = code;
+    Op(TfliteBuiltin builtin, List<Integer> inputs, List<Integer> outputs, TfliteOptionsType optionsType) {
+      this.builtin = builtin;
       this.inputs = new ArrayList<>(inputs);
       this.outputs = new ArrayList<>(outputs);
       this.optionsType = optionsType;
@@ -136,8 +140,8 @@ final class ModelBuilder {
       return constant(name, TfliteType.FLOAT32, shape, b.array());
     }
 
-    Op op(int code, int optionsType, List<Integer> in, List<Integer> out) {
-      Op o = new Op(code, in, out, optionsType);
+    Op op(TfliteBuiltin builtin, TfliteOptionsType optionsType, List<Integer> in, List<Integer> out) {
+      Op o = new Op(builtin, in, out, optionsType);
       ops.add(o);
       return o;
     }
@@ -177,18 +181,20 @@ final class ModelBuilder {
       }
       List<TfliteOperator> ops = new ArrayList<>();
       for (Op o : s.ops) {
-        String key = o.code == TfliteOps.CUSTOM ? "c:" + o.custom : "b:" + o.code;
-        int v = o.code == TfliteOps.CUSTOM ? 1 : OpVersions.version(s, o);
+        boolean custom = o.builtin == TfliteBuiltin.CUSTOM;
+        String key = custom ? "c:" + o.custom : "b:" + o.builtin.code();
+        int v = custom ? 1 : OpVersions.version(s, o);
         Integer idx = codeIndex.get(key);
         if (idx == null) {
           idx = codes.size();
           codeIndex.put(key, idx);
-          codes.add(new int[] {o.code, v});
+          codes.add(new int[] {o.builtin.code(), v});
           customs.add(o.custom);
         } else {
           codes.get(idx)[1] = Math.max(codes.get(idx)[1], v);
         }
-        BuiltinOptions opts = o.optionsType == 0 ? null : BuiltinOptions.of(o.optionsType, o.options);
+        BuiltinOptions opts = o.optionsType == TfliteOptionsType.NONE ? null
+            : BuiltinOptions.of(o.optionsType, o.options);
         ops.add(new TfliteOperator(idx, o.inputs, o.outputs, opts,
             o.customOptions == null ? null : ByteBuffer.wrap(o.customOptions), 0, List.of(), List.of()));
       }

@@ -33,7 +33,7 @@ final class RepresentativeData {
   record Input(String name, TfliteType type, int[] signature) {}
 
   /** The samples in DIR, each one value per input (in input order). */
-  static List<List<FloatEvaluator.V>> load(Path dir, List<Input> inputs) {
+  static List<List<CalibrationInterpreter.V>> load(Path dir, List<Input> inputs) {
     if (!Files.isDirectory(dir)) {
       throw new UsageException(dir + ": TfliteOutputOptions.representativeData must be a folder of .npy"
           + " samples");
@@ -52,10 +52,10 @@ final class RepresentativeData {
       throw new UsageException(dir + ": cannot list the representative data folder (" + e.getMessage() + ")");
     }
     List<String> names = inputs.stream().map(i -> fileName(i.name()) + ".npy").toList();
-    List<List<FloatEvaluator.V>> samples = new ArrayList<>();
+    List<List<CalibrationInterpreter.V>> samples = new ArrayList<>();
     if (!folders.isEmpty()) {
       for (Path f : folders) {
-        List<FloatEvaluator.V> sample = new ArrayList<>();
+        List<CalibrationInterpreter.V> sample = new ArrayList<>();
         for (int k = 0; k < inputs.size(); k++) {
           Path file = f.resolve(names.get(k));
           if (!Files.isRegularFile(file)) {
@@ -87,7 +87,7 @@ final class RepresentativeData {
   }
 
   /** The array as input {@code in}'s value, or a one-line error naming the file. */
-  static FloatEvaluator.V value(Npy a, Input in) {
+  static CalibrationInterpreter.V value(Npy a, Input in) {
     boolean floatInput = in.type() == TfliteType.FLOAT32;
     boolean intInput = in.type() == TfliteType.INT32 || in.type() == TfliteType.INT64;
     if (!floatInput && !intInput) {
@@ -115,6 +115,6 @@ final class RepresentativeData {
       throw new UsageException(a.file() + ": shape " + Arrays.toString(a.shape()) + " does not match input '"
           + in.name() + "' " + Arrays.toString(sig) + " (-1 = any size)");
     }
-    return new FloatEvaluator.V(shape, a.values());
+    return new CalibrationInterpreter.V(shape, a.values());
   }
 }

@@ -175,10 +175,10 @@ public final class TfliteConverter {
       }
     }
     if (o.quantization() == TfliteQuantizationMode.INT8) {
-      fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices, FullIntegerQuantizer.Precision.INT8);
+      fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices, QuantizedKernels.Precision.INT8);
     } else if (o.quantization() == TfliteQuantizationMode.INT16X8) {
       fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices,
-          FullIntegerQuantizer.Precision.INT16);
+          QuantizedKernels.Precision.INT16);
     }
     switch (o.quantization()) {
       case FLOAT16 -> modes.add(ConversionMetadata.PTQ_FLOAT16);
@@ -258,15 +258,15 @@ public final class TfliteConverter {
    */
   private static void fullInteger(ModelBuilder mb, List<Source> sources, List<Integer> sourceSubgraphs,
       List<List<String>> inputNames,
-      TfliteOptions o, List<String> notices, FullIntegerQuantizer.Precision precision) {
+      TfliteOptions o, List<String> notices, QuantizedKernels.Precision precision) {
     if (o.representativeData() == null) {
       throw new UsageException("full integer quantization needs TfliteOutputOptions.representativeData (a folder of"
           + " .npy input samples)");
     }
     // As the reference converter: int8 models take float32, int8 or uint8 I/O; 16x8 models float32 or int16.
-    List<String> ioTypes = precision == FullIntegerQuantizer.Precision.INT8 ? List.of("float32", "int8", "uint8")
+    List<String> ioTypes = precision == QuantizedKernels.Precision.INT8 ? List.of("float32", "int8", "uint8")
         : List.of("float32", "int16");
-    String mode = precision == FullIntegerQuantizer.Precision.INT8 ? "int8 quantization"
+    String mode = precision == QuantizedKernels.Precision.INT8 ? "int8 quantization"
         : "16x8 quantization (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8)";
     for (String t : List.of(o.inferenceInputType(), o.inferenceOutputType())) {
       if (!ioTypes.contains(t)) {
@@ -295,8 +295,8 @@ public final class TfliteConverter {
         ins.add(new RepresentativeData.Input(inputNames.get(i).get(k), t.type,
             t.signature != null ? t.signature.clone() : t.shape.clone()));
       }
-      List<List<FloatEvaluator.V>> samples = RepresentativeData.load(dir, ins);
-      FullIntegerQuantizer.Ranges ranges = FullIntegerQuantizer.calibrateAll(mb, sub, samples).get(sub);
+      List<List<CalibrationInterpreter.V>> samples = RepresentativeData.load(dir, ins);
+      RangeCalibration.Ranges ranges = RangeCalibration.calibrateAll(mb, sub, samples).get(sub);
       FullIntegerQuantizer q = new FullIntegerQuantizer(sub, ranges, precision);
       q.run(o.inferenceInputType(), o.inferenceOutputType(), o.integerOnly());
       if (!q.floatOps.isEmpty()) {

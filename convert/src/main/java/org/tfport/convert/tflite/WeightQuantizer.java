@@ -1,6 +1,6 @@
 package org.tfport.convert.tflite;
 
-import static org.tfport.convert.tflite.OpVersions.*;
+import static org.tfport.formats.tflite.TfliteBuiltin.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.tfport.formats.tflite.TfliteQuantization;
+import org.tfport.formats.tflite.TfliteOptionsType;
 import org.tfport.formats.tflite.TfliteType;
 
 /** Post-training weight quantization of a built subgraph: float16 weights and dynamic-range int8 (spec 3.3, 3.4). */
@@ -47,7 +48,7 @@ final class WeightQuantizer {
           // The original tensor becomes the (computed) float32 result of the DEQUANTIZE.
           c.data = null;
           c.name = c.name + "_dequantize";
-          deqs.add(new ModelBuilder.Op(DEQUANTIZE, List.of(half), List.of(t), 0));
+          deqs.add(new ModelBuilder.Op(DEQUANTIZE, List.of(half), List.of(t), TfliteOptionsType.NONE));
           replaced.put(t, t);
         }
       }
@@ -65,11 +66,11 @@ final class WeightQuantizer {
   static void dynamicRange(ModelBuilder.Sub s) {
     for (ModelBuilder.Op o : s.ops) {
       int axis;
-      if (o.code == CONV_2D) {
+      if (o.builtin == CONV_2D) {
         axis = 0;
-      } else if (o.code == DEPTHWISE_CONV_2D) {
+      } else if (o.builtin == DEPTHWISE_CONV_2D) {
         axis = 3;
-      } else if (o.code == FULLY_CONNECTED) {
+      } else if (o.builtin == FULLY_CONNECTED) {
         axis = -1;
       } else {
         continue;
@@ -84,7 +85,7 @@ final class WeightQuantizer {
         continue;
       }
       quantizeSymmetric(w, axis);
-      if (o.code == FULLY_CONNECTED) {
+      if (o.builtin == FULLY_CONNECTED) {
         o.opt("asymmetric_quantize_inputs", true);
       }
     }

@@ -147,7 +147,7 @@ class Tf1TensorArrayTest {
   record Case(int steps, int batch) {}
 
   /** Converts, checks the file runs TensorArrays without resources, then compares each case with TensorFlow. */
-  private String check(Path pb, List<String> moreOps, List<Case> cases) throws Exception {
+  private String check(Path pb, List<String> expectedOps, List<Case> cases) throws Exception {
     List<String> outputs = List.of("y", "z", "last", "h");
     Path out = tmp.resolve(pb.getFileName() + ".tflite");
     TfliteConverter.convertFrozen(pb, out, GraphOptions.defaults().withOutputNodeNames(outputs), List.of("x"),
@@ -156,7 +156,7 @@ class Tf1TensorArrayTest {
     List<String> ops = model.operatorCodes().stream().map(c -> c.name()).toList();
     // RANGE: every other step, range(0, T, 2), with T fed.
     assertThat(ops).as(pb.getFileName() + " ops").contains("WHILE", "GATHER", "DYNAMIC_UPDATE_SLICE", "RANGE")
-        .containsAll(moreOps).doesNotContain("CUSTOM");
+        .containsAll(expectedOps).doesNotContain("CUSTOM");
     assertThat(TfliteOracle.load(out).accepted()).isTrue();
     StringBuilder line = new StringBuilder(String.format("%-14s %d subgraphs;", pb.getFileName(),
         model.subgraphs().size()));

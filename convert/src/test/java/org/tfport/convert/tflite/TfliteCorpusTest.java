@@ -40,7 +40,7 @@ class TfliteCorpusTest {
 
   record Case(String model, String signature) {}
 
-  static final List<Case> EXTRA = List.of(new Case("serving_saved_model_counter", "get_counter"),
+  static final List<Case> NAMED_SIGNATURES = List.of(new Case("serving_saved_model_counter", "get_counter"),
       new Case("serving_saved_model_half_plus_two_cpu", "regress_x2_to_y3"),
       new Case("tfjava_saved_model", "regress_x2_to_y3"),
       new Case("tfjava_saved_model_using_python", "add"),
@@ -54,7 +54,7 @@ class TfliteCorpusTest {
       dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted()
           .forEach(m -> cases.add(new Case(m, null)));
     }
-    cases.addAll(EXTRA);
+    cases.addAll(NAMED_SIGNATURES);
     List<String> report = new ArrayList<>();
     List<String> failures = new ArrayList<>();
     int matched = 0;

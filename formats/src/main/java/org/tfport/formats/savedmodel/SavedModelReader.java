@@ -83,6 +83,49 @@ public final class SavedModelReader {
         chosen.getMetaInfoDef().getTensorflowVersion(), variables);
   }
 
+  /**
+   * The signatures of the MetaGraph tagged {@code tags}, by key in key order, without reading its graph into the
+   * IR: what a caller can pick from. TensorFlow's {@code __saved_model_init_op} is left out, and so are signatures
+   * with sparse or composite tensors, which tfport cannot feed ({@link #read} names the reason when one is asked
+   * for).
+   *
+   * @throws UsageException when the folder has no saved_model.pb or no MetaGraph has these tags
+   * @throws CorruptModelException when saved_model.pb is damaged
+   */
+  public static Map<String, SignatureInfo> signatures(Path dir, Set<String> tags) {
+    Path file = dir.resolve(SAVED_MODEL_PB);
+    if (!Files.isRegularFile(file)) {
+      throw new UsageException(dir + ": no " + SAVED_MODEL_PB + " in this folder; give the SavedModel folder"
+          + " (the one holding saved_model.pb and variables/)");
+    }
+    SavedModel sm = parse(file);
+    List<String> available = new ArrayList<>();
+    for (MetaGraphDef mg : sm.getMetaGraphsList()) {
+      Set<String> have = new TreeSet<>(mg.getMetaInfoDef().getTagsList());
+      available.add(have.isEmpty() ? "(no tags)" : String.join(",", have));
+      if (have.equals(new TreeSet<>(tags))) {
+        Map<String, SignatureInfo> out = new LinkedHashMap<>();
+        for (String key : new TreeSet<>(mg.getSignatureDefMap().keySet())) {
+          SignatureDef sig = mg.getSignatureDefMap().get(key);
+          if (key.equals("__saved_model_init_op") || !dense(sig.getInputsMap()) || !dense(sig.getOutputsMap())) {
+            continue;
+          }
+          out.put(key, new SignatureInfo(key, sig.getMethodName(), tensors(sig.getInputsMap(), file, key, "input"),
+              tensors(sig.getOutputsMap(), file, key, "output")));
+        }
+        return out;
+      }
+    }
+    throw new UsageException(file + ": no MetaGraph has the tags " + (tags.isEmpty() ? "(none)"
+        : String.join(",", new TreeSet<>(tags))) + "; the tag sets there are: "
+        + (available.isEmpty() ? "(none)" : String.join("; ", available)));
+  }
+
+  private static boolean dense(Map<String, org.tensorflow.proto.TensorInfo> m) {
+    return m.values().stream()
+        .allMatch(t -> t.getEncodingCase() == org.tensorflow.proto.TensorInfo.EncodingCase.NAME);
+  }
+
   private static Map<String, TensorInfo> tensors(Map<String, org.tensorflow.proto.TensorInfo> in, Path file,
       String sig, String what) {
     Map<String, TensorInfo> out = new LinkedHashMap<>();

@@ -9,15 +9,15 @@ import java.util.Objects;
  * The {@code builtin_options} of an operator: a typed record for the tables the common ops use and
  * {@link Other} (a name → value map, see {@link #fields()}) for every other member of the union, so
  * any options table survives a read/write round trip. Field names in {@link #fields()} are the
- * schema's snake_case names; {@link #of(int, Map)} turns such a map back into the typed record.
+ * schema's snake_case names; {@link #of(TfliteOptionsType, Map)} turns such a map back into the typed record.
  */
 public sealed interface BuiltinOptions {
-  /** The union type id ({@code BuiltinOptions_Conv2DOptions} = 1, ...). */
-  int type();
+  /** The union member these options are. */
+  TfliteOptionsType type();
 
   /** The schema's name for the options table, e.g. {@code Conv2DOptions}. */
   default String typeName() {
-    return OptionsSchema.name(type());
+    return type().schemaName();
   }
 
   /** Every field of the table, in field-id order, as read (defaults where the file omits a field). */
@@ -33,51 +33,52 @@ public sealed interface BuiltinOptions {
    * The options for union type {@code type} with these field values (absent names take the schema
    * default): a typed record when there is one and every enum value is known, else {@link Other}.
    *
-   * @throws IllegalArgumentException for an unknown type, unknown field names or wrongly typed values
+   * @throws IllegalArgumentException for {@link TfliteOptionsType#NONE}, unknown field names or wrongly typed values
    */
-  static BuiltinOptions of(int type, Map<String, Object> fields) {
+  static BuiltinOptions of(TfliteOptionsType type, Map<String, Object> fields) {
     Map<String, Object> m = OptionsSchema.normalize(type, fields);
     OptionFields f = new OptionFields(m);
     try {
       return switch (type) {
-        case 1 -> new Conv2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.act(), f.i("dilation_w_factor"),
-            f.i("dilation_h_factor"), f.i("quantized_bias_type"));
-        case 2 -> new DepthwiseConv2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.i("depth_multiplier"),
-            f.act(), f.i("dilation_w_factor"), f.i("dilation_h_factor"));
-        case 5 -> new Pool2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.i("filter_width"),
+        case CONV_2D_OPTIONS -> new Conv2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.act(),
+            f.i("dilation_w_factor"), f.i("dilation_h_factor"), f.i("quantized_bias_type"));
+        case DEPTHWISE_CONV_2D_OPTIONS -> new DepthwiseConv2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"),
+            f.i("depth_multiplier"), f.act(), f.i("dilation_w_factor"), f.i("dilation_h_factor"));
+        case POOL_2D_OPTIONS -> new Pool2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.i("filter_width"),
             f.i("filter_height"), f.act());
-        case 8 -> new FullyConnected(f.act(), f.i("weights_format"), f.z("keep_num_dims"),
+        case FULLY_CONNECTED_OPTIONS -> new FullyConnected(f.act(), f.i("weights_format"), f.z("keep_num_dims"),
             f.z("asymmetric_quantize_inputs"), f.i("quantized_bias_type"));
-        case 9 -> new Softmax(f.f("beta"));
-        case 10 -> new Concatenation(f.i("axis"), f.act());
-        case 11 -> new Add(f.act(), f.z("pot_scale_int16"));
-        case 15 -> new ResizeBilinear(f.z("align_corners"), f.z("half_pixel_centers"));
-        case 17 -> new Reshape(f.ints("new_shape"));
-        case 21 -> new Mul(f.act());
-        case 23 -> new Gather(f.i("axis"), f.i("batch_dims"));
-        case 27 -> new Reducer(f.z("keep_dims"));
-        case 28 -> new Sub(f.act(), f.z("pot_scale_int16"));
-        case 29 -> new Div(f.act());
-        case 30 -> new Squeeze(f.ints("squeeze_dims"));
-        case 32 -> new StridedSlice(f.i("begin_mask"), f.i("end_mask"), f.i("ellipsis_mask"), f.i("new_axis_mask"),
-            f.i("shrink_axis_mask"), f.z("offset"));
-        case 35 -> new Split(f.i("num_splits"));
-        case 37 -> new Cast(f.i("in_data_type"), f.i("out_data_type"));
-        case 49 -> new TransposeConv(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.act(),
+        case SOFTMAX_OPTIONS -> new Softmax(f.f("beta"));
+        case CONCATENATION_OPTIONS -> new Concatenation(f.i("axis"), f.act());
+        case ADD_OPTIONS -> new Add(f.act(), f.z("pot_scale_int16"));
+        case RESIZE_BILINEAR_OPTIONS -> new ResizeBilinear(f.z("align_corners"), f.z("half_pixel_centers"));
+        case RESHAPE_OPTIONS -> new Reshape(f.ints("new_shape"));
+        case MUL_OPTIONS -> new Mul(f.act());
+        case GATHER_OPTIONS -> new Gather(f.i("axis"), f.i("batch_dims"));
+        case REDUCER_OPTIONS -> new Reducer(f.z("keep_dims"));
+        case SUB_OPTIONS -> new Sub(f.act(), f.z("pot_scale_int16"));
+        case DIV_OPTIONS -> new Div(f.act());
+        case SQUEEZE_OPTIONS -> new Squeeze(f.ints("squeeze_dims"));
+        case STRIDED_SLICE_OPTIONS -> new StridedSlice(f.i("begin_mask"), f.i("end_mask"), f.i("ellipsis_mask"),
+            f.i("new_axis_mask"), f.i("shrink_axis_mask"), f.z("offset"));
+        case SPLIT_OPTIONS -> new Split(f.i("num_splits"));
+        case CAST_OPTIONS -> new Cast(f.i("in_data_type"), f.i("out_data_type"));
+        case TRANSPOSE_CONV_OPTIONS -> new TransposeConv(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.act(),
             f.i("quantized_bias_type"));
-        case 55 -> new Shape(f.i("out_type"));
-        case 59 -> new Pack(f.i("values_count"), f.i("axis"));
-        case 64 -> new Unpack(f.i("num"), f.i("axis"));
-        case 71 -> new UnidirectionalSequenceLstm(f.act(), f.f("cell_clip"), f.f("proj_clip"), f.z("time_major"),
-            f.z("asymmetric_quantize_inputs"), f.z("diagonal_recurrent_tensors"));
-        case 74 -> new ResizeNearestNeighbor(f.z("align_corners"), f.z("half_pixel_centers"));
-        case 75 -> new LeakyRelu(f.f("alpha"));
-        case 79 -> new SplitV(f.i("num_splits"));
-        case 92 -> new If(f.i("then_subgraph_index"), f.i("else_subgraph_index"));
-        case 93 -> new While(f.i("cond_subgraph_index"), f.i("body_subgraph_index"));
-        case 101 -> new BatchMatMul(f.z("adj_x"), f.z("adj_y"), f.z("asymmetric_quantize_inputs"));
-        case 103 -> new CallOnce(f.i("init_subgraph_index"));
-        case 116 -> new Gelu(f.z("approximate"));
+        case SHAPE_OPTIONS -> new Shape(f.i("out_type"));
+        case PACK_OPTIONS -> new Pack(f.i("values_count"), f.i("axis"));
+        case UNPACK_OPTIONS -> new Unpack(f.i("num"), f.i("axis"));
+        case UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS -> new UnidirectionalSequenceLstm(f.act(), f.f("cell_clip"),
+            f.f("proj_clip"), f.z("time_major"), f.z("asymmetric_quantize_inputs"), f.z("diagonal_recurrent_tensors"));
+        case RESIZE_NEAREST_NEIGHBOR_OPTIONS -> new ResizeNearestNeighbor(f.z("align_corners"),
+            f.z("half_pixel_centers"));
+        case LEAKY_RELU_OPTIONS -> new LeakyRelu(f.f("alpha"));
+        case SPLIT_V_OPTIONS -> new SplitV(f.i("num_splits"));
+        case IF_OPTIONS -> new If(f.i("then_subgraph_index"), f.i("else_subgraph_index"));
+        case WHILE_OPTIONS -> new While(f.i("cond_subgraph_index"), f.i("body_subgraph_index"));
+        case BATCH_MATMUL_OPTIONS -> new BatchMatMul(f.z("adj_x"), f.z("adj_y"), f.z("asymmetric_quantize_inputs"));
+        case CALL_ONCE_OPTIONS -> new CallOnce(f.i("init_subgraph_index"));
+        case GELU_OPTIONS -> new Gelu(f.z("approximate"));
         default -> new Other(type, m);
       };
     } catch (OptionFields.UnknownEnum e) {
@@ -86,8 +87,22 @@ public sealed interface BuiltinOptions {
     }
   }
 
+  /**
+   * As {@link #of(TfliteOptionsType, Map)} for a union number as stored in a file.
+   *
+   * @throws IllegalArgumentException for a number outside the union
+   */
+  static BuiltinOptions of(int type, Map<String, Object> fields) {
+    TfliteOptionsType t = TfliteOptionsType.ofId(type);
+    if (t == null || t == TfliteOptionsType.NONE) {
+      throw new IllegalArgumentException("builtin options type " + type + " is not in the BuiltinOptions union (1.."
+          + (TfliteOptionsType.values().length - 1) + ")");
+    }
+    return of(t, fields);
+  }
+
   /** An empty table of union type {@code type}: every field at its default. */
-  static BuiltinOptions empty(int type) {
+  static BuiltinOptions empty(TfliteOptionsType type) {
     return of(type, Map.of());
   }
 
@@ -105,8 +120,8 @@ public sealed interface BuiltinOptions {
       this(padding, strideW, strideH, fusedActivation, 1, 1, 0);
     }
 
-    @Override public int type() {
-      return 1;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.CONV_2D_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -123,8 +138,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 2;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.DEPTHWISE_CONV_2D_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -142,8 +157,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 5;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.POOL_2D_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -159,8 +174,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 8;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.FULLY_CONNECTED_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -171,8 +186,8 @@ public sealed interface BuiltinOptions {
   }
 
   record Softmax(float beta) implements BuiltinOptions {
-    @Override public int type() {
-      return 9;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.SOFTMAX_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -185,8 +200,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 10;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.CONCATENATION_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -200,8 +215,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 11;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.ADD_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -214,8 +229,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 28;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.SUB_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -228,8 +243,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 21;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.MUL_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -242,8 +257,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 29;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.DIV_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -257,8 +272,8 @@ public sealed interface BuiltinOptions {
       newShape = newShape == null ? null : List.copyOf(newShape);
     }
 
-    @Override public int type() {
-      return 17;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.RESHAPE_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -267,8 +282,8 @@ public sealed interface BuiltinOptions {
   }
 
   record ResizeBilinear(boolean alignCorners, boolean halfPixelCenters) implements BuiltinOptions {
-    @Override public int type() {
-      return 15;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.RESIZE_BILINEAR_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -277,8 +292,8 @@ public sealed interface BuiltinOptions {
   }
 
   record ResizeNearestNeighbor(boolean alignCorners, boolean halfPixelCenters) implements BuiltinOptions {
-    @Override public int type() {
-      return 74;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.RESIZE_NEAREST_NEIGHBOR_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -287,8 +302,8 @@ public sealed interface BuiltinOptions {
   }
 
   record Gather(int axis, int batchDims) implements BuiltinOptions {
-    @Override public int type() {
-      return 23;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.GATHER_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -298,8 +313,8 @@ public sealed interface BuiltinOptions {
 
   /** For MEAN, SUM, REDUCE_MAX/MIN/PROD/ANY/ALL. */
   record Reducer(boolean keepDims) implements BuiltinOptions {
-    @Override public int type() {
-      return 27;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.REDUCER_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -312,8 +327,8 @@ public sealed interface BuiltinOptions {
       squeezeDims = squeezeDims == null ? null : List.copyOf(squeezeDims);
     }
 
-    @Override public int type() {
-      return 30;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.SQUEEZE_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -323,8 +338,8 @@ public sealed interface BuiltinOptions {
 
   record StridedSlice(int beginMask, int endMask, int ellipsisMask, int newAxisMask, int shrinkAxisMask,
       boolean offset) implements BuiltinOptions {
-    @Override public int type() {
-      return 32;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.STRIDED_SLICE_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -334,8 +349,8 @@ public sealed interface BuiltinOptions {
   }
 
   record Split(int numSplits) implements BuiltinOptions {
-    @Override public int type() {
-      return 35;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.SPLIT_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -344,8 +359,8 @@ public sealed interface BuiltinOptions {
   }
 
   record SplitV(int numSplits) implements BuiltinOptions {
-    @Override public int type() {
-      return 79;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.SPLIT_V_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -355,8 +370,8 @@ public sealed interface BuiltinOptions {
 
   /** TensorType ids; converters usually leave both 0. */
   record Cast(int inDataType, int outDataType) implements BuiltinOptions {
-    @Override public int type() {
-      return 37;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.CAST_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -371,8 +386,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 49;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.TRANSPOSE_CONV_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -383,8 +398,8 @@ public sealed interface BuiltinOptions {
 
   /** {@code outType}: INT32 (2) or INT64 (4). */
   record Shape(int outType) implements BuiltinOptions {
-    @Override public int type() {
-      return 55;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.SHAPE_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -393,8 +408,8 @@ public sealed interface BuiltinOptions {
   }
 
   record Pack(int valuesCount, int axis) implements BuiltinOptions {
-    @Override public int type() {
-      return 59;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.PACK_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -403,8 +418,8 @@ public sealed interface BuiltinOptions {
   }
 
   record Unpack(int num, int axis) implements BuiltinOptions {
-    @Override public int type() {
-      return 64;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.UNPACK_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -418,8 +433,8 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public int type() {
-      return 71;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -430,8 +445,8 @@ public sealed interface BuiltinOptions {
   }
 
   record LeakyRelu(float alpha) implements BuiltinOptions {
-    @Override public int type() {
-      return 75;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.LEAKY_RELU_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -440,8 +455,8 @@ public sealed interface BuiltinOptions {
   }
 
   record If(int thenSubgraphIndex, int elseSubgraphIndex) implements BuiltinOptions {
-    @Override public int type() {
-      return 92;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.IF_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -450,8 +465,8 @@ public sealed interface BuiltinOptions {
   }
 
   record While(int condSubgraphIndex, int bodySubgraphIndex) implements BuiltinOptions {
-    @Override public int type() {
-      return 93;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.WHILE_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -460,8 +475,8 @@ public sealed interface BuiltinOptions {
   }
 
   record BatchMatMul(boolean adjX, boolean adjY, boolean asymmetricQuantizeInputs) implements BuiltinOptions {
-    @Override public int type() {
-      return 101;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.BATCH_MATMUL_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -470,8 +485,8 @@ public sealed interface BuiltinOptions {
   }
 
   record CallOnce(int initSubgraphIndex) implements BuiltinOptions {
-    @Override public int type() {
-      return 103;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.CALL_ONCE_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -480,8 +495,8 @@ public sealed interface BuiltinOptions {
   }
 
   record Gelu(boolean approximate) implements BuiltinOptions {
-    @Override public int type() {
-      return 116;
+    @Override public TfliteOptionsType type() {
+      return TfliteOptionsType.GELU_OPTIONS;
     }
 
     @Override public Map<String, Object> fields() {
@@ -493,7 +508,7 @@ public sealed interface BuiltinOptions {
    * Any other member of the union (empty tables such as TransposeOptions included), its fields as
    * read; construct it through {@link BuiltinOptions#of}, which checks names and value types.
    */
-  record Other(int type, Map<String, Object> fields) implements BuiltinOptions {
+  record Other(TfliteOptionsType type, Map<String, Object> fields) implements BuiltinOptions {
     public Other {
       fields = OptionsSchema.normalize(type, fields);
     }

@@ -192,10 +192,7 @@ public final class MinRuntimeVersion {
   static {
     for (String row : TABLE) {
       String[] p = row.split(" ");
-      int code = TfliteOps.code(p[0]);
-      if (code < 0) {
-        throw new AssertionError("unknown op in runtime table: " + p[0]);
-      }
+      int code = TfliteBuiltin.valueOf(p[0]).code();
       for (int v = 1; v < p.length; v++) {
         if (!p[v].equals("-")) {
           MAP.put(key(code, v), p[v]);
@@ -211,7 +208,11 @@ public final class MinRuntimeVersion {
   }
 
   /** The release that first ran this op version, or null when the table has no entry. */
-  public static String forOp(int builtinCode, int version) {
+  public static String forOp(TfliteBuiltin op, int version) {
+    return forCode(op.code(), version);
+  }
+
+  private static String forCode(int builtinCode, int version) {
     return MAP.get(key(builtinCode, version));
   }
 
@@ -221,7 +222,7 @@ public final class MinRuntimeVersion {
     for (TfliteSubgraph g : model.subgraphs()) {
       for (TfliteOperator op : g.operators()) {
         TfliteOperatorCode c = model.operatorCodes().get(op.opcodeIndex());
-        String v = forOp(c.builtinCode(), c.version());
+        String v = forCode(c.builtinCode(), c.version());
         if (v != null && compare(best, v) < 0) {
           best = v;
         }

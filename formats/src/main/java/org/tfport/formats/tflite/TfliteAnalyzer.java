@@ -63,13 +63,13 @@ public final class TfliteAnalyzer {
         ops++;
         TfliteOperatorCode c = m.opcode(op);
         if (c.isFlex()) {
-          flex.merge(c.customCode().substring(TfliteOps.FLEX_PREFIX.length()), 1, Integer::sum);
+          flex.merge(c.customCode().substring(TfliteOperatorCode.FLEX_PREFIX.length()), 1, Integer::sum);
         } else if (c.isCustom()) {
           custom.merge(c.customCode() == null ? "(unnamed custom op)" : c.customCode(), 1, Integer::sum);
         } else {
-          builtin.merge(TfliteOps.name(c.builtinCode()), 1, Integer::sum);
+          builtin.merge(c.name(), 1, Integer::sum);
         }
-        classify(c.builtinCode(), op, g, uses);
+        c.builtin().ifPresent(b -> classify(b, op, g, uses));
       }
     }
     Map<String, TypeStats> byType = new TreeMap<>();
@@ -120,20 +120,22 @@ public final class TfliteAnalyzer {
   /** A constant's role: a weight (with the axis per-channel scales run along, -1 per-tensor) or a bias. */
   private record Use(boolean weight, boolean hybrid, int channelAxis) {}
 
-  private static void classify(int code, TfliteOperator op, TfliteSubgraph g, Map<Integer, Use> uses) {
+  private static void classify(TfliteBuiltin code, TfliteOperator op, TfliteSubgraph g, Map<Integer, Use> uses) {
     List<Integer> in = op.inputs();
     switch (code) {
-      case 3, 9, 67, 132 -> { // CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV, CONV_3D: weights are per output channel
-        int axis = code == 132 ? 4 : 0;
-        mark(g, in, 1, new Use(true, code == 3 || code == 9, axis), uses);
-        mark(g, in, code == 67 ? 3 : 2, new Use(false, false, -1), uses);
+      case CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV, CONV_3D -> { // weights are per output channel
+        int axis = code == TfliteBuiltin.CONV_3D ? 4 : 0;
+        mark(g, in, 1, new Use(true, code == TfliteBuiltin.CONV_2D || code == TfliteBuiltin.FULLY_CONNECTED, axis),
+            uses);
+        mark(g, in, code == TfliteBuiltin.TRANSPOSE_CONV ? 3 : 2, new Use(false, false, -1), uses);
       }
-      case 4 -> { // DEPTHWISE_CONV_2D: channels last
+      case DEPTHWISE_CONV_2D -> { // channels last
         mark(g, in, 1, new Use(true, true, 3), uses);
         mark(g, in, 2, new Use(false, false, -1), uses);
       }
-      case 126 -> mark(g, in, 1, new Use(true, true, -1), uses); // BATCH_MATMUL rhs
-      case 16, 44, 52, 24, 35, 46, 27 -> { // LSTM family, RNNs, SVDF: every 2-D constant is a weight matrix
+      case BATCH_MATMUL -> mark(g, in, 1, new Use(true, true, -1), uses); // the rhs
+      case LSTM, UNIDIRECTIONAL_SEQUENCE_LSTM, BIDIRECTIONAL_SEQUENCE_LSTM, RNN, UNIDIRECTIONAL_SEQUENCE_RNN,
+          BIDIRECTIONAL_SEQUENCE_RNN, SVDF -> { // every 2-D constant is a weight matrix
         for (int k = 1; k < in.size(); k++) {
           int t = in.get(k);
           if (t >= 0 && g.tensors().get(t).shape().size() == 2) {

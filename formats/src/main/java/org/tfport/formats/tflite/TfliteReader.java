@@ -430,16 +430,17 @@ public final class TfliteReader {
       int optType = o.u8(3, 0, "builtin_options_type");
       BuiltinOptions options = null;
       if (optType != 0) {
-        OptionsSchema.Desc d = OptionsSchema.desc(optType);
-        if (d == null) {
+        TfliteOptionsType type = TfliteOptionsType.ofId(optType);
+        if (type == null) {
           throw r.unsupported(o.pos, where, "builtin options type " + optType + " is not in the BuiltinOptions union"
-              + " (1.." + OptionsSchema.maxType() + ")");
+              + " (1.." + (TfliteOptionsType.values().length - 1) + ")");
         }
+        OptionsSchema.Desc d = OptionsSchema.desc(type);
         FbReader.Table t = o.union(4, "builtin_options", where + ", " + d.name());
         if (t == null) {
           throw r.corrupt(o.pos, where, "builtin_options_type is " + d.name() + " but the options table is missing");
         }
-        options = BuiltinOptions.of(optType, OptionsSchema.read(t, d));
+        options = BuiltinOptions.of(type, OptionsSchema.read(t, d));
       }
       ByteBuffer custom = o.bytes(5, "custom_options");
       int format = o.i8(6, 0, "custom_options_format");

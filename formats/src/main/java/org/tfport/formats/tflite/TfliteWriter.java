@@ -237,7 +237,7 @@ public final class TfliteWriter {
     private int opcode(TfliteOperatorCode c) {
       int custom = c.customCode() == null ? 0 : b.createString(c.customCode());
       // Runtimes older than the int32 field read only this byte; 127 tells them to look further.
-      byte deprecated = (byte) Math.min(c.builtinCode(), TfliteOps.PLACEHOLDER_FOR_GREATER_OP_CODES);
+      byte deprecated = (byte) Math.min(c.builtinCode(), TfliteBuiltin.PLACEHOLDER_FOR_GREATER_OP_CODES.code());
       return OperatorCode.createOperatorCode(b, deprecated, custom, c.version(), c.builtinCode());
     }
 
@@ -414,7 +414,7 @@ public final class TfliteWriter {
       Operator.addInputs(b, inputs);
       Operator.addOutputs(b, outputs);
       if (options != 0) {
-        Operator.addBuiltinOptionsType(b, (byte) op.builtinOptions().type());
+        Operator.addBuiltinOptionsType(b, (byte) op.builtinOptions().type().id());
         Operator.addBuiltinOptions(b, options);
       }
       if (custom != 0) {

@@ -10,6 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tfport.core.DType;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UsageException;
 
 /** The .npy reader on files laid out as numpy writes them, and on hostile ones. */
@@ -87,6 +90,86 @@ class NpyTest {
     assertThat(n.values()).containsExactly(1f, 2f, 3f, 4f);
     // numpy aligns the data to 64 bytes
     assertThat((Files.size(p) - 16) % 64).isZero();
+  }
+
+  /** numpy 2.4's np.save of each array, as header text plus data bytes (hex), checked by hand. */
+  static byte[] hex(String h) {
+    byte[] b = new byte[h.length() / 2];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = (byte) Integer.parseInt(h.substring(2 * i, 2 * i + 2), 16);
+    }
+    return b;
+  }
+
+  @Test
+  void readsEveryDtypeExactly() throws Exception {
+    Tensor i2 = Npy.readTensor(file("i2.npy", 1, header("<i2", "(1, 3)"), hex("0100ffff0300")));
+    assertThat(i2.dtype()).isEqualTo(DType.INT16);
+    assertThat(i2.shape().dims()).containsExactly(1, 3);
+    assertThat(i2.toFloatArray()).containsExactly(1f, -1f, 3f);
+    assertThat(Npy.readTensor(file("u2.npy", 1, header("<u2", "(2,)"), hex("ffff0100"))).toFloatArray())
+        .containsExactly(65535f, 1f);
+    Tensor b1 = Npy.readTensor(file("b1.npy", 1, header("|b1", "(2,)"), hex("0100")));
+    assertThat(b1.dtype()).isEqualTo(DType.BOOL);
+    assertThat(b1.toFloatArray()).containsExactly(1f, 0f);
+    // float16 1.0 and -2.0
+    Tensor f2 = Npy.readTensor(file("f2.npy", 1, header("<f2", "(2,)"), hex("003c00c0")));
+    assertThat(f2.dtype()).isEqualTo(DType.FLOAT16);
+    assertThat(f2.toFloatArray()).containsExactly(1f, -2f);
+    // int64 beyond float precision stays exact
+    Tensor i8 = Npy.readTensor(file("big.npy", 1, header("<i8", "(1,)"), le(8, (1L << 53) + 1)));
+    assertThat(i8.dtype()).isEqualTo(DType.INT64);
+    assertThat(i8.bytes().getLong(0)).isEqualTo((1L << 53) + 1);
+    Tensor s = Npy.readTensor(file("s.npy", 1, header("|S2", "(2,)"), hex("61626300")));
+    assertThat(s.dtype()).isEqualTo(DType.STRING);
+    assertThat(s.toByteStrings()).containsExactly("ab".getBytes(StandardCharsets.UTF_8),
+        "c".getBytes(StandardCharsets.UTF_8));
+    Tensor u = Npy.readTensor(file("u.npy", 1, header("<U2", "(2,)"), hex("61000000e900000063000000" + "00000000")));
+    assertThat(u.toByteStrings()).containsExactly("a\u00e9".getBytes(StandardCharsets.UTF_8),
+        "c".getBytes(StandardCharsets.UTF_8));
+    assertThatThrownBy(() -> Npy.read(file("s2.npy", 1, header("|S2", "(2,)"), hex("61626300"))))
+        .hasMessageContaining("s2.npy").hasMessageContaining("strings");
+  }
+
+  @Test
+  void writesWhatNumpyWrites() throws Exception {
+    // The files np.save writes for np.array([[1, 2, 3]], dtype='<i2'), np.float32(3) and np.array([b'ab', b'c']).
+    byte[] i2 = Npy.bytes(new Tensor(DType.INT16, Shape.of(1, 3), ByteBuffer.wrap(hex("010002000300"))));
+    assertThat(i2).hasSize(134);
+    assertThat(new String(i2, 10, 118, StandardCharsets.ISO_8859_1))
+        .isEqualTo(String.format("%-117s\n", "{'descr': '<i2', 'fortran_order': False, 'shape': (1, 3), }"));
+    byte[] scalar = Npy.bytes(Tensor.ofFloats(Shape.SCALAR, 3f));
+    assertThat(scalar).hasSize(132);
+    assertThat(new String(scalar, 10, 118, StandardCharsets.ISO_8859_1)).startsWith(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (), }");
+    byte[] str = Npy.bytes(Tensor.ofStrings(Shape.of(2), java.util.List.of("ab", "c")));
+    assertThat(new String(str, 10, 118, StandardCharsets.ISO_8859_1)).startsWith(
+        "{'descr': '|S2', 'fortran_order': False, 'shape': (2,), }");
+    assertThat(java.util.Arrays.copyOfRange(str, 128, str.length)).isEqualTo(hex("61626300"));
+
+    // Every writable type reads back as it was.
+    java.util.Random rnd = new java.util.Random(3);
+    for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64, DType.FLOAT16, DType.INT32, DType.INT64, DType.INT16,
+        DType.UINT16, DType.UINT8, DType.INT8, DType.BOOL}) {
+      byte[] data = new byte[6 * t.byteSize()];
+      rnd.nextBytes(data);
+      if (t == DType.BOOL) {
+        for (int i = 0; i < data.length; i++) {
+          data[i] &= 1;
+        }
+      }
+      Tensor in = new Tensor(t, Shape.of(2, 3), ByteBuffer.wrap(data));
+      Path p = tmp.resolve(t.jsName() + ".npy");
+      Npy.write(p, in);
+      Tensor back = Npy.readTensor(p);
+      assertThat(back.dtype()).as(t.jsName()).isEqualTo(t);
+      assertThat(back.shape().dims()).containsExactly(2, 3);
+      byte[] got = new byte[back.byteLength()];
+      back.bytes().get(got);
+      assertThat(got).as(t.jsName()).isEqualTo(data);
+    }
+    assertThatThrownBy(() -> Npy.bytes(new Tensor(DType.BFLOAT16, Shape.of(1), ByteBuffer.allocate(2))))
+        .isInstanceOf(UsageException.class).hasMessageContaining("bfloat16");
   }
 
   @Test

@@ -20,20 +20,38 @@ import org.junit.jupiter.api.Test;
  * generated accessor and are only round-tripped.
  */
 class BuiltinOptionsSchemaTest {
+  /** Every member of the union but NONE. */
+  private static final List<TfliteOptionsType> TYPES = java.util.Arrays.stream(TfliteOptionsType.values())
+      .filter(t -> t != TfliteOptionsType.NONE).toList();
 
   @Test
   void unionOrderAndNamesMatchTheGeneratedEnum() {
-    assertThat(OptionsSchema.maxType()).isEqualTo(org.tensorflow.lite.schema.BuiltinOptions.names.length - 1);
-    for (int t = 1; t <= OptionsSchema.maxType(); t++) {
-      assertThat(OptionsSchema.name(t)).isEqualTo(org.tensorflow.lite.schema.BuiltinOptions.name(t));
+    assertThat(TfliteOptionsType.values().length).isEqualTo(org.tensorflow.lite.schema.BuiltinOptions.names.length);
+    for (TfliteOptionsType t : TfliteOptionsType.values()) {
+      assertThat(t.schemaName()).isEqualTo(org.tensorflow.lite.schema.BuiltinOptions.name(t.id()));
+      assertThat(TfliteOptionsType.ofId(t.id())).isSameAs(t);
     }
+  }
+
+  @Test
+  void builtinCodesAndNamesMatchTheGeneratedEnum() {
+    String[] generated = org.tensorflow.lite.schema.BuiltinOperator.names;
+    for (int code = 0; code < generated.length; code++) {
+      assertThat(TfliteBuiltin.ofCode(code).name()).as("code " + code).isEqualTo(generated[code]);
+      assertThat(TfliteBuiltin.ofCode(code).code()).isEqualTo(code);
+    }
+    // Codes newer than the 0.4.4 classes follow on without gaps.
+    for (TfliteBuiltin b : TfliteBuiltin.values()) {
+      assertThat(b.code()).isEqualTo(b.ordinal());
+    }
+    assertThat(TfliteBuiltin.nameOf(TfliteBuiltin.values().length)).isEqualTo("BUILTIN_" + TfliteBuiltin.values().length);
   }
 
   @Test
   void everyFieldMatchesTheGeneratedAccessor() throws Exception {
     int checked = 0;
     List<String> newer = new ArrayList<>();
-    for (int t = 1; t <= OptionsSchema.maxType(); t++) {
+    for (TfliteOptionsType t : TYPES) {
       OptionsSchema.Desc d = OptionsSchema.desc(t);
       Class<?> c = Class.forName("org.tensorflow.lite.schema." + d.name());
       Method root = c.getMethod("getRootAs" + d.name(), ByteBuffer.class);
@@ -63,7 +81,7 @@ class BuiltinOptionsSchemaTest {
 
   @Test
   void typedRecordsRoundTripThroughTheirFields() {
-    for (int t = 1; t <= OptionsSchema.maxType(); t++) {
+    for (TfliteOptionsType t : TYPES) {
       OptionsSchema.Desc d = OptionsSchema.desc(t);
       Map<String, Object> values = new LinkedHashMap<>();
       for (OptionsSchema.Field f : d.fields()) {
@@ -74,22 +92,26 @@ class BuiltinOptionsSchemaTest {
       assertThat(o.fields()).isEqualTo(OptionsSchema.normalize(t, values));
       assertThat(BuiltinOptions.of(t, o.fields())).isEqualTo(o);
     }
-    assertThat(BuiltinOptions.empty(1)).isInstanceOf(BuiltinOptions.Conv2D.class);
-    assertThat(BuiltinOptions.empty(26)).isInstanceOf(BuiltinOptions.Other.class);
+    assertThat(BuiltinOptions.empty(TfliteOptionsType.CONV_2D_OPTIONS)).isInstanceOf(BuiltinOptions.Conv2D.class);
+    assertThat(BuiltinOptions.empty(TfliteOptionsType.TRANSPOSE_OPTIONS)).isInstanceOf(BuiltinOptions.Other.class);
     // An activation outside the enum is kept as read rather than rejected.
-    assertThat(BuiltinOptions.of(21, Map.of("fused_activation_function", 9))).isInstanceOf(BuiltinOptions.Other.class);
+    assertThat(BuiltinOptions.of(TfliteOptionsType.MUL_OPTIONS, Map.of("fused_activation_function", 9)))
+        .isInstanceOf(BuiltinOptions.Other.class);
   }
 
   @Test
   void rejectsUnknownFieldsAndTypes() {
-    assertThatThrownBy(() -> BuiltinOptions.of(1, Map.of("strides", 1)))
+    assertThatThrownBy(() -> BuiltinOptions.of(TfliteOptionsType.CONV_2D_OPTIONS, Map.of("strides", 1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Conv2DOptions has no field 'strides'");
-    assertThatThrownBy(() -> BuiltinOptions.of(1, Map.of("stride_w", 1L)))
+    assertThatThrownBy(() -> BuiltinOptions.of(TfliteOptionsType.CONV_2D_OPTIONS, Map.of("stride_w", 1L)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stride_w");
+    assertThat(TfliteOptionsType.ofId(127)).isNull();
     assertThatThrownBy(() -> BuiltinOptions.of(127, Map.of())).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> BuiltinOptions.of(TfliteOptionsType.NONE, Map.of()))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
-  private static ByteBuffer finish(int type, Map<String, Object> values) {
+  private static ByteBuffer finish(TfliteOptionsType type, Map<String, Object> values) {
     FlatBufferBuilder b = new FlatBufferBuilder(64);
     b.finish(OptionsSchema.write(b, type, OptionsSchema.normalize(type, values)));
     return ByteBuffer.wrap(b.sizedByteArray()).order(ByteOrder.LITTLE_ENDIAN);

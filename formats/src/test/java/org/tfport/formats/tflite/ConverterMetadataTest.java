@@ -44,9 +44,9 @@ class ConverterMetadataTest {
     assertThat(MinRuntimeVersion.compare("1.14.0", "1.5.0")).isPositive();
     assertThat(MinRuntimeVersion.compare("2.3.0", "2.3.0")).isZero();
     assertThat(MinRuntimeVersion.compare("", "1.5.0")).isNegative();
-    assertThat(MinRuntimeVersion.forOp(TfliteOps.code("CONV_2D"), 3)).isEqualTo("1.14.0");
-    assertThat(MinRuntimeVersion.forOp(TfliteOps.code("BROADCAST_TO"), 1)).isNull();
-    assertThat(MinRuntimeVersion.forOp(TfliteOps.code("FULLY_CONNECTED"), 12)).isEqualTo("2.17.0");
+    assertThat(MinRuntimeVersion.forOp(TfliteBuiltin.CONV_2D, 3)).isEqualTo("1.14.0");
+    assertThat(MinRuntimeVersion.forOp(TfliteBuiltin.BROADCAST_TO, 1)).isNull();
+    assertThat(MinRuntimeVersion.forOp(TfliteBuiltin.FULLY_CONNECTED, 12)).isEqualTo("2.17.0");
   }
 
   @Test

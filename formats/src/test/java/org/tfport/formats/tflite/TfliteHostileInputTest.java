@@ -34,7 +34,7 @@ class TfliteHostileInputTest {
         new BuiltinOptions.Add(BuiltinOptions.Activation.NONE, true));
     ByteBuffer four = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     four.putFloat(1).putFloat(2).putFloat(3).putFloat(4).flip();
-    return new TfliteModel(3, "tfport test", List.of(TfliteOperatorCode.builtin(0, 1)),
+    return new TfliteModel(3, "tfport test", List.of(TfliteOperatorCode.of(TfliteBuiltin.ADD, 1)),
         List.of(new TfliteSubgraph("main", List.of(x, c, y), List.of(0), List.of(2), List.of(add))),
         List.of(TfliteBuffer.EMPTY, new TfliteBuffer(four)), List.of(), List.of(), List.of());
   }

@@ -121,7 +121,7 @@ class TfliteSchemaCrossCheckTest {
         assertThat(ints(o.inputsAsByteBuffer())).containsExactlyElementsOf(mo.inputs());
         assertThat(ints(o.outputsAsByteBuffer())).containsExactlyElementsOf(mo.outputs());
         assertThat(ints(o.intermediatesAsByteBuffer())).containsExactlyElementsOf(mo.intermediates());
-        assertThat((int) o.builtinOptionsType()).isEqualTo(mo.builtinOptions() == null ? 0 : mo.builtinOptions().type());
+        assertThat((int) o.builtinOptionsType()).isEqualTo(mo.builtinOptions() == null ? 0 : mo.builtinOptions().type().id());
         ByteBuffer co = o.customOptionsAsByteBuffer();
         assertThat(co).isEqualTo(mo.customOptions());
         assertThat((int) o.customOptionsFormat()).isEqualTo(mo.customOptionsFormat());

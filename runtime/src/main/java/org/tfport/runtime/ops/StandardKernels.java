@@ -15,7 +15,23 @@ public final class StandardKernels {
       new SliceOps(),
       new ScatterOps(),
       new IndexOps(),
-      new SpaceOps());
+      new SpaceOps(),
+      new ConvOps(),
+      new ConvBackpropOps(),
+      new MatMulOps(),
+      new FastConvOps(),
+      new FastMatMulOps(),
+      new EinsumOps(),
+      new PoolOps(),
+      new NormalizationOps(),
+      new ImageOps(),
+      new NonMaxSuppressionOps(),
+      new UnaryOps(),
+      new CastOps(),
+      new BinaryOps(),
+      new SelectOps(),
+      new ReductionOps(),
+      new AxisOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 

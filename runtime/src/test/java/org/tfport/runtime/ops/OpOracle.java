@@ -60,6 +60,18 @@ public final class OpOracle {
    */
   public static Value[] runKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
       List<Integer> constants, Value... inputs) {
+    return bindKernel(mode, op, attrs, constants, inputs).run(inputs, context(1));
+  }
+
+  /** As above, run in {@code context} (several threads, for the optimized kernels). */
+  public static Value[] runKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
+      List<Integer> constants, RunContext context, Value... inputs) {
+    return bindKernel(mode, op, attrs, constants, inputs).run(inputs, context);
+  }
+
+  /** Binds {@code op}'s kernel for these inputs, those listed in {@code constants} offered as plan constants. */
+  public static Kernel bindKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
+      List<Integer> constants, Value... inputs) {
     KernelFactory f = StandardKernels.registry().factory(op, mode);
     assertThat(f).as("a kernel for " + op).isNotNull();
     List<String> ins = new ArrayList<>();
@@ -67,7 +79,7 @@ public final class OpOracle {
       ins.add("in" + i);
     }
     Node node = new Node("op", op, ins, "", attrs);
-    Kernel k = f.bind(new NodeBinding(node, Map.of()) {
+    return f.bind(new NodeBinding(node, Map.of()) {
       @Override
       public Value constantInput(int i) {
         return constants.contains(i) ? inputs[i] : null;
@@ -88,7 +100,6 @@ public final class OpOracle {
         throw new UnsupportedOperationException("no functions in a single-op test");
       }
     });
-    return k.run(inputs, context(1));
   }
 
   public static Value[] runKernel(String op, Map<String, AttrValue> attrs, Value... inputs) {
@@ -106,30 +117,125 @@ public final class OpOracle {
    */
   public static List<Value> runTensorFlow(String op, Map<String, AttrValue> attrs, int outputs, boolean shaped,
       Value... inputs) {
+    return runTensorFlow(List.of(new Call(op, attrs, outputs, shaped, inputs))).get(0);
+  }
+
+  /** One op applied to inputs fed to placeholders, its first {@code outputs} outputs fetched. */
+  public record Call(String op, Map<String, AttrValue> attrs, int outputs, boolean shaped, Value... inputs) {
+    public Call(String op, Map<String, AttrValue> attrs, int outputs, Value... inputs) {
+      this(op, attrs, outputs, false, inputs);
+    }
+  }
+
+  /**
+   * Runs every call in one TensorFlow graph and session (one session per case is slow) and returns each call's
+   * outputs. Types TF Java cannot feed (int8, int16, uint16, float16, bfloat16) are fed as int32 or float32 and cast
+   * in the graph; int8 and int16 outputs, which TF Java cannot fetch, are cast to int32 in the graph and back.
+   */
+  public static List<List<Value>> runTensorFlow(List<Call> calls) {
     Graph g = new Graph("oracle");
     Map<String, Tensor> feeds = new LinkedHashMap<>();
-    List<String> ins = new ArrayList<>();
-    for (int i = 0; i < inputs.length; i++) {
-      String name = "in" + i;
-      Map<String, AttrValue> pa = new LinkedHashMap<>();
-      pa.put("dtype", new AttrValue.Type(inputs[i].dtype().tfEnum()));
-      if (shaped) {
-        pa.put("shape", new AttrValue.Shape(org.tfport.core.graph.TensorShape.of(inputs[i].shape())));
+    for (int c = 0; c < calls.size(); c++) {
+      Call call = calls.get(c);
+      List<String> ins = new ArrayList<>();
+      for (int i = 0; i < call.inputs().length; i++) {
+        Value in = call.inputs()[i];
+        String name = "c" + c + "_in" + i;
+        DType fed = feedType(in.dtype());
+        Map<String, AttrValue> pa = new LinkedHashMap<>();
+        pa.put("dtype", type(fed));
+        if (call.shaped()) {
+          pa.put("shape", new AttrValue.Shape(org.tfport.core.graph.TensorShape.of(in.shape())));
+        }
+        g.add(new Node(name, "Placeholder", List.of(), "", pa));
+        feeds.put(name, Values.toTensor(fed == in.dtype() ? in : convert(in, fed)));
+        if (fed != in.dtype()) {
+          g.add(new Node(name + "_cast", "Cast", List.of(name), "",
+              Map.of("SrcT", type(fed), "DstT", type(in.dtype()))));
+          name += "_cast";
+        }
+        ins.add(name);
       }
-      g.add(new Node(name, "Placeholder", List.of(), "", pa));
-      feeds.put(name, Values.toTensor(inputs[i]));
-      ins.add(name);
+      g.add(new Node("c" + c + "_op", call.op(), ins, "", call.attrs()));
     }
-    g.add(new Node("op", op, ins, "", attrs));
     List<String> fetches = new ArrayList<>();
-    for (int i = 0; i < outputs; i++) {
-      fetches.add("op:" + i);
+    List<DType> narrowTo = new ArrayList<>();
+    try (org.tensorflow.Graph typed = new org.tensorflow.Graph()) {
+      typed.importGraphDef(org.tensorflow.proto.GraphDef.parseFrom(GraphDefWriter.write(g)));
+      for (int c = 0; c < calls.size(); c++) {
+        for (int o = 0; o < calls.get(c).outputs(); o++) {
+          String ref = "c" + c + "_op:" + o;
+          DType t = DType.fromTfName(typed.operation("c" + c + "_op").output(o).dataType().name());
+          if (t == DType.INT8 || t == DType.INT16) {
+            String cast = "c" + c + "_out" + o + "_cast";
+            g.add(new Node(cast, "Cast", List.of(ref), "", Map.of("SrcT", type(t), "DstT", type(DType.INT32))));
+            ref = cast;
+          }
+          fetches.add(ref);
+          narrowTo.add(t);
+        }
+      }
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
     }
-    List<Value> out = new ArrayList<>();
-    for (Tensor t : TensorFlowOracle.run(GraphDefWriter.write(g), feeds, fetches)) {
-      out.add(Values.fromTensor(t));
+    List<Tensor> results = TensorFlowOracle.run(GraphDefWriter.write(g), feeds, fetches);
+    List<List<Value>> out = new ArrayList<>();
+    int f = 0;
+    for (Call call : calls) {
+      List<Value> values = new ArrayList<>();
+      for (int o = 0; o < call.outputs(); o++, f++) {
+        Value v = Values.fromTensor(results.get(f));
+        values.add(v.dtype() == narrowTo.get(f) ? v : convert(v, narrowTo.get(f)));
+      }
+      out.add(values);
     }
     return out;
+  }
+
+  /** The type TF Java feeds a value of {@code t} as. */
+  private static DType feedType(DType t) {
+    return switch (t) {
+      case FLOAT16, BFLOAT16 -> DType.FLOAT32;
+      case INT8, INT16, UINT16 -> DType.INT32;
+      default -> t;
+    };
+  }
+
+  /** Converts between a narrow type and the wide one it travels as; every value involved is exact in both. */
+  private static Value convert(Value v, DType to) {
+    int n = v.size();
+    Object data = switch (to) {
+      case FLOAT32 -> {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+          a[i] = (float) v.doubleAt(i);
+        }
+        yield a;
+      }
+      case INT32 -> {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+          a[i] = (int) v.longAt(i);
+        }
+        yield a;
+      }
+      case INT8 -> {
+        byte[] a = new byte[n];
+        for (int i = 0; i < n; i++) {
+          a[i] = (byte) v.longAt(i);
+        }
+        yield a;
+      }
+      case INT16 -> {
+        short[] a = new short[n];
+        for (int i = 0; i < n; i++) {
+          a[i] = (short) v.longAt(i);
+        }
+        yield a;
+      }
+      default -> throw new IllegalArgumentException("no conversion of " + v + " to " + to);
+    };
+    return Value.of(to, v.shape(), data);
   }
 
   /** Asserts equal dtype and shape, and elements within |a−b| ≤ atol + rtol·|b| (NaN equal to NaN). */

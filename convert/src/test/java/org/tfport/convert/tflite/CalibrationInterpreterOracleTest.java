@@ -24,7 +24,7 @@ import org.tfport.testkit.TfliteOracle;
  * SPACE_TO_BATCH_ND/BATCH_TO_SPACE_ND; simple_while: WHILE with LESS; simpleif_0: IF; the bidirectional RNN: a
  * WHILE over the time steps with REVERSE_V2). Outputs must agree within 1e-5 of the output's largest magnitude.
  */
-class FloatEvaluatorOracleTest {
+class CalibrationInterpreterOracleTest {
   @TempDir Path tmp;
 
   @Test
@@ -65,7 +65,7 @@ class FloatEvaluatorOracleTest {
       Lowering low = new Lowering(g, sub, TfliteOptions.defaults());
       low.model = mb;
       low.run(placeholders);
-      List<FloatEvaluator.V> ins = new ArrayList<>();
+      List<CalibrationInterpreter.V> ins = new ArrayList<>();
       List<TfliteOracle.Tensor> oracleIns = new ArrayList<>();
       for (int t : sub.inputs) {
         ModelBuilder.T tt = sub.t(t);
@@ -77,10 +77,10 @@ class FloatEvaluatorOracleTest {
           // The stored input's batch, where the graph's is unknown (1 in the tensor's shape).
           shape[0] = v.length / (n / shape[0]);
         }
-        ins.add(new FloatEvaluator.V(shape, v));
+        ins.add(new CalibrationInterpreter.V(shape, v));
         oracleIns.add(TfliteOracle.Tensor.f32(shape, v));
       }
-      FloatEvaluator.V[] got = new FloatEvaluator(mb, sub, null).run(ins);
+      CalibrationInterpreter.V[] got = new CalibrationInterpreter(mb, sub, null).run(ins);
       List<TfliteOracle.Tensor> ref = TfliteOracle.run(f32, oracleIns);
       StringBuilder line = new StringBuilder(String.format("%-55s", name));
       for (int k = 0; k < sub.outputs.size(); k++) {

@@ -1,50 +1,23 @@
 package org.tfport.convert.tflite;
 
-import static org.tfport.convert.tflite.FloatEvaluator.*;
-import static org.tfport.convert.tflite.OpVersions.*;
+import static org.tfport.convert.tflite.CalibrationInterpreter.*;
+import static org.tfport.formats.tflite.TfliteBuiltin.*;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.tfport.convert.tflite.FloatEvaluator.V;
-import org.tfport.formats.tflite.TfliteOps;
+import org.tfport.convert.tflite.CalibrationInterpreter.V;
+import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * The float reference kernels of {@link FloatEvaluator} for the ops {@link Lowering} emits beyond the common CNN
- * set: data movement (space/batch/depth rearrangements, mirror padding, reversal, broadcasting, dynamic update),
- * resizing, transposed and 3-D convolution, selection and comparisons. Semantics follow TFLite's float kernels;
+ * The float reference kernels of {@link CalibrationInterpreter} for the ops {@link Lowering} emits beyond the
+ * common CNN set: data movement (space/batch/depth rearrangements, mirror padding, reversal, broadcasting, dynamic
+ * update), resizing, transposed and 3-D convolution, selection and comparisons. Semantics follow TFLite's float kernels;
  * integer and bool tensors are held as floats like everywhere in the evaluator (1/0 for bool).
  */
-final class FloatKernels {
-  static final int TRANSPOSE_CONV = code("TRANSPOSE_CONV"), SPACE_TO_BATCH_ND = code("SPACE_TO_BATCH_ND"),
-      BATCH_TO_SPACE_ND = code("BATCH_TO_SPACE_ND"), ADD_N = code("ADD_N"), SELECT = code("SELECT"),
-      GATHER_ND = code("GATHER_ND"), MIRROR_PAD = code("MIRROR_PAD"), DEPTH_TO_SPACE = code("DEPTH_TO_SPACE"),
-      SPACE_TO_DEPTH = code("SPACE_TO_DEPTH"), ONE_HOT = code("ONE_HOT"), TOPK_V2 = code("TOPK_V2"),
-      CUMSUM = code("CUMSUM"), LRN = code("LOCAL_RESPONSE_NORMALIZATION"), CONV_3D = code("CONV_3D"),
-      REVERSE_V2 = code("REVERSE_V2"), RANGE = code("RANGE"), BROADCAST_TO = code("BROADCAST_TO"),
-      DYNAMIC_UPDATE_SLICE = code("DYNAMIC_UPDATE_SLICE"), WHERE = code("WHERE"), ARG_MIN = code("ARG_MIN"),
-      RANK = code("RANK"), LESS = code("LESS"), LESS_EQUAL = code("LESS_EQUAL"), GREATER = code("GREATER"),
-      GREATER_EQUAL = code("GREATER_EQUAL"), EQUAL = code("EQUAL"), NOT_EQUAL = code("NOT_EQUAL"),
-      LOGICAL_AND = code("LOGICAL_AND"), LOGICAL_OR = code("LOGICAL_OR"), LOGICAL_NOT = code("LOGICAL_NOT"),
-      ZEROS_LIKE = code("ZEROS_LIKE"), SIN = code("SIN"), COS = code("COS"),
-      CEIL = code("CEIL"), ROUND = code("ROUND"), SIGN = code("SIGN"), FLOOR_DIV = code("FLOOR_DIV"),
-      FLOOR_MOD = code("FLOOR_MOD"), IF = code("IF");
-  /**
-   * TFLite has no ONES_LIKE builtin (the schema this project reads has none), so Lowering's code for OnesLike is
-   * -1 (TfliteOps.code of an unknown name); the evaluator gives it the TF semantics in case it is ever emitted.
-   */
-  static final int ONES_LIKE = TfliteOps.code("ONES_LIKE");
-
-  private FloatKernels() {}
-
-  private static int code(String name) {
-    int c = TfliteOps.code(name);
-    if (c < 0) {
-      throw new IllegalStateException("no TFLite builtin named " + name);
-    }
-    return c;
-  }
+final class CalibrationKernels {
+  private CalibrationKernels() {}
 
   private static boolean flag(ModelBuilder.Op o, String k) {
     return Boolean.TRUE.equals(o.options.get(k));
@@ -55,7 +28,7 @@ final class FloatKernels {
   }
 
   static V[] eval(ModelBuilder.Op o, V[] in, ModelBuilder.Sub s) {
-    int c = o.code;
+    TfliteBuiltin c = o.builtin;
     if (c == TRANSPOSE_CONV) {
       return one(transposeConv(o, ints(in[0]), in[1], in[2], in.length > 3 ? in[3] : null));
     } else if (c == SPACE_TO_BATCH_ND) {
@@ -87,7 +60,7 @@ final class FloatKernels {
       return topK(in[0], (int) in[1].d()[0]);
     } else if (c == CUMSUM) {
       return one(cumsum(in[0], (int) in[1].d()[0], flag(o, "exclusive"), flag(o, "reverse")));
-    } else if (c == LRN) {
+    } else if (c == LOCAL_RESPONSE_NORMALIZATION) {
       return one(lrn(in[0], o.i("radius"), real(o, "bias", 1f), real(o, "alpha", 1f), real(o, "beta", 0.5f)));
     } else if (c == CONV_3D) {
       return one(act(conv3d(o, in[0], in[1], in.length > 2 ? in[2] : null), o.i("fused_activation_function")));
@@ -114,7 +87,7 @@ final class FloatKernels {
     } else if (c == LESS || c == LESS_EQUAL || c == GREATER || c == GREATER_EQUAL || c == EQUAL || c == NOT_EQUAL
         || c == LOGICAL_AND || c == LOGICAL_OR || c == FLOOR_DIV || c == FLOOR_MOD) {
       return one(elementwise2(c, in[0], in[1], isInt(s, o.outputs.get(0))));
-    } else if (c == LOGICAL_NOT || c == ZEROS_LIKE || c == ONES_LIKE || c == SIN || c == COS || c == CEIL
+    } else if (c == LOGICAL_NOT || c == ZEROS_LIKE || c == SIN || c == COS || c == CEIL
         || c == ROUND || c == SIGN || c == GELU) {
       return one(elementwise1(o, in[0]));
     }
@@ -661,7 +634,7 @@ final class FloatKernels {
 
   // -------------------------------------------------------------------------------------- elementwise
 
-  static V elementwise2(int code, V a, V b, boolean intOut) {
+  static V elementwise2(TfliteBuiltin code, V a, V b, boolean intOut) {
     int[] shape = broadcastShape(a.shape(), b.shape());
     int[] ia = broadcastIndex(a.shape(), shape), ib = broadcastIndex(b.shape(), shape);
     float[] out = new float[ia.length];
@@ -707,7 +680,7 @@ final class FloatKernels {
   }
 
   static V elementwise1(ModelBuilder.Op o, V x) {
-    int c = o.code;
+    TfliteBuiltin c = o.builtin;
     boolean approximate = flag(o, "approximate");
     float[] out = new float[x.d().length];
     for (int i = 0; i < out.length; i++) {
@@ -716,8 +689,6 @@ final class FloatKernels {
         out[i] = v == 0 ? 1 : 0;
       } else if (c == ZEROS_LIKE) {
         out[i] = 0;
-      } else if (c == ONES_LIKE) {
-        out[i] = 1;
       } else if (c == SIN) {
         out[i] = (float) Math.sin(v);
       } else if (c == COS) {

@@ -1,6 +1,6 @@
 package org.tfport.convert.tflite;
 
-import static org.tfport.convert.tflite.OpVersions.*;
+import static org.tfport.formats.tflite.TfliteBuiltin.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.tfport.core.TfportException.UnsupportedModelException;
-import org.tfport.formats.tflite.TfliteOps;
+import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
@@ -20,7 +20,7 @@ import org.tfport.formats.tflite.TfliteType;
  * half first, average pooling divides by the in-bounds count, fused activations clamp the result); exactness to
  * the last ulp does not matter here, only ranges.
  */
-final class FloatEvaluator {
+final class CalibrationInterpreter {
   /** A tensor value. */
   record V(int[] shape, float[] d) {
     static V scalar(float x) {
@@ -29,23 +29,24 @@ final class FloatEvaluator {
   }
 
   /** The builtin ops {@link #run} implements. */
-  static final Set<Integer> SUPPORTED = Set.of(CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, BATCH_MATMUL, ADD, SUB,
+  static final Set<TfliteBuiltin> SUPPORTED = Set.of(CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, BATCH_MATMUL, ADD,
+      SUB,
       MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, POW, RELU, RELU6, RELU_N1_TO_1, ELU, TANH, LOGISTIC, EXP, LOG,
       SQRT, RSQRT, SQUARE, NEG, ABS, FLOOR, HARD_SWISH, SOFTMAX, LOG_SOFTMAX, LEAKY_RELU, MAX_POOL_2D,
       AVERAGE_POOL_2D, RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE, TILE, CONCATENATION, PACK, UNPACK, SPLIT, MEAN, SUM,
       REDUCE_MAX, REDUCE_MIN, REDUCE_PROD, CAST, STRIDED_SLICE, SLICE, PAD, PADV2, GATHER, SHAPE, ARG_MAX, FILL,
-      SELECT_V2, FloatKernels.TRANSPOSE_CONV, FloatKernels.SPACE_TO_BATCH_ND, FloatKernels.BATCH_TO_SPACE_ND,
-      RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, FloatKernels.ADD_N, SPLIT_V, FloatKernels.SELECT,
-      FloatKernels.GATHER_ND, FloatKernels.MIRROR_PAD, FloatKernels.DEPTH_TO_SPACE, FloatKernels.SPACE_TO_DEPTH,
-      FloatKernels.ONE_HOT, FloatKernels.TOPK_V2, FloatKernels.CUMSUM, FloatKernels.LRN, FloatKernels.CONV_3D,
-      FloatKernels.REVERSE_V2, FloatKernels.RANGE, FloatKernels.BROADCAST_TO, FloatKernels.DYNAMIC_UPDATE_SLICE,
-      FloatKernels.WHERE, FloatKernels.ARG_MIN, FloatKernels.RANK, FloatKernels.LESS, FloatKernels.LESS_EQUAL,
-      FloatKernels.GREATER, FloatKernels.GREATER_EQUAL, FloatKernels.EQUAL, FloatKernels.NOT_EQUAL,
-      FloatKernels.LOGICAL_AND, FloatKernels.LOGICAL_OR, FloatKernels.LOGICAL_NOT, FloatKernels.ZEROS_LIKE,
-      FloatKernels.ONES_LIKE, FloatKernels.SIN, FloatKernels.COS, FloatKernels.CEIL, FloatKernels.ROUND,
-      FloatKernels.SIGN, FloatKernels.FLOOR_DIV, FloatKernels.FLOOR_MOD, GELU);
+      SELECT_V2, TRANSPOSE_CONV, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND,
+      RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, ADD_N, SPLIT_V, SELECT,
+      GATHER_ND, MIRROR_PAD, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
+      ONE_HOT, TOPK_V2, CUMSUM, LOCAL_RESPONSE_NORMALIZATION, CONV_3D,
+      REVERSE_V2, RANGE, BROADCAST_TO, DYNAMIC_UPDATE_SLICE,
+      WHERE, ARG_MIN, RANK, LESS, LESS_EQUAL,
+      GREATER, GREATER_EQUAL, EQUAL, NOT_EQUAL,
+      LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT, ZEROS_LIKE,
+      SIN, COS, CEIL, ROUND,
+      SIGN, FLOOR_DIV, FLOOR_MOD, GELU);
   /** Control flow, run when the evaluator knows the model's other subgraphs. */
-  static final Set<Integer> CONTROL_FLOW = Set.of(WHILE, FloatKernels.IF);
+  static final Set<TfliteBuiltin> CONTROL_FLOW = Set.of(WHILE, IF);
   /** A WHILE that has not ended after this many iterations on a calibration sample is an error, not a hang. */
   static final int MAX_ITERATIONS = 1_000_000;
 
@@ -55,7 +56,7 @@ final class FloatEvaluator {
   private final java.util.function.BiConsumer<ModelBuilder.Sub, V[]> observer;
   private V[] constants;
 
-  FloatEvaluator(ModelBuilder.Sub s) {
+  CalibrationInterpreter(ModelBuilder.Sub s) {
     this(null, s, null);
   }
 
@@ -63,7 +64,8 @@ final class FloatEvaluator {
    * An evaluator of {@code s}, a subgraph of {@code model} (which may be null when {@code s} calls no other
    * subgraph); {@code observer} (may be null) sees each subgraph run's values, for calibrating their ranges.
    */
-  FloatEvaluator(ModelBuilder model, ModelBuilder.Sub s, java.util.function.BiConsumer<ModelBuilder.Sub, V[]> observer) {
+  CalibrationInterpreter(ModelBuilder model, ModelBuilder.Sub s,
+      java.util.function.BiConsumer<ModelBuilder.Sub, V[]> observer) {
     this.model = model;
     this.s = s;
     this.observer = observer;
@@ -87,7 +89,7 @@ final class FloatEvaluator {
       return;
     }
     for (ModelBuilder.Op o : s.ops) {
-      if (CONTROL_FLOW.contains(o.code) && model != null) {
+      if (CONTROL_FLOW.contains(o.builtin) && model != null) {
         for (int i : called(o)) {
           if (i < 0 || i >= model.subgraphs.size()) {
             out.add(describe(o) + " calls missing subgraph " + i);
@@ -97,9 +99,9 @@ final class FloatEvaluator {
         }
         continue;
       }
-      boolean ok = SUPPORTED.contains(o.code)
-          && !(o.code == STRIDED_SLICE && (o.i("ellipsis_mask") != 0 || o.i("new_axis_mask") != 0))
-          && !(o.code == GATHER && o.i("batch_dims") != 0);
+      boolean ok = SUPPORTED.contains(o.builtin)
+          && !(o.builtin == STRIDED_SLICE && (o.i("ellipsis_mask") != 0 || o.i("new_axis_mask") != 0))
+          && !(o.builtin == GATHER && o.i("batch_dims") != 0);
       if (!ok) {
         out.add(describe(o));
       }
@@ -108,12 +110,12 @@ final class FloatEvaluator {
 
   /** The subgraph indices a WHILE (cond, body) or IF (then, else) calls. */
   static int[] called(ModelBuilder.Op o) {
-    return o.code == WHILE ? new int[] {o.i("cond_subgraph_index"), o.i("body_subgraph_index")}
+    return o.builtin == WHILE ? new int[] {o.i("cond_subgraph_index"), o.i("body_subgraph_index")}
         : new int[] {o.i("then_subgraph_index"), o.i("else_subgraph_index")};
   }
 
   static String describe(ModelBuilder.Op o) {
-    String name = o.code == TfliteOps.CUSTOM ? o.custom : TfliteOps.name(o.code);
+    String name = o.builtin == CUSTOM ? o.custom : o.builtin.name();
     return name + " (" + (o.tfName == null ? "?" : o.tfName) + ")";
   }
 
@@ -169,11 +171,11 @@ final class FloatEvaluator {
   }
 
   /** Runs subgraph {@code index} of the model on {@code args} and returns its outputs. */
-  private List<V> call(int index, List<V> args, java.util.Map<Integer, FloatEvaluator> cache) {
+  private List<V> call(int index, List<V> args, java.util.Map<Integer, CalibrationInterpreter> cache) {
     if (model == null) {
       throw new IllegalStateException("control flow needs the model's subgraphs");
     }
-    FloatEvaluator e = cache.computeIfAbsent(index, i -> new FloatEvaluator(model, model.subgraphs.get(i),
+    CalibrationInterpreter e = cache.computeIfAbsent(index, i -> new CalibrationInterpreter(model, model.subgraphs.get(i),
         observer));
     V[] v = e.run(args);
     List<V> out = new ArrayList<>();
@@ -187,12 +189,12 @@ final class FloatEvaluator {
     return out;
   }
 
-  private final java.util.Map<Integer, FloatEvaluator> callees = new java.util.HashMap<>();
+  private final java.util.Map<Integer, CalibrationInterpreter> callees = new java.util.HashMap<>();
 
   /** WHILE: loop variables through body while cond holds (a scalar bool). IF: then or else on the arguments. */
   private V[] controlFlow(ModelBuilder.Op o, V[] in) {
     int[] fns = called(o);
-    if (o.code == WHILE) {
+    if (o.builtin == WHILE) {
       List<V> vars = new ArrayList<>(Arrays.asList(in));
       for (int it = 0; ; it++) {
         if (it > MAX_ITERATIONS) {
@@ -233,16 +235,16 @@ final class FloatEvaluator {
 
   private V[] eval(ModelBuilder.Op o, V[] in) {
     int act = o.i("fused_activation_function");
-    return switch (o.code) {
+    return switch (o.builtin) {
       case CONV_2D -> one(act(conv(o, in[0], in[1], in[2], false), act));
       case DEPTHWISE_CONV_2D -> one(act(conv(o, in[0], in[1], in[2], true), act));
       case FULLY_CONNECTED -> one(act(fc(o, in[0], in[1], in.length > 2 ? in[2] : null), act));
       case BATCH_MATMUL -> one(batchMatmul(in[0], in[1], Boolean.TRUE.equals(o.options.get("adj_x")),
           Boolean.TRUE.equals(o.options.get("adj_y"))));
-      case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, POW -> one(act(binary(o.code, in[0], in[1]), act));
+      case ADD, SUB, MUL, DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, POW -> one(act(binary(o.builtin, in[0], in[1]), act));
       case RELU, RELU6, RELU_N1_TO_1, ELU, TANH, LOGISTIC, EXP, LOG, SQRT, RSQRT, SQUARE, NEG, ABS, FLOOR,
           HARD_SWISH, LEAKY_RELU -> one(unary(o, in[0]));
-      case SOFTMAX, LOG_SOFTMAX -> one(softmax(in[0], o.code == LOG_SOFTMAX,
+      case SOFTMAX, LOG_SOFTMAX -> one(softmax(in[0], o.builtin == LOG_SOFTMAX,
           o.options.get("beta") instanceof Number n ? n.floatValue() : 1f));
       case MAX_POOL_2D, AVERAGE_POOL_2D -> one(act(pool(o, in[0]), act));
       case RESHAPE -> one(reshape(o, in[0], in.length > 1 ? in[1] : null));
@@ -254,7 +256,7 @@ final class FloatEvaluator {
       case PACK -> one(pack(Arrays.asList(in), o.i("axis")));
       case UNPACK -> unpack(in[0], o.i("axis"));
       case SPLIT -> split(in[1], (int) in[0].d[0], o.i("num_splits"));
-      case MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD -> one(reduce(o.code, in[0], ints(in[1]),
+      case MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD -> one(reduce(o.builtin, in[0], ints(in[1]),
           Boolean.TRUE.equals(o.options.get("keep_dims"))));
       case CAST -> one(cast(in[0], s.t(o.outputs.get(0)).type));
       case STRIDED_SLICE -> one(stridedSlice(o, in[0], ints(in[1]), ints(in[2]), ints(in[3])));
@@ -266,7 +268,8 @@ final class FloatEvaluator {
       case FILL -> one(fill(ints(in[0]), in[1].d[0]));
       case SELECT_V2 -> one(select(in[0], in[1], in[2]));
       case WHILE -> controlFlow(o, in);
-      default -> o.code == FloatKernels.IF ? controlFlow(o, in) : FloatKernels.eval(o, in, s);
+      case IF -> controlFlow(o, in);
+      default -> CalibrationKernels.eval(o, in, s);
     };
   }
 
@@ -402,7 +405,7 @@ final class FloatEvaluator {
     return new V(shape, out);
   }
 
-  static V binary(int code, V a, V b) {
+  static V binary(TfliteBuiltin code, V a, V b) {
     int[] shape = broadcastShape(a.shape, b.shape);
     int[] ia = broadcastIndex(a.shape, shape), ib = broadcastIndex(b.shape, shape);
     float[] out = new float[ia.length];
@@ -427,7 +430,7 @@ final class FloatEvaluator {
     float[] out = new float[x.d.length];
     for (int i = 0; i < out.length; i++) {
       float v = x.d[i];
-      out[i] = switch (o.code) {
+      out[i] = switch (o.builtin) {
         case RELU -> Math.max(0, v);
         case RELU6 -> Math.max(0, Math.min(6, v));
         case RELU_N1_TO_1 -> Math.max(-1, Math.min(1, v));
@@ -471,7 +474,7 @@ final class FloatEvaluator {
 
   private static V pool(ModelBuilder.Op o, V x) {
     int n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3];
-    boolean same = o.i("padding") == 0, max = o.code == MAX_POOL_2D;
+    boolean same = o.i("padding") == 0, max = o.builtin == MAX_POOL_2D;
     int fh = o.i("filter_height"), fw = o.i("filter_width"), sh = o.i("stride_h"), sw = o.i("stride_w");
     int[] ry = window(h, fh, sh, 1, same), rx = window(w, fw, sw, 1, same);
     int oh = ry[0], ow = rx[0];
@@ -665,7 +668,7 @@ final class FloatEvaluator {
     return out;
   }
 
-  private static V reduce(int code, V x, int[] axes, boolean keep) {
+  private static V reduce(TfliteBuiltin code, V x, int[] axes, boolean keep) {
     int r = x.shape.length;
     boolean[] red = new boolean[r];
     for (int a : axes) {

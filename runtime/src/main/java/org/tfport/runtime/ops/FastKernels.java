@@ -1,0 +1,119 @@
+package org.tfport.runtime.ops;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.tfport.runtime.kernel.RunContext;
+
+/**
+ * What the optimized kernels share: the micro-kernels chosen at start-up (the Vector API ones when the JVM was
+ * started with {@code --add-modules jdk.incubator.vector}, else plain loops with the same blocking and packing) and
+ * the split of one op's work over the session's threads.
+ */
+final class FastKernels {
+  /** Whether the incubating Vector API module is in the boot layer; its classes are loaded only then. */
+  static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+  /** Below this many multiply-adds an op runs on the caller's thread only: forking would cost more than it saves. */
+  static final long PARALLEL_MIN_WORK = 1 << 17;
+
+  /** Tests force the scalar micro-kernels through this switch; kernels read it when they are bound. */
+  private static volatile boolean forceScalar;
+
+  private FastKernels() {}
+
+  static void forceScalar(boolean scalar) {
+    forceScalar = scalar;
+  }
+
+  /** The micro-kernels a kernel bound now uses. */
+  static Microkernel microkernel() {
+    return VECTOR_MODULE && !forceScalar ? VectorHolder.INSTANCE : ScalarMicrokernel.INSTANCE;
+  }
+
+  // A holder so that VectorMicrokernel (and jdk.incubator.vector) is loaded only when the module is present.
+  private static final class VectorHolder {
+    static final Microkernel INSTANCE = new VectorMicrokernel();
+  }
+
+  /** Work over an index range [from, to). */
+  @FunctionalInterface
+  interface Range {
+    void run(int from, int to);
+  }
+
+  /**
+   * Runs {@code body} over [0, count) on up to {@code ctx.threads()} threads: the range is cut into a few chunks
+   * per thread, which the calling thread and the pool's helpers take in turn until none is left; with one thread,
+   * or less than {@link #PARALLEL_MIN_WORK} in all, in one call. The caller never waits for a helper that has not
+   * started (on a busy machine it may take the chunks itself), only for chunks being computed. Chunks decide which
+   * thread computes an element, never how, so results do not depend on the split.
+   */
+  static void split(RunContext ctx, int count, long workPerItem, Range body) {
+    int threads = ctx == null ? 1 : ctx.threads();
+    if (threads <= 1 || count <= 1 || count * workPerItem < PARALLEL_MIN_WORK) {
+      if (count > 0) {
+        body.run(0, count);
+      }
+      return;
+    }
+    Chunks chunks = new Chunks(count, Math.min(count, threads * CHUNKS_PER_THREAD), body);
+    for (int t = 1; t < threads; t++) {
+      ctx.pool().execute(chunks::work);
+    }
+    chunks.work();
+    chunks.await();
+  }
+
+  private static final int CHUNKS_PER_THREAD = 4;
+
+  /** The chunks of one split: a counter to take them by, and a latch counting those finished. */
+  private static final class Chunks {
+    private final int count;
+    private final int chunks;
+    private final Range body;
+    private final AtomicInteger next = new AtomicInteger();
+    private final CountDownLatch done;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Chunks(int count, int chunks, Range body) {
+      this.count = count;
+      this.chunks = chunks;
+      this.body = body;
+      this.done = new CountDownLatch(chunks);
+    }
+
+    void work() {
+      for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+        try {
+          body.run((int) ((long) count * c / chunks), (int) ((long) count * (c + 1) / chunks));
+        } catch (RuntimeException | Error e) {
+          failure.compareAndSet(null, e);
+        } finally {
+          done.countDown();
+        }
+      }
+    }
+
+    void await() {
+      boolean interrupted = false;
+      while (true) {
+        try {
+          done.await();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      switch (failure.get()) {
+        case null -> { }
+        case RuntimeException e -> throw e;
+        case Error e -> throw e;
+        default -> throw new IllegalStateException(failure.get());
+      }
+    }
+  }
+}

@@ -1,0 +1,127 @@
+package org.tfport.runtime.ops;
+
+import java.util.Arrays;
+import org.tfport.core.DType;
+import org.tfport.runtime.kernel.BindContext;
+import org.tfport.runtime.kernel.Kernel;
+import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.OpFamily;
+import org.tfport.runtime.kernel.RunContext;
+import org.tfport.runtime.kernel.Value;
+
+/**
+ * Optimized float32 matrix products (MatMul, _FusedMatMul, BatchMatMul, BatchMatMulV2/V3) on the packed GEMM of
+ * {@link Gemm}: a constant right operand is packed once at bind time, a batched product whose right operand has no
+ * batch of its own runs as one GEMM over all rows of the left one, and the fused bias and activation are applied per
+ * finished tile. Other types run the reference kernel of {@link MatMulOps}.
+ */
+final class FastMatMulOps implements OpFamily {
+  @Override
+  public void register(KernelRegistry r) {
+    r.optimized("MatMul", b -> bind(b, "transpose_a", "transpose_b", false, false));
+    r.optimized("BatchMatMul", b -> bind(b, "adj_x", "adj_y", false, false));
+    r.optimized("BatchMatMulV2", b -> bind(b, "adj_x", "adj_y", true, false));
+    r.optimized("BatchMatMulV3", b -> bind(b, "adj_x", "adj_y", true, false));
+    r.optimized("_FusedMatMul", b -> bind(b, "transpose_a", "transpose_b", true, true));
+  }
+
+  private static Kernel bind(BindContext b, String transposeA, String transposeB, boolean broadcast, boolean fused) {
+    Kernel reference = MatMulOps.bind(b, transposeA, transposeB, broadcast, fused);
+    DType t = b.op().equals("BatchMatMulV3") ? b.typeAttr("Ta", DType.FLOAT32) : Reals.type(b, "T", Reals.FLOATS);
+    if (t != DType.FLOAT32) {
+      return reference;
+    }
+    boolean ta = b.boolAttr(transposeA, false);
+    boolean tb = b.boolAttr(transposeB, false);
+    FusedEpilogue epilogue = fused ? FusedEpilogue.of(b, 2, t) : null;
+    Microkernel mk = FastKernels.microkernel();
+    Value constant = b.constantInput(1);
+    Gemm.Packed[] packed = null;
+    if (constant != null && constant.dtype() == DType.FLOAT32 && constant.rank() >= 2) {
+      packed = packAll(constant, tb, mk);
+    } else {
+      constant = null;
+    }
+    return new Product(reference, ta, tb, b.op().equals("MatMul"), broadcast, epilogue, mk, constant, packed)::run;
+  }
+
+  /** Each matrix of a (batched) right operand, packed. */
+  private static Gemm.Packed[] packAll(Value bm, boolean tb, Microkernel mk) {
+    int r = bm.rank();
+    int k = Math.toIntExact(bm.dim(tb ? r - 1 : r - 2));
+    int n = Math.toIntExact(bm.dim(tb ? r - 2 : r - 1));
+    int count = k * n == 0 ? (int) Value.elementCount(Arrays.copyOf(bm.shape(), r - 2)) : bm.size() / (k * n);
+    Gemm.Packed[] out = new Gemm.Packed[count];
+    for (int q = 0; q < count; q++) {
+      out[q] = Gemm.pack(bm.floats(), q * k * n, k, n, tb, mk.nr());
+    }
+    return out;
+  }
+
+  private record Product(Kernel reference, boolean ta, boolean tb, boolean matrixOnly, boolean broadcast,
+      FusedEpilogue epilogue, Microkernel mk, Value constant, Gemm.Packed[] packed) {
+    Value[] run(Value[] in, RunContext ctx) {
+      Value a = in[0];
+      Value bm = in[1];
+      if (a.dtype() != DType.FLOAT32 || bm.dtype() != DType.FLOAT32 || a.rank() < 2 || bm.rank() < 2
+          || (matrixOnly && (a.rank() != 2 || bm.rank() != 2))) {
+        return reference.run(in, ctx);
+      }
+      int ar = a.rank();
+      int br = bm.rank();
+      int m = Math.toIntExact(a.dim(ta ? ar - 1 : ar - 2));
+      int k = Math.toIntExact(a.dim(ta ? ar - 2 : ar - 1));
+      int kb = Math.toIntExact(bm.dim(tb ? br - 1 : br - 2));
+      int n = Math.toIntExact(bm.dim(tb ? br - 2 : br - 1));
+      long[] aBatch = Arrays.copyOf(a.shape(), ar - 2);
+      long[] bBatch = Arrays.copyOf(bm.shape(), br - 2);
+      if (k != kb || (!broadcast && !Arrays.equals(aBatch, bBatch))) {
+        return reference.run(in, ctx);
+      }
+      long[] batch = MatMulOps.broadcastShape(aBatch, bBatch, a, bm);
+      long[] shape = Arrays.copyOf(batch, batch.length + 2);
+      shape[batch.length] = m;
+      shape[batch.length + 1] = n;
+      float[] z = new float[(int) Value.elementCount(shape)];
+      RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape.length, n);
+      if (z.length > 0) {
+        float[] x = ta ? transposeMatrices(a.floats(), k, m) : a.floats();
+        Gemm.Packed[] bs = bm == constant ? packed : new Gemm.Packed[(int) Value.elementCount(bBatch)];
+        int[] aIndex = MatMulOps.batchIndex(aBatch, batch);
+        int[] bIndex = MatMulOps.batchIndex(bBatch, batch);
+        int[] tap = {0};
+        if (bs.length == 1 && Value.elementCount(aBatch) == aIndex.length) {
+          // One right matrix for every left one: a single GEMM over all their rows.
+          Gemm.run(ctx, mk, x, Gemm.rows(0, k), aIndex.length * m, tap, 1, k, packed(bs, 0, bm, k, n), z, 0, rows);
+        } else {
+          for (int q = 0; q < aIndex.length; q++) {
+            Gemm.run(ctx, mk, x, Gemm.rows(aIndex[q] * m * k, k), m, tap, 1, k, packed(bs, bIndex[q], bm, k, n), z,
+                q * m * n, rows);
+          }
+        }
+      }
+      return new Value[] {FastConvOps.finish(z, shape, epilogue, rows, in)};
+    }
+
+    private Gemm.Packed packed(Gemm.Packed[] bs, int index, Value bm, int k, int n) {
+      if (bs[index] == null) {
+        bs[index] = Gemm.pack(bm.floats(), index * k * n, k, n, tb, mk.nr());
+      }
+      return bs[index];
+    }
+  }
+
+  /** Each [rows, cols] matrix of {@code x} transposed to [cols, rows]. */
+  private static float[] transposeMatrices(float[] x, int rows, int cols) {
+    float[] out = new float[x.length];
+    int size = rows * cols;
+    for (int base = 0; base < x.length; base += size) {
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          out[base + c * rows + r] = x[base + r * cols + c];
+        }
+      }
+    }
+    return out;
+  }
+}

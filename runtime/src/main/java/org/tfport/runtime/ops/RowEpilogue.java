@@ -1,0 +1,174 @@
+package org.tfport.runtime.ops;
+
+import org.tfport.core.DType;
+import org.tfport.runtime.kernel.Value;
+
+/**
+ * A {@link FusedEpilogue} prepared for one run of an optimized kernel, applied to each finished tile while it is
+ * still in cache: per-channel bias or batch norm, then the activation, with the reference's rounding (each stage
+ * rounds to float; the transcendental activations are computed in double). Only per-channel operands are taken;
+ * {@link #of} returns null for anything else and the kernel then applies the FusedEpilogue to the whole output.
+ */
+final class RowEpilogue {
+  private enum Activation {
+    NONE,
+    RELU,
+    RELU6,
+    LEAKY_RELU,
+    PRELU,
+    ELU,
+    SELU,
+    SIGMOID,
+    TANH
+  }
+
+  private final float[] bias;
+  private final double[] mean;
+  private final double[] factor;
+  private final double[] offset;
+  private final Activation activation;
+  private final float leakyAlpha;
+  private final float[] preluAlpha;
+
+  private RowEpilogue(float[] bias, double[] mean, double[] factor, double[] offset, Activation activation,
+      float leakyAlpha, float[] preluAlpha) {
+    this.bias = bias;
+    this.mean = mean;
+    this.factor = factor;
+    this.offset = offset;
+    this.activation = activation;
+    this.leakyAlpha = leakyAlpha;
+    this.preluAlpha = preluAlpha;
+  }
+
+  /**
+   * The epilogue over an output of rank {@code rank} with {@code channels} channels last, or null when an operand
+   * is not one float per channel (or the fused ops are ones this class does not know).
+   */
+  static RowEpilogue of(FusedEpilogue e, Value[] inputs, int rank, int channels) {
+    float[] bias = null;
+    double[] mean = null;
+    double[] factor = null;
+    double[] offset = null;
+    int first = e.firstArg();
+    if (e.biasAdd()) {
+      bias = perChannel(inputs[first], rank, channels);
+      if (bias == null) {
+        return null;
+      }
+    } else if (e.batchNorm()) {
+      for (int i = 0; i < 4; i++) {
+        Value v = inputs[first + i];
+        if (v.dtype() != DType.FLOAT32 || v.rank() != 1 || v.size() != channels) {
+          return null;
+        }
+      }
+      double[] scale = Reals.read(inputs[first]);
+      offset = Reals.read(inputs[first + 1]);
+      mean = Reals.read(inputs[first + 2]);
+      double[] variance = Reals.read(inputs[first + 3]);
+      factor = new double[channels];
+      for (int c = 0; c < channels; c++) {
+        factor[c] = scale[c] / Math.sqrt(variance[c] + e.epsilon());
+      }
+    }
+    String name = e.activationName();
+    Activation act = name == null ? Activation.NONE : switch (name) {
+      case "relu" -> Activation.RELU;
+      case "relu6" -> Activation.RELU6;
+      case "leakyrelu" -> Activation.LEAKY_RELU;
+      case "prelu" -> Activation.PRELU;
+      case "elu" -> Activation.ELU;
+      case "selu" -> Activation.SELU;
+      case "sigmoid" -> Activation.SIGMOID;
+      case "tanh" -> Activation.TANH;
+      default -> null;
+    };
+    if (act == null) {
+      return null;
+    }
+    float[] alpha = null;
+    if (act == Activation.PRELU) {
+      alpha = perChannel(inputs[inputs.length - 1], rank, channels);
+      if (alpha == null) {
+        return null;
+      }
+    }
+    return new RowEpilogue(bias, mean, factor, offset, act, e.leakyAlpha(), alpha);
+  }
+
+  // A float operand that broadcasts to one value per channel along the last of `rank` axes.
+  private static float[] perChannel(Value v, int rank, int channels) {
+    if (v.dtype() != DType.FLOAT32 || v.size() != channels || v.rank() > rank
+        || (v.rank() == 0 && channels != 1)) {
+      return null;
+    }
+    for (int a = 0; a < v.rank() - 1; a++) {
+      if (v.dim(a) != 1) {
+        return null;
+      }
+    }
+    return v.floats();
+  }
+
+  /** Applies the stages to {@code y[off ... off+n)}, whose channels are {@code c0 ... c0+n−1}. */
+  void apply(float[] y, int off, int c0, int n) {
+    if (bias != null) {
+      for (int i = 0; i < n; i++) {
+        y[off + i] += bias[c0 + i];
+      }
+    } else if (mean != null) {
+      for (int i = 0; i < n; i++) {
+        int c = c0 + i;
+        y[off + i] = (float) ((y[off + i] - mean[c]) * factor[c] + offset[c]);
+      }
+    }
+    switch (activation) {
+      case NONE -> { }
+      case RELU -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = Math.max(y[i], 0f);
+        }
+      }
+      case RELU6 -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = Math.min(Math.max(y[i], 0f), 6f);
+        }
+      }
+      case LEAKY_RELU -> {
+        float alpha = leakyAlpha;
+        for (int i = off; i < off + n; i++) {
+          y[i] = y[i] < 0 ? alpha * y[i] : y[i];
+        }
+      }
+      case PRELU -> {
+        for (int i = 0; i < n; i++) {
+          float v = y[off + i];
+          y[off + i] = v < 0 ? preluAlpha[c0 + i] * v : v;
+        }
+      }
+      case ELU -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = y[i] < 0 ? (float) Math.expm1(y[i]) : y[i];
+        }
+      }
+      case SELU -> {
+        for (int i = off; i < off + n; i++) {
+          double v = y[i];
+          y[i] = (float) (v < 0 ? FusedEpilogue.SELU_SCALE * FusedEpilogue.SELU_ALPHA * Math.expm1(v)
+              : FusedEpilogue.SELU_SCALE * v);
+        }
+      }
+      case SIGMOID -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = (float) (1 / (1 + Math.exp(-(double) y[i])));
+        }
+      }
+      case TANH -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = (float) Math.tanh(y[i]);
+        }
+      }
+    }
+  }
+}

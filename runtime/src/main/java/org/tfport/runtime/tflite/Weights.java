@@ -1,0 +1,197 @@
+package org.tfport.runtime.tflite;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import org.tfport.core.DType;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.formats.tflite.TfliteQuantization;
+import org.tfport.formats.tflite.TfliteTensor;
+import org.tfport.formats.tflite.TfliteType;
+
+/**
+ * Constant tensors of a {@code .tflite} file as tfport tensors: the raw buffer re-read in tfport's layout
+ * (strings re-encoded, float16 widened), quantized weights dequantized to float32 ({@code real = scale·(q − zp)},
+ * per channel along {@code quantized_dimension}), and the filter re-layouts the importer needs.
+ */
+final class Weights {
+  private Weights() {}
+
+  /** Whether the constant carries affine quantization parameters (scale and, maybe, zero point). */
+  static boolean isQuantized(TfliteTensor t) {
+    TfliteQuantization q = t.quantization();
+    return q != null && !q.scale().isEmpty();
+  }
+
+  static long[] dims(TfliteTensor t) {
+    return t.shape().stream().mapToLong(Integer::longValue).toArray();
+  }
+
+  /**
+   * The buffer of {@code t} as a tensor of its own type.
+   *
+   * @throws CorruptModelException when the buffer's size does not match the shape
+   */
+  static Tensor raw(TfliteTensor t, ByteBuffer data, String where) {
+    long[] dims = dims(t);
+    Shape shape = Shape.of(dims);
+    long n = shape.size();
+    if (t.type() == TfliteType.STRING) {
+      return strings(t, data, n, where);
+    }
+    DType d = t.type().dtype();
+    if (d == null) {
+      throw new org.tfport.core.TfportException.UnsupportedModelException(where + ": constant '" + t.name()
+          + "' is " + t.type() + ", a type tfport cannot hold");
+    }
+    long want = t.type().byteSize(n);
+    if (data.remaining() != want) {
+      throw new CorruptModelException(where + ": constant '" + t.name() + "' " + t.type() + t.shape() + " needs "
+          + want + " bytes, its buffer has " + data.remaining());
+    }
+    ByteBuffer copy = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    copy.put(data.duplicate()).flip();
+    return new Tensor(d, shape, copy);
+  }
+
+  /** TFLite strings: int32 count, count+1 int32 offsets from the buffer start, then the bytes. */
+  private static Tensor strings(TfliteTensor t, ByteBuffer data, long n, String where) {
+    ByteBuffer b = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    int size = b.remaining();
+    String bad = where + ": string constant '" + t.name() + "' is damaged: ";
+    if (size < 4 || b.getInt(0) != n) {
+      throw new CorruptModelException(bad + "it should start with its element count " + n);
+    }
+    if ((long) 4 * (n + 2) > size) {
+      throw new CorruptModelException(bad + "its offset table does not fit in " + size + " bytes");
+    }
+    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(size + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < n; i++) {
+      int from = b.getInt(4 * (i + 1));
+      int to = b.getInt(4 * (i + 2));
+      if (from < 4 * (n + 2) || to < from || to > size) {
+        throw new CorruptModelException(bad + "element " + i + " spans bytes [" + from + ", " + to + ") of " + size);
+      }
+      out.putInt(to - from);
+      for (int k = from; k < to; k++) {
+        out.put(b.get(k));
+      }
+    }
+    return new Tensor(DType.STRING, Shape.of(dims(t)), out.flip());
+  }
+
+  /** A float32 copy of a float16 constant. */
+  static float[] widenHalf(Tensor half) {
+    int n = Math.toIntExact(half.size());
+    float[] out = new float[n];
+    ByteBuffer b = half.bytes();
+    for (int i = 0; i < n; i++) {
+      out[i] = Float.float16ToFloat(b.getShort(2 * i));
+    }
+    return out;
+  }
+
+  /**
+   * The real values of an integer constant with quantization parameters: one scale and zero point for the whole
+   * tensor, or one per index of {@code quantized_dimension}.
+   */
+  static float[] dequantize(TfliteTensor t, Tensor q, String where) {
+    TfliteQuantization p = t.quantization();
+    long[] dims = dims(t);
+    int n = Math.toIntExact(q.size());
+    int channels = p.scale().size();
+    int axis = p.quantizedDimension();
+    int stride = 1;
+    int extent = 1;
+    if (channels > 1) {
+      if (axis < 0 || axis >= dims.length || dims[axis] != channels) {
+        throw new CorruptModelException(where + ": constant '" + t.name() + "' " + t.shape() + " has " + channels
+            + " scales along dimension " + axis + ", which does not match its shape");
+      }
+      extent = channels;
+      for (int k = axis + 1; k < dims.length; k++) {
+        stride *= (int) dims[k];
+      }
+    }
+    float[] scale = new float[channels];
+    long[] zero = new long[channels];
+    for (int c = 0; c < channels; c++) {
+      scale[c] = p.scale().get(c);
+      zero[c] = p.zeroPoint().isEmpty() ? 0 : p.zeroPoint().get(Math.min(c, p.zeroPoint().size() - 1));
+    }
+    ByteBuffer b = q.bytes();
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      long v = switch (q.dtype()) {
+        case INT8 -> b.get(i);
+        case UINT8 -> b.get(i) & 0xff;
+        case INT16 -> b.getShort(2 * i);
+        case INT32 -> b.getInt(4 * i);
+        case INT64 -> b.getLong(8 * i);
+        default -> throw new org.tfport.core.TfportException.UnsupportedModelException(where + ": constant '"
+            + t.name() + "' is quantized " + t.type() + ", which tfport does not dequantize");
+      };
+      int c = channels > 1 ? (i / stride) % extent : 0;
+      // TFLite dequantizes in float: scale * (float) (q - zero_point).
+      out[i] = scale[c] * (float) (v - zero[c]);
+    }
+    return out;
+  }
+
+  static Tensor floats(long[] dims, float[] values) {
+    return Tensor.ofFloats(Shape.of(dims), values);
+  }
+
+  static float[] toFloats(Tensor t) {
+    float[] out = new float[Math.toIntExact(t.size())];
+    t.bytes().asFloatBuffer().get(out);
+    return out;
+  }
+
+  /** {@code values} of shape {@code dims} with its axes permuted: output axis k is input axis {@code perm[k]}. */
+  static float[] permute(float[] values, long[] dims, int[] perm) {
+    int rank = dims.length;
+    long[] inStrides = new long[rank];
+    long s = 1;
+    for (int k = rank - 1; k >= 0; k--) {
+      inStrides[k] = s;
+      s *= dims[k];
+    }
+    long[] outDims = permuted(dims, perm);
+    float[] out = new float[values.length];
+    int[] index = new int[rank];
+    for (int o = 0; o < out.length; o++) {
+      long src = 0;
+      for (int k = 0; k < rank; k++) {
+        src += index[k] * inStrides[perm[k]];
+      }
+      out[o] = values[(int) src];
+      for (int k = rank - 1; k >= 0; k--) {
+        if (++index[k] < outDims[k]) {
+          break;
+        }
+        index[k] = 0;
+      }
+    }
+    return out;
+  }
+
+  static long[] permuted(long[] dims, int[] perm) {
+    long[] out = new long[perm.length];
+    for (int k = 0; k < perm.length; k++) {
+      out[k] = dims[perm[k]];
+    }
+    return out;
+  }
+
+  static List<Long> list(long... v) {
+    List<Long> out = new ArrayList<>(v.length);
+    for (long x : v) {
+      out.add(x);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,167 @@
+package org.tfport.runtime.tflite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.tfport.core.Tensor;
+import org.tfport.core.TfportException;
+import org.tfport.formats.tflite.TfliteModel;
+import org.tfport.formats.tflite.TfliteReader;
+import org.tfport.runtime.Model;
+import org.tfport.testkit.Comparison;
+import org.tfport.testkit.Corpus;
+import org.tfport.testkit.TfliteOracle;
+
+/**
+ * Every {@code .tflite} file of the corpus: imported, run by tfport on seeded random inputs and compared with TFLite
+ * 2.18 on the same inputs. Float outputs within 1e-5 + 1e-4·|b| (float32 and float16-weight models, whose weights
+ * are dequantized exactly); integer and bool outputs exactly. Dynamic-range int8 models are compared within a
+ * looser bound, because TFLite's hybrid kernels also quantize the activations to int8 on the fly while tfport
+ * computes in float on the dequantized weights: within 2 % of the output's range. Prints the count per kind and
+ * each file's result; files tfport refuses are listed with the reason.
+ */
+class TfliteCorpusImportTest {
+  private static final double ATOL = 1e-5;
+  private static final double RTOL = 1e-4;
+
+  record Result(TfliteRuns.Kind kind, String status, double worst) {}
+
+  @Test
+  void corpusModelsMatchTflite() throws IOException {
+    Path root = Corpus.require("tflite");
+    List<Path> files;
+    try (Stream<Path> s = Files.walk(root)) {
+      files = s.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".tflite")
+          || p.toString().endsWith(".bin")).sorted().toList();
+    }
+    Map<String, Result> results = new TreeMap<>();
+    List<String> failures = new ArrayList<>();
+    for (Path p : files) {
+      String label = root.relativize(p).toString();
+      long t0 = System.nanoTime();
+      Result r = check(p, label, failures);
+      if (r != null) {
+        results.put(label, new Result(r.kind(), r.status() + String.format(Locale.ROOT, " [%d ms]",
+            (System.nanoTime() - t0) / 1_000_000), r.worst()));
+      }
+    }
+    Map<TfliteRuns.Kind, int[]> tally = new EnumMap<>(TfliteRuns.Kind.class);
+    double[] worst = new double[TfliteRuns.Kind.values().length];
+    List<String> lines = new ArrayList<>();
+    results.forEach((label, r) -> {
+      int[] c = tally.computeIfAbsent(r.kind(), k -> new int[3]);
+      c[r.status().startsWith("match") ? 0 : r.status().startsWith("refused") ? 1 : 2]++;
+      if (r.status().startsWith("match")) {
+        worst[r.kind().ordinal()] = Math.max(worst[r.kind().ordinal()], r.worst());
+      }
+      lines.add(String.format(Locale.ROOT, "%-70s %-12s %s", label, r.kind(), r.status()));
+    });
+    StringBuilder summary = new StringBuilder();
+    tally.forEach((k, c) -> summary.append(String.format(Locale.ROOT, "%n  %-12s matched %d (worst |a-b| %.3g),"
+        + " refused %d, not run (TFLite rejects, string inputs, too large) %d", k, c[0], worst[k.ordinal()], c[1],
+        c[2])));
+    System.out.println("TFLite corpus through tfport's importer:\n  " + String.join("\n  ", lines) + summary);
+    assertThat(failures).isEmpty();
+    int matched = tally.values().stream().mapToInt(c -> c[0]).sum();
+    assertThat(matched).isGreaterThanOrEqualTo(MIN_MATCHED);
+  }
+
+  /** Files that import and match today (29 of 32 float/float16 files TFLite runs on random inputs). */
+  static final int MIN_MATCHED = 29;
+
+  /** Inputs above this many elements are imported but not run, to keep the test within a couple of minutes. */
+  static final long MAX_INPUT_ELEMENTS = 1 << 22;
+
+  private static Result check(Path p, String label, List<String> failures) {
+    TfliteModel m;
+    try {
+      m = TfliteReader.read(p);
+    } catch (TfportException e) {
+      return null; // damaged on purpose; HostileTfliteTest covers these
+    }
+    TfliteRuns.Kind kind = TfliteRuns.kind(m);
+    TfliteImporter.ImportedModel imported;
+    Model model;
+    try {
+      imported = TfliteImporter.importModel(m, label);
+      model = imported.toModel();
+    } catch (TfportException e) {
+      return new Result(kind, "refused: " + e.getMessage().replace(label + ": ", ""), 0);
+    }
+    TfliteOracle.Load load = TfliteOracle.load(p);
+    if (!load.accepted()) {
+      return new Result(kind, "TFLite rejects it: " + load.error(), 0);
+    }
+    long elements = load.inputs().stream().mapToLong(t -> java.util.Arrays.stream(t.shape()).asLongStream()
+        .reduce(1, (x, y) -> x * y)).sum();
+    if (elements > MAX_INPUT_ELEMENTS) {
+      return new Result(kind, "imported; not run: " + elements + " input elements (conv_huge_im2col's 12-megapixel"
+          + " images take minutes in the reference kernels)", 0);
+    }
+    List<TfliteOracle.Tensor> ins;
+    try {
+      ins = TfliteOracle.randomInputs(load, 42);
+    } catch (IllegalArgumentException e) {
+      return new Result(kind, "not run: " + e.getMessage(), 0);
+    }
+    List<TfliteOracle.Tensor> expected;
+    try {
+      expected = TfliteOracle.run(p, ins);
+    } catch (RuntimeException e) {
+      return new Result(kind, "TFLite fails on it: " + e.getMessage(), 0);
+    }
+    TfliteRuns.Binding b = TfliteRuns.binding(m, imported);
+    if (b == null) {
+      return new Result(kind, "not run: no signature covers subgraph 0", 0);
+    }
+    List<Tensor> actual;
+    try {
+      actual = TfliteRuns.run(model, b, ins);
+    } catch (RuntimeException e) {
+      failures.add(label + ": tfport's run failed: " + e);
+      return new Result(kind, "FAIL run: " + e.getMessage(), 0);
+    }
+    double worst = 0;
+    StringBuilder detail = new StringBuilder();
+    for (int k = 0; k < expected.size(); k++) {
+      Comparison c;
+      try {
+        c = kind == TfliteRuns.Kind.DYNAMIC_INT8 ? dynamicRange(label, expected.get(k), actual.get(k))
+            : TfliteRuns.compare(label, expected.get(k), actual.get(k), ATOL, RTOL);
+      } catch (AssertionError e) {
+        failures.add(e.getMessage());
+        return new Result(kind, "FAIL " + e.getMessage(), 0);
+      }
+      worst = Math.max(worst, c.maxAbs());
+      detail.append(String.format(Locale.ROOT, " %s %.3g", b.outputs().get(k), c.maxAbs()));
+      if (!c.ok()) {
+        failures.add(label + " output " + b.outputs().get(k) + ": " + c);
+        return new Result(kind, "FAIL " + c, worst);
+      }
+    }
+    return new Result(kind, "match" + detail, worst);
+  }
+
+  /** Within 2 % of the range of TFLite's values (hybrid kernels quantize activations; tfport does not). */
+  private static Comparison dynamicRange(String label, TfliteOracle.Tensor expected, Tensor actual) {
+    float[] e = expected.floats();
+    float lo = Float.POSITIVE_INFINITY;
+    float hi = Float.NEGATIVE_INFINITY;
+    for (float v : e) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    double range = e.length == 0 ? 0 : hi - lo;
+    return TfliteRuns.compare(label, expected, actual, 0.02 * range + ATOL, 0);
+  }
+}
