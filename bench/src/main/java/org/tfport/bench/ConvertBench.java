@@ -1,30 +1,25 @@
 package org.tfport.bench;
 
-import java.io.BufferedInputStream;
+import static org.tfport.bench.ChildJvm.cliCommand;
+import static org.tfport.bench.LayersModelCheck.verify;
+
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.ToLongFunction;
 import java.util.stream.Stream;
-import org.tfport.core.Json;
-import tools.jackson.databind.JsonNode;
+import org.tfport.bench.ChildJvm.Child;
 
 /**
  * The conversion benchmark. Writes a Keras 2 HDF5 model of about {@code MB} megabytes (and a 1 MB one of
@@ -64,7 +59,7 @@ public final class ConvertBench {
     this.cliJar = cliJar;
     this.classpath = classpath;
     this.java = java;
-    this.timeBin = timeBin();
+    this.timeBin = ChildJvm.timeBin();
   }
 
   public static void main(String... args) {
@@ -182,17 +177,6 @@ public final class ConvertBench {
 
   /** One timed run: cp, the real CLI, the heap-instrumented conversion, the start-up floor. */
   record Run(long cpNanos, Child cli, Child heap, Child floor) {}
-
-  /** What a child JVM reported; {@code metrics} holds {@code peak_rss_bytes} and PeakHeapMain's keys. */
-  record Child(int exit, long wallNanos, Map<String, Long> metrics, String stdout, String stderr) {
-    long metric(String key) {
-      return metrics.getOrDefault(key, -1L);
-    }
-
-    boolean ok() {
-      return exit == 0;
-    }
-  }
 
   int bench() {
     boolean temp = keep == null;
@@ -493,20 +477,6 @@ public final class ConvertBench {
     return launch(cliCommand(java, cliJar, args), true);
   }
 
-  /** {@code java [AOT cache options] -jar tfport.jar ARGS}. */
-  static List<String> cliCommand(String java, Path cliJar, List<String> args) {
-    List<String> cmd = new ArrayList<>(List.of(java));
-    // Use the AOT class cache the ./tfport launcher builds (JDK 25+), as a user running ./tfport gets it.
-    Path aot = cliJar.resolveSibling("tfport.aot");
-    if (Runtime.version().feature() >= 25 && Files.isRegularFile(aot)
-        && !System.getProperty("tfport.bench.noAot", "false").equals("true")) {
-      cmd.addAll(List.of("-XX:AOTCache=" + aot, "-Xlog:aot=off", "-Xlog:cds=off"));
-    }
-    cmd.addAll(List.of("-jar", cliJar.toString()));
-    cmd.addAll(args);
-    return cmd;
-  }
-
   /** {@code PeakHeapMain ARGS}, which reports the heap, in a fresh JVM. */
   Child heapRun(List<String> jvmFlags, List<String> args) {
     List<String> cmd = new ArrayList<>();
@@ -520,171 +490,7 @@ public final class ConvertBench {
   }
 
   private Child launch(List<String> command, boolean measureRss) {
-    return launch(command, measureRss, timeBin);
-  }
-
-  /** {@code /usr/bin/time} when executable, else null (then RSS is polled from {@code VmHWM}). */
-  static Path timeBin() {
-    Path t = Path.of("/usr/bin/time");
-    return Files.isExecutable(t) ? t : null;
-  }
-
-  /**
-   * Runs {@code command} to completion, timed from launch to exit; with {@code measureRss}, its peak RSS
-   * through {@code timeBin} ({@code /usr/bin/time -f %M}) or, when null, polled {@code VmHWM}. Parses a
-   * {@link PeakHeapMain} line on stdout into the metrics.
-   */
-  static Child launch(List<String> command, boolean measureRss, Path timeBin) {
-    List<String> cmd = new ArrayList<>(command);
-    try {
-      Path stdout = Files.createTempFile("tfport-bench", ".out");
-      Path stderr = Files.createTempFile("tfport-bench", ".err");
-      Path rss = Files.createTempFile("tfport-bench", ".rss");
-      boolean viaTime = measureRss && timeBin != null;
-      if (viaTime) {
-        cmd.addAll(0, List.of(timeBin.toString(), "-o", rss.toString(), "-f", "%M"));
-      }
-      try {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
-        long t0 = System.nanoTime();
-        Process p = pb.start();
-        long hwm = -1;
-        if (measureRss && !viaTime) {
-          // No /usr/bin/time: poll the kernel's high-water mark while the child lives.
-          Path status = Path.of("/proc", String.valueOf(p.pid()), "status");
-          while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
-            hwm = Math.max(hwm, statusField(status, "VmHWM"));
-          }
-        }
-        if (!p.waitFor(30, TimeUnit.MINUTES)) {
-          p.destroyForcibly();
-          throw new BenchException("the conversion did not finish in 30 minutes: " + String.join(" ", cmd));
-        }
-        long wall = System.nanoTime() - t0;
-        String o = Files.readString(stdout, StandardCharsets.UTF_8);
-        String e = Files.readString(stderr, StandardCharsets.UTF_8);
-        Map<String, Long> metrics = new HashMap<>();
-        o.lines().filter(l -> l.startsWith(PeakHeapMain.PREFIX)).findFirst().ifPresent(l -> {
-          for (String kv : l.substring(PeakHeapMain.PREFIX.length()).trim().split("\\s+")) {
-            int eq = kv.indexOf('=');
-            metrics.put(kv.substring(0, eq), Long.parseLong(kv.substring(eq + 1)));
-          }
-        });
-        o = o.lines().filter(l -> !l.startsWith(PeakHeapMain.PREFIX)).reduce("", (a, b) -> a + b + "\n");
-        if (viaTime) {
-          List<String> lines = Files.readAllLines(rss);
-          try {
-            // The last line: time puts "Command exited with non-zero status N" before it on failure.
-            metrics.put("peak_rss_bytes", Long.parseLong(lines.get(lines.size() - 1).trim()) * 1024);
-          } catch (RuntimeException ex) {
-            // Leave it n/a.
-          }
-        } else if (measureRss) {
-          metrics.put("peak_rss_bytes", hwm);
-        }
-        return new Child(p.exitValue(), wall, metrics, o, e);
-      } finally {
-        Files.deleteIfExists(stdout);
-        Files.deleteIfExists(stderr);
-        Files.deleteIfExists(rss);
-      }
-    } catch (IOException e) {
-      throw new BenchException("cannot run " + String.join(" ", cmd) + ": " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BenchException("interrupted");
-    }
-  }
-
-  /** A {@code kB} field of a {@code /proc/PID/status} file in bytes, or -1. */
-  static long statusField(Path status, String field) {
-    try {
-      for (String line : Files.readAllLines(status, StandardCharsets.US_ASCII)) {
-        if (line.startsWith(field + ":")) {
-          String v = line.substring(field.length() + 1).trim();
-          return Long.parseLong(v.substring(0, v.indexOf(' '))) * 1024;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // Gone or not Linux.
-    }
-    return -1;
-  }
-
-  /**
-   * Checks model.json names every weight with its shape as float32, and that the shards hold exactly the
-   * weight bytes; with {@code content}, that they hold exactly the generated values in manifest order.
-   */
-  static String verify(Path dir, SyntheticModel model, boolean content) {
-    Path json = dir.resolve("model.json");
-    if (!Files.isRegularFile(json)) {
-      return "BAD: no model.json";
-    }
-    try {
-      JsonNode root = Json.MAPPER.readTree(Files.readString(json));
-      if (!"Sequential".equals(root.path("modelTopology").path("model_config").path("class_name").asString(""))) {
-        return "BAD: modelTopology.model_config is not the Sequential model";
-      }
-      Map<String, SyntheticModel.Weight> byName = new HashMap<>();
-      model.weights.forEach(w -> byName.put(w.name(), w));
-      List<Path> shards = new ArrayList<>();
-      List<SyntheticModel.Weight> order = new ArrayList<>();
-      for (JsonNode group : root.path("weightsManifest")) {
-        for (JsonNode p : group.path("paths")) {
-          shards.add(dir.resolve(p.asString()));
-        }
-        for (JsonNode w : group.path("weights")) {
-          SyntheticModel.Weight expected = byName.get(w.path("name").asString());
-          if (expected == null) {
-            return "BAD: unexpected weight " + w.path("name");
-          }
-          List<Long> shape = new ArrayList<>();
-          w.path("shape").forEach(d -> shape.add(d.asLong()));
-          List<Long> want = new ArrayList<>();
-          for (long d : expected.dims()) {
-            want.add(d);
-          }
-          if (!shape.equals(want) || !"float32".equals(w.path("dtype").asString())
-              || w.has("quantization")) {
-            return "BAD: weight " + expected.name() + " is " + w;
-          }
-          order.add(expected);
-        }
-      }
-      if (order.size() != model.weights.size()) {
-        return "BAD: manifest has " + order.size() + " weights, the model " + model.weights.size();
-      }
-      long shardBytes = 0;
-      for (Path s : shards) {
-        shardBytes += size(s);
-      }
-      if (shardBytes != model.weightBytes()) {
-        return "BAD: shards hold " + shardBytes + " bytes, the weights " + model.weightBytes();
-      }
-      String summary = "ok (" + shards.size() + " shards, " + Fmt.bytes(shardBytes) + " B";
-      if (!content) {
-        return summary + ")";
-      }
-      List<InputStream> streams = new ArrayList<>();
-      for (Path s : shards) {
-        streams.add(Files.newInputStream(s));
-      }
-      try (InputStream in = new BufferedInputStream(new SequenceInputStream(Collections.enumeration(streams)),
-          1 << 20)) {
-        for (SyntheticModel.Weight w : order) {
-          long at = SyntheticModel.compare(w, in);
-          if (at >= 0) {
-            return "BAD: weight " + w.name() + " differs at byte " + at;
-          }
-        }
-        if (in.read() >= 0) {
-          return "BAD: shards hold bytes past the last weight";
-        }
-      }
-      return summary + ", byte-identical)";
-    } catch (IOException | RuntimeException e) {
-      return "BAD: " + e;
-    }
+    return ChildJvm.launch(command, measureRss, timeBin);
   }
 
   static long size(Path p) {

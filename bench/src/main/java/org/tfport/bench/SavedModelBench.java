@@ -20,7 +20,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.random.RandomUniform;
 import org.tensorflow.types.TFloat32;
 import org.tfport.bench.ConvertBench.BenchException;
-import org.tfport.bench.ConvertBench.Child;
+import org.tfport.bench.ChildJvm.Child;
 import org.tfport.core.Json;
 import tools.jackson.databind.JsonNode;
 
@@ -50,7 +50,7 @@ public final class SavedModelBench {
   private final Path cliJar;
   private final String classpath;
   private final String java;
-  private final Path timeBin = ConvertBench.timeBin();
+  private final Path timeBin = ChildJvm.timeBin();
 
   private SavedModelBench(long targetBytes, int runs, Path cliJar, String classpath, String java) {
     this.targetBytes = targetBytes;
@@ -154,13 +154,13 @@ public final class SavedModelBench {
   }
 
   private Child cli(List<String> args) {
-    return ConvertBench.launch(ConvertBench.cliCommand(java, cliJar, args), true, timeBin);
+    return ChildJvm.launch(ChildJvm.cliCommand(java, cliJar, args), true, timeBin);
   }
 
   private Child heapRun(List<String> args) {
     List<String> cmd = new ArrayList<>(List.of(java, "-cp", classpath, PeakHeapMain.class.getName()));
     cmd.addAll(args);
-    return ConvertBench.launch(cmd, false, timeBin);
+    return ChildJvm.launch(cmd, false, timeBin);
   }
 
   private static long timeCpR(Path src, Path dst) {

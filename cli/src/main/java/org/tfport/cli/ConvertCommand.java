@@ -1,5 +1,14 @@
 package org.tfport.cli;
 
+import static org.tfport.formats.ModelFormat.KERAS;
+import static org.tfport.formats.ModelFormat.KERAS_KERAS;
+import static org.tfport.formats.ModelFormat.KERAS_SAVED_MODEL;
+import static org.tfport.formats.ModelFormat.TFJS_GRAPH_MODEL;
+import static org.tfport.formats.ModelFormat.TFJS_LAYERS_MODEL;
+import static org.tfport.formats.ModelFormat.TF_FROZEN_MODEL;
+import static org.tfport.formats.ModelFormat.TF_HUB;
+import static org.tfport.formats.ModelFormat.TF_SAVED_MODEL;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -12,14 +21,14 @@ import java.util.Set;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.Converter;
 import org.tfport.convert.GraphLoadingOptions;
-import org.tfport.convert.SourceFormat;
-import org.tfport.convert.TargetFormat;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.graph.GraphOptions;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.tfjs.QuantizationMap;
+import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,10 +44,10 @@ import tools.jackson.databind.node.ObjectNode;
 @Command(name = "convert", sortOptions = false, usageHelpWidth = 110,
     description = "Convert a model. Flags are those of tensorflowjs_converter.")
 final class ConvertCommand {
-  static final List<String> INPUT_FORMATS = List.of("keras", "keras_saved_model", "keras_keras",
-      "tf_saved_model", "tf_hub", "tf_frozen_model", "tfjs_layers_model", "tfjs_graph_model");
-  static final List<String> OUTPUT_FORMATS =
-      List.of("tfjs_layers_model", "tfjs_graph_model", "keras", "keras_saved_model", "keras_keras");
+  static final List<ModelFormat> INPUT_FORMATS = List.of(KERAS, KERAS_SAVED_MODEL, KERAS_KERAS, TF_SAVED_MODEL,
+      TF_HUB, TF_FROZEN_MODEL, TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL);
+  static final List<ModelFormat> OUTPUT_FORMATS =
+      List.of(TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL, KERAS, KERAS_SAVED_MODEL, KERAS_KERAS);
   static final List<String> SUPPORTED_PAIRS = List.of("keras -> tfjs_layers_model",
       "keras_keras -> tfjs_layers_model", "tfjs_layers_model -> tfjs_layers_model",
       "tf_saved_model -> tfjs_graph_model", "tf_frozen_model -> tfjs_graph_model", "tf_hub -> tfjs_graph_model",
@@ -96,6 +105,11 @@ final class ConvertCommand {
       description = "JSON files to store as userDefinedMetadata[KEY]")
   String metadata;
 
+  @Option(names = "--verify", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+      description = "tfport: after writing, run input and output in tfport's runtime on the same seeded inputs and"
+          + " print the largest difference per output (exit 1 when one is beyond its tolerance)")
+  String verify;
+
   @Option(names = {"--help", "-h"}, usageHelp = true, description = "show this help") boolean help;
 
   static int run(String name, PrintWriter out, PrintWriter err, String... args) {
@@ -119,7 +133,7 @@ final class ConvertCommand {
   }
 
   static final Set<String> SWITCHES = Set.of("--split_weights_by_layer", "--skip_op_check", "--skip_optimization",
-      "--strip_debug_ops", "--use_structured_outputs_names", "--control_flow_v2", "--experiments");
+      "--strip_debug_ops", "--use_structured_outputs_names", "--control_flow_v2", "--experiments", "--verify");
 
   static ConvertCommand parse(String name, String... rawArgs) {
     String[] args = BooleanFlags.normalize(rawArgs, SWITCHES);
@@ -166,17 +180,17 @@ final class ConvertCommand {
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
     }
-    String in = inputFormat != null ? check(inputFormat, INPUT_FORMATS, "--input_format") : infer(input);
-    String outFmt = outputFormat != null ? check(outputFormat, OUTPUT_FORMATS, "--output_format")
+    ModelFormat in = inputFormat != null ? check(inputFormat, INPUT_FORMATS, "--input_format") : infer(input);
+    ModelFormat outFmt = outputFormat != null ? check(outputFormat, OUTPUT_FORMATS, "--output_format")
         : switch (in) {
-          case "keras", "keras_saved_model", "keras_keras" -> "tfjs_layers_model";
-          case "tfjs_layers_model" -> "keras";
-          default -> "tfjs_graph_model";
+          case KERAS, KERAS_SAVED_MODEL, KERAS_KERAS -> TFJS_LAYERS_MODEL;
+          case TFJS_LAYERS_MODEL -> KERAS;
+          default -> TFJS_GRAPH_MODEL;
         };
-    String pair = in + " -> " + outFmt;
+    String pair = in.flagName() + " -> " + outFmt.flagName();
     if (!SUPPORTED_PAIRS.contains(pair)) {
-      throw new UsageException("unsupported input_format - output_format pair: " + in + " - " + outFmt
-          + "; supported: " + String.join(", ", SUPPORTED_PAIRS));
+      throw new UsageException("unsupported input_format - output_format pair: " + in.flagName() + " - "
+          + outFmt.flagName() + "; supported: " + String.join(", ", SUPPORTED_PAIRS));
     }
     long shard = TfjsOutputOptions.DEFAULT_SHARD_SIZE;
     if (weightShardSizeBytes != null) {
@@ -190,10 +204,10 @@ final class ConvertCommand {
         throw new UsageException("--weight_shard_size_bytes must be a positive number of bytes, got " + shard);
       }
     }
-    if (signatureName != null && !Set.of("tf_saved_model", "tf_hub").contains(in)) {
+    if (signatureName != null && in != TF_SAVED_MODEL && in != TF_HUB) {
       throw new UsageException("--signature_name is only for tf_saved_model and tf_hub inputs");
     }
-    if (controlFlowV2 != null && bool("--control_flow_v2", controlFlowV2) && !outFmt.equals("tfjs_graph_model")) {
+    if (controlFlowV2 != null && bool("--control_flow_v2", controlFlowV2) && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
     }
     QuantizationMap q = QuantizationMap.fromFlags(quantizeFloat16, quantizeUint8, quantizeUint16,
@@ -209,13 +223,10 @@ final class ConvertCommand {
     if (md != null) {
       md.properties().forEach(e -> options.userDefinedMetadata(e.getKey(), e.getValue()));
     }
-    SourceFormat source = sourceFormat(in);
-    Converter converter = Converter.from(input, source)
-        .to(outFmt.equals("tfjs_layers_model") ? TargetFormat.TFJS_LAYERS_MODEL : TargetFormat.TFJS_GRAPH_MODEL)
-        .withTfjsOutput(options.build());
-    if (outFmt.equals("tfjs_graph_model")) {
+    Converter converter = Converter.from(input, in).to(outFmt).withTfjsOutput(options.build());
+    if (outFmt == TFJS_GRAPH_MODEL) {
       GraphLoadingOptions graph = graphOptions();
-      if (source == SourceFormat.TF_FROZEN_MODEL && graph.outputNodeNames().isEmpty()) {
+      if (in == TF_FROZEN_MODEL && graph.outputNodeNames().isEmpty()) {
         throw new UsageException("--output_node_names is required for tf_frozen_model: give the comma-separated"
             + " names of the nodes to compute");
       }
@@ -228,21 +239,12 @@ final class ConvertCommand {
       err.println("tfport: note: " + n);
     }
     out.println(s.line());
+    if (verify != null && bool("--verify", verify)) {
+      GraphLoadingOptions go = graphOptions();
+      return Verify.run(input, new LoadOptions(null, go.tags(), go.outputNodeNames()),
+          signatureName == null ? List.of() : List.of(signatureName), output, Verify.tfjs(q), out);
+    }
     return 0;
-  }
-
-  /** The formats of --input_format that convert to TF.js. */
-  static SourceFormat sourceFormat(String inputFormat) {
-    return switch (inputFormat) {
-      case "keras" -> SourceFormat.KERAS_H5;
-      case "keras_keras" -> SourceFormat.KERAS_V3;
-      case "tfjs_layers_model" -> SourceFormat.TFJS_LAYERS_MODEL;
-      case "tfjs_graph_model" -> SourceFormat.TFJS_GRAPH_MODEL;
-      case "tf_saved_model" -> SourceFormat.TF_SAVED_MODEL;
-      case "tf_frozen_model" -> SourceFormat.TF_FROZEN_MODEL;
-      case "tf_hub" -> SourceFormat.TF_HUB;
-      default -> throw new IllegalStateException("no source format for --input_format " + inputFormat);
-    };
   }
 
   GraphLoadingOptions graphOptions() {
@@ -265,25 +267,22 @@ final class ConvertCommand {
     return b.build();
   }
 
-  private static String check(String value, List<String> allowed, String flag) {
-    String v = value.trim();
-    if (!allowed.contains(v)) {
-      throw new UsageException(flag + " '" + value + "' is not one of " + String.join(", ", allowed));
+  private static ModelFormat check(String value, List<ModelFormat> allowed, String flag) {
+    ModelFormat f = ModelFormat.fromFlagName(value.trim()).filter(allowed::contains).orElse(null);
+    if (f == null) {
+      throw new UsageException(flag + " '" + value + "' is not one of "
+          + String.join(", ", allowed.stream().map(ModelFormat::flagName).toList()));
     }
-    return v;
+    return f;
   }
 
   /** The input format from the file itself, where upstream just assumes tf_saved_model. */
-  static String infer(Path input) {
-    return switch (SourceFormat.detect(input)) {
-      case KERAS_H5 -> "keras";
-      case KERAS_V3 -> "keras_keras";
-      case TFJS_LAYERS_MODEL -> "tfjs_layers_model";
-      case TFJS_GRAPH_MODEL -> "tfjs_graph_model";
-      case TF_SAVED_MODEL -> "tf_saved_model";
-      case TF_FROZEN_MODEL -> "tf_frozen_model";
-      case TF_HUB -> "tf_hub";
-    };
+  static ModelFormat infer(Path input) {
+    try {
+      return ModelFormat.detect(input);
+    } catch (UsageException e) {
+      throw new UsageException(e.getMessage() + "; or give --input_format");
+    }
   }
 
   static boolean bool(String flag, String v) {

@@ -7,13 +7,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.Converter;
-import org.tfport.convert.SourceFormat;
-import org.tfport.convert.TargetFormat;
 import org.tfport.core.Json;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.keras.KerasH5Writer;
 import org.tfport.formats.keras.KerasLayerWeights;
 import org.tfport.formats.keras.KerasWeight;
@@ -53,7 +52,7 @@ final class DemoCommand {
     out.println("made a Keras model: " + h5 + " (Sequential: Dense(8, relu) -> Dense(3, softmax), 67 parameters)");
     out.println("converting: tfport convert --input_format=keras --output_format=tfjs_layers_model "
         + h5 + " " + tfjs);
-    ConversionResult s = Converter.from(h5, SourceFormat.KERAS_H5).to(TargetFormat.TFJS_LAYERS_MODEL).convert(tfjs);
+    ConversionResult s = Converter.from(h5, ModelFormat.KERAS).to(ModelFormat.TFJS_LAYERS_MODEL).convert(tfjs);
     out.println(s.line());
     TfjsModel back = TfjsReader.read(tfjs.resolve("model.json"));
     int checked = 0;
@@ -82,7 +81,8 @@ final class DemoCommand {
     out.println("converting: tfport convert " + saved + " " + graphModel
         + "   (tf_saved_model -> tfjs_graph_model, the default)");
     Converter fromSavedModel = Converter.from(saved);
-    ConversionResult gs = fromSavedModel.to(TargetFormat.tfjsFor(fromSavedModel.sourceFormat())).convert(graphModel);
+    ConversionResult gs = fromSavedModel.to(Converter.tfjsTargetFor(fromSavedModel.sourceFormat()))
+        .convert(graphModel);
     out.println(gs.line());
     TfjsModel graphBack = TfjsReader.read(graphModel.resolve("model.json"));
     int found = 0;

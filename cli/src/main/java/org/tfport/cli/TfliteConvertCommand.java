@@ -3,13 +3,13 @@ package org.tfport.cli;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.Converter;
 import org.tfport.convert.GraphLoadingOptions;
-import org.tfport.convert.SourceFormat;
-import org.tfport.convert.TargetFormat;
 import org.tfport.convert.TfliteOutputOptions;
 import org.tfport.convert.TfliteQuantizationMode;
 import org.tfport.convert.TfliteSupportMetadata;
 import org.tfport.graph.GraphOptions;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.runtime.LoadOptions;
+import org.tfport.formats.ModelFormat;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,6 +82,9 @@ final class TfliteConvertCommand {
   @Option(names = "--labels_file", paramLabel = "FILE") String labelsFile;
   @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true") String stripDebugOps;
   @Option(names = "--experimental_new_converter", arity = "0..1", fallbackValue = "true") String newConverter;
+  @Option(names = "--verify", arity = "0..1", fallbackValue = "true", description = "tfport: after writing, run"
+      + " input and output in tfport's runtime on the same seeded inputs and print the largest difference per output"
+      + " (exit 1 when one is beyond its tolerance)") String verify;
   @Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
 
   /** True when {@code convert} was asked for tflite output: then this command handles it. */
@@ -107,7 +110,7 @@ final class TfliteConvertCommand {
   static int run(String name, PrintWriter out, PrintWriter err, String... rawArgs) {
     String[] args = BooleanFlags.normalize(rawArgs, java.util.Set.of("--allow_custom_ops", "--enable_select_tf_ops",
         "--select_tf_ops", "--post_training_quantize", "--quantize_weights", "--quantize_float16",
-        "--strip_debug_ops", "--experimental_new_converter"));
+        "--strip_debug_ops", "--experimental_new_converter", "--verify"));
     TfliteConvertCommand c = new TfliteConvertCommand();
     CommandLine cl = new CommandLine(c);
     try {
@@ -126,7 +129,7 @@ final class TfliteConvertCommand {
   int execute(String name, PrintWriter out, PrintWriter err) {
     Path input;
     Path output;
-    String in;
+    ModelFormat in;
     if (name.equals("tflite_convert")) {
       if (outputFile == null) {
         throw new UsageException("--output_file is required");
@@ -138,7 +141,7 @@ final class TfliteConvertCommand {
         throw new UsageException("unexpected arguments " + paths + "; tflite_convert takes flags only");
       }
       input = Path.of(savedModelDir != null ? savedModelDir : graphDefFile);
-      in = savedModelDir != null ? "tf_saved_model" : "tf_frozen_model";
+      in = savedModelDir != null ? ModelFormat.TF_SAVED_MODEL : ModelFormat.TF_FROZEN_MODEL;
       output = Path.of(outputFile);
     } else {
       if (paths.size() != 2) {
@@ -146,8 +149,8 @@ final class TfliteConvertCommand {
       }
       input = Path.of(paths.get(0));
       output = Path.of(paths.get(1));
-      in = inputFormat != null ? inputFormat.trim() : Files.isDirectory(input) ? "tf_saved_model"
-          : input.toString().endsWith(".json") ? "tfjs_graph_model" : "tf_frozen_model";
+      in = inputFormat != null ? ModelFormat.fromFlagName(inputFormat.trim()).orElseThrow(() -> unsupported(
+          inputFormat.trim())) : ConvertCommand.infer(input);
     }
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
@@ -157,37 +160,43 @@ final class TfliteConvertCommand {
     }
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
-    SourceFormat source = switch (in) {
-      case "tf_saved_model" -> SourceFormat.TF_SAVED_MODEL;
-      case "tf_hub" -> SourceFormat.TF_HUB;
-      case "tf_frozen_model" -> {
+    switch (in) {
+      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL -> { }
+      case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException("--output_arrays (or --output_node_names) is required for a GraphDef input");
         }
-        yield SourceFormat.TF_FROZEN_MODEL;
       }
-      case "tfjs_graph_model" -> SourceFormat.TFJS_GRAPH_MODEL;
-      default -> throw new UsageException("unsupported input_format '" + in + "' for tflite output; supported:"
-          + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
-    };
+      default -> throw unsupported(in.flagName());
+    }
     GraphLoadingOptions.Builder go = GraphLoadingOptions.builder()
         .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps)).outputNodeNames(outputs);
     if (tags != null) {
       go.tags(GraphOptions.parseTags(tags).toArray(String[]::new));
     }
-    if (source == SourceFormat.TF_SAVED_MODEL || source == SourceFormat.TF_HUB) {
+    if (in == ModelFormat.TF_SAVED_MODEL || in == ModelFormat.TF_HUB) {
       go.signatures(list(signatureKeys));
-    } else if (source == SourceFormat.TF_FROZEN_MODEL) {
+    } else if (in == ModelFormat.TF_FROZEN_MODEL) {
       go.inputNodeNames(list(inputArrays));
       shapes().forEach(go::inputShape);
     }
-    ConversionResult s = Converter.from(input, source).to(TargetFormat.TFLITE).withGraphLoading(go.build())
+    GraphLoadingOptions graph = go.build();
+    ConversionResult s = Converter.from(input, in).to(ModelFormat.TFLITE).withGraphLoading(graph)
         .withTfliteOutput(o).convert(output);
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
     }
     out.println(s.line());
+    if (verify != null && bool("--verify", verify)) {
+      return Verify.run(input, new LoadOptions(null, graph.tags(), outputs), in == ModelFormat.TFJS_GRAPH_MODEL ? List.of()
+          : list(signatureKeys), output, Verify.tflite(o.quantization()), out);
+    }
     return 0;
+  }
+
+  private static UsageException unsupported(String inputFormat) {
+    return new UsageException("unsupported input_format '" + inputFormat + "' for tflite output; supported:"
+        + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
   }
 
   TfliteOutputOptions options() {

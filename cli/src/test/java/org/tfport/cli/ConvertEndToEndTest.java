@@ -21,6 +21,7 @@ import org.tfport.formats.tfjs.TfjsReader;
 import org.tfport.formats.tfjs.WeightSpec;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfjsOracle.Job;
@@ -62,6 +63,7 @@ class ConvertEndToEndTest {
     return DemoModel.write(tmp.resolve("my model.h5"), "Dense");
   }
 
+  @OracleTest
   @Test
   void exactIssueCommandConvertsAndTfjsComputesTheModel() {
     Path out = tmp.resolve("out dir");
@@ -73,6 +75,7 @@ class ConvertEndToEndTest {
     Comparison.of(expected(), res.outputs().get(0).data(), 1e-6, 1e-5).assertOk("tfjs vs Java forward pass");
   }
 
+  @OracleTest
   @Test
   void quantizedModelsStayWithinTheirBoundsAndStillRun() {
     Path h5 = model();
@@ -119,6 +122,7 @@ class ConvertEndToEndTest {
     }
   }
 
+  @OracleTest
   @Test
   void shardingSplittingMetadataAndBooleanFalse() throws IOException {
     Path meta = Files.writeString(tmp.resolve("meta.json"), "{\"labels\": [\"a\", \"b\", \"c\"]}");
@@ -157,6 +161,7 @@ class ConvertEndToEndTest {
     assertThat(Json.MAPPER.readTree(tmp.resolve("switch2/model.json").toFile()).path("weightsManifest")).hasSize(1);
   }
 
+  @OracleTest
   @Test
   void layersModelReshardAndRequantizeKeepsTopologyAndNumbers() throws IOException {
     Path first = tmp.resolve("first");
@@ -184,6 +189,7 @@ class ConvertEndToEndTest {
         .assertOk("re-quantized model");
   }
 
+  @OracleTest
   @Test
   void keras3FileIsInferredAndRunsInTfjs() {
     Path keras = Corpus.require("keras_v3/mlx_branch_model.keras");
@@ -199,6 +205,7 @@ class ConvertEndToEndTest {
     assertThat(kernel.shape().dims()).containsExactly(2, 4);
   }
 
+  @OracleTest
   @Test
   void demoCommandWorks() {
     CliRunner r = CliRunner.run("demo", tmp.resolve("demo").toString());

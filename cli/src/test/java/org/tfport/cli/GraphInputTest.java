@@ -156,8 +156,8 @@ class GraphInputTest {
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode json = Json.MAPPER.readTree(Files.readString(tmp.resolve("graph/model.json")));
     assertThat(json.path("format").stringValue()).isEqualTo("graph-model");
-    assertThat(ConvertCommand.infer(tmp.resolve("graph"))).isEqualTo("tfjs_graph_model");
-    assertThat(ConvertCommand.infer(tmp.resolve("graph/model.json"))).isEqualTo("tfjs_graph_model");
+    assertThat(ConvertCommand.infer(tmp.resolve("graph"))).isEqualTo(org.tfport.formats.ModelFormat.TFJS_GRAPH_MODEL);
+    assertThat(ConvertCommand.infer(tmp.resolve("graph/model.json"))).isEqualTo(org.tfport.formats.ModelFormat.TFJS_GRAPH_MODEL);
   }
 
   @Test

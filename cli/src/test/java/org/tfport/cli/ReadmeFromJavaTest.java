@@ -58,7 +58,7 @@ class ReadmeFromJavaTest {
         ReadmeFromJavaTest.class.getClassLoader())) {
       Method main = loader.loadClass(cls.group(1)).getMethod("main", String[].class);
       String keras = run(main, tmp.resolve("demo/model.h5"), tmp.resolve("layers"));
-      assertThat(keras).startsWith("KERAS_H5 -> TFJS_LAYERS_MODEL: wrote " + tmp.resolve("layers"));
+      assertThat(keras).startsWith("KERAS -> TFJS_LAYERS_MODEL: wrote " + tmp.resolve("layers"));
       String saved = run(main, tmp.resolve("demo/saved_model"), tmp.resolve("graph"));
       assertThat(saved).startsWith("TF_SAVED_MODEL -> TFJS_GRAPH_MODEL: wrote " + tmp.resolve("graph"));
     }

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 
 /** {@code convert --output_format=tflite} and {@code tflite_convert}: success, and refusals as one stderr line. */
 class TfliteCliTest {
@@ -156,6 +157,7 @@ class TfliteCliTest {
     assertThat(r.out()).contains("--representative_data").contains("INPUT.npy");
   }
 
+  @OracleTest
   @Test
   void int16x8QuantizationFromNpySamples() throws Exception {
     Path pb = Corpus.require("frozen_pb/dl4j-tf_graphs/mnist_00/frozen_model.pb");

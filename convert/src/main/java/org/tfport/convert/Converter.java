@@ -10,6 +10,7 @@ import org.tfport.convert.tflite.TfjsGraphToTflite;
 import org.tfport.convert.tflite.TfliteConverter;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.ModelFormat;
 import org.tfport.graph.GraphOptions;
 
 /**
@@ -17,7 +18,7 @@ import org.tfport.graph.GraphOptions;
  *
  * <pre>{@code
  * ConversionResult r = Converter.from(Path.of("model.h5"))
- *     .to(TargetFormat.TFJS_LAYERS_MODEL)
+ *     .to(ModelFormat.TFJS_LAYERS_MODEL)
  *     .withTfjsOutput(TfjsOutputOptions.builder().quantizeAll(WeightQuantization.FLOAT16).build())
  *     .convert(Path.of("web_model"));
  * }</pre>
@@ -34,14 +35,14 @@ import org.tfport.graph.GraphOptions;
  */
 public final class Converter {
   private final Path source;
-  private final SourceFormat sourceFormat;
-  private final TargetFormat target;
+  private final ModelFormat sourceFormat;
+  private final ModelFormat target;
   private final GraphLoadingOptions graphLoading;
   private final TfjsOutputOptions tfjsOutput;
   private final TfliteOutputOptions tfliteOutput;
   private final ProgressListener progress;
 
-  private Converter(Path source, SourceFormat sourceFormat, TargetFormat target, GraphLoadingOptions graphLoading,
+  private Converter(Path source, ModelFormat sourceFormat, ModelFormat target, GraphLoadingOptions graphLoading,
       TfjsOutputOptions tfjsOutput, TfliteOutputOptions tfliteOutput, ProgressListener progress) {
     this.source = source;
     this.sourceFormat = sourceFormat;
@@ -53,23 +54,23 @@ public final class Converter {
   }
 
   /**
-   * A converter for the model at {@code source}, its format detected ({@link SourceFormat#detect}).
+   * A converter for the model at {@code source}, its format detected ({@link ModelFormat#detect}).
    *
    * @throws UsageException when the path does not exist or its format cannot be told
    */
   public static Converter from(Path source) {
-    return from(source, SourceFormat.detect(source));
+    return from(source, ModelFormat.detect(source));
   }
 
   /** A converter for the model at {@code source} in the given format. */
-  public static Converter from(Path source, SourceFormat format) {
+  public static Converter from(Path source, ModelFormat format) {
     return new Converter(Objects.requireNonNull(source, "source"), Objects.requireNonNull(format, "format"), null,
         GraphLoadingOptions.defaults(), TfjsOutputOptions.defaults(), TfliteOutputOptions.defaults(),
         ProgressListener.NONE);
   }
 
-  /** This converter writing {@code format}. */
-  public Converter to(TargetFormat format) {
+  /** This converter writing {@code format}: {@code TFJS_LAYERS_MODEL}, {@code TFJS_GRAPH_MODEL} or {@code TFLITE}. */
+  public Converter to(ModelFormat format) {
     return new Converter(source, sourceFormat, Objects.requireNonNull(format, "format"), graphLoading, tfjsOutput,
         tfliteOutput, progress);
   }
@@ -102,12 +103,12 @@ public final class Converter {
     return source;
   }
 
-  public SourceFormat sourceFormat() {
+  public ModelFormat sourceFormat() {
     return sourceFormat;
   }
 
   /** The target format, or null until {@link #to} names one. */
-  public TargetFormat target() {
+  public ModelFormat target() {
     return target;
   }
 
@@ -122,11 +123,11 @@ public final class Converter {
   public ConversionResult convert(Path output) {
     Objects.requireNonNull(output, "output");
     if (target == null) {
-      throw new UsageException(source + ": no target format; choose one with Converter.to(TargetFormat)");
+      throw new UsageException(source + ": no target format; choose one with Converter.to(ModelFormat)");
     }
     return switch (target) {
       case TFJS_LAYERS_MODEL -> switch (sourceFormat) {
-        case KERAS_H5, KERAS_V3 -> KerasToTfjs.convert(source, output, tfjsOutput, progress);
+        case KERAS, KERAS_KERAS -> KerasToTfjs.convert(source, output, tfjsOutput, progress);
         case TFJS_LAYERS_MODEL -> TfjsReshard.convertLayersModel(source, output, tfjsOutput, progress);
         default -> throw unsupported();
       };
@@ -141,13 +142,22 @@ public final class Converter {
       };
       case TFLITE -> switch (sourceFormat) {
         case TF_SAVED_MODEL, TF_HUB -> TfliteConverter.convertSavedModel(source, output,
-            graphLoading.graphOptions(null), graphLoading.signatures(), sourceFormat == SourceFormat.TF_HUB,
+            graphLoading.graphOptions(null), graphLoading.signatures(), sourceFormat == ModelFormat.TF_HUB,
             tfliteOutput.targetOptions());
         case TF_FROZEN_MODEL -> TfliteConverter.convertFrozen(source, output, graphLoading.graphOptions(null),
             graphLoading.inputNodeNames(), graphLoading.inputShapes(), tfliteOutput.targetOptions());
         case TFJS_GRAPH_MODEL -> TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
         default -> throw unsupported();
       };
+      default -> throw unsupported();
+    };
+  }
+
+  /** The TF.js format that fits {@code source}: a layers model for Keras models, a graph model for graphs. */
+  public static ModelFormat tfjsTargetFor(ModelFormat source) {
+    return switch (source) {
+      case KERAS, KERAS_KERAS, KERAS_SAVED_MODEL, TFJS_LAYERS_MODEL -> ModelFormat.TFJS_LAYERS_MODEL;
+      case TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB, TFJS_GRAPH_MODEL, TFLITE -> ModelFormat.TFJS_GRAPH_MODEL;
     };
   }
 
@@ -168,8 +178,9 @@ public final class Converter {
 
   private UsageException unsupported() {
     return new UsageException(source + ": tfport does not convert " + sourceFormat + " to " + target
-        + "; it converts Keras to TFJS_LAYERS_MODEL, TF.js models to their own format, and TensorFlow graphs"
-        + " (SavedModel, frozen GraphDef, TF Hub) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to TFLITE");
+        + "; it converts KERAS and KERAS_KERAS to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
+        + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to"
+        + " TFLITE");
   }
 
   @Override

@@ -79,6 +79,20 @@ public enum DType {
     };
   }
 
+  /**
+   * The dtype of a number of TensorFlow's {@code DataType} enum, or null for the types tfport cannot hold in a
+   * {@link Tensor} (resource, variant, quantized, ...) and for reference types: strip their flag first with
+   * {@link org.tfport.core.graph.DataTypes#base}.
+   */
+  public static DType fromTfEnum(int code) {
+    for (DType t : values()) {
+      if (t.tfEnum == code) {
+        return t;
+      }
+    }
+    return null;
+  }
+
   /** Parses a protobuf enum name ({@code DT_FLOAT}, ...), or returns null. */
   public static DType fromTfName(String name) {
     for (DType t : values()) {

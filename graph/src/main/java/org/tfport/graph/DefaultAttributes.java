@@ -1,9 +1,9 @@
 package org.tfport.graph;
 
+import org.tfport.core.DType;
 import java.util.List;
 import java.util.Map;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphPass;
 import org.tfport.core.graph.Node;
@@ -59,9 +59,9 @@ public final class DefaultAttributes implements GraphPass {
       Map.entry("LeakyRelu", Map.of("alpha", new AttrValue.Float(0.2f))),
       Map.entry("OneHot", Map.of("axis", new AttrValue.Int(-1))),
       Map.entry("TopKV2", Map.of("sorted", new AttrValue.Bool(true))),
-      Map.entry("ArgMax", Map.of("output_type", new AttrValue.Type(DataTypes.DT_INT64))),
-      Map.entry("ArgMin", Map.of("output_type", new AttrValue.Type(DataTypes.DT_INT64))),
-      Map.entry("Shape", Map.of("out_type", new AttrValue.Type(DataTypes.DT_INT32))),
+      Map.entry("ArgMax", Map.of("output_type", new AttrValue.Type(DType.INT64.tfEnum()))),
+      Map.entry("ArgMin", Map.of("output_type", new AttrValue.Type(DType.INT64.tfEnum()))),
+      Map.entry("Shape", Map.of("out_type", new AttrValue.Type(DType.INT32.tfEnum()))),
       Map.entry("DepthToSpace", Map.of("data_format", NHWC)),
       Map.entry("LRN", Map.of("depth_radius", new AttrValue.Int(5), "bias", new AttrValue.Float(1f),
           "alpha", new AttrValue.Float(1f), "beta", new AttrValue.Float(0.5f))));

@@ -1,5 +1,6 @@
 package org.tfport.graph;
 
+import org.tfport.core.DType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -230,7 +231,7 @@ public final class TensorArrays {
     Node n = a.node();
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("element_dtype", new AttrValue.Type(a.dtype()));
-    attrs.put("shape_type", new AttrValue.Type(DataTypes.DT_INT32));
+    attrs.put("shape_type", new AttrValue.Type(DType.INT32.tfEnum()));
     List<String> ins = new ArrayList<>(List.of(a.elementShapeConst(), n.input(0)));
     ins.addAll(n.controlInputs());
     return g.add(new Node(g.uniqueName(n.name() + "/list"), "TensorListReserve", ins, n.device(), attrs)).name();
@@ -304,13 +305,13 @@ public final class TensorArrays {
       String target = concat(base + "/target", List.of(length, rows));
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
       attrs.put("T", new AttrValue.Type(a.dtype()));
-      attrs.put("Tidx", new AttrValue.Type(DataTypes.DT_INT32));
+      attrs.put("Tidx", new AttrValue.Type(DType.INT32.tfEnum()));
       flow = g.add(new Node(g.uniqueName(base + "/grown"), "BroadcastTo", List.of(flow, target), "", attrs))
           .name();
     }
     Map<String, AttrValue> reshapeAttrs = new LinkedHashMap<>();
-    reshapeAttrs.put("T", new AttrValue.Type(DataTypes.DT_INT32));
-    reshapeAttrs.put("Tshape", new AttrValue.Type(DataTypes.DT_INT32));
+    reshapeAttrs.put("T", new AttrValue.Type(DType.INT32.tfEnum()));
+    reshapeAttrs.put("Tshape", new AttrValue.Type(DType.INT32.tfEnum()));
     String one = Consts.add(g, base + "/one", Tensor.ofInts(Shape.of(1), 1));
     String start = g.add(new Node(g.uniqueName(base + "/start"), "Reshape", List.of(range.input(0), one), "",
         reshapeAttrs)).name();
@@ -319,7 +320,7 @@ public final class TensorArrays {
     String begin = concat(base + "/begin", List.of(start, zeros));
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("T", new AttrValue.Type(a.dtype()));
-    attrs.put("Tindices", new AttrValue.Type(DataTypes.DT_INT32));
+    attrs.put("Tindices", new AttrValue.Type(DType.INT32.tfEnum()));
     become(n, "XlaDynamicUpdateSlice", List.of(flow, value, begin), attrs);
   }
 
@@ -335,8 +336,8 @@ public final class TensorArrays {
     String axis = Consts.add(g, n.name() + "/axis", Tensor.ofInts(Shape.of(), 0));
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("Tparams", new AttrValue.Type(a.dtype()));
-    attrs.put("Tindices", new AttrValue.Type(DataTypes.DT_INT32));
-    attrs.put("Taxis", new AttrValue.Type(DataTypes.DT_INT32));
+    attrs.put("Tindices", new AttrValue.Type(DType.INT32.tfEnum()));
+    attrs.put("Taxis", new AttrValue.Type(DType.INT32.tfEnum()));
     attrs.put("batch_dims", new AttrValue.Int(0));
     become(n, "GatherV2", List.of(flow, n.input(1), axis), attrs);
   }
@@ -372,8 +373,8 @@ public final class TensorArrays {
     String end = Consts.add(g, n.name() + "/end", Tensor.ofInts(Shape.of(1), 1));
     String stride = Consts.add(g, n.name() + "/stride", Tensor.ofInts(Shape.of(1), 1));
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
-    attrs.put("T", new AttrValue.Type(DataTypes.DT_INT32));
-    attrs.put("Index", new AttrValue.Type(DataTypes.DT_INT32));
+    attrs.put("T", new AttrValue.Type(DType.INT32.tfEnum()));
+    attrs.put("Index", new AttrValue.Type(DType.INT32.tfEnum()));
     for (String k : List.of("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask")) {
       attrs.put(k, new AttrValue.Int(0));
     }
@@ -384,7 +385,7 @@ public final class TensorArrays {
   private String shape(String name, String of, int dtype) {
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("T", new AttrValue.Type(dtype));
-    attrs.put("out_type", new AttrValue.Type(DataTypes.DT_INT32));
+    attrs.put("out_type", new AttrValue.Type(DType.INT32.tfEnum()));
     return g.add(new Node(g.uniqueName(name), "Shape", List.of(of), "", attrs)).name();
   }
 
@@ -393,8 +394,8 @@ public final class TensorArrays {
     String b = Consts.add(g, name + "/begin", Tensor.ofInts(Shape.of(1), begin));
     String s = Consts.add(g, name + "/size", Tensor.ofInts(Shape.of(1), size));
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
-    attrs.put("T", new AttrValue.Type(DataTypes.DT_INT32));
-    attrs.put("Index", new AttrValue.Type(DataTypes.DT_INT32));
+    attrs.put("T", new AttrValue.Type(DType.INT32.tfEnum()));
+    attrs.put("Index", new AttrValue.Type(DType.INT32.tfEnum()));
     return g.add(new Node(g.uniqueName(name), "Slice", List.of(of, b, s), "", attrs)).name();
   }
 
@@ -405,8 +406,8 @@ public final class TensorArrays {
     ins.add(axis);
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("N", new AttrValue.Int(parts.size()));
-    attrs.put("T", new AttrValue.Type(DataTypes.DT_INT32));
-    attrs.put("Tidx", new AttrValue.Type(DataTypes.DT_INT32));
+    attrs.put("T", new AttrValue.Type(DType.INT32.tfEnum()));
+    attrs.put("Tidx", new AttrValue.Type(DType.INT32.tfEnum()));
     return g.add(new Node(g.uniqueName(name), "ConcatV2", ins, "", attrs)).name();
   }
 

@@ -179,9 +179,9 @@ public final class TfjsGraphReader {
       if (w != null) {
         int dtype = n.typeAttr("dtype");
         Tensor value = retype(w, dtype);
-        int code = DataTypes.fromDType(value.dtype());
+        int code = value.dtype().tfEnum();
         n.attr("dtype", new AttrValue.Type(code));
-        n.attr("value", new AttrValue.TensorAttr(new TensorValue(code, TensorShape.of(value.shape().dims()),
+        n.attr("value", new AttrValue.TensorAttr(new TensorValue(code, TensorShape.of(value.shape()),
             value)));
       } else if (tv == null || tv.value() == null) {
         throw new CorruptModelException(src + ": Const node '" + name + "' has no weight in the weights manifest");
@@ -192,7 +192,7 @@ public final class TfjsGraphReader {
 
   /** TF.js stores int64 weights as int32; widens back when the node says int64. */
   private static Tensor retype(Tensor w, int dtype) {
-    if (w.dtype() == DType.INT32 && DataTypes.base(dtype) == DataTypes.DT_INT64) {
+    if (w.dtype() == DType.INT32 && DataTypes.base(dtype) == DType.INT64.tfEnum()) {
       ByteBuffer in = w.bytes().order(ByteOrder.LITTLE_ENDIAN);
       ByteBuffer out = ByteBuffer.allocate((int) w.size() * 8).order(ByteOrder.LITTLE_ENDIAN);
       for (long i = 0; i < w.size(); i++) {
@@ -328,21 +328,21 @@ public final class TfjsGraphReader {
       byte[] raw = Base64.getDecoder().decode(t.path("tensorContent").asString());
       DType d = DataTypes.toDType(dtype);
       if (d != null && d != DType.STRING) {
-        value = new Tensor(d, Shape.of(shape.dims()), ByteBuffer.wrap(raw));
+        value = new Tensor(d, shape.toShape(), ByteBuffer.wrap(raw));
       }
     } else if (!shape.unknownRank() && t.has("floatVal")) {
-      value = fill(Shape.of(shape.dims()), t.path("floatVal"), false);
+      value = fill(shape.toShape(), t.path("floatVal"), false);
     } else if (!shape.unknownRank() && t.has("intVal")) {
-      value = fill(Shape.of(shape.dims()), t.path("intVal"), true);
+      value = fill(shape.toShape(), t.path("intVal"), true);
     } else if (!shape.unknownRank() && t.has("stringVal")) {
       List<String> vals = new ArrayList<>();
       t.path("stringVal").forEach(x -> vals.add(new String(Base64.getDecoder().decode(x.asString()),
           StandardCharsets.UTF_8)));
-      long n = Shape.of(shape.dims()).size();
+      long n = shape.toShape().size();
       while (vals.size() < n && !vals.isEmpty()) {
         vals.add(vals.get(vals.size() - 1));
       }
-      value = Tensor.ofStrings(Shape.of(shape.dims()), vals);
+      value = Tensor.ofStrings(shape.toShape(), vals);
     }
     return new TensorValue(dtype, shape, value);
   }
@@ -444,8 +444,8 @@ public final class TfjsGraphReader {
             String relu = uniq(g, nm + "/prelu_relu");
             g.add(new Node(relu, "Relu", List.of(prev), "", a));
             String zero = uniq(g, nm + "/prelu_zero");
-            g.add(new Node(zero, "Const", List.of(), "", Map.of("dtype", new AttrValue.Type(DataTypes.DT_FLOAT),
-                "value", new AttrValue.TensorAttr(new TensorValue(DataTypes.DT_FLOAT, TensorShape.SCALAR,
+            g.add(new Node(zero, "Const", List.of(), "", Map.of("dtype", new AttrValue.Type(DType.FLOAT32.tfEnum()),
+                "value", new AttrValue.TensorAttr(new TensorValue(DType.FLOAT32.tfEnum(), TensorShape.SCALAR,
                     Tensor.ofFloats(Shape.SCALAR, 0f))))));
             String neg = uniq(g, nm + "/prelu_min");
             g.add(new Node(neg, "Minimum", List.of(prev, zero), "", a));

@@ -1,5 +1,6 @@
 package org.tfport.graph;
 
+import org.tfport.core.Permutation;
 import org.tfport.graph.VariableFreezer;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +11,6 @@ import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphPass;
 import org.tfport.core.graph.Node;
@@ -84,9 +84,9 @@ public final class TfjsRewrites implements GraphPass {
           + " its batch statistics read, which tfport cannot yet rewrite for TF.js; export the model NHWC");
     }
     AttrValue t = n.attr("T");
-    String toLast = addConst(g, n.name() + "/to_nhwc/perm", Tensor.ofInts(Shape.of(4), 0, 2, 3, 1));
-    String toFirst = addConst(g, n.name() + "/to_nchw/perm", Tensor.ofInts(Shape.of(4), 0, 3, 1, 2));
-    Map<String, AttrValue> tr = Map.of("T", t, "Tperm", new AttrValue.Type(DataTypes.DT_INT32));
+    String toLast = addConst(g, n.name() + "/to_nhwc/perm", Tensor.ofInts(Shape.of(4), Permutation.nchwToNhwc()));
+    String toFirst = addConst(g, n.name() + "/to_nchw/perm", Tensor.ofInts(Shape.of(4), Permutation.nhwcToNchw()));
+    Map<String, AttrValue> tr = Map.of("T", t, "Tperm", new AttrValue.Type(DType.INT32.tfEnum()));
     String x = add(g, n.name() + "/to_nhwc", "Transpose", List.of(n.input(0), toLast), tr);
     List<String> ins = new ArrayList<>(n.dataInputs());
     ins.set(0, x);
@@ -94,8 +94,9 @@ public final class TfjsRewrites implements GraphPass {
     attrs.put("data_format", AttrValue.Str.of("NHWC"));
     for (String key : List.of("strides", "ksize", "dilations")) {
       if (attrs.get(key) instanceof AttrValue.ListAttr l && l.i().size() == 4) {
-        List<Long> v = l.i();
-        attrs.put(key, AttrValue.ListAttr.ofInts(List.of(v.get(0), v.get(2), v.get(3), v.get(1))));
+        long[] nchw = l.i().stream().mapToLong(Long::longValue).toArray();
+        attrs.put(key, AttrValue.ListAttr.ofInts(java.util.Arrays.stream(Permutation.apply(nchw,
+            Permutation.nchwToNhwc())).boxed().toList()));
       }
     }
     String inner = g.uniqueName(n.name() + "/nhwc");
@@ -119,7 +120,7 @@ public final class TfjsRewrites implements GraphPass {
     shape[0] = -1;
     String shapeNode = addConst(g, n.name() + "/bias_shape", Tensor.ofInts(Shape.of(rank - 1), toInts(shape)));
     String reshaped = add(g, n.name() + "/bias_reshaped", "Reshape", List.of(n.input(1), shapeNode),
-        Map.of("T", n.attr("T"), "Tshape", new AttrValue.Type(DataTypes.DT_INT32)));
+        Map.of("T", n.attr("T"), "Tshape", new AttrValue.Type(DType.INT32.tfEnum())));
     List<String> ins = new ArrayList<>(List.of(n.input(0), reshaped));
     ins.addAll(n.controlInputs());
     n.op("AddV2");
@@ -152,13 +153,13 @@ public final class TfjsRewrites implements GraphPass {
         }
       }
     }
-    AttrValue t = n.attr("T") == null ? new AttrValue.Type(DataTypes.DT_FLOAT) : n.attr("T");
+    AttrValue t = n.attr("T") == null ? new AttrValue.Type(DType.FLOAT32.tfEnum()) : n.attr("T");
     Map<String, AttrValue> tOnly = Map.of("T", t);
     float eps = n.attr("epsilon") instanceof AttrValue.Float f ? f.value() : 1e-4f;
     String x = n.input(0);
     String axes = addConst(g, name + "/moments/axes", Tensor.ofInts(Shape.of(3), nchw ? new int[] {0, 2, 3}
         : new int[] {0, 1, 2}));
-    Map<String, AttrValue> keep = Map.of("T", t, "Tidx", new AttrValue.Type(DataTypes.DT_INT32),
+    Map<String, AttrValue> keep = Map.of("T", t, "Tidx", new AttrValue.Type(DType.INT32.tfEnum()),
         "keep_dims", new AttrValue.Bool(true));
     String mean = add(g, name + "/moments/mean", "Mean", List.of(x, axes), keep);
     String sq = add(g, name + "/moments/squared_difference", "SquaredDifference", List.of(x, mean), tOnly);
@@ -170,7 +171,7 @@ public final class TfjsRewrites implements GraphPass {
     String offset = n.input(2);
     if (nchw) {
       String cshape = addConst(g, name + "/channel_shape", Tensor.ofInts(Shape.of(4), 1, -1, 1, 1));
-      Map<String, AttrValue> reshape = Map.of("T", t, "Tshape", new AttrValue.Type(DataTypes.DT_INT32));
+      Map<String, AttrValue> reshape = Map.of("T", t, "Tshape", new AttrValue.Type(DType.INT32.tfEnum()));
       scale = add(g, name + "/scale_reshaped", "Reshape", List.of(scale, cshape), reshape);
       offset = add(g, name + "/offset_reshaped", "Reshape", List.of(offset, cshape), reshape);
     }
@@ -179,20 +180,20 @@ public final class TfjsRewrites implements GraphPass {
     String y = add(g, name + "/y", "AddV2", List.of(add(g, name + "/scaled", "Mul", List.of(centered, factor),
         tOnly), offset), tOnly);
     String flat = addConst(g, name + "/flat", Tensor.ofInts(Shape.of(1), -1));
-    Map<String, AttrValue> reshape = Map.of("T", t, "Tshape", new AttrValue.Type(DataTypes.DT_INT32));
+    Map<String, AttrValue> reshape = Map.of("T", t, "Tshape", new AttrValue.Type(DType.INT32.tfEnum()));
     String meanOut = add(g, name + "/batch_mean", "Reshape", List.of(mean, flat), reshape);
     // n / max(n - 1, 1) with n the elements per channel, from the runtime shape.
     String shape = add(g, name + "/shape", "Shape", List.of(x), Map.of("T", t, "out_type",
-        new AttrValue.Type(DataTypes.DT_INT32)));
+        new AttrValue.Type(DType.INT32.tfEnum())));
     String count = add(g, name + "/count", "Prod", List.of(add(g, name + "/reduced_dims", "GatherV2",
         List.of(shape, axes, addConst(g, name + "/zero", Tensor.ofInts(Shape.SCALAR, 0))),
-        Map.of("Tparams", new AttrValue.Type(DataTypes.DT_INT32), "Tindices", new AttrValue.Type(DataTypes.DT_INT32),
-            "Taxis", new AttrValue.Type(DataTypes.DT_INT32), "batch_dims", new AttrValue.Int(0))),
+        Map.of("Tparams", new AttrValue.Type(DType.INT32.tfEnum()), "Tindices", new AttrValue.Type(DType.INT32.tfEnum()),
+            "Taxis", new AttrValue.Type(DType.INT32.tfEnum()), "batch_dims", new AttrValue.Int(0))),
         addConst(g, name + "/zero_axis", Tensor.ofInts(Shape.SCALAR, 0))),
-        Map.of("T", new AttrValue.Type(DataTypes.DT_INT32), "Tidx", new AttrValue.Type(DataTypes.DT_INT32),
+        Map.of("T", new AttrValue.Type(DType.INT32.tfEnum()), "Tidx", new AttrValue.Type(DType.INT32.tfEnum()),
             "keep_dims", new AttrValue.Bool(false)));
     String countF = add(g, name + "/count_float", "Cast", List.of(count), Map.of("SrcT",
-        new AttrValue.Type(DataTypes.DT_INT32), "DstT", t, "Truncate", new AttrValue.Bool(false)));
+        new AttrValue.Type(DType.INT32.tfEnum()), "DstT", t, "Truncate", new AttrValue.Bool(false)));
     String one = addConst(g, name + "/one", Tensor.ofFloats(Shape.SCALAR, 1f));
     String denom = add(g, name + "/count_minus_one", "Maximum", List.of(add(g, name + "/count_sub", "Sub",
         List.of(countF, one), tOnly), one), tOnly);

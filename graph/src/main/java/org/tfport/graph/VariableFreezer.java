@@ -397,7 +397,7 @@ public final class VariableFreezer {
     }
     String axis = g.uniqueName(n.name() + "/axis");
     Node a = new Node(axis, "Const", List.of());
-    toConst(a, DataTypes.DT_INT32, Tensor.ofInts(Shape.SCALAR, 0));
+    toConst(a, DType.INT32.tfEnum(), Tensor.ofInts(Shape.SCALAR, 0));
     g.add(a);
     long batchDims = n.attr("batch_dims") instanceof AttrValue.Int i ? i.value() : 0;
     int dtype = n.typeAttr("dtype");
@@ -410,8 +410,8 @@ public final class VariableFreezer {
     n.op("GatherV2");
     n.attrs().clear();
     n.attr("Tparams", new AttrValue.Type(dtype));
-    n.attr("Tindices", new AttrValue.Type(tindices < 0 ? DataTypes.DT_INT32 : tindices));
-    n.attr("Taxis", new AttrValue.Type(DataTypes.DT_INT32));
+    n.attr("Tindices", new AttrValue.Type(tindices < 0 ? DType.INT32.tfEnum() : tindices));
+    n.attr("Taxis", new AttrValue.Type(DType.INT32.tfEnum()));
     n.attr("batch_dims", new AttrValue.Int(batchDims));
     n.setInputs(ins);
   }
@@ -456,7 +456,7 @@ public final class VariableFreezer {
     n.op("Const");
     n.attrs().clear();
     n.attr("dtype", new AttrValue.Type(dtype));
-    n.attr("value", new AttrValue.TensorAttr(new TensorValue(dtype, TensorShape.of(t.shape().dims()), t)));
+    n.attr("value", new AttrValue.TensorAttr(new TensorValue(dtype, TensorShape.of(t.shape()), t)));
     n.setInputs(n.controlInputs());
   }
 }

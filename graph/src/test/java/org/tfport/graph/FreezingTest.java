@@ -1,5 +1,6 @@
 package org.tfport.graph;
 
+import org.tfport.core.DType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,7 +20,7 @@ import org.tfport.core.graph.Node;
 
 /** Inlining, freezing and the cleanup passes on graphs small enough to check node by node. */
 class FreezingTest {
-  static final AttrValue FLOAT = new AttrValue.Type(DataTypes.DT_FLOAT);
+  static final AttrValue FLOAT = new AttrValue.Type(DType.FLOAT32.tfEnum());
 
   static Node node(String name, String op, String... inputs) {
     return new Node(name, op, List.of(inputs), "", Map.of("T", FLOAT));
@@ -81,17 +82,17 @@ class FreezingTest {
     Graph g = new Graph("tf2/saved_model.pb");
     g.add(placeholder("serving_default_x"));
     g.add(new Node("v", "VarHandleOp", List.of(), "", Map.of("dtype", FLOAT, "shared_name", AttrValue.Str.of("v"))));
-    GraphFunction inner = new GraphFunction("inner", List.of(ArgDef.ofType("x", DataTypes.DT_FLOAT),
-        ArgDef.ofType("res", DataTypes.DT_RESOURCE)), List.of(ArgDef.ofType("out", DataTypes.DT_FLOAT)),
+    GraphFunction inner = new GraphFunction("inner", List.of(ArgDef.ofType("x", DType.FLOAT32.tfEnum()),
+        ArgDef.ofType("res", DataTypes.DT_RESOURCE)), List.of(ArgDef.ofType("out", DType.FLOAT32.tfEnum())),
         List.of(new Node("mul/ReadVariableOp", "ReadVariableOp", List.of("res"), "", Map.of("dtype", FLOAT)),
             node("mul", "Mul", "x", "mul/ReadVariableOp:value:0"),
             node("Identity", "Identity", "mul:z:0", "^mul/ReadVariableOp")),
         Map.of("out", "Identity:output:0"), Map.of(), Map.of(), Map.of(), true);
-    GraphFunction wrapper = new GraphFunction("wrapper", List.of(ArgDef.ofType("x", DataTypes.DT_FLOAT),
-        ArgDef.ofType("res", DataTypes.DT_RESOURCE)), List.of(ArgDef.ofType("out", DataTypes.DT_FLOAT)),
+    GraphFunction wrapper = new GraphFunction("wrapper", List.of(ArgDef.ofType("x", DType.FLOAT32.tfEnum()),
+        ArgDef.ofType("res", DataTypes.DT_RESOURCE)), List.of(ArgDef.ofType("out", DType.FLOAT32.tfEnum())),
         List.of(new Node("StatefulPartitionedCall", "StatefulPartitionedCall", List.of("x", "res"), "",
                 Map.of("f", new AttrValue.Func(FuncRef.of("inner")),
-                    "Tout", AttrValue.ListAttr.ofTypes(List.of(DataTypes.DT_FLOAT)))),
+                    "Tout", AttrValue.ListAttr.ofTypes(List.of(DType.FLOAT32.tfEnum())))),
             node("Identity", "Identity", "StatefulPartitionedCall:output:0")),
         Map.of("out", "Identity:output:0"), Map.of(), Map.of(), Map.of(), true);
     g.functions().put("inner", inner);
@@ -106,7 +107,7 @@ class FreezingTest {
         List.of(new ArgDef("value", 0, "dtype", "", "")), Map.of()));
     g.add(new Node("StatefulPartitionedCall", "StatefulPartitionedCall", List.of("serving_default_x", "v"), "",
         Map.of("f", new AttrValue.Func(FuncRef.of("wrapper")),
-            "Tout", AttrValue.ListAttr.ofTypes(List.of(DataTypes.DT_FLOAT)))));
+            "Tout", AttrValue.ListAttr.ofTypes(List.of(DType.FLOAT32.tfEnum())))));
     g.outputs().add("StatefulPartitionedCall");
     g.inputs().add("serving_default_x");
     return g;

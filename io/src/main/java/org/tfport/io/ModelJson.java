@@ -2,12 +2,11 @@ package org.tfport.io;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.Json;
 import org.tfport.core.TfportException.CorruptModelException;
-import org.tfport.formats.tfjs.WeightSpec;
-import tools.jackson.core.JacksonException;
+import org.tfport.formats.tfjs.ModelJsonParser;
+import org.tfport.formats.tfjs.TfjsModelJson;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -71,92 +70,28 @@ final class ModelJson {
   static Parsed parse(byte[] bytes, String where) {
     JsonNode root;
     try {
-      root = Json.MAPPER.readTree(bytes);
-    } catch (JacksonException e) {
-      String hint = where.split("\\?")[0].endsWith(".pb")
-          ? "; this looks like a frozen .pb graph, which TF.js cannot load: convert it to a graph model first"
-          : "; the body is not a TF.js model.json";
-      throw new CorruptModelException("failed to parse the model JSON from " + where + " ("
-          + e.getOriginalMessage().lines().findFirst().orElse("") + ")" + hint, e);
+      root = ModelJsonParser.readTree(bytes, where);
+    } catch (CorruptModelException e) {
+      if (where.split("\\?")[0].endsWith(".pb")) {
+        throw new CorruptModelException(where + " is not a TF.js model.json but looks like a frozen .pb graph,"
+            + " which TF.js cannot load: convert it to a graph model first", e);
+      }
+      throw e;
     }
-    if (root == null || root.isMissingNode()) {
-      throw new CorruptModelException(where + " is empty; expected a TF.js model.json");
-    }
-    return parse(root, where);
-  }
-
-  /** As TF.js's {@code getModelArtifactsForJSON}, without weight data. */
-  static Parsed parse(JsonNode root, String where) {
+    // TF.js's loaders take a model.json object; a bare weights manifest is no model.
     if (!root.isObject()) {
       throw new CorruptModelException(where + " is JSON but not an object; expected a TF.js model.json");
     }
-    JsonNode topology = member(root, "modelTopology");
-    JsonNode manifest = member(root, "weightsManifest");
-    if (topology == null && manifest == null) {
-      throw new CorruptModelException(where + " has neither 'modelTopology' nor 'weightsManifest', so it is not"
-          + " a TF.js model.json");
-    }
-    List<WeightSpec> specs = null;
-    List<List<String>> paths = new ArrayList<>();
-    if (manifest != null) {
-      if (!manifest.isArray()) {
-        throw new CorruptModelException(where + ": 'weightsManifest' is not an array");
-      }
-      specs = new ArrayList<>();
-      for (int g = 0; g < manifest.size(); g++) {
-        JsonNode group = manifest.get(g);
-        String gw = where + ": weightsManifest[" + g + "]";
-        if (!group.isObject() || !group.path("paths").isArray() || !group.path("weights").isArray()) {
-          throw new CorruptModelException(gw + " is not a group with 'paths' and 'weights' arrays");
-        }
-        List<String> ps = new ArrayList<>();
-        for (JsonNode p : group.get("paths")) {
-          if (!p.isString() || p.stringValue().isEmpty()) {
-            throw new CorruptModelException(gw + ".paths holds " + p + ", not a file name");
-          }
-          ps.add(p.stringValue());
-        }
-        paths.add(ps);
-        JsonNode weights = group.get("weights");
-        for (int i = 0; i < weights.size(); i++) {
-          try {
-            specs.add(WeightSpec.fromJson(weights.get(i)));
-          } catch (CorruptModelException e) {
-            throw new CorruptModelException(gw + ".weights[" + i + "]: " + e.getMessage());
-          }
-        }
-      }
-    }
-    ModelArtifacts a = new ModelArtifacts(topology, string(root, "format", where),
-        string(root, "generatedBy", where), string(root, "convertedBy", where), member(root, "trainingConfig"),
-        member(root, "signature"), member(root, "userDefinedMetadata"), member(root, "modelInitializer"),
-        member(root, "initializerSignature"), specs, null);
-    return new Parsed(a, paths);
+    ModelJsonParser.Parsed p = ModelJsonParser.parse(root, where);
+    TfjsModelJson j = p.envelope();
+    ModelArtifacts a = new ModelArtifacts(j.modelTopology(), j.format(), j.generatedBy(), j.convertedBy(),
+        j.trainingConfig(), j.signature(), j.userDefinedMetadata(), j.modelInitializer(),
+        j.initializerSignature(), p.manifest() == null ? null : p.weightSpecs(), null);
+    return new Parsed(a, p.paths());
   }
 
   static ModelArtifacts withData(ModelArtifacts a, List<ByteBuffer> data) {
     return a.withWeights(a.weightSpecs(), data);
-  }
-
-  private static JsonNode member(JsonNode root, String key) {
-    JsonNode v = root.get(key);
-    return v == null || v.isNull() ? null : v;
-  }
-
-  private static String string(JsonNode root, String key, String where) {
-    JsonNode v = member(root, key);
-    if (v == null) {
-      return null;
-    }
-    if (!v.isString()) {
-      throw new CorruptModelException(where + ": '" + key + "' should be a string but is " + brief(v));
-    }
-    return v.stringValue();
-  }
-
-  static String brief(JsonNode n) {
-    String s = String.valueOf(n);
-    return s.length() > 80 ? s.substring(0, 77) + "..." : s;
   }
 
   private static void putIfPresent(ObjectNode o, String key, JsonNode v) {

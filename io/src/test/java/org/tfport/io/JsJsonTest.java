@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.tfport.core.Json;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 import tools.jackson.databind.JsonNode;
 
@@ -43,6 +44,7 @@ class JsJsonTest {
   }
 
   /** The byte counts TF.js stores (ModelArtifactsInfo) for every corpus model.json, checked with Node itself. */
+  @OracleTest
   @Test
   void artifactInfoBytesMatchNodeForTheCorpus() throws IOException, InterruptedException {
     Path root = Corpus.require("tfjs");

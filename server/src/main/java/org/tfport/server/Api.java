@@ -21,6 +21,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.tfport.core.Json;
+import org.tfport.formats.tfjs.ModelJsonParser;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -294,8 +295,7 @@ final class Api extends Handler.Abstract {
 
   private byte[] graphSvg(String name, int v, Path dir) {
     try {
-      JsonNode root = Json.MAPPER.readTree(dir.resolve("model.json"));
-      Topology t = Topology.of(root);
+      Topology t = Topology.of(ModelJsonParser.read(dir.resolve("model.json")).envelope());
       Set<String> outputs = new HashSet<>();
       for (JsonNode o : store.meta(name, v).path("summary").path("outputs")) {
         String n = o.path("name").asString("");

@@ -4,6 +4,9 @@ import java.util.List;
 import java.util.Map;
 import org.tfport.core.DType;
 import org.tfport.core.Json;
+import org.tfport.formats.tfjs.ModelJsonParser;
+import org.tfport.formats.tfjs.TfjsModelJson;
+import org.tfport.formats.tfjs.WeightSpec;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -12,33 +15,28 @@ import tools.jackson.databind.node.ObjectNode;
 final class Summary {
   private Summary() {}
 
-  static ObjectNode of(JsonNode modelJson, long modelJsonBytes, long weightBytes, int weightFiles) {
+  static ObjectNode of(ModelJsonParser.Parsed parsed, long modelJsonBytes, long weightBytes, int weightFiles) {
+    TfjsModelJson modelJson = parsed.envelope();
     ObjectNode s = Json.MAPPER.createObjectNode();
     Topology t = Topology.of(modelJson);
-    s.put("format", modelJson.path("format").isString() ? modelJson.get("format").stringValue()
-        : t.graph ? "graph-model" : "layers-model");
-    s.put("generatedBy", text(modelJson.get("generatedBy")));
-    s.put("convertedBy", text(modelJson.get("convertedBy")));
+    s.put("format", modelJson.format() != null ? modelJson.format()
+        : t.graph ? TfjsModelJson.GRAPH_MODEL : TfjsModelJson.LAYERS_MODEL);
+    s.put("generatedBy", modelJson.generatedBy());
+    s.put("convertedBy", modelJson.convertedBy());
     s.put("modelJsonBytes", modelJsonBytes);
     s.put("weightBytes", weightBytes);
     s.put("weightFiles", weightFiles);
     long params = 0;
     int weights = 0;
     ObjectNode dtypes = Json.MAPPER.createObjectNode();
-    for (JsonNode g : modelJson.path("weightsManifest")) {
-      for (JsonNode w : g.path("weights")) {
-        weights++;
-        long n = 1;
-        for (JsonNode d : w.path("shape")) {
-          n *= Math.max(0, d.asLong(0));
-        }
-        params += n;
-        String dt = w.path("dtype").asString("?");
-        if (w.path("quantization").isObject()) {
-          dt += " as " + w.path("quantization").path("dtype").asString("?");
-        }
-        dtypes.put(dt, dtypes.path(dt).asInt(0) + 1);
+    for (WeightSpec w : parsed.weightSpecs()) {
+      weights++;
+      params += w.shape().size();
+      String dt = w.dtype().jsName();
+      if (w.quantization() != null) {
+        dt += " as " + w.quantization().dtype().jsName();
       }
+      dtypes.put(dt, dtypes.path(dt).asInt(0) + 1);
     }
     s.put("weights", weights);
     s.put("parameters", params);
@@ -58,10 +56,10 @@ final class Summary {
     return s;
   }
 
-  private static void graphIo(JsonNode modelJson, Topology t, ObjectNode s) {
-    JsonNode sig = modelJson.path("userDefinedMetadata").path("signature");
+  private static void graphIo(TfjsModelJson modelJson, Topology t, ObjectNode s) {
+    JsonNode sig = Topology.orMissing(modelJson.userDefinedMetadata()).path("signature");
     if (!sig.isObject()) {
-      sig = modelJson.path("signature");
+      sig = Topology.orMissing(modelJson.signature());
     }
     ArrayNode inputs = s.putArray("inputs");
     ArrayNode outputs = s.putArray("outputs");
@@ -71,7 +69,7 @@ final class Summary {
             e.getValue().path("tensorShape")));
       }
     } else {
-      for (JsonNode n : modelJson.path("modelTopology").path("node")) {
+      for (JsonNode n : Topology.orMissing(modelJson.modelTopology()).path("node")) {
         if (n.path("op").asString("").equals("Placeholder")) {
           inputs.add(tensorInfo(n.path("name").asString(""), n.path("attr").path("dtype").path("type"),
               n.path("attr").path("shape").path("shape")));
@@ -104,8 +102,8 @@ final class Summary {
     return o;
   }
 
-  private static void layersIo(JsonNode modelJson, Topology t, ObjectNode s) {
-    JsonNode config = Topology.modelConfig(modelJson.path("modelTopology"));
+  private static void layersIo(TfjsModelJson modelJson, Topology t, ObjectNode s) {
+    JsonNode config = Topology.modelConfig(Topology.orMissing(modelJson.modelTopology()));
     JsonNode layers = Topology.layerList(config);
     ArrayNode inputs = s.putArray("inputs");
     ArrayNode outputs = s.putArray("outputs");
@@ -157,9 +155,5 @@ final class Summary {
 
   private static String name(JsonNode layer) {
     return layer.path("name").asString(layer.path("config").path("name").asString("?"));
-  }
-
-  private static String text(JsonNode n) {
-    return n == null || !n.isString() ? null : n.stringValue();
   }
 }

@@ -6,7 +6,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tfport.formats.tfjs.TfjsModelJson;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.MissingNode;
 
 /**
  * The structure of a model.json as a plain graph: layers (layers models) or nodes (graph models), each
@@ -28,13 +30,17 @@ final class Topology {
     this.nodes = nodes;
   }
 
-  static Topology of(JsonNode modelJson) {
-    JsonNode topo = modelJson.path("modelTopology");
-    String format = modelJson.path("format").asString("");
-    if (format.equals("graph-model") || topo.has("node")) {
+  static Topology of(TfjsModelJson modelJson) {
+    JsonNode topo = orMissing(modelJson.modelTopology());
+    if (modelJson.isGraphModel() || topo.has("node")) {
       return graph(topo);
     }
     return layers(topo);
+  }
+
+  /** The member, or a missing node that reads as empty, for the members a model.json may lack. */
+  static JsonNode orMissing(JsonNode member) {
+    return member == null ? MissingNode.getInstance() : member;
   }
 
   private static Topology graph(JsonNode topo) {

@@ -33,8 +33,11 @@ import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.ModelFormat;
+import org.tfport.formats.savedmodel.SavedModelReader;
+import org.tfport.formats.tfjs.ModelJsonParser;
+import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsReader;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -47,8 +50,6 @@ import tools.jackson.databind.node.ObjectNode;
  * before one rename makes it a version; any failure leaves the store as it was.
  */
 final class Upload {
-  private static final byte[] HDF5 = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  private static final byte[] ZIP = {'P', 'K', 3, 4};
   private static final int MAX_ZIP_ENTRIES = 100_000;
 
   private final ServerConfig config;
@@ -150,14 +151,11 @@ final class Upload {
       }
       Path jsonFile = model.resolve("model.json");
       json.writeTo(jsonFile);
-      JsonNode root = parseModelJson(jsonFile);
+      List<ModelJsonParser.ManifestGroup> manifest = manifest(parseModelJson(jsonFile));
       Set<String> wanted = new HashSet<>();
-      boolean anyWeights = false;
-      for (JsonNode g : root.path("weightsManifest")) {
-        anyWeights |= g.path("weights").size() > 0;
-      }
-      for (JsonNode g : root.path("weightsManifest")) {
-        for (JsonNode p : g.path("paths")) {
+      boolean anyWeights = manifest.stream().anyMatch(g -> !g.weights().isEmpty());
+      for (ModelJsonParser.ManifestGroup g : manifest) {
+        for (String p : g.paths()) {
           String f = weightFile(p);
           if (!wanted.add(f)) {
             throw new HttpError(400, "model.json lists weight file '" + f + "' twice");
@@ -204,13 +202,14 @@ final class Upload {
     return f.substring(i + 1);
   }
 
-  private static String weightFile(JsonNode p) {
-    if (!p.isString()) {
-      throw new HttpError(400, "model.json: a weightsManifest path is not a string: " + brief(p));
-    }
-    String f = Names.weightFile(p.stringValue());
+  private static List<ModelJsonParser.ManifestGroup> manifest(ModelJsonParser.Parsed parsed) {
+    return parsed.manifest() == null ? List.of() : parsed.manifest();
+  }
+
+  private static String weightFile(String p) {
+    String f = Names.weightFile(p);
     if (f == null) {
-      throw new HttpError(400, "model.json: weight path '" + Names.printable(p.stringValue()) + "' must be a plain"
+      throw new HttpError(400, "model.json: weight path '" + Names.printable(p) + "' must be a plain"
           + " file name (letters, digits, '.', '_', '-', optionally after './'), not 'model.json'");
     }
     return f;
@@ -228,10 +227,12 @@ final class Upload {
     if (n == 0) {
       throw new HttpError(400, "the upload is empty; send TF.js's multipart form, a model.json, or a Keras file");
     }
-    if (startsWith(head, n, HDF5)) {
+    ModelFormat signed = ModelFormat.ofSignature(head, n).orElse(null);
+    if (signed == ModelFormat.KERAS) {
       return convert(body, staging.resolve("upload.h5"), model, "keras-h5");
     }
-    if (startsWith(head, n, ZIP)) {
+    if (signed == ModelFormat.KERAS_KERAS) {
+      // Any zip: a Keras 3 file, or a zipped SavedModel.
       return zip(body, staging, model);
     }
     int first = firstNonSpace(head, n);
@@ -240,13 +241,12 @@ final class Upload {
         throw new HttpError(413, "model.json is over the limit of " + config.maxModelJsonBytes() + " bytes");
       }
       Files.move(body, model.resolve("model.json"));
-      JsonNode root = parseModelJson(model.resolve("model.json"));
-      for (JsonNode g : root.path("weightsManifest")) {
-        if (g.path("weights").size() > 0) {
+      for (ModelJsonParser.ManifestGroup g : manifest(parseModelJson(model.resolve("model.json")))) {
+        if (!g.weights().isEmpty()) {
           throw new HttpError(400, "this model.json lists weights, so it needs its weight files too: upload a"
-              + " multipart/form-data body with model.json and " + g.path("paths"));
+              + " multipart/form-data body with model.json and " + Json.MAPPER.valueToTree(g.paths()));
         }
-        for (JsonNode p : g.path("paths")) {
+        for (String p : g.paths()) {
           Files.createFile(model.resolve(weightFile(p)));
         }
       }
@@ -268,8 +268,8 @@ final class Upload {
           throw new HttpError(413, "the zip has more than " + MAX_ZIP_ENTRIES + " entries");
         }
         String e = it.nextElement().getName();
-        if (e.equals("saved_model.pb") || e.endsWith("/saved_model.pb")) {
-          savedModels.add(e.substring(0, e.length() - "saved_model.pb".length()));
+        if (e.equals(SavedModelReader.SAVED_MODEL_PB) || e.endsWith("/" + SavedModelReader.SAVED_MODEL_PB)) {
+          savedModels.add(e.substring(0, e.length() - SavedModelReader.SAVED_MODEL_PB.length()));
         }
         keras3 |= e.equals("config.json");
       }
@@ -367,43 +367,41 @@ final class Upload {
 
   // ------------------------------------------------------------------ checks
 
-  /** model.json must be an object with a topology TF.js can load; the manifest is checked by the reader. */
-  private JsonNode parseModelJson(Path file) throws IOException {
+  /**
+   * model.json must be an object with a topology TF.js can load; its manifest is read by the one model.json
+   * parser, and the shards are checked by the reader in {@link #finish}.
+   */
+  private ModelJsonParser.Parsed parseModelJson(Path file) throws IOException {
     if (Files.size(file) > config.maxModelJsonBytes()) {
       throw new HttpError(413, "model.json is " + Files.size(file) + " bytes, over the limit of "
           + config.maxModelJsonBytes());
     }
-    JsonNode root;
+    ModelJsonParser.Parsed parsed;
     try {
-      root = Json.MAPPER.readTree(file);
-    } catch (JacksonException e) {
-      throw new HttpError(400, "model.json is not valid JSON (" + e.getOriginalMessage().lines().findFirst()
-          .orElse("") + ")");
+      JsonNode root = ModelJsonParser.readTree(Files.readAllBytes(file), "model.json");
+      if (!root.isObject()) {
+        throw new HttpError(400, "model.json is not a JSON object; expected a TF.js model.json");
+      }
+      parsed = ModelJsonParser.parse(root, "model.json");
+    } catch (CorruptModelException e) {
+      throw new HttpError(400, e.getMessage(), e);
     }
-    if (root == null || !root.isObject()) {
-      throw new HttpError(400, "model.json is not a JSON object; expected a TF.js model.json");
-    }
-    if (!root.path("modelTopology").isObject()) {
+    JsonNode topology = parsed.envelope().modelTopology();
+    if (topology == null || !topology.isObject()) {
       throw new HttpError(400, "model.json has no 'modelTopology' object, so TF.js could not load it");
     }
-    JsonNode format = root.get("format");
-    if (format != null && !format.isNull()
-        && !(format.isString() && (format.stringValue().equals("layers-model")
-            || format.stringValue().equals("graph-model")))) {
-      throw new HttpError(400, "model.json: 'format' is " + brief(format) + "; TF.js knows 'layers-model' and"
-          + " 'graph-model'");
+    String format = parsed.envelope().format();
+    if (format != null && !format.equals(TfjsModelJson.LAYERS_MODEL) && !format.equals(TfjsModelJson.GRAPH_MODEL)) {
+      throw new HttpError(400, "model.json: 'format' is '" + Names.printable(format) + "'; TF.js knows '"
+          + TfjsModelJson.LAYERS_MODEL + "' and '" + TfjsModelJson.GRAPH_MODEL + "'");
     }
-    JsonNode manifest = root.get("weightsManifest");
-    if (manifest != null && !manifest.isArray()) {
-      throw new HttpError(400, "model.json: 'weightsManifest' is not an array");
-    }
-    return root;
+    return parsed;
   }
 
   /** Checks the assembled folder with the TF.js reader and writes the version's metadata. */
   private ObjectNode finish(String name, Path model, String source, long uploadBytes) throws IOException {
     Path json = model.resolve("model.json");
-    JsonNode root = parseModelJson(json);
+    ModelJsonParser.Parsed parsed = parseModelJson(json);
     try {
       TfjsReader.open(json);
     } catch (TfportException e) {
@@ -434,7 +432,7 @@ final class Upload {
     meta.put("source", source);
     meta.put("uploadBytes", uploadBytes);
     meta.set("files", files);
-    meta.set("summary", Summary.of(root, Files.size(json), weightBytes, weightFiles));
+    meta.set("summary", Summary.of(parsed, Files.size(json), weightBytes, weightFiles));
     try (OutputStream out = Files.newOutputStream(model.resolve(ModelStore.META))) {
       Json.MAPPER.writeValue(out, meta);
     }
@@ -470,18 +468,6 @@ final class Upload {
     return m;
   }
 
-  private static boolean startsWith(byte[] b, int n, byte[] prefix) {
-    if (n < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (b[i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   private static int firstNonSpace(byte[] b, int n) {
     for (int i = 0; i < n; i++) {
       if (b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t') {
@@ -489,10 +475,5 @@ final class Upload {
       }
     }
     return -1;
-  }
-
-  private static String brief(JsonNode n) {
-    String s = String.valueOf(n);
-    return s.length() > 80 ? s.substring(0, 77) + "..." : s;
   }
 }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.Json;
 import org.tfport.server.TestServer.Multipart;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.Repo;
 import tools.jackson.databind.JsonNode;
 
@@ -17,6 +18,7 @@ import tools.jackson.databind.JsonNode;
  * is copied into IndexedDB and localStorage, and both copies are uploaded back with
  * {@code model.save('http://...')}. The screenshot lands in {@code server/target/screenshots/}.
  */
+@OracleTest
 class BrowserPageTest {
   @TempDir Path tmp;
 

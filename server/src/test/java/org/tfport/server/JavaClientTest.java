@@ -22,6 +22,7 @@ import org.tfport.io.ModelArtifacts;
 import org.tfport.io.Models;
 import org.tfport.server.TestServer.Reply;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 
 /** The Java client (org.tfport.io) against tfport serve and against a plain static file server. */
@@ -152,6 +153,7 @@ class JavaClientTest {
     }
   }
 
+  @OracleTest
   @Test
   void zippedSavedModelIsConvertedOnArrival() throws Exception {
     Path sm = Corpus.require("savedmodel/tfjs-node_times_three_float");
@@ -175,6 +177,7 @@ class JavaClientTest {
     }
   }
 
+  @OracleTest
   @Test
   void kerasUploadsAreConvertedOnArrival() throws Exception {
     Path h5 = Corpus.require("keras_h5/dl4j-konduit/tfkeras/cnn2d_67.h5");

@@ -8,9 +8,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.tfport.core.Json;
+import org.tfport.formats.tfjs.ModelJsonParser;
 import org.tfport.testkit.Corpus;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /** Summaries and SVG pictures for every TF.js model in the corpus, loops and all. */
@@ -24,9 +23,9 @@ class SummaryAndPictureTest {
     }
     assertThat(files).hasSizeGreaterThan(5);
     for (Path f : files) {
-      JsonNode json = Json.MAPPER.readTree(f);
+      ModelJsonParser.Parsed json = ModelJsonParser.read(f);
       ObjectNode s = Summary.of(json, Files.size(f), 0, 1);
-      Topology t = Topology.of(json);
+      Topology t = Topology.of(json.envelope());
       assertThat(t.nodes).as(f.toString()).isNotEmpty();
       if (t.graph) {
         assertThat(s.path("nodeCount").asInt()).isEqualTo(t.nodes.size());
@@ -47,7 +46,7 @@ class SummaryAndPictureTest {
   @Test
   void graphInputsComeFromTheSignature() throws Exception {
     Path f = Corpus.require("tfjs/graph/tfjs-examples_predictive_prefetching/model.json");
-    ObjectNode s = Summary.of(Json.MAPPER.readTree(f), 1, 2, 1);
+    ObjectNode s = Summary.of(ModelJsonParser.read(f), 1, 2, 1);
     assertThat(s.path("inputs").toString()).contains("cur_page:0", "int64", "[-1]");
     assertThat(s.path("outputs").toString()).contains("Identity:0", "[-1,101]");
     assertThat(s.path("parameters").asLong()).isEqualTo(6764);

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.Json;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -15,6 +16,7 @@ import tools.jackson.databind.JsonNode;
  * {@code tf.loadLayersModel}/{@code tf.loadGraphModel}: predictions must be bit-identical, and writes
  * without the token refused.
  */
+@OracleTest
 class TfjsNodeRoundTripTest {
   @TempDir Path tmp;
 

@@ -18,6 +18,7 @@ import org.tfport.testkit.TfjsOracle.Result;
 import tools.jackson.databind.JsonNode;
 
 /** The oracle end to end, on models that need no tfport code. */
+@OracleTest
 class TfjsOracleTest {
   @TempDir Path tmp;
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.testkit.TfliteOracle.Tensor;
 
 /** The TFLite oracle on corpus models that need no tfport code. */
+@OracleTest
 class TfliteOracleTest {
   @TempDir Path tmp;
 

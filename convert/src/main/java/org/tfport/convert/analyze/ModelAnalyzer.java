@@ -35,6 +35,7 @@ import org.tfport.core.graph.GraphFunction;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorValue;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.graphdef.GraphDefReader;
 import org.tfport.formats.keras.KerasLayerWeights;
 import org.tfport.formats.keras.KerasModel;
@@ -62,55 +63,27 @@ public final class ModelAnalyzer {
 
   private ModelAnalyzer() {}
 
-  /** The format {@code path} holds, from its name and contents. */
-  public static String detect(Path path) {
-    String name = path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (Files.isDirectory(path)) {
-      if (Files.exists(path.resolve("saved_model.pb")) || Files.exists(path.resolve("saved_model.pbtxt"))) {
-        return "tf_saved_model";
-      }
-      if (Files.exists(path.resolve("model.json"))) {
-        return detect(path.resolve("model.json"));
-      }
-      throw new UsageException(path + ": a folder without saved_model.pb or model.json");
-    }
-    if (!Files.exists(path)) {
-      throw new UsageException(path + ": no such file or folder");
-    }
-    if (name.endsWith(".tflite")) {
-      return "tflite";
-    }
-    if (name.equals("saved_model.pb")) {
-      return "tf_saved_model";
-    }
-    if (name.endsWith(".pb")) {
-      return "tf_frozen_model";
-    }
-    if (name.endsWith(".h5") || name.endsWith(".hdf5") || name.endsWith(".keras")) {
-      return "keras";
-    }
-    if (name.endsWith(".json")) {
-      String f = Json.MAPPER.readTree(path.toFile()).path("format").asString("");
-      return f.equals("graph-model") ? "tfjs_graph_model" : "tfjs_layers_model";
-    }
-    throw new UsageException(path + ": cannot tell the format; analyze reads .tflite, a SavedModel folder, a"
-        + " frozen .pb, model.json (TF.js) and .h5/.keras");
-  }
-
   public static ModelAnalysis analyze(Path path) {
-    String format = detect(path);
-    return switch (format) {
-      case "tflite" -> tflite(path);
-      case "tf_saved_model" -> {
+    ModelFormat detected = ModelFormat.detect(path);
+    String format = detected.flagName();
+    return switch (detected) {
+      case TFLITE -> tflite(path);
+      case TF_SAVED_MODEL, TF_HUB -> {
+        boolean hub = detected == ModelFormat.TF_HUB;
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
         GraphOptions go = new GraphOptions(null, null, true, false, false, List.of());
-        yield graph(dir.toString(), format, out -> TfGraphToTfjs.convertSavedModel(dir, out, go,
-            TfjsOutputOptions.defaults(), ProgressListener.NONE), () -> {
-          GraphLoader.Loaded l = GraphLoader.loadSavedModel(dir, go, false);
+        yield graph(dir.toString(), format, out -> {
+          if (hub) {
+            TfGraphToTfjs.convertHub(dir, out, go, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+          } else {
+            TfGraphToTfjs.convertSavedModel(dir, out, go, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+          }
+        }, () -> {
+          GraphLoader.Loaded l = GraphLoader.loadSavedModel(dir, go, hub);
           return new Loaded(l.graph(), new ArrayList<>(new TreeMap<>(l.inputNodes()).values()));
         });
       }
-      case "tf_frozen_model" -> {
+      case TF_FROZEN_MODEL -> {
         List<String> outs = sinks(GraphDefReader.read(path));
         GraphOptions go = new GraphOptions(null, null, true, false, false, outs);
         yield graph(path.toString(), format, out -> TfGraphToTfjs.convertFrozen(path, out, go,
@@ -121,12 +94,13 @@ public final class ModelAnalyzer {
           return new Loaded(l.graph(), ins);
         });
       }
-      case "tfjs_graph_model" -> graph(path.toString(), format, null, () -> {
+      case TFJS_GRAPH_MODEL -> graph(path.toString(), format, null, () -> {
         TfjsGraphReader.TfjsGraph tg = TfjsGraphReader.read(path);
         return new Loaded(tg.graph(), new ArrayList<>(new TreeMap<>(tg.inputs()).values()));
       });
-      case "keras" -> keras(path);
-      default -> tfjsLayers(Files.isDirectory(path) ? path.resolve("model.json") : path);
+      case KERAS, KERAS_KERAS -> keras(path, format);
+      case TFJS_LAYERS_MODEL -> tfjsLayers(Files.isDirectory(path) ? path.resolve("model.json") : path);
+      case KERAS_SAVED_MODEL -> throw new UsageException(path + ": analyze does not read " + format);
     };
   }
 
@@ -189,7 +163,7 @@ public final class ModelAnalyzer {
     targets.add(new ModelAnalysis.Target(TFJS, jsOk, jsBad, null));
     targets.add(tfliteTarget(TFLITE, load, false, counts));
     targets.add(tfliteTarget(TFLITE_SELECT, load, true, counts));
-    String basis = format.equals("tfjs_graph_model") ? "the model's weights" : "frozen graph constants";
+    String basis = format.equals(ModelFormat.TFJS_GRAPH_MODEL.flagName()) ? "the model's weights" : "frozen graph constants";
     if (toTfjs != null) {
       Weights js = tfjsWeights(toTfjs);
       if (js != null) {
@@ -297,7 +271,7 @@ public final class ModelAnalyzer {
 
   // ------------------------------------------------------------------------------------------------- layers
 
-  private static ModelAnalysis keras(Path path) {
+  private static ModelAnalysis keras(Path path, String format) {
     try (KerasModel m = KerasModel.open(path)) {
       Weights w = new Weights();
       for (KerasLayerWeights lw : m.layers()) {
@@ -305,7 +279,7 @@ public final class ModelAnalyzer {
           w.add(kw.dtype(), kw.shape().size());
         }
       }
-      return layers(path.toString(), "keras", m.modelConfig(), w);
+      return layers(path.toString(), format, m.modelConfig(), w);
     }
   }
 

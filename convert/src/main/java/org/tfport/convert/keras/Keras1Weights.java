@@ -1,5 +1,6 @@
 package org.tfport.convert.keras;
 
+import org.tfport.core.Permutation;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -202,7 +203,7 @@ final class Keras1Weights {
     }
     if (d.length == 4 && d[3] == 1 && (length < 0 || d[2] == length) && (filters < 0 || d[0] == filters)) {
       return new KerasWeight(newName, k.dtype(), Shape.of(d[2], d[1], d[0]),
-          () -> TensorOps.reshape(TensorOps.permute(k.data().get(), 2, 3, 1, 0), d[2], d[1], d[0]));
+          () -> TensorOps.reshape(Permutation.transpose(k.data().get(), 2, 3, 1, 0), d[2], d[1], d[0]));
     }
     throw refuse(file, name, cls, "has a kernel of shape " + k.shape() + ", neither Keras 1 Conv1D layout"
         + " (filter_length, 1, input_dim, nb_filter) nor (nb_filter, input_dim, filter_length, 1)");
@@ -226,12 +227,8 @@ final class Keras1Weights {
   }
 
   private static KerasWeight permuted(KerasWeight w, String name, int[] perm) {
-    long[] d = w.shape().dims();
-    long[] nd = new long[perm.length];
-    for (int i = 0; i < perm.length; i++) {
-      nd[i] = d[perm[i]];
-    }
-    return new KerasWeight(name, w.dtype(), Shape.of(nd), () -> TensorOps.permute(w.data().get(), perm));
+    long[] nd = Permutation.apply(w.shape().dims(), perm);
+    return new KerasWeight(name, w.dtype(), Shape.of(nd), () -> Permutation.transpose(w.data().get(), perm));
   }
 
   private static KerasWeight joined(Path file, String name, String cls, List<KerasWeight> parts,

@@ -1,5 +1,6 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.core.DType;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -10,7 +11,6 @@ import org.tfport.graph.optimize.GraphEdits;
 import org.tfport.graph.optimize.ShapeInference;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphPass;
 import org.tfport.core.graph.Node;
@@ -197,7 +197,7 @@ final class TfjsFusion implements GraphPass {
 
   /** The types of the extra arguments, which TensorFlow's fused kernels declare ({@code TArgs}). */
   private static AttrValue targs(Node c, int n) {
-    int t = c.typeAttr("T") == -1 ? DataTypes.DT_FLOAT : c.typeAttr("T");
+    int t = c.typeAttr("T") == -1 ? DType.FLOAT32.tfEnum() : c.typeAttr("T");
     return AttrValue.ListAttr.ofTypes(java.util.Collections.nCopies(n, t));
   }
 
@@ -208,7 +208,7 @@ final class TfjsFusion implements GraphPass {
 
   private static boolean float32(Node n) {
     int t = n.typeAttr("T");
-    return t == -1 || t == DataTypes.DT_FLOAT;
+    return t == -1 || t == DType.FLOAT32.tfEnum();
   }
 
   /** TF.js's fused convolutions take PReLU weights of rank 0, 1 (one or all channels) or 3; matmul any. */

@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.core.Permutation;
 import static org.tfport.formats.tflite.TfliteBuiltin.*;
 
 import java.nio.ByteBuffer;
@@ -562,23 +563,12 @@ final class CalibrationInterpreter {
   }
 
   static V transpose(V x, int[] perm) {
-    int r = x.shape.length;
-    int[] shape = new int[r];
-    int[] st = strides(x.shape);
-    int[] pst = new int[r];
-    for (int i = 0; i < r; i++) {
-      shape[i] = x.shape[perm[i]];
-      pst[i] = st[perm[i]];
-    }
+    long[] dims = java.util.Arrays.stream(x.shape).asLongStream().toArray();
+    int[] shape = java.util.Arrays.stream(Permutation.apply(dims, perm)).mapToInt(d -> (int) d).toArray();
+    int[] src = Permutation.sourceIndices(dims, perm);
     float[] out = new float[x.d.length];
-    int[] idx = new int[r];
     for (int i = 0; i < out.length; i++) {
-      int src = 0;
-      for (int k = 0; k < r; k++) {
-        src += idx[k] * pst[k];
-      }
-      out[i] = x.d[src];
-      increment(idx, shape);
+      out[i] = x.d[src[i]];
     }
     return new V(shape, out);
   }

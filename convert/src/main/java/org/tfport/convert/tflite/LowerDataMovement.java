@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.core.DType;
 import static org.tfport.convert.tflite.Lowering.MOVABLE;
 import static org.tfport.convert.tflite.Lowering.ref;
 import static org.tfport.convert.tflite.NodeAttrs.boolAttr;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
 import org.tfport.formats.tflite.TfliteType;
 
@@ -41,7 +41,7 @@ final class LowerDataMovement {
         iv[i] = (int) v[i];
       }
       shape = sub.constInts(n.name() + "/shape", iv);
-    } else if (core.dtypeOf(n.input(1)) == DataTypes.DT_INT32) {
+    } else if (core.dtypeOf(n.input(1)) == DType.INT32.tfEnum()) {
       shape = core.tensor(n.input(1));
     } else {
       return false;
@@ -183,7 +183,7 @@ final class LowerDataMovement {
     String policy = n.stringAttr("bad_indices_policy");
     int it = core.dtypeOf(n.input(1));
     if (policy != null && !policy.isEmpty() && !policy.equals("DEFAULT") && !policy.equals("ERROR")
-        || it != DataTypes.DT_INT32 && it != DataTypes.DT_INT64 || !MOVABLE.contains(core.dtypeOf(n.input(0)))) {
+        || it != DType.INT32.tfEnum() && it != DType.INT64.tfEnum() || !MOVABLE.contains(core.dtypeOf(n.input(0)))) {
       return false;
     }
     core.simple(n, GATHER_ND, NONE, List.of(core.in(n, 0), core.in(n, 1)));
@@ -211,7 +211,7 @@ final class LowerDataMovement {
   /** {@code Range(start, limit, delta)} as RANGE: a vector whose length is known only at run time. */
   boolean range(Node n) {
     int dt = core.dtypeOf(ref(n.name(), 0));
-    if (dt != DataTypes.DT_INT32 && dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT64) {
+    if (dt != DType.INT32.tfEnum() && dt != DType.FLOAT32.tfEnum() && dt != DType.INT64.tfEnum()) {
       return false;
     }
     ModelBuilder.Op o = core.simple(n, RANGE, RANGE_OPTIONS, List.of(core.in(n, 0), core.in(n, 1), core.in(n, 2)));
@@ -230,7 +230,7 @@ final class LowerDataMovement {
    */
   boolean broadcastTo(Node n) {
     Integer shape = core.int32(n, n.input(1), 1);
-    if (shape == null && core.dtypeOf(n.input(1)) == DataTypes.DT_INT64) {
+    if (shape == null && core.dtypeOf(n.input(1)) == DType.INT64.tfEnum()) {
       // TFLite's BROADCAST_TO takes an int64 shape too.
       shape = core.tensor(n.input(1));
     }
@@ -310,7 +310,7 @@ final class LowerDataMovement {
     String df = n.stringAttr("data_format");
     int block = (int) intAttr(n, "block_size");
     if (df != null && !df.equals("NHWC") || block < 2 || !MOVABLE.contains(core.dtypeOf(n.input(0)))
-        || core.dtypeOf(n.input(0)) == DataTypes.DT_INT16) {
+        || core.dtypeOf(n.input(0)) == DType.INT16.tfEnum()) {
       return false;
     }
     boolean toSpace = n.op().equals("DepthToSpace");
@@ -327,8 +327,8 @@ final class LowerDataMovement {
     int it = core.dtypeOf(n.input(0));
     int vt = core.dtypeOf(ref(n.name(), 0));
     Integer depth = core.int32(n, n.input(1), 1);
-    if (it != DataTypes.DT_INT32 && it != DataTypes.DT_INT64 || depth == null
-        || !MOVABLE.contains(vt) && vt != DataTypes.DT_BOOL) {
+    if (it != DType.INT32.tfEnum() && it != DType.INT64.tfEnum() || depth == null
+        || !MOVABLE.contains(vt) && vt != DType.BOOL.tfEnum()) {
       return false;
     }
     int axis = n.attr("axis") instanceof AttrValue.Int a ? (int) a.value() : -1;
@@ -346,7 +346,7 @@ final class LowerDataMovement {
     boolean align = boolAttr(n, "align_corners");
     boolean half = boolAttr(n, "half_pixel_centers");
     int dt = core.dtypeOf(n.input(0));
-    if (align && half || (bilinear ? dt != DataTypes.DT_FLOAT : dt == DataTypes.DT_INT32 || dt == DataTypes.DT_INT64
+    if (align && half || (bilinear ? dt != DType.FLOAT32.tfEnum() : dt == DType.INT32.tfEnum() || dt == DType.INT64.tfEnum()
         || !MOVABLE.contains(dt))) {
       return false;
     }

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.DType;
 import org.tfport.core.Tensor;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
 import org.tfport.formats.tflite.TfliteType;
 
@@ -30,7 +29,7 @@ final class LowerElementwise {
   /** TFLite has ZEROS_LIKE but no ONES_LIKE: {@code zeros_like(x) + 1}. */
   boolean onesLike(Node n) {
     int dt = core.dtypeOf(ref(n.name(), 0));
-    if (dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32) {
+    if (dt != DType.FLOAT32.tfEnum() && dt != DType.INT32.tfEnum()) {
       return false;
     }
     ModelBuilder.T xt = sub.t(core.in(n, 0));
@@ -39,8 +38,8 @@ final class LowerElementwise {
     sub.t(zeros).hasRank = xt.hasRank;
     sub.op(ZEROS_LIKE, NONE, List.of(core.in(n, 0)), List.of(zeros));
     byte[] one = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-        .putInt(dt == DataTypes.DT_FLOAT ? Float.floatToIntBits(1f) : 1).array();
-    int c = sub.constant(n.name() + "/one", dt == DataTypes.DT_FLOAT ? TfliteType.FLOAT32 : TfliteType.INT32,
+        .putInt(dt == DType.FLOAT32.tfEnum() ? Float.floatToIntBits(1f) : 1).array();
+    int c = sub.constant(n.name() + "/one", dt == DType.FLOAT32.tfEnum() ? TfliteType.FLOAT32 : TfliteType.INT32,
         new int[0], one);
     core.simple(n, ADD, ADD_OPTIONS, List.of(zeros, c)).opt("fused_activation_function", 0);
     return true;
@@ -57,7 +56,7 @@ final class LowerElementwise {
     }
     Tensor lo = core.constant(n.input(1));
     Tensor hi = core.constant(n.input(2));
-    if (dt == DataTypes.DT_FLOAT && lo != null && hi != null && lo.size() == 1 && hi.size() == 1
+    if (dt == DType.FLOAT32.tfEnum() && lo != null && hi != null && lo.size() == 1 && hi.size() == 1
         && lo.dtype() == DType.FLOAT32 && hi.dtype() == DType.FLOAT32) {
       float l = lo.toFloatArray()[0];
       float h = hi.toFloatArray()[0];
@@ -144,7 +143,7 @@ final class LowerElementwise {
   boolean addN(Node n) {
     List<String> data = n.dataInputs();
     int dt = core.dtypeOf(ref(n.name(), 0));
-    if (data.isEmpty() || dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32) {
+    if (data.isEmpty() || dt != DType.FLOAT32.tfEnum() && dt != DType.INT32.tfEnum()) {
       return false;
     }
     if (data.size() == 1) {

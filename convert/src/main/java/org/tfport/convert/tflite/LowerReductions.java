@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.core.DType;
 import static org.tfport.convert.tflite.Lowering.MOVABLE;
 import static org.tfport.convert.tflite.Lowering.ref;
 import static org.tfport.convert.tflite.NodeAttrs.boolAttr;
@@ -8,7 +9,6 @@ import static org.tfport.formats.tflite.TfliteOptionsType.*;
 
 import java.util.List;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
 import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteType;
@@ -41,7 +41,7 @@ final class LowerReductions {
       return false;
     }
     core.simple(n, ARG_MAX, ARG_MAX_OPTIONS, List.of(core.in(n, 0), axis))
-        .opt("output_type", core.dtypeOf(ref(n.name(), 0)) == DataTypes.DT_INT64 ? 4 : 2);
+        .opt("output_type", core.dtypeOf(ref(n.name(), 0)) == DType.INT64.tfEnum() ? 4 : 2);
     return true;
   }
 
@@ -49,11 +49,11 @@ final class LowerReductions {
   boolean argMin(Node n) {
     Integer axis = core.int32(n, n.input(1), 1);
     int out = core.dtypeOf(ref(n.name(), 0));
-    if (axis == null || out != DataTypes.DT_INT32 && out != DataTypes.DT_INT64) {
+    if (axis == null || out != DType.INT32.tfEnum() && out != DType.INT64.tfEnum()) {
       return false;
     }
     core.simple(n, ARG_MIN, ARG_MIN_OPTIONS, List.of(core.in(n, 0), axis))
-        .opt("output_type", out == DataTypes.DT_INT64 ? 4 : 2);
+        .opt("output_type", out == DType.INT64.tfEnum() ? 4 : 2);
     return true;
   }
 
@@ -63,8 +63,8 @@ final class LowerReductions {
    */
   boolean topK(Node n) {
     if (n.attr("sorted") instanceof AttrValue.Bool b && !b.value()
-        || n.attr("index_type") instanceof AttrValue.Type t && t.value() != DataTypes.DT_INT32
-        || !MOVABLE.contains(core.dtypeOf(n.input(0))) || core.dtypeOf(n.input(0)) == DataTypes.DT_INT16) {
+        || n.attr("index_type") instanceof AttrValue.Type t && t.value() != DType.INT32.tfEnum()
+        || !MOVABLE.contains(core.dtypeOf(n.input(0))) || core.dtypeOf(n.input(0)) == DType.INT16.tfEnum()) {
       return false;
     }
     Integer k = core.int32(n, n.input(1), 1);
@@ -72,7 +72,7 @@ final class LowerReductions {
       return false;
     }
     // dtypeOf reads T for every output; the indices are int32.
-    core.dtypes.put(ref(n.name(), 1), DataTypes.DT_INT32);
+    core.dtypes.put(ref(n.name(), 1), DType.INT32.tfEnum());
     ModelBuilder.Op o = sub.op(TOPK_V2, TOPK_V2_OPTIONS, List.of(core.in(n, 0), k),
         List.of(core.output(n, 0), core.output(n, 1)));
     o.tfName = n.name();
@@ -83,7 +83,7 @@ final class LowerReductions {
   boolean cumsum(Node n) {
     int dt = core.dtypeOf(ref(n.name(), 0));
     Integer axis = core.int32(n, n.input(1), 1);
-    if (axis == null || dt != DataTypes.DT_FLOAT && dt != DataTypes.DT_INT32 && dt != DataTypes.DT_INT64) {
+    if (axis == null || dt != DType.FLOAT32.tfEnum() && dt != DType.INT32.tfEnum() && dt != DType.INT64.tfEnum()) {
       return false;
     }
     core.simple(n, CUMSUM, CUMSUM_OPTIONS, List.of(core.in(n, 0), axis)).opt("exclusive", boolAttr(n, "exclusive"))
@@ -94,10 +94,10 @@ final class LowerReductions {
   /** One-input {@code Where}: WHERE, the int64 coordinates of the non-zero (true) elements in row-major order. */
   boolean where(Node n) {
     int dt = core.dtypeOf(n.input(0));
-    if (n.dataInputs().size() != 1 || dt != DataTypes.DT_BOOL && (!MOVABLE.contains(dt) || dt == DataTypes.DT_INT16)) {
+    if (n.dataInputs().size() != 1 || dt != DType.BOOL.tfEnum() && (!MOVABLE.contains(dt) || dt == DType.INT16.tfEnum())) {
       return false;
     }
-    core.dtypes.put(ref(n.name(), 0), DataTypes.DT_INT64);
+    core.dtypes.put(ref(n.name(), 0), DType.INT64.tfEnum());
     core.simple(n, WHERE, NONE, List.of(core.in(n, 0)));
     return true;
   }
@@ -105,15 +105,15 @@ final class LowerReductions {
   /** {@code Size} of a tensor whose dimensions are known only at run time: REDUCE_PROD of its SHAPE. */
   boolean size(Node n) {
     int out = core.dtypeOf(ref(n.name(), 0));
-    if (out != DataTypes.DT_INT32 && out != DataTypes.DT_INT64) {
+    if (out != DType.INT32.tfEnum() && out != DType.INT64.tfEnum()) {
       return false;
     }
     int x = core.in(n, 0);
     ModelBuilder.T xt = sub.t(x);
-    TfliteType type = out == DataTypes.DT_INT64 ? TfliteType.INT64 : TfliteType.INT32;
+    TfliteType type = out == DType.INT64.tfEnum() ? TfliteType.INT64 : TfliteType.INT32;
     int dims = sub.add(new ModelBuilder.T(n.name() + "/shape", type, new int[] {xt.hasRank ? xt.shape.length : 1},
         xt.hasRank ? null : new int[] {-1}));
-    sub.op(SHAPE, SHAPE_OPTIONS, List.of(x), List.of(dims)).opt("out_type", out == DataTypes.DT_INT64 ? 4 : 2)
+    sub.op(SHAPE, SHAPE_OPTIONS, List.of(x), List.of(dims)).opt("out_type", out == DType.INT64.tfEnum() ? 4 : 2)
         .tfName = n.name();
     core.simple(n, REDUCE_PROD, REDUCER_OPTIONS, List.of(dims, sub.constInts(n.name() + "/axis", 0)))
         .opt("keep_dims", false);

@@ -170,7 +170,7 @@ final class Lowering {
           .opt("alpha", floatAttr(n, "alpha", 0.2f)) != null;
       case "Cast" -> simple(n, CAST, NONE, List.of(in(n, 0))) != null;
       case "Shape" -> simple(n, SHAPE, SHAPE_OPTIONS, List.of(in(n, 0)))
-          .opt("out_type", dtypeOf(ref(n.name(), 0)) == DataTypes.DT_INT64 ? 4 : 2) != null;
+          .opt("out_type", dtypeOf(ref(n.name(), 0)) == DType.INT64.tfEnum() ? 4 : 2) != null;
       case "Rank" -> simple(n, RANK, NONE, List.of(in(n, 0))) != null;
       case "SelectV2" -> simple(n, SELECT_V2, SELECT_V2_OPTIONS, List.of(in(n, 0), in(n, 1), in(n, 2))) != null;
       case "ExpandDims" -> withConstInts(n, EXPAND_DIMS, EXPAND_DIMS_OPTIONS, 1);
@@ -336,7 +336,7 @@ final class Lowering {
   }
 
   boolean isFloat(Node n) {
-    return dtypeOf(ref(n.name(), 0)) == DataTypes.DT_FLOAT;
+    return dtypeOf(ref(n.name(), 0)) == DType.FLOAT32.tfEnum();
   }
 
   /**
@@ -442,7 +442,7 @@ final class Lowering {
       }
       return sub.constant(n.name() + "/in" + i, TfliteType.INT32, shape, b.array());
     }
-    return dtypeOf(ref) == DataTypes.DT_INT32 ? tensor(ref) : null;
+    return dtypeOf(ref) == DType.INT32.tfEnum() ? tensor(ref) : null;
   }
 
   // ----------------------------------------------------------------------------------------------- tensors
@@ -532,27 +532,27 @@ final class Lowering {
       return cached;
     }
     Node n = g.node(r.node());
-    int dt = DataTypes.DT_FLOAT;
+    int dt = DType.FLOAT32.tfEnum();
     if (n != null) {
       dt = switch (n.op()) {
-        case "Const", "Placeholder" -> typeAttr(n, "dtype", DataTypes.DT_FLOAT);
-        case "Cast" -> typeAttr(n, "DstT", DataTypes.DT_FLOAT);
+        case "Const", "Placeholder" -> typeAttr(n, "dtype", DType.FLOAT32.tfEnum());
+        case "Cast" -> typeAttr(n, "DstT", DType.FLOAT32.tfEnum());
         case "TensorListReserve", "TensorListFromTensor", "TensorListGetItem", "TensorListSetItem",
-            "TensorListStack", "EmptyTensorList" -> typeAttr(n, "element_dtype", DataTypes.DT_FLOAT);
+            "TensorListStack", "EmptyTensorList" -> typeAttr(n, "element_dtype", DType.FLOAT32.tfEnum());
         case "While", "StatelessWhile" -> n.attr("T") instanceof AttrValue.ListAttr l && r.index() < l.type().size()
             && DataTypes.base(l.type().get(r.index())) != DataTypes.DT_VARIANT ? l.type().get(r.index())
-            : r.index() < n.dataInputs().size() ? dtypeOf(n.dataInputs().get(r.index())) : DataTypes.DT_FLOAT;
-        case "Shape", "Size", "Rank" -> typeAttr(n, "out_type", DataTypes.DT_INT32);
-        case "ArgMax", "ArgMin" -> typeAttr(n, "output_type", DataTypes.DT_INT64);
+            : r.index() < n.dataInputs().size() ? dtypeOf(n.dataInputs().get(r.index())) : DType.FLOAT32.tfEnum();
+        case "Shape", "Size", "Rank" -> typeAttr(n, "out_type", DType.INT32.tfEnum());
+        case "ArgMax", "ArgMin" -> typeAttr(n, "output_type", DType.INT64.tfEnum());
         case "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
-            "LogicalNot", "IsNan", "IsInf", "IsFinite" -> DataTypes.DT_BOOL;
+            "LogicalNot", "IsNan", "IsInf", "IsFinite" -> DType.BOOL.tfEnum();
         default -> n.attr("T") instanceof AttrValue.Type t ? t.value()
             : n.attr("dtype") instanceof AttrValue.Type t2 ? t2.value()
             : n.attr("out_type") instanceof AttrValue.Type t3 ? t3.value()
             : n.attr("Tout") instanceof AttrValue.ListAttr l && r.index() < l.type().size() ? l.type().get(r.index())
 
             : n.attr("Tout") instanceof AttrValue.Type t4 ? t4.value()
-            : !n.dataInputs().isEmpty() ? dtypeOf(n.dataInputs().get(0)) : DataTypes.DT_FLOAT;
+            : !n.dataInputs().isEmpty() ? dtypeOf(n.dataInputs().get(0)) : DType.FLOAT32.tfEnum();
       };
     }
     dt = DataTypes.base(dt);
@@ -569,8 +569,8 @@ final class Lowering {
   }
 
   /** TF types TFLite's data-movement kernels (depth/space, gather_nd, one_hot...) take. */
-  static final Set<Integer> MOVABLE = Set.of(DataTypes.DT_FLOAT, DataTypes.DT_INT32, DataTypes.DT_INT64,
-      DataTypes.DT_INT8, DataTypes.DT_UINT8, DataTypes.DT_INT16);
+  static final Set<Integer> MOVABLE = Set.of(DType.FLOAT32.tfEnum(), DType.INT32.tfEnum(), DType.INT64.tfEnum(),
+      DType.INT8.tfEnum(), DType.UINT8.tfEnum(), DType.INT16.tfEnum());
 
   /** The rank of a tensor: inferred, else its TFLite tensor's; -1 when unknown. */
   int rankOf(String ref) {

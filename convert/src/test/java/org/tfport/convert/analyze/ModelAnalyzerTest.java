@@ -28,6 +28,7 @@ import org.tfport.formats.tfjs.TfjsReader;
 import org.tfport.formats.tflite.TfliteAnalysis;
 import org.tfport.formats.tflite.TfliteAnalyzer;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 
 /** {@code tfport analyze} checked against what the converters actually do on the same files. */
@@ -119,6 +120,7 @@ class ModelAnalyzerTest {
     assertThat(Json.MAPPER.writeValueAsString(a.toJson())).contains("\"tflite\"");
   }
 
+  @OracleTest
   @Test
   void kerasLayerClassesMatchTheTfjsConverter() {
     // LocallyConnected2D: TF.js has no such layer; the converter refuses or TF.js fails to load the result.

@@ -20,6 +20,7 @@ import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.formats.keras.KerasH5Writer;
 import org.tfport.formats.keras.KerasLayerWeights;
 import org.tfport.testkit.Comparison;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfjsOracle.Job;
@@ -277,6 +278,7 @@ class Keras1UpgradeTest {
    * Convolution2D, Flatten and Dense under the TensorFlow backend), converted, and run by TF.js; its output
    * must be the forward pass Keras 1 computed, done here directly on the Keras 1 layout.
    */
+  @OracleTest
   @Test
   void thConvolutionModelComputesInTfjsWhatKeras1Computed(@TempDir Path tmp) {
     int n = 2;
@@ -349,6 +351,7 @@ class Keras1UpgradeTest {
   }
 
   /** A Keras 1 functional model with merge layers (no corpus file has one) runs in TF.js as Keras 1 computed. */
+  @OracleTest
   @Test
   void functionalMergeModelComputesInTfjsWhatKeras1Computed(@TempDir Path tmp) {
     int n = 3;

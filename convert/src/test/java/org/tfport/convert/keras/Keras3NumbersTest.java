@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
 import org.tfport.testkit.Comparison;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfjsOracle.Job;
@@ -26,6 +27,7 @@ import org.tfport.testkit.TfjsOracle.Job;
  * paths such as {@code layers/dense_1/vars/0}, not by layer names), converted, and run by TF.js: its outputs
  * must equal the forward pass computed in Java. This is the case where upstream scrambles weights (#8266).
  */
+@OracleTest
 class Keras3NumbersTest {
   private static final int IN = 4;
   private static final int HID = 6;

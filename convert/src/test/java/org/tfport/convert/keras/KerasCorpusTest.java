@@ -24,6 +24,7 @@ import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.formats.keras.KerasModel;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfjsOracle.Job;
@@ -35,6 +36,7 @@ import tools.jackson.databind.JsonNode;
  * converted model loads and predicts in real TensorFlow.js 4.22; and where Keras' own predictions are
  * stored beside a model (the DL4J fixtures), TF.js running our output reproduces them.
  */
+@OracleTest
 class KerasCorpusTest {
   private static final double ATOL = 1e-5;
   private static final double RTOL = 1e-4;

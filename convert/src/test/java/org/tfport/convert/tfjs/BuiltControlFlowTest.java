@@ -1,7 +1,9 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.core.DType;
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,7 +35,6 @@ import org.tensorflow.types.family.TType;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.TfjsOracle;
 
@@ -43,6 +44,7 @@ import org.tfport.testkit.TfjsOracle;
  * the weights they use come from variables outside them, as in Keras' recurrent layers. Converted, run in
  * TF.js 4.22 and compared with TensorFlow on the same random inputs.
  */
+@OracleTest
 public class BuiltControlFlowTest {
   @TempDir Path tmp;
 
@@ -336,14 +338,14 @@ public class BuiltControlFlowTest {
         Path dir = tmp.resolve(name + "_savedmodel");
         Path saved = resources ? exportResourceModel(dir, stateless) : export(dir, stateless);
         long[] shape = {2, 4};
-        TfjsOracle.Input in = TensorFlowOracle.random("x", shape, DataTypes.DT_FLOAT, rnd);
+        TfjsOracle.Input in = TensorFlowOracle.random("x", shape, DType.FLOAT32.tfEnum(), rnd);
         float[] data = in.data().clone();
         for (int i = 0; i < data.length; i++) {
           data[i] = Math.abs(data[i]) * sign;
         }
         in = TfjsOracle.Input.f32("x", shape, data);
         Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
-        feeds.put("x", new TensorFlowOracle.Feed(in, DataTypes.DT_FLOAT));
+        feeds.put("x", new TensorFlowOracle.Feed(in, DType.FLOAT32.tfEnum()));
         expected.add(TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds));
         Path out = tmp.resolve(name + "_tfjs");
         ConversionResult s = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
@@ -402,12 +404,12 @@ public class BuiltControlFlowTest {
       assertThat(model.subgraphs()).as(name + " subgraphs").hasSize(5);
       for (int sign : new int[] {1, -1}) {
         long[] shape = {2, 4};
-        float[] data = TensorFlowOracle.random("x", shape, DataTypes.DT_FLOAT, rnd).data().clone();
+        float[] data = TensorFlowOracle.random("x", shape, DType.FLOAT32.tfEnum(), rnd).data().clone();
         for (int i = 0; i < data.length; i++) {
           data[i] = Math.abs(data[i]) * sign;
         }
         Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
-        feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, data), DataTypes.DT_FLOAT));
+        feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, data), DType.FLOAT32.tfEnum()));
         Map<String, float[]> expected = TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds);
         var got = org.tfport.testkit.TfliteOracle.run(out,
             List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, 4}, data)));
@@ -591,9 +593,9 @@ public class BuiltControlFlowTest {
       boolean unknownBatch = variant == 2;
       Path pb = tensorListLoop(tmp.resolve("rnn_" + variant + ".pb"), steps, unknownBatch);
       long[] shape = {2, steps, 4};
-      float[] data = TensorFlowOracle.random("x", shape, DataTypes.DT_FLOAT, rnd).data();
+      float[] data = TensorFlowOracle.random("x", shape, DType.FLOAT32.tfEnum(), rnd).data();
       Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
-      feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, data), DataTypes.DT_FLOAT));
+      feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, data), DType.FLOAT32.tfEnum()));
       List<String> outputs = List.of("sequence", "last");
       List<float[]> expected = TensorFlowOracle.runGraphDef(pb, feeds, outputs);
 

@@ -1,6 +1,8 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.core.DType;
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,7 +32,6 @@ import org.tensorflow.types.TInt32;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.TfjsOracle;
 
@@ -39,6 +40,7 @@ import org.tfport.testkit.TfjsOracle;
  * converted, run in TF.js 4.22 and compared with TensorFlow on the same random inputs. Most exercise one
  * fusion each, and must come out with the fused op TF.js runs.
  */
+@OracleTest
 class BuiltSavedModelTest {
   @TempDir Path tmp;
 
@@ -170,7 +172,7 @@ class BuiltSavedModelTest {
       new Model("dense_prelu", Map.of("x", new long[] {2, 6}), b -> Map.of("y",
           b.prelu(b.dense(b.inputs.get("x"), 6, 5), 5)), List.of("_FusedMatMul[BiasAdd,Prelu]")));
 
-  private static Path export(Model m, Path dir) throws Exception {
+  static Path export(Model m, Path dir) throws Exception {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Builder b = new Builder(tf);
@@ -209,8 +211,8 @@ class BuiltSavedModelTest {
       List<TfjsOracle.Input> ins = new ArrayList<>();
       var sigInputs = E2e.modelJson(out).path("signature").path("inputs");
       m.inputs().forEach((name, shape) -> {
-        TfjsOracle.Input in = TensorFlowOracle.random(name, shape, DataTypes.DT_FLOAT, rnd);
-        feeds.put(name, new TensorFlowOracle.Feed(in, DataTypes.DT_FLOAT));
+        TfjsOracle.Input in = TensorFlowOracle.random(name, shape, DType.FLOAT32.tfEnum(), rnd);
+        feeds.put(name, new TensorFlowOracle.Feed(in, DType.FLOAT32.tfEnum()));
         ins.add(TfjsOracle.Input.f32(sigInputs.path(name).path("name").stringValue(), shape, in.data()));
       });
       expected.add(TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds));

@@ -2,6 +2,7 @@ package org.tfport.convert.tfjs;
 
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,6 +34,7 @@ import org.tfport.testkit.TfjsOracle;
  * stored TensorFlow predictions in TF.js 4.22; the others must match TensorFlow 2.18 (TF Java) on random
  * inputs.
  */
+@OracleTest
 class FrozenCorpusTest {
   @TempDir Path tmp;
 

@@ -1,6 +1,8 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.core.DType;
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +25,6 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.TfjsOracle;
 import tools.jackson.databind.JsonNode;
@@ -33,6 +34,7 @@ import tools.jackson.databind.JsonNode;
  * the model's initializer: the TF.js model must carry the table's contents as a {@code modelInitializer}
  * graph, which TF.js runs once at load, and look keys up as TensorFlow does (missing keys get the default).
  */
+@OracleTest
 class HashTableModelTest {
   @TempDir Path tmp;
 
@@ -96,7 +98,7 @@ class HashTableModelTest {
     long[] shape = {ids.length};
     TfjsOracle.Input in = TfjsOracle.Input.i32("ids", shape, ids);
     Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
-    feeds.put("ids", new TensorFlowOracle.Feed(in, DataTypes.DT_INT32));
+    feeds.put("ids", new TensorFlowOracle.Feed(in, DType.INT32.tfEnum()));
     float[] expected = TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds).get("y");
 
     JsonNode json = E2e.modelJson(out);

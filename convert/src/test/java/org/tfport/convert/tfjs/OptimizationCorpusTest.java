@@ -2,6 +2,7 @@ package org.tfport.convert.tfjs;
 
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,6 +36,7 @@ import tools.jackson.databind.JsonNode;
  * the end-to-end tolerance), and the optimized graph never has more nodes. Prints node counts and fused ops
  * per model.
  */
+@OracleTest
 class OptimizationCorpusTest {
   @TempDir Path tmp;
 

@@ -25,6 +25,7 @@ import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
 import org.tfport.testkit.Comparison;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 
 /** The optimizer inside the converter: the op checks around it, the switch, and the summary. */
@@ -52,6 +53,7 @@ class OptimizedPipelineTest {
     return Files.write(tmp.resolve(name), GraphDefWriter.write(g));
   }
 
+  @OracleTest
   @Test
   void anOpOnlyFoldingRemovesPassesTheCheckBeforeAndIsGoneAfter() throws Exception {
     Path pb = write(convGlobalNorm(true), "bn.pb");

@@ -1,6 +1,8 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.core.DType;
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,7 +29,6 @@ import org.tensorflow.types.TString;
 import org.tensorflow.types.family.TType;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.formats.savedmodel.TensorBundle;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.TfjsOracle;
@@ -38,6 +39,7 @@ import org.tfport.testkit.TfjsOracle;
  * {@code shape_and_slices} spec, and the graph concatenates the parts. TensorFlow writes the checkpoint with
  * the saver built here; the converted model must compute what TensorFlow computes.
  */
+@OracleTest
 class PartitionedVariableTest {
   @TempDir Path tmp;
 
@@ -133,9 +135,9 @@ class PartitionedVariableTest {
     var summary = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(), TfjsOutputOptions.defaults(),
         ProgressListener.NONE);
     long[] shape = {3, 5};
-    TfjsOracle.Input in = TensorFlowOracle.random("x", shape, DataTypes.DT_FLOAT, rnd);
+    TfjsOracle.Input in = TensorFlowOracle.random("x", shape, DType.FLOAT32.tfEnum(), rnd);
     Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
-    feeds.put("x", new TensorFlowOracle.Feed(in, DataTypes.DT_FLOAT));
+    feeds.put("x", new TensorFlowOracle.Feed(in, DType.FLOAT32.tfEnum()));
     float[] expected = TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds).get("y");
     String inName = E2e.modelJson(out).path("signature").path("inputs").path("x").path("name").stringValue();
     var result = TfjsOracle.run(List.of(TfjsOracle.Job.graph(out.resolve("model.json"),

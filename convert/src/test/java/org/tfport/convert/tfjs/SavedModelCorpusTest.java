@@ -1,6 +1,7 @@
 package org.tfport.convert.tfjs;
 
 import org.tfport.graph.GraphOptions;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,6 +33,7 @@ import org.tfport.testkit.TfjsOracle;
  * Every SavedModel of the corpus converts or is refused with a one-line reason; every converted signature
  * runs in TF.js 4.22 and matches TensorFlow 2.18 (TF Java) on the same random inputs.
  */
+@OracleTest
 class SavedModelCorpusTest {
   @TempDir Path tmp;
 

@@ -1,5 +1,6 @@
 package org.tfport.convert.tfjs;
 
+import org.tfport.core.DType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.graph.optimize.TestGraphs.F32;
 import static org.tfport.graph.optimize.TestGraphs.conv;
@@ -15,7 +16,6 @@ import org.tfport.graph.optimize.RefEval;
 import org.tfport.graph.optimize.TestGraphs;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 
@@ -119,7 +119,7 @@ class TfjsFusionTest {
       assertThat(numArgs(f)).isEqualTo(act.equals("Prelu") ? 2 : 1);
       assertThat(f.attr("transpose_b")).isEqualTo(new AttrValue.Bool(true));
       assertThat(f.attr("TArgs")).isEqualTo(AttrValue.ListAttr.ofTypes(
-          java.util.Collections.nCopies((int) numArgs(f), DataTypes.DT_FLOAT)));
+          java.util.Collections.nCopies((int) numArgs(f), DType.FLOAT32.tfEnum())));
     }
   }
 
@@ -201,7 +201,7 @@ class TfjsFusionTest {
     assertThat(TestGraphs.ops(noBias)).as("upstream fuses convolutions only with a bias").contains("Conv2D");
 
     Graph doubles = matMulChain("Relu").get();
-    doubles.node("mm").attr("T", new AttrValue.Type(DataTypes.DT_DOUBLE));
+    doubles.node("mm").attr("T", new AttrValue.Type(DType.FLOAT64.tfEnum()));
     fuse(doubles);
     assertThat(TestGraphs.ops(doubles)).contains("MatMul");
   }

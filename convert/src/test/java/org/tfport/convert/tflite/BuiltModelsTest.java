@@ -1,6 +1,7 @@
 package org.tfport.convert.tflite;
 
 import org.tfport.convert.TfliteQuantizationMode;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,6 +38,7 @@ import org.tfport.testkit.TfliteOracle;
  * match within 1e-5 + 1e-4|b|; float16 within 1e-2 relative (1e-3 absolute); dynamic-range int8 files are at most
  * 30 % of the float ones.
  */
+@OracleTest
 class BuiltModelsTest {
   @TempDir Path tmp;
   final Random rnd = new Random(7);

@@ -16,6 +16,7 @@ import org.tfport.graph.GraphOptions;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -24,6 +25,7 @@ import org.tfport.testkit.TfliteOracle;
  * SPACE_TO_BATCH_ND/BATCH_TO_SPACE_ND; simple_while: WHILE with LESS; simpleif_0: IF; the bidirectional RNN: a
  * WHILE over the time steps with REVERSE_V2). Outputs must agree within 1e-5 of the output's largest magnitude.
  */
+@OracleTest
 class CalibrationInterpreterOracleTest {
   @TempDir Path tmp;
 

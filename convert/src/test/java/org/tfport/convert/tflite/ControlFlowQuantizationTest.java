@@ -17,6 +17,7 @@ import org.tfport.graph.GraphOptions;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -31,6 +32,7 @@ import org.tfport.testkit.TfliteOracle;
  * for the test's weights in [-0.5, 0.5), so by ≤ 1 + 2 + 4 = 7 in total), and the result is rounded to the output
  * grid once more: max |float − quantized| ≤ 7·(s_in/2 + 2·max|x|·s_u) + 2·s_out.
  */
+@OracleTest
 class ControlFlowQuantizationTest {
   static final int SAMPLES = 24;
   @TempDir Path tmp;

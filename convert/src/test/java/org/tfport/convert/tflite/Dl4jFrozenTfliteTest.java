@@ -22,6 +22,7 @@ import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -31,6 +32,7 @@ import org.tfport.testkit.TfliteOracle;
  * through the If/While rewrite ({@link Functionalize}) and run as TFLite IF/WHILE; TF1 TensorArrays (the
  * bidirectional dynamic_rnn) are rewritten to dense tensors first.
  */
+@OracleTest
 class Dl4jFrozenTfliteTest {
   static final double ATOL = 1e-5;
   static final double RTOL = 1e-4;

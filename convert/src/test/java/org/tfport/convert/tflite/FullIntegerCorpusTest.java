@@ -21,6 +21,7 @@ import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteSubgraph;
 import org.tfport.formats.tflite.TfliteType;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -29,6 +30,7 @@ import org.tfport.testkit.TfliteOracle;
  * [-1, 1]). Each int8 file must load and run in TFLite 2.18; the report gives max |float − int8| against two
  * output quantization steps. Models tfport cannot quantize must be refused in one line.
  */
+@OracleTest
 class FullIntegerCorpusTest {
   static final int SAMPLES = 32;
   @TempDir Path tmp;

@@ -28,6 +28,7 @@ import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteSubgraph;
 import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.formats.tflite.TfliteType;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -37,6 +38,7 @@ import org.tfport.testkit.TfliteOracle;
  * model's, the file must hold INT8 weights, INT32 biases and INT8 activations, and int8/uint8 inference I/O must
  * give the same answers when the caller quantizes the inputs and dequantizes the outputs.
  */
+@OracleTest
 class FullIntegerQuantizationTest {
   @TempDir Path tmp;
   final Random rnd = new Random(11);

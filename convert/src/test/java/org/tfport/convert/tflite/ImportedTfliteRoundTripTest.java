@@ -26,6 +26,7 @@ import org.tfport.runtime.Session;
 import org.tfport.runtime.Signature;
 import org.tfport.runtime.tflite.TfliteImporter;
 import org.tfport.testkit.Comparison;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
@@ -42,6 +43,7 @@ import org.tfport.testkit.TfliteOracle;
  * and no further from TensorFlow than TFLite is plus 1e-3 (tfport computes on the dequantized weights in float,
  * TFLite's hybrid kernels also round the activations to int8).
  */
+@OracleTest
 class ImportedTfliteRoundTripTest {
   @TempDir Path tmp;
 

@@ -30,6 +30,7 @@ import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteSubgraph;
 import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.formats.tflite.TfliteType;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -42,6 +43,7 @@ import org.tfport.testkit.TfliteOracle;
  * The activation quantization is therefore measured against the float model run with the int8-rounded weights
  * ({@link #withInt8Weights}): a few int16 steps. Against the plain float model, 16x8 must beat int8.
  */
+@OracleTest
 class Int16x8QuantizationTest {
   @TempDir Path tmp;
 

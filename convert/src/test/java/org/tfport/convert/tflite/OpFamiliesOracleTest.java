@@ -1,5 +1,7 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.core.DType;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,7 +38,6 @@ import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TType;
 import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.TensorFlowOracle;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteOperatorCode;
 import org.tfport.formats.tflite.TfliteReader;
@@ -53,6 +54,7 @@ import org.tfport.testkit.TfliteOracle;
  * unknown batch dimension, fed as 2. Each case also names the TFLite builtins it must become, so a lowering that
  * silently changes is caught.
  */
+@OracleTest
 class OpFamiliesOracleTest {
   @TempDir Path tmp;
   final Random rnd = new Random(20240604);
@@ -69,7 +71,7 @@ class OpFamiliesOracleTest {
     for (int k = 0; k < v.length; k++) {
       v[k] = (float) gen.getAsDouble();
     }
-    return new Feed(name, DataTypes.DT_FLOAT, shape, v, null);
+    return new Feed(name, DType.FLOAT32.tfEnum(), shape, v, null);
   }
 
   private Feed uniform(String name, long... shape) {
@@ -135,7 +137,7 @@ class OpFamiliesOracleTest {
       tf.withName("legacy").image.resizeBilinear(x, tf.constant(new int[] {3, 7}));
       tf.withName("dynamic").image.resizeBilinear(x, size, ResizeBilinear.halfPixelCenters(true));
       return new Case("ResizeBilinear", write(g, "resize_bilinear"),
-          List.of(uniform("x", 2, 4, 5, 3), new Feed("size", DataTypes.DT_INT32, new long[] {2}, null,
+          List.of(uniform("x", 2, 4, 5, 3), new Feed("size", DType.INT32.tfEnum(), new long[] {2}, null,
               new int[] {9, 6})), List.of("half_pixel", "align", "legacy", "dynamic"), List.of("RESIZE_BILINEAR"));
     }
   }
@@ -165,7 +167,7 @@ class OpFamiliesOracleTest {
       tf.withName("sum").math.addN(List.of(a, b, c));
       tf.withName("isum").math.addN(List.of(i, j, i));
       return new Case("AddN", write(g, "addn"), List.of(uniform("a", 2, 6), uniform("b", 2, 6), uniform("c", 2, 6),
-          ints("i", DataTypes.DT_INT32, new long[] {2, 3}, -50, 50), ints("j", DataTypes.DT_INT32,
+          ints("i", DType.INT32.tfEnum(), new long[] {2, 3}, -50, 50), ints("j", DType.INT32.tfEnum(),
           new long[] {2, 3}, -50, 50)), List.of("sum", "isum"), List.of("ADD_N"));
     }
   }
@@ -196,7 +198,7 @@ class OpFamiliesOracleTest {
       raw(g, tf, "Select", "same_shape", List.of(same, t, e), b -> { });
       raw(g, tf, "Select", "by_row", List.of(rows, t, e), b -> { });
       return new Case("Select", write(g, "select"), List.of(uniform("t", 2, 3, 2), uniform("e", 2, 3, 2),
-          new Feed("rows", DataTypes.DT_BOOL, new long[] {2}, null, new int[] {1, 0})),
+          new Feed("rows", DType.BOOL.tfEnum(), new long[] {2}, null, new int[] {1, 0})),
           List.of("same_shape", "by_row"), List.of("SELECT", "SELECT_V2", "RESHAPE"));
     }
   }
@@ -210,7 +212,7 @@ class OpFamiliesOracleTest {
       tf.withName("rows").gatherNd(x, idx);
       tf.withName("slices").gatherNd(x, tf.constant(new long[][] {{1}, {0}, {1}}));
       return new Case("GatherNd", write(g, "gathernd"), List.of(uniform("x", 2, 4, 3), new Feed("idx",
-          DataTypes.DT_INT32, new long[] {3, 2}, null, new int[] {1, 2, 0, 0, 1, 3})),
+          DType.INT32.tfEnum(), new long[] {3, 2}, null, new int[] {1, 2, 0, 0, 1, 3})),
           List.of("points", "rows", "slices"), List.of("GATHER_ND"));
     }
   }
@@ -246,7 +248,7 @@ class OpFamiliesOracleTest {
       var i = ph(tf, TInt32.class, "i", -1, 5);
       tf.withName("floats").oneHot(i, tf.constant(6), tf.constant(2.5f), tf.constant(-1f));
       tf.withName("ints_axis1").oneHot(i, tf.constant(6), tf.constant(1), tf.constant(0), OneHot.axis(1L));
-      return new Case("OneHot", write(g, "onehot"), List.of(ints("i", DataTypes.DT_INT32, new long[] {2, 5}, -2, 7)),
+      return new Case("OneHot", write(g, "onehot"), List.of(ints("i", DType.INT32.tfEnum(), new long[] {2, 5}, -2, 7)),
           List.of("floats", "ints_axis1"), List.of("ONE_HOT"));
     }
   }
@@ -273,7 +275,7 @@ class OpFamiliesOracleTest {
       tf.withName("reverse").math.cumsum(x, tf.constant(1L), Cumsum.reverse(true));
       tf.withName("both").math.cumsum(x, tf.constant(0), Cumsum.exclusive(true), Cumsum.reverse(true));
       tf.withName("ints").math.cumsum(i, tf.constant(1), Cumsum.reverse(true));
-      return new Case("Cumsum", write(g, "cumsum"), List.of(uniform("x", 2, 6, 3), ints("i", DataTypes.DT_INT32,
+      return new Case("Cumsum", write(g, "cumsum"), List.of(uniform("x", 2, 6, 3), ints("i", DType.INT32.tfEnum(),
           new long[] {2, 5}, -100, 100)), List.of("plain", "exclusive", "reverse", "both", "ints"),
           List.of("CUMSUM"));
     }
@@ -317,7 +319,7 @@ class OpFamiliesOracleTest {
       tf.withName("general").clipByValue(x, tf.constant(-2.5f), tf.constant(0.75f));
       tf.withName("ints").clipByValue(i, tf.constant(-3), tf.constant(5));
       return new Case("ClipByValue", write(g, "clip"), List.of(floats("x", new long[] {2, 8},
-          () -> (rnd.nextFloat() * 2 - 1) * 8), ints("i", DataTypes.DT_INT32, new long[] {2, 4}, -10, 10)),
+          () -> (rnd.nextFloat() * 2 - 1) * 8), ints("i", DType.INT32.tfEnum(), new long[] {2, 4}, -10, 10)),
           List.of("relu6", "n1_to_1", "general", "ints"), List.of("RELU6", "RELU_N1_TO_1", "MINIMUM", "MAXIMUM"));
     }
   }
@@ -418,7 +420,7 @@ class OpFamiliesOracleTest {
       tf.withName("ones").onesLike(x);
       tf.withName("int_ones").onesLike(i);
       return new Case("ZerosLike/OnesLike", write(g, "zeros_ones"), List.of(uniform("x", 2, 3),
-          ints("i", DataTypes.DT_INT32, new long[] {2, 4}, -3, 3)), List.of("zeros", "ones", "int_ones"),
+          ints("i", DType.INT32.tfEnum(), new long[] {2, 4}, -3, 3)), List.of("zeros", "ones", "int_ones"),
           List.of("ZEROS_LIKE", "ADD"));
     }
   }
@@ -430,8 +432,8 @@ class OpFamiliesOracleTest {
       var i = ph(tf, TInt32.class, "i", -1, 3, 2);
       tf.withName("of_bool").where(c);
       tf.withName("of_ints").where(i);
-      return new Case("Where", write(g, "where"), List.of(ints("c", DataTypes.DT_BOOL, new long[] {2, 5}, 0, 1),
-          ints("i", DataTypes.DT_INT32, new long[] {2, 3, 2}, -1, 1)), List.of("of_bool", "of_ints"),
+      return new Case("Where", write(g, "where"), List.of(ints("c", DType.BOOL.tfEnum(), new long[] {2, 5}, 0, 1),
+          ints("i", DType.INT32.tfEnum(), new long[] {2, 3, 2}, -1, 1)), List.of("of_bool", "of_ints"),
           List.of("WHERE"));
     }
   }
@@ -444,7 +446,7 @@ class OpFamiliesOracleTest {
       tf.withName("rows").math.argMin(x, tf.constant(1));
       tf.withName("columns").math.argMin(x, tf.constant(0L), TInt32.class);
       tf.withName("ints_ties").math.argMin(i, tf.constant(-1), TInt32.class);
-      return new Case("ArgMin", write(g, "argmin"), List.of(uniform("x", 2, 7), ints("i", DataTypes.DT_INT32,
+      return new Case("ArgMin", write(g, "argmin"), List.of(uniform("x", 2, 7), ints("i", DType.INT32.tfEnum(),
           new long[] {2, 6}, 0, 2)), List.of("rows", "columns", "ints_ties"), List.of("ARG_MIN"));
     }
   }
@@ -478,10 +480,10 @@ class OpFamiliesOracleTest {
       Feed f = c.feeds().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(
           () -> new AssertionError(c.label() + ": no feed for input " + name));
       int[] shape = java.util.Arrays.stream(f.shape()).mapToInt(d -> (int) d).toArray();
-      liteIns.add(switch (f.tfType()) {
-        case DataTypes.DT_FLOAT -> TfliteOracle.Tensor.f32(shape, f.f());
-        case DataTypes.DT_INT32 -> TfliteOracle.Tensor.i32(shape, f.i());
-        case DataTypes.DT_BOOL -> {
+      liteIns.add(switch (java.util.Objects.requireNonNull(DType.fromTfEnum(f.tfType()), "type " + f.tfType())) {
+        case FLOAT32 -> TfliteOracle.Tensor.f32(shape, f.f());
+        case INT32 -> TfliteOracle.Tensor.i32(shape, f.i());
+        case BOOL -> {
           boolean[] b = new boolean[f.i().length];
           for (int k = 0; k < b.length; k++) {
             b[k] = f.i()[k] != 0;

@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +39,7 @@ import org.tfport.testkit.TfliteOracle;
  * TFLite 2.18 against TensorFlow 2.18 on random inputs: both directions of every predicate, several iteration
  * counts. Within 1e-5 + 1e-4 |b|.
  */
+@OracleTest
 class Tf1ControlFlowTest {
   @TempDir Path tmp;
   final Random rnd = new Random(11);

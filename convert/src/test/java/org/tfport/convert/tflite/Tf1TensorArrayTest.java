@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,6 +43,7 @@ import org.tfport.testkit.TfliteOracle;
  * range(0, T, 2)) and the last step (Read) after the loop. Converted to TFLite and run in TFLite 2.18 against
  * TensorFlow 2.18 for several sequence lengths (and batch sizes), within 1e-5 + 1e-4 |b|.
  */
+@OracleTest
 class Tf1TensorArrayTest {
   @TempDir Path tmp;
   final Random rnd = new Random(5);

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.graph.TfjsGraphReader;
 import org.tfport.core.graph.Node;
 import org.tfport.testkit.Comparison;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
@@ -23,6 +24,7 @@ import org.tfport.testkit.TfliteOracle;
  * with Relu, Relu6, LeakyRelu and Prelu) in a hand-written graph model: split back, lowered to TFLite, and run in
  * TFLite 2.18 against TF.js 4.22 executing the fused ops itself.
  */
+@OracleTest
 class TfjsFusedOpsTfliteTest {
   @TempDir Path tmp;
 

@@ -20,6 +20,7 @@ import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
@@ -28,6 +29,7 @@ import org.tfport.testkit.TfliteOracle;
  * and matches TF.js 4.22 on the same random inputs within 1e-4 + 1e-3 |b|; the others are refused naming their
  * ops, and convert with select TF ops when Flex covers them.
  */
+@OracleTest
 class TfjsGraphTfliteCorpusTest {
   static final double ATOL = 1e-4;
   static final double RTOL = 1e-3;

@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,6 +34,7 @@ import org.tfport.testkit.TfliteOracle;
  * real TFLite 2.18 interpreter and matches TensorFlow 2.18 (TF Java) on random inputs within
  * |a - b| <= 1e-5 + 1e-4 |b|.
  */
+@OracleTest
 class TfliteCorpusTest {
   static final double ATOL = 1e-5;
   static final double RTOL = 1e-4;

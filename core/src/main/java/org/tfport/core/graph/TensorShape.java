@@ -1,6 +1,7 @@
 package org.tfport.core.graph;
 
 import java.util.Arrays;
+import org.tfport.core.Shape;
 
 /**
  * A {@code TensorShapeProto}: unknown rank, or dimensions where -1 is unknown.
@@ -17,6 +18,23 @@ public record TensorShape(boolean unknownRank, long[] dims) {
 
   public static TensorShape of(long... dims) {
     return new TensorShape(false, dims);
+  }
+
+  /** The shape of a tensor of known rank; its unknown dimensions (-1) stay unknown. */
+  public static TensorShape of(Shape shape) {
+    return new TensorShape(false, shape.dims());
+  }
+
+  /**
+   * The same dimensions as a {@link Shape}, which has a rank always.
+   *
+   * @throws IllegalStateException when the rank is unknown
+   */
+  public Shape toShape() {
+    if (unknownRank) {
+      throw new IllegalStateException("a shape of unknown rank has no dimensions");
+    }
+    return Shape.of(dims);
   }
 
   @Override

@@ -217,7 +217,7 @@ public final class ProtoGraphs {
             + shape + "; the graph is damaged");
       }
     }
-    Shape s = Shape.of(shape.dims());
+    Shape s = shape.toShape();
     long n;
     try {
       n = s.size();

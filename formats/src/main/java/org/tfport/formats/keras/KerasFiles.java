@@ -10,12 +10,10 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.ModelFormat;
 
 /** Tells a Keras HDF5 file from a Keras 3 zip by its first bytes, whatever its name. */
 final class KerasFiles {
-  private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  private static final byte[] ZIP_SIGNATURE = {'P', 'K', 3, 4};
-
   private KerasFiles() {}
 
   static KerasModel open(Path file) {
@@ -33,10 +31,11 @@ final class KerasFiles {
     } catch (IOException e) {
       throw new UsageException(file + ": cannot read (" + e.getMessage() + ")");
     }
-    if (n >= 4 && startsWith(head, ZIP_SIGNATURE)) {
+    ModelFormat format = ModelFormat.ofSignature(head, n).orElse(null);
+    if (format == ModelFormat.KERAS_KERAS) {
       return KerasV3Reader.read(file);
     }
-    if (n < 8 || !startsWith(head, HDF5_SIGNATURE)) {
+    if (format != ModelFormat.KERAS) {
       throw new CorruptModelException(file + ": not a Keras file: it starts with bytes "
           + HexFormat.ofDelimiter(" ").formatHex(head, 0, n)
           + " instead of the HDF5 signature 89 48 44 46 (.h5) or a zip header (.keras)");
@@ -49,14 +48,5 @@ final class KerasFiles {
           + "); it may be truncated: copy it again", e);
     }
     return KerasH5Reader.read(file, h5, null);
-  }
-
-  private static boolean startsWith(byte[] b, byte[] prefix) {
-    for (int i = 0; i < prefix.length; i++) {
-      if (b[i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 }

@@ -81,6 +81,15 @@ public final class QuantizationMap {
     return new QuantizationMap(Map.of(dtype, List.copyOf(globs)), null);
   }
 
+  /** Every dtype some weight may be quantized to (by a pattern or as the fallthrough). */
+  public java.util.Set<DType> dtypes() {
+    java.util.Set<DType> all = new java.util.LinkedHashSet<>(globs.keySet());
+    if (fallthrough != null) {
+      all.add(fallthrough);
+    }
+    return all;
+  }
+
   /**
    * The quantization dtype for a weight name, or null to store it unquantized.
    *

@@ -8,12 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.DType;
-import org.tfport.core.Json;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UsageException;
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.TokenStreamLocation;
-import tools.jackson.databind.JsonNode;
 
 /**
  * Reads TF.js models: a model.json with its weights manifest (layers or graph model, from any converter
@@ -42,95 +38,38 @@ public final class TfjsReader {
       throw new UsageException(modelJson + " does not exist; pass the path of a TF.js model.json");
     }
     String where = modelJson.toString();
-    JsonNode root = parse(modelJson, where);
-    TfjsModelJson envelope;
-    JsonNode manifest;
-    if (root.isArray()) {
-      envelope = new TfjsModelJson(null, null, null, null, null, null, null, null, null, null);
-      manifest = root;
-    } else if (root.isObject()) {
-      envelope = TfjsModelJson.fromJson(root, where);
-      manifest = root.get("weightsManifest");
-      if (manifest == null || manifest.isNull()) {
-        if (envelope.modelTopology() == null) {
-          throw new CorruptModelException(where + " has neither 'modelTopology' nor 'weightsManifest', so it is"
-              + " not a TF.js model.json; pass the model.json the converter wrote");
-        }
-        manifest = Json.MAPPER.createArrayNode();
-      }
-    } else {
-      throw new CorruptModelException(where + " is JSON but neither an object (model.json) nor an array (weights"
-          + " manifest); pass a TF.js model.json");
-    }
-    if (!manifest.isArray()) {
-      throw new CorruptModelException(where + ": 'weightsManifest' is not an array; the file is damaged");
-    }
+    ModelJsonParser.Parsed parsed = ModelJsonParser.read(modelJson);
+    List<ModelJsonParser.ManifestGroup> manifest = parsed.manifest() == null ? List.of() : parsed.manifest();
     Path folder = modelJson.toAbsolutePath().normalize().getParent();
     List<TfjsModelFiles.Layout> groups = new ArrayList<>();
     for (int g = 0; g < manifest.size(); g++) {
       groups.add(layout(manifest.get(g), g, folder, where));
     }
-    return new TfjsModelFiles(modelJson, envelope, groups);
+    return new TfjsModelFiles(modelJson, parsed.envelope(), groups);
   }
 
-  private static JsonNode parse(Path file, String where) {
-    JsonNode root;
-    try {
-      root = Json.MAPPER.readTree(file);
-    } catch (JacksonException e) {
-      TokenStreamLocation loc = e.getLocation();
-      String at = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      throw new CorruptModelException(where + " is not valid JSON" + at + " (" + e.getOriginalMessage()
-          .lines().findFirst().orElse("") + "); the file is damaged or truncated, so download it again", e);
-    }
-    if (root == null || root.isMissingNode()) {
-      throw new CorruptModelException(where + " is empty; the download or copy was cut short");
-    }
-    return root;
-  }
-
-  private static TfjsModelFiles.Layout layout(JsonNode group, int g, Path folder, String where) {
+  private static TfjsModelFiles.Layout layout(ModelJsonParser.ManifestGroup group, int g, Path folder,
+      String where) {
     String gw = where + ": weightsManifest[" + g + "]";
-    if (group == null || !group.isObject() || !group.has("paths") || !group.has("weights")) {
-      throw new CorruptModelException(gw + " is not a group with 'paths' and 'weights'"
-          + (where.endsWith(".json") && g == 0 ? ", so this is not a TF.js model.json or weights manifest" : "")
-          + ": " + WeightSpec.brief(group));
-    }
-    JsonNode pathsNode = group.get("paths");
-    JsonNode weightsNode = group.get("weights");
-    if (!pathsNode.isArray() || !weightsNode.isArray()) {
-      throw new CorruptModelException(gw + ": 'paths' and 'weights' must be arrays; the manifest is damaged");
-    }
-    List<String> paths = new ArrayList<>();
+    List<String> paths = group.paths();
     List<Path> files = new ArrayList<>();
-    long[] sizes = new long[pathsNode.size()];
-    for (int i = 0; i < pathsNode.size(); i++) {
-      JsonNode p = pathsNode.get(i);
-      if (!p.isString()) {
-        throw new CorruptModelException(gw + ".paths[" + i + "] is not a string: " + WeightSpec.brief(p));
-      }
-      Path file = resolveShard(folder, p.stringValue(), gw);
+    long[] sizes = new long[paths.size()];
+    for (int i = 0; i < paths.size(); i++) {
+      String p = paths.get(i);
+      Path file = resolveShard(folder, p, gw);
       try {
         sizes[i] = Files.size(file);
       } catch (IOException e) {
-        throw new CorruptModelException(where + ": weight shard '" + p.stringValue() + "' is missing (expected "
+        throw new CorruptModelException(where + ": weight shard '" + p + "' is missing (expected "
             + file + "); copy every file listed in the weights manifest next to the model file", e);
       }
       if (!Files.isRegularFile(file)) {
-        throw new CorruptModelException(where + ": weight shard '" + p.stringValue() + "' (" + file
+        throw new CorruptModelException(where + ": weight shard '" + p + "' (" + file
             + ") is not a regular file");
       }
-      paths.add(p.stringValue());
       files.add(file);
     }
-    List<WeightSpec> specs = new ArrayList<>();
-    for (int i = 0; i < weightsNode.size(); i++) {
-      try {
-        specs.add(WeightSpec.fromJson(weightsNode.get(i)));
-      } catch (CorruptModelException e) {
-        throw new CorruptModelException(gw + ".weights[" + i + "]: " + e.getMessage());
-      }
-    }
+    List<WeightSpec> specs = group.weights();
 
     List<TfjsModelFiles.Placed> placed = new ArrayList<>();
     try (GroupSource src = new GroupSource(files, sizes)) {

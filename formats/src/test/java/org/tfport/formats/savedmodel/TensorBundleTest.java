@@ -8,12 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.testkit.Corpus;
 
 /** The checkpoint reader on hand-made and damaged files: every error is one line naming the file. */
 class TensorBundleTest {
@@ -175,9 +175,7 @@ class TensorBundleTest {
   /** Every checkpoint in the corpus opens, and every tensor reads with a matching CRC. */
   @Test
   void corpusCheckpoints() throws Exception {
-    String prop = System.getProperty("tfport.corpus");
-    Path root = prop == null ? null : Path.of(prop, "savedmodel");
-    Assumptions.assumeTrue(root != null && Files.isDirectory(root), "corpus absent (set -Dtfport.corpus)");
+    Path root = Corpus.require("savedmodel");
     int tensors = 0;
     try (Stream<Path> s = Files.walk(root)) {
       for (Path index : s.filter(p -> p.toString().endsWith(".index")).toList()) {

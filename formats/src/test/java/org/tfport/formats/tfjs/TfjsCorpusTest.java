@@ -17,6 +17,7 @@ import org.tfport.core.DType;
 import org.tfport.core.Json;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
+import org.tfport.testkit.Corpus;
 import tools.jackson.databind.JsonNode;
 
 /** Every TF.js model.json and weights manifest in the shared corpus, read in place. */
@@ -41,7 +42,7 @@ class TfjsCorpusTest {
 
   @Test
   void readsEveryModelInTheCorpus() throws IOException {
-    List<Path> files = modelFiles(Corpus.tfjs());
+    List<Path> files = modelFiles(Corpus.require("tfjs"));
     assertThat(files).as("TF.js models in the corpus").hasSizeGreaterThanOrEqualTo(10);
     for (Path f : files) {
       JsonNode root = Json.MAPPER.readTree(f);
@@ -97,7 +98,7 @@ class TfjsCorpusTest {
 
   @Test
   void unquantizedWeightsAreTheShardBytes() throws IOException {
-    Path f = Corpus.tfjs().resolve("graph/tfjs-benchmarks_move_lstm_model/model.json");
+    Path f = Corpus.require("tfjs").resolve("graph/tfjs-benchmarks_move_lstm_model/model.json");
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(f), f + " not in this corpus");
     byte[] shard = Files.readAllBytes(f.getParent().resolve("group1-shard1of1.bin"));
     TfjsModel m = TfjsReader.read(f);
@@ -113,7 +114,7 @@ class TfjsCorpusTest {
 
   @Test
   void quantizedOldConverterModelDequantizesFromItsExtensionlessShard() throws IOException {
-    Path f = Corpus.tfjs().resolve("layers/nsfwjs_mobilenet_v2/model.json");
+    Path f = Corpus.require("tfjs").resolve("layers/nsfwjs_mobilenet_v2/model.json");
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(f), f + " not in this corpus");
     TfjsModelFiles files = TfjsReader.open(f);
     assertThat(files.paths().get(0)).containsExactly("group1-shard1of1");
@@ -133,7 +134,7 @@ class TfjsCorpusTest {
 
   @Test
   void everyCorpusModelSurvivesARewrite() throws IOException {
-    List<Path> files = modelFiles(Corpus.tfjs());
+    List<Path> files = modelFiles(Corpus.require("tfjs"));
     int n = 0;
     for (Path f : files) {
       TfjsModel m = TfjsReader.read(f);

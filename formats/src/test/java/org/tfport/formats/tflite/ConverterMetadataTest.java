@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /** min_runtime_version and CONVERSION_METADATA: computed and encoded the way the reference converter does. */
@@ -67,6 +68,7 @@ class ConverterMetadataTest {
     assertThat(n).isGreaterThanOrEqualTo(8);
   }
 
+  @OracleTest
   @Test
   void writtenEntriesAreReadBackAndTheModelStillLoads() throws Exception {
     Path src = Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_1_default_1.tflite");

@@ -23,6 +23,7 @@ import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.tflite.TfliteModelMetadata.ColorSpace;
 import org.tfport.formats.tflite.TfliteModelMetadata.TensorInfo;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
@@ -44,6 +45,7 @@ class TfliteMetadataTest {
         List.of(TensorInfo.scores("probability", "Probabilities of the " + classes + " labels.", "labels.txt")));
   }
 
+  @OracleTest
   @Test
   void attachedMetadataIsReadBackAndTheModelStillRuns() throws Exception {
     Path src = Corpus.require(MOBILENET);

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 import org.tfport.testkit.TfliteOracle.Tensor;
 
@@ -24,6 +25,7 @@ import org.tfport.testkit.TfliteOracle.Tensor;
  * original is, and computes bit-identical outputs on random inputs; the TFLM SEANet models reproduce
  * their golden outputs, from the original files and from the rewrites.
  */
+@OracleTest
 class TfliteOracleTest {
   @TempDir
   static Path tmp;

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.formats.tflite.BuiltinOptions.Activation;
 import org.tfport.formats.tflite.BuiltinOptions.Padding;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 import org.tfport.testkit.TfliteOracle.Tensor;
 
@@ -41,6 +42,7 @@ class TfliteWriterTest {
   }
 
   /** input [1,4,4,1] -> CONV_2D 2x3x3 SAME relu -> RESHAPE [1,32] -> FULLY_CONNECTED 3 -> SOFTMAX. */
+  @OracleTest
   @Test
   void smallCnnBuiltFromRecordsRunsInTflite() {
     Random r = new Random(5);

@@ -1,5 +1,6 @@
 package org.tfport.graph.optimize;
 
+import org.tfport.core.Permutation;
 import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.DType;
@@ -56,7 +57,7 @@ public final class ArithmeticSimplification implements GraphPass {
             n.attr("DstT")) && !(n.attr("Truncate") instanceof AttrValue.Bool t && t.value()) ? n.input(0) : null;
         case "Transpose" -> {
           long[] perm = constInts(g, n.input(1));
-          if (perm != null && isIdentity(perm)) {
+          if (perm != null && Permutation.isIdentity(perm)) {
             yield n.input(0);
           }
           yield null;
@@ -164,15 +165,6 @@ public final class ArithmeticSimplification implements GraphPass {
     return true;
   }
 
-  private static boolean isIdentity(long[] perm) {
-    for (int i = 0; i < perm.length; i++) {
-      if (perm[i] != i) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   static long[] constInts(Graph g, String ref) {
     Tensor t = Consts.value(g, ref);
     if (t == null || t.dtype() != DType.INT32 && t.dtype() != DType.INT64) {
@@ -226,17 +218,11 @@ public final class ArithmeticSimplification implements GraphPass {
     }
     long[] p1 = constInts(g, inner.input(1));
     long[] p2 = constInts(g, n.input(1));
-    if (p1 == null || p2 == null || p1.length != p2.length) {
+    long[] composed = p1 == null || p2 == null ? null : Permutation.compose(p1, p2);
+    if (composed == null) {
       return false;
     }
-    long[] composed = new long[p2.length];
-    for (int i = 0; i < p2.length; i++) {
-      if (p2[i] < 0 || p2[i] >= p1.length) {
-        return false;
-      }
-      composed[i] = p1[(int) p2[i]];
-    }
-    boolean identity = isIdentity(composed);
+    boolean identity = Permutation.isIdentity(composed);
     // Without the inner transpose dying, composing would only trade one transpose for another.
     if (!identity && !GraphEdits.soleReader(g, readers, inner, n)) {
       return false;

@@ -9,7 +9,6 @@ import java.util.Set;
 import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphPass;
 import org.tfport.core.graph.Node;
@@ -127,16 +126,16 @@ public final class ConstantFolding implements GraphPass {
     if (!ShapeInference.known(dims)) {
       return null;
     }
-    int outType = n.attr("out_type") instanceof AttrValue.Type t ? t.value() : DataTypes.DT_INT32;
+    int outType = n.attr("out_type") instanceof AttrValue.Type t ? t.value() : DType.INT32.tfEnum();
     if (n.op().equals("Size")) {
       long size = 1;
       for (long d : dims) {
         size = Math.multiplyExact(size, d);
       }
-      return outType == DataTypes.DT_INT64 ? Kernels.of(new long[0], new long[] {size})
+      return outType == DType.INT64.tfEnum() ? Kernels.of(new long[0], new long[] {size})
           : size > Integer.MAX_VALUE ? null : Kernels.of(new long[0], new int[] {(int) size});
     }
-    if (outType == DataTypes.DT_INT64) {
+    if (outType == DType.INT64.tfEnum()) {
       return Kernels.of(new long[] {dims.length}, dims);
     }
     int[] v = new int[dims.length];

@@ -43,7 +43,7 @@ public final class Consts {
     n.attrs().clear();
     n.attr("dtype", new AttrValue.Type(t.dtype().tfEnum()));
     n.attr("value", new AttrValue.TensorAttr(new TensorValue(t.dtype().tfEnum(),
-        TensorShape.of(t.shape().dims()), t)));
+        TensorShape.of(t.shape()), t)));
     n.setInputs(control);
   }
 

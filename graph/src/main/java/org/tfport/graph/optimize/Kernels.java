@@ -1,5 +1,6 @@
 package org.tfport.graph.optimize;
 
+import org.tfport.core.Permutation;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -336,7 +337,7 @@ public final class Kernels {
 
   private static DType outType(Node n, String attr) {
     AttrValue v = n.attr(attr);
-    int code = v instanceof AttrValue.Type t ? t.value() : attr.equals("out_type") ? DataTypes.DT_INT32 : -1;
+    int code = v instanceof AttrValue.Type t ? t.value() : attr.equals("out_type") ? DType.INT32.tfEnum() : -1;
     DType dt = DataTypes.toDType(code);
     need(dt != null && FIXED_WIDTH.contains(dt));
     return dt;
@@ -974,32 +975,13 @@ public final class Kernels {
 
   private static Tensor transpose(Tensor t, long[] perm) {
     long[] d = dims(t);
-    need(perm.length == d.length);
-    boolean[] seen = new boolean[d.length];
-    long[] out = new long[d.length];
-    for (int i = 0; i < perm.length; i++) {
-      need(perm[i] >= 0 && perm[i] < d.length && !seen[(int) perm[i]]);
-      seen[(int) perm[i]] = true;
-      out[i] = d[(int) perm[i]];
+    need(Permutation.isValid(perm, d.length));
+    int[] p = new int[perm.length];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = (int) perm[i];
     }
-    int[] inStrides = strides(d);
-    int n = count(out);
-    int[] src = new int[n];
-    int[] idx = new int[out.length];
-    for (int i = 0; i < n; i++) {
-      int s = 0;
-      for (int k = 0; k < out.length; k++) {
-        s += idx[k] * inStrides[(int) perm[k]];
-      }
-      src[i] = s;
-      for (int k = out.length - 1; k >= 0; k--) {
-        if (++idx[k] < out[k]) {
-          break;
-        }
-        idx[k] = 0;
-      }
-    }
-    return take(t, out, src);
+    count(d);
+    return take(t, Permutation.apply(d, p), Permutation.sourceIndices(d, p));
   }
 
   private static Tensor concat(List<Tensor> parts, Tensor axisT) {

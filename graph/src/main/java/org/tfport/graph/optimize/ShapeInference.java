@@ -1,5 +1,6 @@
 package org.tfport.graph.optimize;
 
+import org.tfport.core.Permutation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -370,17 +371,7 @@ public final class ShapeInference {
     if (perm == null) {
       return filled(x.length);
     }
-    if (perm.length != x.length) {
-      return null;
-    }
-    long[] out = new long[x.length];
-    for (int i = 0; i < out.length; i++) {
-      if (perm[i] < 0 || perm[i] >= x.length) {
-        return null;
-      }
-      out[i] = x[(int) perm[i]];
-    }
-    return out;
+    return Permutation.apply(x, perm);
   }
 
   private static long[] filled(int rank) {

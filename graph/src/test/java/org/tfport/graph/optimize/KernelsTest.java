@@ -1,5 +1,6 @@
 package org.tfport.graph.optimize;
 
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.formats.graphdef.GraphDefWriter;
 
@@ -88,6 +89,7 @@ class KernelsTest {
     cases.add(new Case(op + "#" + cases.size(), op, List.of(in), attrs));
   }
 
+  @OracleTest
   @Test
   void kernelsMatchTensorFlowBitForBit() {
     for (String op : List.of("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod",

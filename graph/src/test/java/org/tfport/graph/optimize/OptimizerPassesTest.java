@@ -16,6 +16,7 @@ import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
+import org.tfport.testkit.OracleTest;
 
 /** Each target-independent pass on graphs small enough to check node by node, and number by number. */
 class OptimizerPassesTest {
@@ -58,6 +59,7 @@ class OptimizerPassesTest {
     return t.graph();
   }
 
+  @OracleTest
   @Test
   void foldsShapeArithmeticOfKnownShapes() {
     Map<String, Tensor> feeds = Map.of("x", RefEval.random(rnd, 2, 3, 4));
@@ -197,6 +199,7 @@ class OptimizerPassesTest {
     assertThat(g.node("out").inputs()).containsExactly("b", "y");
   }
 
+  @OracleTest
   @Test
   void transposesAndReshapesCollapse() {
     Map<String, Tensor> feeds = Map.of("x", RefEval.random(rnd, 2, 3, 4));
@@ -250,6 +253,7 @@ class OptimizerPassesTest {
     return t.f("relu", "Relu", "bn").output("relu").graph();
   }
 
+  @OracleTest
   @Test
   void batchNormsFoldIntoConvolutions() {
     Map<String, Tensor> feeds = Map.of("x", RefEval.random(rnd, 2, 5, 5, 3));
@@ -311,6 +315,7 @@ class OptimizerPassesTest {
     assertThat(new BatchNormFolding().apply(training)).isFalse();
   }
 
+  @OracleTest
   @Test
   void decomposedBatchNormFoldsIntoConvolutionAndMatMul() {
     Map<String, Tensor> feeds = Map.of("x", RefEval.random(rnd, 2, 5, 5, 3), "v", RefEval.random(rnd, 2, 7));
@@ -338,6 +343,7 @@ class OptimizerPassesTest {
 
   // ------------------------------------------------------------------ bias adds, PReLU
 
+  @OracleTest
   @Test
   void addBecomesBiasAddOnlyForPerChannelBiases() {
     Map<String, Tensor> feeds = Map.of("x", RefEval.random(rnd, 2, 4, 4, 3), "v", RefEval.random(rnd, 3, 7));
@@ -389,6 +395,7 @@ class OptimizerPassesTest {
 
   // ------------------------------------------------------------------ the pipeline
 
+  @OracleTest
   @Test
   void optimizerReachesAFixedPointAndKeepsTheInterface() {
     Map<String, Tensor> feeds = Map.of("x", RefEval.random(rnd, 2, 3, 4));

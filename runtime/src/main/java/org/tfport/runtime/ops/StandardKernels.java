@@ -31,7 +31,10 @@ public final class StandardKernels {
       new BinaryOps(),
       new SelectOps(),
       new ReductionOps(),
-      new AxisOps());
+      new AxisOps(),
+      new QuantizedConvOps(),
+      new QuantizedOps(),
+      new QuantizedActivationOps());
 
   private static final KernelRegistry REGISTRY = KernelRegistry.of(FAMILIES);
 

@@ -91,12 +91,13 @@ final class SubgraphImport {
       int first = op.outputs().isEmpty() ? -1 : op.outputs().get(0);
       base = first >= 0 ? sanitize(tensor(first).name(), first) : "op" + k;
       try {
-        String integer = integerTensor();
+        String integer = code.isCustom() ? null : integerTensor();
         if (integer != null) {
-          importer.integerOp(this, integer);
-          throw new Refusal(null);
-        }
-        if (!Builtins.map(this)) {
+          if (!QuantizedBuiltins.map(this, org.tfport.formats.tflite.TfliteOps.name(code.builtinCode()))) {
+            throw new Refusal("tfport has no integer kernel for this builtin on quantized tensors (it " + integer
+                + ")");
+          }
+        } else if (!Builtins.map(this)) {
           throw new Refusal("tfport has no mapping of this builtin to TensorFlow ops");
         }
       } catch (IndexOutOfBoundsException | IllegalArgumentException | ArithmeticException | ClassCastException e) {
@@ -104,9 +105,7 @@ final class SubgraphImport {
         importer.problem(this, "the operator is malformed (" + e.getMessage() + ")");
         markUnimported();
       } catch (Refusal r) {
-        if (r.getMessage() != null) {
-          importer.problem(this, r.getMessage());
-        }
+        importer.problem(this, r.getMessage());
         markUnimported();
       }
     }
@@ -129,8 +128,9 @@ final class SubgraphImport {
   }
 
   /**
-   * A description of the first quantized integer activation the operator reads or writes (a fully integer
-   * model), or null: constants, which float and dynamic-range models dequantize, do not count.
+   * A description of the first quantized integer activation the operator reads or writes (the operator runs
+   * TFLite's integer kernel, {@link QuantizedBuiltins}), or null: constants, which float and dynamic-range models
+   * dequantize, do not count.
    */
   private String integerTensor() {
     for (List<Integer> list : List.of(op.inputs(), op.outputs())) {

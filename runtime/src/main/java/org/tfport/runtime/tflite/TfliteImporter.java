@@ -38,9 +38,10 @@ import org.tfport.runtime.ops.StandardKernels;
  * other than 0 under a name prefix); a file without SignatureDefs gets one signature
  * {@value Signature#DEFAULT_KEY} over subgraph 0's inputs and outputs, named by their tensor names. Subgraphs that
  * {@code WHILE}/{@code IF} run become library functions. Weights become {@code Const}s, re-laid out for TensorFlow's
- * ops; float16 and dynamic-range int8 weights (per tensor or per channel) are dequantized to float32 here. Fully
- * integer models (int8/uint8/int16 activations with quantization parameters) are refused in one line naming the
- * first integer operator. Custom ops become nodes named after their custom code and Flex ops the TensorFlow node
+ * ops; float16 and dynamic-range int8 weights (per tensor or per channel) are dequantized to float32 here. Operators
+ * on quantized integer activations (fully integer int8/uint8 models and 16x8 models) become nodes running TFLite's
+ * integer kernels, their quantization parameters as attributes ({@link QuantizedBuiltins} describes the scheme).
+ * Custom ops become nodes named after their custom code and Flex ops the TensorFlow node
  * they carry; either is refused unless the runtime has a kernel for it. Every operator tfport cannot import is
  * named (subgraph, operator index, builtin, reason) in one {@link UnsupportedModelException}; damaged files fail
  * in {@link TfliteReader} with a {@link CorruptModelException}.
@@ -67,7 +68,6 @@ public final class TfliteImporter {
   private final Map<Integer, String> functions = new HashMap<>();
   private final Set<String> functionNames = new HashSet<>();
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
-  private String integerOp;
 
   private TfliteImporter(TfliteModel model, String source, KernelRegistry registry) {
     this.model = model;
@@ -295,17 +295,7 @@ public final class TfliteImporter {
     }
   }
 
-  void integerOp(SubgraphImport s, String what) {
-    if (integerOp == null) {
-      integerOp = "subgraph " + s.index + " operator " + s.opIndex + " (" + s.code.name() + ") " + what;
-    }
-  }
-
   private void fail() {
-    if (integerOp != null) {
-      throw new UnsupportedModelException(source + ": a fully integer-quantized model (" + integerOp
-          + "); tfport imports float32, float16 and dynamic-range int8 .tflite models");
-    }
     if (!problems.isEmpty()) {
       // One part per reason, naming the operators it applies to (the first few of them).
       Set<String> operators = new HashSet<>();

@@ -1,0 +1,155 @@
+package org.tfport.formats;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.savedmodel.SavedModelReader;
+import org.tfport.formats.tfjs.ModelJsonParser;
+import org.tfport.formats.tfjs.TfjsModelJson;
+import org.tfport.formats.tfjs.TfjsWriter;
+import org.tfport.formats.tflite.TfliteReader;
+
+/**
+ * The model formats of the TensorFlow family, named as {@code tensorflowjs_converter}'s {@code --input_format}
+ * and {@code --output_format} name them, and the one place that tells which of them a file or folder holds.
+ */
+public enum ModelFormat {
+  /** A Keras HDF5 file ({@code .h5}): Keras 1 and 2, and Keras 3's legacy save. */
+  KERAS("keras"),
+  /** A Keras 3 zip ({@code .keras}). */
+  KERAS_KERAS("keras_keras"),
+  /** A SavedModel written by Keras ({@code model.save(dir)} in TF 2). */
+  KERAS_SAVED_MODEL("keras_saved_model"),
+  TF_SAVED_MODEL("tf_saved_model"),
+  /** A TF1 Hub module folder: a SavedModel with {@code tfhub_module.pb}, whose graph has no tags. */
+  TF_HUB("tf_hub"),
+  /** A frozen GraphDef {@code .pb}. */
+  TF_FROZEN_MODEL("tf_frozen_model"),
+  TFJS_LAYERS_MODEL("tfjs_layers_model"),
+  TFJS_GRAPH_MODEL("tfjs_graph_model"),
+  TFLITE("tflite");
+
+  private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  private static final byte[] ZIP_SIGNATURE = {'P', 'K', 3, 4};
+  private static final byte[] TFLITE_IDENTIFIER = TfliteReader.IDENTIFIER.getBytes(StandardCharsets.ISO_8859_1);
+
+  private final String flagName;
+
+  ModelFormat(String flagName) {
+    this.flagName = flagName;
+  }
+
+  /** The converter's name for it: {@code keras}, {@code tf_saved_model}, ... */
+  public String flagName() {
+    return flagName;
+  }
+
+  /** The format with this converter name, if there is one. */
+  public static Optional<ModelFormat> fromFlagName(String name) {
+    return Arrays.stream(values()).filter(f -> f.flagName.equals(name)).findFirst();
+  }
+
+  /**
+   * The format {@code path} holds, from its contents where they say (the first bytes of a Keras or TFLite file, a
+   * model.json's {@code "format"}) and else from its name. A folder is a TF Hub module when it holds
+   * {@code tfhub_module.pb} (checked first: a Hub module also holds {@code saved_model.pb}), a SavedModel when it
+   * holds {@code saved_model.pb}, and a TF.js model when it holds {@code model.json}. A file named
+   * {@code saved_model.pb} is a SavedModel's; any other {@code .pb} is a frozen graph.
+   *
+   * @throws UsageException when the path does not exist or holds none of these
+   */
+  public static ModelFormat detect(Path path) {
+    if (Files.isDirectory(path)) {
+      if (Files.exists(path.resolve(SavedModelReader.HUB_MODULE_PB))) {
+        return TF_HUB;
+      }
+      if (Files.exists(path.resolve(SavedModelReader.SAVED_MODEL_PB))
+          || Files.exists(path.resolve("saved_model.pbtxt"))) {
+        return TF_SAVED_MODEL;
+      }
+      if (Files.exists(path.resolve(TfjsWriter.MODEL_JSON))) {
+        return ofModelJson(path.resolve(TfjsWriter.MODEL_JSON));
+      }
+      throw new UsageException(path + ": a folder without saved_model.pb, tfhub_module.pb or model.json, so not"
+          + " a model folder; give the folder of a SavedModel, a TF Hub module or a TF.js model");
+    }
+    if (!Files.exists(path)) {
+      throw new UsageException(path + ": no such file or folder");
+    }
+    byte[] head = new byte[8];
+    int n;
+    try (InputStream s = Files.newInputStream(path)) {
+      n = s.readNBytes(head, 0, head.length);
+    } catch (IOException e) {
+      throw new UsageException(path + ": cannot read the input (" + e.getMessage() + ")");
+    }
+    Optional<ModelFormat> bySignature = ofSignature(head, n);
+    if (bySignature.isPresent()) {
+      return bySignature.get();
+    }
+    String name = path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (name.endsWith(".json")) {
+      return ofModelJson(path);
+    }
+    if (name.equals(SavedModelReader.SAVED_MODEL_PB)) {
+      return TF_SAVED_MODEL;
+    }
+    if (name.endsWith(".pb") || name.endsWith(".pbtxt")) {
+      return TF_FROZEN_MODEL;
+    }
+    // A damaged file keeps the format its name says, so that format's reader explains what is wrong.
+    if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
+      return KERAS;
+    }
+    if (name.endsWith(".keras")) {
+      return KERAS_KERAS;
+    }
+    if (name.endsWith(".tflite")) {
+      return TFLITE;
+    }
+    throw new UsageException(path + ": cannot tell the model format from the file; expected a SavedModel or TF Hub"
+        + " folder, a frozen .pb, a TF.js model.json, a Keras .h5/.keras or a .tflite file");
+  }
+
+  /**
+   * The format the first bytes of a file announce: the HDF5 signature (Keras {@code .h5}), a zip header (Keras 3
+   * {@code .keras}) or the TFLite FlatBuffer identifier; empty when they announce none of these.
+   *
+   * @param n how many bytes of {@code head} were read
+   */
+  public static Optional<ModelFormat> ofSignature(byte[] head, int n) {
+    if (startsWith(head, n, 0, ZIP_SIGNATURE)) {
+      return Optional.of(KERAS_KERAS);
+    }
+    if (startsWith(head, n, 0, HDF5_SIGNATURE)) {
+      return Optional.of(KERAS);
+    }
+    if (startsWith(head, n, 4, TFLITE_IDENTIFIER)) {
+      return Optional.of(TFLITE);
+    }
+    return Optional.empty();
+  }
+
+  /** A model.json says which kind it is in its top-level {@code "format"}; before 1.0 only layers models existed. */
+  private static ModelFormat ofModelJson(Path json) {
+    return TfjsModelJson.GRAPH_MODEL.equals(ModelJsonParser.format(json)) ? TFJS_GRAPH_MODEL : TFJS_LAYERS_MODEL;
+  }
+
+  private static boolean startsWith(byte[] b, int n, int at, byte[] prefix) {
+    if (n < at + prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (b[at + i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
