@@ -18,12 +18,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
+import org.tfport.convert.Converter;
+import org.tfport.convert.GraphLoadingOptions;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.graph.GraphOptions;
-import org.tfport.convert.tfjs.TfGraphToTfjs;
-import org.tfport.convert.keras.KerasToTfjs;
-import org.tfport.convert.tfjs.TfjsLayersReshard;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
@@ -201,6 +200,9 @@ final class ConvertCommand {
         throw new UsageException("--weight_shard_size_bytes must be a positive integer, got '"
             + weightShardSizeBytes + "'");
       }
+      if (shard <= 0) {
+        throw new UsageException("--weight_shard_size_bytes must be a positive number of bytes, got " + shard);
+      }
     }
     if (signatureName != null && in != TF_SAVED_MODEL && in != TF_HUB) {
       throw new UsageException("--signature_name is only for tf_saved_model and tf_hub inputs");
@@ -214,37 +216,55 @@ final class ConvertCommand {
       err.println("tfport: warning: --quantization_bytes is deprecated; use --quantize_uint8 or"
           + " --quantize_uint16");
     }
-    TfjsOutputOptions options = new TfjsOutputOptions(shard, q, split, metadata(metadata));
+    TfjsOutputOptions.Builder options = TfjsOutputOptions.builder().shardSizeBytes(shard).quantization(q)
+        .weightGrouping(split ? TfjsOutputOptions.WeightGrouping.PER_LAYER
+            : TfjsOutputOptions.WeightGrouping.ONE_GROUP);
+    ObjectNode md = metadata(metadata);
+    if (md != null) {
+      md.properties().forEach(e -> options.userDefinedMetadata(e.getKey(), e.getValue()));
+    }
+    Converter converter = Converter.from(input, in).to(outFmt).withTfjsOutput(options.build());
+    if (outFmt == TFJS_GRAPH_MODEL) {
+      GraphLoadingOptions graph = graphOptions();
+      if (in == TF_FROZEN_MODEL && graph.outputNodeNames().isEmpty()) {
+        throw new UsageException("--output_node_names is required for tf_frozen_model: give the comma-separated"
+            + " names of the nodes to compute");
+      }
+      converter = converter.withGraphLoading(graph);
+    }
     ProgressListener progress = StderrProgress.forConsole(err);
-    ConversionSummary s = switch (in) {
-      case KERAS, KERAS_KERAS -> KerasToTfjs.convert(input, output, options, progress);
-      case TFJS_LAYERS_MODEL -> TfjsLayersReshard.convert(input, output, options, progress);
-      case TF_SAVED_MODEL -> TfGraphToTfjs.convertSavedModel(input, output, graphOptions(), options, progress);
-      case TF_FROZEN_MODEL -> TfGraphToTfjs.convertFrozen(input, output, graphOptions(), options, progress);
-      case TF_HUB -> TfGraphToTfjs.convertHub(input, output, graphOptions(), options, progress);
-      default -> throw new IllegalStateException(pair);
-    };
+    ConversionResult s = converter.withProgress(progress).convert(output);
     StderrProgress.clear(err, progress);
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
     }
     out.println(s.line());
     if (verify != null && bool("--verify", verify)) {
-      GraphOptions go = graphOptions();
+      GraphLoadingOptions go = graphOptions();
       return Verify.run(input, new LoadOptions(null, go.tags(), go.outputNodeNames()),
           signatureName == null ? List.of() : List.of(signatureName), output, Verify.tfjs(q), out);
     }
     return 0;
   }
 
-  GraphOptions graphOptions() {
+  GraphLoadingOptions graphOptions() {
     List<String> outputs = outputNodeNames == null ? List.of()
         : Arrays.stream(outputNodeNames.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
-    return new GraphOptions(signatureName, GraphOptions.parseTags(savedModelTags),
-        stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps),
-        skipOpCheck != null && bool("--skip_op_check", skipOpCheck),
-        useStructuredOutputsNames != null && bool("--use_structured_outputs_names", useStructuredOutputsNames),
-        outputs, skipOptimization == null || !bool("--skip_optimization", skipOptimization));
+    GraphLoadingOptions.Builder b = GraphLoadingOptions.builder()
+        .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps))
+        .checkOps(skipOpCheck == null || !bool("--skip_op_check", skipOpCheck))
+        .structuredOutputKeys(useStructuredOutputsNames != null
+            && bool("--use_structured_outputs_names", useStructuredOutputsNames))
+        .outputNodeNames(outputs)
+        .optimize(skipOptimization == null || !bool("--skip_optimization", skipOptimization));
+    if (signatureName != null) {
+      b.signature(signatureName);
+    }
+    Set<String> tags = GraphOptions.parseTags(savedModelTags);
+    if (tags != null) {
+      b.tags(tags.toArray(String[]::new));
+    }
+    return b.build();
   }
 
   private static ModelFormat check(String value, List<ModelFormat> allowed, String flag) {

@@ -5,17 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.tfport.convert.ConversionSummary;
-import org.tfport.convert.TfjsOutputOptions;
-import org.tfport.graph.GraphOptions;
-import org.tfport.convert.tfjs.TfGraphToTfjs;
-import org.tfport.convert.keras.KerasToTfjs;
+import org.tfport.convert.ConversionResult;
+import org.tfport.convert.Converter;
 import org.tfport.core.Json;
-import org.tfport.core.ProgressListener;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.keras.KerasH5Writer;
 import org.tfport.formats.keras.KerasLayerWeights;
 import org.tfport.formats.keras.KerasWeight;
@@ -55,7 +52,7 @@ final class DemoCommand {
     out.println("made a Keras model: " + h5 + " (Sequential: Dense(8, relu) -> Dense(3, softmax), 67 parameters)");
     out.println("converting: tfport convert --input_format=keras --output_format=tfjs_layers_model "
         + h5 + " " + tfjs);
-    ConversionSummary s = KerasToTfjs.convert(h5, tfjs, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+    ConversionResult s = Converter.from(h5, ModelFormat.KERAS).to(ModelFormat.TFJS_LAYERS_MODEL).convert(tfjs);
     out.println(s.line());
     TfjsModel back = TfjsReader.read(tfjs.resolve("model.json"));
     int checked = 0;
@@ -83,8 +80,9 @@ final class DemoCommand {
     out.println("made the same network as a TensorFlow SavedModel: " + saved);
     out.println("converting: tfport convert " + saved + " " + graphModel
         + "   (tf_saved_model -> tfjs_graph_model, the default)");
-    ConversionSummary gs = TfGraphToTfjs.convertSavedModel(saved, graphModel, GraphOptions.defaults(),
-        TfjsOutputOptions.defaults(), ProgressListener.NONE);
+    Converter fromSavedModel = Converter.from(saved);
+    ConversionResult gs = fromSavedModel.to(Converter.tfjsTargetFor(fromSavedModel.sourceFormat()))
+        .convert(graphModel);
     out.println(gs.line());
     TfjsModel graphBack = TfjsReader.read(graphModel.resolve("model.json"));
     int found = 0;

@@ -67,10 +67,10 @@ public final class Main {
             + " tensorflowjs_converter, tflite_convert, analyze, predict, benchmark, demo, serve (tfport --help)");
       };
     } catch (UsageException e) {
-      err.println("tfport: " + e.getMessage());
+      err.println("tfport: " + OptionFlags.reword(e.getMessage()));
       return 2;
     } catch (TfportException e) {
-      err.println("tfport: error: " + e.getMessage());
+      err.println("tfport: error: " + OptionFlags.reword(e.getMessage()));
       debug(err, e);
       return 1;
     } catch (OutOfMemoryError e) {

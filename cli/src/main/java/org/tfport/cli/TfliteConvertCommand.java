@@ -1,9 +1,12 @@
 package org.tfport.cli;
 
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
+import org.tfport.convert.Converter;
+import org.tfport.convert.GraphLoadingOptions;
+import org.tfport.convert.TfliteOutputOptions;
+import org.tfport.convert.TfliteQuantizationMode;
+import org.tfport.convert.TfliteSupportMetadata;
 import org.tfport.graph.GraphOptions;
-import org.tfport.convert.tflite.TfliteConverter;
-import org.tfport.convert.tflite.TfliteOptions;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.runtime.LoadOptions;
 import org.tfport.formats.ModelFormat;
@@ -12,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -154,28 +158,37 @@ final class TfliteConvertCommand {
     if (Files.isDirectory(output)) {
       throw new UsageException(output + ": the output path is a folder; give a .tflite file path");
     }
-    TfliteOptions o = options();
+    TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
-    GraphOptions go = new GraphOptions(null, tags == null ? null : GraphOptions.parseTags(tags),
-        stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps), false, false, outputs);
-    ConversionSummary s = switch (in) {
-      case TF_SAVED_MODEL, TF_HUB -> TfliteConverter.convertSavedModel(input, output, go, list(signatureKeys),
-          in == ModelFormat.TF_HUB, o);
+    switch (in) {
+      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL -> { }
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException("--output_arrays (or --output_node_names) is required for a GraphDef input");
         }
-        yield TfliteConverter.convertFrozen(input, output, go, list(inputArrays), shapes(), o);
       }
-      case TFJS_GRAPH_MODEL -> org.tfport.convert.tflite.TfjsGraphToTflite.convert(input, output, o);
       default -> throw unsupported(in.flagName());
-    };
+    }
+    GraphLoadingOptions.Builder go = GraphLoadingOptions.builder()
+        .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps)).outputNodeNames(outputs);
+    if (tags != null) {
+      go.tags(GraphOptions.parseTags(tags).toArray(String[]::new));
+    }
+    if (in == ModelFormat.TF_SAVED_MODEL || in == ModelFormat.TF_HUB) {
+      go.signatures(list(signatureKeys));
+    } else if (in == ModelFormat.TF_FROZEN_MODEL) {
+      go.inputNodeNames(list(inputArrays));
+      shapes().forEach(go::inputShape);
+    }
+    GraphLoadingOptions graph = go.build();
+    ConversionResult s = Converter.from(input, in).to(ModelFormat.TFLITE).withGraphLoading(graph)
+        .withTfliteOutput(o).convert(output);
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
     }
     out.println(s.line());
     if (verify != null && bool("--verify", verify)) {
-      return Verify.run(input, new LoadOptions(null, go.tags(), outputs), in.equals("tfjs_graph_model") ? List.of()
+      return Verify.run(input, new LoadOptions(null, graph.tags(), outputs), in == ModelFormat.TFJS_GRAPH_MODEL ? List.of()
           : list(signatureKeys), output, Verify.tflite(o.quantization()), out);
     }
     return 0;
@@ -186,7 +199,7 @@ final class TfliteConvertCommand {
         + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
   }
 
-  TfliteOptions options() {
+  TfliteOutputOptions options() {
     Set<String> ops = Set.copyOf(list(targetOps).stream().map(x -> x.toUpperCase(Locale.ROOT)).toList());
     for (String op : ops) {
       if (!Set.of("TFLITE_BUILTINS", "SELECT_TF_OPS", "TFLITE_BUILTINS_INT8",
@@ -194,36 +207,41 @@ final class TfliteConvertCommand {
         throw new UsageException("--target_ops: unknown ops set '" + op + "'");
       }
     }
-    boolean select = selectTfOps != null && bool("--enable_select_tf_ops", selectTfOps)
-        || ops.contains("SELECT_TF_OPS");
-    boolean builtins = ops.isEmpty() || !ops.equals(Set.of("SELECT_TF_OPS"));
+    EnumSet<TfliteOutputOptions.OpSet> opSets = EnumSet.noneOf(TfliteOutputOptions.OpSet.class);
+    ops.forEach(op -> opSets.add(TfliteOutputOptions.OpSet.valueOf(op)));
+    if (opSets.isEmpty()) {
+      opSets.add(TfliteOutputOptions.OpSet.TFLITE_BUILTINS);
+    }
+    if (selectTfOps != null && bool("--enable_select_tf_ops", selectTfOps)) {
+      opSets.add(TfliteOutputOptions.OpSet.SELECT_TF_OPS);
+    }
     boolean custom = allowCustomOps != null && bool("--allow_custom_ops", allowCustomOps);
     boolean dynamic = postTrainingQuantize != null && bool("--post_training_quantize", postTrainingQuantize)
         || optimizations != null && optimizations.toUpperCase(Locale.ROOT).contains("DEFAULT");
     boolean fp16 = quantizeFloat16 != null && bool("--quantize_float16", quantizeFloat16);
-    TfliteOptions.Quantization q = TfliteOptions.Quantization.NONE;
+    TfliteQuantizationMode q = TfliteQuantizationMode.NONE;
     if (representativeData != null) {
       q = ops.contains("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8")
-          ? TfliteOptions.Quantization.INT16X8 : TfliteOptions.Quantization.INT8;
+          ? TfliteQuantizationMode.INT16X8 : TfliteQuantizationMode.INT8;
     } else if (ops.contains("TFLITE_BUILTINS_INT8")) {
       throw new UsageException("For full integer quantization, a representative dataset must be specified"
           + " (--representative_data DIR of .npy samples)");
     } else if (fp16) {
-      q = TfliteOptions.Quantization.FLOAT16;
+      q = TfliteQuantizationMode.FLOAT16;
     } else if (dynamic) {
-      q = TfliteOptions.Quantization.DYNAMIC_RANGE;
+      q = TfliteQuantizationMode.DYNAMIC_RANGE;
     }
     for (String t : new String[] {inferenceInputType, inferenceOutputType}) {
       if (t != null && !Set.of("float32", "int8", "uint8", "int16").contains(t.toLowerCase(Locale.ROOT))) {
         throw new UsageException("--inference_input_type/--inference_output_type must be float32, int8, uint8 or"
             + " int16, got '" + t + "'");
       }
-      if (t != null && !t.equalsIgnoreCase("float32") && q == TfliteOptions.Quantization.NONE) {
+      if (t != null && !t.equalsIgnoreCase("float32") && q == TfliteQuantizationMode.NONE) {
         throw new UsageException("--inference_input_type/--inference_output_type " + t + " needs full integer"
             + " quantization (--representative_data)");
       }
     }
-    TfliteOptions.Metadata md = null;
+    TfliteSupportMetadata md = null;
     if (mdName != null || mdDescription != null || mdVersion != null || mdAuthor != null || mdLicense != null
         || mean != null || std != null || labelsFile != null) {
       List<Float> m = floats("--input_norm_mean", mean);
@@ -235,17 +253,23 @@ final class TfliteConvertCommand {
       if (labels != null && !Files.isRegularFile(labels)) {
         throw new UsageException(labels + ": no such labels file");
       }
-      md = new TfliteOptions.Metadata(mdName, mdDescription, mdVersion, mdAuthor, mdLicense, m, s, labels);
+      md = new TfliteSupportMetadata(mdName, mdDescription, mdVersion, mdAuthor, mdLicense, m, s, labels);
     }
-    // TFLITE_BUILTINS_INT8 (or the 16x8 set) without TFLITE_BUILTINS or SELECT_TF_OPS: no op may stay float.
-    boolean integerOnly = !ops.isEmpty() && !ops.contains("TFLITE_BUILTINS") && !ops.contains("SELECT_TF_OPS");
-    return new TfliteOptions(custom, select, builtins, q,
-        representativeData == null ? null : Path.of(representativeData), lower(inferenceInputType),
-        lower(inferenceOutputType), md, integerOnly);
-  }
-
-  private static String lower(String s) {
-    return s == null ? null : s.toLowerCase(Locale.ROOT);
+    TfliteOutputOptions.Builder b = TfliteOutputOptions.builder().opSets(opSets).allowCustomOps(custom)
+        .quantization(q);
+    if (representativeData != null) {
+      b.representativeData(Path.of(representativeData));
+    }
+    if (inferenceInputType != null) {
+      b.inferenceInputType(TfliteOutputOptions.IoType.valueOf(inferenceInputType.toUpperCase(Locale.ROOT)));
+    }
+    if (inferenceOutputType != null) {
+      b.inferenceOutputType(TfliteOutputOptions.IoType.valueOf(inferenceOutputType.toUpperCase(Locale.ROOT)));
+    }
+    if (md != null) {
+      b.metadata(md);
+    }
+    return b.build();
   }
 
   Map<String, long[]> shapes() {

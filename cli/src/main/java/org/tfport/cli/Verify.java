@@ -4,11 +4,11 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.tfport.convert.TfliteQuantizationMode;
 import org.tfport.convert.ConversionCheck;
 import org.tfport.convert.ConversionCheck.OutputCheck;
 import org.tfport.convert.ConversionCheck.Precision;
 import org.tfport.convert.ConversionCheck.Report;
-import org.tfport.convert.tflite.TfliteOptions;
 import org.tfport.core.DType;
 import org.tfport.formats.tfjs.QuantizationMap;
 import org.tfport.runtime.LoadOptions;
@@ -68,7 +68,7 @@ final class Verify {
   }
 
   /** The precision of a {@code .tflite} output. */
-  static Precision tflite(TfliteOptions.Quantization q) {
+  static Precision tflite(TfliteQuantizationMode q) {
     return switch (q) {
       case NONE -> Precision.FLOAT32;
       case FLOAT16 -> Precision.FLOAT16;

@@ -64,8 +64,8 @@ public final class GraphLoader {
 
   public static Loaded load(Path dir, GraphOptions go, String defaultSignature, Set<String> defaultTags) {
     if (!Files.isDirectory(dir)) {
-      throw new UsageException(dir + ": a SavedModel is a folder holding saved_model.pb; for a single .pb"
-          + " GraphDef use --input_format=tf_frozen_model");
+      throw new UsageException(dir + ": a SavedModel is a folder holding saved_model.pb; convert a single .pb"
+          + " GraphDef as a frozen GraphDef");
     }
     String sigName = go.signatureName() != null ? go.signatureName() : defaultSignature;
     Set<String> tags = go.tags() != null ? go.tags() : defaultTags;
@@ -137,15 +137,15 @@ public final class GraphLoader {
   /** A frozen GraphDef with {@code go.outputNodeNames()} as outputs, frozen and pruned like {@link #load}. */
   public static Loaded loadFrozen(Path file, GraphOptions go) {
     if (go.outputNodeNames().isEmpty()) {
-      throw new UsageException("--output_node_names is required for tf_frozen_model: give the comma-separated"
-          + " names of the nodes to compute");
+      throw new UsageException(file + ": a frozen GraphDef needs its output node names: give the names of the"
+          + " nodes to compute");
     }
     Graph g = GraphDefReader.read(file);
     Counts before = Counts.of(g);
     for (String name : go.outputNodeNames()) {
       TensorRef r = TensorRef.parse(name.strip());
       if (!g.has(r.node())) {
-        throw new UsageException(file + ": --output_node_names names '" + r.node() + "', which is not a node of"
+        throw new UsageException(file + ": output node name '" + r.node() + "' is not a node of"
             + " the graph; nodes nothing reads are: " + sinks(g));
       }
       g.outputs().add(r.toString());

@@ -341,8 +341,12 @@ public final class TfliteOracle {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // A crash report would otherwise land in the test's working directory (the module folder).
     String errorFile = Path.of(System.getProperty("java.io.tmpdir"), "tfport-tflite-worker-hs_err_%p.log").toString();
+    // Tests of a module run with its dependencies (JavaCPP among them) on the module path: the worker needs both.
+    String modulePath = System.getProperty("jdk.module.path");
+    String classPath = System.getProperty("java.class.path")
+        + (modulePath == null || modulePath.isEmpty() ? "" : System.getProperty("path.separator") + modulePath);
     List<String> cmd = List.of(java, "-Xmx2g", "--enable-native-access=ALL-UNNAMED", "-XX:ErrorFile=" + errorFile, "-cp",
-        System.getProperty("java.class.path"), TfliteWorker.class.getName());
+        classPath, TfliteWorker.class.getName());
     // stderr is inherited: the interpreter's own messages (with their arguments filled in) show there.
     worker = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     toWorker = new DataOutputStream(new BufferedOutputStream(worker.getOutputStream()));

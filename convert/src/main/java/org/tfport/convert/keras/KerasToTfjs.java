@@ -7,7 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.convert.Version;
 import org.tfport.core.AtomicOutput;
@@ -39,19 +39,20 @@ public final class KerasToTfjs {
 
   private KerasToTfjs() {}
 
-  public static ConversionSummary convert(Path input, Path output, TfjsOutputOptions options,
+  public static ConversionResult convert(Path input, Path output, TfjsOutputOptions options,
       ProgressListener progress) {
     long start = System.nanoTime();
     try (KerasModel model = KerasModel.open(input); AtomicOutput out = AtomicOutput.folder(output)) {
       List<String> notices = new ArrayList<>();
       TfjsModelJson json = modelJson(model, options, notices);
-      List<List<WeightEntry>> groups = groups(model, layerClasses(model), options.splitWeightsByLayer());
+      List<List<WeightEntry>> groups = groups(model, layerClasses(model),
+          options.weightGrouping() == TfjsOutputOptions.WeightGrouping.PER_LAYER);
       WriteSummary ws = TfjsWriter.write(out.dir(), json, groups,
           new WriteOptions(options.shardSizeBytes(), options.quantization()), progress);
       out.commit();
       notices.addAll(ws.notices());
-      return new ConversionSummary(output, ws.files().size(), ws.totalBytes(), ws.weightCount(),
-          (System.nanoTime() - start) / 1_000_000, notices);
+      return new ConversionResult(output, ws.files().stream().map(f -> output.resolve(out.dir().relativize(f)))
+          .toList(), ws.totalBytes(), ws.weightCount(), null, (System.nanoTime() - start) / 1_000_000, notices, "");
     }
   }
 

@@ -114,6 +114,6 @@ final class OpCheck {
         .append("')"));
     throw new UnsupportedModelException(source + ": TensorFlow.js 4.22 has no kernel for " + bad.size()
         + " op type" + (bad.size() == 1 ? "" : "s") + " in the " + stage + ": " + sb
-        + "; export a signature without them, or pass --skip_op_check to write the model anyway");
+        + "; export a signature without them, or turn GraphLoadingOptions.checkOps off to write the model anyway");
   }
 }

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.convert.Version;
 import org.tfport.core.AtomicOutput;
@@ -55,7 +55,7 @@ public final class TfGraphToTfjs {
   private TfGraphToTfjs() {}
 
   /** {@code tf_saved_model}: a SavedModel folder. */
-  public static ConversionSummary convertSavedModel(Path dir, Path output, GraphOptions g, TfjsOutputOptions o,
+  public static ConversionResult convertSavedModel(Path dir, Path output, GraphOptions g, TfjsOutputOptions o,
       ProgressListener progress) {
     return convertSavedModel(dir, output, g, o, progress, GraphLoader.DEFAULT_SIGNATURE, Set.of("serve"));
   }
@@ -64,7 +64,7 @@ public final class TfGraphToTfjs {
    * {@code tf_hub}: a TF1 Hub module folder ({@code tfhub_module.pb} beside {@code saved_model.pb}; the
    * MetaGraph with no tags) or a TF2 one (a SavedModel); both default to the signature {@code default}.
    */
-  public static ConversionSummary convertHub(Path dir, Path output, GraphOptions g, TfjsOutputOptions o,
+  public static ConversionResult convertHub(Path dir, Path output, GraphOptions g, TfjsOutputOptions o,
       ProgressListener progress) {
     if (!Files.isDirectory(dir)) {
       throw new UsageException(dir + ": a TF Hub module is a folder; download and extract the module first"
@@ -74,7 +74,7 @@ public final class TfGraphToTfjs {
     return convertSavedModel(dir, output, g, o, progress, GraphLoader.HUB_SIGNATURE, tf1 ? Set.of() : Set.of("serve"));
   }
 
-  private static ConversionSummary convertSavedModel(Path dir, Path output, GraphOptions go, TfjsOutputOptions o,
+  private static ConversionResult convertSavedModel(Path dir, Path output, GraphOptions go, TfjsOutputOptions o,
       ProgressListener progress, String defaultSignature, Set<String> defaultTags) {
     long start = System.nanoTime();
     GraphLoader.Loaded l = GraphLoader.load(dir, go, defaultSignature, defaultTags);
@@ -115,7 +115,7 @@ public final class TfGraphToTfjs {
    * {@code tf_frozen_model}: one GraphDef; {@code --output_node_names} says what to keep. The signature has
    * no inputs (TF.js then feeds the placeholders) and one output per name.
    */
-  public static ConversionSummary convertFrozen(Path file, Path output, GraphOptions go, TfjsOutputOptions o,
+  public static ConversionResult convertFrozen(Path file, Path output, GraphOptions go, TfjsOutputOptions o,
       ProgressListener progress) {
     long start = System.nanoTime();
     GraphLoader.Loaded l = GraphLoader.loadFrozen(file, go);
@@ -182,7 +182,7 @@ public final class TfGraphToTfjs {
     return m;
   }
 
-  private static ConversionSummary write(Graph g, Graph initializer, Path output, String generatedBy,
+  private static ConversionResult write(Graph g, Graph initializer, Path output, String generatedBy,
       ObjectNode signature,
       ObjectNode metadata, TfjsOutputOptions o, ProgressListener progress, long start, GraphLoader.Counts before,
       int frozen, TfjsOptimizer.Report report) {
@@ -215,7 +215,8 @@ public final class TfGraphToTfjs {
           new WriteOptions(o.shardSizeBytes(), o.quantization()), progress);
       out.commit();
       notices.addAll(ws.notices());
-      return new ConversionSummary(output, ws.files().size(), ws.totalBytes(), ws.weightCount(),
+      return new ConversionResult(output, ws.files().stream().map(f -> output.resolve(out.dir().relativize(f)))
+          .toList(), ws.totalBytes(), ws.weightCount(), new ConversionResult.NodeCounts(before.nodes(), g.size()),
           (System.nanoTime() - start) / 1_000_000, notices, detail);
     }
   }

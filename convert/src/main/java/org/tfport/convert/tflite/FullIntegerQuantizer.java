@@ -160,7 +160,7 @@ final class FullIntegerQuantizer {
     if (integerOnly && !missing.isEmpty()) {
       throw new UnsupportedModelException(missing.size() + " op" + (missing.size() == 1 ? " has" : "s have")
           + " no " + precision.ioName() + " kernel in tfport's full integer quantization: " + String.join(", ",
-          missing) + "; add TFLITE_BUILTINS to --target_ops to keep them float");
+          missing) + "; add TFLITE_BUILTINS to TfliteOutputOptions.opSets to keep them float");
     }
     floatOps.addAll(missing);
     for (int t = 0; t < s.tensors.size(); t++) {

@@ -59,7 +59,8 @@ final class RangeCalibration {
       imported = TfliteImporter.importModel(floatModel(model, index), "the float model");
     } catch (UnsupportedModelException e) {
       throw new UnsupportedModelException("cannot calibrate " + e.getMessage() + "; convert without"
-          + " --representative_data (e.g. --post_training_quantize for dynamic-range int8)");
+          + " TfliteOutputOptions.representativeData (e.g. with TfliteQuantizationMode.DYNAMIC_RANGE for"
+          + " dynamic-range int8)");
     }
     Map<ModelBuilder.Sub, Ranges> all = new LinkedHashMap<>();
     // Per graph or function body (""/its name), the TFLite tensors each IR value ("node:k") holds.

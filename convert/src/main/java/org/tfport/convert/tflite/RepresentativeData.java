@@ -40,8 +40,8 @@ final class RepresentativeData {
   /** The samples in DIR, each one value per input (in input order). */
   static List<List<Tensor>> load(Path dir, List<Input> inputs) {
     if (!Files.isDirectory(dir)) {
-      throw new UsageException(dir + ": --representative_data must be a folder of .npy samples (see tfport"
-          + " tflite_convert --help)");
+      throw new UsageException(dir + ": TfliteOutputOptions.representativeData must be a folder of .npy"
+          + " samples");
     }
     List<Path> folders = new ArrayList<>();
     List<Path> files = new ArrayList<>();

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.graph.TfjsGraphReader;
 import org.tfport.formats.tflite.ConversionMetadata;
 
@@ -17,13 +17,14 @@ import org.tfport.formats.tflite.ConversionMetadata;
 public final class TfjsGraphToTflite {
   private TfjsGraphToTflite() {}
 
-  public static ConversionSummary convert(Path modelJson, Path output, TfliteOptions o) {
+  public static ConversionResult convert(Path modelJson, Path output, TfliteOptions o) {
     long start = System.nanoTime();
     TfliteConverter.checkOutput(output);
     TfjsGraphReader.TfjsGraph tg = TfjsGraphReader.read(modelJson);
     Map<String, String> ins = new TreeMap<>(tg.inputs());
     TfliteConverter.Source s = new TfliteConverter.Source(tg.graph(), "serving_default",
-        new ArrayList<>(ins.keySet()), new ArrayList<>(ins.values()), List.copyOf(tg.outputKeys()));
+        new ArrayList<>(ins.keySet()), new ArrayList<>(ins.values()), List.copyOf(tg.outputKeys()),
+        tg.graph().size());
     return TfliteConverter.convert(List.of(s), output, o, ConversionMetadata.MODEL_TYPE_TF_GRAPH_DEF, "",
         tg.source().toString(), start, true);
   }

@@ -1,5 +1,7 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.convert.TfliteQuantizationMode;
+import org.tfport.convert.TfliteSupportMetadata;
 import org.tfport.graph.GraphLoader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.convert.Version;
 import org.tfport.graph.Functionalize;
 import org.tfport.graph.TensorArrays;
@@ -41,12 +43,12 @@ import org.tfport.formats.tflite.TfliteWriter;
 public final class TfliteConverter {
   private TfliteConverter() {}
 
-  /** A graph ready to lower, with its signature's keys. */
+  /** A graph ready to lower, with its signature's keys and its node count as read (before freezing). */
   record Source(Graph graph, String signature, List<String> inputKeys, List<String> inputNodes,
-      List<String> outputKeys) {}
+      List<String> outputKeys, int loadedNodes) {}
 
   /** {@code tf_saved_model} / {@code tf_hub}: one subgraph per signature key (default: the format's default). */
-  public static ConversionSummary convertSavedModel(Path dir, Path output, GraphOptions go, List<String> signatures,
+  public static ConversionResult convertSavedModel(Path dir, Path output, GraphOptions go, List<String> signatures,
       boolean hub, TfliteOptions o) {
     long start = System.nanoTime();
     List<String> keys = signatures == null || signatures.isEmpty() ? java.util.Arrays.asList((String) null)
@@ -62,7 +64,7 @@ public final class TfliteConverter {
       Map<String, String> ins = new TreeMap<>(l.inputNodes());
       List<String> outKeys = new ArrayList<>(l.outputKeys());
       sources.add(new Source(l.graph(), l.signature(), new ArrayList<>(ins.keySet()),
-          new ArrayList<>(ins.values()), outKeys));
+          new ArrayList<>(ins.values()), outKeys, l.before().nodes()));
     }
     return convert(sources, output, o, ConversionMetadata.MODEL_TYPE_TF_SAVED_MODEL, tfVersion, dir.toString(),
         start, true);
@@ -72,7 +74,7 @@ public final class TfliteConverter {
    * {@code tf_frozen_model}: outputs from {@code go.outputNodeNames()}; {@code inputShapes} (may be empty) sets the
    * placeholders' shapes by name. No SignatureDef, as for the reference V1 converter.
    */
-  public static ConversionSummary convertFrozen(Path file, Path output, GraphOptions go, List<String> inputArrays,
+  public static ConversionResult convertFrozen(Path file, Path output, GraphOptions go, List<String> inputArrays,
       Map<String, long[]> inputShapes, TfliteOptions o) {
     long start = System.nanoTime();
     if (Files.isDirectory(file)) {
@@ -83,7 +85,8 @@ public final class TfliteConverter {
     for (Map.Entry<String, long[]> e : inputShapes.entrySet()) {
       Node n = g.node(e.getKey());
       if (n == null || !n.op().equals("Placeholder")) {
-        throw new UsageException(file + ": --input_shapes names '" + e.getKey() + "', which is not a placeholder"
+        throw new UsageException(file + ": GraphLoadingOptions.inputShape names '" + e.getKey() + "', which is not"
+            + " a placeholder"
             + " the outputs need");
       }
       n.attr("shape", new AttrValue.Shape(TensorShape.of(e.getValue())));
@@ -93,7 +96,8 @@ public final class TfliteConverter {
       for (String a : inputArrays) {
         Node n = g.node(a);
         if (n == null || !n.op().equals("Placeholder")) {
-          throw new UsageException(file + ": --input_arrays names '" + a + "', which is not a placeholder the"
+          throw new UsageException(file + ": GraphLoadingOptions.inputNodeNames names '" + a + "', which is not a"
+              + " placeholder the"
               + " outputs need");
         }
         inputs.add(a);
@@ -106,12 +110,12 @@ public final class TfliteConverter {
       }
     }
     List<String> outKeys = go.outputNodeNames().stream().map(String::strip).toList();
-    Source s = new Source(g, null, inputs, inputs, outKeys);
+    Source s = new Source(g, null, inputs, inputs, outKeys, l.before().nodes());
     return convert(List.of(s), output, o, ConversionMetadata.MODEL_TYPE_TF_GRAPH_DEF, "", file.toString(), start,
         false);
   }
 
-  static ConversionSummary convert(List<Source> sources, Path output, TfliteOptions o, int modelType,
+  static ConversionResult convert(List<Source> sources, Path output, TfliteOptions o, int modelType,
       String tfVersion, String where, long start, boolean signatures) {
     checkOutput(output);
     ModelBuilder mb = new ModelBuilder();
@@ -122,9 +126,11 @@ public final class TfliteConverter {
     List<List<String>> inputNames = new ArrayList<>();
     // Each source's own subgraph: WHILE/IF functions lowered for source i are appended after it.
     List<Integer> sourceSubgraphs = new ArrayList<>();
+    int loadedNodes = 0;
     for (int i = 0; i < sources.size(); i++) {
       Source src = sources.get(i);
       Graph g = src.graph();
+      loadedNodes += src.loadedNodes();
       prepare(g);
       ModelBuilder.Sub sub = new ModelBuilder.Sub(i == 0 ? "main" : src.signature());
       mb.subgraphs.add(sub);
@@ -156,7 +162,8 @@ public final class TfliteConverter {
     if (!unsupported.isEmpty()) {
       throw new UnsupportedModelException(where + ": " + unsupported.size() + " op" + (unsupported.size() == 1
           ? " has" : "s have") + " no TFLite builtin: " + String.join(", ", unsupported) + "; convert with"
-          + " --enable_select_tf_ops (Flex ops, needs the Flex delegate) or --allow_custom_ops (you provide the"
+          + " TfliteOutputOptions.opSets with SELECT_TF_OPS (Flex ops, needs the Flex delegate) or"
+          + " TfliteOutputOptions.allowCustomOps (you provide the"
           + " kernels)");
     }
     List<Integer> modes = new ArrayList<>();
@@ -167,9 +174,9 @@ public final class TfliteConverter {
         case INT8, INT16X8, NONE -> { }
       }
     }
-    if (o.quantization() == TfliteOptions.Quantization.INT8) {
+    if (o.quantization() == TfliteQuantizationMode.INT8) {
       fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices, QuantizedKernels.Precision.INT8);
-    } else if (o.quantization() == TfliteOptions.Quantization.INT16X8) {
+    } else if (o.quantization() == TfliteQuantizationMode.INT16X8) {
       fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices,
           QuantizedKernels.Precision.INT16);
     }
@@ -207,8 +214,8 @@ public final class TfliteConverter {
         + (model.subgraphs().size() == 1 ? "" : "s") + ", min_runtime_version "
         + model.minRuntimeVersion().orElse("?") + (modes.isEmpty() ? "" : ", quantization "
         + o.quantization().name().toLowerCase(java.util.Locale.ROOT));
-    return new ConversionSummary(output, 1, bytes.length, params, (System.nanoTime() - start) / 1_000_000, notices,
-        detail);
+    return new ConversionResult(output, List.of(output), bytes.length, params,
+        new ConversionResult.NodeCounts(loadedNodes, ops), (System.nanoTime() - start) / 1_000_000, notices, detail);
   }
 
   /**
@@ -253,8 +260,8 @@ public final class TfliteConverter {
       List<List<String>> inputNames,
       TfliteOptions o, List<String> notices, QuantizedKernels.Precision precision) {
     if (o.representativeData() == null) {
-      throw new UsageException("full integer quantization needs --representative_data DIR (a folder of .npy input"
-          + " samples)");
+      throw new UsageException("full integer quantization needs TfliteOutputOptions.representativeData (a folder of"
+          + " .npy input samples)");
     }
     // As the reference converter: int8 models take float32, int8 or uint8 I/O; 16x8 models float32 or int16.
     List<String> ioTypes = precision == QuantizedKernels.Precision.INT8 ? List.of("float32", "int8", "uint8")
@@ -263,7 +270,8 @@ public final class TfliteConverter {
         : "16x8 quantization (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8)";
     for (String t : List.of(o.inferenceInputType(), o.inferenceOutputType())) {
       if (!ioTypes.contains(t)) {
-        throw new UsageException("--inference_input_type/--inference_output_type " + t + " is not available with "
+        throw new UsageException("TfliteOutputOptions.inferenceInputType/inferenceOutputType " + t
+            + " is not available with "
             + mode + "; use " + String.join(", ", ioTypes.subList(0, ioTypes.size() - 1)) + " or "
             + ioTypes.get(ioTypes.size() - 1));
       }
@@ -281,7 +289,8 @@ public final class TfliteConverter {
         ModelBuilder.T t = sub.t(sub.inputs.get(k));
         if (!t.hasRank) {
           throw new UnsupportedModelException("input '" + inputNames.get(i).get(k) + "' has an unknown rank;"
-              + " full integer quantization needs ranked inputs (for a frozen graph, set them with --input_shapes)");
+              + " full integer quantization needs ranked inputs (for a frozen graph, set them with"
+              + " GraphLoadingOptions.inputShape)");
         }
         ins.add(new RepresentativeData.Input(inputNames.get(i).get(k), t.type,
             t.signature != null ? t.signature.clone() : t.shape.clone()));
@@ -310,7 +319,7 @@ public final class TfliteConverter {
     return l.stream().map(m -> new TfliteSignatureDef.TensorMap(m.name(), map[m.tensorIndex()])).toList();
   }
 
-  private static byte[] withMetadata(TfliteModel model, TfliteOptions.Metadata m) {
+  private static byte[] withMetadata(TfliteModel model, TfliteSupportMetadata m) {
     var sub = model.mainSubgraph();
     List<TfliteModelMetadata.TensorInfo> ins = new ArrayList<>();
     for (int i : sub.inputs()) {

@@ -1,13 +1,15 @@
 package org.tfport.convert.tflite;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Objects;
+import org.tfport.convert.TfliteQuantizationMode;
+import org.tfport.convert.TfliteSupportMetadata;
 
 /**
  * What a conversion to {@code .tflite} may use and how it stores weights: the TFLite converter's
  * {@code target_spec.supported_ops}, {@code allow_custom_ops}, {@code optimizations} and inference types, plus the
- * tflite-support metadata to attach.
+ * tflite-support metadata to attach. The TFLite target's own form of
+ * {@link org.tfport.convert.TfliteOutputOptions}, which library users build.
  *
  * @param allowCustomOps     ops with no builtin become custom ops named after the TF op (attrs as a FlexBuffer map)
  * @param selectTfOps        ops with no builtin become Flex ops ({@code SELECT_TF_OPS})
@@ -20,8 +22,9 @@ import java.util.Objects;
  *                           alone in the target ops); false lets ops without one stay float between
  *                           DEQUANTIZE and QUANTIZE
  */
-public record TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean builtins, Quantization quantization,
-    Path representativeData, String inferenceInputType, String inferenceOutputType, Metadata metadata,
+public record TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean builtins,
+    TfliteQuantizationMode quantization,
+    Path representativeData, String inferenceInputType, String inferenceOutputType, TfliteSupportMetadata metadata,
     boolean integerOnly) {
   public TfliteOptions {
     Objects.requireNonNull(quantization, "quantization");
@@ -29,18 +32,19 @@ public record TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean
     inferenceOutputType = inferenceOutputType == null ? "float32" : inferenceOutputType;
   }
 
-  public TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean builtins, Quantization quantization,
-      Path representativeData, String inferenceInputType, String inferenceOutputType, Metadata metadata) {
+  public TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean builtins,
+      TfliteQuantizationMode quantization,
+      Path representativeData, String inferenceInputType, String inferenceOutputType, TfliteSupportMetadata metadata) {
     this(allowCustomOps, selectTfOps, builtins, quantization, representativeData, inferenceInputType,
         inferenceOutputType, metadata, false);
   }
 
   /** Builtins only, float32, no metadata: the converter's defaults. */
   public static TfliteOptions defaults() {
-    return new TfliteOptions(false, false, true, Quantization.NONE, null, null, null, null);
+    return new TfliteOptions(false, false, true, TfliteQuantizationMode.NONE, null, null, null, null);
   }
 
-  public TfliteOptions withQuantization(Quantization q) {
+  public TfliteOptions withQuantization(TfliteQuantizationMode q) {
     return new TfliteOptions(allowCustomOps, selectTfOps, builtins, q, representativeData, inferenceInputType,
         inferenceOutputType, metadata, integerOnly);
   }
@@ -50,39 +54,14 @@ public record TfliteOptions(boolean allowCustomOps, boolean selectTfOps, boolean
         inferenceOutputType, metadata, integerOnly);
   }
 
-  public TfliteOptions withMetadata(Metadata m) {
+  public TfliteOptions withMetadata(TfliteSupportMetadata m) {
     return new TfliteOptions(allowCustomOps, selectTfOps, builtins, quantization, representativeData,
         inferenceInputType, inferenceOutputType, m, integerOnly);
   }
 
   /** Full integer quantization calibrated on {@code dir}, with the given inference I/O types. */
-  public TfliteOptions withFullInteger(Quantization q, Path dir, String inputType, String outputType) {
+  public TfliteOptions withFullInteger(TfliteQuantizationMode q, Path dir, String inputType, String outputType) {
     return new TfliteOptions(allowCustomOps, selectTfOps, builtins, q, dir, inputType, outputType, metadata,
         integerOnly);
-  }
-
-  /** Post-training quantization modes ({@code CONVERSION_METADATA} model_optimization_modes in brackets). */
-  public enum Quantization {
-    NONE,
-    /** float32 constants stored as float16, each behind a DEQUANTIZE (1001). */
-    FLOAT16,
-    /** int8 weights of conv/fully connected ops, float activations, hybrid kernels (1002). */
-    DYNAMIC_RANGE,
-    /** int8 weights and activations, calibrated on representative data (1003). */
-    INT8,
-    /** int16 activations, int8 weights (1004). */
-    INT16X8
-  }
-
-  /**
-   * tflite-support metadata: model fields, input normalization {@code (x - mean) / std} per channel and an output
-   * labels file (one label per line; stored as an associated file of output 0).
-   */
-  public record Metadata(String name, String description, String version, String author, String license,
-      List<Float> mean, List<Float> std, Path labelsFile) {
-    public Metadata {
-      mean = mean == null ? List.of() : List.copyOf(mean);
-      std = std == null ? List.of() : List.copyOf(std);
-    }
   }
 }

@@ -32,7 +32,7 @@ import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TType;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
 import org.tfport.testkit.Comparison;
@@ -348,7 +348,7 @@ public class BuiltControlFlowTest {
         feeds.put("x", new TensorFlowOracle.Feed(in, DType.FLOAT32.tfEnum()));
         expected.add(TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds));
         Path out = tmp.resolve(name + "_tfjs");
-        ConversionSummary s = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
+        ConversionResult s = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
             TfjsOutputOptions.defaults(), ProgressListener.NONE);
         names.add(name + ": " + s.detail());
         var sigIn = E2e.modelJson(out).path("signature").path("inputs").path("x").path("name").stringValue();

@@ -29,7 +29,7 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.nn.FusedBatchNorm;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
 import org.tfport.testkit.Comparison;
@@ -204,7 +204,7 @@ class BuiltSavedModelTest {
     for (Model m : MODELS) {
       Path saved = export(m, tmp.resolve(m.name() + "_savedmodel"));
       Path out = tmp.resolve(m.name() + "_tfjs");
-      ConversionSummary s = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
+      ConversionResult s = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
           TfjsOutputOptions.defaults(), ProgressListener.NONE);
       summaries.add(m.name() + ": " + s.detail());
       Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();

@@ -14,6 +14,7 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tfport.convert.TfliteQuantizationMode;
 import org.tfport.convert.ConversionCheck;
 import org.tfport.convert.ConversionCheck.OutputCheck;
 import org.tfport.convert.ConversionCheck.Precision;
@@ -68,10 +69,10 @@ class ConversionCheckTest {
           new Case("tfjs", tfjs(saved, m + "_tfjs", QuantizationMap.NONE), Precision.FLOAT32),
           new Case("tfjs float16", tfjs(saved, m + "_tfjs16", QuantizationMap.all(DType.FLOAT16)), Precision.FLOAT16),
           new Case("tfjs uint8", tfjs(saved, m + "_tfjs8", QuantizationMap.all(DType.UINT8)), Precision.WEIGHTS_8BIT),
-          new Case("tflite", tflite(saved, m + ".tflite", TfliteOptions.Quantization.NONE), Precision.FLOAT32),
-          new Case("tflite float16", tflite(saved, m + "16.tflite", TfliteOptions.Quantization.FLOAT16),
+          new Case("tflite", tflite(saved, m + ".tflite", TfliteQuantizationMode.NONE), Precision.FLOAT32),
+          new Case("tflite float16", tflite(saved, m + "16.tflite", TfliteQuantizationMode.FLOAT16),
               Precision.FLOAT16),
-          new Case("tflite dynamic-range", tflite(saved, m + "dr.tflite", TfliteOptions.Quantization.DYNAMIC_RANGE),
+          new Case("tflite dynamic-range", tflite(saved, m + "dr.tflite", TfliteQuantizationMode.DYNAMIC_RANGE),
               Precision.WEIGHTS_8BIT));
       List<String> names = switch (m) {
         case "cnn" -> List.of("probabilities");
@@ -135,7 +136,7 @@ class ConversionCheckTest {
     }
     Path out = tmp.resolve("cnn_int8.tflite");
     TfliteConverter.convertSavedModel(cnn, out, GraphOptions.defaults(), List.of(), false,
-        TfliteOptions.defaults().withFullInteger(TfliteOptions.Quantization.INT8, data, null, null));
+        TfliteOptions.defaults().withFullInteger(TfliteQuantizationMode.INT8, data, null, null));
     Report r = ConversionCheck.run(cnn, LoadOptions.defaults(), out, Precision.FULL_INTEGER);
     System.out.println("full int8: " + r.outputs().stream().map(OutputCheck::line).toList() + " " + r.notes());
     if (r.compared()) {
@@ -191,11 +192,11 @@ class ConversionCheckTest {
   static Path tfjs(Path saved, String name, QuantizationMap q) {
     Path out = tmp.resolve(name);
     TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
-        new TfjsOutputOptions(TfjsOutputOptions.DEFAULT_SHARD_SIZE, q, false, null), ProgressListener.NONE);
+        TfjsOutputOptions.builder().quantization(q).build(), ProgressListener.NONE);
     return out;
   }
 
-  static Path tflite(Path saved, String name, TfliteOptions.Quantization q) {
+  static Path tflite(Path saved, String name, TfliteQuantizationMode q) {
     Path out = tmp.resolve(name);
     TfliteConverter.convertSavedModel(saved, out, GraphOptions.defaults(), List.of(), false,
         TfliteOptions.defaults().withQuantization(q));

@@ -18,7 +18,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException;
@@ -104,7 +104,7 @@ class FrozenCorpusTest {
       List<String> outputs = new ArrayList<>(expected.keySet());
       Path out = tmp.resolve(label.replace('/', '_'));
       try {
-        ConversionSummary sum = TfGraphToTfjs.convertFrozen(pb, out,
+        ConversionResult sum = TfGraphToTfjs.convertFrozen(pb, out,
             GraphOptions.defaults().withOutputNodeNames(outputs), TfjsOutputOptions.defaults(), ProgressListener.NONE);
         List<TfjsOracle.Input> ins = new ArrayList<>(inputs.values());
         if (ins.isEmpty()) {
@@ -121,7 +121,7 @@ class FrozenCorpusTest {
       Path pb = root.resolve(p.file());
       Path out = tmp.resolve(p.file().replace('/', '_'));
       try {
-        ConversionSummary sum = TfGraphToTfjs.convertFrozen(pb, out,
+        ConversionResult sum = TfGraphToTfjs.convertFrozen(pb, out,
             GraphOptions.defaults().withOutputNodeNames(p.outputs()), TfjsOutputOptions.defaults(),
             ProgressListener.NONE);
         if (p.refusal() != null) {

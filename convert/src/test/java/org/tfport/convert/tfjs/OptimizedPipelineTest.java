@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.graph.optimize.RefEval;
 import org.tfport.graph.optimize.TestGraphs;
@@ -59,7 +59,7 @@ class OptimizedPipelineTest {
     Path pb = write(convGlobalNorm(true), "bn.pb");
     GraphOptions go = GraphOptions.defaults().withOutputNodeNames(List.of("relu"));
     Path out = tmp.resolve("out");
-    ConversionSummary s = TfGraphToTfjs.convertFrozen(pb, out, go, TfjsOutputOptions.defaults(),
+    ConversionResult s = TfGraphToTfjs.convertFrozen(pb, out, go, TfjsOutputOptions.defaults(),
         ProgressListener.NONE);
     assertThat(BuiltSavedModelTest.fusedOps(out)).containsExactly("_FusedConv2D[BiasAdd,Relu]");
     assertThat(Files.readString(out.resolve("model.json"))).doesNotContain("BatchNormWithGlobalNormalization");
@@ -91,7 +91,7 @@ class OptimizedPipelineTest {
     Graph g = TestGraphs.create().placeholder("x", 2, 3).constant("c", RefEval.random(new Random(1), 3))
         .f("y", "Mul", "x", "c").output("y").graph();
     Path pb = write(g, "mul.pb");
-    ConversionSummary s = TfGraphToTfjs.convertFrozen(pb, tmp.resolve("out"),
+    ConversionResult s = TfGraphToTfjs.convertFrozen(pb, tmp.resolve("out"),
         GraphOptions.defaults().withOutputNodeNames(List.of("y")).withOptimize(false),
         TfjsOutputOptions.defaults(), ProgressListener.NONE);
     assertThat(s.detail()).isEqualTo("graph: 3 nodes before, 3 nodes after (0 variables frozen; not optimized)");

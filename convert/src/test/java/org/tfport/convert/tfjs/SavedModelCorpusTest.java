@@ -18,7 +18,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException;
@@ -81,7 +81,7 @@ class SavedModelCorpusTest {
       Path out = tmp.resolve(label.replaceAll("[^A-Za-z0-9_.-]", "_"));
       GraphOptions go = new GraphOptions(c.signature(), null, true, false, false, List.of());
       try {
-        ConversionSummary s = TfGraphToTfjs.convertSavedModel(root.resolve(c.model()), out, go,
+        ConversionResult s = TfGraphToTfjs.convertSavedModel(root.resolve(c.model()), out, go,
             TfjsOutputOptions.defaults(), ProgressListener.NONE);
         if (c.refusal() != null) {
           failures.add(label + ": converted, but should be refused with '" + c.refusal() + "'");

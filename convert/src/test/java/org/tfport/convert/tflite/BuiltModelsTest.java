@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.convert.TfliteQuantizationMode;
 import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 
@@ -157,10 +158,10 @@ class BuiltModelsTest {
       TfliteConverter.convertFrozen(m.pb(), f32, go, m.inputs(), Map.of(), TfliteOptions.defaults());
       Path f16 = tmp.resolve(label + ".f16.tflite");
       TfliteConverter.convertFrozen(m.pb(), f16, go, m.inputs(), Map.of(),
-          TfliteOptions.defaults().withQuantization(TfliteOptions.Quantization.FLOAT16));
+          TfliteOptions.defaults().withQuantization(TfliteQuantizationMode.FLOAT16));
       Path dr = tmp.resolve(label + ".dr.tflite");
       TfliteConverter.convertFrozen(m.pb(), dr, go, m.inputs(), Map.of(),
-          TfliteOptions.defaults().withQuantization(TfliteOptions.Quantization.DYNAMIC_RANGE));
+          TfliteOptions.defaults().withQuantization(TfliteQuantizationMode.DYNAMIC_RANGE));
 
       TfliteModel model = TfliteReader.read(f32);
       var sub = model.mainSubgraph();

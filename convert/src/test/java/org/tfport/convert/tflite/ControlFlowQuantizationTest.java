@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.convert.TfliteQuantizationMode;
 import org.tfport.formats.npy.Npy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -54,8 +55,8 @@ class ControlFlowQuantizationTest {
     Path f32 = tmp.resolve("cf.tflite");
     TfliteConverter.convertSavedModel(saved, f32, go, List.of(), false, TfliteOptions.defaults());
     List<String> report = new ArrayList<>();
-    for (TfliteOptions.Quantization q : List.of(TfliteOptions.Quantization.INT8,
-        TfliteOptions.Quantization.INT16X8)) {
+    for (TfliteQuantizationMode q : List.of(TfliteQuantizationMode.INT8,
+        TfliteQuantizationMode.INT16X8)) {
       Path out = tmp.resolve("cf." + q + ".tflite");
       TfliteConverter.convertSavedModel(saved, out, go, List.of(), false,
           TfliteOptions.defaults().withFullInteger(q, dir, "float32", "float32"));

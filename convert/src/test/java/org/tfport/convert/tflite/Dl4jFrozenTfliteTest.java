@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.graph.Functionalize;
 import org.tfport.graph.GraphOptions;
 import org.tfport.core.TfportException;
@@ -83,7 +83,7 @@ class Dl4jFrozenTfliteTest {
         controlFlow.add(label);
       }
       Path out = tmp.resolve(label.replace('/', '_') + ".tflite");
-      ConversionSummary sum;
+      ConversionResult sum;
       try {
         sum = TfliteConverter.convertFrozen(pb, out, GraphOptions.defaults().withOutputNodeNames(outputs),
             List.of(), Map.of(), TfliteOptions.defaults());

@@ -1,5 +1,6 @@
 package org.tfport.convert.tflite;
 
+import org.tfport.convert.TfliteQuantizationMode;
 import org.tfport.formats.npy.Npy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -198,7 +199,7 @@ class FullIntegerQuantizationTest {
   }
 
   static TfliteOptions int8(Path dir, String in, String out) {
-    return TfliteOptions.defaults().withFullInteger(TfliteOptions.Quantization.INT8, dir, in, out);
+    return TfliteOptions.defaults().withFullInteger(TfliteQuantizationMode.INT8, dir, in, out);
   }
 
   /** Weights INT8 per channel, biases INT32, every tensor between the I/O conversions INT8 or INT32. */
@@ -352,7 +353,7 @@ class FullIntegerQuantizationTest {
     // EXP multiplies its input's rounding error by e^h before the last dense layer sums eight such terms.
     assertThat(err).isLessThanOrEqualTo(3 * step);
 
-    TfliteOptions only = new TfliteOptions(false, false, true, TfliteOptions.Quantization.INT8, s.dir(), null,
+    TfliteOptions only = new TfliteOptions(false, false, true, TfliteQuantizationMode.INT8, s.dir(), null,
         null, null, true);
     Path out = tmp.resolve("only.tflite");
     assertThatThrownBy(() -> TfliteConverter.convertFrozen(pb, out, go, List.of("x"), Map.of(), only))

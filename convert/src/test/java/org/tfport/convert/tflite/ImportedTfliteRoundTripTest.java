@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tfport.convert.TfliteQuantizationMode;
 import org.tfport.convert.tfjs.BuiltControlFlowTest;
 import org.tfport.core.DType;
 import org.tfport.core.Shape;
@@ -61,8 +62,8 @@ class ImportedTfliteRoundTripTest {
       String label = m.pb().getFileName().toString();
       GraphOptions go = new GraphOptions(null, null, true, false, false, m.outputs());
       Path[] files = new Path[3];
-      TfliteOptions.Quantization[] kinds = {null, TfliteOptions.Quantization.FLOAT16,
-          TfliteOptions.Quantization.DYNAMIC_RANGE};
+      TfliteQuantizationMode[] kinds = {null, TfliteQuantizationMode.FLOAT16,
+          TfliteQuantizationMode.DYNAMIC_RANGE};
       for (int k = 0; k < 3; k++) {
         files[k] = tmp.resolve(label + "." + k + ".tflite");
         TfliteConverter.convertFrozen(m.pb(), files[k], go, m.inputs(), Map.of(),

@@ -2,6 +2,7 @@ package org.tfport.convert.tflite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.tfport.convert.TfliteQuantizationMode;
 import static org.tfport.convert.tflite.FullIntegerQuantizationTest.maxAbs;
 import static org.tfport.convert.tflite.FullIntegerQuantizationTest.opNames;
 import static org.tfport.convert.tflite.FullIntegerQuantizationTest.outputScales;
@@ -53,7 +54,7 @@ class Int16x8QuantizationTest {
   }
 
   static TfliteOptions int16x8(Path dir, String in, String out) {
-    return TfliteOptions.defaults().withFullInteger(TfliteOptions.Quantization.INT16X8, dir, in, out);
+    return TfliteOptions.defaults().withFullInteger(TfliteQuantizationMode.INT16X8, dir, in, out);
   }
 
   /**
@@ -339,7 +340,7 @@ class Int16x8QuantizationTest {
     // dense layer sums those: tens of int16 output steps, but still far below the int8 model's error.
     assertThat(err).isLessThan(err8 / 4);
 
-    TfliteOptions only = new TfliteOptions(false, false, true, TfliteOptions.Quantization.INT16X8, s.dir(), null,
+    TfliteOptions only = new TfliteOptions(false, false, true, TfliteQuantizationMode.INT16X8, s.dir(), null,
         null, null, true);
     Path out = tmp.resolve("only.tflite");
     assertThatThrownBy(() -> TfliteConverter.convertFrozen(pb, out, go, List.of("x"), Map.of(), only))

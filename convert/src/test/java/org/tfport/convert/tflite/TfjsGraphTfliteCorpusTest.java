@@ -11,7 +11,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.graph.TfjsGraphReader;
 import org.tfport.core.Json;
 import org.tfport.core.TfportException;
@@ -53,7 +53,7 @@ class TfjsGraphTfliteCorpusTest {
     for (Path mj : models) {
       String label = root.relativize(mj).toString();
       Path out = tmp.resolve(label.replaceAll("[^A-Za-z0-9_.-]", "_") + ".tflite");
-      ConversionSummary s;
+      ConversionResult s;
       try {
         s = TfjsGraphToTflite.convert(mj, out, TfliteOptions.defaults());
       } catch (TfportException e) {

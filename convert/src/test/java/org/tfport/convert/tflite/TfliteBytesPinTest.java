@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tfport.convert.TfliteQuantizationMode;
 import org.tfport.core.TfportException;
 import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.Corpus;
@@ -24,20 +25,20 @@ import org.tfport.testkit.Corpus;
 class TfliteBytesPinTest {
   @TempDir Path tmp;
 
-  static final Map<TfliteOptions.Quantization, String> PINNED = Map.of(
-      TfliteOptions.Quantization.NONE, "d73bf93c74434e39086752a4dd9a5fa4fd7d2367c053d87fec20a16e7f7cf6aa",
-      TfliteOptions.Quantization.FLOAT16, "c85c25fd97b569a8eee1a3a1ba60eafd04b07f9be93b53bbbd987cc69a9a17b1",
-      TfliteOptions.Quantization.DYNAMIC_RANGE, "2ea3a9f47789c72bbf21f8d8c234085a91eb9fb5ca14f85aa61b882f572e471c");
+  static final Map<TfliteQuantizationMode, String> PINNED = Map.of(
+      TfliteQuantizationMode.NONE, "d73bf93c74434e39086752a4dd9a5fa4fd7d2367c053d87fec20a16e7f7cf6aa",
+      TfliteQuantizationMode.FLOAT16, "c85c25fd97b569a8eee1a3a1ba60eafd04b07f9be93b53bbbd987cc69a9a17b1",
+      TfliteQuantizationMode.DYNAMIC_RANGE, "2ea3a9f47789c72bbf21f8d8c234085a91eb9fb5ca14f85aa61b882f572e471c");
 
   @Test
   void writtenBytesAreUnchanged() throws Exception {
-    for (TfliteOptions.Quantization q : List.of(TfliteOptions.Quantization.NONE, TfliteOptions.Quantization.FLOAT16,
-        TfliteOptions.Quantization.DYNAMIC_RANGE)) {
+    for (TfliteQuantizationMode q : List.of(TfliteQuantizationMode.NONE, TfliteQuantizationMode.FLOAT16,
+        TfliteQuantizationMode.DYNAMIC_RANGE)) {
       check(q, PINNED.get(q));
     }
   }
 
-  private void check(TfliteOptions.Quantization quantization, String pinned) throws Exception {
+  private void check(TfliteQuantizationMode quantization, String pinned) throws Exception {
     Path root = Corpus.require("savedmodel");
     List<String> models;
     try (Stream<Path> dirs = Files.list(root)) {

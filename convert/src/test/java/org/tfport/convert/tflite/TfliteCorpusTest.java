@@ -17,7 +17,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.ConversionSummary;
+import org.tfport.convert.ConversionResult;
 import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.core.TfportException;
@@ -64,7 +64,7 @@ class TfliteCorpusTest {
       String label = c.model() + (c.signature() == null ? "" : "[" + c.signature() + "]");
       Path out = tmp.resolve(label.replaceAll("[^A-Za-z0-9_.-]", "_") + ".tflite");
       GraphOptions go = new GraphOptions(null, null, true, false, false, List.of());
-      ConversionSummary s;
+      ConversionResult s;
       try {
         s = TfliteConverter.convertSavedModel(root.resolve(c.model()), out, go,
             c.signature() == null ? List.of() : List.of(c.signature()), false, TfliteOptions.defaults());
