@@ -1,5 +1,6 @@
 /**
- * Dtypes, shapes, tensors, errors, atomic output and the graph IR: what every other tfport module shares.
+ * Dtypes, shapes, tensors, errors, atomic output and the graph IR: what every other tfport module
+ * shares.
  */
 module org.tfport.core {
   requires transitive tools.jackson.databind;

@@ -1,6 +1,6 @@
 /**
- * Every on-disk codec, reading and writing: Keras HDF5 and .keras, TF.js model.json and weight shards, SavedModel,
- * TensorBundle and GraphDef, TFLite FlatBuffers, .npy.
+ * Every on-disk codec, reading and writing: Keras HDF5 and .keras, TF.js model.json and weight
+ * shards, SavedModel, TensorBundle and GraphDef, TFLite FlatBuffers, .npy.
  */
 module org.tfport.formats {
   requires transitive org.tfport.core;

@@ -1,6 +1,7 @@
 /**
- * Loading TensorFlow-family sources (SavedModel, frozen GraphDef, TF Hub, TF.js graph model) into the core graph
- * IR, freezing, inlining, functionalizing, TensorArray/TensorList handling and the target-independent optimizer.
+ * Loading TensorFlow-family sources (SavedModel, frozen GraphDef, TF Hub, TF.js graph model) into
+ * the core graph IR, freezing, inlining, functionalizing, TensorArray/TensorList handling and the
+ * target-independent optimizer.
  */
 module org.tfport.graph {
   requires transitive org.tfport.formats;

@@ -11,13 +11,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs a child process (a fresh JVM: the real CLI, or {@link PeakHeapMain}) to completion and reports what the
- * benchmarks measure of it: wall time, peak RSS, the heap PeakHeapMain prints, its output.
+ * Runs a child process (a fresh JVM: the real CLI, or {@link PeakHeapMain}) to completion and
+ * reports what the benchmarks measure of it: wall time, peak RSS, the heap PeakHeapMain prints, its
+ * output.
  */
 final class ChildJvm {
   private ChildJvm() {}
 
-  /** What a child JVM reported; {@code metrics} holds {@code peak_rss_bytes} and PeakHeapMain's keys. */
+  /**
+   * What a child JVM reported; {@code metrics} holds {@code peak_rss_bytes} and PeakHeapMain's
+   * keys.
+   */
   record Child(int exit, long wallNanos, Map<String, Long> metrics, String stdout, String stderr) {
     long metric(String key) {
       return metrics.getOrDefault(key, -1L);
@@ -31,9 +35,11 @@ final class ChildJvm {
   /** {@code java [AOT cache options] -jar tfport.jar ARGS}. */
   static List<String> cliCommand(String java, Path cliJar, List<String> args) {
     List<String> cmd = new ArrayList<>(List.of(java));
-    // Use the AOT class cache the ./tfport launcher builds (JDK 25+), as a user running ./tfport gets it.
+    // Use the AOT class cache the ./tfport launcher builds (JDK 25+), as a user running ./tfport
+    // gets it.
     Path aot = cliJar.resolveSibling("tfport.aot");
-    if (Runtime.version().feature() >= 25 && Files.isRegularFile(aot)
+    if (Runtime.version().feature() >= 25
+        && Files.isRegularFile(aot)
         && !System.getProperty("tfport.bench.noAot", "false").equals("true")) {
       cmd.addAll(List.of("-XX:AOTCache=" + aot, "-Xlog:aot=off", "-Xlog:cds=off"));
     }
@@ -49,9 +55,9 @@ final class ChildJvm {
   }
 
   /**
-   * Runs {@code command} to completion, timed from launch to exit; with {@code measureRss}, its peak RSS
-   * through {@code timeBin} ({@code /usr/bin/time -f %M}) or, when null, polled {@code VmHWM}. Parses a
-   * {@link PeakHeapMain} line on stdout into the metrics.
+   * Runs {@code command} to completion, timed from launch to exit; with {@code measureRss}, its
+   * peak RSS through {@code timeBin} ({@code /usr/bin/time -f %M}) or, when null, polled {@code
+   * VmHWM}. Parses a {@link PeakHeapMain} line on stdout into the metrics.
    */
   static Child launch(List<String> command, boolean measureRss, Path timeBin) {
     List<String> cmd = new ArrayList<>(command);
@@ -64,7 +70,8 @@ final class ChildJvm {
         cmd.addAll(0, List.of(timeBin.toString(), "-o", rss.toString(), "-f", "%M"));
       }
       try {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+        ProcessBuilder pb =
+            new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
         long t0 = System.nanoTime();
         Process p = pb.start();
         long hwm = -1;
@@ -77,24 +84,34 @@ final class ChildJvm {
         }
         if (!p.waitFor(30, TimeUnit.MINUTES)) {
           p.destroyForcibly();
-          throw new ConvertBench.BenchException("the conversion did not finish in 30 minutes: " + String.join(" ", cmd));
+          throw new ConvertBench.BenchException(
+              "the conversion did not finish in 30 minutes: " + String.join(" ", cmd));
         }
         long wall = System.nanoTime() - t0;
         String o = Files.readString(stdout, StandardCharsets.UTF_8);
         String e = Files.readString(stderr, StandardCharsets.UTF_8);
         Map<String, Long> metrics = new HashMap<>();
-        o.lines().filter(l -> l.startsWith(PeakHeapMain.PREFIX)).findFirst().ifPresent(l -> {
-          for (String kv : l.substring(PeakHeapMain.PREFIX.length()).trim().split("\\s+")) {
-            int eq = kv.indexOf('=');
-            metrics.put(kv.substring(0, eq), Long.parseLong(kv.substring(eq + 1)));
-          }
-        });
-        o = o.lines().filter(l -> !l.startsWith(PeakHeapMain.PREFIX)).reduce("", (a, b) -> a + b + "\n");
+        o.lines()
+            .filter(l -> l.startsWith(PeakHeapMain.PREFIX))
+            .findFirst()
+            .ifPresent(
+                l -> {
+                  for (String kv : l.substring(PeakHeapMain.PREFIX.length()).trim().split("\\s+")) {
+                    int eq = kv.indexOf('=');
+                    metrics.put(kv.substring(0, eq), Long.parseLong(kv.substring(eq + 1)));
+                  }
+                });
+        o =
+            o.lines()
+                .filter(l -> !l.startsWith(PeakHeapMain.PREFIX))
+                .reduce("", (a, b) -> a + b + "\n");
         if (viaTime) {
           List<String> lines = Files.readAllLines(rss);
           try {
-            // The last line: time puts "Command exited with non-zero status N" before it on failure.
-            metrics.put("peak_rss_bytes", Long.parseLong(lines.get(lines.size() - 1).trim()) * 1024);
+            // The last line: time puts "Command exited with non-zero status N" before it on
+            // failure.
+            metrics.put(
+                "peak_rss_bytes", Long.parseLong(lines.get(lines.size() - 1).trim()) * 1024);
           } catch (RuntimeException ex) {
             // Leave it n/a.
           }
@@ -108,7 +125,8 @@ final class ChildJvm {
         Files.deleteIfExists(rss);
       }
     } catch (IOException e) {
-      throw new ConvertBench.BenchException("cannot run " + String.join(" ", cmd) + ": " + e.getMessage());
+      throw new ConvertBench.BenchException(
+          "cannot run " + String.join(" ", cmd) + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ConvertBench.BenchException("interrupted");

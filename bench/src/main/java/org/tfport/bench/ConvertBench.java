@@ -22,19 +22,20 @@ import java.util.stream.Stream;
 import org.tfport.bench.ChildJvm.Child;
 
 /**
- * The conversion benchmark. Writes a Keras 2 HDF5 model of about {@code MB} megabytes (and a 1 MB one of
- * the same shape, to measure the fixed start-up cost), then per run, page cache warm:
+ * The conversion benchmark. Writes a Keras 2 HDF5 model of about {@code MB} megabytes (and a 1 MB
+ * one of the same shape, to measure the fixed start-up cost), then per run, page cache warm:
  *
  * <ol>
  *   <li>times {@code cp SRC DST};
- *   <li>times the real command line, {@code java -jar cli/target/tfport.jar convert --input_format=keras
- *       --output_format=tfjs_layers_model SRC OUT}, in a fresh JVM, with its peak RSS ({@code /usr/bin/time},
- *       else {@code VmHWM} polled every 20 ms), and checks the output;
+ *   <li>times the real command line, {@code java -jar cli/target/tfport.jar convert
+ *       --input_format=keras --output_format=tfjs_layers_model SRC OUT}, in a fresh JVM, with its
+ *       peak RSS ({@code /usr/bin/time}, else {@code VmHWM} polled every 20 ms), and checks the
+ *       output;
  *   <li>runs the same conversion once more through {@link PeakHeapMain} for the peak Java heap.
  * </ol>
  *
- * <p>Then it converts under {@code -Xmx} of 1.5x the model size and under {@code -Xmx64m}, and prints a
- * table against the targets: convert within 2x of cp, peak heap under 1.5x the model size.
+ * <p>Then it converts under {@code -Xmx} of 1.5x the model size and under {@code -Xmx64m}, and
+ * prints a table against the targets: convert within 2x of cp, peak heap under 1.5x the model size.
  *
  * <pre>java -jar bench/target/tfport-bench.jar [MB] [--runs N] [--keep DIR]</pre>
  */
@@ -52,7 +53,8 @@ public final class ConvertBench {
   private final String java;
   private final Path timeBin;
 
-  private ConvertBench(long targetBytes, int runs, Path keep, Path cliJar, String classpath, String java) {
+  private ConvertBench(
+      long targetBytes, int runs, Path keep, Path cliJar, String classpath, String java) {
     this.targetBytes = targetBytes;
     this.runs = runs;
     this.keep = keep;
@@ -66,7 +68,10 @@ public final class ConvertBench {
     exitWith(() -> run(args));
   }
 
-  /** Exits with the status {@code run} returns, or with 2 and the message when it throws a BenchException. */
+  /**
+   * Exits with the status {@code run} returns, or with 2 and the message when it throws a
+   * BenchException.
+   */
   static void exitWith(java.util.function.IntSupplier run) {
     try {
       System.exit(run.getAsInt());
@@ -97,8 +102,9 @@ public final class ConvertBench {
       } else if (a.startsWith("--keep=")) {
         keep = Path.of(a.substring(7));
       } else if (a.equals("--help") || a.equals("-h")) {
-        System.out.println("usage: ConvertBench [MB] [--runs N] [--keep DIR]   (default 220 MB, 3 runs;"
-            + " --keep leaves the model and the last output in DIR)");
+        System.out.println(
+            "usage: ConvertBench [MB] [--runs N] [--keep DIR]   (default 220 MB, 3 runs;"
+                + " --keep leaves the model and the last output in DIR)");
         return 0;
       } else if (!a.startsWith("-")) {
         try {
@@ -107,7 +113,8 @@ public final class ConvertBench {
           throw new BenchException("MB must be a number, got '" + a + "'");
         }
       } else {
-        throw new BenchException("unknown argument '" + a + "'; usage: ConvertBench [MB] [--runs N] [--keep DIR]");
+        throw new BenchException(
+            "unknown argument '" + a + "'; usage: ConvertBench [MB] [--runs N] [--keep DIR]");
       }
     }
     if (runs < 1 || !(mb > 0)) {
@@ -134,28 +141,37 @@ public final class ConvertBench {
   static Path cliJar(Path root) {
     Path cliJar = root.resolve("cli/target/tfport.jar");
     if (!Files.isRegularFile(cliJar)) {
-      throw new BenchException(cliJar + " is missing; build it first: cd " + root
-          + " && ./mvnw -B -q -DskipTests install");
+      throw new BenchException(
+          cliJar
+              + " is missing; build it first: cd "
+              + root
+              + " && ./mvnw -B -q -DskipTests install");
     }
     return cliJar;
   }
 
   /** The java launcher running this JVM, for the child JVMs. */
   static String javaCommand() {
-    return ProcessHandle.current().info().command()
+    return ProcessHandle.current()
+        .info()
+        .command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 
   /** This class's jar (or classes folder). */
   static Path selfLocation() {
     try {
-      return Path.of(ConvertBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return Path.of(
+          ConvertBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     } catch (URISyntaxException | RuntimeException e) {
       throw new BenchException("cannot tell where the benchmark jar is (" + e + ")");
     }
   }
 
-  /** {@code -Dtfport.root}, else the folder holding bench/target/, else the nearest one up from here. */
+  /**
+   * {@code -Dtfport.root}, else the folder holding bench/target/, else the nearest one up from
+   * here.
+   */
   static Path repoRoot(Path self) {
     String prop = System.getProperty("tfport.root");
     if (prop != null) {
@@ -166,13 +182,16 @@ public final class ConvertBench {
     starts.add(Path.of("").toAbsolutePath());
     for (Path start : starts) {
       for (Path p = start; p != null; p = p.getParent()) {
-        if (Files.isRegularFile(p.resolve("cli/pom.xml")) && Files.isDirectory(p.resolve("bench"))) {
+        if (Files.isRegularFile(p.resolve("cli/pom.xml"))
+            && Files.isDirectory(p.resolve("bench"))) {
           return p;
         }
       }
     }
-    throw new BenchException("cannot find the tfport checkout (no cli/pom.xml above " + self
-        + " or the current folder); run from the checkout or pass -Dtfport.root=DIR");
+    throw new BenchException(
+        "cannot find the tfport checkout (no cli/pom.xml above "
+            + self
+            + " or the current folder); run from the checkout or pass -Dtfport.root=DIR");
   }
 
   /** One timed run: cp, the real CLI, the heap-instrumented conversion, the start-up floor. */
@@ -196,7 +215,11 @@ public final class ConvertBench {
   }
 
   private List<String> convertArgs(Path in, Path out) {
-    return List.of("convert", "--input_format=keras", "--output_format=tfjs_layers_model", in.toString(),
+    return List.of(
+        "convert",
+        "--input_format=keras",
+        "--output_format=tfjs_layers_model",
+        in.toString(),
         out.toString());
   }
 
@@ -219,8 +242,12 @@ public final class ConvertBench {
     }
     String loadBefore = loadAverage();
     System.out.println("tfport conversion benchmark");
-    System.out.printf("  java      %s (%s), %d CPUs, load average %s%n", java,
-        System.getProperty("java.runtime.version"), Runtime.getRuntime().availableProcessors(), loadBefore);
+    System.out.printf(
+        "  java      %s (%s), %d CPUs, load average %s%n",
+        java,
+        System.getProperty("java.runtime.version"),
+        Runtime.getRuntime().availableProcessors(),
+        loadBefore);
     System.out.printf("  cli       %s%n", cliJar);
     System.out.printf("  folder    %s (%s)%n", work, fs);
     System.out.printf("  model     %s%n", model.describe());
@@ -230,17 +257,26 @@ public final class ConvertBench {
       model.writeH5(h5);
       small.writeH5(smallH5);
     } catch (OutOfMemoryError e) {
-      throw new BenchException("out of memory writing the model (jhdf holds it all until close); give the"
-          + " benchmark JVM more heap, e.g. java -Xmx" + (3 * targetBytes / (1L << 30) + 2) + "g -jar ...");
+      throw new BenchException(
+          "out of memory writing the model (jhdf holds it all until close); give the"
+              + " benchmark JVM more heap, e.g. java -Xmx"
+              + (3 * targetBytes / (1L << 30) + 2)
+              + "g -jar ...");
     }
     long writeNanos = System.nanoTime() - t0;
     System.gc();
     long modelBytes = size(h5);
     long weightBytes = model.weightBytes();
-    System.out.printf("  wrote     %s: %s bytes (%s; weights %s bytes) in %s s%n", h5, Fmt.bytes(modelBytes),
-        Fmt.mib(modelBytes), Fmt.bytes(weightBytes), Fmt.secs(writeNanos));
-    System.out.printf("  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n", smallH5,
-        Fmt.bytes(size(smallH5)), small.hidden);
+    System.out.printf(
+        "  wrote     %s: %s bytes (%s; weights %s bytes) in %s s%n",
+        h5,
+        Fmt.bytes(modelBytes),
+        Fmt.mib(modelBytes),
+        Fmt.bytes(weightBytes),
+        Fmt.secs(writeNanos));
+    System.out.printf(
+        "  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n",
+        smallH5, Fmt.bytes(size(smallH5)), small.hidden);
     printSteps("cp " + h5 + " " + copy, timeBin, java, cliJar, convertArgs(h5, out), smallH5);
 
     // One untimed round first: the first copy after writing the model is often slow on a VM disk.
@@ -253,8 +289,20 @@ public final class ConvertBench {
     deleteTree(scratch);
     sync();
 
-    System.out.printf("%-4s %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n", "run", "cp s", "conv s", "ratio",
-        "RSS MiB", "floor s", "in-JVM s", "heap MiB", "heapGC", "anon MiB", "heap/mdl", "output");
+    System.out.printf(
+        "%-4s %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n",
+        "run",
+        "cp s",
+        "conv s",
+        "ratio",
+        "RSS MiB",
+        "floor s",
+        "in-JVM s",
+        "heap MiB",
+        "heapGC",
+        "anon MiB",
+        "heap/mdl",
+        "output");
     List<Run> results = new ArrayList<>();
     boolean allVerified = true;
     for (int r = 1; r <= runs; r++) {
@@ -285,15 +333,24 @@ public final class ConvertBench {
       deleteTree(scratch);
       sync();
 
-      allVerified &= verdict.startsWith("ok") && heapVerdict.startsWith("ok") && floorVerdict.startsWith("ok");
+      allVerified &=
+          verdict.startsWith("ok") && heapVerdict.startsWith("ok") && floorVerdict.startsWith("ok");
       verdict = withSideVerdicts(verdict, heapVerdict, floorVerdict);
       results.add(new Run(cpNanos, c, heap, floor));
-      System.out.printf("%-4d %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n", r, Fmt.secs(cpNanos),
-          Fmt.secs(c.wallNanos()), Fmt.ratio((double) c.wallNanos() / cpNanos),
-          Fmt.mibBare(c.metric("peak_rss_bytes")), Fmt.secs(floor.wallNanos()),
-          Fmt.secs(heap.metric("run_nanos")), Fmt.mibBare(heap.metric("peak_heap_bytes")),
-          Fmt.mibBare(heap.metric("peak_heap_gc_bytes")), Fmt.mibBare(heap.metric("peak_rss_anon_bytes")),
-          Fmt.ratio((double) heap.metric("peak_heap_bytes") / modelBytes), verdict);
+      System.out.printf(
+          "%-4d %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n",
+          r,
+          Fmt.secs(cpNanos),
+          Fmt.secs(c.wallNanos()),
+          Fmt.ratio((double) c.wallNanos() / cpNanos),
+          Fmt.mibBare(c.metric("peak_rss_bytes")),
+          Fmt.secs(floor.wallNanos()),
+          Fmt.secs(heap.metric("run_nanos")),
+          Fmt.mibBare(heap.metric("peak_heap_bytes")),
+          Fmt.mibBare(heap.metric("peak_heap_gc_bytes")),
+          Fmt.mibBare(heap.metric("peak_rss_anon_bytes")),
+          Fmt.ratio((double) heap.metric("peak_heap_bytes") / modelBytes),
+          verdict);
     }
 
     // Heap-limited runs: the 1.5x target as a hard limit, and a small fixed heap to show streaming.
@@ -306,9 +363,17 @@ public final class ConvertBench {
       String verdict = c.ok() ? verify(scratch, model, false) : failure(c);
       boolean done = c.ok() && verdict.startsWith("ok");
       allVerified &= done;
-      limited.put(xmx, (done ? "completed" : "did NOT complete") + " in " + Fmt.secs(c.wallNanos())
-          + " s, peak heap " + Fmt.mib(c.metric("peak_heap_bytes")) + " (GC view "
-          + Fmt.mib(c.metric("peak_heap_gc_bytes")) + "), " + verdict);
+      limited.put(
+          xmx,
+          (done ? "completed" : "did NOT complete")
+              + " in "
+              + Fmt.secs(c.wallNanos())
+              + " s, peak heap "
+              + Fmt.mib(c.metric("peak_heap_bytes"))
+              + " (GC view "
+              + Fmt.mib(c.metric("peak_heap_gc_bytes"))
+              + "), "
+              + verdict);
       deleteTree(scratch);
       sync();
     }
@@ -329,31 +394,93 @@ public final class ConvertBench {
     double heapRatio = (double) peakHeap / modelBytes;
 
     System.out.println();
-    System.out.println("summary (" + runs + " run" + (runs == 1 ? "" : "s") + "; load average before " + loadBefore
-        + ", after " + loadAverage() + ")");
-    row("model bytes", Fmt.bytes(modelBytes) + " (" + Fmt.mib(modelBytes) + "), weights " + Fmt.bytes(weightBytes));
-    row("cp, median / min", Fmt.secs(cpMedian) + " s / " + Fmt.secs(cp.get(0)) + " s  (" + mbps(modelBytes, cpMedian)
-        + ")");
-    row("convert wall, median / min", Fmt.secs(wallMedian) + " s / " + Fmt.secs(wall.get(0)) + " s  ("
-        + mbps(modelBytes, wallMedian) + "; java -jar tfport.jar, JVM start-up included)");
-    row("  start-up floor (1 MB model)", Fmt.secs(floorMedian) + " s median; the data itself costs "
-        + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9) + " s (" + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
-        + " of cp)");
-    row("  in Main.run (heap runs)", Fmt.secs(median(inJvm)) + " s median; the rest of the wall time is JVM"
-        + " start-up and exit");
-    row("convert / cp (medians)", Fmt.ratio(timeRatio) + " (min/min " + Fmt.ratio((double) wall.get(0) / cp.get(0))
-        + ")   target <= " + Fmt.ratio(TIME_TARGET) + ": " + (timeRatio <= TIME_TARGET ? "MET" : "NOT MET"));
-    row("peak RSS (max of runs)", Fmt.mib(peakRss) + " (" + (timeBin != null ? "/usr/bin/time" : "VmHWM polled")
-        + "; pages of the memory-mapped model count); anonymous " + Fmt.mib(peakAnon));
-    row("peak heap (max of runs)", Fmt.mib(peakHeap) + " (sum of heap pool peaks; " + Fmt.mib(peakHeapGc)
-        + " at the fullest GC), default max heap " + Fmt.mib(maxHeap));
-    row("peak heap / model", Fmt.ratio(heapRatio) + "   target < " + Fmt.ratio(HEAP_TARGET) + ": "
-        + (heapRatio < HEAP_TARGET ? "MET" : "NOT MET"));
+    System.out.println(
+        "summary ("
+            + runs
+            + " run"
+            + (runs == 1 ? "" : "s")
+            + "; load average before "
+            + loadBefore
+            + ", after "
+            + loadAverage()
+            + ")");
+    row(
+        "model bytes",
+        Fmt.bytes(modelBytes)
+            + " ("
+            + Fmt.mib(modelBytes)
+            + "), weights "
+            + Fmt.bytes(weightBytes));
+    row(
+        "cp, median / min",
+        Fmt.secs(cpMedian)
+            + " s / "
+            + Fmt.secs(cp.get(0))
+            + " s  ("
+            + mbps(modelBytes, cpMedian)
+            + ")");
+    row(
+        "convert wall, median / min",
+        Fmt.secs(wallMedian)
+            + " s / "
+            + Fmt.secs(wall.get(0))
+            + " s  ("
+            + mbps(modelBytes, wallMedian)
+            + "; java -jar tfport.jar, JVM start-up included)");
+    row(
+        "  start-up floor (1 MB model)",
+        Fmt.secs(floorMedian)
+            + " s median; the data itself costs "
+            + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9)
+            + " s ("
+            + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
+            + " of cp)");
+    row(
+        "  in Main.run (heap runs)",
+        Fmt.secs(median(inJvm))
+            + " s median; the rest of the wall time is JVM"
+            + " start-up and exit");
+    row(
+        "convert / cp (medians)",
+        Fmt.ratio(timeRatio)
+            + " (min/min "
+            + Fmt.ratio((double) wall.get(0) / cp.get(0))
+            + ")   target <= "
+            + Fmt.ratio(TIME_TARGET)
+            + ": "
+            + (timeRatio <= TIME_TARGET ? "MET" : "NOT MET"));
+    row(
+        "peak RSS (max of runs)",
+        Fmt.mib(peakRss)
+            + " ("
+            + (timeBin != null ? "/usr/bin/time" : "VmHWM polled")
+            + "; pages of the memory-mapped model count); anonymous "
+            + Fmt.mib(peakAnon));
+    row(
+        "peak heap (max of runs)",
+        Fmt.mib(peakHeap)
+            + " (sum of heap pool peaks; "
+            + Fmt.mib(peakHeapGc)
+            + " at the fullest GC), default max heap "
+            + Fmt.mib(maxHeap));
+    row(
+        "peak heap / model",
+        Fmt.ratio(heapRatio)
+            + "   target < "
+            + Fmt.ratio(HEAP_TARGET)
+            + ": "
+            + (heapRatio < HEAP_TARGET ? "MET" : "NOT MET"));
     for (Map.Entry<String, String> e : limited.entrySet()) {
-      row("-Xmx" + e.getKey() + (e.getKey().equals(SMALL_HEAP) ? "" : " (1.5x model)"), e.getValue());
+      row(
+          "-Xmx" + e.getKey() + (e.getKey().equals(SMALL_HEAP) ? "" : " (1.5x model)"),
+          e.getValue());
     }
-    row("output", allVerified ? "verified every run (model.json manifest, shard bytes = weight bytes; run 1"
-        + " byte for byte)" : "FAILED, see above");
+    row(
+        "output",
+        allVerified
+            ? "verified every run (model.json manifest, shard bytes = weight bytes; run 1"
+                + " byte for byte)"
+            : "FAILED, see above");
     if (keep != null) {
       row("kept", work.toString());
     }
@@ -369,7 +496,10 @@ public final class ConvertBench {
   }
 
   static String failure(Child c) {
-    return "FAILED exit " + c.exit() + (c.stderr().contains("out of memory") ? " (out of memory)" : "") + ": "
+    return "FAILED exit "
+        + c.exit()
+        + (c.stderr().contains("out of memory") ? " (out of memory)" : "")
+        + ": "
         + c.stderr().strip();
   }
 
@@ -418,22 +548,29 @@ public final class ConvertBench {
     }
   }
 
-  /** Prints the commands each run times: the copy, the conversion, the in-JVM heap run and the floor. */
-  static void printSteps(String cp, Path timeBin, String java, Path cliJar, List<String> convertArgs, Path small) {
+  /**
+   * Prints the commands each run times: the copy, the conversion, the in-JVM heap run and the
+   * floor.
+   */
+  static void printSteps(
+      String cp, Path timeBin, String java, Path cliJar, List<String> convertArgs, Path small) {
     System.out.println();
     System.out.println("per run, page cache warm, dirty pages synced before each step:");
     System.out.printf("  cp       %s%n", cp);
-    System.out.printf("  convert  %s%s -jar %s %s%n", timeBin == null ? "" : timeBin + " -f %M ", java, cliJar,
-        String.join(" ", convertArgs));
-    System.out.printf("  heap     %s -cp tfport.jar:tfport-bench.jar %s convert ... (same conversion)%n", java,
-        PeakHeapMain.class.getName());
+    System.out.printf(
+        "  convert  %s%s -jar %s %s%n",
+        timeBin == null ? "" : timeBin + " -f %M ", java, cliJar, String.join(" ", convertArgs));
+    System.out.printf(
+        "  heap     %s -cp tfport.jar:tfport-bench.jar %s convert ... (same conversion)%n",
+        java, PeakHeapMain.class.getName());
     System.out.printf("  floor    the convert command on %s%n", small.getFileName());
     System.out.println();
   }
 
   /** A run's verdict with those of its heap and floor runs appended where they are not ok. */
   static String withSideVerdicts(String verdict, String heapVerdict, String floorVerdict) {
-    return verdict + (heapVerdict.startsWith("ok") ? "" : "; heap run: " + heapVerdict)
+    return verdict
+        + (heapVerdict.startsWith("ok") ? "" : "; heap run: " + heapVerdict)
         + (floorVerdict.startsWith("ok") ? "" : "; floor run: " + floorVerdict);
   }
 
@@ -442,8 +579,8 @@ public final class ConvertBench {
   }
 
   /**
-   * Times {@code cp [FLAGS] SRC DST} and checks the copy holds as many bytes as the source, measured with
-   * {@code sizeOf}.
+   * Times {@code cp [FLAGS] SRC DST} and checks the copy holds as many bytes as the source,
+   * measured with {@code sizeOf}.
    */
   static long timeCopy(Path src, Path dst, ToLongFunction<Path> sizeOf, String... flags) {
     List<String> cmd = new ArrayList<>(List.of("cp"));
@@ -461,7 +598,8 @@ public final class ConvertBench {
         throw new BenchException(what + " failed with exit code " + code);
       }
       if (sizeOf.applyAsLong(dst) != sizeOf.applyAsLong(src)) {
-        throw new BenchException(what + " wrote " + sizeOf.applyAsLong(dst) + " bytes of " + sizeOf.applyAsLong(src));
+        throw new BenchException(
+            what + " wrote " + sizeOf.applyAsLong(dst) + " bytes of " + sizeOf.applyAsLong(src));
       }
       return nanos;
     } catch (IOException e) {

@@ -14,13 +14,17 @@ import java.util.Map;
 import org.tfport.core.Json;
 import tools.jackson.databind.JsonNode;
 
-/** Checks the TF.js layers model the CLI wrote for a {@link SyntheticModel}: manifest, shard sizes, and bytes. */
+/**
+ * Checks the TF.js layers model the CLI wrote for a {@link SyntheticModel}: manifest, shard sizes,
+ * and bytes.
+ */
 final class LayersModelCheck {
   private LayersModelCheck() {}
 
   /**
-   * Checks model.json names every weight with its shape as float32, and that the shards hold exactly the
-   * weight bytes; with {@code content}, that they hold exactly the generated values in manifest order.
+   * Checks model.json names every weight with its shape as float32, and that the shards hold
+   * exactly the weight bytes; with {@code content}, that they hold exactly the generated values in
+   * manifest order.
    */
   static String verify(Path dir, SyntheticModel model, boolean content) {
     Path json = dir.resolve("model.json");
@@ -29,7 +33,9 @@ final class LayersModelCheck {
     }
     try {
       JsonNode root = Json.MAPPER.readTree(Files.readString(json));
-      if (!"Sequential".equals(root.path("modelTopology").path("model_config").path("class_name").asString(""))) {
+      if (!"Sequential"
+          .equals(
+              root.path("modelTopology").path("model_config").path("class_name").asString(""))) {
         return "BAD: modelTopology.model_config is not the Sequential model";
       }
       Map<String, SyntheticModel.Weight> byName = new HashMap<>();
@@ -51,7 +57,8 @@ final class LayersModelCheck {
           for (long d : expected.dims()) {
             want.add(d);
           }
-          if (!shape.equals(want) || !"float32".equals(w.path("dtype").asString())
+          if (!shape.equals(want)
+              || !"float32".equals(w.path("dtype").asString())
               || w.has("quantization")) {
             return "BAD: weight " + expected.name() + " is " + w;
           }
@@ -76,8 +83,9 @@ final class LayersModelCheck {
       for (Path s : shards) {
         streams.add(Files.newInputStream(s));
       }
-      try (InputStream in = new BufferedInputStream(new SequenceInputStream(Collections.enumeration(streams)),
-          1 << 20)) {
+      try (InputStream in =
+          new BufferedInputStream(
+              new SequenceInputStream(Collections.enumeration(streams)), 1 << 20)) {
         for (SyntheticModel.Weight w : order) {
           long at = SyntheticModel.compare(w, in);
           if (at >= 0) {

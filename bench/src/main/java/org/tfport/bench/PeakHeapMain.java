@@ -21,20 +21,23 @@ import javax.management.openmbean.CompositeData;
 import org.tfport.cli.Main;
 
 /**
- * Runs {@code tfport} ({@link Main#run}) in this JVM exactly as the command line would, then prints one
- * line of measurements for {@link ConvertBench}:
+ * Runs {@code tfport} ({@link Main#run}) in this JVM exactly as the command line would, then prints
+ * one line of measurements for {@link ConvertBench}:
  *
- * <pre>tfport-bench: exit=0 run_nanos=... peak_heap_bytes=... peak_heap_gc_bytes=... peak_rss_bytes=...</pre>
+ * <pre>
+ * tfport-bench: exit=0 run_nanos=... peak_heap_bytes=... peak_heap_gc_bytes=... peak_rss_bytes=...
+ * </pre>
  *
  * <ul>
- *   <li>{@code peak_heap_bytes}: the sum over heap pools of {@link MemoryPoolMXBean#getPeakUsage()} (peaks
- *       reset at start); each pool's own peak, so an upper bound on the heap in use at any one moment.
+ *   <li>{@code peak_heap_bytes}: the sum over heap pools of {@link MemoryPoolMXBean#getPeakUsage()}
+ *       (peaks reset at start); each pool's own peak, so an upper bound on the heap in use at any
+ *       one moment.
  *   <li>{@code peak_heap_gc_bytes}: the largest total heap in use just before a collection (from GC
  *       notifications) or at the end; the heap peaks there, so this is the tighter figure.
- *   <li>{@code peak_rss_bytes}: {@code VmHWM} of {@code /proc/self/status}, the kernel's high-water mark of
- *       resident memory, file-mapped pages included.
- *   <li>{@code peak_rss_anon_bytes}: {@code RssAnon} sampled every 10 ms: resident memory that is not a
- *       mapped file (heap, metaspace, code, direct buffers, ...).
+ *   <li>{@code peak_rss_bytes}: {@code VmHWM} of {@code /proc/self/status}, the kernel's high-water
+ *       mark of resident memory, file-mapped pages included.
+ *   <li>{@code peak_rss_anon_bytes}: {@code RssAnon} sampled every 10 ms: resident memory that is
+ *       not a mapped file (heap, metaspace, code, direct buffers, ...).
  * </ul>
  */
 public final class PeakHeapMain {
@@ -43,28 +46,36 @@ public final class PeakHeapMain {
   private PeakHeapMain() {}
 
   public static void main(String... args) {
-    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
-        .filter(p -> p.getType() == MemoryType.HEAP && p.isValid()).toList();
-    Set<String> heapNames = heap.stream().map(MemoryPoolMXBean::getName).collect(Collectors.toSet());
+    List<MemoryPoolMXBean> heap =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP && p.isValid())
+            .toList();
+    Set<String> heapNames =
+        heap.stream().map(MemoryPoolMXBean::getName).collect(Collectors.toSet());
     heap.forEach(MemoryPoolMXBean::resetPeakUsage);
     AtomicLong gcPeak = new AtomicLong();
     AtomicLong gcCount = new AtomicLong();
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       if (gc instanceof NotificationEmitter emitter) {
-        emitter.addNotificationListener((n, hb) -> {
-          if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
-            return;
-          }
-          var info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
-          long before = 0;
-          for (Map.Entry<String, MemoryUsage> e : info.getGcInfo().getMemoryUsageBeforeGc().entrySet()) {
-            if (heapNames.contains(e.getKey())) {
-              before += e.getValue().getUsed();
-            }
-          }
-          gcPeak.accumulateAndGet(before, Math::max);
-          gcCount.incrementAndGet();
-        }, null, null);
+        emitter.addNotificationListener(
+            (n, hb) -> {
+              if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
+                  n.getType())) {
+                return;
+              }
+              var info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+              long before = 0;
+              for (Map.Entry<String, MemoryUsage> e :
+                  info.getGcInfo().getMemoryUsageBeforeGc().entrySet()) {
+                if (heapNames.contains(e.getKey())) {
+                  before += e.getValue().getUsed();
+                }
+              }
+              gcPeak.accumulateAndGet(before, Math::max);
+              gcCount.incrementAndGet();
+            },
+            null,
+            null);
       }
     }
     RssSampler anon = RssSampler.start();
@@ -79,19 +90,31 @@ public final class PeakHeapMain {
     long poolPeaks = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
     long committedPeaks = heap.stream().mapToLong(p -> p.getPeakUsage().getCommitted()).sum();
     long anonPeak = anon.stop();
-    out.printf("%s exit=%d run_nanos=%d peak_heap_bytes=%d peak_heap_gc_bytes=%d heap_committed_peak_bytes=%d"
-            + " gc_count=%d max_heap_bytes=%d peak_rss_bytes=%d peak_rss_anon_bytes=%d%n", PREFIX, code,
-        runNanos, poolPeaks, Math.max(gcPeak.get(), now), committedPeaks, gcCount.get(),
-        Runtime.getRuntime().maxMemory(), procStatus("VmHWM"), anonPeak);
+    out.printf(
+        "%s exit=%d run_nanos=%d peak_heap_bytes=%d peak_heap_gc_bytes=%d heap_committed_peak_bytes=%d"
+            + " gc_count=%d max_heap_bytes=%d peak_rss_bytes=%d peak_rss_anon_bytes=%d%n",
+        PREFIX,
+        code,
+        runNanos,
+        poolPeaks,
+        Math.max(gcPeak.get(), now),
+        committedPeaks,
+        gcCount.get(),
+        Runtime.getRuntime().maxMemory(),
+        procStatus("VmHWM"),
+        anonPeak);
     out.flush();
     err.flush();
     System.exit(code);
   }
 
-  /** A {@code kB} field of {@code /proc/self/status} in bytes, or -1 where there is no such file. */
+  /**
+   * A {@code kB} field of {@code /proc/self/status} in bytes, or -1 where there is no such file.
+   */
   static long procStatus(String field) {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
         if (line.startsWith(field + ":")) {
           String v = line.substring(field.length() + 1).trim();
           return Long.parseLong(v.substring(0, v.indexOf(' '))) * 1024;

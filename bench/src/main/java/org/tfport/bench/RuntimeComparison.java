@@ -24,16 +24,19 @@ import org.tfport.testkit.TfjsOracle;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The same models timed in tfport ({@code tfport benchmark}), the real TFLite 2.18 interpreter with XNNPACK
- * ({@link TfliteTimer}) and TensorFlow.js 4.22 on its WASM backend in Node ({@code bench/node/tfjs_bench.js}), in
- * one run, at 1 thread and at all cores. Every measurement is its own process (the runtime alone in it, as a user
- * would run it); the sides alternate within a round and the order flips each round, and each side keeps the best
- * of its medians over the rounds, because other work on the machine only ever makes a run slower. Prints a table
- * of medians and ratios with the load average before and after. See bench/README.md.
+ * The same models timed in tfport ({@code tfport benchmark}), the real TFLite 2.18 interpreter with
+ * XNNPACK ({@link TfliteTimer}) and TensorFlow.js 4.22 on its WASM backend in Node ({@code
+ * bench/node/tfjs_bench.js}), in one run, at 1 thread and at all cores. Every measurement is its
+ * own process (the runtime alone in it, as a user would run it); the sides alternate within a round
+ * and the order flips each round, and each side keeps the best of its medians over the rounds,
+ * because other work on the machine only ever makes a run slower. Prints a table of medians and
+ * ratios with the load average before and after. See bench/README.md.
  */
 public final class RuntimeComparison {
   enum Side {
-    TFPORT("tfport"), TFLITE("TFLite"), TFJS("TF.js");
+    TFPORT("tfport"),
+    TFLITE("TFLite"),
+    TFJS("TF.js");
 
     final String label;
 
@@ -45,7 +48,8 @@ public final class RuntimeComparison {
   /**
    * One row: a network in one format, timed in tfport and in the runtime that reads that format.
    *
-   * @param file  the model both sides load (a {@code .tflite} for TFLite, a {@code model.json} for TF.js)
+   * @param file the model both sides load (a {@code .tflite} for TFLite, a {@code model.json} for
+   *     TF.js)
    * @param other {@link Side#TFLITE} or {@link Side#TFJS}
    */
   record Row(String network, String format, Path file, Side other) {}
@@ -87,11 +91,13 @@ public final class RuntimeComparison {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-        case "--threads" -> threads = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
+        case "--threads" ->
+            threads = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
         case "--only" -> only = args[++i];
         default -> {
-          System.err.println("usage: RuntimeComparison [--runs N] [--warmup W] [--rounds K] [--threads 1,2]"
-              + " [--only TEXT]");
+          System.err.println(
+              "usage: RuntimeComparison [--runs N] [--warmup W] [--rounds K] [--threads 1,2]"
+                  + " [--only TEXT]");
           System.exit(2);
         }
       }
@@ -106,13 +112,23 @@ public final class RuntimeComparison {
 
   void run(Path work, List<Integer> threads, String only) throws Exception {
     String loadBefore = ConvertBench.loadAverage();
-    System.out.printf(Locale.ROOT, "runtime comparison: %d warm-up + %d timed runs per measurement, %d rounds,"
-        + " threads %s, %d cores; load average %s%n", warmup, runs, rounds, threads,
-        Runtime.getRuntime().availableProcessors(), loadBefore);
+    System.out.printf(
+        Locale.ROOT,
+        "runtime comparison: %d warm-up + %d timed runs per measurement, %d rounds,"
+            + " threads %s, %d cores; load average %s%n",
+        warmup,
+        runs,
+        rounds,
+        threads,
+        Runtime.getRuntime().availableProcessors(),
+        loadBefore);
     List<Row> rows = rows(work);
     if (only != null) {
       String o = only.toLowerCase(Locale.ROOT);
-      rows = rows.stream().filter(r -> (r.network() + " " + r.format()).toLowerCase(Locale.ROOT).contains(o)).toList();
+      rows =
+          rows.stream()
+              .filter(r -> (r.network() + " " + r.format()).toLowerCase(Locale.ROOT).contains(o))
+              .toList();
     }
     // results.get(row index + "/" + threads) -> side -> timing
     Map<String, Map<Side, Timing>> results = new LinkedHashMap<>();
@@ -121,22 +137,35 @@ public final class RuntimeComparison {
         Row row = rows.get(i);
         Map<Side, Timing> best = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
-          List<Side> order = round % 2 == 0 ? List.of(Side.TFPORT, row.other()) : List.of(row.other(), Side.TFPORT);
+          List<Side> order =
+              round % 2 == 0
+                  ? List.of(Side.TFPORT, row.other())
+                  : List.of(row.other(), Side.TFPORT);
           for (Side side : order) {
             Timing m = measure(side, row.file(), t);
             best.merge(side, m, RuntimeComparison::better);
           }
         }
         results.put(i + "/" + t, best);
-        System.out.printf(Locale.ROOT, "  measured %s %s at %d thread%s: tfport %s, %s %s%n", row.network(),
-            row.format(), t, t == 1 ? "" : "s", ms(best.get(Side.TFPORT)), row.other().label,
+        System.out.printf(
+            Locale.ROOT,
+            "  measured %s %s at %d thread%s: tfport %s, %s %s%n",
+            row.network(),
+            row.format(),
+            t,
+            t == 1 ? "" : "s",
+            ms(best.get(Side.TFPORT)),
+            row.other().label,
             ms(best.get(row.other())));
       }
     }
     print(rows, threads, results, loadBefore);
   }
 
-  /** The corpus models, and the pairs made by converting a TF.js graph model to {@code .tflite} with tfport. */
+  /**
+   * The corpus models, and the pairs made by converting a TF.js graph model to {@code .tflite} with
+   * tfport.
+   */
   private List<Row> rows(Path work) {
     List<Row> rows = new ArrayList<>();
     Path corpus = Corpus.root();
@@ -155,7 +184,8 @@ public final class RuntimeComparison {
         if (why == null) {
           rows.add(new Row(r.network(), ".tflite (tfport-converted)", out, Side.TFLITE));
         } else {
-          System.out.println("  " + r.network() + ": no .tflite pair, tfport convert failed: " + why);
+          System.out.println(
+              "  " + r.network() + ": no .tflite pair, tfport convert failed: " + why);
         }
       }
     }
@@ -166,29 +196,61 @@ public final class RuntimeComparison {
     if (Files.exists(r.file())) {
       rows.add(r);
     } else {
-      System.out.println("  skipped " + r.network() + ": " + r.file() + " is not there (-Dtfport.corpus=DIR)");
+      System.out.println(
+          "  skipped " + r.network() + ": " + r.file() + " is not there (-Dtfport.corpus=DIR)");
     }
   }
 
   /** Converts with the real CLI in-process; null when done, else its error line. */
   private static String convert(Path modelJson, Path tflite) {
     StringWriter err = new StringWriter();
-    int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "convert", modelJson.toString(),
-        tflite.toString());
+    int code =
+        Main.run(
+            new PrintWriter(new StringWriter()),
+            new PrintWriter(err),
+            "convert",
+            modelJson.toString(),
+            tflite.toString());
     return code == 0 && Files.isRegularFile(tflite) ? null : err.toString().strip();
   }
 
-  private Timing measure(Side side, Path file, int threads) throws IOException, InterruptedException {
-    List<String> cmd = switch (side) {
-      case TFPORT -> List.of(java, "--add-modules", "jdk.incubator.vector", "-cp", classPath,
-          Main.class.getName(), "benchmark", file.toString(), "--num_threads=" + threads, "--num_runs=" + runs,
-          "--warmup_runs=" + warmup, "--json");
-      case TFLITE -> List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", classPath,
-          TfliteTimer.class.getName(), file.toString(), Integer.toString(threads), Integer.toString(runs),
-          Integer.toString(warmup));
-      case TFJS -> List.of(node().node().toString(), Repo.root().resolve("bench/node/tfjs_bench.js").toString(),
-          file.toString(), Integer.toString(runs), Integer.toString(warmup));
-    };
+  private Timing measure(Side side, Path file, int threads)
+      throws IOException, InterruptedException {
+    List<String> cmd =
+        switch (side) {
+          case TFPORT ->
+              List.of(
+                  java,
+                  "--add-modules",
+                  "jdk.incubator.vector",
+                  "-cp",
+                  classPath,
+                  Main.class.getName(),
+                  "benchmark",
+                  file.toString(),
+                  "--num_threads=" + threads,
+                  "--num_runs=" + runs,
+                  "--warmup_runs=" + warmup,
+                  "--json");
+          case TFLITE ->
+              List.of(
+                  java,
+                  "--enable-native-access=ALL-UNNAMED",
+                  "-cp",
+                  classPath,
+                  TfliteTimer.class.getName(),
+                  file.toString(),
+                  Integer.toString(threads),
+                  Integer.toString(runs),
+                  Integer.toString(warmup));
+          case TFJS ->
+              List.of(
+                  node().node().toString(),
+                  Repo.root().resolve("bench/node/tfjs_bench.js").toString(),
+                  file.toString(),
+                  Integer.toString(runs),
+                  Integer.toString(warmup));
+        };
     ProcessBuilder pb = new ProcessBuilder(cmd);
     if (side == Side.TFJS) {
       pb.environment().put("NODE_PATH", node().dir().resolve("node_modules").toString());
@@ -212,8 +274,12 @@ public final class RuntimeComparison {
         return Timing.failed(last);
       }
       JsonNode o = Json.MAPPER.readTree(out.lines().reduce((a, b) -> b).orElseThrow());
-      return new Timing(o.get("median_ms").asDouble(), o.get("load_ms").asDouble(), o.get("first_run_ms").asDouble(),
-          o.path("peak_rss_bytes").asLong(-1), null);
+      return new Timing(
+          o.get("median_ms").asDouble(),
+          o.get("load_ms").asDouble(),
+          o.get("first_run_ms").asDouble(),
+          o.path("peak_rss_bytes").asLong(-1),
+          null);
     } finally {
       Files.deleteIfExists(stdout);
       Files.deleteIfExists(stderr);
@@ -234,11 +300,25 @@ public final class RuntimeComparison {
     return b.ok() && b.medianMs() < a.medianMs() ? b : a;
   }
 
-  private void print(List<Row> rows, List<Integer> threads, Map<String, Map<Side, Timing>> results,
+  private void print(
+      List<Row> rows,
+      List<Integer> threads,
+      Map<String, Map<Side, Timing>> results,
       String loadBefore) {
     System.out.println();
-    System.out.printf(Locale.ROOT, "%-28s %-27s %3s %11s %11s %11s %8s %8s %9s %9s%n", "model", "format", "thr",
-        "tfport ms", "TFLite ms", "TF.js ms", "/TFLite", "/TF.js", "tfport MB", "other MB");
+    System.out.printf(
+        Locale.ROOT,
+        "%-28s %-27s %3s %11s %11s %11s %8s %8s %9s %9s%n",
+        "model",
+        "format",
+        "thr",
+        "tfport ms",
+        "TFLite ms",
+        "TF.js ms",
+        "/TFLite",
+        "/TF.js",
+        "tfport MB",
+        "other MB");
     for (int t : threads) {
       for (int i = 0; i < rows.size(); i++) {
         Row row = rows.get(i);
@@ -247,10 +327,21 @@ public final class RuntimeComparison {
         Timing other = m.get(row.other());
         String tflite = row.other() == Side.TFLITE ? ms(other) : "";
         String tfjs = row.other() == Side.TFJS ? ms(other) + (t > 1 ? "*" : "") : "";
-        String ratio = Fmt.ratio(mine.ok() && other.ok() ? mine.medianMs() / other.medianMs() : Double.NaN);
-        System.out.printf(Locale.ROOT, "%-28s %-27s %3d %11s %11s %11s %8s %8s %9s %9s%n", row.network(),
-            row.format(), t, ms(mine), tflite, tfjs, row.other() == Side.TFLITE ? ratio : "",
-            row.other() == Side.TFJS ? ratio : "", Fmt.mibBare(mine.peakRssBytes()), Fmt.mibBare(other.peakRssBytes()));
+        String ratio =
+            Fmt.ratio(mine.ok() && other.ok() ? mine.medianMs() / other.medianMs() : Double.NaN);
+        System.out.printf(
+            Locale.ROOT,
+            "%-28s %-27s %3d %11s %11s %11s %8s %8s %9s %9s%n",
+            row.network(),
+            row.format(),
+            t,
+            ms(mine),
+            tflite,
+            tfjs,
+            row.other() == Side.TFLITE ? ratio : "",
+            row.other() == Side.TFJS ? ratio : "",
+            Fmt.mibBare(mine.peakRssBytes()),
+            Fmt.mibBare(other.peakRssBytes()));
       }
     }
     if (threads.size() > 1) {
@@ -260,27 +351,45 @@ public final class RuntimeComparison {
       for (int i = 0; i < rows.size(); i++) {
         Timing one = results.get(i + "/" + threads.get(0)).get(Side.TFPORT);
         Timing many = results.get(i + "/" + all).get(Side.TFPORT);
-        System.out.printf(Locale.ROOT, "  %-28s %-27s %s%n", rows.get(i).network(), rows.get(i).format(),
+        System.out.printf(
+            Locale.ROOT,
+            "  %-28s %-27s %s%n",
+            rows.get(i).network(),
+            rows.get(i).format(),
             Fmt.ratio(one.ok() && many.ok() ? one.medianMs() / many.medianMs() : Double.NaN));
       }
     }
     System.out.println();
-    System.out.println("ratios: tfport median / the other runtime's (below 1: tfport faster); best median of "
-        + rounds + " rounds per side; MB: peak RSS of the measuring process.");
-    System.out.println("* TF.js 4.22's WASM backend runs single-threaded in Node (no WASM threads there).");
-    System.out.println("TFLite: XNNPACK delegate " + (xnnpackSeen ? "created (seen in TFLite's log)"
-        : "not reported in TFLite's log (shared/specs/oracles.md found it on by default in this build)"));
+    System.out.println(
+        "ratios: tfport median / the other runtime's (below 1: tfport faster); best median of "
+            + rounds
+            + " rounds per side; MB: peak RSS of the measuring process.");
+    System.out.println(
+        "* TF.js 4.22's WASM backend runs single-threaded in Node (no WASM threads there).");
+    System.out.println(
+        "TFLite: XNNPACK delegate "
+            + (xnnpackSeen
+                ? "created (seen in TFLite's log)"
+                : "not reported in TFLite's log (shared/specs/oracles.md found it on by default in this build)"));
     failures(rows, threads, results);
-    System.out.println("load average: before " + loadBefore + ", after " + ConvertBench.loadAverage());
+    System.out.println(
+        "load average: before " + loadBefore + ", after " + ConvertBench.loadAverage());
   }
 
-  private static void failures(List<Row> rows, List<Integer> threads, Map<String, Map<Side, Timing>> results) {
+  private static void failures(
+      List<Row> rows, List<Integer> threads, Map<String, Map<Side, Timing>> results) {
     for (int t : threads) {
       for (int i = 0; i < rows.size(); i++) {
         for (Map.Entry<Side, Timing> e : results.get(i + "/" + t).entrySet()) {
           if (!e.getValue().ok()) {
-            System.out.printf(Locale.ROOT, "failed: %s %s, %s at %d threads: %s%n", rows.get(i).network(),
-                rows.get(i).format(), e.getKey().label, t, e.getValue().note());
+            System.out.printf(
+                Locale.ROOT,
+                "failed: %s %s, %s at %d threads: %s%n",
+                rows.get(i).network(),
+                rows.get(i).format(),
+                e.getKey().label,
+                t,
+                e.getValue().note());
           }
         }
       }
@@ -293,13 +402,15 @@ public final class RuntimeComparison {
 
   private static void deleteTree(Path root) {
     try (Stream<Path> s = Files.walk(root)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      s.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

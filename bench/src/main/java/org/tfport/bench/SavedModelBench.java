@@ -19,28 +19,30 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.random.RandomUniform;
 import org.tensorflow.types.TFloat32;
-import org.tfport.bench.ConvertBench.BenchException;
 import org.tfport.bench.ChildJvm.Child;
+import org.tfport.bench.ConvertBench.BenchException;
 import org.tfport.core.Json;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The SavedModel conversion benchmark. Builds a TF1-style graph with TF Java (a placeholder {@code x [-1, W]}
- * and {@code L} dense layers, MatMul + BiasAdd + Relu, {@code VariableV2} weights of about {@code MB}
- * megabytes in all, initialised by random ops so the graph itself stays small), exports it as a SavedModel
- * (not timed), then per run, page cache warm:
+ * The SavedModel conversion benchmark. Builds a TF1-style graph with TF Java (a placeholder {@code
+ * x [-1, W]} and {@code L} dense layers, MatMul + BiasAdd + Relu, {@code VariableV2} weights of
+ * about {@code MB} megabytes in all, initialised by random ops so the graph itself stays small),
+ * exports it as a SavedModel (not timed), then per run, page cache warm:
  *
  * <ol>
  *   <li>times {@code cp -r SAVEDMODEL COPY};
  *   <li>times the real command line, {@code java -jar cli/target/tfport.jar convert
- *       --input_format=tf_saved_model --output_format=tfjs_graph_model SAVEDMODEL OUT}, in a fresh JVM, with
- *       its peak RSS, and checks the output (model.json; shard bytes = variable bytes);
+ *       --input_format=tf_saved_model --output_format=tfjs_graph_model SAVEDMODEL OUT}, in a fresh
+ *       JVM, with its peak RSS, and checks the output (model.json; shard bytes = variable bytes);
  *   <li>runs the same conversion through {@link PeakHeapMain} for the peak Java heap.
  * </ol>
  *
  * <p>Needs TF Java on the class path (it is not in the shaded jar); see README.md.
  *
- * <pre>java --enable-native-access=ALL-UNNAMED -cp tfport-bench.jar:TFJAVA org.tfport.bench.SavedModelBench [MB] [--runs N]</pre>
+ * <pre>
+ * java --enable-native-access=ALL-UNNAMED -cp tfport-bench.jar:TFJAVA org.tfport.bench.SavedModelBench [MB] [--runs N]
+ * </pre>
  */
 public final class SavedModelBench {
   static final int LAYERS = 4;
@@ -80,7 +82,8 @@ public final class SavedModelBench {
         } else if (!a.startsWith("-")) {
           mb = Double.parseDouble(a);
         } else {
-          throw new BenchException("unknown argument '" + a + "'; usage: SavedModelBench [MB] [--runs N]");
+          throw new BenchException(
+              "unknown argument '" + a + "'; usage: SavedModelBench [MB] [--runs N]");
         }
       } catch (NumberFormatException e) {
         throw new BenchException("not a number: '" + a + "'");
@@ -92,7 +95,8 @@ public final class SavedModelBench {
     try {
       Class.forName("org.tensorflow.Graph", false, SavedModelBench.class.getClassLoader());
     } catch (ClassNotFoundException e) {
-      throw new BenchException("TF Java is not on the class path; run with the Maven class path (bench/README.md)");
+      throw new BenchException(
+          "TF Java is not on the class path; run with the Maven class path (bench/README.md)");
     }
     Path self = ConvertBench.selfLocation();
     Path root = ConvertBench.repoRoot(self);
@@ -120,17 +124,24 @@ public final class SavedModelBench {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Ops init = tf.withInitScope();
-      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, w)));
+      Placeholder<TFloat32> x =
+          tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, w)));
       Operand<TFloat32> h = x;
       float scale = (float) (1 / Math.sqrt(w));
       for (int l = 0; l < LAYERS; l++) {
         Ops layer = tf.withSubScope("dense_" + l);
-        Operand<TFloat32> kernel = layer.withName("kernel").variable(uniform(init, l * 2 + 1, scale, w, w));
+        Operand<TFloat32> kernel =
+            layer.withName("kernel").variable(uniform(init, l * 2 + 1, scale, w, w));
         Operand<TFloat32> bias = layer.withName("bias").variable(uniform(init, l * 2 + 2, 0.1f, w));
         h = layer.nn.relu(layer.nn.biasAdd(layer.linalg.matMul(h, kernel), bias));
       }
-      Signature sig = Signature.builder().key(Signature.DEFAULT_KEY).methodName("tensorflow/serving/predict")
-          .input("x", x).output("y", h).build();
+      Signature sig =
+          Signature.builder()
+              .key(Signature.DEFAULT_KEY)
+              .methodName("tensorflow/serving/predict")
+              .input("x", x)
+              .output("y", h)
+              .build();
       try (Session s = new Session(g)) {
         s.initialize();
         SessionFunction fn = SessionFunction.create(sig, s);
@@ -141,15 +152,26 @@ public final class SavedModelBench {
     }
   }
 
-  /** Uniform in [-scale, scale), by random ops in the init scope, so the graph holds no big constants. */
+  /**
+   * Uniform in [-scale, scale), by random ops in the init scope, so the graph holds no big
+   * constants.
+   */
   private static Operand<TFloat32> uniform(Ops init, long seed, float scale, long... shape) {
-    Operand<TFloat32> u = init.random.randomUniform(init.constant(shape), TFloat32.class,
-        RandomUniform.seed(42L), RandomUniform.seed2(seed));
+    Operand<TFloat32> u =
+        init.random.randomUniform(
+            init.constant(shape),
+            TFloat32.class,
+            RandomUniform.seed(42L),
+            RandomUniform.seed2(seed));
     return init.math.mul(init.math.sub(u, init.constant(0.5f)), init.constant(2 * scale));
   }
 
   private List<String> convertArgs(Path in, Path out) {
-    return List.of("convert", "--input_format=tf_saved_model", "--output_format=tfjs_graph_model", in.toString(),
+    return List.of(
+        "convert",
+        "--input_format=tf_saved_model",
+        "--output_format=tfjs_graph_model",
+        in.toString(),
         out.toString());
   }
 
@@ -158,7 +180,8 @@ public final class SavedModelBench {
   }
 
   private Child heapRun(List<String> args) {
-    List<String> cmd = new ArrayList<>(List.of(java, "-cp", classpath, PeakHeapMain.class.getName()));
+    List<String> cmd =
+        new ArrayList<>(List.of(java, "-cp", classpath, PeakHeapMain.class.getName()));
     cmd.addAll(args);
     return ChildJvm.launch(cmd, false, timeBin);
   }
@@ -183,7 +206,9 @@ public final class SavedModelBench {
     }
   }
 
-  /** model.json exists and names a graph; the shards listed in it hold exactly the variable bytes. */
+  /**
+   * model.json exists and names a graph; the shards listed in it hold exactly the variable bytes.
+   */
   static String verify(Path dir, long variableBytes) {
     Path json = dir.resolve("model.json");
     if (!Files.isRegularFile(json)) {
@@ -205,7 +230,10 @@ public final class SavedModelBench {
         weights += group.path("weights").size();
       }
       if (shardBytes != variableBytes) {
-        return "BAD: shards hold " + Fmt.bytes(shardBytes) + " bytes, the variables " + Fmt.bytes(variableBytes);
+        return "BAD: shards hold "
+            + Fmt.bytes(shardBytes)
+            + " bytes, the variables "
+            + Fmt.bytes(variableBytes);
       }
       return "ok (" + weights + " weights, " + shards + " shards, " + Fmt.bytes(shardBytes) + " B)";
     } catch (IOException | RuntimeException e) {
@@ -245,22 +273,31 @@ public final class SavedModelBench {
     }
     String loadBefore = ConvertBench.loadAverage();
     System.out.println("tfport SavedModel conversion benchmark");
-    System.out.printf("  java      %s (%s), %d CPUs, load average %s%n", java,
-        System.getProperty("java.runtime.version"), Runtime.getRuntime().availableProcessors(), loadBefore);
+    System.out.printf(
+        "  java      %s (%s), %d CPUs, load average %s%n",
+        java,
+        System.getProperty("java.runtime.version"),
+        Runtime.getRuntime().availableProcessors(),
+        loadBefore);
     System.out.printf("  cli       %s%n", cliJar);
     System.out.printf("  folder    %s (%s)%n", work, fs);
-    System.out.printf("  model     x [-1, %d], %d x dense %dx%d (MatMul + BiasAdd + Relu), VariableV2 float32:"
-        + " %s bytes (%s)%n", w, LAYERS, w, w, Fmt.bytes(varBytes), Fmt.mib(varBytes));
+    System.out.printf(
+        "  model     x [-1, %d], %d x dense %dx%d (MatMul + BiasAdd + Relu), VariableV2 float32:"
+            + " %s bytes (%s)%n",
+        w, LAYERS, w, w, Fmt.bytes(varBytes), Fmt.mib(varBytes));
     long t0 = System.nanoTime();
     export(saved, w);
     long exportNanos = System.nanoTime() - t0;
     export(small, smallW);
     long savedBytes = treeSize(saved);
-    System.out.printf("  exported  %s: %s bytes (%s) in %s s (TF Java, not timed)%n", saved, Fmt.bytes(savedBytes),
-        Fmt.mib(savedBytes), Fmt.secs(exportNanos));
-    System.out.printf("  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n", small,
-        Fmt.bytes(treeSize(small)), smallW);
-    ConvertBench.printSteps("cp -r " + saved + " " + copy, timeBin, java, cliJar, convertArgs(saved, out), small);
+    System.out.printf(
+        "  exported  %s: %s bytes (%s) in %s s (TF Java, not timed)%n",
+        saved, Fmt.bytes(savedBytes), Fmt.mib(savedBytes), Fmt.secs(exportNanos));
+    System.out.printf(
+        "  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n",
+        small, Fmt.bytes(treeSize(small)), smallW);
+    ConvertBench.printSteps(
+        "cp -r " + saved + " " + copy, timeBin, java, cliJar, convertArgs(saved, out), small);
 
     // Untimed warm-up round.
     warmTree(saved);
@@ -272,8 +309,19 @@ public final class SavedModelBench {
     ConvertBench.deleteTree(scratch);
     ConvertBench.sync();
 
-    System.out.printf("%-4s %8s %8s %7s %8s %8s | %8s %8s %8s %8s | %s%n", "run", "cp s", "conv s", "ratio",
-        "RSS MiB", "floor s", "in-JVM s", "heap MiB", "heapGC", "heap/mdl", "output");
+    System.out.printf(
+        "%-4s %8s %8s %7s %8s %8s | %8s %8s %8s %8s | %s%n",
+        "run",
+        "cp s",
+        "conv s",
+        "ratio",
+        "RSS MiB",
+        "floor s",
+        "in-JVM s",
+        "heap MiB",
+        "heapGC",
+        "heap/mdl",
+        "output");
     List<Long> cps = new ArrayList<>();
     List<Long> walls = new ArrayList<>();
     List<Long> inJvm = new ArrayList<>();
@@ -304,10 +352,12 @@ public final class SavedModelBench {
       ConvertBench.deleteTree(scratch);
       ConvertBench.sync();
       Child floor = cli(convertArgs(small, scratch));
-      String floorVerdict = floor.ok() ? verify(scratch, smallVarBytes) : ConvertBench.failure(floor);
+      String floorVerdict =
+          floor.ok() ? verify(scratch, smallVarBytes) : ConvertBench.failure(floor);
       ConvertBench.deleteTree(scratch);
       ConvertBench.sync();
-      allVerified &= verdict.startsWith("ok") && heapVerdict.startsWith("ok") && floorVerdict.startsWith("ok");
+      allVerified &=
+          verdict.startsWith("ok") && heapVerdict.startsWith("ok") && floorVerdict.startsWith("ok");
       verdict = ConvertBench.withSideVerdicts(verdict, heapVerdict, floorVerdict);
       floors.add(floor.wallNanos());
       cps.add(cpNanos);
@@ -317,11 +367,19 @@ public final class SavedModelBench {
       peakHeap = Math.max(peakHeap, heap.metric("peak_heap_bytes"));
       peakHeapGc = Math.max(peakHeapGc, heap.metric("peak_heap_gc_bytes"));
       peakAnon = Math.max(peakAnon, heap.metric("peak_rss_anon_bytes"));
-      System.out.printf("%-4d %8s %8s %7s %8s %8s | %8s %8s %8s %8s | %s%n", r, Fmt.secs(cpNanos),
-          Fmt.secs(c.wallNanos()), Fmt.ratio((double) c.wallNanos() / cpNanos),
-          Fmt.mibBare(c.metric("peak_rss_bytes")), Fmt.secs(floor.wallNanos()), Fmt.secs(heap.metric("run_nanos")),
-          Fmt.mibBare(heap.metric("peak_heap_bytes")), Fmt.mibBare(heap.metric("peak_heap_gc_bytes")),
-          Fmt.ratio((double) heap.metric("peak_heap_bytes") / savedBytes), verdict);
+      System.out.printf(
+          "%-4d %8s %8s %7s %8s %8s | %8s %8s %8s %8s | %s%n",
+          r,
+          Fmt.secs(cpNanos),
+          Fmt.secs(c.wallNanos()),
+          Fmt.ratio((double) c.wallNanos() / cpNanos),
+          Fmt.mibBare(c.metric("peak_rss_bytes")),
+          Fmt.secs(floor.wallNanos()),
+          Fmt.secs(heap.metric("run_nanos")),
+          Fmt.mibBare(heap.metric("peak_heap_bytes")),
+          Fmt.mibBare(heap.metric("peak_heap_gc_bytes")),
+          Fmt.ratio((double) heap.metric("peak_heap_bytes") / savedBytes),
+          verdict);
     }
     cps.sort(null);
     walls.sort(null);
@@ -334,29 +392,75 @@ public final class SavedModelBench {
     double heapRatio = (double) peakHeap / savedBytes;
 
     System.out.println();
-    System.out.println("summary (" + runs + " run" + (runs == 1 ? "" : "s") + "; load average before " + loadBefore
-        + ", after " + ConvertBench.loadAverage() + ")");
-    ConvertBench.row("SavedModel bytes", Fmt.bytes(savedBytes) + " (" + Fmt.mib(savedBytes) + "), variables "
-        + Fmt.bytes(varBytes));
-    ConvertBench.row("cp -r, median / min", Fmt.secs(cpMedian) + " s / " + Fmt.secs(cps.get(0)) + " s  ("
-        + ConvertBench.mbps(savedBytes, cpMedian) + ")");
-    ConvertBench.row("convert wall, median / min", Fmt.secs(wallMedian) + " s / " + Fmt.secs(walls.get(0))
-        + " s  (" + ConvertBench.mbps(savedBytes, wallMedian) + "; java -jar tfport.jar, JVM start-up included)");
-    ConvertBench.row("  start-up floor (1 MB model)", Fmt.secs(floorMedian) + " s median; the data itself costs "
-        + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9) + " s ("
-        + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian) + " of cp)");
-    ConvertBench.row("  in Main.run (heap runs)", Fmt.secs(ConvertBench.median(inJvm)) + " s median");
-    ConvertBench.row("convert / cp (medians)", Fmt.ratio(timeRatio) + " (min/min "
-        + Fmt.ratio((double) walls.get(0) / cps.get(0)) + ")   target <= " + Fmt.ratio(ConvertBench.TIME_TARGET)
-        + ": " + (timeRatio <= ConvertBench.TIME_TARGET ? "MET" : "NOT MET"));
-    ConvertBench.row("peak RSS (max of runs)", Fmt.mib(peakRss) + " (" + (timeBin != null ? "/usr/bin/time"
-        : "VmHWM polled") + "); anonymous (heap runs) " + Fmt.mib(peakAnon));
-    ConvertBench.row("peak heap (max of runs)", Fmt.mib(peakHeap) + " (sum of heap pool peaks; "
-        + Fmt.mib(peakHeapGc) + " at the fullest GC)");
-    ConvertBench.row("peak heap / model", String.format(Locale.ROOT, "%s (of the SavedModel bytes)",
-        Fmt.ratio(heapRatio)));
-    ConvertBench.row("output", allVerified ? "verified every run (model.json, shard bytes = variable bytes)"
-        : "FAILED, see above");
+    System.out.println(
+        "summary ("
+            + runs
+            + " run"
+            + (runs == 1 ? "" : "s")
+            + "; load average before "
+            + loadBefore
+            + ", after "
+            + ConvertBench.loadAverage()
+            + ")");
+    ConvertBench.row(
+        "SavedModel bytes",
+        Fmt.bytes(savedBytes) + " (" + Fmt.mib(savedBytes) + "), variables " + Fmt.bytes(varBytes));
+    ConvertBench.row(
+        "cp -r, median / min",
+        Fmt.secs(cpMedian)
+            + " s / "
+            + Fmt.secs(cps.get(0))
+            + " s  ("
+            + ConvertBench.mbps(savedBytes, cpMedian)
+            + ")");
+    ConvertBench.row(
+        "convert wall, median / min",
+        Fmt.secs(wallMedian)
+            + " s / "
+            + Fmt.secs(walls.get(0))
+            + " s  ("
+            + ConvertBench.mbps(savedBytes, wallMedian)
+            + "; java -jar tfport.jar, JVM start-up included)");
+    ConvertBench.row(
+        "  start-up floor (1 MB model)",
+        Fmt.secs(floorMedian)
+            + " s median; the data itself costs "
+            + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9)
+            + " s ("
+            + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
+            + " of cp)");
+    ConvertBench.row(
+        "  in Main.run (heap runs)", Fmt.secs(ConvertBench.median(inJvm)) + " s median");
+    ConvertBench.row(
+        "convert / cp (medians)",
+        Fmt.ratio(timeRatio)
+            + " (min/min "
+            + Fmt.ratio((double) walls.get(0) / cps.get(0))
+            + ")   target <= "
+            + Fmt.ratio(ConvertBench.TIME_TARGET)
+            + ": "
+            + (timeRatio <= ConvertBench.TIME_TARGET ? "MET" : "NOT MET"));
+    ConvertBench.row(
+        "peak RSS (max of runs)",
+        Fmt.mib(peakRss)
+            + " ("
+            + (timeBin != null ? "/usr/bin/time" : "VmHWM polled")
+            + "); anonymous (heap runs) "
+            + Fmt.mib(peakAnon));
+    ConvertBench.row(
+        "peak heap (max of runs)",
+        Fmt.mib(peakHeap)
+            + " (sum of heap pool peaks; "
+            + Fmt.mib(peakHeapGc)
+            + " at the fullest GC)");
+    ConvertBench.row(
+        "peak heap / model",
+        String.format(Locale.ROOT, "%s (of the SavedModel bytes)", Fmt.ratio(heapRatio)));
+    ConvertBench.row(
+        "output",
+        allVerified
+            ? "verified every run (model.json, shard bytes = variable bytes)"
+            : "FAILED, see above");
     return allVerified ? 0 : 1;
   }
 }

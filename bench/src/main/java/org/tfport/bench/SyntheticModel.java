@@ -21,10 +21,10 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A Keras 2 Sequential MLP sized to a target number of weight bytes: {@code 784 -> H -> H -> H -> H ->
- * 1000 -> 10}, so a 220 MB model has three 64 MiB kernels, two of 12-16 MiB and a handful of small biases.
- * Weight values come from a seeded generator, so the converted shards can be checked byte for byte without
- * holding the model in memory.
+ * A Keras 2 Sequential MLP sized to a target number of weight bytes: {@code 784 -> H -> H -> H -> H
+ * -> 1000 -> 10}, so a 220 MB model has three 64 MiB kernels, two of 12-16 MiB and a handful of
+ * small biases. Weight values come from a seeded generator, so the converted shards can be checked
+ * byte for byte without holding the model in memory.
  */
 final class SyntheticModel {
   static final int INPUT = 784;
@@ -35,7 +35,9 @@ final class SyntheticModel {
   /** One Dense layer. */
   record Dense(String name, int in, int out, String activation) {}
 
-  /** One stored weight: {@code dense_1/kernel}, its shape and the generator that makes its values. */
+  /**
+   * One stored weight: {@code dense_1/kernel}, its shape and the generator that makes its values.
+   */
   record Weight(String name, long[] dims, long seed, float scale) {
     long elements() {
       long n = 1;
@@ -94,8 +96,12 @@ final class SyntheticModel {
     List<Weight> ws = new ArrayList<>();
     for (Dense d : layers) {
       float limit = (float) Math.sqrt(6.0 / (d.in() + d.out()));
-      ws.add(new Weight(d.name() + "/kernel", new long[] {d.in(), d.out()}, seed(d.name() + "/kernel"),
-          2 * limit));
+      ws.add(
+          new Weight(
+              d.name() + "/kernel",
+              new long[] {d.in(), d.out()},
+              seed(d.name() + "/kernel"),
+              2 * limit));
       ws.add(new Weight(d.name() + "/bias", new long[] {d.out()}, seed(d.name() + "/bias"), 0.1f));
     }
     this.weights = List.copyOf(ws);
@@ -109,9 +115,13 @@ final class SyntheticModel {
     return 0x7f4a7c15L * 31 + name.hashCode();
   }
 
-  /** The model whose weights come closest to {@code bytes} (hidden width solved from the parameter count). */
+  /**
+   * The model whose weights come closest to {@code bytes} (hidden width solved from the parameter
+   * count).
+   */
   static SyntheticModel ofWeightBytes(long bytes) {
-    // params(H) = HIDDEN-1 H^2 + (INPUT + PENULTIMATE + HIDDEN) H + PENULTIMATE*CLASSES + PENULTIMATE + CLASSES
+    // params(H) = HIDDEN-1 H^2 + (INPUT + PENULTIMATE + HIDDEN) H + PENULTIMATE*CLASSES +
+    // PENULTIMATE + CLASSES
     double a = HIDDEN_LAYERS - 1;
     double b = INPUT + PENULTIMATE + HIDDEN_LAYERS;
     double c = (double) PENULTIMATE * CLASSES + PENULTIMATE + CLASSES - bytes / 4.0;
@@ -133,8 +143,14 @@ final class SyntheticModel {
       sb.append("-").append(d.out());
     }
     long biggest = weights.stream().mapToLong(Weight::bytes).max().orElse(0);
-    return sb.append(", ").append(String.format("%,d", params())).append(" float32 parameters in ")
-        .append(weights.size()).append(" weights (largest ").append(Fmt.mib(biggest)).append(")").toString();
+    return sb.append(", ")
+        .append(String.format("%,d", params()))
+        .append(" float32 parameters in ")
+        .append(weights.size())
+        .append(" weights (largest ")
+        .append(Fmt.mib(biggest))
+        .append(")")
+        .toString();
   }
 
   /** Writes the model as {@code model.save('x.h5')} from Keras 2.15 would. */
@@ -142,7 +158,9 @@ final class SyntheticModel {
     List<KerasLayerWeights> lw = new ArrayList<>();
     for (int i = 0; i < layers.size(); i++) {
       Dense d = layers.get(i);
-      lw.add(new KerasLayerWeights(d.name(), List.of(keras(weights.get(2 * i)), keras(weights.get(2 * i + 1)))));
+      lw.add(
+          new KerasLayerWeights(
+              d.name(), List.of(keras(weights.get(2 * i)), keras(weights.get(2 * i + 1)))));
     }
     KerasH5Writer.write(file, "2.15.0", "tensorflow", config(), trainingConfig(), lw);
   }
@@ -150,11 +168,16 @@ final class SyntheticModel {
   /** The values are made only when the writer asks, one weight at a time. */
   private static KerasWeight keras(Weight w) {
     Shape shape = Shape.of(w.dims());
-    return new KerasWeight(w.name(), DType.FLOAT32, shape, () -> {
-      ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(w.bytes())).order(ByteOrder.LITTLE_ENDIAN);
-      w.values().fill(b);
-      return new Tensor(DType.FLOAT32, shape, b.flip());
-    });
+    return new KerasWeight(
+        w.name(),
+        DType.FLOAT32,
+        shape,
+        () -> {
+          ByteBuffer b =
+              ByteBuffer.allocate(Math.toIntExact(w.bytes())).order(ByteOrder.LITTLE_ENDIAN);
+          w.values().fill(b);
+          return new Tensor(DType.FLOAT32, shape, b.flip());
+        });
   }
 
   JsonNode config() {
@@ -187,8 +210,13 @@ final class SyntheticModel {
       ObjectNode bi = c.putObject("bias_initializer");
       bi.put("class_name", "Zeros");
       bi.putObject("config");
-      for (String k : List.of("kernel_regularizer", "bias_regularizer", "activity_regularizer",
-          "kernel_constraint", "bias_constraint")) {
+      for (String k :
+          List.of(
+              "kernel_regularizer",
+              "bias_regularizer",
+              "activity_regularizer",
+              "kernel_constraint",
+              "bias_constraint")) {
         c.putNull(k);
       }
     }
@@ -196,7 +224,8 @@ final class SyntheticModel {
   }
 
   private static JsonNode trainingConfig() {
-    return Json.MAPPER.readTree("""
+    return Json.MAPPER.readTree(
+        """
         {"loss": "sparse_categorical_crossentropy", "metrics": [[{"class_name": "MeanMetricWrapper",
           "config": {"name": "accuracy", "dtype": "float32", "fn": "sparse_categorical_accuracy"}}]],
          "weighted_metrics": null, "loss_weights": null,
@@ -206,8 +235,8 @@ final class SyntheticModel {
   }
 
   /**
-   * Compares a weight's expected bytes with the next bytes of {@code shards}; returns the offset of the
-   * first difference within the weight, or -1 when identical.
+   * Compares a weight's expected bytes with the next bytes of {@code shards}; returns the offset of
+   * the first difference within the weight, or -1 when identical.
    */
   static long compare(Weight w, InputStream shards) throws IOException {
     Values v = w.values();

@@ -36,15 +36,16 @@ import org.bytedeco.tensorflowlite.TfLiteModel;
 import org.bytedeco.tensorflowlite.TfLiteTensor;
 
 /**
- * Times a {@code .tflite} file in the real TFLite 2.18 interpreter (bytedeco C API, XNNPACK on as built) the way
- * {@code tfport benchmark} times tfport: load, first run, warm-up runs discarded, timed runs. Run in its own JVM by
- * {@link RuntimeComparison} (as testkit's TfliteOracle runs the interpreter), so a native crash fails one
- * measurement only and each runtime has the process to itself.
+ * Times a {@code .tflite} file in the real TFLite 2.18 interpreter (bytedeco C API, XNNPACK on as
+ * built) the way {@code tfport benchmark} times tfport: load, first run, warm-up runs discarded,
+ * timed runs. Run in its own JVM by {@link RuntimeComparison} (as testkit's TfliteOracle runs the
+ * interpreter), so a native crash fails one measurement only and each runtime has the process to
+ * itself.
  *
- * <p>Usage: {@code TfliteTimer MODEL THREADS RUNS WARMUP [SEED]}; prints one JSON object with the field names of
- * {@code tfport benchmark --json}. A run copies the inputs in, invokes and copies every output out, as a tfport run
- * takes and returns tensors. Inputs are seeded random: floats in [-1, 1), 32/64-bit integers in [0, 10), other
- * types random bytes.
+ * <p>Usage: {@code TfliteTimer MODEL THREADS RUNS WARMUP [SEED]}; prints one JSON object with the
+ * field names of {@code tfport benchmark --json}. A run copies the inputs in, invokes and copies
+ * every output out, as a tfport run takes and returns tensors. Inputs are seeded random: floats in
+ * [-1, 1), 32/64-bit integers in [0, 10), other types random bytes.
  */
 public final class TfliteTimer {
   private TfliteTimer() {}
@@ -84,7 +85,9 @@ public final class TfliteTimer {
     }
     List<BytePointer> out = new ArrayList<>();
     for (int i = 0; i < TfLiteInterpreterGetOutputTensorCount(it); i++) {
-      out.add(new BytePointer(Math.max(1, TfLiteTensorByteSize(TfLiteInterpreterGetOutputTensor(it, i)))));
+      out.add(
+          new BytePointer(
+              Math.max(1, TfLiteTensorByteSize(TfLiteInterpreterGetOutputTensor(it, i)))));
     }
     double first = run(it, in, out);
     for (int i = 0; i < warmup; i++) {
@@ -102,11 +105,22 @@ public final class TfliteTimer {
     Arrays.sort(s);
     int n = s.length;
     double median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"load_ms\":%.3f,\"first_run_ms\":%.3f,\"min_ms\":%.3f,"
-        + "\"median_ms\":%.3f,\"p90_ms\":%.3f,\"mean_ms\":%.3f,\"num_runs\":%d,\"warmup_runs\":%d,"
-        + "\"num_threads\":%d,\"peak_rss_bytes\":%d}%n", file.replace("\\", "\\\\").replace("\"", "\\\""), loadMs,
-        first, s[0], median, s[(int) Math.ceil(0.9 * n) - 1], Arrays.stream(times).average().orElseThrow(), n,
-        warmup, threads, PeakHeapMain.procStatus("VmHWM"));
+    System.out.printf(
+        Locale.ROOT,
+        "{\"model\":\"%s\",\"load_ms\":%.3f,\"first_run_ms\":%.3f,\"min_ms\":%.3f,"
+            + "\"median_ms\":%.3f,\"p90_ms\":%.3f,\"mean_ms\":%.3f,\"num_runs\":%d,\"warmup_runs\":%d,"
+            + "\"num_threads\":%d,\"peak_rss_bytes\":%d}%n",
+        file.replace("\\", "\\\\").replace("\"", "\\\""),
+        loadMs,
+        first,
+        s[0],
+        median,
+        s[(int) Math.ceil(0.9 * n) - 1],
+        Arrays.stream(times).average().orElseThrow(),
+        n,
+        warmup,
+        threads,
+        PeakHeapMain.procStatus("VmHWM"));
     System.out.flush();
   }
 
@@ -114,7 +128,8 @@ public final class TfliteTimer {
     long t = System.nanoTime();
     for (int i = 0; i < in.size(); i++) {
       BytePointer p = in.get(i);
-      if (TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(it, i), p, p.capacity()) != kTfLiteOk) {
+      if (TfLiteTensorCopyFromBuffer(TfLiteInterpreterGetInputTensor(it, i), p, p.capacity())
+          != kTfLiteOk) {
         fail("cannot set input " + i);
       }
     }

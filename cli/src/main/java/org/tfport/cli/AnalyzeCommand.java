@@ -8,11 +8,13 @@ import org.tfport.core.Json;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * {@code tfport analyze MODEL [--json]}: ops (or layer classes) with counts, what each target (TF.js, TFLite
- * builtins, TFLite with select TF ops) supports, parameters and the weight size of each quantization mode.
+ * {@code tfport analyze MODEL [--json]}: ops (or layer classes) with counts, what each target
+ * (TF.js, TFLite builtins, TFLite with select TF ops) supports, parameters and the weight size of
+ * each quantization mode.
  */
 final class AnalyzeCommand {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: tfport analyze MODEL [--json]
 
       MODEL: a .tflite file, a SavedModel folder, a frozen .pb, a TF.js model.json (graph or layers model),

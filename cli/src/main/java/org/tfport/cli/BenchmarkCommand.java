@@ -32,64 +32,104 @@ import picocli.CommandLine.Parameters;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code tfport benchmark MODEL}: times a model in tfport's runtime the way TFLite's {@code benchmark_model} does
- * (same flag names): load, one first run, warm-up runs discarded, then timed runs summarized as min / median / p90 /
- * mean, with the peak heap and peak RSS of the process.
+ * {@code tfport benchmark MODEL}: times a model in tfport's runtime the way TFLite's {@code
+ * benchmark_model} does (same flag names): load, one first run, warm-up runs discarded, then timed
+ * runs summarized as min / median / p90 / mean, with the peak heap and peak RSS of the process.
  */
-@Command(name = "benchmark", sortOptions = false, usageHelpWidth = 110,
-    description = "Time a model (SavedModel, frozen .pb, TF.js graph model.json, .tflite) in tfport's runtime:"
-        + " load, first run, then --num_runs runs after --warmup_runs discarded ones.")
+@Command(
+    name = "benchmark",
+    sortOptions = false,
+    usageHelpWidth = 110,
+    description =
+        "Time a model (SavedModel, frozen .pb, TF.js graph model.json, .tflite) in tfport's runtime:"
+            + " load, first run, then --num_runs runs after --warmup_runs discarded ones.")
 final class BenchmarkCommand {
   static final int DEFAULT_RUNS = 50;
   static final int DEFAULT_WARMUP = 5;
 
-  @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the model file or folder") String model;
+  @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the model file or folder")
+  String model;
 
-  @Option(names = "--num_threads", paramLabel = "N",
+  @Option(
+      names = "--num_threads",
+      paramLabel = "N",
       description = "threads one op may use (default: the available processors)")
   Integer numThreads;
 
-  @Option(names = "--num_runs", paramLabel = "R", description = "timed runs (default " + DEFAULT_RUNS + ")")
+  @Option(
+      names = "--num_runs",
+      paramLabel = "R",
+      description = "timed runs (default " + DEFAULT_RUNS + ")")
   int numRuns = DEFAULT_RUNS;
 
-  @Option(names = "--warmup_runs", paramLabel = "W",
-      description = "runs after the first one whose times are discarded (default " + DEFAULT_WARMUP + ")")
+  @Option(
+      names = "--warmup_runs",
+      paramLabel = "W",
+      description =
+          "runs after the first one whose times are discarded (default " + DEFAULT_WARMUP + ")")
   int warmupRuns = DEFAULT_WARMUP;
 
-  @Option(names = "--signature_name", paramLabel = "KEY",
+  @Option(
+      names = "--signature_name",
+      paramLabel = "KEY",
       description = "the SavedModel signature to run (default: serving_default, or the only one)")
   String signatureName;
 
-  @Option(names = {"--saved_model_tags", "--tags"}, paramLabel = "TAGS",
+  @Option(
+      names = {"--saved_model_tags", "--tags"},
+      paramLabel = "TAGS",
       description = "the SavedModel MetaGraph's tags, comma-separated (default: serve)")
   String tags;
 
-  @Option(names = "--output_node_names", paramLabel = "A,B",
+  @Option(
+      names = "--output_node_names",
+      paramLabel = "A,B",
       description = "the tensors to compute (frozen GraphDefs, TF.js graph models), as in predict")
   String outputNodeNames;
 
-  @Option(names = "--input", paramLabel = "[NAME=]FILE.npy", arity = "1..*", description = "an input's values, as"
-      + " in predict. Without --input, seeded random inputs: floats in [-1, 1), integers in [0, 10), unknown"
-      + " dimensions 1")
+  @Option(
+      names = "--input",
+      paramLabel = "[NAME=]FILE.npy",
+      arity = "1..*",
+      description =
+          "an input's values, as"
+              + " in predict. Without --input, seeded random inputs: floats in [-1, 1), integers in [0, 10), unknown"
+              + " dimensions 1")
   List<String> inputs = new ArrayList<>();
 
-  @Option(names = "--seed", paramLabel = "N", description = "the seed of the random inputs (default 0)")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description = "the seed of the random inputs (default 0)")
   long seed;
 
-  @Option(names = "--json", description = "print the result as one JSON object") boolean json;
+  @Option(names = "--json", description = "print the result as one JSON object")
+  boolean json;
 
-  @Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
+  @Option(
+      names = {"--help", "-h"},
+      usageHelp = true)
+  boolean help;
 
   /**
    * What one benchmark measured; times in milliseconds.
    *
-   * @param loadMs        reading, rewriting and compiling the model, and making the session
-   * @param firstRunMs    the first run (first-touch allocation, JIT of the kernels)
+   * @param loadMs reading, rewriting and compiling the model, and making the session
+   * @param firstRunMs the first run (first-touch allocation, JIT of the kernels)
    * @param peakHeapBytes the sum over the heap pools of their peak usage since the command started
-   * @param peakRssBytes  the process's peak resident set ({@code VmHWM}), -1 where /proc is not there
+   * @param peakRssBytes the process's peak resident set ({@code VmHWM}), -1 where /proc is not
+   *     there
    */
-  record Result(String model, int numThreads, int warmupRuns, double loadMs, double firstRunMs, double[] runsMs,
-      long peakHeapBytes, long peakRssBytes, boolean vectorApi) {
+  record Result(
+      String model,
+      int numThreads,
+      int warmupRuns,
+      double loadMs,
+      double firstRunMs,
+      double[] runsMs,
+      long peakHeapBytes,
+      long peakRssBytes,
+      boolean vectorApi) {
     double min() {
       return sorted()[0];
     }
@@ -100,7 +140,9 @@ final class BenchmarkCommand {
       return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
-    /** The nearest-rank 90th percentile: the smallest time at least 90% of the runs do not exceed. */
+    /**
+     * The nearest-rank 90th percentile: the smallest time at least 90% of the runs do not exceed.
+     */
     double p90() {
       double[] s = sorted();
       return s[(int) Math.ceil(0.9 * s.length) - 1];
@@ -150,11 +192,18 @@ final class BenchmarkCommand {
     if (warmupRuns < 0) {
       throw new UsageException("benchmark: --warmup_runs must be 0 or more, got " + warmupRuns);
     }
-    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
-        .filter(p -> p.getType() == MemoryType.HEAP && p.isValid()).toList();
+    List<MemoryPoolMXBean> heap =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP && p.isValid())
+            .toList();
     heap.forEach(MemoryPoolMXBean::resetPeakUsage);
-    List<String> outputs = outputNodeNames == null ? List.of()
-        : Arrays.stream(outputNodeNames.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    List<String> outputs =
+        outputNodeNames == null
+            ? List.of()
+            : Arrays.stream(outputNodeNames.split(","))
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .toList();
     LoadOptions lo = new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs);
 
     long t0 = System.nanoTime();
@@ -162,8 +211,10 @@ final class BenchmarkCommand {
         Session session = m.newSession(SessionOptions.defaults().withThreads(threads))) {
       Signature sig = signatureName != null ? m.signature(signatureName) : m.defaultSignature();
       double loadMs = millisSince(t0);
-      Map<String, Tensor> feed = inputs.isEmpty() ? RandomInputs.of(sig, seed)
-          : InputFiles.read("benchmark", model, sig, inputs, new LinkedHashMap<>());
+      Map<String, Tensor> feed =
+          inputs.isEmpty()
+              ? RandomInputs.of(sig, seed)
+              : InputFiles.read("benchmark", model, sig, inputs, new LinkedHashMap<>());
       double first = timed(session, sig, feed);
       for (int i = 0; i < warmupRuns; i++) {
         timed(session, sig, feed);
@@ -174,7 +225,8 @@ final class BenchmarkCommand {
       }
       long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
       boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-      return new Result(model, threads, warmupRuns, loadMs, first, runs, peakHeap, peakRss(), vector);
+      return new Result(
+          model, threads, warmupRuns, loadMs, first, runs, peakHeap, peakRss(), vector);
     }
   }
 
@@ -231,13 +283,28 @@ final class BenchmarkCommand {
   }
 
   static String text(Result r) {
-    return String.format(Locale.ROOT, """
+    return String.format(
+        Locale.ROOT,
+        """
         %s: %d thread%s, %d warm-up + %d timed runs (Vector API %s)
           load %.1f ms, first run %.2f ms
           min %.3f ms, median %.3f ms, p90 %.3f ms, mean %.3f ms
-          peak heap %.1f MiB, peak RSS %s""", r.model(), r.numThreads(), r.numThreads() == 1 ? "" : "s",
-        r.warmupRuns(), r.runsMs().length, r.vectorApi() ? "on" : "off (scalar kernels)", r.loadMs(),
-        r.firstRunMs(), r.min(), r.median(), r.p90(), r.mean(), r.peakHeapBytes() / 1048576.0,
-        r.peakRssBytes() < 0 ? "unknown" : String.format(Locale.ROOT, "%.1f MiB", r.peakRssBytes() / 1048576.0));
+          peak heap %.1f MiB, peak RSS %s""",
+        r.model(),
+        r.numThreads(),
+        r.numThreads() == 1 ? "" : "s",
+        r.warmupRuns(),
+        r.runsMs().length,
+        r.vectorApi() ? "on" : "off (scalar kernels)",
+        r.loadMs(),
+        r.firstRunMs(),
+        r.min(),
+        r.median(),
+        r.p90(),
+        r.mean(),
+        r.peakHeapBytes() / 1048576.0,
+        r.peakRssBytes() < 0
+            ? "unknown"
+            : String.format(Locale.ROOT, "%.1f MiB", r.peakRssBytes() / 1048576.0));
   }
 }

@@ -22,12 +22,12 @@ import org.tfport.convert.ConversionResult;
 import org.tfport.convert.Converter;
 import org.tfport.convert.GraphLoadingOptions;
 import org.tfport.convert.TfjsOutputOptions;
-import org.tfport.graph.GraphOptions;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.ModelFormat;
 import org.tfport.formats.tfjs.QuantizationMap;
+import org.tfport.graph.GraphOptions;
 import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -38,79 +38,158 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code tfport convert}: the flags of {@code tensorflowjs_converter}, parsed without its quirks: paths may
- * hold spaces, and boolean flags take {@code =true}/{@code =false}.
+ * {@code tfport convert}: the flags of {@code tensorflowjs_converter}, parsed without its quirks:
+ * paths may hold spaces, and boolean flags take {@code =true}/{@code =false}.
  */
-@Command(name = "convert", sortOptions = false, usageHelpWidth = 110,
+@Command(
+    name = "convert",
+    sortOptions = false,
+    usageHelpWidth = 110,
     description = "Convert a model. Flags are those of tensorflowjs_converter.")
 final class ConvertCommand {
-  static final List<ModelFormat> INPUT_FORMATS = List.of(KERAS, KERAS_SAVED_MODEL, KERAS_KERAS, TF_SAVED_MODEL,
-      TF_HUB, TF_FROZEN_MODEL, TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL);
+  static final List<ModelFormat> INPUT_FORMATS =
+      List.of(
+          KERAS,
+          KERAS_SAVED_MODEL,
+          KERAS_KERAS,
+          TF_SAVED_MODEL,
+          TF_HUB,
+          TF_FROZEN_MODEL,
+          TFJS_LAYERS_MODEL,
+          TFJS_GRAPH_MODEL);
   static final List<ModelFormat> OUTPUT_FORMATS =
       List.of(TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL, KERAS, KERAS_SAVED_MODEL, KERAS_KERAS);
-  static final List<String> SUPPORTED_PAIRS = List.of("keras -> tfjs_layers_model",
-      "keras_keras -> tfjs_layers_model", "tfjs_layers_model -> tfjs_layers_model",
-      "tf_saved_model -> tfjs_graph_model", "tf_frozen_model -> tfjs_graph_model", "tf_hub -> tfjs_graph_model",
-      "tfjs_graph_model -> tflite");
+  static final List<String> SUPPORTED_PAIRS =
+      List.of(
+          "keras -> tfjs_layers_model",
+          "keras_keras -> tfjs_layers_model",
+          "tfjs_layers_model -> tfjs_layers_model",
+          "tf_saved_model -> tfjs_graph_model",
+          "tf_frozen_model -> tfjs_graph_model",
+          "tf_hub -> tfjs_graph_model",
+          "tfjs_graph_model -> tflite");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();
 
-  @Option(names = "--input_format", paramLabel = "FORMAT",
-      description = "keras, keras_keras, tfjs_layers_model, tf_saved_model, ... (default: from the input)")
+  @Option(
+      names = "--input_format",
+      paramLabel = "FORMAT",
+      description =
+          "keras, keras_keras, tfjs_layers_model, tf_saved_model, ... (default: from the input)")
   String inputFormat;
 
   @Option(names = "--output_format", paramLabel = "FORMAT", description = "tfjs_layers_model, ...")
   String outputFormat;
 
-  @Option(names = "--signature_name", paramLabel = "NAME") String signatureName;
-  @Option(names = "--saved_model_tags", paramLabel = "TAGS") String savedModelTags;
+  @Option(names = "--signature_name", paramLabel = "NAME")
+  String signatureName;
 
-  @Option(names = "--quantize_float16", arity = "0..1", fallbackValue = "", paramLabel = "PATTERNS",
-      description = "store float32 weights as float16 (all, or those matching comma-separated patterns)")
+  @Option(names = "--saved_model_tags", paramLabel = "TAGS")
+  String savedModelTags;
+
+  @Option(
+      names = "--quantize_float16",
+      arity = "0..1",
+      fallbackValue = "",
+      paramLabel = "PATTERNS",
+      description =
+          "store float32 weights as float16 (all, or those matching comma-separated patterns)")
   String quantizeFloat16;
 
-  @Option(names = "--quantize_uint8", arity = "0..1", fallbackValue = "", paramLabel = "PATTERNS",
+  @Option(
+      names = "--quantize_uint8",
+      arity = "0..1",
+      fallbackValue = "",
+      paramLabel = "PATTERNS",
       description = "affine uint8 quantization (all, or matching weights)")
   String quantizeUint8;
 
-  @Option(names = "--quantize_uint16", arity = "0..1", fallbackValue = "", paramLabel = "PATTERNS",
+  @Option(
+      names = "--quantize_uint16",
+      arity = "0..1",
+      fallbackValue = "",
+      paramLabel = "PATTERNS",
       description = "affine uint16 quantization (all, or matching weights)")
   String quantizeUint16;
 
-  @Option(names = "--quantization_bytes", paramLabel = "1|2", description = "deprecated: 1 = uint8, 2 = uint16")
+  @Option(
+      names = "--quantization_bytes",
+      paramLabel = "1|2",
+      description = "deprecated: 1 = uint8, 2 = uint16")
   Integer quantizationBytes;
 
-  @Option(names = "--split_weights_by_layer", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+  @Option(
+      names = "--split_weights_by_layer",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
       description = "one weight group per layer (Keras inputs)")
   String splitWeightsByLayer;
 
-  @Option(names = {"--version", "-v"}, description = "print the version and exit") boolean version;
-  @Option(names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL") String skipOpCheck;
-  @Option(names = "--skip_optimization", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-      description = "tfport: write the frozen graph without folding or fusing ops (to compare or debug)")
+  @Option(
+      names = {"--version", "-v"},
+      description = "print the version and exit")
+  boolean version;
+
+  @Option(names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  String skipOpCheck;
+
+  @Option(
+      names = "--skip_optimization",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "tfport: write the frozen graph without folding or fusing ops (to compare or debug)")
   String skipOptimization;
-  @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL") String stripDebugOps;
-  @Option(names = "--use_structured_outputs_names", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+
+  @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  String stripDebugOps;
+
+  @Option(
+      names = "--use_structured_outputs_names",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String useStructuredOutputsNames;
 
-  @Option(names = "--weight_shard_size_bytes", paramLabel = "BYTES", description = "default 4194304")
+  @Option(
+      names = "--weight_shard_size_bytes",
+      paramLabel = "BYTES",
+      description = "default 4194304")
   String weightShardSizeBytes;
 
-  @Option(names = "--output_node_names", paramLabel = "NAMES") String outputNodeNames;
-  @Option(names = "--control_flow_v2", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL") String controlFlowV2;
-  @Option(names = "--experiments", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL") String experiments;
+  @Option(names = "--output_node_names", paramLabel = "NAMES")
+  String outputNodeNames;
 
-  @Option(names = "--metadata", paramLabel = "KEY:FILE,...",
+  @Option(names = "--control_flow_v2", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  String controlFlowV2;
+
+  @Option(names = "--experiments", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  String experiments;
+
+  @Option(
+      names = "--metadata",
+      paramLabel = "KEY:FILE,...",
       description = "JSON files to store as userDefinedMetadata[KEY]")
   String metadata;
 
-  @Option(names = "--verify", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-      description = "tfport: after writing, run input and output in tfport's runtime on the same seeded inputs and"
-          + " print the largest difference per output (exit 1 when one is beyond its tolerance)")
+  @Option(
+      names = "--verify",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "tfport: after writing, run input and output in tfport's runtime on the same seeded inputs and"
+              + " print the largest difference per output (exit 1 when one is beyond its tolerance)")
   String verify;
 
-  @Option(names = {"--help", "-h"}, usageHelp = true, description = "show this help") boolean help;
+  @Option(
+      names = {"--help", "-h"},
+      usageHelp = true,
+      description = "show this help")
+  boolean help;
 
   static int run(String name, PrintWriter out, PrintWriter err, String... args) {
     if (TfliteConvertCommand.wantsTflite(args)) {
@@ -126,22 +205,34 @@ final class ConvertCommand {
       return 0;
     }
     if (c.version) {
-      out.println("tfport " + org.tfport.convert.Version.VERSION + " (tensorflowjs_converter compatible)");
+      out.println(
+          "tfport " + org.tfport.convert.Version.VERSION + " (tensorflowjs_converter compatible)");
       return 0;
     }
     return c.execute(out, err);
   }
 
-  static final Set<String> SWITCHES = Set.of("--split_weights_by_layer", "--skip_op_check", "--skip_optimization",
-      "--strip_debug_ops", "--use_structured_outputs_names", "--control_flow_v2", "--experiments", "--verify");
+  static final Set<String> SWITCHES =
+      Set.of(
+          "--split_weights_by_layer",
+          "--skip_op_check",
+          "--skip_optimization",
+          "--strip_debug_ops",
+          "--use_structured_outputs_names",
+          "--control_flow_v2",
+          "--experiments",
+          "--verify");
 
   static ConvertCommand parse(String name, String... rawArgs) {
     String[] args = BooleanFlags.normalize(rawArgs, SWITCHES);
     ConvertCommand c = tryParse(name, args);
     if (c.paths.size() < 2 && !c.help && !c.version) {
-      // argparse lets '--quantize_uint8 in.h5 out' eat in.h5 as a pattern; we give it back as a path.
-      String[] fixed = Arrays.stream(args).map(a -> a.startsWith("--quantize_") && !a.contains("=")
-          ? a + "=" : a).toArray(String[]::new);
+      // argparse lets '--quantize_uint8 in.h5 out' eat in.h5 as a pattern; we give it back as a
+      // path.
+      String[] fixed =
+          Arrays.stream(args)
+              .map(a -> a.startsWith("--quantize_") && !a.contains("=") ? a + "=" : a)
+              .toArray(String[]::new);
       ConvertCommand again = tryParse(name, fixed);
       if (again.paths.size() > c.paths.size()) {
         c = again;
@@ -164,13 +255,25 @@ final class ConvertCommand {
 
   int execute(PrintWriter out, PrintWriter err) {
     if (paths.size() != 2) {
-      throw new UsageException(paths.isEmpty() ? "missing input_path and output_path arguments"
-          : paths.size() == 1 ? "missing output_path argument"
-          : "expected 2 paths (input_path output_path), got " + paths.size() + ": " + paths);
+      throw new UsageException(
+          paths.isEmpty()
+              ? "missing input_path and output_path arguments"
+              : paths.size() == 1
+                  ? "missing output_path argument"
+                  : "expected 2 paths (input_path output_path), got "
+                      + paths.size()
+                      + ": "
+                      + paths);
     }
-    boolean split = splitWeightsByLayer != null && bool("--split_weights_by_layer", splitWeightsByLayer);
-    for (String[] flag : new String[][] {{"--skip_op_check", skipOpCheck}, {"--strip_debug_ops", stripDebugOps},
-        {"--use_structured_outputs_names", useStructuredOutputsNames}, {"--experiments", experiments}}) {
+    boolean split =
+        splitWeightsByLayer != null && bool("--split_weights_by_layer", splitWeightsByLayer);
+    for (String[] flag :
+        new String[][] {
+          {"--skip_op_check", skipOpCheck},
+          {"--strip_debug_ops", stripDebugOps},
+          {"--use_structured_outputs_names", useStructuredOutputsNames},
+          {"--experiments", experiments}
+        }) {
       if (flag[1] != null) {
         bool(flag[0], flag[1]);
       }
@@ -180,45 +283,65 @@ final class ConvertCommand {
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
     }
-    ModelFormat in = inputFormat != null ? check(inputFormat, INPUT_FORMATS, "--input_format") : infer(input);
-    ModelFormat outFmt = outputFormat != null ? check(outputFormat, OUTPUT_FORMATS, "--output_format")
-        : switch (in) {
-          case KERAS, KERAS_SAVED_MODEL, KERAS_KERAS -> TFJS_LAYERS_MODEL;
-          case TFJS_LAYERS_MODEL -> KERAS;
-          default -> TFJS_GRAPH_MODEL;
-        };
+    ModelFormat in =
+        inputFormat != null ? check(inputFormat, INPUT_FORMATS, "--input_format") : infer(input);
+    ModelFormat outFmt =
+        outputFormat != null
+            ? check(outputFormat, OUTPUT_FORMATS, "--output_format")
+            : switch (in) {
+              case KERAS, KERAS_SAVED_MODEL, KERAS_KERAS -> TFJS_LAYERS_MODEL;
+              case TFJS_LAYERS_MODEL -> KERAS;
+              default -> TFJS_GRAPH_MODEL;
+            };
     String pair = in.flagName() + " -> " + outFmt.flagName();
     if (!SUPPORTED_PAIRS.contains(pair)) {
-      throw new UsageException("unsupported input_format - output_format pair: " + in.flagName() + " - "
-          + outFmt.flagName() + "; supported: " + String.join(", ", SUPPORTED_PAIRS));
+      throw new UsageException(
+          "unsupported input_format - output_format pair: "
+              + in.flagName()
+              + " - "
+              + outFmt.flagName()
+              + "; supported: "
+              + String.join(", ", SUPPORTED_PAIRS));
     }
     long shard = TfjsOutputOptions.DEFAULT_SHARD_SIZE;
     if (weightShardSizeBytes != null) {
       try {
         shard = Long.parseLong(weightShardSizeBytes.trim());
       } catch (NumberFormatException e) {
-        throw new UsageException("--weight_shard_size_bytes must be a positive integer, got '"
-            + weightShardSizeBytes + "'");
+        throw new UsageException(
+            "--weight_shard_size_bytes must be a positive integer, got '"
+                + weightShardSizeBytes
+                + "'");
       }
       if (shard <= 0) {
-        throw new UsageException("--weight_shard_size_bytes must be a positive number of bytes, got " + shard);
+        throw new UsageException(
+            "--weight_shard_size_bytes must be a positive number of bytes, got " + shard);
       }
     }
     if (signatureName != null && in != TF_SAVED_MODEL && in != TF_HUB) {
       throw new UsageException("--signature_name is only for tf_saved_model and tf_hub inputs");
     }
-    if (controlFlowV2 != null && bool("--control_flow_v2", controlFlowV2) && outFmt != TFJS_GRAPH_MODEL) {
+    if (controlFlowV2 != null
+        && bool("--control_flow_v2", controlFlowV2)
+        && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
     }
-    QuantizationMap q = QuantizationMap.fromFlags(quantizeFloat16, quantizeUint8, quantizeUint16,
-        quantizationBytes);
+    QuantizationMap q =
+        QuantizationMap.fromFlags(
+            quantizeFloat16, quantizeUint8, quantizeUint16, quantizationBytes);
     if (quantizationBytes != null) {
-      err.println("tfport: warning: --quantization_bytes is deprecated; use --quantize_uint8 or"
-          + " --quantize_uint16");
+      err.println(
+          "tfport: warning: --quantization_bytes is deprecated; use --quantize_uint8 or"
+              + " --quantize_uint16");
     }
-    TfjsOutputOptions.Builder options = TfjsOutputOptions.builder().shardSizeBytes(shard).quantization(q)
-        .weightGrouping(split ? TfjsOutputOptions.WeightGrouping.PER_LAYER
-            : TfjsOutputOptions.WeightGrouping.ONE_GROUP);
+    TfjsOutputOptions.Builder options =
+        TfjsOutputOptions.builder()
+            .shardSizeBytes(shard)
+            .quantization(q)
+            .weightGrouping(
+                split
+                    ? TfjsOutputOptions.WeightGrouping.PER_LAYER
+                    : TfjsOutputOptions.WeightGrouping.ONE_GROUP);
     ObjectNode md = metadata(metadata);
     if (md != null) {
       md.properties().forEach(e -> options.userDefinedMetadata(e.getKey(), e.getValue()));
@@ -227,8 +350,9 @@ final class ConvertCommand {
     if (outFmt == TFJS_GRAPH_MODEL) {
       GraphLoadingOptions graph = graphOptions();
       if (in == TF_FROZEN_MODEL && graph.outputNodeNames().isEmpty()) {
-        throw new UsageException("--output_node_names is required for tf_frozen_model: give the comma-separated"
-            + " names of the nodes to compute");
+        throw new UsageException(
+            "--output_node_names is required for tf_frozen_model: give the comma-separated"
+                + " names of the nodes to compute");
       }
       converter = converter.withGraphLoading(graph);
     }
@@ -241,22 +365,34 @@ final class ConvertCommand {
     out.println(s.line());
     if (verify != null && bool("--verify", verify)) {
       GraphLoadingOptions go = graphOptions();
-      return Verify.run(input, new LoadOptions(null, go.tags(), go.outputNodeNames()),
-          signatureName == null ? List.of() : List.of(signatureName), output, Verify.tfjs(q), out);
+      return Verify.run(
+          input,
+          new LoadOptions(null, go.tags(), go.outputNodeNames()),
+          signatureName == null ? List.of() : List.of(signatureName),
+          output,
+          Verify.tfjs(q),
+          out);
     }
     return 0;
   }
 
   GraphLoadingOptions graphOptions() {
-    List<String> outputs = outputNodeNames == null ? List.of()
-        : Arrays.stream(outputNodeNames.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
-    GraphLoadingOptions.Builder b = GraphLoadingOptions.builder()
-        .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps))
-        .checkOps(skipOpCheck == null || !bool("--skip_op_check", skipOpCheck))
-        .structuredOutputKeys(useStructuredOutputsNames != null
-            && bool("--use_structured_outputs_names", useStructuredOutputsNames))
-        .outputNodeNames(outputs)
-        .optimize(skipOptimization == null || !bool("--skip_optimization", skipOptimization));
+    List<String> outputs =
+        outputNodeNames == null
+            ? List.of()
+            : Arrays.stream(outputNodeNames.split(","))
+                .map(String::strip)
+                .filter(n -> !n.isEmpty())
+                .toList();
+    GraphLoadingOptions.Builder b =
+        GraphLoadingOptions.builder()
+            .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps))
+            .checkOps(skipOpCheck == null || !bool("--skip_op_check", skipOpCheck))
+            .structuredOutputKeys(
+                useStructuredOutputsNames != null
+                    && bool("--use_structured_outputs_names", useStructuredOutputsNames))
+            .outputNodeNames(outputs)
+            .optimize(skipOptimization == null || !bool("--skip_optimization", skipOptimization));
     if (signatureName != null) {
       b.signature(signatureName);
     }
@@ -270,8 +406,12 @@ final class ConvertCommand {
   private static ModelFormat check(String value, List<ModelFormat> allowed, String flag) {
     ModelFormat f = ModelFormat.fromFlagName(value.trim()).filter(allowed::contains).orElse(null);
     if (f == null) {
-      throw new UsageException(flag + " '" + value + "' is not one of "
-          + String.join(", ", allowed.stream().map(ModelFormat::flagName).toList()));
+      throw new UsageException(
+          flag
+              + " '"
+              + value
+              + "' is not one of "
+              + String.join(", ", allowed.stream().map(ModelFormat::flagName).toList()));
     }
     return f;
   }
@@ -310,10 +450,17 @@ final class ConvertCommand {
         JsonNode n = Json.MAPPER.readTree(Files.readString(file));
         out.set(key, n);
       } catch (IOException e) {
-        throw new UsageException("--metadata " + key + ": cannot read " + file + " (" + e.getMessage() + ")");
+        throw new UsageException(
+            "--metadata " + key + ": cannot read " + file + " (" + e.getMessage() + ")");
       } catch (JacksonException e) {
-        throw new UsageException("--metadata " + key + ": " + file + " is not valid JSON ("
-            + e.getOriginalMessage() + ")");
+        throw new UsageException(
+            "--metadata "
+                + key
+                + ": "
+                + file
+                + " is not valid JSON ("
+                + e.getOriginalMessage()
+                + ")");
       }
     }
     return out;

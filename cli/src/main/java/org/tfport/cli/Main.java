@@ -9,10 +9,12 @@ import org.tfport.core.TfportException.UsageException;
 
 /**
  * The {@code tfport} command. {@link #run} returns the exit code (0 done, 1 the input could not be
- * converted, 2 a usage error) so tests and other tools call it in-process; only {@link #main} exits.
+ * converted, 2 a usage error) so tests and other tools call it in-process; only {@link #main}
+ * exits.
  */
 public final class Main {
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: tfport COMMAND [ARGS]
 
       commands:
@@ -63,8 +65,12 @@ public final class Main {
           out.print(USAGE);
           yield 0;
         }
-        default -> throw new UsageException("unknown command '" + args[0] + "'; commands: convert,"
-            + " tensorflowjs_converter, tflite_convert, analyze, predict, benchmark, demo, serve (tfport --help)");
+        default ->
+            throw new UsageException(
+                "unknown command '"
+                    + args[0]
+                    + "'; commands: convert,"
+                    + " tensorflowjs_converter, tflite_convert, analyze, predict, benchmark, demo, serve (tfport --help)");
       };
     } catch (UsageException e) {
       err.println("tfport: " + OptionFlags.reword(e.getMessage()));
@@ -78,8 +84,11 @@ public final class Main {
       return 1;
     } catch (RuntimeException e) {
       // A bug in tfport, not the user's mistake: say so, and keep the trace for the report.
-      err.println("tfport: internal error: " + e + "; please report it with the command you ran"
-          + " (set TFPORT_DEBUG=1 for details)");
+      err.println(
+          "tfport: internal error: "
+              + e
+              + "; please report it with the command you ran"
+              + " (set TFPORT_DEBUG=1 for details)");
       debug(err, e);
       return 1;
     }

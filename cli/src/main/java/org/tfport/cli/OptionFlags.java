@@ -3,28 +3,33 @@ package org.tfport.cli;
 import java.util.Map;
 
 /**
- * The library names options by their Java API ({@code TfliteOutputOptions.representativeData}); the command line
- * user knows them as flags. Errors from the library are reported with the flags in place of those names.
+ * The library names options by their Java API ({@code TfliteOutputOptions.representativeData}); the
+ * command line user knows them as flags. Errors from the library are reported with the flags in
+ * place of those names.
  */
 final class OptionFlags {
   /** Longest names first, so that a name containing another is replaced whole. */
-  private static final Map<String, String> FLAGS = orderedByLength(Map.ofEntries(
-      Map.entry("turn GraphLoadingOptions.checkOps off", "pass --skip_op_check"),
-      Map.entry("GraphLoadingOptions.checkOps", "--skip_op_check"),
-      Map.entry("GraphLoadingOptions.signatures", "--signature_name"),
-      Map.entry("GraphLoadingOptions.inputShape", "--input_shapes"),
-      Map.entry("GraphLoadingOptions.inputNodeNames", "--input_arrays"),
-      Map.entry("GraphLoadingOptions.outputNodeNames", "--output_node_names"),
-      Map.entry("TfjsOutputOptions.shardSizeBytes", "--weight_shard_size_bytes"),
-      Map.entry("TfjsOutputOptions.WeightGrouping.ONE_GROUP", "no --split_weights_by_layer"),
-      Map.entry("TfliteOutputOptions.opSets with SELECT_TF_OPS", "--enable_select_tf_ops"),
-      Map.entry("TfliteOutputOptions.opSets", "--target_ops"),
-      Map.entry("TfliteOutputOptions.allowCustomOps", "--allow_custom_ops"),
-      Map.entry("TfliteOutputOptions.representativeData", "--representative_data"),
-      Map.entry("TfliteOutputOptions.inferenceInputType/inferenceOutputType",
-          "--inference_input_type/--inference_output_type"),
-      Map.entry("TfliteQuantizationMode.DYNAMIC_RANGE", "--post_training_quantize"),
-      Map.entry("Converter.from(path, format)", "--input_format")));
+  private static final Map<String, String> FLAGS =
+      orderedByLength(
+          Map.ofEntries(
+              Map.entry("turn GraphLoadingOptions.checkOps off", "pass --skip_op_check"),
+              Map.entry("GraphLoadingOptions.checkOps", "--skip_op_check"),
+              Map.entry("GraphLoadingOptions.signatures", "--signature_name"),
+              Map.entry("GraphLoadingOptions.inputShape", "--input_shapes"),
+              Map.entry("GraphLoadingOptions.inputNodeNames", "--input_arrays"),
+              Map.entry("GraphLoadingOptions.outputNodeNames", "--output_node_names"),
+              Map.entry("TfjsOutputOptions.shardSizeBytes", "--weight_shard_size_bytes"),
+              Map.entry(
+                  "TfjsOutputOptions.WeightGrouping.ONE_GROUP", "no --split_weights_by_layer"),
+              Map.entry("TfliteOutputOptions.opSets with SELECT_TF_OPS", "--enable_select_tf_ops"),
+              Map.entry("TfliteOutputOptions.opSets", "--target_ops"),
+              Map.entry("TfliteOutputOptions.allowCustomOps", "--allow_custom_ops"),
+              Map.entry("TfliteOutputOptions.representativeData", "--representative_data"),
+              Map.entry(
+                  "TfliteOutputOptions.inferenceInputType/inferenceOutputType",
+                  "--inference_input_type/--inference_output_type"),
+              Map.entry("TfliteQuantizationMode.DYNAMIC_RANGE", "--post_training_quantize"),
+              Map.entry("Converter.from(path, format)", "--input_format")));
 
   private OptionFlags() {}
 
@@ -42,8 +47,12 @@ final class OptionFlags {
 
   private static Map<String, String> orderedByLength(Map<String, String> m) {
     Map<String, String> out = new java.util.LinkedHashMap<>();
-    m.keySet().stream().sorted(java.util.Comparator.comparingInt(String::length).reversed()
-        .thenComparing(java.util.Comparator.naturalOrder())).forEach(k -> out.put(k, m.get(k)));
+    m.keySet().stream()
+        .sorted(
+            java.util.Comparator.comparingInt(String::length)
+                .reversed()
+                .thenComparing(java.util.Comparator.naturalOrder()))
+        .forEach(k -> out.put(k, m.get(k)));
     return out;
   }
 }

@@ -36,45 +36,75 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code tfport predict MODEL}: runs a model in tfport's own runtime on inputs from {@code .npy} files (or seeded
- * random ones), prints a summary of each output and, with {@code --output_dir}, writes each as {@code NAME.npy}.
+ * {@code tfport predict MODEL}: runs a model in tfport's own runtime on inputs from {@code .npy}
+ * files (or seeded random ones), prints a summary of each output and, with {@code --output_dir},
+ * writes each as {@code NAME.npy}.
  */
-@Command(name = "predict", sortOptions = false, usageHelpWidth = 110,
-    description = "Run a model (SavedModel or TF Hub folder, frozen .pb, TF.js graph model.json) in tfport's"
-        + " runtime and print or save its outputs.")
+@Command(
+    name = "predict",
+    sortOptions = false,
+    usageHelpWidth = 110,
+    description =
+        "Run a model (SavedModel or TF Hub folder, frozen .pb, TF.js graph model.json) in tfport's"
+            + " runtime and print or save its outputs.")
 final class PredictCommand {
   /** How many values of each output the summary shows. */
   static final int SHOWN = 8;
 
-  @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the model file or folder") String model;
+  @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the model file or folder")
+  String model;
 
-  @Option(names = "--signature_name", paramLabel = "KEY",
+  @Option(
+      names = "--signature_name",
+      paramLabel = "KEY",
       description = "the SavedModel signature to run (default: serving_default, or the only one)")
   String signatureName;
 
-  @Option(names = {"--saved_model_tags", "--tags"}, paramLabel = "TAGS",
+  @Option(
+      names = {"--saved_model_tags", "--tags"},
+      paramLabel = "TAGS",
       description = "the SavedModel MetaGraph's tags, comma-separated (default: serve)")
   String tags;
 
-  @Option(names = "--output_node_names", paramLabel = "A,B", description = "the tensors to compute (frozen"
-      + " GraphDefs: default every node nothing reads; TF.js graph models: default the signature's outputs)")
+  @Option(
+      names = "--output_node_names",
+      paramLabel = "A,B",
+      description =
+          "the tensors to compute (frozen"
+              + " GraphDefs: default every node nothing reads; TF.js graph models: default the signature's outputs)")
   String outputNodeNames;
 
-  @Option(names = "--input", paramLabel = "[NAME=]FILE.npy", arity = "1..*", description = "an input's values;"
-      + " without NAME= the files fill the inputs in signature order. Without --input, seeded random inputs:"
-      + " floats in [-1, 1), integers in [0, 10), unknown dimensions 1")
+  @Option(
+      names = "--input",
+      paramLabel = "[NAME=]FILE.npy",
+      arity = "1..*",
+      description =
+          "an input's values;"
+              + " without NAME= the files fill the inputs in signature order. Without --input, seeded random inputs:"
+              + " floats in [-1, 1), integers in [0, 10), unknown dimensions 1")
   List<String> inputs = new ArrayList<>();
 
-  @Option(names = "--output_dir", paramLabel = "DIR", description = "write each output to DIR/NAME.npy (NAME with"
-      + " characters other than [A-Za-z0-9._-] as _)")
+  @Option(
+      names = "--output_dir",
+      paramLabel = "DIR",
+      description =
+          "write each output to DIR/NAME.npy (NAME with"
+              + " characters other than [A-Za-z0-9._-] as _)")
   String outputDir;
 
-  @Option(names = "--seed", paramLabel = "N", description = "the seed of the random inputs (default 0)")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description = "the seed of the random inputs (default 0)")
   long seed;
 
-  @Option(names = "--json", description = "print the summary as one JSON object") boolean json;
+  @Option(names = "--json", description = "print the summary as one JSON object")
+  boolean json;
 
-  @Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
+  @Option(
+      names = {"--help", "-h"},
+      usageHelp = true)
+  boolean help;
 
   static int run(PrintWriter out, PrintWriter err, String... args) {
     PredictCommand c = new PredictCommand();
@@ -97,14 +127,22 @@ final class PredictCommand {
       throw new UsageException("predict: give the model to run (tfport predict --help)");
     }
     Path path = Path.of(model);
-    List<String> outputs = outputNodeNames == null ? List.of()
-        : Arrays.stream(outputNodeNames.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    List<String> outputs =
+        outputNodeNames == null
+            ? List.of()
+            : Arrays.stream(outputNodeNames.split(","))
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .toList();
     LoadOptions lo = new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs);
-    try (Model m = Model.load(path, lo); Session session = m.newSession()) {
+    try (Model m = Model.load(path, lo);
+        Session session = m.newSession()) {
       Signature sig = signatureName != null ? m.signature(signatureName) : m.defaultSignature();
       Map<String, String> origin = new LinkedHashMap<>();
-      Map<String, Tensor> feed = inputs.isEmpty() ? random(sig, origin)
-          : InputFiles.read("predict", model, sig, inputs, origin);
+      Map<String, Tensor> feed =
+          inputs.isEmpty()
+              ? random(sig, origin)
+              : InputFiles.read("predict", model, sig, inputs, origin);
       Map<String, Tensor> result;
       try {
         result = session.run(sig.key(), feed);
@@ -142,7 +180,8 @@ final class PredictCommand {
         try {
           Npy.write(staged.dir().resolve(name + ".npy"), e.getValue());
         } catch (IOException x) {
-          throw new OutputException(dir.resolve(name + ".npy") + ": cannot write (" + x.getMessage() + ")", x);
+          throw new OutputException(
+              dir.resolve(name + ".npy") + ": cannot write (" + x.getMessage() + ")", x);
         }
         files.put(e.getKey(), dir.resolve(name + ".npy"));
       }
@@ -151,19 +190,28 @@ final class PredictCommand {
     return files;
   }
 
-  /** An output name as a file name: characters other than {@code [A-Za-z0-9._-]} become {@code _}. */
+  /**
+   * An output name as a file name: characters other than {@code [A-Za-z0-9._-]} become {@code _}.
+   */
   static String fileName(String name) {
     String s = name.replaceAll("[^A-Za-z0-9._-]", "_");
     return s.isEmpty() || s.equals(".") || s.equals("..") ? "_" + s : s;
   }
 
-  private void text(PrintWriter out, Signature sig, Map<String, Tensor> result, Map<String, Path> written) {
+  private void text(
+      PrintWriter out, Signature sig, Map<String, Tensor> result, Map<String, Path> written) {
     for (Map.Entry<String, Tensor> e : result.entrySet()) {
       Tensor t = e.getValue();
       List<String> shown = firstValues(t);
-      StringBuilder sb = new StringBuilder(e.getKey()).append(": ").append(t.dtype().jsName())
-          .append(Arrays.toString(t.shape().dims())).append(" [").append(String.join(", ", shown))
-          .append(t.size() > shown.size() ? ", ..." : "").append(']');
+      StringBuilder sb =
+          new StringBuilder(e.getKey())
+              .append(": ")
+              .append(t.dtype().jsName())
+              .append(Arrays.toString(t.shape().dims()))
+              .append(" [")
+              .append(String.join(", ", shown))
+              .append(t.size() > shown.size() ? ", ..." : "")
+              .append(']');
       if (written.containsKey(e.getKey())) {
         sb.append(" -> ").append(written.get(e.getKey()));
       }
@@ -171,40 +219,49 @@ final class PredictCommand {
     }
   }
 
-  private ObjectNode json(Signature sig, Map<String, Tensor> feed, Map<String, String> origin,
-      Map<String, Tensor> result, Map<String, Path> written) {
+  private ObjectNode json(
+      Signature sig,
+      Map<String, Tensor> feed,
+      Map<String, String> origin,
+      Map<String, Tensor> result,
+      Map<String, Path> written) {
     ObjectNode o = Json.MAPPER.createObjectNode();
     o.put("model", model);
     o.put("signature", sig.key());
     ObjectNode ins = o.putObject("inputs");
-    feed.forEach((k, t) -> {
-      ObjectNode i = ins.putObject(k);
-      i.put("dtype", t.dtype().jsName());
-      ArrayNode shape = i.putArray("shape");
-      for (long d : t.shape().dims()) {
-        shape.add(d);
-      }
-      i.put("from", origin.get(k));
-    });
+    feed.forEach(
+        (k, t) -> {
+          ObjectNode i = ins.putObject(k);
+          i.put("dtype", t.dtype().jsName());
+          ArrayNode shape = i.putArray("shape");
+          for (long d : t.shape().dims()) {
+            shape.add(d);
+          }
+          i.put("from", origin.get(k));
+        });
     ObjectNode outs = o.putObject("outputs");
-    result.forEach((k, t) -> {
-      ObjectNode r = outs.putObject(k);
-      r.put("dtype", t.dtype().jsName());
-      ArrayNode shape = r.putArray("shape");
-      for (long d : t.shape().dims()) {
-        shape.add(d);
-      }
-      r.put("size", t.size());
-      ArrayNode first = r.putArray("first");
-      addFirst(first, t);
-      if (written.containsKey(k)) {
-        r.put("file", written.get(k).toString());
-      }
-    });
+    result.forEach(
+        (k, t) -> {
+          ObjectNode r = outs.putObject(k);
+          r.put("dtype", t.dtype().jsName());
+          ArrayNode shape = r.putArray("shape");
+          for (long d : t.shape().dims()) {
+            shape.add(d);
+          }
+          r.put("size", t.size());
+          ArrayNode first = r.putArray("first");
+          addFirst(first, t);
+          if (written.containsKey(k)) {
+            r.put("file", written.get(k).toString());
+          }
+        });
     return o;
   }
 
-  /** Up to {@link #SHOWN} values, exact for every type (int64 as written, floats as Java prints them). */
+  /**
+   * Up to {@link #SHOWN} values, exact for every type (int64 as written, floats as Java prints
+   * them).
+   */
   static List<String> firstValues(Tensor t) {
     List<String> v = new ArrayList<>();
     int n = (int) Math.min(SHOWN, t.size());
@@ -217,17 +274,22 @@ final class PredictCommand {
       return v;
     }
     for (int i = 0; i < n; i++) {
-      v.add(switch (t.dtype()) {
-        case FLOAT64 -> Double.toString(b.getDouble(8 * i));
-        case INT64 -> Long.toString(b.getLong(8 * i));
-        case INT32 -> Integer.toString(b.getInt(4 * i));
-        case BOOL -> b.get(i) != 0 ? "true" : "false";
-        case COMPLEX64 -> b.getFloat(8 * i) + (b.getFloat(8 * i + 4) < 0 ? "" : "+") + b.getFloat(8 * i + 4) + "j";
-        default -> {
-          float f = t.dtype() == DType.FLOAT32 ? b.getFloat(4 * i) : oneFloat(t, i);
-          yield t.dtype().isFloating() ? Float.toString(f) : Long.toString((long) f);
-        }
-      });
+      v.add(
+          switch (t.dtype()) {
+            case FLOAT64 -> Double.toString(b.getDouble(8 * i));
+            case INT64 -> Long.toString(b.getLong(8 * i));
+            case INT32 -> Integer.toString(b.getInt(4 * i));
+            case BOOL -> b.get(i) != 0 ? "true" : "false";
+            case COMPLEX64 ->
+                b.getFloat(8 * i)
+                    + (b.getFloat(8 * i + 4) < 0 ? "" : "+")
+                    + b.getFloat(8 * i + 4)
+                    + "j";
+            default -> {
+              float f = t.dtype() == DType.FLOAT32 ? b.getFloat(4 * i) : oneFloat(t, i);
+              yield t.dtype().isFloating() ? Float.toString(f) : Long.toString((long) f);
+            }
+          });
     }
     return v;
   }

@@ -10,30 +10,53 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code tfport serve}: the model store and its web page, until the process is stopped. */
-@Command(name = "serve", sortOptions = false, usageHelpWidth = 110,
+@Command(
+    name = "serve",
+    sortOptions = false,
+    usageHelpWidth = 110,
     description = "Serve a model store to TensorFlow.js clients and a web page.")
 final class ServeCommand {
-  @Option(names = "--host", paramLabel = "HOST", description = "address to listen on (default 127.0.0.1)")
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      description = "address to listen on (default 127.0.0.1)")
   String host = "127.0.0.1";
 
-  @Option(names = "--port", paramLabel = "PORT", description = "port (default 8080; 0 for any free one)")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description = "port (default 8080; 0 for any free one)")
   int port = 8080;
 
-  @Option(names = "--store", paramLabel = "DIR", description = "folder holding the models (default tfport-store)")
+  @Option(
+      names = "--store",
+      paramLabel = "DIR",
+      description = "folder holding the models (default tfport-store)")
   Path store = Path.of("tfport-store");
 
-  @Option(names = "--token", paramLabel = "TOKEN",
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN",
       description = "uploads need 'Authorization: Bearer TOKEN' (or set TFPORT_TOKEN)")
   String token;
 
-  @Option(names = "--tfjs", paramLabel = "FILE",
-      description = "TF.js's tf.min.js for the web page (default: an npm install of @tensorflow/tfjs nearby)")
+  @Option(
+      names = "--tfjs",
+      paramLabel = "FILE",
+      description =
+          "TF.js's tf.min.js for the web page (default: an npm install of @tensorflow/tfjs nearby)")
   Path tfjs;
 
-  @Option(names = "--max-upload-bytes", paramLabel = "N", description = "largest upload (default 2 GiB)")
+  @Option(
+      names = "--max-upload-bytes",
+      paramLabel = "N",
+      description = "largest upload (default 2 GiB)")
   long maxUploadBytes = ServerConfig.DEFAULT_MAX_UPLOAD_BYTES;
 
-  @Option(names = {"--help", "-h"}, usageHelp = true, description = "show this help")
+  @Option(
+      names = {"--help", "-h"},
+      usageHelp = true,
+      description = "show this help")
   boolean help;
 
   private ServeCommand() {}
@@ -53,20 +76,38 @@ final class ServeCommand {
     }
     String token = c.token != null ? c.token : System.getenv("TFPORT_TOKEN");
     if (c.tfjs != null && !java.nio.file.Files.isRegularFile(c.tfjs)) {
-      throw new UsageException("serve: --tfjs " + c.tfjs + " is not a file; give the path of tf.min.js");
+      throw new UsageException(
+          "serve: --tfjs " + c.tfjs + " is not a file; give the path of tf.min.js");
     }
-    ServerConfig config = ServerConfig.of(c.host, c.port, c.store, token)
-        .withLimits(c.maxUploadBytes, ServerConfig.DEFAULT_MAX_MODEL_JSON_BYTES, ServerConfig.DEFAULT_MAX_PARTS)
-        .withTfjsBundle(c.tfjs);
+    ServerConfig config =
+        ServerConfig.of(c.host, c.port, c.store, token)
+            .withLimits(
+                c.maxUploadBytes,
+                ServerConfig.DEFAULT_MAX_MODEL_JSON_BYTES,
+                ServerConfig.DEFAULT_MAX_PARTS)
+            .withTfjsBundle(c.tfjs);
     ModelServer server = ModelServer.start(config);
-    out.println("tfport serve: " + server.uri() + "/ (store " + server.store() + (token == null
-        ? ", uploads open to anyone who can connect" : ", uploads need the bearer token") + ")");
+    out.println(
+        "tfport serve: "
+            + server.uri()
+            + "/ (store "
+            + server.store()
+            + (token == null
+                ? ", uploads open to anyone who can connect"
+                : ", uploads need the bearer token")
+            + ")");
     if (server.tfjsBundle() == null) {
-      err.println("tfport serve: warning: TF.js's tf.min.js not found, so the page cannot run models; give"
-          + " --tfjs FILE");
+      err.println(
+          "tfport serve: warning: TF.js's tf.min.js not found, so the page cannot run models; give"
+              + " --tfjs FILE");
     }
-    out.println("  upload:  model.save('" + server.uri() + "/models/NAME')   or   curl -F model.json=@model.json"
-        + " -F model.weights.bin=@weights.bin " + server.uri() + "/models/NAME");
+    out.println(
+        "  upload:  model.save('"
+            + server.uri()
+            + "/models/NAME')   or   curl -F model.json=@model.json"
+            + " -F model.weights.bin=@weights.bin "
+            + server.uri()
+            + "/models/NAME");
     out.println("  load:    tf.loadLayersModel('" + server.uri() + "/models/NAME/model.json')");
     out.flush();
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tfport-serve-stop"));

@@ -1,15 +1,5 @@
 package org.tfport.cli;
 
-import org.tfport.convert.ConversionResult;
-import org.tfport.convert.Converter;
-import org.tfport.convert.GraphLoadingOptions;
-import org.tfport.convert.TfliteOutputOptions;
-import org.tfport.convert.TfliteQuantizationMode;
-import org.tfport.convert.TfliteSupportMetadata;
-import org.tfport.graph.GraphOptions;
-import org.tfport.core.TfportException.UsageException;
-import org.tfport.runtime.LoadOptions;
-import org.tfport.formats.ModelFormat;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +11,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.tfport.convert.ConversionResult;
+import org.tfport.convert.Converter;
+import org.tfport.convert.GraphLoadingOptions;
+import org.tfport.convert.TfliteOutputOptions;
+import org.tfport.convert.TfliteQuantizationMode;
+import org.tfport.convert.TfliteSupportMetadata;
+import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.ModelFormat;
+import org.tfport.graph.GraphOptions;
+import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -28,64 +28,163 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code tfport tflite_convert} (the flags of TensorFlow's {@code tflite_convert}, V2 and V1) and
- * {@code tfport convert --output_format=tflite IN OUT.tflite}: TensorFlow graphs to a {@code .tflite} file.
+ * {@code tfport convert --output_format=tflite IN OUT.tflite}: TensorFlow graphs to a {@code
+ * .tflite} file.
  */
-@Command(name = "tflite_convert", sortOptions = false, usageHelpWidth = 110,
+@Command(
+    name = "tflite_convert",
+    sortOptions = false,
+    usageHelpWidth = 110,
     description = "Convert a TensorFlow model to TFLite. Flags are those of tflite_convert.")
 final class TfliteConvertCommand {
-  @Parameters(paramLabel = "PATH", description = "input_path output_path (convert --output_format=tflite only)")
+  @Parameters(
+      paramLabel = "PATH",
+      description = "input_path output_path (convert --output_format=tflite only)")
   List<String> paths = new ArrayList<>();
 
-  @Option(names = "--input_format", paramLabel = "FORMAT") String inputFormat;
-  @Option(names = "--output_format", paramLabel = "FORMAT") String outputFormat;
-  @Option(names = "--output_file", paramLabel = "FILE") String outputFile;
-  @Option(names = "--saved_model_dir", paramLabel = "DIR") String savedModelDir;
-  @Option(names = "--graph_def_file", paramLabel = "FILE") String graphDefFile;
-  @Option(names = {"--input_arrays"}, paramLabel = "NAMES") String inputArrays;
-  @Option(names = {"--output_arrays", "--output_node_names"}, paramLabel = "NAMES") String outputArrays;
-  @Option(names = "--input_shapes", paramLabel = "SHAPES", description = "e.g. 1,224,224,3:1,10") String inputShapes;
-  @Option(names = {"--signature_def_keys", "--saved_model_signature_key", "--signature_name"}, paramLabel = "KEYS")
+  @Option(names = "--input_format", paramLabel = "FORMAT")
+  String inputFormat;
+
+  @Option(names = "--output_format", paramLabel = "FORMAT")
+  String outputFormat;
+
+  @Option(names = "--output_file", paramLabel = "FILE")
+  String outputFile;
+
+  @Option(names = "--saved_model_dir", paramLabel = "DIR")
+  String savedModelDir;
+
+  @Option(names = "--graph_def_file", paramLabel = "FILE")
+  String graphDefFile;
+
+  @Option(
+      names = {"--input_arrays"},
+      paramLabel = "NAMES")
+  String inputArrays;
+
+  @Option(
+      names = {"--output_arrays", "--output_node_names"},
+      paramLabel = "NAMES")
+  String outputArrays;
+
+  @Option(names = "--input_shapes", paramLabel = "SHAPES", description = "e.g. 1,224,224,3:1,10")
+  String inputShapes;
+
+  @Option(
+      names = {"--signature_def_keys", "--saved_model_signature_key", "--signature_name"},
+      paramLabel = "KEYS")
   String signatureKeys;
-  @Option(names = {"--tags", "--saved_model_tag_set", "--saved_model_tags"}, paramLabel = "TAGS") String tags;
-  @Option(names = "--allow_custom_ops", arity = "0..1", fallbackValue = "true") String allowCustomOps;
-  @Option(names = {"--enable_select_tf_ops", "--select_tf_ops"}, arity = "0..1", fallbackValue = "true")
+
+  @Option(
+      names = {"--tags", "--saved_model_tag_set", "--saved_model_tags"},
+      paramLabel = "TAGS")
+  String tags;
+
+  @Option(names = "--allow_custom_ops", arity = "0..1", fallbackValue = "true")
+  String allowCustomOps;
+
+  @Option(
+      names = {"--enable_select_tf_ops", "--select_tf_ops"},
+      arity = "0..1",
+      fallbackValue = "true")
   String selectTfOps;
-  @Option(names = "--target_ops", paramLabel = "OPSETS",
-      description = "TFLITE_BUILTINS, SELECT_TF_OPS, TFLITE_BUILTINS_INT8, ..._INT16_WEIGHTS_INT8") String targetOps;
-  @Option(names = {"--post_training_quantize", "--quantize_weights"}, arity = "0..1", fallbackValue = "true",
-      description = "dynamic-range int8 weights") String postTrainingQuantize;
-  @Option(names = "--quantize_float16", arity = "0..1", fallbackValue = "true") String quantizeFloat16;
-  @Option(names = "--optimizations", paramLabel = "OPTS", description = "DEFAULT") String optimizations;
-  @Option(names = "--representative_data", paramLabel = "DIR", description = {
-      "full integer quantization (int8; 16x8 with --target_ops"
-          + " EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8), calibrated on the .npy samples in DIR (float32/float64 for float inputs,"
-          + " C order). One-input models: each DIR/*.npy is a sample (sorted by name). Any model: each sub-folder"
-          + " of DIR is a sample holding INPUT.npy per input (INPUT = signature input key, or placeholder name;"
-          + " characters other than [A-Za-z0-9._-] as _). Several signatures: DIR/KEY/ per signature key.",
-      "A file [N, ...] for an input [-1, ...] is a batch of N samples; [...] without the batch dim is one."})
+
+  @Option(
+      names = "--target_ops",
+      paramLabel = "OPSETS",
+      description = "TFLITE_BUILTINS, SELECT_TF_OPS, TFLITE_BUILTINS_INT8, ..._INT16_WEIGHTS_INT8")
+  String targetOps;
+
+  @Option(
+      names = {"--post_training_quantize", "--quantize_weights"},
+      arity = "0..1",
+      fallbackValue = "true",
+      description = "dynamic-range int8 weights")
+  String postTrainingQuantize;
+
+  @Option(names = "--quantize_float16", arity = "0..1", fallbackValue = "true")
+  String quantizeFloat16;
+
+  @Option(names = "--optimizations", paramLabel = "OPTS", description = "DEFAULT")
+  String optimizations;
+
+  @Option(
+      names = "--representative_data",
+      paramLabel = "DIR",
+      description = {
+        "full integer quantization (int8; 16x8 with --target_ops"
+            + " EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8), calibrated on the .npy samples in DIR (float32/float64 for float inputs,"
+            + " C order). One-input models: each DIR/*.npy is a sample (sorted by name). Any model: each sub-folder"
+            + " of DIR is a sample holding INPUT.npy per input (INPUT = signature input key, or placeholder name;"
+            + " characters other than [A-Za-z0-9._-] as _). Several signatures: DIR/KEY/ per signature key.",
+        "A file [N, ...] for an input [-1, ...] is a batch of N samples; [...] without the batch dim is one."
+      })
   String representativeData;
-  @Option(names = "--inference_input_type", paramLabel = "TYPE",
-      description = "float32 (default), int8 or uint8 (int8 models), int16 (16x8 models): the quantized model's"
-          + " input type")
+
+  @Option(
+      names = "--inference_input_type",
+      paramLabel = "TYPE",
+      description =
+          "float32 (default), int8 or uint8 (int8 models), int16 (16x8 models): the quantized model's"
+              + " input type")
   String inferenceInputType;
-  @Option(names = "--inference_output_type", paramLabel = "TYPE",
-      description = "float32 (default), int8 or uint8 (int8 models), int16 (16x8 models): the quantized model's"
-          + " output type")
+
+  @Option(
+      names = "--inference_output_type",
+      paramLabel = "TYPE",
+      description =
+          "float32 (default), int8 or uint8 (int8 models), int16 (16x8 models): the quantized model's"
+              + " output type")
   String inferenceOutputType;
-  @Option(names = "--metadata_name") String mdName;
-  @Option(names = "--metadata_description") String mdDescription;
-  @Option(names = "--metadata_version") String mdVersion;
-  @Option(names = "--metadata_author") String mdAuthor;
-  @Option(names = "--metadata_license") String mdLicense;
-  @Option(names = {"--input_norm_mean", "--mean_values"}, paramLabel = "FLOATS") String mean;
-  @Option(names = {"--input_norm_std", "--std_dev_values"}, paramLabel = "FLOATS") String std;
-  @Option(names = "--labels_file", paramLabel = "FILE") String labelsFile;
-  @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true") String stripDebugOps;
-  @Option(names = "--experimental_new_converter", arity = "0..1", fallbackValue = "true") String newConverter;
-  @Option(names = "--verify", arity = "0..1", fallbackValue = "true", description = "tfport: after writing, run"
-      + " input and output in tfport's runtime on the same seeded inputs and print the largest difference per output"
-      + " (exit 1 when one is beyond its tolerance)") String verify;
-  @Option(names = {"--help", "-h"}, usageHelp = true) boolean help;
+
+  @Option(names = "--metadata_name")
+  String mdName;
+
+  @Option(names = "--metadata_description")
+  String mdDescription;
+
+  @Option(names = "--metadata_version")
+  String mdVersion;
+
+  @Option(names = "--metadata_author")
+  String mdAuthor;
+
+  @Option(names = "--metadata_license")
+  String mdLicense;
+
+  @Option(
+      names = {"--input_norm_mean", "--mean_values"},
+      paramLabel = "FLOATS")
+  String mean;
+
+  @Option(
+      names = {"--input_norm_std", "--std_dev_values"},
+      paramLabel = "FLOATS")
+  String std;
+
+  @Option(names = "--labels_file", paramLabel = "FILE")
+  String labelsFile;
+
+  @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true")
+  String stripDebugOps;
+
+  @Option(names = "--experimental_new_converter", arity = "0..1", fallbackValue = "true")
+  String newConverter;
+
+  @Option(
+      names = "--verify",
+      arity = "0..1",
+      fallbackValue = "true",
+      description =
+          "tfport: after writing, run"
+              + " input and output in tfport's runtime on the same seeded inputs and print the largest difference per output"
+              + " (exit 1 when one is beyond its tolerance)")
+  String verify;
+
+  @Option(
+      names = {"--help", "-h"},
+      usageHelp = true)
+  boolean help;
 
   /** True when {@code convert} was asked for tflite output: then this command handles it. */
   static boolean wantsTflite(String... args) {
@@ -94,13 +193,17 @@ final class TfliteConvertCommand {
       formatGiven |= a.startsWith("--output_format");
     }
     // With no --output_format, an output named *.tflite says which converter is meant.
-    if (!formatGiven && args.length > 0 && !args[args.length - 1].startsWith("-")
+    if (!formatGiven
+        && args.length > 0
+        && !args[args.length - 1].startsWith("-")
         && args[args.length - 1].toLowerCase(java.util.Locale.ROOT).endsWith(".tflite")) {
       return true;
     }
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--output_format=tflite")
-          || args[i].equals("--output_format") && i + 1 < args.length && args[i + 1].equals("tflite")) {
+          || args[i].equals("--output_format")
+              && i + 1 < args.length
+              && args[i + 1].equals("tflite")) {
         return true;
       }
     }
@@ -108,9 +211,19 @@ final class TfliteConvertCommand {
   }
 
   static int run(String name, PrintWriter out, PrintWriter err, String... rawArgs) {
-    String[] args = BooleanFlags.normalize(rawArgs, java.util.Set.of("--allow_custom_ops", "--enable_select_tf_ops",
-        "--select_tf_ops", "--post_training_quantize", "--quantize_weights", "--quantize_float16",
-        "--strip_debug_ops", "--experimental_new_converter", "--verify"));
+    String[] args =
+        BooleanFlags.normalize(
+            rawArgs,
+            java.util.Set.of(
+                "--allow_custom_ops",
+                "--enable_select_tf_ops",
+                "--select_tf_ops",
+                "--post_training_quantize",
+                "--quantize_weights",
+                "--quantize_float16",
+                "--strip_debug_ops",
+                "--experimental_new_converter",
+                "--verify"));
     TfliteConvertCommand c = new TfliteConvertCommand();
     CommandLine cl = new CommandLine(c);
     try {
@@ -138,7 +251,8 @@ final class TfliteConvertCommand {
         throw new UsageException("give exactly one of --saved_model_dir and --graph_def_file");
       }
       if (!paths.isEmpty()) {
-        throw new UsageException("unexpected arguments " + paths + "; tflite_convert takes flags only");
+        throw new UsageException(
+            "unexpected arguments " + paths + "; tflite_convert takes flags only");
       }
       input = Path.of(savedModelDir != null ? savedModelDir : graphDefFile);
       in = savedModelDir != null ? ModelFormat.TF_SAVED_MODEL : ModelFormat.TF_FROZEN_MODEL;
@@ -149,8 +263,11 @@ final class TfliteConvertCommand {
       }
       input = Path.of(paths.get(0));
       output = Path.of(paths.get(1));
-      in = inputFormat != null ? ModelFormat.fromFlagName(inputFormat.trim()).orElseThrow(() -> unsupported(
-          inputFormat.trim())) : ConvertCommand.infer(input);
+      in =
+          inputFormat != null
+              ? ModelFormat.fromFlagName(inputFormat.trim())
+                  .orElseThrow(() -> unsupported(inputFormat.trim()))
+              : ConvertCommand.infer(input);
     }
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
@@ -161,16 +278,19 @@ final class TfliteConvertCommand {
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
     switch (in) {
-      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL -> { }
+      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL -> {}
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
-          throw new UsageException("--output_arrays (or --output_node_names) is required for a GraphDef input");
+          throw new UsageException(
+              "--output_arrays (or --output_node_names) is required for a GraphDef input");
         }
       }
       default -> throw unsupported(in.flagName());
     }
-    GraphLoadingOptions.Builder go = GraphLoadingOptions.builder()
-        .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps)).outputNodeNames(outputs);
+    GraphLoadingOptions.Builder go =
+        GraphLoadingOptions.builder()
+            .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps))
+            .outputNodeNames(outputs);
     if (tags != null) {
       go.tags(GraphOptions.parseTags(tags).toArray(String[]::new));
     }
@@ -181,29 +301,46 @@ final class TfliteConvertCommand {
       shapes().forEach(go::inputShape);
     }
     GraphLoadingOptions graph = go.build();
-    ConversionResult s = Converter.from(input, in).to(ModelFormat.TFLITE).withGraphLoading(graph)
-        .withTfliteOutput(o).convert(output);
+    ConversionResult s =
+        Converter.from(input, in)
+            .to(ModelFormat.TFLITE)
+            .withGraphLoading(graph)
+            .withTfliteOutput(o)
+            .convert(output);
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
     }
     out.println(s.line());
     if (verify != null && bool("--verify", verify)) {
-      return Verify.run(input, new LoadOptions(null, graph.tags(), outputs), in == ModelFormat.TFJS_GRAPH_MODEL ? List.of()
-          : list(signatureKeys), output, Verify.tflite(o.quantization()), out);
+      return Verify.run(
+          input,
+          new LoadOptions(null, graph.tags(), outputs),
+          in == ModelFormat.TFJS_GRAPH_MODEL ? List.of() : list(signatureKeys),
+          output,
+          Verify.tflite(o.quantization()),
+          out);
     }
     return 0;
   }
 
   private static UsageException unsupported(String inputFormat) {
-    return new UsageException("unsupported input_format '" + inputFormat + "' for tflite output; supported:"
-        + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
+    return new UsageException(
+        "unsupported input_format '"
+            + inputFormat
+            + "' for tflite output; supported:"
+            + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
   }
 
   TfliteOutputOptions options() {
-    Set<String> ops = Set.copyOf(list(targetOps).stream().map(x -> x.toUpperCase(Locale.ROOT)).toList());
+    Set<String> ops =
+        Set.copyOf(list(targetOps).stream().map(x -> x.toUpperCase(Locale.ROOT)).toList());
     for (String op : ops) {
-      if (!Set.of("TFLITE_BUILTINS", "SELECT_TF_OPS", "TFLITE_BUILTINS_INT8",
-          "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8").contains(op)) {
+      if (!Set.of(
+              "TFLITE_BUILTINS",
+              "SELECT_TF_OPS",
+              "TFLITE_BUILTINS_INT8",
+              "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8")
+          .contains(op)) {
         throw new UsageException("--target_ops: unknown ops set '" + op + "'");
       }
     }
@@ -216,55 +353,77 @@ final class TfliteConvertCommand {
       opSets.add(TfliteOutputOptions.OpSet.SELECT_TF_OPS);
     }
     boolean custom = allowCustomOps != null && bool("--allow_custom_ops", allowCustomOps);
-    boolean dynamic = postTrainingQuantize != null && bool("--post_training_quantize", postTrainingQuantize)
-        || optimizations != null && optimizations.toUpperCase(Locale.ROOT).contains("DEFAULT");
+    boolean dynamic =
+        postTrainingQuantize != null && bool("--post_training_quantize", postTrainingQuantize)
+            || optimizations != null && optimizations.toUpperCase(Locale.ROOT).contains("DEFAULT");
     boolean fp16 = quantizeFloat16 != null && bool("--quantize_float16", quantizeFloat16);
     TfliteQuantizationMode q = TfliteQuantizationMode.NONE;
     if (representativeData != null) {
-      q = ops.contains("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8")
-          ? TfliteQuantizationMode.INT16X8 : TfliteQuantizationMode.INT8;
+      q =
+          ops.contains("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8")
+              ? TfliteQuantizationMode.INT16X8
+              : TfliteQuantizationMode.INT8;
     } else if (ops.contains("TFLITE_BUILTINS_INT8")) {
-      throw new UsageException("For full integer quantization, a representative dataset must be specified"
-          + " (--representative_data DIR of .npy samples)");
+      throw new UsageException(
+          "For full integer quantization, a representative dataset must be specified"
+              + " (--representative_data DIR of .npy samples)");
     } else if (fp16) {
       q = TfliteQuantizationMode.FLOAT16;
     } else if (dynamic) {
       q = TfliteQuantizationMode.DYNAMIC_RANGE;
     }
     for (String t : new String[] {inferenceInputType, inferenceOutputType}) {
-      if (t != null && !Set.of("float32", "int8", "uint8", "int16").contains(t.toLowerCase(Locale.ROOT))) {
-        throw new UsageException("--inference_input_type/--inference_output_type must be float32, int8, uint8 or"
-            + " int16, got '" + t + "'");
+      if (t != null
+          && !Set.of("float32", "int8", "uint8", "int16").contains(t.toLowerCase(Locale.ROOT))) {
+        throw new UsageException(
+            "--inference_input_type/--inference_output_type must be float32, int8, uint8 or"
+                + " int16, got '"
+                + t
+                + "'");
       }
       if (t != null && !t.equalsIgnoreCase("float32") && q == TfliteQuantizationMode.NONE) {
-        throw new UsageException("--inference_input_type/--inference_output_type " + t + " needs full integer"
-            + " quantization (--representative_data)");
+        throw new UsageException(
+            "--inference_input_type/--inference_output_type "
+                + t
+                + " needs full integer"
+                + " quantization (--representative_data)");
       }
     }
     TfliteSupportMetadata md = null;
-    if (mdName != null || mdDescription != null || mdVersion != null || mdAuthor != null || mdLicense != null
-        || mean != null || std != null || labelsFile != null) {
+    if (mdName != null
+        || mdDescription != null
+        || mdVersion != null
+        || mdAuthor != null
+        || mdLicense != null
+        || mean != null
+        || std != null
+        || labelsFile != null) {
       List<Float> m = floats("--input_norm_mean", mean);
       List<Float> s = floats("--input_norm_std", std);
       if (m.size() != s.size()) {
-        throw new UsageException("--input_norm_mean and --input_norm_std need the same number of values");
+        throw new UsageException(
+            "--input_norm_mean and --input_norm_std need the same number of values");
       }
       Path labels = labelsFile == null ? null : Path.of(labelsFile);
       if (labels != null && !Files.isRegularFile(labels)) {
         throw new UsageException(labels + ": no such labels file");
       }
-      md = new TfliteSupportMetadata(mdName, mdDescription, mdVersion, mdAuthor, mdLicense, m, s, labels);
+      md =
+          new TfliteSupportMetadata(
+              mdName, mdDescription, mdVersion, mdAuthor, mdLicense, m, s, labels);
     }
-    TfliteOutputOptions.Builder b = TfliteOutputOptions.builder().opSets(opSets).allowCustomOps(custom)
-        .quantization(q);
+    TfliteOutputOptions.Builder b =
+        TfliteOutputOptions.builder().opSets(opSets).allowCustomOps(custom).quantization(q);
     if (representativeData != null) {
       b.representativeData(Path.of(representativeData));
     }
     if (inferenceInputType != null) {
-      b.inferenceInputType(TfliteOutputOptions.IoType.valueOf(inferenceInputType.toUpperCase(Locale.ROOT)));
+      b.inferenceInputType(
+          TfliteOutputOptions.IoType.valueOf(inferenceInputType.toUpperCase(Locale.ROOT)));
     }
     if (inferenceOutputType != null) {
-      b.inferenceOutputType(TfliteOutputOptions.IoType.valueOf(inferenceOutputType.toUpperCase(Locale.ROOT)));
+      b.inferenceOutputType(
+          TfliteOutputOptions.IoType.valueOf(inferenceOutputType.toUpperCase(Locale.ROOT)));
     }
     if (md != null) {
       b.metadata(md);
@@ -280,15 +439,21 @@ final class TfliteConvertCommand {
     List<String> names = list(inputArrays);
     String[] parts = inputShapes.split(":");
     if (parts.length != names.size()) {
-      throw new UsageException("--input_shapes has " + parts.length + " shapes for " + names.size()
-          + " --input_arrays");
+      throw new UsageException(
+          "--input_shapes has " + parts.length + " shapes for " + names.size() + " --input_arrays");
     }
     for (int i = 0; i < parts.length; i++) {
       try {
-        m.put(names.get(i), parts[i].isBlank() ? new long[0]
-            : Arrays.stream(parts[i].split(",")).mapToLong(x -> Long.parseLong(x.strip())).toArray());
+        m.put(
+            names.get(i),
+            parts[i].isBlank()
+                ? new long[0]
+                : Arrays.stream(parts[i].split(","))
+                    .mapToLong(x -> Long.parseLong(x.strip()))
+                    .toArray());
       } catch (NumberFormatException e) {
-        throw new UsageException("--input_shapes: '" + parts[i] + "' is not a comma-separated list of integers");
+        throw new UsageException(
+            "--input_shapes: '" + parts[i] + "' is not a comma-separated list of integers");
       }
     }
     return m;
@@ -306,7 +471,9 @@ final class TfliteConvertCommand {
   }
 
   private static List<String> list(String v) {
-    return v == null ? List.of() : Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+    return v == null
+        ? List.of()
+        : Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
   }
 
   private static boolean bool(String flag, String v) {

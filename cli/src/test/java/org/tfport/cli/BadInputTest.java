@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.Json;
 
 /**
- * Bad input gets one clear line naming the file and what is wrong, a non-zero exit, and no output: not the
- * output folder, and no staging folder left beside it.
+ * Bad input gets one clear line naming the file and what is wrong, a non-zero exit, and no output:
+ * not the output folder, and no staging folder left beside it.
  */
 class BadInputTest {
   @TempDir Path tmp;
@@ -33,9 +33,12 @@ class BadInputTest {
   }
 
   private CliRunner convert(Path in, String... extra) {
-    String[] args = Stream.concat(Stream.of("convert", "--input_format=keras",
-        "--output_format=tfjs_layers_model"), Stream.concat(Stream.of(extra),
-        Stream.of(in.toString(), tmp.resolve("out").toString()))).toArray(String[]::new);
+    String[] args =
+        Stream.concat(
+                Stream.of("convert", "--input_format=keras", "--output_format=tfjs_layers_model"),
+                Stream.concat(
+                    Stream.of(extra), Stream.of(in.toString(), tmp.resolve("out").toString())))
+            .toArray(String[]::new);
     return CliRunner.run(args);
   }
 
@@ -106,8 +109,13 @@ class BadInputTest {
   @Test
   void unsupportedPairNamesTheSupportedOnes() throws IOException {
     Path f = DemoModel.write(tmp.resolve("m.h5"), "Dense");
-    CliRunner r = CliRunner.run("convert", "--input_format=keras", "--output_format=keras_keras", f.toString(),
-        tmp.resolve("out").toString());
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--input_format=keras",
+            "--output_format=keras_keras",
+            f.toString(),
+            tmp.resolve("out").toString());
     assertRefused(r, 2, "keras - keras_keras", "keras -> tfjs_layers_model");
   }
 
@@ -115,7 +123,8 @@ class BadInputTest {
   void usageErrorsExitWith2() throws IOException {
     assertRefused(CliRunner.run("convert", "--no_such_flag", "a", "b"), 2, "--no_such_flag");
     assertRefused(CliRunner.run("convert", "only_one_path"), 2, "output_path");
-    assertRefused(CliRunner.run("convert", "--split_weights_by_layer=maybe", "a", "b"), 2, "true or false");
+    assertRefused(
+        CliRunner.run("convert", "--split_weights_by_layer=maybe", "a", "b"), 2, "true or false");
     assertRefused(CliRunner.run("frobnicate"), 2, "frobnicate");
   }
 

@@ -17,13 +17,25 @@ import org.tfport.testkit.Corpus;
 import tools.jackson.databind.JsonNode;
 
 /**
- * {@code tfport benchmark}: the JSON fields and their consistency, both flag syntaxes, {@code --input} files, the
- * formats (SavedModel built with TF Java, a corpus {@code .tflite}), the statistics on hand-computed run times, and
- * exit 2 for bad flags.
+ * {@code tfport benchmark}: the JSON fields and their consistency, both flag syntaxes, {@code
+ * --input} files, the formats (SavedModel built with TF Java, a corpus {@code .tflite}), the
+ * statistics on hand-computed run times, and exit 2 for bad flags.
  */
 class BenchmarkCommandTest {
-  static final List<String> FIELDS = List.of("model", "load_ms", "first_run_ms", "min_ms", "median_ms", "p90_ms",
-      "mean_ms", "num_runs", "warmup_runs", "num_threads", "peak_heap_bytes", "peak_rss_bytes");
+  static final List<String> FIELDS =
+      List.of(
+          "model",
+          "load_ms",
+          "first_run_ms",
+          "min_ms",
+          "median_ms",
+          "p90_ms",
+          "mean_ms",
+          "num_runs",
+          "warmup_runs",
+          "num_threads",
+          "peak_heap_bytes",
+          "peak_rss_bytes");
 
   @TempDir static Path tmp;
   static Path savedModel;
@@ -65,23 +77,43 @@ class BenchmarkCommandTest {
   @Test
   void equalsSyntaxGivesConsistentJson() {
     String m = savedModel.toString();
-    JsonNode o = json(CliRunner.run("benchmark", m, "--num_threads=2", "--num_runs=7", "--warmup_runs=3",
-        "--json"));
+    JsonNode o =
+        json(
+            CliRunner.run(
+                "benchmark", m, "--num_threads=2", "--num_runs=7", "--warmup_runs=3", "--json"));
     consistent(o, m, 7, 3, 2);
   }
 
   @Test
   void spaceSyntaxAndTextOutput() {
     String m = savedModel.toString();
-    JsonNode o = json(CliRunner.run("benchmark", "--num_threads", "1", "--num_runs", "4", "--warmup_runs", "0",
-        "--json", m));
+    JsonNode o =
+        json(
+            CliRunner.run(
+                "benchmark",
+                "--num_threads",
+                "1",
+                "--num_runs",
+                "4",
+                "--warmup_runs",
+                "0",
+                "--json",
+                m));
     consistent(o, m, 4, 0, 1);
 
-    CliRunner r = CliRunner.run("benchmark", m, "--num_runs", "3", "--warmup_runs", "1", "--num_threads", "1");
+    CliRunner r =
+        CliRunner.run(
+            "benchmark", m, "--num_runs", "3", "--warmup_runs", "1", "--num_threads", "1");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).isEmpty();
-    assertThat(r.out()).contains(m + ": 1 thread, 1 warm-up + 3 timed runs").contains("load ")
-        .contains("first run ").contains("median ").contains("p90 ").contains("peak heap ").contains("peak RSS ");
+    assertThat(r.out())
+        .contains(m + ": 1 thread, 1 warm-up + 3 timed runs")
+        .contains("load ")
+        .contains("first run ")
+        .contains("median ")
+        .contains("p90 ")
+        .contains("peak heap ")
+        .contains("peak RSS ");
     assertThat(r.out().strip().lines()).hasSize(4);
   }
 
@@ -89,7 +121,11 @@ class BenchmarkCommandTest {
   void defaultsAreAllProcessorsAndFiftyRuns() {
     String m = savedModel.toString();
     JsonNode o = json(CliRunner.run("benchmark", m, "--json"));
-    consistent(o, m, BenchmarkCommand.DEFAULT_RUNS, BenchmarkCommand.DEFAULT_WARMUP,
+    consistent(
+        o,
+        m,
+        BenchmarkCommand.DEFAULT_RUNS,
+        BenchmarkCommand.DEFAULT_WARMUP,
         Runtime.getRuntime().availableProcessors());
   }
 
@@ -101,14 +137,25 @@ class BenchmarkCommandTest {
     Npy.write(x, PredictCommandTest.floats(new long[] {16, 4}, rnd));
     Npy.write(ids, PredictCommandTest.longs(4, 5, 6));
     String m = savedModel.toString();
-    JsonNode o = json(CliRunner.run("benchmark", m, "--input", "ids=" + ids, x.toString(), "--num_runs=2",
-        "--warmup_runs=0", "--num_threads=1", "--json"));
+    JsonNode o =
+        json(
+            CliRunner.run(
+                "benchmark",
+                m,
+                "--input",
+                "ids=" + ids,
+                x.toString(),
+                "--num_runs=2",
+                "--warmup_runs=0",
+                "--num_threads=1",
+                "--json"));
     consistent(o, m, 2, 0, 1);
 
     // A file that does not fit its input: one line, exit 1, nothing timed.
     Path wrong = tmp.resolve("wrong.npy");
     Npy.write(wrong, Tensor.ofFloats(Shape.of(2, 5), new float[10]));
-    CliRunner r = CliRunner.run("benchmark", m, "--input", "x=" + wrong, "--input", "ids=" + ids, "--json");
+    CliRunner r =
+        CliRunner.run("benchmark", m, "--input", "x=" + wrong, "--input", "ids=" + ids, "--json");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.errLines()).hasSize(1);
     assertThat(r.err()).contains("input 'x' wants").contains("float32[2, 5]");
@@ -118,17 +165,30 @@ class BenchmarkCommandTest {
   @Test
   void tfliteFromTheCorpus() {
     Path tflite = Corpus.require("tflite/serving/half_plus_two.tflite");
-    JsonNode o = json(CliRunner.run("benchmark", tflite.toString(), "--num_runs=5", "--warmup_runs=2",
-        "--num_threads=2", "--json"));
+    JsonNode o =
+        json(
+            CliRunner.run(
+                "benchmark",
+                tflite.toString(),
+                "--num_runs=5",
+                "--warmup_runs=2",
+                "--num_threads=2",
+                "--json"));
     consistent(o, tflite.toString(), 5, 2, 2);
   }
 
   @Test
   void badFlagsExitTwo() {
     String m = savedModel.toString();
-    for (List<String> args : List.of(List.of("--num_runs=0"), List.of("--num_runs", "many"),
-        List.of("--warmup_runs=-1"), List.of("--num_threads=0"), List.of("--num_threads"), List.of("--frobnicate"),
-        List.of("--num_runs=2", "--num_runs=3"))) {
+    for (List<String> args :
+        List.of(
+            List.of("--num_runs=0"),
+            List.of("--num_runs", "many"),
+            List.of("--warmup_runs=-1"),
+            List.of("--num_threads=0"),
+            List.of("--num_threads"),
+            List.of("--frobnicate"),
+            List.of("--num_runs=2", "--num_runs=3"))) {
       String[] full = new String[args.size() + 2];
       full[0] = "benchmark";
       full[1] = m;
@@ -152,8 +212,9 @@ class BenchmarkCommandTest {
   @Test
   void statisticsOfHandPickedRunTimes() {
     // Times 1..10 ms shuffled: median (5 + 6) / 2, nearest-rank p90 the 9th smallest, mean 5.5.
-    var r = new BenchmarkCommand.Result("m", 1, 0, 1, 1, new double[] {7, 3, 10, 1, 9, 2, 8, 5, 6, 4}, 1, 1,
-        false);
+    var r =
+        new BenchmarkCommand.Result(
+            "m", 1, 0, 1, 1, new double[] {7, 3, 10, 1, 9, 2, 8, 5, 6, 4}, 1, 1, false);
     assertThat(r.min()).isEqualTo(1);
     assertThat(r.median()).isEqualTo(5.5);
     assertThat(r.p90()).isEqualTo(9);
@@ -166,6 +227,7 @@ class BenchmarkCommandTest {
     assertThat(o.get("median_ms").asDouble()).isEqualTo(5.5);
     assertThat(o.get("p90_ms").asDouble()).isEqualTo(9);
     assertThat(o.get("num_runs").asInt()).isEqualTo(10);
-    assertThat(Files.exists(Path.of("/proc/self/status")) ? BenchmarkCommand.peakRss() : 1).isPositive();
+    assertThat(Files.exists(Path.of("/proc/self/status")) ? BenchmarkCommand.peakRss() : 1)
+        .isPositive();
   }
 }

@@ -12,8 +12,9 @@ import org.tfport.formats.keras.KerasWeight;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A small Keras 2 model the tests write themselves: Dense(5, relu) then Dense(3, softmax) on 4 inputs, with
- * seeded weights, and its forward pass computed here in double precision as the reference.
+ * A small Keras 2 model the tests write themselves: Dense(5, relu) then Dense(3, softmax) on 4
+ * inputs, with seeded weights, and its forward pass computed here in double precision as the
+ * reference.
  */
 final class DemoModel {
   static final int IN = 4;
@@ -23,9 +24,17 @@ final class DemoModel {
   private DemoModel() {}
 
   static Path write(Path file, String secondLayerClass) {
-    KerasH5Writer.write(file, "2.15.0", "tensorflow", config(secondLayerClass), null, List.of(
-        new KerasLayerWeights("dense", List.of(w("dense/kernel", IN, HIDDEN), w("dense/bias", HIDDEN))),
-        new KerasLayerWeights("dense_1", List.of(w("dense_1/kernel", HIDDEN, OUT), w("dense_1/bias", OUT)))));
+    KerasH5Writer.write(
+        file,
+        "2.15.0",
+        "tensorflow",
+        config(secondLayerClass),
+        null,
+        List.of(
+            new KerasLayerWeights(
+                "dense", List.of(w("dense/kernel", IN, HIDDEN), w("dense/bias", HIDDEN))),
+            new KerasLayerWeights(
+                "dense_1", List.of(w("dense_1/kernel", HIDDEN, OUT), w("dense_1/bias", OUT)))));
     return file;
   }
 
@@ -45,7 +54,10 @@ final class DemoModel {
     return new KerasWeight(name, t.dtype(), t.shape(), () -> t);
   }
 
-  /** The model's output for a batch of inputs (row-major [batch, IN]), computed independently of tfport. */
+  /**
+   * The model's output for a batch of inputs (row-major [batch, IN]), computed independently of
+   * tfport.
+   */
   static double[] predict(float[] x, int batch) {
     float[] k1 = values("dense/kernel", IN * HIDDEN);
     float[] b1 = values("dense/bias", HIDDEN);
@@ -84,7 +96,8 @@ final class DemoModel {
   }
 
   static JsonNode config(String secondLayerClass) {
-    return Json.MAPPER.readTree("""
+    return Json.MAPPER.readTree(
+        """
         {"class_name": "Sequential", "config": {"name": "demo", "layers": [
           {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], "dtype": "float32",
             "sparse": false, "name": "input"}},
@@ -96,6 +109,7 @@ final class DemoModel {
             "units": 3, "activation": "softmax", "use_bias": true,
             "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
             "bias_initializer": {"class_name": "Zeros", "config": {}}}}]}}
-        """.formatted(secondLayerClass));
+        """
+            .formatted(secondLayerClass));
   }
 }

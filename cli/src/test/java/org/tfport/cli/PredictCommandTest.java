@@ -1,7 +1,5 @@
 package org.tfport.cli;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
@@ -30,14 +28,16 @@ import org.tfport.core.Tensor;
 import org.tfport.core.graph.DataTypes;
 import org.tfport.formats.npy.Npy;
 import org.tfport.testkit.Comparison;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.testkit.TfjsOracle;
 import tools.jackson.databind.JsonNode;
 
 /**
- * {@code tfport predict}: outputs of a SavedModel built here with TF Java match TensorFlow 2.18 on the same inputs
- * (from .npy files, by name and by position, or seeded random ones); files written under sanitized names; the
- * text and JSON summaries; and one-line errors with exit 1 for inputs that do not fit, 2 for usage mistakes.
+ * {@code tfport predict}: outputs of a SavedModel built here with TF Java match TensorFlow 2.18 on
+ * the same inputs (from .npy files, by name and by position, or seeded random ones); files written
+ * under sanitized names; the text and JSON summaries; and one-line errors with exit 1 for inputs
+ * that do not fit, 2 for usage mistakes.
  */
 @OracleTest
 class PredictCommandTest {
@@ -47,8 +47,9 @@ class PredictCommandTest {
   @TempDir Path tmp;
 
   /**
-   * Inputs {@code x} float32 [-1, 4] and {@code ids} int64 [-1]; outputs {@code dense:out} (a MatMul, with a
-   * character a file name cannot hold) and {@code flipped} (x transposed), and {@code ids} passed through.
+   * Inputs {@code x} float32 [-1, 4] and {@code ids} int64 [-1]; outputs {@code dense:out} (a
+   * MatMul, with a character a file name cannot hold) and {@code flipped} (x transposed), and
+   * {@code ids} passed through.
    */
   static Path savedModel(Path dir) throws Exception {
     Random rnd = new Random(3);
@@ -60,14 +61,24 @@ class PredictCommandTest {
       Ops tf = Ops.create(g);
       var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
       var ids = tf.withName("ids").placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));
-      var kernel = tf.withName("kernel").variable(tf.withInitScope().constant(Shape.of(4, 3), DataBuffers.of(w)));
-      var sig = Signature.builder().key(Signature.DEFAULT_KEY).methodName("tensorflow/serving/predict")
-          .input("x", x).input("ids", ids).output("dense:out", tf.linalg.matMul(x, kernel))
-          .output("flipped", tf.linalg.transpose(x, tf.constant(new int[] {1, 0})))
-          .output("ids_out", tf.identity(ids)).build();
+      var kernel =
+          tf.withName("kernel")
+              .variable(tf.withInitScope().constant(Shape.of(4, 3), DataBuffers.of(w)));
+      var sig =
+          Signature.builder()
+              .key(Signature.DEFAULT_KEY)
+              .methodName("tensorflow/serving/predict")
+              .input("x", x)
+              .input("ids", ids)
+              .output("dense:out", tf.linalg.matMul(x, kernel))
+              .output("flipped", tf.linalg.transpose(x, tf.constant(new int[] {1, 0})))
+              .output("ids_out", tf.identity(ids))
+              .build();
       try (Session s = new Session(g)) {
         s.initialize();
-        SavedModelBundle.exporter(dir.toString()).withSession(s).withFunction(SessionFunction.create(sig, s))
+        SavedModelBundle.exporter(dir.toString())
+            .withSession(s)
+            .withFunction(SessionFunction.create(sig, s))
             .export();
       }
     }
@@ -107,12 +118,15 @@ class PredictCommandTest {
   }
 
   /** Our written outputs against TensorFlow's for the same inputs. */
-  static void matchesTensorFlow(Path model, Path outDir, Map<String, Tensor> inputs) throws Exception {
+  static void matchesTensorFlow(Path model, Path outDir, Map<String, Tensor> inputs)
+      throws Exception {
     Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
     inputs.forEach((k, t) -> feeds.put(k, feed(k, t)));
-    Map<String, float[]> tf = TensorFlowOracle.runSavedModel(model, "serve", Signature.DEFAULT_KEY, feeds);
+    Map<String, float[]> tf =
+        TensorFlowOracle.runSavedModel(model, "serve", Signature.DEFAULT_KEY, feeds);
     assertThat(tf.keySet()).containsExactlyInAnyOrder("dense:out", "flipped", "ids_out");
-    // ids_out passes int64 ids through; the oracle feeds ids as int32, so they are checked exactly below.
+    // ids_out passes int64 ids through; the oracle feeds ids as int32, so they are checked exactly
+    // below.
     tf.remove("ids_out");
     for (Map.Entry<String, float[]> e : tf.entrySet()) {
       Tensor ours = Npy.readTensor(outDir.resolve(PredictCommand.fileName(e.getKey()) + ".npy"));
@@ -136,22 +150,39 @@ class PredictCommandTest {
     Map<String, Tensor> in = Map.of("x", x, "ids", ids);
 
     Path out1 = tmp.resolve("out1");
-    CliRunner r = CliRunner.run("predict", model.toString(), "--input", "ids=" + idsFile, "--input",
-        "x=" + xFile, "--output_dir", out1.toString());
+    CliRunner r =
+        CliRunner.run(
+            "predict",
+            model.toString(),
+            "--input",
+            "ids=" + idsFile,
+            "--input",
+            "x=" + xFile,
+            "--output_dir",
+            out1.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).isEmpty();
     matchesTensorFlow(model, out1, in);
     // One line per output: name, dtype and shape, first values, the file.
     assertThat(r.out().lines().toList()).hasSize(3);
-    assertThat(r.out()).contains("flipped: float32[4, 3] [" + x.toFloatArray()[0] + ", "
-        + x.toFloatArray()[4] + ", ").contains("ids_out: int64[3] [5, -7, 1099511627776] -> ")
+    assertThat(r.out())
+        .contains(
+            "flipped: float32[4, 3] [" + x.toFloatArray()[0] + ", " + x.toFloatArray()[4] + ", ")
+        .contains("ids_out: int64[3] [5, -7, 1099511627776] -> ")
         .contains("dense_out.npy");
     assertThat(out1.resolve("dense_out.npy")).exists();
 
     // Files without names fill the inputs in signature order (ids, x: keys sorted).
     Path out2 = tmp.resolve("out2");
-    r = CliRunner.run("predict", model.toString(), "--input", idsFile.toString(), xFile.toString(),
-        "--output_dir", out2.toString());
+    r =
+        CliRunner.run(
+            "predict",
+            model.toString(),
+            "--input",
+            idsFile.toString(),
+            xFile.toString(),
+            "--output_dir",
+            out2.toString());
     assertThat(r.code()).as(r.err()).isZero();
     matchesTensorFlow(model, out2, in);
   }
@@ -160,8 +191,9 @@ class PredictCommandTest {
   void randomInputsAndTheJsonSummary() throws Exception {
     Path model = savedModel(tmp.resolve("sm"));
     Path out = tmp.resolve("out");
-    CliRunner r = CliRunner.run("predict", model.toString(), "--json", "--output_dir", out.toString(), "--seed",
-        "4");
+    CliRunner r =
+        CliRunner.run(
+            "predict", model.toString(), "--json", "--output_dir", out.toString(), "--seed", "4");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = Json.MAPPER.readTree(r.out());
     assertThat(j.path("signature").asString()).isEqualTo("serving_default");
@@ -186,7 +218,10 @@ class PredictCommandTest {
     in.put("x", Tensor.ofFloats(org.tfport.core.Shape.of(1, 4), x));
     matchesTensorFlow(model, out, in);
     // Running again replaces the files whole.
-    assertThat(CliRunner.run("predict", model.toString(), "--output_dir", out.toString(), "--seed", "5").code())
+    assertThat(
+            CliRunner.run(
+                    "predict", model.toString(), "--output_dir", out.toString(), "--seed", "5")
+                .code())
         .isZero();
     assertThat(Npy.readTensor(out.resolve("dense_out.npy")).toFloatArray()).isNotEqualTo(w);
     try (var s = Files.list(tmp)) {
@@ -200,27 +235,47 @@ class PredictCommandTest {
     Path ids = tmp.resolve("ids.npy");
     Npy.write(ids, longs(1, 2));
     Path wrongType = tmp.resolve("x64.npy");
-    Npy.write(wrongType, new Tensor(DType.FLOAT64, org.tfport.core.Shape.of(2, 4), ByteBuffer.allocate(64)));
+    Npy.write(
+        wrongType,
+        new Tensor(DType.FLOAT64, org.tfport.core.Shape.of(2, 4), ByteBuffer.allocate(64)));
     Path wrongShape = tmp.resolve("x3.npy");
     Npy.write(wrongShape, floats(new long[] {2, 3}, new Random(1)));
     Path notNpy = Files.writeString(tmp.resolve("x.npy"), "not numpy");
     Path out = tmp.resolve("never");
 
     record Case(String[] args, int code, List<String> says) {}
-    List<Case> cases = List.of(
-        new Case(new String[] {"--input", "ids=" + ids, "--input", "x=" + wrongType}, 1,
-            List.of("'x'", "float32[-1, 4]", "x64.npy", "float64[2, 4]")),
-        new Case(new String[] {"--input", "ids=" + ids, "--input", "x=" + wrongShape}, 1,
-            List.of("'x'", "float32[-1, 4]", "float32[2, 3]")),
-        new Case(new String[] {"--input", "ids=" + ids}, 1, List.of("'x'", "float32[-1, 4]", "x=FILE.npy")),
-        new Case(new String[] {"--input", "ids=" + ids, "--input", "y=" + wrongShape}, 1,
-            List.of("no input 'y'", "ids (int64[-1])", "x (float32[-1, 4])")),
-        new Case(new String[] {"--input", ids.toString(), wrongShape.toString(), ids.toString()}, 1,
-            List.of("3 input files", "left over")),
-        new Case(new String[] {"--input", "ids=" + ids, "--input", "x=" + notNpy}, 2, List.of("x.npy", "magic")),
-        new Case(new String[] {"--signature_name", "nope"}, 2, List.of("no signature 'nope'", "serving_default")),
-        new Case(new String[] {"--output_node_names", "a"}, 2, List.of("signature")),
-        new Case(new String[] {"--bogus"}, 2, List.of("--bogus")));
+    List<Case> cases =
+        List.of(
+            new Case(
+                new String[] {"--input", "ids=" + ids, "--input", "x=" + wrongType},
+                1,
+                List.of("'x'", "float32[-1, 4]", "x64.npy", "float64[2, 4]")),
+            new Case(
+                new String[] {"--input", "ids=" + ids, "--input", "x=" + wrongShape},
+                1,
+                List.of("'x'", "float32[-1, 4]", "float32[2, 3]")),
+            new Case(
+                new String[] {"--input", "ids=" + ids},
+                1,
+                List.of("'x'", "float32[-1, 4]", "x=FILE.npy")),
+            new Case(
+                new String[] {"--input", "ids=" + ids, "--input", "y=" + wrongShape},
+                1,
+                List.of("no input 'y'", "ids (int64[-1])", "x (float32[-1, 4])")),
+            new Case(
+                new String[] {"--input", ids.toString(), wrongShape.toString(), ids.toString()},
+                1,
+                List.of("3 input files", "left over")),
+            new Case(
+                new String[] {"--input", "ids=" + ids, "--input", "x=" + notNpy},
+                2,
+                List.of("x.npy", "magic")),
+            new Case(
+                new String[] {"--signature_name", "nope"},
+                2,
+                List.of("no signature 'nope'", "serving_default")),
+            new Case(new String[] {"--output_node_names", "a"}, 2, List.of("signature")),
+            new Case(new String[] {"--bogus"}, 2, List.of("--bogus")));
     for (Case c : cases) {
       String[] args = new String[c.args().length + 4];
       args[0] = "predict";
@@ -249,12 +304,15 @@ class PredictCommandTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("give the model");
 
-    // A frozen graph whose op has no kernel (a string op neither TF.js nor TFLite has): refused at load naming
+    // A frozen graph whose op has no kernel (a string op neither TF.js nor TFLite has): refused at
+    // load naming
     // op and node (exit 1).
     Path pb = tmp.resolve("g.pb");
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
-      var x = tf.withName("x").placeholder(org.tensorflow.types.TString.class, Placeholder.shape(Shape.of(2)));
+      var x =
+          tf.withName("x")
+              .placeholder(org.tensorflow.types.TString.class, Placeholder.shape(Shape.of(2)));
       tf.withName("encoded").io.encodeBase64(x);
       Files.write(pb, g.toGraphDef().toByteArray());
     }

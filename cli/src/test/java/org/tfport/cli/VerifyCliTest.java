@@ -17,8 +17,9 @@ import org.tfport.runtime.LoadOptions;
 import org.tfport.testkit.Corpus;
 
 /**
- * {@code --verify} on {@code convert} and {@code tflite_convert}: a line per output and exit 0 when within
- * tolerance; exit 1, with the output left written, when an output is beyond it or nothing could be compared.
+ * {@code --verify} on {@code convert} and {@code tflite_convert}: a line per output and exit 0 when
+ * within tolerance; exit 1, with the output left written, when an output is beyond it or nothing
+ * could be compared.
  */
 class VerifyCliTest {
   @TempDir Path tmp;
@@ -26,15 +27,32 @@ class VerifyCliTest {
   @Test
   void savedModelToTfjsAndTflitePass() {
     Path sm = Corpus.require("savedmodel/serving_saved_model_half_plus_two_tf2_cpu");
-    CliRunner r = CliRunner.run("convert", "--verify", sm.toString(), tmp.resolve("tfjs").toString());
+    CliRunner r =
+        CliRunner.run("convert", "--verify", sm.toString(), tmp.resolve("tfjs").toString());
     assertThat(r.code()).as(r.err() + r.out()).isZero();
-    assertThat(r.out()).containsPattern("verify: y max\\|a-b\\| = \\S+ \\(tolerance 1\\.0e-05 \\+ 1\\.0e-04·\\|b\\|\\) ok");
-    r = CliRunner.run("tflite_convert", "--saved_model_dir", sm.toString(), "--output_file",
-        tmp.resolve("m.tflite").toString(), "--quantize_float16", "--verify");
+    assertThat(r.out())
+        .containsPattern(
+            "verify: y max\\|a-b\\| = \\S+ \\(tolerance 1\\.0e-05 \\+ 1\\.0e-04·\\|b\\|\\) ok");
+    r =
+        CliRunner.run(
+            "tflite_convert",
+            "--saved_model_dir",
+            sm.toString(),
+            "--output_file",
+            tmp.resolve("m.tflite").toString(),
+            "--quantize_float16",
+            "--verify");
     assertThat(r.code()).as(r.err() + r.out()).isZero();
-    assertThat(r.out()).contains("verify: y max|a-b| = ").contains("(tolerance 1.0e-03 + 1.0e-02·|b|) ok");
-    r = CliRunner.run("convert", "--output_format=tflite", "--verify=true", tmp.resolve("tfjs/model.json").toString(),
-        tmp.resolve("g.tflite").toString());
+    assertThat(r.out())
+        .contains("verify: y max|a-b| = ")
+        .contains("(tolerance 1.0e-03 + 1.0e-02·|b|) ok");
+    r =
+        CliRunner.run(
+            "convert",
+            "--output_format=tflite",
+            "--verify=true",
+            tmp.resolve("tfjs/model.json").toString(),
+            tmp.resolve("g.tflite").toString());
     assertThat(r.code()).as(r.err() + r.out()).isZero();
     assertThat(r.out()).contains("verify: y max|a-b| = ").contains(" ok");
   }
@@ -55,9 +73,13 @@ class VerifyCliTest {
       }
     }
     StringWriter text = new StringWriter();
-    int code = Verify.run(sm, LoadOptions.defaults(), List.of(), out, Precision.FLOAT32, new PrintWriter(text));
+    int code =
+        Verify.run(
+            sm, LoadOptions.defaults(), List.of(), out, Precision.FLOAT32, new PrintWriter(text));
     assertThat(code).isEqualTo(1);
-    assertThat(text.toString()).startsWith("verify: y max|a-b| = ").contains("BEYOND TOLERANCE")
+    assertThat(text.toString())
+        .startsWith("verify: y max|a-b| = ")
+        .contains("BEYOND TOLERANCE")
         .contains(out + " is left written");
   }
 
@@ -69,10 +91,15 @@ class VerifyCliTest {
     assertThat(r.code()).as(r.err() + r.out()).isEqualTo(1);
     assertThat(out.resolve("model.json")).exists();
     String[] lines = r.out().split("\n");
-    assertThat(lines).anyMatch(l -> l.startsWith("verify: note: source cannot run in tfport: ") && l.contains("Keras"));
-    assertThat(lines[lines.length - 1]).startsWith("verify: nothing could be compared (")
+    assertThat(lines)
+        .anyMatch(
+            l ->
+                l.startsWith("verify: note: source cannot run in tfport: ") && l.contains("Keras"));
+    assertThat(lines[lines.length - 1])
+        .startsWith("verify: nothing could be compared (")
         .endsWith(out + " is left written");
     // Without --verify the same conversion succeeds.
-    assertThat(CliRunner.run("convert", h5.toString(), tmp.resolve("layers2").toString()).code()).isZero();
+    assertThat(CliRunner.run("convert", h5.toString(), tmp.resolve("layers2").toString()).code())
+        .isZero();
   }
 }

@@ -8,14 +8,21 @@ import org.tfport.convert.ConversionCheck.Tolerance;
 import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 
-/** Element-wise comparison of one output of the converted model ({@code a}) with the source's ({@code b}). */
+/**
+ * Element-wise comparison of one output of the converted model ({@code a}) with the source's
+ * ({@code b}).
+ */
 final class Compare {
   private Compare() {}
 
   static OutputCheck of(String name, Tensor a, Tensor b, Tolerance tol) {
     if (!Arrays.equals(a.shape().dims(), b.shape().dims())) {
-      return new OutputCheck(name, Double.POSITIVE_INFINITY, tol, false, "the output is "
-          + ConversionCheck.dims(a) + ", the source " + ConversionCheck.dims(b));
+      return new OutputCheck(
+          name,
+          Double.POSITIVE_INFINITY,
+          tol,
+          false,
+          "the output is " + ConversionCheck.dims(a) + ", the source " + ConversionCheck.dims(b));
     }
     if (a.dtype() == DType.STRING || b.dtype() == DType.STRING) {
       return strings(name, a, b, tol);
@@ -30,14 +37,18 @@ final class Compare {
       max = Math.max(max, same ? 0 : Double.isNaN(d) ? Double.POSITIVE_INFINITY : d);
       bad += tol.accepts(va[i], vb[i]) ? 0 : 1;
     }
-    return new OutputCheck(name, max, tol, bad == 0, bad == 0 ? null
-        : bad + " of " + va.length + " values beyond it");
+    return new OutputCheck(
+        name, max, tol, bad == 0, bad == 0 ? null : bad + " of " + va.length + " values beyond it");
   }
 
   private static OutputCheck strings(String name, Tensor a, Tensor b, Tolerance tol) {
     if (a.dtype() != b.dtype()) {
-      return new OutputCheck(name, Double.POSITIVE_INFINITY, Tolerance.EXACT, false, "the output is "
-          + ConversionCheck.dims(a) + ", the source " + ConversionCheck.dims(b));
+      return new OutputCheck(
+          name,
+          Double.POSITIVE_INFINITY,
+          Tolerance.EXACT,
+          false,
+          "the output is " + ConversionCheck.dims(a) + ", the source " + ConversionCheck.dims(b));
     }
     List<byte[]> sa = a.toByteStrings();
     List<byte[]> sb = b.toByteStrings();
@@ -45,7 +56,11 @@ final class Compare {
     for (int i = 0; i < sa.size(); i++) {
       bad += Arrays.equals(sa.get(i), sb.get(i)) ? 0 : 1;
     }
-    return new OutputCheck(name, bad == 0 ? 0 : Double.POSITIVE_INFINITY, Tolerance.EXACT, bad == 0,
+    return new OutputCheck(
+        name,
+        bad == 0 ? 0 : Double.POSITIVE_INFINITY,
+        Tolerance.EXACT,
+        bad == 0,
         bad == 0 ? null : bad + " of " + sa.size() + " strings differ");
   }
 

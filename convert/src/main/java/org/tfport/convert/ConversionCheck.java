@@ -25,17 +25,20 @@ import org.tfport.runtime.TensorSpec;
 import org.tfport.runtime.kernel.KernelException;
 
 /**
- * Checks a conversion by running the source model and the written output in tfport's runtime on the same seeded
- * random inputs (those of {@link RandomInputs}, made from the SOURCE signature; a dimension the source leaves open
- * takes the output's size when the output fixes it, else 1) and comparing each output.
+ * Checks a conversion by running the source model and the written output in tfport's runtime on the
+ * same seeded random inputs (those of {@link RandomInputs}, made from the SOURCE signature; a
+ * dimension the source leaves open takes the output's size when the output fixes it, else 1) and
+ * comparing each output.
  *
- * <p>Inputs and outputs of the two models are paired by name (an output input may also be named after the source
- * input's placeholder, as TF.js graph models and frozen-graph TFLite files name them), else by position when both
- * have as many and the types fit. A side that cannot be loaded or run (a Keras or TF.js layers model, an op without
- * a kernel) gives a one-line note naming that side and why, and no comparison.
+ * <p>Inputs and outputs of the two models are paired by name (an output input may also be named
+ * after the source input's placeholder, as TF.js graph models and frozen-graph TFLite files name
+ * them), else by position when both have as many and the types fit. A side that cannot be loaded or
+ * run (a Keras or TF.js layers model, an op without a kernel) gives a one-line note naming that
+ * side and why, and no comparison.
  *
- * <p>Tolerances, per element, {@code a} the output's value and {@code b} the source's (see {@link Precision}):
- * integer, bool and string outputs must be equal; float outputs within the bound of how the weights were stored.
+ * <p>Tolerances, per element, {@code a} the output's value and {@code b} the source's (see {@link
+ * Precision}): integer, bool and string outputs must be equal; float outputs within the bound of
+ * how the weights were stored.
  */
 public final class ConversionCheck {
   private ConversionCheck() {}
@@ -44,19 +47,25 @@ public final class ConversionCheck {
   public enum Precision {
     /** float32 weights: only the order of float operations differs: 1e-5 + 1e-4·|b|. */
     FLOAT32(new Tolerance(1e-5, 1e-4)),
-    /** float16 weights (TF.js --quantize_float16, TFLite float16): 11-bit mantissas, 1e-3 + 1e-2·|b|. */
+    /**
+     * float16 weights (TF.js --quantize_float16, TFLite float16): 11-bit mantissas, 1e-3 +
+     * 1e-2·|b|.
+     */
     FLOAT16(new Tolerance(1e-3, 1e-2)),
-    /** TF.js uint16 affine weights: 1/65535 of each weight's range per step, bounded like float16. */
+    /**
+     * TF.js uint16 affine weights: 1/65535 of each weight's range per step, bounded like float16.
+     */
     WEIGHTS_16BIT(new Tolerance(1e-3, 1e-2)),
     /**
-     * TF.js uint8 affine weights, TFLite dynamic-range int8 weights (and 16x8 models, whose int8 weights dominate
-     * their error): a sanity bound, 5e-2 + 5e-2·|b|, since a weight moves by up to half of 1/255 of its range and how
-     * that adds up depends on the model; it catches a wrong layout or scale, not accuracy loss.
+     * TF.js uint8 affine weights, TFLite dynamic-range int8 weights (and 16x8 models, whose int8
+     * weights dominate their error): a sanity bound, 5e-2 + 5e-2·|b|, since a weight moves by up to
+     * half of 1/255 of its range and how that adds up depends on the model; it catches a wrong
+     * layout or scale, not accuracy loss.
      */
     WEIGHTS_8BIT(new Tolerance(5e-2, 5e-2)),
     /**
-     * Full-integer TFLite: 2 steps of the output's quantization (of the tensor the final DEQUANTIZE reads when the
-     * output is float), else the 8-bit sanity bound.
+     * Full-integer TFLite: 2 steps of the output's quantization (of the tensor the final DEQUANTIZE
+     * reads when the output is float), else the 8-bit sanity bound.
      */
     FULL_INTEGER(new Tolerance(5e-2, 5e-2));
 
@@ -67,18 +76,27 @@ public final class ConversionCheck {
     }
   }
 
-  /** An element passes when {@code |a - b| <= absolute + relative·|b|}; both 0: the values must be equal. */
+  /**
+   * An element passes when {@code |a - b| <= absolute + relative·|b|}; both 0: the values must be
+   * equal.
+   */
   public record Tolerance(double absolute, double relative, String label) {
     public Tolerance(double absolute, double relative) {
-      this(absolute, relative, absolute == 0 && relative == 0 ? "must be equal"
-          : relative == 0 ? String.format(Locale.ROOT, "%.1e", absolute)
-          : String.format(Locale.ROOT, "%.1e + %.1e·|b|", absolute, relative));
+      this(
+          absolute,
+          relative,
+          absolute == 0 && relative == 0
+              ? "must be equal"
+              : relative == 0
+                  ? String.format(Locale.ROOT, "%.1e", absolute)
+                  : String.format(Locale.ROOT, "%.1e + %.1e·|b|", absolute, relative));
     }
 
     static final Tolerance EXACT = new Tolerance(0, 0);
 
     static Tolerance steps(int n, double scale) {
-      return new Tolerance(n * scale, 0, String.format(Locale.ROOT, "%d output steps = %.1e", n, n * scale));
+      return new Tolerance(
+          n * scale, 0, String.format(Locale.ROOT, "%d output steps = %.1e", n, n * scale));
     }
 
     boolean accepts(double a, double b) {
@@ -96,16 +114,23 @@ public final class ConversionCheck {
    * One compared output.
    *
    * @param name the source's output name
-   * @param maxDiff the largest {@code |a - b|} (infinite where one side is NaN or infinite and the other not, or
-   *     the shapes or strings differ)
+   * @param maxDiff the largest {@code |a - b|} (infinite where one side is NaN or infinite and the
+   *     other not, or the shapes or strings differ)
    * @param problem why it failed beyond the numbers (a shape that differs), else null
    */
-  public record OutputCheck(String name, double maxDiff, Tolerance tolerance, boolean ok, String problem) {
+  public record OutputCheck(
+      String name, double maxDiff, Tolerance tolerance, boolean ok, String problem) {
     /** {@code probs max|a-b| = 3.1e-07 (tolerance 1.0e-05 + 1.0e-04·|b|) ok}. */
     public String line() {
-      String diff = Double.isInfinite(maxDiff) ? "inf" : String.format(Locale.ROOT, "%.1e", maxDiff);
-      return name + " max|a-b| = " + diff + " (tolerance " + tolerance.label() + ") " + (ok ? "ok"
-          : "BEYOND TOLERANCE" + (problem == null ? "" : ": " + problem));
+      String diff =
+          Double.isInfinite(maxDiff) ? "inf" : String.format(Locale.ROOT, "%.1e", maxDiff);
+      return name
+          + " max|a-b| = "
+          + diff
+          + " (tolerance "
+          + tolerance.label()
+          + ") "
+          + (ok ? "ok" : "BEYOND TOLERANCE" + (problem == null ? "" : ": " + problem));
     }
   }
 
@@ -113,7 +138,8 @@ public final class ConversionCheck {
    * What a check found.
    *
    * @param outputs one entry per source output that has a counterpart in the output model
-   * @param notes one line each: a side that could not run and why, outputs paired by position or left unpaired
+   * @param notes one line each: a side that could not run and why, outputs paired by position or
+   *     left unpaired
    */
   public record Report(List<OutputCheck> outputs, List<String> notes) {
     public Report {
@@ -132,17 +158,23 @@ public final class ConversionCheck {
     }
   }
 
-  /** {@link #run(Path, LoadOptions, Path, Precision, long)} with seed 0, as {@code tfport predict} uses. */
-  public static Report run(Path source, LoadOptions sourceOptions, Path output, Precision precision) {
+  /**
+   * {@link #run(Path, LoadOptions, Path, Precision, long)} with seed 0, as {@code tfport predict}
+   * uses.
+   */
+  public static Report run(
+      Path source, LoadOptions sourceOptions, Path output, Precision precision) {
     return run(source, sourceOptions, output, precision, 0);
   }
 
   /**
-   * Runs {@code source} (loaded with {@code sourceOptions}: signature, tags, output node names) and {@code output}
-   * (the converted model, its signature of the same key if it has one, else its default one) on the same inputs.
-   * Library code: never prints, never throws for a model that cannot run (that is a note in the report).
+   * Runs {@code source} (loaded with {@code sourceOptions}: signature, tags, output node names) and
+   * {@code output} (the converted model, its signature of the same key if it has one, else its
+   * default one) on the same inputs. Library code: never prints, never throws for a model that
+   * cannot run (that is a note in the report).
    */
-  public static Report run(Path source, LoadOptions sourceOptions, Path output, Precision precision, long seed) {
+  public static Report run(
+      Path source, LoadOptions sourceOptions, Path output, Precision precision, long seed) {
     List<String> notes = new ArrayList<>();
     Model src = open(source, sourceOptions, "source", notes);
     if (src == null) {
@@ -158,16 +190,26 @@ public final class ConversionCheck {
         return new Report(List.of(), notes);
       }
       try (out) {
-        String key = out.signatures().stream().anyMatch(s -> s.key().equals(ss.key())) ? ss.key() : null;
+        String key =
+            out.signatures().stream().anyMatch(s -> s.key().equals(ss.key())) ? ss.key() : null;
         Signature os = signature(out, key, output, "output", notes);
-        return os == null ? new Report(List.of(), notes) : compare(src, ss, source, out, os, output, precision, seed,
-            notes);
+        return os == null
+            ? new Report(List.of(), notes)
+            : compare(src, ss, source, out, os, output, precision, seed, notes);
       }
     }
   }
 
-  private static Report compare(Model src, Signature ss, Path source, Model out, Signature os, Path output,
-      Precision precision, long seed, List<String> notes) {
+  private static Report compare(
+      Model src,
+      Signature ss,
+      Path source,
+      Model out,
+      Signature os,
+      Path output,
+      Precision precision,
+      long seed,
+      List<String> notes) {
     List<TensorSpec> outInputs = pair(ss.inputs(), os.inputs(), true, output, "input", notes);
     if (outInputs == null) {
       return new Report(List.of(), notes);
@@ -180,7 +222,8 @@ public final class ConversionCheck {
       TensorSpec s = ss.inputs().get(i);
       TensorSpec o = outInputs.get(i);
       if (s.dtype() == null) {
-        notes.add("source " + source + ": input '" + s.name() + "' has no known type to make values for");
+        notes.add(
+            "source " + source + ": input '" + s.name() + "' has no known type to make values for");
         return new Report(List.of(), notes);
       }
       Tensor t = RandomInputs.random(s.dtype(), shape(s, o), rnd);
@@ -220,7 +263,10 @@ public final class ConversionCheck {
     return precision.floats;
   }
 
-  /** The random input's shape: the source's dims, an open one taking the output's size when that is fixed. */
+  /**
+   * The random input's shape: the source's dims, an open one taking the output's size when that is
+   * fixed.
+   */
   private static long[] shape(TensorSpec s, TensorSpec o) {
     long[] d = RandomInputs.shape(s);
     long[] src = s.shape();
@@ -236,12 +282,18 @@ public final class ConversionCheck {
   }
 
   /**
-   * For each source spec its counterpart in the output: by name (inputs: also by the source tensor's node name),
-   * else by position when the counts agree (inputs: and the types and shapes fit). Null (with a note) when inputs
-   * cannot be paired; an output with no counterpart is null in the list and named in a note.
+   * For each source spec its counterpart in the output: by name (inputs: also by the source
+   * tensor's node name), else by position when the counts agree (inputs: and the types and shapes
+   * fit). Null (with a note) when inputs cannot be paired; an output with no counterpart is null in
+   * the list and named in a note.
    */
-  private static List<TensorSpec> pair(List<TensorSpec> src, List<TensorSpec> out, boolean inputs, Path output,
-      String kind, List<String> notes) {
+  private static List<TensorSpec> pair(
+      List<TensorSpec> src,
+      List<TensorSpec> out,
+      boolean inputs,
+      Path output,
+      String kind,
+      List<String> notes) {
     Map<String, TensorSpec> byName = new HashMap<>();
     out.forEach(o -> byName.put(o.name(), o));
     List<TensorSpec> named = new ArrayList<>();
@@ -262,13 +314,25 @@ public final class ConversionCheck {
       return out;
     }
     if (inputs) {
-      notes.add("the inputs do not correspond: source " + describe(src) + ", output " + output + " " + describe(out));
+      notes.add(
+          "the inputs do not correspond: source "
+              + describe(src)
+              + ", output "
+              + output
+              + " "
+              + describe(out));
       return null;
     }
     for (int i = 0; i < src.size(); i++) {
       if (named.get(i) == null) {
-        notes.add("source output '" + src.get(i).name() + "' has no counterpart in " + output + " (its outputs are "
-            + names(out) + ")");
+        notes.add(
+            "source output '"
+                + src.get(i).name()
+                + "' has no counterpart in "
+                + output
+                + " (its outputs are "
+                + names(out)
+                + ")");
       }
     }
     return named;
@@ -278,12 +342,19 @@ public final class ConversionCheck {
     for (int i = 0; i < src.size(); i++) {
       TensorSpec s = src.get(i);
       TensorSpec o = out.get(i);
-      boolean typeFits = s.dtype() == o.dtype() || o.dtype() == null || s.dtype() != null && s.dtype().isFloating()
-          && QuantizedIo.QUANTIZED.contains(o.dtype());
+      boolean typeFits =
+          s.dtype() == o.dtype()
+              || o.dtype() == null
+              || s.dtype() != null
+                  && s.dtype().isFloating()
+                  && QuantizedIo.QUANTIZED.contains(o.dtype());
       long[] ss = s.shape();
       long[] os = o.shape();
-      if (!typeFits || ss != null && os != null && (ss.length != os.length || !o.accepts(RandomInputs.shape(s))
-          && !s.accepts(RandomInputs.shape(o)))) {
+      if (!typeFits
+          || ss != null
+              && os != null
+              && (ss.length != os.length
+                  || !o.accepts(RandomInputs.shape(s)) && !s.accepts(RandomInputs.shape(o)))) {
         return false;
       }
     }
@@ -307,7 +378,8 @@ public final class ConversionCheck {
     }
   }
 
-  private static Signature signature(Model m, String key, Path path, String side, List<String> notes) {
+  private static Signature signature(
+      Model m, String key, Path path, String side, List<String> notes) {
     try {
       return key != null ? m.signature(key) : m.defaultSignature();
     } catch (TfportException | KernelException e) {
@@ -316,8 +388,13 @@ public final class ConversionCheck {
     }
   }
 
-  private static Map<String, Tensor> execute(Model m, Signature sig, Map<String, Tensor> feed, Path path,
-      String side, List<String> notes) {
+  private static Map<String, Tensor> execute(
+      Model m,
+      Signature sig,
+      Map<String, Tensor> feed,
+      Path path,
+      String side,
+      List<String> notes) {
     try (Session s = m.newSession()) {
       return s.run(sig.key(), feed);
     } catch (TfportException | KernelException e) {
@@ -326,13 +403,20 @@ public final class ConversionCheck {
     }
   }
 
-  /** The exception's message, its first line only, prefixed by the path unless it already names it. */
+  /**
+   * The exception's message, its first line only, prefixed by the path unless it already names it.
+   */
   private static String oneLine(RuntimeException e, Path path) {
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+    String m =
+        e.getMessage() == null
+            ? e.getClass().getSimpleName()
+            : e.getMessage().lines().findFirst().orElse("");
     return m.contains(path.toString()) ? m : path + ": " + m;
   }
 
-  /** A tensor of {@code t} and {@code shape} holding {@code v}, rounded as {@code t} stores values. */
+  /**
+   * A tensor of {@code t} and {@code shape} holding {@code v}, rounded as {@code t} stores values.
+   */
   static Tensor tensorOf(DType t, long[] shape, double[] v) {
     ByteBuffer b = ByteBuffer.allocate(v.length * t.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
     for (double x : v) {

@@ -10,9 +10,9 @@ import org.tfport.core.TfportException.UsageException;
 import org.tfport.graph.GraphOptions;
 
 /**
- * How a TensorFlow graph source (SavedModel, TF Hub module, frozen GraphDef) is loaded for a graph target: which
- * signature and tag set, which output nodes to keep, debug ops, the op check and the optimizer. Built with
- * {@link #builder()}; {@link #defaults()} is the converter's defaults.
+ * How a TensorFlow graph source (SavedModel, TF Hub module, frozen GraphDef) is loaded for a graph
+ * target: which signature and tag set, which output nodes to keep, debug ops, the op check and the
+ * optimizer. Built with {@link #builder()}; {@link #defaults()} is the converter's defaults.
  */
 public final class GraphLoadingOptions {
   private final List<String> signatures;
@@ -47,7 +47,10 @@ public final class GraphLoadingOptions {
     return new Builder();
   }
 
-  /** Signature keys to convert; empty for the format's default ({@code serving_default}, {@code default} for Hub). */
+  /**
+   * Signature keys to convert; empty for the format's default ({@code serving_default}, {@code
+   * default} for Hub).
+   */
   public List<String> signatures() {
     return signatures;
   }
@@ -90,16 +93,31 @@ public final class GraphLoadingOptions {
 
   /** The graph module's loading options for one signature (null: the default). */
   GraphOptions graphOptions(String signature) {
-    return new GraphOptions(signature, tags, stripDebugOps, !checkOps, structuredOutputKeys, outputNodeNames,
-        optimize);
+    return new GraphOptions(
+        signature, tags, stripDebugOps, !checkOps, structuredOutputKeys, outputNodeNames, optimize);
   }
 
   @Override
   public String toString() {
-    return "GraphLoadingOptions[signatures=" + signatures + ", tags=" + tags + ", outputNodeNames=" + outputNodeNames
-        + ", inputNodeNames=" + inputNodeNames + ", inputShapes=" + inputShapes.keySet() + ", stripDebugOps="
-        + stripDebugOps + ", checkOps=" + checkOps + ", structuredOutputKeys=" + structuredOutputKeys
-        + ", optimize=" + optimize + "]";
+    return "GraphLoadingOptions[signatures="
+        + signatures
+        + ", tags="
+        + tags
+        + ", outputNodeNames="
+        + outputNodeNames
+        + ", inputNodeNames="
+        + inputNodeNames
+        + ", inputShapes="
+        + inputShapes.keySet()
+        + ", stripDebugOps="
+        + stripDebugOps
+        + ", checkOps="
+        + checkOps
+        + ", structuredOutputKeys="
+        + structuredOutputKeys
+        + ", optimize="
+        + optimize
+        + "]";
   }
 
   /** Collects the options; every setter returns the builder. */
@@ -116,24 +134,34 @@ public final class GraphLoadingOptions {
 
     private Builder() {}
 
-    /** The signature to convert (a TF.js graph model holds one; a TFLite model may hold several). */
+    /**
+     * The signature to convert (a TF.js graph model holds one; a TFLite model may hold several).
+     */
     public Builder signature(String key) {
       return signatures(List.of(Objects.requireNonNull(key, "key")));
     }
 
-    /** Signature keys to convert, each a TFLite subgraph with its SignatureDef (TFLite output only). */
+    /**
+     * Signature keys to convert, each a TFLite subgraph with its SignatureDef (TFLite output only).
+     */
     public Builder signatures(List<String> keys) {
       this.signatures = List.copyOf(keys);
       return this;
     }
 
-    /** The tag set of the MetaGraph to load; none selects a MetaGraph without tags (TF1 Hub modules). */
+    /**
+     * The tag set of the MetaGraph to load; none selects a MetaGraph without tags (TF1 Hub
+     * modules).
+     */
     public Builder tags(String... tags) {
       this.tags = Set.of(tags);
       return this;
     }
 
-    /** The nodes a frozen GraphDef is converted for (required for GraphDef sources); everything else is dropped. */
+    /**
+     * The nodes a frozen GraphDef is converted for (required for GraphDef sources); everything else
+     * is dropped.
+     */
     public Builder outputNodeNames(String... names) {
       return outputNodeNames(Arrays.asList(names));
     }
@@ -143,13 +171,18 @@ public final class GraphLoadingOptions {
       return this;
     }
 
-    /** The placeholders that become a frozen GraphDef's TFLite inputs, in order (default: every placeholder). */
+    /**
+     * The placeholders that become a frozen GraphDef's TFLite inputs, in order (default: every
+     * placeholder).
+     */
     public Builder inputNodeNames(List<String> names) {
       this.inputNodeNames = List.copyOf(names);
       return this;
     }
 
-    /** Sets a frozen GraphDef placeholder's shape for TFLite ({@code -1} for an unknown dimension). */
+    /**
+     * Sets a frozen GraphDef placeholder's shape for TFLite ({@code -1} for an unknown dimension).
+     */
     public Builder inputShape(String placeholder, long... dims) {
       inputShapes.put(Objects.requireNonNull(placeholder, "placeholder"), dims.clone());
       return this;
@@ -162,23 +195,26 @@ public final class GraphLoadingOptions {
     }
 
     /**
-     * Whether to refuse ops TF.js has no kernel for before anything is written; on by default. Off writes the
-     * model anyway.
+     * Whether to refuse ops TF.js has no kernel for before anything is written; on by default. Off
+     * writes the model anyway.
      */
     public Builder checkOps(boolean check) {
       this.checkOps = check;
       return this;
     }
 
-    /** Whether to record the signature's output keys as model.json {@code structuredOutputKeys}; off by default. */
+    /**
+     * Whether to record the signature's output keys as model.json {@code structuredOutputKeys}; off
+     * by default.
+     */
     public Builder structuredOutputKeys(boolean record) {
       this.structuredOutputKeys = record;
       return this;
     }
 
     /**
-     * Whether to fold constants, fold batch norms and fuse ops as the converter's Grappler passes do; on by
-     * default. Off writes the frozen graph as it is, to compare or to debug.
+     * Whether to fold constants, fold batch norms and fuse ops as the converter's Grappler passes
+     * do; on by default. Off writes the frozen graph as it is, to compare or to debug.
      */
     public Builder optimize(boolean optimize) {
       this.optimize = optimize;

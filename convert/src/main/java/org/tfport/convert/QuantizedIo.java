@@ -20,10 +20,11 @@ import org.tfport.runtime.Signature;
 import org.tfport.runtime.TensorSpec;
 
 /**
- * The quantization of a converted {@code .tflite} file's signature inputs and outputs: a full-integer model with
- * integer I/O is fed the source's float inputs quantized ({@code q = round(x / scale) + zeroPoint}, clamped) and its
- * outputs are dequantized before the comparison; an output's step ({@code scale}) sets its tolerance, read from the
- * tensor itself or, for a float output, from the tensor its final {@code DEQUANTIZE} reads.
+ * The quantization of a converted {@code .tflite} file's signature inputs and outputs: a
+ * full-integer model with integer I/O is fed the source's float inputs quantized ({@code q =
+ * round(x / scale) + zeroPoint}, clamped) and its outputs are dequantized before the comparison; an
+ * output's step ({@code scale}) sets its tolerance, read from the tensor itself or, for a float
+ * output, from the tensor its final {@code DEQUANTIZE} reads.
  */
 final class QuantizedIo {
   static final Set<DType> QUANTIZED = Set.of(DType.INT8, DType.UINT8, DType.INT16);
@@ -45,21 +46,30 @@ final class QuantizedIo {
       return q;
     }
     TfliteModel m = TfliteReader.read(file);
-    TfliteSignatureDef def = m.signatureDefs().stream().filter(d -> d.key().equals(sig.key())).findFirst()
-        .orElse(null);
+    TfliteSignatureDef def =
+        m.signatureDefs().stream().filter(d -> d.key().equals(sig.key())).findFirst().orElse(null);
     if (def == null && !m.signatureDefs().isEmpty()) {
       return q;
     }
     TfliteSubgraph sg = def == null ? m.mainSubgraph() : m.subgraphs().get(def.subgraphIndex());
-    List<Integer> in = def == null ? sg.inputs() : def.inputs().stream().map(TfliteSignatureDef.TensorMap::tensorIndex)
-        .toList();
-    List<Integer> out = def == null ? sg.outputs()
-        : def.outputs().stream().map(TfliteSignatureDef.TensorMap::tensorIndex).toList();
-    // Without SignatureDefs the runtime's signature lists the subgraph's inputs and outputs in order.
-    List<String> inNames = def == null ? sig.inputNames()
-        : def.inputs().stream().map(TfliteSignatureDef.TensorMap::name).toList();
-    List<String> outNames = def == null ? sig.outputNames()
-        : def.outputs().stream().map(TfliteSignatureDef.TensorMap::name).toList();
+    List<Integer> in =
+        def == null
+            ? sg.inputs()
+            : def.inputs().stream().map(TfliteSignatureDef.TensorMap::tensorIndex).toList();
+    List<Integer> out =
+        def == null
+            ? sg.outputs()
+            : def.outputs().stream().map(TfliteSignatureDef.TensorMap::tensorIndex).toList();
+    // Without SignatureDefs the runtime's signature lists the subgraph's inputs and outputs in
+    // order.
+    List<String> inNames =
+        def == null
+            ? sig.inputNames()
+            : def.inputs().stream().map(TfliteSignatureDef.TensorMap::name).toList();
+    List<String> outNames =
+        def == null
+            ? sig.outputNames()
+            : def.outputs().stream().map(TfliteSignatureDef.TensorMap::name).toList();
     for (int i = 0; i < Math.min(in.size(), inNames.size()); i++) {
       q.inputs.put(inNames.get(i), params(sg.tensors().get(in.get(i))));
     }
@@ -89,7 +99,9 @@ final class QuantizedIo {
     for (TfliteOperator op : sg.operators()) {
       if (op.outputs().contains(tensor)) {
         boolean dq = m.opcode(op).builtin().filter(b -> b == TfliteBuiltin.DEQUANTIZE).isPresent();
-        return dq && !op.inputs().isEmpty() ? params(sg.tensors().get(op.inputs().get(0))) : Params.NONE;
+        return dq && !op.inputs().isEmpty()
+            ? params(sg.tensors().get(op.inputs().get(0)))
+            : Params.NONE;
       }
     }
     return Params.NONE;
@@ -100,7 +112,9 @@ final class QuantizedIo {
     return outputSteps.getOrDefault(o.name(), 0.0);
   }
 
-  /** {@code t} (a source input) as the output model's integer input wants it, else {@code t} itself. */
+  /**
+   * {@code t} (a source input) as the output model's integer input wants it, else {@code t} itself.
+   */
   Tensor quantizeInput(TensorSpec o, Tensor t) {
     Params p = inputs.getOrDefault(o.name(), Params.NONE);
     if (p.scale == 0 || !QUANTIZED.contains(o.dtype()) || !t.dtype().isFloating()) {
@@ -115,7 +129,10 @@ final class QuantizedIo {
     return ConversionCheck.tensorOf(o.dtype(), t.shape().dims(), v);
   }
 
-  /** {@code t} (an output of the output model) dequantized when the source's is float, else {@code t} itself. */
+  /**
+   * {@code t} (an output of the output model) dequantized when the source's is float, else {@code
+   * t} itself.
+   */
   Tensor dequantizeOutput(TensorSpec o, Tensor t, DType sourceType) {
     Params p = outputs.getOrDefault(o.name(), Params.NONE);
     if (p.scale == 0 || !QUANTIZED.contains(t.dtype()) || !sourceType.isFloating()) {

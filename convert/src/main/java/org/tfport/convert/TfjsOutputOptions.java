@@ -14,9 +14,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * How to write a TF.js model: shard size (4 MiB by default, as upstream), weight quantization, weight grouping and
- * the {@code userDefinedMetadata} object. Built with {@link #builder()}; {@link #defaults()} is the converter's
- * defaults.
+ * How to write a TF.js model: shard size (4 MiB by default, as upstream), weight quantization,
+ * weight grouping and the {@code userDefinedMetadata} object. Built with {@link #builder()}; {@link
+ * #defaults()} is the converter's defaults.
  */
 public final class TfjsOutputOptions {
   public static final long DEFAULT_SHARD_SIZE = 4L * 1024 * 1024;
@@ -41,7 +41,10 @@ public final class TfjsOutputOptions {
   public enum WeightGrouping {
     /** All weights in one group, sharded by size (the converter's default). */
     ONE_GROUP,
-    /** One group per layer (Keras and TF.js layers models), so each layer's weights load on their own. */
+    /**
+     * One group per layer (Keras and TF.js layers models), so each layer's weights load on their
+     * own.
+     */
     PER_LAYER
   }
 
@@ -50,7 +53,10 @@ public final class TfjsOutputOptions {
   private final WeightGrouping weightGrouping;
   private final ObjectNode userDefinedMetadata;
 
-  private TfjsOutputOptions(long shardSizeBytes, QuantizationMap quantization, WeightGrouping weightGrouping,
+  private TfjsOutputOptions(
+      long shardSizeBytes,
+      QuantizationMap quantization,
+      WeightGrouping weightGrouping,
       ObjectNode userDefinedMetadata) {
     this.shardSizeBytes = shardSizeBytes;
     this.quantization = quantization;
@@ -86,14 +92,22 @@ public final class TfjsOutputOptions {
 
   @Override
   public String toString() {
-    return "TfjsOutputOptions[shardSizeBytes=" + shardSizeBytes + ", quantization=" + quantization
-        + ", weightGrouping=" + weightGrouping + ", userDefinedMetadata=" + userDefinedMetadata + "]";
+    return "TfjsOutputOptions[shardSizeBytes="
+        + shardSizeBytes
+        + ", quantization="
+        + quantization
+        + ", weightGrouping="
+        + weightGrouping
+        + ", userDefinedMetadata="
+        + userDefinedMetadata
+        + "]";
   }
 
   /** Collects the options; every setter returns the builder. */
   public static final class Builder {
     private long shardSizeBytes = DEFAULT_SHARD_SIZE;
-    private final Map<WeightQuantization, List<String>> patterns = new EnumMap<>(WeightQuantization.class);
+    private final Map<WeightQuantization, List<String>> patterns =
+        new EnumMap<>(WeightQuantization.class);
     private WeightQuantization quantizeRest;
     private QuantizationMap map;
     private WeightGrouping weightGrouping = WeightGrouping.ONE_GROUP;
@@ -104,27 +118,32 @@ public final class TfjsOutputOptions {
     /** The largest shard file; weights are split across files of at most this many bytes. */
     public Builder shardSizeBytes(long bytes) {
       if (bytes <= 0) {
-        throw new UsageException("TfjsOutputOptions.shardSizeBytes must be a positive number of bytes, got "
-            + bytes);
+        throw new UsageException(
+            "TfjsOutputOptions.shardSizeBytes must be a positive number of bytes, got " + bytes);
       }
       this.shardSizeBytes = bytes;
       return this;
     }
 
     /**
-     * Stores the float32 weights whose names match one of {@code namePatterns} (fnmatch: {@code *}, {@code ?},
-     * {@code [...]}) as {@code type}. A weight matched by patterns of two types is an error when written.
+     * Stores the float32 weights whose names match one of {@code namePatterns} (fnmatch: {@code *},
+     * {@code ?}, {@code [...]}) as {@code type}. A weight matched by patterns of two types is an
+     * error when written.
      */
     public Builder quantize(WeightQuantization type, String... namePatterns) {
       Objects.requireNonNull(type, "type");
       if (namePatterns.length == 0) {
-        throw new UsageException("TfjsOutputOptions.quantize needs at least one weight name pattern; use"
-            + " TfjsOutputOptions.quantizeAll to quantize every weight");
+        throw new UsageException(
+            "TfjsOutputOptions.quantize needs at least one weight name pattern; use"
+                + " TfjsOutputOptions.quantizeAll to quantize every weight");
       }
       for (String p : namePatterns) {
         if (p == null || p.isBlank() || p.contains(",")) {
-          throw new UsageException("TfjsOutputOptions.quantize: weight name pattern '" + p + "' is empty or holds"
-              + " a comma; give each pattern as its own argument");
+          throw new UsageException(
+              "TfjsOutputOptions.quantize: weight name pattern '"
+                  + p
+                  + "' is empty or holds"
+                  + " a comma; give each pattern as its own argument");
         }
       }
       map = null;
@@ -133,8 +152,8 @@ public final class TfjsOutputOptions {
     }
 
     /**
-     * The quantization as a ready map (e.g. {@link QuantizationMap#fromFlags} from the converter's flags); replaces
-     * what {@link #quantize} and {@link #quantizeAll} gave.
+     * The quantization as a ready map (e.g. {@link QuantizationMap#fromFlags} from the converter's
+     * flags); replaces what {@link #quantize} and {@link #quantizeAll} gave.
      */
     public Builder quantization(QuantizationMap map) {
       patterns.clear();
@@ -168,7 +187,10 @@ public final class TfjsOutputOptions {
     }
 
     public TfjsOutputOptions build() {
-      return new TfjsOutputOptions(shardSizeBytes, quantizationMap(), weightGrouping,
+      return new TfjsOutputOptions(
+          shardSizeBytes,
+          quantizationMap(),
+          weightGrouping,
           userDefinedMetadata == null ? null : userDefinedMetadata.deepCopy());
     }
 
@@ -182,7 +204,8 @@ public final class TfjsOutputOptions {
       if (patterns.isEmpty()) {
         return QuantizationMap.all(quantizeRest.dtype);
       }
-      // The map's one constructor from several types is the flag form: patterns comma-joined, "" for the rest.
+      // The map's one constructor from several types is the flag form: patterns comma-joined, ""
+      // for the rest.
       String[] byType = new String[WeightQuantization.values().length];
       for (WeightQuantization t : WeightQuantization.values()) {
         List<String> p = patterns.get(t);
@@ -192,8 +215,11 @@ public final class TfjsOutputOptions {
         // Patterns and the fallthrough of one type: the fallthrough covers the patterns too.
         byType[quantizeRest.ordinal()] = "";
       }
-      return QuantizationMap.fromFlags(byType[WeightQuantization.FLOAT16.ordinal()],
-          byType[WeightQuantization.UINT8.ordinal()], byType[WeightQuantization.UINT16.ordinal()], null);
+      return QuantizationMap.fromFlags(
+          byType[WeightQuantization.FLOAT16.ordinal()],
+          byType[WeightQuantization.UINT8.ordinal()],
+          byType[WeightQuantization.UINT16.ordinal()],
+          null);
     }
   }
 }

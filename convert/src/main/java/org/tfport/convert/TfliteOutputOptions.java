@@ -9,9 +9,10 @@ import org.tfport.convert.tflite.TfliteOptions;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * How to write a TFLite model: the op sets it may use (TFLite's {@code target_spec.supported_ops}), custom ops,
- * quantization with its representative data, the quantized model's input and output types, and tflite-support
- * metadata. Built with {@link #builder()}; {@link #defaults()} is builtins only, float32, no metadata.
+ * How to write a TFLite model: the op sets it may use (TFLite's {@code target_spec.supported_ops}),
+ * custom ops, quantization with its representative data, the quantized model's input and output
+ * types, and tflite-support metadata. Built with {@link #builder()}; {@link #defaults()} is
+ * builtins only, float32, no metadata.
  */
 public final class TfliteOutputOptions {
   /** What the converted model's ops may be ({@code tf.lite.OpsSet}). */
@@ -28,7 +29,10 @@ public final class TfliteOutputOptions {
 
   /** The type of a quantized model's inputs or outputs. */
   public enum IoType {
-    FLOAT32, INT8, UINT8, INT16
+    FLOAT32,
+    INT8,
+    UINT8,
+    INT16
   }
 
   private final Set<OpSet> opSets;
@@ -93,16 +97,35 @@ public final class TfliteOutputOptions {
     boolean builtins = !opSets.equals(Set.of(OpSet.SELECT_TF_OPS));
     // Integer op sets without TFLITE_BUILTINS or SELECT_TF_OPS: no op may stay float.
     boolean integerOnly = !opSets.contains(OpSet.TFLITE_BUILTINS) && !select;
-    return new TfliteOptions(allowCustomOps, select, builtins, quantization, representativeData,
-        inferenceInputType.name().toLowerCase(Locale.ROOT), inferenceOutputType.name().toLowerCase(Locale.ROOT),
-        metadata, integerOnly);
+    return new TfliteOptions(
+        allowCustomOps,
+        select,
+        builtins,
+        quantization,
+        representativeData,
+        inferenceInputType.name().toLowerCase(Locale.ROOT),
+        inferenceOutputType.name().toLowerCase(Locale.ROOT),
+        metadata,
+        integerOnly);
   }
 
   @Override
   public String toString() {
-    return "TfliteOutputOptions[opSets=" + opSets + ", allowCustomOps=" + allowCustomOps + ", quantization="
-        + quantization + ", representativeData=" + representativeData + ", inferenceInputType="
-        + inferenceInputType + ", inferenceOutputType=" + inferenceOutputType + ", metadata=" + metadata + "]";
+    return "TfliteOutputOptions[opSets="
+        + opSets
+        + ", allowCustomOps="
+        + allowCustomOps
+        + ", quantization="
+        + quantization
+        + ", representativeData="
+        + representativeData
+        + ", inferenceInputType="
+        + inferenceInputType
+        + ", inferenceOutputType="
+        + inferenceOutputType
+        + ", metadata="
+        + metadata
+        + "]";
   }
 
   /** Collects the options; every setter returns the builder. */
@@ -130,7 +153,9 @@ public final class TfliteOutputOptions {
       return opSets(EnumSet.of(first, more));
     }
 
-    /** Whether ops with no builtin may become custom ops you register kernels for; off by default. */
+    /**
+     * Whether ops with no builtin may become custom ops you register kernels for; off by default.
+     */
     public Builder allowCustomOps(boolean allow) {
       this.allowCustomOps = allow;
       return this;
@@ -142,8 +167,9 @@ public final class TfliteOutputOptions {
     }
 
     /**
-     * The folder of {@code .npy} input samples that {@code INT8} and {@code INT16X8} quantization calibrate on:
-     * one file per sample for a one-input model, or one sub-folder per sample holding {@code INPUT.npy} per input.
+     * The folder of {@code .npy} input samples that {@code INT8} and {@code INT16X8} quantization
+     * calibrate on: one file per sample for a one-input model, or one sub-folder per sample holding
+     * {@code INPUT.npy} per input.
      */
     public Builder representativeData(Path folder) {
       this.representativeData = Objects.requireNonNull(folder, "folder");
@@ -168,20 +194,28 @@ public final class TfliteOutputOptions {
     }
 
     public TfliteOutputOptions build() {
-      boolean fullInteger = quantization == TfliteQuantizationMode.INT8
-          || quantization == TfliteQuantizationMode.INT16X8;
+      boolean fullInteger =
+          quantization == TfliteQuantizationMode.INT8
+              || quantization == TfliteQuantizationMode.INT16X8;
       if (fullInteger && representativeData == null) {
-        throw new UsageException("full integer quantization (" + quantization + ") needs"
-            + " TfliteOutputOptions.representativeData, a folder of .npy input samples to calibrate on");
+        throw new UsageException(
+            "full integer quantization ("
+                + quantization
+                + ") needs"
+                + " TfliteOutputOptions.representativeData, a folder of .npy input samples to calibrate on");
       }
       if (!fullInteger && opSets.contains(OpSet.TFLITE_BUILTINS_INT8)) {
-        throw new UsageException("the op set TFLITE_BUILTINS_INT8 needs full integer quantization (INT8) with"
-            + " TfliteOutputOptions.representativeData, a folder of .npy input samples to calibrate on");
+        throw new UsageException(
+            "the op set TFLITE_BUILTINS_INT8 needs full integer quantization (INT8) with"
+                + " TfliteOutputOptions.representativeData, a folder of .npy input samples to calibrate on");
       }
       for (IoType t : new IoType[] {inferenceInputType, inferenceOutputType}) {
         if (t != IoType.FLOAT32 && !fullInteger) {
-          throw new UsageException("TfliteOutputOptions.inferenceInputType/inferenceOutputType " + t + " needs"
-              + " full integer quantization (INT8 or INT16X8) with TfliteOutputOptions.representativeData");
+          throw new UsageException(
+              "TfliteOutputOptions.inferenceInputType/inferenceOutputType "
+                  + t
+                  + " needs"
+                  + " full integer quantization (INT8 or INT16X8) with TfliteOutputOptions.representativeData");
         }
       }
       return new TfliteOutputOptions(this);

@@ -1,6 +1,9 @@
 package org.tfport.convert;
 
-/** Post-training quantization of a TFLite model ({@code CONVERSION_METADATA} model_optimization_modes in brackets). */
+/**
+ * Post-training quantization of a TFLite model ({@code CONVERSION_METADATA}
+ * model_optimization_modes in brackets).
+ */
 public enum TfliteQuantizationMode {
   /** float32 throughout. */
   NONE,

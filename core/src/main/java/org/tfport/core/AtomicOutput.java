@@ -13,9 +13,9 @@ import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * An output folder that appears whole or not at all. Files go into a hidden staging folder beside the
- * target (same file system, so the final move is a rename); {@link #commit()} moves them into place, and
- * {@link #close()} without a commit deletes everything that was staged.
+ * An output folder that appears whole or not at all. Files go into a hidden staging folder beside
+ * the target (same file system, so the final move is a rename); {@link #commit()} moves them into
+ * place, and {@link #close()} without a commit deletes everything that was staged.
  */
 public final class AtomicOutput implements AutoCloseable {
   private final Path target;
@@ -31,7 +31,8 @@ public final class AtomicOutput implements AutoCloseable {
   public static AtomicOutput folder(Path target) {
     Path abs = target.toAbsolutePath().normalize();
     if (Files.exists(abs) && !Files.isDirectory(abs)) {
-      throw new UsageException(target + ": the output path is an existing file; give a folder path");
+      throw new UsageException(
+          target + ": the output path is an existing file; give a folder path");
     }
     Path parent = abs.getParent();
     try {
@@ -49,8 +50,9 @@ public final class AtomicOutput implements AutoCloseable {
   }
 
   /**
-   * Moves the staged files into place. A missing or empty target folder is replaced in one rename; files
-   * in an existing folder are replaced one by one, each atomically, so readers never see a partial file.
+   * Moves the staged files into place. A missing or empty target folder is replaced in one rename;
+   * files in an existing folder are replaced one by one, each atomically, so readers never see a
+   * partial file.
    */
   public void commit() {
     try {
@@ -62,7 +64,8 @@ public final class AtomicOutput implements AutoCloseable {
           for (Path f : files) {
             Path dest = target.resolve(f.getFileName().toString());
             if (Files.isDirectory(dest)) {
-              throw new OutputException(dest + ": a folder is in the way of an output file; remove it", null);
+              throw new OutputException(
+                  dest + ": a folder is in the way of an output file; remove it", null);
             }
             move(f, dest);
           }
@@ -106,13 +109,15 @@ public final class AtomicOutput implements AutoCloseable {
       return;
     }
     try (Stream<Path> s = Files.walk(root)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          // Leave what cannot be removed; it is a hidden staging folder.
-        }
-      });
+      s.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  // Leave what cannot be removed; it is a hidden staging folder.
+                }
+              });
     } catch (IOException e) {
       // Same: nothing more can be done.
     }

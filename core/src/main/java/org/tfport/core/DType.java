@@ -3,9 +3,9 @@ package org.tfport.core;
 import java.util.Locale;
 
 /**
- * Element types known to TensorFlow, TF.js and TFLite. {@link #byteSize()} is the width of one element in
- * the little-endian encodings every format here uses; it is 0 for {@link #STRING}, whose elements are
- * length-prefixed.
+ * Element types known to TensorFlow, TF.js and TFLite. {@link #byteSize()} is the width of one
+ * element in the little-endian encodings every format here uses; it is 0 for {@link #STRING}, whose
+ * elements are length-prefixed.
  */
 public enum DType {
   FLOAT32(4, "float32", 1),
@@ -80,9 +80,9 @@ public enum DType {
   }
 
   /**
-   * The dtype of a number of TensorFlow's {@code DataType} enum, or null for the types tfport cannot hold in a
-   * {@link Tensor} (resource, variant, quantized, ...) and for reference types: strip their flag first with
-   * {@link org.tfport.core.graph.DataTypes#base}.
+   * The dtype of a number of TensorFlow's {@code DataType} enum, or null for the types tfport
+   * cannot hold in a {@link Tensor} (resource, variant, quantized, ...) and for reference types:
+   * strip their flag first with {@link org.tfport.core.graph.DataTypes#base}.
    */
   public static DType fromTfEnum(int code) {
     for (DType t : values()) {

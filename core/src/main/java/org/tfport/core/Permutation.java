@@ -4,10 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Axis permutations as {@code Transpose} and numpy's {@code transpose} use them: axis {@code i} of the result
- * is axis {@code perm[i]} of the input. The one place that permutes shapes, strides and element bytes, inverts
- * and composes permutations, and knows the NHWC/NCHW ones, so the graph passes, the converters and the
- * evaluators agree on the convention.
+ * Axis permutations as {@code Transpose} and numpy's {@code transpose} use them: axis {@code i} of
+ * the result is axis {@code perm[i]} of the input. The one place that permutes shapes, strides and
+ * element bytes, inverts and composes permutations, and knows the NHWC/NCHW ones, so the graph
+ * passes, the converters and the evaluators agree on the convention.
  */
 public final class Permutation {
   private Permutation() {}
@@ -46,7 +46,10 @@ public final class Permutation {
     return true;
   }
 
-  /** The permutation that undoes {@code perm}: transposing by one and then the other changes nothing. */
+  /**
+   * The permutation that undoes {@code perm}: transposing by one and then the other changes
+   * nothing.
+   */
   public static int[] inverse(int[] perm) {
     int[] inv = new int[perm.length];
     for (int i = 0; i < perm.length; i++) {
@@ -57,7 +60,8 @@ public final class Permutation {
 
   /**
    * The dimensions (or strides, or any per-axis values) of {@code values} in the permuted order:
-   * {@code out[i] = values[perm[i]]}; null when {@code perm} has another length or an axis out of range.
+   * {@code out[i] = values[perm[i]]}; null when {@code perm} has another length or an axis out of
+   * range.
    */
   public static long[] apply(long[] values, long[] perm) {
     if (perm.length != values.length) {
@@ -81,8 +85,8 @@ public final class Permutation {
   public static long[] apply(long[] values, int[] perm) {
     long[] out = apply(values, toLongs(perm));
     if (out == null) {
-      throw new IllegalArgumentException("permutation of rank " + perm.length + " for " + values.length
-          + " axes");
+      throw new IllegalArgumentException(
+          "permutation of rank " + perm.length + " for " + values.length + " axes");
     }
     return out;
   }
@@ -107,8 +111,8 @@ public final class Permutation {
   }
 
   /**
-   * For each element of the transposed tensor, in row-major order, the row-major index of the element of the
-   * input it comes from; for gathers over any element type.
+   * For each element of the transposed tensor, in row-major order, the row-major index of the
+   * element of the input it comes from; for gathers over any element type.
    *
    * @param dims the input's dimensions, {@code perm} valid for them
    */
@@ -125,16 +129,16 @@ public final class Permutation {
   }
 
   /**
-   * The tensor transposed, moving raw element bytes so it works for any fixed-width dtype and never changes a
-   * value.
+   * The tensor transposed, moving raw element bytes so it works for any fixed-width dtype and never
+   * changes a value.
    *
    * @throws IllegalArgumentException when {@code perm} does not fit the tensor's rank
    */
   public static Tensor transpose(Tensor t, int... perm) {
     long[] d = t.shape().dims();
     if (perm.length != d.length) {
-      throw new IllegalArgumentException("permutation of rank " + perm.length + " for a tensor of shape "
-          + t.shape());
+      throw new IllegalArgumentException(
+          "permutation of rank " + perm.length + " for a tensor of shape " + t.shape());
     }
     long[] outDims = apply(d, perm);
     long[] stride = apply(strides(d), perm);
@@ -142,14 +146,17 @@ public final class Permutation {
     ByteBuffer src = t.bytes();
     ByteBuffer dst = ByteBuffer.allocate(src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
     byte[] elem = new byte[width];
-    walk(outDims, stride, (k, offset) -> {
-      if (width == 4) {
-        dst.putInt(Math.toIntExact(k * 4), src.getInt(Math.toIntExact(offset * 4)));
-      } else {
-        src.get(Math.toIntExact(offset * width), elem);
-        dst.put(Math.toIntExact(k * width), elem);
-      }
-    });
+    walk(
+        outDims,
+        stride,
+        (k, offset) -> {
+          if (width == 4) {
+            dst.putInt(Math.toIntExact(k * 4), src.getInt(Math.toIntExact(offset * 4)));
+          } else {
+            src.get(Math.toIntExact(offset * width), elem);
+            dst.put(Math.toIntExact(k * width), elem);
+          }
+        });
     return new Tensor(t.dtype(), Shape.of(outDims), dst);
   }
 

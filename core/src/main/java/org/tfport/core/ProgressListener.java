@@ -1,6 +1,8 @@
 package org.tfport.core;
 
-/** Told how far a long job has got; the CLI renders it on stderr, libraries ignore it by default. */
+/**
+ * Told how far a long job has got; the CLI renders it on stderr, libraries ignore it by default.
+ */
 @FunctionalInterface
 public interface ProgressListener {
   ProgressListener NONE = (stage, done, total) -> {};

@@ -54,8 +54,8 @@ public record Shape(long[] dims) {
   }
 
   /**
-   * The element count; throws when a dimension is unknown or the product does not fit a long, so callers
-   * that size buffers from file data cannot be tricked into overflow.
+   * The element count; throws when a dimension is unknown or the product does not fit a long, so
+   * callers that size buffers from file data cannot be tricked into overflow.
    */
   public long size() {
     long n = 1;

@@ -7,9 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A named-free tensor value: dtype, shape and the elements in C order, little-endian. String elements are
- * stored the TF.js way, each a uint32 byte length followed by the bytes, so every tensor is one byte run.
- * The buffer may be a read-only view of a mapped file; it is never modified.
+ * A named-free tensor value: dtype, shape and the elements in C order, little-endian. String
+ * elements are stored the TF.js way, each a uint32 byte length followed by the bytes, so every
+ * tensor is one byte run. The buffer may be a read-only view of a mapped file; it is never
+ * modified.
  */
 public record Tensor(DType dtype, Shape shape, ByteBuffer data) {
   public Tensor {
@@ -19,7 +20,12 @@ public record Tensor(DType dtype, Shape shape, ByteBuffer data) {
     data = data.slice().order(ByteOrder.LITTLE_ENDIAN);
     if (dtype != DType.STRING && (long) data.remaining() != shape.size() * dtype.byteSize()) {
       throw new IllegalArgumentException(
-          dtype.jsName() + shape + " needs " + shape.size() * dtype.byteSize() + " bytes, got " + data.remaining());
+          dtype.jsName()
+              + shape
+              + " needs "
+              + shape.size() * dtype.byteSize()
+              + " bytes, got "
+              + data.remaining());
     }
   }
 
@@ -64,25 +70,31 @@ public record Tensor(DType dtype, Shape shape, ByteBuffer data) {
     return data.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /** The elements widened or narrowed to float; for float32, float16, bfloat16, float64 and integer types. */
+  /**
+   * The elements widened or narrowed to float; for float32, float16, bfloat16, float64 and integer
+   * types.
+   */
   public float[] toFloatArray() {
     int n = Math.toIntExact(size());
     float[] out = new float[n];
     ByteBuffer b = bytes();
     for (int i = 0; i < n; i++) {
-      out[i] = switch (dtype) {
-        case FLOAT32 -> b.getFloat(i * 4);
-        case FLOAT16 -> Float.float16ToFloat(b.getShort(i * 2));
-        case BFLOAT16 -> Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
-        case FLOAT64 -> (float) b.getDouble(i * 8);
-        case INT8 -> b.get(i);
-        case UINT8, BOOL -> b.get(i) & 0xff;
-        case INT16 -> b.getShort(i * 2);
-        case UINT16 -> b.getShort(i * 2) & 0xffff;
-        case INT32 -> b.getInt(i * 4);
-        case INT64 -> b.getLong(i * 8);
-        default -> throw new UnsupportedOperationException("cannot read " + dtype.jsName() + " as float");
-      };
+      out[i] =
+          switch (dtype) {
+            case FLOAT32 -> b.getFloat(i * 4);
+            case FLOAT16 -> Float.float16ToFloat(b.getShort(i * 2));
+            case BFLOAT16 -> Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
+            case FLOAT64 -> (float) b.getDouble(i * 8);
+            case INT8 -> b.get(i);
+            case UINT8, BOOL -> b.get(i) & 0xff;
+            case INT16 -> b.getShort(i * 2);
+            case UINT16 -> b.getShort(i * 2) & 0xffff;
+            case INT32 -> b.getInt(i * 4);
+            case INT64 -> b.getLong(i * 8);
+            default ->
+                throw new UnsupportedOperationException(
+                    "cannot read " + dtype.jsName() + " as float");
+          };
     }
     return out;
   }

@@ -1,8 +1,8 @@
 package org.tfport.core;
 
 /**
- * The root of every error tfport reports. Messages are written for the person running the tool: they
- * name the file, the place in it (layer, node, op or byte offset) and what to do, on one line.
+ * The root of every error tfport reports. Messages are written for the person running the tool:
+ * they name the file, the place in it (layer, node, op or byte offset) and what to do, on one line.
  */
 public class TfportException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -15,7 +15,10 @@ public class TfportException extends RuntimeException {
     super(message, cause);
   }
 
-  /** The input is damaged or not what it claims to be (bad magic, truncated, malformed JSON, bad offsets). */
+  /**
+   * The input is damaged or not what it claims to be (bad magic, truncated, malformed JSON, bad
+   * offsets).
+   */
   public static class CorruptModelException extends TfportException {
     private static final long serialVersionUID = 1L;
 
@@ -28,7 +31,10 @@ public class TfportException extends RuntimeException {
     }
   }
 
-  /** The input is valid but uses something tfport (or the target) cannot express: a layer class, an op. */
+  /**
+   * The input is valid but uses something tfport (or the target) cannot express: a layer class, an
+   * op.
+   */
   public static class UnsupportedModelException extends TfportException {
     private static final long serialVersionUID = 1L;
 

@@ -14,12 +14,14 @@ class PermutationTest {
     int[] v = new int[6];
     tt.bytes().asIntBuffer().get(v);
     assertThat(v).containsExactly(0, 3, 1, 4, 2, 5);
-    assertThat(Permutation.sourceIndices(new long[] {2, 3}, new int[] {1, 0})).containsExactly(0, 3, 1, 4, 2, 5);
+    assertThat(Permutation.sourceIndices(new long[] {2, 3}, new int[] {1, 0}))
+        .containsExactly(0, 3, 1, 4, 2, 5);
   }
 
   @Test
   void nhwcAndNchwAreInverses() {
-    assertThat(Permutation.inverse(Permutation.nchwToNhwc())).containsExactly(Permutation.nhwcToNchw());
+    assertThat(Permutation.inverse(Permutation.nchwToNhwc()))
+        .containsExactly(Permutation.nhwcToNchw());
     long[] nchw = {1, 3, 224, 224};
     assertThat(Permutation.apply(nchw, Permutation.nchwToNhwc())).containsExactly(1, 224, 224, 3);
     long[] there = {0, 2, 3, 1};

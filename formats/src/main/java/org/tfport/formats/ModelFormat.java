@@ -16,8 +16,9 @@ import org.tfport.formats.tfjs.TfjsWriter;
 import org.tfport.formats.tflite.TfliteReader;
 
 /**
- * The model formats of the TensorFlow family, named as {@code tensorflowjs_converter}'s {@code --input_format}
- * and {@code --output_format} name them, and the one place that tells which of them a file or folder holds.
+ * The model formats of the TensorFlow family, named as {@code tensorflowjs_converter}'s {@code
+ * --input_format} and {@code --output_format} name them, and the one place that tells which of them
+ * a file or folder holds.
  */
 public enum ModelFormat {
   /** A Keras HDF5 file ({@code .h5}): Keras 1 and 2, and Keras 3's legacy save. */
@@ -27,7 +28,9 @@ public enum ModelFormat {
   /** A SavedModel written by Keras ({@code model.save(dir)} in TF 2). */
   KERAS_SAVED_MODEL("keras_saved_model"),
   TF_SAVED_MODEL("tf_saved_model"),
-  /** A TF1 Hub module folder: a SavedModel with {@code tfhub_module.pb}, whose graph has no tags. */
+  /**
+   * A TF1 Hub module folder: a SavedModel with {@code tfhub_module.pb}, whose graph has no tags.
+   */
   TF_HUB("tf_hub"),
   /** A frozen GraphDef {@code .pb}. */
   TF_FROZEN_MODEL("tf_frozen_model"),
@@ -37,7 +40,8 @@ public enum ModelFormat {
 
   private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
   private static final byte[] ZIP_SIGNATURE = {'P', 'K', 3, 4};
-  private static final byte[] TFLITE_IDENTIFIER = TfliteReader.IDENTIFIER.getBytes(StandardCharsets.ISO_8859_1);
+  private static final byte[] TFLITE_IDENTIFIER =
+      TfliteReader.IDENTIFIER.getBytes(StandardCharsets.ISO_8859_1);
 
   private final String flagName;
 
@@ -56,11 +60,12 @@ public enum ModelFormat {
   }
 
   /**
-   * The format {@code path} holds, from its contents where they say (the first bytes of a Keras or TFLite file, a
-   * model.json's {@code "format"}) and else from its name. A folder is a TF Hub module when it holds
-   * {@code tfhub_module.pb} (checked first: a Hub module also holds {@code saved_model.pb}), a SavedModel when it
-   * holds {@code saved_model.pb}, and a TF.js model when it holds {@code model.json}. A file named
-   * {@code saved_model.pb} is a SavedModel's; any other {@code .pb} is a frozen graph.
+   * The format {@code path} holds, from its contents where they say (the first bytes of a Keras or
+   * TFLite file, a model.json's {@code "format"}) and else from its name. A folder is a TF Hub
+   * module when it holds {@code tfhub_module.pb} (checked first: a Hub module also holds {@code
+   * saved_model.pb}), a SavedModel when it holds {@code saved_model.pb}, and a TF.js model when it
+   * holds {@code model.json}. A file named {@code saved_model.pb} is a SavedModel's; any other
+   * {@code .pb} is a frozen graph.
    *
    * @throws UsageException when the path does not exist or holds none of these
    */
@@ -76,8 +81,10 @@ public enum ModelFormat {
       if (Files.exists(path.resolve(TfjsWriter.MODEL_JSON))) {
         return ofModelJson(path.resolve(TfjsWriter.MODEL_JSON));
       }
-      throw new UsageException(path + ": a folder without saved_model.pb, tfhub_module.pb or model.json, so not"
-          + " a model folder; give the folder of a SavedModel, a TF Hub module or a TF.js model");
+      throw new UsageException(
+          path
+              + ": a folder without saved_model.pb, tfhub_module.pb or model.json, so not"
+              + " a model folder; give the folder of a SavedModel, a TF Hub module or a TF.js model");
     }
     if (!Files.exists(path)) {
       throw new UsageException(path + ": no such file or folder");
@@ -93,7 +100,8 @@ public enum ModelFormat {
     if (bySignature.isPresent()) {
       return bySignature.get();
     }
-    String name = path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
+    String name =
+        path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".json")) {
       return ofModelJson(path);
     }
@@ -103,7 +111,8 @@ public enum ModelFormat {
     if (name.endsWith(".pb") || name.endsWith(".pbtxt")) {
       return TF_FROZEN_MODEL;
     }
-    // A damaged file keeps the format its name says, so that format's reader explains what is wrong.
+    // A damaged file keeps the format its name says, so that format's reader explains what is
+    // wrong.
     if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
       return KERAS;
     }
@@ -113,13 +122,16 @@ public enum ModelFormat {
     if (name.endsWith(".tflite")) {
       return TFLITE;
     }
-    throw new UsageException(path + ": cannot tell the model format from the file; expected a SavedModel or TF Hub"
-        + " folder, a frozen .pb, a TF.js model.json, a Keras .h5/.keras or a .tflite file");
+    throw new UsageException(
+        path
+            + ": cannot tell the model format from the file; expected a SavedModel or TF Hub"
+            + " folder, a frozen .pb, a TF.js model.json, a Keras .h5/.keras or a .tflite file");
   }
 
   /**
-   * The format the first bytes of a file announce: the HDF5 signature (Keras {@code .h5}), a zip header (Keras 3
-   * {@code .keras}) or the TFLite FlatBuffer identifier; empty when they announce none of these.
+   * The format the first bytes of a file announce: the HDF5 signature (Keras {@code .h5}), a zip
+   * header (Keras 3 {@code .keras}) or the TFLite FlatBuffer identifier; empty when they announce
+   * none of these.
    *
    * @param n how many bytes of {@code head} were read
    */
@@ -136,9 +148,14 @@ public enum ModelFormat {
     return Optional.empty();
   }
 
-  /** A model.json says which kind it is in its top-level {@code "format"}; before 1.0 only layers models existed. */
+  /**
+   * A model.json says which kind it is in its top-level {@code "format"}; before 1.0 only layers
+   * models existed.
+   */
   private static ModelFormat ofModelJson(Path json) {
-    return TfjsModelJson.GRAPH_MODEL.equals(ModelJsonParser.format(json)) ? TFJS_GRAPH_MODEL : TFJS_LAYERS_MODEL;
+    return TfjsModelJson.GRAPH_MODEL.equals(ModelJsonParser.format(json))
+        ? TFJS_GRAPH_MODEL
+        : TFJS_LAYERS_MODEL;
   }
 
   private static boolean startsWith(byte[] b, int n, int at, byte[] prefix) {

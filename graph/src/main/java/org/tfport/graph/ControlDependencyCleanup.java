@@ -10,9 +10,10 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Simplifies control edges left by inlining, as Grappler's dependency optimizer does: a {@code NoOp} that is
- * not an output is bypassed (its waiters wait on what it waited on), a control edge that duplicates a data
- * edge goes, and so does one from a constant, which has no effect to wait for.
+ * Simplifies control edges left by inlining, as Grappler's dependency optimizer does: a {@code
+ * NoOp} that is not an output is bypassed (its waiters wait on what it waited on), a control edge
+ * that duplicates a data edge goes, and so does one from a constant, which has no effect to wait
+ * for.
  */
 final class ControlDependencyCleanup implements GraphPass {
   @Override
@@ -35,14 +36,16 @@ final class ControlDependencyCleanup implements GraphPass {
       Set<String> dataSources = new HashSet<>();
       n.dataInputs().forEach(i -> dataSources.add(TensorRef.nodeOf(i)));
       List<String> ins = new ArrayList<>(n.inputs());
-      boolean dropped = ins.removeIf(in -> {
-        if (!TensorRef.isControl(in)) {
-          return false;
-        }
-        String src = in.substring(1);
-        Node s = g.node(src);
-        return dataSources.contains(src) || s != null && s.op().equals("Const");
-      });
+      boolean dropped =
+          ins.removeIf(
+              in -> {
+                if (!TensorRef.isControl(in)) {
+                  return false;
+                }
+                String src = in.substring(1);
+                Node s = g.node(src);
+                return dataSources.contains(src) || s != null && s.op().equals("Const");
+              });
       if (dropped) {
         n.setInputs(ins);
         changed = true;

@@ -8,8 +8,9 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Grappler's {@code debug_stripper}: {@code Assert} and {@code PrintV2} go (nothing reads their value, only
- * their control edge), {@code CheckNumerics} and {@code Print} pass their first input through.
+ * Grappler's {@code debug_stripper}: {@code Assert} and {@code PrintV2} go (nothing reads their
+ * value, only their control edge), {@code CheckNumerics} and {@code Print} pass their first input
+ * through.
  */
 public final class DebugOpStripper implements GraphPass {
   static final Set<String> DROPPED = Set.of("Assert", "PrintV2");

@@ -15,8 +15,8 @@ import org.tfport.core.graph.TensorShape;
 
 /**
  * A library function (a loop's condition or body, a branch of an {@code If}) as a graph of its own:
- * one placeholder per argument, in order, and one output per result, with its calls inlined and prepared
- * like a signature's graph. TFLite runs such functions as subgraphs of the model.
+ * one placeholder per argument, in order, and one output per result, with its calls inlined and
+ * prepared like a signature's graph. TFLite runs such functions as subgraphs of the model.
  */
 public final class FunctionGraph {
   private final Graph graph;
@@ -40,8 +40,8 @@ public final class FunctionGraph {
   }
 
   /**
-   * Puts back the placeholders of arguments the function ignores, which pruning removes: the subgraph still
-   * takes every argument its caller passes. Call after optimizing.
+   * Puts back the placeholders of arguments the function ignores, which pruning removes: the
+   * subgraph still takes every argument its caller passes. Call after optimizing.
    */
   public void keepAllInputs() {
     for (Node p : placeholders) {
@@ -54,23 +54,29 @@ public final class FunctionGraph {
   /**
    * Instantiates {@code function} of {@code owner}'s library.
    *
-   * @param argShapes the shape each argument is called with (what the caller passes), or null entries when
-   *     unknown
+   * @param argShapes the shape each argument is called with (what the caller passes), or null
+   *     entries when unknown
    */
-  public static FunctionGraph instantiate(Graph owner, String function, List<TensorShape> argShapes) {
+  public static FunctionGraph instantiate(
+      Graph owner, String function, List<TensorShape> argShapes) {
     return instantiate(owner, function, argShapes, null);
   }
 
   /**
-   * As {@link #instantiate(Graph, String, List)}, with the type each argument is given where the caller has
-   * lowered it to another (a TensorList, {@code DT_VARIANT}, held as the dense tensor of its elements).
+   * As {@link #instantiate(Graph, String, List)}, with the type each argument is given where the
+   * caller has lowered it to another (a TensorList, {@code DT_VARIANT}, held as the dense tensor of
+   * its elements).
    */
-  public static FunctionGraph instantiate(Graph owner, String function, List<TensorShape> argShapes,
-      List<Integer> argTypes) {
+  public static FunctionGraph instantiate(
+      Graph owner, String function, List<TensorShape> argShapes, List<Integer> argTypes) {
     GraphFunction f = owner.function(function);
     if (f == null) {
-      throw new UnsupportedModelException(owner.source() + ": function '" + function + "' is not in the graph's"
-          + " library; the model is incomplete");
+      throw new UnsupportedModelException(
+          owner.source()
+              + ": function '"
+              + function
+              + "' is not in the graph's"
+              + " library; the model is incomplete");
     }
     Graph g = new Graph(owner.source());
     g.functions().putAll(owner.functions());
@@ -81,15 +87,27 @@ public final class FunctionGraph {
     for (int i = 0; i < f.inputArgs().size(); i++) {
       ArgDef a = f.inputArgs().get(i);
       if (a.type() == 0) {
-        throw new UnsupportedModelException(owner.source() + ": argument '" + a.name() + "' of function '" + function
-            + "' has no fixed type; tfport can only lower functions with typed arguments");
+        throw new UnsupportedModelException(
+            owner.source()
+                + ": argument '"
+                + a.name()
+                + "' of function '"
+                + function
+                + "' has no fixed type; tfport can only lower functions with typed arguments");
       }
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
-      int type = argTypes != null && i < argTypes.size() && argTypes.get(i) != null
-          && a.type() == org.tfport.core.graph.DataTypes.DT_VARIANT ? argTypes.get(i) : a.type();
+      int type =
+          argTypes != null
+                  && i < argTypes.size()
+                  && argTypes.get(i) != null
+                  && a.type() == org.tfport.core.graph.DataTypes.DT_VARIANT
+              ? argTypes.get(i)
+              : a.type();
       attrs.put("dtype", new AttrValue.Type(type));
-      TensorShape s = argShapes != null && i < argShapes.size() && argShapes.get(i) != null ? argShapes.get(i)
-          : TensorShape.UNKNOWN;
+      TensorShape s =
+          argShapes != null && i < argShapes.size() && argShapes.get(i) != null
+              ? argShapes.get(i)
+              : TensorShape.UNKNOWN;
       attrs.put("shape", new AttrValue.Shape(s));
       Node p = new Node(g.uniqueName(a.name()), "Placeholder", List.of(), "", attrs);
       g.add(p);
@@ -106,7 +124,8 @@ public final class FunctionGraph {
       ArgDef out = f.outputArgs().get(k);
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
       attrs.put("T", new AttrValue.Type(out.type()));
-      Node o = new Node(g.uniqueName(out.name()), "Identity", List.of(call.name() + ":" + k), "", attrs);
+      Node o =
+          new Node(g.uniqueName(out.name()), "Identity", List.of(call.name() + ":" + k), "", attrs);
       g.add(o);
       g.outputs().add(o.name() + ":0");
     }
@@ -119,8 +138,9 @@ public final class FunctionGraph {
   }
 
   /**
-   * The graph back in function form, as {@code original} (same name, arguments, results and attributes):
-   * references become {@code node:out_arg:idx}, argument placeholders become the argument names.
+   * The graph back in function form, as {@code original} (same name, arguments, results and
+   * attributes): references become {@code node:out_arg:idx}, argument placeholders become the
+   * argument names.
    */
   GraphFunction toFunction(GraphFunction original, Map<String, String> outArgByOp) {
     Map<String, String> argOf = new LinkedHashMap<>();
@@ -148,16 +168,30 @@ public final class FunctionGraph {
     }
     Map<String, String> ret = new LinkedHashMap<>();
     for (int k = 0; k < original.outputArgs().size(); k++) {
-      ret.put(original.outputArgs().get(k).name(), functionRef(graph.outputs().get(k), argOf, outArgByOp));
+      ret.put(
+          original.outputArgs().get(k).name(),
+          functionRef(graph.outputs().get(k), argOf, outArgByOp));
     }
     Map<String, String> controlRet = new LinkedHashMap<>(original.controlRet());
     controlRet.values().removeIf(node -> !graph.has(node));
-    return new GraphFunction(original.name(), original.inputArgs(), original.outputArgs(), nodes, ret, controlRet,
-        original.attrs(), original.argAttrs(), original.stateful());
+    return new GraphFunction(
+        original.name(),
+        original.inputArgs(),
+        original.outputArgs(),
+        nodes,
+        ret,
+        controlRet,
+        original.attrs(),
+        original.argAttrs(),
+        original.stateful());
   }
 
-  /** A graph reference ({@code node:k}) in function form: the argument's name, or {@code node:out_arg:idx}. */
-  private String functionRef(String ref, Map<String, String> argOf, Map<String, String> outArgByOp) {
+  /**
+   * A graph reference ({@code node:k}) in function form: the argument's name, or {@code
+   * node:out_arg:idx}.
+   */
+  private String functionRef(
+      String ref, Map<String, String> argOf, Map<String, String> outArgByOp) {
     org.tfport.core.graph.TensorRef r = org.tfport.core.graph.TensorRef.parse(ref);
     if (argOf.containsKey(r.node())) {
       return argOf.get(r.node());
@@ -165,13 +199,19 @@ public final class FunctionGraph {
     Node n = graph.node(r.node());
     List<ArgDef> outs = n == null ? null : graph.outputArgs(n);
     if (outs == null && n != null && outArgByOp.containsKey(n.op())) {
-      // No signature in the file: one output argument, named as the library's own bodies name it (as the reader
+      // No signature in the file: one output argument, named as the library's own bodies name it
+      // (as the reader
       // assumed when it flattened them).
       return n.name() + ":" + outArgByOp.get(n.op()) + ":" + r.index();
     }
     if (outs == null) {
-      throw new UnsupportedModelException(graph.source() + ": node '" + r.node() + "' (" + (n == null ? "missing"
-          : n.op()) + ") in a function has outputs tfport does not know; the function cannot be rewritten");
+      throw new UnsupportedModelException(
+          graph.source()
+              + ": node '"
+              + r.node()
+              + "' ("
+              + (n == null ? "missing" : n.op())
+              + ") in a function has outputs tfport does not know; the function cannot be rewritten");
     }
     int k = r.index();
     for (ArgDef a : outs) {
@@ -181,13 +221,21 @@ public final class FunctionGraph {
       }
       k -= size;
     }
-    throw new UnsupportedModelException(graph.source() + ": node '" + n.name() + "' (" + n.op() + ") has no output "
-        + r.index() + "; the function is damaged");
+    throw new UnsupportedModelException(
+        graph.source()
+            + ": node '"
+            + n.name()
+            + "' ("
+            + n.op()
+            + ") has no output "
+            + r.index()
+            + "; the function is damaged");
   }
 
   /**
-   * Inlines the calls ({@code PartitionedCall}, ...) inside the library functions the graph keeps (loop and branch
-   * bodies): TF.js runs While/If with their functions but has no kernel for a call.
+   * Inlines the calls ({@code PartitionedCall}, ...) inside the library functions the graph keeps
+   * (loop and branch bodies): TF.js runs While/If with their functions but has no kernel for a
+   * call.
    */
   static void inlineCallsInFunctions(Graph g) {
     Map<String, String> outArgByOp = new java.util.HashMap<>();

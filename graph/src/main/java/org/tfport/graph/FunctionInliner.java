@@ -20,21 +20,25 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Replaces function calls ({@code PartitionedCall}, {@code StatefulPartitionedCall}, or a node whose op is a
- * library function) by the function's body, until none is left. Body nodes are named
- * {@code <call node>/<body node>}, as TensorFlow's inliner names them; readers of the call's outputs read
- * the body's results instead.
+ * Replaces function calls ({@code PartitionedCall}, {@code StatefulPartitionedCall}, or a node
+ * whose op is a library function) by the function's body, until none is left. Body nodes are named
+ * {@code <call node>/<body node>}, as TensorFlow's inliner names them; readers of the call's
+ * outputs read the body's results instead.
  *
- * <p>Functional control flow ({@code If}, {@code While}) is left alone: TF.js runs it with the library.
+ * <p>Functional control flow ({@code If}, {@code While}) is left alone: TF.js runs it with the
+ * library.
  */
 public final class FunctionInliner implements GraphPass {
   static final Set<String> CALL_OPS = Set.of("PartitionedCall", "StatefulPartitionedCall");
+
   /** Deeper than any real model nests functions; reaching it means a function calls itself. */
   private static final int MAX_INLINES = 1_000_000;
 
   private final Predicate<Node> which;
 
-  /** @param which the call nodes to inline (nested calls inside inlined bodies are always inlined) */
+  /**
+   * @param which the call nodes to inline (nested calls inside inlined bodies are always inlined)
+   */
   FunctionInliner(Predicate<Node> which) {
     this.which = which;
   }
@@ -64,8 +68,11 @@ public final class FunctionInliner implements GraphPass {
     while (!work.isEmpty()) {
       Node call = work.remove(work.size() - 1);
       if (++count > MAX_INLINES) {
-        throw new UnsupportedModelException(g.source() + ": function calls nest without end at node '"
-            + call.name() + "'; recursive functions cannot be inlined");
+        throw new UnsupportedModelException(
+            g.source()
+                + ": function calls nest without end at node '"
+                + call.name()
+                + "'; recursive functions cannot be inlined");
       }
       for (Node added : inline(g, call, call.name() + "/")) {
         if (isCall(g, added)) {
@@ -82,8 +89,14 @@ public final class FunctionInliner implements GraphPass {
       if (call.attr("f") instanceof AttrValue.Func f) {
         return f.value();
       }
-      throw new CorruptModelException(g.source() + ": node '" + call.name() + "' (" + call.op() + ") has no"
-          + " function attribute 'f'; the graph is damaged");
+      throw new CorruptModelException(
+          g.source()
+              + ": node '"
+              + call.name()
+              + "' ("
+              + call.op()
+              + ") has no"
+              + " function attribute 'f'; the graph is damaged");
     }
     return new FuncRef(call.op(), call.attrs());
   }
@@ -97,8 +110,13 @@ public final class FunctionInliner implements GraphPass {
     FuncRef ref = target(g, call);
     GraphFunction f = g.function(ref.name());
     if (f == null) {
-      throw new UnsupportedModelException(g.source() + ": node '" + call.name() + "' calls function '"
-          + ref.name() + "', which the graph's library does not hold; the model is incomplete");
+      throw new UnsupportedModelException(
+          g.source()
+              + ": node '"
+              + call.name()
+              + "' calls function '"
+              + ref.name()
+              + "', which the graph's library does not hold; the model is incomplete");
     }
     List<String> data = call.dataInputs();
     List<String> control = call.controlInputs();
@@ -108,15 +126,31 @@ public final class FunctionInliner implements GraphPass {
     for (ArgDef a : f.inputArgs()) {
       int n = a.numberAttr().isEmpty() && a.typeListAttr().isEmpty() ? 1 : argSize(ref, a, call, g);
       if (at + n > data.size()) {
-        throw new CorruptModelException(g.source() + ": node '" + call.name() + "' passes " + data.size()
-            + " inputs to function '" + f.name() + "', which takes more; the graph is damaged");
+        throw new CorruptModelException(
+            g.source()
+                + ": node '"
+                + call.name()
+                + "' passes "
+                + data.size()
+                + " inputs to function '"
+                + f.name()
+                + "', which takes more; the graph is damaged");
       }
       args.put(a.name(), new ArrayList<>(data.subList(at, at + n)));
       at += n;
     }
     if (at != data.size()) {
-      throw new CorruptModelException(g.source() + ": node '" + call.name() + "' passes " + data.size()
-          + " inputs to function '" + f.name() + "', which takes " + at + "; the graph is damaged");
+      throw new CorruptModelException(
+          g.source()
+              + ": node '"
+              + call.name()
+              + "' passes "
+              + data.size()
+              + " inputs to function '"
+              + f.name()
+              + "', which takes "
+              + at
+              + "; the graph is damaged");
     }
     g.remove(call.name());
 
@@ -133,7 +167,8 @@ public final class FunctionInliner implements GraphPass {
       taken.add(got);
     }
     Resolver r = new Resolver(g, f, call, args, names, body);
-    // Readers of the call are rewired before the body joins the graph: a body node may take the call's name,
+    // Readers of the call are rewired before the body joins the graph: a body node may take the
+    // call's name,
     // and its own inputs must not be caught by the rewiring.
     Map<String, String> rewire = new LinkedHashMap<>();
     int flat = 0;
@@ -141,8 +176,14 @@ public final class FunctionInliner implements GraphPass {
     for (ArgDef out : f.outputArgs()) {
       String ret = f.ret().get(out.name());
       if (ret == null) {
-        throw new CorruptModelException(g.source() + ": function '" + f.name() + "' does not say which tensor is"
-            + " its output '" + out.name() + "'; the library is damaged");
+        throw new CorruptModelException(
+            g.source()
+                + ": function '"
+                + f.name()
+                + "' does not say which tensor is"
+                + " its output '"
+                + out.name()
+                + "'; the library is damaged");
       }
       String resolved = r.resolve(null, ret);
       rewire.put(call.name() + ":" + flat, resolved);
@@ -205,17 +246,34 @@ public final class FunctionInliner implements GraphPass {
     if (v instanceof AttrValue.ListAttr l) {
       return l.type().size();
     }
-    throw new UnsupportedModelException(g.source() + ": node '" + call.name() + "' calls a function whose"
-        + " argument '" + a.name() + "' is sized by attribute '" + key + "', which the call does not set");
+    throw new UnsupportedModelException(
+        g.source()
+            + ": node '"
+            + call.name()
+            + "' calls a function whose"
+            + " argument '"
+            + a.name()
+            + "' is sized by attribute '"
+            + key
+            + "', which the call does not set");
   }
 
-  /** Resolves {@code placeholder} attributes of a polymorphic function with the call's attributes. */
+  /**
+   * Resolves {@code placeholder} attributes of a polymorphic function with the call's attributes.
+   */
   private static AttrValue substitute(AttrValue v, FuncRef ref, Graph g, Node call) {
     if (v instanceof AttrValue.Placeholder p) {
       AttrValue got = ref.attrs().get(p.name());
       if (got == null) {
-        throw new UnsupportedModelException(g.source() + ": node '" + call.name() + "' calls function '"
-            + ref.name() + "' without its attribute '" + p.name() + "'");
+        throw new UnsupportedModelException(
+            g.source()
+                + ": node '"
+                + call.name()
+                + "' calls function '"
+                + ref.name()
+                + "' without its attribute '"
+                + p.name()
+                + "'");
       }
       return got;
     }
@@ -223,8 +281,13 @@ public final class FunctionInliner implements GraphPass {
   }
 
   /** Turns body-form references ({@code arg}, {@code node:out:idx}) into graph-form ones. */
-  private record Resolver(Graph g, GraphFunction f, Node call, Map<String, List<String>> args,
-      Map<String, String> names, Map<String, Node> body) {
+  private record Resolver(
+      Graph g,
+      GraphFunction f,
+      Node call,
+      Map<String, List<String>> args,
+      Map<String, String> names,
+      Map<String, Node> body) {
     String resolve(Node reader, String in) {
       String[] parts = in.split(":", -1);
       if (parts.length == 1) {
@@ -253,9 +316,15 @@ public final class FunctionInliner implements GraphPass {
     }
 
     CorruptModelException missing(Node reader, String in) {
-      return new CorruptModelException(g.source() + ": in function '" + f.name() + "', "
-          + (reader == null ? "an output" : "node '" + reader.name() + "'") + " reads '" + in
-          + "', which is neither an argument nor a node of the function; the library is damaged");
+      return new CorruptModelException(
+          g.source()
+              + ": in function '"
+              + f.name()
+              + "', "
+              + (reader == null ? "an output" : "node '" + reader.name() + "'")
+              + " reads '"
+              + in
+              + "', which is neither an argument nor a node of the function; the library is damaged");
     }
 
     private static boolean isIndex(String s) {

@@ -1,6 +1,5 @@
 package org.tfport.graph;
 
-import org.tfport.core.DType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -10,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tfport.core.DType;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.graph.ArgDef;
 import org.tfport.core.graph.AttrValue;
@@ -20,29 +20,35 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.core.graph.TensorValue;
+
 /**
- * TF1 dataflow control flow to functional control flow, as TensorFlow's "functionalize control flow" does before
- * a graph is lowered to a target that runs only functional loops and conditionals (TFLite's WHILE and IF):
+ * TF1 dataflow control flow to functional control flow, as TensorFlow's "functionalize control
+ * flow" does before a graph is lowered to a target that runs only functional loops and conditionals
+ * (TFLite's WHILE and IF):
  *
  * <ul>
- *   <li>each while-loop frame (the {@code Enter}s sharing a {@code frame_name} with their {@code Merge},
- *       {@code Switch}, {@code NextIteration}, {@code Exit} and {@code LoopCond}) becomes one {@code While} node
- *       whose {@code cond} and {@code body} are library functions cut out of the frame; innermost frames first,
- *       so an outer body holds the inner loop as a {@code While} node;
- *   <li>each {@code Switch}/{@code Merge} conditional ({@code tf.cond} in TF1) becomes one {@code If} node whose
- *       {@code then_branch}/{@code else_branch} hold the nodes that run only on that side of the predicate;
- *       innermost first, and the {@code Merge}s of one predicate in one context share one {@code If}.
+ *   <li>each while-loop frame (the {@code Enter}s sharing a {@code frame_name} with their {@code
+ *       Merge}, {@code Switch}, {@code NextIteration}, {@code Exit} and {@code LoopCond}) becomes
+ *       one {@code While} node whose {@code cond} and {@code body} are library functions cut out of
+ *       the frame; innermost frames first, so an outer body holds the inner loop as a {@code While}
+ *       node;
+ *   <li>each {@code Switch}/{@code Merge} conditional ({@code tf.cond} in TF1) becomes one {@code
+ *       If} node whose {@code then_branch}/{@code else_branch} hold the nodes that run only on that
+ *       side of the predicate; innermost first, and the {@code Merge}s of one predicate in one
+ *       context share one {@code If}.
  * </ul>
  *
  * <p>Function bodies are written with graph-form references ({@code node}, {@code node:1}), which
- * {@link FunctionInliner} resolves like the {@code node:out_arg:idx} form. Constants (and identities of constants,
- * as frozen variables read) that the loop or branch reads from outside are copied into the functions rather than
- * passed in, so the TFLite lowering still sees them as constants (weights, shapes).
+ * {@link FunctionInliner} resolves like the {@code node:out_arg:idx} form. Constants (and
+ * identities of constants, as frozen variables read) that the loop or branch reads from outside are
+ * copied into the functions rather than passed in, so the TFLite lowering still sees them as
+ * constants (weights, shapes).
  *
  * <p>What cannot be expressed so is refused in one line naming the frame or node.
  *
- * <p>The loop rewrite is {@link FunctionalizeWhile}, the conditional one {@link FunctionalizeCond}; this class runs
- * them and holds what both need to cut a function out of a graph and define it in the root graph's library.
+ * <p>The loop rewrite is {@link FunctionalizeWhile}, the conditional one {@link FunctionalizeCond};
+ * this class runs them and holds what both need to cut a function out of a graph and define it in
+ * the root graph's library.
  */
 public final class Functionalize {
   static final Set<String> SWITCH = Set.of("Switch", "RefSwitch");
@@ -51,11 +57,26 @@ public final class Functionalize {
   static final Set<String> EXIT = Set.of("Exit", "RefExit");
   static final Set<String> NEXT = Set.of("NextIteration", "RefNextIteration");
   static final Set<String> IDENTITIES = Set.of("Identity", "Snapshot", "StopGradient");
-  /** The dataflow control-flow ops this pass removes. */
-  static final Set<String> OPS = Set.of("Switch", "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter", "Exit",
-      "RefExit", "NextIteration", "RefNextIteration", "LoopCond");
 
-  /** The graph whose library receives the new functions (the top-level one, also while rewriting a body). */
+  /** The dataflow control-flow ops this pass removes. */
+  static final Set<String> OPS =
+      Set.of(
+          "Switch",
+          "RefSwitch",
+          "Merge",
+          "RefMerge",
+          "Enter",
+          "RefEnter",
+          "Exit",
+          "RefExit",
+          "NextIteration",
+          "RefNextIteration",
+          "LoopCond");
+
+  /**
+   * The graph whose library receives the new functions (the top-level one, also while rewriting a
+   * body).
+   */
   private final Graph root;
 
   private Functionalize(Graph root) {
@@ -76,8 +97,8 @@ public final class Functionalize {
   }
 
   /**
-   * Rewrites every TF1 loop and conditional of {@code g} into {@code While}/{@code If} nodes with library
-   * functions; a graph without them is left as is.
+   * Rewrites every TF1 loop and conditional of {@code g} into {@code While}/{@code If} nodes with
+   * library functions; a graph without them is left as is.
    *
    * @throws UnsupportedModelException naming the frame or node it cannot rewrite
    */
@@ -92,9 +113,15 @@ public final class Functionalize {
     conditionals.conditionals(g);
     for (Node n : g.nodes()) {
       if (OPS.contains(n.op())) {
-        throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' (" + n.op() + ") is TF1 control"
-            + " flow that is neither part of a while loop nor of a Switch/Merge conditional tfport can rewrite;"
-            + " TFLite cannot run it (export the model with TF2 control flow)");
+        throw new UnsupportedModelException(
+            g.source()
+                + ": node '"
+                + n.name()
+                + "' ("
+                + n.op()
+                + ") is TF1 control"
+                + " flow that is neither part of a while loop nor of a Switch/Merge conditional tfport can rewrite;"
+                + " TFLite cannot run it (export the model with TF2 control flow)");
       }
     }
     g.validate();
@@ -104,8 +131,8 @@ public final class Functionalize {
   // ================================================================================================ functions
 
   /**
-   * A constant, or an identity of one (a frozen variable's {@code read}): valid in every frame, so it belongs to
-   * none, and functions get their own copy.
+   * A constant, or an identity of one (a frozen variable's {@code read}): valid in every frame, so
+   * it belongs to none, and functions get their own copy.
    */
   static boolean floating(Node n, Set<String> floating) {
     if (n.op().equals("Const")) {
@@ -136,7 +163,10 @@ public final class Functionalize {
     return scope.isEmpty() ? first : scope;
   }
 
-  /** Removes nodes; a node left that still reads one of them means the construct leaks, which is refused. */
+  /**
+   * Removes nodes; a node left that still reads one of them means the construct leaks, which is
+   * refused.
+   */
   static void removeAll(Graph g, Set<String> gone, String where) {
     for (Node n : g.nodes()) {
       if (gone.contains(n.name())) {
@@ -144,15 +174,24 @@ public final class Functionalize {
       }
       for (String in : n.inputs()) {
         if (gone.contains(TensorRef.nodeOf(in))) {
-          throw new UnsupportedModelException(where + ": node '" + n.name() + "' outside it reads '" + in
-              + "' from inside; tfport cannot rewrite this for TFLite");
+          throw new UnsupportedModelException(
+              where
+                  + ": node '"
+                  + n.name()
+                  + "' outside it reads '"
+                  + in
+                  + "' from inside; tfport cannot rewrite this for TFLite");
         }
       }
     }
     for (String o : g.outputs()) {
       if (gone.contains(TensorRef.nodeOf(o))) {
-        throw new UnsupportedModelException(where + ": the graph output '" + o + "' is computed inside it; ask for"
-            + " a tensor after it instead");
+        throw new UnsupportedModelException(
+            where
+                + ": the graph output '"
+                + o
+                + "' is computed inside it; ask for"
+                + " a tensor after it instead");
       }
     }
     gone.forEach(g::remove);
@@ -183,12 +222,18 @@ public final class Functionalize {
   }
 
   /**
-   * A graph holding a function while it is built: one placeholder per argument, the copied constants and the
-   * function's nodes with their references to the outside made arguments. Control inputs from outside the
-   * function are dropped: the function runs only when called, which is what they ordered.
+   * A graph holding a function while it is built: one placeholder per argument, the copied
+   * constants and the function's nodes with their references to the outside made arguments. Control
+   * inputs from outside the function are dropped: the function runs only when called, which is what
+   * they ordered.
    */
-  Graph functionGraph(Graph g, List<String> argNames, List<Integer> argTypes, Set<String> copies,
-      Set<String> nodes, Map<TensorRef, String> subst) {
+  Graph functionGraph(
+      Graph g,
+      List<String> argNames,
+      List<Integer> argTypes,
+      Set<String> copies,
+      Set<String> nodes,
+      Map<TensorRef, String> subst) {
     Graph fg = new Graph(g.source());
     fg.functions().putAll(root.functions());
     for (int i = 0; i < argNames.size(); i++) {
@@ -224,13 +269,19 @@ public final class Functionalize {
           }
         } else {
           String to = rewrite(in, subst);
-          if (!to.equals(TensorRef.parse(in).toString()) || nodes.contains(TensorRef.nodeOf(in))
+          if (!to.equals(TensorRef.parse(in).toString())
+              || nodes.contains(TensorRef.nodeOf(in))
               || constants.contains(TensorRef.nodeOf(in))) {
             ins.add(to);
           } else {
-            throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' reads '" + in
-                + "', which is neither inside its loop or branch nor passed in; tfport cannot rewrite it for"
-                + " TFLite");
+            throw new UnsupportedModelException(
+                g.source()
+                    + ": node '"
+                    + n.name()
+                    + "' reads '"
+                    + in
+                    + "', which is neither inside its loop or branch nor passed in; tfport cannot rewrite it for"
+                    + " TFLite");
           }
         }
       }
@@ -242,8 +293,14 @@ public final class Functionalize {
   }
 
   /** Turns a built function graph into a library function of the root graph. */
-  void define(Graph fg, String name, List<String> argNames, List<Integer> argTypes, List<Integer> outTypes) {
-    // Functions made while rewriting fg (a conditional inside a loop body) go to the root's library.
+  void define(
+      Graph fg,
+      String name,
+      List<String> argNames,
+      List<Integer> argTypes,
+      List<Integer> outTypes) {
+    // Functions made while rewriting fg (a conditional inside a loop body) go to the root's
+    // library.
     for (Map.Entry<String, GraphFunction> e : fg.functions().entrySet()) {
       root.functions().putIfAbsent(e.getKey(), e.getValue());
     }
@@ -258,13 +315,15 @@ public final class Functionalize {
       outs.add(ArgDef.ofType(out, outTypes.get(k)));
       ret.put(out, fg.outputs().get(k));
     }
-    // Constants copied for the other branch or function only: drop them (and the constants they alone read).
+    // Constants copied for the other branch or function only: drop them (and the constants they
+    // alone read).
     for (boolean dropped = true; dropped; ) {
       dropped = false;
       Set<String> outs2 = fg.outputNodes();
       Map<String, List<Node>> readers = fg.consumers();
       for (Node n : fg.nodes()) {
-        if ((n.op().equals("Const") || IDENTITIES.contains(n.op())) && !outs2.contains(n.name())
+        if ((n.op().equals("Const") || IDENTITIES.contains(n.op()))
+            && !outs2.contains(n.name())
             && readers.getOrDefault(n.name(), List.of()).isEmpty()) {
           fg.remove(n.name());
           dropped = true;
@@ -280,8 +339,10 @@ public final class Functionalize {
         stateful |= n.op().equals("While") || n.op().equals("If");
       }
     }
-    root.functions().put(name, new GraphFunction(name, ins, outs, body, ret, Map.of(), Map.of(), Map.of(),
-        stateful));
+    root.functions()
+        .put(
+            name,
+            new GraphFunction(name, ins, outs, body, ret, Map.of(), Map.of(), Map.of(), stateful));
   }
 
   /** The TF type of a tensor, from its producer's attributes; refused when they do not say. */
@@ -292,28 +353,62 @@ public final class Functionalize {
       if (n == null) {
         break;
       }
-      Integer t = switch (n.op()) {
-        case "Const", "Placeholder", "PlaceholderWithDefault", "TensorArrayReadV3", "TensorArrayGatherV3",
-            "TensorArrayPackV3" -> type(n, "dtype");
-        case "Cast" -> type(n, "DstT");
-        case "Shape", "Size", "Rank", "ShapeN" -> n.attr("out_type") == null ? DType.INT32.tfEnum() : type(n, "out_type");
-        case "ArgMax", "ArgMin" -> n.attr("output_type") == null ? DType.INT64.tfEnum() : type(n, "output_type");
-        case "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
-            "LogicalNot", "IsNan", "IsInf", "IsFinite", "LoopCond", "All", "Any" -> DType.BOOL.tfEnum();
-        case "Merge", "RefMerge" -> r.index() == 1 ? Integer.valueOf(DType.INT32.tfEnum()) : type(n, "T");
-        case "TensorArrayV3" -> r.index() == 0 ? Integer.valueOf(DataTypes.DT_RESOURCE) : DType.FLOAT32.tfEnum();
-        case "TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3" -> DType.FLOAT32.tfEnum();
-        case "TensorArraySizeV3" -> DType.INT32.tfEnum();
-        // TensorArrays as TensorArrays.apply leaves them: the dense array, typed by its elements.
-        case "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
-            "TensorListFromTensor" -> type(n, "element_dtype");
-        case "Range" -> type(n, "Tidx");
-        case "If", "StatelessIf", "PartitionedCall", "StatefulPartitionedCall" -> listType(n, "Tout", r.index());
-        case "While", "StatelessWhile" -> listType(n, "T", r.index());
-        default -> n.attr("T") instanceof AttrValue.Type ? type(n, "T")
-            : n.attr("dtype") instanceof AttrValue.Type ? type(n, "dtype")
-            : n.attr("out_type") instanceof AttrValue.Type ? type(n, "out_type") : null;
-      };
+      Integer t =
+          switch (n.op()) {
+            case "Const",
+                "Placeholder",
+                "PlaceholderWithDefault",
+                "TensorArrayReadV3",
+                "TensorArrayGatherV3",
+                "TensorArrayPackV3" ->
+                type(n, "dtype");
+            case "Cast" -> type(n, "DstT");
+            case "Shape", "Size", "Rank", "ShapeN" ->
+                n.attr("out_type") == null ? DType.INT32.tfEnum() : type(n, "out_type");
+            case "ArgMax", "ArgMin" ->
+                n.attr("output_type") == null ? DType.INT64.tfEnum() : type(n, "output_type");
+            case "Equal",
+                "NotEqual",
+                "Less",
+                "LessEqual",
+                "Greater",
+                "GreaterEqual",
+                "LogicalAnd",
+                "LogicalOr",
+                "LogicalNot",
+                "IsNan",
+                "IsInf",
+                "IsFinite",
+                "LoopCond",
+                "All",
+                "Any" ->
+                DType.BOOL.tfEnum();
+            case "Merge", "RefMerge" ->
+                r.index() == 1 ? Integer.valueOf(DType.INT32.tfEnum()) : type(n, "T");
+            case "TensorArrayV3" ->
+                r.index() == 0 ? Integer.valueOf(DataTypes.DT_RESOURCE) : DType.FLOAT32.tfEnum();
+            case "TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3" ->
+                DType.FLOAT32.tfEnum();
+            case "TensorArraySizeV3" -> DType.INT32.tfEnum();
+            // TensorArrays as TensorArrays.apply leaves them: the dense array, typed by its
+            // elements.
+            case "TensorListReserve",
+                "TensorListSetItem",
+                "TensorListGetItem",
+                "TensorListStack",
+                "TensorListFromTensor" ->
+                type(n, "element_dtype");
+            case "Range" -> type(n, "Tidx");
+            case "If", "StatelessIf", "PartitionedCall", "StatefulPartitionedCall" ->
+                listType(n, "Tout", r.index());
+            case "While", "StatelessWhile" -> listType(n, "T", r.index());
+            default ->
+                n.attr("T") instanceof AttrValue.Type
+                    ? type(n, "T")
+                    : n.attr("dtype") instanceof AttrValue.Type
+                        ? type(n, "dtype")
+                        : n.attr("out_type") instanceof AttrValue.Type ? type(n, "out_type") : null;
+          };
       if (t != null) {
         return DataTypes.base(t);
       }
@@ -322,8 +417,12 @@ public final class Functionalize {
       }
       r = TensorRef.parse(n.input(0));
     }
-    throw new UnsupportedModelException(g.source() + ": cannot tell the type of '" + ref + "', which a rewritten"
-        + " loop or conditional passes; tfport cannot rewrite it for TFLite");
+    throw new UnsupportedModelException(
+        g.source()
+            + ": cannot tell the type of '"
+            + ref
+            + "', which a rewritten"
+            + " loop or conditional passes; tfport cannot rewrite it for TFLite");
   }
 
   private static Integer type(Node n, String key) {
@@ -331,14 +430,17 @@ public final class Functionalize {
   }
 
   private static Integer listType(Node n, String key, int i) {
-    return n.attr(key) instanceof AttrValue.ListAttr l && i < l.type().size() ? l.type().get(i) : null;
+    return n.attr(key) instanceof AttrValue.ListAttr l && i < l.type().size()
+        ? l.type().get(i)
+        : null;
   }
 
   // ================================================================================================ folding
 
   /**
-   * Replaces each {@code If} whose predicate is a constant by the branch it takes, inlined; the TFLite
-   * converter does so too, and a conditional on constants becomes constants. Run after constant folding.
+   * Replaces each {@code If} whose predicate is a constant by the branch it takes, inlined; the
+   * TFLite converter does so too, and a conditional on constants becomes constants. Run after
+   * constant folding.
    *
    * @return whether anything changed
    */

@@ -1,6 +1,5 @@
 package org.tfport.graph;
 
-import org.tfport.core.DType;
 import static org.tfport.graph.Functionalize.IDENTITIES;
 import static org.tfport.graph.Functionalize.MERGE;
 import static org.tfport.graph.Functionalize.SWITCH;
@@ -21,6 +20,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tfport.core.DType;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.FuncRef;
@@ -29,13 +29,14 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * The conditional part of {@link Functionalize}: each {@code Switch}/{@code Merge} conditional ({@code tf.cond} in
- * TF1) of an acyclic graph becomes one {@code If} node whose {@code then_branch}/{@code else_branch} hold the nodes
- * that run only on that side of the predicate; innermost first, and the {@code Merge}s of one predicate in one
- * context share one {@code If}.
+ * The conditional part of {@link Functionalize}: each {@code Switch}/{@code Merge} conditional
+ * ({@code tf.cond} in TF1) of an acyclic graph becomes one {@code If} node whose {@code
+ * then_branch}/{@code else_branch} hold the nodes that run only on that side of the predicate;
+ * innermost first, and the {@code Merge}s of one predicate in one context share one {@code If}.
  */
 final class FunctionalizeCond {
   private final Functionalize run;
+
   /** How many conditionals were rewritten, those inside loop bodies included. */
   int conditionals;
 
@@ -52,7 +53,9 @@ final class FunctionalizeCond {
   /** Each node's context, and where each Merge joins. */
   private record States(Map<String, List<Branch>> of, Map<String, Join> joins) {}
 
-  /** The predicate a Switch tests, seen through identities, so the Switches of one tf.cond agree. */
+  /**
+   * The predicate a Switch tests, seen through identities, so the Switches of one tf.cond agree.
+   */
   private static String predicate(Graph g, Node sw) {
     TensorRef r = TensorRef.parse(sw.input(1));
     for (int guard = 0; guard < 10_000; guard++) {
@@ -72,16 +75,28 @@ final class FunctionalizeCond {
       if (MERGE.contains(n.op())) {
         List<String> ins = n.dataInputs();
         if (ins.size() != 2) {
-          throw new UnsupportedModelException(g.source() + ": Merge '" + n.name() + "' has " + ins.size()
-              + " inputs; tfport rewrites only two-way conditionals for TFLite");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": Merge '"
+                  + n.name()
+                  + "' has "
+                  + ins.size()
+                  + " inputs; tfport rewrites only two-way conditionals for TFLite");
         }
         List<Branch> a = stateOf(g, of, ins.get(0));
         List<Branch> b = stateOf(g, of, ins.get(1));
         int k = a.size() - 1;
-        if (a.size() != b.size() || a.isEmpty() || !a.subList(0, k).equals(b.subList(0, k))
-            || !a.get(k).pred().equals(b.get(k).pred()) || a.get(k).then() == b.get(k).then()) {
-          throw new UnsupportedModelException(g.source() + ": Merge '" + n.name() + "' does not join the two"
-              + " branches of one Switch predicate; tfport cannot rewrite it as an If for TFLite");
+        if (a.size() != b.size()
+            || a.isEmpty()
+            || !a.subList(0, k).equals(b.subList(0, k))
+            || !a.get(k).pred().equals(b.get(k).pred())
+            || a.get(k).then() == b.get(k).then()) {
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": Merge '"
+                  + n.name()
+                  + "' does not join the two"
+                  + " branches of one Switch predicate; tfport cannot rewrite it as an If for TFLite");
         }
         List<Branch> outer = List.copyOf(a.subList(0, k));
         of.put(n.name(), outer);
@@ -91,8 +106,10 @@ final class FunctionalizeCond {
       List<Branch> longest = List.of();
       List<List<Branch>> all = new ArrayList<>();
       for (String in : n.inputs()) {
-        List<Branch> s = TensorRef.isControl(in) ? of.getOrDefault(TensorRef.nodeOf(in), List.of())
-            : stateOf(g, of, in);
+        List<Branch> s =
+            TensorRef.isControl(in)
+                ? of.getOrDefault(TensorRef.nodeOf(in), List.of())
+                : stateOf(g, of, in);
         all.add(s);
         if (s.size() > longest.size()) {
           longest = s;
@@ -100,8 +117,14 @@ final class FunctionalizeCond {
       }
       for (List<Branch> s : all) {
         if (!longest.subList(0, s.size()).equals(s)) {
-          throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' (" + n.op() + ") reads from"
-              + " branches of conditionals that do not nest; tfport cannot rewrite them as If for TFLite");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": node '"
+                  + n.name()
+                  + "' ("
+                  + n.op()
+                  + ") reads from"
+                  + " branches of conditionals that do not nest; tfport cannot rewrite them as If for TFLite");
         }
       }
       of.put(n.name(), longest);
@@ -118,14 +141,25 @@ final class FunctionalizeCond {
       return s;
     }
     if (r.index() > 1 || src.dataInputs().size() != 2) {
-      throw new UnsupportedModelException(g.source() + ": Switch '" + src.name() + "' read as '" + ref + "' does not"
-          + " take a value and a predicate with two outputs; the graph is damaged");
+      throw new UnsupportedModelException(
+          g.source()
+              + ": Switch '"
+              + src.name()
+              + "' read as '"
+              + ref
+              + "' does not"
+              + " take a value and a predicate with two outputs; the graph is damaged");
     }
     String pred = predicate(g, src);
     for (Branch b : s) {
       if (b.pred().equals(pred)) {
-        throw new UnsupportedModelException(g.source() + ": Switch '" + src.name() + "' tests predicate '" + pred
-            + "' inside a branch of the same predicate; tfport cannot rewrite it as an If for TFLite");
+        throw new UnsupportedModelException(
+            g.source()
+                + ": Switch '"
+                + src.name()
+                + "' tests predicate '"
+                + pred
+                + "' inside a branch of the same predicate; tfport cannot rewrite it as an If for TFLite");
       }
     }
     List<Branch> out = new ArrayList<>(s);
@@ -133,8 +167,12 @@ final class FunctionalizeCond {
     return List.copyOf(out);
   }
 
-  /** What one Merge needs: its branch nodes, the outer tensors they read, and the constants they copy. */
-  private record Part(List<String> merges, Set<String> nodes, Set<String> outer, Set<String> copies) {}
+  /**
+   * What one Merge needs: its branch nodes, the outer tensors they read, and the constants they
+   * copy.
+   */
+  private record Part(
+      List<String> merges, Set<String> nodes, Set<String> outer, Set<String> copies) {}
 
   /** Rewrites every conditional of an acyclic graph, innermost first. */
   void conditionals(Graph g) {
@@ -203,8 +241,13 @@ final class FunctionalizeCond {
         } else if (s.size() <= join.outer().size() && join.outer().subList(0, s.size()).equals(s)) {
           outer.add(r.toString());
         } else {
-          throw new UnsupportedModelException(where + ": node '" + src.name() + "' reached from Merge '" + m.name()
-              + "' lies in another conditional; tfport cannot rewrite it as an If for TFLite");
+          throw new UnsupportedModelException(
+              where
+                  + ": node '"
+                  + src.name()
+                  + "' reached from Merge '"
+                  + m.name()
+                  + "' lies in another conditional; tfport cannot rewrite it as an If for TFLite");
         }
       }
       parts.add(new Part(new ArrayList<>(List.of(m.name())), nodes, outer, copies));
@@ -235,15 +278,20 @@ final class FunctionalizeCond {
         joined.add(p);
       }
     }
-    // The others join too unless one's inputs depend on the other's results (the If would read itself).
+    // The others join too unless one's inputs depend on the other's results (the If would read
+    // itself).
     List<Part> groups = new ArrayList<>();
     List<Set<String>> ancestors = new ArrayList<>();
     for (Part p : joined) {
       Set<String> anc = g.reachable(p.outer().stream().map(TensorRef::nodeOf).toList());
       for (String m : p.merges()) {
         if (anc.contains(m)) {
-          throw new UnsupportedModelException(where + ": the inputs of Merge '" + m + "' depend on its own result;"
-              + " tfport cannot rewrite it as an If for TFLite");
+          throw new UnsupportedModelException(
+              where
+                  + ": the inputs of Merge '"
+                  + m
+                  + "' depend on its own result;"
+                  + " tfport cannot rewrite it as an If for TFLite");
         }
       }
       boolean placed = false;
@@ -271,7 +319,8 @@ final class FunctionalizeCond {
       gone.addAll(p.merges());
       conditionals++;
     }
-    // Branch nodes no Merge needed (a tf.cond's switch_t/switch_f pivots), then the Switches, go as well.
+    // Branch nodes no Merge needed (a tf.cond's switch_t/switch_f pivots), then the Switches, go as
+    // well.
     for (Node n : g.nodes()) {
       List<Branch> s = st.of().get(n.name());
       if (s != null && (s.equals(thenState) || s.equals(elseState))) {
@@ -301,11 +350,20 @@ final class FunctionalizeCond {
 
   /** A Switch that opens the conditional {@code join}: on its predicate, in its outer context. */
   private static boolean isBoundary(Graph g, States st, Node n, Join join) {
-    return n != null && SWITCH.contains(n.op()) && n.dataInputs().size() == 2
-        && predicate(g, n).equals(join.pred()) && join.outer().equals(st.of().get(n.name()));
+    return n != null
+        && SWITCH.contains(n.op())
+        && n.dataInputs().size() == 2
+        && predicate(g, n).equals(join.pred())
+        && join.outer().equals(st.of().get(n.name()));
   }
 
-  private void buildIf(Graph g, States st, Join join, Part p, List<Branch> thenState, List<Branch> elseState,
+  private void buildIf(
+      Graph g,
+      States st,
+      Join join,
+      Part p,
+      List<Branch> thenState,
+      List<Branch> elseState,
       String where) {
     Set<String> taken = new HashSet<>();
     List<String> args = new ArrayList<>(p.outer());
@@ -318,7 +376,8 @@ final class FunctionalizeCond {
       argTypes.add(typeOf(g, a));
       subst.put(TensorRef.parse(a), name);
     }
-    // A Switch output inside a branch is the value it switches: that argument, or the copied constant.
+    // A Switch output inside a branch is the value it switches: that argument, or the copied
+    // constant.
     for (Node n : g.nodes()) {
       if (isBoundary(g, st, n, join)) {
         String x = TensorRef.parse(n.input(0)).toString();
@@ -372,8 +431,13 @@ final class FunctionalizeCond {
         for (String in : c.dataInputs()) {
           TensorRef r = TensorRef.parse(in);
           if (r.node().equals(m) && r.index() == 1) {
-            throw new UnsupportedModelException(where + ": node '" + c.name() + "' reads which branch Merge '" + m
-                + "' took (its value_index); tfport cannot rewrite that as an If for TFLite");
+            throw new UnsupportedModelException(
+                where
+                    + ": node '"
+                    + c.name()
+                    + "' reads which branch Merge '"
+                    + m
+                    + "' took (its value_index); tfport cannot rewrite that as an If for TFLite");
           }
         }
       }
@@ -384,5 +448,4 @@ final class FunctionalizeCond {
       g.replaceControlUses(m, List.of(iff.name()));
     }
   }
-
 }

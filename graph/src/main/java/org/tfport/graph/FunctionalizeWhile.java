@@ -1,6 +1,5 @@
 package org.tfport.graph;
 
-import org.tfport.core.DType;
 import static org.tfport.graph.Functionalize.ENTER;
 import static org.tfport.graph.Functionalize.EXIT;
 import static org.tfport.graph.Functionalize.MERGE;
@@ -23,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tfport.core.DType;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.FuncRef;
@@ -32,15 +32,17 @@ import org.tfport.core.graph.TensorRef;
 
 /**
  * The while-loop part of {@link Functionalize}: each TF1 loop frame (the {@code Enter}s sharing a
- * {@code frame_name} with their {@code Merge}, {@code Switch}, {@code NextIteration}, {@code Exit} and
- * {@code LoopCond}) becomes one {@code While} node whose {@code cond} and {@code body} are library functions cut
- * out of the frame. Frames are assigned as TensorFlow's executor does and rewritten innermost first, so an outer
- * body holds the inner loop as a {@code While} node.
+ * {@code frame_name} with their {@code Merge}, {@code Switch}, {@code NextIteration}, {@code Exit}
+ * and {@code LoopCond}) becomes one {@code While} node whose {@code cond} and {@code body} are
+ * library functions cut out of the frame. Frames are assigned as TensorFlow's executor does and
+ * rewritten innermost first, so an outer body holds the inner loop as a {@code While} node.
  */
 final class FunctionalizeWhile {
   private final Functionalize run;
+
   /** Rewrites the conditionals inside a loop's cond and body before they become functions. */
   private final FunctionalizeCond conditionals;
+
   /** How many loops were rewritten. */
   int loops;
 
@@ -50,7 +52,8 @@ final class FunctionalizeWhile {
   }
 
   /** Each node's loop frame ("" outside every loop) and the frames' nesting. */
-  private record Frames(Map<String, String> frameOf, Set<String> floating, Map<String, String> parent) {
+  private record Frames(
+      Map<String, String> frameOf, Set<String> floating, Map<String, String> parent) {
     boolean isAncestor(String anc, String of) {
       for (String f = of; ; f = parent.getOrDefault(f, "")) {
         if (f.equals(anc)) {
@@ -63,7 +66,10 @@ final class FunctionalizeWhile {
     }
   }
 
-  /** Assigns frames as TensorFlow's executor does: Enter goes into its frame, Exit out to the parent. */
+  /**
+   * Assigns frames as TensorFlow's executor does: Enter goes into its frame, Exit out to the
+   * parent.
+   */
   private static Frames frames(Graph g) {
     Map<String, String> frameOf = new HashMap<>();
     Set<String> floating = new HashSet<>();
@@ -77,25 +83,41 @@ final class FunctionalizeWhile {
       if (ENTER.contains(n.op())) {
         String frame = n.stringAttr("frame_name");
         if (frame == null || frame.isEmpty()) {
-          throw new UnsupportedModelException(g.source() + ": Enter node '" + n.name() + "' has no frame_name;"
-              + " the graph is damaged");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": Enter node '"
+                  + n.name()
+                  + "' has no frame_name;"
+                  + " the graph is damaged");
         }
-        // A constant entering says nothing of where the loop sits; any other input is in the enclosing frame.
+        // A constant entering says nothing of where the loop sits; any other input is in the
+        // enclosing frame.
         String in = n.dataInputs().isEmpty() ? null : TensorRef.nodeOf(n.input(0));
         String outer = in == null || floating.contains(in) ? null : frameOf.getOrDefault(in, "");
         String had = outer == null ? null : parent.putIfAbsent(frame, outer);
         if (had != null && !had.equals(outer)) {
-          throw new UnsupportedModelException(g.source() + ": loop frame '" + frame + "' is entered from two"
-              + " different frames (at Enter '" + n.name() + "'); tfport cannot rewrite such a loop for TFLite");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": loop frame '"
+                  + frame
+                  + "' is entered from two"
+                  + " different frames (at Enter '"
+                  + n.name()
+                  + "'); tfport cannot rewrite such a loop for TFLite");
         }
         frameOf.put(n.name(), frame);
         continue;
       }
       if (EXIT.contains(n.op())) {
-        String inner = n.dataInputs().isEmpty() ? "" : frameOf.getOrDefault(TensorRef.nodeOf(n.input(0)), "");
+        String inner =
+            n.dataInputs().isEmpty() ? "" : frameOf.getOrDefault(TensorRef.nodeOf(n.input(0)), "");
         if (inner.isEmpty()) {
-          throw new UnsupportedModelException(g.source() + ": Exit node '" + n.name() + "' is outside every loop;"
-              + " the graph is damaged");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": Exit node '"
+                  + n.name()
+                  + "' is outside every loop;"
+                  + " the graph is damaged");
         }
         frameOf.put(n.name(), parent.getOrDefault(inner, ""));
         continue;
@@ -104,7 +126,9 @@ final class FunctionalizeWhile {
       List<String> seen = new ArrayList<>();
       for (String in : n.inputs()) {
         Node src = g.node(TensorRef.nodeOf(in));
-        if (src == null || floating.contains(src.name()) || MERGE.contains(n.op()) && NEXT.contains(src.op())) {
+        if (src == null
+            || floating.contains(src.name())
+            || MERGE.contains(n.op()) && NEXT.contains(src.op())) {
           continue;
         }
         String f = frameOf.getOrDefault(src.name(), "");
@@ -116,8 +140,18 @@ final class FunctionalizeWhile {
       Frames probe = new Frames(frameOf, floating, parent);
       for (String f : seen) {
         if (!probe.isAncestor(f, deepest)) {
-          throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' (" + n.op() + ") reads from"
-              + " two unrelated loop frames ('" + f + "' and '" + deepest + "'); the graph is damaged");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": node '"
+                  + n.name()
+                  + "' ("
+                  + n.op()
+                  + ") reads from"
+                  + " two unrelated loop frames ('"
+                  + f
+                  + "' and '"
+                  + deepest
+                  + "'); the graph is damaged");
         }
       }
       frameOf.put(n.name(), deepest);
@@ -133,10 +167,16 @@ final class FunctionalizeWhile {
     return d;
   }
 
-  /** One loop variable: its Enter, Merge, Switch, NextIteration and the Exits that read it after the loop. */
+  /**
+   * One loop variable: its Enter, Merge, Switch, NextIteration and the Exits that read it after the
+   * loop.
+   */
   private record LoopVar(Node enter, Node merge, Node sw, Node next, List<Node> exits) {}
 
-  /** Rewrites every frame, innermost first; each rewrite changes the frames, so they are found again. */
+  /**
+   * Rewrites every frame, innermost first; each rewrite changes the frames, so they are found
+   * again.
+   */
   void loops(Graph g) {
     while (true) {
       Frames fr = frames(g);
@@ -157,8 +197,12 @@ final class FunctionalizeWhile {
         }
       }
       if (leaf == null) {
-        throw new UnsupportedModelException(g.source() + ": the loop frames " + frames + " nest in a cycle; the"
-            + " graph is damaged");
+        throw new UnsupportedModelException(
+            g.source()
+                + ": the loop frames "
+                + frames
+                + " nest in a cycle; the"
+                + " graph is damaged");
       }
       loop(g, fr, leaf);
       loops++;
@@ -180,8 +224,12 @@ final class FunctionalizeWhile {
 
     List<Node> loopConds = members.stream().filter(n -> n.op().equals("LoopCond")).toList();
     if (loopConds.size() != 1) {
-      throw new UnsupportedModelException(where + " has " + loopConds.size() + " LoopCond nodes, not one; tfport"
-          + " cannot rewrite it for TFLite");
+      throw new UnsupportedModelException(
+          where
+              + " has "
+              + loopConds.size()
+              + " LoopCond nodes, not one; tfport"
+              + " cannot rewrite it for TFLite");
     }
     Node loopCond = loopConds.get(0);
 
@@ -207,23 +255,37 @@ final class FunctionalizeWhile {
         continue; // a conditional's Merge inside the body
       }
       if (enter == null || m.dataInputs().size() != 2) {
-        throw new UnsupportedModelException(where + ": Merge '" + m.name() + "' does not join one Enter and one"
-            + " NextIteration; tfport cannot rewrite this loop for TFLite");
+        throw new UnsupportedModelException(
+            where
+                + ": Merge '"
+                + m.name()
+                + "' does not join one Enter and one"
+                + " NextIteration; tfport cannot rewrite this loop for TFLite");
       }
       Node sw = null;
       for (Node c : consumers.getOrDefault(m.name(), List.of())) {
-        if (SWITCH.contains(c.op()) && c.dataInputs().size() == 2
-            && TensorRef.nodeOf(c.input(1)).equals(loopCond.name()) && TensorRef.nodeOf(c.input(0)).equals(m.name())) {
+        if (SWITCH.contains(c.op())
+            && c.dataInputs().size() == 2
+            && TensorRef.nodeOf(c.input(1)).equals(loopCond.name())
+            && TensorRef.nodeOf(c.input(0)).equals(m.name())) {
           if (sw != null) {
-            throw new UnsupportedModelException(where + ": loop variable Merge '" + m.name() + "' feeds two"
-                + " Switches; tfport cannot rewrite this loop for TFLite");
+            throw new UnsupportedModelException(
+                where
+                    + ": loop variable Merge '"
+                    + m.name()
+                    + "' feeds two"
+                    + " Switches; tfport cannot rewrite this loop for TFLite");
           }
           sw = c;
         }
       }
       if (sw == null) {
-        throw new UnsupportedModelException(where + ": loop variable Merge '" + m.name() + "' feeds no Switch on"
-            + " the LoopCond; tfport cannot rewrite this loop for TFLite");
+        throw new UnsupportedModelException(
+            where
+                + ": loop variable Merge '"
+                + m.name()
+                + "' feeds no Switch on"
+                + " the LoopCond; tfport cannot rewrite this loop for TFLite");
       }
       List<Node> exits = new ArrayList<>();
       for (Node c : consumers.getOrDefault(sw.name(), List.of())) {
@@ -233,8 +295,13 @@ final class FunctionalizeWhile {
             continue;
           }
           if (!EXIT.contains(c.op())) {
-            throw new UnsupportedModelException(where + ": node '" + c.name() + "' reads the exit side of Switch '"
-                + sw.name() + "' but is not an Exit; tfport cannot rewrite this loop for TFLite");
+            throw new UnsupportedModelException(
+                where
+                    + ": node '"
+                    + c.name()
+                    + "' reads the exit side of Switch '"
+                    + sw.name()
+                    + "' but is not an Exit; tfport cannot rewrite this loop for TFLite");
           }
           if (!exits.contains(c)) {
             exits.add(c);
@@ -246,24 +313,35 @@ final class FunctionalizeWhile {
       exits.forEach(x -> structural.add(x.name()));
     }
     if (vars.isEmpty()) {
-      throw new UnsupportedModelException(where + " has no loop variable (Enter -> Merge <- NextIteration); tfport"
-          + " cannot rewrite it for TFLite");
+      throw new UnsupportedModelException(
+          where
+              + " has no loop variable (Enter -> Merge <- NextIteration); tfport"
+              + " cannot rewrite it for TFLite");
     }
     for (Node m : members) {
       if (ENTER.contains(m.op()) && !structural.contains(m.name())) {
         if (!(m.attr("is_constant") instanceof AttrValue.Bool b && b.value())) {
-          throw new UnsupportedModelException(where + ": Enter '" + m.name() + "' is neither a loop variable nor"
-              + " loop-invariant (is_constant); tfport cannot rewrite this loop for TFLite");
+          throw new UnsupportedModelException(
+              where
+                  + ": Enter '"
+                  + m.name()
+                  + "' is neither a loop variable nor"
+                  + " loop-invariant (is_constant); tfport cannot rewrite this loop for TFLite");
         }
         invariants.add(m);
         structural.add(m.name());
       } else if (NEXT.contains(m.op()) && !structural.contains(m.name())) {
-        throw new UnsupportedModelException(where + ": NextIteration '" + m.name() + "' feeds no loop Merge;"
-            + " tfport cannot rewrite this loop for TFLite");
+        throw new UnsupportedModelException(
+            where
+                + ": NextIteration '"
+                + m.name()
+                + "' feeds no loop Merge;"
+                + " tfport cannot rewrite this loop for TFLite");
       }
     }
 
-    // Arguments shared by cond and body: the loop variables, then invariants and captured outer tensors.
+    // Arguments shared by cond and body: the loop variables, then invariants and captured outer
+    // tensors.
     Set<String> taken = new HashSet<>();
     List<String> argNames = new ArrayList<>();
     List<Integer> argTypes = new ArrayList<>();
@@ -293,7 +371,8 @@ final class FunctionalizeWhile {
       subst.put(TensorRef.of(e.name(), 0), a);
     }
 
-    // The nodes each function needs, found backwards from its results; outer tensors read without an Enter
+    // The nodes each function needs, found backwards from its results; outer tensors read without
+    // an Enter
     // are captured as further invariants.
     Map<String, String> captured = new LinkedHashMap<>();
     Set<String> condNodes = new LinkedHashSet<>();
@@ -301,8 +380,30 @@ final class FunctionalizeWhile {
     List<String> condResult = List.of(loopCond.input(0));
     List<String> bodyResults = new ArrayList<>();
     vars.forEach(v -> bodyResults.add(v.next().input(0)));
-    collect(g, fr, frame, where, condResult, subst, structural, memberNames, copies, captured, condNodes);
-    collect(g, fr, frame, where, bodyResults, subst, structural, memberNames, copies, captured, bodyNodes);
+    collect(
+        g,
+        fr,
+        frame,
+        where,
+        condResult,
+        subst,
+        structural,
+        memberNames,
+        copies,
+        captured,
+        condNodes);
+    collect(
+        g,
+        fr,
+        frame,
+        where,
+        bodyResults,
+        subst,
+        structural,
+        memberNames,
+        copies,
+        captured,
+        bodyNodes);
     for (Map.Entry<String, String> c : captured.entrySet()) {
       String a = argName(g, taken, argNames.size());
       argNames.add(a);
@@ -311,7 +412,8 @@ final class FunctionalizeWhile {
       subst.put(TensorRef.parse(c.getKey()), a);
     }
 
-    // Named after the loop's scope ("while/LoopCond" -> "while"), as TensorFlow names while_loop's nodes.
+    // Named after the loop's scope ("while/LoopCond" -> "while"), as TensorFlow names while_loop's
+    // nodes.
     String base = commonPrefix(List.of(loopCond.name()));
     String condFn = run.functionName(base + "_cond");
     Graph cg = run.functionGraph(g, argNames, argTypes, copies, condNodes, subst);
@@ -357,12 +459,21 @@ final class FunctionalizeWhile {
   }
 
   /**
-   * The frame nodes a function needs for {@code results}: backwards along data edges, stopping at arguments
-   * ({@code subst}), constants ({@code copies}) and outer tensors ({@code captured}).
+   * The frame nodes a function needs for {@code results}: backwards along data edges, stopping at
+   * arguments ({@code subst}), constants ({@code copies}) and outer tensors ({@code captured}).
    */
-  private static void collect(Graph g, Frames fr, String frame, String where, List<String> results,
-      Map<TensorRef, String> subst, Set<String> structural, Set<String> members, Set<String> copies,
-      Map<String, String> captured, Set<String> out) {
+  private static void collect(
+      Graph g,
+      Frames fr,
+      String frame,
+      String where,
+      List<String> results,
+      Map<TensorRef, String> subst,
+      Set<String> structural,
+      Set<String> members,
+      Set<String> copies,
+      Map<String, String> captured,
+      Set<String> out) {
     Deque<String> work = new ArrayDeque<>(results);
     while (!work.isEmpty()) {
       String ref = work.poll();
@@ -380,8 +491,14 @@ final class FunctionalizeWhile {
         continue;
       }
       if (structural.contains(src.name())) {
-        throw new UnsupportedModelException(where + ": '" + ref + "' (" + src.op() + ") is read inside the loop"
-            + " other than as a loop variable; tfport cannot rewrite this loop for TFLite");
+        throw new UnsupportedModelException(
+            where
+                + ": '"
+                + ref
+                + "' ("
+                + src.op()
+                + ") is read inside the loop"
+                + " other than as a loop variable; tfport cannot rewrite this loop for TFLite");
       }
       if (!out.add(src.name())) {
         continue;

@@ -27,9 +27,10 @@ import org.tfport.formats.savedmodel.TensorBundle;
 import org.tfport.formats.savedmodel.TensorInfo;
 
 /**
- * TensorFlow graphs (SavedModel, TF Hub module, frozen GraphDef) into the IR every target starts from: the
- * signature picked, its functions inlined, variables replaced by their checkpoint values, tables' initializers
- * split off, and only what the outputs need kept; no target-specific optimization.
+ * TensorFlow graphs (SavedModel, TF Hub module, frozen GraphDef) into the IR every target starts
+ * from: the signature picked, its functions inlined, variables replaced by their checkpoint values,
+ * tables' initializers split off, and only what the outputs need kept; no target-specific
+ * optimization.
  */
 public final class GraphLoader {
   public static final String DEFAULT_SIGNATURE = "serving_default";
@@ -40,32 +41,48 @@ public final class GraphLoader {
   private GraphLoader() {}
 
   /**
-   * A signature of a SavedModel (or Hub module) loaded, inlined, frozen and pruned to what its outputs need,
-   * before any target-specific optimization; what every output format starts from.
+   * A signature of a SavedModel (or Hub module) loaded, inlined, frozen and pruned to what its
+   * outputs need, before any target-specific optimization; what every output format starts from.
    *
    * @param savedModel null for a frozen GraphDef
    * @param inputNodes signature input key to the placeholder node that feeds it
    * @param outputKeys signature output keys, in the order of {@code graph.outputs()}
-   * @param before     node counts before freezing
-   * @param frozen     how many variables were replaced by constants
+   * @param before node counts before freezing
+   * @param frozen how many variables were replaced by constants
    */
-  public record Loaded(Graph graph, SavedModelGraph savedModel, String signature, Map<String, String> inputNodes,
-      List<String> outputKeys, Map<String, TensorInfo> outputInfo, Counts before, int frozen, Graph initializer) {}
+  public record Loaded(
+      Graph graph,
+      SavedModelGraph savedModel,
+      String signature,
+      Map<String, String> inputNodes,
+      List<String> outputKeys,
+      Map<String, TensorInfo> outputInfo,
+      Counts before,
+      int frozen,
+      Graph initializer) {}
 
-  /** {@link #load} with the defaults of {@code tf_saved_model} ({@code hub} false) or {@code tf_hub}. */
+  /**
+   * {@link #load} with the defaults of {@code tf_saved_model} ({@code hub} false) or {@code
+   * tf_hub}.
+   */
   public static Loaded loadSavedModel(Path dir, GraphOptions go, boolean hub) {
     if (hub && !Files.isDirectory(dir)) {
-      throw new UsageException(dir + ": a TF Hub module is a folder; download and extract the module first"
-          + " (tfport does not fetch from the network)");
+      throw new UsageException(
+          dir
+              + ": a TF Hub module is a folder; download and extract the module first"
+              + " (tfport does not fetch from the network)");
     }
     boolean tf1 = hub && Files.exists(dir.resolve(SavedModelReader.HUB_MODULE_PB));
     return load(dir, go, hub ? HUB_SIGNATURE : DEFAULT_SIGNATURE, tf1 ? Set.of() : Set.of("serve"));
   }
 
-  public static Loaded load(Path dir, GraphOptions go, String defaultSignature, Set<String> defaultTags) {
+  public static Loaded load(
+      Path dir, GraphOptions go, String defaultSignature, Set<String> defaultTags) {
     if (!Files.isDirectory(dir)) {
-      throw new UsageException(dir + ": a SavedModel is a folder holding saved_model.pb; convert a single .pb"
-          + " GraphDef as a frozen GraphDef");
+      throw new UsageException(
+          dir
+              + ": a SavedModel is a folder holding saved_model.pb; convert a single .pb"
+              + " GraphDef as a frozen GraphDef");
     }
     String sigName = go.signatureName() != null ? go.signatureName() : defaultSignature;
     Set<String> tags = go.tags() != null ? go.tags() : defaultTags;
@@ -79,23 +96,45 @@ public final class GraphLoader {
     for (Map.Entry<String, TensorInfo> e : sm.signature().outputs().entrySet()) {
       TensorRef r = TensorRef.parse(e.getValue().name());
       if (!g.has(r.node())) {
-        throw new CorruptModelException(source + ": signature '" + sigName + "' output '" + e.getKey()
-            + "' is tensor '" + e.getValue().name() + "', but the graph has no node '" + r.node() + "'");
+        throw new CorruptModelException(
+            source
+                + ": signature '"
+                + sigName
+                + "' output '"
+                + e.getKey()
+                + "' is tensor '"
+                + e.getValue().name()
+                + "', but the graph has no node '"
+                + r.node()
+                + "'");
       }
       outputKeys.add(e.getKey());
       outputInfo.put(e.getKey(), e.getValue());
       g.outputs().add(r.toString());
     }
     if (outputKeys.isEmpty()) {
-      throw new UnsupportedModelException(source + ": signature '" + sigName + "' has no outputs; a TF.js graph"
-          + " model needs at least one");
+      throw new UnsupportedModelException(
+          source
+              + ": signature '"
+              + sigName
+              + "' has no outputs; a TF.js graph"
+              + " model needs at least one");
     }
     Map<String, String> inputNodes = new LinkedHashMap<>();
     for (Map.Entry<String, TensorInfo> e : sm.signature().inputs().entrySet()) {
       String node = TensorRef.nodeOf(e.getValue().name());
       if (!g.has(node)) {
-        throw new CorruptModelException(source + ": signature '" + sigName + "' input '" + e.getKey()
-            + "' is tensor '" + e.getValue().name() + "', but the graph has no node '" + node + "'");
+        throw new CorruptModelException(
+            source
+                + ": signature '"
+                + sigName
+                + "' input '"
+                + e.getKey()
+                + "' is tensor '"
+                + e.getValue().name()
+                + "', but the graph has no node '"
+                + node
+                + "'");
       }
       node = feedPoint(g, e.getValue());
       inputNodes.put(e.getKey(), node);
@@ -103,7 +142,8 @@ public final class GraphLoader {
     }
     g.validate();
 
-    // A TF2 signature is one call of a wrapper function; inlining that one without a prefix gives the
+    // A TF2 signature is one call of a wrapper function; inlining that one without a prefix gives
+    // the
     // names TensorFlow's own freezing gives (inputs named after the arguments, outputs 'Identity').
     boolean hoisted = false;
     Set<String> outNodes = g.outputNodes();
@@ -114,39 +154,55 @@ public final class GraphLoader {
         hoisted = true;
       }
     }
-    // Calls that restore variables or fill tables are inlined too: they show which key is which variable's
+    // Calls that restore variables or fill tables are inlined too: they show which key is which
+    // variable's
     // and what goes into each table.
-    Set<String> restoreFns = functionsWith(g, op -> RESTORE_OPS.contains(op) || TableInitializer.fillsTables(op));
+    Set<String> restoreFns =
+        functionsWith(g, op -> RESTORE_OPS.contains(op) || TableInitializer.fillsTables(op));
     Set<String> needed = g.reachable(g.outputNodes());
     new FunctionInliner(n -> needed.contains(n.name()) || calls(n, g, restoreFns)).apply(g);
     if (go.stripDebugOps()) {
       new DebugOpStripper().apply(g);
     }
     TensorBundle bundle = sm.variables();
-    int frozen = new VariableFreezer(g, (key, slice) -> bundle != null && bundle.has(key)
-        ? bundle.read(key, slice) : null).freeze();
+    int frozen =
+        new VariableFreezer(
+                g,
+                (key, slice) -> bundle != null && bundle.has(key) ? bundle.read(key, slice) : null)
+            .freeze();
     Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
     FunctionGraph.inlineCallsInFunctions(g);
     if (hoisted) {
       renameInputs(g, inputNodes);
     }
-    return new Loaded(g, sm, sigName, inputNodes, outputKeys, outputInfo, before, frozen, initializer);
+    return new Loaded(
+        g, sm, sigName, inputNodes, outputKeys, outputInfo, before, frozen, initializer);
   }
 
-  /** A frozen GraphDef with {@code go.outputNodeNames()} as outputs, frozen and pruned like {@link #load}. */
+  /**
+   * A frozen GraphDef with {@code go.outputNodeNames()} as outputs, frozen and pruned like {@link
+   * #load}.
+   */
   public static Loaded loadFrozen(Path file, GraphOptions go) {
     if (go.outputNodeNames().isEmpty()) {
-      throw new UsageException(file + ": a frozen GraphDef needs its output node names: give the names of the"
-          + " nodes to compute");
+      throw new UsageException(
+          file
+              + ": a frozen GraphDef needs its output node names: give the names of the"
+              + " nodes to compute");
     }
     Graph g = GraphDefReader.read(file);
     Counts before = Counts.of(g);
     for (String name : go.outputNodeNames()) {
       TensorRef r = TensorRef.parse(name.strip());
       if (!g.has(r.node())) {
-        throw new UsageException(file + ": output node name '" + r.node() + "' is not a node of"
-            + " the graph; nodes nothing reads are: " + sinks(g));
+        throw new UsageException(
+            file
+                + ": output node name '"
+                + r.node()
+                + "' is not a node of"
+                + " the graph; nodes nothing reads are: "
+                + sinks(g));
       }
       g.outputs().add(r.toString());
     }
@@ -165,14 +221,23 @@ public final class GraphLoader {
     Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
     FunctionGraph.inlineCallsInFunctions(g);
-    return new Loaded(g, null, null, new LinkedHashMap<>(), new ArrayList<>(), new LinkedHashMap<>(), before,
-        frozen, initializer);
+    return new Loaded(
+        g,
+        null,
+        null,
+        new LinkedHashMap<>(),
+        new ArrayList<>(),
+        new LinkedHashMap<>(),
+        before,
+        frozen,
+        initializer);
   }
 
   /**
-   * Makes a signature input a placeholder. TF1 serving signatures often feed an inner tensor (the {@code x}
-   * a {@code ParseExample} would produce); TensorFlow feeds it directly and never runs what computes it, so
-   * the tensor's producer becomes the placeholder (or a new one takes its place, for a later output).
+   * Makes a signature input a placeholder. TF1 serving signatures often feed an inner tensor (the
+   * {@code x} a {@code ParseExample} would produce); TensorFlow feeds it directly and never runs
+   * what computes it, so the tensor's producer becomes the placeholder (or a new one takes its
+   * place, for a later output).
    */
   public static String feedPoint(Graph g, TensorInfo info) {
     TensorRef r = TensorRef.parse(info.name());
@@ -183,7 +248,8 @@ public final class GraphLoader {
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("dtype", new AttrValue.Type(DataTypes.base(info.dtype())));
     TensorShape shape = info.shape();
-    // Old TF1 signatures can misdeclare a fed tensor's shape; TensorFlow's own inference wins when they differ
+    // Old TF1 signatures can misdeclare a fed tensor's shape; TensorFlow's own inference wins when
+    // they differ
     // in rank.
     if (n.attr("_output_shapes") instanceof AttrValue.ListAttr l && r.index() < l.shape().size()) {
       TensorShape inferred = l.shape().get(r.index());
@@ -230,7 +296,10 @@ public final class GraphLoader {
     return new long[] {1};
   }
 
-  /** The rewrites after freezing, shared by every input kind, without optimizing; the graph is valid after. */
+  /**
+   * The rewrites after freezing, shared by every input kind, without optimizing; the graph is valid
+   * after.
+   */
   public static void finish(Graph g) {
     prepare(g);
     cleanup(g);
@@ -248,14 +317,19 @@ public final class GraphLoader {
     keepReferencedFunctions(g);
   }
 
-  /** Drops what only TensorFlow reads (devices, {@code _} attributes, unused functions); checks the graph. */
+  /**
+   * Drops what only TensorFlow reads (devices, {@code _} attributes, unused functions); checks the
+   * graph.
+   */
   public static void cleanup(Graph g) {
     new TfjsRewrites.Cleanup().apply(g);
     keepReferencedFunctions(g);
     g.validate();
   }
 
-  /** Drops library functions no remaining node refers to (through {@code If}, {@code While}, ...). */
+  /**
+   * Drops library functions no remaining node refers to (through {@code If}, {@code While}, ...).
+   */
   public static void keepReferencedFunctions(Graph g) {
     Set<String> keep = new HashSet<>();
     List<String> work = new ArrayList<>();
@@ -341,7 +415,9 @@ public final class GraphLoader {
         out.add(n.name());
       }
     }
-    return out.size() > 10 ? String.join(", ", out.subList(0, 10)) + ", ..." : String.join(", ", out);
+    return out.size() > 10
+        ? String.join(", ", out.subList(0, 10)) + ", ..."
+        : String.join(", ", out);
   }
 
   /** Node counts, for the summary. */
@@ -355,8 +431,16 @@ public final class GraphLoader {
     }
 
     public String describe() {
-      return nodes + " nodes" + (functions == 0 ? "" : " + " + functionNodes + " in " + functions + " function"
-          + (functions == 1 ? "" : "s"));
+      return nodes
+          + " nodes"
+          + (functions == 0
+              ? ""
+              : " + "
+                  + functionNodes
+                  + " in "
+                  + functions
+                  + " function"
+                  + (functions == 1 ? "" : "s"));
     }
   }
 }

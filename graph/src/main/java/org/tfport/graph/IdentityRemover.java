@@ -9,15 +9,24 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Removes {@code Identity}, {@code StopGradient}, {@code Snapshot} and {@code PreventGradient} nodes that
- * are not graph outputs: readers read the identity's input instead. Identities that something waits on
- * through a control edge stay, as do those behind a {@code Switch}: in TF1 control flow they carry the
- * branch's frame, as Grappler's dependency optimizer also knows.
+ * Removes {@code Identity}, {@code StopGradient}, {@code Snapshot} and {@code PreventGradient}
+ * nodes that are not graph outputs: readers read the identity's input instead. Identities that
+ * something waits on through a control edge stay, as do those behind a {@code Switch}: in TF1
+ * control flow they carry the branch's frame, as Grappler's dependency optimizer also knows.
  */
 final class IdentityRemover implements GraphPass {
   static final Set<String> OPS = Set.of("Identity", "StopGradient", "Snapshot", "PreventGradient");
-  private static final Set<String> FRAME_OPS = Set.of("Switch", "RefSwitch", "Enter", "RefEnter", "Merge",
-      "RefMerge", "NextIteration", "Exit", "LoopCond");
+  private static final Set<String> FRAME_OPS =
+      Set.of(
+          "Switch",
+          "RefSwitch",
+          "Enter",
+          "RefEnter",
+          "Merge",
+          "RefMerge",
+          "NextIteration",
+          "Exit",
+          "LoopCond");
 
   @Override
   public String name() {

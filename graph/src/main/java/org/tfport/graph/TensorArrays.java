@@ -1,6 +1,5 @@
 package org.tfport.graph;
 
-import org.tfport.core.DType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -10,8 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tfport.graph.optimize.Consts;
-import org.tfport.graph.optimize.ShapeInference;
+import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UnsupportedModelException;
@@ -21,42 +19,68 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
+import org.tfport.graph.optimize.Consts;
+import org.tfport.graph.optimize.ShapeInference;
 
 /**
- * TF1 TensorArrays ({@code tf.nn.dynamic_rnn}, {@code tf.while_loop} with a {@code tf.TensorArray}) to plain
- * tensors, for TFLite, which has no resources. A TensorArray's state travels in its <em>flow</em> scalar (the
- * value each write returns and each read waits for; in a TF1 loop the flow is the loop variable and the handle a
- * loop-invariant {@code Enter}). This pass makes the flow carry the array itself, the dense tensor
- * {@code [size, element...]}, and drops the handle, in the TensorList form the TFLite lowering already holds
- * (see {@code Lowering.tensorListReserve}):
+ * TF1 TensorArrays ({@code tf.nn.dynamic_rnn}, {@code tf.while_loop} with a {@code tf.TensorArray})
+ * to plain tensors, for TFLite, which has no resources. A TensorArray's state travels in its
+ * <em>flow</em> scalar (the value each write returns and each read waits for; in a TF1 loop the
+ * flow is the loop variable and the handle a loop-invariant {@code Enter}). This pass makes the
+ * flow carry the array itself, the dense tensor {@code [size, element...]}, and drops the handle,
+ * in the TensorList form the TFLite lowering already holds (see {@code
+ * Lowering.tensorListReserve}):
  *
  * <ul>
- *   <li>{@code TensorArrayV3(size)}: the flow becomes {@code TensorListReserve(element_shape, size)} (zeros);
+ *   <li>{@code TensorArrayV3(size)}: the flow becomes {@code TensorListReserve(element_shape,
+ *       size)} (zeros);
  *   <li>{@code TensorArrayWriteV3(h, i, v, flow)}: {@code TensorListSetItem(flow, i, v)};
  *   <li>{@code TensorArrayReadV3(h, i, flow)}: {@code TensorListGetItem(flow, i)};
- *   <li>{@code TensorArrayScatterV3(h, range(s, n), v, flow)} (unstack): {@code XlaDynamicUpdateSlice} of
- *       {@code v} into the flow at row {@code s};
- *   <li>{@code TensorArrayGatherV3(h, range(0, size), flow)} (stack): {@code TensorListStack(flow)}, the flow
- *       itself; other indices: {@code GatherV2(flow, indices, 0)};
+ *   <li>{@code TensorArrayScatterV3(h, range(s, n), v, flow)} (unstack): {@code
+ *       XlaDynamicUpdateSlice} of {@code v} into the flow at row {@code s};
+ *   <li>{@code TensorArrayGatherV3(h, range(0, size), flow)} (stack): {@code
+ *       TensorListStack(flow)}, the flow itself; other indices: {@code GatherV2(flow, indices, 0)};
  *   <li>{@code TensorArraySizeV3(h, flow)}: dimension 0 of {@code Shape(flow)};
  *   <li>{@code TensorArrayCloseV3}: dropped.
  * </ul>
  *
- * <p>The loop nodes that pass a flow ({@code Enter}, {@code Merge}, {@code Switch}, {@code NextIteration},
- * {@code Exit}, identities) get the array's dtype, so {@link Functionalize} types the loop variable as the dense
- * tensor; the handle's {@code Enter}s are left without readers and removed, so no resource reaches a loop.
+ * <p>The loop nodes that pass a flow ({@code Enter}, {@code Merge}, {@code Switch}, {@code
+ * NextIteration}, {@code Exit}, identities) get the array's dtype, so {@link Functionalize} types
+ * the loop variable as the dense tensor; the handle's {@code Enter}s are left without readers and
+ * removed, so no resource reaches a loop.
  *
- * <p>Refused in one line naming the graph and node: arrays that grow ({@code dynamic_size}), arrays whose element
- * shape has no known rank, scatters to indices other than consecutive ones, and the other TensorArray ops.
- * Only the TFLite path runs this; TF.js runs TensorArrays as they are.
+ * <p>Refused in one line naming the graph and node: arrays that grow ({@code dynamic_size}), arrays
+ * whose element shape has no known rank, scatters to indices other than consecutive ones, and the
+ * other TensorArray ops. Only the TFLite path runs this; TF.js runs TensorArrays as they are.
  */
 public final class TensorArrays {
   /** The TensorArray ops this pass rewrites. */
-  private static final Set<String> HANDLED = Set.of("TensorArrayV3", "TensorArrayWriteV3", "TensorArrayReadV3",
-      "TensorArrayScatterV3", "TensorArrayGatherV3", "TensorArraySizeV3", "TensorArrayCloseV3");
+  private static final Set<String> HANDLED =
+      Set.of(
+          "TensorArrayV3",
+          "TensorArrayWriteV3",
+          "TensorArrayReadV3",
+          "TensorArrayScatterV3",
+          "TensorArrayGatherV3",
+          "TensorArraySizeV3",
+          "TensorArrayCloseV3");
+
   /** Ops that pass a handle or a flow along unchanged (loop plumbing and identities). */
-  private static final Set<String> PASS = Set.of("Enter", "RefEnter", "Exit", "RefExit", "Merge", "RefMerge",
-      "Switch", "RefSwitch", "NextIteration", "RefNextIteration", "Identity", "Snapshot", "StopGradient");
+  private static final Set<String> PASS =
+      Set.of(
+          "Enter",
+          "RefEnter",
+          "Exit",
+          "RefExit",
+          "Merge",
+          "RefMerge",
+          "Switch",
+          "RefSwitch",
+          "NextIteration",
+          "RefNextIteration",
+          "Identity",
+          "Snapshot",
+          "StopGradient");
 
   private final Graph g;
   private ShapeInference shapes;
@@ -65,11 +89,14 @@ public final class TensorArrays {
     this.g = g;
   }
 
-  /** One {@code TensorArrayV3}: its dtype, element shape and the node now holding its initial flow. */
+  /**
+   * One {@code TensorArrayV3}: its dtype, element shape and the node now holding its initial flow.
+   */
   private record Array(Node node, int dtype, long[] element, String elementShapeConst) {}
 
   /**
-   * Rewrites every TensorArray of {@code g} (top level; TF1 graphs keep loops there) as described above.
+   * Rewrites every TensorArray of {@code g} (top level; TF1 graphs keep loops there) as described
+   * above.
    *
    * @return how many arrays were rewritten
    * @throws UnsupportedModelException naming the node that cannot be rewritten
@@ -79,9 +106,15 @@ public final class TensorArrays {
     for (Node n : g.nodes()) {
       if (n.op().startsWith("TensorArray")) {
         if (!HANDLED.contains(n.op())) {
-          throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' (" + n.op() + ") is a"
-              + " TensorArray op tfport cannot lower to TFLite (it lowers TensorArrayV3 with Read/Write/Scatter/"
-              + "Gather/Size)");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": node '"
+                  + n.name()
+                  + "' ("
+                  + n.op()
+                  + ") is a"
+                  + " TensorArray op tfport cannot lower to TFLite (it lowers TensorArrayV3 with Read/Write/Scatter/"
+                  + "Gather/Size)");
         }
         any = true;
       }
@@ -129,7 +162,8 @@ public final class TensorArrays {
         case "TensorArrayGatherV3" -> gather(n, a, stacks.contains(n.name()));
         case "TensorArraySizeV3" -> size(n, a);
         case "TensorArrayCloseV3" -> {
-          g.replaceControlUses(n.name(), n.controlInputs().stream().map(TensorRef::nodeOf).toList());
+          g.replaceControlUses(
+              n.name(), n.controlInputs().stream().map(TensorRef::nodeOf).toList());
           g.remove(n.name());
         }
         default -> throw new IllegalStateException(n.op());
@@ -167,15 +201,23 @@ public final class TensorArrays {
       }
       ref = p.input(0);
     }
-    throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' (" + n.op() + ") reads a"
-        + " TensorArray handle tfport cannot trace back to its TensorArrayV3; it cannot lower it to TFLite");
+    throw new UnsupportedModelException(
+        g.source()
+            + ": node '"
+            + n.name()
+            + "' ("
+            + n.op()
+            + ") reads a"
+            + " TensorArray handle tfport cannot trace back to its TensorArrayV3; it cannot lower it to TFLite");
   }
 
   private Array array(Node n, Map<String, Node> arrayOf) {
     String where = g.source() + ": TensorArray '" + n.name() + "'";
     if (n.attr("dynamic_size") instanceof AttrValue.Bool b && b.value()) {
-      throw new UnsupportedModelException(where + " grows as it is written (dynamic_size=true); TFLite needs its"
-          + " size fixed when it is made (tf.TensorArray(size=..., dynamic_size=False))");
+      throw new UnsupportedModelException(
+          where
+              + " grows as it is written (dynamic_size=true); TFLite needs its"
+              + " size fixed when it is made (tf.TensorArray(size=..., dynamic_size=False))");
     }
     int dtype = n.typeAttr("dtype");
     if (dtype < 0 || DataTypes.toDType(DataTypes.base(dtype)) == null) {
@@ -189,9 +231,11 @@ public final class TensorArrays {
       element = elementFromUses(n, arrayOf);
     }
     if (element == null) {
-      throw new UnsupportedModelException(where + " has an element shape of unknown rank, and no write or"
-          + " scatter into it tells it; tfport needs it to lower the array to a TFLite tensor (give"
-          + " tf.TensorArray an element_shape)");
+      throw new UnsupportedModelException(
+          where
+              + " has an element shape of unknown rank, and no write or"
+              + " scatter into it tells it; tfport needs it to lower the array to a TFLite tensor (give"
+              + " tf.TensorArray an element_shape)");
     }
     int[] e = new int[element.length];
     for (int i = 0; i < e.length; i++) {
@@ -201,7 +245,10 @@ public final class TensorArrays {
     return new Array(n, DataTypes.base(dtype), element, c);
   }
 
-  /** The element shape a write's value or a scatter's rows have, when the graph's shapes say; else null. */
+  /**
+   * The element shape a write's value or a scatter's rows have, when the graph's shapes say; else
+   * null.
+   */
   private long[] elementFromUses(Node array, Map<String, Node> arrayOf) {
     if (shapes == null) {
       shapes = ShapeInference.of(g);
@@ -234,23 +281,30 @@ public final class TensorArrays {
     attrs.put("shape_type", new AttrValue.Type(DType.INT32.tfEnum()));
     List<String> ins = new ArrayList<>(List.of(a.elementShapeConst(), n.input(0)));
     ins.addAll(n.controlInputs());
-    return g.add(new Node(g.uniqueName(n.name() + "/list"), "TensorListReserve", ins, n.device(), attrs)).name();
+    return g.add(
+            new Node(g.uniqueName(n.name() + "/list"), "TensorListReserve", ins, n.device(), attrs))
+        .name();
   }
 
   // ------------------------------------------------------------------------------------------------ ops
 
-  /** Rewrites {@code n} in place (so its readers stay as they are): new op, data inputs and attributes. */
+  /**
+   * Rewrites {@code n} in place (so its readers stay as they are): new op, data inputs and
+   * attributes.
+   */
   private static void become(Node n, String op, List<String> data, Map<String, AttrValue> attrs) {
     List<String> ins = new ArrayList<>(data);
     ins.addAll(n.controlInputs());
     n.op(op);
     n.setInputs(ins);
     Map<String, AttrValue> keep = new LinkedHashMap<>();
-    n.attrs().forEach((k, v) -> {
-      if (k.startsWith("_") && !k.equals("_output_shapes")) {
-        keep.put(k, v);
-      }
-    });
+    n.attrs()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("_") && !k.equals("_output_shapes")) {
+                keep.put(k, v);
+              }
+            });
     n.attrs().clear();
     n.attrs().putAll(keep);
     n.attrs().putAll(attrs);
@@ -273,23 +327,36 @@ public final class TensorArrays {
 
   private void read(Node n, Array a) {
     Map<String, AttrValue> attrs = elementDtype(a);
-    // Shape inference knows no TensorList op: record the element shape for the ops reading the item.
-    attrs.put("_output_shapes", new AttrValue.ListAttr(List.of(), List.of(), List.of(), List.of(), List.of(),
-        List.of(TensorShape.of(a.element())), List.of(), List.of()));
+    // Shape inference knows no TensorList op: record the element shape for the ops reading the
+    // item.
+    attrs.put(
+        "_output_shapes",
+        new AttrValue.ListAttr(
+            List.of(),
+            List.of(),
+            List.of(),
+            List.of(),
+            List.of(),
+            List.of(TensorShape.of(a.element())),
+            List.of(),
+            List.of()));
     become(n, "TensorListGetItem", List.of(flowIn(n), n.input(1), a.elementShapeConst()), attrs);
   }
 
   /**
-   * Unstack: rows {@code s, s+1, ...} of the array become the rows of the value, which is a dynamic update slice
-   * at {@code [s, 0, ...]}. When the element shape has unknown dimensions the array was made with 1s there
-   * (see {@code Lowering.tensorListReserve}), so it is first broadcast to {@code [size] + value.shape[1:]}.
+   * Unstack: rows {@code s, s+1, ...} of the array become the rows of the value, which is a dynamic
+   * update slice at {@code [s, 0, ...]}. When the element shape has unknown dimensions the array
+   * was made with 1s there (see {@code Lowering.tensorListReserve}), so it is first broadcast to
+   * {@code [size] + value.shape[1:]}.
    */
   private void scatter(Node n, Array a) {
     String where = g.source() + ": TensorArrayScatterV3 '" + n.name() + "'";
     Node range = g.node(TensorRef.nodeOf(n.input(1)));
     if (range == null || !range.op().equals("Range") || !isInt(range.input(2), 1)) {
-      throw new UnsupportedModelException(where + " scatters to indices that are not a run of consecutive"
-          + " integers (a Range with delta 1, as tf.TensorArray.unstack writes); tfport cannot lower it to TFLite");
+      throw new UnsupportedModelException(
+          where
+              + " scatters to indices that are not a run of consecutive"
+              + " integers (a Range with delta 1, as tf.TensorArray.unstack writes); tfport cannot lower it to TFLite");
     }
     String base = n.name();
     String flow = flowIn(n);
@@ -301,22 +368,38 @@ public final class TensorArrays {
     if (unknown) {
       String flowShape = shape(base + "/array_shape", flow, a.dtype());
       String length = slice(base + "/length", flowShape, 0, 1);
-      String rows = slice(base + "/row_shape", shape(base + "/value_shape", value, a.dtype()), 1, -1);
+      String rows =
+          slice(base + "/row_shape", shape(base + "/value_shape", value, a.dtype()), 1, -1);
       String target = concat(base + "/target", List.of(length, rows));
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
       attrs.put("T", new AttrValue.Type(a.dtype()));
       attrs.put("Tidx", new AttrValue.Type(DType.INT32.tfEnum()));
-      flow = g.add(new Node(g.uniqueName(base + "/grown"), "BroadcastTo", List.of(flow, target), "", attrs))
-          .name();
+      flow =
+          g.add(
+                  new Node(
+                      g.uniqueName(base + "/grown"),
+                      "BroadcastTo",
+                      List.of(flow, target),
+                      "",
+                      attrs))
+              .name();
     }
     Map<String, AttrValue> reshapeAttrs = new LinkedHashMap<>();
     reshapeAttrs.put("T", new AttrValue.Type(DType.INT32.tfEnum()));
     reshapeAttrs.put("Tshape", new AttrValue.Type(DType.INT32.tfEnum()));
     String one = Consts.add(g, base + "/one", Tensor.ofInts(Shape.of(1), 1));
-    String start = g.add(new Node(g.uniqueName(base + "/start"), "Reshape", List.of(range.input(0), one), "",
-        reshapeAttrs)).name();
+    String start =
+        g.add(
+                new Node(
+                    g.uniqueName(base + "/start"),
+                    "Reshape",
+                    List.of(range.input(0), one),
+                    "",
+                    reshapeAttrs))
+            .name();
     int rank = a.element().length + 1;
-    String zeros = Consts.add(g, base + "/zeros", Tensor.ofInts(Shape.of(rank - 1), new int[rank - 1]));
+    String zeros =
+        Consts.add(g, base + "/zeros", Tensor.ofInts(Shape.of(rank - 1), new int[rank - 1]));
     String begin = concat(base + "/begin", List.of(start, zeros));
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("T", new AttrValue.Type(a.dtype()));
@@ -324,7 +407,10 @@ public final class TensorArrays {
     become(n, "XlaDynamicUpdateSlice", List.of(flow, value, begin), attrs);
   }
 
-  /** Stack: the whole array when the indices are {@code range(0, size(array), 1)}, else a gather of its rows. */
+  /**
+   * Stack: the whole array when the indices are {@code range(0, size(array), 1)}, else a gather of
+   * its rows.
+   */
   private void gather(Node n, Array a, boolean whole) {
     String flow = flowIn(n);
     if (whole) {
@@ -342,14 +428,21 @@ public final class TensorArrays {
     become(n, "GatherV2", List.of(flow, n.input(1), axis), attrs);
   }
 
-  /** Whether {@code indices} is {@code Range(0, TensorArraySizeV3(_, flow), 1)} of this very flow. */
+  /**
+   * Whether {@code indices} is {@code Range(0, TensorArraySizeV3(_, flow), 1)} of this very flow.
+   */
   private boolean wholeArray(String indices, String flow) {
     Node range = g.node(TensorRef.nodeOf(indices));
-    if (range == null || !range.op().equals("Range") || !isInt(range.input(0), 0) || !isInt(range.input(2), 1)) {
+    if (range == null
+        || !range.op().equals("Range")
+        || !isInt(range.input(0), 0)
+        || !isInt(range.input(2), 1)) {
       return false;
     }
     Node size = g.node(TensorRef.nodeOf(range.input(1)));
-    return size != null && size.op().equals("TensorArraySizeV3") && size.dataInputs().size() == 2
+    return size != null
+        && size.op().equals("TensorArraySizeV3")
+        && size.dataInputs().size() == 2
         && TensorRef.parse(size.input(1)).equals(TensorRef.parse(flow));
   }
 
@@ -414,8 +507,8 @@ public final class TensorArrays {
   // ------------------------------------------------------------------------------------------------ plumbing
 
   /**
-   * Gives every loop node or identity that passes a flow on the array's dtype (the flow was a float scalar); its
-   * recorded shapes went with the scalar.
+   * Gives every loop node or identity that passes a flow on the array's dtype (the flow was a float
+   * scalar); its recorded shapes went with the scalar.
    */
   private void retype(Map<String, Integer> flows) {
     Map<String, List<Node>> consumers = g.consumers();
@@ -445,8 +538,8 @@ public final class TensorArrays {
   }
 
   /**
-   * Removes the array's node and the Enters and identities that carried its handle, which nothing reads now; a
-   * handle still read by anything else is refused.
+   * Removes the array's node and the Enters and identities that carried its handle, which nothing
+   * reads now; a handle still read by anything else is refused.
    */
   private void dropHandle(Array a) {
     Map<String, List<Node>> consumers = g.consumers();
@@ -469,16 +562,30 @@ public final class TensorArrays {
       }
     }
     for (Node s : strays.values()) {
-      throw new UnsupportedModelException(g.source() + ": node '" + s.name() + "' (" + s.op() + ") reads the"
-          + " handle of TensorArray '" + a.node().name() + "'; tfport lowers a TensorArray to a plain tensor for"
-          + " TFLite and cannot pass it its handle");
+      throw new UnsupportedModelException(
+          g.source()
+              + ": node '"
+              + s.name()
+              + "' ("
+              + s.op()
+              + ") reads the"
+              + " handle of TensorArray '"
+              + a.node().name()
+              + "'; tfport lowers a TensorArray to a plain tensor for"
+              + " TFLite and cannot pass it its handle");
     }
     Set<String> outputs = g.outputNodes();
     for (String c : carriers) {
       if (outputs.contains(c)) {
-        throw new UnsupportedModelException(g.source() + ": the graph output '" + c + "' is the handle of"
-            + " TensorArray '" + a.node().name() + "'; TFLite has no resources to return (ask for a value read"
-            + " from the array instead)");
+        throw new UnsupportedModelException(
+            g.source()
+                + ": the graph output '"
+                + c
+                + "' is the handle of"
+                + " TensorArray '"
+                + a.node().name()
+                + "'; TFLite has no resources to return (ask for a value read"
+                + " from the array instead)");
       }
       g.replaceControlUses(c, List.of());
     }

@@ -32,16 +32,25 @@ import org.tfport.formats.tfjs.TfjsReader;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A TF.js graph model (tfjs-format.md §2.3) back into the graph IR: the protobuf-JSON {@code GraphDef} of
- * {@code modelTopology} becomes nodes and functions, every weight becomes the value of its {@code Const}, and
- * the converter's fused ops ({@code _FusedConv2D}, {@code _FusedMatMul}, {@code FusedDepthwiseConv2dNative},
- * {@code _FusedBatchMatMulV2}) are split back into the TensorFlow ops they came from (the conv or matmul, then
- * {@code BiasAdd}, then the activation) so TensorFlow-facing passes see a plain frozen graph.
+ * A TF.js graph model (tfjs-format.md §2.3) back into the graph IR: the protobuf-JSON {@code
+ * GraphDef} of {@code modelTopology} becomes nodes and functions, every weight becomes the value of
+ * its {@code Const}, and the converter's fused ops ({@code _FusedConv2D}, {@code _FusedMatMul},
+ * {@code FusedDepthwiseConv2dNative}, {@code _FusedBatchMatMulV2}) are split back into the
+ * TensorFlow ops they came from (the conv or matmul, then {@code BiasAdd}, then the activation) so
+ * TensorFlow-facing passes see a plain frozen graph.
  */
 public final class TfjsGraphReader {
-  private static final Set<String> FUSED = Set.of("_FusedConv2D", "_FusedMatMul", "FusedDepthwiseConv2dNative",
-      "_FusedDepthwiseConv2dNative", "FusedBatchMatMulV2", "_FusedBatchMatMulV2", "_FusedBatchMatMul");
-  private static final Set<String> FUSION_ATTRS = Set.of("fused_ops", "num_args", "epsilon", "leakyrelu_alpha");
+  private static final Set<String> FUSED =
+      Set.of(
+          "_FusedConv2D",
+          "_FusedMatMul",
+          "FusedDepthwiseConv2dNative",
+          "_FusedDepthwiseConv2dNative",
+          "FusedBatchMatMulV2",
+          "_FusedBatchMatMulV2",
+          "_FusedBatchMatMul");
+  private static final Set<String> FUSION_ATTRS =
+      Set.of("fused_ops", "num_args", "epsilon", "leakyrelu_alpha");
 
   private TfjsGraphReader() {}
 
@@ -51,8 +60,13 @@ public final class TfjsGraphReader {
    * @param inputs signature input key to placeholder node, in signature order
    * @param outputKeys signature output keys, parallel to {@link Graph#outputs()}
    */
-  public record TfjsGraph(Path source, Graph graph, Map<String, String> inputs, List<String> outputKeys,
-      TfjsModel model, int unfused) {}
+  public record TfjsGraph(
+      Path source,
+      Graph graph,
+      Map<String, String> inputs,
+      List<String> outputKeys,
+      TfjsModel model,
+      int unfused) {}
 
   /** Reads {@code modelJson} (a graph model) and its weights. */
   public static TfjsGraph read(Path modelJson) {
@@ -60,12 +74,18 @@ public final class TfjsGraphReader {
       modelJson = modelJson.resolve("model.json");
     }
     if (!Files.isRegularFile(modelJson)) {
-      throw new UsageException(modelJson + ": no such file; a TF.js graph model is a model.json file");
+      throw new UsageException(
+          modelJson + ": no such file; a TF.js graph model is a model.json file");
     }
     TfjsModel m = TfjsReader.read(modelJson);
-    if (m.modelJson() == null || !m.modelJson().isGraphModel() || m.modelJson().modelTopology() == null) {
-      throw new UsageException(modelJson + ": not a TF.js graph model (format is '"
-          + (m.modelJson() == null ? null : m.modelJson().format()) + "'); use --input_format=tfjs_layers_model");
+    if (m.modelJson() == null
+        || !m.modelJson().isGraphModel()
+        || m.modelJson().modelTopology() == null) {
+      throw new UsageException(
+          modelJson
+              + ": not a TF.js graph model (format is '"
+              + (m.modelJson() == null ? null : m.modelJson().format())
+              + "'); use --input_format=tfjs_layers_model");
     }
     String src = modelJson.toString();
     JsonNode topo = m.modelJson().modelTopology();
@@ -82,7 +102,8 @@ public final class TfjsGraphReader {
     g.versions(v.path("producer").asInt(0), v.path("minConsumer").asInt(0));
 
     JsonNode sig = m.modelJson().signature();
-    if ((sig == null || sig.isNull() || sig.isMissingNode()) && m.modelJson().userDefinedMetadata() != null) {
+    if ((sig == null || sig.isNull() || sig.isMissingNode())
+        && m.modelJson().userDefinedMetadata() != null) {
       sig = m.modelJson().userDefinedMetadata().path("signature");
     }
     Map<String, String> inputs = new LinkedHashMap<>();
@@ -97,8 +118,15 @@ public final class TfjsGraphReader {
       for (Map.Entry<String, JsonNode> e : sig.path("outputs").properties()) {
         TensorRef r = TensorRef.parse(e.getValue().path("name").asString(e.getKey()));
         if (!g.has(r.node())) {
-          throw new CorruptModelException(src + ": signature output '" + e.getKey() + "' is tensor '"
-              + r.tensorName() + "', but the graph has no node '" + r.node() + "'");
+          throw new CorruptModelException(
+              src
+                  + ": signature output '"
+                  + e.getKey()
+                  + "' is tensor '"
+                  + r.tensorName()
+                  + "', but the graph has no node '"
+                  + r.node()
+                  + "'");
         }
         outputKeys.add(e.getKey());
         g.outputs().add(r.toString());
@@ -133,9 +161,9 @@ public final class TfjsGraphReader {
   }
 
   /**
-   * The model's {@code modelInitializer}: the graph TF.js runs once when it loads the model, to fill the hash
-   * tables the inference graph looks up (its constants are among the model's weights). Null when the model has
-   * none.
+   * The model's {@code modelInitializer}: the graph TF.js runs once when it loads the model, to
+   * fill the hash tables the inference graph looks up (its constants are among the model's
+   * weights). Null when the model has none.
    */
   public static Graph initializer(TfjsGraph tg) {
     JsonNode init = tg.model().modelJson().modelInitializer();
@@ -156,7 +184,8 @@ public final class TfjsGraphReader {
     return g;
   }
 
-  // ------------------------------------------------------------------------------------------- protobuf-JSON
+  // -------------------------------------------------------------------------------------------
+  // protobuf-JSON
 
   private static Node node(JsonNode j, String src, Map<String, Tensor> weights) {
     String name = j.path("name").asString("");
@@ -181,10 +210,12 @@ public final class TfjsGraphReader {
         Tensor value = retype(w, dtype);
         int code = value.dtype().tfEnum();
         n.attr("dtype", new AttrValue.Type(code));
-        n.attr("value", new AttrValue.TensorAttr(new TensorValue(code, TensorShape.of(value.shape()),
-            value)));
+        n.attr(
+            "value",
+            new AttrValue.TensorAttr(new TensorValue(code, TensorShape.of(value.shape()), value)));
       } else if (tv == null || tv.value() == null) {
-        throw new CorruptModelException(src + ": Const node '" + name + "' has no weight in the weights manifest");
+        throw new CorruptModelException(
+            src + ": Const node '" + name + "' has no weight in the weights manifest");
       }
     }
     return n;
@@ -216,24 +247,42 @@ public final class TfjsGraphReader {
     Map<String, String> ret = new LinkedHashMap<>();
     f.path("ret").properties().forEach(e -> ret.put(e.getKey(), e.getValue().asString()));
     Map<String, String> controlRet = new LinkedHashMap<>();
-    f.path("controlRet").properties().forEach(e -> controlRet.put(e.getKey(), e.getValue().asString()));
+    f.path("controlRet")
+        .properties()
+        .forEach(e -> controlRet.put(e.getKey(), e.getValue().asString()));
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     f.path("attr").properties().forEach(e -> attrs.put(e.getKey(), attr(e.getValue(), src, name)));
     Map<Integer, Map<String, AttrValue>> argAttrs = new LinkedHashMap<>();
     for (Map.Entry<String, JsonNode> e : f.path("argAttr").properties()) {
       Map<String, AttrValue> a = new LinkedHashMap<>();
-      e.getValue().path("attr").properties().forEach(x -> a.put(x.getKey(), attr(x.getValue(), src, name)));
+      e.getValue()
+          .path("attr")
+          .properties()
+          .forEach(x -> a.put(x.getKey(), attr(x.getValue(), src, name)));
       argAttrs.put(Integer.parseInt(e.getKey()), a);
     }
-    return new GraphFunction(name, ins, outs, nodes, ret, controlRet, attrs, argAttrs,
+    return new GraphFunction(
+        name,
+        ins,
+        outs,
+        nodes,
+        ret,
+        controlRet,
+        attrs,
+        argAttrs,
         s.path("isStateful").asBoolean(false));
   }
 
   private static List<ArgDef> args(JsonNode list) {
     List<ArgDef> out = new ArrayList<>();
     for (JsonNode a : list) {
-      out.add(new ArgDef(a.path("name").asString(""), a.has("type") ? type(a.path("type")) : 0,
-          a.path("typeAttr").asString(""), a.path("numberAttr").asString(""), a.path("typeListAttr").asString("")));
+      out.add(
+          new ArgDef(
+              a.path("name").asString(""),
+              a.has("type") ? type(a.path("type")) : 0,
+              a.path("typeAttr").asString(""),
+              a.path("numberAttr").asString(""),
+              a.path("typeListAttr").asString("")));
     }
     return out;
   }
@@ -336,8 +385,12 @@ public final class TfjsGraphReader {
       value = fill(shape.toShape(), t.path("intVal"), true);
     } else if (!shape.unknownRank() && t.has("stringVal")) {
       List<String> vals = new ArrayList<>();
-      t.path("stringVal").forEach(x -> vals.add(new String(Base64.getDecoder().decode(x.asString()),
-          StandardCharsets.UTF_8)));
+      t.path("stringVal")
+          .forEach(
+              x ->
+                  vals.add(
+                      new String(
+                          Base64.getDecoder().decode(x.asString()), StandardCharsets.UTF_8)));
       long n = shape.toShape().size();
       while (vals.size() < n && !vals.isEmpty()) {
         vals.add(vals.get(vals.size() - 1));
@@ -371,8 +424,8 @@ public final class TfjsGraphReader {
   // -------------------------------------------------------------------------------------------------- unfusing
 
   /**
-   * Splits each converter-fused op back into its base op, {@code BiasAdd} and activation; the last of these
-   * keeps the fused node's name so its readers are unchanged. Returns how many were split.
+   * Splits each converter-fused op back into its base op, {@code BiasAdd} and activation; the last
+   * of these keeps the fused node's name so its readers are unchanged. Returns how many were split.
    */
   static int unfuse(Graph g) {
     int count = 0;
@@ -386,17 +439,28 @@ public final class TfjsGraphReader {
         l.s().forEach(b -> ops.add(new String(b, StandardCharsets.UTF_8)));
       }
       int numArgs = n.attr("num_args") instanceof AttrValue.Int i ? (int) i.value() : 0;
-      String base = switch (n.op()) {
-        case "_FusedConv2D" -> "Conv2D";
-        case "_FusedMatMul" -> "MatMul";
-        case "FusedDepthwiseConv2dNative", "_FusedDepthwiseConv2dNative" -> "DepthwiseConv2dNative";
-        default -> "BatchMatMulV2";
-      };
+      String base =
+          switch (n.op()) {
+            case "_FusedConv2D" -> "Conv2D";
+            case "_FusedMatMul" -> "MatMul";
+            case "FusedDepthwiseConv2dNative", "_FusedDepthwiseConv2dNative" ->
+                "DepthwiseConv2dNative";
+            default -> "BatchMatMulV2";
+          };
       List<String> data = n.dataInputs();
       List<String> control = n.controlInputs();
       if (data.size() < 2 + numArgs) {
-        throw new CorruptModelException(src + ": node '" + n.name() + "' (" + n.op() + ") has num_args "
-            + numArgs + " but " + data.size() + " inputs");
+        throw new CorruptModelException(
+            src
+                + ": node '"
+                + n.name()
+                + "' ("
+                + n.op()
+                + ") has num_args "
+                + numArgs
+                + " but "
+                + data.size()
+                + " inputs");
       }
       String name = n.name();
       int t = n.typeAttr("T");
@@ -409,10 +473,19 @@ public final class TfjsGraphReader {
       for (String f : ops) {
         switch (f) {
           case "BiasAdd", "Add" -> chain.add(new String[] {"BiasAdd", data.get(arg++)});
-          case "Relu", "Relu6", "Elu", "Sigmoid", "Tanh", "LeakyRelu" -> chain.add(new String[] {f, null});
+          case "Relu", "Relu6", "Elu", "Sigmoid", "Tanh", "LeakyRelu" ->
+              chain.add(new String[] {f, null});
           case "Prelu" -> chain.add(new String[] {"Prelu", data.get(arg++)});
-          default -> throw new org.tfport.core.TfportException.UnsupportedModelException(src + ": node '" + name
-              + "' (" + n.op() + ") fuses '" + f + "', which tfport cannot split back into TensorFlow ops");
+          default ->
+              throw new org.tfport.core.TfportException.UnsupportedModelException(
+                  src
+                      + ": node '"
+                      + name
+                      + "' ("
+                      + n.op()
+                      + ") fuses '"
+                      + f
+                      + "', which tfport cannot split back into TensorFlow ops");
         }
       }
       String prev = name + (chain.isEmpty() ? "" : "/" + base);
@@ -436,7 +509,11 @@ public final class TfjsGraphReader {
             g.add(new Node(nm, "BiasAdd", List.of(prev, extra), "", a));
           }
           case "LeakyRelu" -> {
-            a.put("alpha", n.attr("leakyrelu_alpha") instanceof AttrValue.Float f ? f : new AttrValue.Float(0.2f));
+            a.put(
+                "alpha",
+                n.attr("leakyrelu_alpha") instanceof AttrValue.Float f
+                    ? f
+                    : new AttrValue.Float(0.2f));
             g.add(new Node(nm, "LeakyRelu", List.of(prev), "", a));
           }
           case "Prelu" -> {
@@ -444,9 +521,21 @@ public final class TfjsGraphReader {
             String relu = uniq(g, nm + "/prelu_relu");
             g.add(new Node(relu, "Relu", List.of(prev), "", a));
             String zero = uniq(g, nm + "/prelu_zero");
-            g.add(new Node(zero, "Const", List.of(), "", Map.of("dtype", new AttrValue.Type(DType.FLOAT32.tfEnum()),
-                "value", new AttrValue.TensorAttr(new TensorValue(DType.FLOAT32.tfEnum(), TensorShape.SCALAR,
-                    Tensor.ofFloats(Shape.SCALAR, 0f))))));
+            g.add(
+                new Node(
+                    zero,
+                    "Const",
+                    List.of(),
+                    "",
+                    Map.of(
+                        "dtype",
+                        new AttrValue.Type(DType.FLOAT32.tfEnum()),
+                        "value",
+                        new AttrValue.TensorAttr(
+                            new TensorValue(
+                                DType.FLOAT32.tfEnum(),
+                                TensorShape.SCALAR,
+                                Tensor.ofFloats(Shape.SCALAR, 0f))))));
             String neg = uniq(g, nm + "/prelu_min");
             g.add(new Node(neg, "Minimum", List.of(prev, zero), "", a));
             String mul = uniq(g, nm + "/prelu_mul");

@@ -12,34 +12,35 @@ import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.graph.ArgDef;
 import org.tfport.core.graph.AttrValue;
-import org.tfport.core.graph.FuncRef;
-import org.tfport.core.graph.GraphFunction;
 import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.FuncRef;
 import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.GraphFunction;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.core.graph.TensorValue;
 
 /**
- * Replaces variables by constants holding their checkpoint values, for every variable the graph's outputs
- * read. TF1 variables ({@code VariableV2}) become a {@code Const} of the same name; resource variables
- * ({@code VarHandleOp}, TF2 and late TF1) are read through {@code ReadVariableOp}, and each such read becomes
- * the {@code Const}, as TensorFlow's own freezing names it.
+ * Replaces variables by constants holding their checkpoint values, for every variable the graph's
+ * outputs read. TF1 variables ({@code VariableV2}) become a {@code Const} of the same name;
+ * resource variables ({@code VarHandleOp}, TF2 and late TF1) are read through {@code
+ * ReadVariableOp}, and each such read becomes the {@code Const}, as TensorFlow's own freezing names
+ * it.
  *
- * <p>A variable's checkpoint key is found the way TensorFlow restores it: the restore subgraph assigns
- * {@code RestoreV2} output {@code k} to the variable, and the key is the {@code k}-th of that op's
- * {@code tensor_names}. This covers TF1 savers and TF2 restore functions alike (the latter once inlined).
- * Without such a subgraph a TF1 variable's key is its name.
+ * <p>A variable's checkpoint key is found the way TensorFlow restores it: the restore subgraph
+ * assigns {@code RestoreV2} output {@code k} to the variable, and the key is the {@code k}-th of
+ * that op's {@code tensor_names}. This covers TF1 savers and TF2 restore functions alike (the
+ * latter once inlined). Without such a subgraph a TF1 variable's key is its name.
  */
 public final class VariableFreezer {
   static final Set<String> TF1_VARIABLES = Set.of("VariableV2", "Variable");
   static final Set<String> IDENTITIES = Set.of("Identity", "Snapshot", "StopGradient");
 
   /**
-   * Reads a checkpoint tensor by key, or returns null when the key is absent; {@code slice} is the restore
-   * op's {@code shape_and_slices} entry (empty for the whole tensor; a partition of a partitioned variable
-   * otherwise).
+   * Reads a checkpoint tensor by key, or returns null when the key is absent; {@code slice} is the
+   * restore op's {@code shape_and_slices} entry (empty for the whole tensor; a partition of a
+   * partitioned variable otherwise).
    */
   interface Values {
     Tensor read(String key, String slice);
@@ -55,7 +56,10 @@ public final class VariableFreezer {
     this(g, values, false);
   }
 
-  /** @param frozenGraph the graph came without a checkpoint, so a variable in it is the file's mistake */
+  /**
+   * @param frozenGraph the graph came without a checkpoint, so a variable in it is the file's
+   *     mistake
+   */
   VariableFreezer(Graph g, Values values, boolean frozenGraph) {
     this.g = g;
     this.values = values;
@@ -112,17 +116,21 @@ public final class VariableFreezer {
     if (n == null || n.dataInputs().size() < 2) {
       return null;
     }
-    int k = switch (n.op()) {
-      case "RestoreV2" -> r.index();
-      case "Restore", "RestoreSlice" -> 0;
-      default -> -1;
-    };
+    int k =
+        switch (n.op()) {
+          case "RestoreV2" -> r.index();
+          case "Restore", "RestoreSlice" -> 0;
+          default -> -1;
+        };
     if (k < 0) {
       return null;
     }
     Node names = g.node(TensorRef.nodeOf(n.input(1)));
     TensorValue tv = names == null ? null : names.tensorAttr("value");
-    if (names == null || !names.op().equals("Const") || tv == null || tv.value() == null
+    if (names == null
+        || !names.op().equals("Const")
+        || tv == null
+        || tv.value() == null
         || tv.value().dtype() != DType.STRING) {
       return null;
     }
@@ -133,7 +141,10 @@ public final class VariableFreezer {
     String slice = "";
     Node specs = n.dataInputs().size() > 2 ? g.node(TensorRef.nodeOf(n.input(2))) : null;
     TensorValue sv = specs == null ? null : specs.tensorAttr("value");
-    if (specs != null && specs.op().equals("Const") && sv != null && sv.value() != null
+    if (specs != null
+        && specs.op().equals("Const")
+        && sv != null
+        && sv.value() != null
         && sv.value().dtype() == DType.STRING) {
       List<byte[]> s = sv.value().toByteStrings();
       slice = k < s.size() ? new String(s.get(k), java.nio.charset.StandardCharsets.UTF_8) : "";
@@ -162,8 +173,13 @@ public final class VariableFreezer {
       } else if (n.op().equals("ReadVariableOp")) {
         Node var = variableOf(n.input(0));
         if (var == null || !var.op().equals("VarHandleOp")) {
-          throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' reads a variable through '"
-              + n.input(0) + "', which is not a variable handle tfport can follow; the variable cannot be frozen");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": node '"
+                  + n.name()
+                  + "' reads a variable through '"
+                  + n.input(0)
+                  + "', which is not a variable handle tfport can follow; the variable cannot be frozen");
         }
         String first = constOfVariable.get(var.name());
         if (first != null) {
@@ -194,29 +210,46 @@ public final class VariableFreezer {
       for (String in : n.dataInputs()) {
         Node src = g.node(TensorRef.nodeOf(in));
         if (src != null && src.op().equals("VarHandleOp") && !n.op().equals("VarIsInitializedOp")) {
-          throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' (" + n.op()
-              + ") uses variable '" + src.name() + "' in a way tfport cannot freeze (only reads and gathers);"
-              + " export a signature that does not update or inspect variables");
+          throw new UnsupportedModelException(
+              g.source()
+                  + ": node '"
+                  + n.name()
+                  + "' ("
+                  + n.op()
+                  + ") uses variable '"
+                  + src.name()
+                  + "' in a way tfport cannot freeze (only reads and gathers);"
+                  + " export a signature that does not update or inspect variables");
         }
       }
     }
     return frozen;
   }
 
-  /** Functional control flow: the attributes naming its functions, and where its data inputs start. */
-  private static final Map<String, List<String>> CONTROL_FLOW = Map.of(
-      "While", List.of("cond", "body"), "StatelessWhile", List.of("cond", "body"),
-      "If", List.of("then_branch", "else_branch"), "StatelessIf", List.of("then_branch", "else_branch"));
+  /**
+   * Functional control flow: the attributes naming its functions, and where its data inputs start.
+   */
+  private static final Map<String, List<String>> CONTROL_FLOW =
+      Map.of(
+          "While",
+          List.of("cond", "body"),
+          "StatelessWhile",
+          List.of("cond", "body"),
+          "If",
+          List.of("then_branch", "else_branch"),
+          "StatelessIf",
+          List.of("then_branch", "else_branch"));
 
   private static int firstDataInput(String op) {
     return op.endsWith("If") ? 1 : 0;
   }
 
   /**
-   * A variable handle passed into {@code While}/{@code If} is read inside its functions (a {@code tf.function}
-   * reading {@code self.w} in a loop traces so). The handle input becomes the variable's frozen value, and
-   * each function gets a copy whose argument takes that value: its {@code ReadVariableOp}s become
-   * identities, as TensorFlow's own {@code convert_variables_to_constants_v2} does.
+   * A variable handle passed into {@code While}/{@code If} is read inside its functions (a {@code
+   * tf.function} reading {@code self.w} in a loop traces so). The handle input becomes the
+   * variable's frozen value, and each function gets a copy whose argument takes that value: its
+   * {@code ReadVariableOp}s become identities, as TensorFlow's own {@code
+   * convert_variables_to_constants_v2} does.
    *
    * @return how many handle inputs were replaced
    */
@@ -253,8 +286,9 @@ public final class VariableFreezer {
   }
 
   /**
-   * Makes control-flow node {@code n} pass a value of {@code dtype} where it passed a resource at argument
-   * {@code arg}: its type list and, for a loop, the output's shape, and copies of its functions.
+   * Makes control-flow node {@code n} pass a value of {@code dtype} where it passed a resource at
+   * argument {@code arg}: its type list and, for a loop, the output's shape, and copies of its
+   * functions.
    */
   private void specialize(Node n, int arg, int dtype, Node var, String source) {
     boolean loop = n.op().endsWith("While");
@@ -262,41 +296,76 @@ public final class VariableFreezer {
     if (n.attr(typesAttr) instanceof AttrValue.ListAttr l && arg < l.type().size()) {
       List<Integer> types = new ArrayList<>(l.type());
       types.set(arg, dtype);
-      n.attr(typesAttr, new AttrValue.ListAttr(l.s(), l.i(), l.f(), l.b(), types, l.shape(), l.tensor(), l.func()));
+      n.attr(
+          typesAttr,
+          new AttrValue.ListAttr(
+              l.s(), l.i(), l.f(), l.b(), types, l.shape(), l.tensor(), l.func()));
     }
-    if (loop && n.attr("output_shapes") instanceof AttrValue.ListAttr l && arg < l.shape().size()
+    if (loop
+        && n.attr("output_shapes") instanceof AttrValue.ListAttr l
+        && arg < l.shape().size()
         && var.attr("shape") instanceof AttrValue.Shape s) {
       List<TensorShape> shapes = new ArrayList<>(l.shape());
       shapes.set(arg, s.value());
-      n.attr("output_shapes", new AttrValue.ListAttr(l.s(), l.i(), l.f(), l.b(), l.type(), shapes, l.tensor(),
-          l.func()));
+      n.attr(
+          "output_shapes",
+          new AttrValue.ListAttr(
+              l.s(), l.i(), l.f(), l.b(), l.type(), shapes, l.tensor(), l.func()));
     }
     for (String fnAttr : CONTROL_FLOW.get(n.op())) {
       if (!(n.attr(fnAttr) instanceof AttrValue.Func f)) {
-        throw new UnsupportedModelException(source + ": node '" + n.name() + "' (" + n.op() + ") has no function"
-            + " attribute '" + fnAttr + "'; the graph is damaged");
+        throw new UnsupportedModelException(
+            source
+                + ": node '"
+                + n.name()
+                + "' ("
+                + n.op()
+                + ") has no function"
+                + " attribute '"
+                + fnAttr
+                + "'; the graph is damaged");
       }
-      String copy = specializeFunction(f.value().name(), arg, dtype, loop && fnAttr.equals("body"), n, var,
-          source);
+      String copy =
+          specializeFunction(
+              f.value().name(), arg, dtype, loop && fnAttr.equals("body"), n, var, source);
       n.attr(fnAttr, new AttrValue.Func(new FuncRef(copy, f.value().attrs())));
     }
   }
 
   /**
-   * A copy of function {@code name} whose input {@code arg} is a {@code dtype} value instead of a resource.
+   * A copy of function {@code name} whose input {@code arg} is a {@code dtype} value instead of a
+   * resource.
    *
-   * @param passesThrough a loop body, whose output {@code arg} hands the resource to the next iteration
+   * @param passesThrough a loop body, whose output {@code arg} hands the resource to the next
+   *     iteration
    */
-  private String specializeFunction(String name, int arg, int dtype, boolean passesThrough, Node caller, Node var,
+  private String specializeFunction(
+      String name,
+      int arg,
+      int dtype,
+      boolean passesThrough,
+      Node caller,
+      Node var,
       String source) {
     GraphFunction f = g.function(name);
     if (f == null) {
-      throw new UnsupportedModelException(source + ": node '" + caller.name() + "' calls function '" + name
-          + "', which the graph's library does not hold; the model is incomplete");
+      throw new UnsupportedModelException(
+          source
+              + ": node '"
+              + caller.name()
+              + "' calls function '"
+              + name
+              + "', which the graph's library does not hold; the model is incomplete");
     }
     if (arg >= f.inputArgs().size()) {
-      throw new UnsupportedModelException(source + ": node '" + caller.name() + "' passes more inputs than"
-          + " function '" + name + "' takes; the graph is damaged");
+      throw new UnsupportedModelException(
+          source
+              + ": node '"
+              + caller.name()
+              + "' passes more inputs than"
+              + " function '"
+              + name
+              + "' takes; the graph is damaged");
     }
     String copyName = name + "_frozen";
     for (int i = 2; g.functions().containsKey(copyName); i++) {
@@ -362,30 +431,65 @@ public final class VariableFreezer {
       String from = ret.get(outputs.get(i).name());
       if (from != null && handles.contains(from)) {
         if (!passesThrough || i != arg) {
-          throw new UnsupportedModelException(source + ": function '" + name + "' returns the handle of a variable"
-              + " as output '" + outputs.get(i).name() + "'; tfport can only freeze variables that functions read;"
-              + " export a signature that does not return variables");
+          throw new UnsupportedModelException(
+              source
+                  + ": function '"
+                  + name
+                  + "' returns the handle of a variable"
+                  + " as output '"
+                  + outputs.get(i).name()
+                  + "'; tfport can only freeze variables that functions read;"
+                  + " export a signature that does not return variables");
         }
         outputs.set(i, ArgDef.ofType(outputs.get(i).name(), dtype));
       }
     }
-    g.functions().put(copyName, new GraphFunction(copyName, inputs, outputs, nodes, ret, f.controlRet(), f.attrs(),
-        f.argAttrs(), f.stateful()));
+    g.functions()
+        .put(
+            copyName,
+            new GraphFunction(
+                copyName,
+                inputs,
+                outputs,
+                nodes,
+                ret,
+                f.controlRet(),
+                f.attrs(),
+                f.argAttrs(),
+                f.stateful()));
     return copyName;
   }
 
-  private static UnsupportedModelException cannotFreeze(String source, String caller, String function, Node n) {
-    return new UnsupportedModelException(source + ": node '" + n.name() + "' (" + n.op() + ") in function '"
-        + function + "' (called by '" + caller + "') uses a variable in a way tfport cannot freeze (only reads);"
-        + " export a signature that does not update or inspect variables");
+  private static UnsupportedModelException cannotFreeze(
+      String source, String caller, String function, Node n) {
+    return new UnsupportedModelException(
+        source
+            + ": node '"
+            + n.name()
+            + "' ("
+            + n.op()
+            + ") in function '"
+            + function
+            + "' (called by '"
+            + caller
+            + "') uses a variable in a way tfport cannot freeze (only reads);"
+            + " export a signature that does not update or inspect variables");
   }
 
-  /** {@code ResourceGather(var, indices)} is {@code GatherV2(value, indices, 0)} on the frozen value. */
+  /**
+   * {@code ResourceGather(var, indices)} is {@code GatherV2(value, indices, 0)} on the frozen
+   * value.
+   */
   private void freezeGather(Node n, Map<String, String> constOfVariable) {
     Node var = variableOf(n.input(0));
     if (var == null || !var.op().equals("VarHandleOp")) {
-      throw new UnsupportedModelException(g.source() + ": node '" + n.name() + "' gathers from '" + n.input(0)
-          + "', which is not a variable handle tfport can follow");
+      throw new UnsupportedModelException(
+          g.source()
+              + ": node '"
+              + n.name()
+              + "' gathers from '"
+              + n.input(0)
+              + "', which is not a variable handle tfport can follow");
     }
     String valueNode = constOfVariable.get(var.name());
     if (valueNode == null) {
@@ -418,21 +522,38 @@ public final class VariableFreezer {
 
   private Tensor value(Node var, String reader) {
     if (frozenGraph) {
-      throw new UnsupportedModelException(g.source() + ": the graph still has variable '" + var.name() + "' ("
-          + var.op() + (reader.equals(var.name()) ? "" : ", read by node '" + reader + "'") + "), and a GraphDef"
-          + " carries no variable values; freeze the graph first (variables to constants), or convert the"
-          + " SavedModel instead");
+      throw new UnsupportedModelException(
+          g.source()
+              + ": the graph still has variable '"
+              + var.name()
+              + "' ("
+              + var.op()
+              + (reader.equals(var.name()) ? "" : ", read by node '" + reader + "'")
+              + "), and a GraphDef"
+              + " carries no variable values; freeze the graph first (variables to constants), or convert the"
+              + " SavedModel instead");
     }
     String key = keys.get(var.name());
     if (key == null) {
-      key = var.op().equals("VarHandleOp") && var.stringAttr("shared_name") != null
-          && !var.stringAttr("shared_name").isEmpty() ? var.stringAttr("shared_name") : var.name();
+      key =
+          var.op().equals("VarHandleOp")
+                  && var.stringAttr("shared_name") != null
+                  && !var.stringAttr("shared_name").isEmpty()
+              ? var.stringAttr("shared_name")
+              : var.name();
     }
     Tensor t = values.read(key, slices.getOrDefault(var.name(), ""));
     if (t == null) {
-      throw new UnsupportedModelException(g.source() + ": variable '" + var.name() + "' (read by node '" + reader
-          + "') has no value in the checkpoint (looked for key '" + key + "'); the SavedModel's variables are"
-          + " missing or the signature reads a variable that is initialised at run time");
+      throw new UnsupportedModelException(
+          g.source()
+              + ": variable '"
+              + var.name()
+              + "' (read by node '"
+              + reader
+              + "') has no value in the checkpoint (looked for key '"
+              + key
+              + "'); the SavedModel's variables are"
+              + " missing or the signature reads a variable that is initialised at run time");
     }
     if (var.attr("shape") instanceof AttrValue.Shape s && !s.value().unknownRank()) {
       long[] want = s.value().dims();
@@ -442,9 +563,18 @@ public final class VariableFreezer {
         ok = want[i] < 0 || want[i] == got[i];
       }
       if (!ok) {
-        throw new UnsupportedModelException(g.source() + ": variable '" + var.name() + "' is declared "
-            + s.value() + " but the checkpoint holds " + t.shape() + " under '" + key + "'; the SavedModel's"
-            + " graph and variables do not belong together");
+        throw new UnsupportedModelException(
+            g.source()
+                + ": variable '"
+                + var.name()
+                + "' is declared "
+                + s.value()
+                + " but the checkpoint holds "
+                + t.shape()
+                + " under '"
+                + key
+                + "'; the SavedModel's"
+                + " graph and variables do not belong together");
       }
     }
     return t;

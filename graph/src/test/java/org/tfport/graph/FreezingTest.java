@@ -1,12 +1,12 @@
 package org.tfport.graph;
 
-import org.tfport.core.DType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UnsupportedModelException;
@@ -40,15 +40,29 @@ class FreezingTest {
   static Graph tf1() {
     Graph g = new Graph("tf1.pb");
     g.add(placeholder("x"));
-    g.add(new Node("w", "VariableV2", List.of(), "", Map.of("dtype", new AttrValue.Type(101),
-        "shape", new AttrValue.Shape(org.tfport.core.graph.TensorShape.of(2)))));
+    g.add(
+        new Node(
+            "w",
+            "VariableV2",
+            List.of(),
+            "",
+            Map.of(
+                "dtype",
+                new AttrValue.Type(101),
+                "shape",
+                new AttrValue.Shape(org.tfport.core.graph.TensorShape.of(2)))));
     g.add(node("w/read", "Identity", "w"));
     g.add(node("y", "Mul", "x", "w/read"));
     g.add(constant("save/Const", Tensor.ofStrings(Shape.SCALAR, List.of("model"))));
-    g.add(constant("save/RestoreV2/tensor_names", Tensor.ofStrings(Shape.of(1), List.of("weights"))));
+    g.add(
+        constant("save/RestoreV2/tensor_names", Tensor.ofStrings(Shape.of(1), List.of("weights"))));
     g.add(constant("save/RestoreV2/shape_and_slices", Tensor.ofStrings(Shape.of(1), List.of(""))));
-    g.add(new Node("save/RestoreV2", "RestoreV2", List.of("save/Const", "save/RestoreV2/tensor_names",
-        "save/RestoreV2/shape_and_slices")));
+    g.add(
+        new Node(
+            "save/RestoreV2",
+            "RestoreV2",
+            List.of(
+                "save/Const", "save/RestoreV2/tensor_names", "save/RestoreV2/shape_and_slices")));
     g.add(node("save/Assign", "Assign", "w", "save/RestoreV2"));
     g.add(new Node("init", "NoOp", List.of("^save/Assign")));
     g.outputs().add("y");
@@ -74,40 +88,109 @@ class FreezingTest {
   void missingCheckpointValueIsNamed() {
     Graph g = tf1();
     assertThatThrownBy(() -> new VariableFreezer(g, (key, slice) -> null).freeze())
-        .isInstanceOf(UnsupportedModelException.class).hasMessageContaining("'w'").hasMessageContaining("weights");
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("'w'")
+        .hasMessageContaining("weights");
   }
 
-  /** TF2: a signature calls f(x, handle) which reads the variable and multiplies; nested in a second call. */
+  /**
+   * TF2: a signature calls f(x, handle) which reads the variable and multiplies; nested in a second
+   * call.
+   */
   static Graph tf2() {
     Graph g = new Graph("tf2/saved_model.pb");
     g.add(placeholder("serving_default_x"));
-    g.add(new Node("v", "VarHandleOp", List.of(), "", Map.of("dtype", FLOAT, "shared_name", AttrValue.Str.of("v"))));
-    GraphFunction inner = new GraphFunction("inner", List.of(ArgDef.ofType("x", DType.FLOAT32.tfEnum()),
-        ArgDef.ofType("res", DataTypes.DT_RESOURCE)), List.of(ArgDef.ofType("out", DType.FLOAT32.tfEnum())),
-        List.of(new Node("mul/ReadVariableOp", "ReadVariableOp", List.of("res"), "", Map.of("dtype", FLOAT)),
-            node("mul", "Mul", "x", "mul/ReadVariableOp:value:0"),
-            node("Identity", "Identity", "mul:z:0", "^mul/ReadVariableOp")),
-        Map.of("out", "Identity:output:0"), Map.of(), Map.of(), Map.of(), true);
-    GraphFunction wrapper = new GraphFunction("wrapper", List.of(ArgDef.ofType("x", DType.FLOAT32.tfEnum()),
-        ArgDef.ofType("res", DataTypes.DT_RESOURCE)), List.of(ArgDef.ofType("out", DType.FLOAT32.tfEnum())),
-        List.of(new Node("StatefulPartitionedCall", "StatefulPartitionedCall", List.of("x", "res"), "",
-                Map.of("f", new AttrValue.Func(FuncRef.of("inner")),
-                    "Tout", AttrValue.ListAttr.ofTypes(List.of(DType.FLOAT32.tfEnum())))),
-            node("Identity", "Identity", "StatefulPartitionedCall:output:0")),
-        Map.of("out", "Identity:output:0"), Map.of(), Map.of(), Map.of(), true);
+    g.add(
+        new Node(
+            "v",
+            "VarHandleOp",
+            List.of(),
+            "",
+            Map.of("dtype", FLOAT, "shared_name", AttrValue.Str.of("v"))));
+    GraphFunction inner =
+        new GraphFunction(
+            "inner",
+            List.of(
+                ArgDef.ofType("x", DType.FLOAT32.tfEnum()),
+                ArgDef.ofType("res", DataTypes.DT_RESOURCE)),
+            List.of(ArgDef.ofType("out", DType.FLOAT32.tfEnum())),
+            List.of(
+                new Node(
+                    "mul/ReadVariableOp",
+                    "ReadVariableOp",
+                    List.of("res"),
+                    "",
+                    Map.of("dtype", FLOAT)),
+                node("mul", "Mul", "x", "mul/ReadVariableOp:value:0"),
+                node("Identity", "Identity", "mul:z:0", "^mul/ReadVariableOp")),
+            Map.of("out", "Identity:output:0"),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            true);
+    GraphFunction wrapper =
+        new GraphFunction(
+            "wrapper",
+            List.of(
+                ArgDef.ofType("x", DType.FLOAT32.tfEnum()),
+                ArgDef.ofType("res", DataTypes.DT_RESOURCE)),
+            List.of(ArgDef.ofType("out", DType.FLOAT32.tfEnum())),
+            List.of(
+                new Node(
+                    "StatefulPartitionedCall",
+                    "StatefulPartitionedCall",
+                    List.of("x", "res"),
+                    "",
+                    Map.of(
+                        "f",
+                        new AttrValue.Func(FuncRef.of("inner")),
+                        "Tout",
+                        AttrValue.ListAttr.ofTypes(List.of(DType.FLOAT32.tfEnum())))),
+                node("Identity", "Identity", "StatefulPartitionedCall:output:0")),
+            Map.of("out", "Identity:output:0"),
+            Map.of(),
+            Map.of(),
+            Map.of(),
+            true);
     g.functions().put("inner", inner);
     g.functions().put("wrapper", wrapper);
-    g.ops().put("StatefulPartitionedCall", new org.tfport.core.graph.OpSignature("StatefulPartitionedCall",
-        List.of(), List.of(new ArgDef("output", 0, "", "", "Tout")), Map.of()));
-    g.ops().put("Mul", new org.tfport.core.graph.OpSignature("Mul", List.of(), List.of(ArgDef.single("z")),
-        Map.of()));
-    g.ops().put("Identity", new org.tfport.core.graph.OpSignature("Identity", List.of(),
-        List.of(ArgDef.single("output")), Map.of()));
-    g.ops().put("ReadVariableOp", new org.tfport.core.graph.OpSignature("ReadVariableOp", List.of(),
-        List.of(new ArgDef("value", 0, "dtype", "", "")), Map.of()));
-    g.add(new Node("StatefulPartitionedCall", "StatefulPartitionedCall", List.of("serving_default_x", "v"), "",
-        Map.of("f", new AttrValue.Func(FuncRef.of("wrapper")),
-            "Tout", AttrValue.ListAttr.ofTypes(List.of(DType.FLOAT32.tfEnum())))));
+    g.ops()
+        .put(
+            "StatefulPartitionedCall",
+            new org.tfport.core.graph.OpSignature(
+                "StatefulPartitionedCall",
+                List.of(),
+                List.of(new ArgDef("output", 0, "", "", "Tout")),
+                Map.of()));
+    g.ops()
+        .put(
+            "Mul",
+            new org.tfport.core.graph.OpSignature(
+                "Mul", List.of(), List.of(ArgDef.single("z")), Map.of()));
+    g.ops()
+        .put(
+            "Identity",
+            new org.tfport.core.graph.OpSignature(
+                "Identity", List.of(), List.of(ArgDef.single("output")), Map.of()));
+    g.ops()
+        .put(
+            "ReadVariableOp",
+            new org.tfport.core.graph.OpSignature(
+                "ReadVariableOp",
+                List.of(),
+                List.of(new ArgDef("value", 0, "dtype", "", "")),
+                Map.of()));
+    g.add(
+        new Node(
+            "StatefulPartitionedCall",
+            "StatefulPartitionedCall",
+            List.of("serving_default_x", "v"),
+            "",
+            Map.of(
+                "f",
+                new AttrValue.Func(FuncRef.of("wrapper")),
+                "Tout",
+                AttrValue.ListAttr.ofTypes(List.of(DType.FLOAT32.tfEnum())))));
     g.outputs().add("StatefulPartitionedCall");
     g.inputs().add("serving_default_x");
     return g;
@@ -120,12 +203,19 @@ class FreezingTest {
     FunctionInliner.inline(g, call, "");
     new FunctionInliner().apply(g);
     assertThat(g.nodes()).noneMatch(n -> n.op().endsWith("PartitionedCall"));
-    int frozen = new VariableFreezer(g, (key, slice) -> key.equals("v") ? Tensor.ofFloats(Shape.SCALAR, 3f) : null)
-        .freeze();
+    int frozen =
+        new VariableFreezer(
+                g, (key, slice) -> key.equals("v") ? Tensor.ofFloats(Shape.SCALAR, 3f) : null)
+            .freeze();
     assertThat(frozen).isEqualTo(1);
     GraphLoader.finish(g);
-    assertThat(g.nodes()).extracting(Node::name).containsExactlyInAnyOrder("serving_default_x", "Identity",
-        "StatefulPartitionedCall/mul/ReadVariableOp", "StatefulPartitionedCall/mul");
+    assertThat(g.nodes())
+        .extracting(Node::name)
+        .containsExactlyInAnyOrder(
+            "serving_default_x",
+            "Identity",
+            "StatefulPartitionedCall/mul/ReadVariableOp",
+            "StatefulPartitionedCall/mul");
     assertThat(g.node("StatefulPartitionedCall/mul/ReadVariableOp").op()).isEqualTo("Const");
     assertThat(g.node("StatefulPartitionedCall/mul").inputs())
         .containsExactly("serving_default_x", "StatefulPartitionedCall/mul/ReadVariableOp");
@@ -152,13 +242,19 @@ class FreezingTest {
     g.add(placeholder("x"));
     g.add(constant("ksize", Tensor.ofInts(Shape.of(4), 1, 2, 2, 1)));
     g.add(constant("strides", Tensor.ofInts(Shape.of(4), 1, 2, 2, 1)));
-    g.add(new Node("pool", "MaxPoolV2", List.of("x", "ksize", "strides"), "", Map.of("T", FLOAT,
-        "padding", AttrValue.Str.of("VALID"))));
+    g.add(
+        new Node(
+            "pool",
+            "MaxPoolV2",
+            List.of("x", "ksize", "strides"),
+            "",
+            Map.of("T", FLOAT, "padding", AttrValue.Str.of("VALID"))));
     g.outputs().add("pool");
     GraphLoader.finish(g);
     assertThat(g.node("pool").op()).isEqualTo("MaxPool");
     assertThat(g.node("pool").inputs()).containsExactly("x");
-    assertThat(g.node("pool").attr("ksize")).isEqualTo(AttrValue.ListAttr.ofInts(List.of(1L, 2L, 2L, 1L)));
+    assertThat(g.node("pool").attr("ksize"))
+        .isEqualTo(AttrValue.ListAttr.ofInts(List.of(1L, 2L, 2L, 1L)));
     assertThat(g.nodes()).extracting(Node::name).containsExactly("x", "pool");
   }
 

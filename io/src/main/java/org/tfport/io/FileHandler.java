@@ -1,11 +1,5 @@
 package org.tfport.io;
 
-import org.tfport.core.TfportException.CorruptModelException;
-import org.tfport.core.TfportException.UnsupportedModelException;
-import org.tfport.formats.tfjs.TfjsModelFiles;
-import org.tfport.formats.tfjs.TfjsModelJson;
-import org.tfport.formats.tfjs.TfjsReader;
-import org.tfport.formats.tfjs.WeightSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,14 +11,21 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.tfjs.TfjsModelFiles;
+import org.tfport.formats.tfjs.TfjsModelJson;
+import org.tfport.formats.tfjs.TfjsReader;
+import org.tfport.formats.tfjs.WeightSpec;
 
 /**
- * {@code file://}: saves as tfjs-node does, a folder holding {@code model.json} and {@code weights.bin},
- * or, when the path ends in {@code .json}, the downloads naming {@code NAME.json} and
- * {@code NAME.weights.bin}; loads any model.json with the TF.js reader (every group and shard, checked
- * against the manifest). Files appear whole: each is written beside its final name and renamed, weights
- * before model.json, so a reader never sees a model.json whose weights are not there yet.
+ * {@code file://}: saves as tfjs-node does, a folder holding {@code model.json} and {@code
+ * weights.bin}, or, when the path ends in {@code .json}, the downloads naming {@code NAME.json} and
+ * {@code NAME.weights.bin}; loads any model.json with the TF.js reader (every group and shard,
+ * checked against the manifest). Files appear whole: each is written beside its final name and
+ * renamed, weights before model.json, so a reader never sees a model.json whose weights are not
+ * there yet.
  */
 final class FileHandler implements IOHandler {
   private final String url;
@@ -49,22 +50,30 @@ final class FileHandler implements IOHandler {
     boolean downloads = file.endsWith(".json") && file.length() > ".json".length();
     Path dir = downloads ? path.toAbsolutePath().getParent() : path;
     String jsonName = downloads ? file : "model.json";
-    String weightsName = downloads ? file.substring(0, file.length() - 5) + ".weights.bin" : "weights.bin";
+    String weightsName =
+        downloads ? file.substring(0, file.length() - 5) + ".weights.bin" : "weights.bin";
     String manifestPath = downloads ? "./" + weightsName : weightsName;
     prepare(dir, downloads);
-    byte[] json = ModelJson.write(a, manifestPath,
-        downloads ? ModelJson.Style.BROWSER : ModelJson.Style.NODE_FILE);
+    byte[] json =
+        ModelJson.write(
+            a, manifestPath, downloads ? ModelJson.Style.BROWSER : ModelJson.Style.NODE_FILE);
     List<ByteBuffer> data = a.weightData() == null ? List.of() : a.weightData();
     writeAtomically(dir.resolve(weightsName), data);
     writeAtomically(dir.resolve(jsonName), List.of(ByteBuffer.wrap(json)));
     return new SaveResult(a.info(), List.of());
   }
 
-  /** tfjs-node's rule: an existing folder is fine, a file is not, and a missing parent is not created. */
+  /**
+   * tfjs-node's rule: an existing folder is fine, a file is not, and a missing parent is not
+   * created.
+   */
   private void prepare(Path dir, boolean downloads) {
     if (Files.isRegularFile(dir)) {
-      throw new UsageException(dir + " exists as a file; the path must be nonexistent or point to a folder ("
-          + url + ")");
+      throw new UsageException(
+          dir
+              + " exists as a file; the path must be nonexistent or point to a folder ("
+              + url
+              + ")");
     }
     if (Files.isDirectory(dir)) {
       return;
@@ -75,16 +84,27 @@ final class FileHandler implements IOHandler {
     try {
       Files.createDirectory(dir);
     } catch (IOException e) {
-      throw new ModelIOException("cannot create folder " + dir + " (" + e + "); its parent must exist", e);
+      throw new ModelIOException(
+          "cannot create folder " + dir + " (" + e + "); its parent must exist", e);
     }
   }
 
   private static void writeAtomically(Path target, List<ByteBuffer> data) {
-    Path tmp = target.resolveSibling("." + target.getFileName() + ".tfport-" + ProcessHandle.current().pid()
-        + "-" + Thread.currentThread().threadId());
+    Path tmp =
+        target.resolveSibling(
+            "."
+                + target.getFileName()
+                + ".tfport-"
+                + ProcessHandle.current().pid()
+                + "-"
+                + Thread.currentThread().threadId());
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(
+              tmp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING)) {
         for (ByteBuffer b : data) {
           ByteBuffer d = b.duplicate();
           while (d.hasRemaining()) {
@@ -94,7 +114,8 @@ final class FileHandler implements IOHandler {
         ch.force(true);
       }
       try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }
@@ -104,8 +125,14 @@ final class FileHandler implements IOHandler {
       } catch (IOException ignored) {
         // The temporary name is hidden; leaving it is harmless.
       }
-      throw new ModelIOException("cannot write " + target + " (" + e + "); check the folder is writable and has"
-          + " space", e);
+      throw new ModelIOException(
+          "cannot write "
+              + target
+              + " ("
+              + e
+              + "); check the folder is writable and has"
+              + " space",
+          e);
     }
   }
 
@@ -123,9 +150,19 @@ final class FileHandler implements IOHandler {
         data.add(read(folder.resolve(p).normalize()));
       }
     }
-    ModelArtifacts a = new ModelArtifacts(j.modelTopology(), j.format(), j.generatedBy(), j.convertedBy(),
-        j.trainingConfig(), j.signature(), j.userDefinedMetadata(), j.modelInitializer(), j.initializerSignature(),
-        specs, data);
+    ModelArtifacts a =
+        new ModelArtifacts(
+            j.modelTopology(),
+            j.format(),
+            j.generatedBy(),
+            j.convertedBy(),
+            j.trainingConfig(),
+            j.signature(),
+            j.userDefinedMetadata(),
+            j.modelInitializer(),
+            j.initializerSignature(),
+            specs,
+            data);
     // The shards may have changed since they were sized; the check catches that.
     return a.checkWeights(path.toString());
   }
@@ -134,18 +171,20 @@ final class FileHandler implements IOHandler {
     try (FileChannel ch = FileChannel.open(shard, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size > Integer.MAX_VALUE - 8) {
-        throw new UnsupportedModelException(shard + " is " + size + " bytes; shards of at most 2 GiB can be loaded");
+        throw new UnsupportedModelException(
+            shard + " is " + size + " bytes; shards of at most 2 GiB can be loaded");
       }
       ByteBuffer b = ByteBuffer.allocate((int) size);
       while (b.hasRemaining()) {
         if (ch.read(b) < 0) {
-          throw new CorruptModelException(shard + " became shorter while it was read; another program is"
-              + " changing it");
+          throw new CorruptModelException(
+              shard + " became shorter while it was read; another program is" + " changing it");
         }
       }
       return b.flip();
     } catch (IOException e) {
-      throw new ModelIOException("weight file " + shard + " cannot be read (" + e + "); loading failed", e);
+      throw new ModelIOException(
+          "weight file " + shard + " cannot be read (" + e + "); loading failed", e);
     }
   }
 

@@ -32,13 +32,17 @@ import org.tfport.formats.tfjs.WeightSpec;
 import tools.jackson.databind.JsonNode;
 
 /**
- * TF.js's {@code http()} handler ({@code BrowserHTTPRequest}). Save sends one {@code multipart/form-data}
- * request with the parts {@code model.json} and {@code model.weights.bin}, byte for byte as a browser's
- * {@code FormData} does. Load fetches model.json, then every shard in parallel from beside it (the
- * query string kept), or from {@code weightPathPrefix}, or where {@code weightUrlConverter} says.
+ * TF.js's {@code http()} handler ({@code BrowserHTTPRequest}). Save sends one {@code
+ * multipart/form-data} request with the parts {@code model.json} and {@code model.weights.bin},
+ * byte for byte as a browser's {@code FormData} does. Load fetches model.json, then every shard in
+ * parallel from beside it (the query string kept), or from {@code weightPathPrefix}, or where
+ * {@code weightUrlConverter} says.
  */
 final class HttpHandler implements IOHandler {
-  /** Well past any real model's shard count, low enough that a hostile manifest cannot fan out forever. */
+  /**
+   * Well past any real model's shard count, low enough that a hostile manifest cannot fan out
+   * forever.
+   */
   static final int MAX_SHARDS = 100_000;
 
   private static final String CRLF = "\r\n";
@@ -62,8 +66,11 @@ final class HttpHandler implements IOHandler {
       synchronized (HttpHandler.class) {
         c = defaultClient;
         if (c == null) {
-          c = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30))
-              .followRedirects(HttpClient.Redirect.NORMAL).build();
+          c =
+              HttpClient.newBuilder()
+                  .connectTimeout(Duration.ofSeconds(30))
+                  .followRedirects(HttpClient.Redirect.NORMAL)
+                  .build();
           defaultClient = c;
         }
       }
@@ -79,32 +86,59 @@ final class HttpHandler implements IOHandler {
     String boundary = boundary();
     List<ByteBuffer> weights = a.weightData();
     List<ByteBuffer> body = new ArrayList<>();
-    body.add(ascii("--" + boundary + CRLF
-        + "Content-Disposition: form-data; name=\"model.json\"; filename=\"model.json\"" + CRLF
-        + "Content-Type: application/json" + CRLF + CRLF));
+    body.add(
+        ascii(
+            "--"
+                + boundary
+                + CRLF
+                + "Content-Disposition: form-data; name=\"model.json\"; filename=\"model.json\""
+                + CRLF
+                + "Content-Type: application/json"
+                + CRLF
+                + CRLF));
     body.add(ByteBuffer.wrap(json));
     if (weights != null) {
-      body.add(ascii(CRLF + "--" + boundary + CRLF
-          + "Content-Disposition: form-data; name=\"model.weights.bin\"; filename=\"model.weights.bin\"" + CRLF
-          + "Content-Type: application/octet-stream" + CRLF + CRLF));
+      body.add(
+          ascii(
+              CRLF
+                  + "--"
+                  + boundary
+                  + CRLF
+                  + "Content-Disposition: form-data; name=\"model.weights.bin\"; filename=\"model.weights.bin\""
+                  + CRLF
+                  + "Content-Type: application/octet-stream"
+                  + CRLF
+                  + CRLF));
       body.addAll(weights);
     }
     body.add(ascii(CRLF + "--" + boundary + "--" + CRLF));
     long length = body.stream().mapToLong(ByteBuffer::remaining).sum();
     HttpRequest.BodyPublisher publisher =
-        HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofByteArrays(() -> chunks(body)), length);
-    HttpRequest.Builder rb = request(uri(url)).method(options.method(), publisher)
-        .header("Content-Type", "multipart/form-data; boundary=" + boundary);
+        HttpRequest.BodyPublishers.fromPublisher(
+            HttpRequest.BodyPublishers.ofByteArrays(() -> chunks(body)), length);
+    HttpRequest.Builder rb =
+        request(uri(url))
+            .method(options.method(), publisher)
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary);
     HttpResponse<ByteBuffer> r = send(rb.build(), 1 << 20, null, null, "the upload to " + url);
     String text = StandardCharsets.UTF_8.decode(r.body()).toString();
     if (r.statusCode() / 100 != 2) {
-      throw new ModelIOException("BrowserHTTPRequest.save() failed due to HTTP response status " + r.statusCode()
-          + " from " + url + errorDetail(text), r.statusCode(), null);
+      throw new ModelIOException(
+          "BrowserHTTPRequest.save() failed due to HTTP response status "
+              + r.statusCode()
+              + " from "
+              + url
+              + errorDetail(text),
+          r.statusCode(),
+          null);
     }
     return new SaveResult(a.info(), List.of(new SaveResult.Response(r.statusCode(), text)));
   }
 
-  /** Like a browser's: dashes, then random letters and digits that cannot occur in the JSON by chance. */
+  /**
+   * Like a browser's: dashes, then random letters and digits that cannot occur in the JSON by
+   * chance.
+   */
   private static String boundary() {
     String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     StringBuilder sb = new StringBuilder("----tfportFormBoundary");
@@ -166,12 +200,23 @@ final class HttpHandler implements IOHandler {
 
   @Override
   public ModelArtifacts load() {
-    HttpResponse<ByteBuffer> r = send(request(uri(url)).GET().build(), options.maxModelJsonBytes(), null, null,
-        "model.json at " + url);
+    HttpResponse<ByteBuffer> r =
+        send(
+            request(uri(url)).GET().build(),
+            options.maxModelJsonBytes(),
+            null,
+            null,
+            "model.json at " + url);
     if (r.statusCode() / 100 != 2) {
-      throw new ModelIOException("request to " + url + " failed with status code " + r.statusCode()
-          + "; check the URL points to the model JSON of the model to load"
-          + errorDetail(StandardCharsets.UTF_8.decode(r.body()).toString()), r.statusCode(), null);
+      throw new ModelIOException(
+          "request to "
+              + url
+              + " failed with status code "
+              + r.statusCode()
+              + "; check the URL points to the model JSON of the model to load"
+              + errorDetail(StandardCharsets.UTF_8.decode(r.body()).toString()),
+          r.statusCode(),
+          null);
     }
     ByteBuffer jb = r.body();
     byte[] bytes = new byte[jb.remaining()];
@@ -187,8 +232,14 @@ final class HttpHandler implements IOHandler {
         known += s.storedByteLength();
       }
       if (known > options.maxWeightBytes()) {
-        throw new ModelIOException(url + ": the manifest needs at least " + known + " bytes of weights, over the"
-            + " limit of " + options.maxWeightBytes() + " (raise maxWeightBytes to load it)");
+        throw new ModelIOException(
+            url
+                + ": the manifest needs at least "
+                + known
+                + " bytes of weights, over the"
+                + " limit of "
+                + options.maxWeightBytes()
+                + " (raise maxWeightBytes to load it)");
       }
     }
     List<ByteBuffer> data = fetchAll(urls);
@@ -205,9 +256,13 @@ final class HttpHandler implements IOHandler {
     for (List<String> group : paths) {
       for (String p : group) {
         if (out.size() >= MAX_SHARDS) {
-          throw new ModelIOException(url + ": the manifest lists more than " + MAX_SHARDS + " weight files");
+          throw new ModelIOException(
+              url + ": the manifest lists more than " + MAX_SHARDS + " weight files");
         }
-        out.add(options.weightUrlConverter() != null ? options.weightUrlConverter().apply(p) : base + p + suffix);
+        out.add(
+            options.weightUrlConverter() != null
+                ? options.weightUrlConverter().apply(p)
+                : base + p + suffix);
       }
     }
     return out;
@@ -222,21 +277,33 @@ final class HttpHandler implements IOHandler {
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       for (String u : urls) {
         URI target = uri(u);
-        futures.add(pool.submit(() -> {
-          permits.acquire();
-          try {
-            HttpResponse<ByteBuffer> r = send(request(target).GET().build(), options.maxWeightBytes(), budget,
-                progress::headers, "weight file " + u);
-            if (r.statusCode() / 100 != 2) {
-              throw new ModelIOException("request for weight file " + u + " failed with status code "
-                  + r.statusCode(), r.statusCode(), null);
-            }
-            progress.body();
-            return r.body();
-          } finally {
-            permits.release();
-          }
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  permits.acquire();
+                  try {
+                    HttpResponse<ByteBuffer> r =
+                        send(
+                            request(target).GET().build(),
+                            options.maxWeightBytes(),
+                            budget,
+                            progress::headers,
+                            "weight file " + u);
+                    if (r.statusCode() / 100 != 2) {
+                      throw new ModelIOException(
+                          "request for weight file "
+                              + u
+                              + " failed with status code "
+                              + r.statusCode(),
+                          r.statusCode(),
+                          null);
+                    }
+                    progress.body();
+                    return r.body();
+                  } finally {
+                    permits.release();
+                  }
+                }));
       }
       List<ByteBuffer> out = new ArrayList<>(n);
       for (Future<ByteBuffer> f : futures) {
@@ -244,8 +311,10 @@ final class HttpHandler implements IOHandler {
           out.add(f.get());
         } catch (ExecutionException e) {
           futures.forEach(x -> x.cancel(true));
-          throw e.getCause() instanceof TfportException t ? t
-              : new ModelIOException("loading weights from " + url + " failed: " + e.getCause(), e.getCause());
+          throw e.getCause() instanceof TfportException t
+              ? t
+              : new ModelIOException(
+                  "loading weights from " + url + " failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
           futures.forEach(x -> x.cancel(true));
           Thread.currentThread().interrupt();
@@ -304,19 +373,24 @@ final class HttpHandler implements IOHandler {
   }
 
   /**
-   * Sends and waits at most the timeout for the whole exchange, body included (the client's own timeout
-   * stops at the headers), cancelling the request when it runs out.
+   * Sends and waits at most the timeout for the whole exchange, body included (the client's own
+   * timeout stops at the headers), cancelling the request when it runs out.
    */
-  private HttpResponse<ByteBuffer> send(HttpRequest req, long limit, AtomicLong budget, Runnable onHeaders,
-      String what) {
+  private HttpResponse<ByteBuffer> send(
+      HttpRequest req, long limit, AtomicLong budget, Runnable onHeaders, String what) {
     CompletableFuture<HttpResponse<ByteBuffer>> f =
         client().sendAsync(req, LimitedBody.handler(limit, budget, what, onHeaders));
     try {
       return f.get(options.timeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       f.cancel(true);
-      throw new ModelIOException(what + " took longer than " + options.timeout().toSeconds() + " s; the server is"
-          + " slow or stuck (raise the timeout if it is just slow)", e);
+      throw new ModelIOException(
+          what
+              + " took longer than "
+              + options.timeout().toSeconds()
+              + " s; the server is"
+              + " slow or stuck (raise the timeout if it is just slow)",
+          e);
     } catch (InterruptedException e) {
       f.cancel(true);
       Thread.currentThread().interrupt();
@@ -328,11 +402,21 @@ final class HttpHandler implements IOHandler {
           throw new ModelIOException(tl.getMessage(), 413, tl);
         }
         if (t instanceof HttpTimeoutException) {
-          throw new ModelIOException(what + " got no response within " + options.timeout().toSeconds() + " s", t);
+          throw new ModelIOException(
+              what + " got no response within " + options.timeout().toSeconds() + " s", t);
         }
         if (t instanceof ConnectException) {
-          throw new ModelIOException("cannot connect to " + req.uri().getHost() + ":" + req.uri().getPort()
-              + " for " + what + " (" + t + "); is the server running?", t);
+          throw new ModelIOException(
+              "cannot connect to "
+                  + req.uri().getHost()
+                  + ":"
+                  + req.uri().getPort()
+                  + " for "
+                  + what
+                  + " ("
+                  + t
+                  + "); is the server running?",
+              t);
         }
       }
       throw new ModelIOException(what + " failed: " + c, c);

@@ -3,8 +3,9 @@ package org.tfport.io;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * Saves and loads {@link ModelArtifacts} somewhere, as TF.js's {@code IOHandler}: a handler may do both,
- * or only one (an upload endpoint only saves). Obtain one from {@link Models} by URL, or implement one.
+ * Saves and loads {@link ModelArtifacts} somewhere, as TF.js's {@code IOHandler}: a handler may do
+ * both, or only one (an upload endpoint only saves). Obtain one from {@link Models} by URL, or
+ * implement one.
  */
 public interface IOHandler {
   /** Stores the artifacts; the default refuses. */

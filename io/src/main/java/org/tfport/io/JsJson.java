@@ -9,8 +9,8 @@ import tools.jackson.databind.JsonNode;
  * {@code JSON.stringify} as a JavaScript engine writes it, so byte counts and uploaded model.json
  * bodies match TF.js exactly: every number is a double printed by ECMAScript's Number::toString
  * (shortest round-trip digits, {@code 1e+21} style exponents, no {@code .0}), NaN and infinities
- * become {@code null}, strings escape only what the spec escapes, and integer-like keys come first in
- * ascending order as they do in JavaScript objects.
+ * become {@code null}, strings escape only what the spec escapes, and integer-like keys come first
+ * in ascending order as they do in JavaScript objects.
  */
 final class JsJson {
   private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -181,10 +181,16 @@ final class JsJson {
         case '\r' -> sb.append("\\r");
         case '\t' -> sb.append("\\t");
         default -> {
-          boolean lone = Character.isSurrogate(c) && !(Character.isHighSurrogate(c) && i + 1 < s.length()
-              && Character.isLowSurrogate(s.charAt(i + 1)));
+          boolean lone =
+              Character.isSurrogate(c)
+                  && !(Character.isHighSurrogate(c)
+                      && i + 1 < s.length()
+                      && Character.isLowSurrogate(s.charAt(i + 1)));
           if (c < 0x20 || lone) {
-            sb.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 15]).append(HEX[(c >> 4) & 15])
+            sb.append("\\u")
+                .append(HEX[c >> 12])
+                .append(HEX[(c >> 8) & 15])
+                .append(HEX[(c >> 4) & 15])
                 .append(HEX[c & 15]);
           } else if (Character.isHighSurrogate(c)) {
             sb.append(c).append(s.charAt(++i));

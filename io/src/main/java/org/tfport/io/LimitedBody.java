@@ -10,10 +10,10 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Collects a response body into one buffer, refusing more than a limit: a declared Content-Length over
- * it is refused before a byte is read, and a body that grows past it is cut off at once, so a hostile
- * server cannot make the client allocate what it likes. Error bodies are kept up to 64 KiB, silently
- * truncated, for the message.
+ * Collects a response body into one buffer, refusing more than a limit: a declared Content-Length
+ * over it is refused before a byte is read, and a body that grows past it is cut off at once, so a
+ * hostile server cannot make the client allocate what it likes. Error bodies are kept up to 64 KiB,
+ * silently truncated, for the message.
  */
 final class LimitedBody implements HttpResponse.BodySubscriber<ByteBuffer> {
   static final int ERROR_BODY_LIMIT = 64 * 1024;
@@ -40,7 +40,8 @@ final class LimitedBody implements HttpResponse.BodySubscriber<ByteBuffer> {
   private boolean done;
 
   /**
-   * @param budget bytes left for all bodies of one load together, decremented as bytes arrive; null for none
+   * @param budget bytes left for all bodies of one load together, decremented as bytes arrive; null
+   *     for none
    */
   private LimitedBody(long declared, long limit, AtomicLong budget, boolean truncate, String what) {
     this.declared = declared;
@@ -51,15 +52,16 @@ final class LimitedBody implements HttpResponse.BodySubscriber<ByteBuffer> {
   }
 
   /** A handler that keeps 2xx bodies up to {@code limit} bytes and others up to 64 KiB. */
-  static HttpResponse.BodyHandler<ByteBuffer> handler(long limit, AtomicLong budget, String what,
-      Runnable onHeaders) {
+  static HttpResponse.BodyHandler<ByteBuffer> handler(
+      long limit, AtomicLong budget, String what, Runnable onHeaders) {
     return info -> {
       if (onHeaders != null) {
         onHeaders.run();
       }
       long declared = info.headers().firstValueAsLong("content-length").orElse(-1);
       boolean ok = info.statusCode() / 100 == 2;
-      return ok ? new LimitedBody(declared, Math.min(limit, Integer.MAX_VALUE - 8), budget, false, what)
+      return ok
+          ? new LimitedBody(declared, Math.min(limit, Integer.MAX_VALUE - 8), budget, false, what)
           : new LimitedBody(declared, ERROR_BODY_LIMIT, null, true, what);
     };
   }
@@ -132,8 +134,9 @@ final class LimitedBody implements HttpResponse.BodySubscriber<ByteBuffer> {
     done = true;
     if (exact != null) {
       if (exact.hasRemaining()) {
-        result.completeExceptionally(new java.io.IOException(what + " ended after " + exact.position()
-            + " of its " + declared + " bytes"));
+        result.completeExceptionally(
+            new java.io.IOException(
+                what + " ended after " + exact.position() + " of its " + declared + " bytes"));
         return;
       }
       result.complete(exact.flip());

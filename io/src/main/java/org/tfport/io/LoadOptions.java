@@ -12,14 +12,15 @@ import org.tfport.core.TfportException.UsageException;
 
 /**
  * Options of a load or save, as TF.js's {@code LoadOptions} with its {@code requestInit}: the HTTP
- * method and headers of requests, where the weights are, progress, and limits that keep a hostile or
- * broken server from filling memory or hanging the caller. Handlers ignore what does not apply to them.
+ * method and headers of requests, where the weights are, progress, and limits that keep a hostile
+ * or broken server from filling memory or hanging the caller. Handlers ignore what does not apply
+ * to them.
  *
  * @param method the HTTP method of a save ({@code POST} by default, or {@code PUT})
- * @param headers sent with every request (an {@code Authorization} header, say); may not set
- *     {@code Content-Type}, which the multipart body fixes
- * @param onProgress called with a fraction from 0 to 1 as a load goes on: up to 0.5 as responses arrive,
- *     then up to 1 as their bodies are read, as TF.js does; null for none
+ * @param headers sent with every request (an {@code Authorization} header, say); may not set {@code
+ *     Content-Type}, which the multipart body fixes
+ * @param onProgress called with a fraction from 0 to 1 as a load goes on: up to 0.5 as responses
+ *     arrive, then up to 1 as their bodies are read, as TF.js does; null for none
  * @param weightPathPrefix fetch shards from here instead of beside model.json; used as given, so it
  *     should end with {@code /}
  * @param weightUrlConverter maps each manifest path to the URL to fetch, replacing the prefix rule
@@ -52,7 +53,8 @@ public record LoadOptions(
     headers = headers == null ? Map.of() : Map.copyOf(headers);
     for (String h : headers.keySet()) {
       if (h.equalsIgnoreCase("content-type") || h.equalsIgnoreCase("content-length")) {
-        throw new UsageException("header " + h + " is set by the handler from the body; leave it out");
+        throw new UsageException(
+            "header " + h + " is set by the handler from the body; leave it out");
       }
     }
     timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
@@ -161,8 +163,17 @@ public record LoadOptions(
     }
 
     public LoadOptions build() {
-      return new LoadOptions(method, headers, onProgress, weightPathPrefix, weightUrlConverter, timeout,
-          maxModelJsonBytes, maxWeightBytes, parallelism, httpClient);
+      return new LoadOptions(
+          method,
+          headers,
+          onProgress,
+          weightPathPrefix,
+          weightUrlConverter,
+          timeout,
+          maxModelJsonBytes,
+          maxWeightBytes,
+          parallelism,
+          httpClient);
     }
   }
 }

@@ -9,15 +9,16 @@ import org.tfport.formats.tfjs.WeightSpec;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A model in transit, as TF.js's {@code ModelArtifacts}: the model.json members and the weights as the
- * bytes that go into the shards, still quantized where the manifest says so. JSON members are shared
- * trees; treat them as read-only.
+ * A model in transit, as TF.js's {@code ModelArtifacts}: the model.json members and the weights as
+ * the bytes that go into the shards, still quantized where the manifest says so. JSON members are
+ * shared trees; treat them as read-only.
  *
  * @param format {@code "layers-model"}, {@code "graph-model"} or null
- * @param weightSpecs the manifest entries of every group in order, or null when there is no manifest
- *     (a topology-only model)
- * @param weightData the weight bytes, one buffer or one per shard, to be read as one stream in order; null
- *     when there are none. Buffers are kept as read-only views; {@link #weightData()} returns fresh ones.
+ * @param weightSpecs the manifest entries of every group in order, or null when there is no
+ *     manifest (a topology-only model)
+ * @param weightData the weight bytes, one buffer or one per shard, to be read as one stream in
+ *     order; null when there are none. Buffers are kept as read-only views; {@link #weightData()}
+ *     returns fresh ones.
  */
 public record ModelArtifacts(
     JsonNode modelTopology,
@@ -43,9 +44,19 @@ public record ModelArtifacts(
   }
 
   /** A model with the usual members; the rest null. */
-  public static ModelArtifacts of(JsonNode modelTopology, String format, List<WeightSpec> weightSpecs,
-      ByteBuffer weightData) {
-    return new ModelArtifacts(modelTopology, format, null, null, null, null, null, null, null, weightSpecs,
+  public static ModelArtifacts of(
+      JsonNode modelTopology, String format, List<WeightSpec> weightSpecs, ByteBuffer weightData) {
+    return new ModelArtifacts(
+        modelTopology,
+        format,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        weightSpecs,
         weightData == null ? null : List.of(weightData));
   }
 
@@ -82,8 +93,11 @@ public record ModelArtifacts(
     }
     long total = weightDataBytes();
     if (total > Integer.MAX_VALUE - 8) {
-      throw new UnsupportedModelException("the weights take " + total + " bytes, more than one buffer holds"
-          + " (2 GiB); read them per shard with weightData()");
+      throw new UnsupportedModelException(
+          "the weights take "
+              + total
+              + " bytes, more than one buffer holds"
+              + " (2 GiB); read them per shard with weightData()");
     }
     ByteBuffer all = ByteBuffer.allocate((int) total);
     for (ByteBuffer b : weightData()) {
@@ -94,13 +108,23 @@ public record ModelArtifacts(
 
   /** A copy with other weights (say, after re-quantizing). */
   public ModelArtifacts withWeights(List<WeightSpec> specs, List<ByteBuffer> data) {
-    return new ModelArtifacts(modelTopology, format, generatedBy, convertedBy, trainingConfig, signature,
-        userDefinedMetadata, modelInitializer, initializerSignature, specs, data);
+    return new ModelArtifacts(
+        modelTopology,
+        format,
+        generatedBy,
+        convertedBy,
+        trainingConfig,
+        signature,
+        userDefinedMetadata,
+        modelInitializer,
+        initializerSignature,
+        specs,
+        data);
   }
 
   /**
-   * Checks the weight data holds exactly the bytes the specs need (walking string length prefixes), so a
-   * truncated or mismatched download fails here rather than as wrong numbers later.
+   * Checks the weight data holds exactly the bytes the specs need (walking string length prefixes),
+   * so a truncated or mismatched download fails here rather than as wrong numbers later.
    *
    * @param where names the source in the message
    * @throws org.tfport.core.TfportException.CorruptModelException when they disagree

@@ -3,8 +3,8 @@ package org.tfport.io;
 import org.tfport.core.TfportException;
 
 /**
- * A model could not be moved to or from where a URL points: an HTTP status that is not 2xx, a timeout,
- * a refused connection, a body over a size limit, or a file that cannot be written.
+ * A model could not be moved to or from where a URL points: an HTTP status that is not 2xx, a
+ * timeout, a refused connection, a body over a size limit, or a file that cannot be written.
  */
 public class ModelIOException extends TfportException {
   private static final long serialVersionUID = 1L;

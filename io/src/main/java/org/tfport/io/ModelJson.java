@@ -66,27 +66,44 @@ final class ModelJson {
     return JsJson.stringify(o).getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Parses model.json bytes; errors name {@code where} and, for a {@code .pb} URL, say what to load instead. */
+  /**
+   * Parses model.json bytes; errors name {@code where} and, for a {@code .pb} URL, say what to load
+   * instead.
+   */
   static Parsed parse(byte[] bytes, String where) {
     JsonNode root;
     try {
       root = ModelJsonParser.readTree(bytes, where);
     } catch (CorruptModelException e) {
       if (where.split("\\?")[0].endsWith(".pb")) {
-        throw new CorruptModelException(where + " is not a TF.js model.json but looks like a frozen .pb graph,"
-            + " which TF.js cannot load: convert it to a graph model first", e);
+        throw new CorruptModelException(
+            where
+                + " is not a TF.js model.json but looks like a frozen .pb graph,"
+                + " which TF.js cannot load: convert it to a graph model first",
+            e);
       }
       throw e;
     }
     // TF.js's loaders take a model.json object; a bare weights manifest is no model.
     if (!root.isObject()) {
-      throw new CorruptModelException(where + " is JSON but not an object; expected a TF.js model.json");
+      throw new CorruptModelException(
+          where + " is JSON but not an object; expected a TF.js model.json");
     }
     ModelJsonParser.Parsed p = ModelJsonParser.parse(root, where);
     TfjsModelJson j = p.envelope();
-    ModelArtifacts a = new ModelArtifacts(j.modelTopology(), j.format(), j.generatedBy(), j.convertedBy(),
-        j.trainingConfig(), j.signature(), j.userDefinedMetadata(), j.modelInitializer(),
-        j.initializerSignature(), p.manifest() == null ? null : p.weightSpecs(), null);
+    ModelArtifacts a =
+        new ModelArtifacts(
+            j.modelTopology(),
+            j.format(),
+            j.generatedBy(),
+            j.convertedBy(),
+            j.trainingConfig(),
+            j.signature(),
+            j.userDefinedMetadata(),
+            j.modelInitializer(),
+            j.initializerSignature(),
+            p.manifest() == null ? null : p.weightSpecs(),
+            null);
     return new Parsed(a, p.paths());
   }
 

@@ -1,8 +1,8 @@
 package org.tfport.io;
 
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Iterator;
+import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -10,14 +10,18 @@ import java.util.stream.Collectors;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * Loads and saves models by URL, as {@code tf.loadLayersModel(url)} and {@code model.save(url)} find
- * their handler: {@code file://PATH} (a folder, or {@code NAME.json} for downloads-style names),
- * {@code http://} and {@code https://}, plus any {@link IORouter} on the class path or registered here.
- * Exactly one router must accept a URL; none or several is an error naming the candidates.
+ * Loads and saves models by URL, as {@code tf.loadLayersModel(url)} and {@code model.save(url)}
+ * find their handler: {@code file://PATH} (a folder, or {@code NAME.json} for downloads-style
+ * names), {@code http://} and {@code https://}, plus any {@link IORouter} on the class path or
+ * registered here. Exactly one router must accept a URL; none or several is an error naming the
+ * candidates.
  */
 public final class Models {
-  /** Providers listed in META-INF/services that could not be loaded, named in "no handler" errors. */
+  /**
+   * Providers listed in META-INF/services that could not be loaded, named in "no handler" errors.
+   */
   private static final List<String> BROKEN = new CopyOnWriteArrayList<>();
+
   private static final List<IORouter> ROUTERS = new CopyOnWriteArrayList<>(builtIn());
 
   private Models() {}
@@ -27,7 +31,8 @@ public final class Models {
     l.add(new FileRouter());
     l.add(new HttpRouter());
     // A broken plug-in must not take file:// and http:// down with it.
-    Iterator<IORouter> it = ServiceLoader.load(IORouter.class, Models.class.getClassLoader()).iterator();
+    Iterator<IORouter> it =
+        ServiceLoader.load(IORouter.class, Models.class.getClassLoader()).iterator();
     while (true) {
       try {
         if (!it.hasNext()) {
@@ -89,7 +94,8 @@ public final class Models {
 
   private static List<Match> matches(String url, LoadOptions options, boolean save) {
     if (url == null || url.isBlank()) {
-      throw new UsageException("the model URL is empty; give file://PATH, http://... or https://...");
+      throw new UsageException(
+          "the model URL is empty; give file://PATH, http://... or https://...");
     }
     LoadOptions o = options == null ? LoadOptions.defaults() : options;
     List<Match> out = new ArrayList<>();
@@ -106,15 +112,31 @@ public final class Models {
     List<Match> m = matches(url, options, save);
     String what = save ? "save" : "load";
     if (m.isEmpty()) {
-      throw new UsageException("no " + what + " handler for URL '" + url + "'; the routers known ("
-          + ROUTERS.stream().map(IORouter::name).collect(Collectors.joining(", "))
-          + ") take file://PATH, http://... and https://..."
-          + (BROKEN.isEmpty() ? "" : "; routers that failed to load: " + String.join("; ", BROKEN)));
+      throw new UsageException(
+          "no "
+              + what
+              + " handler for URL '"
+              + url
+              + "'; the routers known ("
+              + ROUTERS.stream().map(IORouter::name).collect(Collectors.joining(", "))
+              + ") take file://PATH, http://... and https://..."
+              + (BROKEN.isEmpty()
+                  ? ""
+                  : "; routers that failed to load: " + String.join("; ", BROKEN)));
     }
     if (m.size() > 1) {
-      throw new UsageException("found more than one (" + m.size() + ") " + what + " handlers for URL '" + url
-          + "': " + m.stream().map(x -> x.router().name() + " (" + x.router().getClass().getName() + ")")
-              .collect(Collectors.joining(", ")) + "; remove or unregister all but one of these routers");
+      throw new UsageException(
+          "found more than one ("
+              + m.size()
+              + ") "
+              + what
+              + " handlers for URL '"
+              + url
+              + "': "
+              + m.stream()
+                  .map(x -> x.router().name() + " (" + x.router().getClass().getName() + ")")
+                  .collect(Collectors.joining(", "))
+              + "; remove or unregister all but one of these routers");
     }
     return m.get(0).handler();
   }

@@ -23,7 +23,9 @@ final class WeightData {
     return starts[parts.size()];
   }
 
-  /** The uint32 little-endian at stream offset {@code pos}; the caller has checked 4 bytes remain. */
+  /**
+   * The uint32 little-endian at stream offset {@code pos}; the caller has checked 4 bytes remain.
+   */
   long uint32(long pos) {
     long v = 0;
     for (int i = 0; i < 4; i++) {
@@ -66,8 +68,13 @@ final class WeightData {
         try {
           len = s.storedByteLength();
         } catch (ArithmeticException e) {
-          throw new CorruptModelException(where + ": weight '" + s.name() + "' has shape " + s.shape()
-              + ", too large to be stored");
+          throw new CorruptModelException(
+              where
+                  + ": weight '"
+                  + s.name()
+                  + "' has shape "
+                  + s.shape()
+                  + ", too large to be stored");
         }
       }
       if (len > total - pos) {
@@ -76,14 +83,29 @@ final class WeightData {
       pos += len;
     }
     if (pos != total) {
-      throw new CorruptModelException(where + ": the weights in the manifest take " + pos + " bytes but the"
-          + " weight data holds " + total + "; the weights belong to a different model.json or are damaged");
+      throw new CorruptModelException(
+          where
+              + ": the weights in the manifest take "
+              + pos
+              + " bytes but the"
+              + " weight data holds "
+              + total
+              + "; the weights belong to a different model.json or are damaged");
     }
   }
 
   private static CorruptModelException short_(String where, WeightSpec s, long pos, long total) {
-    return new CorruptModelException(where + ": weight '" + s.name() + "' (" + s.dtype().jsName() + s.shape()
-        + ") starts at byte " + pos + " but the weight data ends at " + total
-        + "; the weights are truncated or belong to a different model.json");
+    return new CorruptModelException(
+        where
+            + ": weight '"
+            + s.name()
+            + "' ("
+            + s.dtype().jsName()
+            + s.shape()
+            + ") starts at byte "
+            + pos
+            + " but the weight data ends at "
+            + total
+            + "; the weights are truncated or belong to a different model.json");
   }
 }

@@ -20,9 +20,10 @@ import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 
 /**
- * A model ready to run: graphs, the signatures they are called through and, optionally, initializer graphs that
- * fill the session's tables before their first run (TF.js's {@code modelInitializer}). Compiled once; every
- * {@link Session} made from it shares the compiled plans, so sessions are cheap. Thread-safe.
+ * A model ready to run: graphs, the signatures they are called through and, optionally, initializer
+ * graphs that fill the session's tables before their first run (TF.js's {@code modelInitializer}).
+ * Compiled once; every {@link Session} made from it shares the compiled plans, so sessions are
+ * cheap. Thread-safe.
  *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("saved_model_dir"));
@@ -31,34 +32,47 @@ import org.tfport.runtime.ops.StandardKernels;
  * }
  * }</pre>
  *
- * <p>A SavedModel loaded without naming a signature lists all of its signatures; the default one is loaded and
- * compiled at load, each other one when a session first runs it (so an op without a kernel in it is reported
- * then, naming the node).
+ * <p>A SavedModel loaded without naming a signature lists all of its signatures; the default one is
+ * loaded and compiled at load, each other one when a session first runs it (so an op without a
+ * kernel in it is reported then, naming the node).
  */
 public final class Model implements AutoCloseable {
-  /** One graph, the signatures computed from it and the initializer that fills its tables (or null). */
+  /**
+   * One graph, the signatures computed from it and the initializer that fills its tables (or null).
+   */
   record Part(Graph graph, List<Signature> signatures, Graph initializer) {}
 
   /** The plans of one part's signatures and of its initializer, for one kernel mode. */
   record Compiled(Map<String, Plan> signatures, Plan initializer) {}
 
-  /** What a session needs to run one signature: its spec, its plan and its part's initializer (or null). */
+  /**
+   * What a session needs to run one signature: its spec, its plan and its part's initializer (or
+   * null).
+   */
   record Bound(Signature signature, Plan plan, Plan initializer) {}
 
   private final String source;
   private final KernelRegistry registry;
+
   /** Every signature, loaded or not, in order; a loaded one is the spec of its graph. */
   private final Map<String, Signature> signatures = new LinkedHashMap<>();
+
   private final Map<String, Part> parts = new HashMap<>();
   private final Map<String, Supplier<Part>> pending = new HashMap<>();
   private final Map<String, RuntimeException> failed = new HashMap<>();
-  private final Map<KernelRegistry.Mode, Map<Part, Compiled>> compiled = new EnumMap<>(KernelRegistry.Mode.class);
+  private final Map<KernelRegistry.Mode, Map<Part, Compiled>> compiled =
+      new EnumMap<>(KernelRegistry.Mode.class);
   private volatile boolean closed;
 
   /**
-   * @param listed every signature in order: the loaded parts' and those {@code lazy} loads when first run
+   * @param listed every signature in order: the loaded parts' and those {@code lazy} loads when
+   *     first run
    */
-  private Model(String source, List<Part> loaded, List<Signature> listed, Map<String, Supplier<Part>> lazy,
+  private Model(
+      String source,
+      List<Part> loaded,
+      List<Signature> listed,
+      Map<String, Supplier<Part>> lazy,
       KernelRegistry registry) {
     this.source = source;
     this.registry = registry;
@@ -75,11 +89,12 @@ public final class Model implements AutoCloseable {
         signatures.put(s.key(), s);
       }
     }
-    lazy.forEach((k, v) -> {
-      if (!parts.containsKey(k)) {
-        pending.put(k, v);
-      }
-    });
+    lazy.forEach(
+        (k, v) -> {
+          if (!parts.containsKey(k)) {
+            pending.put(k, v);
+          }
+        });
     if (signatures.isEmpty()) {
       throw new UsageException(source + ": a model needs at least one signature");
     }
@@ -92,68 +107,84 @@ public final class Model implements AutoCloseable {
   /**
    * A model over {@code graph} called through {@code signatures}.
    *
-   * @throws org.tfport.core.TfportException.UnsupportedModelException naming every node whose op has no kernel
+   * @throws org.tfport.core.TfportException.UnsupportedModelException naming every node whose op
+   *     has no kernel
    * @throws UsageException for a signature naming no tensor of the graph
    */
   public static Model fromGraph(Graph graph, List<Signature> signatures) {
     return fromGraph(graph, signatures, null);
   }
 
-  /** As {@link #fromGraph(Graph, List)}, with an initializer graph run once per session before its first run. */
+  /**
+   * As {@link #fromGraph(Graph, List)}, with an initializer graph run once per session before its
+   * first run.
+   */
   public static Model fromGraph(Graph graph, List<Signature> signatures, Graph initializer) {
     return fromGraph(graph, signatures, initializer, StandardKernels.registry());
   }
 
-  static Model fromGraph(Graph graph, List<Signature> signatures, Graph initializer, KernelRegistry registry) {
+  static Model fromGraph(
+      Graph graph, List<Signature> signatures, Graph initializer, KernelRegistry registry) {
     if (signatures.isEmpty()) {
       throw new UsageException(graph.source() + ": a model needs at least one signature");
     }
-    Part p = new Part(copy(graph), List.copyOf(signatures), initializer == null ? null : copy(initializer));
+    Part p =
+        new Part(
+            copy(graph), List.copyOf(signatures), initializer == null ? null : copy(initializer));
     return new Model(graph.source(), List.of(p), signatures, Map.of(), registry);
   }
 
   /**
-   * Parts already loaded, plus signatures whose part {@code lazy} loads when first run (their specs in
-   * {@code listed}, which gives the order); the graphs are the model's own from here on.
+   * Parts already loaded, plus signatures whose part {@code lazy} loads when first run (their specs
+   * in {@code listed}, which gives the order); the graphs are the model's own from here on.
    */
-  static Model of(String source, List<Part> loaded, List<Signature> listed, Map<String, Supplier<Part>> lazy,
+  static Model of(
+      String source,
+      List<Part> loaded,
+      List<Signature> listed,
+      Map<String, Supplier<Part>> lazy,
       KernelRegistry registry) {
     return new Model(source, loaded, listed, lazy, registry);
   }
 
   /**
-   * A model called through the graph's own interface: its {@link Graph#inputs()} (placeholders, typed and shaped
-   * by their attributes) and {@link Graph#outputs()}, as signature {@value Signature#DEFAULT_KEY}.
+   * A model called through the graph's own interface: its {@link Graph#inputs()} (placeholders,
+   * typed and shaped by their attributes) and {@link Graph#outputs()}, as signature {@value
+   * Signature#DEFAULT_KEY}.
    */
   public static Model fromGraph(Graph graph) {
     return fromGraph(graph, List.of(graphSignature(graph)));
   }
 
   /**
-   * Loads a model from a file or folder, its format read from the path: a SavedModel or TF Hub module folder
-   * ({@code saved_model.pb}, {@code tfhub_module.pb}), a frozen GraphDef ({@code .pb}), a TF.js graph model
-   * ({@code model.json}, or its folder) or a TFLite model ({@code .tflite}, or a file with its {@code TFL3}
-   * identifier). See {@link #load(Path, LoadOptions)}.
+   * Loads a model from a file or folder, its format read from the path: a SavedModel or TF Hub
+   * module folder ({@code saved_model.pb}, {@code tfhub_module.pb}), a frozen GraphDef ({@code
+   * .pb}), a TF.js graph model ({@code model.json}, or its folder) or a TFLite model ({@code
+   * .tflite}, or a file with its {@code TFL3} identifier). See {@link #load(Path, LoadOptions)}.
    */
   public static Model load(Path path) {
     return load(path, LoadOptions.defaults());
   }
 
   /**
-   * Loads a model as {@link #load(Path)} does, with a signature, MetaGraph tags or output tensors picked.
+   * Loads a model as {@link #load(Path)} does, with a signature, MetaGraph tags or output tensors
+   * picked.
    *
-   * <p>What each format gives: a SavedModel, its signatures (inputs and outputs by their keys); a frozen GraphDef,
-   * one signature {@value Signature#DEFAULT_KEY} fed by its placeholders (by node name) computing the {@code
-   * outputNodeNames}, or, when none are given, every node nothing reads except constants, placeholders, {@code
-   * NoOp}s and ops that only save, restore or assign variables; a TF.js graph model, its signature (else its
-   * placeholders and the nodes nothing reads, as TF.js does) and its {@code modelInitializer}; a {@code .tflite}
-   * file, its SignatureDefs (else its main subgraph's inputs and outputs).
-   * TF1 control flow ({@code Switch}/{@code Merge}, {@code Enter}/{@code Exit} loops) and TF1 TensorArrays are
-   * rewritten into {@code If}/{@code While} over dense tensors at load.
+   * <p>What each format gives: a SavedModel, its signatures (inputs and outputs by their keys); a
+   * frozen GraphDef, one signature {@value Signature#DEFAULT_KEY} fed by its placeholders (by node
+   * name) computing the {@code outputNodeNames}, or, when none are given, every node nothing reads
+   * except constants, placeholders, {@code NoOp}s and ops that only save, restore or assign
+   * variables; a TF.js graph model, its signature (else its placeholders and the nodes nothing
+   * reads, as TF.js does) and its {@code modelInitializer}; a {@code .tflite} file, its
+   * SignatureDefs (else its main subgraph's inputs and outputs). TF1 control flow ({@code
+   * Switch}/{@code Merge}, {@code Enter}/{@code Exit} loops) and TF1 TensorArrays are rewritten
+   * into {@code If}/{@code While} over dense tensors at load.
    *
-   * @throws UsageException for a path that is no model, or a signature, tag set or output the model lacks
+   * @throws UsageException for a path that is no model, or a signature, tag set or output the model
+   *     lacks
    * @throws org.tfport.core.TfportException.CorruptModelException for a damaged file
-   * @throws org.tfport.core.TfportException.UnsupportedModelException naming every node whose op has no kernel
+   * @throws org.tfport.core.TfportException.UnsupportedModelException naming every node whose op
+   *     has no kernel
    */
   public static Model load(Path path, LoadOptions options) {
     return ModelLoader.load(path, options);
@@ -167,7 +198,10 @@ public final class Model implements AutoCloseable {
         throw new UsageException(graph.source() + ": the graph input '" + in + "' names no node");
       }
       DType t = DataTypes.toDType(p.typeAttr("dtype"));
-      long[] shape = p.attr("shape") instanceof AttrValue.Shape s && !s.value().unknownRank() ? s.value().dims() : null;
+      long[] shape =
+          p.attr("shape") instanceof AttrValue.Shape s && !s.value().unknownRank()
+              ? s.value().dims()
+              : null;
       ins.add(new TensorSpec(p.name(), in, t, shape));
     }
     List<TensorSpec> outs = new ArrayList<>();
@@ -188,23 +222,29 @@ public final class Model implements AutoCloseable {
     return c;
   }
 
-  /** The signatures, in order: loaded ones as compiled, the others as the model file declares them. */
+  /**
+   * The signatures, in order: loaded ones as compiled, the others as the model file declares them.
+   */
   public synchronized List<Signature> signatures() {
     return List.copyOf(signatures.values());
   }
 
   /**
-   * Signature {@code key}, its graph loaded and compiled first if it was not yet (a SavedModel's other
-   * signatures), so its specs are those of the graph that runs. A signature that fails to load fails the same way
-   * each time it is asked for.
+   * Signature {@code key}, its graph loaded and compiled first if it was not yet (a SavedModel's
+   * other signatures), so its specs are those of the graph that runs. A signature that fails to
+   * load fails the same way each time it is asked for.
    *
    * @throws UsageException when the model has no signature {@code key}
    * @throws org.tfport.core.TfportException.UnsupportedModelException when its graph cannot be run
    */
   public synchronized Signature signature(String key) {
     if (!signatures.containsKey(key)) {
-      throw new UsageException(source + ": the model has no signature '" + key + "'; its signatures are "
-          + signatures.keySet());
+      throw new UsageException(
+          source
+              + ": the model has no signature '"
+              + key
+              + "'; its signatures are "
+              + signatures.keySet());
     }
     if (!closed) {
       part(key);
@@ -213,8 +253,8 @@ public final class Model implements AutoCloseable {
   }
 
   /**
-   * The signature a call without a key uses: the only one, else {@value Signature#DEFAULT_KEY}, else TF Hub's
-   * {@code default}; loaded as {@link #signature(String)} does.
+   * The signature a call without a key uses: the only one, else {@value Signature#DEFAULT_KEY},
+   * else TF Hub's {@code default}; loaded as {@link #signature(String)} does.
    *
    * @throws UsageException when the model has several signatures and none of these
    */
@@ -231,8 +271,13 @@ public final class Model implements AutoCloseable {
       }
     }
     if (key == null) {
-      throw new UsageException(source + ": the model has several signatures " + signatures.keySet()
-          + " and none is '" + Signature.DEFAULT_KEY + "'; name the one to run");
+      throw new UsageException(
+          source
+              + ": the model has several signatures "
+              + signatures.keySet()
+              + " and none is '"
+              + Signature.DEFAULT_KEY
+              + "'; name the one to run");
     }
     return signature(key);
   }
@@ -241,12 +286,18 @@ public final class Model implements AutoCloseable {
     return source;
   }
 
-  /** Whether signature {@code key}'s graph is loaded (always, but for a SavedModel's other signatures). */
+  /**
+   * Whether signature {@code key}'s graph is loaded (always, but for a SavedModel's other
+   * signatures).
+   */
   synchronized boolean isLoaded(String key) {
     return parts.containsKey(key);
   }
 
-  /** The part computing signature {@code key}, loaded and compiled with the default kernels on first use. */
+  /**
+   * The part computing signature {@code key}, loaded and compiled with the default kernels on first
+   * use.
+   */
   private Part part(String key) {
     Part p = parts.get(key);
     if (p == null) {
@@ -269,7 +320,9 @@ public final class Model implements AutoCloseable {
     return p;
   }
 
-  /** Signature {@code key} ready to run with {@code mode}'s kernels; see {@link #signature(String)}. */
+  /**
+   * Signature {@code key} ready to run with {@code mode}'s kernels; see {@link #signature(String)}.
+   */
   synchronized Bound bound(KernelRegistry.Mode mode, String key) {
     if (closed) {
       throw new UsageException(source + ": the model is closed");
@@ -292,9 +345,12 @@ public final class Model implements AutoCloseable {
       Plan init = null;
       Graph initializer = part.initializer();
       if (initializer != null) {
-        // The initializer runs for its effect; every node of it is a target unless it names its outputs.
-        List<String> targets = initializer.outputs().isEmpty()
-            ? initializer.nodes().stream().map(Node::name).toList() : List.of();
+        // The initializer runs for its effect; every node of it is a target unless it names its
+        // outputs.
+        List<String> targets =
+            initializer.outputs().isEmpty()
+                ? initializer.nodes().stream().map(Node::name).toList()
+                : List.of();
         init = Planner.plan(initializer, List.of(), initializer.outputs(), targets, registry, mode);
       }
       c = new Compiled(Map.copyOf(plans), init);
@@ -322,8 +378,8 @@ public final class Model implements AutoCloseable {
   }
 
   /**
-   * Releases the graphs and compiled plans; sessions already made keep running the signatures loaded when they
-   * were made, new sessions are refused.
+   * Releases the graphs and compiled plans; sessions already made keep running the signatures
+   * loaded when they were made, new sessions are refused.
    */
   @Override
   public synchronized void close() {

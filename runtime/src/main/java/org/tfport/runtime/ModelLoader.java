@@ -35,21 +35,40 @@ import org.tfport.runtime.ops.StandardKernels;
 import org.tfport.runtime.tflite.TfliteImporter;
 
 /**
- * Reads a model from a path into a {@link Model}: the format from the path, then the graph module's loaders
- * (signature picked, functions inlined, variables frozen, pruned) and the rewrites the planner needs (TF1 control
- * flow into {@code While}/{@code If}).
+ * Reads a model from a path into a {@link Model}: the format from the path, then the graph module's
+ * loaders (signature picked, functions inlined, variables frozen, pruned) and the rewrites the
+ * planner needs (TF1 control flow into {@code While}/{@code If}).
  */
 final class ModelLoader {
   /** The formats a path can hold. */
-  enum Format { SAVED_MODEL, FROZEN_GRAPH, TFJS_GRAPH, TFLITE }
+  enum Format {
+    SAVED_MODEL,
+    FROZEN_GRAPH,
+    TFJS_GRAPH,
+    TFLITE
+  }
 
   /**
-   * Ops that never are a frozen graph's result though nothing reads them: values, feeds, and what only saves,
-   * restores or assigns variables.
+   * Ops that never are a frozen graph's result though nothing reads them: values, feeds, and what
+   * only saves, restores or assigns variables.
    */
-  private static final Set<String> NOT_OUTPUTS = Set.of("Const", "NoOp", "Placeholder", "PlaceholderWithDefault",
-      "Assert", "SaveV2", "Save", "SaveSlices", "RestoreV2", "Restore", "RestoreSlice", "VarHandleOp", "VariableV2",
-      "Variable", "MergeV2Checkpoints");
+  private static final Set<String> NOT_OUTPUTS =
+      Set.of(
+          "Const",
+          "NoOp",
+          "Placeholder",
+          "PlaceholderWithDefault",
+          "Assert",
+          "SaveV2",
+          "Save",
+          "SaveSlices",
+          "RestoreV2",
+          "Restore",
+          "RestoreSlice",
+          "VarHandleOp",
+          "VariableV2",
+          "Variable",
+          "MergeV2Checkpoints");
 
   private ModelLoader() {}
 
@@ -61,13 +80,18 @@ final class ModelLoader {
   static Model load(Path path, LoadOptions o, KernelRegistry registry) {
     Format f = detect(path);
     if (f != Format.FROZEN_GRAPH && f != Format.TFJS_GRAPH && !o.outputNodeNames().isEmpty()) {
-      throw new UsageException(path + ": output node names pick the outputs of a frozen GraphDef or a TF.js graph"
-          + " model; a " + (f == Format.TFLITE ? ".tflite model's" : "SavedModel's") + " outputs are its"
-          + " signature's (pick one by its name)");
+      throw new UsageException(
+          path
+              + ": output node names pick the outputs of a frozen GraphDef or a TF.js graph"
+              + " model; a "
+              + (f == Format.TFLITE ? ".tflite model's" : "SavedModel's")
+              + " outputs are its"
+              + " signature's (pick one by its name)");
     }
     return switch (f) {
-      case SAVED_MODEL -> savedModel(Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), o,
-          registry);
+      case SAVED_MODEL ->
+          savedModel(
+              Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), o, registry);
       case FROZEN_GRAPH -> frozen(path, o, registry);
       case TFJS_GRAPH -> tfjsGraph(path, o, registry);
       case TFLITE -> tflite(path, o);
@@ -75,10 +99,10 @@ final class ModelLoader {
   }
 
   /**
-   * The format of a path: a folder with {@code saved_model.pb} or {@code tfhub_module.pb} (or that file itself) is
-   * a SavedModel; another {@code .pb} a frozen GraphDef; a {@code model.json} (or a folder holding one) whose
-   * {@code "format"} is {@code graph-model} a TF.js graph model; a {@code .tflite} file (or one starting with the
-   * {@code TFL3} identifier) a TFLite model.
+   * The format of a path: a folder with {@code saved_model.pb} or {@code tfhub_module.pb} (or that
+   * file itself) is a SavedModel; another {@code .pb} a frozen GraphDef; a {@code model.json} (or a
+   * folder holding one) whose {@code "format"} is {@code graph-model} a TF.js graph model; a {@code
+   * .tflite} file (or one starting with the {@code TFL3} identifier) a TFLite model.
    */
   static Format detect(Path path) {
     if (Files.isDirectory(path)) {
@@ -89,14 +113,17 @@ final class ModelLoader {
       if (Files.isRegularFile(path.resolve("model.json"))) {
         return detect(path.resolve("model.json"));
       }
-      throw new UsageException(path + ": a folder without saved_model.pb, tfhub_module.pb or model.json; give a"
-          + " SavedModel or TF Hub module folder, a frozen .pb, a TF.js model.json or a .tflite file");
+      throw new UsageException(
+          path
+              + ": a folder without saved_model.pb, tfhub_module.pb or model.json; give a"
+              + " SavedModel or TF Hub module folder, a frozen .pb, a TF.js model.json or a .tflite file");
     }
     if (!Files.isRegularFile(path)) {
       throw new UsageException(path + ": no such file or folder");
     }
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.equals(SavedModelReader.SAVED_MODEL_PB) || name.equals(SavedModelReader.HUB_MODULE_PB)) {
+    if (name.equals(SavedModelReader.SAVED_MODEL_PB)
+        || name.equals(SavedModelReader.HUB_MODULE_PB)) {
       return Format.SAVED_MODEL;
     }
     if (name.endsWith(".tflite") || hasTfliteIdentifier(path)) {
@@ -110,38 +137,50 @@ final class ModelLoader {
       try {
         format = Json.MAPPER.readTree(path.toFile()).path("format").asString("");
       } catch (RuntimeException e) {
-        throw new CorruptModelException(path + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("")
-            + ")");
+        throw new CorruptModelException(
+            path + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
       }
       if (format.equals("graph-model")) {
         return Format.TFJS_GRAPH;
       }
-      throw new UnsupportedModelException(path + ": a TF.js " + (format.isEmpty() ? "model.json without a format"
-          : "'" + format + "'") + "; the runtime runs TF.js graph models (\"format\": \"graph-model\"), not layers"
-          + " models");
+      throw new UnsupportedModelException(
+          path
+              + ": a TF.js "
+              + (format.isEmpty() ? "model.json without a format" : "'" + format + "'")
+              + "; the runtime runs TF.js graph models (\"format\": \"graph-model\"), not layers"
+              + " models");
     }
     if (name.endsWith(".h5") || name.endsWith(".hdf5") || name.endsWith(".keras")) {
-      throw new UnsupportedModelException(path + ": a Keras model; the runtime runs SavedModels, frozen GraphDefs,"
-          + " TF Hub modules, TF.js graph models and .tflite files");
+      throw new UnsupportedModelException(
+          path
+              + ": a Keras model; the runtime runs SavedModels, frozen GraphDefs,"
+              + " TF Hub modules, TF.js graph models and .tflite files");
     }
-    throw new UsageException(path + ": cannot tell the format; give a SavedModel or TF Hub module folder, a frozen"
-        + " .pb, a TF.js model.json or a .tflite file");
+    throw new UsageException(
+        path
+            + ": cannot tell the format; give a SavedModel or TF Hub module folder, a frozen"
+            + " .pb, a TF.js model.json or a .tflite file");
   }
 
   private static boolean hasTfliteIdentifier(Path path) {
     try (var in = Files.newInputStream(path)) {
       byte[] head = in.readNBytes(8);
-      return head.length == 8 && head[4] == 'T' && head[5] == 'F' && head[6] == 'L' && head[7] == '3';
+      return head.length == 8
+          && head[4] == 'T'
+          && head[5] == 'F'
+          && head[6] == 'L'
+          && head[7] == '3';
     } catch (java.io.IOException e) {
       throw new UsageException(path + ": cannot read (" + e.getMessage() + ")");
     }
   }
 
-  // ------------------------------------------------------------------------------------------- SavedModel
+  // -------------------------------------------------------------------------------------------
+  // SavedModel
 
   /**
-   * A SavedModel or TF Hub module: the named signature only, else every signature, the default one loaded now
-   * and the others when first run.
+   * A SavedModel or TF Hub module: the named signature only, else every signature, the default one
+   * loaded now and the others when first run.
    */
   private static Model savedModel(Path dir, LoadOptions o, KernelRegistry registry) {
     boolean tf1Hub = Files.exists(dir.resolve(SavedModelReader.HUB_MODULE_PB));
@@ -153,12 +192,19 @@ final class ModelLoader {
     }
     Map<String, SignatureInfo> infos = SavedModelReader.signatures(dir, tags);
     if (infos.isEmpty()) {
-      throw new UnsupportedModelException(source + ": the MetaGraph tagged " + String.join(",", tags) + " has no"
-          + " signature with dense inputs and outputs; tfport runs a model through its signatures");
+      throw new UnsupportedModelException(
+          source
+              + ": the MetaGraph tagged "
+              + String.join(",", tags)
+              + " has no"
+              + " signature with dense inputs and outputs; tfport runs a model through its signatures");
     }
-    String first = infos.size() == 1 ? infos.keySet().iterator().next()
-        : infos.containsKey(Signature.DEFAULT_KEY) ? Signature.DEFAULT_KEY
-        : infos.containsKey(GraphLoader.HUB_SIGNATURE) ? GraphLoader.HUB_SIGNATURE : null;
+    String first =
+        infos.size() == 1
+            ? infos.keySet().iterator().next()
+            : infos.containsKey(Signature.DEFAULT_KEY)
+                ? Signature.DEFAULT_KEY
+                : infos.containsKey(GraphLoader.HUB_SIGNATURE) ? GraphLoader.HUB_SIGNATURE : null;
     List<Signature> listed = new ArrayList<>();
     Map<String, Supplier<Model.Part>> lazy = new LinkedHashMap<>();
     for (SignatureInfo info : infos.values()) {
@@ -181,7 +227,8 @@ final class ModelLoader {
   }
 
   private static TensorSpec spec(String name, String tensor, TensorInfo t) {
-    return new TensorSpec(name, tensor, DataTypes.toDType(DataTypes.base(t.dtype())), dims(t.shape()));
+    return new TensorSpec(
+        name, tensor, DataTypes.toDType(DataTypes.base(t.dtype())), dims(t.shape()));
   }
 
   private static Model.Part savedModelPart(Path dir, Set<String> tags, String key) {
@@ -199,13 +246,16 @@ final class ModelLoader {
       outs.add(spec(k, g.outputs().get(i), l.outputInfo().get(k)));
     }
     prepare(g);
-    return new Model.Part(g, List.of(new Signature(key, ins, outs)), prepareInitializer(l.initializer()));
+    return new Model.Part(
+        g, List.of(new Signature(key, ins, outs)), prepareInitializer(l.initializer()));
   }
 
-  // ------------------------------------------------------------------------------------------- frozen graphs
+  // -------------------------------------------------------------------------------------------
+  // frozen graphs
 
   private static Model frozen(Path file, LoadOptions o, KernelRegistry registry) {
-    List<String> outputs = o.outputNodeNames().stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+    List<String> outputs =
+        o.outputNodeNames().stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
     if (outputs.isEmpty()) {
       outputs = sinks(GraphDefReader.read(file));
     }
@@ -225,12 +275,18 @@ final class ModelLoader {
       outs.add(new TensorSpec(outputs.get(i), g.outputs().get(i), null, null));
     }
     prepare(g);
-    Model.Part p = new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)),
-        prepareInitializer(l.initializer()));
+    Model.Part p =
+        new Model.Part(
+            g,
+            List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)),
+            prepareInitializer(l.initializer()));
     return Model.of(file.toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
-  /** The nodes nothing reads, but for {@link #NOT_OUTPUTS} and variable assignments: a frozen graph's results. */
+  /**
+   * The nodes nothing reads, but for {@link #NOT_OUTPUTS} and variable assignments: a frozen
+   * graph's results.
+   */
   static List<String> sinks(Graph g) {
     Set<String> read = new HashSet<>();
     for (Node n : g.nodes()) {
@@ -238,35 +294,47 @@ final class ModelLoader {
     }
     List<String> out = new ArrayList<>();
     for (Node n : g.nodes()) {
-      if (!read.contains(n.name()) && !NOT_OUTPUTS.contains(n.op()) && !n.op().startsWith("Assign")) {
+      if (!read.contains(n.name())
+          && !NOT_OUTPUTS.contains(n.op())
+          && !n.op().startsWith("Assign")) {
         out.add(n.name());
       }
     }
     if (out.isEmpty()) {
-      throw new UsageException(g.source() + ": every node is read by another, so the graph has no evident outputs;"
-          + " name the nodes to compute (--output_node_names)");
+      throw new UsageException(
+          g.source()
+              + ": every node is read by another, so the graph has no evident outputs;"
+              + " name the nodes to compute (--output_node_names)");
     }
     return out;
   }
 
-  // ------------------------------------------------------------------------------------------- TF.js
+  // -------------------------------------------------------------------------------------------
+  // TF.js
 
   private static Model tfjsGraph(Path path, LoadOptions o, KernelRegistry registry) {
     if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
-      throw new UsageException(path + ": a TF.js graph model has one signature, '" + Signature.DEFAULT_KEY
-          + "'; there is no signature '" + o.signatureName() + "'");
+      throw new UsageException(
+          path
+              + ": a TF.js graph model has one signature, '"
+              + Signature.DEFAULT_KEY
+              + "'; there is no signature '"
+              + o.signatureName()
+              + "'");
     }
     TfjsGraphReader.TfjsGraph tg = TfjsGraphReader.read(path);
     Graph g = tg.graph();
     List<String> outNames = new ArrayList<>(tg.outputKeys());
-    List<String> outputs = o.outputNodeNames().stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
+    List<String> outputs =
+        o.outputNodeNames().stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
     if (!outputs.isEmpty()) {
       g.outputs().clear();
       outNames.clear();
       for (String name : outputs) {
         TensorRef r = TensorRef.parse(name);
         if (!g.has(r.node())) {
-          throw new UsageException(tg.source() + ": there is no node '" + r.node() + "' to compute");
+          throw new UsageException(
+              tg.source() + ": there is no node '" + r.node() + "' to compute");
         }
         g.outputs().add(r.toString());
         outNames.add(name);
@@ -285,14 +353,18 @@ final class ModelLoader {
     g.prune();
     restoreInputs(g, ins);
     prepare(g);
-    Model.Part p = new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)),
-        prepareInitializer(TfjsGraphReader.initializer(tg)));
+    Model.Part p =
+        new Model.Part(
+            g,
+            List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)),
+            prepareInitializer(TfjsGraphReader.initializer(tg)));
     return Model.of(tg.source().toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
   /**
-   * TF.js's own {@code Prelu} op (the converter's fusion of Keras' PReLU; TensorFlow has none) carries no
-   * {@code T}: it takes its input's type, read from the producer's {@code T} or {@code dtype}, else float32.
+   * TF.js's own {@code Prelu} op (the converter's fusion of Keras' PReLU; TensorFlow has none)
+   * carries no {@code T}: it takes its input's type, read from the producer's {@code T} or {@code
+   * dtype}, else float32.
    */
   static void typePrelu(Graph g) {
     List<List<Node>> bodies = new ArrayList<>();
@@ -304,16 +376,21 @@ final class ModelLoader {
       for (Node n : nodes) {
         if (n.op().equals("Prelu") && n.attr("T") == null && !n.dataInputs().isEmpty()) {
           Node src = byName.get(TensorRef.nodeOf(n.dataInputs().get(0)));
-          AttrValue t = src == null ? null : src.attr("T") != null ? src.attr("T") : src.attr("dtype");
+          AttrValue t =
+              src == null ? null : src.attr("T") != null ? src.attr("T") : src.attr("dtype");
           n.attr("T", t instanceof AttrValue.Type ty ? ty : new AttrValue.Type(DataTypes.DT_FLOAT));
         }
       }
     }
   }
 
-  // ------------------------------------------------------------------------------------------- TFLite
+  // -------------------------------------------------------------------------------------------
+  // TFLite
 
-  /** A {@code .tflite} file, through the TFLite importer; its signatures are the file's SignatureDefs. */
+  /**
+   * A {@code .tflite} file, through the TFLite importer; its signatures are the file's
+   * SignatureDefs.
+   */
   private static Model tflite(Path path, LoadOptions o) {
     Model m = TfliteImporter.load(path);
     if (o.signatureName() != null) {
@@ -322,17 +399,20 @@ final class ModelLoader {
     return m;
   }
 
-  // ------------------------------------------------------------------------------------------- shared
+  // -------------------------------------------------------------------------------------------
+  // shared
 
   /**
-   * A signature input fed at {@code node}: typed and shaped by the placeholder, else by the signature's
-   * declaration. A placeholder the outputs do not need (pruned away) is put back, so it can still be fed.
+   * A signature input fed at {@code node}: typed and shaped by the placeholder, else by the
+   * signature's declaration. A placeholder the outputs do not need (pruned away) is put back, so it
+   * can still be fed.
    */
   private static TensorSpec input(Graph g, String name, String node, TensorInfo declared) {
     Node n = g.node(node);
     if (n == null) {
       if (declared == null) {
-        throw new UsageException(g.source() + ": the input '" + name + "' names no node '" + node + "'");
+        throw new UsageException(
+            g.source() + ": the input '" + name + "' names no node '" + node + "'");
       }
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
       attrs.put("dtype", new AttrValue.Type(DataTypes.base(declared.dtype())));
@@ -340,20 +420,32 @@ final class ModelLoader {
       n = g.add(new Node(node, "Placeholder", List.of(), "", attrs));
       g.inputs().add(node);
     }
-    DType t = n.attr("dtype") instanceof AttrValue.Type ty ? DataTypes.toDType(DataTypes.base(ty.value()))
-        : declared == null ? null : DataTypes.toDType(DataTypes.base(declared.dtype()));
-    long[] shape = n.attr("shape") instanceof AttrValue.Shape s ? dims(s.value())
-        : declared == null ? null : dims(declared.shape());
+    DType t =
+        n.attr("dtype") instanceof AttrValue.Type ty
+            ? DataTypes.toDType(DataTypes.base(ty.value()))
+            : declared == null ? null : DataTypes.toDType(DataTypes.base(declared.dtype()));
+    long[] shape =
+        n.attr("shape") instanceof AttrValue.Shape s
+            ? dims(s.value())
+            : declared == null ? null : dims(declared.shape());
     return new TensorSpec(name, node, t, shape);
   }
 
-  /** Placeholders of signature inputs the pruning removed, put back as the signature declares them. */
+  /**
+   * Placeholders of signature inputs the pruning removed, put back as the signature declares them.
+   */
   private static void restoreInputs(Graph g, List<TensorSpec> ins) {
     for (TensorSpec s : ins) {
       if (!g.has(TensorRef.nodeOf(s.tensor()))) {
         Map<String, AttrValue> attrs = new LinkedHashMap<>();
-        attrs.put("dtype", new AttrValue.Type(s.dtype() == null ? DataTypes.DT_FLOAT : DataTypes.fromDType(s.dtype())));
-        attrs.put("shape", new AttrValue.Shape(s.shape() == null ? TensorShape.UNKNOWN : TensorShape.of(s.shape())));
+        attrs.put(
+            "dtype",
+            new AttrValue.Type(
+                s.dtype() == null ? DataTypes.DT_FLOAT : DataTypes.fromDType(s.dtype())));
+        attrs.put(
+            "shape",
+            new AttrValue.Shape(
+                s.shape() == null ? TensorShape.UNKNOWN : TensorShape.of(s.shape())));
         g.add(new Node(TensorRef.nodeOf(s.tensor()), "Placeholder", List.of(), "", attrs));
       }
     }
@@ -364,8 +456,9 @@ final class ModelLoader {
   }
 
   /**
-   * What the planner needs beyond a loaded graph: TF1 TensorArrays become the dense tensors they hold and TF1
-   * control flow becomes {@code While}/{@code If} with library functions (the planner runs no cycles).
+   * What the planner needs beyond a loaded graph: TF1 TensorArrays become the dense tensors they
+   * hold and TF1 control flow becomes {@code While}/{@code If} with library functions (the planner
+   * runs no cycles).
    */
   static void prepare(Graph g) {
     try {
@@ -374,7 +467,8 @@ final class ModelLoader {
       }
       Functionalize.apply(g);
     } catch (UnsupportedModelException e) {
-      throw new UnsupportedModelException("cannot run TF1 control flow or TensorArrays: " + e.getMessage());
+      throw new UnsupportedModelException(
+          "cannot run TF1 control flow or TensorArrays: " + e.getMessage());
     }
   }
 

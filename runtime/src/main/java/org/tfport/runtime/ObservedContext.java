@@ -7,8 +7,9 @@ import java.util.function.Supplier;
 import org.tfport.runtime.kernel.RunContext;
 
 /**
- * The run context of an observed run: the session's context plus the observer and the functions entered so far.
- * Plans look for it once per run, so an unobserved run only pays one {@code instanceof}.
+ * The run context of an observed run: the session's context plus the observer and the functions
+ * entered so far. Plans look for it once per run, so an unobserved run only pays one {@code
+ * instanceof}.
  */
 final class ObservedContext implements RunContext {
   private final RunContext session;

@@ -9,9 +9,10 @@ import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * A compiled graph: the nodes the outputs need in a runnable order, each bound to its kernel once, and every
- * tensor given a slot of a per-run array. Immutable, so one plan serves any number of runs on any threads; a run's
- * state is its own slot array, and a slot is cleared after its last reader ran so a run holds only live values.
+ * A compiled graph: the nodes the outputs need in a runnable order, each bound to its kernel once,
+ * and every tensor given a slot of a per-run array. Immutable, so one plan serves any number of
+ * runs on any threads; a run's state is its own slot array, and a slot is cleared after its last
+ * reader ran so a run holds only live values.
  */
 final class Plan {
   /**
@@ -22,7 +23,14 @@ final class Plan {
    * @param outputCount how many outputs are kept (the highest one read, plus one)
    * @param dying slots whose last reader is this step (or that nobody reads), cleared after it
    */
-  record Step(String node, String op, Kernel kernel, int[] inputs, int outputBase, int outputCount, int[] dying) {}
+  record Step(
+      String node,
+      String op,
+      Kernel kernel,
+      int[] inputs,
+      int outputBase,
+      int outputCount,
+      int[] dying) {}
 
   /** Sees the slot array after each step (tests check liveness with it). */
   interface Probe {
@@ -42,8 +50,14 @@ final class Plan {
    * @param constants the slot array a run starts from: constants at their slots, null elsewhere
    * @param inputSlots per input, its slot, or -1 when nothing reads it
    */
-  Plan(String where, Value[] constants, List<String> inputNames, int[] inputSlots, List<Step> steps,
-      List<String> outputNames, int[] outputSlots) {
+  Plan(
+      String where,
+      Value[] constants,
+      List<String> inputNames,
+      int[] inputSlots,
+      List<Step> steps,
+      List<String> outputNames,
+      int[] outputSlots) {
     this.where = where;
     this.constants = constants.clone();
     this.inputNames = List.copyOf(inputNames);
@@ -76,7 +90,8 @@ final class Plan {
 
   Value[] run(Value[] inputs, RunContext context, Probe probe) {
     if (inputs.length != inputSlots.length) {
-      throw new KernelException(where + "called with " + inputs.length + " inputs, but takes " + inputSlots.length);
+      throw new KernelException(
+          where + "called with " + inputs.length + " inputs, but takes " + inputSlots.length);
     }
     Value[] slots = constants.clone();
     for (int i = 0; i < inputs.length; i++) {
@@ -87,7 +102,8 @@ final class Plan {
     ObservedContext observed = context instanceof ObservedContext o ? o : null;
     if (observed != null) {
       for (int i = 0; i < inputs.length; i++) {
-        observed.observer.computed(observed.callPath, TensorRef.nodeOf(inputNames.get(i)), 0, inputs[i]);
+        observed.observer.computed(
+            observed.callPath, TensorRef.nodeOf(inputNames.get(i)), 0, inputs[i]);
       }
     }
     for (Step step : steps) {
@@ -98,8 +114,17 @@ final class Plan {
       }
       Value[] out = call(step, args, context);
       if (out.length < step.outputCount) {
-        throw new KernelException(where + "node '" + step.node + "' (" + step.op + ") computed " + out.length
-            + " outputs, but its output " + (step.outputCount - 1) + " is read");
+        throw new KernelException(
+            where
+                + "node '"
+                + step.node
+                + "' ("
+                + step.op
+                + ") computed "
+                + out.length
+                + " outputs, but its output "
+                + (step.outputCount - 1)
+                + " is read");
       }
       if (observed != null) {
         for (int k = 0; k < out.length; k++) {
@@ -125,12 +150,14 @@ final class Plan {
     try {
       return step.kernel.run(args, context);
     } catch (KernelException e) {
-      throw new KernelException(where + "node '" + step.node + "' (" + step.op + "): " + e.getMessage(), e);
+      throw new KernelException(
+          where + "node '" + step.node + "' (" + step.op + "): " + e.getMessage(), e);
     } catch (TfportException e) {
       throw e;
     } catch (RuntimeException e) {
       // A kernel bug or an unchecked case: still say where it happened.
-      throw new KernelException(where + "node '" + step.node + "' (" + step.op + ") failed: " + e, e);
+      throw new KernelException(
+          where + "node '" + step.node + "' (" + step.op + ") failed: " + e, e);
     }
   }
 }

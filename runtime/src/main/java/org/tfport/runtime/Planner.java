@@ -34,12 +34,14 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 
 /**
- * Compiles a graph into a {@link Plan}: keeps only the nodes the outputs (and targets) need, orders them, turns
- * constants into values once, binds every other node to a kernel of the registry, and works out when each value
- * dies. Library functions the kernels ask for are compiled the same way, once per plan.
+ * Compiles a graph into a {@link Plan}: keeps only the nodes the outputs (and targets) need, orders
+ * them, turns constants into values once, binds every other node to a kernel of the registry, and
+ * works out when each value dies. Library functions the kernels ask for are compiled the same way,
+ * once per plan.
  */
 final class Planner {
-  private static final Set<String> SOURCES = Set.of("Const", "Placeholder", "PlaceholderWithDefault");
+  private static final Set<String> SOURCES =
+      Set.of("Const", "Placeholder", "PlaceholderWithDefault");
 
   private final KernelRegistry registry;
   private final KernelRegistry.Mode mode;
@@ -57,24 +59,41 @@ final class Planner {
    * @param inputs tensors the caller feeds ({@code x} or {@code x:0}), usually placeholders
    * @param outputs tensors computed ({@code node}, {@code node:1})
    * @param targets nodes run for their effect only (table initializers)
-   * @throws UnsupportedModelException naming every node whose op has no kernel, or a node its kernel refuses
+   * @throws UnsupportedModelException naming every node whose op has no kernel, or a node its
+   *     kernel refuses
    * @throws UsageException for an input or output naming no node, or a needed placeholder not fed
    */
-  static Plan plan(Graph graph, List<String> inputs, List<String> outputs, List<String> targets,
-      KernelRegistry registry, KernelRegistry.Mode mode) {
+  static Plan plan(
+      Graph graph,
+      List<String> inputs,
+      List<String> outputs,
+      List<String> targets,
+      KernelRegistry registry,
+      KernelRegistry.Mode mode) {
     Planner p = new Planner(registry, mode);
     Map<String, List<String>> missing = new LinkedHashMap<>();
     p.findMissingKernels(graph, inputs, outputs, targets, "", missing, new HashSet<>());
     if (!missing.isEmpty()) {
       List<String> parts = new ArrayList<>();
-      missing.forEach((op, nodes) -> parts.add("no kernel for op '" + op + "' (" + (nodes.size() == 1 ? "node " : "nodes ")
-          + String.join(", ", nodes) + ")"));
+      missing.forEach(
+          (op, nodes) ->
+              parts.add(
+                  "no kernel for op '"
+                      + op
+                      + "' ("
+                      + (nodes.size() == 1 ? "node " : "nodes ")
+                      + String.join(", ", nodes)
+                      + ")"));
       throw new UnsupportedModelException(graph.source() + ": " + String.join("; ", parts));
     }
     return p.compile(graph, inputs, outputs, targets, "");
   }
 
-  static Plan plan(Graph graph, List<String> inputs, List<String> outputs, KernelRegistry registry,
+  static Plan plan(
+      Graph graph,
+      List<String> inputs,
+      List<String> outputs,
+      KernelRegistry registry,
       KernelRegistry.Mode mode) {
     return plan(graph, inputs, outputs, List.of(), registry, mode);
   }
@@ -86,11 +105,16 @@ final class Planner {
     for (String in : inputs) {
       TensorRef r = TensorRef.parse(in);
       if (r.control() || r.index() != 0) {
-        throw new UsageException(graph.source() + ": cannot feed '" + in + "'; an input is a node's first output"
-            + " ('x' or 'x:0')");
+        throw new UsageException(
+            graph.source()
+                + ": cannot feed '"
+                + in
+                + "'; an input is a node's first output"
+                + " ('x' or 'x:0')");
       }
       if (!graph.has(r.node())) {
-        throw new UsageException(graph.source() + ": the input '" + in + "' names no node of the graph");
+        throw new UsageException(
+            graph.source() + ": the input '" + in + "' names no node of the graph");
       }
       if (fed.putIfAbsent(r.node(), fed.size()) != null) {
         throw new UsageException(graph.source() + ": the input '" + in + "' is listed twice");
@@ -104,16 +128,19 @@ final class Planner {
     for (String o : outputs) {
       TensorRef r = TensorRef.parse(o);
       if (r.control() || !graph.has(r.node())) {
-        throw new UsageException(graph.source() + ": the output '" + o + "' names no tensor of the graph");
+        throw new UsageException(
+            graph.source() + ": the output '" + o + "' names no tensor of the graph");
       }
       refs.add(r);
     }
     return refs;
   }
 
-  /** The nodes the outputs and targets need, through data and control inputs, stopping at fed nodes. */
-  private static Set<String> needed(Graph graph, Map<String, Integer> fed, List<TensorRef> outputs,
-      List<String> targets) {
+  /**
+   * The nodes the outputs and targets need, through data and control inputs, stopping at fed nodes.
+   */
+  private static Set<String> needed(
+      Graph graph, Map<String, Integer> fed, List<TensorRef> outputs, List<String> targets) {
     Set<String> seen = new LinkedHashSet<>();
     Deque<String> work = new ArrayDeque<>();
     for (TensorRef r : outputs) {
@@ -123,7 +150,8 @@ final class Planner {
     }
     for (String t : targets) {
       if (!graph.has(t)) {
-        throw new UsageException(graph.source() + ": the target '" + t + "' names no node of the graph");
+        throw new UsageException(
+            graph.source() + ": the target '" + t + "' names no node of the graph");
       }
       if (seen.add(t)) {
         work.add(t);
@@ -137,8 +165,17 @@ final class Planner {
       for (String in : n.inputs()) {
         String src = TensorRef.nodeOf(in);
         if (!graph.has(src)) {
-          throw new CorruptModelException(graph.source() + ": node '" + n.name() + "' (" + n.op() + ") reads '" + in
-              + "', but the graph has no node '" + src + "'; the graph is damaged or was cut incompletely");
+          throw new CorruptModelException(
+              graph.source()
+                  + ": node '"
+                  + n.name()
+                  + "' ("
+                  + n.op()
+                  + ") reads '"
+                  + in
+                  + "', but the graph has no node '"
+                  + src
+                  + "'; the graph is damaged or was cut incompletely");
         }
         if (seen.add(src)) {
           work.add(src);
@@ -149,8 +186,14 @@ final class Planner {
   }
 
   /** Collects, per op, every needed node (also in called functions) that has no kernel. */
-  private void findMissingKernels(Graph graph, List<String> inputs, List<String> outputs, List<String> targets,
-      String prefix, Map<String, List<String>> missing, Set<String> visited) {
+  private void findMissingKernels(
+      Graph graph,
+      List<String> inputs,
+      List<String> outputs,
+      List<String> targets,
+      String prefix,
+      Map<String, List<String>> missing,
+      Set<String> visited) {
     Map<String, Integer> fed = feeds(graph, inputs);
     Set<String> needed = needed(graph, fed, outputRefs(graph, outputs), targets);
     for (Node n : graph.nodes()) {
@@ -167,11 +210,20 @@ final class Planner {
       for (FuncRef f : calls) {
         if (visited.add(f.name())) {
           if (graph.function(f.name()) == null) {
-            throw new UnsupportedModelException(graph.source() + ": node '" + prefix + name + "' (" + n.op()
-                + ") calls function '" + f.name() + "', which is not in the graph's library; the model is incomplete");
+            throw new UnsupportedModelException(
+                graph.source()
+                    + ": node '"
+                    + prefix
+                    + name
+                    + "' ("
+                    + n.op()
+                    + ") calls function '"
+                    + f.name()
+                    + "', which is not in the graph's library; the model is incomplete");
           }
           FunctionBodies.Body b = FunctionBodies.instantiate(graph, f);
-          findMissingKernels(b.graph(), b.inputs(), b.outputs(), b.targets(), f.name() + "/", missing, visited);
+          findMissingKernels(
+              b.graph(), b.inputs(), b.outputs(), b.targets(), f.name() + "/", missing, visited);
         }
       }
     }
@@ -191,7 +243,8 @@ final class Planner {
 
   // ------------------------------------------------------------------ compiling
 
-  private Plan compile(Graph graph, List<String> inputs, List<String> outputs, List<String> targets, String where) {
+  private Plan compile(
+      Graph graph, List<String> inputs, List<String> outputs, List<String> targets, String where) {
     Map<String, Integer> fed = feeds(graph, inputs);
     List<TensorRef> outRefs = outputRefs(graph, outputs);
     Set<String> needed = needed(graph, fed, outRefs, targets);
@@ -212,8 +265,13 @@ final class Planner {
     }
     for (String f : fed.keySet()) {
       if (width.get(f) > 1) {
-        throw new UsageException(graph.source() + ": '" + f + "' is fed, but its output " + (width.get(f) - 1)
-            + " is read too; only a node's first output can be fed");
+        throw new UsageException(
+            graph.source()
+                + ": '"
+                + f
+                + "' is fed, but its output "
+                + (width.get(f) - 1)
+                + " is read too; only a node's first output can be fed");
       }
     }
 
@@ -244,16 +302,28 @@ final class Planner {
       int b = base.get(n.name());
       if (n.op().equals("Const")) {
         if (width.get(n.name()) > 1) {
-          throw new CorruptModelException(graph.source() + ": the constant '" + n.name() + "' has one output, but its"
-              + " output " + (width.get(n.name()) - 1) + " is read");
+          throw new CorruptModelException(
+              graph.source()
+                  + ": the constant '"
+                  + n.name()
+                  + "' has one output, but its"
+                  + " output "
+                  + (width.get(n.name()) - 1)
+                  + " is read");
         }
         AttrValue v = n.attr("value");
         if (!(v instanceof AttrValue.TensorAttr t)) {
-          throw new CorruptModelException(graph.source() + ": the constant '" + n.name() + "' has no value");
+          throw new CorruptModelException(
+              graph.source() + ": the constant '" + n.name() + "' has no value");
         }
         if (t.value().value() == null) {
-          throw new UnsupportedModelException(graph.source() + ": the constant '" + n.name() + "' is a "
-              + DataTypes.name(t.value().dtype()) + " tensor, a type tfport cannot hold");
+          throw new UnsupportedModelException(
+              graph.source()
+                  + ": the constant '"
+                  + n.name()
+                  + "' is a "
+                  + DataTypes.name(t.value().dtype())
+                  + " tensor, a type tfport cannot hold");
         }
         if (width.get(n.name()) > 0) {
           constants[b] = Values.fromTensor(t.value().value());
@@ -263,8 +333,14 @@ final class Planner {
         continue;
       }
       if (n.op().equals("Placeholder")) {
-        throw new UsageException(graph.source() + ": the placeholder '" + n.name() + "' is needed for the outputs "
-            + outputs + " but is not among the inputs " + inputs);
+        throw new UsageException(
+            graph.source()
+                + ": the placeholder '"
+                + n.name()
+                + "' is needed for the outputs "
+                + outputs
+                + " but is not among the inputs "
+                + inputs);
       }
       int[] in = new int[n.dataInputs().size()];
       for (int j = 0; j < in.length; j++) {
@@ -286,8 +362,13 @@ final class Planner {
     for (int i = 0; i < outputSlots.length; i++) {
       TensorRef r = outRefs.get(i);
       if (graph.node(r.node()).op().equals("Placeholder") && !fed.containsKey(r.node())) {
-        throw new UsageException(graph.source() + ": the output '" + outputs.get(i) + "' is a placeholder that is not"
-            + " among the inputs " + inputs);
+        throw new UsageException(
+            graph.source()
+                + ": the output '"
+                + outputs.get(i)
+                + "' is a placeholder that is not"
+                + " among the inputs "
+                + inputs);
       }
       outputSlots[i] = base.get(r.node()) + r.index();
       keep[outputSlots[i]] = true;
@@ -324,7 +405,10 @@ final class Planner {
     return new Plan(where, constants, inputs, inputSlots, steps, outputs, outputSlots);
   }
 
-  /** The needed nodes ordered so each comes after what it reads, ties in file order; fed nodes are not run. */
+  /**
+   * The needed nodes ordered so each comes after what it reads, ties in file order; fed nodes are
+   * not run.
+   */
   private static List<Node> order(Graph graph, Set<String> needed, Map<String, Integer> fed) {
     Map<String, Integer> pending = new HashMap<>();
     Map<String, List<String>> readers = new HashMap<>();
@@ -357,15 +441,24 @@ final class Planner {
       }
     }
     if (order.size() != fileOrder.size()) {
-      List<String> stuck = fileOrder.stream().map(Node::name).filter(k -> pending.get(k) > 0).limit(5).toList();
-      throw new CorruptModelException(graph.source() + ": nodes " + stuck + " are on a cycle; tfport runs TF2"
-          + " functional control flow (While/If), not TF1 loops, and other cycles mean the graph is damaged");
+      List<String> stuck =
+          fileOrder.stream().map(Node::name).filter(k -> pending.get(k) > 0).limit(5).toList();
+      throw new CorruptModelException(
+          graph.source()
+              + ": nodes "
+              + stuck
+              + " are on a cycle; tfport runs TF2"
+              + " functional control flow (While/If), not TF1 loops, and other cycles mean the graph is damaged");
     }
     return order;
   }
 
-  /** What is known of a node's outputs before running: types from its op's signature, shapes from _output_shapes. */
-  private static void staticOutputs(Graph graph, Node n, int base, int width, DType[] types, long[][] shapes) {
+  /**
+   * What is known of a node's outputs before running: types from its op's signature, shapes from
+   * _output_shapes.
+   */
+  private static void staticOutputs(
+      Graph graph, Node n, int base, int width, DType[] types, long[][] shapes) {
     if (n.attr("_output_shapes") instanceof AttrValue.ListAttr l) {
       for (int k = 0; k < Math.min(width, l.shape().size()); k++) {
         shapes[base + k] = l.shape().get(k).unknownRank() ? null : l.shape().get(k).dims();
@@ -385,19 +478,31 @@ final class Planner {
         return; // later outputs' positions depend on list sizes; not worth guessing
       }
       if (k < width) {
-        int t = a.type() != 0 ? a.type() : graph.attrOrDefault(n, a.typeAttr()) instanceof AttrValue.Type x ? x.value() : 0;
+        int t =
+            a.type() != 0
+                ? a.type()
+                : graph.attrOrDefault(n, a.typeAttr()) instanceof AttrValue.Type x ? x.value() : 0;
         types[base + k] = DataTypes.toDType(t);
       }
       k++;
     }
   }
 
-  private Kernel bind(Graph graph, Node n, int[] in, Value[] constants, DType[] types, long[][] shapes, String where) {
+  private Kernel bind(
+      Graph graph,
+      Node n,
+      int[] in,
+      Value[] constants,
+      DType[] types,
+      long[][] shapes,
+      String where) {
     if (n.op().equals("PlaceholderWithDefault")) {
       return (args, ctx) -> new Value[] {args[0]};
     }
     OpSignature sig = graph.ops().get(n.op());
-    Binding binding = new Binding(graph, n, sig == null ? Map.of() : sig.defaults(), in, constants, types, shapes);
+    Binding binding =
+        new Binding(
+            graph, n, sig == null ? Map.of() : sig.defaults(), in, constants, types, shapes);
     try {
       if (graph.function(n.op()) != null) {
         // A node whose op is a library function is a direct call.
@@ -410,12 +515,23 @@ final class Planner {
       }
       return factory.bind(binding);
     } catch (KernelException e) {
-      throw new UnsupportedModelException(graph.source() + ": " + where + "node '" + n.name() + "' (" + n.op() + "): "
-          + e.getMessage());
+      throw new UnsupportedModelException(
+          graph.source()
+              + ": "
+              + where
+              + "node '"
+              + n.name()
+              + "' ("
+              + n.op()
+              + "): "
+              + e.getMessage());
     }
   }
 
-  /** The function a node calls, compiled once per plan (a loop's body is shared by every loop calling it). */
+  /**
+   * The function a node calls, compiled once per plan (a loop's body is shared by every loop
+   * calling it).
+   */
   private FunctionPlan function(Graph graph, FuncRef ref) {
     String key = ref.attrs().isEmpty() ? ref.name() : ref.name() + ref.attrs();
     FunctionPlan cached = functions.get(key);
@@ -423,12 +539,22 @@ final class Planner {
       return cached;
     }
     if (!compiling.add(key)) {
-      throw new UnsupportedModelException(graph.source() + ": function '" + ref.name() + "' calls itself;"
-          + " tfport cannot run recursive functions");
+      throw new UnsupportedModelException(
+          graph.source()
+              + ": function '"
+              + ref.name()
+              + "' calls itself;"
+              + " tfport cannot run recursive functions");
     }
     try {
       FunctionBodies.Body b = FunctionBodies.instantiate(graph, ref);
-      Plan p = compile(b.graph(), b.inputs(), b.outputs(), b.targets(), "in function '" + ref.name() + "': ");
+      Plan p =
+          compile(
+              b.graph(),
+              b.inputs(),
+              b.outputs(),
+              b.targets(),
+              "in function '" + ref.name() + "': ");
       FunctionPlan f = new FunctionPlan(ref.name(), p);
       functions.put(key, f);
       return f;
@@ -452,7 +578,8 @@ final class Planner {
     @Override
     public Value[] call(Value[] args, RunContext context) {
       if (args.length != inputCount()) {
-        throw new KernelException("function '" + name + "' takes " + inputCount() + " arguments, got " + args.length);
+        throw new KernelException(
+            "function '" + name + "' takes " + inputCount() + " arguments, got " + args.length);
       }
       return plan.run(args, context instanceof ObservedContext o ? o.enter(name) : context);
     }
@@ -466,7 +593,13 @@ final class Planner {
     private final DType[] types;
     private final long[][] shapes;
 
-    Binding(Graph graph, Node node, Map<String, AttrValue> defaults, int[] in, Value[] constants, DType[] types,
+    Binding(
+        Graph graph,
+        Node node,
+        Map<String, AttrValue> defaults,
+        int[] in,
+        Value[] constants,
+        DType[] types,
         long[][] shapes) {
       super(node, defaults);
       this.graph = graph;
@@ -496,8 +629,11 @@ final class Planner {
       if (attr(attrName) instanceof AttrValue.Func f) {
         return Planner.this.function(graph, f.value());
       }
-      throw new KernelException("attribute '" + attrName + "' is " + (attr(attrName) == null ? "missing"
-          : attr(attrName) + ", not a function"));
+      throw new KernelException(
+          "attribute '"
+              + attrName
+              + "' is "
+              + (attr(attrName) == null ? "missing" : attr(attrName) + ", not a function"));
     }
 
     @Override
@@ -507,8 +643,13 @@ final class Planner {
         l.func().forEach(f -> out.add(Planner.this.function(graph, f)));
         return out;
       }
-      throw new KernelException("attribute '" + attrName + "' is " + (attr(attrName) == null ? "missing"
-          : attr(attrName) + ", not a list of functions"));
+      throw new KernelException(
+          "attribute '"
+              + attrName
+              + "' is "
+              + (attr(attrName) == null
+                  ? "missing"
+                  : attr(attrName) + ", not a list of functions"));
     }
   }
 }

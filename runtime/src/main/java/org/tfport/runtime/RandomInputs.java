@@ -13,21 +13,25 @@ import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
 /**
- * Seeded example inputs for a signature, so any model can be tried without data: floats uniform in [-1, 1),
- * signed integers in [0, 10) (small and non-negative, as ids and indices are), uint8 and uint16 over their whole
- * range, bools, and strings of one digit. Dimensions the signature leaves open are 1; an input of unknown rank is
- * a vector of one element.
+ * Seeded example inputs for a signature, so any model can be tried without data: floats uniform in
+ * [-1, 1), signed integers in [0, 10) (small and non-negative, as ids and indices are), uint8 and
+ * uint16 over their whole range, bools, and strings of one digit. Dimensions the signature leaves
+ * open are 1; an input of unknown rank is a vector of one element.
  */
 public final class RandomInputs {
   private RandomInputs() {}
 
-  /** One tensor per input of {@code sig}, by input name, drawn in signature order from one generator. */
+  /**
+   * One tensor per input of {@code sig}, by input name, drawn in signature order from one
+   * generator.
+   */
   public static Map<String, Tensor> of(Signature sig, long seed) {
     Random rnd = new Random(seed);
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (TensorSpec s : sig.inputs()) {
       if (s.dtype() == null) {
-        throw new UnsupportedModelException("input '" + s.name() + "' has no known type to make values for");
+        throw new UnsupportedModelException(
+            "input '" + s.name() + "' has no known type to make values for");
       }
       out.put(s.name(), random(s.dtype(), shape(s), rnd));
     }
@@ -59,7 +63,8 @@ public final class RandomInputs {
     if (t == DType.COMPLEX64) {
       throw new UnsupportedModelException("cannot make example values of type complex64");
     }
-    ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(n, t.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(Math.multiplyExact(n, t.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
       float f = rnd.nextFloat() * 2 - 1;
       int small = rnd.nextInt(10);
@@ -75,7 +80,8 @@ public final class RandomInputs {
         case UINT8 -> b.put((byte) rnd.nextInt(256));
         case UINT16 -> b.putShort((short) rnd.nextInt(65536));
         case BOOL -> b.put((byte) (small & 1));
-        default -> throw new UnsupportedModelException("cannot make example values of type " + t.jsName());
+        default ->
+            throw new UnsupportedModelException("cannot make example values of type " + t.jsName());
       }
     }
     return new Tensor(t, Shape.of(shape), b.flip());

@@ -22,38 +22,44 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 
 /**
- * Runs a {@link Model}: holds what persists between runs (hash tables filled by the initializer) and the threads
- * kernels may use. Not thread-safe: each thread uses its own session; sessions are cheap, as the compiled model is
- * shared.
+ * Runs a {@link Model}: holds what persists between runs (hash tables filled by the initializer)
+ * and the threads kernels may use. Not thread-safe: each thread uses its own session; sessions are
+ * cheap, as the compiled model is shared.
  */
 public final class Session implements AutoCloseable {
   private final Model model;
   private final KernelRegistry.Mode mode;
-  /** The signatures this session has run or could run when made, so they outlive the model's close. */
+
+  /**
+   * The signatures this session has run or could run when made, so they outlive the model's close.
+   */
   private final Map<String, Model.Bound> bound = new HashMap<>();
+
   /** Initializers already run, by identity: each part's runs once per session. */
   private final Set<Plan> initialized = Collections.newSetFromMap(new IdentityHashMap<>());
+
   private final int threads;
   private final Map<String, Object> state = new ConcurrentHashMap<>();
   private ForkJoinPool pool;
   private boolean closed;
-  private final RunContext context = new RunContext() {
-    @Override
-    public int threads() {
-      return threads;
-    }
+  private final RunContext context =
+      new RunContext() {
+        @Override
+        public int threads() {
+          return threads;
+        }
 
-    @Override
-    public ForkJoinPool pool() {
-      return Session.this.pool();
-    }
+        @Override
+        public ForkJoinPool pool() {
+          return Session.this.pool();
+        }
 
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> T sessionState(String key, Supplier<T> create) {
-      return (T) state.computeIfAbsent(key, k -> create.get());
-    }
-  };
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T> T sessionState(String key, Supplier<T> create) {
+          return (T) state.computeIfAbsent(key, k -> create.get());
+        }
+      };
 
   Session(Model model, List<Model.Bound> ready, SessionOptions options) {
     this.model = model;
@@ -79,7 +85,8 @@ public final class Session implements AutoCloseable {
    *
    * @param inputs every input of the signature, by name
    * @return every output of the signature, by name, in signature order
-   * @throws UsageException for an unknown, missing or mistyped input, or a shape the signature does not accept
+   * @throws UsageException for an unknown, missing or mistyped input, or a shape the signature does
+   *     not accept
    * @throws KernelException when an op rejects its values (the message names the node)
    */
   public Map<String, Tensor> run(Map<String, Tensor> inputs) {
@@ -87,20 +94,22 @@ public final class Session implements AutoCloseable {
   }
 
   /**
-   * Runs signature {@code signatureKey}; see {@link #run(Map)}. A SavedModel signature not loaded yet is loaded
-   * and compiled first.
+   * Runs signature {@code signatureKey}; see {@link #run(Map)}. A SavedModel signature not loaded
+   * yet is loaded and compiled first.
    *
-   * @throws org.tfport.core.TfportException.UnsupportedModelException when that signature cannot be loaded
+   * @throws org.tfport.core.TfportException.UnsupportedModelException when that signature cannot be
+   *     loaded
    */
   public Map<String, Tensor> run(String signatureKey, Map<String, Tensor> inputs) {
     return run(signatureKey, inputs, null);
   }
 
   /**
-   * Runs signature {@code signatureKey} as {@link #run(String, Map)}, showing {@code observer} (may be null) every
-   * value the run computes, inside loops and branches too.
+   * Runs signature {@code signatureKey} as {@link #run(String, Map)}, showing {@code observer} (may
+   * be null) every value the run computes, inside loops and branches too.
    */
-  public Map<String, Tensor> run(String signatureKey, Map<String, Tensor> inputs, RunObserver observer) {
+  public Map<String, Tensor> run(
+      String signatureKey, Map<String, Tensor> inputs, RunObserver observer) {
     if (closed) {
       throw new UsageException(model.source() + ": the session is closed");
     }
@@ -118,15 +127,25 @@ public final class Session implements AutoCloseable {
     for (int i = 0; i < out.length; i++) {
       TensorSpec spec = sig.outputs().get(i);
       if (out[i].isHandle()) {
-        throw new UnsupportedModelException(model.source() + ": the output '" + spec.name() + "' (" + spec.tensor()
-            + ") is a " + out[i] + ", not a tensor");
+        throw new UnsupportedModelException(
+            model.source()
+                + ": the output '"
+                + spec.name()
+                + "' ("
+                + spec.tensor()
+                + ") is a "
+                + out[i]
+                + ", not a tensor");
       }
       result.put(spec.name(), Values.toTensor(out[i]));
     }
     return result;
   }
 
-  /** Fills the session's tables the first time a signature of the part runs; a failed one is tried again. */
+  /**
+   * Fills the session's tables the first time a signature of the part runs; a failed one is tried
+   * again.
+   */
   private void initialize(Plan initializer) {
     if (initializer != null && !initialized.contains(initializer)) {
       initializer.run(new Value[0], context);
@@ -134,25 +153,49 @@ public final class Session implements AutoCloseable {
     }
   }
 
-  /** The inputs as values in the signature's order, after checking names, types and shapes against the specs. */
+  /**
+   * The inputs as values in the signature's order, after checking names, types and shapes against
+   * the specs.
+   */
   private Value[] check(Signature sig, Map<String, Tensor> inputs) {
     for (String name : inputs.keySet()) {
       if (sig.inputs().stream().noneMatch(s -> s.name().equals(name))) {
-        throw new UsageException(model.source() + ": signature '" + sig.key() + "' has no input '" + name
-            + "'; its inputs are " + sig.inputNames());
+        throw new UsageException(
+            model.source()
+                + ": signature '"
+                + sig.key()
+                + "' has no input '"
+                + name
+                + "'; its inputs are "
+                + sig.inputNames());
       }
     }
     List<Value> values = new ArrayList<>();
     for (TensorSpec spec : sig.inputs()) {
       Tensor t = inputs.get(spec.name());
       if (t == null) {
-        throw new UsageException(model.source() + ": input '" + spec.name() + "' (" + spec.describe()
-            + ") is missing; signature '" + sig.key() + "' takes " + sig.inputNames());
+        throw new UsageException(
+            model.source()
+                + ": input '"
+                + spec.name()
+                + "' ("
+                + spec.describe()
+                + ") is missing; signature '"
+                + sig.key()
+                + "' takes "
+                + sig.inputNames());
       }
       long[] dims = t.shape().dims();
       if (spec.dtype() != null && spec.dtype() != t.dtype() || !spec.accepts(dims)) {
-        throw new UsageException(model.source() + ": input '" + spec.name() + "' wants " + spec.describe()
-            + ", got " + t.dtype().jsName() + Arrays.toString(dims));
+        throw new UsageException(
+            model.source()
+                + ": input '"
+                + spec.name()
+                + "' wants "
+                + spec.describe()
+                + ", got "
+                + t.dtype().jsName()
+                + Arrays.toString(dims));
       }
       values.add(Values.fromTensor(t));
     }

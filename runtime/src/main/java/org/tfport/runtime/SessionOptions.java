@@ -7,7 +7,8 @@ import org.tfport.runtime.kernel.KernelRegistry;
  * How a {@link Session} runs.
  *
  * @param threads the threads a kernel may split one op over (1: the calling thread only)
- * @param kernels which kernels to bind: the exact reference kernels, or optimized ones where they exist
+ * @param kernels which kernels to bind: the exact reference kernels, or optimized ones where they
+ *     exist
  */
 public record SessionOptions(int threads, KernelRegistry.Mode kernels) {
   public SessionOptions {

@@ -7,8 +7,8 @@ import java.util.Set;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * A named way to call a model (a SavedModel {@code SignatureDef}): which tensors to feed and which to fetch, by the
- * names callers use.
+ * A named way to call a model (a SavedModel {@code SignatureDef}): which tensors to feed and which
+ * to fetch, by the names callers use.
  */
 public record Signature(String key, List<TensorSpec> inputs, List<TensorSpec> outputs) {
   /** The key TensorFlow serving uses when none is given. */
@@ -29,7 +29,8 @@ public record Signature(String key, List<TensorSpec> inputs, List<TensorSpec> ou
     Set<String> seen = new HashSet<>();
     for (TensorSpec s : specs) {
       if (!seen.add(s.name())) {
-        throw new UsageException("signature '" + key + "' names two " + kind + "s '" + s.name() + "'");
+        throw new UsageException(
+            "signature '" + key + "' names two " + kind + "s '" + s.name() + "'");
       }
     }
   }

@@ -6,7 +6,8 @@ import org.tfport.core.DType;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * One input or output of a {@link Signature}: the name callers use, the graph tensor behind it, and what it holds.
+ * One input or output of a {@link Signature}: the name callers use, the graph tensor behind it, and
+ * what it holds.
  *
  * @param name the key in the maps {@link Session#run(java.util.Map)} takes and returns
  * @param tensor the graph tensor ({@code x}, {@code x:0}, {@code model/dense/BiasAdd:0})
@@ -30,7 +31,9 @@ public record TensorSpec(String name, String tensor, DType dtype, long[] shape) 
     return shape == null ? null : shape.clone();
   }
 
-  /** Whether a tensor of {@code dims} fits: same rank, equal wherever this spec knows the dimension. */
+  /**
+   * Whether a tensor of {@code dims} fits: same rank, equal wherever this spec knows the dimension.
+   */
   public boolean accepts(long[] dims) {
     if (shape == null) {
       return true;
@@ -48,12 +51,16 @@ public record TensorSpec(String name, String tensor, DType dtype, long[] shape) 
 
   /** {@code float32[-1, 4]}, {@code ?[?]} when nothing is known. */
   public String describe() {
-    return (dtype == null ? "?" : dtype.jsName()) + (shape == null ? "[?]" : Arrays.toString(shape));
+    return (dtype == null ? "?" : dtype.jsName())
+        + (shape == null ? "[?]" : Arrays.toString(shape));
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TensorSpec s && s.name.equals(name) && s.tensor.equals(tensor) && s.dtype == dtype
+    return o instanceof TensorSpec s
+        && s.name.equals(name)
+        && s.tensor.equals(tensor)
+        && s.dtype == dtype
         && Arrays.equals(s.shape, shape);
   }
 

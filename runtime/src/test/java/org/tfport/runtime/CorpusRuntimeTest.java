@@ -1,7 +1,5 @@
 package org.tfport.runtime;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -26,15 +24,17 @@ import org.tfport.core.graph.TensorRef;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.testkit.TfjsOracle;
 
 /**
- * Every SavedModel (each of its signatures), frozen GraphDef and TF.js graph model of the corpus is loaded with
- * {@link Model#load} and run on seeded inputs ({@link RandomInputs}), and its outputs compared with the real
- * runtime on the same inputs: TensorFlow 2.18 for SavedModels and GraphDefs, TF.js 4.22 for graph models, within
- * |a−b| ≤ 1e-5 + 1e-4·|b|. A model the runtime cannot run yet is refused at load with the reason (missing
- * kernels named); every model that loads must match, and the number matched must not drop below the floor.
+ * Every SavedModel (each of its signatures), frozen GraphDef and TF.js graph model of the corpus is
+ * loaded with {@link Model#load} and run on seeded inputs ({@link RandomInputs}), and its outputs
+ * compared with the real runtime on the same inputs: TensorFlow 2.18 for SavedModels and GraphDefs,
+ * TF.js 4.22 for graph models, within |a−b| ≤ 1e-5 + 1e-4·|b|. A model the runtime cannot run yet
+ * is refused at load with the reason (missing kernels named); every model that loads must match,
+ * and the number matched must not drop below the floor.
  */
 @OracleTest
 class CorpusRuntimeTest {
@@ -43,25 +43,42 @@ class CorpusRuntimeTest {
 
   /** The least each format must match; raise them as kernels land. */
   static final int SAVED_MODEL_FLOOR = 37;
+
   static final int FROZEN_FLOOR = 19;
   static final int TFJS_FLOOR = 9;
 
-  /** Placeholders fed a fixed value: dropout's keep probability 1 makes it the identity in both runtimes. */
+  /**
+   * Placeholders fed a fixed value: dropout's keep probability 1 makes it the identity in both
+   * runtimes.
+   */
   static final Map<String, Float> FIXED = Map.of("keep_prob", 1f);
 
-  /** Shapes for placeholders of unknown rank, as the graph's reshapes need them ([1] would be refused by both). */
-  static final Map<String, long[]> SHAPES = Map.of("dl4j-tf_graphs/lenet_frozen.pb:input", new long[] {2, 784},
-      "tf2onnx/gru.pb:X", new long[] {1, 28, 28},
-      "savedmodel/serving_saved_model_counter[incr_counter_by]:delta", new long[] {});
+  /**
+   * Shapes for placeholders of unknown rank, as the graph's reshapes need them ([1] would be
+   * refused by both).
+   */
+  static final Map<String, long[]> SHAPES =
+      Map.of(
+          "dl4j-tf_graphs/lenet_frozen.pb:input",
+          new long[] {2, 784},
+          "tf2onnx/gru.pb:X",
+          new long[] {1, 28, 28},
+          "savedmodel/serving_saved_model_counter[incr_counter_by]:delta",
+          new long[] {});
 
   /**
-   * Outputs that subtract values near 1e4 to get values near 1 (a transposed convolution): float32 rounding of the
-   * large terms (about 1e-3) dominates, and the order of the sums decides it; TensorFlow itself misses DL4J's stored
-   * prediction by 1.2e-3 there. The absolute tolerance scales with the output's largest magnitude (1e-6 of it).
+   * Outputs that subtract values near 1e4 to get values near 1 (a transposed convolution): float32
+   * rounding of the large terms (about 1e-3) dominates, and the order of the sums decides it;
+   * TensorFlow itself misses DL4J's stored prediction by 1.2e-3 there. The absolute tolerance
+   * scales with the output's largest magnitude (1e-6 of it).
    */
-  static final java.util.Set<String> SCALED_ATOL = java.util.Set.of("dl4j-tf_graphs/conv_4/frozen_model.pb");
+  static final java.util.Set<String> SCALED_ATOL =
+      java.util.Set.of("dl4j-tf_graphs/conv_4/frozen_model.pb");
 
-  /** Outcomes of one format: matched, refused (with the reason) and failed, with the worst difference. */
+  /**
+   * Outcomes of one format: matched, refused (with the reason) and failed, with the worst
+   * difference.
+   */
   static final class Tally {
     final String format;
     final List<String> lines = new ArrayList<>();
@@ -99,14 +116,24 @@ class CorpusRuntimeTest {
     }
 
     /** Compares each output; true when all match. {@code scaled}: see {@link #SCALED_ATOL}. */
-    boolean compare(String label, List<String> names, List<float[]> expected, List<Tensor> actual,
+    boolean compare(
+        String label,
+        List<String> names,
+        List<float[]> expected,
+        List<Tensor> actual,
         boolean scaled) {
       StringBuilder sb = new StringBuilder();
       for (int k = 0; k < names.size(); k++) {
         float[] got = actual.get(k).toFloatArray();
         if (got.length != expected.get(k).length) {
-          failed(label, "output " + names.get(k) + " has " + got.length + " values, the reference "
-              + expected.get(k).length);
+          failed(
+              label,
+              "output "
+                  + names.get(k)
+                  + " has "
+                  + got.length
+                  + " values, the reference "
+                  + expected.get(k).length);
           return false;
         }
         double atol = ATOL;
@@ -133,9 +160,16 @@ class CorpusRuntimeTest {
 
     void report(int floor) {
       StringBuilder sb = new StringBuilder();
-      sb.append(format).append(": ").append(matched).append(" matched, ").append(refused).append(" refused, ")
-          .append(failures.size()).append(" failed; worst |a-b| ")
-          .append(String.format(Locale.ROOT, "%.3g", worst)).append(worstAt.isEmpty() ? "" : " (" + worstAt + ")");
+      sb.append(format)
+          .append(": ")
+          .append(matched)
+          .append(" matched, ")
+          .append(refused)
+          .append(" refused, ")
+          .append(failures.size())
+          .append(" failed; worst |a-b| ")
+          .append(String.format(Locale.ROOT, "%.3g", worst))
+          .append(worstAt.isEmpty() ? "" : " (" + worstAt + ")");
       if (!missingOps.isEmpty()) {
         sb.append("\n  missing kernels (models): ").append(missingOps);
       }
@@ -150,15 +184,19 @@ class CorpusRuntimeTest {
     }
   }
 
-  // ------------------------------------------------------------------------------------------- SavedModels
+  // -------------------------------------------------------------------------------------------
+  // SavedModels
 
   @Test
   void savedModelsMatchTensorFlow() throws Exception {
     Path root = Corpus.require("savedmodel");
     List<Path> dirs;
     try (Stream<Path> s = Files.walk(root.getParent())) {
-      dirs = s.filter(p -> p.getFileName().toString().equals("saved_model.pb")).map(Path::getParent).sorted()
-          .toList();
+      dirs =
+          s.filter(p -> p.getFileName().toString().equals("saved_model.pb"))
+              .map(Path::getParent)
+              .sorted()
+              .toList();
     }
     Tally t = new Tally("SavedModels (" + dirs.size() + " folders, every signature)");
     for (Path dir : dirs) {
@@ -173,7 +211,8 @@ class CorpusRuntimeTest {
         t.failed(model, "load threw " + e);
         continue;
       }
-      try (m; Session session = m.newSession()) {
+      try (m;
+          Session session = m.newSession()) {
         for (Signature declared : m.signatures()) {
           savedModelSignature(t, dir, model, m, session, declared.key());
         }
@@ -182,8 +221,8 @@ class CorpusRuntimeTest {
     t.report(SAVED_MODEL_FLOOR);
   }
 
-  private static void savedModelSignature(Tally t, Path dir, String model, Model m, Session session, String key)
-      throws Exception {
+  private static void savedModelSignature(
+      Tally t, Path dir, String model, Model m, Session session, String key) throws Exception {
     String label = model + "[" + key + "]";
     Map<String, Tensor> ours;
     Map<String, Tensor> inputs;
@@ -193,11 +232,13 @@ class CorpusRuntimeTest {
       java.util.Random rnd = new java.util.Random(label.hashCode());
       for (TensorSpec s : sig.inputs()) {
         if (SHAPES.containsKey(label + ":" + s.name())) {
-          inputs.put(s.name(), RandomInputs.random(s.dtype(), SHAPES.get(label + ":" + s.name()), rnd));
+          inputs.put(
+              s.name(), RandomInputs.random(s.dtype(), SHAPES.get(label + ":" + s.name()), rnd));
         }
       }
       if (inputs.values().stream().anyMatch(x -> x.dtype() == DType.STRING)) {
-        t.refused(label, new TfportException("string inputs: the TensorFlow oracle feeds numbers only"));
+        t.refused(
+            label, new TfportException("string inputs: the TensorFlow oracle feeds numbers only"));
         return;
       }
       ours = session.run(key, inputs);
@@ -221,7 +262,8 @@ class CorpusRuntimeTest {
       return;
     }
     List<String> names = new ArrayList<>(ours.keySet());
-    t.compare(label, names, names.stream().map(tf::get).toList(), names.stream().map(ours::get).toList());
+    t.compare(
+        label, names, names.stream().map(tf::get).toList(), names.stream().map(ours::get).toList());
   }
 
   /** A tfport tensor as the TF oracle's feed (numeric and bool types). */
@@ -242,7 +284,8 @@ class CorpusRuntimeTest {
     return TfjsOracle.Input.i32(name, shape, ints);
   }
 
-  // ------------------------------------------------------------------------------------------- frozen graphs
+  // -------------------------------------------------------------------------------------------
+  // frozen graphs
 
   @Test
   void frozenGraphsMatchTensorFlow() throws Exception {
@@ -254,19 +297,26 @@ class CorpusRuntimeTest {
     Tally t = new Tally("Frozen GraphDefs (" + files.size() + " files)");
     for (Path pb : files) {
       String label = root.relativize(pb).toString();
-      try (Model m = Model.load(pb); Session session = m.newSession()) {
+      try (Model m = Model.load(pb);
+          Session session = m.newSession()) {
         Signature sig = m.signatures().get(0);
         Map<String, Tensor> inputs = new LinkedHashMap<>(RandomInputs.of(sig, label.hashCode()));
         java.util.Random rnd = new java.util.Random(label.hashCode());
         for (TensorSpec s : sig.inputs()) {
-          // DL4J's graphs were run on inputs of a stated shape; some fix their batch inside (conv_4's
+          // DL4J's graphs were run on inputs of a stated shape; some fix their batch inside
+          // (conv_4's
           // Conv2DBackpropInput sizes), so a batch of 1 would be refused by TensorFlow too.
           Path stated = pb.resolveSibling(s.name() + ".placeholder.shape");
           if (SHAPES.containsKey(label + ":" + s.name())) {
-            inputs.put(s.name(), RandomInputs.random(s.dtype(), SHAPES.get(label + ":" + s.name()), rnd));
+            inputs.put(
+                s.name(), RandomInputs.random(s.dtype(), SHAPES.get(label + ":" + s.name()), rnd));
           } else if (Files.exists(stated)) {
-            long[] shape = Files.readAllLines(stated).stream().map(String::strip).filter(l -> !l.isEmpty())
-                .mapToLong(Long::parseLong).toArray();
+            long[] shape =
+                Files.readAllLines(stated).stream()
+                    .map(String::strip)
+                    .filter(l -> !l.isEmpty())
+                    .mapToLong(Long::parseLong)
+                    .toArray();
             if (s.accepts(shape)) {
               inputs.put(s.name(), RandomInputs.random(s.dtype(), shape, rnd));
             }
@@ -287,7 +337,8 @@ class CorpusRuntimeTest {
         for (TensorSpec s : sig.inputs()) {
           feeds.put(TensorRef.nodeOf(s.tensor()), feed(s.name(), inputs.get(s.name())));
         }
-        List<String> fetches = sig.outputs().stream().map(s -> TensorRef.parse(s.tensor()).tensorName()).toList();
+        List<String> fetches =
+            sig.outputs().stream().map(s -> TensorRef.parse(s.tensor()).tensorName()).toList();
         List<float[]> tf;
         try {
           tf = TensorFlowOracle.runGraphDef(pb, feeds, fetches);
@@ -296,7 +347,11 @@ class CorpusRuntimeTest {
           continue;
         }
         List<String> names = sig.outputNames();
-        t.compare(label + " -> " + names, names, tf, names.stream().map(ours::get).toList(),
+        t.compare(
+            label + " -> " + names,
+            names,
+            tf,
+            names.stream().map(ours::get).toList(),
             SCALED_ATOL.contains(label));
       } catch (TfportException e) {
         t.refused(label, e);
@@ -313,7 +368,8 @@ class CorpusRuntimeTest {
     return f;
   }
 
-  // ------------------------------------------------------------------------------------------- TF.js
+  // -------------------------------------------------------------------------------------------
+  // TF.js
 
   @Test
   void tfjsGraphModelsMatchTfjs() throws Exception {
@@ -327,11 +383,17 @@ class CorpusRuntimeTest {
       }
     }
     Tally t = new Tally("TF.js graph models (" + models.size() + " model.json)");
-    record Ran(String label, Path json, Signature sig, Map<String, Tensor> inputs, Map<String, Tensor> outputs) {}
+    record Ran(
+        String label,
+        Path json,
+        Signature sig,
+        Map<String, Tensor> inputs,
+        Map<String, Tensor> outputs) {}
     List<Ran> ran = new ArrayList<>();
     for (Path mj : models) {
       String label = root.relativize(mj).toString();
-      try (Model m = Model.load(mj); Session session = m.newSession()) {
+      try (Model m = Model.load(mj);
+          Session session = m.newSession()) {
         Signature sig = m.signatures().get(0);
         Map<String, Tensor> inputs = RandomInputs.of(sig, label.hashCode());
         try {
@@ -351,7 +413,8 @@ class CorpusRuntimeTest {
       for (TensorSpec s : r.sig().inputs()) {
         ins.add(oracleInput(TensorRef.nodeOf(s.tensor()), r.inputs().get(s.name())));
       }
-      List<String> outs = r.sig().outputs().stream().map(s -> TensorRef.parse(s.tensor()).tensorName()).toList();
+      List<String> outs =
+          r.sig().outputs().stream().map(s -> TensorRef.parse(s.tensor()).tensorName()).toList();
       jobs.add(TfjsOracle.Job.graph(r.json(), ins, outs));
     }
     List<TfjsOracle.Result> results = TfjsOracle.run(jobs);

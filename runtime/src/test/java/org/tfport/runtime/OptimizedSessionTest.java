@@ -1,7 +1,5 @@
 package org.tfport.runtime;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.TestGraphs.constant;
 import static org.tfport.runtime.TestGraphs.node;
@@ -19,11 +17,12 @@ import org.tfport.core.graph.Graph;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
+import org.tfport.testkit.OracleTest;
 
 /**
- * A small MobileNet-like block planned with the standard kernels: the optimized kernels (weights packed from the
- * plan's constants, 1 and 2 threads) give the reference kernels' result within |a−b| ≤ 1e-5 + 1e-4·|b|, and the
- * same bits on either thread count.
+ * A small MobileNet-like block planned with the standard kernels: the optimized kernels (weights
+ * packed from the plan's constants, 1 and 2 threads) give the reference kernels' result within
+ * |a−b| ≤ 1e-5 + 1e-4·|b|, and the same bits on either thread count.
  */
 @OracleTest
 class OptimizedSessionTest {
@@ -49,12 +48,47 @@ class OptimizedSessionTest {
     g.add(constant("w3", random(rnd, 1, 1, 32, 40)));
     AttrValue f32 = type(DType.FLOAT32);
     AttrValue relu6 = AttrValue.ListAttr.ofStrings(List.of("BiasAdd", "Relu6"));
-    g.add(node("c1", "_FusedConv2D", List.of("x", "w1", "b1"), "T", f32, "strides", ints(1, 1, 1, 1), "padding",
-        AttrValue.Str.of("SAME"), "fused_ops", relu6, "num_args", new AttrValue.Int(1)));
-    g.add(node("c2", "FusedDepthwiseConv2dNative", List.of("c1", "dw", "b2"), "T", f32, "strides",
-        ints(1, 2, 2, 1), "padding", AttrValue.Str.of("SAME"), "fused_ops", relu6, "num_args", new AttrValue.Int(1)));
-    g.add(node("y", "Conv2D", List.of("c2", "w3"), "T", f32, "strides", ints(1, 1, 1, 1), "padding",
-        AttrValue.Str.of("VALID")));
+    g.add(
+        node(
+            "c1",
+            "_FusedConv2D",
+            List.of("x", "w1", "b1"),
+            "T",
+            f32,
+            "strides",
+            ints(1, 1, 1, 1),
+            "padding",
+            AttrValue.Str.of("SAME"),
+            "fused_ops",
+            relu6,
+            "num_args",
+            new AttrValue.Int(1)));
+    g.add(
+        node(
+            "c2",
+            "FusedDepthwiseConv2dNative",
+            List.of("c1", "dw", "b2"),
+            "T",
+            f32,
+            "strides",
+            ints(1, 2, 2, 1),
+            "padding",
+            AttrValue.Str.of("SAME"),
+            "fused_ops",
+            relu6,
+            "num_args",
+            new AttrValue.Int(1)));
+    g.add(
+        node(
+            "y",
+            "Conv2D",
+            List.of("c2", "w3"),
+            "T",
+            f32,
+            "strides",
+            ints(1, 1, 1, 1),
+            "padding",
+            AttrValue.Str.of("VALID")));
     return g;
   }
 
@@ -67,9 +101,11 @@ class OptimizedSessionTest {
   @Test
   void optimizedKernelsMatchTheReferenceInASession() {
     Random rnd = new Random(31);
-    Signature sig = new Signature(Signature.DEFAULT_KEY,
-        List.of(new TensorSpec("x", "x:0", DType.FLOAT32, new long[] {2, 40, 40, 8})),
-        List.of(new TensorSpec("y", "y:0", DType.FLOAT32, new long[] {2, 20, 20, 40})));
+    Signature sig =
+        new Signature(
+            Signature.DEFAULT_KEY,
+            List.of(new TensorSpec("x", "x:0", DType.FLOAT32, new long[] {2, 40, 40, 8})),
+            List.of(new TensorSpec("y", "y:0", DType.FLOAT32, new long[] {2, 20, 20, 40})));
     try (Model m = Model.fromGraph(block(rnd), List.of(sig))) {
       Tensor x = Values.toTensor(random(rnd, 2, 40, 40, 8));
       float[] reference = run(m, new SessionOptions(1, KernelRegistry.Mode.REFERENCE), x);
@@ -81,7 +117,9 @@ class OptimizedSessionTest {
           assertThat(one[i]).as("y[" + i + "]").isEqualTo(reference[i]);
         }
       }
-      assertThat(java.util.Arrays.equals(one, two)).as("1 and 2 threads give the same bits").isTrue();
+      assertThat(java.util.Arrays.equals(one, two))
+          .as("1 and 2 threads give the same bits")
+          .isTrue();
     }
   }
 }

@@ -1,7 +1,5 @@
 package org.tfport.runtime;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.TestGraphs.REGISTRY;
@@ -29,6 +27,7 @@ import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 import org.tfport.runtime.ops.OpOracle;
+import org.tfport.testkit.OracleTest;
 
 @OracleTest
 class PlannerTest {
@@ -76,18 +75,22 @@ class PlannerTest {
     p.steps().forEach(s -> slot.put(s.node(), s.outputBase()));
     int xSlot = p.steps().get(0).inputs()[0];
     List<String> live = new ArrayList<>();
-    Value[] out = p.run(new Value[] {x()}, OpOracle.context(1), (step, slots) -> {
-      List<String> names = new ArrayList<>();
-      if (slots[xSlot] != null) {
-        names.add("x");
-      }
-      for (String n : List.of("a", "b", "c", "d")) {
-        if (slots[slot.get(n)] != null) {
-          names.add(n);
-        }
-      }
-      live.add(step.node() + ":" + names);
-    });
+    Value[] out =
+        p.run(
+            new Value[] {x()},
+            OpOracle.context(1),
+            (step, slots) -> {
+              List<String> names = new ArrayList<>();
+              if (slots[xSlot] != null) {
+                names.add("x");
+              }
+              for (String n : List.of("a", "b", "c", "d")) {
+                if (slots[slot.get(n)] != null) {
+                  names.add(n);
+                }
+              }
+              live.add(step.node() + ":" + names);
+            });
     assertThat(live).containsExactly("a:[x, a]", "b:[a, b]", "c:[b, c]", "d:[d]");
     for (int i = 0; i < X.length; i++) {
       assertThat(out[0].floats()[i]).isEqualTo((X[i] * X[i] + X[i]) + X[i] * X[i] * 2);
@@ -96,10 +99,20 @@ class PlannerTest {
 
   @Test
   void controlDependenciesRunFirstAndPullInNodes() {
-    // find reads the table after insert ran, only because of ^insert; insert is needed through that edge alone.
+    // find reads the table after insert ran, only because of ^insert; insert is needed through that
+    // edge alone.
     Graph g = new Graph("control");
-    g.add(node("table", "MutableHashTableV2", List.of(), "key_dtype", type(DType.INT64), "value_dtype",
-        type(DType.FLOAT32), "shared_name", AttrValue.Str.of("t")));
+    g.add(
+        node(
+            "table",
+            "MutableHashTableV2",
+            List.of(),
+            "key_dtype",
+            type(DType.INT64),
+            "value_dtype",
+            type(DType.FLOAT32),
+            "shared_name",
+            AttrValue.Str.of("t")));
     g.add(constant("keys", Value.longs(new long[] {2}, 7, 9)));
     g.add(constant("values", Value.floats(new long[] {2}, 0.5f, 4f)));
     g.add(constant("default", Value.scalar(-1f)));
@@ -119,7 +132,8 @@ class PlannerTest {
     g.add(node("p", "PlaceholderWithDefault", List.of("dflt"), "dtype", type(DType.FLOAT32)));
     g.add(constant("one", Value.scalar(1f)));
     g.add(binary("y", "AddV2", DType.FLOAT32, "p", "one"));
-    assertThat(run(Planner.plan(g, List.of(), List.of("y"), REGISTRY, REF))[0].floats()).containsExactly(2, 3, 4);
+    assertThat(run(Planner.plan(g, List.of(), List.of("y"), REGISTRY, REF))[0].floats())
+        .containsExactly(2, 3, 4);
     assertThat(run(Planner.plan(g, List.of("p"), List.of("y"), REGISTRY, REF), x())[0].floats())
         .containsExactly(X[0] + 1, X[1] + 1, X[2] + 1);
   }
@@ -131,14 +145,31 @@ class PlannerTest {
     g.add(node("a", "Foo", List.of("x")));
     g.add(node("b", "Foo", List.of("a")));
     g.add(node("c", "Bar", List.of("b")));
-    g.functions().put("f", TestGraphs.function("f", List.of(arg("v", DType.FLOAT32)), List.of(arg("w", DType.FLOAT32)),
-        List.of(node("d", "Foo", List.of("v"))), Map.of("w", "d:y:0")));
-    g.add(node("call", "PartitionedCall", List.of("c"), "Tin", types(DType.FLOAT32), "Tout", types(DType.FLOAT32),
-        "f", func("f")));
+    g.functions()
+        .put(
+            "f",
+            TestGraphs.function(
+                "f",
+                List.of(arg("v", DType.FLOAT32)),
+                List.of(arg("w", DType.FLOAT32)),
+                List.of(node("d", "Foo", List.of("v"))),
+                Map.of("w", "d:y:0")));
+    g.add(
+        node(
+            "call",
+            "PartitionedCall",
+            List.of("c"),
+            "Tin",
+            types(DType.FLOAT32),
+            "Tout",
+            types(DType.FLOAT32),
+            "f",
+            func("f")));
     g.add(node("e", "Baz", List.of("x")));
     assertThatThrownBy(() -> Planner.plan(g, List.of("x"), List.of("call"), REGISTRY, REF))
         .isInstanceOf(UnsupportedModelException.class)
-        .hasMessage("model.pb: no kernel for op 'Foo' (nodes a, b, f/d); no kernel for op 'Bar' (node c)");
+        .hasMessage(
+            "model.pb: no kernel for op 'Foo' (nodes a, b, f/d); no kernel for op 'Bar' (node c)");
   }
 
   @Test
@@ -147,7 +178,9 @@ class PlannerTest {
     g.add(placeholder("x", DType.FLOAT32, 3));
     g.add(placeholder("ok", DType.BOOL));
     g.add(constant("msg", Values.strings(new long[0], List.of("x must be positive"))));
-    g.add(node("check", "Assert", List.of("ok", "msg", "x"), "T", types(DType.STRING, DType.FLOAT32)));
+    g.add(
+        node(
+            "check", "Assert", List.of("ok", "msg", "x"), "T", types(DType.STRING, DType.FLOAT32)));
     g.add(node("y", "Identity", List.of("x", "^check"), "T", type(DType.FLOAT32)));
     Plan p = Planner.plan(g, List.of("x", "ok"), List.of("y"), REGISTRY, REF);
     assertThat(run(p, x(), Value.bools(new long[0], (byte) 1))[0].floats()).containsExactly(X);
@@ -159,21 +192,37 @@ class PlannerTest {
   @Test
   void statefulOpsInAFunctionRunEvenWhenNoResultNeedsThem() {
     Graph g = new Graph("fn");
-    g.functions().put("checked", TestGraphs.function("checked", List.of(arg("v", DType.FLOAT32), arg("ok", DType.BOOL)),
-        List.of(arg("w", DType.FLOAT32)),
-        List.of(node("check", "Assert", List.of("ok", "v"), "T", types(DType.FLOAT32)),
-            node("same", "Identity", List.of("v"), "T", type(DType.FLOAT32))),
-        Map.of("w", "same:output:0")));
+    g.functions()
+        .put(
+            "checked",
+            TestGraphs.function(
+                "checked",
+                List.of(arg("v", DType.FLOAT32), arg("ok", DType.BOOL)),
+                List.of(arg("w", DType.FLOAT32)),
+                List.of(
+                    node("check", "Assert", List.of("ok", "v"), "T", types(DType.FLOAT32)),
+                    node("same", "Identity", List.of("v"), "T", type(DType.FLOAT32))),
+                Map.of("w", "same:output:0")));
     g.add(placeholder("x", DType.FLOAT32, 3));
     g.add(placeholder("ok", DType.BOOL));
-    g.add(node("call", "PartitionedCall", List.of("x", "ok"), "Tin", types(DType.FLOAT32, DType.BOOL), "Tout",
-        types(DType.FLOAT32), "f", func("checked")));
+    g.add(
+        node(
+            "call",
+            "PartitionedCall",
+            List.of("x", "ok"),
+            "Tin",
+            types(DType.FLOAT32, DType.BOOL),
+            "Tout",
+            types(DType.FLOAT32),
+            "f",
+            func("checked")));
     Plan p = Planner.plan(g, List.of("x", "ok"), List.of("call"), REGISTRY, REF);
     assertThat(run(p, x(), Value.bools(new long[0], (byte) 1))[0].floats()).containsExactly(X);
     assertThatThrownBy(() -> run(p, x(), Value.bools(new long[0], (byte) 0)))
         .isInstanceOf(KernelException.class)
-        .hasMessage("node 'call' (PartitionedCall): in function 'checked': node 'check' (Assert): assertion failed:"
-            + " [1.5 -2.0 0.25]");
+        .hasMessage(
+            "node 'call' (PartitionedCall): in function 'checked': node 'check' (Assert): assertion failed:"
+                + " [1.5 -2.0 0.25]");
   }
 
   @Test
@@ -182,7 +231,8 @@ class PlannerTest {
     g.add(node("list", "EmptyTensorList", List.of(), "element_dtype", new AttrValue.Type(20)));
     assertThatThrownBy(() -> Planner.plan(g, List.of(), List.of("list"), REGISTRY, REF))
         .isInstanceOf(UnsupportedModelException.class)
-        .hasMessageStartingWith("bind.pb: node 'list' (EmptyTensorList): attribute 'element_dtype' is DT_RESOURCE");
+        .hasMessageStartingWith(
+            "bind.pb: node 'list' (EmptyTensorList): attribute 'element_dtype' is DT_RESOURCE");
   }
 
   @Test
@@ -191,8 +241,10 @@ class PlannerTest {
     g.add(placeholder("x", DType.FLOAT32, 3));
     g.add(node("y", "Identity", List.of("x"), "T", type(DType.FLOAT32)));
     assertThatThrownBy(() -> Planner.plan(g, List.of(), List.of("y"), REGISTRY, REF))
-        .isInstanceOf(UsageException.class).hasMessageContaining("placeholder 'x' is needed");
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("placeholder 'x' is needed");
     assertThatThrownBy(() -> Planner.plan(g, List.of("x"), List.of("z"), REGISTRY, REF))
-        .isInstanceOf(UsageException.class).hasMessageContaining("output 'z' names no tensor");
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("output 'z' names no tensor");
   }
 }

@@ -1,7 +1,5 @@
 package org.tfport.runtime;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.TestGraphs.REGISTRY;
@@ -33,6 +31,7 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
+import org.tfport.testkit.OracleTest;
 
 @OracleTest
 class SessionTest {
@@ -47,8 +46,16 @@ class SessionTest {
   }
 
   private static Node table(String name, boolean mutable, String shared) {
-    return node(name, mutable ? "MutableHashTableV2" : "HashTableV2", List.of(), "key_dtype", type(DType.STRING),
-        "value_dtype", type(DType.INT64), "shared_name", AttrValue.Str.of(shared));
+    return node(
+        name,
+        mutable ? "MutableHashTableV2" : "HashTableV2",
+        List.of(),
+        "key_dtype",
+        type(DType.STRING),
+        "value_dtype",
+        type(DType.INT64),
+        "shared_name",
+        AttrValue.Str.of(shared));
   }
 
   private static Graph vocabularyInitializer(boolean mutable, String shared) {
@@ -56,14 +63,24 @@ class SessionTest {
     init.add(table("table", mutable, shared));
     init.add(constant("keys", Values.strings(new long[] {3}, List.of("a", "b", "c"))));
     init.add(constant("values", Value.longs(new long[] {3}, 10, 20, 30)));
-    init.add(node("import", "LookupTableImportV2", List.of("table", "keys", "values"), "Tin", type(DType.STRING),
-        "Tout", type(DType.INT64)));
+    init.add(
+        node(
+            "import",
+            "LookupTableImportV2",
+            List.of("table", "keys", "values"),
+            "Tin",
+            type(DType.STRING),
+            "Tout",
+            type(DType.INT64)));
     return init;
   }
 
   private static Signature lookupSignature() {
-    return new Signature("lookup", List.of(new TensorSpec("words", "words:0", DType.STRING, new long[] {-1})),
-        List.of(new TensorSpec("ids", "find:0", DType.INT64, new long[] {-1}),
+    return new Signature(
+        "lookup",
+        List.of(new TensorSpec("words", "words:0", DType.STRING, new long[] {-1})),
+        List.of(
+            new TensorSpec("ids", "find:0", DType.INT64, new long[] {-1}),
             new TensorSpec("size", "size", DType.INT64, new long[0])));
   }
 
@@ -75,7 +92,9 @@ class SessionTest {
     g.add(constant("default", Value.longs(new long[0], -1)));
     g.add(node("find", "LookupTableFindV2", List.of("lookup_table", "words", "default")));
     g.add(node("size", "LookupTableSizeV2", List.of("lookup_table")));
-    try (Model m = Model.fromGraph(g, List.of(lookupSignature()), vocabularyInitializer(false, "vocab"), REGISTRY)) {
+    try (Model m =
+        Model.fromGraph(
+            g, List.of(lookupSignature()), vocabularyInitializer(false, "vocab"), REGISTRY)) {
       for (int s = 0; s < 2; s++) {
         try (Session session = m.newSession(REF)) {
           Map<String, Tensor> out = session.run(Map.of("words", strings("b", "zz", "a", "c")));
@@ -97,7 +116,8 @@ class SessionTest {
 
   @Test
   void initializerRunsOncePerSessionAndTablesPersistBetweenRuns() {
-    // Each run reads "a", then sets it to 99: the second run sees 99 unless the initializer ran again.
+    // Each run reads "a", then sets it to 99: the second run sees 99 unless the initializer ran
+    // again.
     Graph g = new Graph("counts");
     g.add(table("t", true, "counts"));
     g.add(placeholder("words", DType.STRING, -1));
@@ -108,11 +128,15 @@ class SessionTest {
     g.add(node("insert", "LookupTableInsertV2", List.of("t", "key", "value", "^before")));
     g.add(node("find", "Identity", List.of("before", "^insert"), "T", type(DType.INT64)));
     g.add(node("size", "LookupTableSizeV2", List.of("t")));
-    try (Model m = Model.fromGraph(g, List.of(lookupSignature()), vocabularyInitializer(true, "counts"), REGISTRY)) {
+    try (Model m =
+        Model.fromGraph(
+            g, List.of(lookupSignature()), vocabularyInitializer(true, "counts"), REGISTRY)) {
       for (int s = 0; s < 2; s++) {
         try (Session session = m.newSession(REF)) {
-          assertThat(longs(session.run(Map.of("words", strings("a", "b"))).get("ids"))).containsExactly(10, 20);
-          assertThat(longs(session.run(Map.of("words", strings("a", "b"))).get("ids"))).containsExactly(99, 20);
+          assertThat(longs(session.run(Map.of("words", strings("a", "b"))).get("ids")))
+              .containsExactly(10, 20);
+          assertThat(longs(session.run(Map.of("words", strings("a", "b"))).get("ids")))
+              .containsExactly(99, 20);
         }
       }
     }
@@ -125,11 +149,27 @@ class SessionTest {
     g.add(placeholder("x", DType.FLOAT32, -1, 3));
     g.add(placeholder("n", DType.INT32));
     g.add(constant("zero", Value.scalar(0)));
-    g.add(whileNode("loop", "cond", "body", List.of("zero", "n", "x", "x"), DType.INT32, DType.INT32,
-        DType.FLOAT32, DType.FLOAT32));
-    g.add(binary("small", "Less", DType.INT32, "n", "zero")); // false for n >= 0: the looping branch
-    g.add(ifNode("branch", "minus_one", "looping", "small", List.of("loop:2", "n"),
-        new DType[] {DType.FLOAT32, DType.INT32}, new DType[] {DType.FLOAT32}));
+    g.add(
+        whileNode(
+            "loop",
+            "cond",
+            "body",
+            List.of("zero", "n", "x", "x"),
+            DType.INT32,
+            DType.INT32,
+            DType.FLOAT32,
+            DType.FLOAT32));
+    g.add(
+        binary("small", "Less", DType.INT32, "n", "zero")); // false for n >= 0: the looping branch
+    g.add(
+        ifNode(
+            "branch",
+            "minus_one",
+            "looping",
+            "small",
+            List.of("loop:2", "n"),
+            new DType[] {DType.FLOAT32, DType.INT32},
+            new DType[] {DType.FLOAT32}));
     g.inputs().addAll(List.of("x", "n"));
     g.outputs().addAll(List.of("branch:0", "loop:0"));
     return Model.fromGraph(g, List.of(Model.graphSignature(g)), null, REGISTRY);
@@ -137,26 +177,34 @@ class SessionTest {
 
   @Test
   void badInputsAreRefusedWithOneClearLine() {
-    try (Model m = loopModel(); Session s = m.newSession(REF)) {
+    try (Model m = loopModel();
+        Session s = m.newSession(REF)) {
       Tensor x = Tensor.ofFloats(Shape.of(2, 3), 1, 2, 3, 4, 5, 6);
       Tensor n = Tensor.ofInts(Shape.SCALAR, 2);
       assertThat(m.signatures().get(0).inputNames()).containsExactly("x", "n");
       assertThat(s.run(Map.of("x", x, "n", n)).keySet()).containsExactly("branch:0", "loop:0");
-      assertThatThrownBy(() -> s.run(Map.of("x", x, "n", n, "y", n))).isInstanceOf(UsageException.class)
-          .hasMessage("loop.pb: signature 'serving_default' has no input 'y'; its inputs are [x, n]");
-      assertThatThrownBy(() -> s.run(Map.of("x", x))).isInstanceOf(UsageException.class)
-          .hasMessage("loop.pb: input 'n' (int32[]) is missing; signature 'serving_default' takes [x, n]");
+      assertThatThrownBy(() -> s.run(Map.of("x", x, "n", n, "y", n)))
+          .isInstanceOf(UsageException.class)
+          .hasMessage(
+              "loop.pb: signature 'serving_default' has no input 'y'; its inputs are [x, n]");
+      assertThatThrownBy(() -> s.run(Map.of("x", x)))
+          .isInstanceOf(UsageException.class)
+          .hasMessage(
+              "loop.pb: input 'n' (int32[]) is missing; signature 'serving_default' takes [x, n]");
       assertThatThrownBy(() -> s.run(Map.of("x", Tensor.ofInts(Shape.of(1, 3), 1, 2, 3), "n", n)))
           .isInstanceOf(UsageException.class)
           .hasMessage("loop.pb: input 'x' wants float32[-1, 3], got int32[1, 3]");
-      assertThatThrownBy(() -> s.run(Map.of("x", Tensor.ofFloats(Shape.of(3, 2), 1, 2, 3, 4, 5, 6), "n", n)))
+      assertThatThrownBy(
+              () -> s.run(Map.of("x", Tensor.ofFloats(Shape.of(3, 2), 1, 2, 3, 4, 5, 6), "n", n)))
           .isInstanceOf(UsageException.class)
           .hasMessage("loop.pb: input 'x' wants float32[-1, 3], got float32[3, 2]");
       assertThatThrownBy(() -> s.run(Map.of("x", Tensor.ofFloats(Shape.of(3), 1, 2, 3), "n", n)))
           .isInstanceOf(UsageException.class)
           .hasMessage("loop.pb: input 'x' wants float32[-1, 3], got float32[3]");
-      assertThatThrownBy(() -> s.run("other", Map.of())).isInstanceOf(UsageException.class)
-          .hasMessage("loop.pb: the model has no signature 'other'; its signatures are [serving_default]");
+      assertThatThrownBy(() -> s.run("other", Map.of()))
+          .isInstanceOf(UsageException.class)
+          .hasMessage(
+              "loop.pb: the model has no signature 'other'; its signatures are [serving_default]");
     }
   }
 
@@ -177,7 +225,8 @@ class SessionTest {
     for (int i = 0; i < x.length; i++) {
       x[i] = (run * 7 + i * 3) % 11 / 4f - 1;
     }
-    return Map.of("x", Tensor.ofFloats(Shape.of(2, 3), x), "n", Tensor.ofInts(Shape.SCALAR, run % 6));
+    return Map.of(
+        "x", Tensor.ofFloats(Shape.of(2, 3), x), "n", Tensor.ofInts(Shape.SCALAR, run % 6));
   }
 
   @Test
@@ -197,18 +246,21 @@ class SessionTest {
         List<Future<Integer>> done = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
           int offset = t * 13;
-          done.add(pool.submit(() -> {
-            start.await();
-            int checked = 0;
-            try (Session s = m.newSession(REF)) {
-              for (int k = 0; k < runs; k++) {
-                int r = (k + offset) % runs;
-                assertThat(s.run(feeds(r)).get("branch:0").toFloatArray()).containsExactly(expected.get(r));
-                checked++;
-              }
-            }
-            return checked;
-          }));
+          done.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    int checked = 0;
+                    try (Session s = m.newSession(REF)) {
+                      for (int k = 0; k < runs; k++) {
+                        int r = (k + offset) % runs;
+                        assertThat(s.run(feeds(r)).get("branch:0").toFloatArray())
+                            .containsExactly(expected.get(r));
+                        checked++;
+                      }
+                    }
+                    return checked;
+                  }));
         }
         start.countDown();
         for (Future<Integer> f : done) {

@@ -24,16 +24,19 @@ import org.tfport.runtime.ops.TableOps;
 import org.tfport.runtime.ops.TensorListOps;
 
 /**
- * Builders for hand-made IR graphs and a registry of this module's families plus tiny test-only arithmetic
- * kernels (the real math kernels are other families').
+ * Builders for hand-made IR graphs and a registry of this module's families plus tiny test-only
+ * arithmetic kernels (the real math kernels are other families').
  */
 final class TestGraphs {
   private TestGraphs() {}
 
-  static final KernelRegistry REGISTRY = KernelRegistry.of(
-      List.of(new ControlFlowOps(), new TensorListOps(), new TableOps(), new Arithmetic()));
+  static final KernelRegistry REGISTRY =
+      KernelRegistry.of(
+          List.of(new ControlFlowOps(), new TensorListOps(), new TableOps(), new Arithmetic()));
 
-  /** AddV2, Sub, Mul and Less over float32 or int32 tensors of one shape, or a scalar with a tensor. */
+  /**
+   * AddV2, Sub, Mul and Less over float32 or int32 tensors of one shape, or a scalar with a tensor.
+   */
   static final class Arithmetic implements OpFamily {
     interface FloatOp {
       float apply(float a, float b);
@@ -117,8 +120,8 @@ final class TestGraphs {
   }
 
   static AttrValue noShapes() {
-    return new AttrValue.ListAttr(List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(),
-        List.of());
+    return new AttrValue.ListAttr(
+        List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
   }
 
   /** A node with attributes given as key, value pairs. */
@@ -131,12 +134,26 @@ final class TestGraphs {
   }
 
   static Node constant(String name, Value v) {
-    return node(name, "Const", List.of(), "dtype", type(v.dtype()), "value",
-        new AttrValue.TensorAttr(new TensorValue(v.dtype().tfEnum(), TensorShape.of(v.shape()), Values.toTensor(v))));
+    return node(
+        name,
+        "Const",
+        List.of(),
+        "dtype",
+        type(v.dtype()),
+        "value",
+        new AttrValue.TensorAttr(
+            new TensorValue(v.dtype().tfEnum(), TensorShape.of(v.shape()), Values.toTensor(v))));
   }
 
   static Node placeholder(String name, DType t, long... shape) {
-    return node(name, "Placeholder", List.of(), "dtype", type(t), "shape", new AttrValue.Shape(TensorShape.of(shape)));
+    return node(
+        name,
+        "Placeholder",
+        List.of(),
+        "dtype",
+        type(t),
+        "shape",
+        new AttrValue.Shape(TensorShape.of(shape)));
   }
 
   static Node binary(String name, String op, DType t, String a, String b) {
@@ -148,23 +165,56 @@ final class TestGraphs {
     return ArgDef.ofType(name, t == null ? org.tfport.core.graph.DataTypes.DT_VARIANT : t.tfEnum());
   }
 
-  static GraphFunction function(String name, List<ArgDef> ins, List<ArgDef> outs, List<Node> nodes,
-      Map<String, String> ret) {
+  static GraphFunction function(
+      String name, List<ArgDef> ins, List<ArgDef> outs, List<Node> nodes, Map<String, String> ret) {
     return new GraphFunction(name, ins, outs, nodes, ret, Map.of(), Map.of(), Map.of(), false);
   }
 
   /** A While node over the loop variables {@code inputs} of the given types. */
-  static Node whileNode(String name, String cond, String body, List<String> inputs, DType... types) {
-    return node(name, "StatelessWhile", inputs, "T", types(types), "cond", func(cond), "body", func(body),
-        "output_shapes", noShapes(), "parallel_iterations", new AttrValue.Int(10));
+  static Node whileNode(
+      String name, String cond, String body, List<String> inputs, DType... types) {
+    return node(
+        name,
+        "StatelessWhile",
+        inputs,
+        "T",
+        types(types),
+        "cond",
+        func(cond),
+        "body",
+        func(body),
+        "output_shapes",
+        noShapes(),
+        "parallel_iterations",
+        new AttrValue.Int(10));
   }
 
-  static Node ifNode(String name, String then, String otherwise, String pred, List<String> args, DType[] in,
+  static Node ifNode(
+      String name,
+      String then,
+      String otherwise,
+      String pred,
+      List<String> args,
+      DType[] in,
       DType[] out) {
     List<String> inputs = new ArrayList<>();
     inputs.add(pred);
     inputs.addAll(args);
-    return node(name, "StatelessIf", inputs, "Tcond", type(DType.BOOL), "Tin", types(in), "Tout", types(out),
-        "then_branch", func(then), "else_branch", func(otherwise), "output_shapes", noShapes());
+    return node(
+        name,
+        "StatelessIf",
+        inputs,
+        "Tcond",
+        type(DType.BOOL),
+        "Tin",
+        types(in),
+        "Tout",
+        types(out),
+        "then_branch",
+        func(then),
+        "else_branch",
+        func(otherwise),
+        "output_shapes",
+        noShapes());
   }
 }

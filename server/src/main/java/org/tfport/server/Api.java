@@ -28,6 +28,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The HTTP API and the web page, on Jetty core:
+ *
  * <pre>
  * GET  /                                     the web page (and /app.js, /app.css, /vendor/tf.min.js)
  * GET  /models                               every model with its latest version's summary
@@ -38,18 +39,24 @@ import tools.jackson.databind.node.ObjectNode;
  * GET  /models/NAME/versions/N/FILE          one version's files (immutable; model.json, shards, graph.svg)
  * GET  /models/NAME/FILE                     a file of the latest version
  * </pre>
+ *
  * Every answer allows any origin (CORS, preflight included); errors are {@code {"error": "..."}}.
  */
 final class Api extends Handler.Abstract {
   private static final String ALLOW_METHODS = "GET, HEAD, POST, PUT, OPTIONS";
-  private static final String ALLOW_HEADERS = "Authorization, Content-Type, If-None-Match, Cache-Control";
+  private static final String ALLOW_HEADERS =
+      "Authorization, Content-Type, If-None-Match, Cache-Control";
 
   private final ServerConfig config;
   private final ModelStore store;
   private final Upload upload;
   private final Web web;
   private final byte[] token;
-  /** Latest-path model.json bodies by (name, version): they are rewritten once, then served from here. */
+
+  /**
+   * Latest-path model.json bodies by (name, version): they are rewritten once, then served from
+   * here.
+   */
   private final Map<String, byte[]> rewritten = new ConcurrentHashMap<>();
 
   Api(ServerConfig config, ModelStore store, Web web) {
@@ -57,7 +64,10 @@ final class Api extends Handler.Abstract {
     this.store = store;
     this.upload = new Upload(config, store);
     this.web = web;
-    this.token = config.token() == null ? null : ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
+    this.token =
+        config.token() == null
+            ? null
+            : ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
@@ -87,8 +97,9 @@ final class Api extends Handler.Abstract {
       HttpFields.Mutable h = response.getHeaders();
       h.put("Access-Control-Allow-Methods", ALLOW_METHODS);
       String asked = request.getHeaders().get("Access-Control-Request-Headers");
-      h.put("Access-Control-Allow-Headers", asked != null && asked.matches("[A-Za-z0-9 ,_-]{1,500}") ? asked
-          : ALLOW_HEADERS);
+      h.put(
+          "Access-Control-Allow-Headers",
+          asked != null && asked.matches("[A-Za-z0-9 ,_-]{1,500}") ? asked : ALLOW_HEADERS);
       h.put("Access-Control-Max-Age", "600");
       h.put(HttpHeader.ALLOW, ALLOW_METHODS);
       response.setStatus(204);
@@ -166,8 +177,12 @@ final class Api extends Handler.Abstract {
     }
     String got = request.getHeaders().get(HttpHeader.AUTHORIZATION);
     if (got == null || !MessageDigest.isEqual(token, got.getBytes(StandardCharsets.UTF_8))) {
-      throw new HttpError(401, got == null ? "uploads need 'Authorization: Bearer TOKEN' (the server was"
-          + " started with --token)" : "the bearer token is wrong");
+      throw new HttpError(
+          401,
+          got == null
+              ? "uploads need 'Authorization: Bearer TOKEN' (the server was"
+                  + " started with --token)"
+              : "the bearer token is wrong");
     }
   }
 
@@ -244,31 +259,56 @@ final class Api extends Handler.Abstract {
 
   // ------------------------------------------------------------------ files
 
-  private void file(Request request, Response response, Callback cb, String name, int v, String file,
+  private void file(
+      Request request,
+      Response response,
+      Callback cb,
+      String name,
+      int v,
+      String file,
       boolean latest) {
     Path dir = store.dir(name, v);
     JsonNode meta = store.meta(name, v);
     String cache = latest ? "no-cache" : "public, max-age=31536000, immutable";
     if (file.equals("graph.svg")) {
       byte[] svg = graphSvg(name, v, dir);
-      send(request, response, cb, svg, "image/svg+xml; charset=utf-8", etag(Hashes.sha256(svg), v, "svg"), cache);
+      send(
+          request,
+          response,
+          cb,
+          svg,
+          "image/svg+xml; charset=utf-8",
+          etag(Hashes.sha256(svg), v, "svg"),
+          cache);
       return;
     }
     if (!Names.servable(file) || !meta.path("files").has(file)) {
-      throw new HttpError(404, "model '" + name + "' version " + v + " has no file '" + Names.printable(file) + "'");
+      throw new HttpError(
+          404,
+          "model '" + name + "' version " + v + " has no file '" + Names.printable(file) + "'");
     }
     String sha = meta.path("files").path(file).path("sha256").asString("");
     if (file.equals("model.json") && latest) {
-      // The plain URL serves the newest version, so its weight paths are pinned to that version: a client
+      // The plain URL serves the newest version, so its weight paths are pinned to that version: a
+      // client
       // that fetched this model.json gets these weights even if a new version lands meanwhile.
-      byte[] body = rewritten.computeIfAbsent(name + "/" + v, k -> pinned(dir.resolve("model.json"), v));
+      byte[] body =
+          rewritten.computeIfAbsent(name + "/" + v, k -> pinned(dir.resolve("model.json"), v));
       if (rewritten.size() > 256) {
         rewritten.clear();
       }
-      send(request, response, cb, body, "application/json; charset=utf-8", etag(sha, v, "latest"), cache);
+      send(
+          request,
+          response,
+          cb,
+          body,
+          "application/json; charset=utf-8",
+          etag(sha, v, "latest"),
+          cache);
       return;
     }
-    String type = file.equals("model.json") ? "application/json; charset=utf-8" : "application/octet-stream";
+    String type =
+        file.equals("model.json") ? "application/json; charset=utf-8" : "application/octet-stream";
     String etag = etag(sha, v, "");
     if (notModified(request, response, cb, etag, cache)) {
       return;
@@ -301,8 +341,14 @@ final class Api extends Handler.Abstract {
         String n = o.path("name").asString("");
         outputs.add(n.contains(":") ? n.substring(0, n.indexOf(':')) : n);
       }
-      String title = name + " v" + v + " — " + (t.graph ? "graph model, " + t.nodes.size() + " nodes"
-          : t.modelClass + ", " + t.nodes.size() + " layers");
+      String title =
+          name
+              + " v"
+              + v
+              + " — "
+              + (t.graph
+                  ? "graph model, " + t.nodes.size() + " nodes"
+                  : t.modelClass + ", " + t.nodes.size() + " layers");
       return GraphSvg.render(t, title, outputs).getBytes(StandardCharsets.UTF_8);
     } catch (RuntimeException e) {
       throw new HttpError(500, "cannot draw " + name + " version " + v + ": " + e.getMessage(), e);
@@ -321,10 +367,14 @@ final class Api extends Handler.Abstract {
   }
 
   private static String etag(String sha, int v, String variant) {
-    return "\"" + sha.substring(0, Math.min(32, sha.length())) + (variant.isEmpty() ? "" : "-v" + v + variant) + "\"";
+    return "\""
+        + sha.substring(0, Math.min(32, sha.length()))
+        + (variant.isEmpty() ? "" : "-v" + v + variant)
+        + "\"";
   }
 
-  private static boolean notModified(Request request, Response response, Callback cb, String etag, String cache) {
+  private static boolean notModified(
+      Request request, Response response, Callback cb, String etag, String cache) {
     String inm = request.getHeaders().get(HttpHeader.IF_NONE_MATCH);
     if (inm == null) {
       return false;
@@ -345,7 +395,13 @@ final class Api extends Handler.Abstract {
     return false;
   }
 
-  static void send(Request request, Response response, Callback cb, byte[] body, String type, String etag,
+  static void send(
+      Request request,
+      Response response,
+      Callback cb,
+      byte[] body,
+      String type,
+      String etag,
       String cache) {
     if (etag != null && notModified(request, response, cb, etag, cache)) {
       return;
@@ -394,7 +450,8 @@ final class Api extends Handler.Abstract {
     }
     String m = request.getMethod();
     if (m.equals("POST") || m.equals("PUT")) {
-      // Part of a refused body may still be unread; closing says so, where reusing the connection would race.
+      // Part of a refused body may still be unread; closing says so, where reusing the connection
+      // would race.
       h.put(new HttpField(HttpHeader.CONNECTION, "close"));
     }
     ObjectNode o = Json.MAPPER.createObjectNode();

@@ -10,9 +10,9 @@ import java.util.Set;
 
 /**
  * Draws a model's layers or graph nodes as an SVG picture: one box per layer or op, arranged top to
- * bottom by depth from the inputs, with arrows along the data flow. Constants sit just above the node
- * that first uses them, rows wrap after a few boxes, and very large graphs are cut with a note, so the
- * picture stays readable in a browser.
+ * bottom by depth from the inputs, with arrows along the data flow. Constants sit just above the
+ * node that first uses them, rows wrap after a few boxes, and very large graphs are cut with a
+ * note, so the picture stays readable in a browser.
  */
 final class GraphSvg {
   static final int MAX_NODES = 1500;
@@ -26,7 +26,8 @@ final class GraphSvg {
   private GraphSvg() {}
 
   static String render(Topology t, String title, Set<String> outputs) {
-    List<Topology.Node> nodes = t.nodes.size() > MAX_NODES ? t.nodes.subList(0, MAX_NODES) : t.nodes;
+    List<Topology.Node> nodes =
+        t.nodes.size() > MAX_NODES ? t.nodes.subList(0, MAX_NODES) : t.nodes;
     Map<String, Integer> index = new HashMap<>();
     for (int i = 0; i < nodes.size(); i++) {
       index.putIfAbsent(nodes.get(i).name(), i);
@@ -71,17 +72,30 @@ final class GraphSvg {
       px[i] = (width - lineWidth) / 2 + col[i] * (W + GAP_X);
       py[i] = MARGIN + 28 + lineOf[i] * (H + GAP_Y);
     }
-    int height = MARGIN * 2 + 28 + Math.max(1, line) * (H + GAP_Y) + (t.nodes.size() > MAX_NODES ? 24 : 0);
+    int height =
+        MARGIN * 2 + 28 + Math.max(1, line) * (H + GAP_Y) + (t.nodes.size() > MAX_NODES ? 24 : 0);
     StringBuilder sb = new StringBuilder();
-    sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"")
-        .append(height).append("\" viewBox=\"0 0 ").append(width).append(' ').append(height)
+    sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"")
+        .append(width)
+        .append("\" height=\"")
+        .append(height)
+        .append("\" viewBox=\"0 0 ")
+        .append(width)
+        .append(' ')
+        .append(height)
         .append("\" font-family=\"system-ui, sans-serif\">\n");
-    sb.append("<defs><marker id=\"a\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\""
-        + " markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"#8a94a6\"/>"
-        + "</marker></defs>\n");
+    sb.append(
+        "<defs><marker id=\"a\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\""
+            + " markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"#8a94a6\"/>"
+            + "</marker></defs>\n");
     sb.append("<rect width=\"100%\" height=\"100%\" fill=\"#fbfcfe\"/>\n");
-    sb.append("<text x=\"").append(MARGIN).append("\" y=\"").append(MARGIN + 12)
-        .append("\" font-size=\"14\" font-weight=\"600\" fill=\"#1f2937\">").append(esc(title)).append("</text>\n");
+    sb.append("<text x=\"")
+        .append(MARGIN)
+        .append("\" y=\"")
+        .append(MARGIN + 12)
+        .append("\" font-size=\"14\" font-weight=\"600\" fill=\"#1f2937\">")
+        .append(esc(title))
+        .append("</text>\n");
     sb.append("<g stroke=\"#8a94a6\" stroke-width=\"1.2\" fill=\"none\">\n");
     for (int i = 0; i < nodes.size(); i++) {
       for (String in : nodes.get(i).inputs()) {
@@ -95,15 +109,42 @@ final class GraphSvg {
         int y2 = py[i];
         if (y2 <= y1) {
           // A back edge (a loop in a graph model): route it around the side.
-          sb.append("<path stroke-dasharray=\"4 3\" marker-end=\"url(#a)\" d=\"M").append(px[j] + W).append(' ')
-              .append(py[j] + H / 2).append(" C").append(px[j] + W + 40).append(' ').append(py[j] + H / 2)
-              .append(' ').append(px[i] + W + 40).append(' ').append(py[i] + H / 2).append(' ')
-              .append(px[i] + W).append(' ').append(py[i] + H / 2).append("\"/>\n");
+          sb.append("<path stroke-dasharray=\"4 3\" marker-end=\"url(#a)\" d=\"M")
+              .append(px[j] + W)
+              .append(' ')
+              .append(py[j] + H / 2)
+              .append(" C")
+              .append(px[j] + W + 40)
+              .append(' ')
+              .append(py[j] + H / 2)
+              .append(' ')
+              .append(px[i] + W + 40)
+              .append(' ')
+              .append(py[i] + H / 2)
+              .append(' ')
+              .append(px[i] + W)
+              .append(' ')
+              .append(py[i] + H / 2)
+              .append("\"/>\n");
         } else {
           int my = (y1 + y2) / 2;
-          sb.append("<path marker-end=\"url(#a)\" d=\"M").append(x1).append(' ').append(y1).append(" C")
-              .append(x1).append(' ').append(my).append(' ').append(x2).append(' ').append(my).append(' ')
-              .append(x2).append(' ').append(y2).append("\"/>\n");
+          sb.append("<path marker-end=\"url(#a)\" d=\"M")
+              .append(x1)
+              .append(' ')
+              .append(y1)
+              .append(" C")
+              .append(x1)
+              .append(' ')
+              .append(my)
+              .append(' ')
+              .append(x2)
+              .append(' ')
+              .append(my)
+              .append(' ')
+              .append(x2)
+              .append(' ')
+              .append(y2)
+              .append("\"/>\n");
         }
       }
     }
@@ -126,18 +167,43 @@ final class GraphSvg {
         fill = "#e8effd";
         stroke = "#4a76d4";
       }
-      sb.append("<g><title>").append(esc(n.name() + " (" + k + ")")).append("</title><rect x=\"").append(px[i])
-          .append("\" y=\"").append(py[i]).append("\" width=\"").append(W).append("\" height=\"").append(H)
-          .append("\" rx=\"6\" fill=\"").append(fill).append("\" stroke=\"").append(stroke).append("\"/>")
-          .append("<text x=\"").append(px[i] + W / 2).append("\" y=\"").append(py[i] + 16)
-          .append("\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"600\" fill=\"#1f2937\">")
-          .append(esc(cut(k, 26))).append("</text><text x=\"").append(px[i] + W / 2).append("\" y=\"")
-          .append(py[i] + 31).append("\" text-anchor=\"middle\" font-size=\"10\" fill=\"#4b5563\">")
-          .append(esc(tail(n.name(), 30))).append("</text></g>\n");
+      sb.append("<g><title>")
+          .append(esc(n.name() + " (" + k + ")"))
+          .append("</title><rect x=\"")
+          .append(px[i])
+          .append("\" y=\"")
+          .append(py[i])
+          .append("\" width=\"")
+          .append(W)
+          .append("\" height=\"")
+          .append(H)
+          .append("\" rx=\"6\" fill=\"")
+          .append(fill)
+          .append("\" stroke=\"")
+          .append(stroke)
+          .append("\"/>")
+          .append("<text x=\"")
+          .append(px[i] + W / 2)
+          .append("\" y=\"")
+          .append(py[i] + 16)
+          .append(
+              "\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"600\" fill=\"#1f2937\">")
+          .append(esc(cut(k, 26)))
+          .append("</text><text x=\"")
+          .append(px[i] + W / 2)
+          .append("\" y=\"")
+          .append(py[i] + 31)
+          .append("\" text-anchor=\"middle\" font-size=\"10\" fill=\"#4b5563\">")
+          .append(esc(tail(n.name(), 30)))
+          .append("</text></g>\n");
     }
     if (t.nodes.size() > MAX_NODES) {
-      sb.append("<text x=\"").append(MARGIN).append("\" y=\"").append(height - MARGIN)
-          .append("\" font-size=\"12\" fill=\"#b45309\">").append(t.nodes.size() - MAX_NODES)
+      sb.append("<text x=\"")
+          .append(MARGIN)
+          .append("\" y=\"")
+          .append(height - MARGIN)
+          .append("\" font-size=\"12\" fill=\"#b45309\">")
+          .append(t.nodes.size() - MAX_NODES)
           .append(" more nodes not drawn</text>\n");
     }
     sb.append("</svg>\n");
@@ -145,10 +211,11 @@ final class GraphSvg {
   }
 
   /**
-   * Longest-path depth from the sources, ignoring edges that close a cycle; then constants (graph nodes
-   * without inputs that are not placeholders) move down to just above their first consumer.
+   * Longest-path depth from the sources, ignoring edges that close a cycle; then constants (graph
+   * nodes without inputs that are not placeholders) move down to just above their first consumer.
    */
-  private static int[] depths(List<Topology.Node> nodes, Map<String, Integer> index, boolean graph) {
+  private static int[] depths(
+      List<Topology.Node> nodes, Map<String, Integer> index, boolean graph) {
     int n = nodes.size();
     int[] depth = new int[n];
     int[] state = new int[n];
@@ -194,8 +261,10 @@ final class GraphSvg {
         }
       }
       for (int i = 0; i < n; i++) {
-        if (nodes.get(i).inputs().isEmpty() && !nodes.get(i).kind().equals("Placeholder")
-            && firstUse[i] != Integer.MAX_VALUE && firstUse[i] > 0) {
+        if (nodes.get(i).inputs().isEmpty()
+            && !nodes.get(i).kind().equals("Placeholder")
+            && firstUse[i] != Integer.MAX_VALUE
+            && firstUse[i] > 0) {
           depth[i] = firstUse[i] - 1;
         }
       }
@@ -207,7 +276,10 @@ final class GraphSvg {
     return s.length() <= max ? s : s.substring(0, max - 1) + "…";
   }
 
-  /** Long TF names share their prefix ({@code StatefulPartitionedCall/model/...}); the end tells them apart. */
+  /**
+   * Long TF names share their prefix ({@code StatefulPartitionedCall/model/...}); the end tells
+   * them apart.
+   */
   private static String tail(String s, int max) {
     return s.length() <= max ? s : "…" + s.substring(s.length() - max + 1);
   }

@@ -2,7 +2,9 @@ package org.tfport.server;
 
 import org.tfport.core.TfportException;
 
-/** A request the server refuses: the status and the one-line reason sent as {@code {"error": ...}}. */
+/**
+ * A request the server refuses: the status and the one-line reason sent as {@code {"error": ...}}.
+ */
 final class HttpError extends TfportException {
   private static final long serialVersionUID = 1L;
 

@@ -11,14 +11,21 @@ import org.eclipse.jetty.util.Callback;
 import org.tfport.core.Json;
 import tools.jackson.databind.node.ObjectNode;
 
-/** Errors Jetty raises itself (a malformed request line, a bad header) as {@code {"error": ...}} too. */
+/**
+ * Errors Jetty raises itself (a malformed request line, a bad header) as {@code {"error": ...}}
+ * too.
+ */
 final class JsonErrors extends ErrorHandler {
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
     Object status = request.getAttribute(ERROR_STATUS);
     Object message = request.getAttribute(ERROR_MESSAGE);
     int code = status instanceof Integer i ? i : response.getStatus();
-    Api.error(request, response, callback, code < 400 ? 500 : code,
+    Api.error(
+        request,
+        response,
+        callback,
+        code < 400 ? 500 : code,
         message == null ? "request refused (HTTP " + code + ")" : message.toString());
     return true;
   }

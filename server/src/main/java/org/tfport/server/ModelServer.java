@@ -13,8 +13,9 @@ import org.tfport.core.TfportException;
 
 /**
  * {@code tfport serve}: a model store behind an HTTP API that TensorFlow.js talks to directly
- * ({@code model.save('http://HOST/models/NAME')}, {@code tf.loadLayersModel('http://HOST/models/NAME/model.json')}),
- * plus a web page to look at and run the models. See {@link Api} for the routes.
+ * ({@code model.save('http://HOST/models/NAME')}, {@code
+ * tf.loadLayersModel('http://HOST/models/NAME/model.json')}), plus a web page to look at and run
+ * the models. See {@link Api} for the routes.
  */
 public final class ModelServer implements AutoCloseable {
   private final Server server;
@@ -40,7 +41,8 @@ public final class ModelServer implements AutoCloseable {
     Server server = new Server(pool);
     HttpConfiguration http = new HttpConfiguration();
     http.setSendServerVersion(false);
-    // Let odd paths (%2e%2e, %2F, ..) reach the API, which splits the raw path itself and names the problem.
+    // Let odd paths (%2e%2e, %2F, ..) reach the API, which splits the raw path itself and names the
+    // problem.
     http.setUriCompliance(UriCompliance.UNSAFE);
     ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
     connector.setHost(config.host());
@@ -49,7 +51,8 @@ public final class ModelServer implements AutoCloseable {
     server.addConnector(connector);
     server.setErrorHandler(new JsonErrors());
     server.setHandler(new Api(config, store, web));
-    // Without a graceful handler a stop timeout only delays shutdown; an upload cut short is discarded whole.
+    // Without a graceful handler a stop timeout only delays shutdown; an upload cut short is
+    // discarded whole.
     server.setStopTimeout(0);
     try {
       server.start();
@@ -59,8 +62,15 @@ public final class ModelServer implements AutoCloseable {
       } catch (Exception ignored) {
         // Already failing; the start error is the one to report.
       }
-      throw new TfportException("cannot listen on " + config.host() + ":" + config.port() + " (" + e.getMessage()
-          + "); is the port in use?", e);
+      throw new TfportException(
+          "cannot listen on "
+              + config.host()
+              + ":"
+              + config.port()
+              + " ("
+              + e.getMessage()
+              + "); is the port in use?",
+          e);
     }
     return new ModelServer(server, connector, web, store);
   }

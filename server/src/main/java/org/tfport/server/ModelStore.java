@@ -6,7 +6,6 @@ import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.tfport.core.AtomicOutput;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -15,16 +14,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
+import org.tfport.core.AtomicOutput;
 import org.tfport.core.Json;
 import org.tfport.core.TfportException.OutputException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The models on disk: {@code STORE/NAME/versions/N/} holds one immutable upload (model.json, its shards
- * and {@code .version.json}). An upload is assembled under {@code STORE/.tmp/} and becomes visible in
- * one directory rename, so a reader sees a version whole or not at all, and a server killed mid-upload
- * leaves only a staging folder that the next start deletes. Version numbers are taken under a lock
- * (in this JVM and, through a file lock, across processes sharing the store).
+ * The models on disk: {@code STORE/NAME/versions/N/} holds one immutable upload (model.json, its
+ * shards and {@code .version.json}). An upload is assembled under {@code STORE/.tmp/} and becomes
+ * visible in one directory rename, so a reader sees a version whole or not at all, and a server
+ * killed mid-upload leaves only a staging folder that the next start deletes. Version numbers are
+ * taken under a lock (in this JVM and, through a file lock, across processes sharing the store).
  */
 final class ModelStore {
   static final String META = ".version.json";
@@ -52,12 +52,15 @@ final class ModelStore {
     return root;
   }
 
-  /** A fresh folder for one upload, on the store's file system so that committing it is a rename. */
+  /**
+   * A fresh folder for one upload, on the store's file system so that committing it is a rename.
+   */
   Path newStaging() {
     try {
       return Files.createTempDirectory(tmp, "upload-");
     } catch (IOException e) {
-      throw new HttpError(507, "cannot create a staging folder in " + tmp + " (" + e.getMessage() + ")", e);
+      throw new HttpError(
+          507, "cannot create a staging folder in " + tmp + " (" + e.getMessage() + ")", e);
     }
   }
 
@@ -69,8 +72,12 @@ final class ModelStore {
       try {
         Path versions = root.resolve(name).resolve("versions");
         Files.createDirectories(versions);
-        try (FileChannel ch = FileChannel.open(root.resolve(name).resolve(".lock"), StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE); FileLock ignored = ch.lock()) {
+        try (FileChannel ch =
+                FileChannel.open(
+                    root.resolve(name).resolve(".lock"),
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+            FileLock ignored = ch.lock()) {
           int n = versions(name).stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
           Path target = versions.resolve(Integer.toString(n));
           // No REPLACE_EXISTING: should the number be taken after all, fail rather than overwrite.
@@ -148,8 +155,18 @@ final class ModelStore {
       metaCache.put(key, n);
       return n;
     } catch (RuntimeException e) {
-      throw new HttpError(500, "version " + version + " of " + name + " has no readable " + META + " ("
-          + e.getMessage() + ")", e);
+      throw new HttpError(
+          500,
+          "version "
+              + version
+              + " of "
+              + name
+              + " has no readable "
+              + META
+              + " ("
+              + e.getMessage()
+              + ")",
+          e);
     }
   }
 
@@ -163,14 +180,19 @@ final class ModelStore {
     }
   }
 
-  /** Flushes a file or a folder's entries; folders cannot be opened for this everywhere, so that may fail quietly. */
+  /**
+   * Flushes a file or a folder's entries; folders cannot be opened for this everywhere, so that may
+   * fail quietly.
+   */
   static void fsync(Path p) {
     boolean dir = Files.isDirectory(p);
-    try (FileChannel ch = FileChannel.open(p, dir ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(p, dir ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
       ch.force(true);
     } catch (IOException e) {
       if (!dir) {
-        throw new HttpError(507, "cannot flush " + p.getFileName() + " to disk (" + e.getMessage() + ")", e);
+        throw new HttpError(
+            507, "cannot flush " + p.getFileName() + " to disk (" + e.getMessage() + ")", e);
       }
     }
   }
@@ -179,5 +201,4 @@ final class ModelStore {
   static void deleteTree(Path root) {
     AtomicOutput.deleteTree(root);
   }
-
 }

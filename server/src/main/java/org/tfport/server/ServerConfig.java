@@ -14,10 +14,18 @@ import org.tfport.core.TfportException.UsageException;
  * @param maxUploadBytes the largest request body accepted
  * @param maxModelJsonBytes the largest model.json accepted
  * @param maxParts the most multipart parts (model.json plus shards) in one upload
- * @param tfjsBundle TF.js's {@code tf.min.js} for the web page, or null to look for it in the usual places
+ * @param tfjsBundle TF.js's {@code tf.min.js} for the web page, or null to look for it in the usual
+ *     places
  */
-public record ServerConfig(String host, int port, Path store, String token, long maxUploadBytes,
-    long maxModelJsonBytes, int maxParts, Path tfjsBundle) {
+public record ServerConfig(
+    String host,
+    int port,
+    Path store,
+    String token,
+    long maxUploadBytes,
+    long maxModelJsonBytes,
+    int maxParts,
+    Path tfjsBundle) {
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 2L << 30;
   public static final long DEFAULT_MAX_MODEL_JSON_BYTES = 128L << 20;
   public static final int DEFAULT_MAX_PARTS = 1024;
@@ -41,15 +49,24 @@ public record ServerConfig(String host, int port, Path store, String token, long
 
   /** Defaults for everything but where to listen and store. */
   public static ServerConfig of(String host, int port, Path store, String token) {
-    return new ServerConfig(host, port, store, token, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_MODEL_JSON_BYTES,
-        DEFAULT_MAX_PARTS, null);
+    return new ServerConfig(
+        host,
+        port,
+        store,
+        token,
+        DEFAULT_MAX_UPLOAD_BYTES,
+        DEFAULT_MAX_MODEL_JSON_BYTES,
+        DEFAULT_MAX_PARTS,
+        null);
   }
 
   public ServerConfig withLimits(long maxUploadBytes, long maxModelJsonBytes, int maxParts) {
-    return new ServerConfig(host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle);
+    return new ServerConfig(
+        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle);
   }
 
   public ServerConfig withTfjsBundle(Path bundle) {
-    return new ServerConfig(host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, bundle);
+    return new ServerConfig(
+        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, bundle);
   }
 }

@@ -11,16 +11,23 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
-/** What the model list shows about one version: format, sizes, inputs and outputs, layer or op counts. */
+/**
+ * What the model list shows about one version: format, sizes, inputs and outputs, layer or op
+ * counts.
+ */
 final class Summary {
   private Summary() {}
 
-  static ObjectNode of(ModelJsonParser.Parsed parsed, long modelJsonBytes, long weightBytes, int weightFiles) {
+  static ObjectNode of(
+      ModelJsonParser.Parsed parsed, long modelJsonBytes, long weightBytes, int weightFiles) {
     TfjsModelJson modelJson = parsed.envelope();
     ObjectNode s = Json.MAPPER.createObjectNode();
     Topology t = Topology.of(modelJson);
-    s.put("format", modelJson.format() != null ? modelJson.format()
-        : t.graph ? TfjsModelJson.GRAPH_MODEL : TfjsModelJson.LAYERS_MODEL);
+    s.put(
+        "format",
+        modelJson.format() != null
+            ? modelJson.format()
+            : t.graph ? TfjsModelJson.GRAPH_MODEL : TfjsModelJson.LAYERS_MODEL);
     s.put("generatedBy", modelJson.generatedBy());
     s.put("convertedBy", modelJson.convertedBy());
     s.put("modelJsonBytes", modelJsonBytes);
@@ -65,21 +72,30 @@ final class Summary {
     ArrayNode outputs = s.putArray("outputs");
     if (sig.path("inputs").isObject()) {
       for (Map.Entry<String, JsonNode> e : sig.get("inputs").properties()) {
-        inputs.add(tensorInfo(e.getValue().path("name").asString(e.getKey()), e.getValue().path("dtype"),
-            e.getValue().path("tensorShape")));
+        inputs.add(
+            tensorInfo(
+                e.getValue().path("name").asString(e.getKey()),
+                e.getValue().path("dtype"),
+                e.getValue().path("tensorShape")));
       }
     } else {
       for (JsonNode n : Topology.orMissing(modelJson.modelTopology()).path("node")) {
         if (n.path("op").asString("").equals("Placeholder")) {
-          inputs.add(tensorInfo(n.path("name").asString(""), n.path("attr").path("dtype").path("type"),
-              n.path("attr").path("shape").path("shape")));
+          inputs.add(
+              tensorInfo(
+                  n.path("name").asString(""),
+                  n.path("attr").path("dtype").path("type"),
+                  n.path("attr").path("shape").path("shape")));
         }
       }
     }
     if (sig.path("outputs").isObject()) {
       for (Map.Entry<String, JsonNode> e : sig.get("outputs").properties()) {
-        outputs.add(tensorInfo(e.getValue().path("name").asString(e.getKey()), e.getValue().path("dtype"),
-            e.getValue().path("tensorShape")));
+        outputs.add(
+            tensorInfo(
+                e.getValue().path("name").asString(e.getKey()),
+                e.getValue().path("dtype"),
+                e.getValue().path("tensorShape")));
       }
     } else {
       t.sinks().forEach(n -> outputs.addObject().put("name", n));
@@ -141,7 +157,8 @@ final class Summary {
     ObjectNode o = Json.MAPPER.createObjectNode();
     o.put("name", name(layer));
     JsonNode c = layer.path("config");
-    JsonNode shape = c.has("batch_input_shape") ? c.get("batch_input_shape") : c.path("batch_shape");
+    JsonNode shape =
+        c.has("batch_input_shape") ? c.get("batch_input_shape") : c.path("batch_shape");
     if (shape.isArray()) {
       ArrayNode dims = o.putArray("shape");
       shape.forEach(d -> dims.add(d.isNull() ? -1 : d.asLong(-1)));
@@ -149,7 +166,9 @@ final class Summary {
       o.putNull("shape");
     }
     JsonNode dt = c.path("dtype");
-    o.put("dtype", dt.isString() ? dt.stringValue() : dt.path("config").path("name").asString("float32"));
+    o.put(
+        "dtype",
+        dt.isString() ? dt.stringValue() : dt.path("config").path("name").asString("float32"));
     return o;
   }
 

@@ -11,10 +11,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.MissingNode;
 
 /**
- * The structure of a model.json as a plain graph: layers (layers models) or nodes (graph models), each
- * with the names it takes input from. Reads Keras 2 and Keras 3 configs, and GraphDef JSON from any
- * converter version; what it cannot read becomes an empty graph rather than an error, since it only
- * feeds summaries and pictures.
+ * The structure of a model.json as a plain graph: layers (layers models) or nodes (graph models),
+ * each with the names it takes input from. Reads Keras 2 and Keras 3 configs, and GraphDef JSON
+ * from any converter version; what it cannot read becomes an empty graph rather than an error,
+ * since it only feeds summaries and pictures.
  */
 final class Topology {
   /** One layer or node; {@code kind} is the layer class or the op. */
@@ -60,7 +60,10 @@ final class Topology {
     return new Topology(true, "GraphDef", nodes);
   }
 
-  /** The Keras model config: {@code model_config} when the converter wrapped it, else the topology itself. */
+  /**
+   * The Keras model config: {@code model_config} when the converter wrapped it, else the topology
+   * itself.
+   */
   static JsonNode modelConfig(JsonNode topo) {
     return topo.has("model_config") ? topo.get("model_config") : topo;
   }
@@ -97,8 +100,9 @@ final class Topology {
   }
 
   /**
-   * Layer names in {@code inbound_nodes}: Keras 2 writes {@code [[name, node, tensor, kwargs], ...]},
-   * Keras 3 nests {@code keras_history: [name, node, tensor]} inside its argument structures.
+   * Layer names in {@code inbound_nodes}: Keras 2 writes {@code [[name, node, tensor, kwargs],
+   * ...]}, Keras 3 nests {@code keras_history: [name, node, tensor]} inside its argument
+   * structures.
    */
   private static void inboundNames(JsonNode n, Set<String> out) {
     if (n.isArray()) {
@@ -139,7 +143,8 @@ final class Topology {
     Map<String, Integer> m = new LinkedHashMap<>();
     nodes.forEach(n -> m.merge(n.kind(), 1, Integer::sum));
     Map<String, Integer> sorted = new LinkedHashMap<>();
-    m.entrySet().stream().sorted((a, b) -> b.getValue() - a.getValue())
+    m.entrySet().stream()
+        .sorted((a, b) -> b.getValue() - a.getValue())
         .forEach(e -> sorted.put(e.getKey(), e.getValue()));
     return sorted;
   }

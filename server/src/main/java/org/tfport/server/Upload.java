@@ -24,9 +24,8 @@ import org.eclipse.jetty.http.MultiPartConfig;
 import org.eclipse.jetty.http.MultiPartFormData;
 import org.eclipse.jetty.server.Request;
 import org.tfport.convert.TfjsOutputOptions;
-import org.tfport.graph.GraphOptions;
-import org.tfport.convert.tfjs.TfGraphToTfjs;
 import org.tfport.convert.keras.KerasToTfjs;
+import org.tfport.convert.tfjs.TfGraphToTfjs;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException;
@@ -38,16 +37,18 @@ import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.tfjs.ModelJsonParser;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsReader;
+import org.tfport.graph.GraphOptions;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One upload, from request body to committed version. Accepted bodies: TF.js's
- * {@code multipart/form-data} ({@code model.json} plus weight files matched to the manifest by name, as
- * {@code tf.io.browserFiles} matches them), a bare model.json, or a Keras {@code .h5}/{@code .keras} file or a
- * zipped SavedModel (raw or as the single part of a form), converted on arrival. Everything is assembled in a staging folder
- * and checked (model.json parses, every weight file is present and exactly as long as the manifest says)
- * before one rename makes it a version; any failure leaves the store as it was.
+ * One upload, from request body to committed version. Accepted bodies: TF.js's {@code
+ * multipart/form-data} ({@code model.json} plus weight files matched to the manifest by name, as
+ * {@code tf.io.browserFiles} matches them), a bare model.json, or a Keras {@code .h5}/{@code
+ * .keras} file or a zipped SavedModel (raw or as the single part of a form), converted on arrival.
+ * Everything is assembled in a staging folder and checked (model.json parses, every weight file is
+ * present and exactly as long as the manifest says) before one rename makes it a version; any
+ * failure leaves the store as it was.
  */
 final class Upload {
   private static final int MAX_ZIP_ENTRIES = 100_000;
@@ -60,15 +61,23 @@ final class Upload {
     this.store = store;
   }
 
-  /** Stores the request body as the next version of {@code name}; returns what the client is told. */
+  /**
+   * Stores the request body as the next version of {@code name}; returns what the client is told.
+   */
   ObjectNode handle(Request request, String name) {
     long declared = request.getLength();
     if (declared > config.maxUploadBytes()) {
-      throw new HttpError(413, "the upload is " + declared + " bytes, over this server's limit of "
-          + config.maxUploadBytes() + " (tfport serve --max-upload-bytes)");
+      throw new HttpError(
+          413,
+          "the upload is "
+              + declared
+              + " bytes, over this server's limit of "
+              + config.maxUploadBytes()
+              + " (tfport serve --max-upload-bytes)");
     }
     String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-    String mime = contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
+    String mime =
+        contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
     Path staging = store.newStaging();
     try {
       Path model = staging.resolve("model");
@@ -88,8 +97,13 @@ final class Upload {
       meta.put("version", version);
       return meta;
     } catch (IOException e) {
-      throw new HttpError(400, "the upload could not be read (" + e.getMessage() + "); the connection broke or"
-          + " the body is malformed", e);
+      throw new HttpError(
+          400,
+          "the upload could not be read ("
+              + e.getMessage()
+              + "); the connection broke or"
+              + " the body is malformed",
+          e);
     } finally {
       ModelStore.deleteTree(staging);
     }
@@ -97,16 +111,18 @@ final class Upload {
 
   // ------------------------------------------------------------------ multipart
 
-  private String multipart(Request request, String contentType, Path staging, Path model) throws IOException {
+  private String multipart(Request request, String contentType, Path staging, Path model)
+      throws IOException {
     Path partsDir = staging.resolve("parts");
     Files.createDirectory(partsDir);
-    MultiPartConfig mpc = new MultiPartConfig.Builder()
-        .location(partsDir)
-        .maxParts(config.maxParts())
-        .maxSize(config.maxUploadBytes())
-        .maxPartSize(config.maxUploadBytes())
-        .maxMemoryPartSize(64 * 1024)
-        .build();
+    MultiPartConfig mpc =
+        new MultiPartConfig.Builder()
+            .location(partsDir)
+            .maxParts(config.maxParts())
+            .maxSize(config.maxUploadBytes())
+            .maxPartSize(config.maxUploadBytes())
+            .maxMemoryPartSize(64 * 1024)
+            .build();
     MultiPartFormData.Parts parts;
     try {
       parts = MultiPartFormData.getParts(request, request, contentType, mpc);
@@ -141,13 +157,21 @@ final class Upload {
           only.writeTo(body);
           return single(body, "", staging, model);
         }
-        throw new HttpError(400, "the upload has no 'model.json' part (TF.js's model.save(url) sends 'model.json'"
-            + " and 'model.weights.bin'); parts received: " + (files.isEmpty() ? "none" : String.join(", ",
-                files.keySet().stream().map(Names::printable).toList())));
+        throw new HttpError(
+            400,
+            "the upload has no 'model.json' part (TF.js's model.save(url) sends 'model.json'"
+                + " and 'model.weights.bin'); parts received: "
+                + (files.isEmpty()
+                    ? "none"
+                    : String.join(", ", files.keySet().stream().map(Names::printable).toList())));
       }
       if (json.getLength() > config.maxModelJsonBytes()) {
-        throw new HttpError(413, "model.json is " + json.getLength() + " bytes, over the limit of "
-            + config.maxModelJsonBytes());
+        throw new HttpError(
+            413,
+            "model.json is "
+                + json.getLength()
+                + " bytes, over the limit of "
+                + config.maxModelJsonBytes());
       }
       Path jsonFile = model.resolve("model.json");
       json.writeTo(jsonFile);
@@ -163,8 +187,14 @@ final class Upload {
           MultiPart.Part part = files.remove(f);
           if (part == null) {
             if (anyWeights) {
-              throw new HttpError(400, "the upload has no part for weight file '" + f + "' listed in model.json;"
-                  + " send it as a part with filename=\"" + f + "\"");
+              throw new HttpError(
+                  400,
+                  "the upload has no part for weight file '"
+                      + f
+                      + "' listed in model.json;"
+                      + " send it as a part with filename=\""
+                      + f
+                      + "\"");
             }
             Files.createFile(model.resolve(f));
           } else {
@@ -173,8 +203,12 @@ final class Upload {
         }
       }
       if (!files.isEmpty()) {
-        throw new HttpError(400, "the upload has parts model.json does not list: " + String.join(", ",
-            files.keySet().stream().map(Names::printable).toList()) + "; its manifest lists " + wanted);
+        throw new HttpError(
+            400,
+            "the upload has parts model.json does not list: "
+                + String.join(", ", files.keySet().stream().map(Names::printable).toList())
+                + "; its manifest lists "
+                + wanted);
       }
       return "tfjs";
     }
@@ -182,19 +216,23 @@ final class Upload {
 
   private static HttpError multipartError(Throwable e) {
     Throwable c = e;
-    while ((c instanceof java.util.concurrent.ExecutionException || c instanceof java.util.concurrent.CompletionException
-        || c.getMessage() == null) && c.getCause() != null) {
+    while ((c instanceof java.util.concurrent.ExecutionException
+            || c instanceof java.util.concurrent.CompletionException
+            || c.getMessage() == null)
+        && c.getCause() != null) {
       c = c.getCause();
     }
     String msg = c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
     String lower = msg.toLowerCase(Locale.ROOT);
-    if (lower.contains("max") && (lower.contains("size") || lower.contains("length") || lower.contains("exceed"))) {
+    if (lower.contains("max")
+        && (lower.contains("size") || lower.contains("length") || lower.contains("exceed"))) {
       return new HttpError(413, "the upload is over this server's limits (" + msg + ")", e);
     }
     if (lower.contains("max") && lower.contains("part")) {
       return new HttpError(413, "the upload has too many parts (" + msg + ")", e);
     }
-    return new HttpError(400, "malformed multipart/form-data body (" + msg.lines().findFirst().orElse("") + ")", e);
+    return new HttpError(
+        400, "malformed multipart/form-data body (" + msg.lines().findFirst().orElse("") + ")", e);
   }
 
   private static String basename(String f) {
@@ -209,8 +247,12 @@ final class Upload {
   private static String weightFile(String p) {
     String f = Names.weightFile(p);
     if (f == null) {
-      throw new HttpError(400, "model.json: weight path '" + Names.printable(p) + "' must be a plain"
-          + " file name (letters, digits, '.', '_', '-', optionally after './'), not 'model.json'");
+      throw new HttpError(
+          400,
+          "model.json: weight path '"
+              + Names.printable(p)
+              + "' must be a plain"
+              + " file name (letters, digits, '.', '_', '-', optionally after './'), not 'model.json'");
     }
     return f;
   }
@@ -225,7 +267,8 @@ final class Upload {
       n = in.readNBytes(head, 0, 8);
     }
     if (n == 0) {
-      throw new HttpError(400, "the upload is empty; send TF.js's multipart form, a model.json, or a Keras file");
+      throw new HttpError(
+          400, "the upload is empty; send TF.js's multipart form, a model.json, or a Keras file");
     }
     ModelFormat signed = ModelFormat.ofSignature(head, n).orElse(null);
     if (signed == ModelFormat.KERAS) {
@@ -238,13 +281,18 @@ final class Upload {
     int first = firstNonSpace(head, n);
     if (mime.equals("application/json") || first == '{') {
       if (Files.size(body) > config.maxModelJsonBytes()) {
-        throw new HttpError(413, "model.json is over the limit of " + config.maxModelJsonBytes() + " bytes");
+        throw new HttpError(
+            413, "model.json is over the limit of " + config.maxModelJsonBytes() + " bytes");
       }
       Files.move(body, model.resolve("model.json"));
-      for (ModelJsonParser.ManifestGroup g : manifest(parseModelJson(model.resolve("model.json")))) {
+      for (ModelJsonParser.ManifestGroup g :
+          manifest(parseModelJson(model.resolve("model.json")))) {
         if (!g.weights().isEmpty()) {
-          throw new HttpError(400, "this model.json lists weights, so it needs its weight files too: upload a"
-              + " multipart/form-data body with model.json and " + Json.MAPPER.valueToTree(g.paths()));
+          throw new HttpError(
+              400,
+              "this model.json lists weights, so it needs its weight files too: upload a"
+                  + " multipart/form-data body with model.json and "
+                  + Json.MAPPER.valueToTree(g.paths()));
         }
         for (String p : g.paths()) {
           Files.createFile(model.resolve(weightFile(p)));
@@ -252,9 +300,15 @@ final class Upload {
       }
       return "tfjs";
     }
-    throw new HttpError(415, "unsupported upload (" + (mime.isEmpty() ? "no Content-Type" : mime) + ", starting"
-        + " with bytes " + HexFormat.ofDelimiter(" ").formatHex(head, 0, n) + "); send TF.js's multipart form"
-        + " (model.save(url)), a model.json, a Keras .h5 or a Keras 3 .keras file");
+    throw new HttpError(
+        415,
+        "unsupported upload ("
+            + (mime.isEmpty() ? "no Content-Type" : mime)
+            + ", starting"
+            + " with bytes "
+            + HexFormat.ofDelimiter(" ").formatHex(head, 0, n)
+            + "); send TF.js's multipart form"
+            + " (model.save(url)), a model.json, a Keras .h5 or a Keras 3 .keras file");
   }
 
   private String zip(Path body, Path staging, Path model) throws IOException {
@@ -268,20 +322,27 @@ final class Upload {
           throw new HttpError(413, "the zip has more than " + MAX_ZIP_ENTRIES + " entries");
         }
         String e = it.nextElement().getName();
-        if (e.equals(SavedModelReader.SAVED_MODEL_PB) || e.endsWith("/" + SavedModelReader.SAVED_MODEL_PB)) {
+        if (e.equals(SavedModelReader.SAVED_MODEL_PB)
+            || e.endsWith("/" + SavedModelReader.SAVED_MODEL_PB)) {
           savedModels.add(e.substring(0, e.length() - SavedModelReader.SAVED_MODEL_PB.length()));
         }
         keras3 |= e.equals("config.json");
       }
     } catch (ZipException e) {
-      throw new HttpError(400, "the upload looks like a zip file but is damaged (" + e.getMessage() + ")");
+      throw new HttpError(
+          400, "the upload looks like a zip file but is damaged (" + e.getMessage() + ")");
     }
     if (keras3) {
       return convert(body, staging.resolve("upload.keras"), model, "keras-v3");
     }
     if (savedModels.size() > 1) {
-      throw new HttpError(400, "the zip holds " + savedModels.size() + " SavedModels (" + savedModels
-          + "); upload one at a time");
+      throw new HttpError(
+          400,
+          "the zip holds "
+              + savedModels.size()
+              + " SavedModels ("
+              + savedModels
+              + "); upload one at a time");
     }
     if (savedModels.size() == 1) {
       Path root = staging.resolve("savedmodel");
@@ -289,25 +350,34 @@ final class Upload {
       Path dir = root.resolve(savedModels.get(0)).normalize();
       Files.delete(model);
       try {
-        TfGraphToTfjs.convertSavedModel(dir, model, GraphOptions.defaults(), TfjsOutputOptions.defaults(),
+        TfGraphToTfjs.convertSavedModel(
+            dir,
+            model,
+            GraphOptions.defaults(),
+            TfjsOutputOptions.defaults(),
             ProgressListener.NONE);
       } catch (UnsupportedModelException e) {
-        throw new HttpError(422, "cannot convert the uploaded SavedModel: " + clean(e.getMessage(), root), e);
+        throw new HttpError(
+            422, "cannot convert the uploaded SavedModel: " + clean(e.getMessage(), root), e);
       } catch (CorruptModelException | UsageException e) {
-        throw new HttpError(400, "the uploaded SavedModel cannot be read: " + clean(e.getMessage(), root), e);
+        throw new HttpError(
+            400, "the uploaded SavedModel cannot be read: " + clean(e.getMessage(), root), e);
       } catch (TfportException e) {
-        throw new HttpError(422, "converting the uploaded SavedModel failed: " + clean(e.getMessage(), root), e);
+        throw new HttpError(
+            422, "converting the uploaded SavedModel failed: " + clean(e.getMessage(), root), e);
       }
       parseModelJson(model.resolve("model.json"));
       return "savedmodel";
     }
-    throw new HttpError(415, "the zip holds neither a Keras 3 model (config.json) nor a SavedModel"
-        + " (saved_model.pb)");
+    throw new HttpError(
+        415,
+        "the zip holds neither a Keras 3 model (config.json) nor a SavedModel"
+            + " (saved_model.pb)");
   }
 
   /**
-   * Extracts a zip under {@code root}, refusing entries that would land outside it and counting the bytes
-   * actually inflated (entry headers can lie), so a zip bomb stops at the upload limit.
+   * Extracts a zip under {@code root}, refusing entries that would land outside it and counting the
+   * bytes actually inflated (entry headers can lie), so a zip bomb stops at the upload limit.
    */
   private void unzip(Path body, Path root) throws IOException {
     Files.createDirectories(root);
@@ -319,21 +389,27 @@ final class Upload {
         ZipEntry e = it.nextElement();
         String n = e.getName();
         Path target = root.resolve(n).normalize();
-        if (n.startsWith("/") || n.contains("\\") || n.contains(":") || !target.startsWith(root)
+        if (n.startsWith("/")
+            || n.contains("\\")
+            || n.contains(":")
+            || !target.startsWith(root)
             || target.equals(root)) {
-          throw new HttpError(400, "zip entry '" + Names.printable(n) + "' points outside the archive");
+          throw new HttpError(
+              400, "zip entry '" + Names.printable(n) + "' points outside the archive");
         }
         if (e.isDirectory()) {
           Files.createDirectories(target);
           continue;
         }
         Files.createDirectories(target.getParent());
-        try (InputStream in = z.getInputStream(e); OutputStream out = Files.newOutputStream(target)) {
+        try (InputStream in = z.getInputStream(e);
+            OutputStream out = Files.newOutputStream(target)) {
           int r;
           while ((r = in.read(buf)) >= 0) {
             budget -= r;
             if (budget < 0) {
-              throw new HttpError(413, "the zip inflates to more than " + config.maxUploadBytes() * 4 + " bytes");
+              throw new HttpError(
+                  413, "the zip inflates to more than " + config.maxUploadBytes() * 4 + " bytes");
             }
             out.write(buf, 0, r);
           }
@@ -348,14 +424,20 @@ final class Upload {
     try {
       KerasToTfjs.convert(input, model, TfjsOutputOptions.defaults(), ProgressListener.NONE);
     } catch (UnsupportedModelException e) {
-      throw new HttpError(422, "cannot convert the uploaded " + kind(source) + ": " + clean(e.getMessage(), input),
+      throw new HttpError(
+          422,
+          "cannot convert the uploaded " + kind(source) + ": " + clean(e.getMessage(), input),
           e);
     } catch (CorruptModelException | UsageException e) {
-      throw new HttpError(400, "the uploaded " + kind(source) + " cannot be read: " + clean(e.getMessage(), input),
+      throw new HttpError(
+          400,
+          "the uploaded " + kind(source) + " cannot be read: " + clean(e.getMessage(), input),
           e);
     } catch (TfportException e) {
-      throw new HttpError(422, "converting the uploaded " + kind(source) + " failed: "
-          + clean(e.getMessage(), input), e);
+      throw new HttpError(
+          422,
+          "converting the uploaded " + kind(source) + " failed: " + clean(e.getMessage(), input),
+          e);
     }
     parseModelJson(model.resolve("model.json"));
     return source;
@@ -368,13 +450,17 @@ final class Upload {
   // ------------------------------------------------------------------ checks
 
   /**
-   * model.json must be an object with a topology TF.js can load; its manifest is read by the one model.json
-   * parser, and the shards are checked by the reader in {@link #finish}.
+   * model.json must be an object with a topology TF.js can load; its manifest is read by the one
+   * model.json parser, and the shards are checked by the reader in {@link #finish}.
    */
   private ModelJsonParser.Parsed parseModelJson(Path file) throws IOException {
     if (Files.size(file) > config.maxModelJsonBytes()) {
-      throw new HttpError(413, "model.json is " + Files.size(file) + " bytes, over the limit of "
-          + config.maxModelJsonBytes());
+      throw new HttpError(
+          413,
+          "model.json is "
+              + Files.size(file)
+              + " bytes, over the limit of "
+              + config.maxModelJsonBytes());
     }
     ModelJsonParser.Parsed parsed;
     try {
@@ -388,18 +474,29 @@ final class Upload {
     }
     JsonNode topology = parsed.envelope().modelTopology();
     if (topology == null || !topology.isObject()) {
-      throw new HttpError(400, "model.json has no 'modelTopology' object, so TF.js could not load it");
+      throw new HttpError(
+          400, "model.json has no 'modelTopology' object, so TF.js could not load it");
     }
     String format = parsed.envelope().format();
-    if (format != null && !format.equals(TfjsModelJson.LAYERS_MODEL) && !format.equals(TfjsModelJson.GRAPH_MODEL)) {
-      throw new HttpError(400, "model.json: 'format' is '" + Names.printable(format) + "'; TF.js knows '"
-          + TfjsModelJson.LAYERS_MODEL + "' and '" + TfjsModelJson.GRAPH_MODEL + "'");
+    if (format != null
+        && !format.equals(TfjsModelJson.LAYERS_MODEL)
+        && !format.equals(TfjsModelJson.GRAPH_MODEL)) {
+      throw new HttpError(
+          400,
+          "model.json: 'format' is '"
+              + Names.printable(format)
+              + "'; TF.js knows '"
+              + TfjsModelJson.LAYERS_MODEL
+              + "' and '"
+              + TfjsModelJson.GRAPH_MODEL
+              + "'");
     }
     return parsed;
   }
 
   /** Checks the assembled folder with the TF.js reader and writes the version's metadata. */
-  private ObjectNode finish(String name, Path model, String source, long uploadBytes) throws IOException {
+  private ObjectNode finish(String name, Path model, String source, long uploadBytes)
+      throws IOException {
     Path json = model.resolve("model.json");
     ModelJsonParser.Parsed parsed = parseModelJson(json);
     try {
@@ -442,13 +539,15 @@ final class Upload {
   private long copyLimited(InputStream in, Path target) throws IOException {
     long total = 0;
     byte[] buf = new byte[64 * 1024];
-    try (in; OutputStream out = Files.newOutputStream(target)) {
+    try (in;
+        OutputStream out = Files.newOutputStream(target)) {
       int r;
       while ((r = in.read(buf)) >= 0) {
         total += r;
         if (total > config.maxUploadBytes()) {
-          throw new HttpError(413, "the upload is over this server's limit of " + config.maxUploadBytes()
-              + " bytes");
+          throw new HttpError(
+              413,
+              "the upload is over this server's limit of " + config.maxUploadBytes() + " bytes");
         }
         out.write(buf, 0, r);
       }

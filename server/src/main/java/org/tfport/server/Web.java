@@ -16,16 +16,18 @@ import org.eclipse.jetty.util.Callback;
 /**
  * The web page (plain HTML and JavaScript from the jar, no build step) and TF.js's browser bundle,
  * {@code tf.min.js}, which is not in the jar: it is taken from {@code --tfjs FILE}, the environment
- * variable {@code TFPORT_TFJS}, or an npm install of {@code @tensorflow/tfjs} found near the working
- * folder or the jar (the repository's {@code testkit/node} has one once its tests have run).
+ * variable {@code TFPORT_TFJS}, or an npm install of {@code @tensorflow/tfjs} found near the
+ * working folder or the jar (the repository's {@code testkit/node} has one once its tests have
+ * run).
  */
 final class Web {
   static final String TFJS_VERSION = "4.22.0";
   private static final String BUNDLE = "node_modules/@tensorflow/tfjs/dist/tf.min.js";
-  private static final Map<String, String> ASSETS = Map.of(
-      "index.html", "text/html; charset=utf-8",
-      "app.js", "text/javascript; charset=utf-8",
-      "app.css", "text/css; charset=utf-8");
+  private static final Map<String, String> ASSETS =
+      Map.of(
+          "index.html", "text/html; charset=utf-8",
+          "app.js", "text/javascript; charset=utf-8",
+          "app.css", "text/css; charset=utf-8");
 
   private final Map<String, byte[]> assets = new java.util.HashMap<>();
   private final Path tfjs;
@@ -84,8 +86,11 @@ final class Web {
     }
     if (path.equals("vendor/tf.min.js")) {
       if (tfjs == null) {
-        throw new HttpError(404, "TF.js's tf.min.js was not found: run 'npm install @tensorflow/tfjs@"
-            + TFJS_VERSION + "' and start tfport serve with --tfjs node_modules/@tensorflow/tfjs/dist/tf.min.js");
+        throw new HttpError(
+            404,
+            "TF.js's tf.min.js was not found: run 'npm install @tensorflow/tfjs@"
+                + TFJS_VERSION
+                + "' and start tfport serve with --tfjs node_modules/@tensorflow/tfjs/dist/tf.min.js");
       }
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/javascript; charset=utf-8");
       response.getHeaders().put(HttpHeader.CACHE_CONTROL, "public, max-age=3600");

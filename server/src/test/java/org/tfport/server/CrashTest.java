@@ -18,23 +18,27 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.server.TestServer.Multipart;
 
 /**
- * A server killed (SIGKILL, in a child JVM) or stopped abruptly while a slow client streams an upload
- * leaves no partial version: after a restart the previous version is intact and served, staging is empty,
- * and version numbers go on from the last complete one.
+ * A server killed (SIGKILL, in a child JVM) or stopped abruptly while a slow client streams an
+ * upload leaves no partial version: after a restart the previous version is intact and served,
+ * staging is empty, and version numbers go on from the last complete one.
  */
 class CrashTest {
   @TempDir Path tmp;
 
   private static Process startChild(Path store) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
-    String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    Process p = new ProcessBuilder(java, "-cp", cp, ServerMain.class.getName(), store.toString())
-        .redirectErrorStream(true).start();
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    Process p =
+        new ProcessBuilder(java, "-cp", cp, ServerMain.class.getName(), store.toString())
+            .redirectErrorStream(true)
+            .start();
     return p;
   }
 
   private static int port(Process p) throws Exception {
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     List<String> seen = new ArrayList<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     String line;
@@ -50,8 +54,11 @@ class CrashTest {
 
   private static byte[] bigModelJson(int floats) {
     return ("{\"modelTopology\":{\"class_name\":\"Sequential\",\"config\":{\"name\":\"s\",\"layers\":[]}},"
-        + "\"format\":\"layers-model\",\"weightsManifest\":[{\"paths\":[\"./model.weights.bin\"],\"weights\":["
-        + "{\"name\":\"w\",\"shape\":[" + floats + "],\"dtype\":\"float32\"}]}]}").getBytes(StandardCharsets.UTF_8);
+            + "\"format\":\"layers-model\",\"weightsManifest\":[{\"paths\":[\"./model.weights.bin\"],\"weights\":["
+            + "{\"name\":\"w\",\"shape\":["
+            + floats
+            + "],\"dtype\":\"float32\"}]}]}")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   /** Starts a slow upload and returns the open socket once the server has begun staging it. */
@@ -61,8 +68,13 @@ class CrashTest {
     byte[] body = m.body();
     Socket s = new Socket("127.0.0.1", port);
     OutputStream out = s.getOutputStream();
-    out.write(("POST /models/m HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + m.contentType()
-        + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.write(
+        ("POST /models/m HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                + m.contentType()
+                + "\r\nContent-Length: "
+                + body.length
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
     int sent = 0;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
@@ -98,10 +110,15 @@ class CrashTest {
     try {
       int port = port(child);
       String base = "http://127.0.0.1:" + port;
-      var resp = TestServer.CLIENT.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/models/m"))
-          .header("Content-Type", Multipart.tfjs(v1Json, v1Weights).contentType())
-          .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(Multipart.tfjs(v1Json, v1Weights).body()))
-          .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      var resp =
+          TestServer.CLIENT.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/models/m"))
+                  .header("Content-Type", Multipart.tfjs(v1Json, v1Weights).contentType())
+                  .POST(
+                      java.net.http.HttpRequest.BodyPublishers.ofByteArray(
+                          Multipart.tfjs(v1Json, v1Weights).body()))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
       assertThat(resp.statusCode()).as(resp.body()).isEqualTo(201);
       Socket slow = slowUpload(port, store);
       child.destroyForcibly();
@@ -117,9 +134,15 @@ class CrashTest {
         assertThat(st.toList()).as("staging cleaned at start").isEmpty();
       }
       assertThat(again.get("/models/m/model.weights.bin").body()).isEqualTo(v1Weights);
-      assertThat(again.get("/models").json().path("models").get(0).path("latest").asInt()).isEqualTo(1);
-      assertThat(again.upload("m", Multipart.tfjs(v1Json, TestServer.denseWeights(4)), null).json()
-          .path("version").asInt()).isEqualTo(2);
+      assertThat(again.get("/models").json().path("models").get(0).path("latest").asInt())
+          .isEqualTo(1);
+      assertThat(
+              again
+                  .upload("m", Multipart.tfjs(v1Json, TestServer.denseWeights(4)), null)
+                  .json()
+                  .path("version")
+                  .asInt())
+          .isEqualTo(2);
       assertThat(versions(store)).containsExactly("1", "2");
     }
   }
@@ -128,15 +151,24 @@ class CrashTest {
   void jettyStoppedMidUploadLeavesNoPartialVersion() throws Exception {
     Path store = tmp.resolve("store2");
     TestServer s = new TestServer(store, null);
-    assertThat(s.upload("m", Multipart.tfjs(TestServer.denseModelJson("./model.weights.bin"),
-        TestServer.denseWeights(1)), null).status()).isEqualTo(201);
+    assertThat(
+            s.upload(
+                    "m",
+                    Multipart.tfjs(
+                        TestServer.denseModelJson("./model.weights.bin"),
+                        TestServer.denseWeights(1)),
+                    null)
+                .status())
+        .isEqualTo(201);
     Socket slow = slowUpload(s.server.port(), store);
     s.close();
     slow.close();
     assertThat(versions(store)).containsExactly("1");
     try (TestServer again = new TestServer(store, null)) {
-      assertThat(again.get("/models/m/model.weights.bin").body()).isEqualTo(TestServer.denseWeights(1));
-      assertThat(again.storedFiles()).allMatch(f -> f.startsWith("m/.lock") || f.startsWith("m/versions/1/"));
+      assertThat(again.get("/models/m/model.weights.bin").body())
+          .isEqualTo(TestServer.denseWeights(1));
+      assertThat(again.storedFiles())
+          .allMatch(f -> f.startsWith("m/.lock") || f.startsWith("m/versions/1/"));
     }
   }
 }

@@ -16,15 +16,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.tfport.server.TestServer.Multipart;
 import org.tfport.server.TestServer.Reply;
 
-/** Every kind of bad upload gets a 4xx with {"error": ...} and leaves the store exactly as it was. */
+/**
+ * Every kind of bad upload gets a 4xx with {"error": ...} and leaves the store exactly as it was.
+ */
 class HostileInputTest {
   @TempDir Path tmp;
   TestServer s;
 
   @BeforeEach
   void start() {
-    s = new TestServer(ServerConfig.of("127.0.0.1", 0, tmp.resolve("store"), null)
-        .withLimits(1 << 20, 64 * 1024, 8));
+    s =
+        new TestServer(
+            ServerConfig.of("127.0.0.1", 0, tmp.resolve("store"), null)
+                .withLimits(1 << 20, 64 * 1024, 8));
   }
 
   @AfterEach
@@ -33,19 +37,45 @@ class HostileInputTest {
   }
 
   private static byte[] validBody() {
-    return Multipart.tfjs(TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1)).body();
+    return Multipart.tfjs(
+            TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1))
+        .body();
   }
 
   private String rawPost(String path, byte[] body, String contentType) {
-    return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + contentType + "\r\nContent-Length: "
-        + body.length + "\r\nConnection: close\r\n\r\n" + new String(body, StandardCharsets.ISO_8859_1);
+    return "POST "
+        + path
+        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+        + contentType
+        + "\r\nContent-Length: "
+        + body.length
+        + "\r\nConnection: close\r\n\r\n"
+        + new String(body, StandardCharsets.ISO_8859_1);
   }
 
   @ParameterizedTest(name = "name {0}")
-  @ValueSource(strings = {"..", "%2e%2e", "%2E%2E", ".%2e", "a%2Fb", "a%2fb%2f..", "a%5Cb", "a%00b", "a%0ab", "a%7fb",
-      ".hidden", "a..b", "%ff%fe", "a%zz", "-lead"})
+  @ValueSource(
+      strings = {
+        "..",
+        "%2e%2e",
+        "%2E%2E",
+        ".%2e",
+        "a%2Fb",
+        "a%2fb%2f..",
+        "a%5Cb",
+        "a%00b",
+        "a%0ab",
+        "a%7fb",
+        ".hidden",
+        "a..b",
+        "%ff%fe",
+        "a%zz",
+        "-lead"
+      })
   void badNamesAreRefused(String name) {
-    Multipart m = Multipart.tfjs(TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1));
+    Multipart m =
+        Multipart.tfjs(
+            TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1));
     Reply r = s.raw(rawPost("/models/" + name, m.body(), m.contentType()));
     assertThat(r.status()).as(r.text()).isBetween(400, 499);
     r.assertJsonError(r.status());
@@ -54,21 +84,32 @@ class HostileInputTest {
 
   @Test
   void parentSegmentsAndLongNamesAreRefused() {
-    Multipart m = Multipart.tfjs(TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1));
-    for (String path : new String[] {"/models/../models/x", "/models/x/..", "/models/" + "a".repeat(200),
-        "/models/%2e%2e/%2e%2e/etc"}) {
+    Multipart m =
+        Multipart.tfjs(
+            TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1));
+    for (String path :
+        new String[] {
+          "/models/../models/x",
+          "/models/x/..",
+          "/models/" + "a".repeat(200),
+          "/models/%2e%2e/%2e%2e/etc"
+        }) {
       Reply r = s.raw(rawPost(path, m.body(), m.contentType()));
       assertThat(r.status()).as(path + " " + r.text()).isBetween(400, 499);
       r.assertJsonError(r.status());
     }
-    Reply g = s.raw("GET /models/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    Reply g =
+        s.raw(
+            "GET /models/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     g.assertJsonError(400);
     s.assertNothingStored();
   }
 
   @Test
   void controlCharacterInRequestLineIsJsonError() {
-    Reply r = s.raw("POST /models/a\u0001b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    Reply r =
+        s.raw(
+            "POST /models/a\u0001b HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     assertThat(r.status()).isBetween(400, 499);
     r.assertJsonError(r.status());
     s.assertNothingStored();
@@ -76,15 +117,20 @@ class HostileInputTest {
 
   @Test
   void malformedMultipart() {
-    Multipart m = Multipart.tfjs(TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1));
+    Multipart m =
+        Multipart.tfjs(
+            TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1));
     assertThat(s.post("/models/m", m.contentType(), m.unterminated(), null).assertJsonError(400))
         .contains("multipart");
     assertThat(s.post("/models/m", "multipart/form-data", validBody(), null).assertJsonError(400))
         .contains("multipart");
-    assertThat(s.post("/models/m", "multipart/form-data; boundary=nothere", validBody(), null).status())
+    assertThat(
+            s.post("/models/m", "multipart/form-data; boundary=nothere", validBody(), null)
+                .status())
         .isBetween(400, 499);
     Multipart noHeaders = new Multipart().raw("--" + new Multipart().boundary + "\r\n\r\nxx\r\n");
-    assertThat(s.post("/models/m", noHeaders.contentType(), noHeaders.body(), null).status()).isBetween(400, 499);
+    assertThat(s.post("/models/m", noHeaders.contentType(), noHeaders.body(), null).status())
+        .isBetween(400, 499);
     s.assertNothingStored();
   }
 
@@ -93,33 +139,48 @@ class HostileInputTest {
     byte[] json = TestServer.denseModelJson("./model.weights.bin");
     assertThat(s.upload("m", Multipart.tfjs(json, null), null).assertJsonError(400))
         .contains("no part for weight file 'model.weights.bin'");
-    Multipart noJson = new Multipart().part("weights", "a.bin", null, new byte[4])
-        .part("other", "b.bin", null, new byte[4]);
+    Multipart noJson =
+        new Multipart()
+            .part("weights", "a.bin", null, new byte[4])
+            .part("other", "b.bin", null, new byte[4]);
     assertThat(s.upload("m", noJson, null).assertJsonError(400)).contains("no 'model.json' part");
-    Multipart extra = Multipart.tfjs(json, TestServer.denseWeights(1)).part("x", "x.bin", null, new byte[3]);
+    Multipart extra =
+        Multipart.tfjs(json, TestServer.denseWeights(1)).part("x", "x.bin", null, new byte[3]);
     assertThat(s.upload("m", extra, null).assertJsonError(400)).contains("does not list");
-    Multipart twice = Multipart.tfjs(json, TestServer.denseWeights(1)).part("model.json", "model.json", null, json);
+    Multipart twice =
+        Multipart.tfjs(json, TestServer.denseWeights(1))
+            .part("model.json", "model.json", null, json);
     assertThat(s.upload("m", twice, null).assertJsonError(400)).contains("two 'model.json'");
     s.assertNothingStored();
   }
 
   @ParameterizedTest(name = "model.json {0}")
-  @ValueSource(strings = {"not json", "[1,2]", "{\"format\":\"layers-model\"}", "{\"modelTopology\":{},\"format\":7}",
-      "{\"modelTopology\":{},\"format\":\"other\"}", "{\"modelTopology\":{},\"weightsManifest\":{}}",
-      "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"../../etc/passwd\"],\"weights\":[]}]}",
-      "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"/abs.bin\"],\"weights\":[]}]}",
-      "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"model.weights.bin\"],\"weights\":[{\"name\":\"w\","
-          + "\"shape\":[2],\"dtype\":\"float99\"}]}]}",
-      "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"model.weights.bin\"],\"weights\":[{\"name\":\"w\","
-          + "\"shape\":[-4],\"dtype\":\"float32\"}]}]}",
-      "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"model.weights.bin\"],\"weights\":[{\"name\":\"w\","
-          + "\"shape\":[99999999999,99999999999],\"dtype\":\"float32\"}]}]}",
-      "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"model.weights.bin\",\"model.weights.bin\"],"
-          + "\"weights\":[]}]}",
-      "{\"modelTopology\":{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-  })
+  @ValueSource(
+      strings = {
+        "not json",
+        "[1,2]",
+        "{\"format\":\"layers-model\"}",
+        "{\"modelTopology\":{},\"format\":7}",
+        "{\"modelTopology\":{},\"format\":\"other\"}",
+        "{\"modelTopology\":{},\"weightsManifest\":{}}",
+        "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"../../etc/passwd\"],\"weights\":[]}]}",
+        "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"/abs.bin\"],\"weights\":[]}]}",
+        "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"model.weights.bin\"],\"weights\":[{\"name\":\"w\","
+            + "\"shape\":[2],\"dtype\":\"float99\"}]}]}",
+        "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"model.weights.bin\"],\"weights\":[{\"name\":\"w\","
+            + "\"shape\":[-4],\"dtype\":\"float32\"}]}]}",
+        "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"model.weights.bin\"],\"weights\":[{\"name\":\"w\","
+            + "\"shape\":[99999999999,99999999999],\"dtype\":\"float32\"}]}]}",
+        "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"model.weights.bin\",\"model.weights.bin\"],"
+            + "\"weights\":[]}]}",
+        "{\"modelTopology\":{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+      })
   void invalidModelJson(String json) {
-    Reply r = s.upload("m", Multipart.tfjs(json.getBytes(StandardCharsets.UTF_8), TestServer.denseWeights(1)), null);
+    Reply r =
+        s.upload(
+            "m",
+            Multipart.tfjs(json.getBytes(StandardCharsets.UTF_8), TestServer.denseWeights(1)),
+            null);
     r.assertJsonError(400);
     s.assertNothingStored();
   }
@@ -127,9 +188,12 @@ class HostileInputTest {
   @Test
   void weightsWhoseSizeDisagreesWithTheManifest() {
     byte[] json = TestServer.denseModelJson("./model.weights.bin");
-    assertThat(s.upload("m", Multipart.tfjs(json, new byte[31]), null).assertJsonError(400)).contains("32");
-    assertThat(s.upload("m", Multipart.tfjs(json, new byte[33]), null).assertJsonError(400)).contains("33");
-    assertThat(s.upload("m", Multipart.tfjs(json, new byte[0]), null).assertJsonError(400)).isNotBlank();
+    assertThat(s.upload("m", Multipart.tfjs(json, new byte[31]), null).assertJsonError(400))
+        .contains("32");
+    assertThat(s.upload("m", Multipart.tfjs(json, new byte[33]), null).assertJsonError(400))
+        .contains("33");
+    assertThat(s.upload("m", Multipart.tfjs(json, new byte[0]), null).assertJsonError(400))
+        .isNotBlank();
     s.assertNothingStored();
   }
 
@@ -137,24 +201,38 @@ class HostileInputTest {
   void oversizedUploads() {
     byte[] json = TestServer.denseModelJson("./model.weights.bin");
     Multipart big = Multipart.tfjs(json, new byte[2 << 20]);
-    Reply r = s.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.base + "/models/m"))
-        .header("Content-Type", big.contentType()).expectContinue(true)
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(big.body())).build());
+    Reply r =
+        s.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.base + "/models/m"))
+                .header("Content-Type", big.contentType())
+                .expectContinue(true)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(big.body()))
+                .build());
     assertThat(r.assertJsonError(413)).contains("limit");
     // Without a Content-Length (chunked), the limit is enforced while the body streams in.
-    Reply chunked = s.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.base + "/models/m"))
-        .header("Content-Type", big.contentType())
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
-            () -> new java.io.ByteArrayInputStream(big.body()))).build());
+    Reply chunked =
+        s.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.base + "/models/m"))
+                .header("Content-Type", big.contentType())
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(big.body())))
+                .build());
     assertThat(chunked.assertJsonError(413)).contains("limit");
-    Reply rawChunked = s.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.base + "/models/m"))
-        .header("Content-Type", "application/octet-stream")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
-            () -> new java.io.ByteArrayInputStream(new byte[3 << 20]))).build());
+    Reply rawChunked =
+        s.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.base + "/models/m"))
+                .header("Content-Type", "application/octet-stream")
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(new byte[3 << 20])))
+                .build());
     assertThat(rawChunked.assertJsonError(413)).contains("limit");
     StringBuilder hugeJson = new StringBuilder("{\"modelTopology\":{\"pad\":\"");
     hugeJson.append("x".repeat(100_000)).append("\"}}");
-    Reply j = s.upload("m", Multipart.tfjs(hugeJson.toString().getBytes(StandardCharsets.UTF_8), null), null);
+    Reply j =
+        s.upload(
+            "m", Multipart.tfjs(hugeJson.toString().getBytes(StandardCharsets.UTF_8), null), null);
     assertThat(j.assertJsonError(413)).contains("model.json");
     Multipart many = Multipart.tfjs(json, TestServer.denseWeights(1));
     for (int i = 0; i < 10; i++) {
@@ -166,7 +244,11 @@ class HostileInputTest {
 
   @Test
   void unsupportedBodies() throws Exception {
-    s.post("/models/m", "application/octet-stream", "just some bytes".getBytes(StandardCharsets.UTF_8), null)
+    s.post(
+            "/models/m",
+            "application/octet-stream",
+            "just some bytes".getBytes(StandardCharsets.UTF_8),
+            null)
         .assertJsonError(415);
     s.post("/models/m", "application/octet-stream", new byte[0], null).assertJsonError(400);
     byte[] brokenZip = {'P', 'K', 3, 4, 1, 2, 3, 4, 5, 6, 7, 8};
@@ -186,7 +268,8 @@ class HostileInputTest {
       z.write(new byte[] {1, 2, 3});
       z.closeEntry();
     }
-    assertThat(s.post("/models/m", "application/zip", slip.toByteArray(), null).assertJsonError(400))
+    assertThat(
+            s.post("/models/m", "application/zip", slip.toByteArray(), null).assertJsonError(400))
         .contains("outside");
     assertThat(tmp.resolve("evil")).doesNotExist();
     ByteArrayOutputStream neither = new ByteArrayOutputStream();
@@ -198,8 +281,14 @@ class HostileInputTest {
     s.post("/models/m", "application/zip", neither.toByteArray(), null).assertJsonError(415);
     byte[] badH5 = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n', 0, 0, 0};
     s.post("/models/m", "application/x-hdf5", badH5, null).assertJsonError(400);
-    assertThat(s.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.base + "/models/m/versions/1"))
-        .DELETE().build()).status()).isEqualTo(405);
+    assertThat(
+            s.send(
+                    java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(s.base + "/models/m/versions/1"))
+                        .DELETE()
+                        .build())
+                .status())
+        .isEqualTo(405);
     s.assertNothingStored();
   }
 
@@ -208,7 +297,8 @@ class HostileInputTest {
     try (TestServer t = new TestServer(other.resolve("store"), "s3cret")) {
       byte[] body = validBody();
       String ct = Multipart.tfjs(new byte[0], null).contentType();
-      assertThat(t.post("/models/m", ct, body, null).assertJsonError(401)).contains("Authorization");
+      assertThat(t.post("/models/m", ct, body, null).assertJsonError(401))
+          .contains("Authorization");
       assertThat(t.post("/models/m", ct, body, "wrong").assertJsonError(401)).contains("wrong");
       t.assertNothingStored();
       assertThat(t.post("/models/m", ct, body, "s3cret").status()).isEqualTo(201);

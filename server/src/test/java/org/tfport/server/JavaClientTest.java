@@ -1,7 +1,5 @@
 package org.tfport.server;
 
-import org.tfport.io.ModelIOException;
-import org.tfport.io.SaveResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,7 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.io.LoadOptions;
 import org.tfport.io.ModelArtifacts;
+import org.tfport.io.ModelIOException;
 import org.tfport.io.Models;
+import org.tfport.io.SaveResult;
 import org.tfport.server.TestServer.Reply;
 import org.tfport.testkit.Corpus;
 import org.tfport.testkit.OracleTest;
@@ -30,10 +30,12 @@ class JavaClientTest {
   @TempDir Path tmp;
 
   /** Equal as JavaScript sees JSON: 0 and 0.0 are one number, since TF.js writes both as 0. */
-  private static final java.util.Comparator<tools.jackson.databind.JsonNode> JS_NUMBERS = (x, y) -> x.equals(y)
-      || x.isNumber() && y.isNumber() && x.doubleValue() == y.doubleValue() ? 0 : 1;
+  private static final java.util.Comparator<tools.jackson.databind.JsonNode> JS_NUMBERS =
+      (x, y) ->
+          x.equals(y) || x.isNumber() && y.isNumber() && x.doubleValue() == y.doubleValue() ? 0 : 1;
 
-  private static void assertSameJson(tools.jackson.databind.JsonNode a, tools.jackson.databind.JsonNode b) {
+  private static void assertSameJson(
+      tools.jackson.databind.JsonNode a, tools.jackson.databind.JsonNode b) {
     assertThat(a.equals(JS_NUMBERS, b)).as("%s%nvs%n%s", a, b).isTrue();
   }
 
@@ -49,8 +51,9 @@ class JavaClientTest {
     ModelArtifacts original = Models.load("file://" + graph);
     try (TestServer s = new TestServer(tmp.resolve("store"), "tok")) {
       String url = s.base + "/models/jgraph";
-      ModelIOException denied = (ModelIOException) org.assertj.core.api.Assertions.catchThrowable(
-          () -> Models.save(original, url));
+      ModelIOException denied =
+          (ModelIOException)
+              org.assertj.core.api.Assertions.catchThrowable(() -> Models.save(original, url));
       assertThat(denied.status()).isEqualTo(401);
       assertThat(denied.getMessage()).contains("status 401", "Authorization");
       s.assertNothingStored();
@@ -64,8 +67,8 @@ class JavaClientTest {
       assertThat(put.responses().get(0).body()).contains("\"version\":2");
 
       List<Double> progress = new ArrayList<>();
-      ModelArtifacts back = Models.load(url + "/model.json",
-          LoadOptions.builder().onProgress(progress::add).build());
+      ModelArtifacts back =
+          Models.load(url + "/model.json", LoadOptions.builder().onProgress(progress::add).build());
       assertThat(bytes(back.joinedWeightData())).isEqualTo(bytes(original.joinedWeightData()));
       assertThat(back.weightSpecs()).isEqualTo(original.weightSpecs());
       assertSameJson(back.modelTopology(), original.modelTopology());
@@ -82,39 +85,59 @@ class JavaClientTest {
   @Test
   void etagsCachingAndCors() {
     try (TestServer s = new TestServer(tmp.resolve("store"), null)) {
-      s.upload("m", TestServer.Multipart.tfjs(TestServer.denseModelJson("./model.weights.bin"),
-          TestServer.denseWeights(1)), null);
+      s.upload(
+          "m",
+          TestServer.Multipart.tfjs(
+              TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(1)),
+          null);
       Reply latest = s.get("/models/m/model.json");
       assertThat(latest.header("cache-control")).isEqualTo("no-cache");
       assertThat(latest.text()).contains("\"versions/1/model.weights.bin\"");
       String etag = latest.header("etag");
-      Reply again = s.send(HttpRequest.newBuilder(URI.create(s.base + "/models/m/model.json"))
-          .header("If-None-Match", etag).build());
+      Reply again =
+          s.send(
+              HttpRequest.newBuilder(URI.create(s.base + "/models/m/model.json"))
+                  .header("If-None-Match", etag)
+                  .build());
       assertThat(again.status()).isEqualTo(304);
       Reply shard = s.get("/models/m/versions/1/model.weights.bin");
       assertThat(shard.body()).isEqualTo(TestServer.denseWeights(1));
       assertThat(shard.header("cache-control")).contains("immutable");
-      assertThat(s.send(HttpRequest.newBuilder(URI.create(s.base + "/models/m/versions/1/model.weights.bin"))
-          .header("If-None-Match", shard.header("etag")).build()).status()).isEqualTo(304);
+      assertThat(
+              s.send(
+                      HttpRequest.newBuilder(
+                              URI.create(s.base + "/models/m/versions/1/model.weights.bin"))
+                          .header("If-None-Match", shard.header("etag"))
+                          .build())
+                  .status())
+          .isEqualTo(304);
       assertThat(latest.header("access-control-allow-origin")).isEqualTo("*");
-      Reply pre = s.send(HttpRequest.newBuilder(URI.create(s.base + "/models/m"))
-          .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "http://example.test")
-          .header("Access-Control-Request-Method", "POST")
-          .header("Access-Control-Request-Headers", "authorization,content-type").build());
+      Reply pre =
+          s.send(
+              HttpRequest.newBuilder(URI.create(s.base + "/models/m"))
+                  .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                  .header("Origin", "http://example.test")
+                  .header("Access-Control-Request-Method", "POST")
+                  .header("Access-Control-Request-Headers", "authorization,content-type")
+                  .build());
       assertThat(pre.status()).isEqualTo(204);
       assertThat(pre.header("access-control-allow-methods")).contains("POST", "PUT", "GET");
       assertThat(pre.header("access-control-allow-headers")).contains("authorization");
       assertThat(pre.header("access-control-allow-origin")).isEqualTo("*");
       // A second upload changes what the plain URL serves, and so its ETag.
-      s.upload("m", TestServer.Multipart.tfjs(TestServer.denseModelJson("./model.weights.bin"),
-          TestServer.denseWeights(2)), null);
+      s.upload(
+          "m",
+          TestServer.Multipart.tfjs(
+              TestServer.denseModelJson("./model.weights.bin"), TestServer.denseWeights(2)),
+          null);
       Reply newer = s.get("/models/m/model.json");
       assertThat(newer.header("etag")).isNotEqualTo(etag);
       assertThat(s.get("/models/m/model.weights.bin").body()).isEqualTo(TestServer.denseWeights(2));
       assertThat(s.get("/models/m").json().path("versions").size()).isEqualTo(2);
       assertThat(s.get("/models/m/graph.svg").text()).startsWith("<svg").contains("Dense");
       assertThat(s.get("/models/nope/model.json").assertJsonError(404)).contains("nope");
-      assertThat(s.get("/models/m/versions/9/model.json").assertJsonError(404)).contains("version 9");
+      assertThat(s.get("/models/m/versions/9/model.json").assertJsonError(404))
+          .contains("version 9");
       assertThat(s.get("/models/m/versions/1/.version.json").status()).isEqualTo(404);
       assertThat(s.get("/").text()).contains("<title>tfport serve</title>");
     }
@@ -131,24 +154,31 @@ class JavaClientTest {
     assertThat(site.resolve("graph/model.json")).isRegularFile();
     assertThat(site.resolve("graph/weights.bin")).hasSize(27056);
     assertThat(site.resolve("my-model.weights.bin")).hasSize(27056);
-    HttpServer fs = SimpleFileServer.createFileServer(new InetSocketAddress("127.0.0.1", 0), site,
-        SimpleFileServer.OutputLevel.NONE);
+    HttpServer fs =
+        SimpleFileServer.createFileServer(
+            new InetSocketAddress("127.0.0.1", 0), site, SimpleFileServer.OutputLevel.NONE);
     fs.start();
     try {
       String base = "http://127.0.0.1:" + fs.getAddress().getPort();
       for (String u : new String[] {base + "/graph/model.json", base + "/my-model.json?v=3"}) {
         ModelArtifacts back = Models.load(u);
-        assertThat(bytes(back.joinedWeightData())).as(u).isEqualTo(bytes(original.joinedWeightData()));
+        assertThat(bytes(back.joinedWeightData()))
+            .as(u)
+            .isEqualTo(bytes(original.joinedWeightData()));
         assertSameJson(back.modelTopology(), original.modelTopology());
       }
       assertThatThrownBy(() -> Models.load(base + "/missing/model.json"))
-          .isInstanceOf(ModelIOException.class).hasMessageContaining("404");
+          .isInstanceOf(ModelIOException.class)
+          .hasMessageContaining("404");
     } finally {
       fs.stop(0);
     }
     // And into the server, by copying between the two URL kinds.
     try (TestServer s = new TestServer(tmp.resolve("store"), null)) {
-      Models.copy("file://" + site.resolve("graph/model.json"), s.base + "/models/copied", LoadOptions.defaults());
+      Models.copy(
+          "file://" + site.resolve("graph/model.json"),
+          s.base + "/models/copied",
+          LoadOptions.defaults());
       assertThat(s.store.resolve("copied/versions/1/model.weights.bin")).hasSize(27056);
     }
   }
@@ -161,7 +191,9 @@ class JavaClientTest {
     try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(zip);
         java.util.stream.Stream<Path> files = Files.walk(sm)) {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
-        z.putNextEntry(new java.util.zip.ZipEntry("times_three/" + sm.relativize(f).toString().replace('\\', '/')));
+        z.putNextEntry(
+            new java.util.zip.ZipEntry(
+                "times_three/" + sm.relativize(f).toString().replace('\\', '/')));
         z.write(Files.readAllBytes(f));
         z.closeEntry();
       }
@@ -171,8 +203,13 @@ class JavaClientTest {
       assertThat(r.status()).as(r.text()).isEqualTo(201);
       assertThat(r.json().path("source").asString("")).isEqualTo("savedmodel");
       assertThat(r.json().path("summary").path("format").asString("")).isEqualTo("graph-model");
-      TfjsOracle.Result out = TfjsOracle.run(TfjsOracle.Job.graph(s.store.resolve("times3/versions/1/model.json"),
-          List.of(TfjsOracle.Input.f32(null, new long[0], new float[] {2.5f})), List.of())).orThrow();
+      TfjsOracle.Result out =
+          TfjsOracle.run(
+                  TfjsOracle.Job.graph(
+                      s.store.resolve("times3/versions/1/model.json"),
+                      List.of(TfjsOracle.Input.f32(null, new long[0], new float[] {2.5f})),
+                      List.of()))
+              .orThrow();
       assertThat(out.output(0).data()).containsExactly(7.5f);
     }
   }
@@ -186,13 +223,18 @@ class JavaClientTest {
       Reply a = s.post("/models/fromh5", "application/octet-stream", Files.readAllBytes(h5), null);
       assertThat(a.status()).as(a.text()).isEqualTo(201);
       assertThat(a.json().path("source").asString("")).isEqualTo("keras-h5");
-      Reply b = s.upload("fromkeras", new TestServer.Multipart().part("file", "model.keras", null,
-          Files.readAllBytes(keras)), null);
+      Reply b =
+          s.upload(
+              "fromkeras",
+              new TestServer.Multipart()
+                  .part("file", "model.keras", null, Files.readAllBytes(keras)),
+              null);
       assertThat(b.status()).as(b.text()).isEqualTo(201);
       assertThat(b.json().path("summary").path("format").asString("")).isEqualTo("layers-model");
       for (String name : new String[] {"fromh5", "fromkeras"}) {
-        TfjsOracle.Result r = TfjsOracle.run(TfjsOracle.Job.load("layers",
-            s.store.resolve(name + "/versions/1/model.json")));
+        TfjsOracle.Result r =
+            TfjsOracle.run(
+                TfjsOracle.Job.load("layers", s.store.resolve(name + "/versions/1/model.json")));
         assertThat(r.ok()).as(name + ": " + r.error()).isTrue();
       }
     }

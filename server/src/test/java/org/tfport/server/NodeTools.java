@@ -15,10 +15,10 @@ import org.tfport.testkit.Repo;
 import org.tfport.testkit.TfjsOracle;
 
 /**
- * Node scripts for the server tests. TF.js comes from the testkit's locked npm install; playwright-core
- * from this module's own {@code src/test/node} (its package-lock.json is committed), and the browser is
- * Debian's chromium, installed with apt-get when missing and the tests run as root, else the browser test
- * is skipped with the reason.
+ * Node scripts for the server tests. TF.js comes from the testkit's locked npm install;
+ * playwright-core from this module's own {@code src/test/node} (its package-lock.json is
+ * committed), and the browser is Debian's chromium, installed with apt-get when missing and the
+ * tests run as root, else the browser test is skipped with the reason.
  */
 final class NodeTools {
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -38,15 +38,24 @@ final class NodeTools {
     return tfjsModules().resolve("@tensorflow/tfjs/dist/tf.min.js");
   }
 
-  /** Runs {@code node script args} with TF.js on NODE_PATH; returns the JSON its last stdout line holds. */
-  static String run(String script, long timeoutSeconds, String... args) throws IOException, InterruptedException {
+  /**
+   * Runs {@code node script args} with TF.js on NODE_PATH; returns the JSON its last stdout line
+   * holds.
+   */
+  static String run(String script, long timeoutSeconds, String... args)
+      throws IOException, InterruptedException {
     Path node = TfjsOracle.ensureInstalled().node();
-    List<String> cmd = new ArrayList<>(List.of(node.toString(), scripts().resolve(script).toString()));
+    List<String> cmd =
+        new ArrayList<>(List.of(node.toString(), scripts().resolve(script).toString()));
     cmd.addAll(List.of(args));
     Path log = Files.createTempFile("node-" + script, ".log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(scripts().toFile()).redirectErrorStream(true)
-        .redirectOutput(log.toFile());
-    String nodePath = tfjsModules() + java.io.File.pathSeparator + scripts().resolve("node_modules");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(scripts().toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    String nodePath =
+        tfjsModules() + java.io.File.pathSeparator + scripts().resolve("node_modules");
     pb.environment().put("NODE_PATH", nodePath);
     Process p = pb.start();
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
@@ -72,15 +81,21 @@ final class NodeTools {
       return;
     }
     Path npm = npm();
-    try (FileChannel ch = FileChannel.open(dir.resolve(".npm-install.lock"), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            dir.resolve(".npm-install.lock"),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE)) {
       FileLock lock = ch.lock();
       if (Files.isRegularFile(marker) && Files.readString(marker).equals(stamp)) {
         return;
       }
       System.err.println("[server tests] npm ci (playwright-core) in " + dir);
-      Process p = new ProcessBuilder(npm.toString(), "ci", "--no-audit", "--no-fund").directory(dir.toFile())
-          .redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(npm.toString(), "ci", "--no-audit", "--no-fund")
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
         throw new AssertionError("npm ci in " + dir + " failed:\n" + out);
@@ -101,18 +116,20 @@ final class NodeTools {
   }
 
   /**
-   * Debian's chromium: present, or installed now when running as root (as on CI), or the calling test is
-   * skipped saying why.
+   * Debian's chromium: present, or installed now when running as root (as on CI), or the calling
+   * test is skipped saying why.
    */
   static synchronized void ensureChromium() throws IOException, InterruptedException {
     if (Files.isExecutable(CHROMIUM)) {
       return;
     }
     boolean root = "root".equals(System.getProperty("user.name"));
-    Assumptions.assumeTrue(root && Files.isExecutable(Path.of("/usr/bin/apt-get")),
+    Assumptions.assumeTrue(
+        root && Files.isExecutable(Path.of("/usr/bin/apt-get")),
         "browser test skipped: /usr/bin/chromium is missing and this is not root with apt-get; install it with"
             + " 'apt-get install -y --no-install-recommends chromium'");
-    System.err.println("[server tests] installing Debian chromium with apt-get (not a downloaded browser)");
+    System.err.println(
+        "[server tests] installing Debian chromium with apt-get (not a downloaded browser)");
     aptGet("update");
     aptGet("install", "-y", "--no-install-recommends", "chromium");
     if (!Files.isExecutable(CHROMIUM)) {
@@ -128,8 +145,11 @@ final class NodeTools {
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(15, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      throw new AssertionError("apt-get " + String.join(" ", args) + " failed:\n"
-          + out.substring(Math.max(0, out.length() - 4000)));
+      throw new AssertionError(
+          "apt-get "
+              + String.join(" ", args)
+              + " failed:\n"
+              + out.substring(Math.max(0, out.length() - 4000)));
     }
   }
 }

@@ -2,7 +2,9 @@ package org.tfport.server;
 
 import java.nio.file.Path;
 
-/** Runs a server in a child JVM for the crash test: {@code ServerMain STORE}; prints {@code PORT n}. */
+/**
+ * Runs a server in a child JVM for the crash test: {@code ServerMain STORE}; prints {@code PORT n}.
+ */
 public final class ServerMain {
   private ServerMain() {}
 

@@ -38,8 +38,11 @@ class SummaryAndPictureTest {
       String svg = GraphSvg.render(t, "t", Set.of());
       assertThat(svg).startsWith("<svg").endsWith("</svg>\n");
       // Well-formed XML, so browsers draw it.
-      javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
-          .parse(new java.io.ByteArrayInputStream(svg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      javax.xml.parsers.DocumentBuilderFactory.newInstance()
+          .newDocumentBuilder()
+          .parse(
+              new java.io.ByteArrayInputStream(
+                  svg.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
   }
 

@@ -24,7 +24,8 @@ import tools.jackson.databind.JsonNode;
 
 /** A server on a free loopback port over a fresh store, and the HTTP plumbing the tests share. */
 final class TestServer implements AutoCloseable {
-  static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  static final HttpClient CLIENT =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   final ModelServer server;
   final Path store;
@@ -93,8 +94,10 @@ final class TestServer implements AutoCloseable {
   }
 
   Reply post(String path, String contentType, byte[] body, String token) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).timeout(Duration.ofSeconds(60));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .timeout(Duration.ofSeconds(60));
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }
@@ -125,7 +128,9 @@ final class TestServer implements AutoCloseable {
       Map<String, List<String>> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
       for (int i = 1; i < lines.length; i++) {
         int c = lines[i].indexOf(':');
-        headers.computeIfAbsent(lines[i].substring(0, c).trim(), k -> new ArrayList<>()).add(lines[i].substring(c + 1).trim());
+        headers
+            .computeIfAbsent(lines[i].substring(0, c).trim(), k -> new ArrayList<>())
+            .add(lines[i].substring(c + 1).trim());
       }
       byte[] body = text.substring(end + 4).getBytes(StandardCharsets.ISO_8859_1);
       return new Reply(status, headers, body);
@@ -137,8 +142,11 @@ final class TestServer implements AutoCloseable {
   /** Every file under the store except staging, as relative paths. */
   List<String> storedFiles() {
     try (Stream<Path> s = Files.walk(store)) {
-      return s.filter(Files::isRegularFile).map(p -> store.relativize(p).toString())
-          .filter(p -> !p.startsWith(".tmp")).sorted().toList();
+      return s.filter(Files::isRegularFile)
+          .map(p -> store.relativize(p).toString())
+          .filter(p -> !p.startsWith(".tmp"))
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new AssertionError(e);
     }
@@ -160,9 +168,16 @@ final class TestServer implements AutoCloseable {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     Multipart part(String name, String filename, String type, byte[] content) {
-      write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\""
-          + (filename == null ? "" : "; filename=\"" + filename + "\"") + "\r\n"
-          + (type == null ? "" : "Content-Type: " + type + "\r\n") + "\r\n");
+      write(
+          "--"
+              + boundary
+              + "\r\nContent-Disposition: form-data; name=\""
+              + name
+              + "\""
+              + (filename == null ? "" : "; filename=\"" + filename + "\"")
+              + "\r\n"
+              + (type == null ? "" : "Content-Type: " + type + "\r\n")
+              + "\r\n");
       out.writeBytes(content);
       write("\r\n");
       return this;
@@ -206,16 +221,20 @@ final class TestServer implements AutoCloseable {
   /** A small layers model.json (Dense 3 -> 2) with its 32 bytes of float32 weights. */
   static byte[] denseModelJson(String weightsPath) {
     return ("{\"modelTopology\":{\"class_name\":\"Sequential\",\"config\":{\"name\":\"s\",\"layers\":[{\"class_name\":"
-        + "\"Dense\",\"config\":{\"name\":\"d\",\"units\":2,\"activation\":\"linear\",\"use_bias\":true,"
-        + "\"batch_input_shape\":[null,3],\"dtype\":\"float32\"}}]},\"keras_version\":\"tfjs-layers 4.22.0\","
-        + "\"backend\":\"tensor_flow.js\"},\"format\":\"layers-model\",\"generatedBy\":\"TensorFlow.js tfjs-layers"
-        + " v4.22.0\",\"convertedBy\":null,\"weightsManifest\":[{\"paths\":[\"" + weightsPath + "\"],\"weights\":["
-        + "{\"name\":\"d/kernel\",\"shape\":[3,2],\"dtype\":\"float32\"},{\"name\":\"d/bias\",\"shape\":[2],"
-        + "\"dtype\":\"float32\"}]}]}").getBytes(StandardCharsets.UTF_8);
+            + "\"Dense\",\"config\":{\"name\":\"d\",\"units\":2,\"activation\":\"linear\",\"use_bias\":true,"
+            + "\"batch_input_shape\":[null,3],\"dtype\":\"float32\"}}]},\"keras_version\":\"tfjs-layers 4.22.0\","
+            + "\"backend\":\"tensor_flow.js\"},\"format\":\"layers-model\",\"generatedBy\":\"TensorFlow.js tfjs-layers"
+            + " v4.22.0\",\"convertedBy\":null,\"weightsManifest\":[{\"paths\":[\""
+            + weightsPath
+            + "\"],\"weights\":["
+            + "{\"name\":\"d/kernel\",\"shape\":[3,2],\"dtype\":\"float32\"},{\"name\":\"d/bias\",\"shape\":[2],"
+            + "\"dtype\":\"float32\"}]}]}")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   static byte[] denseWeights(float seed) {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < 8; i++) {
       b.putFloat(seed + i * 0.25f);
     }

@@ -3,22 +3,30 @@ package org.tfport.testkit;
 import java.util.Locale;
 
 /**
- * Element-wise agreement of two float arrays under the numpy {@code isclose} rule
- * {@code |actual - expected| <= atol + rtol * |expected|}. Two NaNs agree; so do two infinities of
- * the same sign. A NaN or infinity against anything else is a mismatch with infinite error.
+ * Element-wise agreement of two float arrays under the numpy {@code isclose} rule {@code |actual -
+ * expected| <= atol + rtol * |expected|}. Two NaNs agree; so do two infinities of the same sign. A
+ * NaN or infinity against anything else is a mismatch with infinite error.
  *
- * @param count       elements compared
- * @param maxAbs      largest {@code |actual - expected|}
- * @param maxRel      largest {@code |actual - expected| / |expected|} over elements whose expected
- *                    value is not zero (0 when there are none)
- * @param mismatches  elements outside the tolerance
- * @param worstIndex  the element that exceeds its tolerance by the most (the largest absolute error
- *                    when all agree), or -1 for empty arrays
+ * @param count elements compared
+ * @param maxAbs largest {@code |actual - expected|}
+ * @param maxRel largest {@code |actual - expected| / |expected|} over elements whose expected value
+ *     is not zero (0 when there are none)
+ * @param mismatches elements outside the tolerance
+ * @param worstIndex the element that exceeds its tolerance by the most (the largest absolute error
+ *     when all agree), or -1 for empty arrays
  * @param expectedAtWorst expected value there
- * @param actualAtWorst   actual value there
+ * @param actualAtWorst actual value there
  */
-public record Comparison(int count, double maxAbs, double maxRel, int mismatches, int worstIndex,
-    float expectedAtWorst, float actualAtWorst, double atol, double rtol) {
+public record Comparison(
+    int count,
+    double maxAbs,
+    double maxRel,
+    int mismatches,
+    int worstIndex,
+    float expectedAtWorst,
+    float actualAtWorst,
+    double atol,
+    double rtol) {
 
   /**
    * Compares {@code actual} against {@code expected}.
@@ -27,7 +35,8 @@ public record Comparison(int count, double maxAbs, double maxRel, int mismatches
    */
   public static Comparison of(float[] expected, float[] actual, double atol, double rtol) {
     if (expected.length != actual.length) {
-      throw new IllegalArgumentException("length mismatch: expected " + expected.length + " values, got " + actual.length);
+      throw new IllegalArgumentException(
+          "length mismatch: expected " + expected.length + " values, got " + actual.length);
     }
     double maxAbs = 0;
     double maxRel = 0;
@@ -44,15 +53,28 @@ public record Comparison(int count, double maxAbs, double maxRel, int mismatches
       }
       maxAbs = Math.max(maxAbs, diff);
       if (e != 0 && !Float.isNaN(e)) {
-        maxRel = Math.max(maxRel, Float.isInfinite(e) ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY) : diff / Math.abs((double) e));
+        maxRel =
+            Math.max(
+                maxRel,
+                Float.isInfinite(e)
+                    ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY)
+                    : diff / Math.abs((double) e));
       }
       if (excess > worstExcess) {
         worstExcess = excess;
         worst = i;
       }
     }
-    return new Comparison(expected.length, maxAbs, maxRel, mismatches, worst,
-        worst < 0 ? Float.NaN : expected[worst], worst < 0 ? Float.NaN : actual[worst], atol, rtol);
+    return new Comparison(
+        expected.length,
+        maxAbs,
+        maxRel,
+        mismatches,
+        worst,
+        worst < 0 ? Float.NaN : expected[worst],
+        worst < 0 ? Float.NaN : actual[worst],
+        atol,
+        rtol);
   }
 
   private static double difference(float e, float a) {
@@ -73,7 +95,10 @@ public record Comparison(int count, double maxAbs, double maxRel, int mismatches
     return mismatches == 0;
   }
 
-  /** Throws an {@link AssertionError} naming {@code what} and the worst element unless {@link #ok()}. */
+  /**
+   * Throws an {@link AssertionError} naming {@code what} and the worst element unless {@link
+   * #ok()}.
+   */
   public Comparison assertOk(String what) {
     if (!ok()) {
       throw new AssertionError(what + ": " + this);
@@ -83,8 +108,17 @@ public record Comparison(int count, double maxAbs, double maxRel, int mismatches
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "%d/%d outside atol=%.3g rtol=%.3g; max abs %.4g, max rel %.4g; worst [%d] expected %s got %s",
-        mismatches, count, atol, rtol, maxAbs, maxRel, worstIndex, expectedAtWorst, actualAtWorst);
+        mismatches,
+        count,
+        atol,
+        rtol,
+        maxAbs,
+        maxRel,
+        worstIndex,
+        expectedAtWorst,
+        actualAtWorst);
   }
 }

@@ -9,8 +9,8 @@ public final class Corpus {
   private Corpus() {}
 
   /**
-   * The corpus root: system property {@code tfport.corpus} (surefire sets it), else
-   * {@code <repo root>/../shared/corpus}. The directory need not exist.
+   * The corpus root: system property {@code tfport.corpus} (surefire sets it), else {@code <repo
+   * root>/../shared/corpus}. The directory need not exist.
    */
   public static Path root() {
     String prop = System.getProperty("tfport.corpus");
@@ -31,15 +31,24 @@ public final class Corpus {
    */
   public static Path require(String relative) {
     Path p = root().resolve(relative).normalize();
-    Assumptions.assumeTrue(Files.exists(p),
-        () -> "corpus file " + relative + " absent: " + p + " (set -Dtfport.corpus=<dir> to point at the corpus)");
+    Assumptions.assumeTrue(
+        Files.exists(p),
+        () ->
+            "corpus file "
+                + relative
+                + " absent: "
+                + p
+                + " (set -Dtfport.corpus=<dir> to point at the corpus)");
     return p;
   }
 
   /** A DL4J {@code *.csv} of flattened values, one per line. */
   public static float[] dl4jCsv(Path p) throws java.io.IOException {
-    java.util.List<String> lines = java.nio.file.Files.readAllLines(p).stream().map(String::strip)
-        .filter(l -> !l.isEmpty()).toList();
+    java.util.List<String> lines =
+        java.nio.file.Files.readAllLines(p).stream()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty())
+            .toList();
     float[] v = new float[lines.size()];
     for (int i = 0; i < v.length; i++) {
       v[i] = Float.parseFloat(lines.get(i));
@@ -48,13 +57,17 @@ public final class Corpus {
   }
 
   /**
-   * The {@code .shape} beside a DL4J csv. DL4J writes a scalar's shape as a lone 0, so a shape whose size does not
-   * match the values read is taken as a scalar (empty shape).
+   * The {@code .shape} beside a DL4J csv. DL4J writes a scalar's shape as a lone 0, so a shape
+   * whose size does not match the values read is taken as a scalar (empty shape).
    */
   public static long[] dl4jShape(Path csv, int values) throws java.io.IOException {
     String base = csv.toString().substring(0, csv.toString().length() - ".csv".length());
-    long[] s = java.nio.file.Files.readAllLines(Path.of(base + ".shape")).stream().map(String::strip)
-        .filter(l -> !l.isEmpty()).mapToLong(Long::parseLong).toArray();
+    long[] s =
+        java.nio.file.Files.readAllLines(Path.of(base + ".shape")).stream()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty())
+            .mapToLong(Long::parseLong)
+            .toArray();
     long n = 1;
     for (long d : s) {
       n *= d;

@@ -41,8 +41,12 @@ public final class Repo {
         return p;
       }
     }
-    throw new IllegalStateException("cannot find the tfport repository root: system property tfport.root is "
-        + (prop == null ? "unset" : "'" + prop + "'") + " and no directory at or above " + cwd
-        + " contains " + MARKER);
+    throw new IllegalStateException(
+        "cannot find the tfport repository root: system property tfport.root is "
+            + (prop == null ? "unset" : "'" + prop + "'")
+            + " and no directory at or above "
+            + cwd
+            + " contains "
+            + MARKER);
   }
 }

@@ -27,8 +27,8 @@ import org.tensorflow.types.TUint8;
 import org.tensorflow.types.family.TType;
 
 /**
- * Real TensorFlow 2.18 (TF Java 1.1.0) as the reference: runs a SavedModel signature or a GraphDef on values
- * given as the TF.js oracle's inputs, so both runtimes see the same numbers.
+ * Real TensorFlow 2.18 (TF Java 1.1.0) as the reference: runs a SavedModel signature or a GraphDef
+ * on values given as the TF.js oracle's inputs, so both runtimes see the same numbers.
  */
 public final class TensorFlowOracle {
   private TensorFlowOracle() {}
@@ -82,12 +82,30 @@ public final class TensorFlowOracle {
     Class<? extends TType> type;
     int width;
     switch (t) {
-      case 1 -> { type = TFloat32.class; width = 4; }
-      case 2 -> { type = TFloat64.class; width = 8; }
-      case 3 -> { type = TInt32.class; width = 4; }
-      case 9 -> { type = TInt64.class; width = 8; }
-      case 4 -> { type = TUint8.class; width = 1; }
-      case 10 -> { type = TBool.class; width = 1; }
+      case 1 -> {
+        type = TFloat32.class;
+        width = 4;
+      }
+      case 2 -> {
+        type = TFloat64.class;
+        width = 8;
+      }
+      case 3 -> {
+        type = TInt32.class;
+        width = 4;
+      }
+      case 9 -> {
+        type = TInt64.class;
+        width = 8;
+      }
+      case 4 -> {
+        type = TUint8.class;
+        width = 1;
+      }
+      case 10 -> {
+        type = TBool.class;
+        width = 1;
+      }
       default -> throw new IllegalArgumentException("cannot feed TF type " + t);
     }
     ByteBuffer b = ByteBuffer.allocate(n * width).order(ByteOrder.LITTLE_ENDIAN);
@@ -113,50 +131,58 @@ public final class TensorFlowOracle {
     float[] out = new float[n];
     DataType dt = t.dataType();
     for (int i = 0; i < n; i++) {
-      out[i] = switch (dt) {
-        case DT_FLOAT -> b.getFloat(4 * i);
-        case DT_DOUBLE -> (float) b.getDouble(8 * i);
-        case DT_INT32 -> b.getInt(4 * i);
-        case DT_INT64 -> b.getLong(8 * i);
-        case DT_UINT8 -> b.get(i) & 0xff;
-        case DT_BOOL, DT_INT8 -> b.get(i);
-        default -> throw new IllegalArgumentException("cannot read TF output of type " + dt);
-      };
+      out[i] =
+          switch (dt) {
+            case DT_FLOAT -> b.getFloat(4 * i);
+            case DT_DOUBLE -> (float) b.getDouble(8 * i);
+            case DT_INT32 -> b.getInt(4 * i);
+            case DT_INT64 -> b.getLong(8 * i);
+            case DT_UINT8 -> b.get(i) & 0xff;
+            case DT_BOOL, DT_INT8 -> b.get(i);
+            default -> throw new IllegalArgumentException("cannot read TF output of type " + dt);
+          };
     }
     return out;
   }
 
   /**
-   * Runs a SavedModel signature; inputs and outputs by signature key. TF Java checks every signature when it
-   * loads a model, and some old TF1 files carry a broken one (half_plus_three's regress signature says float
-   * for a string tensor); such a model is loaded from a temporary copy that keeps only the signature run.
+   * Runs a SavedModel signature; inputs and outputs by signature key. TF Java checks every
+   * signature when it loads a model, and some old TF1 files carry a broken one (half_plus_three's
+   * regress signature says float for a string tensor); such a model is loaded from a temporary copy
+   * that keeps only the signature run.
    */
-  public static Map<String, float[]> runSavedModel(Path dir, String tags, String signature, Map<String, Feed> feeds)
-      throws java.io.IOException {
+  public static Map<String, float[]> runSavedModel(
+      Path dir, String tags, String signature, Map<String, Feed> feeds) throws java.io.IOException {
     try {
       return runSavedModelAsIs(dir, tags, signature, feeds);
     } catch (IllegalArgumentException e) {
       Path copy = Files.createTempDirectory("tfport-savedmodel");
       try {
         copyTree(dir, copy);
-        var sm = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(dir.resolve("saved_model.pb")))
-            .toBuilder();
+        var sm =
+            org.tensorflow.proto.SavedModel.parseFrom(
+                Files.readAllBytes(dir.resolve("saved_model.pb")))
+                .toBuilder();
         for (var mg : sm.getMetaGraphsBuilderList()) {
           var keep = mg.getSignatureDefMap().get(signature);
           mg.clearSignatureDef();
           if (keep != null) {
-            // Also drop the declared shapes, which such files get wrong too (x declared [] for a [-1, 1]).
+            // Also drop the declared shapes, which such files get wrong too (x declared [] for a
+            // [-1, 1]).
             var b = keep.toBuilder();
             // TF Java reads an unknown rank as a scalar, so the fed shapes are declared instead.
-            keep.getInputsMap().forEach((k, v) -> {
-              var shape = org.tensorflow.proto.TensorShapeProto.newBuilder();
-              if (feeds.containsKey(k)) {
-                for (long d : feeds.get(k).input().shape()) {
-                  shape.addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
-                }
-              }
-              b.putInputs(k, v.toBuilder().setTensorShape(shape).build());
-            });
+            keep.getInputsMap()
+                .forEach(
+                    (k, v) -> {
+                      var shape = org.tensorflow.proto.TensorShapeProto.newBuilder();
+                      if (feeds.containsKey(k)) {
+                        for (long d : feeds.get(k).input().shape()) {
+                          shape.addDim(
+                              org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
+                        }
+                      }
+                      b.putInputs(k, v.toBuilder().setTensorShape(shape).build());
+                    });
             mg.putSignatureDef(signature, b.build());
           }
         }
@@ -184,19 +210,20 @@ public final class TensorFlowOracle {
   }
 
   /**
-   * Runs a SavedModel signature as the files stand, without {@link #runSavedModel}'s fallback for broken
-   * signatures: whatever TF Java refuses to load is thrown.
+   * Runs a SavedModel signature as the files stand, without {@link #runSavedModel}'s fallback for
+   * broken signatures: whatever TF Java refuses to load is thrown.
    */
   public static Map<String, float[]> runSavedModelAsIs(
       Path dir, String tags, String signature, Map<String, Feed> feeds) {
     List<Tensor> owned = new ArrayList<>();
     try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), tags.split(","))) {
       Map<String, Tensor> in = new LinkedHashMap<>();
-      feeds.forEach((k, f) -> {
-        Tensor t = tensor(f);
-        owned.add(t);
-        in.put(k, t);
-      });
+      feeds.forEach(
+          (k, f) -> {
+            Tensor t = tensor(f);
+            owned.add(t);
+            in.put(k, t);
+          });
       Map<String, float[]> out = new LinkedHashMap<>();
       try (Result r = b.function(signature).call(in)) {
         for (Map.Entry<String, Tensor> e : r) {
@@ -210,10 +237,12 @@ public final class TensorFlowOracle {
   }
 
   /** Runs a GraphDef: feeds by node name, fetches by tensor name. */
-  public static List<float[]> runGraphDef(Path pb, Map<String, Feed> feeds, List<String> fetches) throws Exception {
+  public static List<float[]> runGraphDef(Path pb, Map<String, Feed> feeds, List<String> fetches)
+      throws Exception {
     GraphDef def = GraphDef.parseFrom(Files.readAllBytes(pb));
     List<Tensor> owned = new ArrayList<>();
-    try (Graph g = new Graph(); Session s = new Session(g)) {
+    try (Graph g = new Graph();
+        Session s = new Session(g)) {
       g.importGraphDef(def);
       Session.Runner r = s.runner();
       for (Map.Entry<String, Feed> e : feeds.entrySet()) {
@@ -235,11 +264,11 @@ public final class TensorFlowOracle {
   }
 
   /**
-   * Runs a serialized GraphDef (the IR written by {@code GraphDefWriter}), feeding placeholders by node name and
-   * fetching tensors by name; values in and out in tfport's own form.
+   * Runs a serialized GraphDef (the IR written by {@code GraphDefWriter}), feeding placeholders by
+   * node name and fetching tensors by name; values in and out in tfport's own form.
    */
-  public static List<org.tfport.core.Tensor> run(byte[] graphDef, Map<String, org.tfport.core.Tensor> feeds,
-      List<String> fetches) {
+  public static List<org.tfport.core.Tensor> run(
+      byte[] graphDef, Map<String, org.tfport.core.Tensor> feeds, List<String> fetches) {
     GraphDef def;
     try {
       def = GraphDef.parseFrom(graphDef);
@@ -247,14 +276,16 @@ public final class TensorFlowOracle {
       throw new IllegalArgumentException(e);
     }
     List<Tensor> owned = new ArrayList<>();
-    try (Graph tg = new Graph(); Session s = new Session(tg)) {
+    try (Graph tg = new Graph();
+        Session s = new Session(tg)) {
       tg.importGraphDef(def);
       Session.Runner r = s.runner();
-      feeds.forEach((k, v) -> {
-        Tensor t = toTf(v);
-        owned.add(t);
-        r.feed(k, t);
-      });
+      feeds.forEach(
+          (k, v) -> {
+            Tensor t = toTf(v);
+            owned.add(t);
+            r.feed(k, t);
+          });
       fetches.forEach(r::fetch);
       List<org.tfport.core.Tensor> out = new ArrayList<>();
       try (Result res = r.run()) {
@@ -270,15 +301,16 @@ public final class TensorFlowOracle {
 
   /** A tfport tensor as a TF Java tensor (numeric and bool types). */
   public static Tensor toTf(org.tfport.core.Tensor t) {
-    Class<? extends TType> type = switch (t.dtype()) {
-      case FLOAT32 -> TFloat32.class;
-      case FLOAT64 -> TFloat64.class;
-      case INT32 -> TInt32.class;
-      case INT64 -> TInt64.class;
-      case BOOL -> TBool.class;
-      case UINT8 -> TUint8.class;
-      default -> throw new IllegalArgumentException("cannot feed " + t.dtype());
-    };
+    Class<? extends TType> type =
+        switch (t.dtype()) {
+          case FLOAT32 -> TFloat32.class;
+          case FLOAT64 -> TFloat64.class;
+          case INT32 -> TInt32.class;
+          case INT64 -> TInt64.class;
+          case BOOL -> TBool.class;
+          case UINT8 -> TUint8.class;
+          default -> throw new IllegalArgumentException("cannot feed " + t.dtype());
+        };
     byte[] bytes = new byte[t.byteLength()];
     t.bytes().get(bytes);
     return Tensor.of(type, Shape.of(t.shape().dims()), DataBuffers.of(bytes, true, false));
@@ -289,7 +321,9 @@ public final class TensorFlowOracle {
     byte[] raw = new byte[(int) t.numBytes()];
     t.asRawTensor().data().read(raw);
     org.tfport.core.DType d = org.tfport.core.DType.fromTfName(t.dataType().name());
-    return new org.tfport.core.Tensor(d, org.tfport.core.Shape.of(t.shape().asArray()),
+    return new org.tfport.core.Tensor(
+        d,
+        org.tfport.core.Shape.of(t.shape().asArray()),
         ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN));
   }
 }

@@ -31,15 +31,15 @@ import tools.jackson.databind.node.ObjectNode;
  * The real TensorFlow.js 4.22 (npm {@code @tensorflow/tfjs}, cpu or wasm backend) run in Node as a
  * test oracle: it loads {@code model.json} files and predicts.
  *
- * <p>Needs {@code node} (18 or later) and {@code npm} on the PATH (or system properties
- * {@code tfport.node} / {@code tfport.npm} naming the executables). On first use it runs
- * {@code npm ci} in {@code <repo>/testkit/node}, from the committed package-lock.json, under a file
- * lock so that parallel test JVMs install once. When something is missing it throws
- * {@link IllegalStateException}; it never skips silently.
+ * <p>Needs {@code node} (18 or later) and {@code npm} on the PATH (or system properties {@code
+ * tfport.node} / {@code tfport.npm} naming the executables). On first use it runs {@code npm ci} in
+ * {@code <repo>/testkit/node}, from the committed package-lock.json, under a file lock so that
+ * parallel test JVMs install once. When something is missing it throws {@link
+ * IllegalStateException}; it never skips silently.
  *
  * <p>All jobs given to one {@link #run(List)} call run in one Node process, one after the other. A
- * job that fails (a file missing, a model tfjs rejects) yields a {@link Result} with {@code ok=false}
- * and does not stop the others.
+ * job that fails (a file missing, a model tfjs rejects) yields a {@link Result} with {@code
+ * ok=false} and does not stop the others.
  */
 public final class TfjsOracle {
   /** The pinned tfjs version (testkit/node/package.json). */
@@ -70,7 +70,8 @@ public final class TfjsOracle {
       long n = elements(shape);
       int len = data != null ? data.length : ints.length;
       if (n != len) {
-        throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " values, got " + len);
+        throw new IllegalArgumentException(
+            "shape " + Arrays.toString(shape) + " holds " + n + " values, got " + len);
       }
       shape = shape.clone();
     }
@@ -106,16 +107,17 @@ public final class TfjsOracle {
   /**
    * One model to load and (when {@code inputs} is not empty) run.
    *
-   * @param kind        {@code "layers"} ({@code tf.loadLayersModel} + {@code predict}) or
-   *                    {@code "graph"} ({@code tf.loadGraphModel} + {@code executeAsync})
-   * @param modelJson   the model.json; weight shards are read relative to it
-   * @param inputs      empty: only load the model and report its inputs and outputs in
-   *                    {@link Result#info()}
-   * @param outputNames graph models: the nodes to fetch (default: the model's outputs); layers models:
-   *                    a subset of output layer names to return (default: all)
-   * @param backend     {@code "cpu"} (the default when null) or {@code "wasm"}
+   * @param kind {@code "layers"} ({@code tf.loadLayersModel} + {@code predict}) or {@code "graph"}
+   *     ({@code tf.loadGraphModel} + {@code executeAsync})
+   * @param modelJson the model.json; weight shards are read relative to it
+   * @param inputs empty: only load the model and report its inputs and outputs in {@link
+   *     Result#info()}
+   * @param outputNames graph models: the nodes to fetch (default: the model's outputs); layers
+   *     models: a subset of output layer names to return (default: all)
+   * @param backend {@code "cpu"} (the default when null) or {@code "wasm"}
    */
-  public record Job(String kind, Path modelJson, List<Input> inputs, List<String> outputNames, String backend) {
+  public record Job(
+      String kind, Path modelJson, List<Input> inputs, List<String> outputNames, String backend) {
     public Job {
       if (!"layers".equals(kind) && !"graph".equals(kind)) {
         throw new IllegalArgumentException("kind must be \"layers\" or \"graph\", got " + kind);
@@ -171,14 +173,14 @@ public final class TfjsOracle {
   /**
    * The outcome of one job.
    *
-   * @param ok      false when tfjs (or reading the files) failed for this job
-   * @param error   the error message when not ok
+   * @param ok false when tfjs (or reading the files) failed for this job
+   * @param error the error message when not ok
    * @param outputs the outputs in model order (or in {@link Job#outputNames()} order); empty for
-   *                load-only jobs and failures
-   * @param info    the oracle's raw JSON for the job: {@code backend}; for load-only jobs
-   *                {@code loaded}, {@code inputs} and {@code outputs} as {@code [{name, shape,
-   *                dtype}]} (shape with -1 for unknown dimensions); after a prediction the same under
-   *                {@code model}; {@code stack} after an error
+   *     load-only jobs and failures
+   * @param info the oracle's raw JSON for the job: {@code backend}; for load-only jobs {@code
+   *     loaded}, {@code inputs} and {@code outputs} as {@code [{name, shape, dtype}]} (shape with
+   *     -1 for unknown dimensions); after a prediction the same under {@code model}; {@code stack}
+   *     after an error
    */
   public record Result(boolean ok, String error, List<Output> outputs, JsonNode info) {
     /** The output called {@code name}. */
@@ -216,7 +218,7 @@ public final class TfjsOracle {
    * Runs all jobs in one Node process and returns one result per job, in order.
    *
    * @throws IllegalStateException when node/npm are missing, the install fails, or the Node process
-   *                               itself fails or times out (the message carries its stderr)
+   *     itself fails or times out (the message carries its stderr)
    */
   public static List<Result> run(List<Job> jobs) {
     if (jobs.isEmpty()) {
@@ -240,7 +242,8 @@ public final class TfjsOracle {
     }
   }
 
-  private static List<Result> runIn(Installation inst, List<Job> jobs, Path tmp) throws IOException {
+  private static List<Result> runIn(Installation inst, List<Job> jobs, Path tmp)
+      throws IOException {
     ArrayNode list = Json.MAPPER.createArrayNode();
     for (int j = 0; j < jobs.size(); j++) {
       Job job = jobs.get(j);
@@ -273,15 +276,20 @@ public final class TfjsOracle {
     }
     Path jobsFile = tmp.resolve("jobs.json");
     Path resultsFile = tmp.resolve("results.json");
-    Files.writeString(jobsFile, Json.MAPPER.writeValueAsString(Json.MAPPER.createObjectNode().set("jobs", list)));
+    Files.writeString(
+        jobsFile, Json.MAPPER.writeValueAsString(Json.MAPPER.createObjectNode().set("jobs", list)));
 
     Path stdout = tmp.resolve("node.stdout");
     Path stderr = tmp.resolve("node.stderr");
-    ProcessBuilder pb = new ProcessBuilder(inst.node().toString(), inst.dir().resolve("tfjs_oracle.js").toString(),
-        jobsFile.toString(), resultsFile.toString())
-        .directory(inst.dir().toFile())
-        .redirectOutput(stdout.toFile())
-        .redirectError(stderr.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                inst.node().toString(),
+                inst.dir().resolve("tfjs_oracle.js").toString(),
+                jobsFile.toString(),
+                resultsFile.toString())
+            .directory(inst.dir().toFile())
+            .redirectOutput(stdout.toFile())
+            .redirectError(stderr.toFile());
     Duration timeout = timeout(jobs.size());
     long t0 = System.nanoTime();
     Process p = pb.start();
@@ -295,18 +303,35 @@ public final class TfjsOracle {
     }
     if (!done) {
       p.destroyForcibly();
-      throw new IllegalStateException("tfjs oracle timed out after " + timeout.toSeconds() + " s on " + jobs.size()
-          + " jobs (raise -Dtfport.tfjs.timeoutSeconds)" + diagnostics(stdout, stderr));
+      throw new IllegalStateException(
+          "tfjs oracle timed out after "
+              + timeout.toSeconds()
+              + " s on "
+              + jobs.size()
+              + " jobs (raise -Dtfport.tfjs.timeoutSeconds)"
+              + diagnostics(stdout, stderr));
     }
     int exit = p.exitValue();
     if (exit != 0 || !Files.isRegularFile(resultsFile)) {
-      throw new IllegalStateException("tfjs oracle (node " + inst.dir().resolve("tfjs_oracle.js") + ") exited with "
-          + exit + " after " + (System.nanoTime() - t0) / 1_000_000 + " ms" + diagnostics(stdout, stderr));
+      throw new IllegalStateException(
+          "tfjs oracle (node "
+              + inst.dir().resolve("tfjs_oracle.js")
+              + ") exited with "
+              + exit
+              + " after "
+              + (System.nanoTime() - t0) / 1_000_000
+              + " ms"
+              + diagnostics(stdout, stderr));
     }
     JsonNode results = Json.MAPPER.readTree(Files.readString(resultsFile)).path("results");
     if (!results.isArray() || results.size() != jobs.size()) {
-      throw new IllegalStateException("tfjs oracle returned " + results.size() + " results for " + jobs.size()
-          + " jobs" + diagnostics(stdout, stderr));
+      throw new IllegalStateException(
+          "tfjs oracle returned "
+              + results.size()
+              + " results for "
+              + jobs.size()
+              + " jobs"
+              + diagnostics(stdout, stderr));
     }
     List<Result> out = new ArrayList<>(jobs.size());
     for (JsonNode r : results) {
@@ -325,11 +350,13 @@ public final class TfjsOracle {
       for (JsonNode o : r.path("outputs")) {
         long[] shape = shape(o.path("shape"));
         String dtype = o.path("dtype").stringValue();
-        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(Path.of(o.path("data").stringValue())))
-            .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bytes =
+            ByteBuffer.wrap(Files.readAllBytes(Path.of(o.path("data").stringValue())))
+                .order(ByteOrder.LITTLE_ENDIAN);
         int n = bytes.remaining() / 4;
         if (n != elements(shape)) {
-          throw new IllegalStateException("tfjs oracle wrote " + n + " values for output shape " + Arrays.toString(shape));
+          throw new IllegalStateException(
+              "tfjs oracle wrote " + n + " values for output shape " + Arrays.toString(shape));
         }
         float[] data = new float[n];
         int[] ints = null;
@@ -343,7 +370,8 @@ public final class TfjsOracle {
           }
         }
         JsonNode name = o.path("name");
-        outputs.add(new Output(name.isString() ? name.stringValue() : null, shape, dtype, data, ints));
+        outputs.add(
+            new Output(name.isString() ? name.stringValue() : null, shape, dtype, data, ints));
       }
     }
     return new Result(true, null, List.copyOf(outputs), r);
@@ -363,7 +391,8 @@ public final class TfjsOracle {
     if (prop != null && !prop.isBlank()) {
       return Duration.ofSeconds(Long.parseLong(prop.trim()));
     }
-    // Generous: a big CNN on the cpu backend takes seconds; allow a minute per job on top of a base.
+    // Generous: a big CNN on the cpu backend takes seconds; allow a minute per job on top of a
+    // base.
     return Duration.ofMinutes(10).plusSeconds(60L * jobs);
   }
 
@@ -403,7 +432,8 @@ public final class TfjsOracle {
     if (Float.isInfinite(actual) || Float.isInfinite(expected)) {
       return actual == expected;
     }
-    return Math.abs((double) actual - (double) expected) <= atol + rtol * Math.abs((double) expected);
+    return Math.abs((double) actual - (double) expected)
+        <= atol + rtol * Math.abs((double) expected);
   }
 
   /** Shorthand for {@link Comparison#of(float[], float[], double, double)}. */
@@ -415,7 +445,8 @@ public final class TfjsOracle {
     long n = 1;
     for (long d : shape) {
       if (d < 0) {
-        throw new IllegalArgumentException("shape must be fully known, got " + Arrays.toString(shape));
+        throw new IllegalArgumentException(
+            "shape must be fully known, got " + Arrays.toString(shape));
       }
       n = Math.multiplyExact(n, d);
     }
@@ -458,22 +489,29 @@ public final class TfjsOracle {
     }
     String want;
     try {
-      want = sha256(Files.readAllBytes(lockfile)) + " " + sha256(Files.readAllBytes(dir.resolve("package.json")));
+      want =
+          sha256(Files.readAllBytes(lockfile))
+              + " "
+              + sha256(Files.readAllBytes(dir.resolve("package.json")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     Path marker = dir.resolve("node_modules").resolve(MARKER);
     if (!want.equals(readQuietly(marker))) {
       Path npm = executable("npm", "tfport.npm");
-      try (FileChannel ch = FileChannel.open(dir.resolve(".npm-install.lock"),
-          StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try (FileChannel ch =
+              FileChannel.open(
+                  dir.resolve(".npm-install.lock"),
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE);
           FileLock ignored = ch.lock()) {
         if (!want.equals(readQuietly(marker))) {
           npmCi(npm, dir);
           Files.writeString(marker, want);
         }
       } catch (IOException e) {
-        throw new IllegalStateException("installing the tfjs oracle in " + dir + " failed: " + e, e);
+        throw new IllegalStateException(
+            "installing the tfjs oracle in " + dir + " failed: " + e, e);
       }
     }
     installation = new Installation(node, dir);
@@ -482,13 +520,15 @@ public final class TfjsOracle {
 
   private static void npmCi(Path npm, Path dir) throws IOException {
     Path log = dir.resolve("npm-install.log");
-    ProcessBuilder pb = new ProcessBuilder(npm.toString(), "ci", "--no-audit", "--no-fund")
-        .directory(dir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(npm.toString(), "ci", "--no-audit", "--no-fund")
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     pb.environment().put("npm_config_update_notifier", "false");
     long t0 = System.nanoTime();
-    System.err.println("[tfport testkit] installing @tensorflow/tfjs " + TFJS_VERSION + " with npm ci in " + dir);
+    System.err.println(
+        "[tfport testkit] installing @tensorflow/tfjs " + TFJS_VERSION + " with npm ci in " + dir);
     Process p = pb.start();
     boolean done;
     try {
@@ -500,25 +540,43 @@ public final class TfjsOracle {
     }
     if (!done) {
       p.destroyForcibly();
-      throw new IllegalStateException("npm ci in " + dir + " timed out after " + INSTALL_TIMEOUT.toMinutes()
-          + " min; its output:\n" + tail(log, 10_000));
+      throw new IllegalStateException(
+          "npm ci in "
+              + dir
+              + " timed out after "
+              + INSTALL_TIMEOUT.toMinutes()
+              + " min; its output:\n"
+              + tail(log, 10_000));
     }
     if (p.exitValue() != 0) {
-      throw new IllegalStateException("npm ci in " + dir + " failed (exit " + p.exitValue()
-          + "); is the npm registry reachable? Its output (" + log + "):\n" + tail(log, 10_000));
+      throw new IllegalStateException(
+          "npm ci in "
+              + dir
+              + " failed (exit "
+              + p.exitValue()
+              + "); is the npm registry reachable? Its output ("
+              + log
+              + "):\n"
+              + tail(log, 10_000));
     }
     if (!Files.isRegularFile(dir.resolve("node_modules/@tensorflow/tfjs/package.json"))
-        || !Files.isRegularFile(dir.resolve("node_modules/@tensorflow/tfjs-backend-wasm/package.json"))) {
-      throw new IllegalStateException("npm ci in " + dir + " succeeded but @tensorflow/tfjs is not installed:\n"
-          + tail(log, 10_000));
+        || !Files.isRegularFile(
+            dir.resolve("node_modules/@tensorflow/tfjs-backend-wasm/package.json"))) {
+      throw new IllegalStateException(
+          "npm ci in "
+              + dir
+              + " succeeded but @tensorflow/tfjs is not installed:\n"
+              + tail(log, 10_000));
     }
-    System.err.printf(Locale.ROOT, "[tfport testkit] npm ci took %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    System.err.printf(
+        Locale.ROOT, "[tfport testkit] npm ci took %.1f s%n", (System.nanoTime() - t0) / 1e9);
   }
 
   private static void checkNodeVersion(Path node) {
     String v;
     try {
-      Process p = new ProcessBuilder(node.toString(), "--version").redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(node.toString(), "--version").redirectErrorStream(true).start();
       v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
         throw new IllegalStateException(node + " --version failed: " + v);
@@ -536,7 +594,8 @@ public final class TfjsOracle {
       throw new IllegalStateException("cannot read the version of " + node + ": " + v, e);
     }
     if (major < MIN_NODE_MAJOR) {
-      throw new IllegalStateException("the tfjs oracle needs Node " + MIN_NODE_MAJOR + "+, " + node + " is " + v);
+      throw new IllegalStateException(
+          "the tfjs oracle needs Node " + MIN_NODE_MAJOR + "+, " + node + " is " + v);
     }
   }
 
@@ -546,11 +605,13 @@ public final class TfjsOracle {
     if (override != null && !override.isBlank()) {
       Path p = Path.of(override);
       if (!Files.isExecutable(p)) {
-        throw new IllegalStateException("-D" + prop + "=" + override + " is not an executable file");
+        throw new IllegalStateException(
+            "-D" + prop + "=" + override + " is not an executable file");
       }
       return p;
     }
-    boolean windows = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
+    boolean windows =
+        System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
     List<String> names = windows ? List.of(name + ".exe", name + ".cmd", name) : List.of(name);
     String path = System.getenv("PATH");
     if (path != null) {
@@ -566,8 +627,16 @@ public final class TfjsOracle {
         }
       }
     }
-    throw new IllegalStateException("the tfjs oracle needs '" + name + "' (Node.js " + MIN_NODE_MAJOR
-        + "+ with npm) but it is not on the PATH (" + path + "); install Node.js or set -D" + prop + "=<path>");
+    throw new IllegalStateException(
+        "the tfjs oracle needs '"
+            + name
+            + "' (Node.js "
+            + MIN_NODE_MAJOR
+            + "+ with npm) but it is not on the PATH ("
+            + path
+            + "); install Node.js or set -D"
+            + prop
+            + "=<path>");
   }
 
   private static String readQuietly(Path p) {
@@ -588,13 +657,15 @@ public final class TfjsOracle {
 
   private static void deleteTree(Path root) {
     try (Stream<Path> s = Files.walk(root)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-          // best effort: a temp dir
-        }
-      });
+      s.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                  // best effort: a temp dir
+                }
+              });
     } catch (IOException ignored) {
       // best effort
     }

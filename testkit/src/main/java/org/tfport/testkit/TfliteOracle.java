@@ -23,24 +23,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The real TFLite 2.18 interpreter (JavaCPP presets {@code org.bytedeco:tensorflow-lite}, C API) as a
- * test oracle: whether it accepts a {@code .tflite} file (it verifies the FlatBuffer, buffer bounds,
- * quantization parameters and op versions strictly), the model's inputs and outputs, and its outputs
- * for given inputs. Single-threaded and XNNPACK as built, so runs are reproducible bit for bit.
+ * The real TFLite 2.18 interpreter (JavaCPP presets {@code org.bytedeco:tensorflow-lite}, C API) as
+ * a test oracle: whether it accepts a {@code .tflite} file (it verifies the FlatBuffer, buffer
+ * bounds, quantization parameters and op versions strictly), the model's inputs and outputs, and
+ * its outputs for given inputs. Single-threaded and XNNPACK as built, so runs are reproducible bit
+ * for bit.
  *
- * <p>The interpreter runs in a child JVM ({@link TfliteWorker}, same classpath, started on first use and
- * kept for later calls), because some files make TFLite abort or segfault; such a crash, or a hang of
- * more than 5 minutes, becomes a rejection ({@link #load}) or an {@link IllegalStateException}
- * ({@link #run}) and the next call starts a fresh worker. The natives unpack to
- * {@code ~/.javacpp/cache} on first use. Error messages are the interpreter's printf format strings
- * without their arguments (a {@code va_list} cannot be formatted from Java), e.g.
- * {@code Didn't find op for builtin opcode '%s' version '%d'...}; the formatted text goes to stderr.
+ * <p>The interpreter runs in a child JVM ({@link TfliteWorker}, same classpath, started on first
+ * use and kept for later calls), because some files make TFLite abort or segfault; such a crash, or
+ * a hang of more than 5 minutes, becomes a rejection ({@link #load}) or an {@link
+ * IllegalStateException} ({@link #run}) and the next call starts a fresh worker. The natives unpack
+ * to {@code ~/.javacpp/cache} on first use. Error messages are the interpreter's printf format
+ * strings without their arguments (a {@code va_list} cannot be formatted from Java), e.g. {@code
+ * Didn't find op for builtin opcode '%s' version '%d'...}; the formatted text goes to stderr.
  */
 public final class TfliteOracle {
 
   private TfliteOracle() {}
 
-  // --------------------------------------------------------------------------------------- API types
+  // --------------------------------------------------------------------------------------- API
+  // types
 
   /**
    * One tensor's description.
@@ -60,7 +62,11 @@ public final class TfliteOracle {
 
     @Override
     public String toString() {
-      return name + " " + dtype + Arrays.toString(shape) + (scale != 0 ? " q(" + scale + ", " + zeroPoint + ")" : "");
+      return name
+          + " "
+          + dtype
+          + Arrays.toString(shape)
+          + (scale != 0 ? " q(" + scale + ", " + zeroPoint + ")" : "");
     }
   }
 
@@ -69,7 +75,11 @@ public final class TfliteOracle {
    *
    * @param error null when accepted; else the interpreter's messages (format strings), one line
    */
-  public record Load(boolean accepted, String error, List<TensorInfo> inputs, List<TensorInfo> outputs,
+  public record Load(
+      boolean accepted,
+      String error,
+      List<TensorInfo> inputs,
+      List<TensorInfo> outputs,
       List<String> signatureKeys) {
     public Load {
       inputs = List.copyOf(inputs);
@@ -79,9 +89,9 @@ public final class TfliteOracle {
   }
 
   /**
-   * A tensor's value: {@code dtype} one of {@code float32, float16, float64, int8, uint8, int16, uint16,
-   * int32, uint32, int64, uint64, bool, string, complex64}, {@code data} its raw little-endian bytes.
-   * Equality compares dtype, shape and bytes.
+   * A tensor's value: {@code dtype} one of {@code float32, float16, float64, int8, uint8, int16,
+   * uint16, int32, uint32, int64, uint64, bool, string, complex64}, {@code data} its raw
+   * little-endian bytes. Equality compares dtype, shape and bytes.
    */
   public record Tensor(String dtype, int[] shape, byte[] data) {
     public Tensor {
@@ -90,8 +100,13 @@ public final class TfliteOracle {
       data = data.clone();
       int w = width(dtype);
       if (w > 0 && (long) w * elements(shape) != data.length) {
-        throw new IllegalArgumentException(dtype + Arrays.toString(shape) + " needs " + w * elements(shape)
-            + " bytes, got " + data.length);
+        throw new IllegalArgumentException(
+            dtype
+                + Arrays.toString(shape)
+                + " needs "
+                + w * elements(shape)
+                + " bytes, got "
+                + data.length);
       }
     }
 
@@ -155,12 +170,13 @@ public final class TfliteOracle {
       float[] out = new float[n];
       ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < n; i++) {
-        out[i] = switch (dtype) {
-          case "float32" -> b.getFloat(4 * i);
-          case "float64" -> (float) b.getDouble(8 * i);
-          case "float16" -> Float.float16ToFloat(b.getShort(2 * i));
-          default -> (float) longAt(b, i);
-        };
+        out[i] =
+            switch (dtype) {
+              case "float32" -> b.getFloat(4 * i);
+              case "float64" -> (float) b.getDouble(8 * i);
+              case "float16" -> Float.float16ToFloat(b.getShort(2 * i));
+              default -> (float) longAt(b, i);
+            };
       }
       return out;
     }
@@ -202,7 +218,9 @@ public final class TfliteOracle {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Tensor t && dtype.equals(t.dtype) && Arrays.equals(shape, t.shape)
+      return o instanceof Tensor t
+          && dtype.equals(t.dtype)
+          && Arrays.equals(shape, t.shape)
           && Arrays.equals(data, t.data);
     }
 
@@ -217,12 +235,13 @@ public final class TfliteOracle {
     }
   }
 
-  // ------------------------------------------------------------------------------------------- calls
+  // -------------------------------------------------------------------------------------------
+  // calls
 
   /**
-   * Loads the model and reports whether the interpreter accepts it (creation and AllocateTensors, which
-   * runs every op's Prepare), and its inputs, outputs and signature keys. A crash of the interpreter
-   * counts as a rejection.
+   * Loads the model and reports whether the interpreter accepts it (creation and AllocateTensors,
+   * which runs every op's Prepare), and its inputs, outputs and signature keys. A crash of the
+   * interpreter counts as a rejection.
    */
   public static synchronized Load load(Path model) {
     Reply r = call(TfliteWorker.LOAD, model, List.of());
@@ -238,12 +257,13 @@ public final class TfliteOracle {
   }
 
   /**
-   * Runs the model's default inputs and outputs (subgraph 0) on {@code inputs}, given in input order.
-   * Inputs whose shape differs from the model's are resized first.
+   * Runs the model's default inputs and outputs (subgraph 0) on {@code inputs}, given in input
+   * order. Inputs whose shape differs from the model's are resized first.
    *
    * @throws IllegalStateException when the interpreter rejects the model, a step fails or the
-   *                               interpreter crashes (the message says which)
-   * @throws IllegalArgumentException when the inputs do not match the model's in count, dtype or size
+   *     interpreter crashes (the message says which)
+   * @throws IllegalArgumentException when the inputs do not match the model's in count, dtype or
+   *     size
    */
   public static synchronized List<Tensor> run(Path model, List<Tensor> inputs) {
     Reply r = call(TfliteWorker.RUN, model, inputs);
@@ -263,17 +283,20 @@ public final class TfliteOracle {
     }
   }
 
-  // ----------------------------------------------------------------------------------- child process
+  // ----------------------------------------------------------------------------------- child
+  // process
 
   private static final Duration TIMEOUT = Duration.ofMinutes(5);
   private static Process worker;
   private static DataOutputStream toWorker;
   private static DataInputStream fromWorker;
-  private static final ExecutorService READER = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "tflite-oracle-reader");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ExecutorService READER =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "tflite-oracle-reader");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** A reply positioned after its status, or the reason the worker died. */
   private record Reply(DataInputStream in, int status, String message, String crash) {
@@ -299,18 +322,22 @@ public final class TfliteOracle {
         }
       }
       toWorker.flush();
-      Future<Reply> f = READER.submit(() -> {
-        int magic = fromWorker.readInt();
-        if (magic != TfliteWorker.MAGIC) {
-          throw new IOException("bad reply from the TFLite worker (0x" + Integer.toHexString(magic) + ")");
-        }
-        int status = fromWorker.readInt();
-        String message = status == TfliteWorker.OK ? null : fromWorker.readUTF();
-        return new Reply(fromWorker, status, message, null);
-      });
+      Future<Reply> f =
+          READER.submit(
+              () -> {
+                int magic = fromWorker.readInt();
+                if (magic != TfliteWorker.MAGIC) {
+                  throw new IOException(
+                      "bad reply from the TFLite worker (0x" + Integer.toHexString(magic) + ")");
+                }
+                int status = fromWorker.readInt();
+                String message = status == TfliteWorker.OK ? null : fromWorker.readUTF();
+                return new Reply(fromWorker, status, message, null);
+              });
       return f.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (TimeoutException e) {
-      return new Reply(null, -1, null, died("did not answer within " + TIMEOUT.toMinutes() + " minutes"));
+      return new Reply(
+          null, -1, null, died("did not answer within " + TIMEOUT.toMinutes() + " minutes"));
     } catch (ExecutionException | IOException e) {
       return new Reply(null, -1, null, died("crashed"));
     } catch (InterruptedException e) {
@@ -319,7 +346,9 @@ public final class TfliteOracle {
     }
   }
 
-  /** Kills the worker after a crash or hang and says what happened; the next call starts a new one. */
+  /**
+   * Kills the worker after a crash or hang and says what happened; the next call starts a new one.
+   */
   private static String died(String what) {
     Process p = worker;
     worker = null;
@@ -329,8 +358,13 @@ public final class TfliteOracle {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    String code = p.isAlive() ? "" : " (exit code " + p.exitValue() + (p.exitValue() > 128 ? ", signal "
-        + (p.exitValue() - 128) : "") + ")";
+    String code =
+        p.isAlive()
+            ? ""
+            : " (exit code "
+                + p.exitValue()
+                + (p.exitValue() > 128 ? ", signal " + (p.exitValue() - 128) : "")
+                + ")";
     return "the TFLite interpreter " + what + code;
   }
 
@@ -340,14 +374,28 @@ public final class TfliteOracle {
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // A crash report would otherwise land in the test's working directory (the module folder).
-    String errorFile = Path.of(System.getProperty("java.io.tmpdir"), "tfport-tflite-worker-hs_err_%p.log").toString();
-    // Tests of a module run with its dependencies (JavaCPP among them) on the module path: the worker needs both.
+    String errorFile =
+        Path.of(System.getProperty("java.io.tmpdir"), "tfport-tflite-worker-hs_err_%p.log")
+            .toString();
+    // Tests of a module run with its dependencies (JavaCPP among them) on the module path: the
+    // worker needs both.
     String modulePath = System.getProperty("jdk.module.path");
-    String classPath = System.getProperty("java.class.path")
-        + (modulePath == null || modulePath.isEmpty() ? "" : System.getProperty("path.separator") + modulePath);
-    List<String> cmd = List.of(java, "-Xmx2g", "--enable-native-access=ALL-UNNAMED", "-XX:ErrorFile=" + errorFile, "-cp",
-        classPath, TfliteWorker.class.getName());
-    // stderr is inherited: the interpreter's own messages (with their arguments filled in) show there.
+    String classPath =
+        System.getProperty("java.class.path")
+            + (modulePath == null || modulePath.isEmpty()
+                ? ""
+                : System.getProperty("path.separator") + modulePath);
+    List<String> cmd =
+        List.of(
+            java,
+            "-Xmx2g",
+            "--enable-native-access=ALL-UNNAMED",
+            "-XX:ErrorFile=" + errorFile,
+            "-cp",
+            classPath,
+            TfliteWorker.class.getName());
+    // stderr is inherited: the interpreter's own messages (with their arguments filled in) show
+    // there.
     worker = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     toWorker = new DataOutputStream(new BufferedOutputStream(worker.getOutputStream()));
     fromWorker = new DataInputStream(new BufferedInputStream(worker.getInputStream()));
@@ -355,7 +403,8 @@ public final class TfliteOracle {
     Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
   }
 
-  // ------------------------------------------------------------------------------------------- wire
+  // -------------------------------------------------------------------------------------------
+  // wire
 
   static void writeTensor(DataOutputStream out, Tensor t) throws IOException {
     out.writeUTF(t.dtype());
@@ -438,9 +487,9 @@ public final class TfliteOracle {
   }
 
   /**
-   * Reproducible random inputs for a loaded model: floats in [-1, 1), integers over the whole range of
-   * 8- and 16-bit types, int32/int64 in [0, 3) (small, because such inputs are often indices or sizes),
-   * random booleans.
+   * Reproducible random inputs for a loaded model: floats in [-1, 1), integers over the whole range
+   * of 8- and 16-bit types, int32/int64 in [0, 3) (small, because such inputs are often indices or
+   * sizes), random booleans.
    *
    * @throws IllegalArgumentException for string or other inputs that have no random form
    */
@@ -450,42 +499,46 @@ public final class TfliteOracle {
     for (TensorInfo t : load.inputs()) {
       int n = (int) elements(t.shape());
       int[] shape = t.shape();
-      out.add(switch (t.dtype()) {
-        case "float32" -> {
-          float[] v = new float[n];
-          for (int i = 0; i < n; i++) {
-            v[i] = rnd.nextFloat() * 2 - 1;
-          }
-          yield Tensor.f32(shape, v);
-        }
-        case "int8", "uint8" -> {
-          byte[] v = new byte[n];
-          rnd.nextBytes(v);
-          yield new Tensor(t.dtype(), shape, v);
-        }
-        case "int16" -> {
-          short[] v = new short[n];
-          for (int i = 0; i < n; i++) {
-            v[i] = (short) rnd.nextInt();
-          }
-          yield Tensor.i16(shape, v);
-        }
-        case "int32" -> Tensor.i32(shape, rnd.ints(n, 0, 3).toArray());
-        case "int64" -> Tensor.i64(shape, rnd.longs(n, 0, 3).toArray());
-        case "bool" -> {
-          boolean[] v = new boolean[n];
-          for (int i = 0; i < n; i++) {
-            v[i] = rnd.nextBoolean();
-          }
-          yield Tensor.bool(shape, v);
-        }
-        default -> throw new IllegalArgumentException("no random " + t.dtype() + " input for '" + t.name() + "'");
-      });
+      out.add(
+          switch (t.dtype()) {
+            case "float32" -> {
+              float[] v = new float[n];
+              for (int i = 0; i < n; i++) {
+                v[i] = rnd.nextFloat() * 2 - 1;
+              }
+              yield Tensor.f32(shape, v);
+            }
+            case "int8", "uint8" -> {
+              byte[] v = new byte[n];
+              rnd.nextBytes(v);
+              yield new Tensor(t.dtype(), shape, v);
+            }
+            case "int16" -> {
+              short[] v = new short[n];
+              for (int i = 0; i < n; i++) {
+                v[i] = (short) rnd.nextInt();
+              }
+              yield Tensor.i16(shape, v);
+            }
+            case "int32" -> Tensor.i32(shape, rnd.ints(n, 0, 3).toArray());
+            case "int64" -> Tensor.i64(shape, rnd.longs(n, 0, 3).toArray());
+            case "bool" -> {
+              boolean[] v = new boolean[n];
+              for (int i = 0; i < n; i++) {
+                v[i] = rnd.nextBoolean();
+              }
+              yield Tensor.bool(shape, v);
+            }
+            default ->
+                throw new IllegalArgumentException(
+                    "no random " + t.dtype() + " input for '" + t.name() + "'");
+          });
     }
     return out;
   }
 
-  // ----------------------------------------------------------------------------------------- helpers
+  // -----------------------------------------------------------------------------------------
+  // helpers
 
   /** The {@code TfLiteType} enum of the C API, by name. */
   static String dtypeName(int tfLiteType) {

@@ -27,24 +27,6 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorQuan
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorType;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteOk;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Objects;
-import java.util.Random;
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.tensorflowlite.Reporter_Pointer_BytePointer_Pointer;
-import org.bytedeco.tensorflowlite.TfLiteInterpreter;
-import org.bytedeco.tensorflowlite.TfLiteInterpreterOptions;
-import org.bytedeco.tensorflowlite.TfLiteModel;
-import org.bytedeco.tensorflowlite.TfLiteQuantizationParams;
-import org.bytedeco.tensorflowlite.TfLiteTensor;
-
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -54,14 +36,28 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.tensorflowlite.Reporter_Pointer_BytePointer_Pointer;
+import org.bytedeco.tensorflowlite.TfLiteInterpreter;
+import org.bytedeco.tensorflowlite.TfLiteInterpreterOptions;
+import org.bytedeco.tensorflowlite.TfLiteModel;
+import org.bytedeco.tensorflowlite.TfLiteQuantizationParams;
+import org.bytedeco.tensorflowlite.TfLiteTensor;
 import org.tfport.testkit.TfliteOracle.Load;
 import org.tfport.testkit.TfliteOracle.Tensor;
 import org.tfport.testkit.TfliteOracle.TensorInfo;
 
 /**
- * The native side of {@link TfliteOracle}: runs in a child JVM ({@link #main}) so that an interpreter
- * crash (some TFLM-only models abort or segfault inside TFLite) fails one call instead of killing the
- * test JVM. Requests and replies are framed binary on stdin/stdout (see {@link TfliteOracle}).
+ * The native side of {@link TfliteOracle}: runs in a child JVM ({@link #main}) so that an
+ * interpreter crash (some TFLM-only models abort or segfault inside TFLite) fails one call instead
+ * of killing the test JVM. Requests and replies are framed binary on stdin/stdout (see {@link
+ * TfliteOracle}).
  */
 final class TfliteWorker {
   static final int MAGIC = 0x54464f31;
@@ -77,9 +73,11 @@ final class TfliteWorker {
   private TfliteWorker() {}
 
   public static void main(String[] args) throws IOException {
-    DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
+    DataInputStream in =
+        new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
     // The protocol owns fd 1; anything Java code prints goes to stderr.
-    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
+    DataOutputStream out =
+        new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
     System.setOut(System.err);
     while (true) {
       int op;
@@ -148,11 +146,11 @@ final class TfliteWorker {
   }
 
   /**
-   * Runs the model's default inputs and outputs (subgraph 0) on {@code inputs}, given in input order.
-   * Inputs whose shape differs from the model's are resized first.
+   * Runs the model's default inputs and outputs (subgraph 0) on {@code inputs}, given in input
+   * order. Inputs whose shape differs from the model's are resized first.
    *
-   * @throws IllegalStateException when the interpreter rejects the model or a step fails (the message
-   *                               says which)
+   * @throws IllegalStateException when the interpreter rejects the model or a step fails (the
+   *     message says which)
    * @throws IllegalArgumentException when the inputs do not match the model's in count or dtype
    */
   static List<Tensor> run(Path model, List<Tensor> inputs) {
@@ -169,14 +167,28 @@ final class TfliteWorker {
         TensorInfo info = info(TfLiteInterpreterGetInputTensor(it, i));
         Tensor x = inputs.get(i);
         if (!info.dtype().equals(x.dtype())) {
-          throw new IllegalArgumentException(model + " input " + i + " '" + info.name() + "' is " + info.dtype()
-              + ", got " + x.dtype());
+          throw new IllegalArgumentException(
+              model
+                  + " input "
+                  + i
+                  + " '"
+                  + info.name()
+                  + "' is "
+                  + info.dtype()
+                  + ", got "
+                  + x.dtype());
         }
         if (!Arrays.equals(info.shape(), x.shape())) {
           int[] dims = x.shape();
           if (TfLiteInterpreterResizeInputTensor(it, i, dims, dims.length) != kTfLiteOk) {
-            throw new IllegalStateException(model + ": cannot resize input " + i + " to " + Arrays.toString(dims)
-                + ": " + s.messages());
+            throw new IllegalStateException(
+                model
+                    + ": cannot resize input "
+                    + i
+                    + " to "
+                    + Arrays.toString(dims)
+                    + ": "
+                    + s.messages());
           }
         }
       }
@@ -188,12 +200,14 @@ final class TfliteWorker {
         byte[] d = inputs.get(i).data();
         long want = TfLiteTensorByteSize(t);
         if (want != d.length) {
-          throw new IllegalArgumentException(model + " input " + i + " takes " + want + " bytes, got " + d.length);
+          throw new IllegalArgumentException(
+              model + " input " + i + " takes " + want + " bytes, got " + d.length);
         }
         try (BytePointer p = new BytePointer(Math.max(1, d.length))) {
           p.put(d);
           if (TfLiteTensorCopyFromBuffer(t, p, d.length) != kTfLiteOk) {
-            throw new IllegalStateException(model + ": cannot set input " + i + ": " + s.messages());
+            throw new IllegalStateException(
+                model + ": cannot set input " + i + ": " + s.messages());
           }
         }
       }
@@ -208,7 +222,8 @@ final class TfliteWorker {
         byte[] d = new byte[size];
         try (BytePointer p = new BytePointer(Math.max(1, size))) {
           if (size > 0 && TfLiteTensorCopyToBuffer(t, p, size) != kTfLiteOk) {
-            throw new IllegalStateException(model + ": cannot read output " + i + ": " + s.messages());
+            throw new IllegalStateException(
+                model + ": cannot read output " + i + ": " + s.messages());
           }
           p.get(d);
         }
@@ -251,7 +266,8 @@ final class TfliteWorker {
 
     String messages() {
       // The same check often fires once per tensor; once is enough to read.
-      return MESSAGES.isEmpty() ? "(no message)"
+      return MESSAGES.isEmpty()
+          ? "(no message)"
           : String.join(" | ", new java.util.LinkedHashSet<>(MESSAGES)).replace('\n', ' ');
     }
 
@@ -272,12 +288,13 @@ final class TfliteWorker {
   private static Reporter_Pointer_BytePointer_Pointer reporter() {
     if (reporter == null) {
       // Kept in a static field: the native side holds the thunk for as long as models use it.
-      reporter = new Reporter_Pointer_BytePointer_Pointer() {
-        @Override
-        public void call(Pointer userData, BytePointer format, Pointer args) {
-          MESSAGES.add(format == null || format.isNull() ? "?" : format.getString().strip());
-        }
-      };
+      reporter =
+          new Reporter_Pointer_BytePointer_Pointer() {
+            @Override
+            public void call(Pointer userData, BytePointer format, Pointer args) {
+              MESSAGES.add(format == null || format.isNull() ? "?" : format.getString().strip());
+            }
+          };
     }
     return reporter;
   }
@@ -294,8 +311,11 @@ final class TfliteWorker {
     }
     TfLiteQuantizationParams q = TfLiteTensorQuantizationParams(t);
     BytePointer name = TfLiteTensorName(t);
-    return new TensorInfo(isNull(name) ? null : name.getString(), TfliteOracle.dtypeName(TfLiteTensorType(t)), dims, q.scale(),
+    return new TensorInfo(
+        isNull(name) ? null : name.getString(),
+        TfliteOracle.dtypeName(TfLiteTensorType(t)),
+        dims,
+        q.scale(),
         q.zero_point());
   }
-
 }

@@ -30,7 +30,9 @@ class ComparisonTest {
     assertThat(c.maxAbs()).isCloseTo(0.002, org.assertj.core.data.Offset.offset(1e-6));
     assertThat(c.maxRel()).isCloseTo(0.001, org.assertj.core.data.Offset.offset(1e-6));
     assertThat(c.toString()).contains("1/4 outside").contains("worst [1]");
-    assertThatThrownBy(() -> c.assertOk("probe")).isInstanceOf(AssertionError.class).hasMessageContaining("probe");
+    assertThatThrownBy(() -> c.assertOk("probe"))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("probe");
 
     Comparison fine = Comparison.of(expected, actual, 1e-2, 0);
     assertThat(fine.ok()).isTrue();
@@ -40,7 +42,8 @@ class ComparisonTest {
 
   @Test
   void nanAgainstNumberIsInfiniteError() {
-    Comparison c = Comparison.of(new float[] {Float.NaN, 1f}, new float[] {Float.NaN, Float.NaN}, 1, 1);
+    Comparison c =
+        Comparison.of(new float[] {Float.NaN, 1f}, new float[] {Float.NaN, Float.NaN}, 1, 1);
     assertThat(c.mismatches()).isEqualTo(1);
     assertThat(c.worstIndex()).isEqualTo(1);
     assertThat(c.maxAbs()).isInfinite();

@@ -32,18 +32,28 @@ class TfjsOracleTest {
     Path prefetch = Corpus.require("tfjs/graph/tfjs-examples_predictive_prefetching/model.json");
     Path nsfw = Corpus.require("tfjs/layers/nsfwjs_mobilenet_v2/model.json");
 
-    List<Result> results = TfjsOracle.run(List.of(
-        Job.layers(abalone, Input.f32(null, new long[] {4, 8}, ramp(32, 0.37f))),
-        Job.load("layers", tmp.resolve("no-such-model/model.json")),
-        Job.graph(dense, List.of(Input.f32(null, new long[] {3, 1}, new float[] {-1f, 0.5f, 2f})), List.of()),
-        // control flow (while loop), two outputs
-        Job.graph(lstm, List.of(Input.f32("input_2", new long[] {1, 1, 51}, ramp(51, 0.11f))),
-            List.of("Identity", "Identity_1")),
-        // two named int32 inputs (int64 in TF)
-        Job.graph(prefetch, List.of(
-            Input.i32("session_index", new long[] {3}, new int[] {0, 1, 2}),
-            Input.i32("cur_page", new long[] {3}, new int[] {4, 7, 12})), List.of()),
-        Job.load("layers", nsfw)));
+    List<Result> results =
+        TfjsOracle.run(
+            List.of(
+                Job.layers(abalone, Input.f32(null, new long[] {4, 8}, ramp(32, 0.37f))),
+                Job.load("layers", tmp.resolve("no-such-model/model.json")),
+                Job.graph(
+                    dense,
+                    List.of(Input.f32(null, new long[] {3, 1}, new float[] {-1f, 0.5f, 2f})),
+                    List.of()),
+                // control flow (while loop), two outputs
+                Job.graph(
+                    lstm,
+                    List.of(Input.f32("input_2", new long[] {1, 1, 51}, ramp(51, 0.11f))),
+                    List.of("Identity", "Identity_1")),
+                // two named int32 inputs (int64 in TF)
+                Job.graph(
+                    prefetch,
+                    List.of(
+                        Input.i32("session_index", new long[] {3}, new int[] {0, 1, 2}),
+                        Input.i32("cur_page", new long[] {3}, new int[] {4, 7, 12})),
+                    List.of()),
+                Job.load("layers", nsfw)));
 
     assertThat(results).hasSize(6);
 
@@ -114,15 +124,18 @@ class TfjsOracleTest {
     assertThat((double) expected[0]).isCloseTo(-4.4, org.assertj.core.data.Offset.offset(1e-6));
 
     Input in = Input.f32("input_1", new long[] {2, 3}, x);
-    List<Result> results = TfjsOracle.run(List.of(
-        Job.layers(model, in),
-        Job.layers(model, in).withBackend("wasm"),
-        Job.load("layers", model)));
+    List<Result> results =
+        TfjsOracle.run(
+            List.of(
+                Job.layers(model, in),
+                Job.layers(model, in).withBackend("wasm"),
+                Job.load("layers", model)));
 
     for (Result r : results.subList(0, 2)) {
       Output y = r.orThrow().output("dense");
       assertThat(y.shape()).containsExactly(2, 2);
-      TfjsOracle.compare(expected, y.data(), 1e-6, 1e-6).assertOk("dense on " + r.info().path("backend").stringValue());
+      TfjsOracle.compare(expected, y.data(), 1e-6, 1e-6)
+          .assertOk("dense on " + r.info().path("backend").stringValue());
     }
     assertThat(results.get(1).info().path("backend").stringValue()).isEqualTo("wasm");
 
@@ -139,15 +152,20 @@ class TfjsOracleTest {
     float[] a = {1f, -2f, 0.5f, 3f};
     float[] b = {10f, 20f, -1f, -2f};
     // inputs given in the opposite order: the oracle must order them by name
-    Result r = TfjsOracle.run(Job.layers(model,
-        Input.f32("in_b", new long[] {2, 2}, b),
-        Input.f32("in_a", new long[] {2, 2}, a))).orThrow();
+    Result r =
+        TfjsOracle.run(
+                Job.layers(
+                    model,
+                    Input.f32("in_b", new long[] {2, 2}, b),
+                    Input.f32("in_a", new long[] {2, 2}, a)))
+            .orThrow();
 
     assertThat(r.outputs()).extracting(Output::name).containsExactly("sum", "scale");
     // sum = a0 + a1 + b0 + b1 + 0.5
     TfjsOracle.compare(new float[] {29.5f, 1f}, r.output("sum").data(), 1e-6, 1e-6).assertOk("sum");
     // scale = relu([2*a0, -3*a1 + 1])
-    TfjsOracle.compare(new float[] {2f, 7f, 1f, 0f}, r.output("scale").data(), 1e-6, 1e-6).assertOk("scale");
+    TfjsOracle.compare(new float[] {2f, 7f, 1f, 0f}, r.output("scale").data(), 1e-6, 1e-6)
+        .assertOk("scale");
     assertThat(r.output("scale").shape()).containsExactly(2, 2);
   }
 
@@ -157,11 +175,13 @@ class TfjsOracleTest {
     Path bad = writeDenseModel(tmp.resolve("bad"));
     Files.write(bad.resolveSibling("group1-shard1of1.bin"), new byte[12]);
     Input in = Input.f32(null, new long[] {1, 3}, new float[] {1, 1, 1});
-    List<Result> results = TfjsOracle.run(List.of(
-        Job.layers(bad, in),
-        Job.layers(good, Input.f32(null, new long[] {1, 4}, new float[4])),
-        Job.graph(good, List.of(in), List.of()),
-        Job.layers(good, in)));
+    List<Result> results =
+        TfjsOracle.run(
+            List.of(
+                Job.layers(bad, in),
+                Job.layers(good, Input.f32(null, new long[] {1, 4}, new float[4])),
+                Job.graph(good, List.of(in), List.of()),
+                Job.layers(good, in)));
     assertThat(results.get(0).ok()).isFalse();
     assertThat(results.get(1).ok()).isFalse();
     assertThat(results.get(2).ok()).as("a layers model loaded as a graph model").isFalse();
@@ -174,7 +194,8 @@ class TfjsOracleTest {
   @Test
   void inputsAreValidated() {
     assertThatThrownBy(() -> Input.f32("x", new long[] {2, 2}, new float[3]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds 4");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("holds 4");
     assertThatThrownBy(() -> new Job("saved_model", Path.of("m"), List.of(), List.of()))
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(TfjsOracle.run(List.of())).isEmpty();
@@ -184,7 +205,8 @@ class TfjsOracleTest {
 
   private static Path writeDenseModel(Path dir) throws IOException {
     Files.createDirectories(dir);
-    String json = """
+    String json =
+        """
         {"format": "layers-model", "generatedBy": "keras v2.15.0", "convertedBy": "tfport testkit (hand-written)",
          "modelTopology": {"keras_version": "2.15.0", "backend": "tensorflow",
           "model_config": {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
@@ -207,7 +229,8 @@ class TfjsOracleTest {
 
   private static Path writeTwoInTwoOutModel(Path dir) throws IOException {
     Files.createDirectories(dir);
-    String json = """
+    String json =
+        """
         {"format": "layers-model", "generatedBy": "keras v2.15.0", "convertedBy": null,
          "modelTopology": {"keras_version": "2.15.0", "backend": "tensorflow",
           "model_config": {"class_name": "Functional", "config": {"name": "model",
@@ -231,8 +254,13 @@ class TfjsOracleTest {
            {"name": "scale/bias", "shape": [2], "dtype": "float32"}]}]}
         """;
     Files.writeString(dir.resolve("model.json"), json);
-    Files.write(dir.resolve("group1-shard1of1.bin"),
-        le(new float[] {1, 1, 1, 1}, new float[] {0.5f}, new float[] {2, 0, 0, -3}, new float[] {0, 1}));
+    Files.write(
+        dir.resolve("group1-shard1of1.bin"),
+        le(
+            new float[] {1, 1, 1, 1},
+            new float[] {0.5f},
+            new float[] {2, 0, 0, -3},
+            new float[] {0, 1}));
     return dir.resolve("model.json");
   }
 

@@ -20,7 +20,9 @@ class TfliteOracleTest {
     Path half = Corpus.require("tflite/serving/half_plus_two.tflite");
     TfliteOracle.Load load = TfliteOracle.load(half);
     assertThat(load.accepted()).as(load.error()).isTrue();
-    assertThat(load.inputs()).singleElement().satisfies(t -> assertThat(t.dtype()).isEqualTo("float32"));
+    assertThat(load.inputs())
+        .singleElement()
+        .satisfies(t -> assertThat(t.dtype()).isEqualTo("float32"));
     int[] shape = load.inputs().get(0).shape();
     int n = (int) TfliteOracle.elements(shape);
     float[] x = new float[n];
@@ -48,7 +50,8 @@ class TfliteOracleTest {
     List<Tensor> in = TfliteOracle.randomInputs(load, 3);
     assertThat(TfliteOracle.run(p, in)).isEqualTo(TfliteOracle.run(p, in));
     // A batch of 3 instead of 1.
-    List<Tensor> out = TfliteOracle.run(p, List.of(Tensor.i8(new int[] {3, 1}, (byte) 1, (byte) 2, (byte) 3)));
+    List<Tensor> out =
+        TfliteOracle.run(p, List.of(Tensor.i8(new int[] {3, 1}, (byte) 1, (byte) 2, (byte) 3)));
     assertThat(out.get(0).shape()).containsExactly(3, 1);
     assertThat(out.get(0).longs()).hasSize(3);
   }
@@ -63,7 +66,8 @@ class TfliteOracleTest {
     TfliteOracle.Load bad = TfliteOracle.load(junk);
     assertThat(bad.accepted()).isFalse();
     assertThat(bad.error()).doesNotContain("\n");
-    assertThatThrownBy(() -> TfliteOracle.run(junk, List.of())).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> TfliteOracle.run(junk, List.of()))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("rejected by TFLite");
     Path flex = Corpus.require("tflite/litert/tflite__softplus_flex.bin");
     assertThat(TfliteOracle.load(flex).error()).contains("Flex delegate");
@@ -72,9 +76,11 @@ class TfliteOracleTest {
   @Test
   void wrongInputsAreUsageErrors() {
     Path half = Corpus.require("tflite/serving/half_plus_two.tflite");
-    assertThatThrownBy(() -> TfliteOracle.run(half, List.of())).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> TfliteOracle.run(half, List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("has 1 inputs, got 0");
     assertThatThrownBy(() -> TfliteOracle.run(half, List.of(Tensor.i32(new int[] {1}, 1))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is float32, got int32");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is float32, got int32");
   }
 }

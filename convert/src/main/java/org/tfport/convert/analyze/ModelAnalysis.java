@@ -13,19 +13,28 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * What {@code tfport analyze} reports about one model.
  *
- * @param format     the input format ({@code tf_saved_model}, {@code tf_frozen_model}, {@code tfjs_graph_model},
- *                   {@code tfjs_layers_model}, {@code keras}, {@code tflite})
- * @param unit       {@code op} or {@code layer}: what {@link #counts} counts
- * @param counts     op type (or layer class) to how many nodes (layers) use it, most frequent first
- * @param targets    per conversion target, what it supports
+ * @param format the input format ({@code tf_saved_model}, {@code tf_frozen_model}, {@code
+ *     tfjs_graph_model}, {@code tfjs_layers_model}, {@code keras}, {@code tflite})
+ * @param unit {@code op} or {@code layer}: what {@link #counts} counts
+ * @param counts op type (or layer class) to how many nodes (layers) use it, most frequent first
+ * @param targets per conversion target, what it supports
  * @param parameters elements of all weights (constants)
- * @param parameterBasis where {@link #parameters} was counted: the TF.js output, the frozen graph, the file
- * @param bytes      bytes of all weights as stored now
- * @param estimates  weight bytes after each quantization mode
- * @param tflite     for a {@code .tflite} input, the file analyzer's report; else null
+ * @param parameterBasis where {@link #parameters} was counted: the TF.js output, the frozen graph,
+ *     the file
+ * @param bytes bytes of all weights as stored now
+ * @param estimates weight bytes after each quantization mode
+ * @param tflite for a {@code .tflite} input, the file analyzer's report; else null
  */
-public record ModelAnalysis(String source, String format, String unit, Map<String, Integer> counts,
-    List<Target> targets, long parameters, String parameterBasis, long bytes, List<Estimate> estimates,
+public record ModelAnalysis(
+    String source,
+    String format,
+    String unit,
+    Map<String, Integer> counts,
+    List<Target> targets,
+    long parameters,
+    String parameterBasis,
+    long bytes,
+    List<Estimate> estimates,
     TfliteAnalysis tflite) {
   public ModelAnalysis {
     counts = Collections.unmodifiableMap(new LinkedHashMap<>(counts));
@@ -36,11 +45,14 @@ public record ModelAnalysis(String source, String format, String unit, Map<Strin
   /**
    * One target's verdict.
    *
-   * @param supported   op (layer class) to count, for those the target runs
+   * @param supported op (layer class) to count, for those the target runs
    * @param unsupported op (layer class) to the node (layer) names that use it
-   * @param note        a caveat (e.g. why the target could not be checked), or null
+   * @param note a caveat (e.g. why the target could not be checked), or null
    */
-  public record Target(String name, Map<String, Integer> supported, Map<String, List<String>> unsupported,
+  public record Target(
+      String name,
+      Map<String, Integer> supported,
+      Map<String, List<String>> unsupported,
       String note) {
     public Target {
       supported = Collections.unmodifiableMap(new LinkedHashMap<>(supported));
@@ -62,8 +74,13 @@ public record ModelAnalysis(String source, String format, String unit, Map<Strin
       // The file analyzer's report already lists operators, constants and the quantized sizes.
       sb.append(tflite.toText());
     } else {
-      sb.append(unit.equals("op") ? "Ops" : "Layer classes").append(" (").append(counts.size()).append(" types, ")
-          .append(counts.values().stream().mapToInt(Integer::intValue).sum()).append(' ').append(unit)
+      sb.append(unit.equals("op") ? "Ops" : "Layer classes")
+          .append(" (")
+          .append(counts.size())
+          .append(" types, ")
+          .append(counts.values().stream().mapToInt(Integer::intValue).sum())
+          .append(' ')
+          .append(unit)
           .append("s):\n");
       counts.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "  %-40s %6d%n", k, v)));
     }
@@ -74,12 +91,30 @@ public record ModelAnalysis(String source, String format, String unit, Map<Strin
         sb.append(t.note()).append('\n');
         continue;
       }
-      sb.append(t.unsupported().isEmpty() ? "supported" : "NOT supported").append(" (")
-          .append(t.supported().size()).append(' ').append(unit).append(" types supported, ")
-          .append(t.unsupported().size()).append(" not)").append('\n');
-      t.unsupported().forEach((op, nodes) -> sb.append(String.format(Locale.ROOT, "    unsupported %s x%d: %s%n", op,
-          nodes.size(), nodes.size() <= 5 ? String.join(", ", nodes)
-              : String.join(", ", nodes.subList(0, 5)) + ", ... (" + (nodes.size() - 5) + " more)")));
+      sb.append(t.unsupported().isEmpty() ? "supported" : "NOT supported")
+          .append(" (")
+          .append(t.supported().size())
+          .append(' ')
+          .append(unit)
+          .append(" types supported, ")
+          .append(t.unsupported().size())
+          .append(" not)")
+          .append('\n');
+      t.unsupported()
+          .forEach(
+              (op, nodes) ->
+                  sb.append(
+                      String.format(
+                          Locale.ROOT,
+                          "    unsupported %s x%d: %s%n",
+                          op,
+                          nodes.size(),
+                          nodes.size() <= 5
+                              ? String.join(", ", nodes)
+                              : String.join(", ", nodes.subList(0, 5))
+                                  + ", ... ("
+                                  + (nodes.size() - 5)
+                                  + " more)")));
       if (t.note() != null) {
         sb.append("    note: ").append(t.note()).append('\n');
       }
@@ -87,10 +122,14 @@ public record ModelAnalysis(String source, String format, String unit, Map<Strin
     if (tflite != null) {
       return sb.toString();
     }
-    sb.append(String.format(Locale.ROOT, "Parameters: %,d (%,d bytes; %s)%n", parameters, bytes, parameterBasis));
+    sb.append(
+        String.format(
+            Locale.ROOT, "Parameters: %,d (%,d bytes; %s)%n", parameters, bytes, parameterBasis));
     sb.append("Weight bytes after quantization:\n");
     for (Estimate e : estimates) {
-      sb.append(String.format(Locale.ROOT, "  %-8s %-22s %,14d bytes%n", e.target(), e.mode(), e.bytes()));
+      sb.append(
+          String.format(
+              Locale.ROOT, "  %-8s %-22s %,14d bytes%n", e.target(), e.mode(), e.bytes()));
     }
     return sb.toString();
   }
@@ -110,10 +149,12 @@ public record ModelAnalysis(String source, String format, String unit, Map<Strin
       ObjectNode s = j.putObject("supported");
       t.supported().forEach(s::put);
       ObjectNode u = j.putObject("unsupported");
-      t.unsupported().forEach((k, v) -> {
-        ArrayNode a = u.putArray(k);
-        v.forEach(a::add);
-      });
+      t.unsupported()
+          .forEach(
+              (k, v) -> {
+                ArrayNode a = u.putArray(k);
+                v.forEach(a::add);
+              });
       if (t.note() != null) {
         j.put("note", t.note());
       }

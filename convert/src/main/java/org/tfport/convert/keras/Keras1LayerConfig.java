@@ -10,10 +10,10 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One Keras 1 layer's config being read and the Keras 2 config being written for it by {@link Keras1Upgrade}, with
- * the translations of setting values every layer family shares: initializers, regularizers, constraints, padding.
- * Every key read is recorded, so a setting nothing translated refuses the layer ({@link #finish}) instead of being
- * dropped.
+ * One Keras 1 layer's config being read and the Keras 2 config being written for it by {@link
+ * Keras1Upgrade}, with the translations of setting values every layer family shares: initializers,
+ * regularizers, constraints, padding. Every key read is recorded, so a setting nothing translated
+ * refuses the layer ({@link #finish}) instead of being dropped.
  */
 final class Keras1LayerConfig {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -66,20 +66,31 @@ final class Keras1LayerConfig {
   }
 
   UnsupportedModelException refuse(String why) {
-    return new UnsupportedModelException(file + ": Keras 1 layer '" + name + "' (" + cls + ") " + why);
+    return new UnsupportedModelException(
+        file + ": Keras 1 layer '" + name + "' (" + cls + ") " + why);
   }
 
-  /** Refuses settings nothing above read: dropping them silently could change what the layer computes. */
+  /**
+   * Refuses settings nothing above read: dropping them silently could change what the layer
+   * computes.
+   */
   void finish() {
     for (String k : in.propertyNames()) {
       if (!used.contains(k)) {
-        throw refuse("has the setting '" + k + "' (" + in.get(k) + "), which tfport does not know how to"
-            + " carry into Keras 2; load the model in Keras 2 and save it again");
+        throw refuse(
+            "has the setting '"
+                + k
+                + "' ("
+                + in.get(k)
+                + "), which tfport does not know how to"
+                + " carry into Keras 2; load the model in Keras 2 and save it again");
       }
     }
   }
 
-  /** Keys every Keras 1 layer may carry; {@code input_dtype} is what Keras 2 calls {@code dtype}. */
+  /**
+   * Keys every Keras 1 layer may carry; {@code input_dtype} is what Keras 2 calls {@code dtype}.
+   */
   static void base(Keras1LayerConfig c) {
     c.copy("name");
     c.copy("trainable");
@@ -88,9 +99,9 @@ final class Keras1LayerConfig {
   }
 
   /**
-   * Keras 1 built the input shape of a first layer from {@code input_dim}/{@code input_length} when no
-   * {@code batch_input_shape} was saved; TF.js needs it spelled out. Elsewhere the keys only echo the
-   * shape the layer was built for, so they are dropped.
+   * Keras 1 built the input shape of a first layer from {@code input_dim}/{@code input_length} when
+   * no {@code batch_input_shape} was saved; TF.js needs it spelled out. Elsewhere the keys only
+   * echo the shape the layer was built for, so they are dropped.
    */
   static void inputShape(Keras1LayerConfig c, boolean first, boolean withLength) {
     JsonNode dim = c.take("input_dim");
@@ -108,8 +119,11 @@ final class Keras1LayerConfig {
     JsonNode b = c.take("border_mode");
     String v = b == null ? "valid" : b.asString("valid");
     if (!v.equals("valid") && !v.equals("same")) {
-      throw c.refuse("uses border_mode '" + v + "', which Keras 2 and TF.js do not have (only 'valid' and"
-          + " 'same'); pad the input with ZeroPadding and use 'valid'");
+      throw c.refuse(
+          "uses border_mode '"
+              + v
+              + "', which Keras 2 and TF.js do not have (only 'valid' and"
+              + " 'same'); pad the input with ZeroPadding and use 'valid'");
     }
     return v;
   }
@@ -146,13 +160,15 @@ final class Keras1LayerConfig {
     } else if (p != null && p.isNumber()) {
       top = bottom = left = right = p.asInt();
     }
-    return F.arrayNode().add(F.arrayNode().add(top).add(bottom)).add(F.arrayNode().add(left).add(right));
+    return F.arrayNode()
+        .add(F.arrayNode().add(top).add(bottom))
+        .add(F.arrayNode().add(left).add(right));
   }
 
   /**
-   * Keras 1 named its initializers by function; TF.js needs Keras 2 class configs, and its own names for
-   * several (uniform, normal, zero, one) differ. Parameters are Keras 1's defaults, so a model trained on
-   * after conversion starts as Keras 1 would have.
+   * Keras 1 named its initializers by function; TF.js needs Keras 2 class configs, and its own
+   * names for several (uniform, normal, zero, one) differ. Parameters are Keras 1's defaults, so a
+   * model trained on after conversion starts as Keras 1 would have.
    */
   static JsonNode initializer(Keras1LayerConfig c, String key, String dflt) {
     JsonNode v = c.take(key);
@@ -191,12 +207,20 @@ final class Keras1LayerConfig {
         cfg.putNull("seed");
         return named("VarianceScaling", cfg);
       }
-      default -> throw c.refuse("initializes '" + key + "' with '" + name + "', which is not a Keras 1"
-          + " built-in initializer (TF.js cannot construct it); use a built-in one");
+      default ->
+          throw c.refuse(
+              "initializes '"
+                  + key
+                  + "' with '"
+                  + name
+                  + "', which is not a Keras 1"
+                  + " built-in initializer (TF.js cannot construct it); use a built-in one");
     }
   }
 
-  /** Keras 1 wrote {@code {"name": "WeightRegularizer", "l1": a, "l2": b}}; Keras 2 calls it L1L2. */
+  /**
+   * Keras 1 wrote {@code {"name": "WeightRegularizer", "l1": a, "l2": b}}; Keras 2 calls it L1L2.
+   */
   static JsonNode regularizer(Keras1LayerConfig c, String key) {
     JsonNode v = c.take(key);
     if (v == null) {
@@ -206,7 +230,8 @@ final class Keras1LayerConfig {
       return v;
     }
     if (!v.isObject() || !(v.has("l1") || v.has("l2"))) {
-      throw c.refuse("has " + key + " " + v + ", which is not an L1/L2 penalty TF.js can construct");
+      throw c.refuse(
+          "has " + key + " " + v + ", which is not an L1/L2 penalty TF.js can construct");
     }
     ObjectNode cfg = F.objectNode();
     cfg.put("l1", v.path("l1").asDouble(0));
@@ -215,8 +240,8 @@ final class Keras1LayerConfig {
   }
 
   /**
-   * Keras 1 wrote {@code {"name": "MaxNorm", "m": 2, "axis": 0}}. Axes name kernel axes, so they follow
-   * the kernel when its layout changes ({@code axisMap}, null when it does not).
+   * Keras 1 wrote {@code {"name": "MaxNorm", "m": 2, "axis": 0}}. Axes name kernel axes, so they
+   * follow the kernel when its layout changes ({@code axisMap}, null when it does not).
    */
   static JsonNode constraint(Keras1LayerConfig c, String key, int[] axisMap) {
     JsonNode v = c.take(key);
@@ -234,8 +259,9 @@ final class Keras1LayerConfig {
         cfg.set("axis", axes(c, key, v.path("axis"), axisMap));
       }
       case "UnitNorm" -> cfg.set("axis", axes(c, key, v.path("axis"), axisMap));
-      case "NonNeg" -> { }
-      default -> throw c.refuse("has " + key + " '" + name + "', a constraint tfport does not translate");
+      case "NonNeg" -> {}
+      default ->
+          throw c.refuse("has " + key + " '" + name + "', a constraint tfport does not translate");
     }
     return named(name, cfg);
   }

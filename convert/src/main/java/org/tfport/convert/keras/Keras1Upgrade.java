@@ -1,6 +1,5 @@
 package org.tfport.convert.keras;
 
-import org.tfport.core.Permutation;
 import static org.tfport.convert.keras.Keras1LayerConfig.base;
 import static org.tfport.convert.keras.Keras1LayerConfig.constraint;
 import static org.tfport.convert.keras.Keras1LayerConfig.initializer;
@@ -13,6 +12,7 @@ import static org.tfport.convert.keras.Keras1LayerConfig.zeroPadding2D;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.tfport.core.Permutation;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.formats.keras.KerasLayerWeights;
 import org.tfport.formats.keras.KerasModel;
@@ -23,18 +23,20 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Keras 1 configs and weights in Keras 2 form, which is what TF.js reads. The translation follows what
- * Keras 2's own loader did with Keras 1 files (its legacy argument converters and weight preprocessing),
- * so a converted model computes what Keras computed. Every key of a translated layer config must be
- * understood: a setting that cannot be carried over refuses the model rather than being dropped.
+ * Keras 1 configs and weights in Keras 2 form, which is what TF.js reads. The translation follows
+ * what Keras 2's own loader did with Keras 1 files (its legacy argument converters and weight
+ * preprocessing), so a converted model computes what Keras computed. Every key of a translated
+ * layer config must be understood: a setting that cannot be carried over refuses the model rather
+ * than being dropped.
  *
- * <p>Classes TF.js has no layer for (Lambda, Highway, MaxoutDense, ...) are left as they are, so the
- * common class check names them like any other unsupported layer.
+ * <p>Classes TF.js has no layer for (Lambda, Highway, MaxoutDense, ...) are left as they are, so
+ * the common class check names them like any other unsupported layer.
  */
 final class Keras1Upgrade {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
   private final Path file;
+
   /** Used where a layer has no {@code dim_ordering}: Keras 1 took it from {@code keras.json}. */
   private final String defaultOrdering;
 
@@ -43,12 +45,17 @@ final class Keras1Upgrade {
     this.defaultOrdering = "theano".equals(backend) ? "th" : "tf";
   }
 
-  /** Rewrites a Keras 1 {@code model_config} ({@code {class_name, config}}) in place into Keras 2 form. */
+  /**
+   * Rewrites a Keras 1 {@code model_config} ({@code {class_name, config}}) in place into Keras 2
+   * form.
+   */
   static void upgrade(Path file, String backend, ObjectNode config) {
     new Keras1Upgrade(file, backend).layer(config, true);
   }
 
-  /** The stored weights of one top-level layer, named and laid out as Keras 2 (and TF.js) expect. */
+  /**
+   * The stored weights of one top-level layer, named and laid out as Keras 2 (and TF.js) expect.
+   */
   static List<KerasWeight> weights(KerasModel model, KerasLayerWeights layer) {
     return Keras1Weights.of(model, layer);
   }
@@ -91,9 +98,13 @@ final class Keras1Upgrade {
       if (l instanceof ObjectNode o) {
         if (o.path("class_name").asString("").equals("Merge")) {
           String name = o.path("config").path("name").asString("?");
-          throw new UnsupportedModelException(file + ": Keras 1 layer '" + name + "' (Merge) joins whole"
-              + " Sequential branches, which Keras 2 and TF.js have no form for; rebuild the model with the"
-              + " functional API (keras.layers.merge) in Keras 1 or 2 and save it again");
+          throw new UnsupportedModelException(
+              file
+                  + ": Keras 1 layer '"
+                  + name
+                  + "' (Merge) joins whole"
+                  + " Sequential branches, which Keras 2 and TF.js have no form for; rebuild the model with the"
+                  + " functional API (keras.layers.merge) in Keras 1 or 2 and save it again");
         }
         layer(o, first);
       }
@@ -121,7 +132,10 @@ final class Keras1Upgrade {
     }
   }
 
-  /** Fills {@code c.out} for a Keras 1 class and returns its Keras 2 class, or null to leave it as is. */
+  /**
+   * Fills {@code c.out} for a Keras 1 class and returns its Keras 2 class, or null to leave it as
+   * is.
+   */
   private String translate(Keras1LayerConfig c, boolean first) {
     String cls = c.cls;
     switch (cls) {
@@ -296,8 +310,9 @@ final class Keras1Upgrade {
       }
       default -> {
         if (TfjsLayerClasses.SUPPORTED.contains(cls)) {
-          throw c.refuse("is not translated from Keras 1 by tfport (TF.js would misread its Keras 1"
-              + " settings as Keras 2 ones); load the model in Keras 2 and save it again");
+          throw c.refuse(
+              "is not translated from Keras 1 by tfport (TF.js would misread its Keras 1"
+                  + " settings as Keras 2 ones); load the model in Keras 2 and save it again");
         }
         return null;
       }
@@ -320,8 +335,8 @@ final class Keras1Upgrade {
   }
 
   /**
-   * Keras 1's TimeDistributedDense is Keras 2's TimeDistributed(Dense); the wrapper keeps the layer's name,
-   * so TF.js finds the weights under it ({@code timedistributeddense_1/kernel}).
+   * Keras 1's TimeDistributedDense is Keras 2's TimeDistributed(Dense); the wrapper keeps the
+   * layer's name, so TF.js finds the weights under it ({@code timedistributeddense_1/kernel}).
    */
   private String timeDistributedDense(Keras1LayerConfig c, boolean first) {
     JsonNode length = c.take("input_length");
@@ -335,7 +350,11 @@ final class Keras1Upgrade {
     }
     JsonNode dim = c.in.get("input_dim");
     if (first && !wrapper.has("batch_input_shape") && dim != null && !dim.isNull()) {
-      wrapper.putArray("batch_input_shape").addNull().add(length == null ? F.nullNode() : length).add(dim);
+      wrapper
+          .putArray("batch_input_shape")
+          .addNull()
+          .add(length == null ? F.nullNode() : length)
+          .add(dim);
     }
     ObjectNode dense = F.objectNode();
     dense.put("name", c.name);
@@ -364,7 +383,10 @@ final class Keras1Upgrade {
         ints(c, "atrous_rate", 2, dilation);
       }
       default -> {
-        kernel.add(c.intOr("kernel_dim1", 1)).add(c.intOr("kernel_dim2", 1)).add(c.intOr("kernel_dim3", 1));
+        kernel
+            .add(c.intOr("kernel_dim1", 1))
+            .add(c.intOr("kernel_dim2", 1))
+            .add(c.intOr("kernel_dim3", 1));
         ints(c, "subsample", 3, strides);
         dilation.add(1).add(1).add(1);
       }
@@ -376,7 +398,8 @@ final class Keras1Upgrade {
       c.out.put("data_format", dataFormat(ordering));
     }
     if (c.cls.equals("Deconvolution2D")) {
-      // Keras 2 derives the output size from input, kernel, strides and padding, as Keras 1 did when
+      // Keras 2 derives the output size from input, kernel, strides and padding, as Keras 1 did
+      // when
       // building the layer; the stored output_shape only repeated it.
       c.take("output_shape");
     } else {
@@ -389,7 +412,8 @@ final class Keras1Upgrade {
     c.out.set("kernel_regularizer", regularizer(c, "W_regularizer"));
     c.out.set("bias_regularizer", regularizer(c, "b_regularizer"));
     c.out.set("activity_regularizer", regularizer(c, "activity_regularizer"));
-    c.out.set("kernel_constraint", constraint(c, "W_constraint", kernelAxes(c.cls, rank, ordering)));
+    c.out.set(
+        "kernel_constraint", constraint(c, "W_constraint", kernelAxes(c.cls, rank, ordering)));
     c.out.set("bias_constraint", constraint(c, "b_constraint", null));
     if (rank == 1) {
       inputShape(c, first, true);
@@ -397,8 +421,9 @@ final class Keras1Upgrade {
   }
 
   /**
-   * Where each Keras 1 kernel axis lands in the Keras 2 kernel ({@code -1}: dropped), for constraints that
-   * name axes; null when the layout is unchanged. Mirrors the kernel rewrites in {@link Keras1Weights}.
+   * Where each Keras 1 kernel axis lands in the Keras 2 kernel ({@code -1}: dropped), for
+   * constraints that name axes; null when the layout is unchanged. Mirrors the kernel rewrites in
+   * {@link Keras1Weights}.
    */
   static int[] kernelAxes(String cls, int rank, String ordering) {
     int[] perm = Keras1Weights.kernelPermutation(cls, ordering);
@@ -415,8 +440,9 @@ final class Keras1Upgrade {
     base(c);
     String ordering = ordering(c);
     if (ordering.equals("th")) {
-      throw c.refuse("uses dim_ordering 'th', whose separable kernels Keras 2 never read back; save it with"
-          + " dim_ordering 'tf'");
+      throw c.refuse(
+          "uses dim_ordering 'th', whose separable kernels Keras 2 never read back; save it with"
+              + " dim_ordering 'tf'");
     }
     c.move("nb_filter", "filters");
     c.out.set("kernel_size", F.arrayNode().add(c.intOr("nb_row", 1)).add(c.intOr("nb_col", 1)));
@@ -481,8 +507,10 @@ final class Keras1Upgrade {
 
   private void embedding(Keras1LayerConfig c) {
     base(c);
-    // Keras 1 recorded the int32 of its token input here; in Keras 2 (and TF.js) a layer's dtype is also
-    // the dtype of its weights, so an int32 Embedding would truncate its vectors. Keras 2 wrote float32.
+    // Keras 1 recorded the int32 of its token input here; in Keras 2 (and TF.js) a layer's dtype is
+    // also
+    // the dtype of its weights, so an int32 Embedding would truncate its vectors. Keras 2 wrote
+    // float32.
     if (c.out.has("dtype")) {
       c.out.put("dtype", "float32");
     }
@@ -494,7 +522,8 @@ final class Keras1Upgrade {
     c.out.set("embeddings_constraint", constraint(c, "W_constraint", null));
     c.copy("mask_zero");
     c.copy("input_length");
-    // Keras 1 dropped whole words while training only; Keras 2 removed the setting, inference is unchanged.
+    // Keras 1 dropped whole words while training only; Keras 2 removed the setting, inference is
+    // unchanged.
     c.take("dropout");
   }
 
@@ -502,8 +531,12 @@ final class Keras1Upgrade {
     base(c);
     int mode = c.intOr("mode", 0);
     if (mode != 0) {
-      throw c.refuse("uses mode " + mode + " (" + (mode == 1 ? "per-sample normalization" : "batch statistics"
-          + " also at inference") + "), which Keras 2 and TF.js do not have; only mode 0 converts");
+      throw c.refuse(
+          "uses mode "
+              + mode
+              + " ("
+              + (mode == 1 ? "per-sample normalization" : "batch statistics" + " also at inference")
+              + "), which Keras 2 and TF.js do not have; only mode 0 converts");
     }
     c.copy("axis");
     c.copy("momentum");
@@ -525,12 +558,17 @@ final class Keras1Upgrade {
     base(c);
     JsonNode modeNode = c.take("mode");
     JsonNode modeType = c.take("mode_type");
-    if (modeNode == null || !modeNode.isString() || (modeType != null && !modeType.asString("").equals("raw"))) {
-      throw c.refuse("merges with a Python function, which cannot be carried out of Keras; use a built-in"
-          + " merge mode");
+    if (modeNode == null
+        || !modeNode.isString()
+        || (modeType != null && !modeType.asString("").equals("raw"))) {
+      throw c.refuse(
+          "merges with a Python function, which cannot be carried out of Keras; use a built-in"
+              + " merge mode");
     }
-    for (String k : new String[] {"output_shape", "output_shape_type", "output_mask", "output_mask_type",
-        "arguments"}) {
+    for (String k :
+        new String[] {
+          "output_shape", "output_shape_type", "output_mask", "output_mask_type", "arguments"
+        }) {
       c.take(k);
     }
     JsonNode concatAxis = c.take("concat_axis");
@@ -550,7 +588,8 @@ final class Keras1Upgrade {
         c.out.put("normalize", false);
         yield "Dot";
       }
-      default -> throw c.refuse("merges in mode '" + mode + "', which no Keras 2 or TF.js layer computes");
+      default ->
+          throw c.refuse("merges in mode '" + mode + "', which no Keras 2 or TF.js layer computes");
     };
   }
 
@@ -567,5 +606,4 @@ final class Keras1Upgrade {
   private String dataFormat(Keras1LayerConfig c) {
     return dataFormat(ordering(c));
   }
-
 }

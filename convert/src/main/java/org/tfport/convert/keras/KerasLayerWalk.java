@@ -4,22 +4,27 @@ import java.util.function.BiConsumer;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
-/** Visits every serialized layer in a Keras model config, nested models and wrapped layers included. */
+/**
+ * Visits every serialized layer in a Keras model config, nested models and wrapped layers included.
+ */
 final class KerasLayerWalk {
   private KerasLayerWalk() {}
 
   /**
-   * Calls {@code visit(layer, path)} for each {@code {class_name, config}} object, parents first. The path
-   * names the layer for messages ({@code model/bidirectional_1/lstm_1}).
+   * Calls {@code visit(layer, path)} for each {@code {class_name, config}} object, parents first.
+   * The path names the layer for messages ({@code model/bidirectional_1/lstm_1}).
    */
   static void walk(JsonNode layer, String path, BiConsumer<ObjectNode, String> visit) {
     if (!(layer instanceof ObjectNode o) || !o.has("class_name")) {
       return;
     }
     JsonNode cfg = o.get("config");
-    String name = cfg != null && cfg.path("name").isString() ? cfg.path("name").stringValue() : null;
-    String here = path.isEmpty() ? (name == null ? o.path("class_name").asString("") : name)
-        : path + "/" + (name == null ? o.path("class_name").asString("") : name);
+    String name =
+        cfg != null && cfg.path("name").isString() ? cfg.path("name").stringValue() : null;
+    String here =
+        path.isEmpty()
+            ? (name == null ? o.path("class_name").asString("") : name)
+            : path + "/" + (name == null ? o.path("class_name").asString("") : name);
     visit.accept(o, here);
     if (cfg == null) {
       return;

@@ -28,10 +28,10 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Keras ({@code .h5}, {@code .keras}) to a TF.js layers model: the Keras config becomes
- * {@code modelTopology}, each layer's weights become manifest entries named {@code layer/weight}.
- * Every layer class is checked against what TF.js can deserialize first, so a model either converts
- * whole or is refused naming each layer TF.js cannot run.
+ * Keras ({@code .h5}, {@code .keras}) to a TF.js layers model: the Keras config becomes {@code
+ * modelTopology}, each layer's weights become manifest entries named {@code layer/weight}. Every
+ * layer class is checked against what TF.js can deserialize first, so a model either converts whole
+ * or is refused naming each layer TF.js cannot run.
  */
 public final class KerasToTfjs {
   private static final Set<String> CONV_CLASSES =
@@ -39,30 +39,49 @@ public final class KerasToTfjs {
 
   private KerasToTfjs() {}
 
-  public static ConversionResult convert(Path input, Path output, TfjsOutputOptions options,
-      ProgressListener progress) {
+  public static ConversionResult convert(
+      Path input, Path output, TfjsOutputOptions options, ProgressListener progress) {
     long start = System.nanoTime();
-    try (KerasModel model = KerasModel.open(input); AtomicOutput out = AtomicOutput.folder(output)) {
+    try (KerasModel model = KerasModel.open(input);
+        AtomicOutput out = AtomicOutput.folder(output)) {
       List<String> notices = new ArrayList<>();
       TfjsModelJson json = modelJson(model, options, notices);
-      List<List<WeightEntry>> groups = groups(model, layerClasses(model),
-          options.weightGrouping() == TfjsOutputOptions.WeightGrouping.PER_LAYER);
-      WriteSummary ws = TfjsWriter.write(out.dir(), json, groups,
-          new WriteOptions(options.shardSizeBytes(), options.quantization()), progress);
+      List<List<WeightEntry>> groups =
+          groups(
+              model,
+              layerClasses(model),
+              options.weightGrouping() == TfjsOutputOptions.WeightGrouping.PER_LAYER);
+      WriteSummary ws =
+          TfjsWriter.write(
+              out.dir(),
+              json,
+              groups,
+              new WriteOptions(options.shardSizeBytes(), options.quantization()),
+              progress);
       out.commit();
       notices.addAll(ws.notices());
-      return new ConversionResult(output, ws.files().stream().map(f -> output.resolve(out.dir().relativize(f)))
-          .toList(), ws.totalBytes(), ws.weightCount(), null, (System.nanoTime() - start) / 1_000_000, notices, "");
+      return new ConversionResult(
+          output,
+          ws.files().stream().map(f -> output.resolve(out.dir().relativize(f))).toList(),
+          ws.totalBytes(),
+          ws.weightCount(),
+          null,
+          (System.nanoTime() - start) / 1_000_000,
+          notices,
+          "");
     }
   }
 
-  static TfjsModelJson modelJson(KerasModel model, TfjsOutputOptions options, List<String> notices) {
+  static TfjsModelJson modelJson(
+      KerasModel model, TfjsOutputOptions options, List<String> notices) {
     JsonNodeFactory f = JsonNodeFactory.instance;
     ObjectNode topology = null;
     if (!model.weightsOnly()) {
       if (!(model.modelConfig() instanceof ObjectNode mc) || !mc.path("class_name").isString()) {
-        throw new CorruptModelException(model.source() + ": model_config is not a Keras model config"
-            + " (expected {\"class_name\": ..., \"config\": ...}); the file is damaged or not from Keras");
+        throw new CorruptModelException(
+            model.source()
+                + ": model_config is not a Keras model config"
+                + " (expected {\"class_name\": ..., \"config\": ...}); the file is damaged or not from Keras");
       }
       ObjectNode config = mc.deepCopy();
       checkAndRename(model, config);
@@ -74,69 +93,88 @@ public final class KerasToTfjs {
         topology.set("training_config", model.trainingConfig());
       }
     } else {
-      notices.add(model.source() + ": weights-only file, written with a null modelTopology (as upstream)");
+      notices.add(
+          model.source() + ": weights-only file, written with a null modelTopology (as upstream)");
     }
-    String generatedBy = model.weightsOnly() ? null
-        : "keras v" + (model.kerasVersion() == null ? "unknown" : model.kerasVersion());
+    String generatedBy =
+        model.weightsOnly()
+            ? null
+            : "keras v" + (model.kerasVersion() == null ? "unknown" : model.kerasVersion());
     TfjsModelJson json = TfjsModelJson.layers(generatedBy, Version.CONVERTED_BY, topology);
-    return options.userDefinedMetadata() == null ? json
+    return options.userDefinedMetadata() == null
+        ? json
         : json.withUserDefinedMetadata(options.userDefinedMetadata());
   }
 
-  /** Applies upstream's class renames and refuses, in one message, every layer TF.js cannot load. */
+  /**
+   * Applies upstream's class renames and refuses, in one message, every layer TF.js cannot load.
+   */
   static void checkAndRename(KerasModel model, ObjectNode config) {
     if (model.kerasMajor() == 1) {
       Keras1Upgrade.upgrade(model.source(), model.backend(), config);
     }
     KerasLayerWalk.walk(config, "", (layer, path) -> checkWiring(model.source(), layer, path));
     Map<String, List<String>> unsupported = new LinkedHashMap<>();
-    KerasLayerWalk.walk(config, "", (layer, path) -> {
-      String cls = layer.path("class_name").asString("");
-      String renamed = TfjsLayerClasses.RENAMES.get(cls);
-      if (renamed != null) {
-        layer.put("class_name", renamed);
-        cls = renamed;
-      }
-      if (TfjsLayerClasses.isLeakyRelu(cls, layer.path("config"))) {
-        ObjectNode cfg = (ObjectNode) layer.get("config");
-        cfg.set("alpha", cfg.remove("negative_slope"));
-        cfg.remove("threshold");
-        cfg.remove("max_value");
-        layer.put("class_name", "LeakyReLU");
-        cls = "LeakyReLU";
-      }
-      if (cls.equals("SpatialDropout2D") || cls.equals("SpatialDropout3D")) {
-        spatialDropoutAsDropout(layer, cls.equals("SpatialDropout2D") ? 2 : 3);
-        cls = "Dropout";
-      }
-      if (!TfjsLayerClasses.SUPPORTED.contains(cls)) {
-        unsupported.computeIfAbsent(cls, k -> new ArrayList<>()).add(path);
-      } else {
-        String problem = TfjsLayerClasses.unsupportedSetting(cls, layer.path("config"));
-        if (problem != null) {
-          unsupported.computeIfAbsent(cls + " with " + problem, k -> new ArrayList<>()).add(path);
-        }
-        TfjsLayerClasses.dropUnusedKeys(cls, layer.get("config"));
-      }
-    });
+    KerasLayerWalk.walk(
+        config,
+        "",
+        (layer, path) -> {
+          String cls = layer.path("class_name").asString("");
+          String renamed = TfjsLayerClasses.RENAMES.get(cls);
+          if (renamed != null) {
+            layer.put("class_name", renamed);
+            cls = renamed;
+          }
+          if (TfjsLayerClasses.isLeakyRelu(cls, layer.path("config"))) {
+            ObjectNode cfg = (ObjectNode) layer.get("config");
+            cfg.set("alpha", cfg.remove("negative_slope"));
+            cfg.remove("threshold");
+            cfg.remove("max_value");
+            layer.put("class_name", "LeakyReLU");
+            cls = "LeakyReLU";
+          }
+          if (cls.equals("SpatialDropout2D") || cls.equals("SpatialDropout3D")) {
+            spatialDropoutAsDropout(layer, cls.equals("SpatialDropout2D") ? 2 : 3);
+            cls = "Dropout";
+          }
+          if (!TfjsLayerClasses.SUPPORTED.contains(cls)) {
+            unsupported.computeIfAbsent(cls, k -> new ArrayList<>()).add(path);
+          } else {
+            String problem = TfjsLayerClasses.unsupportedSetting(cls, layer.path("config"));
+            if (problem != null) {
+              unsupported
+                  .computeIfAbsent(cls + " with " + problem, k -> new ArrayList<>())
+                  .add(path);
+            }
+            TfjsLayerClasses.dropUnusedKeys(cls, layer.get("config"));
+          }
+        });
     if (!unsupported.isEmpty()) {
       StringBuilder sb = new StringBuilder();
       for (Map.Entry<String, List<String>> e : unsupported.entrySet()) {
         if (!sb.isEmpty()) {
           sb.append("; ");
         }
-        sb.append(e.getKey()).append(" (layer ").append(String.join(", ", e.getValue().stream()
-            .map(p -> "'" + p + "'").toList())).append(')');
+        sb.append(e.getKey())
+            .append(" (layer ")
+            .append(String.join(", ", e.getValue().stream().map(p -> "'" + p + "'").toList()))
+            .append(')');
       }
-      throw new UnsupportedModelException(model.source() + ": TensorFlow.js cannot load layer class"
-          + (unsupported.size() > 1 ? "es " : " ") + sb + "; replace "
-          + (unsupported.size() > 1 ? "them" : "it") + " with built-in layers, or convert to a graph model");
+      throw new UnsupportedModelException(
+          model.source()
+              + ": TensorFlow.js cannot load layer class"
+              + (unsupported.size() > 1 ? "es " : " ")
+              + sb
+              + "; replace "
+              + (unsupported.size() > 1 ? "them" : "it")
+              + " with built-in layers, or convert to a graph model");
     }
   }
 
   /**
-   * A functional model's layers must carry their names and call only layers that exist: TF.js does not
-   * report a broken reference, it never finishes loading, so a damaged config is refused here instead.
+   * A functional model's layers must carry their names and call only layers that exist: TF.js does
+   * not report a broken reference, it never finishes loading, so a damaged config is refused here
+   * instead.
    */
   static void checkWiring(Path file, ObjectNode model, String path) {
     JsonNode cfg = model.path("config");
@@ -146,8 +184,14 @@ public final class KerasToTfjs {
     java.util.Set<String> names = new java.util.HashSet<>();
     for (JsonNode l : cfg.path("layers")) {
       if (!l.path("name").isString()) {
-        throw new CorruptModelException(file + ": a layer of functional model '" + path + "' has no name"
-            + " beside its config (" + l.path("class_name").asString("?") + "); the config is damaged");
+        throw new CorruptModelException(
+            file
+                + ": a layer of functional model '"
+                + path
+                + "' has no name"
+                + " beside its config ("
+                + l.path("class_name").asString("?")
+                + "); the config is damaged");
       }
       names.add(l.path("name").stringValue());
     }
@@ -156,9 +200,16 @@ public final class KerasToTfjs {
         for (JsonNode call : node) {
           String from = call.path(0).asString(null);
           if (from != null && !names.contains(from)) {
-            throw new CorruptModelException(file + ": layer '" + path + "/" + l.path("name").stringValue()
-                + "' takes its input from '" + from + "', which is not a layer of the model; the config is"
-                + " damaged");
+            throw new CorruptModelException(
+                file
+                    + ": layer '"
+                    + path
+                    + "/"
+                    + l.path("name").stringValue()
+                    + "' takes its input from '"
+                    + from
+                    + "', which is not a layer of the model; the config is"
+                    + " damaged");
           }
         }
       }
@@ -167,17 +218,24 @@ public final class KerasToTfjs {
       for (JsonNode end : cfg.path(key)) {
         String n = end.path(0).asString(null);
         if (n != null && !names.contains(n)) {
-          throw new CorruptModelException(file + ": " + key + " of '" + path + "' names '" + n
-              + "', which is not a layer of the model; the config is damaged");
+          throw new CorruptModelException(
+              file
+                  + ": "
+                  + key
+                  + " of '"
+                  + path
+                  + "' names '"
+                  + n
+                  + "', which is not a layer of the model; the config is damaged");
         }
       }
     }
   }
 
   /**
-   * SpatialDropout2D/3D is Dropout whose mask is shared across the spatial axes; TF.js lacks the class but
-   * its Dropout takes the same {@code noise_shape} (nulls filled from the input), so this keeps training
-   * and inference behaviour exactly.
+   * SpatialDropout2D/3D is Dropout whose mask is shared across the spatial axes; TF.js lacks the
+   * class but its Dropout takes the same {@code noise_shape} (nulls filled from the input), so this
+   * keeps training and inference behaviour exactly.
    */
   static void spatialDropoutAsDropout(ObjectNode layer, int spatialRank) {
     layer.put("class_name", "Dropout");
@@ -203,17 +261,21 @@ public final class KerasToTfjs {
   static Map<String, String> layerClasses(KerasModel model) {
     Map<String, String> out = new HashMap<>();
     if (model.modelConfig() != null) {
-      KerasLayerWalk.walk(model.modelConfig(), "", (layer, path) -> {
-        JsonNode name = layer.path("config").path("name");
-        if (name.isString()) {
-          out.putIfAbsent(name.stringValue(), layer.path("class_name").asString(""));
-        }
-      });
+      KerasLayerWalk.walk(
+          model.modelConfig(),
+          "",
+          (layer, path) -> {
+            JsonNode name = layer.path("config").path("name");
+            if (name.isString()) {
+              out.putIfAbsent(name.stringValue(), layer.path("class_name").asString(""));
+            }
+          });
     }
     return out;
   }
 
-  static List<List<WeightEntry>> groups(KerasModel model, Map<String, String> classes, boolean split) {
+  static List<List<WeightEntry>> groups(
+      KerasModel model, Map<String, String> classes, boolean split) {
     boolean theano = "theano".equals(model.backend());
     List<List<WeightEntry>> groups = new ArrayList<>();
     List<WeightEntry> all = new ArrayList<>();
@@ -221,13 +283,21 @@ public final class KerasToTfjs {
       List<WeightEntry> entries = new ArrayList<>();
       String cls = classes.getOrDefault(layer.layerName(), "");
       cls = TfjsLayerClasses.RENAMES.getOrDefault(cls, cls);
-      List<KerasWeight> ws = model.kerasMajor() == 1 ? Keras1Upgrade.weights(model, layer) : layer.weights();
+      List<KerasWeight> ws =
+          model.kerasMajor() == 1 ? Keras1Upgrade.weights(model, layer) : layer.weights();
       for (int i = 0; i < ws.size(); i++) {
         KerasWeight w = ws.get(i);
-        boolean flip = theano && CONV_CLASSES.contains(cls)
-            && (i == 0 || (i == 1 && cls.equals("ConvLSTM2D")));
-        entries.add(new WeightEntry(manifestName(w.name(), layer.layerName(), classes), w.dtype(), w.shape(),
-            flip ? () -> TheanoKernels.flip(w.data().get()) : w.data(), null));
+        boolean flip =
+            theano
+                && CONV_CLASSES.contains(cls)
+                && (i == 0 || (i == 1 && cls.equals("ConvLSTM2D")));
+        entries.add(
+            new WeightEntry(
+                manifestName(w.name(), layer.layerName(), classes),
+                w.dtype(),
+                w.shape(),
+                flip ? () -> TheanoKernels.flip(w.data().get()) : w.data(),
+                null));
       }
       if (split) {
         if (!entries.isEmpty()) {
@@ -246,7 +316,8 @@ public final class KerasToTfjs {
   /**
    * TF.js binds a weight by {@code layer/weight}. Keras names a weight after the name scope it was
    * created in, which differs from the layer's name when a model was built twice in one session
-   * ({@code conv0_1/kernel} in layer {@code conv0}); such names are rebased onto the layer that owns them.
+   * ({@code conv0_1/kernel} in layer {@code conv0}); such names are rebased onto the layer that
+   * owns them.
    */
   static String manifestName(String weightName, String layerName, Map<String, String> knownLayers) {
     int slash = weightName.indexOf('/');

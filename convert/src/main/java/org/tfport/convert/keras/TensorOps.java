@@ -7,8 +7,8 @@ import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 
 /**
- * Layout changes on dense tensors, done on raw element bytes so they work for any fixed-width dtype and
- * never round values: weight conversion must reproduce the stored numbers exactly.
+ * Layout changes on dense tensors, done on raw element bytes so they work for any fixed-width dtype
+ * and never round values: weight conversion must reproduce the stored numbers exactly.
  */
 final class TensorOps {
   private TensorOps() {}
@@ -30,15 +30,22 @@ final class TensorOps {
         same = pd[i] == d[i];
       }
       if (!same) {
-        throw new IllegalArgumentException("cannot join " + p.dtype().jsName() + p.shape() + " to "
-            + first.dtype().jsName() + first.shape() + " along the last axis");
+        throw new IllegalArgumentException(
+            "cannot join "
+                + p.dtype().jsName()
+                + p.shape()
+                + " to "
+                + first.dtype().jsName()
+                + first.shape()
+                + " along the last axis");
       }
       last += pd[rank - 1];
     }
     int width = first.dtype().byteSize();
     long[] outDims = d.clone();
     outDims[rank - 1] = last;
-    ByteBuffer dst = ByteBuffer.allocate(Math.toIntExact(rows * last * width)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer dst =
+        ByteBuffer.allocate(Math.toIntExact(rows * last * width)).order(ByteOrder.LITTLE_ENDIAN);
     for (long r = 0; r < rows; r++) {
       for (Tensor p : parts) {
         int run = Math.toIntExact(p.shape().dims()[rank - 1] * width);

@@ -5,9 +5,10 @@ import java.nio.ByteOrder;
 import org.tfport.core.Tensor;
 
 /**
- * Theano's convolution flips its kernel (true convolution); TensorFlow's does not. Keras weights saved
- * under Theano therefore load into TensorFlow-style runtimes only with every spatial axis reversed, which
- * is what Keras' own {@code convert_kernel} does: all axes but the last two (input and output channels).
+ * Theano's convolution flips its kernel (true convolution); TensorFlow's does not. Keras weights
+ * saved under Theano therefore load into TensorFlow-style runtimes only with every spatial axis
+ * reversed, which is what Keras' own {@code convert_kernel} does: all axes but the last two (input
+ * and output channels).
  */
 final class TheanoKernels {
   private TheanoKernels() {}

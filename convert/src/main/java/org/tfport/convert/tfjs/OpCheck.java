@@ -16,10 +16,17 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphFunction;
 import org.tfport.core.graph.Node;
 
-/** Refuses graphs with ops TensorFlow.js 4.22 cannot run, naming each op type with a node that uses it. */
+/**
+ * Refuses graphs with ops TensorFlow.js 4.22 cannot run, naming each op type with a node that uses
+ * it.
+ */
 final class OpCheck {
   static final String RESOURCE = "tfjs_ops.txt";
-  /** What {@code --strip_debug_ops} allows even when the ops remain (upstream's pre-check does the same). */
+
+  /**
+   * What {@code --strip_debug_ops} allows even when the ops remain (upstream's pre-check does the
+   * same).
+   */
   static final Set<String> DEBUG_OPS = Set.of("Assert", "CheckNumerics", "Print");
 
   private static volatile Set<String> supported;
@@ -61,8 +68,8 @@ final class OpCheck {
   }
 
   /**
-   * Op type to the first node that uses it, for every op TF.js lacks, in the graph and in the functions it
-   * keeps.
+   * Op type to the first node that uses it, for every op TF.js lacks, in the graph and in the
+   * functions it keeps.
    */
   static Map<String, String> unsupported(Graph g, boolean allowDebugOps) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -84,8 +91,8 @@ final class OpCheck {
   }
 
   /**
-   * Ops TF.js lacks that optimizing removes when the graph allows it (batch norms folded into a convolution):
-   * the check before optimizing lets them through, the one after names any left.
+   * Ops TF.js lacks that optimizing removes when the graph allows it (batch norms folded into a
+   * convolution): the check before optimizing lets them through, the one after names any left.
    */
   static final Set<String> OPTIMIZED_AWAY = Set.of("BatchNormWithGlobalNormalization");
 
@@ -110,10 +117,23 @@ final class OpCheck {
       return;
     }
     StringBuilder sb = new StringBuilder();
-    bad.forEach((op, node) -> sb.append(sb.isEmpty() ? "" : ", ").append(op).append(" (node '").append(node)
-        .append("')"));
-    throw new UnsupportedModelException(source + ": TensorFlow.js 4.22 has no kernel for " + bad.size()
-        + " op type" + (bad.size() == 1 ? "" : "s") + " in the " + stage + ": " + sb
-        + "; export a signature without them, or turn GraphLoadingOptions.checkOps off to write the model anyway");
+    bad.forEach(
+        (op, node) ->
+            sb.append(sb.isEmpty() ? "" : ", ")
+                .append(op)
+                .append(" (node '")
+                .append(node)
+                .append("')"));
+    throw new UnsupportedModelException(
+        source
+            + ": TensorFlow.js 4.22 has no kernel for "
+            + bad.size()
+            + " op type"
+            + (bad.size() == 1 ? "" : "s")
+            + " in the "
+            + stage
+            + ": "
+            + sb
+            + "; export a signature without them, or turn GraphLoadingOptions.checkOps off to write the model anyway");
   }
 }

@@ -1,22 +1,15 @@
 package org.tfport.convert.tfjs;
 
-import org.tfport.formats.tfjs.GraphJson;
-import org.tfport.graph.DefaultAttributes;
-import org.tfport.graph.GraphLoader;
-import org.tfport.graph.GraphOptions;
-import org.tfport.graph.TfjsRewrites;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.convert.Version;
@@ -38,44 +31,61 @@ import org.tfport.core.graph.TensorValue;
 import org.tfport.formats.savedmodel.SavedModelGraph;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.TensorInfo;
+import org.tfport.formats.tfjs.GraphJson;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsWriter;
 import org.tfport.formats.tfjs.WeightEntry;
 import org.tfport.formats.tfjs.WriteOptions;
 import org.tfport.formats.tfjs.WriteSummary;
+import org.tfport.graph.DefaultAttributes;
+import org.tfport.graph.GraphLoader;
+import org.tfport.graph.GraphOptions;
+import org.tfport.graph.TfjsRewrites;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * TensorFlow graphs (SavedModel, frozen GraphDef, TF Hub module) to a TF.js graph model: pick the signature,
- * inline its functions, replace variables by their checkpoint values, keep only what the outputs need, check
- * every op has a TF.js kernel, and write model.json with the constants as weights.
+ * TensorFlow graphs (SavedModel, frozen GraphDef, TF Hub module) to a TF.js graph model: pick the
+ * signature, inline its functions, replace variables by their checkpoint values, keep only what the
+ * outputs need, check every op has a TF.js kernel, and write model.json with the constants as
+ * weights.
  */
 public final class TfGraphToTfjs {
 
   private TfGraphToTfjs() {}
 
   /** {@code tf_saved_model}: a SavedModel folder. */
-  public static ConversionResult convertSavedModel(Path dir, Path output, GraphOptions g, TfjsOutputOptions o,
-      ProgressListener progress) {
-    return convertSavedModel(dir, output, g, o, progress, GraphLoader.DEFAULT_SIGNATURE, Set.of("serve"));
+  public static ConversionResult convertSavedModel(
+      Path dir, Path output, GraphOptions g, TfjsOutputOptions o, ProgressListener progress) {
+    return convertSavedModel(
+        dir, output, g, o, progress, GraphLoader.DEFAULT_SIGNATURE, Set.of("serve"));
   }
 
   /**
-   * {@code tf_hub}: a TF1 Hub module folder ({@code tfhub_module.pb} beside {@code saved_model.pb}; the
-   * MetaGraph with no tags) or a TF2 one (a SavedModel); both default to the signature {@code default}.
+   * {@code tf_hub}: a TF1 Hub module folder ({@code tfhub_module.pb} beside {@code saved_model.pb};
+   * the MetaGraph with no tags) or a TF2 one (a SavedModel); both default to the signature {@code
+   * default}.
    */
-  public static ConversionResult convertHub(Path dir, Path output, GraphOptions g, TfjsOutputOptions o,
-      ProgressListener progress) {
+  public static ConversionResult convertHub(
+      Path dir, Path output, GraphOptions g, TfjsOutputOptions o, ProgressListener progress) {
     if (!Files.isDirectory(dir)) {
-      throw new UsageException(dir + ": a TF Hub module is a folder; download and extract the module first"
-          + " (tfport does not fetch from the network)");
+      throw new UsageException(
+          dir
+              + ": a TF Hub module is a folder; download and extract the module first"
+              + " (tfport does not fetch from the network)");
     }
     boolean tf1 = Files.exists(dir.resolve(SavedModelReader.HUB_MODULE_PB));
-    return convertSavedModel(dir, output, g, o, progress, GraphLoader.HUB_SIGNATURE, tf1 ? Set.of() : Set.of("serve"));
+    return convertSavedModel(
+        dir, output, g, o, progress, GraphLoader.HUB_SIGNATURE, tf1 ? Set.of() : Set.of("serve"));
   }
 
-  private static ConversionResult convertSavedModel(Path dir, Path output, GraphOptions go, TfjsOutputOptions o,
-      ProgressListener progress, String defaultSignature, Set<String> defaultTags) {
+  private static ConversionResult convertSavedModel(
+      Path dir,
+      Path output,
+      GraphOptions go,
+      TfjsOutputOptions o,
+      ProgressListener progress,
+      String defaultSignature,
+      Set<String> defaultTags) {
     long start = System.nanoTime();
     GraphLoader.Loaded l = GraphLoader.load(dir, go, defaultSignature, defaultTags);
     Graph g = l.graph();
@@ -103,20 +113,33 @@ public final class TfGraphToTfjs {
     ObjectNode outs = signature.putObject("outputs");
     for (int i = 0; i < outputKeys.size(); i++) {
       String key = outputKeys.get(i);
-      outs.set(key, tensorInfo(TensorRef.parse(g.outputs().get(i)).tensorName(), outputInfo.get(key)));
+      outs.set(
+          key, tensorInfo(TensorRef.parse(g.outputs().get(i)).tensorName(), outputInfo.get(key)));
     }
     String generatedBy = sm.tensorflowVersion().isEmpty() ? "unknown" : sm.tensorflowVersion();
-    ObjectNode metadata = metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(outputKeys) : null);
-    return write(g, l.initializer(), output, generatedBy, signature, metadata, o, progress, start, before, frozen,
+    ObjectNode metadata =
+        metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(outputKeys) : null);
+    return write(
+        g,
+        l.initializer(),
+        output,
+        generatedBy,
+        signature,
+        metadata,
+        o,
+        progress,
+        start,
+        before,
+        frozen,
         report);
   }
 
   /**
-   * {@code tf_frozen_model}: one GraphDef; {@code --output_node_names} says what to keep. The signature has
-   * no inputs (TF.js then feeds the placeholders) and one output per name.
+   * {@code tf_frozen_model}: one GraphDef; {@code --output_node_names} says what to keep. The
+   * signature has no inputs (TF.js then feeds the placeholders) and one output per name.
    */
-  public static ConversionResult convertFrozen(Path file, Path output, GraphOptions go, TfjsOutputOptions o,
-      ProgressListener progress) {
+  public static ConversionResult convertFrozen(
+      Path file, Path output, GraphOptions go, TfjsOutputOptions o, ProgressListener progress) {
     long start = System.nanoTime();
     GraphLoader.Loaded l = GraphLoader.loadFrozen(file, go);
     Graph g = l.graph();
@@ -127,21 +150,35 @@ public final class TfGraphToTfjs {
     signature.putObject("inputs");
     ObjectNode outs = signature.putObject("outputs");
     for (int i = 0; i < go.outputNodeNames().size(); i++) {
-      // Keyed by the name asked for; the tensor is where that output is now (stripping can move it).
-      outs.putObject(go.outputNodeNames().get(i).strip()).put("name",
-          TensorRef.parse(g.outputs().get(i)).toString());
+      // Keyed by the name asked for; the tensor is where that output is now (stripping can move
+      // it).
+      outs.putObject(go.outputNodeNames().get(i).strip())
+          .put("name", TensorRef.parse(g.outputs().get(i)).toString());
     }
-    ObjectNode metadata = metadata(o, go.useStructuredOutputsNames()
-        ? new TreeSet<>(go.outputNodeNames().stream().map(String::strip).toList()) : null);
-    return write(g, l.initializer(), output, g.producer() > 0 ? "GraphDef producer " + g.producer() : "unknown",
-        signature, metadata, o, progress, start, before, frozen, report);
+    ObjectNode metadata =
+        metadata(
+            o,
+            go.useStructuredOutputsNames()
+                ? new TreeSet<>(go.outputNodeNames().stream().map(String::strip).toList())
+                : null);
+    return write(
+        g,
+        l.initializer(),
+        output,
+        g.producer() > 0 ? "GraphDef producer " + g.producer() : "unknown",
+        signature,
+        metadata,
+        o,
+        progress,
+        start,
+        before,
+        frozen,
+        report);
   }
 
-
-
   /**
-   * The op check, the optimizer (unless turned off) and the check after it, as upstream runs them around
-   * Grappler; null when not optimizing.
+   * The op check, the optimizer (unless turned off) and the check after it, as upstream runs them
+   * around Grappler; null when not optimizing.
    */
   static TfjsOptimizer.Report optimizeAndCheck(Graph g, GraphOptions go, String source) {
     if (!go.optimize()) {
@@ -182,15 +219,32 @@ public final class TfGraphToTfjs {
     return m;
   }
 
-  private static ConversionResult write(Graph g, Graph initializer, Path output, String generatedBy,
+  private static ConversionResult write(
+      Graph g,
+      Graph initializer,
+      Path output,
+      String generatedBy,
       ObjectNode signature,
-      ObjectNode metadata, TfjsOutputOptions o, ProgressListener progress, long start, GraphLoader.Counts before,
-      int frozen, TfjsOptimizer.Report report) {
+      ObjectNode metadata,
+      TfjsOutputOptions o,
+      ProgressListener progress,
+      long start,
+      GraphLoader.Counts before,
+      int frozen,
+      TfjsOptimizer.Report report) {
     List<String> notices = new ArrayList<>();
     String variables = frozen + " variable" + (frozen == 1 ? "" : "s") + " frozen";
-    String detail = "graph: " + before.describe() + " before, " + (report == null
-        ? GraphLoader.Counts.of(g).describe() + " after (" + variables + "; not optimized)"
-        : report.nodesBefore() + " after freezing (" + variables + "), " + report.describe());
+    String detail =
+        "graph: "
+            + before.describe()
+            + " before, "
+            + (report == null
+                ? GraphLoader.Counts.of(g).describe() + " after (" + variables + "; not optimized)"
+                : report.nodesBefore()
+                    + " after freezing ("
+                    + variables
+                    + "), "
+                    + report.describe());
     List<Node> order = g.nodes();
     List<WeightEntry> weights = new ArrayList<>();
     for (Node n : order) {
@@ -202,7 +256,8 @@ public final class TfGraphToTfjs {
       functionWeights(f, g.source(), weights, notices);
     }
     ObjectNode topology = GraphJson.graph(g, order);
-    TfjsModelJson json = TfjsModelJson.graph(generatedBy, Version.CONVERTED_BY, topology, signature);
+    TfjsModelJson json =
+        TfjsModelJson.graph(generatedBy, Version.CONVERTED_BY, topology, signature);
     if (initializer != null) {
       json = json.withInitializer(initializerJson(g, initializer, weights, notices), null);
       detail += "; tables filled by a " + initializer.size() + "-node modelInitializer";
@@ -211,23 +266,35 @@ public final class TfGraphToTfjs {
       json = json.withUserDefinedMetadata(metadata);
     }
     try (AtomicOutput out = AtomicOutput.folder(output)) {
-      WriteSummary ws = TfjsWriter.write(out.dir(), json, List.of(weights),
-          new WriteOptions(o.shardSizeBytes(), o.quantization()), progress);
+      WriteSummary ws =
+          TfjsWriter.write(
+              out.dir(),
+              json,
+              List.of(weights),
+              new WriteOptions(o.shardSizeBytes(), o.quantization()),
+              progress);
       out.commit();
       notices.addAll(ws.notices());
-      return new ConversionResult(output, ws.files().stream().map(f -> output.resolve(out.dir().relativize(f)))
-          .toList(), ws.totalBytes(), ws.weightCount(), new ConversionResult.NodeCounts(before.nodes(), g.size()),
-          (System.nanoTime() - start) / 1_000_000, notices, detail);
+      return new ConversionResult(
+          output,
+          ws.files().stream().map(f -> output.resolve(out.dir().relativize(f))).toList(),
+          ws.totalBytes(),
+          ws.weightCount(),
+          new ConversionResult.NodeCounts(before.nodes(), g.size()),
+          (System.nanoTime() - start) / 1_000_000,
+          notices,
+          detail);
     }
   }
 
   /**
-   * The initializer graph as model.json's {@code modelInitializer}; its constants join the weights after the
-   * inference graph's, as the converter writes them. Table nodes keep their names, by which TF.js finds the
-   * filled table again; a constant whose name the optimizer has since given to an inference node is renamed
-   * (both graphs draw on one weight map).
+   * The initializer graph as model.json's {@code modelInitializer}; its constants join the weights
+   * after the inference graph's, as the converter writes them. Table nodes keep their names, by
+   * which TF.js finds the filled table again; a constant whose name the optimizer has since given
+   * to an inference node is renamed (both graphs draw on one weight map).
    */
-  private static ObjectNode initializerJson(Graph g, Graph init, List<WeightEntry> weights, List<String> notices) {
+  private static ObjectNode initializerJson(
+      Graph g, Graph init, List<WeightEntry> weights, List<String> notices) {
     for (Node n : new ArrayList<>(init.nodes())) {
       if (n.op().equals("Const") && g.has(n.name())) {
         String fresh = n.name() + "/init";
@@ -248,11 +315,11 @@ public final class TfGraphToTfjs {
   }
 
   /**
-   * A function's constants become weights named {@code <function>/<node>}, and the node is renamed to
-   * match, because TF.js looks up a function's constants under that name.
+   * A function's constants become weights named {@code <function>/<node>}, and the node is renamed
+   * to match, because TF.js looks up a function's constants under that name.
    */
-  private static void functionWeights(GraphFunction f, String source, List<WeightEntry> weights,
-      List<String> notices) {
+  private static void functionWeights(
+      GraphFunction f, String source, List<WeightEntry> weights, List<String> notices) {
     Map<String, String> renames = new LinkedHashMap<>();
     for (int i = 0; i < f.nodes().size(); i++) {
       Node n = f.nodes().get(i);
@@ -275,32 +342,50 @@ public final class TfGraphToTfjs {
         int colon = body.indexOf(':');
         String node = colon < 0 ? body : body.substring(0, colon);
         if (renames.containsKey(node)) {
-          ins.set(i, (control ? "^" : "") + renames.get(node) + (colon < 0 ? "" : body.substring(colon)));
+          ins.set(
+              i,
+              (control ? "^" : "") + renames.get(node) + (colon < 0 ? "" : body.substring(colon)));
         }
       }
     }
-    f.ret().replaceAll((k, v) -> {
-      int colon = v.indexOf(':');
-      String node = colon < 0 ? v : v.substring(0, colon);
-      return renames.containsKey(node) ? renames.get(node) + (colon < 0 ? "" : v.substring(colon)) : v;
-    });
+    f.ret()
+        .replaceAll(
+            (k, v) -> {
+              int colon = v.indexOf(':');
+              String node = colon < 0 ? v : v.substring(0, colon);
+              return renames.containsKey(node)
+                  ? renames.get(node) + (colon < 0 ? "" : v.substring(colon))
+                  : v;
+            });
   }
 
   private static WeightEntry weight(Node n, String name, String source, List<String> notices) {
     TensorValue tv = n.tensorAttr("value");
     if (tv == null) {
-      throw new CorruptModelException(source + ": constant '" + n.name() + "' has no value; the graph is damaged");
+      throw new CorruptModelException(
+          source + ": constant '" + n.name() + "' has no value; the graph is damaged");
     }
     Tensor t = tv.value();
     if (t == null) {
-      throw new UnsupportedModelException(source + ": constant '" + n.name() + "' has type "
-          + DataTypes.name(tv.dtype()) + ", which TF.js cannot hold");
+      throw new UnsupportedModelException(
+          source
+              + ": constant '"
+              + n.name()
+              + "' has type "
+              + DataTypes.name(tv.dtype())
+              + ", which TF.js cannot hold");
     }
     DType dt = t.dtype();
     if (dt == DType.INT8 || dt == DType.INT16 || dt == DType.UINT8 || dt == DType.UINT16) {
-      // TF.js reads these types as int32, and its weight loader takes no unquantized 8/16-bit integers.
-      notices.add("weight '" + name + "' has dtype " + dt.jsName() + ", which TF.js does not support;"
-          + " converted to int32");
+      // TF.js reads these types as int32, and its weight loader takes no unquantized 8/16-bit
+      // integers.
+      notices.add(
+          "weight '"
+              + name
+              + "' has dtype "
+              + dt.jsName()
+              + ", which TF.js does not support;"
+              + " converted to int32");
       t = widenToInt32(t);
     }
     return WeightEntry.of(name, t);
@@ -311,12 +396,13 @@ public final class TfGraphToTfjs {
     ByteBuffer in = t.bytes();
     ByteBuffer out = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
-      out.putInt(switch (t.dtype()) {
-        case INT8 -> in.get(i);
-        case UINT8 -> in.get(i) & 0xff;
-        case INT16 -> in.getShort(2 * i);
-        default -> in.getShort(2 * i) & 0xffff;
-      });
+      out.putInt(
+          switch (t.dtype()) {
+            case INT8 -> in.get(i);
+            case UINT8 -> in.get(i) & 0xff;
+            case INT16 -> in.getShort(2 * i);
+            default -> in.getShort(2 * i) & 0xffff;
+          });
     }
     return new Tensor(DType.INT32, t.shape(), out.flip());
   }

@@ -1,49 +1,71 @@
 package org.tfport.convert.tfjs;
 
-import org.tfport.core.DType;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tfport.graph.optimize.Consts;
-import org.tfport.graph.optimize.GraphEdits;
-import org.tfport.graph.optimize.ShapeInference;
+import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphPass;
 import org.tfport.core.graph.Node;
+import org.tfport.graph.optimize.Consts;
+import org.tfport.graph.optimize.GraphEdits;
+import org.tfport.graph.optimize.ShapeInference;
 
 /**
  * The fused ops TF.js 4.22 executes, as Grappler's remapper and the TF.js converter make them:
  *
  * <ul>
- *   <li>{@code Conv2D} or {@code MatMul}, then {@code BiasAdd}, then optionally one of {@code Relu},
- *       {@code Relu6}, {@code Elu}, {@code LeakyRelu}, {@code Sigmoid}, {@code Prelu}: {@code _FusedConv2D}
- *       / {@code _FusedMatMul} with {@code fused_ops} {@code [BiasAdd, act]} or {@code [BiasAdd]};
- *   <li>{@code DepthwiseConv2dNative} likewise, in upstream's three passes (bias and activation, bias only,
- *       activation only as {@code [NoOp, act]}): {@code FusedDepthwiseConv2dNative};
+ *   <li>{@code Conv2D} or {@code MatMul}, then {@code BiasAdd}, then optionally one of {@code
+ *       Relu}, {@code Relu6}, {@code Elu}, {@code LeakyRelu}, {@code Sigmoid}, {@code Prelu}:
+ *       {@code _FusedConv2D} / {@code _FusedMatMul} with {@code fused_ops} {@code [BiasAdd, act]}
+ *       or {@code [BiasAdd]};
+ *   <li>{@code DepthwiseConv2dNative} likewise, in upstream's three passes (bias and activation,
+ *       bias only, activation only as {@code [NoOp, act]}): {@code FusedDepthwiseConv2dNative};
  *   <li>a {@code Prelu} after a fused op holding only its bias joins it ({@code [BiasAdd, Prelu]}).
  * </ul>
  *
- * Only combinations TF.js accepts are made: {@code num_args} is 1 with a bias, 2 with a bias and PReLU
- * weights, and the PReLU weights have a rank fused convolutions take (0, 1 or 3). A {@code _FusedMatMul}
- * always has a bias, since TF.js reads its first extra argument as one. The fused node takes the name of the
- * last node it replaces, so readers and graph outputs are unchanged; nothing is fused across a node that
- * something else reads or that is a graph output. Float32 NHWC only, as Grappler's CPU remapper (float64
- * graphs, which TF.js runs in float32 anyway, stay unfused). Upstream's {@code device: /device:CPU:0} on
- * contractions is not set: it only steers Grappler, and TF.js never reads a node's device.
+ * Only combinations TF.js accepts are made: {@code num_args} is 1 with a bias, 2 with a bias and
+ * PReLU weights, and the PReLU weights have a rank fused convolutions take (0, 1 or 3). A {@code
+ * _FusedMatMul} always has a bias, since TF.js reads its first extra argument as one. The fused
+ * node takes the name of the last node it replaces, so readers and graph outputs are unchanged;
+ * nothing is fused across a node that something else reads or that is a graph output. Float32 NHWC
+ * only, as Grappler's CPU remapper (float64 graphs, which TF.js runs in float32 anyway, stay
+ * unfused). Upstream's {@code device: /device:CPU:0} on contractions is not set: it only steers
+ * Grappler, and TF.js never reads a node's device.
  */
 final class TfjsFusion implements GraphPass {
-  static final Set<String> ACTIVATIONS = Set.of("Relu", "Relu6", "Elu", "LeakyRelu", "Sigmoid", "Prelu");
-  static final Set<String> FUSED_OPS = Set.of("_FusedConv2D", "_FusedMatMul", "FusedDepthwiseConv2dNative");
-  /** The contraction's attributes the fused op declares (MatMul's {@code grad_a} and the like it does not). */
-  private static final Set<String> CONV_ATTRS = Set.of("T", "strides", "padding", "explicit_paddings",
-      "data_format", "dilations", "use_cudnn_on_gpu");
+  static final Set<String> ACTIVATIONS =
+      Set.of("Relu", "Relu6", "Elu", "LeakyRelu", "Sigmoid", "Prelu");
+  static final Set<String> FUSED_OPS =
+      Set.of("_FusedConv2D", "_FusedMatMul", "FusedDepthwiseConv2dNative");
+
+  /**
+   * The contraction's attributes the fused op declares (MatMul's {@code grad_a} and the like it
+   * does not).
+   */
+  private static final Set<String> CONV_ATTRS =
+      Set.of(
+          "T",
+          "strides",
+          "padding",
+          "explicit_paddings",
+          "data_format",
+          "dilations",
+          "use_cudnn_on_gpu");
+
   private static final Set<String> MATMUL_ATTRS = Set.of("T", "transpose_a", "transpose_b");
-  private static final Map<String, String> FUSED = Map.of("Conv2D", "_FusedConv2D", "MatMul", "_FusedMatMul",
-      "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative");
+  private static final Map<String, String> FUSED =
+      Map.of(
+          "Conv2D",
+          "_FusedConv2D",
+          "MatMul",
+          "_FusedMatMul",
+          "DepthwiseConv2dNative",
+          "FusedDepthwiseConv2dNative");
 
   @Override
   public String name() {
@@ -53,7 +75,8 @@ final class TfjsFusion implements GraphPass {
   @Override
   public boolean apply(Graph g) {
     boolean changed = false;
-    // Bias and activation first, so a bias-only fusion never takes a BiasAdd an activation could join.
+    // Bias and activation first, so a bias-only fusion never takes a BiasAdd an activation could
+    // join.
     changed |= fuse(g, Set.of("Conv2D", "MatMul"), true, true);
     changed |= fuse(g, Set.of("Conv2D", "MatMul"), true, false);
     changed |= fuse(g, Set.of("DepthwiseConv2dNative"), true, true);
@@ -64,9 +87,11 @@ final class TfjsFusion implements GraphPass {
   }
 
   /** One pass over the graph for the chain contraction [-> BiasAdd] [-> activation]. */
-  private static boolean fuse(Graph g, Set<String> contractions, boolean withBias, boolean withActivation) {
+  private static boolean fuse(
+      Graph g, Set<String> contractions, boolean withBias, boolean withActivation) {
     boolean changed = false;
-    // Fusing only ever replaces a chain's own nodes, so readers counted once stay right for other chains.
+    // Fusing only ever replaces a chain's own nodes, so readers counted once stay right for other
+    // chains.
     Map<String, List<Node>> consumers = g.consumers();
     Shapes shapes = new Shapes(g);
     for (Node tail : g.nodes()) {
@@ -78,7 +103,8 @@ final class TfjsFusion implements GraphPass {
       Node c;
       Node cur = tail;
       if (withActivation) {
-        if (!ACTIVATIONS.contains(cur.op()) || cur.dataInputs().size() != (cur.op().equals("Prelu") ? 2 : 1)) {
+        if (!ACTIVATIONS.contains(cur.op())
+            || cur.dataInputs().size() != (cur.op().equals("Prelu") ? 2 : 1)) {
           continue;
         }
         act = cur;
@@ -116,18 +142,33 @@ final class TfjsFusion implements GraphPass {
           args.add(act.input(1));
         }
       }
-      replace(g, tail, c, FUSED.get(c.op()), fusedOps, args, act, java.util.Arrays.asList(c, bias, act));
+      replace(
+          g,
+          tail,
+          c,
+          FUSED.get(c.op()),
+          fusedOps,
+          args,
+          act,
+          java.util.Arrays.asList(c, bias, act));
       changed = true;
     }
     return changed;
   }
 
   /**
-   * Turns {@code tail} into the fused op: the contraction's inputs and attributes, then {@code args}; the
-   * other replaced nodes go, their control inputs joining the fused node's.
+   * Turns {@code tail} into the fused op: the contraction's inputs and attributes, then {@code
+   * args}; the other replaced nodes go, their control inputs joining the fused node's.
    */
-  private static void replace(Graph g, Node tail, Node c, String op, List<String> fusedOps, List<String> args,
-      Node act, List<Node> replaced) {
+  private static void replace(
+      Graph g,
+      Node tail,
+      Node c,
+      String op,
+      List<String> fusedOps,
+      List<String> args,
+      Node act,
+      List<Node> replaced) {
     Set<String> control = new LinkedHashSet<>();
     for (Node r : replaced) {
       if (r != null) {
@@ -140,18 +181,21 @@ final class TfjsFusion implements GraphPass {
     AttrValue alpha = act != null && act.op().equals("LeakyRelu") ? act.attr("alpha") : null;
     Map<String, AttrValue> attrs = new java.util.TreeMap<>();
     Set<String> keep = op.equals("_FusedMatMul") ? MATMUL_ATTRS : CONV_ATTRS;
-    c.attrs().forEach((k, v) -> {
-      if (keep.contains(k)) {
-        attrs.put(k, v);
-      }
-    });
+    c.attrs()
+        .forEach(
+            (k, v) -> {
+              if (keep.contains(k)) {
+                attrs.put(k, v);
+              }
+            });
     tail.attrs().clear();
     tail.attrs().putAll(attrs);
     tail.attr("fused_ops", AttrValue.ListAttr.ofStrings(fusedOps));
     tail.attr("num_args", new AttrValue.Int(args.size()));
     tail.attr("TArgs", targs(c, args.size()));
     tail.attr("epsilon", new AttrValue.Float(0f));
-    tail.attr("leakyrelu_alpha", alpha instanceof AttrValue.Float ? alpha : new AttrValue.Float(0.2f));
+    tail.attr(
+        "leakyrelu_alpha", alpha instanceof AttrValue.Float ? alpha : new AttrValue.Float(0.2f));
     tail.op(op);
     tail.setInputs(ins);
     for (Node r : replaced) {
@@ -161,7 +205,10 @@ final class TfjsFusion implements GraphPass {
     }
   }
 
-  /** {@code Prelu(F(...), alpha)} with F fused with its bias only: F takes alpha as a second argument. */
+  /**
+   * {@code Prelu(F(...), alpha)} with F fused with its bias only: F takes alpha as a second
+   * argument.
+   */
   private static boolean preluIntoFused(Graph g) {
     boolean changed = false;
     Map<String, List<Node>> consumers = g.consumers();
@@ -171,10 +218,14 @@ final class TfjsFusion implements GraphPass {
         continue;
       }
       Node f = GraphEdits.producer(g, p.input(0));
-      if (f == null || !FUSED_OPS.contains(f.op()) || !GraphEdits.soleReader(g, consumers, f, p)
-          || !(f.attr("fused_ops") instanceof AttrValue.ListAttr ops) || ops.s().size() != 1
+      if (f == null
+          || !FUSED_OPS.contains(f.op())
+          || !GraphEdits.soleReader(g, consumers, f, p)
+          || !(f.attr("fused_ops") instanceof AttrValue.ListAttr ops)
+          || ops.s().size() != 1
           || !new String(ops.s().get(0), java.nio.charset.StandardCharsets.UTF_8).equals("BiasAdd")
-          || !(f.attr("num_args") instanceof AttrValue.Int na) || na.value() != 1
+          || !(f.attr("num_args") instanceof AttrValue.Int na)
+          || na.value() != 1
           || !f.op().equals("_FusedMatMul") && !preluFitsChannels(g, shapes, f, p.input(1))) {
         continue;
       }
@@ -211,7 +262,10 @@ final class TfjsFusion implements GraphPass {
     return t == -1 || t == DType.FLOAT32.tfEnum();
   }
 
-  /** TF.js's fused convolutions take PReLU weights of rank 0, 1 (one or all channels) or 3; matmul any. */
+  /**
+   * TF.js's fused convolutions take PReLU weights of rank 0, 1 (one or all channels) or 3; matmul
+   * any.
+   */
   private static boolean preluFits(Graph g, Shapes shapes, Node c, String alpha) {
     return c.op().equals("MatMul") || preluFitsChannels(g, shapes, c, alpha);
   }

@@ -2,7 +2,10 @@ package org.tfport.convert.tfjs;
 
 import java.util.Set;
 
-/** The TF.js 4.22 converter's op list ({@link OpCheck}), for tools outside this package (the analyzer). */
+/**
+ * The TF.js 4.22 converter's op list ({@link OpCheck}), for tools outside this package (the
+ * analyzer).
+ */
 public final class TfjsOpSupport {
   private TfjsOpSupport() {}
 

@@ -25,11 +25,12 @@ final class CustomOptions {
   private CustomOptions() {}
 
   /**
-   * A Flex op's options: a FlexBuffer root vector of two STRINGs, [TF op type, serialized NodeDef]. Written by hand
-   * because the runtime reads element 1 with AsString (type STRING, not BLOB), and FlexBuffersBuilder.putString
-   * would re-encode the binary NodeDef as UTF-8. Layout: [u32 len][bytes][0][pad to 4] twice, u32 count = 2, two
-   * u32 relative offsets, type bytes 0x16 0x16 ((STRING 5 &lt;&lt; 2) | width 4), pad to 4, u32 offset back to the
-   * vector, root type 0x2A ((VECTOR 10 &lt;&lt; 2) | 4), root width 4.
+   * A Flex op's options: a FlexBuffer root vector of two STRINGs, [TF op type, serialized NodeDef].
+   * Written by hand because the runtime reads element 1 with AsString (type STRING, not BLOB), and
+   * FlexBuffersBuilder.putString would re-encode the binary NodeDef as UTF-8. Layout: [u32
+   * len][bytes][0][pad to 4] twice, u32 count = 2, two u32 relative offsets, type bytes 0x16 0x16
+   * ((STRING 5 &lt;&lt; 2) | width 4), pad to 4, u32 offset back to the vector, root type 0x2A
+   * ((VECTOR 10 &lt;&lt; 2) | 4), root width 4.
    */
   static byte[] flex(Node n) {
     byte[] op = n.op().getBytes(StandardCharsets.UTF_8);
@@ -55,7 +56,10 @@ final class CustomOptions {
     return out.toByteArray();
   }
 
-  /** Writes a length-prefixed, NUL-terminated string padded to 4 bytes; returns the payload position. */
+  /**
+   * Writes a length-prefixed, NUL-terminated string padded to 4 bytes; returns the payload
+   * position.
+   */
   private static int putString(ByteArrayOutputStream out, byte[] b) {
     putU32(out, b.length);
     int pos = out.size();
@@ -76,7 +80,8 @@ final class CustomOptions {
 
   /** A custom op's options: a FlexBuffer map of its attributes, sorted by key (spec 4). */
   static byte[] attrMap(Node n) {
-    FlexBuffersBuilder b = new FlexBuffersBuilder(ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN), 0);
+    FlexBuffersBuilder b =
+        new FlexBuffersBuilder(ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN), 0);
     int start = b.startMap();
     Map<String, AttrValue> sorted = new TreeMap<>(n.attrs());
     for (Map.Entry<String, AttrValue> e : sorted.entrySet()) {
@@ -103,7 +108,7 @@ final class CustomOptions {
           l.f().forEach(x -> b.putFloat(x));
           b.endVector(k, v, true, false);
         }
-        default -> { }
+        default -> {}
       }
     }
     b.endMap(null, start);
@@ -113,7 +118,9 @@ final class CustomOptions {
     return out;
   }
 
-  /** The node as a {@code tensorflow.NodeDef} without its name and private ({@code _}) attributes. */
+  /**
+   * The node as a {@code tensorflow.NodeDef} without its name and private ({@code _}) attributes.
+   */
   static NodeDef nodeDef(Node n) {
     NodeDef.Builder d = NodeDef.newBuilder().setOp(n.op());
     for (Map.Entry<String, AttrValue> e : new TreeMap<>(n.attrs()).entrySet()) {
@@ -168,8 +175,10 @@ final class CustomOptions {
   }
 
   private static TensorProto tensor(TensorValue t) {
-    TensorProto.Builder b = TensorProto.newBuilder().setDtype(DataType.forNumber(t.dtype()))
-        .setTensorShape(shape(t.shape()));
+    TensorProto.Builder b =
+        TensorProto.newBuilder()
+            .setDtype(DataType.forNumber(t.dtype()))
+            .setTensorShape(shape(t.shape()));
     if (t.value() != null && t.value().dtype() != DType.STRING) {
       byte[] raw = new byte[t.value().byteLength()];
       t.value().bytes().get(raw);

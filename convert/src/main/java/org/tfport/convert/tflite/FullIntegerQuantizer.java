@@ -16,21 +16,24 @@ import org.tfport.convert.tflite.QuantizedKernels.Precision;
 import org.tfport.convert.tflite.QuantizedKernels.QP;
 import org.tfport.convert.tflite.RangeCalibration.Ranges;
 import org.tfport.core.TfportException.UnsupportedModelException;
-import org.tfport.formats.tflite.TfliteQuantization;
 import org.tfport.formats.tflite.TfliteOptionsType;
+import org.tfport.formats.tflite.TfliteQuantization;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * Full integer post-training quantization of a float subgraph (spec 3.2, 3.5, 3.6): calibrate on representative
- * samples ({@link RangeCalibration}), then rewrite conv/FC weights to INT8 (symmetric, narrow range, per output
- * channel) and activations to either
+ * Full integer post-training quantization of a float subgraph (spec 3.2, 3.5, 3.6): calibrate on
+ * representative samples ({@link RangeCalibration}), then rewrite conv/FC weights to INT8
+ * (symmetric, narrow range, per output channel) and activations to either
+ *
  * <ul>
  *   <li>{@link Precision#INT8}: INT8, asymmetric per tensor, biases INT32 (full int8), or
- *   <li>{@link Precision#INT16}: INT16, symmetric per tensor (zero point 0, as TFLite's int16 kernels require),
- *       biases INT64 (16x8: {@code EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8}).
+ *   <li>{@link Precision#INT16}: INT16, symmetric per tensor (zero point 0, as TFLite's int16
+ *       kernels require), biases INT64 (16x8: {@code
+ *       EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8}).
  * </ul>
- * The two differ only in the activation parameters, the fixed output parameters, the bias width and which ops
- * have integer kernels; the graph rewrite is the same.
+ *
+ * The two differ only in the activation parameters, the fixed output parameters, the bias width and
+ * which ops have integer kernels; the graph rewrite is the same.
  *
  * <p>Throughout, {@code real = scale · (q − zero_point)}.
  */
@@ -40,6 +43,7 @@ final class FullIntegerQuantizer {
   private final Precision precision;
   private final QP[] params;
   private final Set<Integer> acts = new HashSet<>();
+
   /** Ops left float (no integer kernel here), as "OP (node)". */
   final List<String> floatOps = new ArrayList<>();
 
@@ -60,7 +64,8 @@ final class FullIntegerQuantizer {
     return name + " (" + (o.tfName == null ? "?" : o.tfName) + ")";
   }
 
-  // --------------------------------------------------------------------------------------------- math
+  // ---------------------------------------------------------------------------------------------
+  // math
 
   /** {@code round(v / scale) + zp}, clamped to this precision's range. */
   private long quantizeTo(float v, QP p) {
@@ -68,7 +73,8 @@ final class FullIntegerQuantizer {
     return Math.max(precision.qmin, Math.min(precision.qmax, q));
   }
 
-  // ------------------------------------------------------------------------------------------- rewrite
+  // -------------------------------------------------------------------------------------------
+  // rewrite
 
   private boolean isAct(int t) {
     return t >= 0 && s.t(t).type == TfliteType.FLOAT32 && s.t(t).data == null;
@@ -125,30 +131,38 @@ final class FullIntegerQuantizer {
     if (o.builtin == TRANSPOSE_CONV) {
       // [output_shape, weights, x, bias]: the shape is int32, weights and bias constants.
       boolean biasOk = o.inputs.size() < 4 || o.inputs.get(3) < 0 || isFloatConst(o.inputs.get(3));
-      return !isAct(o.inputs.get(0)) && !isFloatConst(o.inputs.get(0)) && isFloatConst(o.inputs.get(1))
-          && isAct(o.inputs.get(2)) && biasOk;
+      return !isAct(o.inputs.get(0))
+          && !isFloatConst(o.inputs.get(0))
+          && isFloatConst(o.inputs.get(1))
+          && isAct(o.inputs.get(2))
+          && biasOk;
     }
     if (SAME_AS_INPUT.contains(o.builtin)) {
       int d = o.inputs.get(dataInput(o));
       // Only the data input may be float (shapes, axes, indices are integer).
       for (int k = 0; k < o.inputs.size(); k++) {
-        if (k != dataInput(o) && !(o.builtin == PADV2 && k == 2) && (isAct(o.inputs.get(k))
-            || isFloatConst(o.inputs.get(k)))) {
+        if (k != dataInput(o)
+            && !(o.builtin == PADV2 && k == 2)
+            && (isAct(o.inputs.get(k)) || isFloatConst(o.inputs.get(k)))) {
           return false;
         }
       }
       return isAct(d) || isFloatConst(d);
     }
-    return ARITH.contains(o.builtin) || OWN_RANGE.contains(o.builtin) || precision.fixed(o.builtin) != null
-        || SHARED.contains(o.builtin) || INT_OUT.contains(o.builtin) && isAct(o.inputs.get(0));
+    return ARITH.contains(o.builtin)
+        || OWN_RANGE.contains(o.builtin)
+        || precision.fixed(o.builtin) != null
+        || SHARED.contains(o.builtin)
+        || INT_OUT.contains(o.builtin) && isAct(o.inputs.get(0));
   }
 
   /**
-   * Rewrites the subgraph. {@code inType}/{@code outType}: float32 (QUANTIZE after each float input, DEQUANTIZE
-   * before each float output), the precision's own type ({@code int8} or {@code int16}: the I/O tensors
-   * themselves become integer) or, for int8 only, uint8 (I/O tensors uint8 with zero point + 128, converted by
-   * QUANTIZE, which requantizes between the two types). With {@code integerOnly}, an op without an integer kernel
-   * here is an error; otherwise it stays float between DEQUANTIZE and QUANTIZE.
+   * Rewrites the subgraph. {@code inType}/{@code outType}: float32 (QUANTIZE after each float
+   * input, DEQUANTIZE before each float output), the precision's own type ({@code int8} or {@code
+   * int16}: the I/O tensors themselves become integer) or, for int8 only, uint8 (I/O tensors uint8
+   * with zero point + 128, converted by QUANTIZE, which requantizes between the two types). With
+   * {@code integerOnly}, an op without an integer kernel here is an error; otherwise it stays float
+   * between DEQUANTIZE and QUANTIZE.
    */
   void run(String inType, String outType, boolean integerOnly) {
     List<String> missing = new ArrayList<>();
@@ -158,9 +172,15 @@ final class FullIntegerQuantizer {
       }
     }
     if (integerOnly && !missing.isEmpty()) {
-      throw new UnsupportedModelException(missing.size() + " op" + (missing.size() == 1 ? " has" : "s have")
-          + " no " + precision.ioName() + " kernel in tfport's full integer quantization: " + String.join(", ",
-          missing) + "; add TFLITE_BUILTINS to TfliteOutputOptions.opSets to keep them float");
+      throw new UnsupportedModelException(
+          missing.size()
+              + " op"
+              + (missing.size() == 1 ? " has" : "s have")
+              + " no "
+              + precision.ioName()
+              + " kernel in tfport's full integer quantization: "
+              + String.join(", ", missing)
+              + "; add TFLITE_BUILTINS to TfliteOutputOptions.opSets to keep them float");
     }
     floatOps.addAll(missing);
     for (int t = 0; t < s.tensors.size(); t++) {
@@ -171,7 +191,8 @@ final class FullIntegerQuantizer {
     assignParams();
 
     List<ModelBuilder.Op> out = new ArrayList<>();
-    // Inputs. Readers are re-pointed to the int8 copies after the loop below, which goes by the float types.
+    // Inputs. Readers are re-pointed to the int8 copies after the loop below, which goes by the
+    // float types.
     Map<Integer, Integer> inputs = new LinkedHashMap<>();
     for (int t : s.inputs) {
       if (!acts.contains(t)) {
@@ -182,8 +203,13 @@ final class FullIntegerQuantizer {
       if (inType.equals(precision.ioName())) {
         continue;
       }
-      int q = s.add(new ModelBuilder.T(in.name + "_" + precision.ioName(), precision.type, in.shape.clone(),
-          in.signature == null ? null : in.signature.clone()));
+      int q =
+          s.add(
+              new ModelBuilder.T(
+                  in.name + "_" + precision.ioName(),
+                  precision.type,
+                  in.shape.clone(),
+                  in.signature == null ? null : in.signature.clone()));
       s.t(q).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
       inputs.put(t, q);
       out.add(new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(q), TfliteOptionsType.NONE));
@@ -203,7 +229,8 @@ final class FullIntegerQuantizer {
     for (Map.Entry<Integer, Integer> e : inputs.entrySet()) {
       redirectReads(out.subList(head, out.size()), e.getKey(), e.getValue());
       if (inType.equals("uint8")) {
-        // Same scale, zero point shifted by 128: uint8 value u and int8 value u − 128 mean the same real.
+        // Same scale, zero point shifted by 128: uint8 value u and int8 value u − 128 mean the same
+        // real.
         QP p = params[e.getKey()];
         s.t(e.getKey()).type = TfliteType.UINT8;
         s.t(e.getKey()).quantization = TfliteQuantization.perTensor(p.scale(), p.zp() + 128);
@@ -219,13 +246,21 @@ final class FullIntegerQuantizer {
     List<ModelBuilder.Op> tail = new ArrayList<>();
     for (int k = 0; k < s.outputs.size(); k++) {
       int t = s.outputs.get(k);
-      if (!acts.contains(t) || s.inputs.contains(t) || outType.equals(precision.ioName()) || done.containsKey(t)) {
+      if (!acts.contains(t)
+          || s.inputs.contains(t)
+          || outType.equals(precision.ioName())
+          || done.containsKey(t)) {
         continue;
       }
       ModelBuilder.T o = s.t(t);
       QP p = params[t];
-      int q = s.add(new ModelBuilder.T(o.name + "_" + precision.ioName(), precision.type, o.shape.clone(),
-          o.signature == null ? null : o.signature.clone()));
+      int q =
+          s.add(
+              new ModelBuilder.T(
+                  o.name + "_" + precision.ioName(),
+                  precision.type,
+                  o.shape.clone(),
+                  o.signature == null ? null : o.signature.clone()));
       s.t(q).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
       for (ModelBuilder.Op op : out) {
         op.outputs.replaceAll(x -> x == t ? q : x);
@@ -302,7 +337,8 @@ final class FullIntegerQuantizer {
         o.options.remove("asymmetric_quantize_inputs");
       }
     } else if (o.builtin == TRANSPOSE_CONV) {
-      // Weights OHWI per output channel (dim 0), symmetric; bias at s_x · s_w[c] like a convolution's: the
+      // Weights OHWI per output channel (dim 0), symmetric; bias at s_x · s_w[c] like a
+      // convolution's: the
       // kernel accumulates Σ q_x·q_w per output element, then rescales by s_x·s_w[c]/s_out.
       int w = own(o, 1);
       WeightQuantizer.quantizeSymmetric(s.t(w), 0);
@@ -310,12 +346,17 @@ final class FullIntegerQuantizer {
         int b = own(o, 3);
         quantizeBias(s.t(b), params[o.inputs.get(2)].scale(), s.t(w).quantization.scale());
       }
-    } else if (ARITH.contains(o.builtin) || OWN_RANGE.contains(o.builtin) || precision.fixed(o.builtin) != null
+    } else if (ARITH.contains(o.builtin)
+        || OWN_RANGE.contains(o.builtin)
+        || precision.fixed(o.builtin) != null
         || INT_OUT.contains(o.builtin)) {
       if (precision == Precision.INT16 && (o.builtin == ADD || o.builtin == SUB)) {
-        // pot_scale_int16 (default true) selects the older int16 kernel that needs power-of-two scales on
-        // inputs and output; false selects the general one, which rescales like the int8 kernel and so takes
-        // the calibrated symmetric scales as they are (the reference 16x8 quantizer writes false too).
+        // pot_scale_int16 (default true) selects the older int16 kernel that needs power-of-two
+        // scales on
+        // inputs and output; false selects the general one, which rescales like the int8 kernel and
+        // so takes
+        // the calibrated symmetric scales as they are (the reference 16x8 quantizer writes false
+        // too).
         o.opt("pot_scale_int16", false);
       }
       for (int k = 0; k < o.inputs.size(); k++) {
@@ -343,10 +384,16 @@ final class FullIntegerQuantizer {
           quantizeConst(own(o, k), p);
         } else if (acts.contains(t) && !params[t].equals(p)) {
           ModelBuilder.T src = s.t(t);
-          int r = s.add(new ModelBuilder.T(src.name + "_requantized", precision.type, src.shape.clone(),
-              src.signature == null ? null : src.signature.clone()));
+          int r =
+              s.add(
+                  new ModelBuilder.T(
+                      src.name + "_requantized",
+                      precision.type,
+                      src.shape.clone(),
+                      src.signature == null ? null : src.signature.clone()));
           s.t(r).quantization = TfliteQuantization.perTensor(p.scale(), p.zp());
-          ModelBuilder.Op rq = new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(r), TfliteOptionsType.NONE);
+          ModelBuilder.Op rq =
+              new ModelBuilder.Op(QUANTIZE, List.of(t), List.of(r), TfliteOptionsType.NONE);
           rq.tfName = o.tfName;
           out.add(rq);
           o.inputs.set(k, r);
@@ -356,8 +403,12 @@ final class FullIntegerQuantizer {
     out.add(o);
   }
 
-  /** A float op between DEQUANTIZE (of each integer input, shared by readers) and QUANTIZE (of each output). */
-  private void keepFloat(ModelBuilder.Op o, List<ModelBuilder.Op> out, Map<Integer, Integer> dequantized) {
+  /**
+   * A float op between DEQUANTIZE (of each integer input, shared by readers) and QUANTIZE (of each
+   * output).
+   */
+  private void keepFloat(
+      ModelBuilder.Op o, List<ModelBuilder.Op> out, Map<Integer, Integer> dequantized) {
     for (int k = 0; k < o.inputs.size(); k++) {
       int t = o.inputs.get(k);
       if (!acts.contains(t)) {
@@ -366,9 +417,15 @@ final class FullIntegerQuantizer {
       Integer f = dequantized.get(t);
       if (f == null) {
         ModelBuilder.T src = s.t(t);
-        f = s.add(new ModelBuilder.T(src.name + "_dequantized", TfliteType.FLOAT32, src.shape.clone(),
-            src.signature == null ? null : src.signature.clone()));
-        ModelBuilder.Op dq = new ModelBuilder.Op(DEQUANTIZE, List.of(t), List.of(f), TfliteOptionsType.NONE);
+        f =
+            s.add(
+                new ModelBuilder.T(
+                    src.name + "_dequantized",
+                    TfliteType.FLOAT32,
+                    src.shape.clone(),
+                    src.signature == null ? null : src.signature.clone()));
+        ModelBuilder.Op dq =
+            new ModelBuilder.Op(DEQUANTIZE, List.of(t), List.of(f), TfliteOptionsType.NONE);
         dq.tfName = o.tfName;
         out.add(dq);
         dequantized.put(t, f);
@@ -382,10 +439,16 @@ final class FullIntegerQuantizer {
         continue;
       }
       ModelBuilder.T dst = s.t(t);
-      int f = s.add(new ModelBuilder.T(dst.name + "_float", TfliteType.FLOAT32, dst.shape.clone(),
-          dst.signature == null ? null : dst.signature.clone()));
+      int f =
+          s.add(
+              new ModelBuilder.T(
+                  dst.name + "_float",
+                  TfliteType.FLOAT32,
+                  dst.shape.clone(),
+                  dst.signature == null ? null : dst.signature.clone()));
       o.outputs.set(k, f);
-      ModelBuilder.Op q = new ModelBuilder.Op(QUANTIZE, List.of(f), List.of(t), TfliteOptionsType.NONE);
+      ModelBuilder.Op q =
+          new ModelBuilder.Op(QUANTIZE, List.of(f), List.of(t), TfliteOptionsType.NONE);
       q.tfName = o.tfName;
       after.add(q);
     }
@@ -394,8 +457,9 @@ final class FullIntegerQuantizer {
   }
 
   /**
-   * Input {@code k}'s constant, private to {@code o}: when other operators read it too (they may need it float,
-   * or with other parameters), {@code o} gets a copy. The original is pruned later if nothing reads it.
+   * Input {@code k}'s constant, private to {@code o}: when other operators read it too (they may
+   * need it float, or with other parameters), {@code o} gets a copy. The original is pruned later
+   * if nothing reads it.
    */
   private int own(ModelBuilder.Op o, int k) {
     int t = o.inputs.get(k);
@@ -403,20 +467,28 @@ final class FullIntegerQuantizer {
       return t;
     }
     ModelBuilder.T src = s.t(t);
-    ModelBuilder.T copy = new ModelBuilder.T(src.name, src.type, src.shape.clone(),
-        src.signature == null ? null : src.signature.clone());
+    ModelBuilder.T copy =
+        new ModelBuilder.T(
+            src.name,
+            src.type,
+            src.shape.clone(),
+            src.signature == null ? null : src.signature.clone());
     copy.data = src.data.clone();
     int c = s.add(copy);
     o.inputs.set(k, c);
     return c;
   }
 
-  /** A float constant read as an activation, stored in the activation type with parameters {@code p}. */
+  /**
+   * A float constant read as an activation, stored in the activation type with parameters {@code
+   * p}.
+   */
   private void quantizeConst(int t, QP p) {
     ModelBuilder.T c = s.t(t);
     float[] v = c.floats();
-    ByteBuffer q = ByteBuffer.allocate(v.length * (precision == Precision.INT8 ? 1 : 2))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer q =
+        ByteBuffer.allocate(v.length * (precision == Precision.INT8 ? 1 : 2))
+            .order(ByteOrder.LITTLE_ENDIAN);
     for (float x : v) {
       long z = quantizeTo(x, p);
       if (precision == Precision.INT8) {
@@ -431,10 +503,11 @@ final class FullIntegerQuantizer {
   }
 
   /**
-   * Bias to INT32 (int8) or INT64 (16x8) with scale s_in · s_w[c] per output channel and zero point 0, the scale
-   * of the accumulator Σ q_in·q_w, so the kernel adds it without rescaling: q_b = round(b / (s_in · s_w[c])).
-   * 16x8 needs the wider type: with int16 inputs s_in is ~256 times smaller, so q_b is ~256 times larger, and the
-   * int16·int8 products summed over a long dot product exceed int32 anyway (the kernel accumulates in int64).
+   * Bias to INT32 (int8) or INT64 (16x8) with scale s_in · s_w[c] per output channel and zero point
+   * 0, the scale of the accumulator Σ q_in·q_w, so the kernel adds it without rescaling: q_b =
+   * round(b / (s_in · s_w[c])). 16x8 needs the wider type: with int16 inputs s_in is ~256 times
+   * smaller, so q_b is ~256 times larger, and the int16·int8 products summed over a long dot
+   * product exceed int32 anyway (the kernel accumulates in int64).
    */
   private void quantizeBias(ModelBuilder.T b, float inScale, List<Float> wScales) {
     float[] v = b.floats();
@@ -455,13 +528,15 @@ final class FullIntegerQuantizer {
     }
     b.data = buf.array();
     b.type = precision.bias;
-    b.quantization = wScales.size() == 1 ? TfliteQuantization.perTensor(scales.get(0), 0)
-        : TfliteQuantization.perAxis(scales, zps, 0);
+    b.quantization =
+        wScales.size() == 1
+            ? TfliteQuantization.perTensor(scales.get(0), 0)
+            : TfliteQuantization.perAxis(scales, zps, 0);
   }
 
   /**
-   * Drops tensors nothing reads or writes (float originals of copied constants) and returns old index → new
-   * index (-1 when dropped), so SignatureDefs can be re-pointed.
+   * Drops tensors nothing reads or writes (float originals of copied constants) and returns old
+   * index → new index (-1 when dropped), so SignatureDefs can be re-pointed.
    */
   static int[] prune(ModelBuilder.Sub s) {
     boolean[] used = new boolean[s.tensors.size()];

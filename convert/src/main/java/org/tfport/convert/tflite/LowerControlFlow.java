@@ -14,8 +14,8 @@ import org.tfport.graph.FunctionGraph;
 import org.tfport.graph.optimize.GraphOptimizer;
 
 /**
- * The lowering of functional control flow to TFLite's WHILE and IF: each called function becomes a subgraph of the
- * model, lowered like the main one with the shapes the caller passes.
+ * The lowering of functional control flow to TFLite's WHILE and IF: each called function becomes a
+ * subgraph of the model, lowered like the main one with the shapes the caller passes.
  */
 final class LowerControlFlow {
   private final Lowering core;
@@ -27,9 +27,9 @@ final class LowerControlFlow {
   }
 
   /**
-   * Functional control flow to TFLite's WHILE (cond and body subgraphs, the loop variables in and out) or IF
-   * (the predicate, then the branches' arguments). Each function becomes a subgraph, lowered like the main one
-   * with the shapes the caller passes.
+   * Functional control flow to TFLite's WHILE (cond and body subgraphs, the loop variables in and
+   * out) or IF (the predicate, then the branches' arguments). Each function becomes a subgraph,
+   * lowered like the main one with the shapes the caller passes.
    */
   boolean lower(Node n, boolean loop) {
     if (core.model == null) {
@@ -39,7 +39,8 @@ final class LowerControlFlow {
     List<String> args = loop ? data : data.subList(1, data.size());
     List<Integer> argTypes = new ArrayList<>();
     for (String a : args) {
-      // A TensorList is lowered to the dense tensor [length, element...] it holds (see LowerTensorLists#reserve);
+      // A TensorList is lowered to the dense tensor [length, element...] it holds (see
+      // LowerTensorLists#reserve);
       // resources have no TFLite form.
       int dt = core.dtypeOf(a);
       if (DataTypes.toDType(dt) == null) {
@@ -51,7 +52,8 @@ final class LowerControlFlow {
     for (String a : args) {
       argShapes.add(shapeOf(TensorRef.parse(a)));
     }
-    // Every argument is lowered before the call: its TFLite tensor knows the shape best (TensorLists' shapes are
+    // Every argument is lowered before the call: its TFLite tensor knows the shape best
+    // (TensorLists' shapes are
     // known only here).
     for (int i = 0; i < args.size(); i++) {
       ModelBuilder.T t = sub.t(core.tensor(args.get(i)));
@@ -63,7 +65,8 @@ final class LowerControlFlow {
         argShapes.set(i, TensorShape.of(d));
       }
     }
-    String[] fns = loop ? new String[] {"cond", "body"} : new String[] {"then_branch", "else_branch"};
+    String[] fns =
+        loop ? new String[] {"cond", "body"} : new String[] {"then_branch", "else_branch"};
     int[] indices = new int[2];
     for (int i = 0; i < 2; i++) {
       if (!(n.attr(fns[i]) instanceof AttrValue.Func f)) {
@@ -75,12 +78,14 @@ final class LowerControlFlow {
     for (String d : data) {
       ins.add(core.tensor(d));
     }
-    int outs = loop ? args.size() : n.attr("Tout") instanceof AttrValue.ListAttr l ? l.type().size() : 0;
+    int outs =
+        loop ? args.size() : n.attr("Tout") instanceof AttrValue.ListAttr l ? l.type().size() : 0;
     List<Integer> outTensors = new ArrayList<>();
     for (int k = 0; k < outs; k++) {
       outTensors.add(core.output(n, k));
     }
-    ModelBuilder.Op o = sub.op(loop ? WHILE : IF, loop ? WHILE_OPTIONS : IF_OPTIONS, ins, outTensors);
+    ModelBuilder.Op o =
+        sub.op(loop ? WHILE : IF, loop ? WHILE_OPTIONS : IF_OPTIONS, ins, outTensors);
     o.tfName = n.name();
     if (loop) {
       o.opt("cond_subgraph_index", indices[0]).opt("body_subgraph_index", indices[1]);
@@ -100,7 +105,9 @@ final class LowerControlFlow {
       return TensorShape.of(d);
     }
     Node p = core.g.node(r.node());
-    if (p != null && p.attr("output_shapes") instanceof AttrValue.ListAttr l && r.index() < l.shape().size()) {
+    if (p != null
+        && p.attr("output_shapes") instanceof AttrValue.ListAttr l
+        && r.index() < l.shape().size()) {
       return l.shape().get(r.index());
     }
     return null;
@@ -108,8 +115,7 @@ final class LowerControlFlow {
 
   /** Lowers library function {@code name} as a new subgraph of the model and returns its index. */
   private int subgraph(String name, List<TensorShape> argShapes, List<Integer> argTypes) {
-    FunctionGraph fg = FunctionGraph.instantiate(core.g, name,
-        argShapes, argTypes);
+    FunctionGraph fg = FunctionGraph.instantiate(core.g, name, argShapes, argTypes);
     new GraphOptimizer().optimize(fg.graph());
     fg.keepAllInputs();
     ModelBuilder.Sub child = new ModelBuilder.Sub(name);

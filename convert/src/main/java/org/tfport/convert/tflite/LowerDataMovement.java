@@ -1,6 +1,5 @@
 package org.tfport.convert.tflite;
 
-import org.tfport.core.DType;
 import static org.tfport.convert.tflite.Lowering.MOVABLE;
 import static org.tfport.convert.tflite.Lowering.ref;
 import static org.tfport.convert.tflite.NodeAttrs.boolAttr;
@@ -12,15 +11,16 @@ import static org.tfport.formats.tflite.TfliteOptionsType.*;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Node;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * The lowering of ops that move, select or resample values without arithmetic: reshaping, squeezing, concatenating,
- * packing and splitting, slicing and gathering, reversing, ranges, broadcasting, TF1 Select, mirror padding,
- * depth/space rearrangement, one-hot and image resizing.
+ * The lowering of ops that move, select or resample values without arithmetic: reshaping,
+ * squeezing, concatenating, packing and splitting, slicing and gathering, reversing, ranges,
+ * broadcasting, TF1 Select, mirror padding, depth/space rearrangement, one-hot and image resizing.
  */
 final class LowerDataMovement {
   private final Lowering core;
@@ -129,7 +129,10 @@ final class LowerDataMovement {
     return true;
   }
 
-  /** {@code SplitV(value, size_splits, axis)} to SPLIT_V with the same inputs (sizes and axis as int32). */
+  /**
+   * {@code SplitV(value, size_splits, axis)} to SPLIT_V with the same inputs (sizes and axis as
+   * int32).
+   */
   boolean splitV(Node n) {
     int num = (int) intAttr(n, "num_split");
     Integer sizes = core.int32(n, n.input(1), 1);
@@ -157,8 +160,10 @@ final class LowerDataMovement {
       }
       ins.add(t);
     }
-    core.simple(n, STRIDED_SLICE, STRIDED_SLICE_OPTIONS, ins).opt("begin_mask", (int) intAttr(n, "begin_mask"))
-        .opt("end_mask", (int) intAttr(n, "end_mask")).opt("ellipsis_mask", (int) intAttr(n, "ellipsis_mask"))
+    core.simple(n, STRIDED_SLICE, STRIDED_SLICE_OPTIONS, ins)
+        .opt("begin_mask", (int) intAttr(n, "begin_mask"))
+        .opt("end_mask", (int) intAttr(n, "end_mask"))
+        .opt("ellipsis_mask", (int) intAttr(n, "ellipsis_mask"))
         .opt("new_axis_mask", (int) intAttr(n, "new_axis_mask"))
         .opt("shrink_axis_mask", (int) intAttr(n, "shrink_axis_mask"));
     return true;
@@ -170,20 +175,22 @@ final class LowerDataMovement {
       return false;
     }
     int a = (int) longs(axis)[0];
-    core.simple(n, GATHER, GATHER_OPTIONS, List.of(core.in(n, 0), core.in(n, 1))).opt("axis", a)
+    core.simple(n, GATHER, GATHER_OPTIONS, List.of(core.in(n, 0), core.in(n, 1)))
+        .opt("axis", a)
         .opt("batch_dims", (int) intAttr(n, "batch_dims"));
     return true;
   }
 
   /**
-   * {@code GatherNd} to GATHER_ND. Out-of-range indices are an error in both unless TF is told to ignore them
-   * ({@code bad_indices_policy} IGNORE, which writes zeros): not lowered.
+   * {@code GatherNd} to GATHER_ND. Out-of-range indices are an error in both unless TF is told to
+   * ignore them ({@code bad_indices_policy} IGNORE, which writes zeros): not lowered.
    */
   boolean gatherNd(Node n) {
     String policy = n.stringAttr("bad_indices_policy");
     int it = core.dtypeOf(n.input(1));
     if (policy != null && !policy.isEmpty() && !policy.equals("DEFAULT") && !policy.equals("ERROR")
-        || it != DType.INT32.tfEnum() && it != DType.INT64.tfEnum() || !MOVABLE.contains(core.dtypeOf(n.input(0)))) {
+        || it != DType.INT32.tfEnum() && it != DType.INT64.tfEnum()
+        || !MOVABLE.contains(core.dtypeOf(n.input(0)))) {
       return false;
     }
     core.simple(n, GATHER_ND, NONE, List.of(core.in(n, 0), core.in(n, 1)));
@@ -197,24 +204,34 @@ final class LowerDataMovement {
       return false;
     }
     int a = (int) longs(axis)[0];
-    int rank = sub.t(core.in(n, 0)).hasRank ? sub.t(core.in(n, 0)).shape.length : core.shapes.rank(n.input(0));
+    int rank =
+        sub.t(core.in(n, 0)).hasRank
+            ? sub.t(core.in(n, 0)).shape.length
+            : core.shapes.rank(n.input(0));
     if (a < 0) {
       if (rank < 0) {
         return false;
       }
       a += rank;
     }
-    core.simple(n, REVERSE_V2, REVERSE_V2_OPTIONS, List.of(core.in(n, 0), sub.constInts(n.name() + "/axis", a)));
+    core.simple(
+        n,
+        REVERSE_V2,
+        REVERSE_V2_OPTIONS,
+        List.of(core.in(n, 0), sub.constInts(n.name() + "/axis", a)));
     return true;
   }
 
-  /** {@code Range(start, limit, delta)} as RANGE: a vector whose length is known only at run time. */
+  /**
+   * {@code Range(start, limit, delta)} as RANGE: a vector whose length is known only at run time.
+   */
   boolean range(Node n) {
     int dt = core.dtypeOf(ref(n.name(), 0));
     if (dt != DType.INT32.tfEnum() && dt != DType.FLOAT32.tfEnum() && dt != DType.INT64.tfEnum()) {
       return false;
     }
-    ModelBuilder.Op o = core.simple(n, RANGE, RANGE_OPTIONS, List.of(core.in(n, 0), core.in(n, 1), core.in(n, 2)));
+    ModelBuilder.Op o =
+        core.simple(n, RANGE, RANGE_OPTIONS, List.of(core.in(n, 0), core.in(n, 1), core.in(n, 2)));
     ModelBuilder.T out = sub.t(o.outputs.get(0));
     if (!out.hasRank) {
       out.shape = new int[] {1};
@@ -225,8 +242,9 @@ final class LowerDataMovement {
   }
 
   /**
-   * {@code BroadcastTo(x, shape)} as BROADCAST_TO. With a shape computed at run time the result's dimensions are
-   * x's where x has them (a dimension other than 1 cannot change) and unknown (-1) elsewhere.
+   * {@code BroadcastTo(x, shape)} as BROADCAST_TO. With a shape computed at run time the result's
+   * dimensions are x's where x has them (a dimension other than 1 cannot change) and unknown (-1)
+   * elsewhere.
    */
   boolean broadcastTo(Node n) {
     Integer shape = core.int32(n, n.input(1), 1);
@@ -241,14 +259,21 @@ final class LowerDataMovement {
     ModelBuilder.Op o = core.simple(n, BROADCAST_TO, NONE, List.of(x, shape));
     ModelBuilder.T out = sub.t(o.outputs.get(0));
     ModelBuilder.T st = sub.t(shape);
-    if (!out.hasRank && st.hasRank && st.shape.length == 1 && (st.signature == null || st.signature[0] >= 0)) {
+    if (!out.hasRank
+        && st.hasRank
+        && st.shape.length == 1
+        && (st.signature == null || st.signature[0] >= 0)) {
       int rank = st.shape[0];
       ModelBuilder.T xt = sub.t(x);
       int[] dims = new int[rank];
       int[] sig = new int[rank];
       for (int i = 0; i < rank; i++) {
         int j = i - (rank - (xt.hasRank ? xt.shape.length : 0));
-        boolean known = xt.hasRank && j >= 0 && (xt.signature == null || xt.signature[j] >= 0) && xt.shape[j] != 1;
+        boolean known =
+            xt.hasRank
+                && j >= 0
+                && (xt.signature == null || xt.signature[j] >= 0)
+                && xt.shape[j] != 1;
         dims[i] = known ? xt.shape[j] : 1;
         sig[i] = known ? xt.shape[j] : -1;
       }
@@ -260,8 +285,9 @@ final class LowerDataMovement {
   }
 
   /**
-   * TF1 {@code Select(condition, t, e)}: a condition of t's shape is SELECT; a scalar one broadcasts (SELECT_V2);
-   * a vector one picks whole rows of higher-rank t/e, which is SELECT_V2 after reshaping it to [n, 1, ..., 1].
+   * TF1 {@code Select(condition, t, e)}: a condition of t's shape is SELECT; a scalar one
+   * broadcasts (SELECT_V2); a vector one picks whole rows of higher-rank t/e, which is SELECT_V2
+   * after reshaping it to [n, 1, ..., 1].
    */
   boolean selectV1(Node n) {
     int cr = core.rankOf(n.input(0));
@@ -283,8 +309,13 @@ final class LowerDataMovement {
       shape[0] = c.hasRank && c.shape.length == 1 ? c.shape[0] : 1;
       int[] sig = c.signature == null && c.hasRank ? null : target.clone();
       int rows = sub.add(new ModelBuilder.T(n.name() + "/condition", TfliteType.BOOL, shape, sig));
-      sub.op(RESHAPE, NONE, List.of(cond, sub.constInts(n.name() + "/condition_shape", target)), List.of(rows))
-          .tfName = n.name();
+      sub.op(
+                  RESHAPE,
+                  NONE,
+                  List.of(cond, sub.constInts(n.name() + "/condition_shape", target)),
+                  List.of(rows))
+              .tfName =
+          n.name();
       cond = rows;
     } else if (cr != 0) {
       return false;
@@ -309,54 +340,72 @@ final class LowerDataMovement {
   boolean depthSpace(Node n) {
     String df = n.stringAttr("data_format");
     int block = (int) intAttr(n, "block_size");
-    if (df != null && !df.equals("NHWC") || block < 2 || !MOVABLE.contains(core.dtypeOf(n.input(0)))
+    if (df != null && !df.equals("NHWC")
+        || block < 2
+        || !MOVABLE.contains(core.dtypeOf(n.input(0)))
         || core.dtypeOf(n.input(0)) == DType.INT16.tfEnum()) {
       return false;
     }
     boolean toSpace = n.op().equals("DepthToSpace");
-    core.simple(n, toSpace ? DEPTH_TO_SPACE : SPACE_TO_DEPTH,
-        toSpace ? DEPTH_TO_SPACE_OPTIONS : SPACE_TO_DEPTH_OPTIONS, List.of(core.in(n, 0))).opt("block_size", block);
+    core.simple(
+            n,
+            toSpace ? DEPTH_TO_SPACE : SPACE_TO_DEPTH,
+            toSpace ? DEPTH_TO_SPACE_OPTIONS : SPACE_TO_DEPTH_OPTIONS,
+            List.of(core.in(n, 0)))
+        .opt("block_size", block);
     return true;
   }
 
   /**
-   * {@code OneHot(indices, depth, on, off)} to ONE_HOT with the same inputs; both write off_value for indices
-   * outside [0, depth). {@code axis} defaults to -1 (TF's default).
+   * {@code OneHot(indices, depth, on, off)} to ONE_HOT with the same inputs; both write off_value
+   * for indices outside [0, depth). {@code axis} defaults to -1 (TF's default).
    */
   boolean oneHot(Node n) {
     int it = core.dtypeOf(n.input(0));
     int vt = core.dtypeOf(ref(n.name(), 0));
     Integer depth = core.int32(n, n.input(1), 1);
-    if (it != DType.INT32.tfEnum() && it != DType.INT64.tfEnum() || depth == null
+    if (it != DType.INT32.tfEnum() && it != DType.INT64.tfEnum()
+        || depth == null
         || !MOVABLE.contains(vt) && vt != DType.BOOL.tfEnum()) {
       return false;
     }
     int axis = n.attr("axis") instanceof AttrValue.Int a ? (int) a.value() : -1;
-    core.simple(n, ONE_HOT, ONE_HOT_OPTIONS, List.of(core.in(n, 0), depth, core.in(n, 2), core.in(n, 3)))
+    core.simple(
+            n,
+            ONE_HOT,
+            ONE_HOT_OPTIONS,
+            List.of(core.in(n, 0), depth, core.in(n, 2), core.in(n, 3)))
         .opt("axis", axis);
     return true;
   }
 
   /**
-   * {@code ResizeBilinear}/{@code ResizeNearestNeighbor} [images, size]: TFLite computes the same sampling
-   * positions for each align_corners/half_pixel_centers combination. TF's bilinear output is float whatever the
-   * input, TFLite's has the input's type, so only float images are lowered; both flags together is an error in TF.
+   * {@code ResizeBilinear}/{@code ResizeNearestNeighbor} [images, size]: TFLite computes the same
+   * sampling positions for each align_corners/half_pixel_centers combination. TF's bilinear output
+   * is float whatever the input, TFLite's has the input's type, so only float images are lowered;
+   * both flags together is an error in TF.
    */
   boolean resize(Node n, boolean bilinear) {
     boolean align = boolAttr(n, "align_corners");
     boolean half = boolAttr(n, "half_pixel_centers");
     int dt = core.dtypeOf(n.input(0));
-    if (align && half || (bilinear ? dt != DType.FLOAT32.tfEnum() : dt == DType.INT32.tfEnum() || dt == DType.INT64.tfEnum()
-        || !MOVABLE.contains(dt))) {
+    if (align && half
+        || (bilinear
+            ? dt != DType.FLOAT32.tfEnum()
+            : dt == DType.INT32.tfEnum() || dt == DType.INT64.tfEnum() || !MOVABLE.contains(dt))) {
       return false;
     }
     Integer size = core.int32(n, n.input(1), 1);
     if (size == null) {
       return false;
     }
-    core.simple(n, bilinear ? RESIZE_BILINEAR : RESIZE_NEAREST_NEIGHBOR,
-        bilinear ? RESIZE_BILINEAR_OPTIONS : RESIZE_NEAREST_NEIGHBOR_OPTIONS, List.of(core.in(n, 0), size))
-        .opt("align_corners", align).opt("half_pixel_centers", half);
+    core.simple(
+            n,
+            bilinear ? RESIZE_BILINEAR : RESIZE_NEAREST_NEIGHBOR,
+            bilinear ? RESIZE_BILINEAR_OPTIONS : RESIZE_NEAREST_NEIGHBOR_OPTIONS,
+            List.of(core.in(n, 0), size))
+        .opt("align_corners", align)
+        .opt("half_pixel_centers", half);
     return true;
   }
 

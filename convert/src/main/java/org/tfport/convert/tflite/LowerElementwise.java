@@ -14,8 +14,9 @@ import org.tfport.core.graph.Node;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * The lowering of element-wise TF ops TFLite has no builtin for, as short sequences of builtins computing TF's
- * expression (OnesLike, ClipByValue, Reciprocal, Softplus, Selu, Softsign, Log1p, Expm1), and AddN.
+ * The lowering of element-wise TF ops TFLite has no builtin for, as short sequences of builtins
+ * computing TF's expression (OnesLike, ClipByValue, Reciprocal, Softplus, Selu, Softsign, Log1p,
+ * Expm1), and AddN.
  */
 final class LowerElementwise {
   private final Lowering core;
@@ -33,21 +34,33 @@ final class LowerElementwise {
       return false;
     }
     ModelBuilder.T xt = sub.t(core.in(n, 0));
-    int zeros = sub.add(new ModelBuilder.T(n.name() + "/zeros", xt.type, xt.shape.clone(),
-        xt.signature == null ? null : xt.signature.clone()));
+    int zeros =
+        sub.add(
+            new ModelBuilder.T(
+                n.name() + "/zeros",
+                xt.type,
+                xt.shape.clone(),
+                xt.signature == null ? null : xt.signature.clone()));
     sub.t(zeros).hasRank = xt.hasRank;
     sub.op(ZEROS_LIKE, NONE, List.of(core.in(n, 0)), List.of(zeros));
-    byte[] one = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-        .putInt(dt == DType.FLOAT32.tfEnum() ? Float.floatToIntBits(1f) : 1).array();
-    int c = sub.constant(n.name() + "/one", dt == DType.FLOAT32.tfEnum() ? TfliteType.FLOAT32 : TfliteType.INT32,
-        new int[0], one);
+    byte[] one =
+        java.nio.ByteBuffer.allocate(4)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .putInt(dt == DType.FLOAT32.tfEnum() ? Float.floatToIntBits(1f) : 1)
+            .array();
+    int c =
+        sub.constant(
+            n.name() + "/one",
+            dt == DType.FLOAT32.tfEnum() ? TfliteType.FLOAT32 : TfliteType.INT32,
+            new int[0],
+            one);
     core.simple(n, ADD, ADD_OPTIONS, List.of(zeros, c)).opt("fused_activation_function", 0);
     return true;
   }
 
   /**
-   * {@code ClipByValue(t, lo, hi)}: RELU6 or RELU_N1_TO_1 for constant float bounds [0, 6] / [-1, 1], else
-   * MINIMUM(t, hi) then MAXIMUM(·, lo), TF's order (so lo > hi gives lo, as in TF).
+   * {@code ClipByValue(t, lo, hi)}: RELU6 or RELU_N1_TO_1 for constant float bounds [0, 6] / [-1,
+   * 1], else MINIMUM(t, hi) then MAXIMUM(·, lo), TF's order (so lo > hi gives lo, as in TF).
    */
   boolean clipByValue(Node n) {
     int dt = core.dtypeOf(ref(n.name(), 0));
@@ -56,8 +69,13 @@ final class LowerElementwise {
     }
     Tensor lo = core.constant(n.input(1));
     Tensor hi = core.constant(n.input(2));
-    if (dt == DType.FLOAT32.tfEnum() && lo != null && hi != null && lo.size() == 1 && hi.size() == 1
-        && lo.dtype() == DType.FLOAT32 && hi.dtype() == DType.FLOAT32) {
+    if (dt == DType.FLOAT32.tfEnum()
+        && lo != null
+        && hi != null
+        && lo.size() == 1
+        && hi.size() == 1
+        && lo.dtype() == DType.FLOAT32
+        && hi.dtype() == DType.FLOAT32) {
       float l = lo.toFloatArray()[0];
       float h = hi.toFloatArray()[0];
       if (l == 0f && h == 6f) {
@@ -78,14 +96,15 @@ final class LowerElementwise {
 
   /** {@code Reciprocal}/{@code Inv}: DIV(1, x), the division TF's kernel does. */
   boolean reciprocal(Node n) {
-    arithmetic(core.simple(n, DIV, DIV_OPTIONS, List.of(core.scalar(n, "/one", 1f), core.in(n, 0))));
+    arithmetic(
+        core.simple(n, DIV, DIV_OPTIONS, List.of(core.scalar(n, "/one", 1f), core.in(n, 0))));
     return true;
   }
 
   /**
-   * {@code Softplus}: TF returns x above 13.94, exp(x) below -13.94 and log1p(exp(x)) between; TFLite has no
-   * builtin, and relu(x) + log(1 + exp(-|x|)) equals all three within float rounding (about 6e-8 absolute) with
-   * no overflow for large |x|.
+   * {@code Softplus}: TF returns x above 13.94, exp(x) below -13.94 and log1p(exp(x)) between;
+   * TFLite has no builtin, and relu(x) + log(1 + exp(-|x|)) equals all three within float rounding
+   * (about 6e-8 absolute) with no overflow for large |x|.
    */
   boolean softplus(Node n) {
     int x = core.in(n, 0);
@@ -100,18 +119,31 @@ final class LowerElementwise {
   }
 
   /**
-   * {@code Selu}: TF selects scale·alpha·(exp(x) − 1) where x < 0, else scale·x; the same select over ELU
-   * (expm1 for x < 0) times TF's constants.
+   * {@code Selu}: TF selects scale·alpha·(exp(x) − 1) where x < 0, else scale·x; the same select
+   * over ELU (expm1 for x < 0) times TF's constants.
    */
   boolean selu(Node n) {
     int x = core.in(n, 0);
     int negative = core.like(n, "/negative", x, TfliteType.BOOL);
-    sub.op(LESS, NONE, List.of(x, core.scalar(n, "/zero", 0f)), List.of(negative)).tfName = n.name();
+    sub.op(LESS, NONE, List.of(x, core.scalar(n, "/zero", 0f)), List.of(negative)).tfName =
+        n.name();
     int elu = core.intermediate(n, "/elu", ELU, NONE, x);
-    int low = core.intermediate(n, "/scaled_elu", MUL, MUL_OPTIONS, elu, core.scalar(n, "/scale_alpha",
-        1.7580993408473768599402175208123f));
-    int high = core.intermediate(n, "/scaled", MUL, MUL_OPTIONS, x,
-        core.scalar(n, "/scale", 1.0507009873554804934193349852946f));
+    int low =
+        core.intermediate(
+            n,
+            "/scaled_elu",
+            MUL,
+            MUL_OPTIONS,
+            elu,
+            core.scalar(n, "/scale_alpha", 1.7580993408473768599402175208123f));
+    int high =
+        core.intermediate(
+            n,
+            "/scaled",
+            MUL,
+            MUL_OPTIONS,
+            x,
+            core.scalar(n, "/scale", 1.0507009873554804934193349852946f));
     core.simple(n, SELECT_V2, SELECT_V2_OPTIONS, List.of(negative, low, high));
     return true;
   }
@@ -120,14 +152,17 @@ final class LowerElementwise {
   boolean softsign(Node n) {
     int x = core.in(n, 0);
     int abs = core.intermediate(n, "/abs", ABS, NONE, x);
-    int den = core.intermediate(n, "/abs_plus_one", ADD, ADD_OPTIONS, abs, core.scalar(n, "/one", 1f));
+    int den =
+        core.intermediate(n, "/abs_plus_one", ADD, ADD_OPTIONS, abs, core.scalar(n, "/one", 1f));
     arithmetic(core.simple(n, DIV, DIV_OPTIONS, List.of(x, den)));
     return true;
   }
 
   /** {@code Log1p}: log(1 + x); rounding 1 + x costs at most about 6e-8 absolute. */
   boolean log1p(Node n) {
-    int plus = core.intermediate(n, "/one_plus", ADD, ADD_OPTIONS, core.in(n, 0), core.scalar(n, "/one", 1f));
+    int plus =
+        core.intermediate(
+            n, "/one_plus", ADD, ADD_OPTIONS, core.in(n, 0), core.scalar(n, "/one", 1f));
     core.simple(n, LOG, NONE, List.of(plus));
     return true;
   }

@@ -17,10 +17,10 @@ import org.tfport.formats.tflite.TfliteType;
 import org.tfport.graph.optimize.BatchNormFolding;
 
 /**
- * The lowering of the neural-network layers: convolutions (2-D and depthwise with filters re-laid out, transposed,
- * 3-D), matrix products (FULLY_CONNECTED for a constant 2-D right-hand side, else BATCH_MATMUL), pooling, and the
- * normalizations (inference FusedBatchNorm as MUL and ADD, LRN). A following constant bias and Relu/Relu6 are
- * folded in where TFLite has the fields.
+ * The lowering of the neural-network layers: convolutions (2-D and depthwise with filters re-laid
+ * out, transposed, 3-D), matrix products (FULLY_CONNECTED for a constant 2-D right-hand side, else
+ * BATCH_MATMUL), pooling, and the normalizations (inference FusedBatchNorm as MUL and ADD, LRN). A
+ * following constant bias and Relu/Relu6 are folded in where TFLite has the fields.
  */
 final class LowerNeuralNet {
   private final Lowering core;
@@ -33,7 +33,10 @@ final class LowerNeuralNet {
 
   boolean conv(Node n, boolean depthwise) {
     Tensor w = core.constant(n.input(1));
-    if (w == null || w.dtype() != DType.FLOAT32 || w.shape().dims().length != 4 || !core.isFloat(n)
+    if (w == null
+        || w.dtype() != DType.FLOAT32
+        || w.shape().dims().length != 4
+        || !core.isFloat(n)
         || n.stringAttr("data_format") != null && !n.stringAttr("data_format").equals("NHWC")) {
       return false;
     }
@@ -71,17 +74,24 @@ final class LowerNeuralNet {
     Node[] last = {n};
     float[] bias = core.foldBias(n, outC, last);
     int wt = sub.constFloats(n.name() + "/filter", fshape, filter);
-    int bt = sub.constFloats(n.name() + "/bias", new int[] {outC}, bias != null ? bias : new float[outC]);
-    ModelBuilder.Op o = sub.op(depthwise ? DEPTHWISE_CONV_2D : CONV_2D,
-        depthwise ? DEPTHWISE_CONV_2D_OPTIONS : CONV_2D_OPTIONS,
-        List.of(x, wt, bt), List.of());
+    int bt =
+        sub.constFloats(
+            n.name() + "/bias", new int[] {outC}, bias != null ? bias : new float[outC]);
+    ModelBuilder.Op o =
+        sub.op(
+            depthwise ? DEPTHWISE_CONV_2D : CONV_2D,
+            depthwise ? DEPTHWISE_CONV_2D_OPTIONS : CONV_2D_OPTIONS,
+            List.of(x, wt, bt),
+            List.of());
     o.tfName = n.name();
-    o.opt("padding", "VALID".equals(padding) ? 1 : 0).opt("stride_w", (int) strides[2])
+    o.opt("padding", "VALID".equals(padding) ? 1 : 0)
+        .opt("stride_w", (int) strides[2])
         .opt("stride_h", (int) strides[1]);
     if (depthwise) {
       o.opt("depth_multiplier", co);
     }
-    o.opt("fused_activation_function", 0).opt("dilation_w_factor", (int) dil[2])
+    o.opt("fused_activation_function", 0)
+        .opt("dilation_w_factor", (int) dil[2])
         .opt("dilation_h_factor", (int) dil[1]);
     Node end = core.fuseActivation(last[0], o);
     o.outputs.add(core.output(end, 0));
@@ -89,17 +99,22 @@ final class LowerNeuralNet {
   }
 
   /**
-   * {@code Conv2DBackpropInput(input_sizes, filter, out_backprop)}, Keras' Conv2DTranspose, as TRANSPOSE_CONV
-   * {@code (output_shape, weights, input)}: the filter is the forward convolution's [H, W, C_result, C_in],
-   * TFLite wants [C_result, H, W, C_in].
+   * {@code Conv2DBackpropInput(input_sizes, filter, out_backprop)}, Keras' Conv2DTranspose, as
+   * TRANSPOSE_CONV {@code (output_shape, weights, input)}: the filter is the forward convolution's
+   * [H, W, C_result, C_in], TFLite wants [C_result, H, W, C_in].
    */
   boolean transposeConv(Node n) {
     Tensor w = core.constant(n.input(1));
     long[] dil = ints(n, "dilations", new long[] {1, 1, 1, 1});
     String padding = n.stringAttr("padding");
-    if (w == null || w.dtype() != DType.FLOAT32 || w.shape().dims().length != 4 || !core.isFloat(n)
+    if (w == null
+        || w.dtype() != DType.FLOAT32
+        || w.shape().dims().length != 4
+        || !core.isFloat(n)
         || n.stringAttr("data_format") != null && !n.stringAttr("data_format").equals("NHWC")
-        || dil[1] != 1 || dil[2] != 1 || !("SAME".equals(padding) || "VALID".equals(padding))) {
+        || dil[1] != 1
+        || dil[2] != 1
+        || !("SAME".equals(padding) || "VALID".equals(padding))) {
       return false;
     }
     Integer outShape = core.int32(n, n.input(0), 0);
@@ -121,10 +136,15 @@ final class LowerNeuralNet {
     }
     int wt = sub.constFloats(n.name() + "/filter", new int[] {cr, kh, kw, ci}, filter);
     long[] strides = ints(n, "strides", new long[] {1, 1, 1, 1});
-    ModelBuilder.Op o = sub.op(TRANSPOSE_CONV, TRANSPOSE_CONV_OPTIONS, List.of(outShape, wt, core.in(n, 2)),
-        List.of(core.output(n, 0)));
+    ModelBuilder.Op o =
+        sub.op(
+            TRANSPOSE_CONV,
+            TRANSPOSE_CONV_OPTIONS,
+            List.of(outShape, wt, core.in(n, 2)),
+            List.of(core.output(n, 0)));
     o.tfName = n.name();
-    o.opt("padding", "VALID".equals(padding) ? 1 : 0).opt("stride_w", (int) strides[2])
+    o.opt("padding", "VALID".equals(padding) ? 1 : 0)
+        .opt("stride_w", (int) strides[2])
         .opt("stride_h", (int) strides[1]);
     return true;
   }
@@ -151,9 +171,9 @@ final class LowerNeuralNet {
   }
 
   /**
-   * {@code Conv3D} (NDHWC) to CONV_3D: TFLite keeps TF's DHWIO filter layout, so the constant filter is used as
-   * is; a following constant BiasAdd becomes the bias and a Relu/Relu6 the fused activation, as for Conv2D.
-   * TFLite has no grouped 3-D convolution.
+   * {@code Conv3D} (NDHWC) to CONV_3D: TFLite keeps TF's DHWIO filter layout, so the constant
+   * filter is used as is; a following constant BiasAdd becomes the bias and a Relu/Relu6 the fused
+   * activation, as for Conv2D. TFLite has no grouped 3-D convolution.
    */
   boolean conv3d(Node n) {
     Tensor w = core.constant(n.input(1));
@@ -161,28 +181,43 @@ final class LowerNeuralNet {
     String padding = n.stringAttr("padding");
     long[] strides = ints(n, "strides", new long[] {1, 1, 1, 1, 1});
     long[] dil = ints(n, "dilations", new long[] {1, 1, 1, 1, 1});
-    if (w == null || w.dtype() != DType.FLOAT32 || w.shape().dims().length != 5 || !core.isFloat(n)
-        || df != null && !df.equals("NDHWC") || !("SAME".equals(padding) || "VALID".equals(padding))
-        || strides.length != 5 || strides[0] != 1 || strides[4] != 1 || dil.length != 5 || dil[0] != 1
+    if (w == null
+        || w.dtype() != DType.FLOAT32
+        || w.shape().dims().length != 5
+        || !core.isFloat(n)
+        || df != null && !df.equals("NDHWC")
+        || !("SAME".equals(padding) || "VALID".equals(padding))
+        || strides.length != 5
+        || strides[0] != 1
+        || strides[4] != 1
+        || dil.length != 5
+        || dil[0] != 1
         || dil[4] != 1) {
       return false;
     }
     long[] d = w.shape().dims();
     int x = core.in(n, 0);
     ModelBuilder.T xt = sub.t(x);
-    if (xt.hasRank && (xt.shape.length != 5 || (xt.signature == null || xt.signature[4] >= 0)
-        && xt.shape[4] != d[3])) {
+    if (xt.hasRank
+        && (xt.shape.length != 5
+            || (xt.signature == null || xt.signature[4] >= 0) && xt.shape[4] != d[3])) {
       return false;
     }
     int co = (int) d[4];
     Node[] last = {n};
     float[] bias = core.foldBias(n, co, last);
-    int bt = sub.constFloats(n.name() + "/bias", new int[] {co}, bias != null ? bias : new float[co]);
-    ModelBuilder.Op o = sub.op(CONV_3D, CONV_3D_OPTIONS, List.of(x, core.tensor(n.input(1)), bt), List.of());
+    int bt =
+        sub.constFloats(n.name() + "/bias", new int[] {co}, bias != null ? bias : new float[co]);
+    ModelBuilder.Op o =
+        sub.op(CONV_3D, CONV_3D_OPTIONS, List.of(x, core.tensor(n.input(1)), bt), List.of());
     o.tfName = n.name();
-    o.opt("padding", "VALID".equals(padding) ? 1 : 0).opt("stride_d", (int) strides[1])
-        .opt("stride_w", (int) strides[3]).opt("stride_h", (int) strides[2]).opt("fused_activation_function", 0)
-        .opt("dilation_d_factor", (int) dil[1]).opt("dilation_w_factor", (int) dil[3])
+    o.opt("padding", "VALID".equals(padding) ? 1 : 0)
+        .opt("stride_d", (int) strides[1])
+        .opt("stride_w", (int) strides[3])
+        .opt("stride_h", (int) strides[2])
+        .opt("fused_activation_function", 0)
+        .opt("dilation_d_factor", (int) dil[1])
+        .opt("dilation_w_factor", (int) dil[3])
         .opt("dilation_h_factor", (int) dil[2]);
     Node end = core.fuseActivation(last[0], o);
     o.outputs.add(core.output(end, 0));
@@ -224,7 +259,8 @@ final class LowerNeuralNet {
     float[] bias = core.foldBias(n, nOut, last);
     int wt = sub.constFloats(n.name() + "/weights", new int[] {nOut, k}, w);
     int bt = bias == null ? -1 : sub.constFloats(n.name() + "/bias", new int[] {nOut}, bias);
-    ModelBuilder.Op o = sub.op(FULLY_CONNECTED, FULLY_CONNECTED_OPTIONS, List.of(x, wt, bt), List.of());
+    ModelBuilder.Op o =
+        sub.op(FULLY_CONNECTED, FULLY_CONNECTED_OPTIONS, List.of(x, wt, bt), List.of());
     o.tfName = n.name();
     o.opt("fused_activation_function", 0).opt("weights_format", 0).opt("keep_num_dims", false);
     Node end = core.fuseActivation(last[0], o);
@@ -236,8 +272,10 @@ final class LowerNeuralNet {
     int perm = sub.constInts(n.name() + "/perm", 1, 0);
     ModelBuilder.T t = sub.t(x);
     int[] s = t.shape.length == 2 ? new int[] {t.shape[1], t.shape[0]} : t.shape;
-    int[] sig = t.signature == null || t.signature.length != 2 ? null
-        : new int[] {t.signature[1], t.signature[0]};
+    int[] sig =
+        t.signature == null || t.signature.length != 2
+            ? null
+            : new int[] {t.signature[1], t.signature[0]};
     int out = sub.add(new ModelBuilder.T(n.name() + "/transpose_a", t.type, s, sig));
     sub.op(TRANSPOSE, NONE, List.of(x, perm), List.of(out)).tfName = n.name();
     return out;
@@ -249,7 +287,8 @@ final class LowerNeuralNet {
     }
     boolean ax = boolAttr(n, "adj_x");
     boolean ay = boolAttr(n, "adj_y");
-    core.simple(n, BATCH_MATMUL, BATCH_MATMUL_OPTIONS, List.of(core.in(n, 0), core.in(n, 1))).opt("adj_x", ax)
+    core.simple(n, BATCH_MATMUL, BATCH_MATMUL_OPTIONS, List.of(core.in(n, 0), core.in(n, 1)))
+        .opt("adj_x", ax)
         .opt("adj_y", ay);
     return true;
   }
@@ -263,11 +302,18 @@ final class LowerNeuralNet {
     if (k == null || s == null || k.length != 4 || k[0] != 1 || k[3] != 1) {
       return false;
     }
-    ModelBuilder.Op o = sub.op(n.op().equals("MaxPool") ? MAX_POOL_2D : AVERAGE_POOL_2D, POOL_2D_OPTIONS,
-        List.of(core.in(n, 0)), List.of());
+    ModelBuilder.Op o =
+        sub.op(
+            n.op().equals("MaxPool") ? MAX_POOL_2D : AVERAGE_POOL_2D,
+            POOL_2D_OPTIONS,
+            List.of(core.in(n, 0)),
+            List.of());
     o.tfName = n.name();
-    o.opt("padding", "VALID".equals(n.stringAttr("padding")) ? 1 : 0).opt("stride_w", (int) s[2])
-        .opt("stride_h", (int) s[1]).opt("filter_width", (int) k[2]).opt("filter_height", (int) k[1])
+    o.opt("padding", "VALID".equals(n.stringAttr("padding")) ? 1 : 0)
+        .opt("stride_w", (int) s[2])
+        .opt("stride_h", (int) s[1])
+        .opt("filter_width", (int) k[2])
+        .opt("filter_height", (int) k[1])
         .opt("fused_activation_function", 0);
     Node end = core.fuseActivation(n, o);
     o.outputs.add(core.output(end, 0));
@@ -275,15 +321,17 @@ final class LowerNeuralNet {
   }
 
   /**
-   * Inference-mode {@code FusedBatchNorm*} with constant parameters that no convolution absorbed: y = x·m + b per
-   * channel (last axis), m = scale / sqrt(variance + epsilon) and b = offset − mean·m, as MUL then ADD (a following
-   * Relu/Relu6 fused into the ADD). Training mode, channels-first layouts and reads of the batch statistics are
-   * left unsupported.
+   * Inference-mode {@code FusedBatchNorm*} with constant parameters that no convolution absorbed: y
+   * = x·m + b per channel (last axis), m = scale / sqrt(variance + epsilon) and b = offset −
+   * mean·m, as MUL then ADD (a following Relu/Relu6 fused into the ADD). Training mode,
+   * channels-first layouts and reads of the batch statistics are left unsupported.
    */
   boolean batchNorm(Node n) {
     String df = n.stringAttr("data_format");
-    if (n.dataInputs().size() != 5 || !(n.attr("is_training") instanceof AttrValue.Bool b && !b.value())
-        || df != null && !df.equals("NHWC") && !df.equals("NDHWC") || !core.isFloat(n)
+    if (n.dataInputs().size() != 5
+        || !(n.attr("is_training") instanceof AttrValue.Bool b && !b.value())
+        || df != null && !df.equals("NHWC") && !df.equals("NDHWC")
+        || !core.isFloat(n)
         || BatchNormFolding.readsBeyondOutputZero(core.g, n)) {
       return false;
     }
@@ -301,8 +349,10 @@ final class LowerNeuralNet {
     int c = p[0].length;
     int x = core.in(n, 0);
     ModelBuilder.T xt = sub.t(x);
-    if (xt.hasRank && (xt.shape.length == 0 || (xt.signature == null || xt.signature[xt.shape.length - 1] >= 0)
-        && xt.shape[xt.shape.length - 1] != c)) {
+    if (xt.hasRank
+        && (xt.shape.length == 0
+            || (xt.signature == null || xt.signature[xt.shape.length - 1] >= 0)
+                && xt.shape[xt.shape.length - 1] != c)) {
       return false;
     }
     float eps = floatAttr(n, "epsilon", 1e-4f);
@@ -313,10 +363,20 @@ final class LowerNeuralNet {
       m[k] = (float) (1.0 / Math.sqrt(p[3][k] + eps)) * p[0][k];
       bias[k] = p[1][k] - p[2][k] * m[k];
     }
-    int scaled = core.intermediate(n, "/scaled", MUL, MUL_OPTIONS, x, sub.constFloats(n.name() + "/multiplier",
-        new int[] {c}, m));
-    ModelBuilder.Op add = sub.op(ADD, ADD_OPTIONS, List.of(scaled, sub.constFloats(n.name() + "/offset", new int[] {c},
-        bias)), List.of());
+    int scaled =
+        core.intermediate(
+            n,
+            "/scaled",
+            MUL,
+            MUL_OPTIONS,
+            x,
+            sub.constFloats(n.name() + "/multiplier", new int[] {c}, m));
+    ModelBuilder.Op add =
+        sub.op(
+            ADD,
+            ADD_OPTIONS,
+            List.of(scaled, sub.constFloats(n.name() + "/offset", new int[] {c}, bias)),
+            List.of());
     add.tfName = n.name();
     add.opt("fused_activation_function", 0);
     Node end = core.fuseActivation(n, add);
@@ -325,17 +385,22 @@ final class LowerNeuralNet {
   }
 
   /**
-   * {@code LRN} to LOCAL_RESPONSE_NORMALIZATION: both compute x / (bias + alpha * sum of squares over
-   * depth_radius channels each side)^beta, alpha not divided by the window size.
+   * {@code LRN} to LOCAL_RESPONSE_NORMALIZATION: both compute x / (bias + alpha * sum of squares
+   * over depth_radius channels each side)^beta, alpha not divided by the window size.
    */
   boolean lrn(Node n) {
     if (!core.isFloat(n)) {
       return false;
     }
     int radius = n.attr("depth_radius") instanceof AttrValue.Int r ? (int) r.value() : 5;
-    core.simple(n, LOCAL_RESPONSE_NORMALIZATION, LOCAL_RESPONSE_NORMALIZATION_OPTIONS, List.of(core.in(n, 0)))
+    core.simple(
+            n,
+            LOCAL_RESPONSE_NORMALIZATION,
+            LOCAL_RESPONSE_NORMALIZATION_OPTIONS,
+            List.of(core.in(n, 0)))
         .opt("radius", radius)
-        .opt("bias", floatAttr(n, "bias", 1f)).opt("alpha", floatAttr(n, "alpha", 1f))
+        .opt("bias", floatAttr(n, "bias", 1f))
+        .opt("alpha", floatAttr(n, "alpha", 1f))
         .opt("beta", floatAttr(n, "beta", 0.5f));
     return true;
   }

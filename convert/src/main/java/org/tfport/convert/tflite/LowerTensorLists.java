@@ -13,10 +13,10 @@ import org.tfport.core.graph.Node;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * The lowering of TensorLists (a TF2 loop's TensorArray), held as the dense tensor {@code [length, element...]}:
- * reserving makes zeros, reading an item gathers row {@code index} (in {@link Lowering}), setting one is
- * DYNAMIC_UPDATE_SLICE at {@code [index, 0, ...]}, and stacking is the tensor itself; and TF1 TensorArrays' XLA
- * dynamic update slice.
+ * The lowering of TensorLists (a TF2 loop's TensorArray), held as the dense tensor {@code [length,
+ * element...]}: reserving makes zeros, reading an item gathers row {@code index} (in {@link
+ * Lowering}), setting one is DYNAMIC_UPDATE_SLICE at {@code [index, 0, ...]}, and stacking is the
+ * tensor itself; and TF1 TensorArrays' XLA dynamic update slice.
  */
 final class LowerTensorLists {
   private final Lowering core;
@@ -28,9 +28,10 @@ final class LowerTensorLists {
   }
 
   /**
-   * A TensorList (a TF2 loop's TensorArray) is held as the dense tensor {@code [length, element...]}: reserving
-   * makes zeros, reading an item gathers row {@code index}, setting one is DYNAMIC_UPDATE_SLICE at
-   * {@code [index, 0, ...]}, and stacking is the tensor itself. Needs the element shape to be known.
+   * A TensorList (a TF2 loop's TensorArray) is held as the dense tensor {@code [length,
+   * element...]}: reserving makes zeros, reading an item gathers row {@code index}, setting one is
+   * DYNAMIC_UPDATE_SLICE at {@code [index, 0, ...]}, and stacking is the tensor itself. Needs the
+   * element shape to be known.
    */
   boolean reserve(Node n) {
     Tensor shape = core.constant(n.input(0));
@@ -39,7 +40,8 @@ final class LowerTensorLists {
     }
     long[] elem = longs(shape);
     int[] dims = new int[elem.length + 1];
-    // An unknown element dimension (a Keras loop's batch) starts as 1 and is marked -1 in the shape signature;
+    // An unknown element dimension (a Keras loop's batch) starts as 1 and is marked -1 in the shape
+    // signature;
     // the first write broadcasts the list to the items' real shape (setItem).
     int[] signature = null;
     for (int i = 0; i < elem.length; i++) {
@@ -78,20 +80,33 @@ final class LowerTensorLists {
       core.tensors.put(ref(n.name(), 0), t);
       return true;
     }
-    // A length known only at run time: FILL([length, element...], 0), unknown element dimensions 1 as above.
+    // A length known only at run time: FILL([length, element...], 0), unknown element dimensions 1
+    // as above.
     Integer len = core.int32(n, n.input(1), 1);
     if (len == null) {
       return false;
     }
-    int lenVec = sub.add(new ModelBuilder.T(n.name() + "/length", TfliteType.INT32, new int[] {1}, null));
+    int lenVec =
+        sub.add(new ModelBuilder.T(n.name() + "/length", TfliteType.INT32, new int[] {1}, null));
     sub.op(RESHAPE, NONE, List.of(len, sub.constInts(n.name() + "/one", 1)), List.of(lenVec));
     int[] tail = java.util.Arrays.copyOfRange(dims, 1, dims.length);
-    int fullShape = sub.add(new ModelBuilder.T(n.name() + "/shape", TfliteType.INT32, new int[] {dims.length}, null));
-    sub.op(CONCATENATION, CONCATENATION_OPTIONS, List.of(lenVec, sub.constInts(n.name() + "/element_shape", tail)),
-        List.of(fullShape)).opt("axis", 0).opt("fused_activation_function", 0);
-    int zero = sub.constant(n.name() + "/zero", TfliteType.of(type), new int[0], new byte[type.byteSize()]);
+    int fullShape =
+        sub.add(
+            new ModelBuilder.T(
+                n.name() + "/shape", TfliteType.INT32, new int[] {dims.length}, null));
+    sub.op(
+            CONCATENATION,
+            CONCATENATION_OPTIONS,
+            List.of(lenVec, sub.constInts(n.name() + "/element_shape", tail)),
+            List.of(fullShape))
+        .opt("axis", 0)
+        .opt("fused_activation_function", 0);
+    int zero =
+        sub.constant(
+            n.name() + "/zero", TfliteType.of(type), new int[0], new byte[type.byteSize()]);
     ModelBuilder.Op o = core.simple(n, FILL, NONE, List.of(fullShape, zero));
-    // Shape inference knows no TensorList: declare [-1, element...], so a loop carrying the list knows its rank.
+    // Shape inference knows no TensorList: declare [-1, element...], so a loop carrying the list
+    // knows its rank.
     ModelBuilder.T out = sub.t(o.outputs.get(0));
     out.shape = dims.clone();
     out.shape[0] = 1;
@@ -122,31 +137,56 @@ final class LowerTensorLists {
     int item = sub.add(new ModelBuilder.T(n.name() + "/item", lt.type, itemShape, itemSignature));
     int axis = sub.constant(n.name() + "/axis", TfliteType.INT32, new int[0], new byte[4]);
     sub.op(EXPAND_DIMS, EXPAND_DIMS_OPTIONS, List.of(core.in(n, 2), axis), List.of(item));
-    if (lt.signature != null && java.util.Arrays.stream(lt.signature).skip(1).anyMatch(d -> d < 0)) {
-      // Element dimensions unknown when the list was made: grow it to [length] + the item's shape. Broadcasting
-      // a list that already has that shape copies it unchanged; the first write turns the 1s into real sizes.
-      int itemShape2 = sub.add(new ModelBuilder.T(n.name() + "/item_dims", TfliteType.INT32,
-          new int[] {rank - 1}, null));
+    if (lt.signature != null
+        && java.util.Arrays.stream(lt.signature).skip(1).anyMatch(d -> d < 0)) {
+      // Element dimensions unknown when the list was made: grow it to [length] + the item's shape.
+      // Broadcasting
+      // a list that already has that shape copies it unchanged; the first write turns the 1s into
+      // real sizes.
+      int itemShape2 =
+          sub.add(
+              new ModelBuilder.T(
+                  n.name() + "/item_dims", TfliteType.INT32, new int[] {rank - 1}, null));
       sub.op(SHAPE, SHAPE_OPTIONS, List.of(core.in(n, 2)), List.of(itemShape2)).opt("out_type", 2);
-      int listDims = sub.add(new ModelBuilder.T(n.name() + "/list_dims", TfliteType.INT32, new int[] {rank}, null));
+      int listDims =
+          sub.add(
+              new ModelBuilder.T(
+                  n.name() + "/list_dims", TfliteType.INT32, new int[] {rank}, null));
       sub.op(SHAPE, SHAPE_OPTIONS, List.of(list), List.of(listDims)).opt("out_type", 2);
-      int length = sub.add(new ModelBuilder.T(n.name() + "/length", TfliteType.INT32, new int[] {1}, null));
-      sub.op(SLICE, NONE, List.of(listDims, sub.constInts(n.name() + "/begin", 0), sub.constInts(n.name() + "/size",
-          1)), List.of(length));
-      int target = sub.add(new ModelBuilder.T(n.name() + "/target", TfliteType.INT32, new int[] {rank}, null));
-      sub.op(CONCATENATION, CONCATENATION_OPTIONS, List.of(length, itemShape2), List.of(target)).opt("axis", 0)
+      int length =
+          sub.add(new ModelBuilder.T(n.name() + "/length", TfliteType.INT32, new int[] {1}, null));
+      sub.op(
+          SLICE,
+          NONE,
+          List.of(
+              listDims,
+              sub.constInts(n.name() + "/begin", 0),
+              sub.constInts(n.name() + "/size", 1)),
+          List.of(length));
+      int target =
+          sub.add(
+              new ModelBuilder.T(n.name() + "/target", TfliteType.INT32, new int[] {rank}, null));
+      sub.op(CONCATENATION, CONCATENATION_OPTIONS, List.of(length, itemShape2), List.of(target))
+          .opt("axis", 0)
           .opt("fused_activation_function", 0);
-      ModelBuilder.T grownT = new ModelBuilder.T(n.name() + "/grown", lt.type, lt.shape.clone(), lt.signature.clone());
+      ModelBuilder.T grownT =
+          new ModelBuilder.T(n.name() + "/grown", lt.type, lt.shape.clone(), lt.signature.clone());
       int grown = sub.add(grownT);
       sub.op(BROADCAST_TO, NONE, List.of(list, target), List.of(grown));
       list = grown;
     }
-    int indexVec = sub.add(new ModelBuilder.T(n.name() + "/index", TfliteType.INT32, new int[] {1}, null));
+    int indexVec =
+        sub.add(new ModelBuilder.T(n.name() + "/index", TfliteType.INT32, new int[] {1}, null));
     sub.op(RESHAPE, NONE, List.of(index, sub.constInts(n.name() + "/one", 1)), List.of(indexVec));
-    int start = sub.add(new ModelBuilder.T(n.name() + "/start", TfliteType.INT32, new int[] {rank}, null));
-    sub.op(CONCATENATION, CONCATENATION_OPTIONS,
-        List.of(indexVec, sub.constInts(n.name() + "/zeros", new int[rank - 1])),
-        List.of(start)).opt("axis", 0).opt("fused_activation_function", 0);
+    int start =
+        sub.add(new ModelBuilder.T(n.name() + "/start", TfliteType.INT32, new int[] {rank}, null));
+    sub.op(
+            CONCATENATION,
+            CONCATENATION_OPTIONS,
+            List.of(indexVec, sub.constInts(n.name() + "/zeros", new int[rank - 1])),
+            List.of(start))
+        .opt("axis", 0)
+        .opt("fused_activation_function", 0);
     ModelBuilder.Op o = sub.op(DYNAMIC_UPDATE_SLICE, NONE, List.of(list, item, start), List.of());
     o.tfName = n.name();
     int out = core.output(n, 0);
@@ -159,9 +199,9 @@ final class LowerTensorLists {
   }
 
   /**
-   * {@code XlaDynamicUpdateSlice(x, update, begin)} (a TF1 TensorArray's unstack, see TensorArrays) as
-   * DYNAMIC_UPDATE_SLICE; both clamp {@code begin} so the update fits. The result keeps x's shape, which shape
-   * inference cannot tell when x is a TensorList's dense array.
+   * {@code XlaDynamicUpdateSlice(x, update, begin)} (a TF1 TensorArray's unstack, see TensorArrays)
+   * as DYNAMIC_UPDATE_SLICE; both clamp {@code begin} so the update fits. The result keeps x's
+   * shape, which shape inference cannot tell when x is a TensorList's dense array.
    */
   boolean dynamicUpdateSlice(Node n) {
     Integer begin = core.int32(n, n.input(2), 2);
@@ -169,12 +209,16 @@ final class LowerTensorLists {
       return false;
     }
     int x = core.in(n, 0);
-    ModelBuilder.Op o = core.simple(n, DYNAMIC_UPDATE_SLICE, NONE, List.of(x, core.in(n, 1), begin));
+    ModelBuilder.Op o =
+        core.simple(n, DYNAMIC_UPDATE_SLICE, NONE, List.of(x, core.in(n, 1), begin));
     keepShape(x, o.outputs.get(0));
     return true;
   }
 
-  /** Declares tensor {@code to} with {@code from}'s shape and shape signature, when {@code from} has a rank. */
+  /**
+   * Declares tensor {@code to} with {@code from}'s shape and shape signature, when {@code from} has
+   * a rank.
+   */
   private void keepShape(int from, int to) {
     ModelBuilder.T f = sub.t(from);
     if (f.hasRank) {

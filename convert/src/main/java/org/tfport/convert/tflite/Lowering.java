@@ -1,8 +1,8 @@
 package org.tfport.convert.tflite;
 
+import static org.tfport.convert.tflite.NodeAttrs.*;
 import static org.tfport.formats.tflite.TfliteBuiltin.*;
 import static org.tfport.formats.tflite.TfliteOptionsType.*;
-import static org.tfport.convert.tflite.NodeAttrs.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tfport.graph.optimize.ShapeInference;
 import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
@@ -25,19 +24,22 @@ import org.tfport.core.graph.TensorValue;
 import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteOptionsType;
 import org.tfport.formats.tflite.TfliteType;
+import org.tfport.graph.optimize.ShapeInference;
 
 /**
- * A frozen, optimized TensorFlow graph to one TFLite subgraph (spec 2.2–2.3): {@code Placeholder}s become subgraph
- * inputs, constants become tensors with data, and every other node becomes one builtin operator (or a short
- * sequence), with filters re-laid out (Conv2D HWIO to OHWI, depthwise HWIM to 1HW(I·M), MatMul weights to
- * [out, in]), a following {@code BiasAdd} folded into the bias input and a following Relu/Relu6/clamp folded into
- * {@code fused_activation_function}. Ops without a builtin become Flex or custom ops when allowed, else are
- * collected into {@link #unsupported} for one error.
+ * A frozen, optimized TensorFlow graph to one TFLite subgraph (spec 2.2–2.3): {@code Placeholder}s
+ * become subgraph inputs, constants become tensors with data, and every other node becomes one
+ * builtin operator (or a short sequence), with filters re-laid out (Conv2D HWIO to OHWI, depthwise
+ * HWIM to 1HW(I·M), MatMul weights to [out, in]), a following {@code BiasAdd} folded into the bias
+ * input and a following Relu/Relu6/clamp folded into {@code fused_activation_function}. Ops without
+ * a builtin become Flex or custom ops when allowed, else are collected into {@link #unsupported}
+ * for one error.
  *
- * <p>This class holds the dispatch by TF op, the ops that map to one builtin, and what every lowering shares (the
- * TF-to-TFLite tensor map, dtypes, constants, activation and bias folding); the op families live in
- * {@link LowerNeuralNet}, {@link LowerElementwise}, {@link LowerDataMovement}, {@link LowerReductions},
- * {@link LowerTensorLists} and {@link LowerControlFlow}.
+ * <p>This class holds the dispatch by TF op, the ops that map to one builtin, and what every
+ * lowering shares (the TF-to-TFLite tensor map, dtypes, constants, activation and bias folding);
+ * the op families live in {@link LowerNeuralNet}, {@link LowerElementwise}, {@link
+ * LowerDataMovement}, {@link LowerReductions}, {@link LowerTensorLists} and {@link
+ * LowerControlFlow}.
  */
 final class Lowering {
   final Graph g;
@@ -46,14 +48,23 @@ final class Lowering {
   final ShapeInference shapes;
   private final Map<String, List<Node>> consumers;
   private final Set<String> outputNodes;
+
   /** TF tensor ("node:index") to TFLite tensor index. */
   final Map<String, Integer> tensors = new HashMap<>();
+
   private final Set<String> absorbed = new HashSet<>();
+
   /** TF dtypes by tensor, as {@link #dtypeOf} found them or a lowering declared them. */
   final Map<String, Integer> dtypes = new HashMap<>();
+
   final List<String> unsupported = new ArrayList<>();
-  /** The model under construction, for control flow's subgraphs; null lowers control flow as other ops. */
+
+  /**
+   * The model under construction, for control flow's subgraphs; null lowers control flow as other
+   * ops.
+   */
   ModelBuilder model;
+
   final Set<String> flexOps = new java.util.TreeSet<>();
   final Set<String> customOps = new java.util.TreeSet<>();
   private final LowerNeuralNet neuralNet;
@@ -90,7 +101,9 @@ final class Lowering {
       sub.inputs.add(t);
     }
     for (Node n : g.topologicalOrder()) {
-      if (absorbed.contains(n.name()) || n.op().equals("Const") || n.op().equals("NoOp")
+      if (absorbed.contains(n.name())
+          || n.op().equals("Const")
+          || n.op().equals("NoOp")
           || tensors.containsKey(ref(n.name(), 0)) && isPlaceholder(n)) {
         continue;
       }
@@ -116,137 +129,156 @@ final class Lowering {
 
   /**
    * Lowers {@code n} by its TF op, grouped by family; a lowering returns false, leaving the op to
-   * {@link #fallback}, before it emits anything when an attribute or type has no exact TFLite equivalent.
+   * {@link #fallback}, before it emits anything when an attribute or type has no exact TFLite
+   * equivalent.
    */
   private void lower(Node n) {
     if (!options.builtins()) {
       fallback(n);
       return;
     }
-    boolean done = switch (n.op()) {
-      case "Identity", "Snapshot", "StopGradient", "PreventGradient", "EnsureShape", "CheckNumerics" -> alias(n);
-      // one builtin each
-      case "BiasAdd", "Add", "AddV2" -> binary(n, ADD, ADD_OPTIONS, true);
-      case "Sub" -> binary(n, SUB, SUB_OPTIONS, true);
-      case "Mul" -> binary(n, MUL, MUL_OPTIONS, true);
-      case "RealDiv", "Div" -> isFloat(n) && binary(n, DIV, DIV_OPTIONS, true);
-      case "Maximum" -> binary(n, MAXIMUM, NONE, false);
-      case "Minimum" -> binary(n, MINIMUM, NONE, false);
-      case "SquaredDifference" -> binary(n, SQUARED_DIFFERENCE, NONE, false);
-      case "Pow" -> binary(n, POW, NONE, false);
-      case "Less" -> binary(n, LESS, NONE, false);
-      case "Greater" -> binary(n, GREATER, NONE, false);
-      case "LessEqual" -> binary(n, LESS_EQUAL, NONE, false);
-      case "GreaterEqual" -> binary(n, GREATER_EQUAL, NONE, false);
-      case "Equal" -> binary(n, EQUAL, NONE, false);
-      case "NotEqual" -> binary(n, NOT_EQUAL, NONE, false);
-      case "LogicalAnd" -> binary(n, LOGICAL_AND, NONE, false);
-      case "LogicalOr" -> binary(n, LOGICAL_OR, NONE, false);
-      case "FloorDiv" -> binary(n, FLOOR_DIV, NONE, false);
-      case "FloorMod" -> binary(n, FLOOR_MOD, NONE, false);
-      case "Relu" -> unary(n, RELU, NONE);
-      case "Relu6" -> unary(n, RELU6, NONE);
-      case "Elu" -> unary(n, ELU, NONE);
-      case "Tanh" -> unary(n, TANH, NONE);
-      case "Sigmoid" -> unary(n, LOGISTIC, NONE);
-      case "Exp" -> unary(n, EXP, EXP_OPTIONS);
-      case "Log" -> unary(n, LOG, NONE);
-      case "Sqrt" -> unary(n, SQRT, NONE);
-      case "Rsqrt" -> unary(n, RSQRT, NONE);
-      case "Square" -> unary(n, SQUARE, SQUARE_OPTIONS);
-      case "Neg" -> unary(n, NEG, NEG_OPTIONS);
-      case "Abs" -> unary(n, ABS, NONE);
-      case "Floor" -> unary(n, FLOOR, NONE);
-      case "LogicalNot" -> unary(n, LOGICAL_NOT, NONE);
-      case "ZerosLike" -> unary(n, ZEROS_LIKE, NONE);
-      case "Sin" -> unary(n, SIN, NONE);
-      case "Cos" -> unary(n, COS, NONE);
-      case "Ceil" -> unary(n, CEIL, NONE);
-      case "Round" -> unary(n, ROUND, NONE);
-      case "Sign" -> unary(n, SIGN, NONE);
-      case "Softmax" -> simple(n, SOFTMAX, SOFTMAX_OPTIONS, List.of(in(n, 0))).opt("beta", 1.0f) != null;
-      case "LogSoftmax" -> simple(n, LOG_SOFTMAX, LOG_SOFTMAX_OPTIONS, List.of(in(n, 0))) != null;
-      case "LeakyRelu" -> simple(n, LEAKY_RELU, LEAKY_RELU_OPTIONS, List.of(in(n, 0)))
-          .opt("alpha", floatAttr(n, "alpha", 0.2f)) != null;
-      case "Cast" -> simple(n, CAST, NONE, List.of(in(n, 0))) != null;
-      case "Shape" -> simple(n, SHAPE, SHAPE_OPTIONS, List.of(in(n, 0)))
-          .opt("out_type", dtypeOf(ref(n.name(), 0)) == DType.INT64.tfEnum() ? 4 : 2) != null;
-      case "Rank" -> simple(n, RANK, NONE, List.of(in(n, 0))) != null;
-      case "SelectV2" -> simple(n, SELECT_V2, SELECT_V2_OPTIONS, List.of(in(n, 0), in(n, 1), in(n, 2))) != null;
-      case "ExpandDims" -> withConstInts(n, EXPAND_DIMS, EXPAND_DIMS_OPTIONS, 1);
-      case "Transpose" -> withConstInts(n, TRANSPOSE, NONE, 1);
-      case "Tile" -> withConstInts(n, TILE, NONE, 1);
-      case "Slice" -> constIntInputs(n, SLICE, NONE, Set.of(1, 2));
-      case "Pad" -> constIntInputs(n, PAD, PAD_OPTIONS, Set.of(1));
-      case "PadV2" -> constIntInputs(n, PADV2, PADV2_OPTIONS, Set.of(1));
-      case "Fill" -> constIntInputs(n, FILL, NONE, Set.of(0));
-      case "SpaceToBatchND" -> constIntInputs(n, SPACE_TO_BATCH_ND, NONE, Set.of(1, 2));
-      case "BatchToSpaceND" -> constIntInputs(n, BATCH_TO_SPACE_ND, NONE, Set.of(1, 2));
-      // neural-network layers
-      case "Conv2D" -> neuralNet.conv(n, false);
-      case "DepthwiseConv2dNative" -> neuralNet.conv(n, true);
-      case "Conv2DBackpropInput" -> neuralNet.transposeConv(n);
-      case "Conv3D" -> neuralNet.conv3d(n);
-      case "MatMul" -> neuralNet.matmul(n);
-      case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" -> neuralNet.batchMatmul(n);
-      case "MaxPool", "AvgPool" -> neuralNet.pool(n);
-      case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> neuralNet.batchNorm(n);
-      case "LRN" -> neuralNet.lrn(n);
-      // element-wise ops without a builtin of their own
-      case "OnesLike" -> elementwise.onesLike(n);
-      case "AddN" -> elementwise.addN(n);
-      case "ClipByValue" -> elementwise.clipByValue(n);
-      case "Reciprocal", "Inv" -> isFloat(n) && elementwise.reciprocal(n);
-      case "Softplus" -> isFloat(n) && elementwise.softplus(n);
-      case "Selu" -> isFloat(n) && elementwise.selu(n);
-      case "Softsign" -> isFloat(n) && elementwise.softsign(n);
-      case "Log1p" -> isFloat(n) && elementwise.log1p(n);
-      case "Expm1" -> isFloat(n) && elementwise.expm1(n);
-      // data movement
-      case "Reshape" -> dataMovement.reshape(n);
-      case "Squeeze" -> dataMovement.squeeze(n);
-      case "ConcatV2" -> dataMovement.concat(n);
-      case "Pack" -> dataMovement.pack(n);
-      case "Unpack" -> dataMovement.unpack(n);
-      case "Split" -> dataMovement.split(n);
-      case "SplitV" -> dataMovement.splitV(n);
-      case "StridedSlice" -> dataMovement.stridedSlice(n);
-      case "GatherV2" -> dataMovement.gather(n);
-      case "GatherNd" -> dataMovement.gatherNd(n);
-      case "ReverseV2" -> dataMovement.reverse(n);
-      case "Range" -> dataMovement.range(n);
-      case "BroadcastTo" -> dataMovement.broadcastTo(n);
-      case "Select" -> dataMovement.selectV1(n);
-      case "MirrorPad" -> dataMovement.mirrorPad(n);
-      case "DepthToSpace", "SpaceToDepth" -> dataMovement.depthSpace(n);
-      case "OneHot" -> dataMovement.oneHot(n);
-      case "ResizeBilinear" -> dataMovement.resize(n, true);
-      case "ResizeNearestNeighbor" -> dataMovement.resize(n, false);
-      case "IdentityN" -> dataMovement.identityN(n);
-      // reductions and searches
-      case "Mean" -> reductions.reduce(n, MEAN);
-      case "Sum" -> reductions.reduce(n, SUM);
-      case "Max" -> reductions.reduce(n, REDUCE_MAX);
-      case "Min" -> reductions.reduce(n, REDUCE_MIN);
-      case "Prod" -> reductions.reduce(n, REDUCE_PROD);
-      case "ArgMax" -> reductions.argMax(n);
-      case "ArgMin" -> reductions.argMin(n);
-      case "TopKV2" -> reductions.topK(n);
-      case "Cumsum" -> reductions.cumsum(n);
-      case "Where" -> reductions.where(n);
-      case "Size" -> reductions.size(n);
-      // TensorLists
-      case "TensorListReserve" -> tensorLists.reserve(n);
-      case "TensorListFromTensor", "TensorListStack" -> alias(n);
-      case "TensorListGetItem" -> simple(n, GATHER, GATHER_OPTIONS, List.of(in(n, 0), in(n, 1))).opt("axis", 0)
-          .opt("batch_dims", 0) != null;
-      case "TensorListSetItem" -> tensorLists.setItem(n);
-      case "XlaDynamicUpdateSlice" -> tensorLists.dynamicUpdateSlice(n);
-      // control flow
-      case "While", "StatelessWhile" -> controlFlow.lower(n, true);
-      case "If", "StatelessIf" -> controlFlow.lower(n, false);
-      default -> false;
-    };
+    boolean done =
+        switch (n.op()) {
+          case "Identity",
+              "Snapshot",
+              "StopGradient",
+              "PreventGradient",
+              "EnsureShape",
+              "CheckNumerics" ->
+              alias(n);
+          // one builtin each
+          case "BiasAdd", "Add", "AddV2" -> binary(n, ADD, ADD_OPTIONS, true);
+          case "Sub" -> binary(n, SUB, SUB_OPTIONS, true);
+          case "Mul" -> binary(n, MUL, MUL_OPTIONS, true);
+          case "RealDiv", "Div" -> isFloat(n) && binary(n, DIV, DIV_OPTIONS, true);
+          case "Maximum" -> binary(n, MAXIMUM, NONE, false);
+          case "Minimum" -> binary(n, MINIMUM, NONE, false);
+          case "SquaredDifference" -> binary(n, SQUARED_DIFFERENCE, NONE, false);
+          case "Pow" -> binary(n, POW, NONE, false);
+          case "Less" -> binary(n, LESS, NONE, false);
+          case "Greater" -> binary(n, GREATER, NONE, false);
+          case "LessEqual" -> binary(n, LESS_EQUAL, NONE, false);
+          case "GreaterEqual" -> binary(n, GREATER_EQUAL, NONE, false);
+          case "Equal" -> binary(n, EQUAL, NONE, false);
+          case "NotEqual" -> binary(n, NOT_EQUAL, NONE, false);
+          case "LogicalAnd" -> binary(n, LOGICAL_AND, NONE, false);
+          case "LogicalOr" -> binary(n, LOGICAL_OR, NONE, false);
+          case "FloorDiv" -> binary(n, FLOOR_DIV, NONE, false);
+          case "FloorMod" -> binary(n, FLOOR_MOD, NONE, false);
+          case "Relu" -> unary(n, RELU, NONE);
+          case "Relu6" -> unary(n, RELU6, NONE);
+          case "Elu" -> unary(n, ELU, NONE);
+          case "Tanh" -> unary(n, TANH, NONE);
+          case "Sigmoid" -> unary(n, LOGISTIC, NONE);
+          case "Exp" -> unary(n, EXP, EXP_OPTIONS);
+          case "Log" -> unary(n, LOG, NONE);
+          case "Sqrt" -> unary(n, SQRT, NONE);
+          case "Rsqrt" -> unary(n, RSQRT, NONE);
+          case "Square" -> unary(n, SQUARE, SQUARE_OPTIONS);
+          case "Neg" -> unary(n, NEG, NEG_OPTIONS);
+          case "Abs" -> unary(n, ABS, NONE);
+          case "Floor" -> unary(n, FLOOR, NONE);
+          case "LogicalNot" -> unary(n, LOGICAL_NOT, NONE);
+          case "ZerosLike" -> unary(n, ZEROS_LIKE, NONE);
+          case "Sin" -> unary(n, SIN, NONE);
+          case "Cos" -> unary(n, COS, NONE);
+          case "Ceil" -> unary(n, CEIL, NONE);
+          case "Round" -> unary(n, ROUND, NONE);
+          case "Sign" -> unary(n, SIGN, NONE);
+          case "Softmax" ->
+              simple(n, SOFTMAX, SOFTMAX_OPTIONS, List.of(in(n, 0))).opt("beta", 1.0f) != null;
+          case "LogSoftmax" ->
+              simple(n, LOG_SOFTMAX, LOG_SOFTMAX_OPTIONS, List.of(in(n, 0))) != null;
+          case "LeakyRelu" ->
+              simple(n, LEAKY_RELU, LEAKY_RELU_OPTIONS, List.of(in(n, 0)))
+                      .opt("alpha", floatAttr(n, "alpha", 0.2f))
+                  != null;
+          case "Cast" -> simple(n, CAST, NONE, List.of(in(n, 0))) != null;
+          case "Shape" ->
+              simple(n, SHAPE, SHAPE_OPTIONS, List.of(in(n, 0)))
+                      .opt("out_type", dtypeOf(ref(n.name(), 0)) == DType.INT64.tfEnum() ? 4 : 2)
+                  != null;
+          case "Rank" -> simple(n, RANK, NONE, List.of(in(n, 0))) != null;
+          case "SelectV2" ->
+              simple(n, SELECT_V2, SELECT_V2_OPTIONS, List.of(in(n, 0), in(n, 1), in(n, 2)))
+                  != null;
+          case "ExpandDims" -> withConstInts(n, EXPAND_DIMS, EXPAND_DIMS_OPTIONS, 1);
+          case "Transpose" -> withConstInts(n, TRANSPOSE, NONE, 1);
+          case "Tile" -> withConstInts(n, TILE, NONE, 1);
+          case "Slice" -> constIntInputs(n, SLICE, NONE, Set.of(1, 2));
+          case "Pad" -> constIntInputs(n, PAD, PAD_OPTIONS, Set.of(1));
+          case "PadV2" -> constIntInputs(n, PADV2, PADV2_OPTIONS, Set.of(1));
+          case "Fill" -> constIntInputs(n, FILL, NONE, Set.of(0));
+          case "SpaceToBatchND" -> constIntInputs(n, SPACE_TO_BATCH_ND, NONE, Set.of(1, 2));
+          case "BatchToSpaceND" -> constIntInputs(n, BATCH_TO_SPACE_ND, NONE, Set.of(1, 2));
+          // neural-network layers
+          case "Conv2D" -> neuralNet.conv(n, false);
+          case "DepthwiseConv2dNative" -> neuralNet.conv(n, true);
+          case "Conv2DBackpropInput" -> neuralNet.transposeConv(n);
+          case "Conv3D" -> neuralNet.conv3d(n);
+          case "MatMul" -> neuralNet.matmul(n);
+          case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" -> neuralNet.batchMatmul(n);
+          case "MaxPool", "AvgPool" -> neuralNet.pool(n);
+          case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> neuralNet.batchNorm(n);
+          case "LRN" -> neuralNet.lrn(n);
+          // element-wise ops without a builtin of their own
+          case "OnesLike" -> elementwise.onesLike(n);
+          case "AddN" -> elementwise.addN(n);
+          case "ClipByValue" -> elementwise.clipByValue(n);
+          case "Reciprocal", "Inv" -> isFloat(n) && elementwise.reciprocal(n);
+          case "Softplus" -> isFloat(n) && elementwise.softplus(n);
+          case "Selu" -> isFloat(n) && elementwise.selu(n);
+          case "Softsign" -> isFloat(n) && elementwise.softsign(n);
+          case "Log1p" -> isFloat(n) && elementwise.log1p(n);
+          case "Expm1" -> isFloat(n) && elementwise.expm1(n);
+          // data movement
+          case "Reshape" -> dataMovement.reshape(n);
+          case "Squeeze" -> dataMovement.squeeze(n);
+          case "ConcatV2" -> dataMovement.concat(n);
+          case "Pack" -> dataMovement.pack(n);
+          case "Unpack" -> dataMovement.unpack(n);
+          case "Split" -> dataMovement.split(n);
+          case "SplitV" -> dataMovement.splitV(n);
+          case "StridedSlice" -> dataMovement.stridedSlice(n);
+          case "GatherV2" -> dataMovement.gather(n);
+          case "GatherNd" -> dataMovement.gatherNd(n);
+          case "ReverseV2" -> dataMovement.reverse(n);
+          case "Range" -> dataMovement.range(n);
+          case "BroadcastTo" -> dataMovement.broadcastTo(n);
+          case "Select" -> dataMovement.selectV1(n);
+          case "MirrorPad" -> dataMovement.mirrorPad(n);
+          case "DepthToSpace", "SpaceToDepth" -> dataMovement.depthSpace(n);
+          case "OneHot" -> dataMovement.oneHot(n);
+          case "ResizeBilinear" -> dataMovement.resize(n, true);
+          case "ResizeNearestNeighbor" -> dataMovement.resize(n, false);
+          case "IdentityN" -> dataMovement.identityN(n);
+          // reductions and searches
+          case "Mean" -> reductions.reduce(n, MEAN);
+          case "Sum" -> reductions.reduce(n, SUM);
+          case "Max" -> reductions.reduce(n, REDUCE_MAX);
+          case "Min" -> reductions.reduce(n, REDUCE_MIN);
+          case "Prod" -> reductions.reduce(n, REDUCE_PROD);
+          case "ArgMax" -> reductions.argMax(n);
+          case "ArgMin" -> reductions.argMin(n);
+          case "TopKV2" -> reductions.topK(n);
+          case "Cumsum" -> reductions.cumsum(n);
+          case "Where" -> reductions.where(n);
+          case "Size" -> reductions.size(n);
+          // TensorLists
+          case "TensorListReserve" -> tensorLists.reserve(n);
+          case "TensorListFromTensor", "TensorListStack" -> alias(n);
+          case "TensorListGetItem" ->
+              simple(n, GATHER, GATHER_OPTIONS, List.of(in(n, 0), in(n, 1)))
+                      .opt("axis", 0)
+                      .opt("batch_dims", 0)
+                  != null;
+          case "TensorListSetItem" -> tensorLists.setItem(n);
+          case "XlaDynamicUpdateSlice" -> tensorLists.dynamicUpdateSlice(n);
+          // control flow
+          case "While", "StatelessWhile" -> controlFlow.lower(n, true);
+          case "If", "StatelessIf" -> controlFlow.lower(n, false);
+          default -> false;
+        };
     if (!done) {
       fallback(n);
     }
@@ -306,14 +338,16 @@ final class Lowering {
     return max;
   }
 
-  // ----------------------------------------------------------------------------------------- emitting ops
+  // -----------------------------------------------------------------------------------------
+  // emitting ops
 
   boolean alias(Node n) {
     tensors.put(ref(n.name(), 0), tensor(n.input(0)));
     return true;
   }
 
-  ModelBuilder.Op simple(Node n, TfliteBuiltin op, TfliteOptionsType optionsType, List<Integer> ins) {
+  ModelBuilder.Op simple(
+      Node n, TfliteBuiltin op, TfliteOptionsType optionsType, List<Integer> ins) {
     ModelBuilder.Op o = sub.op(op, optionsType, ins, List.of(output(n, 0)));
     o.tfName = n.name();
     return o;
@@ -340,19 +374,21 @@ final class Lowering {
   }
 
   /**
-   * Folds a following Relu (1), Relu6 (3) or Minimum(Maximum(x, -1), 1) (2) into {@code o} when {@code n}'s result
-   * has that single reader and is not a graph output; returns the node whose result {@code o} now computes.
+   * Folds a following Relu (1), Relu6 (3) or Minimum(Maximum(x, -1), 1) (2) into {@code o} when
+   * {@code n}'s result has that single reader and is not a graph output; returns the node whose
+   * result {@code o} now computes.
    */
   Node fuseActivation(Node n, ModelBuilder.Op o) {
     Node c = soleConsumer(n);
     if (c == null) {
       return n;
     }
-    int act = switch (c.op()) {
-      case "Relu" -> 1;
-      case "Relu6" -> 3;
-      default -> 0;
-    };
+    int act =
+        switch (c.op()) {
+          case "Relu" -> 1;
+          case "Relu6" -> 3;
+          default -> 0;
+        };
     if (act == 0) {
       return n;
     }
@@ -361,7 +397,10 @@ final class Lowering {
     return c;
   }
 
-  /** The one node reading {@code n}'s first output, when that is its only use and not a graph output. */
+  /**
+   * The one node reading {@code n}'s first output, when that is its only use and not a graph
+   * output.
+   */
   private Node soleConsumer(Node n) {
     if (outputNodes.contains(n.name())) {
       return null;
@@ -383,7 +422,10 @@ final class Lowering {
     return uses == 1 ? c : null;
   }
 
-  /** The constant bias a following BiasAdd/Add adds along the last axis, absorbing that node; else null. */
+  /**
+   * The constant bias a following BiasAdd/Add adds along the last axis, absorbing that node; else
+   * null.
+   */
   float[] foldBias(Node n, int channels, Node[] last) {
     Node c = soleConsumer(n);
     if (c == null || !Set.of("BiasAdd", "Add", "AddV2").contains(c.op())) {
@@ -391,8 +433,10 @@ final class Lowering {
     }
     String other = TensorRef.nodeOf(c.input(0)).equals(n.name()) ? c.input(1) : c.input(0);
     Tensor b = constant(other);
-    if (b == null || b.dtype() != DType.FLOAT32 || b.size() != channels || (b.shape().dims().length > 1
-        && !c.op().equals("BiasAdd"))) {
+    if (b == null
+        || b.dtype() != DType.FLOAT32
+        || b.size() != channels
+        || (b.shape().dims().length > 1 && !c.op().equals("BiasAdd"))) {
       return null;
     }
     absorbed.add(c.name());
@@ -405,7 +449,8 @@ final class Lowering {
     return constIntInputs(n, op, optionsType, Set.of(k));
   }
 
-  boolean constIntInputs(Node n, TfliteBuiltin op, TfliteOptionsType optionsType, Set<Integer> intInputs) {
+  boolean constIntInputs(
+      Node n, TfliteBuiltin op, TfliteOptionsType optionsType, Set<Integer> intInputs) {
     List<Integer> ins = new ArrayList<>();
     List<String> data = n.dataInputs();
     for (int i = 0; i < data.size(); i++) {
@@ -423,7 +468,10 @@ final class Lowering {
     return true;
   }
 
-  /** An int tensor as int32: a constant re-emitted as int32, or an int32 tensor as is; null otherwise. */
+  /**
+   * An int tensor as int32: a constant re-emitted as int32, or an int32 tensor as is; null
+   * otherwise.
+   */
   Integer int32(Node n, String ref, int i) {
     Tensor c = constant(ref);
     if (c != null) {
@@ -445,7 +493,8 @@ final class Lowering {
     return dtypeOf(ref) == DType.INT32.tfEnum() ? tensor(ref) : null;
   }
 
-  // ----------------------------------------------------------------------------------------------- tensors
+  // -----------------------------------------------------------------------------------------------
+  // tensors
 
   int in(Node n, int i) {
     return tensor(n.dataInputs().get(i));
@@ -464,8 +513,8 @@ final class Lowering {
       TensorValue tv = n.tensorAttr("value");
       Tensor v = tv == null ? null : tv.value();
       if (v == null || v.dtype() == DType.STRING) {
-        throw new org.tfport.core.TfportException.UnsupportedModelException("constant '" + n.name()
-            + "' has a type tfport cannot store in a .tflite file");
+        throw new org.tfport.core.TfportException.UnsupportedModelException(
+            "constant '" + n.name() + "' has a type tfport cannot store in a .tflite file");
       }
       long[] d = v.shape().dims();
       int[] shape = new int[d.length];
@@ -492,7 +541,9 @@ final class Lowering {
   private ModelBuilder.T newTensor(String name, String key, int dtype) {
     long[] d = shapes.dims(key);
     Node n = g.node(TensorRef.nodeOf(key));
-    if (n != null && isPlaceholder(n) && n.attr("shape") instanceof AttrValue.Shape s
+    if (n != null
+        && isPlaceholder(n)
+        && n.attr("shape") instanceof AttrValue.Shape s
         && !s.value().unknownRank()) {
       d = s.value().dims();
     }
@@ -534,26 +585,56 @@ final class Lowering {
     Node n = g.node(r.node());
     int dt = DType.FLOAT32.tfEnum();
     if (n != null) {
-      dt = switch (n.op()) {
-        case "Const", "Placeholder" -> typeAttr(n, "dtype", DType.FLOAT32.tfEnum());
-        case "Cast" -> typeAttr(n, "DstT", DType.FLOAT32.tfEnum());
-        case "TensorListReserve", "TensorListFromTensor", "TensorListGetItem", "TensorListSetItem",
-            "TensorListStack", "EmptyTensorList" -> typeAttr(n, "element_dtype", DType.FLOAT32.tfEnum());
-        case "While", "StatelessWhile" -> n.attr("T") instanceof AttrValue.ListAttr l && r.index() < l.type().size()
-            && DataTypes.base(l.type().get(r.index())) != DataTypes.DT_VARIANT ? l.type().get(r.index())
-            : r.index() < n.dataInputs().size() ? dtypeOf(n.dataInputs().get(r.index())) : DType.FLOAT32.tfEnum();
-        case "Shape", "Size", "Rank" -> typeAttr(n, "out_type", DType.INT32.tfEnum());
-        case "ArgMax", "ArgMin" -> typeAttr(n, "output_type", DType.INT64.tfEnum());
-        case "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
-            "LogicalNot", "IsNan", "IsInf", "IsFinite" -> DType.BOOL.tfEnum();
-        default -> n.attr("T") instanceof AttrValue.Type t ? t.value()
-            : n.attr("dtype") instanceof AttrValue.Type t2 ? t2.value()
-            : n.attr("out_type") instanceof AttrValue.Type t3 ? t3.value()
-            : n.attr("Tout") instanceof AttrValue.ListAttr l && r.index() < l.type().size() ? l.type().get(r.index())
-
-            : n.attr("Tout") instanceof AttrValue.Type t4 ? t4.value()
-            : !n.dataInputs().isEmpty() ? dtypeOf(n.dataInputs().get(0)) : DType.FLOAT32.tfEnum();
-      };
+      dt =
+          switch (n.op()) {
+            case "Const", "Placeholder" -> typeAttr(n, "dtype", DType.FLOAT32.tfEnum());
+            case "Cast" -> typeAttr(n, "DstT", DType.FLOAT32.tfEnum());
+            case "TensorListReserve",
+                "TensorListFromTensor",
+                "TensorListGetItem",
+                "TensorListSetItem",
+                "TensorListStack",
+                "EmptyTensorList" ->
+                typeAttr(n, "element_dtype", DType.FLOAT32.tfEnum());
+            case "While", "StatelessWhile" ->
+                n.attr("T") instanceof AttrValue.ListAttr l
+                        && r.index() < l.type().size()
+                        && DataTypes.base(l.type().get(r.index())) != DataTypes.DT_VARIANT
+                    ? l.type().get(r.index())
+                    : r.index() < n.dataInputs().size()
+                        ? dtypeOf(n.dataInputs().get(r.index()))
+                        : DType.FLOAT32.tfEnum();
+            case "Shape", "Size", "Rank" -> typeAttr(n, "out_type", DType.INT32.tfEnum());
+            case "ArgMax", "ArgMin" -> typeAttr(n, "output_type", DType.INT64.tfEnum());
+            case "Equal",
+                "NotEqual",
+                "Less",
+                "LessEqual",
+                "Greater",
+                "GreaterEqual",
+                "LogicalAnd",
+                "LogicalOr",
+                "LogicalNot",
+                "IsNan",
+                "IsInf",
+                "IsFinite" ->
+                DType.BOOL.tfEnum();
+            default ->
+                n.attr("T") instanceof AttrValue.Type t
+                    ? t.value()
+                    : n.attr("dtype") instanceof AttrValue.Type t2
+                        ? t2.value()
+                        : n.attr("out_type") instanceof AttrValue.Type t3
+                            ? t3.value()
+                            : n.attr("Tout") instanceof AttrValue.ListAttr l
+                                    && r.index() < l.type().size()
+                                ? l.type().get(r.index())
+                                : n.attr("Tout") instanceof AttrValue.Type t4
+                                    ? t4.value()
+                                    : !n.dataInputs().isEmpty()
+                                        ? dtypeOf(n.dataInputs().get(0))
+                                        : DType.FLOAT32.tfEnum();
+          };
     }
     dt = DataTypes.base(dt);
     dtypes.put(key, dt);
@@ -569,8 +650,14 @@ final class Lowering {
   }
 
   /** TF types TFLite's data-movement kernels (depth/space, gather_nd, one_hot...) take. */
-  static final Set<Integer> MOVABLE = Set.of(DType.FLOAT32.tfEnum(), DType.INT32.tfEnum(), DType.INT64.tfEnum(),
-      DType.INT8.tfEnum(), DType.UINT8.tfEnum(), DType.INT16.tfEnum());
+  static final Set<Integer> MOVABLE =
+      Set.of(
+          DType.FLOAT32.tfEnum(),
+          DType.INT32.tfEnum(),
+          DType.INT64.tfEnum(),
+          DType.INT8.tfEnum(),
+          DType.UINT8.tfEnum(),
+          DType.INT16.tfEnum());
 
   /** The rank of a tensor: inferred, else its TFLite tensor's; -1 when unknown. */
   int rankOf(String ref) {
@@ -585,8 +672,12 @@ final class Lowering {
   /** A new intermediate tensor with {@code src}'s shape, of {@code type} (null: src's type). */
   int like(Node n, String suffix, int src, TfliteType type) {
     ModelBuilder.T s = sub.t(src);
-    ModelBuilder.T t = new ModelBuilder.T(n.name() + suffix, type == null ? s.type : type, s.shape.clone(),
-        s.signature == null ? null : s.signature.clone());
+    ModelBuilder.T t =
+        new ModelBuilder.T(
+            n.name() + suffix,
+            type == null ? s.type : type,
+            s.shape.clone(),
+            s.signature == null ? null : s.signature.clone());
     t.hasRank = s.hasRank;
     return sub.add(t);
   }
@@ -596,8 +687,12 @@ final class Lowering {
     return sub.constFloats(n.name() + suffix, new int[0], new float[] {v});
   }
 
-  /** One step of a decomposition: an op on {@code ins} whose result, a new tensor, is shaped like {@code ins[0]}. */
-  int intermediate(Node n, String suffix, TfliteBuiltin op, TfliteOptionsType optionsType, int... ins) {
+  /**
+   * One step of a decomposition: an op on {@code ins} whose result, a new tensor, is shaped like
+   * {@code ins[0]}.
+   */
+  int intermediate(
+      Node n, String suffix, TfliteBuiltin op, TfliteOptionsType optionsType, int... ins) {
     int out = like(n, suffix, ins[0], null);
     List<Integer> l = new ArrayList<>();
     for (int i : ins) {
@@ -611,7 +706,9 @@ final class Lowering {
 
   /** ADD/SUB/MUL/DIV carry an explicit NONE activation, as the other lowerings write it. */
   static void arithmetic(ModelBuilder.Op o) {
-    if (o.optionsType == ADD_OPTIONS || o.optionsType == SUB_OPTIONS || o.optionsType == MUL_OPTIONS
+    if (o.optionsType == ADD_OPTIONS
+        || o.optionsType == SUB_OPTIONS
+        || o.optionsType == MUL_OPTIONS
         || o.optionsType == DIV_OPTIONS) {
       o.opt("fused_activation_function", 0);
     }

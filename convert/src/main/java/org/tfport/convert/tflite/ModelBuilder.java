@@ -19,10 +19,11 @@ import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * A {@code .tflite} model under construction: mutable tensors and operators that the lowering and the quantization
- * passes edit, turned into the immutable {@code formats.tflite} records by {@link #build}. Constant data stays with
- * its tensor until then, so a pass can replace it; buffers are laid out at build time (buffer 0 the empty
- * sentinel, then one buffer per constant tensor in creation order, as the reference converter does).
+ * A {@code .tflite} model under construction: mutable tensors and operators that the lowering and
+ * the quantization passes edit, turned into the immutable {@code formats.tflite} records by {@link
+ * #build}. Constant data stays with its tensor until then, so a pass can replace it; buffers are
+ * laid out at build time (buffer 0 the empty sentinel, then one buffer per constant tensor in
+ * creation order, as the reference converter does).
  */
 final class ModelBuilder {
   final List<Sub> subgraphs = new ArrayList<>();
@@ -65,8 +66,8 @@ final class ModelBuilder {
   }
 
   /**
-   * An operator: a builtin (or CUSTOM with {@code custom} set), tensor indices (-1 = omitted), and the options
-   * table written for it ({@code NONE}: none) with its fields by schema name.
+   * An operator: a builtin (or CUSTOM with {@code custom} set), tensor indices (-1 = omitted), and
+   * the options table written for it ({@code NONE}: none) with its fields by schema name.
    */
   static final class Op {
     TfliteBuiltin builtin;
@@ -78,7 +79,11 @@ final class ModelBuilder {
     byte[] customOptions;
     String tfName;
 
-    Op(TfliteBuiltin builtin, List<Integer> inputs, List<Integer> outputs, TfliteOptionsType optionsType) {
+    Op(
+        TfliteBuiltin builtin,
+        List<Integer> inputs,
+        List<Integer> outputs,
+        TfliteOptionsType optionsType) {
       this.builtin = builtin;
       this.inputs = new ArrayList<>(inputs);
       this.outputs = new ArrayList<>(outputs);
@@ -140,7 +145,8 @@ final class ModelBuilder {
       return constant(name, TfliteType.FLOAT32, shape, b.array());
     }
 
-    Op op(TfliteBuiltin builtin, TfliteOptionsType optionsType, List<Integer> in, List<Integer> out) {
+    Op op(
+        TfliteBuiltin builtin, TfliteOptionsType optionsType, List<Integer> in, List<Integer> out) {
       Op o = new Op(builtin, in, out, optionsType);
       ops.add(o);
       return o;
@@ -175,9 +181,12 @@ final class ModelBuilder {
           buffer = buffers.size() - 1;
         }
         List<Integer> shape = Arrays.stream(t.shape).boxed().toList();
-        List<Integer> sig = t.signature == null ? null : Arrays.stream(t.signature).boxed().toList();
+        List<Integer> sig =
+            t.signature == null ? null : Arrays.stream(t.signature).boxed().toList();
         TfliteQuantization q = t.quantization != null ? t.quantization : TfliteQuantization.empty();
-        tensors.add(new TfliteTensor(t.name, t.type, shape, sig, buffer, q, false, t.hasRank, null, List.of()));
+        tensors.add(
+            new TfliteTensor(
+                t.name, t.type, shape, sig, buffer, q, false, t.hasRank, null, List.of()));
       }
       List<TfliteOperator> ops = new ArrayList<>();
       for (Op o : s.ops) {
@@ -193,10 +202,20 @@ final class ModelBuilder {
         } else {
           codes.get(idx)[1] = Math.max(codes.get(idx)[1], v);
         }
-        BuiltinOptions opts = o.optionsType == TfliteOptionsType.NONE ? null
-            : BuiltinOptions.of(o.optionsType, o.options);
-        ops.add(new TfliteOperator(idx, o.inputs, o.outputs, opts,
-            o.customOptions == null ? null : ByteBuffer.wrap(o.customOptions), 0, List.of(), List.of()));
+        BuiltinOptions opts =
+            o.optionsType == TfliteOptionsType.NONE
+                ? null
+                : BuiltinOptions.of(o.optionsType, o.options);
+        ops.add(
+            new TfliteOperator(
+                idx,
+                o.inputs,
+                o.outputs,
+                opts,
+                o.customOptions == null ? null : ByteBuffer.wrap(o.customOptions),
+                0,
+                List.of(),
+                List.of()));
       }
       subs.add(new TfliteSubgraph(s.name, tensors, s.inputs, s.outputs, ops));
     }
@@ -207,6 +226,9 @@ final class ModelBuilder {
     return new Built(opcodes, subs, buffers, description);
   }
 
-  record Built(List<TfliteOperatorCode> opcodes, List<TfliteSubgraph> subgraphs, List<TfliteBuffer> buffers,
+  record Built(
+      List<TfliteOperatorCode> opcodes,
+      List<TfliteSubgraph> subgraphs,
+      List<TfliteBuffer> buffers,
       String description) {}
 }

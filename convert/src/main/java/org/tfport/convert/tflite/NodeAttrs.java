@@ -6,7 +6,10 @@ import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Node;
 
-/** A TF node's attributes with the defaults the lowering assumes, and a constant's values as integers. */
+/**
+ * A TF node's attributes with the defaults the lowering assumes, and a constant's values as
+ * integers.
+ */
 final class NodeAttrs {
   private NodeAttrs() {}
 
@@ -38,14 +41,15 @@ final class NodeAttrs {
     long[] out = new long[n];
     ByteBuffer b = t.bytes().order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
-      out[i] = switch (t.dtype()) {
-        case INT64 -> b.getLong(8 * i);
-        case INT32 -> b.getInt(4 * i);
-        case INT16 -> b.getShort(2 * i);
-        case INT8, UINT8 -> b.get(i);
-        case FLOAT32 -> (long) b.getFloat(4 * i);
-        default -> throw new IllegalArgumentException("not an integer tensor: " + t.dtype());
-      };
+      out[i] =
+          switch (t.dtype()) {
+            case INT64 -> b.getLong(8 * i);
+            case INT32 -> b.getInt(4 * i);
+            case INT16 -> b.getShort(2 * i);
+            case INT8, UINT8 -> b.get(i);
+            case FLOAT32 -> (long) b.getFloat(4 * i);
+            default -> throw new IllegalArgumentException("not an integer tensor: " + t.dtype());
+          };
     }
     return out;
   }

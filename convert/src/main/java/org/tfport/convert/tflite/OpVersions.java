@@ -7,8 +7,8 @@ import org.tfport.formats.tflite.TfliteType;
 
 /**
  * The version the TFLite converter assigns an operator for the features it uses (spec 2.4, from
- * {@code tools/versioning/op_version.cc}): the lowest version that expresses the op, so older runtimes still load
- * the file.
+ * {@code tools/versioning/op_version.cc}): the lowest version that expresses the op, so older
+ * runtimes still load the file.
  */
 final class OpVersions {
   private OpVersions() {}
@@ -19,19 +19,35 @@ final class OpVersions {
     boolean hybrid = in0 == TfliteType.FLOAT32 && in1 == TfliteType.INT8;
     boolean int8 = in0 == TfliteType.INT8 || in0 == TfliteType.UINT8;
     boolean int16 = in0 == TfliteType.INT16;
-    boolean perChannel = o.inputs.size() > 1 && o.inputs.get(1) >= 0 && s.t(o.inputs.get(1)).quantization != null
-        && s.t(o.inputs.get(1)).quantization.isPerAxis();
+    boolean perChannel =
+        o.inputs.size() > 1
+            && o.inputs.get(1) >= 0
+            && s.t(o.inputs.get(1)).quantization != null
+            && s.t(o.inputs.get(1)).quantization.isPerAxis();
     return switch (o.builtin) {
       case CONV_2D -> hybrid ? (perChannel ? 5 : 2) : int16 ? 4 : int8 ? 3 : grouped(s, o) ? 6 : 1;
-      case DEPTHWISE_CONV_2D -> hybrid ? (perChannel ? 6 : 4) : int16 ? 5 : int8 ? 3
-          : o.i("dilation_w_factor") > 1 || o.i("dilation_h_factor") > 1 ? 2 : 1;
-      case FULLY_CONNECTED -> hybrid ? (perChannel ? 12 : Boolean.TRUE.equals(o.options.get("asymmetric_quantize_inputs"))
-          ? 9 : 3) : int16 ? 7 : int8 ? 4 : Boolean.TRUE.equals(o.options.get("keep_num_dims")) ? 5 : 1;
-      case DEQUANTIZE -> in0 == TfliteType.FLOAT16 || in0 == TfliteType.INT16 ? 3
-          : s.t(o.inputs.get(0)).quantization != null && s.t(o.inputs.get(0)).quantization.isPerAxis() ? 5
-          : in0 == TfliteType.INT8 ? 2 : 1;
+      case DEPTHWISE_CONV_2D ->
+          hybrid
+              ? (perChannel ? 6 : 4)
+              : int16
+                  ? 5
+                  : int8 ? 3 : o.i("dilation_w_factor") > 1 || o.i("dilation_h_factor") > 1 ? 2 : 1;
+      case FULLY_CONNECTED ->
+          hybrid
+              ? (perChannel
+                  ? 12
+                  : Boolean.TRUE.equals(o.options.get("asymmetric_quantize_inputs")) ? 9 : 3)
+              : int16 ? 7 : int8 ? 4 : Boolean.TRUE.equals(o.options.get("keep_num_dims")) ? 5 : 1;
+      case DEQUANTIZE ->
+          in0 == TfliteType.FLOAT16 || in0 == TfliteType.INT16
+              ? 3
+              : s.t(o.inputs.get(0)).quantization != null
+                      && s.t(o.inputs.get(0)).quantization.isPerAxis()
+                  ? 5
+                  : in0 == TfliteType.INT8 ? 2 : 1;
       case QUANTIZE -> type(s, o, -1) == TfliteType.INT16 ? 2 : 1;
-      // int16 ADD/SUB with general scales (pot_scale_int16 false): ADD 3, SUB 5; the power-of-two kernel is the
+      // int16 ADD/SUB with general scales (pot_scale_int16 false): ADD 3, SUB 5; the power-of-two
+      // kernel is the
       // op's first version.
       case ADD -> int16 ? (potScaleInt16(o) ? 1 : 3) : int8 ? 2 : 1;
       case SUB -> int16 ? (potScaleInt16(o) ? 1 : 5) : int8 ? 2 : 1;
@@ -40,27 +56,62 @@ final class OpVersions {
       case LEAKY_RELU -> int16 ? 2 : 1;
       // BROADCAST_TO: version 1 was the custom op's, the builtin starts at 2.
       case BROADCAST_TO -> 2;
-      case SPLIT -> type(s, o, 1) == TfliteType.INT16 ? 4 : type(s, o, 1) == TfliteType.INT8 ? 2 : 1;
-      case AVERAGE_POOL_2D, MAX_POOL_2D, SOFTMAX, CONCATENATION, MEAN, PAD, PADV2, TRANSPOSE, LOGISTIC, TANH, RELU,
-          RELU6, STRIDED_SLICE, GATHER, PACK, RESIZE_BILINEAR, REDUCE_MAX, REDUCE_MIN, SUM, SQUEEZE, SLICE, MAXIMUM,
-          MINIMUM, UNPACK -> versionFloatOr(s, o, int8 ? 2 : 1, int16 ? int16Version(o.builtin) : 1);
-      // RESIZE_NEAREST_NEIGHBOR: either sampling flag needs version 3 (whatever the type but int16, which is 4).
-      case RESIZE_NEAREST_NEIGHBOR -> int16 ? 4 : Boolean.TRUE.equals(o.options.get("align_corners"))
-          || Boolean.TRUE.equals(o.options.get("half_pixel_centers")) ? 3 : int8 ? 2 : 1;
+      case SPLIT ->
+          type(s, o, 1) == TfliteType.INT16 ? 4 : type(s, o, 1) == TfliteType.INT8 ? 2 : 1;
+      case AVERAGE_POOL_2D,
+          MAX_POOL_2D,
+          SOFTMAX,
+          CONCATENATION,
+          MEAN,
+          PAD,
+          PADV2,
+          TRANSPOSE,
+          LOGISTIC,
+          TANH,
+          RELU,
+          RELU6,
+          STRIDED_SLICE,
+          GATHER,
+          PACK,
+          RESIZE_BILINEAR,
+          REDUCE_MAX,
+          REDUCE_MIN,
+          SUM,
+          SQUEEZE,
+          SLICE,
+          MAXIMUM,
+          MINIMUM,
+          UNPACK ->
+          versionFloatOr(s, o, int8 ? 2 : 1, int16 ? int16Version(o.builtin) : 1);
+      // RESIZE_NEAREST_NEIGHBOR: either sampling flag needs version 3 (whatever the type but int16,
+      // which is 4).
+      case RESIZE_NEAREST_NEIGHBOR ->
+          int16
+              ? 4
+              : Boolean.TRUE.equals(o.options.get("align_corners"))
+                      || Boolean.TRUE.equals(o.options.get("half_pixel_centers"))
+                  ? 3
+                  : int8 ? 2 : 1;
       // WHERE: a condition of another type than bool needs version 2.
       case WHERE -> in0 == TfliteType.BOOL ? 1 : 2;
       // SELECT: 5-D operands need version 3.
-      case SELECT -> o.inputs.stream().anyMatch(i -> i >= 0 && s.t(i).shape.length == 5) ? 3 : int8 ? 2 : 1;
+      case SELECT ->
+          o.inputs.stream().anyMatch(i -> i >= 0 && s.t(i).shape.length == 5) ? 3 : int8 ? 2 : 1;
       // DIV broadcasting beyond 4-D needs version 2.
-      case DIV -> o.inputs.size() == 2 && !java.util.Arrays.equals(s.t(o.inputs.get(0)).shape,
-          s.t(o.inputs.get(1)).shape) && o.inputs.stream().anyMatch(i -> s.t(i).shape.length > 4) ? 2 : 1;
+      case DIV ->
+          o.inputs.size() == 2
+                  && !java.util.Arrays.equals(
+                      s.t(o.inputs.get(0)).shape, s.t(o.inputs.get(1)).shape)
+                  && o.inputs.stream().anyMatch(i -> s.t(i).shape.length > 4)
+              ? 2
+              : 1;
       default -> 1;
     };
   }
 
   /**
-   * The first version of {@code op} with an int16-activation kernel (op_version.cc); 1 where the op's int16
-   * support is not versioned (STRIDED_SLICE, SQUEEZE, SUM).
+   * The first version of {@code op} with an int16-activation kernel (op_version.cc); 1 where the
+   * op's int16 support is not versioned (STRIDED_SLICE, SQUEEZE, SUM).
    */
   private static int int16Version(TfliteBuiltin op) {
     return switch (op) {
@@ -80,11 +131,14 @@ final class OpVersions {
     int v = Math.max(int8, int16);
     int rank = o.inputs.isEmpty() || o.inputs.get(0) < 0 ? 0 : s.t(o.inputs.get(0)).shape.length;
     return switch (o.builtin) {
-      case STRIDED_SLICE -> Math.max(v, o.i("ellipsis_mask") != 0 || o.i("new_axis_mask") != 0 ? 6 : rank > 4 ? 4 : 1);
+      case STRIDED_SLICE ->
+          Math.max(
+              v, o.i("ellipsis_mask") != 0 || o.i("new_axis_mask") != 0 ? 6 : rank > 4 ? 4 : 1);
       case TRANSPOSE -> Math.max(v, rank > 5 ? 6 : rank > 4 ? 4 : 1);
       case PAD, PADV2 -> Math.max(v, rank > 4 ? 4 : 1);
       case GATHER -> Math.max(v, o.i("batch_dims") != 0 ? 5 : 1);
-      case RESIZE_BILINEAR -> Math.max(v, Boolean.TRUE.equals(o.options.get("half_pixel_centers")) ? 3 : 1);
+      case RESIZE_BILINEAR ->
+          Math.max(v, Boolean.TRUE.equals(o.options.get("half_pixel_centers")) ? 3 : 1);
       default -> v;
     };
   }

@@ -1,6 +1,5 @@
 package org.tfport.convert.tflite;
 
-import org.tfport.formats.npy.Npy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,22 +13,28 @@ import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.npy.Npy;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
  * The {@code --representative_data DIR} layout, read into calibration samples for one subgraph:
+ *
  * <ul>
- *   <li>a model with one input: every {@code *.npy} file directly in DIR is a sample (files sorted by name);
- *   <li>any model: every sub-folder of DIR is a sample (sorted by name) holding one {@code NAME.npy} per model
- *       input, NAME the input's signature key (frozen graphs: the placeholder name) with characters other than
- *       letters, digits, '.', '-' and '_' replaced by '_'; when DIR has sub-folders, loose files are not used;
- *   <li>a SavedModel converted with several signatures: DIR holds one folder per signature key, each laid out as
- *       above.
+ *   <li>a model with one input: every {@code *.npy} file directly in DIR is a sample (files sorted
+ *       by name);
+ *   <li>any model: every sub-folder of DIR is a sample (sorted by name) holding one {@code
+ *       NAME.npy} per model input, NAME the input's signature key (frozen graphs: the placeholder
+ *       name) with characters other than letters, digits, '.', '-' and '_' replaced by '_'; when
+ *       DIR has sub-folders, loose files are not used;
+ *   <li>a SavedModel converted with several signatures: DIR holds one folder per signature key,
+ *       each laid out as above.
  * </ul>
- * A file's shape must equal the input's, where the input has an unknown dimension (usually the batch) any size
- * is accepted, so a {@code [N, 224, 224, 3]} file for a {@code [-1, 224, 224, 3]} input is one batch of N samples;
- * a file without the leading batch dimension ({@code [224, 224, 3]}) counts as a batch of one. Float inputs take
- * float32/float64 files, integer inputs integer files.
+ *
+ * A file's shape must equal the input's, where the input has an unknown dimension (usually the
+ * batch) any size is accepted, so a {@code [N, 224, 224, 3]} file for a {@code [-1, 224, 224, 3]}
+ * input is one batch of N samples; a file without the leading batch dimension ({@code [224, 224,
+ * 3]}) counts as a batch of one. Float inputs take float32/float64 files, integer inputs integer
+ * files.
  */
 final class RepresentativeData {
   private RepresentativeData() {}
@@ -40,8 +45,8 @@ final class RepresentativeData {
   /** The samples in DIR, each one value per input (in input order). */
   static List<List<Tensor>> load(Path dir, List<Input> inputs) {
     if (!Files.isDirectory(dir)) {
-      throw new UsageException(dir + ": TfliteOutputOptions.representativeData must be a folder of .npy"
-          + " samples");
+      throw new UsageException(
+          dir + ": TfliteOutputOptions.representativeData must be a folder of .npy" + " samples");
     }
     List<Path> folders = new ArrayList<>();
     List<Path> files = new ArrayList<>();
@@ -54,7 +59,8 @@ final class RepresentativeData {
         }
       }
     } catch (IOException e) {
-      throw new UsageException(dir + ": cannot list the representative data folder (" + e.getMessage() + ")");
+      throw new UsageException(
+          dir + ": cannot list the representative data folder (" + e.getMessage() + ")");
     }
     List<String> names = inputs.stream().map(i -> fileName(i.name()) + ".npy").toList();
     List<List<Tensor>> samples = new ArrayList<>();
@@ -64,8 +70,15 @@ final class RepresentativeData {
         for (int k = 0; k < inputs.size(); k++) {
           Path file = f.resolve(names.get(k));
           if (!Files.isRegularFile(file)) {
-            throw new UsageException(f + ": no " + names.get(k) + " for input '" + inputs.get(k).name()
-                + "' (each sample folder holds one .npy per model input: " + String.join(", ", names) + ")");
+            throw new UsageException(
+                f
+                    + ": no "
+                    + names.get(k)
+                    + " for input '"
+                    + inputs.get(k).name()
+                    + "' (each sample folder holds one .npy per model input: "
+                    + String.join(", ", names)
+                    + ")");
           }
           sample.add(value(Npy.read(file), inputs.get(k)));
         }
@@ -76,12 +89,21 @@ final class RepresentativeData {
         samples.add(List.of(value(Npy.read(file), inputs.get(0))));
       }
     } else if (!files.isEmpty()) {
-      throw new UsageException(dir + ": the model has " + inputs.size() + " inputs; put each sample in its own"
-          + " sub-folder holding " + String.join(", ", names));
+      throw new UsageException(
+          dir
+              + ": the model has "
+              + inputs.size()
+              + " inputs; put each sample in its own"
+              + " sub-folder holding "
+              + String.join(", ", names));
     }
     if (samples.isEmpty()) {
-      throw new UsageException(dir + ": no .npy samples found (one .npy per sample, or one sub-folder per sample"
-          + " with " + String.join(", ", names) + ")");
+      throw new UsageException(
+          dir
+              + ": no .npy samples found (one .npy per sample, or one sub-folder per sample"
+              + " with "
+              + String.join(", ", names)
+              + ")");
     }
     return samples;
   }
@@ -96,13 +118,26 @@ final class RepresentativeData {
     boolean floatInput = in.type() == TfliteType.FLOAT32;
     boolean intInput = in.type() == TfliteType.INT32 || in.type() == TfliteType.INT64;
     if (!floatInput && !intInput) {
-      throw new UsageException(a.file() + ": input '" + in.name() + "' is " + in.type() + ", which calibration"
-          + " cannot feed (float32, int32 and int64 inputs only)");
+      throw new UsageException(
+          a.file()
+              + ": input '"
+              + in.name()
+              + "' is "
+              + in.type()
+              + ", which calibration"
+              + " cannot feed (float32, int32 and int64 inputs only)");
     }
     if (floatInput != a.isFloat()) {
-      throw new UsageException(a.file() + ": dtype " + a.dtype() + " does not match input '" + in.name() + "' ("
-          + in.type().name().toLowerCase(java.util.Locale.ROOT) + "); save the sample as " + (floatInput
-              ? "float32" : "an integer array"));
+      throw new UsageException(
+          a.file()
+              + ": dtype "
+              + a.dtype()
+              + " does not match input '"
+              + in.name()
+              + "' ("
+              + in.type().name().toLowerCase(java.util.Locale.ROOT)
+              + "); save the sample as "
+              + (floatInput ? "float32" : "an integer array"));
     }
     int[] sig = in.signature();
     int[] shape = a.shape();
@@ -117,20 +152,31 @@ final class RepresentativeData {
       ok = sig[i] < 0 || sig[i] == shape[i];
     }
     if (!ok || a.elements() == 0) {
-      throw new UsageException(a.file() + ": shape " + Arrays.toString(a.shape()) + " does not match input '"
-          + in.name() + "' " + Arrays.toString(sig) + " (-1 = any size)");
+      throw new UsageException(
+          a.file()
+              + ": shape "
+              + Arrays.toString(a.shape())
+              + " does not match input '"
+              + in.name()
+              + "' "
+              + Arrays.toString(sig)
+              + " (-1 = any size)");
     }
     return tensor(in.type(), shape, a.values());
   }
 
-  /** The values as a tensor of the input's type (integer samples are read as floats, exact up to 2^24). */
+  /**
+   * The values as a tensor of the input's type (integer samples are read as floats, exact up to
+   * 2^24).
+   */
   static Tensor tensor(TfliteType type, int[] shape, float[] values) {
     Shape s = Shape.of(Arrays.stream(shape).asLongStream().toArray());
     if (type == TfliteType.FLOAT32) {
       return Tensor.ofFloats(s, values);
     }
-    ByteBuffer b = ByteBuffer.allocate(values.length * (type == TfliteType.INT64 ? 8 : 4))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(values.length * (type == TfliteType.INT64 ? 8 : 4))
+            .order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {
       if (type == TfliteType.INT64) {
         b.putLong((long) v);

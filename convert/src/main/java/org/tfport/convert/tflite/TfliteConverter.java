@@ -1,8 +1,5 @@
 package org.tfport.convert.tflite;
 
-import org.tfport.convert.TfliteQuantizationMode;
-import org.tfport.convert.TfliteSupportMetadata;
-import org.tfport.graph.GraphLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,12 +10,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.tfport.convert.ConversionResult;
+import org.tfport.convert.TfliteQuantizationMode;
+import org.tfport.convert.TfliteSupportMetadata;
 import org.tfport.convert.Version;
-import org.tfport.graph.Functionalize;
-import org.tfport.graph.TensorArrays;
-import org.tfport.graph.GraphOptions;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
-import org.tfport.graph.optimize.GraphOptimizer;
 import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
@@ -32,62 +27,116 @@ import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteModelMetadata;
 import org.tfport.formats.tflite.TfliteSignatureDef;
 import org.tfport.formats.tflite.TfliteWriter;
+import org.tfport.graph.Functionalize;
+import org.tfport.graph.GraphLoader;
+import org.tfport.graph.GraphOptions;
+import org.tfport.graph.TensorArrays;
+import org.tfport.graph.optimize.GraphOptimizer;
 
 /**
- * TensorFlow graphs (SavedModel signatures, frozen GraphDefs, TF Hub modules) to one {@code .tflite} file, as
- * {@code tf.lite.TFLiteConverter} does: load and freeze through {@link TfGraphToTfjs}'s loaders, run the
- * target-independent optimizer (constant and batch-norm folding), lower each signature to a subgraph
- * ({@link Lowering}), quantize weights if asked, and write the file with one SignatureDef per signature,
- * {@code min_runtime_version} and {@code CONVERSION_METADATA}, through a temporary file renamed into place.
+ * TensorFlow graphs (SavedModel signatures, frozen GraphDefs, TF Hub modules) to one {@code
+ * .tflite} file, as {@code tf.lite.TFLiteConverter} does: load and freeze through {@link
+ * TfGraphToTfjs}'s loaders, run the target-independent optimizer (constant and batch-norm folding),
+ * lower each signature to a subgraph ({@link Lowering}), quantize weights if asked, and write the
+ * file with one SignatureDef per signature, {@code min_runtime_version} and {@code
+ * CONVERSION_METADATA}, through a temporary file renamed into place.
  */
 public final class TfliteConverter {
   private TfliteConverter() {}
 
-  /** A graph ready to lower, with its signature's keys and its node count as read (before freezing). */
-  record Source(Graph graph, String signature, List<String> inputKeys, List<String> inputNodes,
-      List<String> outputKeys, int loadedNodes) {}
+  /**
+   * A graph ready to lower, with its signature's keys and its node count as read (before freezing).
+   */
+  record Source(
+      Graph graph,
+      String signature,
+      List<String> inputKeys,
+      List<String> inputNodes,
+      List<String> outputKeys,
+      int loadedNodes) {}
 
-  /** {@code tf_saved_model} / {@code tf_hub}: one subgraph per signature key (default: the format's default). */
-  public static ConversionResult convertSavedModel(Path dir, Path output, GraphOptions go, List<String> signatures,
-      boolean hub, TfliteOptions o) {
+  /**
+   * {@code tf_saved_model} / {@code tf_hub}: one subgraph per signature key (default: the format's
+   * default).
+   */
+  public static ConversionResult convertSavedModel(
+      Path dir,
+      Path output,
+      GraphOptions go,
+      List<String> signatures,
+      boolean hub,
+      TfliteOptions o) {
     long start = System.nanoTime();
-    List<String> keys = signatures == null || signatures.isEmpty() ? java.util.Arrays.asList((String) null)
-        : signatures;
+    List<String> keys =
+        signatures == null || signatures.isEmpty()
+            ? java.util.Arrays.asList((String) null)
+            : signatures;
     List<Source> sources = new ArrayList<>();
     String tfVersion = "";
     for (String key : keys) {
-      GraphOptions g2 = new GraphOptions(key, go.tags(), go.stripDebugOps(), go.skipOpCheck(),
-          go.useStructuredOutputsNames(), go.outputNodeNames());
+      GraphOptions g2 =
+          new GraphOptions(
+              key,
+              go.tags(),
+              go.stripDebugOps(),
+              go.skipOpCheck(),
+              go.useStructuredOutputsNames(),
+              go.outputNodeNames());
       GraphLoader.Loaded l = GraphLoader.loadSavedModel(dir, g2, hub);
       tfVersion = l.savedModel().tensorflowVersion();
-      // Signature keys sorted by name, as the reference converter orders TensorMaps and entry arguments.
+      // Signature keys sorted by name, as the reference converter orders TensorMaps and entry
+      // arguments.
       Map<String, String> ins = new TreeMap<>(l.inputNodes());
       List<String> outKeys = new ArrayList<>(l.outputKeys());
-      sources.add(new Source(l.graph(), l.signature(), new ArrayList<>(ins.keySet()),
-          new ArrayList<>(ins.values()), outKeys, l.before().nodes()));
+      sources.add(
+          new Source(
+              l.graph(),
+              l.signature(),
+              new ArrayList<>(ins.keySet()),
+              new ArrayList<>(ins.values()),
+              outKeys,
+              l.before().nodes()));
     }
-    return convert(sources, output, o, ConversionMetadata.MODEL_TYPE_TF_SAVED_MODEL, tfVersion, dir.toString(),
-        start, true);
+    return convert(
+        sources,
+        output,
+        o,
+        ConversionMetadata.MODEL_TYPE_TF_SAVED_MODEL,
+        tfVersion,
+        dir.toString(),
+        start,
+        true);
   }
 
   /**
-   * {@code tf_frozen_model}: outputs from {@code go.outputNodeNames()}; {@code inputShapes} (may be empty) sets the
-   * placeholders' shapes by name. No SignatureDef, as for the reference V1 converter.
+   * {@code tf_frozen_model}: outputs from {@code go.outputNodeNames()}; {@code inputShapes} (may be
+   * empty) sets the placeholders' shapes by name. No SignatureDef, as for the reference V1
+   * converter.
    */
-  public static ConversionResult convertFrozen(Path file, Path output, GraphOptions go, List<String> inputArrays,
-      Map<String, long[]> inputShapes, TfliteOptions o) {
+  public static ConversionResult convertFrozen(
+      Path file,
+      Path output,
+      GraphOptions go,
+      List<String> inputArrays,
+      Map<String, long[]> inputShapes,
+      TfliteOptions o) {
     long start = System.nanoTime();
     if (Files.isDirectory(file)) {
-      throw new UsageException(file + ": a frozen model is a single GraphDef .pb file, not a folder");
+      throw new UsageException(
+          file + ": a frozen model is a single GraphDef .pb file, not a folder");
     }
     GraphLoader.Loaded l = GraphLoader.loadFrozen(file, go);
     Graph g = l.graph();
     for (Map.Entry<String, long[]> e : inputShapes.entrySet()) {
       Node n = g.node(e.getKey());
       if (n == null || !n.op().equals("Placeholder")) {
-        throw new UsageException(file + ": GraphLoadingOptions.inputShape names '" + e.getKey() + "', which is not"
-            + " a placeholder"
-            + " the outputs need");
+        throw new UsageException(
+            file
+                + ": GraphLoadingOptions.inputShape names '"
+                + e.getKey()
+                + "', which is not"
+                + " a placeholder"
+                + " the outputs need");
       }
       n.attr("shape", new AttrValue.Shape(TensorShape.of(e.getValue())));
     }
@@ -96,9 +145,13 @@ public final class TfliteConverter {
       for (String a : inputArrays) {
         Node n = g.node(a);
         if (n == null || !n.op().equals("Placeholder")) {
-          throw new UsageException(file + ": GraphLoadingOptions.inputNodeNames names '" + a + "', which is not a"
-              + " placeholder the"
-              + " outputs need");
+          throw new UsageException(
+              file
+                  + ": GraphLoadingOptions.inputNodeNames names '"
+                  + a
+                  + "', which is not a"
+                  + " placeholder the"
+                  + " outputs need");
         }
         inputs.add(a);
       }
@@ -111,12 +164,26 @@ public final class TfliteConverter {
     }
     List<String> outKeys = go.outputNodeNames().stream().map(String::strip).toList();
     Source s = new Source(g, null, inputs, inputs, outKeys, l.before().nodes());
-    return convert(List.of(s), output, o, ConversionMetadata.MODEL_TYPE_TF_GRAPH_DEF, "", file.toString(), start,
+    return convert(
+        List.of(s),
+        output,
+        o,
+        ConversionMetadata.MODEL_TYPE_TF_GRAPH_DEF,
+        "",
+        file.toString(),
+        start,
         false);
   }
 
-  static ConversionResult convert(List<Source> sources, Path output, TfliteOptions o, int modelType,
-      String tfVersion, String where, long start, boolean signatures) {
+  static ConversionResult convert(
+      List<Source> sources,
+      Path output,
+      TfliteOptions o,
+      int modelType,
+      String tfVersion,
+      String where,
+      long start,
+      boolean signatures) {
     checkOutput(output);
     ModelBuilder mb = new ModelBuilder();
     List<String> unsupported = new ArrayList<>();
@@ -146,9 +213,11 @@ public final class TfliteConverter {
       if (signatures) {
         List<TfliteSignatureDef.TensorMap> ins = new ArrayList<>();
         for (int k = 0; k < src.inputKeys().size(); k++) {
-          if (g.node(src.inputNodes().get(k)) != null && Lowering.isPlaceholder(g.node(src.inputNodes().get(k)))) {
-            ins.add(new TfliteSignatureDef.TensorMap(src.inputKeys().get(k),
-                low.tensor(src.inputNodes().get(k) + ":0")));
+          if (g.node(src.inputNodes().get(k)) != null
+              && Lowering.isPlaceholder(g.node(src.inputNodes().get(k)))) {
+            ins.add(
+                new TfliteSignatureDef.TensorMap(
+                    src.inputKeys().get(k), low.tensor(src.inputNodes().get(k) + ":0")));
           }
         }
         List<TfliteSignatureDef.TensorMap> outs = new ArrayList<>();
@@ -160,46 +229,76 @@ public final class TfliteConverter {
       }
     }
     if (!unsupported.isEmpty()) {
-      throw new UnsupportedModelException(where + ": " + unsupported.size() + " op" + (unsupported.size() == 1
-          ? " has" : "s have") + " no TFLite builtin: " + String.join(", ", unsupported) + "; convert with"
-          + " TfliteOutputOptions.opSets with SELECT_TF_OPS (Flex ops, needs the Flex delegate) or"
-          + " TfliteOutputOptions.allowCustomOps (you provide the"
-          + " kernels)");
+      throw new UnsupportedModelException(
+          where
+              + ": "
+              + unsupported.size()
+              + " op"
+              + (unsupported.size() == 1 ? " has" : "s have")
+              + " no TFLite builtin: "
+              + String.join(", ", unsupported)
+              + "; convert with"
+              + " TfliteOutputOptions.opSets with SELECT_TF_OPS (Flex ops, needs the Flex delegate) or"
+              + " TfliteOutputOptions.allowCustomOps (you provide the"
+              + " kernels)");
     }
     List<Integer> modes = new ArrayList<>();
     for (ModelBuilder.Sub sub : mb.subgraphs) {
       switch (o.quantization()) {
         case FLOAT16 -> WeightQuantizer.float16(sub);
         case DYNAMIC_RANGE -> WeightQuantizer.dynamicRange(sub);
-        case INT8, INT16X8, NONE -> { }
+        case INT8, INT16X8, NONE -> {}
       }
     }
     if (o.quantization() == TfliteQuantizationMode.INT8) {
-      fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices, QuantizedKernels.Precision.INT8);
+      fullInteger(
+          mb, sources, sourceSubgraphs, inputNames, o, notices, QuantizedKernels.Precision.INT8);
     } else if (o.quantization() == TfliteQuantizationMode.INT16X8) {
-      fullInteger(mb, sources, sourceSubgraphs, inputNames, o, notices,
-          QuantizedKernels.Precision.INT16);
+      fullInteger(
+          mb, sources, sourceSubgraphs, inputNames, o, notices, QuantizedKernels.Precision.INT16);
     }
     switch (o.quantization()) {
       case FLOAT16 -> modes.add(ConversionMetadata.PTQ_FLOAT16);
       case DYNAMIC_RANGE -> modes.add(ConversionMetadata.PTQ_DYNAMIC_RANGE);
       case INT8 -> modes.add(ConversionMetadata.PTQ_FULL_INTEGER);
       case INT16X8 -> modes.add(ConversionMetadata.PTQ_INT16);
-      default -> { }
+      default -> {}
     }
     ModelBuilder.Built b = mb.build("MLIR Converted.");
-    TfliteModel model = new TfliteModel(TfliteModel.SCHEMA_VERSION, b.description(), b.opcodes(), b.subgraphs(),
-        b.buffers(), List.of(), List.of(), mb.signatures).withComputedMinRuntimeVersion();
-    model = model.withConversionMetadata(new ConversionMetadata(tfVersion.isEmpty() ? null : tfVersion, 2,
-        modelType, 0, modes, o.allowCustomOps(), o.selectTfOps(), !o.builtins(), List.of()));
-    byte[] bytes = o.metadata() == null ? TfliteWriter.write(model) : withMetadata(model, o.metadata());
+    TfliteModel model =
+        new TfliteModel(
+                TfliteModel.SCHEMA_VERSION,
+                b.description(),
+                b.opcodes(),
+                b.subgraphs(),
+                b.buffers(),
+                List.of(),
+                List.of(),
+                mb.signatures)
+            .withComputedMinRuntimeVersion();
+    model =
+        model.withConversionMetadata(
+            new ConversionMetadata(
+                tfVersion.isEmpty() ? null : tfVersion,
+                2,
+                modelType,
+                0,
+                modes,
+                o.allowCustomOps(),
+                o.selectTfOps(),
+                !o.builtins(),
+                List.of()));
+    byte[] bytes =
+        o.metadata() == null ? TfliteWriter.write(model) : withMetadata(model, o.metadata());
     writeAtomically(output, bytes);
     if (!flex.isEmpty()) {
-      notices.add("the model uses TensorFlow ops through the Flex delegate (link it to run the model): "
-          + String.join(", ", flex));
+      notices.add(
+          "the model uses TensorFlow ops through the Flex delegate (link it to run the model): "
+              + String.join(", ", flex));
     }
     if (!custom.isEmpty()) {
-      notices.add("the model has custom ops you must register kernels for: " + String.join(", ", custom));
+      notices.add(
+          "the model has custom ops you must register kernels for: " + String.join(", ", custom));
     }
     int params = 0;
     for (var sub : model.subgraphs()) {
@@ -210,20 +309,37 @@ public final class TfliteConverter {
       }
     }
     int ops = model.subgraphs().stream().mapToInt(s -> s.operators().size()).sum();
-    String detail = "tflite: " + ops + " operators in " + model.subgraphs().size() + " subgraph"
-        + (model.subgraphs().size() == 1 ? "" : "s") + ", min_runtime_version "
-        + model.minRuntimeVersion().orElse("?") + (modes.isEmpty() ? "" : ", quantization "
-        + o.quantization().name().toLowerCase(java.util.Locale.ROOT));
-    return new ConversionResult(output, List.of(output), bytes.length, params,
-        new ConversionResult.NodeCounts(loadedNodes, ops), (System.nanoTime() - start) / 1_000_000, notices, detail);
+    String detail =
+        "tflite: "
+            + ops
+            + " operators in "
+            + model.subgraphs().size()
+            + " subgraph"
+            + (model.subgraphs().size() == 1 ? "" : "s")
+            + ", min_runtime_version "
+            + model.minRuntimeVersion().orElse("?")
+            + (modes.isEmpty()
+                ? ""
+                : ", quantization " + o.quantization().name().toLowerCase(java.util.Locale.ROOT));
+    return new ConversionResult(
+        output,
+        List.of(output),
+        bytes.length,
+        params,
+        new ConversionResult.NodeCounts(loadedNodes, ops),
+        (System.nanoTime() - start) / 1_000_000,
+        notices,
+        detail);
   }
 
   /**
-   * The optimizer as for every target, after TF1 control flow (Switch/Merge, Enter/Exit loops) is rewritten to
-   * If/While, which TFLite can run; conditionals whose predicate folds to a constant are then inlined.
+   * The optimizer as for every target, after TF1 control flow (Switch/Merge, Enter/Exit loops) is
+   * rewritten to If/While, which TFLite can run; conditionals whose predicate folds to a constant
+   * are then inlined.
    */
   static void prepare(Graph g) {
-    // TF1 TensorArrays first: their flows become the dense arrays, so the loops carry no resource handle.
+    // TF1 TensorArrays first: their flows become the dense arrays, so the loops carry no resource
+    // handle.
     TensorArrays.apply(g);
     Functionalize.apply(g);
     new GraphOptimizer().optimize(g);
@@ -232,14 +348,19 @@ public final class TfliteConverter {
     }
   }
 
-  /** Each subgraph input's name for the representative data: its signature key, else the tensor name. */
+  /**
+   * Each subgraph input's name for the representative data: its signature key, else the tensor
+   * name.
+   */
   private static List<String> inputNames(Source src, ModelBuilder.Sub sub, Lowering low) {
     List<String> names = new ArrayList<>();
     for (int t : sub.inputs) {
       String name = sub.t(t).name;
       for (int k = 0; k < src.inputNodes().size(); k++) {
         Node n = src.graph().node(src.inputNodes().get(k));
-        if (n != null && Lowering.isPlaceholder(n) && low.tensor(src.inputNodes().get(k) + ":0") == t) {
+        if (n != null
+            && Lowering.isPlaceholder(n)
+            && low.tensor(src.inputNodes().get(k) + ":0") == t) {
           name = src.inputKeys().get(k);
           break;
         }
@@ -250,30 +371,47 @@ public final class TfliteConverter {
   }
 
   /**
-   * Full integer quantization (int8, or 16x8 with int16 activations) of every signature's subgraph: load its
-   * representative samples, calibrate the float subgraph (running the WHILE/IF subgraphs it calls), rewrite it
-   * ({@link FullIntegerQuantizer}), drop the tensors that left and re-point its SignatureDef. WHILE and IF stay
-   * float with their subgraphs (float fallback: DEQUANTIZE of the integer operands before, QUANTIZE of the results
-   * after, with the results' calibrated ranges), so the called subgraphs are left as they are.
+   * Full integer quantization (int8, or 16x8 with int16 activations) of every signature's subgraph:
+   * load its representative samples, calibrate the float subgraph (running the WHILE/IF subgraphs
+   * it calls), rewrite it ({@link FullIntegerQuantizer}), drop the tensors that left and re-point
+   * its SignatureDef. WHILE and IF stay float with their subgraphs (float fallback: DEQUANTIZE of
+   * the integer operands before, QUANTIZE of the results after, with the results' calibrated
+   * ranges), so the called subgraphs are left as they are.
    */
-  private static void fullInteger(ModelBuilder mb, List<Source> sources, List<Integer> sourceSubgraphs,
+  private static void fullInteger(
+      ModelBuilder mb,
+      List<Source> sources,
+      List<Integer> sourceSubgraphs,
       List<List<String>> inputNames,
-      TfliteOptions o, List<String> notices, QuantizedKernels.Precision precision) {
+      TfliteOptions o,
+      List<String> notices,
+      QuantizedKernels.Precision precision) {
     if (o.representativeData() == null) {
-      throw new UsageException("full integer quantization needs TfliteOutputOptions.representativeData (a folder of"
-          + " .npy input samples)");
+      throw new UsageException(
+          "full integer quantization needs TfliteOutputOptions.representativeData (a folder of"
+              + " .npy input samples)");
     }
-    // As the reference converter: int8 models take float32, int8 or uint8 I/O; 16x8 models float32 or int16.
-    List<String> ioTypes = precision == QuantizedKernels.Precision.INT8 ? List.of("float32", "int8", "uint8")
-        : List.of("float32", "int16");
-    String mode = precision == QuantizedKernels.Precision.INT8 ? "int8 quantization"
-        : "16x8 quantization (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8)";
+    // As the reference converter: int8 models take float32, int8 or uint8 I/O; 16x8 models float32
+    // or int16.
+    List<String> ioTypes =
+        precision == QuantizedKernels.Precision.INT8
+            ? List.of("float32", "int8", "uint8")
+            : List.of("float32", "int16");
+    String mode =
+        precision == QuantizedKernels.Precision.INT8
+            ? "int8 quantization"
+            : "16x8 quantization (EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8)";
     for (String t : List.of(o.inferenceInputType(), o.inferenceOutputType())) {
       if (!ioTypes.contains(t)) {
-        throw new UsageException("TfliteOutputOptions.inferenceInputType/inferenceOutputType " + t
-            + " is not available with "
-            + mode + "; use " + String.join(", ", ioTypes.subList(0, ioTypes.size() - 1)) + " or "
-            + ioTypes.get(ioTypes.size() - 1));
+        throw new UsageException(
+            "TfliteOutputOptions.inferenceInputType/inferenceOutputType "
+                + t
+                + " is not available with "
+                + mode
+                + "; use "
+                + String.join(", ", ioTypes.subList(0, ioTypes.size() - 1))
+                + " or "
+                + ioTypes.get(ioTypes.size() - 1));
       }
     }
     for (int i = 0; i < sources.size(); i++) {
@@ -288,35 +426,51 @@ public final class TfliteConverter {
       for (int k = 0; k < sub.inputs.size(); k++) {
         ModelBuilder.T t = sub.t(sub.inputs.get(k));
         if (!t.hasRank) {
-          throw new UnsupportedModelException("input '" + inputNames.get(i).get(k) + "' has an unknown rank;"
-              + " full integer quantization needs ranked inputs (for a frozen graph, set them with"
-              + " GraphLoadingOptions.inputShape)");
+          throw new UnsupportedModelException(
+              "input '"
+                  + inputNames.get(i).get(k)
+                  + "' has an unknown rank;"
+                  + " full integer quantization needs ranked inputs (for a frozen graph, set them with"
+                  + " GraphLoadingOptions.inputShape)");
         }
-        ins.add(new RepresentativeData.Input(inputNames.get(i).get(k), t.type,
-            t.signature != null ? t.signature.clone() : t.shape.clone()));
+        ins.add(
+            new RepresentativeData.Input(
+                inputNames.get(i).get(k),
+                t.type,
+                t.signature != null ? t.signature.clone() : t.shape.clone()));
       }
       List<List<org.tfport.core.Tensor>> samples = RepresentativeData.load(dir, ins);
       RangeCalibration.Ranges ranges = RangeCalibration.calibrateAll(mb, sub, samples).get(sub);
       FullIntegerQuantizer q = new FullIntegerQuantizer(sub, ranges, precision);
       q.run(o.inferenceInputType(), o.inferenceOutputType(), o.integerOnly());
       if (!q.floatOps.isEmpty()) {
-        notices.add(q.floatOps.size() + " op" + (q.floatOps.size() == 1 ? " stays" : "s stay") + " float (no "
-            + precision.ioName() + " kernel in tfport), between DEQUANTIZE and QUANTIZE: "
-            + String.join(", ", q.floatOps));
+        notices.add(
+            q.floatOps.size()
+                + " op"
+                + (q.floatOps.size() == 1 ? " stays" : "s stay")
+                + " float (no "
+                + precision.ioName()
+                + " kernel in tfport), between DEQUANTIZE and QUANTIZE: "
+                + String.join(", ", q.floatOps));
       }
       int[] map = FullIntegerQuantizer.prune(sub);
       for (int k = 0; k < mb.signatures.size(); k++) {
         TfliteSignatureDef sd = mb.signatures.get(k);
         if (sd.subgraphIndex() == subIndex) {
-          mb.signatures.set(k, new TfliteSignatureDef(sd.key(), subIndex, remap(sd.inputs(), map), remap(sd.outputs(),
-              map)));
+          mb.signatures.set(
+              k,
+              new TfliteSignatureDef(
+                  sd.key(), subIndex, remap(sd.inputs(), map), remap(sd.outputs(), map)));
         }
       }
     }
   }
 
-  private static List<TfliteSignatureDef.TensorMap> remap(List<TfliteSignatureDef.TensorMap> l, int[] map) {
-    return l.stream().map(m -> new TfliteSignatureDef.TensorMap(m.name(), map[m.tensorIndex()])).toList();
+  private static List<TfliteSignatureDef.TensorMap> remap(
+      List<TfliteSignatureDef.TensorMap> l, int[] map) {
+    return l.stream()
+        .map(m -> new TfliteSignatureDef.TensorMap(m.name(), map[m.tensorIndex()]))
+        .toList();
   }
 
   private static byte[] withMetadata(TfliteModel model, TfliteSupportMetadata m) {
@@ -324,9 +478,19 @@ public final class TfliteConverter {
     List<TfliteModelMetadata.TensorInfo> ins = new ArrayList<>();
     for (int i : sub.inputs()) {
       String name = sub.tensors().get(i).name();
-      ins.add(m.mean().isEmpty() ? TfliteModelMetadata.TensorInfo.feature(name, null)
-          : new TfliteModelMetadata.TensorInfo(name, null, TfliteModelMetadata.Content.FEATURE, null, m.mean(),
-              m.std(), List.of(), List.of(), List.of()));
+      ins.add(
+          m.mean().isEmpty()
+              ? TfliteModelMetadata.TensorInfo.feature(name, null)
+              : new TfliteModelMetadata.TensorInfo(
+                  name,
+                  null,
+                  TfliteModelMetadata.Content.FEATURE,
+                  null,
+                  m.mean(),
+                  m.std(),
+                  List.of(),
+                  List.of(),
+                  List.of()));
     }
     List<TfliteModelMetadata.TensorInfo> outs = new ArrayList<>();
     Map<String, byte[]> files = new LinkedHashMap<>();
@@ -337,15 +501,17 @@ public final class TfliteConverter {
         try {
           files.put(file, Files.readAllBytes(m.labelsFile()));
         } catch (IOException e) {
-          throw new UsageException(m.labelsFile() + ": cannot read the labels file (" + e.getMessage() + ")");
+          throw new UsageException(
+              m.labelsFile() + ": cannot read the labels file (" + e.getMessage() + ")");
         }
         outs.add(TfliteModelMetadata.TensorInfo.scores(name, null, file));
       } else {
         outs.add(TfliteModelMetadata.TensorInfo.feature(name, null));
       }
     }
-    TfliteModelMetadata md = TfliteModelMetadata.of(m.name(), m.description(), m.version(), m.author(),
-        m.license(), ins, outs);
+    TfliteModelMetadata md =
+        TfliteModelMetadata.of(
+            m.name(), m.description(), m.version(), m.author(), m.license(), ins, outs);
     return TfliteMetadata.attach(model, md, files);
   }
 
@@ -365,7 +531,10 @@ public final class TfliteConverter {
       Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + output.getFileName(), ".tmp");
       Files.write(tmp, bytes);
-      Files.move(tmp, output.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING,
+      Files.move(
+          tmp,
+          output.toAbsolutePath(),
+          StandardCopyOption.REPLACE_EXISTING,
           StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new OutputException(output + ": cannot write the model (" + e + ")", e);

@@ -7,9 +7,9 @@ import java.util.TreeSet;
 import org.tfport.core.graph.Graph;
 
 /**
- * Which nodes the TFLite lowering expresses, found by running exactly what {@link TfliteConverter} runs (TF1
- * control flow rewritten to If/While, the optimizer, then {@link Lowering}) without writing a file. The graph is
- * rewritten in place.
+ * Which nodes the TFLite lowering expresses, found by running exactly what {@link TfliteConverter}
+ * runs (TF1 control flow rewritten to If/While, the optimizer, then {@link Lowering}) without
+ * writing a file. The graph is rewritten in place.
  */
 public final class TfliteOpSupport {
   private TfliteOpSupport() {}

@@ -8,11 +8,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.tfport.formats.tflite.TfliteQuantization;
 import org.tfport.formats.tflite.TfliteOptionsType;
+import org.tfport.formats.tflite.TfliteQuantization;
 import org.tfport.formats.tflite.TfliteType;
 
-/** Post-training weight quantization of a built subgraph: float16 weights and dynamic-range int8 (spec 3.3, 3.4). */
+/**
+ * Post-training weight quantization of a built subgraph: float16 weights and dynamic-range int8
+ * (spec 3.3, 3.4).
+ */
 final class WeightQuantizer {
   /** Weights smaller than this stay float in dynamic-range mode, as upstream. */
   static final int DYNAMIC_RANGE_MIN_ELEMENTS = 1024;
@@ -20,9 +23,9 @@ final class WeightQuantizer {
   private WeightQuantizer() {}
 
   /**
-   * Float16: every float32 constant read by an operator becomes a FLOAT16 tensor (IEEE half, round to nearest even,
-   * values clamped to ±65504) with a DEQUANTIZE (fp16 to fp32) feeding the original readers. The DEQUANTIZE ops go
-   * first, so the operator order stays topological.
+   * Float16: every float32 constant read by an operator becomes a FLOAT16 tensor (IEEE half, round
+   * to nearest even, values clamped to ±65504) with a DEQUANTIZE (fp16 to fp32) feeding the
+   * original readers. The DEQUANTIZE ops go first, so the operator order stays topological.
    */
   static void float16(ModelBuilder.Sub s) {
     Map<Integer, Integer> replaced = new HashMap<>();
@@ -48,7 +51,8 @@ final class WeightQuantizer {
           // The original tensor becomes the (computed) float32 result of the DEQUANTIZE.
           c.data = null;
           c.name = c.name + "_dequantize";
-          deqs.add(new ModelBuilder.Op(DEQUANTIZE, List.of(half), List.of(t), TfliteOptionsType.NONE));
+          deqs.add(
+              new ModelBuilder.Op(DEQUANTIZE, List.of(half), List.of(t), TfliteOptionsType.NONE));
           replaced.put(t, t);
         }
       }
@@ -57,11 +61,12 @@ final class WeightQuantizer {
   }
 
   /**
-   * Dynamic range: the constant weights of CONV_2D and DEPTHWISE_CONV_2D (per channel: dim 0, dim 3) and
-   * FULLY_CONNECTED (per tensor) with at least 1024 elements become INT8, symmetric narrow-range:
-   * {@code scale = max(|w|) / 127}, {@code q = clamp(round(w / scale), -127, 127)}, zero point 0, so
-   * {@code w ≈ scale · q} with error at most {@code scale / 2} per weight. The float op reads them directly and
-   * runs its hybrid kernel (inputs quantized on the fly, asymmetrically for FC); biases stay float.
+   * Dynamic range: the constant weights of CONV_2D and DEPTHWISE_CONV_2D (per channel: dim 0, dim
+   * 3) and FULLY_CONNECTED (per tensor) with at least 1024 elements become INT8, symmetric
+   * narrow-range: {@code scale = max(|w|) / 127}, {@code q = clamp(round(w / scale), -127, 127)},
+   * zero point 0, so {@code w ≈ scale · q} with error at most {@code scale / 2} per weight. The
+   * float op reads them directly and runs its hybrid kernel (inputs quantized on the fly,
+   * asymmetrically for FC); biases stay float.
    */
   static void dynamicRange(ModelBuilder.Sub s) {
     for (ModelBuilder.Op o : s.ops) {
@@ -77,7 +82,9 @@ final class WeightQuantizer {
       }
       int t = o.inputs.get(1);
       ModelBuilder.T w = s.t(t);
-      if (w.data == null || w.type != TfliteType.FLOAT32 || w.elements() < DYNAMIC_RANGE_MIN_ELEMENTS
+      if (w.data == null
+          || w.type != TfliteType.FLOAT32
+          || w.elements() < DYNAMIC_RANGE_MIN_ELEMENTS
           || s.t(o.inputs.get(0)).type != TfliteType.FLOAT32) {
         continue;
       }
@@ -91,7 +98,9 @@ final class WeightQuantizer {
     }
   }
 
-  /** Replaces float32 {@code w} by symmetric int8 along {@code axis} (-1: one scale for the tensor). */
+  /**
+   * Replaces float32 {@code w} by symmetric int8 along {@code axis} (-1: one scale for the tensor).
+   */
   static void quantizeSymmetric(ModelBuilder.T w, int axis) {
     float[] v = w.floats();
     int channels = axis < 0 ? 1 : w.shape[axis];
@@ -108,7 +117,8 @@ final class WeightQuantizer {
     }
     float[] scale = new float[channels];
     for (int c = 0; c < channels; c++) {
-      // An all-zero channel is widened to [-5e-7, 5e-7] first (MLIR quantizer), so the scale is never 0.
+      // An all-zero channel is widened to [-5e-7, 5e-7] first (MLIR quantizer), so the scale is
+      // never 0.
       scale[c] = Math.max(max[c], 5e-7f) / 127f;
     }
     byte[] q = new byte[v.length];
@@ -124,7 +134,9 @@ final class WeightQuantizer {
       scales.add(x);
       zps.add(0L);
     }
-    w.quantization = axis < 0 ? TfliteQuantization.perTensor(scale[0], 0)
-        : TfliteQuantization.perAxis(scales, zps, axis);
+    w.quantization =
+        axis < 0
+            ? TfliteQuantization.perTensor(scale[0], 0)
+            : TfliteQuantization.perAxis(scales, zps, axis);
   }
 }

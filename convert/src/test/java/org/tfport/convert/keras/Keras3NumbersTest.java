@@ -23,9 +23,10 @@ import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfjsOracle.Job;
 
 /**
- * A Keras 3 functional model written here the way Keras 3 saves it (weights addressed by class-derived
- * paths such as {@code layers/dense_1/vars/0}, not by layer names), converted, and run by TF.js: its outputs
- * must equal the forward pass computed in Java. This is the case where upstream scrambles weights (#8266).
+ * A Keras 3 functional model written here the way Keras 3 saves it (weights addressed by
+ * class-derived paths such as {@code layers/dense_1/vars/0}, not by layer names), converted, and
+ * run by TF.js: its outputs must equal the forward pass computed in Java. This is the case where
+ * upstream scrambles weights (#8266).
  */
 @OracleTest
 class Keras3NumbersTest {
@@ -78,7 +79,8 @@ class Keras3NumbersTest {
       d2.putDataset("0", matrix(k2, HID, OUT));
       d2.putDataset("1", b2);
     }
-    String config = """
+    String config =
+        """
         {"module": "keras", "class_name": "Functional", "config": {"name": "net", "trainable": true,
           "layers": [
            {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 4],
@@ -98,10 +100,16 @@ class Keras3NumbersTest {
            %s],
           "input_layers": [["features", 0, 0]], "output_layers": [["head", 0, 0]]},
          "registered_name": "Functional", "build_config": {"input_shape": null}}
-        """.formatted(dense("hidden", HID, "relu", "features"), dense("head", OUT, "softmax", "norm"));
+        """
+            .formatted(
+                dense("hidden", HID, "relu", "features"), dense("head", OUT, "softmax", "norm"));
     Path keras = tmp.resolve("net.keras");
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(keras))) {
-      put(zip, "metadata.json", "{\"keras_version\": \"3.8.0\", \"date_saved\": \"2025-01-01@00:00:00\"}".getBytes(StandardCharsets.UTF_8));
+      put(
+          zip,
+          "metadata.json",
+          "{\"keras_version\": \"3.8.0\", \"date_saved\": \"2025-01-01@00:00:00\"}"
+              .getBytes(StandardCharsets.UTF_8));
       put(zip, "config.json", config.getBytes(StandardCharsets.UTF_8));
       put(zip, "model.weights.h5", Files.readAllBytes(h5));
     }
@@ -134,8 +142,11 @@ class Keras3NumbersTest {
         want[n * OUT + j] = (float) (z[j] / sum);
       }
     }
-    var res = TfjsOracle.run(Job.layers(out.resolve("model.json"), new Input("features", new long[] {BATCH, IN}, x)))
-        .orThrow();
+    var res =
+        TfjsOracle.run(
+                Job.layers(
+                    out.resolve("model.json"), new Input("features", new long[] {BATCH, IN}, x)))
+            .orThrow();
     Comparison c = Comparison.of(want, res.outputs().get(0).data(), 1e-6, 1e-5);
     System.out.println("keras 3 functional model in tfjs vs Java: " + c);
     c.assertOk("keras 3 model");
@@ -153,7 +164,8 @@ class Keras3NumbersTest {
          "registered_name": null, "build_config": {"input_shape": [null, 4]},
          "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4],
            "dtype": "float32", "keras_history": ["%s", 0, 0]}}], "kwargs": {}}]}
-        """.formatted(name, units, act, from);
+        """
+        .formatted(name, units, act, from);
   }
 
   private static void put(ZipOutputStream zip, String name, byte[] data) throws IOException {
@@ -161,5 +173,4 @@ class Keras3NumbersTest {
     zip.write(data);
     zip.closeEntry();
   }
-
 }

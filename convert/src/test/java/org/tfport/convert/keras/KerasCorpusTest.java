@@ -33,8 +33,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Every Keras model in the corpus converts, or is refused naming the layer class and layer; every
- * converted model loads and predicts in real TensorFlow.js 4.22; and where Keras' own predictions are
- * stored beside a model (the DL4J fixtures), TF.js running our output reproduces them.
+ * converted model loads and predicts in real TensorFlow.js 4.22; and where Keras' own predictions
+ * are stored beside a model (the DL4J fixtures), TF.js running our output reproduces them.
  */
 @OracleTest
 class KerasCorpusTest {
@@ -48,7 +48,9 @@ class KerasCorpusTest {
     for (String dir : List.of("keras_h5", "keras_v3")) {
       try (Stream<Path> s = Files.walk(Corpus.require(dir))) {
         s.filter(p -> p.toString().matches(".*\\.(h5|hdf5|keras)$"))
-            .filter(p -> !p.getFileName().toString().contains("inputs_and_outputs")).sorted().forEach(files::add);
+            .filter(p -> !p.getFileName().toString().contains("inputs_and_outputs"))
+            .sorted()
+            .forEach(files::add);
       }
     }
     assertThat(files).hasSizeGreaterThan(200);
@@ -79,29 +81,35 @@ class KerasCorpusTest {
         assertThat(e.getMessage()).as(f.toString()).startsWith(f.toString() + ": ");
         assertThat(e.getMessage()).as(f.toString()).doesNotContain("\n");
         assertThat(out).as("nothing written for a refused model").doesNotExist();
-        String reason = e.getMessage().matches(".*cannot load layer class.*\\(layer '.*")
-            ? "layer " + e.getMessage().replaceAll(".*cannot load layer class(es)? (\\w+).*", "$2")
-            : e.getMessage().replaceAll("^[^:]*: ", "").replaceAll("[;(].*", "");
+        String reason =
+            e.getMessage().matches(".*cannot load layer class.*\\(layer '.*")
+                ? "layer "
+                    + e.getMessage().replaceAll(".*cannot load layer class(es)? (\\w+).*", "$2")
+                : e.getMessage().replaceAll("^[^:]*: ", "").replaceAll("[;(].*", "");
         refusedByReason.merge(reason, 1, Integer::sum);
         if (isKeras1) {
-          keras1Refused.put(root.getParent().relativize(f).toString(),
-              e.getMessage().replaceAll("^[^:]*: ", ""));
+          keras1Refused.put(
+              root.getParent().relativize(f).toString(), e.getMessage().replaceAll("^[^:]*: ", ""));
         }
       } catch (RuntimeException e) {
         failures.add(root.getParent().relativize(f) + ": " + e);
       }
     }
-    System.out.printf("keras corpus: %d files, %d converted full models, %d weights-only, refused %s%n",
+    System.out.printf(
+        "keras corpus: %d files, %d converted full models, %d weights-only, refused %s%n",
         files.size(), converted.size(), weightsOnly, refusedByReason);
-    System.out.printf("keras 1: %d files, %d converted, refused %s%n", keras1, keras1Converted, keras1Refused);
+    System.out.printf(
+        "keras 1: %d files, %d converted, refused %s%n", keras1, keras1Converted, keras1Refused);
     assertThat(failures).as("conversion failures").isEmpty();
     assertThat(keras1).isEqualTo(28);
     assertThat(keras1Converted).isGreaterThanOrEqualTo(27);
-    assertThat(keras1Refused.values()).as("Keras 1 files are refused only for a named layer")
+    assertThat(keras1Refused.values())
+        .as("Keras 1 files are refused only for a named layer")
         .allMatch(m -> m.contains("cannot load layer class") || m.startsWith("Keras 1 layer '"));
     assertThat(converted).hasSizeGreaterThanOrEqualTo(191);
 
-    List<Job> loads = converted.stream().map(p -> Job.load("layers", p.resolve("model.json"))).toList();
+    List<Job> loads =
+        converted.stream().map(p -> Job.load("layers", p.resolve("model.json"))).toList();
     List<Result> loaded = TfjsOracle.run(loads);
     List<Job> predicts = new ArrayList<>();
     List<String> loadFailures = new ArrayList<>();
@@ -111,8 +119,12 @@ class KerasCorpusTest {
         loadFailures.add(sources.get(i) + ": " + r.error());
         continue;
       }
-      predicts.add(new Job("layers", converted.get(i).resolve("model.json"), randomInputs(r.info(), i),
-          List.of()));
+      predicts.add(
+          new Job(
+              "layers",
+              converted.get(i).resolve("model.json"),
+              randomInputs(r.info(), i),
+              List.of()));
     }
     List<Result> ran = TfjsOracle.run(predicts);
     List<String> runFailures = new ArrayList<>();
@@ -131,7 +143,8 @@ class KerasCorpusTest {
         }
       }
     }
-    System.out.printf("tfjs 4.22: %d of %d converted models loaded, %d predicted%n",
+    System.out.printf(
+        "tfjs 4.22: %d of %d converted models loaded, %d predicted%n",
         converted.size() - loadFailures.size(), converted.size(), ran.size() - runFailures.size());
     assertThat(loadFailures).as("models tf.loadLayersModel rejected").isEmpty();
     assertThat(runFailures).as("models that failed to predict").isEmpty();
@@ -175,7 +188,10 @@ class KerasCorpusTest {
     Path root = Corpus.require("keras_h5");
     List<Path> fixtures;
     try (Stream<Path> s = Files.walk(root)) {
-      fixtures = s.filter(p -> p.getFileName().toString().endsWith("_inputs_and_outputs.h5")).sorted().toList();
+      fixtures =
+          s.filter(p -> p.getFileName().toString().endsWith("_inputs_and_outputs.h5"))
+              .sorted()
+              .toList();
     }
     assertThat(fixtures).hasSizeGreaterThanOrEqualTo(20);
     List<Job> jobs = new ArrayList<>();
@@ -209,7 +225,8 @@ class KerasCorpusTest {
         }
         if (inputs.size() == 1) {
           // A single input goes by position: Keras 1 named a Sequential's input at run time
-          // ('lstm_input_1'), not in the saved config, so TF.js names it the Keras 2 way ('lstm_1_input').
+          // ('lstm_input_1'), not in the saved config, so TF.js names it the Keras 2 way
+          // ('lstm_1_input').
           inputs.set(0, new Input(null, inputs.get(0).shape(), inputs.get(0).data()));
         }
         List<float[]> preds = new ArrayList<>();
@@ -244,14 +261,20 @@ class KerasCorpusTest {
         mismatches.add(names.get(i) + ": " + detail);
       }
     }
-    System.out.printf("dl4j fixtures: %d of %d match Keras within %.0e + %.0e*|b|; not run: %s; mismatches: %s%n",
+    System.out.printf(
+        "dl4j fixtures: %d of %d match Keras within %.0e + %.0e*|b|; not run: %s; mismatches: %s%n",
         matched, fixtures.size(), ATOL, RTOL, notRun, mismatches);
     assertThat(mismatches).isEmpty();
-    assertThat(notRun.values()).allMatch(v -> v.contains("Keras 1") || v.contains("cannot load layer") || v.contains("no stored"),
-        "only refusals with a stated reason");
+    assertThat(notRun.values())
+        .allMatch(
+            v ->
+                v.contains("Keras 1") || v.contains("cannot load layer") || v.contains("no stored"),
+            "only refusals with a stated reason");
     assertThat(matched).isGreaterThanOrEqualTo(16);
-    assertThat(names.stream().filter(n -> n.endsWith("keras_1")).toList()).as("Keras 1 fixtures run")
-        .contains("dl4j/examples/simple_lstm/simple_lstm_tf_keras_1",
+    assertThat(names.stream().filter(n -> n.endsWith("keras_1")).toList())
+        .as("Keras 1 fixtures run")
+        .contains(
+            "dl4j/examples/simple_lstm/simple_lstm_tf_keras_1",
             "dl4j/examples/simple_lstm/simple_lstm_th_keras_1");
   }
 

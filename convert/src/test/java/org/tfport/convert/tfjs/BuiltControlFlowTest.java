@@ -1,11 +1,5 @@
 package org.tfport.convert.tfjs;
 
-import org.tfport.core.DType;
-import org.tfport.graph.GraphLoader;
-import org.tfport.graph.GraphOptions;
-import org.tfport.testkit.OracleTest;
-import org.tfport.testkit.TensorFlowOracle;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -34,15 +28,20 @@ import org.tensorflow.types.TInt32;
 import org.tensorflow.types.family.TType;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
+import org.tfport.core.DType;
 import org.tfport.core.ProgressListener;
+import org.tfport.graph.GraphLoader;
+import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.Comparison;
+import org.tfport.testkit.OracleTest;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.testkit.TfjsOracle;
 
 /**
  * SavedModels with TF2 functional control flow ({@code While}, {@code StatelessWhile}, {@code If},
- * {@code StatelessIf}) built at test time with TF Java: the loop and branch bodies are library functions, and
- * the weights they use come from variables outside them, as in Keras' recurrent layers. Converted, run in
- * TF.js 4.22 and compared with TensorFlow on the same random inputs.
+ * {@code StatelessIf}) built at test time with TF Java: the loop and branch bodies are library
+ * functions, and the weights they use come from variables outside them, as in Keras' recurrent
+ * layers. Converted, run in TF.js 4.22 and compared with TensorFlow on the same random inputs.
  */
 @OracleTest
 public class BuiltControlFlowTest {
@@ -61,48 +60,72 @@ public class BuiltControlFlowTest {
     }
     // The value leaves the variable as a plain tensor (an Identity of the ref), the way Keras hands
     // kernels to its recurrent loop functions.
-    return tf.identity(tf.withName(name).variable(tf.withInitScope().constant(Shape.of(shape), DataBuffers.of(v))));
+    return tf.identity(
+        tf.withName(name)
+            .variable(tf.withInitScope().constant(Shape.of(shape), DataBuffers.of(v))));
   }
 
   /**
-   * {@code h <- tanh(h @ w + x), n times}, as a recurrent cell would, with i and n as loop variables: the
-   * condition ({@code body} false) or the body over the loop variables (i, n, h, x, w).
+   * {@code h <- tanh(h @ w + x), n times}, as a recurrent cell would, with i and n as loop
+   * variables: the condition ({@code body} false) or the body over the loop variables (i, n, h, x,
+   * w).
    */
-  private static final ConcreteFunction CELL = ConcreteFunction.create(tf -> {
-    var z = tf.withName("z").placeholder(TFloat32.class);
-    return Signature.builder().input("z", z).output("a", tf.math.tanh(z)).build();
-  });
+  private static final ConcreteFunction CELL =
+      ConcreteFunction.create(
+          tf -> {
+            var z = tf.withName("z").placeholder(TFloat32.class);
+            return Signature.builder().input("z", z).output("a", tf.math.tanh(z)).build();
+          });
 
   private static ConcreteFunction loop(boolean body) {
-    return ConcreteFunction.create(tf -> {
-      var i = tf.withName("i").placeholder(TInt32.class);
-      var n = tf.withName("n").placeholder(TInt32.class);
-      var h = tf.withName("h").placeholder(TFloat32.class);
-      var x = tf.withName("x").placeholder(TFloat32.class);
-      var w = tf.withName("w").placeholder(TFloat32.class);
-      var sig = Signature.builder().input("i", i).input("n", n).input("h", h).input("x", x).input("w", w);
-      if (!body) {
-        return sig.output("more", tf.math.less(i, n)).build();
-      }
-      // The cell is a function of its own, called from the loop body (a tf.function calling another).
-      @SuppressWarnings("unchecked")
-      Operand<TFloat32> next = (Operand<TFloat32>) tf.call(CELL, tf.math.add(tf.linalg.matMul(h, w), x));
-      return sig.output("i1", tf.math.add(i, tf.constant(1))).output("n1", tf.identity(n)).output("h1", next)
-          .output("x1", tf.identity(x)).output("w1", tf.identity(w)).build();
-    });
+    return ConcreteFunction.create(
+        tf -> {
+          var i = tf.withName("i").placeholder(TInt32.class);
+          var n = tf.withName("n").placeholder(TInt32.class);
+          var h = tf.withName("h").placeholder(TFloat32.class);
+          var x = tf.withName("x").placeholder(TFloat32.class);
+          var w = tf.withName("w").placeholder(TFloat32.class);
+          var sig =
+              Signature.builder()
+                  .input("i", i)
+                  .input("n", n)
+                  .input("h", h)
+                  .input("x", x)
+                  .input("w", w);
+          if (!body) {
+            return sig.output("more", tf.math.less(i, n)).build();
+          }
+          // The cell is a function of its own, called from the loop body (a tf.function calling
+          // another).
+          @SuppressWarnings("unchecked")
+          Operand<TFloat32> next =
+              (Operand<TFloat32>) tf.call(CELL, tf.math.add(tf.linalg.matMul(h, w), x));
+          return sig.output("i1", tf.math.add(i, tf.constant(1)))
+              .output("n1", tf.identity(n))
+              .output("h1", next)
+              .output("x1", tf.identity(x))
+              .output("w1", tf.identity(w))
+              .build();
+        });
   }
 
   private static ConcreteFunction branch(boolean then) {
-    return ConcreteFunction.create(tf -> {
-      var x = tf.withName("x").placeholder(TFloat32.class);
-      var w = tf.withName("w").placeholder(TFloat32.class);
-      Operand<TFloat32> y = then ? tf.nn.relu(tf.linalg.matMul(x, w))
-          : tf.math.sub(tf.math.mul(x, tf.constant(2f)), tf.constant(1f));
-      return Signature.builder().input("x", x).input("w", w).output("y", y).build();
-    });
+    return ConcreteFunction.create(
+        tf -> {
+          var x = tf.withName("x").placeholder(TFloat32.class);
+          var w = tf.withName("w").placeholder(TFloat32.class);
+          Operand<TFloat32> y =
+              then
+                  ? tf.nn.relu(tf.linalg.matMul(x, w))
+                  : tf.math.sub(tf.math.mul(x, tf.constant(2f)), tf.constant(1f));
+          return Signature.builder().input("x", x).input("w", w).output("y", y).build();
+        });
   }
 
-  /** The While-then-If SavedModel (input x [-1, 4]; outputs h, the loop state, and y, the If result). */
+  /**
+   * The While-then-If SavedModel (input x [-1, 4]; outputs h, the loop state, and y, the If
+   * result).
+   */
   public static Path export(Path dir, boolean stateless) throws Exception {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
@@ -111,22 +134,34 @@ public class BuiltControlFlowTest {
       var u = weight(tf, "kernel", 4, 4);
       var xu = tf.linalg.matMul(x, u);
       List<Operand<?>> loopVars = List.of(tf.constant(0), tf.constant(3), tf.zerosLike(xu), xu, w);
-      var loop = stateless ? tf.statelessWhile(loopVars, loop(false), loop(true))
-          : tf.whileOp(loopVars, loop(false), loop(true));
+      var loop =
+          stateless
+              ? tf.statelessWhile(loopVars, loop(false), loop(true))
+              : tf.whileOp(loopVars, loop(false), loop(true));
       @SuppressWarnings("unchecked")
       Operand<TFloat32> h = (Operand<TFloat32>) loop.output().get(2);
-      Operand<TBool> positive = tf.math.greater(tf.sum(h, tf.constant(new int[] {0, 1})), tf.constant(0f));
+      Operand<TBool> positive =
+          tf.math.greater(tf.sum(h, tf.constant(new int[] {0, 1})), tf.constant(0f));
       List<Class<? extends TType>> outTypes = List.of(TFloat32.class);
-      var branches = stateless
-          ? tf.statelessIf(positive, List.of(h, w), outTypes, branch(true), branch(false))
-          : tf.ifOp(positive, List.of(h, w), outTypes, branch(true), branch(false));
+      var branches =
+          stateless
+              ? tf.statelessIf(positive, List.of(h, w), outTypes, branch(true), branch(false))
+              : tf.ifOp(positive, List.of(h, w), outTypes, branch(true), branch(false));
       @SuppressWarnings("unchecked")
       Operand<TFloat32> y = (Operand<TFloat32>) branches.output().get(0);
-      Signature sig = Signature.builder().key(Signature.DEFAULT_KEY).methodName("tensorflow/serving/predict")
-          .input("x", x).output("h", h).output("y", y).build();
+      Signature sig =
+          Signature.builder()
+              .key(Signature.DEFAULT_KEY)
+              .methodName("tensorflow/serving/predict")
+              .input("x", x)
+              .output("h", h)
+              .output("y", y)
+              .build();
       try (Session s = new Session(g)) {
         s.initialize();
-        SavedModelBundle.exporter(dir.toString()).withSession(s).withFunction(SessionFunction.create(sig, s))
+        SavedModelBundle.exporter(dir.toString())
+            .withSession(s)
+            .withFunction(SessionFunction.create(sig, s))
             .export();
       }
     }
@@ -137,65 +172,86 @@ public class BuiltControlFlowTest {
 
   /** {@code h <- tanh(h @ read(v) + x)}: the loop body reads the variable through its handle. */
   private static ConcreteFunction resourceLoop(boolean body) {
-    return ConcreteFunction.create(tf -> {
-      var i = tf.withName("i").placeholder(TInt32.class);
-      var h = tf.withName("h").placeholder(TFloat32.class);
-      var x = tf.withName("x").placeholder(TFloat32.class);
-      var v = tf.withName("v").placeholder(TFloat32.class);
-      var b = Signature.builder().input("i", i).input("h", h).input("x", x).input("v", v);
-      if (!body) {
-        return b.output("more", tf.math.less(i, tf.constant(4))).build();
-      }
-      var w = tf.withName("read_v").identity(v);
-      return b.output("i1", tf.math.add(i, tf.constant(1)))
-          .output("h1", tf.math.tanh(tf.math.add(tf.linalg.matMul(h, w), x)))
-          .output("x1", tf.identity(x)).output("v1", tf.withName("pass_v").identity(v)).build();
-    });
-  }
-
-  /** {@code relu(x) * read(scale)} or {@code x + read(shift)}: each branch reads its own variable. */
-  private static ConcreteFunction resourceBranch(boolean then) {
-    return ConcreteFunction.create(tf -> {
-      var x = tf.withName("x").placeholder(TFloat32.class);
-      var scale = tf.withName("scale").placeholder(TFloat32.class);
-      var shift = tf.withName("shift").placeholder(TFloat32.class);
-      Operand<TFloat32> y = then ? tf.math.mul(tf.nn.relu(x), tf.withName("read_scale").identity(scale))
-          : tf.math.add(x, tf.withName("read_shift").identity(shift));
-      return Signature.builder().input("x", x).input("scale", scale).input("shift", shift).output("y", y).build();
-    });
+    return ConcreteFunction.create(
+        tf -> {
+          var i = tf.withName("i").placeholder(TInt32.class);
+          var h = tf.withName("h").placeholder(TFloat32.class);
+          var x = tf.withName("x").placeholder(TFloat32.class);
+          var v = tf.withName("v").placeholder(TFloat32.class);
+          var b = Signature.builder().input("i", i).input("h", h).input("x", x).input("v", v);
+          if (!body) {
+            return b.output("more", tf.math.less(i, tf.constant(4))).build();
+          }
+          var w = tf.withName("read_v").identity(v);
+          return b.output("i1", tf.math.add(i, tf.constant(1)))
+              .output("h1", tf.math.tanh(tf.math.add(tf.linalg.matMul(h, w), x)))
+              .output("x1", tf.identity(x))
+              .output("v1", tf.withName("pass_v").identity(v))
+              .build();
+        });
   }
 
   /**
-   * A SavedModel whose resource variables ({@code VarHandleOp}) are read inside the loop and branch functions,
-   * as a {@code tf.function} reading {@code self.w} in a loop traces. TF Java's function builder cannot declare
-   * resource arguments and its exporter only saves {@code VariableV2}, so the graph is built with float
-   * stand-ins, retyped in the GraphDef (stand-in placeholders become {@code VarHandleOp}, the reads
-   * {@code ReadVariableOp}), imported back into TensorFlow (which checks it), given a saver subgraph
-   * (SaveV2/RestoreV2 + AssignVariableOp) with which TensorFlow writes the checkpoint, and stored as a
-   * MetaGraph.
+   * {@code relu(x) * read(scale)} or {@code x + read(shift)}: each branch reads its own variable.
+   */
+  private static ConcreteFunction resourceBranch(boolean then) {
+    return ConcreteFunction.create(
+        tf -> {
+          var x = tf.withName("x").placeholder(TFloat32.class);
+          var scale = tf.withName("scale").placeholder(TFloat32.class);
+          var shift = tf.withName("shift").placeholder(TFloat32.class);
+          Operand<TFloat32> y =
+              then
+                  ? tf.math.mul(tf.nn.relu(x), tf.withName("read_scale").identity(scale))
+                  : tf.math.add(x, tf.withName("read_shift").identity(shift));
+          return Signature.builder()
+              .input("x", x)
+              .input("scale", scale)
+              .input("shift", shift)
+              .output("y", y)
+              .build();
+        });
+  }
+
+  /**
+   * A SavedModel whose resource variables ({@code VarHandleOp}) are read inside the loop and branch
+   * functions, as a {@code tf.function} reading {@code self.w} in a loop traces. TF Java's function
+   * builder cannot declare resource arguments and its exporter only saves {@code VariableV2}, so
+   * the graph is built with float stand-ins, retyped in the GraphDef (stand-in placeholders become
+   * {@code VarHandleOp}, the reads {@code ReadVariableOp}), imported back into TensorFlow (which
+   * checks it), given a saver subgraph (SaveV2/RestoreV2 + AssignVariableOp) with which TensorFlow
+   * writes the checkpoint, and stored as a MetaGraph.
    */
   private static Path exportResourceModel(Path dir, boolean stateless) throws Exception {
     Files.createDirectories(dir.resolve("variables"));
-    Map<String, long[]> shapes = Map.of("w", new long[] {4, 4}, "scale", new long[] {4}, "shift", new long[] {4});
+    Map<String, long[]> shapes =
+        Map.of("w", new long[] {4, 4}, "scale", new long[] {4}, "shift", new long[] {4});
     org.tensorflow.proto.GraphDef def;
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       var x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
       Map<String, Operand<TFloat32>> handles = new LinkedHashMap<>();
       for (String k : VARIABLES) {
-        handles.put(k, tf.withName(k).placeholder(TFloat32.class, Placeholder.shape(Shape.of(shapes.get(k)))));
+        handles.put(
+            k,
+            tf.withName(k).placeholder(TFloat32.class, Placeholder.shape(Shape.of(shapes.get(k)))));
       }
       List<Operand<?>> loopVars = List.of(tf.constant(0), tf.zerosLike(x), x, handles.get("w"));
-      var loop = stateless ? tf.statelessWhile(loopVars, resourceLoop(false), resourceLoop(true))
-          : tf.whileOp(loopVars, resourceLoop(false), resourceLoop(true));
+      var loop =
+          stateless
+              ? tf.statelessWhile(loopVars, resourceLoop(false), resourceLoop(true))
+              : tf.whileOp(loopVars, resourceLoop(false), resourceLoop(true));
       @SuppressWarnings("unchecked")
       Operand<TFloat32> h = (Operand<TFloat32>) loop.output().get(1);
-      Operand<TBool> positive = tf.math.greater(tf.sum(h, tf.constant(new int[] {0, 1})), tf.constant(0f));
+      Operand<TBool> positive =
+          tf.math.greater(tf.sum(h, tf.constant(new int[] {0, 1})), tf.constant(0f));
       List<Class<? extends TType>> outTypes = List.of(TFloat32.class);
       List<Operand<?>> ifIns = List.of(h, handles.get("scale"), handles.get("shift"));
-      var branches = stateless
-          ? tf.statelessIf(positive, ifIns, outTypes, resourceBranch(true), resourceBranch(false))
-          : tf.ifOp(positive, ifIns, outTypes, resourceBranch(true), resourceBranch(false));
+      var branches =
+          stateless
+              ? tf.statelessIf(
+                  positive, ifIns, outTypes, resourceBranch(true), resourceBranch(false))
+              : tf.ifOp(positive, ifIns, outTypes, resourceBranch(true), resourceBranch(false));
       tf.withName("y").identity(branches.output().get(0));
       tf.withName("h").identity(h);
       def = asResourceVariables(g.toGraphDef());
@@ -203,11 +259,20 @@ public class BuiltControlFlowTest {
     try (Graph g = new Graph()) {
       g.importGraphDef(def);
       Ops tf = Ops.create(g);
-      var prefix = tf.withSubScope("save").withName("Const").placeholderWithDefault(tf.constant("model"), Shape.scalar());
-      var names = tf.constant(java.nio.charset.StandardCharsets.UTF_8,
-          VARIABLES.stream().map(k -> k + "/.ATTRIBUTES/VARIABLE_VALUE").toArray(String[]::new));
-      var slices = tf.constant(java.nio.charset.StandardCharsets.UTF_8,
-          VARIABLES.stream().map(k -> "").toArray(String[]::new));
+      var prefix =
+          tf.withSubScope("save")
+              .withName("Const")
+              .placeholderWithDefault(tf.constant("model"), Shape.scalar());
+      var names =
+          tf.constant(
+              java.nio.charset.StandardCharsets.UTF_8,
+              VARIABLES.stream()
+                  .map(k -> k + "/.ATTRIBUTES/VARIABLE_VALUE")
+                  .toArray(String[]::new));
+      var slices =
+          tf.constant(
+              java.nio.charset.StandardCharsets.UTF_8,
+              VARIABLES.stream().map(k -> "").toArray(String[]::new));
       List<Operand<?>> reads = new ArrayList<>();
       List<Class<? extends TType>> types = new ArrayList<>();
       List<org.tensorflow.op.Op> inits = new ArrayList<>();
@@ -222,51 +287,85 @@ public class BuiltControlFlowTest {
         }
         inits.add(tf.assignVariableOp(handle, tf.constant(Shape.of(shape), DataBuffers.of(v))));
       }
-      var save = tf.withSubScope("save").withName("SaveV2").train.save(prefix, names, slices, reads);
-      var restore = tf.withSubScope("save").withName("RestoreV2").train.restore(prefix, names, slices, types);
+      var save =
+          tf.withSubScope("save").withName("SaveV2").train.save(prefix, names, slices, reads);
+      var restore =
+          tf.withSubScope("save").withName("RestoreV2").train.restore(prefix, names, slices, types);
       List<org.tensorflow.op.Op> assigns = new ArrayList<>();
       for (int k = 0; k < VARIABLES.size(); k++) {
         Operand<TFloat32> handle = g.operation(VARIABLES.get(k)).output(0);
         assigns.add(tf.assignVariableOp(handle, restore.tensors().get(k)));
       }
-      String restoreAll = tf.withSubScope("save").withControlDependencies(assigns).withName("restore_all").noOp()
-          .op().name();
+      String restoreAll =
+          tf.withSubScope("save")
+              .withControlDependencies(assigns)
+              .withName("restore_all")
+              .noOp()
+              .op()
+              .name();
       var init = tf.withControlDependencies(inits).withName("init").noOp();
       try (Session s = new Session(g)) {
         s.runner().addTarget(init).run();
-        try (var p = org.tensorflow.types.TString.scalarOf(dir.resolve("variables/variables").toString())) {
+        try (var p =
+            org.tensorflow.types.TString.scalarOf(dir.resolve("variables/variables").toString())) {
           s.runner().feed(prefix, p).addTarget(save).run();
         }
       }
-      var sig = org.tensorflow.proto.SignatureDef.newBuilder().setMethodName("tensorflow/serving/predict")
-          .putInputs("x", tensorInfo("x:0", Shape.of(-1, 4)))
-          .putOutputs("h", tensorInfo("h:0", Shape.of(-1, 4))).putOutputs("y", tensorInfo("y:0", Shape.of(-1, 4)));
-      var meta = org.tensorflow.proto.MetaGraphDef.newBuilder()
-          .setMetaInfoDef(org.tensorflow.proto.MetaGraphDef.MetaInfoDef.newBuilder().addTags("serve"))
-          .setGraphDef(g.toGraphDef())
-          .setSaverDef(org.tensorflow.proto.SaverDef.newBuilder().setFilenameTensorName(prefix.op().name() + ":0")
-              .setSaveTensorName(save.op().name()).setRestoreOpName(restoreAll).setVersion(
-                  org.tensorflow.proto.SaverDef.CheckpointFormatVersion.V2))
-          .putSignatureDef("serving_default", sig.build());
-      Files.write(dir.resolve("saved_model.pb"), org.tensorflow.proto.SavedModel.newBuilder()
-          .setSavedModelSchemaVersion(1).addMetaGraphs(meta).build().toByteArray());
+      var sig =
+          org.tensorflow.proto.SignatureDef.newBuilder()
+              .setMethodName("tensorflow/serving/predict")
+              .putInputs("x", tensorInfo("x:0", Shape.of(-1, 4)))
+              .putOutputs("h", tensorInfo("h:0", Shape.of(-1, 4)))
+              .putOutputs("y", tensorInfo("y:0", Shape.of(-1, 4)));
+      var meta =
+          org.tensorflow.proto.MetaGraphDef.newBuilder()
+              .setMetaInfoDef(
+                  org.tensorflow.proto.MetaGraphDef.MetaInfoDef.newBuilder().addTags("serve"))
+              .setGraphDef(g.toGraphDef())
+              .setSaverDef(
+                  org.tensorflow.proto.SaverDef.newBuilder()
+                      .setFilenameTensorName(prefix.op().name() + ":0")
+                      .setSaveTensorName(save.op().name())
+                      .setRestoreOpName(restoreAll)
+                      .setVersion(org.tensorflow.proto.SaverDef.CheckpointFormatVersion.V2))
+              .putSignatureDef("serving_default", sig.build());
+      Files.write(
+          dir.resolve("saved_model.pb"),
+          org.tensorflow.proto.SavedModel.newBuilder()
+              .setSavedModelSchemaVersion(1)
+              .addMetaGraphs(meta)
+              .build()
+              .toByteArray());
     }
     return dir;
   }
 
-  /** Turns the float stand-ins of {@link #exportResourceModel} into resource variables and their reads. */
-  private static org.tensorflow.proto.GraphDef asResourceVariables(org.tensorflow.proto.GraphDef def) {
+  /**
+   * Turns the float stand-ins of {@link #exportResourceModel} into resource variables and their
+   * reads.
+   */
+  private static org.tensorflow.proto.GraphDef asResourceVariables(
+      org.tensorflow.proto.GraphDef def) {
     var resource = org.tensorflow.proto.DataType.DT_RESOURCE;
     var b = def.toBuilder();
     for (var n : b.getNodeBuilderList()) {
       if (VARIABLES.contains(n.getName())) {
         var shape = n.getAttrOrThrow("shape");
         var dtype = n.getAttrOrThrow("dtype");
-        n.setOp("VarHandleOp").clearAttr().putAttr("dtype", dtype).putAttr("shape", shape)
-            .putAttr("shared_name", org.tensorflow.proto.AttrValue.newBuilder()
-                .setS(com.google.protobuf.ByteString.copyFromUtf8(n.getName())).build())
-            .putAttr("container", org.tensorflow.proto.AttrValue.newBuilder()
-                .setS(com.google.protobuf.ByteString.EMPTY).build());
+        n.setOp("VarHandleOp")
+            .clearAttr()
+            .putAttr("dtype", dtype)
+            .putAttr("shape", shape)
+            .putAttr(
+                "shared_name",
+                org.tensorflow.proto.AttrValue.newBuilder()
+                    .setS(com.google.protobuf.ByteString.copyFromUtf8(n.getName()))
+                    .build())
+            .putAttr(
+                "container",
+                org.tensorflow.proto.AttrValue.newBuilder()
+                    .setS(com.google.protobuf.ByteString.EMPTY)
+                    .build());
       }
       String types = n.getOp().endsWith("While") ? "T" : n.getOp().endsWith("If") ? "Tin" : null;
       if (types != null) {
@@ -308,7 +407,8 @@ public class BuiltControlFlowTest {
       }
     }
     for (var f : lib.getFunctionBuilderList()) {
-      f.getRetMap().forEach((k, v) -> f.putRet(k, v.replaceFirst("^(read_\\w+):output:", "$1:value:")));
+      f.getRetMap()
+          .forEach((k, v) -> f.putRet(k, v.replaceFirst("^(read_\\w+):output:", "$1:value:")));
     }
     return b.build();
   }
@@ -318,8 +418,11 @@ public class BuiltControlFlowTest {
     for (long d : shape.asArray()) {
       s.addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
     }
-    return org.tensorflow.proto.TensorInfo.newBuilder().setName(name)
-        .setDtype(org.tensorflow.proto.DataType.DT_FLOAT).setTensorShape(s).build();
+    return org.tensorflow.proto.TensorInfo.newBuilder()
+        .setName(name)
+        .setDtype(org.tensorflow.proto.DataType.DT_FLOAT)
+        .setTensorShape(s)
+        .build();
   }
 
   @Test
@@ -333,8 +436,10 @@ public class BuiltControlFlowTest {
       boolean stateless = variant % 2 == 1;
       boolean resources = variant >= 2;
       for (int sign : new int[] {1, -1}) {
-        String name = (resources ? "resource_" : "") + (stateless ? "stateless" : "stateful")
-            + (sign > 0 ? "_then" : "_else");
+        String name =
+            (resources ? "resource_" : "")
+                + (stateless ? "stateless" : "stateful")
+                + (sign > 0 ? "_then" : "_else");
         Path dir = tmp.resolve(name + "_savedmodel");
         Path saved = resources ? exportResourceModel(dir, stateless) : export(dir, stateless);
         long[] shape = {2, 4};
@@ -348,12 +453,26 @@ public class BuiltControlFlowTest {
         feeds.put("x", new TensorFlowOracle.Feed(in, DType.FLOAT32.tfEnum()));
         expected.add(TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds));
         Path out = tmp.resolve(name + "_tfjs");
-        ConversionResult s = TfGraphToTfjs.convertSavedModel(saved, out, GraphOptions.defaults(),
-            TfjsOutputOptions.defaults(), ProgressListener.NONE);
+        ConversionResult s =
+            TfGraphToTfjs.convertSavedModel(
+                saved,
+                out,
+                GraphOptions.defaults(),
+                TfjsOutputOptions.defaults(),
+                ProgressListener.NONE);
         names.add(name + ": " + s.detail());
-        var sigIn = E2e.modelJson(out).path("signature").path("inputs").path("x").path("name").stringValue();
-        jobs.add(TfjsOracle.Job.graph(out.resolve("model.json"), List.of(TfjsOracle.Input.f32(sigIn, shape, data)),
-            E2e.outputNames(out)));
+        var sigIn =
+            E2e.modelJson(out)
+                .path("signature")
+                .path("inputs")
+                .path("x")
+                .path("name")
+                .stringValue();
+        jobs.add(
+            TfjsOracle.Job.graph(
+                out.resolve("model.json"),
+                List.of(TfjsOracle.Input.f32(sigIn, shape, data)),
+                E2e.outputNames(out)));
         keys.add(E2e.outputKeys(out));
       }
     }
@@ -363,7 +482,8 @@ public class BuiltControlFlowTest {
       TfjsOracle.Result r = results.get(i).orThrow();
       for (int k = 0; k < keys.get(i).size(); k++) {
         String key = keys.get(i).get(k);
-        Comparison c = Comparison.of(expected.get(i).get(key), r.output(k).data(), E2e.ATOL, E2e.RTOL);
+        Comparison c =
+            Comparison.of(expected.get(i).get(key), r.output(k).data(), E2e.ATOL, E2e.RTOL);
         names.set(i, names.get(i) + String.format("; %s max|d|=%.2g", key, c.maxAbs()));
         if (!c.ok()) {
           failures.add(names.get(i) + " output " + key + ": " + c);
@@ -397,25 +517,40 @@ public class BuiltControlFlowTest {
       Path dir = tmp.resolve(name + "_tflite_savedmodel");
       Path saved = resources ? exportResourceModel(dir, stateless) : export(dir, stateless);
       Path out = tmp.resolve(name + ".tflite");
-      var summary = org.tfport.convert.tflite.TfliteConverter.convertSavedModel(saved, out, GraphOptions.defaults(),
-          List.of(), false, org.tfport.convert.tflite.TfliteOptions.defaults());
-      List<String> keys = GraphLoader.loadSavedModel(saved, GraphOptions.defaults(), false).outputKeys();
+      var summary =
+          org.tfport.convert.tflite.TfliteConverter.convertSavedModel(
+              saved,
+              out,
+              GraphOptions.defaults(),
+              List.of(),
+              false,
+              org.tfport.convert.tflite.TfliteOptions.defaults());
+      List<String> keys =
+          GraphLoader.loadSavedModel(saved, GraphOptions.defaults(), false).outputKeys();
       var model = org.tfport.formats.tflite.TfliteReader.read(out);
       assertThat(model.subgraphs()).as(name + " subgraphs").hasSize(5);
       for (int sign : new int[] {1, -1}) {
         long[] shape = {2, 4};
-        float[] data = TensorFlowOracle.random("x", shape, DType.FLOAT32.tfEnum(), rnd).data().clone();
+        float[] data =
+            TensorFlowOracle.random("x", shape, DType.FLOAT32.tfEnum(), rnd).data().clone();
         for (int i = 0; i < data.length; i++) {
           data[i] = Math.abs(data[i]) * sign;
         }
         Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
-        feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, data), DType.FLOAT32.tfEnum()));
-        Map<String, float[]> expected = TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds);
-        var got = org.tfport.testkit.TfliteOracle.run(out,
-            List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, 4}, data)));
-        StringBuilder line = new StringBuilder(name + (sign > 0 ? "+" : "-") + ": " + summary.detail());
+        feeds.put(
+            "x",
+            new TensorFlowOracle.Feed(
+                TfjsOracle.Input.f32("x", shape, data), DType.FLOAT32.tfEnum()));
+        Map<String, float[]> expected =
+            TensorFlowOracle.runSavedModel(saved, "serve", "serving_default", feeds);
+        var got =
+            org.tfport.testkit.TfliteOracle.run(
+                out, List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, 4}, data)));
+        StringBuilder line =
+            new StringBuilder(name + (sign > 0 ? "+" : "-") + ": " + summary.detail());
         for (int k = 0; k < keys.size(); k++) {
-          Comparison c = Comparison.of(expected.get(keys.get(k)), got.get(k).floats(), E2e.ATOL, E2e.RTOL);
+          Comparison c =
+              Comparison.of(expected.get(keys.get(k)), got.get(k).floats(), E2e.ATOL, E2e.RTOL);
           line.append(String.format("; %s max|d|=%.2g", keys.get(k), c.maxAbs()));
           if (!c.ok()) {
             failures.add(name + " " + keys.get(k) + ": " + c);
@@ -424,17 +559,20 @@ public class BuiltControlFlowTest {
         lines.add(line.toString());
       }
     }
-    System.out.println("Built control-flow SavedModels in TFLite:\n  " + String.join("\n  ", lines));
+    System.out.println(
+        "Built control-flow SavedModels in TFLite:\n  " + String.join("\n  ", lines));
     assertThat(failures).isEmpty();
   }
 
-  // ---------------------------------------------------------------------------------------- TensorList loop
+  // ----------------------------------------------------------------------------------------
+  // TensorList loop
 
   private static org.tensorflow.proto.AttrValue type(org.tensorflow.proto.DataType t) {
     return org.tensorflow.proto.AttrValue.newBuilder().setType(t).build();
   }
 
-  private static org.tensorflow.proto.NodeDef.Builder node(String name, String op, String... inputs) {
+  private static org.tensorflow.proto.NodeDef.Builder node(
+      String name, String op, String... inputs) {
     var b = org.tensorflow.proto.NodeDef.newBuilder().setName(name).setOp(op);
     for (String i : inputs) {
       b.addInput(i);
@@ -442,14 +580,16 @@ public class BuiltControlFlowTest {
     return b;
   }
 
-  private static org.tensorflow.proto.NodeDef.Builder constant(String name, long[] shape, float[] f, int[] i) {
+  private static org.tensorflow.proto.NodeDef.Builder constant(
+      String name, long[] shape, float[] f, int[] i) {
     var t = org.tensorflow.proto.TensorProto.newBuilder();
     var ts = org.tensorflow.proto.TensorShapeProto.newBuilder();
     for (long d : shape) {
       ts.addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
     }
     t.setTensorShape(ts);
-    var dt = f != null ? org.tensorflow.proto.DataType.DT_FLOAT : org.tensorflow.proto.DataType.DT_INT32;
+    var dt =
+        f != null ? org.tensorflow.proto.DataType.DT_FLOAT : org.tensorflow.proto.DataType.DT_INT32;
     t.setDtype(dt);
     if (f != null) {
       for (float v : f) {
@@ -460,7 +600,8 @@ public class BuiltControlFlowTest {
         t.addIntVal(v);
       }
     }
-    return node(name, "Const").putAttr("dtype", type(dt))
+    return node(name, "Const")
+        .putAttr("dtype", type(dt))
         .putAttr("value", org.tensorflow.proto.AttrValue.newBuilder().setTensor(t).build());
   }
 
@@ -477,11 +618,12 @@ public class BuiltControlFlowTest {
   }
 
   /**
-   * A recurrent loop as TF2 traces a Keras RNN: the input sequence unstacked into a TensorList, an output
-   * TensorList reserved, and a While whose body reads step {@code i} ({@code TensorListGetItem}), computes
-   * {@code h <- tanh(x_i @ u + h @ w)} and writes it back ({@code TensorListSetItem}); the outputs are the
-   * stacked list and the last state. Written as a GraphDef with its function library (TF Java's function
-   * builder cannot declare variant arguments), imported into TensorFlow for the reference.
+   * A recurrent loop as TF2 traces a Keras RNN: the input sequence unstacked into a TensorList, an
+   * output TensorList reserved, and a While whose body reads step {@code i} ({@code
+   * TensorListGetItem}), computes {@code h <- tanh(x_i @ u + h @ w)} and writes it back ({@code
+   * TensorListSetItem}); the outputs are the stacked list and the last state. Written as a GraphDef
+   * with its function library (TF Java's function builder cannot declare variant arguments),
+   * imported into TensorFlow for the reference.
    */
   private static Path tensorListLoop(Path file, int steps, boolean unknownBatch) throws Exception {
     long batch = unknownBatch ? -1 : 2;
@@ -493,35 +635,51 @@ public class BuiltControlFlowTest {
     var condSig = org.tensorflow.proto.OpDef.newBuilder().setName("rnn_cond");
     var bodySig = org.tensorflow.proto.OpDef.newBuilder().setName("rnn_body");
     for (int k = 0; k < args.length; k++) {
-      condSig.addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName(args[k]).setType(types[k]));
-      bodySig.addInputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName(args[k]).setType(types[k]));
-      bodySig.addOutputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName(args[k] + "_next")
-          .setType(types[k]));
+      condSig.addInputArg(
+          org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName(args[k]).setType(types[k]));
+      bodySig.addInputArg(
+          org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName(args[k]).setType(types[k]));
+      bodySig.addOutputArg(
+          org.tensorflow.proto.OpDef.ArgDef.newBuilder()
+              .setName(args[k] + "_next")
+              .setType(types[k]));
     }
-    condSig.addOutputArg(org.tensorflow.proto.OpDef.ArgDef.newBuilder().setName("more")
-        .setType(org.tensorflow.proto.DataType.DT_BOOL));
-    var cond = org.tensorflow.proto.FunctionDef.newBuilder().setSignature(condSig)
-        .addNodeDef(constant("steps", new long[0], null, new int[] {steps}))
-        .addNodeDef(node("less", "Less", "i", "steps:output:0").putAttr("T", type(i32)))
-        .putRet("more", "less:z:0");
-    var body = org.tensorflow.proto.FunctionDef.newBuilder().setSignature(bodySig)
-        .addNodeDef(constant("x_shape", new long[] {2}, null, new int[] {(int) batch, 4}))
-        .addNodeDef(node("x_t", "TensorListGetItem", "in_list", "i", "x_shape:output:0")
-            .putAttr("element_dtype", type(f32)))
-        .addNodeDef(node("xu", "MatMul", "x_t:item:0", "u").putAttr("T", type(f32)))
-        .addNodeDef(node("hw", "MatMul", "h", "w").putAttr("T", type(f32)))
-        .addNodeDef(node("sum", "AddV2", "xu:product:0", "hw:product:0").putAttr("T", type(f32)))
-        .addNodeDef(node("h_next", "Tanh", "sum:z:0").putAttr("T", type(f32)))
-        .addNodeDef(node("written", "TensorListSetItem", "out_list", "i", "h_next:y:0")
-            .putAttr("element_dtype", type(f32)))
-        .addNodeDef(constant("one", new long[0], null, new int[] {1}))
-        .addNodeDef(node("i_next", "AddV2", "i", "one:output:0").putAttr("T", type(i32)))
-        .addNodeDef(node("in_pass", "Identity", "in_list").putAttr("T", type(variant)))
-        .addNodeDef(node("u_pass", "Identity", "u").putAttr("T", type(f32)))
-        .addNodeDef(node("w_pass", "Identity", "w").putAttr("T", type(f32)))
-        .putRet("i_next", "i_next:z:0").putRet("in_list_next", "in_pass:output:0")
-        .putRet("out_list_next", "written:output_handle:0").putRet("h_next", "h_next:y:0")
-        .putRet("u_next", "u_pass:output:0").putRet("w_next", "w_pass:output:0");
+    condSig.addOutputArg(
+        org.tensorflow.proto.OpDef.ArgDef.newBuilder()
+            .setName("more")
+            .setType(org.tensorflow.proto.DataType.DT_BOOL));
+    var cond =
+        org.tensorflow.proto.FunctionDef.newBuilder()
+            .setSignature(condSig)
+            .addNodeDef(constant("steps", new long[0], null, new int[] {steps}))
+            .addNodeDef(node("less", "Less", "i", "steps:output:0").putAttr("T", type(i32)))
+            .putRet("more", "less:z:0");
+    var body =
+        org.tensorflow.proto.FunctionDef.newBuilder()
+            .setSignature(bodySig)
+            .addNodeDef(constant("x_shape", new long[] {2}, null, new int[] {(int) batch, 4}))
+            .addNodeDef(
+                node("x_t", "TensorListGetItem", "in_list", "i", "x_shape:output:0")
+                    .putAttr("element_dtype", type(f32)))
+            .addNodeDef(node("xu", "MatMul", "x_t:item:0", "u").putAttr("T", type(f32)))
+            .addNodeDef(node("hw", "MatMul", "h", "w").putAttr("T", type(f32)))
+            .addNodeDef(
+                node("sum", "AddV2", "xu:product:0", "hw:product:0").putAttr("T", type(f32)))
+            .addNodeDef(node("h_next", "Tanh", "sum:z:0").putAttr("T", type(f32)))
+            .addNodeDef(
+                node("written", "TensorListSetItem", "out_list", "i", "h_next:y:0")
+                    .putAttr("element_dtype", type(f32)))
+            .addNodeDef(constant("one", new long[0], null, new int[] {1}))
+            .addNodeDef(node("i_next", "AddV2", "i", "one:output:0").putAttr("T", type(i32)))
+            .addNodeDef(node("in_pass", "Identity", "in_list").putAttr("T", type(variant)))
+            .addNodeDef(node("u_pass", "Identity", "u").putAttr("T", type(f32)))
+            .addNodeDef(node("w_pass", "Identity", "w").putAttr("T", type(f32)))
+            .putRet("i_next", "i_next:z:0")
+            .putRet("in_list_next", "in_pass:output:0")
+            .putRet("out_list_next", "written:output_handle:0")
+            .putRet("h_next", "h_next:y:0")
+            .putRet("u_next", "u_pass:output:0")
+            .putRet("w_next", "w_pass:output:0");
     float[] u = new float[12];
     float[] w = new float[9];
     for (int k = 0; k < u.length; k++) {
@@ -534,88 +692,172 @@ public class BuiltControlFlowTest {
     for (var t : types) {
       whileTypes.addType(t);
     }
-    var g = org.tensorflow.proto.GraphDef.newBuilder()
-        .addNode(node("x", "Placeholder").putAttr("dtype", type(f32)).putAttr("shape",
-            org.tensorflow.proto.AttrValue.newBuilder().setShape(org.tensorflow.proto.TensorShapeProto.newBuilder()
-                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(batch))
-                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(steps))
-                .addDim(org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(4))).build()))
-        .addNode(constant("perm", new long[] {3}, null, new int[] {1, 0, 2}))
-        .addNode(node("time_major", "Transpose", "x", "perm").putAttr("T", type(f32)).putAttr("Tperm", type(i32)))
-        .addNode(constant("in_shape", new long[] {2}, null, new int[] {(int) batch, 4}))
-        .addNode(node("in_list", "TensorListFromTensor", "time_major", "in_shape")
-            .putAttr("element_dtype", type(f32)).putAttr("shape_type", type(i32)))
-        .addNode(constant("out_shape", new long[] {2}, null, new int[] {(int) batch, 3}))
-        .addNode(constant("steps", new long[0], null, new int[] {steps}))
-        .addNode(node("out_list", "TensorListReserve", "out_shape", "steps")
-            .putAttr("element_dtype", type(f32)).putAttr("shape_type", type(i32)))
-        .addNode(constant("i0", new long[0], null, new int[] {0}))
-        // The initial state as Keras makes it: zeros of [batch, units], the batch read off the input.
-        .addNode(node("x_dims", "Shape", "x").putAttr("T", type(f32)).putAttr("out_type", type(i32)))
-        .addNode(constant("first", new long[] {1}, null, new int[] {0}))
-        .addNode(constant("second", new long[] {1}, null, new int[] {1}))
-        .addNode(node("batch", "StridedSlice", "x_dims", "first", "second", "second").putAttr("T", type(i32))
-            .putAttr("Index", type(i32))
-            .putAttr("shrink_axis_mask", org.tensorflow.proto.AttrValue.newBuilder().setI(1).build()))
-        .addNode(constant("units", new long[0], null, new int[] {3}))
-        .addNode(node("h0_dims", "Pack", "batch", "units").putAttr("T", type(i32))
-            .putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(2).build()))
-        .addNode(constant("zero", new long[0], new float[1], null))
-        .addNode(node("h0", "Fill", "h0_dims", "zero").putAttr("T", type(f32)).putAttr("index_type", type(i32)))
-        .addNode(constant("u", new long[] {4, 3}, u, null))
-        .addNode(constant("w", new long[] {3, 3}, w, null))
-        .addNode(node("rnn", "While", "i0", "in_list", "out_list", "h0", "u", "w")
-            .putAttr("T", org.tensorflow.proto.AttrValue.newBuilder().setList(whileTypes).build())
-            .putAttr("cond", org.tensorflow.proto.AttrValue.newBuilder().setFunc(
-                org.tensorflow.proto.NameAttrList.newBuilder().setName("rnn_cond")).build())
-            .putAttr("body", org.tensorflow.proto.AttrValue.newBuilder().setFunc(
-                org.tensorflow.proto.NameAttrList.newBuilder().setName("rnn_body")).build())
-            .putAttr("output_shapes", shapeList(new long[0], new long[0], new long[0], new long[] {batch, 3},
-                new long[] {4, 3}, new long[] {3, 3}))
-            .putAttr("parallel_iterations", org.tensorflow.proto.AttrValue.newBuilder().setI(10).build()))
-        .addNode(node("stacked", "TensorListStack", "rnn:2", "out_shape").putAttr("element_dtype", type(f32))
-            .putAttr("num_elements", org.tensorflow.proto.AttrValue.newBuilder().setI(steps).build()))
-        .addNode(node("sequence", "Identity", "stacked").putAttr("T", type(f32)))
-        .addNode(node("last", "Identity", "rnn:3").putAttr("T", type(f32)))
-        .setLibrary(org.tensorflow.proto.FunctionDefLibrary.newBuilder().addFunction(cond).addFunction(body));
+    var g =
+        org.tensorflow.proto.GraphDef.newBuilder()
+            .addNode(
+                node("x", "Placeholder")
+                    .putAttr("dtype", type(f32))
+                    .putAttr(
+                        "shape",
+                        org.tensorflow.proto.AttrValue.newBuilder()
+                            .setShape(
+                                org.tensorflow.proto.TensorShapeProto.newBuilder()
+                                    .addDim(
+                                        org.tensorflow.proto.TensorShapeProto.Dim.newBuilder()
+                                            .setSize(batch))
+                                    .addDim(
+                                        org.tensorflow.proto.TensorShapeProto.Dim.newBuilder()
+                                            .setSize(steps))
+                                    .addDim(
+                                        org.tensorflow.proto.TensorShapeProto.Dim.newBuilder()
+                                            .setSize(4)))
+                            .build()))
+            .addNode(constant("perm", new long[] {3}, null, new int[] {1, 0, 2}))
+            .addNode(
+                node("time_major", "Transpose", "x", "perm")
+                    .putAttr("T", type(f32))
+                    .putAttr("Tperm", type(i32)))
+            .addNode(constant("in_shape", new long[] {2}, null, new int[] {(int) batch, 4}))
+            .addNode(
+                node("in_list", "TensorListFromTensor", "time_major", "in_shape")
+                    .putAttr("element_dtype", type(f32))
+                    .putAttr("shape_type", type(i32)))
+            .addNode(constant("out_shape", new long[] {2}, null, new int[] {(int) batch, 3}))
+            .addNode(constant("steps", new long[0], null, new int[] {steps}))
+            .addNode(
+                node("out_list", "TensorListReserve", "out_shape", "steps")
+                    .putAttr("element_dtype", type(f32))
+                    .putAttr("shape_type", type(i32)))
+            .addNode(constant("i0", new long[0], null, new int[] {0}))
+            // The initial state as Keras makes it: zeros of [batch, units], the batch read off the
+            // input.
+            .addNode(
+                node("x_dims", "Shape", "x").putAttr("T", type(f32)).putAttr("out_type", type(i32)))
+            .addNode(constant("first", new long[] {1}, null, new int[] {0}))
+            .addNode(constant("second", new long[] {1}, null, new int[] {1}))
+            .addNode(
+                node("batch", "StridedSlice", "x_dims", "first", "second", "second")
+                    .putAttr("T", type(i32))
+                    .putAttr("Index", type(i32))
+                    .putAttr(
+                        "shrink_axis_mask",
+                        org.tensorflow.proto.AttrValue.newBuilder().setI(1).build()))
+            .addNode(constant("units", new long[0], null, new int[] {3}))
+            .addNode(
+                node("h0_dims", "Pack", "batch", "units")
+                    .putAttr("T", type(i32))
+                    .putAttr("N", org.tensorflow.proto.AttrValue.newBuilder().setI(2).build()))
+            .addNode(constant("zero", new long[0], new float[1], null))
+            .addNode(
+                node("h0", "Fill", "h0_dims", "zero")
+                    .putAttr("T", type(f32))
+                    .putAttr("index_type", type(i32)))
+            .addNode(constant("u", new long[] {4, 3}, u, null))
+            .addNode(constant("w", new long[] {3, 3}, w, null))
+            .addNode(
+                node("rnn", "While", "i0", "in_list", "out_list", "h0", "u", "w")
+                    .putAttr(
+                        "T",
+                        org.tensorflow.proto.AttrValue.newBuilder().setList(whileTypes).build())
+                    .putAttr(
+                        "cond",
+                        org.tensorflow.proto.AttrValue.newBuilder()
+                            .setFunc(
+                                org.tensorflow.proto.NameAttrList.newBuilder().setName("rnn_cond"))
+                            .build())
+                    .putAttr(
+                        "body",
+                        org.tensorflow.proto.AttrValue.newBuilder()
+                            .setFunc(
+                                org.tensorflow.proto.NameAttrList.newBuilder().setName("rnn_body"))
+                            .build())
+                    .putAttr(
+                        "output_shapes",
+                        shapeList(
+                            new long[0],
+                            new long[0],
+                            new long[0],
+                            new long[] {batch, 3},
+                            new long[] {4, 3},
+                            new long[] {3, 3}))
+                    .putAttr(
+                        "parallel_iterations",
+                        org.tensorflow.proto.AttrValue.newBuilder().setI(10).build()))
+            .addNode(
+                node("stacked", "TensorListStack", "rnn:2", "out_shape")
+                    .putAttr("element_dtype", type(f32))
+                    .putAttr(
+                        "num_elements",
+                        org.tensorflow.proto.AttrValue.newBuilder().setI(steps).build()))
+            .addNode(node("sequence", "Identity", "stacked").putAttr("T", type(f32)))
+            .addNode(node("last", "Identity", "rnn:3").putAttr("T", type(f32)))
+            .setLibrary(
+                org.tensorflow.proto.FunctionDefLibrary.newBuilder()
+                    .addFunction(cond)
+                    .addFunction(body));
     Files.write(file, g.build().toByteArray());
     return file;
   }
 
-  /** The TensorList loop in TF.js (functions kept) and in TFLite (WHILE over the lists' dense tensors). */
+  /**
+   * The TensorList loop in TF.js (functions kept) and in TFLite (WHILE over the lists' dense
+   * tensors).
+   */
   @Test
   void tensorListLoopMatchesTensorFlowInTfjsAndTflite() throws Exception {
     Random rnd = new Random(8);
     List<String> lines = new ArrayList<>();
     for (int variant = 0; variant < 3; variant++) {
       int steps = variant == 0 ? 1 : 5;
-      // The last variant declares an unknown batch, as a Keras SavedModel does, and is fed a batch of 2.
+      // The last variant declares an unknown batch, as a Keras SavedModel does, and is fed a batch
+      // of 2.
       boolean unknownBatch = variant == 2;
       Path pb = tensorListLoop(tmp.resolve("rnn_" + variant + ".pb"), steps, unknownBatch);
       long[] shape = {2, steps, 4};
       float[] data = TensorFlowOracle.random("x", shape, DType.FLOAT32.tfEnum(), rnd).data();
       Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
-      feeds.put("x", new TensorFlowOracle.Feed(TfjsOracle.Input.f32("x", shape, data), DType.FLOAT32.tfEnum()));
+      feeds.put(
+          "x",
+          new TensorFlowOracle.Feed(
+              TfjsOracle.Input.f32("x", shape, data), DType.FLOAT32.tfEnum()));
       List<String> outputs = List.of("sequence", "last");
       List<float[]> expected = TensorFlowOracle.runGraphDef(pb, feeds, outputs);
 
       GraphOptions go = GraphOptions.defaults().withOutputNodeNames(outputs);
       Path js = tmp.resolve("rnn_" + variant + "_tfjs");
       TfGraphToTfjs.convertFrozen(pb, js, go, TfjsOutputOptions.defaults(), ProgressListener.NONE);
-      var jsOut = TfjsOracle.run(List.of(TfjsOracle.Job.graph(js.resolve("model.json"),
-          List.of(TfjsOracle.Input.f32("x", shape, data)), outputs))).get(0).orThrow();
+      var jsOut =
+          TfjsOracle.run(
+                  List.of(
+                      TfjsOracle.Job.graph(
+                          js.resolve("model.json"),
+                          List.of(TfjsOracle.Input.f32("x", shape, data)),
+                          outputs)))
+              .get(0)
+              .orThrow();
       Path lite = tmp.resolve("rnn_" + variant + ".tflite");
-      var summary = org.tfport.convert.tflite.TfliteConverter.convertFrozen(pb, lite, go, List.of("x"), Map.of(),
-          org.tfport.convert.tflite.TfliteOptions.defaults());
-      var liteOut = org.tfport.testkit.TfliteOracle.run(lite,
-          List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, steps, 4}, data)));
-      StringBuilder line = new StringBuilder(steps + " steps" + (unknownBatch ? ", unknown batch" : "") + ": "
-          + summary.detail());
+      var summary =
+          org.tfport.convert.tflite.TfliteConverter.convertFrozen(
+              pb,
+              lite,
+              go,
+              List.of("x"),
+              Map.of(),
+              org.tfport.convert.tflite.TfliteOptions.defaults());
+      var liteOut =
+          org.tfport.testkit.TfliteOracle.run(
+              lite,
+              List.of(org.tfport.testkit.TfliteOracle.Tensor.f32(new int[] {2, steps, 4}, data)));
+      StringBuilder line =
+          new StringBuilder(
+              steps + " steps" + (unknownBatch ? ", unknown batch" : "") + ": " + summary.detail());
       for (int k = 0; k < outputs.size(); k++) {
         Comparison cj = Comparison.of(expected.get(k), jsOut.output(k).data(), E2e.ATOL, E2e.RTOL);
         Comparison cl = Comparison.of(expected.get(k), liteOut.get(k).floats(), E2e.ATOL, E2e.RTOL);
-        line.append(String.format("; %s TF.js max|d|=%.2g TFLite max|d|=%.2g", outputs.get(k), cj.maxAbs(),
-            cl.maxAbs()));
+        line.append(
+            String.format(
+                "; %s TF.js max|d|=%.2g TFLite max|d|=%.2g",
+                outputs.get(k), cj.maxAbs(), cl.maxAbs()));
         assertThat(cj.ok()).as(steps + " steps TF.js " + outputs.get(k) + ": " + cj).isTrue();
         assertThat(cl.ok()).as(steps + " steps TFLite " + outputs.get(k) + ": " + cl).isTrue();
       }

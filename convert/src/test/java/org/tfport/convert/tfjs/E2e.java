@@ -11,7 +11,10 @@ import org.tfport.formats.tfjs.TfjsReader;
 import org.tfport.testkit.TfjsOracle;
 import tools.jackson.databind.JsonNode;
 
-/** Shared steps of the end-to-end tests: what to feed TF.js, and how results are compared and reported. */
+/**
+ * Shared steps of the end-to-end tests: what to feed TF.js, and how results are compared and
+ * reported.
+ */
 final class E2e {
   static final double ATOL = 1e-5;
   static final double RTOL = 1e-4;
@@ -23,15 +26,18 @@ final class E2e {
   }
 
   /**
-   * When freezing left a graph with no placeholder, the TF.js oracle (which only loads a model given no
-   * inputs) still has to execute it: feeding a constant its own value changes nothing and makes it run.
+   * When freezing left a graph with no placeholder, the TF.js oracle (which only loads a model
+   * given no inputs) still has to execute it: feeding a constant its own value changes nothing and
+   * makes it run.
    */
   static TfjsOracle.Input constantFeed(Path dir) throws Exception {
     JsonNode json = modelJson(dir);
     Map<String, Tensor> weights = TfjsReader.read(dir.resolve("model.json")).weightsByName();
     for (JsonNode n : json.path("modelTopology").path("node")) {
       String name = n.path("name").stringValue();
-      if (!"Const".equals(n.path("op").stringValue()) || n.has("input") || !weights.containsKey(name)) {
+      if (!"Const".equals(n.path("op").stringValue())
+          || n.has("input")
+          || !weights.containsKey(name)) {
         continue;
       }
       Tensor t = weights.get(name);
@@ -54,7 +60,10 @@ final class E2e {
   /** The signature outputs of a converted model, as tensor names in file order. */
   static List<String> outputNames(Path dir) throws Exception {
     List<String> out = new ArrayList<>();
-    modelJson(dir).path("signature").path("outputs").properties()
+    modelJson(dir)
+        .path("signature")
+        .path("outputs")
+        .properties()
         .forEach(e -> out.add(e.getValue().path("name").stringValue()));
     return out;
   }

@@ -1,10 +1,5 @@
 package org.tfport.convert.tfjs;
 
-import org.tfport.graph.GraphLoader;
-import org.tfport.graph.GraphOptions;
-import org.tfport.testkit.OracleTest;
-import org.tfport.testkit.TensorFlowOracle;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -26,23 +21,32 @@ import org.tfport.core.graph.Node;
 import org.tfport.formats.graphdef.GraphDefReader;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.TensorInfo;
+import org.tfport.graph.GraphLoader;
+import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.testkit.TfjsOracle;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Every corpus model converted with and without the optimizer runs in TF.js 4.22 to the same outputs (within
- * the end-to-end tolerance), and the optimized graph never has more nodes. Prints node counts and fused ops
- * per model.
+ * Every corpus model converted with and without the optimizer runs in TF.js 4.22 to the same
+ * outputs (within the end-to-end tolerance), and the optimized graph never has more nodes. Prints
+ * node counts and fused ops per model.
  */
 @OracleTest
 class OptimizationCorpusTest {
   @TempDir Path tmp;
 
   /** One model converted both ways, with what to feed each. */
-  record Pair(String label, Path plain, Path optimized, List<TfjsOracle.Input> plainInputs,
-      List<TfjsOracle.Input> optimizedInputs, List<String> outputs) {}
+  record Pair(
+      String label,
+      Path plain,
+      Path optimized,
+      List<TfjsOracle.Input> plainInputs,
+      List<TfjsOracle.Input> optimizedInputs,
+      List<String> outputs) {}
 
   interface Convert {
     void to(Path out, boolean optimize) throws Exception;
@@ -59,7 +63,9 @@ class OptimizationCorpusTest {
     List<TfjsOracle.Job> jobs = new ArrayList<>();
     for (Pair p : pairs) {
       jobs.add(TfjsOracle.Job.graph(p.plain().resolve("model.json"), p.plainInputs(), p.outputs()));
-      jobs.add(TfjsOracle.Job.graph(p.optimized().resolve("model.json"), p.optimizedInputs(), p.outputs()));
+      jobs.add(
+          TfjsOracle.Job.graph(
+              p.optimized().resolve("model.json"), p.optimizedInputs(), p.outputs()));
     }
     List<TfjsOracle.Result> results = TfjsOracle.run(jobs);
     List<String> table = new ArrayList<>();
@@ -71,34 +77,47 @@ class OptimizationCorpusTest {
       TfjsOracle.Result plain = results.get(2 * i);
       TfjsOracle.Result optimized = results.get(2 * i + 1);
       if (!plain.ok() || !optimized.ok()) {
-        failures.add(p.label() + ": TF.js failed: " + (plain.ok() ? "" : "unoptimized: " + plain.error())
-            + (optimized.ok() ? "" : " optimized: " + optimized.error()));
+        failures.add(
+            p.label()
+                + ": TF.js failed: "
+                + (plain.ok() ? "" : "unoptimized: " + plain.error())
+                + (optimized.ok() ? "" : " optimized: " + optimized.error()));
         continue;
       }
       double worst = 0;
       for (int k = 0; k < p.outputs().size(); k++) {
-        Comparison c = Comparison.of(plain.output(k).data(), optimized.output(k).data(), E2e.ATOL, E2e.RTOL);
+        Comparison c =
+            Comparison.of(plain.output(k).data(), optimized.output(k).data(), E2e.ATOL, E2e.RTOL);
         worst = Math.max(worst, c.maxAbs());
         if (!c.ok()) {
-          failures.add(p.label() + " output " + p.outputs().get(k) + ": optimized vs unoptimized: " + c);
+          failures.add(
+              p.label() + " output " + p.outputs().get(k) + ": optimized vs unoptimized: " + c);
         }
       }
       int before = nodes(p.plain());
       int after = nodes(p.optimized());
       if (after > before) {
-        failures.add(p.label() + ": optimizing grew the graph from " + before + " to " + after + " nodes");
+        failures.add(
+            p.label() + ": optimizing grew the graph from " + before + " to " + after + " nodes");
       }
       plainTotal += before;
       optimizedTotal += after;
       Map<String, Integer> fused = fused(p.optimized());
       fused.forEach((k, v) -> fusedTotal.merge(k, v, Integer::sum));
-      table.add(String.format("%-72s %5d -> %-5d %-32s max|d|=%.1g", p.label(), before, after, describe(fused),
-          worst));
+      table.add(
+          String.format(
+              "%-72s %5d -> %-5d %-32s max|d|=%.1g",
+              p.label(), before, after, describe(fused), worst));
     }
-    System.out.println(String.format("Optimization on the corpus (%d models; nodes without -> with the"
-        + " optimizer; fused ops; largest output difference):%n  %-72s %5s    %-5s %s%n  ", pairs.size(), "model",
-        "nodes", "", "fused") + String.join("\n  ", table) + String.format("%n  %-72s %5d -> %-5d %s", "total",
-        plainTotal, optimizedTotal, describe(fusedTotal)));
+    System.out.println(
+        String.format(
+                "Optimization on the corpus (%d models; nodes without -> with the"
+                    + " optimizer; fused ops; largest output difference):%n  %-72s %5s    %-5s %s%n  ",
+                pairs.size(), "model", "nodes", "", "fused")
+            + String.join("\n  ", table)
+            + String.format(
+                "%n  %-72s %5d -> %-5d %s",
+                "total", plainTotal, optimizedTotal, describe(fusedTotal)));
     assertThat(failures).isEmpty();
   }
 
@@ -123,13 +142,17 @@ class OptimizationCorpusTest {
     return m;
   }
 
-  /** Converts both ways; false when the converter refuses the model (the corpus tests check refusals). */
+  /**
+   * Converts both ways; false when the converter refuses the model (the corpus tests check
+   * refusals).
+   */
   private boolean both(String label, Convert c, Path plain, Path optimized, List<String> failures)
       throws Exception {
     boolean plainOk = attempt(() -> c.to(plain, false));
     boolean optimizedOk = attempt(() -> c.to(optimized, true));
     if (plainOk != optimizedOk) {
-      failures.add(label + ": converts " + (plainOk ? "only without" : "only with") + " the optimizer");
+      failures.add(
+          label + ": converts " + (plainOk ? "only without" : "only with") + " the optimizer");
     }
     return plainOk && optimizedOk;
   }
@@ -151,7 +174,9 @@ class OptimizationCorpusTest {
     Path root = Corpus.require("savedmodel");
     List<SavedModelCorpusTest.Case> cases = new ArrayList<>();
     try (Stream<Path> dirs = Files.list(root)) {
-      dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted()
+      dirs.filter(Files::isDirectory)
+          .map(p -> p.getFileName().toString())
+          .sorted()
           .filter(m -> !SavedModelCorpusTest.DEFAULT_REFUSALS.containsKey(m))
           .forEach(m -> cases.add(new SavedModelCorpusTest.Case(m, null, null)));
     }
@@ -161,8 +186,14 @@ class OptimizationCorpusTest {
       Path plain = tmp.resolve("plain").resolve(label.replaceAll("[^A-Za-z0-9_.-]", "_"));
       Path optimized = tmp.resolve("optimized").resolve(label.replaceAll("[^A-Za-z0-9_.-]", "_"));
       GraphOptions go = new GraphOptions(c.signature(), null, true, false, false, List.of());
-      Convert convert = (out, optimize) -> TfGraphToTfjs.convertSavedModel(root.resolve(c.model()), out,
-          go.withOptimize(optimize), TfjsOutputOptions.defaults(), ProgressListener.NONE);
+      Convert convert =
+          (out, optimize) ->
+              TfGraphToTfjs.convertSavedModel(
+                  root.resolve(c.model()),
+                  out,
+                  go.withOptimize(optimize),
+                  TfjsOutputOptions.defaults(),
+                  ProgressListener.NONE);
       if (!both(label, convert, plain, optimized, failures)) {
         continue;
       }
@@ -171,8 +202,10 @@ class OptimizationCorpusTest {
         failures.add(label + ": the optimizer changed the signature");
       }
       String sig = c.signature() == null ? "serving_default" : c.signature();
-      Map<String, TensorInfo> infos = SavedModelReader.read(root.resolve(c.model()), java.util.Set.of("serve"),
-          sig).signature().inputs();
+      Map<String, TensorInfo> infos =
+          SavedModelReader.read(root.resolve(c.model()), java.util.Set.of("serve"), sig)
+              .signature()
+              .inputs();
       Random rnd = new Random(label.hashCode());
       List<TfjsOracle.Input> ins = new ArrayList<>();
       for (var e : plainSig.path("inputs").properties()) {
@@ -182,13 +215,22 @@ class OptimizationCorpusTest {
           long d = Long.parseLong(dims.get(i).path("size").stringValue());
           shape[i] = d < 0 ? 2 : d;
         }
-        TfjsOracle.Input in = TensorFlowOracle.random(e.getKey(), shape, infos.get(e.getKey()).dtype(), rnd);
+        TfjsOracle.Input in =
+            TensorFlowOracle.random(e.getKey(), shape, infos.get(e.getKey()).dtype(), rnd);
         String name = e.getValue().path("name").stringValue();
-        ins.add(in.data() != null ? TfjsOracle.Input.f32(name, shape, in.data())
-            : TfjsOracle.Input.i32(name, shape, in.ints()));
+        ins.add(
+            in.data() != null
+                ? TfjsOracle.Input.f32(name, shape, in.data())
+                : TfjsOracle.Input.i32(name, shape, in.ints()));
       }
-      pairs.add(new Pair(label, plain, optimized, ins.isEmpty() ? List.of(E2e.constantFeed(plain)) : ins,
-          ins.isEmpty() ? List.of(E2e.constantFeed(optimized)) : ins, E2e.outputNames(plain)));
+      pairs.add(
+          new Pair(
+              label,
+              plain,
+              optimized,
+              ins.isEmpty() ? List.of(E2e.constantFeed(plain)) : ins,
+              ins.isEmpty() ? List.of(E2e.constantFeed(optimized)) : ins,
+              E2e.outputNames(plain)));
     }
   }
 
@@ -211,8 +253,9 @@ class OptimizationCorpusTest {
             float[] v = FrozenCorpusTest.csv(p);
             inputs.put(name, TfjsOracle.Input.f32(name, FrozenCorpusTest.shape(p, v.length), v));
           } else if (rel.endsWith(".prediction.csv")) {
-            outputs.add(rel.substring(0, rel.length() - ".prediction.csv".length()).replaceFirst("\\.(\\d+)$",
-                ":$1"));
+            outputs.add(
+                rel.substring(0, rel.length() - ".prediction.csv".length())
+                    .replaceFirst("\\.(\\d+)$", ":$1"));
           }
         }
       }
@@ -232,24 +275,43 @@ class OptimizationCorpusTest {
       for (String in : GraphLoader.placeholders(g)) {
         Node n = g.node(in);
         long[] shape = p.shapes().getOrDefault(in, GraphLoader.shapeOf(n));
-        ins.add(p.fixed().containsKey(in) ? TfjsOracle.Input.f32(in, shape, new float[] {p.fixed().get(in)})
-            : TensorFlowOracle.random(in, shape, n.typeAttr("dtype"), rnd));
+        ins.add(
+            p.fixed().containsKey(in)
+                ? TfjsOracle.Input.f32(in, shape, new float[] {p.fixed().get(in)})
+                : TensorFlowOracle.random(in, shape, n.typeAttr("dtype"), rnd));
       }
       addFrozen(pairs, failures, p.file(), pb, p.outputs(), ins);
     }
   }
 
-  private void addFrozen(List<Pair> pairs, List<String> failures, String label, Path pb, List<String> outputs,
-      List<TfjsOracle.Input> inputs) throws Exception {
+  private void addFrozen(
+      List<Pair> pairs,
+      List<String> failures,
+      String label,
+      Path pb,
+      List<String> outputs,
+      List<TfjsOracle.Input> inputs)
+      throws Exception {
     Path plain = tmp.resolve("plain").resolve(label.replace('/', '_'));
     Path optimized = tmp.resolve("optimized").resolve(label.replace('/', '_'));
-    Convert convert = (out, optimize) -> TfGraphToTfjs.convertFrozen(pb, out,
-        GraphOptions.defaults().withOutputNodeNames(outputs).withOptimize(optimize), TfjsOutputOptions.defaults(),
-        ProgressListener.NONE);
+    Convert convert =
+        (out, optimize) ->
+            TfGraphToTfjs.convertFrozen(
+                pb,
+                out,
+                GraphOptions.defaults().withOutputNodeNames(outputs).withOptimize(optimize),
+                TfjsOutputOptions.defaults(),
+                ProgressListener.NONE);
     if (!both(label, convert, plain, optimized, failures)) {
       return;
     }
-    pairs.add(new Pair(label, plain, optimized, inputs.isEmpty() ? List.of(E2e.constantFeed(plain)) : inputs,
-        inputs.isEmpty() ? List.of(E2e.constantFeed(optimized)) : inputs, outputs));
+    pairs.add(
+        new Pair(
+            label,
+            plain,
+            optimized,
+            inputs.isEmpty() ? List.of(E2e.constantFeed(plain)) : inputs,
+            inputs.isEmpty() ? List.of(E2e.constantFeed(optimized)) : inputs,
+            outputs));
   }
 }

@@ -1,9 +1,5 @@
 package org.tfport.convert.tfjs;
 
-import org.tfport.graph.GraphOptions;
-import org.tfport.testkit.OracleTest;
-import org.tfport.testkit.TensorFlowOracle;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -25,13 +21,16 @@ import org.tfport.core.TfportException;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.SignatureInfo;
 import org.tfport.formats.savedmodel.TensorInfo;
+import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.testkit.TfjsOracle;
 
 /**
- * Every SavedModel of the corpus converts or is refused with a one-line reason; every converted signature
- * runs in TF.js 4.22 and matches TensorFlow 2.18 (TF Java) on the same random inputs.
+ * Every SavedModel of the corpus converts or is refused with a one-line reason; every converted
+ * signature runs in TF.js 4.22 and matches TensorFlow 2.18 (TF Java) on the same random inputs.
  */
 @OracleTest
 class SavedModelCorpusTest {
@@ -40,28 +39,36 @@ class SavedModelCorpusTest {
   /** Signatures other than the default worth converting, and what refusing ones must say. */
   record Case(String model, String signature, String refusal) {}
 
-  static final List<Case> EXTRA = List.of(
-      new Case("serving_saved_model_counter", "get_counter", null),
-      new Case("serving_saved_model_counter", "incr_counter", "AssignAdd"),
-      new Case("serving_saved_model_half_plus_two_cpu", "regress_x2_to_y3", null),
-      new Case("serving_saved_model_half_plus_two_cpu", "classify_x_to_y", "ParseExample"),
-      new Case("serving_saved_model_half_plus_two_tf2_cpu", "regress_x2_to_y3", null),
-      new Case("serving_saved_model_half_plus_two_tf2_cpu", "classify_x_to_y", "ParseExampleV2"),
-      new Case("tfjava_saved_model", "regress_x2_to_y3", null),
-      new Case("tfjava_saved_model_using_python", "add", null),
-      new Case("tfjava_saved_model_using_python", "get_const_scalar", null),
-      new Case("tfjava_saved_model_using_python", "get_const_vector", null),
-      new Case("tfjava_saved_model_using_python", "get_const_matrix", null),
-      new Case("tfjava_saved_model_using_python", "get_variable", null),
-      new Case("tfjs-node_module_with_multiple_signatures", "timestwo", null));
+  static final List<Case> EXTRA =
+      List.of(
+          new Case("serving_saved_model_counter", "get_counter", null),
+          new Case("serving_saved_model_counter", "incr_counter", "AssignAdd"),
+          new Case("serving_saved_model_half_plus_two_cpu", "regress_x2_to_y3", null),
+          new Case("serving_saved_model_half_plus_two_cpu", "classify_x_to_y", "ParseExample"),
+          new Case("serving_saved_model_half_plus_two_tf2_cpu", "regress_x2_to_y3", null),
+          new Case(
+              "serving_saved_model_half_plus_two_tf2_cpu", "classify_x_to_y", "ParseExampleV2"),
+          new Case("tfjava_saved_model", "regress_x2_to_y3", null),
+          new Case("tfjava_saved_model_using_python", "add", null),
+          new Case("tfjava_saved_model_using_python", "get_const_scalar", null),
+          new Case("tfjava_saved_model_using_python", "get_const_vector", null),
+          new Case("tfjava_saved_model_using_python", "get_const_matrix", null),
+          new Case("tfjava_saved_model_using_python", "get_variable", null),
+          new Case("tfjs-node_module_with_multiple_signatures", "timestwo", null));
 
   /** Default-signature refusals: folders that are not a SavedModel, or have no serving_default. */
-  static final Map<String, String> DEFAULT_REFUSALS = Map.of(
-      "serving_saved_model_counter", "no signature 'serving_default'",
-      "tfjava_saved_model_using_python", "no signature 'serving_default'",
-      "tf2onnx_regression_checkpoint", "no saved_model.pb");
+  static final Map<String, String> DEFAULT_REFUSALS =
+      Map.of(
+          "serving_saved_model_counter", "no signature 'serving_default'",
+          "tfjava_saved_model_using_python", "no signature 'serving_default'",
+          "tf2onnx_regression_checkpoint", "no saved_model.pb");
 
-  record Converted(String label, Path model, Path out, String signature, Map<String, TensorFlowOracle.Feed> feeds,
+  record Converted(
+      String label,
+      Path model,
+      Path out,
+      String signature,
+      Map<String, TensorFlowOracle.Feed> feeds,
       String summary) {}
 
   @Test
@@ -69,7 +76,9 @@ class SavedModelCorpusTest {
     Path root = Corpus.require("savedmodel");
     List<Case> cases = new ArrayList<>();
     try (Stream<Path> dirs = Files.list(root)) {
-      dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted()
+      dirs.filter(Files::isDirectory)
+          .map(p -> p.getFileName().toString())
+          .sorted()
           .forEach(m -> cases.add(new Case(m, null, DEFAULT_REFUSALS.get(m))));
     }
     cases.addAll(EXTRA);
@@ -81,14 +90,20 @@ class SavedModelCorpusTest {
       Path out = tmp.resolve(label.replaceAll("[^A-Za-z0-9_.-]", "_"));
       GraphOptions go = new GraphOptions(c.signature(), null, true, false, false, List.of());
       try {
-        ConversionResult s = TfGraphToTfjs.convertSavedModel(root.resolve(c.model()), out, go,
-            TfjsOutputOptions.defaults(), ProgressListener.NONE);
+        ConversionResult s =
+            TfGraphToTfjs.convertSavedModel(
+                root.resolve(c.model()),
+                out,
+                go,
+                TfjsOutputOptions.defaults(),
+                ProgressListener.NONE);
         if (c.refusal() != null) {
           failures.add(label + ": converted, but should be refused with '" + c.refusal() + "'");
           continue;
         }
         String sig = c.signature() == null ? "serving_default" : c.signature();
-        SignatureInfo info = SavedModelReader.read(root.resolve(c.model()), Set.of("serve"), sig).signature();
+        SignatureInfo info =
+            SavedModelReader.read(root.resolve(c.model()), Set.of("serve"), sig).signature();
         Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
         Random rnd = new Random(label.hashCode());
         var convertedInputs = E2e.modelJson(out).path("signature").path("inputs");
@@ -105,8 +120,11 @@ class SavedModelCorpusTest {
           for (int i = 0; i < shape.length; i++) {
             shape[i] = shape[i] < 0 ? 2 : shape[i];
           }
-          feeds.put(e.getKey(), new TensorFlowOracle.Feed(TensorFlowOracle.random(e.getKey(), shape, e.getValue().dtype(), rnd),
-              e.getValue().dtype()));
+          feeds.put(
+              e.getKey(),
+              new TensorFlowOracle.Feed(
+                  TensorFlowOracle.random(e.getKey(), shape, e.getValue().dtype(), rnd),
+                  e.getValue().dtype()));
         }
         converted.add(new Converted(label, root.resolve(c.model()), out, sig, feeds, s.detail()));
       } catch (TfportException e) {
@@ -126,14 +144,18 @@ class SavedModelCorpusTest {
     for (Converted c : converted) {
       var sigInputs = E2e.modelJson(c.out()).path("signature").path("inputs");
       List<TfjsOracle.Input> ins = new ArrayList<>();
-      c.feeds().forEach((key, f) -> {
-        if (sigInputs.has(key)) {
-          TfjsOracle.Input i = f.input();
-          String name = sigInputs.path(key).path("name").stringValue();
-          ins.add(i.data() != null ? TfjsOracle.Input.f32(name, i.shape(), i.data())
-              : TfjsOracle.Input.i32(name, i.shape(), i.ints()));
-        }
-      });
+      c.feeds()
+          .forEach(
+              (key, f) -> {
+                if (sigInputs.has(key)) {
+                  TfjsOracle.Input i = f.input();
+                  String name = sigInputs.path(key).path("name").stringValue();
+                  ins.add(
+                      i.data() != null
+                          ? TfjsOracle.Input.f32(name, i.shape(), i.data())
+                          : TfjsOracle.Input.i32(name, i.shape(), i.ints()));
+                }
+              });
       if (ins.isEmpty()) {
         ins.add(E2e.constantFeed(c.out()));
       }
@@ -165,8 +187,11 @@ class SavedModelCorpusTest {
       }
       report.add(String.format("%-60s matched TF:%s; %s", c.label(), worst, c.summary()));
     }
-    System.out.println("SavedModel corpus (" + cases.size() + " cases):\n  " + String.join("\n  ",
-        new TreeSet<>(report)));
+    System.out.println(
+        "SavedModel corpus ("
+            + cases.size()
+            + " cases):\n  "
+            + String.join("\n  ", new TreeSet<>(report)));
     assertThat(failures).isEmpty();
   }
 }

@@ -24,12 +24,13 @@ import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * Calibration (the float model run on the runtime, {@link RangeCalibration}) against the TFLite 2.18 float
- * interpreter: every float activation of the lowered main subgraph is made a subgraph output, so TFLite gives its
- * value, and the range calibration recorded for it on the same single sample must be that value's range. DL4J
- * graphs covering convolutions (conv_4: TRANSPOSE_CONV, atrous convolution through SPACE_TO_BATCH_ND /
- * BATCH_TO_SPACE_ND), WHILE with LESS (simple_while), IF (simpleif_0) and a WHILE over time steps with REVERSE_V2
- * (the bidirectional RNN). Tolerance: 1e-5 of the tensor's largest magnitude for each end of the range.
+ * Calibration (the float model run on the runtime, {@link RangeCalibration}) against the TFLite
+ * 2.18 float interpreter: every float activation of the lowered main subgraph is made a subgraph
+ * output, so TFLite gives its value, and the range calibration recorded for it on the same single
+ * sample must be that value's range. DL4J graphs covering convolutions (conv_4: TRANSPOSE_CONV,
+ * atrous convolution through SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND), WHILE with LESS
+ * (simple_while), IF (simpleif_0) and a WHILE over time steps with REVERSE_V2 (the bidirectional
+ * RNN). Tolerance: 1e-5 of the tensor's largest magnitude for each end of the range.
  */
 @OracleTest
 class CalibrationOracleTest {
@@ -39,8 +40,12 @@ class CalibrationOracleTest {
   void rangesAreThoseOfTfliteTensors() throws Exception {
     Path root = Corpus.require("frozen_pb/dl4j-tf_graphs");
     List<String> report = new ArrayList<>();
-    for (String name : List.of("conv_4", "simple_while", "simpleif_0",
-        "rnn/bidir_basic/dynamic_b1_n5-3_ts4_relu_noIS_noTM_f32")) {
+    for (String name :
+        List.of(
+            "conv_4",
+            "simple_while",
+            "simpleif_0",
+            "rnn/bidir_basic/dynamic_b1_n5-3_ts4_relu_noIS_noTM_f32")) {
       Path folder = root.resolve(name);
       Path pb = folder.resolve("frozen_model.pb");
       Map<String, float[]> stored = new LinkedHashMap<>();
@@ -51,7 +56,9 @@ class CalibrationOracleTest {
           if (f.endsWith(".placeholder.csv")) {
             stored.put(f.substring(0, f.length() - ".placeholder.csv".length()), Corpus.dl4jCsv(p));
           } else if (f.endsWith(".prediction.csv")) {
-            outputs.add(f.substring(0, f.length() - ".prediction.csv".length()).replaceFirst("\\.(\\d+)$", ":$1"));
+            outputs.add(
+                f.substring(0, f.length() - ".prediction.csv".length())
+                    .replaceFirst("\\.(\\d+)$", ":$1"));
           }
         }
       }
@@ -74,14 +81,27 @@ class CalibrationOracleTest {
       // Every float activation becomes an output too, so TFLite reports it.
       for (int t = 0; t < sub.tensors.size(); t++) {
         ModelBuilder.T x = sub.t(t);
-        if (x.type == TfliteType.FLOAT32 && x.data == null && !sub.inputs.contains(t) && !sub.outputs.contains(t)) {
+        if (x.type == TfliteType.FLOAT32
+            && x.data == null
+            && !sub.inputs.contains(t)
+            && !sub.outputs.contains(t)) {
           sub.outputs.add(t);
         }
       }
       ModelBuilder.Built b = mb.build("calibration oracle");
       Path file = tmp.resolve(name.replace('/', '_') + ".tflite");
-      Files.write(file, TfliteWriter.write(new TfliteModel(TfliteModel.SCHEMA_VERSION, b.description(), b.opcodes(),
-          b.subgraphs(), b.buffers(), List.of(), List.of(), List.of())));
+      Files.write(
+          file,
+          TfliteWriter.write(
+              new TfliteModel(
+                  TfliteModel.SCHEMA_VERSION,
+                  b.description(),
+                  b.opcodes(),
+                  b.subgraphs(),
+                  b.buffers(),
+                  List.of(),
+                  List.of(),
+                  List.of())));
 
       List<Tensor> sample = new ArrayList<>();
       List<TfliteOracle.Tensor> oracleIns = new ArrayList<>();
@@ -98,7 +118,8 @@ class CalibrationOracleTest {
         sample.add(RepresentativeData.tensor(TfliteType.FLOAT32, shape, v));
         oracleIns.add(TfliteOracle.Tensor.f32(shape, v));
       }
-      RangeCalibration.Ranges ranges = RangeCalibration.calibrateAll(mb, sub, List.of(sample)).get(sub);
+      RangeCalibration.Ranges ranges =
+          RangeCalibration.calibrateAll(mb, sub, List.of(sample)).get(sub);
       List<TfliteOracle.Tensor> ref = TfliteOracle.run(file, oracleIns);
       double worst = 0;
       for (int k = 0; k < sub.outputs.size(); k++) {
@@ -118,18 +139,34 @@ class CalibrationOracleTest {
         }
         String what = name + " tensor " + t + " '" + sub.t(t).name + "'";
         if (lo > hi) {
-          assertThat(ranges.min()[t]).as(what + " (empty or non-finite)").isGreaterThan(ranges.max()[t]);
+          assertThat(ranges.min()[t])
+              .as(what + " (empty or non-finite)")
+              .isGreaterThan(ranges.max()[t]);
           continue;
         }
         double err = Math.max(Math.abs(ranges.min()[t] - lo), Math.abs(ranges.max()[t] - hi));
         worst = Math.max(worst, err / Math.max(scale, 1e-30));
-        assertThat(err).as(what + ": calibrated [" + ranges.min()[t] + ", " + ranges.max()[t] + "], TFLite [" + lo
-            + ", " + hi + "]").isLessThanOrEqualTo(1e-5 * Math.max(scale, 1e-6));
+        assertThat(err)
+            .as(
+                what
+                    + ": calibrated ["
+                    + ranges.min()[t]
+                    + ", "
+                    + ranges.max()[t]
+                    + "], TFLite ["
+                    + lo
+                    + ", "
+                    + hi
+                    + "]")
+            .isLessThanOrEqualTo(1e-5 * Math.max(scale, 1e-6));
       }
       long floats = sub.outputs.stream().filter(t -> sub.t(t).type == TfliteType.FLOAT32).count();
-      report.add(String.format("%-55s %3d float tensors, worst range error %.3g of the tensor's magnitude", name,
-          floats, worst));
+      report.add(
+          String.format(
+              "%-55s %3d float tensors, worst range error %.3g of the tensor's magnitude",
+              name, floats, worst));
     }
-    System.out.println("Calibrated ranges vs TFLite float tensors:\n  " + String.join("\n  ", report));
+    System.out.println(
+        "Calibrated ranges vs TFLite float tensors:\n  " + String.join("\n  ", report));
   }
 }

@@ -1,6 +1,5 @@
 package org.tfport.convert.tflite;
 
-import org.tfport.graph.GraphLoader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
@@ -15,22 +14,24 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.ConversionResult;
-import org.tfport.graph.Functionalize;
-import org.tfport.graph.GraphOptions;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
+import org.tfport.graph.Functionalize;
+import org.tfport.graph.GraphLoader;
+import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
 import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * The DL4J frozen graphs with stored TensorFlow predictions: those the TFLite lowering expresses convert, run in
- * TFLite 2.18 on the stored inputs and match the stored predictions within 1e-5 (scaled by the output's magnitude)
- * + 1e-4 |b|; the others are refused naming their ops. Those with TF1 control flow (tf.cond, tf.while_loop) go
- * through the If/While rewrite ({@link Functionalize}) and run as TFLite IF/WHILE; TF1 TensorArrays (the
- * bidirectional dynamic_rnn) are rewritten to dense tensors first.
+ * The DL4J frozen graphs with stored TensorFlow predictions: those the TFLite lowering expresses
+ * convert, run in TFLite 2.18 on the stored inputs and match the stored predictions within 1e-5
+ * (scaled by the output's magnitude) + 1e-4 |b|; the others are refused naming their ops. Those
+ * with TF1 control flow (tf.cond, tf.while_loop) go through the If/While rewrite ({@link
+ * Functionalize}) and run as TFLite IF/WHILE; TF1 TensorArrays (the bidirectional dynamic_rnn) are
+ * rewritten to dense tensors first.
  */
 @OracleTest
 class Dl4jFrozenTfliteTest {
@@ -67,7 +68,9 @@ class Dl4jFrozenTfliteTest {
             inputs.put(name, v);
             shapes.put(name, shape(p, v.length));
           } else if (f.endsWith(".prediction.csv")) {
-            expected.put(f.substring(0, f.length() - ".prediction.csv".length()).replaceFirst("\\.(\\d+)$", ":$1"),
+            expected.put(
+                f.substring(0, f.length() - ".prediction.csv".length())
+                    .replaceFirst("\\.(\\d+)$", ":$1"),
                 csv(p));
           }
         }
@@ -77,20 +80,29 @@ class Dl4jFrozenTfliteTest {
         continue;
       }
       List<String> outputs = new ArrayList<>(expected.keySet());
-      boolean tf1 = Functionalize.needed(GraphLoader.loadFrozen(pb,
-          GraphOptions.defaults().withOutputNodeNames(outputs)).graph());
+      boolean tf1 =
+          Functionalize.needed(
+              GraphLoader.loadFrozen(pb, GraphOptions.defaults().withOutputNodeNames(outputs))
+                  .graph());
       if (tf1) {
         controlFlow.add(label);
       }
       Path out = tmp.resolve(label.replace('/', '_') + ".tflite");
       ConversionResult sum;
       try {
-        sum = TfliteConverter.convertFrozen(pb, out, GraphOptions.defaults().withOutputNodeNames(outputs),
-            List.of(), Map.of(), TfliteOptions.defaults());
+        sum =
+            TfliteConverter.convertFrozen(
+                pb,
+                out,
+                GraphOptions.defaults().withOutputNodeNames(outputs),
+                List.of(),
+                Map.of(),
+                TfliteOptions.defaults());
       } catch (TfportException e) {
         refused++;
         assertThat(e.getMessage()).doesNotContain("\n");
-        report.add(String.format("%-45s refused: %s", label, e.getMessage().replace(pb.toString(), "")));
+        report.add(
+            String.format("%-45s refused: %s", label, e.getMessage().replace(pb.toString(), "")));
         continue;
       }
       String r = check(out, inputs, shapes, outputs, expected);
@@ -102,19 +114,43 @@ class Dl4jFrozenTfliteTest {
       }
       report.add(String.format("%-45s %s; %s", label, r, sum.detail()));
     }
-    report.add(String.format("TF1 control flow: %d graphs %s; refused before the If/While rewrite %d, now %d;"
-        + " now matched: %s", controlFlow.size(), controlFlow, refused + controlFlowMatched.size(), refused,
-        controlFlowMatched));
-    TfliteChecks.finish("DL4J frozen graphs -> TFLite (" + pbs.size() + " graphs, " + matched + " matched, "
-        + refused + " refused)", report, failures, matched, 9);
+    report.add(
+        String.format(
+            "TF1 control flow: %d graphs %s; refused before the If/While rewrite %d, now %d;"
+                + " now matched: %s",
+            controlFlow.size(),
+            controlFlow,
+            refused + controlFlowMatched.size(),
+            refused,
+            controlFlowMatched));
+    TfliteChecks.finish(
+        "DL4J frozen graphs -> TFLite ("
+            + pbs.size()
+            + " graphs, "
+            + matched
+            + " matched, "
+            + refused
+            + " refused)",
+        report,
+        failures,
+        matched,
+        9);
     // tf.cond (two of them on constants, one on placeholders), tf.while_loop, and the bidirectional
     // dynamic_rnn, whose TensorArrays become dense tensors (TensorArrays) in its two WHILE loops.
-    assertThat(controlFlowMatched).containsExactlyInAnyOrder("simple_cond", "simpleif_0", "simple_while",
-        "rnn/bidir_basic/dynamic_b1_n5-3_ts4_relu_noIS_noTM_f32");
+    assertThat(controlFlowMatched)
+        .containsExactlyInAnyOrder(
+            "simple_cond",
+            "simpleif_0",
+            "simple_while",
+            "rnn/bidir_basic/dynamic_b1_n5-3_ts4_relu_noIS_noTM_f32");
     assertThat(refused).isEqualTo(5);
   }
 
-  static String check(Path tflite, Map<String, float[]> inputs, Map<String, long[]> shapes, List<String> outputs,
+  static String check(
+      Path tflite,
+      Map<String, float[]> inputs,
+      Map<String, long[]> shapes,
+      List<String> outputs,
       Map<String, float[]> expected) {
     String rejected = TfliteChecks.rejected(tflite);
     if (rejected != null) {
@@ -130,8 +166,10 @@ class Dl4jFrozenTfliteTest {
         return "skipped: no stored value for input " + tensor.name();
       }
       long[] ls = shapes.get(tensor.name());
-      int[] shape = ls.length == 0 ? tensor.shape().stream().mapToInt(i -> i).toArray()
-          : java.util.Arrays.stream(ls).mapToInt(x -> (int) x).toArray();
+      int[] shape =
+          ls.length == 0
+              ? tensor.shape().stream().mapToInt(i -> i).toArray()
+              : java.util.Arrays.stream(ls).mapToInt(x -> (int) x).toArray();
       switch (tensor.type()) {
         case FLOAT32 -> ins.add(TfliteOracle.Tensor.f32(shape, v));
         case FLOAT64 -> {
@@ -146,22 +184,26 @@ class Dl4jFrozenTfliteTest {
         }
       }
     }
-    return TfliteChecks.runThen(tflite, ins, outs -> {
-      StringBuilder sb = new StringBuilder("matched stored predictions:");
-      for (int k = 0; k < outputs.size(); k++) {
-        float[] want = expected.get(outputs.get(k));
-        float max = 0;
-        for (float w : want) {
-          max = Math.max(max, Math.abs(w));
-        }
-        Comparison c = Comparison.of(want, outs.get(k).floats(), Math.max(ATOL, 1e-6 * max), RTOL);
-        sb.append(String.format(" %s max|d|=%.2g", outputs.get(k), c.maxAbs()));
-        if (!c.ok()) {
-          return "FAIL output " + outputs.get(k) + ": " + c;
-        }
-      }
-      return sb.toString();
-    });
+    return TfliteChecks.runThen(
+        tflite,
+        ins,
+        outs -> {
+          StringBuilder sb = new StringBuilder("matched stored predictions:");
+          for (int k = 0; k < outputs.size(); k++) {
+            float[] want = expected.get(outputs.get(k));
+            float max = 0;
+            for (float w : want) {
+              max = Math.max(max, Math.abs(w));
+            }
+            Comparison c =
+                Comparison.of(want, outs.get(k).floats(), Math.max(ATOL, 1e-6 * max), RTOL);
+            sb.append(String.format(" %s max|d|=%.2g", outputs.get(k), c.maxAbs()));
+            if (!c.ok()) {
+              return "FAIL output " + outputs.get(k) + ": " + c;
+            }
+          }
+          return sb.toString();
+        });
   }
 
   static float[] csv(Path p) throws Exception {

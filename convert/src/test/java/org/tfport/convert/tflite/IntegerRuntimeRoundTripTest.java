@@ -1,7 +1,5 @@
 package org.tfport.convert.tflite;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
@@ -27,14 +25,16 @@ import org.tfport.runtime.Model;
 import org.tfport.runtime.Session;
 import org.tfport.runtime.Signature;
 import org.tfport.runtime.tflite.TfliteImporter;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * int8 and 16x8 models written by tfport's converter (the models of {@link FullIntegerQuantizationTest} and
- * {@link Int16x8QuantizationTest}: convolutions, depthwise, pools, dense layers, softmax, tanh, sigmoid, mean,
- * concatenation with requantization, pack, transpose, sub, mul, add, pad, strided slice, maximum, leaky relu), with
- * float and integer I/O, run by tfport's runtime on its integer kernels and by TFLite 2.18 on the same 50 samples,
- * compared in output quantization steps (float outputs in steps of the tensor their DEQUANTIZE reads, integer
+ * int8 and 16x8 models written by tfport's converter (the models of {@link
+ * FullIntegerQuantizationTest} and {@link Int16x8QuantizationTest}: convolutions, depthwise, pools,
+ * dense layers, softmax, tanh, sigmoid, mean, concatenation with requantization, pack, transpose,
+ * sub, mul, add, pad, strided slice, maximum, leaky relu), with float and integer I/O, run by
+ * tfport's runtime on its integer kernels and by TFLite 2.18 on the same 50 samples, compared in
+ * output quantization steps (float outputs in steps of the tensor their DEQUANTIZE reads, integer
  * outputs in codes): int8 and uint8 models within one step; 16x8 models within {@link #STEPS_16X8}.
  */
 @OracleTest
@@ -44,18 +44,21 @@ class IntegerRuntimeRoundTripTest {
   record Mode(String name, TfliteQuantizationMode quantization, String io) {}
 
   /**
-   * Measured, not yet explained: the 16x8 depthwise model (mean, tanh) differs by 2 int16 steps with float I/O and
-   * by none with int16 I/O, so the float→int16 QUANTIZE of its input rounds some element differently from TFLite;
-   * the elementwise model (mean, dense, logistic) differs by 3 steps with either I/O. The SEANet 16x8 models and
-   * every int8 model here match within one step, and an int16 step is 256 times finer than an int8 one.
+   * Measured, not yet explained: the 16x8 depthwise model (mean, tanh) differs by 2 int16 steps
+   * with float I/O and by none with int16 I/O, so the float→int16 QUANTIZE of its input rounds some
+   * element differently from TFLite; the elementwise model (mean, dense, logistic) differs by 3
+   * steps with either I/O. The SEANet 16x8 models and every int8 model here match within one step,
+   * and an int16 step is 256 times finer than an int8 one.
    */
   static final double STEPS_16X8 = 3;
 
-  static final List<Mode> MODES = List.of(new Mode("int8", TfliteQuantizationMode.INT8, "float32"),
-      new Mode("int8 I/O", TfliteQuantizationMode.INT8, "int8"),
-      new Mode("uint8 I/O", TfliteQuantizationMode.INT8, "uint8"),
-      new Mode("16x8", TfliteQuantizationMode.INT16X8, "float32"),
-      new Mode("int16 I/O", TfliteQuantizationMode.INT16X8, "int16"));
+  static final List<Mode> MODES =
+      List.of(
+          new Mode("int8", TfliteQuantizationMode.INT8, "float32"),
+          new Mode("int8 I/O", TfliteQuantizationMode.INT8, "int8"),
+          new Mode("uint8 I/O", TfliteQuantizationMode.INT8, "uint8"),
+          new Mode("16x8", TfliteQuantizationMode.INT16X8, "float32"),
+          new Mode("int16 I/O", TfliteQuantizationMode.INT16X8, "int16"));
 
   @Test
   void integerModelsRunWithinOneOutputStepOfTflite() throws Exception {
@@ -65,12 +68,14 @@ class IntegerRuntimeRoundTripTest {
     built.tmp = tmp;
     Int16x8QuantizationTest h16 = new Int16x8QuantizationTest();
     h16.tmp = tmp;
-    List<FullIntegerQuantizationTest.Model> models = List.of(
-        new FullIntegerQuantizationTest.Model(built.cnn(), List.of("x"), List.of("probs")),
-        new FullIntegerQuantizationTest.Model(built.depthwise(), List.of("x"), List.of("y")),
-        new FullIntegerQuantizationTest.Model(built.multiIo(), List.of("a", "b"), List.of("out1", "out2")),
-        new FullIntegerQuantizationTest.Model(h.mlp(), List.of("x"), List.of("y")),
-        new FullIntegerQuantizationTest.Model(h16.elementwise(h), List.of("x"), List.of("y")));
+    List<FullIntegerQuantizationTest.Model> models =
+        List.of(
+            new FullIntegerQuantizationTest.Model(built.cnn(), List.of("x"), List.of("probs")),
+            new FullIntegerQuantizationTest.Model(built.depthwise(), List.of("x"), List.of("y")),
+            new FullIntegerQuantizationTest.Model(
+                built.multiIo(), List.of("a", "b"), List.of("out1", "out2")),
+            new FullIntegerQuantizationTest.Model(h.mlp(), List.of("x"), List.of("y")),
+            new FullIntegerQuantizationTest.Model(h16.elementwise(h), List.of("x"), List.of("y")));
     List<String> report = new ArrayList<>();
     double worst = 0;
     int compared = 0;
@@ -79,24 +84,34 @@ class IntegerRuntimeRoundTripTest {
       String label = m.pb().getFileName().toString().replace(".pb", "");
       GraphOptions go = new GraphOptions(null, null, true, false, false, m.outputs());
       Path f32 = tmp.resolve(label + ".tflite");
-      TfliteConverter.convertFrozen(m.pb(), f32, go, m.inputs(), Map.of(), TfliteOptions.defaults());
-      FullIntegerQuantizationTest.Samples s = h.samples(label, TfliteReader.read(f32).mainSubgraph(), m.inputs());
+      TfliteConverter.convertFrozen(
+          m.pb(), f32, go, m.inputs(), Map.of(), TfliteOptions.defaults());
+      FullIntegerQuantizationTest.Samples s =
+          h.samples(label, TfliteReader.read(f32).mainSubgraph(), m.inputs());
       StringBuilder line = new StringBuilder(label);
       for (Mode mode : MODES) {
-        Path q = tmp.resolve(label + "." + mode.name().replace(' ', '_').replace('/', '_') + ".tflite");
-        TfliteConverter.convertFrozen(m.pb(), q, go, m.inputs(), Map.of(), TfliteOptions.defaults()
-            .withFullInteger(mode.quantization(), s.dir(), mode.io(), mode.io()));
+        Path q =
+            tmp.resolve(label + "." + mode.name().replace(' ', '_').replace('/', '_') + ".tflite");
+        TfliteConverter.convertFrozen(
+            m.pb(),
+            q,
+            go,
+            m.inputs(),
+            Map.of(),
+            TfliteOptions.defaults()
+                .withFullInteger(mode.quantization(), s.dir(), mode.io(), mode.io()));
         TfliteModel qm = TfliteReader.read(q);
         TfliteSubgraph sub = qm.mainSubgraph();
         List<TfliteOracle.Tensor> ins = new ArrayList<>();
         for (int k = 0; k < sub.inputs().size(); k++) {
           TfliteTensor t = sub.tensors().get(sub.inputs().get(k));
           TfliteOracle.Tensor f = s.batch().get(k);
-          ins.add(switch (mode.io()) {
-            case "float32" -> f;
-            case "int16" -> Int16x8QuantizationTest.quantize16(f, t);
-            default -> FullIntegerQuantizationTest.quantizeInput(f, t, mode.io());
-          });
+          ins.add(
+              switch (mode.io()) {
+                case "float32" -> f;
+                case "int16" -> Int16x8QuantizationTest.quantize16(f, t);
+                default -> FullIntegerQuantizationTest.quantizeInput(f, t, mode.io());
+              });
         }
         List<TfliteOracle.Tensor> expected = TfliteOracle.run(q, ins);
         List<Tensor> actual = runTfport(q, ins);
@@ -106,14 +121,17 @@ class IntegerRuntimeRoundTripTest {
           double step = steps[k] > 0 ? steps[k] : 1;
           float[] e = expected.get(k).floats();
           float[] a = actual.get(k).toFloatArray();
-          soft.assertThat(actual.get(k).shape().dims()).as(label + " " + mode.name() + " shape of output " + k)
-              .containsExactly(java.util.Arrays.stream(expected.get(k).shape()).asLongStream().toArray());
+          soft.assertThat(actual.get(k).shape().dims())
+              .as(label + " " + mode.name() + " shape of output " + k)
+              .containsExactly(
+                  java.util.Arrays.stream(expected.get(k).shape()).asLongStream().toArray());
           double d = 0;
           for (int i = 0; i < Math.min(e.length, a.length); i++) {
             d = Math.max(d, Math.abs(e[i] - a[i]) / step);
           }
           double allowed = mode.quantization() == TfliteQuantizationMode.INT16X8 ? STEPS_16X8 : 1;
-          soft.assertThat(d).as(label + " " + mode.name() + " output " + m.outputs().get(k) + " in steps")
+          soft.assertThat(d)
+              .as(label + " " + mode.name() + " output " + m.outputs().get(k) + " in steps")
               .isLessThanOrEqualTo(allowed + 1e-3);
           modeWorst = Math.max(modeWorst, d);
           compared++;
@@ -123,29 +141,39 @@ class IntegerRuntimeRoundTripTest {
       }
       report.add(line.toString());
     }
-    System.out.println("Converted integer models, tfport runtime vs TFLite (worst difference in output steps):\n  "
-        + String.join("\n  ", report) + String.format(Locale.ROOT, "%n  %d outputs, worst %.3g steps", compared,
-        worst));
+    System.out.println(
+        "Converted integer models, tfport runtime vs TFLite (worst difference in output steps):\n  "
+            + String.join("\n  ", report)
+            + String.format(Locale.ROOT, "%n  %d outputs, worst %.3g steps", compared, worst));
     soft.assertAll();
     assertThat(compared).isEqualTo(30);
   }
 
-  /** Runs the file through tfport's runtime on TFLite-format inputs, in subgraph-0 order (no SignatureDefs). */
+  /**
+   * Runs the file through tfport's runtime on TFLite-format inputs, in subgraph-0 order (no
+   * SignatureDefs).
+   */
   private static List<Tensor> runTfport(Path file, List<TfliteOracle.Tensor> ins) {
-    try (Model model = TfliteImporter.load(file); Session session = model.newSession()) {
+    try (Model model = TfliteImporter.load(file);
+        Session session = model.newSession()) {
       Signature sig = model.signatures().get(0);
       Map<String, Tensor> feed = new LinkedHashMap<>();
       for (int k = 0; k < ins.size(); k++) {
         TfliteOracle.Tensor t = ins.get(k);
-        DType d = switch (t.dtype()) {
-          case "float32" -> DType.FLOAT32;
-          case "int8" -> DType.INT8;
-          case "uint8" -> DType.UINT8;
-          case "int16" -> DType.INT16;
-          default -> throw new AssertionError("input dtype " + t.dtype());
-        };
-        feed.put(sig.inputs().get(k).name(), new Tensor(d, Shape.of(java.util.Arrays.stream(t.shape())
-            .asLongStream().toArray()), ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN)));
+        DType d =
+            switch (t.dtype()) {
+              case "float32" -> DType.FLOAT32;
+              case "int8" -> DType.INT8;
+              case "uint8" -> DType.UINT8;
+              case "int16" -> DType.INT16;
+              default -> throw new AssertionError("input dtype " + t.dtype());
+            };
+        feed.put(
+            sig.inputs().get(k).name(),
+            new Tensor(
+                d,
+                Shape.of(java.util.Arrays.stream(t.shape()).asLongStream().toArray()),
+                ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN)));
       }
       Map<String, Tensor> out = session.run(sig.key(), feed);
       List<Tensor> list = new ArrayList<>();

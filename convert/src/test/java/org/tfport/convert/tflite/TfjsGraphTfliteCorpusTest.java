@@ -12,12 +12,12 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.ConversionResult;
-import org.tfport.graph.TfjsGraphReader;
 import org.tfport.core.Json;
 import org.tfport.core.TfportException;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
+import org.tfport.graph.TfjsGraphReader;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
 import org.tfport.testkit.OracleTest;
@@ -25,9 +25,9 @@ import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * Every corpus TF.js graph model that TFLite builtins express converts, loads in the real TFLite 2.18 interpreter
- * and matches TF.js 4.22 on the same random inputs within 1e-4 + 1e-3 |b|; the others are refused naming their
- * ops, and convert with select TF ops when Flex covers them.
+ * Every corpus TF.js graph model that TFLite builtins express converts, loads in the real TFLite
+ * 2.18 interpreter and matches TF.js 4.22 on the same random inputs within 1e-4 + 1e-3 |b|; the
+ * others are refused naming their ops, and convert with select TF ops when Flex covers them.
  */
 @OracleTest
 class TfjsGraphTfliteCorpusTest {
@@ -40,11 +40,18 @@ class TfjsGraphTfliteCorpusTest {
     Path root = Corpus.require("tfjs/graph");
     List<Path> models = new ArrayList<>();
     try (Stream<Path> s = Files.walk(root)) {
-      s.filter(p -> p.toString().endsWith(".json")).sorted().forEach(p -> {
-        if (Json.MAPPER.readTree(p.toFile()).path("format").asString("").equals("graph-model")) {
-          models.add(p);
-        }
-      });
+      s.filter(p -> p.toString().endsWith(".json"))
+          .sorted()
+          .forEach(
+              p -> {
+                if (Json.MAPPER
+                    .readTree(p.toFile())
+                    .path("format")
+                    .asString("")
+                    .equals("graph-model")) {
+                  models.add(p);
+                }
+              });
     }
     List<String> report = new ArrayList<>();
     List<String> failures = new ArrayList<>();
@@ -65,7 +72,10 @@ class TfjsGraphTfliteCorpusTest {
         try {
           TfjsGraphToTflite.convert(mj, fout, TfliteOptions.defaults().withOps(false, true));
           TfliteOracle.Load l = TfliteOracle.load(fout);
-          flex = "converts with select TF ops (" + (l.accepted() ? "loads" : "TFLite: " + l.error()) + ")";
+          flex =
+              "converts with select TF ops ("
+                  + (l.accepted() ? "loads" : "TFLite: " + l.error())
+                  + ")";
         } catch (TfportException f) {
           flex = "also refused with select TF ops: " + f.getMessage();
         }
@@ -78,8 +88,18 @@ class TfjsGraphTfliteCorpusTest {
       }
       report.add(String.format("%-60s %s; %s", label, r, s.detail()));
     }
-    TfliteChecks.finish("TF.js graph -> TFLite corpus (" + models.size() + " models, " + matched + " matched, "
-        + refused + " refused)", report, failures, matched, 5);
+    TfliteChecks.finish(
+        "TF.js graph -> TFLite corpus ("
+            + models.size()
+            + " models, "
+            + matched
+            + " matched, "
+            + refused
+            + " refused)",
+        report,
+        failures,
+        matched,
+        5);
   }
 
   static String check(Path modelJson, Path tflite, String label) {
@@ -115,8 +135,10 @@ class TfjsGraphTfliteCorpusTest {
             iv[i] = rnd.nextInt(10);
             lv[i] = iv[i];
           }
-          ins.add(tensor.type().name().equals("INT32") ? TfliteOracle.Tensor.i32(shape, iv)
-              : TfliteOracle.Tensor.i64(shape, lv));
+          ins.add(
+              tensor.type().name().equals("INT32")
+                  ? TfliteOracle.Tensor.i32(shape, iv)
+                  : TfliteOracle.Tensor.i64(shape, lv));
           jsIns.add(TfjsOracle.Input.i32(name, lshape, iv));
         }
         default -> {
@@ -124,21 +146,25 @@ class TfjsGraphTfliteCorpusTest {
         }
       }
     }
-    return TfliteChecks.runThen(tflite, ins, outs -> {
-      List<String> outNames = tg.graph().outputs().stream().map(o -> TensorRef.parse(o).tensorName()).toList();
-      TfjsOracle.Result js = TfjsOracle.run(TfjsOracle.Job.graph(modelJson, jsIns, outNames));
-      if (!js.ok()) {
-        return "FAIL: TF.js failed: " + js.error();
-      }
-      StringBuilder worst = new StringBuilder("matched TF.js:");
-      for (int k = 0; k < outNames.size(); k++) {
-        Comparison cmp = Comparison.of(js.output(k).data(), outs.get(k).floats(), ATOL, RTOL);
-        worst.append(String.format(" %s max|d|=%.2g", outNames.get(k), cmp.maxAbs()));
-        if (!cmp.ok()) {
-          return "FAIL output " + outNames.get(k) + ": " + cmp;
-        }
-      }
-      return worst.toString();
-    });
+    return TfliteChecks.runThen(
+        tflite,
+        ins,
+        outs -> {
+          List<String> outNames =
+              tg.graph().outputs().stream().map(o -> TensorRef.parse(o).tensorName()).toList();
+          TfjsOracle.Result js = TfjsOracle.run(TfjsOracle.Job.graph(modelJson, jsIns, outNames));
+          if (!js.ok()) {
+            return "FAIL: TF.js failed: " + js.error();
+          }
+          StringBuilder worst = new StringBuilder("matched TF.js:");
+          for (int k = 0; k < outNames.size(); k++) {
+            Comparison cmp = Comparison.of(js.output(k).data(), outs.get(k).floats(), ATOL, RTOL);
+            worst.append(String.format(" %s max|d|=%.2g", outNames.get(k), cmp.maxAbs()));
+            if (!cmp.ok()) {
+              return "FAIL output " + outNames.get(k) + ": " + cmp;
+            }
+          }
+          return worst.toString();
+        });
   }
 }

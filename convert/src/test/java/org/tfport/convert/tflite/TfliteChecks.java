@@ -8,7 +8,10 @@ import java.util.function.Function;
 import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.testkit.TfliteOracle;
 
-/** What the TFLite corpus tests share: loading and running a converted file, and tallying the results. */
+/**
+ * What the TFLite corpus tests share: loading and running a converted file, and tallying the
+ * results.
+ */
 final class TfliteChecks {
   private TfliteChecks() {}
 
@@ -16,7 +19,8 @@ final class TfliteChecks {
   static int[] concreteShape(TfliteTensor tensor) {
     int[] shape = tensor.shape().stream().mapToInt(i -> i).toArray();
     for (int i = 0; i < shape.length; i++) {
-      shape[i] = tensor.shapeSignature() != null && tensor.shapeSignature().get(i) < 0 ? 2 : shape[i];
+      shape[i] =
+          tensor.shapeSignature() != null && tensor.shapeSignature().get(i) < 0 ? 2 : shape[i];
     }
     return shape;
   }
@@ -28,10 +32,12 @@ final class TfliteChecks {
   }
 
   /**
-   * Runs the file in TFLite on the inputs and hands the outputs to {@code compare}, whose result is the check's;
-   * a run that throws is a failure.
+   * Runs the file in TFLite on the inputs and hands the outputs to {@code compare}, whose result is
+   * the check's; a run that throws is a failure.
    */
-  static String runThen(Path tflite, List<TfliteOracle.Tensor> ins,
+  static String runThen(
+      Path tflite,
+      List<TfliteOracle.Tensor> ins,
       Function<List<TfliteOracle.Tensor>, String> compare) {
     List<TfliteOracle.Tensor> outs;
     try {
@@ -51,8 +57,12 @@ final class TfliteChecks {
     return true;
   }
 
-  /** Prints the report under its heading, then asserts nothing failed and at least {@code minMatched} matched. */
-  static void finish(String heading, Iterable<String> report, List<String> failures, int matched, int minMatched) {
+  /**
+   * Prints the report under its heading, then asserts nothing failed and at least {@code
+   * minMatched} matched.
+   */
+  static void finish(
+      String heading, Iterable<String> report, List<String> failures, int matched, int minMatched) {
     System.out.println(heading + ":\n  " + String.join("\n  ", report));
     assertThat(failures).isEmpty();
     assertThat(matched).isGreaterThanOrEqualTo(minMatched);

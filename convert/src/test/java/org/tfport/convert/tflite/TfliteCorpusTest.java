@@ -1,8 +1,5 @@
 package org.tfport.convert.tflite;
 
-import org.tfport.testkit.OracleTest;
-import org.tfport.testkit.TensorFlowOracle;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -18,21 +15,22 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.convert.ConversionResult;
-import org.tfport.graph.GraphOptions;
-import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteSignatureDef;
+import org.tfport.graph.GraphOptions;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
+import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * Every corpus SavedModel signature and frozen graph that TFLite builtins express converts; each file loads in the
- * real TFLite 2.18 interpreter and matches TensorFlow 2.18 (TF Java) on random inputs within
- * |a - b| <= 1e-5 + 1e-4 |b|.
+ * Every corpus SavedModel signature and frozen graph that TFLite builtins express converts; each
+ * file loads in the real TFLite 2.18 interpreter and matches TensorFlow 2.18 (TF Java) on random
+ * inputs within |a - b| <= 1e-5 + 1e-4 |b|.
  */
 @OracleTest
 class TfliteCorpusTest {
@@ -42,18 +40,22 @@ class TfliteCorpusTest {
 
   record Case(String model, String signature) {}
 
-  static final List<Case> NAMED_SIGNATURES = List.of(new Case("serving_saved_model_counter", "get_counter"),
-      new Case("serving_saved_model_half_plus_two_cpu", "regress_x2_to_y3"),
-      new Case("tfjava_saved_model", "regress_x2_to_y3"),
-      new Case("tfjava_saved_model_using_python", "add"),
-      new Case("tfjs-node_module_with_multiple_signatures", "timestwo"));
+  static final List<Case> NAMED_SIGNATURES =
+      List.of(
+          new Case("serving_saved_model_counter", "get_counter"),
+          new Case("serving_saved_model_half_plus_two_cpu", "regress_x2_to_y3"),
+          new Case("tfjava_saved_model", "regress_x2_to_y3"),
+          new Case("tfjava_saved_model_using_python", "add"),
+          new Case("tfjs-node_module_with_multiple_signatures", "timestwo"));
 
   @Test
   void savedModelsConvertAndMatchTensorFlow() throws Exception {
     Path root = Corpus.require("savedmodel");
     List<Case> cases = new ArrayList<>();
     try (Stream<Path> dirs = Files.list(root)) {
-      dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted()
+      dirs.filter(Files::isDirectory)
+          .map(p -> p.getFileName().toString())
+          .sorted()
           .forEach(m -> cases.add(new Case(m, null)));
     }
     cases.addAll(NAMED_SIGNATURES);
@@ -66,8 +68,14 @@ class TfliteCorpusTest {
       GraphOptions go = new GraphOptions(null, null, true, false, false, List.of());
       ConversionResult s;
       try {
-        s = TfliteConverter.convertSavedModel(root.resolve(c.model()), out, go,
-            c.signature() == null ? List.of() : List.of(c.signature()), false, TfliteOptions.defaults());
+        s =
+            TfliteConverter.convertSavedModel(
+                root.resolve(c.model()),
+                out,
+                go,
+                c.signature() == null ? List.of() : List.of(c.signature()),
+                false,
+                TfliteOptions.defaults());
       } catch (RuntimeException e) {
         if (!(e instanceof TfportException)) {
           failures.add(label + ": crashed: " + e);
@@ -86,8 +94,12 @@ class TfliteCorpusTest {
       }
       report.add(String.format("%-55s %s; %s", label, r, s.detail()));
     }
-    TfliteChecks.finish("TFLite SavedModel corpus (" + cases.size() + " cases, " + matched + " matched)",
-        new TreeSet<>(report), failures, matched, 10);
+    TfliteChecks.finish(
+        "TFLite SavedModel corpus (" + cases.size() + " cases, " + matched + " matched)",
+        new TreeSet<>(report),
+        failures,
+        matched,
+        10);
   }
 
   /** Runs the converted file and TF on the same random inputs; "matched ..." or "FAIL ...". */
@@ -146,24 +158,30 @@ class TfliteCorpusTest {
         }
       }
     }
-    return TfliteChecks.runThen(tflite, ins, outs -> {
-      Map<String, float[]> tf;
-      try {
-        tf = TensorFlowOracle.runSavedModelAsIs(savedModel, "serve", sig, feeds);
-      } catch (RuntimeException e) {
-        // Old TF1 files whose signature TF Java refuses to load (half_plus_three declares float for a string).
-        return "unchecked: TF Java cannot run the signature (" + e.getMessage().lines().findFirst().orElse("") + ")";
-      }
-      StringBuilder worst = new StringBuilder("matched TF:");
-      for (var tm : sd.outputs()) {
-        int pos = sub.outputs().indexOf(tm.tensorIndex());
-        Comparison cmp = Comparison.of(tf.get(tm.name()), outs.get(pos).floats(), ATOL, RTOL);
-        worst.append(String.format(" %s max|d|=%.2g", tm.name(), cmp.maxAbs()));
-        if (!cmp.ok()) {
-          return "FAIL output " + tm.name() + ": " + cmp;
-        }
-      }
-      return worst.toString();
-    });
+    return TfliteChecks.runThen(
+        tflite,
+        ins,
+        outs -> {
+          Map<String, float[]> tf;
+          try {
+            tf = TensorFlowOracle.runSavedModelAsIs(savedModel, "serve", sig, feeds);
+          } catch (RuntimeException e) {
+            // Old TF1 files whose signature TF Java refuses to load (half_plus_three declares float
+            // for a string).
+            return "unchecked: TF Java cannot run the signature ("
+                + e.getMessage().lines().findFirst().orElse("")
+                + ")";
+          }
+          StringBuilder worst = new StringBuilder("matched TF:");
+          for (var tm : sd.outputs()) {
+            int pos = sub.outputs().indexOf(tm.tensorIndex());
+            Comparison cmp = Comparison.of(tf.get(tm.name()), outs.get(pos).floats(), ATOL, RTOL);
+            worst.append(String.format(" %s max|d|=%.2g", tm.name(), cmp.maxAbs()));
+            if (!cmp.ok()) {
+              return "FAIL output " + tm.name() + ": " + cmp;
+            }
+          }
+          return worst.toString();
+        });
   }
 }

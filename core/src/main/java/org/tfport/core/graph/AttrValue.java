@@ -55,18 +55,29 @@ public sealed interface AttrValue {
 
   record Func(FuncRef value) implements AttrValue {}
 
-  /** A reference to an attribute of the enclosing function, resolved when the function is instantiated. */
+  /**
+   * A reference to an attribute of the enclosing function, resolved when the function is
+   * instantiated.
+   */
   record Placeholder(String name) implements AttrValue {}
 
   /** An {@code AttrValue} with nothing set (seen as {@code value {}} in text dumps). */
   record None() implements AttrValue {}
 
   /**
-   * A list; protobuf keeps one array per kind and writers set only one, but the IR keeps them all so a read
-   * and write is exact.
+   * A list; protobuf keeps one array per kind and writers set only one, but the IR keeps them all
+   * so a read and write is exact.
    */
-  record ListAttr(List<byte[]> s, List<Long> i, List<java.lang.Float> f, List<Boolean> b, List<Integer> type,
-      List<TensorShape> shape, List<TensorValue> tensor, List<FuncRef> func) implements AttrValue {
+  record ListAttr(
+      List<byte[]> s,
+      List<Long> i,
+      List<java.lang.Float> f,
+      List<Boolean> b,
+      List<Integer> type,
+      List<TensorShape> shape,
+      List<TensorValue> tensor,
+      List<FuncRef> func)
+      implements AttrValue {
     public ListAttr {
       s = List.copyOf(s);
       i = List.copyOf(i);
@@ -79,21 +90,31 @@ public sealed interface AttrValue {
     }
 
     public static ListAttr ofInts(List<Long> values) {
-      return new ListAttr(List.of(), values, List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+      return new ListAttr(
+          List.of(), values, List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
     }
 
     public static ListAttr ofTypes(List<Integer> values) {
-      return new ListAttr(List.of(), List.of(), List.of(), List.of(), values, List.of(), List.of(), List.of());
+      return new ListAttr(
+          List.of(), List.of(), List.of(), List.of(), values, List.of(), List.of(), List.of());
     }
 
     public static ListAttr ofStrings(List<String> values) {
-      return new ListAttr(values.stream().map(v -> v.getBytes(StandardCharsets.UTF_8)).toList(), List.of(),
-          List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
+      return new ListAttr(
+          values.stream().map(v -> v.getBytes(StandardCharsets.UTF_8)).toList(),
+          List.of(),
+          List.of(),
+          List.of(),
+          List.of(),
+          List.of(),
+          List.of(),
+          List.of());
     }
 
     /** The number of elements of whichever member is set. */
     public int size() {
-      return Math.max(Math.max(Math.max(s.size(), i.size()), Math.max(f.size(), b.size())),
+      return Math.max(
+          Math.max(Math.max(s.size(), i.size()), Math.max(f.size(), b.size())),
           Math.max(Math.max(type.size(), shape.size()), Math.max(tensor.size(), func.size())));
     }
   }

@@ -14,12 +14,13 @@ import java.util.Set;
 import org.tfport.core.TfportException.CorruptModelException;
 
 /**
- * A TensorFlow graph as tfport works on it: nodes in file order, the function library, the op signatures the
- * file declared, and the graph's interface: the tensors it {@linkplain #outputs() produces} and the
- * placeholders that are its {@linkplain #inputs() inputs}. Passes ({@link GraphPass}) rewrite it in place.
+ * A TensorFlow graph as tfport works on it: nodes in file order, the function library, the op
+ * signatures the file declared, and the graph's interface: the tensors it {@linkplain #outputs()
+ * produces} and the placeholders that are its {@linkplain #inputs() inputs}. Passes ({@link
+ * GraphPass}) rewrite it in place.
  *
- * <p>Not thread-safe. Node names are unique; every input must name a node of the graph (checked by {@link
- * #validate()}).
+ * <p>Not thread-safe. Node names are unique; every input must name a node of the graph (checked by
+ * {@link #validate()}).
  */
 public final class Graph {
   private final String source;
@@ -31,7 +32,9 @@ public final class Graph {
   private int producer;
   private int minConsumer;
 
-  /** @param source the file the graph came from, for error messages */
+  /**
+   * @param source the file the graph came from, for error messages
+   */
   public Graph(String source) {
     this.source = source;
   }
@@ -61,8 +64,11 @@ public final class Graph {
 
   public Node add(Node n) {
     if (nodes.putIfAbsent(n.name(), n) != null) {
-      throw new CorruptModelException(source + ": two nodes are named '" + n.name()
-          + "'; node names must be unique, so the graph is damaged");
+      throw new CorruptModelException(
+          source
+              + ": two nodes are named '"
+              + n.name()
+              + "'; node names must be unique, so the graph is damaged");
     }
     return n;
   }
@@ -85,14 +91,17 @@ public final class Graph {
     }
   }
 
-  /** Renames a node and every reference to it (inputs, control inputs, graph inputs and outputs). */
+  /**
+   * Renames a node and every reference to it (inputs, control inputs, graph inputs and outputs).
+   */
   public void rename(String from, String to) {
     Node n = nodes.get(from);
     if (n == null || from.equals(to)) {
       return;
     }
     if (nodes.containsKey(to)) {
-      throw new IllegalArgumentException("cannot rename " + from + " to " + to + ": the name is taken");
+      throw new IllegalArgumentException(
+          "cannot rename " + from + " to " + to + ": the name is taken");
     }
     LinkedHashMap<String, Node> copy = new LinkedHashMap<>(nodes);
     nodes.clear();
@@ -117,7 +126,9 @@ public final class Graph {
 
   // ------------------------------------------------------------------ interface
 
-  /** The tensors the graph computes for its caller, as {@code node:idx} strings; the list is live. */
+  /**
+   * The tensors the graph computes for its caller, as {@code node:idx} strings; the list is live.
+   */
   public List<String> outputs() {
     return outputs;
   }
@@ -164,7 +175,8 @@ public final class Graph {
   // ------------------------------------------------------------------ rewiring
 
   /**
-   * Makes every data input (and graph output) that reads {@code oldRef} read {@code newRef} instead.
+   * Makes every data input (and graph output) that reads {@code oldRef} read {@code newRef}
+   * instead.
    *
    * @return how many references changed
    */
@@ -191,8 +203,8 @@ public final class Graph {
   }
 
   /**
-   * Applies several {@link #replaceUses(String, String)} at once, so a replacement that names a tensor being
-   * replaced is not replaced again (an inlined body may reuse the call node's name).
+   * Applies several {@link #replaceUses(String, String)} at once, so a replacement that names a
+   * tensor being replaced is not replaced again (an inlined body may reuse the call node's name).
    */
   public void replaceAllUses(Map<String, String> oldToNew) {
     Map<TensorRef, String> m = new HashMap<>();
@@ -210,8 +222,8 @@ public final class Graph {
   }
 
   /**
-   * Replaces every control dependency on {@code oldNode} with control dependencies on {@code newNodes}
-   * (which may be empty: the dependency is dropped).
+   * Replaces every control dependency on {@code oldNode} with control dependencies on {@code
+   * newNodes} (which may be empty: the dependency is dropped).
    */
   public void replaceControlUses(String oldNode, Collection<String> newNodes) {
     String old = "^" + oldNode;
@@ -248,8 +260,8 @@ public final class Graph {
   // ------------------------------------------------------------------ checks
 
   /**
-   * Checks every input and output names an existing node and the graph has no cycle (other than the back
-   * edges of TF1 while loops, {@code NextIteration} into {@code Merge}).
+   * Checks every input and output names an existing node and the graph has no cycle (other than the
+   * back edges of TF1 while loops, {@code NextIteration} into {@code Merge}).
    *
    * @throws CorruptModelException naming the node and the missing input, or a node on the cycle
    */
@@ -258,15 +270,28 @@ public final class Graph {
       for (String in : n.inputs()) {
         String src = TensorRef.nodeOf(in);
         if (!nodes.containsKey(src)) {
-          throw new CorruptModelException(source + ": node '" + n.name() + "' (" + n.op() + ") reads '" + in
-              + "', but the graph has no node '" + src + "'; the graph is damaged or was cut incompletely");
+          throw new CorruptModelException(
+              source
+                  + ": node '"
+                  + n.name()
+                  + "' ("
+                  + n.op()
+                  + ") reads '"
+                  + in
+                  + "', but the graph has no node '"
+                  + src
+                  + "'; the graph is damaged or was cut incompletely");
         }
       }
     }
     for (String o : outputs) {
       if (!nodes.containsKey(TensorRef.nodeOf(o))) {
-        throw new CorruptModelException(source + ": the output '" + o + "' names no node of the graph;"
-            + " check the output node names");
+        throw new CorruptModelException(
+            source
+                + ": the output '"
+                + o
+                + "' names no node of the graph;"
+                + " check the output node names");
       }
     }
     topologicalOrder();
@@ -275,7 +300,8 @@ public final class Graph {
   /**
    * The nodes ordered so each comes after everything it reads, ties kept in file order.
    *
-   * @throws CorruptModelException when the graph has a cycle, naming a node on it and the cycle's path
+   * @throws CorruptModelException when the graph has a cycle, naming a node on it and the cycle's
+   *     path
    */
   public List<Node> topologicalOrder() {
     Map<String, Integer> pending = new HashMap<>();
@@ -311,28 +337,36 @@ public final class Graph {
     }
     if (order.size() != nodes.size()) {
       List<String> cycle = findCycle(pending);
-      throw new CorruptModelException(source + ": node '" + cycle.get(0) + "' is on a cycle ("
-          + String.join(" -> ", cycle) + "); only TF1 while loops (NextIteration -> Merge) may loop, so the"
-          + " graph is damaged");
+      throw new CorruptModelException(
+          source
+              + ": node '"
+              + cycle.get(0)
+              + "' is on a cycle ("
+              + String.join(" -> ", cycle)
+              + "); only TF1 while loops (NextIteration -> Merge) may loop, so the"
+              + " graph is damaged");
     }
     return order;
   }
 
   private boolean isBackEdge(Node reader, String src) {
     Node s = nodes.get(src);
-    return (reader.op().equals("Merge") || reader.op().equals("RefMerge")) && s != null
+    return (reader.op().equals("Merge") || reader.op().equals("RefMerge"))
+        && s != null
         && (s.op().equals("NextIteration") || s.op().equals("RefNextIteration"));
   }
 
   /** A path around one cycle among the nodes left unsorted. */
   private List<String> findCycle(Map<String, Integer> pending) {
     Set<String> stuck = new HashSet<>();
-    pending.forEach((k, v) -> {
-      if (v > 0) {
-        stuck.add(k);
-      }
-    });
-    // Walk inputs from any stuck node; every stuck node has a stuck input, so the walk must revisit a node.
+    pending.forEach(
+        (k, v) -> {
+          if (v > 0) {
+            stuck.add(k);
+          }
+        });
+    // Walk inputs from any stuck node; every stuck node has a stuck input, so the walk must revisit
+    // a node.
     String start = nodes.keySet().stream().filter(stuck::contains).findFirst().orElseThrow();
     List<String> path = new ArrayList<>();
     Map<String, Integer> at = new HashMap<>();
@@ -363,9 +397,9 @@ public final class Graph {
   // ------------------------------------------------------------------ outputs of ops
 
   /**
-   * The flat output index of {@code node}'s output argument {@code arg}, element {@code idx}: what a function
-   * body's {@code node:arg:idx} means in graph form. Ops the file declares no signature for are taken to
-   * have one output argument.
+   * The flat output index of {@code node}'s output argument {@code arg}, element {@code idx}: what
+   * a function body's {@code node:arg:idx} means in graph form. Ops the file declares no signature
+   * for are taken to have one output argument.
    */
   public int outputIndex(Node node, String arg, int idx) {
     List<ArgDef> outs = outputArgs(node);
@@ -380,11 +414,22 @@ public final class Graph {
       }
       flat += argSize(node, a);
     }
-    throw new CorruptModelException(source + ": node '" + node.name() + "' (" + node.op() + ") has no output '"
-        + arg + "'; its outputs are " + outs.stream().map(ArgDef::name).toList());
+    throw new CorruptModelException(
+        source
+            + ": node '"
+            + node.name()
+            + "' ("
+            + node.op()
+            + ") has no output '"
+            + arg
+            + "'; its outputs are "
+            + outs.stream().map(ArgDef::name).toList());
   }
 
-  /** The output arguments of the op a node runs (a library function's, for a function call), or null. */
+  /**
+   * The output arguments of the op a node runs (a library function's, for a function call), or
+   * null.
+   */
   public List<ArgDef> outputArgs(Node node) {
     GraphFunction f = functions.get(node.op());
     if (f != null) {
@@ -394,15 +439,28 @@ public final class Graph {
     return sig == null ? null : sig.outputs();
   }
 
-  /** How many tensors an argument stands for on this node: 1, N ({@code numberAttr}) or a type list's length. */
+  /**
+   * How many tensors an argument stands for on this node: 1, N ({@code numberAttr}) or a type
+   * list's length.
+   */
   public int argSize(Node node, ArgDef a) {
     if (!a.numberAttr().isEmpty()) {
       AttrValue v = attrOrDefault(node, a.numberAttr());
       if (v instanceof AttrValue.Int i) {
         return Math.toIntExact(i.value());
       }
-      throw new CorruptModelException(source + ": node '" + node.name() + "' (" + node.op() + ") lacks the"
-          + " attribute '" + a.numberAttr() + "' that sizes its argument '" + a.name() + "'");
+      throw new CorruptModelException(
+          source
+              + ": node '"
+              + node.name()
+              + "' ("
+              + node.op()
+              + ") lacks the"
+              + " attribute '"
+              + a.numberAttr()
+              + "' that sizes its argument '"
+              + a.name()
+              + "'");
     }
     if (!a.typeListAttr().isEmpty()) {
       AttrValue v = attrOrDefault(node, a.typeListAttr());
@@ -412,8 +470,18 @@ public final class Graph {
       if (v == null || v instanceof AttrValue.None) {
         return 0;
       }
-      throw new CorruptModelException(source + ": node '" + node.name() + "' (" + node.op() + ") lacks the"
-          + " type list '" + a.typeListAttr() + "' of its argument '" + a.name() + "'");
+      throw new CorruptModelException(
+          source
+              + ": node '"
+              + node.name()
+              + "' ("
+              + node.op()
+              + ") lacks the"
+              + " type list '"
+              + a.typeListAttr()
+              + "' of its argument '"
+              + a.name()
+              + "'");
     }
     return 1;
   }
@@ -431,8 +499,8 @@ public final class Graph {
   // ------------------------------------------------------------------ pruning
 
   /**
-   * Removes every node the outputs do not need, following data and control inputs (a node a needed node
-   * waits for stays, even if its value is unused).
+   * Removes every node the outputs do not need, following data and control inputs (a node a needed
+   * node waits for stays, even if its value is unused).
    *
    * @return how many nodes were removed
    */

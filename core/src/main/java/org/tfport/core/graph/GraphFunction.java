@@ -11,11 +11,19 @@ import java.util.Map;
  *
  * @param ret output argument name to the body tensor that produces it
  * @param controlRet control output name to body node
- * @param argAttrs per input argument, its attributes ({@code _user_specified_name}, ...); may be empty
+ * @param argAttrs per input argument, its attributes ({@code _user_specified_name}, ...); may be
+ *     empty
  */
-public record GraphFunction(String name, List<ArgDef> inputArgs, List<ArgDef> outputArgs, List<Node> nodes,
-    Map<String, String> ret, Map<String, String> controlRet, Map<String, AttrValue> attrs,
-    Map<Integer, Map<String, AttrValue>> argAttrs, boolean stateful) {
+public record GraphFunction(
+    String name,
+    List<ArgDef> inputArgs,
+    List<ArgDef> outputArgs,
+    List<Node> nodes,
+    Map<String, String> ret,
+    Map<String, String> controlRet,
+    Map<String, AttrValue> attrs,
+    Map<Integer, Map<String, AttrValue>> argAttrs,
+    boolean stateful) {
   public GraphFunction {
     inputArgs = List.copyOf(inputArgs);
     outputArgs = List.copyOf(outputArgs);

@@ -7,8 +7,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One operation in a {@link Graph} or a function body: a {@code NodeDef}. Mutable, so passes can rewrite in
- * place; data inputs come first, then control inputs ({@code ^name}), as TensorFlow requires.
+ * One operation in a {@link Graph} or a function body: a {@code NodeDef}. Mutable, so passes can
+ * rewrite in place; data inputs come first, then control inputs ({@code ^name}), as TensorFlow
+ * requires.
  */
 public final class Node {
   private String name;
@@ -17,7 +18,8 @@ public final class Node {
   private String device;
   private final Map<String, AttrValue> attrs;
 
-  public Node(String name, String op, List<String> inputs, String device, Map<String, AttrValue> attrs) {
+  public Node(
+      String name, String op, List<String> inputs, String device, Map<String, AttrValue> attrs) {
     this.name = Objects.requireNonNull(name, "name");
     this.op = Objects.requireNonNull(op, "op");
     this.inputs = new ArrayList<>(inputs);
@@ -37,7 +39,10 @@ public final class Node {
     return name;
   }
 
-  /** Renaming a node in a graph goes through {@link Graph#rename}, which also rewrites the references. */
+  /**
+   * Renaming a node in a graph goes through {@link Graph#rename}, which also rewrites the
+   * references.
+   */
   void name(String newName) {
     this.name = newName;
   }

@@ -4,16 +4,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * TensorFlow's {@code ValidateStridedSliceOp}: a strided slice's sparse spec (with ellipsis, new axes and
- * shrunk axes) made dense over the input's axes, with canonical begin and stride per axis, the shape the
- * slice is taken in and the shape it is reshaped to. An unknown input dimension (-1, for shape inference)
- * stays unknown unless the slice shrinks it away.
+ * TensorFlow's {@code ValidateStridedSliceOp}: a strided slice's sparse spec (with ellipsis, new
+ * axes and shrunk axes) made dense over the input's axes, with canonical begin and stride per axis,
+ * the shape the slice is taken in and the shape it is reshaped to. An unknown input dimension (-1,
+ * for shape inference) stays unknown unless the slice shrinks it away.
  */
-public record StridedSliceSpec(long[] begin, long[] strides, long[] processingShape, long[] finalShape) {
+public record StridedSliceSpec(
+    long[] begin, long[] strides, long[] processingShape, long[] finalShape) {
   private static final int NEW_AXIS = -1;
   private static final int SHRINK = -2;
 
-  /** The spec of node {@code n}'s masks ({@code begin_mask}, ...; absent means 0), or null when invalid. */
+  /**
+   * The spec of node {@code n}'s masks ({@code begin_mask}, ...; absent means 0), or null when
+   * invalid.
+   */
   public static StridedSliceSpec of(Node n, long[] in, long[] begin, long[] end, long[] strides) {
     try {
       return validate(n, in, begin, end, strides);
@@ -23,14 +27,20 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
   }
 
   /**
-   * Like {@link #of}, but an invalid slice throws IllegalArgumentException saying why in TensorFlow's terms
-   * (the runtime's kernel reports it).
+   * Like {@link #of}, but an invalid slice throws IllegalArgumentException saying why in
+   * TensorFlow's terms (the runtime's kernel reports it).
    */
-  public static StridedSliceSpec validate(Node n, long[] in, long[] begin, long[] end, long[] strides) {
+  public static StridedSliceSpec validate(
+      Node n, long[] in, long[] begin, long[] end, long[] strides) {
     int k = begin.length;
     if (end.length != k || strides.length != k) {
-      throw new IllegalArgumentException("begin, end and strides must have the same length, got " + k + ", "
-          + end.length + " and " + strides.length);
+      throw new IllegalArgumentException(
+          "begin, end and strides must have the same length, got "
+              + k
+              + ", "
+              + end.length
+              + " and "
+              + strides.length);
     }
     if (k > 31) {
       throw new IllegalArgumentException("a strided slice has at most 31 indices, got " + k);
@@ -80,8 +90,8 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
         gather.add(NEW_AXIS);
       } else {
         if (full >= r) {
-          throw new IllegalArgumentException("Index out of range using input dim " + full + "; input has only " + r
-              + " dims");
+          throw new IllegalArgumentException(
+              "Index out of range using input dim " + full + "; input has only " + r + " dims");
         }
         db[full] = begin[i];
         de[full] = end[i];
@@ -105,18 +115,25 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
         throw new IllegalArgumentException("strides[" + i + "] must be non-zero");
       }
       if (sh[i] && st < 0) {
-        throw new IllegalArgumentException("only stride 1 allowed on non-range indexing (axis " + i + " is shrunk "
-            + "with stride " + st + ")");
+        throw new IllegalArgumentException(
+            "only stride 1 allowed on non-range indexing (axis "
+                + i
+                + " is shrunk "
+                + "with stride "
+                + st
+                + ")");
       }
       if (dim < 0) {
-        // Shape inference only: an unknown dimension stays unknown unless the slice shrinks it away.
+        // Shape inference only: an unknown dimension stays unknown unless the slice shrinks it
+        // away.
         proc[i] = sh[i] ? 1 : -1;
         continue;
       }
       if (sh[i]) {
         long x = db[i] < 0 ? dim + db[i] : db[i];
         if (x < 0 || x >= dim) {
-          throw new IllegalArgumentException("slice index " + db[i] + " of dimension " + i + " out of bounds");
+          throw new IllegalArgumentException(
+              "slice index " + db[i] + " of dimension " + i + " out of bounds");
         }
         db[i] = x;
         de[i] = x + 1;
@@ -140,7 +157,8 @@ public record StridedSliceSpec(long[] begin, long[] strides, long[] processingSh
     return new StridedSliceSpec(db, ds, proc, fin.stream().mapToLong(Long::longValue).toArray());
   }
 
-  private static long canonical(long x, boolean masked, long maskedValue, long lo, long hi, long dim) {
+  private static long canonical(
+      long x, boolean masked, long maskedValue, long lo, long hi, long dim) {
     if (masked) {
       return maskedValue;
     }

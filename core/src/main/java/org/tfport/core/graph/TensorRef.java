@@ -1,9 +1,9 @@
 package org.tfport.core.graph;
 
 /**
- * One input string of a node in a graph: {@code node} or {@code node:2} for a tensor, {@code ^node} for a
- * control dependency. (Inside function bodies inputs read {@code node:out_arg:idx}; those are rewritten to
- * this form when a function is inlined.)
+ * One input string of a node in a graph: {@code node} or {@code node:2} for a tensor, {@code ^node}
+ * for a control dependency. (Inside function bodies inputs read {@code node:out_arg:idx}; those are
+ * rewritten to this form when a function is inlined.)
  */
 public record TensorRef(String node, int index, boolean control) {
   public static TensorRef parse(String input) {
@@ -33,7 +33,10 @@ public record TensorRef(String node, int index, boolean control) {
     return input.startsWith("^");
   }
 
-  /** {@code node}, {@code node:1} or {@code ^node}: output 0 is written without its index, as TF does. */
+  /**
+   * {@code node}, {@code node:1} or {@code ^node}: output 0 is written without its index, as TF
+   * does.
+   */
   @Override
   public String toString() {
     return control ? "^" + node : index == 0 ? node : node + ":" + index;

@@ -48,7 +48,9 @@ public record TensorShape(boolean unknownRank, long[] dims) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof TensorShape s && s.unknownRank == unknownRank && Arrays.equals(s.dims, dims);
+    return o instanceof TensorShape s
+        && s.unknownRank == unknownRank
+        && Arrays.equals(s.dims, dims);
   }
 
   @Override

@@ -22,28 +22,49 @@ class GraphTest {
 
   @Test
   void topologicalOrderPutsReadersAfterWhatTheyRead() {
-    Graph g = graph(n("c", "Add", "a", "b:1"), n("a", "Placeholder"), n("b", "Split", "a"), n("d", "NoOp", "^c"));
+    Graph g =
+        graph(
+            n("c", "Add", "a", "b:1"),
+            n("a", "Placeholder"),
+            n("b", "Split", "a"),
+            n("d", "NoOp", "^c"));
     assertThat(g.topologicalOrder()).extracting(Node::name).containsExactly("a", "b", "c", "d");
   }
 
   @Test
   void missingInputNamesBothNodes() {
     Graph g = graph(n("a", "Placeholder"), n("b", "Relu", "nope:0"));
-    assertThatThrownBy(g::validate).isInstanceOf(CorruptModelException.class)
-        .hasMessageContaining("g.pb").hasMessageContaining("'b'").hasMessageContaining("'nope'");
+    assertThatThrownBy(g::validate)
+        .isInstanceOf(CorruptModelException.class)
+        .hasMessageContaining("g.pb")
+        .hasMessageContaining("'b'")
+        .hasMessageContaining("'nope'");
   }
 
   @Test
   void cycleNamesANodeOnIt() {
-    Graph g = graph(n("x", "Placeholder"), n("a", "Add", "x", "c"), n("b", "Relu", "a"), n("c", "Relu", "b"));
-    assertThatThrownBy(g::validate).isInstanceOf(CorruptModelException.class).hasMessageContaining("cycle")
-        .hasMessageContaining("a -> ").hasMessageNotContaining("'x'");
+    Graph g =
+        graph(
+            n("x", "Placeholder"),
+            n("a", "Add", "x", "c"),
+            n("b", "Relu", "a"),
+            n("c", "Relu", "b"));
+    assertThatThrownBy(g::validate)
+        .isInstanceOf(CorruptModelException.class)
+        .hasMessageContaining("cycle")
+        .hasMessageContaining("a -> ")
+        .hasMessageNotContaining("'x'");
   }
 
   @Test
   void whileLoopBackEdgesAreNotCycles() {
-    Graph g = graph(n("i", "Const"), n("enter", "Enter", "i"), n("merge", "Merge", "enter", "next"),
-        n("add", "Add", "merge", "i"), n("next", "NextIteration", "add"));
+    Graph g =
+        graph(
+            n("i", "Const"),
+            n("enter", "Enter", "i"),
+            n("merge", "Merge", "enter", "next"),
+            n("add", "Add", "merge", "i"),
+            n("next", "NextIteration", "add"));
     assertThat(g.topologicalOrder()).hasSize(5);
   }
 

@@ -14,7 +14,10 @@ import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.core.graph.Graph;
 
-/** Reads a frozen GraphDef: a binary {@code .pb}, or a text {@code .pbtxt} as {@code tf.io.write_graph} writes. */
+/**
+ * Reads a frozen GraphDef: a binary {@code .pb}, or a text {@code .pbtxt} as {@code
+ * tf.io.write_graph} writes.
+ */
 public final class GraphDefReader {
   /** Protobuf cannot parse a message over 2 GiB; TensorFlow has the same limit on GraphDefs. */
   static final long MAX_BYTES = Integer.MAX_VALUE;
@@ -27,8 +30,10 @@ public final class GraphDefReader {
    */
   public static Graph read(Path file) {
     if (Files.isDirectory(file)) {
-      throw new UsageException(file + ": is a folder; a frozen model is one GraphDef .pb file (a folder with"
-          + " saved_model.pb is --input_format=tf_saved_model)");
+      throw new UsageException(
+          file
+              + ": is a folder; a frozen model is one GraphDef .pb file (a folder with"
+              + " saved_model.pb is --input_format=tf_saved_model)");
     }
     long size;
     try {
@@ -37,8 +42,12 @@ public final class GraphDefReader {
       throw new UsageException(file + ": cannot read the file (" + e.getMessage() + ")");
     }
     if (size > MAX_BYTES) {
-      throw new CorruptModelException(file + ": " + size + " bytes is over protobuf's 2 GiB limit for one"
-          + " GraphDef; this is not a GraphDef TensorFlow could have written");
+      throw new CorruptModelException(
+          file
+              + ": "
+              + size
+              + " bytes is over protobuf's 2 GiB limit for one"
+              + " GraphDef; this is not a GraphDef TensorFlow could have written");
     }
     GraphDef def;
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -56,19 +65,25 @@ public final class GraphDefReader {
         }
       }
     } catch (InvalidProtocolBufferException | TextFormat.ParseException e) {
-      throw new CorruptModelException(file + ": not a TensorFlow GraphDef (protobuf says: " + oneLine(e.getMessage())
-          + "); give a frozen graph .pb written by TensorFlow", e);
+      throw new CorruptModelException(
+          file
+              + ": not a TensorFlow GraphDef (protobuf says: "
+              + oneLine(e.getMessage())
+              + "); give a frozen graph .pb written by TensorFlow",
+          e);
     } catch (IOException e) {
       throw new UsageException(file + ": cannot read the file (" + e.getMessage() + ")");
     }
     if (def.getNodeCount() == 0) {
-      throw new CorruptModelException(file + ": the GraphDef has no nodes; this is not a frozen model (or it is"
-          + " empty)");
+      throw new CorruptModelException(
+          file + ": the GraphDef has no nodes; this is not a frozen model (or it is" + " empty)");
     }
     for (var n : def.getNodeList()) {
       if (n.getName().isEmpty() || n.getOp().isEmpty()) {
-        throw new CorruptModelException(file + ": a node without a name or op was read; the file is not a"
-            + " TensorFlow GraphDef");
+        throw new CorruptModelException(
+            file
+                + ": a node without a name or op was read; the file is not a"
+                + " TensorFlow GraphDef");
       }
     }
     return ProtoGraphs.toGraph(def, null, file.toString());

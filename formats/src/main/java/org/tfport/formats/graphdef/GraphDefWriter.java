@@ -24,7 +24,8 @@ import org.tfport.core.graph.TensorValue;
 
 /**
  * The IR as a serialized {@code GraphDef}: nodes, the function library and versions, the inverse of
- * {@link ProtoGraphs#toGraph}. Tensors are written as {@code tensor_content} (strings as {@code string_val}).
+ * {@link ProtoGraphs#toGraph}. Tensors are written as {@code tensor_content} (strings as {@code
+ * string_val}).
  */
 public final class GraphDefWriter {
   private GraphDefWriter() {}
@@ -47,14 +48,19 @@ public final class GraphDefWriter {
       b.setLibrary(lib);
     }
     if (g.producer() != 0 || g.minConsumer() != 0) {
-      b.setVersions(VersionDef.newBuilder().setProducer(g.producer()).setMinConsumer(g.minConsumer()));
+      b.setVersions(
+          VersionDef.newBuilder().setProducer(g.producer()).setMinConsumer(g.minConsumer()));
     }
     return b.build();
   }
 
   static NodeDef node(Node n) {
-    NodeDef.Builder nb = NodeDef.newBuilder().setName(n.name()).setOp(n.op()).addAllInput(n.inputs())
-        .setDevice(n.device());
+    NodeDef.Builder nb =
+        NodeDef.newBuilder()
+            .setName(n.name())
+            .setOp(n.op())
+            .addAllInput(n.inputs())
+            .setDevice(n.device());
     n.attrs().forEach((k, v) -> nb.putAttr(k, attr(v)));
     return nb.build();
   }
@@ -68,17 +74,24 @@ public final class GraphDefWriter {
     fb.putAllRet(f.ret());
     fb.putAllControlRet(f.controlRet());
     f.attrs().forEach((k, v) -> fb.putAttr(k, attr(v)));
-    f.argAttrs().forEach((i, m) -> {
-      FunctionDef.ArgAttrs.Builder ab = FunctionDef.ArgAttrs.newBuilder();
-      m.forEach((k, v) -> ab.putAttr(k, attr(v)));
-      fb.putArgAttr(i, ab.build());
-    });
+    f.argAttrs()
+        .forEach(
+            (i, m) -> {
+              FunctionDef.ArgAttrs.Builder ab = FunctionDef.ArgAttrs.newBuilder();
+              m.forEach((k, v) -> ab.putAttr(k, attr(v)));
+              fb.putArgAttr(i, ab.build());
+            });
     return fb.build();
   }
 
   private static OpDef.ArgDef arg(ArgDef a) {
-    return OpDef.ArgDef.newBuilder().setName(a.name()).setTypeValue(a.type()).setTypeAttr(a.typeAttr())
-        .setNumberAttr(a.numberAttr()).setTypeListAttr(a.typeListAttr()).build();
+    return OpDef.ArgDef.newBuilder()
+        .setName(a.name())
+        .setTypeValue(a.type())
+        .setTypeAttr(a.typeAttr())
+        .setNumberAttr(a.numberAttr())
+        .setTypeListAttr(a.typeListAttr())
+        .build();
   }
 
   static org.tensorflow.proto.AttrValue attr(AttrValue v) {
@@ -93,7 +106,7 @@ public final class GraphDefWriter {
       case AttrValue.TensorAttr t -> b.setTensor(tensor(t.value()));
       case AttrValue.Func f -> b.setFunc(func(f.value()));
       case AttrValue.Placeholder p -> b.setPlaceholder(p.name());
-      case AttrValue.None n -> { }
+      case AttrValue.None n -> {}
       case AttrValue.ListAttr l -> {
         var lb = org.tensorflow.proto.AttrValue.ListValue.newBuilder();
         l.s().forEach(s -> lb.addS(ByteString.copyFrom(s)));

@@ -34,16 +34,21 @@ import org.tfport.core.graph.TensorValue;
 
 /**
  * Turns TensorFlow's generated proto classes into the tfport graph IR. Not API: public only so the
- * SavedModel reader in a sibling package can use it; callers outside {@code org.tfport.formats} never see a
- * proto type.
+ * SavedModel reader in a sibling package can use it; callers outside {@code org.tfport.formats}
+ * never see a proto type.
  */
 public final class ProtoGraphs {
-  /** One weight in a TF.js shard is at most this; larger constants are refused before allocation. */
+  /**
+   * One weight in a TF.js shard is at most this; larger constants are refused before allocation.
+   */
   static final long MAX_TENSOR_BYTES = Integer.MAX_VALUE - 8;
 
   private ProtoGraphs() {}
 
-  /** The IR of a GraphDef (nodes, library, versions) plus the op signatures of {@code opList}, if any. */
+  /**
+   * The IR of a GraphDef (nodes, library, versions) plus the op signatures of {@code opList}, if
+   * any.
+   */
   public static Graph toGraph(GraphDef def, OpList opList, String source) {
     Graph g = new Graph(source);
     g.versions(def.getVersions().getProducer(), def.getVersions().getMinConsumer());
@@ -87,13 +92,23 @@ public final class ProtoGraphs {
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     f.getAttrMap().forEach((k, v) -> attrs.put(k, attr(v, source, sig.getName(), k)));
     Map<Integer, Map<String, AttrValue>> argAttrs = new LinkedHashMap<>();
-    f.getArgAttrMap().forEach((i, a) -> {
-      Map<String, AttrValue> m = new LinkedHashMap<>();
-      a.getAttrMap().forEach((k, v) -> m.put(k, attr(v, source, sig.getName(), k)));
-      argAttrs.put(i, m);
-    });
-    return new GraphFunction(sig.getName(), args(sig.getInputArgList()), args(sig.getOutputArgList()), body,
-        f.getRetMap(), f.getControlRetMap(), attrs, argAttrs, sig.getIsStateful());
+    f.getArgAttrMap()
+        .forEach(
+            (i, a) -> {
+              Map<String, AttrValue> m = new LinkedHashMap<>();
+              a.getAttrMap().forEach((k, v) -> m.put(k, attr(v, source, sig.getName(), k)));
+              argAttrs.put(i, m);
+            });
+    return new GraphFunction(
+        sig.getName(),
+        args(sig.getInputArgList()),
+        args(sig.getOutputArgList()),
+        body,
+        f.getRetMap(),
+        f.getControlRetMap(),
+        attrs,
+        argAttrs,
+        sig.getIsStateful());
   }
 
   static OpSignature opSignature(OpDef op, String source) {
@@ -103,18 +118,26 @@ public final class ProtoGraphs {
         defaults.put(a.getName(), attr(a.getDefaultValue(), source, op.getName(), a.getName()));
       }
     }
-    return new OpSignature(op.getName(), args(op.getInputArgList()), args(op.getOutputArgList()), defaults);
+    return new OpSignature(
+        op.getName(), args(op.getInputArgList()), args(op.getOutputArgList()), defaults);
   }
 
   private static List<ArgDef> args(List<OpDef.ArgDef> defs) {
     List<ArgDef> out = new ArrayList<>();
     for (OpDef.ArgDef a : defs) {
-      out.add(new ArgDef(a.getName(), a.getTypeValue(), a.getTypeAttr(), a.getNumberAttr(), a.getTypeListAttr()));
+      out.add(
+          new ArgDef(
+              a.getName(),
+              a.getTypeValue(),
+              a.getTypeAttr(),
+              a.getNumberAttr(),
+              a.getTypeListAttr()));
     }
     return out;
   }
 
-  public static AttrValue attr(org.tensorflow.proto.AttrValue v, String source, String node, String key) {
+  public static AttrValue attr(
+      org.tensorflow.proto.AttrValue v, String source, String node, String key) {
     return switch (v.getValueCase()) {
       case S -> new AttrValue.Str(v.getS().toByteArray());
       case I -> new AttrValue.Int(v.getI());
@@ -122,7 +145,8 @@ public final class ProtoGraphs {
       case B -> new AttrValue.Bool(v.getB());
       case TYPE -> new AttrValue.Type(v.getTypeValue());
       case SHAPE -> new AttrValue.Shape(shape(v.getShape()));
-      case TENSOR -> new AttrValue.TensorAttr(tensor(v.getTensor(), source, node + " attribute " + key));
+      case TENSOR ->
+          new AttrValue.TensorAttr(tensor(v.getTensor(), source, node + " attribute " + key));
       case FUNC -> new AttrValue.Func(func(v.getFunc(), source, node));
       case PLACEHOLDER -> new AttrValue.Placeholder(v.getPlaceholder());
       case LIST -> {
@@ -131,9 +155,15 @@ public final class ProtoGraphs {
         for (TensorProto t : l.getTensorList()) {
           tensors.add(tensor(t, source, node + " attribute " + key));
         }
-        yield new AttrValue.ListAttr(l.getSList().stream().map(ByteString::toByteArray).toList(), l.getIList(),
-            l.getFList(), l.getBList(), l.getTypeValueList(), l.getShapeList().stream().map(ProtoGraphs::shape)
-            .toList(), tensors, l.getFuncList().stream().map(f -> func(f, source, node)).toList());
+        yield new AttrValue.ListAttr(
+            l.getSList().stream().map(ByteString::toByteArray).toList(),
+            l.getIList(),
+            l.getFList(),
+            l.getBList(),
+            l.getTypeValueList(),
+            l.getShapeList().stream().map(ProtoGraphs::shape).toList(),
+            tensors,
+            l.getFuncList().stream().map(f -> func(f, source, node)).toList());
       }
       case VALUE_NOT_SET -> new AttrValue.None();
     };
@@ -157,13 +187,20 @@ public final class ProtoGraphs {
   }
 
   /**
-   * Strings in {@code tensor_content} (TensorFlow's {@code EncodeStringList}, used by the C API and TF Java):
-   * every element's length as a varint32, then the bytes of all elements.
+   * Strings in {@code tensor_content} (TensorFlow's {@code EncodeStringList}, used by the C API and
+   * TF Java): every element's length as a varint32, then the bytes of all elements.
    */
   private static Tensor encodedStrings(byte[] c, long n, String source, String where, Shape s) {
     if (n > c.length) {
-      throw new CorruptModelException(source + ": " + where + " claims " + n + " strings in " + c.length
-          + " bytes; the graph is damaged");
+      throw new CorruptModelException(
+          source
+              + ": "
+              + where
+              + " claims "
+              + n
+              + " strings in "
+              + c.length
+              + " bytes; the graph is damaged");
     }
     long[] lens = new long[(int) n];
     int pos = 0;
@@ -172,7 +209,8 @@ public final class ProtoGraphs {
       long v = 0;
       for (int shift = 0; ; shift += 7) {
         if (pos >= c.length || shift > 28) {
-          throw new CorruptModelException(source + ": " + where + " has a bad string length; the graph is damaged");
+          throw new CorruptModelException(
+              source + ": " + where + " has a bad string length; the graph is damaged");
         }
         int b = c[pos++] & 0xff;
         v |= (long) (b & 0x7f) << shift;
@@ -184,10 +222,18 @@ public final class ProtoGraphs {
       total += v;
     }
     if (total != c.length - pos) {
-      throw new CorruptModelException(source + ": " + where + " string lengths add up to " + total + " bytes but "
-          + (c.length - pos) + " follow; the graph is damaged");
+      throw new CorruptModelException(
+          source
+              + ": "
+              + where
+              + " string lengths add up to "
+              + total
+              + " bytes but "
+              + (c.length - pos)
+              + " follow; the graph is damaged");
     }
-    ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(total + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(Math.toIntExact(total + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
       b.putInt((int) lens[i]).put(c, pos, (int) lens[i]);
       pos += (int) lens[i];
@@ -196,8 +242,9 @@ public final class ProtoGraphs {
   }
 
   /**
-   * Decodes a {@code TensorProto}: {@code tensor_content} (raw little-endian bytes) or the typed value lists,
-   * where fewer values than elements means the last one repeats (TF's rule; a zero-filled constant has none).
+   * Decodes a {@code TensorProto}: {@code tensor_content} (raw little-endian bytes) or the typed
+   * value lists, where fewer values than elements means the last one repeats (TF's rule; a
+   * zero-filled constant has none).
    *
    * @param where the node and attribute, for error messages
    */
@@ -209,12 +256,18 @@ public final class ProtoGraphs {
       return new TensorValue(dtype, shape, null);
     }
     if (shape.unknownRank()) {
-      throw new CorruptModelException(source + ": " + where + " is a constant of unknown rank; the graph is damaged");
+      throw new CorruptModelException(
+          source + ": " + where + " is a constant of unknown rank; the graph is damaged");
     }
     for (long d : shape.dims()) {
       if (d < 0) {
-        throw new CorruptModelException(source + ": " + where + " is a constant with an unknown dimension "
-            + shape + "; the graph is damaged");
+        throw new CorruptModelException(
+            source
+                + ": "
+                + where
+                + " is a constant with an unknown dimension "
+                + shape
+                + "; the graph is damaged");
       }
     }
     Shape s = shape.toShape();
@@ -226,8 +279,16 @@ public final class ProtoGraphs {
     }
     long bytes = dt == DType.STRING ? 0 : n > MAX_TENSOR_BYTES ? Long.MAX_VALUE : n * dt.byteSize();
     if (bytes > MAX_TENSOR_BYTES) {
-      throw new UnsupportedModelException(source + ": " + where + " is a " + dt.jsName() + s + " constant of "
-          + bytes + " bytes; TF.js holds a weight in one buffer of at most 2 GiB, so split it");
+      throw new UnsupportedModelException(
+          source
+              + ": "
+              + where
+              + " is a "
+              + dt.jsName()
+              + s
+              + " constant of "
+              + bytes
+              + " bytes; TF.js holds a weight in one buffer of at most 2 GiB, so split it");
     }
     if (!t.getTensorContent().isEmpty()) {
       ByteString c = t.getTensorContent();
@@ -235,24 +296,46 @@ public final class ProtoGraphs {
         return new TensorValue(dtype, shape, encodedStrings(c.toByteArray(), n, source, where, s));
       }
       if (c.size() != bytes) {
-        throw new CorruptModelException(source + ": " + where + " holds " + c.size() + " bytes of data but "
-            + dt.jsName() + s + " needs " + bytes + "; the graph is damaged");
+        throw new CorruptModelException(
+            source
+                + ": "
+                + where
+                + " holds "
+                + c.size()
+                + " bytes of data but "
+                + dt.jsName()
+                + s
+                + " needs "
+                + bytes
+                + "; the graph is damaged");
       }
-      return new TensorValue(dtype, shape, new Tensor(dt, s, c.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN)));
+      return new TensorValue(
+          dtype, shape, new Tensor(dt, s, c.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN)));
     }
-    int count = switch (dt) {
-      case FLOAT32 -> t.getFloatValCount();
-      case FLOAT64 -> t.getDoubleValCount();
-      case INT32, INT16, INT8, UINT8, UINT16 -> t.getIntValCount();
-      case INT64 -> t.getInt64ValCount();
-      case BOOL -> t.getBoolValCount();
-      case FLOAT16, BFLOAT16 -> t.getHalfValCount();
-      case STRING -> t.getStringValCount();
-      case COMPLEX64 -> t.getScomplexValCount() / 2;
-    };
+    int count =
+        switch (dt) {
+          case FLOAT32 -> t.getFloatValCount();
+          case FLOAT64 -> t.getDoubleValCount();
+          case INT32, INT16, INT8, UINT8, UINT16 -> t.getIntValCount();
+          case INT64 -> t.getInt64ValCount();
+          case BOOL -> t.getBoolValCount();
+          case FLOAT16, BFLOAT16 -> t.getHalfValCount();
+          case STRING -> t.getStringValCount();
+          case COMPLEX64 -> t.getScomplexValCount() / 2;
+        };
     if (count > n) {
-      throw new CorruptModelException(source + ": " + where + " lists " + count + " values for a " + dt.jsName() + s
-          + " tensor of " + n + " elements; the graph is damaged");
+      throw new CorruptModelException(
+          source
+              + ": "
+              + where
+              + " lists "
+              + count
+              + " values for a "
+              + dt.jsName()
+              + s
+              + " tensor of "
+              + n
+              + " elements; the graph is damaged");
     }
     if (dt == DType.STRING) {
       long total = 0;
@@ -260,8 +343,13 @@ public final class ProtoGraphs {
         total += 4 + (count == 0 ? 0 : t.getStringVal(Math.min(i, count - 1)).size());
       }
       if (total > MAX_TENSOR_BYTES) {
-        throw new UnsupportedModelException(source + ": " + where + " is a string constant of " + total
-            + " bytes; TF.js holds a weight in one buffer of at most 2 GiB");
+        throw new UnsupportedModelException(
+            source
+                + ": "
+                + where
+                + " is a string constant of "
+                + total
+                + " bytes; TF.js holds a weight in one buffer of at most 2 GiB");
       }
       ByteBuffer b = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < n; i++) {
@@ -284,7 +372,8 @@ public final class ProtoGraphs {
           case INT64 -> b.putLong(t.getInt64Val(k));
           case BOOL -> b.put((byte) (t.getBoolVal(k) ? 1 : 0));
           case FLOAT16, BFLOAT16 -> b.putShort((short) t.getHalfVal(k));
-          case COMPLEX64 -> b.putFloat(t.getScomplexVal(2 * k)).putFloat(t.getScomplexVal(2 * k + 1));
+          case COMPLEX64 ->
+              b.putFloat(t.getScomplexVal(2 * k)).putFloat(t.getScomplexVal(2 * k + 1));
           default -> throw new IllegalStateException(dt.toString());
         }
       }

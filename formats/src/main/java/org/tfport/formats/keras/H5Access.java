@@ -40,14 +40,21 @@ final class H5Access {
     if (d instanceof byte[] b) {
       return new String(b, StandardCharsets.UTF_8);
     }
-    throw new CorruptModelException(file + ": attribute '" + name + "' of " + node.getPath()
-        + " is not a string (" + d.getClass().getSimpleName() + "); the file was not written by Keras");
+    throw new CorruptModelException(
+        file
+            + ": attribute '"
+            + name
+            + "' of "
+            + node.getPath()
+            + " is not a string ("
+            + d.getClass().getSimpleName()
+            + "); the file was not written by Keras");
   }
 
   /**
-   * A list-of-strings attribute such as {@code layer_names}, joined back together when Keras split it into
-   * {@code layer_names0}, {@code layer_names1}, ... because it outgrew the HDF5 object header. Returns
-   * null when neither form is present.
+   * A list-of-strings attribute such as {@code layer_names}, joined back together when Keras split
+   * it into {@code layer_names0}, {@code layer_names1}, ... because it outgrew the HDF5 object
+   * header. Returns null when neither form is present.
    */
   static List<String> stringListAttr(Path file, Node node, String name) {
     if (attr(file, node, name) != null) {
@@ -80,9 +87,15 @@ final class H5Access {
     } else if (d != null && d.getClass().isArray() && java.lang.reflect.Array.getLength(d) == 0) {
       // Any other empty array means no names as well.
     } else {
-      throw new CorruptModelException(file + ": attribute '" + name + "' of " + node.getPath()
-          + " is not a list of names (" + (d == null ? "null" : d.getClass().getSimpleName())
-          + "); the file was not written by Keras");
+      throw new CorruptModelException(
+          file
+              + ": attribute '"
+              + name
+              + "' of "
+              + node.getPath()
+              + " is not a list of names ("
+              + (d == null ? "null" : d.getClass().getSimpleName())
+              + "); the file was not written by Keras");
     }
     return out;
   }
@@ -91,8 +104,14 @@ final class H5Access {
     try {
       return node.getAttributes().get(name);
     } catch (HdfException e) {
-      throw new CorruptModelException(file + ": cannot read the attributes of " + node.getPath() + ": "
-          + e.getMessage() + "; the file is damaged", e);
+      throw new CorruptModelException(
+          file
+              + ": cannot read the attributes of "
+              + node.getPath()
+              + ": "
+              + e.getMessage()
+              + "; the file is damaged",
+          e);
     }
   }
 
@@ -100,8 +119,16 @@ final class H5Access {
     try {
       return a.getData();
     } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
-      throw new CorruptModelException(file + ": cannot read attribute '" + a.getName() + "' of "
-          + node.getPath() + ": " + e.getMessage() + "; the file is damaged", e);
+      throw new CorruptModelException(
+          file
+              + ": cannot read attribute '"
+              + a.getName()
+              + "' of "
+              + node.getPath()
+              + ": "
+              + e.getMessage()
+              + "; the file is damaged",
+          e);
     }
   }
 
@@ -130,15 +157,22 @@ final class H5Access {
   }
 
   private static UnsupportedModelException unsupportedType(Path file, Dataset ds, String what) {
-    return new UnsupportedModelException(file + ": weight " + ds.getPath() + " has element type " + what
-        + ", which no TensorFlow weight uses; re-save the model with float32 weights");
+    return new UnsupportedModelException(
+        file
+            + ": weight "
+            + ds.getPath()
+            + " has element type "
+            + what
+            + ", which no TensorFlow weight uses; re-save the model with float32 weights");
   }
 
   static Shape shape(Dataset ds) {
     return ds.isScalar() ? Shape.SCALAR : Shape.of(ds.getDimensionsAsLong());
   }
 
-  /** Reads a dataset's elements as a little-endian tensor, without copying when the layout allows. */
+  /**
+   * Reads a dataset's elements as a little-endian tensor, without copying when the layout allows.
+   */
   static Tensor read(Path file, Dataset ds) {
     try {
       DType dtype = dtype(file, ds);
@@ -148,14 +182,26 @@ final class H5Access {
       if (n == 0) {
         return new Tensor(dtype, shape, ByteBuffer.allocate(0));
       }
-      ByteOrder order = ds.getDataType() instanceof FloatingPoint f ? f.getByteOrder()
-          : ((FixedPoint) ds.getDataType()).getByteOrder();
-      if (ds instanceof ContiguousDataset c && ds.getFilters().isEmpty()
+      ByteOrder order =
+          ds.getDataType() instanceof FloatingPoint f
+              ? f.getByteOrder()
+              : ((FixedPoint) ds.getDataType()).getByteOrder();
+      if (ds instanceof ContiguousDataset c
+          && ds.getFilters().isEmpty()
           && !(dtype == DType.INT64 && ds.getDataType().getSize() == 4)) {
         ByteBuffer raw = c.getBuffer();
         if (raw.remaining() < bytes) {
-          throw new CorruptModelException(file + ": weight " + ds.getPath() + " " + shape + " needs " + bytes
-              + " bytes but the file holds " + raw.remaining() + "; the file is truncated");
+          throw new CorruptModelException(
+              file
+                  + ": weight "
+                  + ds.getPath()
+                  + " "
+                  + shape
+                  + " needs "
+                  + bytes
+                  + " bytes but the file holds "
+                  + raw.remaining()
+                  + "; the file is truncated");
         }
         raw = raw.slice(raw.position(), (int) bytes);
         if (order == ByteOrder.LITTLE_ENDIAN) {
@@ -164,9 +210,18 @@ final class H5Access {
         return new Tensor(dtype, shape, swap(raw, dtype.byteSize()));
       }
       return new Tensor(dtype, shape, fromFlat(ds.getDataFlat(), dtype, Math.toIntExact(bytes)));
-    } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException | ArithmeticException e) {
-      throw new CorruptModelException(file + ": cannot read weight " + ds.getPath() + ": " + e.getMessage()
-          + "; the file is damaged or truncated", e);
+    } catch (HdfException
+        | IllegalArgumentException
+        | IndexOutOfBoundsException
+        | ArithmeticException e) {
+      throw new CorruptModelException(
+          file
+              + ": cannot read weight "
+              + ds.getPath()
+              + ": "
+              + e.getMessage()
+              + "; the file is damaged or truncated",
+          e);
     }
   }
 
@@ -228,7 +283,8 @@ final class H5Access {
         }
       }
       case byte[] by -> b.put(by);
-      default -> throw new IllegalArgumentException("unexpected data " + flat.getClass().getSimpleName());
+      default ->
+          throw new IllegalArgumentException("unexpected data " + flat.getClass().getSimpleName());
     }
     b.position(0);
     return b;

@@ -14,14 +14,21 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Rewrites a Keras 3 serialized config into the Keras 2 form that TF.js layers and older Keras read:
- * no {@code module}/{@code registered_name}/{@code build_config}, dtype policies as plain dtype names,
- * {@code batch_shape} as {@code batch_input_shape}, and functional {@code inbound_nodes} as nested lists.
- * Upstream strips only three keys and produces configs TF.js cannot load (tfjs #8328, #8544).
+ * Rewrites a Keras 3 serialized config into the Keras 2 form that TF.js layers and older Keras
+ * read: no {@code module}/{@code registered_name}/{@code build_config}, dtype policies as plain
+ * dtype names, {@code batch_shape} as {@code batch_input_shape}, and functional {@code
+ * inbound_nodes} as nested lists. Upstream strips only three keys and produces configs TF.js cannot
+ * load (tfjs #8328, #8544).
  */
 final class Keras3Config {
   private static final Set<String> DROPPED_KEYS =
-      Set.of("module", "registered_name", "build_config", "compile_config", "shared_object_id", "date_saved");
+      Set.of(
+          "module",
+          "registered_name",
+          "build_config",
+          "compile_config",
+          "shared_object_id",
+          "date_saved");
   private static final Set<String> MODEL_CLASSES = Set.of("Sequential", "Functional", "Model");
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
@@ -34,16 +41,24 @@ final class Keras3Config {
   /** The whole model: {@code {class_name, config}} in Keras 2 form. */
   static ObjectNode model(Path file, JsonNode root) {
     if (root == null || !root.isObject() || !root.path("class_name").isString()) {
-      throw new CorruptModelException(file + ": config.json is not a Keras model config (no class_name)");
+      throw new CorruptModelException(
+          file + ": config.json is not a Keras model config (no class_name)");
     }
     String cls = root.path("class_name").stringValue();
     if (!isModelClass(cls)) {
-      String reg = root.path("registered_name").isString() ? root.path("registered_name").stringValue() : null;
-      throw new UnsupportedModelException(file + ": model class '" + cls + "'"
-          + (reg != null ? " (registered as '" + reg + "')" : "")
-          + " is a subclassed model, whose layer graph is Python code, not config; TF.js layers models need"
-          + " a Sequential or functional model: rebuild it with keras.Sequential or keras.Model(inputs,"
-          + " outputs) and save it again");
+      String reg =
+          root.path("registered_name").isString()
+              ? root.path("registered_name").stringValue()
+              : null;
+      throw new UnsupportedModelException(
+          file
+              + ": model class '"
+              + cls
+              + "'"
+              + (reg != null ? " (registered as '" + reg + "')" : "")
+              + " is a subclassed model, whose layer graph is Python code, not config; TF.js layers models need"
+              + " a Sequential or functional model: rebuild it with keras.Sequential or keras.Model(inputs,"
+              + " outputs) and save it again");
     }
     return layer(file, root);
   }
@@ -80,12 +95,16 @@ final class Keras3Config {
       }
     }
     if (out.get("inbound_nodes") instanceof ArrayNode nodes) {
-      out.set("inbound_nodes", inboundNodes(file, out.path("config").path("name").asString("?"), nodes));
+      out.set(
+          "inbound_nodes",
+          inboundNodes(file, out.path("config").path("name").asString("?"), nodes));
     }
     return out;
   }
 
-  /** Keras 3 writes a single input/output as {@code ["x", 0, 0]}; Keras 2 always as a list of those. */
+  /**
+   * Keras 3 writes a single input/output as {@code ["x", 0, 0]}; Keras 2 always as a list of those.
+   */
   private static void normalizeEnds(ObjectNode c, String key) {
     JsonNode v = c.get(key);
     if (v instanceof ArrayNode a && !a.isEmpty() && a.get(0).isString()) {
@@ -119,14 +138,22 @@ final class Keras3Config {
       }
       tensorKw.forEach(kw::remove);
       if (tensors.isEmpty()) {
-        throw new UnsupportedModelException(file + ": layer '" + layerName + "' is called on no tensor"
-            + " in config.json; tfport cannot rebuild its connections");
+        throw new UnsupportedModelException(
+            file
+                + ": layer '"
+                + layerName
+                + "' is called on no tensor"
+                + " in config.json; tfport cannot rebuild its connections");
       }
       for (JsonNode t : tensors) {
         JsonNode h = t.path("config").path("keras_history");
         if (!h.isArray() || h.size() < 3) {
-          throw new CorruptModelException(file + ": layer '" + layerName + "' has an input without"
-              + " keras_history in config.json; the file is damaged");
+          throw new CorruptModelException(
+              file
+                  + ": layer '"
+                  + layerName
+                  + "' has an input without"
+                  + " keras_history in config.json; the file is damaged");
         }
         call.add(F.arrayNode().add(h.get(0)).add(h.get(1)).add(h.get(2)).add(clean(kw)));
       }
@@ -145,7 +172,9 @@ final class Keras3Config {
     }
   }
 
-  /** Drops Keras 3 bookkeeping keys at every depth and unwraps dtype policies and tensor constants. */
+  /**
+   * Drops Keras 3 bookkeeping keys at every depth and unwraps dtype policies and tensor constants.
+   */
   static JsonNode clean(JsonNode n) {
     if (n.isObject()) {
       String cls = n.path("class_name").asString("");
@@ -174,7 +203,10 @@ final class Keras3Config {
     return n.deepCopy();
   }
 
-  /** compile_config becomes the Keras 2 training_config, so optimizer and loss survive the conversion. */
+  /**
+   * compile_config becomes the Keras 2 training_config, so optimizer and loss survive the
+   * conversion.
+   */
   static JsonNode trainingConfig(JsonNode root) {
     JsonNode cc = root.get("compile_config");
     if (!(cc instanceof ObjectNode c) || c.isEmpty()) {
@@ -201,8 +233,13 @@ final class Keras3Config {
     try {
       return Json.MAPPER.readTree(bytes);
     } catch (tools.jackson.core.JacksonException e) {
-      throw new CorruptModelException(file + ": " + entry + " is not valid JSON (" + e.getOriginalMessage()
-          + "); the .keras file is damaged");
+      throw new CorruptModelException(
+          file
+              + ": "
+              + entry
+              + " is not valid JSON ("
+              + e.getOriginalMessage()
+              + "); the .keras file is damaged");
     }
   }
 }

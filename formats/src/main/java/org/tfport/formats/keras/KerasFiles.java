@@ -18,9 +18,12 @@ final class KerasFiles {
 
   static KerasModel open(Path file) {
     if (Files.isDirectory(file)) {
-      throw new UsageException(file + ": is a folder; a Keras input is one .h5 or .keras file"
-          + (Files.exists(file.resolve("saved_model.pb"))
-              ? " (this folder is a SavedModel: use --input_format=tf_saved_model)" : ""));
+      throw new UsageException(
+          file
+              + ": is a folder; a Keras input is one .h5 or .keras file"
+              + (Files.exists(file.resolve("saved_model.pb"))
+                  ? " (this folder is a SavedModel: use --input_format=tf_saved_model)"
+                  : ""));
     }
     byte[] head = new byte[8];
     int n;
@@ -36,16 +39,19 @@ final class KerasFiles {
       return KerasV3Reader.read(file);
     }
     if (format != ModelFormat.KERAS) {
-      throw new CorruptModelException(file + ": not a Keras file: it starts with bytes "
-          + HexFormat.ofDelimiter(" ").formatHex(head, 0, n)
-          + " instead of the HDF5 signature 89 48 44 46 (.h5) or a zip header (.keras)");
+      throw new CorruptModelException(
+          file
+              + ": not a Keras file: it starts with bytes "
+              + HexFormat.ofDelimiter(" ").formatHex(head, 0, n)
+              + " instead of the HDF5 signature 89 48 44 46 (.h5) or a zip header (.keras)");
     }
     HdfFile h5;
     try {
       h5 = new HdfFile(file);
     } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
-      throw new CorruptModelException(file + ": damaged HDF5 file (" + e.getMessage()
-          + "); it may be truncated: copy it again", e);
+      throw new CorruptModelException(
+          file + ": damaged HDF5 file (" + e.getMessage() + "); it may be truncated: copy it again",
+          e);
     }
     return KerasH5Reader.read(file, h5, null);
   }

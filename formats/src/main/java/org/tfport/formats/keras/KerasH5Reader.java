@@ -1,6 +1,5 @@
 package org.tfport.formats.keras;
 
-import org.tfport.core.Tensor;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
@@ -18,9 +17,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Reads the legacy Keras HDF5 layout (Keras 1 and 2, and Keras 3's {@code .h5}): root attributes
- * {@code model_config}, {@code training_config}, {@code keras_version}, {@code backend}, and the weights
- * under {@code model_weights} (a full model) or the root (a {@code save_weights} file), each layer group
- * listing its datasets in {@code weight_names}.
+ * {@code model_config}, {@code training_config}, {@code keras_version}, {@code backend}, and the
+ * weights under {@code model_weights} (a full model) or the root (a {@code save_weights} file),
+ * each layer group listing its datasets in {@code weight_names}.
  */
 final class KerasH5Reader {
   private KerasH5Reader() {}
@@ -41,13 +40,18 @@ final class KerasH5Reader {
       if (config != null) {
         Node mw = child(displayName, h5, "model_weights");
         if (mw == null) {
-          // A model saved with include_optimizer and no weights is legal but empty; refuse with the reason.
-          throw new CorruptModelException(displayName + ": has 'model_config' but no 'model_weights' group;"
-              + " the file is incomplete, re-save it with model.save()");
+          // A model saved with include_optimizer and no weights is legal but empty; refuse with the
+          // reason.
+          throw new CorruptModelException(
+              displayName
+                  + ": has 'model_config' but no 'model_weights' group;"
+                  + " the file is incomplete, re-save it with model.save()");
         }
         if (!(mw instanceof Group g)) {
-          throw new CorruptModelException(displayName + ": 'model_weights' is not a group; the file was not"
-              + " written by Keras");
+          throw new CorruptModelException(
+              displayName
+                  + ": 'model_weights' is not a group; the file was not"
+                  + " written by Keras");
         }
         weightsRoot = g;
         if (version == null) {
@@ -59,26 +63,42 @@ final class KerasH5Reader {
       } else {
         weightsRoot = h5;
         if (H5Access.stringListAttr(displayName, h5, "layer_names") == null) {
-          throw new CorruptModelException(displayName + ": an HDF5 file, but neither a Keras model (no"
-              + " 'model_config' attribute) nor Keras weights (no 'layer_names' attribute); save it with"
-              + " model.save('x.h5') or model.save_weights('x.h5')");
+          throw new CorruptModelException(
+              displayName
+                  + ": an HDF5 file, but neither a Keras model (no"
+                  + " 'model_config' attribute) nor Keras weights (no 'layer_names' attribute); save it with"
+                  + " model.save('x.h5') or model.save_weights('x.h5')");
         }
       }
       List<String> layerNames = H5Access.stringListAttr(displayName, weightsRoot, "layer_names");
       if (layerNames == null) {
-        throw new CorruptModelException(displayName + ": group " + weightsRoot.getPath()
-            + " has no 'layer_names' attribute; the file was not written by Keras");
+        throw new CorruptModelException(
+            displayName
+                + ": group "
+                + weightsRoot.getPath()
+                + " has no 'layer_names' attribute; the file was not written by Keras");
       }
       List<KerasLayerWeights> layers = new ArrayList<>();
       for (String layer : layerNames) {
         Node n = child(displayName, weightsRoot, layer);
         if (!(n instanceof Group g)) {
-          throw new CorruptModelException(displayName + ": layer '" + layer + "' is listed in layer_names but"
-              + " has no weight group; the file is damaged");
+          throw new CorruptModelException(
+              displayName
+                  + ": layer '"
+                  + layer
+                  + "' is listed in layer_names but"
+                  + " has no weight group; the file is damaged");
         }
         layers.add(new KerasLayerWeights(layer, layerWeights(displayName, g, layer)));
       }
-      return new KerasModel(displayName, version, backend, modelConfig, trainingConfig, layers, () -> {
+      return new KerasModel(
+          displayName,
+          version,
+          backend,
+          modelConfig,
+          trainingConfig,
+          layers,
+          () -> {
             h5.close();
             if (resource != null) {
               resource.close();
@@ -89,8 +109,12 @@ final class KerasH5Reader {
       throw e;
     } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
       h5.close();
-      throw new CorruptModelException(displayName + ": cannot read the HDF5 structure: " + e.getMessage()
-          + "; the file is damaged or truncated", e);
+      throw new CorruptModelException(
+          displayName
+              + ": cannot read the HDF5 structure: "
+              + e.getMessage()
+              + "; the file is damaged or truncated",
+          e);
     }
   }
 
@@ -103,12 +127,18 @@ final class KerasH5Reader {
     for (String wn : names) {
       Node n = g.getByPath(wn);
       if (!(n instanceof Dataset ds)) {
-        throw new CorruptModelException(file + ": layer '" + layer + "' lists weight '" + wn
-            + "' but the file has no such dataset; the file is damaged");
+        throw new CorruptModelException(
+            file
+                + ": layer '"
+                + layer
+                + "' lists weight '"
+                + wn
+                + "' but the file has no such dataset; the file is damaged");
       }
       String name = wn.endsWith(":0") ? wn.substring(0, wn.length() - 2) : wn;
-      out.add(new KerasWeight(name, H5Access.dtype(file, ds), H5Access.shape(ds),
-          () -> H5Access.read(file, ds)));
+      out.add(
+          new KerasWeight(
+              name, H5Access.dtype(file, ds), H5Access.shape(ds), () -> H5Access.read(file, ds)));
     }
     return out;
   }
@@ -117,8 +147,14 @@ final class KerasH5Reader {
     try {
       return g.getChildren().get(name);
     } catch (HdfException e) {
-      throw new CorruptModelException(file + ": cannot list group " + g.getPath() + ": " + e.getMessage()
-          + "; the file is damaged", e);
+      throw new CorruptModelException(
+          file
+              + ": cannot list group "
+              + g.getPath()
+              + ": "
+              + e.getMessage()
+              + "; the file is damaged",
+          e);
     }
   }
 
@@ -133,9 +169,13 @@ final class KerasH5Reader {
       }
       return n;
     } catch (JacksonException e) {
-      throw new CorruptModelException(file + ": attribute '" + what + "' is not valid JSON ("
-          + e.getOriginalMessage() + "); the file is damaged or was edited by hand");
+      throw new CorruptModelException(
+          file
+              + ": attribute '"
+              + what
+              + "' is not valid JSON ("
+              + e.getOriginalMessage()
+              + "); the file is damaged or was edited by hand");
     }
   }
-
 }

@@ -12,9 +12,10 @@ import org.tfport.core.TfportException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Writes the legacy Keras HDF5 layout ({@code model.save('x.h5')}) for float32 weights. Attributes are
- * fixed-length strings, which Keras and this reader both accept; jhdf cannot write attributes past the
- * 64 KiB object-header limit, so a larger {@code model_config} is refused rather than silently corrupted.
+ * Writes the legacy Keras HDF5 layout ({@code model.save('x.h5')}) for float32 weights. Attributes
+ * are fixed-length strings, which Keras and this reader both accept; jhdf cannot write attributes
+ * past the 64 KiB object-header limit, so a larger {@code model_config} is refused rather than
+ * silently corrupted.
  */
 public final class KerasH5Writer {
   /** Keras' own HDF5_OBJECT_HEADER_LIMIT; jhdf writes a corrupt file beyond it. */
@@ -22,12 +23,22 @@ public final class KerasH5Writer {
 
   private KerasH5Writer() {}
 
-  public static void write(Path file, String kerasVersion, String backend, JsonNode modelConfig,
-      JsonNode trainingConfig, List<KerasLayerWeights> layers) {
+  public static void write(
+      Path file,
+      String kerasVersion,
+      String backend,
+      JsonNode modelConfig,
+      JsonNode trainingConfig,
+      List<KerasLayerWeights> layers) {
     String config = modelConfig == null ? null : Json.MAPPER.writeValueAsString(modelConfig);
     if (config != null && config.length() >= ATTRIBUTE_LIMIT) {
-      throw new TfportException(file + ": model_config is " + config.length() + " characters, over the "
-          + ATTRIBUTE_LIMIT + " that can be written as an HDF5 attribute here; write a .keras file instead");
+      throw new TfportException(
+          file
+              + ": model_config is "
+              + config.length()
+              + " characters, over the "
+              + ATTRIBUTE_LIMIT
+              + " that can be written as an HDF5 attribute here; write a .keras file instead");
     }
     try (WritableHdfFile h5 = HdfFile.write(file)) {
       WritableGroup weightsRoot = h5;
@@ -42,8 +53,8 @@ public final class KerasH5Writer {
         g.putAttribute("keras_version", kerasVersion);
         g.putAttribute("backend", backend);
       }
-      weightsRoot.putAttribute("layer_names", layers.stream().map(KerasLayerWeights::layerName)
-          .toArray(String[]::new));
+      weightsRoot.putAttribute(
+          "layer_names", layers.stream().map(KerasLayerWeights::layerName).toArray(String[]::new));
       for (KerasLayerWeights layer : layers) {
         WritableGroup lg = weightsRoot.putGroup(layer.layerName());
         String[] names = layer.weights().stream().map(w -> w.name() + ":0").toArray(String[]::new);
@@ -55,8 +66,10 @@ public final class KerasH5Writer {
           WritableGroup parent = lg;
           String[] parts = (w.name() + ":0").split("/");
           for (int i = 0; i < parts.length - 1; i++) {
-            parent = parent.getChild(parts[i]) instanceof WritableGroup existing ? existing
-                : parent.putGroup(parts[i]);
+            parent =
+                parent.getChild(parts[i]) instanceof WritableGroup existing
+                    ? existing
+                    : parent.putGroup(parts[i]);
           }
           parent.putDataset(parts[parts.length - 1], nested(w.data().get()));
         }

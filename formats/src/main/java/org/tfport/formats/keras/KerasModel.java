@@ -6,11 +6,13 @@ import java.util.List;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A Keras model as stored: its architecture ({@code model_config}, null for a weights-only file), training
- * config, and layer weights. Weight data is read lazily from the open file, so close the model when done.
+ * A Keras model as stored: its architecture ({@code model_config}, null for a weights-only file),
+ * training config, and layer weights. Weight data is read lazily from the open file, so close the
+ * model when done.
  *
  * <p>Files written by Keras 3 ({@code .keras}) are presented in the Keras 2 form (configs without
- * {@code module}/{@code registered_name}, weights named {@code layer/kernel}), which is what TF.js reads.
+ * {@code module}/{@code registered_name}, weights named {@code layer/kernel}), which is what TF.js
+ * reads.
  */
 public final class KerasModel implements Closeable {
   private final Path source;
@@ -21,8 +23,14 @@ public final class KerasModel implements Closeable {
   private final List<KerasLayerWeights> layers;
   private final Closeable resource;
 
-  KerasModel(Path source, String kerasVersion, String backend, JsonNode modelConfig,
-      JsonNode trainingConfig, List<KerasLayerWeights> layers, Closeable resource) {
+  KerasModel(
+      Path source,
+      String kerasVersion,
+      String backend,
+      JsonNode modelConfig,
+      JsonNode trainingConfig,
+      List<KerasLayerWeights> layers,
+      Closeable resource) {
     this.source = source;
     this.kerasVersion = kerasVersion;
     this.backend = backend;
@@ -32,7 +40,9 @@ public final class KerasModel implements Closeable {
     this.resource = resource;
   }
 
-  /** Opens a Keras {@code .h5}/{@code .hdf5} or Keras 3 {@code .keras} file, chosen by its content. */
+  /**
+   * Opens a Keras {@code .h5}/{@code .hdf5} or Keras 3 {@code .keras} file, chosen by its content.
+   */
   public static KerasModel open(Path file) {
     return KerasFiles.open(file);
   }
@@ -70,7 +80,9 @@ public final class KerasModel implements Closeable {
 
   /** The major Keras version (1, 2, 3), or 0 when unknown. */
   public int kerasMajor() {
-    if (kerasVersion == null || kerasVersion.isEmpty() || !Character.isDigit(kerasVersion.charAt(0))) {
+    if (kerasVersion == null
+        || kerasVersion.isEmpty()
+        || !Character.isDigit(kerasVersion.charAt(0))) {
       return 0;
     }
     int dot = kerasVersion.indexOf('.');

@@ -1,6 +1,5 @@
 package org.tfport.formats.keras;
 
-import org.tfport.core.TfportException;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
@@ -24,9 +23,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Reads a Keras 3 {@code .keras} archive ({@code config.json}, {@code metadata.json},
- * {@code model.weights.h5}) without extracting anything next to it: the weights file is copied to a private
- * temporary file that is deleted when the model is closed.
+ * Reads a Keras 3 {@code .keras} archive ({@code config.json}, {@code metadata.json}, {@code
+ * model.weights.h5}) without extracting anything next to it: the weights file is copied to a
+ * private temporary file that is deleted when the model is closed.
  */
 final class KerasV3Reader {
   private static final long MAX_JSON_BYTES = 512L << 20;
@@ -43,13 +42,17 @@ final class KerasV3Reader {
       ObjectNode modelConfig = Keras3Config.model(file, root);
       String version = null;
       if (metaBytes != null) {
-        version = Keras3Config.parse(file, "metadata.json", metaBytes).path("keras_version").asString(null);
+        version =
+            Keras3Config.parse(file, "metadata.json", metaBytes)
+                .path("keras_version")
+                .asString(null);
       }
       List<KerasLayerWeights> layers = new ArrayList<>();
       HdfFile h5 = null;
       if (we != null) {
         tmp = Files.createTempFile("tfport-keras-", ".weights.h5");
-        try (InputStream in = zip.getInputStream(we); OutputStream out = Files.newOutputStream(tmp)) {
+        try (InputStream in = zip.getInputStream(we);
+            OutputStream out = Files.newOutputStream(tmp)) {
           in.transferTo(out);
         }
         h5 = new HdfFile(tmp);
@@ -58,27 +61,37 @@ final class KerasV3Reader {
           bindModel(file, root, g, "", layers);
         }
       } else if (hasWeightedLayers(root)) {
-        throw new CorruptModelException(file + ": has no model.weights.h5 entry; the .keras file is incomplete");
+        throw new CorruptModelException(
+            file + ": has no model.weights.h5 entry; the .keras file is incomplete");
       }
       Path toDelete = tmp;
       HdfFile toClose = h5;
-      KerasModel m = new KerasModel(file, version, null, modelConfig, Keras3Config.trainingConfig(root),
-          layers, () -> {
-            if (toClose != null) {
-              toClose.close();
-            }
-            if (toDelete != null) {
-              Files.deleteIfExists(toDelete);
-            }
-          });
+      KerasModel m =
+          new KerasModel(
+              file,
+              version,
+              null,
+              modelConfig,
+              Keras3Config.trainingConfig(root),
+              layers,
+              () -> {
+                if (toClose != null) {
+                  toClose.close();
+                }
+                if (toDelete != null) {
+                  Files.deleteIfExists(toDelete);
+                }
+              });
       tmp = null;
       return m;
     } catch (ZipException e) {
       throw new CorruptModelException(file + ": damaged .keras zip (" + e.getMessage() + ")", e);
     } catch (IOException e) {
-      throw new CorruptModelException(file + ": cannot read .keras archive (" + e.getMessage() + ")", e);
+      throw new CorruptModelException(
+          file + ": cannot read .keras archive (" + e.getMessage() + ")", e);
     } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
-      throw new CorruptModelException(file + ": model.weights.h5 inside is damaged (" + e.getMessage() + ")", e);
+      throw new CorruptModelException(
+          file + ": model.weights.h5 inside is damaged (" + e.getMessage() + ")", e);
     } finally {
       if (tmp != null) {
         try {
@@ -90,22 +103,32 @@ final class KerasV3Reader {
     }
   }
 
-  private static byte[] readJson(Path file, ZipFile zip, String name, boolean required) throws IOException {
+  private static byte[] readJson(Path file, ZipFile zip, String name, boolean required)
+      throws IOException {
     ZipEntry e = zip.getEntry(name);
     if (e == null) {
       if (required) {
-        throw new CorruptModelException(file + ": no " + name + " inside; not a Keras 3 .keras file");
+        throw new CorruptModelException(
+            file + ": no " + name + " inside; not a Keras 3 .keras file");
       }
       return null;
     }
     if (e.getSize() > MAX_JSON_BYTES) {
-      throw new CorruptModelException(file + ": " + name + " claims " + e.getSize() + " bytes, over the "
-          + MAX_JSON_BYTES + "-byte limit for a config");
+      throw new CorruptModelException(
+          file
+              + ": "
+              + name
+              + " claims "
+              + e.getSize()
+              + " bytes, over the "
+              + MAX_JSON_BYTES
+              + "-byte limit for a config");
     }
     try (InputStream in = zip.getInputStream(e)) {
       byte[] b = in.readNBytes((int) MAX_JSON_BYTES + 1);
       if (b.length > MAX_JSON_BYTES) {
-        throw new CorruptModelException(file + ": " + name + " is over the " + MAX_JSON_BYTES + "-byte limit");
+        throw new CorruptModelException(
+            file + ": " + name + " is over the " + MAX_JSON_BYTES + "-byte limit");
       }
       return b;
     }
@@ -116,7 +139,11 @@ final class KerasV3Reader {
   }
 
   /** Walks a model's layers as Keras 3 saved them: every layer but InputLayer, named by class. */
-  private static void bindModel(Path file, JsonNode modelJson, Group layersGroup, String prefix,
+  private static void bindModel(
+      Path file,
+      JsonNode modelJson,
+      Group layersGroup,
+      String prefix,
       List<KerasLayerWeights> out) {
     Map<String, Integer> used = new HashMap<>();
     for (JsonNode layer : modelJson.path("config").path("layers")) {
@@ -136,8 +163,16 @@ final class KerasV3Reader {
         if (LayerVars.names(cls, layer.path("config")) == null || LayerVars.isWeightless(cls)) {
           continue;
         }
-        throw new CorruptModelException(file + ": layer '" + name + "' (" + cls + ") has no weights in"
-            + " model.weights.h5 (looked for layers/" + key + "); the .keras file is damaged");
+        throw new CorruptModelException(
+            file
+                + ": layer '"
+                + name
+                + "' ("
+                + cls
+                + ") has no weights in"
+                + " model.weights.h5 (looked for layers/"
+                + key
+                + "); the .keras file is damaged");
       }
       List<KerasWeight> ws = new ArrayList<>();
       collect(file, layer, g, name, ws);
@@ -145,7 +180,8 @@ final class KerasV3Reader {
     }
   }
 
-  private static void collect(Path file, JsonNode layer, Group g, String name, List<KerasWeight> ws) {
+  private static void collect(
+      Path file, JsonNode layer, Group g, String name, List<KerasWeight> ws) {
     String cls = layer.path("class_name").asString("");
     JsonNode cfg = layer.path("config");
     if (Keras3Config.isModelClass(cls)) {
@@ -161,13 +197,23 @@ final class KerasV3Reader {
       case "Bidirectional" -> {
         JsonNode innerLayer = cfg.path("layer");
         String innerName = innerLayer.path("config").path("name").asString("rnn");
-        collect(file, innerLayer, group(file, g, "forward_layer", name), name + "/forward_" + innerName, ws);
+        collect(
+            file,
+            innerLayer,
+            group(file, g, "forward_layer", name),
+            name + "/forward_" + innerName,
+            ws);
         JsonNode back = cfg.has("backward_layer") ? cfg.path("backward_layer") : innerLayer;
         String backName = back.path("config").path("name").asString(innerName);
-        collect(file, back, group(file, g, "backward_layer", name),
-            name + "/backward_" + backName.replaceFirst("^backward_", ""), ws);
+        collect(
+            file,
+            back,
+            group(file, g, "backward_layer", name),
+            name + "/backward_" + backName.replaceFirst("^backward_", ""),
+            ws);
       }
-      case "TimeDistributed" -> collect(file, cfg.path("layer"), group(file, g, "layer", name), name, ws);
+      case "TimeDistributed" ->
+          collect(file, cfg.path("layer"), group(file, g, "layer", name), name, ws);
       default -> {
         List<String> names = LayerVars.names(cls, cfg);
         Group varsOwner = LayerVars.isRecurrent(cls) ? group(file, g, "cell", name) : g;
@@ -176,17 +222,39 @@ final class KerasV3Reader {
           if (vars.isEmpty()) {
             return;
           }
-          throw new UnsupportedModelException(file + ": layer '" + name + "' (" + cls + ") has "
-              + vars.size() + " weights, but tfport does not know how TF.js names the weights of " + cls);
+          throw new UnsupportedModelException(
+              file
+                  + ": layer '"
+                  + name
+                  + "' ("
+                  + cls
+                  + ") has "
+                  + vars.size()
+                  + " weights, but tfport does not know how TF.js names the weights of "
+                  + cls);
         }
         if (names.size() != vars.size()) {
-          throw new CorruptModelException(file + ": layer '" + name + "' (" + cls + ") should have "
-              + names.size() + " weights " + names + " but model.weights.h5 holds " + vars.size());
+          throw new CorruptModelException(
+              file
+                  + ": layer '"
+                  + name
+                  + "' ("
+                  + cls
+                  + ") should have "
+                  + names.size()
+                  + " weights "
+                  + names
+                  + " but model.weights.h5 holds "
+                  + vars.size());
         }
         for (int i = 0; i < vars.size(); i++) {
           Dataset ds = vars.get(i);
-          ws.add(new KerasWeight(name + "/" + names.get(i), H5Access.dtype(file, ds), H5Access.shape(ds),
-              () -> H5Access.read(file, ds)));
+          ws.add(
+              new KerasWeight(
+                  name + "/" + names.get(i),
+                  H5Access.dtype(file, ds),
+                  H5Access.shape(ds),
+                  () -> H5Access.read(file, ds)));
         }
       }
     }
@@ -196,8 +264,13 @@ final class KerasV3Reader {
     if (g.getChildren().get(child) instanceof Group c) {
       return c;
     }
-    throw new CorruptModelException(file + ": layer '" + layer + "' has no '" + child
-        + "' group in model.weights.h5; the .keras file is damaged");
+    throw new CorruptModelException(
+        file
+            + ": layer '"
+            + layer
+            + "' has no '"
+            + child
+            + "' group in model.weights.h5; the .keras file is damaged");
   }
 
   private static List<Dataset> vars(Path file, Group g, String layer) {
@@ -211,15 +284,20 @@ final class KerasV3Reader {
         break;
       }
       if (!(n instanceof Dataset ds)) {
-        throw new CorruptModelException(file + ": layer '" + layer + "' vars/" + i + " is not a dataset");
+        throw new CorruptModelException(
+            file + ": layer '" + layer + "' vars/" + i + " is not a dataset");
       }
       out.add(ds);
     }
     if (out.size() != v.getChildren().size()) {
-      throw new CorruptModelException(file + ": layer '" + layer + "' vars are not numbered 0.."
-          + (v.getChildren().size() - 1) + " in model.weights.h5; the .keras file is damaged");
+      throw new CorruptModelException(
+          file
+              + ": layer '"
+              + layer
+              + "' vars are not numbered 0.."
+              + (v.getChildren().size() - 1)
+              + " in model.weights.h5; the .keras file is damaged");
     }
     return out;
   }
-
 }

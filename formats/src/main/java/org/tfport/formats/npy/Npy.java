@@ -19,34 +19,47 @@ import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * One NumPy {@code .npy} array (format versions 1, 2 and 3): magic {@code \x93NUMPY}, major and minor version
- * bytes, a little-endian header length (2 bytes in v1, 4 in v2/v3), then a Python dict literal with
- * {@code descr}, {@code fortran_order} and {@code shape}, then the raw C-order data.
+ * One NumPy {@code .npy} array (format versions 1, 2 and 3): magic {@code \x93NUMPY}, major and
+ * minor version bytes, a little-endian header length (2 bytes in v1, 4 in v2/v3), then a Python
+ * dict literal with {@code descr}, {@code fortran_order} and {@code shape}, then the raw C-order
+ * data.
  *
- * <p>Readable and writable dtypes, each the tensor type it holds: {@code <f4} float32, {@code <f8} float64,
- * {@code <f2} float16, {@code <i4} int32, {@code <i8} int64, {@code <i2} int16, {@code <u2} uint16, {@code |u1}
- * uint8, {@code |i1} int8, {@code |b1} bool, and fixed-width strings {@code |Sn} (bytes, trailing NULs dropped as
- * numpy does) and {@code <Un} (UTF-32, read as UTF-8). {@link #read} widens the numeric ones to float, which is
- * what calibration works in (int32/int64 index inputs are exact up to 2^24); {@link #readTensor} keeps the exact
- * values.
+ * <p>Readable and writable dtypes, each the tensor type it holds: {@code <f4} float32, {@code <f8}
+ * float64, {@code <f2} float16, {@code <i4} int32, {@code <i8} int64, {@code <i2} int16, {@code
+ * <u2} uint16, {@code |u1} uint8, {@code |i1} int8, {@code |b1} bool, and fixed-width strings
+ * {@code |Sn} (bytes, trailing NULs dropped as numpy does) and {@code <Un} (UTF-32, read as UTF-8).
+ * {@link #read} widens the numeric ones to float, which is what calibration works in (int32/int64
+ * index inputs are exact up to 2^24); {@link #readTensor} keeps the exact values.
  *
- * <p>The file is untrusted: the header is parsed by a small literal parser (never evaluated), its length is
- * bounded, and the shape's byte size must equal the bytes after the header before anything is allocated; any
- * problem is a {@link UsageException} naming the file.
+ * <p>The file is untrusted: the header is parsed by a small literal parser (never evaluated), its
+ * length is bounded, and the shape's byte size must equal the bytes after the header before
+ * anything is allocated; any problem is a {@link UsageException} naming the file.
  *
  * @param dtype the header's descr, e.g. {@code <f4}
  */
 public record Npy(Path file, String dtype, int[] shape, float[] values) {
   /** Headers are a few hundred bytes; anything longer is not a file numpy wrote. */
   static final int MAX_HEADER = 1 << 16;
-  /** numpy's fixed-width strings are sized by their longest element; beyond this a file is not an input. */
+
+  /**
+   * numpy's fixed-width strings are sized by their longest element; beyond this a file is not an
+   * input.
+   */
   static final int MAX_STRING_WIDTH = 1 << 20;
 
   /** The numeric dtypes, each with the tensor type it holds. */
-  private static final Map<String, DType> NUMERIC = Map.ofEntries(Map.entry("<f4", DType.FLOAT32),
-      Map.entry("<f8", DType.FLOAT64), Map.entry("<f2", DType.FLOAT16), Map.entry("<i4", DType.INT32),
-      Map.entry("<i8", DType.INT64), Map.entry("<i2", DType.INT16), Map.entry("<u2", DType.UINT16),
-      Map.entry("|u1", DType.UINT8), Map.entry("|i1", DType.INT8), Map.entry("|b1", DType.BOOL));
+  private static final Map<String, DType> NUMERIC =
+      Map.ofEntries(
+          Map.entry("<f4", DType.FLOAT32),
+          Map.entry("<f8", DType.FLOAT64),
+          Map.entry("<f2", DType.FLOAT16),
+          Map.entry("<i4", DType.INT32),
+          Map.entry("<i8", DType.INT64),
+          Map.entry("<i2", DType.INT16),
+          Map.entry("<u2", DType.UINT16),
+          Map.entry("|u1", DType.UINT8),
+          Map.entry("|i1", DType.INT8),
+          Map.entry("|b1", DType.BOOL));
 
   public boolean isFloat() {
     return dtype.charAt(1) == 'f';
@@ -70,7 +83,10 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
     return new Npy(file, p.descr, p.shape, v);
   }
 
-  /** The array as a tensor with the exact values of its dtype (see the class comment for the dtypes). */
+  /**
+   * The array as a tensor with the exact values of its dtype (see the class comment for the
+   * dtypes).
+   */
   public static Tensor readTensor(Path file) {
     return tensor(parse(file));
   }
@@ -85,7 +101,8 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
   }
 
   /** Everything the header says, and the data bytes. */
-  private record Parsed(Path file, String descr, int[] shape, long count, int width, ByteBuffer body) {}
+  private record Parsed(
+      Path file, String descr, int[] shape, long count, int width, ByteBuffer body) {}
 
   private static Parsed parse(Path file) {
     try (SeekableByteChannel ch = Files.newByteChannel(file)) {
@@ -96,7 +113,8 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
       head.flip();
       byte[] magic = new byte[6];
       head.get(magic, 0, Math.min(6, head.remaining()));
-      if (magic[0] != (byte) 0x93 || !new String(magic, 1, 5, StandardCharsets.ISO_8859_1).equals("NUMPY")) {
+      if (magic[0] != (byte) 0x93
+          || !new String(magic, 1, 5, StandardCharsets.ISO_8859_1).equals("NUMPY")) {
         throw bad(file, "not a .npy file (no \\x93NUMPY magic)");
       }
       if (size < 10) {
@@ -123,7 +141,8 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
       ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
       ch.position(offset);
       readFully(ch, hb, file);
-      String header = new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+      String header =
+          new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
       Map<String, Object> dict = new HeaderParser(header, file).dict();
       if (!(dict.get("descr") instanceof String descr)) {
         throw bad(file, "the header has no 'descr' string");
@@ -135,30 +154,48 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
         throw bad(file, "the header has no 'shape' tuple");
       }
       if (fortran) {
-        throw bad(file, "Fortran-order arrays are not supported; save with np.save(f, np.ascontiguousarray(a))");
+        throw bad(
+            file,
+            "Fortran-order arrays are not supported; save with np.save(f, np.ascontiguousarray(a))");
       }
       String d = normalize(descr);
       int width = width(d);
       if (width < 0) {
-        throw bad(file, "dtype '" + descr + "' is not supported; use float32 (<f4), float64, float16, int32, int64,"
-            + " int16, uint16, uint8, int8, bool or fixed-width strings, little-endian");
+        throw bad(
+            file,
+            "dtype '"
+                + descr
+                + "' is not supported; use float32 (<f4), float64, float16, int32, int64,"
+                + " int16, uint16, uint8, int8, bool or fixed-width strings, little-endian");
       }
       long count = 1;
       int[] shape = new int[dims.length];
       for (int i = 0; i < dims.length; i++) {
         if (dims[i] < 0 || dims[i] > Integer.MAX_VALUE) {
-          throw bad(file, "the header's shape " + Arrays.toString(dims) + " has an invalid dimension");
+          throw bad(
+              file, "the header's shape " + Arrays.toString(dims) + " has an invalid dimension");
         }
         shape[i] = (int) dims[i];
-        count = count == 0 || dims[i] == 0 ? 0 : Math.multiplyHigh(count, dims[i]) != 0 ? -1 : count * dims[i];
+        count =
+            count == 0 || dims[i] == 0
+                ? 0
+                : Math.multiplyHigh(count, dims[i]) != 0 ? -1 : count * dims[i];
         if (count < 0 || count > Integer.MAX_VALUE - 16) {
           throw bad(file, "the header's shape " + Arrays.toString(dims) + " is too large");
         }
       }
       long data = size - offset - headerLen;
       if (Math.multiplyHigh(count, width) != 0 || count * width != data) {
-        throw bad(file, "the header's shape " + Arrays.toString(dims) + " of " + descr + " needs " + count * width
-            + " data bytes, the file has " + data);
+        throw bad(
+            file,
+            "the header's shape "
+                + Arrays.toString(dims)
+                + " of "
+                + descr
+                + " needs "
+                + count * width
+                + " data bytes, the file has "
+                + data);
       }
       if (data > Integer.MAX_VALUE - 16) {
         throw bad(file, "the array holds " + data + " bytes, more than one Java array can");
@@ -172,7 +209,10 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
     }
   }
 
-  /** numpy writes {@code =} for native order and {@code <} or {@code |} interchangeably for one-byte types. */
+  /**
+   * numpy writes {@code =} for native order and {@code <} or {@code |} interchangeably for one-byte
+   * types.
+   */
   private static String normalize(String descr) {
     String d = descr.startsWith("=") ? "<" + descr.substring(1) : descr;
     if (d.equals("<u1") || d.equals("<i1") || d.equals("<b1")) {
@@ -229,7 +269,8 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
         for (int k = 0; k < n; k++) {
           int cp = cps.get(k);
           if (!Character.isValidCodePoint(cp)) {
-            throw bad(p.file, "element " + i + " holds " + cp + ", which is not a Unicode code point");
+            throw bad(
+                p.file, "element " + i + " holds " + cp + ", which is not a Unicode code point");
           }
           sb.appendCodePoint(cp);
         }
@@ -252,7 +293,8 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
     return new Tensor(DType.STRING, Shape.of(dims), b.flip());
   }
 
-  private static void readFully(SeekableByteChannel ch, ByteBuffer b, Path file) throws IOException {
+  private static void readFully(SeekableByteChannel ch, ByteBuffer b, Path file)
+      throws IOException {
     while (b.hasRemaining()) {
       if (ch.read(b) < 0) {
         throw bad(file, "the file ends early; not a complete .npy file");
@@ -264,14 +306,19 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
     return new UsageException(file + ": " + why);
   }
 
-  /** Writes a little-endian float32 C-order .npy (version 1); tests and tools use it to make samples. */
+  /**
+   * Writes a little-endian float32 C-order .npy (version 1); tests and tools use it to make
+   * samples.
+   */
   public static void writeFloat32(Path file, int[] shape, float[] values) throws IOException {
-    Files.write(file, bytes(Tensor.ofFloats(Shape.of(Arrays.stream(shape).asLongStream().toArray()), values)));
+    Files.write(
+        file,
+        bytes(Tensor.ofFloats(Shape.of(Arrays.stream(shape).asLongStream().toArray()), values)));
   }
 
   /**
-   * Writes {@code t} as numpy's {@code np.save} would (version 1, C order, little-endian); string tensors as
-   * {@code |Sn} bytes, n the longest element (at least 1).
+   * Writes {@code t} as numpy's {@code np.save} would (version 1, C order, little-endian); string
+   * tensors as {@code |Sn} bytes, n the longest element (at least 1).
    *
    * @throws UsageException for a type numpy has no dtype for (bfloat16, complex64)
    */
@@ -307,7 +354,8 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
       data = new byte[t.byteLength()];
       t.bytes().get(data);
     }
-    StringBuilder s = new StringBuilder("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (");
+    StringBuilder s =
+        new StringBuilder("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (");
     long[] shape = t.shape().dims();
     for (long d : shape) {
       s.append(d).append(", ");
@@ -315,20 +363,26 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
     // numpy's tuple repr: "(3,)" for one dimension, "(3, 4)" for more.
     s.setLength(s.length() - (shape.length > 1 ? 2 : shape.length == 1 ? 1 : 0));
     s.append("), }");
-    // numpy pads the header with spaces so the data starts on a 64-byte boundary, ending with a newline.
+    // numpy pads the header with spaces so the data starts on a 64-byte boundary, ending with a
+    // newline.
     int total = 10 + s.length() + 1;
     int pad = (64 - total % 64) % 64;
     s.append(" ".repeat(pad)).append('\n');
     byte[] h = s.toString().getBytes(StandardCharsets.ISO_8859_1);
     ByteBuffer b = ByteBuffer.allocate(10 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) 1).put((byte) 0)
-        .putShort((short) h.length).put(h).put(data);
+    b.put((byte) 0x93)
+        .put("NUMPY".getBytes(StandardCharsets.ISO_8859_1))
+        .put((byte) 1)
+        .put((byte) 0)
+        .putShort((short) h.length)
+        .put(h)
+        .put(data);
     return b.array();
   }
 
   /**
-   * The subset of Python literal syntax numpy writes: {@code {'key': value, ...}} with string, True/False and
-   * tuple-of-int values; a trailing comma allowed.
+   * The subset of Python literal syntax numpy writes: {@code {'key': value, ...}} with string,
+   * True/False and tuple-of-int values; a trailing comma allowed.
    */
   private static final class HeaderParser {
     private final String s;
@@ -407,7 +461,9 @@ public record Npy(Path file, String dtype, int[] shape, float[] values) {
         }
         return dims.stream().mapToLong(Long::longValue).toArray();
       }
-      throw bad(file, "cannot parse the header at '" + s.substring(i, Math.min(s.length(), i + 20)) + "'");
+      throw bad(
+          file,
+          "cannot parse the header at '" + s.substring(i, Math.min(s.length(), i + 20)) + "'");
     }
 
     private String string() {

@@ -21,7 +21,10 @@ final class Crc32c {
     return (int) c.getValue();
   }
 
-  /** Stored checksums are masked, so a CRC computed over data that embeds CRCs stays well distributed. */
+  /**
+   * Stored checksums are masked, so a CRC computed over data that embeds CRCs stays well
+   * distributed.
+   */
   static int mask(int crc) {
     return ((crc >>> 15) | (crc << 17)) + MASK_DELTA;
   }

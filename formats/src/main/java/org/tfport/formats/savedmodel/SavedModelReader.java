@@ -22,33 +22,41 @@ import org.tfport.core.graph.Graph;
 import org.tfport.formats.graphdef.ProtoGraphs;
 
 /**
- * Reads a SavedModel folder ({@code saved_model.pb} and {@code variables/}) and picks one MetaGraph by its
- * tag set and one signature by its key, the way TensorFlow's loader does.
+ * Reads a SavedModel folder ({@code saved_model.pb} and {@code variables/}) and picks one MetaGraph
+ * by its tag set and one signature by its key, the way TensorFlow's loader does.
  */
 public final class SavedModelReader {
   public static final String SAVED_MODEL_PB = "saved_model.pb";
+
   /** Marks a TF1 Hub module folder; its graph is still in {@code saved_model.pb}. */
   public static final String HUB_MODULE_PB = "tfhub_module.pb";
 
   private SavedModelReader() {}
 
   /**
-   * @param tags the exact tag set of the MetaGraph to use ({@code serve}; empty for TF1 Hub modules)
+   * @param tags the exact tag set of the MetaGraph to use ({@code serve}; empty for TF1 Hub
+   *     modules)
    * @param signatureName the signature key ({@code serving_default})
-   * @throws UsageException when the folder has no saved_model.pb, no MetaGraph has these tags (listing the
-   *     tag sets there are) or the signature is absent (listing the ones there are)
+   * @throws UsageException when the folder has no saved_model.pb, no MetaGraph has these tags
+   *     (listing the tag sets there are) or the signature is absent (listing the ones there are)
    * @throws CorruptModelException when saved_model.pb or the checkpoint is damaged
    */
   public static SavedModelGraph read(Path dir, Set<String> tags, String signatureName) {
     Path file = dir.resolve(SAVED_MODEL_PB);
     if (!Files.isRegularFile(file)) {
-      throw new UsageException(dir + ": no " + SAVED_MODEL_PB + " in this folder; give the SavedModel folder"
-          + " (the one holding saved_model.pb and variables/)");
+      throw new UsageException(
+          dir
+              + ": no "
+              + SAVED_MODEL_PB
+              + " in this folder; give the SavedModel folder"
+              + " (the one holding saved_model.pb and variables/)");
     }
     SavedModel sm = parse(file);
     if (sm.getMetaGraphsCount() == 0) {
-      throw new CorruptModelException(file + ": the SavedModel holds no MetaGraph; the file is damaged or not a"
-          + " SavedModel");
+      throw new CorruptModelException(
+          file
+              + ": the SavedModel holds no MetaGraph; the file is damaged or not a"
+              + " SavedModel");
     }
     MetaGraphDef chosen = null;
     List<String> available = new ArrayList<>();
@@ -60,34 +68,55 @@ public final class SavedModelReader {
       }
     }
     if (chosen == null) {
-      throw new UsageException(file + ": no MetaGraph has the tags " + (tags.isEmpty() ? "(none)"
-          : String.join(",", new TreeSet<>(tags))) + "; the tag sets there are: " + String.join("; ", available)
-          + "; give --saved_model_tags=" + available.get(0).replace("(no tags)", "''"));
+      throw new UsageException(
+          file
+              + ": no MetaGraph has the tags "
+              + (tags.isEmpty() ? "(none)" : String.join(",", new TreeSet<>(tags)))
+              + "; the tag sets there are: "
+              + String.join("; ", available)
+              + "; give --saved_model_tags="
+              + available.get(0).replace("(no tags)", "''"));
     }
     SignatureDef sig = chosen.getSignatureDefMap().get(signatureName);
     if (sig == null) {
       List<String> keys = new ArrayList<>(new TreeSet<>(chosen.getSignatureDefMap().keySet()));
       keys.remove("__saved_model_init_op");
-      throw new UsageException(file + ": no signature '" + signatureName + "' in the MetaGraph tagged "
-          + String.join(",", new TreeSet<>(tags)) + "; the signatures there are: "
-          + (keys.isEmpty() ? "(none)" : String.join(", ", keys)) + "; give --signature_name=NAME");
+      throw new UsageException(
+          file
+              + ": no signature '"
+              + signatureName
+              + "' in the MetaGraph tagged "
+              + String.join(",", new TreeSet<>(tags))
+              + "; the signatures there are: "
+              + (keys.isEmpty() ? "(none)" : String.join(", ", keys))
+              + "; give --signature_name=NAME");
     }
-    SignatureInfo signature = new SignatureInfo(signatureName, sig.getMethodName(),
-        tensors(sig.getInputsMap(), file, signatureName, "input"),
-        tensors(sig.getOutputsMap(), file, signatureName, "output"));
-    Graph graph = ProtoGraphs.toGraph(chosen.getGraphDef(), chosen.getMetaInfoDef().getStrippedOpList(),
-        file.toString());
+    SignatureInfo signature =
+        new SignatureInfo(
+            signatureName,
+            sig.getMethodName(),
+            tensors(sig.getInputsMap(), file, signatureName, "input"),
+            tensors(sig.getOutputsMap(), file, signatureName, "output"));
+    Graph graph =
+        ProtoGraphs.toGraph(
+            chosen.getGraphDef(), chosen.getMetaInfoDef().getStrippedOpList(), file.toString());
     Path prefix = dir.resolve("variables").resolve("variables");
-    TensorBundle variables = Files.exists(TensorBundle.indexFile(prefix)) ? TensorBundle.open(prefix) : null;
-    return new SavedModelGraph(file, graph, signature, List.copyOf(chosen.getMetaInfoDef().getTagsList()),
-        chosen.getMetaInfoDef().getTensorflowVersion(), variables);
+    TensorBundle variables =
+        Files.exists(TensorBundle.indexFile(prefix)) ? TensorBundle.open(prefix) : null;
+    return new SavedModelGraph(
+        file,
+        graph,
+        signature,
+        List.copyOf(chosen.getMetaInfoDef().getTagsList()),
+        chosen.getMetaInfoDef().getTensorflowVersion(),
+        variables);
   }
 
   /**
-   * The signatures of the MetaGraph tagged {@code tags}, by key in key order, without reading its graph into the
-   * IR: what a caller can pick from. TensorFlow's {@code __saved_model_init_op} is left out, and so are signatures
-   * with sparse or composite tensors, which tfport cannot feed ({@link #read} names the reason when one is asked
-   * for).
+   * The signatures of the MetaGraph tagged {@code tags}, by key in key order, without reading its
+   * graph into the IR: what a caller can pick from. TensorFlow's {@code __saved_model_init_op} is
+   * left out, and so are signatures with sparse or composite tensors, which tfport cannot feed
+   * ({@link #read} names the reason when one is asked for).
    *
    * @throws UsageException when the folder has no saved_model.pb or no MetaGraph has these tags
    * @throws CorruptModelException when saved_model.pb is damaged
@@ -95,8 +124,12 @@ public final class SavedModelReader {
   public static Map<String, SignatureInfo> signatures(Path dir, Set<String> tags) {
     Path file = dir.resolve(SAVED_MODEL_PB);
     if (!Files.isRegularFile(file)) {
-      throw new UsageException(dir + ": no " + SAVED_MODEL_PB + " in this folder; give the SavedModel folder"
-          + " (the one holding saved_model.pb and variables/)");
+      throw new UsageException(
+          dir
+              + ": no "
+              + SAVED_MODEL_PB
+              + " in this folder; give the SavedModel folder"
+              + " (the one holding saved_model.pb and variables/)");
     }
     SavedModel sm = parse(file);
     List<String> available = new ArrayList<>();
@@ -107,18 +140,28 @@ public final class SavedModelReader {
         Map<String, SignatureInfo> out = new LinkedHashMap<>();
         for (String key : new TreeSet<>(mg.getSignatureDefMap().keySet())) {
           SignatureDef sig = mg.getSignatureDefMap().get(key);
-          if (key.equals("__saved_model_init_op") || !dense(sig.getInputsMap()) || !dense(sig.getOutputsMap())) {
+          if (key.equals("__saved_model_init_op")
+              || !dense(sig.getInputsMap())
+              || !dense(sig.getOutputsMap())) {
             continue;
           }
-          out.put(key, new SignatureInfo(key, sig.getMethodName(), tensors(sig.getInputsMap(), file, key, "input"),
-              tensors(sig.getOutputsMap(), file, key, "output")));
+          out.put(
+              key,
+              new SignatureInfo(
+                  key,
+                  sig.getMethodName(),
+                  tensors(sig.getInputsMap(), file, key, "input"),
+                  tensors(sig.getOutputsMap(), file, key, "output")));
         }
         return out;
       }
     }
-    throw new UsageException(file + ": no MetaGraph has the tags " + (tags.isEmpty() ? "(none)"
-        : String.join(",", new TreeSet<>(tags))) + "; the tag sets there are: "
-        + (available.isEmpty() ? "(none)" : String.join("; ", available)));
+    throw new UsageException(
+        file
+            + ": no MetaGraph has the tags "
+            + (tags.isEmpty() ? "(none)" : String.join(",", new TreeSet<>(tags)))
+            + "; the tag sets there are: "
+            + (available.isEmpty() ? "(none)" : String.join("; ", available)));
   }
 
   private static boolean dense(Map<String, org.tensorflow.proto.TensorInfo> m) {
@@ -126,17 +169,27 @@ public final class SavedModelReader {
         .allMatch(t -> t.getEncodingCase() == org.tensorflow.proto.TensorInfo.EncodingCase.NAME);
   }
 
-  private static Map<String, TensorInfo> tensors(Map<String, org.tensorflow.proto.TensorInfo> in, Path file,
-      String sig, String what) {
+  private static Map<String, TensorInfo> tensors(
+      Map<String, org.tensorflow.proto.TensorInfo> in, Path file, String sig, String what) {
     Map<String, TensorInfo> out = new LinkedHashMap<>();
     for (String key : new TreeSet<>(in.keySet())) {
       org.tensorflow.proto.TensorInfo t = in.get(key);
       if (t.getEncodingCase() != org.tensorflow.proto.TensorInfo.EncodingCase.NAME) {
-        throw new UnsupportedModelException(file + ": signature '" + sig + "' " + what + " '" + key + "' is a "
-            + t.getEncodingCase().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
-            + " tensor; TF.js takes dense tensors only, so export a signature with dense inputs and outputs");
+        throw new UnsupportedModelException(
+            file
+                + ": signature '"
+                + sig
+                + "' "
+                + what
+                + " '"
+                + key
+                + "' is a "
+                + t.getEncodingCase().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+                + " tensor; TF.js takes dense tensors only, so export a signature with dense inputs and outputs");
       }
-      out.put(key, new TensorInfo(t.getName(), t.getDtypeValue(), ProtoGraphs.shape(t.getTensorShape())));
+      out.put(
+          key,
+          new TensorInfo(t.getName(), t.getDtypeValue(), ProtoGraphs.shape(t.getTensorShape())));
     }
     return out;
   }
@@ -148,8 +201,12 @@ public final class SavedModelReader {
       cis.setRecursionLimit(1000);
       return SavedModel.parseFrom(cis);
     } catch (InvalidProtocolBufferException e) {
-      throw new CorruptModelException(file + ": not a SavedModel (protobuf says: "
-          + String.valueOf(e.getMessage()).replaceAll("\\s+", " ").trim() + "); the file is damaged", e);
+      throw new CorruptModelException(
+          file
+              + ": not a SavedModel (protobuf says: "
+              + String.valueOf(e.getMessage()).replaceAll("\\s+", " ").trim()
+              + "); the file is damaged",
+          e);
     } catch (IOException e) {
       throw new UsageException(file + ": cannot read the file (" + e.getMessage() + ")");
     }

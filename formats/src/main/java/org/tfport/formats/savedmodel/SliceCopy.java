@@ -7,7 +7,10 @@ import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 
-/** Copies between row-major blocks of a tensor: assembling a partitioned variable from its stored slices. */
+/**
+ * Copies between row-major blocks of a tensor: assembling a partitioned variable from its stored
+ * slices.
+ */
 final class SliceCopy {
   private SliceCopy() {}
 
@@ -19,14 +22,16 @@ final class SliceCopy {
   }
 
   /**
-   * The block {@code want} built from {@code parts}, each the block {@code where[i]} of the same tensor, or
-   * null when the parts leave some of it uncovered. Stored slices of a variable never overlap.
+   * The block {@code want} built from {@code parts}, each the block {@code where[i]} of the same
+   * tensor, or null when the parts leave some of it uncovered. Stored slices of a variable never
+   * overlap.
    */
   static Tensor assemble(DType dt, long[][] want, List<Tensor> parts, List<long[][]> where) {
     int rank = want[0].length;
     long volume = Shape.of(want[1]).size();
     int elem = dt.byteSize();
-    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(volume * elem)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(Math.toIntExact(volume * elem)).order(ByteOrder.LITTLE_ENDIAN);
     long covered = 0;
     for (int p = 0; p < parts.size(); p++) {
       long[] ps = where.get(p)[0];

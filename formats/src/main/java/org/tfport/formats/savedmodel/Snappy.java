@@ -1,12 +1,15 @@
 package org.tfport.formats.savedmodel;
 
 /**
- * A raw Snappy decoder (the block format, no framing), for table blocks written with compression type 1.
- * TensorFlow has written checkpoint indexes uncompressed since 1.1, so this only meets old or third-party
- * files; it is small and checks every length and offset, because the input is untrusted.
+ * A raw Snappy decoder (the block format, no framing), for table blocks written with compression
+ * type 1. TensorFlow has written checkpoint indexes uncompressed since 1.1, so this only meets old
+ * or third-party files; it is small and checks every length and offset, because the input is
+ * untrusted.
  */
 final class Snappy {
-  /** A Snappy element expands at most 64 bytes out of 3 in; anything claiming more is not Snappy. */
+  /**
+   * A Snappy element expands at most 64 bytes out of 3 in; anything claiming more is not Snappy.
+   */
   private static final int MAX_RATIO = 22;
 
   private Snappy() {}
@@ -61,8 +64,11 @@ final class Snappy {
         }
         litLen += 1;
         if (litLen > end - pos || litLen > out.length - op) {
-          throw new SnappyException("literal of " + litLen + " bytes overruns the " + (litLen > end - pos
-              ? "input" : "declared output"));
+          throw new SnappyException(
+              "literal of "
+                  + litLen
+                  + " bytes overruns the "
+                  + (litLen > end - pos ? "input" : "declared output"));
         }
         System.arraycopy(in, pos, out, op, litLen);
         pos += litLen;
@@ -89,8 +95,11 @@ final class Snappy {
           throw new SnappyException("truncated copy");
         }
         copyLen = (tag >>> 2) + 1;
-        long o = (in[pos] & 0xffL) | (in[pos + 1] & 0xffL) << 8 | (in[pos + 2] & 0xffL) << 16
-            | (in[pos + 3] & 0xffL) << 24;
+        long o =
+            (in[pos] & 0xffL)
+                | (in[pos + 1] & 0xffL) << 8
+                | (in[pos + 2] & 0xffL) << 16
+                | (in[pos + 3] & 0xffL) << 24;
         pos += 4;
         offset = (int) Math.min(o, Integer.MAX_VALUE);
       }
@@ -98,9 +107,11 @@ final class Snappy {
         throw new SnappyException("copy from offset " + offset + " at output position " + op);
       }
       if (copyLen > out.length - op) {
-        throw new SnappyException("copy of " + copyLen + " bytes overruns the declared output of " + out.length);
+        throw new SnappyException(
+            "copy of " + copyLen + " bytes overruns the declared output of " + out.length);
       }
-      // Byte by byte on purpose: a copy may overlap its own output (offset < length repeats a pattern).
+      // Byte by byte on purpose: a copy may overlap its own output (offset < length repeats a
+      // pattern).
       for (int i = 0; i < copyLen; i++) {
         out[op] = out[op - offset];
         op++;

@@ -28,28 +28,40 @@ import org.tfport.core.TfportException.UsageException;
 import org.tfport.core.graph.DataTypes;
 
 /**
- * A TensorFlow checkpoint ({@code TensorBundle}): {@code PREFIX.index}, a table whose entry {@code ""} is the
- * header and every other entry says where a tensor's bytes are, and the data shards
- * {@code PREFIX.data-NNNNN-of-NNNNN}. Opening reads and checks the index and every entry's position against
- * its shard's size; {@link #read} checks each tensor's CRC-32C.
+ * A TensorFlow checkpoint ({@code TensorBundle}): {@code PREFIX.index}, a table whose entry {@code
+ * ""} is the header and every other entry says where a tensor's bytes are, and the data shards
+ * {@code PREFIX.data-NNNNN-of-NNNNN}. Opening reads and checks the index and every entry's position
+ * against its shard's size; {@link #read} checks each tensor's CRC-32C.
  */
 public final class TensorBundle {
-  /** An index file is small (a few hundred bytes per variable); a bigger one is not a checkpoint index. */
+  /**
+   * An index file is small (a few hundred bytes per variable); a bigger one is not a checkpoint
+   * index.
+   */
   static final long MAX_INDEX_BYTES = 1L << 30;
+
   static final int MAX_SHARDS = 100_000;
 
   private final Path prefix;
   private final int numShards;
   private final Map<String, BundleEntry> entries;
-  /** A partitioned variable's stored slices, as its entry lists them: per slice {start[], length[]}. */
+
+  /**
+   * A partitioned variable's stored slices, as its entry lists them: per slice {start[], length[]}.
+   */
   private final Map<String, List<long[][]>> slicesOf;
+
   /** The entries holding slices' bytes, in index (key) order, by their binary keys. */
   private final List<SliceEntry> sliceEntries;
 
   record SliceEntry(byte[] key, BundleEntry entry) {}
 
-  private TensorBundle(Path prefix, int numShards, Map<String, BundleEntry> entries,
-      Map<String, List<long[][]>> slicesOf, List<SliceEntry> sliceEntries) {
+  private TensorBundle(
+      Path prefix,
+      int numShards,
+      Map<String, BundleEntry> entries,
+      Map<String, List<long[][]>> slicesOf,
+      List<SliceEntry> sliceEntries) {
     this.prefix = prefix;
     this.numShards = numShards;
     this.entries = entries;
@@ -57,21 +69,25 @@ public final class TensorBundle {
     this.sliceEntries = sliceEntries;
   }
 
-  /** The index of a checkpoint prefix ({@code dir/variables/variables} gives {@code .../variables.index}). */
+  /**
+   * The index of a checkpoint prefix ({@code dir/variables/variables} gives {@code
+   * .../variables.index}).
+   */
   public static Path indexFile(Path prefix) {
     return prefix.resolveSibling(prefix.getFileName() + ".index");
   }
 
   /** Shard {@code shard} of {@code numShards}: {@code PREFIX.data-00000-of-00001}. */
   public static Path shardFile(Path prefix, int shard, int numShards) {
-    return prefix.resolveSibling(String.format("%s.data-%05d-of-%05d", prefix.getFileName(), shard, numShards));
+    return prefix.resolveSibling(
+        String.format("%s.data-%05d-of-%05d", prefix.getFileName(), shard, numShards));
   }
 
   /**
    * Reads and checks the index of the checkpoint at {@code prefix}.
    *
-   * @throws CorruptModelException naming the file for a damaged index, a missing shard or an entry that
-   *     points outside its shard
+   * @throws CorruptModelException naming the file for a damaged index, a missing shard or an entry
+   *     that points outside its shard
    */
   public static TensorBundle open(Path prefix) {
     Path index = indexFile(prefix);
@@ -80,22 +96,33 @@ public final class TensorBundle {
     try {
       long size = Files.size(index);
       if (size > MAX_INDEX_BYTES) {
-        throw new CorruptModelException(where + ": " + size + " bytes is far too big for a checkpoint index;"
-            + " the file is not one");
+        throw new CorruptModelException(
+            where
+                + ": "
+                + size
+                + " bytes is far too big for a checkpoint index;"
+                + " the file is not one");
       }
       file = Files.readAllBytes(index);
     } catch (IOException e) {
-      throw new CorruptModelException(where + ": cannot read the checkpoint index (" + e + "); the SavedModel's"
-          + " variables folder is incomplete", e);
+      throw new CorruptModelException(
+          where
+              + ": cannot read the checkpoint index ("
+              + e
+              + "); the SavedModel's"
+              + " variables folder is incomplete",
+          e);
     }
     BundleHeaderProto header = null;
     Map<String, BundleEntry> entries = new LinkedHashMap<>();
     Map<String, List<long[][]>> slicesOf = new HashMap<>();
     List<SliceEntry> sliceEntries = new ArrayList<>();
     for (TableBlock.Entry e : SsTable.entries(file, where)) {
-      // Slice keys are binary (an OrderedCode encoding starting with a 0 byte), never a variable's name.
+      // Slice keys are binary (an OrderedCode encoding starting with a 0 byte), never a variable's
+      // name.
       boolean sliceKey = e.key().length > 0 && e.key()[0] == 0;
-      String key = sliceKey ? "slice #" + sliceEntries.size() : new String(e.key(), StandardCharsets.UTF_8);
+      String key =
+          sliceKey ? "slice #" + sliceEntries.size() : new String(e.key(), StandardCharsets.UTF_8);
       try {
         if (key.isEmpty()) {
           header = BundleHeaderProto.parseFrom(e.value());
@@ -106,12 +133,20 @@ public final class TensorBundle {
         for (int i = 0; i < dims.length; i++) {
           dims[i] = p.getShape().getDim(i).getSize();
           if (dims[i] < 0) {
-            throw new CorruptModelException(where + ": entry '" + key + "' has a negative dimension; the file is"
-                + " damaged");
+            throw new CorruptModelException(
+                where + ": entry '" + key + "' has a negative dimension; the file is" + " damaged");
           }
         }
-        BundleEntry be = new BundleEntry(key, p.getDtypeValue(), Shape.of(dims), p.getShardId(), p.getOffset(),
-            p.getSize(), p.getCrc32C(), p.getSlicesCount() > 0);
+        BundleEntry be =
+            new BundleEntry(
+                key,
+                p.getDtypeValue(),
+                Shape.of(dims),
+                p.getShardId(),
+                p.getOffset(),
+                p.getSize(),
+                p.getCrc32C(),
+                p.getSlicesCount() > 0);
         if (sliceKey) {
           sliceEntries.add(new SliceEntry(e.key(), be));
         } else {
@@ -121,30 +156,47 @@ public final class TensorBundle {
           }
         }
       } catch (InvalidProtocolBufferException ex) {
-        throw new CorruptModelException(where + ": the entry for '" + key + "' is not a valid "
-            + (key.isEmpty() ? "BundleHeaderProto" : "BundleEntryProto") + "; the file is damaged", ex);
+        throw new CorruptModelException(
+            where
+                + ": the entry for '"
+                + key
+                + "' is not a valid "
+                + (key.isEmpty() ? "BundleHeaderProto" : "BundleEntryProto")
+                + "; the file is damaged",
+            ex);
       }
     }
     if (header == null) {
-      throw new CorruptModelException(where + ": the checkpoint index has no header entry; the file is damaged"
-          + " or not a TensorFlow checkpoint index");
+      throw new CorruptModelException(
+          where
+              + ": the checkpoint index has no header entry; the file is damaged"
+              + " or not a TensorFlow checkpoint index");
     }
     if (header.getEndianness() != BundleHeaderProto.Endianness.LITTLE) {
-      throw new UnsupportedModelException(where + ": the checkpoint was written big-endian; re-save it on a"
-          + " little-endian machine");
+      throw new UnsupportedModelException(
+          where
+              + ": the checkpoint was written big-endian; re-save it on a"
+              + " little-endian machine");
     }
     int numShards = header.getNumShards();
     if (numShards < 1 || numShards > MAX_SHARDS) {
-      throw new CorruptModelException(where + ": the header claims " + numShards + " data shards; the file is"
-          + " damaged");
+      throw new CorruptModelException(
+          where + ": the header claims " + numShards + " data shards; the file is" + " damaged");
     }
     long[] shardSizes = new long[numShards];
     List<BundleEntry> all = new ArrayList<>(entries.values());
     sliceEntries.forEach(se -> all.add(se.entry()));
     for (BundleEntry e : all) {
       if (e.shard() < 0 || e.shard() >= numShards) {
-        throw new CorruptModelException(where + ": entry '" + e.key() + "' is in shard " + e.shard() + " of "
-            + numShards + "; the file is damaged");
+        throw new CorruptModelException(
+            where
+                + ": entry '"
+                + e.key()
+                + "' is in shard "
+                + e.shard()
+                + " of "
+                + numShards
+                + "; the file is damaged");
       }
       if (e.sliced() && e.size() == 0) {
         continue;
@@ -154,18 +206,36 @@ public final class TensorBundle {
         try {
           shardSizes[e.shard()] = Files.size(shard) + 1;
         } catch (IOException ex) {
-          throw new CorruptModelException(shard + ": the checkpoint data shard is missing or unreadable (" + ex
-              + "), but " + index.getFileName() + " lists tensors in it; copy the whole variables folder", ex);
+          throw new CorruptModelException(
+              shard
+                  + ": the checkpoint data shard is missing or unreadable ("
+                  + ex
+                  + "), but "
+                  + index.getFileName()
+                  + " lists tensors in it; copy the whole variables folder",
+              ex);
         }
       }
       long shardSize = shardSizes[e.shard()] - 1;
-      if (e.offset() < 0 || e.size() < 0 || e.offset() > shardSize || e.size() > shardSize - e.offset()) {
-        throw new CorruptModelException(shardFile(prefix, e.shard(), numShards) + ": entry '" + e.key()
-            + "' claims bytes " + e.offset() + ".." + (e.offset() + e.size()) + " of a " + shardSize
-            + "-byte shard; the checkpoint is truncated or damaged");
+      if (e.offset() < 0
+          || e.size() < 0
+          || e.offset() > shardSize
+          || e.size() > shardSize - e.offset()) {
+        throw new CorruptModelException(
+            shardFile(prefix, e.shard(), numShards)
+                + ": entry '"
+                + e.key()
+                + "' claims bytes "
+                + e.offset()
+                + ".."
+                + (e.offset() + e.size())
+                + " of a "
+                + shardSize
+                + "-byte shard; the checkpoint is truncated or damaged");
       }
     }
-    return new TensorBundle(prefix, numShards, Collections.unmodifiableMap(entries), slicesOf, sliceEntries);
+    return new TensorBundle(
+        prefix, numShards, Collections.unmodifiableMap(entries), slicesOf, sliceEntries);
   }
 
   /** The slices an entry lists, checked against its shape; a full extent has length -1. */
@@ -176,16 +246,28 @@ public final class TensorBundle {
       long[] length = new long[dims.length];
       java.util.Arrays.fill(length, -1);
       if (sp.getExtentCount() != 0 && sp.getExtentCount() != dims.length) {
-        throw new CorruptModelException(where + ": a slice of '" + key + "' has " + sp.getExtentCount()
-            + " dimensions, the tensor " + dims.length + "; the file is damaged");
+        throw new CorruptModelException(
+            where
+                + ": a slice of '"
+                + key
+                + "' has "
+                + sp.getExtentCount()
+                + " dimensions, the tensor "
+                + dims.length
+                + "; the file is damaged");
       }
       for (int d = 0; d < sp.getExtentCount(); d++) {
         TensorSliceProto.Extent x = sp.getExtent(d);
         start[d] = x.getStart();
         length[d] = x.hasLength() ? x.getLength() : -1;
         if (start[d] < 0 || length[d] < -1 || start[d] + Math.max(length[d], 0) > dims[d]) {
-          throw new CorruptModelException(where + ": a slice of '" + key + "' lies outside its shape "
-              + Shape.of(dims) + "; the file is damaged");
+          throw new CorruptModelException(
+              where
+                  + ": a slice of '"
+                  + key
+                  + "' lies outside its shape "
+                  + Shape.of(dims)
+                  + "; the file is damaged");
         }
       }
       out.add(new long[][] {start, length});
@@ -231,10 +313,10 @@ public final class TensorBundle {
   }
 
   /**
-   * Reads the part of tensor {@code key} a restore op asks for with a {@code shape_and_slices} string
-   * ({@code "10 5 0,5:-"}: the full shape, then per dimension {@code start,length} or {@code -} for all;
-   * empty for the whole tensor). A partitioned variable is stored as slices; the part asked for is assembled
-   * from those it overlaps.
+   * Reads the part of tensor {@code key} a restore op asks for with a {@code shape_and_slices}
+   * string ({@code "10 5 0,5:-"}: the full shape, then per dimension {@code start,length} or {@code
+   * -} for all; empty for the whole tensor). A partitioned variable is stored as slices; the part
+   * asked for is assembled from those it overlaps.
    */
   public Tensor read(String key, String shapeAndSlice) {
     BundleEntry e = entries.get(key);
@@ -244,10 +326,15 @@ public final class TensorBundle {
     long[] dims = e.shape().dims();
     long[][] want = parseSlice(shapeAndSlice, dims, key);
     DType wantType = DataTypes.toDType(e.dtype());
-    if (wantType != null && wantType.byteSize() > 0
+    if (wantType != null
+        && wantType.byteSize() > 0
         && Shape.of(want[1]).size() > (Integer.MAX_VALUE - 8) / wantType.byteSize()) {
-      throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' asks for more than 2 GiB in one"
-          + " tensor, which tfport cannot hold");
+      throw new UnsupportedModelException(
+          indexFile(prefix)
+              + ": '"
+              + key
+              + "' asks for more than 2 GiB in one"
+              + " tensor, which tfport cannot hold");
     }
     if (!e.sliced()) {
       Tensor whole = readEntry(e, key, e.shape());
@@ -255,31 +342,56 @@ public final class TensorBundle {
     }
     DType dt = DataTypes.toDType(e.dtype());
     if (dt == null || dt == DType.STRING) {
-      throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' is a partitioned variable of type "
-          + DataTypes.name(e.dtype()) + ", which tfport cannot assemble; re-save the model without partitioning");
+      throw new UnsupportedModelException(
+          indexFile(prefix)
+              + ": '"
+              + key
+              + "' is a partitioned variable of type "
+              + DataTypes.name(e.dtype())
+              + ", which tfport cannot assemble; re-save the model without partitioning");
     }
     List<long[][]> stored = new ArrayList<>(slicesOf.getOrDefault(key, List.of()));
     List<SliceEntry> data = sliceEntriesOf(key);
     if (stored.size() != data.size()) {
-      throw new CorruptModelException(indexFile(prefix) + ": '" + key + "' lists " + stored.size() + " slices but"
-          + " the checkpoint holds " + data.size() + "; the file is damaged");
+      throw new CorruptModelException(
+          indexFile(prefix)
+              + ": '"
+              + key
+              + "' lists "
+              + stored.size()
+              + " slices but"
+              + " the checkpoint holds "
+              + data.size()
+              + "; the file is damaged");
     }
     // Slice keys sort as their (start, length) pairs do, signed, dimension by dimension.
-    stored.sort((a, b) -> {
-      for (int d = 0; d < a[0].length; d++) {
-        int c = a[0][d] != b[0][d] ? Long.compare(a[0][d], b[0][d]) : Long.compare(a[1][d], b[1][d]);
-        if (c != 0) {
-          return c;
-        }
-      }
-      return 0;
-    });
+    stored.sort(
+        (a, b) -> {
+          for (int d = 0; d < a[0].length; d++) {
+            int c =
+                a[0][d] != b[0][d]
+                    ? Long.compare(a[0][d], b[0][d])
+                    : Long.compare(a[1][d], b[1][d]);
+            if (c != 0) {
+              return c;
+            }
+          }
+          return 0;
+        });
     List<Tensor> parts = new ArrayList<>();
     List<long[][]> where = new ArrayList<>();
     for (int i = 0; i < stored.size(); i++) {
       long[][] s = concrete(stored.get(i), dims);
-      parts.add(readEntry(data.get(i).entry(), key + " (slice " + java.util.Arrays.toString(s[0]) + "+"
-          + java.util.Arrays.toString(s[1]) + ")", Shape.of(s[1])));
+      parts.add(
+          readEntry(
+              data.get(i).entry(),
+              key
+                  + " (slice "
+                  + java.util.Arrays.toString(s[0])
+                  + "+"
+                  + java.util.Arrays.toString(s[1])
+                  + ")",
+              Shape.of(s[1])));
       where.add(s);
       if (java.util.Arrays.equals(s[0], want[0]) && java.util.Arrays.equals(s[1], want[1])) {
         return parts.get(parts.size() - 1);
@@ -287,9 +399,14 @@ public final class TensorBundle {
     }
     Tensor out = SliceCopy.assemble(dt, want, parts, where);
     if (out == null) {
-      throw new CorruptModelException(indexFile(prefix) + ": the stored slices of '" + key + "' do not cover "
-          + (shapeAndSlice.isBlank() ? "the whole tensor" : "'" + shapeAndSlice + "'") + "; the checkpoint is"
-          + " incomplete");
+      throw new CorruptModelException(
+          indexFile(prefix)
+              + ": the stored slices of '"
+              + key
+              + "' do not cover "
+              + (shapeAndSlice.isBlank() ? "the whole tensor" : "'" + shapeAndSlice + "'")
+              + "; the checkpoint is"
+              + " incomplete");
     }
     return out;
   }
@@ -322,8 +439,16 @@ public final class TensorBundle {
       return new long[][] {start, length};
     }
     String[] parts = spec.trim().split(" ");
-    String bad = indexFile(prefix) + ": the restore op asks for '" + key + "' as '" + spec + "', which does not"
-        + " fit its stored shape " + Shape.of(dims) + "; the graph and checkpoint do not belong together";
+    String bad =
+        indexFile(prefix)
+            + ": the restore op asks for '"
+            + key
+            + "' as '"
+            + spec
+            + "', which does not"
+            + " fit its stored shape "
+            + Shape.of(dims)
+            + "; the graph and checkpoint do not belong together";
     if (parts.length != dims.length + 1) {
       throw new CorruptModelException(bad);
     }
@@ -355,8 +480,9 @@ public final class TensorBundle {
   }
 
   /**
-   * The slice entries of {@code name}, in key order. Their keys start with OrderedCode's encoding of 0 (one
-   * 0 byte) and of the name (bytes 0x00 and 0xff escaped as 0x00 0xff and 0xff 0x00, then 0x00 0x01).
+   * The slice entries of {@code name}, in key order. Their keys start with OrderedCode's encoding
+   * of 0 (one 0 byte) and of the name (bytes 0x00 and 0xff escaped as 0x00 0xff and 0xff 0x00, then
+   * 0x00 0x01).
    */
   private List<SliceEntry> sliceEntriesOf(String name) {
     java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
@@ -375,7 +501,8 @@ public final class TensorBundle {
     List<SliceEntry> out = new ArrayList<>();
     for (SliceEntry se : sliceEntries) {
       if (se.key().length >= prefixBytes.length
-          && java.util.Arrays.equals(se.key(), 0, prefixBytes.length, prefixBytes, 0, prefixBytes.length)) {
+          && java.util.Arrays.equals(
+              se.key(), 0, prefixBytes.length, prefixBytes, 0, prefixBytes.length)) {
         out.add(se);
       }
     }
@@ -386,22 +513,42 @@ public final class TensorBundle {
     Path shard = shardFile(prefix, e.shard(), numShards);
     DType dt = DataTypes.toDType(e.dtype());
     if (dt == null) {
-      throw new UnsupportedModelException(indexFile(prefix) + ": '" + key + "' has type "
-          + DataTypes.name(e.dtype()) + ", which tfport cannot read into a tensor");
+      throw new UnsupportedModelException(
+          indexFile(prefix)
+              + ": '"
+              + key
+              + "' has type "
+              + DataTypes.name(e.dtype())
+              + ", which tfport cannot read into a tensor");
     }
     if (e.size() > Integer.MAX_VALUE - 8) {
-      throw new UnsupportedModelException(shard + ": '" + key + "' is " + e.size() + " bytes; TF.js holds one"
-          + " weight in at most 2 GiB");
+      throw new UnsupportedModelException(
+          shard
+              + ": '"
+              + key
+              + "' is "
+              + e.size()
+              + " bytes; TF.js holds one"
+              + " weight in at most 2 GiB");
     }
     ByteBuffer buf;
     try (FileChannel ch = FileChannel.open(shard, StandardOpenOption.READ)) {
-      // Checked before mapping: touching a mapping past the end of the file kills the process (SIGBUS).
+      // Checked before mapping: touching a mapping past the end of the file kills the process
+      // (SIGBUS).
       if (e.offset() + e.size() > ch.size()) {
-        throw new CorruptModelException(shard + ": ends before the bytes of '" + key + "' (needs "
-            + (e.offset() + e.size()) + " bytes, has " + ch.size() + "); the checkpoint is truncated");
+        throw new CorruptModelException(
+            shard
+                + ": ends before the bytes of '"
+                + key
+                + "' (needs "
+                + (e.offset() + e.size())
+                + " bytes, has "
+                + ch.size()
+                + "); the checkpoint is truncated");
       }
       if (e.size() >= MAP_AT_LEAST && dt != DType.STRING) {
-        // Large weights are mapped, not copied onto the heap: the converter streams them to its output, so
+        // Large weights are mapped, not copied onto the heap: the converter streams them to its
+        // output, so
         // a 200 MB model costs page cache, not 200 MB of heap plus a copy.
         buf = ch.map(FileChannel.MapMode.READ_ONLY, e.offset(), e.size());
       } else {
@@ -410,8 +557,12 @@ public final class TensorBundle {
         while (buf.hasRemaining()) {
           int n = ch.read(buf, pos);
           if (n < 0) {
-            throw new CorruptModelException(shard + ": ends before the bytes of '" + key + "'; the checkpoint is"
-                + " truncated");
+            throw new CorruptModelException(
+                shard
+                    + ": ends before the bytes of '"
+                    + key
+                    + "'; the checkpoint is"
+                    + " truncated");
           }
           pos += n;
         }
@@ -425,22 +576,36 @@ public final class TensorBundle {
     }
     int crc = Crc32c.mask(Crc32c.value(buf));
     if (crc != e.crc32c()) {
-      throw new CorruptModelException(String.format("%s: CRC mismatch for '%s' at offset 0x%x (stored 0x%08x,"
-          + " computed 0x%08x); the checkpoint is damaged", shard, key, e.offset(), e.crc32c(), crc));
+      throw new CorruptModelException(
+          String.format(
+              "%s: CRC mismatch for '%s' at offset 0x%x (stored 0x%08x,"
+                  + " computed 0x%08x); the checkpoint is damaged",
+              shard, key, e.offset(), e.crc32c(), crc));
     }
     buf.order(ByteOrder.LITTLE_ENDIAN);
     long want = shape.size() * dt.byteSize();
     if (want != e.size()) {
-      throw new CorruptModelException(shard + ": '" + key + "' is " + dt.jsName() + shape + " (" + want
-          + " bytes) but its entry holds " + e.size() + " bytes; the checkpoint is damaged");
+      throw new CorruptModelException(
+          shard
+              + ": '"
+              + key
+              + "' is "
+              + dt.jsName()
+              + shape
+              + " ("
+              + want
+              + " bytes) but its entry holds "
+              + e.size()
+              + " bytes; the checkpoint is damaged");
     }
     return new Tensor(dt, shape, buf);
   }
 
   /**
-   * String tensors are stored as every element's length as a varint64, a masked CRC-32C of the lengths, then
-   * the bytes; tfport holds them as uint32 length + bytes. TensorFlow's checksums here cover each length as a
-   * little-endian uint32 (not the varints), then the stored length checksum, then the bytes.
+   * String tensors are stored as every element's length as a varint64, a masked CRC-32C of the
+   * lengths, then the bytes; tfport holds them as uint32 length + bytes. TensorFlow's checksums
+   * here cover each length as a little-endian uint32 (not the varints), then the stored length
+   * checksum, then the bytes.
    */
   private static Tensor strings(ByteBuffer buf, BundleEntry e, Path shard) {
     byte[] b = new byte[buf.remaining()];
@@ -449,24 +614,39 @@ public final class TensorBundle {
     int[] pos = {0};
     long[] lens = new long[Math.toIntExact(Math.min(n, b.length))];
     if (n > b.length) {
-      throw new CorruptModelException(shard + ": '" + e.key() + "' claims " + n + " strings in " + b.length
-          + " bytes; the checkpoint is damaged");
+      throw new CorruptModelException(
+          shard
+              + ": '"
+              + e.key()
+              + "' claims "
+              + n
+              + " strings in "
+              + b.length
+              + " bytes; the checkpoint is damaged");
     }
     long total = 0;
     for (int i = 0; i < n; i++) {
       lens[i] = Varint.read64(b, pos, b.length);
       if (lens[i] < 0) {
-        throw new CorruptModelException(shard + ": bad string length in '" + e.key() + "'; the checkpoint is"
-            + " damaged");
+        throw new CorruptModelException(
+            shard + ": bad string length in '" + e.key() + "'; the checkpoint is" + " damaged");
       }
       total += lens[i];
     }
     int dataStart = pos[0] + (n > 0 ? 4 : 0);
     if (total != b.length - dataStart) {
-      throw new CorruptModelException(shard + ": the string lengths of '" + e.key() + "' add up to " + total
-          + " bytes, but " + (b.length - dataStart) + " follow them; the checkpoint is damaged");
+      throw new CorruptModelException(
+          shard
+              + ": the string lengths of '"
+              + e.key()
+              + "' add up to "
+              + total
+              + " bytes, but "
+              + (b.length - dataStart)
+              + " follow them; the checkpoint is damaged");
     }
-    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(total + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(Math.toIntExact(total + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
@@ -481,8 +661,11 @@ public final class TensorBundle {
     if (n > 0) {
       int storedLengthsCrc = ByteBuffer.wrap(b, pos[0], 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
       if (storedLengthsCrc != Crc32c.mask((int) crc.getValue())) {
-        throw new CorruptModelException(shard + ": CRC mismatch in the string lengths of '" + e.key()
-            + "'; the checkpoint is damaged");
+        throw new CorruptModelException(
+            shard
+                + ": CRC mismatch in the string lengths of '"
+                + e.key()
+                + "'; the checkpoint is damaged");
       }
       crc.update(b, pos[0], 4);
     }
@@ -494,8 +677,11 @@ public final class TensorBundle {
     crc.update(b, dataStart, b.length - dataStart);
     int actual = Crc32c.mask((int) crc.getValue());
     if (actual != e.crc32c()) {
-      throw new CorruptModelException(String.format("%s: CRC mismatch for '%s' at offset 0x%x (stored 0x%08x,"
-          + " computed 0x%08x); the checkpoint is damaged", shard, e.key(), e.offset(), e.crc32c(), actual));
+      throw new CorruptModelException(
+          String.format(
+              "%s: CRC mismatch for '%s' at offset 0x%x (stored 0x%08x,"
+                  + " computed 0x%08x); the checkpoint is damaged",
+              shard, e.key(), e.offset(), e.crc32c(), actual));
     }
     return new Tensor(DType.STRING, e.shape(), out.flip());
   }

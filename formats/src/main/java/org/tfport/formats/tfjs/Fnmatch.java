@@ -5,9 +5,10 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Python's {@code fnmatch} as the converter applies it to weight names: {@code *} matches any run of
- * characters including {@code /}, {@code ?} one character, {@code [...]} and {@code [!...]} a class with
- * ranges. Matching is case-sensitive, as on the POSIX systems the converter usually runs on.
+ * Python's {@code fnmatch} as the converter applies it to weight names: {@code *} matches any run
+ * of characters including {@code /}, {@code ?} one character, {@code [...]} and {@code [!...]} a
+ * class with ranges. Matching is case-sensitive, as on the POSIX systems the converter usually runs
+ * on.
  */
 final class Fnmatch {
   private Fnmatch() {}
@@ -24,7 +25,8 @@ final class Fnmatch {
     while (i < n) {
       int c = cps[i++];
       if (c == '*') {
-        // Runs of stars mean the same as one, and one .* keeps the regex from backtracking exponentially.
+        // Runs of stars mean the same as one, and one .* keeps the regex from backtracking
+        // exponentially.
         while (i < n && cps[i] == '*') {
           i++;
         }

@@ -19,9 +19,9 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The graph as the protobuf-JSON that TF.js parses ({@code MessageToDict} of a GraphDef): lowerCamelCase
- * keys, default values left out, int64 as strings, bytes as base64, enums by name. {@code Const} values are
- * left out of their tensors; they live in the weight files.
+ * The graph as the protobuf-JSON that TF.js parses ({@code MessageToDict} of a GraphDef):
+ * lowerCamelCase keys, default values left out, int64 as strings, bytes as base64, enums by name.
+ * {@code Const} values are left out of their tensors; they live in the weight files.
  */
 public final class GraphJson {
   private static final Base64.Encoder B64 = Base64.getEncoder();
@@ -66,7 +66,9 @@ public final class GraphJson {
       ObjectNode attrs = o.putObject("attr");
       boolean isConst = stripConstValue && n.op().equals("Const");
       for (Map.Entry<String, AttrValue> e : n.attrs().entrySet()) {
-        if (isConst && e.getKey().equals("value") && e.getValue() instanceof AttrValue.TensorAttr t) {
+        if (isConst
+            && e.getKey().equals("value")
+            && e.getValue() instanceof AttrValue.TensorAttr t) {
           attrs.putObject("value").set("tensor", tensor(t.value(), false));
         } else {
           attrs.set(e.getKey(), attr(e.getValue()));
@@ -140,7 +142,7 @@ public final class GraphJson {
       case AttrValue.TensorAttr t -> o.set("tensor", tensor(t.value(), true));
       case AttrValue.Func f -> o.set("func", func(f.value()));
       case AttrValue.Placeholder p -> o.put("placeholder", p.name());
-      case AttrValue.None none -> { }
+      case AttrValue.None none -> {}
       case AttrValue.ListAttr l -> {
         ObjectNode list = o.putObject("list");
         if (!l.s().isEmpty()) {
@@ -205,7 +207,10 @@ public final class GraphJson {
     return o;
   }
 
-  /** A TensorProto; with {@code values} false only its type and shape, as upstream leaves Const tensors. */
+  /**
+   * A TensorProto; with {@code values} false only its type and shape, as upstream leaves Const
+   * tensors.
+   */
   static ObjectNode tensor(TensorValue t, boolean values) {
     ObjectNode o = Json.MAPPER.createObjectNode();
     o.put("dtype", DataTypes.name(t.dtype()));

@@ -11,8 +11,8 @@ import java.util.List;
 import org.tfport.core.TfportException.CorruptModelException;
 
 /**
- * The shard files of one weight group read as the single byte stream they are: a read at any offset may
- * span files. Channels open on first use and stay open until {@link #close()}.
+ * The shard files of one weight group read as the single byte stream they are: a read at any offset
+ * may span files. Channels open on first use and stay open until {@link #close()}.
  */
 final class GroupSource implements Closeable {
   private final List<Path> files;
@@ -37,7 +37,9 @@ final class GroupSource implements Closeable {
     return total;
   }
 
-  /** "shard group1-shard2of3.bin byte 1234" for a group offset, so errors point into the right file. */
+  /**
+   * "shard group1-shard2of3.bin byte 1234" for a group offset, so errors point into the right file.
+   */
   String locate(long offset) {
     int f = fileAt(offset);
     if (f < 0) {
@@ -46,10 +48,13 @@ final class GroupSource implements Closeable {
     return "byte " + (offset - starts[f]) + " of " + files.get(f).getFileName();
   }
 
-  /** Reads {@code length} bytes at group offset {@code offset} into a new little-endian heap buffer. */
+  /**
+   * Reads {@code length} bytes at group offset {@code offset} into a new little-endian heap buffer.
+   */
   ByteBuffer read(long offset, int length) {
     if (offset < 0 || length < 0 || offset + length > total) {
-      throw new IllegalArgumentException("read of " + length + " bytes at " + offset + " outside " + total);
+      throw new IllegalArgumentException(
+          "read of " + length + " bytes at " + offset + " outside " + total);
     }
     ByteBuffer dst = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
     readInto(offset, dst);
@@ -79,13 +84,23 @@ final class GroupSource implements Closeable {
       try {
         while (part.hasRemaining()) {
           if (ch.read(part, inFile + part.position()) < 0) {
-            throw new CorruptModelException("weight shard " + files.get(f) + " became shorter while it was read ("
-                + (inFile + part.position()) + " bytes); another program is changing it, so retry when it is done");
+            throw new CorruptModelException(
+                "weight shard "
+                    + files.get(f)
+                    + " became shorter while it was read ("
+                    + (inFile + part.position())
+                    + " bytes); another program is changing it, so retry when it is done");
           }
         }
       } catch (IOException e) {
-        throw new CorruptModelException("cannot read weight shard " + files.get(f) + " at byte " + inFile + ": "
-            + e.getMessage(), e);
+        throw new CorruptModelException(
+            "cannot read weight shard "
+                + files.get(f)
+                + " at byte "
+                + inFile
+                + ": "
+                + e.getMessage(),
+            e);
       }
       dst.position(dst.position() + want);
       pos += want;
@@ -106,8 +121,13 @@ final class GroupSource implements Closeable {
       try {
         channels[f] = FileChannel.open(files.get(f), StandardOpenOption.READ);
       } catch (IOException e) {
-        throw new CorruptModelException("cannot open weight shard " + files.get(f) + ": " + e.getMessage()
-            + "; check the file exists and is readable", e);
+        throw new CorruptModelException(
+            "cannot open weight shard "
+                + files.get(f)
+                + ": "
+                + e.getMessage()
+                + "; check the file exists and is readable",
+            e);
       }
     }
     return channels[f];

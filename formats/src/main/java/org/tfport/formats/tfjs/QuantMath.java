@@ -8,14 +8,16 @@ import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
 /**
- * The converter's weight quantization and the loaders' dequantization, reproduced to the bit: float16 by
- * IEEE round-to-nearest-even, uint8/uint16 by TF-Lite-style affine quantization with a nudged zero point,
- * everything computed in double and rounded half-to-even as numpy does.
+ * The converter's weight quantization and the loaders' dequantization, reproduced to the bit:
+ * float16 by IEEE round-to-nearest-even, uint8/uint16 by TF-Lite-style affine quantization with a
+ * nudged zero point, everything computed in double and rounded half-to-even as numpy does.
  */
 final class QuantMath {
   private QuantMath() {}
 
-  /** Reads element i of some float tensor as float32; lets quantization run over any source dtype. */
+  /**
+   * Reads element i of some float tensor as float32; lets quantization run over any source dtype.
+   */
   @FunctionalInterface
   interface FloatAt {
     float get(int i);
@@ -60,7 +62,8 @@ final class QuantMath {
     }
     double scale = (max - min) / qmax;
     if (min <= 0 && 0 <= max) {
-      // Nudge the range so that 0 lands exactly on an integer level and zero weights stay exactly zero.
+      // Nudge the range so that 0 lands exactly on an integer level and zero weights stay exactly
+      // zero.
       double zeroPoint = Math.rint((0 - min) / scale);
       double nudgedMin = -zeroPoint * scale;
       double nudgedMax = qmax * scale + nudgedMin;
@@ -72,7 +75,8 @@ final class QuantMath {
   /**
    * Scans n elements for their range and returns the affine parameters.
    *
-   * @throws UnsupportedModelException when an element is NaN or infinite, which has no affine encoding
+   * @throws UnsupportedModelException when an element is NaN or infinite, which has no affine
+   *     encoding
    */
   static Affine fit(FloatAt xs, int n, DType qdtype, String weightName) {
     double min = Double.POSITIVE_INFINITY;
@@ -80,15 +84,26 @@ final class QuantMath {
     for (int i = 0; i < n; i++) {
       float x = xs.get(i);
       if (!Float.isFinite(x)) {
-        throw new UnsupportedModelException("weight '" + weightName + "' holds " + x + " at element " + i
-            + ", which " + qdtype.jsName() + " quantization cannot represent; leave this weight out of the"
-            + " --quantize_" + qdtype.jsName() + " patterns or use --quantize_float16");
+        throw new UnsupportedModelException(
+            "weight '"
+                + weightName
+                + "' holds "
+                + x
+                + " at element "
+                + i
+                + ", which "
+                + qdtype.jsName()
+                + " quantization cannot represent; leave this weight out of the"
+                + " --quantize_"
+                + qdtype.jsName()
+                + " patterns or use --quantize_float16");
       }
       min = Math.min(min, x);
       max = Math.max(max, x);
     }
     if (n == 0) {
-      // numpy fails on the min of an empty array; an empty weight has nothing to scale, so pick a no-op.
+      // numpy fails on the min of an empty array; an empty weight has nothing to scale, so pick a
+      // no-op.
       min = 0;
       max = 0;
     }
@@ -138,8 +153,12 @@ final class QuantMath {
     ByteBuffer in = stored.slice().order(ByteOrder.LITTLE_ENDIAN);
     if (q.dtype() == DType.FLOAT16) {
       if (spec.dtype() != DType.FLOAT32) {
-        throw new CorruptModelException(where + ": float16 quantization is defined only for float32 weights,"
-            + " not " + spec.dtype().jsName() + "; the manifest is damaged");
+        throw new CorruptModelException(
+            where
+                + ": float16 quantization is defined only for float32 weights,"
+                + " not "
+                + spec.dtype().jsName()
+                + "; the manifest is damaged");
       }
       ByteBuffer out = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < n; i++) {
@@ -148,12 +167,22 @@ final class QuantMath {
       return new Tensor(DType.FLOAT32, spec.shape(), out);
     }
     if (q.min() == null || q.scale() == null) {
-      throw new CorruptModelException(where + ": " + q.dtype().jsName() + " quantization without 'min' and"
-          + " 'scale' cannot be dequantized; the manifest is damaged");
+      throw new CorruptModelException(
+          where
+              + ": "
+              + q.dtype().jsName()
+              + " quantization without 'min' and"
+              + " 'scale' cannot be dequantized; the manifest is damaged");
     }
     if (spec.dtype() != DType.FLOAT32 && spec.dtype() != DType.INT32) {
-      throw new CorruptModelException(where + ": " + q.dtype().jsName() + " quantization is defined only for"
-          + " float32 and int32 weights, not " + spec.dtype().jsName() + "; the manifest is damaged");
+      throw new CorruptModelException(
+          where
+              + ": "
+              + q.dtype().jsName()
+              + " quantization is defined only for"
+              + " float32 and int32 weights, not "
+              + spec.dtype().jsName()
+              + "; the manifest is damaged");
     }
     double min = q.min();
     double scale = q.scale();

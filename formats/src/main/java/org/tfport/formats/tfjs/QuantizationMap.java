@@ -10,10 +10,10 @@ import org.tfport.core.TfportException.UsageException;
 
 /**
  * Which weights get which quantization, built from the converter's {@code --quantize_float16},
- * {@code --quantize_uint8}, {@code --quantize_uint16} and the deprecated {@code --quantization_bytes}.
- * Each flag either lists fnmatch patterns over weight names or, given without a value, is the
- * fallthrough for every name no pattern matched. Only float32 weights are ever quantized; the writer
- * applies that rule, this map only answers by name.
+ * {@code --quantize_uint8}, {@code --quantize_uint16} and the deprecated {@code
+ * --quantization_bytes}. Each flag either lists fnmatch patterns over weight names or, given
+ * without a value, is the fallthrough for every name no pattern matched. Only float32 weights are
+ * ever quantized; the writer applies that rule, this map only answers by name.
  */
 public final class QuantizationMap {
   /** Quantize nothing. */
@@ -34,26 +34,32 @@ public final class QuantizationMap {
   /**
    * Builds the map from the converter flags.
    *
-   * @param float16 null when {@code --quantize_float16} is absent; empty or blank when it is given with no
-   *     value (fallthrough: every weight no other pattern matched); otherwise comma-separated patterns
+   * @param float16 null when {@code --quantize_float16} is absent; empty or blank when it is given
+   *     with no value (fallthrough: every weight no other pattern matched); otherwise
+   *     comma-separated patterns
    * @param uint8 likewise for {@code --quantize_uint8}
    * @param uint16 likewise for {@code --quantize_uint16}
-   * @param quantizationBytes the deprecated {@code --quantization_bytes} (1 = uint8, 2 = uint16 for every
-   *     weight), or null; the caller prints its deprecation warning
-   * @throws UsageException when the flags conflict: more than one fallthrough, or
-   *     {@code --quantization_bytes} together with a {@code --quantize_*} flag, or a bad byte count
+   * @param quantizationBytes the deprecated {@code --quantization_bytes} (1 = uint8, 2 = uint16 for
+   *     every weight), or null; the caller prints its deprecation warning
+   * @throws UsageException when the flags conflict: more than one fallthrough, or {@code
+   *     --quantization_bytes} together with a {@code --quantize_*} flag, or a bad byte count
    */
-  public static QuantizationMap fromFlags(String float16, String uint8, String uint16, Integer quantizationBytes) {
+  public static QuantizationMap fromFlags(
+      String float16, String uint8, String uint16, Integer quantizationBytes) {
     if (quantizationBytes != null) {
       if (float16 != null || uint8 != null || uint16 != null) {
-        throw new UsageException("--quantization_bytes cannot be combined with --quantize_float16,"
-            + " --quantize_uint8 or --quantize_uint16; use only the --quantize_* flags");
+        throw new UsageException(
+            "--quantization_bytes cannot be combined with --quantize_float16,"
+                + " --quantize_uint8 or --quantize_uint16; use only the --quantize_* flags");
       }
       return switch (quantizationBytes) {
         case 1 -> all(DType.UINT8);
         case 2 -> all(DType.UINT16);
-        default -> throw new UsageException("--quantization_bytes must be 1 or 2, got " + quantizationBytes
-            + "; better, use --quantize_uint8 or --quantize_uint16");
+        default ->
+            throw new UsageException(
+                "--quantization_bytes must be 1 or 2, got "
+                    + quantizationBytes
+                    + "; better, use --quantize_uint8 or --quantize_uint16");
       };
     }
     Map<DType, List<String>> globs = new LinkedHashMap<>();
@@ -62,9 +68,10 @@ public final class QuantizationMap {
     addFlag(DType.UINT8, uint8, globs, fallthroughs);
     addFlag(DType.UINT16, uint16, globs, fallthroughs);
     if (fallthroughs.size() > 1) {
-      throw new UsageException("only one quantization flag may be given without patterns, but "
-          + String.join(" and ", fallthroughs.stream().map(QuantizationMap::flag).toList())
-          + " both are; give patterns (e.g. --quantize_uint8='conv*/kernel') to all but one");
+      throw new UsageException(
+          "only one quantization flag may be given without patterns, but "
+              + String.join(" and ", fallthroughs.stream().map(QuantizationMap::flag).toList())
+              + " both are; give patterns (e.g. --quantize_uint8='conv*/kernel') to all but one");
     }
     return new QuantizationMap(globs, fallthroughs.isEmpty() ? null : fallthroughs.get(0));
   }
@@ -101,9 +108,15 @@ public final class QuantizationMap {
       for (Pattern p : e.getValue()) {
         if (p.matcher(weightName).matches()) {
           if (found != null && found != e.getKey()) {
-            throw new UsageException("weight '" + weightName + "' matches both " + flag(found) + " and "
-                + flag(e.getKey()) + " patterns; a weight can have one quantization only, so narrow the"
-                + " patterns");
+            throw new UsageException(
+                "weight '"
+                    + weightName
+                    + "' matches both "
+                    + flag(found)
+                    + " and "
+                    + flag(e.getKey())
+                    + " patterns; a weight can have one quantization only, so narrow the"
+                    + " patterns");
           }
           found = e.getKey();
         }
@@ -129,7 +142,8 @@ public final class QuantizationMap {
     return sb.toString().strip() + "]";
   }
 
-  private static void addFlag(DType t, String value, Map<DType, List<String>> globs, List<DType> fallthroughs) {
+  private static void addFlag(
+      DType t, String value, Map<DType, List<String>> globs, List<DType> fallthroughs) {
     if (value == null) {
       return;
     }
@@ -137,7 +151,8 @@ public final class QuantizationMap {
       fallthroughs.add(t);
       return;
     }
-    // Blanks around commas are dropped (the Python CLI never sees them, because it splits argv on spaces).
+    // Blanks around commas are dropped (the Python CLI never sees them, because it splits argv on
+    // spaces).
     List<String> list = new ArrayList<>();
     for (String s : value.split(",", -1)) {
       list.add(s.strip());
@@ -147,7 +162,8 @@ public final class QuantizationMap {
 
   private static void requireQuantDtype(DType t) {
     if (t != DType.FLOAT16 && t != DType.UINT8 && t != DType.UINT16) {
-      throw new IllegalArgumentException("TF.js quantizes only to float16, uint8 or uint16, not " + t);
+      throw new IllegalArgumentException(
+          "TF.js quantizes only to float16, uint8 or uint16, not " + t);
     }
   }
 

@@ -12,12 +12,16 @@ import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * The byte stream of one weight group, cut into shard files of exactly {@code shardSize} bytes as it is
- * written. Only the current shard is open and at most one staging buffer is held, so the group never has
- * to exist in memory as a whole; a weight may straddle files, even in the middle of an element.
+ * The byte stream of one weight group, cut into shard files of exactly {@code shardSize} bytes as
+ * it is written. Only the current shard is open and at most one staging buffer is held, so the
+ * group never has to exist in memory as a whole; a weight may straddle files, even in the middle of
+ * an element.
  */
 final class ShardSink implements Closeable {
-  /** More files than this means the shard size is a mistake, not a plan; refuse before filling the disk. */
+  /**
+   * More files than this means the shard size is a mistake, not a plan; refuse before filling the
+   * disk.
+   */
   static final long MAX_SHARDS = 100_000;
 
   private final Path dir;
@@ -34,7 +38,8 @@ final class ShardSink implements Closeable {
 
   /**
    * @param group the 1-based group number in the file names
-   * @param total the exact number of bytes that will be written, known up front so names can say "of N"
+   * @param total the exact number of bytes that will be written, known up front so names can say
+   *     "of N"
    */
   ShardSink(Path dir, int group, long total, long shardSize) {
     this.dir = dir;
@@ -50,8 +55,14 @@ final class ShardSink implements Closeable {
   static int shardCount(long total, long shardSize) {
     long n = total == 0 ? 0 : (total - 1) / shardSize + 1;
     if (n > MAX_SHARDS) {
-      throw new UsageException("a shard size of " + shardSize + " bytes would split " + total
-          + " bytes of weights into " + n + " files; use a larger --weight_shard_size_bytes (default 4194304)");
+      throw new UsageException(
+          "a shard size of "
+              + shardSize
+              + " bytes would split "
+              + total
+              + " bytes of weights into "
+              + n
+              + " files; use a larger --weight_shard_size_bytes (default 4194304)");
     }
     return (int) n;
   }
@@ -77,7 +88,8 @@ final class ShardSink implements Closeable {
   void write(ByteBuffer src) {
     while (src.hasRemaining()) {
       if (written >= total) {
-        throw new IllegalStateException("group " + group + ": more bytes than the " + total + " planned");
+        throw new IllegalStateException(
+            "group " + group + ": more bytes than the " + total + " planned");
       }
       if (channel == null) {
         open();
@@ -97,7 +109,8 @@ final class ShardSink implements Closeable {
   /** Checks every planned byte arrived and closes the last shard. */
   void finish() {
     if (written != total) {
-      throw new IllegalStateException("group " + group + ": wrote " + written + " bytes, planned " + total);
+      throw new IllegalStateException(
+          "group " + group + ": wrote " + written + " bytes, planned " + total);
     }
     if (channel != null) {
       closeCurrent();
@@ -117,14 +130,24 @@ final class ShardSink implements Closeable {
   }
 
   private void open() {
-    // A shard is closed exactly at its boundary, so the bytes written so far say which one comes next.
+    // A shard is closed exactly at its boundary, so the bytes written so far say which one comes
+    // next.
     current = dir.resolve(names.get((int) (written / shardSize)));
     try {
-      channel = FileChannel.open(current, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-          StandardOpenOption.WRITE);
+      channel =
+          FileChannel.open(
+              current,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE);
     } catch (IOException e) {
-      throw new OutputException("cannot create weight shard " + current + ": " + e.getMessage()
-          + "; check the output folder is writable", e);
+      throw new OutputException(
+          "cannot create weight shard "
+              + current
+              + ": "
+              + e.getMessage()
+              + "; check the output folder is writable",
+          e);
     }
     posInShard = 0;
   }
@@ -153,8 +176,13 @@ final class ShardSink implements Closeable {
         channel.write(b);
       }
     } catch (IOException e) {
-      throw new OutputException("cannot write weight shard " + current + ": " + e.getMessage()
-          + "; check free disk space", e);
+      throw new OutputException(
+          "cannot write weight shard "
+              + current
+              + ": "
+              + e.getMessage()
+              + "; check free disk space",
+          e);
     }
   }
 

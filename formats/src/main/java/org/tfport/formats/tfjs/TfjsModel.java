@@ -34,8 +34,9 @@ public record TfjsModel(Path source, TfjsModelJson modelJson, List<WeightGroup> 
   }
 
   /**
-   * The weights in the writer's input form, grouped as in the manifest, for re-sharding or re-quantizing.
-   * Quantization is not carried over: the values are the dequantized ones and the write options decide.
+   * The weights in the writer's input form, grouped as in the manifest, for re-sharding or
+   * re-quantizing. Quantization is not carried over: the values are the dequantized ones and the
+   * write options decide.
    */
   public List<List<WeightEntry>> weightEntries() {
     List<List<WeightEntry>> out = new ArrayList<>();

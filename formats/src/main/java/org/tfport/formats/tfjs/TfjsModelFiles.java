@@ -13,8 +13,8 @@ import org.tfport.core.TfportException.UsageException;
 
 /**
  * An opened TF.js model: model.json parsed, every shard found and every weight's byte range checked
- * against the shard sizes, but no weight read yet. Weights are read on demand from the files, one at a
- * time, so a large model can be re-sharded or re-quantized in little memory. Obtain one from
+ * against the shard sizes, but no weight read yet. Weights are read on demand from the files, one
+ * at a time, so a large model can be re-sharded or re-quantized in little memory. Obtain one from
  * {@link TfjsReader#open}.
  */
 public final class TfjsModelFiles {
@@ -38,7 +38,8 @@ public final class TfjsModelFiles {
     this.groups = List.copyOf(groups);
     for (Layout g : groups) {
       for (Placed p : g.weights()) {
-        // Names are unique in valid files; should a damaged one repeat a name, the first wins as in the JS loader.
+        // Names are unique in valid files; should a damaged one repeat a name, the first wins as in
+        // the JS loader.
         byName.putIfAbsent(p.spec().name(), p);
       }
     }
@@ -64,8 +65,8 @@ public final class TfjsModelFiles {
   }
 
   /**
-   * The weights in the writer's input form, grouped as in the manifest. Each supplier reads its weight's
-   * bytes from the shard files when called and dequantizes them; nothing is cached.
+   * The weights in the writer's input form, grouped as in the manifest. Each supplier reads its
+   * weight's bytes from the shard files when called and dequantizes them; nothing is cached.
    */
   public List<List<WeightEntry>> weightEntries() {
     List<List<WeightEntry>> out = new ArrayList<>();
@@ -73,7 +74,9 @@ public final class TfjsModelFiles {
       List<WeightEntry> es = new ArrayList<>();
       for (Placed p : g.weights()) {
         WeightSpec s = p.spec();
-        es.add(new WeightEntry(s.name(), s.dtype(), s.shape(), () -> decode(p, readBytes(p)), s.group()));
+        es.add(
+            new WeightEntry(
+                s.name(), s.dtype(), s.shape(), () -> decode(p, readBytes(p)), s.group()));
       }
       out.add(es);
     }
@@ -129,8 +132,12 @@ public final class TfjsModelFiles {
   private Placed find(String name) {
     Placed p = byName.get(name);
     if (p == null) {
-      throw new UsageException(source + " has no weight named '" + name + "'; its weights are "
-          + abbreviate(byName.keySet()));
+      throw new UsageException(
+          source
+              + " has no weight named '"
+              + name
+              + "'; its weights are "
+              + abbreviate(byName.keySet()));
     }
     return p;
   }

@@ -11,11 +11,12 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Everything in a model.json except the weights manifest. JSON-valued members are the parsed trees,
- * shared and not copied, so treat them as read-only. Every member may be null: old converters wrote no
- * {@code format}, weights-only files have no topology.
+ * shared and not copied, so treat them as read-only. Every member may be null: old converters wrote
+ * no {@code format}, weights-only files have no topology.
  *
  * @param format {@link #LAYERS_MODEL}, {@link #GRAPH_MODEL} or null
- * @param extras top-level keys this class does not know, kept in file order so a rewrite loses nothing
+ * @param extras top-level keys this class does not know, kept in file order so a rewrite loses
+ *     nothing
  */
 public record TfjsModelJson(
     String format,
@@ -36,16 +37,26 @@ public record TfjsModelJson(
   }
 
   /** A layers model as the converter writes it. */
-  public static TfjsModelJson layers(String generatedBy, String convertedBy, JsonNode modelTopology) {
-    return new TfjsModelJson(LAYERS_MODEL, generatedBy, convertedBy, modelTopology, null, null, null, null, null,
-        null);
+  public static TfjsModelJson layers(
+      String generatedBy, String convertedBy, JsonNode modelTopology) {
+    return new TfjsModelJson(
+        LAYERS_MODEL, generatedBy, convertedBy, modelTopology, null, null, null, null, null, null);
   }
 
   /** A graph model as the converter writes it. */
-  public static TfjsModelJson graph(String generatedBy, String convertedBy, JsonNode modelTopology,
-      JsonNode signature) {
-    return new TfjsModelJson(GRAPH_MODEL, generatedBy, convertedBy, modelTopology, signature, null, null, null,
-        null, null);
+  public static TfjsModelJson graph(
+      String generatedBy, String convertedBy, JsonNode modelTopology, JsonNode signature) {
+    return new TfjsModelJson(
+        GRAPH_MODEL,
+        generatedBy,
+        convertedBy,
+        modelTopology,
+        signature,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
   public boolean isGraphModel() {
@@ -53,21 +64,39 @@ public record TfjsModelJson(
   }
 
   public TfjsModelJson withUserDefinedMetadata(JsonNode metadata) {
-    return new TfjsModelJson(format, generatedBy, convertedBy, modelTopology, signature, metadata, trainingConfig,
-        modelInitializer, initializerSignature, extras);
+    return new TfjsModelJson(
+        format,
+        generatedBy,
+        convertedBy,
+        modelTopology,
+        signature,
+        metadata,
+        trainingConfig,
+        modelInitializer,
+        initializerSignature,
+        extras);
   }
 
   public TfjsModelJson withInitializer(JsonNode initializer, JsonNode initializerSignature) {
-    return new TfjsModelJson(format, generatedBy, convertedBy, modelTopology, signature, userDefinedMetadata,
-        trainingConfig, initializer, initializerSignature, extras);
+    return new TfjsModelJson(
+        format,
+        generatedBy,
+        convertedBy,
+        modelTopology,
+        signature,
+        userDefinedMetadata,
+        trainingConfig,
+        initializer,
+        initializerSignature,
+        extras);
   }
 
   /**
-   * The model.json tree with {@code weightsManifest} last and the other keys in the converter's order:
-   * layers {@code format, generatedBy, convertedBy, [userDefinedMetadata], modelTopology}; graph
-   * {@code format, generatedBy, convertedBy, signature, modelTopology, [userDefinedMetadata],
-   * [modelInitializer, initializerSignature]}. Keys the converter never writes for a format (trainingConfig,
-   * a layers signature, extras) follow when present, so nothing read is dropped.
+   * The model.json tree with {@code weightsManifest} last and the other keys in the converter's
+   * order: layers {@code format, generatedBy, convertedBy, [userDefinedMetadata], modelTopology};
+   * graph {@code format, generatedBy, convertedBy, signature, modelTopology, [userDefinedMetadata],
+   * [modelInitializer, initializerSignature]}. Keys the converter never writes for a format
+   * (trainingConfig, a layers signature, extras) follow when present, so nothing read is dropped.
    */
   ObjectNode toJson(ArrayNode weightsManifest) {
     ObjectNode o = Json.MAPPER.createObjectNode();
@@ -125,12 +154,21 @@ public record TfjsModelJson(
         case "trainingConfig" -> training = v;
         case "modelInitializer" -> initializer = v;
         case "initializerSignature" -> initSignature = v;
-        case "weightsManifest" -> { }
+        case "weightsManifest" -> {}
         default -> extras.put(e.getKey(), e.getValue());
       }
     }
-    return new TfjsModelJson(format, generatedBy, convertedBy, topology, signature, metadata, training,
-        initializer, initSignature, extras);
+    return new TfjsModelJson(
+        format,
+        generatedBy,
+        convertedBy,
+        topology,
+        signature,
+        metadata,
+        training,
+        initializer,
+        initSignature,
+        extras);
   }
 
   private static String string(JsonNode v, String key, String where) {
@@ -138,8 +176,13 @@ public record TfjsModelJson(
       return null;
     }
     if (!v.isString()) {
-      throw new CorruptModelException(where + ": '" + key + "' should be a string but is "
-          + WeightSpec.brief(v) + "; the file is not a TF.js model.json");
+      throw new CorruptModelException(
+          where
+              + ": '"
+              + key
+              + "' should be a string but is "
+              + WeightSpec.brief(v)
+              + "; the file is not a TF.js model.json");
     }
     return v.stringValue();
   }

@@ -1,6 +1,5 @@
 package org.tfport.formats.tfjs;
 
-import org.tfport.core.TfportException.UnsupportedModelException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -9,14 +8,15 @@ import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.DType;
 import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * Reads TF.js models: a model.json with its weights manifest (layers or graph model, from any converter
- * version or from tfjs {@code save()}), or a bare weights manifest such as face-api's
- * {@code *-weights_manifest.json}. Shards are found by the manifest's paths relative to the file, so
- * old shard names without {@code .bin} work. All errors are one-line {@link CorruptModelException}s
- * naming the file, the weight and the byte offset where it applies.
+ * Reads TF.js models: a model.json with its weights manifest (layers or graph model, from any
+ * converter version or from tfjs {@code save()}), or a bare weights manifest such as face-api's
+ * {@code *-weights_manifest.json}. Shards are found by the manifest's paths relative to the file,
+ * so old shard names without {@code .bin} work. All errors are one-line {@link
+ * CorruptModelException}s naming the file, the weight and the byte offset where it applies.
  */
 public final class TfjsReader {
   private TfjsReader() {}
@@ -39,7 +39,8 @@ public final class TfjsReader {
     }
     String where = modelJson.toString();
     ModelJsonParser.Parsed parsed = ModelJsonParser.read(modelJson);
-    List<ModelJsonParser.ManifestGroup> manifest = parsed.manifest() == null ? List.of() : parsed.manifest();
+    List<ModelJsonParser.ManifestGroup> manifest =
+        parsed.manifest() == null ? List.of() : parsed.manifest();
     Path folder = modelJson.toAbsolutePath().normalize().getParent();
     List<TfjsModelFiles.Layout> groups = new ArrayList<>();
     for (int g = 0; g < manifest.size(); g++) {
@@ -48,8 +49,8 @@ public final class TfjsReader {
     return new TfjsModelFiles(modelJson, parsed.envelope(), groups);
   }
 
-  private static TfjsModelFiles.Layout layout(ModelJsonParser.ManifestGroup group, int g, Path folder,
-      String where) {
+  private static TfjsModelFiles.Layout layout(
+      ModelJsonParser.ManifestGroup group, int g, Path folder, String where) {
     String gw = where + ": weightsManifest[" + g + "]";
     List<String> paths = group.paths();
     List<Path> files = new ArrayList<>();
@@ -60,12 +61,18 @@ public final class TfjsReader {
       try {
         sizes[i] = Files.size(file);
       } catch (IOException e) {
-        throw new CorruptModelException(where + ": weight shard '" + p + "' is missing (expected "
-            + file + "); copy every file listed in the weights manifest next to the model file", e);
+        throw new CorruptModelException(
+            where
+                + ": weight shard '"
+                + p
+                + "' is missing (expected "
+                + file
+                + "); copy every file listed in the weights manifest next to the model file",
+            e);
       }
       if (!Files.isRegularFile(file)) {
-        throw new CorruptModelException(where + ": weight shard '" + p + "' (" + file
-            + ") is not a regular file");
+        throw new CorruptModelException(
+            where + ": weight shard '" + p + "' (" + file + ") is not a regular file");
       }
       files.add(file);
     }
@@ -80,53 +87,92 @@ public final class TfjsReader {
         checkQuantization(s, ww);
         long length;
         try {
-          length = s.dtype() == DType.STRING && s.quantization() == null
-              ? stringLength(s, src, offset, ww)
-              : s.storedByteLength();
+          length =
+              s.dtype() == DType.STRING && s.quantization() == null
+                  ? stringLength(s, src, offset, ww)
+                  : s.storedByteLength();
         } catch (ArithmeticException e) {
-          throw new CorruptModelException(ww + ": shape " + s.shape() + " is too large to be stored");
+          throw new CorruptModelException(
+              ww + ": shape " + s.shape() + " is too large to be stored");
         }
         if (length > total - offset) {
-          throw new CorruptModelException(ww + " needs bytes " + offset + ".." + (offset + length) + " of group "
-              + (g + 1) + " (" + s.dtype().jsName() + s.shape() + storage(s) + "), but its shards "
-              + paths + " hold only " + total + " bytes; a shard is truncated, so download it again");
+          throw new CorruptModelException(
+              ww
+                  + " needs bytes "
+                  + offset
+                  + ".."
+                  + (offset + length)
+                  + " of group "
+                  + (g + 1)
+                  + " ("
+                  + s.dtype().jsName()
+                  + s.shape()
+                  + storage(s)
+                  + "), but its shards "
+                  + paths
+                  + " hold only "
+                  + total
+                  + " bytes; a shard is truncated, so download it again");
         }
         checkDecodedSize(s, ww);
         placed.add(new TfjsModelFiles.Placed(s, g, offset, (int) length));
         offset += length;
       }
       if (offset != total) {
-        throw new CorruptModelException(where + ": the weights of group " + (g + 1) + " take " + offset
-            + " bytes but its shards " + paths + " hold " + total + "; the shards belong to a different model.json"
-            + " or are damaged");
+        throw new CorruptModelException(
+            where
+                + ": the weights of group "
+                + (g + 1)
+                + " take "
+                + offset
+                + " bytes but its shards "
+                + paths
+                + " hold "
+                + total
+                + "; the shards belong to a different model.json"
+                + " or are damaged");
       }
     }
     return new TfjsModelFiles.Layout(paths, files, sizes, placed);
   }
 
   /**
-   * Resolves a manifest path inside the model folder. Paths that climb out of it or are absolute are
-   * refused: a downloaded model.json must not be able to make the reader open arbitrary files.
+   * Resolves a manifest path inside the model folder. Paths that climb out of it or are absolute
+   * are refused: a downloaded model.json must not be able to make the reader open arbitrary files.
    */
   static Path resolveShard(Path folder, String p, String where) {
     if (p.isEmpty()) {
-      throw new CorruptModelException(where + ": a weight shard path is empty; the manifest is damaged");
+      throw new CorruptModelException(
+          where + ": a weight shard path is empty; the manifest is damaged");
     }
     if (p.contains("://")) {
-      throw new CorruptModelException(where + ": weight shard '" + p + "' is a URL; download the shards next to"
-          + " the model file and make the paths relative");
+      throw new CorruptModelException(
+          where
+              + ": weight shard '"
+              + p
+              + "' is a URL; download the shards next to"
+              + " the model file and make the paths relative");
     }
     Path rel;
     try {
       rel = Path.of(p);
     } catch (InvalidPathException e) {
-      throw new CorruptModelException(where + ": weight shard path '" + p + "' is not a valid file name here");
+      throw new CorruptModelException(
+          where + ": weight shard path '" + p + "' is not a valid file name here");
     }
     Path resolved = folder.resolve(rel).normalize();
-    if (rel.isAbsolute() || p.startsWith("/") || p.startsWith("\\") || !resolved.startsWith(folder)
+    if (rel.isAbsolute()
+        || p.startsWith("/")
+        || p.startsWith("\\")
+        || !resolved.startsWith(folder)
         || resolved.equals(folder)) {
-      throw new CorruptModelException(where + ": weight shard path '" + p + "' points outside the model folder "
-          + folder + "; only paths relative to the model file and inside its folder are allowed");
+      throw new CorruptModelException(
+          where
+              + ": weight shard path '"
+              + p
+              + "' points outside the model folder "
+              + folder
+              + "; only paths relative to the model file and inside its folder are allowed");
     }
     return resolved;
   }
@@ -138,20 +184,34 @@ public final class TfjsReader {
     long pos = start;
     for (long i = 0; i < n; i++) {
       if (total - pos < 4) {
-        throw new CorruptModelException(where + ": the length of string element " + i + " (at " + src.locate(pos)
-            + ") runs past the end of the shards; a shard is truncated, so download it again");
+        throw new CorruptModelException(
+            where
+                + ": the length of string element "
+                + i
+                + " (at "
+                + src.locate(pos)
+                + ") runs past the end of the shards; a shard is truncated, so download it again");
       }
       long len = src.readUint32(pos);
       if (len > total - pos - 4) {
-        throw new CorruptModelException(where + ": string element " + i + " claims " + len + " bytes at "
-            + src.locate(pos) + " but only " + (total - pos - 4) + " remain; the shard is damaged or truncated");
+        throw new CorruptModelException(
+            where
+                + ": string element "
+                + i
+                + " claims "
+                + len
+                + " bytes at "
+                + src.locate(pos)
+                + " but only "
+                + (total - pos - 4)
+                + " remain; the shard is damaged or truncated");
       }
       pos += 4 + len;
     }
     long length = pos - start;
     if (length > Integer.MAX_VALUE) {
-      throw new UnsupportedModelException(where + " takes " + length + " bytes; tfport reads weights of at most"
-          + " 2 GiB each");
+      throw new UnsupportedModelException(
+          where + " takes " + length + " bytes; tfport reads weights of at most" + " 2 GiB each");
     }
     return length;
   }
@@ -161,17 +221,28 @@ public final class TfjsReader {
     if (q == null) {
       return;
     }
-    boolean ok = q.dtype() == DType.FLOAT16
-        ? s.dtype() == DType.FLOAT32
-        : s.dtype() == DType.FLOAT32 || s.dtype() == DType.INT32;
+    boolean ok =
+        q.dtype() == DType.FLOAT16
+            ? s.dtype() == DType.FLOAT32
+            : s.dtype() == DType.FLOAT32 || s.dtype() == DType.INT32;
     if (!ok) {
-      throw new CorruptModelException(where + ": a " + s.dtype().jsName() + " weight cannot be stored as "
-          + q.dtype().jsName() + " (TF.js dequantizes only to float32" + (q.dtype() == DType.FLOAT16 ? "" : " and int32")
-          + "); the manifest is damaged");
+      throw new CorruptModelException(
+          where
+              + ": a "
+              + s.dtype().jsName()
+              + " weight cannot be stored as "
+              + q.dtype().jsName()
+              + " (TF.js dequantizes only to float32"
+              + (q.dtype() == DType.FLOAT16 ? "" : " and int32")
+              + "); the manifest is damaged");
     }
     if (q.dtype() != DType.FLOAT16 && (q.min() == null || q.scale() == null)) {
-      throw new CorruptModelException(where + ": " + q.dtype().jsName() + " quantization needs 'min' and 'scale',"
-          + " and one is missing; the manifest is damaged");
+      throw new CorruptModelException(
+          where
+              + ": "
+              + q.dtype().jsName()
+              + " quantization needs 'min' and 'scale',"
+              + " and one is missing; the manifest is damaged");
     }
   }
 
@@ -186,8 +257,12 @@ public final class TfjsReader {
       bytes = Long.MAX_VALUE;
     }
     if (bytes > Integer.MAX_VALUE) {
-      throw new UnsupportedModelException(where + " takes " + bytes + " bytes in memory; tfport reads weights of"
-          + " at most 2 GiB each");
+      throw new UnsupportedModelException(
+          where
+              + " takes "
+              + bytes
+              + " bytes in memory; tfport reads weights of"
+              + " at most 2 GiB each");
     }
   }
 

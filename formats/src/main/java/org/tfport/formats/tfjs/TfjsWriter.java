@@ -23,9 +23,9 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Writes a TF.js model folder the way {@code tensorflowjs_converter} does: weights converted to dtypes
- * TF.js has, quantized as asked, concatenated in C order per group and cut into
- * {@code group{G}-shard{S}of{N}.bin} files, then model.json. Weights are fetched one at a time and
+ * Writes a TF.js model folder the way {@code tensorflowjs_converter} does: weights converted to
+ * dtypes TF.js has, quantized as asked, concatenated in C order per group and cut into {@code
+ * group{G}-shard{S}of{N}.bin} files, then model.json. Weights are fetched one at a time and
  * streamed into the shards, so memory stays at about one tensor whatever the model size.
  */
 public final class TfjsWriter {
@@ -36,24 +36,30 @@ public final class TfjsWriter {
   private TfjsWriter() {}
 
   /**
-   * Writes model.json and the shard files into {@code dir}, which must exist; the caller owns atomicity
-   * (write into a temporary folder, then move it).
+   * Writes model.json and the shard files into {@code dir}, which must exist; the caller owns
+   * atomicity (write into a temporary folder, then move it).
    *
-   * @param groups the weight groups in manifest order; graph models have one, layers models one or one
-   *     per layer
-   * @throws UnsupportedModelException for duplicate weight names or a dtype TF.js cannot store (int8, ...)
-   * @throws org.tfport.core.TfportException.UsageException when quantization patterns conflict on a name
+   * @param groups the weight groups in manifest order; graph models have one, layers models one or
+   *     one per layer
+   * @throws UnsupportedModelException for duplicate weight names or a dtype TF.js cannot store
+   *     (int8, ...)
+   * @throws org.tfport.core.TfportException.UsageException when quantization patterns conflict on a
+   *     name
    * @throws OutputException when a file cannot be written
    */
-  public static WriteSummary write(Path dir, TfjsModelJson model, List<List<WeightEntry>> groups,
-      WriteOptions options, ProgressListener progress) {
+  public static WriteSummary write(
+      Path dir,
+      TfjsModelJson model,
+      List<List<WeightEntry>> groups,
+      WriteOptions options,
+      ProgressListener progress) {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(groups, "groups");
     options = options == null ? WriteOptions.defaults() : options;
     progress = progress == null ? ProgressListener.NONE : progress;
     if (!Files.isDirectory(dir)) {
-      throw new OutputException("output folder " + dir + " does not exist or is not a folder; create it first",
-          null);
+      throw new OutputException(
+          "output folder " + dir + " does not exist or is not a folder; create it first", null);
     }
     List<String> notices = new ArrayList<>();
     // Everything that can be refused is refused before the first byte is written.
@@ -97,15 +103,21 @@ public final class TfjsWriter {
     try (OutputStream out = Files.newOutputStream(modelJson)) {
       Json.MAPPER.writeValue(out, model.toJson(manifest));
     } catch (IOException | JacksonException e) {
-      throw new OutputException("cannot write " + modelJson + ": " + e.getMessage()
-          + "; check the output folder is writable and has space", e);
+      throw new OutputException(
+          "cannot write "
+              + modelJson
+              + ": "
+              + e.getMessage()
+              + "; check the output folder is writable and has space",
+          e);
     }
     files.add(modelJson);
     long totalBytes = totalWeightBytes;
     try {
       totalBytes += Files.size(modelJson);
     } catch (IOException e) {
-      throw new OutputException("cannot read back the size of " + modelJson + ": " + e.getMessage(), e);
+      throw new OutputException(
+          "cannot read back the size of " + modelJson + ": " + e.getMessage(), e);
     }
     return new WriteSummary(files, totalBytes, weightCount, summaries, notices);
   }
@@ -119,19 +131,25 @@ public final class TfjsWriter {
    */
   record Planned(WeightEntry entry, DType stored, DType quant, long bytes) {}
 
-  static List<List<Planned>> plan(List<List<WeightEntry>> groups, QuantizationMap quantization,
-      List<String> notices) {
+  static List<List<Planned>> plan(
+      List<List<WeightEntry>> groups, QuantizationMap quantization, List<String> notices) {
     Map<String, Integer> seen = new HashMap<>();
     for (int g = 0; g < groups.size(); g++) {
       for (WeightEntry e : groups.get(g)) {
         Integer before = seen.putIfAbsent(e.name(), g + 1);
         if (before != null) {
-          throw new UnsupportedModelException("duplicate weight name '" + e.name() + "' (group " + before
-              + (before == g + 1 ? "" : " and group " + (g + 1)) + "); TF.js finds weights by name, so each"
-              + " must be unique: rename one of the layers or variables");
+          throw new UnsupportedModelException(
+              "duplicate weight name '"
+                  + e.name()
+                  + "' (group "
+                  + before
+                  + (before == g + 1 ? "" : " and group " + (g + 1))
+                  + "); TF.js finds weights by name, so each"
+                  + " must be unique: rename one of the layers or variables");
         }
         if (!e.shape().isFullyKnown()) {
-          throw new IllegalArgumentException("weight '" + e.name() + "' has an unknown dimension in " + e.shape());
+          throw new IllegalArgumentException(
+              "weight '" + e.name() + "' has an unknown dimension in " + e.shape());
         }
       }
     }
@@ -141,22 +159,34 @@ public final class TfjsWriter {
       for (WeightEntry e : group) {
         DType stored = storedDtype(e);
         if (stored != e.dtype()) {
-          notices.add("weight '" + e.name() + "' has dtype " + e.dtype().jsName() + ", which TF.js does not"
-              + " support; converted to " + stored.jsName());
+          notices.add(
+              "weight '"
+                  + e.name()
+                  + "' has dtype "
+                  + e.dtype().jsName()
+                  + ", which TF.js does not"
+                  + " support; converted to "
+                  + stored.jsName());
         }
         DType quant = stored == DType.FLOAT32 ? quantization.resolve(e.name()) : null;
         long bytes;
         if (quant != null) {
           bytes = Math.multiplyExact(e.shape().size(), (long) quant.byteSize());
         } else if (stored == DType.STRING) {
-          // A string weight's size is in its length prefixes, so the tensor has to be fetched once here.
+          // A string weight's size is in its length prefixes, so the tensor has to be fetched once
+          // here.
           bytes = fetch(e).byteLength();
         } else {
           bytes = Math.multiplyExact(e.shape().size(), (long) stored.byteSize());
         }
         if (bytes > Integer.MAX_VALUE) {
-          throw new UnsupportedModelException("weight '" + e.name() + "' takes " + bytes + " bytes; TF.js and"
-              + " tfport hold one weight in one array buffer of at most 2 GiB, so split the weight");
+          throw new UnsupportedModelException(
+              "weight '"
+                  + e.name()
+                  + "' takes "
+                  + bytes
+                  + " bytes; TF.js and"
+                  + " tfport hold one weight in one array buffer of at most 2 GiB, so split the weight");
         }
         ps.add(new Planned(e, stored, quant, bytes));
       }
@@ -169,20 +199,32 @@ public final class TfjsWriter {
   static DType storedDtype(WeightEntry e) {
     return switch (e.dtype()) {
       case FLOAT32, INT32, BOOL, STRING, COMPLEX64, UINT8, UINT16 -> e.dtype();
-      // bfloat16 is not a numpy dtype the converter knows; widening it is exact, so it goes the float16 way.
+      // bfloat16 is not a numpy dtype the converter knows; widening it is exact, so it goes the
+      // float16 way.
       case FLOAT16, FLOAT64, BFLOAT16 -> DType.FLOAT32;
       case INT64 -> DType.INT32;
-      default -> throw new UnsupportedModelException("weight '" + e.name() + "' has dtype " + e.dtype().jsName()
-          + ", which TF.js cannot store (it has float32, int32, bool, string and complex64); cast the"
-          + " variable to int32 or float32 before converting");
+      default ->
+          throw new UnsupportedModelException(
+              "weight '"
+                  + e.name()
+                  + "' has dtype "
+                  + e.dtype().jsName()
+                  + ", which TF.js cannot store (it has float32, int32, bool, string and complex64); cast the"
+                  + " variable to int32 or float32 before converting");
     };
   }
 
   private static Tensor fetch(WeightEntry e) {
     Tensor t = e.data().get();
     if (t == null || t.dtype() != e.dtype() || !t.shape().equals(e.shape())) {
-      throw new IllegalStateException("weight '" + e.name() + "' was declared " + e.dtype().jsName() + e.shape()
-          + " but its supplier gave " + t);
+      throw new IllegalStateException(
+          "weight '"
+              + e.name()
+              + "' was declared "
+              + e.dtype().jsName()
+              + e.shape()
+              + " but its supplier gave "
+              + t);
     }
     return t;
   }
@@ -195,8 +237,14 @@ public final class TfjsWriter {
     Quantization q = null;
     if (p.quant() == null && p.stored() == t.dtype()) {
       if (t.byteLength() != p.bytes()) {
-        throw new IllegalStateException("weight '" + e.name() + "' was " + p.bytes() + " bytes when sized but "
-            + t.byteLength() + " when written; its supplier must return the same tensor each time");
+        throw new IllegalStateException(
+            "weight '"
+                + e.name()
+                + "' was "
+                + p.bytes()
+                + " bytes when sized but "
+                + t.byteLength()
+                + " when written; its supplier must return the same tensor each time");
       }
       sink.write(t.bytes());
     } else if (p.quant() == null && p.stored() == DType.INT32) {
@@ -212,8 +260,13 @@ public final class TfjsWriter {
       }
       out.flush();
       if (wrapped > 0) {
-        notices.add("weight '" + e.name() + "': " + wrapped + " int64 values lie outside the int32 range and"
-            + " wrapped around, as in the Python converter; check the model does not depend on them");
+        notices.add(
+            "weight '"
+                + e.name()
+                + "': "
+                + wrapped
+                + " int64 values lie outside the int32 range and"
+                + " wrapped around, as in the Python converter; check the model does not depend on them");
       }
     } else {
       FloatAt xs = floats(t);
@@ -243,8 +296,13 @@ public final class TfjsWriter {
       out.flush();
     }
     if (sink.written() - before != p.bytes()) {
-      throw new IllegalStateException("weight '" + e.name() + "': wrote " + (sink.written() - before)
-          + " bytes, planned " + p.bytes());
+      throw new IllegalStateException(
+          "weight '"
+              + e.name()
+              + "': wrote "
+              + (sink.written() - before)
+              + " bytes, planned "
+              + p.bytes());
     }
     return new WeightSpec(e.name(), e.shape(), p.stored(), q, e.group());
   }
@@ -262,7 +320,9 @@ public final class TfjsWriter {
     };
   }
 
-  /** Encodes elements into a small reusable buffer and hands it to the sink whenever it fills up. */
+  /**
+   * Encodes elements into a small reusable buffer and hands it to the sink whenever it fills up.
+   */
   private static final class Chunker {
     private final ShardSink sink;
     private final ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);

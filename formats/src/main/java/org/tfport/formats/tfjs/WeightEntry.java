@@ -7,15 +7,17 @@ import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 
 /**
- * A weight to be written. The value comes from {@code data} so that a writer can fetch one tensor, write
- * it and drop it, and convert a model far larger than the heap it runs in. The supplier may be called
- * more than once (string weights are fetched once to size them and once to write them) and must return
- * the same tensor each time.
+ * A weight to be written. The value comes from {@code data} so that a writer can fetch one tensor,
+ * write it and drop it, and convert a model far larger than the heap it runs in. The supplier may
+ * be called more than once (string weights are fetched once to size them and once to write them)
+ * and must return the same tensor each time.
  *
- * @param dtype the dtype {@code data} yields; the writer converts it if TF.js lacks it (int64 → int32, ...)
+ * @param dtype the dtype {@code data} yields; the writer converts it if TF.js lacks it (int64 →
+ *     int32, ...)
  * @param group {@code "model"}, {@code "optimizer"} or null, copied to the manifest entry
  */
-public record WeightEntry(String name, DType dtype, Shape shape, Supplier<Tensor> data, String group) {
+public record WeightEntry(
+    String name, DType dtype, Shape shape, Supplier<Tensor> data, String group) {
   public WeightEntry {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(dtype, "dtype");

@@ -14,21 +14,24 @@ import tools.jackson.databind.node.ObjectNode;
  *
  * @param dtype the logical dtype the loader hands out (float32 even when the bytes are uint8)
  * @param quantization how the bytes are stored, or null when they are stored as {@code dtype}
- * @param group {@code "model"} or {@code "optimizer"} (tfjs-layers with includeOptimizer), usually null
+ * @param group {@code "model"} or {@code "optimizer"} (tfjs-layers with includeOptimizer), usually
+ *     null
  */
-public record WeightSpec(String name, Shape shape, DType dtype, Quantization quantization, String group) {
+public record WeightSpec(
+    String name, Shape shape, DType dtype, Quantization quantization, String group) {
   public WeightSpec {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(shape, "shape");
     Objects.requireNonNull(dtype, "dtype");
     if (!shape.isFullyKnown()) {
-      throw new IllegalArgumentException("weight '" + name + "' has an unknown dimension in " + shape);
+      throw new IllegalArgumentException(
+          "weight '" + name + "' has an unknown dimension in " + shape);
     }
   }
 
   /**
-   * Bytes this weight takes in the shard stream, or -1 for an unquantized string weight, whose size is
-   * known only by walking its length prefixes.
+   * Bytes this weight takes in the shard stream, or -1 for an unquantized string weight, whose size
+   * is known only by walking its length prefixes.
    */
   public long storedByteLength() {
     if (quantization != null) {
@@ -75,11 +78,13 @@ public record WeightSpec(String name, Shape shape, DType dtype, Quantization qua
    */
   public static WeightSpec fromJson(JsonNode node) {
     if (node == null || !node.isObject()) {
-      throw new CorruptModelException("a weights-manifest entry is not a JSON object: " + brief(node));
+      throw new CorruptModelException(
+          "a weights-manifest entry is not a JSON object: " + brief(node));
     }
     JsonNode nameNode = node.get("name");
     if (nameNode == null || !nameNode.isString()) {
-      throw new CorruptModelException("a weights-manifest entry has no string 'name': " + brief(node));
+      throw new CorruptModelException(
+          "a weights-manifest entry has no string 'name': " + brief(node));
     }
     String name = nameNode.stringValue();
     String where = "weight '" + name + "'";
@@ -108,11 +113,19 @@ public record WeightSpec(String name, Shape shape, DType dtype, Quantization qua
     long[] dims = new long[n.size()];
     for (int i = 0; i < dims.length; i++) {
       JsonNode d = n.get(i);
-      // A float such as 3.0 is tolerated as long as it is integral; anything else cannot size a buffer.
-      if (d == null || !d.isNumber() || !d.canConvertToExactIntegral() || !d.canConvertToLong()
+      // A float such as 3.0 is tolerated as long as it is integral; anything else cannot size a
+      // buffer.
+      if (d == null
+          || !d.isNumber()
+          || !d.canConvertToExactIntegral()
+          || !d.canConvertToLong()
           || d.longValue() < 0) {
-        throw new CorruptModelException(where + ": shape " + n + " has a dimension that is not a non-negative"
-            + " integer; stored weights need fully known shapes");
+        throw new CorruptModelException(
+            where
+                + ": shape "
+                + n
+                + " has a dimension that is not a non-negative"
+                + " integer; stored weights need fully known shapes");
       }
       dims[i] = d.longValue();
     }
@@ -120,7 +133,8 @@ public record WeightSpec(String name, Shape shape, DType dtype, Quantization qua
     try {
       s.size();
     } catch (IllegalStateException | ArithmeticException e) {
-      throw new CorruptModelException(where + ": shape " + n + " has more elements than fit in 64 bits");
+      throw new CorruptModelException(
+          where + ": shape " + n + " has more elements than fit in 64 bits");
     }
     return s;
   }
@@ -131,8 +145,12 @@ public record WeightSpec(String name, Shape shape, DType dtype, Quantization qua
     }
     DType t = DType.fromJsName(n.stringValue());
     if (t == null) {
-      throw new CorruptModelException(where + " '" + n.stringValue() + "' is not a dtype TF.js knows"
-          + " (float32, int32, bool, string, complex64)");
+      throw new CorruptModelException(
+          where
+              + " '"
+              + n.stringValue()
+              + "' is not a dtype TF.js knows"
+              + " (float32, int32, bool, string, complex64)");
     }
     return t;
   }
@@ -143,8 +161,11 @@ public record WeightSpec(String name, Shape shape, DType dtype, Quantization qua
     }
     DType qd = parseDType(n.get("dtype"), where + " quantization dtype");
     if (qd != DType.UINT8 && qd != DType.UINT16 && qd != DType.FLOAT16) {
-      throw new CorruptModelException(where + ": unknown quantization dtype '" + qd.jsName()
-          + "'; TF.js stores only uint8, uint16 or float16");
+      throw new CorruptModelException(
+          where
+              + ": unknown quantization dtype '"
+              + qd.jsName()
+              + "'; TF.js stores only uint8, uint16 or float16");
     }
     Double min = optionalNumber(n.get("min"), where + " quantization min");
     Double scale = optionalNumber(n.get("scale"), where + " quantization scale");

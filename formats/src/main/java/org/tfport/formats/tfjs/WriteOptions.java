@@ -5,7 +5,8 @@ import org.tfport.core.TfportException.UsageException;
 /**
  * How {@link TfjsWriter} lays out the weights.
  *
- * @param shardSizeBytes the size of every shard file but a group's last; the converter's default is 4 MiB
+ * @param shardSizeBytes the size of every shard file but a group's last; the converter's default is
+ *     4 MiB
  * @param quantization which weights to quantize; null means none
  */
 public record WriteOptions(long shardSizeBytes, QuantizationMap quantization) {
@@ -13,8 +14,11 @@ public record WriteOptions(long shardSizeBytes, QuantizationMap quantization) {
 
   public WriteOptions {
     if (shardSizeBytes <= 0) {
-      throw new UsageException("--weight_shard_size_bytes must be a positive number of bytes, got "
-          + shardSizeBytes + "; the default is " + DEFAULT_SHARD_SIZE);
+      throw new UsageException(
+          "--weight_shard_size_bytes must be a positive number of bytes, got "
+              + shardSizeBytes
+              + "; the default is "
+              + DEFAULT_SHARD_SIZE);
     }
     if (quantization == null) {
       quantization = QuantizationMap.NONE;

@@ -10,11 +10,11 @@ import java.util.List;
  * @param totalBytes bytes of all files, model.json included
  * @param weightCount weights across all groups
  * @param groups one entry per weight group, in manifest order
- * @param notices one line per automatic dtype conversion (float64 → float32, int64 → int32, ...), for the
- *     caller to show; the converter prints the same notices
+ * @param notices one line per automatic dtype conversion (float64 → float32, int64 → int32, ...),
+ *     for the caller to show; the converter prints the same notices
  */
-public record WriteSummary(List<Path> files, long totalBytes, int weightCount, List<Group> groups,
-    List<String> notices) {
+public record WriteSummary(
+    List<Path> files, long totalBytes, int weightCount, List<Group> groups, List<String> notices) {
   public WriteSummary {
     files = List.copyOf(files);
     groups = List.copyOf(groups);

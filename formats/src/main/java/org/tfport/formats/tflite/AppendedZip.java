@@ -13,8 +13,8 @@ import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
 /**
- * The zip of associated files that model metadata appends after the FlatBuffer, so the file is both a
- * valid {@code .tflite} and a valid zip. Entries are written uncompressed (the task libraries map
+ * The zip of associated files that model metadata appends after the FlatBuffer, so the file is both
+ * a valid {@code .tflite} and a valid zip. Entries are written uncompressed (the task libraries map
  * them in place) with offsets from the start of the file, as the metadata populator does. Reading
  * goes through the central directory and, like Python's zipfile and the JDK, tolerates offsets that
  * are relative to the zip's own start.
@@ -45,27 +45,54 @@ final class AppendedZip {
       crc.update(data);
       long offset = base + local.size();
       if (offset + LOCHDR + name.length + data.length > 0xFFFFFFFFL) {
-        throw new IllegalArgumentException("associated files past 4 GiB need zip64, which is not written");
+        throw new IllegalArgumentException(
+            "associated files past 4 GiB need zip64, which is not written");
       }
       int flags = isAscii(name) ? 0 : 0x800;
       ByteBuffer h = le(LOCHDR);
-      h.putInt(LOC).putShort((short) 10).putShort((short) flags).putShort((short) 0).putShort((short) 0)
-          .putShort((short) DOS_DATE).putInt((int) crc.getValue()).putInt(data.length).putInt(data.length)
-          .putShort((short) name.length).putShort((short) 0);
+      h.putInt(LOC)
+          .putShort((short) 10)
+          .putShort((short) flags)
+          .putShort((short) 0)
+          .putShort((short) 0)
+          .putShort((short) DOS_DATE)
+          .putInt((int) crc.getValue())
+          .putInt(data.length)
+          .putInt(data.length)
+          .putShort((short) name.length)
+          .putShort((short) 0);
       local.writeBytes(h.array());
       local.writeBytes(name);
       local.writeBytes(data);
       ByteBuffer c = le(CENHDR);
-      c.putInt(CEN).putShort((short) 20).putShort((short) 10).putShort((short) flags).putShort((short) 0)
-          .putShort((short) 0).putShort((short) DOS_DATE).putInt((int) crc.getValue()).putInt(data.length)
-          .putInt(data.length).putShort((short) name.length).putShort((short) 0).putShort((short) 0)
-          .putShort((short) 0).putShort((short) 0).putInt(0).putInt((int) offset);
+      c.putInt(CEN)
+          .putShort((short) 20)
+          .putShort((short) 10)
+          .putShort((short) flags)
+          .putShort((short) 0)
+          .putShort((short) 0)
+          .putShort((short) DOS_DATE)
+          .putInt((int) crc.getValue())
+          .putInt(data.length)
+          .putInt(data.length)
+          .putShort((short) name.length)
+          .putShort((short) 0)
+          .putShort((short) 0)
+          .putShort((short) 0)
+          .putShort((short) 0)
+          .putInt(0)
+          .putInt((int) offset);
       central.writeBytes(c.array());
       central.writeBytes(name);
     }
     ByteBuffer end = le(ENDHDR);
-    end.putInt(END).putShort((short) 0).putShort((short) 0).putShort((short) files.size())
-        .putShort((short) files.size()).putInt(central.size()).putInt((int) (base + local.size()))
+    end.putInt(END)
+        .putShort((short) 0)
+        .putShort((short) 0)
+        .putShort((short) files.size())
+        .putShort((short) files.size())
+        .putInt(central.size())
+        .putInt((int) (base + local.size()))
         .putShort((short) 0);
     ByteArrayOutputStream all = new ByteArrayOutputStream(local.size() + central.size() + ENDHDR);
     all.writeBytes(local.toByteArray());
@@ -75,8 +102,8 @@ final class AppendedZip {
   }
 
   /**
-   * The entries of the zip at the end of {@code file}, in central-directory order; empty when the file
-   * has no end-of-central-directory record (a model without associated files).
+   * The entries of the zip at the end of {@code file}, in central-directory order; empty when the
+   * file has no end-of-central-directory record (a model without associated files).
    */
   static Map<String, byte[]> read(ByteBuffer file, String where) {
     ByteBuffer b = file.slice().order(ByteOrder.LITTLE_ENDIAN);
@@ -96,10 +123,17 @@ final class AppendedZip {
     long cenSize = Integer.toUnsignedLong(b.getInt(endPos + 12));
     long cenOffset = Integer.toUnsignedLong(b.getInt(endPos + 16));
     if (cenSize > endPos || cenOffset > endPos - cenSize) {
-      throw corrupt(where, endPos, "invalid zip end header (central directory of " + cenSize + " bytes at 0x"
-          + Long.toHexString(cenOffset) + " does not fit before it)");
+      throw corrupt(
+          where,
+          endPos,
+          "invalid zip end header (central directory of "
+              + cenSize
+              + " bytes at 0x"
+              + Long.toHexString(cenOffset)
+              + " does not fit before it)");
     }
-    // Offsets may be absolute (populator) or relative to the zip's start (a zip made separately and appended).
+    // Offsets may be absolute (populator) or relative to the zip's start (a zip made separately and
+    // appended).
     long shift = endPos - cenSize - cenOffset;
     long p = endPos - cenSize;
     for (int i = 0; i < entries; i++) {
@@ -121,23 +155,40 @@ final class AppendedZip {
       }
       byte[] nb = new byte[nlen];
       b.get(cp + CENHDR, nb);
-      String name = new String(nb, (flags & 0x800) != 0 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+      String name =
+          new String(
+              nb, (flags & 0x800) != 0 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
       if (loc < 0 || loc + LOCHDR > size || b.getInt((int) loc) != LOC) {
         throw corrupt(where, loc, "zip entry '" + name + "' has no local header there");
       }
-      long data = loc + LOCHDR + Short.toUnsignedInt(b.getShort((int) loc + 26))
-          + Short.toUnsignedInt(b.getShort((int) loc + 28));
+      long data =
+          loc
+              + LOCHDR
+              + Short.toUnsignedInt(b.getShort((int) loc + 26))
+              + Short.toUnsignedInt(b.getShort((int) loc + 28));
       if (data + csize > size || usize > Integer.MAX_VALUE - 8) {
-        throw corrupt(where, loc, "zip entry '" + name + "' (" + csize + " bytes) runs past the end of the file");
+        throw corrupt(
+            where,
+            loc,
+            "zip entry '" + name + "' (" + csize + " bytes) runs past the end of the file");
       }
       byte[] raw = new byte[(int) csize];
       b.get((int) data, raw);
-      byte[] content = switch (method) {
-        case 0 -> raw;
-        case 8 -> inflate(raw, (int) usize, where, loc, name);
-        default -> throw new UnsupportedModelException(where + " at byte 0x" + Long.toHexString(loc) + ": zip entry '"
-            + name + "' uses compression method " + method + "; only stored and deflated entries are read");
-      };
+      byte[] content =
+          switch (method) {
+            case 0 -> raw;
+            case 8 -> inflate(raw, (int) usize, where, loc, name);
+            default ->
+                throw new UnsupportedModelException(
+                    where
+                        + " at byte 0x"
+                        + Long.toHexString(loc)
+                        + ": zip entry '"
+                        + name
+                        + "' uses compression method "
+                        + method
+                        + "; only stored and deflated entries are read");
+          };
       CRC32 c = new CRC32();
       c.update(content);
       if (content.length != usize || c.getValue() != crc) {
@@ -163,11 +214,13 @@ final class AppendedZip {
         n += k;
       }
       if (n != size) {
-        throw corrupt(where, pos, "zip entry '" + name + "' inflates to " + n + " bytes, expected " + size);
+        throw corrupt(
+            where, pos, "zip entry '" + name + "' inflates to " + n + " bytes, expected " + size);
       }
       return out;
     } catch (DataFormatException e) {
-      throw corrupt(where, pos, "zip entry '" + name + "' is not valid deflate data: " + e.getMessage());
+      throw corrupt(
+          where, pos, "zip entry '" + name + "' is not valid deflate data: " + e.getMessage());
     } finally {
       inf.end();
     }

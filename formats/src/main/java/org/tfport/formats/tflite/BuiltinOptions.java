@@ -9,7 +9,8 @@ import java.util.Objects;
  * The {@code builtin_options} of an operator: a typed record for the tables the common ops use and
  * {@link Other} (a name → value map, see {@link #fields()}) for every other member of the union, so
  * any options table survives a read/write round trip. Field names in {@link #fields()} are the
- * schema's snake_case names; {@link #of(TfliteOptionsType, Map)} turns such a map back into the typed record.
+ * schema's snake_case names; {@link #of(TfliteOptionsType, Map)} turns such a map back into the
+ * typed record.
  */
 public sealed interface BuiltinOptions {
   /** The union member these options are. */
@@ -20,38 +21,77 @@ public sealed interface BuiltinOptions {
     return type().schemaName();
   }
 
-  /** Every field of the table, in field-id order, as read (defaults where the file omits a field). */
+  /**
+   * Every field of the table, in field-id order, as read (defaults where the file omits a field).
+   */
   Map<String, Object> fields();
 
   /** {@code Padding} enum. */
-  enum Padding { SAME, VALID }
+  enum Padding {
+    SAME,
+    VALID
+  }
 
   /** {@code ActivationFunctionType} enum. */
-  enum Activation { NONE, RELU, RELU_N1_TO_1, RELU6, TANH, SIGN_BIT }
+  enum Activation {
+    NONE,
+    RELU,
+    RELU_N1_TO_1,
+    RELU6,
+    TANH,
+    SIGN_BIT
+  }
 
   /**
    * The options for union type {@code type} with these field values (absent names take the schema
    * default): a typed record when there is one and every enum value is known, else {@link Other}.
    *
-   * @throws IllegalArgumentException for {@link TfliteOptionsType#NONE}, unknown field names or wrongly typed values
+   * @throws IllegalArgumentException for {@link TfliteOptionsType#NONE}, unknown field names or
+   *     wrongly typed values
    */
   static BuiltinOptions of(TfliteOptionsType type, Map<String, Object> fields) {
     Map<String, Object> m = OptionsSchema.normalize(type, fields);
     OptionFields f = new OptionFields(m);
     try {
       return switch (type) {
-        case CONV_2D_OPTIONS -> new Conv2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.act(),
-            f.i("dilation_w_factor"), f.i("dilation_h_factor"), f.i("quantized_bias_type"));
-        case DEPTHWISE_CONV_2D_OPTIONS -> new DepthwiseConv2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"),
-            f.i("depth_multiplier"), f.act(), f.i("dilation_w_factor"), f.i("dilation_h_factor"));
-        case POOL_2D_OPTIONS -> new Pool2D(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.i("filter_width"),
-            f.i("filter_height"), f.act());
-        case FULLY_CONNECTED_OPTIONS -> new FullyConnected(f.act(), f.i("weights_format"), f.z("keep_num_dims"),
-            f.z("asymmetric_quantize_inputs"), f.i("quantized_bias_type"));
+        case CONV_2D_OPTIONS ->
+            new Conv2D(
+                f.pad("padding"),
+                f.i("stride_w"),
+                f.i("stride_h"),
+                f.act(),
+                f.i("dilation_w_factor"),
+                f.i("dilation_h_factor"),
+                f.i("quantized_bias_type"));
+        case DEPTHWISE_CONV_2D_OPTIONS ->
+            new DepthwiseConv2D(
+                f.pad("padding"),
+                f.i("stride_w"),
+                f.i("stride_h"),
+                f.i("depth_multiplier"),
+                f.act(),
+                f.i("dilation_w_factor"),
+                f.i("dilation_h_factor"));
+        case POOL_2D_OPTIONS ->
+            new Pool2D(
+                f.pad("padding"),
+                f.i("stride_w"),
+                f.i("stride_h"),
+                f.i("filter_width"),
+                f.i("filter_height"),
+                f.act());
+        case FULLY_CONNECTED_OPTIONS ->
+            new FullyConnected(
+                f.act(),
+                f.i("weights_format"),
+                f.z("keep_num_dims"),
+                f.z("asymmetric_quantize_inputs"),
+                f.i("quantized_bias_type"));
         case SOFTMAX_OPTIONS -> new Softmax(f.f("beta"));
         case CONCATENATION_OPTIONS -> new Concatenation(f.i("axis"), f.act());
         case ADD_OPTIONS -> new Add(f.act(), f.z("pot_scale_int16"));
-        case RESIZE_BILINEAR_OPTIONS -> new ResizeBilinear(f.z("align_corners"), f.z("half_pixel_centers"));
+        case RESIZE_BILINEAR_OPTIONS ->
+            new ResizeBilinear(f.z("align_corners"), f.z("half_pixel_centers"));
         case RESHAPE_OPTIONS -> new Reshape(f.ints("new_shape"));
         case MUL_OPTIONS -> new Mul(f.act());
         case GATHER_OPTIONS -> new Gather(f.i("axis"), f.i("batch_dims"));
@@ -59,24 +99,42 @@ public sealed interface BuiltinOptions {
         case SUB_OPTIONS -> new Sub(f.act(), f.z("pot_scale_int16"));
         case DIV_OPTIONS -> new Div(f.act());
         case SQUEEZE_OPTIONS -> new Squeeze(f.ints("squeeze_dims"));
-        case STRIDED_SLICE_OPTIONS -> new StridedSlice(f.i("begin_mask"), f.i("end_mask"), f.i("ellipsis_mask"),
-            f.i("new_axis_mask"), f.i("shrink_axis_mask"), f.z("offset"));
+        case STRIDED_SLICE_OPTIONS ->
+            new StridedSlice(
+                f.i("begin_mask"),
+                f.i("end_mask"),
+                f.i("ellipsis_mask"),
+                f.i("new_axis_mask"),
+                f.i("shrink_axis_mask"),
+                f.z("offset"));
         case SPLIT_OPTIONS -> new Split(f.i("num_splits"));
         case CAST_OPTIONS -> new Cast(f.i("in_data_type"), f.i("out_data_type"));
-        case TRANSPOSE_CONV_OPTIONS -> new TransposeConv(f.pad("padding"), f.i("stride_w"), f.i("stride_h"), f.act(),
-            f.i("quantized_bias_type"));
+        case TRANSPOSE_CONV_OPTIONS ->
+            new TransposeConv(
+                f.pad("padding"),
+                f.i("stride_w"),
+                f.i("stride_h"),
+                f.act(),
+                f.i("quantized_bias_type"));
         case SHAPE_OPTIONS -> new Shape(f.i("out_type"));
         case PACK_OPTIONS -> new Pack(f.i("values_count"), f.i("axis"));
         case UNPACK_OPTIONS -> new Unpack(f.i("num"), f.i("axis"));
-        case UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS -> new UnidirectionalSequenceLstm(f.act(), f.f("cell_clip"),
-            f.f("proj_clip"), f.z("time_major"), f.z("asymmetric_quantize_inputs"), f.z("diagonal_recurrent_tensors"));
-        case RESIZE_NEAREST_NEIGHBOR_OPTIONS -> new ResizeNearestNeighbor(f.z("align_corners"),
-            f.z("half_pixel_centers"));
+        case UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS ->
+            new UnidirectionalSequenceLstm(
+                f.act(),
+                f.f("cell_clip"),
+                f.f("proj_clip"),
+                f.z("time_major"),
+                f.z("asymmetric_quantize_inputs"),
+                f.z("diagonal_recurrent_tensors"));
+        case RESIZE_NEAREST_NEIGHBOR_OPTIONS ->
+            new ResizeNearestNeighbor(f.z("align_corners"), f.z("half_pixel_centers"));
         case LEAKY_RELU_OPTIONS -> new LeakyRelu(f.f("alpha"));
         case SPLIT_V_OPTIONS -> new SplitV(f.i("num_splits"));
         case IF_OPTIONS -> new If(f.i("then_subgraph_index"), f.i("else_subgraph_index"));
         case WHILE_OPTIONS -> new While(f.i("cond_subgraph_index"), f.i("body_subgraph_index"));
-        case BATCH_MATMUL_OPTIONS -> new BatchMatMul(f.z("adj_x"), f.z("adj_y"), f.z("asymmetric_quantize_inputs"));
+        case BATCH_MATMUL_OPTIONS ->
+            new BatchMatMul(f.z("adj_x"), f.z("adj_y"), f.z("asymmetric_quantize_inputs"));
         case CALL_ONCE_OPTIONS -> new CallOnce(f.i("init_subgraph_index"));
         case GELU_OPTIONS -> new Gelu(f.z("approximate"));
         default -> new Other(type, m);
@@ -94,8 +152,15 @@ public sealed interface BuiltinOptions {
 
   // ----------------------------------------------------------------------------------------- typed
 
-  record Conv2D(Padding padding, int strideW, int strideH, Activation fusedActivation, int dilationWFactor,
-      int dilationHFactor, int quantizedBiasType) implements BuiltinOptions {
+  record Conv2D(
+      Padding padding,
+      int strideW,
+      int strideH,
+      Activation fusedActivation,
+      int dilationWFactor,
+      int dilationHFactor,
+      int quantizedBiasType)
+      implements BuiltinOptions {
     public Conv2D {
       Objects.requireNonNull(padding);
       Objects.requireNonNull(fusedActivation);
@@ -106,77 +171,151 @@ public sealed interface BuiltinOptions {
       this(padding, strideW, strideH, fusedActivation, 1, 1, 0);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.CONV_2D_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("padding", padding.ordinal(), "stride_w", strideW, "stride_h", strideH, "fused_activation_function",
-          fusedActivation.ordinal(), "dilation_w_factor", dilationWFactor, "dilation_h_factor", dilationHFactor,
-          "quantized_bias_type", quantizedBiasType);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "padding",
+          padding.ordinal(),
+          "stride_w",
+          strideW,
+          "stride_h",
+          strideH,
+          "fused_activation_function",
+          fusedActivation.ordinal(),
+          "dilation_w_factor",
+          dilationWFactor,
+          "dilation_h_factor",
+          dilationHFactor,
+          "quantized_bias_type",
+          quantizedBiasType);
     }
   }
 
-  record DepthwiseConv2D(Padding padding, int strideW, int strideH, int depthMultiplier, Activation fusedActivation,
-      int dilationWFactor, int dilationHFactor) implements BuiltinOptions {
+  record DepthwiseConv2D(
+      Padding padding,
+      int strideW,
+      int strideH,
+      int depthMultiplier,
+      Activation fusedActivation,
+      int dilationWFactor,
+      int dilationHFactor)
+      implements BuiltinOptions {
     public DepthwiseConv2D {
       Objects.requireNonNull(padding);
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.DEPTHWISE_CONV_2D_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("padding", padding.ordinal(), "stride_w", strideW, "stride_h", strideH, "depth_multiplier",
-          depthMultiplier, "fused_activation_function", fusedActivation.ordinal(), "dilation_w_factor",
-          dilationWFactor, "dilation_h_factor", dilationHFactor);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "padding",
+          padding.ordinal(),
+          "stride_w",
+          strideW,
+          "stride_h",
+          strideH,
+          "depth_multiplier",
+          depthMultiplier,
+          "fused_activation_function",
+          fusedActivation.ordinal(),
+          "dilation_w_factor",
+          dilationWFactor,
+          "dilation_h_factor",
+          dilationHFactor);
     }
   }
 
   /** For AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D. */
-  record Pool2D(Padding padding, int strideW, int strideH, int filterWidth, int filterHeight,
-      Activation fusedActivation) implements BuiltinOptions {
+  record Pool2D(
+      Padding padding,
+      int strideW,
+      int strideH,
+      int filterWidth,
+      int filterHeight,
+      Activation fusedActivation)
+      implements BuiltinOptions {
     public Pool2D {
       Objects.requireNonNull(padding);
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.POOL_2D_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("padding", padding.ordinal(), "stride_w", strideW, "stride_h", strideH, "filter_width", filterWidth,
-          "filter_height", filterHeight, "fused_activation_function", fusedActivation.ordinal());
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "padding",
+          padding.ordinal(),
+          "stride_w",
+          strideW,
+          "stride_h",
+          strideH,
+          "filter_width",
+          filterWidth,
+          "filter_height",
+          filterHeight,
+          "fused_activation_function",
+          fusedActivation.ordinal());
     }
   }
 
-  /** {@code weightsFormat}: 0 DEFAULT, 1 SHUFFLED4x16INT8; {@code quantizedBiasType}: a TensorType id, 0 = unset. */
-  record FullyConnected(Activation fusedActivation, int weightsFormat, boolean keepNumDims,
-      boolean asymmetricQuantizeInputs, int quantizedBiasType) implements BuiltinOptions {
+  /**
+   * {@code weightsFormat}: 0 DEFAULT, 1 SHUFFLED4x16INT8; {@code quantizedBiasType}: a TensorType
+   * id, 0 = unset.
+   */
+  record FullyConnected(
+      Activation fusedActivation,
+      int weightsFormat,
+      boolean keepNumDims,
+      boolean asymmetricQuantizeInputs,
+      int quantizedBiasType)
+      implements BuiltinOptions {
     public FullyConnected {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.FULLY_CONNECTED_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("fused_activation_function", fusedActivation.ordinal(), "weights_format", weightsFormat,
-          "keep_num_dims", keepNumDims, "asymmetric_quantize_inputs", asymmetricQuantizeInputs,
-          "quantized_bias_type", quantizedBiasType);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "fused_activation_function",
+          fusedActivation.ordinal(),
+          "weights_format",
+          weightsFormat,
+          "keep_num_dims",
+          keepNumDims,
+          "asymmetric_quantize_inputs",
+          asymmetricQuantizeInputs,
+          "quantized_bias_type",
+          quantizedBiasType);
     }
   }
 
   record Softmax(float beta) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.SOFTMAX_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("beta", beta);
     }
   }
@@ -186,11 +325,13 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.CONCATENATION_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("axis", axis, "fused_activation_function", fusedActivation.ordinal());
     }
   }
@@ -201,12 +342,15 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.ADD_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("fused_activation_function", fusedActivation.ordinal(), "pot_scale_int16", potScaleInt16);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "fused_activation_function", fusedActivation.ordinal(), "pot_scale_int16", potScaleInt16);
     }
   }
 
@@ -215,12 +359,15 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.SUB_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("fused_activation_function", fusedActivation.ordinal(), "pot_scale_int16", potScaleInt16);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "fused_activation_function", fusedActivation.ordinal(), "pot_scale_int16", potScaleInt16);
     }
   }
 
@@ -229,11 +376,13 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.MUL_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("fused_activation_function", fusedActivation.ordinal());
     }
   }
@@ -243,11 +392,13 @@ public sealed interface BuiltinOptions {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.DIV_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("fused_activation_function", fusedActivation.ordinal());
     }
   }
@@ -258,52 +409,63 @@ public sealed interface BuiltinOptions {
       newShape = newShape == null ? null : List.copyOf(newShape);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.RESHAPE_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("new_shape", newShape);
     }
   }
 
   record ResizeBilinear(boolean alignCorners, boolean halfPixelCenters) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.RESIZE_BILINEAR_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
     }
   }
 
-  record ResizeNearestNeighbor(boolean alignCorners, boolean halfPixelCenters) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+  record ResizeNearestNeighbor(boolean alignCorners, boolean halfPixelCenters)
+      implements BuiltinOptions {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.RESIZE_NEAREST_NEIGHBOR_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
     }
   }
 
   record Gather(int axis, int batchDims) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.GATHER_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("axis", axis, "batch_dims", batchDims);
     }
   }
 
   /** For MEAN, SUM, REDUCE_MAX/MIN/PROD/ANY/ALL. */
   record Reducer(boolean keepDims) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.REDUCER_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("keep_dims", keepDims);
     }
   }
@@ -313,179 +475,258 @@ public sealed interface BuiltinOptions {
       squeezeDims = squeezeDims == null ? null : List.copyOf(squeezeDims);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.SQUEEZE_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("squeeze_dims", squeezeDims);
     }
   }
 
-  record StridedSlice(int beginMask, int endMask, int ellipsisMask, int newAxisMask, int shrinkAxisMask,
-      boolean offset) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+  record StridedSlice(
+      int beginMask,
+      int endMask,
+      int ellipsisMask,
+      int newAxisMask,
+      int shrinkAxisMask,
+      boolean offset)
+      implements BuiltinOptions {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.STRIDED_SLICE_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("begin_mask", beginMask, "end_mask", endMask, "ellipsis_mask", ellipsisMask, "new_axis_mask",
-          newAxisMask, "shrink_axis_mask", shrinkAxisMask, "offset", offset);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "begin_mask",
+          beginMask,
+          "end_mask",
+          endMask,
+          "ellipsis_mask",
+          ellipsisMask,
+          "new_axis_mask",
+          newAxisMask,
+          "shrink_axis_mask",
+          shrinkAxisMask,
+          "offset",
+          offset);
     }
   }
 
   record Split(int numSplits) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.SPLIT_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("num_splits", numSplits);
     }
   }
 
   record SplitV(int numSplits) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.SPLIT_V_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("num_splits", numSplits);
     }
   }
 
   /** TensorType ids; converters usually leave both 0. */
   record Cast(int inDataType, int outDataType) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.CAST_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("in_data_type", inDataType, "out_data_type", outDataType);
     }
   }
 
-  record TransposeConv(Padding padding, int strideW, int strideH, Activation fusedActivation,
-      int quantizedBiasType) implements BuiltinOptions {
+  record TransposeConv(
+      Padding padding, int strideW, int strideH, Activation fusedActivation, int quantizedBiasType)
+      implements BuiltinOptions {
     public TransposeConv {
       Objects.requireNonNull(padding);
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.TRANSPOSE_CONV_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("padding", padding.ordinal(), "stride_w", strideW, "stride_h", strideH, "fused_activation_function",
-          fusedActivation.ordinal(), "quantized_bias_type", quantizedBiasType);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "padding",
+          padding.ordinal(),
+          "stride_w",
+          strideW,
+          "stride_h",
+          strideH,
+          "fused_activation_function",
+          fusedActivation.ordinal(),
+          "quantized_bias_type",
+          quantizedBiasType);
     }
   }
 
   /** {@code outType}: INT32 (2) or INT64 (4). */
   record Shape(int outType) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.SHAPE_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("out_type", outType);
     }
   }
 
   record Pack(int valuesCount, int axis) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.PACK_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("values_count", valuesCount, "axis", axis);
     }
   }
 
   record Unpack(int num, int axis) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.UNPACK_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("num", num, "axis", axis);
     }
   }
 
-  record UnidirectionalSequenceLstm(Activation fusedActivation, float cellClip, float projClip, boolean timeMajor,
-      boolean asymmetricQuantizeInputs, boolean diagonalRecurrentTensors) implements BuiltinOptions {
+  record UnidirectionalSequenceLstm(
+      Activation fusedActivation,
+      float cellClip,
+      float projClip,
+      boolean timeMajor,
+      boolean asymmetricQuantizeInputs,
+      boolean diagonalRecurrentTensors)
+      implements BuiltinOptions {
     public UnidirectionalSequenceLstm {
       Objects.requireNonNull(fusedActivation);
     }
 
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("fused_activation_function", fusedActivation.ordinal(), "cell_clip", cellClip, "proj_clip", projClip,
-          "time_major", timeMajor, "asymmetric_quantize_inputs", asymmetricQuantizeInputs,
-          "diagonal_recurrent_tensors", diagonalRecurrentTensors);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "fused_activation_function",
+          fusedActivation.ordinal(),
+          "cell_clip",
+          cellClip,
+          "proj_clip",
+          projClip,
+          "time_major",
+          timeMajor,
+          "asymmetric_quantize_inputs",
+          asymmetricQuantizeInputs,
+          "diagonal_recurrent_tensors",
+          diagonalRecurrentTensors);
     }
   }
 
   record LeakyRelu(float alpha) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.LEAKY_RELU_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("alpha", alpha);
     }
   }
 
   record If(int thenSubgraphIndex, int elseSubgraphIndex) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.IF_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("then_subgraph_index", thenSubgraphIndex, "else_subgraph_index", elseSubgraphIndex);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "then_subgraph_index", thenSubgraphIndex, "else_subgraph_index", elseSubgraphIndex);
     }
   }
 
   record While(int condSubgraphIndex, int bodySubgraphIndex) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.WHILE_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("cond_subgraph_index", condSubgraphIndex, "body_subgraph_index", bodySubgraphIndex);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "cond_subgraph_index", condSubgraphIndex, "body_subgraph_index", bodySubgraphIndex);
     }
   }
 
-  record BatchMatMul(boolean adjX, boolean adjY, boolean asymmetricQuantizeInputs) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+  record BatchMatMul(boolean adjX, boolean adjY, boolean asymmetricQuantizeInputs)
+      implements BuiltinOptions {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.BATCH_MATMUL_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
-      return map("adj_x", adjX, "adj_y", adjY, "asymmetric_quantize_inputs", asymmetricQuantizeInputs);
+    @Override
+    public Map<String, Object> fields() {
+      return map(
+          "adj_x", adjX, "adj_y", adjY, "asymmetric_quantize_inputs", asymmetricQuantizeInputs);
     }
   }
 
   record CallOnce(int initSubgraphIndex) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.CALL_ONCE_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("init_subgraph_index", initSubgraphIndex);
     }
   }
 
   record Gelu(boolean approximate) implements BuiltinOptions {
-    @Override public TfliteOptionsType type() {
+    @Override
+    public TfliteOptionsType type() {
       return TfliteOptionsType.GELU_OPTIONS;
     }
 
-    @Override public Map<String, Object> fields() {
+    @Override
+    public Map<String, Object> fields() {
       return map("approximate", approximate);
     }
   }
@@ -500,7 +741,8 @@ public sealed interface BuiltinOptions {
     }
   }
 
-  // ---------------------------------------------------------------------------------------- helpers
+  // ----------------------------------------------------------------------------------------
+  // helpers
 
   private static Map<String, Object> map(Object... kv) {
     Map<String, Object> m = new LinkedHashMap<>();

@@ -6,19 +6,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code CONVERSION_METADATA} blob the Python converter stores (schema
- * {@code conversion_metadata.fbs}): a FlatBuffer without file identifier, root
- * {@code ConversionMetadata{environment, options}}.
+ * The {@code CONVERSION_METADATA} blob the Python converter stores (schema {@code
+ * conversion_metadata.fbs}): a FlatBuffer without file identifier, root {@code
+ * ConversionMetadata{environment, options}}.
  *
- * @param apiVersion        2 for the TF2 converter API, 1 for V1
- * @param modelType         0 NONE, 1 TF_SAVED_MODEL, 2 KERAS_MODEL, 3 TF_CONCRETE_FUNCTIONS, 4 TF_GRAPH_DEF,
- *                          5 TF_SESSION, 6 JAX, 7 PYTORCH
- * @param modelHash         0 when unset (newer field)
- * @param optimizationModes 1001 PTQ_FLOAT16, 1002 PTQ_DYNAMIC_RANGE, 1003 PTQ_FULL_INTEGER, 1004 PTQ_INT16,
- *                          2000 QUANTIZATION_AWARE_TRAINING, 3001–3003 sparsity
+ * @param apiVersion 2 for the TF2 converter API, 1 for V1
+ * @param modelType 0 NONE, 1 TF_SAVED_MODEL, 2 KERAS_MODEL, 3 TF_CONCRETE_FUNCTIONS, 4
+ *     TF_GRAPH_DEF, 5 TF_SESSION, 6 JAX, 7 PYTORCH
+ * @param modelHash 0 when unset (newer field)
+ * @param optimizationModes 1001 PTQ_FLOAT16, 1002 PTQ_DYNAMIC_RANGE, 1003 PTQ_FULL_INTEGER, 1004
+ *     PTQ_INT16, 2000 QUANTIZATION_AWARE_TRAINING, 3001–3003 sparsity
  */
-public record ConversionMetadata(String tensorflowVersion, long apiVersion, int modelType, long modelHash,
-    List<Integer> optimizationModes, boolean allowCustomOps, boolean enableSelectTfOps, boolean forceSelectTfOps,
+public record ConversionMetadata(
+    String tensorflowVersion,
+    long apiVersion,
+    int modelType,
+    long modelHash,
+    List<Integer> optimizationModes,
+    boolean allowCustomOps,
+    boolean enableSelectTfOps,
+    boolean forceSelectTfOps,
     List<List<Long>> sparsityBlockSizes) {
   public static final int MODEL_TYPE_TF_SAVED_MODEL = 1;
   public static final int MODEL_TYPE_KERAS_MODEL = 2;
@@ -34,7 +41,8 @@ public record ConversionMetadata(String tensorflowVersion, long apiVersion, int 
   }
 
   /** Environment and modes only. */
-  public ConversionMetadata(String tensorflowVersion, int modelType, List<Integer> optimizationModes) {
+  public ConversionMetadata(
+      String tensorflowVersion, int modelType, List<Integer> optimizationModes) {
     this(tensorflowVersion, 2, modelType, 0, optimizationModes, false, false, false, List.of());
   }
 
@@ -98,7 +106,8 @@ public record ConversionMetadata(String tensorflowVersion, long apiVersion, int 
    * Parses the blob.
    *
    * @param where names the file for error messages
-   * @throws org.tfport.core.TfportException.CorruptModelException when the bytes are not a valid table
+   * @throws org.tfport.core.TfportException.CorruptModelException when the bytes are not a valid
+   *     table
    */
   public static ConversionMetadata decode(ByteBuffer data, String where) {
     FbReader r = new FbReader(data, where);
@@ -126,7 +135,8 @@ public record ConversionMetadata(String tensorflowVersion, long apiVersion, int 
       force = opt.bool(3, false, "force_select_tf_ops");
       FbReader.Vec v = opt.tables(4, "sparsity_block_sizes");
       for (int i = 0; v != null && i < v.length(); i++) {
-        FbReader.Table t = opt.tableAt(v, i, "sparsity_block_sizes", "CONVERSION_METADATA sparsity_block_sizes");
+        FbReader.Table t =
+            opt.tableAt(v, i, "sparsity_block_sizes", "CONVERSION_METADATA sparsity_block_sizes");
         int[] vals = t.ints(0, "values");
         List<Long> l = new ArrayList<>();
         for (int j = 0; vals != null && j < vals.length; j++) {

@@ -7,11 +7,11 @@ import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
 /**
- * A bounds-checked view of a FlatBuffer. The generated accessors trust every offset they follow, so a
- * damaged or hostile file makes them throw {@link IndexOutOfBoundsException} from deep inside (or read
- * garbage); this class checks each table, vtable, vector and string against the buffer's size before
- * it is used and reports the first problem as a one-line {@link CorruptModelException} naming the
- * file, the byte offset and the place in the model ({@code where}).
+ * A bounds-checked view of a FlatBuffer. The generated accessors trust every offset they follow, so
+ * a damaged or hostile file makes them throw {@link IndexOutOfBoundsException} from deep inside (or
+ * read garbage); this class checks each table, vtable, vector and string against the buffer's size
+ * before it is used and reports the first problem as a one-line {@link CorruptModelException}
+ * naming the file, the byte offset and the place in the model ({@code where}).
  *
  * <p>Field ids follow the schema: a field with id {@code n} lives in vtable slot {@code 4 + 2n}.
  * Unsigned offsets only point forward, so no chain of tables can loop.
@@ -41,13 +41,23 @@ final class FbReader {
   }
 
   CorruptModelException corrupt(long pos, String where, String message) {
-    return new CorruptModelException(file + " at byte 0x" + Long.toHexString(pos)
-        + (where == null || where.isEmpty() ? "" : " (" + where + ")") + ": " + message);
+    return new CorruptModelException(
+        file
+            + " at byte 0x"
+            + Long.toHexString(pos)
+            + (where == null || where.isEmpty() ? "" : " (" + where + ")")
+            + ": "
+            + message);
   }
 
   UnsupportedModelException unsupported(long pos, String where, String message) {
-    return new UnsupportedModelException(file + " at byte 0x" + Long.toHexString(pos)
-        + (where == null || where.isEmpty() ? "" : " (" + where + ")") + ": " + message);
+    return new UnsupportedModelException(
+        file
+            + " at byte 0x"
+            + Long.toHexString(pos)
+            + (where == null || where.isEmpty() ? "" : " (" + where + ")")
+            + ": "
+            + message);
   }
 
   /** The root table: the uoffset in the first four bytes. */
@@ -69,8 +79,15 @@ final class FbReader {
     }
     long target = pos + u;
     if (target >= size) {
-      throw corrupt(pos, where, what + " points to 0x" + Long.toHexString(target) + ", past the end of the file ("
-          + size + " bytes)");
+      throw corrupt(
+          pos,
+          where,
+          what
+              + " points to 0x"
+              + Long.toHexString(target)
+              + ", past the end of the file ("
+              + size
+              + " bytes)");
     }
     return (int) target;
   }
@@ -81,7 +98,10 @@ final class FbReader {
     }
     long vt = (long) pos - bb.getInt(pos);
     if (vt < 0 || vt + 4 > size) {
-      throw corrupt(pos, where, "table's vtable offset points to 0x" + Long.toHexString(vt) + ", outside the file");
+      throw corrupt(
+          pos,
+          where,
+          "table's vtable offset points to 0x" + Long.toHexString(vt) + ", outside the file");
     }
     int vtLen = Short.toUnsignedInt(bb.getShort((int) vt));
     int objLen = Short.toUnsignedInt(bb.getShort((int) vt + 2));
@@ -89,7 +109,10 @@ final class FbReader {
       throw corrupt(vt, where, "vtable has a bad length " + vtLen);
     }
     if (objLen < 4 || (long) pos + objLen > size) {
-      throw corrupt(pos, where, "table of " + objLen + " bytes runs past the end of the file (" + size + " bytes)");
+      throw corrupt(
+          pos,
+          where,
+          "table of " + objLen + " bytes runs past the end of the file (" + size + " bytes)");
     }
     return new Table(pos, (int) vt, vtLen, objLen, where);
   }
@@ -132,8 +155,18 @@ final class FbReader {
         return -1;
       }
       if (off + width > objLen) {
-        throw corrupt(pos + off, where, "field '" + name + "' (" + width + " bytes at table offset " + off
-            + ") runs past its " + objLen + "-byte table");
+        throw corrupt(
+            pos + off,
+            where,
+            "field '"
+                + name
+                + "' ("
+                + width
+                + " bytes at table offset "
+                + off
+                + ") runs past its "
+                + objLen
+                + "-byte table");
       }
       return pos + off;
     }
@@ -199,8 +232,18 @@ final class FbReader {
       }
       long len = Integer.toUnsignedLong(bb.getInt(v));
       if (len * elemSize > size - (v + 4L)) {
-        throw corrupt(v, where, "vector '" + name + "' of " + len + " elements (" + len * elemSize
-            + " bytes) runs past the end of the file (" + size + " bytes)");
+        throw corrupt(
+            v,
+            where,
+            "vector '"
+                + name
+                + "' of "
+                + len
+                + " elements ("
+                + len * elemSize
+                + " bytes) runs past the end of the file ("
+                + size
+                + " bytes)");
       }
       return new Vec(v + 4, (int) len);
     }
@@ -295,19 +338,30 @@ final class FbReader {
 
     /** Element {@code i} of a vector of tables. */
     Table tableAt(Vec v, int i, String name, String subWhere) {
-      return FbReader.this.table(follow(v.pos() + 4 * i, where, "offset of " + name + "[" + i + "]"), subWhere);
+      return FbReader.this.table(
+          follow(v.pos() + 4 * i, where, "offset of " + name + "[" + i + "]"), subWhere);
     }
 
     /** Element {@code i} of a vector of strings. */
     String stringAt(Vec v, int i, String name) {
       int s = follow(v.pos() + 4 * i, where, "offset of " + name + "[" + i + "]");
       if (s + 4L > size) {
-        throw corrupt(s, where, "length of string " + name + "[" + i + "] lies past the end of the file");
+        throw corrupt(
+            s, where, "length of string " + name + "[" + i + "] lies past the end of the file");
       }
       long len = Integer.toUnsignedLong(bb.getInt(s));
       if (s + 4L + len >= size || bb.get((int) (s + 4 + len)) != 0) {
-        throw corrupt(s, where, "string " + name + "[" + i + "] of " + len + " bytes runs past the end of the file"
-            + " or is not NUL-terminated");
+        throw corrupt(
+            s,
+            where,
+            "string "
+                + name
+                + "["
+                + i
+                + "] of "
+                + len
+                + " bytes runs past the end of the file"
+                + " or is not NUL-terminated");
       }
       byte[] b = new byte[(int) len];
       bb.get(s + 4, b);

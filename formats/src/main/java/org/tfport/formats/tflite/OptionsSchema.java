@@ -9,25 +9,35 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The layout of every member of the {@code BuiltinOptions} union, parsed from the layouts
- * {@link TfliteOptionsType} restates from the current schema.fbs, so that any options table can be
- * read into, and written back from, a name → value map without the generated classes (which trust
- * their offsets, lack the fields added after schema 0.4.4, and would need one code path per table).
+ * The layout of every member of the {@code BuiltinOptions} union, parsed from the layouts {@link
+ * TfliteOptionsType} restates from the current schema.fbs, so that any options table can be read
+ * into, and written back from, a name → value map without the generated classes (which trust their
+ * offsets, lack the fields added after schema 0.4.4, and would need one code path per table).
  *
- * <p>Field kinds: {@code z} bool, {@code b} byte (enums), {@code i} int32,
- * {@code u} uint32, {@code l} int64, {@code f} float32, {@code I} [int32], {@code F} [float32],
- * {@code s} string. Values in the map: Boolean, Integer (z/b/i), Long (u/l), Float, List&lt;Integer&gt;,
- * List&lt;Float&gt;, String; vectors and strings are null when absent.
+ * <p>Field kinds: {@code z} bool, {@code b} byte (enums), {@code i} int32, {@code u} uint32, {@code
+ * l} int64, {@code f} float32, {@code I} [int32], {@code F} [float32], {@code s} string. Values in
+ * the map: Boolean, Integer (z/b/i), Long (u/l), Float, List&lt;Integer&gt;, List&lt;Float&gt;,
+ * String; vectors and strings are null when absent.
  */
 final class OptionsSchema {
-  enum Kind { BOOL, BYTE, INT, UINT, LONG, FLOAT, INTS, FLOATS, STRING }
+  enum Kind {
+    BOOL,
+    BYTE,
+    INT,
+    UINT,
+    LONG,
+    FLOAT,
+    INTS,
+    FLOATS,
+    STRING
+  }
 
   record Field(String name, int id, Kind kind, long def) {}
 
   record Desc(TfliteOptionsType type, String name, List<Field> fields) {}
 
-  private static final java.util.EnumMap<TfliteOptionsType, Desc> DESCS = new java.util.EnumMap<>(
-      TfliteOptionsType.class);
+  private static final java.util.EnumMap<TfliteOptionsType, Desc> DESCS =
+      new java.util.EnumMap<>(TfliteOptionsType.class);
 
   static {
     for (TfliteOptionsType type : TfliteOptionsType.values()) {
@@ -46,18 +56,19 @@ final class OptionsSchema {
         String name = p.substring(0, colon);
         char k = p.charAt(colon + 1);
         long def = eq < 0 ? 0 : Long.parseLong(p.substring(eq + 1));
-        Kind kind = switch (k) {
-          case 'z' -> Kind.BOOL;
-          case 'b' -> Kind.BYTE;
-          case 'i' -> Kind.INT;
-          case 'u' -> Kind.UINT;
-          case 'l' -> Kind.LONG;
-          case 'f' -> Kind.FLOAT;
-          case 'I' -> Kind.INTS;
-          case 'F' -> Kind.FLOATS;
-          case 's' -> Kind.STRING;
-          default -> throw new AssertionError(p);
-        };
+        Kind kind =
+            switch (k) {
+              case 'z' -> Kind.BOOL;
+              case 'b' -> Kind.BYTE;
+              case 'i' -> Kind.INT;
+              case 'u' -> Kind.UINT;
+              case 'l' -> Kind.LONG;
+              case 'f' -> Kind.FLOAT;
+              case 'I' -> Kind.INTS;
+              case 'F' -> Kind.FLOATS;
+              case 's' -> Kind.STRING;
+              default -> throw new AssertionError(p);
+            };
         fields.add(new Field(name, id - 1, kind, def));
       }
       DESCS.put(type, new Desc(type, parts[0], List.copyOf(fields)));
@@ -94,27 +105,28 @@ final class OptionsSchema {
     Map<String, Object> m = new LinkedHashMap<>();
     for (Field f : d.fields()) {
       String n = f.name();
-      Object v = switch (f.kind()) {
-        case BOOL -> t.bool(f.id(), f.def() != 0, n);
-        case BYTE -> t.i8(f.id(), (int) f.def(), n);
-        case INT -> t.i32(f.id(), (int) f.def(), n);
-        case UINT -> t.u32(f.id(), f.def(), n);
-        case LONG -> t.i64(f.id(), f.def(), n);
-        case FLOAT -> t.f32(f.id(), f.def(), n);
-        case INTS -> boxed(t.ints(f.id(), n));
-        case FLOATS -> {
-          float[] a = t.floats(f.id(), n);
-          if (a == null) {
-            yield null;
-          }
-          List<Float> l = new ArrayList<>(a.length);
-          for (float x : a) {
-            l.add(x);
-          }
-          yield List.copyOf(l);
-        }
-        case STRING -> t.string(f.id(), n);
-      };
+      Object v =
+          switch (f.kind()) {
+            case BOOL -> t.bool(f.id(), f.def() != 0, n);
+            case BYTE -> t.i8(f.id(), (int) f.def(), n);
+            case INT -> t.i32(f.id(), (int) f.def(), n);
+            case UINT -> t.u32(f.id(), f.def(), n);
+            case LONG -> t.i64(f.id(), f.def(), n);
+            case FLOAT -> t.f32(f.id(), f.def(), n);
+            case INTS -> boxed(t.ints(f.id(), n));
+            case FLOATS -> {
+              float[] a = t.floats(f.id(), n);
+              if (a == null) {
+                yield null;
+              }
+              List<Float> l = new ArrayList<>(a.length);
+              for (float x : a) {
+                l.add(x);
+              }
+              yield List.copyOf(l);
+            }
+            case STRING -> t.string(f.id(), n);
+          };
       m.put(n, v);
     }
     return Collections.unmodifiableMap(m);
@@ -136,26 +148,37 @@ final class OptionsSchema {
     Map<String, Object> m = new LinkedHashMap<>();
     for (Field f : d.fields()) {
       Object v = values.containsKey(f.name()) ? values.get(f.name()) : defaultValue(f);
-      boolean ok = switch (f.kind()) {
-        case BOOL -> v instanceof Boolean;
-        case BYTE -> v instanceof Integer i && i >= Byte.MIN_VALUE && i <= Byte.MAX_VALUE;
-        case INT -> v instanceof Integer;
-        case UINT -> v instanceof Long l && l >= 0 && l <= 0xFFFFFFFFL;
-        case LONG -> v instanceof Long;
-        case FLOAT -> v instanceof Float;
-        case INTS -> v == null || v instanceof List<?> l && l.stream().allMatch(Integer.class::isInstance);
-        case FLOATS -> v == null || v instanceof List<?> l && l.stream().allMatch(Float.class::isInstance);
-        case STRING -> v == null || v instanceof String;
-      };
+      boolean ok =
+          switch (f.kind()) {
+            case BOOL -> v instanceof Boolean;
+            case BYTE -> v instanceof Integer i && i >= Byte.MIN_VALUE && i <= Byte.MAX_VALUE;
+            case INT -> v instanceof Integer;
+            case UINT -> v instanceof Long l && l >= 0 && l <= 0xFFFFFFFFL;
+            case LONG -> v instanceof Long;
+            case FLOAT -> v instanceof Float;
+            case INTS ->
+                v == null
+                    || v instanceof List<?> l && l.stream().allMatch(Integer.class::isInstance);
+            case FLOATS ->
+                v == null || v instanceof List<?> l && l.stream().allMatch(Float.class::isInstance);
+            case STRING -> v == null || v instanceof String;
+          };
       if (!ok) {
-        throw new IllegalArgumentException(d.name() + "." + f.name() + " must be a " + f.kind() + " value, got "
-            + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
+        throw new IllegalArgumentException(
+            d.name()
+                + "."
+                + f.name()
+                + " must be a "
+                + f.kind()
+                + " value, got "
+                + (v == null ? "null" : v.getClass().getSimpleName() + " " + v));
       }
       m.put(f.name(), v instanceof List<?> l ? List.copyOf(l) : v);
     }
     for (String k : values.keySet()) {
       if (!m.containsKey(k)) {
-        throw new IllegalArgumentException(d.name() + " has no field '" + k + "'; fields: " + m.keySet());
+        throw new IllegalArgumentException(
+            d.name() + " has no field '" + k + "'; fields: " + m.keySet());
       }
     }
     return Collections.unmodifiableMap(m);
@@ -191,7 +214,7 @@ final class OptionsSchema {
           offsets[i] = b.endVector();
         }
         case STRING -> offsets[i] = b.createString((String) v);
-        default -> { }
+        default -> {}
       }
     }
     int maxId = d.fields().isEmpty() ? -1 : d.fields().get(d.fields().size() - 1).id();
@@ -201,11 +224,12 @@ final class OptionsSchema {
       for (int i = 0; i < offsets.length; i++) {
         Field f = d.fields().get(i);
         Object v = values.get(f.name());
-        int width = switch (f.kind()) {
-          case LONG -> 8;
-          case BOOL, BYTE -> 1;
-          default -> 4;
-        };
+        int width =
+            switch (f.kind()) {
+              case LONG -> 8;
+              case BOOL, BYTE -> 1;
+              default -> 4;
+            };
         if ((pass == 0) != (width == 8) || (pass == 2) != (width == 1)) {
           continue;
         }

@@ -16,12 +16,13 @@ import org.tfport.formats.tflite.TfliteAnalysis.TypeStats;
 
 /**
  * Summarizes a {@code .tflite} model: op counts (builtin names from the {@code BuiltinOperator}
- * enum, custom ops, Flex ops), constants by type, and what each post-training quantization mode would
- * do to the file size. The estimates follow what the reference converter quantizes (spec 3.3–3.6) on
- * the constants as they are now; already-quantized constants stay as they are.
+ * enum, custom ops, Flex ops), constants by type, and what each post-training quantization mode
+ * would do to the file size. The estimates follow what the reference converter quantizes (spec
+ * 3.3–3.6) on the constants as they are now; already-quantized constants stay as they are.
  */
 public final class TfliteAnalyzer {
-  // Dynamic-range quantization leaves small tensors in float (the converter's 1024-element threshold).
+  // Dynamic-range quantization leaves small tensors in float (the converter's 1024-element
+  // threshold).
   private static final int DYNAMIC_RANGE_MIN_ELEMENTS = 1024;
 
   private TfliteAnalyzer() {}
@@ -49,7 +50,8 @@ public final class TfliteAnalyzer {
     Map<String, Integer> flex = new HashMap<>();
     int ops = 0;
     int tensors = 0;
-    // How each constant buffer is used, for the estimates: weight of which op (and its channel axis), or bias.
+    // How each constant buffer is used, for the estimates: weight of which op (and its channel
+    // axis), or bias.
     Map<Integer, Use> uses = new HashMap<>();
     Map<Integer, TfliteTensor> owner = new LinkedHashMap<>();
     for (TfliteSubgraph g : m.subgraphs()) {
@@ -63,9 +65,11 @@ public final class TfliteAnalyzer {
         ops++;
         TfliteOperatorCode c = m.opcode(op);
         if (c.isFlex()) {
-          flex.merge(c.customCode().substring(TfliteOperatorCode.FLEX_PREFIX.length()), 1, Integer::sum);
+          flex.merge(
+              c.customCode().substring(TfliteOperatorCode.FLEX_PREFIX.length()), 1, Integer::sum);
         } else if (c.isCustom()) {
-          custom.merge(c.customCode() == null ? "(unnamed custom op)" : c.customCode(), 1, Integer::sum);
+          custom.merge(
+              c.customCode() == null ? "(unnamed custom op)" : c.customCode(), 1, Integer::sum);
         } else {
           builtin.merge(c.name(), 1, Integer::sum);
         }
@@ -81,8 +85,12 @@ public final class TfliteAnalyzer {
       long n = Math.max(t.elementCount(), 0);
       params += n;
       constBytes += bytes;
-      byType.merge(t.type().name(), new TypeStats(1, n, bytes),
-          (a, b) -> new TypeStats(a.tensors() + b.tensors(), a.elements() + b.elements(), a.bytes() + b.bytes()));
+      byType.merge(
+          t.type().name(),
+          new TypeStats(1, n, bytes),
+          (a, b) ->
+              new TypeStats(
+                  a.tensors() + b.tensors(), a.elements() + b.elements(), a.bytes() + b.bytes()));
     }
     List<SizeEstimate> est = estimates(m, owner, uses, fileBytes);
 
@@ -95,37 +103,69 @@ public final class TfliteAnalyzer {
     } catch (RuntimeException e) {
       md = "(unreadable: " + e.getMessage() + ")";
     }
-    return new TfliteAnalysis(name, fileBytes, m.description(), m.minRuntimeVersion().orElse(null),
-        m.subgraphs().size(), ops, tensors, sorted(builtin), sorted(custom), sorted(flex), byType, params, constBytes,
-        in, out, m.signatureDefs().stream().map(TfliteSignatureDef::key).toList(),
-        m.metadata().stream().map(TfliteMetadataEntry::name).toList(), md, est);
+    return new TfliteAnalysis(
+        name,
+        fileBytes,
+        m.description(),
+        m.minRuntimeVersion().orElse(null),
+        m.subgraphs().size(),
+        ops,
+        tensors,
+        sorted(builtin),
+        sorted(custom),
+        sorted(flex),
+        byType,
+        params,
+        constBytes,
+        in,
+        out,
+        m.signatureDefs().stream().map(TfliteSignatureDef::key).toList(),
+        m.metadata().stream().map(TfliteMetadataEntry::name).toList(),
+        md,
+        est);
   }
 
   private static List<Io> io(TfliteSubgraph g, List<Integer> idx) {
     List<Io> out = new ArrayList<>();
     for (int i : idx) {
       TfliteTensor t = g.tensors().get(i);
-      out.add(new Io(t.name(), t.type().name(), t.shapeSignature() != null ? t.shapeSignature() : t.shape()));
+      out.add(
+          new Io(
+              t.name(),
+              t.type().name(),
+              t.shapeSignature() != null ? t.shapeSignature() : t.shape()));
     }
     return out;
   }
 
   private static Map<String, Integer> sorted(Map<String, Integer> m) {
     return m.entrySet().stream()
-        .sorted(Map.Entry.<String, Integer>comparingByValue(Comparator.reverseOrder())
-            .thenComparing(Map.Entry.comparingByKey()))
-        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new));
+        .sorted(
+            Map.Entry.<String, Integer>comparingByValue(Comparator.reverseOrder())
+                .thenComparing(Map.Entry.comparingByKey()))
+        .collect(
+            Collectors.toMap(
+                Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new));
   }
 
-  /** A constant's role: a weight (with the axis per-channel scales run along, -1 per-tensor) or a bias. */
+  /**
+   * A constant's role: a weight (with the axis per-channel scales run along, -1 per-tensor) or a
+   * bias.
+   */
   private record Use(boolean weight, boolean hybrid, int channelAxis) {}
 
-  private static void classify(TfliteBuiltin code, TfliteOperator op, TfliteSubgraph g, Map<Integer, Use> uses) {
+  private static void classify(
+      TfliteBuiltin code, TfliteOperator op, TfliteSubgraph g, Map<Integer, Use> uses) {
     List<Integer> in = op.inputs();
     switch (code) {
       case CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV, CONV_3D -> { // weights are per output channel
         int axis = code == TfliteBuiltin.CONV_3D ? 4 : 0;
-        mark(g, in, 1, new Use(true, code == TfliteBuiltin.CONV_2D || code == TfliteBuiltin.FULLY_CONNECTED, axis),
+        mark(
+            g,
+            in,
+            1,
+            new Use(
+                true, code == TfliteBuiltin.CONV_2D || code == TfliteBuiltin.FULLY_CONNECTED, axis),
             uses);
         mark(g, in, code == TfliteBuiltin.TRANSPOSE_CONV ? 3 : 2, new Use(false, false, -1), uses);
       }
@@ -134,8 +174,13 @@ public final class TfliteAnalyzer {
         mark(g, in, 2, new Use(false, false, -1), uses);
       }
       case BATCH_MATMUL -> mark(g, in, 1, new Use(true, true, -1), uses); // the rhs
-      case LSTM, UNIDIRECTIONAL_SEQUENCE_LSTM, BIDIRECTIONAL_SEQUENCE_LSTM, RNN, UNIDIRECTIONAL_SEQUENCE_RNN,
-          BIDIRECTIONAL_SEQUENCE_RNN, SVDF -> { // every 2-D constant is a weight matrix
+      case LSTM,
+          UNIDIRECTIONAL_SEQUENCE_LSTM,
+          BIDIRECTIONAL_SEQUENCE_LSTM,
+          RNN,
+          UNIDIRECTIONAL_SEQUENCE_RNN,
+          BIDIRECTIONAL_SEQUENCE_RNN,
+          SVDF -> { // every 2-D constant is a weight matrix
         for (int k = 1; k < in.size(); k++) {
           int t = in.get(k);
           if (t >= 0 && g.tensors().get(t).shape().size() == 2) {
@@ -143,11 +188,12 @@ public final class TfliteAnalyzer {
           }
         }
       }
-      default -> { }
+      default -> {}
     }
   }
 
-  private static void mark(TfliteSubgraph g, List<Integer> in, int k, Use use, Map<Integer, Use> uses) {
+  private static void mark(
+      TfliteSubgraph g, List<Integer> in, int k, Use use, Map<Integer, Use> uses) {
     if (k < in.size() && in.get(k) >= 0) {
       int b = g.tensors().get(in.get(k)).buffer();
       if (b != 0) {
@@ -156,8 +202,8 @@ public final class TfliteAnalyzer {
     }
   }
 
-  private static List<SizeEstimate> estimates(TfliteModel m, Map<Integer, TfliteTensor> owner, Map<Integer, Use> uses,
-      long file) {
+  private static List<SizeEstimate> estimates(
+      TfliteModel m, Map<Integer, TfliteTensor> owner, Map<Integer, Use> uses, long file) {
     long f32 = 0;
     long dynSaved = 0;
     long int8Saved = 0;
@@ -188,14 +234,29 @@ public final class TfliteAnalyzer {
     }
     List<SizeEstimate> out = new ArrayList<>();
     out.add(new SizeEstimate("current", file, "as stored"));
-    out.add(new SizeEstimate("float16", file - f32 / 2, "every float32 constant stored as float16 (DEQUANTIZE"
-        + " ops added)"));
-    out.add(new SizeEstimate("dynamic_range_int8", file - dynSaved, "float32 weights of conv/FC/matmul/RNN ops"
-        + " with >= 1024 values to int8 plus per-channel scales; activations stay float"));
-    out.add(new SizeEstimate("full_int8", file - int8Saved, "float32 weights and constants to int8, biases to"
-        + " int32 (needs a representative dataset)"));
-    out.add(new SizeEstimate("int16x8", file - int16Saved, "int8 weights, int64 biases, other constants int16"
-        + " (needs a representative dataset)"));
+    out.add(
+        new SizeEstimate(
+            "float16",
+            file - f32 / 2,
+            "every float32 constant stored as float16 (DEQUANTIZE" + " ops added)"));
+    out.add(
+        new SizeEstimate(
+            "dynamic_range_int8",
+            file - dynSaved,
+            "float32 weights of conv/FC/matmul/RNN ops"
+                + " with >= 1024 values to int8 plus per-channel scales; activations stay float"));
+    out.add(
+        new SizeEstimate(
+            "full_int8",
+            file - int8Saved,
+            "float32 weights and constants to int8, biases to"
+                + " int32 (needs a representative dataset)"));
+    out.add(
+        new SizeEstimate(
+            "int16x8",
+            file - int16Saved,
+            "int8 weights, int64 biases, other constants int16"
+                + " (needs a representative dataset)"));
     return out;
   }
 

@@ -5,9 +5,9 @@ import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
- * One entry of {@code Model.buffers}: the raw little-endian bytes of a constant tensor or a metadata
- * blob. Buffers that a >2 GB file keeps outside the FlatBuffer ({@code Buffer.offset/size}) are read
- * into {@code data} like any other. Equality compares contents.
+ * One entry of {@code Model.buffers}: the raw little-endian bytes of a constant tensor or a
+ * metadata blob. Buffers that a >2 GB file keeps outside the FlatBuffer ({@code
+ * Buffer.offset/size}) are read into {@code data} like any other. Equality compares contents.
  *
  * @param data read-only; position 0, limit = length (the accessor returns an independent view)
  */

@@ -25,35 +25,48 @@ import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.tflite.TfliteModelMetadata.TensorInfo;
 
 /**
- * Attaches tflite-support model metadata to a model and reads it back, as the upstream
- * {@code MetadataPopulator} / {@code MetadataExtractor} do: the {@code ModelMetadata} FlatBuffer
- * (identifier {@code M001}, built with the generated {@code org.tensorflow.lite.support.metadata.schema}
- * classes of tensorflow-lite-metadata 0.4.4) goes into a new buffer named by a {@code TFLITE_METADATA}
- * entry, the model is re-serialized, and the associated files follow it as a zip.
+ * Attaches tflite-support model metadata to a model and reads it back, as the upstream {@code
+ * MetadataPopulator} / {@code MetadataExtractor} do: the {@code ModelMetadata} FlatBuffer
+ * (identifier {@code M001}, built with the generated {@code
+ * org.tensorflow.lite.support.metadata.schema} classes of tensorflow-lite-metadata 0.4.4) goes into
+ * a new buffer named by a {@code TFLITE_METADATA} entry, the model is re-serialized, and the
+ * associated files follow it as a zip.
  */
 public final class TfliteMetadata {
   /** The metadata FlatBuffer's file identifier. */
   public static final String IDENTIFIER = "M001";
+
   /** The schema version the generated classes implement ({@code MetadataParser.VERSION}). */
   public static final String SCHEMA_VERSION = "1.5.0";
 
   private TfliteMetadata() {}
 
   /**
-   * The model with {@code metadata} attached and {@code files} appended as a zip: a valid
-   * {@code .tflite} that is also a zip. Existing metadata and appended files are replaced.
+   * The model with {@code metadata} attached and {@code files} appended as a zip: a valid {@code
+   * .tflite} that is also a zip. Existing metadata and appended files are replaced.
    *
    * @param files associated files by zip entry name; every file the metadata names must be here and
-   *              every file here must be named by the metadata
+   *     every file here must be named by the metadata
    * @throws UsageException when the metadata does not fit the model (subgraph count, tensor counts,
-   *                        missing or unused files)
+   *     missing or unused files)
    */
-  public static byte[] attach(TfliteModel model, TfliteModelMetadata metadata, Map<String, byte[]> files) {
+  public static byte[] attach(
+      TfliteModel model, TfliteModelMetadata metadata, Map<String, byte[]> files) {
     check(model, metadata, files);
-    TfliteModelMetadata md = metadata.minParserVersion() != null ? metadata
-        : new TfliteModelMetadata(metadata.name(), metadata.description(), metadata.version(), metadata.author(),
-            metadata.license(), metadata.subgraphs(), metadata.associatedFiles(), minParserVersion(metadata));
-    byte[] flat = TfliteWriter.write(model.withMetadata(TfliteMetadataEntry.TFLITE_METADATA, encode(md)));
+    TfliteModelMetadata md =
+        metadata.minParserVersion() != null
+            ? metadata
+            : new TfliteModelMetadata(
+                metadata.name(),
+                metadata.description(),
+                metadata.version(),
+                metadata.author(),
+                metadata.license(),
+                metadata.subgraphs(),
+                metadata.associatedFiles(),
+                minParserVersion(metadata));
+    byte[] flat =
+        TfliteWriter.write(model.withMetadata(TfliteMetadataEntry.TFLITE_METADATA, encode(md)));
     if (files.isEmpty()) {
       return flat;
     }
@@ -65,36 +78,51 @@ public final class TfliteMetadata {
   }
 
   /** Reads the model, then {@link #attach(TfliteModel, TfliteModelMetadata, Map)}. */
-  public static byte[] attach(byte[] tflite, TfliteModelMetadata metadata, Map<String, byte[]> files) {
+  public static byte[] attach(
+      byte[] tflite, TfliteModelMetadata metadata, Map<String, byte[]> files) {
     return attach(TfliteReader.read(tflite, "model"), metadata, files);
   }
 
   /** The model's {@code TFLITE_METADATA}, parsed, if it has one. */
   public static Optional<TfliteModelMetadata> read(TfliteModel model) {
-    return model.metadata(TfliteMetadataEntry.TFLITE_METADATA).map(b -> decode(b, "TFLITE_METADATA"));
+    return model
+        .metadata(TfliteMetadataEntry.TFLITE_METADATA)
+        .map(b -> decode(b, "TFLITE_METADATA"));
   }
 
-  /** The associated files appended to a {@code .tflite} file, by name (empty when there are none). */
+  /**
+   * The associated files appended to a {@code .tflite} file, by name (empty when there are none).
+   */
   public static Map<String, byte[]> associatedFiles(byte[] tflite, String name) {
     return AppendedZip.read(ByteBuffer.wrap(tflite), name);
   }
 
-  // ------------------------------------------------------------------------------------------ checks
+  // ------------------------------------------------------------------------------------------
+  // checks
 
   private static void check(TfliteModel model, TfliteModelMetadata md, Map<String, byte[]> files) {
     if (md.subgraphs().size() != 1 || model.subgraphs().isEmpty()) {
-      throw new UsageException("metadata must describe exactly one subgraph (the model's first), got "
-          + md.subgraphs().size());
+      throw new UsageException(
+          "metadata must describe exactly one subgraph (the model's first), got "
+              + md.subgraphs().size());
     }
     TfliteSubgraph g = model.mainSubgraph();
     TfliteModelMetadata.Subgraph s = md.subgraphs().get(0);
     if (!s.inputs().isEmpty() && s.inputs().size() != g.inputs().size()) {
-      throw new UsageException("metadata describes " + s.inputs().size() + " inputs but the model has "
-          + g.inputs().size() + "; give one entry per input, in order");
+      throw new UsageException(
+          "metadata describes "
+              + s.inputs().size()
+              + " inputs but the model has "
+              + g.inputs().size()
+              + "; give one entry per input, in order");
     }
     if (!s.outputs().isEmpty() && s.outputs().size() != g.outputs().size()) {
-      throw new UsageException("metadata describes " + s.outputs().size() + " outputs but the model has "
-          + g.outputs().size() + "; give one entry per output, in order");
+      throw new UsageException(
+          "metadata describes "
+              + s.outputs().size()
+              + " outputs but the model has "
+              + g.outputs().size()
+              + "; give one entry per output, in order");
     }
     Set<String> named = new LinkedHashSet<>();
     for (TfliteModelMetadata.AssociatedFile f : allFiles(md)) {
@@ -102,12 +130,14 @@ public final class TfliteMetadata {
     }
     for (String n : named) {
       if (!files.containsKey(n)) {
-        throw new UsageException("associated file '" + n + "' is named in the metadata but was not given");
+        throw new UsageException(
+            "associated file '" + n + "' is named in the metadata but was not given");
       }
     }
     for (String n : files.keySet()) {
       if (!named.contains(n)) {
-        throw new UsageException("file '" + n + "' is not named by any associated_files entry of the metadata");
+        throw new UsageException(
+            "file '" + n + "' is not named by any associated_files entry of the metadata");
       }
     }
   }
@@ -151,7 +181,8 @@ public final class TfliteMetadata {
     return MinRuntimeVersion.compare(a, b) >= 0 ? a : b;
   }
 
-  // ---------------------------------------------------------------------------------------- encoding
+  // ----------------------------------------------------------------------------------------
+  // encoding
 
   /** The {@code ModelMetadata} FlatBuffer, finished with identifier M001. */
   static byte[] encode(TfliteModelMetadata md) {
@@ -208,12 +239,13 @@ public final class TfliteMetadata {
     int name = str(b, t.name());
     int description = str(b, t.description());
     int content = 0;
-    if (t.content() == TfliteModelMetadata.Content.FEATURE || t.content() == TfliteModelMetadata.Content.IMAGE) {
+    if (t.content() == TfliteModelMetadata.Content.FEATURE
+        || t.content() == TfliteModelMetadata.Content.IMAGE) {
       int props;
       byte type;
       if (t.content() == TfliteModelMetadata.Content.IMAGE) {
-        TfliteModelMetadata.ColorSpace cs = t.colorSpace() == null ? TfliteModelMetadata.ColorSpace.UNKNOWN
-            : t.colorSpace();
+        TfliteModelMetadata.ColorSpace cs =
+            t.colorSpace() == null ? TfliteModelMetadata.ColorSpace.UNKNOWN : t.colorSpace();
         props = ImageProperties.createImageProperties(b, (byte) cs.ordinal(), 0);
         type = ContentProperties.ImageProperties;
       } else {
@@ -225,9 +257,11 @@ public final class TfliteMetadata {
     }
     int units = 0;
     if (!t.mean().isEmpty()) {
-      int norm = NormalizationOptions.createNormalizationOptions(b,
-          NormalizationOptions.createMeanVector(b, floats(t.mean())),
-          NormalizationOptions.createStdVector(b, floats(t.std())));
+      int norm =
+          NormalizationOptions.createNormalizationOptions(
+              b,
+              NormalizationOptions.createMeanVector(b, floats(t.mean())),
+              NormalizationOptions.createStdVector(b, floats(t.std())));
       int unit = ProcessUnit.createProcessUnit(b, ProcessUnitOptions.NormalizationOptions, norm);
       units = TensorMetadata.createProcessUnitsVector(b, new int[] {unit});
     }
@@ -255,8 +289,14 @@ public final class TfliteMetadata {
     int[] out = new int[files.size()];
     for (int i = 0; i < out.length; i++) {
       TfliteModelMetadata.AssociatedFile f = files.get(i);
-      out[i] = AssociatedFile.createAssociatedFile(b, str(b, f.name()), str(b, f.description()),
-          (byte) f.type().ordinal(), str(b, f.locale()), str(b, f.version()));
+      out[i] =
+          AssociatedFile.createAssociatedFile(
+              b,
+              str(b, f.name()),
+              str(b, f.description()),
+              (byte) f.type().ordinal(),
+              str(b, f.locale()),
+              str(b, f.version()));
     }
     return b.createVectorOfTables(out);
   }
@@ -279,7 +319,8 @@ public final class TfliteMetadata {
     return a;
   }
 
-  // ---------------------------------------------------------------------------------------- decoding
+  // ----------------------------------------------------------------------------------------
+  // decoding
 
   /** Parses a {@code ModelMetadata} FlatBuffer, every offset checked. */
   static TfliteModelMetadata decode(ByteBuffer data, String where) {
@@ -297,15 +338,27 @@ public final class TfliteMetadata {
     FbReader.Vec sv = m.tables(3, "subgraph_metadata");
     for (int i = 0; sv != null && i < sv.length(); i++) {
       FbReader.Table s = m.tableAt(sv, i, "subgraph_metadata", "subgraph_metadata[" + i + "]");
-      subgraphs.add(new TfliteModelMetadata.Subgraph(s.string(0, "name"), s.string(1, "description"),
-          tensorInfos(r, s, 2, "input_tensor_metadata"), tensorInfos(r, s, 3, "output_tensor_metadata"),
-          files(s, 4)));
+      subgraphs.add(
+          new TfliteModelMetadata.Subgraph(
+              s.string(0, "name"),
+              s.string(1, "description"),
+              tensorInfos(r, s, 2, "input_tensor_metadata"),
+              tensorInfos(r, s, 3, "output_tensor_metadata"),
+              files(s, 4)));
     }
-    return new TfliteModelMetadata(m.string(0, "name"), m.string(1, "description"), m.string(2, "version"),
-        m.string(4, "author"), m.string(5, "license"), subgraphs, files(m, 6), m.string(7, "min_parser_version"));
+    return new TfliteModelMetadata(
+        m.string(0, "name"),
+        m.string(1, "description"),
+        m.string(2, "version"),
+        m.string(4, "author"),
+        m.string(5, "license"),
+        subgraphs,
+        files(m, 6),
+        m.string(7, "min_parser_version"));
   }
 
-  private static List<TensorInfo> tensorInfos(FbReader r, FbReader.Table s, int field, String name) {
+  private static List<TensorInfo> tensorInfos(
+      FbReader r, FbReader.Table s, int field, String name) {
     List<TensorInfo> out = new ArrayList<>();
     FbReader.Vec v = s.tables(field, name);
     for (int i = 0; v != null && i < v.length(); i++) {
@@ -315,24 +368,28 @@ public final class TfliteMetadata {
       FbReader.Table c = t.table(3, "content", t.where + ", content");
       if (c != null) {
         int type = c.u8(0, 0, "content_properties_type");
-        content = switch (type) {
-          case 0 -> TfliteModelMetadata.Content.NONE;
-          case 1 -> TfliteModelMetadata.Content.FEATURE;
-          case 2 -> TfliteModelMetadata.Content.IMAGE;
-          default -> TfliteModelMetadata.Content.OTHER;
-        };
+        content =
+            switch (type) {
+              case 0 -> TfliteModelMetadata.Content.NONE;
+              case 1 -> TfliteModelMetadata.Content.FEATURE;
+              case 2 -> TfliteModelMetadata.Content.IMAGE;
+              default -> TfliteModelMetadata.Content.OTHER;
+            };
         if (type == 2) {
           FbReader.Table p = c.union(1, "content_properties", c.where + ", ImageProperties");
           int cs = p == null ? 0 : p.i8(0, 0, "color_space");
-          color = cs >= 0 && cs < 3 ? TfliteModelMetadata.ColorSpace.values()[cs]
-              : TfliteModelMetadata.ColorSpace.UNKNOWN;
+          color =
+              cs >= 0 && cs < 3
+                  ? TfliteModelMetadata.ColorSpace.values()[cs]
+                  : TfliteModelMetadata.ColorSpace.UNKNOWN;
         }
       }
       List<Float> mean = List.of();
       List<Float> std = List.of();
       FbReader.Vec pu = t.tables(4, "process_units");
       for (int k = 0; pu != null && k < pu.length(); k++) {
-        FbReader.Table u = t.tableAt(pu, k, "process_units", t.where + ", process_units[" + k + "]");
+        FbReader.Table u =
+            t.tableAt(pu, k, "process_units", t.where + ", process_units[" + k + "]");
         if (u.u8(0, 0, "options_type") == ProcessUnitOptions.NormalizationOptions) {
           FbReader.Table n = u.union(1, "options", u.where + ", NormalizationOptions");
           if (n != null) {
@@ -342,14 +399,25 @@ public final class TfliteMetadata {
         }
       }
       if (mean.size() != std.size()) {
-        throw r.corrupt(t.pos, t.where, "normalization has " + mean.size() + " means but " + std.size()
-            + " std values");
+        throw r.corrupt(
+            t.pos,
+            t.where,
+            "normalization has " + mean.size() + " means but " + std.size() + " std values");
       }
       FbReader.Table st = t.table(5, "stats", t.where + ", stats");
       List<Float> max = st == null ? List.of() : boxed(st.floats(0, "max"));
       List<Float> min = st == null ? List.of() : boxed(st.floats(1, "min"));
-      out.add(new TensorInfo(t.string(0, "name"), t.string(1, "description"), content, color, mean, std, min, max,
-          files(t, 6)));
+      out.add(
+          new TensorInfo(
+              t.string(0, "name"),
+              t.string(1, "description"),
+              content,
+              color,
+              mean,
+              std,
+              min,
+              max,
+              files(t, 6)));
     }
     return out;
   }
@@ -358,13 +426,19 @@ public final class TfliteMetadata {
     List<TfliteModelMetadata.AssociatedFile> out = new ArrayList<>();
     FbReader.Vec v = t.tables(field, "associated_files");
     for (int i = 0; v != null && i < v.length(); i++) {
-      FbReader.Table f = t.tableAt(v, i, "associated_files", t.where + ", associated_files[" + i + "]");
+      FbReader.Table f =
+          t.tableAt(v, i, "associated_files", t.where + ", associated_files[" + i + "]");
       String name = f.string(0, "name");
       int type = f.i8(2, 0, "type");
-      out.add(new TfliteModelMetadata.AssociatedFile(name == null ? "" : name, f.string(1, "description"),
-          type >= 0 && type < TfliteModelMetadata.FileType.values().length
-              ? TfliteModelMetadata.FileType.values()[type] : TfliteModelMetadata.FileType.UNKNOWN,
-          f.string(3, "locale"), f.string(4, "version")));
+      out.add(
+          new TfliteModelMetadata.AssociatedFile(
+              name == null ? "" : name,
+              f.string(1, "description"),
+              type >= 0 && type < TfliteModelMetadata.FileType.values().length
+                  ? TfliteModelMetadata.FileType.values()[type]
+                  : TfliteModelMetadata.FileType.UNKNOWN,
+              f.string(3, "locale"),
+              f.string(4, "version")));
     }
     return out;
   }

@@ -9,20 +9,27 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A whole {@code .tflite} file (schema version 3) in memory: the FlatBuffer's {@code Model} table as
- * records. {@link TfliteReader} builds it from bytes and {@link TfliteWriter} turns it back into
+ * A whole {@code .tflite} file (schema version 3) in memory: the FlatBuffer's {@code Model} table
+ * as records. {@link TfliteReader} builds it from bytes and {@link TfliteWriter} turns it back into
  * bytes, so that {@code read(write(m)).equals(m)}.
  *
- * <p>Metadata blobs live in {@link #buffers()} like weights; {@link #metadata()} maps names to buffer
- * indices. The {@code with*} methods return a changed copy.
+ * <p>Metadata blobs live in {@link #buffers()} like weights; {@link #metadata()} maps names to
+ * buffer indices. The {@code with*} methods return a changed copy.
  *
- * @param version        the schema version, 3
- * @param description    null when absent ("MLIR Converted." / "TOCO Converted." from the converters)
- * @param metadataBuffer the deprecated {@code metadata_buffer} list of buffer indices (usually empty)
+ * @param version the schema version, 3
+ * @param description null when absent ("MLIR Converted." / "TOCO Converted." from the converters)
+ * @param metadataBuffer the deprecated {@code metadata_buffer} list of buffer indices (usually
+ *     empty)
  */
-public record TfliteModel(long version, String description, List<TfliteOperatorCode> operatorCodes,
-    List<TfliteSubgraph> subgraphs, List<TfliteBuffer> buffers, List<Integer> metadataBuffer,
-    List<TfliteMetadataEntry> metadata, List<TfliteSignatureDef> signatureDefs) {
+public record TfliteModel(
+    long version,
+    String description,
+    List<TfliteOperatorCode> operatorCodes,
+    List<TfliteSubgraph> subgraphs,
+    List<TfliteBuffer> buffers,
+    List<Integer> metadataBuffer,
+    List<TfliteMetadataEntry> metadata,
+    List<TfliteSignatureDef> signatureDefs) {
   /** The schema version this code reads and writes. */
   public static final int SCHEMA_VERSION = 3;
 
@@ -73,9 +80,9 @@ public record TfliteModel(long version, String description, List<TfliteOperatorC
   }
 
   /**
-   * A copy with metadata {@code name} set to {@code data}: the entry's buffer is replaced when the name
-   * exists, else a buffer and an entry are appended (what the reference converter and the metadata
-   * populator do).
+   * A copy with metadata {@code name} set to {@code data}: the entry's buffer is replaced when the
+   * name exists, else a buffer and an entry are appended (what the reference converter and the
+   * metadata populator do).
    */
   public TfliteModel withMetadata(String name, byte[] data) {
     List<TfliteBuffer> bufs = new ArrayList<>(buffers);
@@ -93,26 +100,35 @@ public record TfliteModel(long version, String description, List<TfliteOperatorC
       bufs.add(b);
       entries.add(new TfliteMetadataEntry(name, bufs.size() - 1));
     }
-    return new TfliteModel(version, description, operatorCodes, subgraphs, bufs, metadataBuffer, entries,
+    return new TfliteModel(
+        version,
+        description,
+        operatorCodes,
+        subgraphs,
+        bufs,
+        metadataBuffer,
+        entries,
         signatureDefs);
   }
 
   /** The {@code min_runtime_version} string without its NUL padding, if the entry exists. */
   public Optional<String> minRuntimeVersion() {
-    return metadata(TfliteMetadataEntry.MIN_RUNTIME_VERSION).map(b -> {
-      byte[] a = new byte[b.remaining()];
-      b.get(a);
-      int n = 0;
-      while (n < a.length && a[n] != 0) {
-        n++;
-      }
-      return new String(a, 0, n, StandardCharsets.US_ASCII);
-    });
+    return metadata(TfliteMetadataEntry.MIN_RUNTIME_VERSION)
+        .map(
+            b -> {
+              byte[] a = new byte[b.remaining()];
+              b.get(a);
+              int n = 0;
+              while (n < a.length && a[n] != 0) {
+                n++;
+              }
+              return new String(a, 0, n, StandardCharsets.US_ASCII);
+            });
   }
 
   /**
-   * A copy with {@code min_runtime_version} set: 16 bytes, the ASCII version NUL-padded (all NULs when
-   * the version would need 16 characters or more, as the reference does).
+   * A copy with {@code min_runtime_version} set: 16 bytes, the ASCII version NUL-padded (all NULs
+   * when the version would need 16 characters or more, as the reference does).
    */
   public TfliteModel withMinRuntimeVersion(String runtimeVersion) {
     byte[] b = new byte[16];
@@ -123,7 +139,10 @@ public record TfliteModel(long version, String description, List<TfliteOperatorC
     return withMetadata(TfliteMetadataEntry.MIN_RUNTIME_VERSION, b);
   }
 
-  /** A copy with {@code min_runtime_version} computed from the operators ({@link MinRuntimeVersion}). */
+  /**
+   * A copy with {@code min_runtime_version} computed from the operators ({@link
+   * MinRuntimeVersion}).
+   */
   public TfliteModel withComputedMinRuntimeVersion() {
     return withMinRuntimeVersion(MinRuntimeVersion.of(this));
   }

@@ -7,7 +7,8 @@ import java.util.Optional;
  * old runtimes, capped at 127, and an int32) and readers take the larger. It stays a number so that
  * a file using a code newer than {@link TfliteBuiltin} still reads and writes back unchanged.
  *
- * @param customCode the custom op name when {@code builtinCode} is {@link TfliteBuiltin#CUSTOM}, else null
+ * @param customCode the custom op name when {@code builtinCode} is {@link TfliteBuiltin#CUSTOM},
+ *     else null
  */
 public record TfliteOperatorCode(int builtinCode, String customCode, int version) {
   /** Custom ops whose name starts with this run through the Flex (select TF ops) delegate. */

@@ -1,34 +1,42 @@
 package org.tfport.formats.tflite;
 
 /**
- * The members of the TFLite schema's {@code BuiltinOptions} union in union order ({@link #id} is the number a file
- * stores in {@code builtin_options_type}; {@link #NONE}, 0, means no options), each with its table's layout
- * restated from the current schema.fbs for {@link OptionsSchema}: {@code Name field:kind[=default] ...} in
- * field-id order, {@code _} marking a deprecated id. The union is frozen at 126 members; newer options go to
- * {@code BuiltinOptions2}, which tfport does not read.
+ * The members of the TFLite schema's {@code BuiltinOptions} union in union order ({@link #id} is
+ * the number a file stores in {@code builtin_options_type}; {@link #NONE}, 0, means no options),
+ * each with its table's layout restated from the current schema.fbs for {@link OptionsSchema}:
+ * {@code Name field:kind[=default] ...} in field-id order, {@code _} marking a deprecated id. The
+ * union is frozen at 126 members; newer options go to {@code BuiltinOptions2}, which tfport does
+ * not read.
  */
 public enum TfliteOptionsType {
   NONE("NONE"),
-  CONV_2D_OPTIONS("Conv2DOptions padding:b stride_w:i stride_h:i fused_activation_function:b dilation_w_factor:i=1"
-      + " dilation_h_factor:i=1 quantized_bias_type:b"),
-  DEPTHWISE_CONV_2D_OPTIONS("DepthwiseConv2DOptions padding:b stride_w:i stride_h:i depth_multiplier:i"
-      + " fused_activation_function:b dilation_w_factor:i=1 dilation_h_factor:i=1"),
-  CONCAT_EMBEDDINGS_OPTIONS("ConcatEmbeddingsOptions num_channels:i num_columns_per_channel:I"
-      + " embedding_dim_per_channel:I"),
+  CONV_2D_OPTIONS(
+      "Conv2DOptions padding:b stride_w:i stride_h:i fused_activation_function:b dilation_w_factor:i=1"
+          + " dilation_h_factor:i=1 quantized_bias_type:b"),
+  DEPTHWISE_CONV_2D_OPTIONS(
+      "DepthwiseConv2DOptions padding:b stride_w:i stride_h:i depth_multiplier:i"
+          + " fused_activation_function:b dilation_w_factor:i=1 dilation_h_factor:i=1"),
+  CONCAT_EMBEDDINGS_OPTIONS(
+      "ConcatEmbeddingsOptions num_channels:i num_columns_per_channel:I"
+          + " embedding_dim_per_channel:I"),
   LSH_PROJECTION_OPTIONS("LSHProjectionOptions type:b"),
-  POOL_2D_OPTIONS("Pool2DOptions padding:b stride_w:i stride_h:i filter_width:i filter_height:i"
-      + " fused_activation_function:b"),
+  POOL_2D_OPTIONS(
+      "Pool2DOptions padding:b stride_w:i stride_h:i filter_width:i filter_height:i"
+          + " fused_activation_function:b"),
   SVDF_OPTIONS("SVDFOptions rank:i fused_activation_function:b asymmetric_quantize_inputs:z"),
   RNN_OPTIONS("RNNOptions fused_activation_function:b asymmetric_quantize_inputs:z"),
-  FULLY_CONNECTED_OPTIONS("FullyConnectedOptions fused_activation_function:b weights_format:b keep_num_dims:z"
-      + " asymmetric_quantize_inputs:z quantized_bias_type:b"),
+  FULLY_CONNECTED_OPTIONS(
+      "FullyConnectedOptions fused_activation_function:b weights_format:b keep_num_dims:z"
+          + " asymmetric_quantize_inputs:z quantized_bias_type:b"),
   SOFTMAX_OPTIONS("SoftmaxOptions beta:f"),
   CONCATENATION_OPTIONS("ConcatenationOptions axis:i fused_activation_function:b"),
   ADD_OPTIONS("AddOptions fused_activation_function:b pot_scale_int16:z=1"),
   L2_NORM_OPTIONS("L2NormOptions fused_activation_function:b"),
-  LOCAL_RESPONSE_NORMALIZATION_OPTIONS("LocalResponseNormalizationOptions radius:i bias:f alpha:f beta:f"),
-  LSTM_OPTIONS("LSTMOptions fused_activation_function:b cell_clip:f proj_clip:f kernel_type:b"
-      + " asymmetric_quantize_inputs:z"),
+  LOCAL_RESPONSE_NORMALIZATION_OPTIONS(
+      "LocalResponseNormalizationOptions radius:i bias:f alpha:f beta:f"),
+  LSTM_OPTIONS(
+      "LSTMOptions fused_activation_function:b cell_clip:f proj_clip:f kernel_type:b"
+          + " asymmetric_quantize_inputs:z"),
   RESIZE_BILINEAR_OPTIONS("ResizeBilinearOptions _ _ align_corners:z half_pixel_centers:z"),
   CALL_OPTIONS("CallOptions subgraph:u"),
   RESHAPE_OPTIONS("ReshapeOptions new_shape:I"),
@@ -45,9 +53,11 @@ public enum TfliteOptionsType {
   SUB_OPTIONS("SubOptions fused_activation_function:b pot_scale_int16:z=1"),
   DIV_OPTIONS("DivOptions fused_activation_function:b"),
   SQUEEZE_OPTIONS("SqueezeOptions squeeze_dims:I"),
-  SEQUENCE_RNN_OPTIONS("SequenceRNNOptions time_major:z fused_activation_function:b asymmetric_quantize_inputs:z"),
-  STRIDED_SLICE_OPTIONS("StridedSliceOptions begin_mask:i end_mask:i ellipsis_mask:i new_axis_mask:i"
-      + " shrink_axis_mask:i offset:z"),
+  SEQUENCE_RNN_OPTIONS(
+      "SequenceRNNOptions time_major:z fused_activation_function:b asymmetric_quantize_inputs:z"),
+  STRIDED_SLICE_OPTIONS(
+      "StridedSliceOptions begin_mask:i end_mask:i ellipsis_mask:i new_axis_mask:i"
+          + " shrink_axis_mask:i offset:z"),
   EXP_OPTIONS("ExpOptions"),
   TOPK_V2_OPTIONS("TopKV2Options"),
   SPLIT_OPTIONS("SplitOptions num_splits:i"),
@@ -64,8 +74,9 @@ public enum TfliteOptionsType {
   LESS_EQUAL_OPTIONS("LessEqualOptions"),
   SELECT_OPTIONS("SelectOptions"),
   SLICE_OPTIONS("SliceOptions"),
-  TRANSPOSE_CONV_OPTIONS("TransposeConvOptions padding:b stride_w:i stride_h:i fused_activation_function:b"
-      + " quantized_bias_type:b"),
+  TRANSPOSE_CONV_OPTIONS(
+      "TransposeConvOptions padding:b stride_w:i stride_h:i fused_activation_function:b"
+          + " quantized_bias_type:b"),
   SPARSE_TO_DENSE_OPTIONS("SparseToDenseOptions validate_indices:z"),
   TILE_OPTIONS("TileOptions"),
   EXPAND_DIMS_OPTIONS("ExpandDimsOptions"),
@@ -85,15 +96,19 @@ public enum TfliteOptionsType {
   SQUARE_OPTIONS("SquareOptions"),
   ZEROS_LIKE_OPTIONS("ZerosLikeOptions"),
   FILL_OPTIONS("FillOptions"),
-  BIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS("BidirectionalSequenceLSTMOptions fused_activation_function:b cell_clip:f"
-      + " proj_clip:f merge_outputs:z time_major:z=1 asymmetric_quantize_inputs:z"),
-  BIDIRECTIONAL_SEQUENCE_RNN_OPTIONS("BidirectionalSequenceRNNOptions time_major:z fused_activation_function:b"
-      + " merge_outputs:z asymmetric_quantize_inputs:z"),
-  UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS("UnidirectionalSequenceLSTMOptions fused_activation_function:b cell_clip:f"
-      + " proj_clip:f time_major:z asymmetric_quantize_inputs:z diagonal_recurrent_tensors:z"),
+  BIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS(
+      "BidirectionalSequenceLSTMOptions fused_activation_function:b cell_clip:f"
+          + " proj_clip:f merge_outputs:z time_major:z=1 asymmetric_quantize_inputs:z"),
+  BIDIRECTIONAL_SEQUENCE_RNN_OPTIONS(
+      "BidirectionalSequenceRNNOptions time_major:z fused_activation_function:b"
+          + " merge_outputs:z asymmetric_quantize_inputs:z"),
+  UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS(
+      "UnidirectionalSequenceLSTMOptions fused_activation_function:b cell_clip:f"
+          + " proj_clip:f time_major:z asymmetric_quantize_inputs:z diagonal_recurrent_tensors:z"),
   FLOOR_MOD_OPTIONS("FloorModOptions"),
   RANGE_OPTIONS("RangeOptions"),
-  RESIZE_NEAREST_NEIGHBOR_OPTIONS("ResizeNearestNeighborOptions align_corners:z half_pixel_centers:z"),
+  RESIZE_NEAREST_NEIGHBOR_OPTIONS(
+      "ResizeNearestNeighborOptions align_corners:z half_pixel_centers:z"),
   LEAKY_RELU_OPTIONS("LeakyReluOptions alpha:f"),
   SQUARED_DIFFERENCE_OPTIONS("SquaredDifferenceOptions"),
   MIRROR_PAD_OPTIONS("MirrorPadOptions mode:b"),
@@ -125,8 +140,9 @@ public enum TfliteOptionsType {
   CALL_ONCE_OPTIONS("CallOnceOptions init_subgraph_index:i"),
   BROADCAST_TO_OPTIONS("BroadcastToOptions"),
   RFFT_2D_OPTIONS("Rfft2dOptions"),
-  CONV_3D_OPTIONS("Conv3DOptions padding:b stride_d:i stride_w:i stride_h:i fused_activation_function:b"
-      + " dilation_d_factor:i=1 dilation_w_factor:i=1 dilation_h_factor:i=1"),
+  CONV_3D_OPTIONS(
+      "Conv3DOptions padding:b stride_d:i stride_w:i stride_h:i fused_activation_function:b"
+          + " dilation_d_factor:i=1 dilation_w_factor:i=1 dilation_h_factor:i=1"),
   HASHTABLE_OPTIONS("HashtableOptions table_id:i key_dtype:b value_dtype:b"),
   HASHTABLE_FIND_OPTIONS("HashtableFindOptions"),
   HASHTABLE_IMPORT_OPTIONS("HashtableImportOptions"),

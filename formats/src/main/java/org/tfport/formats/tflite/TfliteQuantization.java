@@ -10,10 +10,15 @@ import java.util.List;
  * without quantization has {@code null} instead.
  *
  * @param customDetails the {@code CustomQuantization.custom} bytes when {@code details} is that
- *                      union member, else null
+ *     union member, else null
  */
-public record TfliteQuantization(List<Float> min, List<Float> max, List<Float> scale, List<Long> zeroPoint,
-    int quantizedDimension, ByteBuffer customDetails) {
+public record TfliteQuantization(
+    List<Float> min,
+    List<Float> max,
+    List<Float> scale,
+    List<Long> zeroPoint,
+    int quantizedDimension,
+    ByteBuffer customDetails) {
   public TfliteQuantization {
     min = List.copyOf(min);
     max = List.copyOf(max);
@@ -34,17 +39,23 @@ public record TfliteQuantization(List<Float> min, List<Float> max, List<Float> s
 
   /** Per-tensor affine parameters. */
   public static TfliteQuantization perTensor(float scale, long zeroPoint) {
-    return new TfliteQuantization(List.of(), List.of(), List.of(scale), List.of(zeroPoint), 0, null);
+    return new TfliteQuantization(
+        List.of(), List.of(), List.of(scale), List.of(zeroPoint), 0, null);
   }
 
   /** Per-axis parameters along {@code dimension}. */
-  public static TfliteQuantization perAxis(List<Float> scales, List<Long> zeroPoints, int dimension) {
+  public static TfliteQuantization perAxis(
+      List<Float> scales, List<Long> zeroPoints, int dimension) {
     return new TfliteQuantization(List.of(), List.of(), scales, zeroPoints, dimension, null);
   }
 
   /** Whether no parameter at all is set (the MLIR converter's placeholder for float tensors). */
   public boolean isEmpty() {
-    return min.isEmpty() && max.isEmpty() && scale.isEmpty() && zeroPoint.isEmpty() && quantizedDimension == 0
+    return min.isEmpty()
+        && max.isEmpty()
+        && scale.isEmpty()
+        && zeroPoint.isEmpty()
+        && quantizedDimension == 0
         && customDetails == null;
   }
 

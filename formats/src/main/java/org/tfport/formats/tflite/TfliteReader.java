@@ -13,14 +13,13 @@ import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * Reads {@code .tflite} files (FlatBuffer, identifier {@code TFL3}, schema version 3) into a
- * {@link TfliteModel}. Every offset, vector length, index (buffer, tensor, operator code, subgraph)
- * and constant size is checked before it is used; the first problem is reported as a one-line
- * {@link TfportException.CorruptModelException} naming the file, the byte offset in hex and the
- * subgraph / operator / tensor, and features this code cannot represent (StableHLO
- * {@code builtin_options_2}, external buffer files, blockwise quantization) as an
- * {@link UnsupportedModelException}. Bytes after the FlatBuffer (the zip of associated files that
- * model metadata appends) are ignored.
+ * Reads {@code .tflite} files (FlatBuffer, identifier {@code TFL3}, schema version 3) into a {@link
+ * TfliteModel}. Every offset, vector length, index (buffer, tensor, operator code, subgraph) and
+ * constant size is checked before it is used; the first problem is reported as a one-line {@link
+ * TfportException.CorruptModelException} naming the file, the byte offset in hex and the subgraph /
+ * operator / tensor, and features this code cannot represent (StableHLO {@code builtin_options_2},
+ * external buffer files, blockwise quantization) as an {@link UnsupportedModelException}. Bytes
+ * after the FlatBuffer (the zip of associated files that model metadata appends) are ignored.
  */
 public final class TfliteReader {
   /** The FlatBuffer file identifier, bytes 4–7. */
@@ -38,8 +37,12 @@ public final class TfliteReader {
     byte[] bytes;
     try {
       if (Files.size(file) > Integer.MAX_VALUE - 8) {
-        throw new UnsupportedModelException(file + " is " + Files.size(file) + " bytes; models over 2 GB are not"
-            + " supported yet");
+        throw new UnsupportedModelException(
+            file
+                + " is "
+                + Files.size(file)
+                + " bytes; models over 2 GB are not"
+                + " supported yet");
       }
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
@@ -91,21 +94,27 @@ public final class TfliteReader {
       if (!looksLikeTflite(r.buffer())) {
         byte[] id = new byte[4];
         r.buffer().get(4, id);
-        String hint = size >= 12 && "TFL3".equals(new String(bytesAt(8, 4), StandardCharsets.ISO_8859_1))
-            ? "; it looks size-prefixed, strip the first 4 bytes"
-            : "; not a TFLite model";
-        throw r.corrupt(4, "", "file identifier is '" + printable(id) + "', expected 'TFL3'" + hint);
+        String hint =
+            size >= 12 && "TFL3".equals(new String(bytesAt(8, 4), StandardCharsets.ISO_8859_1))
+                ? "; it looks size-prefixed, strip the first 4 bytes"
+                : "; not a TFLite model";
+        throw r.corrupt(
+            4, "", "file identifier is '" + printable(id) + "', expected 'TFL3'" + hint);
       }
       FbReader.Table m = r.root("model");
       long version = m.u32(0, 0, "version");
       if (version != TfliteModel.SCHEMA_VERSION) {
-        throw r.unsupported(m.pos, "model", "schema version " + version + "; only version 3 is supported");
+        throw r.unsupported(
+            m.pos, "model", "schema version " + version + "; only version 3 is supported");
       }
       FbReader.Vec groups = m.tables(8, "external_buffer_groups");
       FbReader.Vec ext = m.tables(9, "external_buffers");
       if ((groups != null && groups.length() > 0) || (ext != null && ext.length() > 0)) {
-        throw r.unsupported(m.pos, "model", "the model keeps weights in external files (external_buffers,"
-            + " schema 3d); tfport reads only self-contained .tflite files");
+        throw r.unsupported(
+            m.pos,
+            "model",
+            "the model keeps weights in external files (external_buffers,"
+                + " schema 3d); tfport reads only self-contained .tflite files");
       }
       codes = operatorCodes(m);
       buffers = buffers(m);
@@ -119,8 +128,10 @@ public final class TfliteReader {
       List<Integer> metadataBuffer = new ArrayList<>();
       for (int i = 0; mb != null && i < mb.length; i++) {
         if (mb[i] < 0 || mb[i] >= buffers.size()) {
-          throw r.corrupt(m.pos, "metadata_buffer[" + i + "]", "buffer index " + mb[i] + " is out of range ("
-              + buffers.size() + " buffers)");
+          throw r.corrupt(
+              m.pos,
+              "metadata_buffer[" + i + "]",
+              "buffer index " + mb[i] + " is out of range (" + buffers.size() + " buffers)");
         }
         metadataBuffer.add(mb[i]);
       }
@@ -140,9 +151,12 @@ public final class TfliteReader {
       List<TfliteSignatureDef> sigs = new ArrayList<>();
       FbReader.Vec sg = m.tables(7, "signature_defs");
       for (int i = 0; sg != null && i < sg.length(); i++) {
-        sigs.add(signature(m.tableAt(sg, i, "signature_defs", "signature_defs[" + i + "]"), i, subgraphs));
+        sigs.add(
+            signature(
+                m.tableAt(sg, i, "signature_defs", "signature_defs[" + i + "]"), i, subgraphs));
       }
-      return new TfliteModel(version, description, codes, subgraphs, buffers, metadataBuffer, metadata, sigs);
+      return new TfliteModel(
+          version, description, codes, subgraphs, buffers, metadataBuffer, metadata, sigs);
     }
 
     private byte[] bytesAt(int pos, int n) {
@@ -154,7 +168,8 @@ public final class TfliteReader {
     private static String printable(byte[] id) {
       StringBuilder sb = new StringBuilder();
       for (byte c : id) {
-        sb.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\x%02x", c & 0xff));
+        sb.append(
+            c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\x%02x", c & 0xff));
       }
       return sb.toString();
     }
@@ -195,8 +210,16 @@ public final class TfliteReader {
             throw r.corrupt(t.pos, where, "buffer has both inline data and an external offset");
           }
           if (size < 0 || offset + size > r.size() || offset + size < 0) {
-            throw r.corrupt(t.pos, where, "buffer at offset 0x" + Long.toHexString(offset) + " of " + size
-                + " bytes runs past the end of the file (" + r.size() + " bytes)");
+            throw r.corrupt(
+                t.pos,
+                where,
+                "buffer at offset 0x"
+                    + Long.toHexString(offset)
+                    + " of "
+                    + size
+                    + " bytes runs past the end of the file ("
+                    + r.size()
+                    + " bytes)");
           }
           out.add(new TfliteBuffer(r.slice((int) offset, (int) size)));
           bufferPos.add((int) offset);
@@ -213,7 +236,8 @@ public final class TfliteReader {
 
     private void checkBuffer(long b, int pos, String where) {
       if (b >= buffers.size()) {
-        throw r.corrupt(pos, where, "buffer index " + b + " is out of range (" + buffers.size() + " buffers)");
+        throw r.corrupt(
+            pos, where, "buffer index " + b + " is out of range (" + buffers.size() + " buffers)");
       }
     }
 
@@ -236,7 +260,8 @@ public final class TfliteReader {
       return new TfliteSubgraph(name, tensors, inputs, outputs, ops);
     }
 
-    private List<Integer> indices(int[] a, int count, boolean allowMinusOne, int pos, String where) {
+    private List<Integer> indices(
+        int[] a, int count, boolean allowMinusOne, int pos, String where) {
       if (a == null) {
         return List.of();
       }
@@ -244,8 +269,10 @@ public final class TfliteReader {
       for (int i = 0; i < a.length; i++) {
         int x = a[i];
         if (x >= count || x < (allowMinusOne ? -1 : 0)) {
-          throw r.corrupt(pos, where + "[" + i + "]", "tensor index " + x + " is out of range (" + count
-              + " tensors)");
+          throw r.corrupt(
+              pos,
+              where + "[" + i + "]",
+              "tensor index " + x + " is out of range (" + count + " tensors)");
         }
         out.add(x);
       }
@@ -254,17 +281,25 @@ public final class TfliteReader {
 
     private TfliteTensor tensor(FbReader.Table t, int sg, int index) {
       String name = t.string(3, "name");
-      String where = "subgraph " + sg + ", tensor " + index + (name == null ? "" : " '" + name + "'");
+      String where =
+          "subgraph " + sg + ", tensor " + index + (name == null ? "" : " '" + name + "'");
       int[] shapeArr = t.ints(0, "shape");
       int typeId = t.i8(1, 0, "type");
       TfliteType type = TfliteType.fromId(typeId);
       if (type == null) {
-        throw r.unsupported(t.pos, where, "tensor type " + typeId + " is not in the TFLite schema tfport knows (0.."
-            + (TfliteType.values().length - 1) + ")");
+        throw r.unsupported(
+            t.pos,
+            where,
+            "tensor type "
+                + typeId
+                + " is not in the TFLite schema tfport knows (0.."
+                + (TfliteType.values().length - 1)
+                + ")");
       }
       long buffer = t.u32(2, 0, "buffer");
       checkBuffer(buffer, t.pos, where);
-      TfliteQuantization q = quantization(t.table(4, "quantization", where + ", quantization"), where);
+      TfliteQuantization q =
+          quantization(t.table(4, "quantization", where + ", quantization"), where);
       boolean isVariable = t.bool(5, false, "is_variable");
       TfliteSparsity sparsity = sparsity(t.table(6, "sparsity", where + ", sparsity"));
       int[] sig = t.ints(7, "shape_signature");
@@ -272,21 +307,38 @@ public final class TfliteReader {
       List<TfliteTensor.VariantType> variants = new ArrayList<>();
       FbReader.Vec vv = t.tables(9, "variant_tensors");
       for (int i = 0; vv != null && i < vv.length(); i++) {
-        FbReader.Table v = t.tableAt(vv, i, "variant_tensors", where + ", variant_tensors[" + i + "]");
+        FbReader.Table v =
+            t.tableAt(vv, i, "variant_tensors", where + ", variant_tensors[" + i + "]");
         int vt = v.i8(1, 0, "type");
         TfliteType vtype = TfliteType.fromId(vt);
         if (vtype == null) {
-          throw r.unsupported(v.pos, where, "variant sub-type " + vt + " is not a known tensor type");
+          throw r.unsupported(
+              v.pos, where, "variant sub-type " + vt + " is not a known tensor type");
         }
-        variants.add(new TfliteTensor.VariantType(boxed(v.ints(0, "shape")), vtype, v.bool(2, false, "has_rank")));
+        variants.add(
+            new TfliteTensor.VariantType(
+                boxed(v.ints(0, "shape")), vtype, v.bool(2, false, "has_rank")));
       }
       if (t.u32(10, 0, "external_buffer") != 0) {
-        throw r.unsupported(t.pos, where, "the tensor refers to an external buffer file (schema 3d); tfport reads"
-            + " only self-contained .tflite files");
+        throw r.unsupported(
+            t.pos,
+            where,
+            "the tensor refers to an external buffer file (schema 3d); tfport reads"
+                + " only self-contained .tflite files");
       }
       List<Integer> shape = boxed(shapeArr);
-      TfliteTensor tensor = new TfliteTensor(name, type, shape, sig == null ? null : boxed(sig), (int) buffer, q,
-          isVariable, hasRank, sparsity, variants);
+      TfliteTensor tensor =
+          new TfliteTensor(
+              name,
+              type,
+              shape,
+              sig == null ? null : boxed(sig),
+              (int) buffer,
+              q,
+              isVariable,
+              hasRank,
+              sparsity,
+              variants);
       checkSize(tensor, where);
       return tensor;
     }
@@ -300,7 +352,8 @@ public final class TfliteReader {
       long n = t.elementCount();
       int pos = bufferPos.get(t.buffer());
       if (n < 0) {
-        throw r.corrupt(pos, where, "constant tensor has a negative dimension in shape " + t.shape());
+        throw r.corrupt(
+            pos, where, "constant tensor has a negative dimension in shape " + t.shape());
       }
       if (t.type() == TfliteType.STRING) {
         checkStrings(b.data(), n, pos, where);
@@ -308,30 +361,57 @@ public final class TfliteReader {
       }
       long expected = t.type().byteSize(n);
       if (expected >= 0 && expected != b.size()) {
-        throw r.corrupt(pos, where, "constant of shape " + t.shape() + " and type " + t.type() + " needs " + expected
-            + " bytes but buffer " + t.buffer() + " holds " + b.size());
+        throw r.corrupt(
+            pos,
+            where,
+            "constant of shape "
+                + t.shape()
+                + " and type "
+                + t.type()
+                + " needs "
+                + expected
+                + " bytes but buffer "
+                + t.buffer()
+                + " holds "
+                + b.size());
       }
     }
 
     private void checkStrings(ByteBuffer d, long n, int pos, String where) {
       int len = d.limit();
       if (len < 4) {
-        throw r.corrupt(pos, where, "string constant of " + len + " bytes is shorter than its 4-byte count");
+        throw r.corrupt(
+            pos, where, "string constant of " + len + " bytes is shorter than its 4-byte count");
       }
       long count = Integer.toUnsignedLong(d.getInt(0));
       if (count != n) {
-        throw r.corrupt(pos, where, "string constant holds " + count + " strings but its shape needs " + n);
+        throw r.corrupt(
+            pos, where, "string constant holds " + count + " strings but its shape needs " + n);
       }
       if (4L * (count + 2) > len) {
-        throw r.corrupt(pos, where, "string constant's offset table (" + (count + 1) + " offsets) runs past its "
-            + len + " bytes");
+        throw r.corrupt(
+            pos,
+            where,
+            "string constant's offset table ("
+                + (count + 1)
+                + " offsets) runs past its "
+                + len
+                + " bytes");
       }
       long prev = 4L * (count + 2);
       for (int i = 0; i <= count; i++) {
         long off = Integer.toUnsignedLong(d.getInt(4 + 4 * i));
         if (off < prev || off > len || (i == count && off != len)) {
-          throw r.corrupt(pos, where, "string constant's offset " + i + " = " + off + " is out of order or past its "
-              + len + " bytes");
+          throw r.corrupt(
+              pos,
+              where,
+              "string constant's offset "
+                  + i
+                  + " = "
+                  + off
+                  + " is out of order or past its "
+                  + len
+                  + " bytes");
         }
         prev = off;
       }
@@ -355,20 +435,32 @@ public final class TfliteReader {
       if (detailsType == 1) {
         FbReader.Table c = q.union(5, "details", where + ", CustomQuantization");
         if (c == null) {
-          throw r.corrupt(q.pos, where, "quantization details type is CustomQuantization but the table is missing");
+          throw r.corrupt(
+              q.pos,
+              where,
+              "quantization details type is CustomQuantization but the table is missing");
         }
         custom = c.bytes(0, "custom");
         if (custom == null) {
           custom = ByteBuffer.allocate(0);
         }
       } else if (detailsType != 0) {
-        throw r.unsupported(q.pos, where, "quantization details type " + detailsType
-            + (detailsType == 2 ? " (BlockwiseQuantization)" : detailsType == 3 ? " (MultiAxisQuantization)" : "")
-            + " is not supported");
+        throw r.unsupported(
+            q.pos,
+            where,
+            "quantization details type "
+                + detailsType
+                + (detailsType == 2
+                    ? " (BlockwiseQuantization)"
+                    : detailsType == 3 ? " (MultiAxisQuantization)" : "")
+                + " is not supported");
       }
       int dim = q.i32(6, 0, "quantized_dimension");
       if (!scale.isEmpty() && !zeroPoint.isEmpty() && scale.size() != zeroPoint.size()) {
-        throw r.corrupt(q.pos, where, scale.size() + " quantization scales but " + zeroPoint.size() + " zero points");
+        throw r.corrupt(
+            q.pos,
+            where,
+            scale.size() + " quantization scales but " + zeroPoint.size() + " zero points");
       }
       return new TfliteQuantization(min, max, scale, zeroPoint, dim, custom);
     }
@@ -392,10 +484,15 @@ public final class TfliteReader {
       FbReader.Vec dv = s.tables(2, "dim_metadata");
       for (int i = 0; dv != null && i < dv.length(); i++) {
         FbReader.Table d = s.tableAt(dv, i, "dim_metadata", s.where + ", dim_metadata[" + i + "]");
-        dims.add(new TfliteSparsity.Dimension(d.i8(0, 0, "format"), d.i32(1, 0, "dense_size"),
-            indexVector(d, 2, "array_segments"), indexVector(d, 4, "array_indices")));
+        dims.add(
+            new TfliteSparsity.Dimension(
+                d.i8(0, 0, "format"),
+                d.i32(1, 0, "dense_size"),
+                indexVector(d, 2, "array_segments"),
+                indexVector(d, 4, "array_indices")));
       }
-      return new TfliteSparsity(boxed(s.ints(0, "traversal_order")), boxed(s.ints(1, "block_map")), dims);
+      return new TfliteSparsity(
+          boxed(s.ints(0, "traversal_order")), boxed(s.ints(1, "block_map")), dims);
     }
 
     private TfliteSparsity.IndexVector indexVector(FbReader.Table d, int typeField, String name) {
@@ -407,38 +504,59 @@ public final class TfliteReader {
       if (v == null) {
         throw r.corrupt(d.pos, d.where, name + " has type " + type + " but no table");
       }
-      int[] values = switch (type) {
-        case 1 -> v.ints(0, "values");
-        case 2 -> v.ushorts(0, "values");
-        case 3 -> v.ubytes(0, "values");
-        default -> throw r.corrupt(d.pos, d.where, name + " has unknown SparseIndexVector type " + type);
-      };
+      int[] values =
+          switch (type) {
+            case 1 -> v.ints(0, "values");
+            case 2 -> v.ushorts(0, "values");
+            case 3 -> v.ubytes(0, "values");
+            default ->
+                throw r.corrupt(
+                    d.pos, d.where, name + " has unknown SparseIndexVector type " + type);
+          };
       return new TfliteSparsity.IndexVector(type, boxed(values));
     }
 
-    private TfliteOperator operator(FbReader.Table g, FbReader.Vec ov, int i, String sgWhere, int tensorCount) {
+    private TfliteOperator operator(
+        FbReader.Table g, FbReader.Vec ov, int i, String sgWhere, int tensorCount) {
       FbReader.Table o = g.tableAt(ov, i, "operators", sgWhere + ", operator " + i);
       long opcode = o.u32(0, 0, "opcode_index");
-      String where = sgWhere + ", operator " + i
-          + (opcode < codes.size() ? " (" + codes.get((int) opcode).name() + ")" : "");
+      String where =
+          sgWhere
+              + ", operator "
+              + i
+              + (opcode < codes.size() ? " (" + codes.get((int) opcode).name() + ")" : "");
       if (opcode >= codes.size()) {
-        throw r.corrupt(o.pos, where, "opcode index " + opcode + " is out of range (" + codes.size()
-            + " operator codes)");
+        throw r.corrupt(
+            o.pos,
+            where,
+            "opcode index " + opcode + " is out of range (" + codes.size() + " operator codes)");
       }
-      List<Integer> inputs = indices(o.ints(1, "inputs"), tensorCount, true, o.pos, where + ", inputs");
-      List<Integer> outputs = indices(o.ints(2, "outputs"), tensorCount, true, o.pos, where + ", outputs");
+      List<Integer> inputs =
+          indices(o.ints(1, "inputs"), tensorCount, true, o.pos, where + ", inputs");
+      List<Integer> outputs =
+          indices(o.ints(2, "outputs"), tensorCount, true, o.pos, where + ", outputs");
       int optType = o.u8(3, 0, "builtin_options_type");
       BuiltinOptions options = null;
       if (optType != 0) {
         TfliteOptionsType type = TfliteOptionsType.ofId(optType);
         if (type == null) {
-          throw r.unsupported(o.pos, where, "builtin options type " + optType + " is not in the BuiltinOptions union"
-              + " (1.." + (TfliteOptionsType.values().length - 1) + ")");
+          throw r.unsupported(
+              o.pos,
+              where,
+              "builtin options type "
+                  + optType
+                  + " is not in the BuiltinOptions union"
+                  + " (1.."
+                  + (TfliteOptionsType.values().length - 1)
+                  + ")");
         }
         OptionsSchema.Desc d = OptionsSchema.desc(type);
         FbReader.Table t = o.union(4, "builtin_options", where + ", " + d.name());
         if (t == null) {
-          throw r.corrupt(o.pos, where, "builtin_options_type is " + d.name() + " but the options table is missing");
+          throw r.corrupt(
+              o.pos,
+              where,
+              "builtin_options_type is " + d.name() + " but the options table is missing");
         }
         options = BuiltinOptions.of(type, OptionsSchema.read(t, d));
       }
@@ -449,40 +567,60 @@ public final class TfliteReader {
       for (int k = 0; mv != null && k < mv.length(); k++) {
         mutating.add(r.buffer().get(mv.pos() + k) != 0);
       }
-      List<Integer> intermediates = indices(o.ints(8, "intermediates"), tensorCount, false, o.pos,
-          where + ", intermediates");
+      List<Integer> intermediates =
+          indices(o.ints(8, "intermediates"), tensorCount, false, o.pos, where + ", intermediates");
       long largeOffset = o.i64(9, 0, "large_custom_options_offset");
       long largeSize = o.i64(10, 0, "large_custom_options_size");
       if (largeOffset > 1) {
         if (largeSize < 0 || largeOffset + largeSize > r.size() || largeOffset + largeSize < 0) {
-          throw r.corrupt(o.pos, where, "custom options at offset 0x" + Long.toHexString(largeOffset) + " of "
-              + largeSize + " bytes run past the end of the file (" + r.size() + " bytes)");
+          throw r.corrupt(
+              o.pos,
+              where,
+              "custom options at offset 0x"
+                  + Long.toHexString(largeOffset)
+                  + " of "
+                  + largeSize
+                  + " bytes run past the end of the file ("
+                  + r.size()
+                  + " bytes)");
         }
         custom = r.slice((int) largeOffset, (int) largeSize);
       }
       int options2 = o.u8(11, 0, "builtin_options_2_type");
       if (options2 != 0) {
-        throw r.unsupported(o.pos, where, "builtin_options_2 (type " + options2 + ", StableHLO-era options) is not"
-            + " supported");
+        throw r.unsupported(
+            o.pos,
+            where,
+            "builtin_options_2 (type "
+                + options2
+                + ", StableHLO-era options) is not"
+                + " supported");
       }
-      return new TfliteOperator((int) opcode, inputs, outputs, options, custom, format, mutating, intermediates);
+      return new TfliteOperator(
+          (int) opcode, inputs, outputs, options, custom, format, mutating, intermediates);
     }
 
-    private TfliteSignatureDef signature(FbReader.Table s, int index, List<TfliteSubgraph> subgraphs) {
+    private TfliteSignatureDef signature(
+        FbReader.Table s, int index, List<TfliteSubgraph> subgraphs) {
       String key = s.string(2, "signature_key");
       String where = "signature_defs[" + index + "]" + (key == null ? "" : " '" + key + "'");
       long sg = s.u32(4, 0, "subgraph_index");
       if (sg >= subgraphs.size()) {
-        throw r.corrupt(s.pos, where, "subgraph index " + sg + " is out of range (" + subgraphs.size()
-            + " subgraphs)");
+        throw r.corrupt(
+            s.pos,
+            where,
+            "subgraph index " + sg + " is out of range (" + subgraphs.size() + " subgraphs)");
       }
       int tensors = subgraphs.get((int) sg).tensors().size();
-      return new TfliteSignatureDef(key, (int) sg, tensorMaps(s, 0, "inputs", where, tensors),
+      return new TfliteSignatureDef(
+          key,
+          (int) sg,
+          tensorMaps(s, 0, "inputs", where, tensors),
           tensorMaps(s, 1, "outputs", where, tensors));
     }
 
-    private List<TfliteSignatureDef.TensorMap> tensorMaps(FbReader.Table s, int field, String name, String where,
-        int tensors) {
+    private List<TfliteSignatureDef.TensorMap> tensorMaps(
+        FbReader.Table s, int field, String name, String where, int tensors) {
       List<TfliteSignatureDef.TensorMap> out = new ArrayList<>();
       FbReader.Vec v = s.tables(field, name);
       for (int i = 0; v != null && i < v.length(); i++) {
@@ -491,7 +629,8 @@ public final class TfliteReader {
         String n = t.string(0, "name");
         long idx = t.u32(1, 0, "tensor_index");
         if (idx >= tensors) {
-          throw r.corrupt(t.pos, w, "tensor index " + idx + " is out of range (" + tensors + " tensors)");
+          throw r.corrupt(
+              t.pos, w, "tensor index " + idx + " is out of range (" + tensors + " tensors)");
         }
         out.add(new TfliteSignatureDef.TensorMap(n, (int) idx));
       }

@@ -3,7 +3,8 @@ package org.tfport.formats.tflite;
 import java.util.List;
 
 /** {@code SignatureDef}: named inputs and outputs of one entry point (a subgraph). */
-public record TfliteSignatureDef(String key, int subgraphIndex, List<TensorMap> inputs, List<TensorMap> outputs) {
+public record TfliteSignatureDef(
+    String key, int subgraphIndex, List<TensorMap> inputs, List<TensorMap> outputs) {
   public TfliteSignatureDef {
     inputs = List.copyOf(inputs);
     outputs = List.copyOf(outputs);

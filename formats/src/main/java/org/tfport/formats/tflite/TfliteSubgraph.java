@@ -8,7 +8,11 @@ import java.util.List;
  *
  * @param name null when the file has none
  */
-public record TfliteSubgraph(String name, List<TfliteTensor> tensors, List<Integer> inputs, List<Integer> outputs,
+public record TfliteSubgraph(
+    String name,
+    List<TfliteTensor> tensors,
+    List<Integer> inputs,
+    List<Integer> outputs,
     List<TfliteOperator> operators) {
   public TfliteSubgraph {
     tensors = List.copyOf(tensors);

@@ -6,15 +6,23 @@ import java.util.Objects;
 /**
  * One {@code Tensor} of a subgraph.
  *
- * @param shape          dims; unknown dims are 1 here and -1 in {@code shapeSignature}
+ * @param shape dims; unknown dims are 1 here and -1 in {@code shapeSignature}
  * @param shapeSignature null when the file has none (static shape)
- * @param buffer         index into {@link TfliteModel#buffers()}; 0 = no data
- * @param quantization   null when absent
- * @param sparsity       null unless the constant is stored sparse
+ * @param buffer index into {@link TfliteModel#buffers()}; 0 = no data
+ * @param quantization null when absent
+ * @param sparsity null unless the constant is stored sparse
  * @param variantTensors nested types of a VARIANT tensor (usually empty)
  */
-public record TfliteTensor(String name, TfliteType type, List<Integer> shape, List<Integer> shapeSignature,
-    int buffer, TfliteQuantization quantization, boolean isVariable, boolean hasRank, TfliteSparsity sparsity,
+public record TfliteTensor(
+    String name,
+    TfliteType type,
+    List<Integer> shape,
+    List<Integer> shapeSignature,
+    int buffer,
+    TfliteQuantization quantization,
+    boolean isVariable,
+    boolean hasRank,
+    TfliteSparsity sparsity,
     List<VariantType> variantTensors) {
   public TfliteTensor {
     Objects.requireNonNull(type, "type");
@@ -27,7 +35,12 @@ public record TfliteTensor(String name, TfliteType type, List<Integer> shape, Li
   }
 
   /** A dense, ranked tensor: the common case. */
-  public TfliteTensor(String name, TfliteType type, List<Integer> shape, int buffer, TfliteQuantization quantization) {
+  public TfliteTensor(
+      String name,
+      TfliteType type,
+      List<Integer> shape,
+      int buffer,
+      TfliteQuantization quantization) {
     this(name, type, shape, null, buffer, quantization, false, true, null, List.of());
   }
 

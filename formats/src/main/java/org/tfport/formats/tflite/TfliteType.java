@@ -60,7 +60,10 @@ public enum TfliteType {
     return dtype;
   }
 
-  /** Bytes a dense tensor of {@code elements} values takes (sub-byte types are packed), or -1 without a fixed width. */
+  /**
+   * Bytes a dense tensor of {@code elements} values takes (sub-byte types are packed), or -1
+   * without a fixed width.
+   */
   public long byteSize(long elements) {
     if (bits == 0) {
       return -1;

@@ -28,11 +28,11 @@ import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
 /**
- * Serializes a {@link TfliteModel} to a {@code .tflite} FlatBuffer (identifier {@code TFL3}) with the
- * generated schema builders: buffer payloads 16-byte aligned (the schema's {@code force_align}, which
- * the Java generator ignores), buffer 0 the empty sentinel, operator codes stored both as the capped
- * byte and the int32 field, and {@code signature_defs} always present, as the reference exporter
- * writes them. It writes exactly what the model holds; add {@code min_runtime_version} or
+ * Serializes a {@link TfliteModel} to a {@code .tflite} FlatBuffer (identifier {@code TFL3}) with
+ * the generated schema builders: buffer payloads 16-byte aligned (the schema's {@code force_align},
+ * which the Java generator ignores), buffer 0 the empty sentinel, operator codes stored both as the
+ * capped byte and the int32 field, and {@code signature_defs} always present, as the reference
+ * exporter writes them. It writes exactly what the model holds; add {@code min_runtime_version} or
  * {@code CONVERSION_METADATA} first with {@link TfliteModel#withComputedMinRuntimeVersion()} and
  * {@link TfliteModel#withConversionMetadata}.
  */
@@ -45,8 +45,8 @@ public final class TfliteWriter {
   /**
    * The file's bytes.
    *
-   * @throws IllegalArgumentException when the model is inconsistent (an index out of range, buffer 0 not
-   *                                  empty, an options value of the wrong type)
+   * @throws IllegalArgumentException when the model is inconsistent (an index out of range, buffer
+   *     0 not empty, an options value of the wrong type)
    * @throws UnsupportedModelException when it would not fit a 2 GiB FlatBuffer
    */
   public static byte[] write(TfliteModel model) {
@@ -56,15 +56,19 @@ public final class TfliteWriter {
       data += b.size() + 32L;
     }
     if (data > MAX_SIZE) {
-      throw new UnsupportedModelException("the model's constants take " + data + " bytes; tfport writes only"
-          + " FlatBuffer .tflite files (< 2 GiB), not the >2 GB buffer-offset layout");
+      throw new UnsupportedModelException(
+          "the model's constants take "
+              + data
+              + " bytes; tfport writes only"
+              + " FlatBuffer .tflite files (< 2 GiB), not the >2 GB buffer-offset layout");
     }
     FlatBufferBuilder b = new FlatBufferBuilder((int) Math.min(MAX_SIZE, data + 64 * 1024));
     try {
       return new Emitter(b).model(model);
     } catch (AssertionError e) {
       // FlatBufferBuilder's way of saying it cannot grow past 2 GiB.
-      throw new UnsupportedModelException("the model does not fit a 2 GiB FlatBuffer: " + e.getMessage());
+      throw new UnsupportedModelException(
+          "the model does not fit a 2 GiB FlatBuffer: " + e.getMessage());
     }
   }
 
@@ -90,14 +94,16 @@ public final class TfliteWriter {
     }
   }
 
-  // ------------------------------------------------------------------------------------- validation
+  // -------------------------------------------------------------------------------------
+  // validation
 
   static void validate(TfliteModel m) {
     if (m.version() != TfliteModel.SCHEMA_VERSION) {
       throw new IllegalArgumentException("schema version must be 3, got " + m.version());
     }
     if (m.buffers().isEmpty() || !m.buffers().get(0).isEmpty()) {
-      throw new IllegalArgumentException("buffers[0] must exist and be empty (the sentinel tensors without data use)");
+      throw new IllegalArgumentException(
+          "buffers[0] must exist and be empty (the sentinel tensors without data use)");
     }
     int nb = m.buffers().size();
     int nc = m.operatorCodes().size();
@@ -112,29 +118,51 @@ public final class TfliteWriter {
       checkIndices(g.outputs(), nt, false, "subgraph " + s + " outputs");
       for (int o = 0; o < g.operators().size(); o++) {
         TfliteOperator op = g.operators().get(o);
-        check(op.opcodeIndex() < nc, "subgraph %d, operator %d: opcode index %d out of range (%d codes)", s, o,
-            op.opcodeIndex(), nc);
+        check(
+            op.opcodeIndex() < nc,
+            "subgraph %d, operator %d: opcode index %d out of range (%d codes)",
+            s,
+            o,
+            op.opcodeIndex(),
+            nc);
         checkIndices(op.inputs(), nt, true, "subgraph " + s + ", operator " + o + " inputs");
         checkIndices(op.outputs(), nt, true, "subgraph " + s + ", operator " + o + " outputs");
-        checkIndices(op.intermediates(), nt, false, "subgraph " + s + ", operator " + o + " intermediates");
+        checkIndices(
+            op.intermediates(), nt, false, "subgraph " + s + ", operator " + o + " intermediates");
       }
     }
     for (TfliteMetadataEntry e : m.metadata()) {
-      check(e.buffer() < nb, "metadata '%s': buffer %d out of range (%d buffers)", e.name(), e.buffer(), nb);
+      check(
+          e.buffer() < nb,
+          "metadata '%s': buffer %d out of range (%d buffers)",
+          e.name(),
+          e.buffer(),
+          nb);
     }
     for (int i : m.metadataBuffer()) {
       check(i >= 0 && i < nb, "metadata_buffer: buffer %d out of range (%d buffers)", i, nb);
     }
     for (TfliteSignatureDef sig : m.signatureDefs()) {
-      check(sig.subgraphIndex() < m.subgraphs().size(), "signature '%s': subgraph %d out of range", sig.key(),
+      check(
+          sig.subgraphIndex() < m.subgraphs().size(),
+          "signature '%s': subgraph %d out of range",
+          sig.key(),
           sig.subgraphIndex());
       int nt = m.subgraphs().get(sig.subgraphIndex()).tensors().size();
       for (TfliteSignatureDef.TensorMap t : sig.inputs()) {
-        check(t.tensorIndex() < nt, "signature '%s' input '%s': tensor %d out of range", sig.key(), t.name(),
+        check(
+            t.tensorIndex() < nt,
+            "signature '%s' input '%s': tensor %d out of range",
+            sig.key(),
+            t.name(),
             t.tensorIndex());
       }
       for (TfliteSignatureDef.TensorMap t : sig.outputs()) {
-        check(t.tensorIndex() < nt, "signature '%s' output '%s': tensor %d out of range", sig.key(), t.name(),
+        check(
+            t.tensorIndex() < nt,
+            "signature '%s' output '%s': tensor %d out of range",
+            sig.key(),
+            t.name(),
             t.tensorIndex());
       }
     }
@@ -142,7 +170,12 @@ public final class TfliteWriter {
 
   private static void checkIndices(List<Integer> idx, int n, boolean allowMinusOne, String where) {
     for (int i : idx) {
-      check(i < n && i >= (allowMinusOne ? -1 : 0), "%s: tensor %d out of range (%d tensors)", where, i, n);
+      check(
+          i < n && i >= (allowMinusOne ? -1 : 0),
+          "%s: tensor %d out of range (%d tensors)",
+          where,
+          i,
+          n);
     }
   }
 
@@ -152,7 +185,8 @@ public final class TfliteWriter {
     }
   }
 
-  // ---------------------------------------------------------------------------------------- emitting
+  // ----------------------------------------------------------------------------------------
+  // emitting
 
   private static final class Emitter {
     private final FlatBufferBuilder b;
@@ -162,7 +196,8 @@ public final class TfliteWriter {
     }
 
     byte[] model(TfliteModel m) {
-      // Created first so that the bulk data ends up at the end of the file, as the reference lays it out.
+      // Created first so that the bulk data ends up at the end of the file, as the reference lays
+      // it out.
       int[] buffers = new int[m.buffers().size()];
       for (int i = 0; i < buffers.length; i++) {
         buffers[i] = buffer(m.buffers().get(i));
@@ -179,8 +214,10 @@ public final class TfliteWriter {
       }
       int subgraphsVec = Model.createSubgraphsVector(b, subgraphs);
       int description = m.description() == null ? 0 : b.createString(m.description());
-      int metadataBufferVec = m.metadataBuffer().isEmpty() ? 0
-          : Model.createMetadataBufferVector(b, ints(m.metadataBuffer()));
+      int metadataBufferVec =
+          m.metadataBuffer().isEmpty()
+              ? 0
+              : Model.createMetadataBufferVector(b, ints(m.metadataBuffer()));
       int metadataVec = 0;
       if (!m.metadata().isEmpty()) {
         int[] md = new int[m.metadata().size()];
@@ -237,7 +274,8 @@ public final class TfliteWriter {
     private int opcode(TfliteOperatorCode c) {
       int custom = c.customCode() == null ? 0 : b.createString(c.customCode());
       // Runtimes older than the int32 field read only this byte; 127 tells them to look further.
-      byte deprecated = (byte) Math.min(c.builtinCode(), TfliteBuiltin.PLACEHOLDER_FOR_GREATER_OP_CODES.code());
+      byte deprecated =
+          (byte) Math.min(c.builtinCode(), TfliteBuiltin.PLACEHOLDER_FOR_GREATER_OP_CODES.code());
       return OperatorCode.createOperatorCode(b, deprecated, custom, c.version(), c.builtinCode());
     }
 
@@ -271,14 +309,21 @@ public final class TfliteWriter {
       int name = t.name() == null ? 0 : b.createString(t.name());
       int quant = t.quantization() == null ? 0 : quantization(t.quantization());
       int sparsity = t.sparsity() == null ? 0 : sparsity(t.sparsity());
-      int sig = t.shapeSignature() == null ? 0 : Tensor.createShapeSignatureVector(b, ints(t.shapeSignature()));
+      int sig =
+          t.shapeSignature() == null
+              ? 0
+              : Tensor.createShapeSignatureVector(b, ints(t.shapeSignature()));
       int variants = 0;
       if (!t.variantTensors().isEmpty()) {
         int[] v = new int[t.variantTensors().size()];
         for (int i = 0; i < v.length; i++) {
           TfliteTensor.VariantType vt = t.variantTensors().get(i);
-          v[i] = VariantSubType.createVariantSubType(b, VariantSubType.createShapeVector(b, ints(vt.shape())),
-              (byte) vt.type().id(), vt.hasRank());
+          v[i] =
+              VariantSubType.createVariantSubType(
+                  b,
+                  VariantSubType.createShapeVector(b, ints(vt.shape())),
+                  (byte) vt.type().id(),
+                  vt.hasRank());
         }
         variants = Tensor.createVariantTensorsVector(b, v);
       }
@@ -309,9 +354,13 @@ public final class TfliteWriter {
     private int quantization(TfliteQuantization q) {
       int min = q.min().isEmpty() ? 0 : QuantizationParameters.createMinVector(b, floats(q.min()));
       int max = q.max().isEmpty() ? 0 : QuantizationParameters.createMaxVector(b, floats(q.max()));
-      int scale = q.scale().isEmpty() ? 0 : QuantizationParameters.createScaleVector(b, floats(q.scale()));
-      int zp = q.zeroPoint().isEmpty() ? 0
-          : QuantizationParameters.createZeroPointVector(b, q.zeroPoint().stream().mapToLong(Long::longValue).toArray());
+      int scale =
+          q.scale().isEmpty() ? 0 : QuantizationParameters.createScaleVector(b, floats(q.scale()));
+      int zp =
+          q.zeroPoint().isEmpty()
+              ? 0
+              : QuantizationParameters.createZeroPointVector(
+                  b, q.zeroPoint().stream().mapToLong(Long::longValue).toArray());
       int details = 0;
       if (q.customDetails() != null) {
         int custom = alignedBytes(q.customDetails(), 16);
@@ -340,7 +389,10 @@ public final class TfliteWriter {
 
     private int sparsity(TfliteSparsity s) {
       int order = SparsityParameters.createTraversalOrderVector(b, ints(s.traversalOrder()));
-      int blockMap = s.blockMap().isEmpty() ? 0 : SparsityParameters.createBlockMapVector(b, ints(s.blockMap()));
+      int blockMap =
+          s.blockMap().isEmpty()
+              ? 0
+              : SparsityParameters.createBlockMapVector(b, ints(s.blockMap()));
       int[] dims = new int[s.dimMetadata().size()];
       for (int i = 0; i < dims.length; i++) {
         TfliteSparsity.Dimension d = s.dimMetadata().get(i);
@@ -396,8 +448,10 @@ public final class TfliteWriter {
     private int operator(TfliteOperator op) {
       int inputs = Operator.createInputsVector(b, ints(op.inputs()));
       int outputs = Operator.createOutputsVector(b, ints(op.outputs()));
-      int options = op.builtinOptions() == null ? 0
-          : OptionsSchema.write(b, op.builtinOptions().type(), op.builtinOptions().fields());
+      int options =
+          op.builtinOptions() == null
+              ? 0
+              : OptionsSchema.write(b, op.builtinOptions().type(), op.builtinOptions().fields());
       int custom = op.customOptions() == null ? 0 : b.createByteVector(op.customOptions());
       int mutating = 0;
       if (!op.mutatingVariableInputs().isEmpty()) {
@@ -407,8 +461,10 @@ public final class TfliteWriter {
         }
         mutating = Operator.createMutatingVariableInputsVector(b, m);
       }
-      int intermediates = op.intermediates().isEmpty() ? 0
-          : Operator.createIntermediatesVector(b, ints(op.intermediates()));
+      int intermediates =
+          op.intermediates().isEmpty()
+              ? 0
+              : Operator.createIntermediatesVector(b, ints(op.intermediates()));
       Operator.startOperator(b);
       Operator.addOpcodeIndex(b, op.opcodeIndex());
       Operator.addInputs(b, inputs);
@@ -441,7 +497,9 @@ public final class TfliteWriter {
       int[] out = new int[maps.size()];
       for (int i = 0; i < out.length; i++) {
         TfliteSignatureDef.TensorMap t = maps.get(i);
-        out[i] = TensorMap.createTensorMap(b, t.name() == null ? 0 : b.createString(t.name()), t.tensorIndex());
+        out[i] =
+            TensorMap.createTensorMap(
+                b, t.name() == null ? 0 : b.createString(t.name()), t.tensorIndex());
       }
       return out;
     }

@@ -14,7 +14,9 @@ class Keras3ConfigTest {
 
   @Test
   void functionalModelBecomesKeras2Form() {
-    JsonNode k3 = Json.MAPPER.readTree("""
+    JsonNode k3 =
+        Json.MAPPER.readTree(
+            """
         {"module": "keras", "class_name": "Functional", "registered_name": null,
          "config": {"name": "f", "trainable": true,
            "layers": [
@@ -41,14 +43,19 @@ class Keras3ConfigTest {
            "output_layers": [["add", 0, 0]]}}
         """);
     JsonNode k2 = Keras3Config.model(FILE, k3);
-    assertThat(k2.toString()).doesNotContain("module").doesNotContain("registered_name")
-        .doesNotContain("build_config").doesNotContain("DTypePolicy");
+    assertThat(k2.toString())
+        .doesNotContain("module")
+        .doesNotContain("registered_name")
+        .doesNotContain("build_config")
+        .doesNotContain("DTypePolicy");
     JsonNode layers = k2.path("config").path("layers");
-    assertThat(layers.get(0).path("config").path("batch_input_shape").toString()).isEqualTo("[null,3]");
+    assertThat(layers.get(0).path("config").path("batch_input_shape").toString())
+        .isEqualTo("[null,3]");
     assertThat(layers.get(0).path("config").has("optional")).isFalse();
     assertThat(layers.get(1).path("name").stringValue()).isEqualTo("d");
     assertThat(layers.get(1).path("config").path("dtype").stringValue()).isEqualTo("float32");
-    assertThat(layers.get(1).path("inbound_nodes").toString()).isEqualTo("[[[\"x\",0,0,{\"training\":false}]]]");
+    assertThat(layers.get(1).path("inbound_nodes").toString())
+        .isEqualTo("[[[\"x\",0,0,{\"training\":false}]]]");
     assertThat(layers.get(2).path("inbound_nodes").toString())
         .isEqualTo("[[[\"d\",0,0,{}],[\"d\",0,0,{}]]]");
     assertThat(k2.path("config").path("input_layers").toString()).isEqualTo("[[\"x\",0,0]]");
@@ -57,17 +64,23 @@ class Keras3ConfigTest {
 
   @Test
   void tensorConstantsUnwrap() {
-    JsonNode n = Keras3Config.clean(Json.MAPPER.readTree(
-        "{\"mask_value\": {\"class_name\": \"__tensor__\", \"config\": {\"value\": [0.5], \"dtype\": \"float32\"}}}"));
+    JsonNode n =
+        Keras3Config.clean(
+            Json.MAPPER.readTree(
+                "{\"mask_value\": {\"class_name\": \"__tensor__\", \"config\": {\"value\": [0.5], \"dtype\": \"float32\"}}}"));
     assertThat(n.path("mask_value").asDouble()).isEqualTo(0.5);
   }
 
   @Test
   void subclassedModelIsRefusedWithTheReason() {
-    JsonNode k3 = Json.MAPPER.readTree(
-        "{\"module\": null, \"class_name\": \"TestModel\", \"registered_name\": \"Pkg>TestModel\", \"config\": {}}");
-    assertThatThrownBy(() -> Keras3Config.model(FILE, k3)).isInstanceOf(UnsupportedModelException.class)
-        .hasMessageContaining("m.keras").hasMessageContaining("TestModel").hasMessageContaining("Pkg>TestModel")
+    JsonNode k3 =
+        Json.MAPPER.readTree(
+            "{\"module\": null, \"class_name\": \"TestModel\", \"registered_name\": \"Pkg>TestModel\", \"config\": {}}");
+    assertThatThrownBy(() -> Keras3Config.model(FILE, k3))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("m.keras")
+        .hasMessageContaining("TestModel")
+        .hasMessageContaining("Pkg>TestModel")
         .hasMessageContaining("subclassed");
   }
 

@@ -22,7 +22,8 @@ class KerasH5ReaderTest {
   void splitNameAttributesAreJoinedBack() {
     Path f = tmp.resolve("split.h5");
     try (WritableHdfFile h5 = HdfFile.write(f)) {
-      h5.putAttribute("model_config", "{\"class_name\": \"Sequential\", \"config\": {\"layers\": []}}");
+      h5.putAttribute(
+          "model_config", "{\"class_name\": \"Sequential\", \"config\": {\"layers\": []}}");
       h5.putAttribute("keras_version", "2.3.1");
       h5.putAttribute("backend", "tensorflow");
       WritableGroup mw = h5.putGroup("model_weights");
@@ -40,14 +41,18 @@ class KerasH5ReaderTest {
     }
     try (KerasModel m = KerasModel.open(f)) {
       assertThat(m.kerasMajor()).isEqualTo(2);
-      assertThat(m.layers()).extracting(KerasLayerWeights::layerName).containsExactly("a", "b", "c");
+      assertThat(m.layers())
+          .extracting(KerasLayerWeights::layerName)
+          .containsExactly("a", "b", "c");
       KerasWeight k = m.layers().get(2).weights().get(0);
       assertThat(k.name()).isEqualTo("c/kernel");
       assertThat(k.shape()).isEqualTo(Shape.of(2, 2));
       assertThat(k.data().get().toFloatArray()).containsExactly(1, 2, 3, 4);
       Tensor t = m.layers().get(2).weights().get(1).data().get();
       assertThat(t.toFloatArray()).containsExactly(5, 6);
-      assertThat(m.layers().get(0).weights()).extracting(KerasWeight::name).containsExactly("a/kernel", "a/bias");
+      assertThat(m.layers().get(0).weights())
+          .extracting(KerasWeight::name)
+          .containsExactly("a/kernel", "a/bias");
     }
   }
 
@@ -55,8 +60,15 @@ class KerasH5ReaderTest {
   void weightsOnlyFileRoundTripsThroughTheWriter() {
     Path f = tmp.resolve("w.h5");
     Tensor k = Tensor.ofFloats(Shape.of(3, 2), 1, 2, 3, 4, 5, 6);
-    KerasH5Writer.write(f, "2.15.0", "tensorflow", null, null,
-        List.of(new KerasLayerWeights("dense", List.of(new KerasWeight("dense/kernel", k.dtype(), k.shape(), () -> k))),
+    KerasH5Writer.write(
+        f,
+        "2.15.0",
+        "tensorflow",
+        null,
+        null,
+        List.of(
+            new KerasLayerWeights(
+                "dense", List.of(new KerasWeight("dense/kernel", k.dtype(), k.shape(), () -> k))),
             new KerasLayerWeights("flatten", List.of())));
     try (KerasModel m = KerasModel.open(f)) {
       assertThat(m.weightsOnly()).isTrue();
@@ -74,7 +86,9 @@ class KerasH5ReaderTest {
     try (WritableHdfFile h5 = HdfFile.write(f)) {
       h5.putAttribute("layer_names", new String[] {"ghost"});
     }
-    assertThatThrownBy(() -> KerasModel.open(f)).isInstanceOf(CorruptModelException.class)
-        .hasMessageContaining(f.toString()).hasMessageContaining("'ghost'");
+    assertThatThrownBy(() -> KerasModel.open(f))
+        .isInstanceOf(CorruptModelException.class)
+        .hasMessageContaining(f.toString())
+        .hasMessageContaining("'ghost'");
   }
 }

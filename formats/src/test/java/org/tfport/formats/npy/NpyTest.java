@@ -19,14 +19,21 @@ import org.tfport.core.TfportException.UsageException;
 class NpyTest {
   @TempDir Path tmp;
 
-  /** A .npy file: magic, version, header length (2 or 4 bytes), the header padded to 64 bytes, then data. */
+  /**
+   * A .npy file: magic, version, header length (2 or 4 bytes), the header padded to 64 bytes, then
+   * data.
+   */
   Path file(String name, int major, String header, byte[] data) throws Exception {
     int lenBytes = major == 1 ? 2 : 4;
     int total = 8 + lenBytes + header.length() + 1;
     String h = header + " ".repeat((64 - total % 64) % 64) + "\n";
     byte[] hb = h.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.allocate(8 + lenBytes + hb.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.ISO_8859_1)).put((byte) major).put((byte) 0);
+    ByteBuffer b =
+        ByteBuffer.allocate(8 + lenBytes + hb.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 0x93)
+        .put("NUMPY".getBytes(StandardCharsets.ISO_8859_1))
+        .put((byte) major)
+        .put((byte) 0);
     if (major == 1) {
       b.putShort((short) hb.length);
     } else {
@@ -65,20 +72,23 @@ class NpyTest {
     assertThat(a.values()).containsExactly(1.5f, -2f, 0f, 3.25f, 7f, -0.5f);
     assertThat(a.isFloat()).isTrue();
 
-    ByteBuffer f8 = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.25).putDouble(-1e3);
+    ByteBuffer f8 =
+        ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(0.25).putDouble(-1e3);
     Npy b = Npy.read(file("f8.npy", 2, header("<f8", "(2,)"), f8.array()));
     assertThat(b.values()).containsExactly(0.25f, -1000f);
 
     assertThat(Npy.read(file("i4.npy", 3, header("<i4", "(3,)"), le(4, 1, -2, 300))).values())
         .containsExactly(1f, -2f, 300f);
-    assertThat(Npy.read(file("i8.npy", 1, header("<i8", "()"), le(8, 5))).values()).containsExactly(5f);
+    assertThat(Npy.read(file("i8.npy", 1, header("<i8", "()"), le(8, 5))).values())
+        .containsExactly(5f);
     Npy u1 = Npy.read(file("u1.npy", 1, header("|u1", "(1, 3)"), le(1, 0, 200, 255)));
     assertThat(u1.values()).containsExactly(0f, 200f, 255f);
     assertThat(u1.isFloat()).isFalse();
     assertThat(Npy.read(file("i1.npy", 1, header("|i1", "(2,)"), le(1, -128, 127))).values())
         .containsExactly(-128f, 127f);
     // Zero-size arrays are valid files.
-    assertThat(Npy.read(file("empty.npy", 1, header("<f4", "(0, 4)"), new byte[0])).elements()).isZero();
+    assertThat(Npy.read(file("empty.npy", 1, header("<f4", "(0, 4)"), new byte[0])).elements())
+        .isZero();
   }
 
   @Test
@@ -107,7 +117,9 @@ class NpyTest {
     assertThat(i2.dtype()).isEqualTo(DType.INT16);
     assertThat(i2.shape().dims()).containsExactly(1, 3);
     assertThat(i2.toFloatArray()).containsExactly(1f, -1f, 3f);
-    assertThat(Npy.readTensor(file("u2.npy", 1, header("<u2", "(2,)"), hex("ffff0100"))).toFloatArray())
+    assertThat(
+            Npy.readTensor(file("u2.npy", 1, header("<u2", "(2,)"), hex("ffff0100")))
+                .toFloatArray())
         .containsExactly(65535f, 1f);
     Tensor b1 = Npy.readTensor(file("b1.npy", 1, header("|b1", "(2,)"), hex("0100")));
     assertThat(b1.dtype()).isEqualTo(DType.BOOL);
@@ -122,35 +134,55 @@ class NpyTest {
     assertThat(i8.bytes().getLong(0)).isEqualTo((1L << 53) + 1);
     Tensor s = Npy.readTensor(file("s.npy", 1, header("|S2", "(2,)"), hex("61626300")));
     assertThat(s.dtype()).isEqualTo(DType.STRING);
-    assertThat(s.toByteStrings()).containsExactly("ab".getBytes(StandardCharsets.UTF_8),
-        "c".getBytes(StandardCharsets.UTF_8));
-    Tensor u = Npy.readTensor(file("u.npy", 1, header("<U2", "(2,)"), hex("61000000e900000063000000" + "00000000")));
-    assertThat(u.toByteStrings()).containsExactly("a\u00e9".getBytes(StandardCharsets.UTF_8),
-        "c".getBytes(StandardCharsets.UTF_8));
+    assertThat(s.toByteStrings())
+        .containsExactly(
+            "ab".getBytes(StandardCharsets.UTF_8), "c".getBytes(StandardCharsets.UTF_8));
+    Tensor u =
+        Npy.readTensor(
+            file("u.npy", 1, header("<U2", "(2,)"), hex("61000000e900000063000000" + "00000000")));
+    assertThat(u.toByteStrings())
+        .containsExactly(
+            "a\u00e9".getBytes(StandardCharsets.UTF_8), "c".getBytes(StandardCharsets.UTF_8));
     assertThatThrownBy(() -> Npy.read(file("s2.npy", 1, header("|S2", "(2,)"), hex("61626300"))))
-        .hasMessageContaining("s2.npy").hasMessageContaining("strings");
+        .hasMessageContaining("s2.npy")
+        .hasMessageContaining("strings");
   }
 
   @Test
   void writesWhatNumpyWrites() throws Exception {
-    // The files np.save writes for np.array([[1, 2, 3]], dtype='<i2'), np.float32(3) and np.array([b'ab', b'c']).
-    byte[] i2 = Npy.bytes(new Tensor(DType.INT16, Shape.of(1, 3), ByteBuffer.wrap(hex("010002000300"))));
+    // The files np.save writes for np.array([[1, 2, 3]], dtype='<i2'), np.float32(3) and
+    // np.array([b'ab', b'c']).
+    byte[] i2 =
+        Npy.bytes(new Tensor(DType.INT16, Shape.of(1, 3), ByteBuffer.wrap(hex("010002000300"))));
     assertThat(i2).hasSize(134);
     assertThat(new String(i2, 10, 118, StandardCharsets.ISO_8859_1))
-        .isEqualTo(String.format("%-117s\n", "{'descr': '<i2', 'fortran_order': False, 'shape': (1, 3), }"));
+        .isEqualTo(
+            String.format(
+                "%-117s\n", "{'descr': '<i2', 'fortran_order': False, 'shape': (1, 3), }"));
     byte[] scalar = Npy.bytes(Tensor.ofFloats(Shape.SCALAR, 3f));
     assertThat(scalar).hasSize(132);
-    assertThat(new String(scalar, 10, 118, StandardCharsets.ISO_8859_1)).startsWith(
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (), }");
+    assertThat(new String(scalar, 10, 118, StandardCharsets.ISO_8859_1))
+        .startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (), }");
     byte[] str = Npy.bytes(Tensor.ofStrings(Shape.of(2), java.util.List.of("ab", "c")));
-    assertThat(new String(str, 10, 118, StandardCharsets.ISO_8859_1)).startsWith(
-        "{'descr': '|S2', 'fortran_order': False, 'shape': (2,), }");
+    assertThat(new String(str, 10, 118, StandardCharsets.ISO_8859_1))
+        .startsWith("{'descr': '|S2', 'fortran_order': False, 'shape': (2,), }");
     assertThat(java.util.Arrays.copyOfRange(str, 128, str.length)).isEqualTo(hex("61626300"));
 
     // Every writable type reads back as it was.
     java.util.Random rnd = new java.util.Random(3);
-    for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64, DType.FLOAT16, DType.INT32, DType.INT64, DType.INT16,
-        DType.UINT16, DType.UINT8, DType.INT8, DType.BOOL}) {
+    for (DType t :
+        new DType[] {
+          DType.FLOAT32,
+          DType.FLOAT64,
+          DType.FLOAT16,
+          DType.INT32,
+          DType.INT64,
+          DType.INT16,
+          DType.UINT16,
+          DType.UINT8,
+          DType.INT8,
+          DType.BOOL
+        }) {
       byte[] data = new byte[6 * t.byteSize()];
       rnd.nextBytes(data);
       if (t == DType.BOOL) {
@@ -168,49 +200,81 @@ class NpyTest {
       back.bytes().get(got);
       assertThat(got).as(t.jsName()).isEqualTo(data);
     }
-    assertThatThrownBy(() -> Npy.bytes(new Tensor(DType.BFLOAT16, Shape.of(1), ByteBuffer.allocate(2))))
-        .isInstanceOf(UsageException.class).hasMessageContaining("bfloat16");
+    assertThatThrownBy(
+            () -> Npy.bytes(new Tensor(DType.BFLOAT16, Shape.of(1), ByteBuffer.allocate(2))))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("bfloat16");
   }
 
   @Test
   void hostileFilesFailWithTheFileName() throws Exception {
     Path badMagic = tmp.resolve("magic.npy");
     Files.write(badMagic, "PK\u0003\u0004 not numpy at all".getBytes(StandardCharsets.ISO_8859_1));
-    assertThatThrownBy(() -> Npy.read(badMagic)).isInstanceOf(UsageException.class)
-        .hasMessageContaining("magic.npy").hasMessageContaining("magic");
+    assertThatThrownBy(() -> Npy.read(badMagic))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("magic.npy")
+        .hasMessageContaining("magic");
 
     // The header claims 1000x1000 floats but 8 bytes follow: refused before allocating.
     Path lying = file("lying.npy", 1, header("<f4", "(1000, 1000)"), new byte[8]);
-    assertThatThrownBy(() -> Npy.read(lying)).isInstanceOf(UsageException.class)
-        .hasMessageContaining("lying.npy").hasMessageContaining("4000000");
+    assertThatThrownBy(() -> Npy.read(lying))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("lying.npy")
+        .hasMessageContaining("4000000");
 
     Path huge = file("huge.npy", 1, header("<f8", "(4294967296, 4294967296, 16)"), new byte[8]);
-    assertThatThrownBy(() -> Npy.read(huge)).isInstanceOf(UsageException.class).hasMessageContaining("huge.npy");
+    assertThatThrownBy(() -> Npy.read(huge))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("huge.npy");
 
-    Path fortran = file("fortran.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
-        new byte[16]);
-    assertThatThrownBy(() -> Npy.read(fortran)).hasMessageContaining("fortran.npy").hasMessageContaining("Fortran");
+    Path fortran =
+        file(
+            "fortran.npy",
+            1,
+            "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
+            new byte[16]);
+    assertThatThrownBy(() -> Npy.read(fortran))
+        .hasMessageContaining("fortran.npy")
+        .hasMessageContaining("Fortran");
 
     Path big = file("bigendian.npy", 1, header(">f4", "(1,)"), new byte[4]);
-    assertThatThrownBy(() -> Npy.read(big)).hasMessageContaining("bigendian.npy").hasMessageContaining(">f4");
+    assertThatThrownBy(() -> Npy.read(big))
+        .hasMessageContaining("bigendian.npy")
+        .hasMessageContaining(">f4");
 
-    Path object = file("obj.npy", 1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", new byte[8]);
-    assertThatThrownBy(() -> Npy.read(object)).hasMessageContaining("obj.npy").hasMessageContaining("|O");
+    Path object =
+        file("obj.npy", 1, "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", new byte[8]);
+    assertThatThrownBy(() -> Npy.read(object))
+        .hasMessageContaining("obj.npy")
+        .hasMessageContaining("|O");
 
-    Path code = file("code.npy", 1, "{'descr': __import__('os').system('true'), 'shape': (1,)}", new byte[4]);
-    assertThatThrownBy(() -> Npy.read(code)).isInstanceOf(UsageException.class).hasMessageContaining("code.npy");
+    Path code =
+        file(
+            "code.npy",
+            1,
+            "{'descr': __import__('os').system('true'), 'shape': (1,)}",
+            new byte[4]);
+    assertThatThrownBy(() -> Npy.read(code))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("code.npy");
 
     Path negative = file("neg.npy", 1, header("<f4", "(-1,)"), new byte[4]);
-    assertThatThrownBy(() -> Npy.read(negative)).isInstanceOf(UsageException.class).hasMessageContaining("neg.npy");
+    assertThatThrownBy(() -> Npy.read(negative))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("neg.npy");
 
     // Header length beyond the end of the file.
     Path cut = tmp.resolve("cut.npy");
     byte[] whole = Files.readAllBytes(file("whole.npy", 1, header("<f4", "(1,)"), new byte[4]));
     Files.write(cut, java.util.Arrays.copyOf(whole, 30));
-    assertThatThrownBy(() -> Npy.read(cut)).isInstanceOf(UsageException.class).hasMessageContaining("cut.npy");
+    assertThatThrownBy(() -> Npy.read(cut))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("cut.npy");
 
     Path tiny = tmp.resolve("tiny.npy");
     Files.write(tiny, new byte[] {(byte) 0x93, 'N'});
-    assertThatThrownBy(() -> Npy.read(tiny)).isInstanceOf(UsageException.class).hasMessageContaining("tiny.npy");
+    assertThatThrownBy(() -> Npy.read(tiny))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("tiny.npy");
   }
 }

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The raw Snappy decoder on hand-made blocks: every tag kind, overlapping copies, and bad input. */
+/**
+ * The raw Snappy decoder on hand-made blocks: every tag kind, overlapping copies, and bad input.
+ */
 class SnappyTest {
   static byte[] bytes(int... v) {
     byte[] b = new byte[v.length];
@@ -62,10 +64,13 @@ class SnappyTest {
   void badInputsAreRefusedWithAReason() {
     assertThatThrownBy(() -> decode(bytes(4, 1 | (0 << 2), 0))).hasMessageContaining("offset 0");
     assertThatThrownBy(() -> decode(bytes(8, 0, 'a', 1, 5))).hasMessageContaining("offset 5");
-    assertThatThrownBy(() -> decode(bytes(9, 4 << 2, 'h', 'e', 'l', 'l', 'o'))).hasMessageContaining("declared");
+    assertThatThrownBy(() -> decode(bytes(9, 4 << 2, 'h', 'e', 'l', 'l', 'o')))
+        .hasMessageContaining("declared");
     assertThatThrownBy(() -> decode(bytes(5, 4 << 2, 'h', 'e'))).hasMessageContaining("literal");
-    assertThatThrownBy(() -> decode(bytes(0xff, 0xff, 0xff, 0xff, 0x7f))).hasMessageContaining("claims");
+    assertThatThrownBy(() -> decode(bytes(0xff, 0xff, 0xff, 0xff, 0x7f)))
+        .hasMessageContaining("claims");
     assertThatThrownBy(() -> decode(bytes(0x80))).hasMessageContaining("truncated");
-    assertThatThrownBy(() -> decode(bytes(2, 0, 'a', 2 | (8 << 2)))).hasMessageContaining("truncated copy");
+    assertThatThrownBy(() -> decode(bytes(2, 0, 'a', 2 | (8 << 2))))
+        .hasMessageContaining("truncated copy");
   }
 }

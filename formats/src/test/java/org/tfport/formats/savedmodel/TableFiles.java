@@ -15,8 +15,8 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
- * Writes small checkpoints the way TensorFlow lays them out, for tests: one data block (optionally Snappy
- * compressed, with literals only), the index block, an empty metaindex block and the footer.
+ * Writes small checkpoints the way TensorFlow lays them out, for tests: one data block (optionally
+ * Snappy compressed, with literals only), the index block, an empty metaindex block and the footer.
  */
 final class TableFiles {
   private TableFiles() {}
@@ -44,7 +44,8 @@ final class TableFiles {
     while (footer.size() < 40) {
       footer.write(0);
     }
-    ByteBuffer magic = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(TableFooter.MAGIC);
+    ByteBuffer magic =
+        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(TableFooter.MAGIC);
     footer.write(magic.array());
     file.write(footer.toByteArray());
     return file.toByteArray();
@@ -96,18 +97,27 @@ final class TableFiles {
     out.write((int) v);
   }
 
-  /** A one-shard checkpoint at {@code dir/variables} holding float32 {@code w} = [1, 2, 3] and a string. */
+  /**
+   * A one-shard checkpoint at {@code dir/variables} holding float32 {@code w} = [1, 2, 3] and a
+   * string.
+   */
   static Path checkpoint(Path dir, boolean snappy) throws IOException {
     Path prefix = dir.resolve("variables");
-    ByteBuffer w = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).putFloat(3);
-    // As TensorFlow writes strings: varint lengths, the masked CRC of the lengths as uint32s, the bytes; the
+    ByteBuffer w =
+        ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).putFloat(3);
+    // As TensorFlow writes strings: varint lengths, the masked CRC of the lengths as uint32s, the
+    // bytes; the
     // entry's CRC covers the uint32 lengths, that checksum and the bytes.
     ByteArrayOutputStream s = new ByteArrayOutputStream();
     byte[] lens = {2, 3};
     s.write(lens);
-    byte[] lens32 = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(2).putInt(3).array();
-    byte[] lensCrc = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
-        .putInt(Crc32c.mask(Crc32c.value(lens32, 0, 8))).array();
+    byte[] lens32 =
+        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(2).putInt(3).array();
+    byte[] lensCrc =
+        ByteBuffer.allocate(4)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putInt(Crc32c.mask(Crc32c.value(lens32, 0, 8)))
+            .array();
     s.write(lensCrc);
     s.write("hiyou".getBytes(StandardCharsets.UTF_8));
     ByteArrayOutputStream covered = new ByteArrayOutputStream();
@@ -121,16 +131,30 @@ final class TableFiles {
     Files.write(TensorBundle.shardFile(prefix, 0, 1), data);
     Map<String, byte[]> entries = new TreeMap<>();
     entries.put("", BundleHeaderProto.newBuilder().setNumShards(1).build().toByteArray());
-    entries.put("w", BundleEntryProto.newBuilder().setDtype(DataType.DT_FLOAT)
-        .setShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(3)))
-        .setOffset(0).setSize(12).setCrc32C(Crc32c.mask(Crc32c.value(w.array(), 0, 12))).build().toByteArray());
+    entries.put(
+        "w",
+        BundleEntryProto.newBuilder()
+            .setDtype(DataType.DT_FLOAT)
+            .setShape(
+                TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(3)))
+            .setOffset(0)
+            .setSize(12)
+            .setCrc32C(Crc32c.mask(Crc32c.value(w.array(), 0, 12)))
+            .build()
+            .toByteArray());
     byte[] strBytes = s.toByteArray();
-    entries.put("words", BundleEntryProto.newBuilder().setDtype(DataType.DT_STRING)
-        .setShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(2)))
-        .setOffset(12).setSize(strBytes.length).setCrc32C(Crc32c.mask(Crc32c.value(cov, 0, cov.length)))
-        .build().toByteArray());
+    entries.put(
+        "words",
+        BundleEntryProto.newBuilder()
+            .setDtype(DataType.DT_STRING)
+            .setShape(
+                TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(2)))
+            .setOffset(12)
+            .setSize(strBytes.length)
+            .setCrc32C(Crc32c.mask(Crc32c.value(cov, 0, cov.length)))
+            .build()
+            .toByteArray());
     Files.write(TensorBundle.indexFile(prefix), table(entries, snappy));
     return prefix;
   }
-
 }

@@ -12,45 +12,47 @@ import org.tfport.core.TfportException.UsageException;
 class QuantizationMapTest {
 
   @ParameterizedTest(name = "{0} ~ {1} = {2}")
-  @CsvSource(delimiter = '|', value = {
-      "*|a/b/c|true",
-      "*|''|true",
-      "conv/*|conv/a/b/kernel|true",
-      "conv/*/kernel|conv/1/kernel|true",
-      "conv/*/kernel|conv/a/b/kernel|true",
-      "conv/*/kernel|conv/kernel|false",
-      "*kernel|dense/kernel|true",
-      "*kernel|dense/kernel:0|false",
-      "a?c|abc|true",
-      "a?c|a/c|true",
-      "a?c|ac|false",
-      "[ab]x|ax|true",
-      "[ab]x|bx|true",
-      "[ab]x|cx|false",
-      "[!ab]x|cx|true",
-      "[!ab]x|ax|false",
-      "[a-c]|b|true",
-      "[a-c]|d|false",
-      "[]]|]|true",
-      "[!]]|a|true",
-      "[!]]|]|false",
-      "a[b|a[b|true",
-      "[z-a]|m|false",
-      "[z-a]|z|false",
-      "[!z-a]|m|true",
-      "[-a]|-|true",
-      "[a-]|-|true",
-      "[a-]|b|false",
-      "a.b|a.b|true",
-      "a.b|axb|false",
-      "a+b|a+b|true",
-      "(x)|(x)|true",
-      "a\\b|a\\b|true",
-      "a$|a$|true",
-      "Dense/*|dense/kernel|false",
-      "**|x/y|true",
-      "*/bias|dense_1/bias|true",
-  })
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "*|a/b/c|true",
+        "*|''|true",
+        "conv/*|conv/a/b/kernel|true",
+        "conv/*/kernel|conv/1/kernel|true",
+        "conv/*/kernel|conv/a/b/kernel|true",
+        "conv/*/kernel|conv/kernel|false",
+        "*kernel|dense/kernel|true",
+        "*kernel|dense/kernel:0|false",
+        "a?c|abc|true",
+        "a?c|a/c|true",
+        "a?c|ac|false",
+        "[ab]x|ax|true",
+        "[ab]x|bx|true",
+        "[ab]x|cx|false",
+        "[!ab]x|cx|true",
+        "[!ab]x|ax|false",
+        "[a-c]|b|true",
+        "[a-c]|d|false",
+        "[]]|]|true",
+        "[!]]|a|true",
+        "[!]]|]|false",
+        "a[b|a[b|true",
+        "[z-a]|m|false",
+        "[z-a]|z|false",
+        "[!z-a]|m|true",
+        "[-a]|-|true",
+        "[a-]|-|true",
+        "[a-]|b|false",
+        "a.b|a.b|true",
+        "a.b|axb|false",
+        "a+b|a+b|true",
+        "(x)|(x)|true",
+        "a\\b|a\\b|true",
+        "a$|a$|true",
+        "Dense/*|dense/kernel|false",
+        "**|x/y|true",
+        "*/bias|dense_1/bias|true",
+      })
   void fnmatchFollowsPython(String glob, String name, boolean expected) {
     assertThat(Fnmatch.matches(glob, name)).isEqualTo(expected);
   }
@@ -102,7 +104,8 @@ class QuantizationMapTest {
   void moreThanOneFallthroughIsAnError() {
     assertThatThrownBy(() -> QuantizationMap.fromFlags("", null, " ", null))
         .isInstanceOf(UsageException.class)
-        .hasMessageContaining("--quantize_float16").hasMessageContaining("--quantize_uint16");
+        .hasMessageContaining("--quantize_float16")
+        .hasMessageContaining("--quantize_uint16");
   }
 
   @Test
@@ -110,16 +113,20 @@ class QuantizationMapTest {
     assertThat(QuantizationMap.fromFlags(null, null, null, 1).resolve("x")).isEqualTo(DType.UINT8);
     assertThat(QuantizationMap.fromFlags(null, null, null, 2).resolve("x")).isEqualTo(DType.UINT16);
     assertThatThrownBy(() -> QuantizationMap.fromFlags(null, null, null, 4))
-        .isInstanceOf(UsageException.class).hasMessageContaining("1 or 2");
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("1 or 2");
     assertThatThrownBy(() -> QuantizationMap.fromFlags(null, "conv*", null, 1))
-        .isInstanceOf(UsageException.class).hasMessageContaining("--quantization_bytes");
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("--quantization_bytes");
     assertThatThrownBy(() -> QuantizationMap.fromFlags("", null, null, 2))
         .isInstanceOf(UsageException.class);
   }
 
   @Test
   void factoriesRefuseDtypesThatAreNotQuantizations() {
-    assertThatThrownBy(() -> QuantizationMap.all(DType.INT8)).isInstanceOf(IllegalArgumentException.class);
-    assertThat(QuantizationMap.of(DType.FLOAT16, java.util.List.of("a*")).resolve("ab")).isEqualTo(DType.FLOAT16);
+    assertThatThrownBy(() -> QuantizationMap.all(DType.INT8))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(QuantizationMap.of(DType.FLOAT16, java.util.List.of("a*")).resolve("ab"))
+        .isEqualTo(DType.FLOAT16);
   }
 }

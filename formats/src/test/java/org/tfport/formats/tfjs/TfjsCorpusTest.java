@@ -24,14 +24,18 @@ import tools.jackson.databind.JsonNode;
 class TfjsCorpusTest {
   @TempDir Path tmp;
 
-  /** JSON files in the corpus that are models or weights manifests (not the test-input files beside them). */
+  /**
+   * JSON files in the corpus that are models or weights manifests (not the test-input files beside
+   * them).
+   */
   static List<Path> modelFiles(Path tfjs) throws IOException {
     List<Path> out = new ArrayList<>();
     try (Stream<Path> s = Files.walk(tfjs)) {
       for (Path p : s.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
         JsonNode n = Json.MAPPER.readTree(p);
         boolean model = n.isObject() && (n.has("weightsManifest") || n.has("modelTopology"));
-        boolean manifest = n.isArray() && !n.isEmpty() && n.get(0).isObject() && n.get(0).has("weights");
+        boolean manifest =
+            n.isArray() && !n.isEmpty() && n.get(0).isObject() && n.get(0).has("weights");
         if (model || manifest) {
           out.add(p);
         }
@@ -64,7 +68,8 @@ class TfjsCorpusTest {
           assertThat(w.value().shape()).as(what).isEqualTo(Shape.of(dims));
           assertThat(w.value().dtype().jsName()).as(what).isEqualTo(e.get("dtype").stringValue());
           if (w.value().dtype() != DType.STRING) {
-            assertThat((long) w.value().byteLength()).as(what)
+            assertThat((long) w.value().byteLength())
+                .as(what)
                 .isEqualTo(w.value().size() * w.value().dtype().byteSize());
           }
           Quantization q = w.spec().quantization();
@@ -91,7 +96,8 @@ class TfjsCorpusTest {
         assertThat(m.modelJson().modelTopology()).isNull();
       } else {
         assertThat(m.modelJson().modelTopology()).as(f.toString()).isNotNull();
-        assertThat(m.modelJson().format()).isEqualTo(root.has("format") ? root.get("format").stringValue() : null);
+        assertThat(m.modelJson().format())
+            .isEqualTo(root.has("format") ? root.get("format").stringValue() : null);
       }
     }
   }
@@ -104,7 +110,10 @@ class TfjsCorpusTest {
     TfjsModel m = TfjsReader.read(f);
     int offset = 0;
     for (WeightGroup.Weight w : m.groups().get(0).weights()) {
-      ByteBuffer want = ByteBuffer.wrap(shard, offset, w.value().byteLength()).slice().order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer want =
+          ByteBuffer.wrap(shard, offset, w.value().byteLength())
+              .slice()
+              .order(ByteOrder.LITTLE_ENDIAN);
       assertThat(w.value().bytes()).as(w.spec().name()).isEqualTo(want);
       offset += w.value().byteLength();
     }
@@ -139,7 +148,9 @@ class TfjsCorpusTest {
     for (Path f : files) {
       TfjsModel m = TfjsReader.read(f);
       Path out = Files.createDirectory(tmp.resolve("m" + n++));
-      WriteSummary s = TfjsWriter.write(out, m.modelJson(), m.weightEntries(), new WriteOptions(100_000, null), null);
+      WriteSummary s =
+          TfjsWriter.write(
+              out, m.modelJson(), m.weightEntries(), new WriteOptions(100_000, null), null);
       assertThat(s.weightCount()).isEqualTo(m.weightCount());
       TfjsModel back = TfjsReader.read(out.resolve("model.json"));
       Map<String, Tensor> want = m.weightsByName();
@@ -148,7 +159,8 @@ class TfjsCorpusTest {
       want.forEach((k, v) -> assertThat(got.get(k).bytes()).as(f + " " + k).isEqualTo(v.bytes()));
       assertThat(back.modelJson().modelTopology()).isEqualTo(m.modelJson().modelTopology());
       assertThat(back.modelJson().signature()).isEqualTo(m.modelJson().signature());
-      assertThat(back.modelJson().userDefinedMetadata()).isEqualTo(m.modelJson().userDefinedMetadata());
+      assertThat(back.modelJson().userDefinedMetadata())
+          .isEqualTo(m.modelJson().userDefinedMetadata());
     }
   }
 }

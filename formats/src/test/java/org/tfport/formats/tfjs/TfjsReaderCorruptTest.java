@@ -26,7 +26,9 @@ class TfjsReaderCorruptTest {
 
   Path model(String manifest) throws IOException {
     Path m = dir.resolve("model.json");
-    Files.writeString(m, "{\"format\":\"graph-model\",\"modelTopology\":{},\"weightsManifest\":" + manifest + "}");
+    Files.writeString(
+        m,
+        "{\"format\":\"graph-model\",\"modelTopology\":{},\"weightsManifest\":" + manifest + "}");
     return m;
   }
 
@@ -38,9 +40,15 @@ class TfjsReaderCorruptTest {
   }
 
   Path written(long shard) throws IOException {
-    TfjsWriter.write(dir, TfjsModelJson.graph("x", "y", null, null), List.of(List.of(
-        WeightEntry.of("a", Tensor.ofFloats(Shape.of(3), 1, 2, 3)),
-        WeightEntry.of("b", Tensor.ofFloats(Shape.of(2), 4, 5)))), new WriteOptions(shard, null), null);
+    TfjsWriter.write(
+        dir,
+        TfjsModelJson.graph("x", "y", null, null),
+        List.of(
+            List.of(
+                WeightEntry.of("a", Tensor.ofFloats(Shape.of(3), 1, 2, 3)),
+                WeightEntry.of("b", Tensor.ofFloats(Shape.of(2), 4, 5)))),
+        new WriteOptions(shard, null),
+        null);
     return dir.resolve("model.json");
   }
 
@@ -50,14 +58,20 @@ class TfjsReaderCorruptTest {
     Path shard = dir.resolve("group1-shard1of1.bin");
     byte[] b = Files.readAllBytes(shard);
     Files.write(shard, java.util.Arrays.copyOf(b, b.length - 1));
-    assertCorrupt(m).hasMessageContaining("weight 'b'").hasMessageContaining("12..20")
-        .hasMessageContaining("19 bytes").hasMessageContaining("truncated");
+    assertCorrupt(m)
+        .hasMessageContaining("weight 'b'")
+        .hasMessageContaining("12..20")
+        .hasMessageContaining("19 bytes")
+        .hasMessageContaining("truncated");
   }
 
   @Test
   void extraBytesInTheShardsAreRefused() throws IOException {
     Path m = written(1024);
-    Files.write(dir.resolve("group1-shard1of1.bin"), new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+    Files.write(
+        dir.resolve("group1-shard1of1.bin"),
+        new byte[] {0},
+        java.nio.file.StandardOpenOption.APPEND);
     assertCorrupt(m).hasMessageContaining("take 20 bytes").hasMessageContaining("hold 21");
   }
 
@@ -65,7 +79,8 @@ class TfjsReaderCorruptTest {
   void missingShardNamesTheExpectedPath() throws IOException {
     Path m = written(8);
     Files.delete(dir.resolve("group1-shard2of3.bin"));
-    assertCorrupt(m).hasMessageContaining("group1-shard2of3.bin")
+    assertCorrupt(m)
+        .hasMessageContaining("group1-shard2of3.bin")
         .hasMessageContaining(dir.toAbsolutePath().resolve("group1-shard2of3.bin").toString())
         .hasMessageContaining("missing");
   }
@@ -88,14 +103,19 @@ class TfjsReaderCorruptTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"../outside.bin", "sub/../../outside.bin", "/etc/passwd", ".", "..", "./"})
+  @ValueSource(
+      strings = {"../outside.bin", "sub/../../outside.bin", "/etc/passwd", ".", "..", "./"})
   void pathsMayNotLeaveTheModelFolder(String path) throws IOException {
     Files.createDirectories(dir.resolve("sub"));
     Files.write(dir.resolve("outside.bin"), new byte[4]);
     Path inner = Files.createDirectories(dir.resolve("model"));
     Path m = inner.resolve("model.json");
-    Files.writeString(m, "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\"" + path + "\"],"
-        + "\"weights\":[{\"name\":\"w\",\"shape\":[1],\"dtype\":\"float32\"}]}]}");
+    Files.writeString(
+        m,
+        "{\"modelTopology\":{},\"weightsManifest\":[{\"paths\":[\""
+            + path
+            + "\"],"
+            + "\"weights\":[{\"name\":\"w\",\"shape\":[1],\"dtype\":\"float32\"}]}]}");
     assertCorrupt(m).hasMessageContaining("outside the model folder");
   }
 
@@ -109,51 +129,76 @@ class TfjsReaderCorruptTest {
   void pathsInsideTheFolderAreFine() throws IOException {
     Files.createDirectories(dir.resolve("sub"));
     Files.write(dir.resolve("sub/w.bin"), new byte[4]);
-    Path m = model("[{\"paths\":[\"./sub/../sub/w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[],\"dtype\":\"int32\"}]}]");
+    Path m =
+        model(
+            "[{\"paths\":[\"./sub/../sub/w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[],\"dtype\":\"int32\"}]}]");
     assertThat(TfjsReader.read(m).weightsByName().get("w").toFloatArray()).containsExactly(0f);
   }
 
   @Test
   void stringLengthBeyondTheBufferIsRefusedWithoutAllocating() throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(7).order(ByteOrder.LITTLE_ENDIAN).putInt(Integer.MAX_VALUE).put(new byte[3]);
+    ByteBuffer b =
+        ByteBuffer.allocate(7)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putInt(Integer.MAX_VALUE)
+            .put(new byte[3]);
     Files.write(dir.resolve("s.bin"), b.array());
-    Path m = model("[{\"paths\":[\"s.bin\"],\"weights\":[{\"name\":\"s\",\"shape\":[1],\"dtype\":\"string\"}]}]");
-    assertCorrupt(m).hasMessageContaining("weight 's'").hasMessageContaining("claims 2147483647 bytes")
+    Path m =
+        model(
+            "[{\"paths\":[\"s.bin\"],\"weights\":[{\"name\":\"s\",\"shape\":[1],\"dtype\":\"string\"}]}]");
+    assertCorrupt(m)
+        .hasMessageContaining("weight 's'")
+        .hasMessageContaining("claims 2147483647 bytes")
         .hasMessageContaining("byte 0 of s.bin");
   }
 
   @Test
   void unsignedStringLengthIsNotTakenAsNegative() throws IOException {
-    Files.write(dir.resolve("s.bin"), new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1});
-    Path m = model("[{\"paths\":[\"s.bin\"],\"weights\":[{\"name\":\"s\",\"shape\":[1],\"dtype\":\"string\"}]}]");
+    Files.write(
+        dir.resolve("s.bin"), new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 1});
+    Path m =
+        model(
+            "[{\"paths\":[\"s.bin\"],\"weights\":[{\"name\":\"s\",\"shape\":[1],\"dtype\":\"string\"}]}]");
     assertCorrupt(m).hasMessageContaining("claims 4294967295 bytes");
   }
 
   @Test
   void truncatedStringPrefixIsRefused() throws IOException {
     Files.write(dir.resolve("s.bin"), new byte[] {1, 0, 0, 0, 'a', 2, 0});
-    Path m = model("[{\"paths\":[\"s.bin\"],\"weights\":[{\"name\":\"s\",\"shape\":[2],\"dtype\":\"string\"}]}]");
-    assertCorrupt(m).hasMessageContaining("string element 1").hasMessageContaining("byte 5 of s.bin");
+    Path m =
+        model(
+            "[{\"paths\":[\"s.bin\"],\"weights\":[{\"name\":\"s\",\"shape\":[2],\"dtype\":\"string\"}]}]");
+    assertCorrupt(m)
+        .hasMessageContaining("string element 1")
+        .hasMessageContaining("byte 5 of s.bin");
   }
 
   @Test
   void hugeStringElementCountStopsAtTheEndOfTheData() throws IOException {
     Files.write(dir.resolve("s.bin"), new byte[8]);
-    Path m = model("[{\"paths\":[\"s.bin\"],\"weights\":[{\"name\":\"s\",\"shape\":[1000000000000],\"dtype\":\"string\"}]}]");
+    Path m =
+        model(
+            "[{\"paths\":[\"s.bin\"],\"weights\":[{\"name\":\"s\",\"shape\":[1000000000000],\"dtype\":\"string\"}]}]");
     assertCorrupt(m).hasMessageContaining("string element 2");
   }
 
   @Test
   void hugeShapesAreRefusedBeforeAllocating() throws IOException {
     Files.write(dir.resolve("w.bin"), new byte[8]);
-    Path m = model("[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[4611686018427387904],\"dtype\":\"float32\"}]}]");
+    Path m =
+        model(
+            "[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[4611686018427387904],\"dtype\":\"float32\"}]}]");
     assertCorrupt(m).hasMessageContaining("weight 'w'");
   }
 
   @Test
   void badEntriesNameTheirPositionInTheManifest() throws IOException {
-    Path m = model("[{\"paths\":[],\"weights\":[{\"name\":\"w\",\"shape\":[1],\"dtype\":\"float99\"}]}]");
-    assertCorrupt(m).hasMessageContaining("weightsManifest[0].weights[0]").hasMessageContaining("float99");
+    Path m =
+        model(
+            "[{\"paths\":[],\"weights\":[{\"name\":\"w\",\"shape\":[1],\"dtype\":\"float99\"}]}]");
+    assertCorrupt(m)
+        .hasMessageContaining("weightsManifest[0].weights[0]")
+        .hasMessageContaining("float99");
     m = model("[{\"paths\":[3],\"weights\":[]}]");
     assertCorrupt(m).hasMessageContaining("paths[0]");
     m = model("[{\"weights\":[]}]");
@@ -163,30 +208,40 @@ class TfjsReaderCorruptTest {
   @Test
   void quantizationThatCannotBeDequantizedIsRefused() throws IOException {
     Files.write(dir.resolve("w.bin"), new byte[2]);
-    Path m = model("[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[2],\"dtype\":\"float32\","
-        + "\"quantization\":{\"dtype\":\"uint8\",\"scale\":1}}]}]");
+    Path m =
+        model(
+            "[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[2],\"dtype\":\"float32\","
+                + "\"quantization\":{\"dtype\":\"uint8\",\"scale\":1}}]}]");
     assertCorrupt(m).hasMessageContaining("'min' and 'scale'");
-    m = model("[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[1],\"dtype\":\"int32\","
-        + "\"quantization\":{\"dtype\":\"float16\"}}]}]");
+    m =
+        model(
+            "[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[1],\"dtype\":\"int32\","
+                + "\"quantization\":{\"dtype\":\"float16\"}}]}]");
     assertCorrupt(m).hasMessageContaining("int32 weight cannot be stored as float16");
-    m = model("[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[2],\"dtype\":\"string\","
-        + "\"quantization\":{\"dtype\":\"uint8\",\"min\":0,\"scale\":1}}]}]");
+    m =
+        model(
+            "[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[2],\"dtype\":\"string\","
+                + "\"quantization\":{\"dtype\":\"uint8\",\"min\":0,\"scale\":1}}]}]");
     assertCorrupt(m).hasMessageContaining("string weight");
   }
 
   @Test
   void missingFileAndFolderAreUsageErrors() {
-    assertThatThrownBy(() -> TfjsReader.read(dir.resolve("nope.json"))).isInstanceOf(UsageException.class)
+    assertThatThrownBy(() -> TfjsReader.read(dir.resolve("nope.json")))
+        .isInstanceOf(UsageException.class)
         .hasMessageContaining("nope.json");
-    assertThatThrownBy(() -> TfjsReader.read(dir)).isInstanceOf(UsageException.class)
+    assertThatThrownBy(() -> TfjsReader.read(dir))
+        .isInstanceOf(UsageException.class)
         .hasMessageContaining("folder");
   }
 
   @Test
   void unknownWeightNameListsTheKnownOnes() throws IOException {
     Path m = written(1024);
-    assertThatThrownBy(() -> TfjsReader.open(m).read("c")).isInstanceOf(UsageException.class)
-        .hasMessageContaining("'c'").hasMessageContaining("a, b");
+    assertThatThrownBy(() -> TfjsReader.open(m).read("c"))
+        .isInstanceOf(UsageException.class)
+        .hasMessageContaining("'c'")
+        .hasMessageContaining("a, b");
   }
 
   @Test
@@ -201,7 +256,9 @@ class TfjsReaderCorruptTest {
   @Test
   void unquantizedUint8IsReadAsIs() throws IOException {
     Files.write(dir.resolve("w.bin"), new byte[] {7, (byte) 200});
-    Path m = model("[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[2],\"dtype\":\"uint8\"}]}]");
+    Path m =
+        model(
+            "[{\"paths\":[\"w.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":[2],\"dtype\":\"uint8\"}]}]");
     Tensor t = TfjsReader.read(m).weightsByName().get("w");
     assertThat(t.dtype()).isEqualTo(DType.UINT8);
     assertThat(t.toFloatArray()).containsExactly(7f, 200f);

@@ -46,17 +46,19 @@ class TfjsRoundTripTest {
   @ParameterizedTest
   @ValueSource(strings = {"none", "float16", "uint8", "uint16", "mixed", "bytes1"})
   void writeThenReadGivesTheDequantizedValues(String mode) {
-    QuantizationMap q = switch (mode) {
-      case "none" -> QuantizationMap.NONE;
-      case "float16" -> QuantizationMap.fromFlags("", null, null, null);
-      case "uint8" -> QuantizationMap.fromFlags(null, "", null, null);
-      case "uint16" -> QuantizationMap.fromFlags(null, null, "", null);
-      case "mixed" -> QuantizationMap.fromFlags("", "*/kernel", "conv1/bias", null);
-      case "bytes1" -> QuantizationMap.fromFlags(null, null, null, 1);
-      default -> throw new IllegalArgumentException(mode);
-    };
+    QuantizationMap q =
+        switch (mode) {
+          case "none" -> QuantizationMap.NONE;
+          case "float16" -> QuantizationMap.fromFlags("", null, null, null);
+          case "uint8" -> QuantizationMap.fromFlags(null, "", null, null);
+          case "uint16" -> QuantizationMap.fromFlags(null, null, "", null);
+          case "mixed" -> QuantizationMap.fromFlags("", "*/kernel", "conv1/bias", null);
+          case "bytes1" -> QuantizationMap.fromFlags(null, null, null, 1);
+          default -> throw new IllegalArgumentException(mode);
+        };
     List<List<WeightEntry>> groups = model();
-    WriteSummary s = TfjsWriter.write(dir, TfjsRoundTripTest.layers(), groups, new WriteOptions(500, q), null);
+    WriteSummary s =
+        TfjsWriter.write(dir, TfjsRoundTripTest.layers(), groups, new WriteOptions(500, q), null);
     TfjsModel back = TfjsReader.read(dir.resolve("model.json"));
     assertThat(back.modelJson().format()).isEqualTo(TfjsModelJson.LAYERS_MODEL);
     assertThat(back.weightCount()).isEqualTo(7).isEqualTo(s.weightCount());
@@ -87,7 +89,8 @@ class TfjsRoundTripTest {
           assertThat(spec.quantization()).isEqualTo(r.metadata());
           assertThat(y).containsExactly(QuantMath.dequantizeAffine(r.q(), r.metadata()));
           for (int i = 0; i < x.length; i++) {
-            assertThat((double) Math.abs(y[i] - x[i])).isLessThanOrEqualTo(r.metadata().scale() / 2 + 1e-7);
+            assertThat((double) Math.abs(y[i] - x[i]))
+                .isLessThanOrEqualTo(r.metadata().scale() / 2 + 1e-7);
           }
         }
       }
@@ -97,30 +100,45 @@ class TfjsRoundTripTest {
   @Test
   void storedFormAndLazyEntriesComeFromTheFiles() throws IOException {
     List<List<WeightEntry>> groups = model();
-    TfjsWriter.write(dir, layers(), groups, new WriteOptions(100, QuantizationMap.fromFlags(null, "*kernel", null,
-        null)), null);
+    TfjsWriter.write(
+        dir,
+        layers(),
+        groups,
+        new WriteOptions(100, QuantizationMap.fromFlags(null, "*kernel", null, null)),
+        null);
     TfjsModelFiles files = TfjsReader.open(dir.resolve("model.json"));
     assertThat(files.specs()).hasSize(2);
-    assertThat(files.paths().get(0)).hasSize((int) Math.ceil((72 + 16 + 1200 + 120 + 4 + 4 + 1 + 4 + 2) / 100.0));
+    assertThat(files.paths().get(0))
+        .hasSize((int) Math.ceil((72 + 16 + 1200 + 120 + 4 + 4 + 1 + 4 + 2) / 100.0));
 
     Tensor stored = files.readStored("dense/kernel");
     assertThat(stored.dtype()).isEqualTo(DType.UINT8);
     assertThat(stored.shape()).isEqualTo(Shape.of(40, 30));
-    QuantMath.AffineResult r = QuantMath.quantizeAffine(groups.get(0).get(2).data().get().toFloatArray(), DType.UINT8);
+    QuantMath.AffineResult r =
+        QuantMath.quantizeAffine(groups.get(0).get(2).data().get().toFloatArray(), DType.UINT8);
     int[] q = new int[1200];
     for (int i = 0; i < q.length; i++) {
       q[i] = stored.bytes().get(i) & 0xff;
     }
     assertThat(q).containsExactly(r.q());
 
-    // Re-shard the lazily read model: with no re-quantization the dequantized values are written as float32.
+    // Re-shard the lazily read model: with no re-quantization the dequantized values are written as
+    // float32.
     Path out = Files.createDirectory(dir.resolve("resharded"));
-    WriteSummary s = TfjsWriter.write(out, files.modelJson(), files.weightEntries(),
-        new WriteOptions(WriteOptions.DEFAULT_SHARD_SIZE, null), null);
+    WriteSummary s =
+        TfjsWriter.write(
+            out,
+            files.modelJson(),
+            files.weightEntries(),
+            new WriteOptions(WriteOptions.DEFAULT_SHARD_SIZE, null),
+            null);
     assertThat(s.groups()).extracting(g -> g.paths().size()).containsExactly(1, 1);
     TfjsModel again = TfjsReader.read(out.resolve("model.json"));
     Map<String, Tensor> a = again.weightsByName();
-    files.load().weightsByName().forEach((name, t) -> assertThat(a.get(name).bytes()).as(name).isEqualTo(t.bytes()));
+    files
+        .load()
+        .weightsByName()
+        .forEach((name, t) -> assertThat(a.get(name).bytes()).as(name).isEqualTo(t.bytes()));
     assertThat(spec(again, "dense/kernel").quantization()).isNull();
   }
 
@@ -129,19 +147,30 @@ class TfjsRoundTripTest {
     List<List<WeightEntry>> groups = model();
     TfjsWriter.write(dir, layers(), groups, new WriteOptions(64, null), null);
     Path out = Files.createDirectory(dir.resolve("one"));
-    TfjsWriter.write(out, TfjsReader.read(dir.resolve("model.json")).modelJson(),
-        TfjsReader.read(dir.resolve("model.json")).weightEntries(), WriteOptions.defaults(), null);
+    TfjsWriter.write(
+        out,
+        TfjsReader.read(dir.resolve("model.json")).modelJson(),
+        TfjsReader.read(dir.resolve("model.json")).weightEntries(),
+        WriteOptions.defaults(),
+        null);
     assertThat(concat(out, "group1-shard1of1.bin")).isEqualTo(concatAll(dir, 1));
   }
 
   static TfjsModelJson layers() {
-    return TfjsModelJson.layers("keras v2.15.0", "tfport", Json.MAPPER.readTree(
-        "{\"keras_version\":\"2.15.0\",\"backend\":\"tensorflow\",\"model_config\":{\"class_name\":\"Sequential\"}}"));
+    return TfjsModelJson.layers(
+        "keras v2.15.0",
+        "tfport",
+        Json.MAPPER.readTree(
+            "{\"keras_version\":\"2.15.0\",\"backend\":\"tensorflow\",\"model_config\":{\"class_name\":\"Sequential\"}}"));
   }
 
   static WeightSpec spec(TfjsModel m, String name) {
-    return m.groups().stream().flatMap(g -> g.weights().stream()).filter(w -> w.spec().name().equals(name))
-        .findFirst().orElseThrow().spec();
+    return m.groups().stream()
+        .flatMap(g -> g.weights().stream())
+        .filter(w -> w.spec().name().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .spec();
   }
 
   static byte[] concat(Path d, String... names) throws IOException {

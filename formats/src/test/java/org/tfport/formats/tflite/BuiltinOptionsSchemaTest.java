@@ -1,7 +1,5 @@
 package org.tfport.formats.tflite;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.tfport.testkit.OracleTest;
 
 /**
  * The options table layouts restated in {@link OptionsSchema} agree with the generated classes of
@@ -24,12 +23,15 @@ import org.junit.jupiter.api.Test;
 @OracleTest
 class BuiltinOptionsSchemaTest {
   /** Every member of the union but NONE. */
-  private static final List<TfliteOptionsType> TYPES = java.util.Arrays.stream(TfliteOptionsType.values())
-      .filter(t -> t != TfliteOptionsType.NONE).toList();
+  private static final List<TfliteOptionsType> TYPES =
+      java.util.Arrays.stream(TfliteOptionsType.values())
+          .filter(t -> t != TfliteOptionsType.NONE)
+          .toList();
 
   @Test
   void unionOrderAndNamesMatchTheGeneratedEnum() {
-    assertThat(TfliteOptionsType.values().length).isEqualTo(org.tensorflow.lite.schema.BuiltinOptions.names.length);
+    assertThat(TfliteOptionsType.values().length)
+        .isEqualTo(org.tensorflow.lite.schema.BuiltinOptions.names.length);
     for (TfliteOptionsType t : TfliteOptionsType.values()) {
       assertThat(t.schemaName()).isEqualTo(org.tensorflow.lite.schema.BuiltinOptions.name(t.id()));
       assertThat(TfliteOptionsType.ofId(t.id())).isSameAs(t);
@@ -47,7 +49,8 @@ class BuiltinOptionsSchemaTest {
     for (TfliteBuiltin b : TfliteBuiltin.values()) {
       assertThat(b.code()).isEqualTo(b.ordinal());
     }
-    assertThat(TfliteBuiltin.nameOf(TfliteBuiltin.values().length)).isEqualTo("BUILTIN_" + TfliteBuiltin.values().length);
+    assertThat(TfliteBuiltin.nameOf(TfliteBuiltin.values().length))
+        .isEqualTo("BUILTIN_" + TfliteBuiltin.values().length);
   }
 
   @Test
@@ -66,7 +69,8 @@ class BuiltinOptionsSchemaTest {
           newer.add(d.name() + "." + f.name());
           continue;
         }
-        assertThat(norm(read(empty, m, f))).as(d.name() + "." + f.name() + " default")
+        assertThat(norm(read(empty, m, f)))
+            .as(d.name() + "." + f.name() + " default")
             .isEqualTo(norm(OptionsSchema.defaults(t).get(f.name())));
         Map<String, Object> one = new LinkedHashMap<>();
         Object v = sample(f);
@@ -76,10 +80,17 @@ class BuiltinOptionsSchemaTest {
         checked++;
       }
     }
-    System.out.println("options fields checked against generated classes: " + checked + "; newer than 0.4.4: " + newer);
+    System.out.println(
+        "options fields checked against generated classes: "
+            + checked
+            + "; newer than 0.4.4: "
+            + newer);
     assertThat(checked).isEqualTo(145);
-    assertThat(newer).containsExactlyInAnyOrder("Conv2DOptions.quantized_bias_type",
-        "FullyConnectedOptions.quantized_bias_type", "TransposeConvOptions.quantized_bias_type");
+    assertThat(newer)
+        .containsExactlyInAnyOrder(
+            "Conv2DOptions.quantized_bias_type",
+            "FullyConnectedOptions.quantized_bias_type",
+            "TransposeConvOptions.quantized_bias_type");
   }
 
   @Test
@@ -95,19 +106,27 @@ class BuiltinOptionsSchemaTest {
       assertThat(o.fields()).isEqualTo(OptionsSchema.normalize(t, values));
       assertThat(BuiltinOptions.of(t, o.fields())).isEqualTo(o);
     }
-    assertThat(BuiltinOptions.empty(TfliteOptionsType.CONV_2D_OPTIONS)).isInstanceOf(BuiltinOptions.Conv2D.class);
-    assertThat(BuiltinOptions.empty(TfliteOptionsType.TRANSPOSE_OPTIONS)).isInstanceOf(BuiltinOptions.Other.class);
+    assertThat(BuiltinOptions.empty(TfliteOptionsType.CONV_2D_OPTIONS))
+        .isInstanceOf(BuiltinOptions.Conv2D.class);
+    assertThat(BuiltinOptions.empty(TfliteOptionsType.TRANSPOSE_OPTIONS))
+        .isInstanceOf(BuiltinOptions.Other.class);
     // An activation outside the enum is kept as read rather than rejected.
-    assertThat(BuiltinOptions.of(TfliteOptionsType.MUL_OPTIONS, Map.of("fused_activation_function", 9)))
+    assertThat(
+            BuiltinOptions.of(
+                TfliteOptionsType.MUL_OPTIONS, Map.of("fused_activation_function", 9)))
         .isInstanceOf(BuiltinOptions.Other.class);
   }
 
   @Test
   void rejectsUnknownFieldsAndTypes() {
-    assertThatThrownBy(() -> BuiltinOptions.of(TfliteOptionsType.CONV_2D_OPTIONS, Map.of("strides", 1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Conv2DOptions has no field 'strides'");
-    assertThatThrownBy(() -> BuiltinOptions.of(TfliteOptionsType.CONV_2D_OPTIONS, Map.of("stride_w", 1L)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stride_w");
+    assertThatThrownBy(
+            () -> BuiltinOptions.of(TfliteOptionsType.CONV_2D_OPTIONS, Map.of("strides", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Conv2DOptions has no field 'strides'");
+    assertThatThrownBy(
+            () -> BuiltinOptions.of(TfliteOptionsType.CONV_2D_OPTIONS, Map.of("stride_w", 1L)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("stride_w");
     assertThat(TfliteOptionsType.ofId(127)).isNull();
     assertThatThrownBy(() -> BuiltinOptions.of(TfliteOptionsType.NONE, Map.of()))
         .isInstanceOf(IllegalArgumentException.class);

@@ -33,21 +33,34 @@ class TfliteCorpusTest {
         failures.add(TfliteFiles.rel(p) + ": " + e.getMessage());
       }
     }
-    System.out.printf("tflite corpus: %d model files, %d read, %d negative%n", all.size(), read,
-        all.stream().filter(TfliteFiles::isNegative).count());
+    System.out.printf(
+        "tflite corpus: %d model files, %d read, %d negative%n",
+        all.size(), read, all.stream().filter(TfliteFiles::isNegative).count());
     assertThat(failures).isEmpty();
-    // 78 model files in the corpus (the other 21 of its 99 tflite files are SEANet CSVs), 2 broken on purpose.
+    // 78 model files in the corpus (the other 21 of its 99 tflite files are SEANet CSVs), 2 broken
+    // on purpose.
     assertThat(read).isGreaterThanOrEqualTo(76);
   }
 
   @TestFactory
   Stream<DynamicTest> negativeFilesFailWithOneLine() {
-    return TfliteFiles.all().stream().filter(TfliteFiles::isNegative).map(p -> DynamicTest.dynamicTest(
-        TfliteFiles.rel(p), () -> assertThatThrownBy(() -> TfliteReader.read(p))
-            .isInstanceOfAny(CorruptModelException.class, UnsupportedModelException.class)
-            .satisfies(e -> {
-              assertThat(e.getMessage()).doesNotContain("\n").contains(p.getFileName().toString());
-              System.out.println("  " + TfliteFiles.rel(p) + " -> " + e.getMessage());
-            })));
+    return TfliteFiles.all().stream()
+        .filter(TfliteFiles::isNegative)
+        .map(
+            p ->
+                DynamicTest.dynamicTest(
+                    TfliteFiles.rel(p),
+                    () ->
+                        assertThatThrownBy(() -> TfliteReader.read(p))
+                            .isInstanceOfAny(
+                                CorruptModelException.class, UnsupportedModelException.class)
+                            .satisfies(
+                                e -> {
+                                  assertThat(e.getMessage())
+                                      .doesNotContain("\n")
+                                      .contains(p.getFileName().toString());
+                                  System.out.println(
+                                      "  " + TfliteFiles.rel(p) + " -> " + e.getMessage());
+                                })));
   }
 }

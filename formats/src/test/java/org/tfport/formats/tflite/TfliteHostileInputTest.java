@@ -1,9 +1,6 @@
 package org.tfport.formats.tflite;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.flatbuffers.FlatBufferBuilder;
 import java.nio.ByteBuffer;
@@ -23,6 +20,7 @@ import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 
 /** Damaged and hostile files fail with one clear line, never a raw exception. */
 @OracleTest
@@ -33,13 +31,23 @@ class TfliteHostileInputTest {
     TfliteTensor x = new TfliteTensor("x", TfliteType.FLOAT32, List.of(1, 4), 0, null);
     TfliteTensor c = new TfliteTensor("c", TfliteType.FLOAT32, List.of(4), 1, null);
     TfliteTensor y = new TfliteTensor("y", TfliteType.FLOAT32, List.of(1, 4), 0, null);
-    TfliteOperator add = new TfliteOperator(0, List.of(0, 1), List.of(2),
-        new BuiltinOptions.Add(BuiltinOptions.Activation.NONE, true));
+    TfliteOperator add =
+        new TfliteOperator(
+            0,
+            List.of(0, 1),
+            List.of(2),
+            new BuiltinOptions.Add(BuiltinOptions.Activation.NONE, true));
     ByteBuffer four = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     four.putFloat(1).putFloat(2).putFloat(3).putFloat(4).flip();
-    return new TfliteModel(3, "tfport test", List.of(TfliteOperatorCode.of(TfliteBuiltin.ADD, 1)),
+    return new TfliteModel(
+        3,
+        "tfport test",
+        List.of(TfliteOperatorCode.of(TfliteBuiltin.ADD, 1)),
         List.of(new TfliteSubgraph("main", List.of(x, c, y), List.of(0), List.of(2), List.of(add))),
-        List.of(TfliteBuffer.EMPTY, new TfliteBuffer(four)), List.of(), List.of(), List.of());
+        List.of(TfliteBuffer.EMPTY, new TfliteBuffer(four)),
+        List.of(),
+        List.of(),
+        List.of());
   }
 
   private static void oneLine(Throwable e, Class<?> type, String... contains) {
@@ -75,7 +83,10 @@ class TfliteHostileInputTest {
         oneLine(e, CorruptModelException.class);
       }
     }
-    oneLine(readBytes(java.util.Arrays.copyOf(b, 5)), CorruptModelException.class, "5 bytes, too small");
+    oneLine(
+        readBytes(java.util.Arrays.copyOf(b, 5)),
+        CorruptModelException.class,
+        "5 bytes, too small");
     Throwable half = readBytes(java.util.Arrays.copyOf(b, b.length / 2));
     oneLine(half, CorruptModelException.class, "past the end of the file");
     System.out.println("truncated: " + half.getMessage());
@@ -88,27 +99,44 @@ class TfliteHostileInputTest {
     b[5] = 'F';
     b[6] = 'L';
     b[7] = '2';
-    oneLine(readBytes(b), CorruptModelException.class, "at byte 0x4", "file identifier is 'TFL2', expected 'TFL3'");
+    oneLine(
+        readBytes(b),
+        CorruptModelException.class,
+        "at byte 0x4",
+        "file identifier is 'TFL2', expected 'TFL3'");
     byte[] prefixed = new byte[b.length + 4];
     System.arraycopy(TfliteWriter.write(tiny()), 0, prefixed, 4, b.length);
     oneLine(readBytes(prefixed), CorruptModelException.class, "size-prefixed");
-    oneLine(readBytes("This is an invalid model.".getBytes()), CorruptModelException.class, "not a TFLite model");
+    oneLine(
+        readBytes("This is an invalid model.".getBytes()),
+        CorruptModelException.class,
+        "not a TFLite model");
   }
 
   @Test
   void bufferIndexOutOfRange() {
     byte[] b = handBuilt(t -> Tensor.addBuffer(t, 99), 0, List.of(0));
     Throwable e = readBytes(b);
-    oneLine(e, CorruptModelException.class, "subgraph 0, tensor 0 'x'", "buffer index 99 is out of range (1 buffers)");
+    oneLine(
+        e,
+        CorruptModelException.class,
+        "subgraph 0, tensor 0 'x'",
+        "buffer index 99 is out of range (1 buffers)");
     System.out.println("buffer index: " + e.getMessage());
   }
 
   @Test
   void tensorAndOpcodeIndicesOutOfRange() {
-    oneLine(readBytes(handBuilt(t -> { }, 5, List.of(0))), CorruptModelException.class,
-        "subgraph 0, operator 0", "opcode index 5 is out of range (1 operator codes)");
-    oneLine(readBytes(handBuilt(t -> { }, 0, List.of(0, 7))), CorruptModelException.class,
-        "subgraph 0, operator 0 (ADD), inputs[1]", "tensor index 7 is out of range (1 tensors)");
+    oneLine(
+        readBytes(handBuilt(t -> {}, 5, List.of(0))),
+        CorruptModelException.class,
+        "subgraph 0, operator 0",
+        "opcode index 5 is out of range (1 operator codes)");
+    oneLine(
+        readBytes(handBuilt(t -> {}, 0, List.of(0, 7))),
+        CorruptModelException.class,
+        "subgraph 0, operator 0 (ADD), inputs[1]",
+        "tensor index 7 is out of range (1 tensors)");
   }
 
   @Test
@@ -118,8 +146,13 @@ class TfliteHostileInputTest {
     int lenPos = g.subgraphs(0).tensors(0).shapeAsByteBuffer().position() - 4;
     ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(lenPos, 0x3fffffff);
     Throwable e = readBytes(b);
-    oneLine(e, CorruptModelException.class, "subgraph 0, tensor 0", "vector 'shape' of 1073741823 elements",
-        "runs past the end of the file", "0x" + Integer.toHexString(lenPos));
+    oneLine(
+        e,
+        CorruptModelException.class,
+        "subgraph 0, tensor 0",
+        "vector 'shape' of 1073741823 elements",
+        "runs past the end of the file",
+        "0x" + Integer.toHexString(lenPos));
     System.out.println("vector: " + e.getMessage());
 
     byte[] d = TfliteWriter.write(tiny());
@@ -135,10 +168,26 @@ class TfliteHostileInputTest {
     TfliteSubgraph g = m.mainSubgraph();
     TfliteTensor c = g.tensors().get(1);
     TfliteTensor wrong = new TfliteTensor(c.name(), c.type(), List.of(5), c.buffer(), null);
-    TfliteModel bad = new TfliteModel(3, null, m.operatorCodes(), List.of(new TfliteSubgraph("main",
-        List.of(g.tensors().get(0), wrong, g.tensors().get(2)), g.inputs(), g.outputs(), g.operators())),
-        m.buffers(), List.of(), List.of(), List.of());
-    oneLine(readBytes(TfliteWriter.write(bad)), CorruptModelException.class, "tensor 1 'c'",
+    TfliteModel bad =
+        new TfliteModel(
+            3,
+            null,
+            m.operatorCodes(),
+            List.of(
+                new TfliteSubgraph(
+                    "main",
+                    List.of(g.tensors().get(0), wrong, g.tensors().get(2)),
+                    g.inputs(),
+                    g.outputs(),
+                    g.operators())),
+            m.buffers(),
+            List.of(),
+            List.of(),
+            List.of());
+    oneLine(
+        readBytes(TfliteWriter.write(bad)),
+        CorruptModelException.class,
+        "tensor 1 'c'",
         "shape [5] and type FLOAT32 needs 20 bytes but buffer 1 holds 16");
   }
 
@@ -150,10 +199,15 @@ class TfliteHostileInputTest {
     // The union type byte: find it through the vtable (field id 3 -> slot 10).
     int typePos = fieldPos(b, op, 3);
     b[typePos] = (byte) 200;
-    oneLine(readBytes(b), UnsupportedModelException.class, "builtin options type 200 is not in the BuiltinOptions"
-        + " union (1..126)");
-    oneLine(readBytes(handBuilt(t -> Tensor.addType(t, (byte) 40), 0, List.of(0))), UnsupportedModelException.class,
-        "subgraph 0, tensor 0 'x'", "tensor type 40 is not in the TFLite schema");
+    oneLine(
+        readBytes(b),
+        UnsupportedModelException.class,
+        "builtin options type 200 is not in the BuiltinOptions" + " union (1..126)");
+    oneLine(
+        readBytes(handBuilt(t -> Tensor.addType(t, (byte) 40), 0, List.of(0))),
+        UnsupportedModelException.class,
+        "subgraph 0, tensor 0 'x'",
+        "tensor type 40 is not in the TFLite schema");
   }
 
   @Test
@@ -164,14 +218,20 @@ class TfliteHostileInputTest {
     oneLine(readBytes(b), UnsupportedModelException.class, "schema version 2");
   }
 
-  /** Random corruption of real files: only tfport's own exceptions (or a successful read) come out. */
+  /**
+   * Random corruption of real files: only tfport's own exceptions (or a successful read) come out.
+   */
   @Test
   void randomCorruptionNeverEscapesAsARawException() throws Exception {
     Random rnd = new Random(1);
     int failures = 0;
     int runs = 0;
-    for (String f : List.of("tflite/tfjs-tflite/add4.tflite", "tflite/litert/tflite__multi_signatures.bin",
-        "tflite/tflite-micro/hello_world_int8.tflite", "tflite/litert/tflite__dynamic_shapes.bin")) {
+    for (String f :
+        List.of(
+            "tflite/tfjs-tflite/add4.tflite",
+            "tflite/litert/tflite__multi_signatures.bin",
+            "tflite/tflite-micro/hello_world_int8.tflite",
+            "tflite/litert/tflite__dynamic_shapes.bin")) {
       byte[] orig = Files.readAllBytes(Corpus.require(f));
       for (int k = 0; k < 1500; k++) {
         byte[] b = orig.clone();
@@ -195,7 +255,8 @@ class TfliteHostileInputTest {
         }
       }
     }
-    System.out.println("random corruption: " + runs + " files, " + failures + " rejected with one line");
+    System.out.println(
+        "random corruption: " + runs + " files, " + failures + " rejected with one line");
     assertThat(failures).isGreaterThan(runs / 10);
   }
 
@@ -225,7 +286,8 @@ class TfliteHostileInputTest {
    * A model built with the generated builders directly, so that it can hold what tfport's writer
    * refuses: one tensor {@code x}, one ADD operator with the given opcode index and inputs.
    */
-  private static byte[] handBuilt(Consumer<FlatBufferBuilder> tensorExtra, int opcodeIndex, List<Integer> inputs) {
+  private static byte[] handBuilt(
+      Consumer<FlatBufferBuilder> tensorExtra, int opcodeIndex, List<Integer> inputs) {
     FlatBufferBuilder b = new FlatBufferBuilder(256);
     Buffer.startBuffer(b);
     int buf0 = Buffer.endBuffer(b);
@@ -240,12 +302,17 @@ class TfliteHostileInputTest {
     tensorExtra.accept(b);
     int tensor = Tensor.endTensor(b);
     int tensors = SubGraph.createTensorsVector(b, new int[] {tensor});
-    int opInputs = Operator.createInputsVector(b, inputs.stream().mapToInt(Integer::intValue).toArray());
+    int opInputs =
+        Operator.createInputsVector(b, inputs.stream().mapToInt(Integer::intValue).toArray());
     int opOutputs = Operator.createOutputsVector(b, new int[] {0});
-    int op = Operator.createOperator(b, opcodeIndex, opInputs, opOutputs, (byte) 0, 0, 0, (byte) 0, 0, 0);
+    int op =
+        Operator.createOperator(
+            b, opcodeIndex, opInputs, opOutputs, (byte) 0, 0, 0, (byte) 0, 0, 0);
     int ops = SubGraph.createOperatorsVector(b, new int[] {op});
     int io = SubGraph.createInputsVector(b, new int[] {0});
-    int sg = SubGraph.createSubGraph(b, tensors, io, SubGraph.createOutputsVector(b, new int[] {0}), ops, 0);
+    int sg =
+        SubGraph.createSubGraph(
+            b, tensors, io, SubGraph.createOutputsVector(b, new int[] {0}), ops, 0);
     int subgraphs = Model.createSubgraphsVector(b, new int[] {sg});
     int model = Model.createModel(b, 3, codes, subgraphs, 0, buffers, 0, 0, 0);
     b.finish(model, "TFL3");

@@ -12,7 +12,8 @@ class TfliteRoundTripTest {
 
   @TestFactory
   Stream<DynamicTest> writeThenReadGivesTheSameModel() {
-    return TfliteFiles.readable().stream().map(p -> DynamicTest.dynamicTest(TfliteFiles.rel(p), () -> check(p)));
+    return TfliteFiles.readable().stream()
+        .map(p -> DynamicTest.dynamicTest(TfliteFiles.rel(p), () -> check(p)));
   }
 
   private static void check(Path p) {

@@ -1,14 +1,11 @@
 package org.tfport.formats.tflite;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
-
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -17,6 +14,7 @@ import org.tensorflow.lite.schema.Operator;
 import org.tensorflow.lite.schema.QuantizationParameters;
 import org.tensorflow.lite.schema.SubGraph;
 import org.tensorflow.lite.schema.Tensor;
+import org.tfport.testkit.OracleTest;
 
 /**
  * The hand-written reader agrees with the generated schema classes (flatc 23.5.26 output in
@@ -28,12 +26,17 @@ class TfliteSchemaCrossCheckTest {
 
   @TestFactory
   Stream<DynamicTest> readerMatchesGeneratedAccessors() {
-    return TfliteFiles.readable().stream().map(p -> DynamicTest.dynamicTest(TfliteFiles.rel(p), () -> {
-      byte[] bytes = Files.readAllBytes(p);
-      TfliteModel m = TfliteReader.read(p);
-      compare(m, bytes, false);
-      compare(m, TfliteWriter.write(m), true);
-    }));
+    return TfliteFiles.readable().stream()
+        .map(
+            p ->
+                DynamicTest.dynamicTest(
+                    TfliteFiles.rel(p),
+                    () -> {
+                      byte[] bytes = Files.readAllBytes(p);
+                      TfliteModel m = TfliteReader.read(p);
+                      compare(m, bytes, false);
+                      compare(m, TfliteWriter.write(m), true);
+                    }));
   }
 
   private static void compare(TfliteModel m, byte[] bytes, boolean ours) throws IOException {
@@ -97,7 +100,8 @@ class TfliteSchemaCrossCheckTest {
         if (mt.shapeSignature() == null) {
           assertThat(t.shapeSignatureLength()).isZero();
         } else {
-          assertThat(ints(t.shapeSignatureAsByteBuffer())).containsExactlyElementsOf(mt.shapeSignature());
+          assertThat(ints(t.shapeSignatureAsByteBuffer()))
+              .containsExactlyElementsOf(mt.shapeSignature());
         }
         QuantizationParameters q = t.quantization();
         assertThat(q == null).isEqualTo(mt.quantization() == null);
@@ -123,8 +127,10 @@ class TfliteSchemaCrossCheckTest {
         assertThat(o.opcodeIndex()).isEqualTo(mo.opcodeIndex());
         assertThat(ints(o.inputsAsByteBuffer())).containsExactlyElementsOf(mo.inputs());
         assertThat(ints(o.outputsAsByteBuffer())).containsExactlyElementsOf(mo.outputs());
-        assertThat(ints(o.intermediatesAsByteBuffer())).containsExactlyElementsOf(mo.intermediates());
-        assertThat((int) o.builtinOptionsType()).isEqualTo(mo.builtinOptions() == null ? 0 : mo.builtinOptions().type().id());
+        assertThat(ints(o.intermediatesAsByteBuffer()))
+            .containsExactlyElementsOf(mo.intermediates());
+        assertThat((int) o.builtinOptionsType())
+            .isEqualTo(mo.builtinOptions() == null ? 0 : mo.builtinOptions().type().id());
         ByteBuffer co = o.customOptionsAsByteBuffer();
         assertThat(co).isEqualTo(mo.customOptions());
         assertThat((int) o.customOptionsFormat()).isEqualTo(mo.customOptionsFormat());
@@ -144,5 +150,4 @@ class TfliteSchemaCrossCheckTest {
     }
     return out;
   }
-
 }

@@ -1,9 +1,9 @@
 package org.tfport.graph.optimize;
 
-import org.tfport.core.Permutation;
 import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.DType;
+import org.tfport.core.Permutation;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
@@ -15,17 +15,19 @@ import org.tfport.core.graph.Node;
  * Identities that hold for every value of the other operand:
  *
  * <ul>
- *   <li>{@code x * 1}, {@code 1 * x}, {@code x / 1}, {@code x + 0}, {@code 0 + x}, {@code x - 0} and
- *       {@code BiasAdd(x, 0)} are {@code x}, when the constant's shape broadcasts into {@code x}'s without
- *       changing it (adding a {@code [3]} zero to a {@code [2, 1]} tensor makes a {@code [2, 3]} one);
- *   <li>a transpose of a transpose is one transpose with the composed permutation, or nothing when that is
- *       the identity, and so is a transpose by the identity permutation;
- *   <li>a reshape of a reshape reshapes the original tensor, and a reshape to the shape the tensor already
- *       has is nothing;
+ *   <li>{@code x * 1}, {@code 1 * x}, {@code x / 1}, {@code x + 0}, {@code 0 + x}, {@code x - 0}
+ *       and {@code BiasAdd(x, 0)} are {@code x}, when the constant's shape broadcasts into {@code
+ *       x}'s without changing it (adding a {@code [3]} zero to a {@code [2, 1]} tensor makes a
+ *       {@code [2, 3]} one);
+ *   <li>a transpose of a transpose is one transpose with the composed permutation, or nothing when
+ *       that is the identity, and so is a transpose by the identity permutation;
+ *   <li>a reshape of a reshape reshapes the original tensor, and a reshape to the shape the tensor
+ *       already has is nothing;
  *   <li>a cast to the type a tensor already has is nothing.
  * </ul>
  *
- * A node that goes is bypassed; one that is a graph output becomes an {@code Identity} so its name stays.
+ * A node that goes is bypassed; one that is a graph output becomes an {@code Identity} so its name
+ * stays.
  */
 public final class ArithmeticSimplification implements GraphPass {
   private int simplified;
@@ -48,23 +50,28 @@ public final class ArithmeticSimplification implements GraphPass {
       if (g.node(n.name()) != n) {
         continue;
       }
-      String same = switch (n.op()) {
-        case "Mul" -> neutral(g, shapes, n, 1, true);
-        case "Add", "AddV2" -> neutral(g, shapes, n, 0, true);
-        case "Sub", "BiasAdd" -> neutral(g, shapes, n, 0, false);
-        case "RealDiv", "Div" -> neutral(g, shapes, n, 1, false);
-        case "Cast" -> n.attr("SrcT") != null && CommonSubexpressionElimination.same(n.attr("SrcT"),
-            n.attr("DstT")) && !(n.attr("Truncate") instanceof AttrValue.Bool t && t.value()) ? n.input(0) : null;
-        case "Transpose" -> {
-          long[] perm = constInts(g, n.input(1));
-          if (perm != null && Permutation.isIdentity(perm)) {
-            yield n.input(0);
-          }
-          yield null;
-        }
-        case "Reshape" -> reshapeIdentity(g, shapes, n);
-        default -> null;
-      };
+      String same =
+          switch (n.op()) {
+            case "Mul" -> neutral(g, shapes, n, 1, true);
+            case "Add", "AddV2" -> neutral(g, shapes, n, 0, true);
+            case "Sub", "BiasAdd" -> neutral(g, shapes, n, 0, false);
+            case "RealDiv", "Div" -> neutral(g, shapes, n, 1, false);
+            case "Cast" ->
+                n.attr("SrcT") != null
+                        && CommonSubexpressionElimination.same(n.attr("SrcT"), n.attr("DstT"))
+                        && !(n.attr("Truncate") instanceof AttrValue.Bool t && t.value())
+                    ? n.input(0)
+                    : null;
+            case "Transpose" -> {
+              long[] perm = constInts(g, n.input(1));
+              if (perm != null && Permutation.isIdentity(perm)) {
+                yield n.input(0);
+              }
+              yield null;
+            }
+            case "Reshape" -> reshapeIdentity(g, shapes, n);
+            default -> null;
+          };
       if (same != null) {
         bypass(g, n, same, readers);
         simplified++;
@@ -107,10 +114,11 @@ public final class ArithmeticSimplification implements GraphPass {
   }
 
   /**
-   * For {@code x op c} with {@code c} a constant equal to {@code value} everywhere, {@code x} (also for
-   * {@code c op x} when {@code commutes}), provided the result has {@code x}'s shape.
+   * For {@code x op c} with {@code c} a constant equal to {@code value} everywhere, {@code x} (also
+   * for {@code c op x} when {@code commutes}), provided the result has {@code x}'s shape.
    */
-  private static String neutral(Graph g, ShapeInference shapes, Node n, int value, boolean commutes) {
+  private static String neutral(
+      Graph g, ShapeInference shapes, Node n, int value, boolean commutes) {
     if (n.dataInputs().size() != 2) {
       return null;
     }
@@ -151,7 +159,10 @@ public final class ArithmeticSimplification implements GraphPass {
     return true;
   }
 
-  /** Whether broadcasting a {@code c}-shaped tensor against an {@code x}-shaped one gives {@code x}'s shape. */
+  /**
+   * Whether broadcasting a {@code c}-shaped tensor against an {@code x}-shaped one gives {@code
+   * x}'s shape.
+   */
   static boolean keepsShape(long[] x, long[] c) {
     if (x == null || c.length > x.length) {
       return false;
@@ -173,7 +184,9 @@ public final class ArithmeticSimplification implements GraphPass {
     return Tensors.ints(t);
   }
 
-  /** {@code Reshape(x, s)} where the result provably has {@code x}'s shape: {@code x}; else null. */
+  /**
+   * {@code Reshape(x, s)} where the result provably has {@code x}'s shape: {@code x}; else null.
+   */
   private static String reshapeIdentity(Graph g, ShapeInference shapes, Node n) {
     long[] x = shapes.dims(n.input(0));
     long[] target = constInts(g, n.input(1));
@@ -191,7 +204,8 @@ public final class ArithmeticSimplification implements GraphPass {
     }
     for (int i = 0; i < x.length; i++) {
       if (i == unknownAt) {
-        // The one unknown dimension is recovered from the element count only if the target leaves it open.
+        // The one unknown dimension is recovered from the element count only if the target leaves
+        // it open.
         if (target[i] != -1) {
           return null;
         }
@@ -205,7 +219,9 @@ public final class ArithmeticSimplification implements GraphPass {
   /** {@code Transpose(Transpose(x))} and {@code Reshape(Reshape(x))} read {@code x} directly. */
   private static boolean collapse(Graph g, Readers readers, Node n) {
     Node inner = GraphEdits.producer(g, n.input(0));
-    if (inner == null || !inner.op().equals(n.op()) || inner.dataInputs().size() != 2
+    if (inner == null
+        || !inner.op().equals(n.op())
+        || inner.dataInputs().size() != 2
         || !n.input(0).equals(inner.name()) && !n.input(0).equals(inner.name() + ":0")) {
       return false;
     }

@@ -11,13 +11,15 @@ import org.tfport.core.graph.GraphPass;
 import org.tfport.core.graph.Node;
 
 /**
- * An {@code Add}/{@code AddV2} of a per-channel bias to a {@code Conv2D}, {@code DepthwiseConv2dNative} or
- * {@code MatMul} that nothing else reads becomes a {@code BiasAdd}, so the fusions find it (the TF.js
- * converter's {@code normalize_bias_add}). Unlike upstream, the bias must be a vector as long as the output
- * has channels, which is what makes the two ops agree; either operand order is taken.
+ * An {@code Add}/{@code AddV2} of a per-channel bias to a {@code Conv2D}, {@code
+ * DepthwiseConv2dNative} or {@code MatMul} that nothing else reads becomes a {@code BiasAdd}, so
+ * the fusions find it (the TF.js converter's {@code normalize_bias_add}). Unlike upstream, the bias
+ * must be a vector as long as the output has channels, which is what makes the two ops agree;
+ * either operand order is taken.
  */
 public final class BiasAddNormalization implements GraphPass {
-  private static final Set<String> CONTRACTIONS = Set.of("Conv2D", "DepthwiseConv2dNative", "MatMul");
+  private static final Set<String> CONTRACTIONS =
+      Set.of("Conv2D", "DepthwiseConv2dNative", "MatMul");
 
   private int normalized;
 
@@ -42,7 +44,9 @@ public final class BiasAddNormalization implements GraphPass {
       for (int side = 0; side < 2; side++) {
         Node c = GraphEdits.producer(g, n.input(side));
         String bias = n.input(1 - side);
-        if (c == null || !CONTRACTIONS.contains(c.op()) || !GraphEdits.soleReader(g, consumers, c, n)
+        if (c == null
+            || !CONTRACTIONS.contains(c.op())
+            || !GraphEdits.soleReader(g, consumers, c, n)
             || "NCHW".equals(c.stringAttr("data_format"))) {
           continue;
         }
@@ -73,7 +77,9 @@ public final class BiasAddNormalization implements GraphPass {
     return changed;
   }
 
-  /** The contraction's output channels, from its weights' shape or the inferred output shape, or -1. */
+  /**
+   * The contraction's output channels, from its weights' shape or the inferred output shape, or -1.
+   */
   private static long channels(Graph g, ShapeInference shapes, Node c) {
     long[] out = shapes.dims(c.name());
     if (out != null && out.length > 0 && out[out.length - 1] >= 0) {
@@ -86,8 +92,10 @@ public final class BiasAddNormalization implements GraphPass {
     return switch (c.op()) {
       case "Conv2D" -> w.length == 4 ? w[3] : -1;
       case "DepthwiseConv2dNative" -> w.length == 4 && w[2] >= 0 && w[3] >= 0 ? w[2] * w[3] : -1;
-      default -> w.length == 2 ? (c.attr("transpose_b") instanceof AttrValue.Bool tb && tb.value() ? w[0] : w[1])
-          : -1;
+      default ->
+          w.length == 2
+              ? (c.attr("transpose_b") instanceof AttrValue.Bool tb && tb.value() ? w[0] : w[1])
+              : -1;
     };
   }
 }

@@ -16,14 +16,25 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Merges nodes that compute the same thing: the same op on the same inputs with the same attributes, for ops
- * without state or randomness, and constants with equal values. Inputs of commutative ops are compared as a
- * multiset (IEEE addition and multiplication commute exactly). Graph inputs and outputs keep their names:
- * when one of two equal nodes is an output, the other goes; when both are, both stay.
+ * Merges nodes that compute the same thing: the same op on the same inputs with the same
+ * attributes, for ops without state or randomness, and constants with equal values. Inputs of
+ * commutative ops are compared as a multiset (IEEE addition and multiplication commute exactly).
+ * Graph inputs and outputs keep their names: when one of two equal nodes is an output, the other
+ * goes; when both are, both stay.
  */
 public final class CommonSubexpressionElimination implements GraphPass {
-  private static final Set<String> COMMUTATIVE = Set.of("Add", "AddV2", "Mul", "Maximum", "Minimum", "Equal",
-      "NotEqual", "LogicalAnd", "LogicalOr", "SquaredDifference");
+  private static final Set<String> COMMUTATIVE =
+      Set.of(
+          "Add",
+          "AddV2",
+          "Mul",
+          "Maximum",
+          "Minimum",
+          "Equal",
+          "NotEqual",
+          "LogicalAnd",
+          "LogicalOr",
+          "SquaredDifference");
 
   private int merged;
 
@@ -101,7 +112,10 @@ public final class CommonSubexpressionElimination implements GraphPass {
     return c;
   }
 
-  /** The attributes that say what a node computes; {@code _class}, {@code _output_shapes} and such do not. */
+  /**
+   * The attributes that say what a node computes; {@code _class}, {@code _output_shapes} and such
+   * do not.
+   */
   private static Map<String, AttrValue> semantic(Node n) {
     Map<String, AttrValue> m = new TreeMap<>(n.attrs());
     m.keySet().removeIf(k -> k.startsWith("_"));
@@ -119,8 +133,11 @@ public final class CommonSubexpressionElimination implements GraphPass {
   private static boolean same(Node a, Node b) {
     Map<String, AttrValue> x = semantic(a);
     Map<String, AttrValue> y = semantic(b);
-    if (!a.op().equals(b.op()) || !a.device().equals(b.device()) || !dataInputs(a).equals(dataInputs(b))
-        || !controlInputs(a).equals(controlInputs(b)) || !x.keySet().equals(y.keySet())) {
+    if (!a.op().equals(b.op())
+        || !a.device().equals(b.device())
+        || !dataInputs(a).equals(dataInputs(b))
+        || !controlInputs(a).equals(controlInputs(b))
+        || !x.keySet().equals(y.keySet())) {
       return false;
     }
     for (Map.Entry<String, AttrValue> e : x.entrySet()) {
@@ -142,8 +159,13 @@ public final class CommonSubexpressionElimination implements GraphPass {
           return false;
         }
       }
-      return x.i().equals(y.i()) && x.f().equals(y.f()) && x.b().equals(y.b()) && x.type().equals(y.type())
-          && x.shape().equals(y.shape()) && x.tensor().equals(y.tensor()) && x.func().equals(y.func());
+      return x.i().equals(y.i())
+          && x.f().equals(y.f())
+          && x.b().equals(y.b())
+          && x.type().equals(y.type())
+          && x.shape().equals(y.shape())
+          && x.tensor().equals(y.tensor())
+          && x.func().equals(y.func());
     }
     return Objects.equals(a, b);
   }
@@ -164,9 +186,9 @@ public final class CommonSubexpressionElimination implements GraphPass {
   }
 
   /**
-   * A bucket key for tensor bytes that does not read all of a weight: equal tensors still hash equal, and
-   * {@link #same} compares whole contents before anything merges. Hashing every byte of a 200 MB model's
-   * weights cost more than the rest of the optimizer together.
+   * A bucket key for tensor bytes that does not read all of a weight: equal tensors still hash
+   * equal, and {@link #same} compares whole contents before anything merges. Hashing every byte of
+   * a 200 MB model's weights cost more than the rest of the optimizer together.
    */
   static int sampledHash(java.nio.ByteBuffer b) {
     int n = b.remaining();

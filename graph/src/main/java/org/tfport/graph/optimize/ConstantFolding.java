@@ -15,20 +15,23 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Replaces nodes whose inputs are all constants by their value, where the installed {@link ConstantEvaluator} (the
- * runtime's reference kernels) reproduces TensorFlow's result exactly, and {@code Shape}, {@code Size} and
- * {@code Rank} of tensors whose shape is known statically.
- * A folded node keeps its name and its control inputs (and those of the constants it read), so readers and
+ * Replaces nodes whose inputs are all constants by their value, where the installed {@link
+ * ConstantEvaluator} (the runtime's reference kernels) reproduces TensorFlow's result exactly, and
+ * {@code Shape}, {@code Size} and {@code Rank} of tensors whose shape is known statically. A folded
+ * node keeps its name and its control inputs (and those of the constants it read), so readers and
  * graph outputs are unchanged.
  *
- * <p>Folding must not make the weights balloon: an output of more than {@code maxElements} elements is never
- * made, and one over {@value #SMALL_BYTES} bytes only when it is no larger than the constants it leaves
- * unused (a {@code Fill} of a large shape from two scalars stays a {@code Fill}).
+ * <p>Folding must not make the weights balloon: an output of more than {@code maxElements} elements
+ * is never made, and one over {@value #SMALL_BYTES} bytes only when it is no larger than the
+ * constants it leaves unused (a {@code Fill} of a large shape from two scalars stays a {@code
+ * Fill}).
  */
 public final class ConstantFolding implements GraphPass {
   public static final long DEFAULT_MAX_ELEMENTS = 1 << 20;
+
   /** Outputs up to this size are always folded: index and shape arithmetic. */
   public static final int SMALL_BYTES = 4096;
+
   private static final Set<String> SHAPE_OPS = Set.of("Shape", "Size", "Rank");
 
   private final long maxElements;
@@ -67,8 +70,11 @@ public final class ConstantFolding implements GraphPass {
     iface.addAll(g.inputs());
     boolean changed = false;
     for (Node n : g.topologicalOrder()) {
-      if (n.op().equals("Const") || g.inputs().contains(n.name()) || n.dataInputs().isEmpty()
-          || !GraphEdits.isPure(g, n) || !evaluator.ops().contains(n.op()) && !SHAPE_OPS.contains(n.op())) {
+      if (n.op().equals("Const")
+          || g.inputs().contains(n.name())
+          || n.dataInputs().isEmpty()
+          || !GraphEdits.isPure(g, n)
+          || !evaluator.ops().contains(n.op()) && !SHAPE_OPS.contains(n.op())) {
         continue;
       }
       List<Tensor> values = new ArrayList<>();
@@ -140,7 +146,8 @@ public final class ConstantFolding implements GraphPass {
       for (long d : dims) {
         size = Math.multiplyExact(size, d);
       }
-      return outType == DType.INT64.tfEnum() ? Tensors.of(new long[0], new long[] {size})
+      return outType == DType.INT64.tfEnum()
+          ? Tensors.of(new long[0], new long[] {size})
           : size > Integer.MAX_VALUE ? null : Tensors.of(new long[0], new int[] {(int) size});
     }
     if (outType == DType.INT64.tfEnum()) {

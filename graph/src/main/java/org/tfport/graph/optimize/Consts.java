@@ -14,7 +14,10 @@ import org.tfport.core.graph.TensorValue;
 public final class Consts {
   private Consts() {}
 
-  /** The value a tensor reference reads when its producer is a {@code Const} tfport can hold, else null. */
+  /**
+   * The value a tensor reference reads when its producer is a {@code Const} tfport can hold, else
+   * null.
+   */
   public static Tensor value(Graph g, String ref) {
     TensorRef r = TensorRef.parse(ref);
     if (r.control() || r.index() != 0) {
@@ -23,7 +26,10 @@ public final class Consts {
     return value(g.node(r.node()));
   }
 
-  /** A constant node's value, or null when the node is not a {@code Const} with a value tfport can hold. */
+  /**
+   * A constant node's value, or null when the node is not a {@code Const} with a value tfport can
+   * hold.
+   */
   public static Tensor value(Node n) {
     if (n == null || !n.op().equals("Const")) {
       return null;
@@ -42,8 +48,10 @@ public final class Consts {
     n.op("Const");
     n.attrs().clear();
     n.attr("dtype", new AttrValue.Type(t.dtype().tfEnum()));
-    n.attr("value", new AttrValue.TensorAttr(new TensorValue(t.dtype().tfEnum(),
-        TensorShape.of(t.shape()), t)));
+    n.attr(
+        "value",
+        new AttrValue.TensorAttr(
+            new TensorValue(t.dtype().tfEnum(), TensorShape.of(t.shape()), t)));
     n.setInputs(control);
   }
 

@@ -7,9 +7,9 @@ import org.tfport.core.graph.GraphPass;
 import org.tfport.core.graph.Node;
 
 /**
- * Removes nodes no graph output needs, through data or control edges. Unlike {@link Graph#prune()} it keeps
- * the graph's inputs even when folding has left them unread: the placeholders are the model's interface,
- * and a caller still feeds them.
+ * Removes nodes no graph output needs, through data or control edges. Unlike {@link Graph#prune()}
+ * it keeps the graph's inputs even when folding has left them unread: the placeholders are the
+ * model's interface, and a caller still feeds them.
  */
 public final class DeadNodePruning implements GraphPass {
   private int removed;

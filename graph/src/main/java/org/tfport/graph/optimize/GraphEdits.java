@@ -11,25 +11,77 @@ import org.tfport.core.graph.TensorRef;
 /** Rewiring steps the passes share. */
 public final class GraphEdits {
   /**
-   * Ops whose result is not a function of their inputs (random, reading or changing state, control flow
-   * frames, feeds): never folded, merged or removed as redundant.
+   * Ops whose result is not a function of their inputs (random, reading or changing state, control
+   * flow frames, feeds): never folded, merged or removed as redundant.
    */
-  private static final Set<String> IMPURE = Set.of("Placeholder", "PlaceholderWithDefault", "NoOp", "Switch",
-      "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter", "Exit", "RefExit", "NextIteration",
-      "RefNextIteration", "LoopCond", "ControlTrigger", "If", "StatelessIf", "While", "StatelessWhile",
-      "PartitionedCall", "StatefulPartitionedCall", "Assert", "Print", "PrintV2", "CheckNumerics",
-      "CheckNumericsV2", "Multinomial", "TruncatedNormal", "ParameterizedTruncatedNormal", "Unique", "UniqueV2",
-      "SimpleMLCreateModelResource", "SimpleMLLoadModelFromPathWithHandle", "SimpleMLInferenceOpWithHandle",
-      "FakeParam", "Const", "HostConst");
-  private static final List<String> IMPURE_PARTS = List.of("Random", "Variable", "Assign", "TensorArray",
-      "TensorList", "Table", "Queue", "Stack", "Reader", "Iterator", "Dataset", "Summary", "Save", "Restore",
-      "Stateful", "Resource", "Barrier", "Accumulator", "Mutex", "Seed");
+  private static final Set<String> IMPURE =
+      Set.of(
+          "Placeholder",
+          "PlaceholderWithDefault",
+          "NoOp",
+          "Switch",
+          "RefSwitch",
+          "Merge",
+          "RefMerge",
+          "Enter",
+          "RefEnter",
+          "Exit",
+          "RefExit",
+          "NextIteration",
+          "RefNextIteration",
+          "LoopCond",
+          "ControlTrigger",
+          "If",
+          "StatelessIf",
+          "While",
+          "StatelessWhile",
+          "PartitionedCall",
+          "StatefulPartitionedCall",
+          "Assert",
+          "Print",
+          "PrintV2",
+          "CheckNumerics",
+          "CheckNumericsV2",
+          "Multinomial",
+          "TruncatedNormal",
+          "ParameterizedTruncatedNormal",
+          "Unique",
+          "UniqueV2",
+          "SimpleMLCreateModelResource",
+          "SimpleMLLoadModelFromPathWithHandle",
+          "SimpleMLInferenceOpWithHandle",
+          "FakeParam",
+          "Const",
+          "HostConst");
+
+  private static final List<String> IMPURE_PARTS =
+      List.of(
+          "Random",
+          "Variable",
+          "Assign",
+          "TensorArray",
+          "TensorList",
+          "Table",
+          "Queue",
+          "Stack",
+          "Reader",
+          "Iterator",
+          "Dataset",
+          "Summary",
+          "Save",
+          "Restore",
+          "Stateful",
+          "Resource",
+          "Barrier",
+          "Accumulator",
+          "Mutex",
+          "Seed");
 
   private GraphEdits() {}
 
   /**
-   * Whether {@code n} computes a value from its inputs alone, so that two such nodes with equal inputs and
-   * attributes are interchangeable. Constants are pure too but handled by their callers.
+   * Whether {@code n} computes a value from its inputs alone, so that two such nodes with equal
+   * inputs and attributes are interchangeable. Constants are pure too but handled by their callers.
    */
   public static boolean isPure(Graph g, Node n) {
     if (IMPURE.contains(n.op()) || g.function(n.op()) != null) {
@@ -43,16 +95,21 @@ public final class GraphEdits {
     return true;
   }
 
-  /** Whether a graph output or a graph input names the node: its name is part of the model's interface. */
+  /**
+   * Whether a graph output or a graph input names the node: its name is part of the model's
+   * interface.
+   */
   public static boolean isInterface(Graph g, String node) {
     return g.outputNodes().contains(node) || g.inputs().contains(node);
   }
 
   /**
-   * Whether {@code reader} is the only node that reads {@code producer}, reading its output 0 exactly once
-   * as data, and the producer is not part of the graph's interface: then the two may be merged.
+   * Whether {@code reader} is the only node that reads {@code producer}, reading its output 0
+   * exactly once as data, and the producer is not part of the graph's interface: then the two may
+   * be merged.
    */
-  public static boolean soleReader(Graph g, Map<String, List<Node>> consumers, Node producer, Node reader) {
+  public static boolean soleReader(
+      Graph g, Map<String, List<Node>> consumers, Node producer, Node reader) {
     return soleReader(g, consumers.getOrDefault(producer.name(), List.of()), producer, reader);
   }
 
@@ -60,7 +117,8 @@ public final class GraphEdits {
     return soleReader(g, readers.of(producer.name()), producer, reader);
   }
 
-  private static boolean soleReader(Graph g, java.util.Collection<Node> rs, Node producer, Node reader) {
+  private static boolean soleReader(
+      Graph g, java.util.Collection<Node> rs, Node producer, Node reader) {
     if (rs.size() != 1 || rs.iterator().next() != reader || isInterface(g, producer.name())) {
       return false;
     }
@@ -78,9 +136,9 @@ public final class GraphEdits {
   }
 
   /**
-   * Removes {@code n}, a single-output node, sending its readers to {@code replacement}. Readers that waited
-   * on {@code n} wait on the replacement's node instead, and the control inputs {@code n} had carry over to
-   * every reader. The caller makes sure {@code n} is not a graph output.
+   * Removes {@code n}, a single-output node, sending its readers to {@code replacement}. Readers
+   * that waited on {@code n} wait on the replacement's node instead, and the control inputs {@code
+   * n} had carry over to every reader. The caller makes sure {@code n} is not a graph output.
    */
   public static void forward(Graph g, Node n, String replacement) {
     forward(g, n, replacement, null);
@@ -127,8 +185,8 @@ public final class GraphEdits {
   }
 
   /**
-   * Makes everything that reads {@code from} (any output, or a control edge) read the same output of
-   * {@code to}, then removes {@code from}: the two nodes compute the same values.
+   * Makes everything that reads {@code from} (any output, or a control edge) read the same output
+   * of {@code to}, then removes {@code from}: the two nodes compute the same values.
    */
   public static void merge(Graph g, String from, String to) {
     merge(g, from, to, null);
@@ -155,10 +213,12 @@ public final class GraphEdits {
         }
       }
     }
-    g.outputs().replaceAll(o -> {
-      TensorRef ref = TensorRef.parse(o);
-      return ref.node().equals(from) ? TensorRef.of(to, ref.index()).toString() : o;
-    });
+    g.outputs()
+        .replaceAll(
+            o -> {
+              TensorRef ref = TensorRef.parse(o);
+              return ref.node().equals(from) ? TensorRef.of(to, ref.index()).toString() : o;
+            });
     if (readers != null) {
       readers.drop(g.node(from));
     }

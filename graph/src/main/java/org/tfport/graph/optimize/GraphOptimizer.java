@@ -7,10 +7,11 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphPass;
 
 /**
- * The target-independent optimizations, in the order the TF.js converter runs their Grappler and Python
- * counterparts: simplify (fold constants, arithmetic identities, merge common subexpressions, prune; until
- * nothing changes), fold batch norms, simplify again, turn bias additions into {@code BiasAdd}. Targets add
- * their own fusions after {@link #optimize}. One instance counts what its passes did, for the summary.
+ * The target-independent optimizations, in the order the TF.js converter runs their Grappler and
+ * Python counterparts: simplify (fold constants, arithmetic identities, merge common
+ * subexpressions, prune; until nothing changes), fold batch norms, simplify again, turn bias
+ * additions into {@code BiasAdd}. Targets add their own fusions after {@link #optimize}. One
+ * instance counts what its passes did, for the summary.
  */
 public final class GraphOptimizer {
   /** Rounds of simplification before giving up on reaching a fixed point (each round is linear). */
@@ -27,12 +28,16 @@ public final class GraphOptimizer {
     this(ConstantFolding.DEFAULT_MAX_ELEMENTS);
   }
 
-  /** @param maxFoldedElements the largest tensor constant folding may create */
+  /**
+   * @param maxFoldedElements the largest tensor constant folding may create
+   */
   public GraphOptimizer(long maxFoldedElements) {
     this.folding = new ConstantFolding(maxFoldedElements);
   }
 
-  /** Folding, identities, common subexpressions and pruning, repeated until none changes the graph. */
+  /**
+   * Folding, identities, common subexpressions and pruning, repeated until none changes the graph.
+   */
   public void simplify(Graph g) {
     runToFixedPoint(g, List.of(folding, arithmetic, cse, pruning));
   }

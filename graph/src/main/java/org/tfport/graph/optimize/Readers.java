@@ -11,9 +11,9 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Node name to the nodes that read it (data or control edges), kept up to date by {@link GraphEdits} as
- * nodes are merged or bypassed, so a pass that rewires many nodes stays linear instead of scanning the graph
- * for every change.
+ * Node name to the nodes that read it (data or control edges), kept up to date by {@link
+ * GraphEdits} as nodes are merged or bypassed, so a pass that rewires many nodes stays linear
+ * instead of scanning the graph for every change.
  */
 public final class Readers {
   private final Map<String, Set<Node>> map = new HashMap<>();

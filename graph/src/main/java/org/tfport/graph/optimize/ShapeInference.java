@@ -1,12 +1,12 @@
 package org.tfport.graph.optimize;
 
-import org.tfport.core.Permutation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tfport.core.Permutation;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
@@ -16,25 +16,104 @@ import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
 
 /**
- * Static shapes of a graph's tensors, as far as the ops tfport knows let them be worked out: from placeholder
- * and constant shapes forward, with -1 for a dimension that depends on what is fed. Ops it does not know fall
- * back on the {@code _output_shapes} TensorFlow recorded, else are unknown. A snapshot: passes that change the
- * graph make a new one.
+ * Static shapes of a graph's tensors, as far as the ops tfport knows let them be worked out: from
+ * placeholder and constant shapes forward, with -1 for a dimension that depends on what is fed. Ops
+ * it does not know fall back on the {@code _output_shapes} TensorFlow recorded, else are unknown. A
+ * snapshot: passes that change the graph make a new one.
  */
 public final class ShapeInference {
-  private static final Set<String> SAME_SHAPE = Set.of("Identity", "Snapshot", "StopGradient",
-      "PreventGradient", "CheckNumerics", "CheckNumericsV2", "EnsureShape", "Relu", "Relu6", "Elu", "Selu",
-      "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Softsign", "Neg", "Abs", "Sqrt", "Rsqrt", "Exp", "Expm1",
-      "Log", "Log1p", "Square", "Floor", "Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv", "Sin", "Cos",
-      "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "Cast", "IsNan",
-      "IsInf", "IsFinite", "LogicalNot", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax", "BiasAdd",
-      "ClipByValue", "LRN", "Cumsum", "Cumprod", "ReverseV2", "FakeQuantWithMinMaxVars");
-  private static final Set<String> BROADCAST = Set.of("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div",
-      "DivNoNan", "TruncateDiv", "FloorDiv", "FloorMod", "Mod", "Maximum", "Minimum", "Pow",
-      "SquaredDifference", "Atan2", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
-      "LogicalAnd", "LogicalOr", "Prelu");
-  private static final Set<String> REDUCTIONS = Set.of("Sum", "Mean", "Max", "Min", "Prod", "All", "Any",
-      "EuclideanNorm");
+  private static final Set<String> SAME_SHAPE =
+      Set.of(
+          "Identity",
+          "Snapshot",
+          "StopGradient",
+          "PreventGradient",
+          "CheckNumerics",
+          "CheckNumericsV2",
+          "EnsureShape",
+          "Relu",
+          "Relu6",
+          "Elu",
+          "Selu",
+          "LeakyRelu",
+          "Sigmoid",
+          "Tanh",
+          "Softplus",
+          "Softsign",
+          "Neg",
+          "Abs",
+          "Sqrt",
+          "Rsqrt",
+          "Exp",
+          "Expm1",
+          "Log",
+          "Log1p",
+          "Square",
+          "Floor",
+          "Ceil",
+          "Round",
+          "Rint",
+          "Sign",
+          "Reciprocal",
+          "Inv",
+          "Sin",
+          "Cos",
+          "Tan",
+          "Asin",
+          "Acos",
+          "Atan",
+          "Sinh",
+          "Cosh",
+          "Asinh",
+          "Acosh",
+          "Atanh",
+          "Erf",
+          "Cast",
+          "IsNan",
+          "IsInf",
+          "IsFinite",
+          "LogicalNot",
+          "ZerosLike",
+          "OnesLike",
+          "Softmax",
+          "LogSoftmax",
+          "BiasAdd",
+          "ClipByValue",
+          "LRN",
+          "Cumsum",
+          "Cumprod",
+          "ReverseV2",
+          "FakeQuantWithMinMaxVars");
+  private static final Set<String> BROADCAST =
+      Set.of(
+          "Add",
+          "AddV2",
+          "Sub",
+          "Mul",
+          "RealDiv",
+          "Div",
+          "DivNoNan",
+          "TruncateDiv",
+          "FloorDiv",
+          "FloorMod",
+          "Mod",
+          "Maximum",
+          "Minimum",
+          "Pow",
+          "SquaredDifference",
+          "Atan2",
+          "Equal",
+          "NotEqual",
+          "Less",
+          "LessEqual",
+          "Greater",
+          "GreaterEqual",
+          "LogicalAnd",
+          "LogicalOr",
+          "Prelu");
+  private static final Set<String> REDUCTIONS =
+      Set.of("Sum", "Mean", "Max", "Min", "Prod", "All", "Any", "EuclideanNorm");
+
   /** Shapes are worked out from constant inputs only when evaluating them is cheap. */
   private static final long CHEAP = 4096;
 
@@ -47,7 +126,10 @@ public final class ShapeInference {
     this.evaluator = evaluator;
   }
 
-  /** The shapes of {@code g}, small constant subgraphs evaluated by the installed {@link ConstantEvaluator}. */
+  /**
+   * The shapes of {@code g}, small constant subgraphs evaluated by the installed {@link
+   * ConstantEvaluator}.
+   */
   public static ShapeInference of(Graph g) {
     return of(g, ConstantEvaluator.installed());
   }
@@ -99,7 +181,10 @@ public final class ShapeInference {
     return true;
   }
 
-  /** numpy broadcasting where dimensions may be unknown (-1); null when the ranks are unknown or clash. */
+  /**
+   * numpy broadcasting where dimensions may be unknown (-1); null when the ranks are unknown or
+   * clash.
+   */
   public static long[] broadcast(long[] a, long[] b) {
     if (a == null || b == null) {
       return null;
@@ -155,7 +240,8 @@ public final class ShapeInference {
     List<String> ins = n.dataInputs();
     if (op.equals("Const")) {
       Tensor t = Consts.value(n);
-      return t != null ? one(t.shape().dims())
+      return t != null
+          ? one(t.shape().dims())
           : n.tensorAttr("value") != null ? one(n.tensorAttr("value").shape().dims()) : List.of();
     }
     if (op.equals("Placeholder") || op.equals("PlaceholderWithDefault")) {
@@ -190,13 +276,17 @@ public final class ShapeInference {
         }
         yield out;
       }
-      case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "BatchNormWithGlobalNormalization" ->
+      case "FusedBatchNorm",
+          "FusedBatchNormV2",
+          "FusedBatchNormV3",
+          "BatchNormWithGlobalNormalization" ->
           one(in(n, 0));
-      case "MatMul", "_FusedMatMul" -> one(matMul(in(n, 0), in(n, 1), bool(n, "transpose_a"),
-          bool(n, "transpose_b")));
-      case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" -> one(batchMatMul(in(n, 0), in(n, 1),
-          bool(n, "adj_x"), bool(n, "adj_y")));
-      case "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative" -> one(conv(n));
+      case "MatMul", "_FusedMatMul" ->
+          one(matMul(in(n, 0), in(n, 1), bool(n, "transpose_a"), bool(n, "transpose_b")));
+      case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" ->
+          one(batchMatMul(in(n, 0), in(n, 1), bool(n, "adj_x"), bool(n, "adj_y")));
+      case "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative" ->
+          one(conv(n));
       case "MaxPool", "AvgPool" -> one(pool(n));
       case "Reshape" -> one(reshape(in(n, 0), constInts(n, 1), in(n, 1)));
       case "Transpose" -> one(transpose(in(n, 0), constInts(n, 1)));
@@ -225,8 +315,10 @@ public final class ShapeInference {
       case "Tile" -> one(tile(in(n, 0), constInts(n, 1)));
       case "Pad", "PadV2", "MirrorPad" -> one(pad(in(n, 0), constInts(n, 1)));
       case "ArgMax", "ArgMin" -> one(reduce(in(n, 0), constInts(n, 1), false));
-      default -> REDUCTIONS.contains(op) ? one(reduce(in(n, 0), constInts(n, 1), bool(n, "keep_dims")))
-          : recorded(n);
+      default ->
+          REDUCTIONS.contains(op)
+              ? one(reduce(in(n, 0), constInts(n, 1), bool(n, "keep_dims")))
+              : recorded(n);
     };
   }
 
@@ -308,7 +400,11 @@ public final class ShapeInference {
     long[] x = in(n, 0);
     long[] f = in(n, 1);
     String format = n.stringAttr("data_format");
-    if (x == null || x.length != 4 || f == null || f.length != 4 || format != null && !format.equals("NHWC")) {
+    if (x == null
+        || x.length != 4
+        || f == null
+        || f.length != 4
+        || format != null && !format.equals("NHWC")) {
       return x != null && x.length == 4 ? new long[] {-1, -1, -1, -1} : null;
     }
     long[] strides = ints(n, "strides");
@@ -321,8 +417,12 @@ public final class ShapeInference {
     long dw = dil != null && dil.length == 4 ? dil[2] : 1;
     boolean depthwise = n.op().contains("Depthwise");
     long c = depthwise ? (f[2] < 0 || f[3] < 0 ? -1 : f[2] * f[3]) : f[3];
-    return new long[] {x[0], windowed(x[1], f[0], strides[1], dh, padding),
-        windowed(x[2], f[1], strides[2], dw, padding), c};
+    return new long[] {
+      x[0],
+      windowed(x[1], f[0], strides[1], dh, padding),
+      windowed(x[2], f[1], strides[2], dw, padding),
+      c
+    };
   }
 
   private long[] pool(Node n) {
@@ -331,12 +431,19 @@ public final class ShapeInference {
     long[] s = ints(n, "strides");
     String format = n.stringAttr("data_format");
     String padding = n.stringAttr("padding");
-    if (x == null || x.length != 4 || k == null || k.length != 4 || s == null || s.length != 4
-        || padding == null || format != null && !format.equals("NHWC")) {
+    if (x == null
+        || x.length != 4
+        || k == null
+        || k.length != 4
+        || s == null
+        || s.length != 4
+        || padding == null
+        || format != null && !format.equals("NHWC")) {
       return x != null && x.length == 4 ? new long[] {-1, -1, -1, -1} : null;
     }
-    return new long[] {x[0], windowed(x[1], k[1], s[1], 1, padding), windowed(x[2], k[2], s[2], 1, padding),
-        x[3]};
+    return new long[] {
+      x[0], windowed(x[1], k[1], s[1], 1, padding), windowed(x[2], k[2], s[2], 1, padding), x[3]
+    };
   }
 
   private static long[] reshape(long[] x, long[] target, long[] targetShape) {
@@ -484,7 +591,9 @@ public final class ShapeInference {
     if (dims != null) {
       return dims;
     }
-    return dimsShape != null && dimsShape.length == 1 && dimsShape[0] >= 0 ? filled((int) dimsShape[0]) : null;
+    return dimsShape != null && dimsShape.length == 1 && dimsShape[0] >= 0
+        ? filled((int) dimsShape[0])
+        : null;
   }
 
   private long[] stridedSlice(Node n) {

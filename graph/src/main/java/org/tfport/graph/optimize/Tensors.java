@@ -98,8 +98,8 @@ public final class Tensors {
       long x = i < r - a.length ? 1 : a[i - (r - a.length)];
       long y = i < r - b.length ? 1 : b[i - (r - b.length)];
       if (x != y && x != 1 && y != 1) {
-        throw new IllegalArgumentException("shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
-            + " do not broadcast");
+        throw new IllegalArgumentException(
+            "shapes " + Arrays.toString(a) + " and " + Arrays.toString(b) + " do not broadcast");
       }
       out[i] = x == 1 ? y : x;
     }

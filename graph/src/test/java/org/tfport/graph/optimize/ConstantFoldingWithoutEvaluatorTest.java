@@ -14,8 +14,8 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorShape;
 
 /**
- * The graph module alone has no kernels (the runtime, which installs them, is not on this module's class path):
- * constant folding then only replaces Shape, Size and Rank of statically known shapes.
+ * The graph module alone has no kernels (the runtime, which installs them, is not on this module's
+ * class path): constant folding then only replaces Shape, Size and Rank of statically known shapes.
  */
 class ConstantFoldingWithoutEvaluatorTest {
   static final AttrValue F32 = new AttrValue.Type(DType.FLOAT32.tfEnum());
@@ -25,8 +25,13 @@ class ConstantFoldingWithoutEvaluatorTest {
   void onlyStaticShapesFold() {
     assertThat(ConstantEvaluator.installed()).isSameAs(ConstantEvaluator.NONE);
     Graph g = new Graph("test");
-    g.add(new Node("x", "Placeholder", List.of(), "", Map.of("dtype", F32, "shape",
-        new AttrValue.Shape(TensorShape.of(2, 3)))));
+    g.add(
+        new Node(
+            "x",
+            "Placeholder",
+            List.of(),
+            "",
+            Map.of("dtype", F32, "shape", new AttrValue.Shape(TensorShape.of(2, 3)))));
     g.inputs().add("x");
     g.add(new Node("shape", "Shape", List.of("x"), "", Map.of("T", F32, "out_type", I32)));
     g.add(new Node("size", "Size", List.of("x"), "", Map.of("T", F32, "out_type", I32)));

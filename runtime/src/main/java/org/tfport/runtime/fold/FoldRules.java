@@ -11,60 +11,184 @@ import org.tfport.graph.optimize.Tensors;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * When a reference kernel's result may replace a node: the ops, types and values for which it is TensorFlow's
- * result bit for bit. TensorFlow runs its kernels with denormals flushed to zero, in inputs, comparisons and
- * results alike, so float arithmetic that meets a denormal is left to it. So are values TensorFlow rejects (an
- * integer division by zero, an index out of range), values whose result C++ leaves to the platform (a float out of
- * an integer's range, NaN or a pair of zeros in a maximum), the sign of zero where Eigen's scalar and vector paths
- * disagree, and ops whose TensorFlow kernel rounds differently from a straightforward evaluation (transcendentals,
- * {@code Reciprocal}, float sums whose order Eigen chooses). {@code Rsqrt} is the exception: the reference kernel
- * rounds it correctly, which is what TF.js computes; TensorFlow's own result comes from the CPU's reciprocal
- * square root estimate and may differ in the last bit.
+ * When a reference kernel's result may replace a node: the ops, types and values for which it is
+ * TensorFlow's result bit for bit. TensorFlow runs its kernels with denormals flushed to zero, in
+ * inputs, comparisons and results alike, so float arithmetic that meets a denormal is left to it.
+ * So are values TensorFlow rejects (an integer division by zero, an index out of range), values
+ * whose result C++ leaves to the platform (a float out of an integer's range, NaN or a pair of
+ * zeros in a maximum), the sign of zero where Eigen's scalar and vector paths disagree, and ops
+ * whose TensorFlow kernel rounds differently from a straightforward evaluation (transcendentals,
+ * {@code Reciprocal}, float sums whose order Eigen chooses). {@code Rsqrt} is the exception: the
+ * reference kernel rounds it correctly, which is what TF.js computes; TensorFlow's own result comes
+ * from the CPU's reciprocal square root estimate and may differ in the last bit.
  */
 final class FoldRules {
   /** Every op that may fold; a node may still be declined for its types or values. */
-  static final Set<String> OPS = Set.of("Identity", "Snapshot", "StopGradient", "PreventGradient",
-      "Shape", "Size", "Rank", "Reshape", "ExpandDims", "Squeeze", "Transpose", "ConcatV2", "Concat", "Pack",
-      "Slice", "StridedSlice", "GatherV2", "Gather", "Tile", "Fill", "Range", "BroadcastTo", "ZerosLike",
-      "OnesLike", "Cast", "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "TruncateDiv", "FloorDiv", "FloorMod",
-      "Mod", "Maximum", "Minimum", "SquaredDifference", "BiasAdd", "Neg", "Abs", "Square", "Sqrt", "Rsqrt",
-      "Floor", "Ceil", "Round", "Rint", "Sign", "Relu", "Relu6", "Equal", "NotEqual",
-      "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr", "LogicalNot", "SelectV2",
-      "Sum", "Prod", "Max", "Min", "All", "Any");
+  static final Set<String> OPS =
+      Set.of(
+          "Identity",
+          "Snapshot",
+          "StopGradient",
+          "PreventGradient",
+          "Shape",
+          "Size",
+          "Rank",
+          "Reshape",
+          "ExpandDims",
+          "Squeeze",
+          "Transpose",
+          "ConcatV2",
+          "Concat",
+          "Pack",
+          "Slice",
+          "StridedSlice",
+          "GatherV2",
+          "Gather",
+          "Tile",
+          "Fill",
+          "Range",
+          "BroadcastTo",
+          "ZerosLike",
+          "OnesLike",
+          "Cast",
+          "Add",
+          "AddV2",
+          "Sub",
+          "Mul",
+          "RealDiv",
+          "Div",
+          "TruncateDiv",
+          "FloorDiv",
+          "FloorMod",
+          "Mod",
+          "Maximum",
+          "Minimum",
+          "SquaredDifference",
+          "BiasAdd",
+          "Neg",
+          "Abs",
+          "Square",
+          "Sqrt",
+          "Rsqrt",
+          "Floor",
+          "Ceil",
+          "Round",
+          "Rint",
+          "Sign",
+          "Relu",
+          "Relu6",
+          "Equal",
+          "NotEqual",
+          "Less",
+          "LessEqual",
+          "Greater",
+          "GreaterEqual",
+          "LogicalAnd",
+          "LogicalOr",
+          "LogicalNot",
+          "SelectV2",
+          "Sum",
+          "Prod",
+          "Max",
+          "Min",
+          "All",
+          "Any");
 
   /** No folded tensor is larger (constant folding's own cap is normally far lower). */
   static final int MAX_ELEMENTS = 1 << 26;
 
   /** The input types folding looks at; strings and types tfport cannot hold are never folded. */
-  static final Set<DType> FIXED_WIDTH = EnumSet.of(DType.FLOAT32, DType.FLOAT64, DType.FLOAT16, DType.BFLOAT16,
-      DType.INT8, DType.INT16, DType.INT32, DType.INT64, DType.UINT8, DType.UINT16, DType.BOOL, DType.COMPLEX64);
+  static final Set<DType> FIXED_WIDTH =
+      EnumSet.of(
+          DType.FLOAT32,
+          DType.FLOAT64,
+          DType.FLOAT16,
+          DType.BFLOAT16,
+          DType.INT8,
+          DType.INT16,
+          DType.INT32,
+          DType.INT64,
+          DType.UINT8,
+          DType.UINT16,
+          DType.BOOL,
+          DType.COMPLEX64);
 
-  private static final Set<String> IDENTITY = Set.of("Identity", "Snapshot", "StopGradient", "PreventGradient");
-  private static final Set<String> FLOAT_UNARY = Set.of("Neg", "Abs", "Square", "Sqrt", "Rsqrt", "Floor", "Ceil",
-      "Round", "Rint", "Sign", "Relu", "Relu6");
-  private static final Set<String> INT_UNARY = Set.of("Neg", "Abs", "Square", "Sign", "Relu", "Relu6", "Floor",
-      "Ceil", "Round", "Rint");
-  private static final Set<String> COMPARISONS = Set.of("Equal", "NotEqual", "Less", "LessEqual", "Greater",
-      "GreaterEqual");
-  private static final Set<String> FLOAT_BINARY = Set.of("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div",
-      "FloorDiv", "FloorMod", "Mod", "Maximum", "Minimum", "SquaredDifference");
-  private static final Set<String> INT_BINARY = Set.of("Add", "AddV2", "Sub", "Mul", "Div", "TruncateDiv",
-      "FloorDiv", "FloorMod", "Mod", "Maximum", "Minimum", "SquaredDifference");
+  private static final Set<String> IDENTITY =
+      Set.of("Identity", "Snapshot", "StopGradient", "PreventGradient");
+  private static final Set<String> FLOAT_UNARY =
+      Set.of(
+          "Neg", "Abs", "Square", "Sqrt", "Rsqrt", "Floor", "Ceil", "Round", "Rint", "Sign", "Relu",
+          "Relu6");
+  private static final Set<String> INT_UNARY =
+      Set.of("Neg", "Abs", "Square", "Sign", "Relu", "Relu6", "Floor", "Ceil", "Round", "Rint");
+  private static final Set<String> COMPARISONS =
+      Set.of("Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual");
+  private static final Set<String> FLOAT_BINARY =
+      Set.of(
+          "Add",
+          "AddV2",
+          "Sub",
+          "Mul",
+          "RealDiv",
+          "Div",
+          "FloorDiv",
+          "FloorMod",
+          "Mod",
+          "Maximum",
+          "Minimum",
+          "SquaredDifference");
+  private static final Set<String> INT_BINARY =
+      Set.of(
+          "Add",
+          "AddV2",
+          "Sub",
+          "Mul",
+          "Div",
+          "TruncateDiv",
+          "FloorDiv",
+          "FloorMod",
+          "Mod",
+          "Maximum",
+          "Minimum",
+          "SquaredDifference");
   private static final Set<String> REDUCTIONS = Set.of("Sum", "Prod", "Max", "Min", "All", "Any");
   private static final Set<DType> FLOATS = EnumSet.of(DType.FLOAT32, DType.FLOAT64);
   private static final Set<DType> INTS = EnumSet.of(DType.INT32, DType.INT64);
+
   /** Integer types a cast reads or makes. */
-  private static final Set<DType> CAST_INTS = EnumSet.of(DType.INT8, DType.INT16, DType.INT32, DType.INT64,
-      DType.UINT8, DType.UINT16);
-  private static final Set<DType> FILLABLE = EnumSet.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64,
-      DType.BOOL, DType.INT8, DType.INT16, DType.UINT8, DType.UINT16);
-  /** Inputs that are indices, axes or shapes (int32 or int64 only); negative positions count from the end. */
-  private static final Map<String, int[]> INDEX_INPUTS = Map.ofEntries(Map.entry("Reshape", new int[] {1}),
-      Map.entry("ExpandDims", new int[] {1}), Map.entry("Transpose", new int[] {1}),
-      Map.entry("ConcatV2", new int[] {-1}), Map.entry("Concat", new int[] {0}),
-      Map.entry("Slice", new int[] {1, 2}), Map.entry("StridedSlice", new int[] {1, 2, 3}),
-      Map.entry("GatherV2", new int[] {1, 2}), Map.entry("Gather", new int[] {1}), Map.entry("Tile", new int[] {1}),
-      Map.entry("Fill", new int[] {0}), Map.entry("BroadcastTo", new int[] {1}));
+  private static final Set<DType> CAST_INTS =
+      EnumSet.of(DType.INT8, DType.INT16, DType.INT32, DType.INT64, DType.UINT8, DType.UINT16);
+
+  private static final Set<DType> FILLABLE =
+      EnumSet.of(
+          DType.FLOAT32,
+          DType.FLOAT64,
+          DType.INT32,
+          DType.INT64,
+          DType.BOOL,
+          DType.INT8,
+          DType.INT16,
+          DType.UINT8,
+          DType.UINT16);
+
+  /**
+   * Inputs that are indices, axes or shapes (int32 or int64 only); negative positions count from
+   * the end.
+   */
+  private static final Map<String, int[]> INDEX_INPUTS =
+      Map.ofEntries(
+          Map.entry("Reshape", new int[] {1}),
+          Map.entry("ExpandDims", new int[] {1}),
+          Map.entry("Transpose", new int[] {1}),
+          Map.entry("ConcatV2", new int[] {-1}),
+          Map.entry("Concat", new int[] {0}),
+          Map.entry("Slice", new int[] {1, 2}),
+          Map.entry("StridedSlice", new int[] {1, 2, 3}),
+          Map.entry("GatherV2", new int[] {1, 2}),
+          Map.entry("Gather", new int[] {1}),
+          Map.entry("Tile", new int[] {1}),
+          Map.entry("Fill", new int[] {0}),
+          Map.entry("BroadcastTo", new int[] {1}));
 
   private FoldRules() {}
 
@@ -96,8 +220,11 @@ final class FoldRules {
     }
     if (FLOAT_UNARY.contains(op) || op.equals("LogicalNot")) {
       unary(op, in);
-    } else if (COMPARISONS.contains(op) || FLOAT_BINARY.contains(op) || INT_BINARY.contains(op)
-        || op.equals("LogicalAnd") || op.equals("LogicalOr")) {
+    } else if (COMPARISONS.contains(op)
+        || FLOAT_BINARY.contains(op)
+        || INT_BINARY.contains(op)
+        || op.equals("LogicalAnd")
+        || op.equals("LogicalOr")) {
       binary(op, in);
     } else if (REDUCTIONS.contains(op)) {
       reduction(n, in);
@@ -138,7 +265,10 @@ final class FoldRules {
         case "Cast" -> cast(n, in);
         case "SelectV2" -> {
           need(in[0].dtype() == DType.BOOL && in[1].dtype() == in[2].dtype());
-          cap(count(Tensors.broadcastShape(Tensors.broadcastShape(in[0].shape(), in[1].shape()), in[2].shape())));
+          cap(
+              count(
+                  Tensors.broadcastShape(
+                      Tensors.broadcastShape(in[0].shape(), in[1].shape()), in[2].shape())));
         }
         case "BiasAdd" -> biasAdd(n, in);
         default -> {
@@ -178,8 +308,10 @@ final class FoldRules {
     Value a = size == 0 ? Value.zeros(t, new long[] {0}) : in[0];
     Value b = size == 0 ? a : in[1];
     if (COMPARISONS.contains(op)) {
-      need(FLOATS.contains(t) || INTS.contains(t) || t == DType.BOOL && (op.equals("Equal")
-          || op.equals("NotEqual")));
+      need(
+          FLOATS.contains(t)
+              || INTS.contains(t)
+              || t == DType.BOOL && (op.equals("Equal") || op.equals("NotEqual")));
       if (FLOATS.contains(t)) {
         noDenormals(a);
         noDenormals(b);
@@ -197,10 +329,14 @@ final class FoldRules {
           // The intermediate results must be normal too.
           case "FloorDiv" -> Pairs.check(a.shape(), b.shape(), (i, j) -> normal(x[i] / y[j]));
           case "FloorMod" -> Pairs.check(a.shape(), b.shape(), (i, j) -> normal(x[i] % y[j]));
-          case "SquaredDifference" -> Pairs.check(a.shape(), b.shape(), (i, j) -> normal(x[i] - y[j]));
+          case "SquaredDifference" ->
+              Pairs.check(a.shape(), b.shape(), (i, j) -> normal(x[i] - y[j]));
           // NaN handling and the sign of zero differ between Eigen's scalar and vector paths.
-          case "Maximum", "Minimum" -> Pairs.check(a.shape(), b.shape(),
-              (i, j) -> x[i] == x[i] && y[j] == y[j] && !(x[i] == 0 && y[j] == 0));
+          case "Maximum", "Minimum" ->
+              Pairs.check(
+                  a.shape(),
+                  b.shape(),
+                  (i, j) -> x[i] == x[i] && y[j] == y[j] && !(x[i] == 0 && y[j] == 0));
           default -> {}
         }
       }
@@ -213,9 +349,13 @@ final class FoldRules {
         switch (op) {
           case "FloorDiv" -> Pairs.check(a.shape(), b.shape(), (i, j) -> normal(x[i] / y[j]));
           case "FloorMod" -> Pairs.check(a.shape(), b.shape(), (i, j) -> normal(x[i] % y[j]));
-          case "SquaredDifference" -> Pairs.check(a.shape(), b.shape(), (i, j) -> normal(x[i] - y[j]));
-          case "Maximum", "Minimum" -> Pairs.check(a.shape(), b.shape(),
-              (i, j) -> x[i] == x[i] && y[j] == y[j] && !(x[i] == 0 && y[j] == 0));
+          case "SquaredDifference" ->
+              Pairs.check(a.shape(), b.shape(), (i, j) -> normal(x[i] - y[j]));
+          case "Maximum", "Minimum" ->
+              Pairs.check(
+                  a.shape(),
+                  b.shape(),
+                  (i, j) -> x[i] == x[i] && y[j] == y[j] && !(x[i] == 0 && y[j] == 0));
           default -> {}
         }
       }
@@ -224,8 +364,11 @@ final class FoldRules {
         long min = t == DType.INT32 ? Integer.MIN_VALUE : Long.MIN_VALUE;
         switch (op) {
           // TensorFlow refuses integer division by zero; MIN / -1 is undefined in C++.
-          case "Div", "TruncateDiv", "FloorDiv" -> Pairs.check(a.shape(), b.shape(),
-              (i, j) -> b.longAt(j) != 0 && !(a.longAt(i) == min && b.longAt(j) == -1));
+          case "Div", "TruncateDiv", "FloorDiv" ->
+              Pairs.check(
+                  a.shape(),
+                  b.shape(),
+                  (i, j) -> b.longAt(j) != 0 && !(a.longAt(i) == min && b.longAt(j) == -1));
           case "FloorMod", "Mod" -> Pairs.check(a.shape(), b.shape(), (i, j) -> b.longAt(j) != 0);
           default -> {}
         }
@@ -320,7 +463,11 @@ final class FoldRules {
         // C++ leaves a float outside the target's range undefined.
         for (int i = 0; i < in[0].size(); i++) {
           double x = in[0].doubleAt(i);
-          need(x == x && (to == DType.INT64 ? x >= -0x1p63 && x < 0x1p63 : x > min(to) - 1 && x < max(to) + 1));
+          need(
+              x == x
+                  && (to == DType.INT64
+                      ? x >= -0x1p63 && x < 0x1p63
+                      : x > min(to) - 1 && x < max(to) + 1));
         }
       }
     }
@@ -346,11 +493,12 @@ final class FoldRules {
   }
 
   /**
-   * Integer sums and products (exact in any order), maxima and minima (order-free), boolean all/any, and float
-   * sums only when every partial sum is exact: integer values whose magnitudes add up to less than 2^24 (float32)
-   * or 2^53 (float64). Then the order TensorFlow's reduction adds in cannot change the result; any other float sum
-   * is left to TensorFlow, whose summation order is Eigen's to choose. A zero result is +0 in any order: exact sums
-   * that cancel round to +0, and the reduction starts from +0.
+   * Integer sums and products (exact in any order), maxima and minima (order-free), boolean
+   * all/any, and float sums only when every partial sum is exact: integer values whose magnitudes
+   * add up to less than 2^24 (float32) or 2^53 (float64). Then the order TensorFlow's reduction
+   * adds in cannot change the result; any other float sum is left to TensorFlow, whose summation
+   * order is Eigen's to choose. A zero result is +0 in any order: exact sums that cancel round to
+   * +0, and the reduction starts from +0.
    */
   private static void reduction(Node n, Value[] in) {
     need(in.length == 2 && INTS.contains(in[1].dtype()));
@@ -365,7 +513,8 @@ final class FoldRules {
       reduced[ax] = true;
     }
     switch (x.dtype()) {
-      case INT32, INT64 -> need(op.equals("Sum") || op.equals("Prod") || op.equals("Max") || op.equals("Min"));
+      case INT32, INT64 ->
+          need(op.equals("Sum") || op.equals("Prod") || op.equals("Max") || op.equals("Min"));
       case FLOAT32, FLOAT64 -> {
         if (op.equals("Sum")) {
           double limit = x.dtype() == DType.FLOAT32 ? 0x1p24 : 0x1p53;
@@ -398,8 +547,11 @@ final class FoldRules {
       return;
     }
     need(out.size() <= MAX_ELEMENTS);
-    boolean arithmetic = FLOAT_UNARY.contains(op) || FLOAT_BINARY.contains(op) || op.equals("BiasAdd")
-        || op.equals("Cast") && in[0].dtype() != out.dtype();
+    boolean arithmetic =
+        FLOAT_UNARY.contains(op)
+            || FLOAT_BINARY.contains(op)
+            || op.equals("BiasAdd")
+            || op.equals("Cast") && in[0].dtype() != out.dtype();
     if (arithmetic && FLOATS.contains(out.dtype())) {
       noDenormals(out);
     }
@@ -430,7 +582,10 @@ final class FoldRules {
     return n;
   }
 
-  /** Whether {@code x} is zero or normal: not a denormal, which TensorFlow would have flushed to zero. */
+  /**
+   * Whether {@code x} is zero or normal: not a denormal, which TensorFlow would have flushed to
+   * zero.
+   */
   private static boolean normal(float x) {
     return x == 0 || !(Math.abs(x) < Float.MIN_NORMAL);
   }

@@ -22,28 +22,30 @@ import org.tfport.runtime.kernel.Values;
 import org.tfport.runtime.ops.StandardKernels;
 
 /**
- * Constant folding on the runtime's reference kernels: the node is bound with its constant inputs and run, and its
- * result is used only where {@link FoldRules} says it is TensorFlow's bit for bit. Installed for the graph module's
- * {@link org.tfport.graph.optimize.ConstantFolding} and shape inference through {@link java.util.ServiceLoader}.
+ * Constant folding on the runtime's reference kernels: the node is bound with its constant inputs
+ * and run, and its result is used only where {@link FoldRules} says it is TensorFlow's bit for bit.
+ * Installed for the graph module's {@link org.tfport.graph.optimize.ConstantFolding} and shape
+ * inference through {@link java.util.ServiceLoader}.
  */
 public final class KernelFolding implements ConstantEvaluator {
-  private static final RunContext SINGLE_THREAD = new RunContext() {
-    @Override
-    public int threads() {
-      return 1;
-    }
+  private static final RunContext SINGLE_THREAD =
+      new RunContext() {
+        @Override
+        public int threads() {
+          return 1;
+        }
 
-    @Override
-    public ForkJoinPool pool() {
-      return ForkJoinPool.commonPool();
-    }
+        @Override
+        public ForkJoinPool pool() {
+          return ForkJoinPool.commonPool();
+        }
 
-    @Override
-    public <T> T sessionState(String key, Supplier<T> create) {
-      // Folded ops keep no state between runs.
-      return create.get();
-    }
-  };
+        @Override
+        public <T> T sessionState(String key, Supplier<T> create) {
+          // Folded ops keep no state between runs.
+          return create.get();
+        }
+      };
 
   private final KernelRegistry registry = StandardKernels.registry();
 
@@ -83,7 +85,8 @@ public final class KernelFolding implements ConstantEvaluator {
       FoldRules.after(n, in, out[0]);
       return Values.toTensor(out[0]);
     } catch (RuntimeException e) {
-      // Values TensorFlow itself would reject (a bad shape, an index out of range), or a declined node.
+      // Values TensorFlow itself would reject (a bad shape, an index out of range), or a declined
+      // node.
       return null;
     }
   }
@@ -98,8 +101,9 @@ public final class KernelFolding implements ConstantEvaluator {
     }
 
     /**
-     * Attributes a hand-made node may leave out that the folding evaluator never needed: the element type (from
-     * the inputs) and {@code axis} as another spelling of {@code Squeeze}'s {@code squeeze_dims}.
+     * Attributes a hand-made node may leave out that the folding evaluator never needed: the
+     * element type (from the inputs) and {@code axis} as another spelling of {@code Squeeze}'s
+     * {@code squeeze_dims}.
      */
     private static Map<String, AttrValue> defaults(Node node, Value[] inputs) {
       Map<String, AttrValue> d = new HashMap<>();

@@ -2,17 +2,26 @@ package org.tfport.runtime.fold;
 
 import org.tfport.graph.optimize.Tensors;
 
-/** The element pairs a broadcasting binary op combines, for checks on each pair before the kernel runs. */
+/**
+ * The element pairs a broadcasting binary op combines, for checks on each pair before the kernel
+ * runs.
+ */
 final class Pairs {
   private Pairs() {}
 
   @FunctionalInterface
   interface Test {
-    /** Whether the pair of flat indices {@code i} (into the first operand) and {@code j} (the second) is foldable. */
+    /**
+     * Whether the pair of flat indices {@code i} (into the first operand) and {@code j} (the
+     * second) is foldable.
+     */
     boolean ok(int i, int j);
   }
 
-  /** Declines (see {@link FoldRules#need}) unless every pair of operands of shapes {@code a} and {@code b} passes. */
+  /**
+   * Declines (see {@link FoldRules#need}) unless every pair of operands of shapes {@code a} and
+   * {@code b} passes.
+   */
   static void check(long[] a, long[] b, Test test) {
     long[] out = Tensors.broadcastShape(a, b);
     int r = out.length;
@@ -40,7 +49,10 @@ final class Pairs {
     }
   }
 
-  /** Element strides of {@code shape} right-aligned to rank {@code r}, 0 along broadcast (size 1 or absent) axes. */
+  /**
+   * Element strides of {@code shape} right-aligned to rank {@code r}, 0 along broadcast (size 1 or
+   * absent) axes.
+   */
   private static int[] strides(long[] shape, int r) {
     int[] s = new int[r];
     int acc = 1;

@@ -22,7 +22,10 @@ public interface BindContext {
   /** The dtype of data input {@code i} when known at plan time, else null. */
   DType inputType(int i);
 
-  /** The shape of data input {@code i} when known at plan time (-1 for unknown dimensions), else null. */
+  /**
+   * The shape of data input {@code i} when known at plan time (-1 for unknown dimensions), else
+   * null.
+   */
   long[] inputShape(int i);
 
   /** The attribute, with the op's registered default filled in, or null when absent. */
@@ -32,7 +35,8 @@ public interface BindContext {
     return attr(name) != null;
   }
 
-  // Typed attribute access; each throws KernelException naming the attribute when it is missing or of another kind.
+  // Typed attribute access; each throws KernelException naming the attribute when it is missing or
+  // of another kind.
   long intAttr(String name);
 
   long intAttr(String name, long defaultValue);
@@ -59,18 +63,24 @@ public interface BindContext {
   /** The constant tensor attribute ({@code Const.value}). */
   Value tensorAttr(String name);
 
-  /** The library function named by a function attribute ({@code body}, {@code then_branch}, {@code f}), compiled. */
+  /**
+   * The library function named by a function attribute ({@code body}, {@code then_branch}, {@code
+   * f}), compiled.
+   */
   Function function(String attrName);
 
   /**
-   * The library functions named by a list-of-functions attribute ({@code branches} of {@code Case}), compiled, in
-   * order. Contexts without a function library (single-op tests) refuse.
+   * The library functions named by a list-of-functions attribute ({@code branches} of {@code
+   * Case}), compiled, in order. Contexts without a function library (single-op tests) refuse.
    */
   default List<Function> functions(String attrName) {
-    throw new KernelException("attribute '" + attrName + "' names functions, and this context has no library");
+    throw new KernelException(
+        "attribute '" + attrName + "' names functions, and this context has no library");
   }
 
-  /** A library function compiled as a callable subplan (loop bodies, branches, called functions). */
+  /**
+   * A library function compiled as a callable subplan (loop bodies, branches, called functions).
+   */
   interface Function {
     String name();
 

@@ -7,9 +7,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Kernels by op name, two kinds per op: the reference kernel (plain Java, exact; the test oracle and what constant
- * folding uses) and optionally an optimized one (vectorized, packed, threaded) that must compute the same values
- * within float rounding.
+ * Kernels by op name, two kinds per op: the reference kernel (plain Java, exact; the test oracle
+ * and what constant folding uses) and optionally an optimized one (vectorized, packed, threaded)
+ * that must compute the same values within float rounding.
  */
 public final class KernelRegistry {
   /** Which kernel the planner binds. */
@@ -52,7 +52,10 @@ public final class KernelRegistry {
     return this;
   }
 
-  /** The factory the planner uses for {@code op} in {@code mode}, or null when tfport has no kernel for it. */
+  /**
+   * The factory the planner uses for {@code op} in {@code mode}, or null when tfport has no kernel
+   * for it.
+   */
   public KernelFactory factory(String op, Mode mode) {
     if (mode == Mode.OPTIMIZED) {
       KernelFactory f = optimized.get(op);

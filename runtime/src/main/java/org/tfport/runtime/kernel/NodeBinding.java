@@ -10,14 +10,17 @@ import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
 
 /**
- * The typed attribute half of a {@link BindContext}, over a node and its op's declared defaults; what a node's
- * inputs are known to be at plan time is left to the planner (or a test) that extends it.
+ * The typed attribute half of a {@link BindContext}, over a node and its op's declared defaults;
+ * what a node's inputs are known to be at plan time is left to the planner (or a test) that extends
+ * it.
  */
 public abstract class NodeBinding implements BindContext {
   private final Node node;
   private final Map<String, AttrValue> defaults;
 
-  /** @param defaults the op's declared attribute defaults (may be empty) */
+  /**
+   * @param defaults the op's declared attribute defaults (may be empty)
+   */
   protected NodeBinding(Node node, Map<String, AttrValue> defaults) {
     this.node = node;
     this.defaults = defaults;
@@ -41,8 +44,10 @@ public abstract class NodeBinding implements BindContext {
 
   private KernelException bad(String name, String want) {
     AttrValue v = attr(name);
-    return new KernelException(v == null ? "attribute '" + name + "' is missing"
-        : "attribute '" + name + "' is " + v + ", not " + want);
+    return new KernelException(
+        v == null
+            ? "attribute '" + name + "' is missing"
+            : "attribute '" + name + "' is " + v + ", not " + want);
   }
 
   @Override
@@ -91,8 +96,12 @@ public abstract class NodeBinding implements BindContext {
     if (attr(name) instanceof AttrValue.Type t) {
       DType d = DataTypes.toDType(DataTypes.base(t.value()));
       if (d == null) {
-        throw new KernelException("attribute '" + name + "' is " + DataTypes.name(t.value())
-            + ", a type tfport does not compute with");
+        throw new KernelException(
+            "attribute '"
+                + name
+                + "' is "
+                + DataTypes.name(t.value())
+                + ", a type tfport does not compute with");
       }
       return d;
     }
@@ -150,8 +159,12 @@ public abstract class NodeBinding implements BindContext {
         for (int t : l.type()) {
           DType d = DataTypes.toDType(DataTypes.base(t));
           if (d == null) {
-            throw new KernelException("attribute '" + name + "' holds " + DataTypes.name(t)
-                + ", a type tfport does not compute with");
+            throw new KernelException(
+                "attribute '"
+                    + name
+                    + "' holds "
+                    + DataTypes.name(t)
+                    + ", a type tfport does not compute with");
           }
           out.add(d);
         }
@@ -165,8 +178,12 @@ public abstract class NodeBinding implements BindContext {
   public Value tensorAttr(String name) {
     if (attr(name) instanceof AttrValue.TensorAttr t) {
       if (t.value().value() == null) {
-        throw new KernelException("attribute '" + name + "' holds a " + DataTypes.name(t.value().dtype())
-            + " tensor, which tfport cannot hold");
+        throw new KernelException(
+            "attribute '"
+                + name
+                + "' holds a "
+                + DataTypes.name(t.value().dtype())
+                + " tensor, which tfport cannot hold");
       }
       return Values.fromTensor(t.value().value());
     }

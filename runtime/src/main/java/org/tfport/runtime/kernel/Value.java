@@ -5,15 +5,16 @@ import java.util.Objects;
 import org.tfport.core.DType;
 
 /**
- * A tensor as kernels see it: a dtype, a fully known shape and the elements in C order in a primitive Java array
- * (no byte buffers in inner loops, no boxing). Storage by dtype: FLOAT32 and COMPLEX64 (re, im interleaved)
- * {@code float[]}; FLOAT64 {@code double[]}; INT32 {@code int[]}; INT64 {@code long[]}; INT8, UINT8 and BOOL (0 or 1)
- * {@code byte[]}; INT16, UINT16, FLOAT16 and BFLOAT16 (raw bits) {@code short[]}; STRING {@code byte[][]} (each
- * element's bytes). A handle (a TensorList, a hash table, a resource) is a scalar whose storage is the object it
- * stands for, with dtype null.
+ * A tensor as kernels see it: a dtype, a fully known shape and the elements in C order in a
+ * primitive Java array (no byte buffers in inner loops, no boxing). Storage by dtype: FLOAT32 and
+ * COMPLEX64 (re, im interleaved) {@code float[]}; FLOAT64 {@code double[]}; INT32 {@code int[]};
+ * INT64 {@code long[]}; INT8, UINT8 and BOOL (0 or 1) {@code byte[]}; INT16, UINT16, FLOAT16 and
+ * BFLOAT16 (raw bits) {@code short[]}; STRING {@code byte[][]} (each element's bytes). A handle (a
+ * TensorList, a hash table, a resource) is a scalar whose storage is the object it stands for, with
+ * dtype null.
  *
- * <p>Values are not modified once a kernel has returned them: a kernel that wants to write into an input allocates
- * instead (the planner may later hand it a dead buffer to reuse).
+ * <p>Values are not modified once a kernel has returned them: a kernel that wants to write into an
+ * input allocates instead (the planner may later hand it a dead buffer to reuse).
  */
 public final class Value {
   private final DType dtype;
@@ -26,24 +27,38 @@ public final class Value {
     this.data = data;
   }
 
-  /** Wraps {@code data} (not copied) as a value of {@code dtype} and {@code shape}, checking the length. */
+  /**
+   * Wraps {@code data} (not copied) as a value of {@code dtype} and {@code shape}, checking the
+   * length.
+   */
   public static Value of(DType dtype, long[] shape, Object data) {
     Objects.requireNonNull(dtype, "dtype");
     long n = elementCount(shape);
-    int length = switch (data) {
-      case float[] a -> dtype == DType.COMPLEX64 ? a.length / 2 : a.length;
-      case double[] a -> a.length;
-      case int[] a -> a.length;
-      case long[] a -> a.length;
-      case byte[] a -> a.length;
-      case short[] a -> a.length;
-      case byte[][] a -> a.length;
-      default -> throw new IllegalArgumentException("no storage for " + dtype + ": " + data.getClass());
-    };
+    int length =
+        switch (data) {
+          case float[] a -> dtype == DType.COMPLEX64 ? a.length / 2 : a.length;
+          case double[] a -> a.length;
+          case int[] a -> a.length;
+          case long[] a -> a.length;
+          case byte[] a -> a.length;
+          case short[] a -> a.length;
+          case byte[][] a -> a.length;
+          default ->
+              throw new IllegalArgumentException(
+                  "no storage for " + dtype + ": " + data.getClass());
+        };
     if (!storageClass(dtype).isInstance(data) || length != n) {
       throw new IllegalArgumentException(
-          dtype + Arrays.toString(shape) + " needs " + n + " elements in a " + storageClass(dtype).getSimpleName()
-              + ", got " + length + " in a " + data.getClass().getSimpleName());
+          dtype
+              + Arrays.toString(shape)
+              + " needs "
+              + n
+              + " elements in a "
+              + storageClass(dtype).getSimpleName()
+              + ", got "
+              + length
+              + " in a "
+              + data.getClass().getSimpleName());
     }
     return new Value(dtype, shape.clone(), data);
   }
@@ -56,20 +71,21 @@ public final class Value {
   /** A zero-filled value. */
   public static Value zeros(DType dtype, long[] shape) {
     int n = Math.toIntExact(elementCount(shape));
-    Object data = switch (dtype) {
-      case FLOAT32 -> new float[n];
-      case COMPLEX64 -> new float[2 * n];
-      case FLOAT64 -> new double[n];
-      case INT32 -> new int[n];
-      case INT64 -> new long[n];
-      case INT8, UINT8, BOOL -> new byte[n];
-      case INT16, UINT16, FLOAT16, BFLOAT16 -> new short[n];
-      case STRING -> {
-        byte[][] s = new byte[n][];
-        Arrays.fill(s, new byte[0]);
-        yield s;
-      }
-    };
+    Object data =
+        switch (dtype) {
+          case FLOAT32 -> new float[n];
+          case COMPLEX64 -> new float[2 * n];
+          case FLOAT64 -> new double[n];
+          case INT32 -> new int[n];
+          case INT64 -> new long[n];
+          case INT8, UINT8, BOOL -> new byte[n];
+          case INT16, UINT16, FLOAT16, BFLOAT16 -> new short[n];
+          case STRING -> {
+            byte[][] s = new byte[n][];
+            Arrays.fill(s, new byte[0]);
+            yield s;
+          }
+        };
     return new Value(dtype, shape.clone(), data);
   }
 
@@ -114,7 +130,9 @@ public final class Value {
     };
   }
 
-  /** The product of the dimensions, checked: every dimension known (≥ 0) and the count below 2^31. */
+  /**
+   * The product of the dimensions, checked: every dimension known (≥ 0) and the count below 2^31.
+   */
   public static long elementCount(long[] shape) {
     long n = 1;
     for (long d : shape) {
@@ -124,7 +142,8 @@ public final class Value {
       n = Math.multiplyExact(n, d);
     }
     if (n > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("tensor of " + n + " elements " + Arrays.toString(shape) + " is too large");
+      throw new IllegalArgumentException(
+          "tensor of " + n + " elements " + Arrays.toString(shape) + " is too large");
     }
     return n;
   }
@@ -196,12 +215,15 @@ public final class Value {
   /** The same elements under another shape of equal element count (no copy). */
   public Value reshaped(long[] newShape) {
     if (elementCount(newShape) != elementCount(shape)) {
-      throw new IllegalArgumentException("cannot reshape " + Arrays.toString(shape) + " to " + Arrays.toString(newShape));
+      throw new IllegalArgumentException(
+          "cannot reshape " + Arrays.toString(shape) + " to " + Arrays.toString(newShape));
     }
     return new Value(dtype, newShape.clone(), data);
   }
 
-  /** Element {@code i} of an integer-typed value (INT32, INT64, INT8/16, UINT8/16, BOOL) as a long. */
+  /**
+   * Element {@code i} of an integer-typed value (INT32, INT64, INT8/16, UINT8/16, BOOL) as a long.
+   */
   public long longAt(int i) {
     return switch (dtype) {
       case INT32 -> ((int[]) data)[i];
@@ -237,6 +259,8 @@ public final class Value {
 
   @Override
   public String toString() {
-    return isHandle() ? "handle(" + data.getClass().getSimpleName() + ")" : dtype.jsName() + Arrays.toString(shape);
+    return isHandle()
+        ? "handle(" + data.getClass().getSimpleName() + ")"
+        : dtype.jsName() + Arrays.toString(shape);
   }
 }

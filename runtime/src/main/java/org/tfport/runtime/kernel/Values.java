@@ -16,44 +16,45 @@ public final class Values {
     long[] shape = t.shape().dims();
     int n = Math.toIntExact(t.size());
     ByteBuffer b = t.bytes();
-    Object data = switch (t.dtype()) {
-      case FLOAT32 -> {
-        float[] a = new float[n];
-        b.asFloatBuffer().get(a);
-        yield a;
-      }
-      case COMPLEX64 -> {
-        float[] a = new float[2 * n];
-        b.asFloatBuffer().get(a);
-        yield a;
-      }
-      case FLOAT64 -> {
-        double[] a = new double[n];
-        b.asDoubleBuffer().get(a);
-        yield a;
-      }
-      case INT32 -> {
-        int[] a = new int[n];
-        b.asIntBuffer().get(a);
-        yield a;
-      }
-      case INT64 -> {
-        long[] a = new long[n];
-        b.asLongBuffer().get(a);
-        yield a;
-      }
-      case INT8, UINT8, BOOL -> {
-        byte[] a = new byte[n];
-        b.get(a);
-        yield a;
-      }
-      case INT16, UINT16, FLOAT16, BFLOAT16 -> {
-        short[] a = new short[n];
-        b.asShortBuffer().get(a);
-        yield a;
-      }
-      case STRING -> t.toByteStrings().toArray(new byte[0][]);
-    };
+    Object data =
+        switch (t.dtype()) {
+          case FLOAT32 -> {
+            float[] a = new float[n];
+            b.asFloatBuffer().get(a);
+            yield a;
+          }
+          case COMPLEX64 -> {
+            float[] a = new float[2 * n];
+            b.asFloatBuffer().get(a);
+            yield a;
+          }
+          case FLOAT64 -> {
+            double[] a = new double[n];
+            b.asDoubleBuffer().get(a);
+            yield a;
+          }
+          case INT32 -> {
+            int[] a = new int[n];
+            b.asIntBuffer().get(a);
+            yield a;
+          }
+          case INT64 -> {
+            long[] a = new long[n];
+            b.asLongBuffer().get(a);
+            yield a;
+          }
+          case INT8, UINT8, BOOL -> {
+            byte[] a = new byte[n];
+            b.get(a);
+            yield a;
+          }
+          case INT16, UINT16, FLOAT16, BFLOAT16 -> {
+            short[] a = new short[n];
+            b.asShortBuffer().get(a);
+            yield a;
+          }
+          case STRING -> t.toByteStrings().toArray(new byte[0][]);
+        };
     return Value.of(t.dtype(), shape, data);
   }
 
@@ -75,8 +76,12 @@ public final class Values {
       return new Tensor(DType.STRING, shape, b.flip());
     }
     int n = v.size();
-    ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(v.dtype() == DType.COMPLEX64 ? 2 * n : n,
-        v.dtype() == DType.COMPLEX64 ? 4 : v.dtype().byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(
+                Math.multiplyExact(
+                    v.dtype() == DType.COMPLEX64 ? 2 * n : n,
+                    v.dtype() == DType.COMPLEX64 ? 4 : v.dtype().byteSize()))
+            .order(ByteOrder.LITTLE_ENDIAN);
     switch (v.dtype()) {
       case FLOAT32, COMPLEX64 -> b.asFloatBuffer().put(v.floats());
       case FLOAT64 -> b.asDoubleBuffer().put(v.doubles());

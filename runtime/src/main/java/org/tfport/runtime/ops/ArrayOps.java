@@ -10,17 +10,27 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Ops that rearrange whole tensors without arithmetic: transposes, joins and splits, tiling, padding, reversal;
- * every dtype (strings and bools included), exact.
+ * Ops that rearrange whole tensors without arithmetic: transposes, joins and splits, tiling,
+ * padding, reversal; every dtype (strings and bools included), exact.
  */
 final class ArrayOps implements OpFamily {
   @Override
   public void register(KernelRegistry r) {
     r.reference("Transpose", b -> (in, ctx) -> new Value[] {transpose(in[0], in[1])});
-    r.reference("ConcatV2", b -> (in, ctx) ->
-        new Value[] {concat(Arrays.copyOf(in, in.length - 1), Layout.scalar(in[in.length - 1], "axis"))});
-    r.reference("Concat", b -> (in, ctx) ->
-        new Value[] {concat(Arrays.copyOfRange(in, 1, in.length), Layout.scalar(in[0], "concat_dim"))});
+    r.reference(
+        "ConcatV2",
+        b ->
+            (in, ctx) ->
+                new Value[] {
+                  concat(Arrays.copyOf(in, in.length - 1), Layout.scalar(in[in.length - 1], "axis"))
+                });
+    r.reference(
+        "Concat",
+        b ->
+            (in, ctx) ->
+                new Value[] {
+                  concat(Arrays.copyOfRange(in, 1, in.length), Layout.scalar(in[0], "concat_dim"))
+                });
     r.reference("Pack", ArrayOps::pack);
     r.reference("Unpack", ArrayOps::unpack);
     r.reference("Split", ArrayOps::split);
@@ -29,8 +39,10 @@ final class ArrayOps implements OpFamily {
     r.reference("Pad", b -> (in, ctx) -> new Value[] {pad(in[0], in[1], null)});
     r.reference("PadV2", b -> (in, ctx) -> new Value[] {pad(in[0], in[1], in[2])});
     r.reference("MirrorPad", ArrayOps::mirrorPad);
-    r.reference("Reverse", b -> (in, ctx) -> new Value[] {reverse(in[0], reverseFlags(in[0], in[1]))});
-    r.reference("ReverseV2", b -> (in, ctx) -> new Value[] {reverse(in[0], reverseAxes(in[0], in[1]))});
+    r.reference(
+        "Reverse", b -> (in, ctx) -> new Value[] {reverse(in[0], reverseFlags(in[0], in[1]))});
+    r.reference(
+        "ReverseV2", b -> (in, ctx) -> new Value[] {reverse(in[0], reverseAxes(in[0], in[1]))});
     r.reference("ReverseSequence", ArrayOps::reverseSequence);
   }
 
@@ -38,8 +50,11 @@ final class ArrayOps implements OpFamily {
     long[] perm = Layout.vector(permInput, "perm");
     int r = x.rank();
     if (perm.length != r) {
-      throw new KernelException("transpose expects a vector of size " + r + ". But input(1) is a vector of size "
-          + perm.length);
+      throw new KernelException(
+          "transpose expects a vector of size "
+              + r
+              + ". But input(1) is a vector of size "
+              + perm.length);
     }
     int[] strides = Layout.strides(x.shape());
     boolean[] seen = new boolean[r];
@@ -67,8 +82,13 @@ final class ArrayOps implements OpFamily {
       throw new KernelException("ConcatOp : Can't concatenate scalars (use tf.stack instead)");
     }
     if (axisValue < -r || axisValue >= r) {
-      throw new KernelException("ConcatOp : Expected concatenating dimensions in the range [" + -r + ", " + r
-          + "), but got " + axisValue);
+      throw new KernelException(
+          "ConcatOp : Expected concatenating dimensions in the range ["
+              + -r
+              + ", "
+              + r
+              + "), but got "
+              + axisValue);
     }
     int axis = (int) (axisValue < 0 ? axisValue + r : axisValue);
     long[] shape = first.shape().clone();
@@ -76,13 +96,25 @@ final class ArrayOps implements OpFamily {
     for (int k = 0; k < xs.length; k++) {
       long[] s = xs[k].shape();
       if (s.length != r) {
-        throw new KernelException("ConcatOp : Ranks of all input tensors should match: shape[0] = "
-            + Layout.shape(first.shape()) + " vs. shape[" + k + "] = " + Layout.shape(s));
+        throw new KernelException(
+            "ConcatOp : Ranks of all input tensors should match: shape[0] = "
+                + Layout.shape(first.shape())
+                + " vs. shape["
+                + k
+                + "] = "
+                + Layout.shape(s));
       }
       for (int i = 0; i < r; i++) {
         if (i != axis && s[i] != first.dim(i)) {
-          throw new KernelException("ConcatOp : Dimension " + i + " in both shapes must be equal: shape[0] = "
-              + Layout.shape(first.shape()) + " vs. shape[" + k + "] = " + Layout.shape(s));
+          throw new KernelException(
+              "ConcatOp : Dimension "
+                  + i
+                  + " in both shapes must be equal: shape[0] = "
+                  + Layout.shape(first.shape())
+                  + " vs. shape["
+                  + k
+                  + "] = "
+                  + Layout.shape(s));
         }
       }
       shape[axis] += s[axis];
@@ -107,13 +139,19 @@ final class ArrayOps implements OpFamily {
       long[] s = in[0].shape();
       int r = s.length;
       if (axisAttr < -(r + 1) || axisAttr > r) {
-        throw new KernelException("axis = " + axisAttr + " not in [" + -(r + 1) + ", " + (r + 1) + ")");
+        throw new KernelException(
+            "axis = " + axisAttr + " not in [" + -(r + 1) + ", " + (r + 1) + ")");
       }
       int axis = (int) (axisAttr < 0 ? axisAttr + r + 1 : axisAttr);
       for (int k = 1; k < in.length; k++) {
         if (!Arrays.equals(in[k].shape(), s)) {
-          throw new KernelException("Shapes of all inputs must match: values[0].shape = " + Layout.shape(s)
-              + " != values[" + k + "].shape = " + Layout.shape(in[k].shape()));
+          throw new KernelException(
+              "Shapes of all inputs must match: values[0].shape = "
+                  + Layout.shape(s)
+                  + " != values["
+                  + k
+                  + "].shape = "
+                  + Layout.shape(in[k].shape()));
         }
       }
       long[] shape = new long[r + 1];
@@ -144,8 +182,13 @@ final class ArrayOps implements OpFamily {
       }
       int axis = (int) (axisAttr < 0 ? axisAttr + r : axisAttr);
       if (x.dim(axis) != num) {
-        throw new KernelException("Input shape axis " + axis + " must equal " + num + ", got shape "
-            + Layout.shape(x.shape()));
+        throw new KernelException(
+            "Input shape axis "
+                + axis
+                + " must equal "
+                + num
+                + ", got shape "
+                + Layout.shape(x.shape()));
       }
       long[] sizes = new long[(int) num];
       Arrays.fill(sizes, 1);
@@ -163,7 +206,10 @@ final class ArrayOps implements OpFamily {
     };
   }
 
-  /** Cuts {@code x} along {@code axis} into consecutive pieces of the given sizes (which add up to the dim). */
+  /**
+   * Cuts {@code x} along {@code axis} into consecutive pieces of the given sizes (which add up to
+   * the dim).
+   */
   static Value[] splitAlong(Value x, int axis, long[] sizes) {
     long[] s = x.shape();
     DType t = x.dtype();
@@ -190,7 +236,8 @@ final class ArrayOps implements OpFamily {
     long a = Layout.scalar(axisInput, "split_dim");
     int r = x.rank();
     if (a < -r || a >= r) {
-      throw new KernelException("-input rank(-" + r + ") <= split_dim < input rank (" + r + "), but got " + a);
+      throw new KernelException(
+          "-input rank(-" + r + ") <= split_dim < input rank (" + r + "), but got " + a);
     }
     return (int) (a < 0 ? a + r : a);
   }
@@ -202,8 +249,14 @@ final class ArrayOps implements OpFamily {
       int axis = splitAxis(x, in[0]);
       long dim = x.dim(axis);
       if (num <= 0 || dim % num != 0) {
-        throw new KernelException("Number of ways to split should evenly divide the split dimension, but got "
-            + "split_dim " + axis + " (size = " + dim + ") and num_split " + num);
+        throw new KernelException(
+            "Number of ways to split should evenly divide the split dimension, but got "
+                + "split_dim "
+                + axis
+                + " (size = "
+                + dim
+                + ") and num_split "
+                + num);
       }
       long[] sizes = new long[(int) num];
       Arrays.fill(sizes, dim / num);
@@ -224,15 +277,21 @@ final class ArrayOps implements OpFamily {
         }
         unknown = i;
       } else if (sizes[i] < 0) {
-        throw new KernelException("size_splits[" + i + "] = " + sizes[i] + " must be non-negative (or one -1)");
+        throw new KernelException(
+            "size_splits[" + i + "] = " + sizes[i] + " must be non-negative (or one -1)");
       } else {
         known += sizes[i];
       }
     }
     if (unknown < 0 ? known != dim : known > dim) {
-      throw new KernelException("Determined shape must either match input shape along split_dim exactly if fully "
-          + "specified, or be less than the size of the input along split_dim if not fully specified.  Got: "
-          + known + " for split_dim " + axis + " of size " + dim);
+      throw new KernelException(
+          "Determined shape must either match input shape along split_dim exactly if fully "
+              + "specified, or be less than the size of the input along split_dim if not fully specified.  Got: "
+              + known
+              + " for split_dim "
+              + axis
+              + " of size "
+              + dim);
     }
     if (unknown >= 0) {
       sizes[unknown] = dim - known;
@@ -244,8 +303,11 @@ final class ArrayOps implements OpFamily {
     long[] m = Layout.vector(multiplesInput, "multiples");
     int r = x.rank();
     if (m.length != r) {
-      throw new KernelException("Expected multiples argument to be a vector of length " + r + " but got length "
-          + m.length);
+      throw new KernelException(
+          "Expected multiples argument to be a vector of length "
+              + r
+              + " but got length "
+              + m.length);
     }
     int[] strides = Layout.strides(x.shape());
     long[] shape = new long[r];
@@ -267,7 +329,8 @@ final class ArrayOps implements OpFamily {
   /** The [rank, 2] paddings (or crops) input as rows of (before, after), checked non-negative. */
   static long[][] paddings(Value p, int rank, String what) {
     if (p.rank() != 2 || p.dim(0) != rank || p.dim(1) != 2) {
-      throw new KernelException(what + " must be a matrix of shape [" + rank + ",2], got " + Layout.shape(p.shape()));
+      throw new KernelException(
+          what + " must be a matrix of shape [" + rank + ",2], got " + Layout.shape(p.shape()));
     }
     long[][] out = new long[rank][2];
     for (int i = 0; i < rank; i++) {
@@ -284,7 +347,8 @@ final class ArrayOps implements OpFamily {
     int r = x.rank();
     long[][] p = paddings(paddingsInput, r, "paddings");
     if (constant != null && (constant.size() != 1 || constant.dtype() != x.dtype())) {
-      throw new KernelException("constant_values must be a scalar of the input's type, got " + constant);
+      throw new KernelException(
+          "constant_values must be a scalar of the input's type, got " + constant);
     }
     int[] strides = Layout.strides(x.shape());
     long[] shape = new long[r];
@@ -303,11 +367,13 @@ final class ArrayOps implements OpFamily {
 
   private static Kernel mirrorPad(BindContext b) {
     String mode = b.stringAttr("mode", "");
-    boolean reflect = switch (mode) {
-      case "REFLECT" -> true;
-      case "SYMMETRIC" -> false;
-      default -> throw new KernelException("mode must be REFLECT or SYMMETRIC, not '" + mode + "'");
-    };
+    boolean reflect =
+        switch (mode) {
+          case "REFLECT" -> true;
+          case "SYMMETRIC" -> false;
+          default ->
+              throw new KernelException("mode must be REFLECT or SYMMETRIC, not '" + mode + "'");
+        };
     return (in, ctx) -> {
       Value x = in[0];
       int r = x.rank();
@@ -319,8 +385,20 @@ final class ArrayOps implements OpFamily {
         long dim = x.dim(i);
         long limit = reflect ? dim - 1 : dim;
         if (p[i][0] > limit || p[i][1] > limit) {
-          throw new KernelException("paddings " + p[i][0] + ", " + p[i][1] + " of dimension " + i
-              + " must be at most " + limit + " for " + mode + " mode (the dimension is " + dim + ")");
+          throw new KernelException(
+              "paddings "
+                  + p[i][0]
+                  + ", "
+                  + p[i][1]
+                  + " of dimension "
+                  + i
+                  + " must be at most "
+                  + limit
+                  + " for "
+                  + mode
+                  + " mode (the dimension is "
+                  + dim
+                  + ")");
         }
         shape[i] = p[i][0] + dim + p[i][1];
         tables[i] = new int[Math.toIntExact(shape[i])];
@@ -340,8 +418,11 @@ final class ArrayOps implements OpFamily {
 
   private static boolean[] reverseFlags(Value x, Value dims) {
     if (dims.rank() != 1 || dims.size() != x.rank()) {
-      throw new KernelException("'dims' must have the same number of values as 'input' has dimensions. 'input' has "
-          + x.rank() + " dimensions, 'dims' has shape " + Layout.shape(dims.shape()));
+      throw new KernelException(
+          "'dims' must have the same number of values as 'input' has dimensions. 'input' has "
+              + x.rank()
+              + " dimensions, 'dims' has shape "
+              + Layout.shape(dims.shape()));
     }
     boolean[] flags = new boolean[x.rank()];
     for (int i = 0; i < flags.length; i++) {
@@ -356,7 +437,8 @@ final class ArrayOps implements OpFamily {
     boolean[] flags = new boolean[r];
     for (int i = 0; i < axes.length; i++) {
       if (axes[i] < -r || axes[i] >= r) {
-        throw new KernelException("'axis'[" + i + "] = " + axes[i] + " is out of valid range [" + -r + ", " + r + ")");
+        throw new KernelException(
+            "'axis'[" + i + "] = " + axes[i] + " is out of valid range [" + -r + ", " + r + ")");
       }
       int a = (int) (axes[i] < 0 ? axes[i] + r : axes[i]);
       if (flags[a]) {
@@ -372,8 +454,10 @@ final class ArrayOps implements OpFamily {
     int[][] tables = new int[x.rank()][];
     for (int i = 0; i < tables.length; i++) {
       long dim = x.dim(i);
-      tables[i] = flags[i] ? Layout.affine(dim, (dim - 1) * strides[i], -strides[i])
-          : Layout.affine(dim, 0, strides[i]);
+      tables[i] =
+          flags[i]
+              ? Layout.affine(dim, (dim - 1) * strides[i], -strides[i])
+              : Layout.affine(dim, 0, strides[i]);
     }
     return Layout.take(x, x.shape(), Layout.walk(tables), null);
   }
@@ -391,12 +475,19 @@ final class ArrayOps implements OpFamily {
       }
       long[] lengths = Layout.vector(in[1], "seq_lengths");
       if (lengths.length != x.dim(batch)) {
-        throw new KernelException("Length of seq_lengths != input.dims(" + batch + "), (" + lengths.length + " vs. "
-            + x.dim(batch) + ")");
+        throw new KernelException(
+            "Length of seq_lengths != input.dims("
+                + batch
+                + "), ("
+                + lengths.length
+                + " vs. "
+                + x.dim(batch)
+                + ")");
       }
       for (int i = 0; i < lengths.length; i++) {
         if (lengths[i] < 0 || lengths[i] > x.dim(seq)) {
-          throw new KernelException("seq_lengths[" + i + "] = " + lengths[i] + " is not in [0, " + x.dim(seq) + "]");
+          throw new KernelException(
+              "seq_lengths[" + i + "] = " + lengths[i] + " is not in [0, " + x.dim(seq) + "]");
         }
       }
       int[] strides = Layout.strides(x.shape());

@@ -4,13 +4,17 @@ import java.util.Arrays;
 import org.tfport.runtime.kernel.KernelException;
 
 /**
- * NumPy broadcasting of several operands, as rows: the output is walked as runs of its innermost (coalesced)
- * dimension, during which every operand advances by a fixed step of 0 or 1. Adjacent dimensions that every operand
- * either has in full or broadcasts are merged, so same-shape and scalar operands give a single run over the whole
- * output and elementwise loops never compute multi-dimensional indices per element.
+ * NumPy broadcasting of several operands, as rows: the output is walked as runs of its innermost
+ * (coalesced) dimension, during which every operand advances by a fixed step of 0 or 1. Adjacent
+ * dimensions that every operand either has in full or broadcasts are merged, so same-shape and
+ * scalar operands give a single run over the whole output and elementwise loops never compute
+ * multi-dimensional indices per element.
  */
 final class Broadcast {
-  /** One run: output elements {@code out .. out+length-1} read operand k from {@code in[k]} on, by its step. */
+  /**
+   * One run: output elements {@code out .. out+length-1} read operand k from {@code in[k]} on, by
+   * its step.
+   */
   @FunctionalInterface
   interface Row {
     void run(int out, int[] in, int length);
@@ -28,7 +32,9 @@ final class Broadcast {
     this.strides = strides;
   }
 
-  /** The broadcast of {@code shapes}, or a KernelException naming the shapes that do not broadcast. */
+  /**
+   * The broadcast of {@code shapes}, or a KernelException naming the shapes that do not broadcast.
+   */
   static Broadcast of(long[]... shapes) {
     int rank = 0;
     for (long[] s : shapes) {
@@ -49,7 +55,8 @@ final class Broadcast {
     }
     int size = Math.toIntExact(org.tfport.runtime.kernel.Value.elementCount(out));
     int k = shapes.length;
-    // Coalesced dimensions, outermost first, with for each operand whether it has the dimension in full.
+    // Coalesced dimensions, outermost first, with for each operand whether it has the dimension in
+    // full.
     int[] dims = new int[rank];
     boolean[][] full = new boolean[k][rank];
     int m = 0;
@@ -99,12 +106,18 @@ final class Broadcast {
     return size;
   }
 
-  /** How far operand {@code k} advances per element within a row: 1, or 0 when it is broadcast along it. */
+  /**
+   * How far operand {@code k} advances per element within a row: 1, or 0 when it is broadcast along
+   * it.
+   */
   int step(int k) {
     return dims.length == 0 ? 0 : strides[k][dims.length - 1];
   }
 
-  /** Calls {@code row} for every run of the output in order; once in all for same-shape and scalar operands. */
+  /**
+   * Calls {@code row} for every run of the output in order; once in all for same-shape and scalar
+   * operands.
+   */
   void forEachRow(Row row) {
     if (size == 0) {
       return;

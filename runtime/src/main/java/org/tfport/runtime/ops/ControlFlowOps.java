@@ -14,14 +14,19 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Pass-through ops and TF2 functional control flow: loops, branches and calls run library functions compiled by
- * the planner, in the caller's run.
+ * Pass-through ops and TF2 functional control flow: loops, branches and calls run library functions
+ * compiled by the planner, in the caller's run.
  */
 public final class ControlFlowOps implements OpFamily {
   @Override
   public void register(KernelRegistry r) {
-    r.reference(node -> (in, ctx) -> new Value[] {in[0]}, "Identity", "Snapshot", "StopGradient",
-        "PreventGradient", "Print");
+    r.reference(
+        node -> (in, ctx) -> new Value[] {in[0]},
+        "Identity",
+        "Snapshot",
+        "StopGradient",
+        "PreventGradient",
+        "Print");
     r.reference(node -> (in, ctx) -> in.clone(), "IdentityN");
     r.reference(node -> (in, ctx) -> new Value[0], "NoOp", "PrintV2");
     r.reference("Assert", ControlFlowOps::assertOp);
@@ -31,7 +36,10 @@ public final class ControlFlowOps implements OpFamily {
     r.reference(ControlFlowOps::call, "PartitionedCall", "StatefulPartitionedCall");
   }
 
-  /** TensorFlow's truth of a predicate: a scalar is true when nonzero (non-empty for strings), a tensor when non-empty. */
+  /**
+   * TensorFlow's truth of a predicate: a scalar is true when nonzero (non-empty for strings), a
+   * tensor when non-empty.
+   */
   static boolean truth(Value v) {
     if (v.isHandle()) {
       throw new KernelException("the predicate is a " + v + ", not a tensor");
@@ -64,7 +72,10 @@ public final class ControlFlowOps implements OpFamily {
     };
   }
 
-  /** A short text of an Assert data value: the message strings TF puts there, or the first few numbers. */
+  /**
+   * A short text of an Assert data value: the message strings TF puts there, or the first few
+   * numbers.
+   */
   private static String summary(Value v) {
     if (v.isHandle()) {
       return v.toString();
@@ -72,12 +83,13 @@ public final class ControlFlowOps implements OpFamily {
     int n = Math.min(v.size(), 3);
     List<String> items = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      items.add(switch (v.dtype()) {
-        case STRING -> new String(v.strings()[i], StandardCharsets.UTF_8);
-        case COMPLEX64 -> v.floats()[2 * i] + "+" + v.floats()[2 * i + 1] + "j";
-        case FLOAT32, FLOAT64, FLOAT16, BFLOAT16 -> Double.toString(v.doubleAt(i));
-        default -> Long.toString(v.longAt(i));
-      });
+      items.add(
+          switch (v.dtype()) {
+            case STRING -> new String(v.strings()[i], StandardCharsets.UTF_8);
+            case COMPLEX64 -> v.floats()[2 * i] + "+" + v.floats()[2 * i + 1] + "j";
+            case FLOAT32, FLOAT64, FLOAT16, BFLOAT16 -> Double.toString(v.doubleAt(i));
+            default -> Long.toString(v.longAt(i));
+          });
     }
     String s = String.join(" ", items) + (v.size() > n ? " ..." : "");
     return v.dtype() == DType.STRING && v.rank() == 0 ? s : "[" + s + "]";
@@ -88,9 +100,19 @@ public final class ControlFlowOps implements OpFamily {
     Function body = node.function("body");
     int n = node.inputCount();
     if (cond.inputCount() != n || body.inputCount() != n || body.outputCount() != n) {
-      throw new KernelException("the loop carries " + n + " values, but cond '" + cond.name() + "' takes "
-          + cond.inputCount() + " and body '" + body.name() + "' takes " + body.inputCount() + " and returns "
-          + body.outputCount());
+      throw new KernelException(
+          "the loop carries "
+              + n
+              + " values, but cond '"
+              + cond.name()
+              + "' takes "
+              + cond.inputCount()
+              + " and body '"
+              + body.name()
+              + "' takes "
+              + body.inputCount()
+              + " and returns "
+              + body.outputCount());
     }
     if (cond.outputCount() < 1) {
       throw new KernelException("the loop condition '" + cond.name() + "' returns nothing");
@@ -137,8 +159,17 @@ public final class ControlFlowOps implements OpFamily {
     int outs = branches.get(0).outputCount();
     for (Function f : branches) {
       if (f.inputCount() != args || f.outputCount() != outs) {
-        throw new KernelException("branch '" + f.name() + "' takes " + f.inputCount() + " and returns "
-            + f.outputCount() + ", but the node passes " + args + " and the branches return " + outs);
+        throw new KernelException(
+            "branch '"
+                + f.name()
+                + "' takes "
+                + f.inputCount()
+                + " and returns "
+                + f.outputCount()
+                + ", but the node passes "
+                + args
+                + " and the branches return "
+                + outs);
       }
     }
   }
@@ -146,8 +177,13 @@ public final class ControlFlowOps implements OpFamily {
   private static Kernel call(BindContext node) {
     Function f = node.function("f");
     if (f.inputCount() != node.inputCount()) {
-      throw new KernelException("function '" + f.name() + "' takes " + f.inputCount() + " arguments, the node passes "
-          + node.inputCount());
+      throw new KernelException(
+          "function '"
+              + f.name()
+              + "' takes "
+              + f.inputCount()
+              + " arguments, the node passes "
+              + node.inputCount());
     }
     return f::call;
   }

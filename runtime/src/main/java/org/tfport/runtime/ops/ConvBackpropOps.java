@@ -15,10 +15,10 @@ import org.tfport.runtime.ops.Windows.Format;
 import org.tfport.runtime.ops.Windows.Grid;
 
 /**
- * Convolution gradients with respect to the input, which models use as transposed convolutions (Keras
- * Conv2DTranspose, Conv3DTranspose): Conv2DBackpropInput and Conv3DBackpropInputV2. Computed in gather form: each
- * input element sums, over the output positions and taps whose forward window covered it, out_backprop × filter, in
- * tap order then output channel order.
+ * Convolution gradients with respect to the input, which models use as transposed convolutions
+ * (Keras Conv2DTranspose, Conv3DTranspose): Conv2DBackpropInput and Conv3DBackpropInputV2. Computed
+ * in gather form: each input element sums, over the output positions and taps whose forward window
+ * covered it, out_backprop × filter, in tap order then output channel order.
  */
 final class ConvBackpropOps implements OpFamily {
   @Override
@@ -45,24 +45,37 @@ final class ConvBackpropOps implements OpFamily {
       Grid og = Grid.of(dy.shape(), f, "out_backprop");
       Grid ig = Grid.of(inputShape(in[0], f, og.batch(), channels), f, "input_sizes");
       if (ig.channels() != channels || og.channels() != fout) {
-        throw new KernelException("filter " + filter + " does not map input_sizes " + Arrays.toString(ig.shape(f))
-            + " to out_backprop " + dy);
+        throw new KernelException(
+            "filter "
+                + filter
+                + " does not map input_sizes "
+                + Arrays.toString(ig.shape(f))
+                + " to out_backprop "
+                + dy);
       }
       Axis[] axes = spec.axes(ig, window);
       Grid expected = ig.windowed(axes, fout);
       if (!expected.equals(og)) {
-        throw new KernelException("out_backprop " + dy + " is not the forward output shape "
-            + Arrays.toString(expected.shape(f)));
+        throw new KernelException(
+            "out_backprop "
+                + dy
+                + " is not the forward output shape "
+                + Arrays.toString(expected.shape(f)));
       }
       Object dx = t == DType.FLOAT32 ? new float[ig.size()] : new double[ig.size()];
-      PositionKernel k = t == DType.FLOAT32 ? gatherFloat(dy.floats(), filter.floats(), (float[]) dx, ig, og)
-          : gatherDouble(dy.doubles(), filter.doubles(), (double[]) dx, ig, og);
+      PositionKernel k =
+          t == DType.FLOAT32
+              ? gatherFloat(dy.floats(), filter.floats(), (float[]) dx, ig, og)
+              : gatherDouble(dy.doubles(), filter.doubles(), (double[]) dx, ig, og);
       forEachInput(ig, og, axes, k);
       return new Value[] {Value.of(t, ig.shape(f), dx)};
     };
   }
 
-  /** {@code input_sizes}: the full input shape, or only its spatial sizes (batch and depth then follow). */
+  /**
+   * {@code input_sizes}: the full input shape, or only its spatial sizes (batch and depth then
+   * follow).
+   */
   private static long[] inputShape(Value sizes, Format f, int batch, int channels) {
     long[] s = sizes.toLongArray();
     if (sizes.rank() == 1 && s.length == f.rank()) {
@@ -77,11 +90,20 @@ final class ConvBackpropOps implements OpFamily {
       }
       return full;
     }
-    throw new KernelException("input_sizes " + Arrays.toString(s) + " is not a vector of " + f.rank() + " or "
-        + f.spatialRank() + " sizes");
+    throw new KernelException(
+        "input_sizes "
+            + Arrays.toString(s)
+            + " is not a vector of "
+            + f.rank()
+            + " or "
+            + f.spatialRank()
+            + " sizes");
   }
 
-  /** Visits every input position with the output positions (and filter taps) whose window covered it. */
+  /**
+   * Visits every input position with the output positions (and filter taps) whose window covered
+   * it.
+   */
   private static void forEachInput(Grid in, Grid out, Axis[] axes, PositionKernel k) {
     Axis ad = axes[0];
     Axis ah = axes[1];
@@ -150,7 +172,8 @@ final class ConvBackpropOps implements OpFamily {
     };
   }
 
-  private static PositionKernel gatherDouble(double[] dy, double[] f, double[] dx, Grid in, Grid out) {
+  private static PositionKernel gatherDouble(
+      double[] dy, double[] f, double[] dx, Grid in, Grid out) {
     int ics = in.channelStride();
     int ocs = out.channelStride();
     int channels = in.channels();

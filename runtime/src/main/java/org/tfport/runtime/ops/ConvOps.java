@@ -14,10 +14,10 @@ import org.tfport.runtime.ops.Windows.Grid;
 import org.tfport.runtime.ops.Windows.Padding;
 
 /**
- * Forward convolutions: Conv2D (grouped when the filter has fewer input channels than the input), Conv3D,
- * DepthwiseConv2dNative, and their fused forms _FusedConv2D (grappler, TF.js) and FusedDepthwiseConv2dNative (TF.js).
- * Each output element is one float (or double) accumulator over the taps in (depth, height, width) order, then the
- * input channels.
+ * Forward convolutions: Conv2D (grouped when the filter has fewer input channels than the input),
+ * Conv3D, DepthwiseConv2dNative, and their fused forms _FusedConv2D (grappler, TF.js) and
+ * FusedDepthwiseConv2dNative (TF.js). Each output element is one float (or double) accumulator over
+ * the taps in (depth, height, width) order, then the input channels.
  */
 final class ConvOps implements OpFamily {
   @Override
@@ -30,8 +30,9 @@ final class ConvOps implements OpFamily {
   }
 
   /**
-   * The kernel's work at one output (or, for transposed convolutions, input) position: {@code taps} contributing
-   * positions at offsets {@code tapIn} of the source tensor, each with its filter tap index {@code tapFilter}.
+   * The kernel's work at one output (or, for transposed convolutions, input) position: {@code taps}
+   * contributing positions at offsets {@code tapIn} of the source tensor, each with its filter tap
+   * index {@code tapFilter}.
    */
   @FunctionalInterface
   interface PositionKernel {
@@ -49,8 +50,15 @@ final class ConvOps implements OpFamily {
       long[] ones = new long[f.rank()];
       Arrays.fill(ones, 1);
       Padding p = Padding.of(b, explicitAllowed);
-      int[][] pads = p == Padding.EXPLICIT ? f.explicitPads(b.intsAttr("explicit_paddings", new long[0])) : null;
-      return new Spec(f, f.spatial("strides", strides), f.spatial("dilations", b.intsAttr("dilations", ones)), p,
+      int[][] pads =
+          p == Padding.EXPLICIT
+              ? f.explicitPads(b.intsAttr("explicit_paddings", new long[0]))
+              : null;
+      return new Spec(
+          f,
+          f.spatial("strides", strides),
+          f.spatial("dilations", b.intsAttr("dilations", ones)),
+          p,
           pads);
     }
 
@@ -59,7 +67,9 @@ final class ConvOps implements OpFamily {
     }
   }
 
-  /** The spatial window sizes of a filter whose spatial dims lead, padded to three with leading 1s. */
+  /**
+   * The spatial window sizes of a filter whose spatial dims lead, padded to three with leading 1s.
+   */
   static int[] window(Value filter, int spatialRank) {
     if (filter.rank() != spatialRank + 2) {
       throw new KernelException("filter " + filter + " is not of rank " + (spatialRank + 2));
@@ -92,15 +102,22 @@ final class ConvOps implements OpFamily {
       int groupOut;
       if (depthwise) {
         if (fin != g.channels()) {
-          throw new KernelException("filter " + filter + " has " + fin + " input channels, the input " + g.channels());
+          throw new KernelException(
+              "filter " + filter + " has " + fin + " input channels, the input " + g.channels());
         }
         outChannels = fin * fout;
         groupOut = fout;
       } else {
         int groups = fin == 0 ? 1 : g.channels() / fin;
         if (fin * groups != g.channels() || fout % groups != 0) {
-          throw new KernelException("input depth " + g.channels() + " is not a multiple of the filter's " + fin
-              + " input channels with " + fout + " output channels in as many groups");
+          throw new KernelException(
+              "input depth "
+                  + g.channels()
+                  + " is not a multiple of the filter's "
+                  + fin
+                  + " input channels with "
+                  + fout
+                  + " output channels in as many groups");
         }
         outChannels = fout;
         groupOut = fout / groups;
@@ -108,11 +125,15 @@ final class ConvOps implements OpFamily {
       Axis[] axes = spec.axes(g, window);
       Grid og = g.windowed(axes, outChannels);
       Object out = t == DType.FLOAT32 ? new float[og.size()] : new double[og.size()];
-      PositionKernel k = depthwise
-          ? (t == DType.FLOAT32 ? depthwiseFloat(x.floats(), filter.floats(), (float[]) out, g, og, fout)
-              : depthwiseDouble(x.doubles(), filter.doubles(), (double[]) out, g, og, fout))
-          : (t == DType.FLOAT32 ? convFloat(x.floats(), filter.floats(), (float[]) out, g, og, fin, groupOut)
-              : convDouble(x.doubles(), filter.doubles(), (double[]) out, g, og, fin, groupOut));
+      PositionKernel k =
+          depthwise
+              ? (t == DType.FLOAT32
+                  ? depthwiseFloat(x.floats(), filter.floats(), (float[]) out, g, og, fout)
+                  : depthwiseDouble(x.doubles(), filter.doubles(), (double[]) out, g, og, fout))
+              : (t == DType.FLOAT32
+                  ? convFloat(x.floats(), filter.floats(), (float[]) out, g, og, fin, groupOut)
+                  : convDouble(
+                      x.doubles(), filter.doubles(), (double[]) out, g, og, fin, groupOut));
       forEachOutput(g, og, axes, k);
       long[] shape = og.shape(f);
       Value y = Value.of(t, shape, out);
@@ -171,7 +192,8 @@ final class ConvOps implements OpFamily {
   }
 
   // Filter [taps..., fin, fout]; output channel oc reads the input channels of its group.
-  private static PositionKernel convFloat(float[] x, float[] f, float[] y, Grid in, Grid out, int fin, int groupOut) {
+  private static PositionKernel convFloat(
+      float[] x, float[] f, float[] y, Grid in, Grid out, int fin, int groupOut) {
     int ics = in.channelStride();
     int ocs = out.channelStride();
     int fout = out.channels();
@@ -191,8 +213,8 @@ final class ConvOps implements OpFamily {
     };
   }
 
-  private static PositionKernel convDouble(double[] x, double[] f, double[] y, Grid in, Grid out, int fin,
-      int groupOut) {
+  private static PositionKernel convDouble(
+      double[] x, double[] f, double[] y, Grid in, Grid out, int fin, int groupOut) {
     int ics = in.channelStride();
     int ocs = out.channelStride();
     int fout = out.channels();
@@ -213,7 +235,8 @@ final class ConvOps implements OpFamily {
   }
 
   // Filter [kh, kw, channels, multiplier]; output channel c * multiplier + m.
-  private static PositionKernel depthwiseFloat(float[] x, float[] f, float[] y, Grid in, Grid out, int multiplier) {
+  private static PositionKernel depthwiseFloat(
+      float[] x, float[] f, float[] y, Grid in, Grid out, int multiplier) {
     int ics = in.channelStride();
     int ocs = out.channelStride();
     int channels = in.channels();
@@ -230,8 +253,8 @@ final class ConvOps implements OpFamily {
     };
   }
 
-  private static PositionKernel depthwiseDouble(double[] x, double[] f, double[] y, Grid in, Grid out,
-      int multiplier) {
+  private static PositionKernel depthwiseDouble(
+      double[] x, double[] f, double[] y, Grid in, Grid out, int multiplier) {
     int ics = in.channelStride();
     int ocs = out.channelStride();
     int channels = in.channels();

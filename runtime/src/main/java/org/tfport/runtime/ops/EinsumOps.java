@@ -13,9 +13,11 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Einsum over one or two operands: any labels, a label repeated within an operand (a diagonal), ellipsis with
- * broadcasting. As in TensorFlow's op (unlike its Python wrapper) the output must be spelled out after "->". Computed directly: each output element sums the product of the operands
- * over every value of the contracted labels (in order of their first appearance, last label fastest).
+ * Einsum over one or two operands: any labels, a label repeated within an operand (a diagonal),
+ * ellipsis with broadcasting. As in TensorFlow's op (unlike its Python wrapper) the output must be
+ * spelled out after "->". Computed directly: each output element sums the product of the operands
+ * over every value of the contracted labels (in order of their first appearance, last label
+ * fastest).
  */
 final class EinsumOps implements OpFamily {
   /** Labels of ellipsis dimensions: ELLIPSIS + i for the i-th broadcast dimension. */
@@ -40,8 +42,14 @@ final class EinsumOps implements OpFamily {
     String[] ins = eq.substring(0, arrow).split(",", -1);
     String out = eq.substring(arrow + 2);
     if (ins.length != b.inputCount() || ins.length > 2) {
-      throw new KernelException("equation '" + equation + "' has " + ins.length + " operands for " + b.inputCount()
-          + " inputs; Einsum takes 1 or 2");
+      throw new KernelException(
+          "equation '"
+              + equation
+              + "' has "
+              + ins.length
+              + " operands for "
+              + b.inputCount()
+              + " inputs; Einsum takes 1 or 2");
     }
     for (String s : ins) {
       check(s, equation);
@@ -69,7 +77,8 @@ final class EinsumOps implements OpFamily {
           if (s == null || s == 1 && label >= ELLIPSIS) {
             sizes.put(label, d);
           } else if (s != d && !(d == 1 && label >= ELLIPSIS)) {
-            throw new KernelException("equation '" + equation + "': label " + name(label) + " is " + s + " and " + d);
+            throw new KernelException(
+                "equation '" + equation + "': label " + name(label) + " is " + s + " and " + d);
           }
         }
       }
@@ -77,8 +86,12 @@ final class EinsumOps implements OpFamily {
       long[] outShape = new long[outLabels.length];
       for (int i = 0; i < outLabels.length; i++) {
         if (!sizes.containsKey(outLabels[i]) || contracted.indexOf(outLabels[i]) < 0) {
-          throw new KernelException("equation '" + equation + "': output label " + name(outLabels[i])
-              + " is repeated or in no operand");
+          throw new KernelException(
+              "equation '"
+                  + equation
+                  + "': output label "
+                  + name(outLabels[i])
+                  + " is repeated or in no operand");
         }
         contracted.remove(Integer.valueOf(outLabels[i]));
         outShape[i] = sizes.get(outLabels[i]);
@@ -95,8 +108,10 @@ final class EinsumOps implements OpFamily {
         innerOffsets[o] = offsets(in[o], axisLabels[o], inner, innerShape);
       }
       int n = (int) Value.elementCount(outShape);
-      Object result = t == DType.FLOAT32 ? sumFloat(in, outerOffsets, innerOffsets, n)
-          : sumDouble(in, outerOffsets, innerOffsets, n);
+      Object result =
+          t == DType.FLOAT32
+              ? sumFloat(in, outerOffsets, innerOffsets, n)
+              : sumDouble(in, outerOffsets, innerOffsets, n);
       return new Value[] {Value.of(t, outShape, result)};
     };
   }
@@ -105,13 +120,16 @@ final class EinsumOps implements OpFamily {
     String rest = subscripts.replaceFirst("\\.\\.\\.", "");
     for (char c : rest.toCharArray()) {
       if (!Character.isLetter(c)) {
-        throw new KernelException("equation '" + equation + "' has '" + c + "' in '" + subscripts + "'");
+        throw new KernelException(
+            "equation '" + equation + "' has '" + c + "' in '" + subscripts + "'");
       }
     }
   }
 
   private static String name(int label) {
-    return label >= ELLIPSIS ? "(ellipsis dim " + (label - ELLIPSIS) + ")" : String.valueOf((char) label);
+    return label >= ELLIPSIS
+        ? "(ellipsis dim " + (label - ELLIPSIS) + ")"
+        : String.valueOf((char) label);
   }
 
   /** How many dimensions an operand's ellipsis stands for. */
@@ -119,12 +137,16 @@ final class EinsumOps implements OpFamily {
     int named = subscripts.replace("...", "").length();
     boolean ellipsis = subscripts.contains("...");
     if (ellipsis ? v.rank() < named : v.rank() != named) {
-      throw new KernelException("equation '" + equation + "': '" + subscripts + "' does not fit " + v);
+      throw new KernelException(
+          "equation '" + equation + "': '" + subscripts + "' does not fit " + v);
     }
     return v.rank() - named;
   }
 
-  /** The label of each axis; an ellipsis of {@code dims} dimensions takes the last of the broadcast labels. */
+  /**
+   * The label of each axis; an ellipsis of {@code dims} dimensions takes the last of the broadcast
+   * labels.
+   */
   private static int[] labels(String subscripts, int dims, int ellipsisRank) {
     List<Integer> out = new ArrayList<>();
     for (int i = 0; i < subscripts.length(); i++) {
@@ -141,8 +163,9 @@ final class EinsumOps implements OpFamily {
   }
 
   /**
-   * The operand's element offset for each point of the space spanned by {@code space} labels (row-major); a label
-   * on several axes walks their diagonal, a broadcast axis of size 1 stays put.
+   * The operand's element offset for each point of the space spanned by {@code space} labels
+   * (row-major); a label on several axes walks their diagonal, a broadcast axis of size 1 stays
+   * put.
    */
   private static int[] offsets(Value v, int[] axisLabels, int[] space, long[] spaceShape) {
     int[] strides = new int[space.length];

@@ -8,11 +8,12 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * The four arrays elementwise kernels compute in ("lanes") and the conversions between them and a value's
- * storage. Half types compute in float and round back once per op, as Eigen's half and bfloat16 arithmetic does;
- * int8, int16, uint8, uint16 and bool compute in int and are narrowed modulo their width at the end, which gives
- * TensorFlow's two's-complement wrap for every op whose result is congruent modulo 2^width (+, −, ×, negation,
- * powers, and sums or products of many terms).
+ * The four arrays elementwise kernels compute in ("lanes") and the conversions between them and a
+ * value's storage. Half types compute in float and round back once per op, as Eigen's half and
+ * bfloat16 arithmetic does; int8, int16, uint8, uint16 and bool compute in int and are narrowed
+ * modulo their width at the end, which gives TensorFlow's two's-complement wrap for every op whose
+ * result is congruent modulo 2^width (+, −, ×, negation, powers, and sums or products of many
+ * terms).
  */
 final class Elements {
   private Elements() {}
@@ -24,10 +25,11 @@ final class Elements {
     LONG
   }
 
-  static final Set<DType> FLOATS = EnumSet.of(DType.FLOAT32, DType.FLOAT64, DType.FLOAT16, DType.BFLOAT16);
+  static final Set<DType> FLOATS =
+      EnumSet.of(DType.FLOAT32, DType.FLOAT64, DType.FLOAT16, DType.BFLOAT16);
   static final Set<DType> SIGNED = EnumSet.of(DType.INT8, DType.INT16, DType.INT32, DType.INT64);
-  static final Set<DType> INTEGERS = EnumSet.of(DType.INT8, DType.INT16, DType.INT32, DType.INT64, DType.UINT8,
-      DType.UINT16);
+  static final Set<DType> INTEGERS =
+      EnumSet.of(DType.INT8, DType.INT16, DType.INT32, DType.INT64, DType.UINT8, DType.UINT16);
   static final Set<DType> NUMBERS = union(FLOATS, INTEGERS);
 
   @SafeVarargs
@@ -85,7 +87,10 @@ final class Elements {
     };
   }
 
-  /** The node's {@code T} (or the given attribute), checked against the types the op is registered for. */
+  /**
+   * The node's {@code T} (or the given attribute), checked against the types the op is registered
+   * for.
+   */
   static DType type(BindContext node, String attr, Set<DType> allowed) {
     DType t = node.hasAttr(attr) ? node.typeAttr(attr) : node.inputType(0);
     if (t == null) {
@@ -103,7 +108,8 @@ final class Elements {
     }
   }
 
-  // ------------------------------------------------------------------ storage to lanes (shared when no copy is needed)
+  // ------------------------------------------------------------------ storage to lanes (shared
+  // when no copy is needed)
 
   static float[] floats(Value v) {
     return switch (v.dtype()) {
@@ -168,7 +174,10 @@ final class Elements {
     };
   }
 
-  /** The value's elements in its lane's array type ({@code float[]}, {@code double[]}, {@code int[]}, {@code long[]}). */
+  /**
+   * The value's elements in its lane's array type ({@code float[]}, {@code double[]}, {@code
+   * int[]}, {@code long[]}).
+   */
   static Object lanes(Value v) {
     return switch (lane(v.dtype())) {
       case FLOAT -> floats(v);
@@ -178,7 +187,8 @@ final class Elements {
     };
   }
 
-  // ------------------------------------------------------------------ lanes to storage (rounding or narrowing)
+  // ------------------------------------------------------------------ lanes to storage (rounding
+  // or narrowing)
 
   static Value ofFloats(DType t, long[] shape, float[] v) {
     return switch (t) {
@@ -247,7 +257,10 @@ final class Elements {
     return Value.of(DType.BOOL, shape, b);
   }
 
-  /** Rounds to the nearest bfloat16, ties to even, NaN kept quiet with its sign (Eigen's conversion). */
+  /**
+   * Rounds to the nearest bfloat16, ties to even, NaN kept quiet with its sign (Eigen's
+   * conversion).
+   */
   static short toBfloat16(float f) {
     int bits = Float.floatToRawIntBits(f);
     if (Float.isNaN(f)) {
@@ -256,7 +269,10 @@ final class Elements {
     return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
   }
 
-  /** The rounding a float-lane result of type {@code t} goes through, for ops that round each step (scans). */
+  /**
+   * The rounding a float-lane result of type {@code t} goes through, for ops that round each step
+   * (scans).
+   */
   static FloatUnary rounding(DType t) {
     return switch (t) {
       case FLOAT16 -> x -> Float.float16ToFloat(Float.floatToFloat16(x));

@@ -16,8 +16,8 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * {@code ParseExample} and {@code ParseExampleV2}: serialized {@code tf.Example} protos into dense, sparse and
- * ragged features, as serving signatures that take {@code tf.Example} inputs start.
+ * {@code ParseExample} and {@code ParseExampleV2}: serialized {@code tf.Example} protos into dense,
+ * sparse and ragged features, as serving signatures that take {@code tf.Example} inputs start.
  */
 final class ExampleParsingOps implements OpFamily {
   @Override
@@ -44,7 +44,8 @@ final class ExampleParsingOps implements OpFamily {
       }
     }
     if (denseShapes.size() != nd) {
-      throw new KernelException("dense_shapes has " + denseShapes.size() + " shapes for " + nd + " dense features");
+      throw new KernelException(
+          "dense_shapes has " + denseShapes.size() + " shapes for " + nd + " dense features");
     }
     for (DType t : denseTypes) {
       checkType(t);
@@ -53,9 +54,14 @@ final class ExampleParsingOps implements OpFamily {
     raggedTypes.forEach(ExampleParsingOps::checkType);
     return (in, ctx) -> {
       Value serialized = in[0];
-      if (serialized.dtype() != DType.STRING || serialized.rank() > 1 || !v2 && serialized.rank() != 1) {
-        throw new KernelException("serialized must be a " + (v2 ? "scalar or " : "") + "vector of strings, got "
-            + serialized);
+      if (serialized.dtype() != DType.STRING
+          || serialized.rank() > 1
+          || !v2 && serialized.rank() != 1) {
+        throw new KernelException(
+            "serialized must be a "
+                + (v2 ? "scalar or " : "")
+                + "vector of strings, got "
+                + serialized);
       }
       boolean scalar = serialized.rank() == 0;
       String[] denseKeys;
@@ -80,7 +86,8 @@ final class ExampleParsingOps implements OpFamily {
         defaultsAt = 2 + ns + nd;
       }
       if (scalar && nr > 0) {
-        throw new KernelException("ragged features of a scalar serialized example are not supported by tfport");
+        throw new KernelException(
+            "ragged features of a scalar serialized example are not supported by tfport");
       }
       byte[][] examples = serialized.strings();
       int batch = examples.length;
@@ -96,11 +103,19 @@ final class ExampleParsingOps implements OpFamily {
         out[2 * ns + i] = sparse[2];
       }
       for (int i = 0; i < nd; i++) {
-        out[3 * ns + i] = dense(examples, parsed, denseKeys[i], denseTypes.get(i), denseShapes.get(i),
-            in[defaultsAt + i], scalar);
+        out[3 * ns + i] =
+            dense(
+                examples,
+                parsed,
+                denseKeys[i],
+                denseTypes.get(i),
+                denseShapes.get(i),
+                in[defaultsAt + i],
+                scalar);
       }
       for (int i = 0; i < nr; i++) {
-        Value[] ragged = ragged(examples, parsed, raggedKeys[i], raggedTypes.get(i), splitTypes.get(i));
+        Value[] ragged =
+            ragged(examples, parsed, raggedKeys[i], raggedTypes.get(i), splitTypes.get(i));
         out[3 * ns + nd + i] = ragged[0];
         out[3 * ns + nd + nr + i] = ragged[1];
       }
@@ -110,7 +125,8 @@ final class ExampleParsingOps implements OpFamily {
 
   private static void checkType(DType t) {
     if (t != DType.FLOAT32 && t != DType.INT64 && t != DType.STRING) {
-      throw new KernelException("tf.Example features are float32, int64 or string, not " + t.jsName());
+      throw new KernelException(
+          "tf.Example features are float32, int64 or string, not " + t.jsName());
     }
   }
 
@@ -133,17 +149,27 @@ final class ExampleParsingOps implements OpFamily {
     return out;
   }
 
-  /** The feature {@code key} of example {@code e}, checked against {@code type}; null when absent. */
-  private static ExampleProto.Feature lookup(byte[][] examples, List<Map<String, long[]>> parsed, int e, String key,
-      DType type) {
+  /**
+   * The feature {@code key} of example {@code e}, checked against {@code type}; null when absent.
+   */
+  private static ExampleProto.Feature lookup(
+      byte[][] examples, List<Map<String, long[]>> parsed, int e, String key, DType type) {
     long[] bounds = parsed.get(e).get(key);
     if (bounds == null) {
       return null;
     }
     ExampleProto.Feature f = ExampleProto.feature(examples[e], bounds);
     if (f.kind() != 0 && f.kind() != kindOf(type)) {
-      throw new KernelException("Name: <unknown>, Key: " + key + ", Index: " + e + ".  Data types don't match. Data"
-          + " type: " + ExampleProto.kindName(f.kind()) + " but expected type: " + ExampleProto.kindName(kindOf(type)));
+      throw new KernelException(
+          "Name: <unknown>, Key: "
+              + key
+              + ", Index: "
+              + e
+              + ".  Data types don't match. Data"
+              + " type: "
+              + ExampleProto.kindName(f.kind())
+              + " but expected type: "
+              + ExampleProto.kindName(kindOf(type)));
     }
     return f;
   }
@@ -157,28 +183,49 @@ final class ExampleParsingOps implements OpFamily {
     }
   }
 
-  private static Value dense(byte[][] examples, List<Map<String, long[]>> parsed, String key, DType type,
-      long[] shape, Value defaults, boolean scalar) {
+  private static Value dense(
+      byte[][] examples,
+      List<Map<String, long[]>> parsed,
+      String key,
+      DType type,
+      long[] shape,
+      Value defaults,
+      boolean scalar) {
     if (defaults.dtype() != type) {
-      throw new KernelException("dense_defaults for '" + key + "' is " + defaults + ", expected " + type.jsName());
+      throw new KernelException(
+          "dense_defaults for '" + key + "' is " + defaults + ", expected " + type.jsName());
     }
     int batch = examples.length;
     boolean variable = shape.length > 0 && shape[0] == -1;
     long[] rest = variable ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
     for (long d : rest) {
       if (d < 0) {
-        throw new KernelException("dense_shapes for '" + key + "' " + Layout.shape(shape)
-            + " may only leave its first dimension unknown");
+        throw new KernelException(
+            "dense_shapes for '"
+                + key
+                + "' "
+                + Layout.shape(shape)
+                + " may only leave its first dimension unknown");
       }
     }
     int stride = (int) Value.elementCount(rest);
     if (!variable && defaults.size() != 0 && defaults.size() != stride) {
-      throw new KernelException("dense_defaults for '" + key + "' has " + defaults.size() + " values, its shape "
-          + Layout.shape(shape) + " needs " + stride);
+      throw new KernelException(
+          "dense_defaults for '"
+              + key
+              + "' has "
+              + defaults.size()
+              + " values, its shape "
+              + Layout.shape(shape)
+              + " needs "
+              + stride);
     }
     if (variable && defaults.size() > 1) {
-      throw new KernelException("dense_defaults for variable-length '" + key + "' must be one padding value, got "
-          + defaults);
+      throw new KernelException(
+          "dense_defaults for variable-length '"
+              + key
+              + "' must be one padding value, got "
+              + defaults);
     }
     ExampleProto.Feature[] found = new ExampleProto.Feature[batch];
     int maxRows = 0;
@@ -188,20 +235,39 @@ final class ExampleParsingOps implements OpFamily {
       int count = f == null ? 0 : f.count();
       if (variable) {
         if (stride == 0 ? count != 0 : count % stride != 0) {
-          throw new KernelException("Name: <unknown>, Key: " + key + ", Index: " + e + ".  Number of values "
-              + count + " is not a multiple of the row size " + stride);
+          throw new KernelException(
+              "Name: <unknown>, Key: "
+                  + key
+                  + ", Index: "
+                  + e
+                  + ".  Number of values "
+                  + count
+                  + " is not a multiple of the row size "
+                  + stride);
         }
         maxRows = Math.max(maxRows, stride == 0 ? 0 : count / stride);
       } else if (f == null || f.kind() == 0 && stride != 0) {
         if (defaults.size() == 0) {
-          throw new KernelException("Name: <unknown>, Feature: " + key + " (data type: "
-              + ExampleProto.kindName(kindOf(type)) + ") is required but could not be found.");
+          throw new KernelException(
+              "Name: <unknown>, Feature: "
+                  + key
+                  + " (data type: "
+                  + ExampleProto.kindName(kindOf(type))
+                  + ") is required but could not be found.");
         }
         found[e] = null;
       } else if (count != stride) {
-        throw new KernelException("Name: <unknown>, Key: " + key + ", Index: " + e + ".  Number of "
-            + ExampleProto.kindName(kindOf(type)) + " values != expected.  Values size: " + count
-            + " but output shape: " + Layout.shape(shape));
+        throw new KernelException(
+            "Name: <unknown>, Key: "
+                + key
+                + ", Index: "
+                + e
+                + ".  Number of "
+                + ExampleProto.kindName(kindOf(type))
+                + " values != expected.  Values size: "
+                + count
+                + " but output shape: "
+                + Layout.shape(shape));
       }
     }
     long[] perExample = shape.clone();
@@ -238,8 +304,8 @@ final class ExampleParsingOps implements OpFamily {
   }
 
   /** indices, values and dense shape of a sparse feature. */
-  private static Value[] sparse(byte[][] examples, List<Map<String, long[]>> parsed, String key, DType type,
-      boolean scalar) {
+  private static Value[] sparse(
+      byte[][] examples, List<Map<String, long[]>> parsed, String key, DType type, boolean scalar) {
     int batch = examples.length;
     ExampleProto.Feature[] found = new ExampleProto.Feature[batch];
     int total = 0;
@@ -269,11 +335,17 @@ final class ExampleParsingOps implements OpFamily {
       }
     }
     long[] dense = scalar ? new long[] {max} : new long[] {batch, max};
-    return new Value[] {Value.longs(new long[] {total, rank}, indices), values, Value.longs(new long[] {rank}, dense)};
+    return new Value[] {
+      Value.longs(new long[] {total, rank}, indices), values, Value.longs(new long[] {rank}, dense)
+    };
   }
 
   /** values and row splits of a ragged feature. */
-  private static Value[] ragged(byte[][] examples, List<Map<String, long[]>> parsed, String key, DType type,
+  private static Value[] ragged(
+      byte[][] examples,
+      List<Map<String, long[]>> parsed,
+      String key,
+      DType type,
       DType splitType) {
     int batch = examples.length;
     ExampleProto.Feature[] found = new ExampleProto.Feature[batch];
@@ -288,8 +360,11 @@ final class ExampleParsingOps implements OpFamily {
         copy(found[e], values.data(), (int) splits[e]);
       }
     }
-    Value splitValue = splitType == DType.INT64 ? Value.longs(new long[] {batch + 1}, splits)
-        : Value.ints(new long[] {batch + 1}, Arrays.stream(splits).mapToInt(s -> (int) s).toArray());
+    Value splitValue =
+        splitType == DType.INT64
+            ? Value.longs(new long[] {batch + 1}, splits)
+            : Value.ints(
+                new long[] {batch + 1}, Arrays.stream(splits).mapToInt(s -> (int) s).toArray());
     return new Value[] {values, splitValue};
   }
 }

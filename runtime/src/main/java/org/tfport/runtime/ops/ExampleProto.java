@@ -6,9 +6,10 @@ import java.util.Map;
 import org.tfport.runtime.kernel.KernelException;
 
 /**
- * Reads serialized {@code tf.Example} protos straight from the wire format, so feature values land in primitive
- * arrays without per-element boxing. Protobuf's merge rules hold: a map key seen twice keeps its last value, a
- * repeated oneof field concatenates, a different oneof member replaces what came before.
+ * Reads serialized {@code tf.Example} protos straight from the wire format, so feature values land
+ * in primitive arrays without per-element boxing. Protobuf's merge rules hold: a map key seen twice
+ * keeps its last value, a repeated oneof field concatenates, a different oneof member replaces what
+ * came before.
  */
 final class ExampleProto {
   static final int BYTES = 1;
@@ -38,7 +39,9 @@ final class ExampleProto {
     };
   }
 
-  /** Feature name to the bounds {start, end} of its serialized Feature message in {@code example}. */
+  /**
+   * Feature name to the bounds {start, end} of its serialized Feature message in {@code example}.
+   */
   static Map<String, long[]> features(byte[] example) {
     ExampleProto r = new ExampleProto(example);
     Map<String, long[]> out = new HashMap<>();
@@ -115,7 +118,9 @@ final class ExampleProto {
     return kind == 0 ? Feature.EMPTY : acc.feature(kind);
   }
 
-  /** The values of a BytesList, FloatList or Int64List message (packed or not) up to {@link #limit}. */
+  /**
+   * The values of a BytesList, FloatList or Int64List message (packed or not) up to {@link #limit}.
+   */
   private void list(int kind, Accumulator acc) {
     while (pos < limit) {
       int tag = varint32();
@@ -170,7 +175,8 @@ final class ExampleProto {
   }
 
   private static KernelException corrupt() {
-    return new KernelException("Could not parse example input: the serialized tf.Example is malformed");
+    return new KernelException(
+        "Could not parse example input: the serialized tf.Example is malformed");
   }
 
   private int varint32() {
@@ -196,7 +202,11 @@ final class ExampleProto {
     if (pos + 4 > limit) {
       throw corrupt();
     }
-    int v = buf[pos] & 0xff | (buf[pos + 1] & 0xff) << 8 | (buf[pos + 2] & 0xff) << 16 | (buf[pos + 3] & 0xff) << 24;
+    int v =
+        buf[pos] & 0xff
+            | (buf[pos + 1] & 0xff) << 8
+            | (buf[pos + 2] & 0xff) << 16
+            | (buf[pos + 3] & 0xff) << 24;
     pos += 4;
     return v;
   }

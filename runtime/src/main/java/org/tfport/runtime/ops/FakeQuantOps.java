@@ -9,9 +9,10 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Fake quantization (quantization-aware training graphs): float32 in, float32 out, each value snapped to the grid
- * of {@code 2^num_bits} levels over [min, max] after TensorFlow's nudging makes zero exactly representable. The
- * arithmetic is float32 in the order that matches TensorFlow bit for bit.
+ * Fake quantization (quantization-aware training graphs): float32 in, float32 out, each value
+ * snapped to the grid of {@code 2^num_bits} levels over [min, max] after TensorFlow's nudging makes
+ * zero exactly representable. The arithmetic is float32 in the order that matches TensorFlow bit
+ * for bit.
  */
 final class FakeQuantOps implements OpFamily {
   @Override
@@ -28,9 +29,13 @@ final class FakeQuantOps implements OpFamily {
     float scale = (max - min) / (qmax - qmin);
     float invScale = (qmax - qmin) / (max - min);
     float zeroPointFromMin = qmin - min / scale;
-    float zeroPoint = zeroPointFromMin < qmin ? quantMin
-        : zeroPointFromMin > qmax ? quantMax : roundHalfAway(zeroPointFromMin);
-    return new float[] {(qmin - zeroPoint) * scale, (qmax - zeroPoint) * scale, scale, invScale, zeroPoint};
+    float zeroPoint =
+        zeroPointFromMin < qmin
+            ? quantMin
+            : zeroPointFromMin > qmax ? quantMax : roundHalfAway(zeroPointFromMin);
+    return new float[] {
+      (qmin - zeroPoint) * scale, (qmax - zeroPoint) * scale, scale, invScale, zeroPoint
+    };
   }
 
   private static float roundHalfAway(float x) {
@@ -40,19 +45,22 @@ final class FakeQuantOps implements OpFamily {
   private static int[] range(BindContext b) {
     long bits = b.intAttr("num_bits", 8);
     if (bits < 2 || bits > 16) {
-      throw new KernelException("num_bits is out of range, expected between 2 and 16, was: " + bits);
+      throw new KernelException(
+          "num_bits is out of range, expected between 2 and 16, was: " + bits);
     }
     boolean narrow = b.boolAttr("narrow_range", false);
     return new int[] {narrow ? 1 : 0, (1 << bits) - 1};
   }
 
   /**
-   * One grid over {@code x[from], x[from + step], ...}: the clamped value divided by the scale, rounded half up, times
-   * the scale. Rounding relative to zero (not to nudged_min) is what keeps zero exact. TensorFlow 2.18 divides in
-   * the Vars kernels and multiplies by the inverse scale in the Args one; this reproduces both bit for bit (measured
-   * over 4, 8 and 16 bits, narrow and full ranges).
+   * One grid over {@code x[from], x[from + step], ...}: the clamped value divided by the scale,
+   * rounded half up, times the scale. Rounding relative to zero (not to nudged_min) is what keeps
+   * zero exact. TensorFlow 2.18 divides in the Vars kernels and multiplies by the inverse scale in
+   * the Args one; this reproduces both bit for bit (measured over 4, 8 and 16 bits, narrow and full
+   * ranges).
    */
-  private static void quantize(float[] x, float[] out, int from, int to, int step, float[] grid, boolean divide) {
+  private static void quantize(
+      float[] x, float[] out, int from, int to, int step, float[] grid, boolean divide) {
     float lo = grid[0];
     float hi = grid[1];
     float scale = grid[2];
@@ -88,9 +96,18 @@ final class FakeQuantOps implements OpFamily {
       Elements.check(in[1], DType.FLOAT32, "min");
       Elements.check(in[2], DType.FLOAT32, "max");
       int channels = perChannel ? (x.rank() == 0 ? -1 : (int) x.dim(x.rank() - 1)) : 1;
-      if (perChannel && (channels < 0 || in[1].rank() != 1 || in[1].size() != channels || in[2].size() != channels)) {
-        throw new KernelException("min and max must be vectors of the inputs' last dimension, got inputs " + x
-            + ", min " + in[1] + ", max " + in[2]);
+      if (perChannel
+          && (channels < 0
+              || in[1].rank() != 1
+              || in[1].size() != channels
+              || in[2].size() != channels)) {
+        throw new KernelException(
+            "min and max must be vectors of the inputs' last dimension, got inputs "
+                + x
+                + ", min "
+                + in[1]
+                + ", max "
+                + in[2]);
       }
       if (!perChannel && (in[1].size() != 1 || in[2].size() != 1)) {
         throw new KernelException("min and max must be scalars, got " + in[1] + " and " + in[2]);

@@ -11,11 +11,12 @@ import org.tfport.runtime.ops.Windows.Axis;
 import org.tfport.runtime.ops.Windows.Grid;
 
 /**
- * Optimized float32 NHWC convolutions: Conv2D and _FusedConv2D as an indirect GEMM over the (zero-padded) input
- * with the filter packed once at bind time when it is a constant (a 1×1 stride-1 convolution is a plain GEMM over
- * [N·H·W, Cin] × [Cin, Cout]); DepthwiseConv2dNative and FusedDepthwiseConv2dNative vectorized across channels.
- * Fused bias and activation are applied per finished tile. Everything else (float64, NCHW, grouped filters) runs
- * the reference kernel of {@link ConvOps}, bound alongside.
+ * Optimized float32 NHWC convolutions: Conv2D and _FusedConv2D as an indirect GEMM over the
+ * (zero-padded) input with the filter packed once at bind time when it is a constant (a 1×1
+ * stride-1 convolution is a plain GEMM over [N·H·W, Cin] × [Cin, Cout]); DepthwiseConv2dNative and
+ * FusedDepthwiseConv2dNative vectorized across channels. Fused bias and activation are applied per
+ * finished tile. Everything else (float64, NCHW, grouped filters) runs the reference kernel of
+ * {@link ConvOps}, bound alongside.
  */
 final class FastConvOps implements OpFamily {
   @Override
@@ -56,8 +57,22 @@ final class FastConvOps implements OpFamily {
     static Padded of(float[] x, Grid g, Axis ah, Axis aw) {
       int top = ah.padBefore();
       int left = aw.padBefore();
-      int bottom = Math.max(0, (ah.out() - 1) * ah.stride() + (ah.window() - 1) * ah.dilation() + 1 - top - g.height());
-      int right = Math.max(0, (aw.out() - 1) * aw.stride() + (aw.window() - 1) * aw.dilation() + 1 - left - g.width());
+      int bottom =
+          Math.max(
+              0,
+              (ah.out() - 1) * ah.stride()
+                  + (ah.window() - 1) * ah.dilation()
+                  + 1
+                  - top
+                  - g.height());
+      int right =
+          Math.max(
+              0,
+              (aw.out() - 1) * aw.stride()
+                  + (aw.window() - 1) * aw.dilation()
+                  + 1
+                  - left
+                  - g.width());
       if (top == 0 && left == 0 && bottom == 0 && right == 0) {
         return new Padded(x, g.height(), g.width(), 0, 0);
       }
@@ -68,20 +83,34 @@ final class FastConvOps implements OpFamily {
       int rowLength = g.width() * c;
       for (int n = 0; n < g.batch(); n++) {
         for (int h = 0; h < g.height(); h++) {
-          System.arraycopy(x, (n * g.height() + h) * rowLength, p, ((n * hp + h + top) * wp + left) * c, rowLength);
+          System.arraycopy(
+              x,
+              (n * g.height() + h) * rowLength,
+              p,
+              ((n * hp + h + top) * wp + left) * c,
+              rowLength);
         }
       }
       return new Padded(p, hp, wp, top, left);
     }
   }
 
-  private record Conv(Kernel reference, ConvOps.Spec spec, FusedEpilogue epilogue, Microkernel mk, Value filter,
+  private record Conv(
+      Kernel reference,
+      ConvOps.Spec spec,
+      FusedEpilogue epilogue,
+      Microkernel mk,
+      Value filter,
       Gemm.Packed packed) {
     Value[] run(Value[] in, RunContext ctx) {
       Value x = in[0];
       Value f = in[1];
-      if (x.dtype() != DType.FLOAT32 || f.dtype() != DType.FLOAT32 || x.rank() != 4 || f.rank() != 4
-          || f.dim(2) != x.dim(3) || f.dim(2) == 0) {
+      if (x.dtype() != DType.FLOAT32
+          || f.dtype() != DType.FLOAT32
+          || x.rank() != 4
+          || f.rank() != 4
+          || f.dim(2) != x.dim(3)
+          || f.dim(2) == 0) {
         return reference.run(in, ctx); // grouped, or an error the reference kernel words
       }
       Grid g = Grid.of(x.shape(), spec.format(), "input");
@@ -102,7 +131,8 @@ final class FastConvOps implements OpFamily {
         int[] tapOff = new int[taps];
         for (int kh = 0; kh < ah.window(); kh++) {
           for (int kw = 0; kw < aw.window(); kw++) {
-            tapOff[kh * aw.window() + kw] = (kh * ah.dilation() * xp.width() + kw * aw.dilation()) * c;
+            tapOff[kh * aw.window() + kw] =
+                (kh * ah.dilation() * xp.width() + kw * aw.dilation()) * c;
           }
         }
         int oh = og.height();
@@ -111,24 +141,30 @@ final class FastConvOps implements OpFamily {
         int sw = aw.stride();
         int hp = xp.height();
         int wp = xp.width();
-        Gemm.Bases bases = taps == 1 && sh == 1 && sw == 1 && xp.data() == x.floats() ? Gemm.rows(0, c)
-            : (first, count, out) -> {
-              for (int i = 0; i < count; i++) {
-                int pixel = first + i;
-                int n = pixel / (oh * ow);
-                int r = pixel - n * oh * ow;
-                int row = r / ow;
-                out[i] = ((n * hp + row * sh) * wp + (r - row * ow) * sw) * c;
-              }
-            };
+        Gemm.Bases bases =
+            taps == 1 && sh == 1 && sw == 1 && xp.data() == x.floats()
+                ? Gemm.rows(0, c)
+                : (first, count, out) -> {
+                  for (int i = 0; i < count; i++) {
+                    int pixel = first + i;
+                    int n = pixel / (oh * ow);
+                    int r = pixel - n * oh * ow;
+                    int row = r / ow;
+                    out[i] = ((n * hp + row * sh) * wp + (r - row * ow) * sw) * c;
+                  }
+                };
         Gemm.run(ctx, mk, xp.data(), bases, og.batch() * oh * ow, tapOff, taps, c, p, y, 0, rows);
       }
       return new Value[] {finish(y, shape, epilogue, rows, in)};
     }
   }
 
-  /** The output value; when the fused operands were not per-channel, the reference epilogue over all of it. */
-  static Value finish(float[] y, long[] shape, FusedEpilogue epilogue, RowEpilogue rows, Value[] in) {
+  /**
+   * The output value; when the fused operands were not per-channel, the reference epilogue over all
+   * of it.
+   */
+  static Value finish(
+      float[] y, long[] shape, FusedEpilogue epilogue, RowEpilogue rows, Value[] in) {
     Value v = Value.of(DType.FLOAT32, shape, y);
     if (epilogue != null && rows == null) {
       double[] d = Reals.read(v);
@@ -138,11 +174,15 @@ final class FastConvOps implements OpFamily {
     return v;
   }
 
-  private record Depthwise(Kernel reference, ConvOps.Spec spec, FusedEpilogue epilogue, Microkernel mk) {
+  private record Depthwise(
+      Kernel reference, ConvOps.Spec spec, FusedEpilogue epilogue, Microkernel mk) {
     Value[] run(Value[] in, RunContext ctx) {
       Value x = in[0];
       Value f = in[1];
-      if (x.dtype() != DType.FLOAT32 || f.dtype() != DType.FLOAT32 || x.rank() != 4 || f.rank() != 4
+      if (x.dtype() != DType.FLOAT32
+          || f.dtype() != DType.FLOAT32
+          || x.rank() != 4
+          || f.rank() != 4
           || f.dim(2) != x.dim(3)) {
         return reference.run(in, ctx);
       }
@@ -156,19 +196,24 @@ final class FastConvOps implements OpFamily {
       float[] y = new float[og.size()];
       RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, 4, cout);
       if (y.length > 0) {
-        float[] xs = multiplier == 1 ? x.floats() : repeatChannels(x.floats(), g.channels(), multiplier);
+        float[] xs =
+            multiplier == 1 ? x.floats() : repeatChannels(x.floats(), g.channels(), multiplier);
         Axis ah = axes[1];
         Axis aw = axes[2];
         int outRows = og.batch() * og.height();
         long work = (long) og.width() * cout * ah.window() * aw.window();
-        FastKernels.split(ctx, outRows, work, (from, to) ->
-            depthwiseRows(mk, xs, f.floats(), y, g, ah, aw, cout, from, to, rows));
+        FastKernels.split(
+            ctx,
+            outRows,
+            work,
+            (from, to) -> depthwiseRows(mk, xs, f.floats(), y, g, ah, aw, cout, from, to, rows));
       }
       return new Value[] {finish(y, shape, epilogue, rows, in)};
     }
   }
 
-  // With a channel multiplier, output channel c·m + j reads input channel c: repeat each input channel m times.
+  // With a channel multiplier, output channel c·m + j reads input channel c: repeat each input
+  // channel m times.
   private static float[] repeatChannels(float[] x, int channels, int multiplier) {
     float[] out = new float[Math.multiplyExact(x.length, multiplier)];
     int o = 0;
@@ -181,11 +226,22 @@ final class FastConvOps implements OpFamily {
   }
 
   /**
-   * Output rows [from, to) (batch × height): taps outside the input are left out, as in the reference. Columns
-   * whose window lies inside the input along the width share one tap list and go to the micro-kernel as one run.
+   * Output rows [from, to) (batch × height): taps outside the input are left out, as in the
+   * reference. Columns whose window lies inside the input along the width share one tap list and go
+   * to the micro-kernel as one run.
    */
-  private static void depthwiseRows(Microkernel mk, float[] x, float[] f, float[] y, Grid g, Axis ah, Axis aw,
-      int cout, int from, int to, RowEpilogue epilogue) {
+  private static void depthwiseRows(
+      Microkernel mk,
+      float[] x,
+      float[] f,
+      float[] y,
+      Grid g,
+      Axis ah,
+      Axis aw,
+      int cout,
+      int from,
+      int to,
+      RowEpilogue epilogue) {
     int kw = aw.window();
     int[] xTap = new int[ah.window() * kw];
     int[] fTap = new int[xTap.length];
@@ -202,7 +258,8 @@ final class FastConvOps implements OpFamily {
       int oh = row - n * ah.out();
       int yRow = row * ow * cout;
       int inRow = n * ah.in();
-      // Interior columns: relative to the column's first input position, row taps inside the input only.
+      // Interior columns: relative to the column's first input position, row taps inside the input
+      // only.
       int taps = 0;
       for (int kh = 0; kh < ah.window(); kh++) {
         int ih = ah.input(oh, kh);
@@ -215,8 +272,18 @@ final class FastConvOps implements OpFamily {
         }
       }
       if (hi > lo) {
-        mk.depthwise(x, (inRow * aw.in() + lo * sw - aw.padBefore()) * cout, xStep, xTap, fTap, taps, f, y,
-            yRow + lo * cout, hi - lo, cout);
+        mk.depthwise(
+            x,
+            (inRow * aw.in() + lo * sw - aw.padBefore()) * cout,
+            xStep,
+            xTap,
+            fTap,
+            taps,
+            f,
+            y,
+            yRow + lo * cout,
+            hi - lo,
+            cout);
       }
       for (int col = 0; col < ow; col++) {
         if (col == lo && hi > lo) {

@@ -6,18 +6,27 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.tfport.runtime.kernel.RunContext;
 
 /**
- * What the optimized kernels share: the micro-kernels chosen at start-up (the Vector API ones when the JVM was
- * started with {@code --add-modules jdk.incubator.vector}, else plain loops with the same blocking and packing) and
- * the split of one op's work over the session's threads.
+ * What the optimized kernels share: the micro-kernels chosen at start-up (the Vector API ones when
+ * the JVM was started with {@code --add-modules jdk.incubator.vector}, else plain loops with the
+ * same blocking and packing) and the split of one op's work over the session's threads.
  */
 final class FastKernels {
-  /** Whether the incubating Vector API module is in the boot layer; its classes are loaded only then. */
-  static final boolean VECTOR_MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+  /**
+   * Whether the incubating Vector API module is in the boot layer; its classes are loaded only
+   * then.
+   */
+  static final boolean VECTOR_MODULE =
+      ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
-  /** Below this many multiply-adds an op runs on the caller's thread only: forking would cost more than it saves. */
+  /**
+   * Below this many multiply-adds an op runs on the caller's thread only: forking would cost more
+   * than it saves.
+   */
   static final long PARALLEL_MIN_WORK = 1 << 17;
 
-  /** Tests force the scalar micro-kernels through this switch; kernels read it when they are bound. */
+  /**
+   * Tests force the scalar micro-kernels through this switch; kernels read it when they are bound.
+   */
   private static volatile boolean forceScalar;
 
   private FastKernels() {}
@@ -31,7 +40,8 @@ final class FastKernels {
     return VECTOR_MODULE && !forceScalar ? VectorHolder.INSTANCE : ScalarMicrokernel.INSTANCE;
   }
 
-  // A holder so that VectorMicrokernel (and jdk.incubator.vector) is loaded only when the module is present.
+  // A holder so that VectorMicrokernel (and jdk.incubator.vector) is loaded only when the module is
+  // present.
   private static final class VectorHolder {
     static final Microkernel INSTANCE = new VectorMicrokernel();
   }
@@ -43,11 +53,12 @@ final class FastKernels {
   }
 
   /**
-   * Runs {@code body} over [0, count) on up to {@code ctx.threads()} threads: the range is cut into a few chunks
-   * per thread, which the calling thread and the pool's helpers take in turn until none is left; with one thread,
-   * or less than {@link #PARALLEL_MIN_WORK} in all, in one call. The caller never waits for a helper that has not
-   * started (on a busy machine it may take the chunks itself), only for chunks being computed. Chunks decide which
-   * thread computes an element, never how, so results do not depend on the split.
+   * Runs {@code body} over [0, count) on up to {@code ctx.threads()} threads: the range is cut into
+   * a few chunks per thread, which the calling thread and the pool's helpers take in turn until
+   * none is left; with one thread, or less than {@link #PARALLEL_MIN_WORK} in all, in one call. The
+   * caller never waits for a helper that has not started (on a busy machine it may take the chunks
+   * itself), only for chunks being computed. Chunks decide which thread computes an element, never
+   * how, so results do not depend on the split.
    */
   static void split(RunContext ctx, int count, long workPerItem, Range body) {
     int threads = ctx == null ? 1 : ctx.threads();
@@ -109,7 +120,7 @@ final class FastKernels {
         Thread.currentThread().interrupt();
       }
       switch (failure.get()) {
-        case null -> { }
+        case null -> {}
         case RuntimeException e -> throw e;
         case Error e -> throw e;
         default -> throw new IllegalStateException(failure.get());

@@ -10,10 +10,11 @@ import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Optimized float32 matrix products (MatMul, _FusedMatMul, BatchMatMul, BatchMatMulV2/V3) on the packed GEMM of
- * {@link Gemm}: a constant right operand is packed once at bind time, a batched product whose right operand has no
- * batch of its own runs as one GEMM over all rows of the left one, and the fused bias and activation are applied per
- * finished tile. Other types run the reference kernel of {@link MatMulOps}.
+ * Optimized float32 matrix products (MatMul, _FusedMatMul, BatchMatMul, BatchMatMulV2/V3) on the
+ * packed GEMM of {@link Gemm}: a constant right operand is packed once at bind time, a batched
+ * product whose right operand has no batch of its own runs as one GEMM over all rows of the left
+ * one, and the fused bias and activation are applied per finished tile. Other types run the
+ * reference kernel of {@link MatMulOps}.
  */
 final class FastMatMulOps implements OpFamily {
   @Override
@@ -25,9 +26,13 @@ final class FastMatMulOps implements OpFamily {
     r.optimized("_FusedMatMul", b -> bind(b, "transpose_a", "transpose_b", true, true));
   }
 
-  private static Kernel bind(BindContext b, String transposeA, String transposeB, boolean broadcast, boolean fused) {
+  private static Kernel bind(
+      BindContext b, String transposeA, String transposeB, boolean broadcast, boolean fused) {
     Kernel reference = MatMulOps.bind(b, transposeA, transposeB, broadcast, fused);
-    DType t = b.op().equals("BatchMatMulV3") ? b.typeAttr("Ta", DType.FLOAT32) : Reals.type(b, "T", Reals.FLOATS);
+    DType t =
+        b.op().equals("BatchMatMulV3")
+            ? b.typeAttr("Ta", DType.FLOAT32)
+            : Reals.type(b, "T", Reals.FLOATS);
     if (t != DType.FLOAT32) {
       return reference;
     }
@@ -42,7 +47,9 @@ final class FastMatMulOps implements OpFamily {
     } else {
       constant = null;
     }
-    return new Product(reference, ta, tb, b.op().equals("MatMul"), broadcast, epilogue, mk, constant, packed)::run;
+    return new Product(
+            reference, ta, tb, b.op().equals("MatMul"), broadcast, epilogue, mk, constant, packed)
+        ::run;
   }
 
   /** Each matrix of a (batched) right operand, packed. */
@@ -50,7 +57,10 @@ final class FastMatMulOps implements OpFamily {
     int r = bm.rank();
     int k = Math.toIntExact(bm.dim(tb ? r - 1 : r - 2));
     int n = Math.toIntExact(bm.dim(tb ? r - 2 : r - 1));
-    int count = k * n == 0 ? (int) Value.elementCount(Arrays.copyOf(bm.shape(), r - 2)) : bm.size() / (k * n);
+    int count =
+        k * n == 0
+            ? (int) Value.elementCount(Arrays.copyOf(bm.shape(), r - 2))
+            : bm.size() / (k * n);
     Gemm.Packed[] out = new Gemm.Packed[count];
     for (int q = 0; q < count; q++) {
       out[q] = Gemm.pack(bm.floats(), q * k * n, k, n, tb, mk.nr());
@@ -58,12 +68,23 @@ final class FastMatMulOps implements OpFamily {
     return out;
   }
 
-  private record Product(Kernel reference, boolean ta, boolean tb, boolean matrixOnly, boolean broadcast,
-      FusedEpilogue epilogue, Microkernel mk, Value constant, Gemm.Packed[] packed) {
+  private record Product(
+      Kernel reference,
+      boolean ta,
+      boolean tb,
+      boolean matrixOnly,
+      boolean broadcast,
+      FusedEpilogue epilogue,
+      Microkernel mk,
+      Value constant,
+      Gemm.Packed[] packed) {
     Value[] run(Value[] in, RunContext ctx) {
       Value a = in[0];
       Value bm = in[1];
-      if (a.dtype() != DType.FLOAT32 || bm.dtype() != DType.FLOAT32 || a.rank() < 2 || bm.rank() < 2
+      if (a.dtype() != DType.FLOAT32
+          || bm.dtype() != DType.FLOAT32
+          || a.rank() < 2
+          || bm.rank() < 2
           || (matrixOnly && (a.rank() != 2 || bm.rank() != 2))) {
         return reference.run(in, ctx);
       }
@@ -86,17 +107,41 @@ final class FastMatMulOps implements OpFamily {
       RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape.length, n);
       if (z.length > 0) {
         float[] x = ta ? transposeMatrices(a.floats(), k, m) : a.floats();
-        Gemm.Packed[] bs = bm == constant ? packed : new Gemm.Packed[(int) Value.elementCount(bBatch)];
+        Gemm.Packed[] bs =
+            bm == constant ? packed : new Gemm.Packed[(int) Value.elementCount(bBatch)];
         int[] aIndex = MatMulOps.batchIndex(aBatch, batch);
         int[] bIndex = MatMulOps.batchIndex(bBatch, batch);
         int[] tap = {0};
         if (bs.length == 1 && Value.elementCount(aBatch) == aIndex.length) {
           // One right matrix for every left one: a single GEMM over all their rows.
-          Gemm.run(ctx, mk, x, Gemm.rows(0, k), aIndex.length * m, tap, 1, k, packed(bs, 0, bm, k, n), z, 0, rows);
+          Gemm.run(
+              ctx,
+              mk,
+              x,
+              Gemm.rows(0, k),
+              aIndex.length * m,
+              tap,
+              1,
+              k,
+              packed(bs, 0, bm, k, n),
+              z,
+              0,
+              rows);
         } else {
           for (int q = 0; q < aIndex.length; q++) {
-            Gemm.run(ctx, mk, x, Gemm.rows(aIndex[q] * m * k, k), m, tap, 1, k, packed(bs, bIndex[q], bm, k, n), z,
-                q * m * n, rows);
+            Gemm.run(
+                ctx,
+                mk,
+                x,
+                Gemm.rows(aIndex[q] * m * k, k),
+                m,
+                tap,
+                1,
+                k,
+                packed(bs, bIndex[q], bm, k, n),
+                z,
+                q * m * n,
+                rows);
           }
         }
       }

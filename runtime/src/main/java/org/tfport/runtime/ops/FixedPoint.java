@@ -5,16 +5,23 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * TFLite's integer arithmetic (runtime.md §3): real multipliers as a 32-bit significand and a power-of-two shift,
- * the gemmlowp rounding primitives, the requantization of accumulators, the quantized activation ranges, and the
- * widening and narrowing of int8/uint8/int16 tensors that the quantized kernels loop over as {@code int[]}.
+ * TFLite's integer arithmetic (runtime.md §3): real multipliers as a 32-bit significand and a
+ * power-of-two shift, the gemmlowp rounding primitives, the requantization of accumulators, the
+ * quantized activation ranges, and the widening and narrowing of int8/uint8/int16 tensors that the
+ * quantized kernels loop over as {@code int[]}.
  */
 final class FixedPoint {
   private FixedPoint() {}
 
-  /** A real multiplier M = significand · 2^(shift − 31), significand in [2^30, 2^31) (or 0 for M = 0). */
+  /**
+   * A real multiplier M = significand · 2^(shift − 31), significand in [2^30, 2^31) (or 0 for M =
+   * 0).
+   */
   record Multiplier(int significand, int shift) {
-    /** M = f·2^shift by frexp, f in [0.5, 1); significand = round(f·2^31), carried into the shift at 2^31. */
+    /**
+     * M = f·2^shift by frexp, f in [0.5, 1); significand = round(f·2^31), carried into the shift at
+     * 2^31.
+     */
     static Multiplier of(double m) {
       if (m == 0 || !Double.isFinite(m)) {
         if (m != 0) {
@@ -44,12 +51,17 @@ final class FixedPoint {
       return new Multiplier((int) q, shift);
     }
 
-    /** x·M rounded as TFLite's {@code MultiplyByQuantizedMultiplier} does for a 32-bit accumulator. */
+    /**
+     * x·M rounded as TFLite's {@code MultiplyByQuantizedMultiplier} does for a 32-bit accumulator.
+     */
     int apply(int x) {
       return multiply(x, significand, shift);
     }
 
-    /** x·M for a 64-bit accumulator (16x8 kernels), as TFLite's int64 {@code MultiplyByQuantizedMultiplier}. */
+    /**
+     * x·M for a 64-bit accumulator (16x8 kernels), as TFLite's int64 {@code
+     * MultiplyByQuantizedMultiplier}.
+     */
     int apply(long x) {
       return multiply(x, significand, shift);
     }
@@ -63,7 +75,9 @@ final class FixedPoint {
     return Math.copySign(r, x);
   }
 
-  /** (a·b·2 + 2^31 rounding) / 2^32 in int32, saturating the one overflowing case (−2^31)·(−2^31). */
+  /**
+   * (a·b·2 + 2^31 rounding) / 2^32 in int32, saturating the one overflowing case (−2^31)·(−2^31).
+   */
   static int saturatingRoundingDoublingHighMul(int a, int b) {
     if (a == Integer.MIN_VALUE && b == Integer.MIN_VALUE) {
       return Integer.MAX_VALUE;
@@ -84,12 +98,13 @@ final class FixedPoint {
   static int multiply(int x, int significand, int shift) {
     int left = Math.max(shift, 0);
     int right = Math.max(-shift, 0);
-    return roundingDivideByPOT(saturatingRoundingDoublingHighMul(x * (1 << left), significand), right);
+    return roundingDivideByPOT(
+        saturatingRoundingDoublingHighMul(x * (1 << left), significand), right);
   }
 
   /**
-   * The 64-bit accumulator form: the significand rounded to 16 bits, then one rounding shift, so that a 48-bit
-   * accumulator times it fits in int64.
+   * The 64-bit accumulator form: the significand rounded to 16 bits, then one rounding shift, so
+   * that a 48-bit accumulator times it fits in int64.
    */
   static int multiply(long x, int significand, int shift) {
     int reduced = significand < 0x7FFF0000 ? (significand + (1 << 15)) >> 16 : 0x7FFF;
@@ -99,7 +114,8 @@ final class FixedPoint {
     return (int) r;
   }
 
-  // ------------------------------------------------------------------------------------------- ranges
+  // -------------------------------------------------------------------------------------------
+  // ranges
 
   static int min(DType t) {
     return switch (t) {
@@ -122,8 +138,8 @@ final class FixedPoint {
   }
 
   /**
-   * The quantized range of a fused activation on an output of type {@code t}: the type's range cut at the
-   * activation's real bounds, each quantized as zero point + round(bound / scale) in float.
+   * The quantized range of a fused activation on an output of type {@code t}: the type's range cut
+   * at the activation's real bounds, each quantized as zero point + round(bound / scale) in float.
    */
   static int[] activationRange(String activation, DType t, float scale, int zeroPoint) {
     int lo = min(t);
@@ -131,11 +147,18 @@ final class FixedPoint {
     return switch (activation) {
       case "NONE" -> new int[] {lo, hi};
       case "RELU" -> new int[] {Math.max(lo, quantize(0f, scale, zeroPoint)), hi};
-      case "RELU6" -> new int[] {Math.max(lo, quantize(0f, scale, zeroPoint)),
-          Math.min(hi, quantize(6f, scale, zeroPoint))};
-      case "RELU_N1_TO_1" -> new int[] {Math.max(lo, quantize(-1f, scale, zeroPoint)),
-          Math.min(hi, quantize(1f, scale, zeroPoint))};
-      default -> throw new KernelException("fused activation '" + activation + "' has no quantized form");
+      case "RELU6" ->
+          new int[] {
+            Math.max(lo, quantize(0f, scale, zeroPoint)),
+            Math.min(hi, quantize(6f, scale, zeroPoint))
+          };
+      case "RELU_N1_TO_1" ->
+          new int[] {
+            Math.max(lo, quantize(-1f, scale, zeroPoint)),
+            Math.min(hi, quantize(1f, scale, zeroPoint))
+          };
+      default ->
+          throw new KernelException("fused activation '" + activation + "' has no quantized form");
     };
   }
 
@@ -143,7 +166,8 @@ final class FixedPoint {
     return zeroPoint + (int) roundHalfAway(real / scale);
   }
 
-  // ------------------------------------------------------------------------------------------- storage
+  // -------------------------------------------------------------------------------------------
+  // storage
 
   /** The elements of an int8/uint8/int16/int32 value as ints. */
   static int[] widen(Value v) {
@@ -169,8 +193,9 @@ final class FixedPoint {
         }
       }
       case INT32 -> System.arraycopy(v.ints(), 0, out, 0, n);
-      default -> throw new KernelException("expected a quantized int8, uint8, int16 or int32 tensor, got "
-          + v.dtype().jsName());
+      default ->
+          throw new KernelException(
+              "expected a quantized int8, uint8, int16 or int32 tensor, got " + v.dtype().jsName());
     }
     return out;
   }
@@ -207,7 +232,8 @@ final class FixedPoint {
       throw new KernelException("the bias is " + b.dtype().jsName() + ", not int32 or int64");
     }
     if (b.size() != channels) {
-      throw new KernelException("the bias has " + b.size() + " values for " + channels + " output channels");
+      throw new KernelException(
+          "the bias has " + b.size() + " values for " + channels + " output channels");
     }
     return b.toLongArray();
   }

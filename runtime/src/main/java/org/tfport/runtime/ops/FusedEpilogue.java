@@ -10,9 +10,10 @@ import org.tfport.runtime.kernel.Value;
 
 /**
  * What TensorFlow's grappler and TF.js fuse after a contraction (_FusedConv2D, _FusedMatMul,
- * FusedDepthwiseConv2dNative): {@code fused_ops} = [BiasAdd], [FusedBatchNorm] or TF.js's [NoOp], optionally followed
- * by one activation. The extra operands ({@code num_args} of them) follow the contraction's own inputs: the bias, or
- * scale, offset, mean and variance; PReLU's alpha comes last.
+ * FusedDepthwiseConv2dNative): {@code fused_ops} = [BiasAdd], [FusedBatchNorm] or TF.js's [NoOp],
+ * optionally followed by one activation. The extra operands ({@code num_args} of them) follow the
+ * contraction's own inputs: the bias, or scale, offset, mean and variance; PReLU's alpha comes
+ * last.
  */
 final class FusedEpilogue {
   private enum Affine {
@@ -33,8 +34,15 @@ final class FusedEpilogue {
   private final String activationName;
   private final float leakyAlpha;
 
-  private FusedEpilogue(Affine affine, DoubleUnaryOperator activation, boolean prelu, double epsilon, int firstArg,
-      DoubleUnaryOperator round, String activationName, float leakyAlpha) {
+  private FusedEpilogue(
+      Affine affine,
+      DoubleUnaryOperator activation,
+      boolean prelu,
+      double epsilon,
+      int firstArg,
+      DoubleUnaryOperator round,
+      String activationName,
+      float leakyAlpha) {
     this.activationName = activationName;
     this.leakyAlpha = leakyAlpha;
     this.affine = affine;
@@ -50,8 +58,8 @@ final class FusedEpilogue {
     List<String> ops = b.stringsAttr("fused_ops");
     int args = b.inputCount() - firstArg;
     if (b.hasAttr("num_args") && b.intAttr("num_args") != args) {
-      throw new KernelException("num_args is " + b.intAttr("num_args") + " but the node has " + args
-          + " fused operands");
+      throw new KernelException(
+          "num_args is " + b.intAttr("num_args") + " but the node has " + args + " fused operands");
     }
     int at = 0;
     Affine affine = Affine.NONE;
@@ -70,7 +78,7 @@ final class FusedEpilogue {
         }
         // TF.js spells an activation-only fusion [NoOp, activation].
         case "noop" -> at = 1;
-        default -> { }
+        default -> {}
       }
     }
     DoubleUnaryOperator act = null;
@@ -93,17 +101,27 @@ final class FusedEpilogue {
           prelu = true;
           need++;
         }
-        default -> throw new KernelException("fused_ops " + ops + ": '" + name + "' is not a fusable activation");
+        default ->
+            throw new KernelException(
+                "fused_ops " + ops + ": '" + name + "' is not a fusable activation");
       }
     }
     if (at != ops.size() || (affine == Affine.NONE && !ops.isEmpty() && act == null && !prelu)) {
-      throw new KernelException("fused_ops " + ops + " is not BiasAdd or FusedBatchNorm followed by an activation");
+      throw new KernelException(
+          "fused_ops " + ops + " is not BiasAdd or FusedBatchNorm followed by an activation");
     }
     if (args != need) {
       throw new KernelException("fused_ops " + ops + " takes " + need + " operands, not " + args);
     }
     DoubleUnaryOperator round = type == DType.FLOAT32 ? x -> (float) x : x -> x;
-    return new FusedEpilogue(affine, act, prelu, b.floatAttr("epsilon", 1e-4f), firstArg, round, activationName,
+    return new FusedEpilogue(
+        affine,
+        act,
+        prelu,
+        b.floatAttr("epsilon", 1e-4f),
+        firstArg,
+        round,
+        activationName,
         leakyAlpha);
   }
 
@@ -134,8 +152,9 @@ final class FusedEpilogue {
   }
 
   /**
-   * Applies the fused ops in place to {@code out} (the contraction's result, of {@code shape}, channels along
-   * {@code channelAxis}); stages round to the result type in between, as the unfused ops would.
+   * Applies the fused ops in place to {@code out} (the contraction's result, of {@code shape},
+   * channels along {@code channelAxis}); stages round to the result type in between, as the unfused
+   * ops would.
    */
   void apply(double[] out, long[] shape, int channelAxis, Value[] inputs) {
     int channels = (int) shape[channelAxis];
@@ -144,7 +163,7 @@ final class FusedEpilogue {
       inner *= (int) shape[a];
     }
     switch (affine) {
-      case NONE -> { }
+      case NONE -> {}
       case BIAS -> {
         Value bias = inputs[firstArg];
         if (bias.rank() == 1 && bias.size() == channels) {
@@ -188,7 +207,8 @@ final class FusedEpilogue {
 
   private static double[] perChannel(Value v, int channels, String what) {
     if (v.rank() != 1 || v.size() != channels) {
-      throw new KernelException("fused batch norm " + what + " " + v + " is not a vector of " + channels);
+      throw new KernelException(
+          "fused batch norm " + what + " " + v + " is not a vector of " + channels);
     }
     return Reals.read(v);
   }

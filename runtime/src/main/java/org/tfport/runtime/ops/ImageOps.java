@@ -10,13 +10,22 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Image resizing: ResizeBilinear, ResizeNearestNeighbor and CropAndResize over NHWC images. Source coordinates and
- * interpolation weights are computed in float exactly as TensorFlow does (which pixel is read depends on the float
- * rounding); bilinear results are float32 whatever the image type, nearest-neighbour resizes keep it.
+ * Image resizing: ResizeBilinear, ResizeNearestNeighbor and CropAndResize over NHWC images. Source
+ * coordinates and interpolation weights are computed in float exactly as TensorFlow does (which
+ * pixel is read depends on the float rounding); bilinear results are float32 whatever the image
+ * type, nearest-neighbour resizes keep it.
  */
 final class ImageOps implements OpFamily {
-  private static final Set<DType> IMAGE_TYPES = Set.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64,
-      DType.INT8, DType.UINT8, DType.INT16, DType.UINT16);
+  private static final Set<DType> IMAGE_TYPES =
+      Set.of(
+          DType.FLOAT32,
+          DType.FLOAT64,
+          DType.INT32,
+          DType.INT64,
+          DType.INT8,
+          DType.UINT8,
+          DType.INT16,
+          DType.UINT16);
 
   @Override
   public void register(KernelRegistry r) {
@@ -39,7 +48,9 @@ final class ImageOps implements OpFamily {
     }
   }
 
-  /** One output coordinate's source: the two neighbours and the weight of the upper one (bilinear). */
+  /**
+   * One output coordinate's source: the two neighbours and the weight of the upper one (bilinear).
+   */
   private record Lerp(int lower, int upper, float weight) {}
 
   private static Kernel bindResize(BindContext b, boolean bilinear) {
@@ -74,10 +85,14 @@ final class ImageOps implements OpFamily {
             for (int x = 0; x < dst.width(); x++) {
               int o = dst.at(n, y, x);
               for (int c = 0; c < dst.channels(); c++) {
-                out[o + c] = interpolate((float) v[src.at(n, ys[y].lower(), xs[x].lower()) + c],
-                    (float) v[src.at(n, ys[y].lower(), xs[x].upper()) + c],
-                    (float) v[src.at(n, ys[y].upper(), xs[x].lower()) + c],
-                    (float) v[src.at(n, ys[y].upper(), xs[x].upper()) + c], xs[x].weight(), ys[y].weight());
+                out[o + c] =
+                    interpolate(
+                        (float) v[src.at(n, ys[y].lower(), xs[x].lower()) + c],
+                        (float) v[src.at(n, ys[y].lower(), xs[x].upper()) + c],
+                        (float) v[src.at(n, ys[y].upper(), xs[x].lower()) + c],
+                        (float) v[src.at(n, ys[y].upper(), xs[x].upper()) + c],
+                        xs[x].weight(),
+                        ys[y].weight());
               }
             }
           }
@@ -107,22 +122,30 @@ final class ImageOps implements OpFamily {
     for (int i = 0; i < outSize; i++) {
       float in = halfPixel ? (i + 0.5f) * scale - 0.5f : i * scale;
       float floor = (float) Math.floor(in);
-      out[i] = new Lerp(Math.max((int) floor, 0), Math.min((int) Math.ceil(in), inSize - 1), in - floor);
+      out[i] =
+          new Lerp(Math.max((int) floor, 0), Math.min((int) Math.ceil(in), inSize - 1), in - floor);
     }
     return out;
   }
 
-  private static float interpolate(float topLeft, float topRight, float bottomLeft, float bottomRight, float xLerp,
+  private static float interpolate(
+      float topLeft,
+      float topRight,
+      float bottomLeft,
+      float bottomRight,
+      float xLerp,
       float yLerp) {
     float top = topLeft + (topRight - topLeft) * xLerp;
     float bottom = bottomLeft + (bottomRight - bottomLeft) * xLerp;
     return top + (bottom - top) * yLerp;
   }
 
-  private static int[] nearest(int outSize, int inSize, float scale, boolean alignCorners, boolean halfPixel) {
+  private static int[] nearest(
+      int outSize, int inSize, float scale, boolean alignCorners, boolean halfPixel) {
     int[] out = new int[outSize];
     for (int i = 0; i < outSize; i++) {
-      // Half-pixel centres for nearest neighbour: (i + 0.5)·scale, floored, without the −0.5 of bilinear.
+      // Half-pixel centres for nearest neighbour: (i + 0.5)·scale, floored, without the −0.5 of
+      // bilinear.
       float in = halfPixel ? (i + 0.5f) * scale : i * scale;
       int k = Math.min(alignCorners ? Math.round(in) : (int) Math.floor(in), inSize - 1);
       out[i] = halfPixel ? Math.max(k, 0) : k;
@@ -152,7 +175,8 @@ final class ImageOps implements OpFamily {
       }
       int count = (int) boxes.dim(0);
       if (boxIndex.rank() != 1 || boxIndex.dim(0) != count) {
-        throw new KernelException("box_ind " + boxIndex + " is not a vector of " + count + " batch indices");
+        throw new KernelException(
+            "box_ind " + boxIndex + " is not a vector of " + count + " batch indices");
       }
       int ch = (int) crop[0];
       int cw = (int) crop[1];
@@ -165,7 +189,8 @@ final class ImageOps implements OpFamily {
       for (int n = 0; n < count; n++) {
         long batch = boxIndex.longAt(n);
         if (batch < 0 || batch >= src.batch()) {
-          throw new KernelException("box_ind[" + n + "] = " + batch + " is not in [0, " + src.batch() + ")");
+          throw new KernelException(
+              "box_ind[" + n + "] = " + batch + " is not in [0, " + src.batch() + ")");
         }
         int bi = (int) batch;
         float y1 = box[4 * n];
@@ -194,8 +219,14 @@ final class ImageOps implements OpFamily {
               float yl = iy - top;
               float xl = ix - left;
               for (int c = 0; c < dst.channels(); c++) {
-                out[o + c] = interpolate((float) v[src.at(bi, top, left) + c], (float) v[src.at(bi, top, right) + c],
-                    (float) v[src.at(bi, bottom, left) + c], (float) v[src.at(bi, bottom, right) + c], xl, yl);
+                out[o + c] =
+                    interpolate(
+                        (float) v[src.at(bi, top, left) + c],
+                        (float) v[src.at(bi, top, right) + c],
+                        (float) v[src.at(bi, bottom, left) + c],
+                        (float) v[src.at(bi, bottom, right) + c],
+                        xl,
+                        yl);
               }
             } else {
               int at = src.at(bi, Math.round(iy), Math.round(ix));
@@ -206,7 +237,9 @@ final class ImageOps implements OpFamily {
           }
         }
       }
-      return new Value[] {Reals.write(DType.FLOAT32, new long[] {count, ch, cw, src.channels()}, out)};
+      return new Value[] {
+        Reals.write(DType.FLOAT32, new long[] {count, ch, cw, src.channels()}, out)
+      };
     };
   }
 }

@@ -24,8 +24,8 @@ final class IndexOps implements OpFamily {
   }
 
   /**
-   * Per element a long whose signed order is the elements' numeric order (-0 and +0 equal), so sorting and
-   * hashing need one primitive path for every real dtype.
+   * Per element a long whose signed order is the elements' numeric order (-0 and +0 equal), so
+   * sorting and hashing need one primitive path for every real dtype.
    */
   static long[] orderKeys(Value x) {
     int n = x.size();
@@ -37,7 +37,8 @@ final class IndexOps implements OpFamily {
           keys[i] = bits >= 0 ? bits : bits ^ Long.MAX_VALUE;
         }
       }
-      case STRING, COMPLEX64 -> throw new KernelException("elements of " + x.dtype().jsName() + " have no order");
+      case STRING, COMPLEX64 ->
+          throw new KernelException("elements of " + x.dtype().jsName() + " have no order");
       default -> {
         for (int i = 0; i < n; i++) {
           keys[i] = x.longAt(i);
@@ -47,7 +48,10 @@ final class IndexOps implements OpFamily {
     return keys;
   }
 
-  /** With {@code sorted=false} TensorFlow leaves the order of the k results unspecified; this kernel sorts anyway. */
+  /**
+   * With {@code sorted=false} TensorFlow leaves the order of the k results unspecified; this kernel
+   * sorts anyway.
+   */
   private static Kernel topK(BindContext b) {
     DType indexType = b.typeAttr("index_type", DType.INT32);
     return (in, ctx) -> {
@@ -61,7 +65,8 @@ final class IndexOps implements OpFamily {
       }
       int cols = (int) x.dim(x.rank() - 1);
       if (cols < k) {
-        throw new KernelException("input must have at least k columns. Had " + cols + ", needed " + k);
+        throw new KernelException(
+            "input must have at least k columns. Had " + cols + ", needed " + k);
       }
       int kk = (int) k;
       int rows = cols == 0 ? Layout.product(x.shape(), 0, x.rank() - 1) : x.size() / cols;
@@ -83,14 +88,20 @@ final class IndexOps implements OpFamily {
           positions[row * kk + j] = order[j];
         }
       }
-      Value indices = indexType == DType.INT64 ? Value.longs(shape, positions)
-          : Value.ints(shape, Arrays.stream(positions).mapToInt(p -> (int) p).toArray());
+      Value indices =
+          indexType == DType.INT64
+              ? Value.longs(shape, positions)
+              : Value.ints(shape, Arrays.stream(positions).mapToInt(p -> (int) p).toArray());
       return new Value[] {Layout.take(x, shape, from, null), indices};
     };
   }
 
-  /** Stable merge sort of order[lo, hi) by keys[base + order[i]], largest first (ties keep the lower index). */
-  private static void sortDescending(long[] keys, int base, int[] order, int[] scratch, int lo, int hi) {
+  /**
+   * Stable merge sort of order[lo, hi) by keys[base + order[i]], largest first (ties keep the lower
+   * index).
+   */
+  private static void sortDescending(
+      long[] keys, int base, int[] order, int[] scratch, int lo, int hi) {
     if (hi - lo < 2) {
       return;
     }
@@ -172,7 +183,8 @@ final class IndexOps implements OpFamily {
     return (in, ctx) -> {
       Value x = in[0];
       if (x.rank() != 1) {
-        throw new KernelException("unique expects a 1D vector, got shape " + Layout.shape(x.shape()));
+        throw new KernelException(
+            "unique expects a 1D vector, got shape " + Layout.shape(x.shape()));
       }
       int n = x.size();
       int[] ids = x.dtype() == DType.STRING ? stringIds(x.strings()) : numericIds(x);
@@ -195,18 +207,21 @@ final class IndexOps implements OpFamily {
         idx[i] = ids[i];
       }
       Value idxValue = indexVector(idx, idxType);
-      return counts ? new Value[] {y, idxValue, indexVector(count, idxType)} : new Value[] {y, idxValue};
+      return counts
+          ? new Value[] {y, idxValue, indexVector(count, idxType)}
+          : new Value[] {y, idxValue};
     };
   }
 
   private static Value indexVector(long[] v, DType t) {
-    return t == DType.INT64 ? Value.longs(new long[] {v.length}, v)
+    return t == DType.INT64
+        ? Value.longs(new long[] {v.length}, v)
         : Value.ints(new long[] {v.length}, Arrays.stream(v).mapToInt(p -> (int) p).toArray());
   }
 
   /**
-   * Dense ids in order of first appearance. Floats compare by value, so -0 and +0 share an id and every NaN
-   * gets its own, as with TensorFlow's hash map.
+   * Dense ids in order of first appearance. Floats compare by value, so -0 and +0 share an id and
+   * every NaN gets its own, as with TensorFlow's hash map.
    */
   private static int[] numericIds(Value x) {
     int n = x.size();
@@ -252,7 +267,8 @@ final class IndexOps implements OpFamily {
 
   static Value invertPermutation(Value x) {
     if (x.rank() != 1) {
-      throw new KernelException("invert_permutation expects a 1D vector, got shape " + Layout.shape(x.shape()));
+      throw new KernelException(
+          "invert_permutation expects a 1D vector, got shape " + Layout.shape(x.shape()));
     }
     int n = x.size();
     long[] inv = new long[n];
@@ -267,7 +283,8 @@ final class IndexOps implements OpFamily {
       }
       inv[(int) d] = i;
     }
-    return x.dtype() == DType.INT64 ? Value.longs(x.shape(), inv)
+    return x.dtype() == DType.INT64
+        ? Value.longs(x.shape(), inv)
         : Value.ints(x.shape(), Arrays.stream(inv).mapToInt(p -> (int) p).toArray());
   }
 }

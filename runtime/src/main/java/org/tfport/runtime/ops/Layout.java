@@ -6,9 +6,10 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Index arithmetic and dtype-generic element moves shared by the shape and array kernels. Ops that only move
- * elements compute where each output element comes from (an int index map, -1 for "the fill value") and then
- * {@link #take} it from the input's storage, so one loop per storage class serves every dtype, strings included.
+ * Index arithmetic and dtype-generic element moves shared by the shape and array kernels. Ops that
+ * only move elements compute where each output element comes from (an int index map, -1 for "the
+ * fill value") and then {@link #take} it from the input's storage, so one loop per storage class
+ * serves every dtype, strings included.
  */
 final class Layout {
   private Layout() {}
@@ -75,7 +76,9 @@ final class Layout {
   }
 
   static Value integerScalar(long v, DType type) {
-    return type == DType.INT64 ? Value.longs(new long[0], v) : Value.ints(new long[0], Math.toIntExact(v));
+    return type == DType.INT64
+        ? Value.longs(new long[0], v)
+        : Value.ints(new long[0], Math.toIntExact(v));
   }
 
   /** Storage slots per element: complex64 keeps (re, im) pairs in its float[]. */
@@ -104,8 +107,8 @@ final class Layout {
   }
 
   /**
-   * {@code out[i] = src[from[i]]}, or {@code fill[0]} where {@code from[i] < 0}; {@code fill} is a one-element
-   * storage array of the same class, or null when the map has no holes.
+   * {@code out[i] = src[from[i]]}, or {@code fill[0]} where {@code from[i] < 0}; {@code fill} is a
+   * one-element storage array of the same class, or null when the map has no holes.
    */
   static Object take(DType dtype, Object src, int[] from, Object fill) {
     int n = from.length;
@@ -187,9 +190,9 @@ final class Layout {
   }
 
   /**
-   * The index map of a separable move: output element (c0, c1, ...) comes from input index
-   * {@code tables[0][c0] + tables[1][c1] + ...}, or is a hole (-1) when any term is negative. Transpose, slices,
-   * reversal, tiling, padding and broadcasting are all of this form.
+   * The index map of a separable move: output element (c0, c1, ...) comes from input index {@code
+   * tables[0][c0] + tables[1][c1] + ...}, or is a hole (-1) when any term is negative. Transpose,
+   * slices, reversal, tiling, padding and broadcasting are all of this form.
    */
   static int[] walk(int[][] tables) {
     int r = tables.length;
@@ -234,7 +237,10 @@ final class Layout {
     }
   }
 
-  /** The coordinates of C-order element {@code flat} of {@code shape}, as "i,j,k" for error messages. */
+  /**
+   * The coordinates of C-order element {@code flat} of {@code shape}, as "i,j,k" for error
+   * messages.
+   */
   static String coords(long flat, long[] shape) {
     long[] c = new long[shape.length];
     for (int i = shape.length - 1; i >= 0; i--) {
@@ -253,7 +259,10 @@ final class Layout {
     return t;
   }
 
-  /** The broadcast shape of {@code a} and {@code b} (numpy rules), or null when they do not broadcast. */
+  /**
+   * The broadcast shape of {@code a} and {@code b} (numpy rules), or null when they do not
+   * broadcast.
+   */
   static long[] broadcast(long[] a, long[] b) {
     int r = Math.max(a.length, b.length);
     long[] out = new long[r];

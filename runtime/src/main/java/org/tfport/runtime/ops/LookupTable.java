@@ -9,10 +9,10 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * A hash table of scalars kept in a session: an initializable {@code HashTable} (filled once, then read) or a
- * {@code MutableHashTable}. Entries are boxed (a string key is a {@link ByteBuffer} over its bytes, an integer key
- * a {@link Long}) because lookups go through a general hash map anyway; a run touches the table once per key.
- * Synchronized, since a session's state outlives its runs.
+ * A hash table of scalars kept in a session: an initializable {@code HashTable} (filled once, then
+ * read) or a {@code MutableHashTable}. Entries are boxed (a string key is a {@link ByteBuffer} over
+ * its bytes, an integer key a {@link Long}) because lookups go through a general hash map anyway; a
+ * run touches the table once per key. Synchronized, since a session's state outlives its runs.
  */
 final class LookupTable {
   private final DType keyType;
@@ -44,7 +44,9 @@ final class LookupTable {
   }
 
   private static Object key(Value keys, int i) {
-    return keys.dtype() == DType.STRING ? ByteBuffer.wrap(keys.strings()[i]) : (Object) keys.longAt(i);
+    return keys.dtype() == DType.STRING
+        ? ByteBuffer.wrap(keys.strings()[i])
+        : (Object) keys.longAt(i);
   }
 
   private static Object element(Value v, int i) {
@@ -71,11 +73,15 @@ final class LookupTable {
       throw new KernelException("the table's values are " + valueType.jsName() + ", got " + values);
     }
     if (keys.size() != values.size()) {
-      throw new KernelException("there are " + keys.size() + " keys but " + values.size() + " values");
+      throw new KernelException(
+          "there are " + keys.size() + " keys but " + values.size() + " values");
     }
   }
 
-  /** The pairs as a map, refusing a key given two different values (as TensorFlow's initializers do). */
+  /**
+   * The pairs as a map, refusing a key given two different values (as TensorFlow's initializers
+   * do).
+   */
   private Map<Object, Object> pairs(Value keys, Value values) {
     checkPairs(keys, values);
     Map<Object, Object> m = new HashMap<>();
@@ -84,7 +90,8 @@ final class LookupTable {
       Object v = element(values, i);
       Object old = m.putIfAbsent(k, v);
       if (old != null && !old.equals(v)) {
-        throw new KernelException("key " + text(k) + " is given two values, " + text(old) + " and " + text(v));
+        throw new KernelException(
+            "key " + text(k) + " is given two values, " + text(old) + " and " + text(v));
       }
     }
     return m;
@@ -117,7 +124,8 @@ final class LookupTable {
 
   synchronized void insert(Value keys, Value values) {
     if (!mutable) {
-      throw new KernelException("cannot insert into an initializable table; it is filled once by its initializer");
+      throw new KernelException(
+          "cannot insert into an initializable table; it is filled once by its initializer");
     }
     checkPairs(keys, values);
     for (int i = 0; i < keys.size(); i++) {
@@ -132,13 +140,17 @@ final class LookupTable {
       throw new KernelException("the table is not initialized");
     }
     if (defaults.isHandle() || defaults.dtype() != valueType) {
-      throw new KernelException("the default value must be " + valueType.jsName() + ", got " + defaults);
+      throw new KernelException(
+          "the default value must be " + valueType.jsName() + ", got " + defaults);
     }
     int n = keys.size();
     boolean perKey = defaults.size() != 1;
     if (perKey && defaults.size() != n) {
-      throw new KernelException("the default value must be a scalar or have one element per key (" + n + "), got "
-          + defaults);
+      throw new KernelException(
+          "the default value must be a scalar or have one element per key ("
+              + n
+              + "), got "
+              + defaults);
     }
     Value out = Value.zeros(valueType, keys.shape());
     switch (valueType) {
@@ -196,12 +208,17 @@ final class LookupTable {
   }
 
   private static String text(Object o) {
-    return o instanceof ByteBuffer b ? "'" + new String(bytes(b), java.nio.charset.StandardCharsets.UTF_8) + "'"
+    return o instanceof ByteBuffer b
+        ? "'" + new String(bytes(b), java.nio.charset.StandardCharsets.UTF_8) + "'"
         : Objects.toString(o);
   }
 
   @Override
   public String toString() {
-    return (mutable ? "MutableHashTable<" : "HashTable<") + keyType.jsName() + ", " + valueType.jsName() + ">";
+    return (mutable ? "MutableHashTable<" : "HashTable<")
+        + keyType.jsName()
+        + ", "
+        + valueType.jsName()
+        + ">";
   }
 }

@@ -10,9 +10,10 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Matrix products: MatMul, BatchMatMul (equal batch dims), BatchMatMulV2/V3 (broadcast batch dims), _FusedMatMul
- * (grappler and TF.js: the product then BiasAdd and an activation; TF.js also fuses batched products). Each output
- * element is one accumulator over k in ascending order. Einsum lives in {@link EinsumOps}.
+ * Matrix products: MatMul, BatchMatMul (equal batch dims), BatchMatMulV2/V3 (broadcast batch dims),
+ * _FusedMatMul (grappler and TF.js: the product then BiasAdd and an activation; TF.js also fuses
+ * batched products). Each output element is one accumulator over k in ascending order. Einsum lives
+ * in {@link EinsumOps}.
  */
 final class MatMulOps implements OpFamily {
   @Override
@@ -29,7 +30,8 @@ final class MatMulOps implements OpFamily {
     void run(int aOffset, int bOffset, int outOffset);
   }
 
-  static Kernel bind(BindContext b, String transposeA, String transposeB, boolean broadcast, boolean fused) {
+  static Kernel bind(
+      BindContext b, String transposeA, String transposeB, boolean broadcast, boolean fused) {
     DType t = b.op().equals("BatchMatMulV3") ? v3Type(b) : Reals.type(b, "T", Reals.FLOATS);
     boolean ta = b.boolAttr(transposeA, false);
     boolean tb = b.boolAttr(transposeB, false);
@@ -44,8 +46,14 @@ final class MatMulOps implements OpFamily {
       ConvOps.checkType(a, t, "a");
       ConvOps.checkType(bm, t, "b");
       if (a.rank() < 2 || bm.rank() < 2 || (matrixOnly && (a.rank() != 2 || bm.rank() != 2))) {
-        throw new KernelException(b.op() + " needs " + (matrixOnly ? "matrices" : "operands of rank 2 or more")
-            + ", not " + a + " and " + bm);
+        throw new KernelException(
+            b.op()
+                + " needs "
+                + (matrixOnly ? "matrices" : "operands of rank 2 or more")
+                + ", not "
+                + a
+                + " and "
+                + bm);
       }
       int ar = a.rank();
       int br = bm.rank();
@@ -54,7 +62,8 @@ final class MatMulOps implements OpFamily {
       int kb = (int) bm.dim(tb ? br - 1 : br - 2);
       int n = (int) bm.dim(tb ? br - 2 : br - 1);
       if (k != kb) {
-        throw new KernelException("inner dimensions differ: " + a + (ta ? "ᵀ" : "") + " × " + bm + (tb ? "ᵀ" : ""));
+        throw new KernelException(
+            "inner dimensions differ: " + a + (ta ? "ᵀ" : "") + " × " + bm + (tb ? "ᵀ" : ""));
       }
       long[] aBatch = Arrays.copyOf(a.shape(), ar - 2);
       long[] bBatch = Arrays.copyOf(bm.shape(), br - 2);
@@ -78,33 +87,35 @@ final class MatMulOps implements OpFamily {
         float[] y = bm.floats();
         float[] z = new float[size];
         out = z;
-        p = (ao, bo, oo) -> {
-          for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-              float acc = 0;
-              for (int kk = 0; kk < k; kk++) {
-                acc += x[ao + i * ai + kk * ak] * y[bo + kk * bk + j * bj];
+        p =
+            (ao, bo, oo) -> {
+              for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                  float acc = 0;
+                  for (int kk = 0; kk < k; kk++) {
+                    acc += x[ao + i * ai + kk * ak] * y[bo + kk * bk + j * bj];
+                  }
+                  z[oo + i * n + j] = acc;
+                }
               }
-              z[oo + i * n + j] = acc;
-            }
-          }
-        };
+            };
       } else {
         double[] x = a.doubles();
         double[] y = bm.doubles();
         double[] z = new double[size];
         out = z;
-        p = (ao, bo, oo) -> {
-          for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-              double acc = 0;
-              for (int kk = 0; kk < k; kk++) {
-                acc += x[ao + i * ai + kk * ak] * y[bo + kk * bk + j * bj];
+        p =
+            (ao, bo, oo) -> {
+              for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                  double acc = 0;
+                  for (int kk = 0; kk < k; kk++) {
+                    acc += x[ao + i * ai + kk * ak] * y[bo + kk * bk + j * bj];
+                  }
+                  z[oo + i * n + j] = acc;
+                }
               }
-              z[oo + i * n + j] = acc;
-            }
-          }
-        };
+            };
       }
       int[] aIndex = batchIndex(aBatch, batch);
       int[] bIndex = batchIndex(bBatch, batch);
@@ -124,7 +135,8 @@ final class MatMulOps implements OpFamily {
   private static DType v3Type(BindContext b) {
     DType t = Reals.type(b, "Ta", Reals.FLOATS);
     if (b.typeAttr("Tb", t) != t || b.typeAttr("Tout", t) != t) {
-      throw new KernelException("BatchMatMulV3 with Ta, Tb and Tout not all " + t.jsName() + " is not supported");
+      throw new KernelException(
+          "BatchMatMulV3 with Ta, Tb and Tout not all " + t.jsName() + " is not supported");
     }
     return t;
   }
@@ -144,7 +156,10 @@ final class MatMulOps implements OpFamily {
     return out;
   }
 
-  /** For each element of the broadcast batch {@code full}, the matching (row-major) element of {@code part}. */
+  /**
+   * For each element of the broadcast batch {@code full}, the matching (row-major) element of
+   * {@code part}.
+   */
   static int[] batchIndex(long[] part, long[] full) {
     int n = (int) Value.elementCount(full);
     int[] out = new int[n];

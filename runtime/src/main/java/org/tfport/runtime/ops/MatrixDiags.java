@@ -7,8 +7,9 @@ import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * MatrixDiag and MatrixDiagPart in their three versions: diagonals k[0]..k[1] of the innermost matrices, each
- * padded to the longest one; V3's {@code align} says which side short diagonals sit on (V1 and V2 align left).
+ * MatrixDiag and MatrixDiagPart in their three versions: diagonals k[0]..k[1] of the innermost
+ * matrices, each padded to the longest one; V3's {@code align} says which side short diagonals sit
+ * on (V1 and V2 align left).
  */
 final class MatrixDiags {
   private MatrixDiags() {}
@@ -32,9 +33,12 @@ final class MatrixDiags {
 
   static void register(KernelRegistry r) {
     Value zeroK = Value.scalar(0);
-    r.reference("MatrixDiag", b -> (in, ctx) ->
-        new Value[] {diag(in[0], band(zeroK, "LEFT_LEFT"), -1, -1, null)});
-    r.reference("MatrixDiagPart", b -> (in, ctx) -> new Value[] {part(in[0], band(zeroK, "LEFT_LEFT"), null)});
+    r.reference(
+        "MatrixDiag",
+        b -> (in, ctx) -> new Value[] {diag(in[0], band(zeroK, "LEFT_LEFT"), -1, -1, null)});
+    r.reference(
+        "MatrixDiagPart",
+        b -> (in, ctx) -> new Value[] {part(in[0], band(zeroK, "LEFT_LEFT"), null)});
     r.reference("MatrixDiagV2", b -> diagV3(b, "LEFT_LEFT"));
     r.reference("MatrixDiagPartV2", b -> partV3(b, "LEFT_LEFT"));
     r.reference("MatrixDiagV3", b -> diagV3(b, b.stringAttr("align", "RIGHT_LEFT")));
@@ -43,8 +47,15 @@ final class MatrixDiags {
 
   private static Kernel diagV3(BindContext b, String align) {
     checkAlign(align);
-    return (in, ctx) -> new Value[] {diag(in[0], band(in[1], align), Layout.scalar(in[2], "num_rows"),
-        Layout.scalar(in[3], "num_cols"), padding(in[4]))};
+    return (in, ctx) ->
+        new Value[] {
+          diag(
+              in[0],
+              band(in[1], align),
+              Layout.scalar(in[2], "num_rows"),
+              Layout.scalar(in[3], "num_cols"),
+              padding(in[4]))
+        };
   }
 
   private static Kernel partV3(BindContext b, String align) {
@@ -54,27 +65,32 @@ final class MatrixDiags {
 
   private static void checkAlign(String align) {
     if (!align.matches("(LEFT|RIGHT)_(LEFT|RIGHT)")) {
-      throw new KernelException("align must be one of LEFT_LEFT, LEFT_RIGHT, RIGHT_LEFT, RIGHT_RIGHT, not '" + align
-          + "'");
+      throw new KernelException(
+          "align must be one of LEFT_LEFT, LEFT_RIGHT, RIGHT_LEFT, RIGHT_RIGHT, not '"
+              + align
+              + "'");
     }
   }
 
   private static Object padding(Value v) {
     if (v.size() != 1) {
-      throw new KernelException("padding_value must be a scalar, got shape " + Layout.shape(v.shape()));
+      throw new KernelException(
+          "padding_value must be a scalar, got shape " + Layout.shape(v.shape()));
     }
     return v.data();
   }
 
   private static Band band(Value k, String align) {
     if (k.rank() > 1 || k.size() < 1 || k.size() > 2) {
-      throw new KernelException("diag_index must be a scalar or a vector of at most 2 elements, got shape "
-          + Layout.shape(k.shape()));
+      throw new KernelException(
+          "diag_index must be a scalar or a vector of at most 2 elements, got shape "
+              + Layout.shape(k.shape()));
     }
     long lo = k.longAt(0);
     long hi = k.size() == 2 ? k.longAt(1) : lo;
     if (lo > hi) {
-      throw new KernelException("lower_diag_index must not be larger than upper_diag_index: " + lo + " > " + hi);
+      throw new KernelException(
+          "lower_diag_index must not be larger than upper_diag_index: " + lo + " > " + hi);
     }
     return new Band(lo, hi, align.startsWith("LEFT"), align.endsWith("LEFT"));
   }
@@ -82,17 +98,25 @@ final class MatrixDiags {
   static Value part(Value x, Band band, Object pad) {
     int r = x.rank();
     if (r < 2) {
-      throw new KernelException("input must be at least 2-dim, received shape: " + Layout.shape(x.shape()));
+      throw new KernelException(
+          "input must be at least 2-dim, received shape: " + Layout.shape(x.shape()));
     }
     long rows = x.dim(r - 2);
     long cols = x.dim(r - 1);
     for (long d : new long[] {band.lo(), band.hi()}) {
       if (!(-rows < d && d < cols || d == 0)) {
-        throw new KernelException("diagonal index " + d + " is out of bound: it must be between " + -rows + " and "
-            + cols + " (exclusive) or 0");
+        throw new KernelException(
+            "diagonal index "
+                + d
+                + " is out of bound: it must be between "
+                + -rows
+                + " and "
+                + cols
+                + " (exclusive) or 0");
       }
     }
-    long maxLen = Math.max(0, Math.min(rows + Math.min(0, band.hi()), cols - Math.max(0, band.lo())));
+    long maxLen =
+        Math.max(0, Math.min(rows + Math.min(0, band.hi()), cols - Math.max(0, band.lo())));
     int n = band.count();
     long[] shape = new long[r - 2 + (n > 1 ? 2 : 1)];
     System.arraycopy(x.shape(), 0, shape, 0, r - 2);
@@ -110,8 +134,10 @@ final class MatrixDiags {
         long offset = band.offset(d, len, maxLen);
         for (long j = 0; j < maxLen; j++) {
           long i = j - offset;
-          from[pos++] = i < 0 || i >= len ? -1
-              : (int) (bi * rows * cols + (i - Math.min(0, d)) * cols + i + Math.max(0, d));
+          from[pos++] =
+              i < 0 || i >= len
+                  ? -1
+                  : (int) (bi * rows * cols + (i - Math.min(0, d)) * cols + i + Math.max(0, d));
         }
       }
     }
@@ -122,12 +148,19 @@ final class MatrixDiags {
     int n = band.count();
     int r = diagonal.rank();
     if (r < (n > 1 ? 2 : 1)) {
-      throw new KernelException("diagonal must be at least " + (n > 1 ? 2 : 1) + "-dim, got shape "
-          + Layout.shape(diagonal.shape()));
+      throw new KernelException(
+          "diagonal must be at least "
+              + (n > 1 ? 2 : 1)
+              + "-dim, got shape "
+              + Layout.shape(diagonal.shape()));
     }
     if (n > 1 && diagonal.dim(r - 2) != n) {
-      throw new KernelException("The number of diagonals provided in the input (" + diagonal.dim(r - 2)
-          + ") does not match the lower_diag_index and upper_diag_index range (" + n + ")");
+      throw new KernelException(
+          "The number of diagonals provided in the input ("
+              + diagonal.dim(r - 2)
+              + ") does not match the lower_diag_index and upper_diag_index range ("
+              + n
+              + ")");
     }
     long maxLen = diagonal.dim(r - 1);
     long minRows = maxLen - Math.min(band.hi(), 0);
@@ -143,8 +176,18 @@ final class MatrixDiags {
       cols = minCols;
     }
     if (rows < minRows || cols < minCols || rows != minRows && cols != minCols) {
-      throw new KernelException("The number of rows or columns (" + rows + ", " + cols + ") is not consistent with "
-          + "the diagonal band [" + band.lo() + ", " + band.hi() + "] and diagonal length " + maxLen);
+      throw new KernelException(
+          "The number of rows or columns ("
+              + rows
+              + ", "
+              + cols
+              + ") is not consistent with "
+              + "the diagonal band ["
+              + band.lo()
+              + ", "
+              + band.hi()
+              + "] and diagonal length "
+              + maxLen);
     }
     int batchRank = r - (n > 1 ? 2 : 1);
     long[] shape = new long[batchRank + 2];

@@ -1,9 +1,10 @@
 package org.tfport.runtime.ops;
 
 /**
- * The inner loops of the optimized convolution and matrix kernels, in two implementations chosen at start-up
- * ({@link FastKernels#microkernel()}): Vector API and plain Java. Both compute each output element as one
- * accumulator over the reduction index in ascending order, so blocking and thread splits never change a result.
+ * The inner loops of the optimized convolution and matrix kernels, in two implementations chosen at
+ * start-up ({@link FastKernels#microkernel()}): Vector API and plain Java. Both compute each output
+ * element as one accumulator over the reduction index in ascending order, so blocking and thread
+ * splits never change a result.
  */
 abstract class Microkernel {
   /** Rows of a full tile (output pixels, or matrix rows). */
@@ -13,18 +14,43 @@ abstract class Microkernel {
   abstract int nr();
 
   /**
-   * Rows {@code i < rows} of an indirect GEMM over panels [p0, p1) of a packed B ([k, n] in panels of
-   * {@link #nr()} columns, {@link Gemm#pack}): for each column j of those panels,
-   * {@code c[cOff + i·ldc + j] = Σ_t Σ_ic a[base[i] + tapOff[t] + ic] · B[t·cin + ic, j]} with taps·cin = k.
-   * A plain GEMM is one tap at offset 0 with {@code cin} = k; a convolution has one tap per filter position.
+   * Rows {@code i < rows} of an indirect GEMM over panels [p0, p1) of a packed B ([k, n] in panels
+   * of {@link #nr()} columns, {@link Gemm#pack}): for each column j of those panels, {@code c[cOff
+   * + i·ldc + j] = Σ_t Σ_ic a[base[i] + tapOff[t] + ic] · B[t·cin + ic, j]} with taps·cin = k. A
+   * plain GEMM is one tap at offset 0 with {@code cin} = k; a convolution has one tap per filter
+   * position.
    */
-  abstract void block(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] packed, int k, int n,
-      int p0, int p1, float[] c, int cOff, int ldc);
+  abstract void block(
+      float[] a,
+      int[] base,
+      int rows,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] packed,
+      int k,
+      int n,
+      int p0,
+      int p1,
+      float[] c,
+      int cOff,
+      int ldc);
 
   /**
-   * A run of depthwise output pixels, channels innermost: for pixels {@code q < pixels} and channels
-   * {@code ch < channels}, {@code y[yOff + q·channels + ch] = Σ_t x[xOff + q·xStep + xTap[t] + ch] · f[fTap[t] + ch]}.
+   * A run of depthwise output pixels, channels innermost: for pixels {@code q < pixels} and
+   * channels {@code ch < channels}, {@code y[yOff + q·channels + ch] = Σ_t x[xOff + q·xStep +
+   * xTap[t] + ch] · f[fTap[t] + ch]}.
    */
-  abstract void depthwise(float[] x, int xOff, int xStep, int[] xTap, int[] fTap, int taps, float[] f, float[] y,
-      int yOff, int pixels, int channels);
+  abstract void depthwise(
+      float[] x,
+      int xOff,
+      int xStep,
+      int[] xTap,
+      int[] fTap,
+      int taps,
+      float[] f,
+      float[] y,
+      int yOff,
+      int pixels,
+      int channels);
 }

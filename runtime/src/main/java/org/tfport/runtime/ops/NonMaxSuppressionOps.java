@@ -12,11 +12,12 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * NonMaxSuppressionV2–V5 (detection models; TF.js uses V3–V5), greedy in TensorFlow's exact order: candidates above
- * score_threshold by descending score, lower index first on ties; a candidate is dropped when its IoU with a selected
- * box exceeds iou_threshold. With soft_nms_sigma &gt; 0 (V5) overlaps instead decay the score by
- * exp(−iou²/(2σ)) whatever iou_threshold, and a decayed candidate still above score_threshold goes back in the
- * queue. IoU and scores are computed in float, as in TF.
+ * NonMaxSuppressionV2–V5 (detection models; TF.js uses V3–V5), greedy in TensorFlow's exact order:
+ * candidates above score_threshold by descending score, lower index first on ties; a candidate is
+ * dropped when its IoU with a selected box exceeds iou_threshold. With soft_nms_sigma &gt; 0 (V5)
+ * overlaps instead decay the score by exp(−iou²/(2σ)) whatever iou_threshold, and a decayed
+ * candidate still above score_threshold goes back in the queue. IoU and scores are computed in
+ * float, as in TF.
  */
 final class NonMaxSuppressionOps implements OpFamily {
   @Override
@@ -27,7 +28,10 @@ final class NonMaxSuppressionOps implements OpFamily {
     r.reference("NonMaxSuppressionV5", b -> bind(b, 5));
   }
 
-  /** A box in the queue; its score decays under soft NMS, and it is only compared with boxes selected since. */
+  /**
+   * A box in the queue; its score decays under soft NMS, and it is only compared with boxes
+   * selected since.
+   */
   private static final class Candidate {
     final int index;
     float score;
@@ -53,7 +57,8 @@ final class NonMaxSuppressionOps implements OpFamily {
       }
       int maxOutput = (int) scalar(in[2], "max_output_size");
       float iouThreshold = (float) scalar(in[3], "iou_threshold");
-      float scoreThreshold = version >= 3 ? (float) scalar(in[4], "score_threshold") : Float.NEGATIVE_INFINITY;
+      float scoreThreshold =
+          version >= 3 ? (float) scalar(in[4], "score_threshold") : Float.NEGATIVE_INFINITY;
       float sigma = version == 5 ? (float) scalar(in[5], "soft_nms_sigma") : 0f;
       if (maxOutput < 0) {
         throw new KernelException("max_output_size " + maxOutput + " is negative");
@@ -67,8 +72,12 @@ final class NonMaxSuppressionOps implements OpFamily {
       float[] box = floats(boxes);
       float[] score = floats(scores);
       float decay = sigma > 0 ? -0.5f / sigma : 0f;
-      PriorityQueue<Candidate> queue = new PriorityQueue<>((p, q) -> p.score != q.score
-          ? Float.compare(q.score, p.score) : Integer.compare(p.index, q.index));
+      PriorityQueue<Candidate> queue =
+          new PriorityQueue<>(
+              (p, q) ->
+                  p.score != q.score
+                      ? Float.compare(q.score, p.score)
+                      : Integer.compare(p.index, q.index));
       for (int i = 0; i < n; i++) {
         if (score[i] > scoreThreshold) {
           queue.add(new Candidate(i, score[i]));
@@ -119,7 +128,8 @@ final class NonMaxSuppressionOps implements OpFamily {
       Value indicesOut = Value.ints(new long[] {length}, indices);
       return switch (version) {
         case 4 -> new Value[] {indicesOut, Value.scalar(valid)};
-        case 5 -> new Value[] {indicesOut, Value.floats(new long[] {length}, kept), Value.scalar(valid)};
+        case 5 ->
+            new Value[] {indicesOut, Value.floats(new long[] {length}, kept), Value.scalar(valid)};
         default -> new Value[] {indicesOut};
       };
     };

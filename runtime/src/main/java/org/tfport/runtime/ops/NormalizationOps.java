@@ -10,12 +10,13 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * BiasAdd/BiasAddV1, FusedBatchNorm/V2/V3 (inference and training), TF1's BatchNormWithGlobalNormalization, LRN and
- * L2Loss. Apart from the exact integer
- * bias additions, computed in double and rounded once to the output type.
+ * BiasAdd/BiasAddV1, FusedBatchNorm/V2/V3 (inference and training), TF1's
+ * BatchNormWithGlobalNormalization, LRN and L2Loss. Apart from the exact integer bias additions,
+ * computed in double and rounded once to the output type.
  */
 final class NormalizationOps implements OpFamily {
-  private static final Set<DType> BIAS_TYPES = Set.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64);
+  private static final Set<DType> BIAS_TYPES =
+      Set.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT64);
 
   @Override
   public void register(KernelRegistry r) {
@@ -32,8 +33,8 @@ final class NormalizationOps implements OpFamily {
   private static final String[] GLOBAL_NORMALIZATION_INPUTS = {"t", "m", "v", "beta", "gamma"};
 
   /**
-   * TF1's batch norm (inference only, deprecated from GraphDef version 9): y = (t − m)/√(v + ε)·γ + β over the last
-   * axis of a 4-D input, γ only with {@code scale_after_normalization}.
+   * TF1's batch norm (inference only, deprecated from GraphDef version 9): y = (t − m)/√(v + ε)·γ +
+   * β over the last axis of a 4-D input, γ only with {@code scale_after_normalization}.
    */
   private static Kernel bindGlobalNormalization(BindContext b) {
     DType t = Reals.type(b, "T", Reals.FLOATS);
@@ -48,8 +49,14 @@ final class NormalizationOps implements OpFamily {
       for (int i = 0; i < 5; i++) {
         ConvOps.checkType(in[i], t, GLOBAL_NORMALIZATION_INPUTS[i]);
         if (i > 0 && (in[i].rank() != 1 || in[i].size() != channels)) {
-          throw new KernelException(GLOBAL_NORMALIZATION_INPUTS[i] + " " + in[i] + " is not a vector of the "
-              + channels + " channels of " + x);
+          throw new KernelException(
+              GLOBAL_NORMALIZATION_INPUTS[i]
+                  + " "
+                  + in[i]
+                  + " is not a vector of the "
+                  + channels
+                  + " channels of "
+                  + x);
         }
       }
       double[] mean = Reals.read(in[1]);
@@ -70,11 +77,12 @@ final class NormalizationOps implements OpFamily {
 
   private static Kernel bindBiasAdd(BindContext b, String format) {
     DType t = Reals.type(b, "T", BIAS_TYPES);
-    boolean channelsFirst = switch (format) {
-      case "NHWC" -> false;
-      case "NCHW" -> true;
-      default -> throw new KernelException("data_format '" + format + "' is not NHWC or NCHW");
-    };
+    boolean channelsFirst =
+        switch (format) {
+          case "NHWC" -> false;
+          case "NCHW" -> true;
+          default -> throw new KernelException("data_format '" + format + "' is not NHWC or NCHW");
+        };
     return (in, ctx) -> {
       Value x = in[0];
       Value bias = in[1];
@@ -87,60 +95,63 @@ final class NormalizationOps implements OpFamily {
       int axis = channelsFirst && x.rank() >= 3 ? 1 : x.rank() - 1;
       int channels = (int) x.dim(axis);
       if (bias.rank() != 1 || bias.size() != channels) {
-        throw new KernelException("bias " + bias + " is not a vector of the " + channels + " channels of " + x);
+        throw new KernelException(
+            "bias " + bias + " is not a vector of the " + channels + " channels of " + x);
       }
       int inner = 1;
       for (int a = axis + 1; a < x.rank(); a++) {
         inner *= (int) x.dim(a);
       }
       int n = x.size();
-      Object out = switch (t) {
-        case FLOAT32 -> {
-          float[] v = x.floats();
-          float[] c = bias.floats();
-          float[] y = new float[n];
-          for (int i = 0; i < n; i++) {
-            y[i] = v[i] + c[(i / inner) % channels];
-          }
-          yield y;
-        }
-        case FLOAT64 -> {
-          double[] v = x.doubles();
-          double[] c = bias.doubles();
-          double[] y = new double[n];
-          for (int i = 0; i < n; i++) {
-            y[i] = v[i] + c[(i / inner) % channels];
-          }
-          yield y;
-        }
-        case INT32 -> {
-          int[] v = x.ints();
-          int[] c = bias.ints();
-          int[] y = new int[n];
-          for (int i = 0; i < n; i++) {
-            y[i] = v[i] + c[(i / inner) % channels];
-          }
-          yield y;
-        }
-        default -> {
-          long[] v = x.longs();
-          long[] c = bias.longs();
-          long[] y = new long[n];
-          for (int i = 0; i < n; i++) {
-            y[i] = v[i] + c[(i / inner) % channels];
-          }
-          yield y;
-        }
-      };
+      Object out =
+          switch (t) {
+            case FLOAT32 -> {
+              float[] v = x.floats();
+              float[] c = bias.floats();
+              float[] y = new float[n];
+              for (int i = 0; i < n; i++) {
+                y[i] = v[i] + c[(i / inner) % channels];
+              }
+              yield y;
+            }
+            case FLOAT64 -> {
+              double[] v = x.doubles();
+              double[] c = bias.doubles();
+              double[] y = new double[n];
+              for (int i = 0; i < n; i++) {
+                y[i] = v[i] + c[(i / inner) % channels];
+              }
+              yield y;
+            }
+            case INT32 -> {
+              int[] v = x.ints();
+              int[] c = bias.ints();
+              int[] y = new int[n];
+              for (int i = 0; i < n; i++) {
+                y[i] = v[i] + c[(i / inner) % channels];
+              }
+              yield y;
+            }
+            default -> {
+              long[] v = x.longs();
+              long[] c = bias.longs();
+              long[] y = new long[n];
+              for (int i = 0; i < n; i++) {
+                y[i] = v[i] + c[(i / inner) % channels];
+              }
+              yield y;
+            }
+          };
       return new Value[] {Value.of(t, x.shape(), out)};
     };
   }
 
   /**
-   * FusedBatchNorm: y = (x − mean)·scale/√(variance + ε) + offset per channel. In inference the mean and variance are
-   * the inputs, passed through as batch_mean and batch_variance. In training they are the batch's own (the variance
-   * biased for y, Bessel-corrected in the batch_variance output, which with {@code exponential_avg_factor} below 1
-   * become running averages with the inputs); the reserve spaces hold the batch mean and biased variance.
+   * FusedBatchNorm: y = (x − mean)·scale/√(variance + ε) + offset per channel. In inference the
+   * mean and variance are the inputs, passed through as batch_mean and batch_variance. In training
+   * they are the batch's own (the variance biased for y, Bessel-corrected in the batch_variance
+   * output, which with {@code exponential_avg_factor} below 1 become running averages with the
+   * inputs); the reserve spaces hold the batch mean and biased variance.
    */
   private static Kernel bindBatchNorm(BindContext b, int outputs) {
     DType t = Reals.type(b, "T", Set.of(DType.FLOAT32));
@@ -149,11 +160,12 @@ final class NormalizationOps implements OpFamily {
     boolean training = b.boolAttr("is_training", true);
     double factor = b.floatAttr("exponential_avg_factor", 1f);
     String format = b.stringAttr("data_format", "NHWC");
-    boolean channelsFirst = switch (format) {
-      case "NHWC", "NDHWC" -> false;
-      case "NCHW", "NCDHW" -> true;
-      default -> throw new KernelException("data_format '" + format + "' is not supported");
-    };
+    boolean channelsFirst =
+        switch (format) {
+          case "NHWC", "NDHWC" -> false;
+          case "NCHW", "NCDHW" -> true;
+          default -> throw new KernelException("data_format '" + format + "' is not supported");
+        };
     int rank = format.length();
     return (in, ctx) -> {
       Value x = in[0];
@@ -198,8 +210,10 @@ final class NormalizationOps implements OpFamily {
         for (int c = 0; c < channels; c++) {
           useVariance[c] /= count;
           outMean[c] = factor == 1 ? useMean[c] : (1 - factor) * mean[c] + factor * useMean[c];
-          outVariance[c] = factor == 1 ? useVariance[c] * bessel
-              : (1 - factor) * variance[c] + factor * useVariance[c] * bessel;
+          outVariance[c] =
+              factor == 1
+                  ? useVariance[c] * bessel
+                  : (1 - factor) * variance[c] + factor * useVariance[c] * bessel;
         }
       } else {
         useMean = mean;
@@ -232,7 +246,10 @@ final class NormalizationOps implements OpFamily {
     return Reals.read(v);
   }
 
-  /** LRN over the last axis: x / (bias + alpha · Σ x² over depth_radius neighbours either side)^beta. */
+  /**
+   * LRN over the last axis: x / (bias + alpha · Σ x² over depth_radius neighbours either
+   * side)^beta.
+   */
   private static Kernel bindLrn(BindContext b) {
     DType t = Reals.type(b, "T", Set.of(DType.FLOAT32));
     int radius = Math.toIntExact(b.intAttr("depth_radius", 5));

@@ -1,10 +1,10 @@
 package org.tfport.runtime.ops;
 
 /**
- * TensorFlow's random stream: the Philox4x32-10 counter-based generator (Salmon et al., "Parallel random numbers:
- * as easy as 1, 2, 3"), a 128-bit counter and a 64-bit key, each call giving four 32-bit words and advancing the
- * counter by one. TensorFlow's seeding and its conversions of words to floats are reproduced here, since the same
- * seed must give the same numbers as TensorFlow.
+ * TensorFlow's random stream: the Philox4x32-10 counter-based generator (Salmon et al., "Parallel
+ * random numbers: as easy as 1, 2, 3"), a 128-bit counter and a 64-bit key, each call giving four
+ * 32-bit words and advancing the counter by one. TensorFlow's seeding and its conversions of words
+ * to floats are reproduced here, since the same seed must give the same numbers as TensorFlow.
  */
 final class Philox {
   private static final int W32A = 0x9E3779B9;
@@ -20,18 +20,26 @@ final class Philox {
     System.arraycopy(key, 0, this.key, 0, 2);
   }
 
-  /** Stateful ops' seeding from the {@code seed} and {@code seed2} attributes: key from seed, counter high from seed2. */
+  /**
+   * Stateful ops' seeding from the {@code seed} and {@code seed2} attributes: key from seed,
+   * counter high from seed2.
+   */
   static Philox fromSeeds(long seed, long seed2) {
-    return new Philox(new int[] {0, 0, (int) seed2, (int) (seed2 >>> 32)}, new int[] {(int) seed, (int) (seed >>> 32)});
+    return new Philox(
+        new int[] {0, 0, (int) seed2, (int) (seed2 >>> 32)},
+        new int[] {(int) seed, (int) (seed >>> 32)});
   }
 
   /**
-   * Stateless ops' seeding from their two-element seed: one Philox call on the seed as counter under a fixed key
-   * gives the key (its first two words) and the counter's high half (the other two); the low half starts at zero.
+   * Stateless ops' seeding from their two-element seed: one Philox call on the seed as counter
+   * under a fixed key gives the key (its first two words) and the counter's high half (the other
+   * two); the low half starts at zero.
    */
   static Philox fromStatelessSeed(long seed0, long seed1) {
-    Philox mix = new Philox(new int[] {(int) seed0, (int) (seed0 >>> 32), (int) seed1, (int) (seed1 >>> 32)},
-        new int[] {0x3ec8f720, 0x02461e29});
+    Philox mix =
+        new Philox(
+            new int[] {(int) seed0, (int) (seed0 >>> 32), (int) seed1, (int) (seed1 >>> 32)},
+            new int[] {0x3ec8f720, 0x02461e29});
     int[] words = mix.next();
     return new Philox(new int[] {0, 0, words[2], words[3]}, new int[] {words[0], words[1]});
   }
@@ -88,7 +96,10 @@ final class Philox {
     return Double.longBitsToDouble(0x3ff0000000000000L | mantissa) - 1.0;
   }
 
-  /** Box-Muller on two words into two standard normal floats, written at {@code out[at]} and {@code out[at + 1]}. */
+  /**
+   * Box-Muller on two words into two standard normal floats, written at {@code out[at]} and {@code
+   * out[at + 1]}.
+   */
   static void boxMullerFloat(int x0, int x1, float[] out, int at) {
     float u1 = uniformFloat(x0);
     if (u1 < 1.0e-7f) {

@@ -15,13 +15,20 @@ import org.tfport.runtime.ops.Windows.Grid;
 import org.tfport.runtime.ops.Windows.Padding;
 
 /**
- * Pooling: MaxPool, MaxPoolV2 (ksize and strides as inputs), AvgPool, MaxPool3D, AvgPool3D and MaxPoolWithArgmax.
- * Padding never takes part: a max ignores it and an average divides by the number of input elements in the window.
- * Computed in double, rounded once to the input type.
+ * Pooling: MaxPool, MaxPoolV2 (ksize and strides as inputs), AvgPool, MaxPool3D, AvgPool3D and
+ * MaxPoolWithArgmax. Padding never takes part: a max ignores it and an average divides by the
+ * number of input elements in the window. Computed in double, rounded once to the input type.
  */
 final class PoolOps implements OpFamily {
   private static final Set<DType> MAX_TYPES =
-      Set.of(DType.FLOAT32, DType.FLOAT64, DType.INT32, DType.INT8, DType.UINT8, DType.INT16, DType.UINT16);
+      Set.of(
+          DType.FLOAT32,
+          DType.FLOAT64,
+          DType.INT32,
+          DType.INT8,
+          DType.UINT8,
+          DType.INT16,
+          DType.UINT16);
 
   @Override
   public void register(KernelRegistry r) {
@@ -34,23 +41,33 @@ final class PoolOps implements OpFamily {
   }
 
   private static Kernel bind(BindContext b, int spatialRank, boolean max, boolean windowInputs) {
-    DType t = Reals.type(b, "T", spatialRank == 3 ? Set.of(DType.FLOAT32) : max ? MAX_TYPES : Reals.FLOATS);
+    DType t =
+        Reals.type(
+            b, "T", spatialRank == 3 ? Set.of(DType.FLOAT32) : max ? MAX_TYPES : Reals.FLOATS);
     Format f = Format.of(b, spatialRank);
     Padding padding = Padding.of(b, b.op().equals("MaxPool"));
-    int[][] pads = padding == Padding.EXPLICIT ? f.explicitPads(b.intsAttr("explicit_paddings", new long[0])) : null;
+    int[][] pads =
+        padding == Padding.EXPLICIT
+            ? f.explicitPads(b.intsAttr("explicit_paddings", new long[0]))
+            : null;
     int[] fixedWindow = windowInputs ? null : f.spatial("ksize", required(b, "ksize"));
     int[] fixedStrides = windowInputs ? null : f.spatial("strides", required(b, "strides"));
     int[] ones = {1, 1, 1};
     return (in, ctx) -> {
       Value x = in[0];
       ConvOps.checkType(x, t, "input");
-      int[] window = windowInputs ? f.spatial("ksize", Reals.vector(in[1], "ksize", f.rank())) : fixedWindow;
-      int[] strides = windowInputs ? f.spatial("strides", Reals.vector(in[2], "strides", f.rank())) : fixedStrides;
+      int[] window =
+          windowInputs ? f.spatial("ksize", Reals.vector(in[1], "ksize", f.rank())) : fixedWindow;
+      int[] strides =
+          windowInputs
+              ? f.spatial("strides", Reals.vector(in[2], "strides", f.rank()))
+              : fixedStrides;
       if (pads != null) {
         for (int a = 0; a < 3; a++) {
           for (int p : pads[a]) {
             if (p >= window[a]) {
-              throw new KernelException("explicit padding " + p + " is not smaller than the window size " + window[a]);
+              throw new KernelException(
+                  "explicit padding " + p + " is not smaller than the window size " + window[a]);
             }
           }
         }
@@ -93,17 +110,28 @@ final class PoolOps implements OpFamily {
       long[] argmax = new long[og.size()];
       pool(Reals.read(x), g, og, axes, true, y, argmax, includeBatch);
       long[] shape = og.shape(f);
-      Value indices = indexType == DType.INT64 ? Value.of(DType.INT64, shape, argmax)
-          : Value.of(DType.INT32, shape, Arrays.stream(argmax).mapToInt(Math::toIntExact).toArray());
+      Value indices =
+          indexType == DType.INT64
+              ? Value.of(DType.INT64, shape, argmax)
+              : Value.of(
+                  DType.INT32, shape, Arrays.stream(argmax).mapToInt(Math::toIntExact).toArray());
       return new Value[] {Reals.write(t, shape, y), indices};
     };
   }
 
   /**
-   * Pools {@code x} into {@code y}; with {@code argmax}, also records where each maximum came from, as the flat
-   * index into the NHWC input (without the batch unless {@code includeBatch}); the first maximum in window order wins.
+   * Pools {@code x} into {@code y}; with {@code argmax}, also records where each maximum came from,
+   * as the flat index into the NHWC input (without the batch unless {@code includeBatch}); the
+   * first maximum in window order wins.
    */
-  private static void pool(double[] x, Grid in, Grid out, Axis[] axes, boolean max, double[] y, long[] argmax,
+  private static void pool(
+      double[] x,
+      Grid in,
+      Grid out,
+      Axis[] axes,
+      boolean max,
+      double[] y,
+      long[] argmax,
       boolean includeBatch) {
     Axis ad = axes[0];
     Axis ah = axes[1];

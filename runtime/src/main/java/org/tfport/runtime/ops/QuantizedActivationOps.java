@@ -11,16 +11,18 @@ import org.tfport.runtime.ops.FixedPoint.Multiplier;
 import org.tfport.runtime.ops.QuantizedConvOps.Quant;
 
 /**
- * TFLite's quantized SOFTMAX, LOGISTIC and TANH, which compute through tables rather than rescaling.
+ * TFLite's quantized SOFTMAX, LOGISTIC and TANH, which compute through tables rather than
+ * rescaling.
  *
- * <p>8-bit inputs: LOGISTIC and TANH map each of the 256 input codes through the float function once at bind time
- * (dequantize, apply, round half away from zero onto the output); SOFTMAX keeps a table of exp(−s_in·β·d) for the
- * 256 possible distances d below the row maximum, sums it in float and rounds each probability onto the output
- * (int8, uint8 or int16).
+ * <p>8-bit inputs: LOGISTIC and TANH map each of the 256 input codes through the float function
+ * once at bind time (dequantize, apply, round half away from zero onto the output); SOFTMAX keeps a
+ * table of exp(−s_in·β·d) for the 256 possible distances d below the row maximum, sums it in float
+ * and rounds each probability onto the output (int8, uint8 or int16).
  *
- * <p>int16 inputs (16x8 models, zero points 0): LOGISTIC and TANH rescale the input onto a grid of 1/(3·4096) and
- * interpolate linearly in a 256-entry table of sigmoid(i/24) in 0.16 fixed point; SOFTMAX looks exp and 1/(1+x) up
- * in 513-entry int16 tables with 7-bit interpolation and normalizes in fixed point.
+ * <p>int16 inputs (16x8 models, zero points 0): LOGISTIC and TANH rescale the input onto a grid of
+ * 1/(3·4096) and interpolate linearly in a 256-entry table of sigmoid(i/24) in 0.16 fixed point;
+ * SOFTMAX looks exp and 1/(1+x) up in 513-entry int16 tables with 7-bit interpolation and
+ * normalizes in fixed point.
  */
 final class QuantizedActivationOps implements OpFamily {
   @Override
@@ -30,7 +32,8 @@ final class QuantizedActivationOps implements OpFamily {
     r.reference("TfliteQuantizedTanh", b -> bindSigmoidTanh(b, true));
   }
 
-  // ------------------------------------------------------------------------------------------- 8-bit tables
+  // -------------------------------------------------------------------------------------------
+  // 8-bit tables
 
   /** out[code − min] for every input code of an 8-bit type. */
   private static int[] table8(DType t, Quant in, Quant out, DType outType, boolean tanh) {
@@ -49,7 +52,8 @@ final class QuantizedActivationOps implements OpFamily {
     return table;
   }
 
-  // ------------------------------------------------------------------------------------------- logistic, tanh
+  // -------------------------------------------------------------------------------------------
+  // logistic, tanh
 
   private static Kernel bindSigmoidTanh(BindContext b, boolean tanh) {
     DType t = QuantizedConvOps.activationType(b);
@@ -73,8 +77,11 @@ final class QuantizedActivationOps implements OpFamily {
     }
     Integer outLog2 = QuantizedOps.log2(out.scale());
     if (outLog2 == null || outLog2 != -15) {
-      throw new KernelException("int16 " + (tanh ? "TANH" : "LOGISTIC") + " needs an output scale of 2^-15, got "
-          + out.scale());
+      throw new KernelException(
+          "int16 "
+              + (tanh ? "TANH" : "LOGISTIC")
+              + " needs an output scale of 2^-15, got "
+              + out.scale());
     }
     int[] grid = int16Grid(in.scale());
     int multiplier = grid[0];
@@ -93,8 +100,9 @@ final class QuantizedActivationOps implements OpFamily {
   }
 
   /**
-   * The input rescaling onto the table's grid (3·4096 per unit) as {multiplier, right shift}: exact for input
-   * scales 2^-12 and 2^-11, else a multiplier in (2^13, 2^14] and the shift that brings it there.
+   * The input rescaling onto the table's grid (3·4096 per unit) as {multiplier, right shift}: exact
+   * for input scales 2^-12 and 2^-11, else a multiplier in (2^13, 2^14] and the shift that brings
+   * it there.
    */
   static int[] int16Grid(float inputScale) {
     Integer log2 = QuantizedOps.log2(inputScale);
@@ -113,7 +121,10 @@ final class QuantizedActivationOps implements OpFamily {
     return new int[] {(int) m, shift};
   }
 
-  /** sigmoid(i/24) in 0.16 fixed point, each entry nudged so that linear interpolation errs least; last 65535. */
+  /**
+   * sigmoid(i/24) in 0.16 fixed point, each entry nudged so that linear interpolation errs least;
+   * last 65535.
+   */
   static final int[] SIGMOID_TABLE = sigmoidTable();
 
   private static int[] sigmoidTable() {
@@ -167,7 +178,8 @@ final class QuantizedActivationOps implements OpFamily {
     return r >> 8;
   }
 
-  // ------------------------------------------------------------------------------------------- softmax
+  // -------------------------------------------------------------------------------------------
+  // softmax
 
   private static Kernel bindSoftmax(BindContext b) {
     DType t = QuantizedConvOps.activationType(b);
@@ -212,7 +224,8 @@ final class QuantizedActivationOps implements OpFamily {
         float inv = 1.0f / (sum * out.scale());
         for (int j = 0; j < depth; j++) {
           float p = table[offset + q[row + j]] * inv;
-          int v = truncating ? (int) (p + 0.5f) : (int) FixedPoint.roundHalfAway(p) + out.zeroPoint();
+          int v =
+              truncating ? (int) (p + 0.5f) : (int) FixedPoint.roundHalfAway(p) + out.zeroPoint();
           y[row + j] = Math.min(Math.max(v, lo), hi);
         }
       }
@@ -265,8 +278,9 @@ final class QuantizedActivationOps implements OpFamily {
   }
 
   /**
-   * A 513-entry int16 table of exp (or 1/(1 + x)) over the real range of the int16 input codes: 512 samples, each
-   * moved by half the error of the interpolated midpoint, and the end point. All in float, as TFLite builds it.
+   * A 513-entry int16 table of exp (or 1/(1 + x)) over the real range of the int16 input codes: 512
+   * samples, each moved by half the error of the interpolated midpoint, and the end point. All in
+   * float, as TFLite builds it.
    */
   static short[] lut16(float inScale, int inZero, float outScale, int outZero, boolean exp) {
     float inMin = inScale * (float) (-32768 - inZero);

@@ -11,13 +11,14 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.FixedPoint.Multiplier;
 
 /**
- * TFLite's integer convolutions, dense layers and pools on quantized tensors, in TFLite's layouts (NHWC inputs;
- * CONV_2D filters OHWI, DEPTHWISE_CONV_2D [1, H, W, C·M], FULLY_CONNECTED [out, in], TRANSPOSE_CONV OHWI): products
- * of (q − zero point) accumulated exactly, plus the int32 (int64 for 16x8) bias, requantized per output channel
- * by M = s_in·s_w / s_out ({@link FixedPoint}), plus the output zero point, clamped to the fused activation's
- * quantized range. 8-bit models requantize a 32-bit accumulator, 16x8 models (int16 activations) a 64-bit one,
- * each with TFLite's rounding for that width. The quantization parameters are attributes written by the
- * {@code .tflite} importer (see {@code TfliteImporter}).
+ * TFLite's integer convolutions, dense layers and pools on quantized tensors, in TFLite's layouts
+ * (NHWC inputs; CONV_2D filters OHWI, DEPTHWISE_CONV_2D [1, H, W, C·M], FULLY_CONNECTED [out, in],
+ * TRANSPOSE_CONV OHWI): products of (q − zero point) accumulated exactly, plus the int32 (int64 for
+ * 16x8) bias, requantized per output channel by M = s_in·s_w / s_out ({@link FixedPoint}), plus the
+ * output zero point, clamped to the fused activation's quantized range. 8-bit models requantize a
+ * 32-bit accumulator, 16x8 models (int16 activations) a 64-bit one, each with TFLite's rounding for
+ * that width. The quantization parameters are attributes written by the {@code .tflite} importer
+ * (see {@code TfliteImporter}).
  */
 final class QuantizedConvOps implements OpFamily {
   @Override
@@ -30,13 +31,20 @@ final class QuantizedConvOps implements OpFamily {
     r.reference("TfliteQuantizedMaxPool", b -> bindPool(b, true));
   }
 
-  /** A tensor's quantization, read from attributes {@code <role>_scale} and {@code <role>_zero_point}. */
+  /**
+   * A tensor's quantization, read from attributes {@code <role>_scale} and {@code
+   * <role>_zero_point}.
+   */
   record Quant(float scale, int zeroPoint) {
     static Quant of(BindContext b, String role) {
       float s = b.floatAttr(role + "_scale", Float.NaN);
       if (!(s > 0) || Float.isInfinite(s)) {
-        throw new KernelException("attribute '" + role + "_scale' is " + (Float.isNaN(s) ? "missing" : s)
-            + "; a quantized tensor needs a positive finite scale");
+        throw new KernelException(
+            "attribute '"
+                + role
+                + "_scale' is "
+                + (Float.isNaN(s) ? "missing" : s)
+                + "; a quantized tensor needs a positive finite scale");
       }
       return new Quant(s, (int) b.intAttr(role + "_zero_point", 0));
     }
@@ -46,7 +54,8 @@ final class QuantizedConvOps implements OpFamily {
   static DType activationType(BindContext b) {
     DType t = b.typeAttr("T");
     if (t != DType.INT8 && t != DType.UINT8 && t != DType.INT16) {
-      throw new KernelException("T is " + t.jsName() + "; quantized kernels take int8, uint8 or int16");
+      throw new KernelException(
+          "T is " + t.jsName() + "; quantized kernels take int8, uint8 or int16");
     }
     return t;
   }
@@ -59,16 +68,23 @@ final class QuantizedConvOps implements OpFamily {
 
   /** The fused activation's quantized range on the output. */
   static int[] range(BindContext b, DType t, Quant out) {
-    return FixedPoint.activationRange(b.stringAttr("fused_activation_function", "NONE"), t, out.scale(),
-        out.zeroPoint());
+    return FixedPoint.activationRange(
+        b.stringAttr("fused_activation_function", "NONE"), t, out.scale(), out.zeroPoint());
   }
 
-  /** Per output channel multipliers s_in·s_w[c] / s_out (one weight scale for all channels, or one each). */
+  /**
+   * Per output channel multipliers s_in·s_w[c] / s_out (one weight scale for all channels, or one
+   * each).
+   */
   static Multiplier[] multipliers(BindContext b, Quant in, Quant out, int channels) {
     float[] ws = b.floatsAttr("filter_scales", null);
     if (ws == null || ws.length == 0 || ws.length != 1 && ws.length != channels) {
-      throw new KernelException("attribute 'filter_scales' has " + (ws == null ? 0 : ws.length) + " scales for "
-          + channels + " output channels");
+      throw new KernelException(
+          "attribute 'filter_scales' has "
+              + (ws == null ? 0 : ws.length)
+              + " scales for "
+              + channels
+              + " output channels");
     }
     Multiplier[] m = new Multiplier[channels];
     for (int c = 0; c < channels; c++) {
@@ -98,8 +114,8 @@ final class QuantizedConvOps implements OpFamily {
   static int[] hw(BindContext b, String attr) {
     long[] v = b.intsAttr(attr, new long[] {1, 1, 1, 1});
     if (v.length != 4 || v[1] < 1 || v[2] < 1) {
-      throw new KernelException("attribute '" + attr + "' " + Arrays.toString(v)
-          + " is not [1, h, w, 1] with h, w ≥ 1");
+      throw new KernelException(
+          "attribute '" + attr + "' " + Arrays.toString(v) + " is not [1, h, w, 1] with h, w ≥ 1");
     }
     return new int[] {(int) v[1], (int) v[2]};
   }
@@ -130,11 +146,13 @@ final class QuantizedConvOps implements OpFamily {
 
   static void checkRank(Value v, int rank, String what) {
     if (v.rank() != rank) {
-      throw new KernelException(what + " must be " + rank + "-D, got shape " + Arrays.toString(v.shape()));
+      throw new KernelException(
+          what + " must be " + rank + "-D, got shape " + Arrays.toString(v.shape()));
     }
   }
 
-  // ------------------------------------------------------------------------------------------- conv
+  // -------------------------------------------------------------------------------------------
+  // conv
 
   private static Kernel bindConv(BindContext b, boolean depthwise) {
     DType t = activationType(b);
@@ -163,8 +181,11 @@ final class QuantizedConvOps implements OpFamily {
       int fc = depthwise ? 1 : (int) f.dim(3);
       int m = depthwise ? (multiplier > 0 ? multiplier : oc / Math.max(c, 1)) : 0;
       if (depthwise ? f.dim(0) != 1 || oc != c * m : fc == 0 || c % fc != 0 || oc % (c / fc) != 0) {
-        throw new KernelException((depthwise ? "depthwise filter " : "filter ") + Arrays.toString(f.shape())
-            + " does not fit input " + Arrays.toString(x.shape()));
+        throw new KernelException(
+            (depthwise ? "depthwise filter " : "filter ")
+                + Arrays.toString(f.shape())
+                + " does not fit input "
+                + Arrays.toString(x.shape()));
       }
       long[] bias = FixedPoint.bias(ins.length > 2 ? ins[2] : null, oc);
       Multiplier[] mult = multipliers(b, in, out, oc);
@@ -217,10 +238,11 @@ final class QuantizedConvOps implements OpFamily {
   }
 
   /**
-   * acc + bias, times the channel's multiplier (the 32-bit form for 8-bit models, whose accumulators TFLite keeps
-   * in int32, the 64-bit form for 16x8), plus the zero point, clamped.
+   * acc + bias, times the channel's multiplier (the 32-bit form for 8-bit models, whose
+   * accumulators TFLite keeps in int32, the 64-bit form for 16x8), plus the zero point, clamped.
    */
-  static int requantize(long acc, long[] bias, int ch, Multiplier m, boolean wide, int zeroPoint, int[] act) {
+  static int requantize(
+      long acc, long[] bias, int ch, Multiplier m, boolean wide, int zeroPoint, int[] act) {
     if (bias != null) {
       acc += bias[ch];
     }
@@ -229,7 +251,8 @@ final class QuantizedConvOps implements OpFamily {
     return Math.min(Math.max(v, act[0]), act[1]);
   }
 
-  // ------------------------------------------------------------------------------------------- dense
+  // -------------------------------------------------------------------------------------------
+  // dense
 
   private static Kernel bindFullyConnected(BindContext b) {
     DType t = activationType(b);
@@ -248,8 +271,14 @@ final class QuantizedConvOps implements OpFamily {
       int depth = (int) f.dim(1);
       int size = x.size();
       if (depth == 0 ? size != 0 : size % depth != 0) {
-        throw new KernelException("input " + Arrays.toString(x.shape()) + " does not split into rows of " + depth
-            + " (weights " + Arrays.toString(f.shape()) + ")");
+        throw new KernelException(
+            "input "
+                + Arrays.toString(x.shape())
+                + " does not split into rows of "
+                + depth
+                + " (weights "
+                + Arrays.toString(f.shape())
+                + ")");
       }
       int rows = depth == 0 ? 0 : size / depth;
       long[] bias = FixedPoint.bias(ins.length > 2 ? ins[2] : null, units);
@@ -282,11 +311,12 @@ final class QuantizedConvOps implements OpFamily {
     };
   }
 
-  // ------------------------------------------------------------------------------------------- transpose conv
+  // -------------------------------------------------------------------------------------------
+  // transpose conv
 
   /**
-   * Inputs [output shape, OHWI weights, x, bias?]: each input cell scattered through the filter into an exact
-   * accumulator per output cell, then requantized like a convolution.
+   * Inputs [output shape, OHWI weights, x, bias?]: each input cell scattered through the filter
+   * into an exact accumulator per output cell, then requantized like a convolution.
    */
   private static Kernel bindTransposeConv(BindContext b) {
     DType t = activationType(b);
@@ -304,9 +334,18 @@ final class QuantizedConvOps implements OpFamily {
       checkType(x, t, "input");
       checkRank(x, 4, "input");
       checkRank(f, 4, "filter");
-      if (shape.length != 4 || shape[0] != x.dim(0) || shape[3] != f.dim(0) || f.dim(3) != x.dim(3)) {
-        throw new KernelException("output shape " + Arrays.toString(shape) + ", filter " + Arrays.toString(f.shape())
-            + " and input " + Arrays.toString(x.shape()) + " do not fit together");
+      if (shape.length != 4
+          || shape[0] != x.dim(0)
+          || shape[3] != f.dim(0)
+          || f.dim(3) != x.dim(3)) {
+        throw new KernelException(
+            "output shape "
+                + Arrays.toString(shape)
+                + ", filter "
+                + Arrays.toString(f.shape())
+                + " and input "
+                + Arrays.toString(x.shape())
+                + " do not fit together");
       }
       int n = (int) x.dim(0);
       int h = (int) x.dim(1);
@@ -364,11 +403,13 @@ final class QuantizedConvOps implements OpFamily {
     };
   }
 
-  // ------------------------------------------------------------------------------------------- pools
+  // -------------------------------------------------------------------------------------------
+  // pools
 
   /**
-   * Pools on the quantized values themselves (input and output share scale and zero point): the maximum, or the
-   * sum of the window's cells inside the input divided by their count, rounded half away from zero.
+   * Pools on the quantized values themselves (input and output share scale and zero point): the
+   * maximum, or the sum of the window's cells inside the input divided by their count, rounded half
+   * away from zero.
    */
   private static Kernel bindPool(BindContext b, boolean max) {
     DType t = activationType(b);

@@ -12,11 +12,12 @@ import org.tfport.runtime.ops.FixedPoint.Multiplier;
 import org.tfport.runtime.ops.QuantizedConvOps.Quant;
 
 /**
- * TFLite's integer kernels for conversions and elementwise math on quantized tensors: QUANTIZE (float to integer,
- * or integer to integer with another scale), DEQUANTIZE, ADD, SUB, MUL (broadcasting), RELU/RELU6/RELU_N1_TO_1,
- * LEAKY_RELU, PRELU and MEAN, each with TFLite's multipliers and rounding. Quantization parameters are attributes
- * ({@code input_scale}, {@code input_zero_point}, {@code input2_*}, {@code output_*}) written by the
- * {@code .tflite} importer; lookup-table activations are in {@link QuantizedActivationOps}.
+ * TFLite's integer kernels for conversions and elementwise math on quantized tensors: QUANTIZE
+ * (float to integer, or integer to integer with another scale), DEQUANTIZE, ADD, SUB, MUL
+ * (broadcasting), RELU/RELU6/RELU_N1_TO_1, LEAKY_RELU, PRELU and MEAN, each with TFLite's
+ * multipliers and rounding. Quantization parameters are attributes ({@code input_scale}, {@code
+ * input_zero_point}, {@code input2_*}, {@code output_*}) written by the {@code .tflite} importer;
+ * lookup-table activations are in {@link QuantizedActivationOps}.
  */
 final class QuantizedOps implements OpFamily {
   @Override
@@ -42,11 +43,13 @@ final class QuantizedOps implements OpFamily {
     return Math.min(Math.max(v, lo), hi);
   }
 
-  // ------------------------------------------------------------------------------------------- conversions
+  // -------------------------------------------------------------------------------------------
+  // conversions
 
   /**
-   * Float input: zero point + round(x / scale) in float, halves away from zero, clamped. Integer input (a
-   * requantization): (q − zp_in)·(s_in / s_out) with TFLite's multiplier, + zp_out, clamped.
+   * Float input: zero point + round(x / scale) in float, halves away from zero, clamped. Integer
+   * input (a requantization): (q − zp_in)·(s_in / s_out) with TFLite's multiplier, + zp_out,
+   * clamped.
    */
   private static Kernel bindQuantize(BindContext b) {
     DType out = outType(b);
@@ -67,8 +70,8 @@ final class QuantizedOps implements OpFamily {
         }
       } else {
         if (x.dtype() != DType.FLOAT32) {
-          throw new KernelException("QUANTIZE takes float32 or a quantized integer tensor, got "
-              + x.dtype().jsName());
+          throw new KernelException(
+              "QUANTIZE takes float32 or a quantized integer tensor, got " + x.dtype().jsName());
         }
         float[] f = x.floats();
         float s = o.scale();
@@ -96,17 +99,24 @@ final class QuantizedOps implements OpFamily {
     };
   }
 
-  // ------------------------------------------------------------------------------------------- broadcasting
+  // -------------------------------------------------------------------------------------------
+  // broadcasting
 
-  /** The two inputs widened and broadcast against each other: index maps into each (null: same shape). */
+  /**
+   * The two inputs widened and broadcast against each other: index maps into each (null: same
+   * shape).
+   */
   record Pair(long[] shape, int[] a, int[] b, int[] mapA, int[] mapB) {
     static Pair of(Value x, Value y, DType t) {
       QuantizedConvOps.checkType(x, t, "input 0");
       QuantizedConvOps.checkType(y, t, "input 1");
       long[] shape = Layout.broadcast(x.shape(), y.shape());
       if (shape == null) {
-        throw new KernelException("Incompatible shapes: " + Arrays.toString(x.shape()) + " vs. "
-            + Arrays.toString(y.shape()));
+        throw new KernelException(
+            "Incompatible shapes: "
+                + Arrays.toString(x.shape())
+                + " vs. "
+                + Arrays.toString(y.shape()));
       }
       int[] ma = Arrays.equals(shape, x.shape()) ? null : Layout.broadcastMap(x.shape(), shape);
       int[] mb = Arrays.equals(shape, y.shape()) ? null : Layout.broadcastMap(y.shape(), shape);
@@ -126,12 +136,14 @@ final class QuantizedOps implements OpFamily {
     }
   }
 
-  // ------------------------------------------------------------------------------------------- add, sub
+  // -------------------------------------------------------------------------------------------
+  // add, sub
 
   /**
-   * TFLite's general rescaling: both inputs shifted left (20 bits for 8-bit types, 15 for int16) and scaled by
-   * s_k / (2·max(s_1, s_2)), summed, scaled by 2·max(s_1, s_2) / (2^shift · s_out). int16 with
-   * {@code pot_scale_int16} and power-of-two scales takes TFLite's shift-only path instead.
+   * TFLite's general rescaling: both inputs shifted left (20 bits for 8-bit types, 15 for int16)
+   * and scaled by s_k / (2·max(s_1, s_2)), summed, scaled by 2·max(s_1, s_2) / (2^shift · s_out).
+   * int16 with {@code pot_scale_int16} and power-of-two scales takes TFLite's shift-only path
+   * instead.
    */
   private static Kernel bindAddSub(BindContext b, boolean sub) {
     DType t = QuantizedConvOps.activationType(b);
@@ -164,9 +176,9 @@ final class QuantizedOps implements OpFamily {
   }
 
   /**
-   * int16 with power-of-two scales and zero points 0: the input whose scale differs from the output's is shifted
-   * right (rounding) to it, then the two are added or subtracted saturating to int16. Null when the scales are
-   * not all powers of two (TFLite then takes the general path).
+   * int16 with power-of-two scales and zero points 0: the input whose scale differs from the
+   * output's is shifted right (rounding) to it, then the two are added or subtracted saturating to
+   * int16. Null when the scales are not all powers of two (TFLite then takes the general path).
    */
   private static Kernel powerOfTwoAddSub(Quant q1, Quant q2, Quant qo, int[] act, boolean sub) {
     Integer l1 = log2(q1.scale());
@@ -178,9 +190,16 @@ final class QuantizedOps implements OpFamily {
     int s1 = l1 - lo;
     int s2 = l2 - lo;
     if (s1 > 0 || s2 > 0 || s1 != 0 && s2 != 0) {
-      throw new KernelException("int16 " + (sub ? "SUB" : "ADD") + " with power-of-two scales needs one input at"
-          + " the output's scale and the other at most as fine; input scales 2^" + l1 + " and 2^" + l2
-          + ", output 2^" + lo);
+      throw new KernelException(
+          "int16 "
+              + (sub ? "SUB" : "ADD")
+              + " with power-of-two scales needs one input at"
+              + " the output's scale and the other at most as fine; input scales 2^"
+              + l1
+              + " and 2^"
+              + l2
+              + ", output 2^"
+              + lo);
     }
     if (q1.zeroPoint() != 0 || q2.zeroPoint() != 0 || qo.zeroPoint() != 0) {
       throw new KernelException("int16 quantized tensors must have zero point 0");
@@ -198,7 +217,10 @@ final class QuantizedOps implements OpFamily {
     };
   }
 
-  /** The rounded log2 of {@code scale} when it is a power of two (within 1e-3 in the exponent), else null. */
+  /**
+   * The rounded log2 of {@code scale} when it is a power of two (within 1e-3 in the exponent), else
+   * null.
+   */
   static Integer log2(float scale) {
     float l = (float) (Math.log(scale) * (1.0f / (float) Math.log(2.0)));
     float rounded = (float) FixedPoint.roundHalfAway(l);
@@ -226,27 +248,36 @@ final class QuantizedOps implements OpFamily {
     };
   }
 
-  // ------------------------------------------------------------------------------------------- activations
+  // -------------------------------------------------------------------------------------------
+  // activations
 
   /**
-   * RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 ({@code activation}): the input rescaled to the output's scale, then
-   * clamped to the activation's bounds quantized on the output.
+   * RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 ({@code activation}): the input rescaled to the output's
+   * scale, then clamped to the activation's bounds quantized on the output.
    */
   private static Kernel bindRelu(BindContext b) {
     DType t = QuantizedConvOps.activationType(b);
     Quant in = Quant.of(b, "input");
     Quant qo = Quant.of(b, "output");
     String a = b.stringAttr("activation", "RELU");
-    float[] bounds = switch (a) {
-      case "RELU" -> new float[] {0, Float.POSITIVE_INFINITY};
-      case "RELU6" -> new float[] {0, 6};
-      case "RELU_N1_TO_1" -> new float[] {-1, 1};
-      case "RELU_0_TO_1" -> new float[] {0, 1};
-      default -> throw new KernelException("activation '" + a + "' is not a RELU variant");
-    };
-    int lo = Math.max(FixedPoint.min(t), qo.zeroPoint() + (int) FixedPoint.roundHalfAway(bounds[0] / qo.scale()));
-    int hi = Float.isInfinite(bounds[1]) ? FixedPoint.max(t)
-        : Math.min(FixedPoint.max(t), qo.zeroPoint() + (int) FixedPoint.roundHalfAway(bounds[1] / qo.scale()));
+    float[] bounds =
+        switch (a) {
+          case "RELU" -> new float[] {0, Float.POSITIVE_INFINITY};
+          case "RELU6" -> new float[] {0, 6};
+          case "RELU_N1_TO_1" -> new float[] {-1, 1};
+          case "RELU_0_TO_1" -> new float[] {0, 1};
+          default -> throw new KernelException("activation '" + a + "' is not a RELU variant");
+        };
+    int lo =
+        Math.max(
+            FixedPoint.min(t),
+            qo.zeroPoint() + (int) FixedPoint.roundHalfAway(bounds[0] / qo.scale()));
+    int hi =
+        Float.isInfinite(bounds[1])
+            ? FixedPoint.max(t)
+            : Math.min(
+                FixedPoint.max(t),
+                qo.zeroPoint() + (int) FixedPoint.roundHalfAway(bounds[1] / qo.scale()));
     Multiplier m = Multiplier.of((double) in.scale() / (double) qo.scale());
     return (ins, ctx) -> {
       QuantizedConvOps.checkType(ins[0], t, "input");
@@ -260,8 +291,8 @@ final class QuantizedOps implements OpFamily {
   }
 
   /**
-   * Non-negative inputs rescaled by s_in / s_out, negative ones by s_in·alpha / s_out; TFLite forms both factors
-   * in float before widening them, which is kept here.
+   * Non-negative inputs rescaled by s_in / s_out, negative ones by s_in·alpha / s_out; TFLite forms
+   * both factors in float before widening them, which is kept here.
    */
   private static Kernel bindLeakyRelu(BindContext b) {
     DType t = QuantizedConvOps.activationType(b);
@@ -291,7 +322,8 @@ final class QuantizedOps implements OpFamily {
     Quant qa = Quant.of(b, "input2");
     Quant qo = Quant.of(b, "output");
     Multiplier positive = Multiplier.of((double) in.scale() / (double) qo.scale());
-    Multiplier negative = Multiplier.of((double) in.scale() * (double) qa.scale() / (double) qo.scale());
+    Multiplier negative =
+        Multiplier.of((double) in.scale() * (double) qa.scale() / (double) qo.scale());
     int lo = FixedPoint.min(t);
     int hi = FixedPoint.max(t);
     return (ins, ctx) -> {
@@ -306,11 +338,13 @@ final class QuantizedOps implements OpFamily {
     };
   }
 
-  // ------------------------------------------------------------------------------------------- mean
+  // -------------------------------------------------------------------------------------------
+  // mean
 
   /**
-   * The exact int32 sum over the axes (input 1), minus zp_in per element, times (s_in / s_out) / count, formed as
-   * TFLite does: the count folded into the multiplier with up to 32 extra bits of precision.
+   * The exact int32 sum over the axes (input 1), minus zp_in per element, times (s_in / s_out) /
+   * count, formed as TFLite does: the count folded into the multiplier with up to 32 extra bits of
+   * precision.
    */
   private static Kernel bindMean(BindContext b) {
     DType t = QuantizedConvOps.activationType(b);
@@ -364,7 +398,8 @@ final class QuantizedOps implements OpFamily {
         int outShift = base.shift() - shift;
         for (int i = 0; i < n; i++) {
           int centred = (int) (sum[i] - (long) in.zeroPoint() * count);
-          y[i] = clamp(FixedPoint.multiply(centred, significand, outShift) + qo.zeroPoint(), lo, hi);
+          y[i] =
+              clamp(FixedPoint.multiply(centred, significand, outShift) + qo.zeroPoint(), lo, hi);
         }
       }
       return new Value[] {FixedPoint.narrow(t, outShape, y)};

@@ -11,13 +11,17 @@ import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Random ops on TensorFlow's Philox stream, so seeded ones give TensorFlow's numbers. Stateless ops derive the
- * generator from their seed input on every run. Stateful ops ({@code seed}/{@code seed2} attributes) keep their
- * generator in the session, reserving 256 draws per output element per run as TensorFlow does, so a session's
- * successive runs continue TensorFlow's sequence; with both seeds 0 the stream is seeded at random.
+ * Random ops on TensorFlow's Philox stream, so seeded ones give TensorFlow's numbers. Stateless ops
+ * derive the generator from their seed input on every run. Stateful ops ({@code seed}/{@code seed2}
+ * attributes) keep their generator in the session, reserving 256 draws per output element per run
+ * as TensorFlow does, so a session's successive runs continue TensorFlow's sequence; with both
+ * seeds 0 the stream is seeded at random.
  */
 final class RandomOps implements OpFamily {
-  /** Philox calls reserved per group of a variable-sample distribution (truncated normal): 256 words per element. */
+  /**
+   * Philox calls reserved per group of a variable-sample distribution (truncated normal): 256 words
+   * per element.
+   */
   private static final int RESERVED_WORDS_PER_OUTPUT = 256;
 
   @Override
@@ -61,10 +65,18 @@ final class RandomOps implements OpFamily {
 
   private static DType outputType(BindContext b, Dist d, String attr) {
     DType t = b.typeAttr(attr);
-    boolean ok = d == Dist.INT ? t == DType.INT32 || t == DType.INT64 : t == DType.FLOAT32 || t == DType.FLOAT64;
+    boolean ok =
+        d == Dist.INT
+            ? t == DType.INT32 || t == DType.INT64
+            : t == DType.FLOAT32 || t == DType.FLOAT64;
     if (!ok) {
-      throw new KernelException(b.op() + " of " + t.jsName() + " is not supported by tfport (it computes "
-          + (d == Dist.INT ? "int32 and int64" : "float32 and float64") + ")");
+      throw new KernelException(
+          b.op()
+              + " of "
+              + t.jsName()
+              + " is not supported by tfport (it computes "
+              + (d == Dist.INT ? "int32 and int64" : "float32 and float64")
+              + ")");
     }
     return t;
   }
@@ -88,7 +100,9 @@ final class RandomOps implements OpFamily {
         throw new KernelException("seed must have shape [2], not " + Layout.shape(seed.shape()));
       }
       Philox g = Philox.fromStatelessSeed(seed.longAt(0), seed.longAt(1));
-      return new Value[] {fill(g, d, t, shape, d == Dist.INT ? in[2] : null, d == Dist.INT ? in[3] : null)};
+      return new Value[] {
+        fill(g, d, t, shape, d == Dist.INT ? in[2] : null, d == Dist.INT ? in[3] : null)
+      };
     };
   }
 
@@ -101,7 +115,9 @@ final class RandomOps implements OpFamily {
       long[] shape = shape(in[0]);
       Stream s = stream(ctx, key, seed, seed2);
       Philox g = s.reserve(Value.elementCount(shape));
-      return new Value[] {fill(g, d, t, shape, d == Dist.INT ? in[1] : null, d == Dist.INT ? in[2] : null)};
+      return new Value[] {
+        fill(g, d, t, shape, d == Dist.INT ? in[1] : null, d == Dist.INT ? in[2] : null)
+      };
     };
   }
 
@@ -113,10 +129,18 @@ final class RandomOps implements OpFamily {
     int n = (int) Value.elementCount(shape);
     boolean wide = t == DType.FLOAT64 || t == DType.INT64;
     return switch (d) {
-      case UNIFORM -> wide ? Value.doubles(shape, uniformDoubles(g, n)) : Value.floats(shape, uniformFloats(g, n));
-      case NORMAL -> wide ? Value.doubles(shape, normalDoubles(g, n)) : Value.floats(shape, normalFloats(g, n));
-      case TRUNCATED -> wide ? Value.doubles(shape, truncatedDoubles(g, n))
-          : Value.floats(shape, truncatedFloats(g, n));
+      case UNIFORM ->
+          wide
+              ? Value.doubles(shape, uniformDoubles(g, n))
+              : Value.floats(shape, uniformFloats(g, n));
+      case NORMAL ->
+          wide
+              ? Value.doubles(shape, normalDoubles(g, n))
+              : Value.floats(shape, normalFloats(g, n));
+      case TRUNCATED ->
+          wide
+              ? Value.doubles(shape, truncatedDoubles(g, n))
+              : Value.floats(shape, truncatedFloats(g, n));
       case INT -> integers(g, t, shape, n, minval, maxval);
     };
   }
@@ -164,8 +188,9 @@ final class RandomOps implements OpFamily {
   }
 
   /**
-   * Words one at a time from a generator, as TensorFlow's single-sample adapter hands them to distributions that
-   * consume a variable number (rejection sampling); leftovers of a call are dropped with the adapter.
+   * Words one at a time from a generator, as TensorFlow's single-sample adapter hands them to
+   * distributions that consume a variable number (rejection sampling); leftovers of a call are
+   * dropped with the adapter.
    */
   private static final class Words {
     private final Philox g;
@@ -186,8 +211,9 @@ final class RandomOps implements OpFamily {
   }
 
   /**
-   * Normals with |x| < 2 by rejection. Each group of outputs (4 floats, 2 doubles) starts its own stretch of the
-   * stream, {@value #RESERVED_WORDS_PER_OUTPUT} words per output apart, so groups are independent of each other.
+   * Normals with |x| < 2 by rejection. Each group of outputs (4 floats, 2 doubles) starts its own
+   * stretch of the stream, {@value #RESERVED_WORDS_PER_OUTPUT} words per output apart, so groups
+   * are independent of each other.
    */
   private static float[] truncatedFloats(Philox base, int n) {
     float[] out = new float[n];
@@ -242,9 +268,11 @@ final class RandomOps implements OpFamily {
   }
 
   /** lo + (word mod (hi - lo)), in unsigned arithmetic as TensorFlow computes it. */
-  private static Value integers(Philox g, DType t, long[] shape, int n, Value minval, Value maxval) {
+  private static Value integers(
+      Philox g, DType t, long[] shape, int n, Value minval, Value maxval) {
     if (minval.size() != 1 || maxval.size() != 1 || minval.rank() != 0 || maxval.rank() != 0) {
-      throw new KernelException("minval and maxval must be scalars, got " + minval + " and " + maxval);
+      throw new KernelException(
+          "minval and maxval must be scalars, got " + minval + " and " + maxval);
     }
     long lo = minval.longAt(0);
     long hi = maxval.longAt(0);

@@ -4,10 +4,11 @@ import org.tfport.core.DType;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * A {@link FusedEpilogue} prepared for one run of an optimized kernel, applied to each finished tile while it is
- * still in cache: per-channel bias or batch norm, then the activation, with the reference's rounding (each stage
- * rounds to float; the transcendental activations are computed in double). Only per-channel operands are taken;
- * {@link #of} returns null for anything else and the kernel then applies the FusedEpilogue to the whole output.
+ * A {@link FusedEpilogue} prepared for one run of an optimized kernel, applied to each finished
+ * tile while it is still in cache: per-channel bias or batch norm, then the activation, with the
+ * reference's rounding (each stage rounds to float; the transcendental activations are computed in
+ * double). Only per-channel operands are taken; {@link #of} returns null for anything else and the
+ * kernel then applies the FusedEpilogue to the whole output.
  */
 final class RowEpilogue {
   private enum Activation {
@@ -30,8 +31,14 @@ final class RowEpilogue {
   private final float leakyAlpha;
   private final float[] preluAlpha;
 
-  private RowEpilogue(float[] bias, double[] mean, double[] factor, double[] offset, Activation activation,
-      float leakyAlpha, float[] preluAlpha) {
+  private RowEpilogue(
+      float[] bias,
+      double[] mean,
+      double[] factor,
+      double[] offset,
+      Activation activation,
+      float leakyAlpha,
+      float[] preluAlpha) {
     this.bias = bias;
     this.mean = mean;
     this.factor = factor;
@@ -42,8 +49,9 @@ final class RowEpilogue {
   }
 
   /**
-   * The epilogue over an output of rank {@code rank} with {@code channels} channels last, or null when an operand
-   * is not one float per channel (or the fused ops are ones this class does not know).
+   * The epilogue over an output of rank {@code rank} with {@code channels} channels last, or null
+   * when an operand is not one float per channel (or the fused ops are ones this class does not
+   * know).
    */
   static RowEpilogue of(FusedEpilogue e, Value[] inputs, int rank, int channels) {
     float[] bias = null;
@@ -73,17 +81,20 @@ final class RowEpilogue {
       }
     }
     String name = e.activationName();
-    Activation act = name == null ? Activation.NONE : switch (name) {
-      case "relu" -> Activation.RELU;
-      case "relu6" -> Activation.RELU6;
-      case "leakyrelu" -> Activation.LEAKY_RELU;
-      case "prelu" -> Activation.PRELU;
-      case "elu" -> Activation.ELU;
-      case "selu" -> Activation.SELU;
-      case "sigmoid" -> Activation.SIGMOID;
-      case "tanh" -> Activation.TANH;
-      default -> null;
-    };
+    Activation act =
+        name == null
+            ? Activation.NONE
+            : switch (name) {
+              case "relu" -> Activation.RELU;
+              case "relu6" -> Activation.RELU6;
+              case "leakyrelu" -> Activation.LEAKY_RELU;
+              case "prelu" -> Activation.PRELU;
+              case "elu" -> Activation.ELU;
+              case "selu" -> Activation.SELU;
+              case "sigmoid" -> Activation.SIGMOID;
+              case "tanh" -> Activation.TANH;
+              default -> null;
+            };
     if (act == null) {
       return null;
     }
@@ -99,7 +110,9 @@ final class RowEpilogue {
 
   // A float operand that broadcasts to one value per channel along the last of `rank` axes.
   private static float[] perChannel(Value v, int rank, int channels) {
-    if (v.dtype() != DType.FLOAT32 || v.size() != channels || v.rank() > rank
+    if (v.dtype() != DType.FLOAT32
+        || v.size() != channels
+        || v.rank() > rank
         || (v.rank() == 0 && channels != 1)) {
       return null;
     }
@@ -124,7 +137,7 @@ final class RowEpilogue {
       }
     }
     switch (activation) {
-      case NONE -> { }
+      case NONE -> {}
       case RELU -> {
         for (int i = off; i < off + n; i++) {
           y[i] = Math.max(y[i], 0f);
@@ -155,8 +168,11 @@ final class RowEpilogue {
       case SELU -> {
         for (int i = off; i < off + n; i++) {
           double v = y[i];
-          y[i] = (float) (v < 0 ? FusedEpilogue.SELU_SCALE * FusedEpilogue.SELU_ALPHA * Math.expm1(v)
-              : FusedEpilogue.SELU_SCALE * v);
+          y[i] =
+              (float)
+                  (v < 0
+                      ? FusedEpilogue.SELU_SCALE * FusedEpilogue.SELU_ALPHA * Math.expm1(v)
+                      : FusedEpilogue.SELU_SCALE * v);
         }
       }
       case SIGMOID -> {

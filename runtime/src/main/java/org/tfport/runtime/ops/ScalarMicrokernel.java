@@ -3,9 +3,9 @@ package org.tfport.runtime.ops;
 import java.util.Arrays;
 
 /**
- * The micro-kernels in plain Java, for JVMs without the Vector API module: the same tiles and packed panels (wider
- * ones, so that the inner loops are long enough for the JIT to vectorize). Products are rounded before they are added, as the
- * reference kernels do.
+ * The micro-kernels in plain Java, for JVMs without the Vector API module: the same tiles and
+ * packed panels (wider ones, so that the inner loops are long enough for the JIT to vectorize).
+ * Products are rounded before they are added, as the reference kernels do.
  */
 final class ScalarMicrokernel extends Microkernel {
   static final ScalarMicrokernel INSTANCE = new ScalarMicrokernel();
@@ -25,16 +25,53 @@ final class ScalarMicrokernel extends Microkernel {
   }
 
   @Override
-  void block(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] packed, int k, int n, int p0,
-      int p1, float[] c, int cOff, int ldc) {
+  void block(
+      float[] a,
+      int[] base,
+      int rows,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] packed,
+      int k,
+      int n,
+      int p0,
+      int p1,
+      float[] c,
+      int cOff,
+      int ldc) {
     for (int p = p0; p < p1; p++) {
-      tile(a, base, rows, tapOff, taps, cin, packed, p * k * NR, c, cOff + p * NR, ldc, Math.min(NR, n - p * NR));
+      tile(
+          a,
+          base,
+          rows,
+          tapOff,
+          taps,
+          cin,
+          packed,
+          p * k * NR,
+          c,
+          cOff + p * NR,
+          ldc,
+          Math.min(NR, n - p * NR));
     }
   }
 
-  private static void tile(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] panel,
-      int panelOff, float[] c, int cOff, int ldc, int ncols) {
-    // Row by row, each step a saxpy over the panel's columns: a loop the JIT vectorizes (several rows in one loop
+  private static void tile(
+      float[] a,
+      int[] base,
+      int rows,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] panel,
+      int panelOff,
+      float[] c,
+      int cOff,
+      int ldc,
+      int ncols) {
+    // Row by row, each step a saxpy over the panel's columns: a loop the JIT vectorizes (several
+    // rows in one loop
     // measured no faster, the JIT cannot tell the rows apart).
     for (int i = 0; i < rows; i++) {
       int row = cOff + i * ldc;
@@ -53,8 +90,18 @@ final class ScalarMicrokernel extends Microkernel {
   }
 
   @Override
-  void depthwise(float[] x, int xOff, int xStep, int[] xTap, int[] fTap, int taps, float[] f, float[] y, int yOff,
-      int pixels, int channels) {
+  void depthwise(
+      float[] x,
+      int xOff,
+      int xStep,
+      int[] xTap,
+      int[] fTap,
+      int taps,
+      float[] f,
+      float[] y,
+      int yOff,
+      int pixels,
+      int channels) {
     for (int q = 0; q < pixels; q++) {
       int yo = yOff + q * channels;
       Arrays.fill(y, yo, yo + channels, 0f);

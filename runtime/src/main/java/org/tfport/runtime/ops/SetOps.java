@@ -15,8 +15,8 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Set-like and counting ops: ListDiff, UniqueV2 (unique slices along an axis), LowerBound/UpperBound (sorted
- * search per row), Bincount and DenseBincount.
+ * Set-like and counting ops: ListDiff, UniqueV2 (unique slices along an axis),
+ * LowerBound/UpperBound (sorted search per row), Bincount and DenseBincount.
  */
 final class SetOps implements OpFamily {
   @Override
@@ -30,11 +30,15 @@ final class SetOps implements OpFamily {
   }
 
   private static Value indexVector(long[] v, DType t) {
-    return t == DType.INT64 ? Value.longs(new long[] {v.length}, v)
+    return t == DType.INT64
+        ? Value.longs(new long[] {v.length}, v)
         : Value.ints(new long[] {v.length}, Arrays.stream(v).mapToInt(p -> (int) p).toArray());
   }
 
-  /** Hashable per-element keys: value bits with -0 folded into +0 and each NaN distinct, as == compares. */
+  /**
+   * Hashable per-element keys: value bits with -0 folded into +0 and each NaN distinct, as ==
+   * compares.
+   */
   private static Object[] keys(Value x) {
     int n = x.size();
     Object[] k = new Object[n];
@@ -73,8 +77,10 @@ final class SetOps implements OpFamily {
         }
       }
       keep = Arrays.copyOf(keep, n);
-      return new Value[] {Layout.take(x, new long[] {n}, keep, null),
-          indexVector(Arrays.stream(keep).asLongStream().toArray(), idxType)};
+      return new Value[] {
+        Layout.take(x, new long[] {n}, keep, null),
+        indexVector(Arrays.stream(keep).asLongStream().toArray(), idxType)
+      };
     };
   }
 
@@ -85,10 +91,12 @@ final class SetOps implements OpFamily {
       Value x = in[0];
       long[] axes = in[1].toLongArray();
       if (axes.length > 1) {
-        throw new KernelException("axis expects a 1D vector with 1 element: " + Layout.shape(in[1].shape()));
+        throw new KernelException(
+            "axis expects a 1D vector with 1 element: " + Layout.shape(in[1].shape()));
       }
       if (axes.length == 0 && x.rank() != 1) {
-        throw new KernelException("unique expects a 1D vector, got shape " + Layout.shape(x.shape()));
+        throw new KernelException(
+            "unique expects a 1D vector, got shape " + Layout.shape(x.shape()));
       }
       int axis = axes.length == 0 ? 0 : Layout.axis(axes[0], x.rank(), "axis");
       int outer = Layout.product(x.shape(), 0, axis);
@@ -128,18 +136,25 @@ final class SetOps implements OpFamily {
     };
   }
 
-  /** Per row, the first position in the sorted row whose element is ≥ (lower) or > (upper) the value. */
+  /**
+   * Per row, the first position in the sorted row whose element is ≥ (lower) or > (upper) the
+   * value.
+   */
   private static Kernel bound(BindContext b, boolean upper) {
     DType outType = b.typeAttr("out_type", DType.INT32);
     return (in, ctx) -> {
       Value sorted = in[0];
       Value values = in[1];
       if (sorted.rank() != 2 || values.rank() != 2 || sorted.dim(0) != values.dim(0)) {
-        throw new KernelException("sorted_inputs and values must be matrices with the same number of rows, got "
-            + sorted + " and " + values);
+        throw new KernelException(
+            "sorted_inputs and values must be matrices with the same number of rows, got "
+                + sorted
+                + " and "
+                + values);
       }
       if (sorted.dtype() != values.dtype()) {
-        throw new KernelException("sorted_inputs and values must have one dtype, got " + sorted + " and " + values);
+        throw new KernelException(
+            "sorted_inputs and values must have one dtype, got " + sorted + " and " + values);
       }
       int rows = (int) sorted.dim(0);
       int n = (int) sorted.dim(1);
@@ -157,9 +172,12 @@ final class SetOps implements OpFamily {
           while (lo < hi) {
             int mid = (lo + hi) >>> 1;
             int at = r * n + mid;
-            // NaN compares false both ways: lower_bound's "elem < value" and upper_bound's "!(value < elem)".
-            boolean before = floating && (nan || Double.isNaN(sorted.doubleAt(at)))
-                ? upper : upper ? s[at] <= v[q] : s[at] < v[q];
+            // NaN compares false both ways: lower_bound's "elem < value" and upper_bound's "!(value
+            // < elem)".
+            boolean before =
+                floating && (nan || Double.isNaN(sorted.doubleAt(at)))
+                    ? upper
+                    : upper ? s[at] <= v[q] : s[at] < v[q];
             if (before) {
               lo = mid + 1;
             } else {
@@ -172,7 +190,9 @@ final class SetOps implements OpFamily {
       if (outType == DType.INT64) {
         return new Value[] {Value.longs(values.shape(), out)};
       }
-      return new Value[] {Value.ints(values.shape(), Arrays.stream(out).mapToInt(p -> (int) p).toArray())};
+      return new Value[] {
+        Value.ints(values.shape(), Arrays.stream(out).mapToInt(p -> (int) p).toArray())
+      };
     };
   }
 
@@ -186,10 +206,15 @@ final class SetOps implements OpFamily {
       }
       Value weights = in[2];
       if (weights.size() != 0 && !Arrays.equals(weights.shape(), arr.shape())) {
-        throw new KernelException("weights must be the same shape as arr or a length-0 Tensor: "
-            + Layout.shape(weights.shape()) + " vs " + Layout.shape(arr.shape()));
+        throw new KernelException(
+            "weights must be the same shape as arr or a length-0 Tensor: "
+                + Layout.shape(weights.shape())
+                + " vs "
+                + Layout.shape(arr.shape()));
       }
-      return new Value[] {counts(arr, weights, t, 1, (int) size, false).reshaped(new long[] {size})};
+      return new Value[] {
+        counts(arr, weights, t, 1, (int) size, false).reshaped(new long[] {size})
+      };
     };
   }
 
@@ -207,8 +232,11 @@ final class SetOps implements OpFamily {
         throw new KernelException("Shape must be at most rank 2 but is rank " + input.rank());
       }
       if (weights.size() != 0 && !Arrays.equals(weights.shape(), input.shape())) {
-        throw new KernelException("Input indices and weights must have the same shape: "
-            + Layout.shape(input.shape()) + " vs " + Layout.shape(weights.shape()));
+        throw new KernelException(
+            "Input indices and weights must have the same shape: "
+                + Layout.shape(input.shape())
+                + " vs "
+                + Layout.shape(weights.shape()));
       }
       int rows = input.rank() == 2 ? (int) input.dim(0) : 1;
       Value out = counts(input, weights, t, rows, (int) size, binary);
@@ -216,8 +244,12 @@ final class SetOps implements OpFamily {
     };
   }
 
-  /** Per row, out[row][v] sums the weights (or counts) of the row's elements equal to v; v ≥ size is dropped. */
-  private static Value counts(Value arr, Value weights, DType t, int rows, int size, boolean binary) {
+  /**
+   * Per row, out[row][v] sums the weights (or counts) of the row's elements equal to v; v ≥ size is
+   * dropped.
+   */
+  private static Value counts(
+      Value arr, Value weights, DType t, int rows, int size, boolean binary) {
     int n = arr.size();
     int perRow = rows == 0 ? 0 : n / rows;
     double[] acc = new double[rows * size];
@@ -258,7 +290,9 @@ final class SetOps implements OpFamily {
       case INT64 -> Value.longs(shape, iacc);
       case FLOAT64 -> Value.doubles(shape, acc);
       case FLOAT32 -> Value.floats(shape, facc);
-      default -> throw new KernelException("bincount computes int32, int64, float32 or float64, not " + t.jsName());
+      default ->
+          throw new KernelException(
+              "bincount computes int32, int64, float32 or float64, not " + t.jsName());
     };
   }
 }

@@ -11,9 +11,9 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Shapes as values (Shape, Size, Rank, BroadcastArgs), ops that only relabel a tensor's shape (Reshape, Squeeze,
- * ExpandDims: the storage is shared) and tensors made from a shape (Fill, ZerosLike, OnesLike, Range, LinSpace,
- * BroadcastTo).
+ * Shapes as values (Shape, Size, Rank, BroadcastArgs), ops that only relabel a tensor's shape
+ * (Reshape, Squeeze, ExpandDims: the storage is shared) and tensors made from a shape (Fill,
+ * ZerosLike, OnesLike, Range, LinSpace, BroadcastTo).
  */
 final class ShapeOps implements OpFamily {
   @Override
@@ -29,7 +29,8 @@ final class ShapeOps implements OpFamily {
     r.reference("BroadcastTo", b -> (in, ctx) -> new Value[] {broadcastTo(in[0], in[1])});
     r.reference("BroadcastArgs", ShapeOps::broadcastArgs);
     r.reference("Fill", b -> (in, ctx) -> new Value[] {fill(in[0], in[1])});
-    r.reference("ZerosLike", b -> (in, ctx) -> new Value[] {Value.zeros(in[0].dtype(), in[0].shape())});
+    r.reference(
+        "ZerosLike", b -> (in, ctx) -> new Value[] {Value.zeros(in[0].dtype(), in[0].shape())});
     r.reference("OnesLike", b -> (in, ctx) -> new Value[] {onesLike(in[0])});
     r.reference("Range", b -> (in, ctx) -> new Value[] {range(in[0], in[1], in[2])});
     r.reference("LinSpace", b -> (in, ctx) -> new Value[] {linSpace(in[0], in[1], in[2])});
@@ -64,7 +65,10 @@ final class ShapeOps implements OpFamily {
     return (in, ctx) -> new Value[] {Layout.integerScalar(in[0].size(), t)};
   }
 
-  /** TensorFlow's rule: at most one -1, inferred from the other sizes (zero sizes left out of the product). */
+  /**
+   * TensorFlow's rule: at most one -1, inferred from the other sizes (zero sizes left out of the
+   * product).
+   */
   static Value reshape(Value x, Value shapeInput) {
     long[] sizes = Layout.vector(shapeInput, "shape");
     int unknown = -1;
@@ -74,7 +78,8 @@ final class ShapeOps implements OpFamily {
       long s = sizes[i];
       if (s == -1) {
         if (unknown >= 0) {
-          throw new KernelException("Only one input size may be -1, not both " + unknown + " and " + i);
+          throw new KernelException(
+              "Only one input size may be -1, not both " + unknown + " and " + i);
         }
         unknown = i;
       } else if (s < 0) {
@@ -88,7 +93,8 @@ final class ShapeOps implements OpFamily {
     long n = x.size();
     long[] out = sizes.clone();
     if (unknown >= 0) {
-      // Like TensorFlow, zero input dimensions are left out when the requested shape has a zero too, so
+      // Like TensorFlow, zero input dimensions are left out when the requested shape has a zero
+      // too, so
       // [0, 6] -> [0, -1] still infers 6.
       long known = 1;
       for (long d : x.shape()) {
@@ -98,20 +104,34 @@ final class ShapeOps implements OpFamily {
       }
       long missing = known / product;
       if (missing * product != known) {
-        throw new KernelException("Input to reshape is a tensor with " + known
-            + " values, but the requested shape requires a multiple of " + product);
+        throw new KernelException(
+            "Input to reshape is a tensor with "
+                + known
+                + " values, but the requested shape requires a multiple of "
+                + product);
       }
       out[unknown] = missing;
     } else {
       long total = hasZero ? 0 : product;
       if (total != n) {
-        throw new KernelException("Input to reshape is a tensor with " + n + " values, but the requested shape has "
-            + total + " (" + Layout.shape(sizes) + ")");
+        throw new KernelException(
+            "Input to reshape is a tensor with "
+                + n
+                + " values, but the requested shape has "
+                + total
+                + " ("
+                + Layout.shape(sizes)
+                + ")");
       }
     }
     if (Value.elementCount(out) != n) {
-      throw new KernelException("Input to reshape is a tensor with " + n + " values, but the requested shape "
-          + Layout.shape(sizes) + " has " + Value.elementCount(out));
+      throw new KernelException(
+          "Input to reshape is a tensor with "
+              + n
+              + " values, but the requested shape "
+              + Layout.shape(sizes)
+              + " has "
+              + Value.elementCount(out));
     }
     return x.reshaped(out);
   }
@@ -128,11 +148,13 @@ final class ShapeOps implements OpFamily {
       }
       for (long d : dims) {
         if (d < -s.length || d >= s.length) {
-          throw new KernelException("Tried to squeeze dim index " + d + " for tensor with " + s.length + " dimensions");
+          throw new KernelException(
+              "Tried to squeeze dim index " + d + " for tensor with " + s.length + " dimensions");
         }
         int a = (int) (d < 0 ? d + s.length : d);
         if (s[a] != 1) {
-          throw new KernelException("Can not squeeze dim[" + a + "], expected a dimension of 1, got " + s[a]);
+          throw new KernelException(
+              "Can not squeeze dim[" + a + "], expected a dimension of 1, got " + s[a]);
         }
         drop[a] = true;
       }
@@ -150,7 +172,8 @@ final class ShapeOps implements OpFamily {
     long d = Layout.scalar(dim, "dim");
     int r = x.rank();
     if (d < -r - 1 || d > r) {
-      throw new KernelException("Tried to expand dim index " + d + " for tensor with " + r + " dimensions");
+      throw new KernelException(
+          "Tried to expand dim index " + d + " for tensor with " + r + " dimensions");
     }
     int a = (int) (d < 0 ? d + r + 1 : d);
     long[] out = new long[r + 1];
@@ -174,8 +197,11 @@ final class ShapeOps implements OpFamily {
     long[] to = dims(shapeInput, "shape");
     long[] b = Layout.broadcast(x.shape(), to);
     if (b == null || b.length != to.length || !java.util.Arrays.equals(b, to)) {
-      throw new KernelException("Unable to broadcast tensor of shape " + Layout.shape(x.shape())
-          + " to tensor of shape " + Layout.shape(to));
+      throw new KernelException(
+          "Unable to broadcast tensor of shape "
+              + Layout.shape(x.shape())
+              + " to tensor of shape "
+              + Layout.shape(to));
     }
     return Layout.take(x, to, Layout.broadcastMap(x.shape(), to), null);
   }
@@ -186,7 +212,8 @@ final class ShapeOps implements OpFamily {
       long[] s1 = Layout.vector(in[1], "s1");
       long[] out = Layout.broadcast(s0, s1);
       if (out == null) {
-        throw new KernelException("Incompatible shapes: " + Layout.shape(s0) + " vs. " + Layout.shape(s1));
+        throw new KernelException(
+            "Incompatible shapes: " + Layout.shape(s0) + " vs. " + Layout.shape(s1));
       }
       return new Value[] {Layout.shapeValue(out, in[0].dtype())};
     };
@@ -203,18 +230,19 @@ final class ShapeOps implements OpFamily {
 
   private static Value onesLike(Value x) {
     DType t = x.dtype();
-    Object one = switch (t) {
-      case FLOAT32 -> new float[] {1};
-      case COMPLEX64 -> new float[] {1, 0};
-      case FLOAT64 -> new double[] {1};
-      case INT32 -> new int[] {1};
-      case INT64 -> new long[] {1};
-      case INT8, UINT8, BOOL -> new byte[] {1};
-      case INT16, UINT16 -> new short[] {1};
-      case FLOAT16 -> new short[] {Float.floatToFloat16(1f)};
-      case BFLOAT16 -> new short[] {(short) (Float.floatToIntBits(1f) >>> 16)};
-      case STRING -> throw new KernelException("OnesLike is not defined for string tensors");
-    };
+    Object one =
+        switch (t) {
+          case FLOAT32 -> new float[] {1};
+          case COMPLEX64 -> new float[] {1, 0};
+          case FLOAT64 -> new double[] {1};
+          case INT32 -> new int[] {1};
+          case INT64 -> new long[] {1};
+          case INT8, UINT8, BOOL -> new byte[] {1};
+          case INT16, UINT16 -> new short[] {1};
+          case FLOAT16 -> new short[] {Float.floatToFloat16(1f)};
+          case BFLOAT16 -> new short[] {(short) (Float.floatToIntBits(1f) >>> 16)};
+          case STRING -> throw new KernelException("OnesLike is not defined for string tensors");
+        };
     return Value.of(t, x.shape(), Layout.repeat(t, one, 0, x.size()));
   }
 
@@ -339,10 +367,15 @@ final class ShapeOps implements OpFamily {
     };
   }
 
-  /** Passes the input through after checking it against the {@code shape} attribute (-1 matches any size). */
+  /**
+   * Passes the input through after checking it against the {@code shape} attribute (-1 matches any
+   * size).
+   */
   private static Kernel ensureShape(BindContext b) {
-    org.tfport.core.graph.TensorShape want = b.attr("shape") instanceof org.tfport.core.graph.AttrValue.Shape s
-        ? s.value() : org.tfport.core.graph.TensorShape.UNKNOWN;
+    org.tfport.core.graph.TensorShape want =
+        b.attr("shape") instanceof org.tfport.core.graph.AttrValue.Shape s
+            ? s.value()
+            : org.tfport.core.graph.TensorShape.UNKNOWN;
     return (in, ctx) -> {
       if (!want.unknownRank()) {
         long[] dims = want.dims();
@@ -351,8 +384,12 @@ final class ShapeOps implements OpFamily {
           ok = dims[i] < 0 || dims[i] == in[0].dim(i);
         }
         if (!ok) {
-          throw new KernelException("Shape of tensor " + Layout.shape(in[0].shape())
-              + " is not compatible with expected shape " + Layout.shape(dims).replace("-1", "?") + ".");
+          throw new KernelException(
+              "Shape of tensor "
+                  + Layout.shape(in[0].shape())
+                  + " is not compatible with expected shape "
+                  + Layout.shape(dims).replace("-1", "?")
+                  + ".");
         }
       }
       return new Value[] {in[0]};

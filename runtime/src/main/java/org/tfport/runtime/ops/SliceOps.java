@@ -20,15 +20,25 @@ final class SliceOps implements OpFamily {
     r.reference("GatherV2", SliceOps::gatherV2);
     r.reference("GatherNd", b -> (in, ctx) -> new Value[] {gatherNd(in[0], in[1])});
     r.reference("OneHot", SliceOps::oneHot);
-    r.reference("XlaDynamicUpdateSlice", b -> (in, ctx) -> new Value[] {dynamicUpdateSlice(in[0], in[1], in[2])});
+    r.reference(
+        "XlaDynamicUpdateSlice",
+        b -> (in, ctx) -> new Value[] {dynamicUpdateSlice(in[0], in[1], in[2])});
   }
 
   static Value slice(Value x, Value beginInput, Value sizeInput) {
     int r = x.rank();
-    if (beginInput.rank() != 1 || sizeInput.rank() != 1 || beginInput.size() != r || sizeInput.size() != r) {
-      throw new KernelException("Expected begin and size arguments to be 1-D tensors of size " + r
-          + ", but got shapes " + Layout.shape(beginInput.shape()) + " and " + Layout.shape(sizeInput.shape())
-          + " instead.");
+    if (beginInput.rank() != 1
+        || sizeInput.rank() != 1
+        || beginInput.size() != r
+        || sizeInput.size() != r) {
+      throw new KernelException(
+          "Expected begin and size arguments to be 1-D tensors of size "
+              + r
+              + ", but got shapes "
+              + Layout.shape(beginInput.shape())
+              + " and "
+              + Layout.shape(sizeInput.shape())
+              + " instead.");
     }
     long[] begin = beginInput.toLongArray();
     long[] size = sizeInput.toLongArray();
@@ -38,11 +48,13 @@ final class SliceOps implements OpFamily {
     for (int i = 0; i < r; i++) {
       long dim = x.dim(i);
       if (begin[i] < 0 || begin[i] > dim) {
-        throw new KernelException("Expected begin[" + i + "] in [0, " + dim + "], but got " + begin[i]);
+        throw new KernelException(
+            "Expected begin[" + i + "] in [0, " + dim + "], but got " + begin[i]);
       }
       shape[i] = size[i] == -1 ? dim - begin[i] : size[i];
       if (shape[i] < 0 || shape[i] > dim - begin[i]) {
-        throw new KernelException("Expected size[" + i + "] in [0, " + (dim - begin[i]) + "], but got " + size[i]);
+        throw new KernelException(
+            "Expected size[" + i + "] in [0, " + (dim - begin[i]) + "], but got " + size[i]);
       }
       tables[i] = Layout.affine(shape[i], begin[i] * strides[i], strides[i]);
     }
@@ -55,16 +67,24 @@ final class SliceOps implements OpFamily {
       Value x = in[0];
       StridedSliceSpec spec;
       try {
-        spec = StridedSliceSpec.validate(node, x.shape(), Layout.vector(in[1], "begin"), Layout.vector(in[2], "end"),
-            Layout.vector(in[3], "strides"));
+        spec =
+            StridedSliceSpec.validate(
+                node,
+                x.shape(),
+                Layout.vector(in[1], "begin"),
+                Layout.vector(in[2], "end"),
+                Layout.vector(in[3], "strides"));
       } catch (IllegalArgumentException e) {
         throw new KernelException(e.getMessage());
       }
       int[] strides = Layout.strides(x.shape());
       int[][] tables = new int[x.rank()][];
       for (int i = 0; i < tables.length; i++) {
-        tables[i] = Layout.affine(spec.processingShape()[i], spec.begin()[i] * strides[i],
-            spec.strides()[i] * strides[i]);
+        tables[i] =
+            Layout.affine(
+                spec.processingShape()[i],
+                spec.begin()[i] * strides[i],
+                spec.strides()[i] * strides[i]);
       }
       return new Value[] {Layout.take(x, spec.finalShape(), Layout.walk(tables), null)};
     };
@@ -80,24 +100,33 @@ final class SliceOps implements OpFamily {
     int pr = params.rank();
     int ir = indices.rank();
     if (batchDimsValue < -ir || batchDimsValue > ir) {
-      throw new KernelException("Expected batch_dims in the range [" + -ir + ", " + ir + "], but got "
-          + batchDimsValue);
+      throw new KernelException(
+          "Expected batch_dims in the range [" + -ir + ", " + ir + "], but got " + batchDimsValue);
     }
     int batchDims = (int) (batchDimsValue < 0 ? batchDimsValue + ir : batchDimsValue);
     if (pr < 1) {
       throw new KernelException("params must be at least 1 dimensional");
     }
     if (axisValue < -pr || axisValue >= pr) {
-      throw new KernelException("Expected axis in the range [" + -pr + ", " + pr + "), but got " + axisValue);
+      throw new KernelException(
+          "Expected axis in the range [" + -pr + ", " + pr + "), but got " + axisValue);
     }
     int axis = (int) (axisValue < 0 ? axisValue + pr : axisValue);
     if (batchDims > axis) {
-      throw new KernelException("batch_dims (" + batchDims + ") must be less than or equal to axis (" + axis + ")");
+      throw new KernelException(
+          "batch_dims (" + batchDims + ") must be less than or equal to axis (" + axis + ")");
     }
     for (int i = 0; i < batchDims; i++) {
       if (params.dim(i) != indices.dim(i)) {
-        throw new KernelException("params.shape[" + i + "]: " + params.dim(i) + " should be equal to indices.shape["
-            + i + "]: " + indices.dim(i));
+        throw new KernelException(
+            "params.shape["
+                + i
+                + "]: "
+                + params.dim(i)
+                + " should be equal to indices.shape["
+                + i
+                + "]: "
+                + indices.dim(i));
       }
     }
     long[] ps = params.shape();
@@ -126,10 +155,17 @@ final class SliceOps implements OpFamily {
         for (int j = 0; j < per; j++) {
           long idx = indices.longAt(bi * per + j);
           if (idx < 0 || idx >= limit) {
-            throw new KernelException("indices[" + Layout.coords(bi * per + j, is) + "] = " + idx + " is not in [0, "
-                + limit + ")");
+            throw new KernelException(
+                "indices["
+                    + Layout.coords(bi * per + j, is)
+                    + "] = "
+                    + idx
+                    + " is not in [0, "
+                    + limit
+                    + ")");
           }
-          Layout.copy(t, params.data(), ((bi * outer + o) * limit + (int) idx) * inner, out, pos, inner);
+          Layout.copy(
+              t, params.data(), ((bi * outer + o) * limit + (int) idx) * inner, out, pos, inner);
           pos += inner;
         }
       }
@@ -138,17 +174,24 @@ final class SliceOps implements OpFamily {
   }
 
   /**
-   * The flat offsets (in slices of {@code shape[k:]}) that the index tuples in the last axis of {@code indices}
-   * point at, checked against {@code shape}; {@code what} names the indexed tensor in the error.
+   * The flat offsets (in slices of {@code shape[k:]}) that the index tuples in the last axis of
+   * {@code indices} point at, checked against {@code shape}; {@code what} names the indexed tensor
+   * in the error.
    */
   static int[] tupleOffsets(Value indices, long[] shape, String what) {
     if (indices.rank() < 1) {
-      throw new KernelException("indices must be at least a vector, got shape " + Layout.shape(indices.shape()));
+      throw new KernelException(
+          "indices must be at least a vector, got shape " + Layout.shape(indices.shape()));
     }
     int k = (int) indices.dim(indices.rank() - 1);
     if (k > shape.length) {
-      throw new KernelException("index innermost dimension length must be <= " + what + " rank; saw: " + k + " vs. "
-          + shape.length);
+      throw new KernelException(
+          "index innermost dimension length must be <= "
+              + what
+              + " rank; saw: "
+              + k
+              + " vs. "
+              + shape.length);
     }
     int n = k == 0 ? Layout.product(indices.shape(), 0, indices.rank() - 1) : indices.size() / k;
     long[] batchShape = java.util.Arrays.copyOf(indices.shape(), indices.rank() - 1);
@@ -162,8 +205,15 @@ final class SliceOps implements OpFamily {
           for (int q = 0; q < k; q++) {
             tuple[q] = indices.longAt(t * k + q);
           }
-          throw new KernelException("indices[" + Layout.coords(t, batchShape) + "] = "
-              + java.util.Arrays.toString(tuple) + " does not index into " + what + " shape " + Layout.shape(shape));
+          throw new KernelException(
+              "indices["
+                  + Layout.coords(t, batchShape)
+                  + "] = "
+                  + java.util.Arrays.toString(tuple)
+                  + " does not index into "
+                  + what
+                  + " shape "
+                  + Layout.shape(shape));
         }
         off = off * shape[j] + idx;
       }
@@ -196,16 +246,19 @@ final class SliceOps implements OpFamily {
       Value on = in[2];
       Value off = in[3];
       if (on.rank() != 0 || off.rank() != 0) {
-        throw new KernelException("on_value and off_value must be scalars, got shapes " + Layout.shape(on.shape())
-            + " and " + Layout.shape(off.shape()));
+        throw new KernelException(
+            "on_value and off_value must be scalars, got shapes "
+                + Layout.shape(on.shape())
+                + " and "
+                + Layout.shape(off.shape()));
       }
       if (depth < 0) {
         throw new KernelException("depth must be non-negative, got: " + depth);
       }
       int r = indices.rank();
       if (axisAttr != -1 && (axisAttr < 0 || axisAttr > r)) {
-        throw new KernelException("Expected axis to be -1 or between [0, " + (r + 1) + ").  But received: "
-            + axisAttr);
+        throw new KernelException(
+            "Expected axis to be -1 or between [0, " + (r + 1) + ").  But received: " + axisAttr);
       }
       int axis = (int) (axisAttr == -1 ? r : axisAttr);
       long[] shape = new long[r + 1];
@@ -232,20 +285,31 @@ final class SliceOps implements OpFamily {
   }
 
   /**
-   * XLA's DynamicUpdateSlice: {@code update} written into a copy of {@code x} at {@code indices}, each start clamped
-   * to [0, x.dim - update.dim] so the block always fits (XLA clamps rather than fails).
+   * XLA's DynamicUpdateSlice: {@code update} written into a copy of {@code x} at {@code indices},
+   * each start clamped to [0, x.dim - update.dim] so the block always fits (XLA clamps rather than
+   * fails).
    */
   static Value dynamicUpdateSlice(Value x, Value update, Value indices) {
     int r = x.rank();
     long[] start = Layout.vector(indices, "indices");
     if (update.rank() != r || start.length != r || update.dtype() != x.dtype()) {
-      throw new KernelException("XlaDynamicUpdateSlice needs an update of the input's rank and dtype and one index"
-          + " per dimension, got input " + x + ", update " + update + ", " + start.length + " indices");
+      throw new KernelException(
+          "XlaDynamicUpdateSlice needs an update of the input's rank and dtype and one index"
+              + " per dimension, got input "
+              + x
+              + ", update "
+              + update
+              + ", "
+              + start.length
+              + " indices");
     }
     for (int d = 0; d < r; d++) {
       if (update.dim(d) > x.dim(d)) {
-        throw new KernelException("update " + Layout.shape(update.shape()) + " does not fit in input "
-            + Layout.shape(x.shape()));
+        throw new KernelException(
+            "update "
+                + Layout.shape(update.shape())
+                + " does not fit in input "
+                + Layout.shape(x.shape()));
       }
       start[d] = Math.max(0, Math.min(start[d], x.dim(d) - update.dim(d)));
     }

@@ -8,24 +8,31 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Moves between spatial, depth and batch axes (DepthToSpace, SpaceToDepth, SpaceToBatchND, BatchToSpaceND and
- * their 2-D forms) and matrix-structured selections (MatrixBandPart, the MatrixDiag family).
+ * Moves between spatial, depth and batch axes (DepthToSpace, SpaceToDepth, SpaceToBatchND,
+ * BatchToSpaceND and their 2-D forms) and matrix-structured selections (MatrixBandPart, the
+ * MatrixDiag family).
  */
 final class SpaceOps implements OpFamily {
   @Override
   public void register(KernelRegistry r) {
     r.reference("DepthToSpace", b -> depthSpace(b, true));
     r.reference("SpaceToDepth", b -> depthSpace(b, false));
-    r.reference("SpaceToBatchND", b -> (in, ctx) -> new Value[] {spaceToBatch(in[0], in[1], in[2])});
-    r.reference("BatchToSpaceND", b -> (in, ctx) -> new Value[] {batchToSpace(in[0], in[1], in[2])});
-    r.reference("SpaceToBatch", b -> {
-      Value block = square(b);
-      return (in, ctx) -> new Value[] {spaceToBatch(in[0], block, in[1])};
-    });
-    r.reference("BatchToSpace", b -> {
-      Value block = square(b);
-      return (in, ctx) -> new Value[] {batchToSpace(in[0], block, in[1])};
-    });
+    r.reference(
+        "SpaceToBatchND", b -> (in, ctx) -> new Value[] {spaceToBatch(in[0], in[1], in[2])});
+    r.reference(
+        "BatchToSpaceND", b -> (in, ctx) -> new Value[] {batchToSpace(in[0], in[1], in[2])});
+    r.reference(
+        "SpaceToBatch",
+        b -> {
+          Value block = square(b);
+          return (in, ctx) -> new Value[] {spaceToBatch(in[0], block, in[1])};
+        });
+    r.reference(
+        "BatchToSpace",
+        b -> {
+          Value block = square(b);
+          return (in, ctx) -> new Value[] {batchToSpace(in[0], block, in[1])};
+        });
     r.reference("MatrixBandPart", b -> (in, ctx) -> new Value[] {bandPart(in[0], in[1], in[2])});
     MatrixDiags.register(r);
   }
@@ -60,13 +67,19 @@ final class SpaceOps implements OpFamily {
       long[] shape;
       if (toSpace) {
         if (c % (block * block) != 0) {
-          throw new KernelException("Input depth dimension " + c + " should be divisible by: " + block * block);
+          throw new KernelException(
+              "Input depth dimension " + c + " should be divisible by: " + block * block);
         }
         shape = new long[] {n, h * block, w * block, c / (block * block)};
       } else {
         if (h % block != 0 || w % block != 0) {
-          throw new KernelException("Image width " + w + " and height " + h + " should be divisible by block_size: "
-              + block);
+          throw new KernelException(
+              "Image width "
+                  + w
+                  + " and height "
+                  + h
+                  + " should be divisible by block_size: "
+                  + block);
         }
         shape = new long[] {n, h / block, w / block, c * block * block};
       }
@@ -79,10 +92,17 @@ final class SpaceOps implements OpFamily {
         for (int y = 0; y < oh; y++) {
           for (int xw = 0; xw < ow; xw++) {
             for (int ch = 0; ch < oc; ch++) {
-              // Depth is laid out block row, block column, channel (TensorFlow's DCR order) in both directions.
-              from[pos++] = toSpace
-                  ? (int) (((bi * h + y / bs) * w + xw / bs) * c + ((y % bs) * bs + xw % bs) * oc + ch)
-                  : (int) (((bi * h + y * bs + ch / c / bs) * w + xw * bs + ch / c % bs) * c + ch % c);
+              // Depth is laid out block row, block column, channel (TensorFlow's DCR order) in both
+              // directions.
+              from[pos++] =
+                  toSpace
+                      ? (int)
+                          (((bi * h + y / bs) * w + xw / bs) * c
+                              + ((y % bs) * bs + xw % bs) * oc
+                              + ch)
+                      : (int)
+                          (((bi * h + y * bs + ch / c / bs) * w + xw * bs + ch / c % bs) * c
+                              + ch % c);
             }
           }
         }
@@ -94,7 +114,8 @@ final class SpaceOps implements OpFamily {
   private static long[] blockShape(Value x, Value blockInput) {
     long[] block = Layout.vector(blockInput, "block_shape");
     if (x.rank() < 1 + block.length) {
-      throw new KernelException("input rank should be >= " + (1 + block.length) + " instead of " + x.rank());
+      throw new KernelException(
+          "input rank should be >= " + (1 + block.length) + " instead of " + x.rank());
     }
     for (int i = 0; i < block.length; i++) {
       if (block[i] < 1) {
@@ -115,8 +136,15 @@ final class SpaceOps implements OpFamily {
     for (int i = 0; i < m; i++) {
       long padded = s[i + 1] + pad[i][0] + pad[i][1];
       if (padded % block[i] != 0) {
-        throw new KernelException("padded_shape[" + i + "]=" + padded + " is not divisible by block_shape[" + i + "]="
-            + block[i]);
+        throw new KernelException(
+            "padded_shape["
+                + i
+                + "]="
+                + padded
+                + " is not divisible by block_shape["
+                + i
+                + "]="
+                + block[i]);
       }
       shape[i + 1] = padded / block[i];
       blocks *= block[i];
@@ -159,8 +187,12 @@ final class SpaceOps implements OpFamily {
       blocks *= bl;
     }
     if (s[0] % blocks != 0) {
-      throw new KernelException("Input batch dimension (" + s[0] + ") is not divisible by product of block sizes ("
-          + blocks + ")");
+      throw new KernelException(
+          "Input batch dimension ("
+              + s[0]
+              + ") is not divisible by product of block sizes ("
+              + blocks
+              + ")");
     }
     long batch = s[0] / blocks;
     long[] shape = s.clone();
@@ -168,8 +200,15 @@ final class SpaceOps implements OpFamily {
     for (int i = 0; i < m; i++) {
       shape[i + 1] = s[i + 1] * block[i] - crop[i][0] - crop[i][1];
       if (shape[i + 1] < 0) {
-        throw new KernelException("Negative output dimension size caused by crops: " + s[i + 1] + " * " + block[i]
-            + " - " + crop[i][0] + " - " + crop[i][1]);
+        throw new KernelException(
+            "Negative output dimension size caused by crops: "
+                + s[i + 1]
+                + " * "
+                + block[i]
+                + " - "
+                + crop[i][0]
+                + " - "
+                + crop[i][1]);
       }
     }
     int[] inStrides = Layout.strides(s);
@@ -195,19 +234,26 @@ final class SpaceOps implements OpFamily {
 
   static Value bandPart(Value x, Value lowerInput, Value upperInput) {
     if (x.rank() < 2) {
-      throw new KernelException("input must be at least 2-dim, received shape: " + Layout.shape(x.shape()));
+      throw new KernelException(
+          "input must be at least 2-dim, received shape: " + Layout.shape(x.shape()));
     }
     long rows = x.dim(x.rank() - 2);
     long cols = x.dim(x.rank() - 1);
     long lower = Layout.scalar(lowerInput, "num_lower");
     long upper = Layout.scalar(upperInput, "num_upper");
     if (lower > rows) {
-      throw new KernelException("num_lower must be negative or less or equal to number of rows (" + rows + ") got: "
-          + lower);
+      throw new KernelException(
+          "num_lower must be negative or less or equal to number of rows ("
+              + rows
+              + ") got: "
+              + lower);
     }
     if (upper > cols) {
-      throw new KernelException("num_upper must be negative or less or equal to number of columns (" + cols
-          + ") got: " + upper);
+      throw new KernelException(
+          "num_upper must be negative or less or equal to number of columns ("
+              + cols
+              + ") got: "
+              + upper);
     }
     int[] from = new int[x.size()];
     for (int i = 0; i < from.length; i++) {

@@ -8,7 +8,9 @@ import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
-/** Sparse helpers of embedding and feature-column graphs: SparseSegmentSum/Mean and SparseReshape. */
+/**
+ * Sparse helpers of embedding and feature-column graphs: SparseSegmentSum/Mean and SparseReshape.
+ */
 final class SparseOps implements OpFamily {
   @Override
   public void register(KernelRegistry r) {
@@ -19,20 +21,25 @@ final class SparseOps implements OpFamily {
 
   /**
    * Row {@code s} of the output sums (or averages) rows {@code data[indices[i]]} for every i with
-   * {@code segment_ids[i] == s}; ids are sorted, and the output has {@code last id + 1} rows (empty ones zero).
-   * Sums run in float32 in index order and means multiply by 1/count, as TensorFlow's CPU kernel does.
+   * {@code segment_ids[i] == s}; ids are sorted, and the output has {@code last id + 1} rows (empty
+   * ones zero). Sums run in float32 in index order and means multiply by 1/count, as TensorFlow's
+   * CPU kernel does.
    */
   private static Kernel segment(BindContext b, boolean mean) {
     return (in, ctx) -> {
       Value data = in[0];
       if (data.dtype() != DType.FLOAT32 && data.dtype() != DType.FLOAT64) {
-        throw new KernelException("sparse segment reductions compute float32 and float64, not " + data);
+        throw new KernelException(
+            "sparse segment reductions compute float32 and float64, not " + data);
       }
       long[] idx = Layout.vector(in[1], "indices");
       long[] ids = Layout.vector(in[2], "segment_ids");
       if (idx.length != ids.length) {
-        throw new KernelException("segment_ids and indices should have same size, got " + ids.length + " and "
-            + idx.length);
+        throw new KernelException(
+            "segment_ids and indices should have same size, got "
+                + ids.length
+                + " and "
+                + idx.length);
       }
       if (data.rank() < 1) {
         throw new KernelException("data must be at least 1-D, got " + data);
@@ -48,11 +55,13 @@ final class SparseOps implements OpFamily {
       long previous = 0;
       for (int i = 0; i < ids.length; i++) {
         if (ids[i] < previous || ids[i] >= rows) {
-          throw new KernelException("segment ids are not increasing: segment_ids[" + i + "] = " + ids[i]);
+          throw new KernelException(
+              "segment ids are not increasing: segment_ids[" + i + "] = " + ids[i]);
         }
         previous = ids[i];
         if (idx[i] < 0 || idx[i] >= data.dim(0)) {
-          throw new KernelException("indices[" + i + "] = " + idx[i] + " is not in [0, " + data.dim(0) + ")");
+          throw new KernelException(
+              "indices[" + i + "] = " + idx[i] + " is not in [0, " + data.dim(0) + ")");
         }
         int to = (int) ids[i] * width;
         int from = (int) idx[i] * width;
@@ -77,7 +86,10 @@ final class SparseOps implements OpFamily {
     };
   }
 
-  /** New indices and dense shape for a sparse tensor's entries under a new dense shape (one -1 inferred). */
+  /**
+   * New indices and dense shape for a sparse tensor's entries under a new dense shape (one -1
+   * inferred).
+   */
   private static Value[] reshape(Value indices, Value shapeValue, Value newShapeValue) {
     long[] shape = Layout.vector(shapeValue, "input_shape");
     long[] wanted = Layout.vector(newShapeValue, "new_shape");
@@ -93,7 +105,8 @@ final class SparseOps implements OpFamily {
     for (int i = 0; i < wanted.length; i++) {
       if (wanted[i] == -1) {
         if (unknown >= 0) {
-          throw new KernelException("only one output dimension may be -1, not both " + unknown + " and " + i);
+          throw new KernelException(
+              "only one output dimension may be -1, not both " + unknown + " and " + i);
         }
         unknown = i;
       } else if (wanted[i] < 0) {
@@ -105,8 +118,11 @@ final class SparseOps implements OpFamily {
     long[] out = wanted.clone();
     if (unknown >= 0) {
       if (known == 0 || total % known != 0) {
-        throw new KernelException("Input to reshape is a SparseTensor with " + total
-            + " dense values, but the requested shape requires a multiple of " + known);
+        throw new KernelException(
+            "Input to reshape is a SparseTensor with "
+                + total
+                + " dense values, but the requested shape requires a multiple of "
+                + known);
       }
       out[unknown] = total / known;
     }
@@ -115,8 +131,11 @@ final class SparseOps implements OpFamily {
       outTotal *= d;
     }
     if (outTotal != total) {
-      throw new KernelException("Input to reshape is a tensor with " + total
-          + " dense values, but the requested shape has " + outTotal);
+      throw new KernelException(
+          "Input to reshape is a tensor with "
+              + total
+              + " dense values, but the requested shape has "
+              + outTotal);
     }
     int n = (int) indices.dim(0);
     long[] in = indices.toLongArray();
@@ -131,6 +150,8 @@ final class SparseOps implements OpFamily {
         flat = out[d] == 0 ? 0 : flat / out[d];
       }
     }
-    return new Value[] {Value.longs(new long[] {n, out.length}, res), Value.longs(new long[] {out.length}, out)};
+    return new Value[] {
+      Value.longs(new long[] {n, out.length}, res), Value.longs(new long[] {out.length}, out)
+    };
   }
 }

@@ -6,6 +6,7 @@ final class SpecialFunctions {
 
   private static final double LN2 = Math.log(2);
   private static final double TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
   /** Beyond this x² no longer matters next to 1 (or 2x). */
   private static final double HUGE = 0x1p28;
 
@@ -15,7 +16,8 @@ final class SpecialFunctions {
     if (a > HUGE) {
       r = Math.log(a) + LN2;
     } else {
-      // log(a + sqrt(a² + 1)) written to keep small arguments exact: a + a²/(1 + sqrt(1 + a²)) = that sum − 1.
+      // log(a + sqrt(a² + 1)) written to keep small arguments exact: a + a²/(1 + sqrt(1 + a²)) =
+      // that sum − 1.
       r = Math.log1p(a + a * a / (1 + Math.sqrt(1 + a * a)));
     }
     return Math.copySign(r, x);
@@ -61,8 +63,8 @@ final class SpecialFunctions {
   }
 
   /**
-   * erf(a) = 2/√π · e^(−a²) · Σ 2ⁿ a^(2n+1) / (1·3·5···(2n+1)), a series of positive terms (no cancellation), used
-   * for a below 2.5 where it converges in under 60 terms.
+   * erf(a) = 2/√π · e^(−a²) · Σ 2ⁿ a^(2n+1) / (1·3·5···(2n+1)), a series of positive terms (no
+   * cancellation), used for a below 2.5 where it converges in under 60 terms.
    */
   private static double erfSeries(double a) {
     double term = a;
@@ -79,8 +81,8 @@ final class SpecialFunctions {
   }
 
   /**
-   * erfc(a) = e^(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + 2/(a + ...))))), Laplace's continued fraction,
-   * evaluated by the modified Lentz method; fast for a at least 2.5.
+   * erfc(a) = e^(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + 2/(a + ...))))), Laplace's continued
+   * fraction, evaluated by the modified Lentz method; fast for a at least 2.5.
    */
   private static double erfcFraction(double a) {
     if (a > 27) {

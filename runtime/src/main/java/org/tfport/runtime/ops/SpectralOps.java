@@ -9,10 +9,10 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * complex64 construction and parts (Complex, Real, Imag, ComplexAbs) and the innermost-dimension transforms FFT,
- * IFFT, RFFT and IRFFT. Transforms compute in double (radix-2 for powers of two, a direct sum otherwise) and round
- * once to float, so they are at least as accurate as TensorFlow's float32 FFT; results agree to float rounding of
- * the largest magnitude, not bit for bit.
+ * complex64 construction and parts (Complex, Real, Imag, ComplexAbs) and the innermost-dimension
+ * transforms FFT, IFFT, RFFT and IRFFT. Transforms compute in double (radix-2 for powers of two, a
+ * direct sum otherwise) and round once to float, so they are at least as accurate as TensorFlow's
+ * float32 FFT; results agree to float rounding of the largest magnitude, not bit for bit.
  */
 final class SpectralOps implements OpFamily {
   @Override
@@ -36,15 +36,19 @@ final class SpectralOps implements OpFamily {
   private static Kernel complex(BindContext b) {
     DType t = b.typeAttr("T", DType.FLOAT32);
     if (t != DType.FLOAT32) {
-      throw new KernelException("Complex of " + t.jsName() + " parts is not supported; tfport builds complex64");
+      throw new KernelException(
+          "Complex of " + t.jsName() + " parts is not supported; tfport builds complex64");
     }
     return (in, ctx) -> {
       Elements.check(in[0], DType.FLOAT32, "real");
       Elements.check(in[1], DType.FLOAT32, "imag");
       long[] shape = Layout.broadcast(in[0].shape(), in[1].shape());
       if (shape == null) {
-        throw new KernelException("Incompatible shapes: " + Layout.shape(in[0].shape()) + " vs. "
-            + Layout.shape(in[1].shape()));
+        throw new KernelException(
+            "Incompatible shapes: "
+                + Layout.shape(in[0].shape())
+                + " vs. "
+                + Layout.shape(in[1].shape()));
       }
       int[] re = Layout.broadcastMap(in[0].shape(), shape);
       int[] im = Layout.broadcastMap(in[1].shape(), shape);
@@ -196,7 +200,8 @@ final class SpectralOps implements OpFamily {
   private static int fftLength(Value v) {
     long[] l = Layout.vector(v, "fft_length");
     if (l.length != 1 || l[0] < 0) {
-      throw new KernelException("fft_length must hold one non-negative length, got " + Layout.shape(l));
+      throw new KernelException(
+          "fft_length must hold one non-negative length, got " + Layout.shape(l));
     }
     return (int) l[0];
   }
@@ -213,7 +218,8 @@ final class SpectralOps implements OpFamily {
       int rows = len == 0 ? Layout.product(x.shape(), 0, x.rank() - 1) : x.size() / len;
       int bins = n == 0 ? 0 : n / 2 + 1;
       if (len < n) {
-        throw new KernelException("RFFT of length " + n + " needs at least " + n + " input values, got " + len);
+        throw new KernelException(
+            "RFFT of length " + n + " needs at least " + n + " input values, got " + len);
       }
       long[] shape = x.shape().clone();
       shape[shape.length - 1] = bins;
@@ -236,7 +242,10 @@ final class SpectralOps implements OpFamily {
     };
   }
 
-  /** The real signal of a Hermitian spectrum's first n/2+1 bins; the imaginary parts of DC and Nyquist are ignored. */
+  /**
+   * The real signal of a Hermitian spectrum's first n/2+1 bins; the imaginary parts of DC and
+   * Nyquist are ignored.
+   */
   private static Kernel irfft(BindContext b) {
     return (in, ctx) -> {
       Value x = in[0];
@@ -249,7 +258,8 @@ final class SpectralOps implements OpFamily {
       int rows = len == 0 ? Layout.product(x.shape(), 0, x.rank() - 1) : x.size() / len;
       int bins = n / 2 + 1;
       if (n > 0 && len < bins) {
-        throw new KernelException("IRFFT of length " + n + " needs at least " + bins + " input bins, got " + len);
+        throw new KernelException(
+            "IRFFT of length " + n + " needs at least " + bins + " input bins, got " + len);
       }
       long[] shape = x.shape().clone();
       shape[shape.length - 1] = n;

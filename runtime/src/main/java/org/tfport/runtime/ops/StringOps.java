@@ -15,9 +15,10 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * String ops seen in serving graphs: StringJoin, StringLength, Substr, StringToNumber, StringSplit and the regex
- * replacements. Regexes are RE2 syntax in TensorFlow; java.util.regex agrees on the common subset (classes,
- * groups, anchors, repetition), and RE2's rewrite references ({@code \1}) are translated.
+ * String ops seen in serving graphs: StringJoin, StringLength, Substr, StringToNumber, StringSplit
+ * and the regex replacements. Regexes are RE2 syntax in TensorFlow; java.util.regex agrees on the
+ * common subset (classes, groups, anchors, repetition), and RE2's rewrite references ({@code \1})
+ * are translated.
  */
 final class StringOps implements OpFamily {
   @Override
@@ -27,17 +28,27 @@ final class StringOps implements OpFamily {
     r.reference("Substr", StringOps::substr);
     r.reference("StringToNumber", StringOps::toNumber);
     r.reference("StringSplit", StringOps::split);
-    r.reference("StaticRegexReplace", b -> {
-      Pattern p = compile(b.stringAttr("pattern", ""));
-      String rewrite = rewrite(b.stringAttr("rewrite", ""));
-      boolean global = b.boolAttr("replace_global", true);
-      return (in, ctx) -> new Value[] {replace(in[0], p, rewrite, global)};
-    });
-    r.reference("RegexReplace", b -> {
-      boolean global = b.boolAttr("replace_global", true);
-      return (in, ctx) -> new Value[] {replace(in[0], compile(text(scalarString(in[1], "pattern"))),
-          rewrite(text(scalarString(in[2], "rewrite"))), global)};
-    });
+    r.reference(
+        "StaticRegexReplace",
+        b -> {
+          Pattern p = compile(b.stringAttr("pattern", ""));
+          String rewrite = rewrite(b.stringAttr("rewrite", ""));
+          boolean global = b.boolAttr("replace_global", true);
+          return (in, ctx) -> new Value[] {replace(in[0], p, rewrite, global)};
+        });
+    r.reference(
+        "RegexReplace",
+        b -> {
+          boolean global = b.boolAttr("replace_global", true);
+          return (in, ctx) ->
+              new Value[] {
+                replace(
+                    in[0],
+                    compile(text(scalarString(in[1], "pattern"))),
+                    rewrite(text(scalarString(in[2], "rewrite"))),
+                    global)
+              };
+        });
   }
 
   private static String text(byte[] b) {
@@ -69,8 +80,11 @@ final class StringOps implements OpFamily {
         checkStrings(v, "inputs");
         if (v.rank() > 0) {
           if (shape != null && !java.util.Arrays.equals(shape, v.shape())) {
-            throw new KernelException("Input shapes do not match: " + Layout.shape(shape) + " vs. "
-                + Layout.shape(v.shape()));
+            throw new KernelException(
+                "Input shapes do not match: "
+                    + Layout.shape(shape)
+                    + " vs. "
+                    + Layout.shape(v.shape()));
           }
           shape = v.shape();
         }
@@ -143,8 +157,13 @@ final class StringOps implements OpFamily {
       Value len = in[2];
       if (pos.rank() != 0 && !java.util.Arrays.equals(pos.shape(), x.shape())
           || !java.util.Arrays.equals(pos.shape(), len.shape())) {
-        throw new KernelException("pos and len must be scalars or have the input's shape, got input " + x
-            + ", pos " + pos + ", len " + len);
+        throw new KernelException(
+            "pos and len must be scalars or have the input's shape, got input "
+                + x
+                + ", pos "
+                + pos
+                + ", len "
+                + len);
       }
       byte[][] s = x.strings();
       byte[][] out = new byte[s.length][];
@@ -157,8 +176,13 @@ final class StringOps implements OpFamily {
           p += size;
         }
         if (p < 0 || p > size) {
-          throw new KernelException("pos " + pos.longAt(at) + " out of range for string of length " + size
-              + " at index " + i);
+          throw new KernelException(
+              "pos "
+                  + pos.longAt(at)
+                  + " out of range for string of length "
+                  + size
+                  + " at index "
+                  + i);
         }
         long end = Math.min(size, p + Math.max(0, l));
         int from = chars ? charOffset(s[i], p) : (int) p;
@@ -191,14 +215,18 @@ final class StringOps implements OpFamily {
             default -> out.longs()[i] = Long.parseLong(v);
           }
         } catch (NumberFormatException e) {
-          throw new KernelException("StringToNumberOp could not correctly convert string: " + text(s[i]));
+          throw new KernelException(
+              "StringToNumberOp could not correctly convert string: " + text(s[i]));
         }
       }
       return new Value[] {out};
     };
   }
 
-  /** strtod's forms: decimal, exponent and unsigned hex integer notation, inf/infinity and nan in any case; no Java suffixes. */
+  /**
+   * strtod's forms: decimal, exponent and unsigned hex integer notation, inf/infinity and nan in
+   * any case; no Java suffixes.
+   */
   private static double parseReal(String v) {
     String lower = v.toLowerCase(java.util.Locale.ROOT);
     String body = lower.startsWith("+") || lower.startsWith("-") ? lower.substring(1) : lower;
@@ -210,7 +238,8 @@ final class StringOps implements OpFamily {
       return Double.NaN;
     }
     if (lower.matches("0x[0-9a-f]+")) {
-      // TensorFlow takes hex integers as floats ("0x10" is 16) but not signed or fractional hex (measured).
+      // TensorFlow takes hex integers as floats ("0x10" is 16) but not signed or fractional hex
+      // (measured).
       return Double.parseDouble(lower + "p0");
     }
     if (!body.matches("(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?")) {
@@ -219,7 +248,10 @@ final class StringOps implements OpFamily {
     return Double.parseDouble(v);
   }
 
-  /** StringSplit (v1): each string split on any byte of the delimiter (an empty delimiter splits bytes). */
+  /**
+   * StringSplit (v1): each string split on any byte of the delimiter (an empty delimiter splits
+   * bytes).
+   */
   private static Kernel split(BindContext b) {
     boolean skipEmpty = b.boolAttr("skip_empty", true);
     return (in, ctx) -> {
@@ -236,7 +268,8 @@ final class StringOps implements OpFamily {
       for (int i = 0; i < s.length; i++) {
         List<byte[]> parts = new ArrayList<>();
         if (delim.length == 0) {
-          // An empty delimiter splits into single bytes, UTF-8 sequences included, as TensorFlow documents.
+          // An empty delimiter splits into single bytes, UTF-8 sequences included, as TensorFlow
+          // documents.
           for (int k = 0; k < s[i].length; k++) {
             parts.add(new byte[] {s[i][k]});
           }
@@ -263,9 +296,11 @@ final class StringOps implements OpFamily {
         idx[2 * k] = indices.get(k)[0];
         idx[2 * k + 1] = indices.get(k)[1];
       }
-      return new Value[] {Value.longs(new long[] {indices.size(), 2}, idx),
-          Value.of(DType.STRING, new long[] {values.size()}, values.toArray(byte[][]::new)),
-          Value.longs(new long[] {2}, s.length, widest)};
+      return new Value[] {
+        Value.longs(new long[] {indices.size(), 2}, idx),
+        Value.of(DType.STRING, new long[] {values.size()}, values.toArray(byte[][]::new)),
+        Value.longs(new long[] {2}, s.length, widest)
+      };
     };
   }
 

@@ -10,9 +10,9 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Hash tables (vocabularies, label maps). A table lives in the session under its {@code shared_name} (else its
- * node's name), so a model initializer can fill it and every later run reads it, as TensorFlow's resource manager
- * and TF.js's {@code modelInitializer} do.
+ * Hash tables (vocabularies, label maps). A table lives in the session under its {@code
+ * shared_name} (else its node's name), so a model initializer can fill it and every later run reads
+ * it, as TensorFlow's resource manager and TF.js's {@code modelInitializer} do.
  */
 public final class TableOps implements OpFamily {
   private static final Set<DType> KEY_TYPES = Set.of(DType.STRING, DType.INT64, DType.INT32);
@@ -23,22 +23,38 @@ public final class TableOps implements OpFamily {
   public void register(KernelRegistry r) {
     r.reference(node -> table(node, false), "HashTable", "HashTableV2");
     r.reference(node -> table(node, true), "MutableHashTable", "MutableHashTableV2");
-    r.reference(node -> (in, ctx) -> {
-      table(in[0]).initialize(in[1], in[2]);
-      return new Value[0];
-    }, "InitializeTable", "InitializeTableV2");
-    r.reference(node -> (in, ctx) -> {
-      table(in[0]).importValues(in[1], in[2]);
-      return new Value[0];
-    }, "LookupTableImport", "LookupTableImportV2");
-    r.reference(node -> (in, ctx) -> {
-      table(in[0]).insert(in[1], in[2]);
-      return new Value[0];
-    }, "LookupTableInsert", "LookupTableInsertV2");
-    r.reference(node -> (in, ctx) -> new Value[] {table(in[0]).find(in[1], in[2])},
-        "LookupTableFind", "LookupTableFindV2");
-    r.reference(node -> (in, ctx) -> new Value[] {Value.longs(new long[0], table(in[0]).size())},
-        "LookupTableSize", "LookupTableSizeV2");
+    r.reference(
+        node ->
+            (in, ctx) -> {
+              table(in[0]).initialize(in[1], in[2]);
+              return new Value[0];
+            },
+        "InitializeTable",
+        "InitializeTableV2");
+    r.reference(
+        node ->
+            (in, ctx) -> {
+              table(in[0]).importValues(in[1], in[2]);
+              return new Value[0];
+            },
+        "LookupTableImport",
+        "LookupTableImportV2");
+    r.reference(
+        node ->
+            (in, ctx) -> {
+              table(in[0]).insert(in[1], in[2]);
+              return new Value[0];
+            },
+        "LookupTableInsert",
+        "LookupTableInsertV2");
+    r.reference(
+        node -> (in, ctx) -> new Value[] {table(in[0]).find(in[1], in[2])},
+        "LookupTableFind",
+        "LookupTableFindV2");
+    r.reference(
+        node -> (in, ctx) -> new Value[] {Value.longs(new long[0], table(in[0]).size())},
+        "LookupTableSize",
+        "LookupTableSizeV2");
   }
 
   static LookupTable table(Value v) {
@@ -52,7 +68,8 @@ public final class TableOps implements OpFamily {
     DType keys = node.typeAttr("key_dtype");
     DType values = node.typeAttr("value_dtype");
     if (!KEY_TYPES.contains(keys)) {
-      throw new KernelException("tables with " + keys.jsName() + " keys are not supported (string, int64, int32)");
+      throw new KernelException(
+          "tables with " + keys.jsName() + " keys are not supported (string, int64, int32)");
     }
     if (!VALUE_TYPES.contains(values)) {
       throw new KernelException("tables with " + values.jsName() + " values are not supported");
@@ -62,8 +79,16 @@ public final class TableOps implements OpFamily {
     return (in, ctx) -> {
       LookupTable t = ctx.sessionState(key, () -> new LookupTable(keys, values, mutable));
       if (t.keyType() != keys || t.valueType() != values || t.mutable() != mutable) {
-        throw new KernelException("the session already holds table '" + key.substring(6) + "' as " + t
-            + ", not with " + keys.jsName() + " keys and " + values.jsName() + " values");
+        throw new KernelException(
+            "the session already holds table '"
+                + key.substring(6)
+                + "' as "
+                + t
+                + ", not with "
+                + keys.jsName()
+                + " keys and "
+                + values.jsName()
+                + " values");
       }
       return new Value[] {Value.handle(t)};
     };

@@ -11,37 +11,54 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * TF1 TensorArrays ({@code TensorArrayV3} and friends). The handle is a loop invariant in TF1 loops while the float
- * "flow" scalar carries the ordering, so the array itself is mutable: each {@code TensorArrayV3} run makes a new
- * one, private to that run. Writes keep TensorFlow's rules: an index is written once, a read may clear it.
+ * TF1 TensorArrays ({@code TensorArrayV3} and friends). The handle is a loop invariant in TF1 loops
+ * while the float "flow" scalar carries the ordering, so the array itself is mutable: each {@code
+ * TensorArrayV3} run makes a new one, private to that run. Writes keep TensorFlow's rules: an index
+ * is written once, a read may clear it.
  */
 final class TensorArrayOps implements OpFamily {
   @Override
   public void register(KernelRegistry r) {
     r.reference("TensorArrayV3", TensorArrayOps::create);
-    r.reference("TensorArrayWriteV3", b -> (in, ctx) -> {
-      array(in[0]).write(index(in[1]), in[2]);
-      return new Value[] {in[3]};
-    });
+    r.reference(
+        "TensorArrayWriteV3",
+        b ->
+            (in, ctx) -> {
+              array(in[0]).write(index(in[1]), in[2]);
+              return new Value[] {in[3]};
+            });
     r.reference("TensorArrayReadV3", TensorArrayOps::read);
     r.reference("TensorArrayGatherV3", TensorArrayOps::gather);
-    r.reference("TensorArrayScatterV3", b -> (in, ctx) -> {
-      scatter(array(in[0]), in[1], in[2]);
-      return new Value[] {in[3]};
-    });
+    r.reference(
+        "TensorArrayScatterV3",
+        b ->
+            (in, ctx) -> {
+              scatter(array(in[0]), in[1], in[2]);
+              return new Value[] {in[3]};
+            });
     r.reference("TensorArrayConcatV3", TensorArrayOps::concat);
-    r.reference("TensorArraySplitV3", b -> (in, ctx) -> {
-      split(array(in[0]), in[1], in[2]);
-      return new Value[] {in[3]};
-    });
-    r.reference("TensorArraySizeV3", b -> (in, ctx) -> new Value[] {Value.scalar(array(in[0]).size())});
-    r.reference("TensorArrayCloseV3", b -> (in, ctx) -> {
-      array(in[0]);
-      return new Value[0];
-    });
+    r.reference(
+        "TensorArraySplitV3",
+        b ->
+            (in, ctx) -> {
+              split(array(in[0]), in[1], in[2]);
+              return new Value[] {in[3]};
+            });
+    r.reference(
+        "TensorArraySizeV3", b -> (in, ctx) -> new Value[] {Value.scalar(array(in[0]).size())});
+    r.reference(
+        "TensorArrayCloseV3",
+        b ->
+            (in, ctx) -> {
+              array(in[0]);
+              return new Value[0];
+            });
   }
 
-  /** One TensorArray: elements (null = not written), and whether each was read since (for clear_after_read). */
+  /**
+   * One TensorArray: elements (null = not written), and whether each was read since (for
+   * clear_after_read).
+   */
   static final class TensorArray {
     final DType dtype;
     final long[] elementShape;
@@ -51,7 +68,12 @@ final class TensorArrayOps implements OpFamily {
     private Value[] items;
     private boolean[] cleared;
 
-    TensorArray(DType dtype, long[] elementShape, int size, boolean dynamicSize, boolean clearAfterRead,
+    TensorArray(
+        DType dtype,
+        long[] elementShape,
+        int size,
+        boolean dynamicSize,
+        boolean clearAfterRead,
         boolean identicalShapes) {
       this.dtype = dtype;
       this.elementShape = elementShape;
@@ -68,36 +90,55 @@ final class TensorArrayOps implements OpFamily {
 
     synchronized void write(int i, Value v) {
       if (v.isHandle() || v.dtype() != dtype) {
-        throw new KernelException("TensorArray dtype is " + dtype.jsName() + " but the value written is " + v);
+        throw new KernelException(
+            "TensorArray dtype is " + dtype.jsName() + " but the value written is " + v);
       }
       if (i < 0) {
-        throw new KernelException("Tried to write to index " + i + " but array is not resizeable and size is: "
-            + items.length);
+        throw new KernelException(
+            "Tried to write to index "
+                + i
+                + " but array is not resizeable and size is: "
+                + items.length);
       }
       if (i >= items.length) {
         if (!dynamicSize) {
-          throw new KernelException("Tried to write to index " + i + " but array is not resizeable and size is: "
-              + items.length);
+          throw new KernelException(
+              "Tried to write to index "
+                  + i
+                  + " but array is not resizeable and size is: "
+                  + items.length);
         }
         items = Arrays.copyOf(items, i + 1);
         cleared = Arrays.copyOf(cleared, i + 1);
       }
       if (!TensorList.compatible(elementShape, v.shape())) {
-        throw new KernelException("Could not write to TensorArray index " + i + ": the element shape "
-            + TensorList.shapeText(elementShape) + " is incompatible with the value's " + Layout.shape(v.shape()));
+        throw new KernelException(
+            "Could not write to TensorArray index "
+                + i
+                + ": the element shape "
+                + TensorList.shapeText(elementShape)
+                + " is incompatible with the value's "
+                + Layout.shape(v.shape()));
       }
       if (identicalShapes) {
         for (Value other : items) {
           if (other != null && !Arrays.equals(other.shape(), v.shape())) {
-            throw new KernelException("Could not write to TensorArray index " + i + ": identical_element_shapes is"
-                + " set and the value's shape " + Layout.shape(v.shape()) + " differs from "
-                + Layout.shape(other.shape()));
+            throw new KernelException(
+                "Could not write to TensorArray index "
+                    + i
+                    + ": identical_element_shapes is"
+                    + " set and the value's shape "
+                    + Layout.shape(v.shape())
+                    + " differs from "
+                    + Layout.shape(other.shape()));
           }
         }
       }
       if (items[i] != null || cleared[i]) {
-        throw new KernelException("Could not write to TensorArray index " + i
-            + " because it has already been written to.");
+        throw new KernelException(
+            "Could not write to TensorArray index "
+                + i
+                + " because it has already been written to.");
       }
       items[i] = v;
     }
@@ -105,19 +146,27 @@ final class TensorArrayOps implements OpFamily {
     /** Element {@code i}; zeros when never written and the element shape is known. */
     synchronized Value read(int i, long[] requestedShape) {
       if (i < 0 || i >= items.length) {
-        throw new KernelException("Tried to read from index " + i + " but array size is: " + items.length);
+        throw new KernelException(
+            "Tried to read from index " + i + " but array size is: " + items.length);
       }
       if (cleared[i]) {
-        throw new KernelException("Could not read index " + i + " twice because it was cleared after a previous"
-            + " read (perhaps try setting clear_after_read = false?)");
+        throw new KernelException(
+            "Could not read index "
+                + i
+                + " twice because it was cleared after a previous"
+                + " read (perhaps try setting clear_after_read = false?)");
       }
       Value v = items[i];
       if (v == null) {
         long[] shape = TensorList.merge(elementShape, requestedShape);
         shape = shape == null ? sameShapeAsWritten() : shape;
         if (shape == null || !TensorList.fullyDefined(shape)) {
-          throw new KernelException("Could not read from TensorArray index " + i + ".  Furthermore, the element"
-              + " shape is not fully defined: " + TensorList.shapeText(shape));
+          throw new KernelException(
+              "Could not read from TensorArray index "
+                  + i
+                  + ".  Furthermore, the element"
+                  + " shape is not fully defined: "
+                  + TensorList.shapeText(shape));
         }
         return Value.zeros(dtype, shape);
       }
@@ -184,8 +233,8 @@ final class TensorArrayOps implements OpFamily {
 
   private static void checkType(TensorArray a, DType t) {
     if (a.dtype != t) {
-      throw new KernelException("TensorArray dtype is " + a.dtype.jsName() + " but Op requested dtype "
-          + t.jsName());
+      throw new KernelException(
+          "TensorArray dtype is " + a.dtype.jsName() + " but Op requested dtype " + t.jsName());
     }
   }
 
@@ -204,14 +253,22 @@ final class TensorArrayOps implements OpFamily {
       for (int k = 0; k < idx.length; k++) {
         items[k] = a.read(Math.toIntExact(idx[k]), requested);
         if (k > 0 && !Arrays.equals(items[k].shape(), items[0].shape())) {
-          throw new KernelException("TensorArray has inconsistent shapes.  Index 0 has shape: "
-              + Layout.shape(items[0].shape()) + " but index " + k + " has shape: " + Layout.shape(items[k].shape()));
+          throw new KernelException(
+              "TensorArray has inconsistent shapes.  Index 0 has shape: "
+                  + Layout.shape(items[0].shape())
+                  + " but index "
+                  + k
+                  + " has shape: "
+                  + Layout.shape(items[k].shape()));
         }
       }
-      long[] element = items.length > 0 ? items[0].shape() : TensorList.merge(a.elementShape, requested);
+      long[] element =
+          items.length > 0 ? items[0].shape() : TensorList.merge(a.elementShape, requested);
       if (element == null || !TensorList.fullyDefined(element)) {
-        throw new KernelException("TensorArray has size zero, but element shape " + TensorList.shapeText(element)
-            + " is not fully defined. Currently only static shapes are supported when packing zero-size TensorArrays.");
+        throw new KernelException(
+            "TensorArray has size zero, but element shape "
+                + TensorList.shapeText(element)
+                + " is not fully defined. Currently only static shapes are supported when packing zero-size TensorArrays.");
       }
       long[] shape = new long[element.length + 1];
       shape[0] = items.length;
@@ -228,12 +285,17 @@ final class TensorArrayOps implements OpFamily {
   private static void scatter(TensorArray a, Value indices, Value value) {
     long[] idx = Layout.vector(indices, "indices");
     if (value.rank() < 1 || value.dim(0) != idx.length) {
-      throw new KernelException("Expected len(indices) == values.shape[0], but saw: " + idx.length + " vs. "
-          + (value.rank() < 1 ? "a scalar" : value.dim(0)));
+      throw new KernelException(
+          "Expected len(indices) == values.shape[0], but saw: "
+              + idx.length
+              + " vs. "
+              + (value.rank() < 1 ? "a scalar" : value.dim(0)));
     }
     for (int k = 0; k < idx.length; k++) {
-      a.write(Math.toIntExact(idx[k]), TensorListOps.rows(value, k, 1)
-          .reshaped(Arrays.copyOfRange(value.shape(), 1, value.rank())));
+      a.write(
+          Math.toIntExact(idx[k]),
+          TensorListOps.rows(value, k, 1)
+              .reshaped(Arrays.copyOfRange(value.shape(), 1, value.rank())));
     }
   }
 
@@ -253,17 +315,25 @@ final class TensorArrayOps implements OpFamily {
         synchronized (a) {
           v = a.items[i];
           if (v == null) {
-            throw new KernelException("Could not read from TensorArray index " + i
-                + " because it has not yet been written to.");
+            throw new KernelException(
+                "Could not read from TensorArray index "
+                    + i
+                    + " because it has not yet been written to.");
           }
         }
         if (v.rank() < 1) {
-          throw new KernelException("Concat saw a scalar shape at index " + i + " but requires at least vectors.");
+          throw new KernelException(
+              "Concat saw a scalar shape at index " + i + " but requires at least vectors.");
         }
         long[] vt = Arrays.copyOfRange(v.shape(), 1, v.rank());
         if (tail != null && !Arrays.equals(tail, vt)) {
-          throw new KernelException("TensorArray has inconsistent shapes.  Index 0 has (excepting dimension 0) shape: "
-              + Layout.shape(tail) + " but index " + i + " has (excepting dimension 0) shape: " + Layout.shape(vt));
+          throw new KernelException(
+              "TensorArray has inconsistent shapes.  Index 0 has (excepting dimension 0) shape: "
+                  + Layout.shape(tail)
+                  + " but index "
+                  + i
+                  + " has (excepting dimension 0) shape: "
+                  + Layout.shape(vt));
         }
         tail = vt;
         items[i] = a.read(i, null);
@@ -272,8 +342,10 @@ final class TensorArrayOps implements OpFamily {
       }
       if (tail == null) {
         if (rest == null || !TensorList.fullyDefined(rest)) {
-          throw new KernelException("TensorArray has size zero, but element_shape_except0 "
-              + TensorList.shapeText(rest) + " is not fully defined.");
+          throw new KernelException(
+              "TensorArray has size zero, but element_shape_except0 "
+                  + TensorList.shapeText(rest)
+                  + " is not fully defined.");
         }
         tail = rest;
       }
@@ -294,8 +366,9 @@ final class TensorArrayOps implements OpFamily {
   private static void split(TensorArray a, Value value, Value lengthsValue) {
     long[] lengths = Layout.vector(lengthsValue, "lengths");
     if (value.rank() < 1) {
-      throw new KernelException("Expected value to be at least a vector, but received shape: "
-          + Layout.shape(value.shape()));
+      throw new KernelException(
+          "Expected value to be at least a vector, but received shape: "
+              + Layout.shape(value.shape()));
     }
     long sum = 0;
     for (long l : lengths) {
@@ -305,12 +378,19 @@ final class TensorArrayOps implements OpFamily {
       sum += l;
     }
     if (sum != value.dim(0)) {
-      throw new KernelException("Expected sum of lengths to be equal to values.shape[0], but sum of lengths is: "
-          + sum + " and value's shape is: " + Layout.shape(value.shape()));
+      throw new KernelException(
+          "Expected sum of lengths to be equal to values.shape[0], but sum of lengths is: "
+              + sum
+              + " and value's shape is: "
+              + Layout.shape(value.shape()));
     }
     if (!a.dynamicSize && lengths.length != a.size()) {
-      throw new KernelException("TensorArray's size is not equal to the size of lengths (" + lengths.length + " vs. "
-          + a.size() + "), and the TensorArray is not marked as dynamically resizeable");
+      throw new KernelException(
+          "TensorArray's size is not equal to the size of lengths ("
+              + lengths.length
+              + " vs. "
+              + a.size()
+              + "), and the TensorArray is not marked as dynamically resizeable");
     }
     long start = 0;
     for (int k = 0; k < lengths.length; k++) {

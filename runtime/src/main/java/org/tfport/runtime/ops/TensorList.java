@@ -6,11 +6,12 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * The object behind a TensorList handle ({@code DT_VARIANT}). Immutable: every change makes a new list (copying the
- * item references, not the items), so a loop's earlier iterations and other readers of a handle never see later
- * writes.
+ * The object behind a TensorList handle ({@code DT_VARIANT}). Immutable: every change makes a new
+ * list (copying the item references, not the items), so a loop's earlier iterations and other
+ * readers of a handle never see later writes.
  *
- * @param elementShape the declared element shape: -1 for an unknown dimension, null for an unknown rank
+ * @param elementShape the declared element shape: -1 for an unknown dimension, null for an unknown
+ *     rank
  * @param items the elements; null for one never set (read as zeros when its shape is known)
  * @param maxSize the most elements the list may hold, -1 for no bound
  */
@@ -53,12 +54,18 @@ record TensorList(DType dtype, long[] elementShape, Value[] items, int maxSize) 
       throw new KernelException("the list holds " + dtype.jsName() + " elements, got " + v);
     }
     if (!compatible(elementShape, v.shape())) {
-      throw new KernelException("the list's elements have shape " + shapeText(elementShape) + ", got "
-          + Arrays.toString(v.shape()));
+      throw new KernelException(
+          "the list's elements have shape "
+              + shapeText(elementShape)
+              + ", got "
+              + Arrays.toString(v.shape()));
     }
   }
 
-  /** The two partial shapes merged (each known dimension from whichever knows it), or an error when they differ. */
+  /**
+   * The two partial shapes merged (each known dimension from whichever knows it), or an error when
+   * they differ.
+   */
   static long[] merge(long[] a, long[] b) {
     if (a == null) {
       return b == null ? null : b.clone();
@@ -67,12 +74,14 @@ record TensorList(DType dtype, long[] elementShape, Value[] items, int maxSize) 
       return a.clone();
     }
     if (a.length != b.length) {
-      throw new KernelException("element shapes " + shapeText(a) + " and " + shapeText(b) + " differ in rank");
+      throw new KernelException(
+          "element shapes " + shapeText(a) + " and " + shapeText(b) + " differ in rank");
     }
     long[] out = new long[a.length];
     for (int i = 0; i < a.length; i++) {
       if (a[i] >= 0 && b[i] >= 0 && a[i] != b[i]) {
-        throw new KernelException("element shapes " + shapeText(a) + " and " + shapeText(b) + " are incompatible");
+        throw new KernelException(
+            "element shapes " + shapeText(a) + " and " + shapeText(b) + " are incompatible");
       }
       out[i] = a[i] >= 0 ? a[i] : b[i];
     }
@@ -111,23 +120,29 @@ record TensorList(DType dtype, long[] elementShape, Value[] items, int maxSize) 
   }
 
   /**
-   * The shape every element of a dense result has: the declared shape merged with {@code requested}, completed
-   * from the set items, which must all agree.
+   * The shape every element of a dense result has: the declared shape merged with {@code
+   * requested}, completed from the set items, which must all agree.
    */
   long[] denseElementShape(long[] requested, Value[] chosen) {
     long[] shape = merge(elementShape, requested);
     for (Value v : chosen) {
       if (v != null) {
         if (!compatible(shape, v.shape())) {
-          throw new KernelException("elements of shapes " + shapeText(shape) + " and " + Arrays.toString(v.shape())
-              + " cannot be stacked");
+          throw new KernelException(
+              "elements of shapes "
+                  + shapeText(shape)
+                  + " and "
+                  + Arrays.toString(v.shape())
+                  + " cannot be stacked");
         }
         shape = v.shape().clone();
       }
     }
     if (!fullyDefined(shape)) {
-      throw new KernelException("cannot read unset elements: the element shape " + shapeText(shape)
-          + " is not fully defined");
+      throw new KernelException(
+          "cannot read unset elements: the element shape "
+              + shapeText(shape)
+              + " is not fully defined");
     }
     return shape;
   }

@@ -10,8 +10,8 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * TensorLists ({@code tf.TensorArray} in TF2 graphs): a handle to an immutable {@link TensorList}; every op that
- * changes a list returns a new handle, which is how loops carry them.
+ * TensorLists ({@code tf.TensorArray} in TF2 graphs): a handle to an immutable {@link TensorList};
+ * every op that changes a list returns a new handle, which is how loops carry them.
  */
 public final class TensorListOps implements OpFamily {
   @Override
@@ -25,7 +25,8 @@ public final class TensorListOps implements OpFamily {
     r.reference("TensorListGather", TensorListOps::gather);
     r.reference(TensorListOps::scatter, "TensorListScatter", "TensorListScatterV2");
     r.reference("TensorListScatterIntoExistingList", TensorListOps::scatterIntoExisting);
-    r.reference("TensorListLength", node -> (in, ctx) -> new Value[] {Value.scalar(list(in[0]).size())});
+    r.reference(
+        "TensorListLength", node -> (in, ctx) -> new Value[] {Value.scalar(list(in[0]).size())});
     r.reference("TensorListElementShape", TensorListOps::elementShape);
     r.reference("TensorListPushBack", TensorListOps::pushBack);
     r.reference("TensorListPopBack", TensorListOps::popBack);
@@ -44,27 +45,35 @@ public final class TensorListOps implements OpFamily {
   private static TensorList list(Value v, DType elementType) {
     TensorList l = list(v);
     if (l.dtype() != elementType) {
-      throw new KernelException("the list holds " + l.dtype().jsName() + " elements, the op reads "
-          + elementType.jsName());
+      throw new KernelException(
+          "the list holds "
+              + l.dtype().jsName()
+              + " elements, the op reads "
+              + elementType.jsName());
     }
     return l;
   }
 
-  /** An {@code element_shape} input: -1 as a scalar is an unknown rank, -1 in a vector an unknown dimension. */
+  /**
+   * An {@code element_shape} input: -1 as a scalar is an unknown rank, -1 in a vector an unknown
+   * dimension.
+   */
   static long[] shapeInput(Value v) {
     if (v.isHandle() || v.rank() > 1) {
       throw new KernelException("element_shape must be a scalar or a vector, got " + v);
     }
     if (v.rank() == 0) {
       if (v.longAt(0) != -1) {
-        throw new KernelException("a scalar element_shape must be -1 (unknown rank), got " + v.longAt(0));
+        throw new KernelException(
+            "a scalar element_shape must be -1 (unknown rank), got " + v.longAt(0));
       }
       return null;
     }
     long[] dims = v.toLongArray();
     for (long d : dims) {
       if (d < -1) {
-        throw new KernelException("element_shape " + Arrays.toString(dims) + " has a dimension below -1");
+        throw new KernelException(
+            "element_shape " + Arrays.toString(dims) + " has a dimension below -1");
       }
     }
     return dims;
@@ -102,14 +111,22 @@ public final class TensorListOps implements OpFamily {
   static Value rows(Value v, long start, long count) {
     long[] shape = v.shape().clone();
     shape[0] = count;
-    int rowSize = Math.toIntExact(Value.elementCount(Arrays.copyOfRange(shape, 1, shape.length)))
-        * elementWidth(v.dtype());
+    int rowSize =
+        Math.toIntExact(Value.elementCount(Arrays.copyOfRange(shape, 1, shape.length)))
+            * elementWidth(v.dtype());
     Value out = Value.zeros(v.dtype(), shape);
-    System.arraycopy(v.data(), Math.toIntExact(start * rowSize), out.data(), 0, Math.toIntExact(count * rowSize));
+    System.arraycopy(
+        v.data(),
+        Math.toIntExact(start * rowSize),
+        out.data(),
+        0,
+        Math.toIntExact(count * rowSize));
     return out;
   }
 
-  /** Stacks items (null = zeros) of one element shape into {@code [items.length] + elementShape}. */
+  /**
+   * Stacks items (null = zeros) of one element shape into {@code [items.length] + elementShape}.
+   */
   private static Value stackItems(DType t, long[] elementShape, Value[] items) {
     long[] shape = new long[elementShape.length + 1];
     shape[0] = items.length;
@@ -150,13 +167,18 @@ public final class TensorListOps implements OpFamily {
     return (in, ctx) -> {
       Value tensor = in[0];
       if (tensor.isHandle() || tensor.dtype() != t || tensor.rank() < 1) {
-        throw new KernelException("tensor must be a " + t.jsName() + " tensor of rank 1 or more, got " + tensor);
+        throw new KernelException(
+            "tensor must be a " + t.jsName() + " tensor of rank 1 or more, got " + tensor);
       }
       long[] declared = shapeInput(in[1]);
       long[] rowShape = Arrays.copyOfRange(tensor.shape(), 1, tensor.rank());
       if (!TensorList.compatible(declared, rowShape)) {
-        throw new KernelException("element_shape " + TensorList.shapeText(declared) + " does not match the rows "
-            + Arrays.toString(rowShape) + " of the tensor");
+        throw new KernelException(
+            "element_shape "
+                + TensorList.shapeText(declared)
+                + " does not match the rows "
+                + Arrays.toString(rowShape)
+                + " of the tensor");
       }
       Value[] items = new Value[(int) tensor.dim(0)];
       for (int i = 0; i < items.length; i++) {
@@ -178,8 +200,12 @@ public final class TensorListOps implements OpFamily {
       if (v == null) {
         long[] shape = TensorList.merge(l.elementShape(), shapeInput(in[2]));
         if (!TensorList.fullyDefined(shape)) {
-          throw new KernelException("element " + i + " was never set and the element shape "
-              + TensorList.shapeText(shape) + " is not fully defined");
+          throw new KernelException(
+              "element "
+                  + i
+                  + " was never set and the element shape "
+                  + TensorList.shapeText(shape)
+                  + " is not fully defined");
         }
         v = Value.zeros(t, shape);
       }
@@ -210,7 +236,8 @@ public final class TensorListOps implements OpFamily {
     return (in, ctx) -> {
       TensorList l = list(in[0], t);
       if (expected != -1 && expected != l.size()) {
-        throw new KernelException("the op expects a list of " + expected + " elements, the list has " + l.size());
+        throw new KernelException(
+            "the op expects a list of " + expected + " elements, the list has " + l.size());
       }
       Value[] items = l.items();
       return new Value[] {stackItems(t, l.denseElementShape(shapeInput(in[1]), items), items)};
@@ -225,7 +252,8 @@ public final class TensorListOps implements OpFamily {
       Value[] items = new Value[idx.length];
       for (int k = 0; k < idx.length; k++) {
         if (idx[k] < 0 || idx[k] >= l.size()) {
-          throw new KernelException("indices[" + k + "] = " + idx[k] + " is not in [0, " + l.size() + ")");
+          throw new KernelException(
+              "indices[" + k + "] = " + idx[k] + " is not in [0, " + l.size() + ")");
         }
         items[k] = l.item(idx[k]);
       }
@@ -233,10 +261,13 @@ public final class TensorListOps implements OpFamily {
     };
   }
 
-  /** Rows of {@code tensor} placed at {@code indices} of {@code items} (already sized to hold them). */
+  /**
+   * Rows of {@code tensor} placed at {@code indices} of {@code items} (already sized to hold them).
+   */
   private static void place(TensorList shapeOwner, Value tensor, int[] idx, Value[] items) {
     if (tensor.isHandle() || tensor.rank() < 1 || tensor.dim(0) != idx.length) {
-      throw new KernelException("tensor must have one row per index (" + idx.length + "), got " + tensor);
+      throw new KernelException(
+          "tensor must have one row per index (" + idx.length + "), got " + tensor);
     }
     long[] rowShape = Arrays.copyOfRange(tensor.shape(), 1, tensor.rank());
     for (int k = 0; k < idx.length; k++) {
@@ -270,7 +301,8 @@ public final class TensorListOps implements OpFamily {
         int requested = intScalar(in[3], "num_elements");
         if (requested != -1) {
           if (requested < n) {
-            throw new KernelException("num_elements " + requested + " is too small for index " + (n - 1));
+            throw new KernelException(
+                "num_elements " + requested + " is too small for index " + (n - 1));
           }
           n = requested;
         }
@@ -337,8 +369,10 @@ public final class TensorListOps implements OpFamily {
       if (v == null) {
         long[] shape = TensorList.merge(l.elementShape(), shapeInput(in[1]));
         if (!TensorList.fullyDefined(shape)) {
-          throw new KernelException("the last element was never set and the element shape "
-              + TensorList.shapeText(shape) + " is not fully defined");
+          throw new KernelException(
+              "the last element was never set and the element shape "
+                  + TensorList.shapeText(shape)
+                  + " is not fully defined");
         }
         v = Value.zeros(t, shape);
       }
@@ -349,8 +383,12 @@ public final class TensorListOps implements OpFamily {
   private static Kernel concat(BindContext node) {
     DType t = node.typeAttr("element_dtype");
     boolean v2 = node.op().equals("TensorListConcatV2");
-    long[] attrShape = !v2 && node.attr("element_shape") instanceof org.tfport.core.graph.AttrValue.Shape s
-        && !s.value().unknownRank() ? s.value().dims() : null;
+    long[] attrShape =
+        !v2
+                && node.attr("element_shape") instanceof org.tfport.core.graph.AttrValue.Shape s
+                && !s.value().unknownRank()
+            ? s.value().dims()
+            : null;
     return (in, ctx) -> {
       TensorList l = list(in[0], t);
       long[] requested = v2 ? shapeInput(in[1]) : attrShape;
@@ -362,15 +400,21 @@ public final class TensorListOps implements OpFamily {
       for (int i = 0; i < items.length; i++) {
         Value v = items[i];
         if (v == null) {
-          long first = shape != null && shape.length > 0 && shape[0] >= 0 ? shape[0]
-              : i < leading.length ? leading[i] : -1;
+          long first =
+              shape != null && shape.length > 0 && shape[0] >= 0
+                  ? shape[0]
+                  : i < leading.length ? leading[i] : -1;
           long[] full = shape == null ? null : shape.clone();
           if (full != null && full.length > 0) {
             full[0] = first;
           }
           if (!TensorList.fullyDefined(full) || full.length == 0) {
-            throw new KernelException("element " + i + " was never set and its shape " + TensorList.shapeText(full)
-                + " is not fully defined");
+            throw new KernelException(
+                "element "
+                    + i
+                    + " was never set and its shape "
+                    + TensorList.shapeText(full)
+                    + " is not fully defined");
           }
           v = Value.zeros(t, full);
           items[i] = v;
@@ -380,16 +424,25 @@ public final class TensorListOps implements OpFamily {
         }
         long[] tail = Arrays.copyOfRange(v.shape(), 1, v.rank());
         if (rest != null && !Arrays.equals(rest, tail)) {
-          throw new KernelException("element " + i + " has shape " + Arrays.toString(v.shape())
-              + "; all elements must agree after the first dimension " + Arrays.toString(rest));
+          throw new KernelException(
+              "element "
+                  + i
+                  + " has shape "
+                  + Arrays.toString(v.shape())
+                  + "; all elements must agree after the first dimension "
+                  + Arrays.toString(rest));
         }
         rest = tail;
         lengths[i] = v.dim(0);
       }
       if (rest == null) {
-        if (shape == null || shape.length == 0 || !TensorList.fullyDefined(Arrays.copyOfRange(shape, 1, shape.length))) {
-          throw new KernelException("cannot concatenate an empty list whose element shape "
-              + TensorList.shapeText(shape) + " is not known after the first dimension");
+        if (shape == null
+            || shape.length == 0
+            || !TensorList.fullyDefined(Arrays.copyOfRange(shape, 1, shape.length))) {
+          throw new KernelException(
+              "cannot concatenate an empty list whose element shape "
+                  + TensorList.shapeText(shape)
+                  + " is not known after the first dimension");
         }
         rest = Arrays.copyOfRange(shape, 1, shape.length);
       }
@@ -416,7 +469,8 @@ public final class TensorListOps implements OpFamily {
     return (in, ctx) -> {
       Value tensor = in[0];
       if (tensor.isHandle() || tensor.dtype() != t || tensor.rank() < 1) {
-        throw new KernelException("tensor must be a " + t.jsName() + " tensor of rank 1 or more, got " + tensor);
+        throw new KernelException(
+            "tensor must be a " + t.jsName() + " tensor of rank 1 or more, got " + tensor);
       }
       long[] declared = shapeInput(in[1]);
       long[] lengths = in[2].toLongArray();
@@ -433,8 +487,12 @@ public final class TensorListOps implements OpFamily {
         sum += lengths[i];
       }
       if (sum != tensor.dim(0) || Arrays.asList(items).contains(null)) {
-        throw new KernelException("lengths " + Arrays.toString(lengths) + " do not add up to the tensor's first"
-            + " dimension " + tensor.dim(0));
+        throw new KernelException(
+            "lengths "
+                + Arrays.toString(lengths)
+                + " do not add up to the tensor's first"
+                + " dimension "
+                + tensor.dim(0));
       }
       return new Value[] {handle(new TensorList(t, declared, items, -1))};
     };

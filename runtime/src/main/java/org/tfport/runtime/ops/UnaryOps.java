@@ -18,13 +18,17 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.Elements.FloatUnary;
 
 /**
- * One-input elementwise math with TensorFlow's CPU kernel registrations. Exact ops (negation, abs, rounding, square
- * root, relu) are computed in the element's own type, so float32 results equal TensorFlow's bit for bit; the
- * transcendentals are computed in double and rounded once, which is at least as accurate as Eigen's float
- * approximations (TensorFlow's own results may differ in the last bits).
+ * One-input elementwise math with TensorFlow's CPU kernel registrations. Exact ops (negation, abs,
+ * rounding, square root, relu) are computed in the element's own type, so float32 results equal
+ * TensorFlow's bit for bit; the transcendentals are computed in double and rounded once, which is
+ * at least as accurate as Eigen's float approximations (TensorFlow's own results may differ in the
+ * last bits).
  */
 final class UnaryOps implements OpFamily {
-  /** An op's element function per lane; null where TensorFlow registers no kernel for that lane's types. */
+  /**
+   * An op's element function per lane; null where TensorFlow registers no kernel for that lane's
+   * types.
+   */
   record Fn(FloatUnary f, DoubleUnaryOperator d, IntUnaryOperator i, LongUnaryOperator l) {
     /** A float-only op given by its double function, rounded once for float lanes. */
     static Fn real(DoubleUnaryOperator d) {
@@ -36,6 +40,7 @@ final class UnaryOps implements OpFamily {
 
   /** SELU's constants, as TensorFlow's kernel spells them. */
   private static final double SELU_SCALE = 1.0507009873554804934193349852946;
+
   private static final double SELU_ALPHA = 1.6732632423543772848170429916717;
 
   @Override
@@ -44,17 +49,41 @@ final class UnaryOps implements OpFamily {
     op(r, "Neg", SIGNED_REALS, new Fn(x -> -x, x -> -x, x -> -x, x -> -x));
     op(r, "Square", NUMBERS, new Fn(x -> x * x, x -> x * x, x -> x * x, x -> x * x));
     // Zero (of either sign) gives +0 and NaN stays NaN, as TensorFlow's vectorized kernels give.
-    op(r, "Sign", SIGNED_REALS, new Fn(x -> x > 0 ? 1f : x < 0 ? -1f : x == 0 ? 0f : x,
-        x -> x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : x, Integer::signum, Long::signum));
-    // float32 and float64 Relu turn −0 into +0; the half types keep −0 (Eigen computes them elementwise).
-    op(r, "Relu", NUMBERS, node -> halfType(node)
-        ? new Fn(x -> x < 0 ? 0f : x, null, null, null)
-        : new Fn(x -> x > 0 || x != x ? x : 0f, x -> x > 0 || x != x ? x : 0, x -> Math.max(x, 0),
-            x -> Math.max(x, 0)));
-    op(r, "Relu6", NUMBERS, node -> halfType(node)
-        ? new Fn(x -> x < 0 ? 0f : Math.min(x, 6f), null, null, null)
-        : new Fn(x -> x > 0 || x != x ? Math.min(x, 6f) : 0f, x -> x > 0 || x != x ? Math.min(x, 6) : 0,
-            x -> Math.min(Math.max(x, 0), 6), x -> Math.min(Math.max(x, 0), 6)));
+    op(
+        r,
+        "Sign",
+        SIGNED_REALS,
+        new Fn(
+            x -> x > 0 ? 1f : x < 0 ? -1f : x == 0 ? 0f : x,
+            x -> x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : x,
+            Integer::signum,
+            Long::signum));
+    // float32 and float64 Relu turn −0 into +0; the half types keep −0 (Eigen computes them
+    // elementwise).
+    op(
+        r,
+        "Relu",
+        NUMBERS,
+        node ->
+            halfType(node)
+                ? new Fn(x -> x < 0 ? 0f : x, null, null, null)
+                : new Fn(
+                    x -> x > 0 || x != x ? x : 0f,
+                    x -> x > 0 || x != x ? x : 0,
+                    x -> Math.max(x, 0),
+                    x -> Math.max(x, 0)));
+    op(
+        r,
+        "Relu6",
+        NUMBERS,
+        node ->
+            halfType(node)
+                ? new Fn(x -> x < 0 ? 0f : Math.min(x, 6f), null, null, null)
+                : new Fn(
+                    x -> x > 0 || x != x ? Math.min(x, 6f) : 0f,
+                    x -> x > 0 || x != x ? Math.min(x, 6) : 0,
+                    x -> Math.min(Math.max(x, 0), 6),
+                    x -> Math.min(Math.max(x, 0), 6)));
     // A float's square root, rounded once from the exact double result, is correctly rounded.
     op(r, "Sqrt", FLOATS, Fn.real(Math::sqrt));
     op(r, "Rsqrt", FLOATS, Fn.real(x -> 1 / Math.sqrt(x)));
@@ -63,8 +92,11 @@ final class UnaryOps implements OpFamily {
     op(r, "Floor", FLOATS, Fn.real(Math::floor));
     op(r, "Ceil", FLOATS, Fn.real(Math::ceil));
     // Half to even, for Round as for Rint; integers are their own rounding.
-    op(r, "Round", Elements.with(FLOATS, DType.INT32, DType.INT64), new Fn(x -> (float) Math.rint(x), Math::rint,
-        x -> x, x -> x));
+    op(
+        r,
+        "Round",
+        Elements.with(FLOATS, DType.INT32, DType.INT64),
+        new Fn(x -> (float) Math.rint(x), Math::rint, x -> x, x -> x));
     op(r, "Rint", Set.of(DType.FLOAT32, DType.FLOAT64), Fn.real(Math::rint));
     op(r, "Exp", FLOATS, Fn.real(Math::exp));
     op(r, "Expm1", FLOATS, Fn.real(Math::expm1));
@@ -84,18 +116,35 @@ final class UnaryOps implements OpFamily {
     op(r, "Atanh", FLOATS, Fn.real(SpecialFunctions::atanh));
     op(r, "Erf", FLOATS, Fn.real(SpecialFunctions::erf));
     op(r, "Erfc", FLOATS, Fn.real(SpecialFunctions::erfc));
-    op(r, "Sigmoid", FLOATS, Fn.real(x -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))));
-    op(r, "Softplus", FLOATS, Fn.real(x -> x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))));
+    op(
+        r,
+        "Sigmoid",
+        FLOATS,
+        Fn.real(x -> x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))));
+    op(
+        r,
+        "Softplus",
+        FLOATS,
+        Fn.real(x -> x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))));
     op(r, "Softsign", FLOATS, Fn.real(x -> x / (1 + Math.abs(x))));
     op(r, "Elu", FLOATS, Fn.real(x -> x < 0 ? Math.expm1(x) : x));
-    op(r, "Selu", FLOATS, Fn.real(x -> x < 0 ? SELU_SCALE * SELU_ALPHA * Math.expm1(x) : SELU_SCALE * x));
-    op(r, "LeakyRelu", FLOATS, node -> {
-      // alpha is converted to the element type first (a half alpha for half inputs), as TensorFlow does.
-      float alpha = Elements.rounding(node.typeAttr("T")).apply(node.floatAttr("alpha", 0.2f));
-      double alphaD = alpha;
-      // TensorFlow selects x > 0 ? x : x * alpha (alpha may exceed 1, so not a maximum).
-      return new Fn(x -> x > 0 ? x : x * alpha, x -> x > 0 ? x : x * alphaD, null, null);
-    });
+    op(
+        r,
+        "Selu",
+        FLOATS,
+        Fn.real(x -> x < 0 ? SELU_SCALE * SELU_ALPHA * Math.expm1(x) : SELU_SCALE * x));
+    op(
+        r,
+        "LeakyRelu",
+        FLOATS,
+        node -> {
+          // alpha is converted to the element type first (a half alpha for half inputs), as
+          // TensorFlow does.
+          float alpha = Elements.rounding(node.typeAttr("T")).apply(node.floatAttr("alpha", 0.2f));
+          double alphaD = alpha;
+          // TensorFlow selects x > 0 ? x : x * alpha (alpha may exceed 1, so not a maximum).
+          return new Fn(x -> x > 0 ? x : x * alpha, x -> x > 0 ? x : x * alphaD, null, null);
+        });
     test(r, "IsNan", Float::isNaN, Double::isNaN);
     test(r, "IsInf", Float::isInfinite, Double::isInfinite);
     test(r, "IsFinite", Float::isFinite, Double::isFinite);
@@ -111,11 +160,14 @@ final class UnaryOps implements OpFamily {
     op(r, name, types, node -> fn);
   }
 
-  private static void op(KernelRegistry r, String name, Set<DType> types, Function<BindContext, Fn> fns) {
-    r.reference(name, node -> {
-      DType t = Elements.type(node, "T", types);
-      return kernel(t, fns.apply(node));
-    });
+  private static void op(
+      KernelRegistry r, String name, Set<DType> types, Function<BindContext, Fn> fns) {
+    r.reference(
+        name,
+        node -> {
+          DType t = Elements.type(node, "T", types);
+          return kernel(t, fns.apply(node));
+        });
   }
 
   /** The kernel applying {@code fn} to every element of a {@code t} input. */
@@ -178,25 +230,28 @@ final class UnaryOps implements OpFamily {
   }
 
   /** A float classification (IsNan, ...) giving bools. */
-  private static void test(KernelRegistry r, String name, FloatPredicate f, java.util.function.DoublePredicate d) {
-    r.reference(name, node -> {
-      DType t = Elements.type(node, "T", FLOATS);
-      return (in, ctx) -> {
-        Elements.check(in[0], t, "x");
-        boolean[] y = new boolean[in[0].size()];
-        if (t == DType.FLOAT64) {
-          double[] x = in[0].doubles();
-          for (int i = 0; i < y.length; i++) {
-            y[i] = d.test(x[i]);
-          }
-        } else {
-          float[] x = Elements.floats(in[0]);
-          for (int i = 0; i < y.length; i++) {
-            y[i] = f.test(x[i]);
-          }
-        }
-        return new Value[] {Elements.bools(in[0].shape(), y)};
-      };
-    });
+  private static void test(
+      KernelRegistry r, String name, FloatPredicate f, java.util.function.DoublePredicate d) {
+    r.reference(
+        name,
+        node -> {
+          DType t = Elements.type(node, "T", FLOATS);
+          return (in, ctx) -> {
+            Elements.check(in[0], t, "x");
+            boolean[] y = new boolean[in[0].size()];
+            if (t == DType.FLOAT64) {
+              double[] x = in[0].doubles();
+              for (int i = 0; i < y.length; i++) {
+                y[i] = d.test(x[i]);
+              }
+            } else {
+              float[] x = Elements.floats(in[0]);
+              for (int i = 0; i < y.length; i++) {
+                y[i] = f.test(x[i]);
+              }
+            }
+            return new Value[] {Elements.bools(in[0].shape(), y)};
+          };
+        });
   }
 }

@@ -11,11 +11,12 @@ import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Variables a model writes while it runs (loaders freeze the ones it only reads). Each lives in the session's state,
- * so runs of one session see each other's assignments and separate sessions do not. Resource variables
- * ({@code VarHandleOp}) are keyed by {@code shared_name} (else the node name) and travel as a handle; TF1 reference
- * variables ({@code VariableV2}) are keyed by node name, and an {@code Assign} finds its variable by the name of the
- * node feeding it, since a reference is not a value here.
+ * Variables a model writes while it runs (loaders freeze the ones it only reads). Each lives in the
+ * session's state, so runs of one session see each other's assignments and separate sessions do
+ * not. Resource variables ({@code VarHandleOp}) are keyed by {@code shared_name} (else the node
+ * name) and travel as a handle; TF1 reference variables ({@code VariableV2}) are keyed by node
+ * name, and an {@code Assign} finds its variable by the name of the node feeding it, since a
+ * reference is not a value here.
  */
 final class VariableOps implements OpFamily {
   @Override
@@ -29,8 +30,13 @@ final class VariableOps implements OpFamily {
     r.reference("Assign", b -> update(b, Update.SET, false));
     r.reference("AssignAdd", b -> update(b, Update.ADD, false));
     r.reference("AssignSub", b -> update(b, Update.SUB, false));
-    r.reference("VarIsInitializedOp", b -> (in, ctx) -> new Value[] {
-        Value.bools(new long[0], (byte) (cell(in[0], ctx).value() != null ? 1 : 0))});
+    r.reference(
+        "VarIsInitializedOp",
+        b ->
+            (in, ctx) ->
+                new Value[] {
+                  Value.bools(new long[0], (byte) (cell(in[0], ctx).value() != null ? 1 : 0))
+                });
   }
 
   /** What a resource handle names: the session-state key and the declared dtype. */
@@ -80,24 +86,30 @@ final class VariableOps implements OpFamily {
       Resource r = resource(in[0]);
       Value v = ctx.sessionState(r.key(), Cell::new).value();
       if (v == null) {
-        throw new KernelException("variable '" + r.name() + "' is read before it is assigned (its value is not in"
-            + " the checkpoint and no initializer has run)");
+        throw new KernelException(
+            "variable '"
+                + r.name()
+                + "' is read before it is assigned (its value is not in"
+                + " the checkpoint and no initializer has run)");
       }
       if (v.dtype() != t) {
-        throw new KernelException("variable '" + r.name() + "' holds " + v.dtype().jsName() + ", read as "
-            + t.jsName());
+        throw new KernelException(
+            "variable '" + r.name() + "' holds " + v.dtype().jsName() + ", read as " + t.jsName());
       }
       return new Value[] {v};
     };
   }
 
   /**
-   * What an unassigned TF1 variable outputs: Assign ignores it, any other reader fails naming this type
-   * ("handle(UninitializedVariable)"), where TensorFlow says it read an uninitialized value.
+   * What an unassigned TF1 variable outputs: Assign ignores it, any other reader fails naming this
+   * type ("handle(UninitializedVariable)"), where TensorFlow says it read an uninitialized value.
    */
   record UninitializedVariable(String name) {}
 
-  /** A TF1 variable's output is its value; before the first assignment it is a placeholder handle only Assign takes. */
+  /**
+   * A TF1 variable's output is its value; before the first assignment it is a placeholder handle
+   * only Assign takes.
+   */
   private static Kernel refVariable(BindContext b) {
     String name = b.node().name();
     String key = key("ref/" + name);
@@ -132,12 +144,25 @@ final class VariableOps implements OpFamily {
         }
         if (how == Update.SET) {
           if (resource && delta.dtype() != resource(in[0]).dtype()) {
-            throw new KernelException("variable '" + name + "' holds " + resource(in[0]).dtype().jsName()
-                + ", assigned " + delta);
+            throw new KernelException(
+                "variable '"
+                    + name
+                    + "' holds "
+                    + resource(in[0]).dtype().jsName()
+                    + ", assigned "
+                    + delta);
           }
-          if (!resource && validateShape && old != null && !Arrays.equals(old.shape(), delta.shape())) {
-            throw new KernelException("variable '" + name + "' has shape " + Layout.shape(old.shape())
-                + ", assigned a value of shape " + Layout.shape(delta.shape()));
+          if (!resource
+              && validateShape
+              && old != null
+              && !Arrays.equals(old.shape(), delta.shape())) {
+            throw new KernelException(
+                "variable '"
+                    + name
+                    + "' has shape "
+                    + Layout.shape(old.shape())
+                    + ", assigned a value of shape "
+                    + Layout.shape(delta.shape()));
           }
           result = delta;
         } else {
@@ -145,7 +170,8 @@ final class VariableOps implements OpFamily {
             throw new KernelException("variable '" + name + "' is updated before it is assigned");
           }
           if (old.dtype() != delta.dtype() || !Arrays.equals(old.shape(), delta.shape())) {
-            throw new KernelException("variable '" + name + "' is " + old + ", the update is " + delta);
+            throw new KernelException(
+                "variable '" + name + "' is " + old + ", the update is " + delta);
           }
           result = combine(old, delta, how == Update.ADD ? 1 : -1, name);
         }
@@ -157,46 +183,52 @@ final class VariableOps implements OpFamily {
 
   private static Value combine(Value a, Value b, int sign, String name) {
     int n = a.size();
-    Object out = switch (a.dtype()) {
-      case FLOAT32 -> {
-        float[] x = a.floats();
-        float[] y = b.floats();
-        float[] o = new float[n];
-        for (int i = 0; i < n; i++) {
-          o[i] = sign > 0 ? x[i] + y[i] : x[i] - y[i];
-        }
-        yield o;
-      }
-      case FLOAT64 -> {
-        double[] x = a.doubles();
-        double[] y = b.doubles();
-        double[] o = new double[n];
-        for (int i = 0; i < n; i++) {
-          o[i] = sign > 0 ? x[i] + y[i] : x[i] - y[i];
-        }
-        yield o;
-      }
-      case INT32 -> {
-        int[] x = a.ints();
-        int[] y = b.ints();
-        int[] o = new int[n];
-        for (int i = 0; i < n; i++) {
-          o[i] = sign > 0 ? x[i] + y[i] : x[i] - y[i];
-        }
-        yield o;
-      }
-      case INT64 -> {
-        long[] x = a.longs();
-        long[] y = b.longs();
-        long[] o = new long[n];
-        for (int i = 0; i < n; i++) {
-          o[i] = sign > 0 ? x[i] + y[i] : x[i] - y[i];
-        }
-        yield o;
-      }
-      default -> throw new KernelException("variable '" + name + "' of " + a.dtype().jsName()
-          + " cannot be added to; tfport updates float32, float64, int32 and int64 variables");
-    };
+    Object out =
+        switch (a.dtype()) {
+          case FLOAT32 -> {
+            float[] x = a.floats();
+            float[] y = b.floats();
+            float[] o = new float[n];
+            for (int i = 0; i < n; i++) {
+              o[i] = sign > 0 ? x[i] + y[i] : x[i] - y[i];
+            }
+            yield o;
+          }
+          case FLOAT64 -> {
+            double[] x = a.doubles();
+            double[] y = b.doubles();
+            double[] o = new double[n];
+            for (int i = 0; i < n; i++) {
+              o[i] = sign > 0 ? x[i] + y[i] : x[i] - y[i];
+            }
+            yield o;
+          }
+          case INT32 -> {
+            int[] x = a.ints();
+            int[] y = b.ints();
+            int[] o = new int[n];
+            for (int i = 0; i < n; i++) {
+              o[i] = sign > 0 ? x[i] + y[i] : x[i] - y[i];
+            }
+            yield o;
+          }
+          case INT64 -> {
+            long[] x = a.longs();
+            long[] y = b.longs();
+            long[] o = new long[n];
+            for (int i = 0; i < n; i++) {
+              o[i] = sign > 0 ? x[i] + y[i] : x[i] - y[i];
+            }
+            yield o;
+          }
+          default ->
+              throw new KernelException(
+                  "variable '"
+                      + name
+                      + "' of "
+                      + a.dtype().jsName()
+                      + " cannot be added to; tfport updates float32, float64, int32 and int64 variables");
+        };
     return Value.of(a.dtype(), a.shape(), out);
   }
 }

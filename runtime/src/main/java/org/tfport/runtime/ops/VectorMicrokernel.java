@@ -5,9 +5,10 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The micro-kernels on the Vector API (loaded only when jdk.incubator.vector is present, see {@link FastKernels}):
- * register tiles of 8 or 4 rows by two vectors of columns, or one row by four with the reduction loop innermost and fused
- * multiply-adds; depthwise convolution across channels, four pixels at a time sharing each filter vector.
+ * The micro-kernels on the Vector API (loaded only when jdk.incubator.vector is present, see {@link
+ * FastKernels}): register tiles of 8 or 4 rows by two vectors of columns, or one row by four with
+ * the reduction loop innermost and fused multiply-adds; depthwise convolution across channels, four
+ * pixels at a time sharing each filter vector.
  */
 final class VectorMicrokernel extends Microkernel {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -26,39 +27,114 @@ final class VectorMicrokernel extends Microkernel {
   }
 
   @Override
-  void block(float[] a, int[] base, int rows, int[] tapOff, int taps, int cin, float[] packed, int k, int n, int p0,
-      int p1, float[] c, int cOff, int ldc) {
+  void block(
+      float[] a,
+      int[] base,
+      int rows,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] packed,
+      int k,
+      int n,
+      int p0,
+      int p1,
+      float[] c,
+      int cOff,
+      int ldc) {
     int panelSize = k * NR;
     int i = 0;
     for (; i + 8 <= rows; i += 8) {
       for (int p = p0; p < p1; p++) {
-        tile8(a, base[i], base[i + 1], base[i + 2], base[i + 3], base[i + 4], base[i + 5], base[i + 6], base[i + 7],
-            tapOff, taps, cin, packed, p * panelSize, c, cOff + i * ldc + p * NR, ldc, Math.min(NR, n - p * NR));
+        tile8(
+            a,
+            base[i],
+            base[i + 1],
+            base[i + 2],
+            base[i + 3],
+            base[i + 4],
+            base[i + 5],
+            base[i + 6],
+            base[i + 7],
+            tapOff,
+            taps,
+            cin,
+            packed,
+            p * panelSize,
+            c,
+            cOff + i * ldc + p * NR,
+            ldc,
+            Math.min(NR, n - p * NR));
       }
     }
     for (; i + 4 <= rows; i += 4) {
       for (int p = p0; p < p1; p++) {
-        tile4(a, base[i], base[i + 1], base[i + 2], base[i + 3], tapOff, taps, cin, packed, p * panelSize, c,
-            cOff + i * ldc + p * NR, ldc, Math.min(NR, n - p * NR));
+        tile4(
+            a,
+            base[i],
+            base[i + 1],
+            base[i + 2],
+            base[i + 3],
+            tapOff,
+            taps,
+            cin,
+            packed,
+            p * panelSize,
+            c,
+            cOff + i * ldc + p * NR,
+            ldc,
+            Math.min(NR, n - p * NR));
       }
     }
-    // A lone row (a matrix-vector product) has too few accumulators to hide the fma latency in one panel: take
+    // A lone row (a matrix-vector product) has too few accumulators to hide the fma latency in one
+    // panel: take
     // two panels at a time.
     for (; i < rows; i++) {
       int row = cOff + i * ldc;
       int p = p0;
       for (; p + 2 <= p1; p += 2) {
-        pair(a, base[i], tapOff, taps, cin, packed, p * panelSize, c, row + p * NR, Math.min(NR, n - (p + 1) * NR));
+        pair(
+            a,
+            base[i],
+            tapOff,
+            taps,
+            cin,
+            packed,
+            p * panelSize,
+            c,
+            row + p * NR,
+            Math.min(NR, n - (p + 1) * NR));
       }
       if (p < p1) {
-        tile1(a, base[i], tapOff, taps, cin, packed, p * panelSize, c, row + p * NR, ldc, Math.min(NR, n - p * NR));
+        tile1(
+            a,
+            base[i],
+            tapOff,
+            taps,
+            cin,
+            packed,
+            p * panelSize,
+            c,
+            row + p * NR,
+            ldc,
+            Math.min(NR, n - p * NR));
       }
     }
   }
 
-  // One row × two adjacent panels (the first full, the second with ncols columns): four accumulators.
-  private static void pair(float[] a, int b0, int[] tapOff, int taps, int cin, float[] packed, int panelOff,
-      float[] c, int cOff, int ncols) {
+  // One row × two adjacent panels (the first full, the second with ncols columns): four
+  // accumulators.
+  private static void pair(
+      float[] a,
+      int b0,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] packed,
+      int panelOff,
+      float[] c,
+      int cOff,
+      int ncols) {
     FloatVector c0 = FloatVector.zero(S);
     FloatVector c1 = FloatVector.zero(S);
     FloatVector c2 = FloatVector.zero(S);
@@ -87,8 +163,25 @@ final class VectorMicrokernel extends Microkernel {
   }
 
   // 8 rows × 2 vectors: 16 accumulators, the two weight vectors of step k shared by every row.
-  private static void tile8(float[] a, int b0, int b1, int b2, int b3, int b4, int b5, int b6, int b7, int[] tapOff, int taps, int cin, float[] panel,
-      int panelOff, float[] c, int cOff, int ldc, int ncols) {
+  private static void tile8(
+      float[] a,
+      int b0,
+      int b1,
+      int b2,
+      int b3,
+      int b4,
+      int b5,
+      int b6,
+      int b7,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] panel,
+      int panelOff,
+      float[] c,
+      int cOff,
+      int ldc,
+      int ncols) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S);
@@ -185,8 +278,21 @@ final class VectorMicrokernel extends Microkernel {
   }
 
   // 4 rows × 2 vectors: 8 accumulators, the two weight vectors of step k shared by every row.
-  private static void tile4(float[] a, int b0, int b1, int b2, int b3, int[] tapOff, int taps, int cin, float[] panel,
-      int panelOff, float[] c, int cOff, int ldc, int ncols) {
+  private static void tile4(
+      float[] a,
+      int b0,
+      int b1,
+      int b2,
+      int b3,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] panel,
+      int panelOff,
+      float[] c,
+      int cOff,
+      int ldc,
+      int ncols) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S);
@@ -243,8 +349,18 @@ final class VectorMicrokernel extends Microkernel {
   }
 
   // 1 rows × 2 vectors: 2 accumulators, the two weight vectors of step k shared by every row.
-  private static void tile1(float[] a, int b0, int[] tapOff, int taps, int cin, float[] panel,
-      int panelOff, float[] c, int cOff, int ldc, int ncols) {
+  private static void tile1(
+      float[] a,
+      int b0,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] panel,
+      int panelOff,
+      float[] c,
+      int cOff,
+      int ldc,
+      int ncols) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = FloatVector.zero(S);
     int k = panelOff;
@@ -271,9 +387,20 @@ final class VectorMicrokernel extends Microkernel {
   }
 
   @Override
-  void depthwise(float[] x, int xOff, int xStep, int[] xTap, int[] fTap, int taps, float[] f, float[] y, int yOff,
-      int pixels, int channels) {
-    // Pixels outer, channels inner: the window rows of a few pixels and the whole filter stay in L1.
+  void depthwise(
+      float[] x,
+      int xOff,
+      int xStep,
+      int[] xTap,
+      int[] fTap,
+      int taps,
+      float[] f,
+      float[] y,
+      int yOff,
+      int pixels,
+      int channels) {
+    // Pixels outer, channels inner: the window rows of a few pixels and the whole filter stay in
+    // L1.
     int full = S.loopBound(channels);
     int q = 0;
     for (; q + 4 <= pixels; q += 4) {
@@ -307,7 +434,9 @@ final class VectorMicrokernel extends Microkernel {
       for (int ch = 0; ch < full; ch += L) {
         FloatVector a0 = FloatVector.zero(S);
         for (int t = 0; t < taps; t++) {
-          a0 = FloatVector.fromArray(S, x, xb + xTap[t] + ch).fma(FloatVector.fromArray(S, f, fTap[t] + ch), a0);
+          a0 =
+              FloatVector.fromArray(S, x, xb + xTap[t] + ch)
+                  .fma(FloatVector.fromArray(S, f, fTap[t] + ch), a0);
         }
         a0.intoArray(y, yo + ch);
       }
@@ -318,12 +447,23 @@ final class VectorMicrokernel extends Microkernel {
   }
 
   // The channels [from, channels) of one pixel, fewer than a vector: masked.
-  private static void tail(float[] x, int xb, int[] xTap, int[] fTap, int taps, float[] f, float[] y, int yo,
-      int from, int channels) {
+  private static void tail(
+      float[] x,
+      int xb,
+      int[] xTap,
+      int[] fTap,
+      int taps,
+      float[] f,
+      float[] y,
+      int yo,
+      int from,
+      int channels) {
     VectorMask<Float> m = S.indexInRange(from, channels);
     FloatVector a0 = FloatVector.zero(S);
     for (int t = 0; t < taps; t++) {
-      a0 = FloatVector.fromArray(S, x, xb + xTap[t] + from, m).fma(FloatVector.fromArray(S, f, fTap[t] + from, m), a0);
+      a0 =
+          FloatVector.fromArray(S, x, xb + xTap[t] + from, m)
+              .fma(FloatVector.fromArray(S, f, fTap[t] + from, m), a0);
     }
     a0.intoArray(y, yo + from, m);
   }

@@ -5,8 +5,9 @@ import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.KernelException;
 
 /**
- * Sliding-window geometry shared by convolution and pooling: TensorFlow's data formats and padding rules. Two- and
- * three-dimensional windows are handled alike; a 2-D tensor is seen with a depth of 1.
+ * Sliding-window geometry shared by convolution and pooling: TensorFlow's data formats and padding
+ * rules. Two- and three-dimensional windows are handled alike; a 2-D tensor is seen with a depth of
+ * 1.
  */
 final class Windows {
   private Windows() {}
@@ -35,18 +36,23 @@ final class Windows {
     }
   }
 
-  /** The {@code data_format} attribute: where the channels sit, and how many spatial dimensions there are. */
+  /**
+   * The {@code data_format} attribute: where the channels sit, and how many spatial dimensions
+   * there are.
+   */
   record Format(String name, boolean channelsLast, int spatialRank) {
     static Format of(BindContext b, int spatialRank) {
       String def = spatialRank == 2 ? "NHWC" : "NDHWC";
       String f = b.stringAttr("data_format", def);
-      boolean last = switch (f) {
-        case "NHWC", "NDHWC" -> true;
-        case "NCHW", "NCDHW" -> false;
-        default -> throw new KernelException("data_format '" + f + "' is not supported");
-      };
+      boolean last =
+          switch (f) {
+            case "NHWC", "NDHWC" -> true;
+            case "NCHW", "NCDHW" -> false;
+            default -> throw new KernelException("data_format '" + f + "' is not supported");
+          };
       if (f.length() != spatialRank + 2) {
-        throw new KernelException("data_format '" + f + "' does not have " + spatialRank + " spatial dimensions");
+        throw new KernelException(
+            "data_format '" + f + "' does not have " + spatialRank + " spatial dimensions");
       }
       return new Format(f, last, spatialRank);
     }
@@ -64,15 +70,17 @@ final class Windows {
     }
 
     /**
-     * The spatial entries of a per-dimension list ({@code strides}, {@code dilations}, {@code ksize}) padded to three
-     * with leading 1s; the batch and channel entries must be 1.
+     * The spatial entries of a per-dimension list ({@code strides}, {@code dilations}, {@code
+     * ksize}) padded to three with leading 1s; the batch and channel entries must be 1.
      */
     int[] spatial(String attr, long[] values) {
       if (values.length != rank()) {
-        throw new KernelException(attr + " " + Arrays.toString(values) + " does not have " + rank() + " entries");
+        throw new KernelException(
+            attr + " " + Arrays.toString(values) + " does not have " + rank() + " entries");
       }
       if (values[0] != 1 || values[channelAxis()] != 1) {
-        throw new KernelException(attr + " " + Arrays.toString(values) + " is not 1 in the batch and channel dimensions");
+        throw new KernelException(
+            attr + " " + Arrays.toString(values) + " is not 1 in the batch and channel dimensions");
       }
       int[] out = {1, 1, 1};
       for (int i = 0; i < spatialRank; i++) {
@@ -85,21 +93,30 @@ final class Windows {
       return out;
     }
 
-    /** {@code explicit_paddings} (before, after pairs per dimension in data_format order) as [3][2], spatial only. */
+    /**
+     * {@code explicit_paddings} (before, after pairs per dimension in data_format order) as [3][2],
+     * spatial only.
+     */
     int[][] explicitPads(long[] pairs) {
       int[][] out = new int[3][2];
       if (pairs.length != 2 * rank()) {
-        throw new KernelException("explicit_paddings " + Arrays.toString(pairs) + " does not have " + 2 * rank()
-            + " entries");
+        throw new KernelException(
+            "explicit_paddings "
+                + Arrays.toString(pairs)
+                + " does not have "
+                + 2 * rank()
+                + " entries");
       }
       for (long p : pairs) {
         if (p < 0) {
-          throw new KernelException("explicit_paddings " + Arrays.toString(pairs) + " has a negative entry");
+          throw new KernelException(
+              "explicit_paddings " + Arrays.toString(pairs) + " has a negative entry");
         }
       }
       int c = channelAxis();
       if (pairs[0] != 0 || pairs[1] != 0 || pairs[2 * c] != 0 || pairs[2 * c + 1] != 0) {
-        throw new KernelException("explicit_paddings " + Arrays.toString(pairs) + " pads the batch or channels");
+        throw new KernelException(
+            "explicit_paddings " + Arrays.toString(pairs) + " pads the batch or channels");
       }
       for (int i = 0; i < spatialRank; i++) {
         int a = spatialAxis(i);
@@ -110,24 +127,42 @@ final class Windows {
     }
   }
 
-  /** One spatial axis: input size, window taps, stride, dilation, padding before; and the output size. */
+  /**
+   * One spatial axis: input size, window taps, stride, dilation, padding before; and the output
+   * size.
+   */
   record Axis(int in, int window, int stride, int dilation, int padBefore, int out) {
-    /** The input coordinate of tap {@code k} for output position {@code o}; may fall in the padding. */
+    /**
+     * The input coordinate of tap {@code k} for output position {@code o}; may fall in the padding.
+     */
     int input(int o, int k) {
       return o * stride - padBefore + k * dilation;
     }
   }
 
-  /** TensorFlow's windowed output size and leading padding; SAME puts the odd padding element at the end. */
-  static Axis axis(int in, int window, int stride, int dilation, Padding padding, int explicitBefore,
+  /**
+   * TensorFlow's windowed output size and leading padding; SAME puts the odd padding element at the
+   * end.
+   */
+  static Axis axis(
+      int in,
+      int window,
+      int stride,
+      int dilation,
+      Padding padding,
+      int explicitBefore,
       int explicitAfter) {
     int effective = (window - 1) * dilation + 1;
     return switch (padding) {
       case VALID -> {
         int out = (in - effective + stride) / stride;
         if (in - effective + stride < 0) {
-          throw new KernelException("a window of " + effective + " does not fit an input of " + in
-              + " with padding VALID");
+          throw new KernelException(
+              "a window of "
+                  + effective
+                  + " does not fit an input of "
+                  + in
+                  + " with padding VALID");
         }
         yield new Axis(in, window, stride, dilation, 0, out);
       }
@@ -139,8 +174,15 @@ final class Windows {
       case EXPLICIT -> {
         int padded = in + explicitBefore + explicitAfter - effective;
         if (padded < 0) {
-          throw new KernelException("a window of " + effective + " does not fit an input of " + in
-              + " padded by " + explicitBefore + " and " + explicitAfter);
+          throw new KernelException(
+              "a window of "
+                  + effective
+                  + " does not fit an input of "
+                  + in
+                  + " padded by "
+                  + explicitBefore
+                  + " and "
+                  + explicitAfter);
         }
         yield new Axis(in, window, stride, dilation, explicitBefore, padded / stride + 1);
       }
@@ -148,37 +190,59 @@ final class Windows {
   }
 
   /** The three axes (depth, height, width) of a window over {@code in}. */
-  static Axis[] axes(Grid in, int[] window, int[] strides, int[] dilations, Padding padding, int[][] pads) {
+  static Axis[] axes(
+      Grid in, int[] window, int[] strides, int[] dilations, Padding padding, int[][] pads) {
     int[] sizes = {in.depth(), in.height(), in.width()};
     Axis[] out = new Axis[3];
     for (int i = 0; i < 3; i++) {
-      out[i] = axis(sizes[i], window[i], strides[i], dilations[i], padding, pads == null ? 0 : pads[i][0],
-          pads == null ? 0 : pads[i][1]);
+      out[i] =
+          axis(
+              sizes[i],
+              window[i],
+              strides[i],
+              dilations[i],
+              padding,
+              pads == null ? 0 : pads[i][0],
+              pads == null ? 0 : pads[i][1]);
     }
     return out;
   }
 
   /**
-   * A batch of channels over depth × height × width in one layout. Elements sit at
-   * {@code n * batchStride + c * channelStride + p * positionStride} with {@code p} the row-major spatial position.
+   * A batch of channels over depth × height × width in one layout. Elements sit at {@code n *
+   * batchStride + c * channelStride + p * positionStride} with {@code p} the row-major spatial
+   * position.
    */
   record Grid(int batch, int channels, int depth, int height, int width, boolean channelsLast) {
     static Grid of(long[] shape, Format f, String what) {
       if (shape.length != f.rank()) {
-        throw new KernelException(what + " " + Arrays.toString(shape) + " is not of rank " + f.rank() + " ("
-            + f.name() + ")");
+        throw new KernelException(
+            what
+                + " "
+                + Arrays.toString(shape)
+                + " is not of rank "
+                + f.rank()
+                + " ("
+                + f.name()
+                + ")");
       }
       int[] s = {1, 1, 1};
       for (int i = 0; i < f.spatialRank(); i++) {
         s[3 - f.spatialRank() + i] = Math.toIntExact(shape[f.spatialAxis(i)]);
       }
-      return new Grid(Math.toIntExact(shape[0]), Math.toIntExact(shape[f.channelAxis()]), s[0], s[1], s[2],
+      return new Grid(
+          Math.toIntExact(shape[0]),
+          Math.toIntExact(shape[f.channelAxis()]),
+          s[0],
+          s[1],
+          s[2],
           f.channelsLast());
     }
 
     /** The output grid of a window with these axes. */
     Grid windowed(Axis[] axes, int outChannels) {
-      return new Grid(batch, outChannels, axes[0].out(), axes[1].out(), axes[2].out(), channelsLast);
+      return new Grid(
+          batch, outChannels, axes[0].out(), axes[1].out(), axes[2].out(), channelsLast);
     }
 
     int positions() {

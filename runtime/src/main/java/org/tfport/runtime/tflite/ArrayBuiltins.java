@@ -4,7 +4,6 @@ import static java.util.Map.entry;
 import static org.tfport.formats.tflite.TfliteBuiltin.*;
 import static org.tfport.runtime.tflite.SubgraphImport.b;
 import static org.tfport.runtime.tflite.SubgraphImport.i;
-import static org.tfport.runtime.tflite.SubgraphImport.ints;
 import static org.tfport.runtime.tflite.SubgraphImport.str;
 import static org.tfport.runtime.tflite.SubgraphImport.type;
 
@@ -19,31 +18,72 @@ import org.tfport.formats.tflite.TfliteType;
 import org.tfport.runtime.tflite.SubgraphImport.Refusal;
 
 /**
- * Elementwise math, comparisons, shapes, slicing, gathering and reductions: TFLite builtins whose TensorFlow
- * counterpart takes the same inputs, with the options table turned into attributes.
+ * Elementwise math, comparisons, shapes, slicing, gathering and reductions: TFLite builtins whose
+ * TensorFlow counterpart takes the same inputs, with the options table turned into attributes.
  */
 final class ArrayBuiltins {
   private ArrayBuiltins() {}
 
   /** One-input ops taking {@code T}. */
-  private static final Map<TfliteBuiltin, String> UNARY = Map.ofEntries(entry(EXP, "Exp"), entry(LOG, "Log"),
-      entry(SQRT, "Sqrt"), entry(RSQRT, "Rsqrt"), entry(SQUARE, "Square"), entry(NEG, "Neg"),
-      entry(ABS, "Abs"), entry(FLOOR, "Floor"), entry(CEIL, "Ceil"), entry(ROUND, "Round"),
-      entry(SIGN, "Sign"), entry(SIN, "Sin"), entry(COS, "Cos"), entry(LOGICAL_NOT, "LogicalNot"),
-      entry(ZEROS_LIKE, "ZerosLike"), entry(WHERE, "Where"), entry(RANK, "Rank"),
-      entry(COMPLEX_ABS, "ComplexAbs"), entry(REAL, "Real"), entry(IMAG, "Imag"));
+  private static final Map<TfliteBuiltin, String> UNARY =
+      Map.ofEntries(
+          entry(EXP, "Exp"),
+          entry(LOG, "Log"),
+          entry(SQRT, "Sqrt"),
+          entry(RSQRT, "Rsqrt"),
+          entry(SQUARE, "Square"),
+          entry(NEG, "Neg"),
+          entry(ABS, "Abs"),
+          entry(FLOOR, "Floor"),
+          entry(CEIL, "Ceil"),
+          entry(ROUND, "Round"),
+          entry(SIGN, "Sign"),
+          entry(SIN, "Sin"),
+          entry(COS, "Cos"),
+          entry(LOGICAL_NOT, "LogicalNot"),
+          entry(ZEROS_LIKE, "ZerosLike"),
+          entry(WHERE, "Where"),
+          entry(RANK, "Rank"),
+          entry(COMPLEX_ABS, "ComplexAbs"),
+          entry(REAL, "Real"),
+          entry(IMAG, "Imag"));
 
   /** Two-input broadcasting ops taking {@code T} (without a fused activation). */
-  private static final Map<TfliteBuiltin, String> BINARY = Map.ofEntries(entry(MAXIMUM, "Maximum"),
-      entry(MINIMUM, "Minimum"), entry(SQUARED_DIFFERENCE, "SquaredDifference"), entry(POW, "Pow"),
-      entry(FLOOR_DIV, "FloorDiv"), entry(FLOOR_MOD, "FloorMod"), entry(LESS, "Less"),
-      entry(LESS_EQUAL, "LessEqual"), entry(GREATER, "Greater"), entry(GREATER_EQUAL, "GreaterEqual"),
-      entry(EQUAL, "Equal"), entry(NOT_EQUAL, "NotEqual"), entry(LOGICAL_AND, "LogicalAnd"),
-      entry(LOGICAL_OR, "LogicalOr"), entry(ATAN2, "Atan2"));
+  private static final Map<TfliteBuiltin, String> BINARY =
+      Map.ofEntries(
+          entry(MAXIMUM, "Maximum"),
+          entry(MINIMUM, "Minimum"),
+          entry(SQUARED_DIFFERENCE, "SquaredDifference"),
+          entry(POW, "Pow"),
+          entry(FLOOR_DIV, "FloorDiv"),
+          entry(FLOOR_MOD, "FloorMod"),
+          entry(LESS, "Less"),
+          entry(LESS_EQUAL, "LessEqual"),
+          entry(GREATER, "Greater"),
+          entry(GREATER_EQUAL, "GreaterEqual"),
+          entry(EQUAL, "Equal"),
+          entry(NOT_EQUAL, "NotEqual"),
+          entry(LOGICAL_AND, "LogicalAnd"),
+          entry(LOGICAL_OR, "LogicalOr"),
+          entry(ATAN2, "Atan2"));
 
   /** Reductions over the axes of input 1 ({@code Tidx}), {@code keep_dims} from ReducerOptions. */
-  private static final Map<TfliteBuiltin, String> REDUCE = Map.of(MEAN, "Mean", SUM, "Sum", REDUCE_MAX, "Max",
-      REDUCE_MIN, "Min", REDUCE_PROD, "Prod", REDUCE_ANY, "Any", REDUCE_ALL, "All");
+  private static final Map<TfliteBuiltin, String> REDUCE =
+      Map.of(
+          MEAN,
+          "Mean",
+          SUM,
+          "Sum",
+          REDUCE_MAX,
+          "Max",
+          REDUCE_MIN,
+          "Min",
+          REDUCE_PROD,
+          "Prod",
+          REDUCE_ANY,
+          "Any",
+          REDUCE_ALL,
+          "All");
 
   static boolean map(SubgraphImport s, TfliteBuiltin builtin) {
     if (UNARY.containsKey(builtin)) {
@@ -51,12 +91,24 @@ final class ArrayBuiltins {
       return true;
     }
     if (BINARY.containsKey(builtin)) {
-      s.define(0, s.node(BINARY.get(builtin), s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 0))));
+      s.define(
+          0,
+          s.node(BINARY.get(builtin), s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 0))));
       return true;
     }
     if (REDUCE.containsKey(builtin)) {
-      s.define(0, s.node(REDUCE.get(builtin), s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 0)),
-          "Tidx", type(inType(s, 1)), "keep_dims", b(s.boolOption("keep_dims"))));
+      s.define(
+          0,
+          s.node(
+              REDUCE.get(builtin),
+              s.base,
+              List.of(s.in(0), s.in(1)),
+              "T",
+              type(inType(s, 0)),
+              "Tidx",
+              type(inType(s, 1)),
+              "keep_dims",
+              b(s.boolOption("keep_dims"))));
       return true;
     }
     switch (builtin) {
@@ -64,78 +116,347 @@ final class ArrayBuiltins {
       case SUB -> arithmetic(s, "Sub");
       case MUL -> arithmetic(s, "Mul");
       case DIV -> arithmetic(s, isFloat(inType(s, 0)) ? "RealDiv" : "Div");
-      case ADD_N -> s.define(0, s.node("AddN", s.base, allInputs(s), "N", i(s.op.inputs().size()),
-          "T", type(inType(s, 0))));
-      case CAST -> s.define(0, s.node("Cast", s.base, List.of(s.in(0)), "SrcT", type(inType(s, 0)),
-          "DstT", type(s.dtypeOf(s.outIndex(0))), "Truncate", b(false)));
+      case ADD_N ->
+          s.define(
+              0,
+              s.node(
+                  "AddN",
+                  s.base,
+                  allInputs(s),
+                  "N",
+                  i(s.op.inputs().size()),
+                  "T",
+                  type(inType(s, 0))));
+      case CAST ->
+          s.define(
+              0,
+              s.node(
+                  "Cast",
+                  s.base,
+                  List.of(s.in(0)),
+                  "SrcT",
+                  type(inType(s, 0)),
+                  "DstT",
+                  type(s.dtypeOf(s.outIndex(0))),
+                  "Truncate",
+                  b(false)));
       case RESHAPE -> reshape(s);
-      case SQUEEZE -> s.define(0, s.node("Squeeze", s.base, List.of(s.in(0)), "T", type(inType(s, 0)),
-          "squeeze_dims", listOption(s, "squeeze_dims")));
-      case EXPAND_DIMS -> s.define(0, s.node("ExpandDims", s.base, List.of(s.in(0), s.in(1)), "T",
-          type(inType(s, 0)), "Tdim", type(inType(s, 1))));
-      case TRANSPOSE -> s.define(0, s.node("Transpose", s.base, List.of(s.in(0), s.in(1)), "T",
-          type(inType(s, 0)), "Tperm", type(inType(s, 1))));
+      case SQUEEZE ->
+          s.define(
+              0,
+              s.node(
+                  "Squeeze",
+                  s.base,
+                  List.of(s.in(0)),
+                  "T",
+                  type(inType(s, 0)),
+                  "squeeze_dims",
+                  listOption(s, "squeeze_dims")));
+      case EXPAND_DIMS ->
+          s.define(
+              0,
+              s.node(
+                  "ExpandDims",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tdim",
+                  type(inType(s, 1))));
+      case TRANSPOSE ->
+          s.define(
+              0,
+              s.node(
+                  "Transpose",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tperm",
+                  type(inType(s, 1))));
       case TILE -> withIndex(s, "Tile", "Tmultiples");
       case BROADCAST_TO -> withIndex(s, "BroadcastTo", "Tidx");
       case REVERSE_V2 -> withIndex(s, "ReverseV2", "Tidx");
       case CONCATENATION -> concat(s);
-      case PACK -> s.define(0, s.node("Pack", s.base, allInputs(s), "N", i(s.op.inputs().size()),
-          "T", type(inType(s, 0)), "axis", i(s.intOption("axis", 0))));
-      case UNPACK -> outputs(s, s.node("Unpack", s.base, List.of(s.in(0)), "T", type(inType(s, 0)),
-          "num", i(s.op.outputs().size()), "axis", i(s.intOption("axis", 0))));
-      case SPLIT -> outputs(s, s.node("Split", s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 1)),
-          "num_split", i(s.op.outputs().size())));
-      case SPLIT_V -> outputs(s, s.node("SplitV", s.base, List.of(s.in(0), s.in(1), s.in(2)),
-          "T", type(inType(s, 0)), "Tlen", type(inType(s, 1)), "num_split", i(s.op.outputs().size())));
+      case PACK ->
+          s.define(
+              0,
+              s.node(
+                  "Pack",
+                  s.base,
+                  allInputs(s),
+                  "N",
+                  i(s.op.inputs().size()),
+                  "T",
+                  type(inType(s, 0)),
+                  "axis",
+                  i(s.intOption("axis", 0))));
+      case UNPACK ->
+          outputs(
+              s,
+              s.node(
+                  "Unpack",
+                  s.base,
+                  List.of(s.in(0)),
+                  "T",
+                  type(inType(s, 0)),
+                  "num",
+                  i(s.op.outputs().size()),
+                  "axis",
+                  i(s.intOption("axis", 0))));
+      case SPLIT ->
+          outputs(
+              s,
+              s.node(
+                  "Split",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 1)),
+                  "num_split",
+                  i(s.op.outputs().size())));
+      case SPLIT_V ->
+          outputs(
+              s,
+              s.node(
+                  "SplitV",
+                  s.base,
+                  List.of(s.in(0), s.in(1), s.in(2)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tlen",
+                  type(inType(s, 1)),
+                  "num_split",
+                  i(s.op.outputs().size())));
       case STRIDED_SLICE -> stridedSlice(s);
       case SLICE -> withIndex3(s, "Slice", "Index");
       case PAD -> withIndex(s, "Pad", "Tpaddings");
-      case PADV2 -> s.define(0, s.node("PadV2", s.base, List.of(s.in(0), s.in(1), s.in(2)), "T",
-          type(inType(s, 0)), "Tpaddings", type(inType(s, 1))));
-      case MIRROR_PAD -> s.define(0, s.node("MirrorPad", s.base, List.of(s.in(0), s.in(1)), "T",
-          type(inType(s, 0)), "Tpaddings", type(inType(s, 1)),
-          "mode", str(s.intOption("mode", 0) == 0 ? "REFLECT" : "SYMMETRIC")));
+      case PADV2 ->
+          s.define(
+              0,
+              s.node(
+                  "PadV2",
+                  s.base,
+                  List.of(s.in(0), s.in(1), s.in(2)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tpaddings",
+                  type(inType(s, 1))));
+      case MIRROR_PAD ->
+          s.define(
+              0,
+              s.node(
+                  "MirrorPad",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tpaddings",
+                  type(inType(s, 1)),
+                  "mode",
+                  str(s.intOption("mode", 0) == 0 ? "REFLECT" : "SYMMETRIC")));
       case GATHER -> gather(s);
-      case EMBEDDING_LOOKUP -> s.define(0, s.node("GatherV2", s.base, List.of(s.in(1), s.in(0),
-          s.intConst(s.base + "/axis", 0)), "Tparams", type(NnBuiltins.outType(s)), "Tindices", type(inType(s, 0)),
-          "Taxis", type(DType.INT32), "batch_dims", i(0)));
-      case GATHER_ND -> s.define(0, s.node("GatherNd", s.base, List.of(s.in(0), s.in(1)), "Tparams",
-          type(inType(s, 0)), "Tindices", type(inType(s, 1))));
-      case SHAPE -> s.define(0, s.node("Shape", s.base, List.of(s.in(0)), "T", type(inType(s, 0)),
-          "out_type", type(s.dtypeOf(s.outIndex(0)))));
-      case ARG_MAX, ARG_MIN -> s.define(0, s.node(builtin == ARG_MAX ? "ArgMax" : "ArgMin", s.base,
-          List.of(s.in(0), s.in(1)), "T", type(inType(s, 0)), "Tidx", type(inType(s, 1)),
-          "output_type", type(s.dtypeOf(s.outIndex(0)))));
-      case FILL -> s.define(0, s.node("Fill", s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 1)),
-          "index_type", type(inType(s, 0))));
-      case SELECT, SELECT_V2 -> s.define(0, s.node(builtin == SELECT ? "Select" : "SelectV2", s.base,
-          List.of(s.in(0), s.in(1), s.in(2)), "T", type(inType(s, 1))));
-      case SPACE_TO_BATCH_ND -> s.define(0, s.node("SpaceToBatchND", s.base, List.of(s.in(0), s.in(1),
-          s.in(2)), "T", type(inType(s, 0)), "Tblock_shape", type(inType(s, 1)), "Tpaddings", type(inType(s, 2))));
-      case BATCH_TO_SPACE_ND -> s.define(0, s.node("BatchToSpaceND", s.base, List.of(s.in(0), s.in(1),
-          s.in(2)), "T", type(inType(s, 0)), "Tblock_shape", type(inType(s, 1)), "Tcrops", type(inType(s, 2))));
-      case SPACE_TO_DEPTH, DEPTH_TO_SPACE -> s.define(0, s.node(builtin == SPACE_TO_DEPTH
-          ? "SpaceToDepth" : "DepthToSpace", s.base, List.of(s.in(0)), "T", type(inType(s, 0)),
-          "block_size", i(s.intOption("block_size", 2)), "data_format", str("NHWC")));
-      case RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR -> s.define(0, s.node(builtin == RESIZE_BILINEAR
-          ? "ResizeBilinear" : "ResizeNearestNeighbor", s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 0)),
-          "align_corners", b(s.boolOption("align_corners")), "half_pixel_centers",
-          b(s.boolOption("half_pixel_centers"))));
-      case ONE_HOT -> s.define(0, s.node("OneHot", s.base, List.of(s.in(0), s.in(1), s.in(2), s.in(3)),
-          "T", type(inType(s, 2)), "TI", type(inType(s, 0)), "axis", i(s.intOption("axis", -1))));
-      case TOPK_V2 -> outputs(s, s.node("TopKV2", s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 0)),
-          "Tk", type(inType(s, 1)), "sorted", b(true)));
-      case CUMSUM -> s.define(0, s.node("Cumsum", s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 0)),
-          "Tidx", type(inType(s, 1)), "exclusive", b(s.boolOption("exclusive")), "reverse",
-          b(s.boolOption("reverse"))));
-      case RANGE -> s.define(0, s.node("Range", s.base, List.of(s.in(0), s.in(1), s.in(2)),
-          "Tidx", type(inType(s, 0))));
-      case SEGMENT_SUM -> s.define(0, s.node("SegmentSum", s.base, List.of(s.in(0), s.in(1)), "T",
-          type(inType(s, 0)), "Tindices", type(inType(s, 1))));
-      case RFFT2D -> s.define(0, s.node("RFFT2D", s.base, List.of(s.in(0), s.in(1)), "Treal",
-          type(inType(s, 0)), "Tcomplex", type(s.dtypeOf(s.outIndex(0)))));
-      case DYNAMIC_UPDATE_SLICE -> s.define(0, s.node("XlaDynamicUpdateSlice", s.base, List.of(s.in(0), s.in(1),
-          s.in(2)), "T", type(inType(s, 0)), "Tindices", type(inType(s, 2))));
+      case EMBEDDING_LOOKUP ->
+          s.define(
+              0,
+              s.node(
+                  "GatherV2",
+                  s.base,
+                  List.of(s.in(1), s.in(0), s.intConst(s.base + "/axis", 0)),
+                  "Tparams",
+                  type(NnBuiltins.outType(s)),
+                  "Tindices",
+                  type(inType(s, 0)),
+                  "Taxis",
+                  type(DType.INT32),
+                  "batch_dims",
+                  i(0)));
+      case GATHER_ND ->
+          s.define(
+              0,
+              s.node(
+                  "GatherNd",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "Tparams",
+                  type(inType(s, 0)),
+                  "Tindices",
+                  type(inType(s, 1))));
+      case SHAPE ->
+          s.define(
+              0,
+              s.node(
+                  "Shape",
+                  s.base,
+                  List.of(s.in(0)),
+                  "T",
+                  type(inType(s, 0)),
+                  "out_type",
+                  type(s.dtypeOf(s.outIndex(0)))));
+      case ARG_MAX, ARG_MIN ->
+          s.define(
+              0,
+              s.node(
+                  builtin == ARG_MAX ? "ArgMax" : "ArgMin",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tidx",
+                  type(inType(s, 1)),
+                  "output_type",
+                  type(s.dtypeOf(s.outIndex(0)))));
+      case FILL ->
+          s.define(
+              0,
+              s.node(
+                  "Fill",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 1)),
+                  "index_type",
+                  type(inType(s, 0))));
+      case SELECT, SELECT_V2 ->
+          s.define(
+              0,
+              s.node(
+                  builtin == SELECT ? "Select" : "SelectV2",
+                  s.base,
+                  List.of(s.in(0), s.in(1), s.in(2)),
+                  "T",
+                  type(inType(s, 1))));
+      case SPACE_TO_BATCH_ND ->
+          s.define(
+              0,
+              s.node(
+                  "SpaceToBatchND",
+                  s.base,
+                  List.of(s.in(0), s.in(1), s.in(2)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tblock_shape",
+                  type(inType(s, 1)),
+                  "Tpaddings",
+                  type(inType(s, 2))));
+      case BATCH_TO_SPACE_ND ->
+          s.define(
+              0,
+              s.node(
+                  "BatchToSpaceND",
+                  s.base,
+                  List.of(s.in(0), s.in(1), s.in(2)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tblock_shape",
+                  type(inType(s, 1)),
+                  "Tcrops",
+                  type(inType(s, 2))));
+      case SPACE_TO_DEPTH, DEPTH_TO_SPACE ->
+          s.define(
+              0,
+              s.node(
+                  builtin == SPACE_TO_DEPTH ? "SpaceToDepth" : "DepthToSpace",
+                  s.base,
+                  List.of(s.in(0)),
+                  "T",
+                  type(inType(s, 0)),
+                  "block_size",
+                  i(s.intOption("block_size", 2)),
+                  "data_format",
+                  str("NHWC")));
+      case RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR ->
+          s.define(
+              0,
+              s.node(
+                  builtin == RESIZE_BILINEAR ? "ResizeBilinear" : "ResizeNearestNeighbor",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 0)),
+                  "align_corners",
+                  b(s.boolOption("align_corners")),
+                  "half_pixel_centers",
+                  b(s.boolOption("half_pixel_centers"))));
+      case ONE_HOT ->
+          s.define(
+              0,
+              s.node(
+                  "OneHot",
+                  s.base,
+                  List.of(s.in(0), s.in(1), s.in(2), s.in(3)),
+                  "T",
+                  type(inType(s, 2)),
+                  "TI",
+                  type(inType(s, 0)),
+                  "axis",
+                  i(s.intOption("axis", -1))));
+      case TOPK_V2 ->
+          outputs(
+              s,
+              s.node(
+                  "TopKV2",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tk",
+                  type(inType(s, 1)),
+                  "sorted",
+                  b(true)));
+      case CUMSUM ->
+          s.define(
+              0,
+              s.node(
+                  "Cumsum",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tidx",
+                  type(inType(s, 1)),
+                  "exclusive",
+                  b(s.boolOption("exclusive")),
+                  "reverse",
+                  b(s.boolOption("reverse"))));
+      case RANGE ->
+          s.define(
+              0,
+              s.node(
+                  "Range", s.base, List.of(s.in(0), s.in(1), s.in(2)), "Tidx", type(inType(s, 0))));
+      case SEGMENT_SUM ->
+          s.define(
+              0,
+              s.node(
+                  "SegmentSum",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tindices",
+                  type(inType(s, 1))));
+      case RFFT2D ->
+          s.define(
+              0,
+              s.node(
+                  "RFFT2D",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "Treal",
+                  type(inType(s, 0)),
+                  "Tcomplex",
+                  type(s.dtypeOf(s.outIndex(0)))));
+      case DYNAMIC_UPDATE_SLICE ->
+          s.define(
+              0,
+              s.node(
+                  "XlaDynamicUpdateSlice",
+                  s.base,
+                  List.of(s.in(0), s.in(1), s.in(2)),
+                  "T",
+                  type(inType(s, 0)),
+                  "Tindices",
+                  type(inType(s, 2))));
       case DEQUANTIZE -> dequantize(s);
       default -> {
         return false;
@@ -150,7 +471,9 @@ final class ArrayBuiltins {
       throw new Refusal("input " + i + " is missing");
     }
     // Dequantized constants are float32 by the time an op reads them.
-    if (s.isConstant(t) && s.tensor(t).type() != TfliteType.FLOAT32 && !s.op.outputs().isEmpty()
+    if (s.isConstant(t)
+        && s.tensor(t).type() != TfliteType.FLOAT32
+        && !s.op.outputs().isEmpty()
         && s.tensor(s.outIndex(0)).type() == TfliteType.FLOAT32
         && (s.tensor(t).type() == TfliteType.FLOAT16 || Weights.isQuantized(s.tensor(t)))) {
       return DType.FLOAT32;
@@ -187,13 +510,29 @@ final class ArrayBuiltins {
   }
 
   private static void withIndex(SubgraphImport s, String op, String indexAttr) {
-    s.define(0, s.node(op, s.base, List.of(s.in(0), s.in(1)), "T", type(inType(s, 0)), indexAttr,
-        type(inType(s, 1))));
+    s.define(
+        0,
+        s.node(
+            op,
+            s.base,
+            List.of(s.in(0), s.in(1)),
+            "T",
+            type(inType(s, 0)),
+            indexAttr,
+            type(inType(s, 1))));
   }
 
   private static void withIndex3(SubgraphImport s, String op, String indexAttr) {
-    s.define(0, s.node(op, s.base, List.of(s.in(0), s.in(1), s.in(2)), "T", type(inType(s, 0)), indexAttr,
-        type(inType(s, 1))));
+    s.define(
+        0,
+        s.node(
+            op,
+            s.base,
+            List.of(s.in(0), s.in(1), s.in(2)),
+            "T",
+            type(inType(s, 0)),
+            indexAttr,
+            type(inType(s, 1))));
   }
 
   private static void arithmetic(SubgraphImport s, String op) {
@@ -205,8 +544,17 @@ final class ArrayBuiltins {
   private static void concat(SubgraphImport s) {
     DType t = inType(s, 0);
     int n = s.op.inputs().size();
-    String y = s.node("ConcatV2", s.base + "/ConcatV2", concatInputs(s, n), "N", i(n), "T", type(t),
-        "Tidx", type(DType.INT32));
+    String y =
+        s.node(
+            "ConcatV2",
+            s.base + "/ConcatV2",
+            concatInputs(s, n),
+            "N",
+            i(n),
+            "T",
+            type(t),
+            "Tidx",
+            type(DType.INT32));
     s.define(0, NnBuiltins.activation(s, y, NnBuiltins.fusedActivation(s), t));
   }
 
@@ -220,8 +568,8 @@ final class ArrayBuiltins {
   }
 
   /**
-   * RESHAPE takes its shape from input 1 when that is a 1-D int32 tensor, else from the options' {@code new_shape}
-   * (where [0] meant a scalar in old files), as TFLite's kernel does.
+   * RESHAPE takes its shape from input 1 when that is a 1-D int32 tensor, else from the options'
+   * {@code new_shape} (where [0] meant a scalar in old files), as TFLite's kernel does.
    */
   private static void reshape(SubgraphImport s) {
     DType t = inType(s, 0);
@@ -245,7 +593,10 @@ final class ArrayBuiltins {
       }
       shape = s.intsConst(s.base + "/shape", dims);
     }
-    s.define(0, s.node("Reshape", s.base, List.of(s.in(0), shape), "T", type(t), "Tshape", type(DType.INT32)));
+    s.define(
+        0,
+        s.node(
+            "Reshape", s.base, List.of(s.in(0), shape), "T", type(t), "Tshape", type(DType.INT32)));
   }
 
   private static void stridedSlice(SubgraphImport s) {
@@ -256,38 +607,80 @@ final class ArrayBuiltins {
       // With offset, end is a size counted from begin.
       end = s.node("AddV2", s.base + "/end", List.of(s.in(1), end), "T", type(index));
     }
-    s.define(0, s.node("StridedSlice", s.base, List.of(s.in(0), s.in(1), end, s.in(3)), "T", type(inType(s, 0)),
-        "Index", type(index), "begin_mask", i(o == null ? 0 : o.beginMask()), "end_mask",
-        i(o == null ? 0 : o.endMask()), "ellipsis_mask", i(o == null ? 0 : o.ellipsisMask()), "new_axis_mask",
-        i(o == null ? 0 : o.newAxisMask()), "shrink_axis_mask", i(o == null ? 0 : o.shrinkAxisMask())));
+    s.define(
+        0,
+        s.node(
+            "StridedSlice",
+            s.base,
+            List.of(s.in(0), s.in(1), end, s.in(3)),
+            "T",
+            type(inType(s, 0)),
+            "Index",
+            type(index),
+            "begin_mask",
+            i(o == null ? 0 : o.beginMask()),
+            "end_mask",
+            i(o == null ? 0 : o.endMask()),
+            "ellipsis_mask",
+            i(o == null ? 0 : o.ellipsisMask()),
+            "new_axis_mask",
+            i(o == null ? 0 : o.newAxisMask()),
+            "shrink_axis_mask",
+            i(o == null ? 0 : o.shrinkAxisMask())));
   }
 
   private static void gather(SubgraphImport s) {
     var o = s.options(BuiltinOptions.Gather.class);
     int axis = o == null ? 0 : o.axis();
-    s.define(0, s.node("GatherV2", s.base, List.of(s.in(0), s.in(1), s.intConst(s.base + "/axis", axis)),
-        "Tparams", type(inType(s, 0)), "Tindices", type(inType(s, 1)), "Taxis", type(DType.INT32),
-        "batch_dims", i(o == null ? 0 : o.batchDims())));
+    s.define(
+        0,
+        s.node(
+            "GatherV2",
+            s.base,
+            List.of(s.in(0), s.in(1), s.intConst(s.base + "/axis", axis)),
+            "Tparams",
+            type(inType(s, 0)),
+            "Tindices",
+            type(inType(s, 1)),
+            "Taxis",
+            type(DType.INT32),
+            "batch_dims",
+            i(o == null ? 0 : o.batchDims())));
   }
 
   /**
-   * DEQUANTIZE of a constant (float16 or int8 weights) is folded into a float32 constant; of a float16 activation
-   * it is a {@code Cast}. Integer activations make the model an integer one, refused before this is reached.
+   * DEQUANTIZE of a constant (float16 or int8 weights) is folded into a float32 constant; of a
+   * float16 activation it is a {@code Cast}. Integer activations make the model an integer one,
+   * refused before this is reached.
    */
   private static void dequantize(SubgraphImport s) {
     int t = s.inIndex(0);
     if (t >= 0 && s.isConstant(t)) {
       if (s.constantFloats(t) == null) {
-        throw new Refusal("its constant input is " + s.tensor(t).type() + " without quantization parameters");
+        throw new Refusal(
+            "its constant input is " + s.tensor(t).type() + " without quantization parameters");
       }
       s.define(0, s.floatConstant(t));
       return;
     }
     if (t >= 0 && s.tensor(t).type() == TfliteType.FLOAT16) {
-      s.define(0, s.node("Cast", s.base, List.of(s.in(0)), "SrcT", type(DType.FLOAT16), "DstT",
-          type(DType.FLOAT32), "Truncate", b(false)));
+      s.define(
+          0,
+          s.node(
+              "Cast",
+              s.base,
+              List.of(s.in(0)),
+              "SrcT",
+              type(DType.FLOAT16),
+              "DstT",
+              type(DType.FLOAT32),
+              "Truncate",
+              b(false)));
       return;
     }
-    throw new Refusal("it dequantizes a " + (t < 0 ? "missing" : s.tensor(t).type()) + " tensor computed at run time");
+    throw new Refusal(
+        "it dequantizes a "
+            + (t < 0 ? "missing" : s.tensor(t).type())
+            + " tensor computed at run time");
   }
 }

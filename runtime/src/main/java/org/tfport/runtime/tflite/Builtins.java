@@ -19,10 +19,10 @@ import org.tfport.formats.tflite.TfliteOperatorCode;
 import org.tfport.runtime.tflite.SubgraphImport.Refusal;
 
 /**
- * Which IR ops an operator becomes: the builtin families ({@link NnBuiltins}, {@link ArrayBuiltins}), control flow
- * ({@code WHILE}/{@code IF} over library functions made from their subgraphs), Flex ops (the TensorFlow node their
- * options carry) and custom ops (a node named after the custom code, which runs when a kernel is registered
- * under that name).
+ * Which IR ops an operator becomes: the builtin families ({@link NnBuiltins}, {@link
+ * ArrayBuiltins}), control flow ({@code WHILE}/{@code IF} over library functions made from their
+ * subgraphs), Flex ops (the TensorFlow node their options carry) and custom ops (a node named after
+ * the custom code, which runs when a kernel is registered under that name).
  */
 final class Builtins {
   private Builtins() {}
@@ -83,13 +83,29 @@ final class Builtins {
       throw new Refusal("it has no WhileOptions");
     }
     if (s.op.outputs().size() != s.op.inputs().size()) {
-      throw new Refusal("it carries " + s.op.inputs().size() + " values but has " + s.op.outputs().size()
-          + " outputs");
+      throw new Refusal(
+          "it carries "
+              + s.op.inputs().size()
+              + " values but has "
+              + s.op.outputs().size()
+              + " outputs");
     }
     String cond = s.importer.function(o.condSubgraphIndex());
     String body = s.importer.function(o.bodySubgraphIndex());
-    ArrayBuiltins.outputs(s, s.node("While", s.base + "/While", refs(s, s.op.inputs()), "T",
-        types(s, s.op.inputs()), "cond", func(cond), "body", func(body), "parallel_iterations", i(10)));
+    ArrayBuiltins.outputs(
+        s,
+        s.node(
+            "While",
+            s.base + "/While",
+            refs(s, s.op.inputs()),
+            "T",
+            types(s, s.op.inputs()),
+            "cond",
+            func(cond),
+            "body",
+            func(body),
+            "parallel_iterations",
+            i(10)));
   }
 
   private static void branch(SubgraphImport s) {
@@ -103,12 +119,27 @@ final class Builtins {
     String then = s.importer.function(o.thenSubgraphIndex());
     String otherwise = s.importer.function(o.elseSubgraphIndex());
     List<Integer> args = s.op.inputs().subList(1, s.op.inputs().size());
-    ArrayBuiltins.outputs(s, s.node("If", s.base + "/If", refs(s, s.op.inputs()), "Tcond",
-        type(s.dtypeOf(s.op.inputs().get(0))), "Tin", types(s, args), "Tout", types(s, s.op.outputs()),
-        "then_branch", func(then), "else_branch", func(otherwise)));
+    ArrayBuiltins.outputs(
+        s,
+        s.node(
+            "If",
+            s.base + "/If",
+            refs(s, s.op.inputs()),
+            "Tcond",
+            type(s.dtypeOf(s.op.inputs().get(0))),
+            "Tin",
+            types(s, args),
+            "Tout",
+            types(s, s.op.outputs()),
+            "then_branch",
+            func(then),
+            "else_branch",
+            func(otherwise)));
   }
 
-  /** A custom op: a node whose op is the custom code, its FlexBuffer options kept as an attribute. */
+  /**
+   * A custom op: a node whose op is the custom code, its FlexBuffer options kept as an attribute.
+   */
   private static void custom(SubgraphImport s) {
     String op = s.code.customCode();
     if (!s.importer.hasKernel(op)) {
@@ -125,30 +156,40 @@ final class Builtins {
   }
 
   /**
-   * A Flex op carries a TensorFlow NodeDef in its options (a FlexBuffer vector [op name, serialized NodeDef]): the
-   * node is that op with those attributes, reading the operator's inputs.
+   * A Flex op carries a TensorFlow NodeDef in its options (a FlexBuffer vector [op name, serialized
+   * NodeDef]): the node is that op with those attributes, reading the operator's inputs.
    */
   private static void flex(SubgraphImport s) {
     String code = s.code.customCode();
     String tfOp = code.substring(TfliteOperatorCode.FLEX_PREFIX.length());
     if (!s.importer.hasKernel(tfOp)) {
-      throw new Refusal("Flex op '" + code + "' needs TensorFlow's '" + tfOp + "', which has no kernel in tfport");
+      throw new Refusal(
+          "Flex op '"
+              + code
+              + "' needs TensorFlow's '"
+              + tfOp
+              + "', which has no kernel in tfport");
     }
     org.tensorflow.proto.NodeDef def = nodeDef(s, code);
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
-    def.getAttrMap().forEach((k, v) -> attrs.put(k, ProtoGraphs.attr(v, s.importer.source, def.getName(), k)));
+    def.getAttrMap()
+        .forEach((k, v) -> attrs.put(k, ProtoGraphs.attr(v, s.importer.source, def.getName(), k)));
     String op = def.getOp().isEmpty() ? tfOp : def.getOp();
     ArrayBuiltins.outputs(s, s.node(op, s.base + "/" + op, refs(s, s.op.inputs()), attrs));
   }
 
   private static org.tensorflow.proto.NodeDef nodeDef(SubgraphImport s, String code) {
     ByteBuffer options = s.op.customOptions();
-    String bad = "Flex op '" + code + "' has damaged custom options (expected a FlexBuffer [op name, NodeDef])";
+    String bad =
+        "Flex op '"
+            + code
+            + "' has damaged custom options (expected a FlexBuffer [op name, NodeDef])";
     if (options == null || options.remaining() < 3) {
       throw new Refusal(bad);
     }
     try {
-      FlexBuffers.Vector v = FlexBuffers.getRoot(options.slice().order(java.nio.ByteOrder.LITTLE_ENDIAN)).asVector();
+      FlexBuffers.Vector v =
+          FlexBuffers.getRoot(options.slice().order(java.nio.ByteOrder.LITTLE_ENDIAN)).asVector();
       if (v.size() < 2) {
         throw new Refusal(bad);
       }

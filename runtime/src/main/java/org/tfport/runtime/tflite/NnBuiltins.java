@@ -15,9 +15,10 @@ import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.runtime.tflite.SubgraphImport.Refusal;
 
 /**
- * Convolutions, fully connected layers, pooling, normalizations and activations: TFLite's NHWC builtins back to
- * TensorFlow ops, filters re-laid out once at import (CONV_2D OHWI → HWIO, DEPTHWISE_CONV_2D 1,H,W,C·M → H,W,C,M,
- * TRANSPOSE_CONV OHWI → HWOI), biases as {@code BiasAdd} and fused activations as their own nodes.
+ * Convolutions, fully connected layers, pooling, normalizations and activations: TFLite's NHWC
+ * builtins back to TensorFlow ops, filters re-laid out once at import (CONV_2D OHWI → HWIO,
+ * DEPTHWISE_CONV_2D 1,H,W,C·M → H,W,C,M, TRANSPOSE_CONV OHWI → HWOI), biases as {@code BiasAdd} and
+ * fused activations as their own nodes.
  */
 final class NnBuiltins {
   private NnBuiltins() {}
@@ -35,9 +36,23 @@ final class NnBuiltins {
       case SOFTMAX -> softmax(s);
       case LOG_SOFTMAX -> s.define(0, unary(s, "LogSoftmax", s.in(0)));
       case L2_NORMALIZATION -> l2Normalization(s);
-      case LOCAL_RESPONSE_NORMALIZATION -> s.define(0, s.node("LRN", s.base, List.of(s.in(0)),
-          "T", type(outType(s)), "depth_radius", i(s.intOption("radius", 5)), "bias", f(floatOption(s, "bias", 1)),
-          "alpha", f(floatOption(s, "alpha", 1)), "beta", f(floatOption(s, "beta", 0.5f))));
+      case LOCAL_RESPONSE_NORMALIZATION ->
+          s.define(
+              0,
+              s.node(
+                  "LRN",
+                  s.base,
+                  List.of(s.in(0)),
+                  "T",
+                  type(outType(s)),
+                  "depth_radius",
+                  i(s.intOption("radius", 5)),
+                  "bias",
+                  f(floatOption(s, "bias", 1)),
+                  "alpha",
+                  f(floatOption(s, "alpha", 1)),
+                  "beta",
+                  f(floatOption(s, "beta", 0.5f))));
       case BATCH_MATMUL -> batchMatMul(s);
       case RELU -> s.define(0, unary(s, "Relu", s.in(0)));
       case RELU6 -> s.define(0, unary(s, "Relu6", s.in(0)));
@@ -46,9 +61,19 @@ final class NnBuiltins {
       case TANH -> s.define(0, unary(s, "Tanh", s.in(0)));
       case LOGISTIC -> s.define(0, unary(s, "Sigmoid", s.in(0)));
       case ELU -> s.define(0, unary(s, "Elu", s.in(0)));
-      case LEAKY_RELU -> s.define(0, s.node("LeakyRelu", s.base, List.of(s.in(0)), "T", type(outType(s)),
-          "alpha", f(floatOption(s, "alpha", 0.2f))));
-      case PRELU -> s.define(0, s.node("Prelu", s.base, List.of(s.in(0), s.in(1)), "T", type(outType(s))));
+      case LEAKY_RELU ->
+          s.define(
+              0,
+              s.node(
+                  "LeakyRelu",
+                  s.base,
+                  List.of(s.in(0)),
+                  "T",
+                  type(outType(s)),
+                  "alpha",
+                  f(floatOption(s, "alpha", 0.2f))));
+      case PRELU ->
+          s.define(0, s.node("Prelu", s.base, List.of(s.in(0), s.in(1)), "T", type(outType(s))));
       case HARD_SWISH -> hardSwish(s);
       case GELU -> gelu(s);
       default -> {
@@ -70,7 +95,8 @@ final class NnBuiltins {
     return s.node(op, s.base, List.of(x), "T", type(outType(s)));
   }
 
-  // ------------------------------------------------------------------------------------------- activations
+  // -------------------------------------------------------------------------------------------
+  // activations
 
   /** The operator's {@code fused_activation_function}, read from whichever options table it has. */
   static Activation fusedActivation(SubgraphImport s) {
@@ -95,8 +121,12 @@ final class NnBuiltins {
 
   static String clip(SubgraphImport s, String x, double lo, double hi, String name) {
     DType t = outType(s);
-    return s.node("ClipByValue", name, List.of(x, s.scalarConst(name + "/min", t, lo),
-        s.scalarConst(name + "/max", t, hi)), "T", type(t));
+    return s.node(
+        "ClipByValue",
+        name,
+        List.of(x, s.scalarConst(name + "/min", t, lo), s.scalarConst(name + "/max", t, hi)),
+        "T",
+        type(t));
   }
 
   /** {@code y} plus the bias input {@code i} when the operator has one. */
@@ -104,14 +134,22 @@ final class NnBuiltins {
     if (!s.hasInput(i)) {
       return y;
     }
-    return s.node("BiasAdd", s.base + "/BiasAdd", List.of(y, s.in(i)), "T", type(t), "data_format", str("NHWC"));
+    return s.node(
+        "BiasAdd",
+        s.base + "/BiasAdd",
+        List.of(y, s.in(i)),
+        "T",
+        type(t),
+        "data_format",
+        str("NHWC"));
   }
 
-  // ------------------------------------------------------------------------------------------- convolutions
+  // -------------------------------------------------------------------------------------------
+  // convolutions
 
   /**
-   * Filter input {@code i} with its axes permuted by {@code perm}: a constant is re-laid out now, anything else
-   * gets a {@code Transpose}.
+   * Filter input {@code i} with its axes permuted by {@code perm}: a constant is re-laid out now,
+   * anything else gets a {@code Transpose}.
    */
   static String filter(SubgraphImport s, int i, int[] perm) {
     int t = s.inIndex(i);
@@ -121,15 +159,22 @@ final class NnBuiltins {
       throw new Refusal("the filter " + s.tensor(t).shape() + " is not " + perm.length + "-D");
     }
     if (v != null) {
-      return s.constNode(s.sanitize(s.tensor(t).name(), t) + "/relayout",
+      return s.constNode(
+          s.sanitize(s.tensor(t).name(), t) + "/relayout",
           Weights.floats(Weights.permuted(dims, perm), Weights.permute(v, dims, perm)));
     }
     long[] p = new long[perm.length];
     for (int k = 0; k < p.length; k++) {
       p[k] = perm[k];
     }
-    return s.node("Transpose", s.base + "/filter", List.of(s.in(i), s.intsConst(s.base + "/filter/perm", p)),
-        "T", type(outType(s)), "Tperm", type(DType.INT32));
+    return s.node(
+        "Transpose",
+        s.base + "/filter",
+        List.of(s.in(i), s.intsConst(s.base + "/filter/perm", p)),
+        "T",
+        type(outType(s)),
+        "Tperm",
+        type(DType.INT32));
   }
 
   static String padding(BuiltinOptions.Padding p) {
@@ -147,10 +192,25 @@ final class NnBuiltins {
   private static void conv2d(SubgraphImport s) {
     var o = required(s, BuiltinOptions.Conv2D.class);
     DType t = outType(s);
-    String y = s.node("Conv2D", s.base + "/Conv2D", List.of(s.in(0), filter(s, 1, new int[] {1, 2, 3, 0})),
-        "T", type(t), "strides", ints(1, o.strideH(), o.strideW(), 1), "padding", str(padding(o.padding())),
-        "dilations", ints(1, o.dilationHFactor(), o.dilationWFactor(), 1), "data_format", str("NHWC"),
-        "explicit_paddings", ints(), "use_cudnn_on_gpu", b(true));
+    String y =
+        s.node(
+            "Conv2D",
+            s.base + "/Conv2D",
+            List.of(s.in(0), filter(s, 1, new int[] {1, 2, 3, 0})),
+            "T",
+            type(t),
+            "strides",
+            ints(1, o.strideH(), o.strideW(), 1),
+            "padding",
+            str(padding(o.padding())),
+            "dilations",
+            ints(1, o.dilationHFactor(), o.dilationWFactor(), 1),
+            "data_format",
+            str("NHWC"),
+            "explicit_paddings",
+            ints(),
+            "use_cudnn_on_gpu",
+            b(true));
     s.define(0, activation(s, bias(s, y, 2, t), o.fusedActivation(), t));
   }
 
@@ -163,20 +223,45 @@ final class NnBuiltins {
       throw new Refusal("the depthwise filter is " + s.tensor(w).shape() + ", not [1, H, W, C*M]");
     }
     long[] xs = SubgraphImport.signatureShape(s.tensor(s.inIndex(0)));
-    long channels = xs.length == 4 && xs[3] > 0 ? xs[3] : o.depthMultiplier() > 0 ? wd[3] / o.depthMultiplier() : -1;
+    long channels =
+        xs.length == 4 && xs[3] > 0
+            ? xs[3]
+            : o.depthMultiplier() > 0 ? wd[3] / o.depthMultiplier() : -1;
     if (channels <= 0 || wd[3] % channels != 0) {
-      throw new Refusal("cannot tell the input channels of the depthwise filter " + s.tensor(w).shape());
+      throw new Refusal(
+          "cannot tell the input channels of the depthwise filter " + s.tensor(w).shape());
     }
     long[] hwcm = {wd[1], wd[2], channels, wd[3] / channels};
     float[] v = s.constantFloats(w);
     // [1, H, W, C*M] and [H, W, C, M] are the same bytes in C order: output channel c*M + m.
-    String filter = v != null ? s.constNode(s.sanitize(s.tensor(w).name(), w) + "/relayout", Weights.floats(hwcm, v))
-        : s.node("Reshape", s.base + "/filter", List.of(s.in(1), s.intsConst(s.base + "/filter/shape", hwcm)),
-            "T", type(t), "Tshape", type(DType.INT32));
-    String y = s.node("DepthwiseConv2dNative", s.base + "/DepthwiseConv2dNative", List.of(s.in(0), filter),
-        "T", type(t), "strides", ints(1, o.strideH(), o.strideW(), 1), "padding", str(padding(o.padding())),
-        "dilations", ints(1, o.dilationHFactor(), o.dilationWFactor(), 1), "data_format", str("NHWC"),
-        "explicit_paddings", ints());
+    String filter =
+        v != null
+            ? s.constNode(s.sanitize(s.tensor(w).name(), w) + "/relayout", Weights.floats(hwcm, v))
+            : s.node(
+                "Reshape",
+                s.base + "/filter",
+                List.of(s.in(1), s.intsConst(s.base + "/filter/shape", hwcm)),
+                "T",
+                type(t),
+                "Tshape",
+                type(DType.INT32));
+    String y =
+        s.node(
+            "DepthwiseConv2dNative",
+            s.base + "/DepthwiseConv2dNative",
+            List.of(s.in(0), filter),
+            "T",
+            type(t),
+            "strides",
+            ints(1, o.strideH(), o.strideW(), 1),
+            "padding",
+            str(padding(o.padding())),
+            "dilations",
+            ints(1, o.dilationHFactor(), o.dilationWFactor(), 1),
+            "data_format",
+            str("NHWC"),
+            "explicit_paddings",
+            ints());
     s.define(0, activation(s, bias(s, y, 2, t), o.fusedActivation(), t));
   }
 
@@ -185,10 +270,12 @@ final class NnBuiltins {
     Activation act = o == null ? Activation.NONE : o.fusedActivation();
     boolean keepDims = o != null && o.keepNumDims();
     if (o != null && o.weightsFormat() != 0) {
-      throw new Refusal("weights_format " + o.weightsFormat() + " (shuffled int8 weights) is not supported");
+      throw new Refusal(
+          "weights_format " + o.weightsFormat() + " (shuffled int8 weights) is not supported");
     }
     if (s.op.outputs().size() != 1) {
-      throw new Refusal("it has " + s.op.outputs().size() + " outputs; tfport imports the one-output form");
+      throw new Refusal(
+          "it has " + s.op.outputs().size() + " outputs; tfport imports the one-output form");
     }
     DType t = outType(s);
     long[] wd = Weights.dims(s.tensor(s.inIndex(1)));
@@ -200,11 +287,27 @@ final class NnBuiltins {
     String x = s.in(0);
     // TFLite reads the input as [size / in, in] whatever its rank.
     if (!(xs.length == 2 && xs[1] == wd[1])) {
-      x = s.node("Reshape", s.base + "/flatten", List.of(x, s.intsConst(s.base + "/flatten/shape", -1, wd[1])),
-          "T", type(t), "Tshape", type(DType.INT32));
+      x =
+          s.node(
+              "Reshape",
+              s.base + "/flatten",
+              List.of(x, s.intsConst(s.base + "/flatten/shape", -1, wd[1])),
+              "T",
+              type(t),
+              "Tshape",
+              type(DType.INT32));
     }
-    String y = s.node("MatMul", s.base + "/MatMul", List.of(x, s.in(1)), "T", type(t), "transpose_a", b(false),
-        "transpose_b", b(true));
+    String y =
+        s.node(
+            "MatMul",
+            s.base + "/MatMul",
+            List.of(x, s.in(1)),
+            "T",
+            type(t),
+            "transpose_a",
+            b(false),
+            "transpose_b",
+            b(true));
     y = activation(s, bias(s, y, 2, t), act, t);
     if (keepDims && xs.length != 2) {
       y = restoreOuterDims(s, y, xt, wd[0], t);
@@ -212,7 +315,9 @@ final class NnBuiltins {
     s.define(0, y);
   }
 
-  /** {@code y} [N, out] reshaped to the input's outer dims followed by {@code out} (keep_num_dims). */
+  /**
+   * {@code y} [N, out] reshaped to the input's outer dims followed by {@code out} (keep_num_dims).
+   */
   private static String restoreOuterDims(SubgraphImport s, String y, int xt, long out, DType t) {
     long[] target = SubgraphImport.signatureShape(s.tensor(s.outIndex(0)));
     int unknown = 0;
@@ -223,35 +328,104 @@ final class NnBuiltins {
     if (unknown <= 1 && target.length > 0 && target[target.length - 1] == out) {
       shape = s.intsConst(s.base + "/shape", target);
     } else {
-      String full = s.node("Shape", s.base + "/input_shape", List.of(s.ref(xt)), "T", type(s.dtypeOf(xt)),
-          "out_type", type(DType.INT32));
-      String outer = s.node("StridedSlice", s.base + "/outer_dims", List.of(full, s.intsConst(s.base + "/begin", 0),
-          s.intsConst(s.base + "/end", -1), s.intsConst(s.base + "/strides", 1)), "T", type(DType.INT32),
-          "Index", type(DType.INT32), "begin_mask", i(1), "end_mask", i(0), "ellipsis_mask", i(0),
-          "new_axis_mask", i(0), "shrink_axis_mask", i(0));
-      shape = s.node("ConcatV2", s.base + "/shape", List.of(outer, s.intsConst(s.base + "/units", out),
-          s.intConst(s.base + "/axis", 0)), "N", i(2), "T", type(DType.INT32), "Tidx", type(DType.INT32));
+      String full =
+          s.node(
+              "Shape",
+              s.base + "/input_shape",
+              List.of(s.ref(xt)),
+              "T",
+              type(s.dtypeOf(xt)),
+              "out_type",
+              type(DType.INT32));
+      String outer =
+          s.node(
+              "StridedSlice",
+              s.base + "/outer_dims",
+              List.of(
+                  full,
+                  s.intsConst(s.base + "/begin", 0),
+                  s.intsConst(s.base + "/end", -1),
+                  s.intsConst(s.base + "/strides", 1)),
+              "T",
+              type(DType.INT32),
+              "Index",
+              type(DType.INT32),
+              "begin_mask",
+              i(1),
+              "end_mask",
+              i(0),
+              "ellipsis_mask",
+              i(0),
+              "new_axis_mask",
+              i(0),
+              "shrink_axis_mask",
+              i(0));
+      shape =
+          s.node(
+              "ConcatV2",
+              s.base + "/shape",
+              List.of(outer, s.intsConst(s.base + "/units", out), s.intConst(s.base + "/axis", 0)),
+              "N",
+              i(2),
+              "T",
+              type(DType.INT32),
+              "Tidx",
+              type(DType.INT32));
     }
-    return s.node("Reshape", s.base + "/Reshape", List.of(y, shape), "T", type(t), "Tshape", type(DType.INT32));
+    return s.node(
+        "Reshape",
+        s.base + "/Reshape",
+        List.of(y, shape),
+        "T",
+        type(t),
+        "Tshape",
+        type(DType.INT32));
   }
 
   private static void transposeConv(SubgraphImport s) {
     var o = required(s, BuiltinOptions.TransposeConv.class);
     DType t = outType(s);
     // The filter is [out channels, H, W, in channels]; Conv2DBackpropInput takes [H, W, out, in].
-    String y = s.node("Conv2DBackpropInput", s.base + "/Conv2DBackpropInput", List.of(s.in(0),
-        filter(s, 1, new int[] {1, 2, 0, 3}), s.in(2)), "T", type(t), "strides", ints(1, o.strideH(), o.strideW(), 1),
-        "padding", str(padding(o.padding())), "dilations", ints(1, 1, 1, 1), "data_format", str("NHWC"),
-        "explicit_paddings", ints(), "use_cudnn_on_gpu", b(true));
+    String y =
+        s.node(
+            "Conv2DBackpropInput",
+            s.base + "/Conv2DBackpropInput",
+            List.of(s.in(0), filter(s, 1, new int[] {1, 2, 0, 3}), s.in(2)),
+            "T",
+            type(t),
+            "strides",
+            ints(1, o.strideH(), o.strideW(), 1),
+            "padding",
+            str(padding(o.padding())),
+            "dilations",
+            ints(1, 1, 1, 1),
+            "data_format",
+            str("NHWC"),
+            "explicit_paddings",
+            ints(),
+            "use_cudnn_on_gpu",
+            b(true));
     s.define(0, activation(s, bias(s, y, 3, t), o.fusedActivation(), t));
   }
 
   private static void pool(SubgraphImport s, String op) {
     var o = required(s, BuiltinOptions.Pool2D.class);
     DType t = outType(s);
-    String y = s.node(op, s.base + "/" + op, List.of(s.in(0)), "T", type(t),
-        "ksize", ints(1, o.filterHeight(), o.filterWidth(), 1), "strides", ints(1, o.strideH(), o.strideW(), 1),
-        "padding", str(padding(o.padding())), "data_format", str("NHWC"));
+    String y =
+        s.node(
+            op,
+            s.base + "/" + op,
+            List.of(s.in(0)),
+            "T",
+            type(t),
+            "ksize",
+            ints(1, o.filterHeight(), o.filterWidth(), 1),
+            "strides",
+            ints(1, o.strideH(), o.strideW(), 1),
+            "padding",
+            str(padding(o.padding())),
+            "data_format",
+            str("NHWC"));
     s.define(0, activation(s, y, o.fusedActivation(), t));
   }
 
@@ -260,9 +434,21 @@ final class NnBuiltins {
     var o = required(s, BuiltinOptions.Pool2D.class);
     DType t = outType(s);
     String sq = s.node("Square", s.base + "/Square", List.of(s.in(0)), "T", type(t));
-    String avg = s.node("AvgPool", s.base + "/AvgPool", List.of(sq), "T", type(t),
-        "ksize", ints(1, o.filterHeight(), o.filterWidth(), 1), "strides", ints(1, o.strideH(), o.strideW(), 1),
-        "padding", str(padding(o.padding())), "data_format", str("NHWC"));
+    String avg =
+        s.node(
+            "AvgPool",
+            s.base + "/AvgPool",
+            List.of(sq),
+            "T",
+            type(t),
+            "ksize",
+            ints(1, o.filterHeight(), o.filterWidth(), 1),
+            "strides",
+            ints(1, o.strideH(), o.strideW(), 1),
+            "padding",
+            str(padding(o.padding())),
+            "data_format",
+            str("NHWC"));
     String y = s.node("Sqrt", s.base + "/Sqrt", List.of(avg), "T", type(t));
     s.define(0, activation(s, y, o.fusedActivation(), t));
   }
@@ -273,64 +459,142 @@ final class NnBuiltins {
     DType t = outType(s);
     String x = s.in(0);
     if (beta != 1f) {
-      x = s.node("Mul", s.base + "/beta", List.of(x, s.scalarConst(s.base + "/beta/value", t, beta)), "T", type(t));
+      x =
+          s.node(
+              "Mul",
+              s.base + "/beta",
+              List.of(x, s.scalarConst(s.base + "/beta/value", t, beta)),
+              "T",
+              type(t));
     }
     s.define(0, s.node("Softmax", s.base, List.of(x), "T", type(t)));
   }
 
-  /** x / max(sqrt(sum of squares over the last axis), 1e-6), as TFLite's float kernel computes it. */
+  /**
+   * x / max(sqrt(sum of squares over the last axis), 1e-6), as TFLite's float kernel computes it.
+   */
   private static void l2Normalization(SubgraphImport s) {
     DType t = outType(s);
     String x = s.in(0);
     String sq = s.node("Square", s.base + "/Square", List.of(x), "T", type(t));
-    String sum = s.node("Sum", s.base + "/Sum", List.of(sq, s.intsConst(s.base + "/axis", -1)), "T", type(t),
-        "Tidx", type(DType.INT32), "keep_dims", b(true));
+    String sum =
+        s.node(
+            "Sum",
+            s.base + "/Sum",
+            List.of(sq, s.intsConst(s.base + "/axis", -1)),
+            "T",
+            type(t),
+            "Tidx",
+            type(DType.INT32),
+            "keep_dims",
+            b(true));
     String norm = s.node("Sqrt", s.base + "/Sqrt", List.of(sum), "T", type(t));
-    String floor = s.node("Maximum", s.base + "/Maximum", List.of(norm, s.scalarConst(s.base + "/epsilon", t, 1e-6)),
-        "T", type(t));
+    String floor =
+        s.node(
+            "Maximum",
+            s.base + "/Maximum",
+            List.of(norm, s.scalarConst(s.base + "/epsilon", t, 1e-6)),
+            "T",
+            type(t));
     String y = s.node("RealDiv", s.base + "/RealDiv", List.of(x, floor), "T", type(t));
     s.define(0, activation(s, y, fusedActivation(s), t));
   }
 
   private static void batchMatMul(SubgraphImport s) {
     var o = s.options(BuiltinOptions.BatchMatMul.class);
-    s.define(0, s.node("BatchMatMulV2", s.base, List.of(s.in(0), s.in(1)), "T", type(outType(s)),
-        "adj_x", b(o != null && o.adjX()), "adj_y", b(o != null && o.adjY())));
+    s.define(
+        0,
+        s.node(
+            "BatchMatMulV2",
+            s.base,
+            List.of(s.in(0), s.in(1)),
+            "T",
+            type(outType(s)),
+            "adj_x",
+            b(o != null && o.adjX()),
+            "adj_y",
+            b(o != null && o.adjY())));
   }
 
   /** x · relu6(x + 3) / 6. */
   private static void hardSwish(SubgraphImport s) {
     DType t = outType(s);
     String x = s.in(0);
-    String shifted = s.node("AddV2", s.base + "/add3", List.of(x, s.scalarConst(s.base + "/three", t, 3)),
-        "T", type(t));
+    String shifted =
+        s.node(
+            "AddV2",
+            s.base + "/add3",
+            List.of(x, s.scalarConst(s.base + "/three", t, 3)),
+            "T",
+            type(t));
     String r = s.node("Relu6", s.base + "/Relu6", List.of(shifted), "T", type(t));
     String m = s.node("Mul", s.base + "/Mul", List.of(x, r), "T", type(t));
-    s.define(0, s.node("RealDiv", s.base, List.of(m, s.scalarConst(s.base + "/six", t, 6)), "T", type(t)));
+    s.define(
+        0,
+        s.node("RealDiv", s.base, List.of(m, s.scalarConst(s.base + "/six", t, 6)), "T", type(t)));
   }
 
-  /** 0.5·x·(1 + erf(x/√2)), or with {@code approximate} 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+  /**
+   * 0.5·x·(1 + erf(x/√2)), or with {@code approximate} 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+   */
   private static void gelu(SubgraphImport s) {
     DType t = outType(s);
     String x = s.in(0);
     String inner;
     if (s.boolOption("approximate")) {
-      String cube = s.node("Mul", s.base + "/x3", List.of(x, s.node("Square", s.base + "/x2", List.of(x),
-          "T", type(t))), "T", type(t));
-      String poly = s.node("AddV2", s.base + "/poly", List.of(x, s.node("Mul", s.base + "/cubic", List.of(cube,
-          s.scalarConst(s.base + "/c", t, 0.044715)), "T", type(t))), "T", type(t));
-      String scaled = s.node("Mul", s.base + "/scaled", List.of(poly, s.scalarConst(s.base + "/k", t,
-          Math.sqrt(2 / Math.PI))), "T", type(t));
+      String cube =
+          s.node(
+              "Mul",
+              s.base + "/x3",
+              List.of(x, s.node("Square", s.base + "/x2", List.of(x), "T", type(t))),
+              "T",
+              type(t));
+      String poly =
+          s.node(
+              "AddV2",
+              s.base + "/poly",
+              List.of(
+                  x,
+                  s.node(
+                      "Mul",
+                      s.base + "/cubic",
+                      List.of(cube, s.scalarConst(s.base + "/c", t, 0.044715)),
+                      "T",
+                      type(t))),
+              "T",
+              type(t));
+      String scaled =
+          s.node(
+              "Mul",
+              s.base + "/scaled",
+              List.of(poly, s.scalarConst(s.base + "/k", t, Math.sqrt(2 / Math.PI))),
+              "T",
+              type(t));
       inner = s.node("Tanh", s.base + "/Tanh", List.of(scaled), "T", type(t));
     } else {
-      String scaled = s.node("Mul", s.base + "/scaled", List.of(x, s.scalarConst(s.base + "/k", t, Math.sqrt(0.5))),
-          "T", type(t));
+      String scaled =
+          s.node(
+              "Mul",
+              s.base + "/scaled",
+              List.of(x, s.scalarConst(s.base + "/k", t, Math.sqrt(0.5))),
+              "T",
+              type(t));
       inner = s.node("Erf", s.base + "/Erf", List.of(scaled), "T", type(t));
     }
-    String onePlus = s.node("AddV2", s.base + "/one_plus", List.of(inner, s.scalarConst(s.base + "/one", t, 1)),
-        "T", type(t));
-    String half = s.node("Mul", s.base + "/half_x", List.of(x, s.scalarConst(s.base + "/half", t, 0.5)),
-        "T", type(t));
+    String onePlus =
+        s.node(
+            "AddV2",
+            s.base + "/one_plus",
+            List.of(inner, s.scalarConst(s.base + "/one", t, 1)),
+            "T",
+            type(t));
+    String half =
+        s.node(
+            "Mul",
+            s.base + "/half_x",
+            List.of(x, s.scalarConst(s.base + "/half", t, 0.5)),
+            "T",
+            type(t));
     s.define(0, s.node("Mul", s.base, List.of(half, onePlus), "T", type(t)));
   }
 }

@@ -26,32 +26,60 @@ import org.tfport.formats.tflite.TfliteType;
 import org.tfport.runtime.tflite.SubgraphImport.Refusal;
 
 /**
- * Operators of fully integer models (int8/uint8 activations, or int16 in 16x8 models) as nodes that run TFLite's
- * integer arithmetic. Two kinds:
+ * Operators of fully integer models (int8/uint8 activations, or int16 in 16x8 models) as nodes that
+ * run TFLite's integer arithmetic. Two kinds:
  *
  * <ul>
  *   <li>Ops that rescale become {@code TfliteQuantized<Op>} nodes ({@code TfliteQuantize} and
  *       {@code TfliteDequantize} for QUANTIZE/DEQUANTIZE; a QUANTIZE between two integer types is a
- *       requantization), kept in TFLite's layouts (filters OHWI, depthwise [1, H, W, C·M], dense [out, in]) with
- *       their int8/uint8 weights and int32/int64 biases as integer {@code Const}s. Quantization parameters are
- *       attributes: {@code input_scale}/{@code input_zero_point} (first input), {@code input2_*} (second input
- *       of ADD, SUB, MUL, PRELU), {@code output_*}, {@code filter_scales}/{@code filter_zero_points} (one per output
- *       channel or one for all), plus {@code T} (activation type), {@code out_type} where it can differ, and the
- *       TFLite options ({@code fused_activation_function} as its name, {@code strides}, {@code padding}, ...).
- *   <li>Ops that only move quantized values (RESHAPE, TRANSPOSE, STRIDED_SLICE, GATHER, SPLIT, MAXIMUM, ARG_MAX,
- *       ...) become the standard TensorFlow op on the integer tensor, as TFLite copies the codes unchanged. PAD
- *       pads with the output's zero point; a CONCATENATION whose inputs differ in scale or zero point from the
- *       output requantizes those inputs first.
+ *       requantization), kept in TFLite's layouts (filters OHWI, depthwise [1, H, W, C·M], dense
+ *       [out, in]) with their int8/uint8 weights and int32/int64 biases as integer {@code Const}s.
+ *       Quantization parameters are attributes: {@code input_scale}/{@code input_zero_point} (first
+ *       input), {@code input2_*} (second input of ADD, SUB, MUL, PRELU), {@code output_*}, {@code
+ *       filter_scales}/{@code filter_zero_points} (one per output channel or one for all), plus
+ *       {@code T} (activation type), {@code out_type} where it can differ, and the TFLite options
+ *       ({@code fused_activation_function} as its name, {@code strides}, {@code padding}, ...).
+ *   <li>Ops that only move quantized values (RESHAPE, TRANSPOSE, STRIDED_SLICE, GATHER, SPLIT,
+ *       MAXIMUM, ARG_MAX, ...) become the standard TensorFlow op on the integer tensor, as TFLite
+ *       copies the codes unchanged. PAD pads with the output's zero point; a CONCATENATION whose
+ *       inputs differ in scale or zero point from the output requantizes those inputs first.
  * </ul>
  */
 final class QuantizedBuiltins {
   private QuantizedBuiltins() {}
 
-  /** Builtins whose integer kernel copies quantized codes: the TensorFlow op on the integer tensor is exact. */
-  private static final Set<TfliteBuiltin> PASS_THROUGH = EnumSet.of(RESHAPE, SQUEEZE, EXPAND_DIMS, TRANSPOSE,
-      STRIDED_SLICE, SLICE, GATHER, GATHER_ND, SPLIT, SPLIT_V, PACK, UNPACK, TILE, BROADCAST_TO,
-      REVERSE_V2, MAXIMUM, MINIMUM, ARG_MAX, ARG_MIN, SPACE_TO_DEPTH, DEPTH_TO_SPACE,
-      RESIZE_NEAREST_NEIGHBOR, SHAPE, PADV2, REDUCE_MAX, REDUCE_MIN);
+  /**
+   * Builtins whose integer kernel copies quantized codes: the TensorFlow op on the integer tensor
+   * is exact.
+   */
+  private static final Set<TfliteBuiltin> PASS_THROUGH =
+      EnumSet.of(
+          RESHAPE,
+          SQUEEZE,
+          EXPAND_DIMS,
+          TRANSPOSE,
+          STRIDED_SLICE,
+          SLICE,
+          GATHER,
+          GATHER_ND,
+          SPLIT,
+          SPLIT_V,
+          PACK,
+          UNPACK,
+          TILE,
+          BROADCAST_TO,
+          REVERSE_V2,
+          MAXIMUM,
+          MINIMUM,
+          ARG_MAX,
+          ARG_MIN,
+          SPACE_TO_DEPTH,
+          DEPTH_TO_SPACE,
+          RESIZE_NEAREST_NEIGHBOR,
+          SHAPE,
+          PADV2,
+          REDUCE_MAX,
+          REDUCE_MIN);
 
   /** Emits the operator's nodes; false when tfport has no integer kernel for the builtin. */
   static boolean map(SubgraphImport s, TfliteBuiltin builtin) {
@@ -60,8 +88,11 @@ final class QuantizedBuiltins {
     }
     switch (builtin) {
       case QUANTIZE -> quantize(s);
-      case DEQUANTIZE -> s.define(0, s.node("TfliteDequantize", s.base, List.of(s.in(0)),
-          attrs(s, "input", s.inIndex(0))));
+      case DEQUANTIZE ->
+          s.define(
+              0,
+              s.node(
+                  "TfliteDequantize", s.base, List.of(s.in(0)), attrs(s, "input", s.inIndex(0))));
       case CONV_2D -> conv(s, false);
       case DEPTHWISE_CONV_2D -> conv(s, true);
       case FULLY_CONNECTED -> fullyConnected(s);
@@ -77,8 +108,10 @@ final class QuantizedBuiltins {
         a.put("beta", f(NnBuiltins.floatOption(s, "beta", 1f)));
         s.define(0, s.node("TfliteQuantizedSoftmax", s.base, List.of(s.in(0)), a));
       }
-      case LOGISTIC -> s.define(0, s.node("TfliteQuantizedLogistic", s.base, List.of(s.in(0)), unaryAttrs(s)));
-      case TANH -> s.define(0, s.node("TfliteQuantizedTanh", s.base, List.of(s.in(0)), unaryAttrs(s)));
+      case LOGISTIC ->
+          s.define(0, s.node("TfliteQuantizedLogistic", s.base, List.of(s.in(0)), unaryAttrs(s)));
+      case TANH ->
+          s.define(0, s.node("TfliteQuantizedTanh", s.base, List.of(s.in(0)), unaryAttrs(s)));
       case RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1 -> {
         Map<String, AttrValue> a = unaryAttrs(s);
         a.put("activation", str(builtin.name()));
@@ -103,13 +136,15 @@ final class QuantizedBuiltins {
     return true;
   }
 
-  // ------------------------------------------------------------------------------------------- parameters
+  // -------------------------------------------------------------------------------------------
+  // parameters
 
   /** Scale and zero point of a per-tensor quantized tensor. */
   private static TfliteQuantization quantization(SubgraphImport s, int t) {
     TfliteTensor x = s.tensor(t);
     if (!Weights.isQuantized(x)) {
-      throw new Refusal("tensor '" + x.name() + "' (" + x.type() + ") has no quantization parameters");
+      throw new Refusal(
+          "tensor '" + x.name() + "' (" + x.type() + ") has no quantization parameters");
     }
     return x.quantization();
   }
@@ -124,9 +159,13 @@ final class QuantizedBuiltins {
   }
 
   /** {@code <role>_scale} and {@code <role>_zero_point} of tensor {@code t}, added to {@code a}. */
-  private static Map<String, AttrValue> put(Map<String, AttrValue> a, SubgraphImport s, String role, int t) {
+  private static Map<String, AttrValue> put(
+      Map<String, AttrValue> a, SubgraphImport s, String role, int t) {
     if (quantization(s, t).scale().size() != 1) {
-      throw new Refusal("tensor '" + s.tensor(t).name() + "' is quantized per channel where TFLite takes one scale");
+      throw new Refusal(
+          "tensor '"
+              + s.tensor(t).name()
+              + "' is quantized per channel where TFLite takes one scale");
     }
     a.put(role + "_scale", f(scale(s, t)));
     a.put(role + "_zero_point", i(zeroPoint(s, t)));
@@ -181,17 +220,26 @@ final class QuantizedBuiltins {
   }
 
   /** The weights' per-channel (or per-tensor) scales and zero points. */
-  private static void weights(SubgraphImport s, Map<String, AttrValue> a, int w, int channelAxis, long channels) {
+  private static void weights(
+      SubgraphImport s, Map<String, AttrValue> a, int w, int channelAxis, long channels) {
     TfliteQuantization q = quantization(s, w);
     int n = q.scale().size();
     if (n != 1 && (n != channels || q.quantizedDimension() != channelAxis)) {
-      throw new Refusal("the weights have " + n + " scales along dimension " + q.quantizedDimension() + "; TFLite"
-          + " takes one, or one per output channel along dimension " + channelAxis);
+      throw new Refusal(
+          "the weights have "
+              + n
+              + " scales along dimension "
+              + q.quantizedDimension()
+              + "; TFLite"
+              + " takes one, or one per output channel along dimension "
+              + channelAxis);
     }
     List<java.lang.Float> scales = new ArrayList<>(q.scale());
     List<Long> zeros = q.zeroPoint().isEmpty() ? List.of(0L) : q.zeroPoint();
-    a.put("filter_scales", new AttrValue.ListAttr(List.of(), List.of(), scales, List.of(), List.of(), List.of(),
-        List.of(), List.of()));
+    a.put(
+        "filter_scales",
+        new AttrValue.ListAttr(
+            List.of(), List.of(), scales, List.of(), List.of(), List.of(), List.of(), List.of()));
     a.put("filter_zero_points", AttrValue.ListAttr.ofInts(zeros));
   }
 
@@ -213,7 +261,9 @@ final class QuantizedBuiltins {
     }
     weights(s, a, w, depthwise ? 3 : 0, depthwise ? wd[3] : wd[0]);
     a.put("strides", ints(1, s.intOption("stride_h", 1), s.intOption("stride_w", 1), 1));
-    a.put("dilations", ints(1, s.intOption("dilation_h_factor", 1), s.intOption("dilation_w_factor", 1), 1));
+    a.put(
+        "dilations",
+        ints(1, s.intOption("dilation_h_factor", 1), s.intOption("dilation_w_factor", 1), 1));
     a.put("padding", str(padding(s)));
     a.put("fused_activation_function", activation(s));
     if (depthwise) {
@@ -225,10 +275,14 @@ final class QuantizedBuiltins {
 
   private static void fullyConnected(SubgraphImport s) {
     if (s.intOption("weights_format", 0) != 0) {
-      throw new Refusal("weights_format " + s.intOption("weights_format", 0) + " (shuffled weights) is not supported");
+      throw new Refusal(
+          "weights_format "
+              + s.intOption("weights_format", 0)
+              + " (shuffled weights) is not supported");
     }
     if (s.op.outputs().size() != 1) {
-      throw new Refusal("it has " + s.op.outputs().size() + " outputs; tfport imports the one-output form");
+      throw new Refusal(
+          "it has " + s.op.outputs().size() + " outputs; tfport imports the one-output form");
     }
     Map<String, AttrValue> a = unaryAttrs(s);
     int w = s.inIndex(1);
@@ -281,7 +335,11 @@ final class QuantizedBuiltins {
   private static void binary(SubgraphImport s, String op, boolean addSub) {
     Map<String, AttrValue> a = unaryAttrs(s);
     if (dtype(s, s.inIndex(1)) != dtype(s, s.inIndex(0))) {
-      throw new Refusal("its inputs are " + s.tensor(s.inIndex(0)).type() + " and " + s.tensor(s.inIndex(1)).type());
+      throw new Refusal(
+          "its inputs are "
+              + s.tensor(s.inIndex(0)).type()
+              + " and "
+              + s.tensor(s.inIndex(1)).type());
     }
     put(a, s, "input2", s.inIndex(1));
     if (!op.equals("TfliteQuantizedPrelu")) {
@@ -297,23 +355,36 @@ final class QuantizedBuiltins {
   private static void pad(SubgraphImport s) {
     DType t = dtype(s, s.inIndex(0));
     int zp = (int) zeroPoint(s, s.outIndex(0));
-    Object data = switch (t) {
-      case INT8, UINT8 -> new byte[] {(byte) zp};
-      case INT16 -> new short[] {(short) zp};
-      default -> throw new Refusal("it pads a " + t.jsName() + " tensor");
-    };
-    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(t.byteSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    Object data =
+        switch (t) {
+          case INT8, UINT8 -> new byte[] {(byte) zp};
+          case INT16 -> new short[] {(short) zp};
+          default -> throw new Refusal("it pads a " + t.jsName() + " tensor");
+        };
+    java.nio.ByteBuffer bytes =
+        java.nio.ByteBuffer.allocate(t.byteSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     if (data instanceof byte[] v) {
       bytes.put(v[0]);
     } else {
       bytes.putShort(((short[]) data)[0]);
     }
     String value = s.constNode(s.base + "/zero_point", new Tensor(t, Shape.SCALAR, bytes.flip()));
-    s.define(0, s.node("PadV2", s.base, List.of(s.in(0), s.in(1), value), "T", type(t), "Tpaddings",
-        type(ArrayBuiltins.inType(s, 1))));
+    s.define(
+        0,
+        s.node(
+            "PadV2",
+            s.base,
+            List.of(s.in(0), s.in(1), value),
+            "T",
+            type(t),
+            "Tpaddings",
+            type(ArrayBuiltins.inType(s, 1))));
   }
 
-  /** Inputs quantized differently from the output are requantized to it first (TFLite rescales them too). */
+  /**
+   * Inputs quantized differently from the output are requantized to it first (TFLite rescales them
+   * too).
+   */
   private static void concat(SubgraphImport s) {
     if (NnBuiltins.fusedActivation(s) != Activation.NONE) {
       throw new Refusal("a fused activation on a quantized CONCATENATION is not supported");
@@ -337,6 +408,7 @@ final class QuantizedBuiltins {
       ins.add(ref);
     }
     ins.add(s.intConst(s.base + "/axis", s.intOption("axis", 0)));
-    s.define(0, s.node("ConcatV2", s.base, ins, "N", i(n), "T", type(t), "Tidx", type(DType.INT32)));
+    s.define(
+        0, s.node("ConcatV2", s.base, ins, "N", i(n), "T", type(t), "Tidx", type(DType.INT32)));
   }
 }

@@ -24,13 +24,16 @@ import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * One TFLite subgraph turned into IR nodes: its inputs become placeholders (or a function's arguments), constants
- * become {@code Const} nodes when first read, and each operator becomes the TensorFlow ops it stands for
- * ({@link NnBuiltins}, {@link ArrayBuiltins}). Tensors are referred to by index; {@link #refs} holds the IR tensor
- * ({@code node} or {@code node:k}) each one became.
+ * One TFLite subgraph turned into IR nodes: its inputs become placeholders (or a function's
+ * arguments), constants become {@code Const} nodes when first read, and each operator becomes the
+ * TensorFlow ops it stands for ({@link NnBuiltins}, {@link ArrayBuiltins}). Tensors are referred to
+ * by index; {@link #refs} holds the IR tensor ({@code node} or {@code node:k}) each one became.
  */
 final class SubgraphImport {
-  /** Why the current operator cannot be imported; collected by the importer, which goes on with the next one. */
+  /**
+   * Why the current operator cannot be imported; collected by the importer, which goes on with the
+   * next one.
+   */
   static final class Refusal extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -55,11 +58,16 @@ final class SubgraphImport {
   TfliteOperator op;
   TfliteOperatorCode code;
   int opIndex;
+
   /** Name of the operator's first output, the base of the names of the nodes it becomes. */
   String base;
 
-  /** @param names node names taken so far in the namespace the nodes go to (shared by top-level subgraphs) */
-  SubgraphImport(TfliteImporter importer, int index, boolean asFunction, String prefix, Set<String> names) {
+  /**
+   * @param names node names taken so far in the namespace the nodes go to (shared by top-level
+   *     subgraphs)
+   */
+  SubgraphImport(
+      TfliteImporter importer, int index, boolean asFunction, String prefix, Set<String> names) {
     this.names = names;
     this.importer = importer;
     this.model = importer.model;
@@ -70,7 +78,8 @@ final class SubgraphImport {
     this.refs = new String[sg.tensors().size()];
   }
 
-  // ------------------------------------------------------------------------------------------- the walk
+  // ------------------------------------------------------------------------------------------- the
+  // walk
 
   void run() {
     for (int t : sg.inputs()) {
@@ -95,14 +104,20 @@ final class SubgraphImport {
         String integer = code.isCustom() ? null : integerTensor();
         if (integer != null) {
           if (!QuantizedBuiltins.map(this, builtin())) {
-            throw new Refusal("tfport has no integer kernel for this builtin on quantized tensors (it " + integer
-                + ")");
+            throw new Refusal(
+                "tfport has no integer kernel for this builtin on quantized tensors (it "
+                    + integer
+                    + ")");
           }
         } else if (!Builtins.map(this)) {
           throw new Refusal("tfport has no mapping of this builtin to TensorFlow ops");
         }
-      } catch (IndexOutOfBoundsException | IllegalArgumentException | ArithmeticException | ClassCastException e) {
-        // A damaged operator (too few inputs, options of the wrong kind): named like any other refusal.
+      } catch (IndexOutOfBoundsException
+          | IllegalArgumentException
+          | ArithmeticException
+          | ClassCastException e) {
+        // A damaged operator (too few inputs, options of the wrong kind): named like any other
+        // refusal.
         importer.problem(this, "the operator is malformed (" + e.getMessage() + ")");
         markUnimported();
       } catch (Refusal r) {
@@ -114,12 +129,15 @@ final class SubgraphImport {
       try {
         ref(t);
       } catch (Refusal r) {
-        importer.problem(this, -1, "output tensor " + t + " ('" + tensor(t).name() + "'): " + r.getMessage());
+        importer.problem(
+            this, -1, "output tensor " + t + " ('" + tensor(t).name() + "'): " + r.getMessage());
       }
     }
   }
 
-  /** Gives the failed operator's outputs a stand-in, so readers downstream are not reported as well. */
+  /**
+   * Gives the failed operator's outputs a stand-in, so readers downstream are not reported as well.
+   */
   private void markUnimported() {
     for (int o : op.outputs()) {
       if (o >= 0 && o < refs.length && refs[o] == null) {
@@ -129,9 +147,9 @@ final class SubgraphImport {
   }
 
   /**
-   * A description of the first quantized integer activation the operator reads or writes (the operator runs
-   * TFLite's integer kernel, {@link QuantizedBuiltins}), or null: constants, which float and dynamic-range models
-   * dequantize, do not count.
+   * A description of the first quantized integer activation the operator reads or writes (the
+   * operator runs TFLite's integer kernel, {@link QuantizedBuiltins}), or null: constants, which
+   * float and dynamic-range models dequantize, do not count.
    */
   private String integerTensor() {
     for (List<Integer> list : List.of(op.inputs(), op.outputs())) {
@@ -140,12 +158,19 @@ final class SubgraphImport {
           continue;
         }
         TfliteTensor x = tensor(t);
-        if ((x.type() == TfliteType.INT8 || x.type() == TfliteType.UINT8 || x.type() == TfliteType.INT16)
+        if ((x.type() == TfliteType.INT8
+                || x.type() == TfliteType.UINT8
+                || x.type() == TfliteType.INT16)
             && Weights.isQuantized(x)) {
-          return (list == op.inputs() ? "reads " : "writes ") + x.type().name().toLowerCase(java.util.Locale.ROOT)
-              + " tensor '" + x.name() + "' (scale "
-              + x.quantization().scale().get(0) + ", zero point "
-              + (x.quantization().zeroPoint().isEmpty() ? 0 : x.quantization().zeroPoint().get(0)) + ")";
+          return (list == op.inputs() ? "reads " : "writes ")
+              + x.type().name().toLowerCase(java.util.Locale.ROOT)
+              + " tensor '"
+              + x.name()
+              + "' (scale "
+              + x.quantization().scale().get(0)
+              + ", zero point "
+              + (x.quantization().zeroPoint().isEmpty() ? 0 : x.quantization().zeroPoint().get(0))
+              + ")";
         }
       }
     }
@@ -156,12 +181,14 @@ final class SubgraphImport {
   TfliteBuiltin builtin() {
     TfliteBuiltin b = TfliteBuiltin.ofCode(code.builtinCode());
     if (b == null) {
-      throw new Refusal("builtin code " + code.builtinCode() + " is newer than the schema tfport knows");
+      throw new Refusal(
+          "builtin code " + code.builtinCode() + " is newer than the schema tfport knows");
     }
     return b;
   }
 
-  // ------------------------------------------------------------------------------------------- tensors
+  // -------------------------------------------------------------------------------------------
+  // tensors
 
   TfliteTensor tensor(int t) {
     return sg.tensors().get(t);
@@ -174,8 +201,10 @@ final class SubgraphImport {
 
   /** The shape a caller sees: unknown dims (-1 in {@code shape_signature}) as -1. */
   static long[] signatureShape(TfliteTensor x) {
-    List<Integer> s = x.shapeSignature() != null && x.shapeSignature().size() == x.shape().size()
-        ? x.shapeSignature() : x.shape();
+    List<Integer> s =
+        x.shapeSignature() != null && x.shapeSignature().size() == x.shape().size()
+            ? x.shapeSignature()
+            : x.shape();
     return s.stream().mapToLong(i -> i < 0 ? -1 : i).toArray();
   }
 
@@ -190,11 +219,14 @@ final class SubgraphImport {
     return tensor(t).hasRank() || !tensor(t).shape().isEmpty() ? s : null;
   }
 
-  /** The IR dtype of tensor {@code t} as it is stored (quantized constants keep their integer type). */
+  /**
+   * The IR dtype of tensor {@code t} as it is stored (quantized constants keep their integer type).
+   */
   DType dtypeOf(int t) {
     TfliteType ty = tensor(t).type();
     if (ty.dtype() == null) {
-      throw new Refusal("tensor '" + tensor(t).name() + "' is " + ty + ", a type tfport cannot compute with");
+      throw new Refusal(
+          "tensor '" + tensor(t).name() + "' is " + ty + ", a type tfport cannot compute with");
     }
     return ty.dtype();
   }
@@ -213,15 +245,17 @@ final class SubgraphImport {
   }
 
   /**
-   * The IR tensor of the operator's input {@code i}. A quantized integer or float16 constant read by an op that
-   * computes in float32 is dequantized (dynamic-range and float16 weights).
+   * The IR tensor of the operator's input {@code i}. A quantized integer or float16 constant read
+   * by an op that computes in float32 is dequantized (dynamic-range and float16 weights).
    */
   String in(int i) {
     int t = inIndex(i);
     if (t < 0) {
       throw new Refusal("input " + i + " is missing");
     }
-    if (isConstant(t) && !op.outputs().isEmpty() && tensor(outIndex(0)).type() == TfliteType.FLOAT32
+    if (isConstant(t)
+        && !op.outputs().isEmpty()
+        && tensor(outIndex(0)).type() == TfliteType.FLOAT32
         && needsWidening(t)) {
       return floatConstant(t);
     }
@@ -230,7 +264,8 @@ final class SubgraphImport {
 
   private boolean needsWidening(int t) {
     TfliteTensor x = tensor(t);
-    return x.type() == TfliteType.FLOAT16 || Weights.isQuantized(x) && x.type() != TfliteType.FLOAT32;
+    return x.type() == TfliteType.FLOAT16
+        || Weights.isQuantized(x) && x.type() != TfliteType.FLOAT32;
   }
 
   /** The IR tensor of tensor {@code t}: its producer's output, an input, or a constant made now. */
@@ -243,20 +278,33 @@ final class SubgraphImport {
     }
     TfliteTensor x = tensor(t);
     if (x.isVariable()) {
-      throw new Refusal("tensor '" + x.name() + "' is a variable (state kept between runs), which tfport does not"
-          + " import");
+      throw new Refusal(
+          "tensor '"
+              + x.name()
+              + "' is a variable (state kept between runs), which tfport does not"
+              + " import");
     }
     if (!model.buffer(x).isEmpty() || x.elementCount() == 0) {
-      Tensor v = model.buffer(x).isEmpty() ? new Tensor(dtypeOf(t), Shape.of(Weights.dims(x)),
-          java.nio.ByteBuffer.allocate(0)) : Weights.raw(x, model.buffer(x).data(), importer.where(this));
+      Tensor v =
+          model.buffer(x).isEmpty()
+              ? new Tensor(dtypeOf(t), Shape.of(Weights.dims(x)), java.nio.ByteBuffer.allocate(0))
+              : Weights.raw(x, model.buffer(x).data(), importer.where(this));
       refs[t] = constNode(sanitize(x.name(), t), v);
       return refs[t];
     }
-    throw new Refusal("tensor " + t + " ('" + x.name() + "') is read but no operator writes it and it is neither"
-        + " an input nor a constant");
+    throw new Refusal(
+        "tensor "
+            + t
+            + " ('"
+            + x.name()
+            + "') is read but no operator writes it and it is neither"
+            + " an input nor a constant");
   }
 
-  /** The real values of constant {@code t} (float32 as stored, float16 widened, quantized dequantized), or null. */
+  /**
+   * The real values of constant {@code t} (float32 as stored, float16 widened, quantized
+   * dequantized), or null.
+   */
   float[] constantFloats(int t) {
     if (t < 0 || !isConstant(t)) {
       return null;
@@ -278,7 +326,10 @@ final class SubgraphImport {
     return null;
   }
 
-  /** The values of an integer constant (shapes, axes, permutations), or null when {@code t} is not one. */
+  /**
+   * The values of an integer constant (shapes, axes, permutations), or null when {@code t} is not
+   * one.
+   */
   long[] constantInts(int t) {
     if (t < 0 || !isConstant(t) || model.buffer(tensor(t)).isEmpty()) {
       return null;
@@ -290,7 +341,8 @@ final class SubgraphImport {
     Tensor raw = Weights.raw(x, model.buffer(x).data(), importer.where(this));
     long[] out = new long[Math.toIntExact(raw.size())];
     for (int i = 0; i < out.length; i++) {
-      out[i] = x.type() == TfliteType.INT32 ? raw.bytes().getInt(4 * i) : raw.bytes().getLong(8 * i);
+      out[i] =
+          x.type() == TfliteType.INT32 ? raw.bytes().getInt(4 * i) : raw.bytes().getLong(8 * i);
     }
     return out;
   }
@@ -300,8 +352,10 @@ final class SubgraphImport {
     String r = floatConstants.get(t);
     if (r == null) {
       TfliteTensor x = tensor(t);
-      r = constNode(sanitize(x.name(), t) + (x.type() == TfliteType.FLOAT32 ? "" : "/dequantized"),
-          Weights.floats(Weights.dims(x), constantFloats(t)));
+      r =
+          constNode(
+              sanitize(x.name(), t) + (x.type() == TfliteType.FLOAT32 ? "" : "/dequantized"),
+              Weights.floats(Weights.dims(x), constantFloats(t)));
       floatConstants.put(t, r);
     }
     return r;
@@ -314,7 +368,8 @@ final class SubgraphImport {
     }
   }
 
-  // ------------------------------------------------------------------------------------------- nodes
+  // -------------------------------------------------------------------------------------------
+  // nodes
 
   /** Adds a node named after {@code name} (made unique) and returns its name, its output 0. */
   String node(String op, String name, List<String> inputs, Map<String, AttrValue> attrs) {
@@ -336,8 +391,11 @@ final class SubgraphImport {
   String constNode(String name, Tensor value) {
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("dtype", type(value.dtype()));
-    attrs.put("value", new AttrValue.TensorAttr(new TensorValue(DataTypes.fromDType(value.dtype()),
-        TensorShape.of(value.shape().dims()), value)));
+    attrs.put(
+        "value",
+        new AttrValue.TensorAttr(
+            new TensorValue(
+                DataTypes.fromDType(value.dtype()), TensorShape.of(value.shape().dims()), value)));
     String n = unique(name);
     nodes.add(new Node(n, "Const", List.of(), "", attrs));
     return n;
@@ -355,9 +413,13 @@ final class SubgraphImport {
     return constNode(name, Tensor.ofInts(Shape.SCALAR, value));
   }
 
-  /** A scalar constant of {@code dtype} (float32 or float64 or an integer type) holding {@code value}. */
+  /**
+   * A scalar constant of {@code dtype} (float32 or float64 or an integer type) holding {@code
+   * value}.
+   */
   String scalarConst(String name, DType dtype, double value) {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(dtype.byteSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(dtype.byteSize()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     switch (dtype) {
       case FLOAT32 -> b.putFloat((float) value);
       case FLOAT64 -> b.putDouble(value);
@@ -369,7 +431,8 @@ final class SubgraphImport {
     return constNode(name, new Tensor(dtype, Shape.SCALAR, b.flip()));
   }
 
-  // ------------------------------------------------------------------------------------------- options
+  // -------------------------------------------------------------------------------------------
+  // options
 
   BuiltinOptions options() {
     return op.builtinOptions();
@@ -382,8 +445,11 @@ final class SubgraphImport {
       return null;
     }
     if (!type.isInstance(o)) {
-      throw new Refusal("its options are " + o.typeName() + (o instanceof BuiltinOptions.Other
-          ? " with values tfport does not know" : "") + ", not what the op takes");
+      throw new Refusal(
+          "its options are "
+              + o.typeName()
+              + (o instanceof BuiltinOptions.Other ? " with values tfport does not know" : "")
+              + ", not what the op takes");
     }
     return type.cast(o);
   }
@@ -406,7 +472,8 @@ final class SubgraphImport {
     return Boolean.TRUE.equals(option(field, false));
   }
 
-  // ------------------------------------------------------------------------------------------- attributes
+  // -------------------------------------------------------------------------------------------
+  // attributes
 
   static AttrValue type(DType t) {
     return new AttrValue.Type(DataTypes.fromDType(t));
@@ -432,20 +499,30 @@ final class SubgraphImport {
     return new AttrValue.Bool(v);
   }
 
-  // ------------------------------------------------------------------------------------------- names
+  // -------------------------------------------------------------------------------------------
+  // names
 
   String sanitize(String tensorName, int t) {
     return sanitize(prefix, tensorName, t);
   }
 
-  /** A node name from a TFLite tensor name: characters TensorFlow does not allow in names become '_'. */
+  /**
+   * A node name from a TFLite tensor name: characters TensorFlow does not allow in names become
+   * '_'.
+   */
   static String sanitize(String prefix, String tensorName, int t) {
     String s = tensorName == null ? "" : tensorName;
     StringBuilder b = new StringBuilder(prefix);
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_'
-          || c == '-' || c == '/';
+      boolean ok =
+          c >= 'a' && c <= 'z'
+              || c >= 'A' && c <= 'Z'
+              || c >= '0' && c <= '9'
+              || c == '.'
+              || c == '_'
+              || c == '-'
+              || c == '/';
       b.append(ok ? c : '_');
     }
     if (b.length() == prefix.length()) {

@@ -27,31 +27,35 @@ import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 
 /**
- * Imports a {@code .tflite} file into the runtime's graph IR (TensorFlow ops in NodeDef form), so the runtime runs
- * it like any other model.
+ * Imports a {@code .tflite} file into the runtime's graph IR (TensorFlow ops in NodeDef form), so
+ * the runtime runs it like any other model.
  *
- * <p>Public surface: {@link #load(Path)} gives a ready {@link Model}; {@link #importModel(Path)} (or
- * {@link #importModel(TfliteModel, String)} for a model already read) gives the {@link ImportedModel} — the graph and
- * its signatures — for callers that want the IR.
+ * <p>Public surface: {@link #load(Path)} gives a ready {@link Model}; {@link #importModel(Path)}
+ * (or {@link #importModel(TfliteModel, String)} for a model already read) gives the {@link
+ * ImportedModel} — the graph and its signatures — for callers that want the IR.
  *
- * <p>What becomes what: every SignatureDef is kept (each signature's subgraph becomes part of the graph, subgraphs
- * other than 0 under a name prefix); a file without SignatureDefs gets one signature
- * {@value Signature#DEFAULT_KEY} over subgraph 0's inputs and outputs, named by their tensor names. Subgraphs that
- * {@code WHILE}/{@code IF} run become library functions. Weights become {@code Const}s, re-laid out for TensorFlow's
- * ops; float16 and dynamic-range int8 weights (per tensor or per channel) are dequantized to float32 here. Operators
- * on quantized integer activations (fully integer int8/uint8 models and 16x8 models) become nodes running TFLite's
- * integer kernels, their quantization parameters as attributes ({@link QuantizedBuiltins} describes the scheme).
- * Custom ops become nodes named after their custom code and Flex ops the TensorFlow node
- * they carry; either is refused unless the runtime has a kernel for it. Every operator tfport cannot import is
- * named (subgraph, operator index, builtin, reason) in one {@link UnsupportedModelException}; damaged files fail
- * in {@link TfliteReader} with a {@link CorruptModelException}.
+ * <p>What becomes what: every SignatureDef is kept (each signature's subgraph becomes part of the
+ * graph, subgraphs other than 0 under a name prefix); a file without SignatureDefs gets one
+ * signature {@value Signature#DEFAULT_KEY} over subgraph 0's inputs and outputs, named by their
+ * tensor names. Subgraphs that {@code WHILE}/{@code IF} run become library functions. Weights
+ * become {@code Const}s, re-laid out for TensorFlow's ops; float16 and dynamic-range int8 weights
+ * (per tensor or per channel) are dequantized to float32 here. Operators on quantized integer
+ * activations (fully integer int8/uint8 models and 16x8 models) become nodes running TFLite's
+ * integer kernels, their quantization parameters as attributes ({@link QuantizedBuiltins} describes
+ * the scheme). Custom ops become nodes named after their custom code and Flex ops the TensorFlow
+ * node they carry; either is refused unless the runtime has a kernel for it. Every operator tfport
+ * cannot import is named (subgraph, operator index, builtin, reason) in one {@link
+ * UnsupportedModelException}; damaged files fail in {@link TfliteReader} with a {@link
+ * CorruptModelException}.
  */
 public final class TfliteImporter {
   /**
-   * An imported model: the graph (with its function library), the signatures it is called through, and where each
-   * imported subgraph's tensors ended up (one entry per subgraph in the graph, one per subgraph made a function).
+   * An imported model: the graph (with its function library), the signatures it is called through,
+   * and where each imported subgraph's tensors ended up (one entry per subgraph in the graph, one
+   * per subgraph made a function).
    */
-  public record ImportedModel(Graph graph, List<Signature> signatures, List<ImportedSubgraph> tensorMap) {
+  public record ImportedModel(
+      Graph graph, List<Signature> signatures, List<ImportedSubgraph> tensorMap) {
     public ImportedModel {
       signatures = List.copyOf(signatures);
       tensorMap = List.copyOf(tensorMap);
@@ -64,13 +68,15 @@ public final class TfliteImporter {
   }
 
   /**
-   * Where the values of one imported subgraph's tensors are, for tools that look at intermediate values (with a
-   * {@link org.tfport.runtime.RunObserver}).
+   * Where the values of one imported subgraph's tensors are, for tools that look at intermediate
+   * values (with a {@link org.tfport.runtime.RunObserver}).
    *
    * @param subgraph the TFLite subgraph index
-   * @param function the library function the subgraph became, or null when its nodes are in the graph itself
-   * @param tensors per TFLite tensor index, the IR tensor holding its value ({@code node} or {@code node:k}; after
-   *     the fused activation when the operator has one), or null where there is none (constants nobody reads)
+   * @param function the library function the subgraph became, or null when its nodes are in the
+   *     graph itself
+   * @param tensors per TFLite tensor index, the IR tensor holding its value ({@code node} or {@code
+   *     node:k}; after the fused activation when the operator has one), or null where there is none
+   *     (constants nobody reads)
    */
   public record ImportedSubgraph(int subgraph, String function, List<String> tensors) {
     public ImportedSubgraph {
@@ -109,13 +115,15 @@ public final class TfliteImporter {
    * Imports a model already read.
    *
    * @param source how messages name the model, usually its path
-   * @throws UnsupportedModelException naming every operator that cannot be imported or has no kernel
+   * @throws UnsupportedModelException naming every operator that cannot be imported or has no
+   *     kernel
    */
   public static ImportedModel importModel(TfliteModel model, String source) {
     return new TfliteImporter(model, source, StandardKernels.registry()).run();
   }
 
-  // ------------------------------------------------------------------------------------------- the import
+  // ------------------------------------------------------------------------------------------- the
+  // import
 
   private ImportedModel run() {
     if (model.subgraphs().isEmpty()) {
@@ -127,8 +135,14 @@ public final class TfliteImporter {
     }
     for (TfliteSignatureDef d : defs) {
       if (d.subgraphIndex() >= model.subgraphs().size()) {
-        throw new CorruptModelException(source + ": signature '" + d.key() + "' names subgraph " + d.subgraphIndex()
-            + ", but the model has " + model.subgraphs().size());
+        throw new CorruptModelException(
+            source
+                + ": signature '"
+                + d.key()
+                + "' names subgraph "
+                + d.subgraphIndex()
+                + ", but the model has "
+                + model.subgraphs().size());
       }
       topLevel(d.subgraphIndex());
     }
@@ -158,11 +172,15 @@ public final class TfliteImporter {
     }
     for (int k = 0; k < defs.size(); k++) {
       TfliteSignatureDef d = defs.get(k);
-      String key = d.key() != null ? d.key() : defs.size() == 1 ? Signature.DEFAULT_KEY : "signature_" + k;
+      String key =
+          d.key() != null ? d.key() : defs.size() == 1 ? Signature.DEFAULT_KEY : "signature_" + k;
       signatures.add(signature(key, d, topLevel.get(d.subgraphIndex())));
     }
     List<ImportedSubgraph> map = new ArrayList<>();
-    topLevel.values().forEach(s -> map.add(new ImportedSubgraph(s.index, null, java.util.Arrays.asList(s.refs))));
+    topLevel
+        .values()
+        .forEach(
+            s -> map.add(new ImportedSubgraph(s.index, null, java.util.Arrays.asList(s.refs))));
     map.addAll(tensorMap);
     return new ImportedModel(graph, signatures, map);
   }
@@ -183,13 +201,13 @@ public final class TfliteImporter {
   }
 
   /**
-   * The library function made from subgraph {@code index} (a loop's condition or body, a branch), imported the
-   * first time it is asked for.
+   * The library function made from subgraph {@code index} (a loop's condition or body, a branch),
+   * imported the first time it is asked for.
    */
   String function(int index) {
     if (index < 0 || index >= model.subgraphs().size()) {
-      throw new SubgraphImport.Refusal("it names subgraph " + index + ", but the model has "
-          + model.subgraphs().size());
+      throw new SubgraphImport.Refusal(
+          "it names subgraph " + index + ", but the model has " + model.subgraphs().size());
     }
     String name = functions.get(index);
     if (name != null) {
@@ -216,8 +234,11 @@ public final class TfliteImporter {
       ret.put("output_" + k, s.refs[t] == null ? "unimported_" + t : s.refs[t]);
     }
     tensorMap.add(new ImportedSubgraph(index, name, java.util.Arrays.asList(s.refs)));
-    graph.functions().put(name, new GraphFunction(name, ins, outs, s.nodes, ret, Map.of(), Map.of(), Map.of(),
-        false));
+    graph
+        .functions()
+        .put(
+            name,
+            new GraphFunction(name, ins, outs, s.nodes, ret, Map.of(), Map.of(), Map.of(), false));
     return name;
   }
 
@@ -230,7 +251,8 @@ public final class TfliteImporter {
     }
   }
 
-  // ------------------------------------------------------------------------------------------- signatures
+  // -------------------------------------------------------------------------------------------
+  // signatures
 
   private Signature defaultSignature(SubgraphImport s) {
     List<TensorSpec> ins = new ArrayList<>();
@@ -262,8 +284,16 @@ public final class TfliteImporter {
     for (TfliteSignatureDef.TensorMap m : d.inputs()) {
       check(key, m, s);
       if (!s.sg.inputs().contains(m.tensorIndex())) {
-        throw new UnsupportedModelException(source + ": signature '" + key + "' input '" + m.name() + "' is tensor "
-            + m.tensorIndex() + ", which is not an input of subgraph " + s.index);
+        throw new UnsupportedModelException(
+            source
+                + ": signature '"
+                + key
+                + "' input '"
+                + m.name()
+                + "' is tensor "
+                + m.tensorIndex()
+                + ", which is not an input of subgraph "
+                + s.index);
       }
       ins.add(spec(m.name(), s, m.tensorIndex()));
     }
@@ -276,8 +306,16 @@ public final class TfliteImporter {
 
   private void check(String key, TfliteSignatureDef.TensorMap m, SubgraphImport s) {
     if (m.tensorIndex() >= s.sg.tensors().size()) {
-      throw new CorruptModelException(source + ": signature '" + key + "' names tensor " + m.tensorIndex()
-          + " of subgraph " + s.index + ", which has " + s.sg.tensors().size());
+      throw new CorruptModelException(
+          source
+              + ": signature '"
+              + key
+              + "' names tensor "
+              + m.tensorIndex()
+              + " of subgraph "
+              + s.index
+              + ", which has "
+              + s.sg.tensors().size());
     }
   }
 
@@ -288,7 +326,8 @@ public final class TfliteImporter {
     return new TensorSpec(name, s.refs[t], d, shape);
   }
 
-  // ------------------------------------------------------------------------------------------- problems
+  // -------------------------------------------------------------------------------------------
+  // problems
 
   String where(SubgraphImport s) {
     return source + ": subgraph " + s.index + " operator " + s.opIndex;
@@ -309,10 +348,14 @@ public final class TfliteImporter {
     problem(s, s.opIndex, message);
   }
 
-  /** Records why operator {@code opIndex} (-1: the subgraph itself) of {@code s} cannot be imported. */
+  /**
+   * Records why operator {@code opIndex} (-1: the subgraph itself) of {@code s} cannot be imported.
+   */
   void problem(SubgraphImport s, int opIndex, String message) {
-    String at = "subgraph " + s.index + (opIndex < 0 || s.op == null ? "" : " operator " + opIndex + " "
-        + s.code.name());
+    String at =
+        "subgraph "
+            + s.index
+            + (opIndex < 0 || s.op == null ? "" : " operator " + opIndex + " " + s.code.name());
     List<String> list = problems.computeIfAbsent(message, k -> new ArrayList<>());
     if (!list.contains(at)) {
       list.add(at);
@@ -324,14 +367,25 @@ public final class TfliteImporter {
       // One part per reason, naming the operators it applies to (the first few of them).
       Set<String> operators = new HashSet<>();
       List<String> parts = new ArrayList<>();
-      problems.forEach((why, where) -> {
-        operators.addAll(where);
-        List<String> shown = where.size() > 6 ? where.subList(0, 5) : where;
-        parts.add(why + " (" + String.join(", ", shown) + (shown.size() < where.size() ? " and "
-            + (where.size() - shown.size()) + " more" : "") + ")");
-      });
-      throw new UnsupportedModelException(source + ": cannot import " + operators.size() + (operators.size() == 1
-          ? " operator: " : " operators: ") + String.join("; ", parts));
+      problems.forEach(
+          (why, where) -> {
+            operators.addAll(where);
+            List<String> shown = where.size() > 6 ? where.subList(0, 5) : where;
+            parts.add(
+                why
+                    + " ("
+                    + String.join(", ", shown)
+                    + (shown.size() < where.size()
+                        ? " and " + (where.size() - shown.size()) + " more"
+                        : "")
+                    + ")");
+          });
+      throw new UnsupportedModelException(
+          source
+              + ": cannot import "
+              + operators.size()
+              + (operators.size() == 1 ? " operator: " : " operators: ")
+              + String.join("; ", parts));
     }
   }
 }

@@ -13,9 +13,10 @@ import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.formats.tflite.TfliteType;
 
 /**
- * Constant tensors of a {@code .tflite} file as tfport tensors: the raw buffer re-read in tfport's layout
- * (strings re-encoded, float16 widened), quantized weights dequantized to float32 ({@code real = scale·(q − zp)},
- * per channel along {@code quantized_dimension}), and the filter re-layouts the importer needs.
+ * Constant tensors of a {@code .tflite} file as tfport tensors: the raw buffer re-read in tfport's
+ * layout (strings re-encoded, float16 widened), quantized weights dequantized to float32 ({@code
+ * real = scale·(q − zp)}, per channel along {@code quantized_dimension}), and the filter re-layouts
+ * the importer needs.
  */
 final class Weights {
   private Weights() {}
@@ -44,13 +45,22 @@ final class Weights {
     }
     DType d = t.type().dtype();
     if (d == null) {
-      throw new org.tfport.core.TfportException.UnsupportedModelException(where + ": constant '" + t.name()
-          + "' is " + t.type() + ", a type tfport cannot hold");
+      throw new org.tfport.core.TfportException.UnsupportedModelException(
+          where + ": constant '" + t.name() + "' is " + t.type() + ", a type tfport cannot hold");
     }
     long want = t.type().byteSize(n);
     if (data.remaining() != want) {
-      throw new CorruptModelException(where + ": constant '" + t.name() + "' " + t.type() + t.shape() + " needs "
-          + want + " bytes, its buffer has " + data.remaining());
+      throw new CorruptModelException(
+          where
+              + ": constant '"
+              + t.name()
+              + "' "
+              + t.type()
+              + t.shape()
+              + " needs "
+              + want
+              + " bytes, its buffer has "
+              + data.remaining());
     }
     ByteBuffer copy = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
     copy.put(data.duplicate()).flip();
@@ -68,12 +78,14 @@ final class Weights {
     if ((long) 4 * (n + 2) > size) {
       throw new CorruptModelException(bad + "its offset table does not fit in " + size + " bytes");
     }
-    ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(size + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(Math.toIntExact(size + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
       int from = b.getInt(4 * (i + 1));
       int to = b.getInt(4 * (i + 2));
       if (from < 4 * (n + 2) || to < from || to > size) {
-        throw new CorruptModelException(bad + "element " + i + " spans bytes [" + from + ", " + to + ") of " + size);
+        throw new CorruptModelException(
+            bad + "element " + i + " spans bytes [" + from + ", " + to + ") of " + size);
       }
       out.putInt(to - from);
       for (int k = from; k < to; k++) {
@@ -95,8 +107,8 @@ final class Weights {
   }
 
   /**
-   * The real values of an integer constant with quantization parameters: one scale and zero point for the whole
-   * tensor, or one per index of {@code quantized_dimension}.
+   * The real values of an integer constant with quantization parameters: one scale and zero point
+   * for the whole tensor, or one per index of {@code quantized_dimension}.
    */
   static float[] dequantize(TfliteTensor t, Tensor q, String where) {
     TfliteQuantization p = t.quantization();
@@ -108,8 +120,17 @@ final class Weights {
     int extent = 1;
     if (channels > 1) {
       if (axis < 0 || axis >= dims.length || dims[axis] != channels) {
-        throw new CorruptModelException(where + ": constant '" + t.name() + "' " + t.shape() + " has " + channels
-            + " scales along dimension " + axis + ", which does not match its shape");
+        throw new CorruptModelException(
+            where
+                + ": constant '"
+                + t.name()
+                + "' "
+                + t.shape()
+                + " has "
+                + channels
+                + " scales along dimension "
+                + axis
+                + ", which does not match its shape");
       }
       extent = channels;
       for (int k = axis + 1; k < dims.length; k++) {
@@ -120,20 +141,28 @@ final class Weights {
     long[] zero = new long[channels];
     for (int c = 0; c < channels; c++) {
       scale[c] = p.scale().get(c);
-      zero[c] = p.zeroPoint().isEmpty() ? 0 : p.zeroPoint().get(Math.min(c, p.zeroPoint().size() - 1));
+      zero[c] =
+          p.zeroPoint().isEmpty() ? 0 : p.zeroPoint().get(Math.min(c, p.zeroPoint().size() - 1));
     }
     ByteBuffer b = q.bytes();
     float[] out = new float[n];
     for (int i = 0; i < n; i++) {
-      long v = switch (q.dtype()) {
-        case INT8 -> b.get(i);
-        case UINT8 -> b.get(i) & 0xff;
-        case INT16 -> b.getShort(2 * i);
-        case INT32 -> b.getInt(4 * i);
-        case INT64 -> b.getLong(8 * i);
-        default -> throw new org.tfport.core.TfportException.UnsupportedModelException(where + ": constant '"
-            + t.name() + "' is quantized " + t.type() + ", which tfport does not dequantize");
-      };
+      long v =
+          switch (q.dtype()) {
+            case INT8 -> b.get(i);
+            case UINT8 -> b.get(i) & 0xff;
+            case INT16 -> b.getShort(2 * i);
+            case INT32 -> b.getInt(4 * i);
+            case INT64 -> b.getLong(8 * i);
+            default ->
+                throw new org.tfport.core.TfportException.UnsupportedModelException(
+                    where
+                        + ": constant '"
+                        + t.name()
+                        + "' is quantized "
+                        + t.type()
+                        + ", which tfport does not dequantize");
+          };
       int c = channels > 1 ? (i / stride) % extent : 0;
       // TFLite dequantizes in float: scale * (float) (q - zero_point).
       out[i] = scale[c] * (float) (v - zero[c]);
@@ -151,7 +180,10 @@ final class Weights {
     return out;
   }
 
-  /** {@code values} of shape {@code dims} with its axes permuted: output axis k is input axis {@code perm[k]}. */
+  /**
+   * {@code values} of shape {@code dims} with its axes permuted: output axis k is input axis {@code
+   * perm[k]}.
+   */
   static float[] permute(float[] values, long[] dims, int[] perm) {
     int rank = dims.length;
     long[] inStrides = new long[rank];

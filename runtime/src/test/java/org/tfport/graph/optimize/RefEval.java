@@ -13,8 +13,8 @@ import org.tfport.runtime.SessionOptions;
 import org.tfport.runtime.kernel.KernelRegistry;
 
 /**
- * Runs a graph on the runtime's reference kernels, to compare a graph before and after a pass (the passes keep
- * meaning, not rounding: compare with {@link #close}).
+ * Runs a graph on the runtime's reference kernels, to compare a graph before and after a pass (the
+ * passes keep meaning, not rounding: compare with {@link #close}).
  */
 public final class RefEval {
   private RefEval() {}
@@ -22,7 +22,9 @@ public final class RefEval {
   /** Evaluates the graph's outputs, feeding placeholders by node name. */
   public static List<Tensor> run(Graph g, Map<String, Tensor> feeds) {
     try (Model model = Model.fromGraph(g);
-        Session session = model.newSession(SessionOptions.defaults().withKernels(KernelRegistry.Mode.REFERENCE))) {
+        Session session =
+            model.newSession(
+                SessionOptions.defaults().withKernels(KernelRegistry.Mode.REFERENCE))) {
       Map<String, Tensor> out = session.run(feeds);
       List<Tensor> values = new ArrayList<>();
       for (String o : g.outputs()) {

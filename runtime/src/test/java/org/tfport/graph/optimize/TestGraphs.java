@@ -1,8 +1,5 @@
 package org.tfport.graph.optimize;
 
-import org.tfport.testkit.TensorFlowOracle;
-import org.tfport.formats.graphdef.GraphDefWriter;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -17,6 +14,8 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorShape;
+import org.tfport.formats.graphdef.GraphDefWriter;
+import org.tfport.testkit.TensorFlowOracle;
 
 /** Building small graphs for pass tests, and checking a pass keeps their results. */
 public final class TestGraphs {
@@ -30,8 +29,13 @@ public final class TestGraphs {
   }
 
   public TestGraphs placeholder(String name, long... dims) {
-    g.add(new Node(name, "Placeholder", List.of(), "", Map.of("dtype", F32, "shape",
-        new AttrValue.Shape(TensorShape.of(dims)))));
+    g.add(
+        new Node(
+            name,
+            "Placeholder",
+            List.of(),
+            "",
+            Map.of("dtype", F32, "shape", new AttrValue.Shape(TensorShape.of(dims)))));
     g.inputs().add(name);
     return this;
   }
@@ -73,8 +77,18 @@ public final class TestGraphs {
 
   /** Attributes of an NHWC convolution. */
   public static Object[] conv(String padding, long stride) {
-    return new Object[] {"T", F32, "strides", ints(1, stride, stride, 1), "padding", AttrValue.Str.of(padding),
-        "data_format", AttrValue.Str.of("NHWC"), "dilations", ints(1, 1, 1, 1)};
+    return new Object[] {
+      "T",
+      F32,
+      "strides",
+      ints(1, stride, stride, 1),
+      "padding",
+      AttrValue.Str.of(padding),
+      "data_format",
+      AttrValue.Str.of("NHWC"),
+      "dilations",
+      ints(1, 1, 1, 1)
+    };
   }
 
   public static List<String> ops(Graph g) {
@@ -82,10 +96,11 @@ public final class TestGraphs {
   }
 
   /**
-   * Runs {@code pass} on a fresh copy of the graph and checks the outputs agree with the original's, by the
-   * reference evaluator; returns the rewritten graph.
+   * Runs {@code pass} on a fresh copy of the graph and checks the outputs agree with the
+   * original's, by the reference evaluator; returns the rewritten graph.
    */
-  public static Graph checkSame(Supplier<Graph> build, Consumer<Graph> pass, Map<String, Tensor> feeds) {
+  public static Graph checkSame(
+      Supplier<Graph> build, Consumer<Graph> pass, Map<String, Tensor> feeds) {
     List<Tensor> before = RefEval.run(build.get(), feeds);
     Graph after = build.get();
     pass.accept(after);
@@ -93,15 +108,20 @@ public final class TestGraphs {
     List<Tensor> now = RefEval.run(after, feeds);
     assertThat(now).hasSameSizeAs(before);
     for (int i = 0; i < now.size(); i++) {
-      assertThat(RefEval.close(now.get(i), before.get(i))).as("output %d: %s vs %s", i,
-          java.util.Arrays.toString(now.get(i).toFloatArray()), java.util.Arrays.toString(before.get(i)
-              .toFloatArray())).isTrue();
+      assertThat(RefEval.close(now.get(i), before.get(i)))
+          .as(
+              "output %d: %s vs %s",
+              i,
+              java.util.Arrays.toString(now.get(i).toFloatArray()),
+              java.util.Arrays.toString(before.get(i).toFloatArray()))
+          .isTrue();
     }
     return after;
   }
 
   /** As {@link #checkSame}, but against real TensorFlow: both graphs must be TensorFlow graphs. */
-  public static Graph checkSameInTf(Supplier<Graph> build, Consumer<Graph> pass, Map<String, Tensor> feeds) {
+  public static Graph checkSameInTf(
+      Supplier<Graph> build, Consumer<Graph> pass, Map<String, Tensor> feeds) {
     Graph original = build.get();
     List<String> fetches = original.outputs();
     List<Tensor> before = TensorFlowOracle.run(GraphDefWriter.write(original), feeds, fetches);
@@ -110,7 +130,9 @@ public final class TestGraphs {
     after.validate();
     List<Tensor> now = TensorFlowOracle.run(GraphDefWriter.write(after), feeds, after.outputs());
     for (int i = 0; i < now.size(); i++) {
-      assertThat(RefEval.close(now.get(i), before.get(i))).as("output %d in TensorFlow", i).isTrue();
+      assertThat(RefEval.close(now.get(i), before.get(i)))
+          .as("output %d in TensorFlow", i)
+          .isTrue();
     }
     return after;
   }

@@ -12,15 +12,31 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * One random window configuration (convolution or pooling) over 2 or 3 spatial dims, in either data format, and
- * the attributes and shapes it gives a node. TensorFlow's CPU kernels take only channels-last, so channels-first
- * cases are checked in TensorFlow between two Transposes ({@link #toChannelsLast}).
+ * One random window configuration (convolution or pooling) over 2 or 3 spatial dims, in either data
+ * format, and the attributes and shapes it gives a node. TensorFlow's CPU kernels take only
+ * channels-last, so channels-first cases are checked in TensorFlow between two Transposes ({@link
+ * #toChannelsLast}).
  */
-record ConvCase(int batch, int[] spatial, int channels, int[] window, int[] strides, int[] dilations, String padding,
-    int[][] pads, boolean channelsFirst) {
+record ConvCase(
+    int batch,
+    int[] spatial,
+    int channels,
+    int[] window,
+    int[] strides,
+    int[] dilations,
+    String padding,
+    int[][] pads,
+    boolean channelsFirst) {
 
-  /** A random case: windows up to {@code maxWindow}, strides 1–3, dilations 1–{@code maxDilation}. */
-  static ConvCase random(Random rnd, int rank, int maxWindow, int maxDilation, String[] paddings,
+  /**
+   * A random case: windows up to {@code maxWindow}, strides 1–3, dilations 1–{@code maxDilation}.
+   */
+  static ConvCase random(
+      Random rnd,
+      int rank,
+      int maxWindow,
+      int maxDilation,
+      String[] paddings,
       boolean channelsFirst) {
     int[] spatial = new int[rank];
     int[] window = new int[rank];
@@ -42,7 +58,15 @@ record ConvCase(int batch, int[] spatial, int channels, int[] window, int[] stri
         spatial[a] = Math.max(spatial[a], effective);
       }
     }
-    return new ConvCase(1 + rnd.nextInt(2), spatial, 1 + rnd.nextInt(4), window, strides, dilations, padding, pads,
+    return new ConvCase(
+        1 + rnd.nextInt(2),
+        spatial,
+        1 + rnd.nextInt(4),
+        window,
+        strides,
+        dilations,
+        padding,
+        pads,
         channelsFirst);
   }
 
@@ -100,7 +124,10 @@ record ConvCase(int batch, int[] spatial, int channels, int[] window, int[] stri
     return m;
   }
 
-  /** The output size along spatial axis {@code a}, by TensorFlow's rules (computed here independently). */
+  /**
+   * The output size along spatial axis {@code a}, by TensorFlow's rules (computed here
+   * independently).
+   */
   int outSize(int a) {
     int effective = (window[a] - 1) * dilations[a] + 1;
     return switch (padding) {
@@ -182,18 +209,33 @@ record ConvCase(int batch, int[] spatial, int channels, int[] window, int[] stri
     if (!channelsFirst) {
       return output;
     }
-    return g.op("Transpose", transposeAttrs(t), output, g.input(NnTesting.intVector(toFirstPerm())));
+    return g.op(
+        "Transpose", transposeAttrs(t), output, g.input(NnTesting.intVector(toFirstPerm())));
   }
 
   @Override
   public String toString() {
-    return format() + " n=" + batch + " in=" + Arrays.toString(spatial) + " c=" + channels + " window="
-        + Arrays.toString(window) + " strides=" + Arrays.toString(strides) + " dilations="
-        + Arrays.toString(dilations) + " " + padding + (padding.equals("EXPLICIT") ? Arrays.deepToString(pads) : "");
+    return format()
+        + " n="
+        + batch
+        + " in="
+        + Arrays.toString(spatial)
+        + " c="
+        + channels
+        + " window="
+        + Arrays.toString(window)
+        + " strides="
+        + Arrays.toString(strides)
+        + " dilations="
+        + Arrays.toString(dilations)
+        + " "
+        + padding
+        + (padding.equals("EXPLICIT") ? Arrays.deepToString(pads) : "");
   }
 
   static Value zeroStuffed(Value filter, int rank, int[] dilations) {
-    // A dilated filter as the undilated one with zeros between taps, for oracles whose CPU kernel lacks dilations.
+    // A dilated filter as the undilated one with zeros between taps, for oracles whose CPU kernel
+    // lacks dilations.
     long[] s = filter.shape().clone();
     for (int a = 0; a < rank; a++) {
       s[a] = (s[a] - 1) * dilations[a] + 1;

@@ -15,8 +15,9 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Exact comparison of tfport's shape and array kernels with TensorFlow: these ops move elements (or compute them
- * as TensorFlow does, in the same order), so every output must equal TensorFlow's bit for bit.
+ * Exact comparison of tfport's shape and array kernels with TensorFlow: these ops move elements (or
+ * compute them as TensorFlow does, in the same order), so every output must equal TensorFlow's bit
+ * for bit.
  */
 final class ExactOracle {
   private ExactOracle() {}
@@ -38,11 +39,17 @@ final class ExactOracle {
     assertThat(actual.data()).as(what + " elements").isEqualTo(expected.data());
   }
 
-  /** tfport rejects the inputs with a KernelException mentioning {@code fragment}, and TensorFlow rejects them too. */
+  /**
+   * tfport rejects the inputs with a KernelException mentioning {@code fragment}, and TensorFlow
+   * rejects them too.
+   */
   static void rejects(String op, Map<String, AttrValue> attrs, String fragment, Value... inputs) {
-    assertThatThrownBy(() -> OpOracle.runKernel(op, attrs, inputs)).as(op + " in tfport")
-        .isInstanceOf(KernelException.class).hasMessageContaining(fragment);
-    assertThatThrownBy(() -> OpOracle.runTensorFlow(op, attrs, 1, true, inputs)).as(op + " in TensorFlow")
+    assertThatThrownBy(() -> OpOracle.runKernel(op, attrs, inputs))
+        .as(op + " in tfport")
+        .isInstanceOf(KernelException.class)
+        .hasMessageContaining(fragment);
+    assertThatThrownBy(() -> OpOracle.runTensorFlow(op, attrs, 1, true, inputs))
+        .as(op + " in TensorFlow")
         .isInstanceOf(RuntimeException.class);
   }
 
@@ -93,9 +100,10 @@ final class ExactOracle {
   }
 
   /**
-   * The string path of a dtype-generic op: TensorFlow (which the oracle cannot feed strings) moves int64 ids,
-   * tfport moves strings named by the same ids, and both must land in the same places. {@code data} is the index of
-   * the input that carries the elements (given as ids). TensorFlow sees shaped placeholders.
+   * The string path of a dtype-generic op: TensorFlow (which the oracle cannot feed strings) moves
+   * int64 ids, tfport moves strings named by the same ids, and both must land in the same places.
+   * {@code data} is the index of the input that carries the elements (given as ids). TensorFlow
+   * sees shaped placeholders.
    */
   static void checkStrings(String op, Map<String, AttrValue> attrs, int data, Value... inputs) {
     checkStrings(op, attrs, new int[] {data}, inputs);
@@ -116,10 +124,14 @@ final class ExactOracle {
     Value[] byName = OpOracle.runKernel(op, strAttrs, strInputs);
     assertThat(byName[0].dtype()).isEqualTo(DType.STRING);
     assertThat(byName[0].shape()).containsExactly(byId[0].shape());
-    String[] got = Arrays.stream(byName[0].strings()).map(b -> new String(b, StandardCharsets.UTF_8))
-        .toArray(String[]::new);
-    String[] want = Arrays.stream(named(byId[0]).strings()).map(b -> new String(b, StandardCharsets.UTF_8))
-        .toArray(String[]::new);
+    String[] got =
+        Arrays.stream(byName[0].strings())
+            .map(b -> new String(b, StandardCharsets.UTF_8))
+            .toArray(String[]::new);
+    String[] want =
+        Arrays.stream(named(byId[0]).strings())
+            .map(b -> new String(b, StandardCharsets.UTF_8))
+            .toArray(String[]::new);
     assertThat(got).as(op + " on strings").containsExactly(want);
   }
 

@@ -12,9 +12,9 @@ import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Runs an op's optimized kernel against its reference kernel: with the Vector API micro-kernels and with the scalar
- * ones (forced), on one thread and on two; the two thread counts must agree bit for bit, and each must be within
- * |a−b| ≤ 1e-5 + 1e-4·|b| of the reference.
+ * Runs an op's optimized kernel against its reference kernel: with the Vector API micro-kernels and
+ * with the scalar ones (forced), on one thread and on two; the two thread counts must agree bit for
+ * bit, and each must be within |a−b| ≤ 1e-5 + 1e-4·|b| of the reference.
  */
 final class FastCheck implements AutoCloseable {
   static final double ATOL = 1e-5;
@@ -24,7 +24,12 @@ final class FastCheck implements AutoCloseable {
   private final RunContext one = OpOracle.context(1);
   private final RunContext two = OpOracle.context(2);
 
-  void check(String key, String what, String op, Map<String, AttrValue> attrs, List<Integer> constants,
+  void check(
+      String key,
+      String what,
+      String op,
+      Map<String, AttrValue> attrs,
+      List<Integer> constants,
       Value... inputs) {
     Value expected = OpOracle.runKernel(Mode.REFERENCE, op, attrs, constants, one, inputs)[0];
     for (boolean scalar : new boolean[] {false, true}) {
@@ -34,10 +39,14 @@ final class FastCheck implements AutoCloseable {
         Value single = OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, constants, one, inputs)[0];
         Value dual = OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, constants, two, inputs)[0];
         assertClose(key + path, what + path, single, expected);
-        assertThat(dual.shape()).as(what + path + " 2 threads shape").containsExactly(single.shape());
+        assertThat(dual.shape())
+            .as(what + path + " 2 threads shape")
+            .containsExactly(single.shape());
         // Arrays.equals: AssertJ's containsExactly is slow on large arrays.
         if (!Arrays.equals(dual.floats(), single.floats())) {
-          assertThat(dual.floats()).as(what + path + ": 2 threads differ from 1").containsExactly(single.floats());
+          assertThat(dual.floats())
+              .as(what + path + ": 2 threads differ from 1")
+              .containsExactly(single.floats());
         }
       } finally {
         FastKernels.forceScalar(false);
@@ -45,7 +54,8 @@ final class FastCheck implements AutoCloseable {
     }
   }
 
-  // OpOracle.assertClose's per-element assertion is slow on large outputs: scan, and assert only on a failure.
+  // OpOracle.assertClose's per-element assertion is slow on large outputs: scan, and assert only on
+  // a failure.
   private synchronized void assertClose(String key, String what, Value actual, Value expected) {
     assertThat(actual.shape()).as(what + " shape").containsExactly(expected.shape());
     float[] a = actual.floats();
@@ -65,7 +75,10 @@ final class FastCheck implements AutoCloseable {
   /** The largest |a−b| per check and its share of the tolerance. */
   String worst() {
     StringBuilder s = new StringBuilder();
-    worst.forEach((k, w) -> s.append(String.format("  %-36s max|a-b| = %.3g (%.2f of tolerance)%n", k, w[0], w[1])));
+    worst.forEach(
+        (k, w) ->
+            s.append(
+                String.format("  %-36s max|a-b| = %.3g (%.2f of tolerance)%n", k, w[0], w[1])));
     return s.toString();
   }
 

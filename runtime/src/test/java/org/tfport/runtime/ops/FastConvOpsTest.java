@@ -1,7 +1,5 @@
 package org.tfport.runtime.ops;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.NnTesting.f;
 import static org.tfport.runtime.ops.NnTesting.i;
@@ -21,19 +19,23 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelRegistry.Mode;
 import org.tfport.runtime.kernel.Value;
+import org.tfport.testkit.OracleTest;
 
 /**
- * The optimized convolutions (FastConvOps) against the reference kernels (ConvOps, themselves checked against
- * TensorFlow): random NHWC float32 shapes with windows 1–5, strides 1–3, dilations 1–2, VALID/SAME/EXPLICIT padding,
- * channel counts that do not fill a vector or a panel, batch 1–2, channel multipliers 1–3, every fused activation;
- * filters as plan constants (packed at bind) and as run-time inputs. Tolerance |a−b| ≤ 1e-5 + 1e-4·|b|; results on
- * two threads equal those on one bit for bit.
+ * The optimized convolutions (FastConvOps) against the reference kernels (ConvOps, themselves
+ * checked against TensorFlow): random NHWC float32 shapes with windows 1–5, strides 1–3, dilations
+ * 1–2, VALID/SAME/EXPLICIT padding, channel counts that do not fill a vector or a panel, batch 1–2,
+ * channel multipliers 1–3, every fused activation; filters as plan constants (packed at bind) and
+ * as run-time inputs. Tolerance |a−b| ≤ 1e-5 + 1e-4·|b|; results on two threads equal those on one
+ * bit for bit.
  */
 @OracleTest
 class FastConvOpsTest {
   static final FastCheck CHECK = new FastCheck();
   static final String[] PADDINGS = {"VALID", "SAME", "EXPLICIT"};
-  static final String[] ACTIVATIONS = {"", "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Prelu"};
+  static final String[] ACTIVATIONS = {
+    "", "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Prelu"
+  };
 
   @AfterAll
   static void report() {
@@ -42,7 +44,16 @@ class FastConvOpsTest {
   }
 
   /** A random NHWC case; {@code big} makes it large enough to be split over two threads. */
-  record Case(int batch, int h, int w, int cin, int kh, int kw, int[] strides, int[] dilations, String padding,
+  record Case(
+      int batch,
+      int h,
+      int w,
+      int cin,
+      int kh,
+      int kw,
+      int[] strides,
+      int[] dilations,
+      String padding,
       int[] pads) {
     static Case random(Random rnd, boolean big) {
       int kh = 1 + rnd.nextInt(big ? 3 : 5);
@@ -81,9 +92,19 @@ class FastConvOpsTest {
 
     @Override
     public String toString() {
-      return String.format("%dx%dx%dx%d k%dx%d s%d,%d d%d,%d %s", batch, h, w, cin, kh, kw, strides[0], strides[1],
-          dilations[0], dilations[1], padding.equals("EXPLICIT") ? "EXPLICIT" + java.util.Arrays.toString(pads)
-              : padding);
+      return String.format(
+          "%dx%dx%dx%d k%dx%d s%d,%d d%d,%d %s",
+          batch,
+          h,
+          w,
+          cin,
+          kh,
+          kw,
+          strides[0],
+          strides[1],
+          dilations[0],
+          dilations[1],
+          padding.equals("EXPLICIT") ? "EXPLICIT" + java.util.Arrays.toString(pads) : padding);
     }
   }
 
@@ -95,15 +116,23 @@ class FastConvOpsTest {
       int cout = 1 + rnd.nextInt(trial % 3 == 0 ? 80 : 40);
       Value filter = OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(), cout);
       List<Integer> constants = trial % 4 == 3 ? List.of() : List.of(1);
-      CHECK.check("Conv2D", "Conv2D " + c + " -> " + cout + " const " + constants, "Conv2D", c.attrs(), constants,
-          c.input(rnd), filter);
+      CHECK.check(
+          "Conv2D",
+          "Conv2D " + c + " -> " + cout + " const " + constants,
+          "Conv2D",
+          c.attrs(),
+          constants,
+          c.input(rnd),
+          filter);
     }
   }
 
   @Test
   void pointwiseConvIsOneGemm() {
     Random rnd = new Random(12);
-    int[][] shapes = {{1, 7, 9, 3, 5}, {2, 5, 5, 17, 33}, {1, 14, 14, 32, 64}, {1, 9, 9, 96, 40}, {3, 1, 1, 64, 1}};
+    int[][] shapes = {
+      {1, 7, 9, 3, 5}, {2, 5, 5, 17, 33}, {1, 14, 14, 32, 64}, {1, 9, 9, 96, 40}, {3, 1, 1, 64, 1}
+    };
     for (int[] s : shapes) {
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
       attrs.put("T", OpOracle.type(DType.FLOAT32));
@@ -111,7 +140,13 @@ class FastConvOpsTest {
       attrs.put("padding", str(rnd.nextBoolean() ? "SAME" : "VALID"));
       Value x = OpOracle.randomFloats(rnd, s[0], s[1], s[2], s[3]);
       Value filter = OpOracle.randomFloats(rnd, 1, 1, s[3], s[4]);
-      CHECK.check("Conv2D 1x1", "Conv2D 1x1 " + java.util.Arrays.toString(s), "Conv2D", attrs, List.of(1), x,
+      CHECK.check(
+          "Conv2D 1x1",
+          "Conv2D 1x1 " + java.util.Arrays.toString(s),
+          "Conv2D",
+          attrs,
+          List.of(1),
+          x,
           filter);
     }
   }
@@ -124,11 +159,18 @@ class FastConvOpsTest {
       int cout = 1 + rnd.nextInt(48);
       String act = ACTIVATIONS[trial % ACTIVATIONS.length];
       boolean batchNorm = trial >= ACTIVATIONS.length;
-      List<Value> inputs = new ArrayList<>(List.of(c.input(rnd), OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(),
-          cout)));
-      Map<String, AttrValue> attrs = fusedAttrs(c.attrs(), rnd, inputs, cout, batchNorm, act, false);
-      CHECK.check("_FusedConv2D", "_FusedConv2D " + c + " -> " + cout + " " + attrs.get("fused_ops"), "_FusedConv2D",
-          attrs, List.of(1), inputs.toArray(Value[]::new));
+      List<Value> inputs =
+          new ArrayList<>(
+              List.of(c.input(rnd), OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(), cout)));
+      Map<String, AttrValue> attrs =
+          fusedAttrs(c.attrs(), rnd, inputs, cout, batchNorm, act, false);
+      CHECK.check(
+          "_FusedConv2D",
+          "_FusedConv2D " + c + " -> " + cout + " " + attrs.get("fused_ops"),
+          "_FusedConv2D",
+          attrs,
+          List.of(1),
+          inputs.toArray(Value[]::new));
     }
   }
 
@@ -136,10 +178,16 @@ class FastConvOpsTest {
   void fusedOperandsThatAreNotPerChannelUseTheReferenceEpilogue() {
     Random rnd = new Random(14);
     Case c = new Case(2, 6, 5, 3, 3, 3, new int[] {1, 1}, new int[] {1, 1}, "SAME", new int[4]);
-    List<Value> inputs = new ArrayList<>(List.of(c.input(rnd), OpOracle.randomFloats(rnd, 3, 3, 3, 4)));
+    List<Value> inputs =
+        new ArrayList<>(List.of(c.input(rnd), OpOracle.randomFloats(rnd, 3, 3, 3, 4)));
     Map<String, AttrValue> attrs = fusedAttrs(c.attrs(), rnd, inputs, 4, false, "Prelu", false);
     inputs.set(3, OpOracle.randomFloats(rnd, 6, 5, 4)); // PReLU alpha per position and channel
-    CHECK.check("_FusedConv2D broadcast", "_FusedConv2D with a [6,5,4] alpha", "_FusedConv2D", attrs, List.of(1),
+    CHECK.check(
+        "_FusedConv2D broadcast",
+        "_FusedConv2D with a [6,5,4] alpha",
+        "_FusedConv2D",
+        attrs,
+        List.of(1),
         inputs.toArray(Value[]::new));
   }
 
@@ -150,17 +198,37 @@ class FastConvOpsTest {
       Case c = Case.random(rnd, trial % 5 == 0);
       if (trial < 2) {
         // Large enough to be split over two threads: 3×3 SAME, and 5×5 stride 2 with 33 channels.
-        c = trial == 0 ? new Case(1, 32, 32, 64, 3, 3, new int[] {1, 1}, new int[] {1, 1}, "SAME", new int[4])
-            : new Case(2, 41, 37, 33, 5, 5, new int[] {2, 2}, new int[] {1, 1}, "SAME", new int[4]);
+        c =
+            trial == 0
+                ? new Case(
+                    1, 32, 32, 64, 3, 3, new int[] {1, 1}, new int[] {1, 1}, "SAME", new int[4])
+                : new Case(
+                    2, 41, 37, 33, 5, 5, new int[] {2, 2}, new int[] {1, 1}, "SAME", new int[4]);
       } else if (trial % 7 == 0) {
-        c = new Case(c.batch(), c.h(), c.w(), 16 * (1 + rnd.nextInt(3)), c.kh(), c.kw(), c.strides(), c.dilations(),
-            c.padding(), c.pads());
+        c =
+            new Case(
+                c.batch(),
+                c.h(),
+                c.w(),
+                16 * (1 + rnd.nextInt(3)),
+                c.kh(),
+                c.kw(),
+                c.strides(),
+                c.dilations(),
+                c.padding(),
+                c.pads());
       }
       int multiplier = trial % 3 == 0 ? 1 + rnd.nextInt(3) : 1;
       Value filter = OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(), multiplier);
       List<Integer> constants = trial % 4 == 3 ? List.of() : List.of(1);
-      CHECK.check("DepthwiseConv2dNative", "DepthwiseConv2dNative " + c + " x" + multiplier,
-          "DepthwiseConv2dNative", c.attrs(), constants, c.input(rnd), filter);
+      CHECK.check(
+          "DepthwiseConv2dNative",
+          "DepthwiseConv2dNative " + c + " x" + multiplier,
+          "DepthwiseConv2dNative",
+          c.attrs(),
+          constants,
+          c.input(rnd),
+          filter);
     }
   }
 
@@ -171,12 +239,20 @@ class FastConvOpsTest {
       Case c = Case.random(rnd, trial % 5 == 0);
       int multiplier = 1 + rnd.nextInt(2);
       String act = ACTIVATIONS[trial % ACTIVATIONS.length];
-      List<Value> inputs = new ArrayList<>(List.of(c.input(rnd), OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(),
-          multiplier)));
-      Map<String, AttrValue> attrs = fusedAttrs(c.attrs(), rnd, inputs, c.cin() * multiplier,
-          trial >= ACTIVATIONS.length, act, true);
-      CHECK.check("FusedDepthwiseConv2dNative", "FusedDepthwiseConv2dNative " + c + " x" + multiplier + " "
-          + attrs.get("fused_ops"), "FusedDepthwiseConv2dNative", attrs, List.of(1), inputs.toArray(Value[]::new));
+      List<Value> inputs =
+          new ArrayList<>(
+              List.of(
+                  c.input(rnd), OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(), multiplier)));
+      Map<String, AttrValue> attrs =
+          fusedAttrs(
+              c.attrs(), rnd, inputs, c.cin() * multiplier, trial >= ACTIVATIONS.length, act, true);
+      CHECK.check(
+          "FusedDepthwiseConv2dNative",
+          "FusedDepthwiseConv2dNative " + c + " x" + multiplier + " " + attrs.get("fused_ops"),
+          "FusedDepthwiseConv2dNative",
+          attrs,
+          List.of(1),
+          inputs.toArray(Value[]::new));
     }
   }
 
@@ -193,17 +269,31 @@ class FastConvOpsTest {
 
     attrs.put("T", OpOracle.type(DType.FLOAT32));
     attrs.put("data_format", str("NCHW"));
-    assertSameAsReference("Conv2D", attrs, OpOracle.randomFloats(rnd, 1, 4, 5, 5),
+    assertSameAsReference(
+        "Conv2D",
+        attrs,
+        OpOracle.randomFloats(rnd, 1, 4, 5, 5),
         OpOracle.randomFloats(rnd, 3, 3, 4, 6));
 
     attrs.put("data_format", str("NHWC"));
     // Grouped: 6 input channels, a filter of 2 input channels, 3 groups.
-    assertSameAsReference("Conv2D", attrs, OpOracle.randomFloats(rnd, 1, 5, 5, 6),
+    assertSameAsReference(
+        "Conv2D",
+        attrs,
+        OpOracle.randomFloats(rnd, 1, 5, 5, 6),
         OpOracle.randomFloats(rnd, 3, 3, 2, 9));
 
-    Kernel k = OpOracle.bindKernel(Mode.OPTIMIZED, "Conv2D", attrs, List.of(1), OpOracle.randomFloats(rnd, 1, 5, 5, 6),
-        OpOracle.randomFloats(rnd, 3, 3, 6, 9));
-    assertThat(k.getClass().getName()).as("the float32 NHWC kernel").startsWith(FastConvOps.class.getName());
+    Kernel k =
+        OpOracle.bindKernel(
+            Mode.OPTIMIZED,
+            "Conv2D",
+            attrs,
+            List.of(1),
+            OpOracle.randomFloats(rnd, 1, 5, 5, 6),
+            OpOracle.randomFloats(rnd, 3, 3, 6, 9));
+    assertThat(k.getClass().getName())
+        .as("the float32 NHWC kernel")
+        .startsWith(FastConvOps.class.getName());
   }
 
   private static void assertSameAsReference(String op, Map<String, AttrValue> attrs, Value... in) {
@@ -213,8 +303,14 @@ class FastConvOpsTest {
   }
 
   /** Adds the fused operands to {@code inputs} and the fusion attributes to {@code attrs}. */
-  static Map<String, AttrValue> fusedAttrs(Map<String, AttrValue> attrs, Random rnd, List<Value> inputs,
-      int channels, boolean batchNorm, String activation, boolean biasOnly) {
+  static Map<String, AttrValue> fusedAttrs(
+      Map<String, AttrValue> attrs,
+      Random rnd,
+      List<Value> inputs,
+      int channels,
+      boolean batchNorm,
+      String activation,
+      boolean biasOnly) {
     List<String> ops = new ArrayList<>();
     if (batchNorm && !biasOnly) {
       ops.add("FusedBatchNorm");
@@ -228,7 +324,10 @@ class FastConvOpsTest {
       inputs.add(Value.floats(new long[] {channels}, variance));
     } else {
       ops.add("BiasAdd");
-      inputs.add(batchNorm ? OpOracle.randomFloats(rnd, 1, 1, 1, channels) : OpOracle.randomFloats(rnd, channels));
+      inputs.add(
+          batchNorm
+              ? OpOracle.randomFloats(rnd, 1, 1, 1, channels)
+              : OpOracle.randomFloats(rnd, channels));
     }
     if (!activation.isEmpty()) {
       ops.add(activation);

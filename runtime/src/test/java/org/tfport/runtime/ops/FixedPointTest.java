@@ -8,7 +8,10 @@ import org.tfport.core.DType;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.ops.FixedPoint.Multiplier;
 
-/** TFLite's fixed-point primitives against values worked out by hand from their definitions (runtime.md §3). */
+/**
+ * TFLite's fixed-point primitives against values worked out by hand from their definitions
+ * (runtime.md §3).
+ */
 class FixedPointTest {
   @Test
   void multipliersAreFrexpSignificandsRoundedTo31Bits() {
@@ -22,7 +25,9 @@ class FixedPointTest {
     // Below 2^-32 every bit would be shifted out: flushed to zero.
     assertThat(Multiplier.of(Math.scalb(1.0, -40))).isEqualTo(new Multiplier(0, 0));
     assertThat(Multiplier.of(0)).isEqualTo(new Multiplier(0, 0));
-    assertThatThrownBy(() -> Multiplier.of(-1)).isInstanceOf(KernelException.class).hasMessageContaining("negative");
+    assertThatThrownBy(() -> Multiplier.of(-1))
+        .isInstanceOf(KernelException.class)
+        .hasMessageContaining("negative");
   }
 
   @Test
@@ -52,16 +57,19 @@ class FixedPointTest {
 
   @Test
   void requantizationOfAccumulators() {
-    // 100·0.5; 100·2^2·0.5 (shift 2 goes left first); 100·0.1: high mul gives 80 (80.49…), /8 rounds to 10.
+    // 100·0.5; 100·2^2·0.5 (shift 2 goes left first); 100·0.1: high mul gives 80 (80.49…), /8
+    // rounds to 10.
     assertThat(FixedPoint.multiply(100, 1 << 30, 0)).isEqualTo(50);
     assertThat(FixedPoint.multiply(100, 1 << 30, 2)).isEqualTo(200);
     assertThat(FixedPoint.multiply(100, 1717986918, -3)).isEqualTo(10);
     assertThat(Multiplier.of(0.1).apply(-100)).isEqualTo(-10);
-    // 64-bit form: significand 2^30 reduced to 2^14, one shift by 15 with 2^14 added: halves round up.
+    // 64-bit form: significand 2^30 reduced to 2^14, one shift by 15 with 2^14 added: halves round
+    // up.
     assertThat(FixedPoint.multiply(1000L, 1 << 30, 0)).isEqualTo(500);
     assertThat(FixedPoint.multiply(1001L, 1 << 30, 0)).isEqualTo(501);
     assertThat(FixedPoint.multiply(-1001L, 1 << 30, 0)).isEqualTo(-500);
-    // 2^30 · 0.1 (shift −3): significand 1717986918 reduced to 16 bits is 26214, and (2^30·26214 + 2^17) >> 18 =
+    // 2^30 · 0.1 (shift −3): significand 1717986918 reduced to 16 bits is 26214, and (2^30·26214 +
+    // 2^17) >> 18 =
     // 2^12·26214 = 107372544 (the exact 107374182.4 less the 16-bit significand's error).
     assertThat(FixedPoint.multiply(1L << 30, 1717986918, -3)).isEqualTo(107372544);
   }
@@ -72,10 +80,13 @@ class FixedPointTest {
     assertThat(FixedPoint.roundHalfAway(-2.5)).isEqualTo(-3);
     assertThat(FixedPoint.roundHalfAway(0.49999997f)).isEqualTo(0);
     // RELU6 on int8 with scale 0.05, zero point −10: [−10 + 0, −10 + 120].
-    assertThat(FixedPoint.activationRange("RELU6", DType.INT8, 0.05f, -10)).containsExactly(-10, 110);
+    assertThat(FixedPoint.activationRange("RELU6", DType.INT8, 0.05f, -10))
+        .containsExactly(-10, 110);
     assertThat(FixedPoint.activationRange("RELU", DType.UINT8, 0.1f, 3)).containsExactly(3, 255);
-    assertThat(FixedPoint.activationRange("RELU_N1_TO_1", DType.INT8, 0.001f, 0)).containsExactly(-128, 127);
-    assertThat(FixedPoint.activationRange("NONE", DType.INT16, 0.001f, 0)).containsExactly(-32768, 32767);
+    assertThat(FixedPoint.activationRange("RELU_N1_TO_1", DType.INT8, 0.001f, 0))
+        .containsExactly(-128, 127);
+    assertThat(FixedPoint.activationRange("NONE", DType.INT16, 0.001f, 0))
+        .containsExactly(-32768, 32767);
   }
 
   @Test
@@ -92,7 +103,8 @@ class FixedPointTest {
     assertThat(QuantizedActivationOps.tanh16(0)).isEqualTo(0);
     assertThat(QuantizedActivationOps.tanh16(1 << 20)).isEqualTo(32767);
     assertThat(QuantizedActivationOps.tanh16(-(1 << 20))).isEqualTo(-32767);
-    // Input scale 2^-12 is 3 grid steps per code; 2^-11 six; 0.001 doubles 12.288 eleven times to 25165.8.
+    // Input scale 2^-12 is 3 grid steps per code; 2^-11 six; 0.001 doubles 12.288 eleven times to
+    // 25165.8.
     assertThat(QuantizedActivationOps.int16Grid(Math.scalb(1f, -12))).containsExactly(3, 0);
     assertThat(QuantizedActivationOps.int16Grid(Math.scalb(1f, -11))).containsExactly(6, 0);
     assertThat(QuantizedActivationOps.int16Grid(0.001f)).containsExactly(25165, 11);

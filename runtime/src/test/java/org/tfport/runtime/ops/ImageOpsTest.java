@@ -1,7 +1,5 @@
 package org.tfport.runtime.ops;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.f;
@@ -18,10 +16,12 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.NnTesting.Worst;
+import org.tfport.testkit.OracleTest;
 
 /**
- * ResizeBilinear, ResizeNearestNeighbor, CropAndResize and NonMaxSuppressionV2–V5 against TensorFlow 2.18. Nearest
- * neighbour and NMS selections are exact; bilinear values are compared within |a−b| ≤ 1e-6 + 1e-5·|b|.
+ * ResizeBilinear, ResizeNearestNeighbor, CropAndResize and NonMaxSuppressionV2–V5 against
+ * TensorFlow 2.18. Nearest neighbour and NMS selections are exact; bilinear values are compared
+ * within |a−b| ≤ 1e-6 + 1e-5·|b|.
  */
 @OracleTest
 class ImageOpsTest {
@@ -60,9 +60,16 @@ class ImageOpsTest {
           int ow = rep % 3 == 0 ? 1 + rnd.nextInt(w) : 1 + rnd.nextInt(3 * w);
           Value x = image(rnd, t, 1 + rnd.nextInt(2), h, w, 1 + rnd.nextInt(3));
           Value size = NnTesting.intVector(oh, ow);
-          Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(t), "align_corners", b(mode[0]),
-              "half_pixel_centers", b(mode[1]));
-          String what = op + " " + x + " -> " + oh + "x" + ow + " align=" + mode[0] + " half=" + mode[1];
+          Map<String, AttrValue> attrs =
+              OpOracle.attrs(
+                  "T",
+                  OpOracle.type(t),
+                  "align_corners",
+                  b(mode[0]),
+                  "half_pixel_centers",
+                  b(mode[1]));
+          String what =
+              op + " " + x + " -> " + oh + "x" + ow + " align=" + mode[0] + " half=" + mode[1];
           Value mine = OpOracle.runKernel(op, attrs, x, size)[0];
           Value tf = OpOracle.runTensorFlow(op, attrs, 1, x, size).get(0);
           if (op.equals("ResizeBilinear")) {
@@ -78,10 +85,18 @@ class ImageOpsTest {
   @Test
   void resizeRejectsAlignedHalfPixelCentres() {
     Value x = random(new Random(62), DType.FLOAT32, 1, 2, 2, 1);
-    Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "align_corners", b(true),
-        "half_pixel_centers", b(true));
-    assertThatThrownBy(() -> OpOracle.runKernel("ResizeBilinear", attrs, x, NnTesting.intVector(3, 3)))
-        .isInstanceOf(KernelException.class).hasMessageContaining("align_corners");
+    Map<String, AttrValue> attrs =
+        OpOracle.attrs(
+            "T",
+            OpOracle.type(DType.FLOAT32),
+            "align_corners",
+            b(true),
+            "half_pixel_centers",
+            b(true));
+    assertThatThrownBy(
+            () -> OpOracle.runKernel("ResizeBilinear", attrs, x, NnTesting.intVector(3, 3)))
+        .isInstanceOf(KernelException.class)
+        .hasMessageContaining("align_corners");
   }
 
   @Test
@@ -102,11 +117,24 @@ class ImageOpsTest {
         index[i] = rnd.nextInt(batch);
       }
       Value crop = NnTesting.intVector(1 + rnd.nextInt(5), 1 + rnd.nextInt(5));
-      Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(t), "method",
-          str(k % 2 == 0 ? "bilinear" : "nearest"), "extrapolation_value", f(k % 3 == 0 ? 0f : -0.5f));
-      Value[] in = {img, Value.floats(new long[] {n, 4}, boxes), Value.ints(new long[] {n}, index), crop};
-      WORST.check("CropAndResize " + attrs.get("method"), img + " " + attrs, OpOracle.runKernel("CropAndResize",
-          attrs, in)[0], OpOracle.runTensorFlow("CropAndResize", attrs, 1, in).get(0), 1e-6, 1e-5);
+      Map<String, AttrValue> attrs =
+          OpOracle.attrs(
+              "T",
+              OpOracle.type(t),
+              "method",
+              str(k % 2 == 0 ? "bilinear" : "nearest"),
+              "extrapolation_value",
+              f(k % 3 == 0 ? 0f : -0.5f));
+      Value[] in = {
+        img, Value.floats(new long[] {n, 4}, boxes), Value.ints(new long[] {n}, index), crop
+      };
+      WORST.check(
+          "CropAndResize " + attrs.get("method"),
+          img + " " + attrs,
+          OpOracle.runKernel("CropAndResize", attrs, in)[0],
+          OpOracle.runTensorFlow("CropAndResize", attrs, 1, in).get(0),
+          1e-6,
+          1e-5);
     }
   }
 
@@ -126,10 +154,13 @@ class ImageOpsTest {
       boxes[4 * i + 3] = cx + w / 2;
       scores[i] = rnd.nextInt(5) == 0 && i > 0 ? scores[rnd.nextInt(i)] : rnd.nextFloat();
     }
-    return new Value[] {Value.floats(new long[] {n, 4}, boxes), Value.floats(new long[] {n}, scores)};
+    return new Value[] {
+      Value.floats(new long[] {n, 4}, boxes), Value.floats(new long[] {n}, scores)
+    };
   }
 
-  private static void compareNms(String op, int outputs, Map<String, AttrValue> attrs, Value... in) {
+  private static void compareNms(
+      String op, int outputs, Map<String, AttrValue> attrs, Value... in) {
     Value[] mine = OpOracle.runKernel(op, attrs, in);
     List<Value> tf = OpOracle.runTensorFlow(op, attrs, outputs, in);
     String what = op + " " + in[0] + " " + attrs;
@@ -141,8 +172,9 @@ class ImageOpsTest {
   @Test
   void nonMaxSuppressionMatchesTensorFlow() {
     Random rnd = new Random(64);
-    Map<String, AttrValue> plain = OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "T_threshold",
-        OpOracle.type(DType.FLOAT32));
+    Map<String, AttrValue> plain =
+        OpOracle.attrs(
+            "T", OpOracle.type(DType.FLOAT32), "T_threshold", OpOracle.type(DType.FLOAT32));
     for (int k = 0; k < 24; k++) {
       int n = k == 0 ? 0 : 1 + rnd.nextInt(40);
       Value[] d = detections(rnd, n);
@@ -154,8 +186,9 @@ class ImageOpsTest {
       Map<String, AttrValue> padded = new java.util.LinkedHashMap<>(plain);
       padded.put("pad_to_max_output_size", b(k % 2 == 0));
       compareNms("NonMaxSuppressionV4", 2, padded, d[0], d[1], max, iou, threshold);
-      Map<String, AttrValue> v5 = OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "pad_to_max_output_size",
-          b(k % 2 == 1));
+      Map<String, AttrValue> v5 =
+          OpOracle.attrs(
+              "T", OpOracle.type(DType.FLOAT32), "pad_to_max_output_size", b(k % 2 == 1));
       Value sigma = Value.scalar(k % 4 == 0 ? 0f : 0.1f + rnd.nextFloat() * 0.5f);
       compareNms("NonMaxSuppressionV5", 3, v5, d[0], d[1], max, iou, threshold, sigma);
     }
@@ -166,9 +199,17 @@ class ImageOpsTest {
     // IoU of these two boxes is exactly 0.5: TF suppresses only above the threshold.
     Value boxes = Value.floats(new long[] {3, 4}, 0, 0, 1, 1, 0, 0, 1, 0.5f, 0, 0, 1, 0.25f);
     Value scores = Value.floats(new long[] {3}, 0.9f, 0.8f, 0.8f);
-    Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "T_threshold",
-        OpOracle.type(DType.FLOAT32));
-    compareNms("NonMaxSuppressionV3", 1, attrs, boxes, scores, Value.scalar(3), Value.scalar(0.5f),
+    Map<String, AttrValue> attrs =
+        OpOracle.attrs(
+            "T", OpOracle.type(DType.FLOAT32), "T_threshold", OpOracle.type(DType.FLOAT32));
+    compareNms(
+        "NonMaxSuppressionV3",
+        1,
+        attrs,
+        boxes,
+        scores,
+        Value.scalar(3),
+        Value.scalar(0.5f),
         Value.scalar(Float.NEGATIVE_INFINITY));
   }
 }

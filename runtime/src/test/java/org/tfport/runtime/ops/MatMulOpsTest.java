@@ -1,7 +1,5 @@
 package org.tfport.runtime.ops;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.random;
@@ -18,10 +16,11 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.FusedConvOpsTest.Fusion;
 import org.tfport.runtime.ops.NnTesting.TfGraph;
 import org.tfport.runtime.ops.NnTesting.Worst;
+import org.tfport.testkit.OracleTest;
 
 /**
- * MatMul, BatchMatMul/V2/V3, _FusedMatMul and Einsum against TensorFlow 2.18. Tolerance |a−b| ≤ 1e-5 + 1e-4·|b|
- * (float32), 1e-12 + 1e-10·|b| (float64).
+ * MatMul, BatchMatMul/V2/V3, _FusedMatMul and Einsum against TensorFlow 2.18. Tolerance |a−b| ≤
+ * 1e-5 + 1e-4·|b| (float32), 1e-12 + 1e-10·|b| (float64).
  */
 @OracleTest
 class MatMulOpsTest {
@@ -59,8 +58,13 @@ class MatMulOpsTest {
       int n = 1 + rnd.nextInt(7);
       Value a = random(rnd, t, matrix(new long[0], m, inner, ta));
       Value bm = random(rnd, t, matrix(new long[0], inner, n, tb));
-      Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(t), "transpose_a", b(ta), "transpose_b", b(tb));
-      check("MatMul", t, m + "x" + inner + "x" + n + " " + ta + " " + tb, OpOracle.runKernel("MatMul", attrs, a, bm)[0],
+      Map<String, AttrValue> attrs =
+          OpOracle.attrs("T", OpOracle.type(t), "transpose_a", b(ta), "transpose_b", b(tb));
+      check(
+          "MatMul",
+          t,
+          m + "x" + inner + "x" + n + " " + ta + " " + tb,
+          OpOracle.runKernel("MatMul", attrs, a, bm)[0],
           OpOracle.runTensorFlow("MatMul", attrs, 1, a, bm).get(0));
     }
   }
@@ -69,7 +73,14 @@ class MatMulOpsTest {
   void batchMatMulBroadcastsLikeTensorFlow() {
     Random rnd = new Random(32);
     long[][][] batches = {
-        {{}, {}}, {{3}, {3}}, {{2, 1}, {3}}, {{1}, {2, 4}}, {{2, 3}, {2, 3}}, {{4, 1, 2}, {3, 1}}, {{0}, {1}}};
+      {{}, {}},
+      {{3}, {3}},
+      {{2, 1}, {3}},
+      {{1}, {2, 4}},
+      {{2, 3}, {2, 3}},
+      {{4, 1, 2}, {3, 1}},
+      {{0}, {1}}
+    };
     int k = 0;
     for (String op : new String[] {"BatchMatMul", "BatchMatMulV2", "BatchMatMulV3"}) {
       for (long[][] bb : batches) {
@@ -85,13 +96,20 @@ class MatMulOpsTest {
         int n = 1 + rnd.nextInt(5);
         Value a = random(rnd, t, matrix(bb[0], m, inner, ax));
         Value bm = random(rnd, t, matrix(bb[1], inner, n, ay));
-        Map<String, AttrValue> attrs = op.equals("BatchMatMulV3")
-            ? OpOracle.attrs("Ta", OpOracle.type(t), "Tb", OpOracle.type(t), "Tout", OpOracle.type(t))
-            : OpOracle.attrs("T", OpOracle.type(t));
+        Map<String, AttrValue> attrs =
+            op.equals("BatchMatMulV3")
+                ? OpOracle.attrs(
+                    "Ta", OpOracle.type(t), "Tb", OpOracle.type(t), "Tout", OpOracle.type(t))
+                : OpOracle.attrs("T", OpOracle.type(t));
         attrs.put("adj_x", b(ax));
         attrs.put("adj_y", b(ay));
         String what = a + " " + bm + " " + ax + " " + ay;
-        check(op, t, what, OpOracle.runKernel(op, attrs, a, bm)[0], OpOracle.runTensorFlow(op, attrs, 1, a, bm).get(0));
+        check(
+            op,
+            t,
+            what,
+            OpOracle.runKernel(op, attrs, a, bm)[0],
+            OpOracle.runTensorFlow(op, attrs, 1, a, bm).get(0));
       }
     }
   }
@@ -101,16 +119,26 @@ class MatMulOpsTest {
     Random rnd = new Random(33);
     Value a = random(rnd, DType.FLOAT32, 2, 3, 4);
     Value bm = random(rnd, DType.FLOAT32, 3, 4, 5);
-    assertThatThrownBy(() -> OpOracle.runKernel("BatchMatMulV2", OpOracle.attrs("T", OpOracle.type(DType.FLOAT32)),
-        a, bm)).isInstanceOf(KernelException.class).hasMessageContaining("do not broadcast");
+    assertThatThrownBy(
+            () ->
+                OpOracle.runKernel(
+                    "BatchMatMulV2", OpOracle.attrs("T", OpOracle.type(DType.FLOAT32)), a, bm))
+        .isInstanceOf(KernelException.class)
+        .hasMessageContaining("do not broadcast");
   }
 
   @Test
   void einsumNeedsAnExplicitOutput() {
     Random rnd = new Random(36);
     Value a = random(rnd, DType.FLOAT32, 3, 4);
-    assertThatThrownBy(() -> OpOracle.runKernel("Einsum", OpOracle.attrs("T", OpOracle.type(DType.FLOAT32),
-        "equation", str("ij")), a)).isInstanceOf(KernelException.class).hasMessageContaining("exactly one '->'");
+    assertThatThrownBy(
+            () ->
+                OpOracle.runKernel(
+                    "Einsum",
+                    OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "equation", str("ij")),
+                    a))
+        .isInstanceOf(KernelException.class)
+        .hasMessageContaining("exactly one '->'");
   }
 
   @Test
@@ -128,13 +156,18 @@ class MatMulOpsTest {
         Value a = random(rnd, t, matrix(new long[0], m, inner, ta));
         Value bm = random(rnd, t, matrix(new long[0], inner, n, tb));
         Fusion fusion = Fusion.random(rnd, t, n, false, act);
-        Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(t), "transpose_a", b(ta), "transpose_b",
-            b(tb));
+        Map<String, AttrValue> attrs =
+            OpOracle.attrs("T", OpOracle.type(t), "transpose_a", b(ta), "transpose_b", b(tb));
         Value y = OpOracle.runTensorFlow("MatMul", attrs, 1, a, bm).get(0);
         fusion.addAttrs(attrs);
         Value mine = OpOracle.runKernel("_FusedMatMul", attrs, fusion.inputs(a, bm))[0];
         TfGraph g = new TfGraph();
-        check("_FusedMatMul", t, attrs.get("fused_ops").toString(), mine, g.run(fusion.compose(g, g.input(y), t)).get(0));
+        check(
+            "_FusedMatMul",
+            t,
+            attrs.get("fused_ops").toString(),
+            mine,
+            g.run(fusion.compose(g, g.input(y), t)).get(0));
       }
     }
   }
@@ -143,27 +176,27 @@ class MatMulOpsTest {
   void einsumMatchesTensorFlow() {
     Random rnd = new Random(35);
     Object[][] cases = {
-        {"ij,jk->ik", new long[] {3, 4}, new long[] {4, 5}},
-        {"ij,kj->ik", new long[] {3, 4}, new long[] {5, 4}},
-        {"bij,bjk->bik", new long[] {2, 3, 4}, new long[] {2, 4, 5}},
-        {"bhqd,bhkd->bhqk", new long[] {2, 2, 3, 4}, new long[] {2, 2, 5, 4}},
-        {"abc,cd->abd", new long[] {2, 3, 4}, new long[] {4, 5}},
-        {"i,i->", new long[] {7}, new long[] {7}},
-        {"i,j->ij", new long[] {3}, new long[] {4}},
-        {"ij->ji", new long[] {3, 4}},
-        {"ij->", new long[] {3, 4}},
-        {"ijk->ki", new long[] {2, 3, 4}},
-        {"ii->i", new long[] {4, 4}},
-        {"ii->", new long[] {4, 4}},
-        {"ij,jk->", new long[] {3, 4}, new long[] {4, 2}},
-        {"ba,ca->bc", new long[] {3, 4}, new long[] {2, 4}},
-        {"ab,bc->a", new long[] {0, 4}, new long[] {4, 2}},
-        {"...ij,...jk->...ik", new long[] {2, 3, 4}, new long[] {1, 4, 5}},
-        {"...ij,jk->...ik", new long[] {2, 1, 3, 4}, new long[] {4, 5}},
-        {"...ij,...jk->...ik", new long[] {2, 1, 3, 4}, new long[] {3, 4, 5}},
-        {"i...,i...->...", new long[] {3, 2, 2}, new long[] {3, 2, 2}},
-        {"ab,ab->ab", new long[] {3, 4}, new long[] {3, 4}},
-        {"abcd,adbe->acbe", new long[] {2, 3, 2, 4}, new long[] {2, 4, 3, 2}},
+      {"ij,jk->ik", new long[] {3, 4}, new long[] {4, 5}},
+      {"ij,kj->ik", new long[] {3, 4}, new long[] {5, 4}},
+      {"bij,bjk->bik", new long[] {2, 3, 4}, new long[] {2, 4, 5}},
+      {"bhqd,bhkd->bhqk", new long[] {2, 2, 3, 4}, new long[] {2, 2, 5, 4}},
+      {"abc,cd->abd", new long[] {2, 3, 4}, new long[] {4, 5}},
+      {"i,i->", new long[] {7}, new long[] {7}},
+      {"i,j->ij", new long[] {3}, new long[] {4}},
+      {"ij->ji", new long[] {3, 4}},
+      {"ij->", new long[] {3, 4}},
+      {"ijk->ki", new long[] {2, 3, 4}},
+      {"ii->i", new long[] {4, 4}},
+      {"ii->", new long[] {4, 4}},
+      {"ij,jk->", new long[] {3, 4}, new long[] {4, 2}},
+      {"ba,ca->bc", new long[] {3, 4}, new long[] {2, 4}},
+      {"ab,bc->a", new long[] {0, 4}, new long[] {4, 2}},
+      {"...ij,...jk->...ik", new long[] {2, 3, 4}, new long[] {1, 4, 5}},
+      {"...ij,jk->...ik", new long[] {2, 1, 3, 4}, new long[] {4, 5}},
+      {"...ij,...jk->...ik", new long[] {2, 1, 3, 4}, new long[] {3, 4, 5}},
+      {"i...,i...->...", new long[] {3, 2, 2}, new long[] {3, 2, 2}},
+      {"ab,ab->ab", new long[] {3, 4}, new long[] {3, 4}},
+      {"abcd,adbe->acbe", new long[] {2, 3, 2, 4}, new long[] {2, 4, 3, 2}},
     };
     int k = 0;
     for (Object[] c : cases) {
@@ -172,9 +205,14 @@ class MatMulOpsTest {
       for (int i = 1; i < c.length; i++) {
         in[i - 1] = random(rnd, t, (long[]) c[i]);
       }
-      Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(t), "N", NnTesting.i(in.length), "equation",
-          str((String) c[0]));
-      check("Einsum", t, (String) c[0], OpOracle.runKernel("Einsum", attrs, in)[0],
+      Map<String, AttrValue> attrs =
+          OpOracle.attrs(
+              "T", OpOracle.type(t), "N", NnTesting.i(in.length), "equation", str((String) c[0]));
+      check(
+          "Einsum",
+          t,
+          (String) c[0],
+          OpOracle.runKernel("Einsum", attrs, in)[0],
           OpOracle.runTensorFlow("Einsum", attrs, 1, in).get(0));
     }
   }

@@ -17,7 +17,10 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
 import org.tfport.testkit.TensorFlowOracle;
 
-/** Shared pieces of the neural-network kernel tests: attribute builders, TF graphs of several ops, worst errors. */
+/**
+ * Shared pieces of the neural-network kernel tests: attribute builders, TF graphs of several ops,
+ * worst errors.
+ */
 final class NnTesting {
   private NnTesting() {}
 
@@ -69,7 +72,8 @@ final class NnTesting {
 
     String input(Value v) {
       String name = "in" + next++;
-      g.add(new Node(name, "Placeholder", List.of(), "", Map.of("dtype", OpOracle.type(v.dtype()))));
+      g.add(
+          new Node(name, "Placeholder", List.of(), "", Map.of("dtype", OpOracle.type(v.dtype()))));
       feeds.put(name, Values.toTensor(v));
       return name;
     }
@@ -93,8 +97,12 @@ final class NnTesting {
   static final class Worst {
     private final Map<String, double[]> worst = new TreeMap<>();
 
-    /** Asserts closeness (OpOracle.assertClose) and records the largest |a−b| and its share of the tolerance. */
-    synchronized void check(String key, String what, Value actual, Value expected, double atol, double rtol) {
+    /**
+     * Asserts closeness (OpOracle.assertClose) and records the largest |a−b| and its share of the
+     * tolerance.
+     */
+    synchronized void check(
+        String key, String what, Value actual, Value expected, double atol, double rtol) {
       OpOracle.assertClose(what, actual, expected, atol, rtol);
       double[] w = worst.computeIfAbsent(key, k -> new double[2]);
       for (int k = 0; k < expected.size(); k++) {
@@ -112,7 +120,10 @@ final class NnTesting {
     @Override
     public synchronized String toString() {
       StringBuilder s = new StringBuilder();
-      worst.forEach((k, w) -> s.append(String.format("  %-40s max|a-b| = %.3g (%.2f of tolerance)%n", k, w[0], w[1])));
+      worst.forEach(
+          (k, w) ->
+              s.append(
+                  String.format("  %-40s max|a-b| = %.3g (%.2f of tolerance)%n", k, w[0], w[1])));
       return s.toString();
     }
   }

@@ -1,7 +1,5 @@
 package org.tfport.runtime.ops;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.f;
 import static org.tfport.runtime.ops.NnTesting.i;
@@ -17,10 +15,11 @@ import org.tfport.core.DType;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.NnTesting.Worst;
+import org.tfport.testkit.OracleTest;
 
 /**
- * BiasAdd/BiasAddV1 (exact), FusedBatchNorm/V2/V3 in inference and training, LRN and L2Loss against TensorFlow
- * 2.18; float tolerance |a−b| ≤ 1e-5 + 1e-4·|b| unless stated.
+ * BiasAdd/BiasAddV1 (exact), FusedBatchNorm/V2/V3 in inference and training, LRN and L2Loss against
+ * TensorFlow 2.18; float tolerance |a−b| ≤ 1e-5 + 1e-4·|b| unless stated.
  */
 @OracleTest
 class NormalizationOpsTest {
@@ -37,7 +36,8 @@ class NormalizationOpsTest {
       for (int k = 0; k < v.length; k++) {
         v[k] = rnd.nextInt(2001) - 1000;
       }
-      return t == DType.INT64 ? Value.longs(shape, v)
+      return t == DType.INT64
+          ? Value.longs(shape, v)
           : Value.ints(shape, java.util.Arrays.stream(v).mapToInt(x -> (int) x).toArray());
     }
     return random(rnd, t, shape);
@@ -66,8 +66,13 @@ class NormalizationOpsTest {
           if (op.equals("BiasAdd")) {
             attrs.put("data_format", str(format));
           }
-          WORST.check(op, x + " " + format, OpOracle.runKernel(op, attrs, x, bias)[0],
-              OpOracle.runTensorFlow(op, attrs, 1, x, bias).get(0), 0, 0);
+          WORST.check(
+              op,
+              x + " " + format,
+              OpOracle.runKernel(op, attrs, x, bias)[0],
+              OpOracle.runTensorFlow(op, attrs, 1, x, bias).get(0),
+              0,
+              0);
         }
       }
     }
@@ -99,22 +104,36 @@ class NormalizationOpsTest {
               var[c] = 0.1f + rnd.nextFloat();
             }
             Value variance = Value.floats(new long[] {channels}, var);
-            Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "epsilon",
-                f(k++ % 2 == 0 ? 0.001f : 1e-5f), "is_training", b(training), "data_format", str(format),
-                "exponential_avg_factor", f(factor));
+            Map<String, AttrValue> attrs =
+                OpOracle.attrs(
+                    "T",
+                    OpOracle.type(DType.FLOAT32),
+                    "epsilon",
+                    f(k++ % 2 == 0 ? 0.001f : 1e-5f),
+                    "is_training",
+                    b(training),
+                    "data_format",
+                    str(format),
+                    "exponential_avg_factor",
+                    f(factor));
             if (!op.equals("FusedBatchNorm")) {
               attrs.put("U", OpOracle.type(DType.FLOAT32));
             }
             int outputs = op.equals("FusedBatchNormV3") ? 6 : 5;
             Value[] mine = OpOracle.runKernel(op, attrs, x, scale, offset, mean, variance);
-            List<Value> tf = OpOracle.runTensorFlow(op, attrs, outputs, x, scale, offset, mean, variance);
-            String what = op + " " + x + " " + format + " training=" + training + " factor=" + factor;
+            List<Value> tf =
+                OpOracle.runTensorFlow(op, attrs, outputs, x, scale, offset, mean, variance);
+            String what =
+                op + " " + x + " " + format + " training=" + training + " factor=" + factor;
             String key = op + (training ? " training" : " inference");
-            // The reserve spaces are TF's private scratch: for 5-D input its oneDNN kernel leaves them zero (and
-            // reserve_space_3 a scalar), so they are compared for 4-D input only, where TF gives the batch (or input)
+            // The reserve spaces are TF's private scratch: for 5-D input its oneDNN kernel leaves
+            // them zero (and
+            // reserve_space_3 a scalar), so they are compared for 4-D input only, where TF gives
+            // the batch (or input)
             // mean and variance and an empty reserve_space_3.
             for (int o = 0; o < (rank == 4 ? outputs : 3); o++) {
-              WORST.check(key + " output " + o, what + " output " + o, mine[o], tf.get(o), 1e-5, 1e-4);
+              WORST.check(
+                  key + " output " + o, what + " output " + o, mine[o], tf.get(o), 1e-5, 1e-4);
             }
           }
         }
@@ -128,7 +147,8 @@ class NormalizationOpsTest {
     for (int k = 0; k < 8; k++) {
       DType t = k % 4 == 3 ? DType.FLOAT64 : DType.FLOAT32;
       int channels = 1 + rnd.nextInt(5);
-      Value x = random(rnd, t, 1 + rnd.nextInt(2), 1 + rnd.nextInt(3), 1 + rnd.nextInt(3), channels);
+      Value x =
+          random(rnd, t, 1 + rnd.nextInt(2), 1 + rnd.nextInt(3), 1 + rnd.nextInt(3), channels);
       Value mean = random(rnd, t, channels);
       float[] var = new float[channels];
       for (int c = 0; c < channels; c++) {
@@ -140,12 +160,24 @@ class NormalizationOpsTest {
       }
       Value beta = random(rnd, t, channels);
       Value gamma = random(rnd, t, channels);
-      Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(t), "variance_epsilon",
-          f(k % 2 == 0 ? 0.001f : 1e-5f), "scale_after_normalization", b(k % 3 != 0));
-      WORST.check("BatchNormWithGlobalNormalization " + t.jsName(), x + " " + attrs,
-          OpOracle.runKernel("BatchNormWithGlobalNormalization", attrs, x, mean, variance, beta, gamma)[0],
-          OpOracle.runTensorFlow("BatchNormWithGlobalNormalization", attrs, 1, x, mean, variance, beta, gamma).get(0),
-          1e-5, 1e-4);
+      Map<String, AttrValue> attrs =
+          OpOracle.attrs(
+              "T",
+              OpOracle.type(t),
+              "variance_epsilon",
+              f(k % 2 == 0 ? 0.001f : 1e-5f),
+              "scale_after_normalization",
+              b(k % 3 != 0));
+      WORST.check(
+          "BatchNormWithGlobalNormalization " + t.jsName(),
+          x + " " + attrs,
+          OpOracle.runKernel(
+              "BatchNormWithGlobalNormalization", attrs, x, mean, variance, beta, gamma)[0],
+          OpOracle.runTensorFlow(
+                  "BatchNormWithGlobalNormalization", attrs, 1, x, mean, variance, beta, gamma)
+              .get(0),
+          1e-5,
+          1e-4);
     }
   }
 
@@ -153,13 +185,33 @@ class NormalizationOpsTest {
   void lrnMatchesTensorFlow() {
     Random rnd = new Random(53);
     for (int k = 0; k < 10; k++) {
-      Value x = random(rnd, DType.FLOAT32, 1 + rnd.nextInt(2), 1 + rnd.nextInt(3), 1 + rnd.nextInt(3),
-          1 + rnd.nextInt(12));
-      Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "depth_radius",
-          i(rnd.nextInt(4)), "bias", f(0.5f + rnd.nextFloat()), "alpha", f(rnd.nextFloat()), "beta",
-          f(0.25f + rnd.nextFloat()));
-      WORST.check("LRN float32", x + " " + attrs, OpOracle.runKernel("LRN", attrs, x)[0],
-          OpOracle.runTensorFlow("LRN", attrs, 1, x).get(0), 1e-5, 1e-4);
+      Value x =
+          random(
+              rnd,
+              DType.FLOAT32,
+              1 + rnd.nextInt(2),
+              1 + rnd.nextInt(3),
+              1 + rnd.nextInt(3),
+              1 + rnd.nextInt(12));
+      Map<String, AttrValue> attrs =
+          OpOracle.attrs(
+              "T",
+              OpOracle.type(DType.FLOAT32),
+              "depth_radius",
+              i(rnd.nextInt(4)),
+              "bias",
+              f(0.5f + rnd.nextFloat()),
+              "alpha",
+              f(rnd.nextFloat()),
+              "beta",
+              f(0.25f + rnd.nextFloat()));
+      WORST.check(
+          "LRN float32",
+          x + " " + attrs,
+          OpOracle.runKernel("LRN", attrs, x)[0],
+          OpOracle.runTensorFlow("LRN", attrs, 1, x).get(0),
+          1e-5,
+          1e-4);
     }
   }
 
@@ -168,10 +220,19 @@ class NormalizationOpsTest {
     Random rnd = new Random(54);
     for (int k = 0; k < 6; k++) {
       DType t = k % 2 == 0 ? DType.FLOAT32 : DType.FLOAT64;
-      Value x = random(rnd, t, k == 0 ? new long[] {0} : new long[] {1 + rnd.nextInt(30), 1 + rnd.nextInt(30)});
+      Value x =
+          random(
+              rnd,
+              t,
+              k == 0 ? new long[] {0} : new long[] {1 + rnd.nextInt(30), 1 + rnd.nextInt(30)});
       Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(t));
-      WORST.check("L2Loss " + t.jsName(), x.toString(), OpOracle.runKernel("L2Loss", attrs, x)[0],
-          OpOracle.runTensorFlow("L2Loss", attrs, 1, x).get(0), 1e-6, t == DType.FLOAT32 ? 1e-5 : 1e-12);
+      WORST.check(
+          "L2Loss " + t.jsName(),
+          x.toString(),
+          OpOracle.runKernel("L2Loss", attrs, x)[0],
+          OpOracle.runTensorFlow("L2Loss", attrs, 1, x).get(0),
+          1e-6,
+          t == DType.FLOAT32 ? 1e-5 : 1e-12);
     }
   }
 }

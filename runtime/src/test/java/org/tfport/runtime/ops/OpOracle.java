@@ -25,8 +25,8 @@ import org.tfport.runtime.kernel.Values;
 import org.tfport.testkit.TensorFlowOracle;
 
 /**
- * Runs one op both ways: tfport's kernel (reference or optimized) and real TensorFlow 2.18 on a graph of placeholders
- * feeding that op; tests compare the two.
+ * Runs one op both ways: tfport's kernel (reference or optimized) and real TensorFlow 2.18 on a
+ * graph of placeholders feeding that op; tests compare the two.
  */
 public final class OpOracle {
   private OpOracle() {}
@@ -55,23 +55,39 @@ public final class OpOracle {
   }
 
   /**
-   * Binds and runs {@code op}'s kernel with the given inputs. Inputs listed in {@code constants} (by index) are
-   * offered to the factory as plan constants, as weights are.
+   * Binds and runs {@code op}'s kernel with the given inputs. Inputs listed in {@code constants}
+   * (by index) are offered to the factory as plan constants, as weights are.
    */
-  public static Value[] runKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
-      List<Integer> constants, Value... inputs) {
+  public static Value[] runKernel(
+      KernelRegistry.Mode mode,
+      String op,
+      Map<String, AttrValue> attrs,
+      List<Integer> constants,
+      Value... inputs) {
     return bindKernel(mode, op, attrs, constants, inputs).run(inputs, context(1));
   }
 
   /** As above, run in {@code context} (several threads, for the optimized kernels). */
-  public static Value[] runKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
-      List<Integer> constants, RunContext context, Value... inputs) {
+  public static Value[] runKernel(
+      KernelRegistry.Mode mode,
+      String op,
+      Map<String, AttrValue> attrs,
+      List<Integer> constants,
+      RunContext context,
+      Value... inputs) {
     return bindKernel(mode, op, attrs, constants, inputs).run(inputs, context);
   }
 
-  /** Binds {@code op}'s kernel for these inputs, those listed in {@code constants} offered as plan constants. */
-  public static Kernel bindKernel(KernelRegistry.Mode mode, String op, Map<String, AttrValue> attrs,
-      List<Integer> constants, Value... inputs) {
+  /**
+   * Binds {@code op}'s kernel for these inputs, those listed in {@code constants} offered as plan
+   * constants.
+   */
+  public static Kernel bindKernel(
+      KernelRegistry.Mode mode,
+      String op,
+      Map<String, AttrValue> attrs,
+      List<Integer> constants,
+      Value... inputs) {
     KernelFactory f = StandardKernels.registry().factory(op, mode);
     assertThat(f).as("a kernel for " + op).isNotNull();
     List<String> ins = new ArrayList<>();
@@ -79,58 +95,66 @@ public final class OpOracle {
       ins.add("in" + i);
     }
     Node node = new Node("op", op, ins, "", attrs);
-    return f.bind(new NodeBinding(node, Map.of()) {
-      @Override
-      public Value constantInput(int i) {
-        return constants.contains(i) ? inputs[i] : null;
-      }
+    return f.bind(
+        new NodeBinding(node, Map.of()) {
+          @Override
+          public Value constantInput(int i) {
+            return constants.contains(i) ? inputs[i] : null;
+          }
 
-      @Override
-      public DType inputType(int i) {
-        return inputs[i].dtype();
-      }
+          @Override
+          public DType inputType(int i) {
+            return inputs[i].dtype();
+          }
 
-      @Override
-      public long[] inputShape(int i) {
-        return inputs[i].shape().clone();
-      }
+          @Override
+          public long[] inputShape(int i) {
+            return inputs[i].shape().clone();
+          }
 
-      @Override
-      public Function function(String attrName) {
-        throw new UnsupportedOperationException("no functions in a single-op test");
-      }
-    });
+          @Override
+          public Function function(String attrName) {
+            throw new UnsupportedOperationException("no functions in a single-op test");
+          }
+        });
   }
 
   public static Value[] runKernel(String op, Map<String, AttrValue> attrs, Value... inputs) {
     return runKernel(KernelRegistry.Mode.REFERENCE, op, attrs, List.of(), inputs);
   }
 
-  /** Runs {@code op} in TensorFlow with each input fed to a placeholder; returns its first {@code outputs} outputs. */
-  public static List<Value> runTensorFlow(String op, Map<String, AttrValue> attrs, int outputs, Value... inputs) {
+  /**
+   * Runs {@code op} in TensorFlow with each input fed to a placeholder; returns its first {@code
+   * outputs} outputs.
+   */
+  public static List<Value> runTensorFlow(
+      String op, Map<String, AttrValue> attrs, int outputs, Value... inputs) {
     return runTensorFlow(op, attrs, outputs, false, inputs);
   }
 
   /**
-   * As above; with {@code shaped} the placeholders declare their inputs' shapes, for ops whose TensorFlow shape
-   * function insists on a known rank at graph construction (SpaceToBatchND's block_shape, ...).
+   * As above; with {@code shaped} the placeholders declare their inputs' shapes, for ops whose
+   * TensorFlow shape function insists on a known rank at graph construction (SpaceToBatchND's
+   * block_shape, ...).
    */
-  public static List<Value> runTensorFlow(String op, Map<String, AttrValue> attrs, int outputs, boolean shaped,
-      Value... inputs) {
+  public static List<Value> runTensorFlow(
+      String op, Map<String, AttrValue> attrs, int outputs, boolean shaped, Value... inputs) {
     return runTensorFlow(List.of(new Call(op, attrs, outputs, shaped, inputs))).get(0);
   }
 
   /** One op applied to inputs fed to placeholders, its first {@code outputs} outputs fetched. */
-  public record Call(String op, Map<String, AttrValue> attrs, int outputs, boolean shaped, Value... inputs) {
+  public record Call(
+      String op, Map<String, AttrValue> attrs, int outputs, boolean shaped, Value... inputs) {
     public Call(String op, Map<String, AttrValue> attrs, int outputs, Value... inputs) {
       this(op, attrs, outputs, false, inputs);
     }
   }
 
   /**
-   * Runs every call in one TensorFlow graph and session (one session per case is slow) and returns each call's
-   * outputs. Types TF Java cannot feed (int8, int16, uint16, float16, bfloat16) are fed as int32 or float32 and cast
-   * in the graph; int8 and int16 outputs, which TF Java cannot fetch, are cast to int32 in the graph and back.
+   * Runs every call in one TensorFlow graph and session (one session per case is slow) and returns
+   * each call's outputs. Types TF Java cannot feed (int8, int16, uint16, float16, bfloat16) are fed
+   * as int32 or float32 and cast in the graph; int8 and int16 outputs, which TF Java cannot fetch,
+   * are cast to int32 in the graph and back.
    */
   public static List<List<Value>> runTensorFlow(List<Call> calls) {
     Graph g = new Graph("oracle");
@@ -150,8 +174,13 @@ public final class OpOracle {
         g.add(new Node(name, "Placeholder", List.of(), "", pa));
         feeds.put(name, Values.toTensor(fed == in.dtype() ? in : convert(in, fed)));
         if (fed != in.dtype()) {
-          g.add(new Node(name + "_cast", "Cast", List.of(name), "",
-              Map.of("SrcT", type(fed), "DstT", type(in.dtype()))));
+          g.add(
+              new Node(
+                  name + "_cast",
+                  "Cast",
+                  List.of(name),
+                  "",
+                  Map.of("SrcT", type(fed), "DstT", type(in.dtype()))));
           name += "_cast";
         }
         ins.add(name);
@@ -168,7 +197,13 @@ public final class OpOracle {
           DType t = DType.fromTfName(typed.operation("c" + c + "_op").output(o).dataType().name());
           if (t == DType.INT8 || t == DType.INT16) {
             String cast = "c" + c + "_out" + o + "_cast";
-            g.add(new Node(cast, "Cast", List.of(ref), "", Map.of("SrcT", type(t), "DstT", type(DType.INT32))));
+            g.add(
+                new Node(
+                    cast,
+                    "Cast",
+                    List.of(ref),
+                    "",
+                    Map.of("SrcT", type(t), "DstT", type(DType.INT32))));
             ref = cast;
           }
           fetches.add(ref);
@@ -201,45 +236,52 @@ public final class OpOracle {
     };
   }
 
-  /** Converts between a narrow type and the wide one it travels as; every value involved is exact in both. */
+  /**
+   * Converts between a narrow type and the wide one it travels as; every value involved is exact in
+   * both.
+   */
   private static Value convert(Value v, DType to) {
     int n = v.size();
-    Object data = switch (to) {
-      case FLOAT32 -> {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = (float) v.doubleAt(i);
-        }
-        yield a;
-      }
-      case INT32 -> {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = (int) v.longAt(i);
-        }
-        yield a;
-      }
-      case INT8 -> {
-        byte[] a = new byte[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = (byte) v.longAt(i);
-        }
-        yield a;
-      }
-      case INT16 -> {
-        short[] a = new short[n];
-        for (int i = 0; i < n; i++) {
-          a[i] = (short) v.longAt(i);
-        }
-        yield a;
-      }
-      default -> throw new IllegalArgumentException("no conversion of " + v + " to " + to);
-    };
+    Object data =
+        switch (to) {
+          case FLOAT32 -> {
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) {
+              a[i] = (float) v.doubleAt(i);
+            }
+            yield a;
+          }
+          case INT32 -> {
+            int[] a = new int[n];
+            for (int i = 0; i < n; i++) {
+              a[i] = (int) v.longAt(i);
+            }
+            yield a;
+          }
+          case INT8 -> {
+            byte[] a = new byte[n];
+            for (int i = 0; i < n; i++) {
+              a[i] = (byte) v.longAt(i);
+            }
+            yield a;
+          }
+          case INT16 -> {
+            short[] a = new short[n];
+            for (int i = 0; i < n; i++) {
+              a[i] = (short) v.longAt(i);
+            }
+            yield a;
+          }
+          default -> throw new IllegalArgumentException("no conversion of " + v + " to " + to);
+        };
     return Value.of(to, v.shape(), data);
   }
 
-  /** Asserts equal dtype and shape, and elements within |a−b| ≤ atol + rtol·|b| (NaN equal to NaN). */
-  public static void assertClose(String what, Value actual, Value expected, double atol, double rtol) {
+  /**
+   * Asserts equal dtype and shape, and elements within |a−b| ≤ atol + rtol·|b| (NaN equal to NaN).
+   */
+  public static void assertClose(
+      String what, Value actual, Value expected, double atol, double rtol) {
     assertThat(actual.dtype()).as(what + " dtype").isEqualTo(expected.dtype());
     assertThat(actual.shape()).as(what + " shape").containsExactly(expected.shape());
     int n = expected.size();
@@ -254,7 +296,9 @@ public final class OpOracle {
         assertThat(a).as(what + "[" + i + "]").isEqualTo(b);
         continue;
       }
-      assertThat(Math.abs(a - b)).as(what + "[" + i + "]: " + a + " vs " + b).isLessThanOrEqualTo(atol + rtol * Math.abs(b));
+      assertThat(Math.abs(a - b))
+          .as(what + "[" + i + "]: " + a + " vs " + b)
+          .isLessThanOrEqualTo(atol + rtol * Math.abs(b));
     }
   }
 

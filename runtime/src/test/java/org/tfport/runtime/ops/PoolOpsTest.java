@@ -1,7 +1,5 @@
 package org.tfport.runtime.ops;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.tfport.runtime.ops.NnTesting.b;
 import static org.tfport.runtime.ops.NnTesting.random;
 
@@ -15,11 +13,13 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.NnTesting.TfGraph;
 import org.tfport.runtime.ops.NnTesting.Worst;
+import org.tfport.testkit.OracleTest;
 
 /**
- * MaxPool, MaxPoolV2, AvgPool, MaxPool3D, AvgPool3D and MaxPoolWithArgmax against TensorFlow 2.18 on random shapes
- * (windows 1–4, strides 1–3, every padding, both formats; the 3-D ops are float32-only in TF). Max pooling is exact;
- * averages within |a−b| ≤ 1e-6 + 1e-5·|b| (float32) and 1e-12 + 1e-10·|b| (float64).
+ * MaxPool, MaxPoolV2, AvgPool, MaxPool3D, AvgPool3D and MaxPoolWithArgmax against TensorFlow 2.18
+ * on random shapes (windows 1–4, strides 1–3, every padding, both formats; the 3-D ops are
+ * float32-only in TF). Max pooling is exact; averages within |a−b| ≤ 1e-6 + 1e-5·|b| (float32) and
+ * 1e-12 + 1e-10·|b| (float64).
  */
 @OracleTest
 class PoolOpsTest {
@@ -80,11 +80,21 @@ class PoolOpsTest {
 
   @Test
   void explicitPaddingMustBeSmallerThanTheWindow() {
-    ConvCase c = new ConvCase(1, new int[] {4, 4}, 1, new int[] {2, 2}, new int[] {1, 1}, new int[] {1, 1},
-        "EXPLICIT", new int[][] {{2, 0}, {0, 0}}, false);
+    ConvCase c =
+        new ConvCase(
+            1,
+            new int[] {4, 4},
+            1,
+            new int[] {2, 2},
+            new int[] {1, 1},
+            new int[] {1, 1},
+            "EXPLICIT",
+            new int[][] {{2, 0}, {0, 0}},
+            false);
     Value x = random(new Random(48), DType.FLOAT32, c.inputShape());
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpOracle.runKernel("MaxPool", poolAttrs(c,
-        DType.FLOAT32), x)).isInstanceOf(org.tfport.runtime.kernel.KernelException.class)
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> OpOracle.runKernel("MaxPool", poolAttrs(c, DType.FLOAT32), x))
+        .isInstanceOf(org.tfport.runtime.kernel.KernelException.class)
         .hasMessageContaining("padding 2 is not smaller than the window size 2");
   }
 
@@ -99,8 +109,13 @@ class PoolOpsTest {
       }
       Value x = Value.ints(c.inputShape(), v);
       Map<String, AttrValue> attrs = poolAttrs(c, DType.INT32);
-      WORST.check("MaxPool int32", c.toString(), OpOracle.runKernel("MaxPool", attrs, x)[0],
-          OpOracle.runTensorFlow("MaxPool", attrs, 1, x).get(0), 0, 0);
+      WORST.check(
+          "MaxPool int32",
+          c.toString(),
+          OpOracle.runKernel("MaxPool", attrs, x)[0],
+          OpOracle.runTensorFlow("MaxPool", attrs, 1, x).get(0),
+          0,
+          0);
     }
   }
 
@@ -112,10 +127,21 @@ class PoolOpsTest {
       Value x = random(rnd, DType.FLOAT32, c.inputShape());
       Value ksize = NnTesting.intVector(1, c.window()[0], c.window()[1], 1);
       Value strides = NnTesting.intVector(1, c.strides()[0], c.strides()[1], 1);
-      Map<String, AttrValue> attrs = OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "padding",
-          NnTesting.str(c.padding()), "data_format", NnTesting.str("NHWC"));
-      WORST.check("MaxPoolV2 float32", c.toString(), OpOracle.runKernel("MaxPoolV2", attrs, x, ksize, strides)[0],
-          OpOracle.runTensorFlow("MaxPoolV2", attrs, 1, x, ksize, strides).get(0), 0, 0);
+      Map<String, AttrValue> attrs =
+          OpOracle.attrs(
+              "T",
+              OpOracle.type(DType.FLOAT32),
+              "padding",
+              NnTesting.str(c.padding()),
+              "data_format",
+              NnTesting.str("NHWC"));
+      WORST.check(
+          "MaxPoolV2 float32",
+          c.toString(),
+          OpOracle.runKernel("MaxPoolV2", attrs, x, ksize, strides)[0],
+          OpOracle.runTensorFlow("MaxPoolV2", attrs, 1, x, ksize, strides).get(0),
+          0,
+          0);
     }
   }
 

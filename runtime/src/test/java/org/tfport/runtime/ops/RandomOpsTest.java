@@ -1,7 +1,5 @@
 package org.tfport.runtime.ops;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.ExactOracle.t;
 import static org.tfport.runtime.ops.OpOracle.attrs;
@@ -13,11 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.tfport.core.DType;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.Value;
+import org.tfport.testkit.OracleTest;
 
 /**
- * Philox random ops against TensorFlow with fixed seeds. Uniform and integer outputs are bit-exact; normals go
- * through log, sqrt, sin and cos, where Java's correctly rounded double functions and glibc's float ones may differ
- * in the last bit, so they are compared within 2 ulps (measured: a few elements in a thousand differ by 1 or 2 ulps).
+ * Philox random ops against TensorFlow with fixed seeds. Uniform and integer outputs are bit-exact;
+ * normals go through log, sqrt, sin and cos, where Java's correctly rounded double functions and
+ * glibc's float ones may differ in the last bit, so they are compared within 2 ulps (measured: a
+ * few elements in a thousand differ by 1 or 2 ulps).
  */
 @OracleTest
 class RandomOpsTest {
@@ -35,7 +35,9 @@ class RandomOpsTest {
       double a = ours.doubleAt(i);
       double b = theirs.doubleAt(i);
       double ulp = theirs.dtype() == DType.FLOAT32 ? Math.ulp((float) b) : Math.ulp(b);
-      assertThat(Math.abs(a - b)).as(what + "[" + i + "] " + a + " vs " + b).isLessThanOrEqualTo(ulps * ulp);
+      assertThat(Math.abs(a - b))
+          .as(what + "[" + i + "] " + a + " vs " + b)
+          .isLessThanOrEqualTo(ulps * ulp);
     }
   }
 
@@ -81,9 +83,13 @@ class RandomOpsTest {
   @Test
   void statelessIntegers() {
     for (DType dt : new DType[] {DType.INT32, DType.INT64}) {
-      Map<String, AttrValue> a = attrs("dtype", t(dt), "T", t(DType.INT64), "Tseed", t(DType.INT64));
+      Map<String, AttrValue> a =
+          attrs("dtype", t(dt), "T", t(DType.INT64), "Tseed", t(DType.INT64));
       Value lo = dt == DType.INT32 ? Value.scalar(-5) : Value.longs(new long[0], -5_000_000_000L);
-      Value hi = dt == DType.INT32 ? Value.scalar(1_000_003) : Value.longs(new long[0], 7_000_000_000_123L);
+      Value hi =
+          dt == DType.INT32
+              ? Value.scalar(1_000_003)
+              : Value.longs(new long[0], 7_000_000_000_123L);
       List<Value[]> cases = statelessCases(lo, hi);
       cases.removeIf(c -> c.length != 4);
       compare("StatelessRandomUniformInt", a, 0, cases);
@@ -96,8 +102,16 @@ class RandomOpsTest {
     long[][] seeds = {{1, 2}, {87654321, 0}, {0, 5}};
     for (long[] s : seeds) {
       for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
-        Map<String, AttrValue> a = attrs("dtype", t(dt), "T", t(DType.INT64), "seed", new AttrValue.Int(s[0]),
-            "seed2", new AttrValue.Int(s[1]));
+        Map<String, AttrValue> a =
+            attrs(
+                "dtype",
+                t(dt),
+                "T",
+                t(DType.INT64),
+                "seed",
+                new AttrValue.Int(s[0]),
+                "seed2",
+                new AttrValue.Int(s[1]));
         List<Value[]> cases = new ArrayList<>();
         for (long[] shape : SHAPES) {
           cases.add(new Value[] {shape(shape)});
@@ -106,10 +120,22 @@ class RandomOpsTest {
         compare("RandomStandardNormal", a, 2, cases);
         compare("TruncatedNormal", a, 2, cases);
       }
-      Map<String, AttrValue> a = attrs("Tout", t(DType.INT32), "T", t(DType.INT64), "seed", new AttrValue.Int(s[0]),
-          "seed2", new AttrValue.Int(s[1]));
-      compare("RandomUniformInt", a, 0, List.<Value[]>of(new Value[] {shape(new long[] {5, 7}), Value.scalar(-10),
-          Value.scalar(33)}));
+      Map<String, AttrValue> a =
+          attrs(
+              "Tout",
+              t(DType.INT32),
+              "T",
+              t(DType.INT64),
+              "seed",
+              new AttrValue.Int(s[0]),
+              "seed2",
+              new AttrValue.Int(s[1]));
+      compare(
+          "RandomUniformInt",
+          a,
+          0,
+          List.<Value[]>of(
+              new Value[] {shape(new long[] {5, 7}), Value.scalar(-10), Value.scalar(33)}));
     }
   }
 

@@ -1,7 +1,5 @@
 package org.tfport.runtime.ops;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.ExactOracle.t;
 import static org.tfport.runtime.ops.OpOracle.attrs;
@@ -13,11 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.tfport.core.DType;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.Value;
+import org.tfport.testkit.OracleTest;
 
 /**
- * Complex parts exactly, and FFT/IFFT/RFFT/IRFFT against TensorFlow. TensorFlow's float32 FFT rounds at every
- * butterfly while tfport computes in double, so transforms are compared with an error bound relative to the row's
- * largest magnitude: |a - b| ≤ 1e-5 · (1 + max|b|) (measured worst below 2e-6).
+ * Complex parts exactly, and FFT/IFFT/RFFT/IRFFT against TensorFlow. TensorFlow's float32 FFT
+ * rounds at every butterfly while tfport computes in double, so transforms are compared with an
+ * error bound relative to the row's largest magnitude: |a - b| ≤ 1e-5 · (1 + max|b|) (measured
+ * worst below 2e-6).
  */
 @OracleTest
 class SpectralOpsTest {
@@ -46,7 +46,9 @@ class SpectralOpsTest {
     for (int i = 0; i < b.length; i++) {
       double d = Math.abs(a[i] - b[i]);
       worst = Math.max(worst, d / (1 + max));
-      assertThat(d).as(what + "[" + i + "] " + a[i] + " vs " + b[i]).isLessThanOrEqualTo(tol * (1 + max));
+      assertThat(d)
+          .as(what + "[" + i + "] " + a[i] + " vs " + b[i])
+          .isLessThanOrEqualTo(tol * (1 + max));
     }
     return worst;
   }
@@ -83,15 +85,28 @@ class SpectralOpsTest {
     for (int[] lens : new int[][] {{8, 8}, {8, 6}, {9, 7}, {16, 16}, {30, 30}, {5, 1}}) {
       Value x = OpOracle.randomFloats(rnd, 2, lens[0]);
       Value fl = Value.ints(new long[] {1}, lens[1]);
-      worst = Math.max(worst, compare("RFFT" + lens[0] + "/" + lens[1], run("RFFT", r, false, x, fl),
-          run("RFFT", r, true, x, fl), 1e-5));
+      worst =
+          Math.max(
+              worst,
+              compare(
+                  "RFFT" + lens[0] + "/" + lens[1],
+                  run("RFFT", r, false, x, fl),
+                  run("RFFT", r, true, x, fl),
+                  1e-5));
       Value spec = complex(2, lens[1] / 2 + 1 + lens[0] % 2);
-      worst = Math.max(worst, compare("IRFFT" + lens[0] + "/" + lens[1], run("IRFFT", r, false, spec, fl),
-          run("IRFFT", r, true, spec, fl), 1e-5));
+      worst =
+          Math.max(
+              worst,
+              compare(
+                  "IRFFT" + lens[0] + "/" + lens[1],
+                  run("IRFFT", r, false, spec, fl),
+                  run("IRFFT", r, true, spec, fl),
+                  1e-5));
     }
     assertThat(worst).isLessThan(1e-5);
     Value tooShort = OpOracle.randomFloats(rnd, 7);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> run("RFFT", r, false, tooShort,
-        Value.ints(new long[] {1}, 9))).hasMessageContaining("needs at least 9");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> run("RFFT", r, false, tooShort, Value.ints(new long[] {1}, 9)))
+        .hasMessageContaining("needs at least 9");
   }
 }

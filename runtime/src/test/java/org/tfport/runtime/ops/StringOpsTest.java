@@ -1,7 +1,5 @@
 package org.tfport.runtime.ops;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.tfport.runtime.ops.ExactOracle.t;
 import static org.tfport.runtime.ops.OpOracle.attrs;
@@ -14,8 +12,12 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
+import org.tfport.testkit.OracleTest;
 
-/** String ops against TensorFlow (strings fed and fetched through {@link StringOracle}); every output exact. */
+/**
+ * String ops against TensorFlow (strings fed and fetched through {@link StringOracle}); every
+ * output exact.
+ */
 @OracleTest
 class StringOpsTest {
   private static Value strs(long[] shape, String... s) {
@@ -38,12 +40,18 @@ class StringOpsTest {
     }
   }
 
-  private static final Value WORDS = strs(new long[] {2, 3}, "héllo wörld", "", "a,b,,c", "  x  ", "日本語", "tf");
+  private static final Value WORDS =
+      strs(new long[] {2, 3}, "héllo wörld", "", "a,b,,c", "  x  ", "日本語", "tf");
 
   @Test
   void joinAndLength() {
-    same("StringJoin", attrs("N", new AttrValue.Int(3), "separator", AttrValue.Str.of("-")), 1, WORDS,
-        scalar("mid"), WORDS);
+    same(
+        "StringJoin",
+        attrs("N", new AttrValue.Int(3), "separator", AttrValue.Str.of("-")),
+        1,
+        WORDS,
+        scalar("mid"),
+        WORDS);
     same("StringJoin", attrs("N", new AttrValue.Int(2)), 1, scalar("a"), scalar("b"));
     for (String unit : List.of("BYTE", "UTF8_CHAR")) {
       same("StringLength", attrs("unit", AttrValue.Str.of(unit)), 1, WORDS);
@@ -55,11 +63,24 @@ class StringOpsTest {
     for (String unit : List.of("BYTE", "UTF8_CHAR")) {
       Map<String, AttrValue> a = attrs("T", t(DType.INT32), "unit", AttrValue.Str.of(unit));
       same("Substr", a, 1, vec("héllo", "日本語です", "abc"), Value.scalar(1), Value.scalar(3));
-      same("Substr", a, 1, vec("héllo", "日本語です", "abc"), Value.ints(new long[] {3}, -2, 0, 3),
+      same(
+          "Substr",
+          a,
+          1,
+          vec("héllo", "日本語です", "abc"),
+          Value.ints(new long[] {3}, -2, 0, 3),
           Value.ints(new long[] {3}, 5, 2, 1));
     }
-    assertThatThrownBy(() -> OpOracle.runKernel("Substr", attrs("T", t(DType.INT32)), vec("abc"), Value.scalar(4),
-        Value.scalar(1))).isInstanceOf(KernelException.class).hasMessageContaining("out of range");
+    assertThatThrownBy(
+            () ->
+                OpOracle.runKernel(
+                    "Substr",
+                    attrs("T", t(DType.INT32)),
+                    vec("abc"),
+                    Value.scalar(4),
+                    Value.scalar(1)))
+        .isInstanceOf(KernelException.class)
+        .hasMessageContaining("out of range");
   }
 
   @Test
@@ -70,13 +91,16 @@ class StringOpsTest {
     Value ints = vec("12", "-7", " 3", "2147483647");
     same("StringToNumber", attrs("out_type", t(DType.INT32)), 1, ints);
     same("StringToNumber", attrs("out_type", t(DType.INT64)), 1, vec("9223372036854775807", "-1"));
-    assertThatThrownBy(() -> OpOracle.runKernel("StringToNumber", attrs("out_type", t(DType.INT32)),
-        vec("1.5"))).hasMessageContaining("could not correctly convert string: 1.5");
+    assertThatThrownBy(
+            () ->
+                OpOracle.runKernel("StringToNumber", attrs("out_type", t(DType.INT32)), vec("1.5")))
+        .hasMessageContaining("could not correctly convert string: 1.5");
     for (String bad : List.of("+3", "1e", "2f", "1.5.2", "-0x1.8p1")) {
       org.tfport.runtime.kernel.Value v = vec(bad);
       DType type = bad.equals("+3") ? DType.INT32 : DType.FLOAT32;
       Map<String, AttrValue> a = attrs("out_type", t(type));
-      assertThatThrownBy(() -> OpOracle.runKernel("StringToNumber", a, v)).isInstanceOf(KernelException.class)
+      assertThatThrownBy(() -> OpOracle.runKernel("StringToNumber", a, v))
+          .isInstanceOf(KernelException.class)
           .hasMessageContaining("could not correctly convert");
       assertThatThrownBy(() -> StringOracle.run("StringToNumber", a, 1, v))
           .isInstanceOf(org.tensorflow.exceptions.TFInvalidArgumentException.class);
@@ -96,13 +120,33 @@ class StringOpsTest {
   @Test
   void regexReplace() {
     Value in = vec("hello world", "aaa", "", "2024-01-31", "x.y.z");
-    String[][] cases = {{"o", "0"}, {"a+", "<\\0>"}, {"(\\d+)-(\\d+)-(\\d+)", "\\3/\\2/\\1"}, {"\\.", "\\\\"},
-        {"^", "^"}, {"[a-z]", "$"}};
+    String[][] cases = {
+      {"o", "0"},
+      {"a+", "<\\0>"},
+      {"(\\d+)-(\\d+)-(\\d+)", "\\3/\\2/\\1"},
+      {"\\.", "\\\\"},
+      {"^", "^"},
+      {"[a-z]", "$"}
+    };
     for (String[] c : cases) {
       for (boolean global : new boolean[] {true, false}) {
-        same("StaticRegexReplace", attrs("pattern", AttrValue.Str.of(c[0]), "rewrite", AttrValue.Str.of(c[1]),
-            "replace_global", new AttrValue.Bool(global)), 1, in);
-        same("RegexReplace", attrs("replace_global", new AttrValue.Bool(global)), 1, in, scalar(c[0]),
+        same(
+            "StaticRegexReplace",
+            attrs(
+                "pattern",
+                AttrValue.Str.of(c[0]),
+                "rewrite",
+                AttrValue.Str.of(c[1]),
+                "replace_global",
+                new AttrValue.Bool(global)),
+            1,
+            in);
+        same(
+            "RegexReplace",
+            attrs("replace_global", new AttrValue.Bool(global)),
+            1,
+            in,
+            scalar(c[0]),
             scalar(c[1]));
       }
     }

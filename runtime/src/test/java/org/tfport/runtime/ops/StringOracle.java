@@ -21,9 +21,10 @@ import org.tfport.runtime.kernel.Values;
 import org.tfport.testkit.TensorFlowOracle;
 
 /**
- * Runs one op in TensorFlow like {@link OpOracle#runTensorFlow}, but feeding and fetching string and complex64
- * tensors too (TF Java moves neither, so complex values travel as real and imaginary float32 parts, joined by
- * Complex and split by Real/Imag in the graph). Placeholders declare their inputs' shapes.
+ * Runs one op in TensorFlow like {@link OpOracle#runTensorFlow}, but feeding and fetching string
+ * and complex64 tensors too (TF Java moves neither, so complex values travel as real and imaginary
+ * float32 parts, joined by Complex and split by Real/Imag in the graph). Placeholders declare their
+ * inputs' shapes.
  */
 final class StringOracle {
   private StringOracle() {}
@@ -40,8 +41,13 @@ final class StringOracle {
         placeholder(g, "in" + i + "_im", parts[1]);
         feeds.put("in" + i + "_re", parts[0]);
         feeds.put("in" + i + "_im", parts[1]);
-        g.add(new Node("in" + i, "Complex", List.of("in" + i + "_re", "in" + i + "_im"), "",
-            Map.of("T", OpOracle.type(DType.FLOAT32), "Tout", OpOracle.type(DType.COMPLEX64))));
+        g.add(
+            new Node(
+                "in" + i,
+                "Complex",
+                List.of("in" + i + "_re", "in" + i + "_im"),
+                "",
+                Map.of("T", OpOracle.type(DType.FLOAT32), "Tout", OpOracle.type(DType.COMPLEX64))));
       } else {
         placeholder(g, "in" + i, v);
         feeds.put("in" + i, v);
@@ -50,16 +56,28 @@ final class StringOracle {
     }
     g.add(new Node("op", op, ins, "", attrs));
     List<Tensor> owned = new ArrayList<>();
-    try (org.tensorflow.Graph tg = new org.tensorflow.Graph(); Session s = new Session(tg)) {
+    try (org.tensorflow.Graph tg = new org.tensorflow.Graph();
+        Session s = new Session(tg)) {
       boolean[] complex = new boolean[outputs];
       try (org.tensorflow.Graph probe = new org.tensorflow.Graph()) {
         probe.importGraphDef(org.tensorflow.proto.GraphDef.parseFrom(GraphDefWriter.write(g)));
         for (int o = 0; o < outputs; o++) {
-          complex[o] = probe.operation("op").output(o).dataType() == org.tensorflow.proto.DataType.DT_COMPLEX64;
+          complex[o] =
+              probe.operation("op").output(o).dataType()
+                  == org.tensorflow.proto.DataType.DT_COMPLEX64;
           if (complex[o]) {
             for (String part : List.of("Real", "Imag")) {
-              g.add(new Node("op_" + part + o, part, List.of("op:" + o), "",
-                  Map.of("T", OpOracle.type(DType.COMPLEX64), "Tout", OpOracle.type(DType.FLOAT32))));
+              g.add(
+                  new Node(
+                      "op_" + part + o,
+                      part,
+                      List.of("op:" + o),
+                      "",
+                      Map.of(
+                          "T",
+                          OpOracle.type(DType.COMPLEX64),
+                          "Tout",
+                          OpOracle.type(DType.FLOAT32))));
             }
           }
         }

@@ -25,28 +25,38 @@ import org.tfport.runtime.Model;
 import org.tfport.testkit.Corpus;
 
 /**
- * Damaged and hostile {@code .tflite} files: each ends in one {@link TfportException} with a one-line message (or,
- * for a mutation that leaves a valid model, an import that works), never another exception or a crash.
+ * Damaged and hostile {@code .tflite} files: each ends in one {@link TfportException} with a
+ * one-line message (or, for a mutation that leaves a valid model, an import that works), never
+ * another exception or a crash.
  */
 class HostileTfliteTest {
   @TempDir Path tmp;
 
-  /** Imports and compiles; a refusal must be one clear line. Returns the message, or null when it worked. */
+  /**
+   * Imports and compiles; a refusal must be one clear line. Returns the message, or null when it
+   * worked.
+   */
   private static String attempt(Path file) {
     try (Model m = TfliteImporter.load(file)) {
       return null;
     } catch (TfportException e) {
-      assertThat(e.getMessage()).as("message of " + e.getClass().getSimpleName()).doesNotContain("\n").isNotBlank();
+      assertThat(e.getMessage())
+          .as("message of " + e.getClass().getSimpleName())
+          .doesNotContain("\n")
+          .isNotBlank();
       return e.getMessage();
     }
   }
 
   @Test
   void corpusFilesBrokenOnPurposeAreOneLine() {
-    for (String f : List.of("tflite/litert/negative/tflite__test_model_broken.bin",
-        "tflite/litert/negative/tflite_java_src__invalid_model.bin")) {
+    for (String f :
+        List.of(
+            "tflite/litert/negative/tflite__test_model_broken.bin",
+            "tflite/litert/negative/tflite_java_src__invalid_model.bin")) {
       Path p = Corpus.require(f);
-      assertThatThrownBy(() -> TfliteImporter.load(p)).isInstanceOf(CorruptModelException.class)
+      assertThatThrownBy(() -> TfliteImporter.load(p))
+          .isInstanceOf(CorruptModelException.class)
           .hasMessageContaining("expected 'TFL3'");
     }
   }
@@ -64,7 +74,8 @@ class HostileTfliteTest {
         refused++;
       }
     }
-    // Nearly every prefix loses something the model needs; only cuts inside trailing padding may still load.
+    // Nearly every prefix loses something the model needs; only cuts inside trailing padding may
+    // still load.
     assertThat(refused).isGreaterThan(whole.length / 13 - 3);
   }
 
@@ -72,8 +83,11 @@ class HostileTfliteTest {
   void corruptedBytesNeverEscapeAsOtherExceptions() throws Exception {
     Random rnd = new Random(11);
     List<String> messages = new ArrayList<>();
-    for (String f : List.of("tflite/litert/tflite__multi_subgraphs_while.bin", "tflite/serving/half_plus_two.tflite",
-        "tflite/tflite-micro/hello_world_float.tflite")) {
+    for (String f :
+        List.of(
+            "tflite/litert/tflite__multi_subgraphs_while.bin",
+            "tflite/serving/half_plus_two.tflite",
+            "tflite/tflite-micro/hello_world_float.tflite")) {
       byte[] whole = Files.readAllBytes(Corpus.require(f));
       Path p = tmp.resolve("bad.tflite");
       for (int k = 0; k < 150; k++) {
@@ -97,23 +111,41 @@ class HostileTfliteTest {
   /** A WHILE whose body is a subgraph the file does not have, and a CONV_2D missing its filter. */
   @Test
   void badSubgraphIndexAndMissingInputsAreNamed() throws Exception {
-    TfliteModel m = TfliteReader.read(Corpus.require("tflite/litert/tflite__multi_subgraphs_while.bin"));
+    TfliteModel m =
+        TfliteReader.read(Corpus.require("tflite/litert/tflite__multi_subgraphs_while.bin"));
     TfliteSubgraph main = m.mainSubgraph();
     List<TfliteOperator> ops = new ArrayList<>();
     for (TfliteOperator op : main.operators()) {
       if (op.builtinOptions() instanceof BuiltinOptions.While) {
-        op = new TfliteOperator(op.opcodeIndex(), op.inputs(), op.outputs(),
-            BuiltinOptions.of(TfliteOptionsType.WHILE_OPTIONS, Map.of("cond_subgraph_index", 1, "body_subgraph_index", 42)));
+        op =
+            new TfliteOperator(
+                op.opcodeIndex(),
+                op.inputs(),
+                op.outputs(),
+                BuiltinOptions.of(
+                    TfliteOptionsType.WHILE_OPTIONS,
+                    Map.of("cond_subgraph_index", 1, "body_subgraph_index", 42)));
       }
       ops.add(op);
     }
     List<TfliteSubgraph> subgraphs = new ArrayList<>(m.subgraphs());
-    subgraphs.set(0, new TfliteSubgraph(main.name(), main.tensors(), main.inputs(), main.outputs(), ops));
-    TfliteModel bad = new TfliteModel(m.version(), m.description(), m.operatorCodes(), subgraphs, m.buffers(),
-        m.metadataBuffer(), m.metadata(), m.signatureDefs());
+    subgraphs.set(
+        0, new TfliteSubgraph(main.name(), main.tensors(), main.inputs(), main.outputs(), ops));
+    TfliteModel bad =
+        new TfliteModel(
+            m.version(),
+            m.description(),
+            m.operatorCodes(),
+            subgraphs,
+            m.buffers(),
+            m.metadataBuffer(),
+            m.metadata(),
+            m.signatureDefs());
     Path p = tmp.resolve("while.tflite");
     Files.write(p, TfliteWriter.write(bad));
-    assertThatThrownBy(() -> TfliteImporter.load(p)).isInstanceOf(UnsupportedModelException.class)
-        .hasMessageContaining("operator 0 WHILE").hasMessageContaining("names subgraph 42");
+    assertThatThrownBy(() -> TfliteImporter.load(p))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("operator 0 WHILE")
+        .hasMessageContaining("names subgraph 42");
   }
 }

@@ -22,37 +22,47 @@ import org.tfport.runtime.kernel.Values;
 import org.tfport.testkit.Corpus;
 
 /**
- * A {@link org.tfport.runtime.RunObserver} on imported TFLite models with WHILE loops: it sees every tensor the
- * importer's tensor map names (but constants) in the graph and in the loop functions the run enters, a condition
- * more often than its body, and for the signature's outputs the values the run returns.
+ * A {@link org.tfport.runtime.RunObserver} on imported TFLite models with WHILE loops: it sees
+ * every tensor the importer's tensor map names (but constants) in the graph and in the loop
+ * functions the run enters, a condition more often than its body, and for the signature's outputs
+ * the values the run returns.
  */
 class RunObserverTest {
   @Test
   void seesEveryMappedTensorInsideLoops() {
-    for (String file : List.of("tflite/litert/tflite__multi_subgraphs_while.bin",
-        "tflite/litert/tflite__nested_while.bin")) {
+    for (String file :
+        List.of(
+            "tflite/litert/tflite__multi_subgraphs_while.bin",
+            "tflite/litert/tflite__nested_while.bin")) {
       var path = Corpus.require(file);
-      TfliteImporter.ImportedModel imported = TfliteImporter.importModel(TfliteReader.read(path), file);
+      TfliteImporter.ImportedModel imported =
+          TfliteImporter.importModel(TfliteReader.read(path), file);
       Map<String, Integer> calls = new HashMap<>();
       Set<String> seen = new HashSet<>();
       Set<String> entered = new HashSet<>();
       Map<String, Value> top = new HashMap<>();
       Map<String, Tensor> out;
-      try (Model model = imported.toModel(); Session session = model.newSession()) {
+      try (Model model = imported.toModel();
+          Session session = model.newSession()) {
         Signature sig = model.defaultSignature();
-        out = session.run(sig.key(), RandomInputs.of(sig, 7), (callPath, node, output, value) -> {
-          String body = callPath.isEmpty() ? "" : callPath.get(callPath.size() - 1);
-          seen.add(body + "|" + node + ":" + output);
-          entered.add(body);
-          if (callPath.isEmpty()) {
-            top.put(node + ":" + output, value);
-          } else if (node.equals(firstInput(imported, body))) {
-            calls.merge(body, 1, Integer::sum);
-          }
-        });
+        out =
+            session.run(
+                sig.key(),
+                RandomInputs.of(sig, 7),
+                (callPath, node, output, value) -> {
+                  String body = callPath.isEmpty() ? "" : callPath.get(callPath.size() - 1);
+                  seen.add(body + "|" + node + ":" + output);
+                  entered.add(body);
+                  if (callPath.isEmpty()) {
+                    top.put(node + ":" + output, value);
+                  } else if (node.equals(firstInput(imported, body))) {
+                    calls.merge(body, 1, Integer::sum);
+                  }
+                });
         for (var spec : sig.outputs()) {
           TensorRef r = TensorRef.parse(spec.tensor());
-          assertThat(Values.toTensor(top.get(r.node() + ":" + r.index()))).as(file + " " + spec.name())
+          assertThat(Values.toTensor(top.get(r.node() + ":" + r.index())))
+              .as(file + " " + spec.name())
               .isEqualTo(out.get(spec.name()));
         }
       }
@@ -77,8 +87,9 @@ class RunObserverTest {
         String cond = ((org.tfport.core.graph.AttrValue.Func) n.attr("cond")).value().name();
         String body = ((org.tfport.core.graph.AttrValue.Func) n.attr("body")).value().name();
         if (entered.contains(cond)) {
-          assertThat(calls.getOrDefault(cond, 0)).as(file + " " + cond + " runs once more than " + body
-              + " per loop").isGreaterThan(calls.getOrDefault(body, 0));
+          assertThat(calls.getOrDefault(cond, 0))
+              .as(file + " " + cond + " runs once more than " + body + " per loop")
+              .isGreaterThan(calls.getOrDefault(body, 0));
         }
       }
     }
@@ -90,14 +101,18 @@ class RunObserverTest {
   }
 
   private static boolean isConst(TfliteImporter.ImportedModel m, String function, String node) {
-    List<Node> nodes = function == null ? m.graph().nodes() : m.graph().functions().get(function).nodes();
+    List<Node> nodes =
+        function == null ? m.graph().nodes() : m.graph().functions().get(function).nodes();
     return nodes.stream().anyMatch(n -> n.name().equals(node) && n.op().equals("Const"));
   }
 
   private static List<Node> allWhiles(TfliteImporter.ImportedModel m) {
-    List<Node> out = new ArrayList<>(m.graph().nodes().stream().filter(n -> n.op().equals("While")).toList());
-    m.graph().functions().values().forEach(f -> out.addAll(f.nodes().stream().filter(n -> n.op().equals("While"))
-        .toList()));
+    List<Node> out =
+        new ArrayList<>(m.graph().nodes().stream().filter(n -> n.op().equals("While")).toList());
+    m.graph()
+        .functions()
+        .values()
+        .forEach(f -> out.addAll(f.nodes().stream().filter(n -> n.op().equals("While")).toList()));
     return out;
   }
 }

@@ -1,7 +1,5 @@
 package org.tfport.runtime.tflite;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -18,14 +16,16 @@ import org.tfport.core.Tensor;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * The 16x8 single-op models of tflite-micro's SEANet set (ADD, SUB, CONV_2D, TRANSPOSE_CONV, LEAKY_RELU, PAD,
- * STRIDED_SLICE, QUANTIZE) on the inputs they ship with: tfport's integer kernels must give exactly the golden int16
- * outputs (computed by TFLite Micro's reference kernels) and exactly what TFLite 2.18 gives on those inputs (int16
- * kernels have no XNNPACK path, so the reference arithmetic is TFLite's own). TRANSPOSE_CONV takes its output
- * shape as an int32 input, which is why the random-input corpus test cannot run it.
+ * The 16x8 single-op models of tflite-micro's SEANet set (ADD, SUB, CONV_2D, TRANSPOSE_CONV,
+ * LEAKY_RELU, PAD, STRIDED_SLICE, QUANTIZE) on the inputs they ship with: tfport's integer kernels
+ * must give exactly the golden int16 outputs (computed by TFLite Micro's reference kernels) and
+ * exactly what TFLite 2.18 gives on those inputs (int16 kernels have no XNNPACK path, so the
+ * reference arithmetic is TFLite's own). TRANSPOSE_CONV takes its output shape as an int32 input,
+ * which is why the random-input corpus test cannot run it.
  */
 @OracleTest
 class SeanetGoldenTest {
@@ -66,8 +66,10 @@ class SeanetGoldenTest {
   }
 
   private static long[] csv(Path file) throws IOException {
-    return Arrays.stream(Files.readString(file).split("[,\\s]+")).filter(x -> !x.isEmpty())
-        .mapToLong(Long::parseLong).toArray();
+    return Arrays.stream(Files.readString(file).split("[,\\s]+"))
+        .filter(x -> !x.isEmpty())
+        .mapToLong(Long::parseLong)
+        .toArray();
   }
 
   private static TfliteOracle.Tensor tensor(String dtype, int[] shape, long[] v) {

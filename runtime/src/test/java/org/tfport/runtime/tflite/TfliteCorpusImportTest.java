@@ -1,7 +1,5 @@
 package org.tfport.runtime.tflite;
 
-import org.tfport.testkit.OracleTest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -22,18 +20,21 @@ import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.runtime.Model;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * Every {@code .tflite} file of the corpus: imported, run by tfport on seeded random inputs and compared with TFLite
- * 2.18 on the same inputs. Float outputs within 1e-5 + 1e-4·|b| (float32 and float16-weight models, whose weights
- * are dequantized exactly); integer and bool outputs exactly. Dynamic-range int8 models are compared within a
- * looser bound, because TFLite's hybrid kernels also quantize the activations to int8 on the fly while tfport
- * computes in float on the dequantized weights: within 2 % of the output's range. Fully integer models (int8,
- * uint8 and 16x8) run TFLite's integer arithmetic and are compared in output quantization steps (integer outputs in
- * codes, float outputs in steps of the tensor their DEQUANTIZE reads): within one step, the difference allowed
- * between TFLite's reference kernels and its XNNPACK delegate, except for the files in {@link #STEP_ALLOWANCE}.
- * Prints the count per kind and each file's result; files tfport refuses are listed with the reason.
+ * Every {@code .tflite} file of the corpus: imported, run by tfport on seeded random inputs and
+ * compared with TFLite 2.18 on the same inputs. Float outputs within 1e-5 + 1e-4·|b| (float32 and
+ * float16-weight models, whose weights are dequantized exactly); integer and bool outputs exactly.
+ * Dynamic-range int8 models are compared within a looser bound, because TFLite's hybrid kernels
+ * also quantize the activations to int8 on the fly while tfport computes in float on the
+ * dequantized weights: within 2 % of the output's range. Fully integer models (int8, uint8 and
+ * 16x8) run TFLite's integer arithmetic and are compared in output quantization steps (integer
+ * outputs in codes, float outputs in steps of the tensor their DEQUANTIZE reads): within one step,
+ * the difference allowed between TFLite's reference kernels and its XNNPACK delegate, except for
+ * the files in {@link #STEP_ALLOWANCE}. Prints the count per kind and each file's result; files
+ * tfport refuses are listed with the reason.
  */
 @OracleTest
 class TfliteCorpusImportTest {
@@ -47,8 +48,11 @@ class TfliteCorpusImportTest {
     Path root = Corpus.require("tflite");
     List<Path> files;
     try (Stream<Path> s = Files.walk(root)) {
-      files = s.filter(Files::isRegularFile).filter(p -> p.toString().endsWith(".tflite")
-          || p.toString().endsWith(".bin")).sorted().toList();
+      files =
+          s.filter(Files::isRegularFile)
+              .filter(p -> p.toString().endsWith(".tflite") || p.toString().endsWith(".bin"))
+              .sorted()
+              .toList();
     }
     Map<String, Result> results = new TreeMap<>();
     List<String> failures = new ArrayList<>();
@@ -57,26 +61,43 @@ class TfliteCorpusImportTest {
       long t0 = System.nanoTime();
       Result r = check(p, label, failures);
       if (r != null) {
-        results.put(label, new Result(r.kind(), r.status() + String.format(Locale.ROOT, " [%d ms]",
-            (System.nanoTime() - t0) / 1_000_000), r.worst()));
+        results.put(
+            label,
+            new Result(
+                r.kind(),
+                r.status()
+                    + String.format(Locale.ROOT, " [%d ms]", (System.nanoTime() - t0) / 1_000_000),
+                r.worst()));
       }
     }
     Map<TfliteRuns.Kind, int[]> tally = new EnumMap<>(TfliteRuns.Kind.class);
     double[] worst = new double[TfliteRuns.Kind.values().length];
     List<String> lines = new ArrayList<>();
-    results.forEach((label, r) -> {
-      int[] c = tally.computeIfAbsent(r.kind(), k -> new int[3]);
-      c[r.status().startsWith("match") ? 0 : r.status().startsWith("refused") ? 1 : 2]++;
-      if (r.status().startsWith("match")) {
-        worst[r.kind().ordinal()] = Math.max(worst[r.kind().ordinal()], r.worst());
-      }
-      lines.add(String.format(Locale.ROOT, "%-70s %-12s %s", label, r.kind(), r.status()));
-    });
+    results.forEach(
+        (label, r) -> {
+          int[] c = tally.computeIfAbsent(r.kind(), k -> new int[3]);
+          c[r.status().startsWith("match") ? 0 : r.status().startsWith("refused") ? 1 : 2]++;
+          if (r.status().startsWith("match")) {
+            worst[r.kind().ordinal()] = Math.max(worst[r.kind().ordinal()], r.worst());
+          }
+          lines.add(String.format(Locale.ROOT, "%-70s %-12s %s", label, r.kind(), r.status()));
+        });
     StringBuilder summary = new StringBuilder();
-    tally.forEach((k, c) -> summary.append(String.format(Locale.ROOT, "%n  %-12s matched %d (worst |a-b| %.3g%s),"
-        + " refused %d, not run (TFLite rejects, string inputs, too large) %d", k, c[0], worst[k.ordinal()],
-        k == TfliteRuns.Kind.FULL_INTEGER ? " output steps" : "", c[1], c[2])));
-    System.out.println("TFLite corpus through tfport's importer:\n  " + String.join("\n  ", lines) + summary);
+    tally.forEach(
+        (k, c) ->
+            summary.append(
+                String.format(
+                    Locale.ROOT,
+                    "%n  %-12s matched %d (worst |a-b| %.3g%s),"
+                        + " refused %d, not run (TFLite rejects, string inputs, too large) %d",
+                    k,
+                    c[0],
+                    worst[k.ordinal()],
+                    k == TfliteRuns.Kind.FULL_INTEGER ? " output steps" : "",
+                    c[1],
+                    c[2])));
+    System.out.println(
+        "TFLite corpus through tfport's importer:\n  " + String.join("\n  ", lines) + summary);
     assertThat(failures).isEmpty();
     int matched = tally.values().stream().mapToInt(c -> c[0]).sum();
     assertThat(matched).isGreaterThanOrEqualTo(MIN_MATCHED);
@@ -85,25 +106,29 @@ class TfliteCorpusImportTest {
   }
 
   /**
-   * Files that import and match today: 29 of 32 float/float16 files TFLite runs on random inputs, and 16 fully
-   * integer ones (of 27: 9 refused for LSTM, SVDF, custom post-processing and string ops, RFFT2D and COMPLEX_ABS;
-   * one file TFLite rejects and one TFLite fails on random inputs).
+   * Files that import and match today: 29 of 32 float/float16 files TFLite runs on random inputs,
+   * and 16 fully integer ones (of 27: 9 refused for LSTM, SVDF, custom post-processing and string
+   * ops, RFFT2D and COMPLEX_ABS; one file TFLite rejects and one TFLite fails on random inputs).
    */
   static final int MIN_MATCHED = 45;
 
   static final int MIN_MATCHED_INTEGER = 16;
 
   /**
-   * Integer models allowed more than one output step, with why: TFLite 2.18's XNNPACK delegate takes some uint8
-   * layers of MobileNet V1 and requantizes them in float, so a few logits land one step away from the reference
-   * arithmetic tfport follows, and the SOFTMAX after them turns a one-step logit difference into up to three steps
-   * of probability (measured: 3).
+   * Integer models allowed more than one output step, with why: TFLite 2.18's XNNPACK delegate
+   * takes some uint8 layers of MobileNet V1 and requantizes them in float, so a few logits land one
+   * step away from the reference arithmetic tfport follows, and the SOFTMAX after them turns a
+   * one-step logit difference into up to three steps of probability (measured: 3).
    */
-  static final Map<String, Integer> STEP_ALLOWANCE = Map.of(
-      "tflite-support/mobilenet_v1_0.25_224_quant.tflite", 3,
-      "tflite-support/mobilenet_v1_0.25_224_quant_without_subgraph_metadata.tflite", 3);
+  static final Map<String, Integer> STEP_ALLOWANCE =
+      Map.of(
+          "tflite-support/mobilenet_v1_0.25_224_quant.tflite", 3,
+          "tflite-support/mobilenet_v1_0.25_224_quant_without_subgraph_metadata.tflite", 3);
 
-  /** Inputs above this many elements are imported but not run, to keep the test within a couple of minutes. */
+  /**
+   * Inputs above this many elements are imported but not run, to keep the test within a couple of
+   * minutes.
+   */
   static final long MAX_INPUT_ELEMENTS = 1 << 22;
 
   private static Result check(Path p, String label, List<String> failures) {
@@ -126,11 +151,19 @@ class TfliteCorpusImportTest {
     if (!load.accepted()) {
       return new Result(kind, "TFLite rejects it: " + load.error(), 0);
     }
-    long elements = load.inputs().stream().mapToLong(t -> java.util.Arrays.stream(t.shape()).asLongStream()
-        .reduce(1, (x, y) -> x * y)).sum();
+    long elements =
+        load.inputs().stream()
+            .mapToLong(
+                t -> java.util.Arrays.stream(t.shape()).asLongStream().reduce(1, (x, y) -> x * y))
+            .sum();
     if (elements > MAX_INPUT_ELEMENTS) {
-      return new Result(kind, "imported; not run: " + elements + " input elements (conv_huge_im2col's 12-megapixel"
-          + " images take minutes in the reference kernels)", 0);
+      return new Result(
+          kind,
+          "imported; not run: "
+              + elements
+              + " input elements (conv_huge_im2col's 12-megapixel"
+              + " images take minutes in the reference kernels)",
+          0);
     }
     List<TfliteOracle.Tensor> ins;
     try {
@@ -160,9 +193,12 @@ class TfliteCorpusImportTest {
     for (int k = 0; k < expected.size(); k++) {
       Comparison c;
       try {
-        c = kind == TfliteRuns.Kind.DYNAMIC_INT8 ? dynamicRange(label, expected.get(k), actual.get(k))
-            : kind == TfliteRuns.Kind.FULL_INTEGER ? inSteps(label, m, k, expected.get(k), actual.get(k))
-            : TfliteRuns.compare(label, expected.get(k), actual.get(k), ATOL, RTOL);
+        c =
+            kind == TfliteRuns.Kind.DYNAMIC_INT8
+                ? dynamicRange(label, expected.get(k), actual.get(k))
+                : kind == TfliteRuns.Kind.FULL_INTEGER
+                    ? inSteps(label, m, k, expected.get(k), actual.get(k))
+                    : TfliteRuns.compare(label, expected.get(k), actual.get(k), ATOL, RTOL);
       } catch (AssertionError e) {
         failures.add(e.getMessage());
         return new Result(kind, "FAIL " + e.getMessage(), 0);
@@ -178,11 +214,13 @@ class TfliteCorpusImportTest {
   }
 
   /**
-   * Output {@code k} of a fully integer model in output quantization steps: integer outputs in codes, float outputs
-   * divided by the scale of the tensor their DEQUANTIZE reads (1 when none does); within one step or the file's
-   * {@link #STEP_ALLOWANCE}. The comparison's maxAbs is in steps.
+   * Output {@code k} of a fully integer model in output quantization steps: integer outputs in
+   * codes, float outputs divided by the scale of the tensor their DEQUANTIZE reads (1 when none
+   * does); within one step or the file's {@link #STEP_ALLOWANCE}. The comparison's maxAbs is in
+   * steps.
    */
-  private static Comparison inSteps(String label, TfliteModel m, int k, TfliteOracle.Tensor expected, Tensor actual) {
+  private static Comparison inSteps(
+      String label, TfliteModel m, int k, TfliteOracle.Tensor expected, Tensor actual) {
     TfliteRuns.compare(label, expected, actual, 0, 0); // shapes and dtypes
     double step = 1;
     var main = m.mainSubgraph();
@@ -204,8 +242,12 @@ class TfliteCorpusImportTest {
     return Comparison.of(es, as, STEP_ALLOWANCE.getOrDefault(label, 1) + 1e-3, 0);
   }
 
-  /** Within 2 % of the range of TFLite's values (hybrid kernels quantize activations; tfport does not). */
-  private static Comparison dynamicRange(String label, TfliteOracle.Tensor expected, Tensor actual) {
+  /**
+   * Within 2 % of the range of TFLite's values (hybrid kernels quantize activations; tfport does
+   * not).
+   */
+  private static Comparison dynamicRange(
+      String label, TfliteOracle.Tensor expected, Tensor actual) {
     float[] e = expected.floats();
     float lo = Float.POSITIVE_INFINITY;
     float hi = Float.NEGATIVE_INFINITY;

@@ -24,7 +24,12 @@ final class TfliteRuns {
   private TfliteRuns() {}
 
   /** What kind of model a file is, for the tally. */
-  enum Kind { FLOAT, FLOAT16, DYNAMIC_INT8, FULL_INTEGER }
+  enum Kind {
+    FLOAT,
+    FLOAT16,
+    DYNAMIC_INT8,
+    FULL_INTEGER
+  }
 
   static Kind kind(TfliteModel m) {
     boolean f16 = false;
@@ -46,7 +51,9 @@ final class TfliteRuns {
         if (!m.buffer(t).isEmpty() && t.type() == TfliteType.FLOAT16) {
           f16 = true;
         }
-        if (!m.buffer(t).isEmpty() && t.type() == TfliteType.INT8 && t.quantization() != null
+        if (!m.buffer(t).isEmpty()
+            && t.type() == TfliteType.INT8
+            && t.quantization() != null
             && !t.quantization().scale().isEmpty()) {
           int8Weights = true;
         }
@@ -61,13 +68,17 @@ final class TfliteRuns {
   }
 
   private static boolean isIntegerActivation(org.tfport.formats.tflite.TfliteTensor x) {
-    return (x.type() == TfliteType.INT8 || x.type() == TfliteType.UINT8 || x.type() == TfliteType.INT16)
-        && x.quantization() != null && !x.quantization().scale().isEmpty();
+    return (x.type() == TfliteType.INT8
+            || x.type() == TfliteType.UINT8
+            || x.type() == TfliteType.INT16)
+        && x.quantization() != null
+        && !x.quantization().scale().isEmpty();
   }
 
   /**
-   * The signature of {@code imported} that runs subgraph 0 (what TFLite's default run does) and, per position of
-   * subgraph 0's inputs and outputs, the signature names; null when no signature covers subgraph 0.
+   * The signature of {@code imported} that runs subgraph 0 (what TFLite's default run does) and,
+   * per position of subgraph 0's inputs and outputs, the signature names; null when no signature
+   * covers subgraph 0.
    */
   record Binding(String key, List<String> inputs, List<String> outputs) {}
 
@@ -79,17 +90,24 @@ final class TfliteRuns {
     }
     for (int k = 0; k < m.signatureDefs().size(); k++) {
       TfliteSignatureDef d = m.signatureDefs().get(k);
-      if (d.subgraphIndex() != 0 || d.inputs().size() != main.inputs().size()
+      if (d.subgraphIndex() != 0
+          || d.inputs().size() != main.inputs().size()
           || d.outputs().size() != main.outputs().size()) {
         continue;
       }
       List<String> ins = new ArrayList<>();
       for (int t : main.inputs()) {
-        d.inputs().stream().filter(x -> x.tensorIndex() == t).findFirst().ifPresent(x -> ins.add(x.name()));
+        d.inputs().stream()
+            .filter(x -> x.tensorIndex() == t)
+            .findFirst()
+            .ifPresent(x -> ins.add(x.name()));
       }
       List<String> outs = new ArrayList<>();
       for (int t : main.outputs()) {
-        d.outputs().stream().filter(x -> x.tensorIndex() == t).findFirst().ifPresent(x -> outs.add(x.name()));
+        d.outputs().stream()
+            .filter(x -> x.tensorIndex() == t)
+            .findFirst()
+            .ifPresent(x -> outs.add(x.name()));
       }
       if (ins.size() == main.inputs().size() && outs.size() == main.outputs().size()) {
         return new Binding(imported.signatures().get(k).key(), ins, outs);
@@ -115,33 +133,41 @@ final class TfliteRuns {
   }
 
   static Tensor tensor(TfliteOracle.Tensor t) {
-    DType d = switch (t.dtype()) {
-      case "float32" -> DType.FLOAT32;
-      case "float16" -> DType.FLOAT16;
-      case "float64" -> DType.FLOAT64;
-      case "int8" -> DType.INT8;
-      case "uint8" -> DType.UINT8;
-      case "int16" -> DType.INT16;
-      case "int32" -> DType.INT32;
-      case "int64" -> DType.INT64;
-      case "bool" -> DType.BOOL;
-      default -> throw new IllegalArgumentException("no tfport dtype for " + t.dtype());
-    };
+    DType d =
+        switch (t.dtype()) {
+          case "float32" -> DType.FLOAT32;
+          case "float16" -> DType.FLOAT16;
+          case "float64" -> DType.FLOAT64;
+          case "int8" -> DType.INT8;
+          case "uint8" -> DType.UINT8;
+          case "int16" -> DType.INT16;
+          case "int32" -> DType.INT32;
+          case "int64" -> DType.INT64;
+          case "bool" -> DType.BOOL;
+          default -> throw new IllegalArgumentException("no tfport dtype for " + t.dtype());
+        };
     long[] shape = java.util.Arrays.stream(t.shape()).asLongStream().toArray();
     return new Tensor(d, Shape.of(shape), ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN));
   }
 
   /**
-   * Compares one output: shapes equal, floats within {@code atol + rtol·|b|}, everything else exactly (atol and
-   * rtol 0 make floats exact too). Returns the comparison, or throws AssertionError for a shape/type mismatch.
+   * Compares one output: shapes equal, floats within {@code atol + rtol·|b|}, everything else
+   * exactly (atol and rtol 0 make floats exact too). Returns the comparison, or throws
+   * AssertionError for a shape/type mismatch.
    */
-  static Comparison compare(String what, TfliteOracle.Tensor expected, Tensor actual, double atol, double rtol) {
+  static Comparison compare(
+      String what, TfliteOracle.Tensor expected, Tensor actual, double atol, double rtol) {
     long[] es = java.util.Arrays.stream(expected.shape()).asLongStream().toArray();
     if (!java.util.Arrays.equals(es, actual.shape().dims())) {
-      throw new AssertionError(what + ": TFLite's shape is " + java.util.Arrays.toString(es) + ", tfport's "
-          + actual.shape());
+      throw new AssertionError(
+          what
+              + ": TFLite's shape is "
+              + java.util.Arrays.toString(es)
+              + ", tfport's "
+              + actual.shape());
     }
     boolean floating = expected.dtype().startsWith("float");
-    return Comparison.of(expected.floats(), actual.toFloatArray(), floating ? atol : 0, floating ? rtol : 0);
+    return Comparison.of(
+        expected.floats(), actual.toFloatArray(), floating ? atol : 0, floating ? rtol : 0);
   }
 }
