@@ -8,4 +8,6 @@ module org.tfport.graph {
 
   exports org.tfport.graph;
   exports org.tfport.graph.optimize;
+
+  uses org.tfport.graph.optimize.ConstantEvaluator;
 }
