@@ -138,10 +138,6 @@ final class VariableOps implements OpFamily {
       Value result;
       synchronized (cell) {
         Value old = cell.value;
-        if (old == null && !resource && !in[0].isHandle()) {
-          // A TF1 variable the loader froze to its checkpoint value: updates start from that value.
-          old = in[0];
-        }
         if (how == Update.SET) {
           if (resource && delta.dtype() != resource(in[0]).dtype()) {
             throw new KernelException(

@@ -368,6 +368,6 @@ class SliceOpsTest {
                     Value.floats(new long[] {4, 1}, 1, 2, 3, 4),
                     Value.ints(new long[] {2}, 0, 0)))
         .isInstanceOf(KernelException.class)
-        .hasMessage("update dimension 0 is 4, larger than the input's 3");
+        .hasMessage("update [4,1] does not fit in input [3,4]");
   }
 }
