@@ -228,7 +228,7 @@ class CorpusRuntimeTest {
   private static void savedModelSignature(
       Tally t, Path dir, String model, Model m, Session session, String key) throws Exception {
     String label = model + "[" + key + "]";
-    if (STATEFUL.contains(model)) {
+    if (STATEFUL.contains(label)) {
       // Its signatures read and update variables, so each result depends on the runs before it in
       // the session,
       // while the oracle loads the model afresh; VariableOpsTest checks this model's run sequences
