@@ -53,9 +53,11 @@ class CorpusRuntimeTest {
    */
   static final Map<String, Float> FIXED = Map.of("keep_prob", 1f);
 
-  /** SavedModels whose signatures change variables (see savedModelSignature). */
+  /** Signatures that change variables (see savedModelSignature). */
   static final java.util.Set<String> STATEFUL =
-      java.util.Set.of("savedmodel/serving_saved_model_counter");
+      java.util.Set.of(
+          "savedmodel/serving_saved_model_counter[incr_counter]",
+          "savedmodel/serving_saved_model_counter[incr_counter_by]");
 
   /**
    * Shapes for placeholders of unknown rank, as the graph's reshapes need them ([1] would be
