@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.tfport.testkit.OracleTest;
 
 /**
  * The options table layouts restated in {@link OptionsSchema} agree with the generated classes of
@@ -20,7 +19,6 @@ import org.tfport.testkit.OracleTest;
  * the same id with the same default. Fields newer than 0.4.4 (quantized_bias_type, ...) have no
  * generated accessor and are only round-tripped.
  */
-@OracleTest
 class BuiltinOptionsSchemaTest {
   /** Every member of the union but NONE. */
   private static final List<TfliteOptionsType> TYPES =

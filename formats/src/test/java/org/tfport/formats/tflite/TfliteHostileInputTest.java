@@ -20,10 +20,8 @@ import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.testkit.Corpus;
-import org.tfport.testkit.OracleTest;
 
 /** Damaged and hostile files fail with one clear line, never a raw exception. */
-@OracleTest
 class TfliteHostileInputTest {
 
   /** A one-op model (ADD of a constant) written by tfport. */

@@ -14,14 +14,12 @@ import org.tensorflow.lite.schema.Operator;
 import org.tensorflow.lite.schema.QuantizationParameters;
 import org.tensorflow.lite.schema.SubGraph;
 import org.tensorflow.lite.schema.Tensor;
-import org.tfport.testkit.OracleTest;
 
 /**
  * The hand-written reader agrees with the generated schema classes (flatc 23.5.26 output in
  * tensorflow-lite-metadata 0.4.4) on every corpus model, for both the original file and tfport's
  * rewrite of it: an independent check of field ids and of the writer.
  */
-@OracleTest
 class TfliteSchemaCrossCheckTest {
 
   @TestFactory
