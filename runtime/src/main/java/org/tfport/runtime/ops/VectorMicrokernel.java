@@ -44,8 +44,39 @@ final class VectorMicrokernel extends Microkernel {
       int ldc) {
     int panelSize = k * NR;
     int i = 0;
+    float[] partial = null;
     for (; i + 8 <= rows; i += 8) {
       for (int p = p0; p < p1; p++) {
+        int ncols = Math.min(NR, n - p * NR);
+        if (ncols < NR) {
+          // Kept out of tile8: with masked stores as well its C1 compile runs out of virtual
+          // registers, and the method then stays in C1 code, where no vector op is intrinsified.
+          if (partial == null) {
+            partial = new float[8 * NR];
+          }
+          tile8(
+              a,
+              base[i],
+              base[i + 1],
+              base[i + 2],
+              base[i + 3],
+              base[i + 4],
+              base[i + 5],
+              base[i + 6],
+              base[i + 7],
+              tapOff,
+              taps,
+              cin,
+              packed,
+              p * panelSize,
+              partial,
+              0,
+              NR);
+          for (int r = 0; r < 8; r++) {
+            System.arraycopy(partial, r * NR, c, cOff + (i + r) * ldc + p * NR, ncols);
+          }
+          continue;
+        }
         tile8(
             a,
             base[i],
@@ -63,8 +94,7 @@ final class VectorMicrokernel extends Microkernel {
             p * panelSize,
             c,
             cOff + i * ldc + p * NR,
-            ldc,
-            Math.min(NR, n - p * NR));
+            ldc);
       }
     }
     for (; i + 4 <= rows; i += 4) {
@@ -180,8 +210,7 @@ final class VectorMicrokernel extends Microkernel {
       int panelOff,
       float[] c,
       int cOff,
-      int ldc,
-      int ncols) {
+      int ldc) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S);
@@ -238,43 +267,22 @@ final class VectorMicrokernel extends Microkernel {
         c71 = w1.fma(x, c71);
       }
     }
-    if (ncols == NR) {
-      c00.intoArray(c, cOff);
-      c01.intoArray(c, cOff + L);
-      c10.intoArray(c, cOff + ldc);
-      c11.intoArray(c, cOff + ldc + L);
-      c20.intoArray(c, cOff + 2 * ldc);
-      c21.intoArray(c, cOff + 2 * ldc + L);
-      c30.intoArray(c, cOff + 3 * ldc);
-      c31.intoArray(c, cOff + 3 * ldc + L);
-      c40.intoArray(c, cOff + 4 * ldc);
-      c41.intoArray(c, cOff + 4 * ldc + L);
-      c50.intoArray(c, cOff + 5 * ldc);
-      c51.intoArray(c, cOff + 5 * ldc + L);
-      c60.intoArray(c, cOff + 6 * ldc);
-      c61.intoArray(c, cOff + 6 * ldc + L);
-      c70.intoArray(c, cOff + 7 * ldc);
-      c71.intoArray(c, cOff + 7 * ldc + L);
-    } else {
-      VectorMask<Float> m0 = S.indexInRange(0, ncols);
-      VectorMask<Float> m1 = S.indexInRange(L, ncols);
-      c00.intoArray(c, cOff, m0);
-      c01.intoArray(c, cOff + L, m1);
-      c10.intoArray(c, cOff + ldc, m0);
-      c11.intoArray(c, cOff + ldc + L, m1);
-      c20.intoArray(c, cOff + 2 * ldc, m0);
-      c21.intoArray(c, cOff + 2 * ldc + L, m1);
-      c30.intoArray(c, cOff + 3 * ldc, m0);
-      c31.intoArray(c, cOff + 3 * ldc + L, m1);
-      c40.intoArray(c, cOff + 4 * ldc, m0);
-      c41.intoArray(c, cOff + 4 * ldc + L, m1);
-      c50.intoArray(c, cOff + 5 * ldc, m0);
-      c51.intoArray(c, cOff + 5 * ldc + L, m1);
-      c60.intoArray(c, cOff + 6 * ldc, m0);
-      c61.intoArray(c, cOff + 6 * ldc + L, m1);
-      c70.intoArray(c, cOff + 7 * ldc, m0);
-      c71.intoArray(c, cOff + 7 * ldc + L, m1);
-    }
+    c00.intoArray(c, cOff);
+    c01.intoArray(c, cOff + L);
+    c10.intoArray(c, cOff + ldc);
+    c11.intoArray(c, cOff + ldc + L);
+    c20.intoArray(c, cOff + 2 * ldc);
+    c21.intoArray(c, cOff + 2 * ldc + L);
+    c30.intoArray(c, cOff + 3 * ldc);
+    c31.intoArray(c, cOff + 3 * ldc + L);
+    c40.intoArray(c, cOff + 4 * ldc);
+    c41.intoArray(c, cOff + 4 * ldc + L);
+    c50.intoArray(c, cOff + 5 * ldc);
+    c51.intoArray(c, cOff + 5 * ldc + L);
+    c60.intoArray(c, cOff + 6 * ldc);
+    c61.intoArray(c, cOff + 6 * ldc + L);
+    c70.intoArray(c, cOff + 7 * ldc);
+    c71.intoArray(c, cOff + 7 * ldc + L);
   }
 
   // 4 rows × 2 vectors: 8 accumulators, the two weight vectors of step k shared by every row.
