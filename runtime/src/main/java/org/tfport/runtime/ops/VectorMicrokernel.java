@@ -54,6 +54,30 @@ final class VectorMicrokernel extends Microkernel {
           if (partial == null) {
             partial = new float[8 * NR];
           }
+          if (ncols <= L) {
+            // Layers with few output channels (8 or 16): the panel's second vector is all zeros.
+            tile8Half(
+                a,
+                base[i],
+                base[i + 1],
+                base[i + 2],
+                base[i + 3],
+                base[i + 4],
+                base[i + 5],
+                base[i + 6],
+                base[i + 7],
+                tapOff,
+                taps,
+                cin,
+                packed,
+                p * panelSize,
+                partial,
+                NR);
+            for (int r = 0; r < 8; r++) {
+              System.arraycopy(partial, r * NR, c, cOff + (i + r) * ldc + p * NR, ncols);
+            }
+            continue;
+          }
           tile8(
               a,
               base[i],
@@ -283,6 +307,65 @@ final class VectorMicrokernel extends Microkernel {
     c61.intoArray(c, cOff + 6 * ldc + L);
     c70.intoArray(c, cOff + 7 * ldc);
     c71.intoArray(c, cOff + 7 * ldc + L);
+  }
+
+  // 8 rows × 1 vector (the first L columns of a panel) into c at offset 0: 8 accumulators.
+  private static void tile8Half(
+      float[] a,
+      int b0,
+      int b1,
+      int b2,
+      int b3,
+      int b4,
+      int b5,
+      int b6,
+      int b7,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] panel,
+      int panelOff,
+      float[] c,
+      int ldc) {
+    FloatVector c0 = FloatVector.zero(S);
+    FloatVector c1 = FloatVector.zero(S);
+    FloatVector c2 = FloatVector.zero(S);
+    FloatVector c3 = FloatVector.zero(S);
+    FloatVector c4 = FloatVector.zero(S);
+    FloatVector c5 = FloatVector.zero(S);
+    FloatVector c6 = FloatVector.zero(S);
+    FloatVector c7 = FloatVector.zero(S);
+    int k = panelOff;
+    for (int t = 0; t < taps; t++) {
+      int o = tapOff[t];
+      int a0 = b0 + o;
+      int a1 = b1 + o;
+      int a2 = b2 + o;
+      int a3 = b3 + o;
+      int a4 = b4 + o;
+      int a5 = b5 + o;
+      int a6 = b6 + o;
+      int a7 = b7 + o;
+      for (int ic = 0; ic < cin; ic++, k += NR) {
+        FloatVector w = FloatVector.fromArray(S, panel, k);
+        c0 = w.fma(FloatVector.broadcast(S, a[a0 + ic]), c0);
+        c1 = w.fma(FloatVector.broadcast(S, a[a1 + ic]), c1);
+        c2 = w.fma(FloatVector.broadcast(S, a[a2 + ic]), c2);
+        c3 = w.fma(FloatVector.broadcast(S, a[a3 + ic]), c3);
+        c4 = w.fma(FloatVector.broadcast(S, a[a4 + ic]), c4);
+        c5 = w.fma(FloatVector.broadcast(S, a[a5 + ic]), c5);
+        c6 = w.fma(FloatVector.broadcast(S, a[a6 + ic]), c6);
+        c7 = w.fma(FloatVector.broadcast(S, a[a7 + ic]), c7);
+      }
+    }
+    c0.intoArray(c, 0);
+    c1.intoArray(c, ldc);
+    c2.intoArray(c, 2 * ldc);
+    c3.intoArray(c, 3 * ldc);
+    c4.intoArray(c, 4 * ldc);
+    c5.intoArray(c, 5 * ldc);
+    c6.intoArray(c, 6 * ldc);
+    c7.intoArray(c, 7 * ldc);
   }
 
   // 4 rows × 2 vectors: 8 accumulators, the two weight vectors of step k shared by every row.
