@@ -26,4 +26,27 @@ public final class MlirBytecode {
   public static MlirModule read(byte[] bytes, String fileName) {
     return BytecodeReader.read(bytes, fileName);
   }
+
+  /**
+   * The module as MLIR text in the generic operation syntax, VHLO operations written as the
+   * StableHLO ({@code stablehlo.*}) and {@code func.*} operations they version, types and
+   * attributes in their builtin/StableHLO spelling. Locations are left out.
+   */
+  public static String toGenericText(byte[] bytes, String fileName) {
+    return toGenericText(read(bytes, fileName));
+  }
+
+  /** {@link #toGenericText(byte[], String)} of an already decoded module. */
+  public static String toGenericText(MlirModule module) {
+    return GenericPrinter.print(toStablehlo(module).operations(), false);
+  }
+
+  /** The module with VHLO operations and attributes mapped to their StableHLO forms. */
+  public static MlirModule toStablehlo(MlirModule module) {
+    return new MlirModule(
+        module.bytecodeVersion(),
+        module.producer(),
+        module.dialects(),
+        VhloToStablehlo.convert(module.operations(), ""));
+  }
 }
