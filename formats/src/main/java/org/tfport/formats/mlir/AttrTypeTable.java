@@ -2,6 +2,7 @@ package org.tfport.formats.mlir;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.tfport.core.TfportException.CorruptModelException;
 
 /**
  * The attribute and type tables: entry sizes from the offset section, payloads from the
@@ -183,6 +184,29 @@ final class AttrTypeTable {
       out.add(c.signedVarInt());
     }
     return out;
+  }
+
+  /** A dense constant, its data checked against its type here, where the offset is known. */
+  static MlirAttr.Dense dense(ByteCursor c, MlirType type, byte[] raw) {
+    if (!(type instanceof MlirType.Tensor tensor)) {
+      throw c.error("dense constant of non-tensor type " + type);
+    }
+    try {
+      DenseElements.of(tensor, raw);
+    } catch (CorruptModelException | ArithmeticException e) {
+      throw c.error(e.getMessage());
+    }
+    return new MlirAttr.Dense(tensor, raw);
+  }
+
+  /** A ranked tensor type, its dimensions checked: sizes, or the dynamic marker. */
+  static MlirType.Tensor tensor(ByteCursor c, List<Long> shape, MlirType element, MlirAttr enc) {
+    for (long d : shape) {
+      if (d < 0 && d != MlirType.DYNAMIC) {
+        throw c.error("tensor dimension " + d);
+      }
+    }
+    return new MlirType.Tensor(shape, element, enc);
   }
 
   static byte[] blob(ByteCursor c) {

@@ -3,6 +3,7 @@ package org.tfport.formats.mlir;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.tfport.core.TfportException.CorruptModelException;
 
 /**
  * The builtin dialect's bytecode encodings (MLIR's BuiltinDialectBytecode.td): a leading varint
@@ -82,27 +83,30 @@ final class BuiltinCodec {
       case 16 -> {
         MlirType type = t.type(c, c.varInt());
         long handle = c.varInt();
-        if (!(type instanceof MlirType.Tensor tensor)) {
-          throw c.error("dense_resource of non-tensor type " + type);
-        }
-        yield new MlirAttr.Dense(tensor, t.resources().blob(c, handle));
+        yield AttrTypeTable.dense(c, type, t.resources().blob(c, handle));
       }
       case 17 -> {
         MlirType elem = t.type(c, c.varInt());
         long size = c.varInt();
-        yield new MlirAttr.DenseArray(elem, size, AttrTypeTable.blob(c));
+        MlirAttr.DenseArray a = new MlirAttr.DenseArray(elem, size, AttrTypeTable.blob(c));
+        try {
+          a.toString();
+        } catch (CorruptModelException e) {
+          throw c.error(e.getMessage());
+        }
+        yield a;
       }
       case 18 -> {
         MlirType type = t.type(c, c.varInt());
-        if (!(type instanceof MlirType.Tensor tensor)) {
-          throw c.error("dense elements of non-tensor type " + type);
-        }
-        yield new MlirAttr.Dense(tensor, AttrTypeTable.blob(c));
+        yield AttrTypeTable.dense(c, type, AttrTypeTable.blob(c));
       }
       case 19 -> {
         MlirType type = t.type(c, c.varInt());
         boolean splat = c.varInt() != 0;
-        long n = splat ? 1 : ((MlirType.Tensor) type).elementCount();
+        if (!(type instanceof MlirType.Tensor tensor)) {
+          throw c.error("string constant of type " + type);
+        }
+        long n = splat ? 1 : tensor.elementCount();
         if (n < 0 || n > c.remaining()) {
           throw c.error("string constant with " + n + " elements");
         }
@@ -169,12 +173,12 @@ final class BuiltinCodec {
       case 12 -> new MlirType.Scalar("none");
       case 13 -> {
         List<Long> shape = AttrTypeTable.signedList(c);
-        yield new MlirType.Tensor(shape, t.type(c, c.varInt()), null);
+        yield AttrTypeTable.tensor(c, shape, t.type(c, c.varInt()), null);
       }
       case 14 -> {
         MlirAttr enc = t.attr(c, c.varInt());
         List<Long> shape = AttrTypeTable.signedList(c);
-        yield new MlirType.Tensor(shape, t.type(c, c.varInt()), enc);
+        yield AttrTypeTable.tensor(c, shape, t.type(c, c.varInt()), enc);
       }
       case 15 -> new MlirType.Tuple(t.typeList(c));
       case 18 -> new MlirType.Unranked(t.type(c, c.varInt()));

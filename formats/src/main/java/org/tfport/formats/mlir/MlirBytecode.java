@@ -1,5 +1,7 @@
 package org.tfport.formats.mlir;
 
+import org.tfport.core.TfportException.CorruptModelException;
+
 /**
  * MLIR bytecode files ({@code .mlirbc}, magic {@code ML\xEFR}): StableHLO portable artifacts (VHLO
  * dialect) as JAX writes them for {@code jax.export} and jax2tf's {@code XlaCallModule}.
@@ -24,7 +26,20 @@ public final class MlirBytecode {
    *     and the byte offset of what is wrong
    */
   public static MlirModule read(byte[] bytes, String fileName) {
-    return BytecodeReader.read(bytes, fileName);
+    try {
+      return BytecodeReader.read(bytes, fileName);
+    } catch (CorruptModelException e) {
+      throw named(e, fileName);
+    } catch (IndexOutOfBoundsException | ArithmeticException | NumberFormatException e) {
+      // Every length and index is checked as it is read; this is the net under those checks.
+      throw new CorruptModelException(fileName + ": MLIR bytecode is malformed (" + e + ")");
+    }
+  }
+
+  private static CorruptModelException named(CorruptModelException e, String fileName) {
+    return e.getMessage() != null && e.getMessage().startsWith(fileName + ": ")
+        ? e
+        : new CorruptModelException(fileName + ": " + e.getMessage(), e);
   }
 
   /**
@@ -33,7 +48,12 @@ public final class MlirBytecode {
    * attributes in their builtin/StableHLO spelling. Locations are left out.
    */
   public static String toGenericText(byte[] bytes, String fileName) {
-    return toGenericText(read(bytes, fileName));
+    MlirModule m = read(bytes, fileName);
+    try {
+      return toGenericText(m);
+    } catch (CorruptModelException e) {
+      throw named(e, fileName);
+    }
   }
 
   /** {@link #toGenericText(byte[], String)} of an already decoded module. */
@@ -48,5 +68,14 @@ public final class MlirBytecode {
         module.producer(),
         module.dialects(),
         VhloToStablehlo.convert(module.operations(), ""));
+  }
+
+  /**
+   * The MLIR bytecode of a StableHLO file as JAX writes it: the file itself when it is bytecode
+   * ({@code .mlirbc}, {@code .mlir.bc}), else the module inside a {@code jax.export}
+   * serialization.
+   */
+  public static byte[] moduleBytes(byte[] file, String fileName) {
+    return isBytecode(file) ? file : JaxExport.read(file, fileName).mlirModule();
   }
 }

@@ -91,10 +91,7 @@ final class VhloCodec {
       case 14 -> new MlirAttr.Str(t.string(c, c.varInt()));
       case 15 -> {
         MlirType type = t.type(c, c.varInt());
-        if (!(type instanceof MlirType.Tensor tensor)) {
-          throw c.error("VHLO tensor constant of type " + type);
-        }
-        yield new MlirAttr.Dense(tensor, AttrTypeTable.blob(c));
+        yield AttrTypeTable.dense(c, type, AttrTypeTable.blob(c));
       }
       case 16 -> enumAttr(c, "transpose", TRANSPOSE);
       case 17 -> new MlirAttr.TypeAttr(t.type(c, c.varInt()));
@@ -167,12 +164,12 @@ final class VhloCodec {
       case 19 -> scalar("ui64");
       case 20 -> {
         List<Long> shape = AttrTypeTable.signedList(c);
-        yield new MlirType.Tensor(shape, t.type(c, c.varInt()), null);
+        yield AttrTypeTable.tensor(c, shape, t.type(c, c.varInt()), null);
       }
       case 21 -> {
         MlirAttr enc = t.attr(c, c.varInt());
         List<Long> shape = AttrTypeTable.signedList(c);
-        yield new MlirType.Tensor(shape, t.type(c, c.varInt()), enc);
+        yield AttrTypeTable.tensor(c, shape, t.type(c, c.varInt()), enc);
       }
       case 22 -> new MlirType.Opaque("!stablehlo.token");
       case 23 -> new MlirType.Tuple(t.typeList(c));
