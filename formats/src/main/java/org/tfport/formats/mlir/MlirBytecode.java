@@ -43,12 +43,14 @@ public final class MlirBytecode {
   }
 
   /**
-   * The module as MLIR text in the generic operation syntax, VHLO operations written as the
-   * StableHLO ({@code stablehlo.*}) and {@code func.*} operations they version, types and
-   * attributes in their builtin/StableHLO spelling. Locations are left out.
+   * The module of a bytecode file or of a {@code jax.export} serialization as MLIR text: {@code
+   * module} and {@code func.func} in their usual form, every other operation in the generic
+   * syntax, VHLO operations written as the StableHLO ({@code stablehlo.*}) and {@code func.*}
+   * operations they version, types and attributes in their builtin/StableHLO spelling. Locations
+   * are left out.
    */
   public static String toGenericText(byte[] bytes, String fileName) {
-    MlirModule m = read(bytes, fileName);
+    MlirModule m = read(moduleBytes(bytes, fileName), fileName);
     try {
       return toGenericText(m);
     } catch (CorruptModelException e) {
@@ -58,7 +60,12 @@ public final class MlirBytecode {
 
   /** {@link #toGenericText(byte[], String)} of an already decoded module. */
   public static String toGenericText(MlirModule module) {
-    return GenericPrinter.print(toStablehlo(module).operations(), false);
+    return toGenericText(module, false);
+  }
+
+  /** As {@link #toGenericText(MlirModule)}, with each operation's {@code loc(...)} if asked. */
+  public static String toGenericText(MlirModule module, boolean locations) {
+    return GenericPrinter.print(toStablehlo(module).operations(), locations);
   }
 
   /** The module with VHLO operations and attributes mapped to their StableHLO forms. */
