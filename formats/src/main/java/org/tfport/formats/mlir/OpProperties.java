@@ -34,9 +34,23 @@ final class OpProperties {
         optional(c, table, "sym_name", out);
         optional(c, table, "sym_visibility", out);
       }
+      // Shardy's ops (shardy ops.td); properties come sorted by attribute name.
       case "sdy.mesh" -> {
         required(c, table, "mesh", out);
         required(c, table, "sym_name", out);
+      }
+      case "sdy.sharding_constraint", "sdy.reshard" -> required(c, table, "sharding", out);
+      case "sdy.manual_computation" -> {
+        required(c, table, "in_shardings", out);
+        required(c, table, "manual_axes", out);
+        required(c, table, "out_shardings", out);
+      }
+      case "sdy.sharding_group" -> required(c, table, "group_id", out);
+      case "sdy.constant" -> required(c, table, "value", out);
+      case "sdy.named_computation" -> {
+        optional(c, table, "in_shardings", out);
+        required(c, table, "name", out);
+        optional(c, table, "out_shardings", out);
       }
       default -> {
         List<String> names = op.startsWith("vhlo.") ? vhloAttributes(op.substring(5)) : null;
