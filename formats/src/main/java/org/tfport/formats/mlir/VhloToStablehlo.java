@@ -108,6 +108,11 @@ final class VhloToStablehlo {
         folded = Set.of("update_window_dims", "inserted_window_dims", "input_batching_dims",
             "scatter_indices_batching_dims", "scatter_dims_to_operand_dims", "index_vector_dim");
       }
+      case "send", "recv" -> {
+        out.add(named("channel_handle", channel(intValue(op.attribute("channel_id")),
+            intValue(op.attribute("channel_type")))));
+        folded = Set.of("channel_id", "channel_type");
+      }
       default -> {}
     }
     for (MlirAttr.Named a : in) {
@@ -163,10 +168,18 @@ final class VhloToStablehlo {
       return named(n, new MlirAttr.Array(arr.elements().stream().map(VhloToStablehlo::symbol)
           .toList()));
     }
+    if (n.equals("channel_id") && v instanceof MlirAttr.Int i) {
+      return named("channel_handle", channel(i.value(), 0));
+    }
     if (Set.of("use_global_device_ids", "has_dynamic_root").contains(n)) {
       return named(n, new MlirAttr.Unit());
     }
     return a;
+  }
+
+  private static MlirAttr channel(long handle, long type) {
+    return new MlirAttr.Opaque(
+        "#stablehlo.channel_handle<handle = " + handle + ", type = " + type + ">");
   }
 
   private static MlirAttr symbol(MlirAttr v) {

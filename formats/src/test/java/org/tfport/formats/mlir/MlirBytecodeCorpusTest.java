@@ -188,6 +188,8 @@ class MlirBytecodeCorpusTest {
             "padding = dense<[[0, 0], [2, 0], [0, 2], [0, 0]]> : tensor<4x2xi64>",
             "edge_padding_high = array<i64: 4>",
             "value = dense<0.0> : tensor<f32>",
+            "channel_handle = #stablehlo.channel_handle<handle = 0, type = 1>",
+            "channel_handle = #stablehlo.channel_handle<handle = 1, type = 0>",
             "\"func.call\"",
             "\"stablehlo.return\"");
     // Defaults VHLO spells out and StableHLO leaves implicit are gone.
