@@ -85,4 +85,21 @@ public final class MlirBytecode {
   public static byte[] moduleBytes(byte[] file, String fileName) {
     return isBytecode(file) ? file : JaxExport.read(file, fileName).mlirModule();
   }
+
+  /**
+   * Whether {@code file} is a StableHLO program in binary form: MLIR bytecode, or a {@code
+   * jax.export} serialization (a FlatBuffer without a magic number, so it is recognized by
+   * reading it).
+   */
+  public static boolean isBinaryStableHlo(byte[] file) {
+    if (isBytecode(file)) {
+      return true;
+    }
+    try {
+      JaxExport.read(file, "probe");
+      return true;
+    } catch (CorruptModelException | org.tfport.core.TfportException.UnsupportedModelException e) {
+      return false;
+    }
+  }
 }

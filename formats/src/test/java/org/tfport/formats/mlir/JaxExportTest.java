@@ -92,6 +92,9 @@ class JaxExportTest {
           .contains("%1 = \"stablehlo.sine\"(%0) : (tensor<f32>) -> tensor<f32>");
     }
     assertThat(MlirBytecode.moduleBytes(module, "m.mlirbc")).isSameAs(module);
+    assertThat(MlirBytecode.isBinaryStableHlo(module)).isTrue();
+    assertThat(MlirBytecode.isBinaryStableHlo(exported(module, true))).isTrue();
+    assertThat(MlirBytecode.isBinaryStableHlo("module @m {}".getBytes())).isFalse();
   }
 
   @Test
