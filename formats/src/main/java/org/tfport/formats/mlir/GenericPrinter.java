@@ -1,7 +1,9 @@
 package org.tfport.formats.mlir;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -10,11 +12,13 @@ import java.util.stream.Collectors;
  * take their usual custom form (what JAX prints, and what StableHLO text readers start from):
  * {@code %3:2 = "dialect.op"(%1, %2) [^bb1] ({regions}) {attrs} : (types) -> (types)}. Values
  * are named by their module-wide id, so a name never clashes across regions; a result of a
- * multi-result operation is {@code %first#index}.
+ * multi-result operation is {@code %first#index}; function parameters are {@code %argN}.
  */
 final class GenericPrinter {
   private final StringBuilder out = new StringBuilder();
   private final boolean locations;
+  // Function parameters are %arg0, %arg1... as MLIR and JAX print them (input names downstream).
+  private final Map<MlirValue, String> params = new IdentityHashMap<>();
 
   private GenericPrinter(boolean locations) {
     this.locations = locations;
@@ -28,7 +32,11 @@ final class GenericPrinter {
     return p.out.toString();
   }
 
-  static String ref(MlirValue v) {
+  private String ref(MlirValue v) {
+    String named = params.get(v);
+    if (named != null) {
+      return named;
+    }
     if (v.resultCount() > 1) {
       return "%" + (v.id() - v.resultIndex()) + "#" + v.resultIndex();
     }
@@ -58,7 +66,7 @@ final class GenericPrinter {
       out.append(" = ");
     }
     out.append(MlirAttr.quote(op.name())).append('(');
-    out.append(op.operands().stream().map(GenericPrinter::ref).collect(Collectors.joining(", ")));
+    out.append(op.operands().stream().map(this::ref).collect(Collectors.joining(", ")));
     out.append(')');
     if (!op.successors().isEmpty()) {
       out.append(op.successors().stream().map(s -> "^bb" + s)
@@ -130,6 +138,9 @@ final class GenericPrinter {
     }
     out.append('@').append(MlirAttr.symbol(((MlirAttr.Str) op.attribute("sym_name")).value()));
     out.append('(');
+    for (int i = 0; i < params.size() && i < type.inputs().size(); i++) {
+      this.params.put(params.get(i), "%arg" + i);
+    }
     for (int i = 0; i < type.inputs().size(); i++) {
       if (i > 0) {
         out.append(", ");

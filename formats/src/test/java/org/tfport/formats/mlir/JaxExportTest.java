@@ -89,7 +89,7 @@ class JaxExportTest {
       assertThat(e.module("f.jax_exported").producer()).isEqualTo("MLIRxxx-trunk");
       assertThat(MlirBytecode.toGenericText(file, "f.jax_exported"))
           .isEqualTo(MlirBytecode.toGenericText(module, "m.mlirbc"))
-          .contains("%1 = \"stablehlo.sine\"(%0) : (tensor<f32>) -> tensor<f32>");
+          .contains("%1 = \"stablehlo.sine\"(%arg0) : (tensor<f32>) -> tensor<f32>");
     }
     assertThat(MlirBytecode.moduleBytes(module, "m.mlirbc")).isSameAs(module);
     assertThat(MlirBytecode.isBinaryStableHlo(module)).isTrue();
