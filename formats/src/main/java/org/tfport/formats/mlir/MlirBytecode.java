@@ -33,6 +33,9 @@ public final class MlirBytecode {
     } catch (IndexOutOfBoundsException | ArithmeticException | NumberFormatException e) {
       // Every length and index is checked as it is read; this is the net under those checks.
       throw new CorruptModelException(fileName + ": MLIR bytecode is malformed (" + e + ")");
+    } catch (StackOverflowError e) {
+      throw new CorruptModelException(
+          fileName + ": MLIR bytecode nests attributes or regions too deeply to read");
     }
   }
 
