@@ -224,6 +224,13 @@ final class VhloCodec {
       case 38 -> scalar("f6E2M3FN");
       case 39 -> scalar("f6E3M2FN");
       case 40 -> scalar("f8E8M0FNU");
+      case 41 -> {
+        List<Long> shape = AttrTypeTable.signedList(c);
+        MlirType element = t.type(c, c.varInt());
+        String dims = shape.stream().map(d -> d == MlirType.DYNAMIC ? "?" : String.valueOf(d))
+            .map(d -> d + "x").collect(Collectors.joining());
+        yield new MlirType.Opaque("memref<" + dims + element + ">");
+      }
       case 42 -> new MlirType.Opaque("!stablehlo.future<" + t.typeList(c).stream()
           .map(String::valueOf).collect(Collectors.joining(", ")) + ">");
       default -> throw c.error("VHLO type code " + code + " is not supported");
