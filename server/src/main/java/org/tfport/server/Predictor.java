@@ -39,7 +39,8 @@ import org.tfport.runtime.kernel.KernelException;
 final class Predictor implements AutoCloseable {
   private final ServingConfig config;
   private final Metrics metrics;
-  private final ThreadPoolExecutor workers;
+  /** Package-private so a test can hold the workers busy. */
+  final ThreadPoolExecutor workers;
   private final ScheduledThreadPoolExecutor timer;
 
   Predictor(ServingConfig config, Metrics metrics) {
@@ -83,6 +84,9 @@ final class Predictor implements AutoCloseable {
       CompletableFuture<Map<String, Tensor>> g = f;
       submit(
           () -> {
+            if (g.isDone()) {
+              return; // timed out while it waited
+            }
             try {
               g.complete(runOnce(model, sig, inputs, rows > 0 ? rows : 1));
             } catch (RuntimeException e) {
