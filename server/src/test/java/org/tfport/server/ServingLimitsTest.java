@@ -71,6 +71,9 @@ class ServingLimitsTest {
               Thread.currentThread().interrupt();
             }
           });
+      while (!p.workers.getQueue().isEmpty() || p.workers.getActiveCount() < 1) {
+        Thread.sleep(5);
+      }
       long t0 = System.nanoTime();
       HttpError slow =
           catchThrowableOfType(HttpError.class, () -> p.run(loaded, sig, in, System.nanoTime()));
