@@ -174,4 +174,46 @@ class ServingApiTest {
           .contains("# TYPE tfport_jvm_memory_used_bytes gauge\n");
     }
   }
+
+  @Test
+  void theCacheUnloadsTheLeastRecentlyUsedPastItsBytes() throws Exception {
+    Path hp2 = Corpus.require(HALF_PLUS_TWO);
+    Path hp3 = Corpus.require("savedmodel/serving_saved_model_half_plus_three");
+    for (long cache : new long[] {1, 1L << 30}) {
+      ServerConfig config =
+          ServerConfig.of("127.0.0.1", 0, tmp.resolve("store" + cache), null)
+              .withServing(ServingConfig.defaults().withCacheBytes(cache));
+      try (TestServer s = new TestServer(config)) {
+        ServingFixtures.uploadSavedModel(s, "a", hp2, null);
+        ServingFixtures.uploadSavedModel(s, "b", hp3, null);
+        for (String m : new String[] {"a", "b", "a"}) {
+          Reply r = predict(s, "/v1/models/" + m + ":predict", "{\"instances\": [[2.0]]}");
+          assertThat(r.text()).isEqualTo(m.equals("a") ? "{\"predictions\": [[3.0]]}" : "{\"predictions\": [[4.0]]}");
+        }
+        // A cache of one byte keeps only the model just used; a large one keeps both.
+        assertThat(s.get("/metrics").text())
+            .contains("tfport_loaded_models " + (cache == 1 ? 1 : 2) + "\n");
+      }
+    }
+  }
+
+  @Test
+  void aModelTheRuntimeCannotRunIsRefusedWith501AndShownInItsStatus() {
+    try (TestServer s = new TestServer(tmp.resolve("store"), null)) {
+      Reply up =
+          s.upload(
+              "layers",
+              TestServer.Multipart.tfjs(
+                  TestServer.denseModelJson("model.weights.bin"), TestServer.denseWeights(0.5f)),
+              null);
+      assertThat(up.status()).as(up.text()).isEqualTo(201);
+      String msg =
+          predict(s, "/v1/models/layers:predict", "{\"instances\": [[1, 2, 3]]}").assertJsonError(501);
+      assertThat(msg).contains("'layers' version 1").doesNotContain(s.store.toString());
+      JsonNode st = s.get("/v1/models/layers").json().path("model_version_status").get(0);
+      assertThat(st.path("state").asString("")).isEqualTo("END");
+      assertThat(st.path("status").path("error_code").asString("")).isEqualTo("UNIMPLEMENTED");
+      assertThat(st.path("status").path("error_message").asString("")).isEqualTo(msg);
+    }
+  }
 }
