@@ -47,11 +47,18 @@ class ServingLoadTest {
       assertThat(r.errors).as("failed calls, max batch " + batch + ": " + r.firstError).isZero();
       assertThat(r.mismatches).as("answers unlike the single call's, max batch " + batch).isZero();
       assertThat(r.latencies).hasSize(TEST_CALLS);
+      // Model runs: one per call unbatched (plus the single calls); fewer when calls were merged.
+      if (batch == 1) {
+        assertThat(r.runs).isEqualTo(TEST_CALLS + DISTINCT);
+      } else {
+        assertThat(r.runs).isLessThan(TEST_CALLS);
+      }
     }
   }
 
   /** What one load run measured. */
-  record Result(int errors, int mismatches, String firstError, long[] latencies, long nanos) {
+  record Result(
+      int errors, int mismatches, String firstError, long[] latencies, long nanos, long runs) {
     double throughput() {
       return latencies.length / (nanos / 1e9);
     }
@@ -60,14 +67,16 @@ class ServingLoadTest {
       long[] l = latencies.clone();
       Arrays.sort(l);
       return String.format(
-          "%-22s %6d calls  %8.0f calls/s  p50 %7.2f ms  p99 %7.2f ms  errors %d  mismatches %d",
+          "%-22s %6d calls  %8.0f calls/s  p50 %7.2f ms  p99 %7.2f ms  errors %d  mismatches %d"
+              + "  model runs %d",
           what,
           l.length,
           throughput(),
           l[l.length / 2] / 1e6,
           l[(int) (l.length * 0.99)] / 1e6,
           errors,
-          mismatches);
+          mismatches,
+          runs);
     }
   }
 
@@ -141,11 +150,15 @@ class ServingLoadTest {
         f.get();
       }
       long nanos = System.nanoTime() - start;
+      String metrics = s.get("/metrics").text();
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("tfport_batch_size_count (\\d+)").matcher(metrics);
+      long runs = m.find() ? Long.parseLong(m.group(1)) : -1;
       pool.shutdown();
       client.close();
       io.shutdown();
       return new Result(
-          errors.get(), mismatches.get(), firstError.peek(), latencies, nanos);
+          errors.get(), mismatches.get(), firstError.peek(), latencies, nanos, runs);
     }
   }
 
@@ -172,7 +185,7 @@ class ServingLoadTest {
           throw new AssertionError("no output");
         }
       }
-      return new Result(0, 0, null, latencies, System.nanoTime() - start);
+      return new Result(0, 0, null, latencies, System.nanoTime() - start, calls);
     }
   }
 
