@@ -122,6 +122,12 @@ final class Servables implements AutoCloseable {
         throw remember(key, 500, name, version, e);
       } catch (TfportException e) {
         throw remember(key, 501, name, version, e);
+      } catch (RuntimeException e) {
+        // Not a verdict on the files (it may pass), so it is not remembered.
+        throw new HttpError(
+            500,
+            "model '" + name + "' version " + version + " failed to load: " + e.getClass().getSimpleName(),
+            e);
       }
       l = new Loaded(key, m, storedBytes(name, version));
       l.holders.incrementAndGet();
