@@ -30,6 +30,24 @@ final class Call {
   /** What all calls of one build share. */
   record Context(String source, WeightLookup weights, Map<String, String> consts, int kerasMajor) {}
 
+  /** The same layer's weights and scope, read with another class and config (a wrapped layer). */
+  Call wrapped(String innerCls, JsonNode innerCfg) {
+    return new Call(ctx, layer, innerCls, innerCfg, e);
+  }
+
+  /** The layer's stored weights in saved order, as float32 tensors. */
+  List<Tensor> allWeights() {
+    List<Tensor> out = new ArrayList<>();
+    for (WeightLookup.Entry w : ctx.weights().of(layer)) {
+      Tensor t = w.data().get();
+      out.add(
+          t.dtype() == org.tfport.core.DType.FLOAT32
+              ? t
+              : Tensor.ofFloats(t.shape(), t.toFloatArray()));
+    }
+    return out;
+  }
+
   int kerasMajor() {
     return ctx.kerasMajor();
   }

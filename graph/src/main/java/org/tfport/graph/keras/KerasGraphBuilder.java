@@ -48,6 +48,7 @@ final class KerasGraphBuilder {
     NormLayers.register(r);
     MergeLayers.register(r);
     ShapeLayers.register(r);
+    RecurrentLayers.register(r);
     return Map.copyOf(r);
   }
 
@@ -269,9 +270,12 @@ final class KerasGraphBuilder {
           continue;
         }
         JsonNode nodes = l.path("inbound_nodes");
-        List<List<KT>> done = made.computeIfAbsent(name, k -> new ArrayList<>());
-        while (done.size() < nodes.size()) {
-          List<KT> args = resolve(made, nodes.get(done.size()));
+        int first = constructionNodes(l);
+        List<List<KT>> done =
+            made.computeIfAbsent(
+                name, k -> new ArrayList<>(java.util.Collections.nCopies(first, (List<KT>) null)));
+        while (done.size() - first < nodes.size()) {
+          List<KT> args = resolve(made, nodes.get(done.size() - first));
           if (args == null) {
             break;
           }
@@ -293,11 +297,37 @@ final class KerasGraphBuilder {
     return outs;
   }
 
+  /**
+   * How many calls of a layer precede those its config lists: a nested functional model (and a
+   * Keras 1/2 Sequential one with an input) has its own node linking its inputs to its outputs,
+   * which Keras counts as node 0, so the config's first call is node 1.
+   */
+  private int constructionNodes(JsonNode layer) {
+    String cls = layer.path("class_name").asString("");
+    if (cls.equals("Model") || cls.equals("Functional")) {
+      return 1;
+    }
+    if (cls.equals("Sequential") && ctx.kerasMajor() < 3) {
+      JsonNode layers = layersOf(layer);
+      if (layers.isArray() && !layers.isEmpty()) {
+        JsonNode first = layers.get(0);
+        return first.path("class_name").asString("").equals("InputLayer")
+                || first.path("config").has("batch_input_shape")
+            ? 1
+            : 0;
+      }
+    }
+    return 0;
+  }
+
   private static List<KT> lookup(Map<String, List<List<KT>>> made, JsonNode ref) {
     List<List<KT>> calls = made.get(ref.get(0).asString());
     int node = ref.size() > 1 ? ref.get(1).asInt() : 0;
     int tensor = ref.size() > 2 ? ref.get(2).asInt() : 0;
-    if (calls == null || node >= calls.size() || tensor >= calls.get(node).size()) {
+    if (calls == null
+        || node >= calls.size()
+        || calls.get(node) == null
+        || tensor >= calls.get(node).size()) {
       return null;
     }
     return List.of(calls.get(node).get(tensor));
