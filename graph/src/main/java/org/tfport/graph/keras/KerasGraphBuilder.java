@@ -88,7 +88,7 @@ final class KerasGraphBuilder {
       String cls = layer.path("class_name").asString("");
       JsonNode cfg = layer.path("config");
       if (cls.equals("Masking") || (cls.equals("Embedding") && cfg.path("mask_zero").asBoolean(false))) {
-        maskers.add(path);
+        maskers.add(cls + "|" + path);
       }
       if (MASK_USERS.contains(cls)) {
         maskUsers.add(path);
@@ -115,11 +115,14 @@ final class KerasGraphBuilder {
       }
     });
     if (!maskers.isEmpty() && !maskUsers.isEmpty()) {
+      // Masked steps change what these layers compute; the graph is built without masks.
+      String users = String.join(", ", maskUsers.stream().map(u -> "'" + u + "'").toList());
       for (String m : maskers) {
+        String cls = m.substring(0, m.indexOf('|'));
         bad.computeIfAbsent(
-                "a mask (read by " + String.join(", ", maskUsers.stream().map(u -> "'" + u + "'").toList()) + ")",
+                cls + " with a mask read by " + users + " (masks are not built)",
                 k -> new ArrayList<>())
-            .add(m);
+            .add(m.substring(m.indexOf('|') + 1));
       }
     }
     if (bad.isEmpty()) {
