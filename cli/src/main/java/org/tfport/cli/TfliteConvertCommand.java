@@ -105,6 +105,15 @@ final class TfliteConvertCommand {
   @Option(names = "--quantize_float16", arity = "0..1", fallbackValue = "true")
   String quantizeFloat16;
 
+  @Option(
+      names = "--cast_float64_to_float32",
+      arity = "0..1",
+      fallbackValue = "true",
+      description =
+          "compute a float64 graph in float32 (constants rounded, placeholders float32); TFLite"
+              + " builtins have no float64 kernels")
+  String castFloat64;
+
   @Option(names = "--optimizations", paramLabel = "OPTS", description = "DEFAULT")
   String optimizations;
 
@@ -221,6 +230,7 @@ final class TfliteConvertCommand {
                 "--post_training_quantize",
                 "--quantize_weights",
                 "--quantize_float16",
+                "--cast_float64_to_float32",
                 "--strip_debug_ops",
                 "--experimental_new_converter",
                 "--verify"));
@@ -427,6 +437,9 @@ final class TfliteConvertCommand {
     }
     if (md != null) {
       b.metadata(md);
+    }
+    if (castFloat64 != null) {
+      b.castFloat64ToFloat32(bool("--cast_float64_to_float32", castFloat64));
     }
     return b.build();
   }

@@ -194,10 +194,19 @@ public final class TfliteConverter {
     // Each source's own subgraph: WHILE/IF functions lowered for source i are appended after it.
     List<Integer> sourceSubgraphs = new ArrayList<>();
     int loadedNodes = 0;
+    boolean float64 = false;
     for (int i = 0; i < sources.size(); i++) {
       Source src = sources.get(i);
       Graph g = src.graph();
       loadedNodes += src.loadedNodes();
+      if (o.castFloat64()) {
+        int cast = Float64Cast.apply(g);
+        if (cast > 0) {
+          notices.add("computed in float32: " + cast + " float64 nodes cast (constants rounded)");
+        }
+      } else {
+        float64 |= Float64Cast.uses(g);
+      }
       prepare(g);
       ModelBuilder.Sub sub = new ModelBuilder.Sub(i == 0 ? "main" : src.signature());
       mb.subgraphs.add(sub);
@@ -227,6 +236,17 @@ public final class TfliteConverter {
         outs.sort(java.util.Comparator.comparing(TfliteSignatureDef.TensorMap::name));
         mb.signatures.add(new TfliteSignatureDef(src.signature(), subIndex, ins, outs));
       }
+    }
+    if (!unsupported.isEmpty() && float64) {
+      throw new UnsupportedModelException(
+          where
+              + ": the graph computes in float64, which TFLite's builtins do not, so "
+              + unsupported.size()
+              + " op"
+              + (unsupported.size() == 1 ? " has" : "s have")
+              + " no TFLite builtin: "
+              + String.join(", ", unsupported)
+              + "; convert with TfliteOutputOptions.castFloat64ToFloat32 to compute in float32");
     }
     if (!unsupported.isEmpty()) {
       throw new UnsupportedModelException(
