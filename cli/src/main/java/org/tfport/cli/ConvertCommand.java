@@ -128,6 +128,16 @@ final class ConvertCommand {
   String splitWeightsByLayer;
 
   @Option(
+      names = "--overwrite",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "write into an output folder holding files tfport did not write (its old model.json and"
+              + " weight files are replaced, other files kept)")
+  String overwrite;
+
+  @Option(
       names = {"--version", "-v"},
       description = "print the version and exit")
   boolean version;
@@ -215,6 +225,7 @@ final class ConvertCommand {
   static final Set<String> SWITCHES =
       Set.of(
           "--split_weights_by_layer",
+          "--overwrite",
           "--skip_op_check",
           "--skip_optimization",
           "--strip_debug_ops",
@@ -337,6 +348,7 @@ final class ConvertCommand {
     TfjsOutputOptions.Builder options =
         TfjsOutputOptions.builder()
             .shardSizeBytes(shard)
+            .overwrite(overwrite != null && bool("--overwrite", overwrite))
             .quantization(q)
             .weightGrouping(
                 split

@@ -320,10 +320,12 @@ public final class TfliteConverter {
       notices.add(
           "the model has custom ops you must register kernels for: " + String.join(", ", custom));
     }
+    // Each stored buffer counted once: tensors sharing one (an unrolled RNN's steps) are one weight.
     int params = 0;
+    java.util.Set<Integer> counted = new java.util.HashSet<>();
     for (var sub : model.subgraphs()) {
       for (var t : sub.tensors()) {
-        if (t.buffer() != 0 && !model.buffer(t).isEmpty()) {
+        if (t.buffer() != 0 && !model.buffer(t).isEmpty() && counted.add(t.buffer())) {
           params += (int) t.elementCount();
         }
       }
@@ -551,6 +553,8 @@ public final class TfliteConverter {
       Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + output.getFileName(), ".tmp");
       Files.write(tmp, bytes);
+      // A temporary file is owner-only; the model is as readable as any file the user creates.
+      org.tfport.core.AtomicOutput.followUmask(tmp);
       Files.move(
           tmp,
           output.toAbsolutePath(),
