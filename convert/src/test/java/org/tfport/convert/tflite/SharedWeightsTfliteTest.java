@@ -72,6 +72,12 @@ class SharedWeightsTfliteTest {
         Map.of(),
         TfliteOptions.defaults().withCastFloat64(true));
 
+    if (out.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      // Written through an owner-only temporary file, the model still follows the umask.
+      Path plain = Files.createFile(tmp.resolve(model + ".plain"));
+      assertThat(Files.getPosixFilePermissions(out))
+          .isEqualTo(Files.getPosixFilePermissions(plain));
+    }
     TfliteModel m = TfliteReader.read(out);
     Set<Integer> used = new HashSet<>();
     m.mainSubgraph().tensors().forEach(t -> used.add(t.buffer()));
