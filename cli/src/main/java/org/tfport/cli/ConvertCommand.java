@@ -82,10 +82,14 @@ final class ConvertCommand {
   @Option(names = "--output_format", paramLabel = "FORMAT", description = "tfjs_layers_model, ...")
   String outputFormat;
 
-  @Option(names = "--signature_name", paramLabel = "NAME")
+  @Option(
+      description = "SavedModel signature to convert (default serving_default)",
+      names = "--signature_name", paramLabel = "NAME")
   String signatureName;
 
-  @Option(names = "--saved_model_tags", paramLabel = "TAGS")
+  @Option(
+      description = "SavedModel MetaGraph tags, comma-separated (default serve)",
+      names = "--saved_model_tags", paramLabel = "TAGS")
   String savedModelTags;
 
   @Option(
@@ -142,7 +146,9 @@ final class ConvertCommand {
       description = "print the version and exit")
   boolean version;
 
-  @Option(names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  @Option(
+      description = "write ops TF.js 4.22 does not list instead of refusing the model",
+      names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String skipOpCheck;
 
   @Option(
@@ -154,10 +160,13 @@ final class ConvertCommand {
           "tfport: write the frozen graph without folding or fusing ops (to compare or debug)")
   String skipOptimization;
 
-  @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  @Option(
+      description = "drop Assert, Print and CheckNumerics nodes",
+      names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String stripDebugOps;
 
   @Option(
+      description = "name a SavedModel's outputs by its structured output keys",
       names = "--use_structured_outputs_names",
       arity = "0..1",
       fallbackValue = "true",
@@ -170,13 +179,19 @@ final class ConvertCommand {
       description = "default 4194304")
   String weightShardSizeBytes;
 
-  @Option(names = "--output_node_names", paramLabel = "NAMES")
+  @Option(
+      description = "frozen graph outputs, comma-separated node names (see tfport analyze)",
+      names = "--output_node_names", paramLabel = "NAMES")
   String outputNodeNames;
 
-  @Option(names = "--control_flow_v2", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  @Option(
+      description = "accepted for tensorflowjs_converter compatibility; control flow is always kept as v2",
+      names = "--control_flow_v2", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String controlFlowV2;
 
-  @Option(names = "--experiments", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  @Option(
+      description = "accepted for tensorflowjs_converter compatibility; has no effect",
+      names = "--experiments", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String experiments;
 
   @Option(
