@@ -67,6 +67,9 @@ final class ConvertCommand {
           "tf_saved_model -> tfjs_graph_model",
           "tf_frozen_model -> tfjs_graph_model",
           "tf_hub -> tfjs_graph_model",
+          "tf_saved_model -> tflite",
+          "tf_frozen_model -> tflite",
+          "tf_hub -> tflite",
           "tfjs_graph_model -> tflite");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
@@ -320,6 +323,13 @@ final class ConvertCommand {
               default -> TFJS_GRAPH_MODEL;
             };
     String pair = in.flagName() + " -> " + outFmt.flagName();
+    if (in == ModelFormat.TFLITE && !SUPPORTED_PAIRS.contains(pair)) {
+      throw new UsageException(
+          input
+              + ": a TFLite model; tfport writes .tflite files but does not convert them to other"
+              + " formats (run it with tfport predict); supported: "
+              + String.join(", ", SUPPORTED_PAIRS));
+    }
     if (!SUPPORTED_PAIRS.contains(pair)) {
       throw new UsageException(
           "unsupported input_format - output_format pair: "
