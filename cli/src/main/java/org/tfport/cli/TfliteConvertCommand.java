@@ -171,7 +171,9 @@ final class TfliteConvertCommand {
       names = "--metadata_name")
   String mdName;
 
-  @Option(names = "--metadata_description")
+  @Option(
+      description = "tflite-support metadata: model description",
+      names = "--metadata_description")
   String mdDescription;
 
   @Option(
