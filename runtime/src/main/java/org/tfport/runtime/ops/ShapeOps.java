@@ -1,6 +1,7 @@
 package org.tfport.runtime.ops;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.tfport.core.DType;
 import org.tfport.runtime.kernel.BindContext;
@@ -137,7 +138,7 @@ final class ShapeOps implements OpFamily {
   }
 
   private static Kernel squeeze(BindContext b) {
-    long[] dims = b.intsAttr("squeeze_dims", new long[0]);
+    long[] dims = squeezeDims(b);
     return (in, ctx) -> {
       long[] s = in[0].shape();
       boolean[] drop = new boolean[s.length];
@@ -166,6 +167,27 @@ final class ShapeOps implements OpFamily {
       }
       return new Value[] {in[0].reshaped(out.stream().mapToLong(Long::longValue).toArray())};
     };
+  }
+
+  /**
+   * TensorFlow's op names the axes {@code squeeze_dims}; TF.js's op list also accepts {@code axis}
+   * (graphs written by other tools use it), so a node may carry either, but not two that disagree.
+   */
+  private static long[] squeezeDims(BindContext b) {
+    long[] dims = b.node().attr("squeeze_dims") != null ? b.intsAttr("squeeze_dims", null) : null;
+    long[] axis = b.node().attr("axis") != null ? b.intsAttr("axis", null) : null;
+    if (dims != null && axis != null && dims.length > 0 && !Arrays.equals(dims, axis)) {
+      throw new KernelException(
+          "squeeze_dims "
+              + Arrays.toString(dims)
+              + " and axis "
+              + Arrays.toString(axis)
+              + " disagree; keep one");
+    }
+    if (dims != null && dims.length > 0) {
+      return dims;
+    }
+    return axis != null ? axis : b.intsAttr("squeeze_dims", new long[0]);
   }
 
   static Value expandDims(Value x, Value dim) {
