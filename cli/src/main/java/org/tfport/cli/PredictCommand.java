@@ -161,7 +161,12 @@ final class PredictCommand {
   }
 
   private Map<String, Tensor> random(Signature sig, Map<String, String> origin) {
-    Map<String, Tensor> feed = RandomInputs.of(sig, seed);
+    Map<String, Tensor> feed;
+    try {
+      feed = RandomInputs.of(sig, seed);
+    } catch (TfportException e) {
+      throw new TfportException(model + ": " + e.getMessage());
+    }
     feed.keySet().forEach(k -> origin.put(k, "random (seed " + seed + ")"));
     return feed;
   }

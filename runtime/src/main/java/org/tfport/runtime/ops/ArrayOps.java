@@ -6,6 +6,7 @@ import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
@@ -363,13 +364,16 @@ final class ArrayOps implements OpFamily {
     }
     int[] strides = Layout.strides(x.shape());
     long[] shape = new long[r];
-    int[][] tables = new int[r][];
     for (int i = 0; i < r; i++) {
       if (m[i] < 0) {
         throw new KernelException("Expected multiples[" + i + "] >= 0, but got " + m[i]);
       }
+      shape[i] = Math.multiplyHigh(x.dim(i), m[i]) != 0 ? Long.MAX_VALUE : x.dim(i) * m[i];
+    }
+    Memory.reserve(x.dtype(), shape);
+    int[][] tables = new int[r][];
+    for (int i = 0; i < r; i++) {
       long dim = x.dim(i);
-      shape[i] = Math.multiplyExact(dim, m[i]);
       tables[i] = new int[Math.toIntExact(shape[i])];
       for (int c = 0; c < tables[i].length; c++) {
         tables[i][c] = (int) (c % dim) * strides[i];

@@ -8,6 +8,7 @@ import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
@@ -225,6 +226,7 @@ final class ShapeOps implements OpFamily {
               + " to tensor of shape "
               + Layout.shape(to));
     }
+    Memory.reserve(x.dtype(), to);
     return Layout.take(x, to, Layout.broadcastMap(x.shape(), to), null);
   }
 
@@ -246,6 +248,7 @@ final class ShapeOps implements OpFamily {
     if (value.rank() != 0) {
       throw new KernelException("value must be a scalar, got shape " + Layout.shape(value.shape()));
     }
+    Memory.reserve(value.dtype(), dims);
     int n = Math.toIntExact(Value.elementCount(dims));
     return Value.of(value.dtype(), dims, Layout.repeat(value.dtype(), value.data(), 0, n));
   }
