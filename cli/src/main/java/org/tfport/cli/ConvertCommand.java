@@ -67,7 +67,13 @@ final class ConvertCommand {
           "tf_saved_model -> tfjs_graph_model",
           "tf_frozen_model -> tfjs_graph_model",
           "tf_hub -> tfjs_graph_model",
-          "tfjs_graph_model -> tflite");
+          "keras -> tfjs_graph_model",
+          "keras_keras -> tfjs_graph_model",
+          "tfjs_layers_model -> tfjs_graph_model",
+          "tfjs_graph_model -> tflite",
+          "keras -> tflite",
+          "keras_keras -> tflite",
+          "tfjs_layers_model -> tflite");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();

@@ -57,6 +57,9 @@ final class TfliteConvertCommand {
   @Option(names = "--graph_def_file", paramLabel = "FILE")
   String graphDefFile;
 
+  @Option(names = "--keras_model_file", paramLabel = "FILE")
+  String kerasModelFile;
+
   @Option(
       names = {"--input_arrays"},
       paramLabel = "NAMES")
@@ -247,15 +250,31 @@ final class TfliteConvertCommand {
       if (outputFile == null) {
         throw new UsageException("--output_file is required");
       }
-      if ((savedModelDir == null) == (graphDefFile == null)) {
-        throw new UsageException("give exactly one of --saved_model_dir and --graph_def_file");
+      int given =
+          (savedModelDir == null ? 0 : 1)
+              + (graphDefFile == null ? 0 : 1)
+              + (kerasModelFile == null ? 0 : 1);
+      if (given != 1) {
+        throw new UsageException(
+            "give exactly one of --saved_model_dir, --graph_def_file and --keras_model_file");
       }
       if (!paths.isEmpty()) {
         throw new UsageException(
             "unexpected arguments " + paths + "; tflite_convert takes flags only");
       }
-      input = Path.of(savedModelDir != null ? savedModelDir : graphDefFile);
-      in = savedModelDir != null ? ModelFormat.TF_SAVED_MODEL : ModelFormat.TF_FROZEN_MODEL;
+      input =
+          Path.of(
+              savedModelDir != null
+                  ? savedModelDir
+                  : graphDefFile != null ? graphDefFile : kerasModelFile);
+      in =
+          savedModelDir != null
+              ? ModelFormat.TF_SAVED_MODEL
+              : graphDefFile != null
+                  ? ModelFormat.TF_FROZEN_MODEL
+                  : kerasModelFile.toLowerCase(Locale.ROOT).endsWith(".keras")
+                      ? ModelFormat.KERAS_KERAS
+                      : ModelFormat.KERAS;
       output = Path.of(outputFile);
     } else {
       if (paths.size() != 2) {
@@ -278,7 +297,7 @@ final class TfliteConvertCommand {
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
     switch (in) {
-      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL -> {}
+      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL -> {}
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException(
@@ -315,7 +334,9 @@ final class TfliteConvertCommand {
       return Verify.run(
           input,
           new LoadOptions(null, graph.tags(), outputs),
-          in == ModelFormat.TFJS_GRAPH_MODEL ? List.of() : list(signatureKeys),
+          in == ModelFormat.TF_SAVED_MODEL || in == ModelFormat.TF_HUB
+              ? list(signatureKeys)
+              : List.of(),
           output,
           Verify.tflite(o.quantization()),
           out);
@@ -328,7 +349,8 @@ final class TfliteConvertCommand {
         "unsupported input_format '"
             + inputFormat
             + "' for tflite output; supported:"
-            + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
+            + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model, keras, keras_keras,"
+            + " tfjs_layers_model");
   }
 
   TfliteOutputOptions options() {

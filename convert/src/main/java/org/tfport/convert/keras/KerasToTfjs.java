@@ -167,7 +167,8 @@ public final class KerasToTfjs {
               + sb
               + "; replace "
               + (unsupported.size() > 1 ? "them" : "it")
-              + " with built-in layers, or convert to a graph model");
+              + " with built-in layers, or convert to a graph model, which runs them as TensorFlow ops"
+              + " (--output_format=tfjs_graph_model)");
     }
   }
 
