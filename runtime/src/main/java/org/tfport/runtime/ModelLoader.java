@@ -240,7 +240,8 @@ final class ModelLoader {
 
   private static Model.Part savedModelPart(Path dir, Set<String> tags, String key) {
     GraphOptions go = new GraphOptions(key, tags, true, false, false, List.of(), false);
-    GraphLoader.Loaded l = GraphLoader.load(dir, go, key, tags);
+    // Variables a signature writes stay variables, so a session's runs see each other's writes.
+    GraphLoader.Loaded l = GraphLoader.load(dir, go, key, tags, true);
     Graph g = l.graph();
     SignatureInfo info = l.savedModel().signature();
     List<TensorSpec> ins = new ArrayList<>();
