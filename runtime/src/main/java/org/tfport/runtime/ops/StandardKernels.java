@@ -24,6 +24,7 @@ public final class StandardKernels {
           new FastMatMulOps(),
           new EinsumOps(),
           new PoolOps(),
+          new MorphologyOps(),
           new FastPoolOps(),
           new NormalizationOps(),
           new ImageOps(),
