@@ -9,7 +9,8 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Sparse helpers of embedding and feature-column graphs: SparseSegmentSum/Mean and SparseReshape.
+ * Sparse helpers of embedding and feature-column graphs: SparseSegmentSum/Mean, SparseReshape and
+ * SparseFillEmptyRows.
  */
 final class SparseOps implements OpFamily {
   @Override
@@ -17,6 +18,7 @@ final class SparseOps implements OpFamily {
     r.reference("SparseSegmentSum", b -> segment(b, false));
     r.reference("SparseSegmentMean", b -> segment(b, true));
     r.reference("SparseReshape", b -> (in, ctx) -> reshape(in[0], in[1], in[2]));
+    r.reference("SparseFillEmptyRows", b -> (in, ctx) -> fillEmptyRows(in[0], in[1], in[2], in[3]));
   }
 
   /**
@@ -152,6 +154,76 @@ final class SparseOps implements OpFamily {
     }
     return new Value[] {
       Value.longs(new long[] {n, out.length}, res), Value.longs(new long[] {out.length}, out)
+    };
+  }
+
+  /**
+   * Adds {@code [row, 0, ...]} holding the default value for every row without an entry. Entries
+   * are grouped by row, rows ascending, each row's entries in input order (TensorFlow's CPU kernel
+   * places them the same way); the reverse map gives each input entry's output position.
+   */
+  private static Value[] fillEmptyRows(
+      Value indices, Value values, Value denseShape, Value defaultValue) {
+    long[] ishape = indices.shape();
+    if (indices.dtype() != DType.INT64 || ishape.length != 2) {
+      throw new KernelException("indices must be an int64 matrix, got " + indices);
+    }
+    long[] dense = Layout.vector(denseShape, "dense_shape");
+    int n = Math.toIntExact(ishape[0]);
+    int rank = Math.toIntExact(ishape[1]);
+    if (dense.length != rank || rank < 1) {
+      throw new KernelException(
+          "dense_shape has " + dense.length + " dimensions but indices have " + rank);
+    }
+    if (values.shape().length != 1 || values.shape()[0] != n) {
+      throw new KernelException("values must be a vector of " + n + ", got " + values);
+    }
+    if (defaultValue.shape().length != 0 || defaultValue.dtype() != values.dtype()) {
+      throw new KernelException(
+          "default_value must be a scalar " + values.dtype().jsName() + ", got " + defaultValue);
+    }
+    long[] idx = (long[]) indices.data();
+    int rows = Math.toIntExact(dense[0]);
+    if (rows < 0 || (rows == 0 && n > 0)) {
+      throw new KernelException("dense_shape[0] is " + rows + " but there are " + n + " entries");
+    }
+    int[] count = new int[rows];
+    for (int i = 0; i < n; i++) {
+      long row = idx[i * rank];
+      if (row < 0 || row >= rows) {
+        throw new KernelException(
+            "indices(" + i + ", 0) is invalid: " + row + " is not in [0, " + rows + ")");
+      }
+      count[(int) row]++;
+    }
+    int[] start = new int[rows + 1];
+    byte[] empty = new byte[rows];
+    for (int r = 0; r < rows; r++) {
+      empty[r] = (byte) (count[r] == 0 ? 1 : 0);
+      start[r + 1] = start[r] + Math.max(count[r], 1);
+    }
+    int total = start[rows];
+    long[] outIdx = new long[total * rank];
+    int[] from = new int[total];
+    java.util.Arrays.fill(from, -1);
+    long[] reverse = new long[n];
+    int[] next = java.util.Arrays.copyOf(start, rows);
+    for (int i = 0; i < n; i++) {
+      int o = next[(int) idx[i * rank]]++;
+      System.arraycopy(idx, i * rank, outIdx, o * rank, rank);
+      from[o] = i;
+      reverse[i] = o;
+    }
+    for (int r = 0; r < rows; r++) {
+      if (empty[r] != 0) {
+        outIdx[start[r] * rank] = r;
+      }
+    }
+    return new Value[] {
+      Value.longs(new long[] {total, rank}, outIdx),
+      Layout.take(values, new long[] {total}, from, defaultValue.data()),
+      Value.bools(new long[] {rows}, empty),
+      Value.longs(new long[] {n}, reverse)
     };
   }
 }

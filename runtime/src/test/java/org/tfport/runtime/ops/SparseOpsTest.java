@@ -11,7 +11,7 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.testkit.OracleTest;
 
 /**
- * SparseSegmentSum/Mean and SparseReshape against TensorFlow; exact (sums in TensorFlow's order).
+ * SparseSegmentSum/Mean, SparseReshape and SparseFillEmptyRows against TensorFlow; exact (sums in TensorFlow's order).
  */
 @OracleTest
 class SparseOpsTest {
@@ -51,5 +51,69 @@ class SparseOpsTest {
     check("SparseReshape", attrs(), indices, shape, Value.longs(new long[] {2}, 6, 4));
     check("SparseReshape", attrs(), indices, shape, Value.longs(new long[] {2}, -1, 12));
     check("SparseReshape", attrs(), indices, shape, Value.longs(new long[] {4}, 2, 2, -1, 2));
+  }
+
+  @Test
+  void fillEmptyRowsOnRandomSparseTensors() {
+    // Unordered and repeated rows, empty leading and trailing rows, rank 1 to 3, no entries.
+    for (int k = 0; k < 12; k++) {
+      int rank = 1 + k % 3;
+      long[] dense = new long[rank];
+      for (int d = 0; d < rank; d++) {
+        dense[d] = 1 + rnd.nextInt(6);
+      }
+      int n = k == 0 ? 0 : rnd.nextInt(8);
+      long[] idx = new long[n * rank];
+      float[] vals = new float[n];
+      for (int i = 0; i < n; i++) {
+        for (int d = 0; d < rank; d++) {
+          idx[i * rank + d] = rnd.nextInt((int) dense[d]);
+        }
+        vals[i] = rnd.nextFloat();
+      }
+      if (k % 2 == 0) {
+        // sorted input, as tf.sparse produces it
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+          order[i] = i;
+        }
+        final int r = rank;
+        java.util.Arrays.sort(order, java.util.Comparator.comparingLong(i -> idx[i * r]));
+        long[] si = new long[n * rank];
+        float[] sv = new float[n];
+        for (int i = 0; i < n; i++) {
+          System.arraycopy(idx, order[i] * rank, si, i * rank, rank);
+          sv[i] = vals[order[i]];
+        }
+        System.arraycopy(si, 0, idx, 0, si.length);
+        System.arraycopy(sv, 0, vals, 0, n);
+      }
+      check(
+          "SparseFillEmptyRows",
+          attrs("T", t(DType.FLOAT32)),
+          Value.longs(new long[] {n, rank}, idx),
+          Value.floats(new long[] {n}, vals),
+          Value.longs(new long[] {rank}, dense),
+          Value.floats(new long[0], -7f));
+    }
+    check(
+        "SparseFillEmptyRows",
+        attrs("T", t(DType.INT64)),
+        Value.longs(new long[] {3, 2}, 3, 1, 1, 0, 3, 0),
+        Value.longs(new long[] {3}, 10, 11, 12),
+        Value.longs(new long[] {2}, 5, 2),
+        Value.longs(new long[0], 99));
+  }
+
+  @Test
+  void fillEmptyRowsRejectsARowOutOfRange() {
+    ExactOracle.rejects(
+        "SparseFillEmptyRows",
+        attrs("T", t(DType.FLOAT32)),
+        "indices(1, 0) is invalid",
+        Value.longs(new long[] {2, 1}, 0, 4),
+        Value.floats(new long[] {2}, 1f, 2f),
+        Value.longs(new long[] {1}, 3),
+        Value.floats(new long[0], 0f));
   }
 }
