@@ -34,6 +34,7 @@ final class RandomOps implements OpFamily {
     r.reference("RandomStandardNormal", b -> stateful(b, Dist.NORMAL));
     r.reference("TruncatedNormal", b -> stateful(b, Dist.TRUNCATED));
     r.reference("RandomUniformInt", b -> stateful(b, Dist.INT));
+    r.reference("Multinomial", RandomOps::multinomial);
   }
 
   private enum Dist {
@@ -300,5 +301,85 @@ final class RandomOps implements OpFamily {
       }
     }
     return Value.longs(shape, out);
+  }
+
+  /**
+   * Multinomial: per row, the unnormalized CDF of exp(logit − max) in double over the finite
+   * logits, and each sample the first class whose CDF exceeds a uniform double times the total.
+   * The session stream reserves 256 calls per sample rounded up to 4 per row, and rows draw one
+   * after another from it, as TensorFlow's kernel does when it runs in one shard (TensorFlow splits
+   * large batches over threads, each shard skipping ahead to its first row, so large batches give
+   * other, equally distributed, samples there).
+   */
+  private static Kernel multinomial(BindContext b) {
+    DType out = b.typeAttr("output_dtype", DType.INT64);
+    if (out != DType.INT64 && out != DType.INT32) {
+      throw new KernelException("output_dtype " + out.jsName() + " is not int32 or int64");
+    }
+    long seed = b.intAttr("seed", 0);
+    long seed2 = b.intAttr("seed2", 0);
+    String key = "random:" + b.node().name();
+    return (in, ctx) -> {
+      Value logits = in[0];
+      if ((logits.dtype() != DType.FLOAT32 && logits.dtype() != DType.FLOAT64)
+          || logits.rank() != 2) {
+        throw new KernelException("logits must be a float32 or float64 matrix, got " + logits);
+      }
+      long samples = Layout.scalar(in[1], "num_samples");
+      if (samples < 0) {
+        throw new KernelException("num_samples should be nonnegative, got " + samples);
+      }
+      int rows = (int) logits.dim(0);
+      int classes = (int) logits.dim(1);
+      if (classes <= 0) {
+        throw new KernelException("num_classes should be positive, got " + classes);
+      }
+      long total = Math.multiplyExact((long) rows, samples);
+      if (total > Integer.MAX_VALUE - 8) {
+        throw new KernelException("Multinomial of " + total + " samples is too large");
+      }
+      int ns = (int) samples;
+      Stream s = stream(ctx, key, seed, seed2);
+      Words words = new Words(s.reserve((long) rows * ((samples + 3) / 4 * 4)));
+      long[] drawn = new long[(int) total];
+      double[] cdf = new double[classes];
+      for (int r = 0; r < rows; r++) {
+        double max = logits.dtype() == DType.FLOAT32 ? -Float.MAX_VALUE : -Double.MAX_VALUE;
+        for (int j = 0; j < classes; j++) {
+          double v = logits.doubleAt(r * classes + j);
+          if (Double.isFinite(v)) {
+            max = Math.max(max, v);
+          }
+        }
+        double running = 0;
+        for (int j = 0; j < classes; j++) {
+          double v = logits.doubleAt(r * classes + j);
+          if (Double.isFinite(v)) {
+            running += Math.exp(v - max);
+          }
+          cdf[j] = running;
+        }
+        for (int k = 0; k < ns; k++) {
+          double find = Philox.uniformDouble(words.next(), words.next()) * running;
+          int lo = 0;
+          int hi = classes;
+          while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (cdf[mid] > find) {
+              hi = mid;
+            } else {
+              lo = mid + 1;
+            }
+          }
+          drawn[r * ns + k] = lo;
+        }
+      }
+      long[] shape = {rows, ns};
+      return new Value[] {
+        out == DType.INT64
+            ? Value.longs(shape, drawn)
+            : Value.ints(shape, java.util.Arrays.stream(drawn).mapToInt(v -> (int) v).toArray())
+      };
+    };
   }
 }
