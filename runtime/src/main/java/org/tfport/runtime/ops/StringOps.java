@@ -15,8 +15,8 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * String ops seen in serving graphs: StringJoin, StringLength, Substr, StringToNumber, StringSplit
- * and the regex replacements. Regexes are RE2 syntax in TensorFlow; java.util.regex agrees on the
+ * String ops seen in serving graphs: StringJoin, StringLength, Substr, StringToNumber, StringSplit,
+ * AsString, StringToHashBucketFast and the regex replacements. Regexes are RE2 syntax in TensorFlow; java.util.regex agrees on the
  * common subset (classes, groups, anchors, repetition), and RE2's rewrite references ({@code \1})
  * are translated.
  */
@@ -28,6 +28,8 @@ final class StringOps implements OpFamily {
     r.reference("Substr", StringOps::substr);
     r.reference("StringToNumber", StringOps::toNumber);
     r.reference("StringSplit", StringOps::split);
+    r.reference("StringToHashBucketFast", StringOps::hashBucketFast);
+    r.reference("AsString", StringOps::asString);
     r.reference(
         "StaticRegexReplace",
         b -> {
@@ -70,6 +72,87 @@ final class StringOps implements OpFamily {
     if (v.dtype() != DType.STRING) {
       throw new KernelException(what + " must be a string tensor, got " + v);
     }
+  }
+
+  /**
+   * Numbers and booleans as text: the attributes build a printf conversion (fill is its one flag),
+   * booleans print as true/false whatever the attributes say.
+   */
+  private static Kernel asString(BindContext b) {
+    DType t = b.typeAttr("T", null);
+    if (t == null) {
+      throw new KernelException("attribute 'T' is missing");
+    }
+    boolean real =
+        t == DType.FLOAT32 || t == DType.FLOAT64 || t == DType.FLOAT16 || t == DType.BFLOAT16;
+    boolean integer =
+        switch (t) {
+          case INT8, INT16, INT32, INT64, UINT8, UINT16 -> true;
+          default -> false;
+        };
+    if (!real && !integer && t != DType.BOOL) {
+      throw new KernelException("AsString of " + t.jsName() + " is not supported");
+    }
+    int precision = Math.toIntExact(b.intAttr("precision", -1));
+    boolean scientific = b.boolAttr("scientific", false);
+    boolean shortest = b.boolAttr("shortest", false);
+    int width = Math.toIntExact(b.intAttr("width", -1));
+    String fill = b.stringAttr("fill", "");
+    if (scientific && shortest) {
+      throw new KernelException("AsString cannot take both scientific and shortest");
+    }
+    if (!real && (precision > -1 || scientific || shortest)) {
+      throw new KernelException(
+          "AsString of " + t.jsName() + " takes no precision, scientific or shortest");
+    }
+    if (fill.length() > 1 || (fill.length() == 1 && " +-0#".indexOf(fill.charAt(0)) < 0)) {
+      throw new KernelException("AsString fill '" + fill + "' is not one of ' ', '+', '-', '0', '#'");
+    }
+    CFormat format =
+        new CFormat(
+            fill.isEmpty() ? 0 : fill.charAt(0),
+            width,
+            precision,
+            shortest ? 'g' : scientific ? 'e' : real ? 'f' : 'd');
+    return (in, ctx) -> {
+      Value x = in[0];
+      if (x.dtype() != t) {
+        throw new KernelException("input is " + x.dtype().jsName() + ", not " + t.jsName());
+      }
+      byte[][] out = new byte[x.size()][];
+      for (int i = 0; i < out.length; i++) {
+        String s;
+        if (t == DType.BOOL) {
+          s = x.longAt(i) != 0 ? "true" : "false";
+        } else if (real) {
+          s = format.real(x.doubleAt(i), t != DType.FLOAT64);
+        } else {
+          s =
+              format.integer(
+                  java.math.BigInteger.valueOf(x.longAt(i)),
+                  t == DType.UINT8 || t == DType.UINT16);
+        }
+        out[i] = bytes(s);
+      }
+      return new Value[] {Value.of(DType.STRING, x.shape(), out)};
+    };
+  }
+
+  /** Fingerprint64 of each string's bytes, taken as unsigned, modulo num_buckets. */
+  private static Kernel hashBucketFast(BindContext b) {
+    long buckets = b.intAttr("num_buckets", 0);
+    if (buckets < 1) {
+      throw new KernelException("num_buckets " + buckets + " is not positive");
+    }
+    return (in, ctx) -> {
+      checkStrings(in[0], "input");
+      byte[][] s = in[0].strings();
+      long[] out = new long[s.length];
+      for (int i = 0; i < s.length; i++) {
+        out[i] = Long.remainderUnsigned(FarmHash.fingerprint64(s[i]), buckets);
+      }
+      return new Value[] {Value.longs(in[0].shape(), out)};
+    };
   }
 
   private static Kernel join(BindContext b) {

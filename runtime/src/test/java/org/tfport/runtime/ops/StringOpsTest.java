@@ -151,4 +151,36 @@ class StringOpsTest {
       }
     }
   }
+
+  @Test
+  void hashBucketFastMatchesTensorFlowOnEveryLengthClass() {
+    // Lengths 0..300 cover each branch of Fingerprint64 (0, 1-3, 4-7, 8-16, 17-32, 33-64, and
+    // the 64-byte loop with every tail length).
+    java.util.Random rnd = new java.util.Random(77);
+    String[] s = new String[400];
+    for (int k = 0; k < s.length; k++) {
+      int len = k < 301 ? k : rnd.nextInt(2000);
+      StringBuilder b = new StringBuilder();
+      for (int c = 0; c < len; c++) {
+        b.append(k % 3 == 0 ? (char) ('a' + rnd.nextInt(26)) : (char) (32 + rnd.nextInt(95)));
+      }
+      s[k] = b.toString();
+    }
+    s[399] = "日本語 héllo wörld";
+    for (long buckets : new long[] {1, 7, 1000, Long.MAX_VALUE}) {
+      same("StringToHashBucketFast", attrs("num_buckets", new AttrValue.Int(buckets)), 1, vec(s));
+    }
+    same(
+        "StringToHashBucketFast",
+        attrs("num_buckets", new AttrValue.Int(10)),
+        1,
+        strs(new long[] {2, 3}, "héllo wörld", "", "a,b,,c", "  x  ", "日本語", "tf"));
+  }
+
+  @Test
+  void fingerprint64OfKnownStrings() {
+    // The empty string hashes to the constant k2 of the algorithm.
+    org.assertj.core.api.Assertions.assertThat(FarmHash.fingerprint64(new byte[0]))
+        .isEqualTo(0x9ae16a3b2f90404fL);
+  }
 }
