@@ -102,6 +102,7 @@ final class PredictCommand {
   boolean json;
 
   @Option(
+      description = "show this help and exit",
       names = {"--help", "-h"},
       usageHelp = true)
   boolean help;

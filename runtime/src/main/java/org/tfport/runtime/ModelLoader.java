@@ -22,6 +22,7 @@ import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.formats.ModelFormat;
 import org.tfport.formats.graphdef.GraphDefReader;
+import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.SignatureInfo;
 import org.tfport.formats.savedmodel.TensorInfo;
@@ -30,6 +31,8 @@ import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
+import org.tfport.graph.keras.KerasGraph;
+import org.tfport.graph.keras.KerasGraphs;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 import org.tfport.runtime.tflite.TfliteImporter;
@@ -45,6 +48,8 @@ final class ModelLoader {
     SAVED_MODEL,
     FROZEN_GRAPH,
     TFJS_GRAPH,
+    TFJS_LAYERS,
+    KERAS,
     TFLITE
   }
 
@@ -94,6 +99,8 @@ final class ModelLoader {
               Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), o, registry);
       case FROZEN_GRAPH -> frozen(path, o, registry);
       case TFJS_GRAPH -> tfjsGraph(path, o, registry);
+      case TFJS_LAYERS -> layers(path, o, registry, KerasGraphs.buildTfjsLayers(path));
+      case KERAS -> keras(path, o, registry);
       case TFLITE -> tflite(path, o);
     };
   }
@@ -101,8 +108,9 @@ final class ModelLoader {
   /**
    * The format of a path as {@link ModelFormat#recognize} tells it, narrowed to the formats the
    * runtime runs: a SavedModel or TF Hub module (folder, or its {@code saved_model.pb} or {@code
-   * tfhub_module.pb}), a frozen GraphDef, a TF.js graph model (its {@code model.json} or folder), a
-   * {@code .tflite} file (or one starting with the {@code TFL3} identifier).
+   * tfhub_module.pb}), a frozen GraphDef, a TF.js graph or layers model (its {@code model.json} or
+   * folder), a Keras {@code .h5}/{@code .keras} file, a {@code .tflite} file (or one starting with
+   * the {@code TFL3} identifier).
    */
   static Format detect(Path path) {
     ModelFormat format =
@@ -123,31 +131,33 @@ final class ModelLoader {
       case TF_FROZEN_MODEL -> Format.FROZEN_GRAPH;
       case TFJS_GRAPH_MODEL -> Format.TFJS_GRAPH;
       case TFLITE -> Format.TFLITE;
-      case TFJS_LAYERS_MODEL -> throw notAGraphModel(path);
-      case KERAS, KERAS_KERAS ->
-          throw new UnsupportedModelException(
-              path
-                  + ": a Keras model; the runtime runs SavedModels, frozen GraphDefs,"
-                  + " TF Hub modules, TF.js graph models and .tflite files");
+      case TFJS_LAYERS_MODEL -> layersModel(path);
+      case KERAS, KERAS_KERAS -> Format.KERAS;
     };
   }
 
-  /** Why a model.json that is not a graph model cannot run: broken JSON, or a layers model. */
-  private static RuntimeException notAGraphModel(Path path) {
+  /**
+   * A model.json that is not a graph model runs when it says it is a layers model; broken JSON,
+   * or another or no {@code "format"}, is refused.
+   */
+  private static Format layersModel(Path path) {
     Path json = Files.isDirectory(path) ? path.resolve("model.json") : path;
     String format;
     try {
       format = Json.MAPPER.readTree(json.toFile()).path("format").asString("");
     } catch (RuntimeException e) {
-      return new CorruptModelException(
+      throw new CorruptModelException(
           json + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
     }
-    return new UnsupportedModelException(
+    if (format.equals("layers-model")) {
+      return Format.TFJS_LAYERS;
+    }
+    throw new UnsupportedModelException(
         json
             + ": a TF.js "
             + (format.isEmpty() ? "model.json without a format" : "'" + format + "'")
-            + "; the runtime runs TF.js graph models (\"format\": \"graph-model\"), not layers"
-            + " models");
+            + "; the runtime runs TF.js graph models (\"format\": \"graph-model\") and layers"
+            + " models (\"format\": \"layers-model\")");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -357,6 +367,43 @@ final class ModelLoader {
         }
       }
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Keras and TF.js layers models
+
+  private static Model keras(Path path, LoadOptions o, KernelRegistry registry) {
+    try (KerasModel km = KerasModel.open(path)) {
+      return layers(path, o, registry, KerasGraphs.build(km));
+    }
+  }
+
+  /**
+   * A layers model run as the TensorFlow graph its layers compute; one signature, its inputs and
+   * outputs named after the model's input and output layers.
+   */
+  private static Model layers(Path path, LoadOptions o, KernelRegistry registry, KerasGraph kg) {
+    if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
+      throw new UsageException(
+          path
+              + ": a Keras model has one signature, '"
+              + Signature.DEFAULT_KEY
+              + "'; there is no signature '"
+              + o.signatureName()
+              + "'");
+    }
+    Graph g = kg.graph();
+    List<TensorSpec> ins = new ArrayList<>();
+    for (String in : kg.inputs()) {
+      ins.add(input(g, in, in, null));
+    }
+    List<TensorSpec> outs = new ArrayList<>();
+    for (int i = 0; i < kg.outputs().size(); i++) {
+      outs.add(new TensorSpec(kg.outputs().get(i), g.outputs().get(i), null, null));
+    }
+    Model.Part p =
+        new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)), null);
+    return Model.of(path.toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
   // -------------------------------------------------------------------------------------------
