@@ -203,7 +203,11 @@ public enum ModelFormat {
       topology = Json.MAPPER.readTree(Files.readString(json)).path("modelTopology");
     } catch (IOException | JacksonException e) {
       throw new CorruptModelException(
-          json + ": not a TF.js model.json: it is not a JSON object (" + e.getMessage() + ")");
+          json
+              + ": not a TF.js model.json: it is not a JSON object ("
+              // Jackson's message goes on with a location line; errors are one line.
+              + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
+              + ")");
     }
     if (topology.has("node") || topology.has("library")) {
       return TFJS_GRAPH_MODEL;
