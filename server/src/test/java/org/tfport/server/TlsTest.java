@@ -121,7 +121,7 @@ class TlsTest {
             .withSecurity(ServerSecurity.defaults().withTls(tls)));
   }
 
-  private static void roundTrip(ModelServer server, HttpClient client) throws Exception {
+  static void roundTrip(ModelServer server, HttpClient client) throws Exception {
     assertThat(server.uri().getScheme()).isEqualTo("https");
     byte[] weights = TestServer.denseWeights(7);
     Multipart m = Multipart.tfjs(TestServer.denseModelJson("./model.weights.bin"), weights);
@@ -137,6 +137,7 @@ class TlsTest {
     HttpResponse<byte[]> down =
         client.send(
             HttpRequest.newBuilder(URI.create(server.uri() + "/models/m/model.weights.bin"))
+                .header("Authorization", "Bearer w")
                 .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(down.statusCode()).isEqualTo(200);
