@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
+import org.tfport.convert.tfjs.TfjsGraphToTf;
 import org.tfport.convert.tfjs.TfjsReshard;
 import org.tfport.convert.tflite.TfjsGraphToTflite;
 import org.tfport.convert.tflite.TfliteConverter;
@@ -218,6 +219,16 @@ public final class Converter {
                 TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
             default -> throw unsupported();
           };
+      case TF_SAVED_MODEL ->
+          switch (sourceFormat) {
+            case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertSavedModel(source, output);
+            default -> throw unsupported();
+          };
+      case TF_FROZEN_MODEL ->
+          switch (sourceFormat) {
+            case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertFrozen(source, output);
+            default -> throw unsupported();
+          };
       default -> throw unsupported();
     };
   }
@@ -266,7 +277,7 @@ public final class Converter {
             + target
             + "; it converts KERAS and KERAS_KERAS to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
             + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to"
-            + " TFLITE");
+            + " TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL");
   }
 
   @Override
