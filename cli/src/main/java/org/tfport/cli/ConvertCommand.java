@@ -58,7 +58,14 @@ final class ConvertCommand {
           TFJS_LAYERS_MODEL,
           TFJS_GRAPH_MODEL);
   static final List<ModelFormat> OUTPUT_FORMATS =
-      List.of(TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL, KERAS, KERAS_SAVED_MODEL, KERAS_KERAS);
+      List.of(
+          TFJS_LAYERS_MODEL,
+          TFJS_GRAPH_MODEL,
+          KERAS,
+          KERAS_SAVED_MODEL,
+          KERAS_KERAS,
+          TF_SAVED_MODEL,
+          TF_FROZEN_MODEL);
   static final List<String> SUPPORTED_PAIRS =
       List.of(
           "keras -> tfjs_layers_model",
@@ -67,7 +74,9 @@ final class ConvertCommand {
           "tf_saved_model -> tfjs_graph_model",
           "tf_frozen_model -> tfjs_graph_model",
           "tf_hub -> tfjs_graph_model",
-          "tfjs_graph_model -> tflite");
+          "tfjs_graph_model -> tflite",
+          "tfjs_graph_model -> tf_saved_model",
+          "tfjs_graph_model -> tf_frozen_model");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();
@@ -325,6 +334,19 @@ final class ConvertCommand {
         && bool("--control_flow_v2", controlFlowV2)
         && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
+    }
+    if ((outFmt == TF_SAVED_MODEL || outFmt == TF_FROZEN_MODEL)
+        && (quantizeFloat16 != null
+            || quantizeUint8 != null
+            || quantizeUint16 != null
+            || quantizationBytes != null
+            || weightShardSizeBytes != null
+            || split)) {
+      throw new UsageException(
+          "--quantize_*, --weight_shard_size_bytes and --split_weights_by_layer are for TF.js"
+              + " output; "
+              + outFmt.flagName()
+              + " keeps the weights as they are");
     }
     QuantizationMap q =
         QuantizationMap.fromFlags(
