@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
 import org.tfport.convert.tfjs.TfjsGraphToTf;
+import org.tfport.convert.tfjs.TfliteToTf;
 import org.tfport.convert.tfjs.TfjsReshard;
 import org.tfport.convert.tflite.TfjsGraphToTflite;
 import org.tfport.convert.tflite.TfliteConverter;
@@ -195,6 +196,16 @@ public final class Converter {
                 TfGraphToTfjs.convertHub(source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case TFJS_GRAPH_MODEL ->
                 TfjsReshard.convertGraphModel(source, output, tfjsOutput, progress);
+            case TFLITE -> {
+              List<String> sigs = graphLoading.signatures();
+              yield TfliteToTf.convertTfjs(
+                  source,
+                  output,
+                  sigs.isEmpty() ? null : sigs.get(0),
+                  graphLoading::graphOptions,
+                  tfjsOutput,
+                  progress);
+            }
             default -> throw unsupported();
           };
       case TFLITE ->
@@ -222,11 +233,13 @@ public final class Converter {
       case TF_SAVED_MODEL ->
           switch (sourceFormat) {
             case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertSavedModel(source, output);
+            case TFLITE -> TfliteToTf.convertSavedModel(source, output);
             default -> throw unsupported();
           };
       case TF_FROZEN_MODEL ->
           switch (sourceFormat) {
             case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertFrozen(source, output);
+            case TFLITE -> TfliteToTf.convertFrozen(source, output);
             default -> throw unsupported();
           };
       default -> throw unsupported();
@@ -277,7 +290,8 @@ public final class Converter {
             + target
             + "; it converts KERAS and KERAS_KERAS to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
             + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to"
-            + " TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL");
+            + " TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL, and TFLITE to TFJS_GRAPH_MODEL, TF_SAVED_MODEL or"
+            + " TF_FROZEN_MODEL");
   }
 
   @Override
