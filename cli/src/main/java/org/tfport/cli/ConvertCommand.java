@@ -5,6 +5,7 @@ import static org.tfport.formats.ModelFormat.KERAS_KERAS;
 import static org.tfport.formats.ModelFormat.KERAS_SAVED_MODEL;
 import static org.tfport.formats.ModelFormat.TFJS_GRAPH_MODEL;
 import static org.tfport.formats.ModelFormat.TFJS_LAYERS_MODEL;
+import static org.tfport.formats.ModelFormat.TFLITE;
 import static org.tfport.formats.ModelFormat.TF_FROZEN_MODEL;
 import static org.tfport.formats.ModelFormat.TF_HUB;
 import static org.tfport.formats.ModelFormat.TF_SAVED_MODEL;
@@ -56,7 +57,8 @@ final class ConvertCommand {
           TF_HUB,
           TF_FROZEN_MODEL,
           TFJS_LAYERS_MODEL,
-          TFJS_GRAPH_MODEL);
+          TFJS_GRAPH_MODEL,
+          TFLITE);
   static final List<ModelFormat> OUTPUT_FORMATS =
       List.of(
           TFJS_LAYERS_MODEL,
@@ -76,7 +78,10 @@ final class ConvertCommand {
           "tf_hub -> tfjs_graph_model",
           "tfjs_graph_model -> tflite",
           "tfjs_graph_model -> tf_saved_model",
-          "tfjs_graph_model -> tf_frozen_model");
+          "tfjs_graph_model -> tf_frozen_model",
+          "tflite -> tfjs_graph_model",
+          "tflite -> tf_saved_model",
+          "tflite -> tf_frozen_model");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();
@@ -327,8 +332,13 @@ final class ConvertCommand {
             "--weight_shard_size_bytes must be a positive number of bytes, got " + shard);
       }
     }
-    if (signatureName != null && in != TF_SAVED_MODEL && in != TF_HUB) {
-      throw new UsageException("--signature_name is only for tf_saved_model and tf_hub inputs");
+    if (signatureName != null
+        && in != TF_SAVED_MODEL
+        && in != TF_HUB
+        && !(in == TFLITE && outFmt == TFJS_GRAPH_MODEL)) {
+      throw new UsageException(
+          "--signature_name is only for tf_saved_model and tf_hub inputs, and tflite input to"
+              + " tfjs_graph_model");
     }
     if (controlFlowV2 != null
         && bool("--control_flow_v2", controlFlowV2)
