@@ -170,6 +170,58 @@ class TfliteToTfCorpusTest {
         fetches.size(), worst, String.join(",", SavedModelReader.signatures(sm, Set.of("serve")).keySet()));
   }
 
+  /** A sample of float files as TF.js graph models, run in TF.js 4.22 against TFLite 2.18. */
+  @Test
+  void graphModelsOfTfliteFilesMatchTfliteInTfjs() throws Exception {
+    List<String> sample =
+        List.of(
+            "tflite-micro/hello_world_float.tflite",
+            "tflite-support/mobilenet_v1_0.25_224_1_default_1.tflite",
+            "tfjs-tflite/cartoongan_fp16.tflite",
+            "serving/half_plus_two_with_sigdef.tflite");
+    List<TfjsOracle.Job> jobs = new ArrayList<>();
+    List<List<TfliteOracle.Tensor>> expected = new ArrayList<>();
+    for (String rel : sample) {
+      Path f = Corpus.require("tflite/" + rel);
+      Path out = tmp.resolve(rel.replaceAll("[^A-Za-z0-9_.-]", "_"));
+      TfliteToTf.convertTfjs(
+          f,
+          out,
+          null,
+          sig ->
+              new org.tfport.graph.GraphOptions(
+                  sig, Set.of("serve"), true, false, false, List.of(), true),
+          org.tfport.convert.TfjsOutputOptions.defaults(),
+          org.tfport.core.ProgressListener.NONE);
+      TfliteOracle.Load load = TfliteOracle.load(f);
+      List<TfliteOracle.Tensor> ins = TfliteOracle.randomInputs(load, rel.hashCode());
+      expected.add(TfliteOracle.run(f, ins));
+      TfliteImporter.ImportedModel im = TfliteImporter.importModel(f);
+      TfliteImporter.ImportedSubgraph main =
+          im.tensorMap().stream().filter(s -> s.subgraph() == 0 && s.function() == null).findFirst()
+              .orElseThrow();
+      var sub = org.tfport.formats.tflite.TfliteReader.read(f).mainSubgraph();
+      List<TfjsOracle.Input> jsIns = new ArrayList<>();
+      for (int i = 0; i < sub.inputs().size(); i++) {
+        String node = TensorRef.nodeOf(main.tensors().get(sub.inputs().get(i)));
+        jsIns.add(feed(node, ins.get(i)).input());
+      }
+      List<String> outs = new ArrayList<>();
+      for (int t : sub.outputs()) {
+        outs.add(TensorRef.parse(main.tensors().get(t)).tensorName());
+      }
+      jobs.add(TfjsOracle.Job.graph(out.resolve("model.json"), jsIns, outs));
+    }
+    List<TfjsOracle.Result> js = TfjsOracle.run(jobs);
+    for (int k = 0; k < sample.size(); k++) {
+      assertThat(js.get(k).ok()).as(sample.get(k) + ": " + js.get(k).error()).isTrue();
+      for (int i = 0; i < expected.get(k).size(); i++) {
+        Comparison.of(expected.get(k).get(i).floats(), js.get(k).output(i).data(), ATOL, RTOL)
+            .assertOk(sample.get(k) + " output " + i + " in TF.js");
+      }
+    }
+  }
+
   private static TensorFlowOracle.Feed feed(String name, TfliteOracle.Tensor t) {
     long[] shape = Arrays.stream(t.shape()).asLongStream().toArray();
     return switch (t.dtype()) {
