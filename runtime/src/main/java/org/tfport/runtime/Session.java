@@ -13,10 +13,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.Supplier;
 import org.tfport.core.Tensor;
+import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
@@ -122,7 +124,10 @@ public final class Session implements AutoCloseable {
     Value[] args = check(sig, inputs);
     initialize(b.initializer());
     RunContext ctx = observer == null ? context : new ObservedContext(context, observer, List.of());
-    Value[] out = b.plan().run(args, ctx);
+    // The observer sees every node's value, which a fused plan does not compute; the initializer
+    // stays the one the session already ran.
+    Plan plan = observer == null ? b.plan() : model.bound(mode, signatureKey, true).plan();
+    Value[] out = plan.run(args, ctx);
     Map<String, Tensor> result = new LinkedHashMap<>();
     for (int i = 0; i < out.length; i++) {
       TensorSpec spec = sig.outputs().get(i);
@@ -196,6 +201,11 @@ public final class Session implements AutoCloseable {
                 + ", got "
                 + t.dtype().jsName()
                 + Arrays.toString(dims));
+      }
+      // The run copies the input onto the heap.
+      String shortfall = Memory.shortfall(t.dtype(), dims);
+      if (shortfall != null) {
+        throw new TfportException(model.source() + ": input '" + spec.name() + "' " + shortfall);
       }
       values.add(Values.fromTensor(t));
     }
