@@ -5,6 +5,7 @@ import static org.tfport.formats.ModelFormat.KERAS_KERAS;
 import static org.tfport.formats.ModelFormat.KERAS_SAVED_MODEL;
 import static org.tfport.formats.ModelFormat.TFJS_GRAPH_MODEL;
 import static org.tfport.formats.ModelFormat.TFJS_LAYERS_MODEL;
+import static org.tfport.formats.ModelFormat.TFLITE;
 import static org.tfport.formats.ModelFormat.TF_FROZEN_MODEL;
 import static org.tfport.formats.ModelFormat.TF_HUB;
 import static org.tfport.formats.ModelFormat.TF_SAVED_MODEL;
@@ -56,9 +57,17 @@ final class ConvertCommand {
           TF_HUB,
           TF_FROZEN_MODEL,
           TFJS_LAYERS_MODEL,
-          TFJS_GRAPH_MODEL);
+          TFJS_GRAPH_MODEL,
+          TFLITE);
   static final List<ModelFormat> OUTPUT_FORMATS =
-      List.of(TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL, KERAS, KERAS_SAVED_MODEL, KERAS_KERAS);
+      List.of(
+          TFJS_LAYERS_MODEL,
+          TFJS_GRAPH_MODEL,
+          KERAS,
+          KERAS_SAVED_MODEL,
+          KERAS_KERAS,
+          TF_SAVED_MODEL,
+          TF_FROZEN_MODEL);
   static final List<String> SUPPORTED_PAIRS =
       List.of(
           "keras -> tfjs_layers_model",
@@ -76,7 +85,12 @@ final class ConvertCommand {
           "tfjs_graph_model -> tflite",
           "keras -> tflite",
           "keras_keras -> tflite",
-          "tfjs_layers_model -> tflite");
+          "tfjs_layers_model -> tflite",
+          "tfjs_graph_model -> tf_saved_model",
+          "tfjs_graph_model -> tf_frozen_model",
+          "tflite -> tfjs_graph_model",
+          "tflite -> tf_saved_model",
+          "tflite -> tf_frozen_model");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();
@@ -360,13 +374,31 @@ final class ConvertCommand {
             "--weight_shard_size_bytes must be a positive number of bytes, got " + shard);
       }
     }
-    if (signatureName != null && in != TF_SAVED_MODEL && in != TF_HUB) {
-      throw new UsageException("--signature_name is only for tf_saved_model and tf_hub inputs");
+    if (signatureName != null
+        && in != TF_SAVED_MODEL
+        && in != TF_HUB
+        && !(in == TFLITE && outFmt == TFJS_GRAPH_MODEL)) {
+      throw new UsageException(
+          "--signature_name is only for tf_saved_model and tf_hub inputs, and tflite input to"
+              + " tfjs_graph_model");
     }
     if (controlFlowV2 != null
         && bool("--control_flow_v2", controlFlowV2)
         && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
+    }
+    if ((outFmt == TF_SAVED_MODEL || outFmt == TF_FROZEN_MODEL)
+        && (quantizeFloat16 != null
+            || quantizeUint8 != null
+            || quantizeUint16 != null
+            || quantizationBytes != null
+            || weightShardSizeBytes != null
+            || split)) {
+      throw new UsageException(
+          "--quantize_*, --weight_shard_size_bytes and --split_weights_by_layer are for TF.js"
+              + " output; "
+              + outFmt.flagName()
+              + " keeps the weights as they are");
     }
     QuantizationMap q =
         QuantizationMap.fromFlags(

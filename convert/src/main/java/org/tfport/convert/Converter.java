@@ -6,6 +6,8 @@ import java.util.Objects;
 import org.tfport.convert.keras.KerasGraphSource;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
+import org.tfport.convert.tfjs.TfjsGraphToTf;
+import org.tfport.convert.tfjs.TfliteToTf;
 import org.tfport.convert.tfjs.TfjsReshard;
 import org.tfport.convert.tflite.KerasToTflite;
 import org.tfport.convert.tflite.TfjsGraphToTflite;
@@ -196,6 +198,16 @@ public final class Converter {
                 TfGraphToTfjs.convertHub(source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case TFJS_GRAPH_MODEL ->
                 TfjsReshard.convertGraphModel(source, output, tfjsOutput, progress);
+            case TFLITE -> {
+              List<String> sigs = graphLoading.signatures();
+              yield TfliteToTf.convertTfjs(
+                  source,
+                  output,
+                  sigs.isEmpty() ? null : sigs.get(0),
+                  graphLoading::graphOptions,
+                  tfjsOutput,
+                  progress);
+            }
             case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
                 TfGraphToTfjs.convertKeras(
                     source,
@@ -232,6 +244,18 @@ public final class Converter {
                     KerasGraphSource.build(source, sourceFormat),
                     output,
                     tfliteOutput.targetOptions());
+            default -> throw unsupported();
+          };
+      case TF_SAVED_MODEL ->
+          switch (sourceFormat) {
+            case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertSavedModel(source, output);
+            case TFLITE -> TfliteToTf.convertSavedModel(source, output);
+            default -> throw unsupported();
+          };
+      case TF_FROZEN_MODEL ->
+          switch (sourceFormat) {
+            case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertFrozen(source, output);
+            case TFLITE -> TfliteToTf.convertFrozen(source, output);
             default -> throw unsupported();
           };
       default -> throw unsupported();
@@ -282,7 +306,8 @@ public final class Converter {
             + target
             + "; it converts KERAS and KERAS_KERAS to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
             + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to"
-            + " TFLITE");
+            + " TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL, and TFLITE to TFJS_GRAPH_MODEL, TF_SAVED_MODEL or"
+            + " TF_FROZEN_MODEL");
   }
 
   @Override
