@@ -113,6 +113,7 @@ class KerasSavedModelCorpusTest {
         .contains("subclassed", "a layers model needs the config");
     assertThat(refused.get("tfjava_subclassed_multisig_tf24/model"))
         .contains("subclassed", "a layers model needs the config");
+    assertThat(refused.get("tfx_taxi_keras_tf23")).contains("TransformFeaturesLayer");
   }
 
   @Test

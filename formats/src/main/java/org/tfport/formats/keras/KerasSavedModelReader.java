@@ -66,7 +66,7 @@ final class KerasSavedModelReader {
     JsonNode modelConfig = root == null ? null : root.get("model_config");
     if (modelConfig != null
         && !modelConfig.path("config").isObject()
-        && root.path("config").isObject()
+        && root.path("config").path("layers").isArray()
         && root.path("class_name").isString()) {
       // Keras 2.3/2.4 stored model_config as the class name alone, the config beside it.
       ObjectNode mc = Json.MAPPER.createObjectNode();
