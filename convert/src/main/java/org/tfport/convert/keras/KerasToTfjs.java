@@ -54,7 +54,7 @@ public final class KerasToTfjs {
       KerasModel opened, Path output, TfjsOutputOptions options, ProgressListener progress) {
     long start = System.nanoTime();
     try (KerasModel model = opened;
-        AtomicOutput out = AtomicOutput.folder(output)) {
+        AtomicOutput out = AtomicOutput.modelFolder(output, options.overwrite())) {
       List<String> notices = new ArrayList<>();
       TfjsModelJson json = modelJson(model, options, notices);
       List<List<WeightEntry>> groups =

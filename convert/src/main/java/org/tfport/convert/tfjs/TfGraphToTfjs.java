@@ -306,7 +306,7 @@ public final class TfGraphToTfjs {
     if (metadata != null) {
       json = json.withUserDefinedMetadata(metadata);
     }
-    try (AtomicOutput out = AtomicOutput.folder(output)) {
+    try (AtomicOutput out = AtomicOutput.modelFolder(output, o.overwrite())) {
       WriteSummary ws =
           TfjsWriter.write(
               out.dir(),
