@@ -72,6 +72,7 @@ final class ConvertCommand {
       List.of(
           "keras -> tfjs_layers_model",
           "keras_keras -> tfjs_layers_model",
+          "keras_saved_model -> tfjs_layers_model",
           "tfjs_layers_model -> tfjs_layers_model",
           "tf_saved_model -> tfjs_graph_model",
           "tf_frozen_model -> tfjs_graph_model",

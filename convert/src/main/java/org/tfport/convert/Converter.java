@@ -182,6 +182,8 @@ public final class Converter {
       case TFJS_LAYERS_MODEL ->
           switch (sourceFormat) {
             case KERAS, KERAS_KERAS -> KerasToTfjs.convert(source, output, tfjsOutput, progress);
+            case KERAS_SAVED_MODEL ->
+                KerasToTfjs.convertSavedModel(source, output, tfjsOutput, progress);
             case TFJS_LAYERS_MODEL ->
                 TfjsReshard.convertLayersModel(source, output, tfjsOutput, progress);
             default -> throw unsupported();
@@ -304,7 +306,7 @@ public final class Converter {
             + sourceFormat
             + " to "
             + target
-            + "; it converts KERAS and KERAS_KERAS to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
+            + "; it converts KERAS, KERAS_KERAS and KERAS_SAVED_MODEL to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
             + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to"
             + " TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL, and TFLITE to TFJS_GRAPH_MODEL, TF_SAVED_MODEL or"
             + " TF_FROZEN_MODEL");
