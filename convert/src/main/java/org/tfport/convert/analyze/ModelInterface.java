@@ -9,7 +9,6 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.tfport.core.DType;
-import org.tfport.core.Json;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.DataTypes;
@@ -135,21 +134,15 @@ public record ModelInterface(List<Signature> signatures, List<String> candidateO
   public String toText() {
     StringBuilder sb = new StringBuilder();
     for (Signature s : signatures) {
-      sb.append(s.key().equals("(graph)") ? "Inputs (placeholders):\n" : "Signature " + s.key() + ":\n");
-      String indent = s.key().equals("(graph)") ? "  " : "  inputs:\n    ";
-      if (!s.key().equals("(graph)")) {
-        sb.append("  inputs:\n");
-        indent = "    ";
+      if (s.key().equals("(graph)")) {
+        sb.append("Inputs (placeholders):\n");
+        s.inputs().forEach(p -> sb.append("  ").append(line(p)).append('\n'));
+        continue;
       }
-      for (Port p : s.inputs()) {
-        sb.append(indent).append(line(p)).append('\n');
-      }
-      if (!s.key().equals("(graph)")) {
-        sb.append("  outputs:\n");
-        for (Port p : s.outputs()) {
-          sb.append(indent).append(line(p)).append('\n');
-        }
-      }
+      sb.append("Signature ").append(s.key()).append(":\n  inputs:\n");
+      s.inputs().forEach(p -> sb.append("    ").append(line(p)).append('\n'));
+      sb.append("  outputs:\n");
+      s.outputs().forEach(p -> sb.append("    ").append(line(p)).append('\n'));
     }
     if (!candidateOutputs.isEmpty()) {
       sb.append("Candidate output nodes (for --output_node_names): ")
@@ -183,9 +176,5 @@ public record ModelInterface(List<Signature> signatures, List<String> candidateO
           .put("dtype", p.dtype())
           .put("shape", p.shape());
     }
-  }
-
-  static ObjectNode empty() {
-    return Json.MAPPER.createObjectNode();
   }
 }
