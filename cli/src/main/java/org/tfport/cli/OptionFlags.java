@@ -32,7 +32,14 @@ final class OptionFlags {
                   "TfliteOutputOptions.inferenceInputType/inferenceOutputType",
                   "--inference_input_type/--inference_output_type"),
               Map.entry("TfliteQuantizationMode.DYNAMIC_RANGE", "--post_training_quantize"),
-              Map.entry("Converter.from(path, format)", "--input_format")));
+              Map.entry("Converter.from(path, format)", "--input_format"),
+              Map.entry("WriteOptions.shardSizeBytes", "--weight_shard_size_bytes"),
+              Map.entry("LoadOptions.outputNodeNames", "--output_node_names"),
+              Map.entry("choose the tags ", "give --saved_model_tags="),
+              Map.entry("choose a signature by its key", "give --signature_name=NAME"),
+              // Formats the library suggests reading a source as.
+              Map.entry("ModelFormat.TF_SAVED_MODEL", "--input_format=tf_saved_model"),
+              Map.entry("ModelFormat.TFJS_LAYERS_MODEL", "--input_format=tfjs_layers_model")));
 
   private OptionFlags() {}
 

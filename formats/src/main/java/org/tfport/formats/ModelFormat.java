@@ -68,27 +68,47 @@ public enum ModelFormat {
    * TFLite file, a model.json's {@code "format"}) and else from its name. A folder is a TF Hub
    * module when it holds {@code tfhub_module.pb} (checked first: a Hub module also holds {@code
    * saved_model.pb}), a SavedModel when it holds {@code saved_model.pb}, and a TF.js model when it
-   * holds {@code model.json}. A file named {@code saved_model.pb} is a SavedModel's; any other
-   * {@code .pb} is a frozen graph.
+   * holds {@code model.json}. A file named {@code saved_model.pb} is a SavedModel's, one named
+   * {@code tfhub_module.pb} a Hub module's; any other {@code .pb} (or {@code .graphdef}) is a
+   * frozen graph.
    *
    * @throws UsageException when the path does not exist or holds none of these
    */
   public static ModelFormat detect(Path path) {
+    return recognize(path)
+        .orElseThrow(
+            () ->
+                new UsageException(
+                    Files.isDirectory(path)
+                        ? path
+                            + ": a folder without saved_model.pb, tfhub_module.pb or model.json, so"
+                            + " not a model folder; give the folder of a SavedModel, a TF Hub module"
+                            + " or a TF.js model"
+                        : path
+                            + ": cannot tell the model format from the file; expected a SavedModel"
+                            + " or TF Hub folder, a frozen .pb, a TF.js model.json, a Keras"
+                            + " .h5/.keras or a .tflite file"));
+  }
+
+  /**
+   * As {@link #detect(Path)}, but empty when the path exists and holds none of these formats, so
+   * that a caller that reads only some of them can say which.
+   *
+   * @throws UsageException when the path does not exist or cannot be read
+   */
+  public static Optional<ModelFormat> recognize(Path path) {
     if (Files.isDirectory(path)) {
       if (Files.exists(path.resolve(SavedModelReader.HUB_MODULE_PB))) {
-        return TF_HUB;
+        return Optional.of(TF_HUB);
       }
       if (Files.exists(path.resolve(SavedModelReader.SAVED_MODEL_PB))
           || Files.exists(path.resolve("saved_model.pbtxt"))) {
-        return TF_SAVED_MODEL;
+        return Optional.of(TF_SAVED_MODEL);
       }
       if (Files.exists(path.resolve(TfjsWriter.MODEL_JSON))) {
-        return ofModelJson(path.resolve(TfjsWriter.MODEL_JSON));
+        return Optional.of(ofModelJson(path.resolve(TfjsWriter.MODEL_JSON)));
       }
-      throw new UsageException(
-          path
-              + ": a folder without saved_model.pb, tfhub_module.pb or model.json, so not"
-              + " a model folder; give the folder of a SavedModel, a TF Hub module or a TF.js model");
+      return Optional.empty();
     }
     if (!Files.exists(path)) {
       throw new UsageException(path + ": no such file or folder");
@@ -105,34 +125,34 @@ public enum ModelFormat {
     }
     Optional<ModelFormat> bySignature = ofSignature(head, n);
     if (bySignature.isPresent()) {
-      return bySignature.get();
+      return bySignature;
     }
     String name =
         path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".json")) {
-      return ofModelJson(path);
+      return Optional.of(ofModelJson(path));
     }
     if (name.equals(SavedModelReader.SAVED_MODEL_PB)) {
-      return TF_SAVED_MODEL;
+      return Optional.of(TF_SAVED_MODEL);
     }
-    if (name.endsWith(".pb") || name.endsWith(".pbtxt")) {
-      return TF_FROZEN_MODEL;
+    if (name.equals(SavedModelReader.HUB_MODULE_PB)) {
+      return Optional.of(TF_HUB);
+    }
+    if (name.endsWith(".pb") || name.endsWith(".pbtxt") || name.endsWith(".graphdef")) {
+      return Optional.of(TF_FROZEN_MODEL);
     }
     // A damaged file keeps the format its name says, so that format's reader explains what is
     // wrong.
     if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
-      return KERAS;
+      return Optional.of(KERAS);
     }
     if (name.endsWith(".keras")) {
-      return KERAS_KERAS;
+      return Optional.of(KERAS_KERAS);
     }
     if (name.endsWith(".tflite")) {
-      return TFLITE;
+      return Optional.of(TFLITE);
     }
-    throw new UsageException(
-        path
-            + ": cannot tell the model format from the file; expected a SavedModel or TF Hub"
-            + " folder, a frozen .pb, a TF.js model.json, a Keras .h5/.keras or a .tflite file");
+    return Optional.empty();
   }
 
   /**
@@ -183,7 +203,11 @@ public enum ModelFormat {
       topology = Json.MAPPER.readTree(Files.readString(json)).path("modelTopology");
     } catch (IOException | JacksonException e) {
       throw new CorruptModelException(
-          json + ": not a TF.js model.json: it is not a JSON object (" + e.getMessage() + ")");
+          json
+              + ": not a TF.js model.json: it is not a JSON object ("
+              // Jackson's message goes on with a location line; errors are one line.
+              + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
+              + ")");
     }
     if (topology.has("node") || topology.has("library")) {
       return TFJS_GRAPH_MODEL;

@@ -85,7 +85,7 @@ public final class TfjsGraphReader {
           modelJson
               + ": not a TF.js graph model (format is '"
               + (m.modelJson() == null ? null : m.modelJson().format())
-              + "'); use --input_format=tfjs_layers_model");
+              + "'); use ModelFormat.TFJS_LAYERS_MODEL");
     }
     String src = modelJson.toString();
     JsonNode topo = m.modelJson().modelTopology();

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -21,6 +20,7 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.graphdef.GraphDefReader;
 import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.savedmodel.SavedModelReader;
@@ -106,80 +106,58 @@ final class ModelLoader {
   }
 
   /**
-   * The format of a path: a folder with {@code saved_model.pb} or {@code tfhub_module.pb} (or that
-   * file itself) is a SavedModel; another {@code .pb} a frozen GraphDef; a {@code model.json} (or a
-   * folder holding one) whose {@code "format"} is {@code graph-model} a TF.js graph model; a {@code
-   * .tflite} file (or one starting with the {@code TFL3} identifier) a TFLite model.
+   * The format of a path as {@link ModelFormat#recognize} tells it, narrowed to the formats the
+   * runtime runs: a SavedModel or TF Hub module (folder, or its {@code saved_model.pb} or {@code
+   * tfhub_module.pb}), a frozen GraphDef, a TF.js graph or layers model (its {@code model.json} or
+   * folder), a Keras {@code .h5}/{@code .keras} file, a {@code .tflite} file (or one starting with
+   * the {@code TFL3} identifier).
    */
   static Format detect(Path path) {
-    if (Files.isDirectory(path)) {
-      if (Files.exists(path.resolve(SavedModelReader.SAVED_MODEL_PB))
-          || Files.exists(path.resolve(SavedModelReader.HUB_MODULE_PB))) {
-        return Format.SAVED_MODEL;
-      }
-      if (Files.isRegularFile(path.resolve("model.json"))) {
-        return detect(path.resolve("model.json"));
-      }
-      throw new UsageException(
-          path
-              + ": a folder without saved_model.pb, tfhub_module.pb or model.json; give a"
-              + " SavedModel or TF Hub module folder, a frozen .pb, a TF.js model.json or a .tflite file");
-    }
-    if (!Files.isRegularFile(path)) {
-      throw new UsageException(path + ": no such file or folder");
-    }
-    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.equals(SavedModelReader.SAVED_MODEL_PB)
-        || name.equals(SavedModelReader.HUB_MODULE_PB)) {
-      return Format.SAVED_MODEL;
-    }
-    if (name.endsWith(".tflite") || hasTfliteIdentifier(path)) {
-      return Format.TFLITE;
-    }
-    if (name.endsWith(".pb") || name.endsWith(".graphdef")) {
-      return Format.FROZEN_GRAPH;
-    }
-    if (name.endsWith(".json")) {
-      String format;
-      try {
-        format = Json.MAPPER.readTree(path.toFile()).path("format").asString("");
-      } catch (RuntimeException e) {
-        throw new CorruptModelException(
-            path + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
-      }
-      if (format.equals("graph-model")) {
-        return Format.TFJS_GRAPH;
-      }
-      if (format.equals("layers-model")) {
-        return Format.TFJS_LAYERS;
-      }
-      throw new UnsupportedModelException(
-          path
-              + ": a TF.js "
-              + (format.isEmpty() ? "model.json without a format" : "'" + format + "'")
-              + "; the runtime runs TF.js graph models (\"format\": \"graph-model\") and layers"
-              + " models (\"format\": \"layers-model\")");
-    }
-    if (name.endsWith(".h5") || name.endsWith(".hdf5") || name.endsWith(".keras")) {
-      return Format.KERAS;
-    }
-    throw new UsageException(
-        path
-            + ": cannot tell the format; give a SavedModel or TF Hub module folder, a frozen"
-            + " .pb, a TF.js model.json or a .tflite file");
+    ModelFormat format =
+        ModelFormat.recognize(path)
+            .orElseThrow(
+                () ->
+                    new UsageException(
+                        Files.isDirectory(path)
+                            ? path
+                                + ": a folder without saved_model.pb, tfhub_module.pb or"
+                                + " model.json; give a SavedModel or TF Hub module folder, a frozen"
+                                + " .pb, a TF.js model.json or a .tflite file"
+                            : path
+                                + ": cannot tell the format; give a SavedModel or TF Hub module"
+                                + " folder, a frozen .pb, a TF.js model.json or a .tflite file"));
+    return switch (format) {
+      case TF_SAVED_MODEL, TF_HUB, KERAS_SAVED_MODEL -> Format.SAVED_MODEL;
+      case TF_FROZEN_MODEL -> Format.FROZEN_GRAPH;
+      case TFJS_GRAPH_MODEL -> Format.TFJS_GRAPH;
+      case TFLITE -> Format.TFLITE;
+      case TFJS_LAYERS_MODEL -> layersModel(path);
+      case KERAS, KERAS_KERAS -> Format.KERAS;
+    };
   }
 
-  private static boolean hasTfliteIdentifier(Path path) {
-    try (var in = Files.newInputStream(path)) {
-      byte[] head = in.readNBytes(8);
-      return head.length == 8
-          && head[4] == 'T'
-          && head[5] == 'F'
-          && head[6] == 'L'
-          && head[7] == '3';
-    } catch (java.io.IOException e) {
-      throw new UsageException(path + ": cannot read (" + e.getMessage() + ")");
+  /**
+   * A model.json that is not a graph model runs when it says it is a layers model; broken JSON,
+   * or another or no {@code "format"}, is refused.
+   */
+  private static Format layersModel(Path path) {
+    Path json = Files.isDirectory(path) ? path.resolve("model.json") : path;
+    String format;
+    try {
+      format = Json.MAPPER.readTree(json.toFile()).path("format").asString("");
+    } catch (RuntimeException e) {
+      throw new CorruptModelException(
+          json + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
     }
+    if (format.equals("layers-model")) {
+      return Format.TFJS_LAYERS;
+    }
+    throw new UnsupportedModelException(
+        json
+            + ": a TF.js "
+            + (format.isEmpty() ? "model.json without a format" : "'" + format + "'")
+            + "; the runtime runs TF.js graph models (\"format\": \"graph-model\") and layers"
+            + " models (\"format\": \"layers-model\")");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -240,7 +218,8 @@ final class ModelLoader {
 
   private static Model.Part savedModelPart(Path dir, Set<String> tags, String key) {
     GraphOptions go = new GraphOptions(key, tags, true, false, false, List.of(), false);
-    GraphLoader.Loaded l = GraphLoader.load(dir, go, key, tags);
+    // Variables a signature writes stay variables, so a session's runs see each other's writes.
+    GraphLoader.Loaded l = GraphLoader.load(dir, go, key, tags, true);
     Graph g = l.graph();
     SignatureInfo info = l.savedModel().signature();
     List<TensorSpec> ins = new ArrayList<>();
@@ -311,7 +290,7 @@ final class ModelLoader {
       throw new UsageException(
           g.source()
               + ": every node is read by another, so the graph has no evident outputs;"
-              + " name the nodes to compute (--output_node_names)");
+              + " name the nodes to compute (LoadOptions.outputNodeNames)");
     }
     return out;
   }
