@@ -32,6 +32,7 @@ import org.tfport.graph.GraphOptions;
 import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.core.JacksonException;
@@ -235,6 +236,16 @@ final class ConvertCommand {
   String verify;
 
   @Option(
+      names = "--json",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "print the result as one JSON object (files with bytes, weights, node counts, notes) and"
+              + " nothing else on stdout; --verify lines go to stderr")
+  String json;
+
+  @Option(
       names = {"--help", "-h"},
       usageHelp = true,
       description = "show this help")
@@ -250,7 +261,7 @@ final class ConvertCommand {
       CommandLine cl = new CommandLine(new ConvertCommand());
       cl.setCommandName("tfport " + name);
       cl.usage(out);
-      out.println("supported conversions: " + String.join(", ", SUPPORTED_PAIRS));
+      printTfliteFlagsAndPairs(out);
       return 0;
     }
     if (c.version) {
@@ -259,6 +270,34 @@ final class ConvertCommand {
       return 0;
     }
     return c.execute(out, err);
+  }
+
+  /**
+   * {@code convert} hands tflite output to {@link TfliteConvertCommand}, so its flags are valid
+   * here too; help lists those this command does not declare itself, then every supported pair.
+   */
+  static void printTfliteFlagsAndPairs(PrintWriter out) {
+    Set<String> own = new java.util.HashSet<>();
+    for (OptionSpec o : new CommandLine(new ConvertCommand()).getCommandSpec().options()) {
+      own.addAll(Arrays.asList(o.names()));
+    }
+    out.println();
+    out.println("With --output_format=tflite (or an output path ending in .tflite) these flags apply too:");
+    for (OptionSpec o : new CommandLine(new TfliteConvertCommand()).getCommandSpec().options()) {
+      List<String> names = Arrays.stream(o.names()).filter(n -> !own.contains(n)).toList();
+      if (names.isEmpty()) {
+        continue;
+      }
+      String label = String.join(", ", names) + (o.arity().max() > 0 && o.arity().min() > 0
+          ? "=" + o.paramLabel() : "");
+      out.printf("  %-44s %s%n", label, o.description().length == 0 ? "" : o.description()[0]);
+    }
+    out.println();
+    out.println("Supported conversions (--input_format -> --output_format):");
+    for (String pair : SUPPORTED_PAIRS) {
+      String[] io = pair.split(" -> ");
+      out.printf("  %-20s -> %s%n", io[0], io[1]);
+    }
   }
 
   static final Set<String> SWITCHES =
@@ -271,7 +310,8 @@ final class ConvertCommand {
           "--use_structured_outputs_names",
           "--control_flow_v2",
           "--experiments",
-          "--verify");
+          "--verify",
+          "--json");
 
   static ConvertCommand parse(String name, String... rawArgs) {
     String[] args = BooleanFlags.normalize(rawArgs, SWITCHES);
@@ -438,7 +478,12 @@ final class ConvertCommand {
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
     }
-    out.println(s.line());
+    boolean asJson = json != null && bool("--json", json);
+    if (asJson) {
+      ResultJson.print(s, out);
+    } else {
+      out.println(s.line());
+    }
     if (verify != null && bool("--verify", verify)) {
       GraphLoadingOptions go = graphOptions();
       return Verify.run(
@@ -447,7 +492,7 @@ final class ConvertCommand {
           signatureName == null ? List.of() : List.of(signatureName),
           output,
           Verify.tfjs(q),
-          out);
+          asJson ? err : out);
     }
     return 0;
   }

@@ -68,7 +68,9 @@ final class TfliteConvertCommand {
       names = "--graph_def_file", paramLabel = "FILE")
   String graphDefFile;
 
-  @Option(names = "--keras_model_file", paramLabel = "FILE")
+  @Option(
+      description = "Keras .h5 or .keras model to convert (through the graph its layers compute)",
+      names = "--keras_model_file", paramLabel = "FILE")
   String kerasModelFile;
 
   @Option(
@@ -241,6 +243,16 @@ final class TfliteConvertCommand {
   String verify;
 
   @Option(
+      names = "--json",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "print the result as one JSON object (files with bytes, weights, node counts, notes) and"
+              + " nothing else on stdout; --verify lines go to stderr")
+  String json;
+
+  @Option(
       description = "show this help and exit",
       names = {"--help", "-h"},
       usageHelp = true)
@@ -286,7 +298,8 @@ final class TfliteConvertCommand {
                 "--cast_float64_to_float32",
                 "--strip_debug_ops",
                 "--experimental_new_converter",
-                "--verify"));
+                "--verify",
+                "--json"));
     TfliteConvertCommand c = new TfliteConvertCommand();
     CommandLine cl = new CommandLine(c);
     try {
@@ -297,6 +310,9 @@ final class TfliteConvertCommand {
     if (c.help) {
       cl.setCommandName("tfport " + name);
       cl.usage(out);
+      if (!name.equals("tflite_convert")) {
+        ConvertCommand.printTfliteFlagsAndPairs(out);
+      }
       return 0;
     }
     return c.execute(name, out, err);
@@ -389,7 +405,12 @@ final class TfliteConvertCommand {
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
     }
-    out.println(s.line());
+    boolean asJson = json != null && bool("--json", json);
+    if (asJson) {
+      ResultJson.print(s, out);
+    } else {
+      out.println(s.line());
+    }
     if (verify != null && bool("--verify", verify)) {
       return Verify.run(
           input,
@@ -399,7 +420,7 @@ final class TfliteConvertCommand {
               : List.of(),
           output,
           Verify.tflite(o.quantization()),
-          out);
+          asJson ? err : out);
     }
     return 0;
   }

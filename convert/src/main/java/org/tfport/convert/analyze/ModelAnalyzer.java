@@ -80,6 +80,14 @@ public final class ModelAnalyzer {
   private ModelAnalyzer() {}
 
   public static ModelAnalysis analyze(Path path) {
+    return analyze(path, null, null);
+  }
+
+  /**
+   * @param signature for a SavedModel, the signature to analyze, or null for the default
+   * @param tags for a SavedModel, the MetaGraph's tags, or null for {@code serve}
+   */
+  public static ModelAnalysis analyze(Path path, String signature, Set<String> tags) {
     ModelFormat detected = ModelFormat.detect(path);
     String format = detected.flagName();
     return switch (detected) {
@@ -87,7 +95,7 @@ public final class ModelAnalyzer {
       case TF_SAVED_MODEL, TF_HUB -> {
         boolean hub = detected == ModelFormat.TF_HUB;
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
-        GraphOptions go = new GraphOptions(null, null, true, false, false, List.of());
+        GraphOptions go = new GraphOptions(signature, tags, true, false, false, List.of());
         yield graph(
             dir.toString(),
             format,
