@@ -58,16 +58,24 @@ public final class FuzzFiles {
   /**
    * Runs {@code body} on {@code input}; a tfport refusal is a correct answer to a damaged input. A
    * JUnit {@code @Timeout} would also bound the whole campaign (one JUnit invocation), so time is
-   * checked here.
+   * checked here. An input over the limit runs once more, warm, before it counts: the first run
+   * of a campaign pays for class loading and instrumentation, and a shared machine for its
+   * neighbours.
    */
   public static void check(byte[] input, ThrowingRunnable body) {
+    if (timed(body) > MAX_NANOS && input.length < SMALL_INPUT) {
+      long again = timed(body);
+      if (again > MAX_NANOS) {
+        throw new AssertionError(
+            "an input of " + input.length + " bytes took " + again / 1_000_000 + " ms (limit 10 s)");
+      }
+    }
+  }
+
+  private static long timed(ThrowingRunnable body) {
     long start = System.nanoTime();
     expectRefusalOrSuccess(body);
-    long took = System.nanoTime() - start;
-    if (took > MAX_NANOS && input.length < SMALL_INPUT) {
-      throw new AssertionError(
-          "an input of " + input.length + " bytes took " + took / 1_000_000 + " ms (limit 10 s)");
-    }
+    return System.nanoTime() - start;
   }
 
   /** Runs {@code body}; a tfport refusal is a correct answer to a damaged input. */
