@@ -10,6 +10,7 @@ module org.tfport.formats {
   requires flatbuffers.java;
   requires tensorflow.lite.metadata;
 
+  exports org.tfport.formats;
   exports org.tfport.formats.graphdef;
   exports org.tfport.formats.keras;
   exports org.tfport.formats.mlir;

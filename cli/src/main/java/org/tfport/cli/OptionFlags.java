@@ -19,17 +19,27 @@ final class OptionFlags {
               Map.entry("GraphLoadingOptions.inputNodeNames", "--input_arrays"),
               Map.entry("GraphLoadingOptions.outputNodeNames", "--output_node_names"),
               Map.entry("TfjsOutputOptions.shardSizeBytes", "--weight_shard_size_bytes"),
+              Map.entry("set TfjsOutputOptions.overwrite", "pass --overwrite"),
               Map.entry(
                   "TfjsOutputOptions.WeightGrouping.ONE_GROUP", "no --split_weights_by_layer"),
               Map.entry("TfliteOutputOptions.opSets with SELECT_TF_OPS", "--enable_select_tf_ops"),
               Map.entry("TfliteOutputOptions.opSets", "--target_ops"),
               Map.entry("TfliteOutputOptions.allowCustomOps", "--allow_custom_ops"),
+              Map.entry(
+                  "TfliteOutputOptions.castFloat64ToFloat32", "--cast_float64_to_float32"),
               Map.entry("TfliteOutputOptions.representativeData", "--representative_data"),
               Map.entry(
                   "TfliteOutputOptions.inferenceInputType/inferenceOutputType",
                   "--inference_input_type/--inference_output_type"),
               Map.entry("TfliteQuantizationMode.DYNAMIC_RANGE", "--post_training_quantize"),
-              Map.entry("Converter.from(path, format)", "--input_format")));
+              Map.entry("Converter.from(path, format)", "--input_format"),
+              Map.entry("WriteOptions.shardSizeBytes", "--weight_shard_size_bytes"),
+              Map.entry("LoadOptions.outputNodeNames", "--output_node_names"),
+              Map.entry("choose the tags ", "give --saved_model_tags="),
+              Map.entry("choose a signature by its key", "give --signature_name=NAME"),
+              // Formats the library suggests reading a source as.
+              Map.entry("ModelFormat.TF_SAVED_MODEL", "--input_format=tf_saved_model"),
+              Map.entry("ModelFormat.TFJS_LAYERS_MODEL", "--input_format=tfjs_layers_model")));
 
   private OptionFlags() {}
 

@@ -3,9 +3,11 @@ package org.tfport.convert;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import org.tfport.convert.keras.KerasGraphSource;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
 import org.tfport.convert.tfjs.TfjsReshard;
+import org.tfport.convert.tflite.KerasToTflite;
 import org.tfport.convert.tflite.TfjsGraphToTflite;
 import org.tfport.convert.tflite.TfliteConverter;
 import org.tfport.core.ProgressListener;
@@ -194,6 +196,14 @@ public final class Converter {
                 TfGraphToTfjs.convertHub(source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case TFJS_GRAPH_MODEL ->
                 TfjsReshard.convertGraphModel(source, output, tfjsOutput, progress);
+            case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
+                TfGraphToTfjs.convertKeras(
+                    source,
+                    KerasGraphSource.build(source, sourceFormat),
+                    output,
+                    tfjsGraphOptions(),
+                    tfjsOutput,
+                    progress);
             default -> throw unsupported();
           };
       case TFLITE ->
@@ -216,6 +226,12 @@ public final class Converter {
                     tfliteOutput.targetOptions());
             case TFJS_GRAPH_MODEL ->
                 TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
+            case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
+                KerasToTflite.convert(
+                    source,
+                    KerasGraphSource.build(source, sourceFormat),
+                    output,
+                    tfliteOutput.targetOptions());
             default -> throw unsupported();
           };
       default -> throw unsupported();

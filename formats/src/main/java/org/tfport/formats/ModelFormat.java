@@ -8,12 +8,16 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
+import org.tfport.core.Json;
+import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.tfjs.ModelJsonParser;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsWriter;
 import org.tfport.formats.tflite.TfliteReader;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The model formats of the TensorFlow family, named as {@code tensorflowjs_converter}'s {@code
@@ -64,27 +68,47 @@ public enum ModelFormat {
    * TFLite file, a model.json's {@code "format"}) and else from its name. A folder is a TF Hub
    * module when it holds {@code tfhub_module.pb} (checked first: a Hub module also holds {@code
    * saved_model.pb}), a SavedModel when it holds {@code saved_model.pb}, and a TF.js model when it
-   * holds {@code model.json}. A file named {@code saved_model.pb} is a SavedModel's; any other
-   * {@code .pb} is a frozen graph.
+   * holds {@code model.json}. A file named {@code saved_model.pb} is a SavedModel's, one named
+   * {@code tfhub_module.pb} a Hub module's; any other {@code .pb} (or {@code .graphdef}) is a
+   * frozen graph.
    *
    * @throws UsageException when the path does not exist or holds none of these
    */
   public static ModelFormat detect(Path path) {
+    return recognize(path)
+        .orElseThrow(
+            () ->
+                new UsageException(
+                    Files.isDirectory(path)
+                        ? path
+                            + ": a folder without saved_model.pb, tfhub_module.pb or model.json, so"
+                            + " not a model folder; give the folder of a SavedModel, a TF Hub module"
+                            + " or a TF.js model"
+                        : path
+                            + ": cannot tell the model format from the file; expected a SavedModel"
+                            + " or TF Hub folder, a frozen .pb, a TF.js model.json, a Keras"
+                            + " .h5/.keras or a .tflite file"));
+  }
+
+  /**
+   * As {@link #detect(Path)}, but empty when the path exists and holds none of these formats, so
+   * that a caller that reads only some of them can say which.
+   *
+   * @throws UsageException when the path does not exist or cannot be read
+   */
+  public static Optional<ModelFormat> recognize(Path path) {
     if (Files.isDirectory(path)) {
       if (Files.exists(path.resolve(SavedModelReader.HUB_MODULE_PB))) {
-        return TF_HUB;
+        return Optional.of(TF_HUB);
       }
       if (Files.exists(path.resolve(SavedModelReader.SAVED_MODEL_PB))
           || Files.exists(path.resolve("saved_model.pbtxt"))) {
-        return TF_SAVED_MODEL;
+        return Optional.of(TF_SAVED_MODEL);
       }
       if (Files.exists(path.resolve(TfjsWriter.MODEL_JSON))) {
-        return ofModelJson(path.resolve(TfjsWriter.MODEL_JSON));
+        return Optional.of(ofModelJson(path.resolve(TfjsWriter.MODEL_JSON)));
       }
-      throw new UsageException(
-          path
-              + ": a folder without saved_model.pb, tfhub_module.pb or model.json, so not"
-              + " a model folder; give the folder of a SavedModel, a TF Hub module or a TF.js model");
+      return Optional.empty();
     }
     if (!Files.exists(path)) {
       throw new UsageException(path + ": no such file or folder");
@@ -96,36 +120,39 @@ public enum ModelFormat {
     } catch (IOException e) {
       throw new UsageException(path + ": cannot read the input (" + e.getMessage() + ")");
     }
+    if (n <= 0) {
+      throw new CorruptModelException(path + ": the file is empty (0 bytes), so it holds no model");
+    }
     Optional<ModelFormat> bySignature = ofSignature(head, n);
     if (bySignature.isPresent()) {
-      return bySignature.get();
+      return bySignature;
     }
     String name =
         path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".json")) {
-      return ofModelJson(path);
+      return Optional.of(ofModelJson(path));
     }
     if (name.equals(SavedModelReader.SAVED_MODEL_PB)) {
-      return TF_SAVED_MODEL;
+      return Optional.of(TF_SAVED_MODEL);
     }
-    if (name.endsWith(".pb") || name.endsWith(".pbtxt")) {
-      return TF_FROZEN_MODEL;
+    if (name.equals(SavedModelReader.HUB_MODULE_PB)) {
+      return Optional.of(TF_HUB);
+    }
+    if (name.endsWith(".pb") || name.endsWith(".pbtxt") || name.endsWith(".graphdef")) {
+      return Optional.of(TF_FROZEN_MODEL);
     }
     // A damaged file keeps the format its name says, so that format's reader explains what is
     // wrong.
     if (name.endsWith(".h5") || name.endsWith(".hdf5")) {
-      return KERAS;
+      return Optional.of(KERAS);
     }
     if (name.endsWith(".keras")) {
-      return KERAS_KERAS;
+      return Optional.of(KERAS_KERAS);
     }
     if (name.endsWith(".tflite")) {
-      return TFLITE;
+      return Optional.of(TFLITE);
     }
-    throw new UsageException(
-        path
-            + ": cannot tell the model format from the file; expected a SavedModel or TF Hub"
-            + " folder, a frozen .pb, a TF.js model.json, a Keras .h5/.keras or a .tflite file");
+    return Optional.empty();
   }
 
   /**
@@ -153,9 +180,45 @@ public enum ModelFormat {
    * models existed.
    */
   private static ModelFormat ofModelJson(Path json) {
-    return TfjsModelJson.GRAPH_MODEL.equals(ModelJsonParser.format(json))
-        ? TFJS_GRAPH_MODEL
-        : TFJS_LAYERS_MODEL;
+    String format = ModelJsonParser.format(json);
+    if (TfjsModelJson.GRAPH_MODEL.equals(format)) {
+      return TFJS_GRAPH_MODEL;
+    }
+    if (TfjsModelJson.LAYERS_MODEL.equals(format)) {
+      return TFJS_LAYERS_MODEL;
+    }
+    if (format != null) {
+      throw new CorruptModelException(
+          json
+              + ": model.json says format '"
+              + format
+              + "', neither a TF.js layers model ('layers-model') nor a graph model ('graph-model')");
+    }
+    // No "format": a pre-1.0 layers model holds a Keras config, a graph model nodes.
+    JsonNode topology;
+    try {
+      if (Files.size(json) == 0) {
+        throw new CorruptModelException(json + ": the file is empty (0 bytes), so it holds no model");
+      }
+      topology = Json.MAPPER.readTree(Files.readString(json)).path("modelTopology");
+    } catch (IOException | JacksonException e) {
+      throw new CorruptModelException(
+          json
+              + ": not a TF.js model.json: it is not a JSON object ("
+              // Jackson's message goes on with a location line; errors are one line.
+              + String.valueOf(e.getMessage()).lines().findFirst().orElse("")
+              + ")");
+    }
+    if (topology.has("node") || topology.has("library")) {
+      return TFJS_GRAPH_MODEL;
+    }
+    if (topology.has("model_config") || topology.has("class_name") || topology.has("config")) {
+      return TFJS_LAYERS_MODEL;
+    }
+    throw new CorruptModelException(
+        json
+            + ": a model.json that is neither a TF.js layers model (modelTopology with a Keras"
+            + " model config) nor a graph model (modelTopology with nodes)");
   }
 
   private static boolean startsWith(byte[] b, int n, int at, byte[] prefix) {

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -21,7 +20,9 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.graphdef.GraphDefReader;
+import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.SignatureInfo;
 import org.tfport.formats.savedmodel.TensorInfo;
@@ -30,6 +31,8 @@ import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
+import org.tfport.graph.keras.KerasGraph;
+import org.tfport.graph.keras.KerasGraphs;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 import org.tfport.runtime.tflite.TfliteImporter;
@@ -45,6 +48,8 @@ final class ModelLoader {
     SAVED_MODEL,
     FROZEN_GRAPH,
     TFJS_GRAPH,
+    TFJS_LAYERS,
+    KERAS,
     TFLITE
   }
 
@@ -94,85 +99,65 @@ final class ModelLoader {
               Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), o, registry);
       case FROZEN_GRAPH -> frozen(path, o, registry);
       case TFJS_GRAPH -> tfjsGraph(path, o, registry);
+      case TFJS_LAYERS -> layers(path, o, registry, KerasGraphs.buildTfjsLayers(path));
+      case KERAS -> keras(path, o, registry);
       case TFLITE -> tflite(path, o);
     };
   }
 
   /**
-   * The format of a path: a folder with {@code saved_model.pb} or {@code tfhub_module.pb} (or that
-   * file itself) is a SavedModel; another {@code .pb} a frozen GraphDef; a {@code model.json} (or a
-   * folder holding one) whose {@code "format"} is {@code graph-model} a TF.js graph model; a {@code
-   * .tflite} file (or one starting with the {@code TFL3} identifier) a TFLite model.
+   * The format of a path as {@link ModelFormat#recognize} tells it, narrowed to the formats the
+   * runtime runs: a SavedModel or TF Hub module (folder, or its {@code saved_model.pb} or {@code
+   * tfhub_module.pb}), a frozen GraphDef, a TF.js graph or layers model (its {@code model.json} or
+   * folder), a Keras {@code .h5}/{@code .keras} file, a {@code .tflite} file (or one starting with
+   * the {@code TFL3} identifier).
    */
   static Format detect(Path path) {
-    if (Files.isDirectory(path)) {
-      if (Files.exists(path.resolve(SavedModelReader.SAVED_MODEL_PB))
-          || Files.exists(path.resolve(SavedModelReader.HUB_MODULE_PB))) {
-        return Format.SAVED_MODEL;
-      }
-      if (Files.isRegularFile(path.resolve("model.json"))) {
-        return detect(path.resolve("model.json"));
-      }
-      throw new UsageException(
-          path
-              + ": a folder without saved_model.pb, tfhub_module.pb or model.json; give a"
-              + " SavedModel or TF Hub module folder, a frozen .pb, a TF.js model.json or a .tflite file");
-    }
-    if (!Files.isRegularFile(path)) {
-      throw new UsageException(path + ": no such file or folder");
-    }
-    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.equals(SavedModelReader.SAVED_MODEL_PB)
-        || name.equals(SavedModelReader.HUB_MODULE_PB)) {
-      return Format.SAVED_MODEL;
-    }
-    if (name.endsWith(".tflite") || hasTfliteIdentifier(path)) {
-      return Format.TFLITE;
-    }
-    if (name.endsWith(".pb") || name.endsWith(".graphdef")) {
-      return Format.FROZEN_GRAPH;
-    }
-    if (name.endsWith(".json")) {
-      String format;
-      try {
-        format = Json.MAPPER.readTree(path.toFile()).path("format").asString("");
-      } catch (RuntimeException e) {
-        throw new CorruptModelException(
-            path + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
-      }
-      if (format.equals("graph-model")) {
-        return Format.TFJS_GRAPH;
-      }
-      throw new UnsupportedModelException(
-          path
-              + ": a TF.js "
-              + (format.isEmpty() ? "model.json without a format" : "'" + format + "'")
-              + "; the runtime runs TF.js graph models (\"format\": \"graph-model\"), not layers"
-              + " models");
-    }
-    if (name.endsWith(".h5") || name.endsWith(".hdf5") || name.endsWith(".keras")) {
-      throw new UnsupportedModelException(
-          path
-              + ": a Keras model; the runtime runs SavedModels, frozen GraphDefs,"
-              + " TF Hub modules, TF.js graph models and .tflite files");
-    }
-    throw new UsageException(
-        path
-            + ": cannot tell the format; give a SavedModel or TF Hub module folder, a frozen"
-            + " .pb, a TF.js model.json or a .tflite file");
+    ModelFormat format =
+        ModelFormat.recognize(path)
+            .orElseThrow(
+                () ->
+                    new UsageException(
+                        Files.isDirectory(path)
+                            ? path
+                                + ": a folder without saved_model.pb, tfhub_module.pb or"
+                                + " model.json; give a SavedModel or TF Hub module folder, a frozen"
+                                + " .pb, a TF.js model.json or a .tflite file"
+                            : path
+                                + ": cannot tell the format; give a SavedModel or TF Hub module"
+                                + " folder, a frozen .pb, a TF.js model.json or a .tflite file"));
+    return switch (format) {
+      case TF_SAVED_MODEL, TF_HUB, KERAS_SAVED_MODEL -> Format.SAVED_MODEL;
+      case TF_FROZEN_MODEL -> Format.FROZEN_GRAPH;
+      case TFJS_GRAPH_MODEL -> Format.TFJS_GRAPH;
+      case TFLITE -> Format.TFLITE;
+      case TFJS_LAYERS_MODEL -> layersModel(path);
+      case KERAS, KERAS_KERAS -> Format.KERAS;
+    };
   }
 
-  private static boolean hasTfliteIdentifier(Path path) {
-    try (var in = Files.newInputStream(path)) {
-      byte[] head = in.readNBytes(8);
-      return head.length == 8
-          && head[4] == 'T'
-          && head[5] == 'F'
-          && head[6] == 'L'
-          && head[7] == '3';
-    } catch (java.io.IOException e) {
-      throw new UsageException(path + ": cannot read (" + e.getMessage() + ")");
+  /**
+   * A model.json that is not a graph model runs when it says it is a layers model; broken JSON,
+   * or another or no {@code "format"}, is refused.
+   */
+  private static Format layersModel(Path path) {
+    Path json = Files.isDirectory(path) ? path.resolve("model.json") : path;
+    String format;
+    try {
+      format = Json.MAPPER.readTree(json.toFile()).path("format").asString("");
+    } catch (RuntimeException e) {
+      throw new CorruptModelException(
+          json + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
     }
+    if (format.equals("layers-model")) {
+      return Format.TFJS_LAYERS;
+    }
+    throw new UnsupportedModelException(
+        json
+            + ": a TF.js "
+            + (format.isEmpty() ? "model.json without a format" : "'" + format + "'")
+            + "; the runtime runs TF.js graph models (\"format\": \"graph-model\") and layers"
+            + " models (\"format\": \"layers-model\")");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -233,7 +218,8 @@ final class ModelLoader {
 
   private static Model.Part savedModelPart(Path dir, Set<String> tags, String key) {
     GraphOptions go = new GraphOptions(key, tags, true, false, false, List.of(), false);
-    GraphLoader.Loaded l = GraphLoader.load(dir, go, key, tags);
+    // Variables a signature writes stay variables, so a session's runs see each other's writes.
+    GraphLoader.Loaded l = GraphLoader.load(dir, go, key, tags, true);
     Graph g = l.graph();
     SignatureInfo info = l.savedModel().signature();
     List<TensorSpec> ins = new ArrayList<>();
@@ -304,7 +290,7 @@ final class ModelLoader {
       throw new UsageException(
           g.source()
               + ": every node is read by another, so the graph has no evident outputs;"
-              + " name the nodes to compute (--output_node_names)");
+              + " name the nodes to compute (LoadOptions.outputNodeNames)");
     }
     return out;
   }
@@ -382,6 +368,43 @@ final class ModelLoader {
         }
       }
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Keras and TF.js layers models
+
+  private static Model keras(Path path, LoadOptions o, KernelRegistry registry) {
+    try (KerasModel km = KerasModel.open(path)) {
+      return layers(path, o, registry, KerasGraphs.build(km));
+    }
+  }
+
+  /**
+   * A layers model run as the TensorFlow graph its layers compute; one signature, its inputs and
+   * outputs named after the model's input and output layers.
+   */
+  private static Model layers(Path path, LoadOptions o, KernelRegistry registry, KerasGraph kg) {
+    if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
+      throw new UsageException(
+          path
+              + ": a Keras model has one signature, '"
+              + Signature.DEFAULT_KEY
+              + "'; there is no signature '"
+              + o.signatureName()
+              + "'");
+    }
+    Graph g = kg.graph();
+    List<TensorSpec> ins = new ArrayList<>();
+    for (String in : kg.inputs()) {
+      ins.add(input(g, in, in, null));
+    }
+    List<TensorSpec> outs = new ArrayList<>();
+    for (int i = 0; i < kg.outputs().size(); i++) {
+      outs.add(new TensorSpec(kg.outputs().get(i), g.outputs().get(i), null, null));
+    }
+    Model.Part p =
+        new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)), null);
+    return Model.of(path.toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
   // -------------------------------------------------------------------------------------------

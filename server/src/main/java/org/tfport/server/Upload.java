@@ -23,11 +23,8 @@ import org.eclipse.jetty.http.MultiPart;
 import org.eclipse.jetty.http.MultiPartConfig;
 import org.eclipse.jetty.http.MultiPartFormData;
 import org.eclipse.jetty.server.Request;
-import org.tfport.convert.TfjsOutputOptions;
-import org.tfport.convert.keras.KerasToTfjs;
-import org.tfport.convert.tfjs.TfGraphToTfjs;
+import org.tfport.convert.Converter;
 import org.tfport.core.Json;
-import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
@@ -37,7 +34,6 @@ import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.tfjs.ModelJsonParser;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsReader;
-import org.tfport.graph.GraphOptions;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -350,12 +346,9 @@ final class Upload {
       Path dir = root.resolve(savedModels.get(0)).normalize();
       Files.delete(model);
       try {
-        TfGraphToTfjs.convertSavedModel(
-            dir,
-            model,
-            GraphOptions.defaults(),
-            TfjsOutputOptions.defaults(),
-            ProgressListener.NONE);
+        Converter.from(dir, ModelFormat.TF_SAVED_MODEL)
+            .to(ModelFormat.TFJS_GRAPH_MODEL)
+            .convert(model);
       } catch (UnsupportedModelException e) {
         throw new HttpError(
             422, "cannot convert the uploaded SavedModel: " + clean(e.getMessage(), root), e);
@@ -422,7 +415,9 @@ final class Upload {
     Files.move(body, input);
     Files.delete(model);
     try {
-      KerasToTfjs.convert(input, model, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+      Converter.from(input, source.equals("keras-v3") ? ModelFormat.KERAS_KERAS : ModelFormat.KERAS)
+          .to(ModelFormat.TFJS_LAYERS_MODEL)
+          .convert(model);
     } catch (UnsupportedModelException e) {
       throw new HttpError(
           422,

@@ -2,8 +2,8 @@ package org.tfport.convert.tfjs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.tfport.graph.optimize.TestGraphs.F32;
-import static org.tfport.graph.optimize.TestGraphs.conv;
+import static org.tfport.runtime.optimize.TestGraphs.F32;
+import static org.tfport.runtime.optimize.TestGraphs.conv;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +21,8 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
 import org.tfport.formats.graphdef.GraphDefWriter;
 import org.tfport.graph.GraphOptions;
-import org.tfport.graph.optimize.RefEval;
-import org.tfport.graph.optimize.TestGraphs;
+import org.tfport.runtime.optimize.RefEval;
+import org.tfport.runtime.optimize.TestGraphs;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfjsOracle;

@@ -1,8 +1,8 @@
 package org.tfport.convert.tfjs;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.tfport.graph.optimize.TestGraphs.F32;
-import static org.tfport.graph.optimize.TestGraphs.conv;
+import static org.tfport.runtime.optimize.TestGraphs.F32;
+import static org.tfport.runtime.optimize.TestGraphs.conv;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -16,8 +16,8 @@ import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.graph.optimize.DeadNodePruning;
-import org.tfport.graph.optimize.RefEval;
-import org.tfport.graph.optimize.TestGraphs;
+import org.tfport.runtime.optimize.RefEval;
+import org.tfport.runtime.optimize.TestGraphs;
 import org.tfport.testkit.OracleTest;
 
 /**

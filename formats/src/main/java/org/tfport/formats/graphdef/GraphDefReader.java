@@ -33,7 +33,7 @@ public final class GraphDefReader {
       throw new UsageException(
           file
               + ": is a folder; a frozen model is one GraphDef .pb file (a folder with"
-              + " saved_model.pb is --input_format=tf_saved_model)");
+              + " saved_model.pb is ModelFormat.TF_SAVED_MODEL)");
     }
     long size;
     try {

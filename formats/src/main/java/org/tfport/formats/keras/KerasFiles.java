@@ -21,7 +21,7 @@ final class KerasFiles {
           file
               + ": is a folder; a Keras input is one .h5 or .keras file"
               + (Files.exists(file.resolve("saved_model.pb"))
-                  ? " (this folder is a SavedModel: use --input_format=tf_saved_model)"
+                  ? " (this folder is a SavedModel: use ModelFormat.TF_SAVED_MODEL)"
                   : ""));
     }
     byte[] head = new byte[8];

@@ -74,7 +74,7 @@ public final class SavedModelReader {
               + (tags.isEmpty() ? "(none)" : String.join(",", new TreeSet<>(tags)))
               + "; the tag sets there are: "
               + String.join("; ", available)
-              + "; give --saved_model_tags="
+              + "; choose the tags "
               + available.get(0).replace("(no tags)", "''"));
     }
     SignatureDef sig = chosen.getSignatureDefMap().get(signatureName);
@@ -89,7 +89,7 @@ public final class SavedModelReader {
               + String.join(",", new TreeSet<>(tags))
               + "; the signatures there are: "
               + (keys.isEmpty() ? "(none)" : String.join(", ", keys))
-              + "; give --signature_name=NAME");
+              + "; choose a signature by its key");
     }
     SignatureInfo signature =
         new SignatureInfo(

@@ -62,7 +62,7 @@ final class ShardSink implements Closeable {
               + total
               + " bytes of weights into "
               + n
-              + " files; use a larger --weight_shard_size_bytes (default 4194304)");
+              + " files; use a larger WriteOptions.shardSizeBytes (default 4194304)");
     }
     return (int) n;
   }

@@ -15,7 +15,7 @@ public record WriteOptions(long shardSizeBytes, QuantizationMap quantization) {
   public WriteOptions {
     if (shardSizeBytes <= 0) {
       throw new UsageException(
-          "--weight_shard_size_bytes must be a positive number of bytes, got "
+          "WriteOptions.shardSizeBytes must be a positive number of bytes, got "
               + shardSizeBytes
               + "; the default is "
               + DEFAULT_SHARD_SIZE);

@@ -1,4 +1,4 @@
-package org.tfport.graph.optimize;
+package org.tfport.runtime.optimize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -15,6 +15,7 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.formats.graphdef.GraphDefWriter;
+import org.tfport.graph.optimize.Consts;
 import org.tfport.testkit.TensorFlowOracle;
 
 /** Building small graphs for pass tests, and checking a pass keeps their results. */

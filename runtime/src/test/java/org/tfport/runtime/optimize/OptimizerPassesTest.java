@@ -1,10 +1,10 @@
-package org.tfport.graph.optimize;
+package org.tfport.runtime.optimize;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.tfport.graph.optimize.TestGraphs.F32;
-import static org.tfport.graph.optimize.TestGraphs.I32;
-import static org.tfport.graph.optimize.TestGraphs.conv;
-import static org.tfport.graph.optimize.TestGraphs.ints;
+import static org.tfport.runtime.optimize.TestGraphs.F32;
+import static org.tfport.runtime.optimize.TestGraphs.I32;
+import static org.tfport.runtime.optimize.TestGraphs.conv;
+import static org.tfport.runtime.optimize.TestGraphs.ints;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +16,15 @@ import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
+import org.tfport.graph.optimize.ArithmeticSimplification;
+import org.tfport.graph.optimize.BatchNormFolding;
+import org.tfport.graph.optimize.BiasAddNormalization;
+import org.tfport.graph.optimize.CommonSubexpressionElimination;
+import org.tfport.graph.optimize.ConstantFolding;
+import org.tfport.graph.optimize.Consts;
+import org.tfport.graph.optimize.DeadNodePruning;
+import org.tfport.graph.optimize.GraphOptimizer;
+import org.tfport.graph.optimize.PreluFusion;
 import org.tfport.testkit.OracleTest;
 
 /**

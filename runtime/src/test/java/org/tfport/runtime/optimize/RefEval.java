@@ -1,4 +1,4 @@
-package org.tfport.graph.optimize;
+package org.tfport.runtime.optimize;
 
 import java.util.ArrayList;
 import java.util.List;
