@@ -2,14 +2,14 @@ package org.tfport.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Set;
 import org.tfport.convert.analyze.ModelAnalysis;
 import org.tfport.convert.analyze.ModelAnalyzer;
 import org.tfport.convert.analyze.ModelInterface;
-import org.tfport.graph.GraphOptions;
-import tools.jackson.databind.node.ObjectNode;
-import java.util.Set;
 import org.tfport.core.Json;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.graph.GraphOptions;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code tfport analyze MODEL [--json]}: ops (or layer classes) with counts, what each target

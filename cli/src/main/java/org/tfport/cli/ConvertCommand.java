@@ -109,12 +109,14 @@ final class ConvertCommand {
 
   @Option(
       description = "SavedModel signature to convert (default serving_default)",
-      names = "--signature_name", paramLabel = "NAME")
+      names = "--signature_name",
+      paramLabel = "NAME")
   String signatureName;
 
   @Option(
       description = "SavedModel MetaGraph tags, comma-separated (default serve)",
-      names = "--saved_model_tags", paramLabel = "TAGS")
+      names = "--saved_model_tags",
+      paramLabel = "TAGS")
   String savedModelTags;
 
   @Option(
@@ -173,7 +175,10 @@ final class ConvertCommand {
 
   @Option(
       description = "write ops TF.js 4.22 does not list instead of refusing the model",
-      names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+      names = "--skip_op_check",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String skipOpCheck;
 
   @Option(
@@ -187,7 +192,10 @@ final class ConvertCommand {
 
   @Option(
       description = "drop Assert, Print and CheckNumerics nodes",
-      names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+      names = "--strip_debug_ops",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String stripDebugOps;
 
   @Option(
@@ -206,17 +214,25 @@ final class ConvertCommand {
 
   @Option(
       description = "frozen graph outputs, comma-separated node names (see tfport analyze)",
-      names = "--output_node_names", paramLabel = "NAMES")
+      names = "--output_node_names",
+      paramLabel = "NAMES")
   String outputNodeNames;
 
   @Option(
-      description = "accepted for tensorflowjs_converter compatibility; control flow is always kept as v2",
-      names = "--control_flow_v2", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+      description =
+          "accepted for tensorflowjs_converter compatibility; control flow is always kept as v2",
+      names = "--control_flow_v2",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String controlFlowV2;
 
   @Option(
       description = "accepted for tensorflowjs_converter compatibility; has no effect",
-      names = "--experiments", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+      names = "--experiments",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String experiments;
 
   @Option(
@@ -282,14 +298,16 @@ final class ConvertCommand {
       own.addAll(Arrays.asList(o.names()));
     }
     out.println();
-    out.println("With --output_format=tflite (or an output path ending in .tflite) these flags apply too:");
+    out.println(
+        "With --output_format=tflite (or an output path ending in .tflite) these flags apply too:");
     for (OptionSpec o : new CommandLine(new TfliteConvertCommand()).getCommandSpec().options()) {
       List<String> names = Arrays.stream(o.names()).filter(n -> !own.contains(n)).toList();
       if (names.isEmpty()) {
         continue;
       }
-      String label = String.join(", ", names) + (o.arity().max() > 0 && o.arity().min() > 0
-          ? "=" + o.paramLabel() : "");
+      String label =
+          String.join(", ", names)
+              + (o.arity().max() > 0 && o.arity().min() > 0 ? "=" + o.paramLabel() : "");
       out.printf("  %-44s %s%n", label, o.description().length == 0 ? "" : o.description()[0]);
     }
     out.println();

@@ -100,7 +100,8 @@ final class ServeCommand {
   @Option(
       names = "--max-store-bytes",
       paramLabel = "N",
-      description = "quota for all stored versions together; past it uploads get 507 (default: none)")
+      description =
+          "quota for all stored versions together; past it uploads get 507 (default: none)")
   long maxStoreBytes = Long.MAX_VALUE;
 
   @Option(
@@ -123,7 +124,8 @@ final class ServeCommand {
 
   @Option(
       names = "--access-log",
-      description = "print one JSON line per request (time, remote, method, path, status, bytes, ms)")
+      description =
+          "print one JSON line per request (time, remote, method, path, status, bytes, ms)")
   boolean accessLog;
 
   @Option(
@@ -159,7 +161,8 @@ final class ServeCommand {
   @Option(
       names = "--predict-queue",
       paramLabel = "N",
-      description = "predict calls that may wait for a thread; past this, 503 at once (default 256)")
+      description =
+          "predict calls that may wait for a thread; past this, 503 at once (default 256)")
   int queue = ServingConfig.DEFAULT_QUEUE;
 
   @Option(

@@ -38,8 +38,12 @@ class ConvertJsonAndHelpTest {
     Path out = tmp.resolve("out");
     CliRunner r =
         CliRunner.run(
-            "convert", "--json", "--input_format=keras", "--output_format=tfjs_layers_model",
-            h5.toString(), out.toString());
+            "convert",
+            "--json",
+            "--input_format=keras",
+            "--output_format=tfjs_layers_model",
+            h5.toString(),
+            out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = Json.MAPPER.readTree(r.out());
     assertThat(r.out().strip()).doesNotContain("\n");

@@ -41,7 +41,8 @@ public final class Limits {
    */
   public static int allocation(long count, int elementBytes, String where) {
     if (count < 0) {
-      throw new CorruptModelException(where + " claims " + count + " elements; the file is damaged");
+      throw new CorruptModelException(
+          where + " claims " + count + " elements; the file is damaged");
     }
     long max = maxAllocationBytes();
     if (elementBytes > 0 && count > max / elementBytes) {

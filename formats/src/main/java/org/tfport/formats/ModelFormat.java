@@ -198,7 +198,8 @@ public enum ModelFormat {
     JsonNode topology;
     try {
       if (Files.size(json) == 0) {
-        throw new CorruptModelException(json + ": the file is empty (0 bytes), so it holds no model");
+        throw new CorruptModelException(
+            json + ": the file is empty (0 bytes), so it holds no model");
       }
       topology = Json.MAPPER.readTree(Files.readString(json)).path("modelTopology");
     } catch (IOException | JacksonException e) {

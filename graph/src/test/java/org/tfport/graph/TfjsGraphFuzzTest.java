@@ -9,10 +9,9 @@ import org.tfport.core.TfportException;
 
 /**
  * Fuzz target (issue 16) for the TF.js graph model reader: model.json, a zero byte, then the bytes
- * of the shard {@code group1-shard1of1.bin} its manifest should name. Every input must give a
- * graph or a {@link TfportException}, within 10 s; anything else thrown is a finding. Regression
- * inputs: {@code TfjsGraphFuzzTestInputs/tfjsGraph/}; campaigns: {@code bin/fuzz --target
- * tfjsGraph}.
+ * of the shard {@code group1-shard1of1.bin} its manifest should name. Every input must give a graph
+ * or a {@link TfportException}, within 10 s; anything else thrown is a finding. Regression inputs:
+ * {@code TfjsGraphFuzzTestInputs/tfjsGraph/}; campaigns: {@code bin/fuzz --target tfjsGraph}.
  */
 class TfjsGraphFuzzTest {
   private static Path scratch;

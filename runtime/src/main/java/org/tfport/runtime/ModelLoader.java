@@ -137,8 +137,8 @@ final class ModelLoader {
   }
 
   /**
-   * A model.json that is not a graph model runs when it says it is a layers model; broken JSON,
-   * or another or no {@code "format"}, is refused.
+   * A model.json that is not a graph model runs when it says it is a layers model; broken JSON, or
+   * another or no {@code "format"}, is refused.
    */
   private static Format layersModel(Path path) {
     Path json = Files.isDirectory(path) ? path.resolve("model.json") : path;

@@ -71,8 +71,7 @@ final class Api extends Handler.Abstract {
     this.serving = serving;
     this.metrics = metrics;
     this.access =
-        new Access(
-            config.token(), config.security().readToken(), config.security().corsOrigins());
+        new Access(config.token(), config.security().readToken(), config.security().corsOrigins());
   }
 
   @Override

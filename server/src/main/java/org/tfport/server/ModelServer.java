@@ -133,7 +133,11 @@ public final class ModelServer implements AutoCloseable {
     if (host == null || host.equals("0.0.0.0") || host.equals("::")) {
       host = "127.0.0.1";
     }
-    return URI.create((tls ? "https://" : "http://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+    return URI.create(
+        (tls ? "https://" : "http://")
+            + (host.contains(":") ? "[" + host + "]" : host)
+            + ":"
+            + port());
   }
 
   public Path store() {

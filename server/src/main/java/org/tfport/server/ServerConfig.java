@@ -70,7 +70,16 @@ public record ServerConfig(
       int maxParts,
       Path tfjsBundle) {
     this(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, null, null);
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        tfjsBundle,
+        null,
+        null);
   }
 
   /** Defaults for everything but where to listen and store. */
@@ -88,22 +97,57 @@ public record ServerConfig(
 
   public ServerConfig withLimits(long maxUploadBytes, long maxModelJsonBytes, int maxParts) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, serving, security);
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        tfjsBundle,
+        serving,
+        security);
   }
 
   public ServerConfig withTfjsBundle(Path bundle) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, bundle, serving, security);
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        bundle,
+        serving,
+        security);
   }
 
   public ServerConfig withServing(ServingConfig s) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, s, security);
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        tfjsBundle,
+        s,
+        security);
   }
 
   public ServerConfig withSecurity(ServerSecurity s) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, serving,
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        tfjsBundle,
+        serving,
         s);
   }
 }

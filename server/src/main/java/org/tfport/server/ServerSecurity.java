@@ -99,37 +99,73 @@ public record ServerSecurity(
 
   public ServerSecurity withTls(Tls t) {
     return new ServerSecurity(
-        t, readToken, corsOrigins, maxStoreBytes, idleTimeoutMillis, headerTimeoutMillis,
-        maxHeaderBytes, accessLog);
+        t,
+        readToken,
+        corsOrigins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        accessLog);
   }
 
   public ServerSecurity withReadToken(String t) {
     return new ServerSecurity(
-        tls, t, corsOrigins, maxStoreBytes, idleTimeoutMillis, headerTimeoutMillis,
-        maxHeaderBytes, accessLog);
+        tls,
+        t,
+        corsOrigins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        accessLog);
   }
 
   public ServerSecurity withCorsOrigins(List<String> origins) {
     return new ServerSecurity(
-        tls, readToken, origins, maxStoreBytes, idleTimeoutMillis, headerTimeoutMillis,
-        maxHeaderBytes, accessLog);
+        tls,
+        readToken,
+        origins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        accessLog);
   }
 
   public ServerSecurity withMaxStoreBytes(long bytes) {
     return new ServerSecurity(
-        tls, readToken, corsOrigins, bytes, idleTimeoutMillis, headerTimeoutMillis,
-        maxHeaderBytes, accessLog);
+        tls,
+        readToken,
+        corsOrigins,
+        bytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        accessLog);
   }
 
   public ServerSecurity withTimeouts(long idleMillis, long headerMillis, int headerBytes) {
     return new ServerSecurity(
-        tls, readToken, corsOrigins, maxStoreBytes, idleMillis, headerMillis, headerBytes,
+        tls,
+        readToken,
+        corsOrigins,
+        maxStoreBytes,
+        idleMillis,
+        headerMillis,
+        headerBytes,
         accessLog);
   }
 
   public ServerSecurity withAccessLog(Consumer<String> log) {
     return new ServerSecurity(
-        tls, readToken, corsOrigins, maxStoreBytes, idleTimeoutMillis, headerTimeoutMillis,
-        maxHeaderBytes, log);
+        tls,
+        readToken,
+        corsOrigins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        log);
   }
 }

@@ -37,8 +37,21 @@ final class TlsKeys {
   private static final long MAX_FILE_BYTES = 1 << 20;
   // AlgorithmIdentifier { rsaEncryption, NULL }, DER.
   private static final byte[] RSA_ALGORITHM = {
-    0x30, 0x0d, 0x06, 0x09, 0x2a, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xf7, 0x0d, 0x01, 0x01,
-    0x01, 0x05, 0x00
+    0x30,
+    0x0d,
+    0x06,
+    0x09,
+    0x2a,
+    (byte) 0x86,
+    0x48,
+    (byte) 0x86,
+    (byte) 0xf7,
+    0x0d,
+    0x01,
+    0x01,
+    0x01,
+    0x05,
+    0x00
   };
 
   private TlsKeys() {}
@@ -60,7 +73,9 @@ final class TlsKeys {
       }
       if (!hasKey) {
         throw new UsageException(
-            "--tls-keystore " + file + " holds no private key; it needs the server's key and chain");
+            "--tls-keystore "
+                + file
+                + " holds no private key; it needs the server's key and chain");
       }
       return new Loaded(ks, password);
     } catch (IOException | GeneralSecurityException e) {
@@ -121,7 +136,11 @@ final class TlsKeys {
       }
     } catch (GeneralSecurityException e) {
       throw new UsageException(
-          "--tls-cert " + file + " holds a certificate that does not parse (" + e.getMessage() + ")");
+          "--tls-cert "
+              + file
+              + " holds a certificate that does not parse ("
+              + e.getMessage()
+              + ")");
     }
     return out;
   }
@@ -157,7 +176,9 @@ final class TlsKeys {
       }
     }
     throw new UsageException(
-        "--tls-key " + file + " holds no '-----BEGIN PRIVATE KEY-----' (PKCS#8) or"
+        "--tls-key "
+            + file
+            + " holds no '-----BEGIN PRIVATE KEY-----' (PKCS#8) or"
             + " '-----BEGIN RSA PRIVATE KEY-----' (PKCS#1) block");
   }
 

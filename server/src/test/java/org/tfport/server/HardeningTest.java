@@ -2,8 +2,6 @@ package org.tfport.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
@@ -129,10 +127,10 @@ class HardeningTest {
       Reply listed = get(s, "/models", null, "https://app.test");
       assertThat(listed.header("access-control-allow-origin")).isEqualTo("https://app.test");
       assertThat(listed.header("vary")).contains("Origin");
-      assertThat(get(s, "/models", null, "https://other.test").header("access-control-allow-origin"))
+      assertThat(
+              get(s, "/models", null, "https://other.test").header("access-control-allow-origin"))
           .isNull();
-      assertThat(s.get("/models").json().path("models").get(0).path("latest").asInt())
-          .isEqualTo(1);
+      assertThat(s.get("/models").json().path("models").get(0).path("latest").asInt()).isEqualTo(1);
     }
   }
 
@@ -173,7 +171,8 @@ class HardeningTest {
       Socket loris = new Socket("127.0.0.1", s.server.port());
       loris.setSoTimeout(50);
       OutputStream lo = loris.getOutputStream();
-      byte[] line = "GET /models HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII);
+      byte[] line =
+          "GET /models HTTP/1.1\r\nHost: 127.0.0.1\r\n".getBytes(StandardCharsets.US_ASCII);
       long t0 = System.nanoTime();
       boolean cut = false;
       int sent = 0;

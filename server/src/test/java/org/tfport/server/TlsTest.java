@@ -33,7 +33,8 @@ import org.tfport.server.TestServer.Multipart;
 /**
  * HTTPS with a self-signed certificate the test makes with the JDK's keytool: the server reads it
  * as PEM (PKCS#8 and PKCS#1 keys) and as a PKCS#12 keystore, a Java client trusting only that
- * certificate uploads and downloads byte for byte, and a client trusting the usual roots refuses it.
+ * certificate uploads and downloads byte for byte, and a client trusting the usual roots refuses
+ * it.
  */
 class TlsTest {
   static final String PASS = "changeit";
@@ -49,10 +50,28 @@ class TlsTest {
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
     Process p =
         new ProcessBuilder(
-                keytool.toString(), "-genkeypair", "-alias", "server", "-keyalg", "RSA",
-                "-keysize", "2048", "-validity", "2", "-dname", "CN=localhost",
-                "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-keystore", p12.toString(),
-                "-storetype", "PKCS12", "-storepass", PASS, "-keypass", PASS)
+                keytool.toString(),
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-keyalg",
+                "RSA",
+                "-keysize",
+                "2048",
+                "-validity",
+                "2",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=ip:127.0.0.1,dns:localhost",
+                "-keystore",
+                p12.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                PASS,
+                "-keypass",
+                PASS)
             .redirectErrorStream(true)
             .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -101,8 +120,7 @@ class TlsTest {
     trust.load(null, null);
     CertificateFactory cf = CertificateFactory.getInstance("X.509");
     trust.setCertificateEntry(
-        "server",
-        cf.generateCertificate(new ByteArrayInputStream(Files.readAllBytes(certPem))));
+        "server", cf.generateCertificate(new ByteArrayInputStream(Files.readAllBytes(certPem))));
     TrustManagerFactory tmf =
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(trust);
@@ -184,8 +202,7 @@ class TlsTest {
 
   @Test
   void pkcs12Keystore(@TempDir Path tmp) throws Exception {
-    try (ModelServer s =
-        start(tmp.resolve("store"), ServerSecurity.Tls.keystore(p12, PASS))) {
+    try (ModelServer s = start(tmp.resolve("store"), ServerSecurity.Tls.keystore(p12, PASS))) {
       roundTrip(s, trustingClient());
     }
   }

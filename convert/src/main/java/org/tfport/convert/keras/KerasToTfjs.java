@@ -44,7 +44,9 @@ public final class KerasToTfjs {
     return convert(KerasModel.open(input), output, options, progress);
   }
 
-  /** A SavedModel folder written by Keras' {@code model.save(dir)}, converted as its .h5 would be. */
+  /**
+   * A SavedModel folder written by Keras' {@code model.save(dir)}, converted as its .h5 would be.
+   */
   public static ConversionResult convertSavedModel(
       Path input, Path output, TfjsOutputOptions options, ProgressListener progress) {
     return convert(KerasModel.openSavedModel(input), output, options, progress);

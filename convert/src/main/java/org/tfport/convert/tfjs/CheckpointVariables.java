@@ -18,16 +18,17 @@ import org.tfport.formats.savedmodel.SavedModelWriter;
 /**
  * Turns a frozen graph's weights back into resource variables: each floating-point constant of more
  * than one element becomes a {@code VarHandleOp} and a {@code ReadVariableOp} that keeps the
- * constant's name (so its consumers stay as they are), its value a checkpoint entry of that name.
- * A V2 saver is added as TensorFlow 1's {@code tf.train.Saver} builds it: a prefix placeholder,
- * {@code RestoreV2} and one {@code AssignVariableOp} per variable under a {@code restore_all} no-op,
- * and {@code SaveV2} behind an identity of the prefix.
+ * constant's name (so its consumers stay as they are), its value a checkpoint entry of that name. A
+ * V2 saver is added as TensorFlow 1's {@code tf.train.Saver} builds it: a prefix placeholder,
+ * {@code RestoreV2} and one {@code AssignVariableOp} per variable under a {@code restore_all}
+ * no-op, and {@code SaveV2} behind an identity of the prefix.
  *
  * <p>Small constants (scalars, shapes, axes, integer tables) stay constants: TensorFlow's shape
  * inference needs them, and they are structure, not weights.
  */
 final class CheckpointVariables {
-  private static final Set<DType> WEIGHT_TYPES = Set.of(DType.FLOAT32, DType.FLOAT16, DType.FLOAT64);
+  private static final Set<DType> WEIGHT_TYPES =
+      Set.of(DType.FLOAT32, DType.FLOAT16, DType.FLOAT64);
 
   /**
    * What the rewrite made.
@@ -58,7 +59,8 @@ final class CheckpointVariables {
       va.put("dtype", dtype);
       va.put("shape", new AttrValue.Shape(TensorShape.of(t.shape())));
       va.put("container", new AttrValue.Str(new byte[0]));
-      va.put("shared_name", new AttrValue.Str(name.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      va.put(
+          "shared_name", new AttrValue.Str(name.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       g.add(new Node(handle, "VarHandleOp", List.of(), n.device(), va));
       g.remove(name);
       List<String> ins = new ArrayList<>(List.of(handle));
@@ -150,8 +152,7 @@ final class CheckpointVariables {
     a.put("dtype", new AttrValue.Type(DType.STRING.tfEnum()));
     a.put(
         "value",
-        new AttrValue.TensorAttr(
-            new TensorValue(DType.STRING.tfEnum(), TensorShape.of(shape), t)));
+        new AttrValue.TensorAttr(new TensorValue(DType.STRING.tfEnum(), TensorShape.of(shape), t)));
     g.add(new Node(name, "Const", List.of(), "", a));
     return name;
   }

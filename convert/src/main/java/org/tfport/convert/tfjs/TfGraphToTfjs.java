@@ -214,7 +214,18 @@ public final class TfGraphToTfjs {
     ObjectNode metadata =
         metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(kg.outputs()) : null);
     return write(
-        g, null, output, "keras layers", signature, metadata, o, progress, start, before, 0, report);
+        g,
+        null,
+        output,
+        "keras layers",
+        signature,
+        metadata,
+        o,
+        progress,
+        start,
+        before,
+        0,
+        report);
   }
 
   /**

@@ -14,14 +14,15 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 
 /**
- * Turns a graph read from a TF.js graph model into one TensorFlow runs: the reader has already split
- * the converter's fused ops; what is left of TF.js's own vocabulary is rewritten into TensorFlow ops
- * here, and what has no TensorFlow equivalent (a custom op registered in JavaScript) is refused by
- * name.
+ * Turns a graph read from a TF.js graph model into one TensorFlow runs: the reader has already
+ * split the converter's fused ops; what is left of TF.js's own vocabulary is rewritten into
+ * TensorFlow ops here, and what has no TensorFlow equivalent (a custom op registered in JavaScript)
+ * is refused by name.
  */
 final class TfOps {
   /** TF.js op names TensorFlow calls otherwise. */
-  private static final Map<String, String> RENAMED = Map.of("DepthwiseConv2d", "DepthwiseConv2dNative");
+  private static final Map<String, String> RENAMED =
+      Map.of("DepthwiseConv2d", "DepthwiseConv2dNative");
 
   /** TF.js-only ops with no TensorFlow op or rewrite here. */
   private static final Set<String> TFJS_ONLY = Set.of("Conv1D");

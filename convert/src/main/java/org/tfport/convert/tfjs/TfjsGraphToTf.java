@@ -160,7 +160,9 @@ public final class TfjsGraphToTf {
     for (Map.Entry<String, String> e : tg.inputs().entrySet()) {
       Node p = g.node(e.getValue());
       int dtype =
-          p.attr("dtype") instanceof AttrValue.Type t ? t.value() : declaredType(sig, "inputs", e.getKey());
+          p.attr("dtype") instanceof AttrValue.Type t
+              ? t.value()
+              : declaredType(sig, "inputs", e.getKey());
       TensorShape shape =
           p.attr("shape") instanceof AttrValue.Shape s ? s.value() : TensorShape.UNKNOWN;
       ins.put(e.getKey(), new TensorInfo(p.name() + ":0", dtype, shape));

@@ -90,8 +90,7 @@ public final class TfliteToTf {
 
   private static TensorInfo info(Graph g, TensorSpec t) {
     String ref = t.tensor();
-    int dtype =
-        t.dtype() != null ? t.dtype().tfEnum() : TfOps.typeOf(g, ref).value();
+    int dtype = t.dtype() != null ? t.dtype().tfEnum() : TfOps.typeOf(g, ref).value();
     long[] shape = t.shape();
     return new TensorInfo(
         TensorRef.parse(ref).tensorName(),
@@ -106,7 +105,8 @@ public final class TfliteToTf {
     Graph g = im.graph();
     int loaded = g.size();
     CheckpointVariables.Result vars = CheckpointVariables.rewrite(g);
-    byte[] pb = SavedModelWriter.write(g, List.of(TfjsGraphToTf.SERVE), im.signatures(), vars.saver());
+    byte[] pb =
+        SavedModelWriter.write(g, List.of(TfjsGraphToTf.SERVE), im.signatures(), vars.saver());
     List<Path> files = new ArrayList<>();
     try (AtomicOutput out = AtomicOutput.folder(output)) {
       Path dir = out.dir();
@@ -181,7 +181,11 @@ public final class TfliteToTf {
             : keys.contains(Signature.DEFAULT_KEY) ? Signature.DEFAULT_KEY : keys.get(0);
     if (!keys.contains(key)) {
       throw new org.tfport.core.TfportException.UsageException(
-          tflite + ": there is no signature '" + key + "'; the file has " + String.join(", ", keys));
+          tflite
+              + ": there is no signature '"
+              + key
+              + "'; the file has "
+              + String.join(", ", keys));
     }
     List<String> notices = new ArrayList<>(im.notices());
     if (keys.size() > 1) {
@@ -192,7 +196,8 @@ public final class TfliteToTf {
               + String.join(", ", keys)
               + " (choose another with --signature_name)");
     }
-    byte[] pb = SavedModelWriter.write(im.graph(), List.of(TfjsGraphToTf.SERVE), im.signatures(), null);
+    byte[] pb =
+        SavedModelWriter.write(im.graph(), List.of(TfjsGraphToTf.SERVE), im.signatures(), null);
     Path tmp = null;
     try {
       tmp = Files.createTempDirectory("tfport-tflite-");
@@ -202,7 +207,14 @@ public final class TfliteToTf {
           TfGraphToTfjs.convertSavedModel(tmp, output, options.apply(key), tfjs, progress);
       notices.addAll(r.notices());
       return new ConversionResult(
-          r.output(), r.files(), r.bytes(), r.weights(), r.nodes(), r.millis(), notices, r.detail());
+          r.output(),
+          r.files(),
+          r.bytes(),
+          r.weights(),
+          r.nodes(),
+          r.millis(),
+          notices,
+          r.detail());
     } catch (IOException e) {
       throw new OutputException(output + ": cannot stage the graph (" + e + ")", e);
     } finally {

@@ -320,7 +320,8 @@ public final class TfliteConverter {
       notices.add(
           "the model has custom ops you must register kernels for: " + String.join(", ", custom));
     }
-    // Each stored buffer counted once: tensors sharing one (an unrolled RNN's steps) are one weight.
+    // Each stored buffer counted once: tensors sharing one (an unrolled RNN's steps) are one
+    // weight.
     int params = 0;
     java.util.Set<Integer> counted = new java.util.HashSet<>();
     for (var sub : model.subgraphs()) {

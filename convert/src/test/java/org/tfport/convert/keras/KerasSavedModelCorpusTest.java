@@ -33,9 +33,10 @@ import org.tfport.testkit.TfjsOracle.Job;
 import org.tfport.testkit.TfjsOracle.Result;
 
 /**
- * {@code keras_saved_model → tfjs_layers_model}: every Keras SavedModel in the corpus converts or is
- * refused by name (subclassed models have no config for a layers model), and each converted layers
- * model, run in TF.js 4.22, gives what the SavedModel's serving signature gives in TensorFlow 2.18.
+ * {@code keras_saved_model → tfjs_layers_model}: every Keras SavedModel in the corpus converts or
+ * is refused by name (subclassed models have no config for a layers model), and each converted
+ * layers model, run in TF.js 4.22, gives what the SavedModel's serving signature gives in
+ * TensorFlow 2.18.
  */
 @OracleTest
 class KerasSavedModelCorpusTest {
@@ -47,8 +48,11 @@ class KerasSavedModelCorpusTest {
     Path root = Corpus.require("keras_savedmodel");
     List<Path> dirs;
     try (Stream<Path> s = Files.walk(root)) {
-      dirs = s.filter(p -> p.getFileName().toString().equals("saved_model.pb")).map(Path::getParent)
-          .sorted().toList();
+      dirs =
+          s.filter(p -> p.getFileName().toString().equals("saved_model.pb"))
+              .map(Path::getParent)
+              .sorted()
+              .toList();
     }
     assertThat(dirs).hasSizeGreaterThanOrEqualTo(6);
     Map<String, String> refused = new TreeMap<>();
@@ -60,7 +64,8 @@ class KerasSavedModelCorpusTest {
       Path out = tmp.resolve("m" + i);
       String name = root.relativize(dir).toString();
       try {
-        KerasToTfjs.convertSavedModel(dir, out, TfjsOutputOptions.defaults(), ProgressListener.NONE);
+        KerasToTfjs.convertSavedModel(
+            dir, out, TfjsOutputOptions.defaults(), ProgressListener.NONE);
       } catch (UnsupportedModelException e) {
         assertThat(e.getMessage()).startsWith(dir.toString());
         assertThat(Files.exists(out)).as("nothing written for refused " + name).isFalse();
@@ -68,7 +73,8 @@ class KerasSavedModelCorpusTest {
         continue;
       }
       SignatureInfo sig = SavedModelReader.signatures(dir, Set.of("serve")).get("serving_default");
-      if (sig == null || sig.inputs().size() != 1
+      if (sig == null
+          || sig.inputs().size() != 1
           || sig.inputs().values().iterator().next().dtype() != 1) {
         // The TFX model's serving signature parses tf.Example: TensorFlow cannot run the Keras
         // call alone, so the layers model is only loaded.
@@ -87,15 +93,15 @@ class KerasSavedModelCorpusTest {
       Input x = TensorFlowOracle.random(null, shape, 1, new Random(7 + i));
       Map<String, Feed> feeds = new LinkedHashMap<>();
       feeds.put(in.getKey(), new Feed(x, 1));
-      Map<String, float[]> tf = TensorFlowOracle.runSavedModel(dir, "serve", "serving_default", feeds);
+      Map<String, float[]> tf =
+          TensorFlowOracle.runSavedModel(dir, "serve", "serving_default", feeds);
       Result js = TfjsOracle.run(Job.layers(out.resolve("model.json"), x));
       if (!js.ok()) {
         failures.add(name + ": TF.js could not run the layers model: " + js.error());
         continue;
       }
       assertThat(tf).as(name + " outputs").hasSize(1);
-      Comparison c =
-          Comparison.of(tf.values().iterator().next(), js.output(0).data(), ATOL, RTOL);
+      Comparison c = Comparison.of(tf.values().iterator().next(), js.output(0).data(), ATOL, RTOL);
       System.out.println("keras_saved_model " + name + ": TF.js vs TF " + c);
       if (!c.ok()) {
         failures.add(name + ": " + c);
@@ -103,9 +109,19 @@ class KerasSavedModelCorpusTest {
       compared.add(name);
     }
     System.out.println(
-        "keras_saved_model: " + dirs.size() + " SavedModels, " + compared.size()
-            + " converted and matched TensorFlow, " + loadedOnly.size() + " converted and loaded"
-            + " in TF.js only " + loadedOnly + ", " + refused.size() + " refused: " + refused);
+        "keras_saved_model: "
+            + dirs.size()
+            + " SavedModels, "
+            + compared.size()
+            + " converted and matched TensorFlow, "
+            + loadedOnly.size()
+            + " converted and loaded"
+            + " in TF.js only "
+            + loadedOnly
+            + ", "
+            + refused.size()
+            + " refused: "
+            + refused);
     assertThat(failures).isEmpty();
     assertThat(compared).contains("scisharp_simple_dense", "scisharp_lstm");
     assertThat(refused.get("scisharp_custom_transformer")).contains("Transformer");

@@ -37,8 +37,14 @@ class TfjsGraphToTfCorpusTest {
   static final double RTOL = 1e-4;
   @TempDir Path tmp;
 
-  record Case(String label, Path modelJson, Path savedModel, Path frozen, SignatureInfo sig,
-      Map<String, TensorFlowOracle.Feed> feeds, Map<String, String> nodeOf) {}
+  record Case(
+      String label,
+      Path modelJson,
+      Path savedModel,
+      Path frozen,
+      SignatureInfo sig,
+      Map<String, TensorFlowOracle.Feed> feeds,
+      Map<String, String> nodeOf) {}
 
   @Test
   void graphModelsLoadInTensorFlowAndMatchTfjs() throws Exception {
@@ -49,7 +55,11 @@ class TfjsGraphToTfCorpusTest {
           .sorted()
           .forEach(
               p -> {
-                if (Json.MAPPER.readTree(p.toFile()).path("format").asString("").equals("graph-model")) {
+                if (Json.MAPPER
+                    .readTree(p.toFile())
+                    .path("format")
+                    .asString("")
+                    .equals("graph-model")) {
                   models.add(p);
                 }
               });
@@ -78,7 +88,8 @@ class TfjsGraphToTfCorpusTest {
       Map<String, TensorFlowOracle.Feed> feeds = new LinkedHashMap<>();
       Map<String, String> nodeOf = new LinkedHashMap<>();
       for (Map.Entry<String, TensorInfo> e : sig.inputs().entrySet()) {
-        long[] shape = e.getValue().shape().unknownRank() ? new long[0] : e.getValue().shape().dims().clone();
+        long[] shape =
+            e.getValue().shape().unknownRank() ? new long[0] : e.getValue().shape().dims().clone();
         for (int i = 0; i < shape.length; i++) {
           shape[i] = shape[i] < 0 ? 1 : shape[i];
         }
@@ -87,7 +98,8 @@ class TfjsGraphToTfCorpusTest {
         feeds.put(
             e.getKey(),
             new TensorFlowOracle.Feed(
-                TensorFlowOracle.random(node, shape, e.getValue().dtype(), rnd), e.getValue().dtype()));
+                TensorFlowOracle.random(node, shape, e.getValue().dtype(), rnd),
+                e.getValue().dtype()));
       }
       cases.add(new Case(label, mj, sm, pb, sig, feeds, nodeOf));
     }
@@ -96,7 +108,9 @@ class TfjsGraphToTfCorpusTest {
       List<String> outNames = c.sig().outputs().values().stream().map(TensorInfo::name).toList();
       jobs.add(
           TfjsOracle.Job.graph(
-              c.modelJson(), c.feeds().values().stream().map(TensorFlowOracle.Feed::input).toList(), outNames));
+              c.modelJson(),
+              c.feeds().values().stream().map(TensorFlowOracle.Feed::input).toList(),
+              outNames));
     }
     List<TfjsOracle.Result> js = TfjsOracle.run(jobs);
     int matched = 0;
@@ -135,7 +149,8 @@ class TfjsGraphToTfCorpusTest {
     }
     // The checkpoint reads back in tfport's reader as well as TensorFlow's.
     Path prefix = c.savedModel().resolve("variables/variables");
-    int vars = Files.exists(TensorBundle.indexFile(prefix)) ? TensorBundle.open(prefix).keys().size() : 0;
+    int vars =
+        Files.exists(TensorBundle.indexFile(prefix)) ? TensorBundle.open(prefix).keys().size() : 0;
     Map<String, float[]> tf =
         TensorFlowOracle.runSavedModelAsIs(c.savedModel(), "serve", "serving_default", c.feeds());
     Map<String, TensorFlowOracle.Feed> byNode = new LinkedHashMap<>();

@@ -111,7 +111,9 @@ class TfliteToTfCorpusTest {
     List<TfliteOracle.Tensor> ins = TfliteOracle.randomInputs(load, label.hashCode());
     List<TfliteOracle.Tensor> want = TfliteOracle.run(f, ins);
     TfliteImporter.ImportedSubgraph main =
-        im.tensorMap().stream().filter(s -> s.subgraph() == 0 && s.function() == null).findFirst()
+        im.tensorMap().stream()
+            .filter(s -> s.subgraph() == 0 && s.function() == null)
+            .findFirst()
             .orElseThrow();
     var sub = org.tfport.formats.tflite.TfliteReader.read(f).mainSubgraph();
     Map<String, TensorFlowOracle.Feed> byNode = new LinkedHashMap<>();
@@ -143,8 +145,7 @@ class TfliteToTfCorpusTest {
     for (Map.Entry<String, TensorInfo> e : sig.inputs().entrySet()) {
       byKey.put(e.getKey(), byNode.get(TensorRef.nodeOf(e.getValue().name())));
     }
-    Map<String, float[]> saved =
-        TensorFlowOracle.runSavedModelAsIs(sm, "serve", sig.key(), byKey);
+    Map<String, float[]> saved = TensorFlowOracle.runSavedModelAsIs(sm, "serve", sig.key(), byKey);
     Map<String, float[]> savedByTensor = new LinkedHashMap<>();
     sig.outputs().forEach((k, t) -> savedByTensor.put(t.name(), saved.get(k)));
 
@@ -167,7 +168,9 @@ class TfliteToTfCorpusTest {
     }
     return String.format(
         "matched TFLite: %d outputs max|d|=%.2g (signatures %s)",
-        fetches.size(), worst, String.join(",", SavedModelReader.signatures(sm, Set.of("serve")).keySet()));
+        fetches.size(),
+        worst,
+        String.join(",", SavedModelReader.signatures(sm, Set.of("serve")).keySet()));
   }
 
   /** A sample of float files as TF.js graph models, run in TF.js 4.22 against TFLite 2.18. */
@@ -198,7 +201,9 @@ class TfliteToTfCorpusTest {
       expected.add(TfliteOracle.run(f, ins));
       TfliteImporter.ImportedModel im = TfliteImporter.importModel(f);
       TfliteImporter.ImportedSubgraph main =
-          im.tensorMap().stream().filter(s -> s.subgraph() == 0 && s.function() == null).findFirst()
+          im.tensorMap().stream()
+              .filter(s -> s.subgraph() == 0 && s.function() == null)
+              .findFirst()
               .orElseThrow();
       var sub = org.tfport.formats.tflite.TfliteReader.read(f).mainSubgraph();
       List<TfjsOracle.Input> jsIns = new ArrayList<>();

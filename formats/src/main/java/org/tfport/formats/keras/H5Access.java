@@ -237,7 +237,9 @@ final class H5Access {
       // Chunked and compressed data cannot be checked against the file's size (a few KB of
       // deflate can claim gigabytes), so the ceiling alone bounds what jhdf will allocate.
       Limits.allocation(
-          n, Math.max(dtype.byteSize(), ds.getDataType().getSize()), file + ": weight " + ds.getPath());
+          n,
+          Math.max(dtype.byteSize(), ds.getDataType().getSize()),
+          file + ": weight " + ds.getPath());
       return new Tensor(dtype, shape, fromFlat(ds.getDataFlat(), dtype, (int) bytes));
     } catch (TfportException e) {
       throw e;

@@ -48,8 +48,8 @@ public final class KerasModel implements Closeable {
   }
 
   /**
-   * Opens a SavedModel folder written by Keras ({@code model.save(dir)}, TF 2): its Keras config and
-   * the layer weights from its variables checkpoint.
+   * Opens a SavedModel folder written by Keras ({@code model.save(dir)}, TF 2): its Keras config
+   * and the layer weights from its variables checkpoint.
    */
   public static KerasModel openSavedModel(Path dir) {
     return KerasSavedModelReader.read(dir);

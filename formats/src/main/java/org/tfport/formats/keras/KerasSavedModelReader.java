@@ -125,8 +125,7 @@ final class KerasSavedModelReader {
 
   /** Node id to Keras metadata JSON, for the nodes that carry any. */
   @SuppressWarnings("deprecation") // SavedUserObject.metadata is where TF < 2.5 kept it
-  private static Map<Integer, String> kerasMetadata(
-      Path dir, Path pb, SavedObjectGraph objects) {
+  private static Map<Integer, String> kerasMetadata(Path dir, Path pb, SavedObjectGraph objects) {
     Map<Integer, String> out = new HashMap<>();
     Path file = dir.resolve(METADATA_FILE);
     if (Files.isRegularFile(file)) {
@@ -177,17 +176,16 @@ final class KerasSavedModelReader {
       }
     } catch (InvalidProtocolBufferException e) {
       throw new CorruptModelException(
-          file + ": not a Keras SavedMetadata protobuf (" + e.getMessage() + "); it is damaged",
-          e);
+          file + ": not a Keras SavedMetadata protobuf (" + e.getMessage() + "); it is damaged", e);
     } catch (IOException e) {
       throw new UsageException(file + ": cannot read the file (" + e.getMessage() + ")");
     }
   }
 
   /**
-   * The weights of each top-level layer, in the model's layer order ({@code layer-0},
-   * {@code layer-1}, ... children of the root, as model.layers), each layer's in the order of its
-   * {@code variables} list, which is the order Keras' h5 files keep.
+   * The weights of each top-level layer, in the model's layer order ({@code layer-0}, {@code
+   * layer-1}, ... children of the root, as model.layers), each layer's in the order of its {@code
+   * variables} list, which is the order Keras' h5 files keep.
    */
   private static List<KerasLayerWeights> weights(
       Path dir, SavedObjectGraph objects, Map<Integer, String> metadata) {
@@ -209,7 +207,10 @@ final class KerasSavedModelReader {
       String layerName = layerMeta == null ? null : layerMeta.path("name").asString(null);
       if (layerName == null) {
         throw new CorruptModelException(
-            dir + ": object-graph node " + nodeId + " is a layer without Keras metadata naming it;"
+            dir
+                + ": object-graph node "
+                + nodeId
+                + " is a layer without Keras metadata naming it;"
                 + " the SavedModel is damaged");
       }
       List<KerasWeight> ws = new ArrayList<>();
@@ -217,7 +218,10 @@ final class KerasSavedModelReader {
         if (bundle == null) {
           if (!Files.exists(TensorBundle.indexFile(prefix))) {
             throw new CorruptModelException(
-                dir + ": layer '" + layerName + "' has weights but variables/variables.index is"
+                dir
+                    + ": layer '"
+                    + layerName
+                    + "' has weights but variables/variables.index is"
                     + " missing; copy the whole SavedModel folder");
           }
           bundle = TensorBundle.open(prefix);
@@ -226,9 +230,12 @@ final class KerasSavedModelReader {
         String key = keys.get(varNode);
         if (key == null || !bundle.has(key)) {
           throw new CorruptModelException(
-              dir + ": the checkpoint holds no value for variable '"
+              dir
+                  + ": the checkpoint holds no value for variable '"
                   + objects.getNodes(varNode).getVariable().getName()
-                  + "' of layer '" + layerName + "'; the SavedModel is damaged");
+                  + "' of layer '"
+                  + layerName
+                  + "'; the SavedModel is damaged");
         }
         BundleEntry e = bundle.entry(key);
         TensorBundle b = bundle;
@@ -264,7 +271,11 @@ final class KerasSavedModelReader {
   private static void checkNode(Path dir, SavedObjectGraph objects, int id) {
     if (id < 0 || id >= objects.getNodesCount()) {
       throw new CorruptModelException(
-          dir + ": the object graph refers to node " + id + " of " + objects.getNodesCount()
+          dir
+              + ": the object graph refers to node "
+              + id
+              + " of "
+              + objects.getNodesCount()
               + "; saved_model.pb is damaged");
     }
   }
@@ -273,7 +284,9 @@ final class KerasSavedModelReader {
   private static Map<Integer, String> checkpointKeys(Path dir, TensorBundle bundle) {
     if (!bundle.has(OBJECT_GRAPH_KEY)) {
       throw new CorruptModelException(
-          dir + ": the variables checkpoint has no " + OBJECT_GRAPH_KEY
+          dir
+              + ": the variables checkpoint has no "
+              + OBJECT_GRAPH_KEY
               + " (a TF1 checkpoint); a Keras SavedModel always has one, the folder is damaged");
     }
     List<byte[]> s = bundle.read(OBJECT_GRAPH_KEY).toByteStrings();

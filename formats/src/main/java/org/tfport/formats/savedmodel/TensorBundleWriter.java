@@ -60,7 +60,10 @@ public final class TensorBundleWriter {
         Tensor t = tensors.get(key);
         if (t.dtype() == DType.STRING) {
           throw new UnsupportedModelException(
-              prefix + ": tensor '" + key + "' holds strings; only numeric checkpoints are written");
+              prefix
+                  + ": tensor '"
+                  + key
+                  + "' holds strings; only numeric checkpoints are written");
         }
         ByteBuffer bytes = t.bytes();
         CRC32C crc = new CRC32C();

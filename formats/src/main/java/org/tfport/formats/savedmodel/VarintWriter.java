@@ -2,7 +2,9 @@ package org.tfport.formats.savedmodel;
 
 import java.io.ByteArrayOutputStream;
 
-/** LevelDB varints, written: 7 bits a byte, low bits first, the high bit set on all but the last. */
+/**
+ * LevelDB varints, written: 7 bits a byte, low bits first, the high bit set on all but the last.
+ */
 final class VarintWriter {
   private VarintWriter() {}
 

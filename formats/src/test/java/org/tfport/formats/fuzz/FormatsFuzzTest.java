@@ -24,10 +24,10 @@ import org.tfport.formats.tflite.TfliteReader;
 
 /**
  * One coverage-guided fuzz target per reader of outside bytes in this module (issue 16). Without
- * JAZZER_FUZZ each target runs once per file in {@code FormatsFuzzTestInputs/<method>/} (seeds
- * the project made and every finding, kept as regression inputs); {@code bin/fuzz} runs them as
- * campaigns, seeded from the corpus in place. A reader must answer every input with a result or
- * a {@link org.tfport.core.TfportException}, within 10 s for an input under 1 MB.
+ * JAZZER_FUZZ each target runs once per file in {@code FormatsFuzzTestInputs/<method>/} (seeds the
+ * project made and every finding, kept as regression inputs); {@code bin/fuzz} runs them as
+ * campaigns, seeded from the corpus in place. A reader must answer every input with a result or a
+ * {@link org.tfport.core.TfportException}, within 10 s for an input under 1 MB.
  */
 class FormatsFuzzTest {
   /** Inputs that pack two files use this byte between them (model.json, then its shard). */
@@ -53,7 +53,8 @@ class FormatsFuzzTest {
 
   @FuzzTest
   void modelJson(byte[] data) {
-    check(data, 
+    check(
+        data,
         () -> ModelJsonParser.parse(ModelJsonParser.readTree(data, "model.json"), "model.json"));
   }
 
@@ -85,7 +86,9 @@ class FormatsFuzzTest {
   void tensorBundle(byte[] data) {
     Path dir = freshDir("bundle");
     int indexLen =
-        data.length < 4 ? 0 : Math.min(ByteBuffer.wrap(data).getInt() & 0x7fffffff, data.length - 4);
+        data.length < 4
+            ? 0
+            : Math.min(ByteBuffer.wrap(data).getInt() & 0x7fffffff, data.length - 4);
     int start = Math.min(4, data.length);
     Path prefix = dir.resolve("variables");
     write(dir, "variables.index", Arrays.copyOfRange(data, start, start + indexLen));
@@ -93,7 +96,8 @@ class FormatsFuzzTest {
         dir,
         "variables.data-00000-of-00001",
         Arrays.copyOfRange(data, start + indexLen, data.length));
-    check(data, 
+    check(
+        data,
         () -> {
           TensorBundle b = TensorBundle.open(prefix);
           for (String key : b.keys()) {

@@ -58,16 +58,19 @@ public final class FuzzFiles {
   /**
    * Runs {@code body} on {@code input}; a tfport refusal is a correct answer to a damaged input. A
    * JUnit {@code @Timeout} would also bound the whole campaign (one JUnit invocation), so time is
-   * checked here. An input over the limit runs once more, warm, before it counts: the first run
-   * of a campaign pays for class loading and instrumentation, and a shared machine for its
-   * neighbours.
+   * checked here. An input over the limit runs once more, warm, before it counts: the first run of
+   * a campaign pays for class loading and instrumentation, and a shared machine for its neighbours.
    */
   public static void check(byte[] input, ThrowingRunnable body) {
     if (timed(body) > MAX_NANOS && input.length < SMALL_INPUT) {
       long again = timed(body);
       if (again > MAX_NANOS) {
         throw new AssertionError(
-            "an input of " + input.length + " bytes took " + again / 1_000_000 + " ms (limit 10 s)");
+            "an input of "
+                + input.length
+                + " bytes took "
+                + again / 1_000_000
+                + " ms (limit 10 s)");
       }
     }
   }

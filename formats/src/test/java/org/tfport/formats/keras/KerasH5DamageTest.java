@@ -17,8 +17,8 @@ import org.tfport.core.TfportException;
 /**
  * Regression for a fuzzing finding (issue 16): jhdf reports a damaged file with whatever runtime
  * exception it meets (an unknown symbol-table cache type was an IllegalStateException), which
- * escaped the reader. Every single-byte damage to the structural part of a small Keras file made
- * by the project must now give a model or a tfport refusal naming the file.
+ * escaped the reader. Every single-byte damage to the structural part of a small Keras file made by
+ * the project must now give a model or a tfport refusal naming the file.
  */
 class KerasH5DamageTest {
   @Test

@@ -68,9 +68,10 @@ class TensorBundleWriterTest {
     assertThat(Files.size(TensorBundle.indexFile(prefix))).isGreaterThan(SsTableWriter.BLOCK_SIZE);
     TensorBundle back = TensorBundle.open(prefix);
     assertThat(back.keys()).hasSize(5000);
-    List<String> keys = List.of(
-        "layer_0000/some/long/variable/path/kernel/.ATTRIBUTES/VARIABLE_VALUE",
-        "layer_4999/some/long/variable/path/kernel/.ATTRIBUTES/VARIABLE_VALUE");
+    List<String> keys =
+        List.of(
+            "layer_0000/some/long/variable/path/kernel/.ATTRIBUTES/VARIABLE_VALUE",
+            "layer_4999/some/long/variable/path/kernel/.ATTRIBUTES/VARIABLE_VALUE");
     List<Tensor> restored = restoreInTensorFlow(prefix, keys, tensors);
     assertThat(restored.get(1).toFloatArray()).containsExactly(4999f, -4999f);
     assertThat(back.read(keys.get(1)).toFloatArray()).containsExactly(4999f, -4999f);
@@ -102,7 +103,8 @@ class TensorBundleWriterTest {
     Map<String, AttrValue> a = new LinkedHashMap<>();
     a.put(
         "dtypes",
-        AttrValue.ListAttr.ofTypes(keys.stream().map(k -> tensors.get(k).dtype().tfEnum()).toList()));
+        AttrValue.ListAttr.ofTypes(
+            keys.stream().map(k -> tensors.get(k).dtype().tfEnum()).toList()));
     g.add(new Node("restore", "RestoreV2", List.of("prefix", "names", "slices"), "", a));
     List<String> fetches = new ArrayList<>();
     for (int i = 0; i < keys.size(); i++) {

@@ -6,9 +6,9 @@ import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteReader;
 
 /**
- * Fuzz target (issue 16) for the runtime's TFLite importer: a FlatBuffer that the reader accepts
- * is imported into the graph IR and compiled into a runnable model. Every input must give a model
- * or a {@link TfportException}, within 10 s; anything else thrown is a finding. Regression inputs:
+ * Fuzz target (issue 16) for the runtime's TFLite importer: a FlatBuffer that the reader accepts is
+ * imported into the graph IR and compiled into a runnable model. Every input must give a model or a
+ * {@link TfportException}, within 10 s; anything else thrown is a finding. Regression inputs:
  * {@code TfliteImportFuzzTestInputs/tfliteImport/}; campaigns: {@code bin/fuzz --target
  * tfliteImport}.
  */
