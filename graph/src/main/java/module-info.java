@@ -8,6 +8,7 @@ module org.tfport.graph {
 
   exports org.tfport.graph;
   exports org.tfport.graph.optimize;
+  exports org.tfport.graph.stablehlo;
 
   uses org.tfport.graph.optimize.ConstantEvaluator;
 }
