@@ -56,7 +56,8 @@ final class ConvertCommand {
           TF_HUB,
           TF_FROZEN_MODEL,
           TFJS_LAYERS_MODEL,
-          TFJS_GRAPH_MODEL);
+          TFJS_GRAPH_MODEL,
+          ModelFormat.STABLEHLO);
   static final List<ModelFormat> OUTPUT_FORMATS =
       List.of(TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL, KERAS, KERAS_SAVED_MODEL, KERAS_KERAS);
   static final List<String> SUPPORTED_PAIRS =
@@ -67,7 +68,9 @@ final class ConvertCommand {
           "tf_saved_model -> tfjs_graph_model",
           "tf_frozen_model -> tfjs_graph_model",
           "tf_hub -> tfjs_graph_model",
-          "tfjs_graph_model -> tflite");
+          "stablehlo -> tfjs_graph_model",
+          "tfjs_graph_model -> tflite",
+          "stablehlo -> tflite");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();

@@ -278,7 +278,7 @@ final class TfliteConvertCommand {
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
     switch (in) {
-      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL -> {}
+      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, STABLEHLO -> {}
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException(
@@ -315,7 +315,9 @@ final class TfliteConvertCommand {
       return Verify.run(
           input,
           new LoadOptions(null, graph.tags(), outputs),
-          in == ModelFormat.TFJS_GRAPH_MODEL ? List.of() : list(signatureKeys),
+          in == ModelFormat.TFJS_GRAPH_MODEL || in == ModelFormat.STABLEHLO
+              ? List.of()
+              : list(signatureKeys),
           output,
           Verify.tflite(o.quantization()),
           out);
@@ -328,7 +330,7 @@ final class TfliteConvertCommand {
         "unsupported input_format '"
             + inputFormat
             + "' for tflite output; supported:"
-            + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model");
+            + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model, stablehlo");
   }
 
   TfliteOutputOptions options() {

@@ -194,6 +194,9 @@ public final class Converter {
                 TfGraphToTfjs.convertHub(source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case TFJS_GRAPH_MODEL ->
                 TfjsReshard.convertGraphModel(source, output, tfjsOutput, progress);
+            case STABLEHLO ->
+                TfGraphToTfjs.convertStableHlo(
+                    source, output, tfjsGraphOptions(), tfjsOutput, progress);
             default -> throw unsupported();
           };
       case TFLITE ->
@@ -216,6 +219,8 @@ public final class Converter {
                     tfliteOutput.targetOptions());
             case TFJS_GRAPH_MODEL ->
                 TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
+            case STABLEHLO ->
+                TfliteConverter.convertStableHlo(source, output, tfliteOutput.targetOptions());
             default -> throw unsupported();
           };
       default -> throw unsupported();
@@ -230,7 +235,7 @@ public final class Converter {
     return switch (source) {
       case KERAS, KERAS_KERAS, KERAS_SAVED_MODEL, TFJS_LAYERS_MODEL ->
           ModelFormat.TFJS_LAYERS_MODEL;
-      case TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB, TFJS_GRAPH_MODEL, TFLITE ->
+      case TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB, TFJS_GRAPH_MODEL, TFLITE, STABLEHLO ->
           ModelFormat.TFJS_GRAPH_MODEL;
     };
   }
@@ -265,8 +270,8 @@ public final class Converter {
             + " to "
             + target
             + "; it converts KERAS and KERAS_KERAS to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
-            + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to"
-            + " TFLITE");
+            + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) and STABLEHLO programs to TFJS_GRAPH_MODEL or"
+            + " TFLITE, and TFJS_GRAPH_MODEL to TFLITE");
   }
 
   @Override

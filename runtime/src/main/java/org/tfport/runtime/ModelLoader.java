@@ -30,6 +30,8 @@ import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
+import org.tfport.graph.stablehlo.StableHloLowering;
+import org.tfport.formats.stablehlo.StableHloFiles;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 import org.tfport.runtime.tflite.TfliteImporter;
@@ -45,7 +47,8 @@ final class ModelLoader {
     SAVED_MODEL,
     FROZEN_GRAPH,
     TFJS_GRAPH,
-    TFLITE
+    TFLITE,
+    STABLEHLO
   }
 
   /**
@@ -95,6 +98,7 @@ final class ModelLoader {
       case FROZEN_GRAPH -> frozen(path, o, registry);
       case TFJS_GRAPH -> tfjsGraph(path, o, registry);
       case TFLITE -> tflite(path, o);
+      case STABLEHLO -> stablehlo(path, o, registry);
     };
   }
 
@@ -128,6 +132,9 @@ final class ModelLoader {
     }
     if (name.endsWith(".tflite") || hasTfliteIdentifier(path)) {
       return Format.TFLITE;
+    }
+    if (StableHloFiles.hasStableHloName(path)) {
+      return Format.STABLEHLO;
     }
     if (name.endsWith(".pb") || name.endsWith(".graphdef")) {
       return Format.FROZEN_GRAPH;
@@ -307,6 +314,35 @@ final class ModelLoader {
               + " name the nodes to compute (--output_node_names)");
     }
     return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // StableHLO
+
+  /**
+   * A StableHLO program: its entry function lowered to a graph, one signature {@value
+   * Signature#DEFAULT_KEY} fed by the arguments ({@code arg0}, ...) computing the results (named
+   * by {@code jax.result_info}, else {@code output_k}).
+   */
+  private static Model stablehlo(Path file, LoadOptions o, KernelRegistry registry) {
+    if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
+      throw new UsageException(
+          file + ": a StableHLO program has one signature, " + Signature.DEFAULT_KEY
+              + ", not '" + o.signatureName() + "'");
+    }
+    StableHloLowering.Lowered lw = StableHloLowering.load(file);
+    Graph g = lw.graph();
+    List<TensorSpec> ins = new ArrayList<>();
+    for (String in : lw.inputNames()) {
+      ins.add(input(g, in, in, null));
+    }
+    List<TensorSpec> outs = new ArrayList<>();
+    for (int i = 0; i < lw.outputNames().size(); i++) {
+      outs.add(new TensorSpec(lw.outputNames().get(i), g.outputs().get(i), null, null));
+    }
+    Model.Part p =
+        new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)), null);
+    return Model.of(file.toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
   // -------------------------------------------------------------------------------------------

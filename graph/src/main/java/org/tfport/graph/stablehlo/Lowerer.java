@@ -51,7 +51,7 @@ final class Lowerer {
   final Graph g;
   final Graph root;
   final StableHloModule module;
-  final List<String> refusals;
+  final List<StableHloLowering.Problem> refusals;
   final List<Check> checks;
   final Map<String, V> env = new HashMap<>();
   /** The op that defined each SSA value lowered here, for patterns (argmax over an iota). */
@@ -65,7 +65,7 @@ final class Lowerer {
       Graph g,
       Graph root,
       StableHloModule module,
-      List<String> refusals,
+      List<StableHloLowering.Problem> refusals,
       List<Check> checks,
       int callDepth) {
     this.g = g;
@@ -142,7 +142,7 @@ final class Lowerer {
         producers.put(op.results().get(i), op);
       }
     } catch (Refusal r) {
-      refusals.add(where(op) + ": " + op.name() + ": " + r.getMessage());
+      refusals.add(new StableHloLowering.Problem("line " + op.line(), op.name(), r.getMessage()));
     }
   }
 

@@ -17,6 +17,7 @@ import org.tfport.formats.stablehlo.Func;
 import org.tfport.formats.stablehlo.MlirType;
 import org.tfport.formats.stablehlo.Op;
 import org.tfport.formats.stablehlo.Region;
+import org.tfport.formats.stablehlo.StableHloFiles;
 import org.tfport.formats.stablehlo.StableHloModule;
 import org.tfport.graph.stablehlo.Lowerer.V;
 
@@ -46,6 +47,40 @@ public final class StableHloLowering {
    */
   public record Check(String target, List<String> tensors, Op op) {}
 
+  /** An op that does not lower: where it is ({@code line N}), its name and why. */
+  public record Problem(String location, String op, String reason) {
+    @Override
+    public String toString() {
+      return location + ": " + op + ": " + reason;
+    }
+  }
+
+  /** Every op of {@code module}'s entry function (and what it calls) that does not lower. */
+  public static List<Problem> problems(StableHloModule module) {
+    try {
+      lower(module);
+      return List.of();
+    } catch (ProblemsException e) {
+      return e.problems;
+    }
+  }
+
+  /** The refusal of a lowering, keeping its problems for {@link #problems}. */
+  private static final class ProblemsException extends UnsupportedModelException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<Problem> problems;
+
+    ProblemsException(String message, List<Problem> problems) {
+      super(message);
+      this.problems = List.copyOf(problems);
+    }
+  }
+
+  /** Reads a StableHLO file ({@link StableHloFiles#read}) and lowers its entry function. */
+  public static Lowered load(java.nio.file.Path file) {
+    return lower(StableHloFiles.read(file));
+  }
+
   /** Lowers the module's entry function ({@code main}, else its only public function). */
   public static Lowered lower(StableHloModule module) {
     Func f =
@@ -62,7 +97,7 @@ public final class StableHloLowering {
    */
   public static Lowered lower(StableHloModule module, Func f) {
     Graph g = new Graph(module.fileName());
-    List<String> refusals = new ArrayList<>();
+    List<Problem> refusals = new ArrayList<>();
     List<Lowerer.Check> checks = new ArrayList<>();
     Lowerer l = new Lowerer(g, g, module, refusals, checks, 0);
     List<String> inputs = new ArrayList<>();
@@ -73,8 +108,7 @@ public final class StableHloLowering {
       try {
         dt = Lowerer.dtype(t);
       } catch (Lowerer.Refusal r) {
-        refusals.add(module.fileName() + ":" + f.line() + ": argument " + a.name() + ": "
-            + r.getMessage());
+        refusals.add(new Problem("line " + f.line(), "argument " + a.name(), r.getMessage()));
         continue;
       }
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
@@ -87,10 +121,11 @@ public final class StableHloLowering {
     }
     List<V> outs = l.lowerOps(f.body());
     if (!refusals.isEmpty()) {
-      throw new UnsupportedModelException(
+      throw new ProblemsException(
           module.fileName() + ": " + refusals.size() + " StableHLO op"
               + (refusals.size() == 1 ? "" : "s") + " cannot be lowered to TensorFlow ops: "
-              + String.join("; ", refusals.stream().map(r -> stripFile(r, module)).toList()));
+              + String.join("; ", refusals.stream().map(Problem::toString).toList()),
+          refusals);
     }
     List<String> names = outputNames(f, outs.size());
     for (int k = 0; k < outs.size(); k++) {
@@ -108,11 +143,6 @@ public final class StableHloLowering {
       cs.add(new Check(c.target(), c.operands().stream().map(V::ref).toList(), c.op()));
     }
     return new Lowered(g, inputs, names, cs);
-  }
-
-  private static String stripFile(String refusal, StableHloModule m) {
-    String prefix = m.fileName() + ":";
-    return refusal.startsWith(prefix) ? "line " + refusal.substring(prefix.length()) : refusal;
   }
 
   private static List<String> outputNames(Func f, int n) {
