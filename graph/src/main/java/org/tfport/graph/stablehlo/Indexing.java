@@ -78,7 +78,9 @@ final class Indexing {
     for (int k = 0; k < kdim; k++) {
       hi[k] = operand.dim((int) startMap[k]) - 1;
     }
-    idx = l.op("ClipByValue", DType.INT32, idx.shape(), List.of(idx, l.i32(new long[kdim]), l.i32(hi)));
+    // Maximum/Minimum broadcast the bounds over the index vectors (ClipByValue does not).
+    idx = l.op("Maximum", DType.INT32, idx.shape(), List.of(idx, l.i32(new long[kdim])));
+    idx = l.op("Minimum", DType.INT32, idx.shape(), List.of(idx, l.i32(hi)));
     // Operand: slice the other dimensions, then indexed dimensions first.
     long[] end = operand.shape().clone();
     List<Integer> rest = new ArrayList<>();
