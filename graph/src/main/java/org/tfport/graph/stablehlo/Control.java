@@ -75,6 +75,16 @@ final class Control {
     return outs;
   }
 
+  /** Refuses a custom call whose target tfport does not know. */
+  static void checkTarget(Op op) {
+    String target = ((Attr.StrAttr) op.attr("call_target_name")).value();
+    if (!target.startsWith("check.") && !target.equals("shape_assertion")
+        && !PASS_THROUGH.contains(target) && !target.equals("stablehlo.dynamic_top_k")) {
+      throw new Refusal(
+          "custom_call @" + target + " has no lowering (only JAX's known targets do)");
+    }
+  }
+
   private static List<V> customCall(Lowerer l, Op op, List<V> ins) {
     String target = ((Attr.StrAttr) op.attr("call_target_name")).value();
     if (target.startsWith("check.")) {

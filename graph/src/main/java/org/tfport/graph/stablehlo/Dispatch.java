@@ -25,6 +25,22 @@ final class Dispatch {
     return java.util.Arrays.stream(sets).flatMap(Set::stream).map(Object::toString).toList();
   }
 
+  /** Why {@code op} cannot lower whatever its operands, or null when it may. */
+  static String refusalOf(Op op) {
+    try {
+      if (op.name().equals("stablehlo.custom_call")) {
+        Control.checkTarget(op);
+        return null;
+      }
+      if (!LOWERED.contains(op.name()) && !op.name().startsWith("check.")) {
+        lower(null, op, List.of());
+      }
+      return null;
+    } catch (Refusal r) {
+      return r.getMessage();
+    }
+  }
+
   static List<V> lower(Lowerer l, Op op, List<V> ins) {
     String name = op.name();
     if (name.startsWith("check.")) {
@@ -49,6 +65,11 @@ final class Dispatch {
     }
     if (Control.NAMES.contains(name)) {
       return Control.lower(l, op, ins);
+    }
+    if (name.equals("stablehlo.rng_bit_generator") || name.equals("stablehlo.rng")) {
+      throw new Refusal(
+          "random bits from XLA's generator, which no TensorFlow op reproduces; pass the random"
+              + " values in as an argument instead");
     }
     throw new Refusal("no lowering to TensorFlow ops for this op");
   }

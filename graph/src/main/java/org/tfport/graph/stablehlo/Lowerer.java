@@ -130,7 +130,13 @@ final class Lowerer {
       ins.add(v);
     }
     if (missing) {
-      return; // an operand's producer was refused; that op is already named
+      // An operand's producer was refused (and named); name this op too if it would not lower
+      // anyway, so that every such op is listed at once.
+      String reason = Dispatch.refusalOf(op);
+      if (reason != null) {
+        refusals.add(new StableHloLowering.Problem("line " + op.line(), op.name(), reason));
+      }
+      return;
     }
     try {
       List<V> outs = Dispatch.lower(this, op, ins);
