@@ -12,6 +12,7 @@ module org.tfport.formats {
 
   exports org.tfport.formats.graphdef;
   exports org.tfport.formats.keras;
+  exports org.tfport.formats.mlir;
   exports org.tfport.formats.npy;
   exports org.tfport.formats.savedmodel;
   exports org.tfport.formats.stablehlo;

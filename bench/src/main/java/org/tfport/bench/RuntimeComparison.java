@@ -223,6 +223,9 @@ public final class RuntimeComparison {
                   java,
                   "--add-modules",
                   "jdk.incubator.vector",
+                  // The JVM options the ./tfport launcher gives benchmark (see there why).
+                  "-XX:+UseSerialGC",
+                  "-Xms64m",
                   "-cp",
                   classPath,
                   Main.class.getName(),

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.server.ModelServer;
 import org.tfport.server.ServerConfig;
+import org.tfport.server.ServingConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,7 +15,9 @@ import picocli.CommandLine.Option;
     name = "serve",
     sortOptions = false,
     usageHelpWidth = 110,
-    description = "Serve a model store to TensorFlow.js clients and a web page.")
+    description =
+        "Serve a model store to TensorFlow.js clients and a web page, and answer TensorFlow"
+            + " Serving's REST API (/v1/models/NAME:predict) with tfport's runtime.")
 final class ServeCommand {
   @Option(
       names = "--host",
@@ -54,6 +57,54 @@ final class ServeCommand {
   long maxUploadBytes = ServerConfig.DEFAULT_MAX_UPLOAD_BYTES;
 
   @Option(
+      names = "--model-cache-bytes",
+      paramLabel = "N",
+      description = "stored bytes of the models kept loaded for predictions (default 1 GiB)")
+  long cacheBytes = ServingConfig.DEFAULT_CACHE_BYTES;
+
+  @Option(
+      names = "--max-request-bytes",
+      paramLabel = "N",
+      description = "largest predict request body (default 64 MiB)")
+  long maxRequestBytes = ServingConfig.DEFAULT_MAX_REQUEST_BYTES;
+
+  @Option(
+      names = "--max-tensor-elements",
+      paramLabel = "N",
+      description = "most elements one input tensor of a predict call may have (default 16 Mi)")
+  long maxTensorElements = ServingConfig.DEFAULT_MAX_TENSOR_ELEMENTS;
+
+  @Option(
+      names = "--predict-timeout-ms",
+      paramLabel = "MS",
+      description = "a predict call not answered within this is answered 504 (default 30000)")
+  long timeoutMillis = ServingConfig.DEFAULT_TIMEOUT_MILLIS;
+
+  @Option(
+      names = "--predict-threads",
+      paramLabel = "N",
+      description = "threads running models (default: one per processor)")
+  int workers = Runtime.getRuntime().availableProcessors();
+
+  @Option(
+      names = "--predict-queue",
+      paramLabel = "N",
+      description = "predict calls that may wait for a thread; past this, 503 at once (default 256)")
+  int queue = ServingConfig.DEFAULT_QUEUE;
+
+  @Option(
+      names = "--max-batch-size",
+      paramLabel = "N",
+      description = "merge concurrent predict calls into batches of up to N rows (default 1: off)")
+  int maxBatch = 1;
+
+  @Option(
+      names = "--batch-timeout-micros",
+      paramLabel = "US",
+      description = "how long a call waits for others to join its batch (default 1000)")
+  long batchWaitMicros = 1_000;
+
+  @Option(
       names = {"--help", "-h"},
       usageHelp = true,
       description = "show this help")
@@ -85,7 +136,13 @@ final class ServeCommand {
                 c.maxUploadBytes,
                 ServerConfig.DEFAULT_MAX_MODEL_JSON_BYTES,
                 ServerConfig.DEFAULT_MAX_PARTS)
-            .withTfjsBundle(c.tfjs);
+            .withTfjsBundle(c.tfjs)
+            .withServing(
+                ServingConfig.defaults()
+                    .withCacheBytes(c.cacheBytes)
+                    .withLimits(c.maxRequestBytes, c.maxTensorElements, c.timeoutMillis)
+                    .withWorkers(c.workers, c.queue)
+                    .withBatching(c.maxBatch, c.batchWaitMicros));
     ModelServer server = ModelServer.start(config);
     out.println(
         "tfport serve: "
@@ -109,6 +166,10 @@ final class ServeCommand {
             + server.uri()
             + "/models/NAME");
     out.println("  load:    tf.loadLayersModel('" + server.uri() + "/models/NAME/model.json')");
+    out.println(
+        "  predict: curl -d '{\"instances\": [...]}' "
+            + server.uri()
+            + "/v1/models/NAME:predict   (TensorFlow Serving's REST API; metrics at /metrics)");
     out.flush();
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tfport-serve-stop"));
     try {

@@ -14,5 +14,20 @@ class ServeCommandTest {
     assertThat(CliRunner.run("serve", "--port", "70000").err()).contains("--port");
     assertThat(CliRunner.run("serve", "--tfjs", "/no/such/tf.min.js").code()).isEqualTo(2);
     assertThat(CliRunner.run("--help").out()).contains("serve");
+    assertThat(help.out())
+        .contains(
+            "--model-cache-bytes",
+            "--max-request-bytes",
+            "--max-tensor-elements",
+            "--predict-timeout-ms",
+            "--predict-threads",
+            "--predict-queue",
+            "--max-batch-size",
+            "--batch-timeout-micros");
+    CliRunner badBatch = CliRunner.run("serve", "--max-batch-size", "0");
+    assertThat(badBatch.code()).isEqualTo(2);
+    assertThat(badBatch.err()).contains("--max-batch-size");
+    assertThat(CliRunner.run("serve", "--predict-timeout-ms", "0").err())
+        .contains("--predict-timeout-ms");
   }
 }

@@ -2,7 +2,6 @@ package org.tfport.runtime;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -60,8 +59,10 @@ public final class Model implements AutoCloseable {
   private final Map<String, Part> parts = new HashMap<>();
   private final Map<String, Supplier<Part>> pending = new HashMap<>();
   private final Map<String, RuntimeException> failed = new HashMap<>();
-  private final Map<KernelRegistry.Mode, Map<Part, Compiled>> compiled =
-      new EnumMap<>(KernelRegistry.Mode.class);
+  /** Per kernel mode and whether the plan is for observed runs (those are not fused). */
+  private final Map<PlanKind, Map<Part, Compiled>> compiled = new HashMap<>();
+
+  private record PlanKind(KernelRegistry.Mode mode, boolean observed) {}
   private volatile boolean closed;
 
   /**
@@ -324,23 +325,37 @@ public final class Model implements AutoCloseable {
    * Signature {@code key} ready to run with {@code mode}'s kernels; see {@link #signature(String)}.
    */
   synchronized Bound bound(KernelRegistry.Mode mode, String key) {
+    return bound(mode, key, false);
+  }
+
+  /**
+   * As {@link #bound(KernelRegistry.Mode, String)}; an {@code observed} run gets a plan that
+   * computes every node's value (nothing fused away).
+   */
+  synchronized Bound bound(KernelRegistry.Mode mode, String key, boolean observed) {
     if (closed) {
       throw new UsageException(source + ": the model is closed");
     }
     signature(key);
-    Compiled c = compiled(mode, part(key));
+    Compiled c = compiled(new PlanKind(mode, observed), part(key));
     return new Bound(signatures.get(key), c.signatures().get(key), c.initializer());
   }
 
   private Compiled compiled(KernelRegistry.Mode mode, Part part) {
-    Map<Part, Compiled> byPart = compiled.computeIfAbsent(mode, m -> new IdentityHashMap<>());
+    return compiled(new PlanKind(mode, false), part);
+  }
+
+  private Compiled compiled(PlanKind kind, Part part) {
+    KernelRegistry.Mode mode = kind.mode();
+    boolean fuse = mode == KernelRegistry.Mode.OPTIMIZED && !kind.observed();
+    Map<Part, Compiled> byPart = compiled.computeIfAbsent(kind, m -> new IdentityHashMap<>());
     Compiled c = byPart.get(part);
     if (c == null) {
       Map<String, Plan> plans = new LinkedHashMap<>();
       for (Signature s : part.signatures()) {
         List<String> ins = s.inputs().stream().map(TensorSpec::tensor).toList();
         List<String> outs = s.outputs().stream().map(TensorSpec::tensor).toList();
-        plans.put(s.key(), Planner.plan(part.graph(), ins, outs, registry, mode));
+        plans.put(s.key(), Planner.plan(part.graph(), ins, outs, List.of(), registry, mode, fuse));
       }
       Plan init = null;
       Graph initializer = part.initializer();
@@ -351,7 +366,9 @@ public final class Model implements AutoCloseable {
             initializer.outputs().isEmpty()
                 ? initializer.nodes().stream().map(Node::name).toList()
                 : List.of();
-        init = Planner.plan(initializer, List.of(), initializer.outputs(), targets, registry, mode);
+        init =
+            Planner.plan(
+                initializer, List.of(), initializer.outputs(), targets, registry, mode, fuse);
       }
       c = new Compiled(Map.copyOf(plans), init);
       byPart.put(part, c);

@@ -45,12 +45,14 @@ final class Planner {
 
   private final KernelRegistry registry;
   private final KernelRegistry.Mode mode;
+  private final boolean fuse;
   private final Map<String, FunctionPlan> functions = new HashMap<>();
   private final Set<String> compiling = new HashSet<>();
 
-  private Planner(KernelRegistry registry, KernelRegistry.Mode mode) {
+  private Planner(KernelRegistry registry, KernelRegistry.Mode mode, boolean fuse) {
     this.registry = registry;
     this.mode = mode;
+    this.fuse = fuse;
   }
 
   /**
@@ -70,7 +72,23 @@ final class Planner {
       List<String> targets,
       KernelRegistry registry,
       KernelRegistry.Mode mode) {
-    Planner p = new Planner(registry, mode);
+    return plan(graph, inputs, outputs, targets, registry, mode, false);
+  }
+
+  /**
+   * As {@link #plan(Graph, List, List, List, KernelRegistry, KernelRegistry.Mode)}; with {@code
+   * fuse}, contractions are fused with the bias and activation that follow them ({@link Fusion}),
+   * so the intermediate values are never computed (a run someone observes needs a plan without).
+   */
+  static Plan plan(
+      Graph graph,
+      List<String> inputs,
+      List<String> outputs,
+      List<String> targets,
+      KernelRegistry registry,
+      KernelRegistry.Mode mode,
+      boolean fuse) {
+    Planner p = new Planner(registry, mode, fuse);
     Map<String, List<String>> missing = new LinkedHashMap<>();
     p.findMissingKernels(graph, inputs, outputs, targets, "", missing, new HashSet<>());
     if (!missing.isEmpty()) {
@@ -249,6 +267,11 @@ final class Planner {
     List<TensorRef> outRefs = outputRefs(graph, outputs);
     Set<String> needed = needed(graph, fed, outRefs, targets);
     List<Node> order = order(graph, needed, fed);
+    if (fuse) {
+      Set<String> pinned = new HashSet<>(targets);
+      outRefs.forEach(r -> pinned.add(r.node()));
+      order = Fusion.apply(graph, order, pinned);
+    }
 
     // How many outputs of each node are kept: up to the highest one read.
     Map<String, Integer> width = new HashMap<>();

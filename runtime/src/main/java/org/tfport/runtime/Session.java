@@ -122,7 +122,10 @@ public final class Session implements AutoCloseable {
     Value[] args = check(sig, inputs);
     initialize(b.initializer());
     RunContext ctx = observer == null ? context : new ObservedContext(context, observer, List.of());
-    Value[] out = b.plan().run(args, ctx);
+    // The observer sees every node's value, which a fused plan does not compute; the initializer
+    // stays the one the session already ran.
+    Plan plan = observer == null ? b.plan() : model.bound(mode, signatureKey, true).plan();
+    Value[] out = plan.run(args, ctx);
     Map<String, Tensor> result = new LinkedHashMap<>();
     for (int i = 0; i < out.length; i++) {
       TensorSpec spec = sig.outputs().get(i);

@@ -38,6 +38,8 @@ import tools.jackson.databind.node.ObjectNode;
  * GET  /models/NAME/graph.svg                a picture of the latest version's layers or graph
  * GET  /models/NAME/versions/N/FILE          one version's files (immutable; model.json, shards, graph.svg)
  * GET  /models/NAME/FILE                     a file of the latest version
+ * GET  /metrics                              Prometheus metrics of the predictions
+ * /v1/models/...                             TensorFlow Serving's REST API (see ServingApi)
  * </pre>
  *
  * Every answer allows any origin (CORS, preflight included); errors are {@code {"error": "..."}}.
@@ -51,6 +53,8 @@ final class Api extends Handler.Abstract {
   private final ModelStore store;
   private final Upload upload;
   private final Web web;
+  private final ServingApi serving;
+  private final Metrics metrics;
   private final byte[] token;
 
   /**
@@ -59,11 +63,13 @@ final class Api extends Handler.Abstract {
    */
   private final Map<String, byte[]> rewritten = new ConcurrentHashMap<>();
 
-  Api(ServerConfig config, ModelStore store, Web web) {
+  Api(ServerConfig config, ModelStore store, Web web, ServingApi serving, Metrics metrics) {
     this.config = config;
     this.store = store;
     this.upload = new Upload(config, store);
     this.web = web;
+    this.serving = serving;
+    this.metrics = metrics;
     this.token =
         config.token() == null
             ? null
@@ -107,6 +113,22 @@ final class Api extends Handler.Abstract {
       return;
     }
     boolean get = method.equals("GET") || method.equals("HEAD");
+    if (!seg.isEmpty() && seg.get(0).equals("v1")) {
+      serving.handle(seg, request, response, cb);
+      return;
+    }
+    if (seg.size() == 1 && seg.get(0).equals("metrics")) {
+      requireGet(method, "GET /metrics reads the server's metrics");
+      send(
+          request,
+          response,
+          cb,
+          metrics.render(serving.servables()).getBytes(StandardCharsets.UTF_8),
+          "text/plain; version=0.0.4; charset=utf-8",
+          null,
+          "no-store");
+      return;
+    }
     if (seg.isEmpty() || !seg.get(0).equals("models")) {
       if (!get) {
         throw new HttpError(405, method + " is not allowed here; upload with POST /models/NAME");

@@ -15,19 +15,23 @@ import org.tfport.core.TfportException;
  * {@code tfport serve}: a model store behind an HTTP API that TensorFlow.js talks to directly
  * ({@code model.save('http://HOST/models/NAME')}, {@code
  * tf.loadLayersModel('http://HOST/models/NAME/model.json')}), plus a web page to look at and run
- * the models. See {@link Api} for the routes.
+ * the models, and TensorFlow Serving's REST API answered by tfport's runtime ({@link ServingApi}).
+ * See {@link Api} for the routes.
  */
 public final class ModelServer implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private final Web web;
   private final ModelStore store;
+  private final ServingApi serving;
 
-  private ModelServer(Server server, ServerConnector connector, Web web, ModelStore store) {
+  private ModelServer(
+      Server server, ServerConnector connector, Web web, ModelStore store, ServingApi serving) {
     this.server = server;
     this.connector = connector;
     this.web = web;
     this.store = store;
+    this.serving = serving;
   }
 
   /** Opens the store (deleting what a killed server left in staging) and starts listening. */
@@ -50,13 +54,16 @@ public final class ModelServer implements AutoCloseable {
     connector.setIdleTimeout(60_000);
     server.addConnector(connector);
     server.setErrorHandler(new JsonErrors());
-    server.setHandler(new Api(config, store, web));
+    Metrics metrics = new Metrics();
+    ServingApi serving = new ServingApi(store, config.serving(), metrics);
+    server.setHandler(new Api(config, store, web, serving, metrics));
     // Without a graceful handler a stop timeout only delays shutdown; an upload cut short is
     // discarded whole.
     server.setStopTimeout(0);
     try {
       server.start();
     } catch (Exception e) {
+      serving.close();
       try {
         server.stop();
       } catch (Exception ignored) {
@@ -72,7 +79,7 @@ public final class ModelServer implements AutoCloseable {
               + "); is the port in use?",
           e);
     }
-    return new ModelServer(server, connector, web, store);
+    return new ModelServer(server, connector, web, store, serving);
   }
 
   /** The port listened on (the real one when 0 was asked for). */
@@ -109,6 +116,8 @@ public final class ModelServer implements AutoCloseable {
       server.stop();
     } catch (Exception e) {
       throw new TfportException("stopping the server failed: " + e.getMessage(), e);
+    } finally {
+      serving.close();
     }
   }
 }

@@ -16,6 +16,7 @@ import org.tfport.core.TfportException.UsageException;
  * @param maxParts the most multipart parts (model.json plus shards) in one upload
  * @param tfjsBundle TF.js's {@code tf.min.js} for the web page, or null to look for it in the usual
  *     places
+ * @param serving how predictions run (cache, limits, workers, batching)
  */
 public record ServerConfig(
     String host,
@@ -25,7 +26,8 @@ public record ServerConfig(
     long maxUploadBytes,
     long maxModelJsonBytes,
     int maxParts,
-    Path tfjsBundle) {
+    Path tfjsBundle,
+    ServingConfig serving) {
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 2L << 30;
   public static final long DEFAULT_MAX_MODEL_JSON_BYTES = 128L << 20;
   public static final int DEFAULT_MAX_PARTS = 1024;
@@ -45,6 +47,22 @@ public record ServerConfig(
     if (maxUploadBytes <= 0 || maxModelJsonBytes <= 0 || maxParts < 2) {
       throw new UsageException("size limits must be positive and at least 2 parts allowed");
     }
+    if (serving == null) {
+      serving = ServingConfig.defaults();
+    }
+  }
+
+  public ServerConfig(
+      String host,
+      int port,
+      Path store,
+      String token,
+      long maxUploadBytes,
+      long maxModelJsonBytes,
+      int maxParts,
+      Path tfjsBundle) {
+    this(
+        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, null);
   }
 
   /** Defaults for everything but where to listen and store. */
@@ -62,11 +80,16 @@ public record ServerConfig(
 
   public ServerConfig withLimits(long maxUploadBytes, long maxModelJsonBytes, int maxParts) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle);
+        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, serving);
   }
 
   public ServerConfig withTfjsBundle(Path bundle) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, bundle);
+        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, bundle, serving);
+  }
+
+  public ServerConfig withServing(ServingConfig s) {
+    return new ServerConfig(
+        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, s);
   }
 }

@@ -13,6 +13,7 @@ import java.util.function.LongBinaryOperator;
 import org.tfport.core.DType;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.KernelFactory;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
@@ -342,12 +343,13 @@ final class BinaryOps implements OpFamily {
   }
 
   private static void op(KernelRegistry r, String name, Set<DType> types, Function<DType, Fn> fns) {
-    r.reference(
-        name,
+    KernelFactory reference =
         node -> {
           DType t = Elements.type(node, "T", types);
           return kernel(t, fns.apply(t));
-        });
+        };
+    r.reference(name, reference);
+    FastElementwiseOps.register(r, name, reference);
   }
 
   /** The kernel applying {@code fn} to the broadcast elements of two {@code t} inputs. */

@@ -40,7 +40,7 @@ final class PoolOps implements OpFamily {
     r.reference("MaxPoolWithArgmax", PoolOps::bindArgmax);
   }
 
-  private static Kernel bind(BindContext b, int spatialRank, boolean max, boolean windowInputs) {
+  static Kernel bind(BindContext b, int spatialRank, boolean max, boolean windowInputs) {
     DType t =
         Reals.type(
             b, "T", spatialRank == 3 ? Set.of(DType.FLOAT32) : max ? MAX_TYPES : Reals.FLOATS);

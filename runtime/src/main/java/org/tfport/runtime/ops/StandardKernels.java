@@ -24,6 +24,7 @@ public final class StandardKernels {
           new FastMatMulOps(),
           new EinsumOps(),
           new PoolOps(),
+          new FastPoolOps(),
           new NormalizationOps(),
           new ImageOps(),
           new NonMaxSuppressionOps(),

@@ -44,8 +44,63 @@ final class VectorMicrokernel extends Microkernel {
       int ldc) {
     int panelSize = k * NR;
     int i = 0;
+    float[] partial = null;
     for (; i + 8 <= rows; i += 8) {
       for (int p = p0; p < p1; p++) {
+        int ncols = Math.min(NR, n - p * NR);
+        if (ncols < NR) {
+          // Kept out of tile8: with masked stores as well its C1 compile runs out of virtual
+          // registers, and the method then stays in C1 code, where no vector op is intrinsified.
+          if (partial == null) {
+            partial = new float[8 * NR];
+          }
+          if (ncols <= L) {
+            // Layers with few output channels (8 or 16): the panel's second vector is all zeros.
+            tile8Half(
+                a,
+                base[i],
+                base[i + 1],
+                base[i + 2],
+                base[i + 3],
+                base[i + 4],
+                base[i + 5],
+                base[i + 6],
+                base[i + 7],
+                tapOff,
+                taps,
+                cin,
+                packed,
+                p * panelSize,
+                partial,
+                NR);
+            for (int r = 0; r < 8; r++) {
+              System.arraycopy(partial, r * NR, c, cOff + (i + r) * ldc + p * NR, ncols);
+            }
+            continue;
+          }
+          tile8(
+              a,
+              base[i],
+              base[i + 1],
+              base[i + 2],
+              base[i + 3],
+              base[i + 4],
+              base[i + 5],
+              base[i + 6],
+              base[i + 7],
+              tapOff,
+              taps,
+              cin,
+              packed,
+              p * panelSize,
+              partial,
+              0,
+              NR);
+          for (int r = 0; r < 8; r++) {
+            System.arraycopy(partial, r * NR, c, cOff + (i + r) * ldc + p * NR, ncols);
+          }
+          continue;
+        }
         tile8(
             a,
             base[i],
@@ -63,8 +118,7 @@ final class VectorMicrokernel extends Microkernel {
             p * panelSize,
             c,
             cOff + i * ldc + p * NR,
-            ldc,
-            Math.min(NR, n - p * NR));
+            ldc);
       }
     }
     for (; i + 4 <= rows; i += 4) {
@@ -180,8 +234,7 @@ final class VectorMicrokernel extends Microkernel {
       int panelOff,
       float[] c,
       int cOff,
-      int ldc,
-      int ncols) {
+      int ldc) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S);
@@ -238,43 +291,81 @@ final class VectorMicrokernel extends Microkernel {
         c71 = w1.fma(x, c71);
       }
     }
-    if (ncols == NR) {
-      c00.intoArray(c, cOff);
-      c01.intoArray(c, cOff + L);
-      c10.intoArray(c, cOff + ldc);
-      c11.intoArray(c, cOff + ldc + L);
-      c20.intoArray(c, cOff + 2 * ldc);
-      c21.intoArray(c, cOff + 2 * ldc + L);
-      c30.intoArray(c, cOff + 3 * ldc);
-      c31.intoArray(c, cOff + 3 * ldc + L);
-      c40.intoArray(c, cOff + 4 * ldc);
-      c41.intoArray(c, cOff + 4 * ldc + L);
-      c50.intoArray(c, cOff + 5 * ldc);
-      c51.intoArray(c, cOff + 5 * ldc + L);
-      c60.intoArray(c, cOff + 6 * ldc);
-      c61.intoArray(c, cOff + 6 * ldc + L);
-      c70.intoArray(c, cOff + 7 * ldc);
-      c71.intoArray(c, cOff + 7 * ldc + L);
-    } else {
-      VectorMask<Float> m0 = S.indexInRange(0, ncols);
-      VectorMask<Float> m1 = S.indexInRange(L, ncols);
-      c00.intoArray(c, cOff, m0);
-      c01.intoArray(c, cOff + L, m1);
-      c10.intoArray(c, cOff + ldc, m0);
-      c11.intoArray(c, cOff + ldc + L, m1);
-      c20.intoArray(c, cOff + 2 * ldc, m0);
-      c21.intoArray(c, cOff + 2 * ldc + L, m1);
-      c30.intoArray(c, cOff + 3 * ldc, m0);
-      c31.intoArray(c, cOff + 3 * ldc + L, m1);
-      c40.intoArray(c, cOff + 4 * ldc, m0);
-      c41.intoArray(c, cOff + 4 * ldc + L, m1);
-      c50.intoArray(c, cOff + 5 * ldc, m0);
-      c51.intoArray(c, cOff + 5 * ldc + L, m1);
-      c60.intoArray(c, cOff + 6 * ldc, m0);
-      c61.intoArray(c, cOff + 6 * ldc + L, m1);
-      c70.intoArray(c, cOff + 7 * ldc, m0);
-      c71.intoArray(c, cOff + 7 * ldc + L, m1);
+    c00.intoArray(c, cOff);
+    c01.intoArray(c, cOff + L);
+    c10.intoArray(c, cOff + ldc);
+    c11.intoArray(c, cOff + ldc + L);
+    c20.intoArray(c, cOff + 2 * ldc);
+    c21.intoArray(c, cOff + 2 * ldc + L);
+    c30.intoArray(c, cOff + 3 * ldc);
+    c31.intoArray(c, cOff + 3 * ldc + L);
+    c40.intoArray(c, cOff + 4 * ldc);
+    c41.intoArray(c, cOff + 4 * ldc + L);
+    c50.intoArray(c, cOff + 5 * ldc);
+    c51.intoArray(c, cOff + 5 * ldc + L);
+    c60.intoArray(c, cOff + 6 * ldc);
+    c61.intoArray(c, cOff + 6 * ldc + L);
+    c70.intoArray(c, cOff + 7 * ldc);
+    c71.intoArray(c, cOff + 7 * ldc + L);
+  }
+
+  // 8 rows × 1 vector (the first L columns of a panel) into c at offset 0: 8 accumulators.
+  private static void tile8Half(
+      float[] a,
+      int b0,
+      int b1,
+      int b2,
+      int b3,
+      int b4,
+      int b5,
+      int b6,
+      int b7,
+      int[] tapOff,
+      int taps,
+      int cin,
+      float[] panel,
+      int panelOff,
+      float[] c,
+      int ldc) {
+    FloatVector c0 = FloatVector.zero(S);
+    FloatVector c1 = FloatVector.zero(S);
+    FloatVector c2 = FloatVector.zero(S);
+    FloatVector c3 = FloatVector.zero(S);
+    FloatVector c4 = FloatVector.zero(S);
+    FloatVector c5 = FloatVector.zero(S);
+    FloatVector c6 = FloatVector.zero(S);
+    FloatVector c7 = FloatVector.zero(S);
+    int k = panelOff;
+    for (int t = 0; t < taps; t++) {
+      int o = tapOff[t];
+      int a0 = b0 + o;
+      int a1 = b1 + o;
+      int a2 = b2 + o;
+      int a3 = b3 + o;
+      int a4 = b4 + o;
+      int a5 = b5 + o;
+      int a6 = b6 + o;
+      int a7 = b7 + o;
+      for (int ic = 0; ic < cin; ic++, k += NR) {
+        FloatVector w = FloatVector.fromArray(S, panel, k);
+        c0 = w.fma(FloatVector.broadcast(S, a[a0 + ic]), c0);
+        c1 = w.fma(FloatVector.broadcast(S, a[a1 + ic]), c1);
+        c2 = w.fma(FloatVector.broadcast(S, a[a2 + ic]), c2);
+        c3 = w.fma(FloatVector.broadcast(S, a[a3 + ic]), c3);
+        c4 = w.fma(FloatVector.broadcast(S, a[a4 + ic]), c4);
+        c5 = w.fma(FloatVector.broadcast(S, a[a5 + ic]), c5);
+        c6 = w.fma(FloatVector.broadcast(S, a[a6 + ic]), c6);
+        c7 = w.fma(FloatVector.broadcast(S, a[a7 + ic]), c7);
+      }
     }
+    c0.intoArray(c, 0);
+    c1.intoArray(c, ldc);
+    c2.intoArray(c, 2 * ldc);
+    c3.intoArray(c, 3 * ldc);
+    c4.intoArray(c, 4 * ldc);
+    c5.intoArray(c, 5 * ldc);
+    c6.intoArray(c, 6 * ldc);
+    c7.intoArray(c, 7 * ldc);
   }
 
   // 4 rows × 2 vectors: 8 accumulators, the two weight vectors of step k shared by every row.

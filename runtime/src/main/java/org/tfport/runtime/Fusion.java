@@ -1,0 +1,188 @@
+package org.tfport.runtime;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.Node;
+import org.tfport.core.graph.OpSignature;
+import org.tfport.core.graph.TensorRef;
+
+/**
+ * Fuses, in a plan's run order, a float32 contraction with the {@code BiasAdd} and the activation
+ * that alone read it into the fused op TensorFlow's grappler would make ({@code _FusedConv2D},
+ * {@code FusedDepthwiseConv2dNative}, {@code _FusedMatMul}), so the optimized kernels apply bias
+ * and activation to each tile while it is in cache instead of in two more passes over memory, each
+ * allocating its output.
+ *
+ * <p>Only exact activations are fused (Relu, Relu6, LeakyRelu, Prelu: a max, a min or one float
+ * product, the same bits fused or not), so a fused plan computes what the unfused one does. The
+ * fused node takes the name of the chain's last node, so whatever reads the chain reads it
+ * unchanged; a chain is fused only where nothing else (another node, an output, a target, a control
+ * edge) sees an intermediate value. The graph itself is not changed.
+ */
+final class Fusion {
+  private static final Map<String, String> FUSED_OP =
+      Map.of(
+          "Conv2D", "_FusedConv2D",
+          "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative",
+          "MatMul", "_FusedMatMul");
+  private static final Set<String> ACTIVATIONS = Set.of("Relu", "Relu6", "LeakyRelu", "Prelu");
+
+  private Fusion() {}
+
+  /**
+   * The run order with fusable chains replaced by one node each at the position of the chain's
+   * last node.
+   *
+   * @param pinned nodes whose values are seen from outside the order (outputs, targets)
+   */
+  static List<Node> apply(Graph graph, List<Node> order, Set<String> pinned) {
+    Map<String, Integer> readers = new HashMap<>();
+    Map<String, Node> byName = new HashMap<>();
+    for (Node n : order) {
+      byName.put(n.name(), n);
+      for (String in : n.inputs()) {
+        readers.merge(TensorRef.nodeOf(in), 1, Integer::sum);
+      }
+    }
+    // Each fusion turns the reader into the fused node and drops the node it read.
+    Map<String, Node> replaced = new LinkedHashMap<>();
+    Set<String> dropped = new HashSet<>();
+    for (Node n : order) {
+      Node current = replaced.getOrDefault(n.name(), n);
+      Node producer = soleProducer(n, byName, replaced, readers, pinned);
+      if (producer == null) {
+        continue;
+      }
+      Node fused = null;
+      if (n.op().equals("BiasAdd") && FUSED_OP.containsKey(producer.op())) {
+        fused = withBias(graph, producer, current);
+      } else if (ACTIVATIONS.contains(n.op()) && isBiasOnly(producer)) {
+        fused = withActivation(producer, current);
+      }
+      if (fused != null) {
+        replaced.put(n.name(), fused);
+        dropped.add(producer.name());
+      }
+    }
+    if (replaced.isEmpty()) {
+      return order;
+    }
+    List<Node> out = new ArrayList<>();
+    for (Node n : order) {
+      if (!dropped.contains(n.name())) {
+        out.add(replaced.getOrDefault(n.name(), n));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The (possibly already fused) node whose output 0 is {@code n}'s first data input and which
+   * nothing else sees, or null.
+   */
+  private static Node soleProducer(
+      Node n,
+      Map<String, Node> byName,
+      Map<String, Node> replaced,
+      Map<String, Integer> readers,
+      Set<String> pinned) {
+    if (n.dataInputs().isEmpty()) {
+      return null;
+    }
+    TensorRef r = TensorRef.parse(n.dataInputs().get(0));
+    Node p = byName.get(r.node());
+    if (p == null
+        || r.index() != 0
+        || pinned.contains(p.name())
+        || readers.getOrDefault(p.name(), 0) != 1
+        || n.dataInputs().stream().skip(1).anyMatch(i -> TensorRef.nodeOf(i).equals(p.name()))) {
+      return null;
+    }
+    return replaced.getOrDefault(p.name(), p);
+  }
+
+  private static boolean isFloat(Node n) {
+    return n.attr("T") instanceof AttrValue.Type t && t.value() == DataTypes.DT_FLOAT;
+  }
+
+  private static boolean channelsLast(Node n) {
+    AttrValue f = n.attr("data_format");
+    return f == null || (f instanceof AttrValue.Str s && s.string().equals("NHWC"));
+  }
+
+  private static Node withBias(Graph graph, Node contraction, Node biasAdd) {
+    if (!isFloat(contraction)
+        || !isFloat(biasAdd)
+        || !channelsLast(contraction)
+        || !channelsLast(biasAdd)
+        || contraction.dataInputs().size() != 2
+        || biasAdd.dataInputs().size() != 2) {
+      return null;
+    }
+    Map<String, AttrValue> attrs = new LinkedHashMap<>();
+    // Attributes left at their defaults are spelled out: the fused op's defaults may differ.
+    OpSignature sig = graph.ops().get(contraction.op());
+    if (sig != null) {
+      attrs.putAll(sig.defaults());
+    }
+    attrs.putAll(contraction.attrs());
+    attrs.remove("_output_shapes");
+    attrs.put("fused_ops", AttrValue.ListAttr.ofStrings(List.of("BiasAdd")));
+    attrs.put("num_args", new AttrValue.Int(1));
+    if (biasAdd.attr("_output_shapes") != null) {
+      attrs.put("_output_shapes", biasAdd.attr("_output_shapes"));
+    }
+    List<String> inputs = new ArrayList<>(contraction.dataInputs());
+    inputs.add(biasAdd.dataInputs().get(1));
+    inputs.addAll(contraction.controlInputs());
+    inputs.addAll(biasAdd.controlInputs());
+    return new Node(
+        biasAdd.name(), FUSED_OP.get(contraction.op()), inputs, contraction.device(), attrs);
+  }
+
+  private static boolean isBiasOnly(Node n) {
+    return FUSED_OP.containsValue(n.op())
+        && isFloat(n)
+        && n.attr("fused_ops") instanceof AttrValue.ListAttr l
+        && l.s().size() == 1
+        && AttrValue.Str.of("BiasAdd").equals(new AttrValue.Str(l.s().get(0)))
+        && n.dataInputs().size() == 3;
+  }
+
+  private static Node withActivation(Node fused, Node activation) {
+    boolean prelu = activation.op().equals("Prelu");
+    if (!isFloat(activation) || activation.dataInputs().size() != (prelu ? 2 : 1)) {
+      return null;
+    }
+    Map<String, AttrValue> attrs = new LinkedHashMap<>(fused.attrs());
+    attrs.put("fused_ops", AttrValue.ListAttr.ofStrings(List.of("BiasAdd", activation.op())));
+    attrs.put("num_args", new AttrValue.Int(prelu ? 2 : 1));
+    if (activation.op().equals("LeakyRelu")) {
+      // LeakyRelu's default alpha (0.2) is also the fused op's default.
+      if (activation.attr("alpha") instanceof AttrValue.Float a) {
+        attrs.put("leakyrelu_alpha", a);
+      } else {
+        attrs.remove("leakyrelu_alpha");
+      }
+    }
+    attrs.remove("_output_shapes");
+    if (activation.attr("_output_shapes") != null) {
+      attrs.put("_output_shapes", activation.attr("_output_shapes"));
+    }
+    List<String> inputs = new ArrayList<>(fused.dataInputs());
+    if (prelu) {
+      inputs.add(activation.dataInputs().get(1));
+    }
+    inputs.addAll(fused.controlInputs());
+    inputs.addAll(activation.controlInputs());
+    return new Node(activation.name(), fused.op(), inputs, fused.device(), attrs);
+  }
+}

@@ -1,0 +1,117 @@
+package org.tfport.runtime.ops;
+
+import org.tfport.core.DType;
+import org.tfport.runtime.kernel.BindContext;
+import org.tfport.runtime.kernel.Kernel;
+import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.OpFamily;
+import org.tfport.runtime.kernel.RunContext;
+import org.tfport.runtime.kernel.Value;
+import org.tfport.runtime.ops.Windows.Axis;
+import org.tfport.runtime.ops.Windows.Format;
+import org.tfport.runtime.ops.Windows.Grid;
+import org.tfport.runtime.ops.Windows.Padding;
+
+/**
+ * Optimized float32 NHWC MaxPool and AvgPool with SAME or VALID padding: per output pixel, the
+ * window's taps inside the input are visited in the reference's order with the channels innermost
+ * (a loop the JIT vectorizes) instead of a window walk per channel over a double copy of the input.
+ * The arithmetic is the reference's ({@link PoolOps}): the first tap, then any greater one, for the
+ * maximum; the average a double sum in tap order divided by the taps inside the input and rounded
+ * once; so results are bit for bit the same. Output rows are split over the session's threads.
+ * Anything else runs the reference kernel, bound alongside.
+ */
+final class FastPoolOps implements OpFamily {
+  @Override
+  public void register(KernelRegistry r) {
+    r.optimized("MaxPool", b -> bind(b, true));
+    r.optimized("AvgPool", b -> bind(b, false));
+  }
+
+  private static Kernel bind(BindContext b, boolean max) {
+    Kernel reference = PoolOps.bind(b, 2, max, false);
+    Format f = Format.of(b, 2);
+    Padding padding = Padding.of(b, b.op().equals("MaxPool"));
+    long[] ksize = b.intsAttr("ksize", null);
+    long[] strides = b.intsAttr("strides", null);
+    if (!f.channelsLast()
+        || padding == Padding.EXPLICIT
+        || ksize == null
+        || strides == null
+        || ksize.length != 4
+        || strides.length != 4) {
+      return reference;
+    }
+    int[] window = f.spatial("ksize", ksize);
+    int[] stride = f.spatial("strides", strides);
+    return (in, ctx) -> {
+      Value x = in[0];
+      if (x.dtype() != DType.FLOAT32 || x.rank() != 4) {
+        return reference.run(in, ctx);
+      }
+      Grid g = Grid.of(x.shape(), f, "input");
+      Axis[] axes = Windows.axes(g, window, stride, new int[] {1, 1, 1}, padding, null);
+      Grid og = g.windowed(axes, g.channels());
+      float[] y = new float[og.size()];
+      float[] xs = x.floats();
+      int rows = og.batch() * og.height();
+      long work = (long) og.width() * og.channels() * window[1] * window[2];
+      FastKernels.split(
+          ctx, rows, work, (from, to) -> rows(xs, g, axes[1], axes[2], max, y, from, to));
+      return new Value[] {Value.of(DType.FLOAT32, og.shape(f), y)};
+    };
+  }
+
+  private static void rows(
+      float[] x, Grid g, Axis ah, Axis aw, boolean max, float[] y, int from, int to) {
+    int c = g.channels();
+    double[] sum = max ? null : new double[c];
+    for (int row = from; row < to; row++) {
+      int n = row / ah.out();
+      int oh = row - n * ah.out();
+      for (int ow = 0; ow < aw.out(); ow++) {
+        int o = (row * aw.out() + ow) * c;
+        int count = 0;
+        for (int kh = 0; kh < ah.window(); kh++) {
+          int ih = ah.input(oh, kh);
+          if (ih < 0 || ih >= ah.in()) {
+            continue;
+          }
+          for (int kw = 0; kw < aw.window(); kw++) {
+            int iw = aw.input(ow, kw);
+            if (iw < 0 || iw >= aw.in()) {
+              continue;
+            }
+            int at = ((n * ah.in() + ih) * aw.in() + iw) * c;
+            if (max) {
+              if (count == 0) {
+                System.arraycopy(x, at, y, o, c);
+              } else {
+                for (int k = 0; k < c; k++) {
+                  float v = x[at + k];
+                  if (v > y[o + k]) {
+                    y[o + k] = v;
+                  }
+                }
+              }
+            } else if (count == 0) {
+              for (int k = 0; k < c; k++) {
+                sum[k] = x[at + k];
+              }
+            } else {
+              for (int k = 0; k < c; k++) {
+                sum[k] += x[at + k];
+              }
+            }
+            count++;
+          }
+        }
+        if (!max) {
+          for (int k = 0; k < c; k++) {
+            y[o + k] = (float) (sum[k] / count);
+          }
+        }
+      }
+    }
+  }
+}

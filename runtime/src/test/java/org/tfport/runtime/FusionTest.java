@@ -1,0 +1,163 @@
+package org.tfport.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.tfport.runtime.TestGraphs.constant;
+import static org.tfport.runtime.TestGraphs.node;
+import static org.tfport.runtime.TestGraphs.placeholder;
+import static org.tfport.runtime.TestGraphs.type;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.tfport.core.DType;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.Graph;
+import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.KernelRegistry.Mode;
+import org.tfport.runtime.kernel.Value;
+import org.tfport.runtime.ops.OpOracle;
+import org.tfport.runtime.ops.StandardKernels;
+
+/**
+ * Plans with fusion run Conv2D / DepthwiseConv2dNative / MatMul + BiasAdd + activation as one fused
+ * step and give the same bits as the unfused plan (and as the reference kernels within float
+ * rounding); chains whose intermediate values something else sees stay unfused.
+ */
+class FusionTest {
+  private static final KernelRegistry STD = StandardKernels.registry();
+  private static final AttrValue F32 = type(DType.FLOAT32);
+
+  private static Value random(Random r, long... shape) {
+    float[] v = new float[(int) Value.elementCount(shape)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) r.nextGaussian();
+    }
+    return Value.floats(shape, v);
+  }
+
+  private static AttrValue ints(long... v) {
+    return AttrValue.ListAttr.ofInts(java.util.Arrays.stream(v).boxed().toList());
+  }
+
+  /** x [1,9,7,5] → conv 3×3 stride 2 SAME (8 channels) → BiasAdd → act → depthwise → BiasAdd → act. */
+  private static Graph convGraph(Random r, String act1, String act2) {
+    Graph g = new Graph("fusion-test");
+    g.add(placeholder("x", DType.FLOAT32, 1, 9, 7, 5));
+    g.add(constant("w", random(r, 3, 3, 5, 8)));
+    g.add(constant("b", random(r, 8)));
+    g.add(constant("dw", random(r, 3, 3, 8, 1)));
+    g.add(constant("db", random(r, 8)));
+    g.add(constant("alpha", random(r, 8)));
+    AttrValue same = AttrValue.Str.of("SAME");
+    g.add(
+        node(
+            "conv", "Conv2D", List.of("x", "w"), "T", F32, "strides", ints(1, 2, 2, 1), "padding",
+            same));
+    g.add(node("bias", "BiasAdd", List.of("conv", "b"), "T", F32));
+    g.add(activation("act", act1, "bias"));
+    g.add(
+        node(
+            "dconv",
+            "DepthwiseConv2dNative",
+            List.of("act", "dw"),
+            "T",
+            F32,
+            "strides",
+            ints(1, 1, 1, 1),
+            "padding",
+            same));
+    g.add(node("dbias", "BiasAdd", List.of("dconv", "db"), "T", F32));
+    g.add(activation("y", act2, "dbias"));
+    return g;
+  }
+
+  private static org.tfport.core.graph.Node activation(String name, String op, String in) {
+    return switch (op) {
+      case "Prelu" -> node(name, op, List.of(in, "alpha"), "T", F32);
+      case "LeakyRelu" -> node(name, op, List.of(in), "T", F32, "alpha", new AttrValue.Float(0.3f));
+      default -> node(name, op, List.of(in), "T", F32);
+    };
+  }
+
+  private static Value run(Plan p, Value x) {
+    return p.run(new Value[] {x}, OpOracle.context(1))[0];
+  }
+
+  @Test
+  void convChainsFuseAndGiveTheUnfusedBits() {
+    String[][] acts = {{"Relu6", "Relu"}, {"LeakyRelu", "Prelu"}};
+    for (String[] a : acts) {
+      Random r = new Random(11);
+      Graph g = convGraph(r, a[0], a[1]);
+      Value x = random(r, 1, 9, 7, 5);
+      Plan fused = Planner.plan(g, List.of("x"), List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
+      Plan plain = Planner.plan(g, List.of("x"), List.of("y"), STD, Mode.OPTIMIZED);
+      Plan ref = Planner.plan(g, List.of("x"), List.of("y"), STD, Mode.REFERENCE);
+      assertThat(fused.steps())
+          .extracting(Plan.Step::op)
+          .as("%s", List.of(a))
+          .containsExactly("_FusedConv2D", "FusedDepthwiseConv2dNative");
+      assertThat(fused.steps()).extracting(Plan.Step::node).containsExactly("act", "y");
+      assertThat(plain.steps()).hasSize(6);
+      float[] f = run(fused, x).floats();
+      assertThat(f).as("%s fused vs unfused", List.of(a)).containsExactly(run(plain, x).floats());
+      float[] e = run(ref, x).floats();
+      for (int i = 0; i < e.length; i++) {
+        assertThat((double) f[i]).isCloseTo(e[i], org.assertj.core.data.Offset.offset(1e-4));
+      }
+    }
+  }
+
+  @Test
+  void intermediateValuesSeenElsewhereAreNotFused() {
+    Random r = new Random(5);
+    Graph g = convGraph(r, "Relu6", "Relu");
+    // "bias" is also an output, so the first chain keeps its BiasAdd step; the conv fuses with it.
+    Plan p =
+        Planner.plan(g, List.of("x"), List.of("y", "bias"), List.of(), STD, Mode.OPTIMIZED, true);
+    assertThat(p.steps())
+        .extracting(Plan.Step::op)
+        .containsExactly("_FusedConv2D", "Relu6", "FusedDepthwiseConv2dNative");
+    // A second reader of the conv keeps the conv unfused.
+    g.add(node("other", "Relu", List.of("conv"), "T", F32));
+    Plan q =
+        Planner.plan(g, List.of("x"), List.of("y", "other"), List.of(), STD, Mode.OPTIMIZED, true);
+    assertThat(q.steps())
+        .extracting(Plan.Step::op)
+        .containsExactlyInAnyOrder(
+            "Conv2D", "BiasAdd", "Relu6", "Relu", "FusedDepthwiseConv2dNative");
+    Value x = random(r, 1, 9, 7, 5);
+    Plan plain = Planner.plan(g, List.of("x"), List.of("y", "other"), STD, Mode.OPTIMIZED);
+    Value[] a = q.run(new Value[] {x}, OpOracle.context(1));
+    Value[] b = plain.run(new Value[] {x}, OpOracle.context(1));
+    assertThat(a[0].floats()).containsExactly(b[0].floats());
+    assertThat(a[1].floats()).containsExactly(b[1].floats());
+  }
+
+  @Test
+  void matMulBiasActivationFuses() {
+    Random r = new Random(3);
+    Graph g = new Graph("fusion-matmul");
+    g.add(placeholder("x", DType.FLOAT32, 5, 40));
+    g.add(constant("w", random(r, 40, 37)));
+    g.add(constant("b", random(r, 37)));
+    g.add(
+        node(
+            "mm",
+            "MatMul",
+            List.of("x", "w"),
+            "T",
+            F32,
+            "transpose_a",
+            new AttrValue.Bool(false),
+            "transpose_b",
+            new AttrValue.Bool(false)));
+    g.add(node("bias", "BiasAdd", List.of("mm", "b"), "T", F32));
+    g.add(node("y", "Relu", List.of("bias"), "T", F32));
+    Plan fused = Planner.plan(g, List.of("x"), List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
+    Plan plain = Planner.plan(g, List.of("x"), List.of("y"), STD, Mode.OPTIMIZED);
+    assertThat(fused.steps()).extracting(Plan.Step::op).containsExactly("_FusedMatMul");
+    Value x = random(r, 5, 40);
+    assertThat(run(fused, x).floats()).containsExactly(run(plain, x).floats());
+  }
+}

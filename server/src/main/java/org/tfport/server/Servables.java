@@ -1,0 +1,224 @@
+package org.tfport.server;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.tfport.core.TfportException;
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.runtime.Model;
+import org.tfport.runtime.Session;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The models the runtime has loaded from the store, one per (name, version): loaded on first use,
+ * kept while the bytes of their stored files fit {@link ServingConfig#cacheBytes()}, the least
+ * recently used unloaded past that (closed once no call holds it). Each keeps a pool of sessions,
+ * since a session serves one thread at a time. A version that cannot be loaded is remembered with
+ * its reason (versions never change), so it is not read again on every call.
+ */
+final class Servables implements AutoCloseable {
+  /** One loaded version: the model, its idle sessions and the calls holding it. */
+  static final class Loaded {
+    final String key;
+    final Model model;
+    final long bytes;
+
+    /** The predictor's batches for this model, by signature and row shape. */
+    final Map<String, Object> batches = new ConcurrentHashMap<>();
+
+    private final ConcurrentLinkedDeque<Session> idle = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger holders = new AtomicInteger();
+    private volatile boolean evicted;
+    private volatile boolean closed;
+
+    Loaded(String key, Model model, long bytes) {
+      this.key = key;
+      this.model = model;
+      this.bytes = bytes;
+    }
+
+    Session takeSession() {
+      Session s = idle.pollFirst();
+      return s != null ? s : model.newSession();
+    }
+
+    void returnSession(Session s) {
+      if (evicted || idle.size() >= 64) {
+        s.close();
+      } else {
+        idle.addFirst(s);
+      }
+    }
+
+    void release() {
+      if (holders.decrementAndGet() == 0 && evicted) {
+        closeNow();
+      }
+    }
+
+    private synchronized void closeNow() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      Session s;
+      while ((s = idle.pollFirst()) != null) {
+        s.close();
+      }
+      model.close();
+    }
+  }
+
+  /** A version that failed to load: the status to answer and the one-line reason. */
+  record Failure(int status, String message) {}
+
+  private final ModelStore store;
+  private final long capacity;
+  private final Map<String, Object> loadLocks = new ConcurrentHashMap<>();
+  private final Map<String, Failure> failures = new ConcurrentHashMap<>();
+
+  /** Access order: the first entry is the least recently used. Guarded by {@code this}. */
+  private final LinkedHashMap<String, Loaded> loaded = new LinkedHashMap<>(16, 0.75f, true);
+
+  private long bytes;
+
+  Servables(ModelStore store, long capacity) {
+    this.store = store;
+    this.capacity = capacity;
+  }
+
+  /**
+   * The loaded version, held until {@link Loaded#release()}; loads it first when it is not loaded.
+   */
+  Loaded acquire(String name, int version) {
+    String key = name + "/" + version;
+    Loaded l = hold(key);
+    if (l != null) {
+      return l;
+    }
+    Object lock = loadLocks.computeIfAbsent(key, k -> new Object());
+    synchronized (lock) {
+      l = hold(key);
+      if (l != null) {
+        return l;
+      }
+      Failure f = failures.get(key);
+      if (f != null) {
+        throw new HttpError(f.status(), f.message());
+      }
+      Model m;
+      try {
+        m = Model.load(store.dir(name, version).resolve("model.json"));
+      } catch (UnsupportedModelException e) {
+        throw remember(key, 501, name, version, e);
+      } catch (CorruptModelException e) {
+        throw remember(key, 500, name, version, e);
+      } catch (TfportException e) {
+        throw remember(key, 501, name, version, e);
+      } catch (RuntimeException e) {
+        // Not a verdict on the files (it may pass), so it is not remembered.
+        throw new HttpError(
+            500,
+            "model '" + name + "' version " + version + " failed to load: " + e.getClass().getSimpleName(),
+            e);
+      }
+      l = new Loaded(key, m, storedBytes(name, version));
+      l.holders.incrementAndGet();
+      List<Loaded> out = new ArrayList<>();
+      synchronized (this) {
+        loaded.put(key, l);
+        bytes += l.bytes;
+        Iterator<Loaded> it = loaded.values().iterator();
+        while (bytes > capacity && it.hasNext()) {
+          Loaded old = it.next();
+          if (old != l) {
+            it.remove();
+            bytes -= old.bytes;
+            out.add(old);
+          }
+        }
+      }
+      out.forEach(Servables::evict);
+      return l;
+    }
+  }
+
+  private synchronized Loaded hold(String key) {
+    Loaded l = loaded.get(key);
+    if (l != null) {
+      l.holders.incrementAndGet();
+    }
+    return l;
+  }
+
+  private static void evict(Loaded l) {
+    l.evicted = true;
+    if (l.holders.get() == 0) {
+      l.closeNow();
+    }
+  }
+
+  private HttpError remember(String key, int status, String name, int version, TfportException e) {
+    String msg =
+        "model '"
+            + name
+            + "' version "
+            + version
+            + " cannot be served by tfport's runtime: "
+            + clean(e.getMessage(), store.dir(name, version));
+    Failure f = new Failure(status, msg);
+    failures.put(key, f);
+    return new HttpError(status, msg, e);
+  }
+
+  /** The reason a version failed to load, or null when it loaded or was not tried. */
+  Failure failure(String name, int version) {
+    return failures.get(name + "/" + version);
+  }
+
+  synchronized boolean isLoaded(String name, int version) {
+    return loaded.containsKey(name + "/" + version);
+  }
+
+  synchronized int loadedCount() {
+    return loaded.size();
+  }
+
+  synchronized long loadedBytes() {
+    return bytes;
+  }
+
+  /** The stored files' bytes, from the version's metadata (at least 1, so the cache bounds count). */
+  private long storedBytes(String name, int version) {
+    long n = 0;
+    for (JsonNode f : store.meta(name, version).path("files")) {
+      n += Math.max(0, f.path("bytes").asLong(0));
+    }
+    return Math.max(1, n);
+  }
+
+  /** Store paths mean nothing to a client; the message names the model and version instead. */
+  private static String clean(String message, Path dir) {
+    String m = message == null ? "unknown error" : message.lines().findFirst().orElse("");
+    return m.replace(dir.resolve("model.json").toString(), "model.json")
+        .replace(dir.toString(), ".");
+  }
+
+  @Override
+  public void close() {
+    List<Loaded> all;
+    synchronized (this) {
+      all = new ArrayList<>(loaded.values());
+      loaded.clear();
+      bytes = 0;
+    }
+    all.forEach(Servables::evict);
+  }
+}
