@@ -1,13 +1,12 @@
 package org.tfport.formats.stablehlo;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.tfport.core.TfportException;
-import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.formats.mlir.MlirBytecode;
 import org.tfport.core.TfportException.UsageException;
 
 /** The files that hold StableHLO programs, and reading one into a {@link StableHloModule}. */
@@ -38,34 +37,25 @@ public final class StableHloFiles {
   }
 
   /**
-   * Reads a StableHLO program: MLIR text; bytecode is refused by name until its reader is part of
-   * tfport.
+   * Reads a StableHLO program: MLIR text, MLIR bytecode (a VHLO portable artifact) or a {@code
+   * jax.export} serialization; the binary forms go through {@link MlirBytecode}'s generic text.
    *
-   * @throws TfportException naming the file and the line when the text cannot be read
+   * @throws TfportException naming the file (and the line of text) when it cannot be read
    */
   public static StableHloModule read(Path path) {
     if (!Files.isRegularFile(path)) {
       throw new UsageException(path + ": no such file");
     }
-    byte[] head = new byte[4];
-    int n;
-    try (InputStream in = Files.newInputStream(path)) {
-      n = in.readNBytes(head, 0, head.length);
-    } catch (IOException e) {
-      throw new UsageException(path + ": cannot read (" + e.getMessage() + ")");
-    }
-    if (isBytecode(head, n)) {
-      throw new UnsupportedModelException(
-          path + ": MLIR bytecode (a VHLO portable artifact); this build of tfport reads"
-              + " StableHLO as MLIR text only: give the module's text (as JAX prints it with"
-              + " exported.mlir_module())");
-    }
-    String text;
+    byte[] bytes;
     try {
-      text = Files.readString(path, StandardCharsets.UTF_8);
+      bytes = Files.readAllBytes(path);
     } catch (IOException e) {
       throw new UsageException(path + ": cannot read (" + e.getMessage() + ")");
     }
-    return StableHloText.parse(text, path.toString());
+    if (MlirBytecode.isBinaryStableHlo(bytes)) {
+      return StableHloText.parse(
+          MlirBytecode.toGenericText(bytes, path.toString()), path + " (decoded)");
+    }
+    return StableHloText.parse(new String(bytes, StandardCharsets.UTF_8), path.toString());
   }
 }

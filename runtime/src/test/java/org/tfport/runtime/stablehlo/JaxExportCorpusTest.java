@@ -30,18 +30,24 @@ class JaxExportCorpusTest {
 
   @Test
   void sinDummy() throws Exception {
-    assertThat(runCase("jax/jax_export_sin_dummy")).isEqualTo(1);
+    assertThat(runCase("jax/jax_export_sin_dummy", TEXT)).isEqualTo(1);
+    assertThat(runCase("jax/jax_export_sin_dummy", BYTECODE)).isEqualTo(1);
   }
 
   @Test
   void addWithShardyAndPlacementAnnotation() throws Exception {
-    assertThat(runCase("jax/jax_export_add_sdy_v1_13")).isEqualTo(1);
+    assertThat(runCase("jax/jax_export_add_sdy_v1_13", TEXT)).isEqualTo(1);
+    assertThat(runCase("jax/jax_export_add_sdy_v1_13", BYTECODE)).isEqualTo(1);
   }
 
   @Test
   void dynamicTopKWithSymbolicDimension() throws Exception {
-    assertThat(runCase("jax/jax_export_dynamic_top_k")).isEqualTo(2);
+    assertThat(runCase("jax/jax_export_dynamic_top_k", TEXT)).isEqualTo(2);
+    assertThat(runCase("jax/jax_export_dynamic_top_k", BYTECODE)).isEqualTo(2);
   }
+
+  private static final String TEXT = "mlir_module_text.txt";
+  private static final String BYTECODE = "module.mlirbc";
 
   /** jax2tf's call_tf custom call names a TF function, which a bare module does not carry. */
   @Test
@@ -54,13 +60,13 @@ class JaxExportCorpusTest {
   }
 
   /** Runs one case and returns how many outputs matched. */
-  private static int runCase(String dir) throws Exception {
+  private static int runCase(String dir, String file) throws Exception {
     Path d = Corpus.require(dir);
     JsonNode meta = Json.MAPPER.readTree(Files.readString(d.resolve("testdata_meta.json")));
     List<NumpyRepr.Array> ins = NumpyRepr.parse(meta.path("inputs").asString(""));
     List<NumpyRepr.Array> want = NumpyRepr.parse(meta.path("expected_outputs").asString(""));
     int matched = 0;
-    try (Model model = Model.load(d.resolve("mlir_module_text.txt"));
+    try (Model model = Model.load(d.resolve(file));
         Session s = model.newSession()) {
       Map<String, Tensor> feed = new LinkedHashMap<>();
       for (int i = 0; i < ins.size(); i++) {
@@ -71,7 +77,7 @@ class JaxExportCorpusTest {
       int k = 0;
       for (Tensor t : out.values()) {
         NumpyRepr.Array w = want.get(k++);
-        assertThat(t.shape().dims()).as(dir + " output " + k).containsExactly(w.shape());
+        assertThat(t.shape().dims()).as(dir + "/" + file + " output " + k).containsExactly(w.shape());
         double[] got = StableHloPrograms.values(t);
         for (int i = 0; i < got.length; i++) {
           double tol = w.dtype().startsWith("float") ? 1e-5 * Math.abs(w.values()[i]) : 0;
