@@ -8,7 +8,11 @@ module org.tfport.graph {
 
   exports org.tfport.graph;
   exports org.tfport.graph.optimize;
+<<<<<<< HEAD
   exports org.tfport.graph.stablehlo;
+=======
+  exports org.tfport.graph.keras;
+>>>>>>> main
 
   uses org.tfport.graph.optimize.ConstantEvaluator;
 }

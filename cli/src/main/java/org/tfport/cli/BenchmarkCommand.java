@@ -107,6 +107,7 @@ final class BenchmarkCommand {
   boolean json;
 
   @Option(
+      description = "show this help and exit",
       names = {"--help", "-h"},
       usageHelp = true)
   boolean help;

@@ -68,8 +68,17 @@ final class ConvertCommand {
           "tf_saved_model -> tfjs_graph_model",
           "tf_frozen_model -> tfjs_graph_model",
           "tf_hub -> tfjs_graph_model",
-          "stablehlo -> tfjs_graph_model",
+          "keras -> tfjs_graph_model",
+          "keras_keras -> tfjs_graph_model",
+          "tfjs_layers_model -> tfjs_graph_model",
+          "tf_saved_model -> tflite",
+          "tf_frozen_model -> tflite",
+          "tf_hub -> tflite",
           "tfjs_graph_model -> tflite",
+          "keras -> tflite",
+          "keras_keras -> tflite",
+          "tfjs_layers_model -> tflite",
+          "stablehlo -> tfjs_graph_model",
           "stablehlo -> tflite");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
@@ -85,10 +94,14 @@ final class ConvertCommand {
   @Option(names = "--output_format", paramLabel = "FORMAT", description = "tfjs_layers_model, ...")
   String outputFormat;
 
-  @Option(names = "--signature_name", paramLabel = "NAME")
+  @Option(
+      description = "SavedModel signature to convert (default serving_default)",
+      names = "--signature_name", paramLabel = "NAME")
   String signatureName;
 
-  @Option(names = "--saved_model_tags", paramLabel = "TAGS")
+  @Option(
+      description = "SavedModel MetaGraph tags, comma-separated (default serve)",
+      names = "--saved_model_tags", paramLabel = "TAGS")
   String savedModelTags;
 
   @Option(
@@ -131,11 +144,23 @@ final class ConvertCommand {
   String splitWeightsByLayer;
 
   @Option(
+      names = "--overwrite",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "write into an output folder holding files tfport did not write (its old model.json and"
+              + " weight files are replaced, other files kept)")
+  String overwrite;
+
+  @Option(
       names = {"--version", "-v"},
       description = "print the version and exit")
   boolean version;
 
-  @Option(names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  @Option(
+      description = "write ops TF.js 4.22 does not list instead of refusing the model",
+      names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String skipOpCheck;
 
   @Option(
@@ -147,10 +172,13 @@ final class ConvertCommand {
           "tfport: write the frozen graph without folding or fusing ops (to compare or debug)")
   String skipOptimization;
 
-  @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  @Option(
+      description = "drop Assert, Print and CheckNumerics nodes",
+      names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String stripDebugOps;
 
   @Option(
+      description = "name a SavedModel's outputs by its structured output keys",
       names = "--use_structured_outputs_names",
       arity = "0..1",
       fallbackValue = "true",
@@ -163,13 +191,19 @@ final class ConvertCommand {
       description = "default 4194304")
   String weightShardSizeBytes;
 
-  @Option(names = "--output_node_names", paramLabel = "NAMES")
+  @Option(
+      description = "frozen graph outputs, comma-separated node names (see tfport analyze)",
+      names = "--output_node_names", paramLabel = "NAMES")
   String outputNodeNames;
 
-  @Option(names = "--control_flow_v2", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  @Option(
+      description = "accepted for tensorflowjs_converter compatibility; control flow is always kept as v2",
+      names = "--control_flow_v2", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String controlFlowV2;
 
-  @Option(names = "--experiments", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+  @Option(
+      description = "accepted for tensorflowjs_converter compatibility; has no effect",
+      names = "--experiments", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
   String experiments;
 
   @Option(
@@ -218,6 +252,7 @@ final class ConvertCommand {
   static final Set<String> SWITCHES =
       Set.of(
           "--split_weights_by_layer",
+          "--overwrite",
           "--skip_op_check",
           "--skip_optimization",
           "--strip_debug_ops",
@@ -297,6 +332,13 @@ final class ConvertCommand {
               default -> TFJS_GRAPH_MODEL;
             };
     String pair = in.flagName() + " -> " + outFmt.flagName();
+    if (in == ModelFormat.TFLITE && !SUPPORTED_PAIRS.contains(pair)) {
+      throw new UsageException(
+          input
+              + ": a TFLite model; tfport writes .tflite files but does not convert them to other"
+              + " formats (run it with tfport predict); supported: "
+              + String.join(", ", SUPPORTED_PAIRS));
+    }
     if (!SUPPORTED_PAIRS.contains(pair)) {
       throw new UsageException(
           "unsupported input_format - output_format pair: "
@@ -340,6 +382,7 @@ final class ConvertCommand {
     TfjsOutputOptions.Builder options =
         TfjsOutputOptions.builder()
             .shardSizeBytes(shard)
+            .overwrite(overwrite != null && bool("--overwrite", overwrite))
             .quantization(q)
             .weightGrouping(
                 split

@@ -19,11 +19,14 @@ final class OptionFlags {
               Map.entry("GraphLoadingOptions.inputNodeNames", "--input_arrays"),
               Map.entry("GraphLoadingOptions.outputNodeNames", "--output_node_names"),
               Map.entry("TfjsOutputOptions.shardSizeBytes", "--weight_shard_size_bytes"),
+              Map.entry("set TfjsOutputOptions.overwrite", "pass --overwrite"),
               Map.entry(
                   "TfjsOutputOptions.WeightGrouping.ONE_GROUP", "no --split_weights_by_layer"),
               Map.entry("TfliteOutputOptions.opSets with SELECT_TF_OPS", "--enable_select_tf_ops"),
               Map.entry("TfliteOutputOptions.opSets", "--target_ops"),
               Map.entry("TfliteOutputOptions.allowCustomOps", "--allow_custom_ops"),
+              Map.entry(
+                  "TfliteOutputOptions.castFloat64ToFloat32", "--cast_float64_to_float32"),
               Map.entry("TfliteOutputOptions.representativeData", "--representative_data"),
               Map.entry(
                   "TfliteOutputOptions.inferenceInputType/inferenceOutputType",

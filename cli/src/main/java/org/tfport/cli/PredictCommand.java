@@ -51,7 +51,10 @@ final class PredictCommand {
   /** How many values of each output the summary shows. */
   static final int SHOWN = 8;
 
-  @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the model file or folder")
+  @Parameters(
+      paramLabel = "MODEL",
+      arity = "0..1",
+      description = "the model file or folder, or a URL (file://, http(s):// for a TF.js model.json)")
   String model;
 
   @Option(
@@ -102,6 +105,7 @@ final class PredictCommand {
   boolean json;
 
   @Option(
+      description = "show this help and exit",
       names = {"--help", "-h"},
       usageHelp = true)
   boolean help;
@@ -126,7 +130,6 @@ final class PredictCommand {
     if (model == null) {
       throw new UsageException("predict: give the model to run (tfport predict --help)");
     }
-    Path path = Path.of(model);
     List<String> outputs =
         outputNodeNames == null
             ? List.of()
@@ -135,7 +138,8 @@ final class PredictCommand {
                 .filter(s -> !s.isEmpty())
                 .toList();
     LoadOptions lo = new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs);
-    try (Model m = Model.load(path, lo);
+    // A URL (file://, http(s)://) goes through the io handlers; anything else is a path.
+    try (Model m = model.contains("://") ? Model.loadUrl(model, lo) : Model.load(Path.of(model), lo);
         Session session = m.newSession()) {
       Signature sig = signatureName != null ? m.signature(signatureName) : m.defaultSignature();
       Map<String, String> origin = new LinkedHashMap<>();
@@ -161,7 +165,12 @@ final class PredictCommand {
   }
 
   private Map<String, Tensor> random(Signature sig, Map<String, String> origin) {
-    Map<String, Tensor> feed = RandomInputs.of(sig, seed);
+    Map<String, Tensor> feed;
+    try {
+      feed = RandomInputs.of(sig, seed);
+    } catch (TfportException e) {
+      throw new TfportException(model + ": " + e.getMessage());
+    }
     feed.keySet().forEach(k -> origin.put(k, "random (seed " + seed + ")"));
     return feed;
   }

@@ -42,27 +42,43 @@ final class TfliteConvertCommand {
       description = "input_path output_path (convert --output_format=tflite only)")
   List<String> paths = new ArrayList<>();
 
-  @Option(names = "--input_format", paramLabel = "FORMAT")
+  @Option(
+      names = "--input_format",
+      paramLabel = "FORMAT",
+      description = "tf_saved_model, tf_frozen_model, tf_hub or tfjs_graph_model (default: read from the input)")
   String inputFormat;
 
-  @Option(names = "--output_format", paramLabel = "FORMAT")
+  @Option(
+      description = "tflite (the only output of this command)",
+      names = "--output_format", paramLabel = "FORMAT")
   String outputFormat;
 
-  @Option(names = "--output_file", paramLabel = "FILE")
+  @Option(
+      description = "the .tflite file to write",
+      names = "--output_file", paramLabel = "FILE")
   String outputFile;
 
-  @Option(names = "--saved_model_dir", paramLabel = "DIR")
+  @Option(
+      description = "SavedModel folder to convert",
+      names = "--saved_model_dir", paramLabel = "DIR")
   String savedModelDir;
 
-  @Option(names = "--graph_def_file", paramLabel = "FILE")
+  @Option(
+      description = "frozen GraphDef (.pb) to convert; needs --output_arrays",
+      names = "--graph_def_file", paramLabel = "FILE")
   String graphDefFile;
 
+  @Option(names = "--keras_model_file", paramLabel = "FILE")
+  String kerasModelFile;
+
   @Option(
+      description = "input placeholder names, comma-separated (frozen graphs)",
       names = {"--input_arrays"},
       paramLabel = "NAMES")
   String inputArrays;
 
   @Option(
+      description = "output node names, comma-separated (frozen graphs)",
       names = {"--output_arrays", "--output_node_names"},
       paramLabel = "NAMES")
   String outputArrays;
@@ -71,19 +87,24 @@ final class TfliteConvertCommand {
   String inputShapes;
 
   @Option(
+      description = "SavedModel signatures to convert, comma-separated (default serving_default)",
       names = {"--signature_def_keys", "--saved_model_signature_key", "--signature_name"},
       paramLabel = "KEYS")
   String signatureKeys;
 
   @Option(
+      description = "SavedModel MetaGraph tags, comma-separated (default serve)",
       names = {"--tags", "--saved_model_tag_set", "--saved_model_tags"},
       paramLabel = "TAGS")
   String tags;
 
-  @Option(names = "--allow_custom_ops", arity = "0..1", fallbackValue = "true")
+  @Option(
+      description = "ops with no builtin become custom ops you provide kernels for",
+      names = "--allow_custom_ops", arity = "0..1", fallbackValue = "true")
   String allowCustomOps;
 
   @Option(
+      description = "ops with no builtin become Flex ops (needs the Flex delegate)",
       names = {"--enable_select_tf_ops", "--select_tf_ops"},
       arity = "0..1",
       fallbackValue = "true")
@@ -102,8 +123,19 @@ final class TfliteConvertCommand {
       description = "dynamic-range int8 weights")
   String postTrainingQuantize;
 
-  @Option(names = "--quantize_float16", arity = "0..1", fallbackValue = "true")
+  @Option(
+      description = "store float32 weights as float16",
+      names = {"--quantize_float16", "--quantize_to_float16"}, arity = "0..1", fallbackValue = "true")
   String quantizeFloat16;
+
+  @Option(
+      names = "--cast_float64_to_float32",
+      arity = "0..1",
+      fallbackValue = "true",
+      description =
+          "compute a float64 graph in float32 (constants rounded, placeholders float32); TFLite"
+              + " builtins have no float64 kernels")
+  String castFloat64;
 
   @Option(names = "--optimizations", paramLabel = "OPTS", description = "DEFAULT")
   String optimizations;
@@ -137,39 +169,66 @@ final class TfliteConvertCommand {
               + " output type")
   String inferenceOutputType;
 
-  @Option(names = "--metadata_name")
+  @Option(
+      description = "tflite-support metadata: model name",
+      names = "--metadata_name")
   String mdName;
 
-  @Option(names = "--metadata_description")
+  @Option(
+      description = "tflite-support metadata: model description",
+      names = "--metadata_description")
   String mdDescription;
 
-  @Option(names = "--metadata_version")
+  @Option(
+      description = "tflite-support metadata: model version",
+      names = "--metadata_version")
   String mdVersion;
 
-  @Option(names = "--metadata_author")
+  @Option(
+      description = "tflite-support metadata: author",
+      names = "--metadata_author")
   String mdAuthor;
 
-  @Option(names = "--metadata_license")
+  @Option(
+      description = "tflite-support metadata: license",
+      names = "--metadata_license")
   String mdLicense;
 
   @Option(
+      description = "tflite-support metadata: input normalization means, comma-separated",
       names = {"--input_norm_mean", "--mean_values"},
       paramLabel = "FLOATS")
   String mean;
 
   @Option(
+      description = "tflite-support metadata: input normalization standard deviations, comma-separated",
       names = {"--input_norm_std", "--std_dev_values"},
       paramLabel = "FLOATS")
   String std;
 
-  @Option(names = "--labels_file", paramLabel = "FILE")
+  @Option(
+      description = "tflite-support metadata: a text file of output labels, one a line",
+      names = "--labels_file", paramLabel = "FILE")
   String labelsFile;
 
-  @Option(names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true")
+  @Option(
+      description = "drop Assert, Print and CheckNumerics nodes",
+      names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true")
   String stripDebugOps;
 
-  @Option(names = "--experimental_new_converter", arity = "0..1", fallbackValue = "true")
+  @Option(
+      description = "accepted for tflite_convert compatibility; tfport has one converter",
+      names = "--experimental_new_converter", arity = "0..1", fallbackValue = "true")
   String newConverter;
+
+  @Option(
+      names = "--enable_v1_converter",
+      arity = "0..1",
+      fallbackValue = "true",
+      description =
+          "accepted for tflite_convert compatibility: TF1 graphs (frozen .pb, TF1 SavedModels) need"
+              + " no separate converter in tfport")
+  String enableV1Converter;
 
   @Option(
       names = "--verify",
@@ -182,6 +241,7 @@ final class TfliteConvertCommand {
   String verify;
 
   @Option(
+      description = "show this help and exit",
       names = {"--help", "-h"},
       usageHelp = true)
   boolean help;
@@ -221,6 +281,9 @@ final class TfliteConvertCommand {
                 "--post_training_quantize",
                 "--quantize_weights",
                 "--quantize_float16",
+                "--quantize_to_float16",
+                "--enable_v1_converter",
+                "--cast_float64_to_float32",
                 "--strip_debug_ops",
                 "--experimental_new_converter",
                 "--verify"));
@@ -247,15 +310,31 @@ final class TfliteConvertCommand {
       if (outputFile == null) {
         throw new UsageException("--output_file is required");
       }
-      if ((savedModelDir == null) == (graphDefFile == null)) {
-        throw new UsageException("give exactly one of --saved_model_dir and --graph_def_file");
+      int given =
+          (savedModelDir == null ? 0 : 1)
+              + (graphDefFile == null ? 0 : 1)
+              + (kerasModelFile == null ? 0 : 1);
+      if (given != 1) {
+        throw new UsageException(
+            "give exactly one of --saved_model_dir, --graph_def_file and --keras_model_file");
       }
       if (!paths.isEmpty()) {
         throw new UsageException(
             "unexpected arguments " + paths + "; tflite_convert takes flags only");
       }
-      input = Path.of(savedModelDir != null ? savedModelDir : graphDefFile);
-      in = savedModelDir != null ? ModelFormat.TF_SAVED_MODEL : ModelFormat.TF_FROZEN_MODEL;
+      input =
+          Path.of(
+              savedModelDir != null
+                  ? savedModelDir
+                  : graphDefFile != null ? graphDefFile : kerasModelFile);
+      in =
+          savedModelDir != null
+              ? ModelFormat.TF_SAVED_MODEL
+              : graphDefFile != null
+                  ? ModelFormat.TF_FROZEN_MODEL
+                  : kerasModelFile.toLowerCase(Locale.ROOT).endsWith(".keras")
+                      ? ModelFormat.KERAS_KERAS
+                      : ModelFormat.KERAS;
       output = Path.of(outputFile);
     } else {
       if (paths.size() != 2) {
@@ -278,7 +357,11 @@ final class TfliteConvertCommand {
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
     switch (in) {
+<<<<<<< HEAD
       case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, STABLEHLO -> {}
+=======
+      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL -> {}
+>>>>>>> main
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException(
@@ -315,9 +398,15 @@ final class TfliteConvertCommand {
       return Verify.run(
           input,
           new LoadOptions(null, graph.tags(), outputs),
+<<<<<<< HEAD
           in == ModelFormat.TFJS_GRAPH_MODEL || in == ModelFormat.STABLEHLO
               ? List.of()
               : list(signatureKeys),
+=======
+          in == ModelFormat.TF_SAVED_MODEL || in == ModelFormat.TF_HUB
+              ? list(signatureKeys)
+              : List.of(),
+>>>>>>> main
           output,
           Verify.tflite(o.quantization()),
           out);
@@ -330,7 +419,12 @@ final class TfliteConvertCommand {
         "unsupported input_format '"
             + inputFormat
             + "' for tflite output; supported:"
+<<<<<<< HEAD
             + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model, stablehlo");
+=======
+            + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model, keras, keras_keras,"
+            + " tfjs_layers_model");
+>>>>>>> main
   }
 
   TfliteOutputOptions options() {
@@ -359,6 +453,13 @@ final class TfliteConvertCommand {
         postTrainingQuantize != null && bool("--post_training_quantize", postTrainingQuantize)
             || optimizations != null && optimizations.toUpperCase(Locale.ROOT).contains("DEFAULT");
     boolean fp16 = quantizeFloat16 != null && bool("--quantize_float16", quantizeFloat16);
+    // Accepted for scripts written for tflite_convert; their values are still checked.
+    if (newConverter != null) {
+      bool("--experimental_new_converter", newConverter);
+    }
+    if (enableV1Converter != null) {
+      bool("--enable_v1_converter", enableV1Converter);
+    }
     TfliteQuantizationMode q = TfliteQuantizationMode.NONE;
     if (representativeData != null) {
       q =
@@ -429,6 +530,9 @@ final class TfliteConvertCommand {
     }
     if (md != null) {
       b.metadata(md);
+    }
+    if (castFloat64 != null) {
+      b.castFloat64ToFloat32(bool("--cast_float64_to_float32", castFloat64));
     }
     return b.build();
   }

@@ -126,7 +126,7 @@ class ReadmeFromJavaTest {
   }
 
   /** From {@code heading} to the next heading of the same level. */
-  private static String section(String markdown, String heading) {
+  static String section(String markdown, String heading) {
     int start = markdown.indexOf("\n" + heading + "\n");
     assertThat(start).as("README has a section " + heading).isNotNegative();
     int end = markdown.indexOf("\n## ", start + heading.length() + 2);
@@ -134,7 +134,7 @@ class ReadmeFromJavaTest {
   }
 
   /** The one fenced block of {@code language} in {@code text}. */
-  private static String block(String text, String language) {
+  static String block(String text, String language) {
     Matcher m = Pattern.compile("```" + language + "\\n(.*?)```", Pattern.DOTALL).matcher(text);
     assertThat(m.find()).as("a ```" + language + " block").isTrue();
     String body = m.group(1);

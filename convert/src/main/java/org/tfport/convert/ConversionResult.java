@@ -47,7 +47,7 @@ public record ConversionResult(
    */
   public String line() {
     return String.format(
-            "wrote %s: %d file%s, %,d bytes, %d weight%s in %.2f s",
+            "wrote %s: %,d file%s, %,d bytes, %,d weight%s in %.2f s",
             output,
             files.size(),
             files.size() == 1 ? "" : "s",

@@ -3,9 +3,11 @@ package org.tfport.convert;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import org.tfport.convert.keras.KerasGraphSource;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
 import org.tfport.convert.tfjs.TfjsReshard;
+import org.tfport.convert.tflite.KerasToTflite;
 import org.tfport.convert.tflite.TfjsGraphToTflite;
 import org.tfport.convert.tflite.TfliteConverter;
 import org.tfport.core.ProgressListener;
@@ -194,9 +196,20 @@ public final class Converter {
                 TfGraphToTfjs.convertHub(source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case TFJS_GRAPH_MODEL ->
                 TfjsReshard.convertGraphModel(source, output, tfjsOutput, progress);
+<<<<<<< HEAD
             case STABLEHLO ->
                 TfGraphToTfjs.convertStableHlo(
                     source, output, tfjsGraphOptions(), tfjsOutput, progress);
+=======
+            case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
+                TfGraphToTfjs.convertKeras(
+                    source,
+                    KerasGraphSource.build(source, sourceFormat),
+                    output,
+                    tfjsGraphOptions(),
+                    tfjsOutput,
+                    progress);
+>>>>>>> main
             default -> throw unsupported();
           };
       case TFLITE ->
@@ -219,8 +232,17 @@ public final class Converter {
                     tfliteOutput.targetOptions());
             case TFJS_GRAPH_MODEL ->
                 TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
+<<<<<<< HEAD
             case STABLEHLO ->
                 TfliteConverter.convertStableHlo(source, output, tfliteOutput.targetOptions());
+=======
+            case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
+                KerasToTflite.convert(
+                    source,
+                    KerasGraphSource.build(source, sourceFormat),
+                    output,
+                    tfliteOutput.targetOptions());
+>>>>>>> main
             default -> throw unsupported();
           };
       default -> throw unsupported();

@@ -52,12 +52,15 @@ public final class TfjsOutputOptions {
   private final QuantizationMap quantization;
   private final WeightGrouping weightGrouping;
   private final ObjectNode userDefinedMetadata;
+  private final boolean overwrite;
 
   private TfjsOutputOptions(
       long shardSizeBytes,
       QuantizationMap quantization,
       WeightGrouping weightGrouping,
-      ObjectNode userDefinedMetadata) {
+      ObjectNode userDefinedMetadata,
+      boolean overwrite) {
+    this.overwrite = overwrite;
     this.shardSizeBytes = shardSizeBytes;
     this.quantization = quantization;
     this.weightGrouping = weightGrouping;
@@ -90,6 +93,14 @@ public final class TfjsOutputOptions {
     return userDefinedMetadata == null ? null : userDefinedMetadata.deepCopy();
   }
 
+  /**
+   * Whether an output folder holding files tfport did not write may be written into (its old
+   * model.json and weight files replaced, other files left); otherwise such a folder is refused.
+   */
+  public boolean overwrite() {
+    return overwrite;
+  }
+
   @Override
   public String toString() {
     return "TfjsOutputOptions[shardSizeBytes="
@@ -100,6 +111,8 @@ public final class TfjsOutputOptions {
         + weightGrouping
         + ", userDefinedMetadata="
         + userDefinedMetadata
+        + ", overwrite="
+        + overwrite
         + "]";
   }
 
@@ -112,8 +125,15 @@ public final class TfjsOutputOptions {
     private QuantizationMap map;
     private WeightGrouping weightGrouping = WeightGrouping.ONE_GROUP;
     private ObjectNode userDefinedMetadata;
+    private boolean overwrite;
 
     private Builder() {}
+
+    /** See {@link TfjsOutputOptions#overwrite()}; off by default. */
+    public Builder overwrite(boolean overwrite) {
+      this.overwrite = overwrite;
+      return this;
+    }
 
     /** The largest shard file; weights are split across files of at most this many bytes. */
     public Builder shardSizeBytes(long bytes) {
@@ -191,7 +211,8 @@ public final class TfjsOutputOptions {
           shardSizeBytes,
           quantizationMap(),
           weightGrouping,
-          userDefinedMetadata == null ? null : userDefinedMetadata.deepCopy());
+          userDefinedMetadata == null ? null : userDefinedMetadata.deepCopy(),
+          overwrite);
     }
 
     private QuantizationMap quantizationMap() {

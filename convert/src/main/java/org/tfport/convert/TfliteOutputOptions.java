@@ -42,6 +42,7 @@ public final class TfliteOutputOptions {
   private final IoType inferenceInputType;
   private final IoType inferenceOutputType;
   private final TfliteSupportMetadata metadata;
+  private final boolean castFloat64ToFloat32;
 
   private TfliteOutputOptions(Builder b) {
     this.opSets = Set.copyOf(b.opSets);
@@ -51,6 +52,7 @@ public final class TfliteOutputOptions {
     this.inferenceInputType = b.inferenceInputType;
     this.inferenceOutputType = b.inferenceOutputType;
     this.metadata = b.metadata;
+    this.castFloat64ToFloat32 = b.castFloat64ToFloat32;
   }
 
   public static TfliteOutputOptions defaults() {
@@ -91,6 +93,11 @@ public final class TfliteOutputOptions {
     return metadata;
   }
 
+  /** Whether a float64 graph is computed in float32 (constants and placeholders cast). */
+  public boolean castFloat64ToFloat32() {
+    return castFloat64ToFloat32;
+  }
+
   /** The TFLite target's own options. */
   TfliteOptions targetOptions() {
     boolean select = opSets.contains(OpSet.SELECT_TF_OPS);
@@ -106,7 +113,8 @@ public final class TfliteOutputOptions {
         inferenceInputType.name().toLowerCase(Locale.ROOT),
         inferenceOutputType.name().toLowerCase(Locale.ROOT),
         metadata,
-        integerOnly);
+        integerOnly,
+        castFloat64ToFloat32);
   }
 
   @Override
@@ -125,6 +133,8 @@ public final class TfliteOutputOptions {
         + inferenceOutputType
         + ", metadata="
         + metadata
+        + ", castFloat64ToFloat32="
+        + castFloat64ToFloat32
         + "]";
   }
 
@@ -137,8 +147,18 @@ public final class TfliteOutputOptions {
     private IoType inferenceInputType = IoType.FLOAT32;
     private IoType inferenceOutputType = IoType.FLOAT32;
     private TfliteSupportMetadata metadata;
+    private boolean castFloat64ToFloat32;
 
     private Builder() {}
+
+    /**
+     * Computes a float64 graph in float32: float64 constants are rounded to float32, placeholders
+     * and ops take float32. TFLite's builtins have no float64 kernels for most ops; off by default.
+     */
+    public Builder castFloat64ToFloat32(boolean cast) {
+      this.castFloat64ToFloat32 = cast;
+      return this;
+    }
 
     /** The op sets the model may use; {@code TFLITE_BUILTINS} alone by default. */
     public Builder opSets(Set<OpSet> sets) {

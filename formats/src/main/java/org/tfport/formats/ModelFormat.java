@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
+import org.tfport.core.Json;
+import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.stablehlo.StableHloFiles;
@@ -15,6 +17,8 @@ import org.tfport.formats.tfjs.ModelJsonParser;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsWriter;
 import org.tfport.formats.tflite.TfliteReader;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The model formats of the TensorFlow family, named as {@code tensorflowjs_converter}'s {@code
@@ -102,6 +106,9 @@ public enum ModelFormat {
     } catch (IOException e) {
       throw new UsageException(path + ": cannot read the input (" + e.getMessage() + ")");
     }
+    if (n <= 0) {
+      throw new CorruptModelException(path + ": the file is empty (0 bytes), so it holds no model");
+    }
     Optional<ModelFormat> bySignature = ofSignature(head, n);
     if (bySignature.isPresent()) {
       return bySignature.get();
@@ -166,9 +173,41 @@ public enum ModelFormat {
    * models existed.
    */
   private static ModelFormat ofModelJson(Path json) {
-    return TfjsModelJson.GRAPH_MODEL.equals(ModelJsonParser.format(json))
-        ? TFJS_GRAPH_MODEL
-        : TFJS_LAYERS_MODEL;
+    String format = ModelJsonParser.format(json);
+    if (TfjsModelJson.GRAPH_MODEL.equals(format)) {
+      return TFJS_GRAPH_MODEL;
+    }
+    if (TfjsModelJson.LAYERS_MODEL.equals(format)) {
+      return TFJS_LAYERS_MODEL;
+    }
+    if (format != null) {
+      throw new CorruptModelException(
+          json
+              + ": model.json says format '"
+              + format
+              + "', neither a TF.js layers model ('layers-model') nor a graph model ('graph-model')");
+    }
+    // No "format": a pre-1.0 layers model holds a Keras config, a graph model nodes.
+    JsonNode topology;
+    try {
+      if (Files.size(json) == 0) {
+        throw new CorruptModelException(json + ": the file is empty (0 bytes), so it holds no model");
+      }
+      topology = Json.MAPPER.readTree(Files.readString(json)).path("modelTopology");
+    } catch (IOException | JacksonException e) {
+      throw new CorruptModelException(
+          json + ": not a TF.js model.json: it is not a JSON object (" + e.getMessage() + ")");
+    }
+    if (topology.has("node") || topology.has("library")) {
+      return TFJS_GRAPH_MODEL;
+    }
+    if (topology.has("model_config") || topology.has("class_name") || topology.has("config")) {
+      return TFJS_LAYERS_MODEL;
+    }
+    throw new CorruptModelException(
+        json
+            + ": a model.json that is neither a TF.js layers model (modelTopology with a Keras"
+            + " model config) nor a graph model (modelTopology with nodes)");
   }
 
   private static boolean startsWith(byte[] b, int n, int at, byte[] prefix) {

@@ -78,6 +78,21 @@ public final class GraphLoader {
 
   public static Loaded load(
       Path dir, GraphOptions go, String defaultSignature, Set<String> defaultTags) {
+    return load(dir, go, defaultSignature, defaultTags, false);
+  }
+
+  /**
+   * As {@link #load(Path, GraphOptions, String, Set)}; with {@code keepWrittenVariables} (the
+   * runtime's loading), a model some signature of which writes resource variables keeps them as
+   * variables holding their checkpoint values (see {@link VariableFreezer#INITIAL_VALUE}) instead of
+   * freezing them, so that writes persist between runs.
+   */
+  public static Loaded load(
+      Path dir,
+      GraphOptions go,
+      String defaultSignature,
+      Set<String> defaultTags,
+      boolean keepWrittenVariables) {
     if (!Files.isDirectory(dir)) {
       throw new UsageException(
           dir
@@ -165,11 +180,17 @@ public final class GraphLoader {
       new DebugOpStripper().apply(g);
     }
     TensorBundle bundle = sm.variables();
-    int frozen =
+    VariableFreezer freezer =
         new VariableFreezer(
-                g,
-                (key, slice) -> bundle != null && bundle.has(key) ? bundle.read(key, slice) : null)
-            .freeze();
+            g, (key, slice) -> bundle != null && bundle.has(key) ? bundle.read(key, slice) : null);
+    if (keepWrittenVariables && Files.exists(dir.resolve(SavedModelReader.SAVED_MODEL_PB))) {
+      Set<String> signatureNodes = new java.util.HashSet<>();
+      for (var info : SavedModelReader.signatures(dir, tags).values()) {
+        info.outputs().values().forEach(t -> signatureNodes.add(TensorRef.nodeOf(t.name())));
+      }
+      freezer.keepingWrittenVariables(signatureNodes);
+    }
+    int frozen = freezer.freeze();
     Graph initializer = TableInitializer.extract(g, g.reachable(g.outputNodes()));
     prepare(g);
     FunctionGraph.inlineCallsInFunctions(g);

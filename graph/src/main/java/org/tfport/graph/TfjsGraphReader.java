@@ -468,14 +468,39 @@ public final class TfjsGraphReader {
       FUSION_ATTRS.forEach(baseAttrs::remove);
       // The fused node is replaced by a chain that ends under its name.
       g.remove(name);
-      List<String[]> chain = new ArrayList<>(); // op, extra input
+      List<String[]> chain = new ArrayList<>(); // op, extra inputs
       int arg = 2;
       for (String f : ops) {
         switch (f) {
           case "BiasAdd", "Add" -> chain.add(new String[] {"BiasAdd", data.get(arg++)});
-          case "Relu", "Relu6", "Elu", "Sigmoid", "Tanh", "LeakyRelu" ->
+          case "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "LeakyRelu" ->
               chain.add(new String[] {f, null});
           case "Prelu" -> chain.add(new String[] {"Prelu", data.get(arg++)});
+          // TensorFlow's remapper: scale, offset, mean, variance, in that order.
+          case "FusedBatchNorm" -> {
+            if (arg + 4 > data.size()) {
+              throw new CorruptModelException(
+                  src
+                      + ": node '"
+                      + name
+                      + "' ("
+                      + n.op()
+                      + ") fuses FusedBatchNorm but has "
+                      + (data.size() - 2)
+                      + " extra inputs, not the 4 it needs");
+            }
+            chain.add(
+                new String[] {
+                  "FusedBatchNorm",
+                  data.get(arg),
+                  data.get(arg + 1),
+                  data.get(arg + 2),
+                  data.get(arg + 3)
+                });
+            arg += 4;
+          }
+          // TF.js writes [NoOp, act] for an activation without bias.
+          case "NoOp" -> {}
           default ->
               throw new org.tfport.core.TfportException.UnsupportedModelException(
                   src
@@ -516,31 +541,20 @@ public final class TfjsGraphReader {
                     : new AttrValue.Float(0.2f));
             g.add(new Node(nm, "LeakyRelu", List.of(prev), "", a));
           }
-          case "Prelu" -> {
-            // prelu(x) = relu(x) + alpha * min(x, 0), from ops every target has.
-            String relu = uniq(g, nm + "/prelu_relu");
-            g.add(new Node(relu, "Relu", List.of(prev), "", a));
-            String zero = uniq(g, nm + "/prelu_zero");
-            g.add(
-                new Node(
-                    zero,
-                    "Const",
-                    List.of(),
-                    "",
-                    Map.of(
-                        "dtype",
-                        new AttrValue.Type(DType.FLOAT32.tfEnum()),
-                        "value",
-                        new AttrValue.TensorAttr(
-                            new TensorValue(
-                                DType.FLOAT32.tfEnum(),
-                                TensorShape.SCALAR,
-                                Tensor.ofFloats(Shape.SCALAR, 0f))))));
-            String neg = uniq(g, nm + "/prelu_min");
-            g.add(new Node(neg, "Minimum", List.of(prev, zero), "", a));
-            String mul = uniq(g, nm + "/prelu_mul");
-            g.add(new Node(mul, "Mul", List.of(extra, neg), "", a));
-            g.add(new Node(nm, "AddV2", List.of(relu, mul), "", a));
+          case "Prelu" -> g.add(new Node(nm, "Prelu", List.of(prev, extra), "", a));
+          case "FusedBatchNorm" -> {
+            // Inference batch norm, which BatchNormFolding then folds into the convolution.
+            a.put("U", new AttrValue.Type(DType.FLOAT32.tfEnum()));
+            a.put(
+                "epsilon",
+                n.attr("epsilon") instanceof AttrValue.Float f ? f : new AttrValue.Float(1e-3f));
+            a.put("is_training", new AttrValue.Bool(false));
+            if (n.attr("data_format") != null) {
+              a.put("data_format", n.attr("data_format"));
+            }
+            List<String> bn = new ArrayList<>(List.of(prev));
+            bn.addAll(java.util.Arrays.asList(chain.get(k)).subList(1, 5));
+            g.add(new Node(nm, "FusedBatchNormV3", bn, "", a));
           }
           default -> g.add(new Node(nm, op, List.of(prev), "", a));
         }

@@ -51,6 +51,25 @@ public final class VariableFreezer {
   private final boolean frozenGraph;
   private final Map<String, String> keys = new HashMap<>();
   private final Map<String, String> slices = new HashMap<>();
+  private boolean keepWritten;
+  private Set<String> signatureNodes = Set.of();
+
+  /**
+   * The attribute of a kept {@code VarHandleOp} holding its checkpoint value: the runtime starts
+   * each session's variable from it.
+   */
+  public static final String INITIAL_VALUE = "_tfport_initial_value";
+
+  /** Ops that change a resource variable's value. */
+  static final Set<String> RESOURCE_WRITERS =
+      Set.of("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp");
+
+  /** Ops that change a TF1 reference variable's value. */
+  static final Set<String> REF_WRITERS = Set.of("Assign", "AssignAdd", "AssignSub");
+
+  /** Ops only save/restore functions hold: their assignments load the checkpoint. */
+  private static final Set<String> CHECKPOINT_OPS =
+      Set.of("RestoreV2", "Restore", "RestoreSlice", "SaveV2", "Save", "SaveSlices", "MergeV2Checkpoints");
 
   VariableFreezer(Graph g, Values values) {
     this(g, values, false);
@@ -65,6 +84,71 @@ public final class VariableFreezer {
     this.values = values;
     this.frozenGraph = frozenGraph;
     findRestoreKeys();
+  }
+
+  /**
+   * For the runtime: when the model writes variables (a signature's graph does, or a function it
+   * calls, leaving out the save/restore ones), every variable stays a {@code VarHandleOp} (or TF1
+   * {@code VariableV2}) carrying its checkpoint value in {@link #INITIAL_VALUE}, so a session holds them
+   * as state and runs see each other's writes; reads stay reads. Conversions freeze as before.
+   */
+  VariableFreezer keepingWrittenVariables(Set<String> signatureNodes) {
+    this.keepWritten = true;
+    this.signatureNodes = Set.copyOf(signatureNodes);
+    return this;
+  }
+
+  /**
+   * Whether any signature writes a resource variable: a writer among the nodes some signature's
+   * outputs need, or in a function they call (directly or through other functions), leaving out
+   * the checkpoint's restore assignments.
+   */
+  private boolean writesVariables() {
+    Set<String> roots = new java.util.HashSet<>(signatureNodes);
+    roots.addAll(g.outputNodes());
+    roots.removeIf(r -> !g.has(r));
+    Set<String> seenFunctions = new java.util.HashSet<>();
+    for (String name : g.reachable(roots)) {
+      Node n = g.node(name);
+      if ((RESOURCE_WRITERS.contains(n.op()) || REF_WRITERS.contains(n.op()))
+          && (n.dataInputs().size() < 2 || restoredKey(n.dataInputs().get(1)) == null)) {
+        return true;
+      }
+      if (callsWriter(n, seenFunctions)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a function {@code n} calls (by op or attribute) writes a variable, transitively. */
+  private boolean callsWriter(Node n, Set<String> seen) {
+    List<String> called = new ArrayList<>();
+    if (g.function(n.op()) != null) {
+      called.add(n.op());
+    }
+    for (AttrValue v : n.attrs().values()) {
+      if (v instanceof AttrValue.Func f) {
+        called.add(f.value().name());
+      } else if (v instanceof AttrValue.ListAttr l) {
+        l.func().forEach(f -> called.add(f.name()));
+      }
+    }
+    for (String name : called) {
+      GraphFunction f = g.function(name);
+      if (f == null || !seen.add(name)) {
+        continue;
+      }
+      if (f.nodes().stream().anyMatch(x -> CHECKPOINT_OPS.contains(x.op()))) {
+        continue;
+      }
+      for (Node x : f.nodes()) {
+        if (RESOURCE_WRITERS.contains(x.op()) || callsWriter(x, seen)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Variable node name to checkpoint key, from the restore subgraph. Exposed for tests. */
@@ -159,10 +243,31 @@ public final class VariableFreezer {
    */
   public int freeze() {
     Set<String> needed = g.reachable(g.outputNodes());
+    Set<String> kept = new java.util.HashSet<>();
+    if (keepWritten && writesVariables()) {
+      for (Node n : g.nodes()) {
+        boolean variable = n.op().equals("VarHandleOp") || TF1_VARIABLES.contains(n.op());
+        if (variable && needed.contains(n.name())) {
+          Tensor t = value(n, n.name());
+          n.attr(
+              INITIAL_VALUE,
+              new AttrValue.TensorAttr(
+                  new TensorValue(t.dtype().tfEnum(), TensorShape.of(t.shape()), t)));
+          kept.add(n.name());
+        }
+      }
+    }
     Map<String, String> constOfVariable = new LinkedHashMap<>();
     int frozen = 0;
     for (Node n : g.topologicalOrder()) {
       if (!needed.contains(n.name())) {
+        continue;
+      }
+      Node readVar =
+          n.op().equals("ReadVariableOp") || n.op().equals("ResourceGather")
+              ? variableOf(n.input(0))
+              : null;
+      if (readVar != null && kept.contains(readVar.name()) || kept.contains(n.name())) {
         continue;
       }
       if (TF1_VARIABLES.contains(n.op())) {
@@ -200,7 +305,7 @@ public final class VariableFreezer {
         frozen++;
       }
     }
-    frozen += freezeControlFlowInputs(needed, constOfVariable);
+    frozen += freezeControlFlowInputs(needed, constOfVariable, kept);
     // Whatever still reads a variable handle cannot run once the variables are gone.
     Set<String> stillNeeded = g.reachable(g.outputNodes());
     for (Node n : g.nodes()) {
@@ -209,7 +314,10 @@ public final class VariableFreezer {
       }
       for (String in : n.dataInputs()) {
         Node src = g.node(TensorRef.nodeOf(in));
-        if (src != null && src.op().equals("VarHandleOp") && !n.op().equals("VarIsInitializedOp")) {
+        if (src != null
+            && src.op().equals("VarHandleOp")
+            && !kept.contains(src.name())
+            && !n.op().equals("VarIsInitializedOp")) {
           throw new UnsupportedModelException(
               g.source()
                   + ": node '"
@@ -253,7 +361,8 @@ public final class VariableFreezer {
    *
    * @return how many handle inputs were replaced
    */
-  private int freezeControlFlowInputs(Set<String> needed, Map<String, String> constOfVariable) {
+  private int freezeControlFlowInputs(
+      Set<String> needed, Map<String, String> constOfVariable, Set<String> kept) {
     int count = 0;
     for (Node n : new ArrayList<>(g.nodes())) {
       if (!needed.contains(n.name()) || !CONTROL_FLOW.containsKey(n.op())) {
@@ -263,7 +372,7 @@ public final class VariableFreezer {
       List<String> ins = n.dataInputs();
       for (int k = first; k < ins.size(); k++) {
         Node var = variableOf(ins.get(k));
-        if (var == null || !var.op().equals("VarHandleOp")) {
+        if (var == null || !var.op().equals("VarHandleOp") || kept.contains(var.name())) {
           continue;
         }
         String valueNode = constOfVariable.get(var.name());

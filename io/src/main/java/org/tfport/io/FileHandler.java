@@ -138,11 +138,17 @@ final class FileHandler implements IOHandler {
 
   @Override
   public ModelArtifacts load() {
-    TfjsModelFiles files = TfjsReader.open(path);
+    // file://DIR names the folder a save wrote: its model.json.
+    Path json = Files.isDirectory(path) ? path.resolve("model.json") : path;
+    if (Files.isDirectory(path) && !Files.isRegularFile(json)) {
+      throw new UsageException(
+          path + ": a folder without model.json (" + url + "); give the folder a model was saved to");
+    }
+    TfjsModelFiles files = TfjsReader.open(json);
     TfjsModelJson j = files.modelJson();
     List<WeightSpec> specs = new ArrayList<>();
     files.specs().forEach(specs::addAll);
-    Path folder = path.toAbsolutePath().normalize().getParent();
+    Path folder = json.toAbsolutePath().normalize().getParent();
     List<ByteBuffer> data = new ArrayList<>();
     for (List<String> group : files.paths()) {
       for (String p : group) {

@@ -72,6 +72,17 @@ class FileHandlerTest {
   }
 
   @Test
+  void loadsTheFolderASaveWrote() throws Exception {
+    Path dir = tmp.resolve("saved");
+    Models.save(small(), "file://" + dir);
+    // As the documentation says: file:///folder is the model.json in it.
+    ModelArtifacts back = Models.load("file://" + dir.toAbsolutePath());
+    assertThat(back.weightSpecs()).isEqualTo(small().weightSpecs());
+    assertThat(back.joinedWeightData()).isEqualTo(small().joinedWeightData());
+    assertThat(Models.load("file://" + dir + "/").weightDataBytes()).isEqualTo(20);
+  }
+
+  @Test
   void routersFromServiceLoaderTakePart() throws Exception {
     Models.save(small(), "file://" + tmp.resolve("m"));
     Models.copy("file://" + tmp.resolve("m/model.json"), "mem://copy", LoadOptions.defaults());

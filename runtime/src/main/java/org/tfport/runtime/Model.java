@@ -191,6 +191,21 @@ public final class Model implements AutoCloseable {
     return ModelLoader.load(path, options);
   }
 
+  /**
+   * Loads a model named by a URL through the io module's handlers: {@code file://} (any format
+   * {@link #load(Path)} reads), {@code http(s)://} (a TF.js model.json and its weights, fetched
+   * into a temporary folder that is deleted once loaded) or a scheme an {@link
+   * org.tfport.io.IORouter} plug-in adds. A string without a scheme is a path.
+   */
+  public static Model loadUrl(String url) {
+    return loadUrl(url, LoadOptions.defaults());
+  }
+
+  /** As {@link #loadUrl(String)}, with a signature, MetaGraph tags or output tensors picked. */
+  public static Model loadUrl(String url, LoadOptions options) {
+    return UrlLoader.load(url, options);
+  }
+
   static Signature graphSignature(Graph graph) {
     List<TensorSpec> ins = new ArrayList<>();
     for (String in : graph.inputs()) {

@@ -22,6 +22,7 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.formats.graphdef.GraphDefReader;
+import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.SignatureInfo;
 import org.tfport.formats.savedmodel.TensorInfo;
@@ -30,8 +31,13 @@ import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
+<<<<<<< HEAD
 import org.tfport.graph.stablehlo.StableHloLowering;
 import org.tfport.formats.stablehlo.StableHloFiles;
+=======
+import org.tfport.graph.keras.KerasGraph;
+import org.tfport.graph.keras.KerasGraphs;
+>>>>>>> main
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 import org.tfport.runtime.tflite.TfliteImporter;
@@ -47,8 +53,14 @@ final class ModelLoader {
     SAVED_MODEL,
     FROZEN_GRAPH,
     TFJS_GRAPH,
+<<<<<<< HEAD
     TFLITE,
     STABLEHLO
+=======
+    TFJS_LAYERS,
+    KERAS,
+    TFLITE
+>>>>>>> main
   }
 
   /**
@@ -97,6 +109,8 @@ final class ModelLoader {
               Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), o, registry);
       case FROZEN_GRAPH -> frozen(path, o, registry);
       case TFJS_GRAPH -> tfjsGraph(path, o, registry);
+      case TFJS_LAYERS -> layers(path, o, registry, KerasGraphs.buildTfjsLayers(path));
+      case KERAS -> keras(path, o, registry);
       case TFLITE -> tflite(path, o);
       case STABLEHLO -> stablehlo(path, o, registry);
     };
@@ -150,18 +164,18 @@ final class ModelLoader {
       if (format.equals("graph-model")) {
         return Format.TFJS_GRAPH;
       }
+      if (format.equals("layers-model")) {
+        return Format.TFJS_LAYERS;
+      }
       throw new UnsupportedModelException(
           path
               + ": a TF.js "
               + (format.isEmpty() ? "model.json without a format" : "'" + format + "'")
-              + "; the runtime runs TF.js graph models (\"format\": \"graph-model\"), not layers"
-              + " models");
+              + "; the runtime runs TF.js graph models (\"format\": \"graph-model\") and layers"
+              + " models (\"format\": \"layers-model\")");
     }
     if (name.endsWith(".h5") || name.endsWith(".hdf5") || name.endsWith(".keras")) {
-      throw new UnsupportedModelException(
-          path
-              + ": a Keras model; the runtime runs SavedModels, frozen GraphDefs,"
-              + " TF Hub modules, TF.js graph models and .tflite files");
+      return Format.KERAS;
     }
     throw new UsageException(
         path
@@ -240,7 +254,8 @@ final class ModelLoader {
 
   private static Model.Part savedModelPart(Path dir, Set<String> tags, String key) {
     GraphOptions go = new GraphOptions(key, tags, true, false, false, List.of(), false);
-    GraphLoader.Loaded l = GraphLoader.load(dir, go, key, tags);
+    // Variables a signature writes stay variables, so a session's runs see each other's writes.
+    GraphLoader.Loaded l = GraphLoader.load(dir, go, key, tags, true);
     Graph g = l.graph();
     SignatureInfo info = l.savedModel().signature();
     List<TensorSpec> ins = new ArrayList<>();
@@ -418,6 +433,43 @@ final class ModelLoader {
         }
       }
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Keras and TF.js layers models
+
+  private static Model keras(Path path, LoadOptions o, KernelRegistry registry) {
+    try (KerasModel km = KerasModel.open(path)) {
+      return layers(path, o, registry, KerasGraphs.build(km));
+    }
+  }
+
+  /**
+   * A layers model run as the TensorFlow graph its layers compute; one signature, its inputs and
+   * outputs named after the model's input and output layers.
+   */
+  private static Model layers(Path path, LoadOptions o, KernelRegistry registry, KerasGraph kg) {
+    if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
+      throw new UsageException(
+          path
+              + ": a Keras model has one signature, '"
+              + Signature.DEFAULT_KEY
+              + "'; there is no signature '"
+              + o.signatureName()
+              + "'");
+    }
+    Graph g = kg.graph();
+    List<TensorSpec> ins = new ArrayList<>();
+    for (String in : kg.inputs()) {
+      ins.add(input(g, in, in, null));
+    }
+    List<TensorSpec> outs = new ArrayList<>();
+    for (int i = 0; i < kg.outputs().size(); i++) {
+      outs.add(new TensorSpec(kg.outputs().get(i), g.outputs().get(i), null, null));
+    }
+    Model.Part p =
+        new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)), null);
+    return Model.of(path.toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
   // -------------------------------------------------------------------------------------------

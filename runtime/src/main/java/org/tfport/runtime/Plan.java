@@ -5,6 +5,7 @@ import org.tfport.core.TfportException;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 
@@ -154,6 +155,26 @@ final class Plan {
           where + "node '" + step.node + "' (" + step.op + "): " + e.getMessage(), e);
     } catch (TfportException e) {
       throw e;
+    } catch (OutOfMemoryError e) {
+      // A size no shape check foresaw: the run's values die with it, so the JVM recovers; say how
+      // much the step started from and how much there is.
+      long held = 0;
+      for (Value v : args) {
+        long b = v == null || v.isHandle() ? 0 : Memory.bytes(v.dtype(), v.shape());
+        held = b < 0 || held + b < 0 ? Long.MAX_VALUE : held + b;
+      }
+      throw new KernelException(
+          where
+              + "node '"
+              + step.node
+              + "' ("
+              + step.op
+              + ") needs more memory than the JVM has: its inputs hold "
+              + Memory.human(held)
+              + " and the heap is at most "
+              + Memory.human(Memory.heapLimit())
+              + "; "
+              + Memory.REMEDY);
     } catch (RuntimeException e) {
       // A kernel bug or an unchecked case: still say where it happened.
       throw new KernelException(

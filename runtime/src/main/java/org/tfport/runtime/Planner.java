@@ -425,8 +425,10 @@ final class Planner {
       int[] d = dying.get(i).stream().mapToInt(Integer::intValue).toArray();
       steps.add(new Plan.Step(n.name(), n.op(), kernels.get(i), stepInputs.get(i), b, w, d));
     }
+    StaticMemory.check(graph, where, fed.size(), steps, types, shapes);
     return new Plan(where, constants, inputs, inputSlots, steps, outputs, outputSlots);
   }
+
 
   /**
    * The needed nodes ordered so each comes after what it reads, ties in file order; fed nodes are

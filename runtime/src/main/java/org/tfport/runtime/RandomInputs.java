@@ -10,7 +10,9 @@ import java.util.Random;
 import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
+import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.runtime.kernel.Memory;
 
 /**
  * Seeded example inputs for a signature, so any model can be tried without data: floats uniform in
@@ -33,7 +35,12 @@ public final class RandomInputs {
         throw new UnsupportedModelException(
             "input '" + s.name() + "' has no known type to make values for");
       }
-      out.put(s.name(), random(s.dtype(), shape(s), rnd));
+      long[] shape = shape(s);
+      String why = Memory.shortfall(s.dtype(), shape);
+      if (why != null) {
+        throw new TfportException("example values for input '" + s.name() + "': " + why);
+      }
+      out.put(s.name(), random(s.dtype(), shape, rnd));
     }
     return out;
   }

@@ -13,10 +13,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.Supplier;
 import org.tfport.core.Tensor;
+import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
@@ -199,6 +201,11 @@ public final class Session implements AutoCloseable {
                 + ", got "
                 + t.dtype().jsName()
                 + Arrays.toString(dims));
+      }
+      // The run copies the input onto the heap.
+      String shortfall = Memory.shortfall(t.dtype(), dims);
+      if (shortfall != null) {
+        throw new TfportException(model.source() + ": input '" + spec.name() + "' " + shortfall);
       }
       values.add(Values.fromTensor(t));
     }

@@ -229,46 +229,68 @@ class SessionTest {
         "x", Tensor.ofFloats(Shape.of(2, 3), x), "n", Tensor.ofInts(Shape.SCALAR, run % 6));
   }
 
+  /** Every output of one run, by name, as float or int arrays (what equality compares). */
+  private static Map<String, Object> outputs(Session s, int run) {
+    Map<String, Object> out = new java.util.TreeMap<>();
+    s.run(feeds(run))
+        .forEach(
+            (k, t) ->
+                out.put(
+                    k, t.dtype() == DType.FLOAT32 ? t.toFloatArray() : Values.fromTensor(t).ints()));
+    return out;
+  }
+
   @Test
   void sessionsOnManyThreadsGiveIdenticalResults() throws Exception {
+    // The bar: one model, 8 sessions on 8 threads, 1,000 runs in all, every output equal to
+    // the single-thread run of the same inputs.
     int threads = 8;
-    int runs = 100;
+    int runsPerThread = 125;
     try (Model m = loopModel()) {
-      List<float[]> expected = new ArrayList<>();
+      List<Map<String, Object>> expected = new ArrayList<>();
       try (Session s = m.newSession(REF)) {
-        for (int r = 0; r < runs; r++) {
-          expected.add(s.run(feeds(r)).get("branch:0").toFloatArray());
+        for (int r = 0; r < runsPerThread; r++) {
+          expected.add(outputs(s, r));
         }
       }
+      assertThat(expected.get(0)).containsOnlyKeys("branch:0", "loop:0");
+      java.util.concurrent.atomic.AtomicInteger checked =
+          new java.util.concurrent.atomic.AtomicInteger();
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       try {
         CountDownLatch start = new CountDownLatch(1);
-        List<Future<Integer>> done = new ArrayList<>();
+        List<Future<?>> done = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
+          // Each thread starts at another input, so different inputs are in flight at once.
           int offset = t * 13;
           done.add(
               pool.submit(
                   () -> {
                     start.await();
-                    int checked = 0;
                     try (Session s = m.newSession(REF)) {
-                      for (int k = 0; k < runs; k++) {
-                        int r = (k + offset) % runs;
-                        assertThat(s.run(feeds(r)).get("branch:0").toFloatArray())
-                            .containsExactly(expected.get(r));
-                        checked++;
+                      for (int k = 0; k < runsPerThread; k++) {
+                        int r = (k + offset) % runsPerThread;
+                        Map<String, Object> got = outputs(s, r);
+                        assertThat(got.keySet()).isEqualTo(expected.get(r).keySet());
+                        for (var e : got.entrySet()) {
+                          assertThat(e.getValue())
+                              .as("run %d output %s", r, e.getKey())
+                              .isEqualTo(expected.get(r).get(e.getKey()));
+                        }
+                        checked.incrementAndGet();
                       }
                     }
-                    return checked;
+                    return null;
                   }));
         }
         start.countDown();
-        for (Future<Integer> f : done) {
-          assertThat(f.get()).isEqualTo(runs);
+        for (Future<?> f : done) {
+          f.get();
         }
       } finally {
         pool.shutdown();
       }
+      assertThat(checked.get()).isEqualTo(1000);
     }
   }
 }

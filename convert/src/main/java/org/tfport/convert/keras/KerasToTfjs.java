@@ -43,7 +43,7 @@ public final class KerasToTfjs {
       Path input, Path output, TfjsOutputOptions options, ProgressListener progress) {
     long start = System.nanoTime();
     try (KerasModel model = KerasModel.open(input);
-        AtomicOutput out = AtomicOutput.folder(output)) {
+        AtomicOutput out = AtomicOutput.modelFolder(output, options.overwrite())) {
       List<String> notices = new ArrayList<>();
       TfjsModelJson json = modelJson(model, options, notices);
       List<List<WeightEntry>> groups =
@@ -167,7 +167,8 @@ public final class KerasToTfjs {
               + sb
               + "; replace "
               + (unsupported.size() > 1 ? "them" : "it")
-              + " with built-in layers, or convert to a graph model");
+              + " with built-in layers, or convert to a graph model, which runs them as TensorFlow ops"
+              + " (--output_format=tfjs_graph_model)");
     }
   }
 

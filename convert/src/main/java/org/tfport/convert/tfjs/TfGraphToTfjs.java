@@ -178,6 +178,7 @@ public final class TfGraphToTfjs {
   }
 
   /**
+<<<<<<< HEAD
    * A StableHLO program ({@code --input_format=stablehlo}): its entry function lowered to a graph,
    * then optimized, checked and written as a frozen graph is; the signature's inputs are the
    * arguments ({@code arg0}, ...) and its outputs the results.
@@ -204,6 +205,46 @@ public final class TfGraphToTfjs {
     return write(
         g, null, output, "StableHLO", signature, metadata(o, null), o, progress, start, before, 0,
         report);
+=======
+   * A Keras model or TF.js layers model as the TensorFlow graph its layers compute (built by {@link
+   * org.tfport.graph.keras.KerasGraphs}), through the same optimizer and fusions as a SavedModel.
+   * The signature's inputs and outputs are named after the model's input and output layers.
+   */
+  public static ConversionResult convertKeras(
+      Path source,
+      org.tfport.graph.keras.KerasGraph kg,
+      Path output,
+      GraphOptions go,
+      TfjsOutputOptions o,
+      ProgressListener progress) {
+    long start = System.nanoTime();
+    Graph g = kg.graph();
+    GraphLoader.Counts before = GraphLoader.Counts.of(g);
+    TfjsOptimizer.Report report = optimizeAndCheck(g, go, source.toString());
+    ObjectNode signature = Json.MAPPER.createObjectNode();
+    ObjectNode ins = signature.putObject("inputs");
+    for (String in : kg.inputs()) {
+      Node n = g.node(in);
+      if (n == null) {
+        continue;
+      }
+      int dtype = n.attr("dtype") instanceof AttrValue.Type t ? t.value() : DataTypes.DT_FLOAT;
+      org.tfport.core.graph.TensorShape shape =
+          n.attr("shape") instanceof AttrValue.Shape sh
+              ? sh.value()
+              : org.tfport.core.graph.TensorShape.UNKNOWN;
+      ins.set(in, tensorInfo(in + ":0", new TensorInfo(in + ":0", dtype, shape)));
+    }
+    ObjectNode outs = signature.putObject("outputs");
+    for (int i = 0; i < kg.outputs().size(); i++) {
+      String tensor = TensorRef.parse(g.outputs().get(i)).tensorName();
+      outs.putObject(kg.outputs().get(i)).put("name", tensor).put("dtype", "DT_FLOAT");
+    }
+    ObjectNode metadata =
+        metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(kg.outputs()) : null);
+    return write(
+        g, null, output, "keras layers", signature, metadata, o, progress, start, before, 0, report);
+>>>>>>> main
   }
 
   /**
@@ -295,7 +336,7 @@ public final class TfGraphToTfjs {
     if (metadata != null) {
       json = json.withUserDefinedMetadata(metadata);
     }
-    try (AtomicOutput out = AtomicOutput.folder(output)) {
+    try (AtomicOutput out = AtomicOutput.modelFolder(output, o.overwrite())) {
       WriteSummary ws =
           TfjsWriter.write(
               out.dir(),

@@ -90,7 +90,7 @@ public final class TfjsReshard {
     if (options.weightGrouping() == TfjsOutputOptions.WeightGrouping.PER_LAYER) {
       groups = byLayer(groups);
     }
-    try (AtomicOutput out = AtomicOutput.folder(output)) {
+    try (AtomicOutput out = AtomicOutput.modelFolder(output, options.overwrite())) {
       WriteSummary ws =
           TfjsWriter.write(
               out.dir(),

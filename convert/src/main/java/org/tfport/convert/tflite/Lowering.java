@@ -193,6 +193,8 @@ final class Lowering {
               simple(n, LEAKY_RELU, LEAKY_RELU_OPTIONS, List.of(in(n, 0)))
                       .opt("alpha", floatAttr(n, "alpha", 0.2f))
                   != null;
+          // TF.js's Prelu (alpha broadcast against x), as TFLite's PRELU.
+          case "Prelu" -> isFloat(n) && simple(n, PRELU, NONE, List.of(in(n, 0), in(n, 1))) != null;
           case "Cast" -> simple(n, CAST, NONE, List.of(in(n, 0))) != null;
           case "Shape" ->
               simple(n, SHAPE, SHAPE_OPTIONS, List.of(in(n, 0)))

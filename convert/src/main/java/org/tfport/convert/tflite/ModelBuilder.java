@@ -3,6 +3,7 @@ package org.tfport.convert.tflite;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +23,8 @@ import org.tfport.formats.tflite.TfliteType;
  * A {@code .tflite} model under construction: mutable tensors and operators that the lowering and
  * the quantization passes edit, turned into the immutable {@code formats.tflite} records by {@link
  * #build}. Constant data stays with its tensor until then, so a pass can replace it; buffers are
- * laid out at build time (buffer 0 the empty sentinel, then one buffer per constant tensor in
- * creation order, as the reference converter does).
+ * laid out at build time (buffer 0 the empty sentinel, then one buffer per distinct constant content
+ * in creation order; tensors holding the same bytes share a buffer).
  */
 final class ModelBuilder {
   final List<Sub> subgraphs = new ArrayList<>();
@@ -172,13 +173,22 @@ final class ModelBuilder {
     List<int[]> codes = new ArrayList<>();
     List<String> customs = new ArrayList<>();
     List<TfliteSubgraph> subs = new ArrayList<>();
+    // Constants with the same bytes share one buffer (an unrolled RNN re-lays out the same weights
+    // once per step); tensors only read buffers, so sharing one is safe.
+    Map<ByteBuffer, Integer> bufferByContent = new HashMap<>();
     for (Sub s : subgraphs) {
       List<TfliteTensor> tensors = new ArrayList<>();
       for (T t : s.tensors) {
         int buffer = 0;
         if (t.data != null) {
-          buffers.add(new TfliteBuffer(ByteBuffer.wrap(t.data)));
-          buffer = buffers.size() - 1;
+          ByteBuffer content = ByteBuffer.wrap(t.data);
+          Integer known = bufferByContent.get(content);
+          if (known == null) {
+            buffers.add(new TfliteBuffer(content));
+            known = buffers.size() - 1;
+            bufferByContent.put(content, known);
+          }
+          buffer = known;
         }
         List<Integer> shape = Arrays.stream(t.shape).boxed().toList();
         List<Integer> sig =

@@ -222,10 +222,19 @@ public final class TfliteConverter {
     // Each source's own subgraph: WHILE/IF functions lowered for source i are appended after it.
     List<Integer> sourceSubgraphs = new ArrayList<>();
     int loadedNodes = 0;
+    boolean float64 = false;
     for (int i = 0; i < sources.size(); i++) {
       Source src = sources.get(i);
       Graph g = src.graph();
       loadedNodes += src.loadedNodes();
+      if (o.castFloat64()) {
+        int cast = Float64Cast.apply(g);
+        if (cast > 0) {
+          notices.add("computed in float32: " + cast + " float64 nodes cast (constants rounded)");
+        }
+      } else {
+        float64 |= Float64Cast.uses(g);
+      }
       prepare(g);
       ModelBuilder.Sub sub = new ModelBuilder.Sub(i == 0 ? "main" : src.signature());
       mb.subgraphs.add(sub);
@@ -255,6 +264,17 @@ public final class TfliteConverter {
         outs.sort(java.util.Comparator.comparing(TfliteSignatureDef.TensorMap::name));
         mb.signatures.add(new TfliteSignatureDef(src.signature(), subIndex, ins, outs));
       }
+    }
+    if (!unsupported.isEmpty() && float64) {
+      throw new UnsupportedModelException(
+          where
+              + ": the graph computes in float64, which TFLite's builtins do not, so "
+              + unsupported.size()
+              + " op"
+              + (unsupported.size() == 1 ? " has" : "s have")
+              + " no TFLite builtin: "
+              + String.join(", ", unsupported)
+              + "; convert with TfliteOutputOptions.castFloat64ToFloat32 to compute in float32");
     }
     if (!unsupported.isEmpty()) {
       throw new UnsupportedModelException(
@@ -328,10 +348,12 @@ public final class TfliteConverter {
       notices.add(
           "the model has custom ops you must register kernels for: " + String.join(", ", custom));
     }
+    // Each stored buffer counted once: tensors sharing one (an unrolled RNN's steps) are one weight.
     int params = 0;
+    java.util.Set<Integer> counted = new java.util.HashSet<>();
     for (var sub : model.subgraphs()) {
       for (var t : sub.tensors()) {
-        if (t.buffer() != 0 && !model.buffer(t).isEmpty()) {
+        if (t.buffer() != 0 && !model.buffer(t).isEmpty() && counted.add(t.buffer())) {
           params += (int) t.elementCount();
         }
       }
@@ -559,6 +581,8 @@ public final class TfliteConverter {
       Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + output.getFileName(), ".tmp");
       Files.write(tmp, bytes);
+      // A temporary file is owner-only; the model is as readable as any file the user creates.
+      org.tfport.core.AtomicOutput.followUmask(tmp);
       Files.move(
           tmp,
           output.toAbsolutePath(),

@@ -22,6 +22,7 @@ import org.tfport.convert.TfliteSupportMetadata;
  * @param integerOnly full integer modes: every op must get an integer kernel ({@code
  *     TFLITE_BUILTINS_INT8} alone in the target ops); false lets ops without one stay float between
  *     DEQUANTIZE and QUANTIZE
+ * @param castFloat64 float64 constants, placeholders and ops become float32 before lowering
  */
 public record TfliteOptions(
     boolean allowCustomOps,
@@ -32,7 +33,8 @@ public record TfliteOptions(
     String inferenceInputType,
     String inferenceOutputType,
     TfliteSupportMetadata metadata,
-    boolean integerOnly) {
+    boolean integerOnly,
+    boolean castFloat64) {
   public TfliteOptions {
     Objects.requireNonNull(quantization, "quantization");
     inferenceInputType = inferenceInputType == null ? "float32" : inferenceInputType;
@@ -57,6 +59,30 @@ public record TfliteOptions(
         inferenceInputType,
         inferenceOutputType,
         metadata,
+        false,
+        false);
+  }
+
+  public TfliteOptions(
+      boolean allowCustomOps,
+      boolean selectTfOps,
+      boolean builtins,
+      TfliteQuantizationMode quantization,
+      Path representativeData,
+      String inferenceInputType,
+      String inferenceOutputType,
+      TfliteSupportMetadata metadata,
+      boolean integerOnly) {
+    this(
+        allowCustomOps,
+        selectTfOps,
+        builtins,
+        quantization,
+        representativeData,
+        inferenceInputType,
+        inferenceOutputType,
+        metadata,
+        integerOnly,
         false);
   }
 
@@ -76,7 +102,8 @@ public record TfliteOptions(
         inferenceInputType,
         inferenceOutputType,
         metadata,
-        integerOnly);
+        integerOnly,
+        castFloat64);
   }
 
   public TfliteOptions withOps(boolean custom, boolean select) {
@@ -89,7 +116,8 @@ public record TfliteOptions(
         inferenceInputType,
         inferenceOutputType,
         metadata,
-        integerOnly);
+        integerOnly,
+        castFloat64);
   }
 
   public TfliteOptions withMetadata(TfliteSupportMetadata m) {
@@ -102,7 +130,22 @@ public record TfliteOptions(
         inferenceInputType,
         inferenceOutputType,
         m,
-        integerOnly);
+        integerOnly,
+        castFloat64);
+  }
+
+  public TfliteOptions withCastFloat64(boolean cast) {
+    return new TfliteOptions(
+        allowCustomOps,
+        selectTfOps,
+        builtins,
+        quantization,
+        representativeData,
+        inferenceInputType,
+        inferenceOutputType,
+        metadata,
+        integerOnly,
+        cast);
   }
 
   /** Full integer quantization calibrated on {@code dir}, with the given inference I/O types. */
@@ -117,6 +160,7 @@ public record TfliteOptions(
         inputType,
         outputType,
         metadata,
-        integerOnly);
+        integerOnly,
+        castFloat64);
   }
 }

@@ -125,6 +125,24 @@ public final class QuantizationMap {
     return found != null ? found : fallthrough;
   }
 
+  /**
+   * The patterns that match none of {@code weightNames}, each as its flag and pattern ({@code
+   * --quantize_float16 '*kernel'}): a pattern that quantizes nothing is most likely mistyped.
+   */
+  public List<String> unmatched(java.util.Collection<String> weightNames) {
+    List<String> out = new java.util.ArrayList<>();
+    for (Map.Entry<DType, List<Pattern>> e : patterns.entrySet()) {
+      List<String> gs = globs.get(e.getKey());
+      for (int i = 0; i < e.getValue().size(); i++) {
+        Pattern p = e.getValue().get(i);
+        if (weightNames.stream().noneMatch(n -> p.matcher(n).matches())) {
+          out.add(flag(e.getKey()) + " '" + gs.get(i) + "'");
+        }
+      }
+    }
+    return out;
+  }
+
   public boolean isEmpty() {
     return globs.isEmpty() && fallthrough == null;
   }

@@ -17,6 +17,7 @@ import org.tfport.core.ProgressListener;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.tfjs.QuantMath.FloatAt;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.node.ArrayNode;
@@ -152,6 +153,18 @@ public final class TfjsWriter {
               "weight '" + e.name() + "' has an unknown dimension in " + e.shape());
         }
       }
+    }
+    List<String> names = groups.stream().flatMap(List::stream).map(WeightEntry::name).toList();
+    List<String> unmatched = quantization.unmatched(names);
+    if (!unmatched.isEmpty()) {
+      throw new UsageException(
+          "the quantization pattern"
+              + (unmatched.size() == 1 ? " " : "s ")
+              + String.join(", ", unmatched)
+              + (unmatched.size() == 1 ? " matches" : " match")
+              + " no weight; the weights are named like "
+              + String.join(", ", names.subList(0, Math.min(3, names.size())))
+              + (names.isEmpty() ? "(none: the model has no weights)" : ""));
     }
     List<List<Planned>> plan = new ArrayList<>();
     for (List<WeightEntry> group : groups) {

@@ -81,6 +81,8 @@ public final class TfliteWriter {
       Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
       Files.write(tmp, bytes);
+      // A temporary file is owner-only; the model is as readable as any file the user creates.
+      org.tfport.core.AtomicOutput.followUmask(tmp);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       try {

@@ -514,6 +514,10 @@ public final class ShapeInference {
       return null;
     }
     long[] axes = ints(n, "squeeze_dims");
+    if (axes == null || axes.length == 0) {
+      // TF.js's spelling of the same attribute.
+      axes = ints(n, "axis");
+    }
     boolean[] drop = new boolean[x.length];
     if (axes == null || axes.length == 0) {
       for (int i = 0; i < x.length; i++) {

@@ -101,18 +101,14 @@ public final class KernelFolding implements ConstantEvaluator {
     }
 
     /**
-     * Attributes a hand-made node may leave out that the folding evaluator never needed: the
-     * element type (from the inputs) and {@code axis} as another spelling of {@code Squeeze}'s
-     * {@code squeeze_dims}.
+     * An attribute a hand-made node may leave out that the folding evaluator never needed: the
+     * element type (from the inputs).
      */
     private static Map<String, AttrValue> defaults(Node node, Value[] inputs) {
       Map<String, AttrValue> d = new HashMap<>();
       int typed = node.op().equals("SelectV2") || node.op().equals("Concat") ? 1 : 0;
       if (typed < inputs.length) {
         d.put("T", new AttrValue.Type(inputs[typed].dtype().tfEnum()));
-      }
-      if (node.op().equals("Squeeze") && node.attr("axis") != null) {
-        d.put("squeeze_dims", node.attr("axis"));
       }
       return d;
     }

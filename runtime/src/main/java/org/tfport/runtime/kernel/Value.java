@@ -70,6 +70,7 @@ public final class Value {
 
   /** A zero-filled value. */
   public static Value zeros(DType dtype, long[] shape) {
+    Memory.reserve(dtype, shape);
     int n = Math.toIntExact(elementCount(shape));
     Object data =
         switch (dtype) {

@@ -6,6 +6,7 @@ import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
@@ -19,18 +20,22 @@ final class ArrayOps implements OpFamily {
     r.reference("Transpose", b -> (in, ctx) -> new Value[] {transpose(in[0], in[1])});
     r.reference(
         "ConcatV2",
-        b ->
-            (in, ctx) ->
-                new Value[] {
-                  concat(Arrays.copyOf(in, in.length - 1), Layout.scalar(in[in.length - 1], "axis"))
-                });
+        b -> {
+          sameTypes(b, 0, b.inputCount() - 1);
+          return (in, ctx) ->
+              new Value[] {
+                concat(Arrays.copyOf(in, in.length - 1), Layout.scalar(in[in.length - 1], "axis"))
+              };
+        });
     r.reference(
         "Concat",
-        b ->
-            (in, ctx) ->
-                new Value[] {
-                  concat(Arrays.copyOfRange(in, 1, in.length), Layout.scalar(in[0], "concat_dim"))
-                });
+        b -> {
+          sameTypes(b, 1, b.inputCount());
+          return (in, ctx) ->
+              new Value[] {
+                concat(Arrays.copyOfRange(in, 1, in.length), Layout.scalar(in[0], "concat_dim"))
+              };
+        });
     r.reference("Pack", ArrayOps::pack);
     r.reference("Unpack", ArrayOps::unpack);
     r.reference("Split", ArrayOps::split);
@@ -44,6 +49,51 @@ final class ArrayOps implements OpFamily {
     r.reference(
         "ReverseV2", b -> (in, ctx) -> new Value[] {reverse(in[0], reverseAxes(in[0], in[1]))});
     r.reference("ReverseSequence", ArrayOps::reverseSequence);
+  }
+
+  /**
+   * The inputs {@code from..to-1} of a join (ConcatV2, Concat, Pack) share one dtype, its {@code T}:
+   * a graph that feeds them different ones is refused when the plan is made, not mid-run.
+   */
+  static void sameTypes(BindContext b, int from, int to) {
+    DType want = b.hasAttr("T") ? b.typeAttr("T") : null;
+    int wantFrom = -1;
+    for (int i = from; i < to; i++) {
+      DType t = b.inputType(i);
+      if (t == null) {
+        continue;
+      }
+      if (want == null) {
+        want = t;
+        wantFrom = i - from;
+      } else if (t != want) {
+        throw new KernelException(
+            "values["
+                + (i - from)
+                + "] is "
+                + t.jsName()
+                + " but "
+                + (wantFrom < 0 ? "T is " : "values[" + wantFrom + "] is ")
+                + want.jsName()
+                + ": every input must have one dtype (add a Cast)");
+      }
+    }
+  }
+
+  /** The run-time half of {@link #sameTypes}, for inputs whose dtype the plan did not know. */
+  private static void sameTypes(Value[] xs) {
+    for (int k = 1; k < xs.length; k++) {
+      if (xs[k].dtype() != xs[0].dtype()) {
+        throw new KernelException(
+            "values["
+                + k
+                + "] is "
+                + xs[k].dtype().jsName()
+                + " but values[0] is "
+                + xs[0].dtype().jsName()
+                + ": every input must have one dtype");
+      }
+    }
   }
 
   static Value transpose(Value x, Value permInput) {
@@ -76,6 +126,7 @@ final class ArrayOps implements OpFamily {
   }
 
   static Value concat(Value[] xs, long axisValue) {
+    sameTypes(xs);
     Value first = xs[0];
     int r = first.rank();
     if (r == 0) {
@@ -135,7 +186,9 @@ final class ArrayOps implements OpFamily {
 
   private static Kernel pack(BindContext b) {
     long axisAttr = b.intAttr("axis", 0);
+    sameTypes(b, 0, b.inputCount());
     return (in, ctx) -> {
+      sameTypes(in);
       long[] s = in[0].shape();
       int r = s.length;
       if (axisAttr < -(r + 1) || axisAttr > r) {
@@ -311,13 +364,16 @@ final class ArrayOps implements OpFamily {
     }
     int[] strides = Layout.strides(x.shape());
     long[] shape = new long[r];
-    int[][] tables = new int[r][];
     for (int i = 0; i < r; i++) {
       if (m[i] < 0) {
         throw new KernelException("Expected multiples[" + i + "] >= 0, but got " + m[i]);
       }
+      shape[i] = Math.multiplyHigh(x.dim(i), m[i]) != 0 ? Long.MAX_VALUE : x.dim(i) * m[i];
+    }
+    Memory.reserve(x.dtype(), shape);
+    int[][] tables = new int[r][];
+    for (int i = 0; i < r; i++) {
       long dim = x.dim(i);
-      shape[i] = Math.multiplyExact(dim, m[i]);
       tables[i] = new int[Math.toIntExact(shape[i])];
       for (int c = 0; c < tables[i].length; c++) {
         tables[i][c] = (int) (c % dim) * strides[i];

@@ -1,12 +1,14 @@
 package org.tfport.runtime.ops;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.tfport.core.DType;
 import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
@@ -137,7 +139,7 @@ final class ShapeOps implements OpFamily {
   }
 
   private static Kernel squeeze(BindContext b) {
-    long[] dims = b.intsAttr("squeeze_dims", new long[0]);
+    long[] dims = squeezeDims(b);
     return (in, ctx) -> {
       long[] s = in[0].shape();
       boolean[] drop = new boolean[s.length];
@@ -166,6 +168,27 @@ final class ShapeOps implements OpFamily {
       }
       return new Value[] {in[0].reshaped(out.stream().mapToLong(Long::longValue).toArray())};
     };
+  }
+
+  /**
+   * TensorFlow's op names the axes {@code squeeze_dims}; TF.js's op list also accepts {@code axis}
+   * (graphs written by other tools use it), so a node may carry either, but not two that disagree.
+   */
+  private static long[] squeezeDims(BindContext b) {
+    long[] dims = b.node().attr("squeeze_dims") != null ? b.intsAttr("squeeze_dims", null) : null;
+    long[] axis = b.node().attr("axis") != null ? b.intsAttr("axis", null) : null;
+    if (dims != null && axis != null && dims.length > 0 && !Arrays.equals(dims, axis)) {
+      throw new KernelException(
+          "squeeze_dims "
+              + Arrays.toString(dims)
+              + " and axis "
+              + Arrays.toString(axis)
+              + " disagree; keep one");
+    }
+    if (dims != null && dims.length > 0) {
+      return dims;
+    }
+    return axis != null ? axis : b.intsAttr("squeeze_dims", new long[0]);
   }
 
   static Value expandDims(Value x, Value dim) {
@@ -203,6 +226,7 @@ final class ShapeOps implements OpFamily {
               + " to tensor of shape "
               + Layout.shape(to));
     }
+    Memory.reserve(x.dtype(), to);
     return Layout.take(x, to, Layout.broadcastMap(x.shape(), to), null);
   }
 
@@ -224,6 +248,7 @@ final class ShapeOps implements OpFamily {
     if (value.rank() != 0) {
       throw new KernelException("value must be a scalar, got shape " + Layout.shape(value.shape()));
     }
+    Memory.reserve(value.dtype(), dims);
     int n = Math.toIntExact(Value.elementCount(dims));
     return Value.of(value.dtype(), dims, Layout.repeat(value.dtype(), value.data(), 0, n));
   }

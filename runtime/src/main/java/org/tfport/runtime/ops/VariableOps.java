@@ -49,6 +49,13 @@ final class VariableOps implements OpFamily {
     Value value() {
       return value;
     }
+
+    /** A cell starting at {@code initial} (null: unassigned). */
+    static Cell holding(Value initial) {
+      Cell c = new Cell();
+      c.value = initial;
+      return c;
+    }
   }
 
   private enum Update {
@@ -56,6 +63,9 @@ final class VariableOps implements OpFamily {
     ADD,
     SUB
   }
+
+  /** The attribute graph's VariableFreezer gives a variable it keeps (see INITIAL_VALUE there). */
+  static final String INITIAL_VALUE = "_tfport_initial_value";
 
   private static String key(String name) {
     return "variable:" + name;
@@ -66,7 +76,25 @@ final class VariableOps implements OpFamily {
     String container = b.stringAttr("container", "");
     String name = shared.isEmpty() ? b.node().name() : shared;
     Resource resource = new Resource(key(container + "/" + name), name, b.typeAttr("dtype"));
-    return (in, ctx) -> new Value[] {Value.handle(resource)};
+    // A variable the loader kept (the model writes it) starts each session at its checkpoint value.
+    Value initial = b.hasAttr(INITIAL_VALUE) ? b.tensorAttr(INITIAL_VALUE) : null;
+    if (initial != null && initial.dtype() != resource.dtype()) {
+      throw new KernelException(
+          "variable '"
+              + name
+              + "' is declared "
+              + resource.dtype().jsName()
+              + " but its checkpoint value is "
+              + initial);
+    }
+    return (in, ctx) -> {
+      if (initial != null) {
+        ctx.sessionState(
+            resource.key(),
+() -> Cell.holding(initial));
+      }
+      return new Value[] {Value.handle(resource)};
+    };
   }
 
   private static Resource resource(Value v) {
@@ -114,8 +142,9 @@ final class VariableOps implements OpFamily {
     String name = b.node().name();
     String key = key("ref/" + name);
     UninitializedVariable unset = new UninitializedVariable(name);
+    Value initial = b.hasAttr(INITIAL_VALUE) ? b.tensorAttr(INITIAL_VALUE) : null;
     return (in, ctx) -> {
-      Value v = ctx.sessionState(key, Cell::new).value();
+      Value v = ctx.sessionState(key, () -> Cell.holding(initial)).value();
       return new Value[] {v != null ? v : Value.handle(unset)};
     };
   }

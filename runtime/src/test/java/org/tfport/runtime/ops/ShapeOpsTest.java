@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.tfport.core.DType;
+import org.tfport.core.graph.AttrValue;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.testkit.OracleTest;
@@ -102,6 +103,35 @@ class ShapeOpsTest {
         "expand dim index 5",
         x,
         Value.scalar(5));
+  }
+
+  @Test
+  void squeezeReadsTheTfjsSpellingAxis() {
+    // TensorFlow's op knows only squeeze_dims: the same axes given as TF.js's "axis" must squeeze
+    // exactly what TensorFlow squeezes with squeeze_dims (not every dimension of size 1).
+    Value x = ints(rnd, 1, 3, 1, 2);
+    for (AttrValue axes : List.of(ExactOracle.ints(2), ExactOracle.ints(0), ExactOracle.ints(-2))) {
+      Value ours = OpOracle.runKernel("Squeeze", attrs("T", t(DType.INT32), "axis", axes), x)[0];
+      Value theirs =
+          OpOracle.runTensorFlow(
+                  "Squeeze", attrs("T", t(DType.INT32), "squeeze_dims", axes), 1, true, x)
+              .get(0);
+      ExactOracle.assertSame("Squeeze axis=" + axes, ours, theirs);
+    }
+    assertThatThrownBy(
+            () ->
+                OpOracle.runKernel(
+                    "Squeeze",
+                    attrs(
+                        "T",
+                        t(DType.INT32),
+                        "squeeze_dims",
+                        ExactOracle.ints(0),
+                        "axis",
+                        ExactOracle.ints(2)),
+                    x))
+        .isInstanceOf(KernelException.class)
+        .hasMessageContaining("disagree");
   }
 
   @Test

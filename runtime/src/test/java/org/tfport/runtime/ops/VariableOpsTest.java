@@ -159,9 +159,6 @@ class VariableOpsTest {
    * variable.
    */
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "graph's VariableFreezer freezes the counter that the Assign ops write, so the loaded model has no variable"
-          + " to update; keeping written variables as variables is open work (issue #10)")
   void servingCounterModel() {
     Path dir =
         org.tfport.testkit.Corpus.require("savedmodel").resolve("serving_saved_model_counter");

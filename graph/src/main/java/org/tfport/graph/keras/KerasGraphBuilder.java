@@ -1,0 +1,413 @@
+package org.tfport.graph.keras;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.core.DType;
+import org.tfport.core.TfportException.CorruptModelException;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.Node;
+import org.tfport.core.graph.TensorShape;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Walks a Sequential or functional Keras config (nested models, shared layers, several inputs and
+ * outputs) and has each layer's builder emit its ops, in the order Keras' own {@code call} runs
+ * them.
+ */
+final class KerasGraphBuilder {
+  static final Set<String> MODEL_CLASSES = Set.of("Sequential", "Model", "Functional");
+  static final Map<String, LayerBuilder> LAYERS = registry();
+  private static final Set<String> MASK_USERS =
+      Set.of("GlobalAveragePooling1D", "GlobalAvgPool1D", "LSTM", "GRU", "SimpleRNN",
+          "Bidirectional", "Attention", "AdditiveAttention", "MultiHeadAttention");
+
+  private final String source;
+  private final Graph g;
+  private final Call.Context ctx;
+  private final List<String> inputNames = new ArrayList<>();
+
+  private KerasGraphBuilder(String source, WeightLookup weights, int kerasMajor) {
+    this.source = source;
+    this.g = new Graph(source);
+    this.ctx = new Call.Context(source, weights, new HashMap<>(), kerasMajor);
+  }
+
+  private static Map<String, LayerBuilder> registry() {
+    Map<String, LayerBuilder> r = new HashMap<>();
+    Activations.register(r);
+    CoreLayers.register(r);
+    ConvLayers.register(r);
+    PoolLayers.register(r);
+    NormLayers.register(r);
+    MergeLayers.register(r);
+    ShapeLayers.register(r);
+    RecurrentLayers.register(r);
+    return Map.copyOf(r);
+  }
+
+  static KerasGraph build(String source, JsonNode model, WeightLookup weights, int kerasMajor) {
+    if (model == null || !model.path("class_name").isString()) {
+      throw new CorruptModelException(
+          source + ": the model config is not a Keras model config ({\"class_name\": ..., \"config\": ...})");
+    }
+    String cls = model.path("class_name").stringValue();
+    if (!MODEL_CLASSES.contains(cls)) {
+      throw new UnsupportedModelException(
+          source + ": model class '" + cls + "' is not a Sequential or functional model, so its"
+              + " layer graph is Python code, not config; rebuild it with keras.Sequential or keras.Model(inputs, outputs)");
+    }
+    checkBuildable(source, model);
+    KerasGraphBuilder b = new KerasGraphBuilder(source, weights, kerasMajor);
+    List<KT> outs = b.model(model, null);
+    List<String> outNames = b.outputNames(model, outs.size());
+    for (int i = 0; i < outs.size(); i++) {
+      String name = b.g.uniqueName(outNames.get(i));
+      outNames.set(i, name);
+      Map<String, AttrValue> a = new LinkedHashMap<>();
+      a.put("T", new AttrValue.Type(outs.get(i).dtype()));
+      b.g.add(new Node(name, "Identity", List.of(outs.get(i).ref()), "", a));
+      b.g.outputs().add(name + ":0");
+    }
+    b.g.validate();
+    return new KerasGraph(b.g, List.copyOf(b.inputNames), List.copyOf(outNames));
+  }
+
+  /** Refuses, in one message, every layer that cannot be built. */
+  static void checkBuildable(String source, JsonNode model) {
+    Map<String, List<String>> bad = new LinkedHashMap<>();
+    List<String> maskers = new ArrayList<>();
+    List<String> maskUsers = new ArrayList<>();
+    walk(model, "", (layer, path) -> {
+      String cls = layer.path("class_name").asString("");
+      JsonNode cfg = layer.path("config");
+      if (cls.equals("Masking") || (cls.equals("Embedding") && cfg.path("mask_zero").asBoolean(false))) {
+        maskers.add(cls + "|" + path);
+      }
+      if (MASK_USERS.contains(cls)) {
+        maskUsers.add(path);
+      }
+      if (MODEL_CLASSES.contains(cls)) {
+        return;
+      }
+      String why;
+      if (cls.equals("Lambda")) {
+        why = "Lambda (its Python code cannot be read)";
+      } else if (cls.equals("InputLayer")) {
+        why = null;
+      } else if (!LAYERS.containsKey(cls)) {
+        why = cls;
+      } else {
+        String p = LAYERS.get(cls).problem(cfg);
+        if (p == null && cfg.has("activation")) {
+          p = Activations.functionProblem(cfg.get("activation"));
+        }
+        why = p == null ? null : cls + " with " + p;
+      }
+      if (why != null) {
+        bad.computeIfAbsent(why, k -> new ArrayList<>()).add(path);
+      }
+    });
+    if (!maskers.isEmpty() && !maskUsers.isEmpty()) {
+      // Masked steps change what these layers compute; the graph is built without masks.
+      String users = String.join(", ", maskUsers.stream().map(u -> "'" + u + "'").toList());
+      for (String m : maskers) {
+        String cls = m.substring(0, m.indexOf('|'));
+        bad.computeIfAbsent(
+                cls + " with a mask read by " + users + " (masks are not built)",
+                k -> new ArrayList<>())
+            .add(m.substring(m.indexOf('|') + 1));
+      }
+    }
+    if (bad.isEmpty()) {
+      return;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (Map.Entry<String, List<String>> e : bad.entrySet()) {
+      if (!sb.isEmpty()) {
+        sb.append("; ");
+      }
+      sb.append(e.getKey())
+          .append(" (layer ")
+          .append(String.join(", ", e.getValue().stream().map(p -> "'" + p + "'").toList()))
+          .append(')');
+    }
+    throw new UnsupportedModelException(
+        source + ": cannot build the TensorFlow graph of layer class" + (bad.size() > 1 ? "es " : " ")
+            + sb + "; replace " + (bad.size() > 1 ? "them" : "it") + " with built-in layers");
+  }
+
+  interface Visitor {
+    void visit(JsonNode layer, String path);
+  }
+
+  /** Every layer of a model config, nested models and wrapped layers included, parents first. */
+  static void walk(JsonNode layer, String path, Visitor v) {
+    if (layer == null || !layer.isObject() || !layer.has("class_name")) {
+      return;
+    }
+    JsonNode cfg = layer.path("config");
+    String name = cfg.path("name").isString() ? cfg.path("name").stringValue() : layer.path("class_name").asString("");
+    String here = path.isEmpty() ? name : path + "/" + name;
+    v.visit(layer, here);
+    JsonNode layers = cfg.isArray() ? cfg : cfg.get("layers");
+    if (layers != null && layers.isArray()) {
+      for (JsonNode l : layers) {
+        walk(l, here, v);
+      }
+    }
+    for (String key : new String[] {"layer", "backward_layer", "cell"}) {
+      walk(cfg.get(key), here, v);
+    }
+  }
+
+  static String shapeText(long[] shape) {
+    StringBuilder sb = new StringBuilder("(");
+    for (int i = 0; i < shape.length; i++) {
+      sb.append(i > 0 ? ", " : "").append(shape[i] < 0 ? "None" : Long.toString(shape[i]));
+    }
+    return sb.append(shape.length == 1 ? ",)" : ")").toString();
+  }
+
+  // ------------------------------------------------------------------ models
+
+  private static JsonNode layersOf(JsonNode model) {
+    JsonNode cfg = model.path("config");
+    return cfg.isArray() ? cfg : cfg.path("layers");
+  }
+
+  private static String nameOf(JsonNode layer) {
+    JsonNode n = layer.path("config").path("name");
+    return n.isString() ? n.stringValue() : layer.path("name").asString("");
+  }
+
+  /** The outputs of a model called on {@code inputs}, or on new placeholders when null. */
+  private List<KT> model(JsonNode model, List<KT> inputs) {
+    return model.path("class_name").asString("").equals("Sequential")
+        ? sequential(model, inputs)
+        : functional(model, inputs);
+  }
+
+  private List<KT> sequential(JsonNode model, List<KT> inputs) {
+    JsonNode layers = layersOf(model);
+    if (!layers.isArray() || layers.isEmpty()) {
+      throw new CorruptModelException(source + ": Sequential model '" + nameOf(model) + "' has no layers");
+    }
+    KT x;
+    if (inputs == null) {
+      JsonNode first = layers.get(0);
+      String inName =
+          first.path("class_name").asString("").equals("InputLayer")
+              ? nameOf(first)
+              : nameOf(first) + "_input";
+      x = placeholder(inName, first);
+    } else {
+      if (inputs.size() != 1) {
+        throw new CorruptModelException(
+            source + ": Sequential model '" + nameOf(model) + "' is called on " + inputs.size() + " inputs");
+      }
+      x = inputs.get(0);
+    }
+    for (JsonNode layer : layers) {
+      if (layer.path("class_name").asString("").equals("InputLayer")) {
+        continue;
+      }
+      List<KT> out = layer(layer, List.of(x));
+      if (out.size() != 1) {
+        throw new CorruptModelException(
+            source + ": layer '" + nameOf(layer) + "' in a Sequential model has " + out.size() + " outputs");
+      }
+      x = out.get(0);
+    }
+    return List.of(x);
+  }
+
+  /** {@code [[name, node, tensor], ...]}, or one such triple alone. */
+  private static List<JsonNode> refs(JsonNode list) {
+    List<JsonNode> out = new ArrayList<>();
+    if (list == null || !list.isArray() || list.isEmpty()) {
+      return out;
+    }
+    if (list.get(0).isString()) {
+      out.add(list);
+    } else {
+      list.forEach(out::add);
+    }
+    return out;
+  }
+
+  private List<KT> functional(JsonNode model, List<KT> inputs) {
+    String modelName = nameOf(model);
+    JsonNode layers = layersOf(model);
+    Map<String, JsonNode> byName = new LinkedHashMap<>();
+    for (JsonNode l : layers) {
+      byName.put(nameOf(l), l);
+    }
+    Map<String, List<List<KT>>> made = new HashMap<>();
+    List<JsonNode> ins = refs(model.path("config").get("input_layers"));
+    if (inputs != null && inputs.size() != ins.size()) {
+      throw new CorruptModelException(
+          source + ": model '" + modelName + "' has " + ins.size() + " inputs but is called on " + inputs.size());
+    }
+    for (int i = 0; i < ins.size(); i++) {
+      String name = ins.get(i).get(0).asString();
+      JsonNode l = byName.get(name);
+      if (l == null) {
+        throw new CorruptModelException(source + ": model '" + modelName + "' names input layer '" + name + "', which it does not have");
+      }
+      KT x = inputs == null ? placeholder(name, l) : inputs.get(i);
+      made.put(name, new ArrayList<>(List.of(List.of(x))));
+    }
+    boolean progress = true;
+    while (progress) {
+      progress = false;
+      for (JsonNode l : layers) {
+        String name = nameOf(l);
+        if (l.path("class_name").asString("").equals("InputLayer")) {
+          continue;
+        }
+        JsonNode nodes = l.path("inbound_nodes");
+        int first = constructionNodes(l);
+        List<List<KT>> done =
+            made.computeIfAbsent(
+                name, k -> new ArrayList<>(java.util.Collections.nCopies(first, (List<KT>) null)));
+        while (done.size() - first < nodes.size()) {
+          List<KT> args = resolve(made, nodes.get(done.size() - first));
+          if (args == null) {
+            break;
+          }
+          done.add(layer(l, args));
+          progress = true;
+        }
+      }
+    }
+    List<KT> outs = new ArrayList<>();
+    for (JsonNode o : refs(model.path("config").get("output_layers"))) {
+      List<KT> t = lookup(made, o);
+      if (t == null) {
+        throw new CorruptModelException(
+            source + ": model '" + modelName + "' output '" + o.get(0).asString()
+                + "' cannot be computed from its inputs (a layer's inbound nodes name a layer or call that does not exist)");
+      }
+      outs.add(t.get(0));
+    }
+    return outs;
+  }
+
+  /**
+   * How many calls of a layer precede those its config lists: a nested functional model (and a
+   * Keras 1/2 Sequential one with an input) has its own node linking its inputs to its outputs,
+   * which Keras counts as node 0, so the config's first call is node 1.
+   */
+  private int constructionNodes(JsonNode layer) {
+    String cls = layer.path("class_name").asString("");
+    if (cls.equals("Model") || cls.equals("Functional")) {
+      return 1;
+    }
+    if (cls.equals("Sequential") && ctx.kerasMajor() < 3) {
+      JsonNode layers = layersOf(layer);
+      if (layers.isArray() && !layers.isEmpty()) {
+        JsonNode first = layers.get(0);
+        return first.path("class_name").asString("").equals("InputLayer")
+                || first.path("config").has("batch_input_shape")
+            ? 1
+            : 0;
+      }
+    }
+    return 0;
+  }
+
+  private static List<KT> lookup(Map<String, List<List<KT>>> made, JsonNode ref) {
+    List<List<KT>> calls = made.get(ref.get(0).asString());
+    int node = ref.size() > 1 ? ref.get(1).asInt() : 0;
+    int tensor = ref.size() > 2 ? ref.get(2).asInt() : 0;
+    if (calls == null
+        || node >= calls.size()
+        || calls.get(node) == null
+        || tensor >= calls.get(node).size()) {
+      return null;
+    }
+    return List.of(calls.get(node).get(tensor));
+  }
+
+  /** The tensors one inbound node passes, or null while one is not made yet. */
+  private List<KT> resolve(Map<String, List<List<KT>>> made, JsonNode node) {
+    List<KT> args = new ArrayList<>();
+    for (JsonNode ref : refs(node)) {
+      List<KT> t = lookup(made, ref);
+      if (t == null) {
+        return null;
+      }
+      args.add(t.get(0));
+    }
+    return args;
+  }
+
+  private List<KT> layer(JsonNode layer, List<KT> inputs) {
+    String cls = layer.path("class_name").asString("");
+    if (MODEL_CLASSES.contains(cls)) {
+      return model(layer, inputs);
+    }
+    String name = nameOf(layer);
+    LayerBuilder b = LAYERS.get(cls);
+    if (b == null) {
+      throw new UnsupportedModelException(source + ": cannot build layer '" + name + "' of class " + cls);
+    }
+    return b.call(new Call(ctx, name, cls, layer.path("config"), new Emit(g, name)), inputs);
+  }
+
+  private KT placeholder(String name, JsonNode layer) {
+    JsonNode cfg = layer.path("config");
+    JsonNode shape = cfg.has("batch_input_shape") ? cfg.get("batch_input_shape") : cfg.get("batch_shape");
+    if (shape == null || !shape.isArray()) {
+      throw new UnsupportedModelException(
+          source + ": layer '" + nameOf(layer) + "' declares no input shape, so the model was never built;"
+              + " give its first layer an input_shape (or an Input) and save it again");
+    }
+    long[] dims = new long[shape.size()];
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = shape.get(i).isNumber() ? shape.get(i).asLong() : -1;
+    }
+    int dtype = dtype(cfg.path("dtype"));
+    Map<String, AttrValue> a = new LinkedHashMap<>();
+    a.put("dtype", new AttrValue.Type(dtype));
+    a.put("shape", new AttrValue.Shape(TensorShape.of(dims)));
+    String node = g.uniqueName(name);
+    g.add(new Node(node, "Placeholder", List.of(), "", a));
+    g.inputs().add(node);
+    inputNames.add(node);
+    return new KT(node, dims, dtype);
+  }
+
+  private int dtype(JsonNode d) {
+    String name = d.isObject() ? d.path("config").path("name").asString("float32") : d.asString("float32");
+    for (DType t : DType.values()) {
+      if (t.jsName().equals(name)) {
+        return DataTypes.fromDType(t);
+      }
+    }
+    return DataTypes.DT_FLOAT;
+  }
+
+  private List<String> outputNames(JsonNode model, int n) {
+    List<String> out = new ArrayList<>();
+    if (model.path("class_name").asString("").equals("Sequential")) {
+      JsonNode layers = layersOf(model);
+      out.add(nameOf(layers.get(layers.size() - 1)));
+    } else {
+      for (JsonNode o : refs(model.path("config").get("output_layers"))) {
+        out.add(o.get(0).asString());
+      }
+    }
+    while (out.size() < n) {
+      out.add("output_" + out.size());
+    }
+    return out;
+  }
+}

@@ -1,0 +1,324 @@
+package org.tfport.graph.keras;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * LSTM, GRU and SimpleRNN unrolled over a static number of time steps (the loop Keras runs, one
+ * step after the other), Bidirectional and TimeDistributed. Initial states are zeros, as for a
+ * layer called without {@code initial_state}.
+ */
+final class RecurrentLayers {
+  private RecurrentLayers() {}
+
+  static void register(Map<String, LayerBuilder> r) {
+    for (String cls : List.of("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU")) {
+      r.put(
+          cls,
+          new LayerBuilder() {
+            @Override
+            public List<KT> call(Call c, List<KT> in) {
+              Tensor[] w = ownWeights(c);
+              return rnn(c, in.get(0), w);
+            }
+
+            @Override
+            public String problem(JsonNode cfg) {
+              return recurrentProblem(cfg);
+            }
+          });
+    }
+    r.put(
+        "Bidirectional",
+        new LayerBuilder() {
+          @Override
+          public List<KT> call(Call c, List<KT> in) {
+            return bidirectional(c, in.get(0));
+          }
+
+          @Override
+          public String problem(JsonNode cfg) {
+            JsonNode inner = cfg.path("layer");
+            String cls = inner.path("class_name").asString("");
+            if (!List.of("LSTM", "GRU", "SimpleRNN").contains(cls)) {
+              return "wrapped layer " + cls;
+            }
+            if (cfg.path("return_state").asBoolean(false)
+                || inner.path("config").path("return_state").asBoolean(false)) {
+              return "return_state";
+            }
+            return recurrentProblem(inner.path("config"));
+          }
+        });
+    r.put(
+        "TimeDistributed",
+        new LayerBuilder.Single() {
+          @Override
+          public KT apply(Call c, KT x) {
+            return timeDistributed(c, x);
+          }
+
+          @Override
+          public String problem(JsonNode cfg) {
+            String cls = cfg.path("layer").path("class_name").asString("");
+            return KerasGraphBuilder.LAYERS.containsKey(cls) ? null : "wrapped layer " + cls;
+          }
+        });
+  }
+
+  static String recurrentProblem(JsonNode cfg) {
+    if (cfg.path("stateful").asBoolean(false)) {
+      return "stateful = true (its state lives between calls)";
+    }
+    return null;
+  }
+
+  /** Kernel, recurrent kernel and bias (null without one), by name, else by position. */
+  private static Tensor[] ownWeights(Call c) {
+    boolean bias = c.bool("use_bias", true);
+    return new Tensor[] {
+      c.floatWeight("kernel", 0),
+      c.floatWeight("recurrent_kernel", 1),
+      bias ? c.floatWeight("bias", 2) : null
+    };
+  }
+
+  private static int gates(String cls) {
+    return switch (cls) {
+      case "LSTM", "CuDNNLSTM" -> 4;
+      case "GRU", "CuDNNGRU" -> 3;
+      default -> 1;
+    };
+  }
+
+  /** Columns {@code [from, to)} of a row-major matrix. */
+  private static Tensor columns(Tensor m, int from, int to) {
+    long[] d = m.shape().dims();
+    int rows = (int) d[0];
+    int cols = (int) d[1];
+    float[] v = m.toFloatArray();
+    float[] out = new float[rows * (to - from)];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(v, r * cols + from, out, r * (to - from), to - from);
+    }
+    return Tensor.ofFloats(Shape.of(rows, to - from), out);
+  }
+
+  private static Tensor row(Tensor m, int row) {
+    long[] d = m.shape().dims();
+    int cols = (int) d[1];
+    float[] v = m.toFloatArray();
+    float[] out = new float[cols];
+    System.arraycopy(v, row * cols, out, 0, cols);
+    return Tensor.ofFloats(Shape.of(cols), out);
+  }
+
+  /** One recurrent layer over {@code x} [N, T, features], with the config of {@code c}. */
+  static List<KT> rnn(Call c, KT x, Tensor[] w) {
+    Emit e = c.e;
+    String cls = c.cls;
+    if (x.rank() != 3) {
+      throw c.corrupt("expects [batch, time, features] but gets " + KerasGraphBuilder.shapeText(x.shape()));
+    }
+    long steps = x.dim(1);
+    if (steps <= 0) {
+      throw c.unsupported(
+          "runs over a time dimension of unknown length; give the model's input a fixed number of"
+              + " time steps");
+    }
+    int units = c.integer("units", (int) w[1].shape().dim(0));
+    int g = gates(cls);
+    boolean lstm = g == 4;
+    boolean gru = g == 3;
+    boolean cudnn = cls.startsWith("CuDNN");
+    boolean resetAfter = gru && (cudnn || c.bool("reset_after", c.kerasMajor() >= 3));
+    long features = x.dim(2);
+    if (w[0].shape().size() != features * g * units || w[1].shape().size() != (long) units * g * units) {
+      throw c.corrupt("has kernels whose shapes do not fit " + features + " features and " + units + " units");
+    }
+    JsonNode act = c.cfg.has("activation") ? c.cfg.get("activation") : null;
+    JsonNode ract = c.cfg.has("recurrent_activation") ? c.cfg.get("recurrent_activation") : null;
+    java.util.function.UnaryOperator<String> activation =
+        v -> act == null ? e.unary("Tanh", v) : Activations.function(c, act, v);
+    java.util.function.UnaryOperator<String> recurrent =
+        v -> ract == null ? e.unary("Sigmoid", v) : Activations.function(c, ract, v);
+
+    // Input projections of every step at once: [N·T, F]·W (+ input bias).
+    String kernel = e.constant("kernel", w[0]);
+    String flat = e.reshape(x.ref(), -1, features);
+    String xw = e.op("MatMul", List.of(flat, kernel), "transpose_a", false, "transpose_b", false);
+    Tensor recurrentBias = null;
+    if (w[2] != null) {
+      Tensor inputBias = w[2];
+      if (cudnn && lstm) {
+        // CuDNN keeps separate input and recurrent biases, [8u]: they add up.
+        float[] b = w[2].toFloatArray();
+        float[] sum = new float[4 * units];
+        for (int i = 0; i < sum.length; i++) {
+          sum[i] = b[i] + b[i + 4 * units];
+        }
+        inputBias = Tensor.ofFloats(Shape.of(4 * units), sum);
+      } else if (resetAfter) {
+        Tensor b2 = w[2].shape().rank() == 2 ? w[2] : Tensor.ofFloats(Shape.of(2, 3L * units), w[2].toFloatArray());
+        inputBias = row(b2, 0);
+        recurrentBias = row(b2, 1);
+      }
+      xw = e.op("BiasAdd", List.of(xw, e.constant("bias", inputBias)), "data_format", "NHWC");
+    }
+    xw = e.reshapeKeeping(xw, x.ref(), new long[] {-1, steps, (long) g * units});
+    String unpacked = e.op("Unpack", List.of(xw), "num", steps, "axis", 1);
+
+    List<String> hs = new ArrayList<>();
+    String h = null;
+    String cell = null;
+    String u = e.constant("recurrent_kernel", w[1]);
+    String[] uParts = null;
+    if (gru && !resetAfter) {
+      uParts = new String[3];
+      for (int k = 0; k < 3; k++) {
+        uParts[k] = e.constant("recurrent_kernel", columns(w[1], k * units, (k + 1) * units));
+      }
+    }
+    String rb = recurrentBias == null ? null : e.constant("recurrent_bias", recurrentBias);
+    String one = e.scalar(1f);
+    boolean backwards = c.bool("go_backwards", false);
+    for (int s = 0; s < steps; s++) {
+      int t = backwards ? (int) steps - 1 - s : s;
+      String xt = unpacked + ":" + t;
+      if (lstm) {
+        String z = h == null ? xt : e.binary("AddV2", xt, matmul(e, h, u));
+        String split = e.op("Split", List.of(e.intScalar(1), z), "num_split", 4);
+        String i = recurrent.apply(split + ":0");
+        String f = recurrent.apply(split + ":1");
+        String cc = activation.apply(split + ":2");
+        String o = recurrent.apply(split + ":3");
+        String ic = e.binary("Mul", i, cc);
+        cell = cell == null ? ic : e.binary("AddV2", e.binary("Mul", f, cell), ic);
+        h = e.binary("Mul", o, activation.apply(cell));
+      } else if (gru) {
+        String split = e.op("Split", List.of(e.intScalar(1), xt), "num_split", 3);
+        if (h == null) {
+          h = e.unary("ZerosLike", split + ":0");
+        }
+        String zt;
+        String rt;
+        String hh;
+        if (resetAfter) {
+          String hu = matmul(e, h, u);
+          if (rb != null) {
+            hu = e.op("BiasAdd", List.of(hu, rb), "data_format", "NHWC");
+          }
+          String rs = e.op("Split", List.of(e.intScalar(1), hu), "num_split", 3);
+          zt = recurrent.apply(e.binary("AddV2", split + ":0", rs + ":0"));
+          rt = recurrent.apply(e.binary("AddV2", split + ":1", rs + ":1"));
+          hh = activation.apply(e.binary("AddV2", split + ":2", e.binary("Mul", rt, rs + ":2")));
+        } else {
+          zt = recurrent.apply(e.binary("AddV2", split + ":0", matmul(e, h, uParts[0])));
+          rt = recurrent.apply(e.binary("AddV2", split + ":1", matmul(e, h, uParts[1])));
+          hh = activation.apply(e.binary("AddV2", split + ":2", matmul(e, e.binary("Mul", rt, h), uParts[2])));
+        }
+        h = e.binary("AddV2", e.binary("Mul", zt, h), e.binary("Mul", e.binary("Sub", one, zt), hh));
+      } else {
+        h = activation.apply(h == null ? xt : e.binary("AddV2", xt, matmul(e, h, u)));
+      }
+      hs.add(h);
+    }
+    List<KT> out = new ArrayList<>();
+    if (c.bool("return_sequences", false)) {
+      String seq = e.op("Pack", hs, "N", hs.size(), "axis", 1);
+      out.add(x.with(seq, new long[] {x.dim(0), steps, units}));
+    } else {
+      out.add(x.with(h, new long[] {x.dim(0), units}));
+    }
+    if (c.bool("return_state", false)) {
+      out.add(x.with(h, new long[] {x.dim(0), units}));
+      if (lstm) {
+        out.add(x.with(cell, new long[] {x.dim(0), units}));
+      }
+    }
+    return out;
+  }
+
+  private static String matmul(Emit e, String a, String b) {
+    return e.op("MatMul", List.of(a, b), "transpose_a", false, "transpose_b", false);
+  }
+
+  private static List<KT> bidirectional(Call c, KT x) {
+    JsonNode fwdLayer = c.cfg.path("layer");
+    String cls = fwdLayer.path("class_name").asString("");
+    JsonNode fwdCfg = fwdLayer.path("config");
+    JsonNode bwdLayer = c.cfg.get("backward_layer");
+    JsonNode bwdCfg;
+    if (bwdLayer != null && bwdLayer.isObject()) {
+      bwdCfg = bwdLayer.path("config");
+    } else {
+      ObjectNode copy = ((ObjectNode) fwdCfg).deepCopy();
+      copy.put("go_backwards", !fwdCfg.path("go_backwards").asBoolean(false));
+      bwdCfg = copy;
+    }
+    List<Tensor> all = c.allWeights();
+    boolean bias = fwdCfg.path("use_bias").asBoolean(true);
+    int n = bias ? 3 : 2;
+    if (all.size() != 2 * n) {
+      throw c.corrupt("holds " + all.size() + " weights where its two " + cls + " layers need " + 2 * n);
+    }
+    Tensor[] fw = {all.get(0), all.get(1), bias ? all.get(2) : null};
+    Tensor[] bw = {all.get(n), all.get(n + 1), bias ? all.get(n + 2) : null};
+    Emit e = c.e;
+    KT f = rnn(c.wrapped(cls, fwdCfg), x, fw).get(0);
+    KT b = rnn(c.wrapped(cls, bwdCfg), x, bw).get(0);
+    if (fwdCfg.path("return_sequences").asBoolean(false)) {
+      b = b.with(
+          e.raw(
+              "ReverseV2",
+              List.of(b.ref(), e.ints("axis", 1)),
+              Map.of("T", Emit.type(KT.FLOAT), "Tidx", Emit.type(KT.INT32))),
+          b.shape());
+    }
+    String mode = c.string("merge_mode", "concat");
+    long[] s = f.shape();
+    return switch (mode) {
+      case "sum" -> List.of(f.with(e.binary("AddV2", f.ref(), b.ref()), s));
+      case "mul" -> List.of(f.with(e.binary("Mul", f.ref(), b.ref()), s));
+      case "ave" ->
+          List.of(f.with(e.binary("Mul", e.binary("AddV2", f.ref(), b.ref()), e.scalar(0.5f)), s));
+      case "concat" -> {
+        s[s.length - 1] *= 2;
+        yield List.of(f.with(e.concat(List.of(f.ref(), b.ref()), s.length - 1), s));
+      }
+      default -> List.of(f, b);
+    };
+  }
+
+  /** The wrapped layer on every step: [N, T, ...] as [N·T, ...] and back. */
+  private static KT timeDistributed(Call c, KT x) {
+    JsonNode inner = c.cfg.path("layer");
+    String cls = inner.path("class_name").asString("");
+    long steps = x.dim(1);
+    if (steps <= 0) {
+      throw c.unsupported("wraps a time dimension of unknown length; give the model's input a fixed number of time steps");
+    }
+    long[] rest = new long[x.rank() - 1];
+    rest[0] = -1;
+    for (int i = 2; i < x.rank(); i++) {
+      rest[i - 1] = x.dim(i);
+    }
+    KT flat = x.with(c.e.reshapeKeeping(x.ref(), x.ref(), rest), rest);
+    List<KT> out = KerasGraphBuilder.LAYERS.get(cls).call(c.wrapped(cls, inner.path("config")), List.of(flat));
+    KT y = out.get(0);
+    long[] back = new long[y.rank() + 1];
+    back[0] = -1;
+    back[1] = steps;
+    for (int i = 1; i < y.rank(); i++) {
+      back[i + 1] = y.dim(i);
+    }
+    long[] shape = back.clone();
+    shape[0] = x.dim(0);
+    return y.with(c.e.reshape(y.ref(), back), shape);
+  }
+}
