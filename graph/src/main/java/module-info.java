@@ -8,11 +8,8 @@ module org.tfport.graph {
 
   exports org.tfport.graph;
   exports org.tfport.graph.optimize;
-<<<<<<< HEAD
-  exports org.tfport.graph.stablehlo;
-=======
   exports org.tfport.graph.keras;
->>>>>>> main
+  exports org.tfport.graph.stablehlo;
 
   uses org.tfport.graph.optimize.ConstantEvaluator;
 }
