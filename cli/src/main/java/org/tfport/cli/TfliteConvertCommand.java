@@ -357,11 +357,7 @@ final class TfliteConvertCommand {
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
     switch (in) {
-<<<<<<< HEAD
-      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, STABLEHLO -> {}
-=======
-      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL -> {}
->>>>>>> main
+      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL, STABLEHLO -> {}
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException(
@@ -398,15 +394,9 @@ final class TfliteConvertCommand {
       return Verify.run(
           input,
           new LoadOptions(null, graph.tags(), outputs),
-<<<<<<< HEAD
-          in == ModelFormat.TFJS_GRAPH_MODEL || in == ModelFormat.STABLEHLO
-              ? List.of()
-              : list(signatureKeys),
-=======
           in == ModelFormat.TF_SAVED_MODEL || in == ModelFormat.TF_HUB
               ? list(signatureKeys)
               : List.of(),
->>>>>>> main
           output,
           Verify.tflite(o.quantization()),
           out);
@@ -419,12 +409,8 @@ final class TfliteConvertCommand {
         "unsupported input_format '"
             + inputFormat
             + "' for tflite output; supported:"
-<<<<<<< HEAD
-            + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model, stablehlo");
-=======
             + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model, keras, keras_keras,"
-            + " tfjs_layers_model");
->>>>>>> main
+            + " tfjs_layers_model, stablehlo");
   }
 
   TfliteOutputOptions options() {

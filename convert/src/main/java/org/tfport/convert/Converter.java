@@ -196,11 +196,9 @@ public final class Converter {
                 TfGraphToTfjs.convertHub(source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case TFJS_GRAPH_MODEL ->
                 TfjsReshard.convertGraphModel(source, output, tfjsOutput, progress);
-<<<<<<< HEAD
             case STABLEHLO ->
                 TfGraphToTfjs.convertStableHlo(
                     source, output, tfjsGraphOptions(), tfjsOutput, progress);
-=======
             case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
                 TfGraphToTfjs.convertKeras(
                     source,
@@ -209,7 +207,6 @@ public final class Converter {
                     tfjsGraphOptions(),
                     tfjsOutput,
                     progress);
->>>>>>> main
             default -> throw unsupported();
           };
       case TFLITE ->
@@ -232,17 +229,14 @@ public final class Converter {
                     tfliteOutput.targetOptions());
             case TFJS_GRAPH_MODEL ->
                 TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
-<<<<<<< HEAD
             case STABLEHLO ->
                 TfliteConverter.convertStableHlo(source, output, tfliteOutput.targetOptions());
-=======
             case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
                 KerasToTflite.convert(
                     source,
                     KerasGraphSource.build(source, sourceFormat),
                     output,
                     tfliteOutput.targetOptions());
->>>>>>> main
             default -> throw unsupported();
           };
       default -> throw unsupported();

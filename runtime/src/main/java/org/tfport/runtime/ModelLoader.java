@@ -31,13 +31,10 @@ import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
-<<<<<<< HEAD
 import org.tfport.graph.stablehlo.StableHloLowering;
 import org.tfport.formats.stablehlo.StableHloFiles;
-=======
 import org.tfport.graph.keras.KerasGraph;
 import org.tfport.graph.keras.KerasGraphs;
->>>>>>> main
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 import org.tfport.runtime.tflite.TfliteImporter;
@@ -53,14 +50,10 @@ final class ModelLoader {
     SAVED_MODEL,
     FROZEN_GRAPH,
     TFJS_GRAPH,
-<<<<<<< HEAD
-    TFLITE,
-    STABLEHLO
-=======
     TFJS_LAYERS,
     KERAS,
-    TFLITE
->>>>>>> main
+    TFLITE,
+    STABLEHLO
   }
 
   /**

@@ -178,7 +178,6 @@ public final class TfGraphToTfjs {
   }
 
   /**
-<<<<<<< HEAD
    * A StableHLO program ({@code --input_format=stablehlo}): its entry function lowered to a graph,
    * then optimized, checked and written as a frozen graph is; the signature's inputs are the
    * arguments ({@code arg0}, ...) and its outputs the results.
@@ -205,7 +204,9 @@ public final class TfGraphToTfjs {
     return write(
         g, null, output, "StableHLO", signature, metadata(o, null), o, progress, start, before, 0,
         report);
-=======
+  }
+
+  /**
    * A Keras model or TF.js layers model as the TensorFlow graph its layers compute (built by {@link
    * org.tfport.graph.keras.KerasGraphs}), through the same optimizer and fusions as a SavedModel.
    * The signature's inputs and outputs are named after the model's input and output layers.
@@ -244,7 +245,6 @@ public final class TfGraphToTfjs {
         metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(kg.outputs()) : null);
     return write(
         g, null, output, "keras layers", signature, metadata, o, progress, start, before, 0, report);
->>>>>>> main
   }
 
   /**
