@@ -59,7 +59,8 @@ final class ConvertCommand {
           TF_FROZEN_MODEL,
           TFJS_LAYERS_MODEL,
           TFJS_GRAPH_MODEL,
-          TFLITE);
+          TFLITE,
+          ModelFormat.STABLEHLO);
   static final List<ModelFormat> OUTPUT_FORMATS =
       List.of(
           TFJS_LAYERS_MODEL,
@@ -92,7 +93,9 @@ final class ConvertCommand {
           "tfjs_graph_model -> tf_frozen_model",
           "tflite -> tfjs_graph_model",
           "tflite -> tf_saved_model",
-          "tflite -> tf_frozen_model");
+          "tflite -> tf_frozen_model",
+          "stablehlo -> tfjs_graph_model",
+          "stablehlo -> tflite");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();

@@ -378,7 +378,7 @@ final class TfliteConvertCommand {
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
     switch (in) {
-      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL -> {}
+      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL, STABLEHLO -> {}
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException(
@@ -436,7 +436,7 @@ final class TfliteConvertCommand {
             + inputFormat
             + "' for tflite output; supported:"
             + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model, keras, keras_keras,"
-            + " tfjs_layers_model");
+            + " tfjs_layers_model, stablehlo");
   }
 
   TfliteOutputOptions options() {

@@ -210,6 +210,9 @@ public final class Converter {
                   tfjsOutput,
                   progress);
             }
+            case STABLEHLO ->
+                TfGraphToTfjs.convertStableHlo(
+                    source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
                 TfGraphToTfjs.convertKeras(
                     source,
@@ -240,6 +243,8 @@ public final class Converter {
                     tfliteOutput.targetOptions());
             case TFJS_GRAPH_MODEL ->
                 TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
+            case STABLEHLO ->
+                TfliteConverter.convertStableHlo(source, output, tfliteOutput.targetOptions());
             case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
                 KerasToTflite.convert(
                     source,
@@ -272,7 +277,7 @@ public final class Converter {
     return switch (source) {
       case KERAS, KERAS_KERAS, KERAS_SAVED_MODEL, TFJS_LAYERS_MODEL ->
           ModelFormat.TFJS_LAYERS_MODEL;
-      case TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB, TFJS_GRAPH_MODEL, TFLITE ->
+      case TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB, TFJS_GRAPH_MODEL, TFLITE, STABLEHLO ->
           ModelFormat.TFJS_GRAPH_MODEL;
     };
   }
@@ -307,8 +312,8 @@ public final class Converter {
             + " to "
             + target
             + "; it converts KERAS, KERAS_KERAS and KERAS_SAVED_MODEL to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
-            + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to"
-            + " TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL, and TFLITE to TFJS_GRAPH_MODEL, TF_SAVED_MODEL or"
+            + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) and STABLEHLO programs to TFJS_GRAPH_MODEL or TFLITE, and"
+            + " TFJS_GRAPH_MODEL to TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL, and TFLITE to TFJS_GRAPH_MODEL, TF_SAVED_MODEL or"
             + " TF_FROZEN_MODEL");
   }
 
