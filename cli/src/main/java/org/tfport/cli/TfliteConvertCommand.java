@@ -378,7 +378,13 @@ final class TfliteConvertCommand {
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
     switch (in) {
-      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL, STABLEHLO -> {}
+      case TF_SAVED_MODEL,
+          TF_HUB,
+          TFJS_GRAPH_MODEL,
+          KERAS,
+          KERAS_KERAS,
+          TFJS_LAYERS_MODEL,
+          STABLEHLO -> {}
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException(

@@ -31,10 +31,9 @@ import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
-import org.tfport.graph.stablehlo.StableHloLowering;
-import org.tfport.formats.stablehlo.StableHloFiles;
 import org.tfport.graph.keras.KerasGraph;
 import org.tfport.graph.keras.KerasGraphs;
+import org.tfport.graph.stablehlo.StableHloLowering;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 import org.tfport.runtime.tflite.TfliteImporter;
@@ -305,14 +304,18 @@ final class ModelLoader {
 
   /**
    * A StableHLO program: its entry function lowered to a graph, one signature {@value
-   * Signature#DEFAULT_KEY} fed by the arguments ({@code arg0}, ...) computing the results (named
-   * by {@code jax.result_info}, else {@code output_k}).
+   * Signature#DEFAULT_KEY} fed by the arguments ({@code arg0}, ...) computing the results (named by
+   * {@code jax.result_info}, else {@code output_k}).
    */
   private static Model stablehlo(Path file, LoadOptions o, KernelRegistry registry) {
     if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
       throw new UsageException(
-          file + ": a StableHLO program has one signature, " + Signature.DEFAULT_KEY
-              + ", not '" + o.signatureName() + "'");
+          file
+              + ": a StableHLO program has one signature, "
+              + Signature.DEFAULT_KEY
+              + ", not '"
+              + o.signatureName()
+              + "'");
     }
     StableHloLowering.Lowered lw = StableHloLowering.load(file);
     Graph g = lw.graph();

@@ -35,16 +35,16 @@ import org.tfport.formats.graphdef.GraphDefReader;
 import org.tfport.formats.keras.KerasLayerWeights;
 import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.keras.KerasWeight;
+import org.tfport.formats.stablehlo.StableHloFiles;
+import org.tfport.formats.stablehlo.StableHloModule;
 import org.tfport.formats.tfjs.TfjsModel;
 import org.tfport.formats.tfjs.TfjsReader;
 import org.tfport.formats.tflite.TfliteAnalysis;
 import org.tfport.formats.tflite.TfliteAnalyzer;
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
-import org.tfport.graph.stablehlo.StableHloLowering;
-import org.tfport.formats.stablehlo.StableHloFiles;
-import org.tfport.formats.stablehlo.StableHloModule;
 import org.tfport.graph.TfjsGraphReader;
+import org.tfport.graph.stablehlo.StableHloLowering;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -194,14 +194,24 @@ public final class ModelAnalyzer {
     List<StableHloLowering.Problem> problems = StableHloLowering.problems(m);
     Map<String, List<String>> bad = new TreeMap<>();
     for (StableHloLowering.Problem p : problems) {
-      bad.computeIfAbsent(p.op(), k -> new ArrayList<>()).add(p.location() + " (" + p.reason() + ")");
+      bad.computeIfAbsent(p.op(), k -> new ArrayList<>())
+          .add(p.location() + " (" + p.reason() + ")");
     }
     Map<String, Integer> ok = new TreeMap<>(hloCounts);
     ok.keySet().removeAll(bad.keySet());
     ModelAnalysis.Target lowering = new ModelAnalysis.Target("StableHLO lowering", ok, bad, null);
     if (!problems.isEmpty()) {
-      return new ModelAnalysis(path.toString(), format, "op", hloCounts, List.of(lowering), 0,
-          "nothing (the program does not lower)", 0, List.of(), null);
+      return new ModelAnalysis(
+          path.toString(),
+          format,
+          "op",
+          hloCounts,
+          List.of(lowering),
+          0,
+          "nothing (the program does not lower)",
+          0,
+          List.of(),
+          null);
     }
     ModelAnalysis g =
         graph(
@@ -209,7 +219,10 @@ public final class ModelAnalyzer {
             format,
             out ->
                 TfGraphToTfjs.convertStableHlo(
-                    path, out, GraphOptions.defaults(), TfjsOutputOptions.defaults(),
+                    path,
+                    out,
+                    GraphOptions.defaults(),
+                    TfjsOutputOptions.defaults(),
                     ProgressListener.NONE),
             () -> {
               StableHloLowering.Lowered lw = StableHloLowering.lower(m);
@@ -218,8 +231,17 @@ public final class ModelAnalyzer {
     List<ModelAnalysis.Target> targets = new ArrayList<>();
     targets.add(lowering);
     targets.addAll(g.targets());
-    return new ModelAnalysis(g.source(), format, "op", g.counts(), targets, g.parameters(),
-        g.parameterBasis(), g.bytes(), g.estimates(), null);
+    return new ModelAnalysis(
+        g.source(),
+        format,
+        "op",
+        g.counts(),
+        targets,
+        g.parameters(),
+        g.parameterBasis(),
+        g.bytes(),
+        g.estimates(),
+        null);
   }
 
   private static ModelAnalysis graph(

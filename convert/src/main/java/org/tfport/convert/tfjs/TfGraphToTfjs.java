@@ -40,8 +40,8 @@ import org.tfport.formats.tfjs.WriteSummary;
 import org.tfport.graph.DefaultAttributes;
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
-import org.tfport.graph.stablehlo.StableHloLowering;
 import org.tfport.graph.TfjsRewrites;
+import org.tfport.graph.stablehlo.StableHloLowering;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -192,8 +192,12 @@ public final class TfGraphToTfjs {
     ObjectNode ins = signature.putObject("inputs");
     for (String in : lw.inputNames()) {
       Node p = g.node(in);
-      ins.set(in, tensorInfo(in + ":0", new TensorInfo(in, p.typeAttr("dtype"),
-          ((AttrValue.Shape) p.attr("shape")).value())));
+      ins.set(
+          in,
+          tensorInfo(
+              in + ":0",
+              new TensorInfo(
+                  in, p.typeAttr("dtype"), ((AttrValue.Shape) p.attr("shape")).value())));
     }
     TfjsOptimizer.Report report = optimizeAndCheck(g, go, file.toString());
     ObjectNode outs = signature.putObject("outputs");
@@ -202,7 +206,17 @@ public final class TfGraphToTfjs {
           .put("name", TensorRef.parse(g.outputs().get(i)).toString());
     }
     return write(
-        g, null, output, "StableHLO", signature, metadata(o, null), o, progress, start, before, 0,
+        g,
+        null,
+        output,
+        "StableHLO",
+        signature,
+        metadata(o, null),
+        o,
+        progress,
+        start,
+        before,
+        0,
         report);
   }
 

@@ -146,9 +146,10 @@ class StableHloOracleTest {
       List<TfjsOracle.Input> jsIns = new ArrayList<>();
       for (In in : ins) {
         String node = in.name() + ":0";
-        jsIns.add(in.f() != null
-            ? TfjsOracle.Input.f32(node, in.shape(), in.f())
-            : TfjsOracle.Input.i32(node, in.shape(), in.i()));
+        jsIns.add(
+            in.f() != null
+                ? TfjsOracle.Input.f32(node, in.shape(), in.f())
+                : TfjsOracle.Input.i32(node, in.shape(), in.i()));
       }
       TfjsOracle.Result r =
           TfjsOracle.run(TfjsOracle.Job.graph(js.resolve("model.json"), jsIns, E2e.outputNames(js)))
@@ -158,17 +159,19 @@ class StableHloOracleTest {
       List<TfliteOracle.Tensor> tflIns = new ArrayList<>();
       for (In in : ins) {
         int[] shape = java.util.Arrays.stream(in.shape()).mapToInt(d -> (int) d).toArray();
-        tflIns.add(in.f() != null
-            ? TfliteOracle.Tensor.f32(shape, in.f())
-            : TfliteOracle.Tensor.i32(shape, in.i()));
+        tflIns.add(
+            in.f() != null
+                ? TfliteOracle.Tensor.f32(shape, in.f())
+                : TfliteOracle.Tensor.i32(shape, in.i()));
       }
       List<TfliteOracle.Tensor> got = TfliteOracle.run(tfl, tflIns);
       StringBuilder line = new StringBuilder(name);
       for (int k = 0; k < expected.size(); k++) {
         Comparison cj = Comparison.of(expected.get(k), r.output(k).data(), E2e.ATOL, E2e.RTOL);
         Comparison ct = Comparison.of(expected.get(k), got.get(k).floats(), E2e.ATOL, E2e.RTOL);
-        line.append(String.format("; out%d tfjs max|d|=%.2g tflite max|d|=%.2g", k, cj.maxAbs(),
-            ct.maxAbs()));
+        line.append(
+            String.format(
+                "; out%d tfjs max|d|=%.2g tflite max|d|=%.2g", k, cj.maxAbs(), ct.maxAbs()));
         if (!cj.ok()) {
           failures.add(name + " output " + k + " in TF.js: " + cj);
         }

@@ -33,8 +33,8 @@ public sealed interface Attr {
   record EnumAttr(String value) implements Attr {}
 
   /**
-   * A dialect attribute with its own syntax, {@code #stablehlo.gather<...>}: {@code name} is
-   * {@code stablehlo.gather}, {@code body} the text between the angle brackets.
+   * A dialect attribute with its own syntax, {@code #stablehlo.gather<...>}: {@code name} is {@code
+   * stablehlo.gather}, {@code body} the text between the angle brackets.
    */
   record DialectAttr(String name, String body) implements Attr {}
 

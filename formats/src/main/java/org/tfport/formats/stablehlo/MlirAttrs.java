@@ -100,7 +100,8 @@ final class MlirAttrs {
       }
       if (ch == '?' || Character.isDigit(ch)) {
         int j = i;
-        while (j < shape.length() && (Character.isDigit(shape.charAt(j)) || shape.charAt(j) == '?')) {
+        while (j < shape.length()
+            && (Character.isDigit(shape.charAt(j)) || shape.charAt(j) == '?')) {
           j++;
         }
         if (j >= shape.length() || shape.charAt(j) != 'x') {
@@ -292,7 +293,9 @@ final class MlirAttrs {
         } else {
           String n = c.number();
           values.add(
-              n.contains(".") || n.contains("e") ? (long) Double.parseDouble(n) : Long.parseLong(n));
+              n.contains(".") || n.contains("e")
+                  ? (long) Double.parseDouble(n)
+                  : Long.parseLong(n));
         }
       } while (c.eat(","));
     }
@@ -328,8 +331,13 @@ final class MlirAttrs {
     long stored = value.storedCount();
     if (stored != 1 && stored != type.elementCount()) {
       throw c.error(
-          "a dense value with " + stored + " elements for " + type + " ("
-              + type.elementCount() + " elements)");
+          "a dense value with "
+              + stored
+              + " elements for "
+              + type
+              + " ("
+              + type.elementCount()
+              + " elements)");
     }
     return value;
   }

@@ -6,8 +6,8 @@ import java.util.List;
 import org.tfport.core.TfportException;
 
 /**
- * Reads MLIR text character by character: the syntax is context-sensitive ({@code 4x?xf32} inside
- * a tensor type, {@code ->} inside angle brackets), so the parser asks for what it expects next
+ * Reads MLIR text character by character: the syntax is context-sensitive ({@code 4x?xf32} inside a
+ * tensor type, {@code ->} inside angle brackets), so the parser asks for what it expects next
  * rather than working from a token stream. Whitespace and {@code //} comments are skipped before
  * everything it reads.
  */
@@ -245,8 +245,10 @@ final class MlirCursor {
       char c = text.charAt(pos);
       if (Character.isDigit(c) || c == '.') {
         pos++;
-      } else if ((c == 'e' || c == 'E') && pos + 1 < text.length()
-          && (Character.isDigit(text.charAt(pos + 1)) || text.charAt(pos + 1) == '-'
+      } else if ((c == 'e' || c == 'E')
+          && pos + 1 < text.length()
+          && (Character.isDigit(text.charAt(pos + 1))
+              || text.charAt(pos + 1) == '-'
               || text.charAt(pos + 1) == '+')) {
         pos += 2;
       } else {

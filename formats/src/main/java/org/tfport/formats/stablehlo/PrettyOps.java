@@ -32,8 +32,12 @@ final class PrettyOps {
           Map.entry(
               "stablehlo.pad",
               Map.of(
-                  "low", "edge_padding_low", "high", "edge_padding_high",
-                  "interior", "interior_padding")),
+                  "low",
+                  "edge_padding_low",
+                  "high",
+                  "edge_padding_high",
+                  "interior",
+                  "interior_padding")),
           Map.entry("stablehlo.dynamic_slice", Map.of("sizes", "slice_sizes")),
           Map.entry("stablehlo.get_dimension_size", Map.of("dim", "dimension")),
           Map.entry("stablehlo.rng_bit_generator", Map.of("algorithm", "rng_algorithm")),
@@ -42,9 +46,18 @@ final class PrettyOps {
           Map.entry(
               "stablehlo.convolution",
               Map.of(
-                  "dim_numbers", "dimension_numbers", "stride", "window_strides",
-                  "pad", "padding", "lhs_dilate", "lhs_dilation",
-                  "rhs_dilate", "rhs_dilation", "reverse", "window_reversal")));
+                  "dim_numbers",
+                  "dimension_numbers",
+                  "stride",
+                  "window_strides",
+                  "pad",
+                  "padding",
+                  "lhs_dilate",
+                  "lhs_dilation",
+                  "rhs_dilate",
+                  "rhs_dilation",
+                  "reverse",
+                  "window_reversal")));
 
   static Op parse(StableHloText p, MlirCursor c, List<String> results, int line) {
     String name = c.word();
@@ -88,8 +101,14 @@ final class PrettyOps {
     c.expect(":");
     List<List<MlirType>> fn = MlirAttrs.functionType(c);
     return p.make(
-        results, "func.call", operands, Map.of("callee", new SymAttr(callee)), List.of(),
-        fn.get(0), fn.get(1), line);
+        results,
+        "func.call",
+        operands,
+        Map.of("callee", new SymAttr(callee)),
+        List.of(),
+        fn.get(0),
+        fn.get(1),
+        line);
   }
 
   private static Op constant(StableHloText p, MlirCursor c, List<String> results, int line) {
@@ -103,8 +122,14 @@ final class PrettyOps {
     }
     attrs.put("value", value);
     return p.make(
-        results, "stablehlo.constant", List.of(), attrs, List.of(), List.of(),
-        List.of(d.value().type()), line);
+        results,
+        "stablehlo.constant",
+        List.of(),
+        attrs,
+        List.of(),
+        List.of(),
+        List.of(d.value().type()),
+        line);
   }
 
   private static Op checkConst(StableHloText p, MlirCursor c, String name, int line) {
@@ -202,11 +227,25 @@ final class PrettyOps {
       MlirType t = fn.get(0).get(n);
       List<Arg> args = List.of(new Arg("%lhs", t), new Arg("%rhs", t));
       Op apply =
-          p.make(List.of("%r"), applies, List.of("%lhs", "%rhs"), Map.of(), List.of(),
-              List.of(t, t), List.of(t), line);
+          p.make(
+              List.of("%r"),
+              applies,
+              List.of("%lhs", "%rhs"),
+              Map.of(),
+              List.of(),
+              List.of(t, t),
+              List.of(t),
+              line);
       Op ret =
-          p.make(List.of(), "stablehlo.return", List.of("%r"), Map.of(), List.of(), List.of(t),
-              List.of(), line);
+          p.make(
+              List.of(),
+              "stablehlo.return",
+              List.of("%r"),
+              Map.of(),
+              List.of(),
+              List.of(t),
+              List.of(),
+              line);
       body = new Region(args, List.of(apply, ret));
     } else {
       c.expect("reducer");
@@ -248,8 +287,8 @@ final class PrettyOps {
   }
 
   /**
-   * The general pretty form: operands, bare enum words, {@code key = value}s, a bracketed slice
-   * or index, a trailing attribute dictionary, then {@code :} and the types.
+   * The general pretty form: operands, bare enum words, {@code key = value}s, a bracketed slice or
+   * index, a trailing attribute dictionary, then {@code :} and the types.
    */
   private static Op collected(
       StableHloText p, MlirCursor c, String name, List<String> results, int line) {
@@ -372,7 +411,8 @@ final class PrettyOps {
             limit[i] = Long.parseLong(f[1].strip());
             stride[i] = f.length > 2 ? Long.parseLong(f[2].strip()) : 1;
           } catch (RuntimeException e) {
-            throw c.error("a slice range '" + parts[i].strip() + "' that is not start:limit[:stride]");
+            throw c.error(
+                "a slice range '" + parts[i].strip() + "' that is not start:limit[:stride]");
           }
         }
         attrs.put("start_indices", new DenseArrayAttr("i64", start));
@@ -394,12 +434,14 @@ final class PrettyOps {
         if (attrs.remove("format") instanceof EnumAttr f && f.value().matches("e[0-9]+m[0-9]+")) {
           int m = f.value().indexOf('m');
           attrs.put("exponent_bits", new IntAttr(Long.parseLong(f.value().substring(1, m)), "i32"));
-          attrs.put("mantissa_bits", new IntAttr(Long.parseLong(f.value().substring(m + 1)), "i32"));
+          attrs.put(
+              "mantissa_bits", new IntAttr(Long.parseLong(f.value().substring(m + 1)), "i32"));
         }
       }
       default -> {
         if (!bare.isEmpty()) {
-          attrs.put("_words", new ArrayAttr(bare.stream().map(w -> (Attr) new EnumAttr(w)).toList()));
+          attrs.put(
+              "_words", new ArrayAttr(bare.stream().map(w -> (Attr) new EnumAttr(w)).toList()));
         }
       }
     }

@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.tfport.core.TfportException;
-import org.tfport.formats.mlir.MlirBytecode;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.formats.mlir.MlirBytecode;
 
 /** The files that hold StableHLO programs, and reading one into a {@link StableHloModule}. */
 public final class StableHloFiles {
@@ -20,7 +20,9 @@ public final class StableHloFiles {
   public static boolean hasStableHloName(Path path) {
     String name =
         path.getFileName() == null ? "" : path.getFileName().toString().toLowerCase(Locale.ROOT);
-    return name.endsWith(".mlir") || name.endsWith(".mlirbc") || name.endsWith(".mlir.bc")
+    return name.endsWith(".mlir")
+        || name.endsWith(".mlirbc")
+        || name.endsWith(".mlir.bc")
         || name.equals("mlir_module_text.txt");
   }
 

@@ -44,9 +44,16 @@ class StableHloTextTest {
     Func main = m.entry().orElseThrow();
     assertThat(main.resultNames()).containsExactly("out");
     List<Op> ops = main.body().ops();
-    assertThat(ops).extracting(Op::name)
-        .containsExactly("stablehlo.transpose", "stablehlo.constant", "stablehlo.compare",
-            "stablehlo.select", "stablehlo.slice", "func.call", "func.return");
+    assertThat(ops)
+        .extracting(Op::name)
+        .containsExactly(
+            "stablehlo.transpose",
+            "stablehlo.constant",
+            "stablehlo.compare",
+            "stablehlo.select",
+            "stablehlo.slice",
+            "func.call",
+            "func.return");
     assertThat(Attrs.longs(ops.get(0).attr("permutation"))).containsExactly(1, 0);
     assertThat(ops.get(0).line()).isEqualTo(3);
     assertThat(((DenseAttr) ops.get(1).attr("value")).value().toDoubles())
@@ -118,7 +125,8 @@ class StableHloTextTest {
     assertThat(reduce.regions().get(0).ops().get(0).name()).isEqualTo("stablehlo.add");
     Op conv = ops.get(2);
     assertThat(conv.attr("dimension_numbers"))
-        .isEqualTo(new Attr.DialectAttr("stablehlo.conv", "[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]"));
+        .isEqualTo(
+            new Attr.DialectAttr("stablehlo.conv", "[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]"));
     assertThat(Attrs.longs(conv.attr("window_strides"))).containsExactly(2, 2);
     assertThat(Attrs.longs(conv.attr("padding"))).containsExactly(1, 1, 0, 1);
     assertThat(Attrs.intValue(conv.attr("feature_group_count"), 0)).isEqualTo(1);
@@ -133,11 +141,16 @@ class StableHloTextTest {
 
   @Test
   void errorsNameFileAndLine() {
-    assertThatThrownBy(() -> StableHloText.parse("func.func @f() {\n  %0 = stablehlo.constant dense<[1, 2]> : tensor<3xf32>\n}", "bad.mlir"))
+    assertThatThrownBy(
+            () ->
+                StableHloText.parse(
+                    "func.func @f() {\n  %0 = stablehlo.constant dense<[1, 2]> : tensor<3xf32>\n}",
+                    "bad.mlir"))
         .isInstanceOf(TfportException.class)
         .hasMessageContaining("bad.mlir:2:")
         .hasMessageContaining("2 elements");
-    assertThatThrownBy(() -> StableHloText.parse("func.func @f() {\n  %0 = stablehlo.add %a\n", "cut.mlir"))
+    assertThatThrownBy(
+            () -> StableHloText.parse("func.func @f() {\n  %0 = stablehlo.add %a\n", "cut.mlir"))
         .isInstanceOf(TfportException.class)
         .hasMessageContaining("cut.mlir:");
   }

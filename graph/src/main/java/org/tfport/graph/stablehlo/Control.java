@@ -24,23 +24,32 @@ import org.tfport.graph.stablehlo.Lowerer.Refusal;
 import org.tfport.graph.stablehlo.Lowerer.V;
 
 /**
- * Calls (inlined), custom calls tfport knows, and {@code while}/{@code if}/{@code case} as the
- * IR's {@code While}/{@code If}/{@code Case} over library functions; values a region reads from
- * outside become extra arguments (carried unchanged through a loop).
+ * Calls (inlined), custom calls tfport knows, and {@code while}/{@code if}/{@code case} as the IR's
+ * {@code While}/{@code If}/{@code Case} over library functions; values a region reads from outside
+ * become extra arguments (carried unchanged through a loop).
  */
 final class Control {
   private Control() {}
 
   static final Set<String> NAMES =
       Set.of(
-          "func.call", "stablehlo.custom_call", "stablehlo.while", "stablehlo.if",
-          "stablehlo.case", "stablehlo.optimization_barrier");
+          "func.call",
+          "stablehlo.custom_call",
+          "stablehlo.while",
+          "stablehlo.if",
+          "stablehlo.case",
+          "stablehlo.optimization_barrier");
 
   /** Custom calls that only annotate placement or sharding: their operands pass through. */
   private static final Set<String> PASS_THROUGH =
       Set.of(
-          "annotate_device_placement", "Sharding", "SPMDFullToShardShape", "SPMDShardToFullShape",
-          "MoveToHost", "MoveToDevice", "mhlo.sharding");
+          "annotate_device_placement",
+          "Sharding",
+          "SPMDFullToShardShape",
+          "SPMDShardToFullShape",
+          "MoveToHost",
+          "MoveToDevice",
+          "mhlo.sharding");
 
   static List<V> lower(Lowerer l, Op op, List<V> ins) {
     return switch (op.name()) {
@@ -56,11 +65,12 @@ final class Control {
   private static List<V> call(Lowerer l, Op op, List<V> ins) {
     String callee = ((Attr.SymAttr) op.attr("callee")).name();
     Func f =
-        l.module.func(callee)
+        l.module
+            .func(callee)
             .orElseThrow(() -> new Refusal("calls @" + callee + ", which the module lacks"));
     if (f.args().size() != ins.size()) {
-      throw new Refusal("passes " + ins.size() + " values to @" + callee + ", which takes "
-          + f.args().size());
+      throw new Refusal(
+          "passes " + ins.size() + " values to @" + callee + ", which takes " + f.args().size());
     }
     Lowerer inner = l.inlined();
     for (int i = 0; i < ins.size(); i++) {
@@ -78,8 +88,10 @@ final class Control {
   /** Refuses a custom call whose target tfport does not know. */
   static void checkTarget(Op op) {
     String target = ((Attr.StrAttr) op.attr("call_target_name")).value();
-    if (!target.startsWith("check.") && !target.equals("shape_assertion")
-        && !PASS_THROUGH.contains(target) && !target.equals("stablehlo.dynamic_top_k")) {
+    if (!target.startsWith("check.")
+        && !target.equals("shape_assertion")
+        && !PASS_THROUGH.contains(target)
+        && !target.equals("stablehlo.dynamic_top_k")) {
       throw new Refusal(
           "custom_call @" + target + " has no lowering (only JAX's known targets do)");
     }
@@ -104,9 +116,17 @@ final class Control {
       V values = l.resultLike(op, 0);
       V indices = l.resultLike(op, 1);
       String topk =
-          l.node("TopKV2", List.of(x.ref(), k.ref()), "T", Lowerer.type(x.dtype()),
-              "sorted", Lowerer.b(true), "Tk", Lowerer.type(DType.INT32),
-              "index_type", Lowerer.type(DType.INT32));
+          l.node(
+              "TopKV2",
+              List.of(x.ref(), k.ref()),
+              "T",
+              Lowerer.type(x.dtype()),
+              "sorted",
+              Lowerer.b(true),
+              "Tk",
+              Lowerer.type(DType.INT32),
+              "index_type",
+              Lowerer.type(DType.INT32));
       V v = new V(topk + ":0", values.dtype(), values.shape());
       V i = new V(topk + ":1", DType.INT32, indices.shape());
       return List.of(v, l.cast(i, indices.dtype()));
@@ -135,9 +155,21 @@ final class Control {
     String bodyFn = function(l, base + "_body", body, params, carried, captured.size());
     List<String> refs = carried.stream().map(V::ref).toList();
     String w =
-        l.node("While", refs, "T", typeList(carried), "cond", func(condFn), "body", func(bodyFn),
-            "output_shapes", shapeList(carried), "parallel_iterations", Lowerer.i(10),
-            "_num_original_outputs", Lowerer.i(carried.size()));
+        l.node(
+            "While",
+            refs,
+            "T",
+            typeList(carried),
+            "cond",
+            func(condFn),
+            "body",
+            func(bodyFn),
+            "output_shapes",
+            shapeList(carried),
+            "parallel_iterations",
+            Lowerer.i(10),
+            "_num_original_outputs",
+            Lowerer.i(carried.size()));
     List<V> outs = new ArrayList<>();
     for (int k = 0; k < ins.size(); k++) {
       outs.add(new V(w + ":" + k, ins.get(k).dtype(), ins.get(k).shape()));
@@ -166,14 +198,43 @@ final class Control {
     args.forEach(a -> refs.add(a.ref()));
     String node;
     if (isIf) {
-      node = l.node("If", refs, "Tcond", Lowerer.type(DType.BOOL), "Tin", typeList(args),
-          "Tout", typeList(outTypes), "then_branch", fns.get(0), "else_branch", fns.get(1),
-          "output_shapes", shapeList(outTypes));
+      node =
+          l.node(
+              "If",
+              refs,
+              "Tcond",
+              Lowerer.type(DType.BOOL),
+              "Tin",
+              typeList(args),
+              "Tout",
+              typeList(outTypes),
+              "then_branch",
+              fns.get(0),
+              "else_branch",
+              fns.get(1),
+              "output_shapes",
+              shapeList(outTypes));
     } else {
-      node = l.node("Case", refs, "Tin", typeList(args), "Tout", typeList(outTypes),
-          "branches", new AttrValue.ListAttr(List.of(), List.of(), List.of(), List.of(),
-              List.of(), List.of(), List.of(), fns.stream().map(AttrValue.Func::value).toList()),
-          "output_shapes", shapeList(outTypes));
+      node =
+          l.node(
+              "Case",
+              refs,
+              "Tin",
+              typeList(args),
+              "Tout",
+              typeList(outTypes),
+              "branches",
+              new AttrValue.ListAttr(
+                  List.of(),
+                  List.of(),
+                  List.of(),
+                  List.of(),
+                  List.of(),
+                  List.of(),
+                  List.of(),
+                  fns.stream().map(AttrValue.Func::value).toList()),
+              "output_shapes",
+              shapeList(outTypes));
     }
     List<V> outs = new ArrayList<>();
     for (int k = 0; k < outTypes.size(); k++) {
@@ -183,8 +244,8 @@ final class Control {
   }
 
   /**
-   * Lowers {@code region} into a library function of the root graph taking {@code params} (bound
-   * to values typed as {@code types}); a loop body also returns its last {@code passThrough}
+   * Lowers {@code region} into a library function of the root graph taking {@code params} (bound to
+   * values typed as {@code types}); a loop body also returns its last {@code passThrough}
    * parameters unchanged. Returns the function's name.
    */
   private static String function(
@@ -196,9 +257,18 @@ final class Control {
     for (int k = 0; k < params.size(); k++) {
       V t = types.get(k);
       String arg = "arg" + k;
-      Node p = new Node(sub.uniqueName(arg), "Placeholder", new ArrayList<>(), "",
-          new LinkedHashMap<>(Map.of("dtype", Lowerer.type(t.dtype()),
-              "shape", new AttrValue.Shape(TensorShape.of(t.shape())))));
+      Node p =
+          new Node(
+              sub.uniqueName(arg),
+              "Placeholder",
+              new ArrayList<>(),
+              "",
+              new LinkedHashMap<>(
+                  Map.of(
+                      "dtype",
+                      Lowerer.type(t.dtype()),
+                      "shape",
+                      new AttrValue.Shape(TensorShape.of(t.shape())))));
       sub.add(p);
       argOf.put(p.name(), arg);
       inArgs.add(ArgDef.ofType(arg, t.dtype().tfEnum()));
@@ -233,8 +303,12 @@ final class Control {
       outArgs.add(ArgDef.ofType(out, outs.get(k).dtype().tfEnum()));
       ret.put(out, functionRef(outs.get(k).ref(), argOf));
     }
-    l.root.functions().put(name, new GraphFunction(name, inArgs, outArgs, nodes, ret, Map.of(),
-        Map.of(), Map.of(), false));
+    l.root
+        .functions()
+        .put(
+            name,
+            new GraphFunction(
+                name, inArgs, outArgs, nodes, ret, Map.of(), Map.of(), Map.of(), false));
     return name;
   }
 
@@ -294,7 +368,14 @@ final class Control {
   }
 
   private static AttrValue shapeList(List<V> vs) {
-    return new AttrValue.ListAttr(List.of(), List.of(), List.of(), List.of(), List.of(),
-        vs.stream().map(v -> TensorShape.of(v.shape())).toList(), List.of(), List.of());
+    return new AttrValue.ListAttr(
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        vs.stream().map(v -> TensorShape.of(v.shape())).toList(),
+        List.of(),
+        List.of());
   }
 }

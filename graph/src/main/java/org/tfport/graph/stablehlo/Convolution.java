@@ -64,9 +64,14 @@ final class Convolution {
       }
     }
     if (!reversed.isEmpty()) {
-      w = l.op("ReverseV2", ct, w.shape(),
-          List.of(w, l.i32(reversed.stream().mapToLong(Long::longValue).toArray())),
-          "Tidx", Lowerer.type(DType.INT32));
+      w =
+          l.op(
+              "ReverseV2",
+              ct,
+              w.shape(),
+              List.of(w, l.i32(reversed.stream().mapToLong(Long::longValue).toArray())),
+              "Tidx",
+              Lowerer.type(DType.INT32));
     }
     long[] low = new long[n + 2];
     long[] high = new long[n + 2];
@@ -85,7 +90,12 @@ final class Convolution {
     long cout = w.dim(n + 1);
     if (cin % groups != 0 || cout % groups != 0 || w.dim(n) * groups != cin) {
       throw new Refusal(
-          "feature_group_count " + groups + " does not fit " + cin + " input and " + cout
+          "feature_group_count "
+              + groups
+              + " does not fit "
+              + cin
+              + " input and "
+              + cout
               + " output features");
     }
     V y;
@@ -104,8 +114,16 @@ final class Convolution {
       shape[n + 1] = cout;
       List<V> concatIns = new ArrayList<>(parts);
       concatIns.add(l.i32Scalar(n + 1));
-      y = l.op("ConcatV2", ct, shape, concatIns, "N", Lowerer.i(parts.size()),
-          "Tidx", Lowerer.type(DType.INT32));
+      y =
+          l.op(
+              "ConcatV2",
+              ct,
+              shape,
+              concatIns,
+              "N",
+              Lowerer.i(parts.size()),
+              "Tidx",
+              Lowerer.type(DType.INT32));
     }
     // y is [b, spatial..., f]; put each axis where the result's layout wants it.
     int[] toResult = new int[n + 2];
@@ -117,7 +135,9 @@ final class Convolution {
     V r = l.transpose(y, toResult);
     if (!Arrays.equals(r.shape(), out.shape())) {
       throw new Refusal(
-          "computed result shape " + Arrays.toString(r.shape()) + " differs from the declared "
+          "computed result shape "
+              + Arrays.toString(r.shape())
+              + " differs from the declared "
               + op.resultTypes().get(0));
     }
     return l.cast(r, out.dtype());
@@ -157,10 +177,21 @@ final class Convolution {
       s[k + 1] = strides[k];
       d[k + 1] = dil[k];
     }
-    return l.op(n == 2 ? "Conv2D" : "Conv3D", x.dtype(), shape, List.of(x, w),
-        "strides", Lowerer.ints(s), "dilations", Lowerer.ints(d),
-        "padding", Lowerer.s("VALID"), "data_format", Lowerer.s(n == 2 ? "NHWC" : "NDHWC"),
-        "use_cudnn_on_gpu", n == 2 ? Lowerer.b(true) : null);
+    return l.op(
+        n == 2 ? "Conv2D" : "Conv3D",
+        x.dtype(),
+        shape,
+        List.of(x, w),
+        "strides",
+        Lowerer.ints(s),
+        "dilations",
+        Lowerer.ints(d),
+        "padding",
+        Lowerer.s("VALID"),
+        "data_format",
+        Lowerer.s(n == 2 ? "NHWC" : "NDHWC"),
+        "use_cudnn_on_gpu",
+        n == 2 ? Lowerer.b(true) : null);
   }
 
   private static long[] orOnes(long[] v, int n) {

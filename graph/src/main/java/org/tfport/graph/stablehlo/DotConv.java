@@ -13,8 +13,8 @@ import org.tfport.graph.stablehlo.Lowerer.V;
 
 /**
  * {@code dot_general} (any batch and contracting dimensions: transposes and reshapes around one
- * matrix product) and {@code convolution} (any dimension numbers, padding, dilations, reversal
- * and feature groups: a transposed, padded Conv2D/Conv3D).
+ * matrix product) and {@code convolution} (any dimension numbers, padding, dilations, reversal and
+ * feature groups: a transposed, padded Conv2D/Conv3D).
  */
 final class DotConv {
   private DotConv() {}
@@ -24,23 +24,36 @@ final class DotConv {
 
   static V lower(Lowerer l, Op op, List<V> ins) {
     V out = l.resultLike(op, 0);
-    if (!Lowerer.isStatic(out.shape()) || !Lowerer.isStatic(ins.get(0).shape())
+    if (!Lowerer.isStatic(out.shape())
+        || !Lowerer.isStatic(ins.get(0).shape())
         || !Lowerer.isStatic(ins.get(1).shape())) {
       throw new Refusal("operands or result of dynamic shape");
     }
     return switch (op.name()) {
       case "stablehlo.dot" ->
-          dot(l, ins.get(0), ins.get(1), new long[0], new long[0],
-              new long[] {ins.get(0).rank() - 1}, new long[] {0}, out);
+          dot(
+              l,
+              ins.get(0),
+              ins.get(1),
+              new long[0],
+              new long[0],
+              new long[] {ins.get(0).rank() - 1},
+              new long[] {0},
+              out);
       case "stablehlo.dot_general" -> {
         if (!(op.attr("dot_dimension_numbers") instanceof Attr.DictAttr d)) {
           throw new Refusal("dot_general without dot_dimension_numbers");
         }
         var e = d.entries();
-        yield dot(l, ins.get(0), ins.get(1), Attrs.longs(e.get("lhs_batching_dimensions")),
+        yield dot(
+            l,
+            ins.get(0),
+            ins.get(1),
+            Attrs.longs(e.get("lhs_batching_dimensions")),
             Attrs.longs(e.get("rhs_batching_dimensions")),
             Attrs.longs(e.get("lhs_contracting_dimensions")),
-            Attrs.longs(e.get("rhs_contracting_dimensions")), out);
+            Attrs.longs(e.get("rhs_contracting_dimensions")),
+            out);
       }
       default -> Convolution.lower(l, op, ins, out);
     };
@@ -70,10 +83,24 @@ final class DotConv {
     b = l.reshape(b, append(batch, k, n));
     V prod =
         batch.length == 0
-            ? l.op("MatMul", ct, new long[] {m, n}, List.of(a, b),
-                "transpose_a", Lowerer.b(false), "transpose_b", Lowerer.b(false))
-            : l.op("BatchMatMulV2", ct, append(batch, m, n), List.of(a, b),
-                "adj_x", Lowerer.b(false), "adj_y", Lowerer.b(false));
+            ? l.op(
+                "MatMul",
+                ct,
+                new long[] {m, n},
+                List.of(a, b),
+                "transpose_a",
+                Lowerer.b(false),
+                "transpose_b",
+                Lowerer.b(false))
+            : l.op(
+                "BatchMatMulV2",
+                ct,
+                append(batch, m, n),
+                List.of(a, b),
+                "adj_x",
+                Lowerer.b(false),
+                "adj_y",
+                Lowerer.b(false));
     V shaped = l.reshape(prod, out.shape());
     return l.cast(shaped, out.dtype());
   }

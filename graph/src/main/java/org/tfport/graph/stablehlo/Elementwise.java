@@ -50,7 +50,17 @@ final class Elementwise {
 
   private static final Map<String, String> COMPARE =
       Map.of(
-          "EQ", "Equal", "NE", "NotEqual", "LT", "Less", "LE", "LessEqual", "GT", "Greater", "GE",
+          "EQ",
+          "Equal",
+          "NE",
+          "NotEqual",
+          "LT",
+          "Less",
+          "LE",
+          "LessEqual",
+          "GT",
+          "Greater",
+          "GE",
           "GreaterEqual");
 
   static final Set<String> NAMES =
@@ -58,10 +68,19 @@ final class Elementwise {
           java.util.stream.Stream.concat(
                   java.util.stream.Stream.concat(UNARY.keySet().stream(), BINARY.keySet().stream()),
                   java.util.stream.Stream.of(
-                      "stablehlo.divide", "stablehlo.remainder", "stablehlo.and", "stablehlo.or",
-                      "stablehlo.xor", "stablehlo.not", "stablehlo.compare", "stablehlo.select",
-                      "stablehlo.clamp", "stablehlo.convert", "stablehlo.constant",
-                      "stablehlo.round_nearest_afz", "stablehlo.cbrt"))
+                      "stablehlo.divide",
+                      "stablehlo.remainder",
+                      "stablehlo.and",
+                      "stablehlo.or",
+                      "stablehlo.xor",
+                      "stablehlo.not",
+                      "stablehlo.compare",
+                      "stablehlo.select",
+                      "stablehlo.clamp",
+                      "stablehlo.convert",
+                      "stablehlo.constant",
+                      "stablehlo.round_nearest_afz",
+                      "stablehlo.cbrt"))
               .toList());
 
   static V lower(Lowerer l, Op op, List<V> ins) {
@@ -100,8 +119,8 @@ final class Elementwise {
         }
         yield l.op(cmp, DType.BOOL, out.shape(), ins);
       }
-      case "stablehlo.select" -> l.op("SelectV2", out.dtype(), out.shape(), ins, "T",
-          Lowerer.type(out.dtype()));
+      case "stablehlo.select" ->
+          l.op("SelectV2", out.dtype(), out.shape(), ins, "T", Lowerer.type(out.dtype()));
       case "stablehlo.clamp" -> {
         V lo = l.op("Maximum", out.dtype(), out.shape(), List.of(ins.get(1), ins.get(0)));
         yield l.op("Minimum", out.dtype(), out.shape(), List.of(lo, ins.get(2)));

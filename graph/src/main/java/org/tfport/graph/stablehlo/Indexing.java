@@ -32,9 +32,9 @@ final class Indexing {
   }
 
   /**
-   * A gather whose indexed dimensions take slices of size 1: the other dimensions are sliced,
-   * the indexed ones moved first, the indices clamped as StableHLO clamps them, then GatherNd and
-   * a transpose that puts the offset dimensions where the result has them.
+   * A gather whose indexed dimensions take slices of size 1: the other dimensions are sliced, the
+   * indexed ones moved first, the indices clamped as StableHLO clamps them, then GatherNd and a
+   * transpose that puts the offset dimensions where the result has them.
    */
   private static V gather(Lowerer l, Op op, V operand, V indices) {
     if (!(op.attr("dimension_numbers") instanceof Attr.DictAttr dn)) {
@@ -71,8 +71,8 @@ final class Indexing {
     }
     int kdim = startMap.length;
     if (idx.dim(idx.rank() - 1) != kdim) {
-      throw new Refusal("index vectors of " + idx.dim(idx.rank() - 1) + " for " + kdim
-          + " indexed dimensions");
+      throw new Refusal(
+          "index vectors of " + idx.dim(idx.rank() - 1) + " for " + kdim + " indexed dimensions");
     }
     long[] hi = new long[kdim];
     for (int k = 0; k < kdim; k++) {
@@ -108,8 +108,18 @@ final class Indexing {
     for (int k = 0; k < rest.size(); k++) {
       gathered[batch.length + k] = sizes[rest.get(k)];
     }
-    V gnd = l.op("GatherNd", x.dtype(), gathered, List.of(x, idx),
-        "Tparams", Lowerer.type(x.dtype()), "Tindices", Lowerer.type(DType.INT32), "T", null);
+    V gnd =
+        l.op(
+            "GatherNd",
+            x.dtype(),
+            gathered,
+            List.of(x, idx),
+            "Tparams",
+            Lowerer.type(x.dtype()),
+            "Tindices",
+            Lowerer.type(DType.INT32),
+            "T",
+            null);
     // [batch..., every non-collapsed dimension in operand order] (indexed ones have size 1).
     List<Long> offsets = new ArrayList<>();
     for (int d = 0; d < r; d++) {
@@ -142,16 +152,19 @@ final class Indexing {
     V out = l.transpose(y, toResult);
     V declared = l.resultLike(op, 0);
     if (!Arrays.equals(out.shape(), declared.shape())) {
-      throw new Refusal("computed result shape " + Arrays.toString(out.shape())
-          + " differs from the declared " + op.resultTypes().get(0));
+      throw new Refusal(
+          "computed result shape "
+              + Arrays.toString(out.shape())
+              + " differs from the declared "
+              + op.resultTypes().get(0));
     }
     return out == operand ? l.identity(out) : out;
   }
 
   /**
    * A sort whose comparator orders by the first operand (LT ascending, GT descending): TopKV2 over
-   * the whole dimension gives the permutation (stable: equal keys keep their order), which
-   * gathers every operand.
+   * the whole dimension gives the permutation (stable: equal keys keep their order), which gathers
+   * every operand.
    */
   private static List<V> sort(Lowerer l, Op op, List<V> ins) {
     Region cmp = op.regions().get(0);
@@ -164,7 +177,8 @@ final class Indexing {
         boolean straight = c.operands().get(0).equals(a0) && c.operands().get(1).equals(a1);
         boolean swapped = c.operands().get(0).equals(a1) && c.operands().get(1).equals(a0);
         Op last = cmp.ops().get(cmp.ops().size() - 1);
-        if ((straight || swapped) && (dir.equals("LT") || dir.equals("GT"))
+        if ((straight || swapped)
+            && (dir.equals("LT") || dir.equals("GT"))
             && last.operands().equals(c.results())) {
           ascending = dir.equals("LT") == straight;
         }
@@ -194,21 +208,42 @@ final class Indexing {
     V kt = l.transpose(keys, perm);
     V ranked = kt;
     if (ascending) {
-      if (keys.dtype() == DType.BOOL || keys.dtype() == DType.UINT8 || keys.dtype() == DType.UINT16) {
+      if (keys.dtype() == DType.BOOL
+          || keys.dtype() == DType.UINT8
+          || keys.dtype() == DType.UINT16) {
         throw new Refusal("an ascending sort of " + keys.dtype().jsName());
       }
       ranked = l.op("Neg", kt.dtype(), kt.shape(), List.of(kt));
     }
     long n = kt.dim(r - 1);
-    String topk = l.node("TopKV2", List.of(ranked.ref(), l.i32Scalar(n).ref()),
-        "T", Lowerer.type(kt.dtype()), "sorted", Lowerer.b(true));
+    String topk =
+        l.node(
+            "TopKV2",
+            List.of(ranked.ref(), l.i32Scalar(n).ref()),
+            "T",
+            Lowerer.type(kt.dtype()),
+            "sorted",
+            Lowerer.b(true));
     V order = new V(topk + ":1", DType.INT32, kt.shape());
     List<V> outs = new ArrayList<>();
     for (V x : ins) {
       V xt = l.transpose(x, perm);
-      V g = l.op("GatherV2", xt.dtype(), xt.shape(), List.of(xt, order, l.i32Scalar(r - 1)),
-          "Tparams", Lowerer.type(xt.dtype()), "Tindices", Lowerer.type(DType.INT32),
-          "Taxis", Lowerer.type(DType.INT32), "batch_dims", Lowerer.i(r - 1), "T", null);
+      V g =
+          l.op(
+              "GatherV2",
+              xt.dtype(),
+              xt.shape(),
+              List.of(xt, order, l.i32Scalar(r - 1)),
+              "Tparams",
+              Lowerer.type(xt.dtype()),
+              "Tindices",
+              Lowerer.type(DType.INT32),
+              "Taxis",
+              Lowerer.type(DType.INT32),
+              "batch_dims",
+              Lowerer.i(r - 1),
+              "T",
+              null);
       outs.add(l.transpose(g, back));
     }
     return outs;

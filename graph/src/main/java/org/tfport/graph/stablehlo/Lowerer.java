@@ -21,10 +21,9 @@ import org.tfport.formats.stablehlo.Region;
 import org.tfport.formats.stablehlo.StableHloModule;
 
 /**
- * Lowers the ops of one StableHLO function body (or region) into nodes of {@code g}. SSA values
- * map to graph tensors ({@link V}); an op that cannot be lowered is recorded in {@code refusals}
- * with its location and its results left unbound, so that every such op of the program is named
- * at once.
+ * Lowers the ops of one StableHLO function body (or region) into nodes of {@code g}. SSA values map
+ * to graph tensors ({@link V}); an op that cannot be lowered is recorded in {@code refusals} with
+ * its location and its results left unbound, so that every such op of the program is named at once.
  */
 final class Lowerer {
   /** A lowered value: the tensor ({@code node:k}), its element type and static shape. */
@@ -54,8 +53,10 @@ final class Lowerer {
   final List<StableHloLowering.Problem> refusals;
   final List<Check> checks;
   final Map<String, V> env = new HashMap<>();
+
   /** The op that defined each SSA value lowered here, for patterns (argmax over an iota). */
   final Map<String, Op> producers = new HashMap<>();
+
   /** The op being lowered, for node names and messages. */
   Op current;
 
@@ -154,7 +155,9 @@ final class Lowerer {
 
   Op producer(String name) {
     Op p = producers.get(name);
-    return p == null && name.endsWith("#0") ? producers.get(name.substring(0, name.length() - 2)) : p;
+    return p == null && name.endsWith("#0")
+        ? producers.get(name.substring(0, name.length() - 2))
+        : p;
   }
 
   V lookup(String name) {
@@ -282,7 +285,8 @@ final class Lowerer {
     a.put("dtype", type(t.dtype()));
     a.put(
         "value",
-        new AttrValue.TensorAttr(new TensorValue(t.dtype().tfEnum(), TensorShape.of(t.shape()), t)));
+        new AttrValue.TensorAttr(
+            new TensorValue(t.dtype().tfEnum(), TensorShape.of(t.shape()), t)));
     String base = current == null ? "const" : current.shortName() + "_const";
     Node n = new Node(g.uniqueName(base), "Const", new ArrayList<>(), "", a);
     g.add(n);
@@ -378,8 +382,18 @@ final class Lowerer {
       return x;
     }
     return op(
-        "Cast", to, x.shape(), List.of(x), "SrcT", type(x.dtype()), "DstT", type(to),
-        "Truncate", b(false), "T", type(x.dtype()));
+        "Cast",
+        to,
+        x.shape(),
+        List.of(x),
+        "SrcT",
+        type(x.dtype()),
+        "DstT",
+        type(to),
+        "Truncate",
+        b(false),
+        "T",
+        type(x.dtype()));
   }
 
   V identity(V x) {
@@ -405,9 +419,22 @@ final class Lowerer {
       return x;
     }
     return op(
-        "StridedSlice", x.dtype(), shape, List.of(x, i32(begin), i32(end), i32(strides)),
-        "Index", type(DType.INT32), "begin_mask", i(0), "end_mask", i(0),
-        "ellipsis_mask", i(0), "new_axis_mask", i(0), "shrink_axis_mask", i(0));
+        "StridedSlice",
+        x.dtype(),
+        shape,
+        List.of(x, i32(begin), i32(end), i32(strides)),
+        "Index",
+        type(DType.INT32),
+        "begin_mask",
+        i(0),
+        "end_mask",
+        i(0),
+        "ellipsis_mask",
+        i(0),
+        "new_axis_mask",
+        i(0),
+        "shrink_axis_mask",
+        i(0));
   }
 
   V binary(String tfOp, V a, V b2, DType out) {

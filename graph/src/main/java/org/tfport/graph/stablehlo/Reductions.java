@@ -64,7 +64,8 @@ final class Reductions {
       Op f = body.ops().get(0);
       Op ret = body.ops().get(1);
       Set<String> args = Set.of(body.args().get(0).name(), body.args().get(1).name());
-      if (f.operands().size() == 2 && Set.copyOf(f.operands()).equals(args)
+      if (f.operands().size() == 2
+          && Set.copyOf(f.operands()).equals(args)
           && ret.operands().equals(f.results())) {
         Kind k =
             switch (f.name()) {
@@ -94,12 +95,26 @@ final class Reductions {
     }
     V r = x;
     if (dims.length > 0) {
-      r = l.op(k.reduceOp, x.dtype(), out.shape(), List.of(x, l.i32(dims)),
-          "Tidx", Lowerer.type(DType.INT32), "keep_dims", Lowerer.b(false),
-          "T", k == Kind.AND || k == Kind.OR ? null : Lowerer.type(x.dtype()));
+      r =
+          l.op(
+              k.reduceOp,
+              x.dtype(),
+              out.shape(),
+              List.of(x, l.i32(dims)),
+              "Tidx",
+              Lowerer.type(DType.INT32),
+              "keep_dims",
+              Lowerer.b(false),
+              "T",
+              k == Kind.AND || k == Kind.OR ? null : Lowerer.type(x.dtype()));
     }
-    return l.op(k.binaryOp, x.dtype(), out.shape(), List.of(r, init),
-        "T", k == Kind.AND || k == Kind.OR ? null : Lowerer.type(x.dtype()));
+    return l.op(
+        k.binaryOp,
+        x.dtype(),
+        out.shape(),
+        List.of(r, init),
+        "T",
+        k == Kind.AND || k == Kind.OR ? null : Lowerer.type(x.dtype()));
   }
 
   /**
@@ -111,7 +126,8 @@ final class Reductions {
       throw new Refusal("a two-operand reduce over " + dims.length + " dimensions");
     }
     Op iota = l.producer(op.operands().get(1));
-    if (iota == null || !iota.name().equals("stablehlo.iota")
+    if (iota == null
+        || !iota.name().equals("stablehlo.iota")
         || Attrs.intValue(iota.attr("iota_dimension"), -1) != dims[0]) {
       throw new Refusal(
           "a two-operand reduce whose second operand is not an iota along the reduced dimension");
@@ -139,8 +155,16 @@ final class Reductions {
     V idxOut = l.resultLike(op, 1);
     V values = reduce(l, isMax ? Kind.MAX : Kind.MIN, x, ins.get(2), dims, valOut);
     V axis = l.i32Scalar(dims[0]);
-    V idx = l.op(isMax ? "ArgMax" : "ArgMin", DType.INT64, idxOut.shape(), List.of(x, axis),
-        "Tidx", Lowerer.type(DType.INT32), "output_type", Lowerer.type(DType.INT64));
+    V idx =
+        l.op(
+            isMax ? "ArgMax" : "ArgMin",
+            DType.INT64,
+            idxOut.shape(),
+            List.of(x, axis),
+            "Tidx",
+            Lowerer.type(DType.INT32),
+            "output_type",
+            Lowerer.type(DType.INT64));
     return List.of(values, l.cast(idx, idxOut.dtype()));
   }
 
@@ -176,8 +200,11 @@ final class Reductions {
     }
     V declared = l.resultLike(op, 0);
     if (!Arrays.equals(outShape, declared.shape())) {
-      throw new Refusal("computed result shape " + Arrays.toString(outShape)
-          + " differs from the declared " + op.resultTypes().get(0));
+      throw new Refusal(
+          "computed result shape "
+              + Arrays.toString(outShape)
+              + " differs from the declared "
+              + op.resultTypes().get(0));
     }
     if (count > 1024) {
       throw new Refusal("a window of " + count + " elements (up to 1024 lower)");

@@ -16,10 +16,18 @@ final class ShapeLowering {
 
   static final Set<String> NAMES =
       Set.of(
-          "stablehlo.broadcast_in_dim", "stablehlo.broadcast", "stablehlo.reshape",
-          "stablehlo.transpose", "stablehlo.reverse", "stablehlo.slice", "stablehlo.dynamic_slice",
-          "stablehlo.dynamic_update_slice", "stablehlo.concatenate", "stablehlo.pad",
-          "stablehlo.iota", "stablehlo.get_dimension_size");
+          "stablehlo.broadcast_in_dim",
+          "stablehlo.broadcast",
+          "stablehlo.reshape",
+          "stablehlo.transpose",
+          "stablehlo.reverse",
+          "stablehlo.slice",
+          "stablehlo.dynamic_slice",
+          "stablehlo.dynamic_update_slice",
+          "stablehlo.concatenate",
+          "stablehlo.pad",
+          "stablehlo.iota",
+          "stablehlo.get_dimension_size");
 
   static V lower(Lowerer l, Op op, List<V> ins) {
     V out = l.resultLike(op, 0);
@@ -46,13 +54,20 @@ final class ShapeLowering {
         long[] dims = Attrs.longs(op.attr("dimensions"));
         yield dims.length == 0
             ? l.identity(x)
-            : l.op("ReverseV2", x.dtype(), x.shape(), List.of(x, l.i32(dims)),
-                "Tidx", Lowerer.type(DType.INT32));
+            : l.op(
+                "ReverseV2",
+                x.dtype(),
+                x.shape(),
+                List.of(x, l.i32(dims)),
+                "Tidx",
+                Lowerer.type(DType.INT32));
       }
       case "stablehlo.slice" ->
           l.identityIfSame(
               l.stridedSlice(
-                  x, Attrs.longs(op.attr("start_indices")), Attrs.longs(op.attr("limit_indices")),
+                  x,
+                  Attrs.longs(op.attr("start_indices")),
+                  Attrs.longs(op.attr("limit_indices")),
                   strides(op, x.rank())),
               x);
       case "stablehlo.dynamic_slice" ->
@@ -63,14 +78,27 @@ final class ShapeLowering {
         long axis = Attrs.intValue(op.attr("dimension"), 0);
         List<V> parts = new ArrayList<>(ins);
         parts.add(l.i32Scalar(axis));
-        yield l.op("ConcatV2", out.dtype(), out.shape(), parts,
-            "N", Lowerer.i(ins.size()), "Tidx", Lowerer.type(DType.INT32));
+        yield l.op(
+            "ConcatV2",
+            out.dtype(),
+            out.shape(),
+            parts,
+            "N",
+            Lowerer.i(ins.size()),
+            "Tidx",
+            Lowerer.type(DType.INT32));
       }
       case "stablehlo.pad" ->
-          pad(l, x, ins.get(1), Attrs.longs(op.attr("edge_padding_low")),
-              Attrs.longs(op.attr("edge_padding_high")), Attrs.longs(op.attr("interior_padding")));
+          pad(
+              l,
+              x,
+              ins.get(1),
+              Attrs.longs(op.attr("edge_padding_low")),
+              Attrs.longs(op.attr("edge_padding_high")),
+              Attrs.longs(op.attr("interior_padding")));
       case "stablehlo.iota" -> iota(l, out, (int) Attrs.intValue(op.attr("iota_dimension"), 0));
-      case "stablehlo.get_dimension_size" -> dimensionSize(l, x, (int) Attrs.intValue(op.attr("dimension"), 0), out.dtype());
+      case "stablehlo.get_dimension_size" ->
+          dimensionSize(l, x, (int) Attrs.intValue(op.attr("dimension"), 0), out.dtype());
       default -> throw new Refusal("no lowering");
     };
   }
@@ -108,8 +136,13 @@ final class ShapeLowering {
 
   private static V dynamicSlice(Lowerer l, V x, List<V> starts, long[] sizes) {
     V begin = clampedStarts(l, x, starts, sizes);
-    return l.op("Slice", x.dtype(), sizes, List.of(x, begin, l.i32(sizes)),
-        "Index", Lowerer.type(DType.INT32));
+    return l.op(
+        "Slice",
+        x.dtype(),
+        sizes,
+        List.of(x, begin, l.i32(sizes)),
+        "Index",
+        Lowerer.type(DType.INT32));
   }
 
   /**
@@ -121,13 +154,24 @@ final class ShapeLowering {
     for (V s : starts) {
       scalars.add(l.cast(s, DType.INT32));
     }
-    V packed = l.op("Pack", DType.INT32, new long[] {starts.size()}, scalars,
-        "N", Lowerer.i(starts.size()), "axis", Lowerer.i(0));
+    V packed =
+        l.op(
+            "Pack",
+            DType.INT32,
+            new long[] {starts.size()},
+            scalars,
+            "N",
+            Lowerer.i(starts.size()),
+            "axis",
+            Lowerer.i(0));
     long[] hi = new long[sizes.length];
     for (int k = 0; k < hi.length; k++) {
       hi[k] = x.dim(k) - sizes[k];
     }
-    return l.op("ClipByValue", DType.INT32, packed.shape(),
+    return l.op(
+        "ClipByValue",
+        DType.INT32,
+        packed.shape(),
         List.of(packed, l.i32(new long[sizes.length]), l.i32(hi)));
   }
 
@@ -144,17 +188,41 @@ final class ShapeLowering {
     }
     V after = l.op("Sub", DType.INT32, begin.shape(), List.of(l.i32(rest), begin));
     V paddings =
-        l.op("Pack", DType.INT32, new long[] {sizes.length, 2}, List.of(begin, after),
-            "N", Lowerer.i(2), "axis", Lowerer.i(1));
+        l.op(
+            "Pack",
+            DType.INT32,
+            new long[] {sizes.length, 2},
+            List.of(begin, after),
+            "N",
+            Lowerer.i(2),
+            "axis",
+            Lowerer.i(1));
     DType maskType = DType.INT32;
     V ones = l.constant(Lowerer.tensor(maskType, sizes, new long[] {1}, null));
-    V maskPadded = l.op("Pad", maskType, x.shape(), List.of(ones, paddings),
-        "Tpaddings", Lowerer.type(DType.INT32));
+    V maskPadded =
+        l.op(
+            "Pad",
+            maskType,
+            x.shape(),
+            List.of(ones, paddings),
+            "Tpaddings",
+            Lowerer.type(DType.INT32));
     V mask = l.binary("NotEqual", maskPadded, l.scalar(maskType, 0), DType.BOOL);
-    V updPadded = l.op("Pad", x.dtype(), x.shape(), List.of(update, paddings),
-        "Tpaddings", Lowerer.type(DType.INT32));
-    return l.op("SelectV2", x.dtype(), x.shape(), List.of(mask, updPadded, x),
-        "T", Lowerer.type(x.dtype()));
+    V updPadded =
+        l.op(
+            "Pad",
+            x.dtype(),
+            x.shape(),
+            List.of(update, paddings),
+            "Tpaddings",
+            Lowerer.type(DType.INT32));
+    return l.op(
+        "SelectV2",
+        x.dtype(),
+        x.shape(),
+        List.of(mask, updPadded, x),
+        "T",
+        Lowerer.type(x.dtype()));
   }
 
   /**
@@ -223,8 +291,13 @@ final class ShapeLowering {
     }
     V p = l.constant(Lowerer.tensor(DType.INT32, new long[] {pads.length, 2}, flat, null));
     V scalarValue = value.rank() == 0 ? value : l.reshape(value, new long[0]);
-    return l.op("PadV2", x.dtype(), outShape, List.of(x, p, scalarValue),
-        "Tpaddings", Lowerer.type(DType.INT32));
+    return l.op(
+        "PadV2",
+        x.dtype(),
+        outShape,
+        List.of(x, p, scalarValue),
+        "Tpaddings",
+        Lowerer.type(DType.INT32));
   }
 
   /** A constant: the shape is static, so the values are known now. */
@@ -252,13 +325,32 @@ final class ShapeLowering {
     if (x.dim(dim) >= 0) {
       return l.constant(Lowerer.tensor(t, new long[0], new long[] {x.dim(dim)}, null));
     }
-    V shape = l.op("Shape", DType.INT32, new long[] {x.rank()}, List.of(x),
-        "out_type", Lowerer.type(DType.INT32));
-    V d = l.op("StridedSlice", DType.INT32, new long[0],
-        List.of(shape, l.i32(dim), l.i32(dim + 1), l.i32(1)),
-        "Index", Lowerer.type(DType.INT32), "begin_mask", Lowerer.i(0), "end_mask", Lowerer.i(0),
-        "ellipsis_mask", Lowerer.i(0), "new_axis_mask", Lowerer.i(0),
-        "shrink_axis_mask", Lowerer.i(1));
+    V shape =
+        l.op(
+            "Shape",
+            DType.INT32,
+            new long[] {x.rank()},
+            List.of(x),
+            "out_type",
+            Lowerer.type(DType.INT32));
+    V d =
+        l.op(
+            "StridedSlice",
+            DType.INT32,
+            new long[0],
+            List.of(shape, l.i32(dim), l.i32(dim + 1), l.i32(1)),
+            "Index",
+            Lowerer.type(DType.INT32),
+            "begin_mask",
+            Lowerer.i(0),
+            "end_mask",
+            Lowerer.i(0),
+            "ellipsis_mask",
+            Lowerer.i(0),
+            "new_axis_mask",
+            Lowerer.i(0),
+            "shrink_axis_mask",
+            Lowerer.i(1));
     return l.cast(d, t);
   }
 }

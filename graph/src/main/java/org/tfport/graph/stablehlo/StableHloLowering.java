@@ -84,9 +84,12 @@ public final class StableHloLowering {
   /** Lowers the module's entry function ({@code main}, else its only public function). */
   public static Lowered lower(StableHloModule module) {
     Func f =
-        module.entry()
-            .orElseThrow(() -> new UnsupportedModelException(
-                module.fileName() + ": the StableHLO module has no function to run"));
+        module
+            .entry()
+            .orElseThrow(
+                () ->
+                    new UnsupportedModelException(
+                        module.fileName() + ": the StableHLO module has no function to run"));
     return lower(module, f);
   }
 
@@ -122,8 +125,12 @@ public final class StableHloLowering {
     List<V> outs = l.lowerOps(f.body());
     if (!refusals.isEmpty()) {
       throw new ProblemsException(
-          module.fileName() + ": " + refusals.size() + " StableHLO op"
-              + (refusals.size() == 1 ? "" : "s") + " cannot be lowered to TensorFlow ops: "
+          module.fileName()
+              + ": "
+              + refusals.size()
+              + " StableHLO op"
+              + (refusals.size() == 1 ? "" : "s")
+              + " cannot be lowered to TensorFlow ops: "
               + String.join("; ", refusals.stream().map(Problem::toString).toList()),
           refusals);
     }
@@ -160,8 +167,8 @@ public final class StableHloLowering {
   }
 
   /**
-   * Every op of the module's functions (nested regions included) with whether it lowers, for
-   * {@code analyze}: op name to [count, lowers ? 1 : 0].
+   * Every op of the module's functions (nested regions included) with whether it lowers, for {@code
+   * analyze}: op name to [count, lowers ? 1 : 0].
    */
   public static Map<String, int[]> opCensus(StableHloModule module) {
     Map<String, int[]> out = new java.util.TreeMap<>();
@@ -176,8 +183,9 @@ public final class StableHloLowering {
       String name = op.name();
       boolean terminator = name.equals("func.return") || name.equals("stablehlo.return");
       if (name.equals("stablehlo.custom_call")) {
-        name = "stablehlo.custom_call @" + ((org.tfport.formats.stablehlo.Attr.StrAttr)
-            op.attr("call_target_name")).value();
+        name =
+            "stablehlo.custom_call @"
+                + ((org.tfport.formats.stablehlo.Attr.StrAttr) op.attr("call_target_name")).value();
       }
       int[] c = out.computeIfAbsent(name, k -> new int[2]);
       c[0]++;
@@ -191,8 +199,10 @@ public final class StableHloLowering {
   private static boolean lowers(Op op) {
     if (op.name().equals("stablehlo.custom_call")) {
       String t = ((org.tfport.formats.stablehlo.Attr.StrAttr) op.attr("call_target_name")).value();
-      return t.startsWith("check.") || t.equals("shape_assertion")
-          || t.equals("stablehlo.dynamic_top_k") || t.equals("annotate_device_placement")
+      return t.startsWith("check.")
+          || t.equals("shape_assertion")
+          || t.equals("stablehlo.dynamic_top_k")
+          || t.equals("annotate_device_placement")
           || t.equals("Sharding");
     }
     return Dispatch.LOWERED.contains(op.name()) || op.name().startsWith("check.");

@@ -36,7 +36,8 @@ class StableHloLoweringTest {
         .hasMessageContaining("line 4: stablehlo.custom_call: custom_call @my_kernel")
         .hasMessageNotContaining("stablehlo.add");
     List<StableHloLowering.Problem> problems = StableHloLowering.problems(m);
-    assertThat(problems).extracting(StableHloLowering.Problem::op)
+    assertThat(problems)
+        .extracting(StableHloLowering.Problem::op)
         .containsExactly("argument %arg0", "stablehlo.rng_bit_generator", "stablehlo.custom_call");
   }
 
@@ -53,7 +54,10 @@ class StableHloLoweringTest {
         .hasMessageContaining("line 2: stablehlo.rng_bit_generator: random bits");
   }
 
-  /** dot_general with batch and contracting dimensions in the middle: transposes around one BatchMatMulV2. */
+  /**
+   * dot_general with batch and contracting dimensions in the middle: transposes around one
+   * BatchMatMulV2.
+   */
   @Test
   void dotGeneralBecomesOneBatchMatMul() {
     String text =

@@ -22,9 +22,9 @@ import org.tfport.testkit.Corpus;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The {@code jax.export} modules of the corpus, loaded from their MLIR text with {@code
- * Model.load} and run on the inputs their test data records: outputs within 1e-5 relative of the
- * recorded ones (integers equal).
+ * The {@code jax.export} modules of the corpus, loaded from their MLIR text with {@code Model.load}
+ * and run on the inputs their test data records: outputs within 1e-5 relative of the recorded ones
+ * (integers equal).
  */
 class JaxExportCorpusTest {
 
@@ -77,7 +77,9 @@ class JaxExportCorpusTest {
       int k = 0;
       for (Tensor t : out.values()) {
         NumpyRepr.Array w = want.get(k++);
-        assertThat(t.shape().dims()).as(dir + "/" + file + " output " + k).containsExactly(w.shape());
+        assertThat(t.shape().dims())
+            .as(dir + "/" + file + " output " + k)
+            .containsExactly(w.shape());
         double[] got = StableHloPrograms.values(t);
         for (int i = 0; i < got.length; i++) {
           double tol = w.dtype().startsWith("float") ? 1e-5 * Math.abs(w.values()[i]) : 0;

@@ -61,10 +61,11 @@ final class NumpyRepr {
         shape.add(size);
         outer *= size;
       }
-      out.add(new Array(
-          shape.stream().mapToLong(Long::longValue).toArray(),
-          values.stream().mapToDouble(Double::doubleValue).toArray(),
-          m.group(2)));
+      out.add(
+          new Array(
+              shape.stream().mapToLong(Long::longValue).toArray(),
+              values.stream().mapToDouble(Double::doubleValue).toArray(),
+              m.group(2)));
     }
     return out;
   }

@@ -54,8 +54,14 @@ class StableHloCorpusTest {
         }
       }
     }
-    System.err.println("StableHLO corpus: " + passed + " checks passed, " + failed.size()
-        + " failed, " + refused.size() + " functions refused");
+    System.err.println(
+        "StableHLO corpus: "
+            + passed
+            + " checks passed, "
+            + failed.size()
+            + " failed, "
+            + refused.size()
+            + " functions refused");
     refused.forEach(r -> System.err.println("  refused " + r));
     failed.forEach(r -> System.err.println("  FAILED " + r));
     assertThat(failed).isEmpty();

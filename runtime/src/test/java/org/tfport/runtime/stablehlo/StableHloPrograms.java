@@ -19,9 +19,9 @@ import org.tfport.runtime.Model;
 import org.tfport.runtime.Session;
 
 /**
- * Runs the StableHLO test programs of the corpus: each function with {@code check.*} assertions
- * is lowered with the compared tensors as its outputs, run in tfport's runtime, and each
- * assertion evaluated.
+ * Runs the StableHLO test programs of the corpus: each function with {@code check.*} assertions is
+ * lowered with the compared tensors as its outputs, run in tfport's runtime, and each assertion
+ * evaluated.
  */
 final class StableHloPrograms {
   private StableHloPrograms() {}
@@ -56,9 +56,10 @@ final class StableHloPrograms {
         expected = values(results.get(names.get(at + 1)));
       } else {
         DenseElements d = ((Attr.DenseAttr) c.op().attr("value")).value();
-        expected = d.type().element().startsWith("f") || d.type().element().equals("bf16")
-            ? d.toDoubles()
-            : java.util.Arrays.stream(d.toLongs()).asDoubleStream().toArray();
+        expected =
+            d.type().element().startsWith("f") || d.type().element().equals("bf16")
+                ? d.toDoubles()
+                : java.util.Arrays.stream(d.toLongs()).asDoubleStream().toArray();
       }
       at += c.tensors().size();
       double tolerance =
