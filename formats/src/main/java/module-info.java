@@ -16,6 +16,7 @@ module org.tfport.formats {
   exports org.tfport.formats.mlir;
   exports org.tfport.formats.npy;
   exports org.tfport.formats.savedmodel;
+  exports org.tfport.formats.stablehlo;
   exports org.tfport.formats.tfjs;
   exports org.tfport.formats.tflite;
 }

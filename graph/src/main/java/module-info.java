@@ -9,6 +9,7 @@ module org.tfport.graph {
   exports org.tfport.graph;
   exports org.tfport.graph.optimize;
   exports org.tfport.graph.keras;
+  exports org.tfport.graph.stablehlo;
 
   uses org.tfport.graph.optimize.ConstantEvaluator;
 }

@@ -5,6 +5,7 @@ import static org.tfport.formats.ModelFormat.KERAS_KERAS;
 import static org.tfport.formats.ModelFormat.KERAS_SAVED_MODEL;
 import static org.tfport.formats.ModelFormat.TFJS_GRAPH_MODEL;
 import static org.tfport.formats.ModelFormat.TFJS_LAYERS_MODEL;
+import static org.tfport.formats.ModelFormat.TFLITE;
 import static org.tfport.formats.ModelFormat.TF_FROZEN_MODEL;
 import static org.tfport.formats.ModelFormat.TF_HUB;
 import static org.tfport.formats.ModelFormat.TF_SAVED_MODEL;
@@ -31,6 +32,7 @@ import org.tfport.graph.GraphOptions;
 import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.core.JacksonException;
@@ -56,13 +58,23 @@ final class ConvertCommand {
           TF_HUB,
           TF_FROZEN_MODEL,
           TFJS_LAYERS_MODEL,
-          TFJS_GRAPH_MODEL);
+          TFJS_GRAPH_MODEL,
+          TFLITE,
+          ModelFormat.STABLEHLO);
   static final List<ModelFormat> OUTPUT_FORMATS =
-      List.of(TFJS_LAYERS_MODEL, TFJS_GRAPH_MODEL, KERAS, KERAS_SAVED_MODEL, KERAS_KERAS);
+      List.of(
+          TFJS_LAYERS_MODEL,
+          TFJS_GRAPH_MODEL,
+          KERAS,
+          KERAS_SAVED_MODEL,
+          KERAS_KERAS,
+          TF_SAVED_MODEL,
+          TF_FROZEN_MODEL);
   static final List<String> SUPPORTED_PAIRS =
       List.of(
           "keras -> tfjs_layers_model",
           "keras_keras -> tfjs_layers_model",
+          "keras_saved_model -> tfjs_layers_model",
           "tfjs_layers_model -> tfjs_layers_model",
           "tf_saved_model -> tfjs_graph_model",
           "tf_frozen_model -> tfjs_graph_model",
@@ -76,7 +88,14 @@ final class ConvertCommand {
           "tfjs_graph_model -> tflite",
           "keras -> tflite",
           "keras_keras -> tflite",
-          "tfjs_layers_model -> tflite");
+          "tfjs_layers_model -> tflite",
+          "tfjs_graph_model -> tf_saved_model",
+          "tfjs_graph_model -> tf_frozen_model",
+          "tflite -> tfjs_graph_model",
+          "tflite -> tf_saved_model",
+          "tflite -> tf_frozen_model",
+          "stablehlo -> tfjs_graph_model",
+          "stablehlo -> tflite");
 
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();
@@ -93,12 +112,14 @@ final class ConvertCommand {
 
   @Option(
       description = "SavedModel signature to convert (default serving_default)",
-      names = "--signature_name", paramLabel = "NAME")
+      names = "--signature_name",
+      paramLabel = "NAME")
   String signatureName;
 
   @Option(
       description = "SavedModel MetaGraph tags, comma-separated (default serve)",
-      names = "--saved_model_tags", paramLabel = "TAGS")
+      names = "--saved_model_tags",
+      paramLabel = "TAGS")
   String savedModelTags;
 
   @Option(
@@ -157,7 +178,10 @@ final class ConvertCommand {
 
   @Option(
       description = "write ops TF.js 4.22 does not list instead of refusing the model",
-      names = "--skip_op_check", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+      names = "--skip_op_check",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String skipOpCheck;
 
   @Option(
@@ -171,7 +195,10 @@ final class ConvertCommand {
 
   @Option(
       description = "drop Assert, Print and CheckNumerics nodes",
-      names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+      names = "--strip_debug_ops",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String stripDebugOps;
 
   @Option(
@@ -190,17 +217,25 @@ final class ConvertCommand {
 
   @Option(
       description = "frozen graph outputs, comma-separated node names (see tfport analyze)",
-      names = "--output_node_names", paramLabel = "NAMES")
+      names = "--output_node_names",
+      paramLabel = "NAMES")
   String outputNodeNames;
 
   @Option(
-      description = "accepted for tensorflowjs_converter compatibility; control flow is always kept as v2",
-      names = "--control_flow_v2", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+      description =
+          "accepted for tensorflowjs_converter compatibility; control flow is always kept as v2",
+      names = "--control_flow_v2",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String controlFlowV2;
 
   @Option(
       description = "accepted for tensorflowjs_converter compatibility; has no effect",
-      names = "--experiments", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL")
+      names = "--experiments",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
   String experiments;
 
   @Option(
@@ -220,6 +255,16 @@ final class ConvertCommand {
   String verify;
 
   @Option(
+      names = "--json",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "print the result as one JSON object (files with bytes, weights, node counts, notes) and"
+              + " nothing else on stdout; --verify lines go to stderr")
+  String json;
+
+  @Option(
       names = {"--help", "-h"},
       usageHelp = true,
       description = "show this help")
@@ -235,7 +280,7 @@ final class ConvertCommand {
       CommandLine cl = new CommandLine(new ConvertCommand());
       cl.setCommandName("tfport " + name);
       cl.usage(out);
-      out.println("supported conversions: " + String.join(", ", SUPPORTED_PAIRS));
+      printTfliteFlagsAndPairs(out);
       return 0;
     }
     if (c.version) {
@@ -244,6 +289,36 @@ final class ConvertCommand {
       return 0;
     }
     return c.execute(out, err);
+  }
+
+  /**
+   * {@code convert} hands tflite output to {@link TfliteConvertCommand}, so its flags are valid
+   * here too; help lists those this command does not declare itself, then every supported pair.
+   */
+  static void printTfliteFlagsAndPairs(PrintWriter out) {
+    Set<String> own = new java.util.HashSet<>();
+    for (OptionSpec o : new CommandLine(new ConvertCommand()).getCommandSpec().options()) {
+      own.addAll(Arrays.asList(o.names()));
+    }
+    out.println();
+    out.println(
+        "With --output_format=tflite (or an output path ending in .tflite) these flags apply too:");
+    for (OptionSpec o : new CommandLine(new TfliteConvertCommand()).getCommandSpec().options()) {
+      List<String> names = Arrays.stream(o.names()).filter(n -> !own.contains(n)).toList();
+      if (names.isEmpty()) {
+        continue;
+      }
+      String label =
+          String.join(", ", names)
+              + (o.arity().max() > 0 && o.arity().min() > 0 ? "=" + o.paramLabel() : "");
+      out.printf("  %-44s %s%n", label, o.description().length == 0 ? "" : o.description()[0]);
+    }
+    out.println();
+    out.println("Supported conversions (--input_format -> --output_format):");
+    for (String pair : SUPPORTED_PAIRS) {
+      String[] io = pair.split(" -> ");
+      out.printf("  %-20s -> %s%n", io[0], io[1]);
+    }
   }
 
   static final Set<String> SWITCHES =
@@ -256,7 +331,8 @@ final class ConvertCommand {
           "--use_structured_outputs_names",
           "--control_flow_v2",
           "--experiments",
-          "--verify");
+          "--verify",
+          "--json");
 
   static ConvertCommand parse(String name, String... rawArgs) {
     String[] args = BooleanFlags.normalize(rawArgs, SWITCHES);
@@ -360,13 +436,31 @@ final class ConvertCommand {
             "--weight_shard_size_bytes must be a positive number of bytes, got " + shard);
       }
     }
-    if (signatureName != null && in != TF_SAVED_MODEL && in != TF_HUB) {
-      throw new UsageException("--signature_name is only for tf_saved_model and tf_hub inputs");
+    if (signatureName != null
+        && in != TF_SAVED_MODEL
+        && in != TF_HUB
+        && !(in == TFLITE && outFmt == TFJS_GRAPH_MODEL)) {
+      throw new UsageException(
+          "--signature_name is only for tf_saved_model and tf_hub inputs, and tflite input to"
+              + " tfjs_graph_model");
     }
     if (controlFlowV2 != null
         && bool("--control_flow_v2", controlFlowV2)
         && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
+    }
+    if ((outFmt == TF_SAVED_MODEL || outFmt == TF_FROZEN_MODEL)
+        && (quantizeFloat16 != null
+            || quantizeUint8 != null
+            || quantizeUint16 != null
+            || quantizationBytes != null
+            || weightShardSizeBytes != null
+            || split)) {
+      throw new UsageException(
+          "--quantize_*, --weight_shard_size_bytes and --split_weights_by_layer are for TF.js"
+              + " output; "
+              + outFmt.flagName()
+              + " keeps the weights as they are");
     }
     QuantizationMap q =
         QuantizationMap.fromFlags(
@@ -405,7 +499,12 @@ final class ConvertCommand {
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
     }
-    out.println(s.line());
+    boolean asJson = json != null && bool("--json", json);
+    if (asJson) {
+      ResultJson.print(s, out);
+    } else {
+      out.println(s.line());
+    }
     if (verify != null && bool("--verify", verify)) {
       GraphLoadingOptions go = graphOptions();
       return Verify.run(
@@ -414,7 +513,7 @@ final class ConvertCommand {
           signatureName == null ? List.of() : List.of(signatureName),
           output,
           Verify.tfjs(q),
-          out);
+          asJson ? err : out);
     }
     return 0;
   }

@@ -25,8 +25,7 @@ final class OptionFlags {
               Map.entry("TfliteOutputOptions.opSets with SELECT_TF_OPS", "--enable_select_tf_ops"),
               Map.entry("TfliteOutputOptions.opSets", "--target_ops"),
               Map.entry("TfliteOutputOptions.allowCustomOps", "--allow_custom_ops"),
-              Map.entry(
-                  "TfliteOutputOptions.castFloat64ToFloat32", "--cast_float64_to_float32"),
+              Map.entry("TfliteOutputOptions.castFloat64ToFloat32", "--cast_float64_to_float32"),
               Map.entry("TfliteOutputOptions.representativeData", "--representative_data"),
               Map.entry(
                   "TfliteOutputOptions.inferenceInputType/inferenceOutputType",

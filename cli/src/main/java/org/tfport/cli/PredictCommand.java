@@ -54,7 +54,8 @@ final class PredictCommand {
   @Parameters(
       paramLabel = "MODEL",
       arity = "0..1",
-      description = "the model file or folder, or a URL (file://, http(s):// for a TF.js model.json)")
+      description =
+          "the model file or folder, or a URL (file://, http(s):// for a TF.js model.json)")
   String model;
 
   @Option(
@@ -139,7 +140,8 @@ final class PredictCommand {
                 .toList();
     LoadOptions lo = new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs);
     // A URL (file://, http(s)://) goes through the io handlers; anything else is a path.
-    try (Model m = model.contains("://") ? Model.loadUrl(model, lo) : Model.load(Path.of(model), lo);
+    try (Model m =
+            model.contains("://") ? Model.loadUrl(model, lo) : Model.load(Path.of(model), lo);
         Session session = m.newSession()) {
       Signature sig = signatureName != null ? m.signature(signatureName) : m.defaultSignature();
       Map<String, String> origin = new LinkedHashMap<>();

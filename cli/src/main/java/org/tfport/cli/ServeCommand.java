@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.server.ModelServer;
 import org.tfport.server.ServerConfig;
+import org.tfport.server.ServerSecurity;
 import org.tfport.server.ServingConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,6 +45,46 @@ final class ServeCommand {
   String token;
 
   @Option(
+      names = "--read-token",
+      paramLabel = "TOKEN",
+      description =
+          "reads of models, predictions and metrics need 'Authorization: Bearer TOKEN' (or the"
+              + " write token; or set TFPORT_READ_TOKEN)")
+  String readToken;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "CERT.pem",
+      description = "serve HTTPS with this PEM certificate chain (with --tls-key)")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "KEY.pem",
+      description = "the certificate's private key, PEM (PKCS#8 or PKCS#1 RSA, unencrypted)")
+  Path tlsKey;
+
+  @Option(
+      names = "--tls-keystore",
+      paramLabel = "FILE.p12",
+      description = "serve HTTPS with the key and chain in this PKCS#12 keystore")
+  Path tlsKeystore;
+
+  @Option(
+      names = "--tls-keystore-password",
+      paramLabel = "PASS",
+      description = "the keystore's password (or set TFPORT_TLS_KEYSTORE_PASSWORD)")
+  String tlsKeystorePassword;
+
+  @Option(
+      names = "--cors-origin",
+      paramLabel = "ORIGIN",
+      description =
+          "a browser origin (https://host[:port]) allowed to read and upload; repeatable; * for"
+              + " any (default: any origin reads, only this server's page uploads)")
+  java.util.List<String> corsOrigins = new java.util.ArrayList<>();
+
+  @Option(
       names = "--tfjs",
       paramLabel = "FILE",
       description =
@@ -55,6 +96,37 @@ final class ServeCommand {
       paramLabel = "N",
       description = "largest upload (default 2 GiB)")
   long maxUploadBytes = ServerConfig.DEFAULT_MAX_UPLOAD_BYTES;
+
+  @Option(
+      names = "--max-store-bytes",
+      paramLabel = "N",
+      description =
+          "quota for all stored versions together; past it uploads get 507 (default: none)")
+  long maxStoreBytes = Long.MAX_VALUE;
+
+  @Option(
+      names = "--idle-timeout-ms",
+      paramLabel = "MS",
+      description = "close a connection silent this long (default 30000)")
+  long idleTimeoutMillis = ServerSecurity.DEFAULT_IDLE_TIMEOUT_MILLIS;
+
+  @Option(
+      names = "--header-timeout-ms",
+      paramLabel = "MS",
+      description = "cut off a client whose request headers take longer than this (default 10000)")
+  long headerTimeoutMillis = ServerSecurity.DEFAULT_HEADER_TIMEOUT_MILLIS;
+
+  @Option(
+      names = "--max-header-bytes",
+      paramLabel = "N",
+      description = "largest request line plus headers; larger gets 431 (default 16384)")
+  int maxHeaderBytes = ServerSecurity.DEFAULT_MAX_HEADER_BYTES;
+
+  @Option(
+      names = "--access-log",
+      description =
+          "print one JSON line per request (time, remote, method, path, status, bytes, ms)")
+  boolean accessLog;
 
   @Option(
       names = "--model-cache-bytes",
@@ -89,7 +161,8 @@ final class ServeCommand {
   @Option(
       names = "--predict-queue",
       paramLabel = "N",
-      description = "predict calls that may wait for a thread; past this, 503 at once (default 256)")
+      description =
+          "predict calls that may wait for a thread; past this, 503 at once (default 256)")
   int queue = ServingConfig.DEFAULT_QUEUE;
 
   @Option(
@@ -130,6 +203,40 @@ final class ServeCommand {
       throw new UsageException(
           "serve: --tfjs " + c.tfjs + " is not a file; give the path of tf.min.js");
     }
+    if (c.tlsKeystorePassword != null && c.tlsKeystore == null) {
+      throw new UsageException("serve: --tls-keystore-password needs --tls-keystore FILE.p12");
+    }
+    ServerSecurity.Tls tls = null;
+    if (c.tlsKeystore != null) {
+      String pw = c.tlsKeystorePassword;
+      tls =
+          ServerSecurity.Tls.keystore(
+              c.tlsKeystore, pw != null ? pw : System.getenv("TFPORT_TLS_KEYSTORE_PASSWORD"));
+      if (c.tlsCert != null || c.tlsKey != null) {
+        throw new UsageException(
+            "serve: give either --tls-cert and --tls-key or --tls-keystore, not both");
+      }
+    } else if (c.tlsCert != null || c.tlsKey != null) {
+      tls = ServerSecurity.Tls.pem(c.tlsCert, c.tlsKey);
+    }
+    String readToken = c.readToken != null ? c.readToken : System.getenv("TFPORT_READ_TOKEN");
+    PrintWriter log = out;
+    ServerSecurity security =
+        ServerSecurity.defaults()
+            .withTls(tls)
+            .withReadToken(readToken)
+            .withCorsOrigins(c.corsOrigins)
+            .withMaxStoreBytes(c.maxStoreBytes)
+            .withTimeouts(c.idleTimeoutMillis, c.headerTimeoutMillis, c.maxHeaderBytes)
+            .withAccessLog(
+                c.accessLog
+                    ? line -> {
+                      synchronized (log) {
+                        log.println(line);
+                        log.flush();
+                      }
+                    }
+                    : null);
     ServerConfig config =
         ServerConfig.of(c.host, c.port, c.store, token)
             .withLimits(
@@ -142,7 +249,8 @@ final class ServeCommand {
                     .withCacheBytes(c.cacheBytes)
                     .withLimits(c.maxRequestBytes, c.maxTensorElements, c.timeoutMillis)
                     .withWorkers(c.workers, c.queue)
-                    .withBatching(c.maxBatch, c.batchWaitMicros));
+                    .withBatching(c.maxBatch, c.batchWaitMicros))
+            .withSecurity(security);
     ModelServer server = ModelServer.start(config);
     out.println(
         "tfport serve: "
@@ -152,6 +260,7 @@ final class ServeCommand {
             + (token == null
                 ? ", uploads open to anyone who can connect"
                 : ", uploads need the bearer token")
+            + (readToken == null ? "" : ", reads need a bearer token")
             + ")");
     if (server.tfjsBundle() == null) {
       err.println(

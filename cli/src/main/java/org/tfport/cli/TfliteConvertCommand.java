@@ -45,30 +45,35 @@ final class TfliteConvertCommand {
   @Option(
       names = "--input_format",
       paramLabel = "FORMAT",
-      description = "tf_saved_model, tf_frozen_model, tf_hub or tfjs_graph_model (default: read from the input)")
+      description =
+          "tf_saved_model, tf_frozen_model, tf_hub or tfjs_graph_model (default: read from the input)")
   String inputFormat;
 
   @Option(
       description = "tflite (the only output of this command)",
-      names = "--output_format", paramLabel = "FORMAT")
+      names = "--output_format",
+      paramLabel = "FORMAT")
   String outputFormat;
 
-  @Option(
-      description = "the .tflite file to write",
-      names = "--output_file", paramLabel = "FILE")
+  @Option(description = "the .tflite file to write", names = "--output_file", paramLabel = "FILE")
   String outputFile;
 
   @Option(
       description = "SavedModel folder to convert",
-      names = "--saved_model_dir", paramLabel = "DIR")
+      names = "--saved_model_dir",
+      paramLabel = "DIR")
   String savedModelDir;
 
   @Option(
       description = "frozen GraphDef (.pb) to convert; needs --output_arrays",
-      names = "--graph_def_file", paramLabel = "FILE")
+      names = "--graph_def_file",
+      paramLabel = "FILE")
   String graphDefFile;
 
-  @Option(names = "--keras_model_file", paramLabel = "FILE")
+  @Option(
+      description = "Keras .h5 or .keras model to convert (through the graph its layers compute)",
+      names = "--keras_model_file",
+      paramLabel = "FILE")
   String kerasModelFile;
 
   @Option(
@@ -100,7 +105,9 @@ final class TfliteConvertCommand {
 
   @Option(
       description = "ops with no builtin become custom ops you provide kernels for",
-      names = "--allow_custom_ops", arity = "0..1", fallbackValue = "true")
+      names = "--allow_custom_ops",
+      arity = "0..1",
+      fallbackValue = "true")
   String allowCustomOps;
 
   @Option(
@@ -125,7 +132,9 @@ final class TfliteConvertCommand {
 
   @Option(
       description = "store float32 weights as float16",
-      names = {"--quantize_float16", "--quantize_to_float16"}, arity = "0..1", fallbackValue = "true")
+      names = {"--quantize_float16", "--quantize_to_float16"},
+      arity = "0..1",
+      fallbackValue = "true")
   String quantizeFloat16;
 
   @Option(
@@ -169,9 +178,7 @@ final class TfliteConvertCommand {
               + " output type")
   String inferenceOutputType;
 
-  @Option(
-      description = "tflite-support metadata: model name",
-      names = "--metadata_name")
+  @Option(description = "tflite-support metadata: model name", names = "--metadata_name")
   String mdName;
 
   @Option(
@@ -179,19 +186,13 @@ final class TfliteConvertCommand {
       names = "--metadata_description")
   String mdDescription;
 
-  @Option(
-      description = "tflite-support metadata: model version",
-      names = "--metadata_version")
+  @Option(description = "tflite-support metadata: model version", names = "--metadata_version")
   String mdVersion;
 
-  @Option(
-      description = "tflite-support metadata: author",
-      names = "--metadata_author")
+  @Option(description = "tflite-support metadata: author", names = "--metadata_author")
   String mdAuthor;
 
-  @Option(
-      description = "tflite-support metadata: license",
-      names = "--metadata_license")
+  @Option(description = "tflite-support metadata: license", names = "--metadata_license")
   String mdLicense;
 
   @Option(
@@ -201,24 +202,30 @@ final class TfliteConvertCommand {
   String mean;
 
   @Option(
-      description = "tflite-support metadata: input normalization standard deviations, comma-separated",
+      description =
+          "tflite-support metadata: input normalization standard deviations, comma-separated",
       names = {"--input_norm_std", "--std_dev_values"},
       paramLabel = "FLOATS")
   String std;
 
   @Option(
       description = "tflite-support metadata: a text file of output labels, one a line",
-      names = "--labels_file", paramLabel = "FILE")
+      names = "--labels_file",
+      paramLabel = "FILE")
   String labelsFile;
 
   @Option(
       description = "drop Assert, Print and CheckNumerics nodes",
-      names = "--strip_debug_ops", arity = "0..1", fallbackValue = "true")
+      names = "--strip_debug_ops",
+      arity = "0..1",
+      fallbackValue = "true")
   String stripDebugOps;
 
   @Option(
       description = "accepted for tflite_convert compatibility; tfport has one converter",
-      names = "--experimental_new_converter", arity = "0..1", fallbackValue = "true")
+      names = "--experimental_new_converter",
+      arity = "0..1",
+      fallbackValue = "true")
   String newConverter;
 
   @Option(
@@ -239,6 +246,16 @@ final class TfliteConvertCommand {
               + " input and output in tfport's runtime on the same seeded inputs and print the largest difference per output"
               + " (exit 1 when one is beyond its tolerance)")
   String verify;
+
+  @Option(
+      names = "--json",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "print the result as one JSON object (files with bytes, weights, node counts, notes) and"
+              + " nothing else on stdout; --verify lines go to stderr")
+  String json;
 
   @Option(
       description = "show this help and exit",
@@ -286,7 +303,8 @@ final class TfliteConvertCommand {
                 "--cast_float64_to_float32",
                 "--strip_debug_ops",
                 "--experimental_new_converter",
-                "--verify"));
+                "--verify",
+                "--json"));
     TfliteConvertCommand c = new TfliteConvertCommand();
     CommandLine cl = new CommandLine(c);
     try {
@@ -297,6 +315,9 @@ final class TfliteConvertCommand {
     if (c.help) {
       cl.setCommandName("tfport " + name);
       cl.usage(out);
+      if (!name.equals("tflite_convert")) {
+        ConvertCommand.printTfliteFlagsAndPairs(out);
+      }
       return 0;
     }
     return c.execute(name, out, err);
@@ -357,7 +378,13 @@ final class TfliteConvertCommand {
     TfliteOutputOptions o = options();
     List<String> outputs = list(outputArrays);
     switch (in) {
-      case TF_SAVED_MODEL, TF_HUB, TFJS_GRAPH_MODEL, KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL -> {}
+      case TF_SAVED_MODEL,
+          TF_HUB,
+          TFJS_GRAPH_MODEL,
+          KERAS,
+          KERAS_KERAS,
+          TFJS_LAYERS_MODEL,
+          STABLEHLO -> {}
       case TF_FROZEN_MODEL -> {
         if (outputs.isEmpty()) {
           throw new UsageException(
@@ -389,7 +416,12 @@ final class TfliteConvertCommand {
     for (String n : s.notices()) {
       err.println("tfport: note: " + n);
     }
-    out.println(s.line());
+    boolean asJson = json != null && bool("--json", json);
+    if (asJson) {
+      ResultJson.print(s, out);
+    } else {
+      out.println(s.line());
+    }
     if (verify != null && bool("--verify", verify)) {
       return Verify.run(
           input,
@@ -399,7 +431,7 @@ final class TfliteConvertCommand {
               : List.of(),
           output,
           Verify.tflite(o.quantization()),
-          out);
+          asJson ? err : out);
     }
     return 0;
   }
@@ -410,7 +442,7 @@ final class TfliteConvertCommand {
             + inputFormat
             + "' for tflite output; supported:"
             + " tf_saved_model, tf_frozen_model, tf_hub, tfjs_graph_model, keras, keras_keras,"
-            + " tfjs_layers_model");
+            + " tfjs_layers_model, stablehlo");
   }
 
   TfliteOutputOptions options() {

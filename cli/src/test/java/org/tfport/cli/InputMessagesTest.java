@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Messages that lead somewhere: an empty input says it is empty, a model.json of neither TF.js
- * kind says so, and a .tflite given to convert is refused with the pairs that exist.
+ * Messages that lead somewhere: an empty input says it is empty, a model.json of neither TF.js kind
+ * says so, and a .tflite given to convert is refused with the pairs that exist.
  */
 class InputMessagesTest {
   @TempDir Path tmp;

@@ -82,8 +82,7 @@ class ReadmeRuntimeProgramTest {
     }
     try (URLClassLoader loader =
         new URLClassLoader(
-            new URL[] {classes.toUri().toURL()},
-            ReadmeRuntimeProgramTest.class.getClassLoader())) {
+            new URL[] {classes.toUri().toURL()}, ReadmeRuntimeProgramTest.class.getClassLoader())) {
       Method main = loader.loadClass(cls.group(1)).getMethod("main", String[].class);
       assertThat(run(main, saved.toString())).isEqualTo(expected.toString().strip());
       assertThat(run(main, "file://" + saved.toAbsolutePath()))

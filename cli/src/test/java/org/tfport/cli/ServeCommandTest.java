@@ -29,5 +29,30 @@ class ServeCommandTest {
     assertThat(badBatch.err()).contains("--max-batch-size");
     assertThat(CliRunner.run("serve", "--predict-timeout-ms", "0").err())
         .contains("--predict-timeout-ms");
+    assertThat(help.out())
+        .contains(
+            "--read-token",
+            "--tls-cert",
+            "--tls-key",
+            "--tls-keystore",
+            "--tls-keystore-password",
+            "--cors-origin",
+            "--max-store-bytes",
+            "--idle-timeout-ms",
+            "--header-timeout-ms",
+            "--max-header-bytes",
+            "--access-log");
+    CliRunner certOnly = CliRunner.run("serve", "--tls-cert", "/no/cert.pem");
+    assertThat(certOnly.code()).isEqualTo(2);
+    assertThat(certOnly.err()).contains("--tls-key");
+    CliRunner noCert = CliRunner.run("serve", "--tls-cert", "/no/c.pem", "--tls-key", "/no/k.pem");
+    assertThat(noCert.code()).isEqualTo(2);
+    assertThat(noCert.err()).contains("/no/c.pem").contains("cannot be read");
+    assertThat(CliRunner.run("serve", "--tls-keystore-password", "x").err())
+        .contains("--tls-keystore");
+    assertThat(CliRunner.run("serve", "--cors-origin", "evil").err()).contains("--cors-origin");
+    CliRunner same = CliRunner.run("serve", "--token", "t0k", "--read-token", "t0k");
+    assertThat(same.code()).isEqualTo(2);
+    assertThat(same.err()).contains("--read-token").doesNotContain("t0k\n");
   }
 }

@@ -6,7 +6,9 @@ import java.util.Objects;
 import org.tfport.convert.keras.KerasGraphSource;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
+import org.tfport.convert.tfjs.TfjsGraphToTf;
 import org.tfport.convert.tfjs.TfjsReshard;
+import org.tfport.convert.tfjs.TfliteToTf;
 import org.tfport.convert.tflite.KerasToTflite;
 import org.tfport.convert.tflite.TfjsGraphToTflite;
 import org.tfport.convert.tflite.TfliteConverter;
@@ -180,6 +182,8 @@ public final class Converter {
       case TFJS_LAYERS_MODEL ->
           switch (sourceFormat) {
             case KERAS, KERAS_KERAS -> KerasToTfjs.convert(source, output, tfjsOutput, progress);
+            case KERAS_SAVED_MODEL ->
+                KerasToTfjs.convertSavedModel(source, output, tfjsOutput, progress);
             case TFJS_LAYERS_MODEL ->
                 TfjsReshard.convertLayersModel(source, output, tfjsOutput, progress);
             default -> throw unsupported();
@@ -196,6 +200,19 @@ public final class Converter {
                 TfGraphToTfjs.convertHub(source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case TFJS_GRAPH_MODEL ->
                 TfjsReshard.convertGraphModel(source, output, tfjsOutput, progress);
+            case TFLITE -> {
+              List<String> sigs = graphLoading.signatures();
+              yield TfliteToTf.convertTfjs(
+                  source,
+                  output,
+                  sigs.isEmpty() ? null : sigs.get(0),
+                  graphLoading::graphOptions,
+                  tfjsOutput,
+                  progress);
+            }
+            case STABLEHLO ->
+                TfGraphToTfjs.convertStableHlo(
+                    source, output, tfjsGraphOptions(), tfjsOutput, progress);
             case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
                 TfGraphToTfjs.convertKeras(
                     source,
@@ -226,12 +243,26 @@ public final class Converter {
                     tfliteOutput.targetOptions());
             case TFJS_GRAPH_MODEL ->
                 TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
+            case STABLEHLO ->
+                TfliteConverter.convertStableHlo(source, output, tfliteOutput.targetOptions());
             case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
                 KerasToTflite.convert(
                     source,
                     KerasGraphSource.build(source, sourceFormat),
                     output,
                     tfliteOutput.targetOptions());
+            default -> throw unsupported();
+          };
+      case TF_SAVED_MODEL ->
+          switch (sourceFormat) {
+            case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertSavedModel(source, output);
+            case TFLITE -> TfliteToTf.convertSavedModel(source, output);
+            default -> throw unsupported();
+          };
+      case TF_FROZEN_MODEL ->
+          switch (sourceFormat) {
+            case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertFrozen(source, output);
+            case TFLITE -> TfliteToTf.convertFrozen(source, output);
             default -> throw unsupported();
           };
       default -> throw unsupported();
@@ -246,7 +277,7 @@ public final class Converter {
     return switch (source) {
       case KERAS, KERAS_KERAS, KERAS_SAVED_MODEL, TFJS_LAYERS_MODEL ->
           ModelFormat.TFJS_LAYERS_MODEL;
-      case TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB, TFJS_GRAPH_MODEL, TFLITE ->
+      case TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB, TFJS_GRAPH_MODEL, TFLITE, STABLEHLO ->
           ModelFormat.TFJS_GRAPH_MODEL;
     };
   }
@@ -280,9 +311,10 @@ public final class Converter {
             + sourceFormat
             + " to "
             + target
-            + "; it converts KERAS and KERAS_KERAS to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
-            + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) to TFJS_GRAPH_MODEL or TFLITE, and TFJS_GRAPH_MODEL to"
-            + " TFLITE");
+            + "; it converts KERAS, KERAS_KERAS and KERAS_SAVED_MODEL to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
+            + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) and STABLEHLO programs to TFJS_GRAPH_MODEL or TFLITE, and"
+            + " TFJS_GRAPH_MODEL to TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL, and TFLITE to TFJS_GRAPH_MODEL, TF_SAVED_MODEL or"
+            + " TF_FROZEN_MODEL");
   }
 
   @Override

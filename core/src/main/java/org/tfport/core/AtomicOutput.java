@@ -198,7 +198,8 @@ public final class AtomicOutput implements AutoCloseable {
   @SuppressWarnings("unchecked")
   private static synchronized Set<PosixFilePermission>[] umaskModes(Path dir) throws IOException {
     if (umaskModes == null) {
-      Path probe = dir.resolve(".tfport-umask-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+      Path probe =
+          dir.resolve(".tfport-umask-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
       Set<PosixFilePermission> file;
       Set<PosixFilePermission> folder;
       try {

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * Outputs are as readable as anything the user creates (the umask decides, not the owner-only
- * modes of temporary files), an earlier conversion in the output folder is replaced whole, and a
- * folder holding other files is refused by name unless overwriting is asked for.
+ * Outputs are as readable as anything the user creates (the umask decides, not the owner-only modes
+ * of temporary files), an earlier conversion in the output folder is replaced whole, and a folder
+ * holding other files is refused by name unless overwriting is asked for.
  */
 class AtomicOutputTest {
   @TempDir Path tmp;
@@ -88,7 +88,8 @@ class AtomicOutputTest {
   @Test
   void anEarlierConversionIsReplacedWhole() throws Exception {
     Path out = tmp.resolve("out");
-    write(out, "model.json", "group1-shard1of3.bin", "group1-shard2of3.bin", "group1-shard3of3.bin");
+    write(
+        out, "model.json", "group1-shard1of3.bin", "group1-shard2of3.bin", "group1-shard3of3.bin");
     write(out, "model.json", "group1-shard1of1.bin");
     assertThat(list(out)).containsExactly("group1-shard1of1.bin", "model.json");
     assertThat(Files.readString(out.resolve("model.json"))).contains("group1-shard1of1.bin");
@@ -100,8 +101,10 @@ class AtomicOutputTest {
   void otherFilesAreRefusedByNameUnlessOverwriting() throws Exception {
     Path out = Files.createDirectories(tmp.resolve("out"));
     Files.writeString(out.resolve("notes.txt"), "mine");
-    Files.writeString(out.resolve("model.json"), "{\"convertedBy\":\"TensorFlow.js Converter\","
-        + "\"weightsManifest\":[{\"paths\":[\"old.bin\",\"../outside.bin\"]}]}");
+    Files.writeString(
+        out.resolve("model.json"),
+        "{\"convertedBy\":\"TensorFlow.js Converter\","
+            + "\"weightsManifest\":[{\"paths\":[\"old.bin\",\"../outside.bin\"]}]}");
     Files.writeString(out.resolve("old.bin"), "old");
     Files.writeString(tmp.resolve("outside.bin"), "not in the folder");
 

@@ -12,6 +12,7 @@ import org.tfport.core.Json;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.savedmodel.SavedModelReader;
+import org.tfport.formats.stablehlo.StableHloFiles;
 import org.tfport.formats.tfjs.ModelJsonParser;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsWriter;
@@ -40,7 +41,12 @@ public enum ModelFormat {
   TF_FROZEN_MODEL("tf_frozen_model"),
   TFJS_LAYERS_MODEL("tfjs_layers_model"),
   TFJS_GRAPH_MODEL("tfjs_graph_model"),
-  TFLITE("tflite");
+  TFLITE("tflite"),
+  /**
+   * A StableHLO program: MLIR text ({@code .mlir}, as JAX prints it) or bytecode ({@code .mlirbc},
+   * a VHLO portable artifact).
+   */
+  STABLEHLO("stablehlo");
 
   private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
   private static final byte[] ZIP_SIGNATURE = {'P', 'K', 3, 4};
@@ -152,6 +158,9 @@ public enum ModelFormat {
     if (name.endsWith(".tflite")) {
       return Optional.of(TFLITE);
     }
+    if (StableHloFiles.hasStableHloName(path)) {
+      return Optional.of(STABLEHLO);
+    }
     return Optional.empty();
   }
 
@@ -171,6 +180,9 @@ public enum ModelFormat {
     }
     if (startsWith(head, n, 4, TFLITE_IDENTIFIER)) {
       return Optional.of(TFLITE);
+    }
+    if (StableHloFiles.isBytecode(head, n)) {
+      return Optional.of(STABLEHLO);
     }
     return Optional.empty();
   }
@@ -198,7 +210,8 @@ public enum ModelFormat {
     JsonNode topology;
     try {
       if (Files.size(json) == 0) {
-        throw new CorruptModelException(json + ": the file is empty (0 bytes), so it holds no model");
+        throw new CorruptModelException(
+            json + ": the file is empty (0 bytes), so it holds no model");
       }
       topology = Json.MAPPER.readTree(Files.readString(json)).path("modelTopology");
     } catch (IOException | JacksonException e) {

@@ -22,8 +22,7 @@ class ModelFormatTest {
     Files.write(smDir.resolve("saved_model.pb"), new byte[] {8, 1});
 
     assertThat(ModelFormat.detect(hubDir)).isEqualTo(ModelFormat.TF_HUB);
-    assertThat(ModelFormat.detect(hubDir.resolve("tfhub_module.pb")))
-        .isEqualTo(ModelFormat.TF_HUB);
+    assertThat(ModelFormat.detect(hubDir.resolve("tfhub_module.pb"))).isEqualTo(ModelFormat.TF_HUB);
     assertThat(ModelFormat.detect(smDir)).isEqualTo(ModelFormat.TF_SAVED_MODEL);
     assertThat(ModelFormat.detect(smDir.resolve("saved_model.pb")))
         .isEqualTo(ModelFormat.TF_SAVED_MODEL);
@@ -36,10 +35,10 @@ class ModelFormatTest {
   @Test
   void contentsBeforeNames() throws IOException {
     // The TFLite identifier at bytes 4..8 wins over a misleading name.
-    Path tflite = Files.write(tmp.resolve("model.bin"), new byte[] {1, 2, 3, 4, 'T', 'F', 'L', '3'});
+    Path tflite =
+        Files.write(tmp.resolve("model.bin"), new byte[] {1, 2, 3, 4, 'T', 'F', 'L', '3'});
     assertThat(ModelFormat.detect(tflite)).isEqualTo(ModelFormat.TFLITE);
-    Path graphJson =
-        Files.writeString(tmp.resolve("model.json"), "{\"format\": \"graph-model\"}");
+    Path graphJson = Files.writeString(tmp.resolve("model.json"), "{\"format\": \"graph-model\"}");
     assertThat(ModelFormat.detect(graphJson)).isEqualTo(ModelFormat.TFJS_GRAPH_MODEL);
     assertThat(ModelFormat.detect(tmp)).isEqualTo(ModelFormat.TFJS_GRAPH_MODEL);
   }

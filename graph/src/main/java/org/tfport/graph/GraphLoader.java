@@ -84,8 +84,8 @@ public final class GraphLoader {
   /**
    * As {@link #load(Path, GraphOptions, String, Set)}; with {@code keepWrittenVariables} (the
    * runtime's loading), a model some signature of which writes resource variables keeps them as
-   * variables holding their checkpoint values (see {@link VariableFreezer#INITIAL_VALUE}) instead of
-   * freezing them, so that writes persist between runs.
+   * variables holding their checkpoint values (see {@link VariableFreezer#INITIAL_VALUE}) instead
+   * of freezing them, so that writes persist between runs.
    */
   public static Loaded load(
       Path dir,

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tfport.core.DType;
+import org.tfport.core.Limits;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.CorruptModelException;
@@ -225,7 +226,9 @@ public final class TfjsGraphReader {
   private static Tensor retype(Tensor w, int dtype) {
     if (w.dtype() == DType.INT32 && DataTypes.base(dtype) == DType.INT64.tfEnum()) {
       ByteBuffer in = w.bytes().order(ByteOrder.LITTLE_ENDIAN);
-      ByteBuffer out = ByteBuffer.allocate((int) w.size() * 8).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer out =
+          ByteBuffer.allocate(Limits.allocation(w.size(), 8, "an int64 weight"))
+              .order(ByteOrder.LITTLE_ENDIAN);
       for (long i = 0; i < w.size(); i++) {
         out.putLong(in.getInt());
       }
@@ -370,6 +373,21 @@ public final class TfjsGraphReader {
 
   /** A TensorProto; values, when a writer kept any, are read for the common scalar forms only. */
   private static TensorValue tensor(JsonNode t, String src, String node) {
+    try {
+      return tensorValue(t, src, node);
+    } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+      // Bad base64, or a tensorContent whose length does not fit its shape and dtype.
+      throw new CorruptModelException(
+          src
+              + ": node '"
+              + node
+              + "' holds a malformed tensor value ("
+              + e.getMessage()
+              + "); the model.json is damaged");
+    }
+  }
+
+  private static TensorValue tensorValue(JsonNode t, String src, String node) {
     int dtype = type(t.path("dtype"));
     TensorShape shape = shape(t.path("tensorShape"));
     Tensor value = null;
@@ -380,9 +398,9 @@ public final class TfjsGraphReader {
         value = new Tensor(d, shape.toShape(), ByteBuffer.wrap(raw));
       }
     } else if (!shape.unknownRank() && t.has("floatVal")) {
-      value = fill(shape.toShape(), t.path("floatVal"), false);
+      value = fill(shape.toShape(), t.path("floatVal"), false, src + ": node '" + node + "'");
     } else if (!shape.unknownRank() && t.has("intVal")) {
-      value = fill(shape.toShape(), t.path("intVal"), true);
+      value = fill(shape.toShape(), t.path("intVal"), true, src + ": node '" + node + "'");
     } else if (!shape.unknownRank() && t.has("stringVal")) {
       List<String> vals = new ArrayList<>();
       t.path("stringVal")
@@ -392,6 +410,7 @@ public final class TfjsGraphReader {
                       new String(
                           Base64.getDecoder().decode(x.asString()), StandardCharsets.UTF_8)));
       long n = shape.toShape().size();
+      Limits.allocation(n, 4, src + ": node '" + node + "'");
       while (vals.size() < n && !vals.isEmpty()) {
         vals.add(vals.get(vals.size() - 1));
       }
@@ -400,8 +419,9 @@ public final class TfjsGraphReader {
     return new TensorValue(dtype, shape, value);
   }
 
-  private static Tensor fill(Shape s, JsonNode vals, boolean ints) {
-    int n = (int) s.size();
+  private static Tensor fill(Shape s, JsonNode vals, boolean ints, String where) {
+    // One value may fill any shape, so the shape alone decides the size.
+    int n = Limits.allocation(s.size(), 4, where) / 4;
     List<JsonNode> v = new ArrayList<>();
     vals.forEach(v::add);
     if (v.isEmpty()) {

@@ -69,7 +69,14 @@ public final class VariableFreezer {
 
   /** Ops only save/restore functions hold: their assignments load the checkpoint. */
   private static final Set<String> CHECKPOINT_OPS =
-      Set.of("RestoreV2", "Restore", "RestoreSlice", "SaveV2", "Save", "SaveSlices", "MergeV2Checkpoints");
+      Set.of(
+          "RestoreV2",
+          "Restore",
+          "RestoreSlice",
+          "SaveV2",
+          "Save",
+          "SaveSlices",
+          "MergeV2Checkpoints");
 
   VariableFreezer(Graph g, Values values) {
     this(g, values, false);
@@ -89,8 +96,8 @@ public final class VariableFreezer {
   /**
    * For the runtime: when the model writes variables (a signature's graph does, or a function it
    * calls, leaving out the save/restore ones), every variable stays a {@code VarHandleOp} (or TF1
-   * {@code VariableV2}) carrying its checkpoint value in {@link #INITIAL_VALUE}, so a session holds them
-   * as state and runs see each other's writes; reads stay reads. Conversions freeze as before.
+   * {@code VariableV2}) carrying its checkpoint value in {@link #INITIAL_VALUE}, so a session holds
+   * them as state and runs see each other's writes; reads stay reads. Conversions freeze as before.
    */
   VariableFreezer keepingWrittenVariables(Set<String> signatureNodes) {
     this.keepWritten = true;
@@ -100,8 +107,8 @@ public final class VariableFreezer {
 
   /**
    * Whether any signature writes a resource variable: a writer among the nodes some signature's
-   * outputs need, or in a function they call (directly or through other functions), leaving out
-   * the checkpoint's restore assignments.
+   * outputs need, or in a function they call (directly or through other functions), leaving out the
+   * checkpoint's restore assignments.
    */
   private boolean writesVariables() {
     Set<String> roots = new java.util.HashSet<>(signatureNodes);

@@ -142,7 +142,10 @@ final class FileHandler implements IOHandler {
     Path json = Files.isDirectory(path) ? path.resolve("model.json") : path;
     if (Files.isDirectory(path) && !Files.isRegularFile(json)) {
       throw new UsageException(
-          path + ": a folder without model.json (" + url + "); give the folder a model was saved to");
+          path
+              + ": a folder without model.json ("
+              + url
+              + "); give the folder a model was saved to");
     }
     TfjsModelFiles files = TfjsReader.open(json);
     TfjsModelJson j = files.modelJson();

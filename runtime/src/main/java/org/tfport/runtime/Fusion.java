@@ -38,8 +38,8 @@ final class Fusion {
   private Fusion() {}
 
   /**
-   * The run order with fusable chains replaced by one node each at the position of the chain's
-   * last node.
+   * The run order with fusable chains replaced by one node each at the position of the chain's last
+   * node.
    *
    * @param pinned nodes whose values are seen from outside the order (outputs, targets)
    */

@@ -59,10 +59,12 @@ public final class Model implements AutoCloseable {
   private final Map<String, Part> parts = new HashMap<>();
   private final Map<String, Supplier<Part>> pending = new HashMap<>();
   private final Map<String, RuntimeException> failed = new HashMap<>();
+
   /** Per kernel mode and whether the plan is for observed runs (those are not fused). */
   private final Map<PlanKind, Map<Part, Compiled>> compiled = new HashMap<>();
 
   private record PlanKind(KernelRegistry.Mode mode, boolean observed) {}
+
   private volatile boolean closed;
 
   /**

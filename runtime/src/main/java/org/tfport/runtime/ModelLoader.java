@@ -33,6 +33,7 @@ import org.tfport.graph.TensorArrays;
 import org.tfport.graph.TfjsGraphReader;
 import org.tfport.graph.keras.KerasGraph;
 import org.tfport.graph.keras.KerasGraphs;
+import org.tfport.graph.stablehlo.StableHloLowering;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.ops.StandardKernels;
 import org.tfport.runtime.tflite.TfliteImporter;
@@ -50,7 +51,8 @@ final class ModelLoader {
     TFJS_GRAPH,
     TFJS_LAYERS,
     KERAS,
-    TFLITE
+    TFLITE,
+    STABLEHLO
   }
 
   /**
@@ -102,6 +104,7 @@ final class ModelLoader {
       case TFJS_LAYERS -> layers(path, o, registry, KerasGraphs.buildTfjsLayers(path));
       case KERAS -> keras(path, o, registry);
       case TFLITE -> tflite(path, o);
+      case STABLEHLO -> stablehlo(path, o, registry);
     };
   }
 
@@ -122,10 +125,10 @@ final class ModelLoader {
                             ? path
                                 + ": a folder without saved_model.pb, tfhub_module.pb or"
                                 + " model.json; give a SavedModel or TF Hub module folder, a frozen"
-                                + " .pb, a TF.js model.json or a .tflite file"
+                                + " .pb, a TF.js model.json a .tflite or a StableHLO .mlir file"
                             : path
                                 + ": cannot tell the format; give a SavedModel or TF Hub module"
-                                + " folder, a frozen .pb, a TF.js model.json or a .tflite file"));
+                                + " folder, a frozen .pb, a TF.js model.json a .tflite or a StableHLO .mlir file"));
     return switch (format) {
       case TF_SAVED_MODEL, TF_HUB, KERAS_SAVED_MODEL -> Format.SAVED_MODEL;
       case TF_FROZEN_MODEL -> Format.FROZEN_GRAPH;
@@ -133,12 +136,13 @@ final class ModelLoader {
       case TFLITE -> Format.TFLITE;
       case TFJS_LAYERS_MODEL -> layersModel(path);
       case KERAS, KERAS_KERAS -> Format.KERAS;
+      case STABLEHLO -> Format.STABLEHLO;
     };
   }
 
   /**
-   * A model.json that is not a graph model runs when it says it is a layers model; broken JSON,
-   * or another or no {@code "format"}, is refused.
+   * A model.json that is not a graph model runs when it says it is a layers model; broken JSON, or
+   * another or no {@code "format"}, is refused.
    */
   private static Format layersModel(Path path) {
     Path json = Files.isDirectory(path) ? path.resolve("model.json") : path;
@@ -293,6 +297,39 @@ final class ModelLoader {
               + " name the nodes to compute (LoadOptions.outputNodeNames)");
     }
     return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // StableHLO
+
+  /**
+   * A StableHLO program: its entry function lowered to a graph, one signature {@value
+   * Signature#DEFAULT_KEY} fed by the arguments ({@code arg0}, ...) computing the results (named by
+   * {@code jax.result_info}, else {@code output_k}).
+   */
+  private static Model stablehlo(Path file, LoadOptions o, KernelRegistry registry) {
+    if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
+      throw new UsageException(
+          file
+              + ": a StableHLO program has one signature, "
+              + Signature.DEFAULT_KEY
+              + ", not '"
+              + o.signatureName()
+              + "'");
+    }
+    StableHloLowering.Lowered lw = StableHloLowering.load(file);
+    Graph g = lw.graph();
+    List<TensorSpec> ins = new ArrayList<>();
+    for (String in : lw.inputNames()) {
+      ins.add(input(g, in, in, null));
+    }
+    List<TensorSpec> outs = new ArrayList<>();
+    for (int i = 0; i < lw.outputNames().size(); i++) {
+      outs.add(new TensorSpec(lw.outputNames().get(i), g.outputs().get(i), null, null));
+    }
+    Model.Part p =
+        new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)), null);
+    return Model.of(file.toString(), List.of(p), p.signatures(), Map.of(), registry);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -429,7 +429,6 @@ final class Planner {
     return new Plan(where, constants, inputs, inputSlots, steps, outputs, outputSlots);
   }
 
-
   /**
    * The needed nodes ordered so each comes after what it reads, ties in file order; fed nodes are
    * not run.

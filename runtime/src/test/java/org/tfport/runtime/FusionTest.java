@@ -39,7 +39,9 @@ class FusionTest {
     return AttrValue.ListAttr.ofInts(java.util.Arrays.stream(v).boxed().toList());
   }
 
-  /** x [1,9,7,5] → conv 3×3 stride 2 SAME (8 channels) → BiasAdd → act → depthwise → BiasAdd → act. */
+  /**
+   * x [1,9,7,5] → conv 3×3 stride 2 SAME (8 channels) → BiasAdd → act → depthwise → BiasAdd → act.
+   */
   private static Graph convGraph(Random r, String act1, String act2) {
     Graph g = new Graph("fusion-test");
     g.add(placeholder("x", DType.FLOAT32, 1, 9, 7, 5));
@@ -51,7 +53,14 @@ class FusionTest {
     AttrValue same = AttrValue.Str.of("SAME");
     g.add(
         node(
-            "conv", "Conv2D", List.of("x", "w"), "T", F32, "strides", ints(1, 2, 2, 1), "padding",
+            "conv",
+            "Conv2D",
+            List.of("x", "w"),
+            "T",
+            F32,
+            "strides",
+            ints(1, 2, 2, 1),
+            "padding",
             same));
     g.add(node("bias", "BiasAdd", List.of("conv", "b"), "T", F32));
     g.add(activation("act", act1, "bias"));
@@ -90,7 +99,8 @@ class FusionTest {
       Random r = new Random(11);
       Graph g = convGraph(r, a[0], a[1]);
       Value x = random(r, 1, 9, 7, 5);
-      Plan fused = Planner.plan(g, List.of("x"), List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
+      Plan fused =
+          Planner.plan(g, List.of("x"), List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
       Plan plain = Planner.plan(g, List.of("x"), List.of("y"), STD, Mode.OPTIMIZED);
       Plan ref = Planner.plan(g, List.of("x"), List.of("y"), STD, Mode.REFERENCE);
       assertThat(fused.steps())

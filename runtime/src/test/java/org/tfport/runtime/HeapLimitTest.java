@@ -31,7 +31,8 @@ import org.tfport.runtime.kernel.Value;
  */
 class HeapLimitTest {
   private static final long SIDE = 60_000;
-  private static final String HEAP = "the JVM's heap is at most " + Memory.human(Memory.heapLimit());
+  private static final String HEAP =
+      "the JVM's heap is at most " + Memory.human(Memory.heapLimit());
 
   @Test
   void bytesAreWrittenForReaders() {
@@ -39,7 +40,8 @@ class HeapLimitTest {
     assertThat(Memory.human(3 * 1024 * 1024 + 512 * 1024)).isEqualTo("3.5 MiB");
     assertThat(Memory.human(SIDE * SIDE * 4)).isEqualTo("13.4 GiB");
     assertThat(Memory.bytes(DType.FLOAT32, new long[] {SIDE, SIDE})).isEqualTo(SIDE * SIDE * 4);
-    assertThat(Memory.bytes(DType.INT64, new long[] {1L << 40, 1L << 40})).isEqualTo(Long.MAX_VALUE);
+    assertThat(Memory.bytes(DType.INT64, new long[] {1L << 40, 1L << 40}))
+        .isEqualTo(Long.MAX_VALUE);
     assertThat(Memory.bytes(DType.FLOAT32, new long[] {-1, 3})).isEqualTo(-1);
     assertThat(Memory.shortfall(DType.FLOAT32, new long[] {2, 3})).isNull();
   }
@@ -69,15 +71,23 @@ class HeapLimitTest {
     Graph g = new Graph("tile.pb");
     g.add(placeholder("x", DType.FLOAT32, 2, 2));
     g.add(constant("m", Value.ints(new long[] {2}, (int) SIDE / 2, (int) SIDE / 2)));
-    g.add(node("tiled", "Tile", List.of("x", "m"), "T", type(DType.FLOAT32), "Tmultiples", type(DType.INT32)));
+    g.add(
+        node(
+            "tiled",
+            "Tile",
+            List.of("x", "m"),
+            "T",
+            type(DType.FLOAT32),
+            "Tmultiples",
+            type(DType.INT32)));
     g.inputs().add("x");
     g.outputs().add("tiled:0");
     try (Model m = Model.fromGraph(g);
         Session s = m.newSession()) {
-      assertThatThrownBy(
-              () -> s.run(Map.of("x", Tensor.ofFloats(Shape.of(2, 2), 1f, 2f, 3f, 4f))))
+      assertThatThrownBy(() -> s.run(Map.of("x", Tensor.ofFloats(Shape.of(2, 2), 1f, 2f, 3f, 4f))))
           .isInstanceOf(KernelException.class)
-          .hasMessageStartingWith("node 'tiled' (Tile): the output float32[60000, 60000] needs 13.4 GiB")
+          .hasMessageStartingWith(
+              "node 'tiled' (Tile): the output float32[60000, 60000] needs 13.4 GiB")
           .hasMessageNotContaining("\n");
     }
   }

@@ -67,7 +67,15 @@ class JoinTypesTest {
     Graph g = new Graph("same.pb");
     g.add(placeholder("f", DType.FLOAT32, 2));
     g.add(placeholder("i", DType.FLOAT32, 2));
-    g.add(node("join", "Pack", List.of("f", "i"), "T", type(DType.FLOAT32), "N", new AttrValue.Int(2)));
+    g.add(
+        node(
+            "join",
+            "Pack",
+            List.of("f", "i"),
+            "T",
+            type(DType.FLOAT32),
+            "N",
+            new AttrValue.Int(2)));
     Value[] out =
         plan(g)
             .run(

@@ -16,8 +16,8 @@ import org.tfport.graph.keras.KerasGraph;
 import org.tfport.graph.keras.KerasGraphs;
 
 /**
- * The Keras graph builder on hand-written configs: multi-input/multi-output wiring, a shared
- * layer, a nested Sequential, and layers checked against values computed by hand.
+ * The Keras graph builder on hand-written configs: multi-input/multi-output wiring, a shared layer,
+ * a nested Sequential, and layers checked against values computed by hand.
  */
 class KerasGraphBuildTest {
   private static Map<String, Tensor> run(KerasGraph kg, Map<String, Tensor> feed) {

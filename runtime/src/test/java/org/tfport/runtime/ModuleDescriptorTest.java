@@ -23,7 +23,8 @@ class ModuleDescriptorTest {
       d = ModuleDescriptor.read(in);
     }
     assertThat(d.name()).isEqualTo("org.tfport.runtime");
-    assertThat(d.exports().stream().map(ModuleDescriptor.Exports::source).collect(Collectors.toSet()))
+    assertThat(
+            d.exports().stream().map(ModuleDescriptor.Exports::source).collect(Collectors.toSet()))
         .isEqualTo(
             Set.of("org.tfport.runtime", "org.tfport.runtime.kernel", "org.tfport.runtime.tflite"));
     assertThat(d.provides())

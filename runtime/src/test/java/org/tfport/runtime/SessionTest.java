@@ -236,7 +236,8 @@ class SessionTest {
         .forEach(
             (k, t) ->
                 out.put(
-                    k, t.dtype() == DType.FLOAT32 ? t.toFloatArray() : Values.fromTensor(t).ints()));
+                    k,
+                    t.dtype() == DType.FLOAT32 ? t.toFloatArray() : Values.fromTensor(t).ints()));
     return out;
   }
 

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +41,8 @@ import tools.jackson.databind.node.ObjectNode;
  * /v1/models/...                             TensorFlow Serving's REST API (see ServingApi)
  * </pre>
  *
- * Every answer allows any origin (CORS, preflight included); errors are {@code {"error": "..."}}.
+ * Reads allow any origin unless {@code --cors-origin} lists some; uploads from a browser need this
+ * server's origin or a listed one ({@link Access}). Errors are {@code {"error": "..."}}.
  */
 final class Api extends Handler.Abstract {
   private static final String ALLOW_METHODS = "GET, HEAD, POST, PUT, OPTIONS";
@@ -55,7 +55,7 @@ final class Api extends Handler.Abstract {
   private final Web web;
   private final ServingApi serving;
   private final Metrics metrics;
-  private final byte[] token;
+  private final Access access;
 
   /**
    * Latest-path model.json bodies by (name, version): they are rewritten once, then served from
@@ -70,19 +70,29 @@ final class Api extends Handler.Abstract {
     this.web = web;
     this.serving = serving;
     this.metrics = metrics;
-    this.token =
-        config.token() == null
-            ? null
-            : ("Bearer " + config.token()).getBytes(StandardCharsets.UTF_8);
+    this.access =
+        new Access(config.token(), config.security().readToken(), config.security().corsOrigins());
   }
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
     HttpFields.Mutable h = response.getHeaders();
-    h.put("Access-Control-Allow-Origin", "*");
     h.put("Access-Control-Expose-Headers", "ETag, Location, Content-Length");
     h.put("X-Content-Type-Options", "nosniff");
     try {
+      String raw = request.getHttpURI().getPath();
+      if (raw == null || !raw.startsWith("/")) {
+        throw new HttpError(400, "bad request path");
+      }
+      String method = request.getMethod();
+      String preflight = request.getHeaders().get("Access-Control-Request-Method");
+      boolean options = method.equals("OPTIONS");
+      Access.Kind kind =
+          Access.kind(options && preflight != null ? preflight : method, Names.segments(raw));
+      access.cors(request, response, kind);
+      if (!options) {
+        access.authorize(request, kind);
+      }
       route(request, response, callback);
     } catch (HttpError e) {
       error(request, response, callback, e.status, e.getMessage());
@@ -95,9 +105,6 @@ final class Api extends Handler.Abstract {
   private void route(Request request, Response response, Callback cb) {
     String method = request.getMethod();
     String raw = request.getHttpURI().getPath();
-    if (raw == null || !raw.startsWith("/")) {
-      throw new HttpError(400, "bad request path");
-    }
     List<String> seg = Names.segments(raw);
     if (method.equals("OPTIONS")) {
       HttpFields.Mutable h = response.getHeaders();
@@ -144,7 +151,6 @@ final class Api extends Handler.Abstract {
     String name = Names.model(seg.get(1));
     if (seg.size() == 2) {
       if (method.equals("POST") || method.equals("PUT")) {
-        authorize(request);
         ObjectNode result = upload.handle(request, name);
         int v = result.path("version").asInt();
         String base = "/models/" + name;
@@ -189,22 +195,6 @@ final class Api extends Handler.Abstract {
   private static void requireGet(String method, String hint) {
     if (!method.equals("GET") && !method.equals("HEAD")) {
       throw new HttpError(405, method + " is not allowed here; " + hint);
-    }
-  }
-
-  /** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
-  private void authorize(Request request) {
-    if (token == null) {
-      return;
-    }
-    String got = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-    if (got == null || !MessageDigest.isEqual(token, got.getBytes(StandardCharsets.UTF_8))) {
-      throw new HttpError(
-          401,
-          got == null
-              ? "uploads need 'Authorization: Bearer TOKEN' (the server was"
-                  + " started with --token)"
-              : "the bearer token is wrong");
     }
   }
 
@@ -466,7 +456,9 @@ final class Api extends Handler.Abstract {
     }
     response.reset();
     HttpFields.Mutable h = response.getHeaders();
-    h.put("Access-Control-Allow-Origin", "*");
+    if (request.getAttribute(Access.ALLOW_ORIGIN) instanceof String allow) {
+      h.put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, allow);
+    }
     if (status == 401) {
       h.put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
     }

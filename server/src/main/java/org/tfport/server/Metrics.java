@@ -99,7 +99,8 @@ final class Metrics {
 
   String render(Servables servables) {
     StringBuilder sb = new StringBuilder(4096);
-    sb.append("# HELP tfport_predict_requests_total Predict calls answered, by model and HTTP status.\n");
+    sb.append(
+        "# HELP tfport_predict_requests_total Predict calls answered, by model and HTTP status.\n");
     sb.append("# TYPE tfport_predict_requests_total counter\n");
     for (var e : new TreeMap<>(requests).entrySet()) {
       sb.append("tfport_predict_requests_total{")
@@ -116,7 +117,8 @@ final class Metrics {
     sb.append("# HELP tfport_batch_size Rows per model run (a batch merges concurrent calls).\n");
     sb.append("# TYPE tfport_batch_size histogram\n");
     batches.write(sb, "tfport_batch_size", "");
-    sb.append("# HELP tfport_predict_rejected_total Calls refused with 503 as the queue was full.\n");
+    sb.append(
+        "# HELP tfport_predict_rejected_total Calls refused with 503 as the queue was full.\n");
     sb.append("# TYPE tfport_predict_rejected_total counter\n");
     sb.append("tfport_predict_rejected_total ").append(rejected.sum()).append('\n');
     sb.append("# HELP tfport_loaded_models Model versions loaded in the runtime.\n");

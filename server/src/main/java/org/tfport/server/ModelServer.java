@@ -3,11 +3,15 @@ package org.tfport.server;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Executors;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.tfport.core.TfportException;
 
@@ -24,10 +28,20 @@ public final class ModelServer implements AutoCloseable {
   private final Web web;
   private final ModelStore store;
   private final ServingApi serving;
+  private final HeaderDeadline headerDeadline;
+  private final boolean tls;
 
   private ModelServer(
-      Server server, ServerConnector connector, Web web, ModelStore store, ServingApi serving) {
+      Server server,
+      ServerConnector connector,
+      Web web,
+      ModelStore store,
+      ServingApi serving,
+      HeaderDeadline headerDeadline,
+      boolean tls) {
     this.server = server;
+    this.headerDeadline = headerDeadline;
+    this.tls = tls;
     this.connector = connector;
     this.web = web;
     this.store = store;
@@ -36,7 +50,10 @@ public final class ModelServer implements AutoCloseable {
 
   /** Opens the store (deleting what a killed server left in staging) and starts listening. */
   public static ModelServer start(ServerConfig config) {
-    ModelStore store = new ModelStore(config.store());
+    ServerSecurity sec = config.security();
+    // Certificates are read first: a wrong file is the user's to fix, before anything listens.
+    TlsKeys.Loaded keys = sec.tls() == null ? null : TlsKeys.load(sec.tls());
+    ModelStore store = new ModelStore(config.store(), sec.maxStoreBytes());
     Web web = new Web(config.tfjsBundle());
     QueuedThreadPool pool = new QueuedThreadPool(256, 8);
     pool.setName("tfport-serve");
@@ -48,11 +65,33 @@ public final class ModelServer implements AutoCloseable {
     // Let odd paths (%2e%2e, %2F, ..) reach the API, which splits the raw path itself and names the
     // problem.
     http.setUriCompliance(UriCompliance.UNSAFE);
-    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    http.setRequestHeaderSize(sec.maxHeaderBytes());
+    http.setIdleTimeout(sec.idleTimeoutMillis());
+    ServerConnector connector;
+    if (keys == null) {
+      connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    } else {
+      SecureRequestCustomizer secure = new SecureRequestCustomizer();
+      // Clients reaching the server by IP or another name still get its one certificate.
+      secure.setSniHostCheck(false);
+      http.addCustomizer(secure);
+      SslContextFactory.Server ssl = new SslContextFactory.Server();
+      ssl.setKeyStore(keys.store());
+      ssl.setKeyStorePassword(keys.password());
+      ssl.setKeyManagerPassword(keys.password());
+      connector =
+          new ServerConnector(
+              server,
+              new SslConnectionFactory(ssl, HttpVersion.HTTP_1_1.asString()),
+              new HttpConnectionFactory(http));
+    }
     connector.setHost(config.host());
     connector.setPort(config.port());
-    connector.setIdleTimeout(60_000);
+    connector.setIdleTimeout(sec.idleTimeoutMillis());
     server.addConnector(connector);
+    if (sec.accessLog() != null) {
+      server.setRequestLog(new AccessLog(sec.accessLog()));
+    }
     server.setErrorHandler(new JsonErrors());
     Metrics metrics = new Metrics();
     ServingApi serving = new ServingApi(store, config.serving(), metrics);
@@ -79,7 +118,8 @@ public final class ModelServer implements AutoCloseable {
               + "); is the port in use?",
           e);
     }
-    return new ModelServer(server, connector, web, store, serving);
+    HeaderDeadline deadline = HeaderDeadline.start(connector, sec.headerTimeoutMillis());
+    return new ModelServer(server, connector, web, store, serving, deadline, keys != null);
   }
 
   /** The port listened on (the real one when 0 was asked for). */
@@ -87,13 +127,17 @@ public final class ModelServer implements AutoCloseable {
     return connector.getLocalPort();
   }
 
-  /** {@code http://HOST:PORT}, with a loopback address when listening on all interfaces. */
+  /** {@code http(s)://HOST:PORT}, with a loopback address when listening on all interfaces. */
   public URI uri() {
     String host = connector.getHost();
     if (host == null || host.equals("0.0.0.0") || host.equals("::")) {
       host = "127.0.0.1";
     }
-    return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+    return URI.create(
+        (tls ? "https://" : "http://")
+            + (host.contains(":") ? "[" + host + "]" : host)
+            + ":"
+            + port());
   }
 
   public Path store() {
@@ -112,6 +156,7 @@ public final class ModelServer implements AutoCloseable {
 
   @Override
   public void close() {
+    headerDeadline.stop();
     try {
       server.stop();
     } catch (Exception e) {

@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.tfport.core.AtomicOutput;
 import org.tfport.core.Json;
@@ -33,8 +34,18 @@ final class ModelStore {
   private final Path tmp;
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private final Map<String, JsonNode> metaCache = new ConcurrentHashMap<>();
+  private final long maxBytes;
+
+  /** Bytes of every committed version, counted at start and grown by each commit. */
+  private final AtomicLong used = new AtomicLong();
 
   ModelStore(Path root) {
+    this(root, Long.MAX_VALUE);
+  }
+
+  /** {@code maxBytes}: the quota all versions together must fit (--max-store-bytes). */
+  ModelStore(Path root, long maxBytes) {
+    this.maxBytes = maxBytes;
     this.root = root.toAbsolutePath().normalize();
     this.tmp = this.root.resolve(".tmp");
     try {
@@ -43,6 +54,9 @@ final class ModelStore {
         deleteTree(tmp);
       }
       Files.createDirectories(tmp);
+      for (String n : names()) {
+        used.addAndGet(treeBytes(root.resolve(n).resolve("versions")));
+      }
     } catch (IOException e) {
       throw new OutputException("cannot prepare the model store " + this.root + " (" + e + ")", e);
     }
@@ -64,8 +78,56 @@ final class ModelStore {
     }
   }
 
+  /** Bytes the store quota still allows. */
+  long remaining() {
+    return maxBytes - used.get();
+  }
+
   /** Makes {@code modelDir} version N of {@code name}, N one more than the newest; returns N. */
   int commit(String name, Path modelDir) {
+    long bytes;
+    try {
+      bytes = treeBytes(modelDir);
+    } catch (IOException e) {
+      throw new HttpError(507, "cannot measure the upload (" + e.getMessage() + ")", e);
+    }
+    reserve(name, bytes);
+    boolean committed = false;
+    try {
+      int v = move(name, modelDir);
+      committed = true;
+      return v;
+    } finally {
+      if (!committed) {
+        used.addAndGet(-bytes);
+      }
+    }
+  }
+
+  /** Takes {@code bytes} of the quota, or refuses the upload when they do not fit. */
+  private void reserve(String name, long bytes) {
+    while (true) {
+      long u = used.get();
+      if (bytes > maxBytes - u) {
+        throw new HttpError(
+            507,
+            "storing "
+                + name
+                + " needs "
+                + bytes
+                + " bytes but the store has "
+                + Math.max(0, maxBytes - u)
+                + " left of its quota of "
+                + maxBytes
+                + " (tfport serve --max-store-bytes)");
+      }
+      if (used.compareAndSet(u, u + bytes)) {
+        return;
+      }
+    }
+  }
+
+  private int move(String name, Path modelDir) {
     fsyncTree(modelDir);
     Object lock = locks.computeIfAbsent(name, k -> new Object());
     synchronized (lock) {
@@ -167,6 +229,21 @@ final class ModelStore {
               + e.getMessage()
               + ")",
           e);
+    }
+  }
+
+  private static long treeBytes(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      long total = 0;
+      for (Path p : (Iterable<Path>) s::iterator) {
+        if (Files.isRegularFile(p)) {
+          total += Files.size(p);
+        }
+      }
+      return total;
     }
   }
 

@@ -39,8 +39,10 @@ import org.tfport.runtime.kernel.KernelException;
 final class Predictor implements AutoCloseable {
   private final ServingConfig config;
   private final Metrics metrics;
+
   /** Package-private so a test can hold the workers busy. */
   final ThreadPoolExecutor workers;
+
   private final ScheduledThreadPoolExecutor timer;
 
   Predictor(ServingConfig config, Metrics metrics) {
@@ -61,11 +63,14 @@ final class Predictor implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "tfport-batch-timer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "tfport-batch-timer");
+              t.setDaemon(true);
+              return t;
+            });
     timer.setRemoveOnCancelPolicy(true);
   }
 

@@ -126,7 +126,12 @@ final class Servables implements AutoCloseable {
         // Not a verdict on the files (it may pass), so it is not remembered.
         throw new HttpError(
             500,
-            "model '" + name + "' version " + version + " failed to load: " + e.getClass().getSimpleName(),
+            "model '"
+                + name
+                + "' version "
+                + version
+                + " failed to load: "
+                + e.getClass().getSimpleName(),
             e);
       }
       l = new Loaded(key, m, storedBytes(name, version));
@@ -195,7 +200,9 @@ final class Servables implements AutoCloseable {
     return bytes;
   }
 
-  /** The stored files' bytes, from the version's metadata (at least 1, so the cache bounds count). */
+  /**
+   * The stored files' bytes, from the version's metadata (at least 1, so the cache bounds count).
+   */
   private long storedBytes(String name, int version) {
     long n = 0;
     for (JsonNode f : store.meta(name, version).path("files")) {

@@ -17,6 +17,7 @@ import org.tfport.core.TfportException.UsageException;
  * @param tfjsBundle TF.js's {@code tf.min.js} for the web page, or null to look for it in the usual
  *     places
  * @param serving how predictions run (cache, limits, workers, batching)
+ * @param security TLS, read token, origins, quotas, timeouts and the access log
  */
 public record ServerConfig(
     String host,
@@ -27,7 +28,8 @@ public record ServerConfig(
     long maxModelJsonBytes,
     int maxParts,
     Path tfjsBundle,
-    ServingConfig serving) {
+    ServingConfig serving,
+    ServerSecurity security) {
   public static final long DEFAULT_MAX_UPLOAD_BYTES = 2L << 30;
   public static final long DEFAULT_MAX_MODEL_JSON_BYTES = 128L << 20;
   public static final int DEFAULT_MAX_PARTS = 1024;
@@ -50,6 +52,12 @@ public record ServerConfig(
     if (serving == null) {
       serving = ServingConfig.defaults();
     }
+    if (security == null) {
+      security = ServerSecurity.defaults();
+    }
+    if (token != null && token.equals(security.readToken())) {
+      throw new UsageException("--read-token must differ from --token (the write token)");
+    }
   }
 
   public ServerConfig(
@@ -62,7 +70,16 @@ public record ServerConfig(
       int maxParts,
       Path tfjsBundle) {
     this(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, null);
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        tfjsBundle,
+        null,
+        null);
   }
 
   /** Defaults for everything but where to listen and store. */
@@ -80,16 +97,57 @@ public record ServerConfig(
 
   public ServerConfig withLimits(long maxUploadBytes, long maxModelJsonBytes, int maxParts) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, serving);
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        tfjsBundle,
+        serving,
+        security);
   }
 
   public ServerConfig withTfjsBundle(Path bundle) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, bundle, serving);
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        bundle,
+        serving,
+        security);
   }
 
   public ServerConfig withServing(ServingConfig s) {
     return new ServerConfig(
-        host, port, store, token, maxUploadBytes, maxModelJsonBytes, maxParts, tfjsBundle, s);
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        tfjsBundle,
+        s,
+        security);
+  }
+
+  public ServerConfig withSecurity(ServerSecurity s) {
+    return new ServerConfig(
+        host,
+        port,
+        store,
+        token,
+        maxUploadBytes,
+        maxModelJsonBytes,
+        maxParts,
+        tfjsBundle,
+        serving,
+        s);
   }
 }

@@ -152,8 +152,7 @@ final class ServingApi {
     }
     if (version != null) {
       if (!versions.contains(version)) {
-        throw new HttpError(
-            404, "Could not find version " + version + " of model " + name);
+        throw new HttpError(404, "Could not find version " + version + " of model " + name);
       }
       versions = List.of(version);
     }

@@ -72,7 +72,8 @@ public record ServingConfig(
         waitMicros);
   }
 
-  public ServingConfig withLimits(long maxRequestBytes, long maxTensorElements, long timeoutMillis) {
+  public ServingConfig withLimits(
+      long maxRequestBytes, long maxTensorElements, long timeoutMillis) {
     return new ServingConfig(
         cacheBytes,
         maxRequestBytes,

@@ -28,7 +28,9 @@ import tools.jackson.databind.json.JsonMapper;
  * {"b64": ...}} for bytes; NaN and Infinity as bare tokens, which TF Serving reads and writes).
  */
 final class TensorJson {
-  /** Request bodies may hold NaN/Infinity tokens; nesting is bounded so a deep body cannot recurse. */
+  /**
+   * Request bodies may hold NaN/Infinity tokens; nesting is bounded so a deep body cannot recurse.
+   */
   static final JsonMapper READER =
       JsonMapper.builder(
               JsonFactory.builder()
@@ -287,8 +289,7 @@ final class TensorJson {
         if (dtype.byteSize() == 0 || n * dtype.byteSize() > Integer.MAX_VALUE - 8) {
           throw new HttpError(400, "input '" + spec.name() + "' is too large");
         }
-        this.buf =
-            ByteBuffer.allocate((int) (n * dtype.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        this.buf = ByteBuffer.allocate((int) (n * dtype.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
       }
     }
 
@@ -344,7 +345,8 @@ final class TensorJson {
         case FLOAT32, FLOAT16, BFLOAT16 -> {
           double d = number(v);
           if (Double.isFinite(d)
-              && (v.isIntegralNumber() && Math.abs(d) > (1 << 24) || Math.abs(d) > Float.MAX_VALUE)) {
+              && (v.isIntegralNumber() && Math.abs(d) > (1 << 24)
+                  || Math.abs(d) > Float.MAX_VALUE)) {
             throw lossy(v, "float");
           }
           float f = (float) d;
@@ -627,7 +629,8 @@ final class TensorJson {
         }
         default ->
             throw new HttpError(
-                500, "output '" + name + "' is " + t.dtype().jsName() + ", which JSON cannot carry");
+                500,
+                "output '" + name + "' is " + t.dtype().jsName() + ", which JSON cannot carry");
       }
     }
   }

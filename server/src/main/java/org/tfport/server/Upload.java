@@ -71,6 +71,15 @@ final class Upload {
               + config.maxUploadBytes()
               + " (tfport serve --max-upload-bytes)");
     }
+    if (declared > store.remaining()) {
+      throw new HttpError(
+          507,
+          "the upload is "
+              + declared
+              + " bytes but the store has "
+              + Math.max(0, store.remaining())
+              + " left of its quota (tfport serve --max-store-bytes)");
+    }
     String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
     String mime =
         contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);

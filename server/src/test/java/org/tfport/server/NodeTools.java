@@ -44,6 +44,13 @@ final class NodeTools {
    */
   static String run(String script, long timeoutSeconds, String... args)
       throws IOException, InterruptedException {
+    return run(java.util.Map.of(), script, timeoutSeconds, args);
+  }
+
+  /** As {@link #run(String, long, String...)}, with extra environment variables. */
+  static String run(
+      java.util.Map<String, String> env, String script, long timeoutSeconds, String... args)
+      throws IOException, InterruptedException {
     Path node = TfjsOracle.ensureInstalled().node();
     List<String> cmd =
         new ArrayList<>(List.of(node.toString(), scripts().resolve(script).toString()));
@@ -57,6 +64,7 @@ final class NodeTools {
     String nodePath =
         tfjsModules() + java.io.File.pathSeparator + scripts().resolve("node_modules");
     pb.environment().put("NODE_PATH", nodePath);
+    pb.environment().putAll(env);
     Process p = pb.start();
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       p.destroyForcibly();

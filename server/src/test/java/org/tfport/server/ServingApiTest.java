@@ -46,7 +46,8 @@ class ServingApiTest {
       JsonNode x = sig.path("inputs").path("x");
       assertThat(x.path("dtype").asString("")).isEqualTo("DT_FLOAT");
       assertThat(x.path("tensor_shape").path("unknown_rank").asBoolean(true)).isFalse();
-      assertThat(x.path("tensor_shape").path("dim").get(0).path("size").asString("")).isEqualTo("-1");
+      assertThat(x.path("tensor_shape").path("dim").get(0).path("size").asString(""))
+          .isEqualTo("-1");
       assertThat(sig.path("outputs").size()).isEqualTo(1);
 
       // Row format, one unnamed input and one output: predictions is the plain list.
@@ -188,7 +189,9 @@ class ServingApiTest {
         ServingFixtures.uploadSavedModel(s, "b", hp3, null);
         for (String m : new String[] {"a", "b", "a"}) {
           Reply r = predict(s, "/v1/models/" + m + ":predict", "{\"instances\": [[2.0]]}");
-          assertThat(r.text()).isEqualTo(m.equals("a") ? "{\"predictions\": [[3.0]]}" : "{\"predictions\": [[4.0]]}");
+          assertThat(r.text())
+              .isEqualTo(
+                  m.equals("a") ? "{\"predictions\": [[3.0]]}" : "{\"predictions\": [[4.0]]}");
         }
         // A cache of one byte keeps only the model just used; a large one keeps both.
         assertThat(s.get("/metrics").text())
@@ -208,7 +211,8 @@ class ServingApiTest {
               null);
       assertThat(up.status()).as(up.text()).isEqualTo(201);
       String msg =
-          predict(s, "/v1/models/layers:predict", "{\"instances\": [[1, 2, 3]]}").assertJsonError(501);
+          predict(s, "/v1/models/layers:predict", "{\"instances\": [[1, 2, 3]]}")
+              .assertJsonError(501);
       assertThat(msg).contains("'layers' version 1").doesNotContain(s.store.toString());
       JsonNode st = s.get("/v1/models/layers").json().path("model_version_status").get(0);
       assertThat(st.path("state").asString("")).isEqualTo("END");

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.runtime.Model;
-import org.tfport.server.TestServer.Reply;
 
 /** Request body size, tensor elements, the per-call timeout and overload, each refused clearly. */
 class ServingLimitsTest {
@@ -38,8 +37,7 @@ class ServingLimitsTest {
               + SmallCnn.instance(rnd)
               + "]}";
       assertThat(three.length()).isLessThan(4_000);
-      assertThat(
-              ServingFixtures.predict(s, "/v1/models/cnn:predict", three).assertJsonError(400))
+      assertThat(ServingFixtures.predict(s, "/v1/models/cnn:predict", three).assertJsonError(400))
           .contains("192 elements", "--max-tensor-elements");
       String big = "{\"instances\": [" + " ".repeat(5_000) + SmallCnn.instance(rnd) + "]}";
       assertThat(ServingFixtures.predict(s, "/v1/models/cnn:predict", big).assertJsonError(413))
@@ -53,7 +51,8 @@ class ServingLimitsTest {
   void overloadIs503AtOnceAndASlowCallIs504() throws Exception {
     Path cnn = SmallCnn.write(tmp.resolve("cnn"));
     Metrics metrics = new Metrics();
-    ServingConfig config = ServingConfig.defaults().withWorkers(1, 1).withLimits(1 << 20, 1 << 20, 300);
+    ServingConfig config =
+        ServingConfig.defaults().withWorkers(1, 1).withLimits(1 << 20, 1 << 20, 300);
     CountDownLatch release = new CountDownLatch(1);
     try (Model model = Model.load(cnn);
         Predictor p = new Predictor(config, metrics)) {

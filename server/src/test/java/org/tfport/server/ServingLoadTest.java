@@ -157,8 +157,7 @@ class ServingLoadTest {
       pool.shutdown();
       client.close();
       io.shutdown();
-      return new Result(
-          errors.get(), mismatches.get(), firstError.peek(), latencies, nanos, runs);
+      return new Result(errors.get(), mismatches.get(), firstError.peek(), latencies, nanos, runs);
     }
   }
 
@@ -179,7 +178,8 @@ class ServingLoadTest {
       long start = System.nanoTime();
       for (int i = 0; i < calls; i++) {
         long t0 = System.nanoTime();
-        Map<String, Tensor> out = s.run(Map.of(m.defaultSignature().inputNames().get(0), inputs.get(i % DISTINCT)));
+        Map<String, Tensor> out =
+            s.run(Map.of(m.defaultSignature().inputNames().get(0), inputs.get(i % DISTINCT)));
         latencies[i] = System.nanoTime() - t0;
         if (out.isEmpty()) {
           throw new AssertionError("no output");

@@ -70,7 +70,10 @@ class ServingOracleTest {
         for (boolean row : batched ? new boolean[] {true, false} : new boolean[] {false}) {
           Map<String, float[]> got = predict(s, name, fed, row, expected.keySet());
           for (var e : expected.entrySet()) {
-            assertClose(rel + (row ? " instances " : " inputs ") + e.getKey(), got.get(e.getKey()), e.getValue());
+            assertClose(
+                rel + (row ? " instances " : " inputs ") + e.getKey(),
+                got.get(e.getKey()),
+                e.getValue());
           }
         }
         compared++;
@@ -117,7 +120,10 @@ class ServingOracleTest {
         for (boolean row : batched ? new boolean[] {true, false} : new boolean[] {false}) {
           Map<String, float[]> got = predict(s, name, fed, row, expected.keySet());
           for (var e : expected.entrySet()) {
-            assertClose(rel + (row ? " instances " : " inputs ") + e.getKey(), got.get(e.getKey()), e.getValue());
+            assertClose(
+                rel + (row ? " instances " : " inputs ") + e.getKey(),
+                got.get(e.getKey()),
+                e.getValue());
           }
         }
         compared++;
@@ -145,7 +151,9 @@ class ServingOracleTest {
     Reply meta = s.get("/v1/models/" + name + "/metadata");
     assertThat(meta.status()).as(meta.text()).isEqualTo(200);
     JsonNode defs = meta.json().at("/metadata/signature_def/signature_def");
-    return defs.has("serving_default") ? defs.get("serving_default") : defs.values().iterator().next();
+    return defs.has("serving_default")
+        ? defs.get("serving_default")
+        : defs.values().iterator().next();
   }
 
   private static List<String> outputNames(TestServer s, String name) {
@@ -255,7 +263,8 @@ class ServingOracleTest {
     }
   }
 
-  private static void nested(StringBuilder b, TfjsOracle.Input in, long[] shape, int dim, int[] at) {
+  private static void nested(
+      StringBuilder b, TfjsOracle.Input in, long[] shape, int dim, int[] at) {
     if (dim == shape.length) {
       int i = at[0]++;
       if (in.data() != null) {

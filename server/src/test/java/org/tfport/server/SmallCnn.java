@@ -113,7 +113,10 @@ final class SmallCnn {
     for (int i = 0; i < SIDE; i++) {
       b.append(i > 0 ? ", " : "").append('[');
       for (int j = 0; j < SIDE; j++) {
-        b.append(j > 0 ? ", " : "").append('[').append(Float.toString(rnd.nextFloat() * 2 - 1)).append(']');
+        b.append(j > 0 ? ", " : "")
+            .append('[')
+            .append(Float.toString(rnd.nextFloat() * 2 - 1))
+            .append(']');
       }
       b.append(']');
     }

@@ -83,7 +83,8 @@ class TensorJsonTest {
     assertThat(new String(TensorJson.response(one, false), StandardCharsets.UTF_8))
         .isEqualTo("{\"outputs\": [[0.1, 0.33333334], [NaN, 1.0e-7]]}");
     Map<String, Tensor> two = new LinkedHashMap<>();
-    java.nio.ByteBuffer ids = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer ids =
+        java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     ids.putLong(Long.MAX_VALUE).putLong(-3).flip();
     two.put("ids", new Tensor(DType.INT64, Shape.of(2), ids));
     two.put("label_bytes", Tensor.ofStrings(Shape.of(2), List.of("hi", "\"q\"")));
@@ -92,7 +93,10 @@ class TensorJsonTest {
             "{\"predictions\": [{\"ids\": 9223372036854775807, \"label_bytes\": {\"b64\": \"aGk=\"}},"
                 + " {\"ids\": -3, \"label_bytes\": {\"b64\": \"InEi\"}}]}");
     two.put("label", Tensor.ofStrings(Shape.of(2), List.of("hi", "\"q\"")));
-    assertThat(new String(TensorJson.response(Map.of("label", two.get("label")), false), StandardCharsets.UTF_8))
+    assertThat(
+            new String(
+                TensorJson.response(Map.of("label", two.get("label")), false),
+                StandardCharsets.UTF_8))
         .isEqualTo("{\"outputs\": [\"hi\", \"\\\"q\\\"\"]}");
     Map<String, Tensor> scalar = Map.of("s", Tensor.ofFloats(Shape.SCALAR, 2f));
     assertThat(new String(TensorJson.response(scalar, false), StandardCharsets.UTF_8))

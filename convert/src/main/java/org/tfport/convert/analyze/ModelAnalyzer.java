@@ -35,6 +35,8 @@ import org.tfport.formats.graphdef.GraphDefReader;
 import org.tfport.formats.keras.KerasLayerWeights;
 import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.keras.KerasWeight;
+import org.tfport.formats.stablehlo.StableHloFiles;
+import org.tfport.formats.stablehlo.StableHloModule;
 import org.tfport.formats.tfjs.TfjsModel;
 import org.tfport.formats.tfjs.TfjsReader;
 import org.tfport.formats.tflite.TfliteAnalysis;
@@ -42,6 +44,7 @@ import org.tfport.formats.tflite.TfliteAnalyzer;
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TfjsGraphReader;
+import org.tfport.graph.stablehlo.StableHloLowering;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -80,6 +83,14 @@ public final class ModelAnalyzer {
   private ModelAnalyzer() {}
 
   public static ModelAnalysis analyze(Path path) {
+    return analyze(path, null, null);
+  }
+
+  /**
+   * @param signature for a SavedModel, the signature to analyze, or null for the default
+   * @param tags for a SavedModel, the MetaGraph's tags, or null for {@code serve}
+   */
+  public static ModelAnalysis analyze(Path path, String signature, Set<String> tags) {
     ModelFormat detected = ModelFormat.detect(path);
     String format = detected.flagName();
     return switch (detected) {
@@ -87,7 +98,7 @@ public final class ModelAnalyzer {
       case TF_SAVED_MODEL, TF_HUB -> {
         boolean hub = detected == ModelFormat.TF_HUB;
         Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
-        GraphOptions go = new GraphOptions(null, null, true, false, false, List.of());
+        GraphOptions go = new GraphOptions(signature, tags, true, false, false, List.of());
         yield graph(
             dir.toString(),
             format,
@@ -133,6 +144,7 @@ public final class ModelAnalyzer {
                 TfjsGraphReader.TfjsGraph tg = TfjsGraphReader.read(path);
                 return new Loaded(tg.graph(), new ArrayList<>(new TreeMap<>(tg.inputs()).values()));
               });
+      case STABLEHLO -> stablehlo(path, format);
       case KERAS, KERAS_KERAS -> keras(path, format);
       case TFJS_LAYERS_MODEL ->
           tfjsLayers(Files.isDirectory(path) ? path.resolve("model.json") : path);
@@ -171,6 +183,67 @@ public final class ModelAnalyzer {
    *     writes (its optimizer folds and drops constants); null when the input already is a TF.js
    *     model
    */
+  /**
+   * A StableHLO program: first target the lowering to the graph IR (each StableHLO op, and the
+   * locations of those that do not lower); when it lowers, the lowered graph's targets follow.
+   */
+  private static ModelAnalysis stablehlo(Path path, String format) {
+    StableHloModule m = StableHloFiles.read(path);
+    Map<String, Integer> hloCounts = new TreeMap<>();
+    StableHloLowering.opCensus(m).forEach((op, c) -> hloCounts.put(op, c[0]));
+    List<StableHloLowering.Problem> problems = StableHloLowering.problems(m);
+    Map<String, List<String>> bad = new TreeMap<>();
+    for (StableHloLowering.Problem p : problems) {
+      bad.computeIfAbsent(p.op(), k -> new ArrayList<>())
+          .add(p.location() + " (" + p.reason() + ")");
+    }
+    Map<String, Integer> ok = new TreeMap<>(hloCounts);
+    ok.keySet().removeAll(bad.keySet());
+    ModelAnalysis.Target lowering = new ModelAnalysis.Target("StableHLO lowering", ok, bad, null);
+    if (!problems.isEmpty()) {
+      return new ModelAnalysis(
+          path.toString(),
+          format,
+          "op",
+          hloCounts,
+          List.of(lowering),
+          0,
+          "nothing (the program does not lower)",
+          0,
+          List.of(),
+          null);
+    }
+    ModelAnalysis g =
+        graph(
+            path.toString(),
+            format,
+            out ->
+                TfGraphToTfjs.convertStableHlo(
+                    path,
+                    out,
+                    GraphOptions.defaults(),
+                    TfjsOutputOptions.defaults(),
+                    ProgressListener.NONE),
+            () -> {
+              StableHloLowering.Lowered lw = StableHloLowering.lower(m);
+              return new Loaded(lw.graph(), lw.inputNames());
+            });
+    List<ModelAnalysis.Target> targets = new ArrayList<>();
+    targets.add(lowering);
+    targets.addAll(g.targets());
+    return new ModelAnalysis(
+        g.source(),
+        format,
+        "op",
+        g.counts(),
+        targets,
+        g.parameters(),
+        g.parameterBasis(),
+        g.bytes(),
+        g.estimates(),
+        null);
+  }
+
   private static ModelAnalysis graph(
       String source, String format, Consumer<Path> toTfjs, Supplier<Loaded> load) {
     Loaded l = load.get();

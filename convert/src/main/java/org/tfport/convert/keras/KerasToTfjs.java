@@ -41,8 +41,21 @@ public final class KerasToTfjs {
 
   public static ConversionResult convert(
       Path input, Path output, TfjsOutputOptions options, ProgressListener progress) {
+    return convert(KerasModel.open(input), output, options, progress);
+  }
+
+  /**
+   * A SavedModel folder written by Keras' {@code model.save(dir)}, converted as its .h5 would be.
+   */
+  public static ConversionResult convertSavedModel(
+      Path input, Path output, TfjsOutputOptions options, ProgressListener progress) {
+    return convert(KerasModel.openSavedModel(input), output, options, progress);
+  }
+
+  private static ConversionResult convert(
+      KerasModel opened, Path output, TfjsOutputOptions options, ProgressListener progress) {
     long start = System.nanoTime();
-    try (KerasModel model = KerasModel.open(input);
+    try (KerasModel model = opened;
         AtomicOutput out = AtomicOutput.modelFolder(output, options.overwrite())) {
       List<String> notices = new ArrayList<>();
       TfjsModelJson json = modelJson(model, options, notices);

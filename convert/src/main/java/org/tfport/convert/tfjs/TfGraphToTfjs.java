@@ -41,6 +41,7 @@ import org.tfport.graph.DefaultAttributes;
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
 import org.tfport.graph.TfjsRewrites;
+import org.tfport.graph.stablehlo.StableHloLowering;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -177,6 +178,49 @@ public final class TfGraphToTfjs {
   }
 
   /**
+   * A StableHLO program ({@code --input_format=stablehlo}): its entry function lowered to a graph,
+   * then optimized, checked and written as a frozen graph is; the signature's inputs are the
+   * arguments ({@code arg0}, ...) and its outputs the results.
+   */
+  public static ConversionResult convertStableHlo(
+      Path file, Path output, GraphOptions go, TfjsOutputOptions o, ProgressListener progress) {
+    long start = System.nanoTime();
+    StableHloLowering.Lowered lw = StableHloLowering.load(file);
+    Graph g = lw.graph();
+    GraphLoader.Counts before = GraphLoader.Counts.of(g);
+    ObjectNode signature = Json.MAPPER.createObjectNode();
+    ObjectNode ins = signature.putObject("inputs");
+    for (String in : lw.inputNames()) {
+      Node p = g.node(in);
+      ins.set(
+          in,
+          tensorInfo(
+              in + ":0",
+              new TensorInfo(
+                  in, p.typeAttr("dtype"), ((AttrValue.Shape) p.attr("shape")).value())));
+    }
+    TfjsOptimizer.Report report = optimizeAndCheck(g, go, file.toString());
+    ObjectNode outs = signature.putObject("outputs");
+    for (int i = 0; i < lw.outputNames().size(); i++) {
+      outs.putObject(lw.outputNames().get(i))
+          .put("name", TensorRef.parse(g.outputs().get(i)).toString());
+    }
+    return write(
+        g,
+        null,
+        output,
+        "StableHLO",
+        signature,
+        metadata(o, null),
+        o,
+        progress,
+        start,
+        before,
+        0,
+        report);
+  }
+
+  /**
    * A Keras model or TF.js layers model as the TensorFlow graph its layers compute (built by {@link
    * org.tfport.graph.keras.KerasGraphs}), through the same optimizer and fusions as a SavedModel.
    * The signature's inputs and outputs are named after the model's input and output layers.
@@ -214,7 +258,18 @@ public final class TfGraphToTfjs {
     ObjectNode metadata =
         metadata(o, go.useStructuredOutputsNames() ? new TreeSet<>(kg.outputs()) : null);
     return write(
-        g, null, output, "keras layers", signature, metadata, o, progress, start, before, 0, report);
+        g,
+        null,
+        output,
+        "keras layers",
+        signature,
+        metadata,
+        o,
+        progress,
+        start,
+        before,
+        0,
+        report);
   }
 
   /**

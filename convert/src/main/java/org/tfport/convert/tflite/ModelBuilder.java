@@ -23,8 +23,8 @@ import org.tfport.formats.tflite.TfliteType;
  * A {@code .tflite} model under construction: mutable tensors and operators that the lowering and
  * the quantization passes edit, turned into the immutable {@code formats.tflite} records by {@link
  * #build}. Constant data stays with its tensor until then, so a pass can replace it; buffers are
- * laid out at build time (buffer 0 the empty sentinel, then one buffer per distinct constant content
- * in creation order; tensors holding the same bytes share a buffer).
+ * laid out at build time (buffer 0 the empty sentinel, then one buffer per distinct constant
+ * content in creation order; tensors holding the same bytes share a buffer).
  */
 final class ModelBuilder {
   final List<Sub> subgraphs = new ArrayList<>();

@@ -175,6 +175,34 @@ public final class TfliteConverter {
         false);
   }
 
+  /**
+   * A StableHLO program: its entry function lowered to a graph, one {@code serving_default}
+   * SignatureDef from its arguments and results.
+   */
+  public static ConversionResult convertStableHlo(Path file, Path output, TfliteOptions o) {
+    long start = System.nanoTime();
+    checkOutput(output);
+    org.tfport.graph.stablehlo.StableHloLowering.Lowered lw =
+        org.tfport.graph.stablehlo.StableHloLowering.load(file);
+    Source s =
+        new Source(
+            lw.graph(),
+            "serving_default",
+            lw.inputNames(),
+            lw.inputNames(),
+            lw.outputNames(),
+            lw.graph().size());
+    return convert(
+        List.of(s),
+        output,
+        o,
+        ConversionMetadata.MODEL_TYPE_TF_GRAPH_DEF,
+        "",
+        file.toString(),
+        start,
+        true);
+  }
+
   static ConversionResult convert(
       List<Source> sources,
       Path output,
@@ -320,7 +348,8 @@ public final class TfliteConverter {
       notices.add(
           "the model has custom ops you must register kernels for: " + String.join(", ", custom));
     }
-    // Each stored buffer counted once: tensors sharing one (an unrolled RNN's steps) are one weight.
+    // Each stored buffer counted once: tensors sharing one (an unrolled RNN's steps) are one
+    // weight.
     int params = 0;
     java.util.Set<Integer> counted = new java.util.HashSet<>();
     for (var sub : model.subgraphs()) {

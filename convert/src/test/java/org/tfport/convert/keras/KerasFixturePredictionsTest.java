@@ -31,10 +31,10 @@ import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
 
 /**
- * The DL4J fixtures store Keras' own predictions beside each model ({@code X_inputs_and_outputs.h5}):
- * tfport's runtime, running the graph built from {@code X_model.h5}, reproduces them, including for
- * models TF.js cannot load (causal and channels_first Conv1D). No oracle process: the reference
- * is Keras' output in the corpus.
+ * The DL4J fixtures store Keras' own predictions beside each model ({@code
+ * X_inputs_and_outputs.h5}): tfport's runtime, running the graph built from {@code X_model.h5},
+ * reproduces them, including for models TF.js cannot load (causal and channels_first Conv1D). No
+ * oracle process: the reference is Keras' output in the corpus.
  */
 class KerasFixturePredictionsTest {
   private static final double ATOL = 1e-5;
@@ -88,7 +88,8 @@ class KerasFixturePredictionsTest {
         continue;
       }
       try {
-        KerasToTfjs.convert(file, tmp.resolve(base), TfjsOutputOptions.defaults(), ProgressListener.NONE);
+        KerasToTfjs.convert(
+            file, tmp.resolve(base), TfjsOutputOptions.defaults(), ProgressListener.NONE);
       } catch (TfportException e) {
         tfjsCannotLoad++;
       }
@@ -99,8 +100,16 @@ class KerasFixturePredictionsTest {
         outs.add(new TensorSpec(kg.outputs().get(i), kg.graph().outputs().get(i), null, null));
       }
       if (ins.size() != inputs.size() || outs.size() != expected.size()) {
-        mismatches.add(label + ": " + ins.size() + " inputs and " + outs.size() + " outputs, fixture "
-            + inputs.size() + " and " + expected.size());
+        mismatches.add(
+            label
+                + ": "
+                + ins.size()
+                + " inputs and "
+                + outs.size()
+                + " outputs, fixture "
+                + inputs.size()
+                + " and "
+                + expected.size());
         continue;
       }
       Map<String, Tensor> feed = new LinkedHashMap<>();
@@ -108,7 +117,8 @@ class KerasFixturePredictionsTest {
         feed.put(ins.get(i).name(), Tensor.ofFloats(Shape.of(shapes.get(i)), inputs.get(i)));
       }
       try (Model m =
-              Model.fromGraph(kg.graph(), List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)));
+              Model.fromGraph(
+                  kg.graph(), List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)));
           Session s = m.newSession()) {
         List<Tensor> got = new ArrayList<>(s.run(feed).values());
         StringBuilder detail = new StringBuilder();

@@ -72,7 +72,10 @@ class KerasGraphRuntimeTest {
     Map<String, Integer> refusedReasons() {
       Map<String, Integer> m = new TreeMap<>();
       for (String why : refused.values()) {
-        m.merge(why.replaceAll("\\(layer[^)]*\\)", "").replaceAll("^[^:]*: ", "").replaceAll(";.*", ""), 1, Integer::sum);
+        m.merge(
+            why.replaceAll("\\(layer[^)]*\\)", "").replaceAll("^[^:]*: ", "").replaceAll(";.*", ""),
+            1,
+            Integer::sum);
       }
       return m;
     }
@@ -167,7 +170,8 @@ class KerasGraphRuntimeTest {
       }
       List<Tensor> mine = new ArrayList<>(ours.get(i).values());
       if (mine.size() != r.outputs().size()) {
-        rep.mismatches.add(labels.get(i) + ": " + mine.size() + " outputs, TF.js " + r.outputs().size());
+        rep.mismatches.add(
+            labels.get(i) + ": " + mine.size() + " outputs, TF.js " + r.outputs().size());
         continue;
       }
       boolean ok = true;
@@ -175,7 +179,8 @@ class KerasGraphRuntimeTest {
         float[] a = mine.get(k).toFloatArray();
         float[] b = r.outputs().get(k).data();
         if (a.length != b.length) {
-          rep.mismatches.add(labels.get(i) + ": output " + k + " has " + a.length + " values, TF.js " + b.length);
+          rep.mismatches.add(
+              labels.get(i) + ": output " + k + " has " + a.length + " values, TF.js " + b.length);
           ok = false;
           continue;
         }

@@ -39,7 +39,9 @@ class KerasGraphTargetsTest {
   private static final double ATOL = 1e-5;
   private static final double RTOL = 1e-4;
 
-  /** Small TF.js-loadable models: batch norm, separable conv, embeddings, activations, conv 1D/2D. */
+  /**
+   * Small TF.js-loadable models: batch norm, separable conv, embeddings, activations, conv 1D/2D.
+   */
   static final List<String> SAMPLE =
       List.of(
           "keras_h5/dl4j/fullconfigs/cnn/cnn_batch_norm.h5",
@@ -99,7 +101,14 @@ class KerasGraphTargetsTest {
       System.out.printf(
           "keras %s: %d TF.js-loadable models, graph model matched %d (worst %.3g), tflite matched"
               + " %d (worst %.3g), %d refused by TFLite's builtins, refused %s%n",
-          what, cases, graphMatched, worstGraph, tfliteMatched, worstTflite, tfliteRefused, refused);
+          what,
+          cases,
+          graphMatched,
+          worstGraph,
+          tfliteMatched,
+          worstTflite,
+          tfliteRefused,
+          refused);
       problems.forEach(p -> System.out.println("  problem: " + p));
       near.forEach(p -> System.out.println("  within 1e-3 relative only: " + p));
       if (notLayers.size() < 20) {
@@ -127,13 +136,17 @@ class KerasGraphTargetsTest {
         continue;
       }
       rep.cases++;
-      ModelFormat fmt = f.toString().endsWith(".keras") ? ModelFormat.KERAS_KERAS : ModelFormat.KERAS;
+      ModelFormat fmt =
+          f.toString().endsWith(".keras") ? ModelFormat.KERAS_KERAS : ModelFormat.KERAS;
       KerasGraph kg;
       try {
         kg = KerasGraphSource.build(f, fmt);
       } catch (TfportException e) {
         rep.notLayers.add(label + " (refused)");
-        rep.refused.merge(e.getMessage().replaceAll("^[^:]*: ", "").replaceAll(" \\(layer.*", ""), 1, Integer::sum);
+        rep.refused.merge(
+            e.getMessage().replaceAll("^[^:]*: ", "").replaceAll(" \\(layer.*", ""),
+            1,
+            Integer::sum);
         continue;
       }
       Path graph = tmp.resolve("g" + i);
@@ -155,7 +168,13 @@ class KerasGraphTargetsTest {
         rep.problems.add(label + ": TFLite conversion failed: " + e);
         continue;
       }
-      cases.add(new Case(label, layers.resolve("model.json"), graph.resolve("model.json"), tflite, inputs(kg, layers, i)));
+      cases.add(
+          new Case(
+              label,
+              layers.resolve("model.json"),
+              graph.resolve("model.json"),
+              tflite,
+              inputs(kg, layers, i)));
     }
     List<Job> jobs = new ArrayList<>();
     for (Case c : cases) {
@@ -192,9 +211,13 @@ class KerasGraphTargetsTest {
         List<TfliteOracle.Tensor> in = new ArrayList<>();
         for (Input i : c.inputs()) {
           int[] shape = java.util.Arrays.stream(i.shape()).mapToInt(Math::toIntExact).toArray();
-          in.add(i.ints() != null ? TfliteOracle.Tensor.i32(shape, i.ints()) : TfliteOracle.Tensor.f32(shape, i.data()));
+          in.add(
+              i.ints() != null
+                  ? TfliteOracle.Tensor.i32(shape, i.ints())
+                  : TfliteOracle.Tensor.f32(shape, i.data()));
         }
-        List<float[]> outs = TfliteOracle.run(c.tflite(), in).stream().map(TfliteOracle.Tensor::floats).toList();
+        List<float[]> outs =
+            TfliteOracle.run(c.tflite(), in).stream().map(TfliteOracle.Tensor::floats).toList();
         double w = compare(rep, c.label() + " tflite", layers, outs);
         if (w >= 0) {
           rep.tfliteMatched++;
@@ -214,14 +237,22 @@ class KerasGraphTargetsTest {
   /** The worst difference, or -1 (with a problem noted) when an output differs. */
   private static double compare(Report rep, String what, Result expected, List<float[]> actual) {
     if (expected.outputs().size() != actual.size()) {
-      rep.problems.add(what + ": " + actual.size() + " outputs, layers model " + expected.outputs().size());
+      rep.problems.add(
+          what + ": " + actual.size() + " outputs, layers model " + expected.outputs().size());
       return -1;
     }
     double worst = 0;
     for (int i = 0; i < actual.size(); i++) {
       float[] b = expected.outputs().get(i).data();
       if (b.length != actual.get(i).length) {
-        rep.problems.add(what + ": output " + i + " has " + actual.get(i).length + " values, layers model " + b.length);
+        rep.problems.add(
+            what
+                + ": output "
+                + i
+                + " has "
+                + actual.get(i).length
+                + " values, layers model "
+                + b.length);
         return -1;
       }
       Comparison cmp = Comparison.of(b, actual.get(i), ATOL, RTOL);

@@ -182,9 +182,7 @@ class TfjsActivationsTfliteTest {
               : GraphModel.write(dir.resolve("plain"), c, false, new Random(k));
       jobs.add(
           TfjsOracle.Job.graph(
-              oracleJson,
-              List.of(TfjsOracle.Input.f32("x", shape, x)),
-              List.of("out:0")));
+              oracleJson, List.of(TfjsOracle.Input.f32("x", shape, x)), List.of("out:0")));
       labels.add(c.label() + (c.tfjsRunsFused() ? "" : " (oracle unfused)") + " " + ops);
     }
     List<TfjsOracle.Result> js = TfjsOracle.run(jobs);
@@ -209,8 +207,7 @@ class TfjsActivationsTfliteTest {
   private static final class GraphModel {
     private final List<String> nodes = new ArrayList<>();
     private final List<String> specs = new ArrayList<>();
-    private final ByteBuffer bin =
-        ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer bin = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private final Random rnd;
 
     private GraphModel(Random rnd) {
@@ -283,7 +280,8 @@ class TfjsActivationsTfliteTest {
               continue;
             }
             case "Prelu" -> m.node(name, "Prelu", List.of(prev, args.get(a++)), T);
-            case "LeakyRelu" -> m.node(name, "LeakyRelu", List.of(prev), T + ",\"alpha\":{\"f\":0.15}");
+            case "LeakyRelu" ->
+                m.node(name, "LeakyRelu", List.of(prev), T + ",\"alpha\":{\"f\":0.15}");
             default -> m.node(name, f, List.of(prev), T);
           }
           prev = name;

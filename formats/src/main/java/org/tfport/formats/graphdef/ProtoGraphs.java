@@ -17,6 +17,7 @@ import org.tensorflow.proto.OpList;
 import org.tensorflow.proto.TensorProto;
 import org.tensorflow.proto.TensorShapeProto;
 import org.tfport.core.DType;
+import org.tfport.core.Limits;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.CorruptModelException;
@@ -351,7 +352,10 @@ public final class ProtoGraphs {
                 + total
                 + " bytes; TF.js holds a weight in one buffer of at most 2 GiB");
       }
-      ByteBuffer b = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
+      // A splat (one value for many elements) makes a tiny file claim a huge tensor.
+      ByteBuffer b =
+          ByteBuffer.allocate(Limits.allocation(total, 1, source + ": " + where))
+              .order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < n; i++) {
         ByteString e = count == 0 ? ByteString.EMPTY : t.getStringVal(Math.min(i, count - 1));
         b.putInt(e.size());
@@ -359,7 +363,9 @@ public final class ProtoGraphs {
       }
       return new TensorValue(dtype, shape, new Tensor(dt, s, b.flip()));
     }
-    ByteBuffer b = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(Limits.allocation(bytes, 1, source + ": " + where))
+            .order(ByteOrder.LITTLE_ENDIAN);
     if (count > 0) {
       for (int i = 0; i < n; i++) {
         int k = Math.min(i, count - 1);

@@ -1,22 +1,27 @@
 package org.tfport.formats.keras;
 
+import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Node;
 import io.jhdf.api.dataset.ContiguousDataset;
-import io.jhdf.exceptions.HdfException;
 import io.jhdf.object.datatype.DataType;
 import io.jhdf.object.datatype.FixedPoint;
 import io.jhdf.object.datatype.FloatingPoint;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.tfport.core.DType;
+import org.tfport.core.Limits;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
+import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
@@ -100,10 +105,28 @@ final class H5Access {
     return out;
   }
 
+  /**
+   * Opens an HDF5 file from its bytes mapped into memory: jhdf then reads every structure as a
+   * slice of the file, so a damaged length or size ends in an exception rather than a heap buffer
+   * of whatever size the file claims (found by fuzzing). Files over 2 GiB, which one mapping cannot
+   * hold, are read through a channel.
+   */
+  static HdfFile open(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size <= Integer.MAX_VALUE) {
+        return HdfFile.fromByteBuffer(ch.map(FileChannel.MapMode.READ_ONLY, 0, size));
+      }
+    }
+    return new HdfFile(file);
+  }
+
   static Attribute attr(Path file, Node node, String name) {
     try {
       return node.getAttributes().get(name);
-    } catch (HdfException e) {
+    } catch (RuntimeException e) {
+      // jhdf reports a damaged file as any runtime exception (IllegalStateException,
+      // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
           file
               + ": cannot read the attributes of "
@@ -118,7 +141,9 @@ final class H5Access {
   private static Object data(Path file, Node node, Attribute a) {
     try {
       return a.getData();
-    } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
+    } catch (RuntimeException e) {
+      // jhdf reports a damaged file as any runtime exception (IllegalStateException,
+      // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
           file
               + ": cannot read attribute '"
@@ -209,11 +234,18 @@ final class H5Access {
         }
         return new Tensor(dtype, shape, swap(raw, dtype.byteSize()));
       }
-      return new Tensor(dtype, shape, fromFlat(ds.getDataFlat(), dtype, Math.toIntExact(bytes)));
-    } catch (HdfException
-        | IllegalArgumentException
-        | IndexOutOfBoundsException
-        | ArithmeticException e) {
+      // Chunked and compressed data cannot be checked against the file's size (a few KB of
+      // deflate can claim gigabytes), so the ceiling alone bounds what jhdf will allocate.
+      Limits.allocation(
+          n,
+          Math.max(dtype.byteSize(), ds.getDataType().getSize()),
+          file + ": weight " + ds.getPath());
+      return new Tensor(dtype, shape, fromFlat(ds.getDataFlat(), dtype, (int) bytes));
+    } catch (TfportException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // jhdf reports a damaged file as any runtime exception (IllegalStateException,
+      // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
           file
               + ": cannot read weight "

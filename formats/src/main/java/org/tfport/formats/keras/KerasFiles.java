@@ -1,7 +1,6 @@
 package org.tfport.formats.keras;
 
 import io.jhdf.HdfFile;
-import io.jhdf.exceptions.HdfException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -47,8 +46,12 @@ final class KerasFiles {
     }
     HdfFile h5;
     try {
-      h5 = new HdfFile(file);
-    } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
+      h5 = H5Access.open(file);
+    } catch (IOException e) {
+      throw new UsageException(file + ": cannot read (" + e.getMessage() + ")");
+    } catch (RuntimeException e) {
+      // jhdf reports a damaged file as any runtime exception (IllegalStateException,
+      // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
           file + ": damaged HDF5 file (" + e.getMessage() + "); it may be truncated: copy it again",
           e);

@@ -4,7 +4,6 @@ import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
-import io.jhdf.exceptions.HdfException;
 import java.io.Closeable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -107,7 +106,9 @@ final class KerasH5Reader {
     } catch (TfportException e) {
       h5.close();
       throw e;
-    } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
+    } catch (RuntimeException e) {
+      // jhdf reports a damaged file as any runtime exception (IllegalStateException,
+      // BufferUnderflowException, ...), from wherever it notices.
       h5.close();
       throw new CorruptModelException(
           displayName
@@ -146,7 +147,9 @@ final class KerasH5Reader {
   private static Node child(Path file, Group g, String name) {
     try {
       return g.getChildren().get(name);
-    } catch (HdfException e) {
+    } catch (RuntimeException e) {
+      // jhdf reports a damaged file as any runtime exception (IllegalStateException,
+      // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
           file
               + ": cannot list group "

@@ -47,6 +47,14 @@ public final class KerasModel implements Closeable {
     return KerasFiles.open(file);
   }
 
+  /**
+   * Opens a SavedModel folder written by Keras ({@code model.save(dir)}, TF 2): its Keras config
+   * and the layer weights from its variables checkpoint.
+   */
+  public static KerasModel openSavedModel(Path dir) {
+    return KerasSavedModelReader.read(dir);
+  }
+
   public Path source() {
     return source;
   }

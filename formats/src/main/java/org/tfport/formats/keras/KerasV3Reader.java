@@ -4,7 +4,6 @@ import io.jhdf.HdfFile;
 import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
-import io.jhdf.exceptions.HdfException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,6 +16,7 @@ import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import tools.jackson.databind.JsonNode;
@@ -55,7 +55,7 @@ final class KerasV3Reader {
             OutputStream out = Files.newOutputStream(tmp)) {
           in.transferTo(out);
         }
-        h5 = new HdfFile(tmp);
+        h5 = H5Access.open(tmp);
         Node layersGroup = h5.getChildren().get("layers");
         if (layersGroup instanceof Group g) {
           bindModel(file, root, g, "", layers);
@@ -89,7 +89,11 @@ final class KerasV3Reader {
     } catch (IOException e) {
       throw new CorruptModelException(
           file + ": cannot read .keras archive (" + e.getMessage() + ")", e);
-    } catch (HdfException | IllegalArgumentException | IndexOutOfBoundsException e) {
+    } catch (TfportException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // jhdf reports a damaged file as any runtime exception (IllegalStateException,
+      // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
           file + ": model.weights.h5 inside is damaged (" + e.getMessage() + ")", e);
     } finally {

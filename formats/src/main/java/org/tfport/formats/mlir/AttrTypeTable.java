@@ -107,7 +107,9 @@ final class AttrTypeTable {
         a = SdyCodec.attr(c, this);
       } else {
         throw c.error(
-            "attribute of dialect '" + e.dialect() + "' uses its own encoding, which tfport does"
+            "attribute of dialect '"
+                + e.dialect()
+                + "' uses its own encoding, which tfport does"
                 + " not decode");
       }
       if (!c.atEnd()) {
@@ -140,7 +142,9 @@ final class AttrTypeTable {
         t = VhloCodec.type(c, this);
       } else {
         throw c.error(
-            "type of dialect '" + e.dialect() + "' uses its own encoding, which tfport does not"
+            "type of dialect '"
+                + e.dialect()
+                + "' uses its own encoding, which tfport does not"
                 + " decode");
       }
       if (!c.atEnd()) {

@@ -69,15 +69,22 @@ final class BuiltinCodec {
       case 12, 13 -> {
         List<MlirAttr> locs = t.attrList(c);
         String meta = code == 13 ? "<" + t.attr(c, c.varInt()) + ">" : "";
-        yield new MlirAttr.Loc("loc(fused" + meta + "["
-            + locs.stream().map(BuiltinCodec::bare).collect(Collectors.joining(", ")) + "])");
+        yield new MlirAttr.Loc(
+            "loc(fused"
+                + meta
+                + "["
+                + locs.stream().map(BuiltinCodec::bare).collect(Collectors.joining(", "))
+                + "])");
       }
       case 14 -> {
         String name = stringAttr(c, t);
         MlirAttr child = t.attr(c, c.varInt());
         String inner = bare(child);
-        yield new MlirAttr.Loc("loc(" + MlirAttr.quote(name)
-            + (inner.equals("unknown") ? "" : "(" + inner + ")") + ")");
+        yield new MlirAttr.Loc(
+            "loc("
+                + MlirAttr.quote(name)
+                + (inner.equals("unknown") ? "" : "(" + inner + ")")
+                + ")");
       }
       case 15 -> new MlirAttr.Loc("loc(unknown)");
       case 16 -> {
@@ -126,11 +133,10 @@ final class BuiltinCodec {
           parts.add(c.varInt());
         }
         String pos = parts.stream().map(String::valueOf).collect(Collectors.joining(":"));
-        yield new MlirAttr.Loc("loc(" + MlirAttr.quote(f) + (pos.isEmpty() ? "" : ":" + pos)
-            + ")");
+        yield new MlirAttr.Loc("loc(" + MlirAttr.quote(f) + (pos.isEmpty() ? "" : ":" + pos) + ")");
       }
-      default -> throw c.error("builtin attribute code " + code + " (at " + at
-          + ") is not supported");
+      default ->
+          throw c.error("builtin attribute code " + code + " (at " + at + ") is not supported");
     };
   }
 
@@ -154,11 +160,12 @@ final class BuiltinCodec {
       case 0 -> {
         long v = c.varInt();
         long width = v >>> 2;
-        String prefix = switch ((int) (v & 3)) {
-          case 1 -> "si";
-          case 2 -> "ui";
-          default -> "i";
-        };
+        String prefix =
+            switch ((int) (v & 3)) {
+              case 1 -> "si";
+              case 2 -> "ui";
+              default -> "i";
+            };
         yield new MlirType.Scalar(prefix + width);
       }
       case 1 -> new MlirType.Scalar("index");

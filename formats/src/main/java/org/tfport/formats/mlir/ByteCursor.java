@@ -5,8 +5,8 @@ import org.tfport.core.TfportException.CorruptModelException;
 
 /**
  * A bounded reader over one section of an MLIR bytecode buffer. Offsets are absolute (from the
- * first byte of the bytecode) so that errors point at the byte a user can find with a hex dump,
- * and so that section alignment is computed the way the writer computed it.
+ * first byte of the bytecode) so that errors point at the byte a user can find with a hex dump, and
+ * so that section alignment is computed the way the writer computed it.
  */
 final class ByteCursor {
   private final byte[] bytes;

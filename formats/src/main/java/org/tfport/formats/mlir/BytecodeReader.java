@@ -7,15 +7,22 @@ import java.util.List;
 
 /**
  * Reads the MLIR bytecode container (mlir.llvm.org "MLIR Bytecode Format", versions 0 to 6): the
- * header, the string, dialect, attribute/type, resource and properties sections, and the IR
- * section with its regions, blocks and value numbering. Attribute and type payloads are decoded by
- * {@link AttrTypeTable}.
+ * header, the string, dialect, attribute/type, resource and properties sections, and the IR section
+ * with its regions, blocks and value numbering. Attribute and type payloads are decoded by {@link
+ * AttrTypeTable}.
  */
 final class BytecodeReader {
   static final int MAX_VERSION = 6;
   private static final String[] SECTIONS = {
-    "string", "dialect", "attribute/type", "attribute/type offset", "IR", "resource",
-    "resource offset", "dialect version", "properties"
+    "string",
+    "dialect",
+    "attribute/type",
+    "attribute/type offset",
+    "IR",
+    "resource",
+    "resource offset",
+    "dialect version",
+    "properties"
   };
   private static final int STRING = 0;
   private static final int DIALECT = 1;
@@ -81,8 +88,11 @@ final class BytecodeReader {
     version = c.varInt();
     if (version < 0 || version > MAX_VERSION) {
       throw c.error(
-          "bytecode version " + version + " is not supported (this reader knows 0 to "
-              + MAX_VERSION + ")");
+          "bytecode version "
+              + version
+              + " is not supported (this reader knows 0 to "
+              + MAX_VERSION
+              + ")");
     }
     String producer = c.nullTerminated();
     ByteCursor[] sections = new ByteCursor[SECTIONS.length];
@@ -105,10 +115,11 @@ final class BytecodeReader {
       readProperties(sections[PROPERTIES]);
     }
     readDialects(sections[DIALECT]);
-    ResourceTable resources = ResourceTable.read(sections[RESOURCE], sections[RESOURCE_OFFSET],
-        strings, dialects);
-    table = new AttrTypeTable(sections[ATTR_TYPE], sections[ATTR_TYPE_OFFSET], dialects, strings,
-        resources);
+    ResourceTable resources =
+        ResourceTable.read(sections[RESOURCE], sections[RESOURCE_OFFSET], strings, dialects);
+    table =
+        new AttrTypeTable(
+            sections[ATTR_TYPE], sections[ATTR_TYPE_OFFSET], dialects, strings, resources);
     List<MlirOp> ops = readIr(sections[IR]);
     return new MlirModule(version, producer, List.copyOf(dialects), ops);
   }
@@ -329,8 +340,8 @@ final class BytecodeReader {
       if (isolated && version >= 2) {
         ByteCursor.Section s = c.section(SECTIONS);
         if (s.id() != IR) {
-          throw c.error("regions of " + name + " should be an IR section, found "
-              + SECTIONS[s.id()]);
+          throw c.error(
+              "regions of " + name + " should be an IR section, found " + SECTIONS[s.id()]);
         }
         rc = s.data();
       }
@@ -348,8 +359,8 @@ final class BytecodeReader {
       }
     }
     if (successors.stream().anyMatch(s -> s < 0)) {
-      throw new ByteCursor(bytes, at, bytes.length, file, "IR section").error(
-          "negative successor in " + name);
+      throw new ByteCursor(bytes, at, bytes.length, file, "IR section")
+          .error("negative successor in " + name);
     }
     return new MlirOp(name, operands, results, attrs, regions, successors, location);
   }

@@ -8,8 +8,8 @@ import org.tfport.core.TfportException.CorruptModelException;
 
 /**
  * The values of a dense elements attribute. MLIR keeps them as one little-endian buffer, either
- * every element or a single one (a splat); booleans are one byte each, or packed one bit each, or
- * a single 0xFF/0x00 byte for a splat (VHLO's encoding).
+ * every element or a single one (a splat); booleans are one byte each, or packed one bit each, or a
+ * single 0xFF/0x00 byte for a splat (VHLO's encoding).
  */
 public final class DenseElements {
   /** Past this many elements the text form is the hex buffer (exact, and compact). */

@@ -41,21 +41,28 @@ final class FlatTable {
   static FlatTable root(byte[] bytes, String where) {
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     if (bytes.length < 8) {
-      throw new CorruptModelException(where + ": " + bytes.length + " bytes is too short for a "
-          + "FlatBuffer");
+      throw new CorruptModelException(
+          where + ": " + bytes.length + " bytes is too short for a " + "FlatBuffer");
     }
     return new FlatTable(b, where, b.getInt(0));
   }
 
   CorruptModelException error(String what) {
-    return new CorruptModelException(where + ": " + what + " (the file is truncated or not a "
-        + "jax.export serialization)");
+    return new CorruptModelException(
+        where + ": " + what + " (the file is truncated or not a " + "jax.export serialization)");
   }
 
   private void check(long at, long size, String what) {
     if (at < 0 || size < 0 || at + size > buf.limit()) {
-      throw error(what + " at offset " + at + " (" + size + " bytes) lies outside the "
-          + buf.limit() + "-byte file");
+      throw error(
+          what
+              + " at offset "
+              + at
+              + " ("
+              + size
+              + " bytes) lies outside the "
+              + buf.limit()
+              + "-byte file");
     }
   }
 
@@ -145,8 +152,10 @@ final class FlatTable {
     if (v != null) {
       for (int i = 0; i < v[0]; i++) {
         int at = v[1] + i * size;
-        out.add(size == 2 ? Short.toUnsignedLong(buf.getShort(at))
-            : Integer.toUnsignedLong(buf.getInt(at)));
+        out.add(
+            size == 2
+                ? Short.toUnsignedLong(buf.getShort(at))
+                : Integer.toUnsignedLong(buf.getInt(at)));
       }
     }
     return out;

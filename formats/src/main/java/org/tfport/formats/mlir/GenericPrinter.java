@@ -10,9 +10,9 @@ import java.util.stream.Collectors;
 /**
  * Prints operations in MLIR's generic syntax, except {@code module} and {@code func.func} which
  * take their usual custom form (what JAX prints, and what StableHLO text readers start from):
- * {@code %3:2 = "dialect.op"(%1, %2) [^bb1] ({regions}) {attrs} : (types) -> (types)}. Values
- * are named by their module-wide id, so a name never clashes across regions; a result of a
- * multi-result operation is {@code %first#index}; function parameters are {@code %argN}.
+ * {@code %3:2 = "dialect.op"(%1, %2) [^bb1] ({regions}) {attrs} : (types) -> (types)}. Values are
+ * named by their module-wide id, so a name never clashes across regions; a result of a multi-result
+ * operation is {@code %first#index}; function parameters are {@code %argN}.
  */
 final class GenericPrinter {
   private final StringBuilder out = new StringBuilder();
@@ -44,12 +44,16 @@ final class GenericPrinter {
   }
 
   private void op(MlirOp op, int depth) {
-    if (op.name().equals("builtin.module") && op.results().isEmpty() && op.operands().isEmpty()
-        && op.regions().size() == 1 && op.regions().get(0).size() <= 1) {
+    if (op.name().equals("builtin.module")
+        && op.results().isEmpty()
+        && op.operands().isEmpty()
+        && op.regions().size() == 1
+        && op.regions().get(0).size() <= 1) {
       module(op, depth);
       return;
     }
-    if (op.name().equals("func.func") && op.regions().size() == 1
+    if (op.name().equals("func.func")
+        && op.regions().size() == 1
         && op.attribute("function_type") instanceof MlirAttr.TypeAttr t
         && t.type() instanceof MlirType.Function
         && op.attribute("sym_name") instanceof MlirAttr.Str) {
@@ -69,8 +73,10 @@ final class GenericPrinter {
     out.append(op.operands().stream().map(this::ref).collect(Collectors.joining(", ")));
     out.append(')');
     if (!op.successors().isEmpty()) {
-      out.append(op.successors().stream().map(s -> "^bb" + s)
-          .collect(Collectors.joining(", ", " [", "]")));
+      out.append(
+          op.successors().stream()
+              .map(s -> "^bb" + s)
+              .collect(Collectors.joining(", ", " [", "]")));
     }
     if (!op.regions().isEmpty()) {
       out.append(" (");
@@ -120,9 +126,8 @@ final class GenericPrinter {
   }
 
   /**
-   * {@code func.func public @main(%0: tensor<2xf32> {attrs}) -> (tensor<2xf32> {attrs})
-   * attributes {...} { ops }}: the function form, whose entry block arguments are the
-   * parameters.
+   * {@code func.func public @main(%0: tensor<2xf32> {attrs}) -> (tensor<2xf32> {attrs}) attributes
+   * {...} { ops }}: the function form, whose entry block arguments are the parameters.
    */
   private void func(MlirOp op, int depth) {
     MlirType.Function type =
@@ -206,8 +211,10 @@ final class GenericPrinter {
     indent(depth);
     out.append("^bb").append(index);
     if (!block.arguments().isEmpty()) {
-      out.append(block.arguments().stream().map(a -> ref(a) + ": " + a.type())
-          .collect(Collectors.joining(", ", "(", ")")));
+      out.append(
+          block.arguments().stream()
+              .map(a -> ref(a) + ": " + a.type())
+              .collect(Collectors.joining(", ", "(", ")")));
     }
     out.append(":\n");
   }

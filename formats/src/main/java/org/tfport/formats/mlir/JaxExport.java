@@ -6,10 +6,10 @@ import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
 /**
- * A {@code jax.export} serialization ({@code Exported.serialize()}): the FlatBuffer of JAX's
- * {@code jax/_src/export/serialization.fbs} (root table {@code Exported}) around the StableHLO
- * portable artifact. Only what running the module needs is read: names, platforms, the calling
- * convention, the abstract values of inputs and outputs, and the module bytes.
+ * A {@code jax.export} serialization ({@code Exported.serialize()}): the FlatBuffer of JAX's {@code
+ * jax/_src/export/serialization.fbs} (root table {@code Exported}) around the StableHLO portable
+ * artifact. Only what running the module needs is read: names, platforms, the calling convention,
+ * the abstract values of inputs and outputs, and the module bytes.
  *
  * @param serializationVersion the schema version JAX wrote (1 and up)
  * @param callingConventionVersion {@code mlir_module_serialization_version}: how the module's
@@ -40,9 +40,35 @@ public record JaxExport(
 
   static {
     String[] names = {
-      "bool", "i8", "i16", "i32", "i64", "ui8", "ui16", "ui32", "ui64", "f16", "f32", "f64", "c64",
-      "c128", "bf16", "i4", "ui4", "f8_e4m3b11fnuz", "f8_e4m3fn", "f8_e4m3fnuz", "f8_e5m2",
-      "f8_e5m2fnuz", "f0", "f8_e4m3", "f8_e3m4", "f8_e8m0fnu", "f4_e2m1fn", "key_fry", "key_rbg",
+      "bool",
+      "i8",
+      "i16",
+      "i32",
+      "i64",
+      "ui8",
+      "ui16",
+      "ui32",
+      "ui64",
+      "f16",
+      "f32",
+      "f64",
+      "c64",
+      "c128",
+      "bf16",
+      "i4",
+      "ui4",
+      "f8_e4m3b11fnuz",
+      "f8_e4m3fn",
+      "f8_e4m3fnuz",
+      "f8_e5m2",
+      "f8_e5m2fnuz",
+      "f0",
+      "f8_e4m3",
+      "f8_e3m4",
+      "f8_e8m0fnu",
+      "f4_e2m1fn",
+      "key_fry",
+      "key_rbg",
       "key_unsafe_rbg"
     };
     System.arraycopy(names, 0, DTYPES, 0, names.length);
@@ -71,15 +97,15 @@ public record JaxExport(
   /**
    * Reads the wrapper; {@code fileName} names it in errors.
    *
-   * @throws CorruptModelException when an offset or length points outside the file, or the
-   *     module inside is not MLIR bytecode
+   * @throws CorruptModelException when an offset or length points outside the file, or the module
+   *     inside is not MLIR bytecode
    */
   public static JaxExport read(byte[] bytes, String fileName) {
     FlatTable t = FlatTable.root(bytes, fileName);
     byte[] module = t.bytes(MLIR_MODULE);
     if (module == null || !MlirBytecode.isBytecode(module)) {
-      throw t.error("mlir_module_serialized is " + (module == null ? "missing" : "not MLIR "
-          + "bytecode"));
+      throw t.error(
+          "mlir_module_serialized is " + (module == null ? "missing" : "not MLIR " + "bytecode"));
     }
     List<Aval> unique = new ArrayList<>();
     for (FlatTable a : t.tables(UNIQUE_AVALS)) {
@@ -91,8 +117,8 @@ public record JaxExport(
     for (FlatTable d : t.tables(DISABLED_CHECKS)) {
       long kind = d.uint(0, 1, 0);
       String target = d.string(1);
-      disabled.add(kind == 0 ? "platform" : kind == 1 ? "custom_call:" + target
-          : "shape_assertions");
+      disabled.add(
+          kind == 0 ? "platform" : kind == 1 ? "custom_call:" + target : "shape_assertions");
     }
     long nrDevices = t.uint(NR_DEVICES, 4, 0);
     if (nrDevices == 0) {
@@ -127,8 +153,7 @@ public record JaxExport(
     if (out.isEmpty()) {
       for (long i : t.uints(indices, 4)) {
         if (i >= unique.size()) {
-          throw t.error("abstract value index " + i + " out of range (have " + unique.size()
-              + ")");
+          throw t.error("abstract value index " + i + " out of range (have " + unique.size() + ")");
         }
         out.add(unique.get((int) i));
       }
@@ -139,8 +164,8 @@ public record JaxExport(
   private static Aval aval(FlatTable a) {
     long kind = a.uint(0, 1, 0);
     if (kind != 0) {
-      throw new UnsupportedModelException("jax.export abstract value of kind " + kind
-          + " (a token) is not supported");
+      throw new UnsupportedModelException(
+          "jax.export abstract value of kind " + kind + " (a token) is not supported");
     }
     long d = a.uint(2, 1, 0);
     String dtype = d < DTYPES.length && DTYPES[(int) d] != null ? DTYPES[(int) d] : "dtype#" + d;

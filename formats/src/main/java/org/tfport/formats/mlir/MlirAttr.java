@@ -145,7 +145,9 @@ public sealed interface MlirAttr {
       } else if (c == '\t') {
         b.append("\\t");
       } else {
-        b.append('\\').append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+        b.append('\\')
+            .append(Character.forDigit(c >> 4, 16))
+            .append(Character.forDigit(c & 15, 16));
       }
     }
     return b.append('"').toString();

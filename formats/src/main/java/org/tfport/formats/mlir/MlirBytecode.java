@@ -19,11 +19,11 @@ public final class MlirBytecode {
   }
 
   /**
-   * Decodes the whole file; {@code fileName} names it in errors. Every length, index and offset
-   * is checked against the bytes present.
+   * Decodes the whole file; {@code fileName} names it in errors. Every length, index and offset is
+   * checked against the bytes present.
    *
-   * @throws org.tfport.core.TfportException.CorruptModelException naming the file, the section
-   *     and the byte offset of what is wrong
+   * @throws org.tfport.core.TfportException.CorruptModelException naming the file, the section and
+   *     the byte offset of what is wrong
    */
   public static MlirModule read(byte[] bytes, String fileName) {
     try {
@@ -47,10 +47,9 @@ public final class MlirBytecode {
 
   /**
    * The module of a bytecode file or of a {@code jax.export} serialization as MLIR text: {@code
-   * module} and {@code func.func} in their usual form, every other operation in the generic
-   * syntax, VHLO operations written as the StableHLO ({@code stablehlo.*}) and {@code func.*}
-   * operations they version, types and attributes in their builtin/StableHLO spelling. Locations
-   * are left out.
+   * module} and {@code func.func} in their usual form, every other operation in the generic syntax,
+   * VHLO operations written as the StableHLO ({@code stablehlo.*}) and {@code func.*} operations
+   * they version, types and attributes in their builtin/StableHLO spelling. Locations are left out.
    */
   public static String toGenericText(byte[] bytes, String fileName) {
     MlirModule m = read(moduleBytes(bytes, fileName), fileName);
@@ -82,8 +81,7 @@ public final class MlirBytecode {
 
   /**
    * The MLIR bytecode of a StableHLO file as JAX writes it: the file itself when it is bytecode
-   * ({@code .mlirbc}, {@code .mlir.bc}), else the module inside a {@code jax.export}
-   * serialization.
+   * ({@code .mlirbc}, {@code .mlir.bc}), else the module inside a {@code jax.export} serialization.
    */
   public static byte[] moduleBytes(byte[] file, String fileName) {
     return isBytecode(file) ? file : JaxExport.read(file, fileName).mlirModule();
@@ -91,8 +89,8 @@ public final class MlirBytecode {
 
   /**
    * Whether {@code file} is a StableHLO program in binary form: MLIR bytecode, or a {@code
-   * jax.export} serialization (a FlatBuffer without a magic number, so it is recognized by
-   * reading it).
+   * jax.export} serialization (a FlatBuffer without a magic number, so it is recognized by reading
+   * it).
    */
   public static boolean isBinaryStableHlo(byte[] file) {
     if (isBytecode(file)) {

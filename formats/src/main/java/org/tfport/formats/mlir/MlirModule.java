@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * A decoded MLIR bytecode file: format version, producer string (for a portable artifact
- * {@code StableHLO_v1.0.0}), the dialects it names with their encoded versions, and the top-level
+ * A decoded MLIR bytecode file: format version, producer string (for a portable artifact {@code
+ * StableHLO_v1.0.0}), the dialects it names with their encoded versions, and the top-level
  * operations (normally one {@code builtin.module}).
  */
 public record MlirModule(

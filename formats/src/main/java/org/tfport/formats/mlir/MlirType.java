@@ -5,8 +5,8 @@ import java.util.stream.Collectors;
 
 /**
  * A type decoded from MLIR bytecode, in builtin/StableHLO terms: VHLO's versioned types are mapped
- * to the builtin ones they stand for ({@code !vhlo.f32_v1} is {@code f32}). {@link #toString()}
- * is the MLIR text form.
+ * to the builtin ones they stand for ({@code !vhlo.f32_v1} is {@code f32}). {@link #toString()} is
+ * the MLIR text form.
  */
 public sealed interface MlirType {
   /** {@link Integer#MIN_VALUE}-like marker MLIR uses for a dynamic dimension (int64 min). */

@@ -55,12 +55,16 @@ final class OpProperties {
       default -> {
         List<String> names = op.startsWith("vhlo.") ? vhloAttributes(op.substring(5)) : null;
         if (names == null && op.startsWith("vhlo.")) {
-          throw c.error(op + " is not a VHLO operation tfport knows (the module was written by a"
-              + " newer StableHLO, or for a newer target version, than this reader's 1.x)");
+          throw c.error(
+              op
+                  + " is not a VHLO operation tfport knows (the module was written by a"
+                  + " newer StableHLO, or for a newer target version, than this reader's 1.x)");
         }
         if (names == null) {
           throw c.error(
-              "properties of " + op + " are stored in its own encoding, which tfport does not"
+              "properties of "
+                  + op
+                  + " are stored in its own encoding, which tfport does not"
                   + " decode");
         }
         for (String n : names) {

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The resource sections: external resource groups (skipped) and dialect resources, whose blobs
- * back {@code dense_resource} constants. A handle in an attribute is an index into the dialect
- * resources in file order.
+ * The resource sections: external resource groups (skipped) and dialect resources, whose blobs back
+ * {@code dense_resource} constants. A handle in an attribute is an index into the dialect resources
+ * in file order.
  */
 final class ResourceTable {
   private static final int BLOB = 0;
@@ -42,7 +42,10 @@ final class ResourceTable {
   }
 
   private static void group(
-      ByteCursor offsets, ByteCursor data, List<String> strings, String dialect,
+      ByteCursor offsets,
+      ByteCursor data,
+      List<String> strings,
+      String dialect,
       List<Resource> out) {
     int n = offsets.count("resource count");
     for (int i = 0; i < n; i++) {
@@ -62,15 +65,19 @@ final class ResourceTable {
   /** The bytes of the blob resource at handle {@code index}. */
   byte[] blob(ByteCursor from, long index) {
     if (index < 0 || index >= resources.size()) {
-      throw from.error("resource handle " + index + " out of range (have " + resources.size()
-          + ")");
+      throw from.error(
+          "resource handle " + index + " out of range (have " + resources.size() + ")");
     }
     Resource r = resources.get((int) index);
     if (r.kind() != BLOB) {
       throw from.error("resource '" + r.key() + "' is not a blob");
     }
-    ByteCursor c = r.data().at(r.data().pos(), r.data().pos() + r.data().remaining(),
-        "resource '" + r.key() + "'");
+    ByteCursor c =
+        r.data()
+            .at(
+                r.data().pos(),
+                r.data().pos() + r.data().remaining(),
+                "resource '" + r.key() + "'");
     long alignment = c.varInt();
     int size = c.length("blob size");
     c.alignTo(alignment);

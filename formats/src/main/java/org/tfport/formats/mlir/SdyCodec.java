@@ -43,10 +43,15 @@ final class SdyCodec {
             String unreduced = code == 6 ? "" : join(t.attrList(c));
             long op = code == 17 ? c.signedVarInt() : 0;
             String m = mesh.toString().replaceFirst("^#sdy\\.mesh", "mesh");
-            yield "#sdy.sharding<" + m + ", [" + dims + "]"
+            yield "#sdy.sharding<"
+                + m
+                + ", ["
+                + dims
+                + "]"
                 + (replicated.isEmpty() ? "" : ", replicated={" + replicated + "}")
                 + (unreduced.isEmpty() ? "" : ", unreduced={" + unreduced + "}")
-                + (code == 17 ? ", reduction=" + op : "") + ">";
+                + (code == 17 ? ", reduction=" + op : "")
+                + ">";
           }
           case 7, 16 -> {
             List<String> s = new ArrayList<>();
@@ -59,7 +64,9 @@ final class SdyCodec {
           case 12 -> "[" + join(t.attrList(c)) + "]";
           default ->
               throw c.error(
-                  "sdy attribute code " + code + " is not decoded by tfport (sharding rules and"
+                  "sdy attribute code "
+                      + code
+                      + " is not decoded by tfport (sharding rules and"
                       + " collectives)");
         });
   }

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * VHLO's bytecode encodings (StableHLO's VhloBytecode.cpp: a varint code, then the fields),
- * decoded straight to the builtin/StableHLO attribute or type each versioned one stands for.
+ * VHLO's bytecode encodings (StableHLO's VhloBytecode.cpp: a varint code, then the fields), decoded
+ * straight to the builtin/StableHLO attribute or type each versioned one stands for.
  */
 final class VhloCodec {
   private VhloCodec() {}
@@ -81,9 +81,14 @@ final class VhloCodec {
         List<Long> outIdx = AttrTypeTable.signedList(c);
         long operand = c.signedVarInt();
         List<Long> operandIdx = AttrTypeTable.signedList(c);
-        yield new MlirAttr.Opaque("#stablehlo.output_operand_alias<output_tuple_indices = "
-            + outIdx + ", operand_index = " + operand + ", operand_tuple_indices = "
-            + operandIdx + ">");
+        yield new MlirAttr.Opaque(
+            "#stablehlo.output_operand_alias<output_tuple_indices = "
+                + outIdx
+                + ", operand_index = "
+                + operand
+                + ", operand_tuple_indices = "
+                + operandIdx
+                + ">");
       }
       case 11 -> enumAttr(c, "precision", PRECISION);
       case 12 -> enumAttr(c, "rng_algorithm", RNG_ALGORITHM);
@@ -95,20 +100,33 @@ final class VhloCodec {
       }
       case 16 -> enumAttr(c, "transpose", TRANSPOSE);
       case 17 -> new MlirAttr.TypeAttr(t.type(c, c.varInt()));
-      case 18 -> new MlirAttr.Opaque("#stablehlo.bounds<" + AttrTypeTable.signedList(c).stream()
-          .map(b -> b == MlirType.DYNAMIC ? "?" : String.valueOf(b))
-          .collect(Collectors.joining(", ")) + ">");
+      case 18 ->
+          new MlirAttr.Opaque(
+              "#stablehlo.bounds<"
+                  + AttrTypeTable.signedList(c).stream()
+                      .map(b -> b == MlirType.DYNAMIC ? "?" : String.valueOf(b))
+                      .collect(Collectors.joining(", "))
+                  + ">");
       case 19 -> enumAttr(c, "result_accuracy_mode", ACCURACY_MODE);
       case 20 -> {
         double atol = AttrTypeTable.apFloat(c, new MlirType.Scalar("f64"));
         double rtol = AttrTypeTable.apFloat(c, new MlirType.Scalar("f64"));
         long ulps = c.signedVarInt();
         MlirAttr mode = t.attr(c, c.varInt());
-        String m = mode.toString().replace("#stablehlo<result_accuracy_mode ", "#stablehlo.")
-            .replace(">", "");
-        yield new MlirAttr.Opaque("#stablehlo.result_accuracy<atol = " + atol + ", rtol = "
-            + rtol + ", ulps = " + ulps + ", mode = #stablehlo.result_accuracy_mode<"
-            + m.substring(m.lastIndexOf('.') + 1) + ">>");
+        String m =
+            mode.toString()
+                .replace("#stablehlo<result_accuracy_mode ", "#stablehlo.")
+                .replace(">", "");
+        yield new MlirAttr.Opaque(
+            "#stablehlo.result_accuracy<atol = "
+                + atol
+                + ", rtol = "
+                + rtol
+                + ", ulps = "
+                + ulps
+                + ", mode = #stablehlo.result_accuracy_mode<"
+                + m.substring(m.lastIndexOf('.') + 1)
+                + ">>");
       }
       case 21 -> {
         long pre = c.signedVarInt();
@@ -121,8 +139,13 @@ final class VhloCodec {
         String s = name instanceof MlirAttr.Str str ? str.value() : name.toString();
         yield new MlirAttr.Opaque(MlirAttr.quote(s) + (sub ? t.attr(c, c.varInt()) : ""));
       }
-      case 23 -> new MlirAttr.Opaque("#stablehlo.replica_group_mesh_axes<mesh = "
-          + t.attr(c, c.varInt()) + ", axes = " + t.attr(c, c.varInt()) + ">");
+      case 23 ->
+          new MlirAttr.Opaque(
+              "#stablehlo.replica_group_mesh_axes<mesh = "
+                  + t.attr(c, c.varInt())
+                  + ", axes = "
+                  + t.attr(c, c.varInt())
+                  + ">");
       case 24 -> {
         MlirAttr name = t.attr(c, c.varInt());
         long size = c.signedVarInt();
@@ -132,8 +155,8 @@ final class VhloCodec {
         MlirAttr axes = t.attr(c, c.varInt());
         long v = c.varInt();
         MlirAttr ids = (v & 1) != 0 ? t.attr(c, v >>> 1) : null;
-        yield new MlirAttr.Opaque("#sdy.mesh<" + axes + (ids == null ? "" : ", device_ids=" + ids)
-            + ">");
+        yield new MlirAttr.Opaque(
+            "#sdy.mesh<" + axes + (ids == null ? "" : ", device_ids=" + ids) + ">");
       }
       default -> throw c.error("VHLO attribute code " + code + " is not supported");
     };
@@ -182,8 +205,20 @@ final class VhloCodec {
         long min = c.signedVarInt();
         long max = c.signedVarInt();
         String st = ((flags & 1) != 0 ? "i" : "u") + storage.toString().replaceAll("^u?i", "");
-        yield new MlirType.Opaque("!quant.uniform<" + st + "<" + min + ":" + max + ">:"
-            + expressed + ", " + scale + ":" + zero + ">");
+        yield new MlirType.Opaque(
+            "!quant.uniform<"
+                + st
+                + "<"
+                + min
+                + ":"
+                + max
+                + ">:"
+                + expressed
+                + ", "
+                + scale
+                + ":"
+                + zero
+                + ">");
       }
       case 25 -> new MlirType.Unranked(t.type(c, c.varInt()));
       case 26 -> new MlirType.Opaque("!shape.witness");
@@ -211,8 +246,20 @@ final class VhloCodec {
           b.append(i > 0 ? ", " : "").append(scales.get(i)).append(':').append(c.signedVarInt());
         }
         String st = ((flags & 1) != 0 ? "i" : "u") + storage.toString().replaceAll("^u?i", "");
-        yield new MlirType.Opaque("!quant.uniform<" + st + "<" + min + ":" + max + ">:"
-            + expressed + ":" + axis + ", {" + b + "}>");
+        yield new MlirType.Opaque(
+            "!quant.uniform<"
+                + st
+                + "<"
+                + min
+                + ":"
+                + max
+                + ">:"
+                + expressed
+                + ":"
+                + axis
+                + ", {"
+                + b
+                + "}>");
       }
       case 31 -> scalar("i2");
       case 32 -> scalar("ui2");
@@ -227,12 +274,18 @@ final class VhloCodec {
       case 41 -> {
         List<Long> shape = AttrTypeTable.signedList(c);
         MlirType element = t.type(c, c.varInt());
-        String dims = shape.stream().map(d -> d == MlirType.DYNAMIC ? "?" : String.valueOf(d))
-            .map(d -> d + "x").collect(Collectors.joining());
+        String dims =
+            shape.stream()
+                .map(d -> d == MlirType.DYNAMIC ? "?" : String.valueOf(d))
+                .map(d -> d + "x")
+                .collect(Collectors.joining());
         yield new MlirType.Opaque("memref<" + dims + element + ">");
       }
-      case 42 -> new MlirType.Opaque("!stablehlo.future<" + t.typeList(c).stream()
-          .map(String::valueOf).collect(Collectors.joining(", ")) + ">");
+      case 42 ->
+          new MlirType.Opaque(
+              "!stablehlo.future<"
+                  + t.typeList(c).stream().map(String::valueOf).collect(Collectors.joining(", "))
+                  + ">");
       default -> throw c.error("VHLO type code " + code + " is not supported");
     };
   }

@@ -11,8 +11,8 @@ import java.util.stream.Collectors;
 /**
  * Maps VHLO operations back to the StableHLO (and func) operations they version, as StableHLO's
  * VHLO-to-StableHLO legalization defines them: names without the version suffix, flattened
- * dimension numbers folded back into {@code #stablehlo.conv/dot/gather/scatter}, 1-D index
- * tensors as {@code array<i64: ...>}, and attributes equal to their StableHLO default dropped.
+ * dimension numbers folded back into {@code #stablehlo.conv/dot/gather/scatter}, 1-D index tensors
+ * as {@code array<i64: ...>}, and attributes equal to their StableHLO default dropped.
  */
 final class VhloToStablehlo {
   private VhloToStablehlo() {}
@@ -66,51 +66,116 @@ final class VhloToStablehlo {
     switch (base) {
       case "convolution", "dynamic_conv" -> {
         out.add(named("dimension_numbers", conv(op)));
-        folded = Set.of("input_batch_dimension", "input_feature_dimension",
-            "input_spatial_dimensions", "kernel_input_feature_dimension",
-            "kernel_output_feature_dimension", "kernel_spatial_dimensions",
-            "output_batch_dimension", "output_feature_dimension", "output_spatial_dimensions");
+        folded =
+            Set.of(
+                "input_batch_dimension",
+                "input_feature_dimension",
+                "input_spatial_dimensions",
+                "kernel_input_feature_dimension",
+                "kernel_output_feature_dimension",
+                "kernel_spatial_dimensions",
+                "output_batch_dimension",
+                "output_feature_dimension",
+                "output_spatial_dimensions");
       }
       case "dot_general" -> {
-        out.add(named("dot_dimension_numbers", dims(op, "#stablehlo.dot",
-            "lhs_batching_dimensions", "rhs_batching_dimensions",
-            "lhs_contracting_dimensions", "rhs_contracting_dimensions")));
+        out.add(
+            named(
+                "dot_dimension_numbers",
+                dims(
+                    op,
+                    "#stablehlo.dot",
+                    "lhs_batching_dimensions",
+                    "rhs_batching_dimensions",
+                    "lhs_contracting_dimensions",
+                    "rhs_contracting_dimensions")));
         MlirAttr lhsType = op.attribute("lhs_precision_type");
         if (lhsType != null && !lhsType.toString().equals("none")) {
-          out.add(named("algorithm", new MlirAttr.Opaque("#stablehlo.dot_algorithm<"
-              + "lhs_precision_type = " + lhsType
-              + ", rhs_precision_type = " + op.attribute("rhs_precision_type")
-              + ", accumulation_type = " + op.attribute("accumulation_type")
-              + ", lhs_component_count = " + intValue(op.attribute("lhs_component_count"))
-              + ", rhs_component_count = " + intValue(op.attribute("rhs_component_count"))
-              + ", num_primitive_operations = "
-              + intValue(op.attribute("num_primitive_operations"))
-              + ", allow_imprecise_accumulation = "
-              + op.attribute("allow_imprecise_accumulation") + ">")));
+          out.add(
+              named(
+                  "algorithm",
+                  new MlirAttr.Opaque(
+                      "#stablehlo.dot_algorithm<"
+                          + "lhs_precision_type = "
+                          + lhsType
+                          + ", rhs_precision_type = "
+                          + op.attribute("rhs_precision_type")
+                          + ", accumulation_type = "
+                          + op.attribute("accumulation_type")
+                          + ", lhs_component_count = "
+                          + intValue(op.attribute("lhs_component_count"))
+                          + ", rhs_component_count = "
+                          + intValue(op.attribute("rhs_component_count"))
+                          + ", num_primitive_operations = "
+                          + intValue(op.attribute("num_primitive_operations"))
+                          + ", allow_imprecise_accumulation = "
+                          + op.attribute("allow_imprecise_accumulation")
+                          + ">")));
         }
-        folded = Set.of("lhs_batching_dimensions", "rhs_batching_dimensions",
-            "lhs_contracting_dimensions", "rhs_contracting_dimensions", "lhs_precision_type",
-            "rhs_precision_type", "accumulation_type", "lhs_component_count",
-            "rhs_component_count", "num_primitive_operations", "allow_imprecise_accumulation");
+        folded =
+            Set.of(
+                "lhs_batching_dimensions",
+                "rhs_batching_dimensions",
+                "lhs_contracting_dimensions",
+                "rhs_contracting_dimensions",
+                "lhs_precision_type",
+                "rhs_precision_type",
+                "accumulation_type",
+                "lhs_component_count",
+                "rhs_component_count",
+                "num_primitive_operations",
+                "allow_imprecise_accumulation");
       }
       case "gather", "dynamic_gather" -> {
-        out.add(named("dimension_numbers", dims(op, "#stablehlo.gather", "offset_dims",
-            "collapsed_slice_dims", "operand_batching_dims", "start_indices_batching_dims",
-            "start_index_map", "index_vector_dim")));
-        folded = Set.of("offset_dims", "collapsed_slice_dims", "operand_batching_dims",
-            "start_indices_batching_dims", "start_index_map", "index_vector_dim");
+        out.add(
+            named(
+                "dimension_numbers",
+                dims(
+                    op,
+                    "#stablehlo.gather",
+                    "offset_dims",
+                    "collapsed_slice_dims",
+                    "operand_batching_dims",
+                    "start_indices_batching_dims",
+                    "start_index_map",
+                    "index_vector_dim")));
+        folded =
+            Set.of(
+                "offset_dims",
+                "collapsed_slice_dims",
+                "operand_batching_dims",
+                "start_indices_batching_dims",
+                "start_index_map",
+                "index_vector_dim");
       }
       case "scatter" -> {
-        out.add(named("scatter_dimension_numbers", dims(op, "#stablehlo.scatter",
-            "update_window_dims", "inserted_window_dims", "input_batching_dims",
-            "scatter_indices_batching_dims", "scatter_dims_to_operand_dims",
-            "index_vector_dim")));
-        folded = Set.of("update_window_dims", "inserted_window_dims", "input_batching_dims",
-            "scatter_indices_batching_dims", "scatter_dims_to_operand_dims", "index_vector_dim");
+        out.add(
+            named(
+                "scatter_dimension_numbers",
+                dims(
+                    op,
+                    "#stablehlo.scatter",
+                    "update_window_dims",
+                    "inserted_window_dims",
+                    "input_batching_dims",
+                    "scatter_indices_batching_dims",
+                    "scatter_dims_to_operand_dims",
+                    "index_vector_dim")));
+        folded =
+            Set.of(
+                "update_window_dims",
+                "inserted_window_dims",
+                "input_batching_dims",
+                "scatter_indices_batching_dims",
+                "scatter_dims_to_operand_dims",
+                "index_vector_dim");
       }
       case "send", "recv" -> {
-        out.add(named("channel_handle", channel(intValue(op.attribute("channel_id")),
-            intValue(op.attribute("channel_type")))));
+        out.add(
+            named(
+                "channel_handle",
+                channel(
+                    intValue(op.attribute("channel_id")), intValue(op.attribute("channel_type")))));
         folded = Set.of("channel_id", "channel_type");
       }
       default -> {}
@@ -133,40 +198,48 @@ final class VhloToStablehlo {
   private static MlirAttr.Named special(String op, MlirAttr.Named a) {
     String n = a.name();
     MlirAttr v = a.value();
-    boolean i64Array = switch (op) {
-      case "fft" -> n.equals("fft_length");
-      case "broadcast" -> n.equals("broadcast_sizes");
-      case "dynamic_slice", "gather" -> n.equals("slice_sizes");
-      case "reverse", "map", "reduce" -> n.equals("dimensions");
-      case "transpose" -> n.equals("permutation");
-      case "pad" -> Set.of("edge_padding_low", "edge_padding_high", "interior_padding")
-          .contains(n);
-      case "slice" -> Set.of("start_indices", "limit_indices", "strides").contains(n);
-      case "broadcast_in_dim" -> n.equals("broadcast_dimensions");
-      case "dynamic_broadcast_in_dim" -> Set.of("broadcast_dimensions",
-          "known_expanding_dimensions", "known_nonexpanding_dimensions").contains(n);
-      case "select_and_scatter" -> Set.of("window_dimensions", "window_strides").contains(n);
-      case "reduce_window" -> Set.of("window_dimensions", "window_strides", "base_dilations",
-          "window_dilations").contains(n);
-      case "convolution", "dynamic_conv" -> Set.of("lhs_dilation", "rhs_dilation",
-          "window_strides").contains(n);
-      default -> false;
-    };
+    boolean i64Array =
+        switch (op) {
+          case "fft" -> n.equals("fft_length");
+          case "broadcast" -> n.equals("broadcast_sizes");
+          case "dynamic_slice", "gather" -> n.equals("slice_sizes");
+          case "reverse", "map", "reduce" -> n.equals("dimensions");
+          case "transpose" -> n.equals("permutation");
+          case "pad" ->
+              Set.of("edge_padding_low", "edge_padding_high", "interior_padding").contains(n);
+          case "slice" -> Set.of("start_indices", "limit_indices", "strides").contains(n);
+          case "broadcast_in_dim" -> n.equals("broadcast_dimensions");
+          case "dynamic_broadcast_in_dim" ->
+              Set.of(
+                      "broadcast_dimensions",
+                      "known_expanding_dimensions",
+                      "known_nonexpanding_dimensions")
+                  .contains(n);
+          case "select_and_scatter" -> Set.of("window_dimensions", "window_strides").contains(n);
+          case "reduce_window" ->
+              Set.of("window_dimensions", "window_strides", "base_dilations", "window_dilations")
+                  .contains(n);
+          case "convolution", "dynamic_conv" ->
+              Set.of("lhs_dilation", "rhs_dilation", "window_strides").contains(n);
+          default -> false;
+        };
     if (i64Array && v instanceof MlirAttr.Dense d) {
       return named(n, denseArray(d, I64));
     }
-    if ((op.equals("convolution") || op.equals("dynamic_conv")) && n.equals("window_reversal")
+    if ((op.equals("convolution") || op.equals("dynamic_conv"))
+        && n.equals("window_reversal")
         && v instanceof MlirAttr.Dense d) {
       return named(n, denseArray(d, I1));
     }
-    if ((op.equals("call") && n.equals("callee")) || (op.equals("composite")
-        && n.equals("decomposition"))) {
+    if ((op.equals("call") && n.equals("callee"))
+        || (op.equals("composite") && n.equals("decomposition"))) {
       return named(n, symbol(v));
     }
-    if (op.equals("custom_call") && n.equals("called_computations")
+    if (op.equals("custom_call")
+        && n.equals("called_computations")
         && v instanceof MlirAttr.Array arr) {
-      return named(n, new MlirAttr.Array(arr.elements().stream().map(VhloToStablehlo::symbol)
-          .toList()));
+      return named(
+          n, new MlirAttr.Array(arr.elements().stream().map(VhloToStablehlo::symbol).toList()));
     }
     if (n.equals("channel_id") && v instanceof MlirAttr.Int i) {
       return named("channel_handle", channel(i.value(), 0));
@@ -213,31 +286,41 @@ final class VhloToStablehlo {
           v instanceof MlirAttr.Array a
               && a.elements().stream()
                   .allMatch(e -> e.toString().equals("#stablehlo<precision DEFAULT>"));
-      case "window_strides", "lhs_dilation", "rhs_dilation", "base_dilations",
-          "window_dilations" -> splat(v, 1);
+      case "window_strides", "lhs_dilation", "rhs_dilation", "base_dilations", "window_dilations" ->
+          splat(v, 1);
       case "padding" -> splat(v, 0);
       case "window_reversal" -> splat(v, 0);
-      case "has_side_effect", "indices_are_sorted", "unique_indices", "is_host_transfer",
-          "lower", "is_stable", "use_global_device_ids", "has_dynamic_root" -> falseBool;
+      case "has_side_effect",
+          "indices_are_sorted",
+          "unique_indices",
+          "is_host_transfer",
+          "lower",
+          "is_stable",
+          "use_global_device_ids",
+          "has_dynamic_root" ->
+          falseBool;
       case "backend_config" ->
           op.equals("custom_call")
               && (t.equals("\"\"") || (v instanceof MlirAttr.Dict d && d.entries().isEmpty()));
-      case "api_version" -> op.equals("custom_call") && v instanceof MlirAttr.Int i
-          && i.value() == 1;
+      case "api_version" ->
+          op.equals("custom_call") && v instanceof MlirAttr.Int i && i.value() == 1;
       case "called_computations", "output_operand_aliases", "result_tilings", "layout" ->
           emptyArray;
       case "operand_layouts", "result_layouts" ->
-          emptyArray && isEmptyArray(whole.attribute("operand_layouts"))
+          emptyArray
+              && isEmptyArray(whole.attribute("operand_layouts"))
               && isEmptyArray(whole.attribute("result_layouts"));
-      case "known_expanding_dimensions", "known_nonexpanding_dimensions",
-          "source_target_pairs" -> v instanceof MlirAttr.Dense d && d.elements().count() == 0;
+      case "known_expanding_dimensions", "known_nonexpanding_dimensions", "source_target_pairs" ->
+          v instanceof MlirAttr.Dense d && d.elements().count() == 0;
       case "infeed_config", "outfeed_config" -> t.equals("\"\"");
       case "version" -> op.equals("composite") && v instanceof MlirAttr.Int i && i.value() == 0;
       case "composite_attributes" -> v instanceof MlirAttr.Dict d && d.entries().isEmpty();
       case "dimension" -> op.equals("sort") && v instanceof MlirAttr.Int i && i.value() == -1;
       case "channel_id" -> v instanceof MlirAttr.Int i && i.value() == 0;
-      case "result_accuracy" -> t.startsWith("#stablehlo.result_accuracy<atol = 0.0, rtol = 0.0,"
-          + " ulps = 0, mode = #stablehlo.result_accuracy_mode<DEFAULT>");
+      case "result_accuracy" ->
+          t.startsWith(
+              "#stablehlo.result_accuracy<atol = 0.0, rtol = 0.0,"
+                  + " ulps = 0, mode = #stablehlo.result_accuracy_mode<DEFAULT>");
       default -> false;
     };
   }
@@ -298,17 +381,35 @@ final class VhloToStablehlo {
 
   /** {@code #stablehlo.conv<[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]>}. */
   private static MlirAttr conv(MlirOp op) {
-    String in = layout(op, "input_batch_dimension", "b", "input_feature_dimension", "f",
-        "input_spatial_dimensions");
-    String kernel = layout(op, "kernel_input_feature_dimension", "i",
-        "kernel_output_feature_dimension", "o", "kernel_spatial_dimensions");
-    String out = layout(op, "output_batch_dimension", "b", "output_feature_dimension", "f",
-        "output_spatial_dimensions");
+    String in =
+        layout(
+            op,
+            "input_batch_dimension",
+            "b",
+            "input_feature_dimension",
+            "f",
+            "input_spatial_dimensions");
+    String kernel =
+        layout(
+            op,
+            "kernel_input_feature_dimension",
+            "i",
+            "kernel_output_feature_dimension",
+            "o",
+            "kernel_spatial_dimensions");
+    String out =
+        layout(
+            op,
+            "output_batch_dimension",
+            "b",
+            "output_feature_dimension",
+            "f",
+            "output_spatial_dimensions");
     return new MlirAttr.Opaque("#stablehlo.conv<" + in + "x" + kernel + "->" + out + ">");
   }
 
-  private static String layout(MlirOp op, String first, String firstName, String second,
-      String secondName, String spatial) {
+  private static String layout(
+      MlirOp op, String first, String firstName, String second, String secondName, String spatial) {
     List<Long> sp = ints(op, spatial);
     String[] slots = new String[sp.size() + 2];
     place(op, slots, intValue(op.attribute(first)), firstName);

@@ -13,11 +13,11 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorShape;
 
 /**
- * The attributes of a jax2tf {@code XlaCallModule} node (TensorFlow's op: {@code version},
- * {@code module}, {@code Sout}, {@code Tout}, {@code Tin}, {@code dim_args_spec}, {@code
- * platforms}, {@code function_list}, {@code has_token_input_output}, {@code disabled_checks}),
- * with the module decoded. Since op version 4 the module is a StableHLO portable artifact (MLIR
- * bytecode); versions 1 to 3 hold MLIR text, kept as it is.
+ * The attributes of a jax2tf {@code XlaCallModule} node (TensorFlow's op: {@code version}, {@code
+ * module}, {@code Sout}, {@code Tout}, {@code Tin}, {@code dim_args_spec}, {@code platforms},
+ * {@code function_list}, {@code has_token_input_output}, {@code disabled_checks}), with the module
+ * decoded. Since op version 4 the module is a StableHLO portable artifact (MLIR bytecode); versions
+ * 1 to 3 hold MLIR text, kept as it is.
  *
  * @param node the node's name, for messages
  * @param module the decoded bytecode, or null when the attribute holds MLIR text
@@ -25,8 +25,8 @@ import org.tfport.core.graph.TensorShape;
  *     bytecode, or the attribute's own text
  * @param outputShapes {@code Sout}: result shapes, -1 for an unknown dimension
  * @param outputTypes {@code Tout}: result TensorFlow dtypes (DataType enum numbers)
- * @param functionList {@code function_list}: TensorFlow functions the module calls through
- *     {@code tf.call_tf_function} custom calls ({@code called_index} indexes this list)
+ * @param functionList {@code function_list}: TensorFlow functions the module calls through {@code
+ *     tf.call_tf_function} custom calls ({@code called_index} indexes this list)
  */
 public record XlaCallModule(
     String node,
@@ -47,8 +47,8 @@ public record XlaCallModule(
   /**
    * Reads {@code node}'s attributes; {@code source} names the model file in errors.
    *
-   * @throws CorruptModelException naming the file and node when {@code module} is missing or
-   *     its bytecode is damaged
+   * @throws CorruptModelException naming the file and node when {@code module} is missing or its
+   *     bytecode is damaged
    */
   public static XlaCallModule of(Node node, String source) {
     if (!OP.equals(node.op())) {

@@ -1,6 +1,6 @@
 /**
- * MLIR bytecode as JAX writes it: StableHLO portable artifacts (VHLO dialect, bytecode versions
- * 0 to 6, StableHLO 0.9 to 1.x), the {@code jax.export} FlatBuffer around them, and the {@code
+ * MLIR bytecode as JAX writes it: StableHLO portable artifacts (VHLO dialect, bytecode versions 0
+ * to 6, StableHLO 0.9 to 1.x), the {@code jax.export} FlatBuffer around them, and the {@code
  * module} attribute of jax2tf's {@code XlaCallModule} nodes.
  *
  * <ul>

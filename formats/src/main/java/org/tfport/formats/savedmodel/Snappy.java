@@ -44,6 +44,16 @@ final class Snappy {
     if (outLen > Integer.MAX_VALUE - 8 || outLen > (long) len * MAX_RATIO + 16) {
       throw new SnappyException("claims " + outLen + " bytes from " + len + " compressed bytes");
     }
+    if (outLen > org.tfport.core.Limits.maxAllocationBytes()) {
+      throw new SnappyException(
+          "claims "
+              + outLen
+              + " bytes, over tfport's limit of "
+              + org.tfport.core.Limits.maxAllocationBytes()
+              + " (-D"
+              + org.tfport.core.Limits.PROPERTY
+              + ")");
+    }
     byte[] out = new byte[(int) outLen];
     int op = 0;
     while (pos < end) {

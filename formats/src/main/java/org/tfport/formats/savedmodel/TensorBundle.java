@@ -20,6 +20,7 @@ import org.tensorflow.proto.BundleEntryProto;
 import org.tensorflow.proto.BundleHeaderProto;
 import org.tensorflow.proto.TensorSliceProto;
 import org.tfport.core.DType;
+import org.tfport.core.Limits;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.CorruptModelException;
@@ -552,7 +553,7 @@ public final class TensorBundle {
         // a 200 MB model costs page cache, not 200 MB of heap plus a copy.
         buf = ch.map(FileChannel.MapMode.READ_ONLY, e.offset(), e.size());
       } else {
-        buf = ByteBuffer.allocate((int) e.size());
+        buf = ByteBuffer.allocate(Limits.allocation(e.size(), 1, shard + ": '" + key + "'"));
         long pos = e.offset();
         while (buf.hasRemaining()) {
           int n = ch.read(buf, pos);
@@ -646,7 +647,8 @@ public final class TensorBundle {
               + " follow them; the checkpoint is damaged");
     }
     ByteBuffer out =
-        ByteBuffer.allocate(Math.toIntExact(total + 4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer.allocate(Limits.allocation(total + 4 * n, 1, shard + ": '" + e.key() + "'"))
+            .order(ByteOrder.LITTLE_ENDIAN);
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {

@@ -15,8 +15,8 @@ import org.tfport.testkit.Corpus;
 /**
  * The text {@link MlirBytecode#toGenericText} prints is read back by the project's StableHLO text
  * reader ({@code org.tfport.formats.stablehlo.StableHloText}, developed on its own branch: this
- * test is skipped until that class is on the class path) and yields the same operations in the
- * same order with the same operand and result counts.
+ * test is skipped until that class is on the class path) and yields the same operations in the same
+ * order with the same operand and result counts.
  */
 class GenericTextRoundTripTest {
   private static Method parse() {

@@ -12,8 +12,8 @@ import org.tfport.testkit.Corpus;
 
 /**
  * The jax.export wrapper. The corpus holds the modules JAX serialized, not whole {@code
- * Exported.serialize()} files, so the wrapper is built here with the FlatBuffers library, field
- * by field as JAX's serialization.fbs declares table {@code Exported}, around a corpus module.
+ * Exported.serialize()} files, so the wrapper is built here with the FlatBuffers library, field by
+ * field as JAX's serialization.fbs declares table {@code Exported}, around a corpus module.
  */
 class JaxExportTest {
   // AbstractValue fields: kind, shape, dtype; Exported field ids as declared.
@@ -70,8 +70,7 @@ class JaxExportTest {
 
   @Test
   void readsTheWrapperAndItsModule() throws Exception {
-    byte[] module =
-        Files.readAllBytes(Corpus.require("jax/jax_export_sin_dummy/module.mlirbc"));
+    byte[] module = Files.readAllBytes(Corpus.require("jax/jax_export_sin_dummy/module.mlirbc"));
     for (boolean unique : new boolean[] {false, true}) {
       byte[] file = exported(module, unique);
       JaxExport e = JaxExport.read(file, "f.jax_exported");
@@ -99,8 +98,7 @@ class JaxExportTest {
 
   @Test
   void damagedWrappersAreRefusedNamingTheFile() throws Exception {
-    byte[] module =
-        Files.readAllBytes(Corpus.require("jax/jax_export_sin_dummy/module.mlirbc"));
+    byte[] module = Files.readAllBytes(Corpus.require("jax/jax_export_sin_dummy/module.mlirbc"));
     byte[] file = exported(module, false);
     for (int n = 0; n < file.length; n += 7) {
       byte[] cut = Arrays.copyOf(file, n);

@@ -63,7 +63,8 @@ class MlirBytecodeCorpusTest {
     assertThat(m.dialects()).contains("builtin", "vhlo");
     // Every constant prints as the text prints it.
     List<String> constants = new ArrayList<>();
-    Matcher c = Pattern.compile("stablehlo\\.constant (dense<[^>]*> : tensor<[^>]*>)").matcher(text);
+    Matcher c =
+        Pattern.compile("stablehlo\\.constant (dense<[^>]*> : tensor<[^>]*>)").matcher(text);
     while (c.find()) {
       constants.add(c.group(1));
     }
@@ -130,7 +131,8 @@ class MlirBytecodeCorpusTest {
             .toList();
     assertThat(targets).containsExactly("shape_assertion", "stablehlo.dynamic_top_k");
     // The two results of the call are one value group: %N#0 and %N#1 in the text.
-    MlirOp call = m.walk().stream().filter(op -> op.name().equals("vhlo.call_v1")).findFirst().get();
+    MlirOp call =
+        m.walk().stream().filter(op -> op.name().equals("vhlo.call_v1")).findFirst().get();
     assertThat(call.results()).hasSize(2);
     assertThat(call.attribute("callee")).hasToString("\"_wrapped_jax_export_main\"");
     MlirOp ret =
@@ -145,7 +147,8 @@ class MlirBytecodeCorpusTest {
     assertThat(m.producer()).isEqualTo("StableHLO_v1.13.1");
     MlirOp mesh = m.walk().stream().filter(op -> op.name().equals("sdy.mesh")).findFirst().get();
     assertThat(mesh.attribute("mesh")).hasToString("#sdy.mesh<[\"a\"=1]>");
-    MlirOp func = m.walk().stream().filter(op -> op.name().equals("vhlo.func_v1")).findFirst().get();
+    MlirOp func =
+        m.walk().stream().filter(op -> op.name().equals("vhlo.func_v1")).findFirst().get();
     assertThat(func.attribute("arg_attrs").toString())
         .contains("sdy.sharding = #sdy.sharding<@mesh, [{\"a\"}]>")
         .contains("mhlo.memory_kind = \"pinned_host\"");
@@ -164,8 +167,8 @@ class MlirBytecodeCorpusTest {
     String text = Files.readString(Corpus.require(dir + "stablehlo_legalize_to_vhlo.1_0_0.mlir"));
     List<String> decoded = opsDecoded(m);
     assertThat(decoded).hasSizeGreaterThan(600).isEqualTo(opsInText(text));
-    assertThat(m.walk()).allMatch(op -> op.name().startsWith("vhlo.") || op.name().equals(
-        "builtin.module"));
+    assertThat(m.walk())
+        .allMatch(op -> op.name().startsWith("vhlo.") || op.name().equals("builtin.module"));
   }
 
   @Test

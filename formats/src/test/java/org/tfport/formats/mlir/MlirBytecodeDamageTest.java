@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.tfport.core.TfportException.CorruptModelException;
@@ -12,8 +11,8 @@ import org.tfport.testkit.Corpus;
 
 /**
  * Damaged bytecode: every truncation and every single-byte change of real files either still
- * decodes or fails with one {@link CorruptModelException} naming the file, never another
- * exception; hand-made headers check the individual messages.
+ * decodes or fails with one {@link CorruptModelException} naming the file, never another exception;
+ * hand-made headers check the individual messages.
  */
 class MlirBytecodeDamageTest {
   private static byte[] file(String relative) throws Exception {
@@ -107,12 +106,16 @@ class MlirBytecodeDamageTest {
     MlirType f32 = new MlirType.Scalar("f32");
     MlirType.Tensor t = new MlirType.Tensor(java.util.List.of(2L, 2L), f32, null);
     byte[] raw = new byte[16];
-    java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-        .putFloat(1f).putFloat(-2.5f).putFloat(0.1f).putFloat(3e-8f);
+    java.nio.ByteBuffer.wrap(raw)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .putFloat(1f)
+        .putFloat(-2.5f)
+        .putFloat(0.1f)
+        .putFloat(3e-8f);
     assertThat(new MlirAttr.Dense(t, raw))
         .hasToString("dense<[[1.0, -2.5], [0.1, 3.0e-8]]> : tensor<2x2xf32>");
-    MlirType.Tensor b = new MlirType.Tensor(java.util.List.of(10L), new MlirType.Scalar("i1"),
-        null);
+    MlirType.Tensor b =
+        new MlirType.Tensor(java.util.List.of(10L), new MlirType.Scalar("i1"), null);
     // VHLO packs booleans one bit each.
     DenseElements packed = DenseElements.of(b, new byte[] {0b0000_0101, 0b10});
     assertThat(packed.getLong(0)).isEqualTo(1);

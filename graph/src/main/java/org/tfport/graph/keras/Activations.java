@@ -9,9 +9,26 @@ import tools.jackson.databind.JsonNode;
 final class Activations {
   static final Set<String> FUNCTIONS =
       Set.of(
-          "linear", "relu", "relu6", "sigmoid", "hard_sigmoid", "tanh", "softmax", "elu", "selu",
-          "softplus", "softsign", "exponential", "swish", "silu", "gelu", "mish", "log_softmax",
-          "hard_swish", "hard_silu", "leaky_relu");
+          "linear",
+          "relu",
+          "relu6",
+          "sigmoid",
+          "hard_sigmoid",
+          "tanh",
+          "softmax",
+          "elu",
+          "selu",
+          "softplus",
+          "softsign",
+          "exponential",
+          "swish",
+          "silu",
+          "gelu",
+          "mish",
+          "log_softmax",
+          "hard_swish",
+          "hard_silu",
+          "leaky_relu");
 
   private Activations() {}
 
@@ -40,13 +57,17 @@ final class Activations {
                       : c.number("alpha", c.kerasMajor() >= 3 ? 0.2 : 0.3);
               return x.with(c.e.op("LeakyRelu", List.of(x.ref()), "alpha", alpha), x.shape());
             });
-    r.put("ELU", (LayerBuilder.Single) (c, x) -> x.with(elu(c.e, x.ref(), c.number("alpha", 1.0)), x.shape()));
+    r.put(
+        "ELU",
+        (LayerBuilder.Single)
+            (c, x) -> x.with(elu(c.e, x.ref(), c.number("alpha", 1.0)), x.shape()));
     r.put(
         "ThresholdedReLU",
         (LayerBuilder.Single)
             (c, x) -> {
               Emit e = c.e;
-              String gt = e.op("Greater", List.of(x.ref(), e.scalar((float) c.number("theta", 1.0))));
+              String gt =
+                  e.op("Greater", List.of(x.ref(), e.scalar((float) c.number("theta", 1.0))));
               String mask = e.cast(gt, KT.BOOL, KT.FLOAT);
               return x.with(e.binary("Mul", x.ref(), mask), x.shape());
             });
@@ -124,7 +145,8 @@ final class Activations {
   /** The exact form, {@code 0.5x(1 + erf(x/√2))}, which Keras uses unless told to approximate. */
   private static String gelu(Emit e, String x) {
     String erf = e.unary("Erf", e.binary("Mul", x, e.scalar((float) (1 / Math.sqrt(2)))));
-    return e.binary("Mul", e.binary("Mul", x, e.scalar(0.5f)), e.binary("AddV2", erf, e.scalar(1f)));
+    return e.binary(
+        "Mul", e.binary("Mul", x, e.scalar(0.5f)), e.binary("AddV2", erf, e.scalar(1f)));
   }
 
   static String elu(Emit e, String x, double alpha) {
@@ -162,7 +184,10 @@ final class Activations {
     } else {
       String ge = e.binary("GreaterEqual", x.ref(), e.scalar((float) threshold));
       String below =
-          e.binary("Mul", e.binary("Sub", x.ref(), e.scalar((float) threshold)), e.scalar((float) slope));
+          e.binary(
+              "Mul",
+              e.binary("Sub", x.ref(), e.scalar((float) threshold)),
+              e.scalar((float) slope));
       y = e.op("SelectV2", List.of(ge, x.ref(), below));
     }
     if (max != null && !(max == 6.0 && slope == 0 && threshold == 0)) {

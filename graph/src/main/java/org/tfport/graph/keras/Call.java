@@ -9,8 +9,8 @@ import org.tfport.core.TfportException.UnsupportedModelException;
 import tools.jackson.databind.JsonNode;
 
 /**
- * One call of a layer: its config, where its ops go and where its weights come from. A layer
- * called several times (shared) gets one set of weight constants.
+ * One call of a layer: its config, where its ops go and where its weights come from. A layer called
+ * several times (shared) gets one set of weight constants.
  */
 final class Call {
   final String layer;

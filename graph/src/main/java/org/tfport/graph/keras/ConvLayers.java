@@ -60,13 +60,23 @@ final class ConvLayers {
   static KT channelsLast(Call c, KT x, int n, Body body) {
     if (x.rank() != n + 2) {
       throw c.corrupt(
-          "expects an input of rank " + (n + 2) + " but gets " + KerasGraphBuilder.shapeText(x.shape()));
+          "expects an input of rank "
+              + (n + 2)
+              + " but gets "
+              + KerasGraphBuilder.shapeText(x.shape()));
     }
     boolean cf = c.channelsFirst();
     KT in = cf ? toChannelsLast(c.e, x) : x;
     KT y = body.apply(c, in, n);
     if (c.bool("use_bias", true)) {
-      y = y.with(c.e.op("BiasAdd", List.of(y.ref(), c.weight("bias", biasPosition(c))), "data_format", "NHWC"), y.shape());
+      y =
+          y.with(
+              c.e.op(
+                  "BiasAdd",
+                  List.of(y.ref(), c.weight("bias", biasPosition(c))),
+                  "data_format",
+                  "NHWC"),
+              y.shape());
     }
     y = y.with(Activations.function(c, c.cfg.get("activation"), y.ref()), y.shape());
     return cf ? toChannelsFirst(c.e, y) : y;
@@ -169,12 +179,18 @@ final class ConvLayers {
           e.op(
               "Conv2D",
               List.of(x2, kernel),
-              "strides", withOnes(as2d(s, 1), 2),
-              "padding", pad,
-              "dilations", withOnes(as2d(d, 1), 2),
-              "data_format", "NHWC",
-              "use_cudnn_on_gpu", true,
-              "explicit_paddings", new long[0]);
+              "strides",
+              withOnes(as2d(s, 1), 2),
+              "padding",
+              pad,
+              "dilations",
+              withOnes(as2d(d, 1), 2),
+              "data_format",
+              "NHWC",
+              "use_cudnn_on_gpu",
+              true,
+              "explicit_paddings",
+              new long[0]);
       y = e.squeeze(y, 1);
     } else {
       String kernel = c.weight("kernel", 0);
@@ -183,32 +199,48 @@ final class ConvLayers {
               ? e.op(
                   "Conv2D",
                   List.of(in, kernel),
-                  "strides", withOnes(s, 2),
-                  "padding", pad,
-                  "dilations", withOnes(d, 2),
-                  "data_format", "NHWC",
-                  "use_cudnn_on_gpu", true,
-                  "explicit_paddings", new long[0])
+                  "strides",
+                  withOnes(s, 2),
+                  "padding",
+                  pad,
+                  "dilations",
+                  withOnes(d, 2),
+                  "data_format",
+                  "NHWC",
+                  "use_cudnn_on_gpu",
+                  true,
+                  "explicit_paddings",
+                  new long[0])
               : e.op(
                   "Conv3D",
                   List.of(in, kernel),
-                  "strides", withOnes(s, 3),
-                  "padding", pad,
-                  "dilations", withOnes(d, 3),
-                  "data_format", "NDHWC");
+                  "strides",
+                  withOnes(s, 3),
+                  "padding",
+                  pad,
+                  "dilations",
+                  withOnes(d, 3),
+                  "data_format",
+                  "NDHWC");
     }
     return x.with(y, out);
   }
 
-  private static String depthwiseOp(Emit e, String in, String kernel, long[] s2, long[] d2, String pad) {
+  private static String depthwiseOp(
+      Emit e, String in, String kernel, long[] s2, long[] d2, String pad) {
     return e.op(
         "DepthwiseConv2dNative",
         List.of(in, kernel),
-        "strides", withOnes(s2, 2),
-        "padding", pad,
-        "dilations", withOnes(d2, 2),
-        "data_format", "NHWC",
-        "explicit_paddings", new long[0]);
+        "strides",
+        withOnes(s2, 2),
+        "padding",
+        pad,
+        "dilations",
+        withOnes(d2, 2),
+        "data_format",
+        "NHWC",
+        "explicit_paddings",
+        new long[0]);
   }
 
   private static KT depthwise(Call c, KT x, int n) {
@@ -229,7 +261,9 @@ final class ConvLayers {
     String y;
     if (n == 1) {
       String kernel = c.weightAs("depthwise_kernel", 0, 1, k[0], inCh, mult);
-      y = e.squeeze(depthwiseOp(e, e.expandDims(x.ref(), 1), kernel, as2d(s, 1), as2d(d, 1), pad), 1);
+      y =
+          e.squeeze(
+              depthwiseOp(e, e.expandDims(x.ref(), 1), kernel, as2d(s, 1), as2d(d, 1), pad), 1);
     } else {
       y = depthwiseOp(e, x.ref(), c.weight("depthwise_kernel", 0), s, d, pad);
     }
@@ -263,17 +297,24 @@ final class ConvLayers {
         e.op(
             "Conv2D",
             List.of(dw, pk),
-            "strides", new long[] {1, 1, 1, 1},
-            "padding", "VALID",
-            "dilations", new long[] {1, 1, 1, 1},
-            "data_format", "NHWC",
-            "use_cudnn_on_gpu", true,
-            "explicit_paddings", new long[0]);
+            "strides",
+            new long[] {1, 1, 1, 1},
+            "padding",
+            "VALID",
+            "dilations",
+            new long[] {1, 1, 1, 1},
+            "data_format",
+            "NHWC",
+            "use_cudnn_on_gpu",
+            true,
+            "explicit_paddings",
+            new long[0]);
     return x.with(n == 1 ? e.squeeze(y, 1) : y, out);
   }
 
   /** Keras' {@code deconv_output_length}. */
-  static long deconvLength(long len, long k, String padding, Long outputPadding, long stride, long dilation) {
+  static long deconvLength(
+      long len, long k, String padding, Long outputPadding, long stride, long dilation) {
     long dk = k + (k - 1) * (dilation - 1);
     if (outputPadding == null) {
       return switch (padding) {
@@ -309,7 +350,8 @@ final class ConvLayers {
     out[0] = x.dim(0);
     for (int i = 0; i < n; i++) {
       if (x.dim(i + 1) < 0) {
-        throw c.unsupported("needs the input's spatial dimensions; give the model's input a full shape");
+        throw c.unsupported(
+            "needs the input's spatial dimensions; give the model's input a full shape");
       }
       out[i + 1] = deconvLength(x.dim(i + 1), k[i], padding, op == null ? null : op[i], s[i], d[i]);
     }
@@ -342,18 +384,25 @@ final class ConvLayers {
                   "dilations", Emit.attr(withOnes(d, 3)),
                   "data_format", Emit.attr("NDHWC")));
     } else {
-      String kernel = n == 1 ? c.weightAs("kernel", 0, 1, k[0], filters, inCh) : c.weight("kernel", 0);
+      String kernel =
+          n == 1 ? c.weightAs("kernel", 0, 1, k[0], filters, inCh) : c.weight("kernel", 0);
       String in = n == 1 ? e.expandDims(x.ref(), 1) : x.ref();
       y =
           e.op(
               "Conv2DBackpropInput",
               List.of(inputSizes, kernel, in),
-              "strides", withOnes(n == 1 ? as2d(s, 1) : s, 2),
-              "padding", pad,
-              "dilations", withOnes(n == 1 ? as2d(d, 1) : d, 2),
-              "data_format", "NHWC",
-              "use_cudnn_on_gpu", true,
-              "explicit_paddings", new long[0]);
+              "strides",
+              withOnes(n == 1 ? as2d(s, 1) : s, 2),
+              "padding",
+              pad,
+              "dilations",
+              withOnes(n == 1 ? as2d(d, 1) : d, 2),
+              "data_format",
+              "NHWC",
+              "use_cudnn_on_gpu",
+              true,
+              "explicit_paddings",
+              new long[0]);
       if (n == 1) {
         y = e.squeeze(y, 1);
       }

@@ -53,7 +53,8 @@ final class CoreLayers {
             (c, x) -> {
               Emit e = c.e;
               String scaled = e.binary("Mul", x.ref(), e.scalar((float) c.number("scale", 1)));
-              return x.with(e.binary("AddV2", scaled, e.scalar((float) c.number("offset", 0))), x.shape());
+              return x.with(
+                  e.binary("AddV2", scaled, e.scalar((float) c.number("offset", 0))), x.shape());
             });
     r.put("Masking", (LayerBuilder.Single) CoreLayers::masking);
   }
@@ -97,7 +98,8 @@ final class CoreLayers {
     for (int i = 1; i < shape.length; i++) {
       if (shape[i] < 0) {
         throw c.unsupported(
-            "flattens an input of shape " + KerasGraphBuilder.shapeText(shape)
+            "flattens an input of shape "
+                + KerasGraphBuilder.shapeText(shape)
                 + " whose non-batch dimensions are not all known; give the model's input a full shape");
       }
       n *= shape[i];
@@ -128,7 +130,11 @@ final class CoreLayers {
         throw c.unsupported("reshapes an input of unknown size with a -1 in its target shape");
       }
       if (known == 0 || total % known != 0) {
-        throw c.corrupt("cannot reshape " + KerasGraphBuilder.shapeText(x.shape()) + " to " + KerasGraphBuilder.shapeText(out));
+        throw c.corrupt(
+            "cannot reshape "
+                + KerasGraphBuilder.shapeText(x.shape())
+                + " to "
+                + KerasGraphBuilder.shapeText(out));
       }
       out[free + 1] = total / known;
     }
@@ -155,7 +161,9 @@ final class CoreLayers {
     return KT.f32(y, out);
   }
 
-  /** The value Keras' {@code Masking} computes: steps equal to {@code mask_value} everywhere zeroed. */
+  /**
+   * The value Keras' {@code Masking} computes: steps equal to {@code mask_value} everywhere zeroed.
+   */
   private static KT masking(Call c, KT x) {
     Emit e = c.e;
     String ne = e.binary("NotEqual", x.ref(), e.scalar((float) c.number("mask_value", 0)));

@@ -15,8 +15,8 @@ import org.tfport.core.graph.TensorShape;
 import org.tfport.core.graph.TensorValue;
 
 /**
- * Adds TensorFlow nodes for one layer call, named {@code scope/Op} as TensorFlow's own tracing of
- * a Keras layer names them.
+ * Adds TensorFlow nodes for one layer call, named {@code scope/Op} as TensorFlow's own tracing of a
+ * Keras layer names them.
  */
 final class Emit {
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
@@ -120,8 +120,8 @@ final class Emit {
 
   /**
    * {@code value} reshaped to {@code dims}, where -1 entries are {@code dimsFrom}'s dimensions at
-   * the same position (the batch): static when at most one is unknown, else read from the tensor at run
-   * time.
+   * the same position (the batch): static when at most one is unknown, else read from the tensor at
+   * run time.
    */
   String reshapeKeeping(String value, String dimsFrom, long[] dims) {
     int unknown = 0;
@@ -192,8 +192,7 @@ final class Emit {
   String concat(List<String> xs, int axis) {
     List<String> ins = new ArrayList<>(xs);
     ins.add(intScalar(axis));
-    return raw(
-        "ConcatV2", ins, Map.of("T", F32, "N", attr(xs.size()), "Tidx", I32));
+    return raw("ConcatV2", ins, Map.of("T", F32, "N", attr(xs.size()), "Tidx", I32));
   }
 
   String pad(String x, long[][] paddings) {
@@ -211,13 +210,12 @@ final class Emit {
   }
 
   String tile(String x, long... multiples) {
-    return raw("Tile", List.of(x, ints("multiples", multiples)), Map.of("T", F32, "Tmultiples", I32));
+    return raw(
+        "Tile", List.of(x, ints("multiples", multiples)), Map.of("T", F32, "Tmultiples", I32));
   }
 
   String cast(String x, int from, int to) {
     return raw(
-        "Cast",
-        List.of(x),
-        Map.of("SrcT", type(from), "DstT", type(to), "Truncate", attr(false)));
+        "Cast", List.of(x), Map.of("SrcT", type(from), "DstT", type(to), "Truncate", attr(false)));
   }
 }

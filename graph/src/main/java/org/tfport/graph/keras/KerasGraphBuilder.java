@@ -25,8 +25,16 @@ final class KerasGraphBuilder {
   static final Set<String> MODEL_CLASSES = Set.of("Sequential", "Model", "Functional");
   static final Map<String, LayerBuilder> LAYERS = registry();
   private static final Set<String> MASK_USERS =
-      Set.of("GlobalAveragePooling1D", "GlobalAvgPool1D", "LSTM", "GRU", "SimpleRNN",
-          "Bidirectional", "Attention", "AdditiveAttention", "MultiHeadAttention");
+      Set.of(
+          "GlobalAveragePooling1D",
+          "GlobalAvgPool1D",
+          "LSTM",
+          "GRU",
+          "SimpleRNN",
+          "Bidirectional",
+          "Attention",
+          "AdditiveAttention",
+          "MultiHeadAttention");
 
   private final String source;
   private final Graph g;
@@ -55,12 +63,16 @@ final class KerasGraphBuilder {
   static KerasGraph build(String source, JsonNode model, WeightLookup weights, int kerasMajor) {
     if (model == null || !model.path("class_name").isString()) {
       throw new CorruptModelException(
-          source + ": the model config is not a Keras model config ({\"class_name\": ..., \"config\": ...})");
+          source
+              + ": the model config is not a Keras model config ({\"class_name\": ..., \"config\": ...})");
     }
     String cls = model.path("class_name").stringValue();
     if (!MODEL_CLASSES.contains(cls)) {
       throw new UnsupportedModelException(
-          source + ": model class '" + cls + "' is not a Sequential or functional model, so its"
+          source
+              + ": model class '"
+              + cls
+              + "' is not a Sequential or functional model, so its"
               + " layer graph is Python code, not config; rebuild it with keras.Sequential or keras.Model(inputs, outputs)");
     }
     checkBuildable(source, model);
@@ -84,36 +96,40 @@ final class KerasGraphBuilder {
     Map<String, List<String>> bad = new LinkedHashMap<>();
     List<String> maskers = new ArrayList<>();
     List<String> maskUsers = new ArrayList<>();
-    walk(model, "", (layer, path) -> {
-      String cls = layer.path("class_name").asString("");
-      JsonNode cfg = layer.path("config");
-      if (cls.equals("Masking") || (cls.equals("Embedding") && cfg.path("mask_zero").asBoolean(false))) {
-        maskers.add(cls + "|" + path);
-      }
-      if (MASK_USERS.contains(cls)) {
-        maskUsers.add(path);
-      }
-      if (MODEL_CLASSES.contains(cls)) {
-        return;
-      }
-      String why;
-      if (cls.equals("Lambda")) {
-        why = "Lambda (its Python code cannot be read)";
-      } else if (cls.equals("InputLayer")) {
-        why = null;
-      } else if (!LAYERS.containsKey(cls)) {
-        why = cls;
-      } else {
-        String p = LAYERS.get(cls).problem(cfg);
-        if (p == null && cfg.has("activation")) {
-          p = Activations.functionProblem(cfg.get("activation"));
-        }
-        why = p == null ? null : cls + " with " + p;
-      }
-      if (why != null) {
-        bad.computeIfAbsent(why, k -> new ArrayList<>()).add(path);
-      }
-    });
+    walk(
+        model,
+        "",
+        (layer, path) -> {
+          String cls = layer.path("class_name").asString("");
+          JsonNode cfg = layer.path("config");
+          if (cls.equals("Masking")
+              || (cls.equals("Embedding") && cfg.path("mask_zero").asBoolean(false))) {
+            maskers.add(cls + "|" + path);
+          }
+          if (MASK_USERS.contains(cls)) {
+            maskUsers.add(path);
+          }
+          if (MODEL_CLASSES.contains(cls)) {
+            return;
+          }
+          String why;
+          if (cls.equals("Lambda")) {
+            why = "Lambda (its Python code cannot be read)";
+          } else if (cls.equals("InputLayer")) {
+            why = null;
+          } else if (!LAYERS.containsKey(cls)) {
+            why = cls;
+          } else {
+            String p = LAYERS.get(cls).problem(cfg);
+            if (p == null && cfg.has("activation")) {
+              p = Activations.functionProblem(cfg.get("activation"));
+            }
+            why = p == null ? null : cls + " with " + p;
+          }
+          if (why != null) {
+            bad.computeIfAbsent(why, k -> new ArrayList<>()).add(path);
+          }
+        });
     if (!maskers.isEmpty() && !maskUsers.isEmpty()) {
       // Masked steps change what these layers compute; the graph is built without masks.
       String users = String.join(", ", maskUsers.stream().map(u -> "'" + u + "'").toList());
@@ -139,8 +155,13 @@ final class KerasGraphBuilder {
           .append(')');
     }
     throw new UnsupportedModelException(
-        source + ": cannot build the TensorFlow graph of layer class" + (bad.size() > 1 ? "es " : " ")
-            + sb + "; replace " + (bad.size() > 1 ? "them" : "it") + " with built-in layers");
+        source
+            + ": cannot build the TensorFlow graph of layer class"
+            + (bad.size() > 1 ? "es " : " ")
+            + sb
+            + "; replace "
+            + (bad.size() > 1 ? "them" : "it")
+            + " with built-in layers");
   }
 
   interface Visitor {
@@ -153,7 +174,10 @@ final class KerasGraphBuilder {
       return;
     }
     JsonNode cfg = layer.path("config");
-    String name = cfg.path("name").isString() ? cfg.path("name").stringValue() : layer.path("class_name").asString("");
+    String name =
+        cfg.path("name").isString()
+            ? cfg.path("name").stringValue()
+            : layer.path("class_name").asString("");
     String here = path.isEmpty() ? name : path + "/" + name;
     v.visit(layer, here);
     JsonNode layers = cfg.isArray() ? cfg : cfg.get("layers");
@@ -197,7 +221,8 @@ final class KerasGraphBuilder {
   private List<KT> sequential(JsonNode model, List<KT> inputs) {
     JsonNode layers = layersOf(model);
     if (!layers.isArray() || layers.isEmpty()) {
-      throw new CorruptModelException(source + ": Sequential model '" + nameOf(model) + "' has no layers");
+      throw new CorruptModelException(
+          source + ": Sequential model '" + nameOf(model) + "' has no layers");
     }
     KT x;
     if (inputs == null) {
@@ -210,7 +235,12 @@ final class KerasGraphBuilder {
     } else {
       if (inputs.size() != 1) {
         throw new CorruptModelException(
-            source + ": Sequential model '" + nameOf(model) + "' is called on " + inputs.size() + " inputs");
+            source
+                + ": Sequential model '"
+                + nameOf(model)
+                + "' is called on "
+                + inputs.size()
+                + " inputs");
       }
       x = inputs.get(0);
     }
@@ -221,7 +251,12 @@ final class KerasGraphBuilder {
       List<KT> out = layer(layer, List.of(x));
       if (out.size() != 1) {
         throw new CorruptModelException(
-            source + ": layer '" + nameOf(layer) + "' in a Sequential model has " + out.size() + " outputs");
+            source
+                + ": layer '"
+                + nameOf(layer)
+                + "' in a Sequential model has "
+                + out.size()
+                + " outputs");
       }
       x = out.get(0);
     }
@@ -253,13 +288,25 @@ final class KerasGraphBuilder {
     List<JsonNode> ins = refs(model.path("config").get("input_layers"));
     if (inputs != null && inputs.size() != ins.size()) {
       throw new CorruptModelException(
-          source + ": model '" + modelName + "' has " + ins.size() + " inputs but is called on " + inputs.size());
+          source
+              + ": model '"
+              + modelName
+              + "' has "
+              + ins.size()
+              + " inputs but is called on "
+              + inputs.size());
     }
     for (int i = 0; i < ins.size(); i++) {
       String name = ins.get(i).get(0).asString();
       JsonNode l = byName.get(name);
       if (l == null) {
-        throw new CorruptModelException(source + ": model '" + modelName + "' names input layer '" + name + "', which it does not have");
+        throw new CorruptModelException(
+            source
+                + ": model '"
+                + modelName
+                + "' names input layer '"
+                + name
+                + "', which it does not have");
       }
       KT x = inputs == null ? placeholder(name, l) : inputs.get(i);
       made.put(name, new ArrayList<>(List.of(List.of(x))));
@@ -292,7 +339,11 @@ final class KerasGraphBuilder {
       List<KT> t = lookup(made, o);
       if (t == null) {
         throw new CorruptModelException(
-            source + ": model '" + modelName + "' output '" + o.get(0).asString()
+            source
+                + ": model '"
+                + modelName
+                + "' output '"
+                + o.get(0).asString()
                 + "' cannot be computed from its inputs (a layer's inbound nodes name a layer or call that does not exist)");
       }
       outs.add(t.get(0));
@@ -357,17 +408,22 @@ final class KerasGraphBuilder {
     String name = nameOf(layer);
     LayerBuilder b = LAYERS.get(cls);
     if (b == null) {
-      throw new UnsupportedModelException(source + ": cannot build layer '" + name + "' of class " + cls);
+      throw new UnsupportedModelException(
+          source + ": cannot build layer '" + name + "' of class " + cls);
     }
     return b.call(new Call(ctx, name, cls, layer.path("config"), new Emit(g, name)), inputs);
   }
 
   private KT placeholder(String name, JsonNode layer) {
     JsonNode cfg = layer.path("config");
-    JsonNode shape = cfg.has("batch_input_shape") ? cfg.get("batch_input_shape") : cfg.get("batch_shape");
+    JsonNode shape =
+        cfg.has("batch_input_shape") ? cfg.get("batch_input_shape") : cfg.get("batch_shape");
     if (shape == null || !shape.isArray()) {
       throw new UnsupportedModelException(
-          source + ": layer '" + nameOf(layer) + "' declares no input shape, so the model was never built;"
+          source
+              + ": layer '"
+              + nameOf(layer)
+              + "' declares no input shape, so the model was never built;"
               + " give its first layer an input_shape (or an Input) and save it again");
     }
     long[] dims = new long[shape.size()];
@@ -386,7 +442,8 @@ final class KerasGraphBuilder {
   }
 
   private int dtype(JsonNode d) {
-    String name = d.isObject() ? d.path("config").path("name").asString("float32") : d.asString("float32");
+    String name =
+        d.isObject() ? d.path("config").path("name").asString("float32") : d.asString("float32");
     for (DType t : DType.values()) {
       if (t.jsName().equals(name)) {
         return DataTypes.fromDType(t);

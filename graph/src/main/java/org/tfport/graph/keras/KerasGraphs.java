@@ -19,16 +19,22 @@ import tools.jackson.databind.JsonNode;
 public final class KerasGraphs {
   private KerasGraphs() {}
 
-  /** A Keras 2 or 3 model file; Keras 1 and Theano-backend files need their config upgraded first. */
+  /**
+   * A Keras 2 or 3 model file; Keras 1 and Theano-backend files need their config upgraded first.
+   */
   public static KerasGraph build(KerasModel model) {
     String source = model.source().toString();
     if (model.weightsOnly()) {
       throw new UnsupportedModelException(
-          source + ": a weights-only file has no architecture to build; save the whole model (model.save)");
+          source
+              + ": a weights-only file has no architecture to build; save the whole model (model.save)");
     }
     if (model.kerasMajor() == 1 || "theano".equals(model.backend())) {
       throw new UnsupportedModelException(
-          source + ": a " + (model.kerasMajor() == 1 ? "Keras 1" : "Theano-backend") + " file; convert it"
+          source
+              + ": a "
+              + (model.kerasMajor() == 1 ? "Keras 1" : "Theano-backend")
+              + " file; convert it"
               + " to a TF.js layers model first (tfport convert --output_format=tfjs_layers_model), which"
               + " upgrades its config and weights, and use that model.json");
     }
@@ -50,7 +56,8 @@ public final class KerasGraphs {
     JsonNode topology = m.modelJson().modelTopology();
     if (topology == null || topology.isNull()) {
       throw new UnsupportedModelException(
-          modelJson + ": a TF.js layers model.json without a model topology (weights only) has no architecture to build");
+          modelJson
+              + ": a TF.js layers model.json without a model topology (weights only) has no architecture to build");
     }
     if (m.modelJson().isGraphModel()) {
       throw new UnsupportedModelException(modelJson + ": a TF.js graph model, not a layers model");

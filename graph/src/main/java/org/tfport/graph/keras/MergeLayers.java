@@ -25,7 +25,8 @@ final class MergeLayers {
         "Average",
         (c, in) -> {
           KT sum = fold(c, in, "AddV2");
-          return List.of(sum.with(c.e.binary("Mul", sum.ref(), c.e.scalar(1f / in.size())), sum.shape()));
+          return List.of(
+              sum.with(c.e.binary("Mul", sum.ref(), c.e.scalar(1f / in.size())), sum.shape()));
         });
     r.put("Concatenate", MergeLayers::concatenate);
     r.put("Dot", MergeLayers::dot);
@@ -99,7 +100,12 @@ final class MergeLayers {
       return List.of(KT.f32(e.reduce("Sum", prod, new long[] {1}, true), new long[] {a.dim(0), 1}));
     }
     if (a.rank() != 3 || b.rank() != 3) {
-      throw c.unsupported("takes the dot product of inputs of rank " + a.rank() + " and " + b.rank() + "; tfport builds rank 2 and 3");
+      throw c.unsupported(
+          "takes the dot product of inputs of rank "
+              + a.rank()
+              + " and "
+              + b.rank()
+              + "; tfport builds rank 2 and 3");
     }
     boolean adjX = axA == 1;
     boolean adjY = axB == 2;

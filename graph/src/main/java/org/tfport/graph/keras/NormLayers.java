@@ -6,7 +6,10 @@ import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import tools.jackson.databind.JsonNode;
 
-/** BatchNormalization (inference form), LayerNormalization and the Normalization preprocessing layer. */
+/**
+ * BatchNormalization (inference form), LayerNormalization and the Normalization preprocessing
+ * layer.
+ */
 final class NormLayers {
   private NormLayers() {}
 
@@ -58,7 +61,9 @@ final class NormLayers {
     float[] var = c.floatWeight("moving_variance", pos).toFloatArray();
     float eps = (float) c.number("epsilon", 1e-3);
     int n = mean.length;
-    if (var.length != n || (gamma != null && gamma.length != n) || (beta != null && beta.length != n)
+    if (var.length != n
+        || (gamma != null && gamma.length != n)
+        || (beta != null && beta.length != n)
         || Shape.of(bshape).size() != n) {
       throw c.corrupt("has weights whose sizes do not match its " + n + " channels");
     }
@@ -70,7 +75,8 @@ final class NormLayers {
       add[i] = (beta == null ? 0f : beta[i]) - mean[i] * mul[i];
     }
     Emit e = c.e;
-    String y = e.binary("Mul", x.ref(), e.constant("scale", Tensor.ofFloats(Shape.of(bshape), mul)));
+    String y =
+        e.binary("Mul", x.ref(), e.constant("scale", Tensor.ofFloats(Shape.of(bshape), mul)));
     y = e.binary("AddV2", y, e.constant("offset", Tensor.ofFloats(Shape.of(bshape), add)));
     return x.with(y, x.shape());
   }

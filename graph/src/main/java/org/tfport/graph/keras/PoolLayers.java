@@ -24,7 +24,11 @@ final class PoolLayers {
 
   private static KT pool(Call c, KT x, int n, boolean max) {
     if (x.rank() != n + 2) {
-      throw c.corrupt("expects an input of rank " + (n + 2) + " but gets " + KerasGraphBuilder.shapeText(x.shape()));
+      throw c.corrupt(
+          "expects an input of rank "
+              + (n + 2)
+              + " but gets "
+              + KerasGraphBuilder.shapeText(x.shape()));
     }
     return ConvLayers.channelsLastOnly(c, x, n, (cc, in, nn) -> poolNhwc(cc, in, nn, max));
   }
@@ -33,7 +37,8 @@ final class PoolLayers {
     Emit e = c.e;
     String poolKey = c.cfg.has("pool_size") ? "pool_size" : "pool_length";
     long[] k = c.ints(poolKey, n, 2);
-    long[] s = c.cfg.path("strides").isNull() || !c.cfg.has("strides") ? k : c.ints("strides", n, 1);
+    long[] s =
+        c.cfg.path("strides").isNull() || !c.cfg.has("strides") ? k : c.ints("strides", n, 1);
     if (c.cfg.has("stride") && !c.cfg.has("strides")) {
       s = c.ints("stride", n, 1);
     }
@@ -51,10 +56,14 @@ final class PoolLayers {
           e.op(
               max ? "MaxPool3D" : "AvgPool3D",
               List.of(x.ref()),
-              "ksize", ones(k),
-              "strides", ones(s),
-              "padding", pad,
-              "data_format", "NDHWC");
+              "ksize",
+              ones(k),
+              "strides",
+              ones(s),
+              "padding",
+              pad,
+              "data_format",
+              "NDHWC");
     } else {
       long[] k2 = n == 1 ? new long[] {1, k[0]} : k;
       long[] s2 = n == 1 ? new long[] {1, s[0]} : s;
@@ -63,10 +72,14 @@ final class PoolLayers {
           e.op(
               max ? "MaxPool" : "AvgPool",
               List.of(in),
-              "ksize", ones(k2),
-              "strides", ones(s2),
-              "padding", pad,
-              "data_format", "NHWC");
+              "ksize",
+              ones(k2),
+              "strides",
+              ones(s2),
+              "padding",
+              pad,
+              "data_format",
+              "NHWC");
       if (n == 1) {
         y = e.squeeze(y, 1);
       }
@@ -84,7 +97,11 @@ final class PoolLayers {
 
   private static KT global(Call c, KT x, int n, boolean max) {
     if (x.rank() != n + 2) {
-      throw c.corrupt("expects an input of rank " + (n + 2) + " but gets " + KerasGraphBuilder.shapeText(x.shape()));
+      throw c.corrupt(
+          "expects an input of rank "
+              + (n + 2)
+              + " but gets "
+              + KerasGraphBuilder.shapeText(x.shape()));
     }
     boolean cf = c.channelsFirst();
     boolean keep = c.bool("keepdims", false);

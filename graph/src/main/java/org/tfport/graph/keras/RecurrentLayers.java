@@ -123,7 +123,8 @@ final class RecurrentLayers {
     Emit e = c.e;
     String cls = c.cls;
     if (x.rank() != 3) {
-      throw c.corrupt("expects [batch, time, features] but gets " + KerasGraphBuilder.shapeText(x.shape()));
+      throw c.corrupt(
+          "expects [batch, time, features] but gets " + KerasGraphBuilder.shapeText(x.shape()));
     }
     long steps = x.dim(1);
     if (steps <= 0) {
@@ -138,8 +139,10 @@ final class RecurrentLayers {
     boolean cudnn = cls.startsWith("CuDNN");
     boolean resetAfter = gru && (cudnn || c.bool("reset_after", c.kerasMajor() >= 3));
     long features = x.dim(2);
-    if (w[0].shape().size() != features * g * units || w[1].shape().size() != (long) units * g * units) {
-      throw c.corrupt("has kernels whose shapes do not fit " + features + " features and " + units + " units");
+    if (w[0].shape().size() != features * g * units
+        || w[1].shape().size() != (long) units * g * units) {
+      throw c.corrupt(
+          "has kernels whose shapes do not fit " + features + " features and " + units + " units");
     }
     JsonNode act = c.cfg.has("activation") ? c.cfg.get("activation") : null;
     JsonNode ract = c.cfg.has("recurrent_activation") ? c.cfg.get("recurrent_activation") : null;
@@ -164,7 +167,10 @@ final class RecurrentLayers {
         }
         inputBias = Tensor.ofFloats(Shape.of(4 * units), sum);
       } else if (resetAfter) {
-        Tensor b2 = w[2].shape().rank() == 2 ? w[2] : Tensor.ofFloats(Shape.of(2, 3L * units), w[2].toFloatArray());
+        Tensor b2 =
+            w[2].shape().rank() == 2
+                ? w[2]
+                : Tensor.ofFloats(Shape.of(2, 3L * units), w[2].toFloatArray());
         inputBias = row(b2, 0);
         recurrentBias = row(b2, 1);
       }
@@ -220,9 +226,13 @@ final class RecurrentLayers {
         } else {
           zt = recurrent.apply(e.binary("AddV2", split + ":0", matmul(e, h, uParts[0])));
           rt = recurrent.apply(e.binary("AddV2", split + ":1", matmul(e, h, uParts[1])));
-          hh = activation.apply(e.binary("AddV2", split + ":2", matmul(e, e.binary("Mul", rt, h), uParts[2])));
+          hh =
+              activation.apply(
+                  e.binary("AddV2", split + ":2", matmul(e, e.binary("Mul", rt, h), uParts[2])));
         }
-        h = e.binary("AddV2", e.binary("Mul", zt, h), e.binary("Mul", e.binary("Sub", one, zt), hh));
+        h =
+            e.binary(
+                "AddV2", e.binary("Mul", zt, h), e.binary("Mul", e.binary("Sub", one, zt), hh));
       } else {
         h = activation.apply(h == null ? xt : e.binary("AddV2", xt, matmul(e, h, u)));
       }
@@ -265,7 +275,8 @@ final class RecurrentLayers {
     boolean bias = fwdCfg.path("use_bias").asBoolean(true);
     int n = bias ? 3 : 2;
     if (all.size() != 2 * n) {
-      throw c.corrupt("holds " + all.size() + " weights where its two " + cls + " layers need " + 2 * n);
+      throw c.corrupt(
+          "holds " + all.size() + " weights where its two " + cls + " layers need " + 2 * n);
     }
     Tensor[] fw = {all.get(0), all.get(1), bias ? all.get(2) : null};
     Tensor[] bw = {all.get(n), all.get(n + 1), bias ? all.get(n + 2) : null};
@@ -273,12 +284,13 @@ final class RecurrentLayers {
     KT f = rnn(c.wrapped(cls, fwdCfg), x, fw).get(0);
     KT b = rnn(c.wrapped(cls, bwdCfg), x, bw).get(0);
     if (fwdCfg.path("return_sequences").asBoolean(false)) {
-      b = b.with(
-          e.raw(
-              "ReverseV2",
-              List.of(b.ref(), e.ints("axis", 1)),
-              Map.of("T", Emit.type(KT.FLOAT), "Tidx", Emit.type(KT.INT32))),
-          b.shape());
+      b =
+          b.with(
+              e.raw(
+                  "ReverseV2",
+                  List.of(b.ref(), e.ints("axis", 1)),
+                  Map.of("T", Emit.type(KT.FLOAT), "Tidx", Emit.type(KT.INT32))),
+              b.shape());
     }
     String mode = c.string("merge_mode", "concat");
     long[] s = f.shape();
@@ -301,7 +313,8 @@ final class RecurrentLayers {
     String cls = inner.path("class_name").asString("");
     long steps = x.dim(1);
     if (steps <= 0) {
-      throw c.unsupported("wraps a time dimension of unknown length; give the model's input a fixed number of time steps");
+      throw c.unsupported(
+          "wraps a time dimension of unknown length; give the model's input a fixed number of time steps");
     }
     long[] rest = new long[x.rank() - 1];
     rest[0] = -1;
@@ -309,7 +322,8 @@ final class RecurrentLayers {
       rest[i - 1] = x.dim(i);
     }
     KT flat = x.with(c.e.reshapeKeeping(x.ref(), x.ref(), rest), rest);
-    List<KT> out = KerasGraphBuilder.LAYERS.get(cls).call(c.wrapped(cls, inner.path("config")), List.of(flat));
+    List<KT> out =
+        KerasGraphBuilder.LAYERS.get(cls).call(c.wrapped(cls, inner.path("config")), List.of(flat));
     KT y = out.get(0);
     long[] back = new long[y.rank() + 1];
     back[0] = -1;

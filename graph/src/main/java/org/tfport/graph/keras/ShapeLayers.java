@@ -92,14 +92,15 @@ final class ShapeLayers {
     String y =
         e.raw(
             "StridedSlice",
-            List.of(x.ref(), e.ints("begin", begin), e.ints("end", end), e.ints("strides", strides)),
+            List.of(
+                x.ref(), e.ints("begin", begin), e.ints("end", end), e.ints("strides", strides)),
             Emit.stridedAttrs(Emit.type(KT.FLOAT), 0, endMask, 0));
     return x.with(y, s);
   }
 
   /**
-   * Nearest-neighbour repeats by integer factors: each axis's elements repeated in place, as
-   * Keras' {@code repeat_elements} does; 2D bilinear through {@code ResizeBilinear}.
+   * Nearest-neighbour repeats by integer factors: each axis's elements repeated in place, as Keras'
+   * {@code repeat_elements} does; 2D bilinear through {@code ResizeBilinear}.
    */
   private static KT upSample(Call c, KT x, int n) {
     Emit e = c.e;

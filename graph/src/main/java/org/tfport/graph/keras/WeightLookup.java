@@ -9,9 +9,8 @@ import org.tfport.core.Tensor;
 
 /**
  * A model's stored weights by the layer that owns them. Keras names a weight {@code
- * layer/.../kernel} (the TF.js manifest keeps that name, an HDF5 file adds {@code :0}); a weight
- * is found by its owner's name and its last name part, else by its position among its owner's
- * weights.
+ * layer/.../kernel} (the TF.js manifest keeps that name, an HDF5 file adds {@code :0}); a weight is
+ * found by its owner's name and its last name part, else by its position among its owner's weights.
  */
 final class WeightLookup {
   record Entry(String name, Supplier<Tensor> data) {}
@@ -19,13 +18,14 @@ final class WeightLookup {
   private final Map<String, List<Entry>> byLayer = new LinkedHashMap<>();
 
   /**
-   * @param grouped top-level layer name to its weights in saved order (HDF5), or the flat
-   *     manifest under the key {@code ""} (TF.js)
+   * @param grouped top-level layer name to its weights in saved order (HDF5), or the flat manifest
+   *     under the key {@code ""} (TF.js)
    */
   WeightLookup(Map<String, List<Entry>> grouped) {
     for (Map.Entry<String, List<Entry>> g : grouped.entrySet()) {
       for (Entry e : g.getValue()) {
-        String n = e.name().endsWith(":0") ? e.name().substring(0, e.name().length() - 2) : e.name();
+        String n =
+            e.name().endsWith(":0") ? e.name().substring(0, e.name().length() - 2) : e.name();
         Entry clean = new Entry(n, e.data());
         String[] parts = n.split("/");
         // Every prefix scope may be the owner: 'model/dense/kernel' belongs to 'dense' in a

@@ -24,9 +24,9 @@ public final class Memory {
   }
 
   /**
-   * Bytes of the runtime's storage for a tensor of {@code dtype} and {@code shape} (a string
-   * counts as its 8-byte reference, the least it takes); Long.MAX_VALUE when that overflows, -1
-   * when a dimension is unknown.
+   * Bytes of the runtime's storage for a tensor of {@code dtype} and {@code shape} (a string counts
+   * as its 8-byte reference, the least it takes); Long.MAX_VALUE when that overflows, -1 when a
+   * dimension is unknown.
    */
   public static long bytes(DType dtype, long[] shape) {
     long n = elements(shape);
@@ -66,8 +66,13 @@ public final class Memory {
     String what = dtype.jsName() + Arrays.toString(shape);
     long need = bytes(dtype, shape);
     if (need > heapLimit()) {
-      return what + " needs " + human(need) + ", and the JVM's heap is at most " + human(heapLimit())
-          + "; " + REMEDY;
+      return what
+          + " needs "
+          + human(need)
+          + ", and the JVM's heap is at most "
+          + human(heapLimit())
+          + "; "
+          + REMEDY;
     }
     long slots = dtype == DType.COMPLEX64 && n <= MAX_ARRAY ? 2 * n : n;
     if (slots > MAX_ARRAY) {

@@ -52,8 +52,8 @@ final class ArrayOps implements OpFamily {
   }
 
   /**
-   * The inputs {@code from..to-1} of a join (ConcatV2, Concat, Pack) share one dtype, its {@code T}:
-   * a graph that feeds them different ones is refused when the plan is made, not mid-run.
+   * The inputs {@code from..to-1} of a join (ConcatV2, Concat, Pack) share one dtype, its {@code
+   * T}: a graph that feeds them different ones is refused when the plan is made, not mid-run.
    */
   static void sameTypes(BindContext b, int from, int to) {
     DType want = b.hasAttr("T") ? b.typeAttr("T") : null;

@@ -5,7 +5,6 @@ import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
-import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.Windows.Axis;
 import org.tfport.runtime.ops.Windows.Format;

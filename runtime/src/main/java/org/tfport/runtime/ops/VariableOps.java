@@ -89,9 +89,7 @@ final class VariableOps implements OpFamily {
     }
     return (in, ctx) -> {
       if (initial != null) {
-        ctx.sessionState(
-            resource.key(),
-() -> Cell.holding(initial));
+        ctx.sessionState(resource.key(), () -> Cell.holding(initial));
       }
       return new Value[] {Value.handle(resource)};
     };

@@ -12,8 +12,8 @@ import org.tfport.runtime.kernel.KernelRegistry.Mode;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * The optimized AddV2/Add/Sub/Mul/Prelu give the reference kernel's bits on randomized shapes: equal
- * shapes, a per-channel or scalar second operand (the fast loops), and general broadcasts and
+ * The optimized AddV2/Add/Sub/Mul/Prelu give the reference kernel's bits on randomized shapes:
+ * equal shapes, a per-channel or scalar second operand (the fast loops), and general broadcasts and
  * other types (the reference kernel they fall back to).
  */
 class FastElementwiseOpsTest {

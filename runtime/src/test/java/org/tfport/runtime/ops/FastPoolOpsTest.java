@@ -54,8 +54,8 @@ class FastPoolOpsTest {
         Value e = OpOracle.runKernel(Mode.REFERENCE, op, attrs, List.of(), x)[0];
         for (int threads = 1; threads <= 2; threads++) {
           Value a =
-              OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, List.of(), OpOracle.context(threads), x)[
-                  0];
+              OpOracle.runKernel(
+                  Mode.OPTIMIZED, op, attrs, List.of(), OpOracle.context(threads), x)[0];
           assertThat(a.shape()).as(what).containsExactly(e.shape());
           float[] af = a.floats();
           float[] ef = e.floats();

@@ -1,0 +1,210 @@
+package org.tfport.graph.stablehlo;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.core.DType;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.Node;
+import org.tfport.core.graph.TensorShape;
+import org.tfport.formats.stablehlo.Arg;
+import org.tfport.formats.stablehlo.Func;
+import org.tfport.formats.stablehlo.MlirType;
+import org.tfport.formats.stablehlo.Op;
+import org.tfport.formats.stablehlo.Region;
+import org.tfport.formats.stablehlo.StableHloFiles;
+import org.tfport.formats.stablehlo.StableHloModule;
+import org.tfport.graph.stablehlo.Lowerer.V;
+
+/**
+ * Lowers a StableHLO function into the graph IR: one {@code Placeholder} per argument, the ops as
+ * TensorFlow ops (calls inlined, loops and conditionals as {@code While}/{@code If}/{@code Case}
+ * over library functions), the results as the graph's outputs.
+ */
+public final class StableHloLowering {
+  private StableHloLowering() {}
+
+  /**
+   * A lowered function.
+   *
+   * @param inputNames the placeholder of each argument, in order
+   * @param outputNames a name for each result ({@code jax.result_info} when it names them all
+   *     distinctly, else {@code output_k})
+   * @param checks the {@code check.*} assertions of a test program, in program order
+   */
+  public record Lowered(
+      Graph graph, List<String> inputNames, List<String> outputNames, List<Check> checks) {}
+
+  /**
+   * A test program's assertion: {@code target} ({@code check.expect_close}, {@code
+   * check.expect_eq_const}, ...), the graph tensors it compares (the computed one first) and, for
+   * the {@code _const} forms, the expected value's op.
+   */
+  public record Check(String target, List<String> tensors, Op op) {}
+
+  /** An op that does not lower: where it is ({@code line N}), its name and why. */
+  public record Problem(String location, String op, String reason) {
+    @Override
+    public String toString() {
+      return location + ": " + op + ": " + reason;
+    }
+  }
+
+  /** Every op of {@code module}'s entry function (and what it calls) that does not lower. */
+  public static List<Problem> problems(StableHloModule module) {
+    try {
+      lower(module);
+      return List.of();
+    } catch (ProblemsException e) {
+      return e.problems;
+    }
+  }
+
+  /** The refusal of a lowering, keeping its problems for {@link #problems}. */
+  private static final class ProblemsException extends UnsupportedModelException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<Problem> problems;
+
+    ProblemsException(String message, List<Problem> problems) {
+      super(message);
+      this.problems = List.copyOf(problems);
+    }
+  }
+
+  /** Reads a StableHLO file ({@link StableHloFiles#read}) and lowers its entry function. */
+  public static Lowered load(java.nio.file.Path file) {
+    return lower(StableHloFiles.read(file));
+  }
+
+  /** Lowers the module's entry function ({@code main}, else its only public function). */
+  public static Lowered lower(StableHloModule module) {
+    Func f =
+        module
+            .entry()
+            .orElseThrow(
+                () ->
+                    new UnsupportedModelException(
+                        module.fileName() + ": the StableHLO module has no function to run"));
+    return lower(module, f);
+  }
+
+  /**
+   * Lowers {@code f}.
+   *
+   * @throws UnsupportedModelException naming every op that does not lower, with its location
+   */
+  public static Lowered lower(StableHloModule module, Func f) {
+    Graph g = new Graph(module.fileName());
+    List<Problem> refusals = new ArrayList<>();
+    List<Lowerer.Check> checks = new ArrayList<>();
+    Lowerer l = new Lowerer(g, g, module, refusals, checks, 0);
+    List<String> inputs = new ArrayList<>();
+    for (Arg a : f.args()) {
+      String name = g.uniqueName(a.name().substring(1));
+      MlirType t = a.type();
+      DType dt;
+      try {
+        dt = Lowerer.dtype(t);
+      } catch (Lowerer.Refusal r) {
+        refusals.add(new Problem("line " + f.line(), "argument " + a.name(), r.getMessage()));
+        continue;
+      }
+      Map<String, AttrValue> attrs = new LinkedHashMap<>();
+      attrs.put("dtype", Lowerer.type(dt));
+      attrs.put("shape", new AttrValue.Shape(TensorShape.of(t.dims())));
+      g.add(new Node(name, "Placeholder", new ArrayList<>(), "", attrs));
+      g.inputs().add(name);
+      inputs.add(name);
+      l.env.put(a.name(), new V(name, dt, t.dims()));
+    }
+    List<V> outs = l.lowerOps(f.body());
+    if (!refusals.isEmpty()) {
+      throw new ProblemsException(
+          module.fileName()
+              + ": "
+              + refusals.size()
+              + " StableHLO op"
+              + (refusals.size() == 1 ? "" : "s")
+              + " cannot be lowered to TensorFlow ops: "
+              + String.join("; ", refusals.stream().map(Problem::toString).toList()),
+          refusals);
+    }
+    List<String> names = outputNames(f, outs.size());
+    for (int k = 0; k < outs.size(); k++) {
+      V v = outs.get(k);
+      // An output read straight from a placeholder or another output gets its own node.
+      String ref = v.ref();
+      if (g.inputs().contains(ref) || g.outputs().contains(ref)) {
+        l.current = null;
+        ref = l.identity(v).ref();
+      }
+      g.outputs().add(ref);
+    }
+    List<Check> cs = new ArrayList<>();
+    for (Lowerer.Check c : checks) {
+      cs.add(new Check(c.target(), c.operands().stream().map(V::ref).toList(), c.op()));
+    }
+    return new Lowered(g, inputs, names, cs);
+  }
+
+  private static List<String> outputNames(Func f, int n) {
+    List<String> names = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    boolean usable = f.resultNames().size() == n;
+    for (int k = 0; k < n && usable; k++) {
+      String s = f.resultNames().get(k);
+      usable = s.matches("[A-Za-z_][A-Za-z0-9_.\\-/]*") && seen.add(s);
+    }
+    for (int k = 0; k < n; k++) {
+      names.add(usable ? f.resultNames().get(k) : "output_" + k);
+    }
+    return names;
+  }
+
+  /**
+   * Every op of the module's functions (nested regions included) with whether it lowers, for {@code
+   * analyze}: op name to [count, lowers ? 1 : 0].
+   */
+  public static Map<String, int[]> opCensus(StableHloModule module) {
+    Map<String, int[]> out = new java.util.TreeMap<>();
+    for (Func f : module.funcs()) {
+      census(f.body(), out);
+    }
+    return out;
+  }
+
+  private static void census(Region r, Map<String, int[]> out) {
+    for (Op op : r.ops()) {
+      String name = op.name();
+      boolean terminator = name.equals("func.return") || name.equals("stablehlo.return");
+      if (name.equals("stablehlo.custom_call")) {
+        name =
+            "stablehlo.custom_call @"
+                + ((org.tfport.formats.stablehlo.Attr.StrAttr) op.attr("call_target_name")).value();
+      }
+      int[] c = out.computeIfAbsent(name, k -> new int[2]);
+      c[0]++;
+      c[1] = terminator || lowers(op) ? 1 : 0;
+      for (Region inner : op.regions()) {
+        census(inner, out);
+      }
+    }
+  }
+
+  private static boolean lowers(Op op) {
+    if (op.name().equals("stablehlo.custom_call")) {
+      String t = ((org.tfport.formats.stablehlo.Attr.StrAttr) op.attr("call_target_name")).value();
+      return t.startsWith("check.")
+          || t.equals("shape_assertion")
+          || t.equals("stablehlo.dynamic_top_k")
+          || t.equals("annotate_device_placement")
+          || t.equals("Sharding");
+    }
+    return Dispatch.LOWERED.contains(op.name()) || op.name().startsWith("check.");
+  }
+}

@@ -1,0 +1,171 @@
+package org.tfport.server;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import org.tfport.core.TfportException.UsageException;
+
+/**
+ * What {@code tfport serve} does against strangers: TLS, a read token, allowed origins, quotas and
+ * timeouts, and where access log lines go.
+ *
+ * @param tls the certificate to serve HTTPS with, or null for plain HTTP
+ * @param readToken when set, every read of the store (and predictions, metrics) needs {@code
+ *     Authorization: Bearer} this or the write token; the page's own files stay open
+ * @param corsOrigins origins (like {@code https://app.example}) allowed to read and upload from a
+ *     browser; empty allows any origin to read and only the server's own to upload; {@code *}
+ *     allows any origin both
+ * @param maxStoreBytes the most bytes all stored versions together may take
+ * @param idleTimeoutMillis a connection silent this long is closed
+ * @param headerTimeoutMillis a request whose headers have not all arrived this long after they
+ *     began is cut off (slow clients sending a byte now and then)
+ * @param maxHeaderBytes the largest request line plus headers; larger is answered 431 and closed
+ * @param accessLog receives one JSON line per request, or null for none
+ */
+public record ServerSecurity(
+    Tls tls,
+    String readToken,
+    List<String> corsOrigins,
+    long maxStoreBytes,
+    long idleTimeoutMillis,
+    long headerTimeoutMillis,
+    int maxHeaderBytes,
+    Consumer<String> accessLog) {
+  public static final long DEFAULT_IDLE_TIMEOUT_MILLIS = 30_000;
+  public static final long DEFAULT_HEADER_TIMEOUT_MILLIS = 10_000;
+  public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
+  /**
+   * A server certificate: PEM files (an X.509 chain and a PKCS#8 or PKCS#1 key) or a PKCS#12
+   * keystore with its password.
+   */
+  public record Tls(Path certPem, Path keyPem, Path keystore, String keystorePassword) {
+    public Tls {
+      if ((certPem == null) != (keyPem == null)) {
+        throw new UsageException("--tls-cert and --tls-key go together; give both PEM files");
+      }
+      if ((certPem == null) == (keystore == null)) {
+        throw new UsageException(
+            "give either --tls-cert and --tls-key or --tls-keystore, not both");
+      }
+    }
+
+    public static Tls pem(Path cert, Path key) {
+      return new Tls(cert, key, null, null);
+    }
+
+    public static Tls keystore(Path file, String password) {
+      return new Tls(null, null, file, password == null ? "" : password);
+    }
+  }
+
+  public ServerSecurity {
+    corsOrigins = corsOrigins == null ? List.of() : List.copyOf(corsOrigins);
+    if (readToken != null && !readToken.matches("[\\x21-\\x7e]+")) {
+      throw new UsageException(
+          "--read-token must be non-empty printable ASCII without spaces; give a secret or leave it"
+              + " out");
+    }
+    for (String o : corsOrigins) {
+      if (!o.equals("*") && !o.matches("https?://[A-Za-z0-9.\\-\\[\\]:]+")) {
+        throw new UsageException(
+            "--cors-origin '"
+                + o
+                + "' is not an origin; give scheme://host[:port] like https://app.example,"
+                + " or *");
+      }
+    }
+    if (maxStoreBytes <= 0 || idleTimeoutMillis <= 0 || headerTimeoutMillis <= 0) {
+      throw new UsageException(
+          "--max-store-bytes, --idle-timeout-ms and --header-timeout-ms must be positive");
+    }
+    if (maxHeaderBytes < 1024) {
+      throw new UsageException("--max-header-bytes must be at least 1024, got " + maxHeaderBytes);
+    }
+  }
+
+  /** Plain HTTP, no read token, the usual timeouts, no store quota, no access log. */
+  public static ServerSecurity defaults() {
+    return new ServerSecurity(
+        null,
+        null,
+        List.of(),
+        Long.MAX_VALUE,
+        DEFAULT_IDLE_TIMEOUT_MILLIS,
+        DEFAULT_HEADER_TIMEOUT_MILLIS,
+        DEFAULT_MAX_HEADER_BYTES,
+        null);
+  }
+
+  public ServerSecurity withTls(Tls t) {
+    return new ServerSecurity(
+        t,
+        readToken,
+        corsOrigins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        accessLog);
+  }
+
+  public ServerSecurity withReadToken(String t) {
+    return new ServerSecurity(
+        tls,
+        t,
+        corsOrigins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        accessLog);
+  }
+
+  public ServerSecurity withCorsOrigins(List<String> origins) {
+    return new ServerSecurity(
+        tls,
+        readToken,
+        origins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        accessLog);
+  }
+
+  public ServerSecurity withMaxStoreBytes(long bytes) {
+    return new ServerSecurity(
+        tls,
+        readToken,
+        corsOrigins,
+        bytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        accessLog);
+  }
+
+  public ServerSecurity withTimeouts(long idleMillis, long headerMillis, int headerBytes) {
+    return new ServerSecurity(
+        tls,
+        readToken,
+        corsOrigins,
+        maxStoreBytes,
+        idleMillis,
+        headerMillis,
+        headerBytes,
+        accessLog);
+  }
+
+  public ServerSecurity withAccessLog(Consumer<String> log) {
+    return new ServerSecurity(
+        tls,
+        readToken,
+        corsOrigins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        maxHeaderBytes,
+        log);
+  }
+}
