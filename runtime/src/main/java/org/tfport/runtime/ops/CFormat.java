@@ -5,10 +5,10 @@ import java.math.BigInteger;
 import java.math.RoundingMode;
 
 /**
- * A C printf number conversion (%d, %f, %e or %g) as glibc prints it, for AsString: {@code flag}
- * is one of " +-0#" or 0 for none, width and precision -1 when absent. Floating values are rounded
- * from their exact binary value, half to even; java.util.Formatter rounds from the shortest
- * decimal instead and differs.
+ * A C printf number conversion (%d, %f, %e or %g) as glibc prints it, for AsString: {@code flag} is
+ * one of " +-0#" or 0 for none, width and precision -1 when absent. Floating values are rounded
+ * from their exact binary value, half to even; java.util.Formatter rounds from the shortest decimal
+ * instead and differs.
  */
 record CFormat(char flag, int width, int precision, char conversion) {
   /** As %d, or as %u when {@code unsigned} (which takes no '+' or ' ' sign). */

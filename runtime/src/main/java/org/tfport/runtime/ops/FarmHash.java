@@ -2,8 +2,8 @@ package org.tfport.runtime.ops;
 
 /**
  * FarmHash's Fingerprint64 (the farmhashna 64-bit hash with seed 81), which TensorFlow's
- * StringToHashBucketFast and Fingerprint use; a stable, platform-independent function of the
- * bytes. All arithmetic wraps modulo 2^64, as in the C++ uint64_t original.
+ * StringToHashBucketFast and Fingerprint use; a stable, platform-independent function of the bytes.
+ * All arithmetic wraps modulo 2^64, as in the C++ uint64_t original.
  */
 final class FarmHash {
   private static final long K0 = 0xc3a5c85c97cb3127L;

@@ -50,7 +50,8 @@ final class ImageTransformOps implements OpFamily {
       Value images = in[0];
       Value transforms = in[1];
       if (images.dtype() != t || images.rank() != 4) {
-        throw new KernelException("images must be a rank-4 " + t.jsName() + " tensor, got " + images);
+        throw new KernelException(
+            "images must be a rank-4 " + t.jsName() + " tensor, got " + images);
       }
       int batch = (int) images.dim(0);
       int h = (int) images.dim(1);

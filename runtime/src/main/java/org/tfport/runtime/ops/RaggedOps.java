@@ -76,8 +76,12 @@ final class RaggedOps implements OpFamily {
       for (int r = 0; r < rows; r++) {
         long size =
             integral
-                ? intSize(at(in[0], r).longValue(), at(in[1], r).longValue(), at(in[2], r).longValue())
-                : realSize(t, at(in[0], r).doubleValue(), at(in[1], r).doubleValue(),
+                ? intSize(
+                    at(in[0], r).longValue(), at(in[1], r).longValue(), at(in[2], r).longValue())
+                : realSize(
+                    t,
+                    at(in[0], r).doubleValue(),
+                    at(in[1], r).doubleValue(),
                     at(in[2], r).doubleValue());
         split[r + 1] = split[r] + size;
         if (split[r + 1] > Integer.MAX_VALUE - 8) {
@@ -241,7 +245,8 @@ final class RaggedOps implements OpFamily {
       long[] limit = new long[idx.length];
       for (int i = 0; i < idx.length; i++) {
         if (idx[i] < 0 || idx[i] >= rows) {
-          throw new KernelException("indices[" + i + "] = " + idx[i] + " is not in [0, " + rows + ")");
+          throw new KernelException(
+              "indices[" + i + "] = " + idx[i] + " is not in [0, " + rows + ")");
         }
         start[i] = idx[i];
         limit[i] = idx[i] + 1;
@@ -287,8 +292,8 @@ final class RaggedOps implements OpFamily {
    * Pads a ragged tensor to a dense one. Partitions are all ROW_SPLITS, or FIRST_DIM_SIZE followed
    * by VALUE_ROWIDS. Each level maps its rows to a flat position in the dense prefix (−1 when a
    * dimension of {@code shape} cuts it off); values land at their rows' positions, the rest is the
-   * default value broadcast to a value row. A −1 (or a scalar shape) asks for the natural size:
-   * the row count, then the longest row at each level.
+   * default value broadcast to a value row. A −1 (or a scalar shape) asks for the natural size: the
+   * row count, then the longest row at each level.
    */
   private static Kernel toTensor(BindContext b) {
     List<String> types = b.stringsAttr("row_partition_types");
@@ -300,7 +305,9 @@ final class RaggedOps implements OpFamily {
       String want = rowIds ? (k == 0 ? "FIRST_DIM_SIZE" : "VALUE_ROWIDS") : "ROW_SPLITS";
       if (!types.get(k).equals(want)) {
         throw new KernelException(
-            "row_partition_types " + types + " are not all ROW_SPLITS nor FIRST_DIM_SIZE then VALUE_ROWIDS");
+            "row_partition_types "
+                + types
+                + " are not all ROW_SPLITS nor FIRST_DIM_SIZE then VALUE_ROWIDS");
       }
     }
     int raggedRank = rowIds ? types.size() - 1 : types.size();
@@ -323,9 +330,10 @@ final class RaggedOps implements OpFamily {
       }
       long[][] parts = new long[types.size()][];
       for (int k = 0; k < parts.length; k++) {
-        parts[k] = in[3 + k].shape().length == 0
-            ? new long[] {Layout.scalar(in[3 + k], "row_partition_tensors[" + k + "]")}
-            : Layout.vector(in[3 + k], "row_partition_tensors[" + k + "]");
+        parts[k] =
+            in[3 + k].shape().length == 0
+                ? new long[] {Layout.scalar(in[3 + k], "row_partition_tensors[" + k + "]")}
+                : Layout.vector(in[3 + k], "row_partition_tensors[" + k + "]");
       }
       int outRank = raggedRank + vshape.length;
       long[] shape = new long[outRank];
@@ -344,7 +352,12 @@ final class RaggedOps implements OpFamily {
         long want = shape[raggedRank + d];
         if (want != -1 && want != vshape[d]) {
           throw new KernelException(
-              "shape dimension " + (raggedRank + d) + " is " + want + " but values have " + vshape[d]);
+              "shape dimension "
+                  + (raggedRank + d)
+                  + " is "
+                  + want
+                  + " but values have "
+                  + vshape[d]);
         }
         shape[raggedRank + d] = vshape[d];
       }
@@ -371,7 +384,8 @@ final class RaggedOps implements OpFamily {
         if (rowIds) {
           for (int c = 0; c < n; c++) {
             if (p[c] < 0 || p[c] >= count || (c > 0 && p[c] < p[c - 1])) {
-              throw new KernelException("value_rowids[" + l + "] is not sorted within [0, " + count + ")");
+              throw new KernelException(
+                  "value_rowids[" + l + "] is not sorted within [0, " + count + ")");
             }
             parent[l][c] = (int) p[c];
             place[l][c] = c > 0 && p[c] == p[c - 1] ? place[l][c - 1] + 1 : 0;
@@ -419,7 +433,10 @@ final class RaggedOps implements OpFamily {
       if (Layout.broadcast(fill.shape(), inner) == null
           || !Arrays.equals(Layout.broadcast(fill.shape(), inner), inner)) {
         throw new KernelException(
-            "default_value " + Layout.shape(fill.shape()) + " does not broadcast to " + Layout.shape(inner));
+            "default_value "
+                + Layout.shape(fill.shape())
+                + " does not broadcast to "
+                + Layout.shape(inner));
       }
       int[] fillMap = Layout.broadcastMap(fill.shape(), inner);
       int total = Layout.product(shape, 0, shape.length);
@@ -442,7 +459,9 @@ final class RaggedOps implements OpFamily {
       Object both = Layout.allocate(values.dtype(), valueCount + fill.size());
       Layout.copy(values.dtype(), values.data(), 0, both, 0, valueCount);
       Layout.copy(values.dtype(), fill.data(), 0, both, valueCount, fill.size());
-      return new Value[] {Value.of(values.dtype(), shape, Layout.take(values.dtype(), both, from, null))};
+      return new Value[] {
+        Value.of(values.dtype(), shape, Layout.take(values.dtype(), both, from, null))
+      };
     };
   }
 }

@@ -305,11 +305,11 @@ final class RandomOps implements OpFamily {
 
   /**
    * Multinomial: per row, the unnormalized CDF of exp(logit − max) in double over the finite
-   * logits, and each sample the first class whose CDF exceeds a uniform double times the total.
-   * The session stream reserves 256 calls per sample rounded up to 4 per row, and rows draw one
-   * after another from it, as TensorFlow's kernel does when it runs in one shard (TensorFlow splits
-   * large batches over threads, each shard skipping ahead to its first row, so large batches give
-   * other, equally distributed, samples there).
+   * logits, and each sample the first class whose CDF exceeds a uniform double times the total. The
+   * session stream reserves 256 calls per sample rounded up to 4 per row, and rows draw one after
+   * another from it, as TensorFlow's kernel does when it runs in one shard (TensorFlow splits large
+   * batches over threads, each shard skipping ahead to its first row, so large batches give other,
+   * equally distributed, samples there).
    */
   private static Kernel multinomial(BindContext b) {
     DType out = b.typeAttr("output_dtype", DType.INT64);

@@ -98,8 +98,7 @@ final class StringNGramOps implements OpFamily {
         }
       }
       return new Value[] {
-        Value.of(DType.STRING, new long[] {grams.length}, grams),
-        RaggedOps.splits(splitsType, out)
+        Value.of(DType.STRING, new long[] {grams.length}, grams), RaggedOps.splits(splitsType, out)
       };
     };
   }
@@ -114,7 +113,13 @@ final class StringNGramOps implements OpFamily {
     for (int i = 1; i < splits.length; i++) {
       if (splits[i] < splits[i - 1] || splits[i] > size) {
         throw new KernelException(
-            "Invalid split value " + splits[i] + ", must be in [" + splits[i - 1] + ", " + size + "]");
+            "Invalid split value "
+                + splits[i]
+                + ", must be in ["
+                + splits[i - 1]
+                + ", "
+                + size
+                + "]");
       }
     }
     if (splits[splits.length - 1] != size) {

@@ -16,9 +16,9 @@ import org.tfport.runtime.kernel.Value;
 
 /**
  * String ops seen in serving graphs: StringJoin, StringLength, Substr, StringToNumber, StringSplit,
- * AsString, StringToHashBucketFast and the regex replacements. Regexes are RE2 syntax in TensorFlow; java.util.regex agrees on the
- * common subset (classes, groups, anchors, repetition), and RE2's rewrite references ({@code \1})
- * are translated.
+ * AsString, StringToHashBucketFast and the regex replacements. Regexes are RE2 syntax in
+ * TensorFlow; java.util.regex agrees on the common subset (classes, groups, anchors, repetition),
+ * and RE2's rewrite references ({@code \1}) are translated.
  */
 final class StringOps implements OpFamily {
   @Override
@@ -106,7 +106,8 @@ final class StringOps implements OpFamily {
           "AsString of " + t.jsName() + " takes no precision, scientific or shortest");
     }
     if (fill.length() > 1 || (fill.length() == 1 && " +-0#".indexOf(fill.charAt(0)) < 0)) {
-      throw new KernelException("AsString fill '" + fill + "' is not one of ' ', '+', '-', '0', '#'");
+      throw new KernelException(
+          "AsString fill '" + fill + "' is not one of ' ', '+', '-', '0', '#'");
     }
     CFormat format =
         new CFormat(
@@ -129,8 +130,7 @@ final class StringOps implements OpFamily {
         } else {
           s =
               format.integer(
-                  java.math.BigInteger.valueOf(x.longAt(i)),
-                  t == DType.UINT8 || t == DType.UINT16);
+                  java.math.BigInteger.valueOf(x.longAt(i)), t == DType.UINT8 || t == DType.UINT16);
         }
         out[i] = bytes(s);
       }

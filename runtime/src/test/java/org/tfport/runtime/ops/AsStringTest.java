@@ -14,9 +14,9 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.testkit.OracleTest;
 
 /**
- * AsString against TensorFlow 2.18 (its printf): every fill flag, widths, precisions and the
- * three float notations, on values that stress rounding (ties, carries into a new digit, tiny and
- * huge magnitudes, signed zero, infinities, NaN); output strings exact.
+ * AsString against TensorFlow 2.18 (its printf): every fill flag, widths, precisions and the three
+ * float notations, on values that stress rounding (ties, carries into a new digit, tiny and huge
+ * magnitudes, signed zero, infinities, NaN); output strings exact.
  */
 @OracleTest
 class AsStringTest {
@@ -28,9 +28,27 @@ class AsStringTest {
     List<Float> v =
         new ArrayList<>(
             List.of(
-                0f, -0f, 1f, -1f, 0.5f, 1.5f, 2.5f, 9.9999995f, 99.5f, 0.125f, 1e-5f, 1.234e-7f,
-                123456.78f, 3.4028235e38f, 1.4e-45f, Float.POSITIVE_INFINITY,
-                Float.NEGATIVE_INFINITY, Float.NaN, 0.0001f, 999999.5f, 1e15f));
+                0f,
+                -0f,
+                1f,
+                -1f,
+                0.5f,
+                1.5f,
+                2.5f,
+                9.9999995f,
+                99.5f,
+                0.125f,
+                1e-5f,
+                1.234e-7f,
+                123456.78f,
+                3.4028235e38f,
+                1.4e-45f,
+                Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY,
+                Float.NaN,
+                0.0001f,
+                999999.5f,
+                1e15f));
     for (int k = 0; k < 20; k++) {
       v.add((float) ((rnd.nextDouble() * 2 - 1) * Math.pow(10, rnd.nextInt(20) - 8)));
     }
@@ -88,8 +106,7 @@ class AsStringTest {
 
   @Test
   void integersAndBooleansMatchTensorFlow() {
-    Value i32 =
-        Value.ints(new long[] {6}, 0, -1, 42, Integer.MAX_VALUE, Integer.MIN_VALUE, 123456);
+    Value i32 = Value.ints(new long[] {6}, 0, -1, 42, Integer.MAX_VALUE, Integer.MIN_VALUE, 123456);
     Value i64 = Value.longs(new long[] {4}, Long.MIN_VALUE, Long.MAX_VALUE, 0, -77);
     Value u8 = Value.of(DType.UINT8, new long[] {3}, new byte[] {0, 127, (byte) 255});
     for (String fill : FILLS) {

@@ -78,8 +78,7 @@ class MorphologyOpsTest {
     Value x = Value.floats(new long[] {1, 3, 3, 2}, new float[18]);
     Value f = Value.floats(new long[] {2, 2, 1}, new float[4]);
     assertThatThrownBy(
-            () ->
-                OpOracle.runKernel("Dilation2D", attrs(DType.FLOAT32, 1, 1, 1, 1, "VALID"), x, f))
+            () -> OpOracle.runKernel("Dilation2D", attrs(DType.FLOAT32, 1, 1, 1, 1, "VALID"), x, f))
         .isInstanceOf(KernelException.class)
         .hasMessageContaining("is not [height, width, 2]");
   }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.ExactOracle.t;
 import static org.tfport.runtime.ops.OpOracle.attrs;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -23,10 +22,14 @@ import org.tfport.testkit.OracleTest;
 class MultinomialTest {
   private static Map<String, AttrValue> seeded(long seed, long seed2, DType out) {
     return attrs(
-        "T", t(DType.FLOAT32),
-        "output_dtype", t(out),
-        "seed", new AttrValue.Int(seed),
-        "seed2", new AttrValue.Int(seed2));
+        "T",
+        t(DType.FLOAT32),
+        "output_dtype",
+        t(out),
+        "seed",
+        new AttrValue.Int(seed),
+        "seed2",
+        new AttrValue.Int(seed2));
   }
 
   @Test
@@ -49,8 +52,10 @@ class MultinomialTest {
         };
         Map<String, AttrValue> a = seeded(s[0], s[1], out);
         Value ours = OpOracle.runKernel("Multinomial", a, in)[0];
-        Value theirs = OpOracle.runTensorFlow(List.of(new OpOracle.Call("Multinomial", a, 1, in)))
-            .get(0).get(0);
+        Value theirs =
+            OpOracle.runTensorFlow(List.of(new OpOracle.Call("Multinomial", a, 1, in)))
+                .get(0)
+                .get(0);
         ExactOracle.assertSame("Multinomial seeds " + s[0] + "," + s[1], ours, theirs);
         cases++;
       }
@@ -75,7 +80,8 @@ class MultinomialTest {
     }
     assertThat(count[3]).isZero();
     for (int c = 0; c < 3; c++) {
-      assertThat(count[c] / (double) n).isCloseTo(Math.exp(c) / z, org.assertj.core.data.Offset.offset(0.01));
+      assertThat(count[c] / (double) n)
+          .isCloseTo(Math.exp(c) / z, org.assertj.core.data.Offset.offset(0.01));
     }
   }
 }

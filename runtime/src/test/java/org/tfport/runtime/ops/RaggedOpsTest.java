@@ -159,13 +159,28 @@ class RaggedOpsTest {
     Value values = OpOracle.randomFloats(rnd, 6, 2);
     Value splits = Value.longs(new long[] {5}, 0, 2, 2, 5, 6);
     var a = toTensorAttrs(DType.FLOAT32, DType.INT64, "ROW_SPLITS");
-    check("RaggedTensorToTensor", a, Value.longs(new long[0], -1), values,
-        Value.floats(new long[0], -1f), splits);
+    check(
+        "RaggedTensorToTensor",
+        a,
+        Value.longs(new long[0], -1),
+        values,
+        Value.floats(new long[0], -1f),
+        splits);
     // truncated rows and columns, padded rows, a default value per inner element
-    check("RaggedTensorToTensor", a, Value.longs(new long[] {3}, 3, 2, -1), values,
-        Value.floats(new long[] {2}, 7f, 8f), splits);
-    check("RaggedTensorToTensor", a, Value.longs(new long[] {3}, 6, 4, 2), values,
-        Value.floats(new long[] {1}, 9f), splits);
+    check(
+        "RaggedTensorToTensor",
+        a,
+        Value.longs(new long[] {3}, 3, 2, -1),
+        values,
+        Value.floats(new long[] {2}, 7f, 8f),
+        splits);
+    check(
+        "RaggedTensorToTensor",
+        a,
+        Value.longs(new long[] {3}, 6, 4, 2),
+        values,
+        Value.floats(new long[] {1}, 9f),
+        splits);
     // two ragged levels of int32 values
     check(
         "RaggedTensorToTensor",

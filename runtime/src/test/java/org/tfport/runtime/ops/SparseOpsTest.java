@@ -11,7 +11,8 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.testkit.OracleTest;
 
 /**
- * SparseSegmentSum/Mean, SparseReshape and SparseFillEmptyRows against TensorFlow; exact (sums in TensorFlow's order).
+ * SparseSegmentSum/Mean, SparseReshape and SparseFillEmptyRows against TensorFlow; exact (sums in
+ * TensorFlow's order).
  */
 @OracleTest
 class SparseOpsTest {

@@ -18,14 +18,13 @@ import org.tfport.runtime.kernel.Values;
 import org.tfport.testkit.OracleTest;
 
 /**
- * StringNGrams against TensorFlow 2.18 (strings through {@link StringOracle}): widths 1–4 alone
- * and together, fixed and dynamic padding, preserved short rows, empty rows; outputs identical.
+ * StringNGrams against TensorFlow 2.18 (strings through {@link StringOracle}): widths 1–4 alone and
+ * together, fixed and dynamic padding, preserved short rows, empty rows; outputs identical.
  */
 @OracleTest
 class StringNGramOpsTest {
   private static final Value TOKENS =
-      Values.strings(
-          new long[] {9}, List.of("a", "bb", "ccc", "d", "é", "f", "g", "hh", "ii"));
+      Values.strings(new long[] {9}, List.of("a", "bb", "ccc", "d", "é", "f", "g", "hh", "ii"));
 
   private static Map<String, AttrValue> spec(
       DType splits, long[] widths, int pad, boolean preserve) {
