@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.server.ServingFixtures.json;
 import static org.tfport.server.ServingFixtures.predict;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -201,7 +202,7 @@ class ServingApiTest {
   }
 
   @Test
-  void aModelTheRuntimeCannotRunIsRefusedWith501AndShownInItsStatus() {
+  void aLayersModelIsServedByTheRuntime() {
     try (TestServer s = new TestServer(tmp.resolve("store"), null)) {
       Reply up =
           s.upload(
@@ -210,11 +211,34 @@ class ServingApiTest {
                   TestServer.denseModelJson("model.weights.bin"), TestServer.denseWeights(0.5f)),
               null);
       assertThat(up.status()).as(up.text()).isEqualTo(201);
-      String msg =
-          predict(s, "/v1/models/layers:predict", "{\"instances\": [[1, 2, 3]]}")
-              .assertJsonError(501);
-      assertThat(msg).contains("'layers' version 1").doesNotContain(s.store.toString());
+      // Dense(2): kernel [[0.5, 0.75], [1, 1.25], [1.5, 1.75]], bias [2, 2.25]; by hand for x = [1,
+      // 2, 3].
+      Reply row = predict(s, "/v1/models/layers:predict", "{\"instances\": [[1, 2, 3]]}");
+      assertThat(row.status()).as(row.text()).isEqualTo(200);
+      assertThat(row.text()).isEqualTo("{\"predictions\": [[9.0, 10.75]]}");
+      Reply col = predict(s, "/v1/models/layers:predict", "{\"inputs\": [[1, 2, 3], [0, 0, 0]]}");
+      assertThat(col.text()).isEqualTo("{\"outputs\": [[9.0, 10.75], [2.0, 2.25]]}");
       JsonNode st = s.get("/v1/models/layers").json().path("model_version_status").get(0);
+      assertThat(st.path("state").asString("")).isEqualTo("AVAILABLE");
+    }
+  }
+
+  @Test
+  void aModelTheRuntimeCannotRunIsRefusedWith501AndShownInItsStatus() {
+    try (TestServer s = new TestServer(tmp.resolve("store"), null)) {
+      byte[] lambda =
+          new String(TestServer.denseModelJson("model.weights.bin"), StandardCharsets.UTF_8)
+              .replace("\"class_name\":\"Dense\"", "\"class_name\":\"Lambda\"")
+              .getBytes(StandardCharsets.UTF_8);
+      Reply up =
+          s.upload(
+              "lambda", TestServer.Multipart.tfjs(lambda, TestServer.denseWeights(0.5f)), null);
+      assertThat(up.status()).as(up.text()).isEqualTo(201);
+      String msg =
+          predict(s, "/v1/models/lambda:predict", "{\"instances\": [[1, 2, 3]]}")
+              .assertJsonError(501);
+      assertThat(msg).contains("'lambda' version 1").doesNotContain(s.store.toString());
+      JsonNode st = s.get("/v1/models/lambda").json().path("model_version_status").get(0);
       assertThat(st.path("state").asString("")).isEqualTo("END");
       assertThat(st.path("status").path("error_code").asString("")).isEqualTo("UNIMPLEMENTED");
       assertThat(st.path("status").path("error_message").asString("")).isEqualTo(msg);
