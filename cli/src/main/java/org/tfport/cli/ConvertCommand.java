@@ -314,7 +314,7 @@ final class ConvertCommand {
       out.printf("  %-44s %s%n", label, o.description().length == 0 ? "" : o.description()[0]);
     }
     out.println();
-    out.println("Supported conversions (--input_format -> --output_format):");
+    out.println("supported conversions (--input_format -> --output_format):");
     for (String pair : SUPPORTED_PAIRS) {
       String[] io = pair.split(" -> ");
       out.printf("  %-20s -> %s%n", io[0], io[1]);
@@ -408,8 +408,10 @@ final class ConvertCommand {
     if (in == ModelFormat.TFLITE && !SUPPORTED_PAIRS.contains(pair)) {
       throw new UsageException(
           input
-              + ": a TFLite model; tfport writes .tflite files but does not convert them to other"
-              + " formats (run it with tfport predict); supported: "
+              + ": a TFLite model converts to tfjs_graph_model, tf_saved_model or tf_frozen_model,"
+              + " not to "
+              + outFmt.flagName()
+              + "; supported: "
               + String.join(", ", SUPPORTED_PAIRS));
     }
     if (!SUPPORTED_PAIRS.contains(pair)) {

@@ -52,10 +52,17 @@ class InputMessagesTest {
     // The TFLite identifier at bytes 4..7 is what tells a .tflite file.
     Path f = tmp.resolve("m.tflite");
     Files.write(f, new byte[] {0x1c, 0, 0, 0, 'T', 'F', 'L', '3', 0, 0, 0, 0});
-    CliRunner r = CliRunner.run("convert", f.toString(), tmp.resolve("out").toString());
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--output_format=tfjs_layers_model",
+            f.toString(),
+            tmp.resolve("out").toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err())
-        .contains("m.tflite: a TFLite model")
+        .contains("m.tflite: a TFLite model converts to tfjs_graph_model")
+        .contains("not to tfjs_layers_model")
+        .contains("tflite -> tf_saved_model")
         .contains("tf_saved_model -> tflite")
         .contains("keras -> tfjs_layers_model");
   }

@@ -85,6 +85,13 @@ final class ModelLoader {
 
   /** As {@link #load(Path, LoadOptions)}, binding kernels from {@code registry}. */
   static Model load(Path path, LoadOptions o, KernelRegistry registry) {
+    // A TF.js model's folder (what a conversion writes) stands for the model.json inside it.
+    if (Files.isDirectory(path)
+        && !Files.exists(path.resolve(SavedModelReader.SAVED_MODEL_PB))
+        && !Files.exists(path.resolve(SavedModelReader.HUB_MODULE_PB))
+        && Files.isRegularFile(path.resolve("model.json"))) {
+      path = path.resolve("model.json");
+    }
     Format f = detect(path);
     if (f != Format.FROZEN_GRAPH && f != Format.TFJS_GRAPH && !o.outputNodeNames().isEmpty()) {
       throw new UsageException(

@@ -126,7 +126,7 @@ final class KerasH5Reader {
       return out;
     }
     for (String wn : names) {
-      Node n = g.getByPath(wn);
+      Node n = byPath(g, wn);
       if (!(n instanceof Dataset ds)) {
         throw new CorruptModelException(
             file
@@ -142,6 +142,24 @@ final class KerasH5Reader {
               name, H5Access.dtype(file, ds), H5Access.shape(ds), () -> H5Access.read(file, ds)));
     }
     return out;
+  }
+
+  /**
+   * The node at a relative path, or null: jhdf's own {@code getByPath} names the backing file when
+   * a path is missing, and a file opened from a memory mapping has none.
+   */
+  private static Node byPath(Group g, String path) {
+    Node n = g;
+    for (String part : path.split("/")) {
+      if (part.isEmpty()) {
+        continue;
+      }
+      if (!(n instanceof Group group)) {
+        return null;
+      }
+      n = group.getChildren().get(part);
+    }
+    return n;
   }
 
   private static Node child(Path file, Group g, String name) {
