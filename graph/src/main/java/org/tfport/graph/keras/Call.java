@@ -19,6 +19,9 @@ final class Call {
   final Emit e;
   private final Context ctx;
 
+  /** The Keras mask of each input (float 0/1, the input's shape without its last axis), or null. */
+  List<String> inputMasks = List.of();
+
   Call(Context ctx, String layer, String cls, JsonNode cfg, Emit e) {
     this.ctx = ctx;
     this.layer = layer;
@@ -32,7 +35,25 @@ final class Call {
 
   /** The same layer's weights and scope, read with another class and config (a wrapped layer). */
   Call wrapped(String innerCls, JsonNode innerCfg) {
-    return new Call(ctx, layer, innerCls, innerCfg, e);
+    Call c = new Call(ctx, layer, innerCls, innerCfg, e);
+    c.inputMasks = inputMasks;
+    return c;
+  }
+
+  /** The same call emitting into another graph (a loop body). */
+  Call emitting(Emit other) {
+    Call c = new Call(ctx, layer, cls, cfg, other);
+    c.inputMasks = inputMasks;
+    return c;
+  }
+
+  /** The mask of input {@code i}, or null when it has none. */
+  String mask(int i) {
+    return i < inputMasks.size() ? inputMasks.get(i) : null;
+  }
+
+  String source() {
+    return ctx.source();
   }
 
   /** The layer's stored weights in saved order, as float32 tensors. */

@@ -19,8 +19,8 @@ import org.tfport.core.graph.TensorValue;
  * Keras layer names them.
  */
 final class Emit {
-  private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
-  private static final AttrValue I32 = new AttrValue.Type(KT.INT32);
+  static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
+  static final AttrValue I32 = new AttrValue.Type(KT.INT32);
 
   final Graph g;
   private final String scope;
@@ -141,7 +141,7 @@ final class Emit {
                 List.of(shape, ints("begin", i), ints("end", i + 1), ints("strides", 1)),
                 stridedAttrs(I32, 0, 0, 1)));
       } else {
-        parts.add(ints("dim", dims[i]));
+        parts.add(intScalar(dims[i]));
       }
     }
     String packed = raw("Pack", parts, Map.of("T", I32, "N", attr(parts.size()), "axis", attr(0)));

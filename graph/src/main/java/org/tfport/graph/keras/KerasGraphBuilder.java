@@ -28,10 +28,6 @@ final class KerasGraphBuilder {
       Set.of(
           "GlobalAveragePooling1D",
           "GlobalAvgPool1D",
-          "LSTM",
-          "GRU",
-          "SimpleRNN",
-          "Bidirectional",
           "Attention",
           "AdditiveAttention",
           "MultiHeadAttention");
@@ -40,6 +36,8 @@ final class KerasGraphBuilder {
   private final Graph g;
   private final Call.Context ctx;
   private final List<String> inputNames = new ArrayList<>();
+  /** Keras masks by the tensor they belong to (see {@link Masks}). */
+  private final Map<String, String> masks = new HashMap<>();
 
   private KerasGraphBuilder(String source, WeightLookup weights, int kerasMajor) {
     this.source = source;
@@ -411,7 +409,20 @@ final class KerasGraphBuilder {
       throw new UnsupportedModelException(
           source + ": cannot build layer '" + name + "' of class " + cls);
     }
-    return b.call(new Call(ctx, name, cls, layer.path("config"), new Emit(g, name)), inputs);
+    Call c = new Call(ctx, name, cls, layer.path("config"), new Emit(g, name));
+    List<String> inMasks = new ArrayList<>();
+    for (KT x : inputs) {
+      inMasks.add(masks.get(x.ref()));
+    }
+    c.inputMasks = java.util.Collections.unmodifiableList(inMasks);
+    List<KT> out = b.call(c, inputs);
+    List<String> outMasks = Masks.of(c, inputs, out);
+    for (int i = 0; i < out.size(); i++) {
+      if (outMasks.get(i) != null) {
+        masks.put(out.get(i).ref(), outMasks.get(i));
+      }
+    }
+    return out;
   }
 
   private KT placeholder(String name, JsonNode layer) {

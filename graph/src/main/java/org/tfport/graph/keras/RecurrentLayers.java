@@ -10,7 +10,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * LSTM, GRU and SimpleRNN unrolled over a static number of time steps (the loop Keras runs, one
- * step after the other), Bidirectional and TimeDistributed. Initial states are zeros, as for a
+ * step after the other; a While loop when the number is known only at run time), with Keras masks,
+ * Bidirectional and TimeDistributed. Initial states are zeros, as for a
  * layer called without {@code initial_state}.
  */
 final class RecurrentLayers {
@@ -24,7 +25,7 @@ final class RecurrentLayers {
             @Override
             public List<KT> call(Call c, List<KT> in) {
               Tensor[] w = ownWeights(c);
-              return rnn(c, in.get(0), w);
+              return rnn(c, in.get(0), w, c.mask(0));
             }
 
             @Override
@@ -88,7 +89,7 @@ final class RecurrentLayers {
     };
   }
 
-  private static int gates(String cls) {
+  static int gates(String cls) {
     return switch (cls) {
       case "LSTM", "CuDNNLSTM" -> 4;
       case "GRU", "CuDNNGRU" -> 3;
@@ -118,8 +119,125 @@ final class RecurrentLayers {
     return Tensor.ofFloats(Shape.of(cols), out);
   }
 
-  /** One recurrent layer over {@code x} [N, T, features], with the config of {@code c}. */
-  static List<KT> rnn(Call c, KT x, Tensor[] w) {
+  /**
+   * A recurrent cell: its kind, size and recurrent weights, and its activations as the layer's
+   * config names them (null: tanh and sigmoid).
+   */
+  record Cell(
+      int gates,
+      int units,
+      boolean resetAfter,
+      Tensor recurrent,
+      Tensor recurrentBias,
+      JsonNode activation,
+      JsonNode recurrentActivation) {
+    boolean lstm() {
+      return gates == 4;
+    }
+
+    boolean gru() {
+      return gates == 3;
+    }
+  }
+
+  /** A cell's recurrent weights as constants of one graph (the layer's, or a loop body's). */
+  record CellNodes(String u, String[] uParts, String rb, String one) {
+    static CellNodes of(Emit e, Cell cell) {
+      String u = e.constant("recurrent_kernel", cell.recurrent());
+      String[] parts = null;
+      if (cell.gru() && !cell.resetAfter()) {
+        int n = cell.units();
+        parts = new String[3];
+        for (int k = 0; k < 3; k++) {
+          parts[k] = e.constant("recurrent_kernel", columns(cell.recurrent(), k * n, (k + 1) * n));
+        }
+      }
+      String rb =
+          cell.recurrentBias() == null ? null : e.constant("recurrent_bias", cell.recurrentBias());
+      return new CellNodes(u, parts, rb, e.scalar(1f));
+    }
+  }
+
+  /**
+   * One step from the step's input projection {@code xt} (bias included): the new output/state and,
+   * for an LSTM, the new cell state. A null {@code h} is the zero state of the first step. {@code c}
+   * emits into the graph that {@code w} belongs to.
+   */
+  static String[] step(Call c, Cell cell, CellNodes w, String xt, String h, String cellState) {
+    Emit e = c.e;
+    java.util.function.UnaryOperator<String> activation =
+        v ->
+            cell.activation() == null
+                ? e.unary("Tanh", v)
+                : Activations.function(c, cell.activation(), v);
+    java.util.function.UnaryOperator<String> recurrent =
+        v ->
+            cell.recurrentActivation() == null
+                ? e.unary("Sigmoid", v)
+                : Activations.function(c, cell.recurrentActivation(), v);
+    if (cell.lstm()) {
+      String z = h == null ? xt : e.binary("AddV2", xt, matmul(e, h, w.u()));
+      String split = e.op("Split", List.of(e.intScalar(1), z), "num_split", 4);
+      String i = recurrent.apply(split + ":0");
+      String f = recurrent.apply(split + ":1");
+      String cc = activation.apply(split + ":2");
+      String o = recurrent.apply(split + ":3");
+      String ic = e.binary("Mul", i, cc);
+      String next = cellState == null ? ic : e.binary("AddV2", e.binary("Mul", f, cellState), ic);
+      return new String[] {e.binary("Mul", o, activation.apply(next)), next};
+    }
+    if (cell.gru()) {
+      String split = e.op("Split", List.of(e.intScalar(1), xt), "num_split", 3);
+      if (h == null) {
+        h = e.unary("ZerosLike", split + ":0");
+      }
+      String zt;
+      String rt;
+      String hh;
+      if (cell.resetAfter()) {
+        String hu = matmul(e, h, w.u());
+        if (w.rb() != null) {
+          hu = e.op("BiasAdd", List.of(hu, w.rb()), "data_format", "NHWC");
+        }
+        String rs = e.op("Split", List.of(e.intScalar(1), hu), "num_split", 3);
+        zt = recurrent.apply(e.binary("AddV2", split + ":0", rs + ":0"));
+        rt = recurrent.apply(e.binary("AddV2", split + ":1", rs + ":1"));
+        hh = activation.apply(e.binary("AddV2", split + ":2", e.binary("Mul", rt, rs + ":2")));
+      } else {
+        zt = recurrent.apply(e.binary("AddV2", split + ":0", matmul(e, h, w.uParts()[0])));
+        rt = recurrent.apply(e.binary("AddV2", split + ":1", matmul(e, h, w.uParts()[1])));
+        hh =
+            activation.apply(
+                e.binary("AddV2", split + ":2", matmul(e, e.binary("Mul", rt, h), w.uParts()[2])));
+      }
+      return new String[] {
+        e.binary(
+            "AddV2", e.binary("Mul", zt, h), e.binary("Mul", e.binary("Sub", w.one(), zt), hh)),
+        null
+      };
+    }
+    return new String[] {
+      activation.apply(h == null ? xt : e.binary("AddV2", xt, matmul(e, h, w.u()))), null
+    };
+  }
+
+  /**
+   * Keras' masked step: the new value where the step is kept ({@code m} = 1), else the previous
+   * one (zeros before the first step), as {@code next·m + prev·(1 − m)} the way TF.js computes it.
+   */
+  static String keep(Emit e, String next, String prev, String m, String notM) {
+    if (next == null) {
+      return null;
+    }
+    String kept = e.binary("Mul", next, m);
+    return prev == null ? kept : e.binary("AddV2", kept, e.binary("Mul", prev, notM));
+  }
+
+  /**
+   * One recurrent layer over {@code x} [N, T, features], with the config of {@code c}; {@code
+   * mask} [N, T] (float 0/1) or null.
+   */
+  static List<KT> rnn(Call c, KT x, Tensor[] w, String mask) {
     Emit e = c.e;
     String cls = c.cls;
     if (x.rank() != 3) {
@@ -127,30 +245,23 @@ final class RecurrentLayers {
           "expects [batch, time, features] but gets " + KerasGraphBuilder.shapeText(x.shape()));
     }
     long steps = x.dim(1);
-    if (steps <= 0) {
-      throw c.unsupported(
-          "runs over a time dimension of unknown length; give the model's input a fixed number of"
-              + " time steps");
-    }
     int units = c.integer("units", (int) w[1].shape().dim(0));
     int g = gates(cls);
     boolean lstm = g == 4;
-    boolean gru = g == 3;
     boolean cudnn = cls.startsWith("CuDNN");
-    boolean resetAfter = gru && (cudnn || c.bool("reset_after", c.kerasMajor() >= 3));
+    boolean resetAfter = g == 3 && (cudnn || c.bool("reset_after", c.kerasMajor() >= 3));
     long features = x.dim(2);
+    if (features <= 0) {
+      throw c.unsupported(
+          "reads an input of unknown feature size "
+              + KerasGraphBuilder.shapeText(x.shape())
+              + "; give the model's input a full feature dimension");
+    }
     if (w[0].shape().size() != features * g * units
         || w[1].shape().size() != (long) units * g * units) {
       throw c.corrupt(
           "has kernels whose shapes do not fit " + features + " features and " + units + " units");
     }
-    JsonNode act = c.cfg.has("activation") ? c.cfg.get("activation") : null;
-    JsonNode ract = c.cfg.has("recurrent_activation") ? c.cfg.get("recurrent_activation") : null;
-    java.util.function.UnaryOperator<String> activation =
-        v -> act == null ? e.unary("Tanh", v) : Activations.function(c, act, v);
-    java.util.function.UnaryOperator<String> recurrent =
-        v -> ract == null ? e.unary("Sigmoid", v) : Activations.function(c, ract, v);
-
     // Input projections of every step at once: [N·T, F]·W (+ input bias).
     String kernel = e.constant("kernel", w[0]);
     String flat = e.reshape(x.ref(), -1, features);
@@ -176,71 +287,57 @@ final class RecurrentLayers {
       }
       xw = e.op("BiasAdd", List.of(xw, e.constant("bias", inputBias)), "data_format", "NHWC");
     }
-    xw = e.reshapeKeeping(xw, x.ref(), new long[] {-1, steps, (long) g * units});
-    String unpacked = e.op("Unpack", List.of(xw), "num", steps, "axis", 1);
-
-    List<String> hs = new ArrayList<>();
-    String h = null;
-    String cell = null;
-    String u = e.constant("recurrent_kernel", w[1]);
-    String[] uParts = null;
-    if (gru && !resetAfter) {
-      uParts = new String[3];
-      for (int k = 0; k < 3; k++) {
-        uParts[k] = e.constant("recurrent_kernel", columns(w[1], k * units, (k + 1) * units));
-      }
-    }
-    String rb = recurrentBias == null ? null : e.constant("recurrent_bias", recurrentBias);
-    String one = e.scalar(1f);
+    Cell cell =
+        new Cell(
+            g,
+            units,
+            resetAfter,
+            w[1],
+            recurrentBias,
+            c.cfg.has("activation") ? c.cfg.get("activation") : null,
+            c.cfg.has("recurrent_activation") ? c.cfg.get("recurrent_activation") : null);
     boolean backwards = c.bool("go_backwards", false);
-    for (int s = 0; s < steps; s++) {
-      int t = backwards ? (int) steps - 1 - s : s;
-      String xt = unpacked + ":" + t;
-      if (lstm) {
-        String z = h == null ? xt : e.binary("AddV2", xt, matmul(e, h, u));
-        String split = e.op("Split", List.of(e.intScalar(1), z), "num_split", 4);
-        String i = recurrent.apply(split + ":0");
-        String f = recurrent.apply(split + ":1");
-        String cc = activation.apply(split + ":2");
-        String o = recurrent.apply(split + ":3");
-        String ic = e.binary("Mul", i, cc);
-        cell = cell == null ? ic : e.binary("AddV2", e.binary("Mul", f, cell), ic);
-        h = e.binary("Mul", o, activation.apply(cell));
-      } else if (gru) {
-        String split = e.op("Split", List.of(e.intScalar(1), xt), "num_split", 3);
-        if (h == null) {
-          h = e.unary("ZerosLike", split + ":0");
-        }
-        String zt;
-        String rt;
-        String hh;
-        if (resetAfter) {
-          String hu = matmul(e, h, u);
-          if (rb != null) {
-            hu = e.op("BiasAdd", List.of(hu, rb), "data_format", "NHWC");
-          }
-          String rs = e.op("Split", List.of(e.intScalar(1), hu), "num_split", 3);
-          zt = recurrent.apply(e.binary("AddV2", split + ":0", rs + ":0"));
-          rt = recurrent.apply(e.binary("AddV2", split + ":1", rs + ":1"));
-          hh = activation.apply(e.binary("AddV2", split + ":2", e.binary("Mul", rt, rs + ":2")));
-        } else {
-          zt = recurrent.apply(e.binary("AddV2", split + ":0", matmul(e, h, uParts[0])));
-          rt = recurrent.apply(e.binary("AddV2", split + ":1", matmul(e, h, uParts[1])));
-          hh =
-              activation.apply(
-                  e.binary("AddV2", split + ":2", matmul(e, e.binary("Mul", rt, h), uParts[2])));
-        }
-        h =
-            e.binary(
-                "AddV2", e.binary("Mul", zt, h), e.binary("Mul", e.binary("Sub", one, zt), hh));
-      } else {
-        h = activation.apply(h == null ? xt : e.binary("AddV2", xt, matmul(e, h, u)));
+    boolean sequences = c.bool("return_sequences", false);
+    String h;
+    String cellState;
+    String seq = null;
+    if (steps <= 0) {
+      // A time dimension known only at run time: the loop Keras runs, as a While.
+      String xw3 = e.reshapeKeeping(xw, x.ref(), new long[] {-1, -1, (long) g * units});
+      String[] r = RecurrentLoop.run(c, cell, x, xw3, mask, backwards, sequences);
+      h = r[0];
+      cellState = r[1];
+      seq = r[2];
+    } else {
+      xw = e.reshapeKeeping(xw, x.ref(), new long[] {-1, steps, (long) g * units});
+      String unpacked = e.op("Unpack", List.of(xw), "num", steps, "axis", 1);
+      String masks = null;
+      if (mask != null) {
+        masks = e.op("Unpack", List.of(e.expandDims(mask, -1)), "num", steps, "axis", 1);
       }
-      hs.add(h);
+      CellNodes nodes = CellNodes.of(e, cell);
+      List<String> hs = new ArrayList<>();
+      h = null;
+      cellState = null;
+      for (int s = 0; s < steps; s++) {
+        int t = backwards ? (int) steps - 1 - s : s;
+        String[] next = step(c, cell, nodes, unpacked + ":" + t, h, cellState);
+        if (masks != null) {
+          String m = masks + ":" + t;
+          String notM = e.binary("Sub", nodes.one(), m);
+          next[0] = keep(e, next[0], h, m, notM);
+          next[1] = keep(e, next[1], cellState, m, notM);
+        }
+        h = next[0];
+        cellState = next[1];
+        hs.add(h);
+      }
+      if (sequences) {
+        seq = e.op("Pack", hs, "N", hs.size(), "axis", 1);
+      }
     }
     List<KT> out = new ArrayList<>();
-    if (c.bool("return_sequences", false)) {
-      String seq = e.op("Pack", hs, "N", hs.size(), "axis", 1);
+    if (sequences) {
       out.add(x.with(seq, new long[] {x.dim(0), steps, units}));
     } else {
       out.add(x.with(h, new long[] {x.dim(0), units}));
@@ -248,13 +345,13 @@ final class RecurrentLayers {
     if (c.bool("return_state", false)) {
       out.add(x.with(h, new long[] {x.dim(0), units}));
       if (lstm) {
-        out.add(x.with(cell, new long[] {x.dim(0), units}));
+        out.add(x.with(cellState, new long[] {x.dim(0), units}));
       }
     }
     return out;
   }
 
-  private static String matmul(Emit e, String a, String b) {
+  static String matmul(Emit e, String a, String b) {
     return e.op("MatMul", List.of(a, b), "transpose_a", false, "transpose_b", false);
   }
 
@@ -281,8 +378,8 @@ final class RecurrentLayers {
     Tensor[] fw = {all.get(0), all.get(1), bias ? all.get(2) : null};
     Tensor[] bw = {all.get(n), all.get(n + 1), bias ? all.get(n + 2) : null};
     Emit e = c.e;
-    KT f = rnn(c.wrapped(cls, fwdCfg), x, fw).get(0);
-    KT b = rnn(c.wrapped(cls, bwdCfg), x, bw).get(0);
+    KT f = rnn(c.wrapped(cls, fwdCfg), x, fw, c.mask(0)).get(0);
+    KT b = rnn(c.wrapped(cls, bwdCfg), x, bw, c.mask(0)).get(0);
     if (fwdCfg.path("return_sequences").asBoolean(false)) {
       b =
           b.with(

@@ -93,6 +93,11 @@ final class Elements {
    */
   static DType type(BindContext node, String attr, Set<DType> allowed) {
     DType t = node.hasAttr(attr) ? node.typeAttr(attr) : node.inputType(0);
+    if (t == null && allowed.size() == 1) {
+      // An op of one input type (Any, All: bool) has no type attribute to read; its input is
+      // checked when it runs.
+      t = allowed.iterator().next();
+    }
     if (t == null) {
       throw new KernelException("attribute '" + attr + "' is missing");
     }
