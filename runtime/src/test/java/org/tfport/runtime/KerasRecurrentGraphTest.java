@@ -146,4 +146,135 @@ class KerasRecurrentGraphTest {
       assertThat(results.get("5false")[3 + j]).isEqualTo(kept);
     }
   }
+
+  @Test
+  void convLstmOnOnePixelFramesIsAnLstm() {
+    // A 1x1 kernel on 1x1 frames makes every convolution a matrix product: ConvLSTM2D over
+    // [N, T, 1, 1, C] computes what an LSTM over [N, T, C] does with the same weights.
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+    float[] k = new float[2 * 8];
+    float[] u = new float[2 * 8];
+    float[] b = new float[8];
+    for (float[] a : List.of(k, u, b)) {
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (float) (rnd.nextDouble() - 0.5);
+      }
+    }
+    float[] xv = new float[3 * 4 * 2];
+    for (int i = 0; i < xv.length; i++) {
+      xv[i] = (float) (rnd.nextDouble() * 2 - 1);
+    }
+    Map<String, Tensor> lw = new LinkedHashMap<>();
+    lw.put("l/kernel", f(new long[] {2, 8}, k));
+    lw.put("l/recurrent_kernel", f(new long[] {2, 8}, u));
+    lw.put("l/bias", f(new long[] {8}, b));
+    KerasGraph lstm =
+        build(
+            """
+            {"class_name": "LSTM", "config": {"name": "l", "units": 2, "return_sequences": true,
+             "go_backwards": true, "batch_input_shape": [null, 4, 2]}}
+            """,
+            lw);
+    Map<String, Tensor> cw = new LinkedHashMap<>();
+    cw.put("c/kernel", f(new long[] {1, 1, 2, 8}, k));
+    cw.put("c/recurrent_kernel", f(new long[] {1, 1, 2, 8}, u));
+    cw.put("c/bias", f(new long[] {8}, b));
+    for (String format : List.of("channels_last", "channels_first")) {
+      KerasGraph conv =
+          build(
+              """
+              {"class_name": "ConvLSTM2D", "config": {"name": "c", "filters": 2,
+               "kernel_size": [1, 1], "padding": "same", "data_format": "%s",
+               "return_sequences": true, "go_backwards": true,
+               "batch_input_shape": [null, 4, %s]}}
+              """
+                  .formatted(format, format.equals("channels_last") ? "1, 1, 2" : "2, 1, 1"),
+              cw);
+      float[] expected =
+          run(lstm, Map.of("l_input", f(new long[] {3, 4, 2}, xv))).get("l").toFloatArray();
+      Tensor y =
+          run(
+                  conv,
+                  Map.of(
+                      "c_input",
+                      f(
+                          format.equals("channels_last")
+                              ? new long[] {3, 4, 1, 1, 2}
+                              : new long[] {3, 4, 2, 1, 1},
+                          xv)))
+              .get("c");
+      assertThat(y.shape())
+          .isEqualTo(
+              format.equals("channels_last") ? Shape.of(3, 4, 1, 1, 2) : Shape.of(3, 4, 2, 1, 1));
+      float[] got = y.toFloatArray();
+      for (int i = 0; i < expected.length; i++) {
+        assertThat(got[i]).as(format).isCloseTo(expected[i], within(1e-6f));
+      }
+    }
+  }
+
+  @Test
+  void locallyConnectedLayersUseOneKernelPerPosition() {
+    // 1D: x = [1, 2, 3], windows [1, 2] and [2, 3] with kernels [10, 1] and [100, 1000], bias
+    // [0.5, -0.5]: 10 + 2 + 0.5 = 12.5, 200 + 3000 - 0.5 = 3199.5
+    KerasGraph one =
+        build(
+            """
+            {"class_name": "LocallyConnected1D", "config": {"name": "lc", "filters": 1,
+             "kernel_size": [2], "strides": [1], "padding": "valid", "activation": "linear",
+             "use_bias": true, "implementation": 1, "batch_input_shape": [null, 3, 1]}}
+            """,
+            Map.of(
+                "lc/kernel", f(new long[] {2, 2, 1}, 10, 1, 100, 1000),
+                "lc/bias", f(new long[] {2, 1}, 0.5f, -0.5f)));
+    assertThat(run(one, Map.of("lc_input", f(new long[] {1, 3, 1}, 1, 2, 3))).get("lc").toFloatArray())
+        .containsExactly(12.5f, 3199.5f);
+    // 2D, one 2x2 window over two channels: Keras flattens a patch in the data's own order,
+    // (row, col, channel) for channels_last and (channel, row, col) for channels_first, so
+    // x = 1..8 meets the kernel [1, 10, 100, 1000, 0, 0, 0, 10000] as 1 + 20 + 300 + 4000 + 80000
+    for (String format : List.of("channels_last", "channels_first")) {
+      KerasGraph two =
+          build(
+              """
+              {"class_name": "LocallyConnected2D", "config": {"name": "lc", "filters": 1,
+               "kernel_size": [2, 2], "strides": [1, 1], "padding": "valid",
+               "data_format": "%s", "activation": "linear", "use_bias": false,
+               "implementation": 1, "batch_input_shape": [null, 2, 2, 2]}}
+              """
+                  .formatted(format),
+              Map.of("lc/kernel", f(new long[] {1, 8, 1}, 1, 10, 100, 1000, 0, 0, 0, 10000)));
+      Tensor y =
+          run(two, Map.of("lc_input", f(new long[] {1, 2, 2, 2}, 1, 2, 3, 4, 5, 6, 7, 8)))
+              .get("lc");
+      assertThat(y.shape()).isEqualTo(Shape.of(1, 1, 1, 1));
+      assertThat(y.toFloatArray()).as(format).containsExactly(84321f);
+    }
+  }
+
+  @Test
+  void tensorFlowOpLayersRunTheOpTheyCarry() {
+    // transpose [0, 2, 1] then a Dense on the new last axis, as TF 2.x Keras saves x.T ops
+    String cfg =
+        """
+        {"class_name": "Model", "config": {"name": "m", "layers": [
+          {"class_name": "InputLayer", "name": "in", "inbound_nodes": [],
+           "config": {"batch_input_shape": [null, 2, 3], "dtype": "float32", "name": "in"}},
+          {"class_name": "TensorFlowOpLayer", "name": "tf_op_layer_t",
+           "config": {"name": "t", "node_def": {"name": "t", "op": "Transpose",
+             "input": ["in", "t/perm"], "attr": {"Tperm": {"type": "DT_INT32"},
+             "T": {"type": "DT_FLOAT"}}}, "constants": {"1": [0, 2, 1]}},
+           "inbound_nodes": [[["in", 0, 0, {}]]]},
+          {"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 1,
+           "activation": "linear", "use_bias": false},
+           "inbound_nodes": [[["tf_op_layer_t", 0, 0, {}]]]}],
+          "input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]]}}
+        """;
+    KerasGraph kg =
+        KerasGraphs.fromConfig(
+            "t.h5", Json.MAPPER.readTree(cfg), Map.of("d/kernel", f(new long[] {2, 1}, 1, 10)), 2);
+    // x = [[1, 2, 3], [4, 5, 6]]; xᵀ rows [1, 4], [2, 5], [3, 6] · [1, 10] = 41, 52, 63
+    Tensor y = run(kg, Map.of("in", f(new long[] {1, 2, 3}, 1, 2, 3, 4, 5, 6))).get("d");
+    assertThat(y.shape()).isEqualTo(Shape.of(1, 3, 1));
+    assertThat(y.toFloatArray()).containsExactly(41f, 52f, 63f);
+  }
 }

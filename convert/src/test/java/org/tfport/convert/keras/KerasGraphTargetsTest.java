@@ -66,6 +66,30 @@ class KerasGraphTargetsTest {
     assertThat(r.tfliteMatched).isEqualTo(files.size());
   }
 
+  /** Masked recurrent layers and recurrent layers over a time dimension of unknown length. */
+  static final List<String> RECURRENT =
+      List.of(
+          "keras_h5/dl4j/examples/masking/masking_two_lstm.h5",
+          "keras_h5/dl4j/examples/masking/masking_zero_lstm.h5",
+          "keras_v3/mlx_branch_model.keras",
+          "keras_h5/dl4j-konduit/tfkeras/rnn_150.h5",
+          "keras_h5/dl4j-konduit/tfkeras/rnn_170.h5",
+          "keras_h5/dl4j-konduit/tfkeras/rnn_200.h5");
+
+  @Test
+  void maskedAndUnknownLengthRecurrentModelsMatchTheLayersModel(@TempDir Path tmp) {
+    List<Path> files = new ArrayList<>();
+    for (String s : RECURRENT) {
+      files.add(Corpus.require(s));
+    }
+    Report r = run(files, tmp);
+    r.print("recurrent");
+    assertThat(r.problems).isEmpty();
+    assertThat(r.cases).isEqualTo(files.size());
+    assertThat(r.graphMatched).isEqualTo(files.size());
+    assertThat(r.tfliteMatched).isEqualTo(files.size());
+  }
+
   @Test
   @Tag("corpus")
   void everyCorpusKerasFileTfjsLoadsConvertsToGraphAndTflite(@TempDir Path tmp) throws IOException {
@@ -96,6 +120,7 @@ class KerasGraphTargetsTest {
     final List<String> problems = new ArrayList<>();
     final List<String> notLayers = new ArrayList<>();
     final List<String> near = new ArrayList<>();
+    final List<String> tfliteRefusals = new ArrayList<>();
 
     void print(String what) {
       System.out.printf(
@@ -111,6 +136,7 @@ class KerasGraphTargetsTest {
           refused);
       problems.forEach(p -> System.out.println("  problem: " + p));
       near.forEach(p -> System.out.println("  within 1e-3 relative only: " + p));
+      tfliteRefusals.forEach(p -> System.out.println("  refused by TFLite: " + p));
       if (notLayers.size() < 20) {
         System.out.println("  not compared: " + notLayers);
       }
@@ -163,6 +189,7 @@ class KerasGraphTargetsTest {
         // Ops TFLite has no builtin for (AvgPool3D) are refused by name, as for any graph.
         assertThat(e.getMessage()).contains("no TFLite builtin");
         rep.tfliteRefused++;
+        rep.tfliteRefusals.add(label + ": " + e.getMessage().replaceAll("^[^:]*: ", ""));
         tflite = null;
       } catch (RuntimeException e) {
         rep.problems.add(label + ": TFLite conversion failed: " + e);

@@ -167,12 +167,9 @@ final class CoreLayers {
   private static KT masking(Call c, KT x) {
     Emit e = c.e;
     String ne = e.binary("NotEqual", x.ref(), e.scalar((float) c.number("mask_value", 0)));
-    String any =
-        e.raw(
-            "Any",
-            List.of(ne, e.ints("reduction_indices", -1)),
-            Map.of("Tidx", Emit.type(KT.INT32), "keep_dims", Emit.attr(true)));
-    String mask = e.cast(any, KT.BOOL, DataTypes.DT_FLOAT);
+    // any() as the max of 0/1 values: TFLite has no builtin for Any.
+    String ones = e.cast(ne, KT.BOOL, DataTypes.DT_FLOAT);
+    String mask = e.reduce("Max", ones, new long[] {-1}, true);
     return x.with(e.binary("Mul", x.ref(), mask), x.shape());
   }
 }

@@ -55,6 +55,9 @@ final class KerasGraphBuilder {
     MergeLayers.register(r);
     ShapeLayers.register(r);
     RecurrentLayers.register(r);
+    ConvRecurrentLayers.register(r);
+    LocalLayers.register(r);
+    TfOpLayers.register(r);
     return Map.copyOf(r);
   }
 
@@ -204,9 +207,16 @@ final class KerasGraphBuilder {
     return cfg.isArray() ? cfg : cfg.path("layers");
   }
 
+  /**
+   * The name inbound nodes refer to: the functional entry's own (a TensorFlowOpLayer's config name
+   * is its op's, {@code tf_op_layer_} less), else the config's.
+   */
   private static String nameOf(JsonNode layer) {
+    if (layer.path("name").isString()) {
+      return layer.path("name").stringValue();
+    }
     JsonNode n = layer.path("config").path("name");
-    return n.isString() ? n.stringValue() : layer.path("name").asString("");
+    return n.isString() ? n.stringValue() : "";
   }
 
   /** The outputs of a model called on {@code inputs}, or on new placeholders when null. */

@@ -128,12 +128,8 @@ final class Masks {
   private static String masking(Call c, KT x) {
     Emit e = c.e;
     String ne = e.binary("NotEqual", x.ref(), e.scalar((float) c.number("mask_value", 0)));
-    String any =
-        e.raw(
-            "Any",
-            List.of(ne, e.ints("reduction_indices", -1)),
-            Map.of("Tidx", Emit.type(KT.INT32), "keep_dims", Emit.attr(false)));
-    return e.cast(any, KT.BOOL, DataTypes.DT_FLOAT);
+    // any() as the max of 0/1 values: TFLite has no builtin for Any.
+    return e.reduce("Max", e.cast(ne, KT.BOOL, DataTypes.DT_FLOAT), new long[] {-1}, false);
   }
 
   /** {@code ids != 0}, an embedding's mask. */

@@ -46,7 +46,7 @@ final class RecurrentLayers {
           public String problem(JsonNode cfg) {
             JsonNode inner = cfg.path("layer");
             String cls = inner.path("class_name").asString("");
-            if (!List.of("LSTM", "GRU", "SimpleRNN").contains(cls)) {
+            if (!List.of("LSTM", "GRU", "SimpleRNN", "ConvLSTM2D").contains(cls)) {
               return "wrapped layer " + cls;
             }
             if (cfg.path("return_state").asBoolean(false)
@@ -378,8 +378,19 @@ final class RecurrentLayers {
     Tensor[] fw = {all.get(0), all.get(1), bias ? all.get(2) : null};
     Tensor[] bw = {all.get(n), all.get(n + 1), bias ? all.get(n + 2) : null};
     Emit e = c.e;
-    KT f = rnn(c.wrapped(cls, fwdCfg), x, fw, c.mask(0)).get(0);
-    KT b = rnn(c.wrapped(cls, bwdCfg), x, bw, c.mask(0)).get(0);
+    boolean conv = cls.equals("ConvLSTM2D");
+    Call fc = c.wrapped(cls, fwdCfg);
+    Call bc = c.wrapped(cls, bwdCfg);
+    KT f =
+        (conv
+                ? ConvRecurrentLayers.convLstm(fc, x, fw, c.mask(0))
+                : rnn(fc, x, fw, c.mask(0)))
+            .get(0);
+    KT b =
+        (conv
+                ? ConvRecurrentLayers.convLstm(bc, x, bw, c.mask(0))
+                : rnn(bc, x, bw, c.mask(0)))
+            .get(0);
     if (fwdCfg.path("return_sequences").asBoolean(false)) {
       b =
           b.with(
