@@ -193,9 +193,20 @@ final class Lowerer {
       case "i64", "si64" -> DType.INT64;
       case "ui8" -> DType.UINT8;
       case "ui16" -> DType.UINT16;
+      case "complex<f32>", "complex<f64>" ->
+          throw new Refusal(
+              "element type "
+                  + element
+                  + " (complex numbers): tfport's runtime has no complex arithmetic, and TF.js and"
+                  + " TFLite builtins none either; split the program into real and imaginary parts");
       default ->
           throw new Refusal(
-              "element type " + element + " has no TensorFlow equivalent tfport runs");
+              "element type "
+                  + element
+                  + (element.startsWith("f8") || element.startsWith("f4")
+                      ? " (an 8- or 4-bit float) has no TensorFlow, TF.js or TFLite equivalent;"
+                          + " compute in f16, bf16 or f32"
+                      : " has no TensorFlow equivalent tfport runs"));
     };
   }
 
