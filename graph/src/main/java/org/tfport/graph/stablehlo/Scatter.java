@@ -15,7 +15,7 @@ import org.tfport.graph.stablehlo.Lowerer.V;
 
 /**
  * {@code scatter} (what JAX writes for {@code x.at[i].set/add/mul/min/max}) and {@code
- * select_and_scatter} (the gradient of a max pool), lowered to {@code TensorScatter*} ops.
+ * select_and_scatter} (the gradient of a max pool), lowered to {@code ScatterNd} (adding) and {@code TensorScatter*} ops.
  *
  * <p>Every element of the updates gets its full index into the operand, so any dimension numbers
  * lower the same way. XLA skips an update window that does not fit in the operand; here such a
@@ -264,8 +264,17 @@ final class Scatter {
             Lowerer.type(DType.INT32));
     V result =
         switch (mode) {
-          case SET -> tensorScatter(l, "TensorScatterUpdate", padded, flatIdx, flatUpd);
-          case ADD -> tensorScatter(l, "TensorScatterAdd", padded, flatIdx, flatUpd);
+          case SET ->
+              unique(op)
+                  ? l.op(
+                      "SelectV2",
+                      padded.dtype(),
+                      paddedShape,
+                      List.of(touched(l, flatIdx, paddedShape), scatterNd(l, flatIdx, flatUpd, paddedShape), padded),
+                      "T",
+                      Lowerer.type(padded.dtype()))
+                  : tensorScatter(l, "TensorScatterUpdate", padded, flatIdx, flatUpd);
+          case ADD -> scatterAdd(l, padded, flatIdx, flatUpd);
           case MAX -> tensorScatter(l, "TensorScatterMax", padded, flatIdx, flatUpd);
           case MIN -> tensorScatter(l, "TensorScatterMin", padded, flatIdx, flatUpd);
           case MUL -> multiply(l, op, padded, flatIdx, flatUpd);
@@ -286,31 +295,28 @@ final class Scatter {
   }
 
   /**
-   * A multiplying scatter: with unique indices, the current values times the updates written back;
+   * A multiplying scatter: with unique indices, the operand times the updates where they land;
    * otherwise (floating types) the product of each element's updates as sign and exp of the sum of
    * logarithms, zeros counted apart, multiplying the operand (untouched elements by exactly 1).
    */
   private static V multiply(Lowerer l, Op op, V padded, V idx, V upd) {
     DType t = padded.dtype();
     if (unique(op)) {
-      V cur =
+      V factor =
           l.op(
-              "GatherNd",
+              "SelectV2",
               t,
-              upd.shape(),
-              List.of(padded, idx),
-              "Tparams",
-              Lowerer.type(t),
-              "Tindices",
-              Lowerer.type(DType.INT32),
+              padded.shape(),
+              List.of(
+                  touched(l, idx, padded.shape()),
+                  scatterNd(l, idx, upd, padded.shape()),
+                  l.scalar(t, 1)),
               "T",
-              null);
-      V prod = l.op("Mul", t, upd.shape(), List.of(cur, upd));
-      return tensorScatter(l, "TensorScatterUpdate", padded, idx, prod);
+              Lowerer.type(t));
+      return l.op("Mul", t, padded.shape(), List.of(padded, factor));
     }
     V zero = l.scalar(t, 0);
     V one = l.scalar(t, 1);
-    V zeros = l.op("ZerosLike", t, padded.shape(), List.of(padded));
     V isZero = l.op("Equal", DType.BOOL, upd.shape(), List.of(upd, zero));
     V isNeg = l.op("Less", DType.BOOL, upd.shape(), List.of(upd, zero));
     V abs = l.op("Abs", t, upd.shape(), List.of(upd));
@@ -323,9 +329,9 @@ final class Scatter {
             "T",
             Lowerer.type(t));
     V logs = l.op("Log", t, upd.shape(), List.of(safe));
-    V logSum = tensorScatter(l, "TensorScatterAdd", zeros, idx, logs);
-    V negs = tensorScatter(l, "TensorScatterAdd", zeros, idx, l.cast(isNeg, t));
-    V zs = tensorScatter(l, "TensorScatterAdd", zeros, idx, l.cast(isZero, t));
+    V logSum = scatterNd(l, idx, logs, padded.shape());
+    V negs = scatterNd(l, idx, l.cast(isNeg, t), padded.shape());
+    V zs = scatterNd(l, idx, l.cast(isZero, t), padded.shape());
     // sign = 1 - 2 * (negs mod 2); nonzero = (zs == 0)
     V two = l.scalar(t, 2);
     V parity = l.op("FloorMod", t, padded.shape(), List.of(negs, two));
@@ -337,6 +343,37 @@ final class Scatter {
     factor = l.op("Mul", t, padded.shape(), List.of(factor, sign));
     factor = l.op("Mul", t, padded.shape(), List.of(factor, nonzero));
     return l.op("Mul", t, padded.shape(), List.of(padded, factor));
+  }
+
+  /**
+   * {@code tensor} plus the updates summed at their indices: ScatterNd (which TF.js and TFLite run)
+   * rather than TensorScatterAdd (which neither does).
+   */
+  private static V scatterAdd(Lowerer l, V tensor, V idx, V upd) {
+    return l.op(
+        "AddV2", tensor.dtype(), tensor.shape(), List.of(tensor, scatterNd(l, idx, upd, tensor.shape())));
+  }
+
+  /**
+   * Where some update lands (indices declared unique, so each is written once): a ScatterNd of
+   * ones: TF.js and TFLite builtins run ScatterNd, and TFLite has no TensorScatterUpdate.
+   */
+  private static V touched(Lowerer l, V idx, long[] shape) {
+    V ones = l.constant(Lowerer.tensor(DType.FLOAT32, new long[] {idx.dim(0)}, new long[] {1}, null));
+    V count = scatterNd(l, idx, ones, shape);
+    return l.op("Greater", DType.BOOL, shape, List.of(count, l.scalar(DType.FLOAT32, 0)));
+  }
+
+  private static V scatterNd(Lowerer l, V idx, V upd, long[] shape) {
+    return l.op(
+        "ScatterNd",
+        upd.dtype(),
+        shape,
+        List.of(idx, upd, l.i32(shape)),
+        "T",
+        Lowerer.type(upd.dtype()),
+        "Tindices",
+        Lowerer.type(DType.INT32));
   }
 
   private static V tensorScatter(Lowerer l, String tfOp, V tensor, V idx, V upd) {
@@ -358,7 +395,7 @@ final class Scatter {
    * for GE/LE, the last for GT/LT), where that window's source value is added; elements no window
    * selects keep {@code init_value}. The window's elements are stacked on a new first axis, ArgMax
    * (ArgMin) picks one, and a table of window offsets turns it into an operand index for
-   * TensorScatterAdd.
+   * ScatterNd.
    */
   private static V selectAndScatter(Lowerer l, Op op, List<V> ins) {
     V operand = ins.get(0);
@@ -502,14 +539,14 @@ final class Scatter {
             DType.INT32,
             idxShape,
             List.of(within, l.constant(Lowerer.tensor(DType.INT32, idxShape, starts, null))));
-    V base = l.broadcastTo(l.reshape(init, new long[0]), padded);
     V scattered =
-        tensorScatter(
-            l,
-            "TensorScatterAdd",
-            base,
-            l.reshape(idx, new long[] {n, r}),
-            l.reshape(source, new long[] {n}));
+        l.op(
+            "AddV2",
+            t,
+            padded,
+            List.of(
+                scatterNd(l, l.reshape(idx, new long[] {n, r}), l.reshape(source, new long[] {n}), padded),
+                l.reshape(init, new long[0])));
     long[] begin = new long[r];
     long[] end = new long[r];
     long[] one = new long[r];
