@@ -25,7 +25,7 @@ import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * JAX's {@code x.at[i].add(u)} / {@code .set(u)} (unique indices) scatters and a max-pool gradient
+ * JAX's {@code x.at[i].add(u)}, {@code .set(u)} and {@code .max(u)} (unique indices) scatters and a max-pool gradient
  * ({@code select_and_scatter}), in JAX's printed form, converted with {@code
  * --input_format=stablehlo} and run in TF.js 4.22 and TFLite 2.18: both agree with tfport's runtime,
  * itself checked against a hand computation of the scatters (index 9 is out of bounds: dropped).
@@ -37,7 +37,7 @@ class ScatterOracleTest {
   static final String SCATTER =
       """
       module @jit_scatter {
-        func.func public @main(%arg0: tensor<5x3xf32>, %arg1: tensor<3xi32>, %arg2: tensor<3x3xf32>) -> (tensor<5x3xf32>, tensor<5x3xf32>) {
+        func.func public @main(%arg0: tensor<5x3xf32>, %arg1: tensor<3xi32>, %arg2: tensor<3x3xf32>) -> (tensor<5x3xf32>, tensor<5x3xf32>, tensor<5x3xf32>) {
           %0 = stablehlo.broadcast_in_dim %arg1, dims = [0] : (tensor<3xi32>) -> tensor<3x1xi32>
           %1 = "stablehlo.scatter"(%arg0, %0, %arg2) <{indices_are_sorted = false, scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, unique_indices = false}> ({
           ^bb0(%a: tensor<f32>, %b: tensor<f32>):
@@ -48,7 +48,12 @@ class ScatterOracleTest {
           ^bb0(%a: tensor<f32>, %b: tensor<f32>):
             stablehlo.return %b : tensor<f32>
           }) : (tensor<5x3xf32>, tensor<3x1xi32>, tensor<3x3xf32>) -> tensor<5x3xf32>
-          return %1, %2 : tensor<5x3xf32>, tensor<5x3xf32>
+          %3 = "stablehlo.scatter"(%arg0, %0, %arg2) <{indices_are_sorted = false, scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [1], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, unique_indices = true}> ({
+          ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+            %s = stablehlo.maximum %a, %b : tensor<f32>
+            stablehlo.return %s : tensor<f32>
+          }) : (tensor<5x3xf32>, tensor<3x1xi32>, tensor<3x3xf32>) -> tensor<5x3xf32>
+          return %1, %2, %3 : tensor<5x3xf32>, tensor<5x3xf32>, tensor<5x3xf32>
         }
       }
       """;
@@ -82,14 +87,17 @@ class ScatterOracleTest {
         check("scatter", SCATTER, List.of(f32("arg0", x, 5, 3), i32("arg1", idx, 3), f32("arg2", u, 3, 3)));
     float[] add = x.clone();
     float[] set = x.clone();
+    float[] max = x.clone();
     for (int j = 0; j < 2; j++) {
       for (int c = 0; c < 3; c++) {
         add[idx[j] * 3 + c] += u[j * 3 + c];
         set[idx[j] * 3 + c] = u[j * 3 + c];
+        max[idx[j] * 3 + c] = Math.max(x[idx[j] * 3 + c], u[j * 3 + c]);
       }
     }
     assertThat(Comparison.of(add, scatter.get(0), 1e-6, 1e-6).ok()).as("add by hand").isTrue();
     assertThat(Comparison.of(set, scatter.get(1), 0, 0).ok()).as("set by hand").isTrue();
+    assertThat(Comparison.of(max, scatter.get(2), 0, 0).ok()).as("max by hand").isTrue();
     check(
         "pool_grad",
         POOL_GRAD,

@@ -275,8 +275,14 @@ final class Scatter {
                       Lowerer.type(padded.dtype()))
                   : tensorScatter(l, "TensorScatterUpdate", padded, flatIdx, flatUpd);
           case ADD -> scatterAdd(l, padded, flatIdx, flatUpd);
-          case MAX -> tensorScatter(l, "TensorScatterMax", padded, flatIdx, flatUpd);
-          case MIN -> tensorScatter(l, "TensorScatterMin", padded, flatIdx, flatUpd);
+          case MAX ->
+              unique(op)
+                  ? extreme(l, "Maximum", padded, flatIdx, flatUpd)
+                  : tensorScatter(l, "TensorScatterMax", padded, flatIdx, flatUpd);
+          case MIN ->
+              unique(op)
+                  ? extreme(l, "Minimum", padded, flatIdx, flatUpd)
+                  : tensorScatter(l, "TensorScatterMin", padded, flatIdx, flatUpd);
           case MUL -> multiply(l, op, padded, flatIdx, flatUpd);
         };
     long[] begin = new long[r];
@@ -288,6 +294,24 @@ final class Scatter {
       throw new Refusal("computed result shape differs from the declared " + op.resultTypes().get(0));
     }
     return out;
+  }
+
+  /**
+   * A max- or min-combining scatter with unique indices: each element meets at most one update, so
+   * the update spread by ScatterNd and combined where it lands is exact, in ops TF.js and TFLite
+   * builtins run.
+   */
+  private static V extreme(Lowerer l, String tfOp, V padded, V idx, V upd) {
+    long[] shape = padded.shape();
+    V spread = scatterNd(l, idx, upd, shape);
+    V combined = l.op(tfOp, padded.dtype(), shape, List.of(padded, spread));
+    return l.op(
+        "SelectV2",
+        padded.dtype(),
+        shape,
+        List.of(touched(l, idx, shape), combined, padded),
+        "T",
+        Lowerer.type(padded.dtype()));
   }
 
   private static boolean unique(Op op) {

@@ -85,7 +85,7 @@ class ScatterProgramsTest {
       }
       """;
 
-  /** {@code x.at[idx].max(u)} and {@code .min(u)}. */
+  /** {@code x.at[idx].max(u)} and {@code .min(u)}; a max with unique indices, one below. */
   static final String MAX_MIN =
       """
       func.func public @max_min() {
@@ -104,6 +104,14 @@ class ScatterProgramsTest {
           stablehlo.return %s : tensor<i32>
         }) : (tensor<3xi32>, tensor<3x1xi32>, tensor<3xi32>) -> tensor<3xi32>
         check.expect_eq_const %m, dense<[1, 2, 3]> : tensor<3xi32>
+        %j = stablehlo.constant dense<[[2], [0]]> : tensor<2x1xi32>
+        %v = stablehlo.constant dense<[9, 0]> : tensor<2xi32>
+        %q = "stablehlo.scatter"(%x, %j, %v) <{indices_are_sorted = false, scatter_dimension_numbers = #stablehlo.scatter<inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, unique_indices = true}> ({
+        ^bb0(%a: tensor<i32>, %b: tensor<i32>):
+          %s = stablehlo.maximum %a, %b : tensor<i32>
+          stablehlo.return %s : tensor<i32>
+        }) : (tensor<3xi32>, tensor<2x1xi32>, tensor<2xi32>) -> tensor<3xi32>
+        check.expect_eq_const %q, dense<[1, 5, 9]> : tensor<3xi32>
         func.return
       }
       """;
@@ -206,7 +214,7 @@ class ScatterProgramsTest {
   @Test
   void scatterFormsGiveHandComputedValues() {
     int checks = runAll(SET_ROWS, ADD_DUPLICATES, MUL_DUPLICATES, MUL_UNIQUE_INT, MAX_MIN, WINDOWS, SET_COLUMN);
-    assertThat(checks).isEqualTo(8);
+    assertThat(checks).isEqualTo(9);
   }
 
   @Test
