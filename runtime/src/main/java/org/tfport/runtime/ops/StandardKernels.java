@@ -41,6 +41,7 @@ public final class StandardKernels {
           new QuantizedConvOps(),
           new QuantizedOps(),
           new QuantizedActivationOps(),
+          new RecurrentOps(),
           new VariableOps(),
           new ExampleParsingOps(),
           new TensorArrayOps(),

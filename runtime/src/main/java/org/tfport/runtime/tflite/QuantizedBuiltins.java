@@ -129,6 +129,7 @@ final class QuantizedBuiltins {
       }
       case PAD -> pad(s);
       case CONCATENATION -> concat(s);
+      case SVDF -> RecurrentBuiltins.quantizedSvdf(s);
       default -> {
         return false;
       }
@@ -159,7 +160,7 @@ final class QuantizedBuiltins {
   }
 
   /** {@code <role>_scale} and {@code <role>_zero_point} of tensor {@code t}, added to {@code a}. */
-  private static Map<String, AttrValue> put(
+  static Map<String, AttrValue> put(
       Map<String, AttrValue> a, SubgraphImport s, String role, int t) {
     if (quantization(s, t).scale().size() != 1) {
       throw new Refusal(

@@ -131,7 +131,7 @@ class TfliteCorpusImportTest {
    */
   static final long MAX_INPUT_ELEMENTS = 1 << 22;
 
-  private static Result check(Path p, String label, List<String> failures) {
+  static Result check(Path p, String label, List<String> failures) {
     TfliteModel m;
     try {
       m = TfliteReader.read(p);
