@@ -42,6 +42,7 @@ public final class StandardKernels {
           new QuantizedOps(),
           new QuantizedActivationOps(),
           new RecurrentOps(),
+          new QuantizedResizeOps(),
           new VariableOps(),
           new ExampleParsingOps(),
           new TensorArrayOps(),
