@@ -203,6 +203,19 @@ final class RecurrentBuiltins {
       throw new Refusal("it has no state tensor");
     }
     QuantizedBuiltins.put(a, s, "state", s.inIndex(4));
+    var timeType = s.tensor(s.inIndex(2)).type();
+    var stateType = s.tensor(s.inIndex(4)).type();
+    if (timeType != org.tfport.formats.tflite.TfliteType.INT16
+        || stateType != org.tfport.formats.tflite.TfliteType.INT16) {
+      // TFLite Micro also has an SVDF with int8 time weights and state; TFLite's kernel has not.
+      throw new Refusal(
+          "its time weights are "
+              + timeType
+              + " and its state "
+              + stateType
+              + "; TFLite's integer SVDF takes INT16 for both (int8 ones are a TFLite Micro"
+              + " variant)");
+    }
     QuantizedBuiltins.put(a, s, "output", s.outIndex(0));
     List<String> ins = new ArrayList<>(List.of(s.in(0), s.in(1), s.in(2)));
     boolean bias = s.hasInput(3);
