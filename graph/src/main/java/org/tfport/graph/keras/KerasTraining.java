@@ -18,17 +18,23 @@ public final class KerasTraining {
   /**
    * How to build.
    *
-   * @param dropout whether dropout layers drop (their noise then is a graph input)
+   * @param training whether layers run in training mode (batch statistics, dropout); false builds
+   *     the inference form with the weights still fed (for evaluation between steps)
+   * @param dropout whether dropout layers drop in training mode (their noise then is a graph input)
    * @param frozenLayers layer names whose weights do not train, besides those whose config says
    *     {@code trainable: false}
    */
-  public record Options(boolean dropout, Set<String> frozenLayers) {
+  public record Options(boolean training, boolean dropout, Set<String> frozenLayers) {
     public Options {
       frozenLayers = Set.copyOf(frozenLayers);
     }
 
     public static Options defaults() {
-      return new Options(false, Set.of());
+      return new Options(true, false, Set.of());
+    }
+
+    public Options inference() {
+      return new Options(false, false, frozenLayers);
     }
   }
 

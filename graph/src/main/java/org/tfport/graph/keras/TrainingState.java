@@ -30,7 +30,7 @@ final class TrainingState {
 
   /** The training-mode builder of a layer class, or null when its inference form trains as is. */
   LayerBuilder builder(String cls) {
-    return builders.get(cls);
+    return options.training() ? builders.get(cls) : null;
   }
 
   /** Whether a layer's weights train: its config and the frozen list decide. */
