@@ -77,6 +77,8 @@ public enum Loss {
                     "OneHot",
                     List.of(ids, e.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, (int) classes)), e.scalar(1f), e.scalar(0f)),
                     Map.of("T", F32, "TI", new AttrValue.Type(INT32), "axis", new AttrValue.Int(-1)));
+            // Static shape for the backward pass: OneHot's is not inferred.
+            oneHot = e.reshape(oneHot, e.ints(-1, classes));
             yield categorical(e, clip(e, pred, EPSILON, 1 - EPSILON), oneHot);
           }
           case BINARY_CROSSENTROPY -> {
