@@ -396,6 +396,11 @@ public final class TfjsOracle {
 
   /** Runs one training job in TF.js. */
   public static FitResult fit(FitJob job) {
+    return fit(List.of(job)).get(0);
+  }
+
+  /** Runs training jobs in one Node process, one after the other; one result per job. */
+  public static List<FitResult> fit(List<FitJob> jobs) {
     Installation inst = ensureInstalled();
     Path tmp;
     try {
@@ -405,27 +410,33 @@ public final class TfjsOracle {
     }
     try {
       ArrayNode list = Json.MAPPER.createArrayNode();
-      ObjectNode o = list.addObject();
-      o.put("kind", "fit");
-      o.put("modelJson", job.modelJson().toAbsolutePath().toString());
-      ArrayNode ins = o.putArray("inputs");
-      for (int k = 0; k < job.inputs().size(); k++) {
-        ins.add(inputJson(job.inputs().get(k), tmp.resolve("fit_in" + k + ".bin")));
+      for (int j = 0; j < jobs.size(); j++) {
+        FitJob job = jobs.get(j);
+        ObjectNode o = list.addObject();
+        o.put("kind", "fit");
+        o.put("modelJson", job.modelJson().toAbsolutePath().toString());
+        ArrayNode ins = o.putArray("inputs");
+        for (int k = 0; k < job.inputs().size(); k++) {
+          ins.add(inputJson(job.inputs().get(k), tmp.resolve("fit" + j + "_in" + k + ".bin")));
+        }
+        o.set("targets", inputJson(job.targets(), tmp.resolve("fit" + j + "_y.bin")));
+        o.put("loss", job.loss());
+        ObjectNode opt = o.putObject("optimizer");
+        opt.put("name", job.optimizer());
+        opt.put("learningRate", job.learningRate());
+        opt.put("momentum", job.momentum());
+        opt.put("useNesterov", job.nesterov());
+        o.put("epochs", job.epochs());
+        o.put("batchSize", job.batchSize());
+        ArrayNode ms = o.putArray("metrics");
+        job.metrics().forEach(ms::add);
       }
-      o.set("targets", inputJson(job.targets(), tmp.resolve("fit_y.bin")));
-      o.put("loss", job.loss());
-      ObjectNode opt = o.putObject("optimizer");
-      opt.put("name", job.optimizer());
-      opt.put("learningRate", job.learningRate());
-      opt.put("momentum", job.momentum());
-      opt.put("useNesterov", job.nesterov());
-      o.put("epochs", job.epochs());
-      o.put("batchSize", job.batchSize());
-      ArrayNode ms = o.putArray("metrics");
-      job.metrics().forEach(ms::add);
-      JsonNode r = runNode(inst, list, tmp).get(0);
-      Result parsed = parseResult(r);
-      return new FitResult(parsed.ok(), parsed.error(), r.path("history"), parsed.outputs());
+      List<FitResult> out = new ArrayList<>();
+      for (JsonNode r : runNode(inst, list, tmp)) {
+        Result parsed = parseResult(r);
+        out.add(new FitResult(parsed.ok(), parsed.error(), r.path("history"), parsed.outputs()));
+      }
+      return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {

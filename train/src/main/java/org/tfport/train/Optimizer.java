@@ -9,7 +9,7 @@ import org.tfport.core.TfportException.UsageException;
  */
 public abstract class Optimizer {
   /** TF.js' backend epsilon, the default of every rule's epsilon. */
-  static final float EPSILON = 1e-7f;
+  static final double EPSILON = 1e-7;
 
   final float lr;
   /** Steps taken, counted from 1 at the first {@link #step()}. */
@@ -43,13 +43,13 @@ public abstract class Optimizer {
     String n = name.replace("_", "").toLowerCase(Locale.ROOT);
     return switch (n) {
       case "sgd" -> sgd(or(lr, 0.01), 0, false);
-      case "momentum" -> sgd(or(lr, 0.01), 0.9f, false);
-      case "adam" -> adam(or(lr, 0.001), 0.9f, 0.999f, EPSILON);
-      case "adamw" -> adamW(or(lr, 0.001), 0.9f, 0.999f, EPSILON, 0.004f);
-      case "rmsprop" -> rmsprop(or(lr, 0.001), 0.9f, 0, EPSILON);
-      case "adagrad" -> adagrad(or(lr, 0.01), 0.1f);
-      case "adadelta" -> adadelta(or(lr, 1.0), 0.95f, EPSILON);
-      case "adamax" -> adamax(or(lr, 0.002), 0.9f, 0.999f, EPSILON);
+      case "momentum" -> sgd(or(lr, 0.01), 0.9, false);
+      case "adam" -> adam(or(lr, 0.001), 0.9, 0.999, EPSILON);
+      case "adamw" -> adamW(or(lr, 0.001), 0.9, 0.999, EPSILON, 0.004);
+      case "rmsprop" -> rmsprop(or(lr, 0.001), 0.9, 0, EPSILON);
+      case "adagrad" -> adagrad(or(lr, 0.01), 0.1);
+      case "adadelta" -> adadelta(or(lr, 1.0), 0.95, EPSILON);
+      case "adamax" -> adamax(or(lr, 0.002), 0.9, 0.999, EPSILON);
       default ->
           throw new UsageException(
               "unknown optimizer '"
@@ -58,12 +58,14 @@ public abstract class Optimizer {
     };
   }
 
-  private static float or(double lr, double dflt) {
-    return (float) (Double.isNaN(lr) ? dflt : lr);
+  private static double or(double lr, double dflt) {
+    return Double.isNaN(lr) ? dflt : lr;
   }
 
   /** SGD; with momentum, TF.js' {@code accum = m·accum + g; w −= lr·accum} (Nesterov: lr·(g + m·accum)). */
-  public static Optimizer sgd(float lr, float momentum, boolean nesterov) {
+  public static Optimizer sgd(double rate, double momentumD, boolean nesterov) {
+    float lr = (float) rate;
+    float momentum = (float) momentumD;
     return new Optimizer(lr) {
       @Override
       Slots slots(int size) {
@@ -87,7 +89,7 @@ public abstract class Optimizer {
     };
   }
 
-  public static Optimizer adam(float lr, float beta1, float beta2, float eps) {
+  public static Optimizer adam(double lr, double beta1, double beta2, double eps) {
     return adamW(lr, beta1, beta2, eps, 0);
   }
 
@@ -95,7 +97,16 @@ public abstract class Optimizer {
    * Adam with bias correction as TF.js computes it ({@code m/(1−β1ᵗ)}, {@code v/(1−β2ᵗ)}), and
    * Keras AdamW's decoupled decay {@code w −= lr·decay·w} first when {@code decay > 0}.
    */
-  public static Optimizer adamW(float lr, float beta1, float beta2, float eps, float decay) {
+  public static Optimizer adamW(
+      double rate, double beta1D, double beta2D, double epsD, double decayD) {
+    float lr = (float) rate;
+    float beta1 = (float) beta1D;
+    float beta2 = (float) beta2D;
+    float eps = (float) epsD;
+    float decay = (float) decayD;
+    // TF.js computes 1 − β in double before it meets float32 tensors.
+    float ob1 = (float) (1 - beta1D);
+    float ob2 = (float) (1 - beta2D);
     float[] acc = {1f, 1f};
     return new Optimizer(lr) {
       @Override
@@ -118,11 +129,11 @@ public abstract class Optimizer {
               if (decay > 0) {
                 w[i] -= w[i] * decay * lr;
               }
-              m[i] = beta1 * m[i] + (1 - beta1) * g[i];
-              v[i] = beta2 * v[i] + (1 - beta2) * (g[i] * g[i]);
+              m[i] = beta1 * m[i] + ob1 * g[i];
+              v[i] = beta2 * v[i] + ob2 * (g[i] * g[i]);
               float mh = m[i] / c1;
               float vh = v[i] / c2;
-              w[i] += -lr * mh / ((float) Math.sqrt(vh) + eps);
+              w[i] += mh / ((float) Math.sqrt(vh) + eps) * -lr;
             }
           }
         };
@@ -131,7 +142,12 @@ public abstract class Optimizer {
   }
 
   /** TF.js RMSprop: {@code ms = ρ·ms + (1−ρ)·g²; mom = μ·mom + lr·g/√(ms + ε); w −= mom}. */
-  public static Optimizer rmsprop(float lr, float rho, float momentum, float eps) {
+  public static Optimizer rmsprop(double rate, double rhoD, double momentumD, double epsD) {
+    float lr = (float) rate;
+    float rho = (float) rhoD;
+    float orho = (float) (1 - rhoD);
+    float momentum = (float) momentumD;
+    float eps = (float) epsD;
     return new Optimizer(lr) {
       @Override
       Slots slots(int size) {
@@ -141,7 +157,7 @@ public abstract class Optimizer {
           @Override
           void update(float[] w, float[] g) {
             for (int i = 0; i < w.length; i++) {
-              ms[i] = rho * ms[i] + (1 - rho) * (g[i] * g[i]);
+              ms[i] = rho * ms[i] + orho * (g[i] * g[i]);
               mom[i] = momentum * mom[i] + lr * g[i] / (float) Math.sqrt(ms[i] + eps);
               w[i] -= mom[i];
             }
@@ -152,7 +168,9 @@ public abstract class Optimizer {
   }
 
   /** TF.js Adagrad: accumulators start at {@code initial}; {@code w −= lr·g/√(acc + ε)}. */
-  public static Optimizer adagrad(float lr, float initial) {
+  public static Optimizer adagrad(double rate, double initialD) {
+    float lr = (float) rate;
+    float initial = (float) initialD;
     return new Optimizer(lr) {
       @Override
       Slots slots(int size) {
@@ -163,7 +181,7 @@ public abstract class Optimizer {
           void update(float[] w, float[] g) {
             for (int i = 0; i < w.length; i++) {
               acc[i] += g[i] * g[i];
-              w[i] += -lr * g[i] / (float) Math.sqrt(acc[i] + EPSILON);
+              w[i] += -lr * g[i] / (float) Math.sqrt(acc[i] + (float) EPSILON);
             }
           }
         };
@@ -172,7 +190,11 @@ public abstract class Optimizer {
   }
 
   /** TF.js Adadelta. */
-  public static Optimizer adadelta(float lr, float rho, float eps) {
+  public static Optimizer adadelta(double rate, double rhoD, double epsD) {
+    float lr = (float) rate;
+    float rho = (float) rhoD;
+    float orho = (float) (1 - rhoD);
+    float eps = (float) epsD;
     return new Optimizer(lr) {
       @Override
       Slots slots(int size) {
@@ -182,9 +204,9 @@ public abstract class Optimizer {
           @Override
           void update(float[] w, float[] g) {
             for (int i = 0; i < w.length; i++) {
-              ag[i] = rho * ag[i] + (1 - rho) * (g[i] * g[i]);
+              ag[i] = rho * ag[i] + orho * (g[i] * g[i]);
               float u = (float) Math.sqrt(au[i] + eps) / (float) Math.sqrt(ag[i] + eps) * g[i];
-              au[i] = rho * au[i] + (1 - rho) * (u * u);
+              au[i] = rho * au[i] + orho * (u * u);
               w[i] += -lr * u;
             }
           }
@@ -194,7 +216,12 @@ public abstract class Optimizer {
   }
 
   /** TF.js Adamax: {@code u = max(β2·u, |g|); w −= lr/(1−β1ᵗ) · m/(u + ε)}. */
-  public static Optimizer adamax(float lr, float beta1, float beta2, float eps) {
+  public static Optimizer adamax(double rate, double beta1D, double beta2D, double epsD) {
+    float lr = (float) rate;
+    float beta1 = (float) beta1D;
+    float ob1 = (float) (1 - beta1D);
+    float beta2 = (float) beta2D;
+    float eps = (float) epsD;
     float[] acc = {1f};
     return new Optimizer(lr) {
       @Override
@@ -212,7 +239,7 @@ public abstract class Optimizer {
           void update(float[] w, float[] g) {
             float rate = lr / (1 - acc[0]);
             for (int i = 0; i < w.length; i++) {
-              m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+              m[i] = beta1 * m[i] + ob1 * g[i];
               u[i] = Math.max(beta2 * u[i], Math.abs(g[i]));
               w[i] += -rate * m[i] / (u[i] + eps);
             }

@@ -65,8 +65,8 @@ final class TrainingConfig {
     }
     if (name.equalsIgnoreCase("SGD") && c.path("momentum").asDouble(0) > 0) {
       return Optimizer.sgd(
-          (float) (Double.isNaN(rate) ? 0.01 : rate),
-          (float) c.path("momentum").asDouble(),
+          Double.isNaN(rate) ? 0.01 : rate,
+          c.path("momentum").asDouble(),
           c.path("nesterov").asBoolean(false));
     }
     return Optimizer.of(name, rate);
