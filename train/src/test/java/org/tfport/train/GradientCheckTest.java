@@ -64,6 +64,41 @@ class GradientCheckTest {
         KerasTraining.Options.defaults());
   }
 
+  @Test
+  void smallCnnGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(8, 9, 9, 2)
+            .conv("conv", 2, 3, 3, 1, "valid", "tanh")
+            .batchNorm("bn", 3)
+            .pool("MaxPooling2D", "pool")
+            .conv("conv_1", 3, 2, 2, 2, "same", "tanh")
+            .pool("AveragePooling2D", "avg")
+            .flatten()
+            .dense("dense", 2, 3, "softmax")
+            .write(dir.resolve("cnn.h5"));
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(9, N, 9, 9, 2),
+        TestModels.oneHot(N, 3, 0),
+        KerasTraining.Options.defaults());
+  }
+
+  @Test
+  void lstmGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(12, 4, 3)
+            .lstm("lstm", 3, 5)
+            .dense("dense", 5, 3, "softmax")
+            .write(dir.resolve("lstm.h5"));
+    check(
+        h5,
+        Loss.SPARSE_CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(13, N, 4, 3),
+        TestModels.classIds(N, 3, 2),
+        KerasTraining.Options.defaults());
+  }
+
   private static void check(Path h5, Loss loss, Tensor x, Tensor y, KerasTraining.Options o) {
     try (ModelSource src = ModelSource.open(h5);
         StepGraph g = new StepGraph(src.build(o), loss, true, 1)) {

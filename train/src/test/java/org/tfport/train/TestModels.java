@@ -64,6 +64,58 @@ final class TestModels {
         new long[] {units});
   }
 
+  TestModels conv(String name, long in, long filters, int k, int stride, String padding, String act) {
+    return layer(
+        "Conv2D",
+        name,
+        ("\"filters\": %d, \"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
+                + " \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1], \"activation\": \"%s\","
+                + " \"use_bias\": true")
+            .formatted(filters, k, k, stride, stride, padding, act),
+        "kernel",
+        new long[] {k, k, in, filters},
+        "bias",
+        new long[] {filters});
+  }
+
+  TestModels batchNorm(String name, long channels) {
+    return layer(
+        "BatchNormalization",
+        name,
+        "\"axis\": -1, \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
+        "gamma", new long[] {channels},
+        "beta", new long[] {channels},
+        "moving_mean", new long[] {channels},
+        "moving_variance", new long[] {channels});
+  }
+
+  TestModels pool(String cls, String name) {
+    return layer(
+        cls,
+        name,
+        "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \"channels_last\"");
+  }
+
+  TestModels flatten() {
+    return layer("Flatten", "flatten", "\"data_format\": \"channels_last\"");
+  }
+
+  TestModels lstm(String name, long features, long units) {
+    return layer(
+        "LSTM",
+        name,
+        ("\"units\": %d, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+                + " \"use_bias\": true, \"return_sequences\": false, \"return_state\": false,"
+                + " \"go_backwards\": false, \"stateful\": false, \"unroll\": false, \"unit_forget_bias\": true")
+            .formatted(units),
+        "kernel",
+        new long[] {features, 4 * units},
+        "recurrent_kernel",
+        new long[] {units, 4 * units},
+        "bias",
+        new long[] {4 * units});
+  }
+
   Path write(Path file) {
     ObjectNode model = Json.MAPPER.createObjectNode();
     model.put("class_name", "Sequential");

@@ -87,4 +87,11 @@ final class TrainingLayers {
     String y = e.binary("Mul", e.binary("Mul", x.ref(), keep), e.scalar((float) (1 / (1 - rate))));
     return x.with(y, x.shape());
   }
+
+  /** A recurrent layer's kernel, recurrent kernel and bias (null without one) as variables. */
+  static String[] recurrentVariables(Call c, org.tfport.core.Tensor[] w) {
+    return new String[] {
+      c.weight("kernel", 0), c.weight("recurrent_kernel", 1), w[2] == null ? null : c.weight("bias", 2)
+    };
+  }
 }

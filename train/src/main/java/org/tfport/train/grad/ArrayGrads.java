@@ -50,6 +50,25 @@ final class ArrayGrads {
         });
     r.put("ConcatV2", ArrayGrads::concat);
     r.put(
+        "Split",
+        (g, n, dy) -> {
+          // Split(axis, value): the value's gradient is the pieces' gradients concatenated.
+          int num = (int) ((AttrValue.Int) n.attr("num_split")).value();
+          List<String> parts = new ArrayList<>();
+          for (int i = 0; i < num; i++) {
+            String out = i == 0 ? n.name() : n.name() + ":" + i;
+            parts.add(
+                i < dy.size() && dy.get(i) != null
+                    ? dy.get(i)
+                    : g.raw("ZerosLike", List.of(out), Map.of("T", F32)));
+          }
+          List<String> ins = new ArrayList<>(parts);
+          ins.add(n.dataInputs().get(0));
+          String cat =
+              g.raw("ConcatV2", ins, Map.of("T", F32, "N", new AttrValue.Int(num), "Tidx", I32));
+          return Arrays.asList(null, cat);
+        });
+    r.put(
         "Pack",
         (g, n, dy) -> {
           int count = n.dataInputs().size();

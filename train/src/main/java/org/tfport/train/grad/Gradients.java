@@ -31,6 +31,7 @@ public final class Gradients {
     ActivationGrads.register(r);
     NnGrads.register(r);
     ArrayGrads.register(r);
+    ConvGrads.register(r);
     return Map.copyOf(r);
   }
 
