@@ -49,6 +49,41 @@ class TfjsTrainingTest {
     compare(h5, json.resolve("model.json"), x, cases);
   }
 
+  @Test
+  void smallCnnWithBatchNormTrainsAsInTfjs() {
+    Path h5 =
+        new TestModels(31, 8, 8, 2)
+            .conv("conv", 2, 4, 3, 1, "same", "relu")
+            .batchNorm("bn", 4)
+            .pool("MaxPooling2D", "pool")
+            .conv("conv_1", 4, 3, 3, 2, "valid", "relu")
+            .flatten()
+            .dense("dense", 3, 3, "softmax")
+            .write(dir.resolve("cnn.h5"));
+    Path json = dir.resolve("cnn");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(h5, json.resolve("model.json"), TestModels.uniform(32, N, 8, 8, 2), threeOptimizers());
+  }
+
+  @Test
+  void lstmTrainsAsInTfjs() {
+    Path h5 =
+        new TestModels(41, 5, 3)
+            .lstm("lstm", 3, 6)
+            .dense("dense", 6, 3, "softmax")
+            .write(dir.resolve("lstm.h5"));
+    Path json = dir.resolve("lstm");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(h5, json.resolve("model.json"), TestModels.uniform(42, N, 5, 3), threeOptimizers());
+  }
+
+  private static List<Case> threeOptimizers() {
+    return List.of(
+        new Case("sgd", 0.1, Loss.CATEGORICAL_CROSSENTROPY, "categoricalCrossentropy"),
+        new Case("adam", 0.01, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "sparseCategoricalCrossentropy"),
+        new Case("rmsprop", 0.01, Loss.MEAN_SQUARED_ERROR, "meanSquaredError"));
+  }
+
   static Tensor targets(Loss loss) {
     return loss.sparse()
         ? Tensor.ofFloats(org.tfport.core.Shape.of(N, 1), TestModels.classIds(N, 3, 1).toFloatArray())

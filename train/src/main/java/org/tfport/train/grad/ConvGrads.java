@@ -14,8 +14,8 @@ import org.tfport.core.graph.Node;
  * Conv2DBackpropInput}; the filter gradient is itself a convolution (input channels as the batch,
  * the output gradient as a filter dilated by the stride), so both run on the runtime's convolution
  * kernels. Pooling whose windows tile the input (pool size = stride, VALID, the Keras default)
- * spreads the gradient over each window as plain broadcasts: to the window's maximum (every tied
- * one) or evenly for the average.
+ * spreads the gradient over each window as plain broadcasts: to the window's first maximum or
+ * evenly for the average.
  */
 final class ConvGrads {
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
@@ -164,7 +164,25 @@ final class ConvGrads {
     if (max) {
       String x6 = g.reshape(xc, g.ints(six));
       String y6 = g.reshape(n.name(), g.ints(grid));
-      spread = g.mul(g.mask("Equal", x6, y6), dyb);
+      // Only the window's first maximum in row-major order gets the gradient, as TF.js and
+      // TensorFlow do: ties (a BatchNormalization of ReLU zeros) are common.
+      String hit = g.mask("Equal", x6, y6);
+      float[] prio = new float[(int) (k[1] * k[2])];
+      for (int i = 0; i < prio.length; i++) {
+        prio[i] = prio.length - i;
+      }
+      String score =
+          g.mul(
+              hit,
+              g.constant(
+                  org.tfport.core.Tensor.ofFloats(
+                      org.tfport.core.Shape.of(1, 1, k[1], 1, k[2], 1), prio)));
+      String best =
+          g.raw(
+              "Max",
+              List.of(score, g.ints(2, 4)),
+              Map.of("T", F32, "Tidx", I32, "keep_dims", new AttrValue.Bool(true)));
+      spread = g.mul(g.mask("Equal", score, best), dyb);
     } else {
       // dy broadcast over each window through a multiply by ones shaped as the windows.
       spread = g.mul(g.mul(dyb, g.scalar(1f / (k[1] * k[2]))), g.raw("OnesLike", List.of(g.reshape(xc, g.ints(six))), Map.of("T", F32)));
