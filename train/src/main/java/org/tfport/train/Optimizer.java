@@ -189,7 +189,7 @@ public abstract class Optimizer {
     };
   }
 
-  /** TF.js Adadelta. */
+  /** TF.js Adadelta (its update divides by the squared-gradient average of the previous step). */
   public static Optimizer adadelta(double rate, double rhoD, double epsD) {
     float lr = (float) rate;
     float rho = (float) rhoD;
@@ -204,8 +204,9 @@ public abstract class Optimizer {
           @Override
           void update(float[] w, float[] g) {
             for (int i = 0; i < w.length; i++) {
-              ag[i] = rho * ag[i] + orho * (g[i] * g[i]);
+              // TF.js divides by the accumulator as it was before this step's gradient.
               float u = (float) Math.sqrt(au[i] + eps) / (float) Math.sqrt(ag[i] + eps) * g[i];
+              ag[i] = rho * ag[i] + orho * (g[i] * g[i]);
               au[i] = rho * au[i] + orho * (u * u);
               w[i] += -lr * u;
             }

@@ -50,6 +50,26 @@ class TfjsTrainingTest {
   }
 
   @Test
+  void otherLossesAndOptimizersTrainAsInTfjs() {
+    Path h5 =
+        new TestModels(17, 4)
+            .dense("dense", 4, 6, "tanh")
+            .dense("dense_1", 6, 3, "softmax")
+            .write(dir.resolve("more.h5"));
+    Path json = dir.resolve("more");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(
+        h5,
+        json.resolve("model.json"),
+        TestModels.uniform(18, N, 4),
+        List.of(
+            new Case("momentum", 0.05, Loss.BINARY_CROSSENTROPY, "binaryCrossentropy"),
+            new Case("adagrad", 0.05, Loss.HINGE, "hinge"),
+            new Case("adadelta", 1.0, Loss.KL_DIVERGENCE, "kullbackLeiblerDivergence"),
+            new Case("adamax", 0.02, Loss.MEAN_ABSOLUTE_ERROR, "meanAbsoluteError")));
+  }
+
+  @Test
   void smallCnnWithBatchNormTrainsAsInTfjs() {
     Path h5 =
         new TestModels(31, 8, 8, 2)
@@ -102,7 +122,7 @@ class TfjsTrainingTest {
               c.tfjsLoss(),
               c.optimizer(),
               c.lr(),
-              0,
+              c.optimizer().equals("momentum") ? 0.9 : 0,
               false,
               EPOCHS,
               BATCH,
