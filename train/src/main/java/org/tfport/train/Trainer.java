@@ -119,7 +119,7 @@ public final class Trainer implements AutoCloseable {
     String lossName = s.loss() != null ? s.loss() : TrainingConfig.loss(tc);
     if (lossName == null) {
       throw new UsageException(
-          source.path + ": the model has no training config naming a loss; give the loss (--loss)");
+          source.path + ": the model has no training config naming a loss; give Trainer.Settings.loss");
     }
     this.loss = Loss.of(lossName);
     this.optimizer =
