@@ -99,6 +99,27 @@ class GradientCheckTest {
         KerasTraining.Options.defaults());
   }
 
+  @Test
+  void embeddingGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(14, 3)
+            .layer("Embedding", "emb", "\"input_dim\": 5, \"output_dim\": 2", "embeddings", new long[] {5, 2})
+            .flatten()
+            .dense("dense", 6, 3, "softmax")
+            .write(dir.resolve("emb.h5"));
+    // Ids repeat within and across samples, so rows collect several gradients.
+    float[] ids = new float[N * 3];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 3) % 5;
+    }
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        Tensor.ofFloats(org.tfport.core.Shape.of(N, 3), ids),
+        TestModels.oneHot(N, 3, 1),
+        KerasTraining.Options.defaults());
+  }
+
   private static void check(Path h5, Loss loss, Tensor x, Tensor y, KerasTraining.Options o) {
     try (ModelSource src = ModelSource.open(h5);
         StepGraph g = new StepGraph(src.build(o), loss, true, 1)) {

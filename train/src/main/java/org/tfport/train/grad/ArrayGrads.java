@@ -49,6 +49,7 @@ final class ArrayGrads {
           return Arrays.asList(g.transpose(dy.get(0), inv), null);
         });
     r.put("ConcatV2", ArrayGrads::concat);
+    r.put("GatherV2", ArrayGrads::gather);
     r.put(
         "Split",
         (g, n, dy) -> {
@@ -164,5 +165,36 @@ final class ArrayGrads {
     }
     out.add(null);
     return out;
+  }
+
+  /**
+   * An embedding lookup's table gradient: the rows of {@code dy} added into the rows they were
+   * read from ({@code ScatterNd} sums repeated indices).
+   */
+  private static List<String> gather(GradContext g, Node n, List<String> dy) {
+    String params = n.dataInputs().get(0);
+    String indices = n.dataInputs().get(1);
+    long axis = longs(g, n, 2)[0];
+    long batchDims = n.attr("batch_dims") instanceof AttrValue.Int i ? i.value() : 0;
+    long[] sp = g.dims(params);
+    if (axis != 0 || batchDims != 0) {
+      throw new UnsupportedModelException(
+          n.name() + " (GatherV2): cannot differentiate a gather along axis " + axis + " yet");
+    }
+    for (long d : sp) {
+      if (d < 0) {
+        throw new UnsupportedModelException(
+            n.name() + " (GatherV2): cannot differentiate a gather from a table of unknown shape");
+      }
+    }
+    AttrValue ti = n.attr("Tindices");
+    String idx =
+        g.raw("Reshape", List.of(indices, g.ints(-1, 1)), Map.of("T", ti, "Tshape", I32));
+    long[] rows = sp.clone();
+    rows[0] = -1;
+    String upd = g.reshape(dy.get(0), g.ints(rows));
+    String table =
+        g.raw("ScatterNd", List.of(idx, upd, g.ints(sp)), Map.of("T", F32, "Tindices", ti));
+    return Arrays.asList(table, null, null);
   }
 }
