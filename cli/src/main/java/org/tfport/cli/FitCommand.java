@@ -107,7 +107,8 @@ final class FitCommand {
       names = "--output_format",
       paramLabel = "FORMAT",
       description =
-          "tfjs_layers_model (a folder) or keras (.h5) (default: keras when OUT ends in .h5)")
+          "tfjs_layers_model (a folder), keras (.h5) or keras_keras (.keras) (default from OUT's"
+              + " extension, else tfjs_layers_model)")
   String outputFormat;
 
   @Option(names = "--output", paramLabel = "OUT", description = "where to write the trained model")
@@ -222,17 +223,18 @@ final class FitCommand {
             ? outputFormat
             : out1.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".h5")
                 ? "keras"
-                : "tfjs_layers_model";
+                : out1.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".keras")
+                    ? "keras_keras"
+                    : "tfjs_layers_model";
     return switch (f) {
       case "tfjs_layers_model" -> ModelFormat.TFJS_LAYERS_MODEL;
       case "keras" -> ModelFormat.KERAS;
-      case "keras_keras" ->
-          throw new UsageException(
-              "fit: --output_format keras_keras (.keras) cannot be written yet; use keras (.h5) or"
-                  + " tfjs_layers_model");
+      case "keras_keras" -> ModelFormat.KERAS_KERAS;
       default ->
           throw new UsageException(
-              "fit: --output_format must be tfjs_layers_model or keras, not '" + f + "'");
+              "fit: --output_format must be tfjs_layers_model, keras or keras_keras, not '"
+                  + f
+                  + "'");
     };
   }
 
@@ -250,15 +252,23 @@ final class FitCommand {
     Path tmp;
     try {
       Files.createDirectories(abs.getParent());
-      tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".tfport-", ".h5");
+      tmp =
+          Files.createTempFile(
+              abs.getParent(),
+              "." + abs.getFileName() + ".tfport-",
+              format == ModelFormat.KERAS_KERAS ? ".keras" : ".h5");
     } catch (IOException e) {
       throw new OutputException(out + ": cannot write beside it (" + e.getMessage() + ")", e);
     }
     try {
-      t.saveH5(tmp);
-      if (format == ModelFormat.KERAS) {
+      if (format == ModelFormat.KERAS_KERAS) {
+        t.saveKeras(tmp);
+      } else {
+        t.saveH5(tmp);
+      }
+      if (format != ModelFormat.TFJS_LAYERS_MODEL) {
         if (Files.isDirectory(abs)) {
-          throw new UsageException(out + ": is a folder; give a .h5 file path for --output_format keras");
+          throw new UsageException(out + ": is a folder; give a file path for --output_format " + format.flagName());
         }
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } else {

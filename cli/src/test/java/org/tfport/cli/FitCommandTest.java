@@ -113,6 +113,24 @@ class FitCommandTest {
   }
 
   @Test
+  void writesKeras3WithTrainedWeights() throws Exception {
+    data(1);
+    Path out = dir.resolve("trained.keras");
+    CliRunner r =
+        CliRunner.run(
+            "fit", model.toString(), "--x", xFile.toString(), "--y", yFile.toString(),
+            "--epochs", "1", "--batch_size", "4", "--optimizer", "adam", "--loss", "mse",
+            "--output_format", "keras_keras", "--output", out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    try (KerasModel m = KerasModel.open(out)) {
+      Tensor k = m.layers().stream().filter(l -> l.layerName().equals("dense_1")).findFirst()
+          .orElseThrow().weights().get(0).data().get();
+      float[] was = DemoModel.values("dense_1/kernel", DemoModel.HIDDEN * DemoModel.OUT);
+      assertThat(k.toFloatArray()).hasSize(was.length).isNotEqualTo(was);
+    }
+  }
+
+  @Test
   void aShapeMismatchNamesTheInputAndWritesNothing() throws Exception {
     data(1);
     Path bad = dir.resolve("bad.npy");

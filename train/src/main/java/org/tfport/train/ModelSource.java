@@ -118,6 +118,18 @@ final class ModelSource implements AutoCloseable {
         file, version, backend, modelConfig(), trainingConfig(), layers(trained));
   }
 
+  /** Writes the model with {@code trained} weights as a Keras 3 {@code .keras} archive. */
+  void writeKeras(Path file, Map<String, Tensor> trained) {
+    Map<String, KerasWeight> byName = new LinkedHashMap<>();
+    for (KerasLayerWeights l : layers(trained)) {
+      for (KerasWeight w : l.weights()) {
+        String n = w.name().endsWith(":0") ? w.name().substring(0, w.name().length() - 2) : w.name();
+        byName.put(n, w);
+      }
+    }
+    org.tfport.formats.keras.KerasV3Writer.write(file, modelConfig(), byName);
+  }
+
   @Override
   public void close() {
     if (keras != null) {

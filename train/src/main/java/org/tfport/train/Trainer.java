@@ -374,6 +374,11 @@ public final class Trainer implements AutoCloseable {
     source.writeH5(file, weights());
   }
 
+  /** Writes the model with its current weights as a Keras 3 {@code .keras} archive. */
+  public void saveKeras(Path file) {
+    source.writeKeras(file, weights());
+  }
+
   @Override
   public void close() {
     train.close();
