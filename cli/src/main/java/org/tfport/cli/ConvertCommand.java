@@ -26,6 +26,7 @@ import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.io.HubModules;
 import org.tfport.formats.ModelFormat;
 import org.tfport.formats.tfjs.QuantizationMap;
 import org.tfport.graph.GraphOptions;
@@ -389,7 +390,24 @@ final class ConvertCommand {
         bool(flag[0], flag[1]);
       }
     }
-    Path input = Path.of(paths.get(0));
+    Path input;
+    if (HubModules.isUrl(paths.get(0))) {
+      if (!"tf_hub".equals(inputFormat)) {
+        throw new UsageException(
+            paths.get(0)
+                + ": a URL input is a TF Hub module; add --input_format=tf_hub (other formats are"
+                + " read from files)");
+      }
+      String cache = System.getProperty("tfport.tfhub_cache");
+      input =
+          HubModules.fetch(
+              paths.get(0),
+              cache != null ? Path.of(cache) : HubModules.defaultCache(),
+              null,
+              HubModules.Limits.DEFAULT);
+    } else {
+      input = Path.of(paths.get(0));
+    }
     Path output = Path.of(paths.get(1));
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
