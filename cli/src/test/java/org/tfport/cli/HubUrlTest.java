@@ -67,6 +67,13 @@ class HubUrlTest {
       assertThat(r.code()).as(r.err()).isZero();
       assertThat(Files.readString(tmp.resolve("from_url/model.json")))
           .isEqualTo(Files.readString(tmp.resolve("from_dir/model.json")));
+      // The TFLite converter takes the same URL (from the cache now).
+      r =
+          CliRunner.run(
+              "convert", "--input_format=tf_hub", url, tmp.resolve("hub.tflite").toString());
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(org.tfport.formats.tflite.TfliteReader.read(tmp.resolve("hub.tflite")).signatureDefs())
+          .hasSize(1);
       // Without the flag a URL is refused, saying which flag it needs.
       r = CliRunner.run("convert", url, tmp.resolve("x").toString());
       assertThat(r.code()).isEqualTo(2);
