@@ -181,7 +181,7 @@ public final class KerasV3Writer {
                   + owned
                   + ", but tfport does not know the order Keras 3 saves the weights of "
                   + cls
-                  + " in; write a .h5 file instead (--output_format=keras)");
+                  + " in; write a .h5 file instead (into ModelFormat.KERAS)");
         }
         String vars = (LayerVars.isRecurrent(cls) ? g + "/cell" : g) + "/vars";
         for (int i = 0; i < names.size(); i++) {

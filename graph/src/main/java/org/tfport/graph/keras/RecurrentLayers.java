@@ -25,7 +25,9 @@ final class RecurrentLayers {
             @Override
             public List<KT> call(Call c, List<KT> in) {
               Tensor[] w = ownWeights(c);
-              return rnn(c, in.get(0), w, c.mask(0));
+              return c.training() == null
+                  ? rnn(c, in.get(0), w, c.mask(0))
+                  : rnn(c, in.get(0), w, c.mask(0), TrainingLayers.recurrentVariables(c, w));
             }
 
             @Override
@@ -238,6 +240,14 @@ final class RecurrentLayers {
    * mask} [N, T] (float 0/1) or null.
    */
   static List<KT> rnn(Call c, KT x, Tensor[] w, String mask) {
+    if (c.training() != null) {
+      throw c.unsupported("cannot be trained yet (a wrapped recurrent layer); freeze it");
+    }
+    return rnn(c, x, w, mask, null);
+  }
+
+  /** As above; {@code vars}, when not null, are the kernel, recurrent kernel and bias variables. */
+  static List<KT> rnn(Call c, KT x, Tensor[] w, String mask, String[] vars) {
     Emit e = c.e;
     String cls = c.cls;
     if (x.rank() != 3) {
@@ -263,7 +273,12 @@ final class RecurrentLayers {
           "has kernels whose shapes do not fit " + features + " features and " + units + " units");
     }
     // Input projections of every step at once: [N·T, F]·W (+ input bias).
-    String kernel = e.constant("kernel", w[0]);
+    if (vars != null && ((cudnn && lstm) || resetAfter || g == 3 || steps <= 0)) {
+      throw c.unsupported(
+          "cannot be trained yet (only LSTM and SimpleRNN layers over fixed time steps train);"
+              + " freeze it");
+    }
+    String kernel = vars != null ? vars[0] : e.constant("kernel", w[0]);
     String flat = e.reshape(x.ref(), -1, features);
     String xw = e.op("MatMul", List.of(flat, kernel), "transpose_a", false, "transpose_b", false);
     Tensor recurrentBias = null;
@@ -285,7 +300,12 @@ final class RecurrentLayers {
         inputBias = row(b2, 0);
         recurrentBias = row(b2, 1);
       }
-      xw = e.op("BiasAdd", List.of(xw, e.constant("bias", inputBias)), "data_format", "NHWC");
+      xw =
+          e.op(
+              "BiasAdd",
+              List.of(xw, vars != null ? vars[2] : e.constant("bias", inputBias)),
+              "data_format",
+              "NHWC");
     }
     Cell cell =
         new Cell(
@@ -316,6 +336,9 @@ final class RecurrentLayers {
         masks = e.op("Unpack", List.of(e.expandDims(mask, -1)), "num", steps, "axis", 1);
       }
       CellNodes nodes = CellNodes.of(e, cell);
+      if (vars != null) {
+        nodes = new CellNodes(vars[1], nodes.uParts(), nodes.rb(), nodes.one());
+      }
       List<String> hs = new ArrayList<>();
       h = null;
       cellState = null;
