@@ -111,7 +111,7 @@ public final class RuntimeComparison {
   }
 
   void run(Path work, List<Integer> threads, String only) throws Exception {
-    String loadBefore = ConvertBench.loadAverage();
+    String loadBefore = Measure.loadAverage();
     System.out.printf(
         Locale.ROOT,
         "runtime comparison: %d warm-up + %d timed runs per measurement, %d rounds,"
@@ -376,7 +376,7 @@ public final class RuntimeComparison {
                 : "not reported in TFLite's log (shared/specs/oracles.md found it on by default in this build)"));
     failures(rows, threads, results);
     System.out.println(
-        "load average: before " + loadBefore + ", after " + ConvertBench.loadAverage());
+        "load average: before " + loadBefore + ", after " + Measure.loadAverage());
   }
 
   private static void failures(

@@ -94,9 +94,9 @@ final class QuantMath {
                 + ", which "
                 + qdtype.jsName()
                 + " quantization cannot represent; leave this weight out of the"
-                + " --quantize_"
+                + " QuantizationMap."
                 + qdtype.jsName()
-                + " patterns or use --quantize_float16");
+                + " patterns or use QuantizationMap.float16");
       }
       min = Math.min(min, x);
       max = Math.max(max, x);

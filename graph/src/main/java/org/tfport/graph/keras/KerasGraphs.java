@@ -35,7 +35,7 @@ public final class KerasGraphs {
               + ": a "
               + (model.kerasMajor() == 1 ? "Keras 1" : "Theano-backend")
               + " file; convert it"
-              + " to a TF.js layers model first (tfport convert --output_format=tfjs_layers_model), which"
+              + " into ModelFormat.TFJS_LAYERS_MODEL first (a TF.js layers model), which"
               + " upgrades its config and weights, and use that model.json");
     }
     Map<String, List<WeightLookup.Entry>> grouped = new LinkedHashMap<>();
