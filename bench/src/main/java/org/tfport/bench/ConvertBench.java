@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToLongFunction;
 import org.tfport.bench.ChildJvm.Child;
@@ -406,30 +405,7 @@ public final class ConvertBench {
             + Fmt.mib(modelBytes)
             + "), weights "
             + Fmt.bytes(weightBytes));
-    Measure.row(
-        "cp, median / min",
-        Fmt.secs(cpMedian)
-            + " s / "
-            + Fmt.secs(cp.get(0))
-            + " s  ("
-            + Measure.mbps(modelBytes, cpMedian)
-            + ")");
-    Measure.row(
-        "convert wall, median / min",
-        Fmt.secs(wallMedian)
-            + " s / "
-            + Fmt.secs(wall.get(0))
-            + " s  ("
-            + Measure.mbps(modelBytes, wallMedian)
-            + "; java -jar tfport.jar, JVM start-up included)");
-    Measure.row(
-        "  start-up floor (1 MB model)",
-        Fmt.secs(floorMedian)
-            + " s median; the data itself costs "
-            + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9)
-            + " s ("
-            + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
-            + " of cp)");
+    Measure.timingRows("cp", modelBytes, cp, wall, floorMedian);
     Measure.row(
         "  in Main.run (heap runs)",
         Fmt.secs(Measure.median(inJvm))

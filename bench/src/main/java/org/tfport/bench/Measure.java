@@ -157,4 +157,38 @@ final class Measure {
       throw new UncheckedIOException(e);
     }
   }
+
+  /**
+   * The rows both conversion benchmarks print about time: the copy floor, the conversion's wall
+   * time and its start-up floor, each as median and minimum over sorted runs.
+   */
+  static void timingRows(
+      String cpLabel, long bytes, List<Long> cps, List<Long> walls, long floorMedian) {
+    long cpMedian = median(cps);
+    long wallMedian = median(walls);
+    row(
+        cpLabel + ", median / min",
+        Fmt.secs(cpMedian)
+            + " s / "
+            + Fmt.secs(cps.get(0))
+            + " s  ("
+            + mbps(bytes, cpMedian)
+            + ")");
+    row(
+        "convert wall, median / min",
+        Fmt.secs(wallMedian)
+            + " s / "
+            + Fmt.secs(walls.get(0))
+            + " s  ("
+            + mbps(bytes, wallMedian)
+            + "; java -jar tfport.jar, JVM start-up included)");
+    row(
+        "  start-up floor (1 MB model)",
+        Fmt.secs(floorMedian)
+            + " s median; the data itself costs "
+            + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9)
+            + " s ("
+            + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
+            + " of cp)");
+  }
 }

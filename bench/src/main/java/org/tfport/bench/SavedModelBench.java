@@ -405,30 +405,7 @@ public final class SavedModelBench {
     Measure.row(
         "SavedModel bytes",
         Fmt.bytes(savedBytes) + " (" + Fmt.mib(savedBytes) + "), variables " + Fmt.bytes(varBytes));
-    Measure.row(
-        "cp -r, median / min",
-        Fmt.secs(cpMedian)
-            + " s / "
-            + Fmt.secs(cps.get(0))
-            + " s  ("
-            + Measure.mbps(savedBytes, cpMedian)
-            + ")");
-    Measure.row(
-        "convert wall, median / min",
-        Fmt.secs(wallMedian)
-            + " s / "
-            + Fmt.secs(walls.get(0))
-            + " s  ("
-            + Measure.mbps(savedBytes, wallMedian)
-            + "; java -jar tfport.jar, JVM start-up included)");
-    Measure.row(
-        "  start-up floor (1 MB model)",
-        Fmt.secs(floorMedian)
-            + " s median; the data itself costs "
-            + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9)
-            + " s ("
-            + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
-            + " of cp)");
+    Measure.timingRows("cp -r", savedBytes, cps, walls, floorMedian);
     Measure.row(
         "  in Main.run (heap runs)", Fmt.secs(Measure.median(inJvm)) + " s median");
     Measure.row(

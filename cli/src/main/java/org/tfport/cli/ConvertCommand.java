@@ -94,6 +94,8 @@ final class ConvertCommand {
           "tflite -> tfjs_graph_model",
           "tflite -> tf_saved_model",
           "tflite -> tf_frozen_model",
+          "tfjs_layers_model -> keras",
+          "tfjs_layers_model -> keras_keras",
           "stablehlo -> tfjs_graph_model",
           "stablehlo -> tflite");
 
@@ -451,7 +453,11 @@ final class ConvertCommand {
         && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
     }
-    if ((outFmt == TF_SAVED_MODEL || outFmt == TF_FROZEN_MODEL)
+    if ((outFmt == TF_SAVED_MODEL
+            || outFmt == TF_FROZEN_MODEL
+            || outFmt == KERAS
+            || outFmt == KERAS_KERAS
+            || outFmt == KERAS_SAVED_MODEL)
         && (quantizeFloat16 != null
             || quantizeUint8 != null
             || quantizeUint16 != null
