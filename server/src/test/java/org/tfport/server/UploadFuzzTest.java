@@ -37,6 +37,16 @@ class UploadFuzzTest {
   }
 
   private static void check(byte[] data, String contentType) throws Exception {
+    // Over 10 s counts only if a second, warm run is as slow (the first conversion loads and
+    // instruments many classes; the machine may be busy).
+    if (timed(data, contentType) > 10_000_000_000L
+        && data.length < 1 << 20
+        && timed(data, contentType) > 10_000_000_000L) {
+      throw new AssertionError("an upload of " + data.length + " bytes took over 10 s, twice");
+    }
+  }
+
+  private static long timed(byte[] data, String contentType) throws Exception {
     TestServer s = server();
     // Each input its own model name, so versions never pile up under one name; removed after.
     String name = "f" + NEXT.incrementAndGet();
@@ -69,9 +79,7 @@ class UploadFuzzTest {
     if (r.statusCode() >= 300 && !TensorJson.READER.readTree(r.body()).path("error").isString()) {
       throw new AssertionError("a refusal without a JSON error: " + r.statusCode() + " " + r.body());
     }
-    if (nanos > 10_000_000_000L && data.length < 1 << 20) {
-      throw new AssertionError("an upload of " + data.length + " bytes took over 10 s");
-    }
+    return nanos;
   }
 
   private static synchronized TestServer server() throws IOException {
