@@ -34,6 +34,7 @@ final class OptionFlags {
               Map.entry("Converter.from(path, format)", "--input_format"),
               Map.entry("WriteOptions.shardSizeBytes", "--weight_shard_size_bytes"),
               Map.entry("LoadOptions.outputNodeNames", "--output_node_names"),
+              Map.entry("give Trainer.Settings.loss", "give --loss"),
               Map.entry("choose the tags ", "give --saved_model_tags="),
               Map.entry("choose a signature by its key", "give --signature_name=NAME"),
               // Formats the library suggests reading a source as.

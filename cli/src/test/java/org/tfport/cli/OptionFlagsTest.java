@@ -64,7 +64,7 @@ class OptionFlagsTest {
     Path root = Path.of("..").toAbsolutePath().normalize();
     Pattern flag = Pattern.compile("\"[^\"]*(?<![-\\w])--[a-z][a-z0-9_]*[^\"]*\"");
     List<String> found = new ArrayList<>();
-    for (String module : List.of("core", "formats", "graph", "runtime", "convert", "io")) {
+    for (String module : List.of("core", "formats", "graph", "runtime", "convert", "io", "train")) {
       Path src = root.resolve(module).resolve("src/main/java");
       assertThat(src).as("library sources of " + module).isDirectory();
       try (Stream<Path> files = Files.walk(src)) {
