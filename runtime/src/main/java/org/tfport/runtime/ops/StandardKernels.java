@@ -33,6 +33,8 @@ public final class StandardKernels {
           new ImageOps(),
           new NonMaxSuppressionOps(),
           new UnaryOps(),
+          new ActivationGradOps(),
+          new TrainingOps(),
           new CastOps(),
           new BinaryOps(),
           new SelectOps(),
