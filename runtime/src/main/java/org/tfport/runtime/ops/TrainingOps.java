@@ -216,8 +216,8 @@ final class TrainingOps implements OpFamily {
 
   /**
    * For each operand, the axes of the broadcast result its gradient sums over: those where the
-   * operand (padded with leading ones) has size 1 and the other does not. Axes where both have size
-   * 1 are listed for neither, as TensorFlow's BCast (with its dimension merging) gives.
+   * operand (padded with leading ones) has size 1, axes where both have size 1 included, except that
+   * equal shapes give no axes at all (TensorFlow's BCast takes that case first).
    */
   static long[][] reductionAxes(long[] s0, long[] s1) {
     int rank = Math.max(s0.length, s1.length);
@@ -230,10 +230,13 @@ final class TrainingOps implements OpFamily {
         throw new KernelException(
             "Incompatible shapes: " + Arrays.toString(s0) + " vs. " + Arrays.toString(s1));
       }
-      if (a == 1 && c != 1) {
+      if (Arrays.equals(s0, s1)) {
+        continue;
+      }
+      if (a == 1) {
         r0.add((long) i);
       }
-      if (c == 1 && a != 1) {
+      if (c == 1) {
         r1.add((long) i);
       }
     }
