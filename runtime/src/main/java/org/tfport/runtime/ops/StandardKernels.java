@@ -19,6 +19,7 @@ public final class StandardKernels {
           new SpaceOps(),
           new ConvOps(),
           new ConvBackpropOps(),
+          new ConvFilterGradOps(),
           new MatMulOps(),
           new FastConvOps(),
           new FastMatMulOps(),
