@@ -30,6 +30,7 @@ public final class StandardKernels {
           new StringNGramOps(),
           new ImageTransformOps(),
           new FastPoolOps(),
+          new PoolGradOps(),
           new NormalizationOps(),
           new ImageOps(),
           new NonMaxSuppressionOps(),
