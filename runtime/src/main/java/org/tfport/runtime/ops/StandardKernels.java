@@ -32,6 +32,7 @@ public final class StandardKernels {
           new FastPoolOps(),
           new PoolGradOps(),
           new NormalizationOps(),
+          new BatchNormGradOps(),
           new ImageOps(),
           new NonMaxSuppressionOps(),
           new UnaryOps(),
