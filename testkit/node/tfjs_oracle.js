@@ -17,6 +17,11 @@
  * Output binaries are written next to results.json: float32 outputs as little-endian float32,
  * int32 and bool outputs as little-endian int32 (dtype in the entry says which).
  * One line per finished job goes to stdout ("job <i> ok|error"), so a crash can be located.
+ *
+ * A training job {kind: "fit", modelJson, inputs: [x...], targets: {shape, dtype, data}, loss: "categoricalCrossentropy",
+ *   optimizer: {name: "sgd"|"momentum"|"adam"|"rmsprop"|"adagrad"|"adadelta"|"adamax", learningRate, momentum?, useNesterov?},
+ *   epochs, batchSize, metrics?: [...]} compiles the layers model and fits it unshuffled (batches in order), then returns
+ *   {ok, backend, history: {loss: [...], ...}, outputs: the trained weights in model.weights order, named by originalName}.
  */
 'use strict';
 
@@ -185,8 +190,42 @@ function namedOutputs(result, names) {
   throw new Error(`unexpected model result: ${result}`);
 }
 
+function makeOptimizer(spec) {
+  const lr = spec.learningRate;
+  switch (spec.name) {
+    case 'sgd': return tf.train.sgd(lr);
+    case 'momentum': return tf.train.momentum(lr, spec.momentum, !!spec.useNesterov);
+    case 'adam': return tf.train.adam(lr);
+    case 'rmsprop': return tf.train.rmsprop(lr);
+    case 'adagrad': return tf.train.adagrad(lr);
+    case 'adadelta': return tf.train.adadelta(lr);
+    case 'adamax': return tf.train.adamax(lr);
+    default: throw new Error(`unknown optimizer '${spec.name}'`);
+  }
+}
+
+async function fitJob(job, index, outDir) {
+  const backend = await useBackend(job.backend);
+  const model = await tf.loadLayersModel(fileHandler(job.modelJson));
+  const xs = (job.inputs || []).map(readInput);
+  const y = readInput(job.targets);
+  try {
+    model.compile({optimizer: makeOptimizer(job.optimizer), loss: job.loss, metrics: job.metrics || []});
+    const h = await model.fit(xs.length === 1 ? xs[0] : xs, y,
+        {epochs: job.epochs, batchSize: job.batchSize, shuffle: false, verbose: 0});
+    const outputs = model.weights.map((w, k) => ({name: w.originalName,
+        ...writeOutput(w.read(), path.join(outDir, `job${index}_w${k}.bin`))}));
+    return {ok: true, backend, history: h.history, outputs};
+  } finally {
+    for (const t of xs) t.dispose();
+    y.dispose();
+    model.dispose();
+  }
+}
+
 async function runJob(job, index, outDir) {
   if (job == null || typeof job !== 'object') throw new Error('job is not an object');
+  if (job.kind === 'fit') return fitJob(job, index, outDir);
   if (job.kind !== 'layers' && job.kind !== 'graph') throw new Error(`job.kind must be 'layers' or 'graph', got '${job.kind}'`);
   if (typeof job.modelJson !== 'string') throw new Error('job.modelJson missing');
   const backend = await useBackend(job.backend);

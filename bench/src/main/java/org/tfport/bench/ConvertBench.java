@@ -5,20 +5,14 @@ import static org.tfport.bench.LayersModelCheck.verify;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToLongFunction;
-import java.util.stream.Stream;
 import org.tfport.bench.ChildJvm.Child;
 
 /**
@@ -209,7 +203,7 @@ public final class ConvertBench {
       return benchIn(work);
     } finally {
       if (temp) {
-        deleteTree(work);
+        Measure.deleteTree(work);
       }
     }
   }
@@ -232,7 +226,7 @@ public final class ConvertBench {
     Path out = work.resolve("tfjs_model");
     Path scratch = work.resolve("tfjs_scratch");
     for (Path p : List.of(h5, smallH5, copy, out, scratch)) {
-      deleteTree(p);
+      Measure.deleteTree(p);
     }
     String fs;
     try {
@@ -240,7 +234,7 @@ public final class ConvertBench {
     } catch (IOException e) {
       fs = "?";
     }
-    String loadBefore = loadAverage();
+    String loadBefore = Measure.loadAverage();
     System.out.println("tfport conversion benchmark");
     System.out.printf(
         "  java      %s (%s), %d CPUs, load average %s%n",
@@ -265,7 +259,7 @@ public final class ConvertBench {
     }
     long writeNanos = System.nanoTime() - t0;
     System.gc();
-    long modelBytes = size(h5);
+    long modelBytes = Measure.size(h5);
     long weightBytes = model.weightBytes();
     System.out.printf(
         "  wrote     %s: %s bytes (%s; weights %s bytes) in %s s%n",
@@ -276,18 +270,18 @@ public final class ConvertBench {
         Fmt.secs(writeNanos));
     System.out.printf(
         "  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n",
-        smallH5, Fmt.bytes(size(smallH5)), small.hidden);
-    printSteps("cp " + h5 + " " + copy, timeBin, java, cliJar, convertArgs(h5, out), smallH5);
+        smallH5, Fmt.bytes(Measure.size(smallH5)), small.hidden);
+    Measure.printSteps("cp " + h5 + " " + copy, timeBin, java, cliJar, convertArgs(h5, out), smallH5);
 
     // One untimed round first: the first copy after writing the model is often slow on a VM disk.
-    warm(h5);
-    sync();
-    timeCp(h5, copy);
-    deleteTree(copy);
-    sync();
+    Measure.warm(h5);
+    Measure.sync();
+    Measure.timeCp(h5, copy);
+    Measure.deleteTree(copy);
+    Measure.sync();
     cli(convertArgs(h5, scratch));
-    deleteTree(scratch);
-    sync();
+    Measure.deleteTree(scratch);
+    Measure.sync();
 
     System.out.printf(
         "%-4s %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n",
@@ -306,36 +300,36 @@ public final class ConvertBench {
     List<Run> results = new ArrayList<>();
     boolean allVerified = true;
     for (int r = 1; r <= runs; r++) {
-      warm(h5);
-      sync();
-      long cpNanos = timeCp(h5, copy);
-      deleteTree(copy);
-      sync();
+      Measure.warm(h5);
+      Measure.sync();
+      long cpNanos = Measure.timeCp(h5, copy);
+      Measure.deleteTree(copy);
+      Measure.sync();
 
       Child c = cli(convertArgs(h5, out));
-      String verdict = c.ok() ? verify(out, model, r == 1) : failure(c);
+      String verdict = c.ok() ? verify(out, model, r == 1) : Measure.failure(c);
       if (r == 1 && c.ok()) {
         System.out.println("     tfport: " + c.stdout().strip());
       }
       if (keep == null || r < runs) {
-        deleteTree(out);
+        Measure.deleteTree(out);
       }
-      sync();
+      Measure.sync();
 
-      warm(h5);
+      Measure.warm(h5);
       Child heap = heapRun(List.of(), convertArgs(h5, scratch));
-      String heapVerdict = heap.ok() ? verify(scratch, model, false) : failure(heap);
-      deleteTree(scratch);
-      sync();
+      String heapVerdict = heap.ok() ? verify(scratch, model, false) : Measure.failure(heap);
+      Measure.deleteTree(scratch);
+      Measure.sync();
 
       Child floor = cli(convertArgs(smallH5, scratch));
-      String floorVerdict = floor.ok() ? verify(scratch, small, false) : failure(floor);
-      deleteTree(scratch);
-      sync();
+      String floorVerdict = floor.ok() ? verify(scratch, small, false) : Measure.failure(floor);
+      Measure.deleteTree(scratch);
+      Measure.sync();
 
       allVerified &=
           verdict.startsWith("ok") && heapVerdict.startsWith("ok") && floorVerdict.startsWith("ok");
-      verdict = withSideVerdicts(verdict, heapVerdict, floorVerdict);
+      verdict = Measure.withSideVerdicts(verdict, heapVerdict, floorVerdict);
       results.add(new Run(cpNanos, c, heap, floor));
       System.out.printf(
           "%-4d %8s %8s %7s %8s %8s | %8s %8s %8s %8s %8s | %s%n",
@@ -357,10 +351,10 @@ public final class ConvertBench {
     long limit = (long) (HEAP_TARGET * modelBytes);
     Map<String, String> limited = new LinkedHashMap<>();
     for (String xmx : List.of((limit >> 20) + "m", SMALL_HEAP)) {
-      warm(h5);
-      sync();
+      Measure.warm(h5);
+      Measure.sync();
       Child c = heapRun(List.of("-Xmx" + xmx), convertArgs(h5, scratch));
-      String verdict = c.ok() ? verify(scratch, model, false) : failure(c);
+      String verdict = c.ok() ? verify(scratch, model, false) : Measure.failure(c);
       boolean done = c.ok() && verdict.startsWith("ok");
       allVerified &= done;
       limited.put(
@@ -374,17 +368,17 @@ public final class ConvertBench {
               + Fmt.mib(c.metric("peak_heap_gc_bytes"))
               + "), "
               + verdict);
-      deleteTree(scratch);
-      sync();
+      Measure.deleteTree(scratch);
+      Measure.sync();
     }
 
     List<Long> cp = sorted(results, Run::cpNanos);
     List<Long> wall = sorted(results, r -> r.cli().wallNanos());
     List<Long> inJvm = sorted(results, r -> r.heap().metric("run_nanos"));
     List<Long> floor = sorted(results, r -> r.floor().wallNanos());
-    long cpMedian = median(cp);
-    long wallMedian = median(wall);
-    long floorMedian = median(floor);
+    long cpMedian = Measure.median(cp);
+    long wallMedian = Measure.median(wall);
+    long floorMedian = Measure.median(floor);
     double timeRatio = (double) wallMedian / cpMedian;
     long peakRss = max(results, r -> r.cli().metric("peak_rss_bytes"));
     long peakAnon = max(results, r -> r.heap().metric("peak_rss_anon_bytes"));
@@ -402,45 +396,22 @@ public final class ConvertBench {
             + "; load average before "
             + loadBefore
             + ", after "
-            + loadAverage()
+            + Measure.loadAverage()
             + ")");
-    row(
+    Measure.row(
         "model bytes",
         Fmt.bytes(modelBytes)
             + " ("
             + Fmt.mib(modelBytes)
             + "), weights "
             + Fmt.bytes(weightBytes));
-    row(
-        "cp, median / min",
-        Fmt.secs(cpMedian)
-            + " s / "
-            + Fmt.secs(cp.get(0))
-            + " s  ("
-            + mbps(modelBytes, cpMedian)
-            + ")");
-    row(
-        "convert wall, median / min",
-        Fmt.secs(wallMedian)
-            + " s / "
-            + Fmt.secs(wall.get(0))
-            + " s  ("
-            + mbps(modelBytes, wallMedian)
-            + "; java -jar tfport.jar, JVM start-up included)");
-    row(
-        "  start-up floor (1 MB model)",
-        Fmt.secs(floorMedian)
-            + " s median; the data itself costs "
-            + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9)
-            + " s ("
-            + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
-            + " of cp)");
-    row(
+    Measure.timingRows("cp", modelBytes, cp, wall, floorMedian);
+    Measure.row(
         "  in Main.run (heap runs)",
-        Fmt.secs(median(inJvm))
+        Fmt.secs(Measure.median(inJvm))
             + " s median; the rest of the wall time is JVM"
             + " start-up and exit");
-    row(
+    Measure.row(
         "convert / cp (medians)",
         Fmt.ratio(timeRatio)
             + " (min/min "
@@ -449,21 +420,21 @@ public final class ConvertBench {
             + Fmt.ratio(TIME_TARGET)
             + ": "
             + (timeRatio <= TIME_TARGET ? "MET" : "NOT MET"));
-    row(
+    Measure.row(
         "peak RSS (max of runs)",
         Fmt.mib(peakRss)
             + " ("
             + (timeBin != null ? "/usr/bin/time" : "VmHWM polled")
             + "; pages of the memory-mapped model count); anonymous "
             + Fmt.mib(peakAnon));
-    row(
+    Measure.row(
         "peak heap (max of runs)",
         Fmt.mib(peakHeap)
             + " (sum of heap pool peaks; "
             + Fmt.mib(peakHeapGc)
             + " at the fullest GC), default max heap "
             + Fmt.mib(maxHeap));
-    row(
+    Measure.row(
         "peak heap / model",
         Fmt.ratio(heapRatio)
             + "   target < "
@@ -471,18 +442,18 @@ public final class ConvertBench {
             + ": "
             + (heapRatio < HEAP_TARGET ? "MET" : "NOT MET"));
     for (Map.Entry<String, String> e : limited.entrySet()) {
-      row(
+      Measure.row(
           "-Xmx" + e.getKey() + (e.getKey().equals(SMALL_HEAP) ? "" : " (1.5x model)"),
           e.getValue());
     }
-    row(
+    Measure.row(
         "output",
         allVerified
             ? "verified every run (model.json manifest, shard bytes = weight bytes; run 1"
                 + " byte for byte)"
             : "FAILED, see above");
     if (keep != null) {
-      row("kept", work.toString());
+      Measure.row("kept", work.toString());
     }
     return allVerified ? 0 : 1;
   }
@@ -493,121 +464,6 @@ public final class ConvertBench {
 
   private static long max(List<Run> runs, ToLongFunction<Run> f) {
     return runs.stream().mapToLong(f).max().orElse(-1);
-  }
-
-  static String failure(Child c) {
-    return "FAILED exit "
-        + c.exit()
-        + (c.stderr().contains("out of memory") ? " (out of memory)" : "")
-        + ": "
-        + c.stderr().strip();
-  }
-
-  static void row(String k, String v) {
-    System.out.printf("  %-30s %s%n", k, v);
-  }
-
-  static String mbps(long bytes, long nanos) {
-    return String.format(Locale.ROOT, "%.0f MiB/s", bytes / 1048576.0 / (nanos / 1e9));
-  }
-
-  static long median(List<Long> sorted) {
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-  }
-
-  static String loadAverage() {
-    try {
-      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      return f[0] + " " + f[1] + " " + f[2];
-    } catch (IOException | RuntimeException e) {
-      return "n/a";
-    }
-  }
-
-  /** Reads the file once so both cp and the converter start from the page cache. */
-  static void warm(Path file) {
-    try (FileChannel ch = FileChannel.open(file)) {
-      ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
-      while (ch.read(b) >= 0) {
-        b.clear();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** Flushes dirty pages left by the previous step, so it does not slow the next; not timed. */
-  static void sync() {
-    try {
-      new ProcessBuilder("sync").inheritIO().start().waitFor();
-    } catch (IOException e) {
-      // No sync command: fine, only noisier.
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /**
-   * Prints the commands each run times: the copy, the conversion, the in-JVM heap run and the
-   * floor.
-   */
-  static void printSteps(
-      String cp, Path timeBin, String java, Path cliJar, List<String> convertArgs, Path small) {
-    System.out.println();
-    System.out.println("per run, page cache warm, dirty pages synced before each step:");
-    System.out.printf("  cp       %s%n", cp);
-    System.out.printf(
-        "  convert  %s%s -jar %s %s%n",
-        timeBin == null ? "" : timeBin + " -f %M ", java, cliJar, String.join(" ", convertArgs));
-    System.out.printf(
-        "  heap     %s -cp tfport.jar:tfport-bench.jar %s convert ... (same conversion)%n",
-        java, PeakHeapMain.class.getName());
-    System.out.printf("  floor    the convert command on %s%n", small.getFileName());
-    System.out.println();
-  }
-
-  /** A run's verdict with those of its heap and floor runs appended where they are not ok. */
-  static String withSideVerdicts(String verdict, String heapVerdict, String floorVerdict) {
-    return verdict
-        + (heapVerdict.startsWith("ok") ? "" : "; heap run: " + heapVerdict)
-        + (floorVerdict.startsWith("ok") ? "" : "; floor run: " + floorVerdict);
-  }
-
-  static long timeCp(Path src, Path dst) {
-    return timeCopy(src, dst, ConvertBench::size);
-  }
-
-  /**
-   * Times {@code cp [FLAGS] SRC DST} and checks the copy holds as many bytes as the source,
-   * measured with {@code sizeOf}.
-   */
-  static long timeCopy(Path src, Path dst, ToLongFunction<Path> sizeOf, String... flags) {
-    List<String> cmd = new ArrayList<>(List.of("cp"));
-    cmd.addAll(List.of(flags));
-    String what = String.join(" ", cmd);
-    cmd.add(src.toString());
-    cmd.add(dst.toString());
-    try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
-      long t0 = System.nanoTime();
-      Process p = pb.start();
-      int code = p.waitFor();
-      long nanos = System.nanoTime() - t0;
-      if (code != 0) {
-        throw new BenchException(what + " failed with exit code " + code);
-      }
-      if (sizeOf.applyAsLong(dst) != sizeOf.applyAsLong(src)) {
-        throw new BenchException(
-            what + " wrote " + sizeOf.applyAsLong(dst) + " bytes of " + sizeOf.applyAsLong(src));
-      }
-      return nanos;
-    } catch (IOException e) {
-      throw new BenchException("cannot run cp: " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BenchException("interrupted");
-    }
   }
 
   /** The real command line, {@code java -jar tfport.jar ARGS}, timed, with its peak RSS. */
@@ -629,26 +485,5 @@ public final class ConvertBench {
 
   private Child launch(List<String> command, boolean measureRss) {
     return ChildJvm.launch(command, measureRss, timeBin);
-  }
-
-  static long size(Path p) {
-    try {
-      return Files.size(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  static void deleteTree(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -70,7 +70,7 @@ final class LayersModelCheck {
       }
       long shardBytes = 0;
       for (Path s : shards) {
-        shardBytes += ConvertBench.size(s);
+        shardBytes += Measure.size(s);
       }
       if (shardBytes != model.weightBytes()) {
         return "BAD: shards hold " + shardBytes + " bytes, the weights " + model.weightBytes();

@@ -111,7 +111,7 @@ public final class RuntimeComparison {
   }
 
   void run(Path work, List<Integer> threads, String only) throws Exception {
-    String loadBefore = ConvertBench.loadAverage();
+    String loadBefore = Measure.loadAverage();
     System.out.printf(
         Locale.ROOT,
         "runtime comparison: %d warm-up + %d timed runs per measurement, %d rounds,"
@@ -122,14 +122,7 @@ public final class RuntimeComparison {
         threads,
         Runtime.getRuntime().availableProcessors(),
         loadBefore);
-    List<Row> rows = rows(work);
-    if (only != null) {
-      String o = only.toLowerCase(Locale.ROOT);
-      rows =
-          rows.stream()
-              .filter(r -> (r.network() + " " + r.format()).toLowerCase(Locale.ROOT).contains(o))
-              .toList();
-    }
+    List<Row> rows = rows(work, only);
     // results.get(row index + "/" + threads) -> side -> timing
     Map<String, Map<Side, Timing>> results = new LinkedHashMap<>();
     for (int t : threads) {
@@ -166,7 +159,7 @@ public final class RuntimeComparison {
    * The corpus models, and the pairs made by converting a TF.js graph model to {@code .tflite} with
    * tfport.
    */
-  private List<Row> rows(Path work) {
+  private List<Row> rows(Path work, String only) {
     List<Row> rows = new ArrayList<>();
     Path corpus = Corpus.root();
     Path v1 = corpus.resolve("tflite/tflite-support/mobilenet_v1_0.25_224_1_default_1.tflite");
@@ -178,7 +171,8 @@ public final class RuntimeComparison {
     addIfThere(rows, new Row("FaceMesh (PReLU)", "model.json", face, Side.TFJS));
     addIfThere(rows, new Row("move LSTM", "model.json", lstm, Side.TFJS));
     for (Row r : List.copyOf(rows)) {
-      if (r.other() == Side.TFJS) {
+      // Converting takes a while: only for pairs --only keeps.
+      if (r.other() == Side.TFJS && selected(r.network() + " .tflite (tfport-converted)", only)) {
         Path out = work.resolve(r.file().getParent().getFileName() + ".tflite");
         String why = convert(r.file(), out);
         if (why == null) {
@@ -189,7 +183,12 @@ public final class RuntimeComparison {
         }
       }
     }
-    return rows;
+    return rows.stream().filter(r -> selected(r.network() + " " + r.format(), only)).toList();
+  }
+
+  private static boolean selected(String label, String only) {
+    return only == null
+        || label.toLowerCase(Locale.ROOT).contains(only.toLowerCase(Locale.ROOT));
   }
 
   private static void addIfThere(List<Row> rows, Row r) {
@@ -376,7 +375,7 @@ public final class RuntimeComparison {
                 : "not reported in TFLite's log (shared/specs/oracles.md found it on by default in this build)"));
     failures(rows, threads, results);
     System.out.println(
-        "load average: before " + loadBefore + ", after " + ConvertBench.loadAverage());
+        "load average: before " + loadBefore + ", after " + Measure.loadAverage());
   }
 
   private static void failures(

@@ -187,12 +187,12 @@ public final class SavedModelBench {
   }
 
   private static long timeCpR(Path src, Path dst) {
-    return ConvertBench.timeCopy(src, dst, SavedModelBench::treeSize, "-r");
+    return Measure.timeCopy(src, dst, SavedModelBench::treeSize, "-r");
   }
 
   static long treeSize(Path dir) {
     try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).mapToLong(ConvertBench::size).sum();
+      return s.filter(Files::isRegularFile).mapToLong(Measure::size).sum();
     } catch (IOException e) {
       throw new BenchException("cannot list " + dir + ": " + e.getMessage());
     }
@@ -200,7 +200,7 @@ public final class SavedModelBench {
 
   private static void warmTree(Path dir) {
     try (Stream<Path> s = Files.walk(dir)) {
-      s.filter(Files::isRegularFile).forEach(ConvertBench::warm);
+      s.filter(Files::isRegularFile).forEach(Measure::warm);
     } catch (IOException e) {
       throw new BenchException("cannot list " + dir + ": " + e.getMessage());
     }
@@ -224,7 +224,7 @@ public final class SavedModelBench {
       int weights = 0;
       for (JsonNode group : root.path("weightsManifest")) {
         for (JsonNode p : group.path("paths")) {
-          shardBytes += ConvertBench.size(dir.resolve(p.asString()));
+          shardBytes += Measure.size(dir.resolve(p.asString()));
           shards++;
         }
         weights += group.path("weights").size();
@@ -251,7 +251,7 @@ public final class SavedModelBench {
     try {
       return benchIn(work);
     } finally {
-      ConvertBench.deleteTree(work);
+      Measure.deleteTree(work);
     }
   }
 
@@ -271,7 +271,7 @@ public final class SavedModelBench {
     } catch (IOException e) {
       fs = "?";
     }
-    String loadBefore = ConvertBench.loadAverage();
+    String loadBefore = Measure.loadAverage();
     System.out.println("tfport SavedModel conversion benchmark");
     System.out.printf(
         "  java      %s (%s), %d CPUs, load average %s%n",
@@ -296,18 +296,18 @@ public final class SavedModelBench {
     System.out.printf(
         "  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n",
         small, Fmt.bytes(treeSize(small)), smallW);
-    ConvertBench.printSteps(
+    Measure.printSteps(
         "cp -r " + saved + " " + copy, timeBin, java, cliJar, convertArgs(saved, out), small);
 
     // Untimed warm-up round.
     warmTree(saved);
-    ConvertBench.sync();
+    Measure.sync();
     timeCpR(saved, copy);
-    ConvertBench.deleteTree(copy);
-    ConvertBench.sync();
+    Measure.deleteTree(copy);
+    Measure.sync();
     cli(convertArgs(saved, scratch));
-    ConvertBench.deleteTree(scratch);
-    ConvertBench.sync();
+    Measure.deleteTree(scratch);
+    Measure.sync();
 
     System.out.printf(
         "%-4s %8s %8s %7s %8s %8s | %8s %8s %8s %8s | %s%n",
@@ -333,32 +333,32 @@ public final class SavedModelBench {
     boolean allVerified = true;
     for (int r = 1; r <= runs; r++) {
       warmTree(saved);
-      ConvertBench.sync();
+      Measure.sync();
       long cpNanos = timeCpR(saved, copy);
-      ConvertBench.deleteTree(copy);
-      ConvertBench.sync();
+      Measure.deleteTree(copy);
+      Measure.sync();
 
       Child c = cli(convertArgs(saved, out));
-      String verdict = c.ok() ? verify(out, varBytes) : ConvertBench.failure(c);
+      String verdict = c.ok() ? verify(out, varBytes) : Measure.failure(c);
       if (r == 1 && c.ok()) {
         System.out.println("     tfport: " + c.stdout().strip().replace("\n", "\n             "));
       }
-      ConvertBench.deleteTree(out);
-      ConvertBench.sync();
+      Measure.deleteTree(out);
+      Measure.sync();
 
       warmTree(saved);
       Child heap = heapRun(convertArgs(saved, scratch));
-      String heapVerdict = heap.ok() ? verify(scratch, varBytes) : ConvertBench.failure(heap);
-      ConvertBench.deleteTree(scratch);
-      ConvertBench.sync();
+      String heapVerdict = heap.ok() ? verify(scratch, varBytes) : Measure.failure(heap);
+      Measure.deleteTree(scratch);
+      Measure.sync();
       Child floor = cli(convertArgs(small, scratch));
       String floorVerdict =
-          floor.ok() ? verify(scratch, smallVarBytes) : ConvertBench.failure(floor);
-      ConvertBench.deleteTree(scratch);
-      ConvertBench.sync();
+          floor.ok() ? verify(scratch, smallVarBytes) : Measure.failure(floor);
+      Measure.deleteTree(scratch);
+      Measure.sync();
       allVerified &=
           verdict.startsWith("ok") && heapVerdict.startsWith("ok") && floorVerdict.startsWith("ok");
-      verdict = ConvertBench.withSideVerdicts(verdict, heapVerdict, floorVerdict);
+      verdict = Measure.withSideVerdicts(verdict, heapVerdict, floorVerdict);
       floors.add(floor.wallNanos());
       cps.add(cpNanos);
       walls.add(c.wallNanos());
@@ -385,9 +385,9 @@ public final class SavedModelBench {
     walls.sort(null);
     inJvm.sort(null);
     floors.sort(null);
-    long floorMedian = ConvertBench.median(floors);
-    long cpMedian = ConvertBench.median(cps);
-    long wallMedian = ConvertBench.median(walls);
+    long floorMedian = Measure.median(floors);
+    long cpMedian = Measure.median(cps);
+    long wallMedian = Measure.median(walls);
     double timeRatio = (double) wallMedian / cpMedian;
     double heapRatio = (double) peakHeap / savedBytes;
 
@@ -400,38 +400,15 @@ public final class SavedModelBench {
             + "; load average before "
             + loadBefore
             + ", after "
-            + ConvertBench.loadAverage()
+            + Measure.loadAverage()
             + ")");
-    ConvertBench.row(
+    Measure.row(
         "SavedModel bytes",
         Fmt.bytes(savedBytes) + " (" + Fmt.mib(savedBytes) + "), variables " + Fmt.bytes(varBytes));
-    ConvertBench.row(
-        "cp -r, median / min",
-        Fmt.secs(cpMedian)
-            + " s / "
-            + Fmt.secs(cps.get(0))
-            + " s  ("
-            + ConvertBench.mbps(savedBytes, cpMedian)
-            + ")");
-    ConvertBench.row(
-        "convert wall, median / min",
-        Fmt.secs(wallMedian)
-            + " s / "
-            + Fmt.secs(walls.get(0))
-            + " s  ("
-            + ConvertBench.mbps(savedBytes, wallMedian)
-            + "; java -jar tfport.jar, JVM start-up included)");
-    ConvertBench.row(
-        "  start-up floor (1 MB model)",
-        Fmt.secs(floorMedian)
-            + " s median; the data itself costs "
-            + String.format(Locale.ROOT, "%.3f", (wallMedian - floorMedian) / 1e9)
-            + " s ("
-            + Fmt.ratio((double) (wallMedian - floorMedian) / cpMedian)
-            + " of cp)");
-    ConvertBench.row(
-        "  in Main.run (heap runs)", Fmt.secs(ConvertBench.median(inJvm)) + " s median");
-    ConvertBench.row(
+    Measure.timingRows("cp -r", savedBytes, cps, walls, floorMedian);
+    Measure.row(
+        "  in Main.run (heap runs)", Fmt.secs(Measure.median(inJvm)) + " s median");
+    Measure.row(
         "convert / cp (medians)",
         Fmt.ratio(timeRatio)
             + " (min/min "
@@ -440,23 +417,23 @@ public final class SavedModelBench {
             + Fmt.ratio(ConvertBench.TIME_TARGET)
             + ": "
             + (timeRatio <= ConvertBench.TIME_TARGET ? "MET" : "NOT MET"));
-    ConvertBench.row(
+    Measure.row(
         "peak RSS (max of runs)",
         Fmt.mib(peakRss)
             + " ("
             + (timeBin != null ? "/usr/bin/time" : "VmHWM polled")
             + "); anonymous (heap runs) "
             + Fmt.mib(peakAnon));
-    ConvertBench.row(
+    Measure.row(
         "peak heap (max of runs)",
         Fmt.mib(peakHeap)
             + " (sum of heap pool peaks; "
             + Fmt.mib(peakHeapGc)
             + " at the fullest GC)");
-    ConvertBench.row(
+    Measure.row(
         "peak heap / model",
         String.format(Locale.ROOT, "%s (of the SavedModel bytes)", Fmt.ratio(heapRatio)));
-    ConvertBench.row(
+    Measure.row(
         "output",
         allVerified
             ? "verified every run (model.json, shard bytes = variable bytes)"

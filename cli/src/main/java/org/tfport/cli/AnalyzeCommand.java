@@ -87,7 +87,7 @@ final class AnalyzeCommand {
       out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o));
     } else {
       out.print(a.toText());
-      out.print(io.toText());
+      out.print(OptionFlags.reword(io.toText()));
     }
     out.flush();
     return 0;

@@ -26,6 +26,7 @@ import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
+import org.tfport.io.HubModules;
 import org.tfport.formats.ModelFormat;
 import org.tfport.formats.tfjs.QuantizationMap;
 import org.tfport.graph.GraphOptions;
@@ -94,6 +95,8 @@ final class ConvertCommand {
           "tflite -> tfjs_graph_model",
           "tflite -> tf_saved_model",
           "tflite -> tf_frozen_model",
+          "tfjs_layers_model -> keras",
+          "tfjs_layers_model -> keras_keras",
           "stablehlo -> tfjs_graph_model",
           "stablehlo -> tflite");
 
@@ -389,7 +392,7 @@ final class ConvertCommand {
         bool(flag[0], flag[1]);
       }
     }
-    Path input = Path.of(paths.get(0));
+    Path input = inputPath(paths.get(0), inputFormat);
     Path output = Path.of(paths.get(1));
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
@@ -451,7 +454,11 @@ final class ConvertCommand {
         && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
     }
-    if ((outFmt == TF_SAVED_MODEL || outFmt == TF_FROZEN_MODEL)
+    if ((outFmt == TF_SAVED_MODEL
+            || outFmt == TF_FROZEN_MODEL
+            || outFmt == KERAS
+            || outFmt == KERAS_KERAS
+            || outFmt == KERAS_SAVED_MODEL)
         && (quantizeFloat16 != null
             || quantizeUint8 != null
             || quantizeUint16 != null
@@ -561,6 +568,28 @@ final class ConvertCommand {
   }
 
   /** The input format from the file itself, where upstream just assumes tf_saved_model. */
+  /**
+   * The input path, or for {@code --input_format=tf_hub} with an http(s) URL, the module folder it
+   * downloads into the TF Hub cache ({@code TFHUB_CACHE_DIR}).
+   */
+  static Path inputPath(String arg, String inputFormat) {
+    if (!HubModules.isUrl(arg)) {
+      return Path.of(arg);
+    }
+    if (inputFormat == null || !inputFormat.trim().equals("tf_hub")) {
+      throw new UsageException(
+          arg
+              + ": a URL input is a TF Hub module; add --input_format=tf_hub (other formats are"
+              + " read from files)");
+    }
+    String cache = System.getProperty("tfport.tfhub_cache");
+    return HubModules.fetch(
+        arg,
+        cache != null ? Path.of(cache) : HubModules.defaultCache(),
+        null,
+        HubModules.Limits.DEFAULT);
+  }
+
   static ModelFormat infer(Path input) {
     try {
       return ModelFormat.detect(input);

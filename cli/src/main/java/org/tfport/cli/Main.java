@@ -24,6 +24,8 @@ public final class Main {
         analyze MODEL [--json]          list ops/layers, target support, parameters and quantized sizes
         predict MODEL [--input [NAME=]FILE.npy ...] [--output_dir DIR] [--json]
                                         run a model in tfport's runtime (random inputs without --input)
+        fit MODEL --x X.npy --y Y.npy --epochs E --batch_size B --output OUT [FLAGS]
+                                        train a Keras or TF.js layers model and save it (see fit --help)
         benchmark MODEL [--num_threads N] [--num_runs R] [--warmup_runs W] [--json]
                                         time a model in tfport's runtime (benchmark_model's flags)
         demo [DIR]                      make a small Keras model and convert it to TF.js (default DIR: tfport-demo)
@@ -54,6 +56,7 @@ public final class Main {
         case "tflite_convert" -> TfliteConvertCommand.run(args[0], out, err, rest);
         case "analyze" -> AnalyzeCommand.run(out, err, rest);
         case "predict" -> PredictCommand.run(out, err, rest);
+        case "fit" -> FitCommand.run(out, err, rest);
         case "benchmark" -> BenchmarkCommand.run(out, err, rest);
         case "demo" -> DemoCommand.run(out, err, rest);
         case "serve" -> ServeCommand.run(out, err, rest);
@@ -70,7 +73,7 @@ public final class Main {
                 "unknown command '"
                     + args[0]
                     + "'; commands: convert,"
-                    + " tensorflowjs_converter, tflite_convert, analyze, predict, benchmark, demo, serve (tfport --help)");
+                    + " tensorflowjs_converter, tflite_convert, analyze, predict, fit, benchmark, demo, serve (tfport --help)");
       };
     } catch (UsageException e) {
       err.println("tfport: " + OptionFlags.reword(e.getMessage()));

@@ -34,9 +34,21 @@ final class OptionFlags {
               Map.entry("Converter.from(path, format)", "--input_format"),
               Map.entry("WriteOptions.shardSizeBytes", "--weight_shard_size_bytes"),
               Map.entry("LoadOptions.outputNodeNames", "--output_node_names"),
+              Map.entry("give Trainer.Settings.loss", "give --loss"),
               Map.entry("choose the tags ", "give --saved_model_tags="),
               Map.entry("choose a signature by its key", "give --signature_name=NAME"),
               // Formats the library suggests reading a source as.
+              Map.entry("QuantizationMap.float16/uint8/uint16 patterns", "--quantize_* flags"),
+              Map.entry("QuantizationMap.quantizationBytes", "--quantization_bytes"),
+              Map.entry("QuantizationMap.float16", "--quantize_float16"),
+              Map.entry("QuantizationMap.uint8", "--quantize_uint8"),
+              Map.entry("QuantizationMap.uint16", "--quantize_uint16"),
+              Map.entry("ModelInterface.read's signature and tags", "--signature_name and --tags"),
+              Map.entry("as ModelFormat.TF_SAVED_MODEL", "with --input_format=tf_saved_model"),
+              Map.entry("ModelFormat.KERAS_SAVED_MODEL", "--input_format=keras_saved_model"),
+              Map.entry("into ModelFormat.KERAS)", "--output_format=keras)"),
+              Map.entry("into ModelFormat.TFJS_GRAPH_MODEL", "--output_format=tfjs_graph_model"),
+              Map.entry("into ModelFormat.TFJS_LAYERS_MODEL", "with --output_format=tfjs_layers_model"),
               Map.entry("ModelFormat.TF_SAVED_MODEL", "--input_format=tf_saved_model"),
               Map.entry("ModelFormat.TFJS_LAYERS_MODEL", "--input_format=tfjs_layers_model")));
 

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.server.ModelServer;
 import org.tfport.server.ServerConfig;
+import org.tfport.server.ServeUsage;
 import org.tfport.server.ServerSecurity;
 import org.tfport.server.ServingConfig;
 import picocli.CommandLine;
@@ -88,7 +89,7 @@ final class ServeCommand {
       names = "--tfjs",
       paramLabel = "FILE",
       description =
-          "TF.js's tf.min.js for the web page (default: an npm install of @tensorflow/tfjs nearby)")
+          "another tf.min.js for the web page (default: TF.js 4.22.0, bundled in the server)")
   Path tfjs;
 
   @Option(
@@ -264,21 +265,15 @@ final class ServeCommand {
             + ")");
     if (server.tfjsBundle() == null) {
       err.println(
-          "tfport serve: warning: TF.js's tf.min.js not found, so the page cannot run models; give"
-              + " --tfjs FILE");
+          "tfport serve: warning: this server has no TF.js bundle, so the page cannot run models;"
+              + " give --tfjs FILE (tf.min.js of @tensorflow/tfjs "
+              + ModelServer.TFJS_VERSION
+              + ")");
     }
-    out.println(
-        "  upload:  model.save('"
-            + server.uri()
-            + "/models/NAME')   or   curl -F model.json=@model.json"
-            + " -F model.weights.bin=@weights.bin "
-            + server.uri()
-            + "/models/NAME");
-    out.println("  load:    tf.loadLayersModel('" + server.uri() + "/models/NAME/model.json')");
-    out.println(
-        "  predict: curl -d '{\"instances\": [...]}' "
-            + server.uri()
-            + "/v1/models/NAME:predict   (TensorFlow Serving's REST API; metrics at /metrics)");
+    for (String line :
+        ServeUsage.lines(server, token != null, readToken != null)) {
+      out.println(line);
+    }
     out.flush();
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tfport-serve-stop"));
     try {

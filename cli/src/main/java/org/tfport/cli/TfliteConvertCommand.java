@@ -361,7 +361,7 @@ final class TfliteConvertCommand {
       if (paths.size() != 2) {
         throw new UsageException("expected 2 paths (input_path output_path), got " + paths.size());
       }
-      input = Path.of(paths.get(0));
+      input = ConvertCommand.inputPath(paths.get(0), inputFormat);
       output = Path.of(paths.get(1));
       in =
           inputFormat != null

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import org.tfport.convert.keras.KerasGraphSource;
 import org.tfport.convert.keras.KerasToTfjs;
+import org.tfport.convert.keras.TfjsToKeras;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
 import org.tfport.convert.tfjs.TfjsGraphToTf;
 import org.tfport.convert.tfjs.TfjsReshard;
@@ -253,6 +254,16 @@ public final class Converter {
                     tfliteOutput.targetOptions());
             default -> throw unsupported();
           };
+      case KERAS ->
+          switch (sourceFormat) {
+            case TFJS_LAYERS_MODEL -> TfjsToKeras.convertH5(source, output);
+            default -> throw unsupported();
+          };
+      case KERAS_KERAS ->
+          switch (sourceFormat) {
+            case TFJS_LAYERS_MODEL -> TfjsToKeras.convertKeras3(source, output);
+            default -> throw unsupported();
+          };
       case TF_SAVED_MODEL ->
           switch (sourceFormat) {
             case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertSavedModel(source, output);
@@ -314,7 +325,7 @@ public final class Converter {
             + "; it converts KERAS, KERAS_KERAS and KERAS_SAVED_MODEL to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
             + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) and STABLEHLO programs to TFJS_GRAPH_MODEL or TFLITE, and"
             + " TFJS_GRAPH_MODEL to TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL, and TFLITE to TFJS_GRAPH_MODEL, TF_SAVED_MODEL or"
-            + " TF_FROZEN_MODEL");
+            + " TF_FROZEN_MODEL, and TFJS_LAYERS_MODEL to KERAS (.h5) or KERAS_KERAS (.keras)");
   }
 
   @Override

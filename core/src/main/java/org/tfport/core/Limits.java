@@ -20,13 +20,31 @@ public final class Limits {
   /** Java arrays and buffers hold at most this many bytes. */
   private static final long ARRAY_MAX = Integer.MAX_VALUE - 8;
 
+  /** The system property that sets the ceiling on bytes unpacked from an archive to disk. */
+  public static final String EXTRACT_PROPERTY = "tfport.maxExtractBytes";
+
+  private static final long DEFAULT_EXTRACT_BYTES = 16L << 30;
+
   private Limits() {}
+
+  /**
+   * The ceiling on the bytes one archive (a {@code .keras} zip, a {@code .tar.gz} module) may unpack
+   * to disk: the system property {@value #EXTRACT_PROPERTY}, by default 16 GiB. A zip bomb is a few
+   * kilobytes that inflate without end; this stops it before the disk fills.
+   */
+  public static long maxExtractBytes() {
+    String p = System.getProperty(EXTRACT_PROPERTY);
+    if (p != null && !p.isBlank()) {
+      return parseBytes(p.strip(), EXTRACT_PROPERTY);
+    }
+    return DEFAULT_EXTRACT_BYTES;
+  }
 
   /** The ceiling on one file-driven allocation, in bytes. */
   public static long maxAllocationBytes() {
     String p = System.getProperty(PROPERTY);
     if (p != null && !p.isBlank()) {
-      return Math.min(parseBytes(p.strip()), ARRAY_MAX);
+      return Math.min(parseBytes(p.strip(), PROPERTY), ARRAY_MAX);
     }
     return Math.min(Runtime.getRuntime().maxMemory() / 4, ARRAY_MAX);
   }
@@ -85,7 +103,7 @@ public final class Limits {
         : Long.toString(count * elementBytes);
   }
 
-  private static long parseBytes(String s) {
+  private static long parseBytes(String s, String property) {
     char last = Character.toLowerCase(s.charAt(s.length() - 1));
     int shift =
         switch (last) {
@@ -103,7 +121,7 @@ public final class Limits {
       return v > (Long.MAX_VALUE >> shift) ? Long.MAX_VALUE : v << shift;
     } catch (NumberFormatException e) {
       throw new TfportException.UsageException(
-          "-D" + PROPERTY + "=" + s + " is not a byte count (e.g. 268435456, 256m, 1g)");
+          "-D" + property + "=" + s + " is not a byte count (e.g. 268435456, 256m, 1g)");
     }
   }
 }

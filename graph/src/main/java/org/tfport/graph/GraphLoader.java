@@ -25,6 +25,7 @@ import org.tfport.formats.savedmodel.SavedModelGraph;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.TensorBundle;
 import org.tfport.formats.savedmodel.TensorInfo;
+import org.tfport.graph.stablehlo.XlaCallModules;
 
 /**
  * TensorFlow graphs (SavedModel, TF Hub module, frozen GraphDef) into the IR every target starts
@@ -176,6 +177,7 @@ public final class GraphLoader {
         functionsWith(g, op -> RESTORE_OPS.contains(op) || TableInitializer.fillsTables(op));
     Set<String> needed = g.reachable(g.outputNodes());
     new FunctionInliner(n -> needed.contains(n.name()) || calls(n, g, restoreFns)).apply(g);
+    expandXlaCallModules(g);
     if (go.stripDebugOps()) {
       new DebugOpStripper().apply(g);
     }
@@ -235,6 +237,7 @@ public final class GraphLoader {
     g.validate();
     Set<String> needed = g.reachable(g.outputNodes());
     new FunctionInliner(n -> needed.contains(n.name())).apply(g);
+    expandXlaCallModules(g);
     if (go.stripDebugOps()) {
       new DebugOpStripper().apply(g);
     }
@@ -252,6 +255,18 @@ public final class GraphLoader {
         before,
         frozen,
         initializer);
+  }
+
+  /**
+   * jax2tf's {@code XlaCallModule} nodes become their StableHLO module's TensorFlow ops, and the
+   * TensorFlow functions the module calls back ({@code tf.call_tf_function}) are inlined.
+   */
+  private static void expandXlaCallModules(Graph g) {
+    if (!XlaCallModules.present(g)) {
+      return;
+    }
+    Set<String> calls = new HashSet<>(XlaCallModules.expand(g));
+    new FunctionInliner(n -> calls.contains(n.name())).apply(g);
   }
 
   /**

@@ -23,6 +23,9 @@ import org.tfport.core.TfportException;
  * See {@link Api} for the routes.
  */
 public final class ModelServer implements AutoCloseable {
+  /** The TF.js release whose browser bundle the page uses. */
+  public static final String TFJS_VERSION = Web.TFJS_VERSION;
+
   private final Server server;
   private final ServerConnector connector;
   private final Web web;
@@ -144,8 +147,11 @@ public final class ModelServer implements AutoCloseable {
     return store.root();
   }
 
-  /** Where the page's TF.js bundle comes from, or null when it was not found. */
-  public Path tfjsBundle() {
+  /**
+   * Where the page's TF.js bundle comes from (a file, or the copy bundled in the jar), or null when
+   * there is none.
+   */
+  public String tfjsBundle() {
     return web.tfjs();
   }
 

@@ -136,7 +136,10 @@ final class Upload {
     }
     try (parts) {
       MultiPart.Part json = null;
+      // Keyed by file name when the part has one, else by part name; a part is found under either
+      // (curl -F model.weights.bin=@weights.bin names the part, TF.js names the file).
       Map<String, MultiPart.Part> files = new LinkedHashMap<>();
+      Map<String, MultiPart.Part> byPartName = new HashMap<>();
       for (MultiPart.Part p : parts) {
         String file = p.getFileName() == null ? null : basename(p.getFileName());
         boolean isJson = "model.json".equals(p.getName()) || "model.json".equals(file);
@@ -153,6 +156,9 @@ final class Upload {
         }
         if (files.put(key, p) != null) {
           throw new HttpError(400, "the upload has two parts named '" + Names.printable(key) + "'");
+        }
+        if (p.getName() != null && !p.getName().isEmpty()) {
+          byPartName.putIfAbsent(p.getName(), p);
         }
       }
       if (json == null) {
@@ -191,15 +197,24 @@ final class Upload {
           }
           MultiPart.Part part = files.remove(f);
           if (part == null) {
+            part = byPartName.get(f);
+            if (part != null && !files.values().remove(part)) {
+              // Already taken under its file name for another weight file.
+              part = null;
+            }
+          }
+          if (part == null) {
             if (anyWeights) {
               throw new HttpError(
                   400,
                   "the upload has no part for weight file '"
                       + f
                       + "' listed in model.json;"
-                      + " send it as a part with filename=\""
+                      + " send it as a part named or with filename=\""
                       + f
-                      + "\"");
+                      + "\" (curl -F "
+                      + f
+                      + "=@FILE)");
             }
             Files.createFile(model.resolve(f));
           } else {
@@ -279,6 +294,9 @@ final class Upload {
     if (signed == ModelFormat.KERAS) {
       return convert(body, staging.resolve("upload.h5"), model, "keras-h5");
     }
+    if (signed == ModelFormat.TFLITE) {
+      return tflite(body, staging.resolve("upload.tflite"), model);
+    }
     if (signed == ModelFormat.KERAS_KERAS) {
       // Any zip: a Keras 3 file, or a zipped SavedModel.
       return zip(body, staging, model);
@@ -313,7 +331,8 @@ final class Upload {
             + " with bytes "
             + HexFormat.ofDelimiter(" ").formatHex(head, 0, n)
             + "); send TF.js's multipart form"
-            + " (model.save(url)), a model.json, a Keras .h5 or a Keras 3 .keras file");
+            + " (model.save(url)), a model.json, a Keras .h5 or .keras file, a zipped SavedModel"
+            + " or a .tflite file");
   }
 
   private String zip(Path body, Path staging, Path model) throws IOException {
@@ -443,8 +462,41 @@ final class Upload {
           "converting the uploaded " + kind(source) + " failed: " + clean(e.getMessage(), input),
           e);
     }
+    if (source.equals("keras-h5") && weightsOnly(model.resolve("model.json"))) {
+      throw new HttpError(
+          422,
+          "the uploaded .h5 file holds only weights (written by model.save_weights), so there is no"
+              + " architecture to serve; upload the file model.save('model.h5') writes, or a .keras"
+              + " file");
+    }
     parseModelJson(model.resolve("model.json"));
     return source;
+  }
+
+  private static boolean weightsOnly(Path modelJson) throws IOException {
+    JsonNode root = ModelJsonParser.readTree(Files.readAllBytes(modelJson), "model.json");
+    JsonNode topology = root.path("modelTopology");
+    return topology.isMissingNode() || topology.isNull();
+  }
+
+  /** A .tflite flatbuffer, served as the TF.js graph model it converts to. */
+  private String tflite(Path body, Path input, Path model) throws IOException {
+    Files.move(body, input);
+    Files.delete(model);
+    try {
+      Converter.from(input, ModelFormat.TFLITE).to(ModelFormat.TFJS_GRAPH_MODEL).convert(model);
+    } catch (UnsupportedModelException e) {
+      throw new HttpError(
+          422, "cannot convert the uploaded .tflite file: " + clean(e.getMessage(), input), e);
+    } catch (CorruptModelException | UsageException e) {
+      throw new HttpError(
+          400, "the uploaded .tflite file cannot be read: " + clean(e.getMessage(), input), e);
+    } catch (TfportException e) {
+      throw new HttpError(
+          422, "converting the uploaded .tflite file failed: " + clean(e.getMessage(), input), e);
+    }
+    parseModelJson(model.resolve("model.json"));
+    return "tflite";
   }
 
   private static String kind(String source) {

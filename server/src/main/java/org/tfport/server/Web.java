@@ -14,50 +14,84 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The web page (plain HTML and JavaScript from the jar, no build step) and TF.js's browser bundle,
- * {@code tf.min.js}, which is not in the jar: it is taken from {@code --tfjs FILE}, the environment
- * variable {@code TFPORT_TFJS}, or an npm install of {@code @tensorflow/tfjs} found near the
- * working folder or the jar (the repository's {@code testkit/node} has one once its tests have
- * run).
+ * The web page (plain HTML and JavaScript from the jar) and TF.js's browser bundle, {@code
+ * tf.min.js}. The build copies the bundle into the jar (server/pom.xml, with its Apache-2.0 notice
+ * at {@code /vendor/NOTICE.txt}); {@code --tfjs FILE} or the environment variable {@code
+ * TFPORT_TFJS} serve another file instead, and a jar built without it falls back to an npm install
+ * of {@code @tensorflow/tfjs} near the working folder or the jar.
  */
 final class Web {
   static final String TFJS_VERSION = "4.22.0";
   private static final String BUNDLE = "node_modules/@tensorflow/tfjs/dist/tf.min.js";
+  private static final String JS = "text/javascript; charset=utf-8";
+  private static final String TEXT = "text/plain; charset=utf-8";
   private static final Map<String, String> ASSETS =
       Map.of(
           "index.html", "text/html; charset=utf-8",
-          "app.js", "text/javascript; charset=utf-8",
+          "app.js", JS,
           "app.css", "text/css; charset=utf-8");
+  private static final Map<String, String> VENDOR =
+      Map.of("vendor/NOTICE.txt", TEXT, "vendor/LICENSE-2.0.txt", TEXT);
 
   private final Map<String, byte[]> assets = new java.util.HashMap<>();
   private final Path tfjs;
+  private final byte[] bundled;
 
   Web(Path configured) {
     for (String a : ASSETS.keySet()) {
-      try (InputStream in = Web.class.getResourceAsStream("web/" + a)) {
-        if (in == null) {
-          throw new IllegalStateException("web asset " + a + " is missing from the jar");
-        }
-        assets.put(a, in.readAllBytes());
-      } catch (IOException e) {
-        throw new IllegalStateException("cannot read web asset " + a, e);
+      assets.put(a, resource(a, true));
+    }
+    for (String a : VENDOR.keySet()) {
+      byte[] b = resource(a, false);
+      if (b != null) {
+        assets.put(a, b);
       }
     }
-    this.tfjs = locate(configured);
+    Path file = locate(configured);
+    // The jar's copy wins over an npm install found by searching, not over an explicit choice.
+    boolean explicit = configured != null || file != null && fromEnvironment() != null;
+    byte[] inJar = explicit ? null : resource("vendor/tf.min.js", false);
+    this.bundled = inJar;
+    this.tfjs = inJar != null ? null : file;
   }
 
-  /** Where tf.min.js is served from, or null when it was not found. */
-  Path tfjs() {
-    return tfjs;
+  private static byte[] resource(String name, boolean required) {
+    try (InputStream in = Web.class.getResourceAsStream("web/" + name)) {
+      if (in == null) {
+        if (required) {
+          throw new IllegalStateException("web asset " + name + " is missing from the jar");
+        }
+        return null;
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read web asset " + name, e);
+    }
+  }
+
+  /** Where tf.min.js is served from (a file, or the copy in the jar), or null when there is none. */
+  String tfjs() {
+    if (bundled != null) {
+      return "TF.js " + TFJS_VERSION + " bundled in the server";
+    }
+    return tfjs == null ? null : tfjs.toString();
+  }
+
+  private static Path fromEnvironment() {
+    String env = System.getenv("TFPORT_TFJS");
+    if (env != null && !env.isBlank() && Files.isRegularFile(Path.of(env))) {
+      return Path.of(env).toAbsolutePath();
+    }
+    return null;
   }
 
   static Path locate(Path configured) {
     if (configured != null) {
       return Files.isRegularFile(configured) ? configured.toAbsolutePath() : null;
     }
-    String env = System.getenv("TFPORT_TFJS");
-    if (env != null && !env.isBlank() && Files.isRegularFile(Path.of(env))) {
-      return Path.of(env).toAbsolutePath();
+    Path env = fromEnvironment();
+    if (env != null) {
+      return env;
     }
     List<Path> starts = new ArrayList<>();
     starts.add(Path.of("").toAbsolutePath());
@@ -84,11 +118,16 @@ final class Web {
     if (path.isEmpty()) {
       path = "index.html";
     }
+    if (path.equals("vendor/tf.min.js") && bundled != null) {
+      Api.send(request, response, cb, bundled, JS, null, "public, max-age=3600");
+      return;
+    }
     if (path.equals("vendor/tf.min.js")) {
       if (tfjs == null) {
         throw new HttpError(
             404,
-            "TF.js's tf.min.js was not found: run 'npm install @tensorflow/tfjs@"
+            "TF.js's tf.min.js is not in this server (its jar was built without it): run 'npm"
+                + " install @tensorflow/tfjs@"
                 + TFJS_VERSION
                 + "' and start tfport serve with --tfjs node_modules/@tensorflow/tfjs/dist/tf.min.js");
       }
@@ -115,6 +154,7 @@ final class Web {
     if (body == null) {
       throw new HttpError(404, "no such page: /" + Names.printable(path));
     }
-    Api.send(request, response, cb, body, ASSETS.get(path), null, "no-cache");
+    String type = ASSETS.containsKey(path) ? ASSETS.get(path) : VENDOR.get(path);
+    Api.send(request, response, cb, body, type, null, "no-cache");
   }
 }

@@ -274,6 +274,17 @@ public final class TfjsOracle {
         i.put("data", bin.toString());
       }
     }
+    JsonNode results = runNode(inst, list, tmp);
+    List<Result> out = new ArrayList<>(jobs.size());
+    for (JsonNode r : results) {
+      out.add(parseResult(r));
+    }
+    return out;
+  }
+
+  /** Runs the jobs of {@code list} in one Node process; their results, one per job. */
+  private static JsonNode runNode(Installation inst, ArrayNode list, Path tmp) throws IOException {
+    int jobCount = list.size();
     Path jobsFile = tmp.resolve("jobs.json");
     Path resultsFile = tmp.resolve("results.json");
     Files.writeString(
@@ -290,7 +301,7 @@ public final class TfjsOracle {
             .directory(inst.dir().toFile())
             .redirectOutput(stdout.toFile())
             .redirectError(stderr.toFile());
-    Duration timeout = timeout(jobs.size());
+    Duration timeout = timeout(jobCount);
     long t0 = System.nanoTime();
     Process p = pb.start();
     boolean done;
@@ -307,7 +318,7 @@ public final class TfjsOracle {
           "tfjs oracle timed out after "
               + timeout.toSeconds()
               + " s on "
-              + jobs.size()
+              + jobCount
               + " jobs (raise -Dtfport.tfjs.timeoutSeconds)"
               + diagnostics(stdout, stderr));
     }
@@ -324,20 +335,130 @@ public final class TfjsOracle {
               + diagnostics(stdout, stderr));
     }
     JsonNode results = Json.MAPPER.readTree(Files.readString(resultsFile)).path("results");
-    if (!results.isArray() || results.size() != jobs.size()) {
+    if (!results.isArray() || results.size() != jobCount) {
       throw new IllegalStateException(
           "tfjs oracle returned "
               + results.size()
               + " results for "
-              + jobs.size()
+              + jobCount
               + " jobs"
               + diagnostics(stdout, stderr));
     }
-    List<Result> out = new ArrayList<>(jobs.size());
-    for (JsonNode r : results) {
-      out.add(parseResult(r));
+    return results;
+  }
+
+  // ---------------------------------------------------------------- training
+
+  /**
+   * A training run in TF.js: the layers model compiled with {@code loss} (TF.js name, e.g. {@code
+   * categoricalCrossentropy}) and {@code tf.train.<optimizer>(learningRate)} ({@code momentum}
+   * takes {@code momentum}, {@code nesterov}), fitted unshuffled for {@code epochs}.
+   */
+  public record FitJob(
+      Path modelJson,
+      List<Input> inputs,
+      Input targets,
+      String loss,
+      String optimizer,
+      double learningRate,
+      double momentum,
+      boolean nesterov,
+      int epochs,
+      int batchSize,
+      List<String> metrics) {
+    public FitJob {
+      inputs = List.copyOf(inputs);
+      metrics = metrics == null ? List.of() : List.copyOf(metrics);
     }
-    return out;
+  }
+
+  /**
+   * What TF.js' fit gave: {@code history} as {@code history.history}; {@code weights} the trained
+   * weights in {@code model.weights} order, named by their original names ({@code dense/kernel}).
+   */
+  public record FitResult(boolean ok, String error, JsonNode history, List<Output> weights) {
+    public FitResult orThrow() {
+      if (!ok) {
+        throw new AssertionError("tfjs fit failed: " + error);
+      }
+      return this;
+    }
+
+    public Output weight(String name) {
+      for (Output o : weights) {
+        if (o.name().equals(name)) {
+          return o;
+        }
+      }
+      throw new IllegalArgumentException("no weight " + name + " among " + weights);
+    }
+  }
+
+  /** Runs one training job in TF.js. */
+  public static FitResult fit(FitJob job) {
+    return fit(List.of(job)).get(0);
+  }
+
+  /** Runs training jobs in one Node process, one after the other; one result per job. */
+  public static List<FitResult> fit(List<FitJob> jobs) {
+    Installation inst = ensureInstalled();
+    Path tmp;
+    try {
+      tmp = Files.createTempDirectory("tfjs-oracle");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try {
+      ArrayNode list = Json.MAPPER.createArrayNode();
+      for (int j = 0; j < jobs.size(); j++) {
+        FitJob job = jobs.get(j);
+        ObjectNode o = list.addObject();
+        o.put("kind", "fit");
+        o.put("modelJson", job.modelJson().toAbsolutePath().toString());
+        ArrayNode ins = o.putArray("inputs");
+        for (int k = 0; k < job.inputs().size(); k++) {
+          ins.add(inputJson(job.inputs().get(k), tmp.resolve("fit" + j + "_in" + k + ".bin")));
+        }
+        o.set("targets", inputJson(job.targets(), tmp.resolve("fit" + j + "_y.bin")));
+        o.put("loss", job.loss());
+        ObjectNode opt = o.putObject("optimizer");
+        opt.put("name", job.optimizer());
+        opt.put("learningRate", job.learningRate());
+        opt.put("momentum", job.momentum());
+        opt.put("useNesterov", job.nesterov());
+        o.put("epochs", job.epochs());
+        o.put("batchSize", job.batchSize());
+        ArrayNode ms = o.putArray("metrics");
+        job.metrics().forEach(ms::add);
+      }
+      List<FitResult> out = new ArrayList<>();
+      for (JsonNode r : runNode(inst, list, tmp)) {
+        Result parsed = parseResult(r);
+        out.add(new FitResult(parsed.ok(), parsed.error(), r.path("history"), parsed.outputs()));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (!Boolean.getBoolean("tfport.tfjs.keepTemp")) {
+        deleteTree(tmp);
+      }
+    }
+  }
+
+  private static ObjectNode inputJson(Input in, Path bin) throws IOException {
+    Files.write(bin, in.data() != null ? toBytes(in.data()) : toBytes(in.ints()));
+    ObjectNode i = Json.MAPPER.createObjectNode();
+    if (in.name() != null) {
+      i.put("name", in.name());
+    }
+    ArrayNode shape = i.putArray("shape");
+    for (long d : in.shape) {
+      shape.add(d);
+    }
+    i.put("dtype", in.dtype());
+    i.put("data", bin.toString());
+    return i;
   }
 
   private static Result parseResult(JsonNode r) throws IOException {

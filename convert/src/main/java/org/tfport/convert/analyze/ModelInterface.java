@@ -80,7 +80,7 @@ public record ModelInterface(List<Signature> signatures, List<String> candidateO
     }
     if (signature != null || tags != null) {
       throw new UsageException(
-          path + ": --signature_name and --tags are for SavedModels; this is " + f.flagName());
+          path + ": ModelInterface.read's signature and tags are for SavedModels; this is " + f.flagName());
     }
     if (f == ModelFormat.TF_FROZEN_MODEL) {
       Graph g = GraphDefReader.read(path);
@@ -145,7 +145,7 @@ public record ModelInterface(List<Signature> signatures, List<String> candidateO
       s.outputs().forEach(p -> sb.append("    ").append(line(p)).append('\n'));
     }
     if (!candidateOutputs.isEmpty()) {
-      sb.append("Candidate output nodes (for --output_node_names): ")
+      sb.append("Candidate output nodes (for LoadOptions.outputNodeNames): ")
           .append(String.join(",", candidateOutputs))
           .append('\n');
     }

@@ -181,7 +181,7 @@ public final class KerasToTfjs {
               + "; replace "
               + (unsupported.size() > 1 ? "them" : "it")
               + " with built-in layers, or convert to a graph model, which runs them as TensorFlow ops"
-              + " (--output_format=tfjs_graph_model)");
+              + " (into ModelFormat.TFJS_GRAPH_MODEL)");
     }
   }
 

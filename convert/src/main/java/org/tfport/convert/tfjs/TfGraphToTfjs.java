@@ -277,6 +277,7 @@ public final class TfGraphToTfjs {
    * around Grappler; null when not optimizing.
    */
   static TfjsOptimizer.Report optimizeAndCheck(Graph g, GraphOptions go, String source) {
+    ensureShapeAsIdentity(g);
     if (!go.optimize()) {
       GraphLoader.cleanup(g);
       if (!go.skipOpCheck()) {
@@ -293,6 +294,22 @@ public final class TfGraphToTfjs {
       OpCheck.requireAfterOptimizing(g, go.stripDebugOps(), source);
     }
     return report;
+  }
+
+  /**
+   * TF.js 4.22 reads EnsureShape's shape from a second input, where TensorFlow's op has it as an
+   * attribute, and fails on the node; the shape was checked when the graph was made, so the node
+   * passes its input through.
+   */
+  private static void ensureShapeAsIdentity(Graph g) {
+    List<Node> nodes = new ArrayList<>(g.nodes());
+    g.functions().values().forEach(f -> nodes.addAll(f.nodes()));
+    for (Node n : nodes) {
+      if (n.op().equals("EnsureShape")) {
+        n.op("Identity");
+        n.attrs().remove("shape");
+      }
+    }
   }
 
   private static ObjectNode tensorInfo(String name, TensorInfo info) {

@@ -175,9 +175,38 @@ public final class TfjsGraphToTf {
       if (dtype <= 0) {
         dtype = TfOps.typeOf(g, ref).value();
       }
-      outs.put(key, new TensorInfo(TensorRef.parse(ref).tensorName(), dtype, TensorShape.UNKNOWN));
+      outs.put(
+          key,
+          new TensorInfo(TensorRef.parse(ref).tensorName(), dtype, declaredShape(sig, key)));
     }
     return new SignatureInfo(SERVING_DEFAULT, SavedModelWriter.PREDICT_METHOD, ins, outs);
+  }
+
+  /**
+   * An output's shape as the model.json signature declares it ({@code tensorShape}, the
+   * TensorShapeProto in JSON: {@code dim[].size} as strings or numbers, -1 unknown), else unknown.
+   */
+  static TensorShape declaredShape(JsonNode sig, String key) {
+    if (sig == null || sig.isNull() || sig.isMissingNode()) {
+      return TensorShape.UNKNOWN;
+    }
+    JsonNode ts = sig.path("outputs").path(key).path("tensorShape");
+    if (!ts.isObject() || ts.path("unknownRank").asBoolean(false)) {
+      return TensorShape.UNKNOWN;
+    }
+    JsonNode dims = ts.path("dim");
+    long[] out = new long[dims.size()];
+    for (int i = 0; i < out.length; i++) {
+      JsonNode size = dims.get(i).path("size");
+      long v;
+      try {
+        v = size.isNumber() ? size.asLong() : Long.parseLong(size.asString("-1"));
+      } catch (NumberFormatException e) {
+        return TensorShape.UNKNOWN;
+      }
+      out[i] = v < 0 ? -1 : v;
+    }
+    return new TensorShape(false, out);
   }
 
   private static int declaredType(JsonNode sig, String side, String key) {

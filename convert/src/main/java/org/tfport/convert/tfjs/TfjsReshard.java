@@ -21,8 +21,8 @@ import org.tfport.formats.tfjs.WriteSummary;
 /**
  * A TF.js model written again with other shard sizes, quantization or grouping. Unlike upstream,
  * which round-trips a layers model through Keras, the topology, {@code generatedBy} and metadata
- * are kept as they were (new metadata entries are added), and weights are dequantized exactly
- * before requantizing.
+ * are kept as they were (new metadata entries are added). Without a new quantization, quantized
+ * weights keep their stored bytes; with one, they are dequantized exactly and quantized as asked.
  */
 public final class TfjsReshard {
   private TfjsReshard() {}
@@ -86,7 +86,11 @@ public final class TfjsReshard {
             mj.modelInitializer(),
             mj.initializerSignature(),
             mj.extras());
-    List<List<WeightEntry>> groups = model.weightEntries();
+    // Without a new quantization, quantized weights keep their stored bytes: dequantizing and
+    // writing float32 would grow the model and requantizing would round them a second time.
+    boolean keep = options.quantization().isEmpty();
+    List<List<WeightEntry>> groups = keep ? model.storedWeightEntries() : model.weightEntries();
+    long kept = groups.stream().flatMap(List::stream).filter(e -> e.keep() != null).count();
     if (options.weightGrouping() == TfjsOutputOptions.WeightGrouping.PER_LAYER) {
       groups = byLayer(groups);
     }
@@ -99,6 +103,13 @@ public final class TfjsReshard {
               new WriteOptions(options.shardSizeBytes(), options.quantization()),
               progress);
       out.commit();
+      List<String> notices = new ArrayList<>(ws.notices());
+      if (kept > 0) {
+        notices.add(
+            String.format(
+                "%,d quantized weight%s kept as stored (no --quantize_* given)",
+                kept, kept == 1 ? "" : "s"));
+      }
       return new ConversionResult(
           output,
           ws.files().stream().map(f -> output.resolve(out.dir().relativize(f))).toList(),
@@ -106,7 +117,7 @@ public final class TfjsReshard {
           ws.weightCount(),
           null,
           (System.nanoTime() - start) / 1_000_000,
-          ws.notices(),
+          notices,
           "");
     }
   }

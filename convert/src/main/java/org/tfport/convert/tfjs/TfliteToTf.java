@@ -194,7 +194,7 @@ public final class TfliteToTf {
               + key
               + "' of "
               + String.join(", ", keys)
-              + " (choose another with --signature_name)");
+              + " (choose another with GraphLoadingOptions.signatures)");
     }
     byte[] pb =
         SavedModelWriter.write(im.graph(), List.of(TfjsGraphToTf.SERVE), im.signatures(), null);

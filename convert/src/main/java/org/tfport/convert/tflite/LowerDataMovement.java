@@ -197,6 +197,20 @@ final class LowerDataMovement {
     return true;
   }
 
+  /**
+   * {@code ScatterNd(indices, updates, shape)} to SCATTER_ND, which takes the same three inputs and
+   * also sums the updates of repeated indices into zeros.
+   */
+  boolean scatterNd(Node n) {
+    int it = core.dtypeOf(n.input(0));
+    if (it != DType.INT32.tfEnum() || !MOVABLE.contains(core.dtypeOf(n.input(1)))) {
+      return false;
+    }
+    core.simple(
+        n, SCATTER_ND, SCATTER_ND_OPTIONS, List.of(core.in(n, 0), core.in(n, 1), core.in(n, 2)));
+    return true;
+  }
+
   /** {@code ReverseV2(x, axis)} as REVERSE_V2 along one constant axis. */
   boolean reverse(Node n) {
     Tensor axis = core.constant(n.input(1));

@@ -244,6 +244,7 @@ final class Lowering {
           case "StridedSlice" -> dataMovement.stridedSlice(n);
           case "GatherV2" -> dataMovement.gather(n);
           case "GatherNd" -> dataMovement.gatherNd(n);
+          case "ScatterNd" -> dataMovement.scatterNd(n);
           case "ReverseV2" -> dataMovement.reverse(n);
           case "Range" -> dataMovement.range(n);
           case "BroadcastTo" -> dataMovement.broadcastTo(n);

@@ -291,12 +291,21 @@ public final class TfliteConverter {
               + " kernels)");
     }
     List<Integer> modes = new ArrayList<>();
+    int dynamicRangeWeights = 0;
     for (ModelBuilder.Sub sub : mb.subgraphs) {
       switch (o.quantization()) {
         case FLOAT16 -> WeightQuantizer.float16(sub);
-        case DYNAMIC_RANGE -> WeightQuantizer.dynamicRange(sub);
+        case DYNAMIC_RANGE -> dynamicRangeWeights += WeightQuantizer.dynamicRange(sub);
         case INT8, INT16X8, NONE -> {}
       }
+    }
+    if (o.quantization() == TfliteQuantizationMode.DYNAMIC_RANGE && dynamicRangeWeights == 0) {
+      notices.add(
+          "dynamic-range quantization quantized no weight: it takes the constant weights of"
+              + " CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with at least "
+              + String.format("%,d", WeightQuantizer.DYNAMIC_RANGE_MIN_ELEMENTS)
+              + " elements (as TensorFlow's converter does), and this model has none, so it is"
+              + " written in float32");
     }
     if (o.quantization() == TfliteQuantizationMode.INT8) {
       fullInteger(

@@ -67,8 +67,11 @@ final class WeightQuantizer {
    * zero point 0, so {@code w ≈ scale · q} with error at most {@code scale / 2} per weight. The
    * float op reads them directly and runs its hybrid kernel (inputs quantized on the fly,
    * asymmetrically for FC); biases stay float.
+   *
+   * @return how many weights were quantized
    */
-  static void dynamicRange(ModelBuilder.Sub s) {
+  static int dynamicRange(ModelBuilder.Sub s) {
+    int quantized = 0;
     for (ModelBuilder.Op o : s.ops) {
       int axis;
       if (o.builtin == CONV_2D) {
@@ -92,10 +95,12 @@ final class WeightQuantizer {
         continue;
       }
       quantizeSymmetric(w, axis);
+      quantized++;
       if (o.builtin == FULLY_CONNECTED) {
         o.opt("asymmetric_quantize_inputs", true);
       }
     }
+    return quantized;
   }
 
   /**

@@ -88,4 +88,27 @@ class TfjsGraphToTfTest {
     // alpha = [0.5, 0.25, 2, 0]: negatives scaled by alpha, positives kept.
     assertThat(out.get(0).toFloatArray()).containsExactly(-1f, -1f, 3f, 0f);
   }
+
+  /** The SavedModel's outputs carry the shapes the model.json signature declares. */
+  @Test
+  void signatureOutputsKeepTheirDeclaredShapes(@TempDir Path tmp) throws Exception {
+    Path json =
+        org.tfport.testkit.Corpus.require("tfjs/graph/tfjs-benchmarks_move_lstm_model/model.json");
+    Path out = tmp.resolve("sm");
+    TfjsGraphToTf.convertSavedModel(json, out);
+    var sm = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(out.resolve("saved_model.pb")));
+    var sig = sm.getMetaGraphs(0).getSignatureDefOrThrow("serving_default");
+    Map<String, List<Long>> shapes = new java.util.TreeMap<>();
+    sig.getOutputsMap()
+        .forEach(
+            (k, v) ->
+                shapes.put(
+                    k,
+                    v.getTensorShape().getDimList().stream()
+                        .map(org.tensorflow.proto.TensorShapeProto.Dim::getSize)
+                        .toList()));
+    assertThat(shapes)
+        .containsEntry("Identity:0", List.of(1L, 1L, 10L))
+        .containsEntry("Identity_1:0", List.of(1L, 1L, 1L));
+  }
 }

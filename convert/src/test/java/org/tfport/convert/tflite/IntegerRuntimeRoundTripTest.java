@@ -35,7 +35,8 @@ import org.tfport.testkit.TfliteOracle;
  * sub, mul, add, pad, strided slice, maximum, leaky relu), with float and integer I/O, run by
  * tfport's runtime on its integer kernels and by TFLite 2.18 on the same 50 samples, compared in
  * output quantization steps (float outputs in steps of the tensor their DEQUANTIZE reads, integer
- * outputs in codes): int8 and uint8 models within one step; 16x8 models within {@link #STEPS_16X8}.
+ * outputs in codes): within one step, but for the 16x8 elementwise model ({@link
+ * #STEPS_ELEMENTWISE_16X8}).
  */
 @OracleTest
 class IntegerRuntimeRoundTripTest {
@@ -44,13 +45,15 @@ class IntegerRuntimeRoundTripTest {
   record Mode(String name, TfliteQuantizationMode quantization, String io) {}
 
   /**
-   * Measured, not yet explained: the 16x8 depthwise model (mean, tanh) differs by 2 int16 steps
-   * with float I/O and by none with int16 I/O, so the float→int16 QUANTIZE of its input rounds some
-   * element differently from TFLite; the elementwise model (mean, dense, logistic) differs by 3
-   * steps with either I/O. The SEANet 16x8 models and every int8 model here match within one step,
-   * and an int16 step is 256 times finer than an int8 one.
+   * 16x8 models are held to one int16 step like the 8-bit ones, since QUANTIZE to int16 divides by
+   * the scale in double as TFLite's int16 kernel does (it was float; the depthwise model's tanh then
+   * amplified a one-code input difference to 2 steps). Measured, not yet explained: the
+   * elementwise model (mean, dense, logistic) differs by 3 int16 steps with either I/O, so its
+   * int16 path is allowed {@link #STEPS_ELEMENTWISE_16X8}.
    */
-  static final double STEPS_16X8 = 3;
+  static final double STEPS_16X8 = 1;
+
+  static final double STEPS_ELEMENTWISE_16X8 = 3;
 
   static final List<Mode> MODES =
       List.of(
@@ -129,7 +132,10 @@ class IntegerRuntimeRoundTripTest {
           for (int i = 0; i < Math.min(e.length, a.length); i++) {
             d = Math.max(d, Math.abs(e[i] - a[i]) / step);
           }
-          double allowed = mode.quantization() == TfliteQuantizationMode.INT16X8 ? STEPS_16X8 : 1;
+          double allowed =
+              mode.quantization() != TfliteQuantizationMode.INT16X8
+                  ? 1
+                  : label.equals("elementwise") ? STEPS_ELEMENTWISE_16X8 : STEPS_16X8;
           soft.assertThat(d)
               .as(label + " " + mode.name() + " output " + m.outputs().get(k) + " in steps")
               .isLessThanOrEqualTo(allowed + 1e-3);

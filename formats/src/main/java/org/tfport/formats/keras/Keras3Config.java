@@ -56,9 +56,11 @@ final class Keras3Config {
               + cls
               + "'"
               + (reg != null ? " (registered as '" + reg + "')" : "")
-              + " is a subclassed model, whose layer graph is Python code, not config; TF.js layers models need"
-              + " a Sequential or functional model: rebuild it with keras.Sequential or keras.Model(inputs,"
-              + " outputs) and save it again");
+              + " is a subclassed model, whose layer graph is Python code, not config; tfport reads"
+              + " a .keras file's layers from its config, so it needs a Sequential or functional model:"
+              + " rebuild it with keras.Sequential or keras.Model(inputs, outputs) and save it again, or"
+              + " export it as a SavedModel (model.export(dir)) and convert that as"
+              + " ModelFormat.TF_SAVED_MODEL");
     }
     return layer(file, root);
   }

@@ -6,9 +6,11 @@ import io.jhdf.api.WritableGroup;
 import java.lang.reflect.Array;
 import java.nio.file.Path;
 import java.util.List;
+import org.tfport.core.DType;
 import org.tfport.core.Json;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
+import org.tfport.core.TfportException.UnsupportedModelException;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -19,7 +21,7 @@ import tools.jackson.databind.JsonNode;
  */
 public final class KerasH5Writer {
   /** Keras' own HDF5_OBJECT_HEADER_LIMIT; jhdf writes a corrupt file beyond it. */
-  static final int ATTRIBUTE_LIMIT = 64512;
+  public static final int ATTRIBUTE_LIMIT = 64512;
 
   private KerasH5Writer() {}
 
@@ -53,9 +55,18 @@ public final class KerasH5Writer {
         g.putAttribute("keras_version", kerasVersion);
         g.putAttribute("backend", backend);
       }
+      // jhdf 0.13 writes a corrupt parent group when groups without children sit beside groups
+      // holding data, so only layers with weights get a group; Keras' loader matches only those
+      // (load_weights_from_hdf5_group skips layer names without weight_names).
+      List<KerasLayerWeights> written =
+          layers.stream().filter(l -> !l.weights().isEmpty()).toList();
+      if (written.isEmpty()) {
+        // No data anywhere, so empty groups are safe; jhdf cannot write an empty layer_names.
+        written = layers;
+      }
       weightsRoot.putAttribute(
-          "layer_names", layers.stream().map(KerasLayerWeights::layerName).toArray(String[]::new));
-      for (KerasLayerWeights layer : layers) {
+          "layer_names", written.stream().map(KerasLayerWeights::layerName).toArray(String[]::new));
+      for (KerasLayerWeights layer : written) {
         WritableGroup lg = weightsRoot.putGroup(layer.layerName());
         String[] names = layer.weights().stream().map(w -> w.name() + ":0").toArray(String[]::new);
         if (names.length > 0) {
@@ -71,14 +82,26 @@ public final class KerasH5Writer {
                     ? existing
                     : parent.putGroup(parts[i]);
           }
-          parent.putDataset(parts[parts.length - 1], nested(w.data().get()));
+          parent.putDataset(parts[parts.length - 1], nested(w.name(), w.data().get()));
         }
       }
     }
   }
 
-  /** jhdf takes the shape from a nested Java array, so build one from the flat tensor. */
-  private static Object nested(Tensor t) {
+  /**
+   * jhdf takes the shape from a nested Java array, so build one from the flat tensor. Keras layer
+   * weights are float32; another dtype would be written as something Keras does not expect, so it
+   * is refused naming the weight.
+   */
+  static Object nested(String name, Tensor t) {
+    if (t.dtype() != DType.FLOAT32) {
+      throw new UnsupportedModelException(
+          "weight '"
+              + name
+              + "' is "
+              + t.dtype()
+              + "; tfport writes float32 Keras weights only");
+    }
     float[] flat = t.toFloatArray();
     long[] dims = t.shape().dims();
     if (dims.length == 0) {

@@ -49,7 +49,7 @@ final class KerasSavedModelReader {
     if (!Files.isRegularFile(pb)) {
       throw new UsageException(
           dir
-              + ": no saved_model.pb in this folder; --input_format=keras_saved_model takes the"
+              + ": no saved_model.pb in this folder; ModelFormat.KERAS_SAVED_MODEL takes the"
               + " folder Keras' model.save(dir) wrote");
     }
     SavedObjectGraph objects = objectGraph(pb);
@@ -59,8 +59,8 @@ final class KerasSavedModelReader {
       throw new UnsupportedModelException(
           dir
               + ": the SavedModel carries no Keras metadata (no keras_metadata.pb, none in the"
-              + " object graph); it was not written by Keras' model.save: convert it with"
-              + " --input_format=tf_saved_model --output_format=tfjs_graph_model");
+              + " object graph); it was not written by Keras' model.save: convert it as"
+              + " ModelFormat.TF_SAVED_MODEL into ModelFormat.TFJS_GRAPH_MODEL");
     }
     JsonNode root = KerasH5Reader.parse(pb, "Keras metadata of the root object", rootJson);
     JsonNode modelConfig = root == null ? null : root.get("model_config");
@@ -83,8 +83,8 @@ final class KerasSavedModelReader {
               + "' (class "
               + cls
               + ") is subclassed and was saved without its config; a layers model needs the"
-              + " config: convert it with --input_format=tf_saved_model"
-              + " --output_format=tfjs_graph_model, or give the model a get_config and save again");
+              + " config: convert it as ModelFormat.TF_SAVED_MODEL into"
+              + " ModelFormat.TFJS_GRAPH_MODEL, or give the model a get_config and save again");
     }
     ObjectNode config = (ObjectNode) untuple(modelConfig.deepCopy());
     JsonNode training = root.get("training_config");
@@ -120,7 +120,7 @@ final class KerasSavedModelReader {
     throw new UnsupportedModelException(
         pb
             + ": the SavedModel has no object graph (a TF1 SavedModel); Keras writes one, so this"
-            + " is not a Keras SavedModel: convert it with --input_format=tf_saved_model");
+            + " is not a Keras SavedModel: convert it as ModelFormat.TF_SAVED_MODEL");
   }
 
   /** Node id to Keras metadata JSON, for the nodes that carry any. */

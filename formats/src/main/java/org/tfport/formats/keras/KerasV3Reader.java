@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+import org.tfport.core.Limits;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
@@ -51,10 +52,7 @@ final class KerasV3Reader {
       HdfFile h5 = null;
       if (we != null) {
         tmp = Files.createTempFile("tfport-keras-", ".weights.h5");
-        try (InputStream in = zip.getInputStream(we);
-            OutputStream out = Files.newOutputStream(tmp)) {
-          in.transferTo(out);
-        }
+        copyBounded(file, zip, we, tmp);
         h5 = H5Access.open(tmp);
         Node layersGroup = h5.getChildren().get("layers");
         if (layersGroup instanceof Group g) {
@@ -105,6 +103,48 @@ final class KerasV3Reader {
         }
       }
     }
+  }
+
+  /**
+   * Unpacks the weights entry, stopping as soon as it inflates past what its header declares or
+   * past {@link Limits#maxExtractBytes()}: a zip bomb must not fill the temporary folder.
+   */
+  private static void copyBounded(Path file, ZipFile zip, ZipEntry e, Path to) throws IOException {
+    long limit = Limits.maxExtractBytes();
+    long declared = e.getSize();
+    if (declared > limit) {
+      throw new UnsupportedModelException(tooLarge(file, declared, limit));
+    }
+    long allowed = declared >= 0 ? declared : limit;
+    byte[] buf = new byte[1 << 16];
+    long written = 0;
+    try (InputStream in = zip.getInputStream(e);
+        OutputStream out = Files.newOutputStream(to)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        written += n;
+        if (written > allowed) {
+          throw written > limit
+              ? new UnsupportedModelException(tooLarge(file, written, limit))
+              : new CorruptModelException(
+                  file
+                      + ": model.weights.h5 inflates past the "
+                      + declared
+                      + " bytes its zip header declares; the archive is damaged or hostile");
+        }
+        out.write(buf, 0, n);
+      }
+    }
+  }
+
+  private static String tooLarge(Path file, long bytes, long limit) {
+    return file
+        + ": model.weights.h5 unpacks to more than "
+        + String.format(java.util.Locale.ROOT, "%,d", Math.min(bytes, limit))
+        + " bytes, over the "
+        + String.format(java.util.Locale.ROOT, "%,d", limit)
+        + "-byte limit for unpacking; if the model is really this large, raise it with -D"
+        + Limits.EXTRACT_PROPERTY
+        + "=SIZE (e.g. 64g)";
   }
 
   private static byte[] readJson(Path file, ZipFile zip, String name, boolean required)

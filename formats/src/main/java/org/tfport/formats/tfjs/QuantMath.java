@@ -94,9 +94,9 @@ final class QuantMath {
                 + ", which "
                 + qdtype.jsName()
                 + " quantization cannot represent; leave this weight out of the"
-                + " --quantize_"
+                + " QuantizationMap."
                 + qdtype.jsName()
-                + " patterns or use --quantize_float16");
+                + " patterns or use QuantizationMap.float16");
       }
       min = Math.min(min, x);
       max = Math.max(max, x);
@@ -116,6 +116,40 @@ final class QuantMath {
 
   static float dequantize(int q, double scale, double min) {
     return (float) (q * scale + min);
+  }
+
+  /**
+   * The stored value that {@code meta} dequantizes to {@code x}: {@code round((x - min) / scale)}
+   * for uint8/uint16, the float16 bits for float16. Exact for values that came from {@code meta}
+   * (see {@link #recoverable}).
+   */
+  static int stored(float x, Quantization meta) {
+    if (meta.dtype() == DType.FLOAT16) {
+      return toFloat16(x) & 0xffff;
+    }
+    long q = Math.round((x - meta.min()) / meta.scale());
+    return (int) Math.max(0, Math.min(qmax(meta.dtype()), q));
+  }
+
+  /** Whether every value of float32 {@code t} is one {@code meta} dequantizes to, bit for bit. */
+  static boolean recoverable(Tensor t, Quantization meta) {
+    if (meta.dtype() != DType.FLOAT16 && (meta.min() == null || meta.scale() == null)) {
+      return false;
+    }
+    java.nio.ByteBuffer b = t.bytes();
+    int n = Math.toIntExact(t.size());
+    for (int i = 0; i < n; i++) {
+      float x = b.getFloat(i * 4);
+      int q = stored(x, meta);
+      float back =
+          meta.dtype() == DType.FLOAT16
+              ? Float.float16ToFloat((short) q)
+              : dequantize(q, meta.scale(), meta.min());
+      if (Float.floatToRawIntBits(back) != Float.floatToRawIntBits(x)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Affine-quantized values of an array; convenient for tests and small tensors. */

@@ -49,17 +49,17 @@ public final class QuantizationMap {
     if (quantizationBytes != null) {
       if (float16 != null || uint8 != null || uint16 != null) {
         throw new UsageException(
-            "--quantization_bytes cannot be combined with --quantize_float16,"
-                + " --quantize_uint8 or --quantize_uint16; use only the --quantize_* flags");
+            "QuantizationMap.quantizationBytes cannot be combined with"
+                + " QuantizationMap.float16/uint8/uint16 patterns; use only the patterns");
       }
       return switch (quantizationBytes) {
         case 1 -> all(DType.UINT8);
         case 2 -> all(DType.UINT16);
         default ->
             throw new UsageException(
-                "--quantization_bytes must be 1 or 2, got "
+                "QuantizationMap.quantizationBytes must be 1 or 2, got "
                     + quantizationBytes
-                    + "; better, use --quantize_uint8 or --quantize_uint16");
+                    + "; better, use QuantizationMap.uint8 or QuantizationMap.uint16");
       };
     }
     Map<DType, List<String>> globs = new LinkedHashMap<>();
@@ -71,7 +71,8 @@ public final class QuantizationMap {
       throw new UsageException(
           "only one quantization flag may be given without patterns, but "
               + String.join(" and ", fallthroughs.stream().map(QuantizationMap::flag).toList())
-              + " both are; give patterns (e.g. --quantize_uint8='conv*/kernel') to all but one");
+              + " both are; give patterns (e.g. QuantizationMap.uint8 'conv*/kernel') to all but"
+              + " one");
     }
     return new QuantizationMap(globs, fallthroughs.isEmpty() ? null : fallthroughs.get(0));
   }
@@ -126,8 +127,8 @@ public final class QuantizationMap {
   }
 
   /**
-   * The patterns that match none of {@code weightNames}, each as its flag and pattern ({@code
-   * --quantize_float16 '*kernel'}): a pattern that quantizes nothing is most likely mistyped.
+   * The patterns that match none of {@code weightNames}, each as its option and pattern ({@code
+   * QuantizationMap.float16 '*kernel'}): a pattern that quantizes nothing is most likely mistyped.
    */
   public List<String> unmatched(java.util.Collection<String> weightNames) {
     List<String> out = new java.util.ArrayList<>();
@@ -186,6 +187,7 @@ public final class QuantizationMap {
   }
 
   private static String flag(DType t) {
-    return "--quantize_" + t.jsName();
+    // The API name; the command line reports it as its --quantize_* flag.
+    return "QuantizationMap." + t.jsName();
   }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 
 /**
@@ -39,12 +40,31 @@ public record TfjsModel(Path source, TfjsModelJson modelJson, List<WeightGroup> 
    * write options decide.
    */
   public List<List<WeightEntry>> weightEntries() {
+    return entries(false);
+  }
+
+  /**
+   * As {@link #weightEntries()}, but each quantized weight keeps its stored form ({@link
+   * WeightEntry#keep()}), so writing the model again gives the same bytes: for re-sharding without
+   * a new quantization. A weight whose stored values cannot be recovered exactly from the
+   * dequantized ones (a damaged or hand-made manifest) is left to the write options.
+   */
+  public List<List<WeightEntry>> storedWeightEntries() {
+    return entries(true);
+  }
+
+  private List<List<WeightEntry>> entries(boolean keep) {
     List<List<WeightEntry>> out = new ArrayList<>();
     for (WeightGroup g : groups) {
       List<WeightEntry> es = new ArrayList<>();
       for (WeightGroup.Weight w : g.weights()) {
         Tensor v = w.value();
-        es.add(new WeightEntry(w.spec().name(), v.dtype(), v.shape(), () -> v, w.spec().group()));
+        Quantization q = w.spec().quantization();
+        boolean kept =
+            keep && q != null && v.dtype() == DType.FLOAT32 && QuantMath.recoverable(v, q);
+        es.add(
+            new WeightEntry(
+                w.spec().name(), v.dtype(), v.shape(), () -> v, w.spec().group(), kept ? q : null));
       }
       out.add(es);
     }

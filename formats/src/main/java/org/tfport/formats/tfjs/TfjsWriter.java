@@ -129,8 +129,9 @@ public final class TfjsWriter {
    * @param stored the dtype written (or dequantized to) after the automatic conversions
    * @param quant the quantization dtype, or null
    * @param bytes the exact bytes it will take in the shard stream
+   * @param keep the source's own quantization, stored again as it was, or null
    */
-  record Planned(WeightEntry entry, DType stored, DType quant, long bytes) {}
+  record Planned(WeightEntry entry, DType stored, DType quant, long bytes, Quantization keep) {}
 
   static List<List<Planned>> plan(
       List<List<WeightEntry>> groups, QuantizationMap quantization, List<String> notices) {
@@ -182,6 +183,11 @@ public final class TfjsWriter {
                   + stored.jsName());
         }
         DType quant = stored == DType.FLOAT32 ? quantization.resolve(e.name()) : null;
+        // A quantization asked for now wins over the one the weight came with.
+        Quantization keep = quant == null ? e.keep() : null;
+        if (keep != null) {
+          quant = keep.dtype();
+        }
         long bytes;
         if (quant != null) {
           bytes = Math.multiplyExact(e.shape().size(), (long) quant.byteSize());
@@ -201,7 +207,7 @@ public final class TfjsWriter {
                   + " bytes; TF.js and"
                   + " tfport hold one weight in one array buffer of at most 2 GiB, so split the weight");
         }
-        ps.add(new Planned(e, stored, quant, bytes));
+        ps.add(new Planned(e, stored, quant, bytes, keep));
       }
       plan.add(ps);
     }
@@ -284,7 +290,18 @@ public final class TfjsWriter {
     } else {
       FloatAt xs = floats(t);
       Chunker out = new Chunker(sink);
-      if (p.quant() == null) {
+      if (p.keep() != null) {
+        int width = p.keep().bytesPerElement();
+        for (int i = 0; i < n; i++) {
+          int v = QuantMath.stored(xs.get(i), p.keep());
+          if (width == 2) {
+            out.room(2).putShort((short) v);
+          } else {
+            out.room(1).put((byte) v);
+          }
+        }
+        q = p.keep();
+      } else if (p.quant() == null) {
         for (int i = 0; i < n; i++) {
           out.room(4).putFloat(xs.get(i));
         }

@@ -72,8 +72,9 @@ class KerasH5ReaderTest {
             new KerasLayerWeights("flatten", List.of())));
     try (KerasModel m = KerasModel.open(f)) {
       assertThat(m.weightsOnly()).isTrue();
-      assertThat(m.layers()).hasSize(2);
-      assertThat(m.layers().get(1).weights()).isEmpty();
+      // Layers without weights get no group (jhdf 0.13 corrupts a parent holding childless groups
+      // beside groups with data); Keras matches only layers with weights on load.
+      assertThat(m.layers()).extracting(KerasLayerWeights::layerName).containsExactly("dense");
       Tensor back = m.layers().get(0).weights().get(0).data().get();
       assertThat(back.dtype()).isEqualTo(DType.FLOAT32);
       assertThat(back.bytes()).isEqualTo(k.bytes());

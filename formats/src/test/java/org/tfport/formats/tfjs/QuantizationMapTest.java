@@ -90,8 +90,8 @@ class QuantizationMapTest {
     assertThatThrownBy(() -> m.resolve("conv1/kernel"))
         .isInstanceOf(UsageException.class)
         .hasMessageContaining("conv1/kernel")
-        .hasMessageContaining("--quantize_float16")
-        .hasMessageContaining("--quantize_uint8");
+        .hasMessageContaining("QuantizationMap.float16")
+        .hasMessageContaining("QuantizationMap.uint8");
   }
 
   @Test
@@ -104,8 +104,8 @@ class QuantizationMapTest {
   void moreThanOneFallthroughIsAnError() {
     assertThatThrownBy(() -> QuantizationMap.fromFlags("", null, " ", null))
         .isInstanceOf(UsageException.class)
-        .hasMessageContaining("--quantize_float16")
-        .hasMessageContaining("--quantize_uint16");
+        .hasMessageContaining("QuantizationMap.float16")
+        .hasMessageContaining("QuantizationMap.uint16");
   }
 
   @Test
@@ -117,7 +117,7 @@ class QuantizationMapTest {
         .hasMessageContaining("1 or 2");
     assertThatThrownBy(() -> QuantizationMap.fromFlags(null, "conv*", null, 1))
         .isInstanceOf(UsageException.class)
-        .hasMessageContaining("--quantization_bytes");
+        .hasMessageContaining("QuantizationMap.quantizationBytes");
     assertThatThrownBy(() -> QuantizationMap.fromFlags("", null, null, 2))
         .isInstanceOf(UsageException.class);
   }

@@ -28,7 +28,25 @@ final class Call {
   }
 
   /** What all calls of one build share. */
-  record Context(String source, WeightLookup weights, Map<String, String> consts, int kerasMajor) {}
+  record Context(
+      String source,
+      WeightLookup weights,
+      Map<String, String> consts,
+      int kerasMajor,
+      TrainingState training) {
+    Context(String source, WeightLookup weights, Map<String, String> consts, int kerasMajor) {
+      this(source, weights, consts, kerasMajor, null);
+    }
+  }
+
+  /** The training build's state, or null when weights are constants. */
+  TrainingState training() {
+    return ctx.training();
+  }
+
+  WeightLookup weights() {
+    return ctx.weights();
+  }
 
   /** The same layer's weights and scope, read with another class and config (a wrapped layer). */
   Call wrapped(String innerCls, JsonNode innerCfg) {
@@ -59,7 +77,10 @@ final class Call {
     if (made != null) {
       return made;
     }
-    String ref = e.constant(shortName, floatWeight(shortName, position));
+    String ref =
+        ctx.training() != null
+            ? ctx.training().variable(this, shortName, position)
+            : e.constant(shortName, floatWeight(shortName, position));
     ctx.consts().put(key, ref);
     return ref;
   }
@@ -77,7 +98,10 @@ final class Call {
       throw corrupt(
           "has weight '" + shortName + "' of shape " + t.shape() + " where " + s + " is expected");
     }
-    String ref = e.constant(shortName, new Tensor(t.dtype(), s, t.data()));
+    String ref =
+        ctx.training() != null
+            ? e.reshape(weight(shortName, position), shape)
+            : e.constant(shortName, new Tensor(t.dtype(), s, t.data()));
     ctx.consts().put(key, ref);
     return ref;
   }

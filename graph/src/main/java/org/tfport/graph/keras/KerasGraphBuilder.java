@@ -41,10 +41,11 @@ final class KerasGraphBuilder {
   private final Call.Context ctx;
   private final List<String> inputNames = new ArrayList<>();
 
-  private KerasGraphBuilder(String source, WeightLookup weights, int kerasMajor) {
+  private KerasGraphBuilder(
+      String source, WeightLookup weights, int kerasMajor, TrainingState training) {
     this.source = source;
     this.g = new Graph(source);
-    this.ctx = new Call.Context(source, weights, new HashMap<>(), kerasMajor);
+    this.ctx = new Call.Context(source, weights, new HashMap<>(), kerasMajor, training);
   }
 
   private static Map<String, LayerBuilder> registry() {
@@ -61,6 +62,16 @@ final class KerasGraphBuilder {
   }
 
   static KerasGraph build(String source, JsonNode model, WeightLookup weights, int kerasMajor) {
+    return build(source, model, weights, kerasMajor, null);
+  }
+
+  /** As above; with {@code training}, weights are variables and layers run in training mode. */
+  static KerasGraph build(
+      String source,
+      JsonNode model,
+      WeightLookup weights,
+      int kerasMajor,
+      TrainingState training) {
     if (model == null || !model.path("class_name").isString()) {
       throw new CorruptModelException(
           source
@@ -76,7 +87,7 @@ final class KerasGraphBuilder {
               + " layer graph is Python code, not config; rebuild it with keras.Sequential or keras.Model(inputs, outputs)");
     }
     checkBuildable(source, model);
-    KerasGraphBuilder b = new KerasGraphBuilder(source, weights, kerasMajor);
+    KerasGraphBuilder b = new KerasGraphBuilder(source, weights, kerasMajor, training);
     List<KT> outs = b.model(model, null);
     List<String> outNames = b.outputNames(model, outs.size());
     for (int i = 0; i < outs.size(); i++) {
@@ -406,7 +417,8 @@ final class KerasGraphBuilder {
       return model(layer, inputs);
     }
     String name = nameOf(layer);
-    LayerBuilder b = LAYERS.get(cls);
+    LayerBuilder b = ctx.training() != null ? ctx.training().builder(cls) : null;
+    b = b != null ? b : LAYERS.get(cls);
     if (b == null) {
       throw new UnsupportedModelException(
           source + ": cannot build layer '" + name + "' of class " + cls);

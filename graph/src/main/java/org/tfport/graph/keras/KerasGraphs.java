@@ -23,6 +23,10 @@ public final class KerasGraphs {
    * A Keras 2 or 3 model file; Keras 1 and Theano-backend files need their config upgraded first.
    */
   public static KerasGraph build(KerasModel model) {
+    return build(model, null);
+  }
+
+  static KerasGraph build(KerasModel model, TrainingState training) {
     String source = model.source().toString();
     if (model.weightsOnly()) {
       throw new UnsupportedModelException(
@@ -35,7 +39,7 @@ public final class KerasGraphs {
               + ": a "
               + (model.kerasMajor() == 1 ? "Keras 1" : "Theano-backend")
               + " file; convert it"
-              + " to a TF.js layers model first (tfport convert --output_format=tfjs_layers_model), which"
+              + " into ModelFormat.TFJS_LAYERS_MODEL first (a TF.js layers model), which"
               + " upgrades its config and weights, and use that model.json");
     }
     Map<String, List<WeightLookup.Entry>> grouped = new LinkedHashMap<>();
@@ -47,11 +51,19 @@ public final class KerasGraphs {
       grouped.put(lw.layerName(), es);
     }
     return KerasGraphBuilder.build(
-        source, model.modelConfig(), new WeightLookup(grouped), Math.max(model.kerasMajor(), 2));
+        source,
+        model.modelConfig(),
+        new WeightLookup(grouped),
+        Math.max(model.kerasMajor(), 2),
+        training);
   }
 
   /** A TF.js layers model ({@code model.json} and its weight files). */
   public static KerasGraph buildTfjsLayers(Path modelJson) {
+    return buildTfjsLayers(modelJson, null);
+  }
+
+  static KerasGraph buildTfjsLayers(Path modelJson, TrainingState training) {
     TfjsModel m = TfjsReader.read(modelJson);
     JsonNode topology = m.modelJson().modelTopology();
     if (topology == null || topology.isNull()) {
@@ -65,7 +77,7 @@ public final class KerasGraphs {
     JsonNode config = topology.has("model_config") ? topology.get("model_config") : topology;
     String version = topology.path("keras_version").asString("");
     int major = version.startsWith("3") ? 3 : 2;
-    return fromConfig(modelJson.toString(), config, m.weightsByName(), major);
+    return fromConfig(modelJson.toString(), config, m.weightsByName(), major, training);
   }
 
   /**
@@ -74,12 +86,21 @@ public final class KerasGraphs {
    */
   public static KerasGraph fromConfig(
       String source, JsonNode modelConfig, Map<String, Tensor> weights, int kerasMajor) {
+    return fromConfig(source, modelConfig, weights, kerasMajor, null);
+  }
+
+  static KerasGraph fromConfig(
+      String source,
+      JsonNode modelConfig,
+      Map<String, Tensor> weights,
+      int kerasMajor,
+      TrainingState training) {
     if (modelConfig == null) {
       throw new CorruptModelException(source + ": no model config");
     }
     List<WeightLookup.Entry> flat = new ArrayList<>();
     weights.forEach((k, v) -> flat.add(new WeightLookup.Entry(k, () -> v)));
     return KerasGraphBuilder.build(
-        source, modelConfig, new WeightLookup(Map.of("", flat)), kerasMajor);
+        source, modelConfig, new WeightLookup(Map.of("", flat)), kerasMajor, training);
   }
 }

@@ -24,7 +24,9 @@ final class RecurrentLayers {
             @Override
             public List<KT> call(Call c, List<KT> in) {
               Tensor[] w = ownWeights(c);
-              return rnn(c, in.get(0), w);
+              return c.training() == null
+                  ? rnn(c, in.get(0), w)
+                  : rnn(c, in.get(0), w, TrainingLayers.recurrentVariables(c, w));
             }
 
             @Override
@@ -120,6 +122,14 @@ final class RecurrentLayers {
 
   /** One recurrent layer over {@code x} [N, T, features], with the config of {@code c}. */
   static List<KT> rnn(Call c, KT x, Tensor[] w) {
+    if (c.training() != null) {
+      throw c.unsupported("cannot be trained yet (a wrapped recurrent layer); freeze it");
+    }
+    return rnn(c, x, w, null);
+  }
+
+  /** As above; {@code vars}, when not null, are the kernel, recurrent kernel and bias variables. */
+  static List<KT> rnn(Call c, KT x, Tensor[] w, String[] vars) {
     Emit e = c.e;
     String cls = c.cls;
     if (x.rank() != 3) {
@@ -152,7 +162,10 @@ final class RecurrentLayers {
         v -> ract == null ? e.unary("Sigmoid", v) : Activations.function(c, ract, v);
 
     // Input projections of every step at once: [N·T, F]·W (+ input bias).
-    String kernel = e.constant("kernel", w[0]);
+    if (vars != null && ((cudnn && lstm) || resetAfter || (gru && !resetAfter))) {
+      throw c.unsupported("cannot be trained yet (only LSTM and SimpleRNN layers train); freeze it");
+    }
+    String kernel = vars != null ? vars[0] : e.constant("kernel", w[0]);
     String flat = e.reshape(x.ref(), -1, features);
     String xw = e.op("MatMul", List.of(flat, kernel), "transpose_a", false, "transpose_b", false);
     Tensor recurrentBias = null;
@@ -174,7 +187,12 @@ final class RecurrentLayers {
         inputBias = row(b2, 0);
         recurrentBias = row(b2, 1);
       }
-      xw = e.op("BiasAdd", List.of(xw, e.constant("bias", inputBias)), "data_format", "NHWC");
+      xw =
+          e.op(
+              "BiasAdd",
+              List.of(xw, vars != null ? vars[2] : e.constant("bias", inputBias)),
+              "data_format",
+              "NHWC");
     }
     xw = e.reshapeKeeping(xw, x.ref(), new long[] {-1, steps, (long) g * units});
     String unpacked = e.op("Unpack", List.of(xw), "num", steps, "axis", 1);
@@ -182,7 +200,7 @@ final class RecurrentLayers {
     List<String> hs = new ArrayList<>();
     String h = null;
     String cell = null;
-    String u = e.constant("recurrent_kernel", w[1]);
+    String u = vars != null ? vars[1] : e.constant("recurrent_kernel", w[1]);
     String[] uParts = null;
     if (gru && !resetAfter) {
       uParts = new String[3];

@@ -50,15 +50,21 @@ final class WeightLookup {
    * position} among the layer's weights, else null.
    */
   Tensor find(String layer, String shortName, int position) {
+    Entry e = entry(layer, shortName, position);
+    return e == null ? null : e.data().get();
+  }
+
+  /** The stored entry {@link #find} reads, or null. */
+  Entry entry(String layer, String shortName, int position) {
     List<Entry> es = of(layer);
     for (Entry e : es) {
       String n = e.name();
       if (n.substring(n.lastIndexOf('/') + 1).equals(shortName)) {
-        return e.data().get();
+        return e;
       }
     }
     if (position >= 0 && position < es.size()) {
-      return es.get(position).data().get();
+      return es.get(position);
     }
     return null;
   }

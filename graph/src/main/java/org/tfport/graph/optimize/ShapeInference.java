@@ -312,6 +312,8 @@ public final class ShapeInference {
       case "ConcatV2" -> one(concat(n, 0, ins.size() - 1, constInts(n, ins.size() - 1)));
       case "Concat" -> one(concat(n, 1, ins.size(), constInts(n, 0)));
       case "Pack" -> one(pack(n));
+      case "Unpack" -> unpack(n);
+      case "Split" -> split(n);
       case "Shape" -> {
         long[] x = in(n, 0);
         yield one(new long[] {x == null ? -1 : x.length});
@@ -587,6 +589,52 @@ public final class ShapeInference {
           out[k] = d[k];
         }
       }
+    }
+    return out;
+  }
+
+  /** {@code num} outputs, each the input without the unpacked axis. */
+  private List<long[]> unpack(Node n) {
+    long[] x = in(n, 0);
+    long num = n.attr("num") instanceof AttrValue.Int i ? i.value() : -1;
+    long a = n.attr("axis") instanceof AttrValue.Int i ? i.value() : 0;
+    List<long[]> out = new ArrayList<>();
+    if (x == null || num < 0) {
+      return out;
+    }
+    a = a < 0 ? a + x.length : a;
+    if (a < 0 || a >= x.length) {
+      return out;
+    }
+    long[] piece = new long[x.length - 1];
+    for (int i = 0, j = 0; i < x.length; i++) {
+      if (i != a) {
+        piece[j++] = x[i];
+      }
+    }
+    for (int k = 0; k < num; k++) {
+      out.add(piece.clone());
+    }
+    return out;
+  }
+
+  /** {@code Split(axis, value)}: {@code num_split} equal pieces along the axis. */
+  private List<long[]> split(Node n) {
+    long[] axis = constInts(n, 0);
+    long[] x = in(n, 1);
+    long num = n.attr("num_split") instanceof AttrValue.Int i ? i.value() : -1;
+    List<long[]> out = new ArrayList<>();
+    if (x == null || axis == null || axis.length != 1 || num <= 0) {
+      return out;
+    }
+    int a = (int) (axis[0] < 0 ? axis[0] + x.length : axis[0]);
+    if (a < 0 || a >= x.length) {
+      return out;
+    }
+    long[] piece = x.clone();
+    piece[a] = x[a] < 0 ? -1 : x[a] / num;
+    for (int k = 0; k < num; k++) {
+      out.add(piece.clone());
     }
     return out;
   }

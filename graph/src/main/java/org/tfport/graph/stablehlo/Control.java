@@ -51,6 +51,9 @@ final class Control {
           "MoveToDevice",
           "mhlo.sharding");
 
+  /** jax2tf's call of a TensorFlow function of the enclosing {@code XlaCallModule}'s library. */
+  static final String CALL_TF = "tf.call_tf_function";
+
   static List<V> lower(Lowerer l, Op op, List<V> ins) {
     return switch (op.name()) {
       case "func.call" -> call(l, op, ins);
@@ -91,7 +94,8 @@ final class Control {
     if (!target.startsWith("check.")
         && !target.equals("shape_assertion")
         && !PASS_THROUGH.contains(target)
-        && !target.equals("stablehlo.dynamic_top_k")) {
+        && !target.equals("stablehlo.dynamic_top_k")
+        && !target.equals(CALL_TF)) {
       throw new Refusal(
           "custom_call @" + target + " has no lowering (only JAX's known targets do)");
     }
@@ -109,6 +113,9 @@ final class Control {
     }
     if (PASS_THROUGH.contains(target) && ins.size() == op.results().size()) {
       return ins.stream().map(l::identity).toList();
+    }
+    if (target.equals(CALL_TF)) {
+      return callTf(l, op, ins);
     }
     if (target.equals("stablehlo.dynamic_top_k") && ins.size() == 2) {
       V x = ins.get(0);
@@ -132,6 +139,59 @@ final class Control {
       return List.of(v, l.cast(i, indices.dtype()));
     }
     throw new Refusal("custom_call @" + target + " has no lowering (only JAX's known targets do)");
+  }
+
+  /**
+   * A {@code tf.call_tf_function} custom call: {@code tf.backend_config.called_index} picks the
+   * function of the {@code XlaCallModule}'s {@code function_list}; it becomes a {@code
+   * PartitionedCall} that the graph loader inlines.
+   */
+  private static List<V> callTf(Lowerer l, Op op, List<V> ins) {
+    if (!(op.attr("tf.backend_config") instanceof Attr.DictAttr config)
+        || !(config.entries().get("called_index") instanceof Attr.IntAttr index)) {
+      throw new Refusal(
+          "custom_call @" + CALL_TF + " without tf.backend_config.called_index (damaged module?)");
+    }
+    if (config.entries().get("has_token_input_output") instanceof Attr.BoolAttr t && t.value()) {
+      throw new Refusal(
+          "custom_call @" + CALL_TF + " with has_token_input_output (an ordered effect) is not"
+              + " supported; convert the function without ordered effects");
+    }
+    if (l.tfFunctions.isEmpty()) {
+      throw new Refusal(
+          "custom_call @"
+              + CALL_TF
+              + " calls a TensorFlow function, which only a jax2tf SavedModel or GraphDef holds;"
+              + " convert that model instead");
+    }
+    if (index.value() < 0 || index.value() >= l.tfFunctions.size()) {
+      throw new Refusal(
+          "custom_call @"
+              + CALL_TF
+              + " calls function "
+              + index.value()
+              + " of a function_list of "
+              + l.tfFunctions.size());
+    }
+    List<V> outTypes = new ArrayList<>();
+    for (int k = 0; k < op.results().size(); k++) {
+      outTypes.add(l.resultLike(op, k));
+    }
+    String call =
+        l.node(
+            "PartitionedCall",
+            ins.stream().map(V::ref).toList(),
+            "Tin",
+            typeList(ins),
+            "Tout",
+            typeList(outTypes),
+            "f",
+            func(l.tfFunctions.get((int) index.value())));
+    List<V> outs = new ArrayList<>();
+    for (int k = 0; k < outTypes.size(); k++) {
+      outs.add(new V(call + ":" + k, outTypes.get(k).dtype(), outTypes.get(k).shape()));
+    }
+    return outs;
   }
 
   private static List<V> whileLoop(Lowerer l, Op op, List<V> ins) {

@@ -25,9 +25,7 @@ final class Convolution {
     if (!(op.attr("dimension_numbers") instanceof Attr.DialectAttr dn)) {
       throw new Refusal("convolution without dimension_numbers");
     }
-    if (Attrs.intValue(op.attr("batch_group_count"), 1) != 1) {
-      throw new Refusal("batch_group_count other than 1 (a weight-gradient convolution)");
-    }
+    long batchGroups = Attrs.intValue(op.attr("batch_group_count"), 1);
     String[] sides = dn.body().replace(" ", "").split("x|->");
     if (sides.length != 3) {
       throw new Refusal("dimension numbers '" + dn.body() + "' not of the form [..]x[..]->[..]");
@@ -88,6 +86,31 @@ final class Convolution {
     }
     long cin = x.dim(n + 1);
     long cout = w.dim(n + 1);
+    if (batchGroups != 1) {
+      // A weight-gradient convolution: batch group g of the input meets output feature group g of
+      // the kernel, and the results stand side by side on the output features.
+      if (groups != 1 || batchGroups < 1 || x.dim(0) % batchGroups != 0 || cout % batchGroups != 0) {
+        throw new Refusal(
+            "batch_group_count "
+                + batchGroups
+                + " with feature_group_count "
+                + groups
+                + " over batch "
+                + x.dim(0)
+                + " and "
+                + cout
+                + " output features");
+      }
+      List<V> parts = new ArrayList<>();
+      long gb = x.dim(0) / batchGroups;
+      long gout = cout / batchGroups;
+      for (int gi = 0; gi < batchGroups; gi++) {
+        V xs = channelSlice(l, x, 0, gi * gb, gb);
+        V ws = channelSlice(l, w, n + 1, gi * gout, gout);
+        parts.add(conv(l, xs, ws, strides, rhsDil, n));
+      }
+      return finish(l, op, concatFeatures(l, parts, ct, cout, n), res, n, out);
+    }
     if (cin % groups != 0 || cout % groups != 0 || w.dim(n) * groups != cin) {
       throw new Refusal(
           "feature_group_count "
@@ -110,21 +133,28 @@ final class Convolution {
         V ws = channelSlice(l, w, n + 1, gi * gout, gout);
         parts.add(conv(l, xs, ws, strides, rhsDil, n));
       }
-      long[] shape = parts.get(0).shape().clone();
-      shape[n + 1] = cout;
-      List<V> concatIns = new ArrayList<>(parts);
-      concatIns.add(l.i32Scalar(n + 1));
-      y =
-          l.op(
-              "ConcatV2",
-              ct,
-              shape,
-              concatIns,
-              "N",
-              Lowerer.i(parts.size()),
-              "Tidx",
-              Lowerer.type(DType.INT32));
+      y = concatFeatures(l, parts, ct, cout, n);
     }
+    return finish(l, op, y, res, n, out);
+  }
+
+  private static V concatFeatures(Lowerer l, List<V> parts, DType ct, long cout, int n) {
+    long[] shape = parts.get(0).shape().clone();
+    shape[n + 1] = cout;
+    List<V> concatIns = new ArrayList<>(parts);
+    concatIns.add(l.i32Scalar(n + 1));
+    return l.op(
+        "ConcatV2",
+        ct,
+        shape,
+        concatIns,
+        "N",
+        Lowerer.i(parts.size()),
+        "Tidx",
+        Lowerer.type(DType.INT32));
+  }
+
+  private static V finish(Lowerer l, Op op, V y, Layout res, int n, V out) {
     // y is [b, spatial..., f]; put each axis where the result's layout wants it.
     int[] toResult = new int[n + 2];
     toResult[res.first()] = 0;

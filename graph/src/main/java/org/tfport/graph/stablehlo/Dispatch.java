@@ -19,6 +19,7 @@ final class Dispatch {
               DotConv.NAMES,
               Reductions.NAMES,
               Indexing.NAMES,
+              Scatter.NAMES,
               Control.NAMES));
 
   private static List<String> concat(Set<?>... sets) {
@@ -62,6 +63,9 @@ final class Dispatch {
     }
     if (Indexing.NAMES.contains(name)) {
       return Indexing.lower(l, op, ins);
+    }
+    if (Scatter.NAMES.contains(name)) {
+      return Scatter.lower(l, op, ins);
     }
     if (Control.NAMES.contains(name)) {
       return Control.lower(l, op, ins);

@@ -60,6 +60,12 @@ final class Lowerer {
   /** The op being lowered, for node names and messages. */
   Op current;
 
+  /**
+   * The TensorFlow functions a jax2tf module calls through {@code tf.call_tf_function} custom
+   * calls (an {@code XlaCallModule}'s {@code function_list}); empty for a standalone module.
+   */
+  List<String> tfFunctions = List.of();
+
   private final int callDepth;
 
   Lowerer(
@@ -78,7 +84,9 @@ final class Lowerer {
   }
 
   Lowerer child(Graph sub) {
-    return new Lowerer(sub, root, module, refusals, checks, callDepth);
+    Lowerer c = new Lowerer(sub, root, module, refusals, checks, callDepth);
+    c.tfFunctions = tfFunctions;
+    return c;
   }
 
   /** A function name not yet in the root's library: {@code base_N}. */
@@ -97,7 +105,9 @@ final class Lowerer {
     if (callDepth > 64) {
       throw new Refusal("calls nest more than 64 deep (recursion?)");
     }
-    return new Lowerer(g, root, module, refusals, checks, callDepth + 1);
+    Lowerer c = new Lowerer(g, root, module, refusals, checks, callDepth + 1);
+    c.tfFunctions = tfFunctions;
+    return c;
   }
 
   String where(Op op) {
@@ -183,9 +193,20 @@ final class Lowerer {
       case "i64", "si64" -> DType.INT64;
       case "ui8" -> DType.UINT8;
       case "ui16" -> DType.UINT16;
+      case "complex<f32>", "complex<f64>" ->
+          throw new Refusal(
+              "element type "
+                  + element
+                  + " (complex numbers): tfport's runtime has no complex arithmetic, and TF.js and"
+                  + " TFLite builtins none either; split the program into real and imaginary parts");
       default ->
           throw new Refusal(
-              "element type " + element + " has no TensorFlow equivalent tfport runs");
+              "element type "
+                  + element
+                  + (element.startsWith("f8") || element.startsWith("f4")
+                      ? " (an 8- or 4-bit float) has no TensorFlow, TF.js or TFLite equivalent;"
+                          + " compute in f16, bf16 or f32"
+                      : " has no TensorFlow equivalent tfport runs"));
     };
   }
 

@@ -99,10 +99,19 @@ public final class StableHloLowering {
    * @throws UnsupportedModelException naming every op that does not lower, with its location
    */
   public static Lowered lower(StableHloModule module, Func f) {
+    return lower(module, f, List.of());
+  }
+
+  /**
+   * Lowers {@code f} of a jax2tf module: its {@code tf.call_tf_function} custom calls become {@code
+   * PartitionedCall}s of {@code tfFunctions} (the {@code XlaCallModule}'s {@code function_list}).
+   */
+  static Lowered lower(StableHloModule module, Func f, List<String> tfFunctions) {
     Graph g = new Graph(module.fileName());
     List<Problem> refusals = new ArrayList<>();
     List<Lowerer.Check> checks = new ArrayList<>();
     Lowerer l = new Lowerer(g, g, module, refusals, checks, 0);
+    l.tfFunctions = List.copyOf(tfFunctions);
     List<String> inputs = new ArrayList<>();
     for (Arg a : f.args()) {
       String name = g.uniqueName(a.name().substring(1));
@@ -203,6 +212,7 @@ public final class StableHloLowering {
           || t.equals("shape_assertion")
           || t.equals("stablehlo.dynamic_top_k")
           || t.equals("annotate_device_placement")
+          || t.equals(Control.CALL_TF)
           || t.equals("Sharding");
     }
     return Dispatch.LOWERED.contains(op.name()) || op.name().startsWith("check.");

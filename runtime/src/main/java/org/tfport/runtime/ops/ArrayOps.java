@@ -412,6 +412,10 @@ final class ArrayOps implements OpFamily {
     for (int i = 0; i < r; i++) {
       long dim = x.dim(i);
       shape[i] = p[i][0] + dim + p[i][1];
+    }
+    Memory.reserve(x.dtype(), shape);
+    for (int i = 0; i < r; i++) {
+      long dim = x.dim(i);
       tables[i] = new int[Math.toIntExact(shape[i])];
       for (int c = 0; c < tables[i].length; c++) {
         long xi = c - p[i][0];

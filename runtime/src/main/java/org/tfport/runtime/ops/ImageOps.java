@@ -5,6 +5,7 @@ import org.tfport.core.DType;
 import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
@@ -75,8 +76,9 @@ final class ImageOps implements OpFamily {
       float sy = scale(src.height(), dst.height(), alignCorners);
       float sx = scale(src.width(), dst.width(), alignCorners);
       double[] v = Reals.read(images);
-      double[] out = new double[dst.batch() * dst.height() * dst.width() * dst.channels()];
       long[] shape = {dst.batch(), dst.height(), dst.width(), dst.channels()};
+      Memory.reserve(DType.FLOAT32, shape);
+      double[] out = new double[dst.batch() * dst.height() * dst.width() * dst.channels()];
       if (bilinear) {
         Lerp[] ys = lerps(dst.height(), src.height(), sy, halfPixel);
         Lerp[] xs = lerps(dst.width(), src.width(), sx, halfPixel);

@@ -75,8 +75,11 @@ final class QuantizedOps implements OpFamily {
         }
         float[] f = x.floats();
         float s = o.scale();
+        // TFLite's int16 QUANTIZE (no XNNPACK path) divides by the scale in double; the 8-bit
+        // one, which XNNPACK takes, in float.
+        boolean wide = out == DType.INT16;
         for (int i = 0; i < n; i++) {
-          double r = FixedPoint.roundHalfAway(f[i] / s);
+          double r = FixedPoint.roundHalfAway(wide ? f[i] / (double) s : f[i] / s);
           // Clamped in double first: NaN and huge values must not wrap when narrowed to int.
           y[i] = clamp((int) Math.max(Math.min(r, 1e9), -1e9) + o.zeroPoint(), lo, hi);
         }

@@ -5,6 +5,7 @@ import org.tfport.core.DType;
 import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.RunContext;
@@ -114,6 +115,7 @@ final class RandomOps implements OpFamily {
     String key = "random:" + b.node().name();
     return (in, ctx) -> {
       long[] shape = shape(in[0]);
+      Memory.reserve(t, shape);
       Stream s = stream(ctx, key, seed, seed2);
       Philox g = s.reserve(Value.elementCount(shape));
       return new Value[] {

@@ -4,6 +4,7 @@ import org.tfport.core.DType;
 import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
@@ -247,6 +248,7 @@ final class ScatterOps implements OpFamily {
       Value indices = in[0];
       long[] shape = Layout.vector(in[1], "output_shape");
       Value values = in[2];
+      Memory.reserve(values.dtype(), shape);
       Value dflt = in[3];
       if (indices.rank() > 2) {
         throw new KernelException(

@@ -88,8 +88,13 @@ final class ShapeOps implements OpFamily {
         throw new KernelException("Size " + i + " must be non-negative, not " + s);
       } else if (s == 0) {
         hasZero = true;
+      } else if (Math.multiplyHigh(product, s) != 0 || product * s < 0) {
+        throw new KernelException(
+            "the shape "
+                + java.util.Arrays.toString(sizes)
+                + " has more elements than a tensor can hold");
       } else {
-        product = Math.multiplyExact(product, s);
+        product *= s;
       }
     }
     long n = x.size();
@@ -290,6 +295,7 @@ final class ShapeOps implements OpFamily {
         checkRange(s, l, d, Long.toString(s), Long.toString(l), Long.toString(d));
         long n = (Math.abs(l - s) + Math.abs(d) - 1) / Math.abs(d);
         long[] shape = {n};
+        Memory.reserve(t, shape);
         if (t == DType.INT32) {
           int[] out = new int[Math.toIntExact(n)];
           for (int i = 0; i < out.length; i++) {
@@ -310,6 +316,7 @@ final class ShapeOps implements OpFamily {
         checkRange(Float.compare(s, l), d, s + "", l + "", d + "");
         // TensorFlow computes the count in the element type: ceil(|(limit - start) / delta|).
         long n = (long) Math.ceil(Math.abs((l - s) / d));
+        Memory.reserve(t, new long[] {n});
         float[] out = new float[Math.toIntExact(n)];
         for (int i = 0; i < out.length; i++) {
           out[i] = s + i * d;
@@ -322,6 +329,7 @@ final class ShapeOps implements OpFamily {
         double d = delta.doubles()[0];
         checkRange(Double.compare(s, l), d, s + "", l + "", d + "");
         long n = (long) Math.ceil(Math.abs((l - s) / d));
+        Memory.reserve(t, new long[] {n});
         double[] out = new double[Math.toIntExact(n)];
         for (int i = 0; i < out.length; i++) {
           out[i] = s + i * d;

@@ -6,6 +6,7 @@ import org.tfport.core.graph.StridedSliceSpec;
 import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
@@ -265,6 +266,7 @@ final class SliceOps implements OpFamily {
       for (int i = 0, j = 0; i <= r; i++) {
         shape[i] = i == axis ? depth : indices.dim(j++);
       }
+      Memory.reserve(on.dtype(), shape);
       int outer = Layout.product(indices.shape(), 0, axis);
       int inner = Layout.product(indices.shape(), axis, r);
       int[] from = new int[(int) Value.elementCount(shape)];

@@ -46,6 +46,8 @@ public final class StandardKernels {
           new QuantizedConvOps(),
           new QuantizedOps(),
           new QuantizedActivationOps(),
+          new RecurrentOps(),
+          new QuantizedResizeOps(),
           new VariableOps(),
           new ExampleParsingOps(),
           new TensorArrayOps(),

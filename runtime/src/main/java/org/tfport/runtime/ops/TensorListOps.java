@@ -5,6 +5,7 @@ import org.tfport.core.DType;
 import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
@@ -157,6 +158,18 @@ public final class TensorListOps implements OpFamily {
       int n = intScalar(in[1], "num_elements");
       if (n < 0) {
         throw new KernelException("num_elements must be at least 0, got " + n);
+      }
+      // Each slot is a reference (8 bytes at most) before anything is stored in it.
+      if (8L * n > Memory.heapLimit()) {
+        throw new KernelException(
+            "num_elements "
+                + n
+                + " needs "
+                + Memory.human(8L * n)
+                + " for the list's slots, and the JVM's heap is at most "
+                + Memory.human(Memory.heapLimit())
+                + "; "
+                + Memory.REMEDY);
       }
       return new Value[] {handle(new TensorList(t, shapeInput(in[0]), new Value[n], -1))};
     };

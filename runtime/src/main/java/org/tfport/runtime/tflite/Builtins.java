@@ -50,7 +50,10 @@ final class Builtins {
         branch(s);
         yield true;
       }
-      default -> NnBuiltins.map(s, builtin) || ArrayBuiltins.map(s, builtin);
+      default ->
+          NnBuiltins.map(s, builtin)
+              || ArrayBuiltins.map(s, builtin)
+              || RecurrentBuiltins.map(s, builtin);
     };
   }
 

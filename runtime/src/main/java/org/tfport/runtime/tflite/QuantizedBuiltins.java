@@ -129,6 +129,24 @@ final class QuantizedBuiltins {
       }
       case PAD -> pad(s);
       case CONCATENATION -> concat(s);
+      case SVDF -> RecurrentBuiltins.quantizedSvdf(s);
+      case HARD_SWISH ->
+          s.define(
+              0, s.node("TfliteQuantizedHardSwish", s.base, List.of(s.in(0)), unaryAttrs(s)));
+      case RESIZE_BILINEAR ->
+          // TFLite interpolates the codes: input and output share their quantization.
+          s.define(
+              0,
+              s.node(
+                  "TfliteQuantizedResizeBilinear",
+                  s.base,
+                  List.of(s.in(0), s.in(1)),
+                  "T",
+                  type(dtype(s, s.inIndex(0))),
+                  "align_corners",
+                  b(s.boolOption("align_corners")),
+                  "half_pixel_centers",
+                  b(s.boolOption("half_pixel_centers"))));
       default -> {
         return false;
       }
@@ -159,7 +177,7 @@ final class QuantizedBuiltins {
   }
 
   /** {@code <role>_scale} and {@code <role>_zero_point} of tensor {@code t}, added to {@code a}. */
-  private static Map<String, AttrValue> put(
+  static Map<String, AttrValue> put(
       Map<String, AttrValue> a, SubgraphImport s, String role, int t) {
     if (quantization(s, t).scale().size() != 1) {
       throw new Refusal(

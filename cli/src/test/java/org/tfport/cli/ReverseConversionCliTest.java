@@ -1,0 +1,178 @@
+package org.tfport.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfport.testkit.Comparison;
+import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
+import org.tfport.testkit.TfjsOracle;
+import org.tfport.testkit.TfjsOracle.Input;
+import org.tfport.testkit.TfjsOracle.Job;
+import org.tfport.testkit.TfjsOracle.Result;
+
+/**
+ * The reverse pairs from the command line: a TF.js layers model back to Keras (.h5, the default
+ * for a layers model.json as upstream, and .keras), each verified in tfport's runtime and then
+ * converted forward again and run by TensorFlow.js 4.22 against the model's forward pass computed
+ * in Java; and a .tflite to the three TensorFlow graph formats.
+ */
+class ReverseConversionCliTest {
+  private static final int BATCH = 5;
+  @TempDir Path tmp;
+
+  private static float[] inputs() {
+    SplittableRandom r = new SplittableRandom(7);
+    float[] x = new float[BATCH * DemoModel.IN];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (r.nextDouble() * 4 - 2);
+    }
+    return x;
+  }
+
+  private static float[] expected() {
+    double[] e = DemoModel.predict(inputs(), BATCH);
+    float[] f = new float[e.length];
+    for (int i = 0; i < e.length; i++) {
+      f[i] = (float) e[i];
+    }
+    return f;
+  }
+
+  private Path layersModel(String... quantize) {
+    Path h5 = DemoModel.write(tmp.resolve("demo.h5"), "Dense");
+    Path out = tmp.resolve("layers");
+    String[] args =
+        java.util.stream.Stream.concat(
+                java.util.stream.Stream.of("convert", "--output_format=tfjs_layers_model"),
+                java.util.stream.Stream.concat(
+                    java.util.Arrays.stream(quantize),
+                    java.util.stream.Stream.of(h5.toString(), out.toString())))
+            .toArray(String[]::new);
+    CliRunner r = CliRunner.run(args);
+    assertThat(r.code()).as(r.err()).isZero();
+    return out.resolve("model.json");
+  }
+
+  @OracleTest
+  @Test
+  void layersModelBackToKerasRunsTheSameInRuntimeAndTfjs() {
+    Path json = layersModel();
+    Path h5 = tmp.resolve("back.h5");
+    Path keras = tmp.resolve("back.keras");
+    // No --output_format: a layers model.json goes to Keras HDF5, as upstream's default.
+    CliRunner toH5 =
+        CliRunner.run(
+            "convert", "--input_format=tfjs_layers_model", "--verify", json.toString(), h5.toString());
+    assertThat(toH5.code()).as(toH5.err()).isZero();
+    assertThat(toH5.out()).startsWith("wrote " + h5).contains("4 weights").contains("verify:");
+    assertThat(toH5.out()).doesNotContain("beyond");
+    CliRunner toKeras =
+        CliRunner.run(
+            "convert",
+            "--input_format=tfjs_layers_model",
+            "--output_format=keras_keras",
+            "--verify",
+            json.toString(),
+            keras.toString());
+    assertThat(toKeras.code()).as(toKeras.err()).isZero();
+    assertThat(toKeras.out()).contains("verify:").doesNotContain("beyond");
+
+    List<Job> jobs = new java.util.ArrayList<>();
+    for (Path k : List.of(h5, keras)) {
+      Path again = tmp.resolve("again-" + k.getFileName());
+      CliRunner fwd = CliRunner.run("convert", k.toString(), again.toString());
+      assertThat(fwd.code()).as(fwd.err()).isZero();
+      jobs.add(
+          Job.layers(
+              again.resolve("model.json"),
+              new Input("input", new long[] {BATCH, DemoModel.IN}, inputs())));
+    }
+    List<Result> results = TfjsOracle.run(jobs);
+    for (int i = 0; i < results.size(); i++) {
+      Comparison c =
+          Comparison.of(expected(), results.get(i).orThrow().outputs().get(0).data(), 1e-6, 1e-5);
+      System.out.println("tfjs on the model back from " + List.of("h5", "keras").get(i) + ": " + c);
+      c.assertOk("tfjs vs Java forward pass");
+    }
+  }
+
+  @Test
+  void quantizedLayersModelIsDequantizedWithANote() {
+    Path json = layersModel("--quantize_uint8");
+    Path h5 = tmp.resolve("q.h5");
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--input_format=tfjs_layers_model",
+            "--output_format=keras",
+            "--verify",
+            json.toString(),
+            h5.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("tfport: note:").contains("4 quantized weights were dequantized");
+    assertThat(r.out()).contains("verify:").contains(" ok").doesNotContain("beyond");
+  }
+
+  @Test
+  void kerasOutputRefusesTfjsOnlyFlagsAndGraphModels() {
+    Path json = layersModel();
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--input_format=tfjs_layers_model",
+            "--output_format=keras",
+            "--quantize_float16",
+            json.toString(),
+            tmp.resolve("x.h5").toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("keeps the weights as they are");
+    assertThat(tmp.resolve("x.h5")).doesNotExist();
+  }
+
+  @Test
+  void tfliteConvertsToEachGraphFormat() {
+    Path tflite = Corpus.require("tflite/tflite-micro/hello_world_float.tflite");
+    for (String[] fmt :
+        new String[][] {
+          {"tfjs_graph_model", "graph"}, {"tf_saved_model", "saved"}, {"tf_frozen_model", "f.pb"}
+        }) {
+      Path out = tmp.resolve(fmt[1]);
+      CliRunner r =
+          CliRunner.run(
+              "convert",
+              "--input_format=tflite",
+              "--output_format=" + fmt[0],
+              tflite.toString(),
+              out.toString());
+      assertThat(r.code()).as(fmt[0] + ": " + r.err()).isZero();
+      assertThat(r.out()).as(fmt[0]).startsWith("wrote " + out);
+      Path main =
+          switch (fmt[0]) {
+            case "tfjs_graph_model" -> out.resolve("model.json");
+            case "tf_saved_model" -> out.resolve("saved_model.pb");
+            default -> out;
+          };
+      assertThat(main).as(fmt[0]).isRegularFile();
+    }
+    // The graph model and the SavedModel compute what the .tflite computes, in tfport's runtime.
+    for (String name : List.of("graph", "saved")) {
+      CliRunner v =
+          CliRunner.run(
+              "convert",
+              "--input_format=tflite",
+              "--output_format=" + (name.equals("graph") ? "tfjs_graph_model" : "tf_saved_model"),
+              "--verify",
+              tflite.toString(),
+              tmp.resolve(name + "2").toString());
+      assertThat(v.code()).as(name + ": " + v.out() + v.err()).isZero();
+      assertThat(v.out()).as(name).contains("verify:").contains(" ok");
+    }
+    assertThat(Files.exists(tmp.resolve("saved").resolve("variables"))).isTrue();
+  }
+}

@@ -1,0 +1,64 @@
+package org.tfport.runtime.tflite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.tfport.testkit.Corpus;
+import org.tfport.testkit.OracleTest;
+
+/**
+ * The corpus files that use TFLite's recurrent and 3-D builtins: the float
+ * UNIDIRECTIONAL_SEQUENCE_LSTM and the int8 SVDF files imported, run and compared with TFLite 2.18
+ * as {@link TfliteCorpusImportTest} does (same inputs, same tolerances), each on its own so a
+ * failure names the builtin's file; the CONV_3D file imported; the TFLite Micro int8-state SVDF
+ * refused by name.
+ */
+@OracleTest
+class TfliteRecurrentCorpusTest {
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "tflite-micro/trained_lstm.tflite",
+        "tflite-micro/keyword_scrambled.tflite"
+      })
+  void matchesTflite(String file) {
+    Path p = Corpus.require("tflite/" + file);
+    List<String> failures = new ArrayList<>();
+    TfliteCorpusImportTest.Result r = TfliteCorpusImportTest.check(p, file, failures);
+    System.out.println(file + ": " + r);
+    assertThat(failures).isEmpty();
+    assertThat(r).isNotNull();
+    assertThat(r.status()).startsWith("match");
+  }
+
+  /**
+   * The corpus's only CONV_3D file imports; its 86-million-element input is too large to run here
+   * ({@link TfliteBuiltModelsTest} runs CONV_3D against TFLite on small inputs).
+   */
+  @org.junit.jupiter.api.Test
+  void conv3dFileImports() {
+    Path p = Corpus.require("tflite/litert/tflite__conv3d_huge_im2col.bin");
+    List<String> failures = new ArrayList<>();
+    TfliteCorpusImportTest.Result r = TfliteCorpusImportTest.check(p, "conv3d", failures);
+    assertThat(r.status()).startsWith("imported; not run");
+  }
+
+  /**
+   * The int8-state SVDF of TFLite Micro (time weights and state int8), which TFLite's own kernel
+   * does not take (TFLite 2.18 crashes on it), is refused by name at load.
+   */
+  @org.junit.jupiter.api.Test
+  void microOnlySvdfIsRefused() {
+    Path p = Corpus.require("tflite/tflite-micro/keyword_scrambled_8bit.tflite");
+    List<String> failures = new ArrayList<>();
+    TfliteCorpusImportTest.Result r = TfliteCorpusImportTest.check(p, "k8", failures);
+    assertThat(r.status())
+        .startsWith("refused")
+        .contains("operator 1 SVDF")
+        .contains("TFLite's integer SVDF takes INT16 for both");
+  }
+}

@@ -1,0 +1,125 @@
+package org.tfport.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tfport.core.DType;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.Graph;
+import org.tfport.core.graph.Node;
+import org.tfport.core.graph.TensorShape;
+import org.tfport.graph.keras.KerasTraining;
+import org.tfport.graph.optimize.ShapeInference;
+import org.tfport.runtime.Model;
+import org.tfport.runtime.Session;
+import org.tfport.runtime.Signature;
+import org.tfport.runtime.TensorSpec;
+import org.tfport.train.grad.GradContext;
+import org.tfport.train.grad.Gradients;
+
+/**
+ * One compiled graph of a training run: the model's forward pass, the loss against a fed target
+ * and, for a training step, the gradient of every trainable weight and the new moving statistics;
+ * weights and dropout noise are inputs.
+ */
+final class StepGraph implements AutoCloseable {
+  static final String LOSS = "loss";
+  static final String PRED = "pred";
+  static final String Y = "y_true";
+
+  final KerasTraining.Graph built;
+  final List<String> inputs;
+  final long[] predShape;
+  /** Per trainable variable index (in {@code built.variables()}), its gradient output key. */
+  final Map<Integer, String> grads = new LinkedHashMap<>();
+  /** Per variable index, the output key of its value after the step. */
+  final Map<Integer, String> updates = new LinkedHashMap<>();
+
+  private final Model model;
+  final Session session;
+
+  StepGraph(KerasTraining.Graph built, Loss loss, boolean withGradients, int threads) {
+    this.built = built;
+    Graph g = built.model().graph();
+    if (built.model().outputs().size() != 1) {
+      throw new UnsupportedModelException(
+          g.source()
+              + ": the model has "
+              + built.model().outputs().size()
+              + " outputs; training handles models of one output");
+    }
+    this.inputs = built.model().inputs();
+    String pred = built.model().outputs().get(0);
+    long[] dims = ShapeInference.of(g).dims(pred);
+    if (dims == null || dims.length == 0 || dims[dims.length - 1] < 0) {
+      throw new UnsupportedModelException(
+          g.source() + ": the output '" + pred + "' has no static last dimension to train against");
+    }
+    this.predShape = dims;
+    long[] yShape = loss.sparse() ? new long[] {-1} : dims;
+    Map<String, AttrValue> a = new LinkedHashMap<>();
+    a.put("dtype", new AttrValue.Type(DataTypes.DT_FLOAT));
+    a.put("shape", new AttrValue.Shape(TensorShape.of(yShape)));
+    g.add(new Node(Y, "Placeholder", List.of(), "", a));
+    String lossRef = loss.emit(GradContext.emitter(g, "loss"), pred, Y, dims[dims.length - 1]);
+
+    List<TensorSpec> ins = new ArrayList<>();
+    for (String in : inputs) {
+      Node p = g.node(in);
+      long[] s = ((AttrValue.Shape) p.attr("shape")).value().dims();
+      ins.add(new TensorSpec(in, in, DataTypes.toDType(p.typeAttr("dtype")), s));
+    }
+    ins.add(new TensorSpec(Y, Y, DType.FLOAT32, yShape));
+    for (KerasTraining.Variable v : built.variables()) {
+      ins.add(new TensorSpec(v.node(), v.node(), DType.FLOAT32, v.initial().shape().dims()));
+    }
+    for (KerasTraining.Noise n : built.noise()) {
+      ins.add(new TensorSpec(n.node(), n.node(), DType.FLOAT32, n.shape()));
+    }
+    List<TensorSpec> outs = new ArrayList<>();
+    outs.add(new TensorSpec(LOSS, lossRef, DType.FLOAT32, new long[0]));
+    outs.add(new TensorSpec(PRED, pred, DType.FLOAT32, dims));
+    if (withGradients) {
+      List<Integer> trainable = new ArrayList<>();
+      List<String> nodes = new ArrayList<>();
+      for (int i = 0; i < built.variables().size(); i++) {
+        if (built.variables().get(i).trainable()) {
+          trainable.add(i);
+          nodes.add(built.variables().get(i).node());
+        }
+      }
+      List<String> d = Gradients.of(g, lossRef, nodes);
+      for (int k = 0; k < d.size(); k++) {
+        if (d.get(k) != null) {
+          String key = "grad_" + trainable.get(k);
+          grads.put(trainable.get(k), key);
+          outs.add(new TensorSpec(key, d.get(k), DType.FLOAT32, null));
+        }
+      }
+      for (KerasTraining.StateUpdate u : built.updates()) {
+        for (int i = 0; i < built.variables().size(); i++) {
+          if (built.variables().get(i).node().equals(u.variableNode())) {
+            String key = "update_" + i;
+            updates.put(i, key);
+            outs.add(new TensorSpec(key, u.value(), DType.FLOAT32, null));
+          }
+        }
+      }
+    }
+    this.model = Model.fromGraph(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)));
+    this.session =
+        model.newSession(
+            threads > 0
+                ? org.tfport.runtime.SessionOptions.defaults().withThreads(threads)
+                : org.tfport.runtime.SessionOptions.defaults());
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    model.close();
+  }
+}

@@ -1,0 +1,201 @@
+package org.tfport.train.grad;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.tfport.core.DType;
+import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.Node;
+
+/**
+ * Conv2D and non-overlapping pooling, NHWC. The input gradient is TensorFlow's {@code
+ * Conv2DBackpropInput}; the filter gradient is itself a convolution (input channels as the batch,
+ * the output gradient as a filter dilated by the stride), so both run on the runtime's convolution
+ * kernels. Pooling whose windows tile the input (pool size = stride, VALID, the Keras default)
+ * spreads the gradient over each window as plain broadcasts: to the window's first maximum or
+ * evenly for the average.
+ */
+final class ConvGrads {
+  private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
+  private static final AttrValue I32 = new AttrValue.Type(DataTypes.fromDType(DType.INT32));
+
+  private ConvGrads() {}
+
+  static void register(Map<String, GradRule> r) {
+    r.put("Conv2D", ConvGrads::conv2d);
+    r.put("MaxPool", (g, n, dy) -> pool(g, n, dy.get(0), true));
+    r.put("AvgPool", (g, n, dy) -> pool(g, n, dy.get(0), false));
+  }
+
+  private static long[] ints(Node n, String key, long dflt) {
+    if (n.attr(key) instanceof AttrValue.ListAttr l) {
+      return l.i().stream().mapToLong(Long::longValue).toArray();
+    }
+    long[] d = new long[4];
+    Arrays.fill(d, dflt);
+    return d;
+  }
+
+  private static UnsupportedModelException unsupported(Node n, String why) {
+    return new UnsupportedModelException(
+        n.name() + " (" + n.op() + "): cannot differentiate " + why + " yet; freeze the layer");
+  }
+
+  private static List<String> conv2d(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    String f = n.dataInputs().get(1);
+    String dy = dys.get(0);
+    if (n.attr("data_format") != null && "NCHW".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "an NCHW convolution");
+    }
+    String padding = n.stringAttr("padding");
+    if (!"SAME".equals(padding) && !"VALID".equals(padding)) {
+      throw unsupported(n, "padding " + padding);
+    }
+    long[] strides = ints(n, "strides", 1);
+    long[] dil = ints(n, "dilations", 1);
+    long[] sx = g.dims(x);
+    long[] sf = g.dims(f);
+    long[] sy = g.dims(n.name());
+    for (int i = 1; i < 3; i++) {
+      if (sx[i] < 0 || sy[i] < 0) {
+        throw unsupported(n, "a convolution over spatial dimensions of unknown size");
+      }
+    }
+    String dx =
+        g.raw(
+            "Conv2DBackpropInput",
+            List.of(g.raw("Shape", List.of(x), Map.of("T", F32, "out_type", I32)), f, dy),
+            attrs(n, strides, dil, padding));
+    // Input padded as the forward pass saw it, then correlated with dy.
+    long[] pad = new long[8];
+    for (int i = 1; i < 3; i++) {
+      long eff = (sf[i - 1] - 1) * dil[i] + 1;
+      long total = "SAME".equals(padding) ? Math.max((sy[i] - 1) * strides[i] + eff - sx[i], 0) : 0;
+      pad[2 * i] = total / 2;
+      pad[2 * i + 1] = total - total / 2;
+    }
+    String xp = x;
+    if (Arrays.stream(pad).anyMatch(p -> p != 0)) {
+      xp =
+          g.raw(
+              "Pad",
+              List.of(x, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), toInts(pad)))),
+              Map.of("T", F32, "Tpaddings", I32));
+    }
+    String xt = g.transpose(xp, 3, 1, 2, 0); // [Cin, Hp, Wp, N]
+    String ft = g.transpose(dy, 1, 2, 0, 3); // [Ho, Wo, N, Cout]
+    String c =
+        g.op(
+            "Conv2D",
+            List.of(xt, ft),
+            "strides",
+            new long[] {1, dil[1], dil[2], 1},
+            "dilations",
+            new long[] {1, strides[1], strides[2], 1},
+            "padding",
+            "VALID",
+            "data_format",
+            "NHWC",
+            "use_cudnn_on_gpu",
+            true);
+    // [Cin, kh', kw', Cout] with kh' ≥ kh when the stride does not divide the padded input.
+    c =
+        g.raw(
+            "Slice",
+            List.of(c, g.ints(0, 0, 0, 0), g.ints(-1, sf[0], sf[1], -1)),
+            Map.of("T", F32, "Index", I32));
+    return List.of(dx, g.transpose(c, 1, 2, 0, 3));
+  }
+
+  private static int[] toInts(long[] v) {
+    int[] o = new int[v.length];
+    for (int i = 0; i < v.length; i++) {
+      o[i] = (int) v[i];
+    }
+    return o;
+  }
+
+  private static Map<String, AttrValue> attrs(Node n, long[] strides, long[] dil, String padding) {
+    return Map.of(
+        "T", F32,
+        "strides", GradContext.attr(strides),
+        "dilations", GradContext.attr(dil),
+        "padding", GradContext.attr(padding),
+        "data_format", GradContext.attr("NHWC"),
+        "use_cudnn_on_gpu", GradContext.attr(true),
+        "explicit_paddings", GradContext.attr(new long[0]));
+  }
+
+  private static List<String> pool(GradContext g, Node n, String dy, boolean max) {
+    String x = n.dataInputs().get(0);
+    long[] k = ints(n, "ksize", 1);
+    long[] s = ints(n, "strides", 1);
+    if (n.attr("data_format") != null && "NCHW".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "NCHW pooling");
+    }
+    if (k[1] != s[1] || k[2] != s[2] || !"VALID".equals(n.stringAttr("padding"))) {
+      throw unsupported(n, "pooling whose windows overlap or are padded");
+    }
+    long[] sx = g.dims(x);
+    long[] sy = g.dims(n.name());
+    if (sx[1] < 0 || sx[2] < 0 || sx[3] < 0) {
+      throw unsupported(n, "pooling over dimensions of unknown size");
+    }
+    long ho = sy[1];
+    long wo = sy[2];
+    long ch = sx[3];
+    String xc = x;
+    boolean cropped = ho * k[1] != sx[1] || wo * k[2] != sx[2];
+    if (cropped) {
+      xc =
+          g.raw(
+              "Slice",
+              List.of(x, g.ints(0, 0, 0, 0), g.ints(-1, ho * k[1], wo * k[2], -1)),
+              Map.of("T", F32, "Index", I32));
+    }
+    // Windows as axes 2 and 4: [N, Ho, kh, Wo, kw, C]; y and dy broadcast over them.
+    long[] six = {-1, ho, k[1], wo, k[2], ch};
+    long[] grid = {-1, ho, 1, wo, 1, ch};
+    String dyb = g.reshape(dy, g.ints(grid));
+    String spread;
+    if (max) {
+      String x6 = g.reshape(xc, g.ints(six));
+      String y6 = g.reshape(n.name(), g.ints(grid));
+      // Only the window's first maximum in row-major order gets the gradient, as TF.js and
+      // TensorFlow do: ties (a BatchNormalization of ReLU zeros) are common.
+      String hit = g.mask("Equal", x6, y6);
+      float[] prio = new float[(int) (k[1] * k[2])];
+      for (int i = 0; i < prio.length; i++) {
+        prio[i] = prio.length - i;
+      }
+      String score =
+          g.mul(
+              hit,
+              g.constant(
+                  org.tfport.core.Tensor.ofFloats(
+                      org.tfport.core.Shape.of(1, 1, k[1], 1, k[2], 1), prio)));
+      String best =
+          g.raw(
+              "Max",
+              List.of(score, g.ints(2, 4)),
+              Map.of("T", F32, "Tidx", I32, "keep_dims", new AttrValue.Bool(true)));
+      spread = g.mul(g.mask("Equal", score, best), dyb);
+    } else {
+      // dy broadcast over each window through a multiply by ones shaped as the windows.
+      spread = g.mul(g.mul(dyb, g.scalar(1f / (k[1] * k[2]))), g.raw("OnesLike", List.of(g.reshape(xc, g.ints(six))), Map.of("T", F32)));
+    }
+    String dx = g.reshape(spread, g.ints(-1, ho * k[1], wo * k[2], ch));
+    if (cropped) {
+      int[] p = {0, 0, 0, (int) (sx[1] - ho * k[1]), 0, (int) (sx[2] - wo * k[2]), 0, 0};
+      dx =
+          g.raw(
+              "Pad",
+              List.of(dx, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), p))),
+              Map.of("T", F32, "Tpaddings", I32));
+    }
+    return List.of(dx);
+  }
+}

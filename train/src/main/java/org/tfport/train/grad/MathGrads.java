@@ -1,0 +1,195 @@
+package org.tfport.train.grad;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.tfport.core.graph.DataTypes;
+import org.tfport.core.graph.Node;
+
+/** Element-wise arithmetic, the reductions Sum and Mean, and casts. */
+final class MathGrads {
+  private MathGrads() {}
+
+  static void register(Map<String, GradRule> r) {
+    GradRule identity = (g, n, dy) -> List.of(dy.get(0));
+    r.put("Identity", identity);
+    r.put("Snapshot", identity);
+    r.put("StopGradient", (g, n, dy) -> Arrays.asList((String) null));
+    r.put(
+        "Cast",
+        (g, n, dy) ->
+            Arrays.asList(
+                n.typeAttr("SrcT") == DataTypes.DT_FLOAT && n.typeAttr("DstT") == DataTypes.DT_FLOAT
+                    ? dy.get(0)
+                    : null));
+    r.put("AddN", (g, n, dy) -> java.util.Collections.nCopies(n.dataInputs().size(), dy.get(0)));
+    GradRule add =
+        (g, n, dy) -> {
+          String a = n.dataInputs().get(0);
+          String b = n.dataInputs().get(1);
+          return List.of(g.unbroadcast(dy.get(0), n.name(), a), g.unbroadcast(dy.get(0), n.name(), b));
+        };
+    r.put("Add", add);
+    r.put("AddV2", add);
+    r.put(
+        "Sub",
+        (g, n, dy) -> {
+          String a = n.dataInputs().get(0);
+          String b = n.dataInputs().get(1);
+          return List.of(
+              g.unbroadcast(dy.get(0), n.name(), a),
+              g.unbroadcast(g.unary("Neg", dy.get(0)), n.name(), b));
+        });
+    r.put(
+        "Mul",
+        (g, n, dy) -> {
+          String a = n.dataInputs().get(0);
+          String b = n.dataInputs().get(1);
+          return List.of(
+              g.unbroadcast(g.mul(dy.get(0), b), n.name(), a),
+              g.unbroadcast(g.mul(dy.get(0), a), n.name(), b));
+        });
+    GradRule div =
+        (g, n, dy) -> {
+          String a = n.dataInputs().get(0);
+          String b = n.dataInputs().get(1);
+          String da = g.binary("RealDiv", dy.get(0), b);
+          // d(a/b)/db = -a/b², as -(dy/b)·(a/b).
+          String db = g.unary("Neg", g.mul(da, g.binary("RealDiv", a, b)));
+          return List.of(g.unbroadcast(da, n.name(), a), g.unbroadcast(db, n.name(), b));
+        };
+    r.put("RealDiv", div);
+    r.put("Div", div);
+    r.put("Maximum", minMax("GreaterEqual", "Less"));
+    r.put("Minimum", minMax("LessEqual", "Greater"));
+    r.put(
+        "SquaredDifference",
+        (g, n, dy) -> {
+          String a = n.dataInputs().get(0);
+          String b = n.dataInputs().get(1);
+          String d = g.mul(g.mul(dy.get(0), g.binary("Sub", a, b)), g.scalar(2f));
+          return List.of(
+              g.unbroadcast(d, n.name(), a), g.unbroadcast(g.unary("Neg", d), n.name(), b));
+        });
+    r.put(
+        "ClipByValue",
+        (g, n, dy) -> {
+          // As TF.js: the gradient passes where lo <= x <= hi.
+          String x = n.dataInputs().get(0);
+          String keep =
+              g.mul(
+                  g.mask("GreaterEqual", x, n.dataInputs().get(1)),
+                  g.mask("LessEqual", x, n.dataInputs().get(2)));
+          return Arrays.asList(g.mul(dy.get(0), keep), null, null);
+        });
+    r.put("Neg", (g, n, dy) -> List.of(g.unary("Neg", dy.get(0))));
+    r.put(
+        "Square",
+        (g, n, dy) -> List.of(g.mul(dy.get(0), g.mul(n.dataInputs().get(0), g.scalar(2f)))));
+    r.put(
+        "Sqrt",
+        (g, n, dy) ->
+            List.of(g.binary("RealDiv", dy.get(0), g.mul(n.name(), g.scalar(2f)))));
+    r.put(
+        "Rsqrt",
+        (g, n, dy) -> {
+          String y = n.name();
+          String y3 = g.mul(g.mul(y, y), y);
+          return List.of(g.mul(dy.get(0), g.mul(y3, g.scalar(-0.5f))));
+        });
+    r.put("Exp", (g, n, dy) -> List.of(g.mul(dy.get(0), n.name())));
+    r.put("Log", (g, n, dy) -> List.of(g.binary("RealDiv", dy.get(0), n.dataInputs().get(0))));
+    r.put(
+        "Log1p",
+        (g, n, dy) ->
+            List.of(
+                g.binary(
+                    "RealDiv",
+                    dy.get(0),
+                    g.binary("AddV2", n.dataInputs().get(0), g.scalar(1f)))));
+    r.put(
+        "Abs",
+        (g, n, dy) -> List.of(g.mul(dy.get(0), g.unary("Sign", n.dataInputs().get(0)))));
+    r.put(
+        "Reciprocal",
+        (g, n, dy) -> List.of(g.unary("Neg", g.mul(dy.get(0), g.mul(n.name(), n.name())))));
+    r.put("Sum", (g, n, dy) -> reduction(g, n, dy.get(0), false));
+    r.put("Mean", (g, n, dy) -> reduction(g, n, dy.get(0), true));
+  }
+
+  /** Maximum/Minimum: {@code a} gets the gradient where {@code aWins(a, b)}, {@code b} elsewhere. */
+  private static GradRule minMax(String aWins, String bWins) {
+    return (g, n, dy) -> {
+      String a = n.dataInputs().get(0);
+      String b = n.dataInputs().get(1);
+      return List.of(
+          g.unbroadcast(g.mul(dy.get(0), g.mask(aWins, a, b)), n.name(), a),
+          g.unbroadcast(g.mul(dy.get(0), g.mask(bWins, a, b)), n.name(), b));
+    };
+  }
+
+  /** Sum and Mean: the gradient spread back over the reduced axes (and divided by their count). */
+  private static List<String> reduction(GradContext g, Node n, String dy, boolean mean) {
+    String x = n.dataInputs().get(0);
+    long[] sx = g.dims(x);
+    org.tfport.core.Tensor axesT = g.constant(n.dataInputs().get(1));
+    if (axesT == null) {
+      throw new org.tfport.core.TfportException.UnsupportedModelException(
+          n.name() + ": cannot differentiate a " + n.op() + " over axes computed at run time");
+    }
+    float[] av = axesT.toFloatArray();
+    boolean[] reduced = new boolean[sx.length];
+    for (float a : av) {
+      int ax = (int) a;
+      reduced[ax < 0 ? ax + sx.length : ax] = true;
+    }
+    long[] keepShape = new long[sx.length];
+    long count = 1;
+    boolean dynamic = false;
+    for (int i = 0; i < sx.length; i++) {
+      keepShape[i] = reduced[i] ? 1 : sx[i];
+      if (reduced[i]) {
+        dynamic |= sx[i] < 0;
+        count *= Math.max(sx[i], 1);
+      }
+    }
+    int unknownKept = 0;
+    for (int i = 0; i < sx.length; i++) {
+      unknownKept += !reduced[i] && sx[i] < 0 ? 1 : 0;
+    }
+    String kept;
+    if (unknownKept <= 1) {
+      long[] s = keepShape.clone();
+      for (int i = 0; i < s.length; i++) {
+        s[i] = s[i] < 0 ? -1 : s[i];
+      }
+      kept = g.reshape(dy, g.ints(s));
+    } else {
+      throw new org.tfport.core.TfportException.UnsupportedModelException(
+          n.name() + ": cannot differentiate a " + n.op() + " keeping several unknown dimensions");
+    }
+    String spread =
+        g.raw(
+            "BroadcastTo",
+            List.of(kept, g.shape(x)),
+            Map.of(
+                "T",
+                GradContext.attr(new org.tfport.core.graph.AttrValue.Type(DataTypes.DT_FLOAT)),
+                "Tidx",
+                new org.tfport.core.graph.AttrValue.Type(
+                    DataTypes.fromDType(org.tfport.core.DType.INT32))));
+    if (!mean) {
+      return new ArrayList<>(Arrays.asList(spread, null));
+    }
+    String divisor;
+    if (!dynamic) {
+      divisor = g.scalar((float) count);
+    } else {
+      // The batch is among the reduced axes: count = size(x) / size(y) at run time.
+      divisor =
+          g.binary("RealDiv", g.castSize(x), g.castSize(n.name()));
+    }
+    return new ArrayList<>(Arrays.asList(g.binary("RealDiv", spread, divisor), null));
+  }
+}

@@ -1,0 +1,170 @@
+package org.tfport.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.tfport.core.Tensor;
+import org.tfport.graph.keras.KerasTraining;
+
+/**
+ * The backward graph's gradients of every trainable weight against central finite differences of
+ * the loss the same graph computes, for every loss, and through batch-statistics normalization.
+ */
+class GradientCheckTest {
+  @TempDir Path dir;
+
+  private static final int N = 6;
+
+  @ParameterizedTest
+  @EnumSource(Loss.class)
+  void denseModelGradientsMatchFiniteDifferences(Loss loss) {
+    boolean binary = loss == Loss.BINARY_CROSSENTROPY || loss == Loss.HINGE;
+    Path h5 =
+        new TestModels(3, 4)
+            .dense("dense", 4, 5, "tanh")
+            .dense("dense_1", 5, 3, binary ? "sigmoid" : loss == Loss.MEAN_SQUARED_ERROR ? "linear" : "softmax")
+            .write(dir.resolve("m.h5"));
+    Tensor x = TestModels.uniform(1, N, 4);
+    Tensor y =
+        loss.sparse()
+            ? TestModels.classIds(N, 3, 1)
+            : loss == Loss.HUBER || loss == Loss.MEAN_ABSOLUTE_ERROR
+                ? TestModels.uniform(2, N, 3)
+                : TestModels.oneHot(N, 3, 1);
+    check(h5, loss, x, y, KerasTraining.Options.defaults());
+  }
+
+  @Test
+  void batchNormalizationInTrainingModeGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(5, 4)
+            .dense("dense", 4, 6, "linear")
+            .layer(
+                "BatchNormalization",
+                "bn",
+                "\"axis\": -1, \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
+                "gamma", new long[] {6},
+                "beta", new long[] {6},
+                "moving_mean", new long[] {6},
+                "moving_variance", new long[] {6})
+            .layer("Activation", "act", "\"activation\": \"tanh\"")
+            .dense("dense_1", 6, 3, "softmax")
+            .write(dir.resolve("bn.h5"));
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(4, N, 4),
+        TestModels.oneHot(N, 3, 2),
+        KerasTraining.Options.defaults());
+  }
+
+  @Test
+  void smallCnnGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(8, 9, 9, 2)
+            .conv("conv", 2, 3, 3, 1, "valid", "tanh")
+            .batchNorm("bn", 3)
+            .pool("MaxPooling2D", "pool")
+            .conv("conv_1", 3, 2, 2, 2, "same", "tanh")
+            .pool("AveragePooling2D", "avg")
+            .flatten()
+            .dense("dense", 2, 3, "softmax")
+            .write(dir.resolve("cnn.h5"));
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(9, N, 9, 9, 2),
+        TestModels.oneHot(N, 3, 0),
+        KerasTraining.Options.defaults());
+  }
+
+  @Test
+  void lstmGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(12, 4, 3)
+            .lstm("lstm", 3, 5)
+            .dense("dense", 5, 3, "softmax")
+            .write(dir.resolve("lstm.h5"));
+    check(
+        h5,
+        Loss.SPARSE_CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(13, N, 4, 3),
+        TestModels.classIds(N, 3, 2),
+        KerasTraining.Options.defaults());
+  }
+
+  @Test
+  void embeddingGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(14, 3)
+            .layer("Embedding", "emb", "\"input_dim\": 5, \"output_dim\": 2", "embeddings", new long[] {5, 2})
+            .flatten()
+            .dense("dense", 6, 3, "softmax")
+            .write(dir.resolve("emb.h5"));
+    // Ids repeat within and across samples, so rows collect several gradients.
+    float[] ids = new float[N * 3];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (i * 3) % 5;
+    }
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        Tensor.ofFloats(org.tfport.core.Shape.of(N, 3), ids),
+        TestModels.oneHot(N, 3, 1),
+        KerasTraining.Options.defaults());
+  }
+
+  private static void check(Path h5, Loss loss, Tensor x, Tensor y, KerasTraining.Options o) {
+    try (ModelSource src = ModelSource.open(h5);
+        StepGraph g = new StepGraph(src.build(o), loss, true, 1)) {
+      var vars = g.built.variables();
+      float[][] w = new float[vars.size()][];
+      for (int i = 0; i < w.length; i++) {
+        w[i] = vars.get(i).initial().toFloatArray();
+      }
+      Map<String, Tensor> out = g.session.run(feeds(g, x, y, w));
+      int checked = 0;
+      for (var e : g.grads.entrySet()) {
+        int i = e.getKey();
+        float[] grad = out.get(e.getValue()).toFloatArray();
+        assertThat(grad).hasSize(w[i].length);
+        for (int k = 0; k < w[i].length; k++) {
+          float keep = w[i][k];
+          float eps = 1e-2f;
+          w[i][k] = keep + eps;
+          double up = loss(g, x, y, w);
+          w[i][k] = keep - eps;
+          double down = loss(g, x, y, w);
+          w[i][k] = keep;
+          double numeric = (up - down) / (2 * eps);
+          assertThat((double) grad[k])
+              .as("%s d loss / d %s[%d]", loss, vars.get(i).name(), k)
+              .isCloseTo(numeric, org.assertj.core.data.Offset.offset(2e-3 + 2e-2 * Math.abs(numeric)));
+          checked++;
+        }
+      }
+      assertThat(checked).isGreaterThan(20);
+    }
+  }
+
+  private static double loss(StepGraph g, Tensor x, Tensor y, float[][] w) {
+    return g.session.run(feeds(g, x, y, w)).get(StepGraph.LOSS).toFloatArray()[0];
+  }
+
+  private static Map<String, Tensor> feeds(StepGraph g, Tensor x, Tensor y, float[][] w) {
+    Map<String, Tensor> f = new LinkedHashMap<>();
+    f.put(g.inputs.get(0), x);
+    f.put(StepGraph.Y, y);
+    for (int i = 0; i < w.length; i++) {
+      var v = g.built.variables().get(i);
+      f.put(v.node(), Tensor.ofFloats(v.initial().shape(), w[i].clone()));
+    }
+    return f;
+  }
+}

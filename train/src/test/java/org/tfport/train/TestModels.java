@@ -1,0 +1,165 @@
+package org.tfport.train;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.tfport.core.Json;
+import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
+import org.tfport.formats.keras.KerasH5Writer;
+import org.tfport.formats.keras.KerasLayerWeights;
+import org.tfport.formats.keras.KerasWeight;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** Small Keras Sequential models written by the tests, with seeded weights. */
+final class TestModels {
+  private final List<ObjectNode> layers = new ArrayList<>();
+  private final List<KerasLayerWeights> weights = new ArrayList<>();
+  private final long[] inputShape;
+  private final SplittableRandom rng;
+
+  TestModels(long seed, long... inputShape) {
+    this.inputShape = inputShape;
+    this.rng = new SplittableRandom(seed);
+  }
+
+  /** A layer of {@code cls} with {@code config} (JSON object body) and weights (name, dims...). */
+  TestModels layer(String cls, String name, String config, Object... weightsAndDims) {
+    ObjectNode l = Json.MAPPER.createObjectNode();
+    l.put("class_name", cls);
+    ObjectNode cfg = (ObjectNode) Json.MAPPER.readTree("{" + config + "}");
+    cfg.put("name", name);
+    cfg.put("trainable", true);
+    cfg.put("dtype", "float32");
+    l.set("config", cfg);
+    layers.add(l);
+    List<KerasWeight> ws = new ArrayList<>();
+    for (int i = 0; i < weightsAndDims.length; i += 2) {
+      String wn = name + "/" + weightsAndDims[i];
+      long[] dims = (long[]) weightsAndDims[i + 1];
+      float[] v = new float[Math.toIntExact(Shape.of(dims).size())];
+      for (int k = 0; k < v.length; k++) {
+        v[k] =
+            wn.endsWith("moving_variance") || wn.endsWith("gamma")
+                ? (float) (0.5 + rng.nextDouble())
+                : (float) (rng.nextDouble() - 0.5);
+      }
+      Tensor t = Tensor.ofFloats(Shape.of(dims), v);
+      ws.add(new KerasWeight(wn, t.dtype(), t.shape(), () -> t));
+    }
+    weights.add(new KerasLayerWeights(name, ws));
+    return this;
+  }
+
+  TestModels dense(String name, long in, long units, String activation) {
+    return layer(
+        "Dense",
+        name,
+        "\"units\": " + units + ", \"activation\": \"" + activation + "\", \"use_bias\": true",
+        "kernel",
+        new long[] {in, units},
+        "bias",
+        new long[] {units});
+  }
+
+  TestModels conv(String name, long in, long filters, int k, int stride, String padding, String act) {
+    return layer(
+        "Conv2D",
+        name,
+        ("\"filters\": %d, \"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
+                + " \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1], \"activation\": \"%s\","
+                + " \"use_bias\": true")
+            .formatted(filters, k, k, stride, stride, padding, act),
+        "kernel",
+        new long[] {k, k, in, filters},
+        "bias",
+        new long[] {filters});
+  }
+
+  TestModels batchNorm(String name, long channels) {
+    return layer(
+        "BatchNormalization",
+        name,
+        "\"axis\": -1, \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
+        "gamma", new long[] {channels},
+        "beta", new long[] {channels},
+        "moving_mean", new long[] {channels},
+        "moving_variance", new long[] {channels});
+  }
+
+  TestModels pool(String cls, String name) {
+    return layer(
+        cls,
+        name,
+        "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \"channels_last\"");
+  }
+
+  TestModels flatten() {
+    return layer("Flatten", "flatten", "\"data_format\": \"channels_last\"");
+  }
+
+  TestModels lstm(String name, long features, long units) {
+    return layer(
+        "LSTM",
+        name,
+        ("\"units\": %d, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+                + " \"use_bias\": true, \"return_sequences\": false, \"return_state\": false,"
+                + " \"go_backwards\": false, \"stateful\": false, \"unroll\": false, \"unit_forget_bias\": true")
+            .formatted(units),
+        "kernel",
+        new long[] {features, 4 * units},
+        "recurrent_kernel",
+        new long[] {units, 4 * units},
+        "bias",
+        new long[] {4 * units});
+  }
+
+  Path write(Path file) {
+    ObjectNode model = Json.MAPPER.createObjectNode();
+    model.put("class_name", "Sequential");
+    ObjectNode cfg = model.putObject("config");
+    cfg.put("name", "sequential");
+    ArrayNode ls = cfg.putArray("layers");
+    ObjectNode input = ls.addObject();
+    input.put("class_name", "InputLayer");
+    ObjectNode ic = input.putObject("config");
+    ArrayNode shape = ic.putArray("batch_input_shape");
+    shape.addNull();
+    for (long d : inputShape) {
+      shape.add(d);
+    }
+    ic.put("dtype", "float32");
+    ic.put("name", "input");
+    layers.forEach(ls::add);
+    KerasH5Writer.write(file, "2.15.0", "tensorflow", model, null, weights);
+    return file;
+  }
+
+  static Tensor uniform(long seed, long... shape) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] v = new float[Math.toIntExact(Shape.of(shape).size())];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (r.nextDouble() * 2 - 1);
+    }
+    return Tensor.ofFloats(Shape.of(shape), v);
+  }
+
+  /** One-hot rows of {@code classes}, for class {@code (i·7 + seed) mod classes} of row i. */
+  static Tensor oneHot(int rows, int classes, int seed) {
+    float[] v = new float[rows * classes];
+    for (int i = 0; i < rows; i++) {
+      v[i * classes + (i * 7 + seed) % classes] = 1;
+    }
+    return Tensor.ofFloats(Shape.of(rows, classes), v);
+  }
+
+  static Tensor classIds(int rows, int classes, int seed) {
+    float[] v = new float[rows];
+    for (int i = 0; i < rows; i++) {
+      v[i] = (i * 7 + seed) % classes;
+    }
+    return Tensor.ofFloats(Shape.of(rows), v);
+  }
+}

@@ -1,0 +1,167 @@
+package org.tfport.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfport.convert.Converter;
+import org.tfport.core.Tensor;
+import org.tfport.formats.ModelFormat;
+import org.tfport.testkit.OracleTest;
+import org.tfport.testkit.TfjsOracle;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * tfport's fit against TF.js 4.22's, from the same initial weights (the model file), the same data,
+ * unshuffled: loss per epoch and final weights agree within 1e-4 relative after 3 epochs.
+ */
+@OracleTest
+class TfjsTrainingTest {
+  static final int N = 20;
+  static final int BATCH = 8;
+  static final int EPOCHS = 3;
+
+  @TempDir Path dir;
+
+  record Case(String optimizer, double lr, Loss loss, String tfjsLoss) {}
+
+  @Test
+  void denseClassifierTrainsAsInTfjs() {
+    Path h5 =
+        new TestModels(11, 4)
+            .dense("dense", 4, 8, "relu")
+            .dense("dense_1", 8, 3, "softmax")
+            .write(dir.resolve("dense.h5"));
+    Path json = dir.resolve("tfjs");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    Tensor x = TestModels.uniform(21, N, 4);
+    List<Case> cases = new ArrayList<>();
+    for (String opt : List.of("sgd", "adam", "rmsprop")) {
+      double lr = opt.equals("sgd") ? 0.1 : 0.01;
+      cases.add(new Case(opt, lr, Loss.CATEGORICAL_CROSSENTROPY, "categoricalCrossentropy"));
+      cases.add(new Case(opt, lr, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "sparseCategoricalCrossentropy"));
+      cases.add(new Case(opt, lr, Loss.MEAN_SQUARED_ERROR, "meanSquaredError"));
+    }
+    compare(h5, json.resolve("model.json"), x, cases);
+  }
+
+  @Test
+  void otherLossesAndOptimizersTrainAsInTfjs() {
+    Path h5 =
+        new TestModels(17, 4)
+            .dense("dense", 4, 6, "tanh")
+            .dense("dense_1", 6, 3, "softmax")
+            .write(dir.resolve("more.h5"));
+    Path json = dir.resolve("more");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(
+        h5,
+        json.resolve("model.json"),
+        TestModels.uniform(18, N, 4),
+        List.of(
+            new Case("momentum", 0.05, Loss.BINARY_CROSSENTROPY, "binaryCrossentropy"),
+            new Case("adagrad", 0.05, Loss.HINGE, "hinge"),
+            new Case("adadelta", 1.0, Loss.KL_DIVERGENCE, "kullbackLeiblerDivergence"),
+            new Case("adamax", 0.02, Loss.MEAN_ABSOLUTE_ERROR, "meanAbsoluteError")));
+  }
+
+  @Test
+  void smallCnnWithBatchNormTrainsAsInTfjs() {
+    Path h5 =
+        new TestModels(31, 8, 8, 2)
+            .conv("conv", 2, 4, 3, 1, "same", "relu")
+            .batchNorm("bn", 4)
+            .pool("MaxPooling2D", "pool")
+            .conv("conv_1", 4, 3, 3, 2, "valid", "relu")
+            .flatten()
+            .dense("dense", 3, 3, "softmax")
+            .write(dir.resolve("cnn.h5"));
+    Path json = dir.resolve("cnn");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(h5, json.resolve("model.json"), TestModels.uniform(32, N, 8, 8, 2), threeOptimizers());
+  }
+
+  @Test
+  void lstmTrainsAsInTfjs() {
+    Path h5 =
+        new TestModels(41, 5, 3)
+            .lstm("lstm", 3, 6)
+            .dense("dense", 6, 3, "softmax")
+            .write(dir.resolve("lstm.h5"));
+    Path json = dir.resolve("lstm");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(h5, json.resolve("model.json"), TestModels.uniform(42, N, 5, 3), threeOptimizers());
+  }
+
+  private static List<Case> threeOptimizers() {
+    return List.of(
+        new Case("sgd", 0.1, Loss.CATEGORICAL_CROSSENTROPY, "categoricalCrossentropy"),
+        new Case("adam", 0.01, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "sparseCategoricalCrossentropy"),
+        new Case("rmsprop", 0.01, Loss.MEAN_SQUARED_ERROR, "meanSquaredError"));
+  }
+
+  static Tensor targets(Loss loss) {
+    return loss.sparse()
+        ? Tensor.ofFloats(org.tfport.core.Shape.of(N, 1), TestModels.classIds(N, 3, 1).toFloatArray())
+        : TestModels.oneHot(N, 3, 1);
+  }
+
+  static void compare(Path h5, Path modelJson, Tensor x, List<Case> cases) {
+    List<TfjsOracle.FitJob> jobs = new ArrayList<>();
+    for (Case c : cases) {
+      Tensor y = targets(c.loss());
+      jobs.add(
+          new TfjsOracle.FitJob(
+              modelJson,
+              List.of(TfjsOracle.Input.f32(null, x.shape().dims(), x.toFloatArray())),
+              TfjsOracle.Input.f32(null, y.shape().dims(), y.toFloatArray()),
+              c.tfjsLoss(),
+              c.optimizer(),
+              c.lr(),
+              c.optimizer().equals("momentum") ? 0.9 : 0,
+              false,
+              EPOCHS,
+              BATCH,
+              List.of()));
+    }
+    List<TfjsOracle.FitResult> expected = TfjsOracle.fit(jobs);
+    for (int i = 0; i < cases.size(); i++) {
+      Case c = cases.get(i);
+      TfjsOracle.FitResult want = expected.get(i).orThrow();
+      try (Trainer t =
+          Trainer.open(h5, Trainer.Settings.of(c.optimizer(), c.loss().name()).withLearningRate(c.lr()))) {
+        History h = t.fit(Map.of("x", x), targets(c.loss()), Trainer.FitOptions.of(EPOCHS, BATCH));
+        JsonNode wantLoss = want.history().path("loss");
+        assertThat(h.get("loss")).hasSize(EPOCHS);
+        for (int e = 0; e < EPOCHS; e++) {
+          assertThat(h.get("loss").get(e))
+              .as("%s %s epoch %d loss", c.optimizer(), c.loss(), e + 1)
+              .isCloseTo(wantLoss.get(e).asDouble(), org.assertj.core.data.Offset.offset(1e-4 * Math.abs(wantLoss.get(e).asDouble())));
+        }
+        Map<String, Tensor> got = t.weights();
+        assertThat(want.weights()).hasSameSizeAs(got.values());
+        assertThat(h.get("loss").get(EPOCHS - 1)).isLessThan(h.get("loss").get(0));
+        double worst = 0;
+        for (TfjsOracle.Output w : want.weights()) {
+          float[] a = got.get(w.name()).toFloatArray();
+          float[] b = w.data();
+          for (int k = 0; k < b.length; k++) {
+            assertThat((double) a[k])
+                .as("%s %s weight %s[%d]", c.optimizer(), c.loss(), w.name(), k)
+                .isCloseTo(b[k], org.assertj.core.data.Offset.offset(1e-6 + 1e-4 * Math.abs(b[k])));
+            worst = Math.max(worst, Math.abs(a[k] - b[k]) / Math.max(1e-3, Math.abs(b[k])));
+          }
+        }
+        if (Boolean.getBoolean("tfport.train.report")) {
+          System.err.printf(
+              "%s %s losses %s (tfjs %s), worst weight rel. diff %.2e%n",
+              c.optimizer(), c.loss(), h.get("loss"), wantLoss, worst);
+        }
+      }
+    }
+  }
+}
