@@ -1,5 +1,6 @@
 package org.tfport.server;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -115,7 +116,7 @@ final class Servables implements AutoCloseable {
       }
       Model m;
       try {
-        m = Model.load(store.dir(name, version).resolve("model.json"));
+        m = Model.load(served(name, version));
       } catch (UnsupportedModelException e) {
         throw remember(key, 501, name, version, e);
       } catch (CorruptModelException e) {
@@ -153,6 +154,31 @@ final class Servables implements AutoCloseable {
       out.forEach(Servables::evict);
       return l;
     }
+  }
+
+  /**
+   * What the runtime loads: the upload as it came when the version kept it (a {@code .tflite},
+   * {@code .h5}/{@code .keras} file or SavedModel folder), else the TF.js save.
+   */
+  private Path served(String name, int version) {
+    Path dir = store.dir(name, version);
+    String original = store.meta(name, version).path("original").path("path").asString("");
+    if (original.isEmpty()) {
+      return dir.resolve("model.json");
+    }
+    Path p = dir.resolve(original).normalize();
+    if (!p.startsWith(dir.resolve(Upload.ORIGINAL)) || !Files.exists(p)) {
+      throw new HttpError(
+          500,
+          "version "
+              + version
+              + " of "
+              + name
+              + " names an original upload '"
+              + Names.printable(original)
+              + "' it does not hold");
+    }
+    return p;
   }
 
   private synchronized Loaded hold(String key) {
@@ -205,9 +231,11 @@ final class Servables implements AutoCloseable {
    */
   private long storedBytes(String name, int version) {
     long n = 0;
-    for (JsonNode f : store.meta(name, version).path("files")) {
+    JsonNode meta = store.meta(name, version);
+    for (JsonNode f : meta.path("files")) {
       n += Math.max(0, f.path("bytes").asLong(0));
     }
+    n += Math.max(0, meta.path("original").path("bytes").asLong(0));
     return Math.max(1, n);
   }
 
@@ -215,6 +243,7 @@ final class Servables implements AutoCloseable {
   private static String clean(String message, Path dir) {
     String m = message == null ? "unknown error" : message.lines().findFirst().orElse("");
     return m.replace(dir.resolve("model.json").toString(), "model.json")
+        .replace(dir.resolve(Upload.ORIGINAL) + "/", "")
         .replace(dir.toString(), ".");
   }
 

@@ -41,12 +41,17 @@ import tools.jackson.databind.node.ObjectNode;
  * One upload, from request body to committed version. Accepted bodies: TF.js's {@code
  * multipart/form-data} ({@code model.json} plus weight files matched to the manifest by name, as
  * {@code tf.io.browserFiles} matches them), a bare model.json, or a Keras {@code .h5}/{@code
- * .keras} file or a zipped SavedModel (raw or as the single part of a form), converted on arrival.
- * Everything is assembled in a staging folder and checked (model.json parses, every weight file is
- * present and exactly as long as the manifest says) before one rename makes it a version; any
- * failure leaves the store as it was.
+ * .keras} file, a {@code .tflite} file or a zipped SavedModel (raw or as the single part of a
+ * form), converted on arrival. A converted upload keeps its original in {@value #ORIGINAL} beside
+ * the TF.js save: TF.js clients and the page read the save, the runtime serves the original (so
+ * nothing a conversion drops is lost to serving). Everything is assembled in a staging folder and
+ * checked (model.json parses, every weight file is present and exactly as long as the manifest
+ * says) before one rename makes it a version; any failure leaves the store as it was.
  */
 final class Upload {
+  /** The folder in a version holding the uploaded file (or SavedModel folder) as it came. */
+  static final String ORIGINAL = ".original";
+
   private static final int MAX_ZIP_ENTRIES = 100_000;
 
   private final ServerConfig config;
@@ -295,7 +300,7 @@ final class Upload {
       return convert(body, staging.resolve("upload.h5"), model, "keras-h5");
     }
     if (signed == ModelFormat.TFLITE) {
-      return tflite(body, staging.resolve("upload.tflite"), model);
+      return convert(body, staging.resolve("upload.tflite"), model, "tflite");
     }
     if (signed == ModelFormat.KERAS_KERAS) {
       // Any zip: a Keras 3 file, or a zipped SavedModel.
@@ -331,8 +336,8 @@ final class Upload {
             + " with bytes "
             + HexFormat.ofDelimiter(" ").formatHex(head, 0, n)
             + "); send TF.js's multipart form"
-            + " (model.save(url)), a model.json, a Keras .h5 or .keras file, a zipped SavedModel"
-            + " or a .tflite file");
+            + " (model.save(url)), a model.json, a Keras .h5 or .keras file, a .tflite file or a"
+            + " zipped SavedModel");
   }
 
   private String zip(Path body, Path staging, Path model) throws IOException {
@@ -388,6 +393,7 @@ final class Upload {
             422, "converting the uploaded SavedModel failed: " + clean(e.getMessage(), root), e);
       }
       parseModelJson(model.resolve("model.json"));
+      keepOriginal(dir, model, "saved_model");
       return "savedmodel";
     }
     throw new HttpError(
@@ -442,9 +448,14 @@ final class Upload {
   private String convert(Path body, Path input, Path model, String source) throws IOException {
     Files.move(body, input);
     Files.delete(model);
+    boolean tflite = source.equals("tflite");
     try {
-      Converter.from(input, source.equals("keras-v3") ? ModelFormat.KERAS_KERAS : ModelFormat.KERAS)
-          .to(ModelFormat.TFJS_LAYERS_MODEL)
+      Converter.from(
+              input,
+              tflite
+                  ? ModelFormat.TFLITE
+                  : source.equals("keras-v3") ? ModelFormat.KERAS_KERAS : ModelFormat.KERAS)
+          .to(tflite ? ModelFormat.TFJS_GRAPH_MODEL : ModelFormat.TFJS_LAYERS_MODEL)
           .convert(model);
     } catch (UnsupportedModelException e) {
       throw new HttpError(
@@ -470,6 +481,7 @@ final class Upload {
               + " file");
     }
     parseModelJson(model.resolve("model.json"));
+    keepOriginal(input, model, "model" + input.getFileName().toString().substring("upload".length()));
     return source;
   }
 
@@ -479,28 +491,19 @@ final class Upload {
     return topology.isMissingNode() || topology.isNull();
   }
 
-  /** A .tflite flatbuffer, served as the TF.js graph model it converts to. */
-  private String tflite(Path body, Path input, Path model) throws IOException {
-    Files.move(body, input);
-    Files.delete(model);
-    try {
-      Converter.from(input, ModelFormat.TFLITE).to(ModelFormat.TFJS_GRAPH_MODEL).convert(model);
-    } catch (UnsupportedModelException e) {
-      throw new HttpError(
-          422, "cannot convert the uploaded .tflite file: " + clean(e.getMessage(), input), e);
-    } catch (CorruptModelException | UsageException e) {
-      throw new HttpError(
-          400, "the uploaded .tflite file cannot be read: " + clean(e.getMessage(), input), e);
-    } catch (TfportException e) {
-      throw new HttpError(
-          422, "converting the uploaded .tflite file failed: " + clean(e.getMessage(), input), e);
-    }
-    parseModelJson(model.resolve("model.json"));
-    return "tflite";
+  /** Moves the uploaded model (a file or a SavedModel folder) into the version, as it came. */
+  private static void keepOriginal(Path from, Path model, String fileName) throws IOException {
+    Path dir = model.resolve(ORIGINAL);
+    Files.createDirectories(dir);
+    Files.move(from, dir.resolve(fileName));
   }
 
   private static String kind(String source) {
-    return source.equals("keras-h5") ? "Keras .h5 file" : "Keras .keras file";
+    return switch (source) {
+      case "keras-h5" -> "Keras .h5 file";
+      case "tflite" -> ".tflite file";
+      default -> "Keras .keras file";
+    };
   }
 
   // ------------------------------------------------------------------ checks
@@ -568,8 +571,13 @@ final class Upload {
       s.sorted().forEach(all::add);
     }
     Map<String, String> hashes = new HashMap<>();
+    ObjectNode original = null;
     for (Path f : all) {
       String fn = f.getFileName().toString();
+      if (fn.equals(ORIGINAL)) {
+        original = original(f);
+        continue;
+      }
       long size = Files.size(f);
       String sha = Hashes.sha256(f);
       hashes.put(fn, sha);
@@ -585,11 +593,36 @@ final class Upload {
     meta.put("source", source);
     meta.put("uploadBytes", uploadBytes);
     meta.set("files", files);
+    if (original != null) {
+      meta.set("original", original);
+    }
     meta.set("summary", Summary.of(parsed, Files.size(json), weightBytes, weightFiles));
     try (OutputStream out = Files.newOutputStream(model.resolve(ModelStore.META))) {
       Json.MAPPER.writeValue(out, meta);
     }
     return meta;
+  }
+
+  /** The metadata of the kept original: its path in the version and its bytes. */
+  private static ObjectNode original(Path dir) throws IOException {
+    List<Path> kept;
+    try (var s = Files.list(dir)) {
+      kept = s.toList();
+    }
+    if (kept.size() != 1) {
+      throw new IllegalStateException(ORIGINAL + " holds " + kept.size() + " entries, not one");
+    }
+    Path p = kept.get(0);
+    long bytes = 0;
+    try (var s = Files.walk(p)) {
+      for (Path f : (Iterable<Path>) s::iterator) {
+        bytes += Files.isRegularFile(f) ? Files.size(f) : 0;
+      }
+    }
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("path", ORIGINAL + "/" + p.getFileName());
+    o.put("bytes", bytes);
+    return o;
   }
 
   private long copyLimited(InputStream in, Path target) throws IOException {

@@ -40,7 +40,7 @@ class LoadTest {
 
   record Sent(String name, int version, String jsonSha, String weightsSha) {}
 
-  private static byte[] modelJson(int floats) {
+  static byte[] modelJson(int floats) {
     return ("{\"modelTopology\":{\"class_name\":\"Sequential\",\"config\":{\"name\":\"s\",\"layers\":[]}},"
             + "\"format\":\"layers-model\",\"generatedBy\":\"load test\",\"convertedBy\":null,\"weightsManifest\":["
             + "{\"paths\":[\"./model.weights.bin\"],\"weights\":[{\"name\":\"w\",\"shape\":["

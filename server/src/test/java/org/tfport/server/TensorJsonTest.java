@@ -35,6 +35,33 @@ class TensorJsonTest {
         TensorJson.parse(body.getBytes(StandardCharsets.UTF_8)), sig, 1_000_000);
   }
 
+  /**
+   * TF Serving's json_tensor builds a row-format tensor as [instances] + the JSON shape of item 0,
+   * every item the same, and does not reshape it to the signature's shape (neither does its
+   * predict_util): {@code [1.0, 2.0]} for a {@code [-1, 1]} input is a {@code [2]} tensor, which the
+   * model then accepts or refuses.
+   */
+  @Test
+  void rowTensorsTakeTheJsonShapeNotTheSignatures() {
+    Signature column =
+        new Signature(
+            "serving_default",
+            List.of(new TensorSpec("x", "x:0", DType.FLOAT32, new long[] {-1, 1})),
+            List.of(new TensorSpec("y", "y:0", null, null)));
+    TensorJson.Request r = parse("{\"instances\": [1.0, 2.0]}", column);
+    assertThat(r.inputs().get("x").shape()).isEqualTo(Shape.of(2));
+    assertThat(r.inputs().get("x").toFloatArray()).containsExactly(1f, 2f);
+    assertThat(r.rows()).isEqualTo(2);
+    TensorJson.Request nested = parse("{\"instances\": [[1.0], [2.0]]}", column);
+    assertThat(nested.inputs().get("x").shape()).isEqualTo(Shape.of(2, 1));
+    TensorJson.Request columnar = parse("{\"inputs\": [1.0, 2.0, 3.0]}", column);
+    assertThat(columnar.inputs().get("x").shape()).isEqualTo(Shape.of(3));
+    HttpError ragged =
+        catchThrowableOfType(
+            HttpError.class, () -> parse("{\"instances\": [1.0, [2.0]]}", column));
+    assertThat(ragged.status).isEqualTo(400);
+  }
+
   @Test
   void b64ObjectsAreBytes() {
     TensorJson.Request r =

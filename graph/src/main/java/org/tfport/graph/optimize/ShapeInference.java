@@ -254,7 +254,7 @@ public final class ShapeInference {
     if (cheap != null) {
       return one(cheap);
     }
-    if (SAME_SHAPE.contains(op)) {
+    if (SAME_SHAPE.contains(op) || GradientShapes.SAME_AS_FIRST.contains(op)) {
       return one(in(n, 0));
     }
     if (BROADCAST.contains(op)) {
@@ -288,6 +288,23 @@ public final class ShapeInference {
       case "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative" ->
           one(conv(n));
       case "MaxPool", "AvgPool" -> one(pool(n));
+      case "BiasAddGrad" -> one(GradientShapes.biasAddGrad(in(n, 0), n.stringAttr("data_format")));
+      case "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits" ->
+          GradientShapes.crossEntropy(in(n, 0));
+      case "Conv2DBackpropFilter", "Conv3DBackpropFilterV2", "DepthwiseConv2dNativeBackpropFilter" ->
+          one(GradientShapes.fromSizes(constInts(n, 1), in(n, 1)));
+      case "DepthwiseConv2dNativeBackpropInput", "AvgPoolGrad" ->
+          one(GradientShapes.fromSizes(constInts(n, 0), in(n, 0)));
+      case "FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3" ->
+          GradientShapes.batchNormGrad(in(n, 1), n.stringAttr("data_format"));
+      case "BroadcastGradientArgs" -> {
+        List<long[]> out = new ArrayList<>();
+        out.add(new long[] {-1});
+        out.add(new long[] {-1});
+        yield out;
+      }
+      case "UnsortedSegmentSum" ->
+          one(GradientShapes.segmentSum(in(n, 0), in(n, 1), constInts(n, 2)));
       case "Reshape" -> one(reshape(in(n, 0), constInts(n, 1), in(n, 1)));
       case "Transpose" -> one(transpose(in(n, 0), constInts(n, 1)));
       case "ExpandDims" -> one(expandDims(in(n, 0), constInts(n, 1)));

@@ -153,7 +153,7 @@ final class ConvOps implements OpFamily {
   }
 
   /** Visits every output position with the input positions its window covers (padding skipped). */
-  private static void forEachOutput(Grid in, Grid out, Axis[] axes, PositionKernel k) {
+  static void forEachOutput(Grid in, Grid out, Axis[] axes, PositionKernel k) {
     Axis ad = axes[0];
     Axis ah = axes[1];
     Axis aw = axes[2];

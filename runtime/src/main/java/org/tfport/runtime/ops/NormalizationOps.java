@@ -239,7 +239,7 @@ final class NormalizationOps implements OpFamily {
     };
   }
 
-  private static double[] channelVector(Value v, int channels, String what) {
+  static double[] channelVector(Value v, int channels, String what) {
     if (v.rank() != 1 || v.size() != channels) {
       throw new KernelException(what + " " + v + " is not a vector of " + channels + " channels");
     }
