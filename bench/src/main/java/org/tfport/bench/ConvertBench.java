@@ -271,7 +271,8 @@ public final class ConvertBench {
     System.out.printf(
         "  floor     %s: %s bytes, same layers at width %d (start-up cost, not data)%n",
         smallH5, Fmt.bytes(Measure.size(smallH5)), small.hidden);
-    Measure.printSteps("cp " + h5 + " " + copy, timeBin, java, cliJar, convertArgs(h5, out), smallH5);
+    Measure.printSteps(
+        "cp " + h5 + " " + copy, timeBin, java, cliJar, convertArgs(h5, out), smallH5);
 
     // One untimed round first: the first copy after writing the model is often slow on a VM disk.
     Measure.warm(h5);

@@ -187,8 +187,7 @@ public final class RuntimeComparison {
   }
 
   private static boolean selected(String label, String only) {
-    return only == null
-        || label.toLowerCase(Locale.ROOT).contains(only.toLowerCase(Locale.ROOT));
+    return only == null || label.toLowerCase(Locale.ROOT).contains(only.toLowerCase(Locale.ROOT));
   }
 
   private static void addIfThere(List<Row> rows, Row r) {
@@ -374,8 +373,7 @@ public final class RuntimeComparison {
                 ? "created (seen in TFLite's log)"
                 : "not reported in TFLite's log (shared/specs/oracles.md found it on by default in this build)"));
     failures(rows, threads, results);
-    System.out.println(
-        "load average: before " + loadBefore + ", after " + Measure.loadAverage());
+    System.out.println("load average: before " + loadBefore + ", after " + Measure.loadAverage());
   }
 
   private static void failures(

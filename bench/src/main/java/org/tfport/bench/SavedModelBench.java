@@ -352,8 +352,7 @@ public final class SavedModelBench {
       Measure.deleteTree(scratch);
       Measure.sync();
       Child floor = cli(convertArgs(small, scratch));
-      String floorVerdict =
-          floor.ok() ? verify(scratch, smallVarBytes) : Measure.failure(floor);
+      String floorVerdict = floor.ok() ? verify(scratch, smallVarBytes) : Measure.failure(floor);
       Measure.deleteTree(scratch);
       Measure.sync();
       allVerified &=
@@ -406,8 +405,7 @@ public final class SavedModelBench {
         "SavedModel bytes",
         Fmt.bytes(savedBytes) + " (" + Fmt.mib(savedBytes) + "), variables " + Fmt.bytes(varBytes));
     Measure.timingRows("cp -r", savedBytes, cps, walls, floorMedian);
-    Measure.row(
-        "  in Main.run (heap runs)", Fmt.secs(Measure.median(inJvm)) + " s median");
+    Measure.row("  in Main.run (heap runs)", Fmt.secs(Measure.median(inJvm)) + " s median");
     Measure.row(
         "convert / cp (medians)",
         Fmt.ratio(timeRatio)

@@ -42,7 +42,10 @@ import tools.jackson.databind.node.ObjectNode;
         "Train a Keras (.h5, .keras) or TF.js layers model (model.json) in tfport's runtime and"
             + " save it.")
 final class FitCommand {
-  @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the .h5, .keras or layers model.json")
+  @Parameters(
+      paramLabel = "MODEL",
+      arity = "0..1",
+      description = "the .h5, .keras or layers model.json")
   String model;
 
   @Option(
@@ -85,7 +88,8 @@ final class FitCommand {
   @Option(
       names = "--metrics",
       paramLabel = "A,B",
-      description = "accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, mse, mae")
+      description =
+          "accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, mse, mae")
   String metrics;
 
   @Option(
@@ -100,7 +104,10 @@ final class FitCommand {
   @Option(names = "--no_dropout", description = "keep Dropout layers off while training")
   boolean noDropout;
 
-  @Option(names = "--seed", paramLabel = "S", description = "seed of shuffling and dropout (default 0)")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description = "seed of shuffling and dropout (default 0)")
   long seed;
 
   @Option(
@@ -141,8 +148,7 @@ final class FitCommand {
 
   int execute(PrintWriter out, PrintWriter err) {
     if (model == null || x.isEmpty() || y == null || output == null) {
-      throw new UsageException(
-          "fit: give the MODEL, --x, --y and --output (tfport fit --help)");
+      throw new UsageException("fit: give the MODEL, --x, --y and --output (tfport fit --help)");
     }
     if (epochs < 0 || batchSize < 1) {
       throw new UsageException("fit: --epochs must be at least 0 and --batch_size at least 1");
@@ -173,7 +179,10 @@ final class FitCommand {
             loss,
             metrics == null
                 ? null
-                : Arrays.stream(metrics.split(",")).map(String::strip).filter(m -> !m.isEmpty()).toList(),
+                : Arrays.stream(metrics.split(","))
+                    .map(String::strip)
+                    .filter(m -> !m.isEmpty())
+                    .toList(),
             !noDropout,
             java.util.Set.of(),
             0);
@@ -182,7 +191,8 @@ final class FitCommand {
         (epoch, logs, millis) -> {
           StringBuilder b =
               new StringBuilder(
-                  String.format(Locale.ROOT, "Epoch %d/%d - %.2fs", epoch + 1, epochs, millis / 1000.0));
+                  String.format(
+                      Locale.ROOT, "Epoch %d/%d - %.2fs", epoch + 1, epochs, millis / 1000.0));
           logs.forEach((k, v) -> b.append(String.format(Locale.ROOT, " - %s: %.4f", k, v)));
           progress.println(b);
           progress.flush();
@@ -268,7 +278,8 @@ final class FitCommand {
       }
       if (format != ModelFormat.TFJS_LAYERS_MODEL) {
         if (Files.isDirectory(abs)) {
-          throw new UsageException(out + ": is a folder; give a file path for --output_format " + format.flagName());
+          throw new UsageException(
+              out + ": is a folder; give a file path for --output_format " + format.flagName());
         }
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } else {

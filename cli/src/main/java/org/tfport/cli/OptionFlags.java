@@ -48,7 +48,8 @@ final class OptionFlags {
               Map.entry("ModelFormat.KERAS_SAVED_MODEL", "--input_format=keras_saved_model"),
               Map.entry("into ModelFormat.KERAS)", "--output_format=keras)"),
               Map.entry("into ModelFormat.TFJS_GRAPH_MODEL", "--output_format=tfjs_graph_model"),
-              Map.entry("into ModelFormat.TFJS_LAYERS_MODEL", "with --output_format=tfjs_layers_model"),
+              Map.entry(
+                  "into ModelFormat.TFJS_LAYERS_MODEL", "with --output_format=tfjs_layers_model"),
               Map.entry("ModelFormat.TF_SAVED_MODEL", "--input_format=tf_saved_model"),
               Map.entry("ModelFormat.TFJS_LAYERS_MODEL", "--input_format=tfjs_layers_model")));
 

@@ -4,8 +4,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.server.ModelServer;
-import org.tfport.server.ServerConfig;
 import org.tfport.server.ServeUsage;
+import org.tfport.server.ServerConfig;
 import org.tfport.server.ServerSecurity;
 import org.tfport.server.ServingConfig;
 import picocli.CommandLine;
@@ -270,8 +270,7 @@ final class ServeCommand {
               + ModelServer.TFJS_VERSION
               + ")");
     }
-    for (String line :
-        ServeUsage.lines(server, token != null, readToken != null)) {
+    for (String line : ServeUsage.lines(server, token != null, readToken != null)) {
       out.println(line);
     }
     out.flush();

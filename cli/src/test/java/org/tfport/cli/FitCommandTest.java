@@ -50,12 +50,34 @@ class FitCommandTest {
     Path out = dir.resolve("trained");
     CliRunner r =
         CliRunner.run(
-            "fit", model.toString(), "--x", xFile.toString(), "--y", yFile.toString(),
-            "--epochs", "3", "--batch_size", "5", "--optimizer", "adam", "--learning_rate", "0.05",
-            "--loss", "categorical_crossentropy", "--metrics", "accuracy", "--no_shuffle",
-            "--output_format", "tfjs_layers_model", "--output", out.toString(), "--json");
+            "fit",
+            model.toString(),
+            "--x",
+            xFile.toString(),
+            "--y",
+            yFile.toString(),
+            "--epochs",
+            "3",
+            "--batch_size",
+            "5",
+            "--optimizer",
+            "adam",
+            "--learning_rate",
+            "0.05",
+            "--loss",
+            "categorical_crossentropy",
+            "--metrics",
+            "accuracy",
+            "--no_shuffle",
+            "--output_format",
+            "tfjs_layers_model",
+            "--output",
+            out.toString(),
+            "--json");
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.errLines()).hasSize(3).allMatch(l -> l.matches("Epoch \\d/3 - .*loss: .*accuracy: .*"));
+    assertThat(r.errLines())
+        .hasSize(3)
+        .allMatch(l -> l.matches("Epoch \\d/3 - .*loss: .*accuracy: .*"));
     JsonNode h = Json.MAPPER.readTree(r.out()).path("history");
     assertThat(h.path("loss")).hasSize(3);
     assertThat(h.path("loss").get(2).asDouble()).isLessThan(h.path("loss").get(0).asDouble());
@@ -64,8 +86,12 @@ class FitCommandTest {
     Path preds = dir.resolve("preds");
     CliRunner p =
         CliRunner.run(
-            "predict", out.resolve("model.json").toString(), "--input", xFile.toString(),
-            "--output_dir", preds.toString());
+            "predict",
+            out.resolve("model.json").toString(),
+            "--input",
+            xFile.toString(),
+            "--output_dir",
+            preds.toString());
     assertThat(p.code()).as(p.err()).isZero();
     Path predFile;
     try (var s = Files.list(preds)) {
@@ -98,14 +124,36 @@ class FitCommandTest {
     Path out = dir.resolve("trained.h5");
     CliRunner r =
         CliRunner.run(
-            "fit", model.toString(), "--x", "input=" + xFile, "--y", yFile.toString(),
-            "--epochs", "2", "--batch_size", "4", "--optimizer", "sgd", "--loss", "mse",
-            "--seed", "3", "--output", out.toString());
+            "fit",
+            model.toString(),
+            "--x",
+            "input=" + xFile,
+            "--y",
+            yFile.toString(),
+            "--epochs",
+            "2",
+            "--batch_size",
+            "4",
+            "--optimizer",
+            "sgd",
+            "--loss",
+            "mse",
+            "--seed",
+            "3",
+            "--output",
+            out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("Epoch 1/2").contains("Epoch 2/2").contains("wrote " + out);
     try (KerasModel m = KerasModel.open(out)) {
-      Tensor k = m.layers().stream().filter(l -> l.layerName().equals("dense_1")).findFirst()
-          .orElseThrow().weights().get(0).data().get();
+      Tensor k =
+          m.layers().stream()
+              .filter(l -> l.layerName().equals("dense_1"))
+              .findFirst()
+              .orElseThrow()
+              .weights()
+              .get(0)
+              .data()
+              .get();
       float[] was = DemoModel.values("dense_1/kernel", DemoModel.HIDDEN * DemoModel.OUT);
       assertThat(k.toFloatArray()).hasSize(was.length).isNotEqualTo(was);
       assertThat(m.modelConfig().path("class_name").asString()).isEqualTo("Sequential");
@@ -118,13 +166,35 @@ class FitCommandTest {
     Path out = dir.resolve("trained.keras");
     CliRunner r =
         CliRunner.run(
-            "fit", model.toString(), "--x", xFile.toString(), "--y", yFile.toString(),
-            "--epochs", "1", "--batch_size", "4", "--optimizer", "adam", "--loss", "mse",
-            "--output_format", "keras_keras", "--output", out.toString());
+            "fit",
+            model.toString(),
+            "--x",
+            xFile.toString(),
+            "--y",
+            yFile.toString(),
+            "--epochs",
+            "1",
+            "--batch_size",
+            "4",
+            "--optimizer",
+            "adam",
+            "--loss",
+            "mse",
+            "--output_format",
+            "keras_keras",
+            "--output",
+            out.toString());
     assertThat(r.code()).as(r.err()).isZero();
     try (KerasModel m = KerasModel.open(out)) {
-      Tensor k = m.layers().stream().filter(l -> l.layerName().equals("dense_1")).findFirst()
-          .orElseThrow().weights().get(0).data().get();
+      Tensor k =
+          m.layers().stream()
+              .filter(l -> l.layerName().equals("dense_1"))
+              .findFirst()
+              .orElseThrow()
+              .weights()
+              .get(0)
+              .data()
+              .get();
       float[] was = DemoModel.values("dense_1/kernel", DemoModel.HIDDEN * DemoModel.OUT);
       assertThat(k.toFloatArray()).hasSize(was.length).isNotEqualTo(was);
     }
@@ -138,8 +208,16 @@ class FitCommandTest {
     Path out = dir.resolve("never");
     CliRunner r =
         CliRunner.run(
-            "fit", model.toString(), "--x", bad.toString(), "--y", yFile.toString(),
-            "--loss", "mse", "--output", out.toString());
+            "fit",
+            model.toString(),
+            "--x",
+            bad.toString(),
+            "--y",
+            yFile.toString(),
+            "--loss",
+            "mse",
+            "--output",
+            out.toString());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.errLines()).hasSize(1);
     assertThat(r.err()).contains("input 'input'").contains("(None, 4)").contains("(12, 5)");
@@ -155,9 +233,19 @@ class FitCommandTest {
     Path out = dir.resolve("never.h5");
     CliRunner r =
         CliRunner.run(
-            "fit", model.toString(), "--x", xFile.toString(), "--y", yFile.toString(),
-            "--loss", "categorical_crossentropy", "--batch_size", "4", "--no_shuffle",
-            "--output", out.toString());
+            "fit",
+            model.toString(),
+            "--x",
+            xFile.toString(),
+            "--y",
+            yFile.toString(),
+            "--loss",
+            "categorical_crossentropy",
+            "--batch_size",
+            "4",
+            "--no_shuffle",
+            "--output",
+            out.toString());
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.errLines()).hasSize(1);
     assertThat(r.err()).contains("epoch 1, batch 1").contains("NaN");
@@ -167,18 +255,37 @@ class FitCommandTest {
   @Test
   void usageErrorsExitTwo() throws Exception {
     data(1);
-    assertThat(CliRunner.run("fit", model.toString(), "--x", xFile.toString(), "--output", "o").code())
+    assertThat(
+            CliRunner.run("fit", model.toString(), "--x", xFile.toString(), "--output", "o").code())
         .isEqualTo(2);
     assertThat(
             CliRunner.run(
-                    "fit", model.toString(), "--x", xFile.toString(), "--y", yFile.toString(),
-                    "--loss", "nope", "--output", dir.resolve("o").toString())
+                    "fit",
+                    model.toString(),
+                    "--x",
+                    xFile.toString(),
+                    "--y",
+                    yFile.toString(),
+                    "--loss",
+                    "nope",
+                    "--output",
+                    dir.resolve("o").toString())
                 .code())
         .isEqualTo(2);
     assertThat(
             CliRunner.run(
-                    "fit", model.toString(), "--x", xFile.toString(), "--y", yFile.toString(),
-                    "--loss", "mse", "--output_format", "tfjs_graph_model", "--output", "o")
+                    "fit",
+                    model.toString(),
+                    "--x",
+                    xFile.toString(),
+                    "--y",
+                    yFile.toString(),
+                    "--loss",
+                    "mse",
+                    "--output_format",
+                    "tfjs_graph_model",
+                    "--output",
+                    "o")
                 .code())
         .isEqualTo(2);
   }

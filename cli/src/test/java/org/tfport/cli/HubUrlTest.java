@@ -22,7 +22,9 @@ class HubUrlTest {
 
   @Test
   void hubModuleUrlConvertsLikeItsFolder() throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tar")) || Files.isExecutable(Path.of("/bin/tar")), "needs tar");
+    Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/tar")) || Files.isExecutable(Path.of("/bin/tar")),
+        "needs tar");
     Path src = Corpus.require("savedmodel/tfjava_saved_model");
     Path hub = Files.createDirectories(tmp.resolve("hub"));
     Files.createDirectories(hub.resolve("variables"));
@@ -40,7 +42,10 @@ class HubUrlTest {
     Files.write(hub.resolve("saved_model.pb"), sm.build().toByteArray());
     Files.write(hub.resolve("tfhub_module.pb"), new byte[] {8, 3});
     Path gz = tmp.resolve("module.tar.gz");
-    Process tar = new ProcessBuilder("tar", "czf", gz.toString(), "-C", hub.toString(), ".").inheritIO().start();
+    Process tar =
+        new ProcessBuilder("tar", "czf", gz.toString(), "-C", hub.toString(), ".")
+            .inheritIO()
+            .start();
     assertThat(tar.waitFor(60, TimeUnit.SECONDS) && tar.exitValue() == 0).isTrue();
     byte[] body = Files.readAllBytes(gz);
 
@@ -61,9 +66,15 @@ class HubUrlTest {
     try {
       String url = "http://127.0.0.1:" + s.getAddress().getPort() + "/google/tfjava/1";
       CliRunner r =
-          CliRunner.run("convert", "--input_format=tf_hub", url, tmp.resolve("from_url").toString());
+          CliRunner.run(
+              "convert", "--input_format=tf_hub", url, tmp.resolve("from_url").toString());
       assertThat(r.code()).as(r.err()).isZero();
-      r = CliRunner.run("convert", "--input_format=tf_hub", hub.toString(), tmp.resolve("from_dir").toString());
+      r =
+          CliRunner.run(
+              "convert",
+              "--input_format=tf_hub",
+              hub.toString(),
+              tmp.resolve("from_dir").toString());
       assertThat(r.code()).as(r.err()).isZero();
       assertThat(Files.readString(tmp.resolve("from_url/model.json")))
           .isEqualTo(Files.readString(tmp.resolve("from_dir/model.json")));
@@ -72,7 +83,9 @@ class HubUrlTest {
           CliRunner.run(
               "convert", "--input_format=tf_hub", url, tmp.resolve("hub.tflite").toString());
       assertThat(r.code()).as(r.err()).isZero();
-      assertThat(org.tfport.formats.tflite.TfliteReader.read(tmp.resolve("hub.tflite")).signatureDefs())
+      assertThat(
+              org.tfport.formats.tflite.TfliteReader.read(tmp.resolve("hub.tflite"))
+                  .signatureDefs())
           .hasSize(1);
       // Without the flag a URL is refused, saying which flag it needs.
       r = CliRunner.run("convert", url, tmp.resolve("x").toString());

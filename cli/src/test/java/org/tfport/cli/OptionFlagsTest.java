@@ -52,7 +52,8 @@ class OptionFlagsTest {
     assertThat(
             OptionFlags.reword(
                 "convert it as ModelFormat.TF_SAVED_MODEL into ModelFormat.TFJS_GRAPH_MODEL"))
-        .isEqualTo("convert it with --input_format=tf_saved_model --output_format=tfjs_graph_model");
+        .isEqualTo(
+            "convert it with --input_format=tf_saved_model --output_format=tfjs_graph_model");
   }
 
   /**

@@ -37,7 +37,8 @@ class QuantizationKeptTest {
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).contains("quantized weights kept as stored");
     // Same bytes in other shards: the shard files concatenate to the original one.
-    assertThat(weightBytes(out)).isEqualTo(Files.readAllBytes(json.resolveSibling("group1-shard1of1")));
+    assertThat(weightBytes(out))
+        .isEqualTo(Files.readAllBytes(json.resolveSibling("group1-shard1of1")));
     assertThat(shards(out)).isEqualTo(3);
     TfjsModel a = TfjsReader.read(json);
     TfjsModel b = TfjsReader.read(out.resolve("model.json"));
@@ -117,8 +118,10 @@ class QuantizationKeptTest {
     }
     Map<String, Object> qa = new java.util.LinkedHashMap<>();
     Map<String, Object> qb = new java.util.LinkedHashMap<>();
-    a.groups().forEach(g -> g.weights().forEach(w -> qa.put(w.spec().name(), w.spec().quantization())));
-    b.groups().forEach(g -> g.weights().forEach(w -> qb.put(w.spec().name(), w.spec().quantization())));
+    a.groups()
+        .forEach(g -> g.weights().forEach(w -> qa.put(w.spec().name(), w.spec().quantization())));
+    b.groups()
+        .forEach(g -> g.weights().forEach(w -> qb.put(w.spec().name(), w.spec().quantization())));
     assertThat(qb).isEqualTo(qa);
   }
 
@@ -126,7 +129,8 @@ class QuantizationKeptTest {
   private static byte[] weightBytes(Path dir) throws IOException {
     java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
     try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.filter(p -> !p.getFileName().toString().equals("model.json")).sorted().toList()) {
+      for (Path p :
+          s.filter(p -> !p.getFileName().toString().equals("model.json")).sorted().toList()) {
         all.write(Files.readAllBytes(p));
       }
     }

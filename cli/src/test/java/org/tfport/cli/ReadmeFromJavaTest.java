@@ -32,14 +32,12 @@ class ReadmeFromJavaTest {
             "<version>0.1.0-SNAPSHOT</version>");
     CliRunner demo = CliRunner.run("demo", tmp.resolve("demo").toString());
     assertThat(demo.code()).as(demo.err()).isZero();
-    try (ReadmeProgram program =
-        ReadmeProgram.compile(ReadmeProgram.block(section, "java"), tmp)) {
+    try (ReadmeProgram program = ReadmeProgram.compile(ReadmeProgram.block(section, "java"), tmp)) {
       String keras =
           program.run(tmp.resolve("demo/model.h5").toString(), tmp.resolve("layers").toString());
       assertThat(keras).startsWith("KERAS -> TFJS_LAYERS_MODEL: wrote " + tmp.resolve("layers"));
       String saved =
-          program.run(
-              tmp.resolve("demo/saved_model").toString(), tmp.resolve("graph").toString());
+          program.run(tmp.resolve("demo/saved_model").toString(), tmp.resolve("graph").toString());
       assertThat(saved)
           .startsWith("TF_SAVED_MODEL -> TFJS_GRAPH_MODEL: wrote " + tmp.resolve("graph"));
     }

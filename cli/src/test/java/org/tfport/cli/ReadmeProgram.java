@@ -16,9 +16,9 @@ import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
 /**
- * A Java program from a README section, compiled as written (-Werror, Java 21) against the
- * library, and its {@code main} run with what it prints captured: the README's examples are tested
- * as a user would copy them.
+ * A Java program from a README section, compiled as written (-Werror, Java 21) against the library,
+ * and its {@code main} run with what it prints captured: the README's examples are tested as a user
+ * would copy them.
  */
 final class ReadmeProgram implements AutoCloseable {
   private final URLClassLoader loader;

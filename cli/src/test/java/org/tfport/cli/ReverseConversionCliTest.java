@@ -17,8 +17,8 @@ import org.tfport.testkit.TfjsOracle.Job;
 import org.tfport.testkit.TfjsOracle.Result;
 
 /**
- * The reverse pairs from the command line: a TF.js layers model back to Keras (.h5, the default
- * for a layers model.json as upstream, and .keras), each verified in tfport's runtime and then
+ * The reverse pairs from the command line: a TF.js layers model back to Keras (.h5, the default for
+ * a layers model.json as upstream, and .keras), each verified in tfport's runtime and then
  * converted forward again and run by TensorFlow.js 4.22 against the model's forward pass computed
  * in Java; and a .tflite to the three TensorFlow graph formats.
  */
@@ -68,7 +68,11 @@ class ReverseConversionCliTest {
     // No --output_format: a layers model.json goes to Keras HDF5, as upstream's default.
     CliRunner toH5 =
         CliRunner.run(
-            "convert", "--input_format=tfjs_layers_model", "--verify", json.toString(), h5.toString());
+            "convert",
+            "--input_format=tfjs_layers_model",
+            "--verify",
+            json.toString(),
+            h5.toString());
     assertThat(toH5.code()).as(toH5.err()).isZero();
     assertThat(toH5.out()).startsWith("wrote " + h5).contains("4 weights").contains("verify:");
     assertThat(toH5.out()).doesNotContain("beyond");

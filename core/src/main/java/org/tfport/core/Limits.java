@@ -28,9 +28,9 @@ public final class Limits {
   private Limits() {}
 
   /**
-   * The ceiling on the bytes one archive (a {@code .keras} zip, a {@code .tar.gz} module) may unpack
-   * to disk: the system property {@value #EXTRACT_PROPERTY}, by default 16 GiB. A zip bomb is a few
-   * kilobytes that inflate without end; this stops it before the disk fills.
+   * The ceiling on the bytes one archive (a {@code .keras} zip, a {@code .tar.gz} module) may
+   * unpack to disk: the system property {@value #EXTRACT_PROPERTY}, by default 16 GiB. A zip bomb
+   * is a few kilobytes that inflate without end; this stops it before the disk fills.
    */
   public static long maxExtractBytes() {
     String p = System.getProperty(EXTRACT_PROPERTY);

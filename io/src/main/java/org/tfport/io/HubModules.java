@@ -25,12 +25,12 @@ import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UsageException;
 
 /**
- * TF Hub modules given by URL, as {@code tensorflow_hub} resolves them: downloaded once into a cache
- * folder ({@code TFHUB_CACHE_DIR}, else {@code ~/.cache/tfport/tfhub_modules}), in a subfolder
- * named by the SHA-1 of the URL, from a compressed {@code .tar.gz} (a URL without a query gets
- * {@code ?tf-hub-format=compressed}, as tfhub.dev and Kaggle serve modules). The archive is unpacked
- * into a staging folder beside the cache entry, refusing absolute paths, {@code ..}, links and
- * anything past the size limits, then moved into place whole.
+ * TF Hub modules given by URL, as {@code tensorflow_hub} resolves them: downloaded once into a
+ * cache folder ({@code TFHUB_CACHE_DIR}, else {@code ~/.cache/tfport/tfhub_modules}), in a
+ * subfolder named by the SHA-1 of the URL, from a compressed {@code .tar.gz} (a URL without a query
+ * gets {@code ?tf-hub-format=compressed}, as tfhub.dev and Kaggle serve modules). The archive is
+ * unpacked into a staging folder beside the cache entry, refusing absolute paths, {@code ..}, links
+ * and anything past the size limits, then moved into place whole.
  */
 public final class HubModules {
   /** The limits an archive is held to. */
@@ -132,7 +132,9 @@ public final class HubModules {
                 .build();
     HttpResponse<InputStream> r;
     try {
-      r = c.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+      r =
+          c.send(
+              HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
@@ -177,7 +179,9 @@ public final class HubModules {
   static void untar(Path archive, Path root, Limits limits, String what) throws IOException {
     byte[] magic = new byte[2];
     try (InputStream in = Files.newInputStream(archive)) {
-      if (in.readNBytes(magic, 0, 2) != 2 || (magic[0] & 0xff) != 0x1f || (magic[1] & 0xff) != 0x8b) {
+      if (in.readNBytes(magic, 0, 2) != 2
+          || (magic[0] & 0xff) != 0x1f
+          || (magic[1] & 0xff) != 0x8b) {
         throw new CorruptModelException(
             what
                 + ": the download is not a .tar.gz (a TF Hub module in compressed form); check"

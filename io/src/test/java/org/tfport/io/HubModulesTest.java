@@ -53,21 +53,25 @@ class HubModulesTest {
     try {
       String base = "http://127.0.0.1:" + s.getAddress().getPort();
       Path cache = tmp.resolve("cache");
-      Path dir = HubModules.fetch(base + "/google/tfjava/1", cache, null, HubModules.Limits.DEFAULT);
+      Path dir =
+          HubModules.fetch(base + "/google/tfjava/1", cache, null, HubModules.Limits.DEFAULT);
       for (String f :
           new String[] {
             "saved_model.pb", "variables/variables.index", "variables/variables.data-00000-of-00001"
           }) {
-        assertThat(Files.readAllBytes(dir.resolve(f))).isEqualTo(Files.readAllBytes(module.resolve(f)));
+        assertThat(Files.readAllBytes(dir.resolve(f)))
+            .isEqualTo(Files.readAllBytes(module.resolve(f)));
       }
       assertThat(requests.get()).isEqualTo(1);
       // The second time the cache answers.
-      assertThat(HubModules.fetch(base + "/google/tfjava/1", cache, null, HubModules.Limits.DEFAULT))
+      assertThat(
+              HubModules.fetch(base + "/google/tfjava/1", cache, null, HubModules.Limits.DEFAULT))
           .isEqualTo(dir);
       assertThat(requests.get()).isEqualTo(1);
       // A .tar.gz URL is taken as is; a module one folder down is found.
       Path other =
-          HubModules.fetch(base + "/archives/tfjava.tar.gz", cache, null, HubModules.Limits.DEFAULT);
+          HubModules.fetch(
+              base + "/archives/tfjava.tar.gz", cache, null, HubModules.Limits.DEFAULT);
       assertThat(other.getFileName().toString()).isEqualTo("tfjava");
       assertThat(other.resolve("saved_model.pb")).isRegularFile();
       try (var l = Files.list(cache)) {
@@ -84,8 +88,7 @@ class HubModulesTest {
     byte[] pb = {8, 3};
     served.put("/escape.tar.gz", new TarGz().file("saved_model.pb", pb).file("../evil", pb).gz());
     served.put("/abs.tar.gz", new TarGz().file("/tmp/evil-abs", pb).gz());
-    served.put(
-        "/link.tar.gz", new TarGz().file("saved_model.pb", pb).symlink("v", "/etc").gz());
+    served.put("/link.tar.gz", new TarGz().file("saved_model.pb", pb).symlink("v", "/etc").gz());
     served.put("/bomb.tar.gz", new TarGz().file("saved_model.pb", new byte[4096]).gz());
     served.put("/plain.tar.gz", "<html>not found</html>".getBytes());
     served.put("/empty.tar.gz", new TarGz().file("README", pb).gz());

@@ -122,7 +122,8 @@ final class Planner {
       Map<String, List<String>> missing,
       Set<String> visited) {
     Map<String, Integer> fed = PlanOrder.feeds(graph, inputs);
-    Set<String> needed = PlanOrder.needed(graph, fed, PlanOrder.outputRefs(graph, outputs), targets);
+    Set<String> needed =
+        PlanOrder.needed(graph, fed, PlanOrder.outputRefs(graph, outputs), targets);
     for (Node n : graph.nodes()) {
       String name = n.name();
       if (!needed.contains(name) || fed.containsKey(name) || SOURCES.contains(n.op())) {

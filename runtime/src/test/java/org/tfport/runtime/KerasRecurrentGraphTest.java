@@ -79,7 +79,9 @@ class KerasRecurrentGraphTest {
       assertThat(hasLoop(kg)).as("loop for %s steps", steps).isEqualTo(steps.equals("null"));
       Map<String, Tensor> out = run(kg, Map.of("m_input", x));
       assertThat(out.get("r").shape()).isEqualTo(Shape.of(1, 4, 1));
-      assertThat(out.get("r").toFloatArray()).as("%s steps", steps).containsExactly(1f, 2.5f, 2.5f, 4.25f);
+      assertThat(out.get("r").toFloatArray())
+          .as("%s steps", steps)
+          .containsExactly(1f, 2.5f, 2.5f, 4.25f);
     }
   }
 
@@ -88,8 +90,11 @@ class KerasRecurrentGraphTest {
     // reversed x = [3, 0 (masked), 2, 1]: 3, 3 kept, 2 + 1.5 = 3.5, 1 + 1.75 = 2.75
     Tensor x = f(new long[] {1, 4, 1}, 1, 2, 0, 3);
     for (String steps : List.of("4", "null")) {
-      Map<String, Tensor> out = run(build(maskedRnn(steps, true), rnnWeights()), Map.of("m_input", x));
-      assertThat(out.get("r").toFloatArray()).as("%s steps", steps).containsExactly(3f, 3f, 3.5f, 2.75f);
+      Map<String, Tensor> out =
+          run(build(maskedRnn(steps, true), rnnWeights()), Map.of("m_input", x));
+      assertThat(out.get("r").toFloatArray())
+          .as("%s steps", steps)
+          .containsExactly(3f, 3f, 3.5f, 2.75f);
     }
   }
 
@@ -227,7 +232,8 @@ class KerasRecurrentGraphTest {
             Map.of(
                 "lc/kernel", f(new long[] {2, 2, 1}, 10, 1, 100, 1000),
                 "lc/bias", f(new long[] {2, 1}, 0.5f, -0.5f)));
-    assertThat(run(one, Map.of("lc_input", f(new long[] {1, 3, 1}, 1, 2, 3))).get("lc").toFloatArray())
+    assertThat(
+            run(one, Map.of("lc_input", f(new long[] {1, 3, 1}, 1, 2, 3))).get("lc").toFloatArray())
         .containsExactly(12.5f, 3199.5f);
     // 2D, one 2x2 window over two channels: Keras flattens a patch in the data's own order,
     // (row, col, channel) for channels_last and (channel, row, col) for channels_first, so

@@ -481,7 +481,8 @@ final class Upload {
               + " file");
     }
     parseModelJson(model.resolve("model.json"));
-    keepOriginal(input, model, "model" + input.getFileName().toString().substring("upload".length()));
+    keepOriginal(
+        input, model, "model" + input.getFileName().toString().substring("upload".length()));
     return source;
   }
 

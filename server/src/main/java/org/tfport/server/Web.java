@@ -69,7 +69,9 @@ final class Web {
     }
   }
 
-  /** Where tf.min.js is served from (a file, or the copy in the jar), or null when there is none. */
+  /**
+   * Where tf.min.js is served from (a file, or the copy in the jar), or null when there is none.
+   */
   String tfjs() {
     if (bundled != null) {
       return "TF.js " + TFJS_VERSION + " bundled in the server";

@@ -135,7 +135,9 @@ class BrowserAddAndRunTest {
       // An image model takes a picture, scaled to its 224x224x3 input.
       assertThat(ok(r, "image")).isTrue();
       assertThat(r.path("imageMode").asBoolean()).isTrue();
-      assertThat(r.path("imageRun").path("ok").asBoolean()).as(r.path("imageRun").toString()).isTrue();
+      assertThat(r.path("imageRun").path("ok").asBoolean())
+          .as(r.path("imageRun").toString())
+          .isTrue();
       assertThat(r.path("imageRun").path("text").asString(""))
           .contains("input [1,224,224,3]", "[1,5] float32");
       double sum = 0;
@@ -145,7 +147,9 @@ class BrowserAddAndRunTest {
       assertThat(sum).as("softmax over 5 classes").isCloseTo(1.0, within(1e-4));
 
       assertThat(r.path("phoneRun").path("ok").asBoolean()).isTrue();
-      assertThat(r.path("phoneWidth").asInt()).as("no sideways scrolling at 390 px").isLessThanOrEqualTo(390);
+      assertThat(r.path("phoneWidth").asInt())
+          .as("no sideways scrolling at 390 px")
+          .isLessThanOrEqualTo(390);
       assertThat(r.path("consoleErrors").size()).as(r.path("consoleErrors").toString()).isZero();
       for (String shot : new String[] {"desktopShot", "phoneShot", "phoneTopShot"}) {
         Path p = Path.of(r.path(shot).asString());
@@ -210,7 +214,8 @@ class BrowserAddAndRunTest {
         ZipOutputStream z = new ZipOutputStream(os);
         Stream<Path> walk = Files.walk(dir)) {
       for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
-        z.putNextEntry(new ZipEntry("half_plus_two/" + dir.relativize(p).toString().replace('\\', '/')));
+        z.putNextEntry(
+            new ZipEntry("half_plus_two/" + dir.relativize(p).toString().replace('\\', '/')));
         Files.copy(p, z);
         z.closeEntry();
       }

@@ -51,8 +51,7 @@ class ConcurrentClientsTest {
                   String name = NAMES[client % NAMES.length];
                   SplittableRandom rnd = new SplittableRandom(client);
                   int floats = 256 + rnd.nextInt(16 * 1024);
-                  ByteBuffer b =
-                      ByteBuffer.allocate(floats * 4).order(ByteOrder.LITTLE_ENDIAN);
+                  ByteBuffer b = ByteBuffer.allocate(floats * 4).order(ByteOrder.LITTLE_ENDIAN);
                   for (int i = 0; i < floats; i++) {
                     b.putFloat((float) rnd.nextDouble());
                   }
@@ -87,7 +86,8 @@ class ConcurrentClientsTest {
     for (String name : NAMES) {
       Path versions = tmp.resolve("store").resolve(name).resolve("versions");
       try (var st = Files.list(versions)) {
-        onDisk.put(name, st.map(p -> Integer.parseInt(p.getFileName().toString())).sorted().toList());
+        onDisk.put(
+            name, st.map(p -> Integer.parseInt(p.getFileName().toString())).sorted().toList());
       }
       int n = CLIENTS / NAMES.length;
       assertThat(onDisk.get(name)).as(name).containsExactlyElementsOf(range(n));

@@ -19,8 +19,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * What {@code tfport serve} prints at start-up runs as printed (with curl, in a shell, tokens from
- * the environment), and the upload forms the page offers: weight parts found by part name, a .tflite
- * file, a weights-only .h5 refused saying so, and the TF.js bundle served from the jar.
+ * the environment), and the upload forms the page offers: weight parts found by part name, a
+ * .tflite file, a weights-only .h5 refused saying so, and the TF.js bundle served from the jar.
  */
 class ServeUsageTest {
   private static final String WRITE = "w-token-1";
@@ -58,12 +58,10 @@ class ServeUsageTest {
       JsonNode h5up = Json.MAPPER.readTree(shell(work, single));
       assertThat(h5up.path("source").asString("")).as(h5up.toString()).isEqualTo("keras-h5");
 
-      JsonNode list =
-          Json.MAPPER.readTree(shell(work, command(lines, "list:")));
+      JsonNode list = Json.MAPPER.readTree(shell(work, command(lines, "list:")));
       assertThat(list.path("models").toString()).contains("\"dense\"", "\"elu\"");
       // Without the environment the same command is refused: the token really is needed.
-      assertThat(shell(work, command(lines, "list:"), Map.of()))
-          .contains("token is wrong");
+      assertThat(shell(work, command(lines, "list:"), Map.of())).contains("token is wrong");
     }
   }
 
@@ -145,8 +143,7 @@ class ServeUsageTest {
     return shell(dir, command, Map.of("TFPORT_TOKEN", WRITE, "TFPORT_READ_TOKEN", READ));
   }
 
-  private static String shell(Path dir, String command, Map<String, String> env)
-      throws Exception {
+  private static String shell(Path dir, String command, Map<String, String> env) throws Exception {
     ProcessBuilder pb =
         new ProcessBuilder("/bin/sh", "-c", command)
             .directory(dir.toFile())

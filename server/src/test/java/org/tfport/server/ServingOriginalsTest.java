@@ -96,7 +96,10 @@ class ServingOriginalsTest {
             .append('"')
             .append(e.getKey())
             .append("\": ")
-            .append(in.data() != null ? nested(in.data(), toInts(e.getValue())) : nested(i -> Integer.toString(in.ints()[i]), toInts(e.getValue())));
+            .append(
+                in.data() != null
+                    ? nested(in.data(), toInts(e.getValue()))
+                    : nested(i -> Integer.toString(in.ints()[i]), toInts(e.getValue())));
       }
       body.append("}}");
       forgetTfjsSave(s, "sm", v);
@@ -105,7 +108,10 @@ class ServingOriginalsTest {
       Map<String, float[]> got = columnar(s, "sm", body.toString());
       assertThat(expected).isNotEmpty();
       for (var e : expected.entrySet()) {
-        assertClose(rel + " " + e.getKey(), got.get(expected.size() == 1 ? null : e.getKey()), e.getValue());
+        assertClose(
+            rel + " " + e.getKey(),
+            got.get(expected.size() == 1 ? null : e.getKey()),
+            e.getValue());
       }
     }
   }
@@ -188,7 +194,9 @@ class ServingOriginalsTest {
       int v = upload(s, "k3", "application/octet-stream", keras, "model.keras");
       forgetTfjsSave(s, "k3", v);
       assertClose(
-          "dense.keras", columnar(s, "k3", "{\"inputs\": " + nested(x, new int[] {2, 4}) + "}").get(null), want);
+          "dense.keras",
+          columnar(s, "k3", "{\"inputs\": " + nested(x, new int[] {2, 4}) + "}").get(null),
+          want);
     }
   }
 
@@ -314,7 +322,11 @@ class ServingOriginalsTest {
   }
 
   private static void nested(
-      StringBuilder b, java.util.function.IntFunction<String> value, int[] shape, int dim, int[] at) {
+      StringBuilder b,
+      java.util.function.IntFunction<String> value,
+      int[] shape,
+      int dim,
+      int[] at) {
     if (dim == shape.length) {
       b.append(value.apply(at[0]++));
       return;

@@ -38,8 +38,8 @@ class TensorJsonTest {
   /**
    * TF Serving's json_tensor builds a row-format tensor as [instances] + the JSON shape of item 0,
    * every item the same, and does not reshape it to the signature's shape (neither does its
-   * predict_util): {@code [1.0, 2.0]} for a {@code [-1, 1]} input is a {@code [2]} tensor, which the
-   * model then accepts or refuses.
+   * predict_util): {@code [1.0, 2.0]} for a {@code [-1, 1]} input is a {@code [2]} tensor, which
+   * the model then accepts or refuses.
    */
   @Test
   void rowTensorsTakeTheJsonShapeNotTheSignatures() {
@@ -57,8 +57,7 @@ class TensorJsonTest {
     TensorJson.Request columnar = parse("{\"inputs\": [1.0, 2.0, 3.0]}", column);
     assertThat(columnar.inputs().get("x").shape()).isEqualTo(Shape.of(3));
     HttpError ragged =
-        catchThrowableOfType(
-            HttpError.class, () -> parse("{\"instances\": [1.0, [2.0]]}", column));
+        catchThrowableOfType(HttpError.class, () -> parse("{\"instances\": [1.0, [2.0]]}", column));
     assertThat(ragged.status).isEqualTo(400);
   }
 

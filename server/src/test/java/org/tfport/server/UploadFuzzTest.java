@@ -63,12 +63,12 @@ class UploadFuzzTest {
                         || host.equals("::1")))) {
       r =
           TestServer.CLIENT.send(
-            HttpRequest.newBuilder(URI.create(s.base + "/models/" + name))
-                .timeout(Duration.ofSeconds(60))
-                .header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(data))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+              HttpRequest.newBuilder(URI.create(s.base + "/models/" + name))
+                  .timeout(Duration.ofSeconds(60))
+                  .header("Content-Type", contentType)
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(data))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
     }
     long nanos = System.nanoTime() - start;
     ModelStore.deleteTree(s.store.resolve(name));
@@ -77,7 +77,8 @@ class UploadFuzzTest {
           "upload of " + data.length + " bytes answered " + r.statusCode() + ": " + r.body());
     }
     if (r.statusCode() >= 300 && !TensorJson.READER.readTree(r.body()).path("error").isString()) {
-      throw new AssertionError("a refusal without a JSON error: " + r.statusCode() + " " + r.body());
+      throw new AssertionError(
+          "a refusal without a JSON error: " + r.statusCode() + " " + r.body());
     }
     return nanos;
   }

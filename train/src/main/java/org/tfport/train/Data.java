@@ -73,14 +73,24 @@ final class Data {
       if (in.dtype() == DType.FLOAT32 && t.dtype() != DType.FLOAT32) {
         if (t.dtype() == DType.STRING || t.dtype() == DType.BOOL) {
           throw new TfportException(
-              source + ": input '" + in.name() + "' is float32 but the data is " + t.dtype().jsName());
+              source
+                  + ": input '"
+                  + in.name()
+                  + "' is float32 but the data is "
+                  + t.dtype().jsName());
         }
         t = Tensor.ofFloats(t.shape(), t.toFloatArray());
       } else if (in.dtype() == DType.INT32 && t.dtype() != DType.INT32) {
-        if (t.dtype() != DType.INT64 && t.dtype() != DType.INT16 && t.dtype() != DType.INT8
+        if (t.dtype() != DType.INT64
+            && t.dtype() != DType.INT16
+            && t.dtype() != DType.INT8
             && t.dtype() != DType.UINT8) {
           throw new TfportException(
-              source + ": input '" + in.name() + "' is int32 but the data is " + t.dtype().jsName());
+              source
+                  + ": input '"
+                  + in.name()
+                  + "' is int32 but the data is "
+                  + t.dtype().jsName());
         }
         float[] f = t.toFloatArray();
         int[] v = new int[f.length];

@@ -29,8 +29,7 @@ public final class EarlyStopping implements Callback {
       return true;
     }
     boolean up = key.contains("acc");
-    boolean improved =
-        Double.isNaN(best) || (up ? v - minDelta > best : v + minDelta < best);
+    boolean improved = Double.isNaN(best) || (up ? v - minDelta > best : v + minDelta < best);
     if (improved) {
       best = v;
       wait = 0;

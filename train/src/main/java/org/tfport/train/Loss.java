@@ -75,8 +75,15 @@ public enum Loss {
             String oneHot =
                 e.raw(
                     "OneHot",
-                    List.of(ids, e.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, (int) classes)), e.scalar(1f), e.scalar(0f)),
-                    Map.of("T", F32, "TI", new AttrValue.Type(INT32), "axis", new AttrValue.Int(-1)));
+                    List.of(
+                        ids,
+                        e.constant(
+                            org.tfport.core.Tensor.ofInts(
+                                org.tfport.core.Shape.SCALAR, (int) classes)),
+                        e.scalar(1f),
+                        e.scalar(0f)),
+                    Map.of(
+                        "T", F32, "TI", new AttrValue.Type(INT32), "axis", new AttrValue.Int(-1)));
             // Static shape for the backward pass: OneHot's is not inferred.
             oneHot = e.reshape(oneHot, e.ints(-1, classes));
             yield categorical(e, clip(e, pred, EPSILON, 1 - EPSILON), oneHot);
@@ -95,27 +102,25 @@ public enum Loss {
           case HINGE ->
               mean(
                   e,
-                  e.binary(
-                      "Maximum",
-                      e.scalar(0f),
-                      e.binary("Sub", e.scalar(1f), e.mul(y, pred))));
+                  e.binary("Maximum", e.scalar(0f), e.binary("Sub", e.scalar(1f), e.mul(y, pred))));
           case HUBER -> {
             String err = e.unary("Abs", e.binary("Sub", pred, y));
             String quad = e.binary("Minimum", err, e.scalar(1f));
             String lin = e.binary("Sub", err, quad);
-            yield mean(
-                e, e.binary("AddV2", e.mul(e.scalar(0.5f), e.mul(quad, quad)), lin));
+            yield mean(e, e.binary("AddV2", e.mul(e.scalar(0.5f), e.mul(quad, quad)), lin));
           }
           case KL_DIVERGENCE -> {
             String t = clip(e, y, EPSILON, 1f);
             String p = clip(e, pred, EPSILON, 1f);
-            yield e.sum(e.mul(y, e.unary("Log", e.binary("RealDiv", t, p))), new long[] {-1}, false);
+            yield e.sum(
+                e.mul(y, e.unary("Log", e.binary("RealDiv", t, p))), new long[] {-1}, false);
           }
         };
     return e.raw(
         "Mean",
         List.of(perSample, e.ints(0)),
-        Map.of("T", F32, "Tidx", new AttrValue.Type(INT32), "keep_dims", new AttrValue.Bool(false)));
+        Map.of(
+            "T", F32, "Tidx", new AttrValue.Type(INT32), "keep_dims", new AttrValue.Bool(false)));
   }
 
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
@@ -125,7 +130,8 @@ public enum Loss {
     return e.raw(
         "Mean",
         List.of(x, e.ints(-1)),
-        Map.of("T", F32, "Tidx", new AttrValue.Type(INT32), "keep_dims", new AttrValue.Bool(false)));
+        Map.of(
+            "T", F32, "Tidx", new AttrValue.Type(INT32), "keep_dims", new AttrValue.Bool(false)));
   }
 
   private static String clip(GradContext e, String x, float lo, float hi) {

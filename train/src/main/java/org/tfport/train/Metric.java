@@ -73,7 +73,8 @@ public enum Metric {
           }
           total += hits / classes;
         }
-        case CATEGORICAL_ACCURACY -> total += argmax(pred, o, classes) == argmax(y, o, classes) ? 1 : 0;
+        case CATEGORICAL_ACCURACY ->
+            total += argmax(pred, o, classes) == argmax(y, o, classes) ? 1 : 0;
         case SPARSE_CATEGORICAL_ACCURACY ->
             total += argmax(pred, o, classes) == (int) Math.floor(y[s]) ? 1 : 0;
         case MSE, MAE -> {

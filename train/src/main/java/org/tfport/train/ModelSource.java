@@ -81,7 +81,8 @@ final class ModelSource implements AutoCloseable {
       for (KerasLayerWeights l : keras.layers()) {
         List<KerasWeight> ws = new ArrayList<>();
         for (KerasWeight w : l.weights()) {
-          String n = w.name().endsWith(":0") ? w.name().substring(0, w.name().length() - 2) : w.name();
+          String n =
+              w.name().endsWith(":0") ? w.name().substring(0, w.name().length() - 2) : w.name();
           Tensor t = trained.get(n);
           ws.add(t == null ? w : new KerasWeight(n, DType.FLOAT32, t.shape(), () -> t));
         }
@@ -114,8 +115,7 @@ final class ModelSource implements AutoCloseable {
       version = t.path("keras_version").asString("2.15.0");
       backend = t.path("backend").asString("tensorflow");
     }
-    KerasH5Writer.write(
-        file, version, backend, modelConfig(), trainingConfig(), layers(trained));
+    KerasH5Writer.write(file, version, backend, modelConfig(), trainingConfig(), layers(trained));
   }
 
   /** Writes the model with {@code trained} weights as a Keras 3 {@code .keras} archive. */
@@ -123,7 +123,8 @@ final class ModelSource implements AutoCloseable {
     Map<String, KerasWeight> byName = new LinkedHashMap<>();
     for (KerasLayerWeights l : layers(trained)) {
       for (KerasWeight w : l.weights()) {
-        String n = w.name().endsWith(":0") ? w.name().substring(0, w.name().length() - 2) : w.name();
+        String n =
+            w.name().endsWith(":0") ? w.name().substring(0, w.name().length() - 2) : w.name();
         byName.put(n, w);
       }
     }

@@ -12,6 +12,7 @@ public abstract class Optimizer {
   static final double EPSILON = 1e-7;
 
   final float lr;
+
   /** Steps taken, counted from 1 at the first {@link #step()}. */
   int t;
 
@@ -62,7 +63,10 @@ public abstract class Optimizer {
     return Double.isNaN(lr) ? dflt : lr;
   }
 
-  /** SGD; with momentum, TF.js' {@code accum = m·accum + g; w −= lr·accum} (Nesterov: lr·(g + m·accum)). */
+  /**
+   * SGD; with momentum, TF.js' {@code accum = m·accum + g; w −= lr·accum} (Nesterov: lr·(g +
+   * m·accum)).
+   */
   public static Optimizer sgd(double rate, double momentumD, boolean nesterov) {
     float lr = (float) rate;
     float momentum = (float) momentumD;

@@ -33,8 +33,10 @@ final class StepGraph implements AutoCloseable {
   final KerasTraining.Graph built;
   final List<String> inputs;
   final long[] predShape;
+
   /** Per trainable variable index (in {@code built.variables()}), its gradient output key. */
   final Map<Integer, String> grads = new LinkedHashMap<>();
+
   /** Per variable index, the output key of its value after the step. */
   final Map<Integer, String> updates = new LinkedHashMap<>();
 

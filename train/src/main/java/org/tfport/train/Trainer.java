@@ -119,7 +119,8 @@ public final class Trainer implements AutoCloseable {
     String lossName = s.loss() != null ? s.loss() : TrainingConfig.loss(tc);
     if (lossName == null) {
       throw new UsageException(
-          source.path + ": the model has no training config naming a loss; give Trainer.Settings.loss");
+          source.path
+              + ": the model has no training config naming a loss; give Trainer.Settings.loss");
     }
     this.loss = Loss.of(lossName);
     this.optimizer =
@@ -144,7 +145,9 @@ public final class Trainer implements AutoCloseable {
     this.metrics = List.copyOf(ms);
   }
 
-  /** Opens a model file ({@code .h5}, {@code .keras}, a layers {@code model.json} or its folder). */
+  /**
+   * Opens a model file ({@code .h5}, {@code .keras}, a layers {@code model.json} or its folder).
+   */
   public static Trainer open(Path model, Settings settings) {
     ModelSource src = ModelSource.open(model);
     try {
@@ -176,8 +179,8 @@ public final class Trainer implements AutoCloseable {
    * Trains on {@code x} (by input name; one array may be unnamed for a model of one input) and
    * targets {@code y}.
    *
-   * @throws TfportException naming the input whose data does not fit, or the epoch and batch
-   *     whose loss is not finite
+   * @throws TfportException naming the input whose data does not fit, or the epoch and batch whose
+   *     loss is not finite
    */
   public History fit(Map<String, Tensor> x, Tensor y, FitOptions o) {
     Data all = data(x, y);
@@ -265,8 +268,7 @@ public final class Trainer implements AutoCloseable {
     List<org.tfport.runtime.TensorSpec> specs = new ArrayList<>();
     for (String in : train.inputs) {
       org.tfport.core.graph.Node p = train.built.model().graph().node(in);
-      long[] s =
-          ((org.tfport.core.graph.AttrValue.Shape) p.attr("shape")).value().dims();
+      long[] s = ((org.tfport.core.graph.AttrValue.Shape) p.attr("shape")).value().dims();
       specs.add(
           new org.tfport.runtime.TensorSpec(
               in, in, org.tfport.core.graph.DataTypes.toDType(p.typeAttr("dtype")), s));
@@ -336,8 +338,7 @@ public final class Trainer implements AutoCloseable {
 
   private void apply(Map<String, Tensor> out) {
     optimizer.step();
-    train.grads.forEach(
-        (i, key) -> slots.get(i).update(values[i], out.get(key).toFloatArray()));
+    train.grads.forEach((i, key) -> slots.get(i).update(values[i], out.get(key).toFloatArray()));
     train.updates.forEach((i, key) -> values[i] = out.get(key).toFloatArray());
   }
 
@@ -345,7 +346,8 @@ public final class Trainer implements AutoCloseable {
   public Map<String, Tensor> weights() {
     Map<String, Tensor> w = new LinkedHashMap<>();
     for (int i = 0; i < variables.size(); i++) {
-      w.put(variables.get(i).name(), Tensor.ofFloats(variables.get(i).initial().shape(), values[i]));
+      w.put(
+          variables.get(i).name(), Tensor.ofFloats(variables.get(i).initial().shape(), values[i]));
     }
     return w;
   }
@@ -357,19 +359,28 @@ public final class Trainer implements AutoCloseable {
       if (t != null) {
         if (t.size() != values[i].length) {
           throw new UsageException(
-              "weight '" + variables.get(i).name() + "' has " + values[i].length + " values, got " + t.size());
+              "weight '"
+                  + variables.get(i).name()
+                  + "' has "
+                  + values[i].length
+                  + " values, got "
+                  + t.size());
         }
         values[i] = t.toFloatArray();
       }
     }
   }
 
-  /** The model with its current weights as the layers hold them, for the Keras and TF.js writers. */
+  /**
+   * The model with its current weights as the layers hold them, for the Keras and TF.js writers.
+   */
   public List<org.tfport.formats.keras.KerasLayerWeights> layerWeights() {
     return source.layers(weights());
   }
 
-  /** Writes the model with its current weights as a Keras HDF5 file ({@code model.save('x.h5')}). */
+  /**
+   * Writes the model with its current weights as a Keras HDF5 file ({@code model.save('x.h5')}).
+   */
   public void saveH5(Path file) {
     source.writeH5(file, weights());
   }

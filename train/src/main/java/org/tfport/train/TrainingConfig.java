@@ -40,11 +40,12 @@ final class TrainingConfig {
         if (e.isString()) {
           out.add(e.stringValue());
         } else if (e.isArray()) {
-          e.forEach(q -> {
-            if (q.isString()) {
-              out.add(q.stringValue());
-            }
-          });
+          e.forEach(
+              q -> {
+                if (q.isString()) {
+                  out.add(q.stringValue());
+                }
+              });
         }
       }
     }

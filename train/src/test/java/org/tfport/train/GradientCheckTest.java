@@ -28,7 +28,11 @@ class GradientCheckTest {
     Path h5 =
         new TestModels(3, 4)
             .dense("dense", 4, 5, "tanh")
-            .dense("dense_1", 5, 3, binary ? "sigmoid" : loss == Loss.MEAN_SQUARED_ERROR ? "linear" : "softmax")
+            .dense(
+                "dense_1",
+                5,
+                3,
+                binary ? "sigmoid" : loss == Loss.MEAN_SQUARED_ERROR ? "linear" : "softmax")
             .write(dir.resolve("m.h5"));
     Tensor x = TestModels.uniform(1, N, 4);
     Tensor y =
@@ -49,10 +53,14 @@ class GradientCheckTest {
                 "BatchNormalization",
                 "bn",
                 "\"axis\": -1, \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
-                "gamma", new long[] {6},
-                "beta", new long[] {6},
-                "moving_mean", new long[] {6},
-                "moving_variance", new long[] {6})
+                "gamma",
+                new long[] {6},
+                "beta",
+                new long[] {6},
+                "moving_mean",
+                new long[] {6},
+                "moving_variance",
+                new long[] {6})
             .layer("Activation", "act", "\"activation\": \"tanh\"")
             .dense("dense_1", 6, 3, "softmax")
             .write(dir.resolve("bn.h5"));
@@ -103,7 +111,12 @@ class GradientCheckTest {
   void embeddingGradientsMatchFiniteDifferences() {
     Path h5 =
         new TestModels(14, 3)
-            .layer("Embedding", "emb", "\"input_dim\": 5, \"output_dim\": 2", "embeddings", new long[] {5, 2})
+            .layer(
+                "Embedding",
+                "emb",
+                "\"input_dim\": 5, \"output_dim\": 2",
+                "embeddings",
+                new long[] {5, 2})
             .flatten()
             .dense("dense", 6, 3, "softmax")
             .write(dir.resolve("emb.h5"));
@@ -145,7 +158,8 @@ class GradientCheckTest {
           double numeric = (up - down) / (2 * eps);
           assertThat((double) grad[k])
               .as("%s d loss / d %s[%d]", loss, vars.get(i).name(), k)
-              .isCloseTo(numeric, org.assertj.core.data.Offset.offset(2e-3 + 2e-2 * Math.abs(numeric)));
+              .isCloseTo(
+                  numeric, org.assertj.core.data.Offset.offset(2e-3 + 2e-2 * Math.abs(numeric)));
           checked++;
         }
       }

@@ -64,7 +64,8 @@ final class TestModels {
         new long[] {units});
   }
 
-  TestModels conv(String name, long in, long filters, int k, int stride, String padding, String act) {
+  TestModels conv(
+      String name, long in, long filters, int k, int stride, String padding, String act) {
     return layer(
         "Conv2D",
         name,
@@ -83,10 +84,14 @@ final class TestModels {
         "BatchNormalization",
         name,
         "\"axis\": -1, \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
-        "gamma", new long[] {channels},
-        "beta", new long[] {channels},
-        "moving_mean", new long[] {channels},
-        "moving_variance", new long[] {channels});
+        "gamma",
+        new long[] {channels},
+        "beta",
+        new long[] {channels},
+        "moving_mean",
+        new long[] {channels},
+        "moving_variance",
+        new long[] {channels});
   }
 
   TestModels pool(String cls, String name) {

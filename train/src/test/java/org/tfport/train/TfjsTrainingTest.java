@@ -43,7 +43,8 @@ class TfjsTrainingTest {
     for (String opt : List.of("sgd", "adam", "rmsprop")) {
       double lr = opt.equals("sgd") ? 0.1 : 0.01;
       cases.add(new Case(opt, lr, Loss.CATEGORICAL_CROSSENTROPY, "categoricalCrossentropy"));
-      cases.add(new Case(opt, lr, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "sparseCategoricalCrossentropy"));
+      cases.add(
+          new Case(opt, lr, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "sparseCategoricalCrossentropy"));
       cases.add(new Case(opt, lr, Loss.MEAN_SQUARED_ERROR, "meanSquaredError"));
     }
     compare(h5, json.resolve("model.json"), x, cases);
@@ -100,13 +101,15 @@ class TfjsTrainingTest {
   private static List<Case> threeOptimizers() {
     return List.of(
         new Case("sgd", 0.1, Loss.CATEGORICAL_CROSSENTROPY, "categoricalCrossentropy"),
-        new Case("adam", 0.01, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "sparseCategoricalCrossentropy"),
+        new Case(
+            "adam", 0.01, Loss.SPARSE_CATEGORICAL_CROSSENTROPY, "sparseCategoricalCrossentropy"),
         new Case("rmsprop", 0.01, Loss.MEAN_SQUARED_ERROR, "meanSquaredError"));
   }
 
   static Tensor targets(Loss loss) {
     return loss.sparse()
-        ? Tensor.ofFloats(org.tfport.core.Shape.of(N, 1), TestModels.classIds(N, 3, 1).toFloatArray())
+        ? Tensor.ofFloats(
+            org.tfport.core.Shape.of(N, 1), TestModels.classIds(N, 3, 1).toFloatArray())
         : TestModels.oneHot(N, 3, 1);
   }
 
@@ -133,14 +136,17 @@ class TfjsTrainingTest {
       Case c = cases.get(i);
       TfjsOracle.FitResult want = expected.get(i).orThrow();
       try (Trainer t =
-          Trainer.open(h5, Trainer.Settings.of(c.optimizer(), c.loss().name()).withLearningRate(c.lr()))) {
+          Trainer.open(
+              h5, Trainer.Settings.of(c.optimizer(), c.loss().name()).withLearningRate(c.lr()))) {
         History h = t.fit(Map.of("x", x), targets(c.loss()), Trainer.FitOptions.of(EPOCHS, BATCH));
         JsonNode wantLoss = want.history().path("loss");
         assertThat(h.get("loss")).hasSize(EPOCHS);
         for (int e = 0; e < EPOCHS; e++) {
           assertThat(h.get("loss").get(e))
               .as("%s %s epoch %d loss", c.optimizer(), c.loss(), e + 1)
-              .isCloseTo(wantLoss.get(e).asDouble(), org.assertj.core.data.Offset.offset(1e-4 * Math.abs(wantLoss.get(e).asDouble())));
+              .isCloseTo(
+                  wantLoss.get(e).asDouble(),
+                  org.assertj.core.data.Offset.offset(1e-4 * Math.abs(wantLoss.get(e).asDouble())));
         }
         Map<String, Tensor> got = t.weights();
         assertThat(want.weights()).hasSameSizeAs(got.values());

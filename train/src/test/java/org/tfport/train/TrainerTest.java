@@ -32,10 +32,12 @@ class TrainerTest {
 
   @Test
   void validationHoldsOutTheLastSamplesAndIsEvaluatedInInferenceMode() {
-    try (Trainer t = Trainer.open(model(false), Trainer.Settings.of("adam", "categorical_crossentropy")
-        .withMetrics(List.of("accuracy")))) {
-      History h =
-          t.fit(Map.of("x", X), Y, new Trainer.FitOptions(2, 4, true, 9, 0.25, List.of()));
+    try (Trainer t =
+        Trainer.open(
+            model(false),
+            Trainer.Settings.of("adam", "categorical_crossentropy")
+                .withMetrics(List.of("accuracy")))) {
+      History h = t.fit(Map.of("x", X), Y, new Trainer.FitOptions(2, 4, true, 9, 0.25, List.of()));
       assertThat(h.values().keySet())
           .containsExactly("loss", "categorical_accuracy", "val_loss", "val_categorical_accuracy");
       int[] rows = new int[N];
@@ -44,7 +46,8 @@ class TrainerTest {
       }
       Map<String, Double> e =
           t.evaluate(Map.of("x", Data.rows(X, rows, 15, 20)), Data.rows(Y, rows, 15, 20), 4);
-      assertThat(h.get("val_loss").get(1)).isCloseTo(e.get("loss"), org.assertj.core.data.Offset.offset(1e-9));
+      assertThat(h.get("val_loss").get(1))
+          .isCloseTo(e.get("loss"), org.assertj.core.data.Offset.offset(1e-9));
     }
   }
 
@@ -52,7 +55,8 @@ class TrainerTest {
   void earlyStoppingEndsTrainingWhenTheLossStopsImproving() {
     try (Trainer t = Trainer.open(model(false), Trainer.Settings.of("sgd", "mse"))) {
       EarlyStopping stop = new EarlyStopping("loss", 1.0, 1);
-      History h = t.fit(Map.of("x", X), Y, new Trainer.FitOptions(10, 4, false, 0, 0, List.of(stop)));
+      History h =
+          t.fit(Map.of("x", X), Y, new Trainer.FitOptions(10, 4, false, 0, 0, List.of(stop)));
       assertThat(h.epochs()).isEqualTo(2);
       assertThat(stop.stoppedEpoch()).isEqualTo(1);
     }
@@ -101,14 +105,18 @@ class TrainerTest {
           .isInstanceOf(TfportException.class)
           .hasMessageContaining("input 'input' expects shape (None, 4) but the data has (20, 5)");
       assertThatThrownBy(
-              () -> t.fit(Map.of("x", X), TestModels.oneHot(N - 1, 3, 0), Trainer.FitOptions.of(1, 4)))
+              () ->
+                  t.fit(
+                      Map.of("x", X), TestModels.oneHot(N - 1, 3, 0), Trainer.FitOptions.of(1, 4)))
           .hasMessageContaining("targets");
       float[] nan = X.toFloatArray();
       nan[4 * 9] = Float.NaN;
       assertThatThrownBy(
               () ->
                   t.fit(
-                      Map.of("x", Tensor.ofFloats(Shape.of(N, 4), nan)), Y, Trainer.FitOptions.of(2, 4)))
+                      Map.of("x", Tensor.ofFloats(Shape.of(N, 4), nan)),
+                      Y,
+                      Trainer.FitOptions.of(2, 4)))
           .hasMessageContaining("NaN at epoch 1, batch 3");
     }
   }

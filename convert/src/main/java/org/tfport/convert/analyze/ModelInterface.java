@@ -80,7 +80,9 @@ public record ModelInterface(List<Signature> signatures, List<String> candidateO
     }
     if (signature != null || tags != null) {
       throw new UsageException(
-          path + ": ModelInterface.read's signature and tags are for SavedModels; this is " + f.flagName());
+          path
+              + ": ModelInterface.read's signature and tags are for SavedModels; this is "
+              + f.flagName());
     }
     if (f == ModelFormat.TF_FROZEN_MODEL) {
       Graph g = GraphDefReader.read(path);

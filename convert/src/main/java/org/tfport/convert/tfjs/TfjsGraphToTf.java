@@ -176,8 +176,7 @@ public final class TfjsGraphToTf {
         dtype = TfOps.typeOf(g, ref).value();
       }
       outs.put(
-          key,
-          new TensorInfo(TensorRef.parse(ref).tensorName(), dtype, declaredShape(sig, key)));
+          key, new TensorInfo(TensorRef.parse(ref).tensorName(), dtype, declaredShape(sig, key)));
     }
     return new SignatureInfo(SERVING_DEFAULT, SavedModelWriter.PREDICT_METHOD, ins, outs);
   }

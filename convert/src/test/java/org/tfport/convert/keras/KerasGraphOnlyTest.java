@@ -83,7 +83,8 @@ class KerasGraphOnlyTest {
           Session s = m.newSession()) {
         s.run(feed).values().forEach(t -> ours.add(t.toFloatArray()));
       }
-      TfjsOracle.Result g = TfjsOracle.run(TfjsOracle.Job.graph(graph.resolve("model.json"), inputs, List.of()));
+      TfjsOracle.Result g =
+          TfjsOracle.run(TfjsOracle.Job.graph(graph.resolve("model.json"), inputs, List.of()));
       List<float[]> lite =
           TfliteOracle.run(tflite, tin).stream().map(TfliteOracle.Tensor::floats).toList();
       String label = FILES.get(i);

@@ -30,8 +30,8 @@ import org.tfport.testkit.Corpus;
 /**
  * Keras → TF.js layers → Keras, over every Keras HDF5 file of the corpus: the {@code .h5} and the
  * {@code .keras} written back hold the TF.js model's weights bit for bit (and, for Keras 2
- * TensorFlow-backend files, the original file's weights under the original names), and both run
- * in tfport's runtime with the same outputs as the TF.js model.
+ * TensorFlow-backend files, the original file's weights under the original names), and both run in
+ * tfport's runtime with the same outputs as the TF.js model.
  */
 class TfjsToKerasCorpusTest {
 
@@ -66,8 +66,7 @@ class TfjsToKerasCorpusTest {
         tfjsRefused++;
         continue;
       }
-      Map<String, Tensor> manifest =
-          TfjsReader.read(tfjs.resolve("model.json")).weightsByName();
+      Map<String, Tensor> manifest = TfjsReader.read(tfjs.resolve("model.json")).weightsByName();
       try {
         TfjsToKeras.convertH5(tfjs.resolve("model.json"), h5);
         String diff = diff(manifest, h5);
@@ -157,7 +156,9 @@ class TfjsToKerasCorpusTest {
     assertThat(diff(manifest, out)).isNull();
   }
 
-  /** uint8 weights made here come back as the values TF.js dequantizes them to, and run the same. */
+  /**
+   * uint8 weights made here come back as the values TF.js dequantizes them to, and run the same.
+   */
   @Test
   void uint8LayersModelRunsTheSameAsKeras(@TempDir Path tmp) {
     Path h5 = Corpus.require("keras_h5/dl4j-konduit/examples/activations/ReLU_0_model.h5");
@@ -165,9 +166,7 @@ class TfjsToKerasCorpusTest {
     KerasToTfjs.convert(
         h5,
         tfjs,
-        TfjsOutputOptions.builder()
-            .quantizeAll(TfjsOutputOptions.WeightQuantization.UINT8)
-            .build(),
+        TfjsOutputOptions.builder().quantizeAll(TfjsOutputOptions.WeightQuantization.UINT8).build(),
         ProgressListener.NONE);
     Path json = tfjs.resolve("model.json");
     Map<String, Tensor> manifest = TfjsReader.read(json).weightsByName();

@@ -25,10 +25,11 @@ import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * JAX's {@code x.at[i].add(u)}, {@code .set(u)} and {@code .max(u)} (unique indices) scatters and a max-pool gradient
- * ({@code select_and_scatter}), in JAX's printed form, converted with {@code
- * --input_format=stablehlo} and run in TF.js 4.22 and TFLite 2.18: both agree with tfport's runtime,
- * itself checked against a hand computation of the scatters (index 9 is out of bounds: dropped).
+ * JAX's {@code x.at[i].add(u)}, {@code .set(u)} and {@code .max(u)} (unique indices) scatters and a
+ * max-pool gradient ({@code select_and_scatter}), in JAX's printed form, converted with {@code
+ * --input_format=stablehlo} and run in TF.js 4.22 and TFLite 2.18: both agree with tfport's
+ * runtime, itself checked against a hand computation of the scatters (index 9 is out of bounds:
+ * dropped).
  */
 @OracleTest
 class ScatterOracleTest {
@@ -84,7 +85,10 @@ class ScatterOracleTest {
     int[] idx = {4, 0, 9};
     float[] u = floats(rnd, 9);
     List<float[]> scatter =
-        check("scatter", SCATTER, List.of(f32("arg0", x, 5, 3), i32("arg1", idx, 3), f32("arg2", u, 3, 3)));
+        check(
+            "scatter",
+            SCATTER,
+            List.of(f32("arg0", x, 5, 3), i32("arg1", idx, 3), f32("arg2", u, 3, 3)));
     float[] add = x.clone();
     float[] set = x.clone();
     float[] max = x.clone();
@@ -174,7 +178,8 @@ class ScatterOracleTest {
       Comparison cj = Comparison.of(expected.get(k), r.output(k).data(), E2e.ATOL, E2e.RTOL);
       Comparison ct = Comparison.of(expected.get(k), got.get(k).floats(), E2e.ATOL, E2e.RTOL);
       line.append(
-          String.format("; out%d tfjs max|d|=%.2g tflite max|d|=%.2g", k, cj.maxAbs(), ct.maxAbs()));
+          String.format(
+              "; out%d tfjs max|d|=%.2g tflite max|d|=%.2g", k, cj.maxAbs(), ct.maxAbs()));
       if (!cj.ok()) {
         failures.add(name + " output " + k + " in TF.js: " + cj);
       }

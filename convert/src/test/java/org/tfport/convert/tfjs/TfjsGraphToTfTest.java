@@ -96,7 +96,9 @@ class TfjsGraphToTfTest {
         org.tfport.testkit.Corpus.require("tfjs/graph/tfjs-benchmarks_move_lstm_model/model.json");
     Path out = tmp.resolve("sm");
     TfjsGraphToTf.convertSavedModel(json, out);
-    var sm = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(out.resolve("saved_model.pb")));
+    var sm =
+        org.tensorflow.proto.SavedModel.parseFrom(
+            Files.readAllBytes(out.resolve("saved_model.pb")));
     var sig = sm.getMetaGraphs(0).getSignatureDefOrThrow("serving_default");
     Map<String, List<Long>> shapes = new java.util.TreeMap<>();
     sig.getOutputsMap()

@@ -46,8 +46,8 @@ class IntegerRuntimeRoundTripTest {
 
   /**
    * 16x8 models are held to one int16 step like the 8-bit ones, since QUANTIZE to int16 divides by
-   * the scale in double as TFLite's int16 kernel does (it was float; the depthwise model's tanh then
-   * amplified a one-code input difference to 2 steps). Measured, not yet explained: the
+   * the scale in double as TFLite's int16 kernel does (it was float; the depthwise model's tanh
+   * then amplified a one-code input difference to 2 steps). Measured, not yet explained: the
    * elementwise model (mean, dense, logistic) differs by 3 int16 steps with either I/O, so its
    * int16 path is allowed {@link #STEPS_ELEMENTWISE_16X8}.
    */

@@ -146,8 +146,8 @@ final class Keras3ConfigWriter {
   /**
    * Keras 3 changed what some configs mean: {@code hard_sigmoid} is {@code relu6(x + 3) / 6}, not
    * {@code clip(0.2x + 0.5, 0, 1)}; GRU's {@code reset_after} defaults to true; LeakyReLU's slope
-   * is {@code negative_slope}. Defaults are written out, and what Keras 3 cannot express is
-   * refused by layer.
+   * is {@code negative_slope}. Defaults are written out, and what Keras 3 cannot express is refused
+   * by layer.
    */
   private static void keepKeras2Meaning(Path file, String cls, ObjectNode c) {
     for (String key : List.of("activation", "recurrent_activation")) {
@@ -179,7 +179,11 @@ final class Keras3ConfigWriter {
     Set<String> shifted = new HashSet<>();
     for (JsonNode l : modelConfig.path("layers")) {
       if (l.path("class_name").asString("").equals("Sequential")
-          && l.path("config").path("layers").path(0).path("class_name").asString("")
+          && l.path("config")
+              .path("layers")
+              .path(0)
+              .path("class_name")
+              .asString("")
               .equals("InputLayer")) {
         shifted.add(l.path("config").path("name").asString(""));
       }

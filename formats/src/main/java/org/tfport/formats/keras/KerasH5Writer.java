@@ -96,11 +96,7 @@ public final class KerasH5Writer {
   static Object nested(String name, Tensor t) {
     if (t.dtype() != DType.FLOAT32) {
       throw new UnsupportedModelException(
-          "weight '"
-              + name
-              + "' is "
-              + t.dtype()
-              + "; tfport writes float32 Keras weights only");
+          "weight '" + name + "' is " + t.dtype() + "; tfport writes float32 Keras weights only");
     }
     float[] flat = t.toFloatArray();
     long[] dims = t.shape().dims();

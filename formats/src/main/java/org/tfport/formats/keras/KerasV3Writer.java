@@ -88,8 +88,8 @@ public final class KerasV3Writer {
   /**
    * Groups are made only on the way to a dataset. Keras writes an empty {@code vars} group for
    * every layer and the model itself, but jhdf 0.13 writes a corrupt parent when an empty group
-   * sits between groups holding data; Keras 3 (3.4 and later for the root) and KerasV3Reader read
-   * a missing group as a layer without variables.
+   * sits between groups holding data; Keras 3 (3.4 and later for the root) and KerasV3Reader read a
+   * missing group as a layer without variables.
    */
   private static void writeDatasets(Path h5, Map<String, KerasWeight> datasets) {
     try (WritableHdfFile file = HdfFile.write(h5)) {
@@ -157,8 +157,7 @@ public final class KerasV3Writer {
             weights,
             out);
       }
-      case "TimeDistributed" ->
-          collect(file, cfg.path("layer"), g + "/layer", name, weights, out);
+      case "TimeDistributed" -> collect(file, cfg.path("layer"), g + "/layer", name, weights, out);
       default -> {
         List<String> names = LayerVars.names(cls, cfg);
         if (names == null) {

@@ -36,6 +36,7 @@ final class KerasGraphBuilder {
   private final Graph g;
   private final Call.Context ctx;
   private final List<String> inputNames = new ArrayList<>();
+
   /** Keras masks by the tensor they belong to (see {@link Masks}). */
   private final Map<String, String> masks = new HashMap<>();
 
@@ -68,11 +69,7 @@ final class KerasGraphBuilder {
 
   /** As above; with {@code training}, weights are variables and layers run in training mode. */
   static KerasGraph build(
-      String source,
-      JsonNode model,
-      WeightLookup weights,
-      int kerasMajor,
-      TrainingState training) {
+      String source, JsonNode model, WeightLookup weights, int kerasMajor, TrainingState training) {
     if (model == null || !model.path("class_name").isString()) {
       throw new CorruptModelException(
           source

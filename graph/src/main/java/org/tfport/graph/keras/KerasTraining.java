@@ -47,7 +47,8 @@ public final class KerasTraining {
    * @param initial its stored value
    * @param trainable whether gradients update it (moving statistics and frozen layers: no)
    */
-  public record Variable(String layer, String name, String node, Tensor initial, boolean trainable) {}
+  public record Variable(
+      String layer, String name, String node, Tensor initial, boolean trainable) {}
 
   /** A non-trainable variable's value after a training step, computed by tensor {@code value}. */
   public record StateUpdate(String variableNode, String value) {}

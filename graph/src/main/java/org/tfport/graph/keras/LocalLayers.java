@@ -8,8 +8,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * LocallyConnected1D and 2D (Keras' {@code implementation=1} weights): a convolution whose kernel
- * differs at every output position. Each position's input patch is gathered by a convolution with
- * a 0/1 kernel (one output channel per patch element, in the order Keras flattens a patch: kernel
+ * differs at every output position. Each position's input patch is gathered by a convolution with a
+ * 0/1 kernel (one output channel per patch element, in the order Keras flattens a patch: kernel
  * rows, kernel columns, channels; channels first for channels_first data), then every position
  * multiplies its patch by its own kernel in one batched matrix product.
  */
@@ -110,7 +110,8 @@ final class LocalLayers {
     String byPosition = e.transpose(flat, 1, 0, 2);
     String w =
         e.constant(
-            "kernel", new Tensor(kernel.dtype(), Shape.of(positions, feature, filters), kernel.data()));
+            "kernel",
+            new Tensor(kernel.dtype(), Shape.of(positions, feature, filters), kernel.data()));
     String y = e.op("BatchMatMulV2", List.of(byPosition, w), "adj_x", false, "adj_y", false);
     y = e.transpose(y, 1, 0, 2);
     long[] shape = new long[n + 2];
@@ -132,7 +133,11 @@ final class LocalLayers {
       long[] biasShape = java.util.Arrays.copyOfRange(result.shape(), 1, n + 2);
       if (bias.shape().size() != positions * filters) {
         throw c.corrupt(
-            "has a bias of shape " + bias.shape() + " where " + positions * filters + " values are expected");
+            "has a bias of shape "
+                + bias.shape()
+                + " where "
+                + positions * filters
+                + " values are expected");
       }
       String b = e.constant("bias", new Tensor(bias.dtype(), Shape.of(biasShape), bias.data()));
       result = result.with(e.binary("AddV2", result.ref(), b), result.shape());
@@ -142,8 +147,8 @@ final class LocalLayers {
   }
 
   /**
-   * The 0/1 kernel [kh, kw, ch, kh·kw·ch] whose output channel {@code j} is patch element {@code
-   * j} in Keras' order: (row, column, channel), or (channel, row, column) for channels_first.
+   * The 0/1 kernel [kh, kw, ch, kh·kw·ch] whose output channel {@code j} is patch element {@code j}
+   * in Keras' order: (row, column, channel), or (channel, row, column) for channels_first.
    */
   private static Tensor patchKernel(long kh, long kw, long ch, boolean channelsFirst) {
     int f = Math.toIntExact(kh * kw * ch);

@@ -11,8 +11,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * LSTM, GRU and SimpleRNN unrolled over a static number of time steps (the loop Keras runs, one
  * step after the other; a While loop when the number is known only at run time), with Keras masks,
- * Bidirectional and TimeDistributed. Initial states are zeros, as for a
- * layer called without {@code initial_state}.
+ * Bidirectional and TimeDistributed. Initial states are zeros, as for a layer called without {@code
+ * initial_state}.
  */
 final class RecurrentLayers {
   private RecurrentLayers() {}
@@ -162,8 +162,8 @@ final class RecurrentLayers {
 
   /**
    * One step from the step's input projection {@code xt} (bias included): the new output/state and,
-   * for an LSTM, the new cell state. A null {@code h} is the zero state of the first step. {@code c}
-   * emits into the graph that {@code w} belongs to.
+   * for an LSTM, the new cell state. A null {@code h} is the zero state of the first step. {@code
+   * c} emits into the graph that {@code w} belongs to.
    */
   static String[] step(Call c, Cell cell, CellNodes w, String xt, String h, String cellState) {
     Emit e = c.e;
@@ -224,8 +224,8 @@ final class RecurrentLayers {
   }
 
   /**
-   * Keras' masked step: the new value where the step is kept ({@code m} = 1), else the previous
-   * one (zeros before the first step), as {@code next·m + prev·(1 − m)} the way TF.js computes it.
+   * Keras' masked step: the new value where the step is kept ({@code m} = 1), else the previous one
+   * (zeros before the first step), as {@code next·m + prev·(1 − m)} the way TF.js computes it.
    */
   static String keep(Emit e, String next, String prev, String m, String notM) {
     if (next == null) {
@@ -236,8 +236,8 @@ final class RecurrentLayers {
   }
 
   /**
-   * One recurrent layer over {@code x} [N, T, features], with the config of {@code c}; {@code
-   * mask} [N, T] (float 0/1) or null.
+   * One recurrent layer over {@code x} [N, T, features], with the config of {@code c}; {@code mask}
+   * [N, T] (float 0/1) or null.
    */
   static List<KT> rnn(Call c, KT x, Tensor[] w, String mask) {
     if (c.training() != null) {
@@ -405,14 +405,10 @@ final class RecurrentLayers {
     Call fc = c.wrapped(cls, fwdCfg);
     Call bc = c.wrapped(cls, bwdCfg);
     KT f =
-        (conv
-                ? ConvRecurrentLayers.convLstm(fc, x, fw, c.mask(0))
-                : rnn(fc, x, fw, c.mask(0)))
+        (conv ? ConvRecurrentLayers.convLstm(fc, x, fw, c.mask(0)) : rnn(fc, x, fw, c.mask(0)))
             .get(0);
     KT b =
-        (conv
-                ? ConvRecurrentLayers.convLstm(bc, x, bw, c.mask(0))
-                : rnn(bc, x, bw, c.mask(0)))
+        (conv ? ConvRecurrentLayers.convLstm(bc, x, bw, c.mask(0)) : rnn(bc, x, bw, c.mask(0)))
             .get(0);
     if (fwdCfg.path("return_sequences").asBoolean(false)) {
       b =

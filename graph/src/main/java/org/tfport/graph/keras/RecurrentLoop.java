@@ -182,14 +182,14 @@ final class RecurrentLoop {
     Graph fg = new Graph(source);
     List<String> args = arguments(fg, vars);
     String less =
-        new Emit(fg, "while")
-            .raw("Less", List.of(args.get(0), args.get(1)), Map.of("T", Emit.I32));
+        new Emit(fg, "while").raw("Less", List.of(args.get(0), args.get(1)), Map.of("T", Emit.I32));
     return function(
         name, fg, vars, List.of(ArgDef.ofType("output", KT.BOOL)), List.of(less + ":0"));
   }
 
   /** One step of the cell, as the loop's body: every loop value in, the next ones out. */
-  private static GraphFunction body(Call c, String name, RecurrentLayers.Cell cell, List<Var> vars) {
+  private static GraphFunction body(
+      Call c, String name, RecurrentLayers.Cell cell, List<Var> vars) {
     Graph fg = new Graph(c.source());
     List<String> args = arguments(fg, vars);
     Map<String, String> arg = new LinkedHashMap<>();
@@ -211,9 +211,7 @@ final class RecurrentLoop {
       next[1] = RecurrentLayers.keep(e, next[1], cellState, m, notM);
     }
     Map<String, String> out = new LinkedHashMap<>();
-    out.put(
-        "time",
-        e.raw("AddV2", List.of(time, e.intScalar(1)), Map.of("T", Emit.I32)));
+    out.put("time", e.raw("AddV2", List.of(time, e.intScalar(1)), Map.of("T", Emit.I32)));
     out.put("h", next[0]);
     if (cellState != null) {
       out.put("c", next[1]);

@@ -24,16 +24,54 @@ final class TfOpLayers {
 
   private static final Set<String> UNARY =
       Set.of(
-          "Identity", "Relu", "Relu6", "Elu", "Selu", "Tanh", "Sigmoid", "Exp", "Log", "Sqrt",
-          "Rsqrt", "Square", "Abs", "Neg", "Softplus", "Softsign", "Erf", "Floor", "Ceil", "Round",
-          "Sin", "Cos", "Reciprocal", "Sign", "LeakyRelu", "Softmax", "LogSoftmax", "Cast");
+          "Identity",
+          "Relu",
+          "Relu6",
+          "Elu",
+          "Selu",
+          "Tanh",
+          "Sigmoid",
+          "Exp",
+          "Log",
+          "Sqrt",
+          "Rsqrt",
+          "Square",
+          "Abs",
+          "Neg",
+          "Softplus",
+          "Softsign",
+          "Erf",
+          "Floor",
+          "Ceil",
+          "Round",
+          "Sin",
+          "Cos",
+          "Reciprocal",
+          "Sign",
+          "LeakyRelu",
+          "Softmax",
+          "LogSoftmax",
+          "Cast");
   private static final Set<String> BINARY =
       Set.of(
-          "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "DivNoNan", "Maximum", "Minimum", "Pow",
-          "SquaredDifference", "FloorDiv", "FloorMod", "BiasAdd");
+          "Add",
+          "AddV2",
+          "Sub",
+          "Mul",
+          "RealDiv",
+          "Div",
+          "DivNoNan",
+          "Maximum",
+          "Minimum",
+          "Pow",
+          "SquaredDifference",
+          "FloorDiv",
+          "FloorMod",
+          "BiasAdd");
   private static final Set<String> REDUCTIONS = Set.of("Mean", "Sum", "Max", "Min", "Prod");
   private static final Set<String> OTHER =
-      Set.of("Transpose", "Reshape", "ExpandDims", "Squeeze", "ConcatV2", "MatMul", "BatchMatMulV2");
+      Set.of(
+          "Transpose", "Reshape", "ExpandDims", "Squeeze", "ConcatV2", "MatMul", "BatchMatMulV2");
 
   /** Which input of an op is an int32 index, by the attribute that types it. */
   private static final Map<String, String> INDEX_TYPE_ATTR =
@@ -92,8 +130,7 @@ final class TfOpLayers {
       JsonNode k = constants.get(Integer.toString(i));
       if (k != null && !k.isNull()) {
         boolean index =
-            INDEX_TYPE_ATTR.containsKey(op)
-                && (op.equals("ConcatV2") ? i == count - 1 : i == 1);
+            INDEX_TYPE_ATTR.containsKey(op) && (op.equals("ConcatV2") ? i == count - 1 : i == 1);
         String ref = index ? intConstant(c, k) : floatConstant(c, k);
         inputs.add(ref);
         known.add(null);

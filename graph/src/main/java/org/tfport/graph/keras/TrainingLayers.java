@@ -82,8 +82,7 @@ final class TrainingLayers {
     Emit e = c.e;
     String noise = t.noise(c, x.shape(), rate);
     String keep =
-        e.cast(
-            e.binary("GreaterEqual", noise, e.scalar((float) rate)), KT.BOOL, KT.FLOAT);
+        e.cast(e.binary("GreaterEqual", noise, e.scalar((float) rate)), KT.BOOL, KT.FLOAT);
     String y = e.binary("Mul", e.binary("Mul", x.ref(), keep), e.scalar((float) (1 / (1 - rate))));
     return x.with(y, x.shape());
   }
@@ -91,7 +90,9 @@ final class TrainingLayers {
   /** A recurrent layer's kernel, recurrent kernel and bias (null without one) as variables. */
   static String[] recurrentVariables(Call c, org.tfport.core.Tensor[] w) {
     return new String[] {
-      c.weight("kernel", 0), c.weight("recurrent_kernel", 1), w[2] == null ? null : c.weight("bias", 2)
+      c.weight("kernel", 0),
+      c.weight("recurrent_kernel", 1),
+      w[2] == null ? null : c.weight("bias", 2)
     };
   }
 }

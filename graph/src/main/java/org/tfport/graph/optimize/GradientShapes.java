@@ -7,8 +7,8 @@ import java.util.Set;
 
 /**
  * Shape rules of the gradient ops backward graphs use (ShapeInference's switch is full): the
- * gradient ops whose output has their first input's shape, and the rest computed from input
- * shapes and constant size vectors. Dimensions are -1 where unknown; null means unknown rank.
+ * gradient ops whose output has their first input's shape, and the rest computed from input shapes
+ * and constant size vectors. Dimensions are -1 where unknown; null means unknown rank.
  */
 final class GradientShapes {
   private GradientShapes() {}

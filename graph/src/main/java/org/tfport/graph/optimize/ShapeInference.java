@@ -291,7 +291,9 @@ public final class ShapeInference {
       case "BiasAddGrad" -> one(GradientShapes.biasAddGrad(in(n, 0), n.stringAttr("data_format")));
       case "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits" ->
           GradientShapes.crossEntropy(in(n, 0));
-      case "Conv2DBackpropFilter", "Conv3DBackpropFilterV2", "DepthwiseConv2dNativeBackpropFilter" ->
+      case "Conv2DBackpropFilter",
+          "Conv3DBackpropFilterV2",
+          "DepthwiseConv2dNativeBackpropFilter" ->
           one(GradientShapes.fromSizes(constInts(n, 1), in(n, 1)));
       case "DepthwiseConv2dNativeBackpropInput", "AvgPoolGrad" ->
           one(GradientShapes.fromSizes(constInts(n, 0), in(n, 0)));

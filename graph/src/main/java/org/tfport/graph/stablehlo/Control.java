@@ -154,7 +154,9 @@ final class Control {
     }
     if (config.entries().get("has_token_input_output") instanceof Attr.BoolAttr t && t.value()) {
       throw new Refusal(
-          "custom_call @" + CALL_TF + " with has_token_input_output (an ordered effect) is not"
+          "custom_call @"
+              + CALL_TF
+              + " with has_token_input_output (an ordered effect) is not"
               + " supported; convert the function without ordered effects");
     }
     if (l.tfFunctions.isEmpty()) {

@@ -89,7 +89,10 @@ final class Convolution {
     if (batchGroups != 1) {
       // A weight-gradient convolution: batch group g of the input meets output feature group g of
       // the kernel, and the results stand side by side on the output features.
-      if (groups != 1 || batchGroups < 1 || x.dim(0) % batchGroups != 0 || cout % batchGroups != 0) {
+      if (groups != 1
+          || batchGroups < 1
+          || x.dim(0) % batchGroups != 0
+          || cout % batchGroups != 0) {
         throw new Refusal(
             "batch_group_count "
                 + batchGroups

@@ -61,8 +61,8 @@ final class Lowerer {
   Op current;
 
   /**
-   * The TensorFlow functions a jax2tf module calls through {@code tf.call_tf_function} custom
-   * calls (an {@code XlaCallModule}'s {@code function_list}); empty for a standalone module.
+   * The TensorFlow functions a jax2tf module calls through {@code tf.call_tf_function} custom calls
+   * (an {@code XlaCallModule}'s {@code function_list}); empty for a standalone module.
    */
   List<String> tfFunctions = List.of();
 

@@ -15,7 +15,8 @@ import org.tfport.graph.stablehlo.Lowerer.V;
 
 /**
  * {@code scatter} (what JAX writes for {@code x.at[i].set/add/mul/min/max}) and {@code
- * select_and_scatter} (the gradient of a max pool), lowered to {@code ScatterNd} (adding) and {@code TensorScatter*} ops.
+ * select_and_scatter} (the gradient of a max pool), lowered to {@code ScatterNd} (adding) and
+ * {@code TensorScatter*} ops.
  *
  * <p>Every element of the updates gets its full index into the operand, so any dimension numbers
  * lower the same way. XLA skips an update window that does not fit in the operand; here such a
@@ -214,7 +215,13 @@ final class Scatter {
             Lowerer.type(DType.INT32));
     V fits =
         l.cast(
-            l.op("Equal", DType.BOOL, col, List.of(bad, l.i32Scalar(0)), "T", Lowerer.type(DType.INT32)),
+            l.op(
+                "Equal",
+                DType.BOOL,
+                col,
+                List.of(bad, l.i32Scalar(0)),
+                "T",
+                Lowerer.type(DType.INT32)),
             DType.INT32);
     // Full index of every update element: start + the element's offset in its window.
     long[] ones = new long[window.length];
@@ -235,11 +242,7 @@ final class Scatter {
     V windowOffsets =
         l.constant(Lowerer.tensor(DType.INT32, DotConv.append(window, r), offsets, null));
     V full =
-        l.op(
-            "AddV2",
-            DType.INT32,
-            fullShape,
-            List.of(l.reshape(start, startShape), windowOffsets));
+        l.op("AddV2", DType.INT32, fullShape, List.of(l.reshape(start, startShape), windowOffsets));
     // Elements of windows that do not fit go to row dim0 of the padded operand: (full - spare) *
     // fits + spare.
     long[] spare = new long[r];
@@ -261,7 +264,9 @@ final class Scatter {
             "Pad",
             operand.dtype(),
             paddedShape,
-            List.of(operand, l.constant(Lowerer.tensor(DType.INT32, new long[] {r, 2}, paddings, null))),
+            List.of(
+                operand,
+                l.constant(Lowerer.tensor(DType.INT32, new long[] {r, 2}, paddings, null))),
             "Tpaddings",
             Lowerer.type(DType.INT32));
     V result =
@@ -272,7 +277,10 @@ final class Scatter {
                       "SelectV2",
                       padded.dtype(),
                       paddedShape,
-                      List.of(touched(l, flatIdx, paddedShape), scatterNd(l, flatIdx, flatUpd, paddedShape), padded),
+                      List.of(
+                          touched(l, flatIdx, paddedShape),
+                          scatterNd(l, flatIdx, flatUpd, paddedShape),
+                          padded),
                       "T",
                       Lowerer.type(padded.dtype()))
                   : tensorScatter(l, "TensorScatterUpdate", padded, flatIdx, flatUpd);
@@ -293,7 +301,8 @@ final class Scatter {
     V out = l.stridedSlice(result, begin, operand.shape(), strides);
     V declared = l.resultLike(op, 0);
     if (!Arrays.equals(out.shape(), declared.shape())) {
-      throw new Refusal("computed result shape differs from the declared " + op.resultTypes().get(0));
+      throw new Refusal(
+          "computed result shape differs from the declared " + op.resultTypes().get(0));
     }
     return out;
   }
@@ -363,7 +372,10 @@ final class Scatter {
     V parity = l.op("FloorMod", t, padded.shape(), List.of(negs, two));
     V sign =
         l.op(
-            "Sub", t, padded.shape(), List.of(one, l.op("Mul", t, padded.shape(), List.of(parity, two))));
+            "Sub",
+            t,
+            padded.shape(),
+            List.of(one, l.op("Mul", t, padded.shape(), List.of(parity, two))));
     V nonzero = l.cast(l.op("Equal", DType.BOOL, padded.shape(), List.of(zs, zero)), t);
     V factor = l.op("Exp", t, padded.shape(), List.of(logSum));
     factor = l.op("Mul", t, padded.shape(), List.of(factor, sign));
@@ -377,7 +389,10 @@ final class Scatter {
    */
   private static V scatterAdd(Lowerer l, V tensor, V idx, V upd) {
     return l.op(
-        "AddV2", tensor.dtype(), tensor.shape(), List.of(tensor, scatterNd(l, idx, upd, tensor.shape())));
+        "AddV2",
+        tensor.dtype(),
+        tensor.shape(),
+        List.of(tensor, scatterNd(l, idx, upd, tensor.shape())));
   }
 
   /**
@@ -385,7 +400,8 @@ final class Scatter {
    * ones: TF.js and TFLite builtins run ScatterNd, and TFLite has no TensorScatterUpdate.
    */
   private static V touched(Lowerer l, V idx, long[] shape) {
-    V ones = l.constant(Lowerer.tensor(DType.FLOAT32, new long[] {idx.dim(0)}, new long[] {1}, null));
+    V ones =
+        l.constant(Lowerer.tensor(DType.FLOAT32, new long[] {idx.dim(0)}, new long[] {1}, null));
     V count = scatterNd(l, idx, ones, shape);
     return l.op("Greater", DType.BOOL, shape, List.of(count, l.scalar(DType.FLOAT32, 0)));
   }
@@ -423,7 +439,14 @@ final class Scatter {
     List<V> ins = new ArrayList<>(parts);
     ins.add(l.i32Scalar(shape.length - 1));
     return l.op(
-        "ConcatV2", parts.get(0).dtype(), shape, ins, "N", Lowerer.i(parts.size()), "Tidx", Lowerer.type(DType.INT32));
+        "ConcatV2",
+        parts.get(0).dtype(),
+        shape,
+        ins,
+        "N",
+        Lowerer.i(parts.size()),
+        "Tidx",
+        Lowerer.type(DType.INT32));
   }
 
   private static boolean contains(long[] a, long v) {

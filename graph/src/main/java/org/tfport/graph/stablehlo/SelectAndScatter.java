@@ -20,8 +20,7 @@ final class SelectAndScatter {
    * The max-pool gradient form: each window of the (padded) operand selects one element (the first
    * for GE/LE, the last for GT/LT), where that window's source value is added; elements no window
    * selects keep {@code init_value}. The window's elements are stacked on a new first axis, ArgMax
-   * (ArgMin) picks one, and a table of window offsets turns it into an operand index for
-   * ScatterNd.
+   * (ArgMin) picks one, and a table of window offsets turns it into an operand index for ScatterNd.
    */
   static V lower(Lowerer l, Op op, List<V> ins) {
     V operand = ins.get(0);
@@ -109,16 +108,7 @@ final class SelectAndScatter {
       offsets = rev;
     }
     long[] stackedShape = Scatter.concat(new long[] {k}, outDims, new long[0]);
-    V stacked =
-        l.op(
-            "Pack",
-            t,
-            stackedShape,
-            slices,
-            "N",
-            Lowerer.i(k),
-            "axis",
-            Lowerer.i(0));
+    V stacked = l.op("Pack", t, stackedShape, slices, "N", Lowerer.i(k), "axis", Lowerer.i(0));
     V choice =
         l.op(
             max ? "ArgMax" : "ArgMin",
@@ -171,7 +161,11 @@ final class SelectAndScatter {
             t,
             padded,
             List.of(
-                Scatter.scatterNd(l, l.reshape(idx, new long[] {n, r}), l.reshape(source, new long[] {n}), padded),
+                Scatter.scatterNd(
+                    l,
+                    l.reshape(idx, new long[] {n, r}),
+                    l.reshape(source, new long[] {n}),
+                    padded),
                 l.reshape(init, new long[0])));
     long[] begin = new long[r];
     long[] end = new long[r];

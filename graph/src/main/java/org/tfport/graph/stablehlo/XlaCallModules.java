@@ -142,7 +142,16 @@ public final class XlaCallModules {
       if (k < nrPlatform) {
         ref = platformIndex(g, prefix, x, t, where);
       } else if (k < nrPlatform + nrDim) {
-        ref = dimension(g, prefix, x.dimArgsSpec().get(k - nrPlatform), inputs, main, nrPlatform + nrDim, t, where);
+        ref =
+            dimension(
+                g,
+                prefix,
+                x.dimArgsSpec().get(k - nrPlatform),
+                inputs,
+                main,
+                nrPlatform + nrDim,
+                t,
+                where);
       } else {
         ref = inputs.get(k - nrPlatform - nrDim);
       }
@@ -164,7 +173,8 @@ public final class XlaCallModules {
       for (String in : m.inputs()) {
         ins.add(remap(in, rename, nodeNames));
       }
-      Node copy = new Node(nodeNames.get(m.name()), m.op(), ins, "", renameFunctions(m.attrs(), functions));
+      Node copy =
+          new Node(nodeNames.get(m.name()), m.op(), ins, "", renameFunctions(m.attrs(), functions));
       g.add(copy);
       if (copy.op().equals("PartitionedCall")) {
         calls.add(copy.name());
@@ -204,7 +214,13 @@ public final class XlaCallModules {
       }
       if (k < x.outputTypes().size() && x.outputTypes().get(k) != dt.tfEnum()) {
         throw new CorruptModelException(
-            where + ": output " + k + " is " + t + " in the module but Tout says type enum " + x.outputTypes().get(k));
+            where
+                + ": output "
+                + k
+                + " is "
+                + t
+                + " in the module but Tout says type enum "
+                + x.outputTypes().get(k));
       }
       if (k < x.outputShapes().size() && !x.outputShapes().get(k).unknownRank()) {
         long[] declared = x.outputShapes().get(k).dims();
@@ -228,7 +244,8 @@ public final class XlaCallModules {
   }
 
   /** The platform index argument: where {@code CPU} is in {@code platforms}, else the first. */
-  private static String platformIndex(Graph g, String prefix, XlaCallModule x, MlirType t, String where) {
+  private static String platformIndex(
+      Graph g, String prefix, XlaCallModule x, MlirType t, String where) {
     if (!t.isTensor() || t.rank() != 0 || !t.element().equals("i32")) {
       throw new CorruptModelException(
           where + ": its module's platform index argument is " + t + ", not tensor<i32>");
@@ -240,7 +257,10 @@ public final class XlaCallModules {
         break;
       }
     }
-    return constant(g, prefix + "platform_index", Lowerer.tensor(DType.INT32, new long[0], new long[] {index}, null));
+    return constant(
+        g,
+        prefix + "platform_index",
+        Lowerer.tensor(DType.INT32, new long[0], new long[] {index}, null));
   }
 
   /** A dimension argument {@code "A.D"}: the size of dimension D of array argument A. */
@@ -280,11 +300,17 @@ public final class XlaCallModules {
       out = Lowerer.dtype(t);
       in = Lowerer.dtype(argType);
     } catch (Lowerer.Refusal r) {
-      throw new UnsupportedModelException(where + ": dimension argument " + spec + ": " + r.getMessage());
+      throw new UnsupportedModelException(
+          where + ": dimension argument " + spec + ": " + r.getMessage());
     }
     if (t.rank() != 0 || (out != DType.INT32 && out != DType.INT64)) {
       throw new CorruptModelException(
-          where + ": its module's dimension argument for '" + spec + "' is " + t + ", not an integer scalar");
+          where
+              + ": its module's dimension argument for '"
+              + spec
+              + "' is "
+              + t
+              + ", not an integer scalar");
     }
     String base = prefix + "dim_" + arg + "_" + axis;
     String shape = g.uniqueName(base + "/shape");
@@ -353,7 +379,8 @@ public final class XlaCallModules {
     return a;
   }
 
-  private static String remap(String in, Map<String, String> rename, Map<String, String> nodeNames) {
+  private static String remap(
+      String in, Map<String, String> rename, Map<String, String> nodeNames) {
     TensorRef r = TensorRef.parse(in);
     if (rename.containsKey(r.node())) {
       String to = rename.get(r.node());
@@ -380,7 +407,13 @@ public final class XlaCallModules {
     for (GraphFunction f : lowered.functions().values()) {
       List<Node> nodes = new ArrayList<>();
       for (Node n : f.nodes()) {
-        nodes.add(new Node(n.name(), n.op(), new ArrayList<>(n.inputs()), n.device(), renameFunctions(n.attrs(), names)));
+        nodes.add(
+            new Node(
+                n.name(),
+                n.op(),
+                new ArrayList<>(n.inputs()),
+                n.device(),
+                renameFunctions(n.attrs(), names)));
       }
       String name = names.get(f.name());
       g.functions()
@@ -418,7 +451,11 @@ public final class XlaCallModules {
                 l.shape(),
                 l.tensor(),
                 l.func().stream()
-                    .map(r -> names.containsKey(r.name()) ? new FuncRef(names.get(r.name()), r.attrs()) : r)
+                    .map(
+                        r ->
+                            names.containsKey(r.name())
+                                ? new FuncRef(names.get(r.name()), r.attrs())
+                                : r)
                     .toList());
       }
       out.put(e.getKey(), v);

@@ -2,7 +2,6 @@ package org.tfport.runtime.ops;
 
 import java.util.Arrays;
 import org.tfport.core.DType;
-import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
@@ -92,11 +91,7 @@ final class ActivationGradOps implements OpFamily {
             (y, dy) -> dy == 0 ? 0f : 0.5f * dy / y,
             (y, dy) -> dy == 0 ? 0d : 0.5 * dy / y));
     for (String name : new String[] {"ReciprocalGrad", "InvGrad"}) {
-      op(
-          r,
-          name,
-          (y, dy) -> dy == 0 ? 0f : -dy * (y * y),
-          (y, dy) -> dy == 0 ? 0d : -dy * (y * y));
+      op(r, name, (y, dy) -> dy == 0 ? 0f : -dy * (y * y), (y, dy) -> dy == 0 ? 0d : -dy * (y * y));
     }
     r.reference(
         "LeakyReluGrad",
@@ -112,9 +107,8 @@ final class ActivationGradOps implements OpFamily {
 
   /**
    * An op whose vectorized and scalar forms round differently. TensorFlow's CPU build evaluates
-   * packets of 8 floats or 4 doubles (AVX) over the largest multiple of that many leading
-   * elements and the scalar form over the rest, so which form an element gets depends on its
-   * index.
+   * packets of 8 floats or 4 doubles (AVX) over the largest multiple of that many leading elements
+   * and the scalar form over the rest, so which form an element gets depends on its index.
    */
   record Lanes(FloatGrad packetF, DoubleGrad packetD, FloatGrad scalarF, DoubleGrad scalarD) {}
 

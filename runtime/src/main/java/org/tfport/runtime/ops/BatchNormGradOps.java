@@ -12,15 +12,18 @@ import org.tfport.runtime.kernel.Value;
 /**
  * FusedBatchNormGrad (V1, V2, V3): inputs y_backprop, x, scale, then the mean and variance the
  * forward op saved in its reserve spaces (the batch mean and biased variance in training, the
- * population ones in inference); outputs x_backprop, scale_backprop, offset_backprop and two
- * empty placeholders. With r = 1/√(variance + ε) per channel, in training x_backprop = scale·r·(dy
- * − mean(dy) − (x − mean)·mean(dy·(x − mean))·r²), in inference scale·r·dy; scale_backprop =
- * Σ dy·(x − mean)·r, offset_backprop = Σ dy. Computed in double, rounded once.
+ * population ones in inference); outputs x_backprop, scale_backprop, offset_backprop and two empty
+ * placeholders. With r = 1/√(variance + ε) per channel, in training x_backprop = scale·r·(dy −
+ * mean(dy) − (x − mean)·mean(dy·(x − mean))·r²), in inference scale·r·dy; scale_backprop = Σ dy·(x
+ * − mean)·r, offset_backprop = Σ dy. Computed in double, rounded once.
  */
 final class BatchNormGradOps implements OpFamily {
   @Override
   public void register(KernelRegistry r) {
-    r.reference(BatchNormGradOps::bind, "FusedBatchNormGrad", "FusedBatchNormGradV2",
+    r.reference(
+        BatchNormGradOps::bind,
+        "FusedBatchNormGrad",
+        "FusedBatchNormGradV2",
         "FusedBatchNormGradV3");
   }
 

@@ -17,8 +17,8 @@ import org.tfport.runtime.ops.Windows.Grid;
  * Convolution gradients for training: with respect to the filter (Conv2DBackpropFilter,
  * Conv3DBackpropFilterV2, DepthwiseConv2dNativeBackpropFilter) and the depthwise gradient with
  * respect to the input (DepthwiseConv2dNativeBackpropInput). Each visits the forward windows and
- * accumulates products in double, rounding once, so a float32 result is the float nearest the
- * exact sum.
+ * accumulates products in double, rounding once, so a float32 result is the float nearest the exact
+ * sum.
  */
 final class ConvFilterGradOps implements OpFamily {
   @Override

@@ -16,8 +16,8 @@ import org.tfport.runtime.ops.Windows.Padding;
 /**
  * Pooling gradients: MaxPoolGrad and MaxPoolGradV2 (the gradient goes to the first maximum of the
  * original input in window order, as TensorFlow's CPU kernel picks it) and AvgPoolGrad (each
- * window's gradient shared equally by its input elements, padding excluded). Accumulated in
- * double, rounded once.
+ * window's gradient shared equally by its input elements, padding excluded). Accumulated in double,
+ * rounded once.
  */
 final class PoolGradOps implements OpFamily {
   @Override
@@ -84,7 +84,8 @@ final class PoolGradOps implements OpFamily {
   }
 
   /** With {@code x} the max-pool gradient (to each window's first maximum), else the average's. */
-  private static void backprop(double[] x, double[] dy, Grid in, Grid out, Axis[] axes, double[] dx) {
+  private static void backprop(
+      double[] x, double[] dy, Grid in, Grid out, Axis[] axes, double[] dx) {
     Axis ah = axes[1];
     Axis aw = axes[2];
     int ics = in.channelStride();

@@ -14,9 +14,9 @@ import org.tfport.runtime.ops.QuantizedConvOps.Quant;
 /**
  * TFLite's integer RESIZE_BILINEAR and HARD_SWISH.
  *
- * <p>{@code TfliteQuantizedResizeBilinear} interpolates the codes themselves (input and output share
- * their quantization). uint8 follows TFLite's float reference: source coordinates and weights in
- * float, the sum plus 0.5 truncated. int8 and int16 follow its integer kernel: scales and
+ * <p>{@code TfliteQuantizedResizeBilinear} interpolates the codes themselves (input and output
+ * share their quantization). uint8 follows TFLite's float reference: source coordinates and weights
+ * in float, the sum plus 0.5 truncated. int8 and int16 follow its integer kernel: scales and
  * coordinates in 1/1024ths, the four products summed in int64 and divided by 2^20 rounding halves
  * away from zero.
  *
@@ -50,7 +50,8 @@ final class QuantizedResizeOps implements OpFamily {
         throw new KernelException("RESIZE_BILINEAR takes a 4-D input and 2 sizes");
       }
       if (size[0] <= 0 || size[1] <= 0) {
-        throw new KernelException("the output size " + size[0] + "x" + size[1] + " is not positive");
+        throw new KernelException(
+            "the output size " + size[0] + "x" + size[1] + " is not positive");
       }
       int n = (int) x.dim(0);
       int ih = (int) x.dim(1);
@@ -72,7 +73,15 @@ final class QuantizedResizeOps implements OpFamily {
   }
 
   private static void floatResize(
-      int[] in, int[] out, int n, int ih, int iw, int c, int oh, int ow, boolean align,
+      int[] in,
+      int[] out,
+      int n,
+      int ih,
+      int iw,
+      int c,
+      int oh,
+      int ow,
+      boolean align,
       boolean half) {
     float hs = align && oh > 1 ? (float) (ih - 1) / (oh - 1) : (float) ih / oh;
     float ws = align && ow > 1 ? (float) (iw - 1) / (ow - 1) : (float) iw / ow;
@@ -107,7 +116,15 @@ final class QuantizedResizeOps implements OpFamily {
   }
 
   private static void integerResize(
-      int[] in, int[] out, int n, int ih, int iw, int c, int oh, int ow, boolean align,
+      int[] in,
+      int[] out,
+      int n,
+      int ih,
+      int iw,
+      int c,
+      int oh,
+      int ow,
+      boolean align,
       boolean half) {
     int hs = ((1 << 10) * ih + oh / 2) / oh;
     int ws = ((1 << 10) * iw + ow / 2) / ow;

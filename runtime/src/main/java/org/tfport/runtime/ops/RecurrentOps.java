@@ -28,8 +28,8 @@ import org.tfport.runtime.ops.QuantizedConvOps.Quant;
  * W_x·x plus W_h·h (each product summed on its own, then added), plus the peephole term, then
  * normalized over the cells (mean and variance, 1e-8 when the variance is 0), scaled by its
  * coefficients and biased when layer norm is on, then activated; the cell state is f·c + i·g,
- * clipped by {@code cell_clip}; the output is o·act(c), projected and clipped by {@code
- * proj_clip} when there is a projection.
+ * clipped by {@code cell_clip}; the output is o·act(c), projected and clipped by {@code proj_clip}
+ * when there is a projection.
  */
 final class RecurrentOps implements OpFamily {
   /** TFLite's LSTM tensor numbering, the index into {@code slots}. */
@@ -144,7 +144,13 @@ final class RecurrentOps implements OpFamily {
       int nOut = (int) rOut.dim(1);
       if (wOut.dim(1) != nIn || rOut.dim(0) != nCell) {
         throw new KernelException(
-            "LSTM weights [" + wOut.dim(0) + ", " + wOut.dim(1) + "] do not take " + nIn + " inputs");
+            "LSTM weights ["
+                + wOut.dim(0)
+                + ", "
+                + wOut.dim(1)
+                + "] do not take "
+                + nIn
+                + " inputs");
       }
       Cell cell = new Cell(l, ins, batch, nIn, nCell, nOut, act, cellClip, projClip);
       long[] shape =
@@ -222,7 +228,11 @@ final class RecurrentOps implements OpFamily {
       projectionBias = sized(l.floats(ins, PROJECTION_BIAS), nOut, PROJECTION_BIAS);
       if (projection == null && nOut != nCell) {
         throw new KernelException(
-            "LSTM output size " + nOut + " differs from its " + nCell + " cells without projection");
+            "LSTM output size "
+                + nOut
+                + " differs from its "
+                + nCell
+                + " cells without projection");
       }
       h = initial(l, ins, OUTPUT_STATE, batch * nOut);
       c = initial(l, ins, CELL_STATE, batch * nCell);
@@ -344,9 +354,18 @@ final class RecurrentOps implements OpFamily {
         throw new KernelException("SVDF takes a 2-D input and 2-D weights");
       }
       int filters = (int) feature.dim(0);
-      if (rank <= 0 || filters % rank != 0 || time.dim(0) != filters || feature.dim(1) != x.dim(1)) {
+      if (rank <= 0
+          || filters % rank != 0
+          || time.dim(0) != filters
+          || feature.dim(1) != x.dim(1)) {
         throw new KernelException(
-            "SVDF weights [" + filters + ", " + feature.dim(1) + "] and rank " + rank + " disagree");
+            "SVDF weights ["
+                + filters
+                + ", "
+                + feature.dim(1)
+                + "] and rank "
+                + rank
+                + " disagree");
       }
       return new Svdf(
           (int) x.dim(0), (int) x.dim(1), filters, (int) time.dim(1), filters / rank, rank);
@@ -408,8 +427,8 @@ final class RecurrentOps implements OpFamily {
 
   /**
    * int8 SVDF: the feature products (input codes minus zero point) rescaled by s_in·s_wf / s_state
-   * into the int16 state, the time products summed in int32 with the bias, rescaled by
-   * s_state·s_wt / s_out onto the int8 output; TFLite applies no activation on this path.
+   * into the int16 state, the time products summed in int32 with the bias, rescaled by s_state·s_wt
+   * / s_out onto the int8 output; TFLite applies no activation on this path.
    */
   private static Kernel bindQuantizedSvdf(BindContext b) {
     int rank = (int) b.intAttr("rank", 1);

@@ -14,10 +14,10 @@ import org.tfport.runtime.kernel.Value;
 
 /**
  * The ops backward graphs use beside the per-op gradients: BiasAddGrad, the fused softmax
- * cross-entropies (loss and its gradient in one op), BroadcastGradientArgs (which axes a
- * broadcast operand's gradient sums over) and UnsortedSegmentSum (an embedding's gradient). Sums
- * over many elements are taken in double and rounded once, so a float32 result is within an ulp or
- * two of TensorFlow's (whose Eigen reductions add in another order).
+ * cross-entropies (loss and its gradient in one op), BroadcastGradientArgs (which axes a broadcast
+ * operand's gradient sums over) and UnsortedSegmentSum (an embedding's gradient). Sums over many
+ * elements are taken in double and rounded once, so a float32 result is within an ulp or two of
+ * TensorFlow's (whose Eigen reductions add in another order).
  */
 final class TrainingOps implements OpFamily {
   private static final Set<DType> INDEX = Set.of(DType.INT32, DType.INT64);
@@ -216,8 +216,8 @@ final class TrainingOps implements OpFamily {
 
   /**
    * For each operand, the axes of the broadcast result its gradient sums over: those where the
-   * operand (padded with leading ones) has size 1, axes where both have size 1 included, except that
-   * equal shapes give no axes at all (TensorFlow's BCast takes that case first).
+   * operand (padded with leading ones) has size 1, axes where both have size 1 included, except
+   * that equal shapes give no axes at all (TensorFlow's BCast takes that case first).
    */
   static long[][] reductionAxes(long[] s0, long[] s1) {
     int rank = Math.max(s0.length, s1.length);

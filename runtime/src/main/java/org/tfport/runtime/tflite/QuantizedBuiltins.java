@@ -131,8 +131,7 @@ final class QuantizedBuiltins {
       case CONCATENATION -> concat(s);
       case SVDF -> RecurrentBuiltins.quantizedSvdf(s);
       case HARD_SWISH ->
-          s.define(
-              0, s.node("TfliteQuantizedHardSwish", s.base, List.of(s.in(0)), unaryAttrs(s)));
+          s.define(0, s.node("TfliteQuantizedHardSwish", s.base, List.of(s.in(0)), unaryAttrs(s)));
       case RESIZE_BILINEAR ->
           // TFLite interpolates the codes: input and output share their quantization.
           s.define(

@@ -111,7 +111,11 @@ final class RecurrentBuiltins {
   }
 
   private static String lstm(
-      SubgraphImport s, int[] inputOf, boolean sequence, boolean timeMajor, boolean reverse,
+      SubgraphImport s,
+      int[] inputOf,
+      boolean sequence,
+      boolean timeMajor,
+      boolean reverse,
       String name) {
     List<String> ins = new ArrayList<>();
     long[] slots = new long[24];
@@ -231,7 +235,8 @@ final class RecurrentBuiltins {
     s.define(0, s.node("TfliteQuantizedSvdf", s.base, ins, a));
   }
 
-  // ---------------------------------------------------------------------------------------- CONV_3D
+  // ----------------------------------------------------------------------------------------
+  // CONV_3D
 
   private static AttrValue spatial(SubgraphImport s, String field) {
     return ints(

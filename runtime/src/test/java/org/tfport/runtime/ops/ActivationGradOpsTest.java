@@ -16,9 +16,9 @@ import org.tfport.runtime.ops.OracleCases.Tol;
 import org.tfport.testkit.OracleTest;
 
 /**
- * The activation gradients against TensorFlow 2.18 on random float32 and float64 inputs of
- * several shapes, with the values where the derivatives switch (0, −0, 6, ±1) mixed in.
- * Bit-identical, except SoftplusGrad (TensorFlow's vectorized exp): |a−b| ≤ 1e-6·(1 + |b|).
+ * The activation gradients against TensorFlow 2.18 on random float32 and float64 inputs of several
+ * shapes, with the values where the derivatives switch (0, −0, 6, ±1) mixed in. Bit-identical,
+ * except SoftplusGrad (TensorFlow's vectorized exp): |a−b| ≤ 1e-6·(1 + |b|).
  */
 @OracleTest
 class ActivationGradOpsTest {
@@ -35,8 +35,10 @@ class ActivationGradOpsTest {
     int n = (int) Value.elementCount(shape);
     double[] v = new double[n];
     for (int i = 0; i < n; i++) {
-      v[i] = rnd.nextInt(5) == 0 ? SPECIAL[rnd.nextInt(SPECIAL.length)]
-          : (rnd.nextDouble() * 2 - 1) * scale;
+      v[i] =
+          rnd.nextInt(5) == 0
+              ? SPECIAL[rnd.nextInt(SPECIAL.length)]
+              : (rnd.nextDouble() * 2 - 1) * scale;
     }
     return OracleCases.of(t, shape, v);
   }
@@ -49,15 +51,32 @@ class ActivationGradOpsTest {
   void activationGradientsMatchTensorFlow() {
     Random rnd = new Random(131);
     GradCases cases = new GradCases(WORST);
-    List<String> ops = List.of("ReluGrad", "Relu6Grad", "EluGrad", "SeluGrad", "SoftplusGrad",
-        "SoftsignGrad", "SigmoidGrad", "TanhGrad", "RsqrtGrad", "SqrtGrad", "ReciprocalGrad",
-        "InvGrad");
+    List<String> ops =
+        List.of(
+            "ReluGrad",
+            "Relu6Grad",
+            "EluGrad",
+            "SeluGrad",
+            "SoftplusGrad",
+            "SoftsignGrad",
+            "SigmoidGrad",
+            "TanhGrad",
+            "RsqrtGrad",
+            "SqrtGrad",
+            "ReciprocalGrad",
+            "InvGrad");
     for (String op : ops) {
       for (DType t : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
         for (long[] shape : SHAPES) {
           Tol tol = op.equals("SoftplusGrad") ? new Tol(1e-6, 1e-6) : Tol.EXACT;
-          cases.add(op + " " + t.jsName() + Arrays.toString(shape), op, attrs(t), 1, tol,
-              values(rnd, t, 8, shape), values(rnd, t, 8, shape));
+          cases.add(
+              op + " " + t.jsName() + Arrays.toString(shape),
+              op,
+              attrs(t),
+              1,
+              tol,
+              values(rnd, t, 8, shape),
+              values(rnd, t, 8, shape));
         }
       }
     }
@@ -66,8 +85,14 @@ class ActivationGradOpsTest {
         long[] shape = SHAPES[rnd.nextInt(SHAPES.length)];
         Map<String, AttrValue> a = attrs(t);
         a.put("alpha", new AttrValue.Float(alpha));
-        cases.add("LeakyReluGrad alpha " + alpha + " " + t.jsName(), "LeakyReluGrad", a, 1,
-            Tol.EXACT, values(rnd, t, 8, shape), values(rnd, t, 8, shape));
+        cases.add(
+            "LeakyReluGrad alpha " + alpha + " " + t.jsName(),
+            "LeakyReluGrad",
+            a,
+            1,
+            Tol.EXACT,
+            values(rnd, t, 8, shape),
+            values(rnd, t, 8, shape));
       }
     }
     cases.check();

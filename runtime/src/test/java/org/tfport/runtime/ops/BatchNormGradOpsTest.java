@@ -13,9 +13,9 @@ import org.tfport.testkit.OracleTest;
 
 /**
  * FusedBatchNormGradV3 (and V1/V2 through the same kernel) against TensorFlow 2.18, training and
- * inference (TensorFlow's CPU kernel: NHWC only), NHWC and NCHW, ranks 4 and 5, on random float32 inputs with the batch
- * statistics as reserve spaces. x_backprop, scale_backprop and offset_backprop within |a−b| ≤
- * 1e-5·(1 + |b|).
+ * inference (TensorFlow's CPU kernel: NHWC only), NHWC and NCHW, ranks 4 and 5, on random float32
+ * inputs with the batch statistics as reserve spaces. x_backprop, scale_backprop and
+ * offset_backprop within |a−b| ≤ 1e-5·(1 + |b|).
  */
 @OracleTest
 class BatchNormGradOpsTest {
@@ -43,16 +43,37 @@ class BatchNormGradOpsTest {
           Value x = OracleCases.random(rnd, DType.FLOAT32, -3, 5, shape);
           Value dy = OracleCases.random(rnd, DType.FLOAT32, -1, 1, shape);
           Value scale = OracleCases.random(rnd, DType.FLOAT32, 0.5, 2, channels);
-          Value[] stats = training ? batchStats(x, axis, channels) : new Value[] {
-            OracleCases.random(rnd, DType.FLOAT32, -1, 1, channels),
-            OracleCases.random(rnd, DType.FLOAT32, 0.2, 3, channels)
-          };
-          Map<String, AttrValue> a = OpOracle.attrs("T", OpOracle.type(DType.FLOAT32), "U",
-              OpOracle.type(DType.FLOAT32), "epsilon", NnTesting.f(0.001f), "data_format",
-              NnTesting.str(format), "is_training", NnTesting.b(training));
-          cases.add("FusedBatchNormGradV3 " + format + " training=" + training
-              + Arrays.toString(shape), "FusedBatchNormGradV3", a, 3, new Tol(1e-5, 1e-5), dy, x,
-              scale, stats[0], stats[1], Value.zeros(DType.FLOAT32, new long[] {0}));
+          Value[] stats =
+              training
+                  ? batchStats(x, axis, channels)
+                  : new Value[] {
+                    OracleCases.random(rnd, DType.FLOAT32, -1, 1, channels),
+                    OracleCases.random(rnd, DType.FLOAT32, 0.2, 3, channels)
+                  };
+          Map<String, AttrValue> a =
+              OpOracle.attrs(
+                  "T",
+                  OpOracle.type(DType.FLOAT32),
+                  "U",
+                  OpOracle.type(DType.FLOAT32),
+                  "epsilon",
+                  NnTesting.f(0.001f),
+                  "data_format",
+                  NnTesting.str(format),
+                  "is_training",
+                  NnTesting.b(training));
+          cases.add(
+              "FusedBatchNormGradV3 " + format + " training=" + training + Arrays.toString(shape),
+              "FusedBatchNormGradV3",
+              a,
+              3,
+              new Tol(1e-5, 1e-5),
+              dy,
+              x,
+              scale,
+              stats[0],
+              stats[1],
+              Value.zeros(DType.FLOAT32, new long[] {0}));
         }
       }
     }
@@ -80,7 +101,8 @@ class BatchNormGradOpsTest {
       var[(i / inner) % channels] += d * d / count;
     }
     long[] s = {channels};
-    return new Value[] {OracleCases.of(DType.FLOAT32, s, mean), OracleCases.of(DType.FLOAT32, s,
-        var)};
+    return new Value[] {
+      OracleCases.of(DType.FLOAT32, s, mean), OracleCases.of(DType.FLOAT32, s, var)
+    };
   }
 }

@@ -41,11 +41,21 @@ class ConvGradOpsTest {
 
   /** Runs a filter gradient (input, filter_sizes, out_backprop) in TensorFlow, channels-last. */
   private static Value filterGradInTensorFlow(
-      ConvCase c, String op, Map<String, AttrValue> lastAttrs, DType t, Value x, Value sizes,
+      ConvCase c,
+      String op,
+      Map<String, AttrValue> lastAttrs,
+      DType t,
+      Value x,
+      Value sizes,
       Value dy) {
     TfGraph g = new TfGraph();
-    String y = g.op(op, lastAttrs, c.channelsLast(g, g.input(x), t), g.input(sizes),
-        c.channelsLast(g, g.input(dy), t));
+    String y =
+        g.op(
+            op,
+            lastAttrs,
+            c.channelsLast(g, g.input(x), t),
+            g.input(sizes),
+            c.channelsLast(g, g.input(dy), t));
     return g.run(y).get(0);
   }
 
@@ -61,8 +71,13 @@ class ConvGradOpsTest {
       long[] fs = c.filterShape(c.channels(), out);
       Value sizes = NnTesting.intVector(fs);
       Value mine = OpOracle.runKernel("Conv2DBackpropFilter", c.convAttrs(t), x, sizes, dy)[0];
-      check("Conv2DBackpropFilter", t, c.toString(), mine, filterGradInTensorFlow(c,
-          "Conv2DBackpropFilter", c.toChannelsLast().convAttrs(t), t, x, sizes, dy));
+      check(
+          "Conv2DBackpropFilter",
+          t,
+          c.toString(),
+          mine,
+          filterGradInTensorFlow(
+              c, "Conv2DBackpropFilter", c.toChannelsLast().convAttrs(t), t, x, sizes, dy));
     }
   }
 
@@ -77,8 +92,13 @@ class ConvGradOpsTest {
       Value dy = random(rnd, t, c.outputShape(out));
       Value sizes = NnTesting.intVector(c.filterShape(c.channels(), out));
       Value mine = OpOracle.runKernel("Conv3DBackpropFilterV2", c.convAttrs(t), x, sizes, dy)[0];
-      check("Conv3DBackpropFilterV2", t, c.toString(), mine, filterGradInTensorFlow(c,
-          "Conv3DBackpropFilterV2", c.toChannelsLast().convAttrs(t), t, x, sizes, dy));
+      check(
+          "Conv3DBackpropFilterV2",
+          t,
+          c.toString(),
+          mine,
+          filterGradInTensorFlow(
+              c, "Conv3DBackpropFilterV2", c.toChannelsLast().convAttrs(t), t, x, sizes, dy));
     }
   }
 
@@ -86,8 +106,16 @@ class ConvGradOpsTest {
   private static ConvCase depthwiseCase(Random rnd, boolean channelsFirst) {
     ConvCase c = ConvCase.random(rnd, 2, 4, 1, ALL_PADDINGS, channelsFirst);
     int[] strides = {c.strides()[0], c.strides()[0]};
-    return new ConvCase(c.batch(), c.spatial(), c.channels(), c.window(), strides, c.dilations(),
-        c.padding(), c.pads(), channelsFirst);
+    return new ConvCase(
+        c.batch(),
+        c.spatial(),
+        c.channels(),
+        c.window(),
+        strides,
+        c.dilations(),
+        c.padding(),
+        c.pads(),
+        channelsFirst);
   }
 
   @Test
@@ -102,7 +130,11 @@ class ConvGradOpsTest {
       Value sizes = NnTesting.intVector(c.filterShape(c.channels(), multiplier));
       String op = "DepthwiseConv2dNativeBackpropFilter";
       Value mine = OpOracle.runKernel(op, c.convAttrs(t), x, sizes, dy)[0];
-      check(op, t, c.toString(), mine,
+      check(
+          op,
+          t,
+          c.toString(),
+          mine,
           filterGradInTensorFlow(c, op, c.toChannelsLast().convAttrs(t), t, x, sizes, dy));
     }
   }
@@ -117,12 +149,17 @@ class ConvGradOpsTest {
       Value w = random(rnd, t, c.filterShape(c.channels(), multiplier));
       Value dy = random(rnd, t, c.outputShape(c.channels() * multiplier));
       String op = "DepthwiseConv2dNativeBackpropInput";
-      Value mine = OpOracle.runKernel(op, c.convAttrs(t), NnTesting.intVector(c.inputShape()), w,
-          dy)[0];
+      Value mine =
+          OpOracle.runKernel(op, c.convAttrs(t), NnTesting.intVector(c.inputShape()), w, dy)[0];
       ConvCase last = c.toChannelsLast();
       TfGraph g = new TfGraph();
-      String y = g.op(op, last.convAttrs(t), g.input(NnTesting.intVector(last.inputShape())),
-          g.input(w), c.channelsLast(g, g.input(dy), t));
+      String y =
+          g.op(
+              op,
+              last.convAttrs(t),
+              g.input(NnTesting.intVector(last.inputShape())),
+              g.input(w),
+              c.channelsLast(g, g.input(dy), t));
       check(op, t, c.toString(), mine, g.run(c.fromChannelsLast(g, y, t)).get(0));
     }
   }

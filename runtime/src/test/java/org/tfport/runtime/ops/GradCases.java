@@ -10,21 +10,31 @@ import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.ops.OracleCases.Tol;
 
 /**
- * Gradient-kernel cases with several outputs, all run in one TensorFlow session and compared
- * output by output; the worst difference per op is kept for the report.
+ * Gradient-kernel cases with several outputs, all run in one TensorFlow session and compared output
+ * by output; the worst difference per op is kept for the report.
  */
 final class GradCases {
   private final List<Case> cases = new ArrayList<>();
   private final OracleCases.Worst worst;
 
-  record Case(String label, String op, Map<String, AttrValue> attrs, int outputs, Tol tol,
+  record Case(
+      String label,
+      String op,
+      Map<String, AttrValue> attrs,
+      int outputs,
+      Tol tol,
       Value... inputs) {}
 
   GradCases(OracleCases.Worst worst) {
     this.worst = worst;
   }
 
-  void add(String label, String op, Map<String, AttrValue> attrs, int outputs, Tol tol,
+  void add(
+      String label,
+      String op,
+      Map<String, AttrValue> attrs,
+      int outputs,
+      Tol tol,
       Value... inputs) {
     cases.add(new Case(label, op, attrs, outputs, tol, inputs));
   }
@@ -46,10 +56,12 @@ final class GradCases {
       try {
         Value[] actual = OpOracle.runKernel(c.op(), c.attrs(), c.inputs());
         for (int o = 0; o < c.outputs(); o++) {
-          String key = c.op() + (c.outputs() > 1 ? ":" + o : "") + " "
-              + c.inputs()[0].dtype().jsName();
-          worst.see(key, OracleCases.compare(c.label() + " output " + o, actual[o],
-              expected.get(i).get(o), c.tol()));
+          String key =
+              c.op() + (c.outputs() > 1 ? ":" + o : "") + " " + c.inputs()[0].dtype().jsName();
+          worst.see(
+              key,
+              OracleCases.compare(
+                  c.label() + " output " + o, actual[o], expected.get(i).get(o), c.tol()));
         }
       } catch (AssertionError | RuntimeException e) {
         failures.add(c.label() + ": " + String.valueOf(e.getMessage()).replace('\n', ' '));

@@ -12,10 +12,10 @@ import org.tfport.runtime.ops.NnTesting.Worst;
 import org.tfport.testkit.OracleTest;
 
 /**
- * MaxPoolGrad, MaxPoolGradV2 and AvgPoolGrad against TensorFlow 2.18 on random shapes, windows
- * 1–4, strides 1–3, VALID and SAME, both data formats (the oracle runs channels-last). Max-pool
- * inputs are small integers, so windows hold ties and the first-maximum rule is exercised.
- * Tolerance |a−b| ≤ 1e-6 + 1e-6·|b| for float32, 1e-13 + 1e-13·|b| for float64.
+ * MaxPoolGrad, MaxPoolGradV2 and AvgPoolGrad against TensorFlow 2.18 on random shapes, windows 1–4,
+ * strides 1–3, VALID and SAME, both data formats (the oracle runs channels-last). Max-pool inputs
+ * are small integers, so windows hold ties and the first-maximum rule is exercised. Tolerance |a−b|
+ * ≤ 1e-6 + 1e-6·|b| for float32, 1e-13 + 1e-13·|b| for float64.
  */
 @OracleTest
 class PoolGradOpsTest {
@@ -35,8 +35,14 @@ class PoolGradOpsTest {
   }
 
   private static Map<String, AttrValue> attrs(DType t, ConvCase c, boolean windowAttrs) {
-    Map<String, AttrValue> a = OpOracle.attrs("T", OpOracle.type(t), "padding",
-        NnTesting.str(c.padding()), "data_format", NnTesting.str(c.format()));
+    Map<String, AttrValue> a =
+        OpOracle.attrs(
+            "T",
+            OpOracle.type(t),
+            "padding",
+            NnTesting.str(c.padding()),
+            "data_format",
+            NnTesting.str(c.format()));
     if (windowAttrs) {
       a.put("ksize", c.perDim(c.window()));
       a.put("strides", c.perDim(c.strides()));
@@ -70,14 +76,24 @@ class PoolGradOpsTest {
       Value y = Value.zeros(t, outShape);
       Value mine =
           v2
-              ? OpOracle.runKernel(op, attrs(t, c, false), x, y, dy,
+              ? OpOracle.runKernel(
+                  op,
+                  attrs(t, c, false),
+                  x,
+                  y,
+                  dy,
                   perDimVector(c, c.window()),
                   perDimVector(c, c.strides()))[0]
               : OpOracle.runKernel(op, attrs(t, c, true), x, y, dy)[0];
       ConvCase last = c.toChannelsLast();
       TfGraph g = new TfGraph();
-      String r = g.op("MaxPoolGrad", attrs(t, last, true), c.channelsLast(g, g.input(x), t),
-          c.channelsLast(g, g.input(y), t), c.channelsLast(g, g.input(dy), t));
+      String r =
+          g.op(
+              "MaxPoolGrad",
+              attrs(t, last, true),
+              c.channelsLast(g, g.input(x), t),
+              c.channelsLast(g, g.input(y), t),
+              c.channelsLast(g, g.input(dy), t));
       check("MaxPoolGrad", t, c.toString(), mine, g.run(c.fromChannelsLast(g, r, t)).get(0));
     }
   }
@@ -89,12 +105,17 @@ class PoolGradOpsTest {
       DType t = k % 5 == 4 ? DType.FLOAT64 : DType.FLOAT32;
       ConvCase c = poolCase(rnd, k % 2 == 1);
       Value dy = NnTesting.random(rnd, t, c.outputShape(c.channels()));
-      Value mine = OpOracle.runKernel("AvgPoolGrad", attrs(t, c, true),
-          NnTesting.intVector(c.inputShape()), dy)[0];
+      Value mine =
+          OpOracle.runKernel(
+              "AvgPoolGrad", attrs(t, c, true), NnTesting.intVector(c.inputShape()), dy)[0];
       ConvCase last = c.toChannelsLast();
       TfGraph g = new TfGraph();
-      String r = g.op("AvgPoolGrad", attrs(t, last, true),
-          g.input(NnTesting.intVector(last.inputShape())), c.channelsLast(g, g.input(dy), t));
+      String r =
+          g.op(
+              "AvgPoolGrad",
+              attrs(t, last, true),
+              g.input(NnTesting.intVector(last.inputShape())),
+              c.channelsLast(g, g.input(dy), t));
       check("AvgPoolGrad", t, c.toString(), mine, g.run(c.fromChannelsLast(g, r, t)).get(0));
     }
   }

@@ -16,14 +16,15 @@ import org.tfport.testkit.OracleTest;
 
 /**
  * BiasAddGrad, the softmax cross-entropies (both outputs), BroadcastGradientArgs and
- * UnsortedSegmentSum against TensorFlow 2.18. Integer results and UnsortedSegmentSum (rows added
- * in order) are bit-identical; the exponentials are within |a−b| ≤ 1e-6·(1 + |b|) for float32 and
+ * UnsortedSegmentSum against TensorFlow 2.18. Integer results and UnsortedSegmentSum (rows added in
+ * order) are bit-identical; the exponentials are within |a−b| ≤ 1e-6·(1 + |b|) for float32 and
  * 1e-13·(1 + |b|) for float64, BiasAddGrad's float32 sums within 2e-5 + 1e-6·|b| (see SUM32).
  */
 @OracleTest
 class TrainingOpsTest {
   private static final OracleCases.Worst WORST = new OracleCases.Worst();
   private static final Tol F32 = new Tol(1e-6, 1e-6);
+
   /**
    * BiasAddGrad's float32 sums: TensorFlow accumulates up to 300 values of ±4 in float32, off the
    * exact sum by a few 1e-6 (tfport sums in double and rounds once).
@@ -55,8 +56,13 @@ class TrainingOpsTest {
         for (String format : new String[] {"NHWC", "NCHW"}) {
           Map<String, AttrValue> a = attrs(t);
           a.put("data_format", NnTesting.str(format));
-          cases.add("BiasAddGrad " + format + " " + t.jsName() + Arrays.toString(shape),
-              "BiasAddGrad", a, 1, t == DType.FLOAT32 ? SUM32 : F64, OracleCases.random(rnd, t, -4, 4, shape));
+          cases.add(
+              "BiasAddGrad " + format + " " + t.jsName() + Arrays.toString(shape),
+              "BiasAddGrad",
+              a,
+              1,
+              t == DType.FLOAT32 ? SUM32 : F64,
+              OracleCases.random(rnd, t, -4, 4, shape));
         }
       }
     }
@@ -75,8 +81,14 @@ class TrainingOpsTest {
         Value logits = OracleCases.random(rnd, t, -20, 20, pair[0]);
         // Labels are rows of probabilities, except one case of arbitrary (negative) weights.
         Value labels = OracleCases.random(rnd, t, pair == pairs[4] ? -1 : 0, 1, pair[1]);
-        cases.add("SoftmaxCrossEntropyWithLogits " + t.jsName() + Arrays.deepToString(pair),
-            "SoftmaxCrossEntropyWithLogits", attrs(t), 2, tol(t), logits, labels);
+        cases.add(
+            "SoftmaxCrossEntropyWithLogits " + t.jsName() + Arrays.deepToString(pair),
+            "SoftmaxCrossEntropyWithLogits",
+            attrs(t),
+            2,
+            tol(t),
+            logits,
+            labels);
       }
     }
     for (long[] shape : new long[][] {{4, 5}, {1, 1}, {9, 33}, {3, 1000}}) {
@@ -89,8 +101,13 @@ class TrainingOpsTest {
           }
           Map<String, AttrValue> a = attrs(t);
           a.put("Tlabels", OpOracle.type(tl));
-          cases.add("SparseSoftmaxCrossEntropyWithLogits " + t.jsName() + Arrays.toString(shape),
-              "SparseSoftmaxCrossEntropyWithLogits", a, 2, tol(t), logits,
+          cases.add(
+              "SparseSoftmaxCrossEntropyWithLogits " + t.jsName() + Arrays.toString(shape),
+              "SparseSoftmaxCrossEntropyWithLogits",
+              a,
+              2,
+              tol(t),
+              logits,
               OracleCases.of(tl, new long[] {ids.length}, ids));
         }
       }
@@ -114,21 +131,36 @@ class TrainingOpsTest {
   void broadcastGradientArgsMatchesTensorFlow() {
     GradCases cases = new GradCases(WORST);
     long[][][] pairs = {
-      {{2, 3, 5}, {1}}, {{2, 3, 5}, {5}}, {{2, 1, 5}, {3, 1}}, {{1, 1}, {1, 1}}, {{}, {4, 4}},
-      {{4, 1, 1}, {1, 1}}, {{7}, {7}}, {{1, 4, 1, 3}, {5, 1, 4, 1, 3}}, {{0, 1}, {1, 6}}, {{1, 1}, {1}}, {{3, 1}, {3, 1}}
+      {{2, 3, 5}, {1}},
+      {{2, 3, 5}, {5}},
+      {{2, 1, 5}, {3, 1}},
+      {{1, 1}, {1, 1}},
+      {{}, {4, 4}},
+      {{4, 1, 1}, {1, 1}},
+      {{7}, {7}},
+      {{1, 4, 1, 3}, {5, 1, 4, 1, 3}},
+      {{0, 1}, {1, 6}},
+      {{1, 1}, {1}},
+      {{3, 1}, {3, 1}}
     };
     for (long[][] pair : pairs) {
       for (DType t : new DType[] {DType.INT32, DType.INT64}) {
-        cases.add("BroadcastGradientArgs " + Arrays.deepToString(pair), "BroadcastGradientArgs",
-            attrs(t), 2, Tol.EXACT, shape(t, pair[0]), shape(t, pair[1]));
+        cases.add(
+            "BroadcastGradientArgs " + Arrays.deepToString(pair),
+            "BroadcastGradientArgs",
+            attrs(t),
+            2,
+            Tol.EXACT,
+            shape(t, pair[0]),
+            shape(t, pair[1]));
       }
     }
     cases.check();
   }
 
   private static Value shape(DType t, long[] dims) {
-    return OracleCases.of(t, new long[] {dims.length}, Arrays.stream(dims).asDoubleStream()
-        .toArray());
+    return OracleCases.of(
+        t, new long[] {dims.length}, Arrays.stream(dims).asDoubleStream().toArray());
   }
 
   @Test
@@ -151,12 +183,19 @@ class TrainingOpsTest {
         Map<String, AttrValue> a = attrs(t);
         a.put("Tindices", OpOracle.type(ti));
         a.put("Tnumsegments", OpOracle.type(DType.INT32));
-        Value data = t == DType.INT32 || t == DType.INT64
-            ? OracleCases.smallInts(rnd, t, -1000, 1000, shape)
-            : OracleCases.random(rnd, t, -1, 1, shape);
-        cases.add("UnsortedSegmentSum " + t.jsName() + Arrays.toString(shape),
-            "UnsortedSegmentSum", a, 1, Tol.EXACT, data,
-            OracleCases.of(ti, idShape, ids), Value.scalar(segments));
+        Value data =
+            t == DType.INT32 || t == DType.INT64
+                ? OracleCases.smallInts(rnd, t, -1000, 1000, shape)
+                : OracleCases.random(rnd, t, -1, 1, shape);
+        cases.add(
+            "UnsortedSegmentSum " + t.jsName() + Arrays.toString(shape),
+            "UnsortedSegmentSum",
+            a,
+            1,
+            Tol.EXACT,
+            data,
+            OracleCases.of(ti, idShape, ids),
+            Value.scalar(segments));
       }
     }
     cases.check();

@@ -88,8 +88,7 @@ class Jax2TfCorpusTest {
           assertThat(Math.abs(got[i] - want.values()[i]))
               .as(d + " element " + i)
               .isLessThanOrEqualTo(1e-5 * Math.abs(want.values()[i]));
-          assertThat(got[i])
-              .isCloseTo(Math.cos(Math.sin(in.values()[i])), Offset.offset(1e-6));
+          assertThat(got[i]).isCloseTo(Math.cos(Math.sin(in.values()[i])), Offset.offset(1e-6));
         }
       }
     }

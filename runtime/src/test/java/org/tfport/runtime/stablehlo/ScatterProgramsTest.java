@@ -153,9 +153,8 @@ class ScatterProgramsTest {
       """;
 
   /**
-   * Windows of 2, stride 1, over [3, 3, 1, 1]: GE keeps the first of tied maxima, GT the last.
-   * GE: window 0 picks 0, window 1 picks 1, window 2 picks 2: [1, 2, 4, 0]. GT: 1, 1, 3: [0, 3, 0,
-   * 4].
+   * Windows of 2, stride 1, over [3, 3, 1, 1]: GE keeps the first of tied maxima, GT the last. GE:
+   * window 0 picks 0, window 1 picks 1, window 2 picks 2: [1, 2, 4, 0]. GT: 1, 1, 3: [0, 3, 0, 4].
    */
   static final String SELECT_TIES =
       """
@@ -213,7 +212,9 @@ class ScatterProgramsTest {
 
   @Test
   void scatterFormsGiveHandComputedValues() {
-    int checks = runAll(SET_ROWS, ADD_DUPLICATES, MUL_DUPLICATES, MUL_UNIQUE_INT, MAX_MIN, WINDOWS, SET_COLUMN);
+    int checks =
+        runAll(
+            SET_ROWS, ADD_DUPLICATES, MUL_DUPLICATES, MUL_UNIQUE_INT, MAX_MIN, WINDOWS, SET_COLUMN);
     assertThat(checks).isEqualTo(9);
   }
 

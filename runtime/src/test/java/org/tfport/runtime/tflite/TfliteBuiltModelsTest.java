@@ -20,11 +20,11 @@ import org.tfport.testkit.OracleTest;
 /**
  * Small models built here for the builtins the corpus does not run (CONV_3D and CONV_3D_TRANSPOSE,
  * LSTM with layer norm, projection and clipping, BIDIRECTIONAL_SEQUENCE_LSTM with peepholes and
- * CIFG, the dynamic-range UNIDIRECTIONAL_SEQUENCE_LSTM, float SVDF, and the integer
- * RESIZE_BILINEAR and HARD_SWISH): each written as a {@code .tflite}, run by TFLite 2.18 and by
- * tfport on the same seeded inputs, compared as {@link TfliteCorpusImportTest} compares corpus
- * files (float within 1e-5 + 1e-4·|b|, dynamic-range within 2 % of the output's range, integer
- * outputs within one code).
+ * CIFG, the dynamic-range UNIDIRECTIONAL_SEQUENCE_LSTM, float SVDF, and the integer RESIZE_BILINEAR
+ * and HARD_SWISH): each written as a {@code .tflite}, run by TFLite 2.18 and by tfport on the same
+ * seeded inputs, compared as {@link TfliteCorpusImportTest} compares corpus files (float within
+ * 1e-5 + 1e-4·|b|, dynamic-range within 2 % of the output's range, integer outputs within one
+ * code).
  */
 @OracleTest
 class TfliteBuiltModelsTest {
@@ -57,39 +57,83 @@ class TfliteBuiltModelsTest {
     int w = m.floats("w", 0.5f, 2, 3, 3, 2, 3);
     int bias = m.floats("b", 0.5f, 3);
     int y = m.output("y", F, new int[] {1, 2, 5, 3, 3}, null);
-    m.op(CONV_3D, 1, TfliteOptionsType.CONV_3D_OPTIONS,
-        opts("padding", 0, "stride_d", 2, "stride_h", 1, "stride_w", 2,
-            "fused_activation_function", 1),
-        new int[] {x, w, bias}, y);
+    m.op(
+        CONV_3D,
+        1,
+        TfliteOptionsType.CONV_3D_OPTIONS,
+        opts(
+            "padding",
+            0,
+            "stride_d",
+            2,
+            "stride_h",
+            1,
+            "stride_w",
+            2,
+            "fused_activation_function",
+            1),
+        new int[] {x, w, bias},
+        y);
     int wd = m.floats("wd", 0.5f, 2, 2, 3, 2, 3);
     int yd = m.output("yd", F, new int[] {1, 3, 3, 4, 3}, null);
-    m.op(CONV_3D, 1, TfliteOptionsType.CONV_3D_OPTIONS,
-        opts("padding", 1, "dilation_d_factor", 1, "dilation_h_factor", 2, "stride_w", 1,
-            "stride_d", 1, "stride_h", 1),
-        new int[] {x, wd, -1}, yd);
+    m.op(
+        CONV_3D,
+        1,
+        TfliteOptionsType.CONV_3D_OPTIONS,
+        opts(
+            "padding",
+            1,
+            "dilation_d_factor",
+            1,
+            "dilation_h_factor",
+            2,
+            "stride_w",
+            1,
+            "stride_d",
+            1,
+            "stride_h",
+            1),
+        new int[] {x, wd, -1},
+        yd);
     int shape = m.ints("shape", 1, 8, 5, 12, 4);
     int wt = m.floats("wt", 0.5f, 2, 3, 3, 4, 2);
     int bt = m.floats("bt", 0.5f, 4);
     int z = m.output("z", F, new int[] {1, 8, 5, 12, 4}, null);
-    m.op(CONV_3D_TRANSPOSE, 1, TfliteOptionsType.CONV_3D_OPTIONS,
+    m.op(
+        CONV_3D_TRANSPOSE,
+        1,
+        TfliteOptionsType.CONV_3D_OPTIONS,
         opts("padding", 0, "stride_d", 2, "stride_h", 1, "stride_w", 2),
-        new int[] {shape, wt, x, bt}, z);
+        new int[] {shape, wt, x, bt},
+        z);
     System.out.println(check("conv3d", m));
   }
 
   /** TFLite's 24 LSTM inputs for one direction; {@code cifg} drops the input gate. */
-  private static int[] lstmWeights(TinyTflite m, String d, int nIn, int nCell, int nOut,
-      boolean cifg, boolean peephole, boolean projection, boolean int8) {
+  private static int[] lstmWeights(
+      TinyTflite m,
+      String d,
+      int nIn,
+      int nCell,
+      int nOut,
+      boolean cifg,
+      boolean peephole,
+      boolean projection,
+      boolean int8) {
     int[] t = new int[18];
     Arrays.fill(t, -1);
     for (int g = 0; g < 4; g++) {
       if (g == 0 && cifg) {
         continue;
       }
-      t[1 + g] = int8 ? m.int8(d + "wx" + g, 0.004f, nCell, nIn) : m.floats(d + "wx" + g, 0.5f,
-          nCell, nIn);
-      t[5 + g] = int8 ? m.int8(d + "wh" + g, 0.004f, nCell, nOut) : m.floats(d + "wh" + g, 0.5f,
-          nCell, nOut);
+      t[1 + g] =
+          int8
+              ? m.int8(d + "wx" + g, 0.004f, nCell, nIn)
+              : m.floats(d + "wx" + g, 0.5f, nCell, nIn);
+      t[5 + g] =
+          int8
+              ? m.int8(d + "wh" + g, 0.004f, nCell, nOut)
+              : m.floats(d + "wh" + g, 0.5f, nCell, nOut);
       t[12 + g] = m.floats(d + "b" + g, 0.5f, nCell);
     }
     if (peephole) {
@@ -119,9 +163,13 @@ class TfliteBuiltModelsTest {
       ins[20 + g] = m.floats("ln" + g, 1.5f, 5);
     }
     int y = m.output("y", F, new int[] {2, 3}, null);
-    m.op(LSTM, 1, TfliteOptionsType.LSTM_OPTIONS,
+    m.op(
+        LSTM,
+        1,
+        TfliteOptionsType.LSTM_OPTIONS,
         opts("fused_activation_function", 4, "cell_clip", 0.7f, "proj_clip", 0.4f),
-        ins, y);
+        ins,
+        y);
     System.out.println(check("lstm", m));
   }
 
@@ -141,10 +189,13 @@ class TfliteBuiltModelsTest {
     ins[37] = m.variable("bh", F, new int[] {2, 5}, null);
     ins[38] = m.variable("bc", F, new int[] {2, 5}, null);
     int y = m.output("y", F, new int[] {3, 2, 10}, null);
-    m.op(BIDIRECTIONAL_SEQUENCE_LSTM, 1,
+    m.op(
+        BIDIRECTIONAL_SEQUENCE_LSTM,
+        1,
         TfliteOptionsType.BIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS,
         opts("fused_activation_function", 4, "merge_outputs", true, "time_major", true),
-        ins, y);
+        ins,
+        y);
     System.out.println(check("bilstm", m));
   }
 
@@ -158,9 +209,13 @@ class TfliteBuiltModelsTest {
     ins[18] = m.variable("h", F, new int[] {2, 5}, null);
     ins[19] = m.variable("c", F, new int[] {2, 5}, null);
     int y = m.output("y", F, new int[] {2, 3, 5}, null);
-    m.op(UNIDIRECTIONAL_SEQUENCE_LSTM, 2,
+    m.op(
+        UNIDIRECTIONAL_SEQUENCE_LSTM,
+        2,
         TfliteOptionsType.UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS,
-        opts("fused_activation_function", 4, "time_major", false), ins, y);
+        opts("fused_activation_function", 4, "time_major", false),
+        ins,
+        y);
     System.out.println(check("hybrid_lstm", m));
   }
 
@@ -173,8 +228,13 @@ class TfliteBuiltModelsTest {
     int b = m.floats("b", 0.5f, 4);
     int state = m.variable("state", F, new int[] {2, 40}, null);
     int y = m.output("y", F, new int[] {2, 4}, null);
-    m.op(SVDF, 1, TfliteOptionsType.SVDF_OPTIONS,
-        opts("rank", 2, "fused_activation_function", 1), new int[] {x, wf, wt, b, state}, y);
+    m.op(
+        SVDF,
+        1,
+        TfliteOptionsType.SVDF_OPTIONS,
+        opts("rank", 2, "fused_activation_function", 1),
+        new int[] {x, wf, wt, b, state},
+        y);
     System.out.println(check("svdf", m));
   }
 
@@ -189,15 +249,28 @@ class TfliteBuiltModelsTest {
         int x = m.input("x", t, new int[] {1, 3, 4, 2}, q);
         int size = m.ints("size", 5, 7);
         int y = m.output("y", t, new int[] {1, 5, 7, 2}, q);
-        m.op(RESIZE_BILINEAR, 3, TfliteOptionsType.RESIZE_BILINEAR_OPTIONS,
-            mode.equals("none") ? opts() : opts(mode, true), new int[] {x, size}, y);
+        m.op(
+            RESIZE_BILINEAR,
+            3,
+            TfliteOptionsType.RESIZE_BILINEAR_OPTIONS,
+            mode.equals("none") ? opts() : opts(mode, true),
+            new int[] {x, size},
+            y);
         lines.add(check("resize_" + t + "_" + mode, m));
       }
       TinyTflite m = new TinyTflite();
-      int x = m.input("x", t, new int[] {1, 64},
-          TfliteQuantization.perTensor(0.05f, t == TfliteType.INT8 ? -10 : 118));
-      int y = m.output("y", t, new int[] {1, 64},
-          TfliteQuantization.perTensor(0.03f, t == TfliteType.INT8 ? -100 : 28));
+      int x =
+          m.input(
+              "x",
+              t,
+              new int[] {1, 64},
+              TfliteQuantization.perTensor(0.05f, t == TfliteType.INT8 ? -10 : 118));
+      int y =
+          m.output(
+              "y",
+              t,
+              new int[] {1, 64},
+              TfliteQuantization.perTensor(0.03f, t == TfliteType.INT8 ? -100 : 28));
       m.op(HARD_SWISH, 1, null, null, new int[] {x}, y);
       lines.add(check("hard_swish_" + t, m));
     }

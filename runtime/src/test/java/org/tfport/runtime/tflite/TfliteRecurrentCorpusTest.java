@@ -21,10 +21,7 @@ import org.tfport.testkit.OracleTest;
 class TfliteRecurrentCorpusTest {
   @ParameterizedTest
   @ValueSource(
-      strings = {
-        "tflite-micro/trained_lstm.tflite",
-        "tflite-micro/keyword_scrambled.tflite"
-      })
+      strings = {"tflite-micro/trained_lstm.tflite", "tflite-micro/keyword_scrambled.tflite"})
   void matchesTflite(String file) {
     Path p = Corpus.require("tflite/" + file);
     List<String> failures = new ArrayList<>();

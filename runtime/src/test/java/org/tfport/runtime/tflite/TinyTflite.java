@@ -33,11 +33,10 @@ final class TinyTflite {
     return Arrays.stream(v).boxed().toList();
   }
 
-  private int add(String name, TfliteType t, int[] shape, int buffer, TfliteQuantization q,
-      boolean variable) {
+  private int add(
+      String name, TfliteType t, int[] shape, int buffer, TfliteQuantization q, boolean variable) {
     tensors.add(
-        new TfliteTensor(
-            name, t, list(shape), null, buffer, q, variable, true, null, List.of()));
+        new TfliteTensor(name, t, list(shape), null, buffer, q, variable, true, null, List.of()));
     return tensors.size() - 1;
   }
 
@@ -88,8 +87,7 @@ final class TinyTflite {
     for (int k = 0; k < n; k++) {
       b.put((byte) (random.nextInt(255) - 127));
     }
-    return constant(
-        name, TfliteType.INT8, shape, TfliteQuantization.perTensor(scale, 0), b.flip());
+    return constant(name, TfliteType.INT8, shape, TfliteQuantization.perTensor(scale, 0), b.flip());
   }
 
   int ints(String name, int... values) {
@@ -101,8 +99,13 @@ final class TinyTflite {
   }
 
   /** Adds an operator; -1 in {@code ins} is an omitted optional input. */
-  void op(TfliteBuiltin builtin, int version, TfliteOptionsType options,
-      Map<String, Object> fields, int[] ins, int... outs) {
+  void op(
+      TfliteBuiltin builtin,
+      int version,
+      TfliteOptionsType options,
+      Map<String, Object> fields,
+      int[] ins,
+      int... outs) {
     TfliteOperatorCode code = TfliteOperatorCode.of(builtin, version);
     int index = codes.indexOf(code);
     if (index < 0) {

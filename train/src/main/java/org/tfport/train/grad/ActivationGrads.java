@@ -24,15 +24,11 @@ final class ActivationGrads {
         "LeakyRelu",
         (g, n, dy) -> {
           String x = n.dataInputs().get(0);
-          float alpha =
-              n.attr("alpha") instanceof AttrValue.Float f ? (float) f.value() : 0.2f;
+          float alpha = n.attr("alpha") instanceof AttrValue.Float f ? (float) f.value() : 0.2f;
           String pos = g.mask("Greater", x, g.scalar(0f));
           // pos + alpha·(1 − pos)
           String slope =
-              g.binary(
-                  "AddV2",
-                  pos,
-                  g.mul(g.binary("Sub", g.scalar(1f), pos), g.scalar(alpha)));
+              g.binary("AddV2", pos, g.mul(g.binary("Sub", g.scalar(1f), pos), g.scalar(alpha)));
           return List.of(g.mul(dy.get(0), slope));
         });
     r.put(

@@ -78,7 +78,8 @@ final class ArrayGrads {
               g.raw(
                   "Unpack",
                   List.of(dy.get(0)),
-                  Map.of("T", F32, "num", new AttrValue.Int(count), "axis", new AttrValue.Int(axis)));
+                  Map.of(
+                      "T", F32, "num", new AttrValue.Int(count), "axis", new AttrValue.Int(axis)));
           List<String> out = new ArrayList<>();
           for (int i = 0; i < count; i++) {
             out.add(i == 0 ? un : un + ":" + i);
@@ -127,7 +128,12 @@ final class ArrayGrads {
     Tensor t = g.constant(n.dataInputs().get(input));
     if (t == null) {
       throw new UnsupportedModelException(
-          n.name() + " (" + n.op() + "): cannot differentiate with input " + input + " computed at run time");
+          n.name()
+              + " ("
+              + n.op()
+              + "): cannot differentiate with input "
+              + input
+              + " computed at run time");
     }
     float[] f = t.toFloatArray();
     long[] out = new long[f.length];
@@ -149,7 +155,8 @@ final class ArrayGrads {
       long d = g.dims(ins.get(i))[(int) axis];
       if (d < 0) {
         throw new UnsupportedModelException(
-            n.name() + " (ConcatV2): cannot differentiate a concat along a dimension of unknown size");
+            n.name()
+                + " (ConcatV2): cannot differentiate a concat along a dimension of unknown size");
       }
       long[] begin = new long[rank];
       long[] size = new long[rank];
@@ -168,8 +175,8 @@ final class ArrayGrads {
   }
 
   /**
-   * An embedding lookup's table gradient: the rows of {@code dy} added into the rows they were
-   * read from ({@code ScatterNd} sums repeated indices).
+   * An embedding lookup's table gradient: the rows of {@code dy} added into the rows they were read
+   * from ({@code ScatterNd} sums repeated indices).
    */
   private static List<String> gather(GradContext g, Node n, List<String> dy) {
     String params = n.dataInputs().get(0);
@@ -188,8 +195,7 @@ final class ArrayGrads {
       }
     }
     AttrValue ti = n.attr("Tindices");
-    String idx =
-        g.raw("Reshape", List.of(indices, g.ints(-1, 1)), Map.of("T", ti, "Tshape", I32));
+    String idx = g.raw("Reshape", List.of(indices, g.ints(-1, 1)), Map.of("T", ti, "Tshape", I32));
     long[] rows = sp.clone();
     rows[0] = -1;
     String upd = g.reshape(dy.get(0), g.ints(rows));

@@ -82,7 +82,10 @@ final class ConvGrads {
       xp =
           g.raw(
               "Pad",
-              List.of(x, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), toInts(pad)))),
+              List.of(
+                  x,
+                  g.constant(
+                      org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), toInts(pad)))),
               Map.of("T", F32, "Tpaddings", I32));
     }
     String xt = g.transpose(xp, 3, 1, 2, 0); // [Cin, Hp, Wp, N]
@@ -185,7 +188,10 @@ final class ConvGrads {
       spread = g.mul(g.mask("Equal", score, best), dyb);
     } else {
       // dy broadcast over each window through a multiply by ones shaped as the windows.
-      spread = g.mul(g.mul(dyb, g.scalar(1f / (k[1] * k[2]))), g.raw("OnesLike", List.of(g.reshape(xc, g.ints(six))), Map.of("T", F32)));
+      spread =
+          g.mul(
+              g.mul(dyb, g.scalar(1f / (k[1] * k[2]))),
+              g.raw("OnesLike", List.of(g.reshape(xc, g.ints(six))), Map.of("T", F32)));
     }
     String dx = g.reshape(spread, g.ints(-1, ho * k[1], wo * k[2], ch));
     if (cropped) {
@@ -193,7 +199,8 @@ final class ConvGrads {
       dx =
           g.raw(
               "Pad",
-              List.of(dx, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), p))),
+              List.of(
+                  dx, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), p))),
               Map.of("T", F32, "Tpaddings", I32));
     }
     return List.of(dx);

@@ -28,7 +28,8 @@ final class MathGrads {
         (g, n, dy) -> {
           String a = n.dataInputs().get(0);
           String b = n.dataInputs().get(1);
-          return List.of(g.unbroadcast(dy.get(0), n.name(), a), g.unbroadcast(dy.get(0), n.name(), b));
+          return List.of(
+              g.unbroadcast(dy.get(0), n.name(), a), g.unbroadcast(dy.get(0), n.name(), b));
         };
     r.put("Add", add);
     r.put("AddV2", add);
@@ -89,8 +90,7 @@ final class MathGrads {
         (g, n, dy) -> List.of(g.mul(dy.get(0), g.mul(n.dataInputs().get(0), g.scalar(2f)))));
     r.put(
         "Sqrt",
-        (g, n, dy) ->
-            List.of(g.binary("RealDiv", dy.get(0), g.mul(n.name(), g.scalar(2f)))));
+        (g, n, dy) -> List.of(g.binary("RealDiv", dy.get(0), g.mul(n.name(), g.scalar(2f)))));
     r.put(
         "Rsqrt",
         (g, n, dy) -> {
@@ -105,12 +105,8 @@ final class MathGrads {
         (g, n, dy) ->
             List.of(
                 g.binary(
-                    "RealDiv",
-                    dy.get(0),
-                    g.binary("AddV2", n.dataInputs().get(0), g.scalar(1f)))));
-    r.put(
-        "Abs",
-        (g, n, dy) -> List.of(g.mul(dy.get(0), g.unary("Sign", n.dataInputs().get(0)))));
+                    "RealDiv", dy.get(0), g.binary("AddV2", n.dataInputs().get(0), g.scalar(1f)))));
+    r.put("Abs", (g, n, dy) -> List.of(g.mul(dy.get(0), g.unary("Sign", n.dataInputs().get(0)))));
     r.put(
         "Reciprocal",
         (g, n, dy) -> List.of(g.unary("Neg", g.mul(dy.get(0), g.mul(n.name(), n.name())))));
@@ -118,7 +114,9 @@ final class MathGrads {
     r.put("Mean", (g, n, dy) -> reduction(g, n, dy.get(0), true));
   }
 
-  /** Maximum/Minimum: {@code a} gets the gradient where {@code aWins(a, b)}, {@code b} elsewhere. */
+  /**
+   * Maximum/Minimum: {@code a} gets the gradient where {@code aWins(a, b)}, {@code b} elsewhere.
+   */
   private static GradRule minMax(String aWins, String bWins) {
     return (g, n, dy) -> {
       String a = n.dataInputs().get(0);
@@ -187,8 +185,7 @@ final class MathGrads {
       divisor = g.scalar((float) count);
     } else {
       // The batch is among the reduced axes: count = size(x) / size(y) at run time.
-      divisor =
-          g.binary("RealDiv", g.castSize(x), g.castSize(n.name()));
+      divisor = g.binary("RealDiv", g.castSize(x), g.castSize(n.name()));
     }
     return new ArrayList<>(Arrays.asList(g.binary("RealDiv", spread, divisor), null));
   }
