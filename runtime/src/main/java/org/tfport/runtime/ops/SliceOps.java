@@ -23,7 +23,13 @@ final class SliceOps implements OpFamily {
     r.reference("OneHot", SliceOps::oneHot);
     r.reference(
         "XlaDynamicUpdateSlice",
-        b -> (in, ctx) -> new Value[] {dynamicUpdateSlice(in[0], in[1], in[2])});
+        b ->
+            (in, ctx) ->
+                new Value[] {
+                  in[0].isHandle()
+                      ? TensorListOps.updateRows(in[0], in[1], in[2])
+                      : dynamicUpdateSlice(in[0], in[1], in[2])
+                });
   }
 
   static Value slice(Value x, Value beginInput, Value sizeInput) {

@@ -175,6 +175,50 @@ public final class TensorListOps implements OpFamily {
     };
   }
 
+  /**
+   * {@code XlaDynamicUpdateSlice} of {@code update}'s rows into a list: how TF1 TensorArray unstack
+   * ({@code TensorArrayScatterV3} over a run of indices) reads once the TensorArray pass has made
+   * the array a TensorList. Only the row index may be nonzero: every row is a whole element.
+   */
+  static Value updateRows(Value listHandle, Value update, Value startIndices) {
+    TensorList l = list(listHandle);
+    long[] start = startIndices.toLongArray();
+    if (update.isHandle() || update.dtype() != l.dtype() || update.rank() < 1) {
+      throw new KernelException(
+          "rows written into a list of "
+              + l.dtype().jsName()
+              + " elements must be a "
+              + l.dtype().jsName()
+              + " tensor of rank 1 or more, got "
+              + update);
+    }
+    if (start.length != update.rank()) {
+      throw new KernelException(
+          "one start index per dimension of the rows " + update + ", got " + start.length);
+    }
+    for (int d = 1; d < start.length; d++) {
+      if (start[d] != 0) {
+        throw new KernelException(
+            "rows written into a list start at element 0 of each row, not at "
+                + Arrays.toString(start));
+      }
+    }
+    long[] rowShape = Arrays.copyOfRange(update.shape(), 1, update.rank());
+    long n = update.dim(0);
+    if (n > l.size()) {
+      throw new KernelException(n + " rows do not fit in a list of " + l.size() + " elements");
+    }
+    // As XLA does, a start that would run past the end is moved back so the rows fit.
+    int first = (int) Math.max(0, Math.min(start[0], l.size() - n));
+    Value[] items = l.items();
+    for (int i = 0; i < n; i++) {
+      Value row = rows(update, i, 1).reshaped(rowShape);
+      l.checkItem(row);
+      items[first + i] = row;
+    }
+    return handle(l.with(items));
+  }
+
   private static Kernel fromTensor(BindContext node) {
     DType t = node.typeAttr("element_dtype");
     return (in, ctx) -> {
