@@ -506,7 +506,7 @@ final class ConvertCommand {
     ConversionResult s = converter.withProgress(progress).convert(output);
     StderrProgress.clear(err, progress);
     for (String n : s.notices()) {
-      err.println("tfport: note: " + n);
+      err.println("tfport: note: " + OptionFlags.reword(n));
     }
     boolean asJson = json != null && bool("--json", json);
     if (asJson) {

@@ -46,7 +46,9 @@ final class OptionFlags {
               Map.entry("ModelInterface.read's signature and tags", "--signature_name and --tags"),
               Map.entry("as ModelFormat.TF_SAVED_MODEL", "with --input_format=tf_saved_model"),
               Map.entry("ModelFormat.KERAS_SAVED_MODEL", "--input_format=keras_saved_model"),
-              Map.entry("into ModelFormat.KERAS)", "--output_format=keras)"),
+              Map.entry("into ModelFormat.KERAS_KERAS", "with --output_format=keras_keras"),
+              Map.entry("into ModelFormat.KERAS", "with --output_format=keras"),
+              Map.entry("into ModelFormat.TF_SAVED_MODEL", "with --output_format=tf_saved_model"),
               Map.entry("into ModelFormat.TFJS_GRAPH_MODEL", "--output_format=tfjs_graph_model"),
               Map.entry(
                   "into ModelFormat.TFJS_LAYERS_MODEL", "with --output_format=tfjs_layers_model"),

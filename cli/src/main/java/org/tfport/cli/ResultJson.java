@@ -41,7 +41,7 @@ final class ResultJson {
     }
     o.put("seconds", r.millis() / 1000.0);
     ArrayNode notes = o.putArray("notes");
-    r.notices().forEach(notes::add);
+    r.notices().forEach(n -> notes.add(OptionFlags.reword(n)));
     o.put("detail", r.detail());
     return o;
   }

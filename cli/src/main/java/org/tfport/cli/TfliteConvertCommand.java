@@ -414,7 +414,7 @@ final class TfliteConvertCommand {
             .withTfliteOutput(o)
             .convert(output);
     for (String n : s.notices()) {
-      err.println("tfport: note: " + n);
+      err.println("tfport: note: " + OptionFlags.reword(n));
     }
     boolean asJson = json != null && bool("--json", json);
     if (asJson) {

@@ -65,4 +65,22 @@ class AnalyzeInterfaceTest {
     // fc-layers.pb's one placeholder, as TensorFlow's GraphDef declares it.
     assertThat(text.out()).contains("X: float32 [-1,784] (X:0)");
   }
+
+  @Test
+  void tfjsAndKerasModelsListTheInterfaceTheRuntimeGivesThem() throws Exception {
+    Path graph = Corpus.require("tfjs/graph/tfjs_facemesh_prelu/model.json");
+    CliRunner g = CliRunner.run("analyze", "--json", graph.toString());
+    assertThat(g.code()).as(g.err()).isZero();
+    JsonNode sig = Json.MAPPER.readTree(g.out()).get("signatures").get(0);
+    JsonNode in = sig.get("inputs").get(0);
+    assertThat(in.get("dtype").asText()).isEqualTo("float32");
+    // FaceMesh's placeholder input_1 takes 128x128 RGB images.
+    assertThat(in.get("shape").asText()).isEqualTo("[-1,128,128,3]");
+    assertThat(sig.get("outputs")).isNotEmpty();
+
+    Path h5 = Corpus.require("keras_h5/dl4j-konduit/tfkeras/mlp_30.h5");
+    CliRunner k = CliRunner.run("analyze", h5.toString());
+    assertThat(k.code()).as(k.err()).isZero();
+    assertThat(k.out()).contains("Signature serving_default:\n  inputs:\n    ");
+  }
 }

@@ -54,6 +54,12 @@ class OptionFlagsTest {
                 "convert it as ModelFormat.TF_SAVED_MODEL into ModelFormat.TFJS_GRAPH_MODEL"))
         .isEqualTo(
             "convert it with --input_format=tf_saved_model --output_format=tfjs_graph_model");
+    assertThat(OptionFlags.reword("write a .h5 file instead (into ModelFormat.KERAS)"))
+        .isEqualTo("write a .h5 file instead (with --output_format=keras)");
+    assertThat(OptionFlags.reword("convert into ModelFormat.KERAS_KERAS (a .keras file)"))
+        .isEqualTo("convert with --output_format=keras_keras (a .keras file)");
+    assertThat(OptionFlags.reword("kept (no QuantizationMap.float16/uint8/uint16 patterns given)"))
+        .isEqualTo("kept (no --quantize_* flags given)");
   }
 
   /**

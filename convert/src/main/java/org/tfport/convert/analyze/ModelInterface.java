@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.tfport.core.DType;
+import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.DataTypes;
@@ -20,6 +21,8 @@ import org.tfport.formats.graphdef.GraphDefReader;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.SignatureInfo;
 import org.tfport.formats.savedmodel.TensorInfo;
+import org.tfport.runtime.Model;
+import org.tfport.runtime.TensorSpec;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -97,7 +100,55 @@ public record ModelInterface(List<Signature> signatures, List<String> candidateO
       return new ModelInterface(
           List.of(new Signature("(graph)", ins, List.of())), ModelAnalyzer.sinks(g));
     }
+    if (RUNTIME_SIGNATURES.contains(f)) {
+      return fromRuntime(path);
+    }
     return new ModelInterface(List.of(), List.of());
+  }
+
+  /**
+   * Formats whose interface is what the runtime builds from them: a TF.js model.json's signature, a
+   * Keras model's input and output layers, a StableHLO function's arguments. (A .tflite's is in its
+   * own analysis.)
+   */
+  private static final Set<ModelFormat> RUNTIME_SIGNATURES =
+      Set.of(
+          ModelFormat.TFJS_GRAPH_MODEL,
+          ModelFormat.TFJS_LAYERS_MODEL,
+          ModelFormat.KERAS,
+          ModelFormat.KERAS_KERAS,
+          ModelFormat.STABLEHLO);
+
+  /**
+   * The signatures the runtime gives the model; none when it cannot load it (analyze still reports
+   * the ops, and says elsewhere what stands in the way).
+   */
+  private static ModelInterface fromRuntime(Path path) {
+    try (Model m = Model.load(path)) {
+      List<Signature> out = new ArrayList<>();
+      for (org.tfport.runtime.Signature s : m.signatures()) {
+        out.add(new Signature(s.key(), specs(s.inputs()), specs(s.outputs())));
+      }
+      return new ModelInterface(out, List.of());
+    } catch (TfportException e) {
+      return new ModelInterface(List.of(), List.of());
+    }
+  }
+
+  private static List<Port> specs(List<TensorSpec> specs) {
+    return specs.stream()
+        .map(
+            t ->
+                new Port(
+                    t.name(),
+                    t.tensor(),
+                    t.dtype() == null ? "unknown" : t.dtype().jsName(),
+                    t.shape() == null
+                        ? "unknown"
+                        : LongStream.of(t.shape())
+                            .mapToObj(Long::toString)
+                            .collect(Collectors.joining(",", "[", "]"))))
+        .toList();
   }
 
   private static List<Port> ports(Map<String, TensorInfo> m) {

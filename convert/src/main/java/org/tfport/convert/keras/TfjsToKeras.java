@@ -51,7 +51,7 @@ public final class TfjsToKeras {
                 + " characters, over the "
                 + String.format("%,d", KerasH5Writer.ATTRIBUTE_LIMIT)
                 + " an HDF5 attribute holds in the .h5 files tfport writes; convert with"
-                + " --output_format=keras_keras (a .keras file) instead");
+                + " into ModelFormat.KERAS_KERAS (a .keras file) instead");
       }
     }
     writeFile(
@@ -75,7 +75,7 @@ public final class TfjsToKeras {
       throw new UsageException(
           src.json
               + ": has no modelTopology (weights only); a .keras archive needs the model, so"
-              + " write a weights file with --output_format=keras instead");
+              + " write a weights file into ModelFormat.KERAS instead");
     }
     Map<String, KerasWeight> weights = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : src.weights.entrySet()) {
@@ -113,7 +113,7 @@ public final class TfjsToKeras {
       throw new UsageException(
           json
               + ": is a TF.js graph model, which holds TensorFlow ops, not Keras layers; convert it"
-              + " with --output_format=tf_saved_model instead");
+              + " into ModelFormat.TF_SAVED_MODEL instead");
     }
     JsonNode topology = mj.modelTopology();
     JsonNode config = null;

@@ -107,7 +107,8 @@ public final class TfjsReshard {
       if (kept > 0) {
         notices.add(
             String.format(
-                "%,d quantized weight%s kept as stored (no --quantize_* given)",
+                "%,d quantized weight%s kept as stored (no QuantizationMap.float16/uint8/uint16 patterns"
+                    + " given)",
                 kept, kept == 1 ? "" : "s"));
       }
       return new ConversionResult(

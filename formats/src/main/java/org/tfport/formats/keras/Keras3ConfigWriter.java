@@ -159,7 +159,7 @@ final class Keras3ConfigWriter {
                 + "' uses "
                 + key
                 + " hard_sigmoid, which Keras 3 computes differently (relu6(x + 3) / 6 instead of"
-                + " clip(0.2x + 0.5, 0, 1)); write a .h5 file instead (--output_format=keras)");
+                + " clip(0.2x + 0.5, 0, 1)); write a .h5 file instead (into ModelFormat.KERAS)");
       }
     }
     if (cls.equals("GRU") && !c.has("reset_after")) {
