@@ -50,7 +50,7 @@ public final class TfjsToKeras {
                 + String.format("%,d", chars)
                 + " characters, over the "
                 + String.format("%,d", KerasH5Writer.ATTRIBUTE_LIMIT)
-                + " an HDF5 attribute holds in the .h5 files tfport writes; convert with"
+                + " an HDF5 attribute holds in the .h5 files tfport writes; convert"
                 + " into ModelFormat.KERAS_KERAS (a .keras file) instead");
       }
     }

@@ -147,7 +147,7 @@ class TfjsToKerasCorpusTest {
     Path json = Corpus.require("tfjs/layers/nsfwjs_mobilenet_v2/model.json");
     Map<String, Tensor> manifest = TfjsReader.read(json).weightsByName();
     assertThatThrownBy(() -> TfjsToKeras.convertH5(json, tmp.resolve("m.h5")))
-        .hasMessageContaining("--output_format=keras_keras");
+        .hasMessageContaining("convert into ModelFormat.KERAS_KERAS (a .keras file) instead");
     assertThat(tmp.resolve("m.h5")).doesNotExist();
     Path out = tmp.resolve("m.keras");
     ConversionResult r = TfjsToKeras.convertKeras3(json, out);
