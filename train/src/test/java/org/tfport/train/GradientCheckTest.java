@@ -93,6 +93,24 @@ class GradientCheckTest {
   }
 
   @Test
+  void overlappingAndPaddedAveragePoolingGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(8, 7, 7, 2)
+            .conv("conv", 2, 3, 2, 2, "same", "tanh")
+            .pool("AveragePooling2D", "pool", 3, 2, "same")
+            .pool("AveragePooling2D", "avg", 2, 1, "same")
+            .flatten()
+            .dense("dense", 12, 3, "softmax")
+            .write(dir.resolve("pools.h5"));
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(12, N, 7, 7, 2),
+        TestModels.oneHot(N, 3, 1),
+        KerasTraining.Options.defaults());
+  }
+
+  @Test
   void lstmGradientsMatchFiniteDifferences() {
     Path h5 =
         new TestModels(12, 4, 3)

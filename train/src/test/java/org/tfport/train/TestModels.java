@@ -101,6 +101,16 @@ final class TestModels {
         "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \"channels_last\"");
   }
 
+  /** Pooling with its own window, stride and padding (overlapping or padded windows). */
+  TestModels pool(String cls, String name, int size, int stride, String padding) {
+    return layer(
+        cls,
+        name,
+        ("\"pool_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
+                + " \"data_format\": \"channels_last\"")
+            .formatted(size, size, stride, stride, padding));
+  }
+
   TestModels flatten() {
     return layer("Flatten", "flatten", "\"data_format\": \"channels_last\"");
   }
