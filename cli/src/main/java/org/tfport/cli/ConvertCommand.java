@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.Converter;
@@ -33,6 +32,7 @@ import org.tfport.io.HubModules;
 import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -247,25 +247,7 @@ final class ConvertCommand {
       description = "JSON files to store as userDefinedMetadata[KEY]")
   String metadata;
 
-  @Option(
-      names = "--verify",
-      arity = "0..1",
-      fallbackValue = "true",
-      paramLabel = "BOOL",
-      description =
-          "tfport: after writing, run input and output in tfport's runtime on the same seeded inputs and"
-              + " print the largest difference per output (exit 1 when one is beyond its tolerance)")
-  String verify;
-
-  @Option(
-      names = "--json",
-      arity = "0..1",
-      fallbackValue = "true",
-      paramLabel = "BOOL",
-      description =
-          "print the result as one JSON object (files with bytes, weights, node counts, notes) and"
-              + " nothing else on stdout; --verify lines go to stderr")
-  String json;
+  @Mixin ResultReport report = new ResultReport();
 
   @Option(
       names = {"--help", "-h"},
@@ -380,7 +362,8 @@ final class ConvertCommand {
                       + paths);
     }
     boolean split =
-        splitWeightsByLayer != null && bool("--split_weights_by_layer", splitWeightsByLayer);
+        splitWeightsByLayer != null
+            && ResultReport.bool("--split_weights_by_layer", splitWeightsByLayer);
     for (String[] flag :
         new String[][] {
           {"--skip_op_check", skipOpCheck},
@@ -389,7 +372,7 @@ final class ConvertCommand {
           {"--experiments", experiments}
         }) {
       if (flag[1] != null) {
-        bool(flag[0], flag[1]);
+        ResultReport.bool(flag[0], flag[1]);
       }
     }
     Path input = inputPath(paths.get(0), inputFormat);
@@ -450,7 +433,7 @@ final class ConvertCommand {
               + " tfjs_graph_model");
     }
     if (controlFlowV2 != null
-        && bool("--control_flow_v2", controlFlowV2)
+        && ResultReport.bool("--control_flow_v2", controlFlowV2)
         && outFmt != TFJS_GRAPH_MODEL) {
       throw new UsageException("--control_flow_v2 is only for tfjs_graph_model output");
     }
@@ -482,7 +465,7 @@ final class ConvertCommand {
     TfjsOutputOptions.Builder options =
         TfjsOutputOptions.builder()
             .shardSizeBytes(shard)
-            .overwrite(overwrite != null && bool("--overwrite", overwrite))
+            .overwrite(overwrite != null && ResultReport.bool("--overwrite", overwrite))
             .quantization(q)
             .weightGrouping(
                 split
@@ -505,26 +488,20 @@ final class ConvertCommand {
     ProgressListener progress = StderrProgress.forConsole(err);
     ConversionResult s = converter.withProgress(progress).convert(output);
     StderrProgress.clear(err, progress);
-    for (String n : s.notices()) {
-      err.println("tfport: note: " + OptionFlags.reword(n));
-    }
-    boolean asJson = json != null && bool("--json", json);
-    if (asJson) {
-      ResultJson.print(s, out);
-    } else {
-      out.println(s.line());
-    }
-    if (verify != null && bool("--verify", verify)) {
-      GraphLoadingOptions go = graphOptions();
-      return Verify.run(
-          input,
-          new LoadOptions(null, go.tags(), go.outputNodeNames()),
-          signatureName == null ? List.of() : List.of(signatureName),
-          output,
-          Verify.tfjs(q),
-          asJson ? err : out);
-    }
-    return 0;
+    return report.print(
+        s,
+        out,
+        err,
+        to -> {
+          GraphLoadingOptions go = graphOptions();
+          return Verify.run(
+              input,
+              new LoadOptions(null, go.tags(), go.outputNodeNames()),
+              signatureName == null ? List.of() : List.of(signatureName),
+              output,
+              Verify.tfjs(q),
+              to);
+        });
   }
 
   GraphLoadingOptions graphOptions() {
@@ -537,13 +514,17 @@ final class ConvertCommand {
                 .toList();
     GraphLoadingOptions.Builder b =
         GraphLoadingOptions.builder()
-            .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps))
-            .checkOps(skipOpCheck == null || !bool("--skip_op_check", skipOpCheck))
+            .stripDebugOps(
+                stripDebugOps == null || ResultReport.bool("--strip_debug_ops", stripDebugOps))
+            .checkOps(skipOpCheck == null || !ResultReport.bool("--skip_op_check", skipOpCheck))
             .structuredOutputKeys(
                 useStructuredOutputsNames != null
-                    && bool("--use_structured_outputs_names", useStructuredOutputsNames))
+                    && ResultReport.bool(
+                        "--use_structured_outputs_names", useStructuredOutputsNames))
             .outputNodeNames(outputs)
-            .optimize(skipOptimization == null || !bool("--skip_optimization", skipOptimization));
+            .optimize(
+                skipOptimization == null
+                    || !ResultReport.bool("--skip_optimization", skipOptimization));
     if (signatureName != null) {
       b.signature(signatureName);
     }
@@ -596,14 +577,6 @@ final class ConvertCommand {
     } catch (UsageException e) {
       throw new UsageException(e.getMessage() + "; or give --input_format");
     }
-  }
-
-  static boolean bool(String flag, String v) {
-    return switch (v.trim().toLowerCase(Locale.ROOT)) {
-      case "true", "1", "yes", "y", "on" -> true;
-      case "false", "0", "no", "n", "off" -> false;
-      default -> throw new UsageException(flag + " takes true or false, got '" + v + "'");
-    };
   }
 
   /** {@code key:path.json,...}; only the first ':' splits, so Windows drive letters survive. */

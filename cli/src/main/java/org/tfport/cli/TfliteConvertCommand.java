@@ -23,6 +23,7 @@ import org.tfport.graph.GraphOptions;
 import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -237,25 +238,7 @@ final class TfliteConvertCommand {
               + " no separate converter in tfport")
   String enableV1Converter;
 
-  @Option(
-      names = "--verify",
-      arity = "0..1",
-      fallbackValue = "true",
-      description =
-          "tfport: after writing, run"
-              + " input and output in tfport's runtime on the same seeded inputs and print the largest difference per output"
-              + " (exit 1 when one is beyond its tolerance)")
-  String verify;
-
-  @Option(
-      names = "--json",
-      arity = "0..1",
-      fallbackValue = "true",
-      paramLabel = "BOOL",
-      description =
-          "print the result as one JSON object (files with bytes, weights, node counts, notes) and"
-              + " nothing else on stdout; --verify lines go to stderr")
-  String json;
+  @Mixin ResultReport report = new ResultReport();
 
   @Option(
       description = "show this help and exit",
@@ -395,7 +378,8 @@ final class TfliteConvertCommand {
     }
     GraphLoadingOptions.Builder go =
         GraphLoadingOptions.builder()
-            .stripDebugOps(stripDebugOps == null || bool("--strip_debug_ops", stripDebugOps))
+            .stripDebugOps(
+                stripDebugOps == null || ResultReport.bool("--strip_debug_ops", stripDebugOps))
             .outputNodeNames(outputs);
     if (tags != null) {
       go.tags(GraphOptions.parseTags(tags).toArray(String[]::new));
@@ -413,27 +397,20 @@ final class TfliteConvertCommand {
             .withGraphLoading(graph)
             .withTfliteOutput(o)
             .convert(output);
-    for (String n : s.notices()) {
-      err.println("tfport: note: " + OptionFlags.reword(n));
-    }
-    boolean asJson = json != null && bool("--json", json);
-    if (asJson) {
-      ResultJson.print(s, out);
-    } else {
-      out.println(s.line());
-    }
-    if (verify != null && bool("--verify", verify)) {
-      return Verify.run(
-          input,
-          new LoadOptions(null, graph.tags(), outputs),
-          in == ModelFormat.TF_SAVED_MODEL || in == ModelFormat.TF_HUB
-              ? list(signatureKeys)
-              : List.of(),
-          output,
-          Verify.tflite(o.quantization()),
-          asJson ? err : out);
-    }
-    return 0;
+    return report.print(
+        s,
+        out,
+        err,
+        to ->
+            Verify.run(
+                input,
+                new LoadOptions(null, graph.tags(), outputs),
+                in == ModelFormat.TF_SAVED_MODEL || in == ModelFormat.TF_HUB
+                    ? list(signatureKeys)
+                    : List.of(),
+                output,
+                Verify.tflite(o.quantization()),
+                to));
   }
 
   private static UsageException unsupported(String inputFormat) {
@@ -463,20 +440,23 @@ final class TfliteConvertCommand {
     if (opSets.isEmpty()) {
       opSets.add(TfliteOutputOptions.OpSet.TFLITE_BUILTINS);
     }
-    if (selectTfOps != null && bool("--enable_select_tf_ops", selectTfOps)) {
+    if (selectTfOps != null && ResultReport.bool("--enable_select_tf_ops", selectTfOps)) {
       opSets.add(TfliteOutputOptions.OpSet.SELECT_TF_OPS);
     }
-    boolean custom = allowCustomOps != null && bool("--allow_custom_ops", allowCustomOps);
+    boolean custom =
+        allowCustomOps != null && ResultReport.bool("--allow_custom_ops", allowCustomOps);
     boolean dynamic =
-        postTrainingQuantize != null && bool("--post_training_quantize", postTrainingQuantize)
+        postTrainingQuantize != null
+                && ResultReport.bool("--post_training_quantize", postTrainingQuantize)
             || optimizations != null && optimizations.toUpperCase(Locale.ROOT).contains("DEFAULT");
-    boolean fp16 = quantizeFloat16 != null && bool("--quantize_float16", quantizeFloat16);
+    boolean fp16 =
+        quantizeFloat16 != null && ResultReport.bool("--quantize_float16", quantizeFloat16);
     // Accepted for scripts written for tflite_convert; their values are still checked.
     if (newConverter != null) {
-      bool("--experimental_new_converter", newConverter);
+      ResultReport.bool("--experimental_new_converter", newConverter);
     }
     if (enableV1Converter != null) {
-      bool("--enable_v1_converter", enableV1Converter);
+      ResultReport.bool("--enable_v1_converter", enableV1Converter);
     }
     TfliteQuantizationMode q = TfliteQuantizationMode.NONE;
     if (representativeData != null) {
@@ -550,7 +530,7 @@ final class TfliteConvertCommand {
       b.metadata(md);
     }
     if (castFloat64 != null) {
-      b.castFloat64ToFloat32(bool("--cast_float64_to_float32", castFloat64));
+      b.castFloat64ToFloat32(ResultReport.bool("--cast_float64_to_float32", castFloat64));
     }
     return b.build();
   }
@@ -598,13 +578,5 @@ final class TfliteConvertCommand {
     return v == null
         ? List.of()
         : Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
-  }
-
-  private static boolean bool(String flag, String v) {
-    return switch (v.trim().toLowerCase(Locale.ROOT)) {
-      case "true", "1", "yes" -> true;
-      case "false", "0", "no" -> false;
-      default -> throw new UsageException(flag + " takes true or false, got '" + v + "'");
-    };
   }
 }

@@ -1,12 +1,10 @@
 package org.tfport.graph.optimize;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.tfport.core.Permutation;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Graph;
@@ -282,9 +280,11 @@ public final class ShapeInference {
           "BatchNormWithGlobalNormalization" ->
           one(in(n, 0));
       case "MatMul", "_FusedMatMul" ->
-          one(matMul(in(n, 0), in(n, 1), bool(n, "transpose_a"), bool(n, "transpose_b")));
+          one(
+              ShapeArithmetic.matMul(
+                  in(n, 0), in(n, 1), bool(n, "transpose_a"), bool(n, "transpose_b")));
       case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" ->
-          one(batchMatMul(in(n, 0), in(n, 1), bool(n, "adj_x"), bool(n, "adj_y")));
+          one(ShapeArithmetic.batchMatMul(in(n, 0), in(n, 1), bool(n, "adj_x"), bool(n, "adj_y")));
       case "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative" ->
           one(conv(n));
       case "MaxPool", "AvgPool" -> one(pool(n));
@@ -307,9 +307,9 @@ public final class ShapeInference {
       }
       case "UnsortedSegmentSum" ->
           one(GradientShapes.segmentSum(in(n, 0), in(n, 1), constInts(n, 2)));
-      case "Reshape" -> one(reshape(in(n, 0), constInts(n, 1), in(n, 1)));
-      case "Transpose" -> one(transpose(in(n, 0), constInts(n, 1)));
-      case "ExpandDims" -> one(expandDims(in(n, 0), constInts(n, 1)));
+      case "Reshape" -> one(ShapeArithmetic.reshape(in(n, 0), constInts(n, 1), in(n, 1)));
+      case "Transpose" -> one(ShapeArithmetic.transpose(in(n, 0), constInts(n, 1)));
+      case "ExpandDims" -> one(ShapeArithmetic.expandDims(in(n, 0), constInts(n, 1)));
       case "Squeeze" -> one(squeeze(n, in(n, 0)));
       case "ConcatV2" -> one(concat(n, 0, ins.size() - 1, constInts(n, ins.size() - 1)));
       case "Concat" -> one(concat(n, 1, ins.size(), constInts(n, 0)));
@@ -329,16 +329,16 @@ public final class ShapeInference {
         yield out;
       }
       case "Rank", "Size" -> one(new long[0]);
-      case "Fill" -> one(fill(constInts(n, 0), in(n, 0)));
+      case "Fill" -> one(ShapeArithmetic.fill(constInts(n, 0), in(n, 0)));
       case "StridedSlice" -> one(stridedSlice(n));
-      case "Slice" -> one(slice(in(n, 0), constInts(n, 1), constInts(n, 2)));
-      case "GatherV2" -> one(gather(in(n, 0), in(n, 1), constInts(n, 2)));
-      case "Tile" -> one(tile(in(n, 0), constInts(n, 1)));
-      case "Pad", "PadV2", "MirrorPad" -> one(pad(in(n, 0), constInts(n, 1)));
-      case "ArgMax", "ArgMin" -> one(reduce(in(n, 0), constInts(n, 1), false));
+      case "Slice" -> one(ShapeArithmetic.slice(in(n, 0), constInts(n, 1), constInts(n, 2)));
+      case "GatherV2" -> one(ShapeArithmetic.gather(in(n, 0), in(n, 1), constInts(n, 2)));
+      case "Tile" -> one(ShapeArithmetic.tile(in(n, 0), constInts(n, 1)));
+      case "Pad", "PadV2", "MirrorPad" -> one(ShapeArithmetic.pad(in(n, 0), constInts(n, 1)));
+      case "ArgMax", "ArgMin" -> one(ShapeArithmetic.reduce(in(n, 0), constInts(n, 1), false));
       default ->
           REDUCTIONS.contains(op)
-              ? one(reduce(in(n, 0), constInts(n, 1), bool(n, "keep_dims")))
+              ? one(ShapeArithmetic.reduce(in(n, 0), constInts(n, 1), bool(n, "keep_dims")))
               : recorded(n);
     };
   }
@@ -383,40 +383,6 @@ public final class ShapeInference {
     return null;
   }
 
-  private static long[] matMul(long[] a, long[] b, boolean ta, boolean tb) {
-    if (a == null || b == null || a.length != 2 || b.length != 2) {
-      return null;
-    }
-    return new long[] {ta ? a[1] : a[0], tb ? b[0] : b[1]};
-  }
-
-  private static long[] batchMatMul(long[] a, long[] b, boolean adjX, boolean adjY) {
-    if (a == null || b == null || a.length < 2 || b.length < 2) {
-      return null;
-    }
-    long[] batch = broadcast(Arrays.copyOf(a, a.length - 2), Arrays.copyOf(b, b.length - 2));
-    if (batch == null) {
-      return null;
-    }
-    long[] out = Arrays.copyOf(batch, batch.length + 2);
-    out[batch.length] = adjX ? a[a.length - 1] : a[a.length - 2];
-    out[batch.length + 1] = adjY ? b[b.length - 2] : b[b.length - 1];
-    return out;
-  }
-
-  /** Output size of one spatial dimension, as TensorFlow's {@code GetWindowedOutputSize}. */
-  private static long windowed(long in, long k, long stride, long dilation, String padding) {
-    if (in < 0 || k < 0 || stride <= 0) {
-      return -1;
-    }
-    long effective = (k - 1) * dilation + 1;
-    return switch (padding) {
-      case "SAME" -> (in + stride - 1) / stride;
-      case "VALID" -> in < effective ? -1 : (in - effective + stride) / stride;
-      default -> -1;
-    };
-  }
-
   private long[] conv(Node n) {
     long[] x = in(n, 0);
     long[] f = in(n, 1);
@@ -440,8 +406,8 @@ public final class ShapeInference {
     long c = depthwise ? (f[2] < 0 || f[3] < 0 ? -1 : f[2] * f[3]) : f[3];
     return new long[] {
       x[0],
-      windowed(x[1], f[0], strides[1], dh, padding),
-      windowed(x[2], f[1], strides[2], dw, padding),
+      ShapeArithmetic.windowed(x[1], f[0], strides[1], dh, padding),
+      ShapeArithmetic.windowed(x[2], f[1], strides[2], dw, padding),
       c
     };
   }
@@ -463,71 +429,11 @@ public final class ShapeInference {
       return x != null && x.length == 4 ? new long[] {-1, -1, -1, -1} : null;
     }
     return new long[] {
-      x[0], windowed(x[1], k[1], s[1], 1, padding), windowed(x[2], k[2], s[2], 1, padding), x[3]
+      x[0],
+      ShapeArithmetic.windowed(x[1], k[1], s[1], 1, padding),
+      ShapeArithmetic.windowed(x[2], k[2], s[2], 1, padding),
+      x[3]
     };
-  }
-
-  private static long[] reshape(long[] x, long[] target, long[] targetShape) {
-    if (target == null) {
-      if (targetShape != null && targetShape.length == 1 && targetShape[0] >= 0) {
-        long[] out = new long[(int) targetShape[0]];
-        Arrays.fill(out, -1);
-        return out;
-      }
-      return null;
-    }
-    long[] out = target.clone();
-    int unknown = -1;
-    long product = 1;
-    for (int i = 0; i < out.length; i++) {
-      if (out[i] < 0) {
-        if (unknown >= 0) {
-          return null;
-        }
-        unknown = i;
-      } else {
-        product *= out[i];
-      }
-    }
-    if (unknown >= 0 && known(x) && product > 0) {
-      long total = 1;
-      for (long d : x) {
-        total *= d;
-      }
-      out[unknown] = total % product == 0 ? total / product : -1;
-    }
-    return out;
-  }
-
-  private static long[] transpose(long[] x, long[] perm) {
-    if (x == null) {
-      return perm == null ? null : filled(perm.length);
-    }
-    if (perm == null) {
-      return filled(x.length);
-    }
-    return Permutation.apply(x, perm);
-  }
-
-  private static long[] filled(int rank) {
-    long[] out = new long[rank];
-    Arrays.fill(out, -1);
-    return out;
-  }
-
-  private static long[] expandDims(long[] x, long[] axis) {
-    if (x == null || axis == null || axis.length != 1) {
-      return null;
-    }
-    long a = axis[0] < 0 ? axis[0] + x.length + 1 : axis[0];
-    if (a < 0 || a > x.length) {
-      return null;
-    }
-    long[] out = new long[x.length + 1];
-    for (int i = 0, j = 0; i < out.length; i++) {
-      out[i] = i == a ? 1 : x[j++];
-    }
-    return out;
   }
 
   private static long[] squeeze(Node n, long[] x) {
@@ -658,15 +564,6 @@ public final class ShapeInference {
     return out;
   }
 
-  private static long[] fill(long[] dims, long[] dimsShape) {
-    if (dims != null) {
-      return dims;
-    }
-    return dimsShape != null && dimsShape.length == 1 && dimsShape[0] >= 0
-        ? filled((int) dimsShape[0])
-        : null;
-  }
-
   private long[] stridedSlice(Node n) {
     long[] x = in(n, 0);
     long[] b = constInts(n, 1);
@@ -677,85 +574,5 @@ public final class ShapeInference {
     }
     StridedSliceSpec spec = StridedSliceSpec.of(n, x, b, e, s);
     return spec == null ? null : spec.finalShape();
-  }
-
-  private static long[] slice(long[] x, long[] begin, long[] size) {
-    if (size == null) {
-      return x == null ? null : filled(x.length);
-    }
-    long[] out = size.clone();
-    for (int i = 0; i < out.length; i++) {
-      if (out[i] == -1) {
-        out[i] = x != null && i < x.length && x[i] >= 0 && begin != null ? x[i] - begin[i] : -1;
-      }
-    }
-    return out;
-  }
-
-  private static long[] gather(long[] params, long[] indices, long[] axisArg) {
-    if (params == null || indices == null || axisArg == null || axisArg.length != 1) {
-      return null;
-    }
-    long a = axisArg[0] < 0 ? axisArg[0] + params.length : axisArg[0];
-    if (a < 0 || a >= params.length) {
-      return null;
-    }
-    long[] out = new long[params.length - 1 + indices.length];
-    int o = 0;
-    for (int i = 0; i < a; i++) {
-      out[o++] = params[i];
-    }
-    for (long d : indices) {
-      out[o++] = d;
-    }
-    for (int i = (int) a + 1; i < params.length; i++) {
-      out[o++] = params[i];
-    }
-    return out;
-  }
-
-  private static long[] tile(long[] x, long[] multiples) {
-    if (x == null || multiples == null || multiples.length != x.length) {
-      return x == null ? null : filled(x.length);
-    }
-    long[] out = new long[x.length];
-    for (int i = 0; i < x.length; i++) {
-      out[i] = x[i] < 0 ? -1 : x[i] * multiples[i];
-    }
-    return out;
-  }
-
-  private static long[] pad(long[] x, long[] paddings) {
-    if (x == null || paddings == null || paddings.length != 2 * x.length) {
-      return x == null ? null : filled(x.length);
-    }
-    long[] out = new long[x.length];
-    for (int i = 0; i < x.length; i++) {
-      out[i] = x[i] < 0 ? -1 : x[i] + paddings[2 * i] + paddings[2 * i + 1];
-    }
-    return out;
-  }
-
-  private static long[] reduce(long[] x, long[] axes, boolean keep) {
-    if (x == null || axes == null) {
-      return null;
-    }
-    boolean[] reduced = new boolean[x.length];
-    for (long a : axes) {
-      long ax = a < 0 ? a + x.length : a;
-      if (ax < 0 || ax >= x.length) {
-        return null;
-      }
-      reduced[(int) ax] = true;
-    }
-    List<Long> out = new ArrayList<>();
-    for (int i = 0; i < x.length; i++) {
-      if (!reduced[i]) {
-        out.add(x[i]);
-      } else if (keep) {
-        out.add(1L);
-      }
-    }
-    return out.stream().mapToLong(Long::longValue).toArray();
   }
 }
