@@ -154,7 +154,7 @@ final class QuantizedConvOps implements OpFamily {
   // -------------------------------------------------------------------------------------------
   // conv
 
-  private static Kernel bindConv(BindContext b, boolean depthwise) {
+  static Kernel bindConv(BindContext b, boolean depthwise) {
     DType t = activationType(b);
     Quant in = Quant.of(b, "input");
     Quant out = Quant.of(b, "output");
@@ -254,7 +254,7 @@ final class QuantizedConvOps implements OpFamily {
   // -------------------------------------------------------------------------------------------
   // dense
 
-  private static Kernel bindFullyConnected(BindContext b) {
+  static Kernel bindFullyConnected(BindContext b) {
     DType t = activationType(b);
     Quant in = Quant.of(b, "input");
     Quant out = Quant.of(b, "output");
@@ -411,7 +411,7 @@ final class QuantizedConvOps implements OpFamily {
    * maximum, or the sum of the window's cells inside the input divided by their count, rounded half
    * away from zero.
    */
-  private static Kernel bindPool(BindContext b, boolean max) {
+  static Kernel bindPool(BindContext b, boolean max) {
     DType t = activationType(b);
     Quant out = Quant.of(b, "output");
     int[] act = range(b, t, out);

@@ -44,6 +44,7 @@ public final class StandardKernels {
           new ReductionOps(),
           new AxisOps(),
           new QuantizedConvOps(),
+          new FastQuantizedOps(),
           new QuantizedOps(),
           new QuantizedActivationOps(),
           new RecurrentOps(),

@@ -1,0 +1,363 @@
+package org.tfport.runtime.ops;
+
+import org.tfport.core.DType;
+import org.tfport.runtime.kernel.BindContext;
+import org.tfport.runtime.kernel.Kernel;
+import org.tfport.runtime.kernel.KernelException;
+import org.tfport.runtime.kernel.KernelRegistry;
+import org.tfport.runtime.kernel.OpFamily;
+import org.tfport.runtime.kernel.RunContext;
+import org.tfport.runtime.kernel.Value;
+import org.tfport.runtime.ops.FixedPoint.Multiplier;
+import org.tfport.runtime.ops.QuantizedConvOps.Quant;
+
+/**
+ * Optimized 8-bit (int8 and uint8) TFLite convolutions and dense layers: the weights widened once
+ * at bind time with their zero points subtracted and packed into the integer micro-kernel's panels,
+ * the input widened once per run with its zero point subtracted (and padded with zeros, which is
+ * what TFLite's skipped out-of-image taps contribute), int32 accumulation, and the requantization
+ * and activation clamp fused per finished row ({@link Requantizer}). Results are bit-identical to
+ * {@link QuantizedConvOps}, which runs whatever this does not cover: 16x8 models, weights that
+ * arrive at run time, grouped filters, depthwise multipliers above 1, and every malformed case (so
+ * errors keep the reference kernel's wording).
+ */
+final class FastQuantizedOps implements OpFamily {
+  @Override
+  public void register(KernelRegistry r) {
+    r.optimized("TfliteQuantizedConv2D", b -> bindConv(b, false));
+    r.optimized("TfliteQuantizedDepthwiseConv2D", b -> bindConv(b, true));
+    r.optimized("TfliteQuantizedFullyConnected", FastQuantizedOps::bindFullyConnected);
+  }
+
+  /** The 8-bit weights, or null when they are not a constant of the expected rank. */
+  private static Value constantBytes(BindContext b, int rank) {
+    Value f = b.constantInput(1);
+    if (f == null
+        || f.rank() != rank
+        || (f.dtype() != DType.INT8 && f.dtype() != DType.UINT8)
+        || f.size() == 0) {
+      return null;
+    }
+    return f;
+  }
+
+  /** The weights as ints with each output channel's zero point subtracted; channel = row. */
+  private static int[] centeredRows(Value f, int[] wOff, int rows) {
+    int[] w = FixedPoint.widen(f);
+    int cols = w.length / rows;
+    for (int r = 0; r < rows; r++) {
+      int off = wOff[r];
+      for (int i = r * cols; i < (r + 1) * cols; i++) {
+        w[i] += off;
+      }
+    }
+    return w;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // conv
+
+  private static Kernel bindConv(BindContext b, boolean depthwise) {
+    Kernel reference = QuantizedConvOps.bindConv(b, depthwise);
+    try {
+      DType t = QuantizedConvOps.activationType(b);
+      Value f = constantBytes(b, 4);
+      if (t == DType.INT16 || f == null) {
+        return reference;
+      }
+      Quant in = Quant.of(b, "input");
+      Quant out = Quant.of(b, "output");
+      int oc = (int) f.dim(depthwise ? 3 : 0);
+      Requantizer rq =
+          Requantizer.of(
+              QuantizedConvOps.multipliers(b, in, out, oc),
+              out.zeroPoint(),
+              QuantizedConvOps.range(b, t, out));
+      int[] wOff = QuantizedConvOps.filterOffsets(b, oc);
+      IntMicrokernel mk = IntMicrokernel.chosen();
+      Geometry g =
+          new Geometry(
+              QuantizedConvOps.hw(b, "strides"),
+              QuantizedConvOps.hw(b, "dilations"),
+              QuantizedConvOps.same(b),
+              (int) f.dim(1),
+              (int) f.dim(2),
+              in.zeroPoint());
+      if (depthwise) {
+        if (f.dim(0) != 1 || b.intAttr("depth_multiplier", 0) > 1) {
+          return reference;
+        }
+        // [1, kh, kw, oc]: tap-major rows of oc weights, each column shifted by its zero point.
+        int[] w = FixedPoint.widen(f);
+        for (int i = 0; i < w.length; i++) {
+          w[i] += wOff[i % oc];
+        }
+        return new Depthwise(reference, t, g, oc, w, rq, mk)::run;
+      }
+      int k = reduction(f);
+      int[] packed = IntMicrokernel.pack(centeredRows(f, wOff, oc), oc, k, mk.nr());
+      return new Conv(reference, t, g, oc, (int) f.dim(3), packed, rq, mk)::run;
+    } catch (KernelException e) {
+      return reference; // its own words, when it runs
+    }
+  }
+
+  /** Taps × input channels of an OHWI filter. */
+  private static int reduction(Value f) {
+    return Math.toIntExact(f.dim(1) * f.dim(2) * f.dim(3));
+  }
+
+  /** Strides, dilations, padding and window of a convolution; the input's zero point. */
+  private record Geometry(
+      int[] stride, int[] dilation, boolean same, int kh, int kw, int inZeroPoint) {}
+
+  /**
+   * The input widened to int with its zero point subtracted, inside a zero border wide enough that
+   * every tap of every output window falls in it (a tap on the border contributes 0, as TFLite's
+   * skipped taps do).
+   */
+  private record Padded(int[] data, int height, int width, int top, int left) {
+    static Padded of(Value x, Geometry g, int oh, int ow) {
+      int n = (int) x.dim(0);
+      int h = (int) x.dim(1);
+      int w = (int) x.dim(2);
+      int c = (int) x.dim(3);
+      int top = QuantizedConvOps.padBefore(g.same(), h, oh, g.kh(), g.stride()[0], g.dilation()[0]);
+      int left = QuantizedConvOps.padBefore(g.same(), w, ow, g.kw(), g.stride()[1], g.dilation()[1]);
+      int hp = Math.max(h + top, (oh - 1) * g.stride()[0] + (g.kh() - 1) * g.dilation()[0] + 1);
+      int wp = Math.max(w + left, (ow - 1) * g.stride()[1] + (g.kw() - 1) * g.dilation()[1] + 1);
+      int[] p = new int[Math.multiplyExact(Math.multiplyExact(n * hp, wp), c)];
+      byte[] src = x.bytes();
+      int zp = g.inZeroPoint();
+      boolean unsigned = x.dtype() == DType.UINT8;
+      int rowLength = w * c;
+      for (int b = 0; b < n; b++) {
+        for (int y = 0; y < h; y++) {
+          int s = (b * h + y) * rowLength;
+          int d = ((b * hp + y + top) * wp + left) * c;
+          if (unsigned) {
+            for (int i = 0; i < rowLength; i++) {
+              p[d + i] = (src[s + i] & 0xff) - zp;
+            }
+          } else {
+            for (int i = 0; i < rowLength; i++) {
+              p[d + i] = src[s + i] - zp;
+            }
+          }
+        }
+      }
+      return new Padded(p, hp, wp, top, left);
+    }
+
+    /** Offsets of the window's taps from its first cell, row-major over (ky, kx). */
+    int[] taps(Geometry g, int c) {
+      int[] off = new int[g.kh() * g.kw()];
+      for (int ky = 0; ky < g.kh(); ky++) {
+        for (int kx = 0; kx < g.kw(); kx++) {
+          off[ky * g.kw() + kx] = (ky * g.dilation()[0] * width + kx * g.dilation()[1]) * c;
+        }
+      }
+      return off;
+    }
+  }
+
+  private static boolean fits(Value x, DType t) {
+    return x.dtype() == t && x.rank() == 4 && x.dim(1) > 0 && x.dim(2) > 0 && x.dim(3) > 0;
+  }
+
+  private record Conv(
+      Kernel reference,
+      DType t,
+      Geometry g,
+      int oc,
+      int cin,
+      int[] packed,
+      Requantizer rq,
+      IntMicrokernel mk) {
+    Value[] run(Value[] ins, RunContext ctx) {
+      Value x = ins[0];
+      if (!fits(x, t) || x.dim(3) != cin || ins[1].rank() != 4 || ins[1].dim(0) != oc) {
+        return reference.run(ins, ctx);
+      }
+      int[] bias = Requantizer.bias(FixedPoint.bias(ins.length > 2 ? ins[2] : null, oc), oc);
+      int n = (int) x.dim(0);
+      int oh = QuantizedConvOps.outSize(g.same(), (int) x.dim(1), g.kh(), g.stride()[0], g.dilation()[0]);
+      int ow = QuantizedConvOps.outSize(g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
+      byte[] y = new byte[Math.multiplyExact(Math.multiplyExact(n * oh, ow), oc)];
+      long[] shape = {n, oh, ow, oc};
+      if (y.length == 0) {
+        return new Value[] {Value.of(t, shape, y)};
+      }
+      Padded p = Padded.of(x, g, oh, ow);
+      int[] tapOff = p.taps(g, cin);
+      int taps = tapOff.length;
+      int mr = mk.mr();
+      int nr = mk.nr();
+      int panels = (oc + nr - 1) / nr;
+      int ldc = panels * nr;
+      int rows = n * oh * ow;
+      int blocks = (rows + mr - 1) / mr;
+      int sh = g.stride()[0];
+      int sw = g.stride()[1];
+      FastKernels.split(
+          ctx,
+          blocks,
+          (long) mr * taps * cin * oc,
+          (from, to) -> {
+            int[] acc = new int[mr * ldc];
+            int[] base = new int[mr];
+            for (int blk = from; blk < to; blk++) {
+              int r0 = blk * mr;
+              int count = Math.min(mr, rows - r0);
+              for (int i = 0; i < count; i++) {
+                int r = r0 + i;
+                int ox = r % ow;
+                int oy = r / ow % oh;
+                int b = r / (ow * oh);
+                base[i] = ((b * p.height() + oy * sh) * p.width() + ox * sw) * cin;
+              }
+              mk.block(p.data(), base, count, tapOff, taps, cin, packed, panels, acc, ldc);
+              for (int i = 0; i < count; i++) {
+                rq.row(acc, i * ldc, bias, y, (r0 + i) * oc);
+              }
+            }
+          });
+      return new Value[] {Value.of(t, shape, y)};
+    }
+  }
+
+  private record Depthwise(
+      Kernel reference, DType t, Geometry g, int oc, int[] w, Requantizer rq, IntMicrokernel mk) {
+    Value[] run(Value[] ins, RunContext ctx) {
+      Value x = ins[0];
+      if (!fits(x, t) || x.dim(3) != oc || ins[1].rank() != 4 || ins[1].dim(3) != oc) {
+        return reference.run(ins, ctx);
+      }
+      int[] bias = Requantizer.bias(FixedPoint.bias(ins.length > 2 ? ins[2] : null, oc), oc);
+      int n = (int) x.dim(0);
+      int oh = QuantizedConvOps.outSize(g.same(), (int) x.dim(1), g.kh(), g.stride()[0], g.dilation()[0]);
+      int ow = QuantizedConvOps.outSize(g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
+      byte[] y = new byte[Math.multiplyExact(Math.multiplyExact(n * oh, ow), oc)];
+      long[] shape = {n, oh, ow, oc};
+      if (y.length == 0) {
+        return new Value[] {Value.of(t, shape, y)};
+      }
+      Padded p = Padded.of(x, g, oh, ow);
+      int[] xTap = p.taps(g, oc);
+      int taps = xTap.length;
+      int[] fTap = new int[taps];
+      for (int i = 0; i < taps; i++) {
+        fTap[i] = i * oc;
+      }
+      int sh = g.stride()[0];
+      int sw = g.stride()[1];
+      FastKernels.split(
+          ctx,
+          n * oh,
+          (long) ow * taps * oc,
+          (from, to) -> {
+            int[] acc = new int[ow * oc];
+            for (int row = from; row < to; row++) {
+              int b = row / oh;
+              int oy = row % oh;
+              int xOff = (b * p.height() + oy * sh) * p.width() * oc;
+              mk.depthwise(p.data(), xOff, sw * oc, xTap, fTap, taps, w, acc, ow, oc);
+              for (int q = 0; q < ow; q++) {
+                rq.row(acc, q * oc, bias, y, (row * ow + q) * oc);
+              }
+            }
+          });
+      return new Value[] {Value.of(t, shape, y)};
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // dense
+
+  private static Kernel bindFullyConnected(BindContext b) {
+    Kernel reference = QuantizedConvOps.bindFullyConnected(b);
+    try {
+      DType t = QuantizedConvOps.activationType(b);
+      Value f = constantBytes(b, 2);
+      if (t == DType.INT16 || f == null) {
+        return reference;
+      }
+      Quant in = Quant.of(b, "input");
+      Quant out = Quant.of(b, "output");
+      int units = (int) f.dim(0);
+      int depth = (int) f.dim(1);
+      Multiplier[] m = QuantizedConvOps.multipliers(b, in, out, units);
+      Requantizer rq = Requantizer.of(m, out.zeroPoint(), QuantizedConvOps.range(b, t, out));
+      IntMicrokernel mk = IntMicrokernel.chosen();
+      int[] wOff = QuantizedConvOps.filterOffsets(b, units);
+      int[] packed = IntMicrokernel.pack(centeredRows(f, wOff, units), units, depth, mk.nr());
+      boolean keepDims = b.boolAttr("keep_num_dims", false);
+      return new Dense(reference, t, units, depth, in.zeroPoint(), keepDims, packed, rq, mk)::run;
+    } catch (KernelException e) {
+      return reference;
+    }
+  }
+
+  private record Dense(
+      Kernel reference,
+      DType t,
+      int units,
+      int depth,
+      int inZeroPoint,
+      boolean keepDims,
+      int[] packed,
+      Requantizer rq,
+      IntMicrokernel mk) {
+    Value[] run(Value[] ins, RunContext ctx) {
+      Value x = ins[0];
+      if (x.dtype() != t
+          || x.size() % depth != 0
+          || ins[1].rank() != 2
+          || ins[1].dim(0) != units
+          || ins[1].dim(1) != depth) {
+        return reference.run(ins, ctx);
+      }
+      int[] bias = Requantizer.bias(FixedPoint.bias(ins.length > 2 ? ins[2] : null, units), units);
+      int rows = x.size() / depth;
+      int[] a = new int[x.size()];
+      byte[] src = x.bytes();
+      boolean unsigned = t == DType.UINT8;
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (unsigned ? src[i] & 0xff : src[i]) - inZeroPoint;
+      }
+      byte[] y = new byte[Math.multiplyExact(rows, units)];
+      int mr = mk.mr();
+      int nr = mk.nr();
+      int panels = (units + nr - 1) / nr;
+      int ldc = panels * nr;
+      int[] tapOff = {0};
+      FastKernels.split(
+          ctx,
+          (rows + mr - 1) / mr,
+          (long) mr * depth * units,
+          (from, to) -> {
+            int[] acc = new int[mr * ldc];
+            int[] base = new int[mr];
+            for (int blk = from; blk < to; blk++) {
+              int r0 = blk * mr;
+              int count = Math.min(mr, rows - r0);
+              for (int i = 0; i < count; i++) {
+                base[i] = (r0 + i) * depth;
+              }
+              mk.block(a, base, count, tapOff, 1, depth, packed, panels, acc, ldc);
+              for (int i = 0; i < count; i++) {
+                rq.row(acc, i * ldc, bias, y, (r0 + i) * units);
+              }
+            }
+          });
+      long[] shape;
+      if (keepDims) {
+        shape = x.shape().clone();
+        shape[shape.length - 1] = units;
+      } else {
+        shape = new long[] {rows, units};
+      }
+      return new Value[] {Value.of(t, shape, y)};
+    }
+  }
+}

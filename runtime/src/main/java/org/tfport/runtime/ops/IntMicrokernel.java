@@ -1,0 +1,83 @@
+package org.tfport.runtime.ops;
+
+/**
+ * The inner loops of the optimized integer (quantized) kernels, in two implementations chosen at
+ * start-up ({@link FastKernels#intMicrokernel()}): Vector API and plain Java. Operands are already
+ * widened to int and shifted by their zero points, so a product is one multiply; accumulators are
+ * int32 and wrap exactly as TFLite's do (the sum of a run is the same modulo 2^32 whatever the
+ * order), which keeps the results bit-identical to the reference kernels.
+ */
+abstract class IntMicrokernel {
+  /**
+   * The integer micro-kernels a kernel bound now uses: the Vector API ones exactly when the float
+   * kernels use theirs (the module is present and tests have not forced the scalar path).
+   */
+  static IntMicrokernel chosen() {
+    return FastKernels.microkernel() instanceof VectorMicrokernel
+        ? VectorHolder.INSTANCE
+        : ScalarIntMicrokernel.INSTANCE;
+  }
+
+  // A holder so that VectorIntMicrokernel (and jdk.incubator.vector) is loaded only when needed.
+  private static final class VectorHolder {
+    static final IntMicrokernel INSTANCE = new VectorIntMicrokernel();
+  }
+
+  /** Rows of a full tile (output pixels, or matrix rows). */
+  abstract int mr();
+
+  /** Columns of a packed weight panel ({@link #pack}). */
+  abstract int nr();
+
+  /**
+   * Rows {@code i < rows} of an indirect GEMM over all {@code panels} of a packed B ([k, n] in
+   * panels of {@link #nr()} columns, zero beyond n): {@code acc[i·ldc + j] = Σ_t Σ_ic a[base[i] +
+   * tapOff[t] + ic] · B[t·cin + ic, j]} for every column j < panels·nr, with taps·cin = k.
+   */
+  abstract void block(
+      int[] a,
+      int[] base,
+      int rows,
+      int[] tapOff,
+      int taps,
+      int cin,
+      int[] packed,
+      int panels,
+      int[] acc,
+      int ldc);
+
+  /**
+   * A run of depthwise output pixels, channels innermost: {@code acc[q·channels + ch] = Σ_t x[xOff
+   * + q·xStep + xTap[t] + ch] · f[fTap[t] + ch]} for q < pixels, ch < channels.
+   */
+  abstract void depthwise(
+      int[] x,
+      int xOff,
+      int xStep,
+      int[] xTap,
+      int[] fTap,
+      int taps,
+      int[] f,
+      int[] acc,
+      int pixels,
+      int channels);
+
+  /**
+   * Packs weights given per output column ({@code w[j·k + kk]} is B[kk, j]) into panels of {@code
+   * nr} columns: {@code packed[(p·k + kk)·nr + jj] = B[kk, p·nr + jj]}, zero past n.
+   */
+  static int[] pack(int[] w, int n, int k, int nr) {
+    int panels = (n + nr - 1) / nr;
+    int[] packed = new int[Math.multiplyExact(Math.multiplyExact(panels, k), nr)];
+    for (int j = 0; j < n; j++) {
+      int p = j / nr;
+      int jj = j % nr;
+      int src = j * k;
+      int dst = p * k * nr + jj;
+      for (int kk = 0; kk < k; kk++) {
+        packed[dst + kk * nr] = w[src + kk];
+      }
+    }
+    return packed;
+  }
+}

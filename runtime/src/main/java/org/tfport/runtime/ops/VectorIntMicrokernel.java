@@ -1,0 +1,300 @@
+package org.tfport.runtime.ops;
+
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The integer micro-kernels on the Vector API (loaded only when jdk.incubator.vector is present,
+ * see {@link FastKernels}): register tiles of 8, 4 or 1 rows by two int vectors of columns, each
+ * step a broadcast of one activation times two weight vectors, added into int32 accumulators;
+ * depthwise convolution across channels.
+ */
+final class VectorIntMicrokernel extends IntMicrokernel {
+  private static final VectorSpecies<Integer> S = IntVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  private static final int NR = 2 * L;
+
+  @Override
+  int mr() {
+    return 8;
+  }
+
+  @Override
+  int nr() {
+    return NR;
+  }
+
+  @Override
+  void block(
+      int[] a,
+      int[] base,
+      int rows,
+      int[] tapOff,
+      int taps,
+      int cin,
+      int[] packed,
+      int panels,
+      int[] acc,
+      int ldc) {
+    int panelSize = taps * cin * NR;
+    int i = 0;
+    for (; i + 8 <= rows; i += 8) {
+      for (int p = 0; p < panels; p++) {
+        tile8(
+            a,
+            base[i],
+            base[i + 1],
+            base[i + 2],
+            base[i + 3],
+            base[i + 4],
+            base[i + 5],
+            base[i + 6],
+            base[i + 7],
+            tapOff,
+            taps,
+            cin,
+            packed,
+            p * panelSize,
+            acc,
+            i * ldc + p * NR,
+            ldc);
+      }
+    }
+    for (; i + 4 <= rows; i += 4) {
+      for (int p = 0; p < panels; p++) {
+        tile4(
+            a,
+            base[i],
+            base[i + 1],
+            base[i + 2],
+            base[i + 3],
+            tapOff,
+            taps,
+            cin,
+            packed,
+            p * panelSize,
+            acc,
+            i * ldc + p * NR,
+            ldc);
+      }
+    }
+    for (; i < rows; i++) {
+      for (int p = 0; p < panels; p++) {
+        tile1(a, base[i], tapOff, taps, cin, packed, p * panelSize, acc, i * ldc + p * NR);
+      }
+    }
+  }
+
+  @Override
+  void depthwise(
+      int[] x,
+      int xOff,
+      int xStep,
+      int[] xTap,
+      int[] fTap,
+      int taps,
+      int[] f,
+      int[] acc,
+      int pixels,
+      int channels) {
+    int full = channels - channels % L;
+    for (int q = 0; q < pixels; q++) {
+      int xq = xOff + q * xStep;
+      int out = q * channels;
+      int ch = 0;
+      for (; ch < full; ch += L) {
+        IntVector s = IntVector.zero(S);
+        for (int t = 0; t < taps; t++) {
+          s =
+              s.add(
+                  IntVector.fromArray(S, x, xq + xTap[t] + ch)
+                      .mul(IntVector.fromArray(S, f, fTap[t] + ch)));
+        }
+        s.intoArray(acc, out + ch);
+      }
+      for (; ch < channels; ch++) {
+        int s = 0;
+        for (int t = 0; t < taps; t++) {
+          s += x[xq + xTap[t] + ch] * f[fTap[t] + ch];
+        }
+        acc[out + ch] = s;
+      }
+    }
+  }
+
+  // 8 rows × 2 vectors: 16 accumulators, the two weight vectors of a step shared by every row.
+  private static void tile8(
+      int[] a,
+      int b0,
+      int b1,
+      int b2,
+      int b3,
+      int b4,
+      int b5,
+      int b6,
+      int b7,
+      int[] tapOff,
+      int taps,
+      int cin,
+      int[] packed,
+      int w,
+      int[] acc,
+      int out,
+      int ldc) {
+    IntVector c00 = IntVector.zero(S);
+    IntVector c01 = IntVector.zero(S);
+    IntVector c10 = IntVector.zero(S);
+    IntVector c11 = IntVector.zero(S);
+    IntVector c20 = IntVector.zero(S);
+    IntVector c21 = IntVector.zero(S);
+    IntVector c30 = IntVector.zero(S);
+    IntVector c31 = IntVector.zero(S);
+    IntVector c40 = IntVector.zero(S);
+    IntVector c41 = IntVector.zero(S);
+    IntVector c50 = IntVector.zero(S);
+    IntVector c51 = IntVector.zero(S);
+    IntVector c60 = IntVector.zero(S);
+    IntVector c61 = IntVector.zero(S);
+    IntVector c70 = IntVector.zero(S);
+    IntVector c71 = IntVector.zero(S);
+    for (int t = 0; t < taps; t++) {
+      int o = tapOff[t];
+      int i0 = b0 + o;
+      int i1 = b1 + o;
+      int i2 = b2 + o;
+      int i3 = b3 + o;
+      int i4 = b4 + o;
+      int i5 = b5 + o;
+      int i6 = b6 + o;
+      int i7 = b7 + o;
+      for (int ic = 0; ic < cin; ic++, w += NR) {
+        IntVector w0 = IntVector.fromArray(S, packed, w);
+        IntVector w1 = IntVector.fromArray(S, packed, w + L);
+        IntVector x0 = IntVector.broadcast(S, a[i0 + ic]);
+        c00 = c00.add(x0.mul(w0));
+        c01 = c01.add(x0.mul(w1));
+        IntVector x1 = IntVector.broadcast(S, a[i1 + ic]);
+        c10 = c10.add(x1.mul(w0));
+        c11 = c11.add(x1.mul(w1));
+        IntVector x2 = IntVector.broadcast(S, a[i2 + ic]);
+        c20 = c20.add(x2.mul(w0));
+        c21 = c21.add(x2.mul(w1));
+        IntVector x3 = IntVector.broadcast(S, a[i3 + ic]);
+        c30 = c30.add(x3.mul(w0));
+        c31 = c31.add(x3.mul(w1));
+        IntVector x4 = IntVector.broadcast(S, a[i4 + ic]);
+        c40 = c40.add(x4.mul(w0));
+        c41 = c41.add(x4.mul(w1));
+        IntVector x5 = IntVector.broadcast(S, a[i5 + ic]);
+        c50 = c50.add(x5.mul(w0));
+        c51 = c51.add(x5.mul(w1));
+        IntVector x6 = IntVector.broadcast(S, a[i6 + ic]);
+        c60 = c60.add(x6.mul(w0));
+        c61 = c61.add(x6.mul(w1));
+        IntVector x7 = IntVector.broadcast(S, a[i7 + ic]);
+        c70 = c70.add(x7.mul(w0));
+        c71 = c71.add(x7.mul(w1));
+      }
+    }
+    c00.intoArray(acc, out);
+    c01.intoArray(acc, out + L);
+    c10.intoArray(acc, out + ldc);
+    c11.intoArray(acc, out + ldc + L);
+    c20.intoArray(acc, out + 2 * ldc);
+    c21.intoArray(acc, out + 2 * ldc + L);
+    c30.intoArray(acc, out + 3 * ldc);
+    c31.intoArray(acc, out + 3 * ldc + L);
+    c40.intoArray(acc, out + 4 * ldc);
+    c41.intoArray(acc, out + 4 * ldc + L);
+    c50.intoArray(acc, out + 5 * ldc);
+    c51.intoArray(acc, out + 5 * ldc + L);
+    c60.intoArray(acc, out + 6 * ldc);
+    c61.intoArray(acc, out + 6 * ldc + L);
+    c70.intoArray(acc, out + 7 * ldc);
+    c71.intoArray(acc, out + 7 * ldc + L);
+  }
+
+  // 4 rows × 2 vectors: 8 accumulators, the two weight vectors of a step shared by every row.
+  private static void tile4(
+      int[] a,
+      int b0,
+      int b1,
+      int b2,
+      int b3,
+      int[] tapOff,
+      int taps,
+      int cin,
+      int[] packed,
+      int w,
+      int[] acc,
+      int out,
+      int ldc) {
+    IntVector c00 = IntVector.zero(S);
+    IntVector c01 = IntVector.zero(S);
+    IntVector c10 = IntVector.zero(S);
+    IntVector c11 = IntVector.zero(S);
+    IntVector c20 = IntVector.zero(S);
+    IntVector c21 = IntVector.zero(S);
+    IntVector c30 = IntVector.zero(S);
+    IntVector c31 = IntVector.zero(S);
+    for (int t = 0; t < taps; t++) {
+      int o = tapOff[t];
+      int i0 = b0 + o;
+      int i1 = b1 + o;
+      int i2 = b2 + o;
+      int i3 = b3 + o;
+      for (int ic = 0; ic < cin; ic++, w += NR) {
+        IntVector w0 = IntVector.fromArray(S, packed, w);
+        IntVector w1 = IntVector.fromArray(S, packed, w + L);
+        IntVector x0 = IntVector.broadcast(S, a[i0 + ic]);
+        c00 = c00.add(x0.mul(w0));
+        c01 = c01.add(x0.mul(w1));
+        IntVector x1 = IntVector.broadcast(S, a[i1 + ic]);
+        c10 = c10.add(x1.mul(w0));
+        c11 = c11.add(x1.mul(w1));
+        IntVector x2 = IntVector.broadcast(S, a[i2 + ic]);
+        c20 = c20.add(x2.mul(w0));
+        c21 = c21.add(x2.mul(w1));
+        IntVector x3 = IntVector.broadcast(S, a[i3 + ic]);
+        c30 = c30.add(x3.mul(w0));
+        c31 = c31.add(x3.mul(w1));
+      }
+    }
+    c00.intoArray(acc, out);
+    c01.intoArray(acc, out + L);
+    c10.intoArray(acc, out + ldc);
+    c11.intoArray(acc, out + ldc + L);
+    c20.intoArray(acc, out + 2 * ldc);
+    c21.intoArray(acc, out + 2 * ldc + L);
+    c30.intoArray(acc, out + 3 * ldc);
+    c31.intoArray(acc, out + 3 * ldc + L);
+  }
+
+  // 1 row × 2 vectors: 2 accumulators, the two weight vectors of a step shared by every row.
+  private static void tile1(
+      int[] a,
+      int b0,
+      int[] tapOff,
+      int taps,
+      int cin,
+      int[] packed,
+      int w,
+      int[] acc,
+      int out) {
+    IntVector c00 = IntVector.zero(S);
+    IntVector c01 = IntVector.zero(S);
+    for (int t = 0; t < taps; t++) {
+      int o = tapOff[t];
+      int i0 = b0 + o;
+      for (int ic = 0; ic < cin; ic++, w += NR) {
+        IntVector w0 = IntVector.fromArray(S, packed, w);
+        IntVector w1 = IntVector.fromArray(S, packed, w + L);
+        IntVector x0 = IntVector.broadcast(S, a[i0 + ic]);
+        c00 = c00.add(x0.mul(w0));
+        c01 = c01.add(x0.mul(w1));
+      }
+    }
+    c00.intoArray(acc, out);
+    c01.intoArray(acc, out + L);
+  }
+}

@@ -1,0 +1,201 @@
+package org.tfport.runtime.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.tfport.core.DType;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.runtime.kernel.KernelRegistry.Mode;
+import org.tfport.runtime.kernel.RunContext;
+import org.tfport.runtime.kernel.Value;
+
+/**
+ * The optimized 8-bit convolution, depthwise convolution and dense kernels give the reference
+ * kernels' bytes exactly, on randomized shapes, strides, dilations, paddings, zero points,
+ * per-tensor (uint8) and per-channel (int8) scales and fused activations: with the Vector API
+ * micro-kernels and the scalar ones, on one thread and on two.
+ */
+class FastQuantizedOpsTest {
+  private static final RunContext ONE = OpOracle.context(1);
+  private static final RunContext TWO = OpOracle.context(2);
+  private static final String[] ACTIVATIONS = {"NONE", "RELU", "RELU6", "RELU_N1_TO_1"};
+
+  @AfterAll
+  static void shutdown() {
+    TWO.pool().shutdown();
+  }
+
+  private static AttrValue ints(long... v) {
+    return AttrValue.ListAttr.ofInts(Arrays.stream(v).boxed().toList());
+  }
+
+  private static AttrValue floats(float... v) {
+    List<Float> f = new ArrayList<>();
+    for (float x : v) {
+      f.add(x);
+    }
+    return new AttrValue.ListAttr(
+        List.of(), List.of(), f, List.of(), List.of(), List.of(), List.of(), List.of());
+  }
+
+  private static Value bytes(Random r, DType t, long... shape) {
+    byte[] b = new byte[Math.toIntExact(Value.elementCount(shape))];
+    r.nextBytes(b);
+    return Value.of(t, shape, b);
+  }
+
+  /** T, the input/output quantization, the weights' scales and zero points, the activation. */
+  private static Map<String, AttrValue> quantAttrs(Random r, DType t, int channels) {
+    boolean perChannel = t == DType.INT8;
+    Map<String, AttrValue> a = new HashMap<>();
+    a.put("T", new AttrValue.Type(t.tfEnum()));
+    float inScale = 0.01f + r.nextFloat() * 0.1f;
+    a.put("input_scale", new AttrValue.Float(inScale));
+    a.put("input_zero_point", new AttrValue.Int(perChannel ? r.nextInt(256) - 128 : r.nextInt(256)));
+    float[] ws = new float[perChannel ? channels : 1];
+    for (int i = 0; i < ws.length; i++) {
+      ws[i] = 0.0005f + r.nextFloat() * 0.05f;
+    }
+    a.put("filter_scales", floats(ws));
+    a.put("filter_zero_points", perChannel ? ints(0) : ints(r.nextInt(256)));
+    // From 1e-4 to about 2: right shifts, and left shifts for multipliers above 1.
+    float m = (float) Math.pow(10, -4 + r.nextDouble() * 4.3);
+    a.put("output_scale", new AttrValue.Float(inScale * ws[0] / m));
+    a.put("output_zero_point", new AttrValue.Int(perChannel ? r.nextInt(256) - 128 : r.nextInt(256)));
+    a.put(
+        "fused_activation_function",
+        AttrValue.Str.of(ACTIVATIONS[r.nextInt(ACTIVATIONS.length)]));
+    return a;
+  }
+
+  private static Value bias(Random r, int channels) {
+    int[] b = new int[channels];
+    for (int i = 0; i < channels; i++) {
+      b[i] = r.nextInt(20001) - 10000;
+    }
+    return Value.ints(new long[] {channels}, b);
+  }
+
+  /** Optimized against reference, both micro-kernel paths, 1 and 2 threads; returns the cases. */
+  private static void check(String what, String op, Map<String, AttrValue> attrs, Value... in) {
+    Value expected = OpOracle.runKernel(Mode.REFERENCE, op, attrs, List.of(1, 2), ONE, in)[0];
+    for (boolean scalar : new boolean[] {false, true}) {
+      FastKernels.forceScalar(scalar);
+      try {
+        var kernel = OpOracle.bindKernel(Mode.OPTIMIZED, op, attrs, List.of(1, 2), in);
+        assertThat(kernel.getClass().getName())
+            .as(what + ": the optimized kernel is bound")
+            .startsWith(FastQuantizedOps.class.getName());
+        for (RunContext ctx : new RunContext[] {ONE, TWO}) {
+          Value actual = kernel.run(in, ctx)[0];
+          String path = what + (scalar ? " scalar" : " vector") + " threads " + ctx.threads();
+          assertThat(actual.dtype()).as(path).isEqualTo(expected.dtype());
+          assertThat(actual.shape()).as(path).containsExactly(expected.shape());
+          if (!Arrays.equals(actual.bytes(), expected.bytes())) {
+            assertThat(actual.bytes()).as(path).containsExactly(expected.bytes());
+          }
+        }
+      } finally {
+        FastKernels.forceScalar(false);
+      }
+    }
+  }
+
+  @Test
+  void convolutionsMatchTheReferenceBitForBit() {
+    Random r = new Random(11);
+    int checked = 0;
+    for (int trial = 0; trial < 70; trial++) {
+      boolean depthwise = trial % 2 == 1;
+      boolean large = trial % 10 < 2; // enough work for the 2-thread split
+      DType t = r.nextBoolean() ? DType.INT8 : DType.UINT8;
+      int n = 1 + r.nextInt(2);
+      int h = large ? 20 + r.nextInt(8) : 1 + r.nextInt(10);
+      int w = large ? 20 + r.nextInt(8) : 1 + r.nextInt(10);
+      int c = large ? 32 + r.nextInt(40) : 1 + r.nextInt(40);
+      int oc = depthwise ? c : (large ? 40 + r.nextInt(40) : 1 + r.nextInt(50));
+      int kh = 1 + r.nextInt(3);
+      int kw = 1 + r.nextInt(3);
+      int sh = 1 + r.nextInt(2);
+      int sw = 1 + r.nextInt(2);
+      int dh = r.nextInt(4) == 0 ? 2 : 1;
+      int dw = r.nextInt(4) == 0 ? 2 : 1;
+      String padding = r.nextBoolean() ? "SAME" : "VALID";
+      if (padding.equals("VALID") && ((kh - 1) * dh + 1 > h || (kw - 1) * dw + 1 > w)) {
+        padding = "SAME";
+      }
+      Map<String, AttrValue> a = quantAttrs(r, t, oc);
+      a.put("strides", ints(1, sh, sw, 1));
+      a.put("dilations", ints(1, dh, dw, 1));
+      a.put("padding", AttrValue.Str.of(padding));
+      if (depthwise) {
+        a.put("depth_multiplier", new AttrValue.Int(1));
+      }
+      Value x = bytes(r, t, n, h, w, c);
+      Value f = depthwise ? bytes(r, t, 1, kh, kw, oc) : bytes(r, t, oc, kh, kw, c);
+      String op = depthwise ? "TfliteQuantizedDepthwiseConv2D" : "TfliteQuantizedConv2D";
+      String what =
+          String.format(
+              "%s %s x%s f%s s%dx%d d%dx%d %s %s",
+              op,
+              t.jsName(),
+              Arrays.toString(x.shape()),
+              Arrays.toString(f.shape()),
+              sh,
+              sw,
+              dh,
+              dw,
+              padding,
+              a.get("fused_activation_function"));
+      check(what, op, a, x, f, bias(r, oc));
+      checked++;
+    }
+    assertThat(checked).isEqualTo(70);
+  }
+
+  @Test
+  void fullyConnectedMatchesTheReferenceBitForBit() {
+    Random r = new Random(12);
+    for (int trial = 0; trial < 40; trial++) {
+      DType t = r.nextBoolean() ? DType.INT8 : DType.UINT8;
+      boolean large = trial % 10 == 0;
+      int rows = large ? 40 : 1 + r.nextInt(12);
+      int depth = large ? 300 : 1 + r.nextInt(80);
+      int units = large ? 100 : 1 + r.nextInt(80);
+      Map<String, AttrValue> a = quantAttrs(r, t, units);
+      boolean keep = r.nextBoolean();
+      a.put("keep_num_dims", new AttrValue.Bool(keep));
+      Value x = bytes(r, t, keep ? new long[] {rows, 1, depth} : new long[] {rows, depth});
+      Value f = bytes(r, t, units, depth);
+      check(
+          "FullyConnected " + t.jsName() + " " + rows + "x" + depth + " → " + units,
+          "TfliteQuantizedFullyConnected",
+          a,
+          x,
+          f,
+          bias(r, units));
+    }
+  }
+
+  /** A 16x8 model (int16 activations) or weights arriving at run time keep the reference kernel. */
+  @Test
+  void whatItDoesNotCoverRunsTheReference() {
+    Random r = new Random(13);
+    Map<String, AttrValue> a = quantAttrs(r, DType.UINT8, 4);
+    a.put("padding", AttrValue.Str.of("SAME"));
+    Value x = bytes(r, DType.UINT8, 1, 5, 5, 3);
+    Value f = bytes(r, DType.UINT8, 4, 3, 3, 3);
+    var kernel =
+        OpOracle.bindKernel(Mode.OPTIMIZED, "TfliteQuantizedConv2D", a, List.of(), x, f);
+    assertThat(kernel.getClass().getName()).doesNotStartWith(FastQuantizedOps.class.getName());
+    Value e = OpOracle.runKernel(Mode.REFERENCE, "TfliteQuantizedConv2D", a, List.of(), x, f)[0];
+    assertThat(kernel.run(new Value[] {x, f}, ONE)[0].bytes()).containsExactly(e.bytes());
+  }
+}
