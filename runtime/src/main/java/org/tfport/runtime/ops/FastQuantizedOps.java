@@ -14,9 +14,10 @@ import org.tfport.runtime.ops.QuantizedConvOps.Quant;
 /**
  * Optimized 8-bit (int8 and uint8) TFLite convolutions and dense layers: the weights widened once
  * at bind time with their zero points subtracted and packed into the integer micro-kernel's panels,
- * the input widened once per run with its zero point subtracted (and padded with zeros, which is
- * what TFLite's skipped out-of-image taps contribute), int32 accumulation, and the requantization
- * and activation clamp fused per finished row ({@link Requantizer}). Results are bit-identical to
+ * with −(input zero point)·Σw per output channel folded into the bias, so the micro-kernels
+ * multiply the input's stored codes (bordered by the zero point where windows reach past the
+ * image: those taps then add nothing, as TFLite's skipped taps), int32 accumulation, and the
+ * requantization and activation clamp fused per finished row ({@link Requantizer}). Results are bit-identical to
  * {@link QuantizedConvOps}, which runs whatever this does not cover: 16x8 models, weights that
  * arrive at run time, grouped filters, depthwise multipliers above 1, and every malformed case (so
  * errors keep the reference kernel's wording).
@@ -92,11 +93,14 @@ final class FastQuantizedOps implements OpFamily {
         for (int i = 0; i < w.length; i++) {
           w[i] += wOff[i % oc];
         }
-        return new Depthwise(reference, t, g, oc, w, rq, mk)::run;
+        int[] zp = zeroPointTerms(w, oc, in.zeroPoint(), true);
+        return new Depthwise(reference, t, g, oc, w, zp, rq, mk)::run;
       }
       int k = reduction(f);
-      int[] packed = IntMicrokernel.pack(centeredRows(f, wOff, oc), oc, k, mk.nr());
-      return new Conv(reference, t, g, oc, (int) f.dim(3), packed, rq, mk)::run;
+      int[] w = centeredRows(f, wOff, oc);
+      int[] zp = zeroPointTerms(w, oc, in.zeroPoint(), false);
+      int[] packed = IntMicrokernel.pack(w, oc, k, mk.nr());
+      return new Conv(reference, t, g, oc, (int) f.dim(3), packed, zp, rq, mk)::run;
     } catch (KernelException e) {
       return reference; // its own words, when it runs
     }
@@ -112,11 +116,11 @@ final class FastQuantizedOps implements OpFamily {
       int[] stride, int[] dilation, boolean same, int kh, int kw, int inZeroPoint) {}
 
   /**
-   * The input widened to int with its zero point subtracted, inside a zero border wide enough that
-   * every tap of every output window falls in it (a tap on the border contributes 0, as TFLite's
-   * skipped taps do).
+   * The input's bytes inside a border of its zero point wide enough that every tap of every output
+   * window falls in it (a border tap then adds (zero point − zero point)·w = 0, as TFLite's skipped
+   * taps do); the input itself when no window reaches past it.
    */
-  private record Padded(int[] data, int height, int width, int top, int left) {
+  private record Padded(byte[] data, int height, int width) {
     static Padded of(Value x, Geometry g, int oh, int ow) {
       int n = (int) x.dim(0);
       int h = (int) x.dim(1);
@@ -126,27 +130,20 @@ final class FastQuantizedOps implements OpFamily {
       int left = QuantizedConvOps.padBefore(g.same(), w, ow, g.kw(), g.stride()[1], g.dilation()[1]);
       int hp = Math.max(h + top, (oh - 1) * g.stride()[0] + (g.kh() - 1) * g.dilation()[0] + 1);
       int wp = Math.max(w + left, (ow - 1) * g.stride()[1] + (g.kw() - 1) * g.dilation()[1] + 1);
-      int[] p = new int[Math.multiplyExact(Math.multiplyExact(n * hp, wp), c)];
       byte[] src = x.bytes();
-      int zp = g.inZeroPoint();
-      boolean unsigned = x.dtype() == DType.UINT8;
+      if (top == 0 && left == 0 && hp == h && wp == w) {
+        return new Padded(src, h, w);
+      }
+      byte[] p = new byte[Math.multiplyExact(Math.multiplyExact(n * hp, wp), c)];
+      java.util.Arrays.fill(p, (byte) g.inZeroPoint());
       int rowLength = w * c;
       for (int b = 0; b < n; b++) {
         for (int y = 0; y < h; y++) {
-          int s = (b * h + y) * rowLength;
-          int d = ((b * hp + y + top) * wp + left) * c;
-          if (unsigned) {
-            for (int i = 0; i < rowLength; i++) {
-              p[d + i] = (src[s + i] & 0xff) - zp;
-            }
-          } else {
-            for (int i = 0; i < rowLength; i++) {
-              p[d + i] = src[s + i] - zp;
-            }
-          }
+          System.arraycopy(
+              src, (b * h + y) * rowLength, p, ((b * hp + y + top) * wp + left) * c, rowLength);
         }
       }
-      return new Padded(p, hp, wp, top, left);
+      return new Padded(p, hp, wp);
     }
 
     /** Offsets of the window's taps from its first cell, row-major over (ky, kx). */
@@ -161,6 +158,38 @@ final class FastQuantizedOps implements OpFamily {
     }
   }
 
+  /** 0xff for uint8 codes, −1 (sign extension) for int8. */
+  private static int mask(DType t) {
+    return t == DType.UINT8 ? 0xff : -1;
+  }
+
+  /**
+   * −zero point · Σ w per output channel: what the input zero point contributes to each
+   * accumulator, folded into the bias so that the products take the stored codes.
+   */
+  private static int[] zeroPointTerms(int[] w, int channels, int zeroPoint, boolean channelsLast) {
+    int[] sum = new int[channels];
+    int per = w.length / channels;
+    for (int i = 0; i < w.length; i++) {
+      sum[channelsLast ? i % channels : i / per] += w[i];
+    }
+    for (int c = 0; c < channels; c++) {
+      sum[c] *= -zeroPoint;
+    }
+    return sum;
+  }
+
+  /** The int32 bias plus the zero-point terms. */
+  private static int[] bias(Value[] ins, int biasInput, int[] zeroPointTerms) {
+    int oc = zeroPointTerms.length;
+    int[] b =
+        Requantizer.bias(FixedPoint.bias(ins.length > biasInput ? ins[biasInput] : null, oc), oc);
+    for (int c = 0; c < oc; c++) {
+      b[c] += zeroPointTerms[c];
+    }
+    return b;
+  }
+
   private static boolean fits(Value x, DType t) {
     return x.dtype() == t && x.rank() == 4 && x.dim(1) > 0 && x.dim(2) > 0 && x.dim(3) > 0;
   }
@@ -172,6 +201,7 @@ final class FastQuantizedOps implements OpFamily {
       int oc,
       int cin,
       int[] packed,
+      int[] zeroPointTerms,
       Requantizer rq,
       IntMicrokernel mk) {
     Value[] run(Value[] ins, RunContext ctx) {
@@ -179,7 +209,7 @@ final class FastQuantizedOps implements OpFamily {
       if (!fits(x, t) || x.dim(3) != cin || ins[1].rank() != 4 || ins[1].dim(0) != oc) {
         return reference.run(ins, ctx);
       }
-      int[] bias = Requantizer.bias(FixedPoint.bias(ins.length > 2 ? ins[2] : null, oc), oc);
+      int[] bias = bias(ins, 2, zeroPointTerms);
       int n = (int) x.dim(0);
       int oh = QuantizedConvOps.outSize(g.same(), (int) x.dim(1), g.kh(), g.stride()[0], g.dilation()[0]);
       int ow = QuantizedConvOps.outSize(g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
@@ -199,6 +229,7 @@ final class FastQuantizedOps implements OpFamily {
       int blocks = (rows + mr - 1) / mr;
       int sh = g.stride()[0];
       int sw = g.stride()[1];
+      int mask = mask(t);
       FastKernels.split(
           ctx,
           blocks,
@@ -216,7 +247,7 @@ final class FastQuantizedOps implements OpFamily {
                 int b = r / (ow * oh);
                 base[i] = ((b * p.height() + oy * sh) * p.width() + ox * sw) * cin;
               }
-              mk.block(p.data(), base, count, tapOff, taps, cin, packed, panels, acc, ldc);
+              mk.block(p.data(), mask, base, count, tapOff, taps, cin, packed, panels, acc, ldc);
               for (int i = 0; i < count; i++) {
                 rq.row(acc, i * ldc, bias, y, (r0 + i) * oc);
               }
@@ -227,13 +258,21 @@ final class FastQuantizedOps implements OpFamily {
   }
 
   private record Depthwise(
-      Kernel reference, DType t, Geometry g, int oc, int[] w, Requantizer rq, IntMicrokernel mk) {
+      Kernel reference,
+      DType t,
+      Geometry g,
+      int oc,
+      int[] w,
+      int[] zeroPointTerms,
+      Requantizer rq,
+      IntMicrokernel mk) {
     Value[] run(Value[] ins, RunContext ctx) {
       Value x = ins[0];
       if (!fits(x, t) || x.dim(3) != oc || ins[1].rank() != 4 || ins[1].dim(3) != oc) {
         return reference.run(ins, ctx);
       }
-      int[] bias = Requantizer.bias(FixedPoint.bias(ins.length > 2 ? ins[2] : null, oc), oc);
+      int[] bias = bias(ins, 2, zeroPointTerms);
+      int mask = mask(t);
       int n = (int) x.dim(0);
       int oh = QuantizedConvOps.outSize(g.same(), (int) x.dim(1), g.kh(), g.stride()[0], g.dilation()[0]);
       int ow = QuantizedConvOps.outSize(g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
@@ -261,7 +300,7 @@ final class FastQuantizedOps implements OpFamily {
               int b = row / oh;
               int oy = row % oh;
               int xOff = (b * p.height() + oy * sh) * p.width() * oc;
-              mk.depthwise(p.data(), xOff, sw * oc, xTap, fTap, taps, w, acc, ow, oc);
+              mk.depthwise(p.data(), mask, xOff, sw * oc, xTap, fTap, taps, w, acc, ow, oc);
               for (int q = 0; q < ow; q++) {
                 rq.row(acc, q * oc, bias, y, (row * ow + q) * oc);
               }
@@ -290,9 +329,11 @@ final class FastQuantizedOps implements OpFamily {
       Requantizer rq = Requantizer.of(m, out.zeroPoint(), QuantizedConvOps.range(b, t, out));
       IntMicrokernel mk = IntMicrokernel.chosen();
       int[] wOff = QuantizedConvOps.filterOffsets(b, units);
-      int[] packed = IntMicrokernel.pack(centeredRows(f, wOff, units), units, depth, mk.nr());
+      int[] w = centeredRows(f, wOff, units);
+      int[] zp = zeroPointTerms(w, units, in.zeroPoint(), false);
+      int[] packed = IntMicrokernel.pack(w, units, depth, mk.nr());
       boolean keepDims = b.boolAttr("keep_num_dims", false);
-      return new Dense(reference, t, units, depth, in.zeroPoint(), keepDims, packed, rq, mk)::run;
+      return new Dense(reference, t, units, depth, zp, keepDims, packed, rq, mk)::run;
     } catch (KernelException e) {
       return reference;
     }
@@ -303,7 +344,7 @@ final class FastQuantizedOps implements OpFamily {
       DType t,
       int units,
       int depth,
-      int inZeroPoint,
+      int[] zeroPointTerms,
       boolean keepDims,
       int[] packed,
       Requantizer rq,
@@ -317,14 +358,10 @@ final class FastQuantizedOps implements OpFamily {
           || ins[1].dim(1) != depth) {
         return reference.run(ins, ctx);
       }
-      int[] bias = Requantizer.bias(FixedPoint.bias(ins.length > 2 ? ins[2] : null, units), units);
+      int[] bias = bias(ins, 2, zeroPointTerms);
       int rows = x.size() / depth;
-      int[] a = new int[x.size()];
-      byte[] src = x.bytes();
-      boolean unsigned = t == DType.UINT8;
-      for (int i = 0; i < a.length; i++) {
-        a[i] = (unsigned ? src[i] & 0xff : src[i]) - inZeroPoint;
-      }
+      byte[] a = x.bytes();
+      int mask = mask(t);
       byte[] y = new byte[Math.multiplyExact(rows, units)];
       int mr = mk.mr();
       int nr = mk.nr();
@@ -344,7 +381,7 @@ final class FastQuantizedOps implements OpFamily {
               for (int i = 0; i < count; i++) {
                 base[i] = (r0 + i) * depth;
               }
-              mk.block(a, base, count, tapOff, 1, depth, packed, panels, acc, ldc);
+              mk.block(a, mask, base, count, tapOff, 1, depth, packed, panels, acc, ldc);
               for (int i = 0; i < count; i++) {
                 rq.row(acc, i * ldc, bias, y, (r0 + i) * units);
               }

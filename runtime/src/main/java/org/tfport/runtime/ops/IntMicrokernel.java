@@ -2,8 +2,10 @@ package org.tfport.runtime.ops;
 
 /**
  * The inner loops of the optimized integer (quantized) kernels, in two implementations chosen at
- * start-up ({@link FastKernels#intMicrokernel()}): Vector API and plain Java. Operands are already
- * widened to int and shifted by their zero points, so a product is one multiply; accumulators are
+ * start-up ({@link #chosen()}): Vector API and plain Java. Activations are read as stored, bytes
+ * ({@code & mask}: 0xff for uint8, −1 for int8), weights are ints with their zero points already
+ * subtracted; the input zero point is the caller's (a per-channel sum of the weights folded into the
+ * bias), so a product is one multiply. Accumulators are
  * int32 and wrap exactly as TFLite's do (the sum of a run is the same modulo 2^32 whatever the
  * order), which keeps the results bit-identical to the reference kernels.
  */
@@ -31,11 +33,12 @@ abstract class IntMicrokernel {
 
   /**
    * Rows {@code i < rows} of an indirect GEMM over all {@code panels} of a packed B ([k, n] in
-   * panels of {@link #nr()} columns, zero beyond n): {@code acc[i·ldc + j] = Σ_t Σ_ic a[base[i] +
-   * tapOff[t] + ic] · B[t·cin + ic, j]} for every column j < panels·nr, with taps·cin = k.
+   * panels of {@link #nr()} columns, zero beyond n): {@code acc[i·ldc + j] = Σ_t Σ_ic (a[base[i] +
+   * tapOff[t] + ic] & mask) · B[t·cin + ic, j]} for every column j < panels·nr, with taps·cin = k.
    */
   abstract void block(
-      int[] a,
+      byte[] a,
+      int mask,
       int[] base,
       int rows,
       int[] tapOff,
@@ -47,11 +50,12 @@ abstract class IntMicrokernel {
       int ldc);
 
   /**
-   * A run of depthwise output pixels, channels innermost: {@code acc[q·channels + ch] = Σ_t x[xOff
-   * + q·xStep + xTap[t] + ch] · f[fTap[t] + ch]} for q < pixels, ch < channels.
+   * A run of depthwise output pixels, channels innermost: {@code acc[q·channels + ch] = Σ_t (x[xOff
+   * + q·xStep + xTap[t] + ch] & mask) · f[fTap[t] + ch]} for q < pixels, ch < channels.
    */
   abstract void depthwise(
-      int[] x,
+      byte[] x,
+      int mask,
       int xOff,
       int xStep,
       int[] xTap,

@@ -19,7 +19,8 @@ final class ScalarIntMicrokernel extends IntMicrokernel {
 
   @Override
   void block(
-      int[] a,
+      byte[] a,
+      int mask,
       int[] base,
       int rows,
       int[] tapOff,
@@ -38,7 +39,7 @@ final class ScalarIntMicrokernel extends IntMicrokernel {
         for (int t = 0; t < taps; t++) {
           int a0 = base[i] + tapOff[t];
           for (int ic = 0; ic < cin; ic++, w += NR) {
-            int x = a[a0 + ic];
+            int x = a[a0 + ic] & mask;
             for (int j = 0; j < NR; j++) {
               sums[j] += x * packed[w + j];
             }
@@ -51,7 +52,8 @@ final class ScalarIntMicrokernel extends IntMicrokernel {
 
   @Override
   void depthwise(
-      int[] x,
+      byte[] x,
+      int mask,
       int xOff,
       int xStep,
       int[] xTap,
@@ -67,7 +69,7 @@ final class ScalarIntMicrokernel extends IntMicrokernel {
       for (int ch = 0; ch < channels; ch++) {
         int s = 0;
         for (int t = 0; t < taps; t++) {
-          s += x[xq + xTap[t] + ch] * f[fTap[t] + ch];
+          s += (x[xq + xTap[t] + ch] & mask) * f[fTap[t] + ch];
         }
         acc[out + ch] = s;
       }

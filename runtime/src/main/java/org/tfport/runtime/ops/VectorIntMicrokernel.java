@@ -1,6 +1,9 @@
 package org.tfport.runtime.ops;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,6 +16,9 @@ final class VectorIntMicrokernel extends IntMicrokernel {
   private static final VectorSpecies<Integer> S = IntVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   private static final int NR = 2 * L;
+  // Bytes as many as the int lanes, widened by one conversion.
+  private static final VectorSpecies<Byte> B =
+      VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
 
   @Override
   int mr() {
@@ -26,7 +32,8 @@ final class VectorIntMicrokernel extends IntMicrokernel {
 
   @Override
   void block(
-      int[] a,
+      byte[] a,
+      int mask,
       int[] base,
       int rows,
       int[] tapOff,
@@ -42,6 +49,7 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       for (int p = 0; p < panels; p++) {
         tile8(
             a,
+            mask,
             base[i],
             base[i + 1],
             base[i + 2],
@@ -64,6 +72,7 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       for (int p = 0; p < panels; p++) {
         tile4(
             a,
+            mask,
             base[i],
             base[i + 1],
             base[i + 2],
@@ -80,14 +89,15 @@ final class VectorIntMicrokernel extends IntMicrokernel {
     }
     for (; i < rows; i++) {
       for (int p = 0; p < panels; p++) {
-        tile1(a, base[i], tapOff, taps, cin, packed, p * panelSize, acc, i * ldc + p * NR);
+        tile1(a, mask, base[i], tapOff, taps, cin, packed, p * panelSize, acc, i * ldc + p * NR);
       }
     }
   }
 
   @Override
   void depthwise(
-      int[] x,
+      byte[] x,
+      int mask,
       int xOff,
       int xStep,
       int[] xTap,
@@ -98,24 +108,28 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       int pixels,
       int channels) {
     int full = channels - channels % L;
+    boolean unsigned = mask == 0xff;
     for (int q = 0; q < pixels; q++) {
       int xq = xOff + q * xStep;
       int out = q * channels;
-      int ch = 0;
-      for (; ch < full; ch += L) {
+      for (int ch = 0; ch < full; ch += L) {
         IntVector s = IntVector.zero(S);
         for (int t = 0; t < taps; t++) {
-          s =
-              s.add(
-                  IntVector.fromArray(S, x, xq + xTap[t] + ch)
-                      .mul(IntVector.fromArray(S, f, fTap[t] + ch)));
+          // The conversion operator must be a constant for the JIT: one branch per signedness.
+          ByteVector b = ByteVector.fromArray(B, x, xq + xTap[t] + ch);
+          IntVector v =
+              (IntVector)
+                  (unsigned
+                      ? b.convertShape(VectorOperators.ZERO_EXTEND_B2I, S, 0)
+                      : b.convertShape(VectorOperators.B2I, S, 0));
+          s = s.add(v.mul(IntVector.fromArray(S, f, fTap[t] + ch)));
         }
         s.intoArray(acc, out + ch);
       }
-      for (; ch < channels; ch++) {
+      for (int ch = full; ch < channels; ch++) {
         int s = 0;
         for (int t = 0; t < taps; t++) {
-          s += x[xq + xTap[t] + ch] * f[fTap[t] + ch];
+          s += (x[xq + xTap[t] + ch] & mask) * f[fTap[t] + ch];
         }
         acc[out + ch] = s;
       }
@@ -124,7 +138,8 @@ final class VectorIntMicrokernel extends IntMicrokernel {
 
   // 8 rows × 2 vectors: 16 accumulators, the two weight vectors of a step shared by every row.
   private static void tile8(
-      int[] a,
+      byte[] a,
+      int mask,
       int b0,
       int b1,
       int b2,
@@ -170,28 +185,28 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       for (int ic = 0; ic < cin; ic++, w += NR) {
         IntVector w0 = IntVector.fromArray(S, packed, w);
         IntVector w1 = IntVector.fromArray(S, packed, w + L);
-        IntVector x0 = IntVector.broadcast(S, a[i0 + ic]);
+        IntVector x0 = IntVector.broadcast(S, a[i0 + ic] & mask);
         c00 = c00.add(x0.mul(w0));
         c01 = c01.add(x0.mul(w1));
-        IntVector x1 = IntVector.broadcast(S, a[i1 + ic]);
+        IntVector x1 = IntVector.broadcast(S, a[i1 + ic] & mask);
         c10 = c10.add(x1.mul(w0));
         c11 = c11.add(x1.mul(w1));
-        IntVector x2 = IntVector.broadcast(S, a[i2 + ic]);
+        IntVector x2 = IntVector.broadcast(S, a[i2 + ic] & mask);
         c20 = c20.add(x2.mul(w0));
         c21 = c21.add(x2.mul(w1));
-        IntVector x3 = IntVector.broadcast(S, a[i3 + ic]);
+        IntVector x3 = IntVector.broadcast(S, a[i3 + ic] & mask);
         c30 = c30.add(x3.mul(w0));
         c31 = c31.add(x3.mul(w1));
-        IntVector x4 = IntVector.broadcast(S, a[i4 + ic]);
+        IntVector x4 = IntVector.broadcast(S, a[i4 + ic] & mask);
         c40 = c40.add(x4.mul(w0));
         c41 = c41.add(x4.mul(w1));
-        IntVector x5 = IntVector.broadcast(S, a[i5 + ic]);
+        IntVector x5 = IntVector.broadcast(S, a[i5 + ic] & mask);
         c50 = c50.add(x5.mul(w0));
         c51 = c51.add(x5.mul(w1));
-        IntVector x6 = IntVector.broadcast(S, a[i6 + ic]);
+        IntVector x6 = IntVector.broadcast(S, a[i6 + ic] & mask);
         c60 = c60.add(x6.mul(w0));
         c61 = c61.add(x6.mul(w1));
-        IntVector x7 = IntVector.broadcast(S, a[i7 + ic]);
+        IntVector x7 = IntVector.broadcast(S, a[i7 + ic] & mask);
         c70 = c70.add(x7.mul(w0));
         c71 = c71.add(x7.mul(w1));
       }
@@ -216,7 +231,8 @@ final class VectorIntMicrokernel extends IntMicrokernel {
 
   // 4 rows × 2 vectors: 8 accumulators, the two weight vectors of a step shared by every row.
   private static void tile4(
-      int[] a,
+      byte[] a,
+      int mask,
       int b0,
       int b1,
       int b2,
@@ -246,16 +262,16 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       for (int ic = 0; ic < cin; ic++, w += NR) {
         IntVector w0 = IntVector.fromArray(S, packed, w);
         IntVector w1 = IntVector.fromArray(S, packed, w + L);
-        IntVector x0 = IntVector.broadcast(S, a[i0 + ic]);
+        IntVector x0 = IntVector.broadcast(S, a[i0 + ic] & mask);
         c00 = c00.add(x0.mul(w0));
         c01 = c01.add(x0.mul(w1));
-        IntVector x1 = IntVector.broadcast(S, a[i1 + ic]);
+        IntVector x1 = IntVector.broadcast(S, a[i1 + ic] & mask);
         c10 = c10.add(x1.mul(w0));
         c11 = c11.add(x1.mul(w1));
-        IntVector x2 = IntVector.broadcast(S, a[i2 + ic]);
+        IntVector x2 = IntVector.broadcast(S, a[i2 + ic] & mask);
         c20 = c20.add(x2.mul(w0));
         c21 = c21.add(x2.mul(w1));
-        IntVector x3 = IntVector.broadcast(S, a[i3 + ic]);
+        IntVector x3 = IntVector.broadcast(S, a[i3 + ic] & mask);
         c30 = c30.add(x3.mul(w0));
         c31 = c31.add(x3.mul(w1));
       }
@@ -272,7 +288,8 @@ final class VectorIntMicrokernel extends IntMicrokernel {
 
   // 1 row × 2 vectors: 2 accumulators, the two weight vectors of a step shared by every row.
   private static void tile1(
-      int[] a,
+      byte[] a,
+      int mask,
       int b0,
       int[] tapOff,
       int taps,
@@ -289,7 +306,7 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       for (int ic = 0; ic < cin; ic++, w += NR) {
         IntVector w0 = IntVector.fromArray(S, packed, w);
         IntVector w1 = IntVector.fromArray(S, packed, w + L);
-        IntVector x0 = IntVector.broadcast(S, a[i0 + ic]);
+        IntVector x0 = IntVector.broadcast(S, a[i0 + ic] & mask);
         c00 = c00.add(x0.mul(w0));
         c01 = c01.add(x0.mul(w1));
       }
