@@ -168,11 +168,9 @@ public final class RuntimeComparison {
     Path lstm = corpus.resolve("tfjs/graph/tfjs-benchmarks_move_lstm_model/model.json");
     addIfThere(rows, new Row("MobileNet V1 0.25 224 float", ".tflite", v1, Side.TFLITE));
     addIfThere(rows, new Row("MobileNet V2 1.0 224 uint8", ".tflite", v2, Side.TFLITE));
-    // The quantized twin of the float V1 row (same network, TOCO uint8), and an int8 per-channel one.
+    // The quantized twin of the float V1 row: the same network as TOCO's uint8 model.
     Path v1q = corpus.resolve("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite");
-    Path person = corpus.resolve("tflite/tflite-micro/person_detect.tflite");
     addIfThere(rows, new Row("MobileNet V1 0.25 224 uint8", ".tflite", v1q, Side.TFLITE));
-    addIfThere(rows, new Row("person detect int8", ".tflite", person, Side.TFLITE));
     addIfThere(rows, new Row("FaceMesh (PReLU)", "model.json", face, Side.TFJS));
     addIfThere(rows, new Row("move LSTM", "model.json", lstm, Side.TFJS));
     for (Row r : List.copyOf(rows)) {

@@ -249,7 +249,7 @@ final class FastQuantizedOps implements OpFamily {
               }
               mk.block(p.data(), mask, base, count, tapOff, taps, cin, packed, panels, acc, ldc);
               for (int i = 0; i < count; i++) {
-                rq.row(acc, i * ldc, bias, y, (r0 + i) * oc);
+                mk.requantize(rq, acc, i * ldc, bias, y, (r0 + i) * oc);
               }
             }
           });
@@ -302,7 +302,7 @@ final class FastQuantizedOps implements OpFamily {
               int xOff = (b * p.height() + oy * sh) * p.width() * oc;
               mk.depthwise(p.data(), mask, xOff, sw * oc, xTap, fTap, taps, w, acc, ow, oc);
               for (int q = 0; q < ow; q++) {
-                rq.row(acc, q * oc, bias, y, (row * ow + q) * oc);
+                mk.requantize(rq, acc, q * oc, bias, y, (row * ow + q) * oc);
               }
             }
           });
@@ -383,7 +383,7 @@ final class FastQuantizedOps implements OpFamily {
               }
               mk.block(a, mask, base, count, tapOff, 1, depth, packed, panels, acc, ldc);
               for (int i = 0; i < count; i++) {
-                rq.row(acc, i * ldc, bias, y, (r0 + i) * units);
+                mk.requantize(rq, acc, i * ldc, bias, y, (r0 + i) * units);
               }
             }
           });

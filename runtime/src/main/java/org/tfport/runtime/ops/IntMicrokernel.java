@@ -67,6 +67,13 @@ abstract class IntMicrokernel {
       int channels);
 
   /**
+   * The output stage of one row of channels: {@code y[yOff + ch] = rq(acc[accOff + ch] +
+   * bias[ch])}, exactly {@link Requantizer#row}.
+   */
+  abstract void requantize(
+      Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff);
+
+  /**
    * Packs weights given per output column ({@code w[j·k + kk]} is B[kk, j]) into panels of {@code
    * nr} columns: {@code packed[(p·k + kk)·nr + jj] = B[kk, p·nr + jj]}, zero past n.
    */

@@ -10,15 +10,37 @@ import org.tfport.runtime.ops.FixedPoint.Multiplier;
  * QuantizedConvOps#requantize} for 32-bit accumulators, with the per-channel parameters unpacked
  * into arrays once at bind time.
  */
-record Requantizer(int[] significand, int[] shift, int zeroPoint, int lo, int hi) {
+record Requantizer(
+    int[] significand,
+    int[] shift,
+    int[] left,
+    int[] right,
+    int[] rightMask,
+    long[] wideSignificand,
+    int zeroPoint,
+    int lo,
+    int hi) {
+  /**
+   * The channels' multipliers, also unpacked for the vector form: left and right shifts, the mask
+   * of the bits a right shift drops, the significand as a long.
+   */
   static Requantizer of(Multiplier[] m, int zeroPoint, int[] range) {
-    int[] q = new int[m.length];
-    int[] s = new int[m.length];
-    for (int c = 0; c < m.length; c++) {
+    int n = m.length;
+    int[] q = new int[n];
+    int[] s = new int[n];
+    int[] left = new int[n];
+    int[] right = new int[n];
+    int[] mask = new int[n];
+    long[] wide = new long[n];
+    for (int c = 0; c < n; c++) {
       q[c] = m[c].significand();
       s[c] = m[c].shift();
+      left[c] = Math.max(s[c], 0);
+      right[c] = Math.max(-s[c], 0);
+      mask[c] = (int) ((1L << right[c]) - 1);
+      wide[c] = q[c];
     }
-    return new Requantizer(q, s, zeroPoint, range[0], range[1]);
+    return new Requantizer(q, s, left, right, mask, wide, zeroPoint, range[0], range[1]);
   }
 
   int channels() {
@@ -45,8 +67,13 @@ record Requantizer(int[] significand, int[] shift, int zeroPoint, int lo, int hi
 
   /** {@code y[yOff + ch] = requantize(acc[accOff + ch] + bias[ch])} for ch < channels. */
   void row(int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
+    rowFrom(0, acc, accOff, bias, y, yOff);
+  }
+
+  /** As {@link #row}, for channels from {@code first} on (the vector form's tail). */
+  void rowFrom(int first, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
     int n = significand.length;
-    for (int ch = 0; ch < n; ch++) {
+    for (int ch = first; ch < n; ch++) {
       int v = FixedPoint.multiply(acc[accOff + ch] + bias[ch], significand[ch], shift[ch]);
       v += zeroPoint;
       y[yOff + ch] = (byte) Math.min(Math.max(v, lo), hi);

@@ -75,4 +75,9 @@ final class ScalarIntMicrokernel extends IntMicrokernel {
       }
     }
   }
+
+  @Override
+  void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
+    rq.row(acc, accOff, bias, y, yOff);
+  }
 }

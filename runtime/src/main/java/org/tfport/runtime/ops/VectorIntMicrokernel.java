@@ -2,6 +2,8 @@ package org.tfport.runtime.ops;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -16,6 +18,9 @@ final class VectorIntMicrokernel extends IntMicrokernel {
   private static final VectorSpecies<Integer> S = IntVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   private static final int NR = 2 * L;
+  // Longs in the same bits: half the int lanes.
+  private static final VectorSpecies<Long> W =
+      VectorSpecies.of(long.class, VectorShape.forBitSize(S.vectorBitSize()));
   // Bytes as many as the int lanes, widened by one conversion.
   private static final VectorSpecies<Byte> B =
       VectorSpecies.of(byte.class, VectorShape.forBitSize(S.vectorBitSize() / 4));
@@ -134,6 +139,60 @@ final class VectorIntMicrokernel extends IntMicrokernel {
         acc[out + ch] = s;
       }
     }
+  }
+
+  /**
+   * {@link Requantizer#row} on L channels at a time: the 32×32-bit products in two long vectors,
+   * TFLite's nudge and truncating division by 2^31 (an arithmetic shift, plus one where a negative
+   * value had bits below), its rounding right shift, the zero point, the clamp, narrowed to bytes.
+   * The saturating case of the doubling high multiply (both factors −2^31) cannot occur: the
+   * significand is never negative.
+   */
+  @Override
+  void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
+    int n = rq.channels();
+    int full = n - n % L;
+    int[] leftShift = rq.left();
+    int[] rightShift = rq.right();
+    int[] rightMask = rq.rightMask();
+    long[] q = rq.wideSignificand();
+    LongVector up = LongVector.broadcast(W, 1L << 30);
+    LongVector down = LongVector.broadcast(W, 1 - (1L << 30));
+    for (int ch = 0; ch < full; ch += L) {
+      IntVector v =
+          IntVector.fromArray(S, acc, accOff + ch)
+              .add(IntVector.fromArray(S, bias, ch))
+              .lanewise(VectorOperators.LSHL, IntVector.fromArray(S, leftShift, ch));
+      IntVector h0 = highMul((LongVector) v.convertShape(VectorOperators.I2L, W, 0), q, ch, up, down)
+          .convertShape(VectorOperators.L2I, S, 0)
+          .reinterpretAsInts();
+      IntVector h1 =
+          highMul((LongVector) v.convertShape(VectorOperators.I2L, W, 1), q, ch + L / 2, up, down)
+              .convertShape(VectorOperators.L2I, S, -1)
+              .reinterpretAsInts();
+      IntVector h = h0.or(h1);
+      IntVector mask = IntVector.fromArray(S, rightMask, ch);
+      IntVector threshold =
+          mask.lanewise(VectorOperators.ASHR, 1).add(1, h.compare(VectorOperators.LT, 0));
+      IntVector r =
+          h.lanewise(VectorOperators.ASHR, IntVector.fromArray(S, rightShift, ch))
+              .add(1, h.and(mask).compare(VectorOperators.GT, threshold))
+              .add(rq.zeroPoint())
+              .max(rq.lo())
+              .min(rq.hi());
+      r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(y, yOff + ch);
+    }
+    rq.rowFrom(full, acc, accOff, bias, y, yOff);
+  }
+
+  // (x·q + nudge) / 2^31 truncated toward zero, x and q widened to long.
+  private static LongVector highMul(
+      LongVector x, long[] q, int ch, LongVector up, LongVector down) {
+    LongVector p = x.mul(LongVector.fromArray(W, q, ch));
+    LongVector s = p.add(up.blend(down, p.compare(VectorOperators.LT, 0)));
+    VectorMask<Long> inexactNegative =
+        s.compare(VectorOperators.LT, 0).and(s.and(0x7FFFFFFFL).compare(VectorOperators.NE, 0));
+    return s.lanewise(VectorOperators.ASHR, 31).add(1, inexactNegative);
   }
 
   // 8 rows × 2 vectors: 16 accumulators, the two weight vectors of a step shared by every row.
