@@ -16,13 +16,14 @@ record Requantizer(
     int[] left,
     int[] right,
     int[] rightMask,
+    int[] halfMask,
     long[] wideSignificand,
     int zeroPoint,
     int lo,
     int hi) {
   /**
    * The channels' multipliers, also unpacked for the vector form: left and right shifts, the mask
-   * of the bits a right shift drops, the significand as a long.
+   * of the bits a right shift drops and half of it, the significand as a long.
    */
   static Requantizer of(Multiplier[] m, int zeroPoint, int[] range) {
     int n = m.length;
@@ -31,6 +32,7 @@ record Requantizer(
     int[] left = new int[n];
     int[] right = new int[n];
     int[] mask = new int[n];
+    int[] half = new int[n];
     long[] wide = new long[n];
     for (int c = 0; c < n; c++) {
       q[c] = m[c].significand();
@@ -38,9 +40,10 @@ record Requantizer(
       left[c] = Math.max(s[c], 0);
       right[c] = Math.max(-s[c], 0);
       mask[c] = (int) ((1L << right[c]) - 1);
+      half[c] = mask[c] >> 1;
       wide[c] = q[c];
     }
-    return new Requantizer(q, s, left, right, mask, wide, zeroPoint, range[0], range[1]);
+    return new Requantizer(q, s, left, right, mask, half, wide, zeroPoint, range[0], range[1]);
   }
 
   int channels() {

@@ -155,6 +155,7 @@ final class VectorIntMicrokernel extends IntMicrokernel {
     int[] leftShift = rq.left();
     int[] rightShift = rq.right();
     int[] rightMask = rq.rightMask();
+    int[] halfMask = rq.halfMask();
     long[] q = rq.wideSignificand();
     LongVector up = LongVector.broadcast(W, 1L << 30);
     LongVector down = LongVector.broadcast(W, 1 - (1L << 30));
@@ -173,7 +174,7 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       IntVector h = h0.or(h1);
       IntVector mask = IntVector.fromArray(S, rightMask, ch);
       IntVector threshold =
-          mask.lanewise(VectorOperators.ASHR, 1).add(1, h.compare(VectorOperators.LT, 0));
+          IntVector.fromArray(S, halfMask, ch).add(1, h.compare(VectorOperators.LT, 0));
       IntVector r =
           h.lanewise(VectorOperators.ASHR, IntVector.fromArray(S, rightShift, ch))
               .add(1, h.and(mask).compare(VectorOperators.GT, threshold))
@@ -192,7 +193,8 @@ final class VectorIntMicrokernel extends IntMicrokernel {
     LongVector s = p.add(up.blend(down, p.compare(VectorOperators.LT, 0)));
     VectorMask<Long> inexactNegative =
         s.compare(VectorOperators.LT, 0).and(s.and(0x7FFFFFFFL).compare(VectorOperators.NE, 0));
-    return s.lanewise(VectorOperators.ASHR, 31).add(1, inexactNegative);
+    // A shift by a vector of counts: C2 failed to intrinsify the long shift by a scalar count here.
+    return s.lanewise(VectorOperators.ASHR, LongVector.broadcast(W, 31)).add(1, inexactNegative);
   }
 
   // 8 rows × 2 vectors: 16 accumulators, the two weight vectors of a step shared by every row.
