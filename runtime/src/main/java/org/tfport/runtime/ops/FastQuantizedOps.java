@@ -94,6 +94,7 @@ final class FastQuantizedOps implements OpFamily {
           w[i] += wOff[i % oc];
         }
         int[] zp = zeroPointTerms(w, oc, in.zeroPoint(), true);
+        w = java.util.Arrays.copyOf(w, w.length + IntMicrokernel.SLACK);
         return new Depthwise(reference, t, g, oc, w, zp, rq, mk)::run;
       }
       int k = reduction(f);
@@ -295,7 +296,7 @@ final class FastQuantizedOps implements OpFamily {
           n * oh,
           (long) ow * taps * oc,
           (from, to) -> {
-            int[] acc = new int[ow * oc];
+            int[] acc = new int[ow * oc + IntMicrokernel.SLACK];
             for (int row = from; row < to; row++) {
               int b = row / oh;
               int oy = row % oh;

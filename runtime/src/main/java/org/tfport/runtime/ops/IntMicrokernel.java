@@ -50,6 +50,12 @@ abstract class IntMicrokernel {
       int ldc);
 
   /**
+   * Slack callers leave after the arrays the vector kernels read a row at a time (acc, bias,
+   * depthwise weights): a last partial vector may read this far past a row's end.
+   */
+  static final int SLACK = 64;
+
+  /**
    * A run of depthwise output pixels, channels innermost: {@code acc[q·channels + ch] = Σ_t (x[xOff
    * + q·xStep + xTap[t] + ch] & mask) · f[fTap[t] + ch]} for q < pixels, ch < channels.
    */

@@ -29,11 +29,12 @@ record Requantizer(
     int n = m.length;
     int[] q = new int[n];
     int[] s = new int[n];
-    int[] left = new int[n];
-    int[] right = new int[n];
-    int[] mask = new int[n];
-    int[] half = new int[n];
-    long[] wide = new long[n];
+    // The arrays only the vector form reads have slack: its last vector may read past channel n.
+    int[] left = new int[n + IntMicrokernel.SLACK];
+    int[] right = new int[n + IntMicrokernel.SLACK];
+    int[] mask = new int[n + IntMicrokernel.SLACK];
+    int[] half = new int[n + IntMicrokernel.SLACK];
+    long[] wide = new long[n + IntMicrokernel.SLACK];
     for (int c = 0; c < n; c++) {
       q[c] = m[c].significand();
       s[c] = m[c].shift();
@@ -55,7 +56,7 @@ record Requantizer(
    * reference kernel's long sum truncated to int is the same value modulo 2^32.
    */
   static int[] bias(long[] bias, int channels) {
-    int[] b = new int[channels];
+    int[] b = new int[channels + IntMicrokernel.SLACK];
     if (bias != null) {
       if (bias.length != channels) {
         throw new KernelException(

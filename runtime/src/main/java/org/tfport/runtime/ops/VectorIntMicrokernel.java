@@ -112,16 +112,19 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       int[] acc,
       int pixels,
       int channels) {
-    int full = channels - channels % L;
     boolean unsigned = mask == 0xff;
     for (int q = 0; q < pixels; q++) {
       int xq = xOff + q * xStep;
       int out = q * channels;
-      for (int ch = 0; ch < full; ch += L) {
+      for (int ch = 0; ch < channels; ch += L) {
+        // The last vector of a pixel reads its input masked (it may end the array), its weights
+        // from the slack after f, and stores into the next pixel's accumulators (or acc's slack),
+        // which that pixel then overwrites.
+        VectorMask<Byte> in = B.indexInRange(ch, channels);
         IntVector s = IntVector.zero(S);
         for (int t = 0; t < taps; t++) {
           // The conversion operator must be a constant for the JIT: one branch per signedness.
-          ByteVector b = ByteVector.fromArray(B, x, xq + xTap[t] + ch);
+          ByteVector b = ByteVector.fromArray(B, x, xq + xTap[t] + ch, in);
           IntVector v =
               (IntVector)
                   (unsigned
@@ -131,13 +134,6 @@ final class VectorIntMicrokernel extends IntMicrokernel {
         }
         s.intoArray(acc, out + ch);
       }
-      for (int ch = full; ch < channels; ch++) {
-        int s = 0;
-        for (int t = 0; t < taps; t++) {
-          s += (x[xq + xTap[t] + ch] & mask) * f[fTap[t] + ch];
-        }
-        acc[out + ch] = s;
-      }
     }
   }
 
@@ -146,12 +142,12 @@ final class VectorIntMicrokernel extends IntMicrokernel {
    * TFLite's nudge and truncating division by 2^31 (an arithmetic shift, plus one where a negative
    * value had bits below), its rounding right shift, the zero point, the clamp, narrowed to bytes.
    * The saturating case of the doubling high multiply (both factors −2^31) cannot occur: the
-   * significand is never negative.
+   * significand is never negative. The last vector of a row reads past it (the callers leave slack
+   * after acc and bias, {@link Requantizer}'s arrays are padded) and stores only the row's lanes.
    */
   @Override
   void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
     int n = rq.channels();
-    int full = n - n % L;
     int[] leftShift = rq.left();
     int[] rightShift = rq.right();
     int[] rightMask = rq.rightMask();
@@ -159,7 +155,7 @@ final class VectorIntMicrokernel extends IntMicrokernel {
     long[] q = rq.wideSignificand();
     LongVector up = LongVector.broadcast(W, 1L << 30);
     LongVector down = LongVector.broadcast(W, 1 - (1L << 30));
-    for (int ch = 0; ch < full; ch += L) {
+    for (int ch = 0; ch < n; ch += L) {
       IntVector v =
           IntVector.fromArray(S, acc, accOff + ch)
               .add(IntVector.fromArray(S, bias, ch))
@@ -181,9 +177,14 @@ final class VectorIntMicrokernel extends IntMicrokernel {
               .add(rq.zeroPoint())
               .max(rq.lo())
               .min(rq.hi());
-      r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(y, yOff + ch);
+      ByteVector out = r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes();
+      if (ch + L <= n) {
+        out.intoArray(y, yOff + ch);
+      } else {
+        // The lanes past the row belong to the next row, perhaps another thread's: masked.
+        out.intoArray(y, yOff + ch, B.indexInRange(ch, n));
+      }
     }
-    rq.rowFrom(full, acc, accOff, bias, y, yOff);
   }
 
   // (x·q + nudge) / 2^31 truncated toward zero, x and q widened to long.
