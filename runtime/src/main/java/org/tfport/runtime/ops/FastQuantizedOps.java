@@ -122,7 +122,8 @@ final class FastQuantizedOps implements OpFamily {
    * taps do); the input itself when no window reaches past it.
    */
   private record Padded(byte[] data, int height, int width) {
-    static Padded of(Value x, Geometry g, int oh, int ow) {
+    /** {@code slack} zero bytes follow the last pixel (a copy is made for them). */
+    static Padded of(Value x, Geometry g, int oh, int ow, int slack) {
       int n = (int) x.dim(0);
       int h = (int) x.dim(1);
       int w = (int) x.dim(2);
@@ -132,11 +133,12 @@ final class FastQuantizedOps implements OpFamily {
       int hp = Math.max(h + top, (oh - 1) * g.stride()[0] + (g.kh() - 1) * g.dilation()[0] + 1);
       int wp = Math.max(w + left, (ow - 1) * g.stride()[1] + (g.kw() - 1) * g.dilation()[1] + 1);
       byte[] src = x.bytes();
-      if (top == 0 && left == 0 && hp == h && wp == w) {
+      if (top == 0 && left == 0 && hp == h && wp == w && slack == 0) {
         return new Padded(src, h, w);
       }
-      byte[] p = new byte[Math.multiplyExact(Math.multiplyExact(n * hp, wp), c)];
-      java.util.Arrays.fill(p, (byte) g.inZeroPoint());
+      int size = Math.multiplyExact(Math.multiplyExact(n * hp, wp), c);
+      byte[] p = new byte[Math.addExact(size, slack)];
+      java.util.Arrays.fill(p, 0, size, (byte) g.inZeroPoint());
       int rowLength = w * c;
       for (int b = 0; b < n; b++) {
         for (int y = 0; y < h; y++) {
@@ -219,7 +221,7 @@ final class FastQuantizedOps implements OpFamily {
       if (y.length == 0) {
         return new Value[] {Value.of(t, shape, y)};
       }
-      Padded p = Padded.of(x, g, oh, ow);
+      Padded p = Padded.of(x, g, oh, ow, 0);
       int[] tapOff = p.taps(g, cin);
       int taps = tapOff.length;
       int mr = mk.mr();
@@ -282,7 +284,7 @@ final class FastQuantizedOps implements OpFamily {
       if (y.length == 0) {
         return new Value[] {Value.of(t, shape, y)};
       }
-      Padded p = Padded.of(x, g, oh, ow);
+      Padded p = Padded.of(x, g, oh, ow, oc % mk.lanes() == 0 ? 0 : IntMicrokernel.SLACK);
       int[] xTap = p.taps(g, oc);
       int taps = xTap.length;
       int[] fTap = new int[taps];

@@ -32,6 +32,12 @@ abstract class IntMicrokernel {
   abstract int nr();
 
   /**
+   * Channels {@link #depthwise} takes at a time: when a row's channels are not a multiple, its
+   * input needs {@link #SLACK} bytes after the last pixel.
+   */
+  abstract int lanes();
+
+  /**
    * Rows {@code i < rows} of an indirect GEMM over all {@code panels} of a packed B ([k, n] in
    * panels of {@link #nr()} columns, zero beyond n): {@code acc[i·ldc + j] = Σ_t Σ_ic (a[base[i] +
    * tapOff[t] + ic] & mask) · B[t·cin + ic, j]} for every column j < panels·nr, with taps·cin = k.
@@ -51,7 +57,7 @@ abstract class IntMicrokernel {
 
   /**
    * Slack callers leave after the arrays the vector kernels read a row at a time (acc, bias,
-   * depthwise weights): a last partial vector may read this far past a row's end.
+   * depthwise weights and input): a last partial vector may read this far past a row's end.
    */
   static final int SLACK = 64;
 

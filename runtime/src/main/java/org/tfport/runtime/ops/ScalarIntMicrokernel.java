@@ -18,6 +18,11 @@ final class ScalarIntMicrokernel extends IntMicrokernel {
   }
 
   @Override
+  int lanes() {
+    return 1;
+  }
+
+  @Override
   void block(
       byte[] a,
       int mask,

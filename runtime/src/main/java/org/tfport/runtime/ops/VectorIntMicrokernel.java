@@ -36,6 +36,11 @@ final class VectorIntMicrokernel extends IntMicrokernel {
   }
 
   @Override
+  int lanes() {
+    return L;
+  }
+
+  @Override
   void block(
       byte[] a,
       int mask,
@@ -117,14 +122,13 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       int xq = xOff + q * xStep;
       int out = q * channels;
       for (int ch = 0; ch < channels; ch += L) {
-        // The last vector of a pixel reads its input masked (it may end the array), its weights
-        // from the slack after f, and stores into the next pixel's accumulators (or acc's slack),
-        // which that pixel then overwrites.
-        VectorMask<Byte> in = B.indexInRange(ch, channels);
+        // The last vector of a pixel reads past its channels (into the next pixel, or the slack
+        // the caller leaves after x and f) and stores into the next pixel's accumulators (or
+        // acc's slack), which that pixel then overwrites. Masked loads were slower here.
         IntVector s = IntVector.zero(S);
         for (int t = 0; t < taps; t++) {
           // The conversion operator must be a constant for the JIT: one branch per signedness.
-          ByteVector b = ByteVector.fromArray(B, x, xq + xTap[t] + ch, in);
+          ByteVector b = ByteVector.fromArray(B, x, xq + xTap[t] + ch);
           IntVector v =
               (IntVector)
                   (unsigned
