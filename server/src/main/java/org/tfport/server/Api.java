@@ -156,7 +156,7 @@ final class Api extends Handler.Abstract {
         int v = result.path("version").asInt();
         String base = "/models/" + name;
         String location = base + "/versions/" + v;
-        if (VersionMeta.noTfjs(result) == null) {
+        if (tfjsForm(result, result)) {
           result.put("modelUrl", base + "/model.json");
           result.put("versionUrl", base + "/versions/" + v + "/model.json");
           location += "/model.json";
