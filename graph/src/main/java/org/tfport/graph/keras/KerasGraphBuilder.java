@@ -32,6 +32,13 @@ final class KerasGraphBuilder {
           "AdditiveAttention",
           "MultiHeadAttention");
 
+  /**
+   * Layers whose call arguments beyond the input tensors change what they compute (a second tensor
+   * passed by keyword, use_causal_mask=, return_attention_scores=, a tf.* function's axis=).
+   */
+  private static final Set<String> CALL_ARG_READERS =
+      Set.of("TFOpLambda", "Attention", "AdditiveAttention", "MultiHeadAttention");
+
   private final String source;
   private final Graph g;
   private final Call.Context ctx;
@@ -61,6 +68,7 @@ final class KerasGraphBuilder {
     LocalLayers.register(r);
     TfOpLayers.register(r);
     TfOpLambdas.register(r);
+    AttentionLayers.register(r);
     return Map.copyOf(r);
   }
 
@@ -341,7 +349,7 @@ final class KerasGraphBuilder {
         List<List<KT>> done =
             made.computeIfAbsent(
                 name, k -> new ArrayList<>(java.util.Collections.nCopies(first, (List<KT>) null)));
-        boolean opCall = TfOpLambdas.CLASSES.contains(l.path("class_name").asString(""));
+        boolean opCall = CALL_ARG_READERS.contains(l.path("class_name").asString(""));
         while (done.size() - first < nodes.size()) {
           JsonNode node = nodes.get(done.size() - first);
           OpArgs op = opCall ? resolveOp(made, byName, name, node) : null;

@@ -18,8 +18,6 @@ import tools.jackson.databind.JsonNode;
 final class TfOpLambdas {
   private TfOpLambdas() {}
 
-  static final Set<String> CLASSES = Set.of("TFOpLambda");
-
   interface Fn {
     KT build(OpParams p);
   }
