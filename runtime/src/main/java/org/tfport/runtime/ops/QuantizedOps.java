@@ -148,7 +148,7 @@ final class QuantizedOps implements OpFamily {
    * int16 with {@code pot_scale_int16} and power-of-two scales takes TFLite's shift-only path
    * instead.
    */
-  private static Kernel bindAddSub(BindContext b, boolean sub) {
+  static Kernel bindAddSub(BindContext b, boolean sub) {
     DType t = QuantizedConvOps.activationType(b);
     Quant q1 = Quant.of(b, "input");
     Quant q2 = Quant.of(b, "input2");

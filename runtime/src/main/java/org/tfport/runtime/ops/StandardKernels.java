@@ -46,6 +46,7 @@ public final class StandardKernels {
           new QuantizedConvOps(),
           new FastQuantizedOps(),
           new QuantizedOps(),
+          new FastQuantizedAddOps(),
           new QuantizedActivationOps(),
           new RecurrentOps(),
           new QuantizedLstmOps(),

@@ -85,6 +85,11 @@ class FastQuantizedOpsTest {
 
   /** Optimized against reference, both micro-kernel paths, 1 and 2 threads; returns the cases. */
   private static void check(String what, String op, Map<String, AttrValue> attrs, Value... in) {
+    check(FastQuantizedOps.class, what, op, attrs, in);
+  }
+
+  private static void check(
+      Class<?> family, String what, String op, Map<String, AttrValue> attrs, Value... in) {
     Value expected = OpOracle.runKernel(Mode.REFERENCE, op, attrs, List.of(1, 2), ONE, in)[0];
     for (boolean scalar : new boolean[] {false, true}) {
       FastKernels.forceScalar(scalar);
@@ -92,7 +97,7 @@ class FastQuantizedOpsTest {
         var kernel = OpOracle.bindKernel(Mode.OPTIMIZED, op, attrs, List.of(1, 2), in);
         assertThat(kernel.getClass().getName())
             .as(what + ": the optimized kernel is bound")
-            .startsWith(FastQuantizedOps.class.getName());
+            .startsWith(family.getName() + "$$");
         for (RunContext ctx : new RunContext[] {ONE, TWO}) {
           Value actual = kernel.run(in, ctx)[0];
           String path = what + (scalar ? " scalar" : " vector") + " threads " + ctx.threads();
@@ -181,6 +186,41 @@ class FastQuantizedOpsTest {
           x,
           f,
           bias(r, units));
+    }
+  }
+
+  @Test
+  void addAndSubMatchTheReferenceBitForBit() {
+    Random r = new Random(14);
+    for (int trial = 0; trial < 60; trial++) {
+      DType t = r.nextBoolean() ? DType.INT8 : DType.UINT8;
+      boolean perChannel = t == DType.INT8;
+      long[] big = {1 + r.nextInt(2), 1 + r.nextInt(9), 1 + r.nextInt(9), 1 + r.nextInt(40)};
+      long[] small =
+          switch (r.nextInt(4)) {
+            case 0 -> big.clone();
+            case 1 -> new long[] {big[3]};
+            case 2 -> new long[] {1, 1, 1, big[3]};
+            default -> new long[] {big[2], big[3]};
+          };
+      boolean swap = r.nextBoolean();
+      Value x1 = bytes(r, t, swap ? small : big);
+      Value x2 = bytes(r, t, swap ? big : small);
+      Map<String, AttrValue> a = new HashMap<>();
+      a.put("T", new AttrValue.Type(t.tfEnum()));
+      for (String role : new String[] {"input", "input2", "output"}) {
+        a.put(role + "_scale", new AttrValue.Float(0.005f + r.nextFloat() * 0.2f));
+        a.put(
+            role + "_zero_point",
+            new AttrValue.Int(perChannel ? r.nextInt(256) - 128 : r.nextInt(256)));
+      }
+      a.put(
+          "fused_activation_function",
+          AttrValue.Str.of(ACTIVATIONS[r.nextInt(ACTIVATIONS.length)]));
+      String op = r.nextBoolean() ? "TfliteQuantizedAdd" : "TfliteQuantizedSub";
+      String what =
+          op + " " + t.jsName() + " " + Arrays.toString(x1.shape()) + Arrays.toString(x2.shape());
+      check(FastQuantizedAddOps.class, what, op, a, x1, x2);
     }
   }
 
