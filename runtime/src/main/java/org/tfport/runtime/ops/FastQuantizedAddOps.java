@@ -15,12 +15,15 @@ import org.tfport.runtime.ops.QuantizedConvOps.Quant;
 /**
  * Optimized 8-bit TFLite ADD and SUB. Each input's rescaled term, m_i((q − zp_i)·2^20) in TFLite's
  * arithmetic, depends on one byte only: it is looked up in a 256-entry table made at bind time, so
- * an element costs one fixed-point multiply (the output's) instead of three, on the stored bytes
- * directly. Same shapes, or one input's shape a suffix of the other's (a per-channel term); anything
+ * an element costs one fixed-point multiply (the output's, on the Vector API with the integer
+ * micro-kernels' requantization) instead of three, on the stored bytes directly. Same shapes, or one input's shape a suffix of the other's (a per-channel term); anything
  * else, and 16-bit models, run {@link QuantizedOps}' reference kernel, bound alongside. Results
  * are bit-identical to it.
  */
 final class FastQuantizedAddOps implements OpFamily {
+  /** Elements requantized per call. */
+  private static final int BLOCK = 1024;
+
   @Override
   public void register(KernelRegistry r) {
     r.optimized("TfliteQuantizedAdd", b -> bind(b, false));
@@ -46,7 +49,8 @@ final class FastQuantizedAddOps implements OpFamily {
       Multiplier mo = Multiplier.of(twiceMax / ((double) (1 << leftShift) * qo.scale()));
       int[] table1 = table(t, m1, q1.zeroPoint(), leftShift, false);
       int[] table2 = table(t, m2, q2.zeroPoint(), leftShift, sub);
-      return new Add(reference, t, table1, table2, mo, qo.zeroPoint(), act[0], act[1])::run;
+      IntMicrokernel mk = IntMicrokernel.chosen();
+      return new Add(reference, t, table1, table2, mo, qo.zeroPoint(), act[0], act[1], mk)::run;
     } catch (KernelException e) {
       return reference; // its own words, when it runs
     }
@@ -71,7 +75,39 @@ final class FastQuantizedAddOps implements OpFamily {
       Multiplier out,
       int zeroPoint,
       int lo,
-      int hi) {
+      int hi,
+      IntMicrokernel mk,
+      Requantizer block) {
+    Add(
+        Kernel reference,
+        DType t,
+        int[] table1,
+        int[] table2,
+        Multiplier out,
+        int zeroPoint,
+        int lo,
+        int hi,
+        IntMicrokernel mk) {
+      this(reference, t, table1, table2, out, zeroPoint, lo, hi, mk, null);
+    }
+
+    Add {
+      if (block == null) {
+        block = requantizer(BLOCK, out, zeroPoint, lo, hi);
+      }
+    }
+
+    private Requantizer requantizer(int count) {
+      return requantizer(count, out, zeroPoint, lo, hi);
+    }
+
+    private static Requantizer requantizer(
+        int count, Multiplier out, int zeroPoint, int lo, int hi) {
+      Multiplier[] m = new Multiplier[count];
+      Arrays.fill(m, out);
+      return Requantizer.of(m, zeroPoint, new int[] {lo, hi});
+    }
+
     Value[] run(Value[] ins, RunContext ctx) {
       Value x1 = ins[0];
       Value x2 = ins[1];
@@ -90,14 +126,20 @@ final class FastQuantizedAddOps implements OpFamily {
       int[] tc = firstLarger ? table2 : table1;
       int period = c.length;
       byte[] y = new byte[a.length];
-      int significand = out.significand();
-      int shift = out.shift();
-      for (int i = 0; i < a.length; ) {
-        int end = Math.min(a.length, i + period);
-        for (int j = 0; i < end; i++, j++) {
-          int v = FixedPoint.multiply(ta[a[i] & 0xff] + tc[c[j] & 0xff], significand, shift);
-          y[i] = (byte) Math.min(Math.max(v + zeroPoint, lo), hi);
+      // The sums of looked-up terms go through the integer micro-kernel's requantization (one
+      // output multiplier for every "channel"), a block of elements at a time.
+      int[] sums = new int[BLOCK + IntMicrokernel.SLACK];
+      int[] zeros = new int[BLOCK + IntMicrokernel.SLACK];
+      int j = 0;
+      for (int i0 = 0; i0 < a.length; i0 += BLOCK) {
+        int count = Math.min(BLOCK, a.length - i0);
+        for (int k = 0; k < count; k++) {
+          sums[k] = ta[a[i0 + k] & 0xff] + tc[c[j] & 0xff];
+          if (++j == period) {
+            j = 0;
+          }
         }
+        mk.requantize(count == BLOCK ? block : requantizer(count), sums, 0, zeros, y, i0);
       }
       return new Value[] {Value.of(t, big.shape(), y)};
     }
