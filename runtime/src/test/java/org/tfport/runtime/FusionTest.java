@@ -170,4 +170,61 @@ class FusionTest {
     Value x = random(r, 5, 40);
     assertThat(run(fused, x).floats()).containsExactly(run(plain, x).floats());
   }
+
+  /**
+   * x [1,6,5,8] → depthwise 3×3 → conv 1×1 → BiasAdd → AddV2 with x (on either side) → Prelu: the
+   * residual block of BlazeFace/FaceMesh. The conv, bias, add and PReLU become one step that gives
+   * the unfused plan's bits; an addend that broadcasts the output larger still does.
+   */
+  @Test
+  void residualAddAndActivationFuseIntoTheConv() {
+    for (int variant = 0; variant < 3; variant++) {
+      Random r = new Random(21 + variant);
+      Graph g = new Graph("fusion-residual");
+      g.add(placeholder("x", DType.FLOAT32, 1, 6, 5, 8));
+      g.add(placeholder("skip", DType.FLOAT32, variant == 2 ? 2 : 1, 6, 5, 8));
+      g.add(constant("dw", random(r, 3, 3, 8, 1)));
+      g.add(constant("w", random(r, 1, 1, 8, 8)));
+      g.add(constant("b", random(r, 8)));
+      g.add(constant("alpha", random(r, 1, 1, 8)));
+      AttrValue same = AttrValue.Str.of("SAME");
+      AttrValue ones = ints(1, 1, 1, 1);
+      g.add(
+          node(
+              "dconv",
+              "DepthwiseConv2dNative",
+              List.of("x", "dw"),
+              "T",
+              F32,
+              "strides",
+              ones,
+              "padding",
+              same));
+      g.add(
+          node("conv", "Conv2D", List.of("dconv", "w"), "T", F32, "strides", ones, "padding", same));
+      g.add(node("bias", "BiasAdd", List.of("conv", "b"), "T", F32));
+      List<String> addIn = variant == 1 ? List.of("skip", "bias") : List.of("bias", "skip");
+      g.add(node("add", "AddV2", addIn, "T", F32));
+      g.add(node("y", "Prelu", List.of("add", "alpha"), "T", F32));
+      List<String> in = List.of("x", "skip");
+      Plan fused = Planner.plan(g, in, List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
+      Plan plain = Planner.plan(g, in, List.of("y"), STD, Mode.OPTIMIZED);
+      Plan ref = Planner.plan(g, in, List.of("y"), STD, Mode.REFERENCE);
+      assertThat(fused.steps())
+          .extracting(Plan.Step::op)
+          .as("variant %d", variant)
+          .containsExactly("DepthwiseConv2dNative", "_FusedConv2D");
+      assertThat(fused.steps()).extracting(Plan.Step::node).containsExactly("dconv", "y");
+      Value[] args = {random(r, 1, 6, 5, 8), random(r, variant == 2 ? 2 : 1, 6, 5, 8)};
+      Value f = fused.run(args, OpOracle.context(1))[0];
+      Value p = plain.run(args, OpOracle.context(1))[0];
+      assertThat(f.shape()).containsExactly(p.shape());
+      assertThat(f.floats()).as("variant %d fused vs unfused", variant).containsExactly(p.floats());
+      float[] e = ref.run(args, OpOracle.context(1))[0].floats();
+      for (int i = 0; i < e.length; i++) {
+        assertThat((double) f.floats()[i])
+            .isCloseTo(e[i], org.assertj.core.data.Offset.offset(1e-4));
+      }
+    }
+  }
 }

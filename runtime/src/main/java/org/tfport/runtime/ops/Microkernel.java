@@ -53,4 +53,20 @@ abstract class Microkernel {
       int yOff,
       int pixels,
       int channels);
+
+  /**
+   * {@code y[yOff + i] = x[xOff + i] < 0 ? alpha[aOff + i] · x[xOff + i] : x[xOff + i]} for {@code
+   * i < n} (PReLU, and LeakyReLU with every alpha the same); y may be x. Branch-free: with random
+   * signs a branch per element mispredicts half the time.
+   */
+  abstract void prelu(float[] x, int xOff, float[] alpha, int aOff, float[] y, int yOff, int n);
+
+  /** {@code y[yOff + i] = x[xOff + i] < 0 ? alpha · x[xOff + i] : x[xOff + i]} for {@code i < n}. */
+  abstract void leakyRelu(float[] x, int xOff, float alpha, float[] y, int yOff, int n);
+
+  /**
+   * {@code y[yOff + i] = x[xOff + i] > y[yOff + i] ? x[xOff + i] : y[yOff + i]} for {@code i < n}:
+   * a running maximum that keeps the earlier value on ties and NaNs, as the reference pooling does.
+   */
+  abstract void maxInto(float[] x, int xOff, float[] y, int yOff, int n);
 }

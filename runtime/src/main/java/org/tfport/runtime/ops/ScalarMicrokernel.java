@@ -114,4 +114,30 @@ final class ScalarMicrokernel extends Microkernel {
       }
     }
   }
+
+  @Override
+  void prelu(float[] x, int xOff, float[] alpha, int aOff, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float v = x[xOff + i];
+      y[yOff + i] = v < 0 ? alpha[aOff + i] * v : v;
+    }
+  }
+
+  @Override
+  void leakyRelu(float[] x, int xOff, float alpha, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float v = x[xOff + i];
+      y[yOff + i] = v < 0 ? alpha * v : v;
+    }
+  }
+
+  @Override
+  void maxInto(float[] x, int xOff, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float v = x[xOff + i];
+      if (v > y[yOff + i]) {
+        y[yOff + i] = v;
+      }
+    }
+  }
 }
