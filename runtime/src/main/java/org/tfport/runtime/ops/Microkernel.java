@@ -69,4 +69,30 @@ abstract class Microkernel {
    * a running maximum that keeps the earlier value on ties and NaNs, as the reference pooling does.
    */
   abstract void maxInto(float[] x, int xOff, float[] y, int yOff, int n);
+
+  /** Activations {@link #epilogue} applies. */
+  static final int NONE = 0;
+
+  static final int RELU = 1;
+  static final int RELU6 = 2;
+  static final int LEAKY_RELU = 3;
+  static final int PRELU = 4;
+
+  /**
+   * A contraction's output row in one pass, each stage rounded to float as the unfused ops do: for
+   * {@code i < n}, {@code v = y[off + i]}, then {@code v += bias[c0 + i]} (when bias is not null),
+   * {@code v += addend[off + i]} (when addend is not null), then the activation {@code act} (PReLU
+   * reads {@code alpha[c0 + i]}, LeakyReLU {@code leaky}; ReLU and ReLU6 as {@link Math#max} and
+   * {@link Math#min}).
+   */
+  abstract void epilogue(
+      float[] y,
+      int off,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky);
 }

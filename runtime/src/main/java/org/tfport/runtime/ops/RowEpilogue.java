@@ -36,6 +36,9 @@ final class RowEpilogue {
   private final float[] preluAlpha;
   private final Microkernel mk;
 
+  /** The micro-kernel's activation code when it can apply every stage in one pass, else −1. */
+  private final int onePass;
+
   private RowEpilogue(
       float[] bias,
       double[] mean,
@@ -48,6 +51,15 @@ final class RowEpilogue {
       Microkernel mk) {
     this.addend = addend;
     this.mk = mk;
+    this.onePass =
+        switch (activation) {
+          case NONE -> Microkernel.NONE;
+          case RELU -> Microkernel.RELU;
+          case RELU6 -> Microkernel.RELU6;
+          case LEAKY_RELU -> Microkernel.LEAKY_RELU;
+          case PRELU -> Microkernel.PRELU;
+          default -> -1;
+        };
     this.bias = bias;
     this.mean = mean;
     this.factor = factor;
@@ -146,6 +158,10 @@ final class RowEpilogue {
 
   /** Applies the stages to {@code y[off ... off+n)}, whose channels are {@code c0 ... c0+n−1}. */
   void apply(float[] y, int off, int c0, int n) {
+    if (mean == null && onePass >= 0) {
+      mk.epilogue(y, off, n, bias, c0, addend, onePass, preluAlpha, leakyAlpha);
+      return;
+    }
     if (bias != null) {
       for (int i = 0; i < n; i++) {
         y[off + i] += bias[c0 + i];

@@ -140,4 +140,42 @@ final class ScalarMicrokernel extends Microkernel {
       }
     }
   }
+
+  @Override
+  void epilogue(
+      float[] y,
+      int off,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky) {
+    if (bias != null) {
+      for (int i = 0; i < n; i++) {
+        y[off + i] += bias[c0 + i];
+      }
+    }
+    if (addend != null) {
+      for (int i = off; i < off + n; i++) {
+        y[i] += addend[i];
+      }
+    }
+    switch (act) {
+      case RELU -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = Math.max(y[i], 0f);
+        }
+      }
+      case RELU6 -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = Math.min(Math.max(y[i], 0f), 6f);
+        }
+      }
+      case LEAKY_RELU -> leakyRelu(y, off, leaky, y, off, n);
+      case PRELU -> prelu(y, off, alpha, c0, y, off, n);
+      default -> {}
+    }
+  }
 }

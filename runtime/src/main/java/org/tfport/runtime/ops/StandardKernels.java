@@ -30,6 +30,7 @@ public final class StandardKernels {
           new StringNGramOps(),
           new ImageTransformOps(),
           new FastPoolOps(),
+          new FastPadOps(),
           new PoolGradOps(),
           new NormalizationOps(),
           new BatchNormGradOps(),

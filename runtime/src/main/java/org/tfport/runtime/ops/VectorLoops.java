@@ -58,4 +58,53 @@ final class VectorLoops {
       w.blend(v, v.compare(VectorOperators.GT, w)).intoArray(y, yOff + i, m);
     }
   }
+
+  static void epilogue(
+      float[] y,
+      int off,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky) {
+    int i = 0;
+    for (int bound = S.loopBound(n); i < bound; i += L) {
+      FloatVector v = FloatVector.fromArray(S, y, off + i);
+      if (bias != null) {
+        v = v.add(FloatVector.fromArray(S, bias, c0 + i));
+      }
+      if (addend != null) {
+        v = v.add(FloatVector.fromArray(S, addend, off + i));
+      }
+      activate(v, act, alpha, c0 + i, leaky, null).intoArray(y, off + i);
+    }
+    if (i < n) {
+      VectorMask<Float> m = S.indexInRange(i, n);
+      FloatVector v = FloatVector.fromArray(S, y, off + i, m);
+      if (bias != null) {
+        v = v.add(FloatVector.fromArray(S, bias, c0 + i, m));
+      }
+      if (addend != null) {
+        v = v.add(FloatVector.fromArray(S, addend, off + i, m));
+      }
+      activate(v, act, alpha, c0 + i, leaky, m).intoArray(y, off + i, m);
+    }
+  }
+
+  private static FloatVector activate(
+      FloatVector v, int act, float[] alpha, int a, float leaky, VectorMask<Float> m) {
+    return switch (act) {
+      case Microkernel.RELU -> v.max(0f);
+      case Microkernel.RELU6 -> v.max(0f).min(6f);
+      case Microkernel.LEAKY_RELU -> v.blend(v.mul(leaky), v.lt(0f));
+      case Microkernel.PRELU -> {
+        FloatVector w =
+            m == null ? FloatVector.fromArray(S, alpha, a) : FloatVector.fromArray(S, alpha, a, m);
+        yield v.blend(v.mul(w), v.lt(0f));
+      }
+      default -> v;
+    };
+  }
 }

@@ -552,6 +552,20 @@ final class VectorMicrokernel extends Microkernel {
     VectorLoops.maxInto(x, xOff, y, yOff, n);
   }
 
+  @Override
+  void epilogue(
+      float[] y,
+      int off,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky) {
+    VectorLoops.epilogue(y, off, n, bias, c0, addend, act, alpha, leaky);
+  }
+
   // The channels [from, channels) of one pixel, fewer than a vector: masked.
   private static void tail(
       float[] x,
