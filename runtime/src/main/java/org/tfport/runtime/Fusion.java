@@ -21,7 +21,8 @@ import org.tfport.core.graph.TensorRef;
  * and activation to each tile while it is in cache instead of in two more passes over memory, each
  * allocating its output.
  *
- * <p>A residual {@code AddV2}/{@code Add} of a contraction fused with its bias is fused too
+ * <p>An {@code AddV2}/{@code Add} of a constant vector with one value per output channel is a
+ * BiasAdd. A residual {@code AddV2}/{@code Add} of a contraction fused with its bias is fused too
  * ({@code fused_ops} [BiasAdd, Add], then an activation), as in the residual blocks of ResNets and
  * BlazeFace-style networks: the addend is added to each tile in the same pass.
  *
@@ -67,7 +68,11 @@ final class Fusion {
       if (producer == null) {
         // nothing to fuse through the first operand
       } else if (n.op().equals("BiasAdd") && FUSED_OP.containsKey(producer.op())) {
-        fused = withBias(graph, producer, current);
+        fused = withBias(graph, producer, current, 1);
+      } else if (ADDS.contains(n.op())
+          && FUSED_OP.containsKey(producer.op())
+          && isBias(n, 1, producer, byName)) {
+        fused = withBias(graph, producer, current, 1);
       } else if (ACTIVATIONS.contains(n.op()) && (isBiasOnly(producer) || isBiasAdd(producer))) {
         fused = withActivation(producer, current);
       } else if (ADDS.contains(n.op()) && isBiasOnly(producer)) {
@@ -79,6 +84,11 @@ final class Fusion {
         if (second != null && isBiasOnly(second)) {
           producer = second;
           fused = withAdd(producer, current, 0);
+        } else if (second != null
+            && FUSED_OP.containsKey(second.op())
+            && isBias(n, 0, second, byName)) {
+          producer = second;
+          fused = withBias(graph, producer, current, 0);
         }
       }
       if (fused != null) {
@@ -137,7 +147,55 @@ final class Fusion {
     return f == null || (f instanceof AttrValue.Str s && s.string().equals("NHWC"));
   }
 
-  private static Node withBias(Graph graph, Node contraction, Node biasAdd) {
+  /**
+   * Whether {@code add}'s data input {@code input} is a float constant with one value per output
+   * channel of {@code contraction} (whose filter or matrix is a constant), its other dimensions 1
+   * and no more of them than the output has: then the Add is a BiasAdd, the same float additions (graphs with batch norm folded into the weights spell the
+   * offset this way).
+   */
+  private static boolean isBias(Node add, int input, Node contraction, Map<String, Node> byName) {
+    long[] bias = constantShape(add.dataInputs().get(input), byName);
+    long[] filter = constantShape(contraction.dataInputs().get(1), byName);
+    int outRank = contraction.op().equals("MatMul") ? 2 : 4;
+    if (bias == null || filter == null || bias.length == 0 || bias.length > outRank) {
+      return false;
+    }
+    for (int d = 0; d < bias.length - 1; d++) {
+      if (bias[d] != 1) {
+        return false;
+      }
+    }
+    long channels =
+        switch (contraction.op()) {
+          case "Conv2D" -> filter.length == 4 ? filter[3] : -1;
+          case "DepthwiseConv2dNative" -> filter.length == 4 ? filter[2] * filter[3] : -1;
+          case "MatMul" ->
+              filter.length != 2
+                  ? -1
+                  : contraction.attr("transpose_b") instanceof AttrValue.Bool b && b.value()
+                      ? filter[0]
+                      : filter[1];
+          default -> -1;
+        };
+    return channels > 0 && bias[bias.length - 1] == channels;
+  }
+
+  /** The shape of a float32 constant's output 0, or null. */
+  private static long[] constantShape(String input, Map<String, Node> byName) {
+    TensorRef r = TensorRef.parse(input);
+    Node c = byName.get(r.node());
+    if (r.index() != 0
+        || c == null
+        || !c.op().equals("Const")
+        || !(c.attr("value") instanceof AttrValue.TensorAttr t)
+        || t.value().dtype() != DataTypes.DT_FLOAT
+        || t.value().shape().unknownRank()) {
+      return null;
+    }
+    return t.value().shape().dims();
+  }
+
+  private static Node withBias(Graph graph, Node contraction, Node biasAdd, int biasInput) {
     if (!isFloat(contraction)
         || !isFloat(biasAdd)
         || !channelsLast(contraction)
@@ -160,7 +218,7 @@ final class Fusion {
       attrs.put("_output_shapes", biasAdd.attr("_output_shapes"));
     }
     List<String> inputs = new ArrayList<>(contraction.dataInputs());
-    inputs.add(biasAdd.dataInputs().get(1));
+    inputs.add(biasAdd.dataInputs().get(biasInput));
     inputs.addAll(contraction.controlInputs());
     inputs.addAll(biasAdd.controlInputs());
     return new Node(

@@ -227,4 +227,56 @@ class FusionTest {
       }
     }
   }
+
+  /**
+   * A conv, depthwise conv or MatMul whose bias is an AddV2 of a constant ([C] or [1,1,1,C], on
+   * either side; batch norm folded into the weights) fuses as a BiasAdd, with the Relu6 after it;
+   * a constant that is not one value per channel stays an AddV2.
+   */
+  @Test
+  void addOfAPerChannelConstantIsABias() {
+    for (int variant = 0; variant < 4; variant++) {
+      Random r = new Random(40 + variant);
+      Graph g = new Graph("fusion-add-bias");
+      g.add(placeholder("x", DType.FLOAT32, 1, 5, 4, 3));
+      g.add(constant("w", random(r, 3, 3, 3, 6)));
+      long[] biasShape =
+          switch (variant) {
+            case 0 -> new long[] {6};
+            case 1, 2 -> new long[] {1, 1, 1, 6};
+            default -> new long[] {5, 1, 6}; // not one value per channel
+          };
+      g.add(constant("b", random(r, biasShape)));
+      AttrValue same = AttrValue.Str.of("SAME");
+      g.add(
+          node(
+              "conv",
+              "Conv2D",
+              List.of("x", "w"),
+              "T",
+              F32,
+              "strides",
+              ints(1, 1, 1, 1),
+              "padding",
+              same));
+      g.add(
+          node("add", "AddV2", variant == 2 ? List.of("b", "conv") : List.of("conv", "b"), "T", F32));
+      g.add(node("y", "Relu6", List.of("add"), "T", F32));
+      Plan fused =
+          Planner.plan(g, List.of("x"), List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
+      Plan plain = Planner.plan(g, List.of("x"), List.of("y"), STD, Mode.OPTIMIZED);
+      if (variant < 3) {
+        assertThat(fused.steps()).extracting(Plan.Step::op).containsExactly("_FusedConv2D");
+      } else {
+        assertThat(fused.steps())
+            .extracting(Plan.Step::op)
+            .containsExactly("Conv2D", "AddV2", "Relu6");
+      }
+      Value x = random(r, 1, 5, 4, 3);
+      Value f = run(fused, x);
+      Value p = run(plain, x);
+      assertThat(f.shape()).containsExactly(p.shape());
+      assertThat(f.floats()).as("variant %d fused vs unfused", variant).containsExactly(p.floats());
+    }
+  }
 }

@@ -31,6 +31,7 @@ public final class StandardKernels {
           new ImageTransformOps(),
           new FastPoolOps(),
           new FastPadOps(),
+          new FastActivationOps(),
           new PoolGradOps(),
           new NormalizationOps(),
           new BatchNormGradOps(),
