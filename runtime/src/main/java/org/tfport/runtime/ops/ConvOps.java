@@ -149,9 +149,7 @@ final class ConvOps implements OpFamily {
       long[] shape = og.shape(f);
       Value y = Value.of(t, shape, out);
       if (epilogue != null) {
-        double[] d = Reals.read(y);
-        epilogue.apply(d, shape, f.channelAxis(), in);
-        y = Reals.write(t, shape, d);
+        y = epilogue.apply(y, f.channelAxis(), in);
       }
       return new Value[] {y};
     };
