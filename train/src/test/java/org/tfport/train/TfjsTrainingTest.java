@@ -87,6 +87,22 @@ class TfjsTrainingTest {
   }
 
   @Test
+  void cnnWithOverlappingPaddedMaxPoolingTrainsAsInTfjs() {
+    Path h5 =
+        new TestModels(33, 9, 9, 2)
+            .conv("conv", 2, 4, 3, 1, "same", "tanh")
+            .pool("MaxPooling2D", "pool", 3, 2, "same")
+            .conv("conv_1", 4, 3, 2, 1, "valid", "relu")
+            .pool("MaxPooling2D", "pool_1", 2, 1, "same")
+            .flatten()
+            .dense("dense", 48, 3, "softmax")
+            .write(dir.resolve("maxpool.h5"));
+    Path json = dir.resolve("maxpool");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(h5, json.resolve("model.json"), TestModels.uniform(34, N, 9, 9, 2), threeOptimizers());
+  }
+
+  @Test
   void lstmTrainsAsInTfjs() {
     Path h5 =
         new TestModels(41, 5, 3)

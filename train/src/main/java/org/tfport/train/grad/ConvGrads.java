@@ -15,7 +15,7 @@ import org.tfport.core.graph.Node;
  * the output gradient as a filter dilated by the stride), so both run on the runtime's convolution
  * kernels. Pooling whose windows tile the input (pool size = stride, VALID, the Keras default)
  * spreads the gradient over each window as plain broadcasts: to the window's first maximum or
- * evenly for the average; other average pooling uses TensorFlow's AvgPoolGrad.
+ * evenly for the average; other pooling uses TensorFlow's MaxPoolGrad or AvgPoolGrad.
  */
 final class ConvGrads {
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
@@ -162,12 +162,7 @@ final class ConvGrads {
       throw unsupported(n, "NCHW pooling");
     }
     if (k[1] != s[1] || k[2] != s[2] || !"VALID".equals(n.stringAttr("padding"))) {
-      if (max) {
-        // MaxPoolGrad disagreed with finite differences for 3x3 windows at stride 2, SAME (it
-        // agrees for 2x2 at stride 1): until the cause is known, such max pooling is refused.
-        throw unsupported(n, "max pooling whose windows overlap or are padded");
-      }
-      return List.of(poolGradOp(g, n, x, dy, false));
+      return List.of(poolGradOp(g, n, x, dy, max));
     }
     long[] sx = g.dims(x);
     long[] sy = g.dims(n.name());
