@@ -132,6 +132,28 @@ class GradientCheckTest {
   }
 
   @Test
+  void depthwiseSeparableAndTransposedConvolutionGradientsMatchFiniteDifferences() {
+    // 7x7 → depthwise 3x3/2 SAME (padding both sides) 4x4x4 → separable 2x2 VALID 3x3x3 →
+    // transposed 3x3/2 VALID 7x7x2 → transposed 2x2/1 SAME 7x7x2.
+    Path h5 =
+        new TestModels(21, 7, 7, 2)
+            .depthwise("dw", 2, 2, 3, 2, "same", "tanh")
+            .separable("sep", 4, 2, 3, 2, 1, "valid", "tanh")
+            .convTranspose("up", 3, 2, 3, 2, "valid", "tanh")
+            .convTranspose("up_1", 2, 2, 2, 1, "same", "linear")
+            .pool("AveragePooling2D", "avg", 3, 3, "valid")
+            .flatten()
+            .dense("dense", 8, 3, "softmax")
+            .write(dir.resolve("convs.h5"));
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(22, N, 7, 7, 2),
+        TestModels.oneHot(N, 3, 2),
+        KerasTraining.Options.defaults());
+  }
+
+  @Test
   void lstmGradientsMatchFiniteDifferences() {
     Path h5 =
         new TestModels(12, 4, 3)

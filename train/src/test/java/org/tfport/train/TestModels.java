@@ -79,6 +79,53 @@ final class TestModels {
         new long[] {filters});
   }
 
+  private static String window(int k, int stride, String padding, String act) {
+    return ("\"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
+            + " \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1],"
+            + " \"activation\": \"%s\", \"use_bias\": true")
+        .formatted(k, k, stride, stride, padding, act);
+  }
+
+  TestModels depthwise(
+      String name, long in, int mult, int k, int stride, String padding, String act) {
+    return layer(
+        "DepthwiseConv2D",
+        name,
+        "\"depth_multiplier\": " + mult + ", " + window(k, stride, padding, act),
+        "depthwise_kernel",
+        new long[] {k, k, in, mult},
+        "bias",
+        new long[] {in * mult});
+  }
+
+  TestModels separable(
+      String name, long in, int mult, long filters, int k, int stride, String padding, String act) {
+    return layer(
+        "SeparableConv2D",
+        name,
+        "\"filters\": " + filters + ", \"depth_multiplier\": " + mult + ", "
+            + window(k, stride, padding, act),
+        "depthwise_kernel",
+        new long[] {k, k, in, mult},
+        "pointwise_kernel",
+        new long[] {1, 1, in * mult, filters},
+        "bias",
+        new long[] {filters});
+  }
+
+  TestModels convTranspose(
+      String name, long in, long filters, int k, int stride, String padding, String act) {
+    return layer(
+        "Conv2DTranspose",
+        name,
+        "\"filters\": " + filters + ", \"output_padding\": null, "
+            + window(k, stride, padding, act),
+        "kernel",
+        new long[] {k, k, filters, in},
+        "bias",
+        new long[] {filters});
+  }
+
   TestModels batchNorm(String name, long channels) {
     return layer(
         "BatchNormalization",

@@ -103,6 +103,22 @@ class TfjsTrainingTest {
   }
 
   @Test
+  void depthwiseSeparableAndTransposedConvolutionsTrainAsInTfjs() {
+    Path h5 =
+        new TestModels(35, 7, 7, 2)
+            .depthwise("dw", 2, 2, 3, 2, "same", "relu")
+            .separable("sep", 4, 2, 3, 2, 1, "valid", "tanh")
+            .convTranspose("up", 3, 2, 3, 2, "valid", "relu")
+            .pool("MaxPooling2D", "pool", 3, 3, "valid")
+            .flatten()
+            .dense("dense", 8, 3, "softmax")
+            .write(dir.resolve("convs.h5"));
+    Path json = dir.resolve("convs");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(h5, json.resolve("model.json"), TestModels.uniform(36, N, 7, 7, 2), threeOptimizers());
+  }
+
+  @Test
   void lstmTrainsAsInTfjs() {
     Path h5 =
         new TestModels(41, 5, 3)

@@ -25,6 +25,8 @@ final class ConvGrads {
 
   static void register(Map<String, GradRule> r) {
     r.put("Conv2D", ConvGrads::conv2d);
+    r.put("DepthwiseConv2dNative", ConvGrads::depthwise);
+    r.put("Conv2DBackpropInput", ConvGrads::transposed);
     r.put("MaxPool", (g, n, dy) -> pool(g, n, dy.get(0), true));
     r.put("AvgPool", (g, n, dy) -> pool(g, n, dy.get(0), false));
   }
@@ -113,6 +115,49 @@ final class ConvGrads {
     return List.of(dx, g.transpose(c, 1, 2, 0, 3));
   }
 
+  /** The window attributes of an NHWC convolution node, refusing what the rules do not cover. */
+  private static Map<String, AttrValue> windowAttrs(Node n) {
+    if (n.attr("data_format") != null && !"NHWC".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "a convolution in " + n.stringAttr("data_format"));
+    }
+    String padding = n.stringAttr("padding");
+    if (!"SAME".equals(padding) && !"VALID".equals(padding)) {
+      throw unsupported(n, "padding " + padding);
+    }
+    return attrs(n, ints(n, "strides", 1), ints(n, "dilations", 1), padding);
+  }
+
+  /**
+   * DepthwiseConv2dNative(x, f): TensorFlow's own backprop ops, the input's sizes read at run time
+   * (the batch varies), the filter's constant.
+   */
+  private static List<String> depthwise(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    String f = n.dataInputs().get(1);
+    String dy = dys.get(0);
+    Map<String, AttrValue> a = windowAttrs(n);
+    a.remove("use_cudnn_on_gpu");
+    String dx = g.raw("DepthwiseConv2dNativeBackpropInput", List.of(g.shape(x), f, dy), a);
+    String df =
+        g.raw("DepthwiseConv2dNativeBackpropFilter", List.of(x, g.ints(g.dims(f)), dy), a);
+    return List.of(dx, df);
+  }
+
+  /**
+   * Conv2DBackpropInput(sizes, f, x) as Conv2DTranspose uses it, y = the input gradient of a
+   * convolution of y by f that gives x: so x's gradient is that convolution of dy, and f's is the
+   * filter gradient of that convolution with dy as its input and x as its output gradient.
+   */
+  private static List<String> transposed(GradContext g, Node n, List<String> dys) {
+    String f = n.dataInputs().get(1);
+    String x = n.dataInputs().get(2);
+    String dy = dys.get(0);
+    Map<String, AttrValue> a = windowAttrs(n);
+    String dx = g.raw("Conv2D", List.of(dy, f), a);
+    String df = g.raw("Conv2DBackpropFilter", List.of(dy, g.ints(g.dims(f)), x), a);
+    return Arrays.asList(null, df, dx);
+  }
+
   private static int[] toInts(long[] v) {
     int[] o = new int[v.length];
     for (int i = 0; i < v.length; i++) {
@@ -122,14 +167,15 @@ final class ConvGrads {
   }
 
   private static Map<String, AttrValue> attrs(Node n, long[] strides, long[] dil, String padding) {
-    return Map.of(
+    return new java.util.HashMap<>(
+        Map.of(
         "T", F32,
         "strides", GradContext.attr(strides),
         "dilations", GradContext.attr(dil),
         "padding", GradContext.attr(padding),
         "data_format", GradContext.attr("NHWC"),
         "use_cudnn_on_gpu", GradContext.attr(true),
-        "explicit_paddings", GradContext.attr(new long[0]));
+        "explicit_paddings", GradContext.attr(new long[0])));
   }
 
   /**
