@@ -169,6 +169,24 @@ class GradientCheckTest {
   }
 
   @Test
+  void gruAndBidirectionalGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(15, 4, 3)
+            .gru("gru", 3, 3, true, true)
+            .gru("gru_1", 3, 3, true, false)
+            .bidirectional("bi", "LSTM", 3, 2, true, "concat")
+            .bidirectional("bi_1", "GRU", 4, 2, false, "sum")
+            .dense("dense", 2, 3, "softmax")
+            .write(dir.resolve("gru.h5"));
+    check(
+        h5,
+        Loss.SPARSE_CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(16, N, 4, 3),
+        TestModels.classIds(N, 3, 1),
+        KerasTraining.Options.defaults());
+  }
+
+  @Test
   void embeddingGradientsMatchFiniteDifferences() {
     Path h5 =
         new TestModels(14, 3)

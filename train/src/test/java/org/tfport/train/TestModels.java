@@ -178,6 +178,56 @@ final class TestModels {
         new long[] {4 * units});
   }
 
+  private static String recurrentConfig(
+      String cls, long units, boolean sequences, boolean resetAfter) {
+    return ("\"units\": %d, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+            + " \"use_bias\": true, \"return_sequences\": %b, \"return_state\": false,"
+            + " \"go_backwards\": false, \"stateful\": false, \"unroll\": false")
+        .formatted(units, sequences)
+        + (cls.equals("GRU") ? ", \"reset_after\": " + resetAfter : ", \"unit_forget_bias\": true");
+  }
+
+  /**
+   * A GRU; TF.js runs only reset_after false (one bias per gate), Keras 2 defaults to true (input
+   * and recurrent biases, [2, 3·units]).
+   */
+  TestModels gru(String name, long features, long units, boolean sequences, boolean resetAfter) {
+    return layer(
+        "GRU",
+        name,
+        recurrentConfig("GRU", units, sequences, resetAfter),
+        "kernel",
+        new long[] {features, 3 * units},
+        "recurrent_kernel",
+        new long[] {units, 3 * units},
+        "bias",
+        resetAfter ? new long[] {2, 3 * units} : new long[] {3 * units});
+  }
+
+  /** Bidirectional over an LSTM or GRU, each direction's weights under its own prefix. */
+  TestModels bidirectional(
+      String name, String cls, long features, long units, boolean sequences, String merge) {
+    long g = cls.equals("GRU") ? 3 : 4;
+    String inner = cls.toLowerCase(java.util.Locale.ROOT);
+    Object[] weights = new Object[12];
+    int k = 0;
+    for (String dir : new String[] {"forward_", "backward_"}) {
+      weights[k++] = dir + inner + "/kernel";
+      weights[k++] = new long[] {features, g * units};
+      weights[k++] = dir + inner + "/recurrent_kernel";
+      weights[k++] = new long[] {units, g * units};
+      weights[k++] = dir + inner + "/bias";
+      weights[k++] = new long[] {g * units};
+    }
+    return layer(
+        "Bidirectional",
+        name,
+        ("\"merge_mode\": \"%s\", \"layer\": {\"class_name\": \"%s\", \"config\": {\"name\": \"%s\","
+                + " \"trainable\": true, \"dtype\": \"float32\", %s}}")
+            .formatted(merge, cls, inner, recurrentConfig(cls, units, sequences, false)),
+        weights);
+  }
+
   Path write(Path file) {
     ObjectNode model = Json.MAPPER.createObjectNode();
     model.put("class_name", "Sequential");

@@ -130,6 +130,20 @@ class TfjsTrainingTest {
     compare(h5, json.resolve("model.json"), TestModels.uniform(42, N, 5, 3), threeOptimizers());
   }
 
+  @Test
+  void gruAndBidirectionalTrainAsInTfjs() {
+    Path h5 =
+        new TestModels(43, 4, 3)
+            .gru("gru", 3, 4, true, false)
+            .bidirectional("bi", "LSTM", 4, 3, true, "concat")
+            .bidirectional("bi_1", "GRU", 6, 3, false, "ave")
+            .dense("dense", 3, 3, "softmax")
+            .write(dir.resolve("gru.h5"));
+    Path json = dir.resolve("gru");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(h5, json.resolve("model.json"), TestModels.uniform(44, N, 4, 3), threeOptimizers());
+  }
+
   private static List<Case> threeOptimizers() {
     return List.of(
         new Case("sgd", 0.1, Loss.CATEGORICAL_CROSSENTROPY, "categoricalCrossentropy"),
