@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -225,7 +226,7 @@ class GradientCheckTest {
   private static void check(
       Path h5, Loss loss, Tensor x, Tensor y, KerasTraining.Options o, float eps, boolean kinks) {
     try (ModelSource src = ModelSource.open(h5);
-        StepGraph g = new StepGraph(src.build(o), loss, true, 1)) {
+        StepGraph g = new StepGraph(src.build(o), List.of(loss), null, true, 1)) {
       var vars = g.built.variables();
       float[][] w = new float[vars.size()][];
       for (int i = 0; i < w.length; i++) {

@@ -16,6 +16,7 @@ import tools.jackson.databind.node.ObjectNode;
 /** Small Keras Sequential models written by the tests, with seeded weights. */
 final class TestModels {
   private final List<ObjectNode> layers = new ArrayList<>();
+  private final java.util.Map<String, List<String>> inbound = new java.util.HashMap<>();
   private final List<KerasLayerWeights> weights = new ArrayList<>();
   private final long[] inputShape;
   private final SplittableRandom rng;
@@ -226,6 +227,55 @@ final class TestModels {
                 + " \"trainable\": true, \"dtype\": \"float32\", %s}}")
             .formatted(merge, cls, inner, recurrentConfig(cls, units, sequences, false)),
         weights);
+  }
+
+  /** The last layer's inputs, for {@link #writeFunctional} (default: the layer before it). */
+  TestModels from(String... layerNames) {
+    String last = layers.get(layers.size() - 1).path("config").path("name").asString();
+    inbound.put(last, List.of(layerNames));
+    return this;
+  }
+
+  /** The layers as a functional model of input {@code input} and the given outputs. */
+  Path writeFunctional(Path file, String... outputs) {
+    ObjectNode model = Json.MAPPER.createObjectNode();
+    model.put("class_name", "Functional");
+    ObjectNode cfg = model.putObject("config");
+    cfg.put("name", "model");
+    ArrayNode ls = cfg.putArray("layers");
+    ObjectNode input = ls.addObject();
+    input.put("class_name", "InputLayer");
+    input.put("name", "input");
+    input.putArray("inbound_nodes");
+    ObjectNode ic = input.putObject("config");
+    ArrayNode shape = ic.putArray("batch_input_shape");
+    shape.addNull();
+    for (long d : inputShape) {
+      shape.add(d);
+    }
+    ic.put("dtype", "float32");
+    ic.put("name", "input");
+    String previous = "input";
+    for (ObjectNode l : layers) {
+      ObjectNode copy = l.deepCopy();
+      String name = l.path("config").path("name").asString();
+      copy.put("name", name);
+      ArrayNode call = copy.putArray("inbound_nodes").addArray();
+      for (String in : inbound.getOrDefault(name, List.of(previous))) {
+        ArrayNode ref = call.addArray();
+        ref.add(in).add(0).add(0);
+        ref.addObject();
+      }
+      ls.add(copy);
+      previous = name;
+    }
+    cfg.putArray("input_layers").addArray().add("input").add(0).add(0);
+    ArrayNode outs = cfg.putArray("output_layers");
+    for (String o : outputs) {
+      outs.addArray().add(o).add(0).add(0);
+    }
+    KerasH5Writer.write(file, "2.15.0", "tensorflow", model, null, weights);
+    return file;
   }
 
   Path write(Path file) {
