@@ -121,6 +121,14 @@ final class TrainingConfig {
           c.path("momentum").asDouble(),
           c.path("nesterov").asBoolean(false));
     }
+    if (name.equalsIgnoreCase("AdamW")) {
+      return Optimizer.adamW(
+          Double.isNaN(rate) ? 0.001 : rate,
+          c.path("beta_1").asDouble(0.9),
+          c.path("beta_2").asDouble(0.999),
+          c.path("epsilon").asDouble(Optimizer.EPSILON),
+          c.path("weight_decay").asDouble(0.004));
+    }
     return Optimizer.of(name, rate);
   }
 }

@@ -68,7 +68,8 @@ class TfjsTrainingTest {
             new Case("momentum", 0.05, Loss.BINARY_CROSSENTROPY, "binaryCrossentropy"),
             new Case("adagrad", 0.05, Loss.HINGE, "hinge"),
             new Case("adadelta", 1.0, Loss.KL_DIVERGENCE, "kullbackLeiblerDivergence"),
-            new Case("adamax", 0.02, Loss.MEAN_ABSOLUTE_ERROR, "meanAbsoluteError")));
+            new Case("adamax", 0.02, Loss.MEAN_ABSOLUTE_ERROR, "meanAbsoluteError"),
+            new Case("adam", 0.02, Loss.HUBER, "huber")));
   }
 
   @Test
@@ -235,6 +236,14 @@ class TfjsTrainingTest {
   }
 
   static Tensor targets(Loss loss) {
+    if (loss == Loss.HUBER) {
+      // Regression targets beyond ±1 from the softmax outputs, so both Huber branches are met.
+      float[] v = TestModels.uniform(19, N, 3).toFloatArray();
+      for (int i = 0; i < v.length; i++) {
+        v[i] *= 3;
+      }
+      return Tensor.ofFloats(org.tfport.core.Shape.of(N, 3), v);
+    }
     return loss.sparse()
         ? Tensor.ofFloats(
             org.tfport.core.Shape.of(N, 1), TestModels.classIds(N, 3, 1).toFloatArray())
