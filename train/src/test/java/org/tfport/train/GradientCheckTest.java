@@ -187,6 +187,32 @@ class GradientCheckTest {
         KerasTraining.Options.defaults());
   }
 
+  /** A CuDNN LSTM's bias holds input and recurrent halves [8·units] that add up: both train. */
+  @Test
+  void cudnnLstmGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(17, 4, 3)
+            .layer(
+                "CuDNNLSTM",
+                "cudnn",
+                "\"units\": 2, \"return_sequences\": false, \"return_state\": false,"
+                    + " \"go_backwards\": false, \"stateful\": false",
+                "kernel",
+                new long[] {3, 8},
+                "recurrent_kernel",
+                new long[] {2, 8},
+                "bias",
+                new long[] {16})
+            .dense("dense", 2, 3, "softmax")
+            .write(dir.resolve("cudnn.h5"));
+    check(
+        h5,
+        Loss.SPARSE_CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(18, N, 4, 3),
+        TestModels.classIds(N, 3, 0),
+        KerasTraining.Options.defaults());
+  }
+
   @Test
   void embeddingGradientsMatchFiniteDifferences() {
     Path h5 =
