@@ -10,12 +10,12 @@ import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
 
 /**
- * Conv2D and non-overlapping pooling, NHWC. The input gradient is TensorFlow's {@code
- * Conv2DBackpropInput}; the filter gradient is itself a convolution (input channels as the batch,
+ * Convolutions and pooling, NHWC. Conv2D's input gradient is TensorFlow's {@code
+ * Conv2DBackpropInput}; its filter gradient is itself a convolution (input channels as the batch,
  * the output gradient as a filter dilated by the stride), so both run on the runtime's convolution
- * kernels. Pooling whose windows tile the input (pool size = stride, VALID, the Keras default)
- * spreads the gradient over each window as plain broadcasts: to the window's first maximum or
- * evenly for the average; other pooling uses TensorFlow's MaxPoolGrad or AvgPoolGrad.
+ * kernels. Depthwise and transposed convolutions use TensorFlow's backprop ops; pooling its
+ * MaxPoolGrad (the window's first maximum gets the gradient, as in TF.js) and AvgPoolGrad, one pass
+ * over the windows whatever their size, stride and padding.
  */
 final class ConvGrads {
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
@@ -179,9 +179,9 @@ final class ConvGrads {
   }
 
   /**
-   * Overlapping or padded windows: TensorFlow's own {@code MaxPoolGrad} (the window's first maximum
-   * gets the gradient) or {@code AvgPoolGrad} (each output's gradient spread evenly over the input
-   * positions its window counted), run by the runtime's kernels.
+   * TensorFlow's {@code MaxPoolGrad} (the window's first maximum gets the gradient) or {@code
+   * AvgPoolGrad} (each output's gradient spread evenly over the input positions its window
+   * counted), run by the runtime's kernels.
    */
   private static String poolGradOp(GradContext g, Node n, String x, String dy, boolean max) {
     Map<String, AttrValue> attrs = new java.util.LinkedHashMap<>();
@@ -201,76 +201,9 @@ final class ConvGrads {
   }
 
   private static List<String> pool(GradContext g, Node n, String dy, boolean max) {
-    String x = n.dataInputs().get(0);
-    long[] k = ints(n, "ksize", 1);
-    long[] s = ints(n, "strides", 1);
     if (n.attr("data_format") != null && "NCHW".equals(n.stringAttr("data_format"))) {
       throw unsupported(n, "NCHW pooling");
     }
-    if (k[1] != s[1] || k[2] != s[2] || !"VALID".equals(n.stringAttr("padding"))) {
-      return List.of(poolGradOp(g, n, x, dy, max));
-    }
-    long[] sx = g.dims(x);
-    long[] sy = g.dims(n.name());
-    if (sx[1] < 0 || sx[2] < 0 || sx[3] < 0) {
-      throw unsupported(n, "pooling over dimensions of unknown size");
-    }
-    long ho = sy[1];
-    long wo = sy[2];
-    long ch = sx[3];
-    String xc = x;
-    boolean cropped = ho * k[1] != sx[1] || wo * k[2] != sx[2];
-    if (cropped) {
-      xc =
-          g.raw(
-              "Slice",
-              List.of(x, g.ints(0, 0, 0, 0), g.ints(-1, ho * k[1], wo * k[2], -1)),
-              Map.of("T", F32, "Index", I32));
-    }
-    // Windows as axes 2 and 4: [N, Ho, kh, Wo, kw, C]; y and dy broadcast over them.
-    long[] six = {-1, ho, k[1], wo, k[2], ch};
-    long[] grid = {-1, ho, 1, wo, 1, ch};
-    String dyb = g.reshape(dy, g.ints(grid));
-    String spread;
-    if (max) {
-      String x6 = g.reshape(xc, g.ints(six));
-      String y6 = g.reshape(n.name(), g.ints(grid));
-      // Only the window's first maximum in row-major order gets the gradient, as TF.js and
-      // TensorFlow do: ties (a BatchNormalization of ReLU zeros) are common.
-      String hit = g.mask("Equal", x6, y6);
-      float[] prio = new float[(int) (k[1] * k[2])];
-      for (int i = 0; i < prio.length; i++) {
-        prio[i] = prio.length - i;
-      }
-      String score =
-          g.mul(
-              hit,
-              g.constant(
-                  org.tfport.core.Tensor.ofFloats(
-                      org.tfport.core.Shape.of(1, 1, k[1], 1, k[2], 1), prio)));
-      String best =
-          g.raw(
-              "Max",
-              List.of(score, g.ints(2, 4)),
-              Map.of("T", F32, "Tidx", I32, "keep_dims", new AttrValue.Bool(true)));
-      spread = g.mul(g.mask("Equal", score, best), dyb);
-    } else {
-      // dy broadcast over each window through a multiply by ones shaped as the windows.
-      spread =
-          g.mul(
-              g.mul(dyb, g.scalar(1f / (k[1] * k[2]))),
-              g.raw("OnesLike", List.of(g.reshape(xc, g.ints(six))), Map.of("T", F32)));
-    }
-    String dx = g.reshape(spread, g.ints(-1, ho * k[1], wo * k[2], ch));
-    if (cropped) {
-      int[] p = {0, 0, 0, (int) (sx[1] - ho * k[1]), 0, (int) (sx[2] - wo * k[2]), 0, 0};
-      dx =
-          g.raw(
-              "Pad",
-              List.of(
-                  dx, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), p))),
-              Map.of("T", F32, "Tpaddings", I32));
-    }
-    return List.of(dx);
+    return List.of(poolGradOp(g, n, n.dataInputs().get(0), dy, max));
   }
 }
