@@ -66,12 +66,7 @@ final class ConvGrads {
         throw unsupported(n, "a convolution over spatial dimensions of unknown size");
       }
     }
-    String dx =
-        g.raw(
-            "Conv2DBackpropInput",
-            List.of(g.raw("Shape", List.of(x), Map.of("T", F32, "out_type", I32)), f, dy),
-            attrs(n, strides, dil, padding));
-    // Input padded as the forward pass saw it, then correlated with dy.
+    // Input padded as the forward pass saw it.
     long[] pad = new long[8];
     for (int i = 1; i < 3; i++) {
       long eff = (sf[i - 1] - 1) * dil[i] + 1;
@@ -79,6 +74,14 @@ final class ConvGrads {
       pad[2 * i] = total / 2;
       pad[2 * i + 1] = total - total / 2;
     }
+    boolean unit = strides[1] == 1 && strides[2] == 1 && dil[1] == 1 && dil[2] == 1;
+    String dx =
+        unit
+            ? fullCorrelation(g, dy, f, sf, pad)
+            : g.raw(
+                "Conv2DBackpropInput",
+                List.of(g.raw("Shape", List.of(x), Map.of("T", F32, "out_type", I32)), f, dy),
+                attrs(n, strides, dil, padding));
     String xp = x;
     if (Arrays.stream(pad).anyMatch(p -> p != 0)) {
       xp =
@@ -156,6 +159,35 @@ final class ConvGrads {
     String dx = g.raw("Conv2D", List.of(dy, f), a);
     String df = g.raw("Conv2DBackpropFilter", List.of(dy, g.ints(g.dims(f)), x), a);
     return Arrays.asList(null, df, dx);
+  }
+
+  /**
+   * The input gradient of a stride-1, undilated convolution as a convolution itself, so it runs on
+   * the runtime's GEMM: dy padded by {@code k − 1 − p} on each side (p the forward padding there),
+   * correlated with the filter turned by 180° and its channels swapped.
+   */
+  private static String fullCorrelation(
+      GradContext g, String dy, String f, long[] sf, long[] forwardPad) {
+    int[] pad = new int[8];
+    for (int i = 1; i < 3; i++) {
+      pad[2 * i] = (int) (sf[i - 1] - 1 - forwardPad[2 * i]);
+      pad[2 * i + 1] = (int) (sf[i - 1] - 1 - forwardPad[2 * i + 1]);
+    }
+    String padded =
+        g.raw(
+            "Pad",
+            List.of(
+                dy, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), pad))),
+            Map.of("T", F32, "Tpaddings", I32));
+    String turned =
+        g.transpose(
+            g.raw("ReverseV2", List.of(f, g.ints(0, 1)), Map.of("T", F32, "Tidx", I32)),
+            0,
+            1,
+            3,
+            2);
+    return g.raw("Conv2D", List.of(padded, turned), attrs(null, new long[] {1, 1, 1, 1},
+        new long[] {1, 1, 1, 1}, "VALID"));
   }
 
   private static int[] toInts(long[] v) {
