@@ -51,6 +51,80 @@ class TrainerTest {
     }
   }
 
+  /**
+   * Evaluation runs the inference form of batch normalization: it must read the trained gamma,
+   * beta and moving statistics, as a fresh load of the saved model does, not the file's initial
+   * ones.
+   */
+  @Test
+  void evaluationUsesTrainedBatchNormalizationWeights() {
+    Path m =
+        new TestModels(51, 4)
+            .dense("dense", 4, 6, "linear")
+            .layer(
+                "BatchNormalization",
+                "bn",
+                "\"axis\": -1, \"momentum\": 0.5, \"epsilon\": 0.001, \"center\": true,"
+                    + " \"scale\": true",
+                "gamma",
+                new long[] {6},
+                "beta",
+                new long[] {6},
+                "moving_mean",
+                new long[] {6},
+                "moving_variance",
+                new long[] {6})
+            .dense("dense_1", 6, 3, "softmax")
+            .write(dir.resolve("bn.h5"));
+    Path saved = dir.resolve("bn-trained.h5");
+    Map<String, Double> afterTraining;
+    try (Trainer t = Trainer.open(m, Trainer.Settings.of("sgd", "categorical_crossentropy"))) {
+      t.fit(Map.of("x", X), Y, new Trainer.FitOptions(2, 4, false, 0, 0.25, List.of()));
+      afterTraining = t.evaluate(Map.of("x", X), Y, 4);
+      t.saveH5(saved);
+    }
+    try (Trainer t = Trainer.open(saved, Trainer.Settings.of("sgd", "categorical_crossentropy"))) {
+      assertThat(t.evaluate(Map.of("x", X), Y, 4).get("loss"))
+          .isCloseTo(afterTraining.get("loss"), org.assertj.core.data.Offset.offset(1e-6));
+    }
+  }
+
+  @Test
+  void layersWithoutGradientsAreRefusedUnlessFrozen() {
+    Path m =
+        new TestModels(52, 5, 2)
+            .layer(
+                "LocallyConnected1D",
+                "local",
+                "\"filters\": 2, \"kernel_size\": [3], \"strides\": [1], \"padding\": \"valid\","
+                    + " \"data_format\": \"channels_last\", \"activation\": \"linear\","
+                    + " \"use_bias\": true, \"implementation\": 1",
+                "kernel",
+                new long[] {3, 6, 2},
+                "bias",
+                new long[] {3, 2})
+            .layer("Flatten", "flat", "\"data_format\": \"channels_last\"")
+            .dense("out", 6, 1, "linear")
+            .write(dir.resolve("local.h5"));
+    Tensor x = TestModels.uniform(53, 8, 5, 2);
+    Tensor y = TestModels.uniform(54, 8, 1);
+    assertThatThrownBy(
+            () -> {
+              try (Trainer t = Trainer.open(m, Trainer.Settings.of("sgd", "mse"))) {
+                t.fit(Map.of("x", x), y, Trainer.FitOptions.of(1, 4));
+              }
+            })
+        .isInstanceOf(TfportException.class)
+        .hasMessageContaining("layer 'local' (LocallyConnected1D) has no gradient in tfport");
+    try (Trainer t =
+        Trainer.open(m, Trainer.Settings.of("sgd", "mse").withFrozenLayers(Set.of("local")))) {
+      Map<String, Tensor> before = t.weights();
+      t.fit(Map.of("x", x), y, Trainer.FitOptions.of(1, 4));
+      assertThat(t.weights().get("out/kernel").toFloatArray())
+          .isNotEqualTo(before.get("out/kernel").toFloatArray());
+    }
+  }
+
   @Test
   void earlyStoppingEndsTrainingWhenTheLossStopsImproving() {
     try (Trainer t = Trainer.open(model(false), Trainer.Settings.of("sgd", "mse"))) {
