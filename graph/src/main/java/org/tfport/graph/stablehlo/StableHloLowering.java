@@ -118,7 +118,12 @@ public final class StableHloLowering {
       MlirType t = a.type();
       DType dt;
       try {
-        dt = Lowerer.dtype(t);
+        if (ComplexLowering.isComplex(t) && ComplexLowering.partType(t) == DType.FLOAT64) {
+          throw new Lowerer.Refusal(
+              "a complex<f64> argument: tfport's tensors hold complex64 only; pass the real and"
+                  + " imaginary parts as f64 arguments");
+        }
+        dt = ComplexLowering.isComplex(t) ? DType.COMPLEX64 : Lowerer.dtype(t);
       } catch (Lowerer.Refusal r) {
         refusals.add(new Problem("line " + f.line(), "argument " + a.name(), r.getMessage()));
         continue;
@@ -129,7 +134,15 @@ public final class StableHloLowering {
       g.add(new Node(name, "Placeholder", new ArrayList<>(), "", attrs));
       g.inputs().add(name);
       inputs.add(name);
-      l.env.put(a.name(), new V(name, dt, t.dims()));
+      V in = new V(name, dt, t.dims());
+      if (dt == DType.COMPLEX64) {
+        l.complexEnv.put(a.name(), ComplexLowering.argument(l, in));
+        continue;
+      }
+      if (Lowerer.float8(t) != null) {
+        in = Float8Rounding.round(l, in, Lowerer.float8(t));
+      }
+      l.env.put(a.name(), in);
     }
     List<V> outs = l.lowerOps(f.body());
     if (!refusals.isEmpty()) {
