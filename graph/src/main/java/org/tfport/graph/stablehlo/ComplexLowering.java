@@ -185,6 +185,15 @@ final class ComplexLowering {
     return l.binary(tf, a, b, a.dtype());
   }
 
+  static V bin(Lowerer l, String tf, V a, V b, DType out) {
+    return l.binary(tf, a, b, out);
+  }
+
+  static V select(Lowerer l, V cond, V a, V b) {
+    return l.op(
+        "SelectV2", a.dtype(), a.shape(), List.of(cond, a, b), "T", Lowerer.type(a.dtype()));
+  }
+
   static V un(Lowerer l, String tf, V a) {
     return l.op(tf, a.dtype(), a.shape(), List.of(a));
   }
@@ -202,7 +211,9 @@ final class ComplexLowering {
     V ai = un(l, "Abs", z.im());
     V big = bin(l, "Maximum", ar, ai);
     V small = bin(l, "Minimum", ar, ai);
-    V ratio = bin(l, "DivNoNan", small, big);
+    // 0/0 where z is 0: picked away (TFLite has no DivNoNan).
+    V zero = bin(l, "Equal", big, l.scalar(big.dtype(), 0), DType.BOOL);
+    V ratio = select(l, zero, zeros(l, big), bin(l, "RealDiv", small, big));
     V root =
         un(l, "Sqrt", bin(l, "AddV2", l.scalar(big.dtype(), 1), bin(l, "Mul", ratio, ratio)));
     return bin(l, "Mul", big, root);

@@ -1,9 +1,11 @@
 package org.tfport.graph.stablehlo;
 
 import static org.tfport.graph.stablehlo.ComplexLowering.bin;
+import static org.tfport.graph.stablehlo.ComplexLowering.select;
 import static org.tfport.graph.stablehlo.ComplexLowering.un;
 
 import java.util.List;
+import org.tfport.core.DType;
 import org.tfport.graph.stablehlo.ComplexLowering.Cx;
 import org.tfport.graph.stablehlo.Lowerer.Refusal;
 import org.tfport.graph.stablehlo.Lowerer.V;
@@ -40,23 +42,24 @@ final class ComplexMath {
   static Cx div(Lowerer l, Cx a, Cx b) {
     V absC = un(l, "Abs", b.re());
     V absD = un(l, "Abs", b.im());
-    V cBigger = l.binary("GreaterEqual", absC, absD, org.tfport.core.DType.BOOL);
-    // |c| >= |d|: r = d/c, den = c + d r, re = (a + b r)/den, im = (b - a r)/den.
-    V r1 = bin(l, "DivNoNan", b.im(), b.re());
+    V cBigger = l.binary("GreaterEqual", absC, absD, DType.BOOL);
+    // |c| >= |d|: r = d/c, den = c + d r, re = (a + b r)/den, im = (b - a r)/den. Where c is 0, d
+    // is too: r is 0 (as a 0/0 would not be), and the quotient a/0 is infinite or NaN.
+    V cZero = l.binary("Equal", b.re(), l.scalar(b.re().dtype(), 0), DType.BOOL);
+    V one = l.broadcastTo(l.scalar(b.re().dtype(), 1), b.re().shape());
+    V r1 = bin(l, "RealDiv", b.im(), select(l, cZero, one, b.re()));
     V den1 = bin(l, "AddV2", b.re(), bin(l, "Mul", b.im(), r1));
     V re1 = bin(l, "RealDiv", bin(l, "AddV2", a.re(), bin(l, "Mul", a.im(), r1)), den1);
     V im1 = bin(l, "RealDiv", bin(l, "Sub", a.im(), bin(l, "Mul", a.re(), r1)), den1);
-    // |d| > |c|: r = c/d, den = c r + d, re = (a r + b)/den, im = (b r - a)/den.
-    V r2 = bin(l, "DivNoNan", b.re(), b.im());
+    // |d| > |c|: r = c/d, den = c r + d, re = (a r + b)/den, im = (b r - a)/den; d is not 0 where
+    // this branch is picked.
+    V r2 = bin(l, "RealDiv", b.re(), b.im());
     V den2 = bin(l, "AddV2", bin(l, "Mul", b.re(), r2), b.im());
     V re2 = bin(l, "RealDiv", bin(l, "AddV2", bin(l, "Mul", a.re(), r2), a.im()), den2);
     V im2 = bin(l, "RealDiv", bin(l, "Sub", bin(l, "Mul", a.im(), r2), a.re()), den2);
     return new Cx(select(l, cBigger, re1, re2), select(l, cBigger, im1, im2));
   }
 
-  private static V select(Lowerer l, V cond, V a, V b) {
-    return l.op("SelectV2", a.dtype(), a.shape(), List.of(cond, a, b), "T", Lowerer.type(a.dtype()));
-  }
 
   /** e^(a+ib) = e^a (cos b + i sin b). */
   static Cx exp(Lowerer l, Cx z) {
@@ -83,7 +86,8 @@ final class ComplexMath {
    */
   static Cx tanh(Lowerer l, Cx z) {
     V t = un(l, "Tanh", z.re());
-    V s = un(l, "Tan", z.im());
+    // tan as sin/cos: TFLite has no TAN.
+    V s = bin(l, "RealDiv", un(l, "Sin", z.im()), un(l, "Cos", z.im()));
     V one = l.scalar(t.dtype(), 1);
     V t2 = bin(l, "Mul", t, t);
     V s2 = bin(l, "Mul", s, s);
