@@ -11,7 +11,8 @@ import org.tfport.graph.stablehlo.Lowerer.V;
  * TensorFlow ops so that it runs everywhere the rest of the graph does. It computes {@link
  * Float8#round}: the spacing of the value's binade (clamped to the format's normal range, so that
  * subnormals share the smallest normal spacing and values past the range round in the top one),
- * {@code Rint} for ties to even, then infinity or NaN past the largest finite value.
+ * {@code Round} for ties to even (TF.js and TFLite have it, not {@code Rint}), then infinity or
+ * NaN past the largest finite value.
  */
 final class Float8Rounding {
   private Float8Rounding() {}
@@ -31,7 +32,7 @@ final class Float8Rounding {
     V under = l.cast(l.binary("LessEqual", l.binary("Mul", p, two, t), a, DType.BOOL), t);
     V e = l.binary("AddV2", l.binary("Sub", e0, over, t), under, t);
     V quantum = l.binary("Pow", two, l.binary("Sub", e, l.scalar(t, f.mantissaBits()), t), t);
-    V steps = l.op("Rint", t, s, List.of(l.binary("RealDiv", x, quantum, t)));
+    V steps = l.op("Round", t, s, List.of(l.binary("RealDiv", x, quantum, t)));
     V r = l.binary("Mul", steps, quantum, t);
     V tooBig = l.binary("Greater", l.op("Abs", t, s, List.of(r)), l.scalar(t, f.max()), DType.BOOL);
     V past =

@@ -233,8 +233,9 @@ final class Lowerer {
           throw new Refusal(
               "element type "
                   + element
-                  + " (complex numbers): tfport's runtime has no complex arithmetic, and TF.js and"
-                  + " TFLite builtins none either; split the program into real and imaginary parts");
+                  + " here: tfport lowers complex values to pairs of real tensors in straight-line"
+                  + " code, not through loop, conditional or XlaCallModule boundaries; carry the"
+                  + " real and imaginary parts (stablehlo.real/imag) across them");
       default ->
           throw new Refusal(
               "element type "
