@@ -1,4 +1,4 @@
-package org.tfport.runtime.stablehlo;
+package org.tfport.convert.tfjs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tfport.convert.Converter;
+import org.tfport.convert.GraphLoadingOptions;
 import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
@@ -22,14 +24,19 @@ import org.tfport.core.graph.GraphFunction;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.core.graph.TensorValue;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.graphdef.GraphDefWriter;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.Session;
+import org.tfport.testkit.OracleTest;
+import org.tfport.testkit.TfjsOracle;
+import org.tfport.testkit.TfliteOracle;
 
 /**
  * An {@code XlaCallModule} inside a {@code While} body (a jax2tf-converted step in a TensorFlow
  * loop): the loader expands it inside the library function. The step is {@code 2 v + 1}, run three
- * times: [1, 2, 3] gives [15, 23, 31].
+ * times: [1, 2, 3] gives [15, 23, 31] in tfport's runtime, and in TF.js 4.22 and TFLite 2.18 after
+ * converting the frozen graph.
  */
 class XlaCallModuleInLoopTest {
   static final String STEP =
@@ -45,8 +52,53 @@ class XlaCallModuleInLoopTest {
       }
       """;
 
+  private static final float[] INPUT = {1f, 2f, 3f};
+  private static final float[] EXPECTED = {15f, 23f, 31f};
+
   @Test
   void moduleInALoopBodyRuns(@TempDir Path dir) throws Exception {
+    Path pb = write(dir);
+    try (Model m = Model.load(pb);
+        Session s = m.newSession()) {
+      Tensor out =
+          s.run(Map.of(m.defaultSignature().inputs().get(0).name(), Tensor.ofFloats(Shape.of(3), INPUT)))
+              .values()
+              .iterator()
+              .next();
+      assertThat(out.toFloatArray()).containsExactly(EXPECTED);
+    }
+  }
+
+  @Test
+  @OracleTest
+  void moduleInALoopBodyConverts(@TempDir Path dir) throws Exception {
+    Path pb = write(dir);
+    Path js = dir.resolve("tfjs");
+    GraphLoadingOptions outputs = GraphLoadingOptions.builder().outputNodeNames("y").build();
+    Converter.from(pb, ModelFormat.TF_FROZEN_MODEL)
+        .to(ModelFormat.TFJS_GRAPH_MODEL)
+        .withGraphLoading(outputs)
+        .convert(js);
+    TfjsOracle.Result r =
+        TfjsOracle.run(
+                TfjsOracle.Job.graph(
+                    js.resolve("model.json"),
+                    List.of(TfjsOracle.Input.f32("x:0", new long[] {3}, INPUT)),
+                    E2e.outputNames(js)))
+            .orThrow();
+    Path tfl = dir.resolve("loop.tflite");
+    Converter.from(pb, ModelFormat.TF_FROZEN_MODEL)
+        .to(ModelFormat.TFLITE)
+        .withGraphLoading(outputs)
+        .convert(tfl);
+    List<TfliteOracle.Tensor> got =
+        TfliteOracle.run(tfl, List.of(TfliteOracle.Tensor.f32(new int[] {3}, INPUT)));
+    assertThat(r.output(0).data()).as("TF.js").containsExactly(EXPECTED);
+    assertThat(got.get(0).floats()).as("TFLite").containsExactly(EXPECTED);
+  }
+
+  /** The frozen graph: x, a While over (i, v) whose body calls the module on v. */
+  private static Path write(Path dir) throws Exception {
     int f32 = DType.FLOAT32.tfEnum();
     int i32 = DType.INT32.tfEnum();
     Graph g = new Graph("loop.pb");
@@ -102,15 +154,7 @@ class XlaCallModuleInLoopTest {
                 Map.of("i", "next:z:0", "v", "step:output:0")));
     Path pb = dir.resolve("loop.pb");
     Files.write(pb, GraphDefWriter.write(g));
-    try (Model m = Model.load(pb);
-        Session s = m.newSession()) {
-      Tensor out =
-          s.run(Map.of(m.defaultSignature().inputs().get(0).name(), Tensor.ofFloats(Shape.of(3), 1f, 2f, 3f)))
-              .values()
-              .iterator()
-              .next();
-      assertThat(out.toFloatArray()).containsExactly(15f, 23f, 31f);
-    }
+    return pb;
   }
 
   private static GraphFunction function(
