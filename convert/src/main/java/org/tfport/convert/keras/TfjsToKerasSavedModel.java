@@ -136,6 +136,7 @@ public final class TfjsToKerasSavedModel {
             withLayersObject(src.modelConfig()), rootMeta, layers, FUNCTION, inSpecs, outSpecs);
 
     Graph main = new Graph(src.json().toString());
+    // A TF 2.x producer version, as TensorFlow's own SavedModels carry (0 would say TF 0.x).
     main.versions(1286, 12);
     main.functions().putAll(g.functions());
     main.functions().put(FUNCTION, function(g, inSpecs, outKeys, outSpecs, readsVar, weights));
