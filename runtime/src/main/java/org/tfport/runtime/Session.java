@@ -41,6 +41,10 @@ public final class Session implements AutoCloseable {
   private final Set<Plan> initialized = Collections.newSetFromMap(new IdentityHashMap<>());
 
   private final int threads;
+
+  /** Whether inputs must fit the signature's shapes; see {@link SessionOptions#checkShapes()}. */
+  private final boolean checkShapes;
+
   private final Map<String, Object> state = new ConcurrentHashMap<>();
   private ForkJoinPool pool;
   private boolean closed;
@@ -70,6 +74,7 @@ public final class Session implements AutoCloseable {
       bound.put(b.signature().key(), b);
     }
     this.threads = options.threads();
+    this.checkShapes = options.checkShapes();
   }
 
   private synchronized ForkJoinPool pool() {
@@ -191,7 +196,8 @@ public final class Session implements AutoCloseable {
                 + sig.inputNames());
       }
       long[] dims = t.shape().dims();
-      if (spec.dtype() != null && spec.dtype() != t.dtype() || !spec.accepts(dims)) {
+      if (spec.dtype() != null && spec.dtype() != t.dtype()
+          || checkShapes && !spec.accepts(dims)) {
         throw new UsageException(
             model.source()
                 + ": input '"

@@ -36,6 +36,7 @@ import tools.jackson.databind.node.ObjectNode;
  * GET  /models/NAME/model.json               the latest version, its weight paths pointing into it
  * GET  /models/NAME/graph.svg                a picture of the latest version's layers or graph
  * GET  /models/NAME/versions/N/FILE          one version's files (immutable; model.json, shards, graph.svg)
+ *                                            (409 for a version kept as a .tflite alone, which has none)
  * GET  /models/NAME/FILE                     a file of the latest version
  * GET  /metrics                              Prometheus metrics of the predictions
  * /v1/models/...                             TensorFlow Serving's REST API (see ServingApi)
@@ -154,9 +155,13 @@ final class Api extends Handler.Abstract {
         ObjectNode result = upload.handle(request, name);
         int v = result.path("version").asInt();
         String base = "/models/" + name;
-        result.put("modelUrl", base + "/model.json");
-        result.put("versionUrl", base + "/versions/" + v + "/model.json");
-        response.getHeaders().put(HttpHeader.LOCATION, base + "/versions/" + v + "/model.json");
+        String location = base + "/versions/" + v;
+        if (tfjsForm(result, result)) {
+          result.put("modelUrl", base + "/model.json");
+          result.put("versionUrl", base + "/versions/" + v + "/model.json");
+          location += "/model.json";
+        }
+        response.getHeaders().put(HttpHeader.LOCATION, location);
         json(request, response, cb, 201, result);
         return;
       }
@@ -233,8 +238,10 @@ final class Api extends Handler.Abstract {
       m.put("versions", vs.size());
       m.put("created", meta.path("created").asString(""));
       m.put("source", meta.path("source").asString(""));
-      m.put("modelUrl", "/models/" + n + "/model.json");
-      m.put("graphUrl", "/models/" + n + "/versions/" + latest + "/graph.svg");
+      if (tfjsForm(m, meta)) {
+        m.put("modelUrl", "/models/" + n + "/model.json");
+        m.put("graphUrl", "/models/" + n + "/versions/" + latest + "/graph.svg");
+      }
       m.set("summary", meta.path("summary"));
     }
     return o;
@@ -248,7 +255,9 @@ final class Api extends Handler.Abstract {
     ObjectNode o = Json.MAPPER.createObjectNode();
     o.put("name", name);
     o.put("latest", vs.get(vs.size() - 1));
-    o.put("modelUrl", "/models/" + name + "/model.json");
+    if (tfjsForm(o, store.meta(name, vs.get(vs.size() - 1)))) {
+      o.put("modelUrl", "/models/" + name + "/model.json");
+    }
     ArrayNode versions = o.putArray("versions");
     for (int v : vs) {
       versions.add(versionInfo(name, v));
@@ -262,11 +271,26 @@ final class Api extends Handler.Abstract {
     o.put("version", v);
     o.put("created", meta.path("created").asString(""));
     o.put("source", meta.path("source").asString(""));
-    o.put("modelUrl", "/models/" + name + "/versions/" + v + "/model.json");
-    o.put("graphUrl", "/models/" + name + "/versions/" + v + "/graph.svg");
+    if (tfjsForm(o, meta)) {
+      o.put("modelUrl", "/models/" + name + "/versions/" + v + "/model.json");
+      o.put("graphUrl", "/models/" + name + "/versions/" + v + "/graph.svg");
+    }
     o.set("files", meta.path("files"));
     o.set("summary", meta.path("summary"));
     return o;
+  }
+
+  /**
+   * Says in {@code into} whether the version has a TF.js form ({@code tfjs}) and, when not, why
+   * ({@code noTfjs}); returns whether it has.
+   */
+  private static boolean tfjsForm(ObjectNode into, JsonNode meta) {
+    String why = VersionMeta.noTfjs(meta);
+    into.put("tfjs", why == null);
+    if (why != null) {
+      into.put(VersionMeta.NO_TFJS, why);
+    }
+    return why == null;
   }
 
   // ------------------------------------------------------------------ files
@@ -282,6 +306,12 @@ final class Api extends Handler.Abstract {
     Path dir = store.dir(name, v);
     JsonNode meta = store.meta(name, v);
     String cache = latest ? "no-cache" : "public, max-age=31536000, immutable";
+    String noTfjs = VersionMeta.noTfjs(meta);
+    if (noTfjs != null && (file.equals("model.json") || file.equals("graph.svg"))) {
+      // A TF.js client (or the picture, drawn from model.json) asks for what the upload could not
+      // be made into: the state of the version, not a missing file, so 409 with the reason.
+      throw new HttpError(409, "this version has no TF.js form: " + noTfjs);
+    }
     if (file.equals("graph.svg")) {
       byte[] svg = graphSvg(name, v, dir);
       send(

@@ -178,7 +178,8 @@ final class Predictor implements AutoCloseable {
         return -1;
       }
       long[] d = t.shape().dims();
-      if (d.length == 0 || d[0] < 1 || rows >= 0 && d[0] != rows) {
+      // A tensor the signature does not describe (fed unchecked) may not be rows at all.
+      if (!spec.accepts(d) || d.length == 0 || d[0] < 1 || rows >= 0 && d[0] != rows) {
         return -1;
       }
       rows = d[0];

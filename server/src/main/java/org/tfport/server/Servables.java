@@ -13,8 +13,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.Session;
+import org.tfport.runtime.SessionOptions;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -31,6 +33,9 @@ final class Servables implements AutoCloseable {
     final Model model;
     final long bytes;
 
+    /** Whether calls' inputs must fit the signature's shapes ({@link #checksShapes}). */
+    final boolean checkShapes;
+
     /** The predictor's batches for this model, by signature and row shape. */
     final Map<String, Object> batches = new ConcurrentHashMap<>();
 
@@ -39,15 +44,18 @@ final class Servables implements AutoCloseable {
     private volatile boolean evicted;
     private volatile boolean closed;
 
-    Loaded(String key, Model model, long bytes) {
+    Loaded(String key, Model model, long bytes, boolean checkShapes) {
       this.key = key;
       this.model = model;
       this.bytes = bytes;
+      this.checkShapes = checkShapes;
     }
 
     Session takeSession() {
       Session s = idle.pollFirst();
-      return s != null ? s : model.newSession();
+      return s != null
+          ? s
+          : model.newSession(SessionOptions.defaults().withShapeCheck(checkShapes));
     }
 
     void returnSession(Session s) {
@@ -135,7 +143,7 @@ final class Servables implements AutoCloseable {
                 + e.getClass().getSimpleName(),
             e);
       }
-      l = new Loaded(key, m, storedBytes(name, version));
+      l = new Loaded(key, m, storedBytes(name, version), checksShapes(store.meta(name, version)));
       l.holders.incrementAndGet();
       List<Loaded> out = new ArrayList<>();
       synchronized (this) {
@@ -179,6 +187,27 @@ final class Servables implements AutoCloseable {
               + "' it does not hold");
     }
     return p;
+  }
+
+  /**
+   * Whether a version's inputs are checked against its signature's shapes before a run. TF Serving
+   * builds each input as the JSON shapes it and lets the model's ops accept or refuse it; tfport
+   * does the same for graphs TensorFlow traced (a SavedModel, a TF.js graph model), whose ops
+   * compute their shapes when they run. A graph tfport builds from the declared shapes (a Keras or
+   * TF.js layers model) or imports from a TFLite file (whose tensors have static shapes TFLite
+   * changes only by preparing every op again) may hold those shapes in constants, where another
+   * shape could give a wrong answer no op objects to; those keep the check.
+   */
+  static boolean checksShapes(JsonNode meta) {
+    String source = meta.path("source").asString("");
+    boolean traced =
+        source.equals("savedmodel")
+            || source.equals("tfjs")
+                && meta.path("summary")
+                    .path("format")
+                    .asString("")
+                    .equals(TfjsModelJson.GRAPH_MODEL);
+    return !traced;
   }
 
   private synchronized Loaded hold(String key) {
@@ -240,7 +269,7 @@ final class Servables implements AutoCloseable {
   }
 
   /** Store paths mean nothing to a client; the message names the model and version instead. */
-  private static String clean(String message, Path dir) {
+  static String clean(String message, Path dir) {
     String m = message == null ? "unknown error" : message.lines().findFirst().orElse("");
     return m.replace(dir.resolve("model.json").toString(), "model.json")
         .replace(dir.resolve(Upload.ORIGINAL) + "/", "")

@@ -230,8 +230,15 @@ final class ServingApi {
       try {
         Signature sig = signature(l.model, sigName);
         TensorJson.Request r = TensorJson.inputs(doc, sig, config.maxTensorElements());
-        Map<String, Tensor> out = predictor.run(l, sig, r.inputs(), start);
-        answer = TensorJson.response(out, r.row());
+        Map<String, Tensor> out;
+        try {
+          out = predictor.run(l, sig, r.inputs(), start);
+        } catch (HttpError e) {
+          // The runtime names the model by its path in the store, which means nothing to a client.
+          String m = Servables.clean(e.getMessage(), store.dir(name, v));
+          throw m.equals(e.getMessage()) ? e : new HttpError(e.status, m, e);
+        }
+        answer = TensorAnswer.of(out, r.row());
       } finally {
         l.release();
       }

@@ -7,6 +7,13 @@ import org.tfport.core.Json;
 import org.tfport.formats.tfjs.ModelJsonParser;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.WeightSpec;
+import org.tfport.formats.tflite.TfliteModel;
+import org.tfport.formats.tflite.TfliteOperator;
+import org.tfport.formats.tflite.TfliteSubgraph;
+import org.tfport.formats.tflite.TfliteTensor;
+import org.tfport.runtime.Model;
+import org.tfport.runtime.Signature;
+import org.tfport.runtime.TensorSpec;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -61,6 +68,75 @@ final class Summary {
       layersIo(modelJson, t, s);
     }
     return s;
+  }
+
+  /**
+   * The summary of a {@code .tflite} file kept without a TF.js save: its operators by name (every
+   * subgraph), its constant values as parameters, and the interface the runtime serves (the
+   * signature {@code :predict} uses without a name).
+   */
+  static ObjectNode ofTflite(TfliteModel m, Model model, long fileBytes) {
+    ObjectNode s = Json.MAPPER.createObjectNode();
+    s.put("format", "tflite");
+    s.put("originalBytes", fileBytes);
+    s.put("modelJsonBytes", 0);
+    s.put("weightBytes", 0);
+    s.put("weightFiles", 0);
+    long params = 0;
+    int weights = 0;
+    int operators = 0;
+    ObjectNode ops = Json.MAPPER.createObjectNode();
+    ObjectNode dtypes = Json.MAPPER.createObjectNode();
+    for (TfliteSubgraph g : m.subgraphs()) {
+      for (TfliteOperator op : g.operators()) {
+        String name = m.opcode(op).name();
+        ops.put(name, ops.path(name).asInt(0) + 1);
+        operators++;
+      }
+      for (TfliteTensor t : g.tensors()) {
+        if (t.buffer() > 0 && t.buffer() < m.buffers().size() && !m.buffer(t).isEmpty()) {
+          weights++;
+          params += t.elementCount();
+          String dt = t.type().name().toLowerCase(java.util.Locale.ROOT);
+          dtypes.put(dt, dtypes.path(dt).asInt(0) + 1);
+        }
+      }
+    }
+    s.put("weights", weights);
+    s.put("parameters", params);
+    s.set("weightDtypes", dtypes);
+    s.put("nodeCount", operators);
+    s.set("ops", ops);
+    Signature sig =
+        model.signatures().stream()
+            .filter(x -> x.key().equals(Signature.DEFAULT_KEY))
+            .findFirst()
+            .orElse(model.signatures().get(0));
+    ArrayNode inputs = s.putArray("inputs");
+    for (TensorSpec t : model.signature(sig.key()).inputs()) {
+      inputs.add(specInfo(t));
+    }
+    ArrayNode outputs = s.putArray("outputs");
+    for (TensorSpec t : model.signature(sig.key()).outputs()) {
+      outputs.add(specInfo(t));
+    }
+    return s;
+  }
+
+  private static ObjectNode specInfo(TensorSpec t) {
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("name", t.name());
+    o.put("dtype", t.dtype() == null ? "?" : t.dtype().jsName());
+    long[] shape = t.shape();
+    if (shape == null) {
+      o.putNull("shape");
+    } else {
+      ArrayNode dims = o.putArray("shape");
+      for (long d : shape) {
+        dims.add(d);
+      }
+    }
+    return o;
   }
 
   private static void graphIo(TfjsModelJson modelJson, Topology t, ObjectNode s) {

@@ -1,6 +1,7 @@
 package org.tfport.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.tfport.server.ServingFixtures.json;
 import static org.tfport.server.ServingFixtures.predict;
 
@@ -120,9 +121,6 @@ class ServingApiTest {
                       "{\"signature_name\": \"nope\", \"instances\": [[1]]}")
                   .assertJsonError(400))
           .startsWith("Serving signature name: \"nope\" not found");
-      // A rank the signature does not take ([-1, 1] fed a vector).
-      assertThat(predict(s, "/v1/models/hp2:predict", "{\"inputs\": [1, 2]}").assertJsonError(400))
-          .contains("x");
       assertThat(predict(s, "/v1/models/hp2:classify", "{\"examples\": []}").assertJsonError(501))
           .contains(":predict");
       assertThat(predict(s, "/v1/models/hp2:regress", "{\"examples\": []}").assertJsonError(501))
@@ -132,6 +130,73 @@ class ServingApiTest {
       assertThat(s.get("/v1/models/hp2:predict").assertJsonError(400)).contains("Malformed");
       assertThat(s.get("/v1/models/hp2/versions/x").assertJsonError(400)).contains("numeric");
       assertThat(s.get("/v1/models/hp2/labels/stable").assertJsonError(400)).contains("labels");
+    }
+  }
+
+  /**
+   * As TF Serving: a tensor of a shape the signature does not declare goes to the model's ops, which
+   * take it (half_plus_two on a vector, by hand; the CNN on a 16×16 picture, four rows of ten after
+   * its [-1, 64] reshape) or refuse it with a 400 naming the op and the shapes. A layers model,
+   * whose graph tfport built from the declared shapes, keeps the signature's check.
+   */
+  @Test
+  void shapesAreLeftToTheOpsAsTfServingLeavesThem() throws Exception {
+    try (TestServer s = new TestServer(tmp.resolve("store"), null)) {
+      ServingFixtures.uploadSavedModel(s, "hp2", Corpus.require(HALF_PLUS_TWO), null);
+      // x is float32[-1, 1]; TF Serving feeds [2] and 0.5·x + 2 answers elementwise.
+      Reply vector = predict(s, "/v1/models/hp2:predict", "{\"inputs\": [1, 2]}");
+      assertThat(vector.status()).as(vector.text()).isEqualTo(200);
+      assertThat(vector.text()).isEqualTo("{\"outputs\": [2.5, 3.0]}");
+      Reply wide = predict(s, "/v1/models/hp2:predict", "{\"instances\": [[1, 2], [3, 4]]}");
+      assertThat(wide.text()).isEqualTo("{\"predictions\": [[2.5, 3.0], [3.5, 4.0]]}");
+
+      ServingFixtures.uploadTfjs(s, "cnn", SmallCnn.write(tmp.resolve("cnn")), null);
+      float[] picture = new float[16 * 16];
+      for (int i = 0; i < picture.length; i++) {
+        picture[i] = (i % 7) * 0.25f - 0.5f;
+      }
+      Reply big =
+          predict(
+              s,
+              "/v1/models/cnn:predict",
+              "{\"inputs\": " + ServingFixtures.nested(picture, new long[] {1, 16, 16, 1}) + "}");
+      assertThat(big.status()).as(big.text()).isEqualTo(200);
+      JsonNode rows = json(big).get("outputs");
+      assertThat(rows.size()).isEqualTo(4);
+      for (JsonNode row : rows) {
+        assertThat(row.size()).isEqualTo(10);
+        double sum = 0;
+        for (JsonNode p : row) {
+          sum += p.doubleValue();
+        }
+        assertThat(sum).as("softmax row " + row).isCloseTo(1.0, within(1e-5));
+      }
+      // Three channels for a filter of one input channel and four outputs: no grouping fits.
+      float[] threeChannels = new float[8 * 8 * 3];
+      String msg =
+          predict(
+                  s,
+                  "/v1/models/cnn:predict",
+                  "{\"inputs\": "
+                      + ServingFixtures.nested(threeChannels, new long[] {1, 8, 8, 3})
+                      + "}")
+              .assertJsonError(400);
+      assertThat(msg)
+          .contains("Conv2D", "float32[1, 8, 8, 3]", "float32[3, 3, 1, 4]")
+          .doesNotContain(s.store.toString());
+
+      Reply up =
+          s.upload(
+              "layers",
+              TestServer.Multipart.tfjs(
+                  TestServer.denseModelJson("model.weights.bin"), TestServer.denseWeights(0.5f)),
+              null);
+      assertThat(up.status()).as(up.text()).isEqualTo(201);
+      assertThat(
+              predict(s, "/v1/models/layers:predict", "{\"instances\": [[1, 2, 3, 4]]}")
+                  .assertJsonError(400))
+          .contains("[-1, 3]", "[1, 4]")
+          .doesNotContain(s.store.toString());
     }
   }
 

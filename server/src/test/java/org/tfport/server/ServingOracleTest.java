@@ -8,16 +8,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.DType;
+import org.tfport.core.Json;
 import org.tfport.server.TestServer.Reply;
-import org.tfport.testkit.Comparison;
 import org.tfport.testkit.Corpus;
 import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TensorFlowOracle;
 import org.tfport.testkit.TfjsOracle;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
 
 /**
  * Models uploaded through the upload API (zipped SavedModels, TF.js saves) answer {@code :predict}
@@ -26,8 +28,6 @@ import tools.jackson.databind.JsonNode;
  */
 @OracleTest
 class ServingOracleTest {
-  private static final double ATOL = 1e-5;
-  private static final double RTOL = 1e-4;
   private static final int BATCH = 3;
 
   @TempDir Path tmp;
@@ -70,7 +70,7 @@ class ServingOracleTest {
         for (boolean row : batched ? new boolean[] {true, false} : new boolean[] {false}) {
           Map<String, float[]> got = predict(s, name, fed, row, expected.keySet());
           for (var e : expected.entrySet()) {
-            assertClose(
+            ServingFixtures.assertClose(
                 rel + (row ? " instances " : " inputs ") + e.getKey(),
                 got.get(e.getKey()),
                 e.getValue());
@@ -109,7 +109,7 @@ class ServingOracleTest {
           ins.add(f.value());
         }
         TfjsOracle.Result r = TfjsOracle.run(TfjsOracle.Job.graph(json, ins, List.of())).orThrow();
-        List<String> outNames = outputNames(s, name);
+        List<String> outNames = ServingFixtures.outputNames(s, name);
         assertThat(r.outputs()).as(rel + " outputs").hasSize(outNames.size());
         Map<String, float[]> expected = new LinkedHashMap<>();
         for (int i = 0; i < outNames.size(); i++) {
@@ -120,7 +120,7 @@ class ServingOracleTest {
         for (boolean row : batched ? new boolean[] {true, false} : new boolean[] {false}) {
           Map<String, float[]> got = predict(s, name, fed, row, expected.keySet());
           for (var e : expected.entrySet()) {
-            assertClose(
+            ServingFixtures.assertClose(
                 rel + (row ? " instances " : " inputs ") + e.getKey(),
                 got.get(e.getKey()),
                 e.getValue());
@@ -140,57 +140,21 @@ class ServingOracleTest {
     return f;
   }
 
-  private static void assertClose(String what, float[] actual, float[] expected) {
-    assertThat(actual).as(what + ": missing from the answer").isNotNull();
-    Comparison c = TfjsOracle.compare(expected, actual, ATOL, RTOL);
-    assertThat(c.mismatches()).as(what + ": " + c).isZero();
-    assertThat(actual.length).as(what).isEqualTo(expected.length);
-  }
-
-  private static JsonNode signature(TestServer s, String name) {
-    Reply meta = s.get("/v1/models/" + name + "/metadata");
-    assertThat(meta.status()).as(meta.text()).isEqualTo(200);
-    JsonNode defs = meta.json().at("/metadata/signature_def/signature_def");
-    return defs.has("serving_default")
-        ? defs.get("serving_default")
-        : defs.values().iterator().next();
-  }
-
-  private static List<String> outputNames(TestServer s, String name) {
-    return new ArrayList<>(signature(s, name).path("outputs").propertyNames());
-  }
-
   private static List<Fed> inputs(TestServer s, String name, Random rnd) {
     List<Fed> out = new ArrayList<>();
-    for (var e : signature(s, name).path("inputs").properties()) {
-      JsonNode info = e.getValue();
-      DType t = dtype(info.path("dtype").asString(""));
-      List<Long> dims = new ArrayList<>();
-      for (JsonNode d : info.path("tensor_shape").path("dim")) {
-        dims.add(Long.parseLong(d.path("size").asString("")));
-      }
-      long[] declared = dims.stream().mapToLong(Long::longValue).toArray();
-      long[] concrete = new long[declared.length];
-      for (int i = 0; i < declared.length; i++) {
-        concrete[i] = declared[i] >= 0 ? declared[i] : i == 0 ? BATCH : 2;
-      }
+    JsonNode infos = ServingFixtures.signature(s, name).path("inputs");
+    for (var e : ServingFixtures.declaredShapes(s, name).entrySet()) {
+      DType t = ServingFixtures.dtype(infos.path(e.getKey()).path("dtype").asString(""));
+      long[] declared = e.getValue();
       out.add(
           new Fed(
               e.getKey(),
               t,
               declared,
-              TensorFlowOracle.random(e.getKey(), concrete, t.tfEnum(), rnd)));
+              TensorFlowOracle.random(
+                  e.getKey(), ServingFixtures.concrete(declared, BATCH), t.tfEnum(), rnd)));
     }
     return out;
-  }
-
-  private static DType dtype(String tf) {
-    for (DType d : DType.values()) {
-      if (d.tfName().equals(tf)) {
-        return d;
-      }
-    }
-    throw new AssertionError("unexpected dtype " + tf);
   }
 
   /** Calls :predict in one format and returns each output flattened, by name. */
@@ -209,7 +173,7 @@ class ServingOracleTest {
           for (int d = 1; d < shape.length; d++) {
             per *= shape[d];
           }
-          nested(b, f.value(), shape, 1, new int[] {(int) (i * per)});
+          ServingFixtures.nested(b, values(f.value()), shape, 1, new int[] {(int) (i * per)});
         }
         b.append('}');
       }
@@ -219,7 +183,7 @@ class ServingOracleTest {
       for (int k = 0; k < fed.size(); k++) {
         Fed f = fed.get(k);
         b.append(k > 0 ? ", " : "").append('"').append(f.name()).append("\": ");
-        nested(b, f.value(), f.value().shape(), 0, new int[] {0});
+        b.append(ServingFixtures.nested(values(f.value()), f.value().shape()));
       }
       b.append("}}");
     }
@@ -229,56 +193,24 @@ class ServingOracleTest {
     Map<String, float[]> out = new LinkedHashMap<>();
     JsonNode top = body.get(row ? "predictions" : "outputs");
     for (String o : outputs) {
-      List<Float> vals = new ArrayList<>();
+      float[] f;
       if (outputs.size() == 1) {
-        flatten(top, vals);
+        f = ServingFixtures.flatten(top);
       } else if (row) {
-        for (JsonNode item : top) {
-          flatten(item.get(o), vals);
-        }
+        ArrayNode items = Json.MAPPER.createArrayNode();
+        top.forEach(item -> items.add(item.get(o)));
+        f = ServingFixtures.flatten(items);
       } else {
-        flatten(top.get(o), vals);
-      }
-      float[] f = new float[vals.size()];
-      for (int i = 0; i < f.length; i++) {
-        f[i] = vals.get(i);
+        f = ServingFixtures.flatten(top.get(o));
       }
       out.put(o, f);
     }
     return out;
   }
 
-  private static void flatten(JsonNode v, List<Float> into) {
-    if (v == null) {
-      return;
-    }
-    if (v.isArray()) {
-      for (JsonNode e : v) {
-        flatten(e, into);
-      }
-    } else if (v.isBoolean()) {
-      into.add(v.booleanValue() ? 1f : 0f);
-    } else {
-      into.add((float) v.doubleValue());
-    }
-  }
 
-  private static void nested(
-      StringBuilder b, TfjsOracle.Input in, long[] shape, int dim, int[] at) {
-    if (dim == shape.length) {
-      int i = at[0]++;
-      if (in.data() != null) {
-        b.append(Float.toString(in.data()[i]));
-      } else {
-        b.append(in.ints()[i]);
-      }
-      return;
-    }
-    b.append('[');
-    for (long i = 0; i < shape[dim]; i++) {
-      b.append(i > 0 ? ", " : "");
-      nested(b, in, shape, dim + 1, at);
-    }
-    b.append(']');
+  /** The fed values as JSON numbers, by flat index. */
+  private static IntFunction<String> values(TfjsOracle.Input in) {
+    return i -> in.data() != null ? Float.toString(in.data()[i]) : Integer.toString(in.ints()[i]);
   }
 }

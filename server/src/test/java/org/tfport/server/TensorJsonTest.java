@@ -104,9 +104,9 @@ class TensorJsonTest {
   void answersAreShapedAsTfServingShapesThem() {
     Map<String, Tensor> one = new LinkedHashMap<>();
     one.put("probs", Tensor.ofFloats(Shape.of(2, 2), 0.1f, 1f / 3, Float.NaN, 1e-7f));
-    assertThat(new String(TensorJson.response(one, true), StandardCharsets.UTF_8))
+    assertThat(new String(TensorAnswer.of(one, true), StandardCharsets.UTF_8))
         .isEqualTo("{\"predictions\": [[0.1, 0.33333334], [NaN, 1.0e-7]]}");
-    assertThat(new String(TensorJson.response(one, false), StandardCharsets.UTF_8))
+    assertThat(new String(TensorAnswer.of(one, false), StandardCharsets.UTF_8))
         .isEqualTo("{\"outputs\": [[0.1, 0.33333334], [NaN, 1.0e-7]]}");
     Map<String, Tensor> two = new LinkedHashMap<>();
     java.nio.ByteBuffer ids =
@@ -114,20 +114,20 @@ class TensorJsonTest {
     ids.putLong(Long.MAX_VALUE).putLong(-3).flip();
     two.put("ids", new Tensor(DType.INT64, Shape.of(2), ids));
     two.put("label_bytes", Tensor.ofStrings(Shape.of(2), List.of("hi", "\"q\"")));
-    assertThat(new String(TensorJson.response(two, true), StandardCharsets.UTF_8))
+    assertThat(new String(TensorAnswer.of(two, true), StandardCharsets.UTF_8))
         .isEqualTo(
             "{\"predictions\": [{\"ids\": 9223372036854775807, \"label_bytes\": {\"b64\": \"aGk=\"}},"
                 + " {\"ids\": -3, \"label_bytes\": {\"b64\": \"InEi\"}}]}");
     two.put("label", Tensor.ofStrings(Shape.of(2), List.of("hi", "\"q\"")));
     assertThat(
             new String(
-                TensorJson.response(Map.of("label", two.get("label")), false),
+                TensorAnswer.of(Map.of("label", two.get("label")), false),
                 StandardCharsets.UTF_8))
         .isEqualTo("{\"outputs\": [\"hi\", \"\\\"q\\\"\"]}");
     Map<String, Tensor> scalar = Map.of("s", Tensor.ofFloats(Shape.SCALAR, 2f));
-    assertThat(new String(TensorJson.response(scalar, false), StandardCharsets.UTF_8))
+    assertThat(new String(TensorAnswer.of(scalar, false), StandardCharsets.UTF_8))
         .isEqualTo("{\"outputs\": 2.0}");
-    HttpError row = catchThrowableOfType(HttpError.class, () -> TensorJson.response(scalar, true));
+    HttpError row = catchThrowableOfType(HttpError.class, () -> TensorAnswer.of(scalar, true));
     assertThat(row.getMessage()).contains("scalar");
   }
 }

@@ -1,18 +1,19 @@
 package org.tfport.formats.tflite;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * The {@code builtin_options} of an operator: a typed record for the tables the common ops use and
+ * The {@code builtin_options} of an operator: a typed record for the tables the common ops use (the
+ * layer ops' declared in {@link LayerOptions}, whose members this interface inherits) and
  * {@link Other} (a name → value map, see {@link #fields()}) for every other member of the union, so
  * any options table survives a read/write round trip. Field names in {@link #fields()} are the
  * schema's snake_case names; {@link #of(TfliteOptionsType, Map)} turns such a map back into the
  * typed record.
  */
-public sealed interface BuiltinOptions {
+public sealed interface BuiltinOptions extends LayerOptions
+    permits LayerOptions.Conv2D, LayerOptions.DepthwiseConv2D, LayerOptions.Pool2D, LayerOptions.FullyConnected, LayerOptions.TransposeConv, LayerOptions.UnidirectionalSequenceLstm, LayerOptions.BatchMatMul, BuiltinOptions.Softmax, BuiltinOptions.Concatenation, BuiltinOptions.Add, BuiltinOptions.Sub, BuiltinOptions.Mul, BuiltinOptions.Div, BuiltinOptions.Reshape, BuiltinOptions.ResizeBilinear, BuiltinOptions.ResizeNearestNeighbor, BuiltinOptions.Gather, BuiltinOptions.Reducer, BuiltinOptions.Squeeze, BuiltinOptions.StridedSlice, BuiltinOptions.Split, BuiltinOptions.SplitV, BuiltinOptions.Cast, BuiltinOptions.Shape, BuiltinOptions.Pack, BuiltinOptions.Unpack, BuiltinOptions.LeakyRelu, BuiltinOptions.If, BuiltinOptions.While, BuiltinOptions.CallOnce, BuiltinOptions.Gelu, BuiltinOptions.Other {
   /** The union member these options are. */
   TfliteOptionsType type();
 
@@ -152,162 +153,6 @@ public sealed interface BuiltinOptions {
 
   // ----------------------------------------------------------------------------------------- typed
 
-  record Conv2D(
-      Padding padding,
-      int strideW,
-      int strideH,
-      Activation fusedActivation,
-      int dilationWFactor,
-      int dilationHFactor,
-      int quantizedBiasType)
-      implements BuiltinOptions {
-    public Conv2D {
-      Objects.requireNonNull(padding);
-      Objects.requireNonNull(fusedActivation);
-    }
-
-    /** Stride and padding with no dilation, activation or bias type. */
-    public Conv2D(Padding padding, int strideW, int strideH, Activation fusedActivation) {
-      this(padding, strideW, strideH, fusedActivation, 1, 1, 0);
-    }
-
-    @Override
-    public TfliteOptionsType type() {
-      return TfliteOptionsType.CONV_2D_OPTIONS;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-      return map(
-          "padding",
-          padding.ordinal(),
-          "stride_w",
-          strideW,
-          "stride_h",
-          strideH,
-          "fused_activation_function",
-          fusedActivation.ordinal(),
-          "dilation_w_factor",
-          dilationWFactor,
-          "dilation_h_factor",
-          dilationHFactor,
-          "quantized_bias_type",
-          quantizedBiasType);
-    }
-  }
-
-  record DepthwiseConv2D(
-      Padding padding,
-      int strideW,
-      int strideH,
-      int depthMultiplier,
-      Activation fusedActivation,
-      int dilationWFactor,
-      int dilationHFactor)
-      implements BuiltinOptions {
-    public DepthwiseConv2D {
-      Objects.requireNonNull(padding);
-      Objects.requireNonNull(fusedActivation);
-    }
-
-    @Override
-    public TfliteOptionsType type() {
-      return TfliteOptionsType.DEPTHWISE_CONV_2D_OPTIONS;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-      return map(
-          "padding",
-          padding.ordinal(),
-          "stride_w",
-          strideW,
-          "stride_h",
-          strideH,
-          "depth_multiplier",
-          depthMultiplier,
-          "fused_activation_function",
-          fusedActivation.ordinal(),
-          "dilation_w_factor",
-          dilationWFactor,
-          "dilation_h_factor",
-          dilationHFactor);
-    }
-  }
-
-  /** For AVERAGE_POOL_2D, MAX_POOL_2D and L2_POOL_2D. */
-  record Pool2D(
-      Padding padding,
-      int strideW,
-      int strideH,
-      int filterWidth,
-      int filterHeight,
-      Activation fusedActivation)
-      implements BuiltinOptions {
-    public Pool2D {
-      Objects.requireNonNull(padding);
-      Objects.requireNonNull(fusedActivation);
-    }
-
-    @Override
-    public TfliteOptionsType type() {
-      return TfliteOptionsType.POOL_2D_OPTIONS;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-      return map(
-          "padding",
-          padding.ordinal(),
-          "stride_w",
-          strideW,
-          "stride_h",
-          strideH,
-          "filter_width",
-          filterWidth,
-          "filter_height",
-          filterHeight,
-          "fused_activation_function",
-          fusedActivation.ordinal());
-    }
-  }
-
-  /**
-   * {@code weightsFormat}: 0 DEFAULT, 1 SHUFFLED4x16INT8; {@code quantizedBiasType}: a TensorType
-   * id, 0 = unset.
-   */
-  record FullyConnected(
-      Activation fusedActivation,
-      int weightsFormat,
-      boolean keepNumDims,
-      boolean asymmetricQuantizeInputs,
-      int quantizedBiasType)
-      implements BuiltinOptions {
-    public FullyConnected {
-      Objects.requireNonNull(fusedActivation);
-    }
-
-    @Override
-    public TfliteOptionsType type() {
-      return TfliteOptionsType.FULLY_CONNECTED_OPTIONS;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-      return map(
-          "fused_activation_function",
-          fusedActivation.ordinal(),
-          "weights_format",
-          weightsFormat,
-          "keep_num_dims",
-          keepNumDims,
-          "asymmetric_quantize_inputs",
-          asymmetricQuantizeInputs,
-          "quantized_bias_type",
-          quantizedBiasType);
-    }
-  }
-
   record Softmax(float beta) implements BuiltinOptions {
     @Override
     public TfliteOptionsType type() {
@@ -316,7 +161,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("beta", beta);
+      return OptionFields.map("beta", beta);
     }
   }
 
@@ -332,7 +177,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("axis", axis, "fused_activation_function", fusedActivation.ordinal());
+      return OptionFields.map("axis", axis, "fused_activation_function", fusedActivation.ordinal());
     }
   }
 
@@ -349,7 +194,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map(
+      return OptionFields.map(
           "fused_activation_function", fusedActivation.ordinal(), "pot_scale_int16", potScaleInt16);
     }
   }
@@ -366,7 +211,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map(
+      return OptionFields.map(
           "fused_activation_function", fusedActivation.ordinal(), "pot_scale_int16", potScaleInt16);
     }
   }
@@ -383,7 +228,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("fused_activation_function", fusedActivation.ordinal());
+      return OptionFields.map("fused_activation_function", fusedActivation.ordinal());
     }
   }
 
@@ -399,7 +244,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("fused_activation_function", fusedActivation.ordinal());
+      return OptionFields.map("fused_activation_function", fusedActivation.ordinal());
     }
   }
 
@@ -416,7 +261,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("new_shape", newShape);
+      return OptionFields.map("new_shape", newShape);
     }
   }
 
@@ -428,7 +273,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
+      return OptionFields.map("align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
     }
   }
 
@@ -441,7 +286,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
+      return OptionFields.map("align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
     }
   }
 
@@ -453,7 +298,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("axis", axis, "batch_dims", batchDims);
+      return OptionFields.map("axis", axis, "batch_dims", batchDims);
     }
   }
 
@@ -466,7 +311,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("keep_dims", keepDims);
+      return OptionFields.map("keep_dims", keepDims);
     }
   }
 
@@ -482,7 +327,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("squeeze_dims", squeezeDims);
+      return OptionFields.map("squeeze_dims", squeezeDims);
     }
   }
 
@@ -501,7 +346,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map(
+      return OptionFields.map(
           "begin_mask",
           beginMask,
           "end_mask",
@@ -525,7 +370,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("num_splits", numSplits);
+      return OptionFields.map("num_splits", numSplits);
     }
   }
 
@@ -537,7 +382,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("num_splits", numSplits);
+      return OptionFields.map("num_splits", numSplits);
     }
   }
 
@@ -550,36 +395,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("in_data_type", inDataType, "out_data_type", outDataType);
-    }
-  }
-
-  record TransposeConv(
-      Padding padding, int strideW, int strideH, Activation fusedActivation, int quantizedBiasType)
-      implements BuiltinOptions {
-    public TransposeConv {
-      Objects.requireNonNull(padding);
-      Objects.requireNonNull(fusedActivation);
-    }
-
-    @Override
-    public TfliteOptionsType type() {
-      return TfliteOptionsType.TRANSPOSE_CONV_OPTIONS;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-      return map(
-          "padding",
-          padding.ordinal(),
-          "stride_w",
-          strideW,
-          "stride_h",
-          strideH,
-          "fused_activation_function",
-          fusedActivation.ordinal(),
-          "quantized_bias_type",
-          quantizedBiasType);
+      return OptionFields.map("in_data_type", inDataType, "out_data_type", outDataType);
     }
   }
 
@@ -592,7 +408,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("out_type", outType);
+      return OptionFields.map("out_type", outType);
     }
   }
 
@@ -604,7 +420,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("values_count", valuesCount, "axis", axis);
+      return OptionFields.map("values_count", valuesCount, "axis", axis);
     }
   }
 
@@ -616,42 +432,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("num", num, "axis", axis);
-    }
-  }
-
-  record UnidirectionalSequenceLstm(
-      Activation fusedActivation,
-      float cellClip,
-      float projClip,
-      boolean timeMajor,
-      boolean asymmetricQuantizeInputs,
-      boolean diagonalRecurrentTensors)
-      implements BuiltinOptions {
-    public UnidirectionalSequenceLstm {
-      Objects.requireNonNull(fusedActivation);
-    }
-
-    @Override
-    public TfliteOptionsType type() {
-      return TfliteOptionsType.UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-      return map(
-          "fused_activation_function",
-          fusedActivation.ordinal(),
-          "cell_clip",
-          cellClip,
-          "proj_clip",
-          projClip,
-          "time_major",
-          timeMajor,
-          "asymmetric_quantize_inputs",
-          asymmetricQuantizeInputs,
-          "diagonal_recurrent_tensors",
-          diagonalRecurrentTensors);
+      return OptionFields.map("num", num, "axis", axis);
     }
   }
 
@@ -663,7 +444,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("alpha", alpha);
+      return OptionFields.map("alpha", alpha);
     }
   }
 
@@ -675,7 +456,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map(
+      return OptionFields.map(
           "then_subgraph_index", thenSubgraphIndex, "else_subgraph_index", elseSubgraphIndex);
     }
   }
@@ -688,22 +469,8 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map(
+      return OptionFields.map(
           "cond_subgraph_index", condSubgraphIndex, "body_subgraph_index", bodySubgraphIndex);
-    }
-  }
-
-  record BatchMatMul(boolean adjX, boolean adjY, boolean asymmetricQuantizeInputs)
-      implements BuiltinOptions {
-    @Override
-    public TfliteOptionsType type() {
-      return TfliteOptionsType.BATCH_MATMUL_OPTIONS;
-    }
-
-    @Override
-    public Map<String, Object> fields() {
-      return map(
-          "adj_x", adjX, "adj_y", adjY, "asymmetric_quantize_inputs", asymmetricQuantizeInputs);
     }
   }
 
@@ -715,7 +482,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("init_subgraph_index", initSubgraphIndex);
+      return OptionFields.map("init_subgraph_index", initSubgraphIndex);
     }
   }
 
@@ -727,7 +494,7 @@ public sealed interface BuiltinOptions {
 
     @Override
     public Map<String, Object> fields() {
-      return map("approximate", approximate);
+      return OptionFields.map("approximate", approximate);
     }
   }
 
@@ -739,16 +506,5 @@ public sealed interface BuiltinOptions {
     public Other {
       fields = OptionsSchema.normalize(type, fields);
     }
-  }
-
-  // ----------------------------------------------------------------------------------------
-  // helpers
-
-  private static Map<String, Object> map(Object... kv) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      m.put((String) kv[i], kv[i + 1]);
-    }
-    return java.util.Collections.unmodifiableMap(m);
   }
 }

@@ -1,5 +1,6 @@
 package org.tfport.formats.tflite;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tfport.formats.tflite.BuiltinOptions.Activation;
@@ -47,5 +48,14 @@ record OptionFields(Map<String, Object> m) {
       throw new UnknownEnum();
     }
     return Activation.values()[v];
+  }
+
+  /** An unmodifiable map of name, value pairs in order, as the options records' fields give. */
+  static Map<String, Object> map(Object... kv) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], kv[i + 1]);
+    }
+    return java.util.Collections.unmodifiableMap(m);
   }
 }

@@ -1,5 +1,7 @@
 package org.tfport.runtime.fold;
 
+import static org.tfport.runtime.fold.FoldNumbers.normal;
+
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -152,12 +154,8 @@ final class FoldRules {
           "Minimum",
           "SquaredDifference");
   private static final Set<String> REDUCTIONS = Set.of("Sum", "Prod", "Max", "Min", "All", "Any");
-  private static final Set<DType> FLOATS = EnumSet.of(DType.FLOAT32, DType.FLOAT64);
-  private static final Set<DType> INTS = EnumSet.of(DType.INT32, DType.INT64);
-
-  /** Integer types a cast reads or makes. */
-  private static final Set<DType> CAST_INTS =
-      EnumSet.of(DType.INT8, DType.INT16, DType.INT32, DType.INT64, DType.UINT8, DType.UINT16);
+  static final Set<DType> FLOATS = EnumSet.of(DType.FLOAT32, DType.FLOAT64);
+  static final Set<DType> INTS = EnumSet.of(DType.INT32, DType.INT64);
 
   private static final Set<DType> FILLABLE =
       EnumSet.of(
@@ -261,8 +259,8 @@ final class FoldRules {
         case "Fill" -> cap(count(in[0].toLongArray()));
         case "BroadcastTo" -> cap(count(in[1].toLongArray()));
         case "ZerosLike", "OnesLike" -> need(FILLABLE.contains(in[0].dtype()));
-        case "Range" -> range(in);
-        case "Cast" -> cast(n, in);
+        case "Range" -> FoldNumbers.range(in);
+        case "Cast" -> FoldNumbers.cast(in, type(n, "DstT", null));
         case "SelectV2" -> {
           need(in[0].dtype() == DType.BOOL && in[1].dtype() == in[2].dtype());
           cap(
@@ -284,7 +282,7 @@ final class FoldRules {
     switch (x.dtype()) {
       case FLOAT32, FLOAT64 -> {
         need(FLOAT_UNARY.contains(op));
-        noDenormals(x);
+        FoldNumbers.noDenormals(x);
         if (op.startsWith("Relu")) {
           // Eigen's vector and scalar paths disagree on -0 and NaN.
           for (int i = 0; i < x.size(); i++) {
@@ -313,16 +311,16 @@ final class FoldRules {
               || INTS.contains(t)
               || t == DType.BOOL && (op.equals("Equal") || op.equals("NotEqual")));
       if (FLOATS.contains(t)) {
-        noDenormals(a);
-        noDenormals(b);
+        FoldNumbers.noDenormals(a);
+        FoldNumbers.noDenormals(b);
       }
       return;
     }
     switch (t) {
       case FLOAT32 -> {
         need(FLOAT_BINARY.contains(op));
-        noDenormals(a);
-        noDenormals(b);
+        FoldNumbers.noDenormals(a);
+        FoldNumbers.noDenormals(b);
         float[] x = a.floats();
         float[] y = b.floats();
         switch (op) {
@@ -342,8 +340,8 @@ final class FoldRules {
       }
       case FLOAT64 -> {
         need(FLOAT_BINARY.contains(op));
-        noDenormals(a);
-        noDenormals(b);
+        FoldNumbers.noDenormals(a);
+        FoldNumbers.noDenormals(b);
         double[] x = a.doubles();
         double[] y = b.doubles();
         switch (op) {
@@ -386,8 +384,8 @@ final class FoldRules {
     need(x.dtype() == bias.dtype() && (FLOATS.contains(x.dtype()) || INTS.contains(x.dtype())));
     need(bias.rank() == 1 && x.rank() >= 1 && x.dim(x.rank() - 1) == bias.dim(0));
     if (FLOATS.contains(x.dtype())) {
-      noDenormals(x);
-      noDenormals(bias);
+      FoldNumbers.noDenormals(x);
+      FoldNumbers.noDenormals(bias);
     }
   }
 
@@ -406,90 +404,6 @@ final class FoldRules {
       size = i == a ? size : Math.multiplyExact(size, p[i]);
     }
     cap(size);
-  }
-
-  /** TensorFlow's RangeOp: the size from the bounds, then {@code start + i * delta} in the type. */
-  private static void range(Value[] in) {
-    DType t = in[0].dtype();
-    need(in[1].dtype() == t && in[2].dtype() == t && (INTS.contains(t) || FLOATS.contains(t)));
-    need(in[0].size() == 1 && in[1].size() == 1 && in[2].size() == 1);
-    switch (t) {
-      case INT32, INT64 -> {
-        long s = in[0].longAt(0);
-        long l = in[1].longAt(0);
-        long d = in[2].longAt(0);
-        need(d != 0 && (d > 0 ? s <= l : s >= l));
-        cap((Math.abs(l - s) + Math.abs(d) - 1) / Math.abs(d));
-      }
-      case FLOAT32 -> {
-        float s = in[0].floats()[0];
-        float l = in[1].floats()[0];
-        float d = in[2].floats()[0];
-        need(normal(s) && normal(l) && normal(d) && d != 0 && (d > 0 ? s <= l : s >= l));
-        need(normal(l - s) && normal((l - s) / d));
-        double size = Math.ceil(Math.abs((l - s) / d));
-        cap(size);
-        for (int i = 0; i < size; i++) {
-          need(normal(i * d) && normal(s + i * d));
-        }
-      }
-      default -> {
-        double s = in[0].doubles()[0];
-        double l = in[1].doubles()[0];
-        double d = in[2].doubles()[0];
-        need(normal(s) && normal(l) && normal(d) && d != 0 && (d > 0 ? s <= l : s >= l));
-        need(normal(l - s) && normal((l - s) / d));
-        double size = Math.ceil(Math.abs((l - s) / d));
-        cap(size);
-        for (int i = 0; i < size; i++) {
-          need(normal(i * d) && normal(s + i * d));
-        }
-      }
-    }
-  }
-
-  private static void cast(Node n, Value[] in) {
-    DType from = in[0].dtype();
-    DType to = type(n, "DstT", null);
-    need(to != null && FIXED_WIDTH.contains(to));
-    if (from == to) {
-      return;
-    }
-    need(FLOATS.contains(from) || CAST_INTS.contains(from) || from == DType.BOOL);
-    need(FLOATS.contains(to) || CAST_INTS.contains(to) || to == DType.BOOL);
-    if (FLOATS.contains(from)) {
-      noDenormals(in[0]);
-      if (CAST_INTS.contains(to)) {
-        // C++ leaves a float outside the target's range undefined.
-        for (int i = 0; i < in[0].size(); i++) {
-          double x = in[0].doubleAt(i);
-          need(
-              x == x
-                  && (to == DType.INT64
-                      ? x >= -0x1p63 && x < 0x1p63
-                      : x > min(to) - 1 && x < max(to) + 1));
-        }
-      }
-    }
-  }
-
-  private static double min(DType t) {
-    return switch (t) {
-      case INT8 -> Byte.MIN_VALUE;
-      case INT16 -> Short.MIN_VALUE;
-      case INT32 -> Integer.MIN_VALUE;
-      default -> 0;
-    };
-  }
-
-  private static double max(DType t) {
-    return switch (t) {
-      case INT8 -> Byte.MAX_VALUE;
-      case INT16 -> Short.MAX_VALUE;
-      case INT32 -> Integer.MAX_VALUE;
-      case UINT8 -> 255;
-      default -> 65535;
-    };
   }
 
   /**
@@ -527,7 +441,7 @@ final class FoldRules {
           }
         } else {
           need(op.equals("Max") || op.equals("Min"));
-          noDenormals(x);
+          FoldNumbers.noDenormals(x);
           for (int i = 0; i < x.size(); i++) {
             need(!Double.isNaN(x.doubleAt(i)));
           }
@@ -553,7 +467,7 @@ final class FoldRules {
             || op.equals("BiasAdd")
             || op.equals("Cast") && in[0].dtype() != out.dtype();
     if (arithmetic && FLOATS.contains(out.dtype())) {
-      noDenormals(out);
+      FoldNumbers.noDenormals(out);
     }
     if ((op.equals("Max") || op.equals("Min")) && FLOATS.contains(out.dtype())) {
       // Which zero wins a tie between -0 and +0 is up to Eigen's evaluation order.
@@ -569,7 +483,7 @@ final class FoldRules {
     return n.attr(attr) instanceof AttrValue.Type t ? DataTypes.toDType(t.value()) : absent;
   }
 
-  private static void cap(double elements) {
+  static void cap(double elements) {
     need(elements <= MAX_ELEMENTS);
   }
 
@@ -580,29 +494,5 @@ final class FoldRules {
       n = Math.multiplyExact(n, d);
     }
     return n;
-  }
-
-  /**
-   * Whether {@code x} is zero or normal: not a denormal, which TensorFlow would have flushed to
-   * zero.
-   */
-  private static boolean normal(float x) {
-    return x == 0 || !(Math.abs(x) < Float.MIN_NORMAL);
-  }
-
-  private static boolean normal(double x) {
-    return x == 0 || !(Math.abs(x) < Double.MIN_NORMAL);
-  }
-
-  private static void noDenormals(Value v) {
-    if (v.dtype() == DType.FLOAT32) {
-      for (float x : v.floats()) {
-        need(normal(x));
-      }
-    } else if (v.dtype() == DType.FLOAT64) {
-      for (double x : v.doubles()) {
-        need(normal(x));
-      }
-    }
   }
 }

@@ -103,7 +103,14 @@ final class ConvOps implements OpFamily {
       if (depthwise) {
         if (fin != g.channels()) {
           throw new KernelException(
-              "filter " + filter + " has " + fin + " input channels, the input " + g.channels());
+              "filter "
+                  + filter
+                  + " has "
+                  + fin
+                  + " input channels, the input "
+                  + x
+                  + " "
+                  + g.channels());
         }
         outChannels = fin * fout;
         groupOut = fout;
@@ -113,7 +120,11 @@ final class ConvOps implements OpFamily {
           throw new KernelException(
               "input depth "
                   + g.channels()
-                  + " is not a multiple of the filter's "
+                  + " (input "
+                  + x
+                  + ") is not a multiple of the filter "
+                  + filter
+                  + "'s "
                   + fin
                   + " input channels with "
                   + fout

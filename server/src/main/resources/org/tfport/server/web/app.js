@@ -112,7 +112,7 @@ async function refresh() {
     tr.innerHTML = `<td><b>${escapeHtml(m.name)}</b><div class="small muted">${escapeHtml(m.source || '')}</div></td>
       <td>${escapeHtml(s.format || '?')}</td>
       <td class="wide">v${m.latest} <span class="small muted">(${m.versions})</span></td>
-      <td>${fmtBytes((s.modelJsonBytes || 0) + (s.weightBytes || 0))}<div class="small muted">${s.parameters} params</div></td>
+      <td>${fmtBytes((s.modelJsonBytes || 0) + (s.weightBytes || 0) || s.originalBytes || 0)}<div class="small muted">${s.parameters} params</div></td>
       <td class="small wide">${(s.inputs || []).map((t) => escapeHtml(fmtTensor(t))).join('<br>')}</td>
       <td class="small wide">${(s.outputs || []).map((t) => escapeHtml(fmtTensor(t))).join('<br>')}</td>
       <td class="small wide">${kinds(s)}</td>`;
@@ -178,13 +178,21 @@ async function select(name) {
     ['weight dtypes', Object.entries(s.weightDtypes || {}).map(([k, v]) => `${k} ×${v}`).join(', ')],
     ['inputs', (s.inputs || []).map(fmtTensor).join('; ')], ['outputs', (s.outputs || []).map(fmtTensor).join('; ')],
     [s.format === 'graph-model' ? 'ops' : 'layers', Object.entries((s.format === 'graph-model' ? s.ops : s.layerClasses) || {}).map(([k, v]) => `${k} ×${v}`).join(', ')],
-    ['URL', location.origin + m.modelUrl],
+    ['file', s.originalBytes ? fmtBytes(s.originalBytes) : ''],
+    m.modelUrl ? ['URL', location.origin + m.modelUrl] : ['TF.js', 'none: ' + (m.noTfjs || '')],
   ];
   $('#d-summary').innerHTML = rows.filter(([, v]) => v).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('');
   $('#target').value = m.name + '-from-browser';
   for (const id of ['#run-result', '#store-result', '#upload-result']) $(id).hidden = true;
   $('#layers-box').hidden = true;
   $('#details').dataset.loaded = '0';
+  document.querySelectorAll('#details .actions button').forEach((b) => { b.disabled = !m.modelUrl || typeof tf === 'undefined'; });
+  if (!m.modelUrl) {
+    // Kept as its original alone (a .tflite TF.js cannot compute): served at /v1, not to TF.js.
+    $('#graph').removeAttribute('src');
+    show($('#run-result'), false, `this version has no TF.js form: ${m.noTfjs || ''}; predict with POST /v1/models/${m.name}:predict`);
+    return;
+  }
   await showGraph(m);
   if (typeof tf === 'undefined') return;
   try {
