@@ -26,7 +26,7 @@ import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * Corpus files TF.js layers cannot load (LocallyConnected1D/2D, TensorFlowOpLayer): their TF.js
+ * Corpus files TF.js layers cannot load (LocallyConnected1D/2D, TensorFlowOpLayer, Attention): their TF.js
  * graph model (in TF.js 4.22) and .tflite file (in TFLite 2.18) give what tfport's runtime computes
  * from the .h5. The layers' meaning itself is checked by hand in the runtime's
  * KerasRecurrentGraphTest.
@@ -43,7 +43,8 @@ class KerasGraphOnlyTest {
           "keras_h5/dl4j-konduit/tfkeras/cnn2d_95.h5",
           "keras_h5/dl4j-konduit/tfkeras/permute.h5",
           "keras_h5/dl4j-konduit/tfkeras/reshape.h5",
-          "keras_h5/dl4j-konduit/tfkeras/tfop_1.h5");
+          "keras_h5/dl4j-konduit/tfkeras/tfop_1.h5",
+          "keras_h5/dl4j-konduit/weights/keras-attention.h5");
 
   @Test
   void locallyConnectedAndTfOpLayerFilesAgreeAcrossTargets(@TempDir Path tmp) {

@@ -22,6 +22,9 @@ final class Call {
   /** The Keras mask of each input (float 0/1, the input's shape without its last axis), or null. */
   List<String> inputMasks = List.of();
 
+  /** A TFOpLambda call's arguments as saved, or null for other layers. */
+  OpArgs opArgs;
+
   Call(Context ctx, String layer, String cls, JsonNode cfg, Emit e) {
     this.ctx = ctx;
     this.layer = layer;

@@ -32,6 +32,13 @@ final class KerasGraphBuilder {
           "AdditiveAttention",
           "MultiHeadAttention");
 
+  /**
+   * Layers whose call arguments beyond the input tensors change what they compute (a second tensor
+   * passed by keyword, use_causal_mask=, return_attention_scores=, a tf.* function's axis=).
+   */
+  private static final Set<String> CALL_ARG_READERS =
+      Set.of("TFOpLambda", "Attention", "AdditiveAttention", "MultiHeadAttention");
+
   private final String source;
   private final Graph g;
   private final Call.Context ctx;
@@ -60,6 +67,8 @@ final class KerasGraphBuilder {
     ConvRecurrentLayers.register(r);
     LocalLayers.register(r);
     TfOpLayers.register(r);
+    TfOpLambdas.register(r);
+    AttentionLayers.register(r);
     return Map.copyOf(r);
   }
 
@@ -340,12 +349,15 @@ final class KerasGraphBuilder {
         List<List<KT>> done =
             made.computeIfAbsent(
                 name, k -> new ArrayList<>(java.util.Collections.nCopies(first, (List<KT>) null)));
+        boolean opCall = CALL_ARG_READERS.contains(l.path("class_name").asString(""));
         while (done.size() - first < nodes.size()) {
-          List<KT> args = resolve(made, nodes.get(done.size() - first));
+          JsonNode node = nodes.get(done.size() - first);
+          OpArgs op = opCall ? resolveOp(made, byName, name, node) : null;
+          List<KT> args = opCall ? (op == null ? null : op.tensors()) : resolve(made, node);
           if (args == null) {
             break;
           }
-          done.add(layer(l, args));
+          done.add(layer(l, args, op));
           progress = true;
         }
       }
@@ -416,7 +428,77 @@ final class KerasGraphBuilder {
     return args;
   }
 
+  private static final String CONSTANT_VALUE = "_CONSTANT_VALUE";
+
+  /**
+   * A TFOpLambda call's arguments, or null while a tensor it reads is not made yet. Its inbound node
+   * is one {@code [layer, node, tensor, kwargs]} when the first argument is one tensor, a list of
+   * them when it is a list; a constant first argument is {@code ["_CONSTANT_VALUE", -1, value,
+   * kwargs]}; a tensor among the kwargs is {@code [layer, node, tensor]}.
+   */
+  private OpArgs resolveOp(
+      Map<String, List<List<KT>>> made, Map<String, JsonNode> byName, String layer, JsonNode node) {
+    if (!node.isArray() || node.isEmpty()) {
+      throw new CorruptModelException(
+          source + ": layer '" + layer + "' has an empty inbound node; the file is damaged");
+    }
+    boolean list = !node.get(0).isString();
+    List<JsonNode> entries = new ArrayList<>();
+    if (list) {
+      node.forEach(entries::add);
+    } else {
+      entries.add(node);
+    }
+    List<Object> first = new ArrayList<>();
+    JsonNode kwargs = null;
+    for (JsonNode e : entries) {
+      if (!e.isArray() || e.size() < 3 || !e.get(0).isString()) {
+        throw new CorruptModelException(
+            source + ": layer '" + layer + "' has an inbound node entry " + e + " of no known form");
+      }
+      if (e.get(0).asString().equals(CONSTANT_VALUE)) {
+        first.add(e.get(2));
+      } else {
+        List<KT> t = lookup(made, e);
+        if (t == null) {
+          return null;
+        }
+        first.add(t.get(0));
+      }
+      if (kwargs == null && e.size() > 3 && e.get(3).isObject()) {
+        kwargs = e.get(3);
+      }
+    }
+    Map<String, Object> kw = new LinkedHashMap<>();
+    if (kwargs != null) {
+      for (Map.Entry<String, JsonNode> k : kwargs.properties()) {
+        JsonNode v = k.getValue();
+        boolean tensor =
+            v.isArray()
+                && v.size() == 3
+                && v.get(0).isString()
+                && v.get(1).isNumber()
+                && v.get(2).isNumber()
+                && byName.containsKey(v.get(0).asString());
+        if (tensor) {
+          List<KT> t = lookup(made, v);
+          if (t == null) {
+            return null;
+          }
+          kw.put(k.getKey(), t.get(0));
+        } else {
+          kw.put(k.getKey(), v);
+        }
+      }
+    }
+    return new OpArgs(first, list, kw);
+  }
+
   private List<KT> layer(JsonNode layer, List<KT> inputs) {
+    return layer(layer, inputs, null);
+  }
+
+  private List<KT> layer(JsonNode layer, List<KT> inputs, OpArgs opArgs) {
     String cls = layer.path("class_name").asString("");
     if (MODEL_CLASSES.contains(cls)) {
       return model(layer, inputs);
@@ -434,6 +516,7 @@ final class KerasGraphBuilder {
       inMasks.add(masks.get(x.ref()));
     }
     c.inputMasks = java.util.Collections.unmodifiableList(inMasks);
+    c.opArgs = opArgs;
     List<KT> out = b.call(c, inputs);
     List<String> outMasks = Masks.of(c, inputs, out);
     for (int i = 0; i < out.size(); i++) {

@@ -261,7 +261,7 @@ final class QuantizedConvOps implements OpFamily {
     int[] act = range(b, t, out);
     boolean keepDims = b.boolAttr("keep_num_dims", false);
     int[] fixed = constantWeights(b, 1);
-    boolean wide = t == DType.INT16;
+    boolean int16 = t == DType.INT16;
     return (ins, ctx) -> {
       Value x = ins[0];
       Value f = ins[1];
@@ -284,6 +284,16 @@ final class QuantizedConvOps implements OpFamily {
       long[] bias = FixedPoint.bias(ins.length > 2 ? ins[2] : null, units);
       Multiplier[] mult = multipliers(b, in, out, units);
       int[] wOff = filterOffsets(b, units);
+      // TFLite runs a 16x8 FULLY_CONNECTED on its reference kernel (64-bit accumulator and
+      // multiplier) only with an int64 bias or a nonzero zero point; otherwise on its GEMM
+      // library, which accumulates in int32 and requantizes as the 8-bit kernels do (measured
+      // against TFLite 2.18: TfliteInt16FullyConnectedTest).
+      boolean wide =
+          int16
+              && (in.zeroPoint() != 0
+                  || out.zeroPoint() != 0
+                  || Arrays.stream(wOff).anyMatch(o -> o != 0)
+                  || ins.length > 2 && ins[2].dtype() == DType.INT64);
       int[] wq = fixed != null ? fixed : FixedPoint.widen(f);
       int[] xq = FixedPoint.widen(x);
       int inOff = -in.zeroPoint();

@@ -101,7 +101,8 @@ final class RecurrentOps implements OpFamily {
     return v.floats();
   }
 
-  private static Kernel bindLstm(BindContext b) {
+  /** The node input of each of TFLite's 24 LSTM tensors (attribute {@code slots}), -1 when absent. */
+  static int[] slots(BindContext b) {
     long[] s = b.intsAttr("slots", null);
     if (s == null || s.length != SLOTS) {
       throw new KernelException("attribute 'slots' must list TFLite's " + SLOTS + " LSTM tensors");
@@ -113,6 +114,11 @@ final class RecurrentOps implements OpFamily {
       }
       slot[k] = (int) s[k];
     }
+    return slot;
+  }
+
+  private static Kernel bindLstm(BindContext b) {
+    int[] slot = slots(b);
     Layout l = new Layout(slot);
     for (int k : new int[] {INPUT, INPUT_WEIGHTS + 1, INPUT_WEIGHTS + 2, INPUT_WEIGHTS + 3}) {
       if (!l.has(k)) {

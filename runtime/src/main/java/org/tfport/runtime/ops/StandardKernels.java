@@ -47,6 +47,7 @@ public final class StandardKernels {
           new QuantizedOps(),
           new QuantizedActivationOps(),
           new RecurrentOps(),
+          new QuantizedLstmOps(),
           new QuantizedResizeOps(),
           new VariableOps(),
           new ExampleParsingOps(),

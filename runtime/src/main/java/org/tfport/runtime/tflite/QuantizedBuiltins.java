@@ -130,6 +130,8 @@ final class QuantizedBuiltins {
       case PAD -> pad(s);
       case CONCATENATION -> concat(s);
       case SVDF -> RecurrentBuiltins.quantizedSvdf(s);
+      case LSTM, UNIDIRECTIONAL_SEQUENCE_LSTM, BIDIRECTIONAL_SEQUENCE_LSTM ->
+          QuantizedLstmBuiltins.map(s, builtin);
       case HARD_SWISH ->
           s.define(0, s.node("TfliteQuantizedHardSwish", s.base, List.of(s.in(0)), unaryAttrs(s)));
       case RESIZE_BILINEAR ->

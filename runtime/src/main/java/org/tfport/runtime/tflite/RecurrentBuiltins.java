@@ -88,6 +88,21 @@ final class RecurrentBuiltins {
     if (s.hasInput(39)) {
       throw new Refusal("an auxiliary input is not supported");
     }
+    // TFLite checks both directions' tensors against one size (its Prepare rejects the model).
+    long[] fwSize = directionSize(s, 4, 8);
+    long[] bwSize = directionSize(s, 21, 25);
+    if (fwSize[0] != bwSize[0] || fwSize[1] != bwSize[1]) {
+      throw new Refusal(
+          "its forward direction has "
+              + fwSize[0]
+              + " cells and "
+              + fwSize[1]
+              + " outputs, its backward one "
+              + bwSize[0]
+              + " and "
+              + bwSize[1]
+              + "; TFLite's BIDIRECTIONAL_SEQUENCE_LSTM takes directions of one size");
+    }
     boolean timeMajor = s.boolOption("time_major");
     String fw = lstm(s, direction(false), true, timeMajor, false, s.base + "/fw");
     String bw = lstm(s, direction(true), true, timeMajor, true, s.base + "/bw");
@@ -108,6 +123,16 @@ final class RecurrentBuiltins {
       s.define(0, fw);
       s.define(1, bw);
     }
+  }
+
+  /** [cells, outputs] of one direction, from its input-to-output and recurrent-to-output weights. */
+  private static long[] directionSize(SubgraphImport s, int inputToOutput, int recurrentToOutput) {
+    long[] w = Weights.dims(s.tensor(s.inIndex(inputToOutput)));
+    long[] r = Weights.dims(s.tensor(s.inIndex(recurrentToOutput)));
+    if (w.length != 2 || r.length != 2) {
+      throw new Refusal("its output-gate weights are not matrices");
+    }
+    return new long[] {w[0], r[1]};
   }
 
   private static String lstm(

@@ -199,6 +199,55 @@ class TfliteBuiltModelsTest {
     System.out.println(check("bilstm", m));
   }
 
+  /**
+   * Forward and backward directions of different sizes (5 cells projected to 3 outputs, 6 cells
+   * and outputs), merged or not: TFLite 2.18 rejects the model (its Prepare checks both
+   * directions against one size), and tfport refuses it at load, naming the operator and both
+   * sizes.
+   */
+  @Test
+  void bidirectionalLstmWithUnequalDirectionsIsRefused() throws Exception {
+    for (boolean merge : new boolean[] {true, false}) {
+      TinyTflite m = new TinyTflite();
+      int x = m.input("x", F, new int[] {2, 3, 4}, null);
+      int[] fw = lstmWeights(m, "fw", 4, 5, 3, false, false, true, false);
+      int[] bw = lstmWeights(m, "bw", 4, 6, 6, false, true, false, false);
+      int[] ins = new int[48];
+      Arrays.fill(ins, -1);
+      ins[0] = x;
+      System.arraycopy(fw, 1, ins, 1, 17);
+      System.arraycopy(bw, 1, ins, 18, 17);
+      ins[35] = m.variable("fh", F, new int[] {2, 3}, null);
+      ins[36] = m.variable("fc", F, new int[] {2, 5}, null);
+      ins[37] = m.variable("bh", F, new int[] {2, 6}, null);
+      ins[38] = m.variable("bc", F, new int[] {2, 6}, null);
+      int[] outs =
+          merge
+              ? new int[] {m.output("y", F, new int[] {2, 3, 9}, null)}
+              : new int[] {
+                m.output("yf", F, new int[] {2, 3, 3}, null),
+                m.output("yb", F, new int[] {2, 3, 6}, null)
+              };
+      m.op(
+          BIDIRECTIONAL_SEQUENCE_LSTM,
+          1,
+          TfliteOptionsType.BIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS,
+          opts("fused_activation_function", 4, "merge_outputs", merge, "time_major", false),
+          ins,
+          outs);
+      Path p = tmp.resolve("bilstm_unequal_" + merge + ".tflite");
+      TfliteWriter.write(m.model(), p);
+      assertThat(org.tfport.testkit.TfliteOracle.load(p).accepted()).as("TFLite accepts").isFalse();
+      List<String> failures = new ArrayList<>();
+      TfliteCorpusImportTest.Result r = TfliteCorpusImportTest.check(p, "bilstm", failures);
+      assertThat(failures).isEmpty();
+      assertThat(r.status())
+          .startsWith("refused")
+          .contains("operator 0 BIDIRECTIONAL_SEQUENCE_LSTM")
+          .contains("forward direction has 5 cells and 3 outputs, its backward one 6 and 6");
+    }
+  }
+
   @Test
   void hybridUnidirectionalLstm() throws Exception {
     TinyTflite m = new TinyTflite();

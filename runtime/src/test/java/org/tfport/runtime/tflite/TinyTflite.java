@@ -116,6 +116,43 @@ final class TinyTflite {
     ops.add(new TfliteOperator(index, list(ins), list(outs), o));
   }
 
+  /** Adds an operator with intermediate tensors (the integer LSTM's gate and hidden scales). */
+  void opWithIntermediates(
+      TfliteBuiltin builtin,
+      int version,
+      TfliteOptionsType options,
+      Map<String, Object> fields,
+      int[] ins,
+      int[] intermediates,
+      int... outs) {
+    op(builtin, version, options, fields, ins, outs);
+    TfliteOperator o = ops.remove(ops.size() - 1);
+    ops.add(
+        new TfliteOperator(
+            o.opcodeIndex(),
+            o.inputs(),
+            o.outputs(),
+            o.builtinOptions(),
+            null,
+            0,
+            List.of(),
+            list(intermediates)));
+  }
+
+  /** A constant of {@code type} holding {@code values} (int16 or int32), quantized as {@code q}. */
+  int integers(String name, TfliteType type, TfliteQuantization q, int[] shape, int... values) {
+    int size = type == TfliteType.INT16 ? 2 : 4;
+    ByteBuffer b = ByteBuffer.allocate(size * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (int v : values) {
+      if (size == 2) {
+        b.putShort((short) v);
+      } else {
+        b.putInt(v);
+      }
+    }
+    return constant(name, type, shape, q, b.flip());
+  }
+
   TfliteModel model() {
     return new TfliteModel(
         TfliteModel.SCHEMA_VERSION,
