@@ -18,7 +18,8 @@
  * int32 and bool outputs as little-endian int32 (dtype in the entry says which).
  * One line per finished job goes to stdout ("job <i> ok|error"), so a crash can be located.
  *
- * A training job {kind: "fit", modelJson, inputs: [x...], targets: {shape, dtype, data}, loss: "categoricalCrossentropy",
+ * A training job {kind: "fit", modelJson, inputs: [x...], targets: [{shape, dtype, data}, ...] (one per output),
+ *   losses: ["categoricalCrossentropy"|"huber"|..., ...] (one for all outputs or one per output), lossWeights?: [...],
  *   optimizer: {name: "sgd"|"momentum"|"adam"|"rmsprop"|"adagrad"|"adadelta"|"adamax", learningRate, momentum?, useNesterov?},
  *   epochs, batchSize, metrics?: [...]} compiles the layers model and fits it unshuffled (batches in order), then returns
  *   {ok, backend, history: {loss: [...], ...}, outputs: the trained weights in model.weights order, named by originalName}.
@@ -204,21 +205,32 @@ function makeOptimizer(spec) {
   }
 }
 
+// Keras' Huber (delta 1): the mean over the last axis of the element losses; tf.layers has no such loss name.
+function huber(yTrue, yPred) {
+  return tf.tidy(() => tf.mean(tf.losses.huberLoss(yTrue, yPred, undefined, 1.0, tf.Reduction.NONE), -1));
+}
+
+function makeLoss(name) {
+  return name === 'huber' ? huber : name;
+}
+
 async function fitJob(job, index, outDir) {
   const backend = await useBackend(job.backend);
   const model = await tf.loadLayersModel(fileHandler(job.modelJson));
   const xs = (job.inputs || []).map(readInput);
-  const y = readInput(job.targets);
+  const ys = (job.targets || []).map(readInput);
   try {
-    model.compile({optimizer: makeOptimizer(job.optimizer), loss: job.loss, metrics: job.metrics || []});
-    const h = await model.fit(xs.length === 1 ? xs[0] : xs, y,
+    const losses = (job.losses || []).map(makeLoss);
+    model.compile({optimizer: makeOptimizer(job.optimizer), loss: losses.length === 1 ? losses[0] : losses,
+        lossWeights: job.lossWeights || undefined, metrics: job.metrics || []});
+    const h = await model.fit(xs.length === 1 ? xs[0] : xs, ys.length === 1 ? ys[0] : ys,
         {epochs: job.epochs, batchSize: job.batchSize, shuffle: false, verbose: 0});
     const outputs = model.weights.map((w, k) => ({name: w.originalName,
         ...writeOutput(w.read(), path.join(outDir, `job${index}_w${k}.bin`))}));
     return {ok: true, backend, history: h.history, outputs};
   } finally {
     for (const t of xs) t.dispose();
-    y.dispose();
+    for (const t of ys) t.dispose();
     model.dispose();
   }
 }

@@ -173,6 +173,26 @@ public final class RuntimeComparison {
     addIfThere(rows, new Row("MobileNet V1 0.25 224 uint8", ".tflite", v1q, Side.TFLITE));
     addIfThere(rows, new Row("FaceMesh (PReLU)", "model.json", face, Side.TFJS));
     addIfThere(rows, new Row("move LSTM", "model.json", lstm, Side.TFJS));
+    // A MobileNetV2 224 the corpus has only as a TF.js layers model: tfport converts it to a graph
+    // model (and, below, to .tflite), so that issue 11's MobileNetV2 224 float runs in all three.
+    Path v2Layers = corpus.resolve("tfjs/layers/nsfwjs_mobilenet_v2/model.json");
+    String v2Net = "MobileNetV2 224 float (nsfwjs)";
+    if (Files.exists(v2Layers) && selected(v2Net, only)) {
+      Path graphDir = work.resolve("nsfwjs_mobilenet_v2_graph");
+      String why =
+          run(
+              "convert",
+              "--input_format=tfjs_layers_model",
+              "--output_format=tfjs_graph_model",
+              v2Layers.toString(),
+              graphDir.toString());
+      if (why == null && Files.isRegularFile(graphDir.resolve("model.json"))) {
+        rows.add(
+            new Row(v2Net, "model.json (tfport graph)", graphDir.resolve("model.json"), Side.TFJS));
+      } else {
+        System.out.println("  " + v2Net + ": tfport convert to a graph model failed: " + why);
+      }
+    }
     for (Row r : List.copyOf(rows)) {
       // Converting takes a while: only for pairs --only keeps.
       if (r.other() == Side.TFJS && selected(r.network() + " .tflite (tfport-converted)", only)) {
@@ -204,15 +224,15 @@ public final class RuntimeComparison {
 
   /** Converts with the real CLI in-process; null when done, else its error line. */
   private static String convert(Path modelJson, Path tflite) {
+    String why = run("convert", modelJson.toString(), tflite.toString());
+    return why != null || Files.isRegularFile(tflite) ? why : "no file written";
+  }
+
+  /** Runs the real CLI in-process; null when it exits 0, else its error output. */
+  private static String run(String... args) {
     StringWriter err = new StringWriter();
-    int code =
-        Main.run(
-            new PrintWriter(new StringWriter()),
-            new PrintWriter(err),
-            "convert",
-            modelJson.toString(),
-            tflite.toString());
-    return code == 0 && Files.isRegularFile(tflite) ? null : err.toString().strip();
+    int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err), args);
+    return code == 0 ? null : err.toString().strip();
   }
 
   private Timing measure(Side side, Path file, int threads)

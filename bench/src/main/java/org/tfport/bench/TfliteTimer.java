@@ -139,6 +139,12 @@ public final class TfliteTimer {
     for (int i = 0; i < out.size(); i++) {
       TfLiteTensor o = TfLiteInterpreterGetOutputTensor(it, i);
       long size = TfLiteTensorByteSize(o);
+      // An output whose shape is computed at run time has its size only after the first invoke:
+      // copying it into the buffer sized before (1 byte) overran the heap and crashed the process.
+      if (size > out.get(i).capacity()) {
+        out.get(i).close();
+        out.set(i, new BytePointer(size));
+      }
       if (size > 0 && TfLiteTensorCopyToBuffer(o, out.get(i), size) != kTfLiteOk) {
         fail("cannot read output " + i);
       }

@@ -46,6 +46,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class BenchmarkCommand {
   static final int DEFAULT_RUNS = 50;
   static final int DEFAULT_WARMUP = 5;
+  static final double DEFAULT_WARMUP_SECS = 0.5;
 
   @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the model file or folder")
   String model;
@@ -66,8 +67,21 @@ final class BenchmarkCommand {
       names = "--warmup_runs",
       paramLabel = "W",
       description =
-          "runs after the first one whose times are discarded (default " + DEFAULT_WARMUP + ")")
+          "runs after the first one whose times are discarded, at least (default "
+              + DEFAULT_WARMUP
+              + ")")
   int warmupRuns = DEFAULT_WARMUP;
+
+  // As in TFLite's benchmark_model: a model of many small ops (an LSTM loop) is still being
+  // compiled by the JIT after a handful of runs, and would be timed in the interpreter.
+  @Option(
+      names = "--warmup_min_secs",
+      paramLabel = "S",
+      description =
+          "keep warming up until this many seconds have passed (default "
+              + DEFAULT_WARMUP_SECS
+              + ", as benchmark_model; 0: exactly --warmup_runs)")
+  double warmupMinSecs = DEFAULT_WARMUP_SECS;
 
   @Option(
       names = "--signature_name",
@@ -193,6 +207,10 @@ final class BenchmarkCommand {
     if (warmupRuns < 0) {
       throw new UsageException("benchmark: --warmup_runs must be 0 or more, got " + warmupRuns);
     }
+    if (!(warmupMinSecs >= 0 && warmupMinSecs <= 3600)) {
+      throw new UsageException(
+          "benchmark: --warmup_min_secs must be between 0 and 3600, got " + warmupMinSecs);
+    }
     List<MemoryPoolMXBean> heap =
         ManagementFactory.getMemoryPoolMXBeans().stream()
             .filter(p -> p.getType() == MemoryType.HEAP && p.isValid())
@@ -217,8 +235,11 @@ final class BenchmarkCommand {
               ? RandomInputs.of(sig, seed)
               : InputFiles.read("benchmark", model, sig, inputs, new LinkedHashMap<>());
       double first = timed(session, sig, feed);
-      for (int i = 0; i < warmupRuns; i++) {
+      long warmupEnd = System.nanoTime() + (long) (warmupMinSecs * 1e9);
+      int warmedUp = 0;
+      while (warmedUp < warmupRuns || System.nanoTime() - warmupEnd < 0) {
         timed(session, sig, feed);
+        warmedUp++;
       }
       double[] runs = new double[numRuns];
       for (int i = 0; i < numRuns; i++) {
@@ -227,7 +248,7 @@ final class BenchmarkCommand {
       long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
       boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
       return new Result(
-          model, threads, warmupRuns, loadMs, first, runs, peakHeap, peakRss(), vector);
+          model, threads, warmedUp, loadMs, first, runs, peakHeap, peakRss(), vector);
     }
   }
 

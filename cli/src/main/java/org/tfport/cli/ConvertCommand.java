@@ -10,7 +10,6 @@ import static org.tfport.formats.ModelFormat.TF_FROZEN_MODEL;
 import static org.tfport.formats.ModelFormat.TF_HUB;
 import static org.tfport.formats.ModelFormat.TF_SAVED_MODEL;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,13 +21,11 @@ import org.tfport.convert.ConversionResult;
 import org.tfport.convert.Converter;
 import org.tfport.convert.GraphLoadingOptions;
 import org.tfport.convert.TfjsOutputOptions;
-import org.tfport.core.Json;
 import org.tfport.core.ProgressListener;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.ModelFormat;
 import org.tfport.formats.tfjs.QuantizationMap;
 import org.tfport.graph.GraphOptions;
-import org.tfport.io.HubModules;
 import org.tfport.runtime.LoadOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,8 +33,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -50,56 +45,6 @@ import tools.jackson.databind.node.ObjectNode;
     usageHelpWidth = 110,
     description = "Convert a model. Flags are those of tensorflowjs_converter.")
 final class ConvertCommand {
-  static final List<ModelFormat> INPUT_FORMATS =
-      List.of(
-          KERAS,
-          KERAS_SAVED_MODEL,
-          KERAS_KERAS,
-          TF_SAVED_MODEL,
-          TF_HUB,
-          TF_FROZEN_MODEL,
-          TFJS_LAYERS_MODEL,
-          TFJS_GRAPH_MODEL,
-          TFLITE,
-          ModelFormat.STABLEHLO);
-  static final List<ModelFormat> OUTPUT_FORMATS =
-      List.of(
-          TFJS_LAYERS_MODEL,
-          TFJS_GRAPH_MODEL,
-          KERAS,
-          KERAS_SAVED_MODEL,
-          KERAS_KERAS,
-          TF_SAVED_MODEL,
-          TF_FROZEN_MODEL);
-  static final List<String> SUPPORTED_PAIRS =
-      List.of(
-          "keras -> tfjs_layers_model",
-          "keras_keras -> tfjs_layers_model",
-          "keras_saved_model -> tfjs_layers_model",
-          "tfjs_layers_model -> tfjs_layers_model",
-          "tf_saved_model -> tfjs_graph_model",
-          "tf_frozen_model -> tfjs_graph_model",
-          "tf_hub -> tfjs_graph_model",
-          "keras -> tfjs_graph_model",
-          "keras_keras -> tfjs_graph_model",
-          "tfjs_layers_model -> tfjs_graph_model",
-          "tf_saved_model -> tflite",
-          "tf_frozen_model -> tflite",
-          "tf_hub -> tflite",
-          "tfjs_graph_model -> tflite",
-          "keras -> tflite",
-          "keras_keras -> tflite",
-          "tfjs_layers_model -> tflite",
-          "tfjs_graph_model -> tf_saved_model",
-          "tfjs_graph_model -> tf_frozen_model",
-          "tflite -> tfjs_graph_model",
-          "tflite -> tf_saved_model",
-          "tflite -> tf_frozen_model",
-          "tfjs_layers_model -> keras",
-          "tfjs_layers_model -> keras_keras",
-          "stablehlo -> tfjs_graph_model",
-          "stablehlo -> tflite");
-
   @Parameters(paramLabel = "PATH", description = "input_path output_path")
   List<String> paths = new ArrayList<>();
 
@@ -300,7 +245,7 @@ final class ConvertCommand {
     }
     out.println();
     out.println("supported conversions (--input_format -> --output_format):");
-    for (String pair : SUPPORTED_PAIRS) {
+    for (String pair : ConvertFormats.SUPPORTED_PAIRS) {
       String[] io = pair.split(" -> ");
       out.printf("  %-20s -> %s%n", io[0], io[1]);
     }
@@ -375,39 +320,39 @@ final class ConvertCommand {
         ResultReport.bool(flag[0], flag[1]);
       }
     }
-    Path input = inputPath(paths.get(0), inputFormat);
+    Path input = ConvertFormats.inputPath(paths.get(0), inputFormat);
     Path output = Path.of(paths.get(1));
     if (!Files.exists(input)) {
       throw new UsageException(input + ": no such file or folder");
     }
     ModelFormat in =
-        inputFormat != null ? check(inputFormat, INPUT_FORMATS, "--input_format") : infer(input);
+        inputFormat != null ? ConvertFormats.check(inputFormat, ConvertFormats.INPUT_FORMATS, "--input_format") : infer(input);
     ModelFormat outFmt =
         outputFormat != null
-            ? check(outputFormat, OUTPUT_FORMATS, "--output_format")
+            ? ConvertFormats.check(outputFormat, ConvertFormats.OUTPUT_FORMATS, "--output_format")
             : switch (in) {
               case KERAS, KERAS_SAVED_MODEL, KERAS_KERAS -> TFJS_LAYERS_MODEL;
               case TFJS_LAYERS_MODEL -> KERAS;
               default -> TFJS_GRAPH_MODEL;
             };
     String pair = in.flagName() + " -> " + outFmt.flagName();
-    if (in == ModelFormat.TFLITE && !SUPPORTED_PAIRS.contains(pair)) {
+    if (in == ModelFormat.TFLITE && !ConvertFormats.SUPPORTED_PAIRS.contains(pair)) {
       throw new UsageException(
           input
               + ": a TFLite model converts to tfjs_graph_model, tf_saved_model or tf_frozen_model,"
               + " not to "
               + outFmt.flagName()
               + "; supported: "
-              + String.join(", ", SUPPORTED_PAIRS));
+              + String.join(", ", ConvertFormats.SUPPORTED_PAIRS));
     }
-    if (!SUPPORTED_PAIRS.contains(pair)) {
+    if (!ConvertFormats.SUPPORTED_PAIRS.contains(pair)) {
       throw new UsageException(
           "unsupported input_format - output_format pair: "
               + in.flagName()
               + " - "
               + outFmt.flagName()
               + "; supported: "
-              + String.join(", ", SUPPORTED_PAIRS));
+              + String.join(", ", ConvertFormats.SUPPORTED_PAIRS));
     }
     long shard = TfjsOutputOptions.DEFAULT_SHARD_SIZE;
     if (weightShardSizeBytes != null) {
@@ -471,7 +416,7 @@ final class ConvertCommand {
                 split
                     ? TfjsOutputOptions.WeightGrouping.PER_LAYER
                     : TfjsOutputOptions.WeightGrouping.ONE_GROUP);
-    ObjectNode md = metadata(metadata);
+    ObjectNode md = ConvertFormats.metadata(metadata);
     if (md != null) {
       md.properties().forEach(e -> options.userDefinedMetadata(e.getKey(), e.getValue()));
     }
@@ -535,80 +480,12 @@ final class ConvertCommand {
     return b.build();
   }
 
-  private static ModelFormat check(String value, List<ModelFormat> allowed, String flag) {
-    ModelFormat f = ModelFormat.fromFlagName(value.trim()).filter(allowed::contains).orElse(null);
-    if (f == null) {
-      throw new UsageException(
-          flag
-              + " '"
-              + value
-              + "' is not one of "
-              + String.join(", ", allowed.stream().map(ModelFormat::flagName).toList()));
-    }
-    return f;
-  }
-
   /** The input format from the file itself, where upstream just assumes tf_saved_model. */
-  /**
-   * The input path, or for {@code --input_format=tf_hub} with an http(s) URL, the module folder it
-   * downloads into the TF Hub cache ({@code TFHUB_CACHE_DIR}).
-   */
-  static Path inputPath(String arg, String inputFormat) {
-    if (!HubModules.isUrl(arg)) {
-      return Path.of(arg);
-    }
-    if (inputFormat == null || !inputFormat.trim().equals("tf_hub")) {
-      throw new UsageException(
-          arg
-              + ": a URL input is a TF Hub module; add --input_format=tf_hub (other formats are"
-              + " read from files)");
-    }
-    String cache = System.getProperty("tfport.tfhub_cache");
-    return HubModules.fetch(
-        arg,
-        cache != null ? Path.of(cache) : HubModules.defaultCache(),
-        null,
-        HubModules.Limits.DEFAULT);
-  }
-
   static ModelFormat infer(Path input) {
     try {
       return ModelFormat.detect(input);
     } catch (UsageException e) {
       throw new UsageException(e.getMessage() + "; or give --input_format");
     }
-  }
-
-  /** {@code key:path.json,...}; only the first ':' splits, so Windows drive letters survive. */
-  static ObjectNode metadata(String spec) {
-    if (spec == null || spec.isBlank()) {
-      return null;
-    }
-    ObjectNode out = Json.MAPPER.createObjectNode();
-    for (String entry : spec.split(",")) {
-      int colon = entry.indexOf(':');
-      if (colon <= 0 || colon == entry.length() - 1) {
-        throw new UsageException("--metadata entries are KEY:FILE.json, got '" + entry + "'");
-      }
-      String key = entry.substring(0, colon).trim();
-      Path file = Path.of(entry.substring(colon + 1).trim());
-      try {
-        JsonNode n = Json.MAPPER.readTree(Files.readString(file));
-        out.set(key, n);
-      } catch (IOException e) {
-        throw new UsageException(
-            "--metadata " + key + ": cannot read " + file + " (" + e.getMessage() + ")");
-      } catch (JacksonException e) {
-        throw new UsageException(
-            "--metadata "
-                + key
-                + ": "
-                + file
-                + " is not valid JSON ("
-                + e.getOriginalMessage()
-                + ")");
-      }
-    }
-    return out;
   }
 }

@@ -54,8 +54,11 @@ final class FitCommand {
       description = "the inputs, one file per model input (NAME= the input layer's name)")
   List<String> x = new ArrayList<>();
 
-  @Option(names = "--y", paramLabel = "FILE.npy", description = "the targets")
-  String y;
+  @Option(
+      names = "--y",
+      paramLabel = "[NAME=]FILE.npy",
+      description = "the targets, one file per model output (NAME= the output layer's name)")
+  List<String> y = new ArrayList<>();
 
   @Option(names = "--epochs", paramLabel = "E", description = "epochs (default 1)")
   int epochs = 1;
@@ -147,7 +150,7 @@ final class FitCommand {
   }
 
   int execute(PrintWriter out, PrintWriter err) {
-    if (model == null || x.isEmpty() || y == null || output == null) {
+    if (model == null || x.isEmpty() || y.isEmpty() || output == null) {
       throw new UsageException("fit: give the MODEL, --x, --y and --output (tfport fit --help)");
     }
     if (epochs < 0 || batchSize < 1) {
@@ -158,20 +161,8 @@ final class FitCommand {
     }
     Path out1 = Path.of(output);
     ModelFormat format = outputFormat(out1);
-    Map<String, Tensor> xs = new LinkedHashMap<>();
-    for (String arg : x) {
-      int eq = arg.indexOf('=');
-      boolean named = eq > 0 && !Files.exists(Path.of(arg));
-      String name = named ? arg.substring(0, eq) : "";
-      String file = named ? arg.substring(eq + 1) : arg;
-      if (!named && x.size() > 1) {
-        throw new UsageException("fit: with several --x, name each: --x NAME=FILE.npy");
-      }
-      if (xs.put(name, readNpy(file)) != null) {
-        throw new UsageException("fit: --x " + name + " is given twice");
-      }
-    }
-    Tensor targets = readNpy(y);
+    Map<String, Tensor> xs = named("--x", x);
+    Map<String, Tensor> targets = named("--y", y);
     Trainer.Settings s =
         new Trainer.Settings(
             optimizer,
@@ -246,6 +237,24 @@ final class FitCommand {
                   + f
                   + "'");
     };
+  }
+
+  /** {@code [NAME=]FILE.npy} arguments by name ("" for the one unnamed file). */
+  private static Map<String, Tensor> named(String flag, List<String> args) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      boolean named = eq > 0 && !Files.exists(Path.of(arg));
+      String name = named ? arg.substring(0, eq) : "";
+      String file = named ? arg.substring(eq + 1) : arg;
+      if (!named && args.size() > 1) {
+        throw new UsageException("fit: with several " + flag + ", name each: " + flag + " NAME=FILE.npy");
+      }
+      if (out.put(name, readNpy(file)) != null) {
+        throw new UsageException("fit: " + flag + " " + name + " is given twice");
+      }
+    }
+    return out;
   }
 
   private static Tensor readNpy(String file) {

@@ -344,7 +344,7 @@ final class TfliteConvertCommand {
       if (paths.size() != 2) {
         throw new UsageException("expected 2 paths (input_path output_path), got " + paths.size());
       }
-      input = ConvertCommand.inputPath(paths.get(0), inputFormat);
+      input = ConvertFormats.inputPath(paths.get(0), inputFormat);
       output = Path.of(paths.get(1));
       in =
           inputFormat != null

@@ -80,7 +80,13 @@ class BenchmarkCommandTest {
     JsonNode o =
         json(
             CliRunner.run(
-                "benchmark", m, "--num_threads=2", "--num_runs=7", "--warmup_runs=3", "--json"));
+                "benchmark",
+                m,
+                "--num_threads=2",
+                "--num_runs=7",
+                "--warmup_runs=3",
+                "--warmup_min_secs=0",
+                "--json"));
     consistent(o, m, 7, 3, 2);
   }
 
@@ -97,13 +103,23 @@ class BenchmarkCommandTest {
                 "4",
                 "--warmup_runs",
                 "0",
+                "--warmup_min_secs",
+                "0",
                 "--json",
                 m));
     consistent(o, m, 4, 0, 1);
 
     CliRunner r =
         CliRunner.run(
-            "benchmark", m, "--num_runs", "3", "--warmup_runs", "1", "--num_threads", "1");
+            "benchmark",
+            m,
+            "--num_runs",
+            "3",
+            "--warmup_runs",
+            "1",
+            "--warmup_min_secs=0",
+            "--num_threads",
+            "1");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.err()).isEmpty();
     assertThat(r.out())
@@ -121,12 +137,33 @@ class BenchmarkCommandTest {
   void defaultsAreAllProcessorsAndFiftyRuns() {
     String m = savedModel.toString();
     JsonNode o = json(CliRunner.run("benchmark", m, "--json"));
+    // Warm-up goes on for --warmup_min_secs (0.5 s), past the 5 runs this small model takes.
+    int warmedUp = o.get("warmup_runs").asInt();
+    assertThat(warmedUp).isGreaterThan(BenchmarkCommand.DEFAULT_WARMUP);
     consistent(
         o,
         m,
         BenchmarkCommand.DEFAULT_RUNS,
-        BenchmarkCommand.DEFAULT_WARMUP,
+        warmedUp,
         Runtime.getRuntime().availableProcessors());
+  }
+
+  @Test
+  void warmupLastsAtLeastWarmupMinSecs() {
+    String m = savedModel.toString();
+    long t0 = System.nanoTime();
+    JsonNode o =
+        json(
+            CliRunner.run(
+                "benchmark",
+                m,
+                "--num_runs=1",
+                "--warmup_runs=1",
+                "--warmup_min_secs=0.3",
+                "--num_threads=1",
+                "--json"));
+    assertThat((System.nanoTime() - t0) / 1e9).isGreaterThanOrEqualTo(0.3);
+    assertThat(o.get("warmup_runs").asInt()).isGreaterThan(1);
   }
 
   @Test
@@ -147,6 +184,7 @@ class BenchmarkCommandTest {
                 x.toString(),
                 "--num_runs=2",
                 "--warmup_runs=0",
+                "--warmup_min_secs=0",
                 "--num_threads=1",
                 "--json"));
     consistent(o, m, 2, 0, 1);
@@ -172,6 +210,7 @@ class BenchmarkCommandTest {
                 tflite.toString(),
                 "--num_runs=5",
                 "--warmup_runs=2",
+                "--warmup_min_secs=0",
                 "--num_threads=2",
                 "--json"));
     consistent(o, tflite.toString(), 5, 2, 2);
@@ -185,6 +224,7 @@ class BenchmarkCommandTest {
             List.of("--num_runs=0"),
             List.of("--num_runs", "many"),
             List.of("--warmup_runs=-1"),
+            List.of("--warmup_min_secs=-1"),
             List.of("--num_threads=0"),
             List.of("--num_threads"),
             List.of("--frobnicate"),

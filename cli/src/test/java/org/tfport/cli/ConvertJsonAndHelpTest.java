@@ -26,7 +26,7 @@ class ConvertJsonAndHelpTest {
         .contains("--post_training_quantize")
         .contains("--cast_float64_to_float32")
         .contains("--inference_input_type");
-    for (String pair : ConvertCommand.SUPPORTED_PAIRS) {
+    for (String pair : ConvertFormats.SUPPORTED_PAIRS) {
       String[] io = pair.split(" -> ");
       assertThat(r.out()).containsPattern("\\n  " + io[0] + " +-> " + io[1] + "\\n");
     }

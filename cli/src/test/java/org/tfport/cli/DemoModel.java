@@ -38,6 +38,42 @@ final class DemoModel {
     return file;
   }
 
+  /** The same layers as a functional model with a second head, dense_2: Dense(2, linear). */
+  static Path writeTwoOutputs(Path file) {
+    JsonNode cfg =
+        Json.MAPPER.readTree(
+            """
+            {"class_name": "Functional", "config": {"name": "two", "layers": [
+              {"class_name": "InputLayer", "name": "input", "inbound_nodes": [], "config":
+                {"batch_input_shape": [null, 4], "dtype": "float32", "sparse": false, "name": "input"}},
+              {"class_name": "Dense", "name": "dense", "inbound_nodes": [[["input", 0, 0, {}]]],
+                "config": {"name": "dense", "trainable": true, "dtype": "float32", "units": 5,
+                "activation": "relu", "use_bias": true}},
+              {"class_name": "Dense", "name": "dense_1", "inbound_nodes": [[["dense", 0, 0, {}]]],
+                "config": {"name": "dense_1", "trainable": true, "dtype": "float32", "units": 3,
+                "activation": "softmax", "use_bias": true}},
+              {"class_name": "Dense", "name": "dense_2", "inbound_nodes": [[["dense", 0, 0, {}]]],
+                "config": {"name": "dense_2", "trainable": true, "dtype": "float32", "units": 2,
+                "activation": "linear", "use_bias": true}}],
+              "input_layers": [["input", 0, 0]],
+              "output_layers": [["dense_1", 0, 0], ["dense_2", 0, 0]]}}
+            """);
+    KerasH5Writer.write(
+        file,
+        "2.15.0",
+        "tensorflow",
+        cfg,
+        null,
+        List.of(
+            new KerasLayerWeights(
+                "dense", List.of(w("dense/kernel", IN, HIDDEN), w("dense/bias", HIDDEN))),
+            new KerasLayerWeights(
+                "dense_1", List.of(w("dense_1/kernel", HIDDEN, OUT), w("dense_1/bias", OUT))),
+            new KerasLayerWeights(
+                "dense_2", List.of(w("dense_2/kernel", HIDDEN, 2), w("dense_2/bias", 2)))));
+    return file;
+  }
+
   static float[] values(String name, int n) {
     SplittableRandom r = new SplittableRandom(name.hashCode());
     float[] v = new float[n];

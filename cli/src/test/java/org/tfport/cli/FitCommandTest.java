@@ -289,4 +289,54 @@ class FitCommandTest {
                 .code())
         .isEqualTo(2);
   }
+
+  /** Targets per output by name; the history logs each output's loss, the total their sum. */
+  @Test
+  void trainsAModelOfTwoOutputsFromNamedTargets() throws Exception {
+    data(1);
+    Path two = DemoModel.writeTwoOutputs(dir.resolve("two.h5"));
+    Path yb = dir.resolve("yb.npy");
+    float[] v = new float[N * 2];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (i % 5) * 0.25f - 0.5f;
+    }
+    Npy.writeFloat32(yb, new int[] {N, 2}, v);
+    Path out = dir.resolve("two_trained.h5");
+    CliRunner unnamed =
+        CliRunner.run(
+            "fit", two.toString(), "--x", xFile.toString(), "--y", yFile.toString(), "--loss",
+            "mse", "--output", out.toString());
+    assertThat(unnamed.code()).isEqualTo(2);
+    assertThat(unnamed.err())
+        .contains("the model has 2 outputs; name the data of each: [dense_1, dense_2]");
+    assertThat(out).doesNotExist();
+    CliRunner r =
+        CliRunner.run(
+            "fit", two.toString(), "--x", xFile.toString(), "--y", "dense_1=" + yFile, "--y",
+            "dense_2=" + yb, "--epochs", "2", "--batch_size", "4", "--optimizer", "sgd",
+            "--loss", "mse", "--no_shuffle", "--output", out.toString(), "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode h = Json.MAPPER.readTree(r.out()).path("history");
+    for (int e = 0; e < 2; e++) {
+      assertThat(h.path("loss").get(e).asDouble())
+          .isCloseTo(
+              h.path("dense_1_loss").get(e).asDouble() + h.path("dense_2_loss").get(e).asDouble(),
+              org.assertj.core.data.Offset.offset(1e-6));
+    }
+    assertThat(h.path("loss").get(1).asDouble()).isLessThan(h.path("loss").get(0).asDouble());
+    try (KerasModel m = KerasModel.open(out)) {
+      Tensor k =
+          m.layers().stream()
+              .filter(l -> l.layerName().equals("dense_2"))
+              .findFirst()
+              .orElseThrow()
+              .weights()
+              .get(0)
+              .data()
+              .get();
+      assertThat(k.toFloatArray())
+          .hasSize(DemoModel.HIDDEN * 2)
+          .isNotEqualTo(DemoModel.values("dense_2/kernel", DemoModel.HIDDEN * 2));
+    }
+  }
 }

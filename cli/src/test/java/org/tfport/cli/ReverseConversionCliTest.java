@@ -106,6 +106,42 @@ class ReverseConversionCliTest {
     }
   }
 
+  @OracleTest
+  @Test
+  void layersModelToKerasSavedModelServesInTensorFlow() throws Exception {
+    Path json = layersModel();
+    Path sm = tmp.resolve("keras_sm");
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--input_format=tfjs_layers_model",
+            "--output_format=keras_saved_model",
+            "--verify",
+            json.toString(),
+            sm.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).startsWith("wrote " + sm).contains("verify:").doesNotContain("beyond");
+    assertThat(sm.resolve("keras_metadata.pb")).isRegularFile();
+    var sig =
+        org.tfport.formats.savedmodel.SavedModelReader.signatures(sm, java.util.Set.of("serve"))
+            .get("serving_default");
+    String key = sig.inputs().keySet().iterator().next();
+    var feed =
+        new org.tfport.testkit.TensorFlowOracle.Feed(
+            new Input(key, new long[] {BATCH, DemoModel.IN}, inputs()), 1);
+    var out =
+        org.tfport.testkit.TensorFlowOracle.runSavedModelAsIs(
+            sm, "serve", "serving_default", java.util.Map.of(key, feed));
+    assertThat(out).hasSize(1);
+    Comparison c = Comparison.of(expected(), out.values().iterator().next(), 1e-6, 1e-5);
+    System.out.println("TensorFlow serving_default of the Keras SavedModel: " + c);
+    c.assertOk("TF 2.18 vs Java forward pass");
+    // Back to TF.js from the SavedModel, through tfport's Keras SavedModel reader.
+    CliRunner fwd = CliRunner.run("convert", sm.toString(), tmp.resolve("again").toString());
+    assertThat(fwd.code()).as(fwd.err()).isZero();
+    assertThat(fwd.out()).contains("4 weights");
+  }
+
   @Test
   void quantizedLayersModelIsDequantizedWithANote() {
     Path json = layersModel("--quantize_uint8");

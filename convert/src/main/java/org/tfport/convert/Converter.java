@@ -6,6 +6,7 @@ import java.util.Objects;
 import org.tfport.convert.keras.KerasGraphSource;
 import org.tfport.convert.keras.KerasToTfjs;
 import org.tfport.convert.keras.TfjsToKeras;
+import org.tfport.convert.keras.TfjsToKerasSavedModel;
 import org.tfport.convert.tfjs.TfGraphToTfjs;
 import org.tfport.convert.tfjs.TfjsGraphToTf;
 import org.tfport.convert.tfjs.TfjsReshard;
@@ -264,6 +265,11 @@ public final class Converter {
             case TFJS_LAYERS_MODEL -> TfjsToKeras.convertKeras3(source, output);
             default -> throw unsupported();
           };
+      case KERAS_SAVED_MODEL ->
+          switch (sourceFormat) {
+            case TFJS_LAYERS_MODEL -> TfjsToKerasSavedModel.convert(source, output);
+            default -> throw unsupported();
+          };
       case TF_SAVED_MODEL ->
           switch (sourceFormat) {
             case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertSavedModel(source, output);
@@ -325,7 +331,7 @@ public final class Converter {
             + "; it converts KERAS, KERAS_KERAS and KERAS_SAVED_MODEL to TFJS_LAYERS_MODEL, TF.js models to their own format, TensorFlow"
             + " graphs (TF_SAVED_MODEL, TF_FROZEN_MODEL, TF_HUB) and STABLEHLO programs to TFJS_GRAPH_MODEL or TFLITE, and"
             + " TFJS_GRAPH_MODEL to TFLITE, TF_SAVED_MODEL or TF_FROZEN_MODEL, and TFLITE to TFJS_GRAPH_MODEL, TF_SAVED_MODEL or"
-            + " TF_FROZEN_MODEL, and TFJS_LAYERS_MODEL to KERAS (.h5) or KERAS_KERAS (.keras)");
+            + " TF_FROZEN_MODEL, and TFJS_LAYERS_MODEL to KERAS (.h5), KERAS_KERAS (.keras) or KERAS_SAVED_MODEL (a folder)");
   }
 
   @Override

@@ -238,6 +238,25 @@ public final class FunctionGraph {
    * call.
    */
   static void inlineCallsInFunctions(Graph g) {
+    Map<String, String> outArgByOp = outArgByOp(g);
+    for (String name : new ArrayList<>(g.functions().keySet())) {
+      GraphFunction f = g.function(name);
+      boolean calls = false;
+      for (Node n : f.nodes()) {
+        calls |= FunctionInliner.CALL_OPS.contains(n.op()) || g.function(n.op()) != null;
+      }
+      if (calls) {
+        g.functions().put(name, instantiate(g, name, null).toFunction(f, outArgByOp));
+      }
+    }
+    GraphLoader.keepReferencedFunctions(g);
+  }
+
+  /**
+   * The output argument name the library's own bodies use for each op ({@code z} of {@code
+   * AddV2:z:0}), for writing back nodes whose op signature the graph does not carry.
+   */
+  static Map<String, String> outArgByOp(Graph g) {
     Map<String, String> outArgByOp = new java.util.HashMap<>();
     for (GraphFunction f : g.functions().values()) {
       for (Node n : f.nodes()) {
@@ -257,16 +276,6 @@ public final class FunctionGraph {
         }
       }
     }
-    for (String name : new ArrayList<>(g.functions().keySet())) {
-      GraphFunction f = g.function(name);
-      boolean calls = false;
-      for (Node n : f.nodes()) {
-        calls |= FunctionInliner.CALL_OPS.contains(n.op()) || g.function(n.op()) != null;
-      }
-      if (calls) {
-        g.functions().put(name, instantiate(g, name, null).toFunction(f, outArgByOp));
-      }
-    }
-    GraphLoader.keepReferencedFunctions(g);
+    return outArgByOp;
   }
 }

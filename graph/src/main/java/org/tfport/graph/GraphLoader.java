@@ -21,6 +21,7 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.formats.graphdef.GraphDefReader;
+import org.tfport.formats.mlir.XlaCallModule;
 import org.tfport.formats.savedmodel.SavedModelGraph;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.TensorBundle;
@@ -262,11 +263,32 @@ public final class GraphLoader {
    * TensorFlow functions the module calls back ({@code tf.call_tf_function}) are inlined.
    */
   private static void expandXlaCallModules(Graph g) {
-    if (!XlaCallModules.present(g)) {
-      return;
+    if (XlaCallModules.present(g)) {
+      Set<String> calls = new HashSet<>(XlaCallModules.expand(g));
+      new FunctionInliner(n -> calls.contains(n.name())).apply(g);
     }
-    Set<String> calls = new HashSet<>(XlaCallModules.expand(g));
-    new FunctionInliner(n -> calls.contains(n.name())).apply(g);
+    // Modules inside library functions (a loop body jax2tf wrote around a converted step): the
+    // function is expanded as a graph of its own and written back in function form.
+    Set<String> used = referencedFunctions(g);
+    for (String name : new ArrayList<>(g.functions().keySet())) {
+      GraphFunction f = g.function(name);
+      if (!used.contains(name)
+          || f.nodes().stream().noneMatch(n -> n.op().equals(XlaCallModule.OP))) {
+        continue;
+      }
+      FunctionGraph fg = FunctionGraph.instantiate(g, name, null);
+      Set<String> calls = new HashSet<>(XlaCallModules.expand(fg.graph()));
+      new FunctionInliner(n -> calls.contains(n.name())).apply(fg.graph());
+      // The loops and branches of the module's lowering join the owner's library.
+      fg.graph().functions().forEach(g.functions()::putIfAbsent);
+      // The lowering's ops have one output argument each, written "output" as its own loop
+      // bodies write them (the file's op list need not know these ops).
+      Map<String, String> outArgByOp = FunctionGraph.outArgByOp(g);
+      for (Node n : fg.graph().nodes()) {
+        outArgByOp.putIfAbsent(n.op(), "output");
+      }
+      g.functions().put(name, fg.toFunction(f, outArgByOp));
+    }
   }
 
   /**
@@ -367,6 +389,11 @@ public final class GraphLoader {
    * Drops library functions no remaining node refers to (through {@code If}, {@code While}, ...).
    */
   public static void keepReferencedFunctions(Graph g) {
+    g.functions().keySet().retainAll(referencedFunctions(g));
+  }
+
+  /** The library functions the graph's nodes refer to, directly or through other functions. */
+  private static Set<String> referencedFunctions(Graph g) {
     Set<String> keep = new HashSet<>();
     List<String> work = new ArrayList<>();
     for (Node n : g.nodes()) {
@@ -380,7 +407,7 @@ public final class GraphLoader {
         }
       }
     }
-    g.functions().keySet().retainAll(keep);
+    return keep;
   }
 
   private static void referencedFunctions(Node n, Graph g, List<String> out) {

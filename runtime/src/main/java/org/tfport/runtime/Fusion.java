@@ -21,6 +21,11 @@ import org.tfport.core.graph.TensorRef;
  * and activation to each tile while it is in cache instead of in two more passes over memory, each
  * allocating its output.
  *
+ * <p>An {@code AddV2}/{@code Add} of a constant vector with one value per output channel is a
+ * BiasAdd. A residual {@code AddV2}/{@code Add} of a contraction fused with its bias is fused too
+ * ({@code fused_ops} [BiasAdd, Add], then an activation), as in the residual blocks of ResNets and
+ * BlazeFace-style networks: the addend is added to each tile in the same pass.
+ *
  * <p>Only exact activations are fused (Relu, Relu6, LeakyRelu, Prelu: a max, a min or one float
  * product, the same bits fused or not), so a fused plan computes what the unfused one does. The
  * fused node takes the name of the chain's last node, so whatever reads the chain reads it
@@ -34,6 +39,7 @@ final class Fusion {
           "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative",
           "MatMul", "_FusedMatMul");
   private static final Set<String> ACTIVATIONS = Set.of("Relu", "Relu6", "LeakyRelu", "Prelu");
+  private static final Set<String> ADDS = Set.of("AddV2", "Add");
 
   private Fusion() {}
 
@@ -57,15 +63,33 @@ final class Fusion {
     Set<String> dropped = new HashSet<>();
     for (Node n : order) {
       Node current = replaced.getOrDefault(n.name(), n);
-      Node producer = soleProducer(n, byName, replaced, readers, pinned);
-      if (producer == null) {
-        continue;
-      }
+      Node producer = soleProducer(n, 0, byName, replaced, readers, pinned);
       Node fused = null;
-      if (n.op().equals("BiasAdd") && FUSED_OP.containsKey(producer.op())) {
-        fused = withBias(graph, producer, current);
-      } else if (ACTIVATIONS.contains(n.op()) && isBiasOnly(producer)) {
+      if (producer == null) {
+        // nothing to fuse through the first operand
+      } else if (n.op().equals("BiasAdd") && FUSED_OP.containsKey(producer.op())) {
+        fused = withBias(graph, producer, current, 1);
+      } else if (ADDS.contains(n.op())
+          && FUSED_OP.containsKey(producer.op())
+          && isBias(n, 1, producer, byName)) {
+        fused = withBias(graph, producer, current, 1);
+      } else if (ACTIVATIONS.contains(n.op()) && (isBiasOnly(producer) || isBiasAdd(producer))) {
         fused = withActivation(producer, current);
+      } else if (ADDS.contains(n.op()) && isBiasOnly(producer)) {
+        fused = withAdd(producer, current, 1);
+      }
+      if (fused == null && ADDS.contains(n.op()) && n.dataInputs().size() == 2) {
+        // A residual Add may read the contraction through its second operand.
+        Node second = soleProducer(n, 1, byName, replaced, readers, pinned);
+        if (second != null && isBiasOnly(second)) {
+          producer = second;
+          fused = withAdd(producer, current, 0);
+        } else if (second != null
+            && FUSED_OP.containsKey(second.op())
+            && isBias(n, 0, second, byName)) {
+          producer = second;
+          fused = withBias(graph, producer, current, 0);
+        }
       }
       if (fused != null) {
         replaced.put(n.name(), fused);
@@ -85,28 +109,33 @@ final class Fusion {
   }
 
   /**
-   * The (possibly already fused) node whose output 0 is {@code n}'s first data input and which
-   * nothing else sees, or null.
+   * The (possibly already fused) node whose output 0 is {@code n}'s data input {@code input} and
+   * which nothing else sees, or null.
    */
   private static Node soleProducer(
       Node n,
+      int input,
       Map<String, Node> byName,
       Map<String, Node> replaced,
       Map<String, Integer> readers,
       Set<String> pinned) {
-    if (n.dataInputs().isEmpty()) {
+    if (n.dataInputs().size() <= input) {
       return null;
     }
-    TensorRef r = TensorRef.parse(n.dataInputs().get(0));
+    TensorRef r = TensorRef.parse(n.dataInputs().get(input));
     Node p = byName.get(r.node());
     if (p == null
         || r.index() != 0
         || pinned.contains(p.name())
         || readers.getOrDefault(p.name(), 0) != 1
-        || n.dataInputs().stream().skip(1).anyMatch(i -> TensorRef.nodeOf(i).equals(p.name()))) {
+        || readsTwice(n, p.name())) {
       return null;
     }
     return replaced.getOrDefault(p.name(), p);
+  }
+
+  private static boolean readsTwice(Node n, String producer) {
+    return n.dataInputs().stream().filter(i -> TensorRef.nodeOf(i).equals(producer)).count() > 1;
   }
 
   private static boolean isFloat(Node n) {
@@ -118,7 +147,55 @@ final class Fusion {
     return f == null || (f instanceof AttrValue.Str s && s.string().equals("NHWC"));
   }
 
-  private static Node withBias(Graph graph, Node contraction, Node biasAdd) {
+  /**
+   * Whether {@code add}'s data input {@code input} is a float constant with one value per output
+   * channel of {@code contraction} (whose filter or matrix is a constant), its other dimensions 1
+   * and no more of them than the output has: then the Add is a BiasAdd, the same float additions (graphs with batch norm folded into the weights spell the
+   * offset this way).
+   */
+  private static boolean isBias(Node add, int input, Node contraction, Map<String, Node> byName) {
+    long[] bias = constantShape(add.dataInputs().get(input), byName);
+    long[] filter = constantShape(contraction.dataInputs().get(1), byName);
+    int outRank = contraction.op().equals("MatMul") ? 2 : 4;
+    if (bias == null || filter == null || bias.length == 0 || bias.length > outRank) {
+      return false;
+    }
+    for (int d = 0; d < bias.length - 1; d++) {
+      if (bias[d] != 1) {
+        return false;
+      }
+    }
+    long channels =
+        switch (contraction.op()) {
+          case "Conv2D" -> filter.length == 4 ? filter[3] : -1;
+          case "DepthwiseConv2dNative" -> filter.length == 4 ? filter[2] * filter[3] : -1;
+          case "MatMul" ->
+              filter.length != 2
+                  ? -1
+                  : contraction.attr("transpose_b") instanceof AttrValue.Bool b && b.value()
+                      ? filter[0]
+                      : filter[1];
+          default -> -1;
+        };
+    return channels > 0 && bias[bias.length - 1] == channels;
+  }
+
+  /** The shape of a float32 constant's output 0, or null. */
+  private static long[] constantShape(String input, Map<String, Node> byName) {
+    TensorRef r = TensorRef.parse(input);
+    Node c = byName.get(r.node());
+    if (r.index() != 0
+        || c == null
+        || !c.op().equals("Const")
+        || !(c.attr("value") instanceof AttrValue.TensorAttr t)
+        || t.value().dtype() != DataTypes.DT_FLOAT
+        || t.value().shape().unknownRank()) {
+      return null;
+    }
+    return t.value().shape().dims();
+  }
+
+  private static Node withBias(Graph graph, Node contraction, Node biasAdd, int biasInput) {
     if (!isFloat(contraction)
         || !isFloat(biasAdd)
         || !channelsLast(contraction)
@@ -141,7 +218,7 @@ final class Fusion {
       attrs.put("_output_shapes", biasAdd.attr("_output_shapes"));
     }
     List<String> inputs = new ArrayList<>(contraction.dataInputs());
-    inputs.add(biasAdd.dataInputs().get(1));
+    inputs.add(biasAdd.dataInputs().get(biasInput));
     inputs.addAll(contraction.controlInputs());
     inputs.addAll(biasAdd.controlInputs());
     return new Node(
@@ -149,12 +226,51 @@ final class Fusion {
   }
 
   private static boolean isBiasOnly(Node n) {
-    return FUSED_OP.containsValue(n.op())
-        && isFloat(n)
-        && n.attr("fused_ops") instanceof AttrValue.ListAttr l
-        && l.s().size() == 1
-        && AttrValue.Str.of("BiasAdd").equals(new AttrValue.Str(l.s().get(0)))
-        && n.dataInputs().size() == 3;
+    return hasFusedOps(n, List.of("BiasAdd")) && n.dataInputs().size() == 3;
+  }
+
+  /** A contraction already fused with its bias and a residual Add. */
+  private static boolean isBiasAdd(Node n) {
+    return hasFusedOps(n, List.of("BiasAdd", "Add")) && n.dataInputs().size() == 4;
+  }
+
+  private static boolean hasFusedOps(Node n, List<String> ops) {
+    if (!FUSED_OP.containsValue(n.op())
+        || !isFloat(n)
+        || !(n.attr("fused_ops") instanceof AttrValue.ListAttr l)
+        || l.s().size() != ops.size()) {
+      return false;
+    }
+    for (int i = 0; i < ops.size(); i++) {
+      if (!AttrValue.Str.of(ops.get(i)).equals(new AttrValue.Str(l.s().get(i)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The contraction with a residual added after its bias: {@code add}'s data input {@code other} is
+   * the addend. Float addition is commutative, so which side the contraction was on does not
+   * matter. The addend may broadcast the output larger; the kernels then fall back to the
+   * reference epilogue, which broadcasts as Add does.
+   */
+  private static Node withAdd(Node fused, Node add, int other) {
+    if (!isFloat(add)) {
+      return null;
+    }
+    Map<String, AttrValue> attrs = new LinkedHashMap<>(fused.attrs());
+    attrs.put("fused_ops", AttrValue.ListAttr.ofStrings(List.of("BiasAdd", "Add")));
+    attrs.put("num_args", new AttrValue.Int(2));
+    attrs.remove("_output_shapes");
+    if (add.attr("_output_shapes") != null) {
+      attrs.put("_output_shapes", add.attr("_output_shapes"));
+    }
+    List<String> inputs = new ArrayList<>(fused.dataInputs());
+    inputs.add(add.dataInputs().get(other));
+    inputs.addAll(fused.controlInputs());
+    inputs.addAll(add.controlInputs());
+    return new Node(add.name(), fused.op(), inputs, fused.device(), attrs);
   }
 
   private static Node withActivation(Node fused, Node activation) {
@@ -162,9 +278,14 @@ final class Fusion {
     if (!isFloat(activation) || activation.dataInputs().size() != (prelu ? 2 : 1)) {
       return null;
     }
+    boolean added = isBiasAdd(fused);
     Map<String, AttrValue> attrs = new LinkedHashMap<>(fused.attrs());
-    attrs.put("fused_ops", AttrValue.ListAttr.ofStrings(List.of("BiasAdd", activation.op())));
-    attrs.put("num_args", new AttrValue.Int(prelu ? 2 : 1));
+    List<String> ops =
+        added
+            ? List.of("BiasAdd", "Add", activation.op())
+            : List.of("BiasAdd", activation.op());
+    attrs.put("fused_ops", AttrValue.ListAttr.ofStrings(ops));
+    attrs.put("num_args", new AttrValue.Int((added ? 2 : 1) + (prelu ? 1 : 0)));
     if (activation.op().equals("LeakyRelu")) {
       // LeakyRelu's default alpha (0.2) is also the fused op's default.
       if (activation.attr("alpha") instanceof AttrValue.Float a) {

@@ -170,4 +170,113 @@ class FusionTest {
     Value x = random(r, 5, 40);
     assertThat(run(fused, x).floats()).containsExactly(run(plain, x).floats());
   }
+
+  /**
+   * x [1,6,5,8] → depthwise 3×3 → conv 1×1 → BiasAdd → AddV2 with x (on either side) → Prelu: the
+   * residual block of BlazeFace/FaceMesh. The conv, bias, add and PReLU become one step that gives
+   * the unfused plan's bits; an addend that broadcasts the output larger still does.
+   */
+  @Test
+  void residualAddAndActivationFuseIntoTheConv() {
+    for (int variant = 0; variant < 3; variant++) {
+      Random r = new Random(21 + variant);
+      Graph g = new Graph("fusion-residual");
+      g.add(placeholder("x", DType.FLOAT32, 1, 6, 5, 8));
+      g.add(placeholder("skip", DType.FLOAT32, variant == 2 ? 2 : 1, 6, 5, 8));
+      g.add(constant("dw", random(r, 3, 3, 8, 1)));
+      g.add(constant("w", random(r, 1, 1, 8, 8)));
+      g.add(constant("b", random(r, 8)));
+      g.add(constant("alpha", random(r, 1, 1, 8)));
+      AttrValue same = AttrValue.Str.of("SAME");
+      AttrValue ones = ints(1, 1, 1, 1);
+      g.add(
+          node(
+              "dconv",
+              "DepthwiseConv2dNative",
+              List.of("x", "dw"),
+              "T",
+              F32,
+              "strides",
+              ones,
+              "padding",
+              same));
+      g.add(
+          node("conv", "Conv2D", List.of("dconv", "w"), "T", F32, "strides", ones, "padding", same));
+      g.add(node("bias", "BiasAdd", List.of("conv", "b"), "T", F32));
+      List<String> addIn = variant == 1 ? List.of("skip", "bias") : List.of("bias", "skip");
+      g.add(node("add", "AddV2", addIn, "T", F32));
+      g.add(node("y", "Prelu", List.of("add", "alpha"), "T", F32));
+      List<String> in = List.of("x", "skip");
+      Plan fused = Planner.plan(g, in, List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
+      Plan plain = Planner.plan(g, in, List.of("y"), STD, Mode.OPTIMIZED);
+      Plan ref = Planner.plan(g, in, List.of("y"), STD, Mode.REFERENCE);
+      assertThat(fused.steps())
+          .extracting(Plan.Step::op)
+          .as("variant %d", variant)
+          .containsExactly("DepthwiseConv2dNative", "_FusedConv2D");
+      assertThat(fused.steps()).extracting(Plan.Step::node).containsExactly("dconv", "y");
+      Value[] args = {random(r, 1, 6, 5, 8), random(r, variant == 2 ? 2 : 1, 6, 5, 8)};
+      Value f = fused.run(args, OpOracle.context(1))[0];
+      Value p = plain.run(args, OpOracle.context(1))[0];
+      assertThat(f.shape()).containsExactly(p.shape());
+      assertThat(f.floats()).as("variant %d fused vs unfused", variant).containsExactly(p.floats());
+      float[] e = ref.run(args, OpOracle.context(1))[0].floats();
+      for (int i = 0; i < e.length; i++) {
+        assertThat((double) f.floats()[i])
+            .isCloseTo(e[i], org.assertj.core.data.Offset.offset(1e-4));
+      }
+    }
+  }
+
+  /**
+   * A conv, depthwise conv or MatMul whose bias is an AddV2 of a constant ([C] or [1,1,1,C], on
+   * either side; batch norm folded into the weights) fuses as a BiasAdd, with the Relu6 after it;
+   * a constant that is not one value per channel stays an AddV2.
+   */
+  @Test
+  void addOfAPerChannelConstantIsABias() {
+    for (int variant = 0; variant < 4; variant++) {
+      Random r = new Random(40 + variant);
+      Graph g = new Graph("fusion-add-bias");
+      g.add(placeholder("x", DType.FLOAT32, 1, 5, 4, 3));
+      g.add(constant("w", random(r, 3, 3, 3, 6)));
+      long[] biasShape =
+          switch (variant) {
+            case 0 -> new long[] {6};
+            case 1, 2 -> new long[] {1, 1, 1, 6};
+            default -> new long[] {5, 1, 6}; // not one value per channel
+          };
+      g.add(constant("b", random(r, biasShape)));
+      AttrValue same = AttrValue.Str.of("SAME");
+      g.add(
+          node(
+              "conv",
+              "Conv2D",
+              List.of("x", "w"),
+              "T",
+              F32,
+              "strides",
+              ints(1, 1, 1, 1),
+              "padding",
+              same));
+      g.add(
+          node("add", "AddV2", variant == 2 ? List.of("b", "conv") : List.of("conv", "b"), "T", F32));
+      g.add(node("y", "Relu6", List.of("add"), "T", F32));
+      Plan fused =
+          Planner.plan(g, List.of("x"), List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
+      Plan plain = Planner.plan(g, List.of("x"), List.of("y"), STD, Mode.OPTIMIZED);
+      if (variant < 3) {
+        assertThat(fused.steps()).extracting(Plan.Step::op).containsExactly("_FusedConv2D");
+      } else {
+        assertThat(fused.steps())
+            .extracting(Plan.Step::op)
+            .containsExactly("Conv2D", "AddV2", "Relu6");
+      }
+      Value x = random(r, 1, 5, 4, 3);
+      Value f = run(fused, x);
+      Value p = run(plain, x);
+      assertThat(f.shape()).containsExactly(p.shape());
+      assertThat(f.floats()).as("variant %d fused vs unfused", variant).containsExactly(p.floats());
+    }
+  }
 }

@@ -22,7 +22,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The real TensorFlow.js 4.22 (npm {@code @tensorflow/tfjs}, cpu or wasm backend) run in Node as a
- * test oracle: it loads {@code model.json} files and predicts.
+ * test oracle: it loads {@code model.json} files and predicts ({@link TfjsFit} trains them).
  *
  * <p>Needs {@code node} (18 or later) and {@code npm} on the PATH (or system properties {@code
  * tfport.node} / {@code tfport.npm} naming the executables). On first use it runs {@code npm ci} in
@@ -270,7 +270,7 @@ public final class TfjsOracle {
   }
 
   /** Runs the jobs of {@code list} in one Node process; their results, one per job. */
-  private static JsonNode runNode(Installation inst, ArrayNode list, Path tmp) throws IOException {
+  static JsonNode runNode(Installation inst, ArrayNode list, Path tmp) throws IOException {
     int jobCount = list.size();
     Path jobsFile = tmp.resolve("jobs.json");
     Path resultsFile = tmp.resolve("results.json");
@@ -334,106 +334,7 @@ public final class TfjsOracle {
     return results;
   }
 
-  // ---------------------------------------------------------------- training
-
-  /**
-   * A training run in TF.js: the layers model compiled with {@code loss} (TF.js name, e.g. {@code
-   * categoricalCrossentropy}) and {@code tf.train.<optimizer>(learningRate)} ({@code momentum}
-   * takes {@code momentum}, {@code nesterov}), fitted unshuffled for {@code epochs}.
-   */
-  public record FitJob(
-      Path modelJson,
-      List<Input> inputs,
-      Input targets,
-      String loss,
-      String optimizer,
-      double learningRate,
-      double momentum,
-      boolean nesterov,
-      int epochs,
-      int batchSize,
-      List<String> metrics) {
-    public FitJob {
-      inputs = List.copyOf(inputs);
-      metrics = metrics == null ? List.of() : List.copyOf(metrics);
-    }
-  }
-
-  /**
-   * What TF.js' fit gave: {@code history} as {@code history.history}; {@code weights} the trained
-   * weights in {@code model.weights} order, named by their original names ({@code dense/kernel}).
-   */
-  public record FitResult(boolean ok, String error, JsonNode history, List<Output> weights) {
-    public FitResult orThrow() {
-      if (!ok) {
-        throw new AssertionError("tfjs fit failed: " + error);
-      }
-      return this;
-    }
-
-    public Output weight(String name) {
-      for (Output o : weights) {
-        if (o.name().equals(name)) {
-          return o;
-        }
-      }
-      throw new IllegalArgumentException("no weight " + name + " among " + weights);
-    }
-  }
-
-  /** Runs one training job in TF.js. */
-  public static FitResult fit(FitJob job) {
-    return fit(List.of(job)).get(0);
-  }
-
-  /** Runs training jobs in one Node process, one after the other; one result per job. */
-  public static List<FitResult> fit(List<FitJob> jobs) {
-    Installation inst = ensureInstalled();
-    Path tmp;
-    try {
-      tmp = Files.createTempDirectory("tfjs-oracle");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    try {
-      ArrayNode list = Json.MAPPER.createArrayNode();
-      for (int j = 0; j < jobs.size(); j++) {
-        FitJob job = jobs.get(j);
-        ObjectNode o = list.addObject();
-        o.put("kind", "fit");
-        o.put("modelJson", job.modelJson().toAbsolutePath().toString());
-        ArrayNode ins = o.putArray("inputs");
-        for (int k = 0; k < job.inputs().size(); k++) {
-          ins.add(inputJson(job.inputs().get(k), tmp.resolve("fit" + j + "_in" + k + ".bin")));
-        }
-        o.set("targets", inputJson(job.targets(), tmp.resolve("fit" + j + "_y.bin")));
-        o.put("loss", job.loss());
-        ObjectNode opt = o.putObject("optimizer");
-        opt.put("name", job.optimizer());
-        opt.put("learningRate", job.learningRate());
-        opt.put("momentum", job.momentum());
-        opt.put("useNesterov", job.nesterov());
-        o.put("epochs", job.epochs());
-        o.put("batchSize", job.batchSize());
-        ArrayNode ms = o.putArray("metrics");
-        job.metrics().forEach(ms::add);
-      }
-      List<FitResult> out = new ArrayList<>();
-      for (JsonNode r : runNode(inst, list, tmp)) {
-        Result parsed = parseResult(r);
-        out.add(new FitResult(parsed.ok(), parsed.error(), r.path("history"), parsed.outputs()));
-      }
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      if (!Boolean.getBoolean("tfport.tfjs.keepTemp")) {
-        deleteTree(tmp);
-      }
-    }
-  }
-
-  private static ObjectNode inputJson(Input in, Path bin) throws IOException {
+  static ObjectNode inputJson(Input in, Path bin) throws IOException {
     Files.write(bin, in.data() != null ? toBytes(in.data()) : toBytes(in.ints()));
     ObjectNode i = Json.MAPPER.createObjectNode();
     if (in.name() != null) {
@@ -448,7 +349,7 @@ public final class TfjsOracle {
     return i;
   }
 
-  private static Result parseResult(JsonNode r) throws IOException {
+  static Result parseResult(JsonNode r) throws IOException {
     if (!r.path("ok").asBoolean(false)) {
       JsonNode err = r.path("error");
       return new Result(false, err.isString() ? err.stringValue() : "unknown error", List.of(), r);
@@ -588,7 +489,7 @@ public final class TfjsOracle {
     return NodeInstall.ensure();
   }
 
-  private static void deleteTree(Path root) {
+  static void deleteTree(Path root) {
     try (Stream<Path> s = Files.walk(root)) {
       s.sorted(Comparator.reverseOrder())
           .forEach(

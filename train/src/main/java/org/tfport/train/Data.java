@@ -13,44 +13,30 @@ import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.runtime.TensorSpec;
 
-/** Training data checked against the model's inputs, and cut into batches of rows. */
-final class Data {
-  final List<Tensor> xs;
-  final Tensor y;
-  final int samples;
-
-  private Data(List<Tensor> xs, Tensor y, int samples) {
-    this.xs = xs;
-    this.y = y;
-    this.samples = samples;
-  }
+/**
+ * Training data checked against the model's inputs and outputs, and cut into batches of rows.
+ *
+ * @param xs per model input
+ * @param ys per model output, its targets
+ */
+record Data(List<Tensor> xs, List<Tensor> ys, int samples) {
+  /** What one model output is trained against. */
+  record Target(String name, long[] predShape, boolean sparse) {}
 
   /**
-   * Matches {@code x} to the inputs by name (one unnamed array feeds a model of one input), and
-   * checks every shape and dtype; floating data is read as float32.
+   * Matches {@code x} to the inputs and {@code y} to the outputs by name (one unnamed array feeds
+   * a model of one input, or trains a model of one output), and checks every shape and dtype;
+   * floating data is read as float32.
    *
-   * @throws TfportException naming the input whose data does not fit
+   * @throws TfportException naming the input or output whose data does not fit
    */
   static Data of(
       String source,
       List<TensorSpec> inputs,
       Map<String, Tensor> x,
-      Tensor y,
-      long[] predShape,
-      boolean sparse) {
-    Map<String, Tensor> byName = new LinkedHashMap<>(x);
-    if (inputs.size() == 1 && byName.size() == 1 && !byName.containsKey(inputs.get(0).name())) {
-      Tensor only = byName.values().iterator().next();
-      byName.clear();
-      byName.put(inputs.get(0).name(), only);
-    }
-    List<String> names = inputs.stream().map(TensorSpec::name).toList();
-    for (String k : byName.keySet()) {
-      if (!names.contains(k)) {
-        throw new UsageException(
-            source + ": the model has no input '" + k + "'; its inputs are " + names);
-      }
-    }
+      Map<String, Tensor> y,
+      List<Target> targets) {
+    Map<String, Tensor> byName = byName(source, "input", x, names(inputs));
     List<Tensor> xs = new ArrayList<>();
     long n = -1;
     for (TensorSpec in : inputs) {
@@ -106,28 +92,78 @@ final class Data {
       n = got[0];
       xs.add(t);
     }
+    Map<String, Tensor> yByName =
+        byName(source, "output", y, targets.stream().map(Target::name).toList());
+    List<Tensor> ys = new ArrayList<>();
+    for (Target t : targets) {
+      Tensor yt = yByName.get(t.name());
+      if (yt == null) {
+        throw new UsageException(source + ": no targets for the model output '" + t.name() + "'");
+      }
+      ys.add(target(source, targets.size() > 1 ? " of output '" + t.name() + "'" : "", yt, t, n));
+    }
+    return new Data(xs, ys, Math.toIntExact(n));
+  }
+
+  private static List<String> names(List<TensorSpec> inputs) {
+    return inputs.stream().map(TensorSpec::name).toList();
+  }
+
+  /** {@code given} keyed by the model's names; one unnamed array stands for the only name. */
+  private static Map<String, Tensor> byName(
+      String source, String what, Map<String, Tensor> given, List<String> names) {
+    Map<String, Tensor> byName = new LinkedHashMap<>(given);
+    if (names.size() == 1 && byName.size() == 1 && !byName.containsKey(names.get(0))) {
+      Tensor only = byName.values().iterator().next();
+      byName.clear();
+      byName.put(names.get(0), only);
+    }
+    for (String k : byName.keySet()) {
+      if (k.isEmpty()) {
+        throw new UsageException(
+            source + ": the model has " + names.size() + " " + what + "s; name the data of each: "
+                + names);
+      }
+      if (!names.contains(k)) {
+        throw new UsageException(
+            source + ": the model has no " + what + " '" + k + "'; its " + what + "s are " + names);
+      }
+    }
+    return byName;
+  }
+
+  /** One output's targets checked against its prediction, as float32. */
+  private static Tensor target(String source, String of, Tensor y, Target t, long n) {
     long[] yd = y.shape().dims();
     if (y.dtype() == DType.STRING || yd.length == 0 || yd[0] != n) {
       throw new TfportException(
           source
-              + ": the targets have shape "
+              + ": the targets"
+              + of
+              + " have shape "
               + text(yd)
               + " but the inputs hold "
               + n
               + " samples");
     }
-    if (sparse) {
+    if (t.sparse()) {
       if (y.size() != n) {
         throw new TfportException(
-            source + ": sparse targets need one class index per sample, got shape " + text(yd));
+            source
+                + ": sparse targets"
+                + of
+                + " need one class index per sample, got shape "
+                + text(yd));
       }
     } else {
-      long[] want = predShape.clone();
+      long[] want = t.predShape().clone();
       want[0] = -1;
       if (!fits(want, yd)) {
         throw new TfportException(
             source
-                + ": the targets have shape "
+                + ": the targets"
+                + of
+                + " have shape "
                 + text(yd)
                 + " but the model's output is "
                 + text(want)
@@ -137,10 +173,10 @@ final class Data {
       }
     }
     Tensor yf = y.dtype() == DType.FLOAT32 ? y : Tensor.ofFloats(y.shape(), y.toFloatArray());
-    if (sparse) {
+    if (t.sparse()) {
       yf = new Tensor(DType.FLOAT32, Shape.of(n), yf.data());
     }
-    return new Data(xs, yf, Math.toIntExact(n));
+    return yf;
   }
 
   private static boolean fits(long[] want, long[] got) {
@@ -192,6 +228,10 @@ final class Data {
     for (Tensor t : xs) {
       x.add(rows(t, idx, from, to));
     }
-    return new Data(x, rows(y, idx, from, to), to - from);
+    List<Tensor> y = new ArrayList<>();
+    for (Tensor t : ys) {
+      y.add(rows(t, idx, from, to));
+    }
+    return new Data(x, y, to - from);
   }
 }

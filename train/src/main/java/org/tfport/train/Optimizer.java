@@ -94,15 +94,26 @@ public abstract class Optimizer {
   }
 
   public static Optimizer adam(double lr, double beta1, double beta2, double eps) {
-    return adamW(lr, beta1, beta2, eps, 0);
+    return adam(lr, beta1, beta2, eps, 0, false);
   }
 
   /**
-   * Adam with bias correction as TF.js computes it ({@code m/(1−β1ᵗ)}, {@code v/(1−β2ᵗ)}), and
-   * Keras AdamW's decoupled decay {@code w −= lr·decay·w} first when {@code decay > 0}.
+   * Keras' AdamW (TF.js has none), as Keras 2.11+ and 3 compute it: the decoupled decay {@code w
+   * −= w·decay·lr} first, then {@code m += (g − m)·(1−β1)}, {@code v += (g² − v)·(1−β2)}, {@code w
+   * −= m·α/(√v + ε)} with {@code α = lr·√(1−β2ᵗ)/(1−β1ᵗ)}; every trainable weight decays, biases
+   * too (Keras excludes none by default).
    */
   public static Optimizer adamW(
       double rate, double beta1D, double beta2D, double epsD, double decayD) {
+    return adam(rate, beta1D, beta2D, epsD, decayD, true);
+  }
+
+  /**
+   * Adam with TF.js' bias correction ({@code m/(1−β1ᵗ)}, {@code v/(1−β2ᵗ)}, ε added to the
+   * corrected root), or with {@code keras} Keras' (folded into the rate, ε added to √v).
+   */
+  private static Optimizer adam(
+      double rate, double beta1D, double beta2D, double epsD, double decayD, boolean keras) {
     float lr = (float) rate;
     float beta1 = (float) beta1D;
     float beta2 = (float) beta2D;
@@ -129,9 +140,14 @@ public abstract class Optimizer {
           void update(float[] w, float[] g) {
             float c1 = 1 - acc[0];
             float c2 = 1 - acc[1];
+            float alpha = lr * (float) Math.sqrt(c2) / c1;
             for (int i = 0; i < w.length; i++) {
-              if (decay > 0) {
+              if (keras) {
                 w[i] -= w[i] * decay * lr;
+                m[i] += (g[i] - m[i]) * ob1;
+                v[i] += (g[i] * g[i] - v[i]) * ob2;
+                w[i] -= m[i] * alpha / ((float) Math.sqrt(v[i]) + eps);
+                continue;
               }
               m[i] = beta1 * m[i] + ob1 * g[i];
               v[i] = beta2 * v[i] + ob2 * (g[i] * g[i]);

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.tfport.core.DType;
 import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.TfportException.UsageException;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Graph;
@@ -21,18 +22,22 @@ import org.tfport.train.grad.GradContext;
 import org.tfport.train.grad.Gradients;
 
 /**
- * One compiled graph of a training run: the model's forward pass, the loss against a fed target
- * and, for a training step, the gradient of every trainable weight and the new moving statistics;
- * weights and dropout noise are inputs.
+ * One compiled graph of a training run: the model's forward pass, the loss of each output against
+ * its fed target and their weighted sum, and, for a training step, the gradient of every trainable
+ * weight and the new moving statistics; weights and dropout noise are inputs.
  */
 final class StepGraph implements AutoCloseable {
+  /** The total loss: Σ weight·loss over the outputs. */
   static final String LOSS = "loss";
+
   static final String PRED = "pred";
   static final String Y = "y_true";
 
   final KerasTraining.Graph built;
   final List<String> inputs;
-  final long[] predShape;
+
+  /** Per model output: its name (the output layer's), prediction shape and target form. */
+  final List<Data.Target> targets = new ArrayList<>();
 
   /** Per trainable variable index (in {@code built.variables()}), its gradient output key. */
   final Map<Integer, String> grads = new LinkedHashMap<>();
@@ -43,30 +48,80 @@ final class StepGraph implements AutoCloseable {
   private final Model model;
   final Session session;
 
-  StepGraph(KerasTraining.Graph built, Loss loss, boolean withGradients, int threads) {
+  /** The fed target of output {@code k}. */
+  static String y(int k) {
+    return k == 0 ? Y : Y + "_" + k;
+  }
+
+  /** Output {@code k}'s prediction. */
+  static String pred(int k) {
+    return k == 0 ? PRED : PRED + "_" + k;
+  }
+
+  /** Output {@code k}'s own loss. */
+  static String loss(int k) {
+    return LOSS + "_" + k;
+  }
+
+  /**
+   * @param losses one per model output, or one for all
+   * @param weights each output's loss weight (null: 1 each)
+   */
+  StepGraph(
+      KerasTraining.Graph built,
+      List<Loss> losses,
+      double[] weights,
+      boolean withGradients,
+      int threads) {
     this.built = built;
     Graph g = built.model().graph();
-    if (built.model().outputs().size() != 1) {
-      throw new UnsupportedModelException(
-          g.source()
-              + ": the model has "
-              + built.model().outputs().size()
-              + " outputs; training handles models of one output");
+    List<String> preds = built.model().outputs();
+    if (losses.size() != 1 && losses.size() != preds.size()) {
+      throw new UsageException(
+          g.source() + ": " + losses.size() + " losses for " + preds.size() + " outputs");
+    }
+    if (weights != null && weights.length != preds.size()) {
+      throw new UsageException(
+          g.source() + ": " + weights.length + " loss weights for " + preds.size() + " outputs");
     }
     this.inputs = built.model().inputs();
-    String pred = built.model().outputs().get(0);
-    long[] dims = ShapeInference.of(g).dims(pred);
-    if (dims == null || dims.length == 0 || dims[dims.length - 1] < 0) {
-      throw new UnsupportedModelException(
-          g.source() + ": the output '" + pred + "' has no static last dimension to train against");
+    ShapeInference shapes = ShapeInference.of(g);
+    GradContext emit = GradContext.emitter(g, "loss");
+    List<TensorSpec> ys = new ArrayList<>();
+    List<TensorSpec> outs = new ArrayList<>();
+    List<String> weighted = new ArrayList<>();
+    for (int k = 0; k < preds.size(); k++) {
+      String pred = preds.get(k);
+      Loss loss = losses.get(losses.size() == 1 ? 0 : k);
+      long[] dims = shapes.dims(pred);
+      if (dims == null || dims.length == 0 || dims[dims.length - 1] < 0) {
+        throw new UnsupportedModelException(
+            g.source() + ": the output '" + pred + "' has no static last dimension to train against");
+      }
+      targets.add(new Data.Target(pred, dims, loss.sparse()));
+      long[] yShape = loss.sparse() ? new long[] {-1} : dims;
+      Map<String, AttrValue> a = new LinkedHashMap<>();
+      a.put("dtype", new AttrValue.Type(DataTypes.DT_FLOAT));
+      a.put("shape", new AttrValue.Shape(TensorShape.of(yShape)));
+      g.add(new Node(y(k), "Placeholder", List.of(), "", a));
+      ys.add(new TensorSpec(y(k), y(k), DType.FLOAT32, yShape));
+      String l = loss.emit(emit, pred, y(k), dims[dims.length - 1]);
+      outs.add(new TensorSpec(loss(k), l, DType.FLOAT32, new long[0]));
+      outs.add(new TensorSpec(pred(k), pred, DType.FLOAT32, dims));
+      weighted.add(weights == null || weights[k] == 1 ? l : emit.mul(l, emit.scalar((float) weights[k])));
     }
-    this.predShape = dims;
-    long[] yShape = loss.sparse() ? new long[] {-1} : dims;
-    Map<String, AttrValue> a = new LinkedHashMap<>();
-    a.put("dtype", new AttrValue.Type(DataTypes.DT_FLOAT));
-    a.put("shape", new AttrValue.Shape(TensorShape.of(yShape)));
-    g.add(new Node(Y, "Placeholder", List.of(), "", a));
-    String lossRef = loss.emit(GradContext.emitter(g, "loss"), pred, Y, dims[dims.length - 1]);
+    String lossRef =
+        weighted.size() == 1
+            ? weighted.get(0)
+            : emit.raw(
+                "AddN",
+                weighted,
+                Map.of(
+                    "T",
+                    new AttrValue.Type(DataTypes.DT_FLOAT),
+                    "N",
+                    new AttrValue.Int(weighted.size())));
+    outs.add(0, new TensorSpec(LOSS, lossRef, DType.FLOAT32, new long[0]));
 
     List<TensorSpec> ins = new ArrayList<>();
     for (String in : inputs) {
@@ -74,16 +129,13 @@ final class StepGraph implements AutoCloseable {
       long[] s = ((AttrValue.Shape) p.attr("shape")).value().dims();
       ins.add(new TensorSpec(in, in, DataTypes.toDType(p.typeAttr("dtype")), s));
     }
-    ins.add(new TensorSpec(Y, Y, DType.FLOAT32, yShape));
+    ins.addAll(ys);
     for (KerasTraining.Variable v : built.variables()) {
       ins.add(new TensorSpec(v.node(), v.node(), DType.FLOAT32, v.initial().shape().dims()));
     }
     for (KerasTraining.Noise n : built.noise()) {
       ins.add(new TensorSpec(n.node(), n.node(), DType.FLOAT32, n.shape()));
     }
-    List<TensorSpec> outs = new ArrayList<>();
-    outs.add(new TensorSpec(LOSS, lossRef, DType.FLOAT32, new long[0]));
-    outs.add(new TensorSpec(PRED, pred, DType.FLOAT32, dims));
     if (withGradients) {
       List<Integer> trainable = new ArrayList<>();
       List<String> nodes = new ArrayList<>();

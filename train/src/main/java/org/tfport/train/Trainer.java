@@ -31,10 +31,13 @@ public final class Trainer implements AutoCloseable {
    * What to train with; null loss, optimizer or metrics (NaN learning rate) come from the model's
    * {@code training_config}, else the optimizer's default.
    *
+   * @param loss the loss of every output, unless {@code outputLosses} names the output's own
    * @param dropout whether Dropout layers drop (with {@link FitOptions#seed()}); TF.js comparisons
    *     keep it off
    * @param frozenLayers layers whose weights stay as they are
    * @param threads the runtime's threads (0: its default)
+   * @param outputLosses per output name, its loss (a model of several outputs; null: none)
+   * @param lossWeights per output name, the weight of its loss in the total (missing: 1)
    */
   public record Settings(
       String optimizer,
@@ -43,10 +46,25 @@ public final class Trainer implements AutoCloseable {
       List<String> metrics,
       boolean dropout,
       Set<String> frozenLayers,
-      int threads) {
+      int threads,
+      Map<String, String> outputLosses,
+      Map<String, Double> lossWeights) {
     public Settings {
       metrics = metrics == null ? null : List.copyOf(metrics);
       frozenLayers = frozenLayers == null ? Set.of() : Set.copyOf(frozenLayers);
+      outputLosses = outputLosses == null ? null : Map.copyOf(outputLosses);
+      lossWeights = lossWeights == null ? null : Map.copyOf(lossWeights);
+    }
+
+    public Settings(
+        String optimizer,
+        double learningRate,
+        String loss,
+        List<String> metrics,
+        boolean dropout,
+        Set<String> frozenLayers,
+        int threads) {
+      this(optimizer, learningRate, loss, metrics, dropout, frozenLayers, threads, null, null);
     }
 
     public static Settings of(String optimizer, String loss) {
@@ -54,23 +72,38 @@ public final class Trainer implements AutoCloseable {
     }
 
     public Settings withLearningRate(double lr) {
-      return new Settings(optimizer, lr, loss, metrics, dropout, frozenLayers, threads);
+      return new Settings(
+          optimizer, lr, loss, metrics, dropout, frozenLayers, threads, outputLosses, lossWeights);
     }
 
     public Settings withMetrics(List<String> m) {
-      return new Settings(optimizer, learningRate, loss, m, dropout, frozenLayers, threads);
+      return new Settings(
+          optimizer, learningRate, loss, m, dropout, frozenLayers, threads, outputLosses,
+          lossWeights);
     }
 
     public Settings withDropout(boolean on) {
-      return new Settings(optimizer, learningRate, loss, metrics, on, frozenLayers, threads);
+      return new Settings(
+          optimizer, learningRate, loss, metrics, on, frozenLayers, threads, outputLosses,
+          lossWeights);
     }
 
     public Settings withFrozenLayers(Set<String> layers) {
-      return new Settings(optimizer, learningRate, loss, metrics, dropout, layers, threads);
+      return new Settings(
+          optimizer, learningRate, loss, metrics, dropout, layers, threads, outputLosses,
+          lossWeights);
     }
 
     public Settings withThreads(int n) {
-      return new Settings(optimizer, learningRate, loss, metrics, dropout, frozenLayers, n);
+      return new Settings(
+          optimizer, learningRate, loss, metrics, dropout, frozenLayers, n, outputLosses,
+          lossWeights);
+    }
+
+    /** Each output's own loss and the weights of the losses in the total, by output name. */
+    public Settings withOutputLosses(Map<String, String> losses, Map<String, Double> weights) {
+      return new Settings(
+          optimizer, learningRate, loss, metrics, dropout, frozenLayers, threads, losses, weights);
     }
   }
 
@@ -101,10 +134,14 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /** A metric of one output, logged under {@code key}. */
+  private record OutputMetric(int output, Metric metric, String key) {}
+
   private final ModelSource source;
-  private final Loss loss;
+  private final List<Loss> losses;
+  private final double[] lossWeights;
   private final Optimizer optimizer;
-  private final List<Metric> metrics;
+  private final List<OutputMetric> metrics;
   private final KerasTraining.Options options;
   private final int threads;
   private final List<KerasTraining.Variable> variables;
@@ -116,33 +153,81 @@ public final class Trainer implements AutoCloseable {
   private Trainer(ModelSource source, Settings s) {
     this.source = source;
     JsonNode tc = source.trainingConfig();
-    String lossName = s.loss() != null ? s.loss() : TrainingConfig.loss(tc);
-    if (lossName == null) {
-      throw new UsageException(
-          source.path
-              + ": the model has no training config naming a loss; give Trainer.Settings.loss");
-    }
-    this.loss = Loss.of(lossName);
     this.optimizer =
         s.optimizer() != null
             ? Optimizer.of(s.optimizer(), s.learningRate())
             : TrainingConfig.optimizer(tc, s.learningRate());
     this.options = new KerasTraining.Options(true, s.dropout(), s.frozenLayers());
     this.threads = s.threads();
-    this.train = new StepGraph(source.build(options), loss, true, threads);
+    KerasTraining.Graph built = source.build(options);
+    List<String> outputs = built.model().outputs();
+    this.losses = losses(s, tc, outputs);
+    this.lossWeights = lossWeights(s, tc, outputs);
+    this.train = new StepGraph(built, losses, lossWeights, true, threads);
     this.variables = train.built.variables();
     this.values = new float[variables.size()][];
     for (int i = 0; i < values.length; i++) {
       values[i] = variables.get(i).initial().toFloatArray();
       slots.add(variables.get(i).trainable() ? optimizer.slots(values[i].length) : null);
     }
-    long classes = train.predShape[train.predShape.length - 1];
     List<String> names = s.metrics() != null ? s.metrics() : TrainingConfig.metrics(tc);
-    List<Metric> ms = new ArrayList<>();
-    for (String m : names) {
-      ms.add(Metric.of(m, loss, classes));
+    List<OutputMetric> ms = new ArrayList<>();
+    for (int k = 0; k < outputs.size(); k++) {
+      long[] pred = train.targets.get(k).predShape();
+      for (String m : names) {
+        Metric metric = Metric.of(m, losses.get(k), pred[pred.length - 1]);
+        String key = outputs.size() == 1 ? metric.key() : outputs.get(k) + "_" + metric.key();
+        ms.add(new OutputMetric(k, metric, key));
+      }
     }
     this.metrics = List.copyOf(ms);
+  }
+
+  /** Per output, its loss: its own from the settings or training config, else the common one. */
+  private List<Loss> losses(Settings s, JsonNode tc, List<String> outputs) {
+    Map<String, String> own =
+        s.outputLosses() != null ? s.outputLosses() : TrainingConfig.outputLosses(tc, outputs);
+    if (own != null) {
+      for (String k : own.keySet()) {
+        if (!outputs.contains(k)) {
+          throw new UsageException(
+              source.path + ": the model has no output '" + k + "'; its outputs are " + outputs);
+        }
+      }
+    }
+    String common = s.loss() != null ? s.loss() : TrainingConfig.loss(tc);
+    List<Loss> out = new ArrayList<>();
+    for (String o : outputs) {
+      String name = own != null && own.containsKey(o) ? own.get(o) : common;
+      if (name == null) {
+        throw new UsageException(
+            source.path
+                + ": no loss for output '"
+                + o
+                + "' (the model has no training config naming one); give Trainer.Settings.loss");
+      }
+      out.add(Loss.of(name));
+    }
+    return List.copyOf(out);
+  }
+
+  private double[] lossWeights(Settings s, JsonNode tc, List<String> outputs) {
+    Map<String, Double> w =
+        s.lossWeights() != null ? s.lossWeights() : TrainingConfig.lossWeights(tc, outputs);
+    if (w == null) {
+      return null;
+    }
+    double[] out = new double[outputs.size()];
+    for (int k = 0; k < out.length; k++) {
+      out[k] = w.getOrDefault(outputs.get(k), 1.0);
+    }
+    for (String k : w.keySet()) {
+      if (!outputs.contains(k)) {
+        throw new UsageException(
+            source.path + ": loss weight for '" + k + "', not an output of " + outputs);
+      }
+    }
+    return out;
   }
 
   /**
@@ -158,8 +243,19 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /** The loss of the (first) output. */
   public Loss loss() {
-    return loss;
+    return losses.get(0);
+  }
+
+  /** Per model output, its loss. */
+  public List<Loss> losses() {
+    return losses;
+  }
+
+  /** The model's output names (their layers'), in order. */
+  public List<String> outputs() {
+    return train.built.model().outputs();
   }
 
   public Optimizer optimizer() {
@@ -167,7 +263,7 @@ public final class Trainer implements AutoCloseable {
   }
 
   public List<Metric> metrics() {
-    return metrics;
+    return metrics.stream().map(OutputMetric::metric).toList();
   }
 
   /** The model's input names, in order. */
@@ -183,25 +279,35 @@ public final class Trainer implements AutoCloseable {
    *     loss is not finite
    */
   public History fit(Map<String, Tensor> x, Tensor y, FitOptions o) {
+    return fit(x, Map.of("", y), o);
+  }
+
+  /**
+   * Trains a model of one or several outputs on {@code x} and targets {@code y}, both by name (one
+   * unnamed array each for a model of one input or one output). The logged loss is the weighted
+   * sum; with several outputs, each output's own loss is logged as {@code NAME_loss} and its
+   * metrics as {@code NAME_metric}, as TF.js names them.
+   */
+  public History fit(Map<String, Tensor> x, Map<String, Tensor> y, FitOptions o) {
     Data all = data(x, y);
     Data fitData = all;
     Data val = null;
     if (o.validationSplit() > 0) {
-      int split = (int) Math.floor(all.samples * (1 - o.validationSplit()));
-      if (split <= 0 || split >= all.samples) {
+      int split = (int) Math.floor(all.samples() * (1 - o.validationSplit()));
+      if (split <= 0 || split >= all.samples()) {
         throw new UsageException(
             source.path
                 + ": a validation split of "
                 + o.validationSplit()
                 + " leaves no samples on one side of "
-                + all.samples);
+                + all.samples());
       }
       fitData = all.slice(0, split);
-      val = all.slice(split, all.samples);
+      val = all.slice(split, all.samples());
     }
     SplittableRandom rng = new SplittableRandom(o.seed());
     List<Map<String, Double>> logs = new ArrayList<>();
-    int[] order = new int[fitData.samples];
+    int[] order = new int[fitData.samples()];
     for (int epoch = 0; epoch < o.epochs(); epoch++) {
       long t0 = System.nanoTime();
       for (int i = 0; i < order.length; i++) {
@@ -215,7 +321,7 @@ public final class Trainer implements AutoCloseable {
           order[j] = t;
         }
       }
-      double lossSum = 0;
+      double[] lossSums = new double[1 + losses.size()];
       double[] metricSums = new double[metrics.size()];
       int batch = 0;
       for (int from = 0; from < order.length; from += o.batchSize(), batch++) {
@@ -233,15 +339,11 @@ public final class Trainer implements AutoCloseable {
                   + (batch + 1)
                   + "; lower the learning rate or check the data for NaN or huge values");
         }
-        lossSum += (double) l * (to - from);
+        addLosses(lossSums, out, to - from);
         addMetrics(metricSums, out, fitData, order, from, to);
         apply(out);
       }
-      Map<String, Double> epochLog = new LinkedHashMap<>();
-      epochLog.put("loss", lossSum / order.length);
-      for (int m = 0; m < metrics.size(); m++) {
-        epochLog.put(metrics.get(m).key(), metricSums[m] / order.length);
-      }
+      Map<String, Double> epochLog = log(lossSums, metricSums, order.length);
       if (val != null) {
         Map<String, Double> v = evaluate(val, o.batchSize());
         v.forEach((k, d) -> epochLog.put("val_" + k, d));
@@ -261,10 +363,39 @@ public final class Trainer implements AutoCloseable {
 
   /** The loss and metrics on {@code x}, {@code y}, with layers in inference mode. */
   public Map<String, Double> evaluate(Map<String, Tensor> x, Tensor y, int batchSize) {
+    return evaluate(data(x, Map.of("", y)), batchSize);
+  }
+
+  /** As above for a model of several outputs, targets by output name. */
+  public Map<String, Double> evaluate(
+      Map<String, Tensor> x, Map<String, Tensor> y, int batchSize) {
     return evaluate(data(x, y), batchSize);
   }
 
-  private Data data(Map<String, Tensor> x, Tensor y) {
+  private void addLosses(double[] sums, Map<String, Tensor> out, int rows) {
+    sums[0] += (double) out.get(StepGraph.LOSS).toFloatArray()[0] * rows;
+    for (int k = 0; k < losses.size(); k++) {
+      sums[1 + k] += (double) out.get(StepGraph.loss(k)).toFloatArray()[0] * rows;
+    }
+  }
+
+  private Map<String, Double> log(double[] lossSums, double[] metricSums, int samples) {
+    Map<String, Double> r = new LinkedHashMap<>();
+    double n = Math.max(1, samples);
+    r.put("loss", lossSums[0] / n);
+    List<String> outputs = outputs();
+    if (outputs.size() > 1) {
+      for (int k = 0; k < outputs.size(); k++) {
+        r.put(outputs.get(k) + "_loss", lossSums[1 + k] / n);
+      }
+    }
+    for (int m = 0; m < metrics.size(); m++) {
+      r.put(metrics.get(m).key(), metricSums[m] / n);
+    }
+    return r;
+  }
+
+  private Data data(Map<String, Tensor> x, Map<String, Tensor> y) {
     List<org.tfport.runtime.TensorSpec> specs = new ArrayList<>();
     for (String in : train.inputs) {
       org.tfport.core.graph.Node p = train.built.model().graph().node(in);
@@ -273,40 +404,38 @@ public final class Trainer implements AutoCloseable {
           new org.tfport.runtime.TensorSpec(
               in, in, org.tfport.core.graph.DataTypes.toDType(p.typeAttr("dtype")), s));
     }
-    return Data.of(source.path.toString(), specs, x, y, train.predShape, loss.sparse());
+    return Data.of(source.path.toString(), specs, x, y, train.targets);
   }
 
   private Map<String, Double> evaluate(Data d, int batchSize) {
     if (eval == null) {
-      eval = new StepGraph(source.build(options.inference()), loss, false, threads);
+      eval =
+          new StepGraph(source.build(options.inference()), losses, lossWeights, false, threads);
     }
-    int[] order = new int[d.samples];
+    int[] order = new int[d.samples()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
     }
-    double lossSum = 0;
+    double[] lossSums = new double[1 + losses.size()];
     double[] metricSums = new double[metrics.size()];
     for (int from = 0; from < order.length; from += batchSize) {
       int to = Math.min(order.length, from + batchSize);
       Map<String, Tensor> out = run(eval, d, order, from, to, null);
-      lossSum += (double) out.get(StepGraph.LOSS).toFloatArray()[0] * (to - from);
+      addLosses(lossSums, out, to - from);
       addMetrics(metricSums, out, d, order, from, to);
     }
-    Map<String, Double> r = new LinkedHashMap<>();
-    r.put("loss", lossSum / Math.max(1, d.samples));
-    for (int m = 0; m < metrics.size(); m++) {
-      r.put(metrics.get(m).key(), metricSums[m] / Math.max(1, d.samples));
-    }
-    return r;
+    return log(lossSums, metricSums, d.samples());
   }
 
   private Map<String, Tensor> run(
       StepGraph g, Data d, int[] order, int from, int to, SplittableRandom rng) {
     Map<String, Tensor> feeds = new LinkedHashMap<>();
     for (int i = 0; i < g.inputs.size(); i++) {
-      feeds.put(g.inputs.get(i), Data.rows(d.xs.get(i), order, from, to));
+      feeds.put(g.inputs.get(i), Data.rows(d.xs().get(i), order, from, to));
     }
-    feeds.put(StepGraph.Y, Data.rows(d.y, order, from, to));
+    for (int k = 0; k < d.ys().size(); k++) {
+      feeds.put(StepGraph.y(k), Data.rows(d.ys().get(k), order, from, to));
+    }
     for (int i = 0; i < variables.size(); i++) {
       feeds.put(
           g.built.variables().get(i).node(),
@@ -329,10 +458,11 @@ public final class Trainer implements AutoCloseable {
     if (metrics.isEmpty()) {
       return;
     }
-    float[] pred = out.get(StepGraph.PRED).toFloatArray();
-    float[] y = Data.rows(d.y, order, from, to).toFloatArray();
     for (int m = 0; m < metrics.size(); m++) {
-      sums[m] += metrics.get(m).sum(pred, y, to - from);
+      OutputMetric om = metrics.get(m);
+      float[] pred = out.get(StepGraph.pred(om.output())).toFloatArray();
+      float[] y = Data.rows(d.ys().get(om.output()), order, from, to).toFloatArray();
+      sums[m] += om.metric().sum(pred, y, to - from);
     }
   }
 

@@ -16,6 +16,7 @@ import tools.jackson.databind.node.ObjectNode;
 /** Small Keras Sequential models written by the tests, with seeded weights. */
 final class TestModels {
   private final List<ObjectNode> layers = new ArrayList<>();
+  private final java.util.Map<String, List<String>> inbound = new java.util.HashMap<>();
   private final List<KerasLayerWeights> weights = new ArrayList<>();
   private final long[] inputShape;
   private final SplittableRandom rng;
@@ -79,6 +80,53 @@ final class TestModels {
         new long[] {filters});
   }
 
+  private static String window(int k, int stride, String padding, String act) {
+    return ("\"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
+            + " \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1],"
+            + " \"activation\": \"%s\", \"use_bias\": true")
+        .formatted(k, k, stride, stride, padding, act);
+  }
+
+  TestModels depthwise(
+      String name, long in, int mult, int k, int stride, String padding, String act) {
+    return layer(
+        "DepthwiseConv2D",
+        name,
+        "\"depth_multiplier\": " + mult + ", " + window(k, stride, padding, act),
+        "depthwise_kernel",
+        new long[] {k, k, in, mult},
+        "bias",
+        new long[] {in * mult});
+  }
+
+  TestModels separable(
+      String name, long in, int mult, long filters, int k, int stride, String padding, String act) {
+    return layer(
+        "SeparableConv2D",
+        name,
+        "\"filters\": " + filters + ", \"depth_multiplier\": " + mult + ", "
+            + window(k, stride, padding, act),
+        "depthwise_kernel",
+        new long[] {k, k, in, mult},
+        "pointwise_kernel",
+        new long[] {1, 1, in * mult, filters},
+        "bias",
+        new long[] {filters});
+  }
+
+  TestModels convTranspose(
+      String name, long in, long filters, int k, int stride, String padding, String act) {
+    return layer(
+        "Conv2DTranspose",
+        name,
+        "\"filters\": " + filters + ", \"output_padding\": null, "
+            + window(k, stride, padding, act),
+        "kernel",
+        new long[] {k, k, filters, in},
+        "bias",
+        new long[] {filters});
+  }
+
   TestModels batchNorm(String name, long channels) {
     return layer(
         "BatchNormalization",
@@ -129,6 +177,105 @@ final class TestModels {
         new long[] {units, 4 * units},
         "bias",
         new long[] {4 * units});
+  }
+
+  private static String recurrentConfig(
+      String cls, long units, boolean sequences, boolean resetAfter) {
+    return ("\"units\": %d, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+            + " \"use_bias\": true, \"return_sequences\": %b, \"return_state\": false,"
+            + " \"go_backwards\": false, \"stateful\": false, \"unroll\": false")
+        .formatted(units, sequences)
+        + (cls.equals("GRU") ? ", \"reset_after\": " + resetAfter : ", \"unit_forget_bias\": true");
+  }
+
+  /**
+   * A GRU; TF.js runs only reset_after false (one bias per gate), Keras 2 defaults to true (input
+   * and recurrent biases, [2, 3·units]).
+   */
+  TestModels gru(String name, long features, long units, boolean sequences, boolean resetAfter) {
+    return layer(
+        "GRU",
+        name,
+        recurrentConfig("GRU", units, sequences, resetAfter),
+        "kernel",
+        new long[] {features, 3 * units},
+        "recurrent_kernel",
+        new long[] {units, 3 * units},
+        "bias",
+        resetAfter ? new long[] {2, 3 * units} : new long[] {3 * units});
+  }
+
+  /** Bidirectional over an LSTM or GRU, each direction's weights under its own prefix. */
+  TestModels bidirectional(
+      String name, String cls, long features, long units, boolean sequences, String merge) {
+    long g = cls.equals("GRU") ? 3 : 4;
+    String inner = cls.toLowerCase(java.util.Locale.ROOT);
+    Object[] weights = new Object[12];
+    int k = 0;
+    for (String dir : new String[] {"forward_", "backward_"}) {
+      weights[k++] = dir + inner + "/kernel";
+      weights[k++] = new long[] {features, g * units};
+      weights[k++] = dir + inner + "/recurrent_kernel";
+      weights[k++] = new long[] {units, g * units};
+      weights[k++] = dir + inner + "/bias";
+      weights[k++] = new long[] {g * units};
+    }
+    return layer(
+        "Bidirectional",
+        name,
+        ("\"merge_mode\": \"%s\", \"layer\": {\"class_name\": \"%s\", \"config\": {\"name\": \"%s\","
+                + " \"trainable\": true, \"dtype\": \"float32\", %s}}")
+            .formatted(merge, cls, inner, recurrentConfig(cls, units, sequences, false)),
+        weights);
+  }
+
+  /** The last layer's inputs, for {@link #writeFunctional} (default: the layer before it). */
+  TestModels from(String... layerNames) {
+    String last = layers.get(layers.size() - 1).path("config").path("name").asString();
+    inbound.put(last, List.of(layerNames));
+    return this;
+  }
+
+  /** The layers as a functional model of input {@code input} and the given outputs. */
+  Path writeFunctional(Path file, String... outputs) {
+    ObjectNode model = Json.MAPPER.createObjectNode();
+    model.put("class_name", "Functional");
+    ObjectNode cfg = model.putObject("config");
+    cfg.put("name", "model");
+    ArrayNode ls = cfg.putArray("layers");
+    ObjectNode input = ls.addObject();
+    input.put("class_name", "InputLayer");
+    input.put("name", "input");
+    input.putArray("inbound_nodes");
+    ObjectNode ic = input.putObject("config");
+    ArrayNode shape = ic.putArray("batch_input_shape");
+    shape.addNull();
+    for (long d : inputShape) {
+      shape.add(d);
+    }
+    ic.put("dtype", "float32");
+    ic.put("name", "input");
+    String previous = "input";
+    for (ObjectNode l : layers) {
+      ObjectNode copy = l.deepCopy();
+      String name = l.path("config").path("name").asString();
+      copy.put("name", name);
+      ArrayNode call = copy.putArray("inbound_nodes").addArray();
+      for (String in : inbound.getOrDefault(name, List.of(previous))) {
+        ArrayNode ref = call.addArray();
+        ref.add(in).add(0).add(0);
+        ref.addObject();
+      }
+      ls.add(copy);
+      previous = name;
+    }
+    cfg.putArray("input_layers").addArray().add("input").add(0).add(0);
+    ArrayNode outs = cfg.putArray("output_layers");
+    for (String o : outputs) {
+      outs.addArray().add(o).add(0).add(0);
+    }
+    KerasH5Writer.write(file, "2.15.0", "tensorflow", model, null, weights);
+    return file;
   }
 
   Path write(Path file) {

@@ -51,6 +51,80 @@ class TrainerTest {
     }
   }
 
+  /**
+   * Evaluation runs the inference form of batch normalization: it must read the trained gamma,
+   * beta and moving statistics, as a fresh load of the saved model does, not the file's initial
+   * ones.
+   */
+  @Test
+  void evaluationUsesTrainedBatchNormalizationWeights() {
+    Path m =
+        new TestModels(51, 4)
+            .dense("dense", 4, 6, "linear")
+            .layer(
+                "BatchNormalization",
+                "bn",
+                "\"axis\": -1, \"momentum\": 0.5, \"epsilon\": 0.001, \"center\": true,"
+                    + " \"scale\": true",
+                "gamma",
+                new long[] {6},
+                "beta",
+                new long[] {6},
+                "moving_mean",
+                new long[] {6},
+                "moving_variance",
+                new long[] {6})
+            .dense("dense_1", 6, 3, "softmax")
+            .write(dir.resolve("bn.h5"));
+    Path saved = dir.resolve("bn-trained.h5");
+    Map<String, Double> afterTraining;
+    try (Trainer t = Trainer.open(m, Trainer.Settings.of("sgd", "categorical_crossentropy"))) {
+      t.fit(Map.of("x", X), Y, new Trainer.FitOptions(2, 4, false, 0, 0.25, List.of()));
+      afterTraining = t.evaluate(Map.of("x", X), Y, 4);
+      t.saveH5(saved);
+    }
+    try (Trainer t = Trainer.open(saved, Trainer.Settings.of("sgd", "categorical_crossentropy"))) {
+      assertThat(t.evaluate(Map.of("x", X), Y, 4).get("loss"))
+          .isCloseTo(afterTraining.get("loss"), org.assertj.core.data.Offset.offset(1e-6));
+    }
+  }
+
+  @Test
+  void layersWithoutGradientsAreRefusedUnlessFrozen() {
+    Path m =
+        new TestModels(52, 5, 2)
+            .layer(
+                "LocallyConnected1D",
+                "local",
+                "\"filters\": 2, \"kernel_size\": [3], \"strides\": [1], \"padding\": \"valid\","
+                    + " \"data_format\": \"channels_last\", \"activation\": \"linear\","
+                    + " \"use_bias\": true, \"implementation\": 1",
+                "kernel",
+                new long[] {3, 6, 2},
+                "bias",
+                new long[] {3, 2})
+            .layer("Flatten", "flat", "\"data_format\": \"channels_last\"")
+            .dense("out", 6, 1, "linear")
+            .write(dir.resolve("local.h5"));
+    Tensor x = TestModels.uniform(53, 8, 5, 2);
+    Tensor y = TestModels.uniform(54, 8, 1);
+    assertThatThrownBy(
+            () -> {
+              try (Trainer t = Trainer.open(m, Trainer.Settings.of("sgd", "mse"))) {
+                t.fit(Map.of("x", x), y, Trainer.FitOptions.of(1, 4));
+              }
+            })
+        .isInstanceOf(TfportException.class)
+        .hasMessageContaining("layer 'local' (LocallyConnected1D) has no gradient in tfport");
+    try (Trainer t =
+        Trainer.open(m, Trainer.Settings.of("sgd", "mse").withFrozenLayers(Set.of("local")))) {
+      Map<String, Tensor> before = t.weights();
+      t.fit(Map.of("x", x), y, Trainer.FitOptions.of(1, 4));
+      assertThat(t.weights().get("out/kernel").toFloatArray())
+          .isNotEqualTo(before.get("out/kernel").toFloatArray());
+    }
+  }
+
   @Test
   void earlyStoppingEndsTrainingWhenTheLossStopsImproving() {
     try (Trainer t = Trainer.open(model(false), Trainer.Settings.of("sgd", "mse"))) {
@@ -119,5 +193,90 @@ class TrainerTest {
                       Trainer.FitOptions.of(2, 4)))
           .hasMessageContaining("NaN at epoch 1, batch 3");
     }
+  }
+
+  private Path twoOutputs() {
+    return new TestModels(45, 4)
+        .dense("shared", 4, 6, "tanh")
+        .dense("out_a", 6, 3, "softmax")
+        .dense("out_b", 6, 2, "linear")
+        .from("shared")
+        .writeFunctional(dir.resolve("two.h5"), "out_a", "out_b");
+  }
+
+  /**
+   * Keras' rule, total = Σ weight·loss of each output (TF.js 4.22 ignores loss weights, so no
+   * oracle): the logged total is the weighted sum of the logged output losses, and one SGD step on
+   * the whole data moves the weights by the same weighted sum of each output's own step.
+   */
+  @Test
+  void lossWeightsScaleEachOutputsLossAndGradient() {
+    Path m = twoOutputs();
+    Tensor yb = TestModels.uniform(47, N, 2);
+    Map<String, Tensor> y = Map.of("out_a", Y, "out_b", yb);
+    Map<String, String> losses = Map.of("out_a", "categorical_crossentropy", "out_b", "mse");
+    Map<String, float[]> before = null;
+    Map<String, float[]>[] after = new Map[3];
+    double[][] w = {{1, 0}, {0, 1}, {0.7, 0.4}};
+    for (int r = 0; r < 3; r++) {
+      Trainer.Settings s =
+          Trainer.Settings.of("sgd", null)
+              .withLearningRate(0.1)
+              .withOutputLosses(losses, Map.of("out_a", w[r][0], "out_b", w[r][1]));
+      try (Trainer t = Trainer.open(m, s)) {
+        if (before == null) {
+          before = arrays(t.weights());
+        }
+        History h = t.fit(Map.of("x", X), y, Trainer.FitOptions.of(1, N));
+        assertThat(h.get("loss").get(0))
+            .isCloseTo(
+                w[r][0] * h.get("out_a_loss").get(0) + w[r][1] * h.get("out_b_loss").get(0),
+                org.assertj.core.data.Offset.offset(1e-6));
+        after[r] = arrays(t.weights());
+      }
+    }
+    int checked = 0;
+    for (String name : before.keySet()) {
+      float[] b = before.get(name);
+      for (int k = 0; k < b.length; k++) {
+        double da = after[0].get(name)[k] - b[k];
+        double db = after[1].get(name)[k] - b[k];
+        assertThat((double) after[2].get(name)[k] - b[k])
+            .as("%s[%d]", name, k)
+            .isCloseTo(0.7 * da + 0.4 * db, org.assertj.core.data.Offset.offset(1e-6));
+        checked++;
+      }
+    }
+    assertThat(checked).isEqualTo(4 * 6 + 6 + 6 * 3 + 3 + 6 * 2 + 2);
+  }
+
+  @Test
+  void targetsOfSeveralOutputsAreMatchedByName() {
+    try (Trainer t =
+        Trainer.open(
+            twoOutputs(),
+            Trainer.Settings.of("sgd", "mse").withOutputLosses(Map.of("out_c", "mse"), null))) {
+      throw new AssertionError("an unknown output's loss was accepted");
+    } catch (TfportException e) {
+      assertThat(e).hasMessageContaining("no output 'out_c'; its outputs are [out_a, out_b]");
+    }
+    try (Trainer t = Trainer.open(twoOutputs(), Trainer.Settings.of("sgd", "mse"))) {
+      assertThatThrownBy(() -> t.fit(Map.of("x", X), Y, Trainer.FitOptions.of(1, 4)))
+          .hasMessageContaining("the model has 2 outputs; name the data of each: [out_a, out_b]");
+      assertThatThrownBy(
+              () ->
+                  t.fit(
+                      Map.of("x", X),
+                      Map.of("out_a", Y, "out_b", Y),
+                      Trainer.FitOptions.of(1, 4)))
+          .hasMessageContaining(
+              "the targets of output 'out_b' have shape (20, 3) but the model's output is (None, 2)");
+    }
+  }
+
+  private static Map<String, float[]> arrays(Map<String, Tensor> w) {
+    Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    w.forEach((k, v) -> out.put(k, v.toFloatArray()));
+    return out;
   }
 }

@@ -92,7 +92,7 @@ public final class TfjsToKeras {
     return result(output, src, start, notices);
   }
 
-  private record Source(
+  record Source(
       Path json,
       JsonNode modelConfig,
       JsonNode trainingConfig,
@@ -101,7 +101,7 @@ public final class TfjsToKeras {
       int quantized,
       List<String> notices) {}
 
-  private static Source read(Path input) {
+  static Source read(Path input) {
     Path json = Files.isDirectory(input) ? input.resolve("model.json") : input;
     if (!Files.isRegularFile(json)) {
       throw new UsageException(
@@ -190,7 +190,7 @@ public final class TfjsToKeras {
   }
 
   /** Each weight under the top-level layer it belongs to, layers in the config's order. */
-  private static List<KerasLayerWeights> byLayer(Source src) {
+  static List<KerasLayerWeights> byLayer(Source src) {
     Map<String, String> owner = new LinkedHashMap<>();
     Map<String, List<KerasWeight>> layers = new LinkedHashMap<>();
     if (src.modelConfig != null) {

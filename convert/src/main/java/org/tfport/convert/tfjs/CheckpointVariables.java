@@ -26,7 +26,7 @@ import org.tfport.formats.savedmodel.SavedModelWriter;
  * <p>Small constants (scalars, shapes, axes, integer tables) stay constants: TensorFlow's shape
  * inference needs them, and they are structure, not weights.
  */
-final class CheckpointVariables {
+public final class CheckpointVariables {
   private static final Set<DType> WEIGHT_TYPES =
       Set.of(DType.FLOAT32, DType.FLOAT16, DType.FLOAT64);
 
@@ -74,11 +74,20 @@ final class CheckpointVariables {
     if (values.isEmpty()) {
       return new Result(values, null);
     }
-    return new Result(values, addSaver(g, values, handles));
+    Map<String, String> reads = new LinkedHashMap<>();
+    values.keySet().forEach(k -> reads.put(k, k));
+    return new Result(values, addSaver(g, values, handles, reads));
   }
 
-  private static SavedModelWriter.Saver addSaver(
-      Graph g, Map<String, Tensor> values, Map<String, String> handles) {
+  /**
+   * Adds a V2 saver over resource variables.
+   *
+   * @param values checkpoint key to value (its type)
+   * @param handles checkpoint key to the variable's {@code VarHandleOp}
+   * @param reads checkpoint key to the tensor that reads the variable, which the save op writes
+   */
+  public static SavedModelWriter.Saver addSaver(
+      Graph g, Map<String, Tensor> values, Map<String, String> handles, Map<String, String> reads) {
     String scope = scope(g);
     List<String> keys = new ArrayList<>(values.keySet());
     List<Integer> dtypes = keys.stream().map(k -> values.get(k).dtype().tfEnum()).toList();
@@ -120,7 +129,7 @@ final class CheckpointVariables {
     String saveNames = constString(g, scope + "/SaveV2/tensor_names", n, keys);
     String saveSlices = constString(g, scope + "/SaveV2/shape_and_slices", n, blanks);
     List<String> saveIns = new ArrayList<>(List.of(prefix, saveNames, saveSlices));
-    saveIns.addAll(keys);
+    keys.forEach(k -> saveIns.add(reads.get(k)));
     String save = scope + "/SaveV2";
     g.add(
         new Node(save, "SaveV2", saveIns, "", attrs("dtypes", AttrValue.ListAttr.ofTypes(dtypes))));

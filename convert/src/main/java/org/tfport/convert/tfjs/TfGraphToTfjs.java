@@ -186,6 +186,7 @@ public final class TfGraphToTfjs {
       Path file, Path output, GraphOptions go, TfjsOutputOptions o, ProgressListener progress) {
     long start = System.nanoTime();
     StableHloLowering.Lowered lw = StableHloLowering.load(file);
+    StableHloLowering.refuseComplexInterface(lw, file.toString(), "a TF.js graph model");
     Graph g = lw.graph();
     GraphLoader.Counts before = GraphLoader.Counts.of(g);
     ObjectNode signature = Json.MAPPER.createObjectNode();

@@ -184,6 +184,8 @@ public final class TfliteConverter {
     checkOutput(output);
     org.tfport.graph.stablehlo.StableHloLowering.Lowered lw =
         org.tfport.graph.stablehlo.StableHloLowering.load(file);
+    org.tfport.graph.stablehlo.StableHloLowering.refuseComplexInterface(
+        lw, file.toString(), "TFLite");
     Source s =
         new Source(
             lw.graph(),

@@ -1,35 +1,25 @@
 package org.tfport.convert.tfjs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tfport.convert.tfjs.StableHloTargets.f32;
+import static org.tfport.convert.tfjs.StableHloTargets.floats;
+import static org.tfport.convert.tfjs.StableHloTargets.i32;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.Converter;
-import org.tfport.core.DType;
-import org.tfport.core.Shape;
-import org.tfport.core.Tensor;
-import org.tfport.formats.ModelFormat;
-import org.tfport.runtime.Model;
-import org.tfport.runtime.Session;
+import org.tfport.convert.tfjs.StableHloTargets.In;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.OracleTest;
-import org.tfport.testkit.TfjsOracle;
-import org.tfport.testkit.TfliteOracle;
 
 /**
  * JAX's {@code x.at[i].add(u)}, {@code .set(u)} and {@code .max(u)} (unique indices) scatters and a
  * max-pool gradient ({@code select_and_scatter}), in JAX's printed form, converted with {@code
  * --input_format=stablehlo} and run in TF.js 4.22 and TFLite 2.18: both agree with tfport's
  * runtime, itself checked against a hand computation of the scatters (index 9 is out of bounds:
- * dropped).
+ * dropped); and a vmapped {@code x.at[i].add(u)}, whose scatter has batching dimensions.
  */
 @OracleTest
 class ScatterOracleTest {
@@ -78,6 +68,22 @@ class ScatterOracleTest {
       }
       """;
 
+  /** vmap of {@code x.at[i].add(u)} over the rows of x, i and u: batching dimensions. */
+  static final String BATCHED =
+      """
+      module @jit_batched {
+        func.func public @main(%arg0: tensor<2x5xf32>, %arg1: tensor<2x2xi32>, %arg2: tensor<2x2xf32>) -> tensor<2x5xf32> {
+          %0 = stablehlo.broadcast_in_dim %arg1, dims = [0, 1] : (tensor<2x2xi32>) -> tensor<2x2x1xi32>
+          %1 = "stablehlo.scatter"(%arg0, %0, %arg2) <{indices_are_sorted = false, scatter_dimension_numbers = #stablehlo.scatter<inserted_window_dims = [1], input_batching_dims = [0], scatter_indices_batching_dims = [0], scatter_dims_to_operand_dims = [1], index_vector_dim = 2>, unique_indices = false}> ({
+          ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+            %s = stablehlo.add %a, %b : tensor<f32>
+            stablehlo.return %s : tensor<f32>
+          }) : (tensor<2x5xf32>, tensor<2x2x1xi32>, tensor<2x2xf32>) -> tensor<2x5xf32>
+          return %1 : tensor<2x5xf32>
+        }
+      }
+      """;
+
   @Test
   void scattersRunAlikeInTfjsAndTflite() throws Exception {
     Random rnd = new Random(7);
@@ -108,87 +114,32 @@ class ScatterOracleTest {
         List.of(f32("arg0", floats(rnd, 32), 1, 4, 4, 2), f32("arg1", floats(rnd, 8), 1, 2, 2, 2)));
   }
 
-  private record In(String name, long[] shape, float[] f, int[] i) {}
-
-  private static In f32(String name, float[] v, long... shape) {
-    return new In(name, shape, v, null);
-  }
-
-  private static In i32(String name, int[] v, long... shape) {
-    return new In(name, shape, null, v);
-  }
-
-  private static float[] floats(Random rnd, int n) {
-    float[] v = new float[n];
-    for (int k = 0; k < n; k++) {
-      v[k] = rnd.nextFloat() * 2 - 1;
+  @Test
+  void batchedScatterRunsAlikeInTfjsAndTflite() throws Exception {
+    Random rnd = new Random(11);
+    float[] x = floats(rnd, 10);
+    // Row 1 names column 1 twice: both updates add up.
+    int[] idx = {4, 0, 1, 1};
+    float[] u = floats(rnd, 4);
+    List<float[]> got =
+        check(
+            "batched",
+            BATCHED,
+            List.of(f32("arg0", x, 2, 5), i32("arg1", idx, 2, 2), f32("arg2", u, 2, 2)));
+    float[] want = x.clone();
+    for (int b = 0; b < 2; b++) {
+      for (int k = 0; k < 2; k++) {
+        want[b * 5 + idx[b * 2 + k]] += u[b * 2 + k];
+      }
     }
-    return v;
+    assertThat(Comparison.of(want, got.get(0), 1e-6, 1e-6).ok()).as("batched by hand").isTrue();
   }
 
   /** Runs the program in the runtime, TF.js and TFLite; returns the runtime's outputs. */
   private List<float[]> check(String name, String program, List<In> ins) throws Exception {
-    Path mlir = tmp.resolve(name + ".mlir");
-    Files.writeString(mlir, program);
-    List<float[]> expected = new ArrayList<>();
-    try (Model m = Model.load(mlir);
-        Session s = m.newSession()) {
-      Map<String, Tensor> feed = new java.util.LinkedHashMap<>();
-      for (In in : ins) {
-        if (in.f() != null) {
-          ByteBuffer b = ByteBuffer.allocate(4 * in.f().length).order(ByteOrder.LITTLE_ENDIAN);
-          for (float v : in.f()) {
-            b.putFloat(v);
-          }
-          feed.put(in.name(), new Tensor(DType.FLOAT32, Shape.of(in.shape()), b.flip()));
-        } else {
-          feed.put(in.name(), Tensor.ofInts(Shape.of(in.shape()), in.i()));
-        }
-      }
-      for (Tensor t : s.run(feed).values()) {
-        expected.add(t.toFloatArray());
-      }
-    }
-    Path js = tmp.resolve(name + "_tfjs");
-    Converter.from(mlir, ModelFormat.STABLEHLO).to(ModelFormat.TFJS_GRAPH_MODEL).convert(js);
-    List<TfjsOracle.Input> jsIns = new ArrayList<>();
-    for (In in : ins) {
-      jsIns.add(
-          in.f() != null
-              ? TfjsOracle.Input.f32(in.name() + ":0", in.shape(), in.f())
-              : TfjsOracle.Input.i32(in.name() + ":0", in.shape(), in.i()));
-    }
-    TfjsOracle.Result r =
-        TfjsOracle.run(TfjsOracle.Job.graph(js.resolve("model.json"), jsIns, E2e.outputNames(js)))
-            .orThrow();
-    Path tfl = tmp.resolve(name + ".tflite");
-    Converter.from(mlir, ModelFormat.STABLEHLO).to(ModelFormat.TFLITE).convert(tfl);
-    List<TfliteOracle.Tensor> tflIns = new ArrayList<>();
-    for (In in : ins) {
-      int[] shape = java.util.Arrays.stream(in.shape()).mapToInt(d -> (int) d).toArray();
-      tflIns.add(
-          in.f() != null
-              ? TfliteOracle.Tensor.f32(shape, in.f())
-              : TfliteOracle.Tensor.i32(shape, in.i()));
-    }
-    List<TfliteOracle.Tensor> got = TfliteOracle.run(tfl, tflIns);
-    List<String> failures = new ArrayList<>();
-    StringBuilder line = new StringBuilder(name);
-    for (int k = 0; k < expected.size(); k++) {
-      Comparison cj = Comparison.of(expected.get(k), r.output(k).data(), E2e.ATOL, E2e.RTOL);
-      Comparison ct = Comparison.of(expected.get(k), got.get(k).floats(), E2e.ATOL, E2e.RTOL);
-      line.append(
-          String.format(
-              "; out%d tfjs max|d|=%.2g tflite max|d|=%.2g", k, cj.maxAbs(), ct.maxAbs()));
-      if (!cj.ok()) {
-        failures.add(name + " output " + k + " in TF.js: " + cj);
-      }
-      if (!ct.ok()) {
-        failures.add(name + " output " + k + " in TFLite: " + ct);
-      }
-    }
-    System.out.println("StableHLO scatter in TF.js and TFLite: " + line);
-    assertThat(failures).isEmpty();
-    return expected;
+    StableHloTargets.Outcome o = StableHloTargets.run(tmp, name, program, ins);
+    System.out.println("StableHLO scatter in TF.js and TFLite: " + o.line());
+    assertThat(o.failures()).isEmpty();
+    return o.runtime();
   }
 }

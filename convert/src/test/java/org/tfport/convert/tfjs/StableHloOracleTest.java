@@ -1,10 +1,11 @@
 package org.tfport.convert.tfjs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tfport.convert.tfjs.StableHloTargets.i32;
+import static org.tfport.convert.tfjs.StableHloTargets.random;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,17 +14,9 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.convert.Converter;
-import org.tfport.core.DType;
-import org.tfport.core.Shape;
-import org.tfport.core.Tensor;
-import org.tfport.formats.ModelFormat;
-import org.tfport.runtime.Model;
-import org.tfport.runtime.Session;
+import org.tfport.convert.tfjs.StableHloTargets.In;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.OracleTest;
-import org.tfport.testkit.TfjsOracle;
-import org.tfport.testkit.TfliteOracle;
 
 /**
  * StableHLO programs in JAX's printed form, converted with {@code --input_format=stablehlo} to a
@@ -33,9 +26,6 @@ import org.tfport.testkit.TfliteOracle;
 @OracleTest
 class StableHloOracleTest {
   @TempDir Path tmp;
-
-  /** A program, its inputs (name, shape, float values or null, int values or null). */
-  record In(String name, long[] shape, float[] f, int[] i) {}
 
   static final String MLP =
       """
@@ -115,71 +105,78 @@ class StableHloOracleTest {
       }
       """;
 
+  /** Complex math inside a program with real inputs and outputs: it lowers to real tensors. */
+  static final String COMPLEX =
+      """
+      module @jit_complex {
+        func.func public @main(%arg0: tensor<4xf32>, %arg1: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+          %z = stablehlo.complex %arg0, %arg1 : tensor<4xcomplex<f32>>
+          %m = stablehlo.multiply %z, %z : tensor<4xcomplex<f32>>
+          %e = stablehlo.exponential %z : tensor<4xcomplex<f32>>
+          %d = stablehlo.divide %m, %e : tensor<4xcomplex<f32>>
+          %t = stablehlo.tanh %d : tensor<4xcomplex<f32>>
+          %re = stablehlo.real %t : (tensor<4xcomplex<f32>>) -> tensor<4xf32>
+          %im = stablehlo.imag %t : (tensor<4xcomplex<f32>>) -> tensor<4xf32>
+          %a = stablehlo.abs %d : (tensor<4xcomplex<f32>>) -> tensor<4xf32>
+          return %re, %im, %a : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+        }
+      }
+      """;
+
+  /** Values through an 8-bit float and a product rounded to it. */
+  static final String FLOAT8 =
+      """
+      module @jit_f8 {
+        func.func public @main(%arg0: tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>) {
+          %s = stablehlo.constant dense<2.000000e+01> : tensor<16xf32>
+          %x = stablehlo.multiply %arg0, %s : tensor<16xf32>
+          %y = stablehlo.convert %x : (tensor<16xf32>) -> tensor<16xf8E4M3FN>
+          %p = stablehlo.multiply %y, %y : tensor<16xf8E4M3FN>
+          %a = stablehlo.convert %y : (tensor<16xf8E4M3FN>) -> tensor<16xf32>
+          %b = stablehlo.convert %p : (tensor<16xf8E4M3FN>) -> tensor<16xf32>
+          return %a, %b : tensor<16xf32>, tensor<16xf32>
+        }
+      }
+      """;
+
+  @Test
+  void complexAndFloat8ProgramsRunAlikeInTfjsAndTflite() throws Exception {
+    Random rnd = new Random(19);
+    StableHloTargets.Outcome c =
+        StableHloTargets.run(
+            tmp, "complex", COMPLEX, List.of(random("arg0", rnd, 4), random("arg1", rnd, 4)));
+    StableHloTargets.Outcome f =
+        StableHloTargets.run(tmp, "f8", FLOAT8, List.of(random("arg0", rnd, 16)));
+    System.out.println("StableHLO complex and f8 in TF.js and TFLite:\n  " + c.line() + "\n  " + f.line());
+    assertThat(c.failures()).isEmpty();
+    assertThat(f.failures()).isEmpty();
+  }
+
   @Test
   void programsRunAlikeInTfjsAndTflite() throws Exception {
     Random rnd = new Random(18);
     Map<String, String> programs = new LinkedHashMap<>();
     programs.put("mlp", MLP);
     // TFLite's CONV_2D takes its filter as a constant: JAX closes over weights this way.
-    programs.put("conv_pool", CONV_POOL.replace("KERNEL", hex(f("k", rnd, 6, 2, 3, 3).f())));
+    programs.put("conv_pool", CONV_POOL.replace("KERNEL", hex(random("k", rnd, 6, 2, 3, 3).f())));
     programs.put("loop", LOOP);
     programs.put("indexing", INDEXING);
     Map<String, List<In>> inputs = new LinkedHashMap<>();
-    inputs.put("mlp", List.of(f("arg0", rnd, 2, 3), f("arg1", rnd, 3, 4), f("arg2", rnd, 4)));
-    inputs.put("conv_pool", List.of(f("arg0", rnd, 1, 4, 6, 6)));
-    inputs.put("loop", List.of(f("arg0", rnd, 3)));
     inputs.put(
-        "indexing",
-        List.of(f("arg0", rnd, 4, 3), new In("arg1", new long[] {2}, null, new int[] {3, 1})));
+        "mlp", List.of(random("arg0", rnd, 2, 3), random("arg1", rnd, 3, 4), random("arg2", rnd, 4)));
+    inputs.put("conv_pool", List.of(random("arg0", rnd, 1, 4, 6, 6)));
+    inputs.put("loop", List.of(random("arg0", rnd, 3)));
+    inputs.put("indexing", List.of(random("arg0", rnd, 4, 3), i32("arg1", new int[] {3, 1}, 2)));
     List<String> lines = new ArrayList<>();
     List<String> failures = new ArrayList<>();
     for (String name : programs.keySet()) {
-      Path mlir = tmp.resolve(name + ".mlir");
-      Files.writeString(mlir, programs.get(name));
-      List<In> ins = inputs.get(name);
-      List<float[]> expected = runtime(mlir, ins);
+      StableHloTargets.Outcome o =
+          StableHloTargets.run(tmp, name, programs.get(name), inputs.get(name));
       if (name.equals("mlp")) {
-        checkMlpByHand(ins, expected);
+        checkMlpByHand(inputs.get(name), o.runtime());
       }
-      Path js = tmp.resolve(name + "_tfjs");
-      Converter.from(mlir, ModelFormat.STABLEHLO).to(ModelFormat.TFJS_GRAPH_MODEL).convert(js);
-      List<TfjsOracle.Input> jsIns = new ArrayList<>();
-      for (In in : ins) {
-        String node = in.name() + ":0";
-        jsIns.add(
-            in.f() != null
-                ? TfjsOracle.Input.f32(node, in.shape(), in.f())
-                : TfjsOracle.Input.i32(node, in.shape(), in.i()));
-      }
-      TfjsOracle.Result r =
-          TfjsOracle.run(TfjsOracle.Job.graph(js.resolve("model.json"), jsIns, E2e.outputNames(js)))
-              .orThrow();
-      Path tfl = tmp.resolve(name + ".tflite");
-      Converter.from(mlir, ModelFormat.STABLEHLO).to(ModelFormat.TFLITE).convert(tfl);
-      List<TfliteOracle.Tensor> tflIns = new ArrayList<>();
-      for (In in : ins) {
-        int[] shape = java.util.Arrays.stream(in.shape()).mapToInt(d -> (int) d).toArray();
-        tflIns.add(
-            in.f() != null
-                ? TfliteOracle.Tensor.f32(shape, in.f())
-                : TfliteOracle.Tensor.i32(shape, in.i()));
-      }
-      List<TfliteOracle.Tensor> got = TfliteOracle.run(tfl, tflIns);
-      StringBuilder line = new StringBuilder(name);
-      for (int k = 0; k < expected.size(); k++) {
-        Comparison cj = Comparison.of(expected.get(k), r.output(k).data(), E2e.ATOL, E2e.RTOL);
-        Comparison ct = Comparison.of(expected.get(k), got.get(k).floats(), E2e.ATOL, E2e.RTOL);
-        line.append(
-            String.format(
-                "; out%d tfjs max|d|=%.2g tflite max|d|=%.2g", k, cj.maxAbs(), ct.maxAbs()));
-        if (!cj.ok()) {
-          failures.add(name + " output " + k + " in TF.js: " + cj);
-        }
-        if (!ct.ok()) {
-          failures.add(name + " output " + k + " in TFLite: " + ct);
-        }
-      }
-      lines.add(line.toString());
+      lines.add(o.line());
+      failures.addAll(o.failures());
     }
     System.out.println("StableHLO programs in TF.js and TFLite:\n  " + String.join("\n  ", lines));
     assertThat(failures).isEmpty();
@@ -192,41 +189,6 @@ class StableHloOracleTest {
       b.putFloat(x);
     }
     return java.util.HexFormat.of().withUpperCase().formatHex(b.array());
-  }
-
-  private static In f(String name, Random rnd, long... shape) {
-    int n = 1;
-    for (long d : shape) {
-      n *= (int) d;
-    }
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = rnd.nextFloat() * 2 - 1;
-    }
-    return new In(name, shape, v, null);
-  }
-
-  private static List<float[]> runtime(Path mlir, List<In> ins) {
-    Map<String, Tensor> feed = new LinkedHashMap<>();
-    for (In in : ins) {
-      if (in.f() != null) {
-        ByteBuffer b = ByteBuffer.allocate(4 * in.f().length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : in.f()) {
-          b.putFloat(v);
-        }
-        feed.put(in.name(), new Tensor(DType.FLOAT32, Shape.of(in.shape()), b.flip()));
-      } else {
-        feed.put(in.name(), Tensor.ofInts(Shape.of(in.shape()), in.i()));
-      }
-    }
-    List<float[]> out = new ArrayList<>();
-    try (Model m = Model.load(mlir);
-        Session s = m.newSession()) {
-      for (Tensor t : s.run(feed).values()) {
-        out.add(t.toFloatArray());
-      }
-    }
-    return out;
   }
 
   /** The MLP by hand: sigmoid(relu(x·w + b)) and its row sums. */

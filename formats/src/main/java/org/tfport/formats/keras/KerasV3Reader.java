@@ -10,9 +10,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -189,16 +187,11 @@ final class KerasV3Reader {
       Group layersGroup,
       String prefix,
       List<KerasLayerWeights> out) {
-    Map<String, Integer> used = new HashMap<>();
-    for (JsonNode layer : modelJson.path("config").path("layers")) {
-      String cls = layer.path("class_name").asString("");
-      if (cls.equals("InputLayer")) {
-        continue;
-      }
-      String base = Keras3Config.toSnakeCase(cls);
-      int k = used.merge(base, 1, Integer::sum) - 1;
-      String key = k == 0 ? base : base + "_" + k;
-      String name = layer.path("config").path("name").asString(key);
+    for (Keras3Paths.Keyed kl : Keras3Paths.layers(modelJson)) {
+      JsonNode layer = kl.layer();
+      String cls = kl.cls();
+      String key = kl.key();
+      String name = kl.name();
       Node n = layersGroup.getChildren().get(key);
       if (n == null) {
         n = layersGroup.getChildren().get(name);
@@ -237,27 +230,11 @@ final class KerasV3Reader {
       }
       return;
     }
+    for (Keras3Paths.Wrapped w : Keras3Paths.wrapped(cls, cfg, name)) {
+      collect(file, w.layer(), group(file, g, w.group(), name), w.name(), ws);
+    }
     switch (cls) {
-      case "Bidirectional" -> {
-        JsonNode innerLayer = cfg.path("layer");
-        String innerName = innerLayer.path("config").path("name").asString("rnn");
-        collect(
-            file,
-            innerLayer,
-            group(file, g, "forward_layer", name),
-            name + "/forward_" + innerName,
-            ws);
-        JsonNode back = cfg.has("backward_layer") ? cfg.path("backward_layer") : innerLayer;
-        String backName = back.path("config").path("name").asString(innerName);
-        collect(
-            file,
-            back,
-            group(file, g, "backward_layer", name),
-            name + "/backward_" + backName.replaceFirst("^backward_", ""),
-            ws);
-      }
-      case "TimeDistributed" ->
-          collect(file, cfg.path("layer"), group(file, g, "layer", name), name, ws);
+      case "Bidirectional", "TimeDistributed" -> {}
       default -> {
         List<String> names = LayerVars.names(cls, cfg);
         Group varsOwner = LayerVars.isRecurrent(cls) ? group(file, g, "cell", name) : g;

@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,17 +114,8 @@ public final class KerasV3Writer {
       String layersGroup,
       Map<String, KerasWeight> weights,
       Map<String, KerasWeight> out) {
-    Map<String, Integer> used = new HashMap<>();
-    for (JsonNode layer : model.path("config").path("layers")) {
-      String cls = layer.path("class_name").asString("");
-      if (cls.equals("InputLayer")) {
-        continue;
-      }
-      String base = Keras3Config.toSnakeCase(cls);
-      int k = used.merge(base, 1, Integer::sum) - 1;
-      String key = k == 0 ? base : base + "_" + k;
-      String name = layer.path("config").path("name").asString(key);
-      collect(file, layer, layersGroup + "/" + key, name, weights, out);
+    for (Keras3Paths.Keyed l : Keras3Paths.layers(model)) {
+      collect(file, l.layer(), layersGroup + "/" + l.key(), l.name(), weights, out);
     }
   }
 
@@ -142,22 +132,12 @@ public final class KerasV3Writer {
       bindModel(file, layer, g + "/layers", weights, out);
       return;
     }
+    List<Keras3Paths.Wrapped> inner = Keras3Paths.wrapped(cls, cfg, name);
+    for (Keras3Paths.Wrapped w : inner) {
+      collect(file, w.layer(), g + "/" + w.group(), w.name(), weights, out);
+    }
     switch (cls) {
-      case "Bidirectional" -> {
-        JsonNode inner = cfg.path("layer");
-        String innerName = inner.path("config").path("name").asString("rnn");
-        collect(file, inner, g + "/forward_layer", name + "/forward_" + innerName, weights, out);
-        JsonNode back = cfg.has("backward_layer") ? cfg.path("backward_layer") : inner;
-        String backName = back.path("config").path("name").asString(innerName);
-        collect(
-            file,
-            back,
-            g + "/backward_layer",
-            name + "/backward_" + backName.replaceFirst("^backward_", ""),
-            weights,
-            out);
-      }
-      case "TimeDistributed" -> collect(file, cfg.path("layer"), g + "/layer", name, weights, out);
+      case "Bidirectional", "TimeDistributed" -> {}
       default -> {
         List<String> names = LayerVars.names(cls, cfg);
         if (names == null) {

@@ -6,6 +6,7 @@ import java.util.List;
 import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SavedObjectGraphOuterClass.SavedObjectGraph;
 import org.tensorflow.proto.SaverDef;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorShapeProto;
@@ -34,6 +35,20 @@ public final class SavedModelWriter {
   /** The serialized {@code SavedModel}; {@code saver} null when the graph has no variables. */
   public static byte[] write(
       Graph g, Collection<String> tags, List<SignatureInfo> signatures, Saver saver) {
+    return write(g, tags, signatures, saver, null);
+  }
+
+  /**
+   * As {@link #write(Graph, Collection, List, Saver)}, with the TF2 object graph ({@code objects},
+   * null for none) that TensorFlow 2's object loader rebuilds the model's variables and functions
+   * from; TensorFlow 1 loaders ignore it and go by the saver and the signatures.
+   */
+  public static byte[] write(
+      Graph g,
+      Collection<String> tags,
+      List<SignatureInfo> signatures,
+      Saver saver,
+      SavedObjectGraph objects) {
     GraphDef def;
     try {
       def = GraphDef.parseFrom(GraphDefWriter.write(g));
@@ -53,6 +68,9 @@ public final class SavedModelWriter {
               .setMaxToKeep(5)
               .setKeepCheckpointEveryNHours(10000f)
               .setVersion(SaverDef.CheckpointFormatVersion.V2));
+    }
+    if (objects != null) {
+      mg.setObjectGraphDef(objects);
     }
     for (SignatureInfo s : signatures) {
       SignatureDef.Builder sd = SignatureDef.newBuilder().setMethodName(s.methodName());

@@ -3,6 +3,7 @@ package org.tfport.formats.savedmodel;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +21,6 @@ import org.tensorflow.proto.VersionDef;
 import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.OutputException;
-import org.tfport.core.TfportException.UnsupportedModelException;
 
 /**
  * Writes a single-shard TensorFlow checkpoint ({@link TensorBundle}) as TensorFlow's {@code
@@ -35,7 +35,9 @@ public final class TensorBundleWriter {
   /**
    * Writes {@code tensors} (by checkpoint key) at {@code prefix}; returns the index and data files.
    *
-   * @throws UnsupportedModelException for a string tensor (stored differently; never a weight here)
+   * <p>String tensors (the object graph a TF2 checkpoint carries) are stored as TensorFlow's
+   * writer stores them: every element's length as a varint64, a masked CRC-32C of the lengths,
+   * then the bytes.
    */
   public static List<Path> write(Path prefix, Map<String, Tensor> tensors) {
     List<String> keys = new ArrayList<>(tensors.keySet());
@@ -58,16 +60,8 @@ public final class TensorBundleWriter {
           throw new IllegalArgumentException("a checkpoint key is never empty (the header's)");
         }
         Tensor t = tensors.get(key);
-        if (t.dtype() == DType.STRING) {
-          throw new UnsupportedModelException(
-              prefix
-                  + ": tensor '"
-                  + key
-                  + "' holds strings; only numeric checkpoints are written");
-        }
-        ByteBuffer bytes = t.bytes();
-        CRC32C crc = new CRC32C();
-        crc.update(bytes.duplicate());
+        ByteBuffer bytes = t.dtype() == DType.STRING ? stringBytes(t) : t.bytes();
+        int checksum = t.dtype() == DType.STRING ? stringCrc(t, bytes) : crc(bytes);
         long size = bytes.remaining();
         while (bytes.hasRemaining()) {
           ch.write(bytes);
@@ -83,7 +77,7 @@ public final class TensorBundleWriter {
                 .setShardId(0)
                 .setOffset(offset)
                 .setSize(size)
-                .setCrc32C(Crc32c.mask((int) crc.getValue()))
+                .setCrc32C(Crc32c.mask(checksum))
                 .build();
         entries.add(new TableBlock.Entry(utf8(key), e.toByteArray()));
         offset += size;
@@ -97,6 +91,64 @@ public final class TensorBundleWriter {
       throw new OutputException(index + ": cannot write the checkpoint index (" + e + ")", e);
     }
     return List.of(index, data);
+  }
+
+  private static int crc(ByteBuffer bytes) {
+    CRC32C crc = new CRC32C();
+    crc.update(bytes.duplicate());
+    return (int) crc.getValue();
+  }
+
+  private static ByteBuffer stringBytes(Tensor t) {
+    List<byte[]> strings = t.toByteStrings();
+    ByteBuffer lengths = ByteBuffer.allocate(10 * strings.size());
+    long total = 0;
+    for (byte[] s : strings) {
+      long v = s.length;
+      while ((v & ~0x7fL) != 0) {
+        lengths.put((byte) ((v & 0x7f) | 0x80));
+        v >>>= 7;
+      }
+      lengths.put((byte) v);
+      total += s.length;
+    }
+    lengths.flip();
+    ByteBuffer out =
+        ByteBuffer.allocate(
+                Math.toIntExact(lengths.remaining() + (strings.isEmpty() ? 0 : 4) + total))
+            .order(ByteOrder.LITTLE_ENDIAN);
+    out.put(lengths);
+    if (!strings.isEmpty()) {
+      out.putInt(Crc32c.mask((int) lengthsCrc(strings).getValue()));
+    }
+    strings.forEach(out::put);
+    return out.flip();
+  }
+
+  /**
+   * TensorFlow's checksum of a string tensor covers each length as a little-endian uint32 (a Java
+   * array never reaches the uint64 case), the stored length checksum, then the bytes: not the varints written.
+   */
+  private static int stringCrc(Tensor t, ByteBuffer stored) {
+    List<byte[]> strings = t.toByteStrings();
+    CRC32C crc = lengthsCrc(strings);
+    if (!strings.isEmpty()) {
+      int varints = stored.remaining() - 4 - strings.stream().mapToInt(s -> s.length).sum();
+      ByteBuffer rest = stored.duplicate();
+      rest.position(rest.position() + varints);
+      crc.update(rest);
+    }
+    return (int) crc.getValue();
+  }
+
+  private static CRC32C lengthsCrc(List<byte[]> strings) {
+    CRC32C crc = new CRC32C();
+    ByteBuffer len = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+    for (byte[] s : strings) {
+      len.clear();
+      crc.update(len.putInt(s.length).array(), 0, 4);
+    }
+    return crc;
   }
 
   private static byte[] utf8(String s) {

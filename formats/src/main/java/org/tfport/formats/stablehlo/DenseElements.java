@@ -18,7 +18,7 @@ public record DenseElements(MlirType type, List<String> literals, byte[] hex) {
       case "f32", "i32", "ui32" -> 4;
       case "f16", "bf16", "i16", "ui16" -> 2;
       case "i8", "ui8", "i1" -> 1;
-      default -> 0;
+      default -> Float8.of(element) != null ? 1 : 0;
     };
   }
 
@@ -79,7 +79,7 @@ public record DenseElements(MlirType type, List<String> literals, byte[] hex) {
         case "f32" -> b.getFloat(i * 4);
         case "f16" -> Float.float16ToFloat(b.getShort(i * 2));
         case "bf16" -> Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
-        default -> longAt(i);
+        default -> Float8.of(e) != null ? Float8.of(e).decode(b.get(i)) : longAt(i);
       };
     }
     String lit = literals.get(i);
@@ -91,10 +91,17 @@ public record DenseElements(MlirType type, List<String> literals, byte[] hex) {
           case "f32" -> Float.intBitsToFloat((int) bits);
           case "f16" -> Float.float16ToFloat((short) bits);
           case "bf16" -> Float.intBitsToFloat((int) bits << 16);
-          default -> throw new IllegalArgumentException("hex literal of " + e);
+          default -> {
+            if (Float8.of(e) == null) {
+              throw new IllegalArgumentException("hex literal of " + e);
+            }
+            yield Float8.of(e).decode((int) bits);
+          }
         };
       }
-      return parseFloat(lit);
+      double v = parseFloat(lit);
+      // A decimal literal of an 8-bit float type names the nearest value the type holds.
+      return Float8.of(e) == null ? v : Float8.of(e).round(v);
     }
     return longAt(i);
   }

@@ -39,6 +39,22 @@ public final class StableHloFiles {
   }
 
   /**
+   * The platforms a {@code jax.export} file was lowered for ({@code cpu}, {@code cuda}, ...), in
+   * the order its platform index counts them; empty for MLIR text and bare bytecode.
+   */
+  public static java.util.List<String> platforms(Path path) {
+    try {
+      byte[] bytes = Files.readAllBytes(path);
+      if (isBytecode(bytes, bytes.length) || !MlirBytecode.isBinaryStableHlo(bytes)) {
+        return java.util.List.of();
+      }
+      return org.tfport.formats.mlir.JaxExport.read(bytes, path.toString()).platforms();
+    } catch (IOException e) {
+      throw new UsageException(path + ": cannot read (" + e.getMessage() + ")");
+    }
+  }
+
+  /**
    * Reads a StableHLO program: MLIR text, MLIR bytecode (a VHLO portable artifact) or a {@code
    * jax.export} serialization; the binary forms go through {@link MlirBytecode}'s generic text.
    *

@@ -96,11 +96,9 @@ public final class StableHloText {
         String argName = c.valueName();
         c.expect(":");
         MlirType type = MlirAttrs.type(c);
-        if (c.peek() == '{') {
-          MlirAttrs.dict(c);
-        }
+        Map<String, Attr> argAttrs = c.peek() == '{' ? MlirAttrs.dict(c) : Map.of();
         c.skipLocation();
-        args.add(new Arg(argName, type));
+        args.add(new Arg(argName, type, argAttrs));
       } while (c.eat(","));
       c.expect(")");
     }

@@ -40,6 +40,11 @@ final class ConvRecurrentLayers {
   /** ConvLSTM2D over {@code x} [N, T, rows, cols, channels] (channels_first: [N, T, ch, r, c]). */
   static List<KT> convLstm(Call c, KT x, Tensor[] w, String mask) {
     Emit e = c.e;
+    if (c.training() != null && c.training().trains(c)) {
+      throw c.unsupported(
+          "has no gradient in tfport, so training would leave its weights as they are; freeze it"
+              + " (trainable: false in its config) to train the rest of the model");
+    }
     if (x.rank() != 5) {
       throw c.corrupt(
           "expects [batch, time, rows, cols, channels] but gets "

@@ -41,6 +41,11 @@ final class LocalLayers {
   }
 
   private static KT local(Call c, KT x, int n) {
+    if (c.training() != null && c.training().trains(c)) {
+      throw c.unsupported(
+          "has no gradient in tfport, so training would leave its weights as they are; freeze it"
+              + " (trainable: false in its config) to train the rest of the model");
+    }
     Emit e = c.e;
     if (x.rank() != n + 2) {
       throw c.corrupt(

@@ -52,6 +52,9 @@ final class NormLayers {
   private static KT batchNorm(Call c, KT x) {
     long[] axes = axes(c, x, -1);
     long[] bshape = broadcastShape(c, x, axes);
+    if (c.training() != null && c.training().trains(c)) {
+      return batchNormOfVariables(c, x, bshape);
+    }
     boolean scale = c.bool("scale", true);
     boolean center = c.bool("center", true);
     int pos = 0;
@@ -79,6 +82,28 @@ final class NormLayers {
         e.binary("Mul", x.ref(), e.constant("scale", Tensor.ofFloats(Shape.of(bshape), mul)));
     y = e.binary("AddV2", y, e.constant("offset", Tensor.ofFloats(Shape.of(bshape), add)));
     return x.with(y, x.shape());
+  }
+
+  /**
+   * The same inference form over the weights as variables, for a model being trained: its
+   * evaluation reads the trained gamma, beta and moving statistics, in the order the training form
+   * declares them, so both graphs take the same variables.
+   */
+  private static KT batchNormOfVariables(Call c, KT x, long[] bshape) {
+    Emit e = c.e;
+    int pos = 0;
+    String gamma = c.bool("scale", true) ? c.weightAs("gamma", pos++, bshape) : null;
+    String beta = c.bool("center", true) ? c.weightAs("beta", pos++, bshape) : null;
+    String mean = c.weightAs("moving_mean", pos++, bshape);
+    String var = c.weightAs("moving_variance", pos, bshape);
+    float eps = (float) c.number("epsilon", 1e-3);
+    String mul = e.unary("Rsqrt", e.binary("AddV2", var, e.scalar(eps)));
+    if (gamma != null) {
+      mul = e.binary("Mul", mul, gamma);
+    }
+    String add = e.binary("Mul", mean, mul);
+    add = beta == null ? e.unary("Neg", add) : e.binary("Sub", beta, add);
+    return x.with(e.binary("AddV2", e.binary("Mul", x.ref(), mul), add), x.shape());
   }
 
   private static KT layerNorm(Call c, KT x) {

@@ -273,10 +273,23 @@ final class RecurrentLayers {
           "has kernels whose shapes do not fit " + features + " features and " + units + " units");
     }
     // Input projections of every step at once: [N·T, F]·W (+ input bias).
-    if (vars != null && ((cudnn && lstm) || resetAfter || g == 3 || steps <= 0)) {
+    if (vars != null && steps <= 0) {
       throw c.unsupported(
-          "cannot be trained yet (only LSTM and SimpleRNN layers over fixed time steps train);"
-              + " freeze it");
+          "cannot be trained over a number of time steps known only at run time; give the"
+              + " model's input a fixed number of steps, or freeze it");
+    }
+    // Trained biases stored as two parts (reset_after GRU: input and recurrent rows; CuDNN LSTM:
+    // input and recurrent halves that add up) are split in the graph so both parts train.
+    String inputBiasVar = vars != null ? vars[2] : null;
+    String recurrentBiasVar = null;
+    if (inputBiasVar != null && (resetAfter || (cudnn && lstm))) {
+      String two = e.op("Split", List.of(e.intScalar(0), e.reshape(vars[2], 2, -1)), "num_split", 2);
+      if (resetAfter) {
+        inputBiasVar = e.reshape(two + ":0", 3L * units);
+        recurrentBiasVar = e.reshape(two + ":1", 3L * units);
+      } else {
+        inputBiasVar = e.reshape(e.binary("AddV2", two + ":0", two + ":1"), 4L * units);
+      }
     }
     String kernel = vars != null ? vars[0] : e.constant("kernel", w[0]);
     String flat = e.reshape(x.ref(), -1, features);
@@ -303,7 +316,7 @@ final class RecurrentLayers {
       xw =
           e.op(
               "BiasAdd",
-              List.of(xw, vars != null ? vars[2] : e.constant("bias", inputBias)),
+              List.of(xw, vars != null ? inputBiasVar : e.constant("bias", inputBias)),
               "data_format",
               "NHWC");
     }
@@ -337,7 +350,12 @@ final class RecurrentLayers {
       }
       CellNodes nodes = CellNodes.of(e, cell);
       if (vars != null) {
-        nodes = new CellNodes(vars[1], nodes.uParts(), nodes.rb(), nodes.one());
+        String[] parts = null;
+        if (nodes.uParts() != null) {
+          String split = e.op("Split", List.of(e.intScalar(1), vars[1]), "num_split", 3);
+          parts = new String[] {split + ":0", split + ":1", split + ":2"};
+        }
+        nodes = new CellNodes(vars[1], parts, recurrentBiasVar, nodes.one());
       }
       List<String> hs = new ArrayList<>();
       h = null;
@@ -404,12 +422,20 @@ final class RecurrentLayers {
     boolean conv = cls.equals("ConvLSTM2D");
     Call fc = c.wrapped(cls, fwdCfg);
     Call bc = c.wrapped(cls, bwdCfg);
-    KT f =
-        (conv ? ConvRecurrentLayers.convLstm(fc, x, fw, c.mask(0)) : rnn(fc, x, fw, c.mask(0)))
-            .get(0);
-    KT b =
-        (conv ? ConvRecurrentLayers.convLstm(bc, x, bw, c.mask(0)) : rnn(bc, x, bw, c.mask(0)))
-            .get(0);
+    KT f;
+    KT b;
+    if (conv || c.training() == null) {
+      f =
+          (conv ? ConvRecurrentLayers.convLstm(fc, x, fw, c.mask(0)) : rnn(fc, x, fw, c.mask(0)))
+              .get(0);
+      b =
+          (conv ? ConvRecurrentLayers.convLstm(bc, x, bw, c.mask(0)) : rnn(bc, x, bw, c.mask(0)))
+              .get(0);
+    } else {
+      // The two layers' weights share short names (kernel, ...): found by position instead.
+      f = rnn(fc, x, fw, c.mask(0), directionVariables(c, "forward/", 0, bias)).get(0);
+      b = rnn(bc, x, bw, c.mask(0), directionVariables(c, "backward/", n, bias)).get(0);
+    }
     if (fwdCfg.path("return_sequences").asBoolean(false)) {
       b =
           b.with(
@@ -431,6 +457,15 @@ final class RecurrentLayers {
         yield List.of(f.with(e.concat(List.of(f.ref(), b.ref()), s.length - 1), s));
       }
       default -> List.of(f, b);
+    };
+  }
+
+  /** One direction's kernel, recurrent kernel and bias variables, from weight {@code first} on. */
+  private static String[] directionVariables(Call c, String prefix, int first, boolean bias) {
+    return new String[] {
+      c.weight(prefix + "kernel", first),
+      c.weight(prefix + "recurrent_kernel", first + 1),
+      bias ? c.weight(prefix + "bias", first + 2) : null
     };
   }
 

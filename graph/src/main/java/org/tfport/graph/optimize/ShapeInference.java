@@ -227,6 +227,24 @@ public final class ShapeInference {
     }
   }
 
+  /**
+   * A constant size vector, or one packed from scalars (Keras' Conv2DTranspose packs the batch size
+   * read at run time with constant sizes): -1 where an element is not constant.
+   */
+  private long[] packedInts(Node n, int i) {
+    long[] c = constInts(n, i);
+    Node p = i < n.dataInputs().size() ? g.node(TensorRef.nodeOf(n.dataInputs().get(i))) : null;
+    if (c != null || p == null || !p.op().equals("Pack")) {
+      return c;
+    }
+    long[] out = new long[p.dataInputs().size()];
+    for (int k = 0; k < out.length; k++) {
+      long[] v = constInts(p, k);
+      out[k] = v != null && v.length == 1 ? v[0] : -1;
+    }
+    return out;
+  }
+
   private static List<long[]> one(long[] d) {
     List<long[]> out = new ArrayList<>();
     out.add(d);
@@ -297,6 +315,8 @@ public final class ShapeInference {
           one(GradientShapes.fromSizes(constInts(n, 1), in(n, 1)));
       case "DepthwiseConv2dNativeBackpropInput", "AvgPoolGrad" ->
           one(GradientShapes.fromSizes(constInts(n, 0), in(n, 0)));
+      case "Conv2DBackpropInput", "Conv3DBackpropInputV2" ->
+          one(GradientShapes.fromSizes(packedInts(n, 0), in(n, 0)));
       case "FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3" ->
           GradientShapes.batchNormGrad(in(n, 1), n.stringAttr("data_format"));
       case "BroadcastGradientArgs" -> {

@@ -20,7 +20,8 @@ final class Dispatch {
               Reductions.NAMES,
               Indexing.NAMES,
               Scatter.NAMES,
-              Control.NAMES));
+              Control.NAMES,
+              ComplexLowering.NAMES));
 
   private static List<String> concat(Set<?>... sets) {
     return java.util.Arrays.stream(sets).flatMap(Set::stream).map(Object::toString).toList();

@@ -15,6 +15,7 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.core.graph.TensorValue;
+import org.tfport.formats.stablehlo.Float8;
 import org.tfport.formats.stablehlo.MlirType;
 import org.tfport.formats.stablehlo.Op;
 import org.tfport.formats.stablehlo.Region;
@@ -53,6 +54,9 @@ final class Lowerer {
   final List<StableHloLowering.Problem> refusals;
   final List<Check> checks;
   final Map<String, V> env = new HashMap<>();
+
+  /** SSA values of complex type, as pairs of real tensors ({@link ComplexLowering}). */
+  final Map<String, ComplexLowering.Cx> complexEnv = new HashMap<>();
 
   /** The op that defined each SSA value lowered here, for patterns (argmax over an iota). */
   final Map<String, Op> producers = new HashMap<>();
@@ -122,7 +126,19 @@ final class Lowerer {
       if (op.name().equals("func.return") || op.name().equals("stablehlo.return")) {
         List<V> out = new ArrayList<>();
         for (String o : op.operands()) {
-          out.add(env.get(o));
+          ComplexLowering.Cx c = complex(o);
+          if (c == null) {
+            out.add(env.get(o));
+            continue;
+          }
+          current = op;
+          try {
+            out.add(ComplexLowering.result(this, c));
+          } catch (Refusal r) {
+            refusals.add(
+                new StableHloLowering.Problem("line " + op.line(), op.name(), r.getMessage()));
+            out.add(null);
+          }
         }
         return out;
       }
@@ -133,6 +149,10 @@ final class Lowerer {
 
   void lowerOne(Op op) {
     current = op;
+    if (ComplexLowering.involves(this, op)) {
+      ComplexLowering.lower(this, op);
+      return;
+    }
     List<V> ins = new ArrayList<>();
     boolean missing = false;
     for (String o : op.operands()) {
@@ -155,7 +175,12 @@ final class Lowerer {
         throw new IllegalStateException(op.name() + " gave " + outs.size() + " results");
       }
       for (int i = 0; i < outs.size(); i++) {
-        env.put(op.results().get(i), outs.get(i));
+        V v = outs.get(i);
+        Float8 f8 = i < op.resultTypes().size() ? float8(op.resultTypes().get(i)) : null;
+        if (f8 != null && !op.name().equals("stablehlo.constant")) {
+          v = Float8Rounding.round(this, v, f8);
+        }
+        env.put(op.results().get(i), v);
         producers.put(op.results().get(i), op);
       }
     } catch (Refusal r) {
@@ -168,6 +193,14 @@ final class Lowerer {
     return p == null && name.endsWith("#0")
         ? producers.get(name.substring(0, name.length() - 2))
         : p;
+  }
+
+  ComplexLowering.Cx complex(String name) {
+    ComplexLowering.Cx c = complexEnv.get(name);
+    if (c == null && name.endsWith("#0")) {
+      c = complexEnv.get(name.substring(0, name.length() - 2));
+    }
+    return c;
   }
 
   V lookup(String name) {
@@ -193,12 +226,16 @@ final class Lowerer {
       case "i64", "si64" -> DType.INT64;
       case "ui8" -> DType.UINT8;
       case "ui16" -> DType.UINT16;
+      // Held as float32 values of the format, rounded after every op that makes them.
+      case "f8E5M2", "f8E4M3", "f8E3M4", "f8E4M3FN", "f8E4M3FNUZ", "f8E5M2FNUZ", "f8E4M3B11FNUZ" ->
+          DType.FLOAT32;
       case "complex<f32>", "complex<f64>" ->
           throw new Refusal(
               "element type "
                   + element
-                  + " (complex numbers): tfport's runtime has no complex arithmetic, and TF.js and"
-                  + " TFLite builtins none either; split the program into real and imaginary parts");
+                  + " here: tfport lowers complex values to pairs of real tensors in straight-line"
+                  + " code, not through loop, conditional or XlaCallModule boundaries; carry the"
+                  + " real and imaginary parts (stablehlo.real/imag) across them");
       default ->
           throw new Refusal(
               "element type "
@@ -208,6 +245,11 @@ final class Lowerer {
                           + " compute in f16, bf16 or f32"
                       : " has no TensorFlow equivalent tfport runs"));
     };
+  }
+
+  /** The 8-bit float format of a tensor type, or null. */
+  static Float8 float8(MlirType t) {
+    return t.isTensor() ? Float8.of(t.element()) : null;
   }
 
   static DType dtype(MlirType t) {

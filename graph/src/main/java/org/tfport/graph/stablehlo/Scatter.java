@@ -85,6 +85,20 @@ final class Scatter {
 
   // ------------------------------------------------------------------ scatter
 
+  /** An int32 tensor of shape [batch..., 1] holding each element's coordinate on {@code axis}. */
+  private static org.tfport.core.Tensor coordinates(long[] batch, int axis) {
+    int n = (int) product(batch);
+    long inner = 1;
+    for (int d = axis + 1; d < batch.length; d++) {
+      inner *= batch[d];
+    }
+    long[] values = new long[n];
+    for (int k = 0; k < n; k++) {
+      values[k] = (k / inner) % batch[axis];
+    }
+    return Lowerer.tensor(DType.INT32, DotConv.append(batch, 1), values, null);
+  }
+
   private static V scatter(Lowerer l, Op op, List<V> ins) {
     if (ins.size() != 3) {
       throw new Refusal("a scatter of " + (ins.size() - 1) / 2 + " operands at once");
@@ -97,9 +111,12 @@ final class Scatter {
       throw new Refusal("scatter without scatter_dimension_numbers");
     }
     Map<String, Attr> e = dn.entries();
-    if (Attrs.longs(e.get("input_batching_dims")).length > 0
-        || Attrs.longs(e.get("scatter_indices_batching_dims")).length > 0) {
-      throw new Refusal("scatter with batching dimensions (input_batching_dims)");
+    // Batching dimensions pair an operand dimension with one of the indices': the update at batch
+    // position b lands at operand coordinate b there, like an inserted dimension of size 1.
+    long[] ibd = Attrs.longs(e.get("input_batching_dims"));
+    long[] sibd = Attrs.longs(e.get("scatter_indices_batching_dims"));
+    if (ibd.length != sibd.length) {
+      throw new Refusal("input_batching_dims and scatter_indices_batching_dims of different lengths");
     }
     long[] uwd = Attrs.longs(e.get("update_window_dims"));
     long[] iwd = Attrs.longs(e.get("inserted_window_dims"));
@@ -158,7 +175,7 @@ final class Scatter {
     // Operand dimensions the window covers, and the window's extent on each operand dimension.
     List<Integer> windowDims = new ArrayList<>();
     for (int d = 0; d < r; d++) {
-      if (!contains(iwd, d)) {
+      if (!contains(iwd, d) && !contains(ibd, d)) {
         windowDims.add(d);
       }
     }
@@ -181,7 +198,17 @@ final class Scatter {
     List<V> cols = new ArrayList<>();
     for (int d = 0; d < r; d++) {
       int k = indexOf(sdod, d);
-      if (k < 0) {
+      int bi = indexOf(ibd, d);
+      if (bi >= 0) {
+        if (k >= 0) {
+          throw new Refusal("operand dimension " + d + " both batching and scattered into");
+        }
+        int ax = (int) sibd[bi];
+        if (ax == ivd || ax < 0 || ax >= indices.rank()) {
+          throw new Refusal("scatter_indices_batching_dims names the index vector dimension");
+        }
+        cols.add(l.constant(coordinates(batch, ivd < indices.rank() && ax > ivd ? ax - 1 : ax)));
+      } else if (k < 0) {
         cols.add(l.constant(Lowerer.tensor(DType.INT32, col, new long[] {0}, null)));
       } else {
         long[] begin = new long[idx.rank()];

@@ -76,9 +76,20 @@ public final class StableHloLowering {
     }
   }
 
-  /** Reads a StableHLO file ({@link StableHloFiles#read}) and lowers its entry function. */
+  /**
+   * Reads a StableHLO file ({@link StableHloFiles#read}) and lowers its entry function; a {@code
+   * jax.export} file's platform list places its platform index argument.
+   */
   public static Lowered load(java.nio.file.Path file) {
-    return lower(StableHloFiles.read(file));
+    StableHloModule module = StableHloFiles.read(file);
+    Func f =
+        module
+            .entry()
+            .orElseThrow(
+                () ->
+                    new UnsupportedModelException(
+                        module.fileName() + ": the StableHLO module has no function to run"));
+    return lower(module, f, List.of(), StableHloFiles.platforms(file));
   }
 
   /** Lowers the module's entry function ({@code main}, else its only public function). */
@@ -99,7 +110,20 @@ public final class StableHloLowering {
    * @throws UnsupportedModelException naming every op that does not lower, with its location
    */
   public static Lowered lower(StableHloModule module, Func f) {
-    return lower(module, f, List.of());
+    return lower(module, f, List.of(), List.of());
+  }
+
+  /**
+   * The value of a {@code jax.global_constant = "_platform_index"} argument: where CPU (the
+   * platform tfport's runtime stands for) is in the module's platform list, else the first.
+   */
+  static long platformIndex(List<String> platforms) {
+    for (int k = 0; k < platforms.size(); k++) {
+      if (platforms.get(k).equalsIgnoreCase("cpu")) {
+        return k;
+      }
+    }
+    return 0;
   }
 
   /**
@@ -107,6 +131,16 @@ public final class StableHloLowering {
    * PartitionedCall}s of {@code tfFunctions} (the {@code XlaCallModule}'s {@code function_list}).
    */
   static Lowered lower(StableHloModule module, Func f, List<String> tfFunctions) {
+    return lower(module, f, tfFunctions, null);
+  }
+
+  /**
+   * As {@link #lower(StableHloModule, Func, List)}; with {@code platforms} non-null, a platform
+   * index argument ({@code jax.global_constant = "_platform_index"}) becomes a constant instead of
+   * an input, as the caller JAX's runtime would pass ({@link #platformIndex}).
+   */
+  static Lowered lower(
+      StableHloModule module, Func f, List<String> tfFunctions, List<String> platforms) {
     Graph g = new Graph(module.fileName());
     List<Problem> refusals = new ArrayList<>();
     List<Lowerer.Check> checks = new ArrayList<>();
@@ -116,9 +150,31 @@ public final class StableHloLowering {
     for (Arg a : f.args()) {
       String name = g.uniqueName(a.name().substring(1));
       MlirType t = a.type();
+      if (platforms != null && "_platform_index".equals(a.globalConstant())) {
+        try {
+          DType it = Lowerer.dtype(t);
+          if (t.rank() != 0 || (it != DType.INT32 && it != DType.INT64)) {
+            throw new Lowerer.Refusal("not an integer scalar");
+          }
+          l.env.put(
+              a.name(),
+              l.constant(
+                  Lowerer.tensor(it, new long[0], new long[] {platformIndex(platforms)}, null)));
+        } catch (Lowerer.Refusal r) {
+          refusals.add(
+              new Problem(
+                  "line " + f.line(), "platform index argument " + a.name(), r.getMessage()));
+        }
+        continue;
+      }
       DType dt;
       try {
-        dt = Lowerer.dtype(t);
+        if (ComplexLowering.isComplex(t) && ComplexLowering.partType(t) == DType.FLOAT64) {
+          throw new Lowerer.Refusal(
+              "a complex<f64> argument: tfport's tensors hold complex64 only; pass the real and"
+                  + " imaginary parts as f64 arguments");
+        }
+        dt = ComplexLowering.isComplex(t) ? DType.COMPLEX64 : Lowerer.dtype(t);
       } catch (Lowerer.Refusal r) {
         refusals.add(new Problem("line " + f.line(), "argument " + a.name(), r.getMessage()));
         continue;
@@ -129,7 +185,15 @@ public final class StableHloLowering {
       g.add(new Node(name, "Placeholder", new ArrayList<>(), "", attrs));
       g.inputs().add(name);
       inputs.add(name);
-      l.env.put(a.name(), new V(name, dt, t.dims()));
+      V in = new V(name, dt, t.dims());
+      if (dt == DType.COMPLEX64) {
+        l.complexEnv.put(a.name(), ComplexLowering.argument(l, in));
+        continue;
+      }
+      if (Lowerer.float8(t) != null) {
+        in = Float8Rounding.round(l, in, Lowerer.float8(t));
+      }
+      l.env.put(a.name(), in);
     }
     List<V> outs = l.lowerOps(f.body());
     if (!refusals.isEmpty()) {
@@ -159,6 +223,42 @@ public final class StableHloLowering {
       cs.add(new Check(c.target(), c.operands().stream().map(V::ref).toList(), c.op()));
     }
     return new Lowered(g, inputs, names, cs);
+  }
+
+  /**
+   * Refuses a conversion whose program takes or returns complex values: inside a program they are
+   * pairs of real tensors, but at its interface they stay complex64, which {@code target} (TF.js,
+   * TFLite) has no arithmetic for.
+   *
+   * @throws UnsupportedModelException naming each complex argument and result
+   */
+  public static void refuseComplexInterface(Lowered lw, String fileName, String target) {
+    List<String> named = new ArrayList<>();
+    for (String in : lw.inputNames()) {
+      Node p = lw.graph().node(in);
+      if (p != null && p.attr("dtype") instanceof AttrValue.Type t
+          && t.value() == DType.COMPLEX64.tfEnum()) {
+        named.add("argument " + in);
+      }
+    }
+    for (int k = 0; k < lw.graph().outputs().size(); k++) {
+      Node n = lw.graph().node(org.tfport.core.graph.TensorRef.nodeOf(lw.graph().outputs().get(k)));
+      if (n != null && n.op().equals("Complex")) {
+        named.add("result " + lw.outputNames().get(k));
+      }
+    }
+    if (!named.isEmpty()) {
+      throw new UnsupportedModelException(
+          fileName
+              + ": "
+              + String.join(", ", named)
+              + " of the StableHLO program "
+              + (named.size() == 1 ? "is" : "are")
+              + " complex64, which "
+              + target
+              + " has no arithmetic for; pass and return the real and imaginary parts"
+              + " (stablehlo.complex / stablehlo.real / stablehlo.imag) instead");
+    }
   }
 
   private static List<String> outputNames(Func f, int n) {

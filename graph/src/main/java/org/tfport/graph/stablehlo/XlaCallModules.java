@@ -110,7 +110,12 @@ public final class XlaCallModules {
             .func("main")
             .orElseThrow(() -> new CorruptModelException(where + ": its module has no @main"));
     List<String> inputs = node.dataInputs();
-    int nrPlatform = x.version() >= VERSION_PLATFORMS && x.platforms().size() > 1 ? 1 : 0;
+    // JAX marks the platform index argument (jax.global_constant); older modules have it exactly
+    // when they were lowered for several platforms.
+    boolean marked =
+        !main.args().isEmpty() && "_platform_index".equals(main.args().get(0).globalConstant());
+    int nrPlatform =
+        marked || (x.version() >= VERSION_PLATFORMS && x.platforms().size() > 1) ? 1 : 0;
     int nrDim = x.dimArgsSpec().size();
     if (main.args().size() != nrPlatform + nrDim + inputs.size()) {
       throw new CorruptModelException(
@@ -246,9 +251,9 @@ public final class XlaCallModules {
   /** The platform index argument: where {@code CPU} is in {@code platforms}, else the first. */
   private static String platformIndex(
       Graph g, String prefix, XlaCallModule x, MlirType t, String where) {
-    if (!t.isTensor() || t.rank() != 0 || !t.element().equals("i32")) {
+    if (!t.isTensor() || t.rank() != 0 || !(t.element().equals("i32") || t.element().equals("i64"))) {
       throw new CorruptModelException(
-          where + ": its module's platform index argument is " + t + ", not tensor<i32>");
+          where + ": its module's platform index argument is " + t + ", not tensor<i32> or i64");
     }
     int index = 0;
     for (int k = 0; k < x.platforms().size(); k++) {
@@ -257,10 +262,9 @@ public final class XlaCallModules {
         break;
       }
     }
+    DType type = t.element().equals("i64") ? DType.INT64 : DType.INT32;
     return constant(
-        g,
-        prefix + "platform_index",
-        Lowerer.tensor(DType.INT32, new long[0], new long[] {index}, null));
+        g, prefix + "platform_index", Lowerer.tensor(type, new long[0], new long[] {index}, null));
   }
 
   /** A dimension argument {@code "A.D"}: the size of dimension D of array argument A. */

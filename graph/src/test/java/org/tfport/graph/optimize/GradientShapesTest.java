@@ -66,4 +66,25 @@ class GradientShapesTest {
     assertThat(s.dims("bn:4")).containsExactly(0);
     assertThat(s.dims("seg")).containsExactly(100, 16);
   }
+
+  /** Keras' Conv2DTranspose packs the run-time batch size with constant sizes. */
+  @Test
+  void transposedConvolutionShapeFromPackedSizes() {
+    Graph g = new Graph("test");
+    placeholder(g, "x", -1, 4, 4, 3);
+    placeholder(g, "f", 3, 3, 5, 3);
+    placeholder(g, "batch", new long[0]);
+    Consts.add(g, "h", Tensor.ofInts(Shape.of(), 9));
+    Consts.add(g, "w", Tensor.ofInts(Shape.of(), 10));
+    Consts.add(g, "c", Tensor.ofInts(Shape.of(), 5));
+    Consts.add(g, "constSizes", Tensor.ofInts(Shape.of(4), 2, 8, 8, 5));
+    op(g, "sizes", "Pack", Map.of("N", new AttrValue.Int(4)), "batch", "h", "w", "c");
+    op(g, "up", "Conv2DBackpropInput", Map.of("T", F32), "sizes", "f", "x");
+    op(g, "upConst", "Conv2DBackpropInput", Map.of("T", F32), "constSizes", "f", "x");
+    op(g, "upUnknown", "Conv2DBackpropInput", Map.of("T", F32), "batch", "f", "x");
+    ShapeInference s = ShapeInference.of(g, ConstantEvaluator.NONE);
+    assertThat(s.dims("up")).containsExactly(-1, 9, 10, 5);
+    assertThat(s.dims("upConst")).containsExactly(2, 8, 8, 5);
+    assertThat(s.dims("upUnknown")).isNull();
+  }
 }

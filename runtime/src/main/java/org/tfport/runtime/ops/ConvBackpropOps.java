@@ -8,23 +8,26 @@ import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
-import org.tfport.runtime.ops.ConvOps.PositionKernel;
 import org.tfport.runtime.ops.ConvOps.Spec;
 import org.tfport.runtime.ops.Windows.Axis;
 import org.tfport.runtime.ops.Windows.Format;
 import org.tfport.runtime.ops.Windows.Grid;
+import org.tfport.runtime.ops.Windows.PositionKernel;
 
 /**
- * Convolution gradients with respect to the input, which models use as transposed convolutions
- * (Keras Conv2DTranspose, Conv3DTranspose): Conv2DBackpropInput and Conv3DBackpropInputV2. Computed
- * in gather form: each input element sums, over the output positions and taps whose forward window
- * covered it, out_backprop × filter, in tap order then output channel order.
+ * Convolution gradients with respect to the input, which models also use as transposed
+ * convolutions (Keras Conv2DTranspose, Conv3DTranspose): Conv2DBackpropInput and
+ * Conv3DBackpropInputV2, computed in gather form: each input element sums, over the output
+ * positions and taps whose forward window covered it, out_backprop × filter, in tap order then
+ * output channel order; and the depthwise convolution's (DepthwiseConv2dNativeBackpropInput),
+ * accumulated in double over the forward windows.
  */
 final class ConvBackpropOps implements OpFamily {
   @Override
   public void register(KernelRegistry r) {
     r.reference("Conv2DBackpropInput", b -> bind(b, 2));
     r.reference("Conv3DBackpropInputV2", b -> bind(b, 3));
+    r.reference("DepthwiseConv2dNativeBackpropInput", ConvBackpropOps::depthwiseInputGrad);
   }
 
   private static Kernel bind(BindContext b, int spatialRank) {
@@ -54,20 +57,13 @@ final class ConvBackpropOps implements OpFamily {
                 + dy);
       }
       Axis[] axes = spec.axes(ig, window);
-      Grid expected = ig.windowed(axes, fout);
-      if (!expected.equals(og)) {
-        throw new KernelException(
-            "out_backprop "
-                + dy
-                + " is not the forward output shape "
-                + Arrays.toString(expected.shape(f)));
-      }
+      Windows.checkForwardOutput(ig, axes, og, dy, f);
       Object dx = t == DType.FLOAT32 ? new float[ig.size()] : new double[ig.size()];
       PositionKernel k =
           t == DType.FLOAT32
               ? gatherFloat(dy.floats(), filter.floats(), (float[]) dx, ig, og)
               : gatherDouble(dy.doubles(), filter.doubles(), (double[]) dx, ig, og);
-      forEachInput(ig, og, axes, k);
+      Windows.forEachInput(ig, og, axes, k);
       return new Value[] {Value.of(t, ig.shape(f), dx)};
     };
   }
@@ -98,58 +94,6 @@ final class ConvBackpropOps implements OpFamily {
             + " or "
             + f.spatialRank()
             + " sizes");
-  }
-
-  /**
-   * Visits every input position with the output positions (and filter taps) whose window covered
-   * it.
-   */
-  private static void forEachInput(Grid in, Grid out, Axis[] axes, PositionKernel k) {
-    Axis ad = axes[0];
-    Axis ah = axes[1];
-    Axis aw = axes[2];
-    int[] tapOut = new int[ad.window() * ah.window() * aw.window()];
-    int[] tapFilter = new int[tapOut.length];
-    for (int n = 0; n < in.batch(); n++) {
-      for (int id = 0; id < in.depth(); id++) {
-        for (int ih = 0; ih < in.height(); ih++) {
-          for (int iw = 0; iw < in.width(); iw++) {
-            int taps = 0;
-            for (int kd = 0; kd < ad.window(); kd++) {
-              int od = output(ad, id, kd);
-              if (od < 0) {
-                continue;
-              }
-              for (int kh = 0; kh < ah.window(); kh++) {
-                int oh = output(ah, ih, kh);
-                if (oh < 0) {
-                  continue;
-                }
-                for (int kw = 0; kw < aw.window(); kw++) {
-                  int ow = output(aw, iw, kw);
-                  if (ow < 0) {
-                    continue;
-                  }
-                  tapOut[taps] = out.offset(n, od, oh, ow);
-                  tapFilter[taps++] = (kd * ah.window() + kh) * aw.window() + kw;
-                }
-              }
-            }
-            k.run(tapOut, tapFilter, taps, in.offset(n, id, ih, iw));
-          }
-        }
-      }
-    }
-  }
-
-  /** The output position whose tap {@code k} reads input {@code i}, or -1 when none does. */
-  private static int output(Axis a, int i, int k) {
-    int scaled = i + a.padBefore() - k * a.dilation();
-    if (scaled < 0 || scaled % a.stride() != 0) {
-      return -1;
-    }
-    int o = scaled / a.stride();
-    return o < a.out() ? o : -1;
   }
 
   // Filter [taps..., channels, fout]: dx[c] = Σ_taps Σ_oc dy[oc] · filter[tap, c, oc].
@@ -189,6 +133,58 @@ final class ConvBackpropOps implements OpFamily {
         }
         dx[inBase + c * ics] = acc;
       }
+    };
+  }
+
+  /** (input_sizes, filter, out_backprop) → the gradient of the depthwise convolution's input. */
+  private static Kernel depthwiseInputGrad(BindContext b) {
+    DType t = Reals.type(b, "T", Reals.FLOATS);
+    Spec spec = Spec.of(b, 2, true);
+    Format f = spec.format();
+    return (in, ctx) -> {
+      Value filter = in[1];
+      Value dy = in[2];
+      ConvOps.checkType(filter, t, "filter");
+      ConvOps.checkType(dy, t, "out_backprop");
+      long[] is = Reals.vector(in[0], "input_sizes", 4);
+      int[] window = ConvOps.window(filter, 2);
+      int channels = Math.toIntExact(filter.dim(2));
+      int multiplier = Math.toIntExact(filter.dim(3));
+      Grid ig = Grid.of(is, f, "input_sizes");
+      Grid og = Grid.of(dy.shape(), f, "out_backprop");
+      if (ig.channels() != channels || og.channels() != channels * multiplier) {
+        throw new KernelException(
+            "filter "
+                + filter
+                + " does not map input_sizes "
+                + Arrays.toString(is)
+                + " to out_backprop "
+                + dy);
+      }
+      Axis[] axes = spec.axes(ig, window);
+      Windows.checkForwardOutput(ig, axes, og, dy, f);
+      double[] w = Reals.read(filter);
+      double[] g = Reals.read(dy);
+      double[] dx = new double[ig.size()];
+      int ics = ig.channelStride();
+      int ocs = og.channelStride();
+      Windows.forEachOutput(
+          ig,
+          og,
+          axes,
+          (tapIn, tapFilter, taps, outBase) -> {
+            for (int k = 0; k < taps; k++) {
+              int fb = tapFilter[k] * channels * multiplier;
+              for (int c = 0; c < channels; c++) {
+                double acc = 0;
+                for (int m = 0; m < multiplier; m++) {
+                  acc += w[fb + c * multiplier + m] * g[outBase + (c * multiplier + m) * ocs];
+                }
+                dx[tapIn[k] + c * ics] += acc;
+              }
+            }
+          });
+      return new Value[] {Reals.write(t, ig.shape(f), dx)};
     };
   }
 }

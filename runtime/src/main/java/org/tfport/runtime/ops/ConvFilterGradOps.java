@@ -14,11 +14,10 @@ import org.tfport.runtime.ops.Windows.Format;
 import org.tfport.runtime.ops.Windows.Grid;
 
 /**
- * Convolution gradients for training: with respect to the filter (Conv2DBackpropFilter,
- * Conv3DBackpropFilterV2, DepthwiseConv2dNativeBackpropFilter) and the depthwise gradient with
- * respect to the input (DepthwiseConv2dNativeBackpropInput). Each visits the forward windows and
- * accumulates products in double, rounding once, so a float32 result is the float nearest the exact
- * sum.
+ * Convolution gradients with respect to the filter, for training (Conv2DBackpropFilter,
+ * Conv3DBackpropFilterV2, DepthwiseConv2dNativeBackpropFilter; the input gradients are {@link
+ * ConvBackpropOps}). Each visits the forward windows and accumulates products in double, rounding
+ * once, so a float32 result is the float nearest the exact sum.
  */
 final class ConvFilterGradOps implements OpFamily {
   @Override
@@ -26,7 +25,6 @@ final class ConvFilterGradOps implements OpFamily {
     r.reference("Conv2DBackpropFilter", b -> filterGrad(b, 2, false));
     r.reference("Conv3DBackpropFilterV2", b -> filterGrad(b, 3, false));
     r.reference("DepthwiseConv2dNativeBackpropFilter", b -> filterGrad(b, 2, true));
-    r.reference("DepthwiseConv2dNativeBackpropInput", ConvFilterGradOps::depthwiseInputGrad);
   }
 
   /** (input, filter_sizes, out_backprop) → the gradient of the filter of filter_sizes. */
@@ -70,20 +68,14 @@ final class ConvFilterGradOps implements OpFamily {
                 + dy);
       }
       Axis[] axes = spec.axes(ig, window);
-      if (!ig.windowed(axes, outChannels).equals(og)) {
-        throw new KernelException(
-            "out_backprop "
-                + dy
-                + " is not the forward output shape "
-                + Arrays.toString(ig.windowed(axes, outChannels).shape(f)));
-      }
+      Windows.checkForwardOutput(ig, axes, og, dy, f);
       double[] xs = Reals.read(x);
       double[] g = Reals.read(dy);
       double[] dw = new double[Math.toIntExact(Value.elementCount(fs))];
       int ics = ig.channelStride();
       int ocs = og.channelStride();
       int groupOut = depthwise ? fout : fout / Math.max(groups, 1);
-      ConvOps.forEachOutput(
+      Windows.forEachOutput(
           ig,
           og,
           axes,
@@ -110,64 +102,6 @@ final class ConvFilterGradOps implements OpFamily {
             }
           });
       return new Value[] {Reals.write(t, fs, dw)};
-    };
-  }
-
-  /** (input_sizes, filter, out_backprop) → the gradient of the depthwise convolution's input. */
-  private static Kernel depthwiseInputGrad(BindContext b) {
-    DType t = Reals.type(b, "T", Reals.FLOATS);
-    Spec spec = Spec.of(b, 2, true);
-    Format f = spec.format();
-    return (in, ctx) -> {
-      Value filter = in[1];
-      Value dy = in[2];
-      ConvOps.checkType(filter, t, "filter");
-      ConvOps.checkType(dy, t, "out_backprop");
-      long[] is = Reals.vector(in[0], "input_sizes", 4);
-      int[] window = ConvOps.window(filter, 2);
-      int channels = Math.toIntExact(filter.dim(2));
-      int multiplier = Math.toIntExact(filter.dim(3));
-      Grid ig = Grid.of(is, f, "input_sizes");
-      Grid og = Grid.of(dy.shape(), f, "out_backprop");
-      if (ig.channels() != channels || og.channels() != channels * multiplier) {
-        throw new KernelException(
-            "filter "
-                + filter
-                + " does not map input_sizes "
-                + Arrays.toString(is)
-                + " to out_backprop "
-                + dy);
-      }
-      Axis[] axes = spec.axes(ig, window);
-      if (!ig.windowed(axes, og.channels()).equals(og)) {
-        throw new KernelException(
-            "out_backprop "
-                + dy
-                + " is not the forward output shape "
-                + Arrays.toString(ig.windowed(axes, og.channels()).shape(f)));
-      }
-      double[] w = Reals.read(filter);
-      double[] g = Reals.read(dy);
-      double[] dx = new double[ig.size()];
-      int ics = ig.channelStride();
-      int ocs = og.channelStride();
-      ConvOps.forEachOutput(
-          ig,
-          og,
-          axes,
-          (tapIn, tapFilter, taps, outBase) -> {
-            for (int k = 0; k < taps; k++) {
-              int fb = tapFilter[k] * channels * multiplier;
-              for (int c = 0; c < channels; c++) {
-                double acc = 0;
-                for (int m = 0; m < multiplier; m++) {
-                  acc += w[fb + c * multiplier + m] * g[outBase + (c * multiplier + m) * ocs];
-                }
-                dx[tapIn[k] + c * ics] += acc;
-              }
-            }
-          });
-      return new Value[] {Reals.write(t, ig.shape(f), dx)};
     };
   }
 }

@@ -12,6 +12,7 @@ import org.tfport.runtime.ops.Windows.Axis;
 import org.tfport.runtime.ops.Windows.Format;
 import org.tfport.runtime.ops.Windows.Grid;
 import org.tfport.runtime.ops.Windows.Padding;
+import org.tfport.runtime.ops.Windows.PositionKernel;
 
 /**
  * Forward convolutions: Conv2D (grouped when the filter has fewer input channels than the input),
@@ -27,16 +28,6 @@ final class ConvOps implements OpFamily {
     r.reference("DepthwiseConv2dNative", b -> bind(b, 2, true, false));
     r.reference("_FusedConv2D", b -> bind(b, 2, false, true));
     r.reference("FusedDepthwiseConv2dNative", b -> bind(b, 2, true, true));
-  }
-
-  /**
-   * The kernel's work at one output (or, for transposed convolutions, input) position: {@code taps}
-   * contributing positions at offsets {@code tapIn} of the source tensor, each with its filter tap
-   * index {@code tapFilter}.
-   */
-  @FunctionalInterface
-  interface PositionKernel {
-    void run(int[] tapIn, int[] tapFilter, int taps, int outBase);
   }
 
   /** The window attributes of a convolution node. */
@@ -145,13 +136,11 @@ final class ConvOps implements OpFamily {
                   ? convFloat(x.floats(), filter.floats(), (float[]) out, g, og, fin, groupOut)
                   : convDouble(
                       x.doubles(), filter.doubles(), (double[]) out, g, og, fin, groupOut));
-      forEachOutput(g, og, axes, k);
+      Windows.forEachOutput(g, og, axes, k);
       long[] shape = og.shape(f);
       Value y = Value.of(t, shape, out);
       if (epilogue != null) {
-        double[] d = Reals.read(y);
-        epilogue.apply(d, shape, f.channelAxis(), in);
-        y = Reals.write(t, shape, d);
+        y = epilogue.apply(y, f.channelAxis(), in);
       }
       return new Value[] {y};
     };
@@ -163,44 +152,6 @@ final class ConvOps implements OpFamily {
     }
   }
 
-  /** Visits every output position with the input positions its window covers (padding skipped). */
-  static void forEachOutput(Grid in, Grid out, Axis[] axes, PositionKernel k) {
-    Axis ad = axes[0];
-    Axis ah = axes[1];
-    Axis aw = axes[2];
-    int[] tapIn = new int[ad.window() * ah.window() * aw.window()];
-    int[] tapFilter = new int[tapIn.length];
-    for (int n = 0; n < out.batch(); n++) {
-      for (int od = 0; od < out.depth(); od++) {
-        for (int oh = 0; oh < out.height(); oh++) {
-          for (int ow = 0; ow < out.width(); ow++) {
-            int taps = 0;
-            for (int kd = 0; kd < ad.window(); kd++) {
-              int id = ad.input(od, kd);
-              if (id < 0 || id >= ad.in()) {
-                continue;
-              }
-              for (int kh = 0; kh < ah.window(); kh++) {
-                int ih = ah.input(oh, kh);
-                if (ih < 0 || ih >= ah.in()) {
-                  continue;
-                }
-                for (int kw = 0; kw < aw.window(); kw++) {
-                  int iw = aw.input(ow, kw);
-                  if (iw < 0 || iw >= aw.in()) {
-                    continue;
-                  }
-                  tapIn[taps] = in.offset(n, id, ih, iw);
-                  tapFilter[taps++] = (kd * ah.window() + kh) * aw.window() + kw;
-                }
-              }
-            }
-            k.run(tapIn, tapFilter, taps, out.offset(n, od, oh, ow));
-          }
-        }
-      }
-    }
-  }
 
   // Filter [taps..., fin, fout]; output channel oc reads the input channels of its group.
   private static PositionKernel convFloat(

@@ -120,7 +120,7 @@ final class FastConvOps implements OpFamily {
       Grid og = g.windowed(axes, cout);
       long[] shape = og.shape(spec.format());
       float[] y = new float[og.size()];
-      RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, 4, cout);
+      RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, cout, mk);
       if (y.length > 0) {
         Gemm.Packed p = f == filter ? packed : packFilter(f, mk);
         Axis ah = axes[1];
@@ -167,9 +167,7 @@ final class FastConvOps implements OpFamily {
       float[] y, long[] shape, FusedEpilogue epilogue, RowEpilogue rows, Value[] in) {
     Value v = Value.of(DType.FLOAT32, shape, y);
     if (epilogue != null && rows == null) {
-      double[] d = Reals.read(v);
-      epilogue.apply(d, shape, shape.length - 1, in);
-      v = Reals.write(DType.FLOAT32, shape, d);
+      v = epilogue.apply(v, shape.length - 1, in);
     }
     return v;
   }
@@ -194,7 +192,7 @@ final class FastConvOps implements OpFamily {
       Grid og = g.windowed(axes, cout);
       long[] shape = og.shape(spec.format());
       float[] y = new float[og.size()];
-      RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, 4, cout);
+      RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, cout, mk);
       if (y.length > 0) {
         float[] xs =
             multiplier == 1 ? x.floats() : repeatChannels(x.floats(), g.channels(), multiplier);

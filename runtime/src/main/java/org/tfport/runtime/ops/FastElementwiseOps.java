@@ -9,7 +9,8 @@ import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Optimized float32 AddV2, Add, Sub, Mul and Prelu for the shapes real models use (residual adds of
+ * Optimized float32 AddV2, Add, Sub, Mul and Prelu (through the
+ * micro-kernel's branch-free loop) for the shapes real models use (residual adds of
  * equal shapes, a per-channel or scalar second operand): one loop per op, which the JIT vectorizes,
  * where the reference kernel calls one shared function object per element through a general
  * broadcast walk. Each element is the same float operation as in the reference ({@link BinaryOps}),
@@ -40,15 +41,16 @@ final class FastElementwiseOps {
           default -> null;
         };
     if (kind != null) {
-      r.optimized(op, b -> kernel(reference.bind(b), kind));
+      r.optimized(op, b -> kernel(reference.bind(b), kind, FastKernels.microkernel()));
     }
   }
 
-  private static Kernel kernel(Kernel reference, Op kind) {
-    return (in, ctx) -> run(reference, kind, in, ctx);
+  private static Kernel kernel(Kernel reference, Op kind, Microkernel mk) {
+    return (in, ctx) -> run(reference, kind, mk, in, ctx);
   }
 
-  private static Value[] run(Kernel reference, Op op, Value[] in, RunContext ctx) {
+  private static Value[] run(
+      Kernel reference, Op op, Microkernel mk, Value[] in, RunContext ctx) {
     Value x = in[0];
     Value y = in[1];
     if (x.dtype() != DType.FLOAT32 || y.dtype() != DType.FLOAT32 || y.rank() > x.rank()) {
@@ -60,11 +62,25 @@ final class FastElementwiseOps {
     float[] ys = y.floats();
     float[] z = new float[n];
     if (Arrays.equals(shape, y.shape())) {
-      same(op, xs, ys, z);
+      if (op == Op.PRELU) {
+        mk.prelu(xs, 0, ys, 0, z, 0, n);
+      } else {
+        same(op, xs, ys, z);
+      }
     } else if (y.size() == 1) {
-      scalar(op, xs, ys[0], z);
+      if (op == Op.PRELU) {
+        mk.leakyRelu(xs, 0, ys[0], z, 0, n);
+      } else {
+        scalar(op, xs, ys[0], z);
+      }
     } else if (perChannel(shape, y.shape())) {
-      channels(op, xs, ys, z);
+      if (op == Op.PRELU) {
+        for (int o = 0; o < n; o += ys.length) {
+          mk.prelu(xs, o, ys, 0, z, o, ys.length);
+        }
+      } else {
+        channels(op, xs, ys, z);
+      }
     } else {
       return reference.run(in, ctx);
     }
@@ -101,11 +117,6 @@ final class FastElementwiseOps {
           z[i] = x[i] * y[i];
         }
       }
-      case PRELU -> {
-        for (int i = 0; i < z.length; i++) {
-          z[i] = x[i] < 0 ? y[i] * x[i] : x[i];
-        }
-      }
     }
   }
 
@@ -124,11 +135,6 @@ final class FastElementwiseOps {
       case MUL -> {
         for (int i = 0; i < z.length; i++) {
           z[i] = x[i] * y;
-        }
-      }
-      case PRELU -> {
-        for (int i = 0; i < z.length; i++) {
-          z[i] = x[i] < 0 ? y * x[i] : x[i];
         }
       }
     }
@@ -151,11 +157,6 @@ final class FastElementwiseOps {
         case MUL -> {
           for (int k = 0; k < c; k++) {
             z[o + k] = x[o + k] * y[k];
-          }
-        }
-        case PRELU -> {
-          for (int k = 0; k < c; k++) {
-            z[o + k] = x[o + k] < 0 ? y[k] * x[o + k] : x[o + k];
           }
         }
       }

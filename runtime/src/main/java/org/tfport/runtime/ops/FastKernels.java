@@ -78,6 +78,9 @@ final class FastKernels {
 
   private static final int CHUNKS_PER_THREAD = 4;
 
+  /** How long a caller whose chunks are all taken spins for the helpers before it parks. */
+  private static final long SPIN_NANOS = 50_000;
+
   /** The chunks of one split: a counter to take them by, and a latch counting those finished. */
   private static final class Chunks {
     private final int count;
@@ -107,6 +110,13 @@ final class FastKernels {
     }
 
     void await() {
+      // The chunks still running are at most one per helper, each a fraction of the op: spin
+      // briefly before parking, since a parked caller is woken only after a scheduler round trip,
+      // once per op, on the path every op waits on.
+      long spinEnd = System.nanoTime() + SPIN_NANOS;
+      while (done.getCount() > 0 && System.nanoTime() - spinEnd < 0) {
+        Thread.onSpinWait();
+      }
       boolean interrupted = false;
       while (true) {
         try {

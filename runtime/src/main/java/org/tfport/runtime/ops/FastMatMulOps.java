@@ -104,7 +104,7 @@ final class FastMatMulOps implements OpFamily {
       shape[batch.length] = m;
       shape[batch.length + 1] = n;
       float[] z = new float[(int) Value.elementCount(shape)];
-      RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape.length, n);
+      RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, n, mk);
       if (z.length > 0) {
         float[] x = ta ? transposeMatrices(a.floats(), k, m) : a.floats();
         Gemm.Packed[] bs =

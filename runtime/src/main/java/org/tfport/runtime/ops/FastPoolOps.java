@@ -43,6 +43,7 @@ final class FastPoolOps implements OpFamily {
     }
     int[] window = f.spatial("ksize", ksize);
     int[] stride = f.spatial("strides", strides);
+    Microkernel mk = FastKernels.microkernel();
     return (in, ctx) -> {
       Value x = in[0];
       if (x.dtype() != DType.FLOAT32 || x.rank() != 4) {
@@ -56,12 +57,13 @@ final class FastPoolOps implements OpFamily {
       int rows = og.batch() * og.height();
       long work = (long) og.width() * og.channels() * window[1] * window[2];
       FastKernels.split(
-          ctx, rows, work, (from, to) -> rows(xs, g, axes[1], axes[2], max, y, from, to));
+          ctx, rows, work, (from, to) -> rows(mk, xs, g, axes[1], axes[2], max, y, from, to));
       return new Value[] {Value.of(DType.FLOAT32, og.shape(f), y)};
     };
   }
 
   private static void rows(
+      Microkernel mk,
       float[] x, Grid g, Axis ah, Axis aw, boolean max, float[] y, int from, int to) {
     int c = g.channels();
     double[] sum = max ? null : new double[c];
@@ -86,12 +88,7 @@ final class FastPoolOps implements OpFamily {
               if (count == 0) {
                 System.arraycopy(x, at, y, o, c);
               } else {
-                for (int k = 0; k < c; k++) {
-                  float v = x[at + k];
-                  if (v > y[o + k]) {
-                    y[o + k] = v;
-                  }
-                }
+                mk.maxInto(x, at, y, o, c);
               }
             } else if (count == 0) {
               for (int k = 0; k < c; k++) {

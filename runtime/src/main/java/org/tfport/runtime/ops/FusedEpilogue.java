@@ -1,5 +1,6 @@
 package org.tfport.runtime.ops;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.DoubleUnaryOperator;
@@ -26,6 +27,7 @@ final class FusedEpilogue {
   static final double SELU_ALPHA = 1.6732632423543772848170429916717;
 
   private final Affine affine;
+  private final boolean add;
   private final DoubleUnaryOperator activation;
   private final boolean prelu;
   private final double epsilon;
@@ -36,6 +38,7 @@ final class FusedEpilogue {
 
   private FusedEpilogue(
       Affine affine,
+      boolean add,
       DoubleUnaryOperator activation,
       boolean prelu,
       double epsilon,
@@ -46,6 +49,7 @@ final class FusedEpilogue {
     this.activationName = activationName;
     this.leakyAlpha = leakyAlpha;
     this.affine = affine;
+    this.add = add;
     this.activation = activation;
     this.prelu = prelu;
     this.epsilon = epsilon;
@@ -81,6 +85,12 @@ final class FusedEpilogue {
         default -> {}
       }
     }
+    boolean add = false;
+    if (affine != Affine.NONE && at < ops.size() && ops.get(at).equalsIgnoreCase("add")) {
+      add = true;
+      need++;
+      at++;
+    }
     DoubleUnaryOperator act = null;
     boolean prelu = false;
     String activationName = null;
@@ -108,7 +118,9 @@ final class FusedEpilogue {
     }
     if (at != ops.size() || (affine == Affine.NONE && !ops.isEmpty() && act == null && !prelu)) {
       throw new KernelException(
-          "fused_ops " + ops + " is not BiasAdd or FusedBatchNorm followed by an activation");
+          "fused_ops "
+              + ops
+              + " is not BiasAdd or FusedBatchNorm followed by Add, an activation or both");
     }
     if (args != need) {
       throw new KernelException("fused_ops " + ops + " takes " + need + " operands, not " + args);
@@ -116,6 +128,7 @@ final class FusedEpilogue {
     DoubleUnaryOperator round = type == DType.FLOAT32 ? x -> (float) x : x -> x;
     return new FusedEpilogue(
         affine,
+        add,
         act,
         prelu,
         b.floatAttr("epsilon", 1e-4f),
@@ -132,6 +145,16 @@ final class FusedEpilogue {
 
   boolean batchNorm() {
     return affine == Affine.BATCH_NORM;
+  }
+
+  /** Whether a residual is added after the bias or batch norm. */
+  boolean add() {
+    return add;
+  }
+
+  /** The data input of the residual (when {@link #add()}). */
+  int addArg() {
+    return firstArg + (affine == Affine.BATCH_NORM ? 4 : 1);
   }
 
   /** The activation's name in lower case ("relu", "prelu", ...), or null for none. */
@@ -152,11 +175,41 @@ final class FusedEpilogue {
   }
 
   /**
-   * Applies the fused ops in place to {@code out} (the contraction's result, of {@code shape},
-   * channels along {@code channelAxis}); stages round to the result type in between, as the unfused
-   * ops would.
+   * The fused ops applied to {@code y} (the contraction's result, channels along {@code
+   * channelAxis}); stages round to the result type in between, as the unfused ops would. The result
+   * is larger than {@code y} only when the addend broadcasts it, as the unfused Add would.
    */
-  void apply(double[] out, long[] shape, int channelAxis, Value[] inputs) {
+  Value apply(Value y, int channelAxis, Value[] inputs) {
+    DType type = y.dtype();
+    long[] shape = y.shape();
+    double[] out = Reals.read(y);
+    affine(out, shape, channelAxis, inputs);
+    if (add) {
+      Value addend = inputs[addArg()];
+      long[] wide = Broadcast.of(shape, addend.shape()).shape().clone();
+      if (!Arrays.equals(wide, shape)) {
+        out = Reals.broadcast(Reals.write(type, shape, out), wide, "output");
+        shape = wide;
+      }
+      double[] a = Reals.broadcast(addend, shape, "addend");
+      for (int i = 0; i < out.length; i++) {
+        out[i] = round.applyAsDouble(out[i] + a[i]);
+      }
+    }
+    if (prelu) {
+      double[] alpha = Reals.broadcast(inputs[inputs.length - 1], shape, "prelu alpha");
+      for (int i = 0; i < out.length; i++) {
+        out[i] = out[i] < 0 ? alpha[i] * out[i] : out[i];
+      }
+    } else if (activation != null) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = activation.applyAsDouble(out[i]);
+      }
+    }
+    return Reals.write(type, shape, out);
+  }
+
+  private void affine(double[] out, long[] shape, int channelAxis, Value[] inputs) {
     int channels = (int) shape[channelAxis];
     int inner = 1;
     for (int a = channelAxis + 1; a < shape.length; a++) {
@@ -191,16 +244,6 @@ final class FusedEpilogue {
           int c = (i / inner) % channels;
           out[i] = round.applyAsDouble((out[i] - mean[c]) * factor[c] + offset[c]);
         }
-      }
-    }
-    if (prelu) {
-      double[] alpha = Reals.broadcast(inputs[inputs.length - 1], shape, "prelu alpha");
-      for (int i = 0; i < out.length; i++) {
-        out[i] = out[i] < 0 ? alpha[i] * out[i] : out[i];
-      }
-    } else if (activation != null) {
-      for (int i = 0; i < out.length; i++) {
-        out[i] = activation.applyAsDouble(out[i]);
       }
     }
   }

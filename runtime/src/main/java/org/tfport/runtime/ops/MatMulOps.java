@@ -124,9 +124,7 @@ final class MatMulOps implements OpFamily {
       }
       Value result = Value.of(t, shape, out);
       if (epilogue != null) {
-        double[] d = Reals.read(result);
-        epilogue.apply(d, shape, shape.length - 1, in);
-        result = Reals.write(t, shape, d);
+        result = epilogue.apply(result, shape.length - 1, in);
       }
       return new Value[] {result};
     };

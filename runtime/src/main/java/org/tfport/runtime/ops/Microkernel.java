@@ -53,4 +53,46 @@ abstract class Microkernel {
       int yOff,
       int pixels,
       int channels);
+
+  /**
+   * {@code y[yOff + i] = x[xOff + i] < 0 ? alpha[aOff + i] · x[xOff + i] : x[xOff + i]} for {@code
+   * i < n} (PReLU, and LeakyReLU with every alpha the same); y may be x. Branch-free: with random
+   * signs a branch per element mispredicts half the time.
+   */
+  abstract void prelu(float[] x, int xOff, float[] alpha, int aOff, float[] y, int yOff, int n);
+
+  /** {@code y[yOff + i] = x[xOff + i] < 0 ? alpha · x[xOff + i] : x[xOff + i]} for {@code i < n}. */
+  abstract void leakyRelu(float[] x, int xOff, float alpha, float[] y, int yOff, int n);
+
+  /**
+   * {@code y[yOff + i] = x[xOff + i] > y[yOff + i] ? x[xOff + i] : y[yOff + i]} for {@code i < n}:
+   * a running maximum that keeps the earlier value on ties and NaNs, as the reference pooling does.
+   */
+  abstract void maxInto(float[] x, int xOff, float[] y, int yOff, int n);
+
+  /** Activations {@link #epilogue} applies. */
+  static final int NONE = 0;
+
+  static final int RELU = 1;
+  static final int RELU6 = 2;
+  static final int LEAKY_RELU = 3;
+  static final int PRELU = 4;
+
+  /**
+   * A contraction's output row in one pass, each stage rounded to float as the unfused ops do: for
+   * {@code i < n}, {@code v = y[off + i]}, then {@code v += bias[c0 + i]} (when bias is not null),
+   * {@code v += addend[off + i]} (when addend is not null), then the activation {@code act} (PReLU
+   * reads {@code alpha[c0 + i]}, LeakyReLU {@code leaky}; ReLU and ReLU6 as {@link Math#max} and
+   * {@link Math#min}).
+   */
+  abstract void epilogue(
+      float[] y,
+      int off,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky);
 }

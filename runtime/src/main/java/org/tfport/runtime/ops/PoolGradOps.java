@@ -86,39 +86,24 @@ final class PoolGradOps implements OpFamily {
   /** With {@code x} the max-pool gradient (to each window's first maximum), else the average's. */
   private static void backprop(
       double[] x, double[] dy, Grid in, Grid out, Axis[] axes, double[] dx) {
-    Axis ah = axes[1];
-    Axis aw = axes[2];
     int ics = in.channelStride();
     int ocs = out.channelStride();
-    int[] taps = new int[ah.window() * aw.window()];
-    for (int n = 0; n < out.batch(); n++) {
-      for (int oh = 0; oh < out.height(); oh++) {
-        for (int ow = 0; ow < out.width(); ow++) {
-          int count = 0;
-          for (int kh = 0; kh < ah.window(); kh++) {
-            int ih = ah.input(oh, kh);
-            if (ih < 0 || ih >= ah.in()) {
-              continue;
-            }
-            for (int kw = 0; kw < aw.window(); kw++) {
-              int iw = aw.input(ow, kw);
-              if (iw >= 0 && iw < aw.in()) {
-                taps[count++] = in.offset(n, 0, ih, iw);
-              }
-            }
-          }
-          int outBase = out.offset(n, 0, oh, ow);
+    Windows.forEachOutput(
+        in,
+        out,
+        axes,
+        (tapIn, tapFilter, taps, outBase) -> {
           for (int c = 0; c < out.channels(); c++) {
             double g = dy[outBase + c * ocs];
             if (x == null) {
-              for (int k = 0; k < count; k++) {
-                dx[taps[k] + c * ics] += g / count;
+              for (int k = 0; k < taps; k++) {
+                dx[tapIn[k] + c * ics] += g / taps;
               }
               continue;
             }
             int best = -1;
-            for (int k = 0; k < count; k++) {
-              int at = taps[k] + c * ics;
+            for (int k = 0; k < taps; k++) {
+              int at = tapIn[k] + c * ics;
               if (best < 0 || x[at] > x[best]) {
                 best = at;
               }
@@ -127,8 +112,6 @@ final class PoolGradOps implements OpFamily {
               dx[best] += g;
             }
           }
-        }
-      }
-    }
+        });
   }
 }

@@ -133,56 +133,33 @@ final class PoolOps implements OpFamily {
       double[] y,
       long[] argmax,
       boolean includeBatch) {
-    Axis ad = axes[0];
-    Axis ah = axes[1];
-    Axis aw = axes[2];
     int ics = in.channelStride();
     int ocs = out.channelStride();
-    for (int n = 0; n < out.batch(); n++) {
-      for (int od = 0; od < out.depth(); od++) {
-        for (int oh = 0; oh < out.height(); oh++) {
-          for (int ow = 0; ow < out.width(); ow++) {
-            int outBase = out.offset(n, od, oh, ow);
-            for (int c = 0; c < out.channels(); c++) {
-              double best = Double.NEGATIVE_INFINITY;
-              int bestAt = -1;
-              double sum = 0;
-              int count = 0;
-              for (int kd = 0; kd < ad.window(); kd++) {
-                int id = ad.input(od, kd);
-                if (id < 0 || id >= ad.in()) {
-                  continue;
-                }
-                for (int kh = 0; kh < ah.window(); kh++) {
-                  int ih = ah.input(oh, kh);
-                  if (ih < 0 || ih >= ah.in()) {
-                    continue;
-                  }
-                  for (int kw = 0; kw < aw.window(); kw++) {
-                    int iw = aw.input(ow, kw);
-                    if (iw < 0 || iw >= aw.in()) {
-                      continue;
-                    }
-                    int at = in.offset(n, id, ih, iw) + c * ics;
-                    double v = x[at];
-                    if (v > best || bestAt < 0) {
-                      best = v;
-                      bestAt = at;
-                    }
-                    sum += v;
-                    count++;
-                  }
-                }
+    Windows.forEachOutput(
+        in,
+        out,
+        axes,
+        (tapIn, tapFilter, taps, outBase) -> {
+          int n = out.batchStride() == 0 ? 0 : outBase / out.batchStride();
+          for (int c = 0; c < out.channels(); c++) {
+            double best = Double.NEGATIVE_INFINITY;
+            int bestAt = -1;
+            double sum = 0;
+            for (int k = 0; k < taps; k++) {
+              int at = tapIn[k] + c * ics;
+              double v = x[at];
+              if (v > best || bestAt < 0) {
+                best = v;
+                bestAt = at;
               }
-              int o = outBase + c * ocs;
-              y[o] = max ? best : sum / count;
-              if (argmax != null) {
-                argmax[o] = includeBatch ? bestAt : bestAt - (long) n * in.batchStride();
-              }
+              sum += v;
+            }
+            int o = outBase + c * ocs;
+            y[o] = max ? best : sum / taps;
+            if (argmax != null) {
+              argmax[o] = includeBatch ? bestAt : bestAt - (long) n * in.batchStride();
             }
           }
-        }
-      }
-    }
+        });
   }
 }

@@ -1,14 +1,17 @@
 package org.tfport.runtime.ops;
 
+import java.util.Arrays;
 import org.tfport.core.DType;
 import org.tfport.runtime.kernel.Value;
 
 /**
  * A {@link FusedEpilogue} prepared for one run of an optimized kernel, applied to each finished
- * tile while it is still in cache: per-channel bias or batch norm, then the activation, with the
+ * tile while it is still in cache: per-channel bias or batch norm, a residual of the output's own
+ * shape, then the activation, with the
  * reference's rounding (each stage rounds to float; the transcendental activations are computed in
  * double). Only per-channel operands are taken; {@link #of} returns null for anything else and the
- * kernel then applies the FusedEpilogue to the whole output.
+ * kernel then applies the FusedEpilogue to the whole output. PReLU and LeakyReLU run in the
+ * micro-kernel's branch-free loops.
  */
 final class RowEpilogue {
   private enum Activation {
@@ -27,18 +30,36 @@ final class RowEpilogue {
   private final double[] mean;
   private final double[] factor;
   private final double[] offset;
+  private final float[] addend;
   private final Activation activation;
   private final float leakyAlpha;
   private final float[] preluAlpha;
+  private final Microkernel mk;
+
+  /** The micro-kernel's activation code when it can apply every stage in one pass, else −1. */
+  private final int onePass;
 
   private RowEpilogue(
       float[] bias,
       double[] mean,
       double[] factor,
       double[] offset,
+      float[] addend,
       Activation activation,
       float leakyAlpha,
-      float[] preluAlpha) {
+      float[] preluAlpha,
+      Microkernel mk) {
+    this.addend = addend;
+    this.mk = mk;
+    this.onePass =
+        switch (activation) {
+          case NONE -> Microkernel.NONE;
+          case RELU -> Microkernel.RELU;
+          case RELU6 -> Microkernel.RELU6;
+          case LEAKY_RELU -> Microkernel.LEAKY_RELU;
+          case PRELU -> Microkernel.PRELU;
+          default -> -1;
+        };
     this.bias = bias;
     this.mean = mean;
     this.factor = factor;
@@ -51,9 +72,12 @@ final class RowEpilogue {
   /**
    * The epilogue over an output of rank {@code rank} with {@code channels} channels last, or null
    * when an operand is not one float per channel (or the fused ops are ones this class does not
-   * know).
+   * know). A residual must have the output's shape {@code outShape}: {@link #apply} reads it at the
+   * output's own offsets.
    */
-  static RowEpilogue of(FusedEpilogue e, Value[] inputs, int rank, int channels) {
+  static RowEpilogue of(
+      FusedEpilogue e, Value[] inputs, long[] outShape, int channels, Microkernel mk) {
+    int rank = outShape.length;
     float[] bias = null;
     double[] mean = null;
     double[] factor = null;
@@ -80,6 +104,14 @@ final class RowEpilogue {
         factor[c] = scale[c] / Math.sqrt(variance[c] + e.epsilon());
       }
     }
+    float[] addend = null;
+    if (e.add()) {
+      Value a = inputs[e.addArg()];
+      if (a.dtype() != DType.FLOAT32 || !Arrays.equals(a.shape(), outShape)) {
+        return null;
+      }
+      addend = a.floats();
+    }
     String name = e.activationName();
     Activation act =
         name == null
@@ -105,7 +137,7 @@ final class RowEpilogue {
         return null;
       }
     }
-    return new RowEpilogue(bias, mean, factor, offset, act, e.leakyAlpha(), alpha);
+    return new RowEpilogue(bias, mean, factor, offset, addend, act, e.leakyAlpha(), alpha, mk);
   }
 
   // A float operand that broadcasts to one value per channel along the last of `rank` axes.
@@ -126,6 +158,10 @@ final class RowEpilogue {
 
   /** Applies the stages to {@code y[off ... off+n)}, whose channels are {@code c0 ... c0+n−1}. */
   void apply(float[] y, int off, int c0, int n) {
+    if (mean == null && onePass >= 0) {
+      mk.epilogue(y, off, n, bias, c0, addend, onePass, preluAlpha, leakyAlpha);
+      return;
+    }
     if (bias != null) {
       for (int i = 0; i < n; i++) {
         y[off + i] += bias[c0 + i];
@@ -134,6 +170,11 @@ final class RowEpilogue {
       for (int i = 0; i < n; i++) {
         int c = c0 + i;
         y[off + i] = (float) ((y[off + i] - mean[c]) * factor[c] + offset[c]);
+      }
+    }
+    if (addend != null) {
+      for (int i = off; i < off + n; i++) {
+        y[i] += addend[i];
       }
     }
     switch (activation) {
@@ -148,18 +189,8 @@ final class RowEpilogue {
           y[i] = Math.min(Math.max(y[i], 0f), 6f);
         }
       }
-      case LEAKY_RELU -> {
-        float alpha = leakyAlpha;
-        for (int i = off; i < off + n; i++) {
-          y[i] = y[i] < 0 ? alpha * y[i] : y[i];
-        }
-      }
-      case PRELU -> {
-        for (int i = 0; i < n; i++) {
-          float v = y[off + i];
-          y[off + i] = v < 0 ? preluAlpha[c0 + i] * v : v;
-        }
-      }
+      case LEAKY_RELU -> mk.leakyRelu(y, off, leakyAlpha, y, off, n);
+      case PRELU -> mk.prelu(y, off, preluAlpha, c0, y, off, n);
       case ELU -> {
         for (int i = off; i < off + n; i++) {
           y[i] = y[i] < 0 ? (float) Math.expm1(y[i]) : y[i];

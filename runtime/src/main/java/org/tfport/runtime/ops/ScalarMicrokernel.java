@@ -114,4 +114,68 @@ final class ScalarMicrokernel extends Microkernel {
       }
     }
   }
+
+  @Override
+  void prelu(float[] x, int xOff, float[] alpha, int aOff, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float v = x[xOff + i];
+      y[yOff + i] = v < 0 ? alpha[aOff + i] * v : v;
+    }
+  }
+
+  @Override
+  void leakyRelu(float[] x, int xOff, float alpha, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float v = x[xOff + i];
+      y[yOff + i] = v < 0 ? alpha * v : v;
+    }
+  }
+
+  @Override
+  void maxInto(float[] x, int xOff, float[] y, int yOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float v = x[xOff + i];
+      if (v > y[yOff + i]) {
+        y[yOff + i] = v;
+      }
+    }
+  }
+
+  @Override
+  void epilogue(
+      float[] y,
+      int off,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky) {
+    if (bias != null) {
+      for (int i = 0; i < n; i++) {
+        y[off + i] += bias[c0 + i];
+      }
+    }
+    if (addend != null) {
+      for (int i = off; i < off + n; i++) {
+        y[i] += addend[i];
+      }
+    }
+    switch (act) {
+      case RELU -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = Math.max(y[i], 0f);
+        }
+      }
+      case RELU6 -> {
+        for (int i = off; i < off + n; i++) {
+          y[i] = Math.min(Math.max(y[i], 0f), 6f);
+        }
+      }
+      case LEAKY_RELU -> leakyRelu(y, off, leaky, y, off, n);
+      case PRELU -> prelu(y, off, alpha, c0, y, off, n);
+      default -> {}
+    }
+  }
 }

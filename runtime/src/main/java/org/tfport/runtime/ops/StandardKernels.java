@@ -30,6 +30,8 @@ public final class StandardKernels {
           new StringNGramOps(),
           new ImageTransformOps(),
           new FastPoolOps(),
+          new FastPadOps(),
+          new FastActivationOps(),
           new PoolGradOps(),
           new NormalizationOps(),
           new BatchNormGradOps(),

@@ -537,6 +537,35 @@ final class VectorMicrokernel extends Microkernel {
     }
   }
 
+  @Override
+  void prelu(float[] x, int xOff, float[] alpha, int aOff, float[] y, int yOff, int n) {
+    VectorLoops.prelu(x, xOff, alpha, aOff, y, yOff, n);
+  }
+
+  @Override
+  void leakyRelu(float[] x, int xOff, float alpha, float[] y, int yOff, int n) {
+    VectorLoops.leakyRelu(x, xOff, alpha, y, yOff, n);
+  }
+
+  @Override
+  void maxInto(float[] x, int xOff, float[] y, int yOff, int n) {
+    VectorLoops.maxInto(x, xOff, y, yOff, n);
+  }
+
+  @Override
+  void epilogue(
+      float[] y,
+      int off,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky) {
+    VectorLoops.epilogue(y, off, n, bias, c0, addend, act, alpha, leaky);
+  }
+
   // The channels [from, channels) of one pixel, fewer than a vector: masked.
   private static void tail(
       float[] x,

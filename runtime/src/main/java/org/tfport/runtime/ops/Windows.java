@@ -281,4 +281,117 @@ final class Windows {
       return s;
     }
   }
+
+  /**
+   * The kernel's work at one output (or, for transposed convolutions, input) position: {@code taps}
+   * contributing positions at offsets {@code tapIn} of the source tensor, each with its filter tap
+   * index {@code tapFilter}.
+   */
+  @FunctionalInterface
+  interface PositionKernel {
+    void run(int[] tapIn, int[] tapFilter, int taps, int outBase);
+  }
+
+  /** Visits every output position with the input positions its window covers (padding skipped). */
+  static void forEachOutput(Grid in, Grid out, Axis[] axes, PositionKernel k) {
+    Axis ad = axes[0];
+    Axis ah = axes[1];
+    Axis aw = axes[2];
+    int[] tapIn = new int[ad.window() * ah.window() * aw.window()];
+    int[] tapFilter = new int[tapIn.length];
+    for (int n = 0; n < out.batch(); n++) {
+      for (int od = 0; od < out.depth(); od++) {
+        for (int oh = 0; oh < out.height(); oh++) {
+          for (int ow = 0; ow < out.width(); ow++) {
+            int taps = 0;
+            for (int kd = 0; kd < ad.window(); kd++) {
+              int id = ad.input(od, kd);
+              if (id < 0 || id >= ad.in()) {
+                continue;
+              }
+              for (int kh = 0; kh < ah.window(); kh++) {
+                int ih = ah.input(oh, kh);
+                if (ih < 0 || ih >= ah.in()) {
+                  continue;
+                }
+                for (int kw = 0; kw < aw.window(); kw++) {
+                  int iw = aw.input(ow, kw);
+                  if (iw < 0 || iw >= aw.in()) {
+                    continue;
+                  }
+                  tapIn[taps] = in.offset(n, id, ih, iw);
+                  tapFilter[taps++] = (kd * ah.window() + kh) * aw.window() + kw;
+                }
+              }
+            }
+            k.run(tapIn, tapFilter, taps, out.offset(n, od, oh, ow));
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Visits every input position with the output positions (and filter taps) whose window covered
+   * it.
+   */
+  static void forEachInput(Grid in, Grid out, Axis[] axes, PositionKernel k) {
+    Axis ad = axes[0];
+    Axis ah = axes[1];
+    Axis aw = axes[2];
+    int[] tapOut = new int[ad.window() * ah.window() * aw.window()];
+    int[] tapFilter = new int[tapOut.length];
+    for (int n = 0; n < in.batch(); n++) {
+      for (int id = 0; id < in.depth(); id++) {
+        for (int ih = 0; ih < in.height(); ih++) {
+          for (int iw = 0; iw < in.width(); iw++) {
+            int taps = 0;
+            for (int kd = 0; kd < ad.window(); kd++) {
+              int od = output(ad, id, kd);
+              if (od < 0) {
+                continue;
+              }
+              for (int kh = 0; kh < ah.window(); kh++) {
+                int oh = output(ah, ih, kh);
+                if (oh < 0) {
+                  continue;
+                }
+                for (int kw = 0; kw < aw.window(); kw++) {
+                  int ow = output(aw, iw, kw);
+                  if (ow < 0) {
+                    continue;
+                  }
+                  tapOut[taps] = out.offset(n, od, oh, ow);
+                  tapFilter[taps++] = (kd * ah.window() + kh) * aw.window() + kw;
+                }
+              }
+            }
+            k.run(tapOut, tapFilter, taps, in.offset(n, id, ih, iw));
+          }
+        }
+      }
+    }
+  }
+
+  /** The output position whose tap {@code k} reads input {@code i}, or -1 when none does. */
+  private static int output(Axis a, int i, int k) {
+    int scaled = i + a.padBefore() - k * a.dilation();
+    if (scaled < 0 || scaled % a.stride() != 0) {
+      return -1;
+    }
+    int o = scaled / a.stride();
+    return o < a.out() ? o : -1;
+  }
+
+  /** Refuses an {@code out_backprop} whose shape is not the forward output of these windows. */
+  static void checkForwardOutput(Grid in, Axis[] axes, Grid out, Object outBackprop, Format f) {
+    Grid expected = in.windowed(axes, out.channels());
+    if (!expected.equals(out)) {
+      throw new KernelException(
+          "out_backprop "
+              + outBackprop
+              + " is not the forward output shape "
+              + Arrays.toString(expected.shape(f)));
+    }
+  }
 }

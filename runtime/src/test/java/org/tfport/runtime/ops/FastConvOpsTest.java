@@ -256,6 +256,60 @@ class FastConvOpsTest {
     }
   }
 
+  /**
+   * [BiasAdd, Add, activation] (a residual block the runtime's Fusion makes): an addend of the
+   * output's shape is added per tile; a per-channel one, or one that broadcasts the output larger
+   * (batch 1 → 2), goes through the reference epilogue.
+   */
+  @Test
+  void fusedResidualAddMatchesReference() {
+    Random rnd = new Random(18);
+    String[] acts = {"", "Relu", "LeakyRelu", "Prelu"};
+    for (int trial = 0; trial < 24; trial++) {
+      Case c = Case.random(rnd, trial % 8 == 0);
+      if (trial % 3 == 2) {
+        c = new Case(1, c.h(), c.w(), c.cin(), c.kh(), c.kw(), c.strides(), c.dilations(),
+            c.padding(), c.pads());
+      }
+      boolean depthwise = trial % 2 == 1;
+      int cout = depthwise ? c.cin() : 1 + rnd.nextInt(40);
+      String op = depthwise ? "FusedDepthwiseConv2dNative" : "_FusedConv2D";
+      Value filter =
+          OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(), depthwise ? 1 : cout);
+      List<Value> plain = new ArrayList<>(List.of(c.input(rnd), filter));
+      Map<String, AttrValue> biasOnly = fusedAttrs(c.attrs(), rnd, plain, cout, false, "", false);
+      long[] outShape =
+          OpOracle.runKernel(Mode.REFERENCE, op, biasOnly, List.of(1), plain.toArray(Value[]::new))
+              [0].shape();
+      long[] addShape =
+          switch (trial % 3) {
+            case 0 -> outShape;
+            case 1 -> new long[] {cout};
+            default -> new long[] {2, outShape[1], outShape[2], outShape[3]};
+          };
+      List<Value> inputs = new ArrayList<>(plain);
+      inputs.add(OpOracle.randomFloats(rnd, addShape));
+      String act = acts[trial % acts.length];
+      List<String> ops = new ArrayList<>(List.of("BiasAdd", "Add"));
+      if (!act.isEmpty()) {
+        ops.add(act);
+      }
+      if (act.equals("Prelu")) {
+        inputs.add(OpOracle.randomFloats(rnd, cout));
+      }
+      Map<String, AttrValue> attrs = new LinkedHashMap<>(biasOnly);
+      attrs.put("fused_ops", strs(ops.toArray(String[]::new)));
+      attrs.put("num_args", i(inputs.size() - 2));
+      Value[] in = inputs.toArray(Value[]::new);
+      if (trial % 3 == 2) {
+        assertThat(OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, List.of(1), in)[0].shape())
+            .as("the addend broadcasts the output to batch 2")
+            .containsExactly(addShape);
+      }
+      CHECK.check(op + " Add", op + " " + c + " " + ops + " addend " + java.util.Arrays.toString(addShape), op, attrs, List.of(1), in);
+    }
+  }
+
   @Test
   void otherTypesFormatsAndGroupsRunTheReferenceKernel() {
     Random rnd = new Random(17);

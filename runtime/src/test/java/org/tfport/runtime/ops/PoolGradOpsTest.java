@@ -98,6 +98,43 @@ class PoolGradOpsTest {
     }
   }
 
+  /**
+   * The windows Keras training meets (3x3 at stride 2 and 2x2 at stride 1, SAME, odd and even
+   * sizes, so padding falls on both sides or after only) on random floats, where the maximum is
+   * unique and a wrong window offset moves the gradient.
+   */
+  @Test
+  void maxPoolGradOfOverlappingPaddedWindowsMatchesTensorFlowOnRandomFloats() {
+    Random rnd = new Random(163);
+    int[][] configs = {{3, 2}, {2, 1}, {3, 1}};
+    int k = 0;
+    for (int[] wc : configs) {
+      for (int size : new int[] {4, 5, 7, 8}) {
+        int[] sp = {size, size + 1};
+        ConvCase c =
+            new ConvCase(
+                2,
+                sp,
+                3,
+                new int[] {wc[0], wc[0]},
+                new int[] {wc[1], wc[1]},
+                new int[] {1, 1},
+                k++ % 2 == 0 ? "SAME" : "VALID",
+                new int[2][2],
+                false);
+        Value x = NnTesting.random(rnd, DType.FLOAT32, c.inputShape());
+        long[] outShape = c.outputShape(c.channels());
+        Value dy = NnTesting.random(rnd, DType.FLOAT32, outShape);
+        Value y = Value.zeros(DType.FLOAT32, outShape);
+        Map<String, AttrValue> a = attrs(DType.FLOAT32, c, true);
+        Value mine = OpOracle.runKernel("MaxPoolGrad", a, x, y, dy)[0];
+        TfGraph g = new TfGraph();
+        String r = g.op("MaxPoolGrad", a, g.input(x), g.input(y), g.input(dy));
+        check("MaxPoolGrad random floats", DType.FLOAT32, c.toString(), mine, g.run(r).get(0));
+      }
+    }
+  }
+
   @Test
   void avgPoolGradMatchesTensorFlow() {
     Random rnd = new Random(162);

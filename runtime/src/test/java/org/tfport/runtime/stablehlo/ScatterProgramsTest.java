@@ -210,6 +210,42 @@ class ScatterProgramsTest {
       }
       """;
 
+  /**
+   * Batching dimensions (vmap of {@code x.at[i].add(u)}): batch b adds u[b] at x[b, i[b]], and with
+   * the batch on the operand's second dimension at x[i[b], b].
+   */
+  static final String BATCHED =
+      """
+      func.func public @batched_rows() {
+        %x = stablehlo.constant dense<0.0> : tensor<2x3xf32>
+        %i = stablehlo.constant dense<[[2], [0]]> : tensor<2x1xi32>
+        %u = stablehlo.constant dense<[5.0, 7.0]> : tensor<2xf32>
+        %r = "stablehlo.scatter"(%x, %i, %u) <{indices_are_sorted = false, scatter_dimension_numbers = #stablehlo.scatter<inserted_window_dims = [1], input_batching_dims = [0], scatter_indices_batching_dims = [0], scatter_dims_to_operand_dims = [1], index_vector_dim = 1>, unique_indices = false}> ({
+        ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+          %s = stablehlo.add %a, %b : tensor<f32>
+          stablehlo.return %s : tensor<f32>
+        }) : (tensor<2x3xf32>, tensor<2x1xi32>, tensor<2xf32>) -> tensor<2x3xf32>
+        check.expect_eq_const %r, dense<[[0.0, 0.0, 5.0], [7.0, 0.0, 0.0]]> : tensor<2x3xf32>
+        func.return
+      }
+      func.func public @batched_columns() {
+        %x = stablehlo.constant dense<1.0> : tensor<3x2xf32>
+        %i = stablehlo.constant dense<[[2], [1]]> : tensor<2x1xi32>
+        %u = stablehlo.constant dense<[5.0, 7.0]> : tensor<2xf32>
+        %r = "stablehlo.scatter"(%x, %i, %u) <{indices_are_sorted = false, scatter_dimension_numbers = #stablehlo.scatter<inserted_window_dims = [0], input_batching_dims = [1], scatter_indices_batching_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, unique_indices = false}> ({
+        ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+          stablehlo.return %b : tensor<f32>
+        }) : (tensor<3x2xf32>, tensor<2x1xi32>, tensor<2xf32>) -> tensor<3x2xf32>
+        check.expect_eq_const %r, dense<[[1.0, 1.0], [1.0, 7.0], [5.0, 1.0]]> : tensor<3x2xf32>
+        func.return
+      }
+      """;
+
+  @Test
+  void batchingDimensionsGiveHandComputedValues() {
+    assertThat(runAll(BATCHED)).isEqualTo(2);
+  }
+
   @Test
   void scatterFormsGiveHandComputedValues() {
     int checks =

@@ -48,6 +48,15 @@ final class ArrayGrads {
           }
           return Arrays.asList(g.transpose(dy.get(0), inv), null);
         });
+    r.put(
+        "ReverseV2",
+        (g, n, dy) ->
+            Arrays.asList(
+                g.raw(
+                    "ReverseV2",
+                    List.of(dy.get(0), n.dataInputs().get(1)),
+                    Map.of("T", F32, "Tidx", n.attr("Tidx") != null ? n.attr("Tidx") : I32)),
+                null));
     r.put("ConcatV2", ArrayGrads::concat);
     r.put("GatherV2", ArrayGrads::gather);
     r.put(

@@ -10,12 +10,12 @@ import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
 
 /**
- * Conv2D and non-overlapping pooling, NHWC. The input gradient is TensorFlow's {@code
- * Conv2DBackpropInput}; the filter gradient is itself a convolution (input channels as the batch,
+ * Convolutions and pooling, NHWC. Conv2D's input gradient is TensorFlow's {@code
+ * Conv2DBackpropInput}; its filter gradient is itself a convolution (input channels as the batch,
  * the output gradient as a filter dilated by the stride), so both run on the runtime's convolution
- * kernels. Pooling whose windows tile the input (pool size = stride, VALID, the Keras default)
- * spreads the gradient over each window as plain broadcasts: to the window's first maximum or
- * evenly for the average; other average pooling uses TensorFlow's AvgPoolGrad.
+ * kernels. Depthwise and transposed convolutions use TensorFlow's backprop ops; pooling its
+ * MaxPoolGrad (the window's first maximum gets the gradient, as in TF.js) and AvgPoolGrad, one pass
+ * over the windows whatever their size, stride and padding.
  */
 final class ConvGrads {
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
@@ -25,6 +25,8 @@ final class ConvGrads {
 
   static void register(Map<String, GradRule> r) {
     r.put("Conv2D", ConvGrads::conv2d);
+    r.put("DepthwiseConv2dNative", ConvGrads::depthwise);
+    r.put("Conv2DBackpropInput", ConvGrads::transposed);
     r.put("MaxPool", (g, n, dy) -> pool(g, n, dy.get(0), true));
     r.put("AvgPool", (g, n, dy) -> pool(g, n, dy.get(0), false));
   }
@@ -64,12 +66,7 @@ final class ConvGrads {
         throw unsupported(n, "a convolution over spatial dimensions of unknown size");
       }
     }
-    String dx =
-        g.raw(
-            "Conv2DBackpropInput",
-            List.of(g.raw("Shape", List.of(x), Map.of("T", F32, "out_type", I32)), f, dy),
-            attrs(n, strides, dil, padding));
-    // Input padded as the forward pass saw it, then correlated with dy.
+    // Input padded as the forward pass saw it.
     long[] pad = new long[8];
     for (int i = 1; i < 3; i++) {
       long eff = (sf[i - 1] - 1) * dil[i] + 1;
@@ -77,6 +74,14 @@ final class ConvGrads {
       pad[2 * i] = total / 2;
       pad[2 * i + 1] = total - total / 2;
     }
+    boolean unit = strides[1] == 1 && strides[2] == 1 && dil[1] == 1 && dil[2] == 1;
+    String dx =
+        unit
+            ? fullCorrelation(g, dy, f, sf, pad)
+            : g.raw(
+                "Conv2DBackpropInput",
+                List.of(g.raw("Shape", List.of(x), Map.of("T", F32, "out_type", I32)), f, dy),
+                attrs(n, strides, dil, padding));
     String xp = x;
     if (Arrays.stream(pad).anyMatch(p -> p != 0)) {
       xp =
@@ -113,6 +118,78 @@ final class ConvGrads {
     return List.of(dx, g.transpose(c, 1, 2, 0, 3));
   }
 
+  /** The window attributes of an NHWC convolution node, refusing what the rules do not cover. */
+  private static Map<String, AttrValue> windowAttrs(Node n) {
+    if (n.attr("data_format") != null && !"NHWC".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "a convolution in " + n.stringAttr("data_format"));
+    }
+    String padding = n.stringAttr("padding");
+    if (!"SAME".equals(padding) && !"VALID".equals(padding)) {
+      throw unsupported(n, "padding " + padding);
+    }
+    return attrs(n, ints(n, "strides", 1), ints(n, "dilations", 1), padding);
+  }
+
+  /**
+   * DepthwiseConv2dNative(x, f): TensorFlow's own backprop ops, the input's sizes read at run time
+   * (the batch varies), the filter's constant.
+   */
+  private static List<String> depthwise(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    String f = n.dataInputs().get(1);
+    String dy = dys.get(0);
+    Map<String, AttrValue> a = windowAttrs(n);
+    a.remove("use_cudnn_on_gpu");
+    String dx = g.raw("DepthwiseConv2dNativeBackpropInput", List.of(g.shape(x), f, dy), a);
+    String df =
+        g.raw("DepthwiseConv2dNativeBackpropFilter", List.of(x, g.ints(g.dims(f)), dy), a);
+    return List.of(dx, df);
+  }
+
+  /**
+   * Conv2DBackpropInput(sizes, f, x) as Conv2DTranspose uses it, y = the input gradient of a
+   * convolution of y by f that gives x: so x's gradient is that convolution of dy, and f's is the
+   * filter gradient of that convolution with dy as its input and x as its output gradient.
+   */
+  private static List<String> transposed(GradContext g, Node n, List<String> dys) {
+    String f = n.dataInputs().get(1);
+    String x = n.dataInputs().get(2);
+    String dy = dys.get(0);
+    Map<String, AttrValue> a = windowAttrs(n);
+    String dx = g.raw("Conv2D", List.of(dy, f), a);
+    String df = g.raw("Conv2DBackpropFilter", List.of(dy, g.ints(g.dims(f)), x), a);
+    return Arrays.asList(null, df, dx);
+  }
+
+  /**
+   * The input gradient of a stride-1, undilated convolution as a convolution itself, so it runs on
+   * the runtime's GEMM: dy padded by {@code k − 1 − p} on each side (p the forward padding there),
+   * correlated with the filter turned by 180° and its channels swapped.
+   */
+  private static String fullCorrelation(
+      GradContext g, String dy, String f, long[] sf, long[] forwardPad) {
+    int[] pad = new int[8];
+    for (int i = 1; i < 3; i++) {
+      pad[2 * i] = (int) (sf[i - 1] - 1 - forwardPad[2 * i]);
+      pad[2 * i + 1] = (int) (sf[i - 1] - 1 - forwardPad[2 * i + 1]);
+    }
+    String padded =
+        g.raw(
+            "Pad",
+            List.of(
+                dy, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), pad))),
+            Map.of("T", F32, "Tpaddings", I32));
+    String turned =
+        g.transpose(
+            g.raw("ReverseV2", List.of(f, g.ints(0, 1)), Map.of("T", F32, "Tidx", I32)),
+            0,
+            1,
+            3,
+            2);
+    return g.raw("Conv2D", List.of(padded, turned), attrs(null, new long[] {1, 1, 1, 1},
+        new long[] {1, 1, 1, 1}, "VALID"));
+  }
+
   private static int[] toInts(long[] v) {
     int[] o = new int[v.length];
     for (int i = 0; i < v.length; i++) {
@@ -122,20 +199,21 @@ final class ConvGrads {
   }
 
   private static Map<String, AttrValue> attrs(Node n, long[] strides, long[] dil, String padding) {
-    return Map.of(
+    return new java.util.HashMap<>(
+        Map.of(
         "T", F32,
         "strides", GradContext.attr(strides),
         "dilations", GradContext.attr(dil),
         "padding", GradContext.attr(padding),
         "data_format", GradContext.attr("NHWC"),
         "use_cudnn_on_gpu", GradContext.attr(true),
-        "explicit_paddings", GradContext.attr(new long[0]));
+        "explicit_paddings", GradContext.attr(new long[0])));
   }
 
   /**
-   * Overlapping or padded windows: TensorFlow's own {@code MaxPoolGrad} (the window's first maximum
-   * gets the gradient) or {@code AvgPoolGrad} (each output's gradient spread evenly over the input
-   * positions its window counted), run by the runtime's kernels.
+   * TensorFlow's {@code MaxPoolGrad} (the window's first maximum gets the gradient) or {@code
+   * AvgPoolGrad} (each output's gradient spread evenly over the input positions its window
+   * counted), run by the runtime's kernels.
    */
   private static String poolGradOp(GradContext g, Node n, String x, String dy, boolean max) {
     Map<String, AttrValue> attrs = new java.util.LinkedHashMap<>();
@@ -155,81 +233,9 @@ final class ConvGrads {
   }
 
   private static List<String> pool(GradContext g, Node n, String dy, boolean max) {
-    String x = n.dataInputs().get(0);
-    long[] k = ints(n, "ksize", 1);
-    long[] s = ints(n, "strides", 1);
     if (n.attr("data_format") != null && "NCHW".equals(n.stringAttr("data_format"))) {
       throw unsupported(n, "NCHW pooling");
     }
-    if (k[1] != s[1] || k[2] != s[2] || !"VALID".equals(n.stringAttr("padding"))) {
-      if (max) {
-        // MaxPoolGrad disagreed with finite differences for 3x3 windows at stride 2, SAME (it
-        // agrees for 2x2 at stride 1): until the cause is known, such max pooling is refused.
-        throw unsupported(n, "max pooling whose windows overlap or are padded");
-      }
-      return List.of(poolGradOp(g, n, x, dy, false));
-    }
-    long[] sx = g.dims(x);
-    long[] sy = g.dims(n.name());
-    if (sx[1] < 0 || sx[2] < 0 || sx[3] < 0) {
-      throw unsupported(n, "pooling over dimensions of unknown size");
-    }
-    long ho = sy[1];
-    long wo = sy[2];
-    long ch = sx[3];
-    String xc = x;
-    boolean cropped = ho * k[1] != sx[1] || wo * k[2] != sx[2];
-    if (cropped) {
-      xc =
-          g.raw(
-              "Slice",
-              List.of(x, g.ints(0, 0, 0, 0), g.ints(-1, ho * k[1], wo * k[2], -1)),
-              Map.of("T", F32, "Index", I32));
-    }
-    // Windows as axes 2 and 4: [N, Ho, kh, Wo, kw, C]; y and dy broadcast over them.
-    long[] six = {-1, ho, k[1], wo, k[2], ch};
-    long[] grid = {-1, ho, 1, wo, 1, ch};
-    String dyb = g.reshape(dy, g.ints(grid));
-    String spread;
-    if (max) {
-      String x6 = g.reshape(xc, g.ints(six));
-      String y6 = g.reshape(n.name(), g.ints(grid));
-      // Only the window's first maximum in row-major order gets the gradient, as TF.js and
-      // TensorFlow do: ties (a BatchNormalization of ReLU zeros) are common.
-      String hit = g.mask("Equal", x6, y6);
-      float[] prio = new float[(int) (k[1] * k[2])];
-      for (int i = 0; i < prio.length; i++) {
-        prio[i] = prio.length - i;
-      }
-      String score =
-          g.mul(
-              hit,
-              g.constant(
-                  org.tfport.core.Tensor.ofFloats(
-                      org.tfport.core.Shape.of(1, 1, k[1], 1, k[2], 1), prio)));
-      String best =
-          g.raw(
-              "Max",
-              List.of(score, g.ints(2, 4)),
-              Map.of("T", F32, "Tidx", I32, "keep_dims", new AttrValue.Bool(true)));
-      spread = g.mul(g.mask("Equal", score, best), dyb);
-    } else {
-      // dy broadcast over each window through a multiply by ones shaped as the windows.
-      spread =
-          g.mul(
-              g.mul(dyb, g.scalar(1f / (k[1] * k[2]))),
-              g.raw("OnesLike", List.of(g.reshape(xc, g.ints(six))), Map.of("T", F32)));
-    }
-    String dx = g.reshape(spread, g.ints(-1, ho * k[1], wo * k[2], ch));
-    if (cropped) {
-      int[] p = {0, 0, 0, (int) (sx[1] - ho * k[1]), 0, (int) (sx[2] - wo * k[2]), 0, 0};
-      dx =
-          g.raw(
-              "Pad",
-              List.of(
-                  dx, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), p))),
-              Map.of("T", F32, "Tpaddings", I32));
-    }
-    return List.of(dx);
+    return List.of(poolGradOp(g, n, n.dataInputs().get(0), dy, max));
   }
 }

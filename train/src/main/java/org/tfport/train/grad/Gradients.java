@@ -22,6 +22,8 @@ import org.tfport.graph.optimize.ShapeInference;
  */
 public final class Gradients {
   private static final Map<String, GradRule> RULES = registry();
+  private static final Set<String> SHAPE_OPS =
+      Set.of("Shape", "ShapeN", "Size", "Rank", "ZerosLike", "OnesLike");
 
   private Gradients() {}
 
@@ -55,9 +57,14 @@ public final class Gradients {
     for (String x : xs) {
       targets.add(TensorRef.nodeOf(x));
     }
-    // Nodes that depend on an x ...
+    // Nodes that depend on an x ... (a shape, a size, zeros or ones like x depend on x's
+    // dimensions, not its values: the batch size a Conv2DTranspose packs into its output shape,
+    // the zero state of a GRU, carry no gradient)
     Set<String> fromX = new HashSet<>(targets);
     for (Node n : order) {
+      if (SHAPE_OPS.contains(n.op())) {
+        continue;
+      }
       for (String in : n.dataInputs()) {
         if (fromX.contains(TensorRef.nodeOf(in))) {
           fromX.add(n.name());
