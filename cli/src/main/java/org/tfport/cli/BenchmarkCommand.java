@@ -247,8 +247,7 @@ final class BenchmarkCommand {
       }
       long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
       boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-      return new Result(
-          model, threads, warmedUp, loadMs, first, runs, peakHeap, peakRss(), vector);
+      return new Result(model, threads, warmedUp, loadMs, first, runs, peakHeap, peakRss(), vector);
     }
   }
 

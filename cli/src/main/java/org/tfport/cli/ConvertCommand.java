@@ -326,7 +326,9 @@ final class ConvertCommand {
       throw new UsageException(input + ": no such file or folder");
     }
     ModelFormat in =
-        inputFormat != null ? ConvertFormats.check(inputFormat, ConvertFormats.INPUT_FORMATS, "--input_format") : infer(input);
+        inputFormat != null
+            ? ConvertFormats.check(inputFormat, ConvertFormats.INPUT_FORMATS, "--input_format")
+            : infer(input);
     ModelFormat outFmt =
         outputFormat != null
             ? ConvertFormats.check(outputFormat, ConvertFormats.OUTPUT_FORMATS, "--output_format")

@@ -23,8 +23,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * What {@code tfport convert} accepts: its input and output formats, the pairs it converts, and
- * the reading of its path arguments (a TF Hub URL, {@code --metadata} files).
+ * What {@code tfport convert} accepts: its input and output formats, the pairs it converts, and the
+ * reading of its path arguments (a TF Hub URL, {@code --metadata} files).
  */
 final class ConvertFormats {
   static final List<ModelFormat> INPUT_FORMATS =

@@ -248,7 +248,8 @@ final class FitCommand {
       String name = named ? arg.substring(0, eq) : "";
       String file = named ? arg.substring(eq + 1) : arg;
       if (!named && args.size() > 1) {
-        throw new UsageException("fit: with several " + flag + ", name each: " + flag + " NAME=FILE.npy");
+        throw new UsageException(
+            "fit: with several " + flag + ", name each: " + flag + " NAME=FILE.npy");
       }
       if (out.put(name, readNpy(file)) != null) {
         throw new UsageException("fit: " + flag + " " + name + " is given twice");

@@ -141,11 +141,7 @@ class BenchmarkCommandTest {
     int warmedUp = o.get("warmup_runs").asInt();
     assertThat(warmedUp).isGreaterThan(BenchmarkCommand.DEFAULT_WARMUP);
     consistent(
-        o,
-        m,
-        BenchmarkCommand.DEFAULT_RUNS,
-        warmedUp,
-        Runtime.getRuntime().availableProcessors());
+        o, m, BenchmarkCommand.DEFAULT_RUNS, warmedUp, Runtime.getRuntime().availableProcessors());
   }
 
   @Test

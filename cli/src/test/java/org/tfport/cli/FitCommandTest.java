@@ -304,17 +304,42 @@ class FitCommandTest {
     Path out = dir.resolve("two_trained.h5");
     CliRunner unnamed =
         CliRunner.run(
-            "fit", two.toString(), "--x", xFile.toString(), "--y", yFile.toString(), "--loss",
-            "mse", "--output", out.toString());
+            "fit",
+            two.toString(),
+            "--x",
+            xFile.toString(),
+            "--y",
+            yFile.toString(),
+            "--loss",
+            "mse",
+            "--output",
+            out.toString());
     assertThat(unnamed.code()).isEqualTo(2);
     assertThat(unnamed.err())
         .contains("the model has 2 outputs; name the data of each: [dense_1, dense_2]");
     assertThat(out).doesNotExist();
     CliRunner r =
         CliRunner.run(
-            "fit", two.toString(), "--x", xFile.toString(), "--y", "dense_1=" + yFile, "--y",
-            "dense_2=" + yb, "--epochs", "2", "--batch_size", "4", "--optimizer", "sgd",
-            "--loss", "mse", "--no_shuffle", "--output", out.toString(), "--json");
+            "fit",
+            two.toString(),
+            "--x",
+            xFile.toString(),
+            "--y",
+            "dense_1=" + yFile,
+            "--y",
+            "dense_2=" + yb,
+            "--epochs",
+            "2",
+            "--batch_size",
+            "4",
+            "--optimizer",
+            "sgd",
+            "--loss",
+            "mse",
+            "--no_shuffle",
+            "--output",
+            out.toString(),
+            "--json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode h = Json.MAPPER.readTree(r.out()).path("history");
     for (int e = 0; e < 2; e++) {

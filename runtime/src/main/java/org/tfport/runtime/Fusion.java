@@ -150,8 +150,8 @@ final class Fusion {
   /**
    * Whether {@code add}'s data input {@code input} is a float constant with one value per output
    * channel of {@code contraction} (whose filter or matrix is a constant), its other dimensions 1
-   * and no more of them than the output has: then the Add is a BiasAdd, the same float additions (graphs with batch norm folded into the weights spell the
-   * offset this way).
+   * and no more of them than the output has: then the Add is a BiasAdd, the same float additions
+   * (graphs with batch norm folded into the weights spell the offset this way).
    */
   private static boolean isBias(Node add, int input, Node contraction, Map<String, Node> byName) {
     long[] bias = constantShape(add.dataInputs().get(input), byName);
@@ -252,8 +252,8 @@ final class Fusion {
   /**
    * The contraction with a residual added after its bias: {@code add}'s data input {@code other} is
    * the addend. Float addition is commutative, so which side the contraction was on does not
-   * matter. The addend may broadcast the output larger; the kernels then fall back to the
-   * reference epilogue, which broadcasts as Add does.
+   * matter. The addend may broadcast the output larger; the kernels then fall back to the reference
+   * epilogue, which broadcasts as Add does.
    */
   private static Node withAdd(Node fused, Node add, int other) {
     if (!isFloat(add)) {
@@ -281,9 +281,7 @@ final class Fusion {
     boolean added = isBiasAdd(fused);
     Map<String, AttrValue> attrs = new LinkedHashMap<>(fused.attrs());
     List<String> ops =
-        added
-            ? List.of("BiasAdd", "Add", activation.op())
-            : List.of("BiasAdd", activation.op());
+        added ? List.of("BiasAdd", "Add", activation.op()) : List.of("BiasAdd", activation.op());
     attrs.put("fused_ops", AttrValue.ListAttr.ofStrings(ops));
     attrs.put("num_args", new AttrValue.Int((added ? 2 : 1) + (prelu ? 1 : 0)));
     if (activation.op().equals("LeakyRelu")) {

@@ -196,8 +196,7 @@ public final class Session implements AutoCloseable {
                 + sig.inputNames());
       }
       long[] dims = t.shape().dims();
-      if (spec.dtype() != null && spec.dtype() != t.dtype()
-          || checkShapes && !spec.accepts(dims)) {
+      if (spec.dtype() != null && spec.dtype() != t.dtype() || checkShapes && !spec.accepts(dims)) {
         throw new UsageException(
             model.source()
                 + ": input '"

@@ -201,7 +201,8 @@ class FusionTest {
               "padding",
               same));
       g.add(
-          node("conv", "Conv2D", List.of("dconv", "w"), "T", F32, "strides", ones, "padding", same));
+          node(
+              "conv", "Conv2D", List.of("dconv", "w"), "T", F32, "strides", ones, "padding", same));
       g.add(node("bias", "BiasAdd", List.of("conv", "b"), "T", F32));
       List<String> addIn = variant == 1 ? List.of("skip", "bias") : List.of("bias", "skip");
       g.add(node("add", "AddV2", addIn, "T", F32));
@@ -230,8 +231,8 @@ class FusionTest {
 
   /**
    * A conv, depthwise conv or MatMul whose bias is an AddV2 of a constant ([C] or [1,1,1,C], on
-   * either side; batch norm folded into the weights) fuses as a BiasAdd, with the Relu6 after it;
-   * a constant that is not one value per channel stays an AddV2.
+   * either side; batch norm folded into the weights) fuses as a BiasAdd, with the Relu6 after it; a
+   * constant that is not one value per channel stays an AddV2.
    */
   @Test
   void addOfAPerChannelConstantIsABias() {
@@ -260,7 +261,12 @@ class FusionTest {
               "padding",
               same));
       g.add(
-          node("add", "AddV2", variant == 2 ? List.of("b", "conv") : List.of("conv", "b"), "T", F32));
+          node(
+              "add",
+              "AddV2",
+              variant == 2 ? List.of("b", "conv") : List.of("conv", "b"),
+              "T",
+              F32));
       g.add(node("y", "Relu6", List.of("add"), "T", F32));
       Plan fused =
           Planner.plan(g, List.of("x"), List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);

@@ -87,8 +87,7 @@ final class TensorFiller {
       case FLOAT32, FLOAT16, BFLOAT16 -> {
         double d = number(v);
         if (Double.isFinite(d)
-            && (v.isIntegralNumber() && Math.abs(d) > (1 << 24)
-                || Math.abs(d) > Float.MAX_VALUE)) {
+            && (v.isIntegralNumber() && Math.abs(d) > (1 << 24) || Math.abs(d) > Float.MAX_VALUE)) {
           throw lossy(v, "float");
         }
         float f = (float) d;
@@ -126,7 +125,8 @@ final class TensorFiller {
             strings.add(Base64.getDecoder().decode(v.get("b64").stringValue()));
           } catch (IllegalArgumentException e) {
             throw new HttpError(
-                400, "input '" + spec.name() + "': unable to base64 decode " + TensorJson.shortText(v));
+                400,
+                "input '" + spec.name() + "': unable to base64 decode " + TensorJson.shortText(v));
           }
         } else if (v.isString()) {
           strings.add(v.stringValue().getBytes(StandardCharsets.UTF_8));

@@ -25,9 +25,9 @@ final class UploadForm {
   private UploadForm() {}
 
   /**
-   * Reads the form into {@code model}; returns null when it was TF.js's form, else the one file
-   * of a single-part form (a Keras, TFLite or zip file sent as a form), for the caller to take as
-   * a plain body.
+   * Reads the form into {@code model}; returns null when it was TF.js's form, else the one file of
+   * a single-part form (a Keras, TFLite or zip file sent as a form), for the caller to take as a
+   * plain body.
    */
   static Path read(
       Request request, String contentType, Path staging, Path model, ServerConfig config)

@@ -134,10 +134,10 @@ class ServingApiTest {
   }
 
   /**
-   * As TF Serving: a tensor of a shape the signature does not declare goes to the model's ops, which
-   * take it (half_plus_two on a vector, by hand; the CNN on a 16×16 picture, four rows of ten after
-   * its [-1, 64] reshape) or refuse it with a 400 naming the op and the shapes. A layers model,
-   * whose graph tfport built from the declared shapes, keeps the signature's check.
+   * As TF Serving: a tensor of a shape the signature does not declare goes to the model's ops,
+   * which take it (half_plus_two on a vector, by hand; the CNN on a 16×16 picture, four rows of ten
+   * after its [-1, 64] reshape) or refuse it with a 400 naming the op and the shapes. A layers
+   * model, whose graph tfport built from the declared shapes, keeps the signature's check.
    */
   @Test
   void shapesAreLeftToTheOpsAsTfServingLeavesThem() throws Exception {

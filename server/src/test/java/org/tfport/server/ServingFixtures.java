@@ -202,8 +202,7 @@ final class ServingFixtures {
     assertClose(what, actual, expected, ATOL, RTOL);
   }
 
-  static void assertClose(
-      String what, float[] actual, float[] expected, double atol, double rtol) {
+  static void assertClose(String what, float[] actual, float[] expected, double atol, double rtol) {
     assertThat(actual).as(what + ": missing from the answer").isNotNull();
     Comparison c = TfjsOracle.compare(expected, actual, atol, rtol);
     assertThat(c.mismatches()).as(what + ": " + c).isZero();

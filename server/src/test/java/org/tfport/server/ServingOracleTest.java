@@ -208,7 +208,6 @@ class ServingOracleTest {
     return out;
   }
 
-
   /** The fed values as JSON numbers, by flat index. */
   private static IntFunction<String> values(TfjsOracle.Input in) {
     return i -> in.data() != null ? Float.toString(in.data()[i]) : Integer.toString(in.ints()[i]);

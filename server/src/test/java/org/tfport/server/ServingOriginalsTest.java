@@ -36,8 +36,8 @@ import tools.jackson.databind.JsonNode;
  * as themselves: the version keeps the original, {@code :predict} runs it (the TF.js save is
  * deleted before the first call, so only the original can answer) and answers what TFLite 2.18,
  * TensorFlow 2.18 or the runtime on the corpus file compute, within 1e-5 + 1e-4·|b|; the TF.js save
- * stays downloadable for TF.js clients. A fully integer {@code .tflite}, which TF.js cannot compute,
- * is kept as its original alone and answers as TFLite does, within the one output step the
+ * stays downloadable for TF.js clients. A fully integer {@code .tflite}, which TF.js cannot
+ * compute, is kept as its original alone and answers as TFLite does, within the one output step the
  * runtime's TFLite corpus test allows.
  */
 @OracleTest
@@ -78,8 +78,8 @@ class ServingOriginalsTest {
 
   /**
    * Fully integer models: TF.js has no integer kernels, so the upload keeps the file alone; every
-   * TF.js download says why (409), the listings and summary describe the file, and {@code
-   * :predict} answers TFLite's int8 codes within one step (where TFLite loads the file).
+   * TF.js download says why (409), the listings and summary describe the file, and {@code :predict}
+   * answers TFLite's int8 codes within one step (where TFLite loads the file).
    */
   @Test
   void fullIntegerTfliteIsKeptAloneAndAnswersAsTflite() throws Exception {
@@ -147,7 +147,8 @@ class ServingOriginalsTest {
         JsonNode x = signature(s, name).path("inputs").values().iterator().next();
         assertThat(x.path("dtype").asString("")).isEqualTo("DT_INT8");
         byte[] codes = in.data();
-        String body = "{\"inputs\": " + nested(i -> Byte.toString(codes[i]), dims(in.shape())) + "}";
+        String body =
+            "{\"inputs\": " + nested(i -> Byte.toString(codes[i]), dims(in.shape())) + "}";
         float[] got = columnar(s, name, body).get(null);
         // Integer outputs in codes: within the one step TfliteCorpusImportTest allows.
         assertClose(rel + " (int8 codes)", got, outs.get(0).floats(), 1, 0);
@@ -174,8 +175,7 @@ class ServingOriginalsTest {
       JsonNode inputs = signature(s, "sm").path("inputs");
       for (var e : declaredShapes(s, "sm").entrySet()) {
         long[] shape = concrete(e.getValue(), 2);
-        int tf =
-            ServingFixtures.dtype(inputs.path(e.getKey()).path("dtype").asString("")).tfEnum();
+        int tf = ServingFixtures.dtype(inputs.path(e.getKey()).path("dtype").asString("")).tfEnum();
         TfjsOracle.Input in = TensorFlowOracle.random(e.getKey(), shape, tf, rnd);
         feeds.put(e.getKey(), new TensorFlowOracle.Feed(in, tf));
         body.append(feeds.size() > 1 ? ", " : "")

@@ -121,8 +121,7 @@ class TensorJsonTest {
     two.put("label", Tensor.ofStrings(Shape.of(2), List.of("hi", "\"q\"")));
     assertThat(
             new String(
-                TensorAnswer.of(Map.of("label", two.get("label")), false),
-                StandardCharsets.UTF_8))
+                TensorAnswer.of(Map.of("label", two.get("label")), false), StandardCharsets.UTF_8))
         .isEqualTo("{\"outputs\": [\"hi\", \"\\\"q\\\"\"]}");
     Map<String, Tensor> scalar = Map.of("s", Tensor.ofFloats(Shape.SCALAR, 2f));
     assertThat(new String(TensorAnswer.of(scalar, false), StandardCharsets.UTF_8))

@@ -24,8 +24,8 @@ record Data(List<Tensor> xs, List<Tensor> ys, int samples) {
   record Target(String name, long[] predShape, boolean sparse) {}
 
   /**
-   * Matches {@code x} to the inputs and {@code y} to the outputs by name (one unnamed array feeds
-   * a model of one input, or trains a model of one output), and checks every shape and dtype;
+   * Matches {@code x} to the inputs and {@code y} to the outputs by name (one unnamed array feeds a
+   * model of one input, or trains a model of one output), and checks every shape and dtype;
    * floating data is read as float32.
    *
    * @throws TfportException naming the input or output whose data does not fit
@@ -121,7 +121,12 @@ record Data(List<Tensor> xs, List<Tensor> ys, int samples) {
     for (String k : byName.keySet()) {
       if (k.isEmpty()) {
         throw new UsageException(
-            source + ": the model has " + names.size() + " " + what + "s; name the data of each: "
+            source
+                + ": the model has "
+                + names.size()
+                + " "
+                + what
+                + "s; name the data of each: "
                 + names);
       }
       if (!names.contains(k)) {

@@ -98,10 +98,10 @@ public abstract class Optimizer {
   }
 
   /**
-   * Keras' AdamW (TF.js has none), as Keras 2.11+ and 3 compute it: the decoupled decay {@code w
-   * −= w·decay·lr} first, then {@code m += (g − m)·(1−β1)}, {@code v += (g² − v)·(1−β2)}, {@code w
-   * −= m·α/(√v + ε)} with {@code α = lr·√(1−β2ᵗ)/(1−β1ᵗ)}; every trainable weight decays, biases
-   * too (Keras excludes none by default).
+   * Keras' AdamW (TF.js has none), as Keras 2.11+ and 3 compute it: the decoupled decay {@code w −=
+   * w·decay·lr} first, then {@code m += (g − m)·(1−β1)}, {@code v += (g² − v)·(1−β2)}, {@code w −=
+   * m·α/(√v + ε)} with {@code α = lr·√(1−β2ᵗ)/(1−β1ᵗ)}; every trainable weight decays, biases too
+   * (Keras excludes none by default).
    */
   public static Optimizer adamW(
       double rate, double beta1D, double beta2D, double epsD, double decayD) {

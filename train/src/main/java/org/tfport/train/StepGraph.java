@@ -96,7 +96,10 @@ final class StepGraph implements AutoCloseable {
       long[] dims = shapes.dims(pred);
       if (dims == null || dims.length == 0 || dims[dims.length - 1] < 0) {
         throw new UnsupportedModelException(
-            g.source() + ": the output '" + pred + "' has no static last dimension to train against");
+            g.source()
+                + ": the output '"
+                + pred
+                + "' has no static last dimension to train against");
       }
       targets.add(new Data.Target(pred, dims, loss.sparse()));
       long[] yShape = loss.sparse() ? new long[] {-1} : dims;
@@ -108,7 +111,8 @@ final class StepGraph implements AutoCloseable {
       String l = loss.emit(emit, pred, y(k), dims[dims.length - 1]);
       outs.add(new TensorSpec(loss(k), l, DType.FLOAT32, new long[0]));
       outs.add(new TensorSpec(pred(k), pred, DType.FLOAT32, dims));
-      weighted.add(weights == null || weights[k] == 1 ? l : emit.mul(l, emit.scalar((float) weights[k])));
+      weighted.add(
+          weights == null || weights[k] == 1 ? l : emit.mul(l, emit.scalar((float) weights[k])));
     }
     String lossRef =
         weighted.size() == 1

@@ -78,25 +78,53 @@ public final class Trainer implements AutoCloseable {
 
     public Settings withMetrics(List<String> m) {
       return new Settings(
-          optimizer, learningRate, loss, m, dropout, frozenLayers, threads, outputLosses,
+          optimizer,
+          learningRate,
+          loss,
+          m,
+          dropout,
+          frozenLayers,
+          threads,
+          outputLosses,
           lossWeights);
     }
 
     public Settings withDropout(boolean on) {
       return new Settings(
-          optimizer, learningRate, loss, metrics, on, frozenLayers, threads, outputLosses,
+          optimizer,
+          learningRate,
+          loss,
+          metrics,
+          on,
+          frozenLayers,
+          threads,
+          outputLosses,
           lossWeights);
     }
 
     public Settings withFrozenLayers(Set<String> layers) {
       return new Settings(
-          optimizer, learningRate, loss, metrics, dropout, layers, threads, outputLosses,
+          optimizer,
+          learningRate,
+          loss,
+          metrics,
+          dropout,
+          layers,
+          threads,
+          outputLosses,
           lossWeights);
     }
 
     public Settings withThreads(int n) {
       return new Settings(
-          optimizer, learningRate, loss, metrics, dropout, frozenLayers, n, outputLosses,
+          optimizer,
+          learningRate,
+          loss,
+          metrics,
+          dropout,
+          frozenLayers,
+          n,
+          outputLosses,
           lossWeights);
     }
 
@@ -367,8 +395,7 @@ public final class Trainer implements AutoCloseable {
   }
 
   /** As above for a model of several outputs, targets by output name. */
-  public Map<String, Double> evaluate(
-      Map<String, Tensor> x, Map<String, Tensor> y, int batchSize) {
+  public Map<String, Double> evaluate(Map<String, Tensor> x, Map<String, Tensor> y, int batchSize) {
     return evaluate(data(x, y), batchSize);
   }
 
@@ -409,8 +436,7 @@ public final class Trainer implements AutoCloseable {
 
   private Map<String, Double> evaluate(Data d, int batchSize) {
     if (eval == null) {
-      eval =
-          new StepGraph(source.build(options.inference()), losses, lossWeights, false, threads);
+      eval = new StepGraph(source.build(options.inference()), losses, lossWeights, false, threads);
     }
     int[] order = new int[d.samples()];
     for (int i = 0; i < order.length; i++) {

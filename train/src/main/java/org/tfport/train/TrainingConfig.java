@@ -60,7 +60,9 @@ final class TrainingConfig {
   }
 
   private static String name(JsonNode l) {
-    return l.isString() ? l.stringValue() : l.path("class_name").isString() ? l.path("class_name").stringValue() : null;
+    return l.isString()
+        ? l.stringValue()
+        : l.path("class_name").isString() ? l.path("class_name").stringValue() : null;
   }
 
   /** {@code loss_weights}, a list in output order or a dictionary by output; null when absent. */

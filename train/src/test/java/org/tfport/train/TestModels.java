@@ -104,7 +104,11 @@ final class TestModels {
     return layer(
         "SeparableConv2D",
         name,
-        "\"filters\": " + filters + ", \"depth_multiplier\": " + mult + ", "
+        "\"filters\": "
+            + filters
+            + ", \"depth_multiplier\": "
+            + mult
+            + ", "
             + window(k, stride, padding, act),
         "depthwise_kernel",
         new long[] {k, k, in, mult},
@@ -119,7 +123,9 @@ final class TestModels {
     return layer(
         "Conv2DTranspose",
         name,
-        "\"filters\": " + filters + ", \"output_padding\": null, "
+        "\"filters\": "
+            + filters
+            + ", \"output_padding\": null, "
             + window(k, stride, padding, act),
         "kernel",
         new long[] {k, k, filters, in},
@@ -182,9 +188,9 @@ final class TestModels {
   private static String recurrentConfig(
       String cls, long units, boolean sequences, boolean resetAfter) {
     return ("\"units\": %d, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
-            + " \"use_bias\": true, \"return_sequences\": %b, \"return_state\": false,"
-            + " \"go_backwards\": false, \"stateful\": false, \"unroll\": false")
-        .formatted(units, sequences)
+                + " \"use_bias\": true, \"return_sequences\": %b, \"return_state\": false,"
+                + " \"go_backwards\": false, \"stateful\": false, \"unroll\": false")
+            .formatted(units, sequences)
         + (cls.equals("GRU") ? ", \"reset_after\": " + resetAfter : ", \"unit_forget_bias\": true");
   }
 

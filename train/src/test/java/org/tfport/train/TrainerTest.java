@@ -52,9 +52,8 @@ class TrainerTest {
   }
 
   /**
-   * Evaluation runs the inference form of batch normalization: it must read the trained gamma,
-   * beta and moving statistics, as a fresh load of the saved model does, not the file's initial
-   * ones.
+   * Evaluation runs the inference form of batch normalization: it must read the trained gamma, beta
+   * and moving statistics, as a fresh load of the saved model does, not the file's initial ones.
    */
   @Test
   void evaluationUsesTrainedBatchNormalizationWeights() {
@@ -266,9 +265,7 @@ class TrainerTest {
       assertThatThrownBy(
               () ->
                   t.fit(
-                      Map.of("x", X),
-                      Map.of("out_a", Y, "out_b", Y),
-                      Trainer.FitOptions.of(1, 4)))
+                      Map.of("x", X), Map.of("out_a", Y, "out_b", Y), Trainer.FitOptions.of(1, 4)))
           .hasMessageContaining(
               "the targets of output 'out_b' have shape (20, 3) but the model's output is (None, 2)");
     }

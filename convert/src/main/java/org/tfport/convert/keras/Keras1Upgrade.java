@@ -2,7 +2,6 @@ package org.tfport.convert.keras;
 
 import static org.tfport.convert.keras.Keras1LayerConfig.base;
 import static org.tfport.convert.keras.Keras1LayerConfig.initializer;
-import static org.tfport.convert.keras.Keras1LayerConfig.named;
 import static org.tfport.convert.keras.Keras1LayerConfig.padding;
 import static org.tfport.convert.keras.Keras1LayerConfig.zeroPadding2D;
 

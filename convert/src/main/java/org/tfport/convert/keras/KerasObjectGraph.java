@@ -43,7 +43,8 @@ import tools.jackson.databind.node.ObjectNode;
  * names object-based checkpoint entries.
  */
 final class KerasObjectGraph {
-  private static final VersionDef V1 = VersionDef.newBuilder().setProducer(1).setMinConsumer(1).build();
+  private static final VersionDef V1 =
+      VersionDef.newBuilder().setProducer(1).setMinConsumer(1).build();
 
   /** One variable: its Keras weight name, its local name in its layer, type, shape. */
   record Var(String weightName, String localName, int dtype, long[] shape, boolean trainable) {}
@@ -130,7 +131,10 @@ final class KerasObjectGraph {
       Layer l = layers.get(i);
       int id =
           g.node(
-              user(l.className().equals("InputLayer") ? "_tf_keras_input_layer" : "_tf_keras_layer"));
+              user(
+                  l.className().equals("InputLayer")
+                      ? "_tf_keras_input_layer"
+                      : "_tf_keras_layer"));
       layerIds.add(id);
       if (!l.vars().isEmpty()) {
         g.child(root, "layer_with_weights-" + withWeights, id);
@@ -218,8 +222,7 @@ final class KerasObjectGraph {
         function,
         SavedConcreteFunction.newBuilder()
             .addAllBoundInputs(varIds)
-            .setCanonicalizedInputSignature(
-                tuple(tuple(), dict(inputs)))
+            .setCanonicalizedInputSignature(tuple(tuple(), dict(inputs)))
             .setOutputSignature(dict(outputs))
             .build());
     TrackableObjectGraph.Builder ckpt = TrackableObjectGraph.newBuilder();

@@ -61,7 +61,9 @@ public final class TfjsToKerasSavedModel {
 
   private TfjsToKerasSavedModel() {}
 
-  /** {@code tfjs_layers_model -> keras_saved_model}: writes the SavedModel folder {@code output}. */
+  /**
+   * {@code tfjs_layers_model -> keras_saved_model}: writes the SavedModel folder {@code output}.
+   */
   public static ConversionResult convert(Path input, Path output) {
     long start = System.nanoTime();
     TfjsToKeras.Source src = TfjsToKeras.read(input);
@@ -211,7 +213,8 @@ public final class TfjsToKerasSavedModel {
                 + " weights are folded into serving_default as constants (inference form of"
                 + " their layers); their variables are saved for Keras but do not change it");
       }
-      String detail = weights + " variables in the checkpoint, " + read + " read by serving_default";
+      String detail =
+          weights + " variables in the checkpoint, " + read + " read by serving_default";
       return new ConversionResult(
           output,
           files.stream().map(f -> abs.resolve(f.toString())).toList(),
@@ -347,7 +350,8 @@ public final class TfjsToKerasSavedModel {
     List<Integer> tin = new ArrayList<>();
     Map<String, TensorInfo> sigIns = new LinkedHashMap<>();
     for (KerasObjectGraph.Spec s : ins) {
-      String name = main.uniqueName("serving_default_" + s.key().replaceAll("[^A-Za-z0-9_.-]", "_"));
+      String name =
+          main.uniqueName("serving_default_" + s.key().replaceAll("[^A-Za-z0-9_.-]", "_"));
       main.add(
           new Node(
               name,
@@ -355,7 +359,10 @@ public final class TfjsToKerasSavedModel {
               List.of(),
               "",
               FunctionBodies.attrs(
-                  "dtype", new AttrValue.Type(s.dtype()), "shape", new AttrValue.Shape(s.shape()))));
+                  "dtype",
+                  new AttrValue.Type(s.dtype()),
+                  "shape",
+                  new AttrValue.Shape(s.shape()))));
       callIns.add(name);
       tin.add(s.dtype());
       sigIns.put(s.key(), new TensorInfo(name + ":0", s.dtype(), s.shape()));
@@ -415,8 +422,7 @@ public final class TfjsToKerasSavedModel {
           outs.get(i).key(),
           new TensorInfo(call + ":" + i, outs.get(i).dtype(), outs.get(i).shape()));
     }
-    return new SignatureInfo(
-        "serving_default", SavedModelWriter.PREDICT_METHOD, sigIns, sigOuts);
+    return new SignatureInfo("serving_default", SavedModelWriter.PREDICT_METHOD, sigIns, sigOuts);
   }
 
   private static String handleName(int i) {

@@ -207,7 +207,8 @@ class AttentionLayersTest {
   }
 
   /** x [t, d] · kernel [d, h, e] + bias [h, e], head {@code h}: [t, e]. */
-  private static double[][] proj(double[][] x, String layer, String sub, int head, int heads, int e) {
+  private static double[][] proj(
+      double[][] x, String layer, String sub, int head, int heads, int e) {
     float[] k = W.get(layer + "/" + sub + "/kernel");
     float[] bias = W.get(layer + "/" + sub + "/bias");
     double[][] out = new double[x.length][e];
@@ -235,7 +236,14 @@ class AttentionLayersTest {
 
   /** Keras MultiHeadAttention on one batch element; scores of every head added to {@code sc}. */
   private static double[][] mha(
-      double[][] q, double[][] v, String layer, int heads, int kd, int vd, int out, boolean causal,
+      double[][] q,
+      double[][] v,
+      String layer,
+      int heads,
+      int kd,
+      int vd,
+      int out,
+      boolean causal,
       List<Float> sc) {
     double[][] y = new double[q.length][out];
     float[] ok = W.get(layer + "/attention_output/kernel");
@@ -313,7 +321,8 @@ class AttentionLayersTest {
       mhaScores.addAll(perHead);
       put(self, mha(q, q, "self", 1, 3, 3, 3, false, null));
     }
-    return List.of(arr(dot), arr(dotScores), arr(cat), arr(add), arr(mha), arr(mhaScores), arr(self));
+    return List.of(
+        arr(dot), arr(dotScores), arr(cat), arr(add), arr(mha), arr(mhaScores), arr(self));
   }
 
   @Test
@@ -326,8 +335,15 @@ class AttentionLayersTest {
     feed.put("v", Tensor.ofFloats(Shape.of(B, TV, D), v));
     GraphTargets.Outputs o = GraphTargets.run(tmp, h5, feed);
     List<float[]> expected = reference(q, v);
-    String[] names = {"Attention dot", "its scores", "Attention concat causal", "AdditiveAttention causal",
-      "MultiHeadAttention causal", "its scores", "self MultiHeadAttention"};
+    String[] names = {
+      "Attention dot",
+      "its scores",
+      "Attention concat causal",
+      "AdditiveAttention causal",
+      "MultiHeadAttention causal",
+      "its scores",
+      "self MultiHeadAttention"
+    };
     double worst = 0;
     for (int i = 0; i < expected.size(); i++) {
       worst = Math.max(worst, GraphTargets.check(o, i, expected.get(i), names[i]));
@@ -354,7 +370,8 @@ class AttentionLayersTest {
             "m.h5: layer 'self' (MultiHeadAttention) is called with attention_mask=, which tfport"
                 + " does not build (masks are not built)");
     String axes = MODEL.replace("\"attention_axes\": null", "\"attention_axes\": [1, 2]");
-    assertThatThrownBy(() -> KerasGraphs.fromConfig("m.h5", Json.MAPPER.readTree(axes), weightMap(), 2))
+    assertThatThrownBy(
+            () -> KerasGraphs.fromConfig("m.h5", Json.MAPPER.readTree(axes), weightMap(), 2))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("MultiHeadAttention with attention_axes [1,2] (layer 'm/mha')");
   }

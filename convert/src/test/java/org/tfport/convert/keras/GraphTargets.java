@@ -26,9 +26,9 @@ import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * A hand-written Keras 2 model saved as .h5 by tfport's own writer, run on one feed by every
- * target the Keras graph reaches: tfport's runtime (from the .h5), TensorFlow 2.18 (the built graph
- * as a GraphDef), the TF.js graph model in TF.js 4.22 and the .tflite in TFLite 2.18.
+ * A hand-written Keras 2 model saved as .h5 by tfport's own writer, run on one feed by every target
+ * the Keras graph reaches: tfport's runtime (from the .h5), TensorFlow 2.18 (the built graph as a
+ * GraphDef), the TF.js graph model in TF.js 4.22 and the .tflite in TFLite 2.18.
  */
 final class GraphTargets {
   static final double ATOL = 1e-5;
@@ -36,7 +36,8 @@ final class GraphTargets {
 
   private GraphTargets() {}
 
-  record Outputs(List<float[]> runtime, List<float[]> tensorflow, List<float[]> tfjs, List<float[]> tflite) {}
+  record Outputs(
+      List<float[]> runtime, List<float[]> tensorflow, List<float[]> tfjs, List<float[]> tflite) {}
 
   static KerasWeight weight(String name, long[] shape, float... values) {
     Tensor t = Tensor.ofFloats(Shape.of(shape), values);

@@ -26,9 +26,9 @@ import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * Corpus files TF.js layers cannot load (LocallyConnected1D/2D, TensorFlowOpLayer, Attention): their TF.js
- * graph model (in TF.js 4.22) and .tflite file (in TFLite 2.18) give what tfport's runtime computes
- * from the .h5. The layers' meaning itself is checked by hand in the runtime's
+ * Corpus files TF.js layers cannot load (LocallyConnected1D/2D, TensorFlowOpLayer, Attention):
+ * their TF.js graph model (in TF.js 4.22) and .tflite file (in TFLite 2.18) give what tfport's
+ * runtime computes from the .h5. The layers' meaning itself is checked by hand in the runtime's
  * KerasRecurrentGraphTest.
  */
 @OracleTest

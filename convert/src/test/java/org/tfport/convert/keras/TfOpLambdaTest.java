@@ -45,7 +45,10 @@ class TfOpLambdaTest {
       model(
           List.of(
               op("mean", "math.reduce_mean", "[\"x\", 0, 0, {\"axis\": 1, \"keepdims\": true}]"),
-              op("sub", "math.subtract", "[\"x\", 0, 0, {\"y\": [\"mean\", 0, 0], \"name\": null}]"),
+              op(
+                  "sub",
+                  "math.subtract",
+                  "[\"x\", 0, 0, {\"y\": [\"mean\", 0, 0], \"name\": null}]"),
               op("tr", "transpose", "[\"sub\", 0, 0, {\"perm\": [0, 2, 1]}]"),
               op("flat", "reshape", "[\"tr\", 0, 0, {\"shape\": [-1, 12]}]"),
               op("mx", "math.reduce_max", "[\"x\", 0, 0, {\"axis\": [1, 2]}]"),
@@ -118,7 +121,8 @@ class TfOpLambdaTest {
                     List.of(
                         GraphTargets.weight("d/kernel", new long[] {4, 2}, KERNEL),
                         GraphTargets.weight("d/bias", new long[] {2}, BIAS)))));
-    GraphTargets.Outputs o = GraphTargets.run(tmp, h5, GraphTargets.feed("x", new long[] {N, 3, 4}, x));
+    GraphTargets.Outputs o =
+        GraphTargets.run(tmp, h5, GraphTargets.feed("x", new long[] {N, 3, 4}, x));
     List<float[]> expected = new ArrayList<>();
     float[] flat = new float[N * 12];
     float[] cat = new float[N * 4];
@@ -201,8 +205,7 @@ class TfOpLambdaTest {
             List.of(
                 op("mean", "math.reduce_mean", "[\"x\", 0, 0, {\"axis\": 1, \"where\": true}]")),
             "[\"mean\", 0, 0]");
-    assertThatThrownBy(
-            () -> KerasGraphs.fromConfig("m.h5", Json.MAPPER.readTree(cfg), Map.of(), 2))
+    assertThatThrownBy(() -> KerasGraphs.fromConfig("m.h5", Json.MAPPER.readTree(cfg), Map.of(), 2))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessage(
             "m.h5: layer 'mean' (TFOpLambda) passes tf.math.reduce_mean the argument 'where',"
@@ -211,10 +214,11 @@ class TfOpLambdaTest {
 
   @Test
   void anUnknownFunctionIsRefusedBeforeBuilding() {
-    String cfg =
-        model(List.of(op("rf", "io.read_file", "[\"x\", 0, 0, {}]")), "[\"rf\", 0, 0]");
+    String cfg = model(List.of(op("rf", "io.read_file", "[\"x\", 0, 0, {}]")), "[\"rf\", 0, 0]");
     assertThatThrownBy(
-            () -> KerasGraphs.fromConfig("m.h5", Json.MAPPER.readTree(cfg), Map.<String, Tensor>of(), 2))
+            () ->
+                KerasGraphs.fromConfig(
+                    "m.h5", Json.MAPPER.readTree(cfg), Map.<String, Tensor>of(), 2))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("TFOpLambda with function tf.io.read_file (layer 'm/rf')");
   }
@@ -251,8 +255,11 @@ class TfOpLambdaTest {
     for (float v : x) {
       total += v;
     }
-    assertThat(out.get("b").toFloatArray()[0]).isCloseTo(total, org.assertj.core.data.Offset.offset(1e-5f));
+    assertThat(out.get("b").toFloatArray()[0])
+        .isCloseTo(total, org.assertj.core.data.Offset.offset(1e-5f));
     assertThat(out.get("a").toFloatArray()[1])
-        .isCloseTo(at(x, 0, 0, 1) + at(x, 0, 1, 1) + at(x, 0, 2, 1), org.assertj.core.data.Offset.offset(1e-6f));
+        .isCloseTo(
+            at(x, 0, 0, 1) + at(x, 0, 1, 1) + at(x, 0, 2, 1),
+            org.assertj.core.data.Offset.offset(1e-6f));
   }
 }

@@ -75,7 +75,8 @@ class TfjsToKerasSavedModelCorpusTest {
     List<String> failures = new ArrayList<>();
     int i = 0;
     for (Path mj : models) {
-      String label = mj.startsWith(tmp) ? h5Label(mj, h5, h5Root) : layersRoot.relativize(mj).toString();
+      String label =
+          mj.startsWith(tmp) ? h5Label(mj, h5, h5Root) : layersRoot.relativize(mj).toString();
       Path sm = tmp.resolve("sm" + i++);
       try {
         TfjsToKerasSavedModel.convert(mj, sm);
@@ -174,8 +175,9 @@ class TfjsToKerasSavedModelCorpusTest {
     } catch (TfportException e) {
       return SKIP; // tfport's runtime cannot run the source: nothing to compare against
     }
-    assertThat(TensorBundle.open(sm.resolve("variables/variables")).has(
-            "_CHECKPOINTABLE_OBJECT_GRAPH"))
+    assertThat(
+            TensorBundle.open(sm.resolve("variables/variables"))
+                .has("_CHECKPOINTABLE_OBJECT_GRAPH"))
         .isTrue();
     for (String key : sig.outputs().keySet()) {
       Tensor w = want.get(key);

@@ -147,7 +147,8 @@ class StableHloOracleTest {
             tmp, "complex", COMPLEX, List.of(random("arg0", rnd, 4), random("arg1", rnd, 4)));
     StableHloTargets.Outcome f =
         StableHloTargets.run(tmp, "f8", FLOAT8, List.of(random("arg0", rnd, 16)));
-    System.out.println("StableHLO complex and f8 in TF.js and TFLite:\n  " + c.line() + "\n  " + f.line());
+    System.out.println(
+        "StableHLO complex and f8 in TF.js and TFLite:\n  " + c.line() + "\n  " + f.line());
     assertThat(c.failures()).isEmpty();
     assertThat(f.failures()).isEmpty();
   }
@@ -163,7 +164,8 @@ class StableHloOracleTest {
     programs.put("indexing", INDEXING);
     Map<String, List<In>> inputs = new LinkedHashMap<>();
     inputs.put(
-        "mlp", List.of(random("arg0", rnd, 2, 3), random("arg1", rnd, 3, 4), random("arg2", rnd, 4)));
+        "mlp",
+        List.of(random("arg0", rnd, 2, 3), random("arg1", rnd, 3, 4), random("arg2", rnd, 4)));
     inputs.put("conv_pool", List.of(random("arg0", rnd, 1, 4, 6, 6)));
     inputs.put("loop", List.of(random("arg0", rnd, 3)));
     inputs.put("indexing", List.of(random("arg0", rnd, 4, 3), i32("arg1", new int[] {3, 1}, 2)));

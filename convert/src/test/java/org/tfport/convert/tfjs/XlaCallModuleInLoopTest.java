@@ -61,7 +61,10 @@ class XlaCallModuleInLoopTest {
     try (Model m = Model.load(pb);
         Session s = m.newSession()) {
       Tensor out =
-          s.run(Map.of(m.defaultSignature().inputs().get(0).name(), Tensor.ofFloats(Shape.of(3), INPUT)))
+          s.run(
+                  Map.of(
+                      m.defaultSignature().inputs().get(0).name(),
+                      Tensor.ofFloats(Shape.of(3), INPUT)))
               .values()
               .iterator()
               .next();

@@ -47,10 +47,9 @@ class IntegerRuntimeRoundTripTest {
   /**
    * 16x8 models must equal TFLite, since QUANTIZE to int16 divides by the scale in double as
    * TFLite's int16 kernel does (it was float; the depthwise model's tanh then amplified a one-code
-   * input difference to 2 steps), and the 16x8 FULLY_CONNECTED without
-   * an int64 bias requantizes in 32 bits as TFLite's GEMM path does (it used TFLite's 64-bit
-   * reference rounding, which put the elementwise model's dense layers one code off and its
-   * output 3 steps off).
+   * input difference to 2 steps), and the 16x8 FULLY_CONNECTED without an int64 bias requantizes in
+   * 32 bits as TFLite's GEMM path does (it used TFLite's 64-bit reference rounding, which put the
+   * elementwise model's dense layers one code off and its output 3 steps off).
    */
   static final double STEPS_16X8 = 0;
 

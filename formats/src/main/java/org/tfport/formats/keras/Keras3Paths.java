@@ -53,7 +53,9 @@ final class Keras3Paths {
         yield List.of(
             new Wrapped(inner, "forward_layer", name + "/forward_" + innerName),
             new Wrapped(
-                back, "backward_layer", name + "/backward_" + backName.replaceFirst("^backward_", "")));
+                back,
+                "backward_layer",
+                name + "/backward_" + backName.replaceFirst("^backward_", "")));
       }
       case "TimeDistributed" -> List.of(new Wrapped(cfg.path("layer"), "layer", name));
       default -> List.of();

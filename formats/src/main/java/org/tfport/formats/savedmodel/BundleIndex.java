@@ -19,10 +19,10 @@ import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
 /**
- * A checkpoint's {@code PREFIX.index}: the SSTable's header entry ({@code ""}), an entry per
- * tensor saying where its bytes lie, and for a partitioned variable the slices it lists and the
- * entries (under binary OrderedCode keys) holding each slice's bytes. Reading checks every entry's
- * position against its shard's size.
+ * A checkpoint's {@code PREFIX.index}: the SSTable's header entry ({@code ""}), an entry per tensor
+ * saying where its bytes lie, and for a partitioned variable the slices it lists and the entries
+ * (under binary OrderedCode keys) holding each slice's bytes. Reading checks every entry's position
+ * against its shard's size.
  *
  * @param numShards how many data shards the header says there are
  * @param entries the tensors by name, in index order

@@ -35,9 +35,9 @@ public final class TensorBundleWriter {
   /**
    * Writes {@code tensors} (by checkpoint key) at {@code prefix}; returns the index and data files.
    *
-   * <p>String tensors (the object graph a TF2 checkpoint carries) are stored as TensorFlow's
-   * writer stores them: every element's length as a varint64, a masked CRC-32C of the lengths,
-   * then the bytes.
+   * <p>String tensors (the object graph a TF2 checkpoint carries) are stored as TensorFlow's writer
+   * stores them: every element's length as a varint64, a masked CRC-32C of the lengths, then the
+   * bytes.
    */
   public static List<Path> write(Path prefix, Map<String, Tensor> tensors) {
     List<String> keys = new ArrayList<>(tensors.keySet());
@@ -127,7 +127,8 @@ public final class TensorBundleWriter {
 
   /**
    * TensorFlow's checksum of a string tensor covers each length as a little-endian uint32 (a Java
-   * array never reaches the uint64 case), the stored length checksum, then the bytes: not the varints written.
+   * array never reaches the uint64 case), the stored length checksum, then the bytes: not the
+   * varints written.
    */
   private static int stringCrc(Tensor t, ByteBuffer stored) {
     List<byte[]> strings = t.toByteStrings();

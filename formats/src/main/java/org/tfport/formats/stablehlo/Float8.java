@@ -1,9 +1,9 @@
 package org.tfport.formats.stablehlo;
 
 /**
- * The 8-bit float element types of MLIR/StableHLO, as ml_dtypes and LLVM's APFloat define them:
- * one sign bit, {@code 7 - mantissaBits} exponent bits with {@code bias}, and the special values of
- * one of three families. IEEE types ({@code f8E5M2}, {@code f8E4M3}, {@code f8E3M4}) keep IEEE 754's
+ * The 8-bit float element types of MLIR/StableHLO, as ml_dtypes and LLVM's APFloat define them: one
+ * sign bit, {@code 7 - mantissaBits} exponent bits with {@code bias}, and the special values of one
+ * of three families. IEEE types ({@code f8E5M2}, {@code f8E4M3}, {@code f8E3M4}) keep IEEE 754's
  * infinities and NaNs (all-ones exponent); {@code FN} types have no infinity and spend only the
  * all-ones pattern on NaN ({@code f8E4M3FN}, max 448); {@code FNUZ} types have no infinity and no
  * negative zero, the pattern {@code 0x80} being their only NaN.
@@ -22,7 +22,9 @@ public record Float8(String name, int mantissaBits, int bias, Family family) {
     FNUZ
   }
 
-  /** The format of an MLIR element type name, or null when it is not an 8-bit float tfport knows. */
+  /**
+   * The format of an MLIR element type name, or null when it is not an 8-bit float tfport knows.
+   */
   public static Float8 of(String element) {
     return switch (element) {
       case "f8E5M2" -> new Float8(element, 2, 15, Family.IEEE);

@@ -6,14 +6,45 @@ import java.util.Objects;
 
 /**
  * The {@code builtin_options} of an operator: a typed record for the tables the common ops use (the
- * layer ops' declared in {@link LayerOptions}, whose members this interface inherits) and
- * {@link Other} (a name → value map, see {@link #fields()}) for every other member of the union, so
- * any options table survives a read/write round trip. Field names in {@link #fields()} are the
- * schema's snake_case names; {@link #of(TfliteOptionsType, Map)} turns such a map back into the
- * typed record.
+ * layer ops' declared in {@link LayerOptions}, whose members this interface inherits) and {@link
+ * Other} (a name → value map, see {@link #fields()}) for every other member of the union, so any
+ * options table survives a read/write round trip. Field names in {@link #fields()} are the schema's
+ * snake_case names; {@link #of(TfliteOptionsType, Map)} turns such a map back into the typed
+ * record.
  */
 public sealed interface BuiltinOptions extends LayerOptions
-    permits LayerOptions.Conv2D, LayerOptions.DepthwiseConv2D, LayerOptions.Pool2D, LayerOptions.FullyConnected, LayerOptions.TransposeConv, LayerOptions.UnidirectionalSequenceLstm, LayerOptions.BatchMatMul, BuiltinOptions.Softmax, BuiltinOptions.Concatenation, BuiltinOptions.Add, BuiltinOptions.Sub, BuiltinOptions.Mul, BuiltinOptions.Div, BuiltinOptions.Reshape, BuiltinOptions.ResizeBilinear, BuiltinOptions.ResizeNearestNeighbor, BuiltinOptions.Gather, BuiltinOptions.Reducer, BuiltinOptions.Squeeze, BuiltinOptions.StridedSlice, BuiltinOptions.Split, BuiltinOptions.SplitV, BuiltinOptions.Cast, BuiltinOptions.Shape, BuiltinOptions.Pack, BuiltinOptions.Unpack, BuiltinOptions.LeakyRelu, BuiltinOptions.If, BuiltinOptions.While, BuiltinOptions.CallOnce, BuiltinOptions.Gelu, BuiltinOptions.Other {
+    permits LayerOptions.Conv2D,
+        LayerOptions.DepthwiseConv2D,
+        LayerOptions.Pool2D,
+        LayerOptions.FullyConnected,
+        LayerOptions.TransposeConv,
+        LayerOptions.UnidirectionalSequenceLstm,
+        LayerOptions.BatchMatMul,
+        BuiltinOptions.Softmax,
+        BuiltinOptions.Concatenation,
+        BuiltinOptions.Add,
+        BuiltinOptions.Sub,
+        BuiltinOptions.Mul,
+        BuiltinOptions.Div,
+        BuiltinOptions.Reshape,
+        BuiltinOptions.ResizeBilinear,
+        BuiltinOptions.ResizeNearestNeighbor,
+        BuiltinOptions.Gather,
+        BuiltinOptions.Reducer,
+        BuiltinOptions.Squeeze,
+        BuiltinOptions.StridedSlice,
+        BuiltinOptions.Split,
+        BuiltinOptions.SplitV,
+        BuiltinOptions.Cast,
+        BuiltinOptions.Shape,
+        BuiltinOptions.Pack,
+        BuiltinOptions.Unpack,
+        BuiltinOptions.LeakyRelu,
+        BuiltinOptions.If,
+        BuiltinOptions.While,
+        BuiltinOptions.CallOnce,
+        BuiltinOptions.Gelu,
+        BuiltinOptions.Other {
   /** The union member these options are. */
   TfliteOptionsType type();
 
@@ -273,7 +304,8 @@ public sealed interface BuiltinOptions extends LayerOptions
 
     @Override
     public Map<String, Object> fields() {
-      return OptionFields.map("align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
+      return OptionFields.map(
+          "align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
     }
   }
 
@@ -286,7 +318,8 @@ public sealed interface BuiltinOptions extends LayerOptions
 
     @Override
     public Map<String, Object> fields() {
-      return OptionFields.map("align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
+      return OptionFields.map(
+          "align_corners", alignCorners, "half_pixel_centers", halfPixelCenters);
     }
   }
 

@@ -4,10 +4,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The typed options tables of the layer ops: convolutions (Conv2D, DepthwiseConv2D,
- * TransposeConv), pooling, fully connected and batched matrix products, and the unidirectional
- * LSTM. {@link BuiltinOptions} extends this interface so they are named {@code
- * BuiltinOptions.Conv2D} and so on, as its other tables are; use them by those names.
+ * The typed options tables of the layer ops: convolutions (Conv2D, DepthwiseConv2D, TransposeConv),
+ * pooling, fully connected and batched matrix products, and the unidirectional LSTM. {@link
+ * BuiltinOptions} extends this interface so they are named {@code BuiltinOptions.Conv2D} and so on,
+ * as its other tables are; use them by those names.
  */
 public interface LayerOptions {
   record Conv2D(

@@ -26,8 +26,7 @@ final class TfliteTensorReader {
   /** Tensor {@code index} of subgraph {@code sg}, every field and constant size checked. */
   TfliteTensor tensor(FbReader.Table t, int sg, int index) {
     String name = t.string(3, "name");
-    String where =
-        "subgraph " + sg + ", tensor " + index + (name == null ? "" : " '" + name + "'");
+    String where = "subgraph " + sg + ", tensor " + index + (name == null ? "" : " '" + name + "'");
     int[] shapeArr = t.ints(0, "shape");
     int typeId = t.i8(1, 0, "type");
     TfliteType type = TfliteType.fromId(typeId);
@@ -62,8 +61,7 @@ final class TfliteTensorReader {
       int vt = v.i8(1, 0, "type");
       TfliteType vtype = TfliteType.fromId(vt);
       if (vtype == null) {
-        throw r.unsupported(
-            v.pos, where, "variant sub-type " + vt + " is not a known tensor type");
+        throw r.unsupported(v.pos, where, "variant sub-type " + vt + " is not a known tensor type");
       }
       variants.add(
           new TfliteTensor.VariantType(
@@ -102,8 +100,7 @@ final class TfliteTensorReader {
     long n = t.elementCount();
     int pos = bufferPos.get(t.buffer());
     if (n < 0) {
-      throw r.corrupt(
-          pos, where, "constant tensor has a negative dimension in shape " + t.shape());
+      throw r.corrupt(pos, where, "constant tensor has a negative dimension in shape " + t.shape());
     }
     if (t.type() == TfliteType.STRING) {
       checkStrings(b.data(), n, pos, where);
@@ -260,8 +257,7 @@ final class TfliteTensorReader {
           case 2 -> v.ushorts(0, "values");
           case 3 -> v.ubytes(0, "values");
           default ->
-              throw r.corrupt(
-                  d.pos, d.where, name + " has unknown SparseIndexVector type " + type);
+              throw r.corrupt(d.pos, d.where, name + " has unknown SparseIndexVector type " + type);
         };
     return new TfliteSparsity.IndexVector(type, boxed(values));
   }

@@ -89,7 +89,10 @@ class TensorBundleWriterTest {
     new Random(3).nextBytes(blob);
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     tensors.put("words", Tensor.ofStrings(Shape.of(2, 2), words));
-    tensors.put("blob", Tensor.ofStrings(Shape.SCALAR, List.of(new String(blob, java.nio.charset.StandardCharsets.ISO_8859_1))));
+    tensors.put(
+        "blob",
+        Tensor.ofStrings(
+            Shape.SCALAR, List.of(new String(blob, java.nio.charset.StandardCharsets.ISO_8859_1))));
     tensors.put("w", Tensor.ofFloats(Shape.of(2), 1f, 2f));
     Path prefix = tmp.resolve("strings");
     TensorBundleWriter.write(prefix, tensors);
@@ -103,20 +106,31 @@ class TensorBundleWriterTest {
     g.add(stringConst("names", Shape.of(2), keys));
     g.add(stringConst("slices", Shape.of(2), List.of("", "")));
     Map<String, AttrValue> a = new LinkedHashMap<>();
-    a.put("dtypes", AttrValue.ListAttr.ofTypes(List.of(DType.STRING.tfEnum(), DType.STRING.tfEnum())));
+    a.put(
+        "dtypes",
+        AttrValue.ListAttr.ofTypes(List.of(DType.STRING.tfEnum(), DType.STRING.tfEnum())));
     g.add(new Node("restore", "RestoreV2", List.of("prefix", "names", "slices"), "", a));
     Map<String, AttrValue> sa = new LinkedHashMap<>();
     sa.put("dtype", new AttrValue.Type(DType.STRING.tfEnum()));
-    sa.put("value", new AttrValue.TensorAttr(new TensorValue(DType.STRING.tfEnum(), TensorShape.of(Shape.of(2, 2)), tensors.get("words"))));
+    sa.put(
+        "value",
+        new AttrValue.TensorAttr(
+            new TensorValue(
+                DType.STRING.tfEnum(), TensorShape.of(Shape.of(2, 2)), tensors.get("words"))));
     g.add(new Node("want_words", "Const", List.of(), "", sa));
     Map<String, AttrValue> sb = new LinkedHashMap<>();
     sb.put("dtype", new AttrValue.Type(DType.STRING.tfEnum()));
-    sb.put("value", new AttrValue.TensorAttr(new TensorValue(DType.STRING.tfEnum(), TensorShape.SCALAR, tensors.get("blob"))));
+    sb.put(
+        "value",
+        new AttrValue.TensorAttr(
+            new TensorValue(DType.STRING.tfEnum(), TensorShape.SCALAR, tensors.get("blob"))));
     g.add(new Node("want_blob", "Const", List.of(), "", sb));
     Map<String, AttrValue> eq = new LinkedHashMap<>();
     eq.put("T", new AttrValue.Type(DType.STRING.tfEnum()));
     g.add(new Node("eq_words", "Equal", List.of("restore", "want_words"), "", eq));
-    g.add(new Node("eq_blob", "Equal", List.of("restore:1", "want_blob"), "", new LinkedHashMap<>(eq)));
+    g.add(
+        new Node(
+            "eq_blob", "Equal", List.of("restore:1", "want_blob"), "", new LinkedHashMap<>(eq)));
     List<Tensor> same =
         TensorFlowOracle.run(GraphDefWriter.write(g), Map.of(), List.of("eq_words", "eq_blob"));
     assertThat(bytes(same.get(0))).containsExactly(1, 1, 1, 1);

@@ -8,9 +8,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The 8-bit float formats against the values LLVM's APFloat and ml_dtypes document (largest
- * finite values, special patterns, subnormals) and rounding against a brute-force nearest search
- * over all 256 patterns, ties to the even pattern.
+ * The 8-bit float formats against the values LLVM's APFloat and ml_dtypes document (largest finite
+ * values, special patterns, subnormals) and rounding against a brute-force nearest search over all
+ * 256 patterns, ties to the even pattern.
  */
 class Float8Test {
   private static final List<String> NAMES =

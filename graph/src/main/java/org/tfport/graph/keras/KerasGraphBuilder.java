@@ -431,9 +431,9 @@ final class KerasGraphBuilder {
   private static final String CONSTANT_VALUE = "_CONSTANT_VALUE";
 
   /**
-   * A TFOpLambda call's arguments, or null while a tensor it reads is not made yet. Its inbound node
-   * is one {@code [layer, node, tensor, kwargs]} when the first argument is one tensor, a list of
-   * them when it is a list; a constant first argument is {@code ["_CONSTANT_VALUE", -1, value,
+   * A TFOpLambda call's arguments, or null while a tensor it reads is not made yet. Its inbound
+   * node is one {@code [layer, node, tensor, kwargs]} when the first argument is one tensor, a list
+   * of them when it is a list; a constant first argument is {@code ["_CONSTANT_VALUE", -1, value,
    * kwargs]}; a tensor among the kwargs is {@code [layer, node, tensor]}.
    */
   private OpArgs resolveOp(
@@ -454,7 +454,12 @@ final class KerasGraphBuilder {
     for (JsonNode e : entries) {
       if (!e.isArray() || e.size() < 3 || !e.get(0).isString()) {
         throw new CorruptModelException(
-            source + ": layer '" + layer + "' has an inbound node entry " + e + " of no known form");
+            source
+                + ": layer '"
+                + layer
+                + "' has an inbound node entry "
+                + e
+                + " of no known form");
       }
       if (e.get(0).asString().equals(CONSTANT_VALUE)) {
         first.add(e.get(2));

@@ -34,7 +34,11 @@ final class OpParams {
   KT first(int dtypeForConstant) {
     if (args.firstIsList() || args.first().size() != 1) {
       throw c.unsupported(
-          "calls tf." + fn + " on a list of " + args.first().size() + " values; it takes one tensor");
+          "calls tf."
+              + fn
+              + " on a list of "
+              + args.first().size()
+              + " values; it takes one tensor");
     }
     return operand(args.first().get(0), dtypeForConstant);
   }

@@ -283,7 +283,8 @@ final class RecurrentLayers {
     String inputBiasVar = vars != null ? vars[2] : null;
     String recurrentBiasVar = null;
     if (inputBiasVar != null && (resetAfter || (cudnn && lstm))) {
-      String two = e.op("Split", List.of(e.intScalar(0), e.reshape(vars[2], 2, -1)), "num_split", 2);
+      String two =
+          e.op("Split", List.of(e.intScalar(0), e.reshape(vars[2], 2, -1)), "num_split", 2);
       if (resetAfter) {
         inputBiasVar = e.reshape(two + ":0", 3L * units);
         recurrentBiasVar = e.reshape(two + ":1", 3L * units);

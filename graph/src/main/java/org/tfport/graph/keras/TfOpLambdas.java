@@ -11,9 +11,9 @@ import tools.jackson.databind.JsonNode;
 /**
  * {@code TFOpLambda} (TF 2.4–2.15 Keras: a {@code tf.*} function called on Keras tensors in a
  * functional model). Its config names the function ({@code "math.reduce_mean"}); the inbound node
- * carries the call's arguments, which Keras saved by parameter name, so {@code axis=},
- * {@code keepdims=} and a second tensor ({@code y=}) are honoured as the function's signature
- * defines them, and any argument tfport does not build is refused by name.
+ * carries the call's arguments, which Keras saved by parameter name, so {@code axis=}, {@code
+ * keepdims=} and a second tensor ({@code y=}) are honoured as the function's signature defines
+ * them, and any argument tfport does not build is refused by name.
  */
 final class TfOpLambdas {
   private TfOpLambdas() {}
@@ -26,25 +26,51 @@ final class TfOpLambdas {
 
   static {
     String[][] unary = {
-      {"math.abs", "Abs"}, {"math.negative", "Neg"}, {"math.exp", "Exp"}, {"math.log", "Log"},
-      {"math.log1p", "Log1p"}, {"math.sqrt", "Sqrt"}, {"math.rsqrt", "Rsqrt"},
-      {"math.square", "Square"}, {"math.sigmoid", "Sigmoid"}, {"math.tanh", "Tanh"},
-      {"math.sin", "Sin"}, {"math.cos", "Cos"}, {"math.floor", "Floor"}, {"math.ceil", "Ceil"},
-      {"math.round", "Round"}, {"math.sign", "Sign"}, {"math.reciprocal", "Reciprocal"},
-      {"math.softplus", "Softplus"}, {"nn.softplus", "Softplus"}, {"math.erf", "Erf"},
-      {"nn.relu", "Relu"}, {"nn.relu6", "Relu6"}, {"nn.elu", "Elu"}, {"nn.selu", "Selu"},
-      {"nn.softsign", "Softsign"}, {"math.softsign", "Softsign"}
+      {"math.abs", "Abs"},
+      {"math.negative", "Neg"},
+      {"math.exp", "Exp"},
+      {"math.log", "Log"},
+      {"math.log1p", "Log1p"},
+      {"math.sqrt", "Sqrt"},
+      {"math.rsqrt", "Rsqrt"},
+      {"math.square", "Square"},
+      {"math.sigmoid", "Sigmoid"},
+      {"math.tanh", "Tanh"},
+      {"math.sin", "Sin"},
+      {"math.cos", "Cos"},
+      {"math.floor", "Floor"},
+      {"math.ceil", "Ceil"},
+      {"math.round", "Round"},
+      {"math.sign", "Sign"},
+      {"math.reciprocal", "Reciprocal"},
+      {"math.softplus", "Softplus"},
+      {"nn.softplus", "Softplus"},
+      {"math.erf", "Erf"},
+      {"nn.relu", "Relu"},
+      {"nn.relu6", "Relu6"},
+      {"nn.elu", "Elu"},
+      {"nn.selu", "Selu"},
+      {"nn.softsign", "Softsign"},
+      {"math.softsign", "Softsign"}
     };
     for (String[] u : unary) {
       String op = u[1];
       FNS.put(u[0], p -> unary(p, op));
     }
     String[][] binary = {
-      {"__operators__.add", "AddV2"}, {"math.add", "AddV2"}, {"math.subtract", "Sub"},
-      {"math.multiply", "Mul"}, {"math.truediv", "RealDiv"}, {"math.divide", "RealDiv"},
-      {"math.maximum", "Maximum"}, {"math.minimum", "Minimum"}, {"math.pow", "Pow"},
-      {"math.squared_difference", "SquaredDifference"}, {"math.floordiv", "FloorDiv"},
-      {"math.floormod", "FloorMod"}, {"math.divide_no_nan", "DivNoNan"}
+      {"__operators__.add", "AddV2"},
+      {"math.add", "AddV2"},
+      {"math.subtract", "Sub"},
+      {"math.multiply", "Mul"},
+      {"math.truediv", "RealDiv"},
+      {"math.divide", "RealDiv"},
+      {"math.maximum", "Maximum"},
+      {"math.minimum", "Minimum"},
+      {"math.pow", "Pow"},
+      {"math.squared_difference", "SquaredDifference"},
+      {"math.floordiv", "FloorDiv"},
+      {"math.floormod", "FloorMod"},
+      {"math.divide_no_nan", "DivNoNan"}
     };
     for (String[] b : binary) {
       String op = b[1];
@@ -175,8 +201,7 @@ final class TfOpLambdas {
       throw p.c.corrupt("calls tf.clip_by_value without clip_value_min and clip_value_max");
     }
     String m = p.c.e.raw("Maximum", List.of(x.ref(), lo.ref()), OpParams.typed(x.dtype()));
-    return x.with(
-        p.c.e.raw("Minimum", List.of(m, hi.ref()), OpParams.typed(x.dtype())), x.shape());
+    return x.with(p.c.e.raw("Minimum", List.of(m, hi.ref()), OpParams.typed(x.dtype())), x.shape());
   }
 
   private static KT cast(OpParams p) {
@@ -190,7 +215,8 @@ final class TfOpLambdas {
   private static int axis(OpParams p, long axis, int rank) {
     long a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= rank) {
-      throw p.c.corrupt("calls tf." + p.fn + " with axis " + axis + " on a rank-" + rank + " tensor");
+      throw p.c.corrupt(
+          "calls tf." + p.fn + " with axis " + axis + " on a rank-" + rank + " tensor");
     }
     return (int) a;
   }
@@ -397,8 +423,7 @@ final class TfOpLambdas {
     }
     long[] sorted = dims.stream().sorted().mapToLong(Integer::longValue).toArray();
     String ref =
-        p.c.e.raw(
-            "Squeeze", List.of(x.ref()), OpParams.typed(x.dtype(), "squeeze_dims", sorted));
+        p.c.e.raw("Squeeze", List.of(x.ref()), OpParams.typed(x.dtype(), "squeeze_dims", sorted));
     return x.with(ref, shape.stream().mapToLong(Long::longValue).toArray());
   }
 

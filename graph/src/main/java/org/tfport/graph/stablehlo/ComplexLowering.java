@@ -13,10 +13,10 @@ import org.tfport.graph.stablehlo.Lowerer.V;
 
 /**
  * Complex values lower to pairs of real tensors ({@code complex<f32>} to two float32 tensors,
- * {@code complex<f64>} to two float64 ones), so that complex arithmetic runs, in full precision,
- * on the real kernels every target has. Only a function's complex arguments and results are
- * complex64 tensors, taken apart and put together with TensorFlow's {@code Real}/{@code Imag}/
- * {@code Complex}; {@code complex<f64>} there is refused, tfport's tensors having no complex128.
+ * {@code complex<f64>} to two float64 ones), so that complex arithmetic runs, in full precision, on
+ * the real kernels every target has. Only a function's complex arguments and results are complex64
+ * tensors, taken apart and put together with TensorFlow's {@code Real}/{@code Imag}/ {@code
+ * Complex}; {@code complex<f64>} there is refused, tfport's tensors having no complex128.
  */
 final class ComplexLowering {
   private ComplexLowering() {}
@@ -214,8 +214,7 @@ final class ComplexLowering {
     // 0/0 where z is 0: picked away (TFLite has no DivNoNan).
     V zero = bin(l, "Equal", big, l.scalar(big.dtype(), 0), DType.BOOL);
     V ratio = select(l, zero, zeros(l, big), bin(l, "RealDiv", small, big));
-    V root =
-        un(l, "Sqrt", bin(l, "AddV2", l.scalar(big.dtype(), 1), bin(l, "Mul", ratio, ratio)));
+    V root = un(l, "Sqrt", bin(l, "AddV2", l.scalar(big.dtype(), 1), bin(l, "Mul", ratio, ratio)));
     return bin(l, "Mul", big, root);
   }
 
@@ -229,7 +228,10 @@ final class ComplexLowering {
     return new Cx(l.cast(c.re(), t), l.cast(c.im(), t));
   }
 
-  /** The operands for one part: complex operands' part, real operands (predicates, indices) as they are. */
+  /**
+   * The operands for one part: complex operands' part, real operands (predicates, indices) as they
+   * are.
+   */
   private static List<V> parts(List<Cx> cs, boolean re, String name) {
     List<V> out = new ArrayList<>();
     for (Cx c : cs) {
@@ -357,12 +359,31 @@ final class ComplexLowering {
   /** A function argument of complex type: a complex64 placeholder taken apart. */
   static Cx argument(Lowerer l, V placeholder) {
     AttrPair a = new AttrPair(Lowerer.type(DType.COMPLEX64), Lowerer.type(DType.FLOAT32));
-    V re = l.op("Real", DType.FLOAT32, placeholder.shape(), List.of(placeholder), "T", a.in, "Tout", a.out);
-    V im = l.op("Imag", DType.FLOAT32, placeholder.shape(), List.of(placeholder), "T", a.in, "Tout", a.out);
+    V re =
+        l.op(
+            "Real",
+            DType.FLOAT32,
+            placeholder.shape(),
+            List.of(placeholder),
+            "T",
+            a.in,
+            "Tout",
+            a.out);
+    V im =
+        l.op(
+            "Imag",
+            DType.FLOAT32,
+            placeholder.shape(),
+            List.of(placeholder),
+            "T",
+            a.in,
+            "Tout",
+            a.out);
     return new Cx(re, im);
   }
 
-  private record AttrPair(org.tfport.core.graph.AttrValue in, org.tfport.core.graph.AttrValue out) {}
+  private record AttrPair(
+      org.tfport.core.graph.AttrValue in, org.tfport.core.graph.AttrValue out) {}
 
   /** A complex function result: its parts put together as complex64. */
   static V result(Lowerer l, Cx c) {

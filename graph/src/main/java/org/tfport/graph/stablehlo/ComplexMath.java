@@ -60,7 +60,6 @@ final class ComplexMath {
     return new Cx(select(l, cBigger, re1, re2), select(l, cBigger, im1, im2));
   }
 
-
   /** e^(a+ib) = e^a (cos b + i sin b). */
   static Cx exp(Lowerer l, Cx z) {
     V ea = un(l, "Exp", z.re());
@@ -102,7 +101,8 @@ final class ComplexMath {
     Cx e = exp(l, new Cx(un(l, "Neg", z.re()), un(l, "Neg", z.im())));
     V one = l.scalar(z.re().dtype(), 1);
     Cx den = new Cx(bin(l, "AddV2", one, e.re()), e.im());
-    return div(l, new Cx(l.broadcastTo(one, z.re().shape()), ComplexLowering.zeros(l, z.re())), den);
+    return div(
+        l, new Cx(l.broadcastTo(one, z.re().shape()), ComplexLowering.zeros(l, z.re())), den);
   }
 
   /** sin(a+ib) = sin a cosh b + i cos a sinh b. */

@@ -11,8 +11,8 @@ import org.tfport.graph.stablehlo.Lowerer.V;
  * TensorFlow ops so that it runs everywhere the rest of the graph does. It computes {@link
  * Float8#round}: the spacing of the value's binade (clamped to the format's normal range, so that
  * subnormals share the smallest normal spacing and values past the range round in the top one),
- * {@code Round} for ties to even (TF.js and TFLite have it, not {@code Rint}), then infinity or
- * NaN past the largest finite value.
+ * {@code Round} for ties to even (TF.js and TFLite have it, not {@code Rint}), then infinity or NaN
+ * past the largest finite value.
  */
 final class Float8Rounding {
   private Float8Rounding() {}
@@ -37,7 +37,8 @@ final class Float8Rounding {
     V tooBig = l.binary("Greater", l.op("Abs", t, s, List.of(r)), l.scalar(t, f.max()), DType.BOOL);
     V past =
         f.hasInfinity()
-            ? l.binary("Mul", l.op("Sign", t, s, List.of(x)), l.scalar(t, Double.POSITIVE_INFINITY), t)
+            ? l.binary(
+                "Mul", l.op("Sign", t, s, List.of(x)), l.scalar(t, Double.POSITIVE_INFINITY), t)
             : l.op("Mul", t, s, List.of(x, l.scalar(t, Double.NaN)));
     if (f.family() == Float8.Family.FNUZ) {
       // These formats have no negative zero: -0 + 0 is +0.

@@ -116,7 +116,8 @@ final class Scatter {
     long[] ibd = Attrs.longs(e.get("input_batching_dims"));
     long[] sibd = Attrs.longs(e.get("scatter_indices_batching_dims"));
     if (ibd.length != sibd.length) {
-      throw new Refusal("input_batching_dims and scatter_indices_batching_dims of different lengths");
+      throw new Refusal(
+          "input_batching_dims and scatter_indices_batching_dims of different lengths");
     }
     long[] uwd = Attrs.longs(e.get("update_window_dims"));
     long[] iwd = Attrs.longs(e.get("inserted_window_dims"));

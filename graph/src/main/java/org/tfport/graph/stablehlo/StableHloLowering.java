@@ -236,7 +236,8 @@ public final class StableHloLowering {
     List<String> named = new ArrayList<>();
     for (String in : lw.inputNames()) {
       Node p = lw.graph().node(in);
-      if (p != null && p.attr("dtype") instanceof AttrValue.Type t
+      if (p != null
+          && p.attr("dtype") instanceof AttrValue.Type t
           && t.value() == DType.COMPLEX64.tfEnum()) {
         named.add("argument " + in);
       }

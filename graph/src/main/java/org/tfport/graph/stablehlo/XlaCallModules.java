@@ -251,7 +251,9 @@ public final class XlaCallModules {
   /** The platform index argument: where {@code CPU} is in {@code platforms}, else the first. */
   private static String platformIndex(
       Graph g, String prefix, XlaCallModule x, MlirType t, String where) {
-    if (!t.isTensor() || t.rank() != 0 || !(t.element().equals("i32") || t.element().equals("i64"))) {
+    if (!t.isTensor()
+        || t.rank() != 0
+        || !(t.element().equals("i32") || t.element().equals("i64"))) {
       throw new CorruptModelException(
           where + ": its module's platform index argument is " + t + ", not tensor<i32> or i64");
     }

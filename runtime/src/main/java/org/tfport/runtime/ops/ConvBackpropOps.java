@@ -15,12 +15,12 @@ import org.tfport.runtime.ops.Windows.Grid;
 import org.tfport.runtime.ops.Windows.PositionKernel;
 
 /**
- * Convolution gradients with respect to the input, which models also use as transposed
- * convolutions (Keras Conv2DTranspose, Conv3DTranspose): Conv2DBackpropInput and
- * Conv3DBackpropInputV2, computed in gather form: each input element sums, over the output
- * positions and taps whose forward window covered it, out_backprop × filter, in tap order then
- * output channel order; and the depthwise convolution's (DepthwiseConv2dNativeBackpropInput),
- * accumulated in double over the forward windows.
+ * Convolution gradients with respect to the input, which models also use as transposed convolutions
+ * (Keras Conv2DTranspose, Conv3DTranspose): Conv2DBackpropInput and Conv3DBackpropInputV2, computed
+ * in gather form: each input element sums, over the output positions and taps whose forward window
+ * covered it, out_backprop × filter, in tap order then output channel order; and the depthwise
+ * convolution's (DepthwiseConv2dNativeBackpropInput), accumulated in double over the forward
+ * windows.
  */
 final class ConvBackpropOps implements OpFamily {
   @Override

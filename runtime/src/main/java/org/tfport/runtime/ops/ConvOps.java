@@ -152,7 +152,6 @@ final class ConvOps implements OpFamily {
     }
   }
 
-
   // Filter [taps..., fin, fout]; output channel oc reads the input channels of its group.
   private static PositionKernel convFloat(
       float[] x, float[] f, float[] y, Grid in, Grid out, int fin, int groupOut) {

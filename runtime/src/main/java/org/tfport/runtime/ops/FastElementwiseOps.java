@@ -9,13 +9,12 @@ import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * Optimized float32 AddV2, Add, Sub, Mul and Prelu (through the
- * micro-kernel's branch-free loop) for the shapes real models use (residual adds of
- * equal shapes, a per-channel or scalar second operand): one loop per op, which the JIT vectorizes,
- * where the reference kernel calls one shared function object per element through a general
- * broadcast walk. Each element is the same float operation as in the reference ({@link BinaryOps}),
- * so results are bit for bit the same; any other shape or type runs the reference kernel, bound
- * alongside.
+ * Optimized float32 AddV2, Add, Sub, Mul and Prelu (through the micro-kernel's branch-free loop)
+ * for the shapes real models use (residual adds of equal shapes, a per-channel or scalar second
+ * operand): one loop per op, which the JIT vectorizes, where the reference kernel calls one shared
+ * function object per element through a general broadcast walk. Each element is the same float
+ * operation as in the reference ({@link BinaryOps}), so results are bit for bit the same; any other
+ * shape or type runs the reference kernel, bound alongside.
  */
 final class FastElementwiseOps {
   private enum Op {
@@ -49,8 +48,7 @@ final class FastElementwiseOps {
     return (in, ctx) -> run(reference, kind, mk, in, ctx);
   }
 
-  private static Value[] run(
-      Kernel reference, Op op, Microkernel mk, Value[] in, RunContext ctx) {
+  private static Value[] run(Kernel reference, Op op, Microkernel mk, Value[] in, RunContext ctx) {
     Value x = in[0];
     Value y = in[1];
     if (x.dtype() != DType.FLOAT32 || y.dtype() != DType.FLOAT32 || y.rank() > x.rank()) {

@@ -2,7 +2,6 @@ package org.tfport.runtime.ops;
 
 import java.util.Arrays;
 import org.tfport.core.DType;
-import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.OpFamily;

@@ -64,7 +64,14 @@ final class FastPoolOps implements OpFamily {
 
   private static void rows(
       Microkernel mk,
-      float[] x, Grid g, Axis ah, Axis aw, boolean max, float[] y, int from, int to) {
+      float[] x,
+      Grid g,
+      Axis ah,
+      Axis aw,
+      boolean max,
+      float[] y,
+      int from,
+      int to) {
     int c = g.channels();
     double[] sum = max ? null : new double[c];
     for (int row = from; row < to; row++) {

@@ -16,9 +16,9 @@ import org.tfport.runtime.ops.QuantizedConvOps.Quant;
  * Optimized 8-bit TFLite ADD and SUB. Each input's rescaled term, m_i((q − zp_i)·2^20) in TFLite's
  * arithmetic, depends on one byte only: it is looked up in a 256-entry table made at bind time, so
  * an element costs one fixed-point multiply (the output's, on the Vector API with the integer
- * micro-kernels' requantization) instead of three, on the stored bytes directly. Same shapes, or one input's shape a suffix of the other's (a per-channel term); anything
- * else, and 16-bit models, run {@link QuantizedOps}' reference kernel, bound alongside. Results
- * are bit-identical to it.
+ * micro-kernels' requantization) instead of three, on the stored bytes directly. Same shapes, or
+ * one input's shape a suffix of the other's (a per-channel term); anything else, and 16-bit models,
+ * run {@link QuantizedOps}' reference kernel, bound alongside. Results are bit-identical to it.
  */
 final class FastQuantizedAddOps implements OpFamily {
   /** Elements requantized per call. */

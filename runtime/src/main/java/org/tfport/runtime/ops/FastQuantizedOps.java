@@ -15,12 +15,12 @@ import org.tfport.runtime.ops.QuantizedConvOps.Quant;
  * Optimized 8-bit (int8 and uint8) TFLite convolutions and dense layers: the weights widened once
  * at bind time with their zero points subtracted and packed into the integer micro-kernel's panels,
  * with −(input zero point)·Σw per output channel folded into the bias, so the micro-kernels
- * multiply the input's stored codes (bordered by the zero point where windows reach past the
- * image: those taps then add nothing, as TFLite's skipped taps), int32 accumulation, and the
- * requantization and activation clamp fused per finished row ({@link Requantizer}). Results are bit-identical to
- * {@link QuantizedConvOps}, which runs whatever this does not cover: 16x8 models, weights that
- * arrive at run time, grouped filters, depthwise multipliers above 1, and every malformed case (so
- * errors keep the reference kernel's wording).
+ * multiply the input's stored codes (bordered by the zero point where windows reach past the image:
+ * those taps then add nothing, as TFLite's skipped taps), int32 accumulation, and the
+ * requantization and activation clamp fused per finished row ({@link Requantizer}). Results are
+ * bit-identical to {@link QuantizedConvOps}, which runs whatever this does not cover: 16x8 models,
+ * weights that arrive at run time, grouped filters, depthwise multipliers above 1, and every
+ * malformed case (so errors keep the reference kernel's wording).
  */
 final class FastQuantizedOps implements OpFamily {
   @Override
@@ -129,7 +129,8 @@ final class FastQuantizedOps implements OpFamily {
       int w = (int) x.dim(2);
       int c = (int) x.dim(3);
       int top = QuantizedConvOps.padBefore(g.same(), h, oh, g.kh(), g.stride()[0], g.dilation()[0]);
-      int left = QuantizedConvOps.padBefore(g.same(), w, ow, g.kw(), g.stride()[1], g.dilation()[1]);
+      int left =
+          QuantizedConvOps.padBefore(g.same(), w, ow, g.kw(), g.stride()[1], g.dilation()[1]);
       int hp = Math.max(h + top, (oh - 1) * g.stride()[0] + (g.kh() - 1) * g.dilation()[0] + 1);
       int wp = Math.max(w + left, (ow - 1) * g.stride()[1] + (g.kw() - 1) * g.dilation()[1] + 1);
       byte[] src = x.bytes();
@@ -214,8 +215,12 @@ final class FastQuantizedOps implements OpFamily {
       }
       int[] bias = bias(ins, 2, zeroPointTerms);
       int n = (int) x.dim(0);
-      int oh = QuantizedConvOps.outSize(g.same(), (int) x.dim(1), g.kh(), g.stride()[0], g.dilation()[0]);
-      int ow = QuantizedConvOps.outSize(g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
+      int oh =
+          QuantizedConvOps.outSize(
+              g.same(), (int) x.dim(1), g.kh(), g.stride()[0], g.dilation()[0]);
+      int ow =
+          QuantizedConvOps.outSize(
+              g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
       byte[] y = new byte[Math.multiplyExact(Math.multiplyExact(n * oh, ow), oc)];
       long[] shape = {n, oh, ow, oc};
       if (y.length == 0) {
@@ -277,8 +282,12 @@ final class FastQuantizedOps implements OpFamily {
       int[] bias = bias(ins, 2, zeroPointTerms);
       int mask = mask(t);
       int n = (int) x.dim(0);
-      int oh = QuantizedConvOps.outSize(g.same(), (int) x.dim(1), g.kh(), g.stride()[0], g.dilation()[0]);
-      int ow = QuantizedConvOps.outSize(g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
+      int oh =
+          QuantizedConvOps.outSize(
+              g.same(), (int) x.dim(1), g.kh(), g.stride()[0], g.dilation()[0]);
+      int ow =
+          QuantizedConvOps.outSize(
+              g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
       byte[] y = new byte[Math.multiplyExact(Math.multiplyExact(n * oh, ow), oc)];
       long[] shape = {n, oh, ow, oc};
       if (y.length == 0) {

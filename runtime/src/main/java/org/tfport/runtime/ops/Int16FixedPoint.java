@@ -95,7 +95,8 @@ final class Int16FixedPoint {
   /** 1 / ((1 + a) / 2) with 2 integer bits, the common Newton–Raphson division of both. */
   private static int reciprocalOfHalfDenominator(int a) {
     int halfDenominator = roundingHalfSum(a, ONE_F0);
-    int x = add(constant(1515870810), mul(halfDenominator, constant(-1010580540))); // 48/17 − 32/17·d
+    int x =
+        add(constant(1515870810), mul(halfDenominator, constant(-1010580540))); // 48/17 − 32/17·d
     for (int i = 0; i < 3; i++) {
       int oneMinusDx = sub(1 << 13, mul(halfDenominator, x));
       x = add(x, multiplyByPowerOfTwo(mul(x, oneMinusDx), 2));

@@ -4,10 +4,10 @@ package org.tfport.runtime.ops;
  * The inner loops of the optimized integer (quantized) kernels, in two implementations chosen at
  * start-up ({@link #chosen()}): Vector API and plain Java. Activations are read as stored, bytes
  * ({@code & mask}: 0xff for uint8, −1 for int8), weights are ints with their zero points already
- * subtracted; the input zero point is the caller's (a per-channel sum of the weights folded into the
- * bias), so a product is one multiply. Accumulators are
- * int32 and wrap exactly as TFLite's do (the sum of a run is the same modulo 2^32 whatever the
- * order), which keeps the results bit-identical to the reference kernels.
+ * subtracted; the input zero point is the caller's (a per-channel sum of the weights folded into
+ * the bias), so a product is one multiply. Accumulators are int32 and wrap exactly as TFLite's do
+ * (the sum of a run is the same modulo 2^32 whatever the order), which keeps the results
+ * bit-identical to the reference kernels.
  */
 abstract class IntMicrokernel {
   /**
@@ -82,8 +82,7 @@ abstract class IntMicrokernel {
    * The output stage of one row of channels: {@code y[yOff + ch] = rq(acc[accOff + ch] +
    * bias[ch])}, exactly {@link Requantizer#row}.
    */
-  abstract void requantize(
-      Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff);
+  abstract void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff);
 
   /**
    * Packs weights given per output column ({@code w[j·k + kk]} is B[kk, j]) into panels of {@code

@@ -61,7 +61,9 @@ abstract class Microkernel {
    */
   abstract void prelu(float[] x, int xOff, float[] alpha, int aOff, float[] y, int yOff, int n);
 
-  /** {@code y[yOff + i] = x[xOff + i] < 0 ? alpha · x[xOff + i] : x[xOff + i]} for {@code i < n}. */
+  /**
+   * {@code y[yOff + i] = x[xOff + i] < 0 ? alpha · x[xOff + i] : x[xOff + i]} for {@code i < n}.
+   */
   abstract void leakyRelu(float[] x, int xOff, float alpha, float[] y, int yOff, int n);
 
   /**

@@ -34,8 +34,8 @@ import org.tfport.runtime.ops.QuantizedConvOps.Quant;
  *       fixed point (mean and inverse square root) then scales and biases; the gate is gemmlowp's
  *       16-bit logistic (tanh for the cell gate) of a Q3.12 value;
  *   <li>the cell state (a power-of-two scale 2^k) becomes f·c / 2^15 + i·g / 2^(30+k), saturated
- *       and clipped; the hidden value is o·tanh(c) rescaled to int8 by 2^-30 / hidden scale plus the
- *       hidden zero point (the fifth intermediate tensor); a projection multiplies it into the
+ *       and clipped; the hidden value is o·tanh(c) rescaled to int8 by 2^-30 / hidden scale plus
+ *       the hidden zero point (the fifth intermediate tensor); a projection multiplies it into the
  *       output state, else it is the output state. An int8 state starts at its zero point, as
  *       TFLite resets variable tensors.
  * </ul>
@@ -98,7 +98,13 @@ final class QuantizedLstmOps implements OpFamily {
       int nOut = (int) rOut.dim(1);
       if (wOut.dim(1) != nIn || rOut.dim(0) != nCell) {
         throw new KernelException(
-            "LSTM weights [" + wOut.dim(0) + ", " + wOut.dim(1) + "] do not take " + nIn + " inputs");
+            "LSTM weights ["
+                + wOut.dim(0)
+                + ", "
+                + wOut.dim(1)
+                + "] do not take "
+                + nIn
+                + " inputs");
       }
       IntegerCell cell = new IntegerCell(p, slot, ins, layerNorm, batch, nIn, nCell, nOut);
       long[] shape =
@@ -161,8 +167,7 @@ final class QuantizedLstmOps implements OpFamily {
       int peepholeSlot = g == 0 ? PEEPHOLE : g == 1 ? PEEPHOLE + 1 : g == 3 ? PEEPHOLE + 2 : -1;
       Multiplier peephole = null;
       if (peepholeSlot >= 0 && slot[peepholeSlot] >= 0) {
-        peephole =
-            Multiplier.of((float) (Math.pow(2, cellShift) * w[peepholeSlot] / inter));
+        peephole = Multiplier.of((float) (Math.pow(2, cellShift) * w[peepholeSlot] / inter));
       }
       float lnScale = layerNorm ? w[LAYER_NORM + g] : 1f;
       gates[g] =
@@ -270,7 +275,11 @@ final class QuantizedLstmOps implements OpFamily {
           projection == null ? null : withRowSums(pb, projection, -p.hiddenZeroPoint(), nOut);
       if (projection == null && nOut != nCell) {
         throw new KernelException(
-            "LSTM output size " + nOut + " differs from its " + nCell + " cells without projection");
+            "LSTM output size "
+                + nOut
+                + " differs from its "
+                + nCell
+                + " cells without projection");
       }
       int[] h0 = tensor(slot, ins, OUTPUT_STATE, DType.INT8, batch * nOut);
       int[] c0 = tensor(slot, ins, CELL_STATE, DType.INT16, batch * nCell);
@@ -290,7 +299,8 @@ final class QuantizedLstmOps implements OpFamily {
       Value v = ins[slot[k]];
       QuantizedConvOps.checkType(v, t, "LSTM tensor " + k);
       if (v.size() != n) {
-        throw new KernelException("LSTM tensor " + k + " has " + v.size() + " values, expected " + n);
+        throw new KernelException(
+            "LSTM tensor " + k + " has " + v.size() + " values, expected " + n);
       }
       return FixedPoint.widen(v);
     }
@@ -342,7 +352,8 @@ final class QuantizedLstmOps implements OpFamily {
           }
           int v = p.projection().apply(acc) + p.outputStateZeroPoint();
           v = Math.max(Byte.MIN_VALUE, Math.min(Byte.MAX_VALUE, v));
-          h[bi * nOut + r] = p.projClip() > 0 ? Math.max(-p.projClip(), Math.min(p.projClip(), v)) : v;
+          h[bi * nOut + r] =
+              p.projClip() > 0 ? Math.max(-p.projClip(), Math.min(p.projClip(), v)) : v;
         }
       }
       return h;

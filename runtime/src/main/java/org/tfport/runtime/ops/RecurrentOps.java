@@ -101,7 +101,9 @@ final class RecurrentOps implements OpFamily {
     return v.floats();
   }
 
-  /** The node input of each of TFLite's 24 LSTM tensors (attribute {@code slots}), -1 when absent. */
+  /**
+   * The node input of each of TFLite's 24 LSTM tensors (attribute {@code slots}), -1 when absent.
+   */
   static int[] slots(BindContext b) {
     long[] s = b.intsAttr("slots", null);
     if (s == null || s.length != SLOTS) {

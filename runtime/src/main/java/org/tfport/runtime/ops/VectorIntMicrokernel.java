@@ -164,9 +164,10 @@ final class VectorIntMicrokernel extends IntMicrokernel {
           IntVector.fromArray(S, acc, accOff + ch)
               .add(IntVector.fromArray(S, bias, ch))
               .lanewise(VectorOperators.LSHL, IntVector.fromArray(S, leftShift, ch));
-      IntVector h0 = highMul((LongVector) v.convertShape(VectorOperators.I2L, W, 0), q, ch, up, down)
-          .convertShape(VectorOperators.L2I, S, 0)
-          .reinterpretAsInts();
+      IntVector h0 =
+          highMul((LongVector) v.convertShape(VectorOperators.I2L, W, 0), q, ch, up, down)
+              .convertShape(VectorOperators.L2I, S, 0)
+              .reinterpretAsInts();
       IntVector h1 =
           highMul((LongVector) v.convertShape(VectorOperators.I2L, W, 1), q, ch + L / 2, up, down)
               .convertShape(VectorOperators.L2I, S, -1)

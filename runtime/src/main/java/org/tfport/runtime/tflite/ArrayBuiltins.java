@@ -14,6 +14,7 @@ import org.tfport.formats.tflite.BuiltinOptions;
 import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteType;
 import org.tfport.runtime.tflite.SubgraphImport.Refusal;
+
 /**
  * Shapes, slicing, gathering, padding, space/depth/batch rearrangements, resizing, one-hot and
  * top-k: TFLite builtins whose TensorFlow counterpart takes the same inputs, with the options table
@@ -452,5 +453,4 @@ final class ArrayBuiltins {
             "batch_dims",
             i(o == null ? 0 : o.batchDims())));
   }
-
 }

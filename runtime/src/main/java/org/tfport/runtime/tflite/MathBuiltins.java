@@ -86,7 +86,6 @@ final class MathBuiltins {
           REDUCE_ALL,
           "All");
 
-
   /** Emits the operator's nodes; false when the builtin is not one of these. */
   static boolean map(SubgraphImport s, TfliteBuiltin builtin) {
     if (UNARY.containsKey(builtin)) {
@@ -231,7 +230,6 @@ final class MathBuiltins {
     String y = s.node(op, s.base + "/" + op, List.of(s.in(0), s.in(1)), "T", type(t));
     s.define(0, NnBuiltins.activation(s, y, NnBuiltins.fusedActivation(s), t));
   }
-
 
   /**
    * DEQUANTIZE of a constant (float16 or int8 weights) is folded into a float32 constant; of a

@@ -125,7 +125,9 @@ final class RecurrentBuiltins {
     }
   }
 
-  /** [cells, outputs] of one direction, from its input-to-output and recurrent-to-output weights. */
+  /**
+   * [cells, outputs] of one direction, from its input-to-output and recurrent-to-output weights.
+   */
   private static long[] directionSize(SubgraphImport s, int inputToOutput, int recurrentToOutput) {
     long[] w = Weights.dims(s.tensor(s.inIndex(inputToOutput)));
     long[] r = Weights.dims(s.tensor(s.inIndex(recurrentToOutput)));

@@ -12,8 +12,8 @@ import org.tfport.runtime.kernel.KernelRegistry.Mode;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * The optimized Relu/Relu6 give the reference kernel's bits (−0 to +0, NaN kept, values above 6)
- * on random lengths that do and do not fill a vector, with the Vector API and scalar loops; other
+ * The optimized Relu/Relu6 give the reference kernel's bits (−0 to +0, NaN kept, values above 6) on
+ * random lengths that do and do not fill a vector, with the Vector API and scalar loops; other
  * types run the reference kernel.
  */
 class FastActivationOpsTest {
@@ -26,7 +26,8 @@ class FastActivationOpsTest {
       int n = r.nextInt(70);
       float[] v = new float[n];
       for (int i = 0; i < n; i++) {
-        v[i] = r.nextInt(4) == 0 ? special[r.nextInt(special.length)] : (float) r.nextGaussian() * 5;
+        v[i] =
+            r.nextInt(4) == 0 ? special[r.nextInt(special.length)] : (float) r.nextGaussian() * 5;
       }
       Value x = Value.floats(new long[] {1, n}, v);
       for (String op : new String[] {"Relu", "Relu6"}) {

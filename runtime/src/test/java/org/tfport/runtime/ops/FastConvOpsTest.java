@@ -268,19 +268,29 @@ class FastConvOpsTest {
     for (int trial = 0; trial < 24; trial++) {
       Case c = Case.random(rnd, trial % 8 == 0);
       if (trial % 3 == 2) {
-        c = new Case(1, c.h(), c.w(), c.cin(), c.kh(), c.kw(), c.strides(), c.dilations(),
-            c.padding(), c.pads());
+        c =
+            new Case(
+                1,
+                c.h(),
+                c.w(),
+                c.cin(),
+                c.kh(),
+                c.kw(),
+                c.strides(),
+                c.dilations(),
+                c.padding(),
+                c.pads());
       }
       boolean depthwise = trial % 2 == 1;
       int cout = depthwise ? c.cin() : 1 + rnd.nextInt(40);
       String op = depthwise ? "FusedDepthwiseConv2dNative" : "_FusedConv2D";
-      Value filter =
-          OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(), depthwise ? 1 : cout);
+      Value filter = OpOracle.randomFloats(rnd, c.kh(), c.kw(), c.cin(), depthwise ? 1 : cout);
       List<Value> plain = new ArrayList<>(List.of(c.input(rnd), filter));
       Map<String, AttrValue> biasOnly = fusedAttrs(c.attrs(), rnd, plain, cout, false, "", false);
       long[] outShape =
-          OpOracle.runKernel(Mode.REFERENCE, op, biasOnly, List.of(1), plain.toArray(Value[]::new))
-              [0].shape();
+          OpOracle.runKernel(Mode.REFERENCE, op, biasOnly, List.of(1), plain.toArray(Value[]::new))[
+              0]
+              .shape();
       long[] addShape =
           switch (trial % 3) {
             case 0 -> outShape;
@@ -306,7 +316,13 @@ class FastConvOpsTest {
             .as("the addend broadcasts the output to batch 2")
             .containsExactly(addShape);
       }
-      CHECK.check(op + " Add", op + " " + c + " " + ops + " addend " + java.util.Arrays.toString(addShape), op, attrs, List.of(1), in);
+      CHECK.check(
+          op + " Add",
+          op + " " + c + " " + ops + " addend " + java.util.Arrays.toString(addShape),
+          op,
+          attrs,
+          List.of(1),
+          in);
     }
   }
 

@@ -13,8 +13,8 @@ import org.tfport.runtime.kernel.Value;
 
 /**
  * The optimized Pad/PadV2 give the reference kernel's bits on random ranks 1–5, shapes with empty
- * dimensions, paddings 0–3 per side and constants 0, −0 and non-zero; other types run the
- * reference kernel.
+ * dimensions, paddings 0–3 per side and constants 0, −0 and non-zero; other types run the reference
+ * kernel.
  */
 class FastPadOpsTest {
   private static void assertSame(String op, Value... in) {

@@ -58,7 +58,8 @@ class FastQuantizedOpsTest {
     a.put("T", new AttrValue.Type(t.tfEnum()));
     float inScale = 0.01f + r.nextFloat() * 0.1f;
     a.put("input_scale", new AttrValue.Float(inScale));
-    a.put("input_zero_point", new AttrValue.Int(perChannel ? r.nextInt(256) - 128 : r.nextInt(256)));
+    a.put(
+        "input_zero_point", new AttrValue.Int(perChannel ? r.nextInt(256) - 128 : r.nextInt(256)));
     float[] ws = new float[perChannel ? channels : 1];
     for (int i = 0; i < ws.length; i++) {
       ws[i] = 0.0005f + r.nextFloat() * 0.05f;
@@ -68,10 +69,10 @@ class FastQuantizedOpsTest {
     // From 1e-4 to about 2: right shifts, and left shifts for multipliers above 1.
     float m = (float) Math.pow(10, -4 + r.nextDouble() * 4.3);
     a.put("output_scale", new AttrValue.Float(inScale * ws[0] / m));
-    a.put("output_zero_point", new AttrValue.Int(perChannel ? r.nextInt(256) - 128 : r.nextInt(256)));
     a.put(
-        "fused_activation_function",
-        AttrValue.Str.of(ACTIVATIONS[r.nextInt(ACTIVATIONS.length)]));
+        "output_zero_point", new AttrValue.Int(perChannel ? r.nextInt(256) - 128 : r.nextInt(256)));
+    a.put(
+        "fused_activation_function", AttrValue.Str.of(ACTIVATIONS[r.nextInt(ACTIVATIONS.length)]));
     return a;
   }
 
@@ -232,8 +233,7 @@ class FastQuantizedOpsTest {
     a.put("padding", AttrValue.Str.of("SAME"));
     Value x = bytes(r, DType.UINT8, 1, 5, 5, 3);
     Value f = bytes(r, DType.UINT8, 4, 3, 3, 3);
-    var kernel =
-        OpOracle.bindKernel(Mode.OPTIMIZED, "TfliteQuantizedConv2D", a, List.of(), x, f);
+    var kernel = OpOracle.bindKernel(Mode.OPTIMIZED, "TfliteQuantizedConv2D", a, List.of(), x, f);
     assertThat(kernel.getClass().getName()).doesNotStartWith(FastQuantizedOps.class.getName());
     Value e = OpOracle.runKernel(Mode.REFERENCE, "TfliteQuantizedConv2D", a, List.of(), x, f)[0];
     assertThat(kernel.run(new Value[] {x, f}, ONE)[0].bytes()).containsExactly(e.bytes());

@@ -114,7 +114,12 @@ class ComplexFloat8ProgramsTest {
     Random random = new Random(8);
     for (String name :
         List.of(
-            "f8E5M2", "f8E4M3", "f8E3M4", "f8E4M3FN", "f8E4M3FNUZ", "f8E5M2FNUZ",
+            "f8E5M2",
+            "f8E4M3",
+            "f8E3M4",
+            "f8E4M3FN",
+            "f8E4M3FNUZ",
+            "f8E5M2FNUZ",
             "f8E4M3B11FNUZ")) {
       Float8 f = Float8.of(name);
       int n = 300;

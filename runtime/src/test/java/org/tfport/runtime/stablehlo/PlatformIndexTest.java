@@ -24,8 +24,8 @@ import org.tfport.runtime.Session;
 /**
  * The platform index argument JAX marks {@code jax.global_constant = "_platform_index"} (i32 or
  * i64): the module adds 2 on its first platform, 3 on its second and 4 on its third. Run alone it
- * is no input and picks the first platform (text has no platform list); in an {@code
- * XlaCallModule} it is CPU's place in {@code platforms}.
+ * is no input and picks the first platform (text has no platform list); in an {@code XlaCallModule}
+ * it is CPU's place in {@code platforms}.
  */
 class PlatformIndexTest {
   static final String MODULE =

@@ -200,10 +200,9 @@ class TfliteBuiltModelsTest {
   }
 
   /**
-   * Forward and backward directions of different sizes (5 cells projected to 3 outputs, 6 cells
-   * and outputs), merged or not: TFLite 2.18 rejects the model (its Prepare checks both
-   * directions against one size), and tfport refuses it at load, naming the operator and both
-   * sizes.
+   * Forward and backward directions of different sizes (5 cells projected to 3 outputs, 6 cells and
+   * outputs), merged or not: TFLite 2.18 rejects the model (its Prepare checks both directions
+   * against one size), and tfport refuses it at load, naming the operator and both sizes.
    */
   @Test
   void bidirectionalLstmWithUnequalDirectionsIsRefused() throws Exception {

@@ -45,8 +45,7 @@ class TfliteInt16FullyConnectedTest {
     int b = -1;
     if (!bias.equals("none")) {
       boolean wide = bias.equals("int64");
-      ByteBuffer data =
-          ByteBuffer.allocate((wide ? 8 : 4) * nOut).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer data = ByteBuffer.allocate((wide ? 8 : 4) * nOut).order(ByteOrder.LITTLE_ENDIAN);
       for (int k = 0; k < nOut; k++) {
         long v = m.random.nextInt(2_000_001) - 1_000_000;
         if (wide) {

@@ -19,8 +19,8 @@ import org.tfport.testkit.OracleTest;
 /**
  * The integer (8x8_16) UNIDIRECTIONAL_SEQUENCE_LSTM paths the corpus files do not take, on models
  * built here with random weights: layer norm with its quantized intermediate gate scales and a
- * projection with clipping; a CIFG cell with peepholes. Each is run by TFLite 2.18 and by tfport
- * on the same seeded int8 inputs, and must agree code for code.
+ * projection with clipping; a CIFG cell with peepholes. Each is run by TFLite 2.18 and by tfport on
+ * the same seeded int8 inputs, and must agree code for code.
  */
 @OracleTest
 class TfliteIntegerLstmTest {
@@ -57,7 +57,8 @@ class TfliteIntegerLstmTest {
       ins[1 + g] = m.int8("wx" + g, 0.02f, nCell, IN);
       ins[5 + g] = m.int8("wh" + g, 0.02f, nCell, nOut);
       ins[12 + g] =
-          m.integers("b" + g, TfliteType.INT32, biasQ, new int[] {nCell}, random(m, nCell, -600, 600));
+          m.integers(
+              "b" + g, TfliteType.INT32, biasQ, new int[] {nCell}, random(m, nCell, -600, 600));
       if (layerNorm) {
         ins[20 + g] =
             m.integers(
@@ -71,20 +72,18 @@ class TfliteIntegerLstmTest {
     if (layerNorm) {
       ins[16] = m.int8("proj", 0.03f, nOut, nCell);
       ins[17] =
-          m.integers("projb", TfliteType.INT32, biasQ, new int[] {nOut}, random(m, nOut, -300, 300));
+          m.integers(
+              "projb", TfliteType.INT32, biasQ, new int[] {nOut}, random(m, nOut, -300, 300));
     } else {
       TfliteQuantization peepholeQ = q(0.001f, 0);
       int[] shape = {nCell};
-      ins[10] =
-          m.integers("pf", TfliteType.INT16, peepholeQ, shape, random(m, nCell, -3000, 3000));
-      ins[11] =
-          m.integers("po", TfliteType.INT16, peepholeQ, shape, random(m, nCell, -3000, 3000));
+      ins[10] = m.integers("pf", TfliteType.INT16, peepholeQ, shape, random(m, nCell, -3000, 3000));
+      ins[11] = m.integers("po", TfliteType.INT16, peepholeQ, shape, random(m, nCell, -3000, 3000));
     }
     TfliteQuantization stateQ = q(0.01f, -2);
     ins[18] = m.variable("h", I8, new int[] {BATCH, nOut}, stateQ);
     ins[19] =
-        m.variable(
-            "c", TfliteType.INT16, new int[] {BATCH, nCell}, q((float) Math.pow(2, -11), 0));
+        m.variable("c", TfliteType.INT16, new int[] {BATCH, nCell}, q((float) Math.pow(2, -11), 0));
     int[] intermediates = new int[5];
     for (int g = 0; g < 4; g++) {
       intermediates[g] =
@@ -99,10 +98,14 @@ class TfliteIntegerLstmTest {
         3,
         TfliteOptionsType.UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS,
         Map.of(
-            "fused_activation_function", 4,
-            "cell_clip", 0.9f,
-            "proj_clip", layerNorm ? 0.5f : 0f,
-            "time_major", false),
+            "fused_activation_function",
+            4,
+            "cell_clip",
+            0.9f,
+            "proj_clip",
+            layerNorm ? 0.5f : 0f,
+            "time_major",
+            false),
         ins,
         intermediates,
         y);

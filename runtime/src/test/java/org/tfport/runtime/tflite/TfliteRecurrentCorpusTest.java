@@ -44,10 +44,11 @@ class TfliteRecurrentCorpusTest {
   }
 
   /**
-   * The fully integer LSTMs (TFLite's 8x8_16 kernel) are bit-exact: each UNIDIRECTIONAL_SEQUENCE_LSTM
-   * output made the model's only output (no signature) and compared code for code with TFLite 2.18
-   * on the same seeded inputs. The whole models differ by at most one step only in the
-   * FULLY_CONNECTED after them, which TFLite's XNNPACK delegate requantizes in float.
+   * The fully integer LSTMs (TFLite's 8x8_16 kernel) are bit-exact: each
+   * UNIDIRECTIONAL_SEQUENCE_LSTM output made the model's only output (no signature) and compared
+   * code for code with TFLite 2.18 on the same seeded inputs. The whole models differ by at most
+   * one step only in the FULLY_CONNECTED after them, which TFLite's XNNPACK delegate requantizes in
+   * float.
    */
   @ParameterizedTest
   @ValueSource(
@@ -83,7 +84,8 @@ class TfliteRecurrentCorpusTest {
               List.of()),
           cut);
       List<String> failures = new ArrayList<>();
-      TfliteCorpusImportTest.Result r = TfliteCorpusImportTest.check(cut, file + " tensor " + out, failures);
+      TfliteCorpusImportTest.Result r =
+          TfliteCorpusImportTest.check(cut, file + " tensor " + out, failures);
       System.out.println(file + " LSTM output " + out + ": " + r);
       assertThat(failures).isEmpty();
       assertThat(r.kind()).isEqualTo(TfliteRuns.Kind.FULL_INTEGER);

@@ -141,8 +141,7 @@ final class ConvGrads {
     Map<String, AttrValue> a = windowAttrs(n);
     a.remove("use_cudnn_on_gpu");
     String dx = g.raw("DepthwiseConv2dNativeBackpropInput", List.of(g.shape(x), f, dy), a);
-    String df =
-        g.raw("DepthwiseConv2dNativeBackpropFilter", List.of(x, g.ints(g.dims(f)), dy), a);
+    String df = g.raw("DepthwiseConv2dNativeBackpropFilter", List.of(x, g.ints(g.dims(f)), dy), a);
     return List.of(dx, df);
   }
 
@@ -186,8 +185,10 @@ final class ConvGrads {
             1,
             3,
             2);
-    return g.raw("Conv2D", List.of(padded, turned), attrs(null, new long[] {1, 1, 1, 1},
-        new long[] {1, 1, 1, 1}, "VALID"));
+    return g.raw(
+        "Conv2D",
+        List.of(padded, turned),
+        attrs(null, new long[] {1, 1, 1, 1}, new long[] {1, 1, 1, 1}, "VALID"));
   }
 
   private static int[] toInts(long[] v) {
@@ -201,13 +202,13 @@ final class ConvGrads {
   private static Map<String, AttrValue> attrs(Node n, long[] strides, long[] dil, String padding) {
     return new java.util.HashMap<>(
         Map.of(
-        "T", F32,
-        "strides", GradContext.attr(strides),
-        "dilations", GradContext.attr(dil),
-        "padding", GradContext.attr(padding),
-        "data_format", GradContext.attr("NHWC"),
-        "use_cudnn_on_gpu", GradContext.attr(true),
-        "explicit_paddings", GradContext.attr(new long[0])));
+            "T", F32,
+            "strides", GradContext.attr(strides),
+            "dilations", GradContext.attr(dil),
+            "padding", GradContext.attr(padding),
+            "data_format", GradContext.attr("NHWC"),
+            "use_cudnn_on_gpu", GradContext.attr(true),
+            "explicit_paddings", GradContext.attr(new long[0])));
   }
 
   /**
