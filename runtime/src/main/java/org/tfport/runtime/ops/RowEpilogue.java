@@ -7,7 +7,8 @@ import org.tfport.runtime.kernel.Value;
 /**
  * A {@link FusedEpilogue} prepared for one run of an optimized kernel, applied to each finished
  * tile while it is still in cache: per-channel bias or batch norm, a residual of the output's own
- * shape, then the activation, with the reference's rounding (each stage rounds to float; the
+ * shape or of one value per channel (a folded batch norm's offset added after the bias, as tfport's
+ * .tflite files spell it), then the activation, with the reference's rounding (each stage rounds to float; the
  * transcendental activations are computed in double). Only per-channel operands are taken; {@link
  * #of} returns null for anything else and the kernel then applies the FusedEpilogue to the whole
  * output. PReLU and LeakyReLU run in the micro-kernel's branch-free loops.
@@ -30,6 +31,7 @@ final class RowEpilogue {
   private final double[] factor;
   private final double[] offset;
   private final float[] addend;
+  private final float[] channelAddend;
   private final Activation activation;
   private final float leakyAlpha;
   private final float[] preluAlpha;
@@ -44,11 +46,13 @@ final class RowEpilogue {
       double[] factor,
       double[] offset,
       float[] addend,
+      float[] channelAddend,
       Activation activation,
       float leakyAlpha,
       float[] preluAlpha,
       Microkernel mk) {
     this.addend = addend;
+    this.channelAddend = channelAddend;
     this.mk = mk;
     this.onePass =
         switch (activation) {
@@ -104,12 +108,17 @@ final class RowEpilogue {
       }
     }
     float[] addend = null;
+    float[] channelAddend = null;
     if (e.add()) {
       Value a = inputs[e.addArg()];
-      if (a.dtype() != DType.FLOAT32 || !Arrays.equals(a.shape(), outShape)) {
-        return null;
+      if (a.dtype() == DType.FLOAT32 && Arrays.equals(a.shape(), outShape)) {
+        addend = a.floats();
+      } else {
+        channelAddend = perChannel(a, rank, channels);
+        if (channelAddend == null) {
+          return null;
+        }
       }
-      addend = a.floats();
     }
     String name = e.activationName();
     Activation act =
@@ -136,7 +145,8 @@ final class RowEpilogue {
         return null;
       }
     }
-    return new RowEpilogue(bias, mean, factor, offset, addend, act, e.leakyAlpha(), alpha, mk);
+    return new RowEpilogue(
+        bias, mean, factor, offset, addend, channelAddend, act, e.leakyAlpha(), alpha, mk);
   }
 
   // A float operand that broadcasts to one value per channel along the last of `rank` axes.
@@ -158,7 +168,13 @@ final class RowEpilogue {
   /** Applies the stages to {@code y[off ... off+n)}, whose channels are {@code c0 ... c0+n−1}. */
   void apply(float[] y, int off, int c0, int n) {
     if (mean == null && onePass >= 0) {
-      mk.epilogue(y, off, n, bias, c0, addend, onePass, preluAlpha, leakyAlpha);
+      if (channelAddend != null) {
+        // Two passes keep the reference's rounding: (y + bias) rounds to float before the addend.
+        mk.epilogue(y, off, n, bias, c0, null, Microkernel.NONE, null, 0f);
+        mk.epilogue(y, off, n, channelAddend, c0, null, onePass, preluAlpha, leakyAlpha);
+      } else {
+        mk.epilogue(y, off, n, bias, c0, addend, onePass, preluAlpha, leakyAlpha);
+      }
       return;
     }
     if (bias != null) {
@@ -174,6 +190,10 @@ final class RowEpilogue {
     if (addend != null) {
       for (int i = off; i < off + n; i++) {
         y[i] += addend[i];
+      }
+    } else if (channelAddend != null) {
+      for (int i = 0; i < n; i++) {
+        y[off + i] += channelAddend[c0 + i];
       }
     }
     switch (activation) {
