@@ -8,10 +8,10 @@ import org.tfport.runtime.kernel.Value;
  * A {@link FusedEpilogue} prepared for one run of an optimized kernel, applied to each finished
  * tile while it is still in cache: per-channel bias or batch norm, a residual of the output's own
  * shape or of one value per channel (a folded batch norm's offset added after the bias, as tfport's
- * .tflite files spell it), then the activation, with the reference's rounding (each stage rounds to float; the
- * transcendental activations are computed in double). Only per-channel operands are taken; {@link
- * #of} returns null for anything else and the kernel then applies the FusedEpilogue to the whole
- * output. PReLU and LeakyReLU run in the micro-kernel's branch-free loops.
+ * .tflite files spell it), then the activation, with the reference's rounding (each stage rounds to
+ * float; the transcendental activations are computed in double). Only per-channel operands are
+ * taken; {@link #of} returns null for anything else and the kernel then applies the FusedEpilogue
+ * to the whole output. PReLU and LeakyReLU run in the micro-kernel's branch-free loops.
  */
 final class RowEpilogue {
   private enum Activation {
