@@ -72,7 +72,7 @@ final class LowerNeuralNet {
       fshape = new int[] {co, kh, kw, ci};
     }
     Node[] last = {n};
-    float[] bias = core.foldBias(n, outC, last);
+    float[] bias = core.foldBias(n, outC, last, 4);
     int wt = sub.constFloats(n.name() + "/filter", fshape, filter);
     int bt =
         sub.constFloats(
@@ -205,7 +205,7 @@ final class LowerNeuralNet {
     }
     int co = (int) d[4];
     Node[] last = {n};
-    float[] bias = core.foldBias(n, co, last);
+    float[] bias = core.foldBias(n, co, last, 5);
     int bt =
         sub.constFloats(n.name() + "/bias", new int[] {co}, bias != null ? bias : new float[co]);
     ModelBuilder.Op o =
@@ -256,7 +256,7 @@ final class LowerNeuralNet {
       }
     }
     Node[] last = {n};
-    float[] bias = core.foldBias(n, nOut, last);
+    float[] bias = core.foldBias(n, nOut, last, 2);
     int wt = sub.constFloats(n.name() + "/weights", new int[] {nOut, k}, w);
     int bt = bias == null ? -1 : sub.constFloats(n.name() + "/bias", new int[] {nOut}, bias);
     ModelBuilder.Op o =

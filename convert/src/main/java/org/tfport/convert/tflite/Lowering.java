@@ -427,9 +427,11 @@ final class Lowering {
 
   /**
    * The constant bias a following BiasAdd/Add adds along the last axis, absorbing that node; else
-   * null.
+   * null. An Add's constant may carry leading ones up to the output's rank {@code outRank} (a
+   * folded batch norm's offset is [1, 1, 1, C]): it adds the same per-channel values without
+   * changing the output's shape.
    */
-  float[] foldBias(Node n, int channels, Node[] last) {
+  float[] foldBias(Node n, int channels, Node[] last, int outRank) {
     Node c = soleConsumer(n);
     if (c == null || !Set.of("BiasAdd", "Add", "AddV2").contains(c.op())) {
       return null;
@@ -439,12 +441,25 @@ final class Lowering {
     if (b == null
         || b.dtype() != DType.FLOAT32
         || b.size() != channels
-        || (b.shape().dims().length > 1 && !c.op().equals("BiasAdd"))) {
+        || (b.shape().dims().length > 1 && !c.op().equals("BiasAdd") && !leadingOnes(b, outRank))) {
       return null;
     }
     absorbed.add(c.name());
     last[0] = c;
     return b.toFloatArray();
+  }
+
+  private static boolean leadingOnes(Tensor b, int outRank) {
+    long[] d = b.shape().dims();
+    if (d.length > outRank) {
+      return false;
+    }
+    for (int i = 0; i < d.length - 1; i++) {
+      if (d[i] != 1) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** An op whose input {@code k} must be a constant list of ints, passed as an int32 tensor. */
