@@ -176,14 +176,8 @@ final class BenchmarkCommand {
 
   static int run(PrintWriter out, PrintWriter err, String... args) {
     BenchmarkCommand c = new BenchmarkCommand();
-    CommandLine cl = new CommandLine(c);
-    try {
-      cl.parseArgs(args);
-    } catch (CommandLine.ParameterException e) {
-      throw new UsageException("benchmark: " + e.getMessage() + " (tfport benchmark --help)");
-    }
+    CommandLine cl = CommandArgs.parse(c, "benchmark", args);
     if (c.help) {
-      cl.setCommandName("tfport benchmark");
       cl.usage(out);
       return 0;
     }

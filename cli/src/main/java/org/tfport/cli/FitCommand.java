@@ -135,14 +135,8 @@ final class FitCommand {
 
   static int run(PrintWriter out, PrintWriter err, String... args) {
     FitCommand c = new FitCommand();
-    CommandLine cl = new CommandLine(c);
-    try {
-      cl.parseArgs(args);
-    } catch (CommandLine.ParameterException e) {
-      throw new UsageException("fit: " + e.getMessage() + " (tfport fit --help)");
-    }
+    CommandLine cl = CommandArgs.parse(c, "fit", args);
     if (c.help) {
-      cl.setCommandName("tfport fit");
       cl.usage(out);
       return 0;
     }

@@ -113,14 +113,8 @@ final class PredictCommand {
 
   static int run(PrintWriter out, PrintWriter err, String... args) {
     PredictCommand c = new PredictCommand();
-    CommandLine cl = new CommandLine(c);
-    try {
-      cl.parseArgs(args);
-    } catch (CommandLine.ParameterException e) {
-      throw new UsageException("predict: " + e.getMessage() + " (tfport predict --help)");
-    }
+    CommandLine cl = CommandArgs.parse(c, "predict", args);
     if (c.help) {
-      cl.setCommandName("tfport predict");
       cl.usage(out);
       return 0;
     }

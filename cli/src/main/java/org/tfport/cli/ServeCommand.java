@@ -188,13 +188,7 @@ final class ServeCommand {
 
   static int run(PrintWriter out, PrintWriter err, String... args) {
     ServeCommand c = new ServeCommand();
-    CommandLine cl = new CommandLine(c);
-    cl.setCommandName("tfport serve");
-    try {
-      cl.parseArgs(args);
-    } catch (CommandLine.ParameterException e) {
-      throw new UsageException("serve: " + e.getMessage() + " (see tfport serve --help)");
-    }
+    CommandLine cl = CommandArgs.parse(c, "serve", args);
     if (c.help) {
       cl.usage(out);
       return 0;

@@ -289,14 +289,8 @@ final class TfliteConvertCommand {
                 "--verify",
                 "--json"));
     TfliteConvertCommand c = new TfliteConvertCommand();
-    CommandLine cl = new CommandLine(c);
-    try {
-      cl.parseArgs(args);
-    } catch (CommandLine.ParameterException e) {
-      throw new UsageException(name + ": " + e.getMessage() + " (see tfport " + name + " --help)");
-    }
+    CommandLine cl = CommandArgs.parse(c, name, args);
     if (c.help) {
-      cl.setCommandName("tfport " + name);
       cl.usage(out);
       if (!name.equals("tflite_convert")) {
         ConvertCommand.printTfliteFlagsAndPairs(out);
