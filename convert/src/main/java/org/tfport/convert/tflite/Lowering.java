@@ -35,11 +35,11 @@ import org.tfport.graph.optimize.ShapeInference;
  * a builtin become Flex or custom ops when allowed, else are collected into {@link #unsupported}
  * for one error.
  *
- * <p>This class holds the dispatch by TF op, the ops that map to one builtin, and what every
- * lowering shares (the TF-to-TFLite tensor map, dtypes, constants, activation and bias folding);
- * the op families live in {@link LowerNeuralNet}, {@link LowerElementwise}, {@link
- * LowerDataMovement}, {@link LowerReductions}, {@link LowerTensorLists} and {@link
- * LowerControlFlow}.
+ * <p>This class holds what every lowering shares: the TF-to-TFLite tensor map, dtypes, constants,
+ * the one-builtin emitters, activation and bias folding, and the fallback. Which TF op lowers how
+ * is {@link LoweringDispatch}; the op families live in {@link LowerNeuralNet}, {@link
+ * LowerElementwise}, {@link LowerDataMovement}, {@link LowerReductions}, {@link LowerTensorLists}
+ * and {@link LowerControlFlow}.
  */
 final class Lowering {
   final Graph g;
@@ -67,12 +67,7 @@ final class Lowering {
 
   final Set<String> flexOps = new java.util.TreeSet<>();
   final Set<String> customOps = new java.util.TreeSet<>();
-  private final LowerNeuralNet neuralNet;
-  private final LowerElementwise elementwise;
-  private final LowerDataMovement dataMovement;
-  private final LowerReductions reductions;
-  private final LowerTensorLists tensorLists;
-  private final LowerControlFlow controlFlow;
+  private final LoweringDispatch dispatch;
 
   Lowering(Graph g, ModelBuilder.Sub sub, TfliteOptions options) {
     this.g = g;
@@ -81,12 +76,7 @@ final class Lowering {
     this.shapes = ShapeInference.of(g);
     this.consumers = g.consumers();
     this.outputNodes = g.outputNodes();
-    this.neuralNet = new LowerNeuralNet(this);
-    this.elementwise = new LowerElementwise(this);
-    this.dataMovement = new LowerDataMovement(this);
-    this.reductions = new LowerReductions(this);
-    this.tensorLists = new LowerTensorLists(this);
-    this.controlFlow = new LowerControlFlow(this);
+    this.dispatch = new LoweringDispatch(this);
   }
 
   /** Lowers every node; {@code inputs} are the placeholder nodes in subgraph-input order. */
@@ -127,162 +117,13 @@ final class Lowering {
 
   // ------------------------------------------------------------------------------------------------ dispatch
 
-  /**
-   * Lowers {@code n} by its TF op, grouped by family; a lowering returns false, leaving the op to
-   * {@link #fallback}, before it emits anything when an attribute or type has no exact TFLite
-   * equivalent.
-   */
+  /** Lowers {@code n} as {@link LoweringDispatch} says, else through {@link #fallback}. */
   private void lower(Node n) {
     if (!options.builtins()) {
       fallback(n);
       return;
     }
-    boolean done =
-        switch (n.op()) {
-          case "Identity",
-              "Snapshot",
-              "StopGradient",
-              "PreventGradient",
-              "EnsureShape",
-              "CheckNumerics" ->
-              alias(n);
-          // one builtin each
-          case "BiasAdd", "Add", "AddV2" -> binary(n, ADD, ADD_OPTIONS, true);
-          case "Sub" -> binary(n, SUB, SUB_OPTIONS, true);
-          case "Mul" -> binary(n, MUL, MUL_OPTIONS, true);
-          case "RealDiv", "Div" -> isFloat(n) && binary(n, DIV, DIV_OPTIONS, true);
-          case "Maximum" -> binary(n, MAXIMUM, NONE, false);
-          case "Minimum" -> binary(n, MINIMUM, NONE, false);
-          case "SquaredDifference" -> binary(n, SQUARED_DIFFERENCE, NONE, false);
-          case "Pow" -> binary(n, POW, NONE, false);
-          case "Less" -> binary(n, LESS, NONE, false);
-          case "Greater" -> binary(n, GREATER, NONE, false);
-          case "LessEqual" -> binary(n, LESS_EQUAL, NONE, false);
-          case "GreaterEqual" -> binary(n, GREATER_EQUAL, NONE, false);
-          case "Equal" -> binary(n, EQUAL, NONE, false);
-          case "NotEqual" -> binary(n, NOT_EQUAL, NONE, false);
-          case "LogicalAnd" -> binary(n, LOGICAL_AND, NONE, false);
-          case "LogicalOr" -> binary(n, LOGICAL_OR, NONE, false);
-          case "FloorDiv" -> binary(n, FLOOR_DIV, NONE, false);
-          case "FloorMod" -> binary(n, FLOOR_MOD, NONE, false);
-          case "Relu" -> unary(n, RELU, NONE);
-          case "Relu6" -> unary(n, RELU6, NONE);
-          case "Elu" -> unary(n, ELU, NONE);
-          case "Tanh" -> unary(n, TANH, NONE);
-          case "Sigmoid" -> unary(n, LOGISTIC, NONE);
-          case "Exp" -> unary(n, EXP, EXP_OPTIONS);
-          case "Log" -> unary(n, LOG, NONE);
-          case "Sqrt" -> unary(n, SQRT, NONE);
-          case "Rsqrt" -> unary(n, RSQRT, NONE);
-          case "Square" -> unary(n, SQUARE, SQUARE_OPTIONS);
-          case "Neg" -> unary(n, NEG, NEG_OPTIONS);
-          case "Abs" -> unary(n, ABS, NONE);
-          case "Floor" -> unary(n, FLOOR, NONE);
-          case "LogicalNot" -> unary(n, LOGICAL_NOT, NONE);
-          case "ZerosLike" -> unary(n, ZEROS_LIKE, NONE);
-          case "Sin" -> unary(n, SIN, NONE);
-          case "Cos" -> unary(n, COS, NONE);
-          case "Ceil" -> unary(n, CEIL, NONE);
-          case "Round" -> unary(n, ROUND, NONE);
-          case "Sign" -> unary(n, SIGN, NONE);
-          case "Softmax" ->
-              simple(n, SOFTMAX, SOFTMAX_OPTIONS, List.of(in(n, 0))).opt("beta", 1.0f) != null;
-          case "LogSoftmax" ->
-              simple(n, LOG_SOFTMAX, LOG_SOFTMAX_OPTIONS, List.of(in(n, 0))) != null;
-          case "LeakyRelu" ->
-              simple(n, LEAKY_RELU, LEAKY_RELU_OPTIONS, List.of(in(n, 0)))
-                      .opt("alpha", floatAttr(n, "alpha", 0.2f))
-                  != null;
-          // TF.js's Prelu (alpha broadcast against x), as TFLite's PRELU.
-          case "Prelu" -> isFloat(n) && simple(n, PRELU, NONE, List.of(in(n, 0), in(n, 1))) != null;
-          case "Cast" -> simple(n, CAST, NONE, List.of(in(n, 0))) != null;
-          case "Shape" ->
-              simple(n, SHAPE, SHAPE_OPTIONS, List.of(in(n, 0)))
-                      .opt("out_type", dtypeOf(ref(n.name(), 0)) == DType.INT64.tfEnum() ? 4 : 2)
-                  != null;
-          case "Rank" -> simple(n, RANK, NONE, List.of(in(n, 0))) != null;
-          case "SelectV2" ->
-              simple(n, SELECT_V2, SELECT_V2_OPTIONS, List.of(in(n, 0), in(n, 1), in(n, 2)))
-                  != null;
-          case "ExpandDims" -> withConstInts(n, EXPAND_DIMS, EXPAND_DIMS_OPTIONS, 1);
-          case "Transpose" -> withConstInts(n, TRANSPOSE, NONE, 1);
-          case "Tile" -> withConstInts(n, TILE, NONE, 1);
-          case "Slice" -> constIntInputs(n, SLICE, NONE, Set.of(1, 2));
-          case "Pad" -> constIntInputs(n, PAD, PAD_OPTIONS, Set.of(1));
-          case "PadV2" -> constIntInputs(n, PADV2, PADV2_OPTIONS, Set.of(1));
-          case "Fill" -> constIntInputs(n, FILL, NONE, Set.of(0));
-          case "SpaceToBatchND" -> constIntInputs(n, SPACE_TO_BATCH_ND, NONE, Set.of(1, 2));
-          case "BatchToSpaceND" -> constIntInputs(n, BATCH_TO_SPACE_ND, NONE, Set.of(1, 2));
-          // neural-network layers
-          case "Conv2D" -> neuralNet.conv(n, false);
-          case "DepthwiseConv2dNative" -> neuralNet.conv(n, true);
-          case "Conv2DBackpropInput" -> neuralNet.transposeConv(n);
-          case "Conv3D" -> neuralNet.conv3d(n);
-          case "MatMul" -> neuralNet.matmul(n);
-          case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" -> neuralNet.batchMatmul(n);
-          case "MaxPool", "AvgPool" -> neuralNet.pool(n);
-          case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> neuralNet.batchNorm(n);
-          case "LRN" -> neuralNet.lrn(n);
-          // element-wise ops without a builtin of their own
-          case "OnesLike" -> elementwise.onesLike(n);
-          case "AddN" -> elementwise.addN(n);
-          case "ClipByValue" -> elementwise.clipByValue(n);
-          case "Reciprocal", "Inv" -> isFloat(n) && elementwise.reciprocal(n);
-          case "Softplus" -> isFloat(n) && elementwise.softplus(n);
-          case "Selu" -> isFloat(n) && elementwise.selu(n);
-          case "Softsign" -> isFloat(n) && elementwise.softsign(n);
-          case "Log1p" -> isFloat(n) && elementwise.log1p(n);
-          case "Expm1" -> isFloat(n) && elementwise.expm1(n);
-          // data movement
-          case "Reshape" -> dataMovement.reshape(n);
-          case "Squeeze" -> dataMovement.squeeze(n);
-          case "ConcatV2" -> dataMovement.concat(n);
-          case "Pack" -> dataMovement.pack(n);
-          case "Unpack" -> dataMovement.unpack(n);
-          case "Split" -> dataMovement.split(n);
-          case "SplitV" -> dataMovement.splitV(n);
-          case "StridedSlice" -> dataMovement.stridedSlice(n);
-          case "GatherV2" -> dataMovement.gather(n);
-          case "GatherNd" -> dataMovement.gatherNd(n);
-          case "ScatterNd" -> dataMovement.scatterNd(n);
-          case "ReverseV2" -> dataMovement.reverse(n);
-          case "Range" -> dataMovement.range(n);
-          case "BroadcastTo" -> dataMovement.broadcastTo(n);
-          case "Select" -> dataMovement.selectV1(n);
-          case "MirrorPad" -> dataMovement.mirrorPad(n);
-          case "DepthToSpace", "SpaceToDepth" -> dataMovement.depthSpace(n);
-          case "OneHot" -> dataMovement.oneHot(n);
-          case "ResizeBilinear" -> dataMovement.resize(n, true);
-          case "ResizeNearestNeighbor" -> dataMovement.resize(n, false);
-          case "IdentityN" -> dataMovement.identityN(n);
-          // reductions and searches
-          case "Mean" -> reductions.reduce(n, MEAN);
-          case "Sum" -> reductions.reduce(n, SUM);
-          case "Max" -> reductions.reduce(n, REDUCE_MAX);
-          case "Min" -> reductions.reduce(n, REDUCE_MIN);
-          case "Prod" -> reductions.reduce(n, REDUCE_PROD);
-          case "ArgMax" -> reductions.argMax(n);
-          case "ArgMin" -> reductions.argMin(n);
-          case "TopKV2" -> reductions.topK(n);
-          case "Cumsum" -> reductions.cumsum(n);
-          case "Where" -> reductions.where(n);
-          case "Size" -> reductions.size(n);
-          // TensorLists
-          case "TensorListReserve" -> tensorLists.reserve(n);
-          case "TensorListFromTensor", "TensorListStack" -> alias(n);
-          case "TensorListGetItem" ->
-              simple(n, GATHER, GATHER_OPTIONS, List.of(in(n, 0), in(n, 1)))
-                      .opt("axis", 0)
-                      .opt("batch_dims", 0)
-                  != null;
-          case "TensorListSetItem" -> tensorLists.setItem(n);
-          case "XlaDynamicUpdateSlice" -> tensorLists.dynamicUpdateSlice(n);
-          // control flow
-          case "While", "StatelessWhile" -> controlFlow.lower(n, true);
-          case "If", "StatelessIf" -> controlFlow.lower(n, false);
-          default -> false;
-        };
-    if (!done) {
+    if (!dispatch.lower(n)) {
       fallback(n);
     }
   }
