@@ -230,7 +230,9 @@ final class Servables implements AutoCloseable {
    * compute their shapes when they run. A graph tfport builds from the declared shapes (a Keras or
    * TF.js layers model) or imports from a TFLite file (whose tensors have static shapes TFLite
    * changes only by preparing every op again) may hold those shapes in constants, where another
-   * shape could give a wrong answer no op objects to; those keep the check.
+   * shape could give a wrong answer no op objects to; those keep the check, and a call of other
+   * shapes runs on the model built again for them ({@link ResizedModels}), as TF Serving resizes a
+   * TFLite interpreter's inputs.
    */
   static boolean checksShapes(JsonNode meta) {
     String source = meta.path("source").asString("");
