@@ -19,11 +19,11 @@ import org.tfport.core.Shape;
  *     signature outputs
  * @param inputShapes shapes to build the model for, by signature input name (empty: as declared),
  *     for the formats whose graph holds its declared shapes: a {@code .tflite} file is imported as
- *     TFLite runs it after {@code ResizeInputTensor} (every op's shapes follow from the given
- *     ones; an op that cannot take them fails naming itself), a Keras or TF.js layers model is
- *     built for another batch size (only the first dimension may differ from the declared shape).
- *     Formats whose ops compute their shapes at run time (SavedModels, GraphDefs, TF.js graph
- *     models, StableHLO) take any fitting shape without this and ignore it.
+ *     TFLite runs it after {@code ResizeInputTensor} (every op's shapes follow from the given ones;
+ *     an op that cannot take them fails naming itself), a Keras or TF.js layers model is built for
+ *     another batch size (only the first dimension may differ from the declared shape). Formats
+ *     whose ops compute their shapes at run time (SavedModels, GraphDefs, TF.js graph models,
+ *     StableHLO) take any fitting shape without this and ignore it.
  */
 public record LoadOptions(
     String signatureName,

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.tfport.core.DType;
 import org.tfport.core.Json;
+import org.tfport.core.Shape;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
@@ -20,14 +21,13 @@ import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.core.graph.TensorShape;
-import org.tfport.core.Shape;
-import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.ModelFormat;
 import org.tfport.formats.graphdef.GraphDefReader;
 import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.SignatureInfo;
 import org.tfport.formats.savedmodel.TensorInfo;
+import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.graph.Functionalize;
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
@@ -450,10 +450,15 @@ final class ModelLoader {
       outs.add(new TensorSpec(kg.outputs().get(i), g.outputs().get(i), null, null));
     }
     for (Map.Entry<String, Shape> e : o.inputShapes().entrySet()) {
-      TensorSpec spec = ins.stream().filter(s -> s.name().equals(e.getKey())).findFirst().orElse(null);
+      TensorSpec spec =
+          ins.stream().filter(s -> s.name().equals(e.getKey())).findFirst().orElse(null);
       if (spec == null) {
         throw new UsageException(
-            path + ": there is no input '" + e.getKey() + "' to resize; the inputs are " + kg.inputs());
+            path
+                + ": there is no input '"
+                + e.getKey()
+                + "' to resize; the inputs are "
+                + kg.inputs());
       }
       if (!spec.accepts(e.getValue().dims())) {
         throw new UsageException(

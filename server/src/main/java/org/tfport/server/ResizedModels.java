@@ -110,7 +110,8 @@ final class ResizedModels implements AutoCloseable {
   HttpError refused(Signature sig, Map<String, Tensor> inputs, RuntimeException e) {
     Map<String, Shape> shapes = new LinkedHashMap<>();
     inputs.forEach((k, v) -> shapes.put(k, v.shape()));
-    String m = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+    String m =
+        e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
     return new HttpError(
         400,
         "model "

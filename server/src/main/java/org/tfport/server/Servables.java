@@ -10,12 +10,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.runtime.Model;
-import org.tfport.core.Tensor;
 import org.tfport.runtime.Session;
 import org.tfport.runtime.SessionOptions;
 import org.tfport.runtime.Signature;
@@ -59,8 +59,8 @@ final class Servables implements AutoCloseable {
 
     /**
      * A session to run {@code sig} on {@code inputs}: from the pool, or, for inputs the signature
-     * does not declare, of the model built for their shapes (used once: {@link
-     * Lease#resizedFrom()} set).
+     * does not declare, of the model built for their shapes (used once: {@link Lease#resizedFrom()}
+     * set).
      */
     Lease lease(Signature sig, Map<String, Tensor> inputs) {
       Session s = resized == null ? null : resized.session(sig, inputs);

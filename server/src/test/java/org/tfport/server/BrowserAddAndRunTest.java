@@ -152,7 +152,8 @@ class BrowserAddAndRunTest {
           .startsWith("this version has no TF.js form: ")
           .contains("quantized integers", "POST /v1/models/hello-int8:predict");
       assertThat(none.path("summary").toString())
-          .contains("[\"format\",\"tflite\"]", "[\"TF.js\",\"none: ", "[\"operators\",\"FULLY_CONNECTED")
+          .contains(
+              "[\"format\",\"tflite\"]", "[\"TF.js\",\"none: ", "[\"operators\",\"FULLY_CONNECTED")
           .doesNotContain("model.json", "undefined");
       assertThat(none.path("graphSrc").isNull()).as(none.toString()).isTrue();
       assertThat(none.path("pictureHidden").asBoolean(false)).isTrue();

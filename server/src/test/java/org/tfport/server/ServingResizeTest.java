@@ -24,9 +24,9 @@ import org.tfport.testkit.TfliteOracle;
  * TF Serving resizes a TFLite interpreter's inputs to each request's tensors; tfport builds the
  * model again for those shapes. A request of 4 rows to a {@code .tflite} declared for 1 answers
  * what TFLite 2.18 computes with its input resized to 4 rows, and each row equals a call of that
- * row alone; where TFLite's ops refuse the resized shapes, the answer is a 400 naming the op and the
- * shapes. A Keras file saved for a batch of 1 is built for the request's batch size, checked against
- * tanh(x·W + b) by hand.
+ * row alone; where TFLite's ops refuse the resized shapes, the answer is a 400 naming the op and
+ * the shapes. A Keras file saved for a batch of 1 is built for the request's batch size, checked
+ * against tanh(x·W + b) by hand.
  */
 @OracleTest
 class ServingResizeTest {
@@ -53,7 +53,8 @@ class ServingResizeTest {
           continue;
         }
         String name = "r" + (answered + refused);
-        Reply up = s.post("/models/" + name, "application/octet-stream", Files.readAllBytes(file), null);
+        Reply up =
+            s.post("/models/" + name, "application/octet-stream", Files.readAllBytes(file), null);
         assertThat(up.status()).as(rel + ": " + up.text()).isEqualTo(201);
         TfliteOracle.TensorInfo info = load.inputs().get(0);
         assertThat(info.shape()[0]).as(rel + " is declared for one row").isEqualTo(1);
@@ -109,7 +110,9 @@ class ServingResizeTest {
     // half_plus_two and micro_speech (int8, its reshape to [-1, 49, 40, 1]) take 4 rows; the LSTMs
     // keep a state of one row, which TFLite's Prepare and tfport's kernel both refuse.
     assertThat(answered).as("resized .tflite files answered").isGreaterThanOrEqualTo(2);
-    assertThat(refused).as("resized .tflite files refused as TFLite refuses").isGreaterThanOrEqualTo(1);
+    assertThat(refused)
+        .as("resized .tflite files refused as TFLite refuses")
+        .isGreaterThanOrEqualTo(1);
   }
 
   /**
@@ -140,8 +143,7 @@ class ServingResizeTest {
       }
     }
     try (TestServer s = new TestServer(tmp.resolve("store"), null)) {
-      Reply up =
-          s.post("/models/k", "application/octet-stream", Files.readAllBytes(keras), null);
+      Reply up = s.post("/models/k", "application/octet-stream", Files.readAllBytes(keras), null);
       assertThat(up.status()).as(up.text()).isEqualTo(201);
       Files.delete(s.store.resolve("k/versions/1/model.json"));
       float[] got =
@@ -151,7 +153,8 @@ class ServingResizeTest {
       for (int row = 0; row < 4; row++) {
         float[] one = Arrays.copyOfRange(x, row * 8, row * 8 + 8);
         float[] alone =
-            ServingFixtures.columnar(s, "k", "{\"inputs\": " + nested(one, new long[] {1, 2, 4}) + "}")
+            ServingFixtures.columnar(
+                    s, "k", "{\"inputs\": " + nested(one, new long[] {1, 2, 4}) + "}")
                 .get(null);
         assertClose("row " + row + " alone", alone, Arrays.copyOfRange(got, row * 6, row * 6 + 6));
       }

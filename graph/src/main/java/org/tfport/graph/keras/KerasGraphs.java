@@ -28,8 +28,8 @@ public final class KerasGraphs {
 
   /**
    * As {@link #build(KerasModel)}, for {@code batch} rows whatever batch size the model's inputs
-   * declare (0: as declared), so a model saved with a fixed batch runs on others: shapes its
-   * layers compute from the inputs' then hold that batch.
+   * declare (0: as declared), so a model saved with a fixed batch runs on others: shapes its layers
+   * compute from the inputs' then hold that batch.
    */
   public static KerasGraph build(KerasModel model, long batch) {
     return build(model, null, batch);
@@ -77,7 +77,9 @@ public final class KerasGraphs {
     return buildTfjsLayers(modelJson, null, 0);
   }
 
-  /** As {@link #buildTfjsLayers(Path)}, for {@code batch} rows as {@link #build(KerasModel, long)}. */
+  /**
+   * As {@link #buildTfjsLayers(Path)}, for {@code batch} rows as {@link #build(KerasModel, long)}.
+   */
   public static KerasGraph buildTfjsLayers(Path modelJson, long batch) {
     return buildTfjsLayers(modelJson, null, batch);
   }

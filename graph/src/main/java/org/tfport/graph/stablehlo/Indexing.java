@@ -44,7 +44,8 @@ final class Indexing {
     long[] obd = Attrs.longs(e.get("operand_batching_dims"));
     long[] sibd = Attrs.longs(e.get("start_indices_batching_dims"));
     if (obd.length != sibd.length) {
-      throw new Refusal("operand_batching_dims and start_indices_batching_dims of different lengths");
+      throw new Refusal(
+          "operand_batching_dims and start_indices_batching_dims of different lengths");
     }
     long[] offsetDims = Attrs.longs(e.get("offset_dims"));
     long[] collapsed = Attrs.longs(e.get("collapsed_slice_dims"));

@@ -264,8 +264,11 @@ public final class XlaCallModules {
         throw new UnsupportedModelException(where + ": result " + k + ": " + r.getMessage());
       }
       org.tfport.formats.stablehlo.Float8 f8 = Lowerer.float8(t);
-      boolean float8 = f8 != null && TF_FLOAT8.get(f8.name()) instanceof Integer n
-          && k < x.outputTypes().size() && x.outputTypes().get(k) == n.intValue();
+      boolean float8 =
+          f8 != null
+              && TF_FLOAT8.get(f8.name()) instanceof Integer n
+              && k < x.outputTypes().size()
+              && x.outputTypes().get(k) == n.intValue();
       if (k < x.outputTypes().size() && x.outputTypes().get(k) != dt.tfEnum() && !float8) {
         throw new CorruptModelException(
             where

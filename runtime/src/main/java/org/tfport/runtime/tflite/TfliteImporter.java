@@ -131,8 +131,8 @@ public final class TfliteImporter {
    * Imports a model already read with some inputs resized, as TFLite's {@code ResizeInputTensor}
    * before {@code AllocateTensors}: the placeholders and signature take the given shapes and
    * nothing in the graph keeps a shape the file recorded for a tensor the inputs flow into (an
-   * operator that needs one is refused naming itself). Whether each op takes the new shapes is
-   * its kernel's to say, at run time.
+   * operator that needs one is refused naming itself). Whether each op takes the new shapes is its
+   * kernel's to say, at run time.
    *
    * @param inputShapes known dims by signature input name (a file without SignatureDefs names its
    *     inputs as {@link #importModel(TfliteModel, String)}'s default signature does)
@@ -174,7 +174,11 @@ public final class TfliteImporter {
           int[] at = inputs.get(name);
           if (at == null) {
             throw new UsageException(
-                source + ": there is no input '" + name + "' to resize; the inputs are " + inputs.keySet());
+                source
+                    + ": there is no input '"
+                    + name
+                    + "' to resize; the inputs are "
+                    + inputs.keySet());
           }
           if (!shape.isFullyKnown()) {
             throw new UsageException(
@@ -189,7 +193,9 @@ public final class TfliteImporter {
     return !resized.isEmpty();
   }
 
-  /** The dims input {@code tensor} of top-level subgraph {@code subgraph} is resized to, or null. */
+  /**
+   * The dims input {@code tensor} of top-level subgraph {@code subgraph} is resized to, or null.
+   */
   long[] resizedShape(int subgraph, int tensor) {
     Map<Integer, long[]> m = resized.get(subgraph);
     return m == null ? null : m.get(tensor);

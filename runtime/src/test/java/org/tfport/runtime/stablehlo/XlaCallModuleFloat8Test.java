@@ -69,8 +69,7 @@ class XlaCallModuleFloat8Test {
     assertThat(g.node("e5m2").typeAttr("T")).isEqualTo(DType.FLOAT32.tfEnum());
     try (Model m = Model.fromGraph(g);
         Session s = m.newSession()) {
-      Map<String, Tensor> out =
-          s.run(Map.of("x", Tensor.ofFloats(Shape.of(3), 0.3f, 1.7f, -2.2f)));
+      Map<String, Tensor> out = s.run(Map.of("x", Tensor.ofFloats(Shape.of(3), 0.3f, 1.7f, -2.2f)));
       List<Tensor> values = new ArrayList<>(out.values());
       assertThat(values.get(0).toFloatArray()).containsExactly(0.3125f, 1.75f, -2.25f);
       assertThat(values.get(1).toFloatArray()).containsExactly(0.3125f, 1.75f, -2.0f);
