@@ -312,12 +312,18 @@ final class KerasObjectGraph {
       List<Integer> ids,
       boolean top,
       Meta meta) {
+    // A model lists its layers before its variables (as the root does), a layer the other way.
+    boolean model =
+        MODELS.contains(cls)
+            && cfg.path("layers").isArray()
+            && !vars.isEmpty()
+            && nested(id, path, cls, cfg, vars, ids, meta);
     int list = node(user("trackable_list_wrapper"));
     child(id, "variables", list);
     for (int k = 0; k < ids.size(); k++) {
       child(list, Integer.toString(k), ids.get(k));
     }
-    if (vars.isEmpty()) {
+    if (vars.isEmpty() || model) {
       return;
     }
     String cell = RNN_CELLS.get(cls);
@@ -366,9 +372,6 @@ final class KerasObjectGraph {
       JsonNode innerCfg = inner.path("config");
       int l = sub(id, path, "layer", innerCls, innerCfg, meta);
       populate(l, path + ".layer", innerCls, innerCfg, vars, ids, false, meta);
-      return;
-    }
-    if (MODELS.contains(cls) && cfg.path("layers").isArray() && nested(id, path, cls, cfg, vars, ids, meta)) {
       return;
     }
     Set<String> locals = new HashSet<>();

@@ -23,8 +23,9 @@ import org.tfport.testkit.Corpus;
  * Keras 2 writes: the corpus SavedModel Keras 2.12 wrote for {@code Sequential[LSTM, Dense]}
  * (weights in the LSTM's {@code cell}, so keyed {@code variables/N} from the root, and no InputLayer
  * among a Sequential's layers), read back through TF.js and written again; and the nesting Keras 2
- * gives Bidirectional ({@code forward_layer}/{@code backward_layer}, each with its {@code cell})
- * and TimeDistributed ({@code layer}), for which the corpus has no Keras-written SavedModel.
+ * gives Bidirectional ({@code forward_layer}/{@code backward_layer}, each with its {@code cell}),
+ * TimeDistributed ({@code layer}) and a nested model (its own {@code layer_with_weights-N}), for
+ * which the corpus has no Keras-written SavedModel, so they are checked against that rule.
  */
 class KerasSavedModelKeysTest {
   @TempDir Path tmp;
@@ -110,6 +111,79 @@ class KerasSavedModelKeysTest {
     }
     assertThat(inner).as("TimeDistributed's layer/kernel").isNotNull();
     assertThat(inner.hasVariable()).isTrue();
+  }
+
+  @Test
+  void aNestedModelHoldsItsWeightsInItsOwnLayers() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("nested"));
+    String dense =
+        "{\"class_name\": \"Dense\", \"config\": {\"name\": \"%s\", \"units\": %d,"
+            + " \"activation\": \"relu\", \"use_bias\": true, \"trainable\": true%s}}";
+    String inner =
+        "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"inner\","
+            + " \"batch_input_shape\": [null, 8], \"layers\": ["
+            + String.format(dense, "d1", 4, ", \"batch_input_shape\": [null, 8]")
+            + ", "
+            + String.format(dense, "d2", 3, "")
+            + "]}}";
+    String[][] weights = {
+      {"d1/kernel", "8, 4"}, {"d1/bias", "4"}, {"d2/kernel", "4, 3"}, {"d2/bias", "3"},
+      {"d3/kernel", "3, 1"}, {"d3/bias", "1"}
+    };
+    StringBuilder manifest = new StringBuilder();
+    for (String[] w : weights) {
+      manifest
+          .append(manifest.isEmpty() ? "" : ", ")
+          .append("{\"name\": \"")
+          .append(w[0])
+          .append("\", \"shape\": [")
+          .append(w[1])
+          .append("], \"dtype\": \"float32\"}");
+    }
+    Files.writeString(
+        dir.resolve("model.json"),
+        "{\"modelTopology\": {\"class_name\": \"Sequential\", \"config\": {\"name\": \"outer\","
+            + " \"layers\": ["
+            + inner
+            + ", "
+            + String.format(dense, "d3", 1, "")
+            + "]}, \"keras_version\": \"tfjs-layers 4.22.0\", \"backend\": \"tensor_flow.js\"},"
+            + " \"weightsManifest\": [{\"paths\": [\"weights.bin\"], \"weights\": ["
+            + manifest
+            + "]}], \"format\": \"layers-model\"}");
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(4 * 55).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.util.Random rnd = new java.util.Random(3);
+    for (int i = 0; i < 55; i++) {
+      b.putFloat(rnd.nextFloat() - 0.5f);
+    }
+    Files.write(dir.resolve("weights.bin"), b.array());
+    Path out = tmp.resolve("nested_sm");
+    TfjsToKerasSavedModel.convert(dir.resolve("model.json"), out);
+    SavedObjectGraph g = objects(out);
+
+    assertThat(resolve(g, "layer_with_weights-0").getUserObject().getIdentifier())
+        .isEqualTo("_tf_keras_sequential");
+    for (String p :
+        List.of(
+            "layer_with_weights-0/layer_with_weights-0/kernel",
+            "layer_with_weights-0/layer_with_weights-1/bias",
+            "layer_with_weights-0/variables/3",
+            "layer_with_weights-1/kernel")) {
+      assertThat(resolve(g, p)).as(p).isNotNull();
+      assertThat(resolve(g, p).hasVariable()).as(p).isTrue();
+    }
+    assertThat(resolve(g, "layer_with_weights-0/layer_with_weights-0/kernel").getVariable().getName())
+        .isEqualTo("d1/kernel");
+    // d1, d2 sit deeper than layer_with_weights-N/NAME: keyed by the root's variables list.
+    assertThat(modelKeys(out).keySet())
+        .containsExactlyInAnyOrder(
+            "variables/0/.ATTRIBUTES/VARIABLE_VALUE",
+            "variables/1/.ATTRIBUTES/VARIABLE_VALUE",
+            "variables/2/.ATTRIBUTES/VARIABLE_VALUE",
+            "variables/3/.ATTRIBUTES/VARIABLE_VALUE",
+            "layer_with_weights-1/kernel/.ATTRIBUTES/VARIABLE_VALUE",
+            "layer_with_weights-1/bias/.ATTRIBUTES/VARIABLE_VALUE");
   }
 
   private SavedObjectGraph writeBack(String rel) throws Exception {
