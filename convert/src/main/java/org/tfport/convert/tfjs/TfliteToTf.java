@@ -43,7 +43,8 @@ import org.tfport.runtime.tflite.TfliteImporter;
  * fused activations as their own ops), keeps every SignatureDef, makes {@code WHILE}/{@code IF}
  * subgraphs functional {@code While}/{@code If} with functions, and dequantizes float16 and int8
  * weights. A SavedModel gets every signature over one graph, its weights as checkpoint variables; a
- * frozen GraphDef keeps them as constants.
+ * frozen GraphDef keeps them as constants. With {@code keepQuantization} the int8/uint8/int16
+ * weights stay as stored ({@link KeptQuantization}).
  *
  * <p>Refused by name: custom ops (other than Flex, which carries a TensorFlow node) and operators
  * on integer activations, which the importer maps to tfport's own TFLite kernels that TensorFlow
