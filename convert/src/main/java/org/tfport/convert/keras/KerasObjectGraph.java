@@ -296,8 +296,8 @@ final class KerasObjectGraph {
    * Gives layer node {@code id} its {@code variables} list and the objects Keras 2 tracks under it:
    * an RNN layer's {@code cell}, a Bidirectional's {@code forward_layer} and {@code
    * backward_layer}, a TimeDistributed's {@code layer}, a nested model's layers; the variables hang
-   * off the innermost of these, as Keras creates them. Checkpoint keys follow from the structure
-   * (a variable deeper than {@code layer_with_weights-N/NAME} is keyed by the root's {@code
+   * off the innermost of these, as Keras creates them. Checkpoint keys follow from the structure (a
+   * variable deeper than {@code layer_with_weights-N/NAME} is keyed by the root's {@code
    * variables/K}, found first breadth-first, as in the checkpoints Keras writes).
    *
    * @param top whether {@code id} is a top-level layer, whose variables keep their local names
@@ -328,7 +328,8 @@ final class KerasObjectGraph {
     }
     String cell = RNN_CELLS.get(cls);
     if (cell != null) {
-      ObjectNode cellCfg = cfg.isObject() ? ((ObjectNode) cfg).deepCopy() : Json.MAPPER.createObjectNode();
+      ObjectNode cellCfg =
+          cfg.isObject() ? ((ObjectNode) cfg).deepCopy() : Json.MAPPER.createObjectNode();
       RNN_ONLY.forEach(cellCfg::remove);
       cellCfg.put("name", CELL_NAMES.get(cell));
       int c = sub(id, path, "cell", cell, cellCfg, meta);
@@ -339,7 +340,10 @@ final class KerasObjectGraph {
     String innerCls = inner.path("class_name").asString("");
     if (cls.equals("Bidirectional") && inner.isObject() && vars.size() % 2 == 0) {
       int half = vars.size() / 2;
-      ObjectNode fwd = inner.path("config").isObject() ? ((ObjectNode) inner.get("config")).deepCopy() : Json.MAPPER.createObjectNode();
+      ObjectNode fwd =
+          inner.path("config").isObject()
+              ? ((ObjectNode) inner.get("config")).deepCopy()
+              : Json.MAPPER.createObjectNode();
       String innerName = fwd.path("name").asString("layer");
       fwd.put("name", "forward_" + innerName);
       JsonNode back = cfg.path("backward_layer");
@@ -355,7 +359,14 @@ final class KerasObjectGraph {
       }
       int f = sub(id, path, "forward_layer", innerCls, fwd, meta);
       populate(
-          f, path + ".forward_layer", innerCls, fwd, vars.subList(0, half), ids.subList(0, half), false, meta);
+          f,
+          path + ".forward_layer",
+          innerCls,
+          fwd,
+          vars.subList(0, half),
+          ids.subList(0, half),
+          false,
+          meta);
       int b = sub(id, path, "backward_layer", backCls, bwd, meta);
       populate(
           b,
@@ -414,7 +425,8 @@ final class KerasObjectGraph {
       List<String> parts = List.of(vars.get(k).weightName().split("/"));
       int at = -1;
       for (int i = 0; i < subs.size() && at < 0; i++) {
-        String n = subs.get(i).path("config").path("name").asString(subs.get(i).path("name").asString(""));
+        String n =
+            subs.get(i).path("config").path("name").asString(subs.get(i).path("name").asString(""));
         if (!n.isEmpty() && parts.subList(0, parts.size() - 1).contains(n)) {
           at = i;
         }
@@ -449,7 +461,8 @@ final class KerasObjectGraph {
   }
 
   private static String lastPart(String weightName) {
-    String n = weightName.endsWith(":0") ? weightName.substring(0, weightName.length() - 2) : weightName;
+    String n =
+        weightName.endsWith(":0") ? weightName.substring(0, weightName.length() - 2) : weightName;
     return n.substring(n.lastIndexOf('/') + 1);
   }
 

@@ -17,12 +17,11 @@ import org.tfport.formats.savedmodel.SavedModelWriter;
 
 /**
  * Turns a frozen graph's weights back into resource variables: each floating-point (or 8/16-bit
- * integer) constant of more
- * than one element becomes a {@code VarHandleOp} and a {@code ReadVariableOp} that keeps the
- * constant's name (so its consumers stay as they are), its value a checkpoint entry of that name. A
- * V2 saver is added as TensorFlow 1's {@code tf.train.Saver} builds it: a prefix placeholder,
- * {@code RestoreV2} and one {@code AssignVariableOp} per variable under a {@code restore_all}
- * no-op, and {@code SaveV2} behind an identity of the prefix.
+ * integer) constant of more than one element becomes a {@code VarHandleOp} and a {@code
+ * ReadVariableOp} that keeps the constant's name (so its consumers stay as they are), its value a
+ * checkpoint entry of that name. A V2 saver is added as TensorFlow 1's {@code tf.train.Saver}
+ * builds it: a prefix placeholder, {@code RestoreV2} and one {@code AssignVariableOp} per variable
+ * under a {@code restore_all} no-op, and {@code SaveV2} behind an identity of the prefix.
  *
  * <p>Small constants (scalars, shapes, axes, integer tables) stay constants: TensorFlow's shape
  * inference needs them, and they are structure, not weights.

@@ -42,15 +42,15 @@ import org.tfport.runtime.tflite.QuantizedConstant;
  *       weights (zero point 128 and the like) and asymmetric int8 ones have no SCALED form.
  * </ul>
  *
- * The Cast/Sub/Mul chain is exact for every zero point ({@code q − zp} is an integer below
- * 2^17, exact in float32, and the Mul is TFLite's one rounding), one form for int8, uint8 and
- * int16, per tensor or per channel, and keeps the weight a plain int8/uint8 tensor that TensorFlow's
- * variable ops, its checkpoint reader and tfport's runtime all hold; {@code qint8} would make the
- * variable a type that no arithmetic op takes.
+ * The Cast/Sub/Mul chain is exact for every zero point ({@code q − zp} is an integer below 2^17,
+ * exact in float32, and the Mul is TFLite's one rounding), one form for int8, uint8 and int16, per
+ * tensor or per channel, and keeps the weight a plain int8/uint8 tensor that TensorFlow's variable
+ * ops, its checkpoint reader and tfport's runtime all hold; {@code qint8} would make the variable a
+ * type that no arithmetic op takes.
  *
  * <p>TF.js has no dequantize op; its weights manifest stores a weight as uint8/uint16 with {@code
- * real = u · scale + min}, per tensor only. A per-tensor weight keeps its bytes there ({@code u =
- * q − q_min}, {@code min = scale · (q_min − zero_point)}): TF.js computes {@code u·scale + min} in
+ * real = u · scale + min}, per tensor only. A per-tensor weight keeps its bytes there ({@code u = q
+ * − q_min}, {@code min = scale · (q_min − zero_point)}): TF.js computes {@code u·scale + min} in
  * double precision, where both terms are exact multiples of the scale's last bit below 2^53, so the
  * sum is {@code scale · (q − zp)} exactly and the one rounding to float32 is TFLite's. Per-channel
  * weights cannot be expressed and stay float32, with a note each.
@@ -143,7 +143,10 @@ final class KeptQuantization {
     for (int i = 0; i < n; i++) {
       float x = b.getFloat(4 * i);
       long u = Math.round((x - q.min()) / q.scale());
-      if (u < 0 || u > top || Float.floatToRawIntBits((float) (u * q.scale() + q.min())) != Float.floatToRawIntBits(x)) {
+      if (u < 0
+          || u > top
+          || Float.floatToRawIntBits((float) (u * q.scale() + q.min()))
+              != Float.floatToRawIntBits(x)) {
         return false;
       }
     }

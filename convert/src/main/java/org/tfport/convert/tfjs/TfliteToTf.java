@@ -97,7 +97,9 @@ public final class TfliteToTf {
               + " quantized weight"
               + (quantized - integers == 1 ? " was" : "s were")
               + " dequantized to float32 (TensorFlow's float ops run them"
-              + (keepQuantization ? "; --keep_quantization keeps int8, uint8 and int16 ones)" : ")"));
+              + (keepQuantization
+                  ? "; --keep_quantization keeps int8, uint8 and int16 ones)"
+                  : ")"));
     }
     return new Imported(g, sigs, notices, prelus, kept);
   }
@@ -268,8 +270,7 @@ public final class TfliteToTf {
       Files.createDirectories(tmp.resolve("variables"));
       Files.write(tmp.resolve("saved_model.pb"), pb);
       ConversionResult r =
-          TfGraphToTfjs.convertSavedModel(
-              tmp, output, options.apply(key), tfjs, progress, keep);
+          TfGraphToTfjs.convertSavedModel(tmp, output, options.apply(key), tfjs, progress, keep);
       notices.addAll(r.notices());
       return new ConversionResult(
           r.output(),

@@ -21,11 +21,12 @@ import org.tfport.testkit.Corpus;
 /**
  * The checkpoint keys and object paths tfport writes for {@code keras_saved_model} against what
  * Keras 2 writes: the corpus SavedModel Keras 2.12 wrote for {@code Sequential[LSTM, Dense]}
- * (weights in the LSTM's {@code cell}, so keyed {@code variables/N} from the root, and no InputLayer
- * among a Sequential's layers), read back through TF.js and written again; and the nesting Keras 2
- * gives Bidirectional ({@code forward_layer}/{@code backward_layer}, each with its {@code cell}),
- * TimeDistributed ({@code layer}) and a nested model (its own {@code layer_with_weights-N}), for
- * which the corpus has no Keras-written SavedModel, so they are checked against that rule.
+ * (weights in the LSTM's {@code cell}, so keyed {@code variables/N} from the root, and no
+ * InputLayer among a Sequential's layers), read back through TF.js and written again; and the
+ * nesting Keras 2 gives Bidirectional ({@code forward_layer}/{@code backward_layer}, each with its
+ * {@code cell}), TimeDistributed ({@code layer}) and a nested model (its own {@code
+ * layer_with_weights-N}), for which the corpus has no Keras-written SavedModel, so they are checked
+ * against that rule.
  */
 class KerasSavedModelKeysTest {
   @TempDir Path tmp;
@@ -99,10 +100,9 @@ class KerasSavedModelKeysTest {
       }
     }
     // Deeper than layer_with_weights-N/NAME, so keyed through the root's variables list.
+    assertThat(keys.keySet()).filteredOn(k -> k.startsWith("variables/")).hasSize(6);
     assertThat(keys.keySet())
-        .filteredOn(k -> k.startsWith("variables/"))
-        .hasSize(6);
-    assertThat(keys.keySet()).allMatch(k -> k.startsWith("variables/") || k.startsWith("layer_with_weights-1/"));
+        .allMatch(k -> k.startsWith("variables/") || k.startsWith("layer_with_weights-1/"));
 
     SavedObjectGraph td = writeBack("keras_h5/dl4j/keras_simple/lstm_tf_model.h5");
     SavedObject inner = null;
@@ -127,8 +127,12 @@ class KerasSavedModelKeysTest {
             + String.format(dense, "d2", 3, "")
             + "]}}";
     String[][] weights = {
-      {"d1/kernel", "8, 4"}, {"d1/bias", "4"}, {"d2/kernel", "4, 3"}, {"d2/bias", "3"},
-      {"d3/kernel", "3, 1"}, {"d3/bias", "1"}
+      {"d1/kernel", "8, 4"},
+      {"d1/bias", "4"},
+      {"d2/kernel", "4, 3"},
+      {"d2/bias", "3"},
+      {"d3/kernel", "3, 1"},
+      {"d3/bias", "1"}
     };
     StringBuilder manifest = new StringBuilder();
     for (String[] w : weights) {
@@ -173,7 +177,8 @@ class KerasSavedModelKeysTest {
       assertThat(resolve(g, p)).as(p).isNotNull();
       assertThat(resolve(g, p).hasVariable()).as(p).isTrue();
     }
-    assertThat(resolve(g, "layer_with_weights-0/layer_with_weights-0/kernel").getVariable().getName())
+    assertThat(
+            resolve(g, "layer_with_weights-0/layer_with_weights-0/kernel").getVariable().getName())
         .isEqualTo("d1/kernel");
     // d1, d2 sit deeper than layer_with_weights-N/NAME: keyed by the root's variables list.
     assertThat(modelKeys(out).keySet())

@@ -54,9 +54,9 @@ import org.tfport.testkit.TfjsOracle;
  * of uint8 and asymmetric int8 weights behind DEQUANTIZE plus a per-channel depthwise filter. The
  * SavedModel gives, in TensorFlow 2.18, the outputs of the dequantized conversion within 1e-6
  * relative (the frozen graph within 1e-5: TensorFlow runs other kernels on the unfolded chain), and
- * both hold the file's integers; the TF.js graph model gives, in
- * TF.js 4.22, the dequantized conversion's outputs, per-tensor weights stored as manifest uint8.
- * Full-integer corpus files are refused by name.
+ * both hold the file's integers; the TF.js graph model gives, in TF.js 4.22, the dequantized
+ * conversion's outputs, per-tensor weights stored as manifest uint8. Full-integer corpus files are
+ * refused by name.
  */
 @OracleTest
 class TfliteKeepQuantizationTest {
@@ -72,7 +72,8 @@ class TfliteKeepQuantizationTest {
     files.put("cnn", dynamicRange(built.cnn(), List.of("x"), List.of("probs")));
     files.put(
         "fc-layers",
-        dynamicRange(Corpus.require("frozen_pb/tf2onnx/fc-layers.pb"), List.of(), List.of("output")));
+        dynamicRange(
+            Corpus.require("frozen_pb/tf2onnx/fc-layers.pb"), List.of(), List.of("output")));
     files.put("affine", affineModel());
     List<TfjsOracle.Job> jobs = new ArrayList<>();
     List<String> report = new ArrayList<>();
@@ -134,7 +135,8 @@ class TfliteKeepQuantizationTest {
       }
       List<String> fetches = new ArrayList<>();
       sig.outputs().values().forEach(t -> fetches.add(t.name()));
-      Map<String, float[]> kept = TensorFlowOracle.runSavedModelAsIs(keptSm, "serve", sig.key(), byKey);
+      Map<String, float[]> kept =
+          TensorFlowOracle.runSavedModelAsIs(keptSm, "serve", sig.key(), byKey);
       Map<String, float[]> plain =
           TensorFlowOracle.runSavedModelAsIs(plainSm, "serve", sig.key(), byKey);
       List<float[]> keptFrozen = TensorFlowOracle.runGraphDef(keptPb, byNode, fetches);
@@ -273,9 +275,9 @@ class TfliteKeepQuantizationTest {
   }
 
   /**
-   * x[2, 6, 6, 4] → depthwise 3x3 (multiplier 2, int8 per channel, zero point 0) → reshape [2,
-   * 288] → FC with uint8 weights (zero point 131) behind DEQUANTIZE → relu → FC with int8 weights
-   * (zero point −3) behind DEQUANTIZE: the affine forms dynamic-range files do not have.
+   * x[2, 6, 6, 4] → depthwise 3x3 (multiplier 2, int8 per channel, zero point 0) → reshape [2, 288]
+   * → FC with uint8 weights (zero point 131) behind DEQUANTIZE → relu → FC with int8 weights (zero
+   * point −3) behind DEQUANTIZE: the affine forms dynamic-range files do not have.
    */
   private Path affineModel() throws Exception {
     Random rnd = new Random(11);
@@ -342,7 +344,8 @@ class TfliteKeepQuantizationTest {
       int activation) {
     int q = s.constant(name, type, new int[] {out, in}, bytes(rnd, out * in));
     s.t(q).quantization = TfliteQuantization.perTensor(scale, zero);
-    int w = s.add(new ModelBuilder.T(name + "_float", TfliteType.FLOAT32, new int[] {out, in}, null));
+    int w =
+        s.add(new ModelBuilder.T(name + "_float", TfliteType.FLOAT32, new int[] {out, in}, null));
     s.op(TfliteBuiltin.DEQUANTIZE, TfliteOptionsType.NONE, List.of(q), List.of(w));
     float[] bias = new float[out];
     for (int i = 0; i < out; i++) {

@@ -4,8 +4,8 @@ import org.tfport.core.Tensor;
 
 /**
  * A quantized weight of the {@code .tflite} file that the importer made a float32 {@code Const}:
- * what the file stored, so that a converter writing the model back can keep the integers instead
- * of the floats. The float values of the node are exactly {@code scale·(float)(q − zeroPoint)}
+ * what the file stored, so that a converter writing the model back can keep the integers instead of
+ * the floats. The float values of the node are exactly {@code scale·(float)(q − zeroPoint)}
  * (TFLite's own dequantization) per element, with {@code scale} and {@code zeroPoint} broadcast
  * from {@link #scaleShape}.
  *
