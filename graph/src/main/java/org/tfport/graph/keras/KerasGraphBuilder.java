@@ -37,7 +37,12 @@ final class KerasGraphBuilder {
    * passed by keyword, use_causal_mask=, return_attention_scores=, a tf.* function's axis=).
    */
   private static final Set<String> CALL_ARG_READERS =
-      Set.of("TFOpLambda", "Attention", "AdditiveAttention", "MultiHeadAttention");
+      Set.of(
+          "TFOpLambda",
+          "SlicingOpLambda",
+          "Attention",
+          "AdditiveAttention",
+          "MultiHeadAttention");
 
   private final String source;
   private final Graph g;
@@ -68,6 +73,7 @@ final class KerasGraphBuilder {
     LocalLayers.register(r);
     TfOpLayers.register(r);
     TfOpLambdas.register(r);
+    SlicingOpLambdas.register(r);
     AttentionLayers.register(r);
     return Map.copyOf(r);
   }
@@ -127,6 +133,16 @@ final class KerasGraphBuilder {
           if (MASK_USERS.contains(cls)) {
             maskUsers.add(path);
           }
+          if (!CALL_ARG_READERS.contains(cls)) {
+            for (String key : keywordTensors(layer)) {
+              if (!(key.equals("mask") && Masks.RECURRENT.contains(cls))) {
+                bad.computeIfAbsent(
+                        cls + " called with a tensor as " + key + "= (not built)",
+                        k -> new ArrayList<>())
+                    .add(path);
+              }
+            }
+          }
           if (MODEL_CLASSES.contains(cls)) {
             return;
           }
@@ -180,6 +196,53 @@ final class KerasGraphBuilder {
             + "; replace "
             + (bad.size() > 1 ? "them" : "it")
             + " with built-in layers");
+  }
+
+  /**
+   * The keyword arguments through which a layer's calls pass tensors ({@code [layer, node,
+   * tensor]}, alone or in a list), which only some layers read.
+   */
+  private static Set<String> keywordTensors(JsonNode layer) {
+    Set<String> keys = new java.util.TreeSet<>();
+    for (JsonNode node : layer.path("inbound_nodes")) {
+      List<JsonNode> entries = new ArrayList<>();
+      if (node.isArray() && !node.isEmpty() && node.get(0).isString()) {
+        entries.add(node);
+      } else {
+        node.forEach(entries::add);
+      }
+      for (JsonNode e : entries) {
+        if (e.isArray() && e.size() > 3 && e.get(3).isObject()) {
+          for (Map.Entry<String, JsonNode> kv : e.get(3).properties()) {
+            if (isTensorRef(kv.getValue())
+                || (kv.getValue().isArray()
+                    && !kv.getValue().isEmpty()
+                    && isTensorRef(kv.getValue().get(0)))) {
+              keys.add(kv.getKey());
+            }
+          }
+        }
+      }
+    }
+    return keys;
+  }
+
+  private static boolean isTensorRef(JsonNode v) {
+    return v.isArray()
+        && v.size() == 3
+        && v.get(0).isString()
+        && v.get(1).isNumber()
+        && v.get(2).isNumber();
+  }
+
+  /** The tensor a call passes as {@code key=}, as {@code [layer, node, tensor]}, or null. */
+  private static JsonNode keywordTensor(JsonNode node, String key) {
+    JsonNode e = node.isArray() && !node.isEmpty() && !node.get(0).isString() ? node.get(0) : node;
+    if (e.isArray() && e.size() > 3 && e.get(3).isObject()) {
+      JsonNode v = e.get(3).get(key);
+      return v != null && isTensorRef(v) ? v : null;
+    }
+    return null;
   }
 
   interface Visitor {
@@ -357,7 +420,18 @@ final class KerasGraphBuilder {
           if (args == null) {
             break;
           }
-          done.add(layer(l, args, op));
+          // mask= of a recurrent layer (checkBuildable refused it elsewhere) replaces the mask
+          // its input carries, as Keras does.
+          JsonNode maskRef = opCall ? null : keywordTensor(node, "mask");
+          KT mask = null;
+          if (maskRef != null) {
+            List<KT> m = lookup(made, maskRef);
+            if (m == null) {
+              break;
+            }
+            mask = m.get(0);
+          }
+          done.add(layer(l, args, op, mask));
           progress = true;
         }
       }
@@ -500,10 +574,10 @@ final class KerasGraphBuilder {
   }
 
   private List<KT> layer(JsonNode layer, List<KT> inputs) {
-    return layer(layer, inputs, null);
+    return layer(layer, inputs, null, null);
   }
 
-  private List<KT> layer(JsonNode layer, List<KT> inputs, OpArgs opArgs) {
+  private List<KT> layer(JsonNode layer, List<KT> inputs, OpArgs opArgs, KT explicitMask) {
     String cls = layer.path("class_name").asString("");
     if (MODEL_CLASSES.contains(cls)) {
       return model(layer, inputs);
@@ -519,6 +593,9 @@ final class KerasGraphBuilder {
     List<String> inMasks = new ArrayList<>();
     for (KT x : inputs) {
       inMasks.add(masks.get(x.ref()));
+    }
+    if (explicitMask != null && !inMasks.isEmpty()) {
+      inMasks.set(0, Masks.explicit(c, explicitMask));
     }
     c.inputMasks = java.util.Collections.unmodifiableList(inMasks);
     c.opArgs = opArgs;

@@ -24,6 +24,7 @@ final class RecurrentLayers {
           new LayerBuilder() {
             @Override
             public List<KT> call(Call c, List<KT> in) {
+              refuseInitialStates(c, in);
               Tensor[] w = ownWeights(c);
               return c.training() == null
                   ? rnn(c, in.get(0), w, c.mask(0))
@@ -41,6 +42,7 @@ final class RecurrentLayers {
         new LayerBuilder() {
           @Override
           public List<KT> call(Call c, List<KT> in) {
+            refuseInitialStates(c, in);
             return bidirectional(c, in.get(0));
           }
 
@@ -221,6 +223,22 @@ final class RecurrentLayers {
     return new String[] {
       activation.apply(h == null ? xt : e.binary("AddV2", xt, matmul(e, h, w.u()))), null
     };
+  }
+
+  /**
+   * Keras 2 saved a call with Keras-tensor initial states as a call on [sequence, state...]; the
+   * layers here start from zeros, so such a call is refused rather than built without its states.
+   */
+  static void refuseInitialStates(Call c, List<KT> in) {
+    if (in.size() > 1) {
+      throw c.unsupported(
+          "is called with "
+              + (in.size() - 1)
+              + " initial state"
+              + (in.size() > 2 ? "s" : "")
+              + ", which tfport does not build (it starts from zeros); call it on its sequence"
+              + " alone");
+    }
   }
 
   /**
