@@ -328,6 +328,28 @@ class Keras3KeywordTensorsTest {
         worst);
   }
 
+  @Test
+  void theLayersModelTargetRefusesAKeywordTensorAndPointsToTheGraphModel(@TempDir Path tmp)
+      throws IOException {
+    Map<String, Tensor> byPath = new LinkedHashMap<>();
+    byPath.put("layers/lstm/cell/vars/0", Tensor.ofFloats(Shape.of(F, 4 * U), new float[F * 4 * U]));
+    byPath.put("layers/lstm/cell/vars/1", Tensor.ofFloats(Shape.of(U, 4 * U), new float[U * 4 * U]));
+    byPath.put("layers/lstm/cell/vars/2", Tensor.ofFloats(Shape.of(4 * U), new float[4 * U]));
+    Path keras = writeKeras(tmp, "lstm3", LSTM, byPath);
+    Path out = tmp.resolve("layers");
+    // TF.js would hand the LSTM the name of the mask, not the mask, and run it unmasked.
+    assertThatThrownBy(
+            () ->
+                org.tfport.convert.Converter.from(
+                        keras, org.tfport.formats.ModelFormat.KERAS_KERAS)
+                    .to(org.tfport.formats.ModelFormat.TFJS_LAYERS_MODEL)
+                    .convert(out))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("LSTM called with a tensor as mask= (layer 'm/lstm')")
+        .hasMessageContaining("ModelFormat.TFJS_GRAPH_MODEL");
+    assertThat(out).doesNotExist();
+  }
+
   private static String keras2Lstm(String node) {
     return """
         {"class_name": "Functional", "config": {"name": "m", "layers": [
