@@ -263,10 +263,20 @@ class Keras3KeywordTensorsTest {
 
   /** Keras' LSTM (gates i, f, c, o) over [N, T, F]; a step whose mask is 0 keeps h and c. */
   private static float[] lstm(float[] x, float[] mask, float[] k, float[] r, float[] bias) {
+    return lstm(x, mask, k, r, bias, new float[N * U], new float[N * U]);
+  }
+
+  /** As above, from the states h0 and c0 [N, U]. */
+  private static float[] lstm(
+      float[] x, float[] mask, float[] k, float[] r, float[] bias, float[] h0, float[] c0) {
     float[] out = new float[N * U];
     for (int n = 0; n < N; n++) {
       double[] h = new double[U];
       double[] c = new double[U];
+      for (int u = 0; u < U; u++) {
+        h[u] = h0[n * U + u];
+        c[u] = c0[n * U + u];
+      }
       for (int s = 0; s < T; s++) {
         if (mask[n * T + s] == 0) {
           continue;
@@ -350,7 +360,31 @@ class Keras3KeywordTensorsTest {
     assertThat(out).doesNotExist();
   }
 
-  private static String keras2Lstm(String node) {
+  /** {@code lstm(x, mask=m, initial_state=[h, c])}, as Keras 3 saves it. */
+  static final String LSTM_STATES =
+      model(
+          List.of(
+              input("x", "[null, 5, 3]"),
+              input("m", "[null, 5]"),
+              input("h", "[null, 2]"),
+              input("c", "[null, 2]"),
+              layer(
+                  "LSTM",
+                  "lstm",
+                  ", \"units\": 2, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+                      + " \"use_bias\": true, \"return_sequences\": false",
+                  t("x"),
+                  "\"mask\": "
+                      + t("m")
+                      + ", \"initial_state\": ["
+                      + t("h")
+                      + ", "
+                      + t("c")
+                      + "]")),
+          "[\"x\", 0, 0], [\"m\", 0, 0], [\"h\", 0, 0], [\"c\", 0, 0]",
+          "[\"lstm\", 0, 0]");
+
+  private static String keras2Lstm(String cls, String cfg, String node) {
     return """
         {"class_name": "Functional", "config": {"name": "m", "layers": [
          {"class_name": "InputLayer", "name": "x", "config": {"name": "x",
@@ -359,43 +393,116 @@ class Keras3KeywordTensorsTest {
           "batch_input_shape": [null, 2], "dtype": "float32"}, "inbound_nodes": []},
          {"class_name": "InputLayer", "name": "c", "config": {"name": "c",
           "batch_input_shape": [null, 2], "dtype": "float32"}, "inbound_nodes": []},
-         {"class_name": "LSTM", "name": "lstm", "config": {"name": "lstm", "units": 2},
+         {"class_name": "%s", "name": "lstm", "config": {"name": "lstm", %s},
           "inbound_nodes": [%s]}],
          "input_layers": [["x", 0, 0], ["h", 0, 0], ["c", 0, 0]],
          "output_layers": [["lstm", 0, 0]]}}
         """
-        .formatted(node);
+        .formatted(cls, cfg, node);
   }
 
-  private static Map<String, Tensor> lstmWeights() {
-    Map<String, Tensor> w = new LinkedHashMap<>();
-    w.put("lstm/kernel", Tensor.ofFloats(Shape.of(F, 4 * U), new float[F * 4 * U]));
-    w.put("lstm/recurrent_kernel", Tensor.ofFloats(Shape.of(U, 4 * U), new float[U * 4 * U]));
-    w.put("lstm/bias", Tensor.ofFloats(Shape.of(4 * U), new float[4 * U]));
-    return w;
+  private static final String LSTM_CFG =
+      "\"units\": 2, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+          + " \"use_bias\": true";
+
+  @Test
+  @OracleTest
+  void initialStatesByKeywordOrAsFurtherInputsStartTheLstmInEveryTarget(@TempDir Path tmp)
+      throws IOException {
+    float[] k = AttentionLayersTest.seq(F * 4 * U, 51);
+    float[] r = AttentionLayersTest.seq(U * 4 * U, 52);
+    float[] bias = AttentionLayersTest.seq(4 * U, 53);
+    float[] x = AttentionLayersTest.seq(N * T * F, 54);
+    float[] h0 = AttentionLayersTest.seq(N * U, 55);
+    float[] c0 = AttentionLayersTest.seq(N * U, 56);
+    float[] mask = {1, 0, 1, 1, 0, 0, 1, 1, 0, 1};
+    float[] ones = new float[N * T];
+    java.util.Arrays.fill(ones, 1f);
+    // The states change the result: a build that started from zeros would not pass.
+    assertThat(
+            org.tfport.testkit.Comparison.of(
+                    lstm(x, ones, k, r, bias), lstm(x, ones, k, r, bias, h0, c0), 1e-5, 1e-4)
+                .maxAbs())
+        .isGreaterThan(1e-3);
+    // Keras 3: lstm(x, mask=m, initial_state=[h, c]) in a .keras file.
+    Map<String, Tensor> byPath = new LinkedHashMap<>();
+    byPath.put("layers/lstm/cell/vars/0", Tensor.ofFloats(Shape.of(F, 4 * U), k));
+    byPath.put("layers/lstm/cell/vars/1", Tensor.ofFloats(Shape.of(U, 4 * U), r));
+    byPath.put("layers/lstm/cell/vars/2", Tensor.ofFloats(Shape.of(4 * U), bias));
+    Path keras = writeKeras(tmp, "lstm_states", LSTM_STATES, byPath);
+    Map<String, Tensor> feed = GraphTargets.feed("x", new long[] {N, T, F}, x);
+    feed.put("m", Tensor.ofFloats(Shape.of(N, T), mask));
+    feed.put("h", Tensor.ofFloats(Shape.of(N, U), h0));
+    feed.put("c", Tensor.ofFloats(Shape.of(N, U), c0));
+    double worst =
+        GraphTargets.check(
+            GraphTargets.run(tmp, keras, feed),
+            0,
+            lstm(x, mask, k, r, bias, h0, c0),
+            "LSTM(x, mask=m, initial_state=[h, c])");
+    // Keras 2: the same call saved as a call on [x, h, c], in an .h5 file.
+    Path h5 =
+        GraphTargets.writeH5(
+            tmp,
+            "lstm_states2",
+            keras2Lstm("LSTM", LSTM_CFG, "[[\"x\", 0, 0, {}], [\"h\", 0, 0, {}], [\"c\", 0, 0, {}]]"),
+            List.of(
+                new org.tfport.formats.keras.KerasLayerWeights(
+                    "lstm",
+                    List.of(
+                        GraphTargets.weight("lstm/kernel", new long[] {F, 4 * U}, k),
+                        GraphTargets.weight("lstm/recurrent_kernel", new long[] {U, 4 * U}, r),
+                        GraphTargets.weight("lstm/bias", new long[] {4 * U}, bias)))));
+    Map<String, Tensor> feed2 = GraphTargets.feed("x", new long[] {N, T, F}, x);
+    feed2.put("h", Tensor.ofFloats(Shape.of(N, U), h0));
+    feed2.put("c", Tensor.ofFloats(Shape.of(N, U), c0));
+    worst =
+        Math.max(
+            worst,
+            GraphTargets.check(
+                GraphTargets.run(tmp, h5, feed2),
+                0,
+                lstm(x, ones, k, r, bias, h0, c0),
+                "Keras 2 LSTM called on [x, h, c]"));
+    // The same over a time length known only at run time: the While loop starts from h and c.
+    Path loop =
+        GraphTargets.writeH5(
+            tmp,
+            "lstm_states_loop",
+            keras2Lstm("LSTM", LSTM_CFG, "[[\"x\", 0, 0, {}], [\"h\", 0, 0, {}], [\"c\", 0, 0, {}]]")
+                .replace("[null, 5, 3]", "[null, null, 3]"),
+            List.of(
+                new org.tfport.formats.keras.KerasLayerWeights(
+                    "lstm",
+                    List.of(
+                        GraphTargets.weight("lstm/kernel", new long[] {F, 4 * U}, k),
+                        GraphTargets.weight("lstm/recurrent_kernel", new long[] {U, 4 * U}, r),
+                        GraphTargets.weight("lstm/bias", new long[] {4 * U}, bias)))));
+    worst =
+        Math.max(
+            worst,
+            GraphTargets.check(
+                GraphTargets.run(tmp, loop, feed2),
+                0,
+                lstm(x, ones, k, r, bias, h0, c0),
+                "Keras 2 LSTM over unknown length called on [x, h, c]"));
+    System.out.printf(
+        "Keras initial states: 3 models x 4 targets match, worst |a-b| = %.3g%n", worst);
   }
 
   @Test
-  void initialStatesAreRefusedByNameWhetherPassedByKeywordOrAsInputs() {
-    // Keras 3 keeps initial_state= as a keyword (this is what Keras3Config makes of it).
-    String keyword =
-        keras2Lstm("[[\"x\", 0, 0, {\"initial_state\": [[\"h\", 0, 0], [\"c\", 0, 0]]}]]");
+  void initialStatesOfABidirectionalLayerAreRefusedByName() {
+    String bidi =
+        keras2Lstm(
+            "Bidirectional",
+            "\"layer\": {\"class_name\": \"LSTM\", \"config\": {\"name\": \"l\", \"units\": 1}}",
+            "[[\"x\", 0, 0, {\"initial_state\": [[\"h\", 0, 0], [\"c\", 0, 0]]}]]");
     assertThatThrownBy(
-            () ->
-                KerasGraphs.fromConfig(
-                    "m.keras", Json.MAPPER.readTree(keyword), lstmWeights(), 3))
+            () -> KerasGraphs.fromConfig("m.keras", Json.MAPPER.readTree(bidi), Map.of(), 3))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessage(
-            "m.keras: cannot build the TensorFlow graph of layer class LSTM called with a tensor"
-                + " as initial_state= (not built) (layer 'm/lstm'); replace it with built-in"
+            "m.keras: cannot build the TensorFlow graph of layer class Bidirectional called with a"
+                + " tensor as initial_state= (not built) (layer 'm/lstm'); replace it with built-in"
                 + " layers");
-    // Keras 2 saved Keras-tensor initial states as further inputs of the call.
-    String inputs = keras2Lstm("[[\"x\", 0, 0, {}], [\"h\", 0, 0, {}], [\"c\", 0, 0, {}]]");
-    assertThatThrownBy(
-            () -> KerasGraphs.fromConfig("m.h5", Json.MAPPER.readTree(inputs), lstmWeights(), 2))
-        .isInstanceOf(UnsupportedModelException.class)
-        .hasMessage(
-            "m.h5: layer 'lstm' (LSTM) is called with 2 initial states, which tfport does not"
-                + " build (it starts from zeros); call it on its sequence alone");
   }
 }
