@@ -200,9 +200,10 @@ public final class KerasToTfjs {
   private static Set<String> keywordTensors(JsonNode layer) {
     java.util.Set<String> keys = new java.util.TreeSet<>();
     for (JsonNode node : layer.path("inbound_nodes")) {
-      for (JsonNode e : node.isArray() && !node.isEmpty() && node.get(0).isString()
-          ? List.of(node)
-          : (Iterable<JsonNode>) node::iterator) {
+      for (JsonNode e :
+          node.isArray() && !node.isEmpty() && node.get(0).isString()
+              ? List.of(node)
+              : (Iterable<JsonNode>) node::iterator) {
         if (e.isArray() && e.size() > 3 && e.get(3).isObject()) {
           for (Map.Entry<String, JsonNode> kv : e.get(3).properties()) {
             JsonNode v = kv.getValue();

@@ -373,8 +373,7 @@ final class LowerNeuralNet {
     int batch = xt.shape[0];
     TfliteBuiltin kind = n.op().equals("MaxPool3D") ? MAX_POOL_2D : AVERAGE_POOL_2D;
     TfliteType type = xt.type;
-    int planes =
-        reshape(n, "planes", x, type, new int[] {batch * d, h, w, c}, dynamic);
+    int planes = reshape(n, "planes", x, type, new int[] {batch * d, h, w, c}, dynamic);
     int pooledPlanes =
         sub.add(
             new ModelBuilder.T(
@@ -397,9 +396,7 @@ final class LowerNeuralNet {
     sub.op(
                 RESHAPE,
                 NONE,
-                List.of(
-                    pooledColumns,
-                    sub.constInts(n.name() + "/out_shape", -1, od, oh, ow, c)),
+                List.of(pooledColumns, sub.constInts(n.name() + "/out_shape", -1, od, oh, ow, c)),
                 List.of(out))
             .tfName =
         n.name();
@@ -419,7 +416,11 @@ final class LowerNeuralNet {
     int[] target = shape.clone();
     target[0] = -1;
     int out = sub.add(new ModelBuilder.T(n.name() + "/" + what, type, shape, sig));
-    sub.op(RESHAPE, NONE, List.of(x, sub.constInts(n.name() + "/" + what + "_shape", target)), List.of(out))
+    sub.op(
+                RESHAPE,
+                NONE,
+                List.of(x, sub.constInts(n.name() + "/" + what + "_shape", target)),
+                List.of(out))
             .tfName =
         n.name();
     return out;

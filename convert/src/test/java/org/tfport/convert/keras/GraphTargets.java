@@ -26,10 +26,10 @@ import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * A hand-written Keras model (a Keras 2 .h5 saved by tfport's own writer, a Keras 3 .keras or a TF.js
- * layers model.json), run on one feed by every target the Keras graph reaches: tfport's runtime
- * (from that file), TensorFlow 2.18 (the built graph as a
- * GraphDef), the TF.js graph model in TF.js 4.22 and the .tflite in TFLite 2.18.
+ * A hand-written Keras model (a Keras 2 .h5 saved by tfport's own writer, a Keras 3 .keras or a
+ * TF.js layers model.json), run on one feed by every target the Keras graph reaches: tfport's
+ * runtime (from that file), TensorFlow 2.18 (the built graph as a GraphDef), the TF.js graph model
+ * in TF.js 4.22 and the .tflite in TFLite 2.18.
  */
 final class GraphTargets {
   static final double ATOL = 1e-5;

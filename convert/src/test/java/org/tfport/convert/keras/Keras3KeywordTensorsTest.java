@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +82,11 @@ class Keras3KeywordTensorsTest {
                   "dot",
                   ", \"use_scale\": true, \"score_mode\": \"dot\", \"dropout\": 0.3",
                   "",
-                  "\"inputs\": [" + t("q") + ", " + t("v") + "], \"return_attention_scores\": true"),
+                  "\"inputs\": ["
+                      + t("q")
+                      + ", "
+                      + t("v")
+                      + "], \"return_attention_scores\": true"),
               layer(
                   "Attention",
                   "cat",
@@ -156,7 +159,8 @@ class Keras3KeywordTensorsTest {
     try (OutputStream os = Files.newOutputStream(keras);
         ZipOutputStream zip = new ZipOutputStream(os)) {
       zip.putNextEntry(new ZipEntry("metadata.json"));
-      zip.write("{\"keras_version\": \"3.6.0\", \"date_saved\": \"2024-10-01@12:00:00\"}".getBytes());
+      zip.write(
+          "{\"keras_version\": \"3.6.0\", \"date_saved\": \"2024-10-01@12:00:00\"}".getBytes());
       zip.closeEntry();
       zip.putNextEntry(new ZipEntry("config.json"));
       zip.write(config.getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -204,16 +208,14 @@ class Keras3KeywordTensorsTest {
     AttentionLayersTest.W.forEach(
         (k, v) ->
             byPath.put(
-                keras3Path(k),
-                Tensor.ofFloats(Shape.of(AttentionLayersTest.SHAPES.get(k)), v)));
+                keras3Path(k), Tensor.ofFloats(Shape.of(AttentionLayersTest.SHAPES.get(k)), v)));
     Path keras = writeKeras(tmp, "att3", ATTENTION, byPath);
     int b = AttentionLayersTest.B;
     float[] q = AttentionLayersTest.seq(b * AttentionLayersTest.TQ * AttentionLayersTest.D, 21);
     float[] v = AttentionLayersTest.seq(b * AttentionLayersTest.TV * AttentionLayersTest.D, 22);
     Map<String, Tensor> feed =
         GraphTargets.feed("q", new long[] {b, AttentionLayersTest.TQ, AttentionLayersTest.D}, q);
-    feed.put(
-        "v", Tensor.ofFloats(Shape.of(b, AttentionLayersTest.TV, AttentionLayersTest.D), v));
+    feed.put("v", Tensor.ofFloats(Shape.of(b, AttentionLayersTest.TV, AttentionLayersTest.D), v));
     GraphTargets.Outputs o = GraphTargets.run(tmp, keras, feed);
     List<float[]> expected = AttentionLayersTest.reference(q, v);
     String[] names = {
@@ -329,8 +331,9 @@ class Keras3KeywordTensorsTest {
     float[] ones = new float[N * T];
     java.util.Arrays.fill(ones, 1f);
     // The mask changes the result: a build that ignored it would not pass.
-    assertThat(org.tfport.testkit.Comparison.of(lstm(x, ones, k, r, bias), expected, 1e-5, 1e-4)
-            .maxAbs())
+    assertThat(
+            org.tfport.testkit.Comparison.of(lstm(x, ones, k, r, bias), expected, 1e-5, 1e-4)
+                .maxAbs())
         .isGreaterThan(1e-2);
     double worst = GraphTargets.check(o, 0, expected, "LSTM(x, mask=m)");
     System.out.printf(
@@ -342,16 +345,17 @@ class Keras3KeywordTensorsTest {
   void theLayersModelTargetRefusesAKeywordTensorAndPointsToTheGraphModel(@TempDir Path tmp)
       throws IOException {
     Map<String, Tensor> byPath = new LinkedHashMap<>();
-    byPath.put("layers/lstm/cell/vars/0", Tensor.ofFloats(Shape.of(F, 4 * U), new float[F * 4 * U]));
-    byPath.put("layers/lstm/cell/vars/1", Tensor.ofFloats(Shape.of(U, 4 * U), new float[U * 4 * U]));
+    byPath.put(
+        "layers/lstm/cell/vars/0", Tensor.ofFloats(Shape.of(F, 4 * U), new float[F * 4 * U]));
+    byPath.put(
+        "layers/lstm/cell/vars/1", Tensor.ofFloats(Shape.of(U, 4 * U), new float[U * 4 * U]));
     byPath.put("layers/lstm/cell/vars/2", Tensor.ofFloats(Shape.of(4 * U), new float[4 * U]));
     Path keras = writeKeras(tmp, "lstm3", LSTM, byPath);
     Path out = tmp.resolve("layers");
     // TF.js would hand the LSTM the name of the mask, not the mask, and run it unmasked.
     assertThatThrownBy(
             () ->
-                org.tfport.convert.Converter.from(
-                        keras, org.tfport.formats.ModelFormat.KERAS_KERAS)
+                org.tfport.convert.Converter.from(keras, org.tfport.formats.ModelFormat.KERAS_KERAS)
                     .to(org.tfport.formats.ModelFormat.TFJS_LAYERS_MODEL)
                     .convert(out))
         .isInstanceOf(UnsupportedModelException.class)
@@ -374,13 +378,7 @@ class Keras3KeywordTensorsTest {
                   ", \"units\": 2, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
                       + " \"use_bias\": true, \"return_sequences\": false",
                   t("x"),
-                  "\"mask\": "
-                      + t("m")
-                      + ", \"initial_state\": ["
-                      + t("h")
-                      + ", "
-                      + t("c")
-                      + "]")),
+                  "\"mask\": " + t("m") + ", \"initial_state\": [" + t("h") + ", " + t("c") + "]")),
           "[\"x\", 0, 0], [\"m\", 0, 0], [\"h\", 0, 0], [\"c\", 0, 0]",
           "[\"lstm\", 0, 0]");
 
@@ -445,7 +443,8 @@ class Keras3KeywordTensorsTest {
         GraphTargets.writeH5(
             tmp,
             "lstm_states2",
-            keras2Lstm("LSTM", LSTM_CFG, "[[\"x\", 0, 0, {}], [\"h\", 0, 0, {}], [\"c\", 0, 0, {}]]"),
+            keras2Lstm(
+                "LSTM", LSTM_CFG, "[[\"x\", 0, 0, {}], [\"h\", 0, 0, {}], [\"c\", 0, 0, {}]]"),
             List.of(
                 new org.tfport.formats.keras.KerasLayerWeights(
                     "lstm",
@@ -469,7 +468,8 @@ class Keras3KeywordTensorsTest {
         GraphTargets.writeH5(
             tmp,
             "lstm_states_loop",
-            keras2Lstm("LSTM", LSTM_CFG, "[[\"x\", 0, 0, {}], [\"h\", 0, 0, {}], [\"c\", 0, 0, {}]]")
+            keras2Lstm(
+                    "LSTM", LSTM_CFG, "[[\"x\", 0, 0, {}], [\"h\", 0, 0, {}], [\"c\", 0, 0, {}]]")
                 .replace("[null, 5, 3]", "[null, null, 3]"),
             List.of(
                 new org.tfport.formats.keras.KerasLayerWeights(

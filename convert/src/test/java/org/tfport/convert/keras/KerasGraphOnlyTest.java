@@ -27,10 +27,9 @@ import org.tfport.testkit.TfliteOracle;
 
 /**
  * Corpus files TF.js layers cannot load (LocallyConnected1D/2D, TensorFlowOpLayer, Attention,
- * Cropping3D beside 3-D pooling, which the .tflite builds as two 2-D pools):
- * their TF.js graph model (in TF.js 4.22) and .tflite file (in TFLite 2.18) give what tfport's
- * runtime computes from the .h5. The layers' meaning itself is checked by hand in the runtime's
- * KerasRecurrentGraphTest.
+ * Cropping3D beside 3-D pooling, which the .tflite builds as two 2-D pools): their TF.js graph
+ * model (in TF.js 4.22) and .tflite file (in TFLite 2.18) give what tfport's runtime computes from
+ * the .h5. The layers' meaning itself is checked by hand in the runtime's KerasRecurrentGraphTest.
  */
 @OracleTest
 class KerasGraphOnlyTest {

@@ -9,10 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tfport.core.Json;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.graph.keras.KerasGraphs;
 import org.tfport.testkit.OracleTest;
@@ -61,9 +59,13 @@ class SlicingOpLambdaTest {
       model(
           List.of(
               // x[:, 1:3]
-              getitem("tf.__operators__.getitem", "x", "[" + ALL + ", {\"start\": 1, \"stop\": 3, \"step\": null}]"),
+              getitem(
+                  "tf.__operators__.getitem",
+                  "x",
+                  "[" + ALL + ", {\"start\": 1, \"stop\": 3, \"step\": null}]"),
               // x[..., -1]
-              getitem("tf.__operators__.getitem_1", "x", "[{\"class_name\": \"__ellipsis__\"}, -1]"),
+              getitem(
+                  "tf.__operators__.getitem_1", "x", "[{\"class_name\": \"__ellipsis__\"}, -1]"),
               // x[:, tf.newaxis, ::-2]
               getitem(
                   "tf.__operators__.getitem_2",
@@ -78,9 +80,13 @@ class SlicingOpLambdaTest {
                       + ", {\"start\": -2, \"stop\": null, \"step\": null},"
                       + " {\"start\": 1, \"stop\": null, \"step\": 2}]"),
               // tf.math.tanh(d(x))[:, :, 1]
-              getitem("tf.__operators__.getitem_4", "tf.math.tanh", "[" + ALL + ", " + ALL + ", 1]"),
+              getitem(
+                  "tf.__operators__.getitem_4", "tf.math.tanh", "[" + ALL + ", " + ALL + ", 1]"),
               // x[1:] (one slice, not a list): the batch from its second row
-              getitem("tf.__operators__.getitem_5", "x", "{\"start\": 1, \"stop\": null, \"step\": null}")),
+              getitem(
+                  "tf.__operators__.getitem_5",
+                  "x",
+                  "{\"start\": 1, \"stop\": null, \"step\": null}")),
           "[\"tf.__operators__.getitem\", 0, 0], [\"tf.__operators__.getitem_1\", 0, 0],"
               + " [\"tf.__operators__.getitem_2\", 0, 0], [\"tf.__operators__.getitem_3\", 0, 0],"
               + " [\"tf.__operators__.getitem_4\", 0, 0], [\"tf.__operators__.getitem_5\", 0, 0]");
@@ -157,7 +163,11 @@ class SlicingOpLambdaTest {
     }
     double worst = 0;
     String[] what = {
-      "x[:, 1:3]", "x[..., -1]", "x[:, newaxis, ::-2]", "x[:, -2:, 1::2]", "tanh(d(x))[:, :, 1]",
+      "x[:, 1:3]",
+      "x[..., -1]",
+      "x[:, newaxis, ::-2]",
+      "x[:, -2:, 1::2]",
+      "tanh(d(x))[:, :, 1]",
       "x[1:]"
     };
     for (int i = 0; i < expected.size(); i++) {
@@ -194,5 +204,4 @@ class SlicingOpLambdaTest {
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("SlicingOpLambda with function tf.__operators__.ne (layer 'm/g')");
   }
-
 }

@@ -64,7 +64,9 @@ class Keras3ConfigTest {
 
   private static String kt(String layer) {
     return "{\"class_name\": \"__keras_tensor__\", \"config\": {\"shape\": [null, 4, 3],"
-        + " \"dtype\": \"float32\", \"keras_history\": [\"" + layer + "\", 0, 0]}}";
+        + " \"dtype\": \"float32\", \"keras_history\": [\""
+        + layer
+        + "\", 0, 0]}}";
   }
 
   private static String nodesOf(String cls, String args, String kwargs) {
@@ -98,7 +100,9 @@ class Keras3ConfigTest {
     String list = "[[[\"q\",0,0,{\"training\":false}],[\"v\",0,0,{\"training\":false}]]]";
     assertThat(
             nodesOf(
-                "Attention", "", "\"inputs\": [" + kt("q") + ", " + kt("v") + "], \"training\": false"))
+                "Attention",
+                "",
+                "\"inputs\": [" + kt("q") + ", " + kt("v") + "], \"training\": false"))
         .isEqualTo(list);
     assertThat(nodesOf("Attention", "[" + kt("q") + ", " + kt("v") + "]", "\"training\": false"))
         .isEqualTo(list);

@@ -26,8 +26,8 @@ final class Call {
   OpArgs opArgs;
 
   /**
-   * A recurrent layer's initial states ([batch, units] each: h, and c for an LSTM), or null when
-   * it starts from zeros.
+   * A recurrent layer's initial states ([batch, units] each: h, and c for an LSTM), or null when it
+   * starts from zeros.
    */
   String[] initialStates;
 

@@ -119,7 +119,10 @@ final class InboundNodes {
    */
   static OpArgs resolveOp(
       String source,
-      Map<String, List<List<KT>>> made, Map<String, JsonNode> byName, String layer, JsonNode node) {
+      Map<String, List<List<KT>>> made,
+      Map<String, JsonNode> byName,
+      String layer,
+      JsonNode node) {
     if (!node.isArray() || node.isEmpty()) {
       throw new CorruptModelException(
           source + ": layer '" + layer + "' has an empty inbound node; the file is damaged");
@@ -180,5 +183,4 @@ final class InboundNodes {
     }
     return new OpArgs(first, list, kw);
   }
-
 }

@@ -38,11 +38,7 @@ final class KerasGraphBuilder {
    */
   private static final Set<String> CALL_ARG_READERS =
       Set.of(
-          "TFOpLambda",
-          "SlicingOpLambda",
-          "Attention",
-          "AdditiveAttention",
-          "MultiHeadAttention");
+          "TFOpLambda", "SlicingOpLambda", "Attention", "AdditiveAttention", "MultiHeadAttention");
 
   /** Recurrent layers that start from the initial states a call passes. */
   private static final Set<String> STATEFUL_CALLS =
@@ -374,7 +370,8 @@ final class KerasGraphBuilder {
         while (done.size() - first < nodes.size()) {
           JsonNode node = nodes.get(done.size() - first);
           OpArgs op = opCall ? InboundNodes.resolveOp(source, made, byName, name, node) : null;
-          List<KT> args = opCall ? (op == null ? null : op.tensors()) : InboundNodes.resolve(made, node);
+          List<KT> args =
+              opCall ? (op == null ? null : op.tensors()) : InboundNodes.resolve(made, node);
           if (args == null) {
             break;
           }
@@ -393,7 +390,8 @@ final class KerasGraphBuilder {
           JsonNode states = opCall ? null : InboundNodes.keywordArg(node, "initial_state");
           if (states != null && STATEFUL_CALLS.contains(l.path("class_name").asString(""))) {
             List<KT> withStates = new ArrayList<>(args);
-            for (JsonNode ref : InboundNodes.isTensorRef(states) ? List.of(states) : InboundNodes.refs(states)) {
+            for (JsonNode ref :
+                InboundNodes.isTensorRef(states) ? List.of(states) : InboundNodes.refs(states)) {
               List<KT> t = InboundNodes.isTensorRef(ref) ? InboundNodes.lookup(made, ref) : null;
               if (t == null) {
                 withStates = null;

@@ -130,7 +130,8 @@ final class Masks {
     if (m.dtype() == KT.BOOL) {
       return e.cast(m.ref(), KT.BOOL, DataTypes.DT_FLOAT);
     }
-    String x = m.dtype() == DataTypes.DT_FLOAT ? m.ref() : e.cast(m.ref(), m.dtype(), DataTypes.DT_FLOAT);
+    String x =
+        m.dtype() == DataTypes.DT_FLOAT ? m.ref() : e.cast(m.ref(), m.dtype(), DataTypes.DT_FLOAT);
     return e.cast(e.binary("NotEqual", x, e.scalar(0f)), KT.BOOL, DataTypes.DT_FLOAT);
   }
 

@@ -258,8 +258,8 @@ final class RecurrentLayers {
   }
 
   /**
-   * Layers here that always start from zeros (Bidirectional, ConvLSTM2D) refuse a call with
-   * initial states rather than build it without them.
+   * Layers here that always start from zeros (Bidirectional, ConvLSTM2D) refuse a call with initial
+   * states rather than build it without them.
    */
   static void refuseInitialStates(Call c, List<KT> in) {
     if (in.size() > 1) {

@@ -153,10 +153,7 @@ final class SlicingOpLambdas {
         e.raw(
             "StridedSlice",
             List.of(
-                x.ref(),
-                e.ints("begin", begin),
-                e.ints("end", end),
-                e.ints("strides", strides)),
+                x.ref(), e.ints("begin", begin), e.ints("end", end), e.ints("strides", strides)),
             a);
     return x.with(ref, out.stream().mapToLong(Long::longValue).toArray());
   }
