@@ -266,21 +266,50 @@ public final class TfliteOracle {
    *     size
    */
   public static synchronized List<Tensor> run(Path model, List<Tensor> inputs) {
-    Reply r = call(TfliteWorker.RUN, model, inputs);
+    Reply r = call(TfliteWorker.RUN, model, List.of(inputs));
+    if (r.crash != null) {
+      throw new IllegalStateException(model + ": " + r.crash);
+    }
+    try {
+      r.check();
+      return readTensors(r.in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Runs the model's default inputs and outputs once per element of {@code steps}, in order, on one
+   * interpreter: what the model keeps between invocations (variable tensors, resource variables,
+   * what CALL_ONCE initialized) carries from one step to the next. Throws as {@link #run} does.
+   *
+   * @return each step's outputs
+   */
+  public static synchronized List<List<Tensor>> runSequence(Path model, List<List<Tensor>> steps) {
+    Reply r = call(TfliteWorker.RUN_SEQUENCE, model, steps);
     if (r.crash != null) {
       throw new IllegalStateException(model + ": " + r.crash);
     }
     try {
       r.check();
       int n = r.in.readInt();
-      List<Tensor> out = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        out.add(readTensor(r.in));
+      List<List<Tensor>> out = new ArrayList<>(n);
+      for (int k = 0; k < n; k++) {
+        out.add(readTensors(r.in));
       }
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static List<Tensor> readTensors(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    List<Tensor> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(readTensor(in));
+    }
+    return out;
   }
 
   // ----------------------------------------------------------------------------------- child
@@ -310,15 +339,20 @@ public final class TfliteOracle {
     }
   }
 
-  private static Reply call(int op, Path model, List<Tensor> inputs) {
+  private static Reply call(int op, Path model, List<List<Tensor>> steps) {
     try {
       start();
       toWorker.writeInt(op);
       toWorker.writeUTF(model.toAbsolutePath().toString());
-      if (op == TfliteWorker.RUN) {
-        toWorker.writeInt(inputs.size());
-        for (Tensor t : inputs) {
-          writeTensor(toWorker, t);
+      if (op == TfliteWorker.RUN_SEQUENCE) {
+        toWorker.writeInt(steps.size());
+      }
+      if (op != TfliteWorker.LOAD) {
+        for (List<Tensor> inputs : steps) {
+          toWorker.writeInt(inputs.size());
+          for (Tensor t : inputs) {
+            writeTensor(toWorker, t);
+          }
         }
       }
       toWorker.flush();
