@@ -91,7 +91,7 @@ final class StateBuiltins {
 
   /**
    * A resource tensor carries no element type in TFLite; the variable's is what the model reads
-   * from or assigns to a handle of the same name, in any subgraph.
+   * from or assigns to a handle of the same container and name, in any subgraph.
    */
   private static DType variableType(SubgraphImport s, String container, String shared) {
     for (TfliteSubgraph sg : s.model.subgraphs()) {
@@ -122,11 +122,8 @@ final class StateBuiltins {
         }
       }
     }
-    throw new Refusal(
-        "variable '"
-            + shared
-            + "' is never read or assigned, so its element type is unknown"
-            + " (TFLite files carry it only on READ_VARIABLE and ASSIGN_VARIABLE)");
+    // Nothing reads or assigns it, so no run can observe its type.
+    return DType.FLOAT32;
   }
 
   private static String name(SubgraphImport s, TfliteOperator op) {

@@ -1,6 +1,11 @@
 package org.tfport.runtime.tflite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.tfport.formats.tflite.TfliteBuiltin.ADD;
+import static org.tfport.formats.tflite.TfliteBuiltin.CALL_ONCE;
+import static org.tfport.formats.tflite.TfliteBuiltin.READ_VARIABLE;
+import static org.tfport.formats.tflite.TfliteBuiltin.VAR_HANDLE;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,10 +17,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tfport.core.Shape;
+import org.tfport.core.TfportException;
+import org.tfport.formats.tflite.TfliteOptionsType;
+import org.tfport.formats.tflite.TfliteType;
+import org.tfport.formats.tflite.TfliteWriter;
 import org.tfport.core.Tensor;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.Session;
+import org.tfport.runtime.kernel.KernelException;
 import org.tfport.testkit.Corpus;
 import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
@@ -117,5 +129,59 @@ class TfliteResourceVariableTest {
         pool.shutdown();
       }
     }
+  }
+
+  /** x + the variable v, read without any assignment before it (no CALL_ONCE). */
+  private static TinyTflite readWithoutInitializer() {
+    TinyTflite m = new TinyTflite();
+    int x = m.input("x", TfliteType.FLOAT32, new int[] {2}, null);
+    int h = m.tensor("v_handle", TfliteType.RESOURCE, new int[0], null);
+    int r = m.tensor("v_value", TfliteType.FLOAT32, new int[] {2}, null);
+    int y = m.output("y", TfliteType.FLOAT32, new int[] {2}, null);
+    m.op(
+        VAR_HANDLE,
+        1,
+        TfliteOptionsType.VAR_HANDLE_OPTIONS,
+        Map.of("container", "", "shared_name", "v"),
+        new int[0],
+        h);
+    m.op(READ_VARIABLE, 1, null, null, new int[] {h}, r);
+    m.op(ADD, 1, TfliteOptionsType.ADD_OPTIONS, Map.of(), new int[] {r, x}, y);
+    return m;
+  }
+
+  @Test
+  void readBeforeAnyAssignmentFailsInOneLineNamingTheVariable(@TempDir Path tmp) throws Exception {
+    Path p = tmp.resolve("read_unassigned.tflite");
+    TfliteWriter.write(readWithoutInitializer().model(), p);
+    // TFLite fails the same invocation (its READ_VARIABLE finds no resource).
+    assertThatThrownBy(() -> TfliteOracle.run(p, List.of(TfliteOracle.Tensor.f32(new int[] {2}, 1, 2))))
+        .isInstanceOf(IllegalStateException.class);
+    try (Model model = TfliteImporter.load(p);
+        Session s = model.newSession()) {
+      Map<String, Tensor> feed = Map.of("x", Tensor.ofFloats(Shape.of(2), 1f, 2f));
+      assertThatThrownBy(() -> s.run(feed))
+          .isInstanceOf(KernelException.class)
+          .hasMessageContaining("node 'v_value' (ReadVariableOp)")
+          .hasMessageContaining("variable 'v' is read before it is assigned")
+          .hasMessageNotContaining("\n");
+    }
+  }
+
+  @Test
+  void callOnceOfAMissingSubgraphIsRefusedAtLoad(@TempDir Path tmp) throws Exception {
+    TinyTflite m = readWithoutInitializer();
+    m.op(
+        CALL_ONCE,
+        1,
+        TfliteOptionsType.CALL_ONCE_OPTIONS,
+        Map.of("init_subgraph_index", 3),
+        new int[0]);
+    Path p = tmp.resolve("call_once_missing.tflite");
+    TfliteWriter.write(m.model(), p);
+    assertThatThrownBy(() -> TfliteImporter.load(p))
+        .isInstanceOf(TfportException.UnsupportedModelException.class)
+        .hasMessageContaining("operator 3 CALL_ONCE")
+        .hasMessageContaining("names subgraph 3, but the model has 1");
   }
 }
