@@ -176,8 +176,8 @@ final class TfliteWorker {
   }
 
   /**
-   * One invocation of the session's interpreter; tensors are allocated on the first one and after
-   * a resize only, since allocating resets the state a model keeps between invocations.
+   * One invocation of the session's interpreter; tensors are allocated on the first one and after a
+   * resize only, since allocating resets the state a model keeps between invocations.
    */
   private static List<Tensor> invoke(Path model, Session s, List<Tensor> inputs, boolean first) {
     TfLiteInterpreter it = s.interpreter;
@@ -230,8 +230,7 @@ final class TfliteWorker {
       try (BytePointer p = new BytePointer(Math.max(1, d.length))) {
         p.put(d);
         if (TfLiteTensorCopyFromBuffer(t, p, d.length) != kTfLiteOk) {
-          throw new IllegalStateException(
-              model + ": cannot set input " + i + ": " + s.messages());
+          throw new IllegalStateException(model + ": cannot set input " + i + ": " + s.messages());
         }
       }
     }

@@ -10,9 +10,10 @@ import org.tfport.runtime.kernel.Value;
 
 /**
  * complex64 construction and parts (Complex, Real, Imag, ComplexAbs), the innermost-dimension
- * transforms FFT, IFFT, RFFT and IRFFT, and RFFT2D over the two innermost dimensions. Transforms compute in double (radix-2 for powers of two, a
- * direct sum otherwise) and round once to float, so they are at least as accurate as TensorFlow's
- * float32 FFT; results agree to float rounding of the largest magnitude, not bit for bit.
+ * transforms FFT, IFFT, RFFT and IRFFT, and RFFT2D over the two innermost dimensions. Transforms
+ * compute in double (radix-2 for powers of two, a direct sum otherwise) and round once to float, so
+ * they are at least as accurate as TensorFlow's float32 FFT; results agree to float rounding of the
+ * largest magnitude, not bit for bit.
  */
 final class SpectralOps implements OpFamily {
   @Override

@@ -35,17 +35,12 @@ final class StateBuiltins {
       case VAR_HANDLE -> varHandle(s);
       case READ_VARIABLE -> {
         DType t = s.dtypeOf(s.outIndex(0));
-        s.define(
-            0, s.effect("ReadVariableOp", s.base, inputs(s, s.in(0)), "dtype", type(t)));
+        s.define(0, s.effect("ReadVariableOp", s.base, inputs(s, s.in(0)), "dtype", type(t)));
       }
       case ASSIGN_VARIABLE -> {
         DType t = s.dtypeOf(s.inIndex(1));
         s.effect(
-            "AssignVariableOp",
-            s.base + "/assign",
-            inputs(s, s.in(0), s.in(1)),
-            "dtype",
-            type(t));
+            "AssignVariableOp", s.base + "/assign", inputs(s, s.in(0), s.in(1)), "dtype", type(t));
       }
       case CALL_ONCE -> {
         var o = s.options(BuiltinOptions.CallOnce.class);

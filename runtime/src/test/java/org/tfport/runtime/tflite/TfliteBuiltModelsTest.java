@@ -22,8 +22,9 @@ import org.tfport.testkit.OracleTest;
 /**
  * Small models built here for the builtins the corpus does not run (CONV_3D and CONV_3D_TRANSPOSE,
  * LSTM with layer norm, projection and clipping, UNIDIRECTIONAL_SEQUENCE_LSTM with peepholes and a
- * projection to another size than the cells, BIDIRECTIONAL_SEQUENCE_LSTM with peepholes and CIFG, the dynamic-range UNIDIRECTIONAL_SEQUENCE_LSTM, float SVDF, and the integer RESIZE_BILINEAR
- * and HARD_SWISH): each written as a {@code .tflite}, run by TFLite 2.18 and by tfport on the same
+ * projection to another size than the cells, BIDIRECTIONAL_SEQUENCE_LSTM with peepholes and CIFG,
+ * the dynamic-range UNIDIRECTIONAL_SEQUENCE_LSTM, float SVDF, and the integer RESIZE_BILINEAR and
+ * HARD_SWISH): each written as a {@code .tflite}, run by TFLite 2.18 and by tfport on the same
  * seeded inputs, compared as {@link TfliteCorpusImportTest} compares corpus files (float within
  * 1e-5 + 1e-4·|b|, dynamic-range within 2 % of the output's range, integer outputs within one
  * code).
@@ -271,9 +272,9 @@ class TfliteBuiltModelsTest {
 
   /**
    * Peepholes with a projection, so the output (and the recurrent weights' width) has another size
-   * than the cell state the peepholes read, over several time steps so that both states carry:
-   * with and without CIFG, with and without a projection bias, output narrower and wider than the
-   * cells, batch-major and time-major.
+   * than the cell state the peepholes read, over several time steps so that both states carry: with
+   * and without CIFG, with and without a projection bias, output narrower and wider than the cells,
+   * batch-major and time-major.
    */
   @ParameterizedTest
   @CsvSource({

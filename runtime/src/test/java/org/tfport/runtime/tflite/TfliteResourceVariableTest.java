@@ -19,12 +19,12 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.Shape;
+import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
 import org.tfport.formats.tflite.TfliteOptionsType;
+import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteType;
 import org.tfport.formats.tflite.TfliteWriter;
-import org.tfport.core.Tensor;
-import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.Session;
 import org.tfport.runtime.kernel.KernelException;
@@ -35,10 +35,10 @@ import org.tfport.testkit.TfliteOracle;
 /**
  * Resource variables and CALL_ONCE against TFLite 2.18 on litert's {@code call_once_mul}: its
  * CALL_ONCE subgraph assigns a constant to a variable; each invocation outputs the variable times
- * the input, then assigns the input to it. So each output depends on the previous invocation of
- * the same interpreter. tfport's sessions stand for interpreters: several consecutive runs of one
- * session equal TFLite's consecutive invocations of one interpreter, and sessions run in turn or
- * on two threads at once do not see each other's assignments.
+ * the input, then assigns the input to it. So each output depends on the previous invocation of the
+ * same interpreter. tfport's sessions stand for interpreters: several consecutive runs of one
+ * session equal TFLite's consecutive invocations of one interpreter, and sessions run in turn or on
+ * two threads at once do not see each other's assignments.
  */
 @OracleTest
 class TfliteResourceVariableTest {
@@ -155,7 +155,8 @@ class TfliteResourceVariableTest {
     Path p = tmp.resolve("read_unassigned.tflite");
     TfliteWriter.write(readWithoutInitializer().model(), p);
     // TFLite fails the same invocation (its READ_VARIABLE finds no resource).
-    assertThatThrownBy(() -> TfliteOracle.run(p, List.of(TfliteOracle.Tensor.f32(new int[] {2}, 1, 2))))
+    assertThatThrownBy(
+            () -> TfliteOracle.run(p, List.of(TfliteOracle.Tensor.f32(new int[] {2}, 1, 2))))
         .isInstanceOf(IllegalStateException.class);
     try (Model model = TfliteImporter.load(p);
         Session s = model.newSession()) {

@@ -21,11 +21,11 @@ import org.tfport.testkit.OracleTest;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * RFFT2D (and the REAL, IMAG and COMPLEX_ABS that read its complex64 result) against TFLite 2.18
- * on seeded random inputs, for fft lengths that pad the input with zeros, crop it, equal it, and a
+ * RFFT2D (and the REAL, IMAG and COMPLEX_ABS that read its complex64 result) against TFLite 2.18 on
+ * seeded random inputs, for fft lengths that pad the input with zeros, crop it, equal it, and a
  * one-row transform like YAMNet's spectrogram. TFLite transforms in double and rounds to float, as
- * tfport does, so every value agrees to float rounding of the largest bin: within 4 float
- * epsilons of the output's largest magnitude (measured: equal bit for bit on all six).
+ * tfport does, so every value agrees to float rounding of the largest bin: within 4 float epsilons
+ * of the output's largest magnitude (measured: equal bit for bit on all six).
  */
 @OracleTest
 class TfliteSpectralTest {
