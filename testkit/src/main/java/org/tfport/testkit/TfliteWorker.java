@@ -94,7 +94,7 @@ final class TfliteWorker {
         List<Tensor> inputs = new ArrayList<>();
         int n = in.readInt();
         for (int i = 0; i < n; i++) {
-          inputs.add(TfliteOracle.readTensor(in));
+          inputs.add(TfliteWire.readTensor(in));
         }
         steps.add(inputs);
       }
@@ -103,7 +103,7 @@ final class TfliteWorker {
         if (op == LOAD) {
           Load l = load(model);
           out.writeInt(OK);
-          TfliteOracle.writeLoad(out, l);
+          TfliteWire.writeLoad(out, l);
         } else {
           List<List<Tensor>> r = run(model, steps);
           out.writeInt(OK);
@@ -113,7 +113,7 @@ final class TfliteWorker {
           for (List<Tensor> step : r) {
             out.writeInt(step.size());
             for (Tensor t : step) {
-              TfliteOracle.writeTensor(out, t);
+              TfliteWire.writeTensor(out, t);
             }
           }
         }
