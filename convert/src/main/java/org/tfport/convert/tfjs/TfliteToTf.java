@@ -349,6 +349,16 @@ public final class TfliteToTf {
         }
       }
     }
+    if (found.containsKey("TfliteCallOnce")) {
+      // TensorFlow runs such an initializer from the session's init op, which a frozen graph or a
+      // signature does not carry.
+      throw new UnsupportedModelException(
+          src
+              + ": the model initializes resource variables with CALL_ONCE (node '"
+              + found.get("TfliteCallOnce")
+              + "'), which tfport does not carry over to TensorFlow; run the .tflite with tfport"
+              + " predict or convert the model it came from");
+    }
     if (!found.isEmpty()) {
       List<String> parts = new ArrayList<>();
       found.forEach((op, node) -> parts.add(op + " (node '" + node + "')"));

@@ -63,6 +63,12 @@ final class SubgraphImport {
   String base;
 
   /**
+   * The last node run for its effect on session state (a variable read or assignment, a CALL_ONCE),
+   * or null: the next such node and the subgraph's results are ordered after it.
+   */
+  String lastEffect;
+
+  /**
    * @param names node names taken so far in the namespace the nodes go to (shared by top-level
    *     subgraphs)
    */
@@ -128,11 +134,35 @@ final class SubgraphImport {
     for (int t : sg.outputs()) {
       try {
         ref(t);
+        if (lastEffect != null && !asFunction) {
+          // A top-level result waits for the state changes before it (a function's body keeps them
+          // as its control result instead).
+          refs[t] =
+              node(
+                  "Identity",
+                  refs[t].replace(':', '_') + "/after_effects",
+                  List.of(refs[t], "^" + lastEffect),
+                  "T",
+                  type(dtypeOf(t)));
+        }
       } catch (Refusal r) {
         importer.problem(
             this, -1, "output tensor " + t + " ('" + tensor(t).name() + "'): " + r.getMessage());
       }
     }
+  }
+
+  /**
+   * Adds a node that reads or changes session state, ordered after the previous one of this
+   * subgraph as TFLite's operator order has it, and returns its name.
+   */
+  String effect(String op, String name, List<String> inputs, Object... attrs) {
+    List<String> in = new ArrayList<>(inputs);
+    if (lastEffect != null) {
+      in.add("^" + lastEffect);
+    }
+    lastEffect = node(op, name, in, attrs);
+    return lastEffect;
   }
 
   /**

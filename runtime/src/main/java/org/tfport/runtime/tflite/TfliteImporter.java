@@ -322,7 +322,16 @@ public final class TfliteImporter {
         .functions()
         .put(
             name,
-            new GraphFunction(name, ins, outs, s.nodes, ret, Map.of(), Map.of(), Map.of(), false));
+            new GraphFunction(
+                name,
+                ins,
+                outs,
+                s.nodes,
+                ret,
+                s.lastEffect == null ? Map.of() : Map.of("effects", s.lastEffect),
+                Map.of(),
+                Map.of(),
+                s.lastEffect != null));
     return name;
   }
 
