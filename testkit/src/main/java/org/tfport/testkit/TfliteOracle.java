@@ -248,7 +248,8 @@ public final class TfliteOracle {
     /**
      * The XNNPACK delegate with its default options, as TFLite's Python and Android packages apply
      * it by default: it takes the ops it supports (float, and signed 8-bit), the builtin kernels
-     * the rest.
+     * the rest; a graph it cannot take at all (dynamic shapes, ...) stays on the builtin kernels,
+     * as with TFLite's default delegate.
      */
     XNNPACK
   }

@@ -10,7 +10,7 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterprete
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetSignatureCount;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetSignatureKey;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterInvoke;
-import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsAddDelegate;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterModifyGraphWithDelegate;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsCreate;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsDelete;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsSetErrorReporter;
@@ -27,6 +27,8 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorName
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorNumDims;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorQuantizationParams;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorType;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteApplicationError;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteDelegateError;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteOk;
 
 import java.io.BufferedInputStream;
@@ -49,6 +51,7 @@ import org.bytedeco.tensorflowlite.BuiltinOpResolverWithoutDefaultDelegates;
 import org.bytedeco.tensorflowlite.Find_builtin_op_Pointer_int_int;
 import org.bytedeco.tensorflowlite.Find_custom_op_Pointer_BytePointer_int;
 import org.bytedeco.tensorflowlite.Reporter_Pointer_BytePointer_Pointer;
+import org.bytedeco.tensorflowlite.TfLiteDelegate;
 import org.bytedeco.tensorflowlite.TfLiteInterpreter;
 import org.bytedeco.tensorflowlite.TfLiteInterpreterOptions;
 import org.bytedeco.tensorflowlite.TfLiteModel;
@@ -140,7 +143,7 @@ final class TfliteWorker {
         keys.add(TfLiteInterpreterGetSignatureKey(s.interpreter, i).getString());
       }
       // Allocation runs every op's Prepare, which is where many invalid models are caught.
-      if (TfLiteInterpreterAllocateTensors(s.interpreter) != kTfLiteOk) {
+      if (!s.allocate()) {
         return new Load(false, "AllocateTensors failed: " + s.messages(), in, out, keys);
       }
       return new Load(true, null, in, out, keys);
@@ -194,7 +197,7 @@ final class TfliteWorker {
           }
         }
       }
-      if (TfLiteInterpreterAllocateTensors(it) != kTfLiteOk) {
+      if (!s.allocate()) {
         throw new IllegalStateException(model + ": AllocateTensors failed: " + s.messages());
       }
       for (int i = 0; i < n; i++) {
@@ -241,6 +244,7 @@ final class TfliteWorker {
     TfLiteInterpreterOptions options;
     TfLiteInterpreter interpreter;
     TfLiteOpaqueDelegateStruct delegate;
+    Kernels kernels;
     String error;
 
     static Session open(Path file, Kernels kernels) {
@@ -263,15 +267,32 @@ final class TfliteWorker {
       // With op-resolver callbacks set, the C API builds the interpreter from them alone, and a
       // callback resolver brings no default delegate.
       Builtins.install(s.options);
-      if (kernels == Kernels.XNNPACK) {
-        s.delegate = XnnpackDelegate.create();
-        TfLiteInterpreterOptionsAddDelegate(s.options, s.delegate);
-      }
       s.interpreter = TfLiteInterpreterCreateWithSelectedOps(s.model, s.options);
+      s.kernels = kernels;
       if (isNull(s.interpreter)) {
         s.error = "TfLiteInterpreterCreate failed: " + s.messages();
       }
       return s;
+    }
+
+    /**
+     * Allocates the tensors, first applying the XNNPACK delegate in that mode. TFLite applies its
+     * default delegate the same way, on the first allocation (after inputs are resized), and keeps
+     * the builtin kernels when the delegate cannot take the graph.
+     */
+    boolean allocate() {
+      if (kernels == Kernels.XNNPACK && delegate == null) {
+        delegate = XnnpackDelegate.create();
+        int status =
+            TfLiteInterpreterModifyGraphWithDelegate(interpreter, new TfLiteDelegate(delegate));
+        if (status != kTfLiteOk
+            && status != kTfLiteDelegateError
+            && status != kTfLiteApplicationError) {
+          MESSAGES.add(0, "applying the XNNPACK delegate failed");
+          return false;
+        }
+      }
+      return TfLiteInterpreterAllocateTensors(interpreter) == kTfLiteOk;
     }
 
     String messages() {
