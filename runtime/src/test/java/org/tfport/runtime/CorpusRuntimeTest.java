@@ -33,12 +33,12 @@ import org.tfport.testkit.TfjsOracle;
  * Every SavedModel (each of its signatures), frozen GraphDef and TF.js graph model of the corpus is
  * loaded with {@link Model#load} and run on seeded inputs ({@link RandomInputs}), and its outputs
  * compared with the real runtime on the same inputs: TensorFlow 2.18 for SavedModels and GraphDefs,
- * TF.js 4.22 for graph models, within |a−b| ≤ 1e-5 + 1e-4·|b| (string outputs byte for byte). String
- * inputs of a graph that parses tf.Example protos (serving's classify/regress signatures, TFX's
- * serving function) are fed serialized examples holding every feature it reads ({@link
- * ExampleFeeds}). A model the runtime cannot run yet
- * is refused at load with the reason (missing kernels named); every model that loads must match,
- * and the number matched must not drop below the floor.
+ * TF.js 4.22 for graph models, within |a−b| ≤ 1e-5 + 1e-4·|b| (string outputs byte for byte).
+ * String inputs of a graph that parses tf.Example protos (serving's classify/regress signatures,
+ * TFX's serving function) are fed serialized examples holding every feature it reads ({@link
+ * ExampleFeeds}). A model the runtime cannot run yet is refused at load with the reason (missing
+ * kernels named); every model that loads must match, and the number matched must not drop below the
+ * floor.
  */
 @OracleTest
 class CorpusRuntimeTest {

@@ -38,8 +38,8 @@ public final class ExampleFeeds {
   record Spec(String key, int dtype, int denseCount) {}
 
   /**
-   * The features the graph's parse ops read (in the graph and its functions), by key; empty when
-   * it parses no examples.
+   * The features the graph's parse ops read (in the graph and its functions), by key; empty when it
+   * parses no examples.
    */
   static Map<String, Spec> features(Graph g) {
     Map<String, Spec> out = new LinkedHashMap<>();
@@ -72,8 +72,8 @@ public final class ExampleFeeds {
   }
 
   /**
-   * {@code count} serialized examples holding every feature the graph's parse ops read, as a
-   * string tensor of {@code shape} (whose element count must be {@code count}).
+   * {@code count} serialized examples holding every feature the graph's parse ops read, as a string
+   * tensor of {@code shape} (whose element count must be {@code count}).
    */
   public static Tensor examples(Graph g, long[] shape, Random rnd) {
     Map<String, Spec> specs = features(g);

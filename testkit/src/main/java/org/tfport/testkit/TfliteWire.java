@@ -24,7 +24,6 @@ final class TfliteWire {
 
   private TfliteWire() {}
 
-
   static void writeTensor(DataOutputStream out, Tensor t) throws IOException {
     out.writeUTF(t.dtype());
     out.writeInt(t.shape().length);

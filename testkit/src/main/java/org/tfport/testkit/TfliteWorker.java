@@ -321,8 +321,8 @@ final class TfliteWorker {
 
   /**
    * TFLite's builtin kernels without its default delegates, handed to the C API as op-resolver
-   * callbacks. Kept in static fields: the native side holds the resolver and the thunks for as
-   * long as interpreters use them.
+   * callbacks. Kept in static fields: the native side holds the resolver and the thunks for as long
+   * as interpreters use them.
    */
   private static final class Builtins {
     private static BuiltinOpResolverWithoutDefaultDelegates resolver;

@@ -14,8 +14,8 @@ import org.bytedeco.tensorflowlite.global.tensorflowlite;
  * TfliteOracle.Kernels#XNNPACK}. The bytedeco build links XNNPACK but applies no default delegate
  * and maps no Java function that creates one, so {@code TfLiteXNNPackDelegateCreate} and {@code
  * TfLiteXNNPackDelegateDelete} are called through the foreign function API, on the library JavaCPP
- * loaded. That API is reached reflectively: testkit compiles for Java 21, where it is a preview, and
- * runs on a JDK where it is final.
+ * loaded. That API is reached reflectively: testkit compiles for Java 21, where it is a preview,
+ * and runs on a JDK where it is final.
  */
 final class XnnpackDelegate {
   private static MethodHandle create;
@@ -81,7 +81,8 @@ final class XnnpackDelegate {
     Object addressArg = Array.newInstance(layout, 1);
     Array.set(addressArg, 0, address);
     Object linker = linkerClass.getMethod("nativeLinker").invoke(null);
-    var downcall = linkerClass.getMethod("downcallHandle", segmentClass, descriptor, option.arrayType());
+    var downcall =
+        linkerClass.getMethod("downcallHandle", segmentClass, descriptor, option.arrayType());
     Object noOptions = Array.newInstance(option, 0);
     create =
         (MethodHandle)

@@ -63,9 +63,7 @@ class TfliteOracleTest {
     assertThat(load.accepted()).as(load.error()).isTrue();
     List<Tensor> four =
         TfliteOracle.run(
-            half,
-            List.of(Tensor.f32(new int[] {4, 1}, 1, 2, 3, 4)),
-            TfliteOracle.Kernels.BUILTIN);
+            half, List.of(Tensor.f32(new int[] {4, 1}, 1, 2, 3, 4)), TfliteOracle.Kernels.BUILTIN);
     assertThat(four.get(0).floats()).containsExactly(2.5f, 3f, 3.5f, 4f);
     // A float CNN: XNNPACK sums the convolutions in another order than the builtin kernels, so
     // the two modes agree closely but not bit for bit, which shows the delegate is really off.
