@@ -188,10 +188,17 @@ public final class Session implements AutoCloseable {
     Value[] out;
     // An observer may keep any value it is shown: its runs lend nothing.
     arena.begin(observer == null && plan.recycles());
+    WorkerPool helpers = threads > 1 ? workers() : null;
+    if (helpers != null) {
+      helpers.runStarted();
+    }
     try {
       out = plan.run(args, ctx, null, observer == null ? arena : null);
     } finally {
       arena.end();
+      if (helpers != null) {
+        helpers.runEnded();
+      }
     }
     Map<String, Tensor> result = new LinkedHashMap<>();
     for (int i = 0; i < out.length; i++) {

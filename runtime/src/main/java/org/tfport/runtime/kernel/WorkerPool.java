@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A session's helper threads, kept hot between the ops of one run: after a task a helper spins for
- * {@link #SPIN_NANOS} waiting for the next one before it parks, so the parallel ops of a run reach
+ * the next one (up to {@link #RUN_SPIN_NANOS} while a run is in progress, {@link #SPIN_NANOS}
+ * otherwise) before it parks, so the parallel ops of a run reach
  * running helpers (a volatile write each) instead of waking parked ones (a futex call and a
  * scheduler round trip each, which at two threads cost more than a small op saves). A helper takes
  * only the latest task posted to it: a task must be such that running it late, or not at all,
@@ -22,6 +23,15 @@ public final class WorkerPool implements AutoCloseable {
    */
   static final long SPIN_NANOS = 200_000;
 
+  /**
+   * How long an idle helper spins while a run is in progress ({@link #runStarted}): the gaps between
+   * parallel ops, stretched by a busy machine's scheduling, stay well under it. The spin yields now
+   * and then, so on a busy machine other work gets the core.
+   */
+  static final long RUN_SPIN_NANOS = 5_000_000;
+
+  private volatile boolean running;
+
   private final Helper[] helpers;
   private final AtomicLong posts = new AtomicLong();
   private final AtomicLong wakeups = new AtomicLong();
@@ -30,7 +40,7 @@ public final class WorkerPool implements AutoCloseable {
   public WorkerPool(int helpers, String name) {
     this.helpers = new Helper[helpers];
     for (int i = 0; i < helpers; i++) {
-      Helper h = new Helper();
+      Helper h = new Helper(this);
       Thread t = new Thread(h::loop, name + "-" + (i + 1));
       t.setDaemon(true);
       h.thread = t;
@@ -42,6 +52,24 @@ public final class WorkerPool implements AutoCloseable {
   /** How many helper threads there are. */
   public int helpers() {
     return helpers.length;
+  }
+
+  /**
+   * A run begins: parked helpers are woken now, so they are spinning by the first parallel op, and
+   * spin for up to {@link #RUN_SPIN_NANOS} between ops until {@link #runEnded}.
+   */
+  public void runStarted() {
+    running = true;
+    for (Helper h : helpers) {
+      if (h.parked) {
+        LockSupport.unpark(h.thread);
+      }
+    }
+  }
+
+  /** The run is over: idle helpers park after {@link #SPIN_NANOS}. */
+  public void runEnded() {
+    running = false;
   }
 
   /** Posts {@code task} to the first {@code count} helpers (at most {@link #helpers()}). */
@@ -86,6 +114,11 @@ public final class WorkerPool implements AutoCloseable {
     volatile boolean parked;
     volatile boolean closed;
     Thread thread;
+    private final WorkerPool pool;
+
+    Helper(WorkerPool pool) {
+      this.pool = pool;
+    }
 
     private static final VarHandle TASK;
 
@@ -101,6 +134,7 @@ public final class WorkerPool implements AutoCloseable {
 
     void loop() {
       long idleSince = System.nanoTime();
+      int spins = 0;
       while (!closed) {
         Runnable r = task;
         if (r != null) {
@@ -114,8 +148,12 @@ public final class WorkerPool implements AutoCloseable {
             // The task records its own failures for its poster; nothing may kill the helper.
           }
           idleSince = System.nanoTime();
-        } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+        } else if (System.nanoTime() - idleSince
+            < (pool.running ? RUN_SPIN_NANOS : SPIN_NANOS)) {
           Thread.onSpinWait();
+          if ((++spins & 0xfff) == 0) {
+            Thread.yield();
+          }
         } else {
           parked = true;
           if (task == null && !closed) {

@@ -15,6 +15,12 @@ class WorkerPoolTest {
     Thread[] seen = new Thread[3];
     try {
       for (int round = 0; round < 200; round++) {
+        // Half the rounds inside a run (helpers spin longer between tasks), half outside.
+        if (round == 0) {
+          pool.runStarted();
+        } else if (round == 100) {
+          pool.runEnded();
+        }
         CountDownLatch done = new CountDownLatch(3);
         AtomicInteger runs = new AtomicInteger();
         pool.post(
