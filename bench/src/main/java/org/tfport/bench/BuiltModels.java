@@ -21,8 +21,8 @@ import org.tensorflow.types.TFloat32;
  * with {@code VariableV2} weights (a TF1-style graph, as {@code tf.compat.v1} would save it):
  *
  * <ul>
- *   <li>{@link #resNet18}: ResNet-18 at 224×224 (a 7×7/2 stem, conv + batch norm + ReLU, a 3×3/2 max
- *       pool, four stages of two basic residual blocks at 64, 128, 256 and 512 channels, 1×1
+ *   <li>{@link #resNet18}: ResNet-18 at 224×224 (a 7×7/2 stem, conv + batch norm + ReLU, a 3×3/2
+ *       max pool, four stages of two basic residual blocks at 64, 128, 256 and 512 channels, 1×1
  *       projections where the shape changes, global average pool, dense 1000 + softmax).
  *   <li>{@link #mobileNetV2}: MobileNetV2 1.0 at 224×224 (inverted residual blocks: 1×1 expansion,
  *       3×3 depthwise, 1×1 linear projection, each with batch norm, ReLU6 after the first two, an
@@ -36,7 +36,10 @@ import org.tensorflow.types.TFloat32;
 final class BuiltModels {
   private BuiltModels() {}
 
-  /** Exports ResNet-18 to {@code dir}: input {@code image [-1, 224, 224, 3]}, output {@code probabilities}. */
+  /**
+   * Exports ResNet-18 to {@code dir}: input {@code image [-1, 224, 224, 3]}, output {@code
+   * probabilities}.
+   */
   static Path resNet18(Path dir) {
     return export(dir, Net::resNet18);
   }
@@ -164,7 +167,12 @@ final class BuiltModels {
       long channels = 32;
       // expansion t, output channels c, repeats n, first stride s (the paper's table 2)
       int[][] stages = {
-        {1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2},
+        {1, 16, 1, 1},
+        {6, 24, 2, 2},
+        {6, 32, 3, 2},
+        {6, 64, 4, 2},
+        {6, 96, 3, 1},
+        {6, 160, 3, 2},
         {6, 320, 1, 1}
       };
       for (int[] st : stages) {

@@ -33,8 +33,8 @@ import org.tfport.runtime.kernel.Kernel;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.NodeBinding;
 import org.tfport.runtime.kernel.RunContext;
-import org.tfport.runtime.kernel.WorkerPool;
 import org.tfport.runtime.kernel.Value;
+import org.tfport.runtime.kernel.WorkerPool;
 
 /**
  * The runtime's convolution and matrix kernels at MobileNet-like sizes, reference against

@@ -197,7 +197,12 @@ public final class RuntimeComparison {
     // model and to .tflite, so the same network runs in all three runtimes.
     addBuilt(rows, work, only, "ResNet-18 224 float (TF Java)", "resnet18", BuiltModels::resNet18);
     addBuilt(
-        rows, work, only, "MobileNetV2 224 float (TF Java)", "mobilenet_v2", BuiltModels::mobileNetV2);
+        rows,
+        work,
+        only,
+        "MobileNetV2 224 float (TF Java)",
+        "mobilenet_v2",
+        BuiltModels::mobileNetV2);
     for (Row r : List.copyOf(rows)) {
       if (r.network().endsWith("(TF Java)")) {
         continue;

@@ -32,8 +32,7 @@ public final class ScalingProbe {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println(
-          "usage: ScalingProbe MODEL [--threads 1,2] [--runs N] [--warmup W]");
+      System.err.println("usage: ScalingProbe MODEL [--threads 1,2] [--runs N] [--warmup W]");
       System.exit(2);
     }
     Path model = Path.of(args[0]);

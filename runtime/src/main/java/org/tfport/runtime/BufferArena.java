@@ -9,15 +9,15 @@ import java.util.Set;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * A session's float buffers, reused run after run: optimized kernels take their outputs and
- * scratch from it ({@link org.tfport.runtime.kernel.RunContext#floats}), and a plan gives an output
- * back when its slot dies. A network runs the same shapes every run, so after the first run every
+ * A session's float buffers, reused run after run: optimized kernels take their outputs and scratch
+ * from it ({@link org.tfport.runtime.kernel.RunContext#floats}), and a plan gives an output back
+ * when its slot dies. A network runs the same shapes every run, so after the first run every
  * request finds a buffer of its exact length, and the heap holds about the largest live set instead
  * of a run's worth of garbage, which the collector would promote and the heap grow for.
  *
- * <p>Only buffers this arena lent are taken back, and only when nothing else can see them: the
- * plan checks that no other slot holds the array and that no op of the plan could have kept it
- * ({@link Plan#recycles()}); outputs leave the arena for good. Used by the session's thread only.
+ * <p>Only buffers this arena lent are taken back, and only when nothing else can see them: the plan
+ * checks that no other slot holds the array and that no op of the plan could have kept it ({@link
+ * Plan#recycles()}); outputs leave the arena for good. Used by the session's thread only.
  */
 final class BufferArena {
   private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
@@ -74,7 +74,10 @@ final class BufferArena {
    * live} still holds the same array.
    */
   void release(Value dead, Value[] live) {
-    if (dead == null || dead.isHandle() || !(dead.data() instanceof float[] a) || !lent.contains(a)) {
+    if (dead == null
+        || dead.isHandle()
+        || !(dead.data() instanceof float[] a)
+        || !lent.contains(a)) {
       return;
     }
     for (Value v : live) {

@@ -169,8 +169,8 @@ final class Plan {
   }
 
   /**
-   * Runs as {@link #run(Value[], RunContext, Probe)}; when {@link #recycles()}, gives the buffers of
-   * values that die to {@code arena} (may be null), which the kernels took them from.
+   * Runs as {@link #run(Value[], RunContext, Probe)}; when {@link #recycles()}, gives the buffers
+   * of values that die to {@code arena} (may be null), which the kernels took them from.
    */
   Value[] run(Value[] inputs, RunContext context, Probe probe, BufferArena arena) {
     BufferArena recycle = recycles ? arena : null;

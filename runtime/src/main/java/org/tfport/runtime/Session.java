@@ -1,5 +1,6 @@
 package org.tfport.runtime;
 
+import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -9,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.lang.ref.Cleaner;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.Supplier;
@@ -60,6 +60,7 @@ public final class Session implements AutoCloseable {
 
   /** Float buffers reused across runs; see {@link BufferArena}. */
   private final BufferArena arena = new BufferArena();
+
   private boolean closed;
   private final RunContext context =
       new RunContext() {

@@ -23,9 +23,7 @@ public interface RunContext {
     return new float[n];
   }
 
-  /**
-   * Returns scratch from {@link #floats} that nothing refers to any more (never an output).
-   */
+  /** Returns scratch from {@link #floats} that nothing refers to any more (never an output). */
   default void giveBack(float[] scratch) {}
 
   /**

@@ -8,25 +8,26 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A session's helper threads, kept hot between the ops of one run: after a task a helper spins for
  * the next one (up to {@link #RUN_SPIN_NANOS} while a run is in progress, {@link #SPIN_NANOS}
- * otherwise) before it parks, so the parallel ops of a run reach
- * running helpers (a volatile write each) instead of waking parked ones (a futex call and a
- * scheduler round trip each, which at two threads cost more than a small op saves). A helper takes
- * only the latest task posted to it: a task must be such that running it late, or not at all,
- * is harmless (the poster does any work no helper took, as {@code FastKernels.split} does).
+ * otherwise) before it parks, so the parallel ops of a run reach running helpers (a volatile write
+ * each) instead of waking parked ones (a futex call and a scheduler round trip each, which at two
+ * threads cost more than a small op saves). A helper takes only the latest task posted to it: a
+ * task must be such that running it late, or not at all, is harmless (the poster does any work no
+ * helper took, as {@code FastKernels.split} does).
  *
- * <p>One thread posts at a time (a session is used by one thread); {@link #close} stops the helpers.
+ * <p>One thread posts at a time (a session is used by one thread); {@link #close} stops the
+ * helpers.
  */
 public final class WorkerPool implements AutoCloseable {
   /**
-   * How long an idle helper spins before parking: longer than the gap between two parallel ops of
-   * a run (small ops run on the caller in between), far shorter than the gap between runs.
+   * How long an idle helper spins before parking: longer than the gap between two parallel ops of a
+   * run (small ops run on the caller in between), far shorter than the gap between runs.
    */
   static final long SPIN_NANOS = 200_000;
 
   /**
-   * How long an idle helper spins while a run is in progress ({@link #runStarted}): the gaps between
-   * parallel ops, stretched by a busy machine's scheduling, stay well under it. The spin yields now
-   * and then, so on a busy machine other work gets the core.
+   * How long an idle helper spins while a run is in progress ({@link #runStarted}): the gaps
+   * between parallel ops, stretched by a busy machine's scheduling, stay well under it. The spin
+   * yields now and then, so on a busy machine other work gets the core.
    */
   static final long RUN_SPIN_NANOS = 5_000_000;
 
@@ -148,8 +149,7 @@ public final class WorkerPool implements AutoCloseable {
             // The task records its own failures for its poster; nothing may kill the helper.
           }
           idleSince = System.nanoTime();
-        } else if (System.nanoTime() - idleSince
-            < (pool.running ? RUN_SPIN_NANOS : SPIN_NANOS)) {
+        } else if (System.nanoTime() - idleSince < (pool.running ? RUN_SPIN_NANOS : SPIN_NANOS)) {
           Thread.onSpinWait();
           if ((++spins & 0xfff) == 0) {
             Thread.yield();

@@ -85,8 +85,7 @@ final class FastConvOps implements OpFamily {
       int wp = g.width() + left + right;
       int c = g.channels();
       float[] p =
-          FastKernels.floats(
-              ctx, Math.multiplyExact(Math.multiplyExact(g.batch() * hp, wp), c));
+          FastKernels.floats(ctx, Math.multiplyExact(Math.multiplyExact(g.batch() * hp, wp), c));
       int rowLength = g.width() * c;
       int paddedRow = wp * c;
       for (int n = 0; n < g.batch(); n++) {

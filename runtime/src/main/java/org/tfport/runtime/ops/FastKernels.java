@@ -19,8 +19,8 @@ final class FastKernels {
       ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
   /**
-   * Below this many multiply-adds (about 5 µs at one thread) an op runs on the caller's thread only:
-   * handing work to a hot helper costs about a microsecond, waking a parked one tens.
+   * Below this many multiply-adds (about 5 µs at one thread) an op runs on the caller's thread
+   * only: handing work to a hot helper costs about a microsecond, waking a parked one tens.
    */
   static final long PARALLEL_MIN_WORK = 1 << 16;
 
@@ -47,8 +47,8 @@ final class FastKernels {
   }
 
   /**
-   * A buffer of {@code n} floats with unspecified contents from the session's arena ({@code ctx} may
-   * be null): the caller writes every element.
+   * A buffer of {@code n} floats with unspecified contents from the session's arena ({@code ctx}
+   * may be null): the caller writes every element.
    */
   static float[] floats(RunContext ctx, int n) {
     return ctx == null ? new float[n] : ctx.floats(n);

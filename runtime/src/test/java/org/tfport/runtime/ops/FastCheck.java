@@ -13,8 +13,8 @@ import org.tfport.runtime.kernel.Value;
 
 /**
  * Runs an op's optimized kernel against its reference kernel: with the Vector API micro-kernels and
- * with the scalar ones (forced), on one thread and on two to four; every thread count must agree bit
- * for bit, and each must be within |a−b| ≤ 1e-5 + 1e-4·|b| of the reference.
+ * with the scalar ones (forced), on one thread and on two to four; every thread count must agree
+ * bit for bit, and each must be within |a−b| ≤ 1e-5 + 1e-4·|b| of the reference.
  */
 final class FastCheck implements AutoCloseable {
   static final double ATOL = 1e-5;
@@ -47,7 +47,8 @@ final class FastCheck implements AutoCloseable {
           Value multi =
               OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, constants, parallel[i], inputs)[0];
           String threads = (i + 2) + " threads";
-          assertThat(multi.shape()).as(what + path + " " + threads + " shape")
+          assertThat(multi.shape())
+              .as(what + path + " " + threads + " shape")
               .containsExactly(single.shape());
           // Arrays.equals: AssertJ's containsExactly is slow on large arrays.
           if (!Arrays.equals(multi.floats(), single.floats())) {

@@ -20,9 +20,9 @@ import org.tfport.runtime.kernel.KernelFactory;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.NodeBinding;
 import org.tfport.runtime.kernel.RunContext;
-import org.tfport.runtime.kernel.WorkerPool;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
+import org.tfport.runtime.kernel.WorkerPool;
 import org.tfport.testkit.TensorFlowOracle;
 
 /**
