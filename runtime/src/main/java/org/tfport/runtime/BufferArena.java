@@ -1,5 +1,6 @@
 package org.tfport.runtime;
 
+import java.lang.ref.SoftReference;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.HashMap;
@@ -20,7 +21,9 @@ import org.tfport.runtime.kernel.Value;
  * Plan#recycles()}); outputs leave the arena for good. Used by the session's thread only.
  */
 final class BufferArena {
-  private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
+  // Softly held: a server keeps many idle sessions, and the collector may take their buffers back
+  // before it runs out of heap.
+  private final Map<Integer, ArrayDeque<SoftReference<float[]>>> free = new HashMap<>();
   private final Set<float[]> lent = Collections.newSetFromMap(new IdentityHashMap<>());
   private boolean active;
 
@@ -46,8 +49,11 @@ final class BufferArena {
     if (!active) {
       return new float[n];
     }
-    ArrayDeque<float[]> q = free.get(n);
-    float[] a = q == null ? null : q.pollLast();
+    ArrayDeque<SoftReference<float[]>> q = free.get(n);
+    float[] a = null;
+    while (a == null && q != null && !q.isEmpty()) {
+      a = q.pollLast().get();
+    }
     if (a == null) {
       a = new float[n];
     }
@@ -58,7 +64,7 @@ final class BufferArena {
   /** Takes back {@code a} if this arena lent it and it is still out. */
   void giveBack(float[] a) {
     if (a != null && lent.remove(a)) {
-      free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(a);
+      free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(new SoftReference<>(a));
     }
   }
 
@@ -91,9 +97,10 @@ final class BufferArena {
   /** Bytes held by buffers waiting to be reused (tests). */
   long freeBytes() {
     long b = 0;
-    for (ArrayDeque<float[]> q : free.values()) {
-      for (float[] a : q) {
-        b += 4L * a.length;
+    for (ArrayDeque<SoftReference<float[]>> q : free.values()) {
+      for (SoftReference<float[]> r : q) {
+        float[] a = r.get();
+        b += a == null ? 0 : 4L * a.length;
       }
     }
     return b;
