@@ -47,9 +47,13 @@ final class KerasGraphBuilder {
   /** Keras masks by the tensor they belong to (see {@link Masks}). */
   private final Map<String, String> masks = new HashMap<>();
 
+  /** The batch size the inputs are built for, whatever they declare; 0: as declared. */
+  private final long batch;
+
   private KerasGraphBuilder(
-      String source, WeightLookup weights, int kerasMajor, TrainingState training) {
+      String source, WeightLookup weights, int kerasMajor, TrainingState training, long batch) {
     this.source = source;
+    this.batch = batch;
     this.g = new Graph(source);
     this.ctx = new Call.Context(source, weights, new HashMap<>(), kerasMajor, training);
   }
@@ -73,12 +77,20 @@ final class KerasGraphBuilder {
   }
 
   static KerasGraph build(String source, JsonNode model, WeightLookup weights, int kerasMajor) {
-    return build(source, model, weights, kerasMajor, null);
+    return build(source, model, weights, kerasMajor, null, 0);
   }
 
-  /** As above; with {@code training}, weights are variables and layers run in training mode. */
+  /**
+   * As above; with {@code training}, weights are variables and layers run in training mode; with
+   * {@code batch} above 0, the inputs take that batch size whatever they declare.
+   */
   static KerasGraph build(
-      String source, JsonNode model, WeightLookup weights, int kerasMajor, TrainingState training) {
+      String source,
+      JsonNode model,
+      WeightLookup weights,
+      int kerasMajor,
+      TrainingState training,
+      long batch) {
     if (model == null || !model.path("class_name").isString()) {
       throw new CorruptModelException(
           source
@@ -94,7 +106,7 @@ final class KerasGraphBuilder {
               + " layer graph is Python code, not config; rebuild it with keras.Sequential or keras.Model(inputs, outputs)");
     }
     checkBuildable(source, model);
-    KerasGraphBuilder b = new KerasGraphBuilder(source, weights, kerasMajor, training);
+    KerasGraphBuilder b = new KerasGraphBuilder(source, weights, kerasMajor, training, batch);
     List<KT> outs = b.model(model, null);
     List<String> outNames = b.outputNames(model, outs.size());
     for (int i = 0; i < outs.size(); i++) {
@@ -547,6 +559,9 @@ final class KerasGraphBuilder {
     long[] dims = new long[shape.size()];
     for (int i = 0; i < dims.length; i++) {
       dims[i] = shape.get(i).isNumber() ? shape.get(i).asLong() : -1;
+    }
+    if (batch > 0 && dims.length > 0) {
+      dims[0] = batch;
     }
     int dtype = dtype(cfg.path("dtype"));
     Map<String, AttrValue> a = new LinkedHashMap<>();

@@ -222,7 +222,7 @@ final class NnBuiltins {
     if (wd.length != 4 || wd[0] != 1) {
       throw new Refusal("the depthwise filter is " + s.tensor(w).shape() + ", not [1, H, W, C*M]");
     }
-    long[] xs = SubgraphImport.signatureShape(s.tensor(s.inIndex(0)));
+    long[] xs = s.knownShape(s.inIndex(0));
     long channels =
         xs.length == 4 && xs[3] > 0
             ? xs[3]
@@ -283,7 +283,7 @@ final class NnBuiltins {
       throw new Refusal("the weights are " + s.tensor(s.inIndex(1)).shape() + ", not [out, in]");
     }
     int xt = s.inIndex(0);
-    long[] xs = SubgraphImport.signatureShape(s.tensor(xt));
+    long[] xs = s.knownShape(xt);
     String x = s.in(0);
     // TFLite reads the input as [size / in, in] whatever its rank.
     if (!(xs.length == 2 && xs[1] == wd[1])) {
@@ -319,7 +319,7 @@ final class NnBuiltins {
    * {@code y} [N, out] reshaped to the input's outer dims followed by {@code out} (keep_num_dims).
    */
   private static String restoreOuterDims(SubgraphImport s, String y, int xt, long out, DType t) {
-    long[] target = SubgraphImport.signatureShape(s.tensor(s.outIndex(0)));
+    long[] target = s.knownShape(s.outIndex(0));
     int unknown = 0;
     for (long d : target) {
       unknown += d < 0 ? 1 : 0;

@@ -146,11 +146,15 @@ final class RecurrentBuiltins {
       String name) {
     List<String> ins = new ArrayList<>();
     long[] slots = new long[24];
+    long[] stateSizes = {-1, -1};
     for (int k = 0; k < slots.length; k++) {
       int i = inputOf[k];
       slots[k] = -1;
       if (i < 0 || !s.hasInput(i)) {
         continue;
+      }
+      if (k == 18 || k == 19) {
+        stateSizes[k - 18] = variableSize(s, i);
       }
       String ref = k == 18 || k == 19 ? state(s, i) : s.in(i);
       if (ref != null) {
@@ -160,6 +164,7 @@ final class RecurrentBuiltins {
     }
     Map<String, AttrValue> a = new LinkedHashMap<>();
     a.put("slots", ints(slots));
+    a.put("state_sizes", ints(stateSizes));
     a.put("sequence", b(sequence));
     a.put("time_major", b(timeMajor));
     a.put("reverse", b(reverse));
@@ -178,6 +183,25 @@ final class RecurrentBuiltins {
       throw new Refusal("activation SIGN_BIT is not supported");
     }
     return act.name();
+  }
+
+  /**
+   * The values a state input {@code i} the file keeps in a variable tensor holds, fixed by the
+   * file's shape; -1 for a constant initial value or a shape with unknown dims.
+   */
+  static long variableSize(SubgraphImport s, int i) {
+    int t = s.inIndex(i);
+    if (t < 0 || s.isConstant(t)) {
+      return -1;
+    }
+    long n = 1;
+    for (long d : SubgraphImport.signatureShape(s.tensor(t))) {
+      if (d < 0) {
+        return -1;
+      }
+      n *= d;
+    }
+    return n;
   }
 
   /**

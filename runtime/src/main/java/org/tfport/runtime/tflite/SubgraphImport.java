@@ -88,7 +88,7 @@ final class SubgraphImport {
       if (!asFunction) {
         Map<String, AttrValue> attrs = new LinkedHashMap<>();
         attrs.put("dtype", type(dtypeOf(t)));
-        attrs.put("shape", new AttrValue.Shape(TensorShape.of(signatureShape(x))));
+        attrs.put("shape", new AttrValue.Shape(TensorShape.of(knownShape(t))));
         nodes.add(new Node(name, "Placeholder", List.of(), "", attrs));
       }
       refs[t] = name;
@@ -208,9 +208,27 @@ final class SubgraphImport {
     return s.stream().mapToLong(i -> i < 0 ? -1 : i).toArray();
   }
 
+  /**
+   * What the import may rely on of tensor {@code t}'s shape: the file's ({@link #signatureShape}),
+   * except while the model's inputs are resized. Then TFLite's Prepare computes every other
+   * tensor's shape again from the inputs, so only constants, the top-level inputs (resized or
+   * declared) are known; the rest keep their rank with every dim unknown.
+   */
+  long[] knownShape(int t) {
+    long[] r = importer.resizedShape(index, t);
+    if (r != null) {
+      return r.clone();
+    }
+    long[] s = signatureShape(tensor(t));
+    if (importer.resizing() && !isConstant(t) && (asFunction || !sg.inputs().contains(t))) {
+      java.util.Arrays.fill(s, -1);
+    }
+    return s;
+  }
+
   /** The static shape when every dim is known, else null. */
   long[] staticShape(int t) {
-    long[] s = signatureShape(tensor(t));
+    long[] s = knownShape(t);
     for (long d : s) {
       if (d < 0) {
         return null;
