@@ -375,8 +375,32 @@ final class SubgraphImport {
               sanitize(x.name(), t) + (x.type() == TfliteType.FLOAT32 ? "" : "/dequantized"),
               Weights.floats(Weights.dims(x), constantFloats(t)));
       floatConstants.put(t, r);
+      keepQuantized(r, t, null, null);
     }
     return r;
+  }
+
+  /**
+   * Tells the importer that {@code Const} {@code node} holds constant {@code t}'s dequantized
+   * values, re-laid out by {@code perm} or {@code reshaped} (or neither), when {@code t} is a
+   * quantized integer weight.
+   */
+  void keepQuantized(String node, int t, int[] perm, long[] reshaped) {
+    TfliteTensor x = tensor(t);
+    if (!Weights.isQuantized(x) || x.type() == TfliteType.FLOAT32 || model.buffer(x).isEmpty()) {
+      return;
+    }
+    QuantizedConstant q =
+        Weights.kept(
+            asFunction ? importer.functionName(index) : null,
+            node,
+            x,
+            Weights.raw(x, model.buffer(x).data(), importer.where(this)),
+            perm,
+            reshaped);
+    if (q != null) {
+      importer.quantizedConstants.add(q);
+    }
   }
 
   /** Makes output {@code k} of the operator the IR tensor {@code ref}. */
