@@ -235,6 +235,63 @@ final class TestModels {
         weights);
   }
 
+  /**
+   * LocallyConnected1D ({@code spatial} one length) or 2D over an input of {@code spatial} sizes
+   * and {@code in} channels, valid padding, Keras' implementation 1 weights: kernel [positions,
+   * window·in, filters], bias [outputs..., filters].
+   */
+  TestModels locallyConnected(
+      String name, long[] spatial, long in, long filters, int k, int stride, String format) {
+    int n = spatial.length;
+    long positions = 1;
+    long[] out = new long[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (spatial[i] - k) / stride + 1;
+      positions *= out[i];
+    }
+    long window = n == 2 ? (long) k * k : k;
+    long[] bias = new long[n + 1];
+    boolean first = format.equals("channels_first");
+    for (int i = 0; i < n; i++) {
+      bias[first ? i + 1 : i] = out[i];
+    }
+    bias[first ? 0 : n] = filters;
+    String ks = n == 2 ? "[%d, %d]".formatted(k, k) : "[%d]".formatted(k);
+    String ss = n == 2 ? "[%d, %d]".formatted(stride, stride) : "[%d]".formatted(stride);
+    return layer(
+        "LocallyConnected" + n + "D",
+        name,
+        ("\"filters\": %d, \"kernel_size\": %s, \"strides\": %s, \"padding\": \"valid\","
+                + " \"data_format\": \"%s\", \"activation\": \"tanh\", \"use_bias\": true,"
+                + " \"implementation\": 1")
+            .formatted(filters, ks, ss, format),
+        "kernel",
+        new long[] {positions, window * in, filters},
+        "bias",
+        bias);
+  }
+
+  /** ConvLSTM2D, Keras' kernel [k, k, in, 4·filters] and recurrent kernel [k, k, filters, 4·f]. */
+  TestModels convLstm(
+      String name, long in, long filters, int k, int stride, String padding, boolean sequences) {
+    return layer(
+        "ConvLSTM2D",
+        name,
+        ("\"filters\": %d, \"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\":"
+                + " \"%s\", \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1],"
+                + " \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+                + " \"use_bias\": true, \"unit_forget_bias\": true, \"return_sequences\": %b,"
+                + " \"return_state\": false, \"go_backwards\": false, \"stateful\": false,"
+                + " \"dropout\": 0.0, \"recurrent_dropout\": 0.0")
+            .formatted(filters, k, k, stride, stride, padding, sequences),
+        "kernel",
+        new long[] {k, k, in, 4 * filters},
+        "recurrent_kernel",
+        new long[] {k, k, filters, 4 * filters},
+        "bias",
+        new long[] {4 * filters});
+  }
+
   /** The last layer's inputs, for {@link #writeFunctional} (default: the layer before it). */
   TestModels from(String... layerNames) {
     String last = layers.get(layers.size() - 1).path("config").path("name").asString();
