@@ -213,6 +213,25 @@ class GradientCheckTest {
         KerasTraining.Options.defaults());
   }
 
+  /**
+   * Convolutions, batch norm (axis 1) and pooling on channels_first data (tanh: ReLU's kink at 0
+   * after batch norm would add to max pooling's).
+   */
+  @Test
+  void channelsFirstCnnGradientsMatchFiniteDifferences() {
+    Path h5 =
+        ChannelsFirstTrainingTest.cnn(
+            new TestModels(27, 2, 8, 8).channelsFirst(), dir, "cf", "tanh");
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        ChannelsFirstTrainingTest.toChannelsFirst(TestModels.uniform(28, N, 8, 8, 2)),
+        TestModels.oneHot(N, 3, 0),
+        KerasTraining.Options.defaults(),
+        1e-3f,
+        true);
+  }
+
   @Test
   void locallyConnectedGradientsMatchFiniteDifferences() {
     // 1D: 7 steps of 2 channels, window 3 stride 2 → 3 positions; 2D: 5x5x2, window 2 stride 1

@@ -21,9 +21,21 @@ final class TestModels {
   private final long[] inputShape;
   private final SplittableRandom rng;
 
+  /** The data_format of the convolution, pooling and flatten layers added from here on. */
+  private String format = "channels_last";
+
   TestModels(long seed, long... inputShape) {
     this.inputShape = inputShape;
     this.rng = new SplittableRandom(seed);
+  }
+
+  /**
+   * Convolutions, pooling, flatten and batch normalization added after this read channels_first
+   * data; the weights (drawn in the same order) are those of the same model in channels_last.
+   */
+  TestModels channelsFirst() {
+    format = "channels_first";
+    return this;
   }
 
   /** A layer of {@code cls} with {@code config} (JSON object body) and weights (name, dims...). */
@@ -71,7 +83,7 @@ final class TestModels {
         "Conv2D",
         name,
         ("\"filters\": %d, \"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-                + " \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1], \"activation\": \"%s\","
+                + " \"data_format\": \"" + format + "\", \"dilation_rate\": [1, 1], \"activation\": \"%s\","
                 + " \"use_bias\": true")
             .formatted(filters, k, k, stride, stride, padding, act),
         "kernel",
@@ -80,9 +92,9 @@ final class TestModels {
         new long[] {filters});
   }
 
-  private static String window(int k, int stride, String padding, String act) {
+  private String window(int k, int stride, String padding, String act) {
     return ("\"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-            + " \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1],"
+            + " \"data_format\": \"" + format + "\", \"dilation_rate\": [1, 1],"
             + " \"activation\": \"%s\", \"use_bias\": true")
         .formatted(k, k, stride, stride, padding, act);
   }
@@ -137,7 +149,9 @@ final class TestModels {
     return layer(
         "BatchNormalization",
         name,
-        "\"axis\": -1, \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
+        "\"axis\": "
+            + (format.equals("channels_first") ? 1 : -1)
+            + ", \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
         "gamma",
         new long[] {channels},
         "beta",
@@ -152,7 +166,7 @@ final class TestModels {
     return layer(
         cls,
         name,
-        "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \"channels_last\"");
+        "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \"" + format + "\"");
   }
 
   /** Pooling with its own window, stride and padding (overlapping or padded windows). */
@@ -161,12 +175,12 @@ final class TestModels {
         cls,
         name,
         ("\"pool_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-                + " \"data_format\": \"channels_last\"")
+                + " \"data_format\": \"" + format + "\"")
             .formatted(size, size, stride, stride, padding));
   }
 
   TestModels flatten() {
-    return layer("Flatten", "flatten", "\"data_format\": \"channels_last\"");
+    return layer("Flatten", "flatten", "\"data_format\": \"" + format + "\"");
   }
 
   TestModels lstm(String name, long features, long units) {
