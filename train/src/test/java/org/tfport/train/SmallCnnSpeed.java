@@ -8,10 +8,10 @@ import java.util.Map;
 import org.tfport.core.Tensor;
 
 /**
- * Examples per second of {@link Trainer#fit} on the small CNN of the training note: 28x28x1, a
- * 3x3 convolution with batch normalization, 2x2 max pooling, a 3x3 stride-2 convolution, a dense
- * softmax over 10 classes; Adam, batch 32. Run by hand: {@code java -cp ... SmallCnnSpeed
- * [epochs] [threads]}; one epoch warms up first.
+ * Examples per second of {@link Trainer#fit} on the small CNN of the training note: 28x28x1, a 3x3
+ * convolution with batch normalization, 2x2 max pooling, a 3x3 stride-2 convolution, a dense
+ * softmax over 10 classes; Adam, batch 32. Run by hand: {@code java -cp ... SmallCnnSpeed [epochs]
+ * [threads]}; one epoch warms up first.
  */
 final class SmallCnnSpeed {
   private SmallCnnSpeed() {}
@@ -40,7 +40,8 @@ final class SmallCnnSpeed {
       t.fit(Map.of("x", x), y, new Trainer.FitOptions(1, 32, false, 0, 0, List.of()));
       long c0 = cpuNanos();
       long t0 = System.nanoTime();
-      History h = t.fit(Map.of("x", x), y, new Trainer.FitOptions(epochs, 32, false, 0, 0, List.of()));
+      History h =
+          t.fit(Map.of("x", x), y, new Trainer.FitOptions(epochs, 32, false, 0, 0, List.of()));
       double sec = (System.nanoTime() - t0) / 1e9;
       double cpu = (cpuNanos() - c0) / 1e9;
       System.out.printf(

@@ -83,7 +83,9 @@ final class TestModels {
         "Conv2D",
         name,
         ("\"filters\": %d, \"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-                + " \"data_format\": \"" + format + "\", \"dilation_rate\": [1, 1], \"activation\": \"%s\","
+                + " \"data_format\": \""
+                + format
+                + "\", \"dilation_rate\": [1, 1], \"activation\": \"%s\","
                 + " \"use_bias\": true")
             .formatted(filters, k, k, stride, stride, padding, act),
         "kernel",
@@ -94,7 +96,9 @@ final class TestModels {
 
   private String window(int k, int stride, String padding, String act) {
     return ("\"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-            + " \"data_format\": \"" + format + "\", \"dilation_rate\": [1, 1],"
+            + " \"data_format\": \""
+            + format
+            + "\", \"dilation_rate\": [1, 1],"
             + " \"activation\": \"%s\", \"use_bias\": true")
         .formatted(k, k, stride, stride, padding, act);
   }
@@ -166,7 +170,9 @@ final class TestModels {
     return layer(
         cls,
         name,
-        "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \"" + format + "\"");
+        "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \""
+            + format
+            + "\"");
   }
 
   /** Pooling with its own window, stride and padding (overlapping or padded windows). */
@@ -175,7 +181,9 @@ final class TestModels {
         cls,
         name,
         ("\"pool_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-                + " \"data_format\": \"" + format + "\"")
+                + " \"data_format\": \""
+                + format
+                + "\"")
             .formatted(size, size, stride, stride, padding));
   }
 

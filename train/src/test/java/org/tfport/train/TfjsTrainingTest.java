@@ -158,7 +158,8 @@ class TfjsTrainingTest {
             .write(dir.resolve("clstm.h5"));
     Path json = dir.resolve("clstm");
     Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
-    compare(h5, json.resolve("model.json"), TestModels.uniform(48, N, 3, 5, 5, 2), threeOptimizers());
+    compare(
+        h5, json.resolve("model.json"), TestModels.uniform(48, N, 3, 5, 5, 2), threeOptimizers());
   }
 
   /** TF.js 4.22 ignores loss weights (a TODO in its compile): TrainerTest checks them. */

@@ -18,9 +18,8 @@ import org.tfport.runtime.ops.Windows.Grid;
  *
  * <ul>
  *   <li>Conv2DBackpropInput: on the GEMM of {@link FastConvOps}, every output position's window
- *       gradient at once, [N·Ho·Wo, Cout] ×
- *       filterᵀ [Cout, kh·kw·Cin], then each window added back onto the input positions it read
- *       (col2im), image by image across threads.
+ *       gradient at once, [N·Ho·Wo, Cout] × filterᵀ [Cout, kh·kw·Cin], then each window added back
+ *       onto the input positions it read (col2im), image by image across threads.
  *   <li>Conv2DBackpropFilter: the windows' inputs gathered transposed (im2colᵀ [kh·kw·Cin,
  *       N·Ho·Wo]) times out_backprop [N·Ho·Wo, Cout], which is the filter gradient in the filter's
  *       own layout, row by row across threads. It sums over every output position of every image,
@@ -29,14 +28,13 @@ import org.tfport.runtime.ops.Windows.Grid;
  *       added in double.
  * </ul>
  *
- * Images are taken in groups so the gathered matrix stays under {@link #GATHER_LIMIT} floats. Everything else (float64, NCHW, grouped filters, bad
- * shapes, whose errors the reference words) runs the reference kernels of {@link ConvBackpropOps}
- * and {@link ConvFilterGradOps}.
+ * Images are taken in groups so the gathered matrix stays under {@link #GATHER_LIMIT} floats.
+ * Everything else (float64, NCHW, grouped filters, bad shapes, whose errors the reference words)
+ * runs the reference kernels of {@link ConvBackpropOps} and {@link ConvFilterGradOps}.
  */
 final class FastConvBackpropOps implements OpFamily {
   /** Floats of the gathered window matrix per group of images (16 MB). */
   static final int GATHER_LIMIT = 1 << 22;
-
 
   @Override
   public void register(KernelRegistry r) {

@@ -30,8 +30,7 @@ class FastConvBackpropOpsTest {
 
   /** The forward output of case {@code c} with {@code cout} filters, for its shape. */
   private static long[] forwardShape(FastConvOpsTest.Case c, Value x, Value filter) {
-    return OpOracle.runKernel(Mode.REFERENCE, "Conv2D", c.attrs(), List.of(), x, filter)[0]
-        .shape();
+    return OpOracle.runKernel(Mode.REFERENCE, "Conv2D", c.attrs(), List.of(), x, filter)[0].shape();
   }
 
   private static void checkBoth(Random rnd, FastConvOpsTest.Case c, int cout, String what) {

@@ -10,11 +10,12 @@ import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
 
 /**
- * Convolutions and pooling. Conv2D's input gradient is TensorFlow's {@code Conv2DBackpropInput}
- * and its filter gradient {@code Conv2DBackpropFilter}, both on the runtime's GEMM for NHWC float32
- * whatever the stride; an NCHW convolution or pooling differentiates through the same ops in NCHW. Depthwise and transposed convolutions use TensorFlow's backprop ops; pooling its
- * MaxPoolGrad (the window's first maximum gets the gradient, as in TF.js) and AvgPoolGrad, one pass
- * over the windows whatever their size, stride and padding.
+ * Convolutions and pooling. Conv2D's input gradient is TensorFlow's {@code Conv2DBackpropInput} and
+ * its filter gradient {@code Conv2DBackpropFilter}, both on the runtime's GEMM for NHWC float32
+ * whatever the stride; an NCHW convolution or pooling differentiates through the same ops in NCHW.
+ * Depthwise and transposed convolutions use TensorFlow's backprop ops; pooling its MaxPoolGrad (the
+ * window's first maximum gets the gradient, as in TF.js) and AvgPoolGrad, one pass over the windows
+ * whatever their size, stride and padding.
  */
 final class ConvGrads {
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);

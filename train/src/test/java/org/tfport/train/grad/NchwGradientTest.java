@@ -23,8 +23,8 @@ import org.tfport.runtime.TensorSpec;
 
 /**
  * NCHW graph nodes (as TensorFlow graphs hold them; the Keras builder transposes channels_first to
- * NHWC instead): a stride-2 SAME and a stride-1 VALID Conv2D, BiasAdd, AvgPool and MaxPool in
- * NCHW differentiate to the gradients central finite differences of the same graph give, for the
+ * NHWC instead): a stride-2 SAME and a stride-1 VALID Conv2D, BiasAdd, AvgPool and MaxPool in NCHW
+ * differentiate to the gradients central finite differences of the same graph give, for the
  * filters, the bias and the input.
  */
 class NchwGradientTest {
@@ -116,8 +116,7 @@ class NchwGradientTest {
         v[i][k] = (float) (r.nextDouble() - 0.5);
       }
     }
-    try (Model m =
-            Model.fromGraph(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)));
+    try (Model m = Model.fromGraph(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)));
         Session s = m.newSession()) {
       Map<String, Tensor> out = s.run(feeds(vars, shapes, v));
       float eps = 1e-3f;
