@@ -311,6 +311,7 @@ public final class StableHloLowering {
       String t = ((org.tfport.formats.stablehlo.Attr.StrAttr) op.attr("call_target_name")).value();
       return t.startsWith("check.")
           || t.equals("shape_assertion")
+          || t.equals("stablehlo.shape_refinement_operand_wrapper")
           || t.equals("stablehlo.dynamic_top_k")
           || t.equals("annotate_device_placement")
           || t.equals(Control.CALL_TF)
