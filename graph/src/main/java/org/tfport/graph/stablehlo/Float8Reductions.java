@@ -18,7 +18,9 @@ import org.tfport.graph.stablehlo.Lowerer.V;
  *       f16.
  * </ol>
  *
- * The f16-to-f8 converts are narrowing, so {@code AlgebraicSimplifier} keeps them. The accumulator
+ * The f16-to-f8 converts are narrowing, so {@code AlgebraicSimplifier} keeps them ({@code
+ * IsConvertPairNoOp} in {@code algebraic_simplifier.cc} drops a convert pair only when the first
+ * convert preserves values). The accumulator
  * is thus an f8 value after each step, from the init value through the reduced elements in
  * row-major order (the elemental reduce loop; the reducer is no plain add, so it is not
  * vectorized). The f16 step is left out here: f32 holds a sum or product of two f8 values exactly,
