@@ -193,7 +193,20 @@ public final class RuntimeComparison {
         System.out.println("  " + v2Net + ": tfport convert to a graph model failed: " + why);
       }
     }
+    // Issue 11's models built by TF Java and saved as SavedModels: tfport converts each to a graph
+    // model and to .tflite, so the same network runs in all three runtimes.
+    addBuilt(rows, work, only, "ResNet-18 224 float (TF Java)", "resnet18", BuiltModels::resNet18);
+    addBuilt(
+        rows,
+        work,
+        only,
+        "MobileNetV2 224 float (TF Java)",
+        "mobilenet_v2",
+        BuiltModels::mobileNetV2);
     for (Row r : List.copyOf(rows)) {
+      if (r.network().endsWith("(TF Java)")) {
+        continue;
+      }
       // Converting takes a while: only for pairs --only keeps.
       if (r.other() == Side.TFJS && selected(r.network() + " .tflite (tfport-converted)", only)) {
         Path out = work.resolve(r.file().getParent().getFileName() + ".tflite");
@@ -207,6 +220,64 @@ public final class RuntimeComparison {
       }
     }
     return rows.stream().filter(r -> selected(r.network() + " " + r.format(), only)).toList();
+  }
+
+  private static final String GRAPH_FORMAT = "model.json (tfport graph)";
+  private static final String TFLITE_FORMAT = ".tflite (tfport-converted)";
+
+  /**
+   * Exports a TF Java-built SavedModel and adds its rows: tfport's conversion to a graph model
+   * (against TF.js) and to {@code .tflite} (against TFLite).
+   */
+  private static void addBuilt(
+      List<Row> rows,
+      Path work,
+      String only,
+      String network,
+      String name,
+      java.util.function.Function<Path, Path> build) {
+    boolean graph = selected(network + " " + GRAPH_FORMAT, only);
+    boolean tflite = selected(network + " " + TFLITE_FORMAT, only);
+    if (!graph && !tflite) {
+      return;
+    }
+    Path saved;
+    try {
+      saved = build.apply(work.resolve(name + "_saved_model"));
+    } catch (RuntimeException | LinkageError e) {
+      System.out.println("  " + network + ": TF Java could not build it: " + e);
+      return;
+    }
+    if (graph) {
+      Path graphDir = work.resolve(name + "_graph");
+      String why =
+          run(
+              "convert",
+              "--input_format=tf_saved_model",
+              "--output_format=tfjs_graph_model",
+              saved.toString(),
+              graphDir.toString());
+      if (why == null && Files.isRegularFile(graphDir.resolve("model.json"))) {
+        rows.add(new Row(network, GRAPH_FORMAT, graphDir.resolve("model.json"), Side.TFJS));
+      } else {
+        System.out.println("  " + network + ": tfport convert to a graph model failed: " + why);
+      }
+    }
+    if (tflite) {
+      Path out = work.resolve(name + ".tflite");
+      String why =
+          run(
+              "convert",
+              "--input_format=tf_saved_model",
+              "--output_format=tflite",
+              saved.toString(),
+              out.toString());
+      if (why == null && Files.isRegularFile(out)) {
+        rows.add(new Row(network, TFLITE_FORMAT, out, Side.TFLITE));
+      } else {
+        System.out.println("  " + network + ": tfport convert to .tflite failed: " + why);
+      }
+    }
   }
 
   private static boolean selected(String label, String only) {

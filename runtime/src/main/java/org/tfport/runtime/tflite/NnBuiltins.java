@@ -159,9 +159,12 @@ final class NnBuiltins {
       throw new Refusal("the filter " + s.tensor(t).shape() + " is not " + perm.length + "-D");
     }
     if (v != null) {
-      return s.constNode(
-          s.sanitize(s.tensor(t).name(), t) + "/relayout",
-          Weights.floats(Weights.permuted(dims, perm), Weights.permute(v, dims, perm)));
+      String c =
+          s.constNode(
+              s.sanitize(s.tensor(t).name(), t) + "/relayout",
+              Weights.floats(Weights.permuted(dims, perm), Weights.permute(v, dims, perm)));
+      s.keepQuantized(c, t, perm, null);
+      return c;
     }
     long[] p = new long[perm.length];
     for (int k = 0; k < p.length; k++) {
@@ -175,6 +178,13 @@ final class NnBuiltins {
         type(outType(s)),
         "Tperm",
         type(DType.INT32));
+  }
+
+  private static String keptFilter(SubgraphImport s, int w, long[] hwcm, float[] v) {
+    String c =
+        s.constNode(s.sanitize(s.tensor(w).name(), w) + "/relayout", Weights.floats(hwcm, v));
+    s.keepQuantized(c, w, null, hwcm);
+    return c;
   }
 
   static String padding(BuiltinOptions.Padding p) {
@@ -236,7 +246,7 @@ final class NnBuiltins {
     // [1, H, W, C*M] and [H, W, C, M] are the same bytes in C order: output channel c*M + m.
     String filter =
         v != null
-            ? s.constNode(s.sanitize(s.tensor(w).name(), w) + "/relayout", Weights.floats(hwcm, v))
+            ? keptFilter(s, w, hwcm, v)
             : s.node(
                 "Reshape",
                 s.base + "/filter",

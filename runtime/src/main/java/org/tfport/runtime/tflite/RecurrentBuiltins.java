@@ -262,14 +262,16 @@ final class RecurrentBuiltins {
     var stateType = s.tensor(s.inIndex(4)).type();
     if (timeType != org.tfport.formats.tflite.TfliteType.INT16
         || stateType != org.tfport.formats.tflite.TfliteType.INT16) {
-      // TFLite Micro also has an SVDF with int8 time weights and state; TFLite's kernel has not.
+      // TFLite Micro also has an SVDF with int8 time weights and state; TFLite's kernel has not,
+      // and TFLite 2.18 accepts such a file but reads both as int16 (tflite-micro's
+      // keyword_scrambled_8bit corrupts its heap), so there is no TFLite result to follow.
       throw new Refusal(
           "its time weights are "
               + timeType
               + " and its state "
               + stateType
               + "; TFLite's integer SVDF takes INT16 for both (int8 ones are a TFLite Micro"
-              + " variant)");
+              + " variant, which TFLite 2.18 cannot run either)");
     }
     QuantizedBuiltins.put(a, s, "output", s.outIndex(0));
     List<String> ins = new ArrayList<>(List.of(s.in(0), s.in(1), s.in(2)));

@@ -53,14 +53,18 @@ import org.tfport.runtime.ops.StandardKernels;
 public final class TfliteImporter {
   /**
    * An imported model: the graph (with its function library), the signatures it is called through,
-   * and where each imported subgraph's tensors ended up (one entry per subgraph in the graph, one
-   * per subgraph made a function).
+   * where each imported subgraph's tensors ended up (one entry per subgraph in the graph, one per
+   * subgraph made a function), and the quantized weights the graph holds dequantized.
    */
   public record ImportedModel(
-      Graph graph, List<Signature> signatures, List<ImportedSubgraph> tensorMap) {
+      Graph graph,
+      List<Signature> signatures,
+      List<ImportedSubgraph> tensorMap,
+      List<QuantizedConstant> quantizedConstants) {
     public ImportedModel {
       signatures = List.copyOf(signatures);
       tensorMap = List.copyOf(tensorMap);
+      quantizedConstants = List.copyOf(quantizedConstants);
     }
 
     /** A runnable model over the standard kernels. */
@@ -96,6 +100,7 @@ public final class TfliteImporter {
   private final Set<String> functionNames = new HashSet<>();
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
   private final List<ImportedSubgraph> tensorMap = new ArrayList<>();
+  final List<QuantizedConstant> quantizedConstants = new ArrayList<>();
 
   /** Resized inputs: by subgraph, by tensor index, the dims asked for. */
   private final Map<Integer, Map<Integer, long[]>> resized = new HashMap<>();
@@ -261,7 +266,7 @@ public final class TfliteImporter {
         .forEach(
             s -> map.add(new ImportedSubgraph(s.index, null, java.util.Arrays.asList(s.refs))));
     map.addAll(tensorMap);
-    return new ImportedModel(graph, signatures, map);
+    return new ImportedModel(graph, signatures, map, quantizedConstants);
   }
 
   private void topLevel(int index) {
@@ -317,8 +322,22 @@ public final class TfliteImporter {
         .functions()
         .put(
             name,
-            new GraphFunction(name, ins, outs, s.nodes, ret, Map.of(), Map.of(), Map.of(), false));
+            new GraphFunction(
+                name,
+                ins,
+                outs,
+                s.nodes,
+                ret,
+                s.lastEffect == null ? Map.of() : Map.of("effects", s.lastEffect),
+                Map.of(),
+                Map.of(),
+                s.lastEffect != null));
     return name;
+  }
+
+  /** The name of the function made from subgraph {@code index}. */
+  String functionName(int index) {
+    return functions.get(index);
   }
 
   private int tfType(SubgraphImport s, int t) {
