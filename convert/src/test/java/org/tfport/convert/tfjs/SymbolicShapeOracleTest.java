@@ -1,29 +1,28 @@
 package org.tfport.convert.tfjs;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.tfport.convert.tfjs.StableHloTargets.f32;
-
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.tfport.convert.tfjs.StableHloTargets.f32;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.tfport.convert.Converter;
-import org.tfport.convert.GraphLoadingOptions;
-import org.tfport.formats.ModelFormat;
-import org.tfport.testkit.TfliteOracle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tfport.convert.Converter;
+import org.tfport.convert.GraphLoadingOptions;
 import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.formats.ModelFormat;
 import org.tfport.formats.stablehlo.StableHloText;
 import org.tfport.graph.stablehlo.StableHloLowering;
 import org.tfport.testkit.Comparison;
 import org.tfport.testkit.OracleTest;
+import org.tfport.testkit.TfliteOracle;
 
 /**
- * A function exported by {@code jax.export} with the symbolic shape {@code ("b", 4)} and called on a
- * 3x4 array, in JAX's printed form: {@code @main} computes the dimension variable {@code b} from
+ * A function exported by {@code jax.export} with the symbolic shape {@code ("b", 4)} and called on
+ * a 3x4 array, in JAX's printed form: {@code @main} computes the dimension variable {@code b} from
  * its input ({@code get_dimension_size}, {@code convert}) and passes it to the private function as
  * a {@code jax.global_constant = "b"} argument, its array through {@code
  * shape_refinement_operand_wrapper}. The function's {@code dynamic_iota}, {@code dynamic_reshape},
@@ -80,8 +79,8 @@ class SymbolicShapeOracleTest {
           + "}\n";
 
   /**
-   * The exported module itself (what {@code jax.export} serializes): {@code @main} takes the
-   * {@code ?x4} array, checks {@code b >= 1} with a {@code shape_assertion} and passes {@code b} on.
+   * The exported module itself (what {@code jax.export} serializes): {@code @main} takes the {@code
+   * ?x4} array, checks {@code b >= 1} with a {@code shape_assertion} and passes {@code b} on.
    */
   static final String EXPORTED =
       """
@@ -157,8 +156,7 @@ class SymbolicShapeOracleTest {
     assertThat(cy.ok()).as("y in TFLite: " + cy).isTrue();
     assertThat(cz.ok()).as("z in TFLite: " + cz).isTrue();
     assertThatThrownBy(
-            () ->
-                StableHloLowering.load(mlir, java.util.Map.of("arg0", new long[] {3, 5})))
+            () -> StableHloLowering.load(mlir, java.util.Map.of("arg0", new long[] {3, 5})))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("argument %arg0: the input shape [3, 5] does not fit its type");
   }
@@ -179,8 +177,7 @@ class SymbolicShapeOracleTest {
         .singleElement()
         .asString()
         .contains("line 3", "dynamic_broadcast_in_dim", "%arg0 is not known before running");
-    assertThatThrownBy(
-            () -> StableHloLowering.lower(StableHloText.parse(program, "h.mlir")))
+    assertThatThrownBy(() -> StableHloLowering.lower(StableHloText.parse(program, "h.mlir")))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("h.mlir");
   }

@@ -20,12 +20,12 @@ import org.tfport.graph.stablehlo.Lowerer.V;
  *
  * The f16-to-f8 converts are narrowing, so {@code AlgebraicSimplifier} keeps them ({@code
  * IsConvertPairNoOp} in {@code algebraic_simplifier.cc} drops a convert pair only when the first
- * convert preserves values). The accumulator
- * is thus an f8 value after each step, from the init value through the reduced elements in
- * row-major order (the elemental reduce loop; the reducer is no plain add, so it is not
- * vectorized). The f16 step is left out here: f32 holds a sum or product of two f8 values exactly,
- * and rounding it through f16 first gives the same f8 value for formats of at most 4 significant
- * bits (double rounding is harmless when the middle precision is at least 2p + 2 bits).
+ * convert preserves values). The accumulator is thus an f8 value after each step, from the init
+ * value through the reduced elements in row-major order (the elemental reduce loop; the reducer is
+ * no plain add, so it is not vectorized). The f16 step is left out here: f32 holds a sum or product
+ * of two f8 values exactly, and rounding it through f16 first gives the same f8 value for formats
+ * of at most 4 significant bits (double rounding is harmless when the middle precision is at least
+ * 2p + 2 bits).
  */
 final class Float8Reductions {
   private Float8Reductions() {}
@@ -33,7 +33,8 @@ final class Float8Reductions {
   /** Steps unrolled per result element; a longer reduce is refused rather than rounded once. */
   static final int MAX_STEPS = 256;
 
-  static V reduce(Lowerer l, Reductions.Kind k, V x, V init, long[] dims, long[] outShape, Float8 f) {
+  static V reduce(
+      Lowerer l, Reductions.Kind k, V x, V init, long[] dims, long[] outShape, Float8 f) {
     int rank = x.rank();
     int[] perm = new int[rank];
     int at = 0;

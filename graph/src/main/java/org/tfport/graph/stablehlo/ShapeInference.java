@@ -7,15 +7,15 @@ import org.tfport.graph.stablehlo.Lowerer.V;
 
 /**
  * The result shape of an op from its operands' shapes, for results declared with {@code ?}
- * dimensions ({@link ShapeRefinement}); the rules are StableHLO's shape functions for the ops
- * JAX's symbolic-shape programs use.
+ * dimensions ({@link ShapeRefinement}); the rules are StableHLO's shape functions for the ops JAX's
+ * symbolic-shape programs use.
  */
 final class ShapeInference {
   private ShapeInference() {}
 
   /**
-   * The static shape of a result declared {@code declared}, or null when the operands do not fix
-   * it (the op is then lowered as declared).
+   * The static shape of a result declared {@code declared}, or null when the operands do not fix it
+   * (the op is then lowered as declared).
    */
   static long[] infer(Op op, List<V> ins, long[] declared) {
     long[] s =
@@ -156,8 +156,7 @@ final class ShapeInference {
 
   /** A {@code dot_general} dimension list, from the flattened attributes or its dialect form. */
   private static long[] dims(Op op, String name) {
-    return op.attr("dot_dimension_numbers")
-            instanceof org.tfport.formats.stablehlo.Attr.DictAttr d
+    return op.attr("dot_dimension_numbers") instanceof org.tfport.formats.stablehlo.Attr.DictAttr d
         ? Attrs.longs(d.entries().get(name))
         : new long[0];
   }

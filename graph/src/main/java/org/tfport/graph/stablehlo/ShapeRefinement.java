@@ -82,7 +82,9 @@ final class ShapeRefinement {
     } catch (Lowerer.Refusal r) {
       return null;
     }
-    if ((dt != DType.INT32 && dt != DType.INT64) || !t.isStatic() || t.elementCount() > MAX_FOLDED) {
+    if ((dt != DType.INT32 && dt != DType.INT64)
+        || !t.isStatic()
+        || t.elementCount() > MAX_FOLDED) {
       return null;
     }
     List<long[]> vals = new ArrayList<>();
@@ -100,11 +102,11 @@ final class ShapeRefinement {
               vals.get(0).length == 1 ? fill(vals.get(0)[0], (int) t.elementCount()) : null;
           case "stablehlo.concatenate" -> t.rank() == 1 ? concat(vals) : null;
           case "stablehlo.add",
-                  "stablehlo.subtract",
-                  "stablehlo.multiply",
-                  "stablehlo.divide",
-                  "stablehlo.maximum",
-                  "stablehlo.minimum" ->
+              "stablehlo.subtract",
+              "stablehlo.multiply",
+              "stablehlo.divide",
+              "stablehlo.maximum",
+              "stablehlo.minimum" ->
               vals.size() == 2 && vals.get(0).length == vals.get(1).length
                   ? binary(op.name(), vals.get(0), vals.get(1))
                   : null;

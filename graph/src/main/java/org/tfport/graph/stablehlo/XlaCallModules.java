@@ -208,9 +208,9 @@ public final class XlaCallModules {
   }
 
   /**
-   * The shapes of the node's inputs that come straight from placeholders of static shape, by
-   * {@code main}'s argument name: with them the module's {@code ?} dimensions refine, as TF's
-   * kernel refines the module for the shapes it runs on.
+   * The shapes of the node's inputs that come straight from placeholders of static shape, by {@code
+   * main}'s argument name: with them the module's {@code ?} dimensions refine, as TF's kernel
+   * refines the module for the shapes it runs on.
    */
   private static Map<String, long[]> staticShapes(
       Graph g, Func main, List<String> inputs, int first) {

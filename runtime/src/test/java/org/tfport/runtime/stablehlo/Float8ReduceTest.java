@@ -14,9 +14,9 @@ import org.tfport.runtime.Session;
 
 /**
  * A sum over f8E4M3FN values rounds its accumulator to the format after every step, as XLA's CPU
- * backend does (the reasoning, with XLA's file names, is on {@code Float8Reductions}). Row 0,
- * [4, 0.25, 2^-9], is where that differs from rounding once: 4 + 0.25 = 4.25 is a tie between 4 and
- * 4.5 that goes to the even 4, and adding 2^-9 to 4 leaves 4; the exact sum 4.251953125 would round
+ * backend does (the reasoning, with XLA's file names, is on {@code Float8Reductions}). Row 0, [4,
+ * 0.25, 2^-9], is where that differs from rounding once: 4 + 0.25 = 4.25 is a tie between 4 and 4.5
+ * that goes to the even 4, and adding 2^-9 to 4 leaves 4; the exact sum 4.251953125 would round
  * once to 4.5.
  */
 class Float8ReduceTest {
