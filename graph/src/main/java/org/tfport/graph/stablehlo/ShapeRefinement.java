@@ -215,8 +215,8 @@ final class ShapeRefinement {
       throw new Lowerer.Refusal(
           "its shape operand "
               + op.operands().get(k)
-              + " is not known before running; fix the inputs' dimensions (export with static"
-              + " shapes or pass static input shapes)");
+              + " is not known before running; export with static shapes, or give the"
+              + " inputs' shapes (convert --input_arrays=arg0 --input_shapes=3,4 style)");
     }
     return v;
   }
