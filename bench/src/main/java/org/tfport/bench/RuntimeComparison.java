@@ -329,7 +329,7 @@ public final class RuntimeComparison {
     return code == 0 ? null : err.toString().strip();
   }
 
-  private Timing measure(Side side, Path file, int threads)
+  Timing measure(Side side, Path file, int threads)
       throws IOException, InterruptedException {
     List<String> cmd =
         switch (side) {
