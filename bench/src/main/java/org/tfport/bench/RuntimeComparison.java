@@ -27,8 +27,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The same models timed in tfport ({@code tfport benchmark}), the real TFLite 2.18 interpreter with
- * its XNNPACK delegate ({@link TfliteTimer}; {@code --tflite_kernels builtin} for its builtin kernels
- * instead) and TensorFlow.js 4.22 on its WASM backend in Node ({@code
+ * its XNNPACK delegate ({@link TfliteTimer}; {@code --tflite_kernels builtin} for its builtin
+ * kernels instead) and TensorFlow.js 4.22 on its WASM backend in Node ({@code
  * bench/node/tfjs_bench.js}), in one run, at 1 thread and at all cores. Every measurement is its
  * own process (the runtime alone in it, as a user would run it); the sides alternate within a round
  * and the order flips each round, and each side keeps the best of its medians over the rounds,
@@ -329,8 +329,7 @@ public final class RuntimeComparison {
     return code == 0 ? null : err.toString().strip();
   }
 
-  Timing measure(Side side, Path file, int threads)
-      throws IOException, InterruptedException {
+  Timing measure(Side side, Path file, int threads) throws IOException, InterruptedException {
     List<String> cmd =
         switch (side) {
           case TFPORT ->

@@ -44,8 +44,8 @@ import org.tfport.testkit.XnnpackDelegate;
 /**
  * Times a {@code .tflite} file in the real TFLite 2.18 interpreter (bytedeco C API) the way {@code
  * tfport benchmark} times tfport: load, first run, warm-up runs discarded, timed runs. Run in its
- * own JVM by {@link RuntimeComparison} (as testkit's TfliteOracle runs the interpreter), so a native
- * crash fails one measurement only and each runtime has the process to itself.
+ * own JVM by {@link RuntimeComparison} (as testkit's TfliteOracle runs the interpreter), so a
+ * native crash fails one measurement only and each runtime has the process to itself.
  *
  * <p>Kernels: {@code xnnpack} (default) applies TFLite's XNNPACK delegate, on THREADS threads of
  * its own pool, before the first tensor allocation, as TFLite's default delegate would be applied;
@@ -55,11 +55,11 @@ import org.tfport.testkit.XnnpackDelegate;
  *
  * <p>Usage: {@code TfliteTimer MODEL THREADS RUNS WARMUP [builtin|xnnpack] [SEED]}; prints one JSON
  * object with the field names of {@code tfport benchmark --json}, plus {@code kernels} and, with
- * XNNPACK, {@code xnnpack_applied} and {@code xnnpack_threads} (read back from the delegate). TFLite
- * logs on stderr how many nodes the delegate replaced ("Replacing N out of M node(s) with delegate
- * (TfLiteXNNPackDelegate) node"; no such line: it replaced none). A run copies the inputs in, invokes and
- * copies every output out, as a tfport run takes and returns tensors. Inputs are seeded random:
- * floats in [-1, 1), 32/64-bit integers in [0, 10), other types random bytes.
+ * XNNPACK, {@code xnnpack_applied} and {@code xnnpack_threads} (read back from the delegate).
+ * TFLite logs on stderr how many nodes the delegate replaced ("Replacing N out of M node(s) with
+ * delegate (TfLiteXNNPackDelegate) node"; no such line: it replaced none). A run copies the inputs
+ * in, invokes and copies every output out, as a tfport run takes and returns tensors. Inputs are
+ * seeded random: floats in [-1, 1), 32/64-bit integers in [0, 10), other types random bytes.
  */
 public final class TfliteTimer {
   private TfliteTimer() {}

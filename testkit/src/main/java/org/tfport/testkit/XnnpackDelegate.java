@@ -12,18 +12,18 @@ import org.bytedeco.tensorflowlite.global.tensorflowlite;
 /**
  * TFLite's XNNPACK delegate, with its default options (single-threaded) for {@link
  * TfliteOracle.Kernels#XNNPACK}, or with a thread count for bench's timer. The bytedeco build links
- * XNNPACK but applies no default delegate and maps no Java function that creates one or its options,
- * so {@code TfLiteXNNPackDelegateOptionsDefault}, {@code TfLiteXNNPackDelegateCreate} and {@code
- * TfLiteXNNPackDelegateDelete} are called through the foreign function API, on the library JavaCPP
- * loaded. That API is reached reflectively: testkit compiles for Java 21, where it is a preview,
- * and runs on a JDK where it is final.
+ * XNNPACK but applies no default delegate and maps no Java function that creates one or its
+ * options, so {@code TfLiteXNNPackDelegateOptionsDefault}, {@code TfLiteXNNPackDelegateCreate} and
+ * {@code TfLiteXNNPackDelegateDelete} are called through the foreign function API, on the library
+ * JavaCPP loaded. That API is reached reflectively: testkit compiles for Java 21, where it is a
+ * preview, and runs on a JDK where it is final.
  */
 public final class XnnpackDelegate {
   /**
    * {@code TfLiteXNNPackDelegateOptions} as TFLite 2.18 declares it in {@code
    * delegates/xnnpack/xnnpack_delegate.h}: int32 num_threads, uint32 flags, a weights-cache
-   * pointer, bool handle_variable_ops, a weight-cache file path; 32 bytes, returned by value through
-   * a caller-allocated buffer. Only num_threads (offset 0) is written here.
+   * pointer, bool handle_variable_ops, a weight-cache file path; 32 bytes, returned by value
+   * through a caller-allocated buffer. Only num_threads (offset 0) is written here.
    */
   private static final long OPTIONS_BYTES = 32;
 
@@ -55,8 +55,8 @@ public final class XnnpackDelegate {
   /**
    * A new delegate running on {@code threads} threads of its own pool; 1 (or less) means no pool,
    * as TFLite's default XNNPACK delegate does for one thread. The other options are those of {@code
-   * TfLiteXNNPackDelegateOptionsDefault}. Pass it to {@link #delete} after the interpreter that uses
-   * it is deleted.
+   * TfLiteXNNPackDelegateOptionsDefault}. Pass it to {@link #delete} after the interpreter that
+   * uses it is deleted.
    */
   public static TfLiteOpaqueDelegateStruct create(int threads) {
     try {
@@ -89,7 +89,8 @@ public final class XnnpackDelegate {
         throw new IllegalStateException("TfLiteXNNPackDelegateGetOptions returned null");
       }
       Object sized = segmentClass.getMethod("reinterpret", long.class).invoke(options, 4L);
-      return (int) segmentClass.getMethod("get", intLayoutClass, long.class).invoke(sized, intLayout, 0L);
+      return (int)
+          segmentClass.getMethod("get", intLayoutClass, long.class).invoke(sized, intLayout, 0L);
     } catch (Throwable e) {
       throw new IllegalStateException("cannot read the XNNPACK delegate's options: " + e, e);
     }
@@ -207,7 +208,8 @@ public final class XnnpackDelegate {
         (Optional<?>)
             lookupClass
                 .getMethod("find", String.class)
-                .invoke(lookup, "_ZN6tflite13LoggerOptions21SetMinimumLogSeverityENS_11LogSeverityE");
+                .invoke(
+                    lookup, "_ZN6tflite13LoggerOptions21SetMinimumLogSeverityENS_11LogSeverityE");
     if (severity.isPresent()) {
       Object intArg = Array.newInstance(layout, 1);
       Array.set(intArg, 0, intLayout);
@@ -225,7 +227,8 @@ public final class XnnpackDelegate {
     Object optionsLayout =
         layout
             .getMethod("structLayout", layout.arrayType())
-            .invoke(null, (Object) layouts(layout, intLayout, intLayout, address, address, address));
+            .invoke(
+                null, (Object) layouts(layout, intLayout, intLayout, address, address, address));
     optionsDefault =
         (MethodHandle)
             downcall.invoke(
