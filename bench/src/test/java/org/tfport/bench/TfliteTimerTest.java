@@ -36,11 +36,12 @@ class TfliteTimerTest {
   }
 
   @Test
-  void xnnpackWithoutQuantizedFlagsTakesNoUint8Node() throws Exception {
-    // TfLiteXNNPackDelegateOptionsDefault() in this build sets no flags, so QU8 stays off.
+  void xnnpackTakesTheUint8MobileNetWithItsQuantizedKernels() throws Exception {
+    // The delegate is made with QS8 and QU8 on, as TensorFlow's own builds make it; without them
+    // this build's XNNPACK takes no uint8 node.
     Path net = Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite");
     Timing t = new RuntimeComparison(2, 1, 1, "xnnpack").measure(Side.TFLITE, net, 1);
     assertThat(t.ok()).as(t.note()).isTrue();
-    assertThat(t.xnnpack()).isEqualTo("none");
+    assertThat(t.xnnpack()).as("nodes XNNPACK took").doesNotStartWith("0/").isNotEqualTo("none");
   }
 }

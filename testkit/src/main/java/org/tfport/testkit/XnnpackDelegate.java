@@ -23,9 +23,18 @@ public final class XnnpackDelegate {
    * {@code TfLiteXNNPackDelegateOptions} as TFLite 2.18 declares it in {@code
    * delegates/xnnpack/xnnpack_delegate.h}: int32 num_threads, uint32 flags, a weights-cache
    * pointer, bool handle_variable_ops, a weight-cache file path; 32 bytes, returned by value
-   * through a caller-allocated buffer. Only num_threads (offset 0) is written here.
+   * through a caller-allocated buffer. num_threads (offset 0) and flags (offset 4) are written
+   * here.
    */
   private static final long OPTIONS_BYTES = 32;
+
+  /**
+   * {@code TFLITE_XNNPACK_DELEGATE_FLAG_QS8 | TFLITE_XNNPACK_DELEGATE_FLAG_QU8}: XNNPACK's signed
+   * and unsigned 8-bit kernels. TensorFlow's own TFLite builds (the pip package's interpreter) turn
+   * both on in the options' defaults; this bytedeco build leaves the defaults' flags 0, which would
+   * time integer models on TFLite's builtin kernels instead of the fastest CPU runtime.
+   */
+  private static final int QUANTIZED_FLAGS = 0x1 | 0x2;
 
   private static MethodHandle create;
   private static MethodHandle delete;
@@ -54,7 +63,8 @@ public final class XnnpackDelegate {
 
   /**
    * A new delegate running on {@code threads} threads of its own pool; 1 (or less) means no pool,
-   * as TFLite's default XNNPACK delegate does for one thread. The other options are those of {@code
+   * as TFLite's default XNNPACK delegate does for one thread. Its signed and unsigned 8-bit kernels
+   * are on ({@link #QUANTIZED_FLAGS}); the other options are those of {@code
    * TfLiteXNNPackDelegateOptionsDefault}. Pass it to {@link #delete} after the interpreter that
    * uses it is deleted.
    */
@@ -68,7 +78,8 @@ public final class XnnpackDelegate {
         if (size != OPTIONS_BYTES) {
           throw new IllegalStateException("unexpected XNNPACK options size " + size);
         }
-        setInt(options, threads > 1 ? threads : 0);
+        setInt(options, 0, threads > 1 ? threads : 0);
+        setInt(options, 4, getInt(options, 4) | QUANTIZED_FLAGS);
         return delegate(create.invoke(options));
       }
     } catch (RuntimeException e) {
@@ -118,10 +129,18 @@ public final class XnnpackDelegate {
     }
   }
 
-  private static void setInt(Object segment, int value) throws ReflectiveOperationException {
+  private static void setInt(Object segment, long offset, int value)
+      throws ReflectiveOperationException {
     segmentClass
         .getMethod("set", intLayoutClass, long.class, int.class)
-        .invoke(segment, intLayout, 0L, value);
+        .invoke(segment, intLayout, offset, value);
+  }
+
+  private static int getInt(Object segment, long offset) throws ReflectiveOperationException {
+    return (int)
+        segmentClass
+            .getMethod("get", intLayoutClass, long.class)
+            .invoke(segment, intLayout, offset);
   }
 
   private static TfLiteOpaqueDelegateStruct delegate(Object segment)
