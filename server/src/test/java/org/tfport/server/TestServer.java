@@ -12,8 +12,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -141,15 +144,33 @@ final class TestServer implements AutoCloseable {
 
   /** Every file under the store except staging, as relative paths. */
   List<String> storedFiles() {
-    try (Stream<Path> s = Files.walk(store)) {
-      return s.filter(Files::isRegularFile)
-          .map(p -> store.relativize(p).toString())
-          .filter(p -> !p.startsWith(".tmp"))
-          .sorted()
-          .toList();
+    // Staging is not walked at all: an upload a stopped server cut short may still be deleting its
+    // staging folder while a test looks, and a walk into it would fail on the vanished files.
+    List<String> files = new ArrayList<>();
+    try {
+      Files.walkFileTree(
+          store,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+              return dir.equals(store.resolve(".tmp"))
+                  ? FileVisitResult.SKIP_SUBTREE
+                  : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+              if (attrs.isRegularFile()) {
+                files.add(store.relativize(file).toString());
+              }
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (IOException e) {
       throw new AssertionError(e);
     }
+    files.sort(null);
+    return files;
   }
 
   /** Asserts no version exists anywhere and staging is empty: a refused upload left nothing. */
