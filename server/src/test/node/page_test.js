@@ -2,8 +2,8 @@
 /*
  * Drives the page of a tfport server that has a read token and no --tfjs flag, in Debian's chromium:
  * answers the read-token prompt, adds models by drag-and-drop and with the file picker, reads the
- * layers table, edits the input, runs, feeds an image to an image model, and takes screenshots at
- * desktop and phone width.
+ * layers table, edits the input, runs, feeds an image to an image model, looks at a fully integer
+ * .tflite kept without a TF.js form, and takes screenshots at desktop and phone width.
  *
  * Usage: node page_test.js BASE_URL WRITE_TOKEN READ_TOKEN OUT_DIR PROFILE_DIR FILES.json
  * FILES.json names the files to add. Prints one JSON object on the last line of stdout.
@@ -120,6 +120,33 @@ async function run(page, json) {
     out.tflite = await pick(page, 'half-plus-two-tflite', [files.tflite]);
     await loaded(page, 'half-plus-two-tflite');
     out.tfliteRun = await run(page, null);
+
+    if (files.integerTflite) {
+      // A fully integer .tflite is kept without a TF.js form: the page shows it and why, and
+      // leaves TF.js alone (no graph, no layers, every TF.js button disabled).
+      await clear(page, '#run-result').catch(() => {});
+      out.integerTflite = await pick(page, 'hello-int8', [files.integerTflite]);
+      await page.waitForFunction(() => document.querySelector('#d-title').textContent === 'hello-int8'
+        && document.querySelector('#run-result').dataset.ok !== undefined, null, { timeout: 120000 });
+      out.noTfjs = await page.evaluate(() => ({
+        buttons: Array.from(document.querySelectorAll('#details .actions button'))
+          .map((b) => ({ id: b.id, disabled: b.disabled })),
+        result: document.querySelector('#run-result').textContent,
+        resultOk: document.querySelector('#run-result').dataset.ok,
+        resultHidden: document.querySelector('#run-result').hidden,
+        summary: Array.from(document.querySelectorAll('#d-summary dt'))
+          .map((dt) => [dt.textContent, dt.nextElementSibling.textContent]),
+        graphSrc: document.querySelector('#graph').getAttribute('src'),
+        pictureHidden: document.querySelector('#graph').closest('.picture').hidden,
+        input: document.querySelector('#input-json').value,
+        inputHelp: document.querySelector('#input-help').textContent,
+        loaded: document.querySelector('#details').dataset.loaded,
+        layersHidden: document.querySelector('#layers-box').hidden,
+        listed: (document.querySelector('#models tbody tr[data-model="hello-int8"]') || {}).textContent || null,
+      }));
+      out.noTfjsShot = path.join(outDir, 'page-no-tfjs.png');
+      await page.screenshot({ path: out.noTfjsShot, fullPage: true });
+    }
 
     out.savedModel = await drop(page, 'half-plus-two-savedmodel', [files.savedModelZip]);
     await loaded(page, 'half-plus-two-savedmodel');

@@ -17,7 +17,6 @@ import org.tfport.core.Json;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.UsageException;
-import org.tfport.graph.GraphOptions;
 import org.tfport.runtime.LoadOptions;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.RandomInputs;
@@ -210,17 +209,10 @@ final class BenchmarkCommand {
             .filter(p -> p.getType() == MemoryType.HEAP && p.isValid())
             .toList();
     heap.forEach(MemoryPoolMXBean::resetPeakUsage);
-    List<String> outputs =
-        outputNodeNames == null
-            ? List.of()
-            : Arrays.stream(outputNodeNames.split(","))
-                .map(String::strip)
-                .filter(s -> !s.isEmpty())
-                .toList();
-    LoadOptions lo = new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs);
+    LoadOptions lo = ModelArgument.options(signatureName, tags, outputNodeNames);
 
     long t0 = System.nanoTime();
-    try (Model m = Model.load(Path.of(model), lo);
+    try (Model m = ModelArgument.load(model, lo);
         Session session = m.newSession(SessionOptions.defaults().withThreads(threads))) {
       Signature sig = signatureName != null ? m.signature(signatureName) : m.defaultSignature();
       double loadMs = millisSince(t0);

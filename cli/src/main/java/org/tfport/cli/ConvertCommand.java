@@ -158,6 +158,16 @@ final class ConvertCommand {
   String useStructuredOutputsNames;
 
   @Option(
+      description =
+          "tflite input: keep quantized int8/uint8/int16 weights as stored (TensorFlow: integer"
+              + " weight, Cast, Sub, Mul; TF.js: uint8/uint16 manifest quantization per tensor)",
+      names = "--keep_quantization",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL")
+  String keepQuantization;
+
+  @Option(
       names = "--weight_shard_size_bytes",
       paramLabel = "BYTES",
       description = "default 4194304")
@@ -261,6 +271,7 @@ final class ConvertCommand {
           "--use_structured_outputs_names",
           "--control_flow_v2",
           "--experiments",
+          "--keep_quantization",
           "--verify",
           "--json");
 
@@ -422,6 +433,15 @@ final class ConvertCommand {
     if (md != null) {
       md.properties().forEach(e -> options.userDefinedMetadata(e.getKey(), e.getValue()));
     }
+    boolean keep =
+        keepQuantization != null && ResultReport.bool("--keep_quantization", keepQuantization);
+    if (keep && in != TFLITE) {
+      throw new UsageException(
+          "--keep_quantization is for tflite input (to tfjs_graph_model, tf_saved_model or"
+              + " tf_frozen_model); "
+              + in.flagName()
+              + " input keeps its weights as they are");
+    }
     Converter converter = Converter.from(input, in).to(outFmt).withTfjsOutput(options.build());
     if (outFmt == TFJS_GRAPH_MODEL) {
       GraphLoadingOptions graph = graphOptions();
@@ -431,6 +451,8 @@ final class ConvertCommand {
                 + " names of the nodes to compute");
       }
       converter = converter.withGraphLoading(graph);
+    } else if (keep) {
+      converter = converter.withGraphLoading(graphOptions());
     }
     ProgressListener progress = StderrProgress.forConsole(err);
     ConversionResult s = converter.withProgress(progress).convert(output);
@@ -471,7 +493,10 @@ final class ConvertCommand {
             .outputNodeNames(outputs)
             .optimize(
                 skipOptimization == null
-                    || !ResultReport.bool("--skip_optimization", skipOptimization));
+                    || !ResultReport.bool("--skip_optimization", skipOptimization))
+            .keepQuantization(
+                keepQuantization != null
+                    && ResultReport.bool("--keep_quantization", keepQuantization));
     if (signatureName != null) {
       b.signature(signatureName);
     }

@@ -21,7 +21,6 @@ import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UsageException;
 import org.tfport.formats.npy.Npy;
-import org.tfport.graph.GraphOptions;
 import org.tfport.runtime.LoadOptions;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.RandomInputs;
@@ -125,17 +124,8 @@ final class PredictCommand {
     if (model == null) {
       throw new UsageException("predict: give the model to run (tfport predict --help)");
     }
-    List<String> outputs =
-        outputNodeNames == null
-            ? List.of()
-            : Arrays.stream(outputNodeNames.split(","))
-                .map(String::strip)
-                .filter(s -> !s.isEmpty())
-                .toList();
-    LoadOptions lo = new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs);
-    // A URL (file://, http(s)://) goes through the io handlers; anything else is a path.
-    try (Model m =
-            model.contains("://") ? Model.loadUrl(model, lo) : Model.load(Path.of(model), lo);
+    LoadOptions lo = ModelArgument.options(signatureName, tags, outputNodeNames);
+    try (Model m = ModelArgument.load(model, lo);
         Session session = m.newSession()) {
       Signature sig = signatureName != null ? m.signature(signatureName) : m.defaultSignature();
       Map<String, String> origin = new LinkedHashMap<>();

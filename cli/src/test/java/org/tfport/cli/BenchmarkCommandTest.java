@@ -213,6 +213,22 @@ class BenchmarkCommandTest {
   }
 
   @Test
+  void aFileUrlLoadsAsInPredict() {
+    String url = savedModel.toUri().toString();
+    assertThat(url).startsWith("file:");
+    JsonNode o =
+        json(
+            CliRunner.run(
+                "benchmark",
+                url,
+                "--num_runs=3",
+                "--warmup_runs=1",
+                "--warmup_min_secs=0",
+                "--json"));
+    consistent(o, url, 3, 1, Runtime.getRuntime().availableProcessors());
+  }
+
+  @Test
   void badFlagsExitTwo() {
     String m = savedModel.toString();
     for (List<String> args :

@@ -215,4 +215,92 @@ class ReverseConversionCliTest {
     }
     assertThat(Files.exists(tmp.resolve("saved").resolve("variables"))).isTrue();
   }
+
+  @Test
+  void keepQuantizationKeepsTheIntegersOfADynamicRangeFile() throws Exception {
+    Path pb = Corpus.require("frozen_pb/tf2onnx/fc-layers.pb");
+    Path q = tmp.resolve("dr.tflite");
+    CliRunner t =
+        CliRunner.run(
+            "tflite_convert",
+            "--graph_def_file",
+            pb.toString(),
+            "--output_arrays",
+            "output",
+            "--output_file",
+            q.toString(),
+            "--post_training_quantize");
+    assertThat(t.code()).as(t.err()).isZero();
+    long[] sizes = new long[2];
+    for (int k = 0; k < 2; k++) {
+      Path out = tmp.resolve("dr_sm" + k);
+      CliRunner r =
+          k == 0
+              ? CliRunner.run(
+                  "convert",
+                  "--input_format=tflite",
+                  "--output_format=tf_saved_model",
+                  "--keep_quantization",
+                  "--verify",
+                  q.toString(),
+                  out.toString())
+              : CliRunner.run(
+                  "convert",
+                  "--input_format=tflite",
+                  "--output_format=tf_saved_model",
+                  "--verify",
+                  q.toString(),
+                  out.toString());
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(r.out()).contains("verify:").contains(" ok");
+      assertThat(r.err())
+          .contains(k == 0 ? "3 quantized weights kept as stored" : "dequantized to float32");
+      sizes[k] = Files.size(out.resolve("variables/variables.data-00000-of-00001"));
+    }
+    // int8 weights take a quarter of the float32 bytes.
+    assertThat(sizes[0]).isLessThan(sizes[1] / 3);
+    Path js = tmp.resolve("dr_js");
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--input_format=tflite",
+            "--output_format=tfjs_graph_model",
+            "--keep_quantization",
+            "--verify",
+            q.toString(),
+            js.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains(" ok");
+    assertThat(r.err()).contains("3 quantized weights kept as stored (uint8");
+    assertThat(Files.readString(js.resolve("model.json"))).contains("\"quantization\"");
+  }
+
+  @Test
+  void keepQuantizationRefusesIntegerActivationsAndOtherInputs() {
+    Path full = Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite");
+    Path out = tmp.resolve("mn");
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--input_format=tflite",
+            "--output_format=tf_saved_model",
+            "--keep_quantization",
+            full.toString(),
+            out.toString());
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err().strip()).doesNotContain("\n").contains(full.toString());
+    assertThat(r.err()).contains("--keep_quantization keeps the integer weights");
+    assertThat(out).doesNotExist();
+    Path h5 = Corpus.require("keras_h5/dl4j/fullconfigs/cnn/cnn_batch_norm.h5");
+    CliRunner u =
+        CliRunner.run(
+            "convert",
+            "--input_format=keras",
+            "--output_format=tfjs_layers_model",
+            "--keep_quantization",
+            h5.toString(),
+            tmp.resolve("k").toString());
+    assertThat(u.code()).isEqualTo(2);
+    assertThat(u.err()).contains("--keep_quantization is for tflite input");
+  }
 }

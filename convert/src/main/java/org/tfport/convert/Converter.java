@@ -210,7 +210,8 @@ public final class Converter {
                   sigs.isEmpty() ? null : sigs.get(0),
                   graphLoading::graphOptions,
                   tfjsOutput,
-                  progress);
+                  progress,
+                  graphLoading.keepQuantization());
             }
             case STABLEHLO ->
                 TfGraphToTfjs.convertStableHlo(
@@ -273,13 +274,15 @@ public final class Converter {
       case TF_SAVED_MODEL ->
           switch (sourceFormat) {
             case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertSavedModel(source, output);
-            case TFLITE -> TfliteToTf.convertSavedModel(source, output);
+            case TFLITE ->
+                TfliteToTf.convertSavedModel(source, output, graphLoading.keepQuantization());
             default -> throw unsupported();
           };
       case TF_FROZEN_MODEL ->
           switch (sourceFormat) {
             case TFJS_GRAPH_MODEL -> TfjsGraphToTf.convertFrozen(source, output);
-            case TFLITE -> TfliteToTf.convertFrozen(source, output);
+            case TFLITE ->
+                TfliteToTf.convertFrozen(source, output, graphLoading.keepQuantization());
             default -> throw unsupported();
           };
       default -> throw unsupported();

@@ -24,6 +24,7 @@ public final class GraphLoadingOptions {
   private final boolean checkOps;
   private final boolean structuredOutputKeys;
   private final boolean optimize;
+  private final boolean keepQuantization;
 
   private GraphLoadingOptions(Builder b) {
     this.signatures = List.copyOf(b.signatures);
@@ -37,6 +38,7 @@ public final class GraphLoadingOptions {
     this.checkOps = b.checkOps;
     this.structuredOutputKeys = b.structuredOutputKeys;
     this.optimize = b.optimize;
+    this.keepQuantization = b.keepQuantization;
   }
 
   public static GraphLoadingOptions defaults() {
@@ -91,6 +93,10 @@ public final class GraphLoadingOptions {
     return optimize;
   }
 
+  public boolean keepQuantization() {
+    return keepQuantization;
+  }
+
   /** The graph module's loading options for one signature (null: the default). */
   GraphOptions graphOptions(String signature) {
     return new GraphOptions(
@@ -117,6 +123,8 @@ public final class GraphLoadingOptions {
         + structuredOutputKeys
         + ", optimize="
         + optimize
+        + ", keepQuantization="
+        + keepQuantization
         + "]";
   }
 
@@ -131,6 +139,7 @@ public final class GraphLoadingOptions {
     private boolean checkOps = true;
     private boolean structuredOutputKeys;
     private boolean optimize = true;
+    private boolean keepQuantization;
 
     private Builder() {}
 
@@ -218,6 +227,15 @@ public final class GraphLoadingOptions {
      */
     public Builder optimize(boolean optimize) {
       this.optimize = optimize;
+      return this;
+    }
+
+    /**
+     * Whether a {@code .tflite} source's quantized integer weights stay integers in the written
+     * TensorFlow or TF.js model, instead of being dequantized to float32; off by default.
+     */
+    public Builder keepQuantization(boolean keep) {
+      this.keepQuantization = keep;
       return this;
     }
 

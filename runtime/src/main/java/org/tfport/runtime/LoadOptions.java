@@ -1,7 +1,10 @@
 package org.tfport.runtime;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.tfport.core.Shape;
 
 /**
  * How {@link Model#load(java.nio.file.Path, LoadOptions)} reads a model.
@@ -14,11 +17,32 @@ import java.util.Set;
  * @param outputNodeNames the tensors to compute, for a frozen GraphDef or a TF.js graph model
  *     ({@code node} or {@code node:1}); empty for a frozen graph's sink nodes or a graph model's
  *     signature outputs
+ * @param inputShapes shapes to build the model for, by signature input name (empty: as declared),
+ *     for the formats whose graph holds its declared shapes: a {@code .tflite} file is imported as
+ *     TFLite runs it after {@code ResizeInputTensor} (every op's shapes follow from the given ones;
+ *     an op that cannot take them fails naming itself), a Keras or TF.js layers model is built for
+ *     another batch size (only the first dimension may differ from the declared shape). Formats
+ *     whose ops compute their shapes at run time (SavedModels, GraphDefs, TF.js graph models,
+ *     StableHLO) take any fitting shape without this and ignore it.
  */
-public record LoadOptions(String signatureName, Set<String> tags, List<String> outputNodeNames) {
+public record LoadOptions(
+    String signatureName,
+    Set<String> tags,
+    List<String> outputNodeNames,
+    Map<String, Shape> inputShapes) {
   public LoadOptions {
     tags = tags == null ? null : Set.copyOf(tags);
     outputNodeNames = outputNodeNames == null ? List.of() : List.copyOf(outputNodeNames);
+    // Ordered, so messages list the inputs as the caller gave them.
+    inputShapes =
+        inputShapes == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputShapes));
+  }
+
+  /** Inputs as declared. */
+  public LoadOptions(String signatureName, Set<String> tags, List<String> outputNodeNames) {
+    this(signatureName, tags, outputNodeNames, Map.of());
   }
 
   public static LoadOptions defaults() {
@@ -26,14 +50,18 @@ public record LoadOptions(String signatureName, Set<String> tags, List<String> o
   }
 
   public LoadOptions withSignatureName(String name) {
-    return new LoadOptions(name, tags, outputNodeNames);
+    return new LoadOptions(name, tags, outputNodeNames, inputShapes);
   }
 
   public LoadOptions withTags(Set<String> set) {
-    return new LoadOptions(signatureName, set, outputNodeNames);
+    return new LoadOptions(signatureName, set, outputNodeNames, inputShapes);
   }
 
   public LoadOptions withOutputNodeNames(List<String> names) {
-    return new LoadOptions(signatureName, tags, names);
+    return new LoadOptions(signatureName, tags, names, inputShapes);
+  }
+
+  public LoadOptions withInputShapes(Map<String, Shape> shapes) {
+    return new LoadOptions(signatureName, tags, outputNodeNames, shapes);
   }
 }

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.tfport.core.DType;
 import org.tfport.core.Json;
+import org.tfport.core.Shape;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
@@ -26,6 +27,7 @@ import org.tfport.formats.keras.KerasModel;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.SignatureInfo;
 import org.tfport.formats.savedmodel.TensorInfo;
+import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.graph.Functionalize;
 import org.tfport.graph.GraphLoader;
 import org.tfport.graph.GraphOptions;
@@ -108,7 +110,8 @@ final class ModelLoader {
               Files.isDirectory(path) ? path : path.toAbsolutePath().getParent(), o, registry);
       case FROZEN_GRAPH -> frozen(path, o, registry);
       case TFJS_GRAPH -> tfjsGraph(path, o, registry);
-      case TFJS_LAYERS -> layers(path, o, registry, KerasGraphs.buildTfjsLayers(path));
+      case TFJS_LAYERS ->
+          layers(path, o, registry, KerasGraphs.buildTfjsLayers(path, batchOf(path, o)));
       case KERAS -> keras(path, o, registry);
       case TFLITE -> tflite(path, o);
       case STABLEHLO -> stablehlo(path, o, registry);
@@ -419,7 +422,7 @@ final class ModelLoader {
 
   private static Model keras(Path path, LoadOptions o, KernelRegistry registry) {
     try (KerasModel km = KerasModel.open(path)) {
-      return layers(path, o, registry, KerasGraphs.build(km));
+      return layers(path, o, registry, KerasGraphs.build(km, batchOf(path, o)));
     }
   }
 
@@ -446,9 +449,51 @@ final class ModelLoader {
     for (int i = 0; i < kg.outputs().size(); i++) {
       outs.add(new TensorSpec(kg.outputs().get(i), g.outputs().get(i), null, null));
     }
+    for (Map.Entry<String, Shape> e : o.inputShapes().entrySet()) {
+      TensorSpec spec =
+          ins.stream().filter(s -> s.name().equals(e.getKey())).findFirst().orElse(null);
+      if (spec == null) {
+        throw new UsageException(
+            path
+                + ": there is no input '"
+                + e.getKey()
+                + "' to resize; the inputs are "
+                + kg.inputs());
+      }
+      if (!spec.accepts(e.getValue().dims())) {
+        throw new UsageException(
+            path
+                + ": a layers model is built for another batch size only; input '"
+                + e.getKey()
+                + "' is "
+                + spec.describe()
+                + ", not "
+                + e.getValue());
+      }
+    }
     Model.Part p =
         new Model.Part(g, List.of(new Signature(Signature.DEFAULT_KEY, ins, outs)), null);
     return Model.of(path.toString(), List.of(p), p.signatures(), Map.of(), registry);
+  }
+
+  /**
+   * The batch size a layers model is built for: the first dim of the resized inputs, which must
+   * agree (0: as declared).
+   */
+  private static long batchOf(Path path, LoadOptions o) {
+    long batch = 0;
+    for (Map.Entry<String, Shape> e : o.inputShapes().entrySet()) {
+      Shape s = e.getValue();
+      if (s.rank() == 0 || s.dim(0) < 1 || batch > 0 && s.dim(0) != batch) {
+        throw new UsageException(
+            path
+                + ": a layers model is built for one batch size; the resized inputs "
+                + o.inputShapes()
+                + " do not agree on a known first dimension");
+      }
+      batch = s.dim(0);
+    }
+    return batch;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -459,7 +504,9 @@ final class ModelLoader {
    * SignatureDefs.
    */
   private static Model tflite(Path path, LoadOptions o) {
-    Model m = TfliteImporter.load(path);
+    Model m =
+        TfliteImporter.importModel(TfliteReader.read(path), path.toString(), o.inputShapes())
+            .toModel();
     if (o.signatureName() != null) {
       m.signature(o.signatureName());
     }

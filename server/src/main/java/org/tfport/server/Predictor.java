@@ -152,12 +152,20 @@ final class Predictor implements AutoCloseable {
 
   private Map<String, Tensor> runOnce(
       Servables.Loaded model, Signature sig, Map<String, Tensor> inputs, int rows) {
-    Session s = model.takeSession();
+    Servables.Lease lease = model.lease(sig, inputs);
+    Session s = lease.session();
     try {
       Map<String, Tensor> out = s.run(sig.key(), inputs);
       metrics.batch(rows);
-      model.returnSession(s);
+      if (lease.resizedFrom() == null) {
+        model.returnSession(s);
+      } else {
+        s.close();
+      }
       return out;
+    } catch (KernelException | UsageException e) {
+      s.close();
+      throw lease.resizedFrom() == null ? e : lease.resizedFrom().refused(sig, inputs, e);
     } catch (RuntimeException e) {
       // A session a run failed in may hold half-updated state; it is not reused.
       s.close();

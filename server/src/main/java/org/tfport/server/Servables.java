@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
@@ -17,6 +18,7 @@ import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.Session;
 import org.tfport.runtime.SessionOptions;
+import org.tfport.runtime.Signature;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -36,6 +38,9 @@ final class Servables implements AutoCloseable {
     /** Whether calls' inputs must fit the signature's shapes ({@link #checksShapes}). */
     final boolean checkShapes;
 
+    /** The model built again for inputs the signature does not declare, or null. */
+    final ResizedModels resized;
+
     /** The predictor's batches for this model, by signature and row shape. */
     final Map<String, Object> batches = new ConcurrentHashMap<>();
 
@@ -44,11 +49,22 @@ final class Servables implements AutoCloseable {
     private volatile boolean evicted;
     private volatile boolean closed;
 
-    Loaded(String key, Model model, long bytes, boolean checkShapes) {
+    Loaded(String key, Model model, long bytes, boolean checkShapes, ResizedModels resized) {
       this.key = key;
       this.model = model;
       this.bytes = bytes;
       this.checkShapes = checkShapes;
+      this.resized = resized;
+    }
+
+    /**
+     * A session to run {@code sig} on {@code inputs}: from the pool, or, for inputs the signature
+     * does not declare, of the model built for their shapes (used once: {@link Lease#resizedFrom()}
+     * set).
+     */
+    Lease lease(Signature sig, Map<String, Tensor> inputs) {
+      Session s = resized == null ? null : resized.session(sig, inputs);
+      return s == null ? new Lease(takeSession(), null) : new Lease(s, resized);
     }
 
     Session takeSession() {
@@ -82,8 +98,14 @@ final class Servables implements AutoCloseable {
         s.close();
       }
       model.close();
+      if (resized != null) {
+        resized.close();
+      }
     }
   }
+
+  /** A session lent to one run; {@code resizedFrom} is null for the pool's. */
+  record Lease(Session session, ResizedModels resizedFrom) {}
 
   /** A version that failed to load: the status to answer and the one-line reason. */
   record Failure(int status, String message) {}
@@ -143,7 +165,19 @@ final class Servables implements AutoCloseable {
                 + e.getClass().getSimpleName(),
             e);
       }
-      l = new Loaded(key, m, storedBytes(name, version), checksShapes(store.meta(name, version)));
+      JsonNode meta = store.meta(name, version);
+      boolean check = checksShapes(meta);
+      ResizedModels resized =
+          check
+              ? new ResizedModels(
+                  served(name, version),
+                  store.dir(name, version),
+                  meta.path("source").asString("").equals("tflite")
+                      ? ResizedModels.Kind.TFLITE
+                      : ResizedModels.Kind.LAYERS,
+                  "'" + name + "' version " + version)
+              : null;
+      l = new Loaded(key, m, storedBytes(name, version), check, resized);
       l.holders.incrementAndGet();
       List<Loaded> out = new ArrayList<>();
       synchronized (this) {
@@ -196,7 +230,9 @@ final class Servables implements AutoCloseable {
    * compute their shapes when they run. A graph tfport builds from the declared shapes (a Keras or
    * TF.js layers model) or imports from a TFLite file (whose tensors have static shapes TFLite
    * changes only by preparing every op again) may hold those shapes in constants, where another
-   * shape could give a wrong answer no op objects to; those keep the check.
+   * shape could give a wrong answer no op objects to; those keep the check, and a call of other
+   * shapes runs on the model built again for them ({@link ResizedModels}), as TF Serving resizes a
+   * TFLite interpreter's inputs.
    */
   static boolean checksShapes(JsonNode meta) {
     String source = meta.path("source").asString("");

@@ -27,7 +27,8 @@ import tools.jackson.databind.JsonNode;
  * The page as a new user meets it, in headless Debian chromium: a server with a read token and no
  * {@code --tfjs} flag (TF.js comes from the jar), models added by drag-and-drop and the file picker
  * in every upload form, the layers table's output shapes, an edited input run and checked by hand,
- * an image fed to an image model, and screenshots at desktop and phone width in {@code
+ * the view of a fully integer {@code .tflite} kept without a TF.js form (its TF.js buttons
+ * disabled), an image fed to an image model, and screenshots at desktop and phone width in {@code
  * server/target/screenshots/}.
  */
 @OracleTest
@@ -44,6 +45,7 @@ class BrowserAddAndRunTest {
     Path weightsOnly =
         Corpus.require("keras_h5/dl4j-konduit/examples/activations/ReLU_0_weights.h5");
     Path tflite = Corpus.require("tflite/serving/half_plus_two.tflite");
+    Path integerTflite = Corpus.require("tflite/tflite-micro/hello_world_int8.tflite");
     Path savedModel =
         Corpus.require("savedmodel/serving_saved_model_half_plus_two_tf2_cpu/saved_model.pb")
             .getParent();
@@ -67,6 +69,7 @@ class BrowserAddAndRunTest {
     files.put("h5", h5.toString());
     files.put("weightsOnly", weightsOnly.toString());
     files.put("tflite", tflite.toString());
+    files.put("integerTflite", integerTflite.toString());
     files.put("savedModelZip", zip.toString());
     files.set("image", paths(nsfw, nsfw.resolveSibling("group1-shard1of1")));
     files.put("png", png.toString());
@@ -132,6 +135,37 @@ class BrowserAddAndRunTest {
         }
       }
 
+      // A fully integer .tflite has no TF.js form: listed and described, every TF.js button
+      // disabled, nothing loaded into TF.js, and the page points at the REST predict instead.
+      assertThat(ok(r, "integerTflite")).as(r.path("integerTflite").toString()).isTrue();
+      JsonNode none = r.path("noTfjs");
+      assertThat(none.path("buttons").size()).isGreaterThanOrEqualTo(6);
+      List<String> ids = new ArrayList<>();
+      for (JsonNode b : none.path("buttons")) {
+        assertThat(b.path("disabled").asBoolean(false)).as(b.toString()).isTrue();
+        ids.add(b.path("id").asString(""));
+      }
+      assertThat(ids).contains("run", "to-idb", "to-ls", "up-idb", "up-ls");
+      assertThat(none.path("resultHidden").asBoolean(true)).isFalse();
+      assertThat(none.path("resultOk").asString("")).isEqualTo("0");
+      assertThat(none.path("result").asString(""))
+          .startsWith("this version has no TF.js form: ")
+          .contains("quantized integers", "POST /v1/models/hello-int8:predict");
+      assertThat(none.path("summary").toString())
+          .contains(
+              "[\"format\",\"tflite\"]", "[\"TF.js\",\"none: ", "[\"operators\",\"FULLY_CONNECTED")
+          .doesNotContain("model.json", "undefined");
+      assertThat(none.path("graphSrc").isNull()).as(none.toString()).isTrue();
+      assertThat(none.path("pictureHidden").asBoolean(false)).isTrue();
+      // Nothing left over from the model shown before.
+      assertThat(none.path("input").asString("x")).isEmpty();
+      assertThat(none.path("inputHelp").asString("")).contains("TF.js cannot run this version");
+      assertThat(none.path("loaded").asString("")).isEqualTo("0");
+      assertThat(none.path("layersHidden").asBoolean(false)).isTrue();
+      assertThat(none.path("listed").asString(""))
+          .contains("hello-int8", "tflite", "int8", "3 operators")
+          .doesNotContain("undefined");
+
       // An image model takes a picture, scaled to its 224x224x3 input.
       assertThat(ok(r, "image")).isTrue();
       assertThat(r.path("imageMode").asBoolean()).isTrue();
@@ -151,7 +185,7 @@ class BrowserAddAndRunTest {
           .as("no sideways scrolling at 390 px")
           .isLessThanOrEqualTo(390);
       assertThat(r.path("consoleErrors").size()).as(r.path("consoleErrors").toString()).isZero();
-      for (String shot : new String[] {"desktopShot", "phoneShot", "phoneTopShot"}) {
+      for (String shot : new String[] {"noTfjsShot", "desktopShot", "phoneShot", "phoneTopShot"}) {
         Path p = Path.of(r.path(shot).asString());
         assertThat(Files.size(p)).isGreaterThan(10_000);
         System.out.println("[browser test] screenshot: " + p);

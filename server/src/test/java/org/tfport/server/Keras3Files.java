@@ -19,6 +19,16 @@ final class Keras3Files {
    * row-major.
    */
   static Path dense(Path keras, float[] kernel, float[] bias) throws IOException {
+    return dense(keras, kernel, bias, "[null, 4]");
+  }
+
+  /**
+   * As {@link #dense(Path, float[], float[])}, the input declared as {@code batchShape} (JSON, its
+   * last dim 4): {@code [1, 2, 4]} is a model saved for one row of two steps, whose Dense keeps the
+   * outer dims.
+   */
+  static Path dense(Path keras, float[] kernel, float[] bias, String batchShape)
+      throws IOException {
     Path h5 = keras.resolveSibling(keras.getFileName() + ".weights.h5");
     float[][] k = new float[4][3];
     for (int i = 0; i < 4; i++) {
@@ -30,10 +40,10 @@ final class Keras3Files {
       vars.putDataset("1", bias);
     }
     String config =
-        """
+        ("""
         {"module": "keras", "class_name": "Functional", "config": {"name": "net", "trainable": true,
           "layers": [
-           {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 4],
+           {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": BATCH,
              "dtype": "float32", "sparse": false, "name": "features"}, "registered_name": null,
              "inbound_nodes": []},
            {"module": "keras.layers", "class_name": "Dense", "config": {"name": "head", "trainable": true,
@@ -46,12 +56,13 @@ final class Keras3Files {
                "registered_name": null},
              "kernel_regularizer": null, "bias_regularizer": null, "kernel_constraint": null,
              "bias_constraint": null},
-            "registered_name": null, "build_config": {"input_shape": [null, 4]},
-            "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4],
+            "registered_name": null, "build_config": {"input_shape": BATCH},
+            "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": BATCH,
               "dtype": "float32", "keras_history": ["features", 0, 0]}}], "kwargs": {}}]}],
           "input_layers": [["features", 0, 0]], "output_layers": [["head", 0, 0]]},
          "registered_name": "Functional", "build_config": {"input_shape": null}}
-        """;
+        """)
+            .replace("BATCH", batchShape);
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(keras))) {
       put(
           zip,

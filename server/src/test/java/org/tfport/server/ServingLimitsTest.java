@@ -56,7 +56,7 @@ class ServingLimitsTest {
     CountDownLatch release = new CountDownLatch(1);
     try (Model model = Model.load(cnn);
         Predictor p = new Predictor(config, metrics)) {
-      Servables.Loaded loaded = new Servables.Loaded("cnn/1", model, 1, true);
+      Servables.Loaded loaded = new Servables.Loaded("cnn/1", model, 1, true, null);
       var sig = model.defaultSignature();
       Map<String, Tensor> in =
           Map.of(sig.inputNames().get(0), Tensor.ofFloats(Shape.of(1, 8, 8, 1), new float[64]));

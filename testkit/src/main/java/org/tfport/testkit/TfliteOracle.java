@@ -250,7 +250,7 @@ public final class TfliteOracle {
     }
     try {
       r.check();
-      return readLoad(r.in);
+      return TfliteWire.readLoad(r.in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -266,16 +266,36 @@ public final class TfliteOracle {
    *     size
    */
   public static synchronized List<Tensor> run(Path model, List<Tensor> inputs) {
-    Reply r = call(TfliteWorker.RUN, model, inputs);
+    Reply r = call(TfliteWorker.RUN, model, List.of(inputs));
+    if (r.crash != null) {
+      throw new IllegalStateException(model + ": " + r.crash);
+    }
+    try {
+      r.check();
+      return TfliteWire.readTensors(r.in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Runs the model's default inputs and outputs once per element of {@code steps}, in order, on one
+   * interpreter: what the model keeps between invocations (variable tensors, resource variables,
+   * what CALL_ONCE initialized) carries from one step to the next. Throws as {@link #run} does.
+   *
+   * @return each step's outputs
+   */
+  public static synchronized List<List<Tensor>> runSequence(Path model, List<List<Tensor>> steps) {
+    Reply r = call(TfliteWorker.RUN_SEQUENCE, model, steps);
     if (r.crash != null) {
       throw new IllegalStateException(model + ": " + r.crash);
     }
     try {
       r.check();
       int n = r.in.readInt();
-      List<Tensor> out = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        out.add(readTensor(r.in));
+      List<List<Tensor>> out = new ArrayList<>(n);
+      for (int k = 0; k < n; k++) {
+        out.add(TfliteWire.readTensors(r.in));
       }
       return out;
     } catch (IOException e) {
@@ -310,15 +330,20 @@ public final class TfliteOracle {
     }
   }
 
-  private static Reply call(int op, Path model, List<Tensor> inputs) {
+  private static Reply call(int op, Path model, List<List<Tensor>> steps) {
     try {
       start();
       toWorker.writeInt(op);
       toWorker.writeUTF(model.toAbsolutePath().toString());
-      if (op == TfliteWorker.RUN) {
-        toWorker.writeInt(inputs.size());
-        for (Tensor t : inputs) {
-          writeTensor(toWorker, t);
+      if (op == TfliteWorker.RUN_SEQUENCE) {
+        toWorker.writeInt(steps.size());
+      }
+      if (op != TfliteWorker.LOAD) {
+        for (List<Tensor> inputs : steps) {
+          toWorker.writeInt(inputs.size());
+          for (Tensor t : inputs) {
+            TfliteWire.writeTensor(toWorker, t);
+          }
         }
       }
       toWorker.flush();
@@ -401,84 +426,6 @@ public final class TfliteOracle {
     fromWorker = new DataInputStream(new BufferedInputStream(worker.getInputStream()));
     Process p = worker;
     Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // wire
-
-  static void writeTensor(DataOutputStream out, Tensor t) throws IOException {
-    out.writeUTF(t.dtype());
-    out.writeInt(t.shape.length);
-    for (int d : t.shape) {
-      out.writeInt(d);
-    }
-    out.writeInt(t.data.length);
-    out.write(t.data);
-  }
-
-  static Tensor readTensor(DataInputStream in) throws IOException {
-    String dtype = in.readUTF();
-    int[] shape = new int[in.readInt()];
-    for (int i = 0; i < shape.length; i++) {
-      shape[i] = in.readInt();
-    }
-    byte[] data = new byte[in.readInt()];
-    in.readFully(data);
-    return new Tensor(dtype, shape, data);
-  }
-
-  static void writeLoad(DataOutputStream out, Load l) throws IOException {
-    out.writeBoolean(l.accepted());
-    out.writeBoolean(l.error() != null);
-    if (l.error() != null) {
-      out.writeUTF(clip(l.error()));
-    }
-    for (List<TensorInfo> infos : List.of(l.inputs(), l.outputs())) {
-      out.writeInt(infos.size());
-      for (TensorInfo t : infos) {
-        out.writeBoolean(t.name() != null);
-        if (t.name() != null) {
-          out.writeUTF(clip(t.name()));
-        }
-        out.writeUTF(t.dtype());
-        out.writeInt(t.shape.length);
-        for (int d : t.shape) {
-          out.writeInt(d);
-        }
-        out.writeFloat(t.scale());
-        out.writeInt(t.zeroPoint());
-      }
-    }
-    out.writeInt(l.signatureKeys().size());
-    for (String k : l.signatureKeys()) {
-      out.writeUTF(clip(k));
-    }
-  }
-
-  static Load readLoad(DataInputStream in) throws IOException {
-    boolean accepted = in.readBoolean();
-    String error = in.readBoolean() ? in.readUTF() : null;
-    List<List<TensorInfo>> lists = new ArrayList<>();
-    for (int k = 0; k < 2; k++) {
-      int n = in.readInt();
-      List<TensorInfo> infos = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        String name = in.readBoolean() ? in.readUTF() : null;
-        String dtype = in.readUTF();
-        int[] shape = new int[in.readInt()];
-        for (int d = 0; d < shape.length; d++) {
-          shape[d] = in.readInt();
-        }
-        infos.add(new TensorInfo(name, dtype, shape, in.readFloat(), in.readInt()));
-      }
-      lists.add(infos);
-    }
-    int n = in.readInt();
-    List<String> keys = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      keys.add(in.readUTF());
-    }
-    return new Load(accepted, error, lists.get(0), lists.get(1), keys);
   }
 
   /** {@link DataOutputStream#writeUTF} takes at most 64 KiB. */

@@ -63,6 +63,7 @@ final class TfliteWorker {
   static final int MAGIC = 0x54464f31;
   static final int LOAD = 1;
   static final int RUN = 2;
+  static final int RUN_SEQUENCE = 3;
   static final int OK = 0;
   static final int STATE_ERROR = 1;
   static final int ARGUMENT_ERROR = 2;
@@ -87,25 +88,33 @@ final class TfliteWorker {
         return;
       }
       Path model = Path.of(in.readUTF());
-      List<Tensor> inputs = new ArrayList<>();
-      if (op == RUN) {
+      List<List<Tensor>> steps = new ArrayList<>();
+      int count = op == RUN ? 1 : op == RUN_SEQUENCE ? in.readInt() : 0;
+      for (int k = 0; k < count; k++) {
+        List<Tensor> inputs = new ArrayList<>();
         int n = in.readInt();
         for (int i = 0; i < n; i++) {
-          inputs.add(TfliteOracle.readTensor(in));
+          inputs.add(TfliteWire.readTensor(in));
         }
+        steps.add(inputs);
       }
       out.writeInt(MAGIC);
       try {
         if (op == LOAD) {
           Load l = load(model);
           out.writeInt(OK);
-          TfliteOracle.writeLoad(out, l);
+          TfliteWire.writeLoad(out, l);
         } else {
-          List<Tensor> r = run(model, inputs);
+          List<List<Tensor>> r = run(model, steps);
           out.writeInt(OK);
-          out.writeInt(r.size());
-          for (Tensor t : r) {
-            TfliteOracle.writeTensor(out, t);
+          if (op == RUN_SEQUENCE) {
+            out.writeInt(r.size());
+          }
+          for (List<Tensor> step : r) {
+            out.writeInt(step.size());
+            for (Tensor t : step) {
+              TfliteWire.writeTensor(out, t);
+            }
           }
         }
       } catch (IllegalArgumentException e) {
@@ -153,84 +162,97 @@ final class TfliteWorker {
    *     message says which)
    * @throws IllegalArgumentException when the inputs do not match the model's in count or dtype
    */
-  static List<Tensor> run(Path model, List<Tensor> inputs) {
+  static List<List<Tensor>> run(Path model, List<List<Tensor>> steps) {
     try (Session s = Session.open(model)) {
       if (s.error != null) {
         throw new IllegalStateException(model + ": rejected by TFLite: " + s.error);
       }
-      TfLiteInterpreter it = s.interpreter;
-      int n = TfLiteInterpreterGetInputTensorCount(it);
-      if (n != inputs.size()) {
-        throw new IllegalArgumentException(model + " has " + n + " inputs, got " + inputs.size());
-      }
-      for (int i = 0; i < n; i++) {
-        TensorInfo info = info(TfLiteInterpreterGetInputTensor(it, i));
-        Tensor x = inputs.get(i);
-        if (!info.dtype().equals(x.dtype())) {
-          throw new IllegalArgumentException(
-              model
-                  + " input "
-                  + i
-                  + " '"
-                  + info.name()
-                  + "' is "
-                  + info.dtype()
-                  + ", got "
-                  + x.dtype());
-        }
-        if (!Arrays.equals(info.shape(), x.shape())) {
-          int[] dims = x.shape();
-          if (TfLiteInterpreterResizeInputTensor(it, i, dims, dims.length) != kTfLiteOk) {
-            throw new IllegalStateException(
-                model
-                    + ": cannot resize input "
-                    + i
-                    + " to "
-                    + Arrays.toString(dims)
-                    + ": "
-                    + s.messages());
-          }
-        }
-      }
-      if (TfLiteInterpreterAllocateTensors(it) != kTfLiteOk) {
-        throw new IllegalStateException(model + ": AllocateTensors failed: " + s.messages());
-      }
-      for (int i = 0; i < n; i++) {
-        TfLiteTensor t = TfLiteInterpreterGetInputTensor(it, i);
-        byte[] d = inputs.get(i).data();
-        long want = TfLiteTensorByteSize(t);
-        if (want != d.length) {
-          throw new IllegalArgumentException(
-              model + " input " + i + " takes " + want + " bytes, got " + d.length);
-        }
-        try (BytePointer p = new BytePointer(Math.max(1, d.length))) {
-          p.put(d);
-          if (TfLiteTensorCopyFromBuffer(t, p, d.length) != kTfLiteOk) {
-            throw new IllegalStateException(
-                model + ": cannot set input " + i + ": " + s.messages());
-          }
-        }
-      }
-      if (TfLiteInterpreterInvoke(it) != kTfLiteOk) {
-        throw new IllegalStateException(model + ": Invoke failed: " + s.messages());
-      }
-      List<Tensor> out = new ArrayList<>();
-      for (int i = 0; i < TfLiteInterpreterGetOutputTensorCount(it); i++) {
-        TfLiteTensor t = TfLiteInterpreterGetOutputTensor(it, i);
-        TensorInfo info = info(t);
-        int size = (int) TfLiteTensorByteSize(t);
-        byte[] d = new byte[size];
-        try (BytePointer p = new BytePointer(Math.max(1, size))) {
-          if (size > 0 && TfLiteTensorCopyToBuffer(t, p, size) != kTfLiteOk) {
-            throw new IllegalStateException(
-                model + ": cannot read output " + i + ": " + s.messages());
-          }
-          p.get(d);
-        }
-        out.add(new Tensor(info.dtype(), info.shape(), d));
+      List<List<Tensor>> out = new ArrayList<>();
+      for (List<Tensor> inputs : steps) {
+        out.add(invoke(model, s, inputs, out.isEmpty()));
       }
       return out;
     }
+  }
+
+  /**
+   * One invocation of the session's interpreter; tensors are allocated on the first one and after a
+   * resize only, since allocating resets the state a model keeps between invocations.
+   */
+  private static List<Tensor> invoke(Path model, Session s, List<Tensor> inputs, boolean first) {
+    TfLiteInterpreter it = s.interpreter;
+    boolean allocate = first;
+    int n = TfLiteInterpreterGetInputTensorCount(it);
+    if (n != inputs.size()) {
+      throw new IllegalArgumentException(model + " has " + n + " inputs, got " + inputs.size());
+    }
+    for (int i = 0; i < n; i++) {
+      TensorInfo info = info(TfLiteInterpreterGetInputTensor(it, i));
+      Tensor x = inputs.get(i);
+      if (!info.dtype().equals(x.dtype())) {
+        throw new IllegalArgumentException(
+            model
+                + " input "
+                + i
+                + " '"
+                + info.name()
+                + "' is "
+                + info.dtype()
+                + ", got "
+                + x.dtype());
+      }
+      if (!Arrays.equals(info.shape(), x.shape())) {
+        int[] dims = x.shape();
+        allocate = true;
+        if (TfLiteInterpreterResizeInputTensor(it, i, dims, dims.length) != kTfLiteOk) {
+          throw new IllegalStateException(
+              model
+                  + ": cannot resize input "
+                  + i
+                  + " to "
+                  + Arrays.toString(dims)
+                  + ": "
+                  + s.messages());
+        }
+      }
+    }
+    if (allocate && TfLiteInterpreterAllocateTensors(it) != kTfLiteOk) {
+      throw new IllegalStateException(model + ": AllocateTensors failed: " + s.messages());
+    }
+    for (int i = 0; i < n; i++) {
+      TfLiteTensor t = TfLiteInterpreterGetInputTensor(it, i);
+      byte[] d = inputs.get(i).data();
+      long want = TfLiteTensorByteSize(t);
+      if (want != d.length) {
+        throw new IllegalArgumentException(
+            model + " input " + i + " takes " + want + " bytes, got " + d.length);
+      }
+      try (BytePointer p = new BytePointer(Math.max(1, d.length))) {
+        p.put(d);
+        if (TfLiteTensorCopyFromBuffer(t, p, d.length) != kTfLiteOk) {
+          throw new IllegalStateException(model + ": cannot set input " + i + ": " + s.messages());
+        }
+      }
+    }
+    if (TfLiteInterpreterInvoke(it) != kTfLiteOk) {
+      throw new IllegalStateException(model + ": Invoke failed: " + s.messages());
+    }
+    List<Tensor> out = new ArrayList<>();
+    for (int i = 0; i < TfLiteInterpreterGetOutputTensorCount(it); i++) {
+      TfLiteTensor t = TfLiteInterpreterGetOutputTensor(it, i);
+      TensorInfo info = info(t);
+      int size = (int) TfLiteTensorByteSize(t);
+      byte[] d = new byte[size];
+      try (BytePointer p = new BytePointer(Math.max(1, size))) {
+        if (size > 0 && TfLiteTensorCopyToBuffer(t, p, size) != kTfLiteOk) {
+          throw new IllegalStateException(
+              model + ": cannot read output " + i + ": " + s.messages());
+        }
+        p.get(d);
+      }
+      out.add(new Tensor(info.dtype(), info.shape(), d));
+    }
+    return out;
   }
 
   /** The interpreter's objects for one call, deleted in reverse order. */

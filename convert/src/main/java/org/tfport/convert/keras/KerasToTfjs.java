@@ -161,6 +161,13 @@ public final class KerasToTfjs {
             }
             TfjsLayerClasses.dropUnusedKeys(cls, layer.get("config"));
           }
+          for (String key :
+              TfjsLayerClasses.SUPPORTED.contains(cls) ? keywordTensors(layer) : Set.<String>of()) {
+            unsupported
+                .computeIfAbsent(
+                    cls + " called with a tensor as " + key + "=", k -> new ArrayList<>())
+                .add(path);
+          }
         });
     if (!unsupported.isEmpty()) {
       StringBuilder sb = new StringBuilder();
@@ -183,6 +190,39 @@ public final class KerasToTfjs {
               + " with built-in layers, or convert to a graph model, which runs them as TensorFlow ops"
               + " (into ModelFormat.TFJS_GRAPH_MODEL)");
     }
+  }
+
+  /**
+   * The keyword arguments through which a layer's calls pass a model tensor ({@code [layer, node,
+   * tensor]}, alone or first in a list): TF.js hands a call's kwargs to the layer as they are, so
+   * {@code mask=} or {@code initial_state=} would reach it as a name, not a tensor.
+   */
+  private static Set<String> keywordTensors(JsonNode layer) {
+    java.util.Set<String> keys = new java.util.TreeSet<>();
+    for (JsonNode node : layer.path("inbound_nodes")) {
+      for (JsonNode e :
+          node.isArray() && !node.isEmpty() && node.get(0).isString()
+              ? List.of(node)
+              : (Iterable<JsonNode>) node::iterator) {
+        if (e.isArray() && e.size() > 3 && e.get(3).isObject()) {
+          for (Map.Entry<String, JsonNode> kv : e.get(3).properties()) {
+            JsonNode v = kv.getValue();
+            if (isTensorRef(v) || (v.isArray() && !v.isEmpty() && isTensorRef(v.get(0)))) {
+              keys.add(kv.getKey());
+            }
+          }
+        }
+      }
+    }
+    return keys;
+  }
+
+  private static boolean isTensorRef(JsonNode v) {
+    return v.isArray()
+        && v.size() == 3
+        && v.get(0).isString()
+        && v.get(1).isNumber()
+        && v.get(2).isNumber();
   }
 
   /**

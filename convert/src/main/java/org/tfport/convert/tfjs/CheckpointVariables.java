@@ -16,19 +16,20 @@ import org.tfport.core.graph.TensorValue;
 import org.tfport.formats.savedmodel.SavedModelWriter;
 
 /**
- * Turns a frozen graph's weights back into resource variables: each floating-point constant of more
- * than one element becomes a {@code VarHandleOp} and a {@code ReadVariableOp} that keeps the
- * constant's name (so its consumers stay as they are), its value a checkpoint entry of that name. A
- * V2 saver is added as TensorFlow 1's {@code tf.train.Saver} builds it: a prefix placeholder,
- * {@code RestoreV2} and one {@code AssignVariableOp} per variable under a {@code restore_all}
- * no-op, and {@code SaveV2} behind an identity of the prefix.
+ * Turns a frozen graph's weights back into resource variables: each floating-point (or 8/16-bit
+ * integer) constant of more than one element becomes a {@code VarHandleOp} and a {@code
+ * ReadVariableOp} that keeps the constant's name (so its consumers stay as they are), its value a
+ * checkpoint entry of that name. A V2 saver is added as TensorFlow 1's {@code tf.train.Saver}
+ * builds it: a prefix placeholder, {@code RestoreV2} and one {@code AssignVariableOp} per variable
+ * under a {@code restore_all} no-op, and {@code SaveV2} behind an identity of the prefix.
  *
  * <p>Small constants (scalars, shapes, axes, integer tables) stay constants: TensorFlow's shape
  * inference needs them, and they are structure, not weights.
  */
 public final class CheckpointVariables {
+  // 8/16-bit integers are quantized weights kept as stored (--keep_quantization on a .tflite).
   private static final Set<DType> WEIGHT_TYPES =
-      Set.of(DType.FLOAT32, DType.FLOAT16, DType.FLOAT64);
+      Set.of(DType.FLOAT32, DType.FLOAT16, DType.FLOAT64, DType.INT8, DType.UINT8, DType.INT16);
 
   /**
    * What the rewrite made.

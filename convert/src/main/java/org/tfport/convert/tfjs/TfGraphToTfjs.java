@@ -32,6 +32,7 @@ import org.tfport.formats.savedmodel.SavedModelGraph;
 import org.tfport.formats.savedmodel.SavedModelReader;
 import org.tfport.formats.savedmodel.TensorInfo;
 import org.tfport.formats.tfjs.GraphJson;
+import org.tfport.formats.tfjs.Quantization;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsWriter;
 import org.tfport.formats.tfjs.WeightEntry;
@@ -58,7 +59,22 @@ public final class TfGraphToTfjs {
   public static ConversionResult convertSavedModel(
       Path dir, Path output, GraphOptions g, TfjsOutputOptions o, ProgressListener progress) {
     return convertSavedModel(
-        dir, output, g, o, progress, GraphLoader.DEFAULT_SIGNATURE, Set.of("serve"));
+        dir, output, g, o, progress, GraphLoader.DEFAULT_SIGNATURE, Set.of("serve"), Map.of());
+  }
+
+  /**
+   * As above; each weight named in {@code keep} is stored with that manifest quantization when its
+   * values are exactly what the quantization gives back (a note names any other).
+   */
+  static ConversionResult convertSavedModel(
+      Path dir,
+      Path output,
+      GraphOptions g,
+      TfjsOutputOptions o,
+      ProgressListener progress,
+      Map<String, Quantization> keep) {
+    return convertSavedModel(
+        dir, output, g, o, progress, GraphLoader.DEFAULT_SIGNATURE, Set.of("serve"), keep);
   }
 
   /**
@@ -76,7 +92,14 @@ public final class TfGraphToTfjs {
     }
     boolean tf1 = Files.exists(dir.resolve(SavedModelReader.HUB_MODULE_PB));
     return convertSavedModel(
-        dir, output, g, o, progress, GraphLoader.HUB_SIGNATURE, tf1 ? Set.of() : Set.of("serve"));
+        dir,
+        output,
+        g,
+        o,
+        progress,
+        GraphLoader.HUB_SIGNATURE,
+        tf1 ? Set.of() : Set.of("serve"),
+        Map.of());
   }
 
   private static ConversionResult convertSavedModel(
@@ -86,7 +109,8 @@ public final class TfGraphToTfjs {
       TfjsOutputOptions o,
       ProgressListener progress,
       String defaultSignature,
-      Set<String> defaultTags) {
+      Set<String> defaultTags,
+      Map<String, Quantization> keep) {
     long start = System.nanoTime();
     GraphLoader.Loaded l = GraphLoader.load(dir, go, defaultSignature, defaultTags);
     Graph g = l.graph();
@@ -132,7 +156,8 @@ public final class TfGraphToTfjs {
         start,
         before,
         frozen,
-        report);
+        report,
+        keep);
   }
 
   /**
@@ -174,7 +199,8 @@ public final class TfGraphToTfjs {
         start,
         before,
         frozen,
-        report);
+        report,
+        Map.of());
   }
 
   /**
@@ -218,7 +244,8 @@ public final class TfGraphToTfjs {
         start,
         before,
         0,
-        report);
+        report,
+        Map.of());
   }
 
   /**
@@ -270,7 +297,8 @@ public final class TfGraphToTfjs {
         start,
         before,
         0,
-        report);
+        report,
+        Map.of());
   }
 
   /**
@@ -345,7 +373,8 @@ public final class TfGraphToTfjs {
       long start,
       GraphLoader.Counts before,
       int frozen,
-      TfjsOptimizer.Report report) {
+      TfjsOptimizer.Report report,
+      Map<String, Quantization> keep) {
     List<String> notices = new ArrayList<>();
     String variables = frozen + " variable" + (frozen == 1 ? "" : "s") + " frozen";
     String detail =
@@ -368,6 +397,9 @@ public final class TfGraphToTfjs {
     }
     for (GraphFunction f : g.functions().values()) {
       functionWeights(f, g.source(), weights, notices);
+    }
+    if (!keep.isEmpty()) {
+      keepQuantized(weights, keep, notices);
     }
     ObjectNode topology = GraphJson.graph(g, order);
     TfjsModelJson json =
@@ -471,6 +503,48 @@ public final class TfGraphToTfjs {
                   ? renames.get(node) + (colon < 0 ? "" : v.substring(colon))
                   : v;
             });
+  }
+
+  /**
+   * Stores each weight of {@code keep} with its quantization when its float32 values are exactly
+   * what that quantization gives back; a note names each that is not (the optimizer folded it into
+   * another constant, or dropped it).
+   */
+  private static void keepQuantized(
+      List<WeightEntry> weights, Map<String, Quantization> keep, List<String> notices) {
+    Set<String> found = new java.util.HashSet<>();
+    int kept = 0;
+    for (int i = 0; i < weights.size(); i++) {
+      WeightEntry e = weights.get(i);
+      Quantization q = keep.get(e.name());
+      if (q == null) {
+        continue;
+      }
+      found.add(e.name());
+      Tensor t = e.data().get();
+      if (!KeptQuantization.storesExactly(t, q)) {
+        notices.add(
+            "weight '" + e.name() + "' was changed by the optimizer and is stored as float32");
+        continue;
+      }
+      weights.set(i, new WeightEntry(e.name(), e.dtype(), e.shape(), e.data(), e.group(), q));
+      kept++;
+    }
+    if (kept > 0) {
+      notices.add(
+          kept
+              + " quantized weight"
+              + (kept == 1 ? "" : "s")
+              + " kept as stored (uint8/uint16 with the manifest's scale and min, bit-exact)");
+    }
+    for (String k : keep.keySet()) {
+      if (!found.contains(k)) {
+        notices.add(
+            "quantized weight '"
+                + k
+                + "' was folded into another constant by the optimizer and is stored as float32");
+      }
+    }
   }
 
   private static WeightEntry weight(Node n, String name, String source, List<String> notices) {

@@ -24,6 +24,7 @@ import org.tfport.formats.savedmodel.SavedModelWriter;
 import org.tfport.formats.savedmodel.SignatureInfo;
 import org.tfport.formats.savedmodel.TensorBundleWriter;
 import org.tfport.formats.savedmodel.TensorInfo;
+import org.tfport.formats.tfjs.Quantization;
 import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteOperator;
 import org.tfport.formats.tflite.TfliteOperatorCode;
@@ -33,6 +34,7 @@ import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.formats.tflite.TfliteType;
 import org.tfport.runtime.Signature;
 import org.tfport.runtime.TensorSpec;
+import org.tfport.runtime.tflite.QuantizedConstant;
 import org.tfport.runtime.tflite.TfliteImporter;
 
 /**
@@ -41,7 +43,8 @@ import org.tfport.runtime.tflite.TfliteImporter;
  * fused activations as their own ops), keeps every SignatureDef, makes {@code WHILE}/{@code IF}
  * subgraphs functional {@code While}/{@code If} with functions, and dequantizes float16 and int8
  * weights. A SavedModel gets every signature over one graph, its weights as checkpoint variables; a
- * frozen GraphDef keeps them as constants.
+ * frozen GraphDef keeps them as constants. With {@code keepQuantization} the int8/uint8/int16
+ * weights stay as stored ({@link KeptQuantization}).
  *
  * <p>Refused by name: custom ops (other than Flex, which carries a TensorFlow node) and operators
  * on integer activations, which the importer maps to tfport's own TFLite kernels that TensorFlow
@@ -53,16 +56,24 @@ public final class TfliteToTf {
 
   private TfliteToTf() {}
 
-  /** The imported graph (TensorFlow ops only), its signatures and the notes on what changed. */
-  record Imported(Graph graph, List<SignatureInfo> signatures, List<String> notices, int prelus) {}
+  /**
+   * The imported graph (TensorFlow ops only), its signatures, the notes on what changed, and the
+   * quantized weights it holds dequantized (empty unless they are to be kept).
+   */
+  record Imported(
+      Graph graph,
+      List<SignatureInfo> signatures,
+      List<String> notices,
+      int prelus,
+      List<QuantizedConstant> quantized) {}
 
-  static Imported read(Path file) {
+  static Imported read(Path file, boolean keepQuantization) {
     TfliteModel m = TfliteReader.read(file);
     String src = file.toString();
     refuseCustom(m, src);
     TfliteImporter.ImportedModel im = TfliteImporter.importModel(m, src);
     Graph g = im.graph();
-    refuseTfliteKernels(g, src);
+    refuseTfliteKernels(g, src, keepQuantization);
     int prelus = TfOps.toTensorFlow(g, src);
     List<SignatureInfo> sigs = new ArrayList<>();
     for (Signature s : im.signatures()) {
@@ -78,14 +89,34 @@ public final class TfliteToTf {
     }
     List<String> notices = new ArrayList<>();
     int quantized = quantizedWeights(m);
-    if (quantized > 0) {
+    List<QuantizedConstant> kept = keepQuantization ? im.quantizedConstants() : List.of();
+    int integers = (int) kept.stream().map(QuantizedConstant::tensor).distinct().count();
+    if (quantized - integers > 0) {
       notices.add(
-          quantized
+          (quantized - integers)
               + " quantized weight"
-              + (quantized == 1 ? " was" : "s were")
-              + " dequantized to float32 (TensorFlow's float ops run them)");
+              + (quantized - integers == 1 ? " was" : "s were")
+              + " dequantized to float32 (TensorFlow's float ops run them"
+              + (keepQuantization
+                  ? "; --keep_quantization keeps int8, uint8 and int16 ones)"
+                  : ")"));
     }
-    return new Imported(g, sigs, notices, prelus);
+    return new Imported(g, sigs, notices, prelus, kept);
+  }
+
+  /** Keeps the quantized weights as integers in the graph ({@link KeptQuantization}). */
+  private static void keepIntegers(Imported im) {
+    if (im.quantized().isEmpty()) {
+      return;
+    }
+    int n = KeptQuantization.intoGraph(im.graph(), im.quantized());
+    im.notices()
+        .add(
+            n
+                + " quantized weight"
+                + (n == 1 ? "" : "s")
+                + " kept as stored (int8/uint8/int16 with Cast, Sub of the zero point and Mul by"
+                + " the scale, TFLite's dequantization)");
   }
 
   private static TensorInfo info(Graph g, TensorSpec t) {
@@ -100,10 +131,20 @@ public final class TfliteToTf {
 
   /** Writes the SavedModel folder {@code output} with every signature of the file. */
   public static ConversionResult convertSavedModel(Path tflite, Path output) {
+    return convertSavedModel(tflite, output, false);
+  }
+
+  /**
+   * As {@link #convertSavedModel(Path, Path)}; {@code keepQuantization} keeps quantized weights as
+   * their integers (checkpoint variables of their integer type).
+   */
+  public static ConversionResult convertSavedModel(
+      Path tflite, Path output, boolean keepQuantization) {
     long start = System.nanoTime();
-    Imported im = read(tflite);
+    Imported im = read(tflite, keepQuantization);
     Graph g = im.graph();
     int loaded = g.size();
+    keepIntegers(im);
     CheckpointVariables.Result vars = CheckpointVariables.rewrite(g);
     byte[] pb =
         SavedModelWriter.write(g, List.of(TfjsGraphToTf.SERVE), im.signatures(), vars.saver());
@@ -140,13 +181,22 @@ public final class TfliteToTf {
 
   /** Writes the frozen GraphDef {@code output}; the signatures' tensors are named in the detail. */
   public static ConversionResult convertFrozen(Path tflite, Path output) {
+    return convertFrozen(tflite, output, false);
+  }
+
+  /**
+   * As {@link #convertFrozen(Path, Path)}; {@code keepQuantization} keeps quantized weights as
+   * their integer constants.
+   */
+  public static ConversionResult convertFrozen(Path tflite, Path output, boolean keepQuantization) {
     long start = System.nanoTime();
     if (Files.isDirectory(output)) {
       throw new org.tfport.core.TfportException.UsageException(
           output + ": the output path is a folder; give a .pb file path");
     }
-    Imported im = read(tflite);
+    Imported im = read(tflite, keepQuantization);
     Graph g = im.graph();
+    keepIntegers(im);
     byte[] pb = GraphDefWriter.write(g);
     TfjsGraphToTf.writeAtomically(output, pb);
     int consts = (int) g.nodes().stream().filter(n -> n.op().equals("Const")).count();
@@ -173,7 +223,22 @@ public final class TfliteToTf {
       java.util.function.Function<String, org.tfport.graph.GraphOptions> options,
       TfjsOutputOptions tfjs,
       org.tfport.core.ProgressListener progress) {
-    Imported im = read(tflite);
+    return convertTfjs(tflite, output, signature, options, tfjs, progress, false);
+  }
+
+  /**
+   * As above; {@code keepQuantization} stores per-tensor quantized weights with their bytes as
+   * manifest-quantized uint8/uint16 ({@link KeptQuantization}).
+   */
+  public static ConversionResult convertTfjs(
+      Path tflite,
+      Path output,
+      String signature,
+      java.util.function.Function<String, org.tfport.graph.GraphOptions> options,
+      TfjsOutputOptions tfjs,
+      org.tfport.core.ProgressListener progress,
+      boolean keepQuantization) {
+    Imported im = read(tflite, keepQuantization);
     List<String> keys = im.signatures().stream().map(SignatureInfo::key).toList();
     String key =
         signature != null
@@ -188,6 +253,7 @@ public final class TfliteToTf {
               + String.join(", ", keys));
     }
     List<String> notices = new ArrayList<>(im.notices());
+    Map<String, Quantization> keep = KeptQuantization.forTfjs(im.quantized(), notices);
     if (keys.size() > 1) {
       notices.add(
           "a TF.js graph model holds one signature: converted '"
@@ -204,7 +270,7 @@ public final class TfliteToTf {
       Files.createDirectories(tmp.resolve("variables"));
       Files.write(tmp.resolve("saved_model.pb"), pb);
       ConversionResult r =
-          TfGraphToTfjs.convertSavedModel(tmp, output, options.apply(key), tfjs, progress);
+          TfGraphToTfjs.convertSavedModel(tmp, output, options.apply(key), tfjs, progress, keep);
       notices.addAll(r.notices());
       return new ConversionResult(
           r.output(),
@@ -269,7 +335,7 @@ public final class TfliteToTf {
     }
   }
 
-  private static void refuseTfliteKernels(Graph g, String src) {
+  private static void refuseTfliteKernels(Graph g, String src, boolean keepQuantization) {
     Map<String, String> found = new TreeMap<>();
     for (Node n : g.nodes()) {
       if (n.op().startsWith("Tflite")) {
@@ -283,6 +349,16 @@ public final class TfliteToTf {
         }
       }
     }
+    if (found.containsKey("TfliteCallOnce")) {
+      // TensorFlow runs such an initializer from the session's init op, which a frozen graph or a
+      // signature does not carry.
+      throw new UnsupportedModelException(
+          src
+              + ": the model initializes resource variables with CALL_ONCE (node '"
+              + found.get("TfliteCallOnce")
+              + "'), which tfport does not carry over to TensorFlow; run the .tflite with tfport"
+              + " predict or convert the model it came from");
+    }
     if (!found.isEmpty()) {
       List<String> parts = new ArrayList<>();
       found.forEach((op, node) -> parts.add(op + " (node '" + node + "')"));
@@ -290,7 +366,12 @@ public final class TfliteToTf {
           src
               + ": the model computes on quantized integers ("
               + String.join(", ", parts)
-              + "), which TensorFlow's graph ops do not; convert the float model instead");
+              + "), which TensorFlow's graph ops do not"
+              + (keepQuantization
+                  ? "; --keep_quantization keeps the integer weights of models that compute in"
+                      + " float (dynamic-range quantization), not integer activations"
+                  : "")
+              + "; convert the float model instead");
     }
   }
 

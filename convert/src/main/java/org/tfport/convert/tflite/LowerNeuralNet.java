@@ -13,6 +13,7 @@ import org.tfport.core.DType;
 import org.tfport.core.Tensor;
 import org.tfport.core.graph.AttrValue;
 import org.tfport.core.graph.Node;
+import org.tfport.formats.tflite.TfliteBuiltin;
 import org.tfport.formats.tflite.TfliteType;
 import org.tfport.graph.optimize.BatchNormFolding;
 
@@ -318,6 +319,123 @@ final class LowerNeuralNet {
     Node end = core.fuseActivation(n, o);
     o.outputs.add(core.output(end, 0));
     return true;
+  }
+
+  /**
+   * {@code MaxPool3D}/{@code AvgPool3D} (NDHWC), which TFLite has no builtin for, as two 2-D pools:
+   * a box's max is the max over depth of the max over height and width, and its mean (over the
+   * cells inside the input, as both TensorFlow and TFLite count them under SAME padding) the mean
+   * over depth of the mean over height and width, since the cells inside form a box too. So [N, D,
+   * H, W, C] is pooled over (H, W) as [N·D, H, W, C], then over D as [N, D, H'·W', C] with a window
+   * of one column.
+   */
+  boolean pool3d(Node n) {
+    if (!core.isFloat(n)
+        || n.stringAttr("data_format") != null && !n.stringAttr("data_format").equals("NDHWC")) {
+      return false;
+    }
+    String padding = n.stringAttr("padding");
+    long[] k = ints(n, "ksize", null);
+    long[] s = ints(n, "strides", null);
+    if (k == null
+        || s == null
+        || k.length != 5
+        || s.length != 5
+        || k[0] != 1
+        || k[4] != 1
+        || s[0] != 1
+        || s[4] != 1
+        || !("SAME".equals(padding) || "VALID".equals(padding))) {
+      return false;
+    }
+    int x = core.in(n, 0);
+    ModelBuilder.T xt = sub.t(x);
+    if (!xt.hasRank || xt.shape.length != 5) {
+      return false;
+    }
+    for (int i = 1; i < 5; i++) {
+      if (xt.signature != null && xt.signature[i] < 0) {
+        return false; // depth, height, width and channels must be known to reshape
+      }
+    }
+    boolean valid = "VALID".equals(padding);
+    int d = xt.shape[1];
+    int h = xt.shape[2];
+    int w = xt.shape[3];
+    int c = xt.shape[4];
+    int od = pooled(d, (int) k[1], (int) s[1], valid);
+    int oh = pooled(h, (int) k[2], (int) s[2], valid);
+    int ow = pooled(w, (int) k[3], (int) s[3], valid);
+    if (od <= 0 || oh <= 0 || ow <= 0) {
+      return false;
+    }
+    boolean dynamic = xt.signature != null && xt.signature[0] < 0;
+    int batch = xt.shape[0];
+    TfliteBuiltin kind = n.op().equals("MaxPool3D") ? MAX_POOL_2D : AVERAGE_POOL_2D;
+    TfliteType type = xt.type;
+    int planes = reshape(n, "planes", x, type, new int[] {batch * d, h, w, c}, dynamic);
+    int pooledPlanes =
+        sub.add(
+            new ModelBuilder.T(
+                n.name() + "/hw_pool",
+                type,
+                new int[] {batch * d, oh, ow, c},
+                dynamic ? new int[] {-1, oh, ow, c} : null));
+    pool2d(n, kind, planes, pooledPlanes, (int) k[2], (int) k[3], (int) s[2], (int) s[3], valid);
+    int columns =
+        reshape(n, "columns", pooledPlanes, type, new int[] {batch, d, oh * ow, c}, dynamic);
+    int pooledColumns =
+        sub.add(
+            new ModelBuilder.T(
+                n.name() + "/d_pool",
+                type,
+                new int[] {batch, od, oh * ow, c},
+                dynamic ? new int[] {-1, od, oh * ow, c} : null));
+    pool2d(n, kind, columns, pooledColumns, (int) k[1], 1, (int) s[1], 1, valid);
+    int out = core.output(n, 0);
+    sub.op(
+                RESHAPE,
+                NONE,
+                List.of(pooledColumns, sub.constInts(n.name() + "/out_shape", -1, od, oh, ow, c)),
+                List.of(out))
+            .tfName =
+        n.name();
+    return true;
+  }
+
+  private static int pooled(int in, int k, int s, boolean valid) {
+    return valid ? (in - k) / s + 1 : (in + s - 1) / s;
+  }
+
+  private int reshape(Node n, String what, int x, TfliteType type, int[] shape, boolean dynamic) {
+    int[] sig = null;
+    if (dynamic) {
+      sig = shape.clone();
+      sig[0] = -1;
+    }
+    int[] target = shape.clone();
+    target[0] = -1;
+    int out = sub.add(new ModelBuilder.T(n.name() + "/" + what, type, shape, sig));
+    sub.op(
+                RESHAPE,
+                NONE,
+                List.of(x, sub.constInts(n.name() + "/" + what + "_shape", target)),
+                List.of(out))
+            .tfName =
+        n.name();
+    return out;
+  }
+
+  private void pool2d(
+      Node n, TfliteBuiltin kind, int in, int out, int kh, int kw, int sh, int sw, boolean valid) {
+    ModelBuilder.Op o = sub.op(kind, POOL_2D_OPTIONS, List.of(in), List.of(out));
+    o.tfName = n.name();
+    o.opt("padding", valid ? 1 : 0)
+        .opt("stride_w", sw)
+        .opt("stride_h", sh)
+        .opt("filter_width", kw)
+        .opt("filter_height", kh)
+        .opt("fused_activation_function", 0);
   }
 
   /**

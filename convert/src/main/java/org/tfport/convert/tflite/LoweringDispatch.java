@@ -128,6 +128,7 @@ final class LoweringDispatch {
       case "MatMul" -> neuralNet.matmul(n);
       case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" -> neuralNet.batchMatmul(n);
       case "MaxPool", "AvgPool" -> neuralNet.pool(n);
+      case "MaxPool3D", "AvgPool3D" -> neuralNet.pool3d(n);
       case "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" -> neuralNet.batchNorm(n);
       case "LRN" -> neuralNet.lrn(n);
       // element-wise ops without a builtin of their own

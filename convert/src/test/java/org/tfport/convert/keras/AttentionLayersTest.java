@@ -26,10 +26,10 @@ import org.tfport.testkit.OracleTest;
  * MultiHeadAttention is not in the published bundle), so it cannot be the reference.
  */
 class AttentionLayersTest {
-  private static final int B = 2;
-  private static final int TQ = 4;
-  private static final int TV = 5;
-  private static final int D = 3;
+  static final int B = 2;
+  static final int TQ = 4;
+  static final int TV = 5;
+  static final int D = 3;
 
   private static String layer(String cls, String name, String cfg, String node) {
     return """
@@ -85,7 +85,7 @@ class AttentionLayersTest {
 
   // ------------------------------------------------------------------ weights
 
-  private static float[] seq(int n, long seed) {
+  static float[] seq(int n, long seed) {
     java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {
@@ -94,8 +94,8 @@ class AttentionLayersTest {
     return v;
   }
 
-  private static final Map<String, float[]> W = new LinkedHashMap<>();
-  private static final Map<String, long[]> SHAPES = new LinkedHashMap<>();
+  static final Map<String, float[]> W = new LinkedHashMap<>();
+  static final Map<String, long[]> SHAPES = new LinkedHashMap<>();
 
   private static void w(String name, long[] shape, long seed) {
     int n = Math.toIntExact(Shape.of(shape).size());
@@ -280,7 +280,7 @@ class AttentionLayersTest {
     return y;
   }
 
-  private static List<float[]> reference(float[] qIn, float[] vIn) {
+  static List<float[]> reference(float[] qIn, float[] vIn) {
     List<Float> dot = new ArrayList<>();
     List<Float> dotScores = new ArrayList<>();
     List<Float> cat = new ArrayList<>();

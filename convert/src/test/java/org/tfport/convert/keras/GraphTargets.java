@@ -26,9 +26,10 @@ import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * A hand-written Keras 2 model saved as .h5 by tfport's own writer, run on one feed by every target
- * the Keras graph reaches: tfport's runtime (from the .h5), TensorFlow 2.18 (the built graph as a
- * GraphDef), the TF.js graph model in TF.js 4.22 and the .tflite in TFLite 2.18.
+ * A hand-written Keras model (a Keras 2 .h5 saved by tfport's own writer, a Keras 3 .keras or a
+ * TF.js layers model.json), run on one feed by every target the Keras graph reaches: tfport's
+ * runtime (from that file), TensorFlow 2.18 (the built graph as a GraphDef), the TF.js graph model
+ * in TF.js 4.22 and the .tflite in TFLite 2.18.
  */
 final class GraphTargets {
   static final double ATOL = 1e-5;
@@ -51,9 +52,17 @@ final class GraphTargets {
     return h5;
   }
 
-  /** Runs the .h5 on {@code feed} (inputs in the model's order) in every target. */
+  /**
+   * Runs the .h5, .keras or layers model.json on {@code feed} (inputs in the model's order) in
+   * every target.
+   */
   static Outputs run(Path dir, Path h5, Map<String, Tensor> feed) {
-    KerasGraph kg = KerasGraphSource.build(h5, ModelFormat.KERAS);
+    String file = h5.getFileName().toString();
+    ModelFormat format =
+        file.endsWith(".json")
+            ? ModelFormat.TFJS_LAYERS_MODEL
+            : file.endsWith(".keras") ? ModelFormat.KERAS_KERAS : ModelFormat.KERAS;
+    KerasGraph kg = KerasGraphSource.build(h5, format);
     assertThat(kg.inputs()).containsExactlyElementsOf(feed.keySet());
     List<float[]> ours = new ArrayList<>();
     try (Model m = Model.load(h5);
@@ -66,11 +75,11 @@ final class GraphTargets {
     for (Tensor t : TensorFlowOracle.run(GraphDefWriter.write(kg.graph()), feed, fetches)) {
       tf.add(t.toFloatArray());
     }
-    String stem = h5.getFileName().toString().replace(".h5", "");
+    String stem = file.replaceAll("\\.(h5|keras|json)$", "");
     Path graph = dir.resolve(stem + "_graph");
     Path tflite = dir.resolve(stem + ".tflite");
-    Converter.from(h5, ModelFormat.KERAS).to(ModelFormat.TFJS_GRAPH_MODEL).convert(graph);
-    Converter.from(h5, ModelFormat.KERAS).to(ModelFormat.TFLITE).convert(tflite);
+    Converter.from(h5, format).to(ModelFormat.TFJS_GRAPH_MODEL).convert(graph);
+    Converter.from(h5, format).to(ModelFormat.TFLITE).convert(tflite);
     List<TfjsOracle.Input> inputs = new ArrayList<>();
     List<TfliteOracle.Tensor> tin = new ArrayList<>();
     feed.forEach(

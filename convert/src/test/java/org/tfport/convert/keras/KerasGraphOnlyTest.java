@@ -26,10 +26,10 @@ import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfliteOracle;
 
 /**
- * Corpus files TF.js layers cannot load (LocallyConnected1D/2D, TensorFlowOpLayer, Attention):
- * their TF.js graph model (in TF.js 4.22) and .tflite file (in TFLite 2.18) give what tfport's
- * runtime computes from the .h5. The layers' meaning itself is checked by hand in the runtime's
- * KerasRecurrentGraphTest.
+ * Corpus files TF.js layers cannot load (LocallyConnected1D/2D, TensorFlowOpLayer, Attention,
+ * Cropping3D beside 3-D pooling, which the .tflite builds as two 2-D pools): their TF.js graph
+ * model (in TF.js 4.22) and .tflite file (in TFLite 2.18) give what tfport's runtime computes from
+ * the .h5. The layers' meaning itself is checked by hand in the runtime's KerasRecurrentGraphTest.
  */
 @OracleTest
 class KerasGraphOnlyTest {
@@ -41,6 +41,10 @@ class KerasGraphOnlyTest {
           "keras_h5/dl4j-konduit/tfkeras/cnn2d_92.h5",
           "keras_h5/dl4j-konduit/tfkeras/cnn2d_94.h5",
           "keras_h5/dl4j-konduit/tfkeras/cnn2d_95.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_16.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_18.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_20.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_22.h5",
           "keras_h5/dl4j-konduit/tfkeras/permute.h5",
           "keras_h5/dl4j-konduit/tfkeras/reshape.h5",
           "keras_h5/dl4j-konduit/tfkeras/tfop_1.h5",

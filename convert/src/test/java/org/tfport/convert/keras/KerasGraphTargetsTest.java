@@ -90,6 +90,31 @@ class KerasGraphTargetsTest {
     assertThat(r.tfliteMatched).isEqualTo(files.size());
   }
 
+  /** MaxPool3D and AvgPool3D, which TFLite has no builtin for, VALID and SAME. */
+  static final List<String> POOL3D =
+      List.of(
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_16.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_18.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_19.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_20.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_22.h5",
+          "keras_h5/dl4j-konduit/tfkeras/cnn3d_23.h5");
+
+  @Test
+  void pooling3dModelsReachTfliteAsTwoPlanePoolsAndMatchTheLayersModel(@TempDir Path tmp) {
+    List<Path> files = new ArrayList<>();
+    for (String s : POOL3D) {
+      files.add(Corpus.require(s));
+    }
+    Report r = run(files, tmp);
+    r.print("3-D pooling");
+    assertThat(r.problems).isEmpty();
+    assertThat(r.tfliteRefused).isZero();
+    assertThat(r.cases).isPositive();
+    assertThat(r.graphMatched).isEqualTo(r.cases);
+    assertThat(r.tfliteMatched).isEqualTo(r.cases);
+  }
+
   @Test
   @Tag("corpus")
   void everyCorpusKerasFileTfjsLoadsConvertsToGraphAndTflite(@TempDir Path tmp) throws IOException {

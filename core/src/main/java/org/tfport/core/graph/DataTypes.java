@@ -44,8 +44,8 @@ public final class DataTypes {
           Map.entry(23, "DT_UINT64"),
           Map.entry(24, "DT_FLOAT8_E5M2"),
           Map.entry(25, "DT_FLOAT8_E4M3FN"),
-          Map.entry(26, "DT_INT4"),
-          Map.entry(27, "DT_UINT4"));
+          Map.entry(29, "DT_INT4"),
+          Map.entry(30, "DT_UINT4"));
 
   private DataTypes() {}
 

@@ -99,7 +99,7 @@ final class Keras3Config {
     if (out.get("inbound_nodes") instanceof ArrayNode nodes) {
       out.set(
           "inbound_nodes",
-          inboundNodes(file, out.path("config").path("name").asString("?"), nodes));
+          inboundNodes(file, cls, out.path("config").path("name").asString("?"), nodes));
     }
     return out;
   }
@@ -114,7 +114,57 @@ final class Keras3Config {
     }
   }
 
-  private static ArrayNode inboundNodes(Path file, String layerName, ArrayNode nodes) {
+  /**
+   * The names of each call argument, in order, of the layers a Keras 3 functional model may call
+   * with more than one positional argument; every other layer's first argument is {@code inputs}
+   * and it takes no further tensors by position.
+   */
+  private static final Map<String, List<String>> CALL_ARGS = callArgs();
+
+  private static Map<String, List<String>> callArgs() {
+    Map<String, List<String>> m = new java.util.HashMap<>();
+    List<String> mha =
+        List.of(
+            "query",
+            "value",
+            "key",
+            "query_mask",
+            "value_mask",
+            "key_mask",
+            "attention_mask",
+            "return_attention_scores",
+            "training",
+            "use_causal_mask");
+    m.put("MultiHeadAttention", mha);
+    m.put("GroupQueryAttention", mha);
+    List<String> attention =
+        List.of("inputs", "mask", "training", "return_attention_scores", "use_causal_mask");
+    m.put("Attention", attention);
+    m.put("AdditiveAttention", attention);
+    for (String rnn :
+        List.of(
+            "RNN",
+            "LSTM",
+            "GRU",
+            "SimpleRNN",
+            "ConvLSTM1D",
+            "ConvLSTM2D",
+            "ConvLSTM3D",
+            "Bidirectional")) {
+      m.put(rnn, List.of("sequences", "initial_state", "mask", "training"));
+    }
+    return Map.copyOf(m);
+  }
+
+  /**
+   * Keras 3 saves a call as its positional {@code args} and keyword {@code kwargs}; Keras 2 saved
+   * the first argument's tensors as the node's entries and every other argument by its parameter
+   * name in the kwargs beside them, a tensor there as {@code [layer, node, tensor]}. So {@code
+   * mha(query=q, value=v)} and {@code mha(q, v)} both become {@code [[q, 0, 0, {value: [v, 0,
+   * 0]}]]}, as Keras 2 wrote them.
+   */
+  private static ArrayNode inboundNodes(Path file, String cls, String layerName, ArrayNode nodes) {
+    List<String> params = CALL_ARGS.getOrDefault(cls, List.of("inputs"));
     ArrayNode out = F.arrayNode();
     for (JsonNode node : nodes) {
       if (node.isArray()) {
@@ -124,21 +174,48 @@ final class Keras3Config {
       JsonNode args = node.path("args");
       JsonNode kwargs = node.get("kwargs");
       ObjectNode kw = kwargs instanceof ObjectNode k ? k.deepCopy() : F.objectNode();
-      ArrayNode call = F.arrayNode();
-      List<JsonNode> tensors = new ArrayList<>();
-      for (JsonNode a : args) {
-        collectTensors(a, tensors);
+      JsonNode first;
+      if (args.isArray() && !args.isEmpty()) {
+        first = args.get(0);
+      } else {
+        first = kw.remove(params.get(0));
       }
-      // Keyword tensors (mask=, initial_state=) have no Keras 2 place; drop them from kwargs.
-      List<String> tensorKw = new ArrayList<>();
-      for (Map.Entry<String, JsonNode> e : kw.properties()) {
-        List<JsonNode> t = new ArrayList<>();
-        collectTensors(e.getValue(), t);
-        if (!t.isEmpty()) {
-          tensorKw.add(e.getKey());
+      ObjectNode named = F.objectNode();
+      for (int i = 1; args.isArray() && i < args.size(); i++) {
+        if (i >= params.size()) {
+          throw new UnsupportedModelException(
+              file
+                  + ": layer '"
+                  + layerName
+                  + "' ("
+                  + cls
+                  + ") is called with "
+                  + args.size()
+                  + " positional arguments in config.json; tfport knows the name of only its"
+                  + " first, so it cannot tell what the others are");
         }
+        named.set(params.get(i), args.get(i));
       }
-      tensorKw.forEach(kw::remove);
+      for (Map.Entry<String, JsonNode> e : kw.properties()) {
+        if (named.has(e.getKey())) {
+          throw new CorruptModelException(
+              file
+                  + ": layer '"
+                  + layerName
+                  + "' is given argument '"
+                  + e.getKey()
+                  + "' both by position and by keyword in config.json; the file is damaged");
+        }
+        named.set(e.getKey(), e.getValue());
+      }
+      ObjectNode keras2Kwargs = F.objectNode();
+      for (Map.Entry<String, JsonNode> e : named.properties()) {
+        keras2Kwargs.set(e.getKey(), tensorRefs(file, layerName, e.getValue()));
+      }
+      List<JsonNode> tensors = new ArrayList<>();
+      if (first != null) {
+        collectTensors(first, tensors);
+      }
       if (tensors.isEmpty()) {
         throw new UnsupportedModelException(
             file
@@ -147,25 +224,50 @@ final class Keras3Config {
                 + "' is called on no tensor"
                 + " in config.json; tfport cannot rebuild its connections");
       }
+      ArrayNode call = F.arrayNode();
       for (JsonNode t : tensors) {
-        JsonNode h = t.path("config").path("keras_history");
-        if (!h.isArray() || h.size() < 3) {
-          throw new CorruptModelException(
-              file
-                  + ": layer '"
-                  + layerName
-                  + "' has an input without"
-                  + " keras_history in config.json; the file is damaged");
-        }
-        call.add(F.arrayNode().add(h.get(0)).add(h.get(1)).add(h.get(2)).add(clean(kw)));
+        ArrayNode ref = history(file, layerName, t);
+        call.add(ref.add(keras2Kwargs));
       }
       out.add(call);
     }
     return out;
   }
 
+  /** A keyword argument with each Keras tensor in it as {@code [layer, node, tensor]}. */
+  private static JsonNode tensorRefs(Path file, String layerName, JsonNode v) {
+    if (isKerasTensor(v)) {
+      return history(file, layerName, v);
+    }
+    if (v.isArray()) {
+      ArrayNode a = F.arrayNode();
+      for (JsonNode c : v) {
+        a.add(tensorRefs(file, layerName, c));
+      }
+      return a;
+    }
+    return clean(v);
+  }
+
+  private static ArrayNode history(Path file, String layerName, JsonNode tensor) {
+    JsonNode h = tensor.path("config").path("keras_history");
+    if (!h.isArray() || h.size() < 3) {
+      throw new CorruptModelException(
+          file
+              + ": layer '"
+              + layerName
+              + "' has an input without"
+              + " keras_history in config.json; the file is damaged");
+    }
+    return F.arrayNode().add(h.get(0)).add(h.get(1)).add(h.get(2));
+  }
+
+  private static boolean isKerasTensor(JsonNode n) {
+    return n.isObject() && "__keras_tensor__".equals(n.path("class_name").asString(""));
+  }
+
   private static void collectTensors(JsonNode n, List<JsonNode> out) {
-    if (n.isObject() && "__keras_tensor__".equals(n.path("class_name").asString(""))) {
+    if (isKerasTensor(n)) {
       out.add(n);
     } else if (n.isArray()) {
       for (JsonNode c : n) {

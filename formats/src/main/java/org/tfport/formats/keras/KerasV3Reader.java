@@ -235,6 +235,42 @@ final class KerasV3Reader {
     }
     switch (cls) {
       case "Bidirectional", "TimeDistributed" -> {}
+      case "MultiHeadAttention" -> {
+        // Keras 3 keeps each projection in a group of its own; Keras 2 and TF.js name them
+        // query/key/value/attention_output under the layer.
+        boolean bias = cfg.path("use_bias").asBoolean(true);
+        String[][] parts = {
+          {"query_dense", "query"},
+          {"key_dense", "key"},
+          {"value_dense", "value"},
+          {"output_dense", "attention_output"}
+        };
+        for (String[] p : parts) {
+          List<Dataset> vars = vars(file, group(file, g, p[0], name), name);
+          if (vars.size() != (bias ? 2 : 1)) {
+            throw new CorruptModelException(
+                file
+                    + ": layer '"
+                    + name
+                    + "' (MultiHeadAttention) holds "
+                    + vars.size()
+                    + " weights in "
+                    + p[0]
+                    + " where "
+                    + (bias ? "a kernel and a bias" : "a kernel")
+                    + " are expected; the .keras file is damaged");
+          }
+          for (int i = 0; i < vars.size(); i++) {
+            Dataset ds = vars.get(i);
+            ws.add(
+                new KerasWeight(
+                    name + "/" + p[1] + "/" + (i == 0 ? "kernel" : "bias"),
+                    H5Access.dtype(file, ds),
+                    H5Access.shape(ds),
+                    () -> H5Access.read(file, ds)));
+          }
+        }
+      }
       default -> {
         List<String> names = LayerVars.names(cls, cfg);
         Group varsOwner = LayerVars.isRecurrent(cls) ? group(file, g, "cell", name) : g;

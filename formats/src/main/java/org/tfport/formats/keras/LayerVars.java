@@ -134,6 +134,20 @@ final class LayerVars {
         }
       }
       case "Embedding" -> n.add("embeddings");
+      case "Attention" -> {
+        // Keras 3 creates them in this order in build(): scale, then the concat score weight.
+        if (cfg.path("use_scale").asBoolean(false)) {
+          n.add("scale");
+        }
+        if (cfg.path("score_mode").asString("dot").equals("concat")) {
+          n.add("concat_score_weight");
+        }
+      }
+      case "AdditiveAttention" -> {
+        if (cfg.path("use_scale").asBoolean(true)) {
+          n.add("scale");
+        }
+      }
       case "PReLU" -> n.add("alpha");
       default -> {
         return WEIGHTLESS.contains(cls) ? List.of() : null;

@@ -62,6 +62,71 @@ class Keras3ConfigTest {
     assertThat(k2.path("config").path("output_layers").toString()).isEqualTo("[[\"add\",0,0]]");
   }
 
+  private static String kt(String layer) {
+    return "{\"class_name\": \"__keras_tensor__\", \"config\": {\"shape\": [null, 4, 3],"
+        + " \"dtype\": \"float32\", \"keras_history\": [\""
+        + layer
+        + "\", 0, 0]}}";
+  }
+
+  private static String nodesOf(String cls, String args, String kwargs) {
+    JsonNode l =
+        Json.MAPPER.readTree(
+            "{\"class_name\": \""
+                + cls
+                + "\", \"config\": {\"name\": \"l\"}, \"inbound_nodes\": [{\"args\": ["
+                + args
+                + "], \"kwargs\": {"
+                + kwargs
+                + "}}]}");
+    return Keras3Config.layer(FILE, l).path("inbound_nodes").toString();
+  }
+
+  @Test
+  void tensorsPassedByKeywordOrAfterTheFirstArgumentKeepTheirParameterNames() {
+    String keras2 = "[[[\"q\",0,0,{\"value\":[\"v\",0,0],\"key\":[\"k\",0,0]}]]]";
+    // mha(query=q, value=v, key=k), mha(q, v, k) and mha(q, v, key=k) are one call.
+    assertThat(
+            nodesOf(
+                "MultiHeadAttention",
+                "",
+                "\"query\": " + kt("q") + ", \"value\": " + kt("v") + ", \"key\": " + kt("k")))
+        .isEqualTo(keras2);
+    assertThat(nodesOf("MultiHeadAttention", kt("q") + ", " + kt("v") + ", " + kt("k"), ""))
+        .isEqualTo(keras2);
+    assertThat(nodesOf("MultiHeadAttention", kt("q") + ", " + kt("v"), "\"key\": " + kt("k")))
+        .isEqualTo(keras2);
+    // Attention()(inputs=[q, v]) and Attention()([q, v]): the list is the first argument.
+    String list = "[[[\"q\",0,0,{\"training\":false}],[\"v\",0,0,{\"training\":false}]]]";
+    assertThat(
+            nodesOf(
+                "Attention",
+                "",
+                "\"inputs\": [" + kt("q") + ", " + kt("v") + "], \"training\": false"))
+        .isEqualTo(list);
+    assertThat(nodesOf("Attention", "[" + kt("q") + ", " + kt("v") + "]", "\"training\": false"))
+        .isEqualTo(list);
+    // lstm(x, mask=m), lstm(x, None, m) and an initial_state list keep their tensors by name.
+    assertThat(nodesOf("LSTM", kt("x"), "\"mask\": " + kt("m")))
+        .isEqualTo("[[[\"x\",0,0,{\"mask\":[\"m\",0,0]}]]]");
+    assertThat(nodesOf("LSTM", kt("x") + ", null, " + kt("m"), ""))
+        .isEqualTo("[[[\"x\",0,0,{\"initial_state\":null,\"mask\":[\"m\",0,0]}]]]");
+    assertThat(nodesOf("GRU", kt("x"), "\"initial_state\": [" + kt("h") + "]"))
+        .isEqualTo("[[[\"x\",0,0,{\"initial_state\":[[\"h\",0,0]]}]]]");
+  }
+
+  @Test
+  void aSecondPositionalArgumentOfALayerWithoutKnownNamesIsRefused() {
+    assertThatThrownBy(() -> nodesOf("Dense", kt("x") + ", " + kt("y"), ""))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessage(
+            "m.keras: layer 'l' (Dense) is called with 2 positional arguments in config.json;"
+                + " tfport knows the name of only its first, so it cannot tell what the others are");
+    assertThatThrownBy(() -> nodesOf("Dense", "", "\"training\": false"))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("is called on no tensor");
+  }
+
   @Test
   void tensorConstantsUnwrap() {
     JsonNode n =

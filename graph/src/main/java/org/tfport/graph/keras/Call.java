@@ -25,6 +25,12 @@ final class Call {
   /** A TFOpLambda call's arguments as saved, or null for other layers. */
   OpArgs opArgs;
 
+  /**
+   * A recurrent layer's initial states ([batch, units] each: h, and c for an LSTM), or null when it
+   * starts from zeros.
+   */
+  String[] initialStates;
+
   Call(Context ctx, String layer, String cls, JsonNode cfg, Emit e) {
     this.ctx = ctx;
     this.layer = layer;

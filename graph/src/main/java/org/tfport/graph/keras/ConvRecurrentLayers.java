@@ -27,6 +27,7 @@ final class ConvRecurrentLayers {
               c.floatWeight("recurrent_kernel", 1),
               bias ? c.floatWeight("bias", 2) : null
             };
+            RecurrentLayers.refuseInitialStates(c, in);
             return convLstm(c, in.get(0), w, c.mask(0));
           }
 

@@ -37,7 +37,12 @@ final class KerasGraphBuilder {
    * passed by keyword, use_causal_mask=, return_attention_scores=, a tf.* function's axis=).
    */
   private static final Set<String> CALL_ARG_READERS =
-      Set.of("TFOpLambda", "Attention", "AdditiveAttention", "MultiHeadAttention");
+      Set.of(
+          "TFOpLambda", "SlicingOpLambda", "Attention", "AdditiveAttention", "MultiHeadAttention");
+
+  /** Recurrent layers that start from the initial states a call passes. */
+  private static final Set<String> STATEFUL_CALLS =
+      Set.of("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU");
 
   private final String source;
   private final Graph g;
@@ -47,9 +52,13 @@ final class KerasGraphBuilder {
   /** Keras masks by the tensor they belong to (see {@link Masks}). */
   private final Map<String, String> masks = new HashMap<>();
 
+  /** The batch size the inputs are built for, whatever they declare; 0: as declared. */
+  private final long batch;
+
   private KerasGraphBuilder(
-      String source, WeightLookup weights, int kerasMajor, TrainingState training) {
+      String source, WeightLookup weights, int kerasMajor, TrainingState training, long batch) {
     this.source = source;
+    this.batch = batch;
     this.g = new Graph(source);
     this.ctx = new Call.Context(source, weights, new HashMap<>(), kerasMajor, training);
   }
@@ -68,17 +77,26 @@ final class KerasGraphBuilder {
     LocalLayers.register(r);
     TfOpLayers.register(r);
     TfOpLambdas.register(r);
+    SlicingOpLambdas.register(r);
     AttentionLayers.register(r);
     return Map.copyOf(r);
   }
 
   static KerasGraph build(String source, JsonNode model, WeightLookup weights, int kerasMajor) {
-    return build(source, model, weights, kerasMajor, null);
+    return build(source, model, weights, kerasMajor, null, 0);
   }
 
-  /** As above; with {@code training}, weights are variables and layers run in training mode. */
+  /**
+   * As above; with {@code training}, weights are variables and layers run in training mode; with
+   * {@code batch} above 0, the inputs take that batch size whatever they declare.
+   */
   static KerasGraph build(
-      String source, JsonNode model, WeightLookup weights, int kerasMajor, TrainingState training) {
+      String source,
+      JsonNode model,
+      WeightLookup weights,
+      int kerasMajor,
+      TrainingState training,
+      long batch) {
     if (model == null || !model.path("class_name").isString()) {
       throw new CorruptModelException(
           source
@@ -94,7 +112,7 @@ final class KerasGraphBuilder {
               + " layer graph is Python code, not config; rebuild it with keras.Sequential or keras.Model(inputs, outputs)");
     }
     checkBuildable(source, model);
-    KerasGraphBuilder b = new KerasGraphBuilder(source, weights, kerasMajor, training);
+    KerasGraphBuilder b = new KerasGraphBuilder(source, weights, kerasMajor, training, batch);
     List<KT> outs = b.model(model, null);
     List<String> outNames = b.outputNames(model, outs.size());
     for (int i = 0; i < outs.size(); i++) {
@@ -126,6 +144,19 @@ final class KerasGraphBuilder {
           }
           if (MASK_USERS.contains(cls)) {
             maskUsers.add(path);
+          }
+          if (!CALL_ARG_READERS.contains(cls)) {
+            for (String key : InboundNodes.keywordTensors(layer)) {
+              boolean read =
+                  (key.equals("mask") && Masks.RECURRENT.contains(cls))
+                      || (key.equals("initial_state") && STATEFUL_CALLS.contains(cls));
+              if (!read) {
+                bad.computeIfAbsent(
+                        cls + " called with a tensor as " + key + "= (not built)",
+                        k -> new ArrayList<>())
+                    .add(path);
+              }
+            }
           }
           if (MODEL_CLASSES.contains(cls)) {
             return;
@@ -288,20 +319,6 @@ final class KerasGraphBuilder {
     return List.of(x);
   }
 
-  /** {@code [[name, node, tensor], ...]}, or one such triple alone. */
-  private static List<JsonNode> refs(JsonNode list) {
-    List<JsonNode> out = new ArrayList<>();
-    if (list == null || !list.isArray() || list.isEmpty()) {
-      return out;
-    }
-    if (list.get(0).isString()) {
-      out.add(list);
-    } else {
-      list.forEach(out::add);
-    }
-    return out;
-  }
-
   private List<KT> functional(JsonNode model, List<KT> inputs) {
     String modelName = nameOf(model);
     JsonNode layers = layersOf(model);
@@ -310,7 +327,7 @@ final class KerasGraphBuilder {
       byName.put(nameOf(l), l);
     }
     Map<String, List<List<KT>>> made = new HashMap<>();
-    List<JsonNode> ins = refs(model.path("config").get("input_layers"));
+    List<JsonNode> ins = InboundNodes.refs(model.path("config").get("input_layers"));
     if (inputs != null && inputs.size() != ins.size()) {
       throw new CorruptModelException(
           source
@@ -352,19 +369,49 @@ final class KerasGraphBuilder {
         boolean opCall = CALL_ARG_READERS.contains(l.path("class_name").asString(""));
         while (done.size() - first < nodes.size()) {
           JsonNode node = nodes.get(done.size() - first);
-          OpArgs op = opCall ? resolveOp(made, byName, name, node) : null;
-          List<KT> args = opCall ? (op == null ? null : op.tensors()) : resolve(made, node);
+          OpArgs op = opCall ? InboundNodes.resolveOp(source, made, byName, name, node) : null;
+          List<KT> args =
+              opCall ? (op == null ? null : op.tensors()) : InboundNodes.resolve(made, node);
           if (args == null) {
             break;
           }
-          done.add(layer(l, args, op));
+          // mask= of a recurrent layer (checkBuildable refused it elsewhere) replaces the mask
+          // its input carries, as Keras does.
+          JsonNode maskRef = opCall ? null : InboundNodes.keywordTensor(node, "mask");
+          KT mask = null;
+          if (maskRef != null) {
+            List<KT> m = InboundNodes.lookup(made, maskRef);
+            if (m == null) {
+              break;
+            }
+            mask = m.get(0);
+          }
+          // initial_state= (Keras 3 keeps it a keyword) follows the sequence, as Keras 2 saved it.
+          JsonNode states = opCall ? null : InboundNodes.keywordArg(node, "initial_state");
+          if (states != null && STATEFUL_CALLS.contains(l.path("class_name").asString(""))) {
+            List<KT> withStates = new ArrayList<>(args);
+            for (JsonNode ref :
+                InboundNodes.isTensorRef(states) ? List.of(states) : InboundNodes.refs(states)) {
+              List<KT> t = InboundNodes.isTensorRef(ref) ? InboundNodes.lookup(made, ref) : null;
+              if (t == null) {
+                withStates = null;
+                break;
+              }
+              withStates.add(t.get(0));
+            }
+            if (withStates == null) {
+              break;
+            }
+            args = withStates;
+          }
+          done.add(layer(l, args, op, mask));
           progress = true;
         }
       }
     }
     List<KT> outs = new ArrayList<>();
-    for (JsonNode o : refs(model.path("config").get("output_layers"))) {
-      List<KT> t = lookup(made, o);
+    for (JsonNode o : InboundNodes.refs(model.path("config").get("output_layers"))) {
+      List<KT> t = InboundNodes.lookup(made, o);
       if (t == null) {
         throw new CorruptModelException(
             source
@@ -402,108 +449,11 @@ final class KerasGraphBuilder {
     return 0;
   }
 
-  private static List<KT> lookup(Map<String, List<List<KT>>> made, JsonNode ref) {
-    List<List<KT>> calls = made.get(ref.get(0).asString());
-    int node = ref.size() > 1 ? ref.get(1).asInt() : 0;
-    int tensor = ref.size() > 2 ? ref.get(2).asInt() : 0;
-    if (calls == null
-        || node >= calls.size()
-        || calls.get(node) == null
-        || tensor >= calls.get(node).size()) {
-      return null;
-    }
-    return List.of(calls.get(node).get(tensor));
-  }
-
-  /** The tensors one inbound node passes, or null while one is not made yet. */
-  private List<KT> resolve(Map<String, List<List<KT>>> made, JsonNode node) {
-    List<KT> args = new ArrayList<>();
-    for (JsonNode ref : refs(node)) {
-      List<KT> t = lookup(made, ref);
-      if (t == null) {
-        return null;
-      }
-      args.add(t.get(0));
-    }
-    return args;
-  }
-
-  private static final String CONSTANT_VALUE = "_CONSTANT_VALUE";
-
-  /**
-   * A TFOpLambda call's arguments, or null while a tensor it reads is not made yet. Its inbound
-   * node is one {@code [layer, node, tensor, kwargs]} when the first argument is one tensor, a list
-   * of them when it is a list; a constant first argument is {@code ["_CONSTANT_VALUE", -1, value,
-   * kwargs]}; a tensor among the kwargs is {@code [layer, node, tensor]}.
-   */
-  private OpArgs resolveOp(
-      Map<String, List<List<KT>>> made, Map<String, JsonNode> byName, String layer, JsonNode node) {
-    if (!node.isArray() || node.isEmpty()) {
-      throw new CorruptModelException(
-          source + ": layer '" + layer + "' has an empty inbound node; the file is damaged");
-    }
-    boolean list = !node.get(0).isString();
-    List<JsonNode> entries = new ArrayList<>();
-    if (list) {
-      node.forEach(entries::add);
-    } else {
-      entries.add(node);
-    }
-    List<Object> first = new ArrayList<>();
-    JsonNode kwargs = null;
-    for (JsonNode e : entries) {
-      if (!e.isArray() || e.size() < 3 || !e.get(0).isString()) {
-        throw new CorruptModelException(
-            source
-                + ": layer '"
-                + layer
-                + "' has an inbound node entry "
-                + e
-                + " of no known form");
-      }
-      if (e.get(0).asString().equals(CONSTANT_VALUE)) {
-        first.add(e.get(2));
-      } else {
-        List<KT> t = lookup(made, e);
-        if (t == null) {
-          return null;
-        }
-        first.add(t.get(0));
-      }
-      if (kwargs == null && e.size() > 3 && e.get(3).isObject()) {
-        kwargs = e.get(3);
-      }
-    }
-    Map<String, Object> kw = new LinkedHashMap<>();
-    if (kwargs != null) {
-      for (Map.Entry<String, JsonNode> k : kwargs.properties()) {
-        JsonNode v = k.getValue();
-        boolean tensor =
-            v.isArray()
-                && v.size() == 3
-                && v.get(0).isString()
-                && v.get(1).isNumber()
-                && v.get(2).isNumber()
-                && byName.containsKey(v.get(0).asString());
-        if (tensor) {
-          List<KT> t = lookup(made, v);
-          if (t == null) {
-            return null;
-          }
-          kw.put(k.getKey(), t.get(0));
-        } else {
-          kw.put(k.getKey(), v);
-        }
-      }
-    }
-    return new OpArgs(first, list, kw);
-  }
-
   private List<KT> layer(JsonNode layer, List<KT> inputs) {
-    return layer(layer, inputs, null);
+    return layer(layer, inputs, null, null);
   }
 
-  private List<KT> layer(JsonNode layer, List<KT> inputs, OpArgs opArgs) {
+  private List<KT> layer(JsonNode layer, List<KT> inputs, OpArgs opArgs, KT explicitMask) {
     String cls = layer.path("class_name").asString("");
     if (MODEL_CLASSES.contains(cls)) {
       return model(layer, inputs);
@@ -519,6 +469,9 @@ final class KerasGraphBuilder {
     List<String> inMasks = new ArrayList<>();
     for (KT x : inputs) {
       inMasks.add(masks.get(x.ref()));
+    }
+    if (explicitMask != null && !inMasks.isEmpty()) {
+      inMasks.set(0, Masks.explicit(c, explicitMask));
     }
     c.inputMasks = java.util.Collections.unmodifiableList(inMasks);
     c.opArgs = opArgs;
@@ -548,6 +501,9 @@ final class KerasGraphBuilder {
     for (int i = 0; i < dims.length; i++) {
       dims[i] = shape.get(i).isNumber() ? shape.get(i).asLong() : -1;
     }
+    if (batch > 0 && dims.length > 0) {
+      dims[0] = batch;
+    }
     int dtype = dtype(cfg.path("dtype"));
     Map<String, AttrValue> a = new LinkedHashMap<>();
     a.put("dtype", new AttrValue.Type(dtype));
@@ -576,7 +532,7 @@ final class KerasGraphBuilder {
       JsonNode layers = layersOf(model);
       out.add(nameOf(layers.get(layers.size() - 1)));
     } else {
-      for (JsonNode o : refs(model.path("config").get("output_layers"))) {
+      for (JsonNode o : InboundNodes.refs(model.path("config").get("output_layers"))) {
         out.add(o.get(0).asString());
       }
     }

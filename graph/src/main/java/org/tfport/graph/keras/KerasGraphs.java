@@ -23,10 +23,23 @@ public final class KerasGraphs {
    * A Keras 2 or 3 model file; Keras 1 and Theano-backend files need their config upgraded first.
    */
   public static KerasGraph build(KerasModel model) {
-    return build(model, null);
+    return build(model, null, 0);
+  }
+
+  /**
+   * As {@link #build(KerasModel)}, for {@code batch} rows whatever batch size the model's inputs
+   * declare (0: as declared), so a model saved with a fixed batch runs on others: shapes its layers
+   * compute from the inputs' then hold that batch.
+   */
+  public static KerasGraph build(KerasModel model, long batch) {
+    return build(model, null, batch);
   }
 
   static KerasGraph build(KerasModel model, TrainingState training) {
+    return build(model, training, 0);
+  }
+
+  private static KerasGraph build(KerasModel model, TrainingState training, long batch) {
     String source = model.source().toString();
     if (model.weightsOnly()) {
       throw new UnsupportedModelException(
@@ -55,15 +68,27 @@ public final class KerasGraphs {
         model.modelConfig(),
         new WeightLookup(grouped),
         Math.max(model.kerasMajor(), 2),
-        training);
+        training,
+        batch);
   }
 
   /** A TF.js layers model ({@code model.json} and its weight files). */
   public static KerasGraph buildTfjsLayers(Path modelJson) {
-    return buildTfjsLayers(modelJson, null);
+    return buildTfjsLayers(modelJson, null, 0);
+  }
+
+  /**
+   * As {@link #buildTfjsLayers(Path)}, for {@code batch} rows as {@link #build(KerasModel, long)}.
+   */
+  public static KerasGraph buildTfjsLayers(Path modelJson, long batch) {
+    return buildTfjsLayers(modelJson, null, batch);
   }
 
   static KerasGraph buildTfjsLayers(Path modelJson, TrainingState training) {
+    return buildTfjsLayers(modelJson, training, 0);
+  }
+
+  private static KerasGraph buildTfjsLayers(Path modelJson, TrainingState training, long batch) {
     TfjsModel m = TfjsReader.read(modelJson);
     JsonNode topology = m.modelJson().modelTopology();
     if (topology == null || topology.isNull()) {
@@ -77,7 +102,7 @@ public final class KerasGraphs {
     JsonNode config = topology.has("model_config") ? topology.get("model_config") : topology;
     String version = topology.path("keras_version").asString("");
     int major = version.startsWith("3") ? 3 : 2;
-    return fromConfig(modelJson.toString(), config, m.weightsByName(), major, training);
+    return fromConfig(modelJson.toString(), config, m.weightsByName(), major, training, batch);
   }
 
   /**
@@ -95,12 +120,22 @@ public final class KerasGraphs {
       Map<String, Tensor> weights,
       int kerasMajor,
       TrainingState training) {
+    return fromConfig(source, modelConfig, weights, kerasMajor, training, 0);
+  }
+
+  private static KerasGraph fromConfig(
+      String source,
+      JsonNode modelConfig,
+      Map<String, Tensor> weights,
+      int kerasMajor,
+      TrainingState training,
+      long batch) {
     if (modelConfig == null) {
       throw new CorruptModelException(source + ": no model config");
     }
     List<WeightLookup.Entry> flat = new ArrayList<>();
     weights.forEach((k, v) -> flat.add(new WeightLookup.Entry(k, () -> v)));
     return KerasGraphBuilder.build(
-        source, modelConfig, new WeightLookup(Map.of("", flat)), kerasMajor, training);
+        source, modelConfig, new WeightLookup(Map.of("", flat)), kerasMajor, training, batch);
   }
 }

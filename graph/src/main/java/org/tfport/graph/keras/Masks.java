@@ -124,6 +124,17 @@ final class Masks {
     return c.e.concat(masks, axis);
   }
 
+  /** A mask passed as {@code mask=}: Keras reads it as booleans, so any nonzero value keeps. */
+  static String explicit(Call c, KT m) {
+    Emit e = c.e;
+    if (m.dtype() == KT.BOOL) {
+      return e.cast(m.ref(), KT.BOOL, DataTypes.DT_FLOAT);
+    }
+    String x =
+        m.dtype() == DataTypes.DT_FLOAT ? m.ref() : e.cast(m.ref(), m.dtype(), DataTypes.DT_FLOAT);
+    return e.cast(e.binary("NotEqual", x, e.scalar(0f)), KT.BOOL, DataTypes.DT_FLOAT);
+  }
+
   /** {@code any(x != mask_value, axis=-1)}, as the Masking layer computes it. */
   private static String masking(Call c, KT x) {
     Emit e = c.e;

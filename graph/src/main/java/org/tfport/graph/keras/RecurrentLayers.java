@@ -11,8 +11,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * LSTM, GRU and SimpleRNN unrolled over a static number of time steps (the loop Keras runs, one
  * step after the other; a While loop when the number is known only at run time), with Keras masks,
- * Bidirectional and TimeDistributed. Initial states are zeros, as for a layer called without {@code
- * initial_state}.
+ * Bidirectional and TimeDistributed. Initial states are those the call passes ({@code
+ * initial_state=}), else zeros.
  */
 final class RecurrentLayers {
   private RecurrentLayers() {}
@@ -24,6 +24,7 @@ final class RecurrentLayers {
           new LayerBuilder() {
             @Override
             public List<KT> call(Call c, List<KT> in) {
+              c.initialStates = initialStates(c, in);
               Tensor[] w = ownWeights(c);
               return c.training() == null
                   ? rnn(c, in.get(0), w, c.mask(0))
@@ -41,6 +42,7 @@ final class RecurrentLayers {
         new LayerBuilder() {
           @Override
           public List<KT> call(Call c, List<KT> in) {
+            refuseInitialStates(c, in);
             return bidirectional(c, in.get(0));
           }
 
@@ -224,6 +226,54 @@ final class RecurrentLayers {
   }
 
   /**
+   * The initial states a call passes after its sequence (Keras 2 saved {@code initial_state=} of
+   * Keras tensors as a call on [sequence, state...]; the builder passes Keras 3's keyword the same
+   * way): h, and c for an LSTM, each [batch, units]; null when there are none.
+   */
+  static String[] initialStates(Call c, List<KT> in) {
+    if (in.size() == 1) {
+      return null;
+    }
+    int expected = c.cls.endsWith("LSTM") ? 2 : 1;
+    if (in.size() - 1 != expected) {
+      throw c.corrupt(
+          "is called with "
+              + (in.size() - 1)
+              + " initial states where it keeps "
+              + expected
+              + "; the file is damaged");
+    }
+    String[] out = new String[expected];
+    for (int i = 0; i < expected; i++) {
+      KT s = in.get(i + 1);
+      if (s.rank() != 2 || s.dtype() != KT.FLOAT) {
+        throw c.unsupported(
+            "is given an initial state of shape "
+                + KerasGraphBuilder.shapeText(s.shape())
+                + "; tfport builds float32 states of [batch, units]");
+      }
+      out[i] = s.ref();
+    }
+    return out;
+  }
+
+  /**
+   * Layers here that always start from zeros (Bidirectional, ConvLSTM2D) refuse a call with initial
+   * states rather than build it without them.
+   */
+  static void refuseInitialStates(Call c, List<KT> in) {
+    if (in.size() > 1) {
+      throw c.unsupported(
+          "is called with "
+              + (in.size() - 1)
+              + " initial state"
+              + (in.size() > 2 ? "s" : "")
+              + ", which tfport does not build (it starts from zeros); call it on its sequence"
+              + " alone");
+    }
+  }
+
+  /**
    * Keras' masked step: the new value where the step is kept ({@code m} = 1), else the previous one
    * (zeros before the first step), as {@code next·m + prev·(1 − m)} the way TF.js computes it.
    */
@@ -359,8 +409,8 @@ final class RecurrentLayers {
         nodes = new CellNodes(vars[1], parts, recurrentBiasVar, nodes.one());
       }
       List<String> hs = new ArrayList<>();
-      h = null;
-      cellState = null;
+      h = c.initialStates != null ? c.initialStates[0] : null;
+      cellState = c.initialStates != null && lstm ? c.initialStates[1] : null;
       for (int s = 0; s < steps; s++) {
         int t = backwards ? (int) steps - 1 - s : s;
         String[] next = step(c, cell, nodes, unpacked + ":" + t, h, cellState);

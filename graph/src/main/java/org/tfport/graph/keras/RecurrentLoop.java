@@ -103,9 +103,10 @@ final class RecurrentLoop {
     List<Var> vars = new ArrayList<>();
     vars.add(new Var("time", INT32, TensorShape.SCALAR, e.intScalar(0)));
     vars.add(new Var("steps", INT32, TensorShape.SCALAR, steps));
-    vars.add(new Var("h", FLOAT, state, zeros));
+    String[] init = c.initialStates;
+    vars.add(new Var("h", FLOAT, state, init != null ? init[0] : zeros));
     if (cell.lstm()) {
-      vars.add(new Var("c", FLOAT, state, zeros));
+      vars.add(new Var("c", FLOAT, state, init != null ? init[1] : zeros));
     }
     String elementShape = e.ints("element_shape", -1, units);
     if (sequences) {

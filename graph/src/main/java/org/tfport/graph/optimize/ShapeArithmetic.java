@@ -36,6 +36,13 @@ final class ShapeArithmetic {
   }
 
   /** Output size of one spatial dimension, as TensorFlow's {@code GetWindowedOutputSize}. */
+  /** A shape of {@code rank} dimensions, none known. */
+  static long[] unknown(int rank) {
+    long[] out = new long[rank];
+    java.util.Arrays.fill(out, -1);
+    return out;
+  }
+
   static long windowed(long in, long k, long stride, long dilation, String padding) {
     if (in < 0 || k < 0 || stride <= 0) {
       return -1;

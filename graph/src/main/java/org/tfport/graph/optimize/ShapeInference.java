@@ -303,9 +303,13 @@ public final class ShapeInference {
                   in(n, 0), in(n, 1), bool(n, "transpose_a"), bool(n, "transpose_b")));
       case "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3" ->
           one(ShapeArithmetic.batchMatMul(in(n, 0), in(n, 1), bool(n, "adj_x"), bool(n, "adj_y")));
-      case "Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative" ->
+      case "Conv2D",
+          "_FusedConv2D",
+          "DepthwiseConv2dNative",
+          "FusedDepthwiseConv2dNative",
+          "Conv3D" ->
           one(conv(n));
-      case "MaxPool", "AvgPool" -> one(pool(n));
+      case "MaxPool", "AvgPool", "MaxPool3D", "AvgPool3D" -> one(pool(n));
       case "BiasAddGrad" -> one(GradientShapes.biasAddGrad(in(n, 0), n.stringAttr("data_format")));
       case "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits" ->
           GradientShapes.crossEntropy(in(n, 0));
@@ -403,57 +407,61 @@ public final class ShapeInference {
     return null;
   }
 
+  /** 2-D (NHWC) and 3-D (NDHWC) convolutions. */
   private long[] conv(Node n) {
     long[] x = in(n, 0);
     long[] f = in(n, 1);
     String format = n.stringAttr("data_format");
+    int r = x == null ? 0 : x.length;
     if (x == null
-        || x.length != 4
+        || (r != 4 && r != 5)
         || f == null
-        || f.length != 4
-        || format != null && !format.equals("NHWC")) {
-      return x != null && x.length == 4 ? new long[] {-1, -1, -1, -1} : null;
+        || f.length != r
+        || format != null && !format.equals(r == 4 ? "NHWC" : "NDHWC")) {
+      return x != null && (r == 4 || r == 5) ? ShapeArithmetic.unknown(r) : null;
     }
     long[] strides = ints(n, "strides");
     long[] dil = ints(n, "dilations");
     String padding = n.stringAttr("padding");
-    if (strides == null || strides.length != 4 || padding == null) {
-      return new long[] {x[0], -1, -1, -1};
+    if (strides == null || strides.length != r || padding == null) {
+      long[] out = ShapeArithmetic.unknown(r);
+      out[0] = x[0];
+      return out;
     }
-    long dh = dil != null && dil.length == 4 ? dil[1] : 1;
-    long dw = dil != null && dil.length == 4 ? dil[2] : 1;
     boolean depthwise = n.op().contains("Depthwise");
-    long c = depthwise ? (f[2] < 0 || f[3] < 0 ? -1 : f[2] * f[3]) : f[3];
-    return new long[] {
-      x[0],
-      ShapeArithmetic.windowed(x[1], f[0], strides[1], dh, padding),
-      ShapeArithmetic.windowed(x[2], f[1], strides[2], dw, padding),
-      c
-    };
+    long[] out = new long[r];
+    out[0] = x[0];
+    for (int i = 1; i < r - 1; i++) {
+      long d = dil != null && dil.length == r ? dil[i] : 1;
+      out[i] = ShapeArithmetic.windowed(x[i], f[i - 1], strides[i], d, padding);
+    }
+    out[r - 1] = depthwise ? (f[2] < 0 || f[3] < 0 ? -1 : f[2] * f[3]) : f[r - 1];
+    return out;
   }
 
+  /** 2-D (NHWC) and 3-D (NDHWC) pooling. */
   private long[] pool(Node n) {
     long[] x = in(n, 0);
     long[] k = ints(n, "ksize");
     long[] s = ints(n, "strides");
     String format = n.stringAttr("data_format");
     String padding = n.stringAttr("padding");
+    int r = x == null ? 0 : x.length;
     if (x == null
-        || x.length != 4
+        || (r != 4 && r != 5)
         || k == null
-        || k.length != 4
+        || k.length != r
         || s == null
-        || s.length != 4
+        || s.length != r
         || padding == null
-        || format != null && !format.equals("NHWC")) {
-      return x != null && x.length == 4 ? new long[] {-1, -1, -1, -1} : null;
+        || format != null && !format.equals(r == 4 ? "NHWC" : "NDHWC")) {
+      return x != null && (r == 4 || r == 5) ? ShapeArithmetic.unknown(r) : null;
     }
-    return new long[] {
-      x[0],
-      ShapeArithmetic.windowed(x[1], k[1], s[1], 1, padding),
-      ShapeArithmetic.windowed(x[2], k[2], s[2], 1, padding),
-      x[3]
-    };
+    long[] out = x.clone();
+    for (int i = 1; i < r - 1; i++) {
+      out[i] = ShapeArithmetic.windowed(x[i], k[i], s[i], 1, padding);
+    }
+    return out;
   }
 
   private static long[] squeeze(Node n, long[] x) {

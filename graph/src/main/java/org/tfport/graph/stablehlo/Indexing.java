@@ -41,8 +41,11 @@ final class Indexing {
       throw new Refusal("gather without dimension_numbers");
     }
     Map<String, Attr> e = dn.entries();
-    if (Attrs.longs(e.get("operand_batching_dims")).length > 0) {
-      throw new Refusal("gather with operand_batching_dims");
+    long[] obd = Attrs.longs(e.get("operand_batching_dims"));
+    long[] sibd = Attrs.longs(e.get("start_indices_batching_dims"));
+    if (obd.length != sibd.length) {
+      throw new Refusal(
+          "operand_batching_dims and start_indices_batching_dims of different lengths");
     }
     long[] offsetDims = Attrs.longs(e.get("offset_dims"));
     long[] collapsed = Attrs.longs(e.get("collapsed_slice_dims"));
@@ -69,11 +72,36 @@ final class Indexing {
       perm[indices.rank() - 1] = (int) ivd;
       idx = l.transpose(idx, perm);
     }
-    int kdim = startMap.length;
-    if (idx.dim(idx.rank() - 1) != kdim) {
+    if (idx.dim(idx.rank() - 1) != startMap.length) {
       throw new Refusal(
-          "index vectors of " + idx.dim(idx.rank() - 1) + " for " + kdim + " indexed dimensions");
+          "index vectors of "
+              + idx.dim(idx.rank() - 1)
+              + " for "
+              + startMap.length
+              + " indexed dimensions");
     }
+    if (obd.length > 0) {
+      // A batching dimension pairs an operand dimension with one of the indices': the slice at
+      // batch position b starts at operand coordinate b there. That is an indexed, collapsed
+      // dimension whose index is the position, appended to every index vector.
+      long[] batchShape = Arrays.copyOf(idx.shape(), idx.rank() - 1);
+      List<V> cols = new ArrayList<>(List.of(idx));
+      for (int i = 0; i < obd.length; i++) {
+        int ax = (int) sibd[i];
+        if (ax == ivd || ax < 0 || ax >= indices.rank()) {
+          throw new Refusal("start_indices_batching_dims names the index vector dimension");
+        }
+        if (obd[i] < 0 || obd[i] >= r || sizes[(int) obd[i]] != 1) {
+          throw new Refusal("a batching dimension whose slice size is not 1");
+        }
+        cols.add(l.constant(Scatter.coordinates(batchShape, ax > ivd ? ax - 1 : ax)));
+      }
+      int k = startMap.length + obd.length;
+      idx = Scatter.concat(l, cols, DotConv.append(batchShape, k));
+      startMap = DotConv.append(startMap, obd);
+      collapsed = DotConv.append(collapsed, obd);
+    }
+    int kdim = startMap.length;
     long[] hi = new long[kdim];
     for (int k = 0; k < kdim; k++) {
       hi[k] = operand.dim((int) startMap[k]) - 1;

@@ -86,7 +86,7 @@ final class Scatter {
   // ------------------------------------------------------------------ scatter
 
   /** An int32 tensor of shape [batch..., 1] holding each element's coordinate on {@code axis}. */
-  private static org.tfport.core.Tensor coordinates(long[] batch, int axis) {
+  static org.tfport.core.Tensor coordinates(long[] batch, int axis) {
     int n = (int) product(batch);
     long inner = 1;
     for (int d = axis + 1; d < batch.length; d++) {
@@ -460,7 +460,7 @@ final class Scatter {
 
   // ------------------------------------------------------------------ helpers
 
-  private static V concat(Lowerer l, List<V> parts, long[] shape) {
+  static V concat(Lowerer l, List<V> parts, long[] shape) {
     if (parts.size() == 1) {
       return parts.get(0);
     }

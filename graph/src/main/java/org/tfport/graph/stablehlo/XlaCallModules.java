@@ -193,12 +193,58 @@ public final class XlaCallModules {
       outNodes.add(TensorRef.nodeOf(out));
     }
     g.replaceAllUses(uses);
+    List<TensorRef> float8 = new ArrayList<>();
+    for (int k = 0; k < main.resultTypes().size(); k++) {
+      if (Lowerer.float8(main.resultTypes().get(k)) != null) {
+        float8.add(TensorRef.parse(uses.get(TensorRef.of(node.name(), k).toString())));
+      }
+    }
+    retypeFloat8(g, float8);
     g.replaceControlUses(node.name(), outNodes);
     g.remove(node.name());
     return calls;
   }
 
   /** {@code Tout}/{@code Sout} against the types of {@code main}'s results. */
+  /**
+   * TensorFlow's number of each 8-bit float format it has a type for; tfport's graph holds their
+   * values as float32, rounded to the format.
+   */
+  private static final Map<String, Integer> TF_FLOAT8 = Map.of("f8E5M2", 24, "f8E4M3FN", 25);
+
+  /** Ops that pass their input on unchanged, so an 8-bit float stays one through them. */
+  private static final java.util.Set<String> PASS_ON =
+      java.util.Set.of("Identity", "StopGradient", "Snapshot", "PreventGradient");
+
+  /**
+   * The readers of 8-bit float results ({@code Tout} an f8 type) see float32 values of the format:
+   * their type attributes naming the f8 type become {@code DT_FLOAT}, through ops that pass values
+   * on (a {@code Cast} from f8 then converts float32 values already rounded).
+   */
+  private static void retypeFloat8(Graph g, List<TensorRef> refs) {
+    java.util.ArrayDeque<TensorRef> work = new java.util.ArrayDeque<>(refs);
+    java.util.Set<TensorRef> seen = new java.util.HashSet<>();
+    while (!work.isEmpty()) {
+      TensorRef ref = work.pop();
+      if (!seen.add(ref)) {
+        continue;
+      }
+      for (Node n : g.nodes()) {
+        if (n.dataInputs().stream().noneMatch(in -> TensorRef.parse(in).equals(ref))) {
+          continue;
+        }
+        for (Map.Entry<String, AttrValue> a : new ArrayList<>(n.attrs().entrySet())) {
+          if (a.getValue() instanceof AttrValue.Type t && TF_FLOAT8.containsValue(t.value())) {
+            n.attr(a.getKey(), new AttrValue.Type(DType.FLOAT32.tfEnum()));
+          }
+        }
+        if (PASS_ON.contains(n.op())) {
+          work.add(TensorRef.of(n.name(), 0));
+        }
+      }
+    }
+  }
+
   private static void checkResults(XlaCallModule x, Func main, String where) {
     List<MlirType> results = main.resultTypes();
     if (!x.outputTypes().isEmpty() && x.outputTypes().size() != results.size()) {
@@ -217,7 +263,13 @@ public final class XlaCallModules {
       } catch (Lowerer.Refusal r) {
         throw new UnsupportedModelException(where + ": result " + k + ": " + r.getMessage());
       }
-      if (k < x.outputTypes().size() && x.outputTypes().get(k) != dt.tfEnum()) {
+      org.tfport.formats.stablehlo.Float8 f8 = Lowerer.float8(t);
+      boolean float8 =
+          f8 != null
+              && TF_FLOAT8.get(f8.name()) instanceof Integer n
+              && k < x.outputTypes().size()
+              && x.outputTypes().get(k) == n.intValue();
+      if (k < x.outputTypes().size() && x.outputTypes().get(k) != dt.tfEnum() && !float8) {
         throw new CorruptModelException(
             where
                 + ": output "

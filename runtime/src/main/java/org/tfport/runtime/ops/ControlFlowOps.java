@@ -34,6 +34,7 @@ public final class ControlFlowOps implements OpFamily {
     r.reference(ControlFlowOps::ifElse, "If", "StatelessIf");
     r.reference(ControlFlowOps::caseOp, "Case", "StatelessCase");
     r.reference(ControlFlowOps::call, "PartitionedCall", "StatefulPartitionedCall");
+    r.reference("TfliteCallOnce", ControlFlowOps::callOnce);
   }
 
   /**
@@ -186,5 +187,34 @@ public final class ControlFlowOps implements OpFamily {
               + node.inputCount());
     }
     return f::call;
+  }
+
+  /** Whether a session has run a {@code TfliteCallOnce} initializer. */
+  private static final class Ran {
+    private boolean done;
+  }
+
+  /**
+   * TFLite's CALL_ONCE: runs the function {@code init} (no arguments, no results) the first time a
+   * session reaches the node, never again in that session, as TFLite runs it once per interpreter.
+   * A failed initializer is not marked done, so the next run tries again.
+   */
+  private static Kernel callOnce(BindContext node) {
+    Function init = node.function("init");
+    if (init.inputCount() != 0) {
+      throw new KernelException(
+          "initializer '" + init.name() + "' takes " + init.inputCount() + " arguments, not 0");
+    }
+    String key = "call_once:" + init.name();
+    return (in, ctx) -> {
+      Ran ran = ctx.sessionState(key, Ran::new);
+      synchronized (ran) {
+        if (!ran.done) {
+          init.call(new Value[0], ctx);
+          ran.done = true;
+        }
+      }
+      return new Value[0];
+    };
   }
 }

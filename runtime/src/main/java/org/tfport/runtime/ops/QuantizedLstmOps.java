@@ -82,6 +82,7 @@ final class QuantizedLstmOps implements OpFamily {
     Params p = params(b, slot, layerNorm);
     boolean sequence = b.boolAttr("sequence", true);
     boolean timeMajor = b.boolAttr("time_major", false);
+    long[] stateSizes = b.intsAttr("state_sizes", null);
     return (ins, ctx) -> {
       Value x = ins[slot[INPUT]];
       QuantizedConvOps.checkType(x, DType.INT8, "LSTM input");
@@ -106,6 +107,7 @@ final class QuantizedLstmOps implements OpFamily {
                 + nIn
                 + " inputs");
       }
+      RecurrentOps.checkStates(stateSizes, batch, nOut, nCell);
       IntegerCell cell = new IntegerCell(p, slot, ins, layerNorm, batch, nIn, nCell, nOut);
       long[] shape =
           !sequence

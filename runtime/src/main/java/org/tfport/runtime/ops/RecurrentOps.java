@@ -119,6 +119,33 @@ final class RecurrentOps implements OpFamily {
     return slot;
   }
 
+  /**
+   * TFLite keeps an LSTM's states in variable tensors of the file's shape, which resizing the
+   * inputs does not change, and its Prepare refuses a batch they do not hold: attribute {@code
+   * state_sizes} gives the output and cell states' value counts (-1 when not static).
+   */
+  static void checkStates(long[] sizes, int batch, int nOut, int nCell) {
+    if (sizes == null) {
+      return;
+    }
+    long[] need = {(long) batch * nOut, (long) batch * nCell};
+    String[] what = {"output state", "cell state"};
+    for (int k = 0; k < Math.min(2, sizes.length); k++) {
+      if (sizes[k] >= 0 && sizes[k] != need[k]) {
+        throw new KernelException(
+            "the LSTM's "
+                + what[k]
+                + " tensor holds "
+                + sizes[k]
+                + " values, but a batch of "
+                + batch
+                + " needs "
+                + need[k]
+                + " (TFLite keeps the state's shape when the inputs are resized)");
+      }
+    }
+  }
+
   private static Kernel bindLstm(BindContext b) {
     int[] slot = slots(b);
     Layout l = new Layout(slot);
@@ -133,6 +160,7 @@ final class RecurrentOps implements OpFamily {
     String act = activationAttr(b, "activation");
     float cellClip = b.floatAttr("cell_clip", 0f);
     float projClip = b.floatAttr("proj_clip", 0f);
+    long[] stateSizes = b.intsAttr("state_sizes", null);
     return (ins, ctx) -> {
       Value x = ins[slot[INPUT]];
       Value wOut = ins[slot[INPUT_WEIGHTS + 3]];
@@ -160,6 +188,7 @@ final class RecurrentOps implements OpFamily {
                 + nIn
                 + " inputs");
       }
+      checkStates(stateSizes, batch, nOut, nCell);
       Cell cell = new Cell(l, ins, batch, nIn, nCell, nOut, act, cellClip, projClip);
       long[] shape =
           !sequence

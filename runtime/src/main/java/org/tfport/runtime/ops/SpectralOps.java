@@ -9,10 +9,11 @@ import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.Value;
 
 /**
- * complex64 construction and parts (Complex, Real, Imag, ComplexAbs) and the innermost-dimension
- * transforms FFT, IFFT, RFFT and IRFFT. Transforms compute in double (radix-2 for powers of two, a
- * direct sum otherwise) and round once to float, so they are at least as accurate as TensorFlow's
- * float32 FFT; results agree to float rounding of the largest magnitude, not bit for bit.
+ * complex64 construction and parts (Complex, Real, Imag, ComplexAbs), the innermost-dimension
+ * transforms FFT, IFFT, RFFT and IRFFT, and RFFT2D over the two innermost dimensions. Transforms
+ * compute in double (radix-2 for powers of two, a direct sum otherwise) and round once to float, so
+ * they are at least as accurate as TensorFlow's float32 FFT; results agree to float rounding of the
+ * largest magnitude, not bit for bit.
  */
 final class SpectralOps implements OpFamily {
   @Override
@@ -25,6 +26,7 @@ final class SpectralOps implements OpFamily {
     r.reference("IFFT", b -> complexTransform(b, true));
     r.reference("RFFT", SpectralOps::rfft);
     r.reference("IRFFT", SpectralOps::irfft);
+    r.reference("RFFT2D", SpectralOps::rfft2d);
   }
 
   private static void checkComplex(Value v, String what) {
@@ -284,6 +286,72 @@ final class SpectralOps implements OpFamily {
         }
       }
       return new Value[] {Value.floats(shape, out)};
+    };
+  }
+
+  /**
+   * RFFT2D (TensorFlow's, and TFLite's builtin of that name): the 2-D DFT of the two innermost
+   * dimensions of a real input, cropped or zero-padded to {@code fft_length} [rows, cols], keeping
+   * the {@code cols/2 + 1} non-redundant bins of the last dimension. Computed in double (each row's
+   * transform, then each kept bin's column transform) and rounded once to complex64.
+   */
+  private static Kernel rfft2d(BindContext b) {
+    return (in, ctx) -> {
+      Value x = in[0];
+      Elements.check(x, DType.FLOAT32, "input");
+      if (x.rank() < 2) {
+        throw new KernelException("input must be at least 2-D, got " + x);
+      }
+      long[] l = Layout.vector(in[1], "fft_length");
+      if (l.length != 2 || l[0] < 0 || l[1] < 0 || l[0] > 1 << 24 || l[1] > 1 << 24) {
+        throw new KernelException(
+            "fft_length must hold two non-negative lengths, got " + Layout.shape(l));
+      }
+      int n0 = (int) l[0];
+      int n1 = (int) l[1];
+      int h = (int) x.dim(x.rank() - 2);
+      int w = (int) x.dim(x.rank() - 1);
+      int batch = Layout.product(x.shape(), 0, x.rank() - 2);
+      int bins = n1 == 0 ? 0 : n1 / 2 + 1;
+      long[] shape = x.shape().clone();
+      shape[shape.length - 2] = n0;
+      shape[shape.length - 1] = bins;
+      org.tfport.runtime.kernel.Memory.reserve(DType.COMPLEX64, shape);
+      float[] src = x.floats();
+      float[] out = new float[Math.toIntExact(2L * batch * n0 * bins)];
+      double[][] specRe = new double[n0][bins];
+      double[][] specIm = new double[n0][bins];
+      double[] re = new double[Math.max(n0, n1)];
+      double[] im = new double[re.length];
+      double[] rowRe = new double[n1];
+      double[] rowIm = new double[n1];
+      double[] colRe = new double[n0];
+      double[] colIm = new double[n0];
+      for (int bt = 0; bt < batch; bt++) {
+        int base = bt * h * w;
+        for (int r = 0; r < n0; r++) {
+          java.util.Arrays.fill(rowIm, 0);
+          for (int c = 0; c < n1; c++) {
+            rowRe[c] = r < h && c < w ? src[base + r * w + c] : 0;
+          }
+          dft(rowRe, rowIm, -1);
+          System.arraycopy(rowRe, 0, specRe[r], 0, bins);
+          System.arraycopy(rowIm, 0, specIm[r], 0, bins);
+        }
+        for (int k = 0; k < bins; k++) {
+          for (int r = 0; r < n0; r++) {
+            colRe[r] = specRe[r][k];
+            colIm[r] = specIm[r][k];
+          }
+          dft(colRe, colIm, -1);
+          for (int r = 0; r < n0; r++) {
+            int o = 2 * ((bt * n0 + r) * bins + k);
+            out[o] = (float) colRe[r];
+            out[o + 1] = (float) colIm[r];
+          }
+        }
+      }
+      return new Value[] {Value.of(DType.COMPLEX64, shape, out)};
     };
   }
 }

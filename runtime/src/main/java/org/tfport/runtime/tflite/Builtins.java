@@ -53,7 +53,8 @@ final class Builtins {
       default ->
           NnBuiltins.map(s, builtin)
               || ArrayBuiltins.map(s, builtin)
-              || RecurrentBuiltins.map(s, builtin);
+              || RecurrentBuiltins.map(s, builtin)
+              || StateBuiltins.map(s, builtin);
     };
   }
 

@@ -159,9 +159,12 @@ final class NnBuiltins {
       throw new Refusal("the filter " + s.tensor(t).shape() + " is not " + perm.length + "-D");
     }
     if (v != null) {
-      return s.constNode(
-          s.sanitize(s.tensor(t).name(), t) + "/relayout",
-          Weights.floats(Weights.permuted(dims, perm), Weights.permute(v, dims, perm)));
+      String c =
+          s.constNode(
+              s.sanitize(s.tensor(t).name(), t) + "/relayout",
+              Weights.floats(Weights.permuted(dims, perm), Weights.permute(v, dims, perm)));
+      s.keepQuantized(c, t, perm, null);
+      return c;
     }
     long[] p = new long[perm.length];
     for (int k = 0; k < p.length; k++) {
@@ -175,6 +178,13 @@ final class NnBuiltins {
         type(outType(s)),
         "Tperm",
         type(DType.INT32));
+  }
+
+  private static String keptFilter(SubgraphImport s, int w, long[] hwcm, float[] v) {
+    String c =
+        s.constNode(s.sanitize(s.tensor(w).name(), w) + "/relayout", Weights.floats(hwcm, v));
+    s.keepQuantized(c, w, null, hwcm);
+    return c;
   }
 
   static String padding(BuiltinOptions.Padding p) {
@@ -222,7 +232,7 @@ final class NnBuiltins {
     if (wd.length != 4 || wd[0] != 1) {
       throw new Refusal("the depthwise filter is " + s.tensor(w).shape() + ", not [1, H, W, C*M]");
     }
-    long[] xs = SubgraphImport.signatureShape(s.tensor(s.inIndex(0)));
+    long[] xs = s.knownShape(s.inIndex(0));
     long channels =
         xs.length == 4 && xs[3] > 0
             ? xs[3]
@@ -236,7 +246,7 @@ final class NnBuiltins {
     // [1, H, W, C*M] and [H, W, C, M] are the same bytes in C order: output channel c*M + m.
     String filter =
         v != null
-            ? s.constNode(s.sanitize(s.tensor(w).name(), w) + "/relayout", Weights.floats(hwcm, v))
+            ? keptFilter(s, w, hwcm, v)
             : s.node(
                 "Reshape",
                 s.base + "/filter",
@@ -283,7 +293,7 @@ final class NnBuiltins {
       throw new Refusal("the weights are " + s.tensor(s.inIndex(1)).shape() + ", not [out, in]");
     }
     int xt = s.inIndex(0);
-    long[] xs = SubgraphImport.signatureShape(s.tensor(xt));
+    long[] xs = s.knownShape(xt);
     String x = s.in(0);
     // TFLite reads the input as [size / in, in] whatever its rank.
     if (!(xs.length == 2 && xs[1] == wd[1])) {
@@ -319,7 +329,7 @@ final class NnBuiltins {
    * {@code y} [N, out] reshaped to the input's outer dims followed by {@code out} (keep_num_dims).
    */
   private static String restoreOuterDims(SubgraphImport s, String y, int xt, long out, DType t) {
-    long[] target = SubgraphImport.signatureShape(s.tensor(s.outIndex(0)));
+    long[] target = s.knownShape(s.outIndex(0));
     int unknown = 0;
     for (long d : target) {
       unknown += d < 0 ? 1 : 0;

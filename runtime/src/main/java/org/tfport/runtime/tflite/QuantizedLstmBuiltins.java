@@ -79,6 +79,11 @@ final class QuantizedLstmBuiltins {
     }
     Map<String, AttrValue> a = new LinkedHashMap<>();
     a.put("slots", ints(slots));
+    a.put(
+        "state_sizes",
+        ints(
+            RecurrentBuiltins.variableSize(s, OUTPUT_STATE),
+            RecurrentBuiltins.variableSize(s, CELL_STATE)));
     a.put("sequence", b(sequence));
     a.put("time_major", b(sequence && s.boolOption("time_major")));
     QuantizedBuiltins.put(a, s, "input", s.inIndex(0));

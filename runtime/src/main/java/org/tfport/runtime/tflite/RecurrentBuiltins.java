@@ -146,11 +146,15 @@ final class RecurrentBuiltins {
       String name) {
     List<String> ins = new ArrayList<>();
     long[] slots = new long[24];
+    long[] stateSizes = {-1, -1};
     for (int k = 0; k < slots.length; k++) {
       int i = inputOf[k];
       slots[k] = -1;
       if (i < 0 || !s.hasInput(i)) {
         continue;
+      }
+      if (k == 18 || k == 19) {
+        stateSizes[k - 18] = variableSize(s, i);
       }
       String ref = k == 18 || k == 19 ? state(s, i) : s.in(i);
       if (ref != null) {
@@ -160,6 +164,7 @@ final class RecurrentBuiltins {
     }
     Map<String, AttrValue> a = new LinkedHashMap<>();
     a.put("slots", ints(slots));
+    a.put("state_sizes", ints(stateSizes));
     a.put("sequence", b(sequence));
     a.put("time_major", b(timeMajor));
     a.put("reverse", b(reverse));
@@ -178,6 +183,25 @@ final class RecurrentBuiltins {
       throw new Refusal("activation SIGN_BIT is not supported");
     }
     return act.name();
+  }
+
+  /**
+   * The values a state input {@code i} the file keeps in a variable tensor holds, fixed by the
+   * file's shape; -1 for a constant initial value or a shape with unknown dims.
+   */
+  static long variableSize(SubgraphImport s, int i) {
+    int t = s.inIndex(i);
+    if (t < 0 || s.isConstant(t)) {
+      return -1;
+    }
+    long n = 1;
+    for (long d : SubgraphImport.signatureShape(s.tensor(t))) {
+      if (d < 0) {
+        return -1;
+      }
+      n *= d;
+    }
+    return n;
   }
 
   /**
@@ -238,14 +262,16 @@ final class RecurrentBuiltins {
     var stateType = s.tensor(s.inIndex(4)).type();
     if (timeType != org.tfport.formats.tflite.TfliteType.INT16
         || stateType != org.tfport.formats.tflite.TfliteType.INT16) {
-      // TFLite Micro also has an SVDF with int8 time weights and state; TFLite's kernel has not.
+      // TFLite Micro also has an SVDF with int8 time weights and state; TFLite's kernel has not,
+      // and TFLite 2.18 accepts such a file but reads both as int16 (tflite-micro's
+      // keyword_scrambled_8bit corrupts its heap), so there is no TFLite result to follow.
       throw new Refusal(
           "its time weights are "
               + timeType
               + " and its state "
               + stateType
               + "; TFLite's integer SVDF takes INT16 for both (int8 ones are a TFLite Micro"
-              + " variant)");
+              + " variant, which TFLite 2.18 cannot run either)");
     }
     QuantizedBuiltins.put(a, s, "output", s.outIndex(0));
     List<String> ins = new ArrayList<>(List.of(s.in(0), s.in(1), s.in(2)));

@@ -63,6 +63,12 @@ final class SubgraphImport {
   String base;
 
   /**
+   * The last node run for its effect on session state (a variable read or assignment, a CALL_ONCE),
+   * or null: the next such node and the subgraph's results are ordered after it.
+   */
+  String lastEffect;
+
+  /**
    * @param names node names taken so far in the namespace the nodes go to (shared by top-level
    *     subgraphs)
    */
@@ -88,7 +94,7 @@ final class SubgraphImport {
       if (!asFunction) {
         Map<String, AttrValue> attrs = new LinkedHashMap<>();
         attrs.put("dtype", type(dtypeOf(t)));
-        attrs.put("shape", new AttrValue.Shape(TensorShape.of(signatureShape(x))));
+        attrs.put("shape", new AttrValue.Shape(TensorShape.of(knownShape(t))));
         nodes.add(new Node(name, "Placeholder", List.of(), "", attrs));
       }
       refs[t] = name;
@@ -128,11 +134,35 @@ final class SubgraphImport {
     for (int t : sg.outputs()) {
       try {
         ref(t);
+        if (lastEffect != null && !asFunction) {
+          // A top-level result waits for the state changes before it (a function's body keeps them
+          // as its control result instead).
+          refs[t] =
+              node(
+                  "Identity",
+                  refs[t].replace(':', '_') + "/after_effects",
+                  List.of(refs[t], "^" + lastEffect),
+                  "T",
+                  type(dtypeOf(t)));
+        }
       } catch (Refusal r) {
         importer.problem(
             this, -1, "output tensor " + t + " ('" + tensor(t).name() + "'): " + r.getMessage());
       }
     }
+  }
+
+  /**
+   * Adds a node that reads or changes session state, ordered after the previous one of this
+   * subgraph as TFLite's operator order has it, and returns its name.
+   */
+  String effect(String op, String name, List<String> inputs, Object... attrs) {
+    List<String> in = new ArrayList<>(inputs);
+    if (lastEffect != null) {
+      in.add("^" + lastEffect);
+    }
+    lastEffect = node(op, name, in, attrs);
+    return lastEffect;
   }
 
   /**
@@ -208,9 +238,27 @@ final class SubgraphImport {
     return s.stream().mapToLong(i -> i < 0 ? -1 : i).toArray();
   }
 
+  /**
+   * What the import may rely on of tensor {@code t}'s shape: the file's ({@link #signatureShape}),
+   * except while the model's inputs are resized. Then TFLite's Prepare computes every other
+   * tensor's shape again from the inputs, so only constants, the top-level inputs (resized or
+   * declared) are known; the rest keep their rank with every dim unknown.
+   */
+  long[] knownShape(int t) {
+    long[] r = importer.resizedShape(index, t);
+    if (r != null) {
+      return r.clone();
+    }
+    long[] s = signatureShape(tensor(t));
+    if (importer.resizing() && !isConstant(t) && (asFunction || !sg.inputs().contains(t))) {
+      java.util.Arrays.fill(s, -1);
+    }
+    return s;
+  }
+
   /** The static shape when every dim is known, else null. */
   long[] staticShape(int t) {
-    long[] s = signatureShape(tensor(t));
+    long[] s = knownShape(t);
     for (long d : s) {
       if (d < 0) {
         return null;
@@ -357,8 +405,32 @@ final class SubgraphImport {
               sanitize(x.name(), t) + (x.type() == TfliteType.FLOAT32 ? "" : "/dequantized"),
               Weights.floats(Weights.dims(x), constantFloats(t)));
       floatConstants.put(t, r);
+      keepQuantized(r, t, null, null);
     }
     return r;
+  }
+
+  /**
+   * Tells the importer that {@code Const} {@code node} holds constant {@code t}'s dequantized
+   * values, re-laid out by {@code perm} or {@code reshaped} (or neither), when {@code t} is a
+   * quantized integer weight.
+   */
+  void keepQuantized(String node, int t, int[] perm, long[] reshaped) {
+    TfliteTensor x = tensor(t);
+    if (!Weights.isQuantized(x) || x.type() == TfliteType.FLOAT32 || model.buffer(x).isEmpty()) {
+      return;
+    }
+    QuantizedConstant q =
+        Weights.kept(
+            asFunction ? importer.functionName(index) : null,
+            node,
+            x,
+            Weights.raw(x, model.buffer(x).data(), importer.where(this)),
+            perm,
+            reshaped);
+    if (q != null) {
+      importer.quantizedConstants.add(q);
+    }
   }
 
   /** Makes output {@code k} of the operator the IR tensor {@code ref}. */

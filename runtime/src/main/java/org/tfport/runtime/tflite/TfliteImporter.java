@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tfport.core.DType;
+import org.tfport.core.Shape;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.TfportException.UsageException;
 import org.tfport.core.graph.ArgDef;
 import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Graph;
@@ -51,14 +53,18 @@ import org.tfport.runtime.ops.StandardKernels;
 public final class TfliteImporter {
   /**
    * An imported model: the graph (with its function library), the signatures it is called through,
-   * and where each imported subgraph's tensors ended up (one entry per subgraph in the graph, one
-   * per subgraph made a function).
+   * where each imported subgraph's tensors ended up (one entry per subgraph in the graph, one per
+   * subgraph made a function), and the quantized weights the graph holds dequantized.
    */
   public record ImportedModel(
-      Graph graph, List<Signature> signatures, List<ImportedSubgraph> tensorMap) {
+      Graph graph,
+      List<Signature> signatures,
+      List<ImportedSubgraph> tensorMap,
+      List<QuantizedConstant> quantizedConstants) {
     public ImportedModel {
       signatures = List.copyOf(signatures);
       tensorMap = List.copyOf(tensorMap);
+      quantizedConstants = List.copyOf(quantizedConstants);
     }
 
     /** A runnable model over the standard kernels. */
@@ -94,6 +100,10 @@ public final class TfliteImporter {
   private final Set<String> functionNames = new HashSet<>();
   private final Map<String, List<String>> problems = new LinkedHashMap<>();
   private final List<ImportedSubgraph> tensorMap = new ArrayList<>();
+  final List<QuantizedConstant> quantizedConstants = new ArrayList<>();
+
+  /** Resized inputs: by subgraph, by tensor index, the dims asked for. */
+  private final Map<Integer, Map<Integer, long[]>> resized = new HashMap<>();
 
   private TfliteImporter(TfliteModel model, String source, KernelRegistry registry) {
     this.model = model;
@@ -119,7 +129,81 @@ public final class TfliteImporter {
    *     kernel
    */
   public static ImportedModel importModel(TfliteModel model, String source) {
-    return new TfliteImporter(model, source, StandardKernels.registry()).run();
+    return importModel(model, source, Map.of());
+  }
+
+  /**
+   * Imports a model already read with some inputs resized, as TFLite's {@code ResizeInputTensor}
+   * before {@code AllocateTensors}: the placeholders and signature take the given shapes and
+   * nothing in the graph keeps a shape the file recorded for a tensor the inputs flow into (an
+   * operator that needs one is refused naming itself). Whether each op takes the new shapes is its
+   * kernel's to say, at run time.
+   *
+   * @param inputShapes known dims by signature input name (a file without SignatureDefs names its
+   *     inputs as {@link #importModel(TfliteModel, String)}'s default signature does)
+   * @throws UsageException for a name that is no input, or a dim that is not known
+   */
+  public static ImportedModel importModel(
+      TfliteModel model, String source, Map<String, Shape> inputShapes) {
+    TfliteImporter i = new TfliteImporter(model, source, StandardKernels.registry());
+    i.resize(inputShapes);
+    return i.run();
+  }
+
+  private void resize(Map<String, Shape> shapes) {
+    if (shapes.isEmpty()) {
+      return;
+    }
+    if (model.subgraphs().isEmpty()) {
+      throw new CorruptModelException(source + ": the model has no subgraphs");
+    }
+    // Signature input name -> {subgraph, tensor}, named as the signatures will name them.
+    Map<String, int[]> inputs = new LinkedHashMap<>();
+    List<TfliteSignatureDef> defs = model.signatureDefs();
+    if (defs.isEmpty()) {
+      TfliteSubgraph sg = model.subgraphs().get(0);
+      Set<String> seen = new HashSet<>();
+      for (int k = 0; k < sg.inputs().size(); k++) {
+        int t = sg.inputs().get(k);
+        String name = t < sg.tensors().size() ? sg.tensors().get(t).name() : null;
+        inputs.put(uniqueName(name, "input_" + k, seen), new int[] {0, t});
+      }
+    }
+    for (TfliteSignatureDef d : defs) {
+      for (TfliteSignatureDef.TensorMap m : d.inputs()) {
+        inputs.putIfAbsent(m.name(), new int[] {d.subgraphIndex(), m.tensorIndex()});
+      }
+    }
+    shapes.forEach(
+        (name, shape) -> {
+          int[] at = inputs.get(name);
+          if (at == null) {
+            throw new UsageException(
+                source
+                    + ": there is no input '"
+                    + name
+                    + "' to resize; the inputs are "
+                    + inputs.keySet());
+          }
+          if (!shape.isFullyKnown()) {
+            throw new UsageException(
+                source + ": input '" + name + "' can be resized to known dims only, not " + shape);
+          }
+          resized.computeIfAbsent(at[0], k -> new HashMap<>()).put(at[1], shape.dims().clone());
+        });
+  }
+
+  /** Whether the import resizes some input (see {@link SubgraphImport#knownShape}). */
+  boolean resizing() {
+    return !resized.isEmpty();
+  }
+
+  /**
+   * The dims input {@code tensor} of top-level subgraph {@code subgraph} is resized to, or null.
+   */
+  long[] resizedShape(int subgraph, int tensor) {
+    Map<Integer, long[]> m = resized.get(subgraph);
+    return m == null ? null : m.get(tensor);
   }
 
   // ------------------------------------------------------------------------------------------- the
@@ -182,7 +266,7 @@ public final class TfliteImporter {
         .forEach(
             s -> map.add(new ImportedSubgraph(s.index, null, java.util.Arrays.asList(s.refs))));
     map.addAll(tensorMap);
-    return new ImportedModel(graph, signatures, map);
+    return new ImportedModel(graph, signatures, map, quantizedConstants);
   }
 
   private void topLevel(int index) {
@@ -238,8 +322,22 @@ public final class TfliteImporter {
         .functions()
         .put(
             name,
-            new GraphFunction(name, ins, outs, s.nodes, ret, Map.of(), Map.of(), Map.of(), false));
+            new GraphFunction(
+                name,
+                ins,
+                outs,
+                s.nodes,
+                ret,
+                s.lastEffect == null ? Map.of() : Map.of("effects", s.lastEffect),
+                Map.of(),
+                Map.of(),
+                s.lastEffect != null));
     return name;
+  }
+
+  /** The name of the function made from subgraph {@code index}. */
+  String functionName(int index) {
+    return functions.get(index);
   }
 
   private int tfType(SubgraphImport s, int t) {
@@ -322,7 +420,7 @@ public final class TfliteImporter {
   private static TensorSpec spec(String name, SubgraphImport s, int t) {
     TfliteTensor x = s.tensor(t);
     DType d = x.type().dtype();
-    long[] shape = x.hasRank() || !x.shape().isEmpty() ? SubgraphImport.signatureShape(x) : null;
+    long[] shape = x.hasRank() || !x.shape().isEmpty() ? s.knownShape(t) : null;
     return new TensorSpec(name, s.refs[t], d, shape);
   }
 

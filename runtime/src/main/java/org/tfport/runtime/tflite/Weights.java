@@ -170,6 +170,91 @@ final class Weights {
     return out;
   }
 
+  /**
+   * What {@code t} stored, for a float32 constant made of its dequantized values with the same
+   * re-layout ({@code perm}: axes permuted, as {@link #permute}; {@code reshaped}: the same
+   * elements in another shape), or null when {@code t} is not an 8/16-bit quantized weight or its
+   * channels do not map onto the new layout.
+   */
+  static QuantizedConstant kept(
+      String function, String node, TfliteTensor t, Tensor raw, int[] perm, long[] reshaped) {
+    if (!isQuantized(t)
+        || (t.type() != TfliteType.INT8
+            && t.type() != TfliteType.UINT8
+            && t.type() != TfliteType.INT16)) {
+      return null;
+    }
+    TfliteQuantization p = t.quantization();
+    long[] dims = dims(t);
+    int channels = p.scale().size();
+    float[] scales = new float[channels];
+    long[] zeros = new long[channels];
+    for (int c = 0; c < channels; c++) {
+      scales[c] = p.scale().get(c);
+      zeros[c] =
+          p.zeroPoint().isEmpty() ? 0 : p.zeroPoint().get(Math.min(c, p.zeroPoint().size() - 1));
+    }
+    long[] scaleShape = new long[0];
+    if (channels > 1) {
+      // Validated against the shape by dequantize(), which made the float values first.
+      scaleShape = new long[dims.length];
+      java.util.Arrays.fill(scaleShape, 1);
+      scaleShape[p.quantizedDimension()] = channels;
+    }
+    Tensor ints = raw;
+    if (perm != null) {
+      long n = raw.size();
+      float[] v = new float[Math.toIntExact(n)];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = integerAt(raw, i);
+      }
+      float[] moved = permute(v, dims, perm);
+      java.nio.ByteBuffer b =
+          java.nio.ByteBuffer.allocate(raw.byteLength()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (float x : moved) {
+        if (raw.dtype() == DType.INT16) {
+          b.putShort((short) x);
+        } else {
+          b.put((byte) (int) x);
+        }
+      }
+      ints = new Tensor(raw.dtype(), Shape.of(permuted(dims, perm)), b.flip());
+      if (channels > 1) {
+        scaleShape = permuted(scaleShape, perm);
+      }
+    } else if (reshaped != null) {
+      ints = new Tensor(raw.dtype(), Shape.of(reshaped), raw.bytes());
+      if (channels > 1) {
+        // Channels along the last dimension split over the trailing dimensions that hold them
+        // (a depthwise filter's C*M into C, M).
+        if (p.quantizedDimension() != dims.length - 1) {
+          return null;
+        }
+        long product = 1;
+        int k = reshaped.length;
+        while (k > 0 && product < channels) {
+          product *= reshaped[--k];
+        }
+        if (product != channels) {
+          return null;
+        }
+        scaleShape = new long[reshaped.length];
+        for (int i = 0; i < reshaped.length; i++) {
+          scaleShape[i] = i < k ? 1 : reshaped[i];
+        }
+      }
+    }
+    return new QuantizedConstant(function, node, t.name(), ints, scales, zeros, scaleShape);
+  }
+
+  private static int integerAt(Tensor q, int i) {
+    return switch (q.dtype()) {
+      case INT8 -> q.bytes().get(i);
+      case UINT8 -> q.bytes().get(i) & 0xff;
+      default -> q.bytes().getShort(2 * i);
+    };
+  }
+
   static Tensor floats(long[] dims, float[] values) {
     return Tensor.ofFloats(Shape.of(dims), values);
   }

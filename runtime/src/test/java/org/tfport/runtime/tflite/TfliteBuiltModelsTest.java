@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.tfport.formats.tflite.TfliteOptionsType;
 import org.tfport.formats.tflite.TfliteQuantization;
 import org.tfport.formats.tflite.TfliteType;
@@ -19,9 +21,10 @@ import org.tfport.testkit.OracleTest;
 
 /**
  * Small models built here for the builtins the corpus does not run (CONV_3D and CONV_3D_TRANSPOSE,
- * LSTM with layer norm, projection and clipping, BIDIRECTIONAL_SEQUENCE_LSTM with peepholes and
- * CIFG, the dynamic-range UNIDIRECTIONAL_SEQUENCE_LSTM, float SVDF, and the integer RESIZE_BILINEAR
- * and HARD_SWISH): each written as a {@code .tflite}, run by TFLite 2.18 and by tfport on the same
+ * LSTM with layer norm, projection and clipping, UNIDIRECTIONAL_SEQUENCE_LSTM with peepholes and a
+ * projection to another size than the cells, BIDIRECTIONAL_SEQUENCE_LSTM with peepholes and CIFG,
+ * the dynamic-range UNIDIRECTIONAL_SEQUENCE_LSTM, float SVDF, and the integer RESIZE_BILINEAR and
+ * HARD_SWISH): each written as a {@code .tflite}, run by TFLite 2.18 and by tfport on the same
  * seeded inputs, compared as {@link TfliteCorpusImportTest} compares corpus files (float within
  * 1e-5 + 1e-4·|b|, dynamic-range within 2 % of the output's range, integer outputs within one
  * code).
@@ -265,6 +268,72 @@ class TfliteBuiltModelsTest {
         ins,
         y);
     System.out.println(check("hybrid_lstm", m));
+  }
+
+  /**
+   * Peepholes with a projection, so the output (and the recurrent weights' width) has another size
+   * than the cell state the peepholes read, over several time steps so that both states carry: with
+   * and without CIFG, with and without a projection bias, output narrower and wider than the cells,
+   * batch-major and time-major.
+   */
+  @ParameterizedTest
+  @CsvSource({
+    // cells, outputs, cifg, projection bias, time major, cell clip, projection clip
+    "7, 3, false, true, false, 0, 0",
+    "7, 3, true, false, true, 0.8, 0.3",
+    "3, 6, false, false, false, 0, 0.5",
+    "5, 2, true, true, false, 0, 0"
+  })
+  void peepholeLstmWithProjection(
+      int nCell,
+      int nOut,
+      boolean cifg,
+      boolean projectionBias,
+      boolean timeMajor,
+      float cellClip,
+      float projClip)
+      throws Exception {
+    TinyTflite m = new TinyTflite();
+    int batch = 2;
+    int steps = 6;
+    int nIn = 4;
+    int[] xShape = timeMajor ? new int[] {steps, batch, nIn} : new int[] {batch, steps, nIn};
+    int x = m.input("x", F, xShape, null);
+    int[] w = lstmWeights(m, "", nIn, nCell, nOut, cifg, true, true, false);
+    w[0] = x;
+    if (!projectionBias) {
+      w[17] = -1;
+    }
+    int[] ins = Arrays.copyOf(w, 20);
+    ins[18] = m.variable("h", F, new int[] {batch, nOut}, null);
+    ins[19] = m.variable("c", F, new int[] {batch, nCell}, null);
+    int[] yShape = timeMajor ? new int[] {steps, batch, nOut} : new int[] {batch, steps, nOut};
+    int y = m.output("y", F, yShape, null);
+    m.op(
+        UNIDIRECTIONAL_SEQUENCE_LSTM,
+        1,
+        TfliteOptionsType.UNIDIRECTIONAL_SEQUENCE_LSTM_OPTIONS,
+        opts(
+            "fused_activation_function",
+            4,
+            "cell_clip",
+            cellClip,
+            "proj_clip",
+            projClip,
+            "time_major",
+            timeMajor),
+        ins,
+        y);
+    System.out.println(
+        check(
+            String.format(
+                "peephole_lstm_c%d_o%d_%s%s%s",
+                nCell,
+                nOut,
+                cifg ? "cifg_" : "",
+                projectionBias ? "pbias_" : "",
+                timeMajor ? "time_major" : "batch_major"),
+            m));
   }
 
   @Test
