@@ -50,9 +50,9 @@ final class ModelStore {
   }
 
   /**
-   * {@code durable}: whether a commit waits for its files and the rename to reach the disk. Only the
-   * upload fuzz target turns it off: its versions are deleted right after, and a flush per input
-   * would cap a campaign at the disk's rate rather than the parsers'.
+   * {@code durable}: whether a commit waits for its files and the rename to reach the disk. Only
+   * the upload fuzz target turns it off: its versions are deleted right after, and a flush per
+   * input would cap a campaign at the disk's rate rather than the parsers'.
    */
   ModelStore(Path root, long maxBytes, boolean durable) {
     this.maxBytes = maxBytes;
