@@ -1,6 +1,7 @@
 package org.tfport.core;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -246,21 +247,23 @@ public final class AtomicOutput implements AutoCloseable {
 
   /** Deletes a folder and everything in it, as far as it can; what cannot be removed stays. */
   public static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(root)) {
-      s.sorted(Comparator.reverseOrder())
-          .forEach(
-              p -> {
-                try {
-                  Files.deleteIfExists(p);
-                } catch (IOException e) {
-                  // Leave what cannot be removed; it is a hidden staging folder.
-                }
-              });
-    } catch (IOException e) {
-      // Same: nothing more can be done.
+    // A walk fails with UncheckedIOException when a file goes while it runs (Jetty removes a
+    // refused upload's part files on its own thread); walk again over what is left.
+    for (int attempt = 0; attempt < 3 && Files.exists(root); attempt++) {
+      try (Stream<Path> s = Files.walk(root)) {
+        s.sorted(Comparator.reverseOrder())
+            .forEach(
+                p -> {
+                  try {
+                    Files.deleteIfExists(p);
+                  } catch (IOException e) {
+                    // Leave what cannot be removed; it is a hidden staging folder.
+                  }
+                });
+        return;
+      } catch (IOException | UncheckedIOException e) {
+        // Same, unless the next walk gets further.
+      }
     }
   }
 }
