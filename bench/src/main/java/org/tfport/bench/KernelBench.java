@@ -34,6 +34,7 @@ import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.NodeBinding;
 import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
+import org.tfport.runtime.kernel.WorkerPool;
 
 /**
  * The runtime's convolution and matrix kernels at MobileNet-like sizes, reference against
@@ -112,6 +113,7 @@ public class KernelBench {
   private Kernel kernel;
   private Value[] inputs;
   private ForkJoinPool pool;
+  private WorkerPool workers;
   private RunContext context;
 
   private static Map<String, AttrValue> conv(int stride, int dilation, String padding) {
@@ -149,6 +151,8 @@ public class KernelBench {
     Node node = new Node("op", op.op, List.of("x", "w"), "", op.attrs);
     kernel = Binding.bind(node, kernels, inputs);
     pool = new ForkJoinPool(threads);
+    // The helpers a session splits ops over (hot between ops), as tfport benchmark runs them.
+    workers = new WorkerPool(threads - 1, "kernel-bench");
     context =
         new RunContext() {
           @Override
@@ -162,6 +166,11 @@ public class KernelBench {
           }
 
           @Override
+          public void fork(Runnable task, int helpers) {
+            workers.post(task, helpers);
+          }
+
+          @Override
           public <T> T sessionState(String key, Supplier<T> create) {
             throw new UnsupportedOperationException("no session state in a kernel benchmark");
           }
@@ -171,6 +180,7 @@ public class KernelBench {
   @TearDown
   public void tearDown() {
     pool.shutdown();
+    workers.close();
   }
 
   @Benchmark

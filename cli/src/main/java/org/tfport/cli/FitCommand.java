@@ -82,11 +82,12 @@ final class FitCommand {
 
   @Option(
       names = "--loss",
-      paramLabel = "NAME",
+      paramLabel = "[NAME=]LOSS",
       description =
           "mean_squared_error, mean_absolute_error, binary_crossentropy, categorical_crossentropy,"
-              + " sparse_categorical_crossentropy, hinge, huber, kl_divergence (default: the training config's)")
-  String loss;
+              + " sparse_categorical_crossentropy, hinge, huber, kl_divergence, for every output;"
+              + " NAME=LOSS, repeated, for the output NAME (default: the training config's)")
+  List<String> loss = new ArrayList<>();
 
   @Option(
       names = "--metrics",
@@ -157,11 +158,27 @@ final class FitCommand {
     ModelFormat format = outputFormat(out1);
     Map<String, Tensor> xs = named("--x", x);
     Map<String, Tensor> targets = named("--y", y);
+    Map<String, String> outputLosses = new LinkedHashMap<>();
+    String common = null;
+    for (String l : loss) {
+      int eq = l.indexOf('=');
+      if (eq < 0) {
+        if (common != null) {
+          throw new UsageException(
+              "fit: --loss " + l + ": one loss for all outputs is given already (" + common + ")");
+        }
+        common = l;
+      } else if (eq == 0 || eq == l.length() - 1) {
+        throw new UsageException("fit: --loss " + l + ": give NAME=LOSS or LOSS");
+      } else if (outputLosses.put(l.substring(0, eq), l.substring(eq + 1)) != null) {
+        throw new UsageException("fit: --loss " + l.substring(0, eq) + " is given twice");
+      }
+    }
     Trainer.Settings s =
         new Trainer.Settings(
             optimizer,
             learningRate == null ? Double.NaN : learningRate,
-            loss,
+            common,
             metrics == null
                 ? null
                 : Arrays.stream(metrics.split(","))
@@ -170,7 +187,9 @@ final class FitCommand {
                     .toList(),
             !noDropout,
             java.util.Set.of(),
-            0);
+            0,
+            outputLosses.isEmpty() ? null : outputLosses,
+            null);
     PrintWriter progress = json ? err : out;
     Callback line =
         (epoch, logs, millis) -> {

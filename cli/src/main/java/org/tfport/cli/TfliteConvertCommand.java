@@ -383,6 +383,9 @@ final class TfliteConvertCommand {
     } else if (in == ModelFormat.TF_FROZEN_MODEL) {
       go.inputNodeNames(list(inputArrays));
       shapes().forEach(go::inputShape);
+    } else if (in == ModelFormat.STABLEHLO) {
+      // Fixes the ? dimensions of the named arguments, so that symbolic shapes refine.
+      shapes().forEach(go::inputShape);
     }
     GraphLoadingOptions graph = go.build();
     ConversionResult s =

@@ -364,4 +364,130 @@ class FitCommandTest {
           .isNotEqualTo(DemoModel.values("dense_2/kernel", DemoModel.HIDDEN * 2));
     }
   }
+
+  /**
+   * {@code --loss NAME=LOSS} per output, as TF.js fits with one loss per output: a softmax output
+   * under cross-entropy and a linear one under mean squared error, history and weights compared
+   * with TF.js 4.22 over 2 unshuffled epochs; an unknown output name is a usage error naming it.
+   */
+  @Test
+  @OracleTest
+  void perOutputLossesByNameTrainAsInTfjs() throws Exception {
+    data(1);
+    Path two = DemoModel.writeTwoOutputs(dir.resolve("two.h5"));
+    Path yb = dir.resolve("yb.npy");
+    float[] v = new float[N * 2];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (i % 5) * 0.25f - 0.5f;
+    }
+    Npy.writeFloat32(yb, new int[] {N, 2}, v);
+    CliRunner unknown =
+        CliRunner.run(
+            "fit",
+            two.toString(),
+            "--x",
+            xFile.toString(),
+            "--y",
+            "dense_1=" + yFile,
+            "--y",
+            "dense_2=" + yb,
+            "--loss",
+            "dense_9=mse",
+            "--output",
+            dir.resolve("never.h5").toString());
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.errLines()).hasSize(1);
+    assertThat(unknown.err()).contains("no output 'dense_9'").contains("[dense_1, dense_2]");
+    assertThat(dir.resolve("never.h5")).doesNotExist();
+
+    Path out = dir.resolve("per_output.h5");
+    CliRunner r =
+        CliRunner.run(
+            "fit",
+            two.toString(),
+            "--x",
+            xFile.toString(),
+            "--y",
+            "dense_1=" + yFile,
+            "--y",
+            "dense_2=" + yb,
+            "--epochs",
+            "2",
+            "--batch_size",
+            "4",
+            "--optimizer",
+            "sgd",
+            "--learning_rate",
+            "0.1",
+            "--loss",
+            "dense_1=categorical_crossentropy",
+            "--loss",
+            "dense_2=mse",
+            "--no_shuffle",
+            "--output",
+            out.toString(),
+            "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode h = Json.MAPPER.readTree(r.out()).path("history");
+
+    Path tfjs = dir.resolve("two_tfjs");
+    org.tfport.convert.Converter.from(two)
+        .to(org.tfport.formats.ModelFormat.TFJS_LAYERS_MODEL)
+        .convert(tfjs);
+    float[] ya = Npy.readTensor(yFile).toFloatArray();
+    org.tfport.testkit.TfjsFit.Result want =
+        org.tfport.testkit.TfjsFit.fit(
+                java.util.List.of(
+                    new org.tfport.testkit.TfjsFit.Job(
+                        tfjs.resolve("model.json"),
+                        java.util.List.of(
+                            TfjsOracle.Input.f32(null, new long[] {N, DemoModel.IN}, x)),
+                        java.util.List.of(
+                            TfjsOracle.Input.f32(null, new long[] {N, DemoModel.OUT}, ya),
+                            TfjsOracle.Input.f32(null, new long[] {N, 2}, v)),
+                        java.util.List.of("categoricalCrossentropy", "meanSquaredError"),
+                        null,
+                        "sgd",
+                        0.1,
+                        0,
+                        false,
+                        2,
+                        4,
+                        java.util.List.of())))
+            .get(0)
+            .orThrow();
+    for (String key : java.util.List.of("loss", "dense_1_loss", "dense_2_loss")) {
+      for (int e = 0; e < 2; e++) {
+        double b = want.history().path(key).get(e).asDouble();
+        assertThat(h.path(key).get(e).asDouble())
+            .as("%s epoch %d", key, e + 1)
+            .isCloseTo(b, org.assertj.core.data.Offset.offset(1e-4 * Math.abs(b)));
+      }
+    }
+    try (KerasModel m = KerasModel.open(out)) {
+      for (TfjsOracle.Output w : want.weights()) {
+        String layer = w.name().substring(0, w.name().indexOf('/'));
+        float[] got =
+            m.layers().stream()
+                .filter(l -> l.layerName().equals(layer))
+                .findFirst()
+                .orElseThrow()
+                .weights()
+                .stream()
+                .filter(k -> k.name().contains(w.name().substring(layer.length())))
+                .findFirst()
+                .orElseThrow()
+                .data()
+                .get()
+                .toFloatArray();
+        float[] b = w.data();
+        assertThat(got).as(w.name()).hasSize(b.length);
+        for (int k = 0; k < b.length; k++) {
+          assertThat((double) got[k])
+              .as("%s[%d]", w.name(), k)
+              .isCloseTo(b[k], org.assertj.core.data.Offset.offset(1e-6 + 1e-4 * Math.abs(b[k])));
+        }
+      }
+    }
+  }
 }

@@ -247,7 +247,8 @@ public final class Converter {
             case TFJS_GRAPH_MODEL ->
                 TfjsGraphToTflite.convert(source, output, tfliteOutput.targetOptions());
             case STABLEHLO ->
-                TfliteConverter.convertStableHlo(source, output, tfliteOutput.targetOptions());
+                TfliteConverter.convertStableHlo(
+                    source, output, graphLoading.inputShapes(), tfliteOutput.targetOptions());
             case KERAS, KERAS_KERAS, TFJS_LAYERS_MODEL ->
                 KerasToTflite.convert(
                     source,

@@ -190,7 +190,8 @@ public final class GraphLoadingOptions {
     }
 
     /**
-     * Sets a frozen GraphDef placeholder's shape for TFLite ({@code -1} for an unknown dimension).
+     * Sets a frozen GraphDef placeholder's shape for TFLite ({@code -1} for an unknown dimension),
+     * or a StableHLO program argument's ({@code arg0}, ...), which fixes its {@code ?} dimensions.
      */
     public Builder inputShape(String placeholder, long... dims) {
       inputShapes.put(Objects.requireNonNull(placeholder, "placeholder"), dims.clone());

@@ -41,6 +41,21 @@ final class ObservedContext implements RunContext {
   }
 
   @Override
+  public float[] floats(int n) {
+    return session.floats(n);
+  }
+
+  @Override
+  public void giveBack(float[] scratch) {
+    session.giveBack(scratch);
+  }
+
+  @Override
+  public void fork(Runnable task, int helpers) {
+    session.fork(task, helpers);
+  }
+
+  @Override
   public <T> T sessionState(String key, Supplier<T> create) {
     return session.sessionState(key, create);
   }

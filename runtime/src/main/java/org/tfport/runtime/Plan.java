@@ -1,6 +1,7 @@
 package org.tfport.runtime;
 
 import java.util.List;
+import java.util.Set;
 import org.tfport.core.TfportException;
 import org.tfport.core.graph.TensorRef;
 import org.tfport.runtime.kernel.Kernel;
@@ -45,6 +46,67 @@ final class Plan {
   private final Step[] steps;
   private final List<String> outputNames;
   private final int[] outputSlots;
+  private final boolean recycles;
+
+  /**
+   * Ops whose kernels keep nothing of their inputs once they return (no variables, tensor arrays or
+   * lists, tables, functions, loops): in a plan of only these, a value whose slot dies and whose
+   * array no other slot holds is garbage, so its buffer can go back to the session's arena.
+   */
+  private static final Set<String> NON_RETAINING =
+      Set.of(
+          "Conv2D",
+          "_FusedConv2D",
+          "DepthwiseConv2dNative",
+          "FusedDepthwiseConv2dNative",
+          "MatMul",
+          "_FusedMatMul",
+          "BatchMatMul",
+          "BatchMatMulV2",
+          "BatchMatMulV3",
+          "BiasAdd",
+          "Add",
+          "AddV2",
+          "Sub",
+          "Mul",
+          "RealDiv",
+          "Maximum",
+          "Minimum",
+          "Relu",
+          "Relu6",
+          "Elu",
+          "Selu",
+          "LeakyRelu",
+          "Prelu",
+          "Sigmoid",
+          "Tanh",
+          "Softmax",
+          "MaxPool",
+          "AvgPool",
+          "Mean",
+          "Max",
+          "Sum",
+          "Pad",
+          "PadV2",
+          "MirrorPad",
+          "ConcatV2",
+          "Reshape",
+          "Squeeze",
+          "ExpandDims",
+          "Identity",
+          "Shape",
+          "StridedSlice",
+          "Slice",
+          "Pack",
+          "Transpose",
+          "ResizeBilinear",
+          "ResizeNearestNeighbor",
+          "FusedBatchNorm",
+          "FusedBatchNormV3",
+          "Rsqrt",
+          "Sqrt",
+          "Square",
+          "Cast");
 
   /**
    * @param where prefix for errors, {@code ""} for a model graph or {@code "in function 'f': "}
@@ -66,6 +128,19 @@ final class Plan {
     this.steps = steps.toArray(new Step[0]);
     this.outputNames = List.copyOf(outputNames);
     this.outputSlots = outputSlots.clone();
+    boolean all = true;
+    for (Step st : this.steps) {
+      all &= NON_RETAINING.contains(st.op);
+    }
+    this.recycles = all;
+  }
+
+  /**
+   * Whether a run may give dead values' buffers back to an arena: every op is one that keeps
+   * nothing of its inputs.
+   */
+  boolean recycles() {
+    return recycles;
   }
 
   List<String> inputNames() {
@@ -90,6 +165,15 @@ final class Plan {
   }
 
   Value[] run(Value[] inputs, RunContext context, Probe probe) {
+    return run(inputs, context, probe, null);
+  }
+
+  /**
+   * Runs as {@link #run(Value[], RunContext, Probe)}; when {@link #recycles()}, gives the buffers
+   * of values that die to {@code arena} (may be null), which the kernels took them from.
+   */
+  Value[] run(Value[] inputs, RunContext context, Probe probe, BufferArena arena) {
+    BufferArena recycle = recycles ? arena : null;
     if (inputs.length != inputSlots.length) {
       throw new KernelException(
           where + "called with " + inputs.length + " inputs, but takes " + inputSlots.length);
@@ -134,7 +218,11 @@ final class Plan {
       }
       System.arraycopy(out, 0, slots, step.outputBase, step.outputCount);
       for (int d : step.dying) {
+        Value dead = slots[d];
         slots[d] = null;
+        if (recycle != null) {
+          recycle.release(dead, slots);
+        }
       }
       if (probe != null) {
         probe.afterStep(step, slots);
@@ -143,6 +231,9 @@ final class Plan {
     Value[] result = new Value[outputSlots.length];
     for (int i = 0; i < result.length; i++) {
       result[i] = slots[outputSlots[i]];
+      if (arena != null) {
+        arena.escape(result[i]);
+      }
     }
     return result;
   }

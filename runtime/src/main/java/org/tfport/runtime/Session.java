@@ -1,5 +1,6 @@
 package org.tfport.runtime;
 
+import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -22,6 +23,7 @@ import org.tfport.runtime.kernel.Memory;
 import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
+import org.tfport.runtime.kernel.WorkerPool;
 
 /**
  * Runs a {@link Model}: holds what persists between runs (hash tables filled by the initializer)
@@ -47,6 +49,18 @@ public final class Session implements AutoCloseable {
 
   private final Map<String, Object> state = new ConcurrentHashMap<>();
   private ForkJoinPool pool;
+
+  /** The helpers kernels split an op over; made on the first parallel op. */
+  private WorkerPool workers;
+
+  /** Stops the helpers of a session dropped without {@link #close}. */
+  private Cleaner.Cleanable stopWorkers;
+
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  /** Float buffers reused across runs; see {@link BufferArena}. */
+  private final BufferArena arena = new BufferArena();
+
   private boolean closed;
   private final RunContext context =
       new RunContext() {
@@ -58,6 +72,21 @@ public final class Session implements AutoCloseable {
         @Override
         public ForkJoinPool pool() {
           return Session.this.pool();
+        }
+
+        @Override
+        public float[] floats(int n) {
+          return arena.take(n);
+        }
+
+        @Override
+        public void giveBack(float[] scratch) {
+          arena.giveBack(scratch);
+        }
+
+        @Override
+        public void fork(Runnable task, int helpers) {
+          Session.this.workers().post(task, helpers);
         }
 
         @Override
@@ -85,6 +114,31 @@ public final class Session implements AutoCloseable {
       pool = new ForkJoinPool(threads);
     }
     return pool;
+  }
+
+  private synchronized WorkerPool workers() {
+    if (workers == null) {
+      WorkerPool w = new WorkerPool(threads - 1, "tfport-session");
+      workers = w;
+      stopWorkers = CLEANER.register(this, w::close);
+    }
+    return workers;
+  }
+
+  /** The session's buffers (tests). */
+  BufferArena arena() {
+    return arena;
+  }
+
+  /**
+   * How many tasks this session handed to its helper threads and how many of those had to wake a
+   * parked helper: per run, the second stays near zero when helpers stay hot between ops.
+   */
+  public record Handoffs(long posts, long wakeups) {}
+
+  /** The handoffs so far (zeros at 1 thread or before the first parallel op). */
+  public synchronized Handoffs handoffs() {
+    return workers == null ? new Handoffs(0, 0) : new Handoffs(workers.posts(), workers.wakeups());
   }
 
   /**
@@ -132,7 +186,21 @@ public final class Session implements AutoCloseable {
     // The observer sees every node's value, which a fused plan does not compute; the initializer
     // stays the one the session already ran.
     Plan plan = observer == null ? b.plan() : model.bound(mode, signatureKey, true).plan();
-    Value[] out = plan.run(args, ctx);
+    Value[] out;
+    // An observer may keep any value it is shown: its runs lend nothing.
+    arena.begin(observer == null && plan.recycles());
+    WorkerPool helpers = threads > 1 ? workers() : null;
+    if (helpers != null) {
+      helpers.runStarted();
+    }
+    try {
+      out = plan.run(args, ctx, null, observer == null ? arena : null);
+    } finally {
+      arena.end();
+      if (helpers != null) {
+        helpers.runEnded();
+      }
+    }
     Map<String, Tensor> result = new LinkedHashMap<>();
     for (int i = 0; i < out.length; i++) {
       TensorSpec spec = sig.outputs().get(i);
@@ -224,6 +292,10 @@ public final class Session implements AutoCloseable {
     if (pool != null) {
       pool.shutdown();
       pool = null;
+    }
+    if (workers != null) {
+      stopWorkers.clean();
+      workers = null;
     }
   }
 }

@@ -46,6 +46,9 @@ final class ResizedModels implements AutoCloseable {
 
   private boolean closed;
 
+  /** Told after a model is built for new shapes, outside this object's lock. */
+  private volatile Runnable onBuilt = () -> {};
+
   /**
    * @param versionDir the version's folder, which answers do not show
    * @param name how answers name the model ({@code 'm' version 1})
@@ -55,6 +58,22 @@ final class ResizedModels implements AutoCloseable {
     this.versionDir = versionDir;
     this.kind = kind;
     this.name = name;
+  }
+
+  /** Runs {@code r} each time a model is built for new shapes (the cache counts their bytes). */
+  void onBuilt(Runnable r) {
+    onBuilt = r;
+  }
+
+  /** How many models built for other shapes are kept now. */
+  synchronized int builtCount() {
+    int n = 0;
+    for (Object o : byShapes.values()) {
+      if (o instanceof Model) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /**
@@ -73,6 +92,7 @@ final class ResizedModels implements AutoCloseable {
     StringBuilder key = new StringBuilder(sig.key());
     shapes.forEach((k, v) -> key.append('|').append(k).append(v));
     List<Model> out = new ArrayList<>();
+    boolean built = false;
     try {
       synchronized (this) {
         if (closed) {
@@ -82,6 +102,7 @@ final class ResizedModels implements AutoCloseable {
         if (got == null) {
           got = build(sig, shapes);
           byShapes.put(key.toString(), got);
+          built = got instanceof Model;
           var it = byShapes.values().iterator();
           while (byShapes.size() > MAX && it.hasNext()) {
             Object old = it.next();
@@ -100,6 +121,9 @@ final class ResizedModels implements AutoCloseable {
     } finally {
       // Sessions already made keep running their plans; only new ones are refused.
       out.forEach(Model::close);
+      if (built) {
+        onBuilt.run();
+      }
     }
   }
 

@@ -82,6 +82,14 @@ final class Servables implements AutoCloseable {
       }
     }
 
+    /**
+     * What the version counts against the cache: its stored bytes once, and once more for each
+     * model built again for other shapes, which holds its own copy of the weights.
+     */
+    long cost() {
+      return bytes * (1 + (resized == null ? 0 : resized.builtCount()));
+    }
+
     void release() {
       if (holders.decrementAndGet() == 0 && evicted) {
         closeNow();
@@ -117,8 +125,6 @@ final class Servables implements AutoCloseable {
 
   /** Access order: the first entry is the least recently used. Guarded by {@code this}. */
   private final LinkedHashMap<String, Loaded> loaded = new LinkedHashMap<>(16, 0.75f, true);
-
-  private long bytes;
 
   Servables(ModelStore store, long capacity) {
     this.store = store;
@@ -177,25 +183,38 @@ final class Servables implements AutoCloseable {
                       : ResizedModels.Kind.LAYERS,
                   "'" + name + "' version " + version)
               : null;
-      l = new Loaded(key, m, storedBytes(name, version), check, resized);
-      l.holders.incrementAndGet();
-      List<Loaded> out = new ArrayList<>();
+      Loaded made = new Loaded(key, m, storedBytes(name, version), check, resized);
+      made.holders.incrementAndGet();
+      if (resized != null) {
+        resized.onBuilt(() -> charge(made));
+      }
       synchronized (this) {
-        loaded.put(key, l);
-        bytes += l.bytes;
-        Iterator<Loaded> it = loaded.values().iterator();
-        while (bytes > capacity && it.hasNext()) {
-          Loaded old = it.next();
-          if (old != l) {
-            it.remove();
-            bytes -= old.bytes;
-            out.add(old);
-          }
+        loaded.put(key, made);
+      }
+      charge(made);
+      return made;
+    }
+  }
+
+  /**
+   * Unloads the least recently used versions other than {@code keep} until what is loaded fits the
+   * capacity again: after a load, and after a version built a model for other shapes.
+   */
+  private void charge(Loaded keep) {
+    List<Loaded> out = new ArrayList<>();
+    synchronized (this) {
+      long total = loadedBytes();
+      Iterator<Loaded> it = loaded.values().iterator();
+      while (total > capacity && it.hasNext()) {
+        Loaded old = it.next();
+        if (old != keep) {
+          it.remove();
+          total -= old.cost();
+          out.add(old);
         }
       }
-      out.forEach(Servables::evict);
-      return l;
     }
+    out.forEach(Servables::evict);
   }
 
   /**
@@ -287,8 +306,13 @@ final class Servables implements AutoCloseable {
     return loaded.size();
   }
 
+  /** What the loaded versions count against the capacity ({@link Loaded#cost()}). */
   synchronized long loadedBytes() {
-    return bytes;
+    long total = 0;
+    for (Loaded l : loaded.values()) {
+      total += l.cost();
+    }
+    return total;
   }
 
   /**
@@ -318,7 +342,6 @@ final class Servables implements AutoCloseable {
     synchronized (this) {
       all = new ArrayList<>(loaded.values());
       loaded.clear();
-      bytes = 0;
     }
     all.forEach(Servables::evict);
   }

@@ -170,6 +170,59 @@ class ServingResizeTest {
     }
   }
 
+  @Test
+  void modelsBuiltForOtherShapesCountAgainstTheCache() throws Exception {
+    float[] w = new float[12];
+    Arrays.fill(w, 0.25f);
+    Path keras = Keras3Files.dense(tmp.resolve("dense.keras"), w, new float[3], "[1, 2, 4]");
+    String one = "{\"inputs\": " + nested(new float[8], new long[] {1, 2, 4}) + "}";
+    String four = "{\"inputs\": " + nested(new float[32], new long[] {4, 2, 4}) + "}";
+    long stored;
+    try (TestServer s = new TestServer(tmp.resolve("store"), null)) {
+      upload(s, "a", keras);
+      ok(s, "a", one);
+      stored = metric(s, "tfport_loaded_model_bytes");
+      ok(s, "a", four);
+      // The model built for 4 rows holds its own weights: the version now counts twice.
+      assertThat(metric(s, "tfport_loaded_model_bytes")).isEqualTo(2 * stored);
+    }
+    ServerConfig config =
+        ServerConfig.of("127.0.0.1", 0, tmp.resolve("small"), null)
+            .withServing(ServingConfig.defaults().withCacheBytes(2 * stored));
+    try (TestServer s = new TestServer(config)) {
+      upload(s, "a", keras);
+      upload(s, "b", keras);
+      ok(s, "b", one);
+      ok(s, "a", one);
+      assertThat(metric(s, "tfport_loaded_models")).isEqualTo(2);
+      // a built again for 4 rows no longer fits beside b, the least recently used, which goes.
+      ok(s, "a", four);
+      assertThat(metric(s, "tfport_loaded_models")).isEqualTo(1);
+      assertThat(metric(s, "tfport_loaded_model_bytes")).isEqualTo(2 * stored);
+    }
+  }
+
+  private static void upload(TestServer s, String name, Path keras) throws Exception {
+    Reply up =
+        s.post("/models/" + name, "application/octet-stream", Files.readAllBytes(keras), null);
+    assertThat(up.status()).as(up.text()).isEqualTo(201);
+  }
+
+  private static void ok(TestServer s, String model, String body) {
+    Reply r = predict(s, "/v1/models/" + model + ":predict", body);
+    assertThat(r.status()).as(r.text()).isEqualTo(200);
+  }
+
+  private static long metric(TestServer s, String name) {
+    return s.get("/metrics")
+        .text()
+        .lines()
+        .filter(l -> l.startsWith(name + " "))
+        .mapToLong(l -> Long.parseLong(l.substring(name.length() + 1).strip()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no metric " + name));
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private static TfliteOracle.Tensor random(String dtype, int[] shape, long seed) {

@@ -23,6 +23,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TFloat64;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
 import org.tensorflow.types.TUint8;
 import org.tensorflow.types.family.TType;
 
@@ -153,8 +154,74 @@ public final class TensorFlowOracle {
    */
   public static Map<String, float[]> runSavedModel(
       Path dir, String tags, String signature, Map<String, Feed> feeds) throws java.io.IOException {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    Map<String, Integer> types = new LinkedHashMap<>();
+    feeds.forEach(
+        (k, f) -> {
+          shapes.put(k, f.input().shape());
+          types.put(k, org.tfport.core.graph.DataTypes.base(f.tfType()));
+        });
+    return withFallback(
+        dir, signature, shapes, types, d -> runSavedModelAsIs(d, tags, signature, feeds));
+  }
+
+  /**
+   * Runs a SavedModel signature on tfport tensors (numbers, bools and strings, e.g. serialized
+   * {@code tf.Example} protos from {@link ExampleFeeds}) and returns its outputs as tfport tensors,
+   * string outputs (a classify signature's classes) included; broken signatures as {@link
+   * #runSavedModel}.
+   */
+  public static Map<String, org.tfport.core.Tensor> runSignature(
+      Path dir, String tags, String signature, Map<String, org.tfport.core.Tensor> feeds)
+      throws java.io.IOException {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    Map<String, Integer> types = new LinkedHashMap<>();
+    feeds.forEach(
+        (k, v) -> {
+          shapes.put(k, v.shape().dims());
+          types.put(k, org.tfport.core.graph.DataTypes.fromDType(v.dtype()));
+        });
+    return withFallback(
+        dir,
+        signature,
+        shapes,
+        types,
+        d -> {
+          List<Tensor> owned = new ArrayList<>();
+          try (SavedModelBundle b = SavedModelBundle.load(d.toString(), tags.split(","))) {
+            Map<String, Tensor> in = new LinkedHashMap<>();
+            feeds.forEach(
+                (k, v) -> {
+                  Tensor t = toTf(v);
+                  owned.add(t);
+                  in.put(k, t);
+                });
+            Map<String, org.tfport.core.Tensor> out = new LinkedHashMap<>();
+            try (Result r = b.function(signature).call(in)) {
+              for (Map.Entry<String, Tensor> e : r) {
+                out.put(e.getKey(), fromTf(e.getValue()));
+              }
+            }
+            return out;
+          } finally {
+            owned.forEach(Tensor::close);
+          }
+        });
+  }
+
+  /**
+   * Runs {@code run} on the folder; if TF Java refuses the signatures there, on a temporary copy
+   * that keeps only {@code signature}, with the fed shapes and dtypes declared.
+   */
+  private static <R> R withFallback(
+      Path dir,
+      String signature,
+      Map<String, long[]> shapes,
+      Map<String, Integer> types,
+      java.util.function.Function<Path, R> run)
+      throws java.io.IOException {
     try {
-      return runSavedModelAsIs(dir, tags, signature, feeds);
+      return run.apply(dir);
     } catch (IllegalArgumentException e) {
       Path copy = Files.createTempDirectory("tfport-savedmodel");
       try {
@@ -175,19 +242,24 @@ public final class TensorFlowOracle {
                 .forEach(
                     (k, v) -> {
                       var shape = org.tensorflow.proto.TensorShapeProto.newBuilder();
-                      if (feeds.containsKey(k)) {
-                        for (long d : feeds.get(k).input().shape()) {
+                      if (shapes.containsKey(k)) {
+                        for (long d : shapes.get(k)) {
                           shape.addDim(
                               org.tensorflow.proto.TensorShapeProto.Dim.newBuilder().setSize(d));
                         }
                       }
-                      b.putInputs(k, v.toBuilder().setTensorShape(shape).build());
+                      var info = v.toBuilder().setTensorShape(shape);
+                      // half_plus_three's regress signature also says float for its string input.
+                      if (types.containsKey(k)) {
+                        info.setDtype(DataType.forNumber(types.get(k)));
+                      }
+                      b.putInputs(k, info.build());
                     });
             mg.putSignatureDef(signature, b.build());
           }
         }
         Files.write(copy.resolve("saved_model.pb"), sm.build().toByteArray());
-        return runSavedModelAsIs(copy, tags, signature, feeds);
+        return run.apply(copy);
       } finally {
         try (var s = Files.walk(copy)) {
           s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -299,8 +371,12 @@ public final class TensorFlowOracle {
     }
   }
 
-  /** A tfport tensor as a TF Java tensor (numeric and bool types). */
+  /** A tfport tensor as a TF Java tensor (numeric, bool and string types). */
   public static Tensor toTf(org.tfport.core.Tensor t) {
+    if (t.dtype() == org.tfport.core.DType.STRING) {
+      byte[][] values = t.toByteStrings().toArray(new byte[0][]);
+      return TString.tensorOfBytes(Shape.of(t.shape().dims()), DataBuffers.ofObjects(values));
+    }
     Class<? extends TType> type =
         switch (t.dtype()) {
           case FLOAT32 -> TFloat32.class;
@@ -316,8 +392,13 @@ public final class TensorFlowOracle {
     return Tensor.of(type, Shape.of(t.shape().dims()), DataBuffers.of(bytes, true, false));
   }
 
-  /** A TF Java tensor as a tfport tensor (fixed-width types). */
+  /** A TF Java tensor as a tfport tensor (fixed-width types and strings). */
   public static org.tfport.core.Tensor fromTf(Tensor t) {
+    if (t instanceof TString s) {
+      List<byte[]> values = new ArrayList<>();
+      s.asBytes().scalars().forEach(e -> values.add(e.getObject()));
+      return ExampleFeeds.strings(t.shape().asArray(), values);
+    }
     byte[] raw = new byte[(int) t.numBytes()];
     t.asRawTensor().data().read(raw);
     org.tfport.core.DType d = org.tfport.core.DType.fromTfName(t.dataType().name());

@@ -26,8 +26,9 @@ import java.util.concurrent.TimeoutException;
  * The real TFLite 2.18 interpreter (JavaCPP presets {@code org.bytedeco:tensorflow-lite}, C API) as
  * a test oracle: whether it accepts a {@code .tflite} file (it verifies the FlatBuffer, buffer
  * bounds, quantization parameters and op versions strictly), the model's inputs and outputs, and
- * its outputs for given inputs. Single-threaded and XNNPACK as built, so runs are reproducible bit
- * for bit.
+ * its outputs for given inputs. Single-threaded, so runs are reproducible bit for bit; by default
+ * with TFLite's builtin kernels and no delegate ({@link Kernels#BUILTIN}), or with the XNNPACK
+ * delegate ({@link Kernels#XNNPACK}).
  *
  * <p>The interpreter runs in a child JVM ({@link TfliteWorker}, same classpath, started on first
  * use and kept for later calls), because some files make TFLite abort or segfault; such a crash, or
@@ -235,6 +236,24 @@ public final class TfliteOracle {
     }
   }
 
+  /** Which kernels the interpreter runs. */
+  public enum Kernels {
+    /**
+     * TFLite's builtin kernels only ({@code BuiltinOpResolverWithoutDefaultDelegates}, the
+     * optimized ones where TFLite has them), no delegate. This is also all the bytedeco build ever
+     * ran: it links XNNPACK but applies no default delegate (its interpreter's outputs equal these
+     * bit for bit, and never log XNNPACK's creation).
+     */
+    BUILTIN,
+    /**
+     * The XNNPACK delegate with its default options, as TFLite's Python and Android packages apply
+     * it by default: it takes the ops it supports (float, and signed 8-bit), the builtin kernels
+     * the rest; a graph it cannot take at all (dynamic shapes, ...) stays on the builtin kernels,
+     * as with TFLite's default delegate.
+     */
+    XNNPACK
+  }
+
   // -------------------------------------------------------------------------------------------
   // calls
 
@@ -243,8 +262,13 @@ public final class TfliteOracle {
    * which runs every op's Prepare), and its inputs, outputs and signature keys. A crash of the
    * interpreter counts as a rejection.
    */
-  public static synchronized Load load(Path model) {
-    Reply r = call(TfliteWorker.LOAD, model, List.of());
+  public static Load load(Path model) {
+    return load(model, Kernels.BUILTIN);
+  }
+
+  /** {@link #load(Path)} with the given kernels. */
+  public static synchronized Load load(Path model, Kernels kernels) {
+    Reply r = call(TfliteWire.LOAD, kernels, model, List.of());
     if (r.crash != null) {
       return new Load(false, r.crash, List.of(), List.of(), List.of());
     }
@@ -265,8 +289,13 @@ public final class TfliteOracle {
    * @throws IllegalArgumentException when the inputs do not match the model's in count, dtype or
    *     size
    */
-  public static synchronized List<Tensor> run(Path model, List<Tensor> inputs) {
-    Reply r = call(TfliteWorker.RUN, model, List.of(inputs));
+  public static List<Tensor> run(Path model, List<Tensor> inputs) {
+    return run(model, inputs, Kernels.BUILTIN);
+  }
+
+  /** {@link #run(Path, List)} with the given kernels. */
+  public static synchronized List<Tensor> run(Path model, List<Tensor> inputs, Kernels kernels) {
+    Reply r = call(TfliteWire.RUN, kernels, model, List.of(inputs));
     if (r.crash != null) {
       throw new IllegalStateException(model + ": " + r.crash);
     }
@@ -286,7 +315,7 @@ public final class TfliteOracle {
    * @return each step's outputs
    */
   public static synchronized List<List<Tensor>> runSequence(Path model, List<List<Tensor>> steps) {
-    Reply r = call(TfliteWorker.RUN_SEQUENCE, model, steps);
+    Reply r = call(TfliteWire.RUN_SEQUENCE, Kernels.BUILTIN, model, steps);
     if (r.crash != null) {
       throw new IllegalStateException(model + ": " + r.crash);
     }
@@ -321,24 +350,25 @@ public final class TfliteOracle {
   /** A reply positioned after its status, or the reason the worker died. */
   private record Reply(DataInputStream in, int status, String message, String crash) {
     void check() {
-      if (status == TfliteWorker.ARGUMENT_ERROR) {
+      if (status == TfliteWire.ARGUMENT_ERROR) {
         throw new IllegalArgumentException(message);
       }
-      if (status != TfliteWorker.OK) {
+      if (status != TfliteWire.OK) {
         throw new IllegalStateException(message);
       }
     }
   }
 
-  private static Reply call(int op, Path model, List<List<Tensor>> steps) {
+  private static Reply call(int op, Kernels kernels, Path model, List<List<Tensor>> steps) {
     try {
       start();
       toWorker.writeInt(op);
+      toWorker.writeInt(kernels.ordinal());
       toWorker.writeUTF(model.toAbsolutePath().toString());
-      if (op == TfliteWorker.RUN_SEQUENCE) {
+      if (op == TfliteWire.RUN_SEQUENCE) {
         toWorker.writeInt(steps.size());
       }
-      if (op != TfliteWorker.LOAD) {
+      if (op != TfliteWire.LOAD) {
         for (List<Tensor> inputs : steps) {
           toWorker.writeInt(inputs.size());
           for (Tensor t : inputs) {
@@ -351,12 +381,12 @@ public final class TfliteOracle {
           READER.submit(
               () -> {
                 int magic = fromWorker.readInt();
-                if (magic != TfliteWorker.MAGIC) {
+                if (magic != TfliteWire.MAGIC) {
                   throw new IOException(
                       "bad reply from the TFLite worker (0x" + Integer.toHexString(magic) + ")");
                 }
                 int status = fromWorker.readInt();
-                String message = status == TfliteWorker.OK ? null : fromWorker.readUTF();
+                String message = status == TfliteWire.OK ? null : fromWorker.readUTF();
                 return new Reply(fromWorker, status, message, null);
               });
       return f.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -426,11 +456,6 @@ public final class TfliteOracle {
     fromWorker = new DataInputStream(new BufferedInputStream(worker.getInputStream()));
     Process p = worker;
     Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
-  }
-
-  /** {@link DataOutputStream#writeUTF} takes at most 64 KiB. */
-  static String clip(String s) {
-    return s.length() > 16000 ? s.substring(0, 16000) + "..." : s;
   }
 
   /**

@@ -9,8 +9,20 @@ import org.tfport.testkit.TfliteOracle.Load;
 import org.tfport.testkit.TfliteOracle.Tensor;
 import org.tfport.testkit.TfliteOracle.TensorInfo;
 
-/** How {@link TfliteOracle} and {@link TfliteWorker} frame tensors and load reports on the pipe. */
+/**
+ * The framing between {@link TfliteOracle} and its child JVM ({@link TfliteWorker}): a request is
+ * the operation, the kernels to run with ({@link TfliteOracle.Kernels} ordinal), the model path
+ * and, for a run, the inputs; a reply is {@link #MAGIC}, a status and the payload or a message.
+ */
 final class TfliteWire {
+  static final int MAGIC = 0x54464f31;
+  static final int LOAD = 1;
+  static final int RUN = 2;
+  static final int RUN_SEQUENCE = 3;
+  static final int OK = 0;
+  static final int STATE_ERROR = 1;
+  static final int ARGUMENT_ERROR = 2;
+
   private TfliteWire() {}
 
   static void writeTensor(DataOutputStream out, Tensor t) throws IOException {
@@ -38,14 +50,14 @@ final class TfliteWire {
     out.writeBoolean(l.accepted());
     out.writeBoolean(l.error() != null);
     if (l.error() != null) {
-      out.writeUTF(TfliteOracle.clip(l.error()));
+      out.writeUTF(clip(l.error()));
     }
     for (List<TensorInfo> infos : List.of(l.inputs(), l.outputs())) {
       out.writeInt(infos.size());
       for (TensorInfo t : infos) {
         out.writeBoolean(t.name() != null);
         if (t.name() != null) {
-          out.writeUTF(TfliteOracle.clip(t.name()));
+          out.writeUTF(clip(t.name()));
         }
         out.writeUTF(t.dtype());
         out.writeInt(t.shape().length);
@@ -58,7 +70,7 @@ final class TfliteWire {
     }
     out.writeInt(l.signatureKeys().size());
     for (String k : l.signatureKeys()) {
-      out.writeUTF(TfliteOracle.clip(k));
+      out.writeUTF(clip(k));
     }
   }
 
@@ -86,6 +98,11 @@ final class TfliteWire {
       keys.add(in.readUTF());
     }
     return new Load(accepted, error, lists.get(0), lists.get(1), keys);
+  }
+
+  /** {@link DataOutputStream#writeUTF} takes at most 64 KiB. */
+  static String clip(String s) {
+    return s.length() > 16000 ? s.substring(0, 16000) + "..." : s;
   }
 
   static List<Tensor> readTensors(DataInputStream in) throws IOException {

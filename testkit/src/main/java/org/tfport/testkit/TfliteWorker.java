@@ -1,7 +1,7 @@
 package org.tfport.testkit;
 
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterAllocateTensors;
-import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterCreate;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterCreateWithSelectedOps;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterDelete;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetInputTensor;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetInputTensorCount;
@@ -10,10 +10,12 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterprete
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetSignatureCount;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetSignatureKey;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterInvoke;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterModifyGraphWithDelegate;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsCreate;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsDelete;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsSetErrorReporter;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsSetNumThreads;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsSetOpResolver;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterResizeInputTensor;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteModelCreateFromFileWithErrorReporter;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteModelDelete;
@@ -25,6 +27,8 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorName
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorNumDims;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorQuantizationParams;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorType;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteApplicationError;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteDelegateError;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteOk;
 
 import java.io.BufferedInputStream;
@@ -43,12 +47,19 @@ import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.tensorflowlite.BuiltinOpResolverWithoutDefaultDelegates;
+import org.bytedeco.tensorflowlite.Find_builtin_op_Pointer_int_int;
+import org.bytedeco.tensorflowlite.Find_custom_op_Pointer_BytePointer_int;
 import org.bytedeco.tensorflowlite.Reporter_Pointer_BytePointer_Pointer;
+import org.bytedeco.tensorflowlite.TfLiteDelegate;
 import org.bytedeco.tensorflowlite.TfLiteInterpreter;
 import org.bytedeco.tensorflowlite.TfLiteInterpreterOptions;
 import org.bytedeco.tensorflowlite.TfLiteModel;
+import org.bytedeco.tensorflowlite.TfLiteOpaqueDelegateStruct;
 import org.bytedeco.tensorflowlite.TfLiteQuantizationParams;
+import org.bytedeco.tensorflowlite.TfLiteRegistration;
 import org.bytedeco.tensorflowlite.TfLiteTensor;
+import org.tfport.testkit.TfliteOracle.Kernels;
 import org.tfport.testkit.TfliteOracle.Load;
 import org.tfport.testkit.TfliteOracle.Tensor;
 import org.tfport.testkit.TfliteOracle.TensorInfo;
@@ -60,14 +71,6 @@ import org.tfport.testkit.TfliteOracle.TensorInfo;
  * TfliteOracle}).
  */
 final class TfliteWorker {
-  static final int MAGIC = 0x54464f31;
-  static final int LOAD = 1;
-  static final int RUN = 2;
-  static final int RUN_SEQUENCE = 3;
-  static final int OK = 0;
-  static final int STATE_ERROR = 1;
-  static final int ARGUMENT_ERROR = 2;
-
   private static final List<String> MESSAGES = new ArrayList<>();
   private static Reporter_Pointer_BytePointer_Pointer reporter;
 
@@ -87,9 +90,10 @@ final class TfliteWorker {
       } catch (EOFException e) {
         return;
       }
+      Kernels kernels = Kernels.values()[in.readInt()];
       Path model = Path.of(in.readUTF());
       List<List<Tensor>> steps = new ArrayList<>();
-      int count = op == RUN ? 1 : op == RUN_SEQUENCE ? in.readInt() : 0;
+      int count = op == TfliteWire.RUN ? 1 : op == TfliteWire.RUN_SEQUENCE ? in.readInt() : 0;
       for (int k = 0; k < count; k++) {
         List<Tensor> inputs = new ArrayList<>();
         int n = in.readInt();
@@ -98,16 +102,16 @@ final class TfliteWorker {
         }
         steps.add(inputs);
       }
-      out.writeInt(MAGIC);
+      out.writeInt(TfliteWire.MAGIC);
       try {
-        if (op == LOAD) {
-          Load l = load(model);
-          out.writeInt(OK);
+        if (op == TfliteWire.LOAD) {
+          Load l = load(model, kernels);
+          out.writeInt(TfliteWire.OK);
           TfliteWire.writeLoad(out, l);
         } else {
-          List<List<Tensor>> r = run(model, steps);
-          out.writeInt(OK);
-          if (op == RUN_SEQUENCE) {
+          List<List<Tensor>> r = run(model, steps, kernels);
+          out.writeInt(TfliteWire.OK);
+          if (op == TfliteWire.RUN_SEQUENCE) {
             out.writeInt(r.size());
           }
           for (List<Tensor> step : r) {
@@ -118,19 +122,19 @@ final class TfliteWorker {
           }
         }
       } catch (IllegalArgumentException e) {
-        out.writeInt(ARGUMENT_ERROR);
-        out.writeUTF(TfliteOracle.clip(e.getMessage()));
+        out.writeInt(TfliteWire.ARGUMENT_ERROR);
+        out.writeUTF(TfliteWire.clip(e.getMessage()));
       } catch (RuntimeException e) {
-        out.writeInt(STATE_ERROR);
-        out.writeUTF(TfliteOracle.clip(String.valueOf(e.getMessage())));
+        out.writeInt(TfliteWire.STATE_ERROR);
+        out.writeUTF(TfliteWire.clip(String.valueOf(e.getMessage())));
       }
       out.flush();
     }
   }
 
   /** Loads the model and reports whether the interpreter accepts it, and its inputs and outputs. */
-  static Load load(Path model) {
-    try (Session s = Session.open(model)) {
+  static Load load(Path model, Kernels kernels) {
+    try (Session s = Session.open(model, kernels)) {
       if (s.error != null) {
         return new Load(false, s.error, List.of(), List.of(), List.of());
       }
@@ -147,7 +151,7 @@ final class TfliteWorker {
         keys.add(TfLiteInterpreterGetSignatureKey(s.interpreter, i).getString());
       }
       // Allocation runs every op's Prepare, which is where many invalid models are caught.
-      if (TfLiteInterpreterAllocateTensors(s.interpreter) != kTfLiteOk) {
+      if (!s.allocate()) {
         return new Load(false, "AllocateTensors failed: " + s.messages(), in, out, keys);
       }
       return new Load(true, null, in, out, keys);
@@ -162,8 +166,8 @@ final class TfliteWorker {
    *     message says which)
    * @throws IllegalArgumentException when the inputs do not match the model's in count or dtype
    */
-  static List<List<Tensor>> run(Path model, List<List<Tensor>> steps) {
-    try (Session s = Session.open(model)) {
+  static List<List<Tensor>> run(Path model, List<List<Tensor>> steps, Kernels kernels) {
+    try (Session s = Session.open(model, kernels)) {
       if (s.error != null) {
         throw new IllegalStateException(model + ": rejected by TFLite: " + s.error);
       }
@@ -216,7 +220,7 @@ final class TfliteWorker {
         }
       }
     }
-    if (allocate && TfLiteInterpreterAllocateTensors(it) != kTfLiteOk) {
+    if (allocate && !s.allocate()) {
       throw new IllegalStateException(model + ": AllocateTensors failed: " + s.messages());
     }
     for (int i = 0; i < n; i++) {
@@ -260,9 +264,11 @@ final class TfliteWorker {
     TfLiteModel model;
     TfLiteInterpreterOptions options;
     TfLiteInterpreter interpreter;
+    TfLiteOpaqueDelegateStruct delegate;
+    Kernels kernels;
     String error;
 
-    static Session open(Path file) {
+    static Session open(Path file, Kernels kernels) {
       Session s = new Session();
       MESSAGES.clear();
       if (!Files.isRegularFile(file)) {
@@ -279,11 +285,35 @@ final class TfliteWorker {
       s.options = TfLiteInterpreterOptionsCreate();
       TfLiteInterpreterOptionsSetNumThreads(s.options, 1);
       TfLiteInterpreterOptionsSetErrorReporter(s.options, reporter(), null);
-      s.interpreter = TfLiteInterpreterCreate(s.model, s.options);
+      // With op-resolver callbacks set, the C API builds the interpreter from them alone, and a
+      // callback resolver brings no default delegate.
+      Builtins.install(s.options);
+      s.interpreter = TfLiteInterpreterCreateWithSelectedOps(s.model, s.options);
+      s.kernels = kernels;
       if (isNull(s.interpreter)) {
         s.error = "TfLiteInterpreterCreate failed: " + s.messages();
       }
       return s;
+    }
+
+    /**
+     * Allocates the tensors, first applying the XNNPACK delegate in that mode. TFLite applies its
+     * default delegate the same way, on the first allocation (after inputs are resized), and keeps
+     * the builtin kernels when the delegate cannot take the graph.
+     */
+    boolean allocate() {
+      if (kernels == Kernels.XNNPACK && delegate == null) {
+        delegate = XnnpackDelegate.create();
+        int status =
+            TfLiteInterpreterModifyGraphWithDelegate(interpreter, new TfLiteDelegate(delegate));
+        if (status != kTfLiteOk
+            && status != kTfLiteDelegateError
+            && status != kTfLiteApplicationError) {
+          MESSAGES.add(0, "applying the XNNPACK delegate failed");
+          return false;
+        }
+      }
+      return TfLiteInterpreterAllocateTensors(interpreter) == kTfLiteOk;
     }
 
     String messages() {
@@ -298,11 +328,48 @@ final class TfliteWorker {
       if (!isNull(interpreter)) {
         TfLiteInterpreterDelete(interpreter);
       }
+      if (!isNull(delegate)) {
+        XnnpackDelegate.delete(delegate);
+      }
       if (!isNull(options)) {
         TfLiteInterpreterOptionsDelete(options);
       }
       if (!isNull(model)) {
         TfLiteModelDelete(model);
+      }
+    }
+  }
+
+  /**
+   * TFLite's builtin kernels without its default delegates, handed to the C API as op-resolver
+   * callbacks. Kept in static fields: the native side holds the resolver and the thunks for as long
+   * as interpreters use them.
+   */
+  private static final class Builtins {
+    private static BuiltinOpResolverWithoutDefaultDelegates resolver;
+    private static FindBuiltin findBuiltin;
+    private static FindCustom findCustom;
+
+    static void install(TfLiteInterpreterOptions options) {
+      if (resolver == null) {
+        resolver = new BuiltinOpResolverWithoutDefaultDelegates();
+        findBuiltin = new FindBuiltin();
+        findCustom = new FindCustom();
+      }
+      TfLiteInterpreterOptionsSetOpResolver(options, findBuiltin, findCustom, null);
+    }
+
+    private static final class FindBuiltin extends Find_builtin_op_Pointer_int_int {
+      @Override
+      public TfLiteRegistration call(Pointer userData, int op, int version) {
+        return resolver.FindOp(op, version);
+      }
+    }
+
+    private static final class FindCustom extends Find_custom_op_Pointer_BytePointer_int {
+      @Override
+      public TfLiteRegistration call(Pointer userData, BytePointer op, int version) {
+        return resolver.FindOp(op, version);
       }
     }
   }

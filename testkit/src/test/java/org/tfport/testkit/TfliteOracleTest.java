@@ -57,6 +57,31 @@ class TfliteOracleTest {
   }
 
   @Test
+  void builtinKernelsAndTheXnnpackDelegate() {
+    Path half = Corpus.require("tflite/serving/half_plus_two.tflite");
+    TfliteOracle.Load load = TfliteOracle.load(half, TfliteOracle.Kernels.BUILTIN);
+    assertThat(load.accepted()).as(load.error()).isTrue();
+    List<Tensor> four =
+        TfliteOracle.run(
+            half, List.of(Tensor.f32(new int[] {4, 1}, 1, 2, 3, 4)), TfliteOracle.Kernels.BUILTIN);
+    assertThat(four.get(0).floats()).containsExactly(2.5f, 3f, 3.5f, 4f);
+    // A float CNN: XNNPACK sums the convolutions in another order than the builtin kernels, so
+    // the two modes agree closely but not bit for bit, which shows the delegate is really off.
+    Path net = Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_1_default_1.tflite");
+    TfliteOracle.Load netLoad = TfliteOracle.load(net, TfliteOracle.Kernels.BUILTIN);
+    List<Tensor> in = TfliteOracle.randomInputs(netLoad, 5);
+    List<Tensor> builtin = TfliteOracle.run(net, in, TfliteOracle.Kernels.BUILTIN);
+    List<Tensor> xnnpack = TfliteOracle.run(net, in, TfliteOracle.Kernels.XNNPACK);
+    assertThat(builtin).isEqualTo(TfliteOracle.run(net, in, TfliteOracle.Kernels.BUILTIN));
+    assertThat(builtin).isNotEqualTo(xnnpack);
+    assertThat(Comparison.of(xnnpack.get(0).floats(), builtin.get(0).floats(), 1e-5, 1e-4).ok())
+        .isTrue();
+    // A model whose op the builtin resolver lacks is rejected the same way in both modes.
+    Path flex = Corpus.require("tflite/litert/tflite__softplus_flex.bin");
+    assertThat(TfliteOracle.load(flex, TfliteOracle.Kernels.BUILTIN).accepted()).isFalse();
+  }
+
+  @Test
   void rejectionsAreReportedNotThrown() throws Exception {
     TfliteOracle.Load missing = TfliteOracle.load(tmp.resolve("nope.tflite"));
     assertThat(missing.accepted()).isFalse();

@@ -213,6 +213,63 @@ class GradientCheckTest {
         KerasTraining.Options.defaults());
   }
 
+  /**
+   * Convolutions, batch norm (axis 1) and pooling on channels_first data (tanh: ReLU's kink at 0
+   * after batch norm would add to max pooling's).
+   */
+  @Test
+  void channelsFirstCnnGradientsMatchFiniteDifferences() {
+    Path h5 =
+        ChannelsFirstTrainingTest.cnn(
+            new TestModels(27, 2, 8, 8).channelsFirst(), dir, "cf", "tanh");
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        ChannelsFirstTrainingTest.toChannelsFirst(TestModels.uniform(28, N, 8, 8, 2)),
+        TestModels.oneHot(N, 3, 0),
+        KerasTraining.Options.defaults(),
+        1e-3f,
+        true);
+  }
+
+  @Test
+  void locallyConnectedGradientsMatchFiniteDifferences() {
+    // 1D: 7 steps of 2 channels, window 3 stride 2 → 3 positions; 2D: 5x5x2, window 2 stride 1
+    // → 4x4 positions, each with its own kernel and bias.
+    Path h5 =
+        new TestModels(23, 7, 2)
+            .locallyConnected("local", new long[] {7}, 2, 3, 3, 2, "channels_last")
+            .layer("Reshape", "rs", "\"target_shape\": [3, 3, 1]")
+            .locallyConnected("local_1", new long[] {3, 3}, 1, 2, 2, 1, "channels_last")
+            .flatten()
+            .dense("dense", 8, 3, "softmax")
+            .write(dir.resolve("local.h5"));
+    check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(24, N, 7, 2),
+        TestModels.oneHot(N, 3, 1),
+        KerasTraining.Options.defaults());
+  }
+
+  @Test
+  void convLstm2dGradientsMatchFiniteDifferences() {
+    // 3 frames of 5x5x2; the input convolution at stride 2 (same), the recurrent one at stride 1.
+    Path h5 =
+        new TestModels(25, 3, 5, 5, 2)
+            .convLstm("clstm", 2, 2, 3, 2, "same", true)
+            .convLstm("clstm_1", 2, 2, 2, 1, "valid", false)
+            .flatten()
+            .dense("dense", 8, 3, "softmax")
+            .write(dir.resolve("clstm.h5"));
+    check(
+        h5,
+        Loss.SPARSE_CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(26, N, 3, 5, 5, 2),
+        TestModels.classIds(N, 3, 2),
+        KerasTraining.Options.defaults());
+  }
+
   @Test
   void embeddingGradientsMatchFiniteDifferences() {
     Path h5 =

@@ -21,9 +21,21 @@ final class TestModels {
   private final long[] inputShape;
   private final SplittableRandom rng;
 
+  /** The data_format of the convolution, pooling and flatten layers added from here on. */
+  private String format = "channels_last";
+
   TestModels(long seed, long... inputShape) {
     this.inputShape = inputShape;
     this.rng = new SplittableRandom(seed);
+  }
+
+  /**
+   * Convolutions, pooling, flatten and batch normalization added after this read channels_first
+   * data; the weights (drawn in the same order) are those of the same model in channels_last.
+   */
+  TestModels channelsFirst() {
+    format = "channels_first";
+    return this;
   }
 
   /** A layer of {@code cls} with {@code config} (JSON object body) and weights (name, dims...). */
@@ -71,7 +83,9 @@ final class TestModels {
         "Conv2D",
         name,
         ("\"filters\": %d, \"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-                + " \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1], \"activation\": \"%s\","
+                + " \"data_format\": \""
+                + format
+                + "\", \"dilation_rate\": [1, 1], \"activation\": \"%s\","
                 + " \"use_bias\": true")
             .formatted(filters, k, k, stride, stride, padding, act),
         "kernel",
@@ -80,9 +94,11 @@ final class TestModels {
         new long[] {filters});
   }
 
-  private static String window(int k, int stride, String padding, String act) {
+  private String window(int k, int stride, String padding, String act) {
     return ("\"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-            + " \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1],"
+            + " \"data_format\": \""
+            + format
+            + "\", \"dilation_rate\": [1, 1],"
             + " \"activation\": \"%s\", \"use_bias\": true")
         .formatted(k, k, stride, stride, padding, act);
   }
@@ -137,7 +153,9 @@ final class TestModels {
     return layer(
         "BatchNormalization",
         name,
-        "\"axis\": -1, \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
+        "\"axis\": "
+            + (format.equals("channels_first") ? 1 : -1)
+            + ", \"momentum\": 0.9, \"epsilon\": 0.001, \"center\": true, \"scale\": true",
         "gamma",
         new long[] {channels},
         "beta",
@@ -152,7 +170,9 @@ final class TestModels {
     return layer(
         cls,
         name,
-        "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \"channels_last\"");
+        "\"pool_size\": [2, 2], \"strides\": [2, 2], \"padding\": \"valid\", \"data_format\": \""
+            + format
+            + "\"");
   }
 
   /** Pooling with its own window, stride and padding (overlapping or padded windows). */
@@ -161,12 +181,14 @@ final class TestModels {
         cls,
         name,
         ("\"pool_size\": [%d, %d], \"strides\": [%d, %d], \"padding\": \"%s\","
-                + " \"data_format\": \"channels_last\"")
+                + " \"data_format\": \""
+                + format
+                + "\"")
             .formatted(size, size, stride, stride, padding));
   }
 
   TestModels flatten() {
-    return layer("Flatten", "flatten", "\"data_format\": \"channels_last\"");
+    return layer("Flatten", "flatten", "\"data_format\": \"" + format + "\"");
   }
 
   TestModels lstm(String name, long features, long units) {
@@ -233,6 +255,63 @@ final class TestModels {
                 + " \"trainable\": true, \"dtype\": \"float32\", %s}}")
             .formatted(merge, cls, inner, recurrentConfig(cls, units, sequences, false)),
         weights);
+  }
+
+  /**
+   * LocallyConnected1D ({@code spatial} one length) or 2D over an input of {@code spatial} sizes
+   * and {@code in} channels, valid padding, Keras' implementation 1 weights: kernel [positions,
+   * window·in, filters], bias [outputs..., filters].
+   */
+  TestModels locallyConnected(
+      String name, long[] spatial, long in, long filters, int k, int stride, String format) {
+    int n = spatial.length;
+    long positions = 1;
+    long[] out = new long[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (spatial[i] - k) / stride + 1;
+      positions *= out[i];
+    }
+    long window = n == 2 ? (long) k * k : k;
+    long[] bias = new long[n + 1];
+    boolean first = format.equals("channels_first");
+    for (int i = 0; i < n; i++) {
+      bias[first ? i + 1 : i] = out[i];
+    }
+    bias[first ? 0 : n] = filters;
+    String ks = n == 2 ? "[%d, %d]".formatted(k, k) : "[%d]".formatted(k);
+    String ss = n == 2 ? "[%d, %d]".formatted(stride, stride) : "[%d]".formatted(stride);
+    return layer(
+        "LocallyConnected" + n + "D",
+        name,
+        ("\"filters\": %d, \"kernel_size\": %s, \"strides\": %s, \"padding\": \"valid\","
+                + " \"data_format\": \"%s\", \"activation\": \"tanh\", \"use_bias\": true,"
+                + " \"implementation\": 1")
+            .formatted(filters, ks, ss, format),
+        "kernel",
+        new long[] {positions, window * in, filters},
+        "bias",
+        bias);
+  }
+
+  /** ConvLSTM2D, Keras' kernel [k, k, in, 4·filters] and recurrent kernel [k, k, filters, 4·f]. */
+  TestModels convLstm(
+      String name, long in, long filters, int k, int stride, String padding, boolean sequences) {
+    return layer(
+        "ConvLSTM2D",
+        name,
+        ("\"filters\": %d, \"kernel_size\": [%d, %d], \"strides\": [%d, %d], \"padding\":"
+                + " \"%s\", \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1],"
+                + " \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+                + " \"use_bias\": true, \"unit_forget_bias\": true, \"return_sequences\": %b,"
+                + " \"return_state\": false, \"go_backwards\": false, \"stateful\": false,"
+                + " \"dropout\": 0.0, \"recurrent_dropout\": 0.0")
+            .formatted(filters, k, k, stride, stride, padding, sequences),
+        "kernel",
+        new long[] {k, k, in, 4 * filters},
+        "recurrent_kernel",
+        new long[] {k, k, filters, 4 * filters},
+        "bias",
+        new long[] {4 * filters});
   }
 
   /** The last layer's inputs, for {@link #writeFunctional} (default: the layer before it). */

@@ -146,6 +146,22 @@ class TfjsTrainingTest {
     compare(h5, json.resolve("model.json"), TestModels.uniform(44, N, 4, 3), threeOptimizers());
   }
 
+  /** TF.js has ConvLSTM2D (no LocallyConnected: GradientCheckTest covers those). */
+  @Test
+  void convLstm2dTrainsAsInTfjs() {
+    Path h5 =
+        new TestModels(47, 3, 5, 5, 2)
+            .convLstm("clstm", 2, 3, 3, 1, "same", true)
+            .convLstm("clstm_1", 3, 2, 2, 2, "valid", false)
+            .flatten()
+            .dense("dense", 8, 3, "softmax")
+            .write(dir.resolve("clstm.h5"));
+    Path json = dir.resolve("clstm");
+    Converter.from(h5).to(ModelFormat.TFJS_LAYERS_MODEL).convert(json);
+    compare(
+        h5, json.resolve("model.json"), TestModels.uniform(48, N, 3, 5, 5, 2), threeOptimizers());
+  }
+
   /** TF.js 4.22 ignores loss weights (a TODO in its compile): TrainerTest checks them. */
   @Test
   void twoOutputModelTrainsAsInTfjs() {

@@ -88,25 +88,48 @@ class TrainerTest {
     }
   }
 
+  /**
+   * LocallyConnected layers train (their gradients: GradientCheckTest); frozen, they keep their
+   * weights while the layers after them train.
+   */
   @Test
-  void layersWithoutGradientsAreRefusedUnlessFrozen() {
+  void locallyConnectedTrainsAndKeepsItsWeightsWhenFrozen() {
     Path m =
         new TestModels(52, 5, 2)
-            .layer(
-                "LocallyConnected1D",
-                "local",
-                "\"filters\": 2, \"kernel_size\": [3], \"strides\": [1], \"padding\": \"valid\","
-                    + " \"data_format\": \"channels_last\", \"activation\": \"linear\","
-                    + " \"use_bias\": true, \"implementation\": 1",
-                "kernel",
-                new long[] {3, 6, 2},
-                "bias",
-                new long[] {3, 2})
+            .locallyConnected("local", new long[] {5}, 2, 2, 3, 1, "channels_last")
             .layer("Flatten", "flat", "\"data_format\": \"channels_last\"")
             .dense("out", 6, 1, "linear")
             .write(dir.resolve("local.h5"));
     Tensor x = TestModels.uniform(53, 8, 5, 2);
     Tensor y = TestModels.uniform(54, 8, 1);
+    try (Trainer t = Trainer.open(m, Trainer.Settings.of("sgd", "mse"))) {
+      Map<String, Tensor> before = t.weights();
+      t.fit(Map.of("x", x), y, Trainer.FitOptions.of(1, 4));
+      assertThat(t.weights().get("local/kernel").toFloatArray())
+          .isNotEqualTo(before.get("local/kernel").toFloatArray());
+    }
+    try (Trainer t =
+        Trainer.open(m, Trainer.Settings.of("sgd", "mse").withFrozenLayers(Set.of("local")))) {
+      Map<String, Tensor> before = t.weights();
+      t.fit(Map.of("x", x), y, Trainer.FitOptions.of(1, 4));
+      assertThat(t.weights().get("local/kernel").toFloatArray())
+          .isEqualTo(before.get("local/kernel").toFloatArray());
+      assertThat(t.weights().get("out/kernel").toFloatArray())
+          .isNotEqualTo(before.get("out/kernel").toFloatArray());
+    }
+  }
+
+  /** An op with no gradient rule on the path to a trainable weight is refused by node and op. */
+  @Test
+  void opsWithoutGradientsAreRefusedUnlessTheLayersBeforeThemAreFrozen() {
+    Path m =
+        new TestModels(55, 5, 2)
+            .dense("dense", 2, 3, "tanh")
+            .layer("GlobalMaxPooling1D", "gmax", "\"data_format\": \"channels_last\"")
+            .dense("out", 3, 1, "linear")
+            .write(dir.resolve("gmax.h5"));
+    Tensor x = TestModels.uniform(56, 8, 5, 2);
+    Tensor y = TestModels.uniform(57, 8, 1);
     assertThatThrownBy(
             () -> {
               try (Trainer t = Trainer.open(m, Trainer.Settings.of("sgd", "mse"))) {
@@ -114,9 +137,10 @@ class TrainerTest {
               }
             })
         .isInstanceOf(TfportException.class)
-        .hasMessageContaining("layer 'local' (LocallyConnected1D) has no gradient in tfport");
+        .hasMessageContaining("cannot train through node")
+        .hasMessageContaining("(Max)");
     try (Trainer t =
-        Trainer.open(m, Trainer.Settings.of("sgd", "mse").withFrozenLayers(Set.of("local")))) {
+        Trainer.open(m, Trainer.Settings.of("sgd", "mse").withFrozenLayers(Set.of("dense")))) {
       Map<String, Tensor> before = t.weights();
       t.fit(Map.of("x", x), y, Trainer.FitOptions.of(1, 4));
       assertThat(t.weights().get("out/kernel").toFloatArray())

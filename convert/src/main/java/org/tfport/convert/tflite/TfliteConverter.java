@@ -180,10 +180,20 @@ public final class TfliteConverter {
    * SignatureDef from its arguments and results.
    */
   public static ConversionResult convertStableHlo(Path file, Path output, TfliteOptions o) {
+    return convertStableHlo(file, output, Map.of(), o);
+  }
+
+  /**
+   * As {@link #convertStableHlo(Path, Path, TfliteOptions)}, with the {@code ?} dimensions of the
+   * arguments named in {@code inputShapes} ({@code arg0}, ...) fixed, so that the program's
+   * symbolic shapes refine.
+   */
+  public static ConversionResult convertStableHlo(
+      Path file, Path output, Map<String, long[]> inputShapes, TfliteOptions o) {
     long start = System.nanoTime();
     checkOutput(output);
     org.tfport.graph.stablehlo.StableHloLowering.Lowered lw =
-        org.tfport.graph.stablehlo.StableHloLowering.load(file);
+        org.tfport.graph.stablehlo.StableHloLowering.load(file, inputShapes);
     org.tfport.graph.stablehlo.StableHloLowering.refuseComplexInterface(
         lw, file.toString(), "TFLite");
     Source s =

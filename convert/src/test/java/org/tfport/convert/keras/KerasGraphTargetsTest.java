@@ -32,7 +32,8 @@ import org.tfport.testkit.TfliteOracle;
 
 /**
  * Keras files converted through their TensorFlow graph: the TF.js graph model (in TF.js 4.22) and
- * the .tflite file (in TFLite 2.18) give the TF.js layers model's outputs on the same inputs.
+ * the .tflite file (in TFLite 2.18 with its default XNNPACK delegate) give the TF.js layers model's
+ * outputs on the same inputs.
  */
 @OracleTest
 class KerasGraphTargetsTest {
@@ -131,7 +132,7 @@ class KerasGraphTargetsTest {
     r.print("corpus");
     assertThat(r.problems).isEmpty();
     assertThat(r.graphMatched).isGreaterThanOrEqualTo(191);
-    assertThat(r.tfliteMatched).isGreaterThanOrEqualTo(188);
+    assertThat(r.tfliteMatched).isGreaterThanOrEqualTo(189);
   }
 
   static final class Report {
@@ -268,8 +269,15 @@ class KerasGraphTargetsTest {
                   ? TfliteOracle.Tensor.i32(shape, i.ints())
                   : TfliteOracle.Tensor.f32(shape, i.data()));
         }
+        // TFLite as its Python package runs a model by default, with the XNNPACK delegate. Its
+        // builtin kernels sum conv2d_theano_2's convolution (terms near 1e3 cancelling to about
+        // 1) in another order and miss the layers model by 3.7e-4 on an output of 0.47 (1 of its
+        // 108 outputs beyond 1e-4·|b|), where XNNPACK and tfport's runtime on the same file stay
+        // within 1.2e-4 and 2.4e-4.
         List<float[]> outs =
-            TfliteOracle.run(c.tflite(), in).stream().map(TfliteOracle.Tensor::floats).toList();
+            TfliteOracle.run(c.tflite(), in, TfliteOracle.Kernels.XNNPACK).stream()
+                .map(TfliteOracle.Tensor::floats)
+                .toList();
         double w = compare(rep, c.label() + " tflite", layers, outs);
         if (w >= 0) {
           rep.tfliteMatched++;

@@ -43,6 +43,7 @@ final class PrettyOps {
           Map.entry("stablehlo.rng_bit_generator", Map.of("algorithm", "rng_algorithm")),
           Map.entry("stablehlo.broadcast", Map.of("sizes", "broadcast_sizes")),
           Map.entry("stablehlo.dynamic_iota", Map.of("dim", "iota_dimension")),
+          Map.entry("stablehlo.dynamic_broadcast_in_dim", Map.of("dims", "broadcast_dimensions")),
           Map.entry(
               "stablehlo.convolution",
               Map.of(

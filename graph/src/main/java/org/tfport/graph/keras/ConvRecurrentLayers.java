@@ -28,7 +28,12 @@ final class ConvRecurrentLayers {
               bias ? c.floatWeight("bias", 2) : null
             };
             RecurrentLayers.refuseInitialStates(c, in);
-            return convLstm(c, in.get(0), w, c.mask(0));
+            return convLstm(
+                c,
+                in.get(0),
+                w,
+                c.mask(0),
+                c.training() == null ? null : TrainingLayers.recurrentVariables(c, w));
           }
 
           @Override
@@ -38,14 +43,13 @@ final class ConvRecurrentLayers {
         });
   }
 
-  /** ConvLSTM2D over {@code x} [N, T, rows, cols, channels] (channels_first: [N, T, ch, r, c]). */
-  static List<KT> convLstm(Call c, KT x, Tensor[] w, String mask) {
+  /**
+   * ConvLSTM2D over {@code x} [N, T, rows, cols, channels] (channels_first: [N, T, ch, r, c]);
+   * {@code vars}, when not null, are the kernel, recurrent kernel and bias as training variables
+   * (stored in Keras' [kh, kw, in, 4·filters] layout, as the ops read them).
+   */
+  static List<KT> convLstm(Call c, KT x, Tensor[] w, String mask, String[] vars) {
     Emit e = c.e;
-    if (c.training() != null && c.training().trains(c)) {
-      throw c.unsupported(
-          "has no gradient in tfport, so training would leave its weights as they are; freeze it"
-              + " (trainable: false in its config) to train the rest of the model");
-    }
     if (x.rank() != 5) {
       throw c.corrupt(
           "expects [batch, time, rows, cols, channels] but gets "
@@ -96,14 +100,21 @@ final class ConvRecurrentLayers {
 
     // The input's convolution for every step at once: [N·T, rows, cols, ch].
     String frames = e.reshape(in, -1, rows, cols, ch);
-    String kernel = e.constant("kernel", reshaped(w[0], kernelShape));
+    String kernel =
+        vars != null
+            ? e.reshape(vars[0], kernelShape)
+            : e.constant("kernel", reshaped(w[0], kernelShape));
     String xz = conv(e, frames, kernel, s, padding.equals("same") ? "SAME" : "VALID", d);
     if (w[2] != null) {
-      xz = e.op("BiasAdd", List.of(xz, e.constant("bias", w[2])), "data_format", "NHWC");
+      String b = vars != null ? e.reshape(vars[2], 4L * filters) : e.constant("bias", w[2]);
+      xz = e.op("BiasAdd", List.of(xz, b), "data_format", "NHWC");
     }
     xz = e.reshapeKeeping(xz, x.ref(), new long[] {-1, steps, outRows, outCols, 4L * filters});
     String unpacked = e.op("Unpack", List.of(xz), "num", steps, "axis", 1);
-    String rk = e.constant("recurrent_kernel", reshaped(w[1], recurrentShape));
+    String rk =
+        vars != null
+            ? e.reshape(vars[1], recurrentShape)
+            : e.constant("recurrent_kernel", reshaped(w[1], recurrentShape));
 
     JsonNode act = c.cfg.has("activation") ? c.cfg.get("activation") : null;
     JsonNode ract = c.cfg.has("recurrent_activation") ? c.cfg.get("recurrent_activation") : null;

@@ -41,11 +41,6 @@ final class LocalLayers {
   }
 
   private static KT local(Call c, KT x, int n) {
-    if (c.training() != null && c.training().trains(c)) {
-      throw c.unsupported(
-          "has no gradient in tfport, so training would leave its weights as they are; freeze it"
-              + " (trainable: false in its config) to train the rest of the model");
-    }
     Emit e = c.e;
     if (x.rank() != n + 2) {
       throw c.corrupt(
@@ -113,10 +108,7 @@ final class LocalLayers {
     // [N, P, feature] → [P, N, feature] · [P, feature, filters] → [P, N, filters] → [N, P, filters]
     String flat = e.reshape(patches, -1, positions, feature);
     String byPosition = e.transpose(flat, 1, 0, 2);
-    String w =
-        e.constant(
-            "kernel",
-            new Tensor(kernel.dtype(), Shape.of(positions, feature, filters), kernel.data()));
+    String w = c.weightAs("kernel", 0, positions, feature, filters);
     String y = e.op("BatchMatMulV2", List.of(byPosition, w), "adj_x", false, "adj_y", false);
     y = e.transpose(y, 1, 0, 2);
     long[] shape = new long[n + 2];
@@ -144,7 +136,7 @@ final class LocalLayers {
                 + positions * filters
                 + " values are expected");
       }
-      String b = e.constant("bias", new Tensor(bias.dtype(), Shape.of(biasShape), bias.data()));
+      String b = c.weightAs("bias", 1, biasShape);
       result = result.with(e.binary("AddV2", result.ref(), b), result.shape());
     }
     return result.with(

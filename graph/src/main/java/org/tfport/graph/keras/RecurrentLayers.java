@@ -475,13 +475,19 @@ final class RecurrentLayers {
     Call bc = c.wrapped(cls, bwdCfg);
     KT f;
     KT b;
-    if (conv || c.training() == null) {
+    if (conv) {
+      boolean train = c.training() != null;
       f =
-          (conv ? ConvRecurrentLayers.convLstm(fc, x, fw, c.mask(0)) : rnn(fc, x, fw, c.mask(0)))
+          ConvRecurrentLayers.convLstm(
+                  fc, x, fw, c.mask(0), train ? directionVariables(c, "forward/", 0, bias) : null)
               .get(0);
       b =
-          (conv ? ConvRecurrentLayers.convLstm(bc, x, bw, c.mask(0)) : rnn(bc, x, bw, c.mask(0)))
+          ConvRecurrentLayers.convLstm(
+                  bc, x, bw, c.mask(0), train ? directionVariables(c, "backward/", n, bias) : null)
               .get(0);
+    } else if (c.training() == null) {
+      f = rnn(fc, x, fw, c.mask(0)).get(0);
+      b = rnn(bc, x, bw, c.mask(0)).get(0);
     } else {
       // The two layers' weights share short names (kernel, ...): found by position instead.
       f = rnn(fc, x, fw, c.mask(0), directionVariables(c, "forward/", 0, bias)).get(0);

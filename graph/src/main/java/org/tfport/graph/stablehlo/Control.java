@@ -93,6 +93,7 @@ final class Control {
     String target = ((Attr.StrAttr) op.attr("call_target_name")).value();
     if (!target.startsWith("check.")
         && !target.equals("shape_assertion")
+        && !target.equals(ShapeRefinement.OPERAND_WRAPPER)
         && !PASS_THROUGH.contains(target)
         && !target.equals("stablehlo.dynamic_top_k")
         && !target.equals(CALL_TF)) {

@@ -21,7 +21,8 @@ final class Dispatch {
               Indexing.NAMES,
               Scatter.NAMES,
               Control.NAMES,
-              ComplexLowering.NAMES));
+              ComplexLowering.NAMES,
+              ShapeRefinement.DYNAMIC));
 
   private static List<String> concat(Set<?>... sets) {
     return java.util.Arrays.stream(sets).flatMap(Set::stream).map(Object::toString).toList();

@@ -170,6 +170,14 @@ final class Lowerer {
       return;
     }
     try {
+      V folded = ShapeRefinement.fold(this, op, ins);
+      if (folded != null) {
+        env.put(op.results().get(0), folded);
+        producers.put(op.results().get(0), op);
+        return;
+      }
+      op = ShapeRefinement.refine(this, op, ins);
+      current = op;
       List<V> outs = Dispatch.lower(this, op, ins);
       if (outs.size() != op.results().size()) {
         throw new IllegalStateException(op.name() + " gave " + outs.size() + " results");

@@ -45,7 +45,17 @@ final class Reductions {
     if (op.name().equals("stablehlo.reduce")) {
       long[] dims = Attrs.longs(op.attr("dimensions"));
       if (n == 1) {
-        return List.of(reduce(l, kind(body), ins.get(0), ins.get(1), dims, l.resultLike(op, 0)));
+        Kind k = kind(body);
+        org.tfport.formats.stablehlo.Float8 f8 = Lowerer.float8(op.resultTypes().get(0));
+        if (Float8Reductions.roundsPerStep(k, f8) && dims.length > 0) {
+          V out = l.resultLike(op, 0);
+          if (!Lowerer.isStatic(ins.get(0).shape()) || !Lowerer.isStatic(out.shape())) {
+            throw new Refusal("an operand of dynamic shape");
+          }
+          return List.of(
+              Float8Reductions.reduce(l, k, ins.get(0), ins.get(1), dims, out.shape(), f8));
+        }
+        return List.of(reduce(l, k, ins.get(0), ins.get(1), dims, l.resultLike(op, 0)));
       }
       if (n == 2) {
         return argReduce(l, op, ins, dims, body);

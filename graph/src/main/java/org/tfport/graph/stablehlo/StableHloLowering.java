@@ -81,6 +81,18 @@ public final class StableHloLowering {
    * jax.export} file's platform list places its platform index argument.
    */
   public static Lowered load(java.nio.file.Path file) {
+    return load(file, Map.of());
+  }
+
+  /**
+   * As {@link #load(java.nio.file.Path)}, with the shapes of some arguments fixed ({@code
+   * inputShapes}, by input name: {@code arg0}, ...): their {@code ?} dimensions take these sizes,
+   * so that shapes computed from them refine ({@link ShapeRefinement}).
+   *
+   * @throws UnsupportedModelException naming an input the program lacks or a shape that does not
+   *     fit its argument's type
+   */
+  public static Lowered load(java.nio.file.Path file, Map<String, long[]> inputShapes) {
     StableHloModule module = StableHloFiles.read(file);
     Func f =
         module
@@ -89,7 +101,7 @@ public final class StableHloLowering {
                 () ->
                     new UnsupportedModelException(
                         module.fileName() + ": the StableHLO module has no function to run"));
-    return lower(module, f, List.of(), StableHloFiles.platforms(file));
+    return lower(module, f, List.of(), StableHloFiles.platforms(file), inputShapes);
   }
 
   /** Lowers the module's entry function ({@code main}, else its only public function). */
@@ -110,7 +122,7 @@ public final class StableHloLowering {
    * @throws UnsupportedModelException naming every op that does not lower, with its location
    */
   public static Lowered lower(StableHloModule module, Func f) {
-    return lower(module, f, List.of(), List.of());
+    return lower(module, f, List.of(), List.of(), Map.of());
   }
 
   /**
@@ -130,8 +142,9 @@ public final class StableHloLowering {
    * Lowers {@code f} of a jax2tf module: its {@code tf.call_tf_function} custom calls become {@code
    * PartitionedCall}s of {@code tfFunctions} (the {@code XlaCallModule}'s {@code function_list}).
    */
-  static Lowered lower(StableHloModule module, Func f, List<String> tfFunctions) {
-    return lower(module, f, tfFunctions, null);
+  static Lowered lower(
+      StableHloModule module, Func f, List<String> tfFunctions, Map<String, long[]> argShapes) {
+    return lower(module, f, tfFunctions, null, argShapes);
   }
 
   /**
@@ -140,8 +153,13 @@ public final class StableHloLowering {
    * an input, as the caller JAX's runtime would pass ({@link #platformIndex}).
    */
   static Lowered lower(
-      StableHloModule module, Func f, List<String> tfFunctions, List<String> platforms) {
+      StableHloModule module,
+      Func f,
+      List<String> tfFunctions,
+      List<String> platforms,
+      Map<String, long[]> argShapes) {
     Graph g = new Graph(module.fileName());
+    checkShapeNames(module, f, argShapes);
     List<Problem> refusals = new ArrayList<>();
     List<Lowerer.Check> checks = new ArrayList<>();
     Lowerer l = new Lowerer(g, g, module, refusals, checks, 0);
@@ -179,13 +197,29 @@ public final class StableHloLowering {
         refusals.add(new Problem("line " + f.line(), "argument " + a.name(), r.getMessage()));
         continue;
       }
+      long[] dims = t.dims();
+      long[] fixed = argShapes.get(a.name().substring(1));
+      if (fixed != null) {
+        if (!fits(dims, fixed)) {
+          refusals.add(
+              new Problem(
+                  "line " + f.line(),
+                  "argument " + a.name(),
+                  "the input shape "
+                      + java.util.Arrays.toString(fixed)
+                      + " does not fit its type "
+                      + t));
+          continue;
+        }
+        dims = fixed.clone();
+      }
       Map<String, AttrValue> attrs = new LinkedHashMap<>();
       attrs.put("dtype", Lowerer.type(dt));
-      attrs.put("shape", new AttrValue.Shape(TensorShape.of(t.dims())));
+      attrs.put("shape", new AttrValue.Shape(TensorShape.of(dims)));
       g.add(new Node(name, "Placeholder", new ArrayList<>(), "", attrs));
       g.inputs().add(name);
       inputs.add(name);
-      V in = new V(name, dt, t.dims());
+      V in = new V(name, dt, dims);
       if (dt == DType.COMPLEX64) {
         l.complexEnv.put(a.name(), ComplexLowering.argument(l, in));
         continue;
@@ -223,6 +257,39 @@ public final class StableHloLowering {
       cs.add(new Check(c.target(), c.operands().stream().map(V::ref).toList(), c.op()));
     }
     return new Lowered(g, inputs, names, cs);
+  }
+
+  /** Whether {@code fixed} is a static shape of the rank of {@code declared}, agreeing with it. */
+  private static boolean fits(long[] declared, long[] fixed) {
+    if (declared.length != fixed.length) {
+      return false;
+    }
+    for (int k = 0; k < fixed.length; k++) {
+      if (fixed[k] < 0 || (declared[k] >= 0 && declared[k] != fixed[k])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void checkShapeNames(StableHloModule module, Func f, Map<String, long[]> shapes) {
+    Set<String> names = new HashSet<>();
+    for (Arg a : f.args()) {
+      names.add(a.name().substring(1));
+    }
+    for (String k : shapes.keySet()) {
+      if (!names.contains(k)) {
+        throw new UnsupportedModelException(
+            module.fileName()
+                + ": an input shape is given for '"
+                + k
+                + "', but @"
+                + f.name()
+                + " has no such argument (it has "
+                + String.join(", ", names.stream().sorted().toList())
+                + ")");
+      }
+    }
   }
 
   /**
@@ -311,6 +378,7 @@ public final class StableHloLowering {
       String t = ((org.tfport.formats.stablehlo.Attr.StrAttr) op.attr("call_target_name")).value();
       return t.startsWith("check.")
           || t.equals("shape_assertion")
+          || t.equals("stablehlo.shape_refinement_operand_wrapper")
           || t.equals("stablehlo.dynamic_top_k")
           || t.equals("annotate_device_placement")
           || t.equals(Control.CALL_TF)

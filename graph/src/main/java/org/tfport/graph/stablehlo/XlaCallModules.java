@@ -134,7 +134,9 @@ public final class XlaCallModules {
 
     StableHloLowering.Lowered lowered;
     try {
-      lowered = StableHloLowering.lower(module, main, x.functionList());
+      lowered =
+          StableHloLowering.lower(
+              module, main, x.functionList(), staticShapes(g, main, inputs, nrPlatform + nrDim));
     } catch (UnsupportedModelException e) {
       throw new UnsupportedModelException(where + ": " + e.getMessage());
     }
@@ -203,6 +205,31 @@ public final class XlaCallModules {
     g.replaceControlUses(node.name(), outNodes);
     g.remove(node.name());
     return calls;
+  }
+
+  /**
+   * The shapes of the node's inputs that come straight from placeholders of static shape, by {@code
+   * main}'s argument name: with them the module's {@code ?} dimensions refine, as TF's kernel
+   * refines the module for the shapes it runs on.
+   */
+  private static Map<String, long[]> staticShapes(
+      Graph g, Func main, List<String> inputs, int first) {
+    Map<String, long[]> out = new HashMap<>();
+    for (int k = 0; k < inputs.size(); k++) {
+      Node p = g.node(TensorRef.nodeOf(inputs.get(k)));
+      MlirType t = main.args().get(first + k).type();
+      if (p != null
+          && p.op().equals("Placeholder")
+          && p.attr("shape") instanceof AttrValue.Shape s
+          && s.value().dims() != null
+          && t.isTensor()
+          && !t.isStatic()
+          && s.value().dims().length == t.rank()
+          && java.util.Arrays.stream(s.value().dims()).allMatch(d -> d >= 0)) {
+        out.put(main.args().get(first + k).name().substring(1), s.value().dims().clone());
+      }
+    }
+    return out;
   }
 
   /** {@code Tout}/{@code Sout} against the types of {@code main}'s results. */

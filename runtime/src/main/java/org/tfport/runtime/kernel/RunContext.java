@@ -15,6 +15,29 @@ public interface RunContext {
   ForkJoinPool pool();
 
   /**
+   * A float buffer of exactly {@code n} elements whose contents are unspecified (the kernel writes
+   * every element), for an op's output or its scratch. A session lends it from its arena and takes
+   * it back once the value is dead; by default a new array.
+   */
+  default float[] floats(int n) {
+    return new float[n];
+  }
+
+  /** Returns scratch from {@link #floats} that nothing refers to any more (never an output). */
+  default void giveBack(float[] scratch) {}
+
+  /**
+   * Hands {@code task} to {@code helpers} threads besides the caller's. A task must tolerate
+   * running late or not at all (the caller does whatever part no helper took): a session's {@link
+   * WorkerPool} keeps only the latest task per helper. By default each goes to {@link #pool()}.
+   */
+  default void fork(Runnable task, int helpers) {
+    for (int i = 0; i < helpers; i++) {
+      pool().execute(task);
+    }
+  }
+
+  /**
    * State kept by the session across runs under {@code key} (hash tables filled by the model
    * initializer, variables): made by {@code create} on first use.
    */

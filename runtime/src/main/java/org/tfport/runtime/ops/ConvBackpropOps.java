@@ -30,7 +30,7 @@ final class ConvBackpropOps implements OpFamily {
     r.reference("DepthwiseConv2dNativeBackpropInput", ConvBackpropOps::depthwiseInputGrad);
   }
 
-  private static Kernel bind(BindContext b, int spatialRank) {
+  static Kernel bind(BindContext b, int spatialRank) {
     DType t = Reals.type(b, "T", Reals.FLOATS);
     Spec spec = Spec.of(b, spatialRank, spatialRank == 2);
     if (b.inputCount() != 3) {

@@ -28,7 +28,7 @@ final class ConvFilterGradOps implements OpFamily {
   }
 
   /** (input, filter_sizes, out_backprop) → the gradient of the filter of filter_sizes. */
-  private static Kernel filterGrad(BindContext b, int spatialRank, boolean depthwise) {
+  static Kernel filterGrad(BindContext b, int spatialRank, boolean depthwise) {
     DType t = Reals.type(b, "T", Reals.FLOATS);
     Spec spec = Spec.of(b, spatialRank, spatialRank == 2);
     if (b.inputCount() != 3) {

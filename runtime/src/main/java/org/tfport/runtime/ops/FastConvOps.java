@@ -1,5 +1,6 @@
 package org.tfport.runtime.ops;
 
+import java.util.Arrays;
 import org.tfport.core.DType;
 import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
@@ -54,7 +55,11 @@ final class FastConvOps implements OpFamily {
 
   /** The input zero-padded so that every window tap of every output falls inside it. */
   private record Padded(float[] data, int height, int width, int top, int left) {
-    static Padded of(float[] x, Grid g, Axis ah, Axis aw) {
+    /**
+     * The padded input in a buffer from {@code ctx}'s arena (give it back after use when it is not
+     * {@code x}); only the padding is zeroed, the rest is copied over.
+     */
+    static Padded of(RunContext ctx, float[] x, Grid g, Axis ah, Axis aw) {
       int top = ah.padBefore();
       int left = aw.padBefore();
       int bottom =
@@ -79,17 +84,20 @@ final class FastConvOps implements OpFamily {
       int hp = g.height() + top + bottom;
       int wp = g.width() + left + right;
       int c = g.channels();
-      float[] p = new float[Math.multiplyExact(Math.multiplyExact(g.batch() * hp, wp), c)];
+      float[] p =
+          FastKernels.floats(ctx, Math.multiplyExact(Math.multiplyExact(g.batch() * hp, wp), c));
       int rowLength = g.width() * c;
+      int paddedRow = wp * c;
       for (int n = 0; n < g.batch(); n++) {
+        int image = n * hp * paddedRow;
+        Arrays.fill(p, image, image + top * paddedRow, 0f);
         for (int h = 0; h < g.height(); h++) {
-          System.arraycopy(
-              x,
-              (n * g.height() + h) * rowLength,
-              p,
-              ((n * hp + h + top) * wp + left) * c,
-              rowLength);
+          int row = image + (h + top) * paddedRow;
+          Arrays.fill(p, row, row + left * c, 0f);
+          System.arraycopy(x, (n * g.height() + h) * rowLength, p, row + left * c, rowLength);
+          Arrays.fill(p, row + left * c + rowLength, row + paddedRow, 0f);
         }
+        Arrays.fill(p, image + (g.height() + top) * paddedRow, image + hp * paddedRow, 0f);
       }
       return new Padded(p, hp, wp, top, left);
     }
@@ -119,14 +127,14 @@ final class FastConvOps implements OpFamily {
       int cout = Math.toIntExact(f.dim(3));
       Grid og = g.windowed(axes, cout);
       long[] shape = og.shape(spec.format());
-      float[] y = new float[og.size()];
+      float[] y = FastKernels.floats(ctx, og.size());
       RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, cout, mk);
       if (y.length > 0) {
         Gemm.Packed p = f == filter ? packed : packFilter(f, mk);
         Axis ah = axes[1];
         Axis aw = axes[2];
         int c = g.channels();
-        Padded xp = Padded.of(x.floats(), g, ah, aw);
+        Padded xp = Padded.of(ctx, x.floats(), g, ah, aw);
         int taps = ah.window() * aw.window();
         int[] tapOff = new int[taps];
         for (int kh = 0; kh < ah.window(); kh++) {
@@ -154,6 +162,9 @@ final class FastConvOps implements OpFamily {
                   }
                 };
         Gemm.run(ctx, mk, xp.data(), bases, og.batch() * oh * ow, tapOff, taps, c, p, y, 0, rows);
+        if (xp.data() != x.floats()) {
+          FastKernels.giveBack(ctx, xp.data());
+        }
       }
       return new Value[] {finish(y, shape, epilogue, rows, in)};
     }
@@ -191,7 +202,7 @@ final class FastConvOps implements OpFamily {
       int cout = Math.multiplyExact(g.channels(), multiplier);
       Grid og = g.windowed(axes, cout);
       long[] shape = og.shape(spec.format());
-      float[] y = new float[og.size()];
+      float[] y = FastKernels.floats(ctx, og.size());
       RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, cout, mk);
       if (y.length > 0) {
         float[] xs =

@@ -58,7 +58,7 @@ final class FastElementwiseOps {
     int n = x.size();
     float[] xs = x.floats();
     float[] ys = y.floats();
-    float[] z = new float[n];
+    float[] z = FastKernels.floats(ctx, n);
     if (Arrays.equals(shape, y.shape())) {
       if (op == Op.PRELU) {
         mk.prelu(xs, 0, ys, 0, z, 0, n);
@@ -80,6 +80,7 @@ final class FastElementwiseOps {
         channels(op, xs, ys, z);
       }
     } else {
+      FastKernels.giveBack(ctx, z);
       return reference.run(in, ctx);
     }
     return new Value[] {Value.of(DType.FLOAT32, shape.clone(), z)};

@@ -19,10 +19,10 @@ final class FastKernels {
       ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
   /**
-   * Below this many multiply-adds an op runs on the caller's thread only: forking would cost more
-   * than it saves.
+   * Below this many multiply-adds (about 5 µs at one thread) an op runs on the caller's thread
+   * only: handing work to a hot helper costs about a microsecond, waking a parked one tens.
    */
-  static final long PARALLEL_MIN_WORK = 1 << 17;
+  static final long PARALLEL_MIN_WORK = 1 << 16;
 
   /**
    * Tests force the scalar micro-kernels through this switch; kernels read it when they are bound.
@@ -44,6 +44,21 @@ final class FastKernels {
   // present.
   private static final class VectorHolder {
     static final Microkernel INSTANCE = new VectorMicrokernel();
+  }
+
+  /**
+   * A buffer of {@code n} floats with unspecified contents from the session's arena ({@code ctx}
+   * may be null): the caller writes every element.
+   */
+  static float[] floats(RunContext ctx, int n) {
+    return ctx == null ? new float[n] : ctx.floats(n);
+  }
+
+  /** Returns scratch taken by {@link #floats} (never a buffer an output holds). */
+  static void giveBack(RunContext ctx, float[] scratch) {
+    if (ctx != null) {
+      ctx.giveBack(scratch);
+    }
   }
 
   /** Work over an index range [from, to). */
@@ -69,9 +84,7 @@ final class FastKernels {
       return;
     }
     Chunks chunks = new Chunks(count, Math.min(count, threads * CHUNKS_PER_THREAD), body);
-    for (int t = 1; t < threads; t++) {
-      ctx.pool().execute(chunks::work);
-    }
+    ctx.fork(chunks, threads - 1);
     chunks.work();
     chunks.await();
   }
@@ -82,7 +95,7 @@ final class FastKernels {
   private static final long SPIN_NANOS = 50_000;
 
   /** The chunks of one split: a counter to take them by, and a latch counting those finished. */
-  private static final class Chunks {
+  private static final class Chunks implements Runnable {
     private final int count;
     private final int chunks;
     private final Range body;
@@ -95,6 +108,11 @@ final class FastKernels {
       this.chunks = chunks;
       this.body = body;
       this.done = new CountDownLatch(chunks);
+    }
+
+    @Override
+    public void run() {
+      work();
     }
 
     void work() {

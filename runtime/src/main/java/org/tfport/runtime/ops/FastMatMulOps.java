@@ -103,7 +103,9 @@ final class FastMatMulOps implements OpFamily {
       long[] shape = Arrays.copyOf(batch, batch.length + 2);
       shape[batch.length] = m;
       shape[batch.length + 1] = n;
-      float[] z = new float[(int) Value.elementCount(shape)];
+      // With k = 0 the product is zeros, which only a new array holds.
+      int size = (int) Value.elementCount(shape);
+      float[] z = k == 0 ? new float[size] : FastKernels.floats(ctx, size);
       RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, n, mk);
       if (z.length > 0) {
         float[] x = ta ? transposeMatrices(a.floats(), k, m) : a.floats();

@@ -37,11 +37,10 @@ final class FastPadOps implements OpFamily {
       shape[d] = p[d][0] + x.dim(d) + p[d][1];
     }
     Memory.reserve(DType.FLOAT32, shape);
-    float[] y = new float[Math.toIntExact(Value.elementCount(shape))];
-    float fill = constant == null ? 0f : constant.floats()[0];
-    if (Float.floatToRawIntBits(fill) != 0) {
-      Arrays.fill(y, fill);
-    }
+    // An arena buffer holds old values: fill it all (only the padding needs it, but one pass over
+    // the output is cheap next to the copies).
+    float[] y = FastKernels.floats(ctx, Math.toIntExact(Value.elementCount(shape)));
+    Arrays.fill(y, constant == null ? 0f : constant.floats()[0]);
     float[] xs = x.floats();
     if (xs.length == 0) {
       return new Value[] {Value.of(DType.FLOAT32, shape, y)};

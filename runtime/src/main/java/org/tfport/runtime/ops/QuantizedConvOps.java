@@ -86,10 +86,19 @@ final class QuantizedConvOps implements OpFamily {
               + channels
               + " output channels");
     }
+    // TFLite's scalar multiplier (uint8 convolutions, and FULLY_CONNECTED with one filter scale)
+    // rounds the input·filter scale product to float before dividing in double
+    // (GetQuantizedConvolutionMultipler); its per-channel multipliers (int8/int16 convolutions,
+    // per-channel FULLY_CONNECTED) keep the product in double. The two differ in the
+    // significand's last bit for some scales, which moves near-tie outputs by one code.
+    boolean legacy =
+        activationType(b) == DType.UINT8
+            || ws.length == 1 && b.op().equals("TfliteQuantizedFullyConnected");
     Multiplier[] m = new Multiplier[channels];
     for (int c = 0; c < channels; c++) {
-      double w = ws[ws.length == 1 ? 0 : c];
-      m[c] = Multiplier.of((double) in.scale() * w / (double) out.scale());
+      float w = ws[ws.length == 1 ? 0 : c];
+      double product = legacy ? (double) (in.scale() * w) : (double) in.scale() * w;
+      m[c] = Multiplier.of(product / (double) out.scale());
     }
     return m;
   }

@@ -75,8 +75,8 @@ final class QuantizedOps implements OpFamily {
         }
         float[] f = x.floats();
         float s = o.scale();
-        // TFLite's int16 QUANTIZE (no XNNPACK path) divides by the scale in double; the 8-bit
-        // one, which XNNPACK takes, in float.
+        // TFLite's int16 QUANTIZE divides by the scale in double; its optimized 8-bit one in
+        // float.
         boolean wide = out == DType.INT16;
         for (int i = 0; i < n; i++) {
           double r = FixedPoint.roundHalfAway(wide ? f[i] / (double) s : f[i] / s);

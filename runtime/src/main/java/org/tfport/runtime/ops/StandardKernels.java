@@ -22,6 +22,7 @@ public final class StandardKernels {
           new ConvFilterGradOps(),
           new MatMulOps(),
           new FastConvOps(),
+          new FastConvBackpropOps(),
           new FastMatMulOps(),
           new EinsumOps(),
           new PoolOps(),

@@ -13,8 +13,8 @@ import org.tfport.runtime.kernel.Value;
 
 /**
  * Runs an op's optimized kernel against its reference kernel: with the Vector API micro-kernels and
- * with the scalar ones (forced), on one thread and on two; the two thread counts must agree bit for
- * bit, and each must be within |a−b| ≤ 1e-5 + 1e-4·|b| of the reference.
+ * with the scalar ones (forced), on one thread and on two to four; every thread count must agree
+ * bit for bit, and each must be within |a−b| ≤ 1e-5 + 1e-4·|b| of the reference.
  */
 final class FastCheck implements AutoCloseable {
   static final double ATOL = 1e-5;
@@ -23,6 +23,8 @@ final class FastCheck implements AutoCloseable {
   private final Map<String, double[]> worst = new TreeMap<>();
   private final RunContext one = OpOracle.context(1);
   private final RunContext two = OpOracle.context(2);
+  private final RunContext three = OpOracle.context(3);
+  private final RunContext four = OpOracle.context(4);
 
   void check(
       String key,
@@ -37,16 +39,23 @@ final class FastCheck implements AutoCloseable {
       try {
         String path = scalar ? " scalar" : " vector";
         Value single = OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, constants, one, inputs)[0];
-        Value dual = OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, constants, two, inputs)[0];
         assertClose(key + path, what + path, single, expected);
-        assertThat(dual.shape())
-            .as(what + path + " 2 threads shape")
-            .containsExactly(single.shape());
-        // Arrays.equals: AssertJ's containsExactly is slow on large arrays.
-        if (!Arrays.equals(dual.floats(), single.floats())) {
-          assertThat(dual.floats())
-              .as(what + path + ": 2 threads differ from 1")
-              .containsExactly(single.floats());
+        // The split decides which thread computes an element, never how: 2 to 4 threads (with
+        // remainders of every size) give the 1-thread bits.
+        RunContext[] parallel = {two, three, four};
+        for (int i = 0; i < parallel.length; i++) {
+          Value multi =
+              OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, constants, parallel[i], inputs)[0];
+          String threads = (i + 2) + " threads";
+          assertThat(multi.shape())
+              .as(what + path + " " + threads + " shape")
+              .containsExactly(single.shape());
+          // Arrays.equals: AssertJ's containsExactly is slow on large arrays.
+          if (!Arrays.equals(multi.floats(), single.floats())) {
+            assertThat(multi.floats())
+                .as(what + path + ": " + threads + " differ from 1")
+                .containsExactly(single.floats());
+          }
         }
       } finally {
         FastKernels.forceScalar(false);
@@ -84,6 +93,8 @@ final class FastCheck implements AutoCloseable {
 
   @Override
   public void close() {
-    two.pool().shutdown();
+    for (RunContext c : new RunContext[] {two, three, four}) {
+      c.pool().shutdown();
+    }
   }
 }

@@ -22,6 +22,7 @@ import org.tfport.runtime.kernel.NodeBinding;
 import org.tfport.runtime.kernel.RunContext;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
+import org.tfport.runtime.kernel.WorkerPool;
 import org.tfport.testkit.TensorFlowOracle;
 
 /**
@@ -35,10 +36,25 @@ public final class OpOracle {
   public static RunContext context(int threads) {
     Map<String, Object> state = new java.util.concurrent.ConcurrentHashMap<>();
     ForkJoinPool pool = threads > 1 ? new ForkJoinPool(threads) : ForkJoinPool.commonPool();
+    WorkerPool workers = threads > 1 ? new WorkerPool(threads - 1, "op-oracle") : null;
     return new RunContext() {
       @Override
       public int threads() {
         return threads;
+      }
+
+      @Override
+      public void fork(Runnable task, int helpers) {
+        workers.post(task, helpers);
+      }
+
+      // As a session's arena may: a buffer that held other values. A kernel that leaves an element
+      // unwritten shows NaN where the reference has a number.
+      @Override
+      public float[] floats(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, Float.NaN);
+        return a;
       }
 
       @Override

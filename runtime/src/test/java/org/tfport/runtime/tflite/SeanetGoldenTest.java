@@ -23,9 +23,8 @@ import org.tfport.testkit.TfliteOracle;
  * The 16x8 single-op models of tflite-micro's SEANet set (ADD, SUB, CONV_2D, TRANSPOSE_CONV,
  * LEAKY_RELU, PAD, STRIDED_SLICE, QUANTIZE) on the inputs they ship with: tfport's integer kernels
  * must give exactly the golden int16 outputs (computed by TFLite Micro's reference kernels) and
- * exactly what TFLite 2.18 gives on those inputs (int16 kernels have no XNNPACK path, so the
- * reference arithmetic is TFLite's own). TRANSPOSE_CONV takes its output shape as an int32 input,
- * which is why the random-input corpus test cannot run it.
+ * exactly what TFLite 2.18's builtin kernels give on those inputs. TRANSPOSE_CONV takes its output
+ * shape as an int32 input, which is why the random-input corpus test cannot run it.
  */
 @OracleTest
 class SeanetGoldenTest {

@@ -31,10 +31,9 @@ import org.tfport.testkit.TfliteOracle;
  * also quantize the activations to int8 on the fly while tfport computes in float on the
  * dequantized weights: within 2 % of the output's range. Fully integer models (int8, uint8 and
  * 16x8) run TFLite's integer arithmetic and are compared in output quantization steps (integer
- * outputs in codes, float outputs in steps of the tensor their DEQUANTIZE reads): within one step,
- * the difference allowed between TFLite's reference kernels and its XNNPACK delegate, except for
- * the files in {@link #STEP_ALLOWANCE}. Prints the count per kind and each file's result; files
- * tfport refuses are listed with the reason.
+ * outputs in codes, float outputs in steps of the tensor their DEQUANTIZE reads): within one step
+ * of TFLite's builtin kernels. Prints the count per kind and each file's result; files tfport
+ * refuses are listed with the reason.
  */
 @OracleTest
 class TfliteCorpusImportTest {
@@ -116,17 +115,6 @@ class TfliteCorpusImportTest {
   static final int MIN_MATCHED = 52;
 
   static final int MIN_MATCHED_INTEGER = 21;
-
-  /**
-   * Integer models allowed more than one output step, with why: TFLite 2.18's XNNPACK delegate
-   * takes some uint8 layers of MobileNet V1 and requantizes them in float, so a few logits land one
-   * step away from the reference arithmetic tfport follows, and the SOFTMAX after them turns a
-   * one-step logit difference into up to three steps of probability (measured: 3).
-   */
-  static final Map<String, Integer> STEP_ALLOWANCE =
-      Map.of(
-          "tflite-support/mobilenet_v1_0.25_224_quant.tflite", 3,
-          "tflite-support/mobilenet_v1_0.25_224_quant_without_subgraph_metadata.tflite", 3);
 
   /**
    * Inputs above this many elements are imported but not run, to keep the test within a couple of
@@ -219,8 +207,7 @@ class TfliteCorpusImportTest {
   /**
    * Output {@code k} of a fully integer model in output quantization steps: integer outputs in
    * codes, float outputs divided by the scale of the tensor their DEQUANTIZE reads (1 when none
-   * does); within one step or the file's {@link #STEP_ALLOWANCE}. The comparison's maxAbs is in
-   * steps.
+   * does); within one step. The comparison's maxAbs is in steps.
    */
   private static Comparison inSteps(
       String label, TfliteModel m, int k, TfliteOracle.Tensor expected, Tensor actual) {
@@ -242,7 +229,7 @@ class TfliteCorpusImportTest {
       as[i] = (float) (a[i] / step);
     }
     // Steps of a dequantized float are integers up to the float rounding of scale·q.
-    return Comparison.of(es, as, STEP_ALLOWANCE.getOrDefault(label, 1) + 1e-3, 0);
+    return Comparison.of(es, as, 1 + 1e-3, 0);
   }
 
   /**

@@ -47,8 +47,8 @@ class TfliteRecurrentCorpusTest {
    * The fully integer LSTMs (TFLite's 8x8_16 kernel) are bit-exact: each
    * UNIDIRECTIONAL_SEQUENCE_LSTM output made the model's only output (no signature) and compared
    * code for code with TFLite 2.18 on the same seeded inputs. The whole models differ by at most
-   * one step only in the FULLY_CONNECTED after them, which TFLite's XNNPACK delegate requantizes in
-   * float.
+   * one step only in the FULLY_CONNECTED after them (TFLite's builtin kernel; the oracle applies no
+   * XNNPACK delegate).
    */
   @ParameterizedTest
   @ValueSource(

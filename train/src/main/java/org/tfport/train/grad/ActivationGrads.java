@@ -9,17 +9,10 @@ final class ActivationGrads {
   private ActivationGrads() {}
 
   static void register(Map<String, GradRule> r) {
-    r.put(
-        "Relu",
-        (g, n, dy) ->
-            List.of(g.mul(dy.get(0), g.mask("Greater", n.dataInputs().get(0), g.scalar(0f)))));
-    r.put(
-        "Relu6",
-        (g, n, dy) -> {
-          String x = n.dataInputs().get(0);
-          String keep = g.mul(g.mask("Greater", x, g.scalar(0f)), g.mask("Less", x, g.scalar(6f)));
-          return List.of(g.mul(dy.get(0), keep));
-        });
+    // TensorFlow's fused gradient ops: one pass each instead of a mask, a cast and a product, with
+    // the same float arithmetic (dy·[x > 0], dy·(1 − y²), dy·(y·(1 − y))).
+    r.put("Relu", (g, n, dy) -> List.of(g.binary("ReluGrad", dy.get(0), n.dataInputs().get(0))));
+    r.put("Relu6", (g, n, dy) -> List.of(g.binary("Relu6Grad", dy.get(0), n.dataInputs().get(0))));
     r.put(
         "LeakyRelu",
         (g, n, dy) -> {
@@ -43,18 +36,8 @@ final class ActivationGrads {
                   g.mul(g.binary("Sub", g.scalar(1f), pos), g.binary("AddV2", y, g.scalar(1f))));
           return List.of(g.mul(dy.get(0), slope));
         });
-    r.put(
-        "Sigmoid",
-        (g, n, dy) -> {
-          String y = n.name();
-          return List.of(g.mul(dy.get(0), g.mul(y, g.binary("Sub", g.scalar(1f), y))));
-        });
-    r.put(
-        "Tanh",
-        (g, n, dy) -> {
-          String y = n.name();
-          return List.of(g.mul(dy.get(0), g.binary("Sub", g.scalar(1f), g.mul(y, y))));
-        });
+    r.put("Sigmoid", (g, n, dy) -> List.of(g.binary("SigmoidGrad", n.name(), dy.get(0))));
+    r.put("Tanh", (g, n, dy) -> List.of(g.binary("TanhGrad", n.name(), dy.get(0))));
     r.put(
         "Softplus",
         (g, n, dy) -> List.of(g.mul(dy.get(0), g.unary("Sigmoid", n.dataInputs().get(0)))));

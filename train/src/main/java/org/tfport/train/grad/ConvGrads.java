@@ -10,12 +10,12 @@ import org.tfport.core.graph.DataTypes;
 import org.tfport.core.graph.Node;
 
 /**
- * Convolutions and pooling, NHWC. Conv2D's input gradient is TensorFlow's {@code
- * Conv2DBackpropInput}; its filter gradient is itself a convolution (input channels as the batch,
- * the output gradient as a filter dilated by the stride), so both run on the runtime's convolution
- * kernels. Depthwise and transposed convolutions use TensorFlow's backprop ops; pooling its
- * MaxPoolGrad (the window's first maximum gets the gradient, as in TF.js) and AvgPoolGrad, one pass
- * over the windows whatever their size, stride and padding.
+ * Convolutions and pooling. Conv2D's input gradient is TensorFlow's {@code Conv2DBackpropInput} and
+ * its filter gradient {@code Conv2DBackpropFilter}, both on the runtime's GEMM for NHWC float32
+ * whatever the stride; an NCHW convolution or pooling differentiates through the same ops in NCHW.
+ * Depthwise and transposed convolutions use TensorFlow's backprop ops; pooling its MaxPoolGrad (the
+ * window's first maximum gets the gradient, as in TF.js) and AvgPoolGrad, one pass over the windows
+ * whatever their size, stride and padding.
  */
 final class ConvGrads {
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);
@@ -49,8 +49,9 @@ final class ConvGrads {
     String x = n.dataInputs().get(0);
     String f = n.dataInputs().get(1);
     String dy = dys.get(0);
-    if (n.attr("data_format") != null && "NCHW".equals(n.stringAttr("data_format"))) {
-      throw unsupported(n, "an NCHW convolution");
+    String format = n.attr("data_format") != null ? n.stringAttr("data_format") : "NHWC";
+    if (!"NHWC".equals(format) && !"NCHW".equals(format)) {
+      throw unsupported(n, "a convolution in " + format);
     }
     String padding = n.stringAttr("padding");
     if (!"SAME".equals(padding) && !"VALID".equals(padding)) {
@@ -58,64 +59,14 @@ final class ConvGrads {
     }
     long[] strides = ints(n, "strides", 1);
     long[] dil = ints(n, "dilations", 1);
-    long[] sx = g.dims(x);
     long[] sf = g.dims(f);
-    long[] sy = g.dims(n.name());
-    for (int i = 1; i < 3; i++) {
-      if (sx[i] < 0 || sy[i] < 0) {
-        throw unsupported(n, "a convolution over spatial dimensions of unknown size");
-      }
-    }
-    // Input padded as the forward pass saw it.
-    long[] pad = new long[8];
-    for (int i = 1; i < 3; i++) {
-      long eff = (sf[i - 1] - 1) * dil[i] + 1;
-      long total = "SAME".equals(padding) ? Math.max((sy[i] - 1) * strides[i] + eff - sx[i], 0) : 0;
-      pad[2 * i] = total / 2;
-      pad[2 * i + 1] = total - total / 2;
-    }
-    boolean unit = strides[1] == 1 && strides[2] == 1 && dil[1] == 1 && dil[2] == 1;
-    String dx =
-        unit
-            ? fullCorrelation(g, dy, f, sf, pad)
-            : g.raw(
-                "Conv2DBackpropInput",
-                List.of(g.raw("Shape", List.of(x), Map.of("T", F32, "out_type", I32)), f, dy),
-                attrs(n, strides, dil, padding));
-    String xp = x;
-    if (Arrays.stream(pad).anyMatch(p -> p != 0)) {
-      xp =
-          g.raw(
-              "Pad",
-              List.of(
-                  x,
-                  g.constant(
-                      org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), toInts(pad)))),
-              Map.of("T", F32, "Tpaddings", I32));
-    }
-    String xt = g.transpose(xp, 3, 1, 2, 0); // [Cin, Hp, Wp, N]
-    String ft = g.transpose(dy, 1, 2, 0, 3); // [Ho, Wo, N, Cout]
-    String c =
-        g.op(
-            "Conv2D",
-            List.of(xt, ft),
-            "strides",
-            new long[] {1, dil[1], dil[2], 1},
-            "dilations",
-            new long[] {1, strides[1], strides[2], 1},
-            "padding",
-            "VALID",
-            "data_format",
-            "NHWC",
-            "use_cudnn_on_gpu",
-            true);
-    // [Cin, kh', kw', Cout] with kh' ≥ kh when the stride does not divide the padded input.
-    c =
-        g.raw(
-            "Slice",
-            List.of(c, g.ints(0, 0, 0, 0), g.ints(-1, sf[0], sf[1], -1)),
-            Map.of("T", F32, "Index", I32));
-    return List.of(dx, g.transpose(c, 1, 2, 0, 3));
+    Map<String, AttrValue> a = attrs(n, strides, dil, padding);
+    a.put("data_format", GradContext.attr(format));
+    String dx = g.raw("Conv2DBackpropInput", List.of(g.shape(x), f, dy), a);
+    // The filter gradient sums over every output position of every image: one product on the
+    // runtime's GEMM (windows gathered transposed × dy), not a convolution of transposed copies.
+    String df = g.raw("Conv2DBackpropFilter", List.of(x, g.ints(sf), dy), a);
+    return List.of(dx, df);
   }
 
   /** The window attributes of an NHWC convolution node, refusing what the rules do not cover. */
@@ -160,45 +111,6 @@ final class ConvGrads {
     return Arrays.asList(null, df, dx);
   }
 
-  /**
-   * The input gradient of a stride-1, undilated convolution as a convolution itself, so it runs on
-   * the runtime's GEMM: dy padded by {@code k − 1 − p} on each side (p the forward padding there),
-   * correlated with the filter turned by 180° and its channels swapped.
-   */
-  private static String fullCorrelation(
-      GradContext g, String dy, String f, long[] sf, long[] forwardPad) {
-    int[] pad = new int[8];
-    for (int i = 1; i < 3; i++) {
-      pad[2 * i] = (int) (sf[i - 1] - 1 - forwardPad[2 * i]);
-      pad[2 * i + 1] = (int) (sf[i - 1] - 1 - forwardPad[2 * i + 1]);
-    }
-    String padded =
-        g.raw(
-            "Pad",
-            List.of(
-                dy, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(4, 2), pad))),
-            Map.of("T", F32, "Tpaddings", I32));
-    String turned =
-        g.transpose(
-            g.raw("ReverseV2", List.of(f, g.ints(0, 1)), Map.of("T", F32, "Tidx", I32)),
-            0,
-            1,
-            3,
-            2);
-    return g.raw(
-        "Conv2D",
-        List.of(padded, turned),
-        attrs(null, new long[] {1, 1, 1, 1}, new long[] {1, 1, 1, 1}, "VALID"));
-  }
-
-  private static int[] toInts(long[] v) {
-    int[] o = new int[v.length];
-    for (int i = 0; i < v.length; i++) {
-      o[i] = (int) v[i];
-    }
-    return o;
-  }
-
   private static Map<String, AttrValue> attrs(Node n, long[] strides, long[] dil, String padding) {
     return new java.util.HashMap<>(
         Map.of(
@@ -234,9 +146,6 @@ final class ConvGrads {
   }
 
   private static List<String> pool(GradContext g, Node n, String dy, boolean max) {
-    if (n.attr("data_format") != null && "NCHW".equals(n.stringAttr("data_format"))) {
-      throw unsupported(n, "NCHW pooling");
-    }
     return List.of(poolGradOp(g, n, n.dataInputs().get(0), dy, max));
   }
 }

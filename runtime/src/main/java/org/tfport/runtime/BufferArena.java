@@ -1,0 +1,108 @@
+package org.tfport.runtime;
+
+import java.lang.ref.SoftReference;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.tfport.runtime.kernel.Value;
+
+/**
+ * A session's float buffers, reused run after run: optimized kernels take their outputs and scratch
+ * from it ({@link org.tfport.runtime.kernel.RunContext#floats}), and a plan gives an output back
+ * when its slot dies. A network runs the same shapes every run, so after the first run every
+ * request finds a buffer of its exact length, and the heap holds about the largest live set instead
+ * of a run's worth of garbage, which the collector would promote and the heap grow for.
+ *
+ * <p>Only buffers this arena lent are taken back, and only when nothing else can see them: the plan
+ * checks that no other slot holds the array and that no op of the plan could have kept it ({@link
+ * Plan#recycles()}); outputs leave the arena for good. Used by the session's thread only.
+ */
+final class BufferArena {
+  // Softly held: a server keeps many idle sessions, and the collector may take their buffers back
+  // before it runs out of heap.
+  private final Map<Integer, ArrayDeque<SoftReference<float[]>>> free = new HashMap<>();
+  private final Set<float[]> lent = Collections.newSetFromMap(new IdentityHashMap<>());
+  private boolean active;
+
+  /**
+   * Starts a run: when {@code recycling} (its plan {@link Plan#recycles()}), buffers are lent and
+   * taken back; otherwise every request is a new array the arena forgets.
+   */
+  void begin(boolean recycling) {
+    active = recycling;
+  }
+
+  /**
+   * Ends a run: whatever is still lent has left with the outputs or was dropped by a failed run,
+   * and is forgotten.
+   */
+  void end() {
+    active = false;
+    lent.clear();
+  }
+
+  /** A buffer of exactly {@code n} floats with unspecified contents. */
+  float[] take(int n) {
+    if (!active) {
+      return new float[n];
+    }
+    ArrayDeque<SoftReference<float[]>> q = free.get(n);
+    float[] a = null;
+    while (a == null && q != null && !q.isEmpty()) {
+      a = q.pollLast().get();
+    }
+    if (a == null) {
+      a = new float[n];
+    }
+    lent.add(a);
+    return a;
+  }
+
+  /** Takes back {@code a} if this arena lent it and it is still out. */
+  void giveBack(float[] a) {
+    if (a != null && lent.remove(a)) {
+      free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(new SoftReference<>(a));
+    }
+  }
+
+  /** Forgets a lent buffer that leaves the session (an output): it is never taken back. */
+  void escape(Value v) {
+    if (v != null && !v.isHandle() && v.data() instanceof float[] a) {
+      lent.remove(a);
+    }
+  }
+
+  /**
+   * Takes back the buffer of {@code dead}, a value whose slot just died, unless a slot of {@code
+   * live} still holds the same array.
+   */
+  void release(Value dead, Value[] live) {
+    if (dead == null
+        || dead.isHandle()
+        || !(dead.data() instanceof float[] a)
+        || !lent.contains(a)) {
+      return;
+    }
+    for (Value v : live) {
+      if (v != null && !v.isHandle() && v.data() == a) {
+        return;
+      }
+    }
+    giveBack(a);
+  }
+
+  /** Bytes held by buffers waiting to be reused (tests). */
+  long freeBytes() {
+    long b = 0;
+    for (ArrayDeque<SoftReference<float[]>> q : free.values()) {
+      for (SoftReference<float[]> r : q) {
+        float[] a = r.get();
+        b += a == null ? 0 : 4L * a.length;
+      }
+    }
+    return b;
+  }
+}
