@@ -262,7 +262,7 @@ public final class TfjsGraphReader {
           .path("attr")
           .properties()
           .forEach(x -> a.put(x.getKey(), attr(x.getValue(), src, name)));
-      argAttrs.put(Integer.parseInt(e.getKey()), a);
+      argAttrs.put(argIndex(e.getKey(), src, name), a);
     }
     return new GraphFunction(
         name,
@@ -274,6 +274,20 @@ public final class TfjsGraphReader {
         attrs,
         argAttrs,
         s.path("isStateful").asBoolean(false));
+  }
+
+  private static int argIndex(String key, String src, String function) {
+    try {
+      return Integer.parseInt(key);
+    } catch (NumberFormatException e) {
+      throw new CorruptModelException(
+          src
+              + ": function '"
+              + function
+              + "' has argAttr '"
+              + key
+              + "', not an argument number; the model.json is damaged");
+    }
   }
 
   private static List<ArgDef> args(JsonNode list) {
@@ -291,6 +305,21 @@ public final class TfjsGraphReader {
   }
 
   static AttrValue attr(JsonNode v, String src, String node) {
+    try {
+      return attrValue(v, src, node);
+    } catch (IllegalArgumentException e) {
+      // A number or shape size that does not parse ("size": ")1"), or bad base64.
+      throw new CorruptModelException(
+          src
+              + ": node '"
+              + node
+              + "' has a malformed attribute value ("
+              + e.getMessage()
+              + "); the model.json is damaged");
+    }
+  }
+
+  private static AttrValue attrValue(JsonNode v, String src, String node) {
     if (v.has("s")) {
       return new AttrValue.Str(Base64.getDecoder().decode(v.path("s").asString()));
     } else if (v.has("i")) {

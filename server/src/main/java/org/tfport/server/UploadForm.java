@@ -13,7 +13,8 @@ import java.util.Set;
 import org.eclipse.jetty.http.MultiPart;
 import org.eclipse.jetty.http.MultiPartConfig;
 import org.eclipse.jetty.http.MultiPartFormData;
-import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.util.Attributes;
 import org.tfport.formats.tfjs.ModelJsonParser;
 
 /**
@@ -30,7 +31,12 @@ final class UploadForm {
    * plain body.
    */
   static Path read(
-      Request request, String contentType, Path staging, Path model, ServerConfig config)
+      Content.Source body,
+      Attributes attributes,
+      String contentType,
+      Path staging,
+      Path model,
+      ServerConfig config)
       throws IOException {
     Path partsDir = staging.resolve("parts");
     Files.createDirectory(partsDir);
@@ -44,7 +50,7 @@ final class UploadForm {
             .build();
     MultiPartFormData.Parts parts;
     try {
-      parts = MultiPartFormData.getParts(request, request, contentType, mpc);
+      parts = MultiPartFormData.getParts(body, attributes, contentType, mpc);
     } catch (Exception e) {
       throw multipartError(e);
     }
@@ -78,9 +84,9 @@ final class UploadForm {
       if (json == null) {
         if (files.size() == 1) {
           MultiPart.Part only = files.values().iterator().next();
-          Path body = staging.resolve("body");
-          only.writeTo(body);
-          return body;
+          Path file = staging.resolve("body");
+          only.writeTo(file);
+          return file;
         }
         throw new HttpError(
             400,

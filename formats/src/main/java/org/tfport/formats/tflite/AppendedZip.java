@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
+import org.tfport.core.Limits;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 
@@ -26,6 +27,7 @@ final class AppendedZip {
   private static final int LOCHDR = 30;
   private static final int CENHDR = 46;
   private static final int ENDHDR = 22;
+  private static final long MAX_DEFLATE_RATIO = 1032;
   // 1980-01-01 00:00 in DOS format, so output does not depend on the clock.
   private static final int DOS_DATE = (1 << 5) | 1;
 
@@ -136,6 +138,7 @@ final class AppendedZip {
     // appended).
     long shift = endPos - cenSize - cenOffset;
     long p = endPos - cenSize;
+    long total = 0;
     for (int i = 0; i < entries; i++) {
       if (p + CENHDR > endPos || b.getInt((int) p) != CEN) {
         throw corrupt(where, p, "invalid zip central directory entry " + i);
@@ -172,6 +175,21 @@ final class AppendedZip {
             loc,
             "zip entry '" + name + "' (" + csize + " bytes) runs past the end of the file");
       }
+      // Deflate expands at most 1032:1, so a larger claimed size is a lie told before allocating.
+      if (method == 8 && usize > csize * MAX_DEFLATE_RATIO + 64) {
+        throw corrupt(
+            where,
+            loc,
+            "zip entry '"
+                + name
+                + "' claims "
+                + usize
+                + " bytes from "
+                + csize
+                + " compressed; deflate cannot expand that far");
+      }
+      total += method == 8 ? usize : csize;
+      Limits.allocation(total, 1, where + ": the associated files (zip entry '" + name + "')");
       byte[] raw = new byte[(int) csize];
       b.get((int) data, raw);
       byte[] content =
