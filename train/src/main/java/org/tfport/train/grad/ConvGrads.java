@@ -25,6 +25,7 @@ final class ConvGrads {
 
   static void register(Map<String, GradRule> r) {
     r.put("Conv2D", ConvGrads::conv2d);
+    r.put("Conv3D", ConvGrads::conv3d);
     r.put("DepthwiseConv2dNative", ConvGrads::depthwise);
     r.put("Conv2DBackpropInput", ConvGrads::transposed);
     r.put("MaxPool", (g, n, dy) -> pool(g, n, dy.get(0), true));
@@ -66,6 +67,32 @@ final class ConvGrads {
     // The filter gradient sums over every output position of every image: one product on the
     // runtime's GEMM (windows gathered transposed × dy), not a convolution of transposed copies.
     String df = g.raw("Conv2DBackpropFilter", List.of(x, g.ints(sf), dy), a);
+    return List.of(dx, df);
+  }
+
+  /** Conv3D(x, f) in NDHWC: TensorFlow's V2 backprop ops, the input's sizes read at run time. */
+  private static List<String> conv3d(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    String f = n.dataInputs().get(1);
+    if (n.attr("data_format") != null && !"NDHWC".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "a convolution in " + n.stringAttr("data_format"));
+    }
+    String padding = n.stringAttr("padding");
+    if (!"SAME".equals(padding) && !"VALID".equals(padding)) {
+      throw unsupported(n, "padding " + padding);
+    }
+    Map<String, AttrValue> a = new java.util.HashMap<>();
+    a.put("T", F32);
+    a.put("strides", n.attr("strides"));
+    a.put("padding", n.attr("padding"));
+    a.put("data_format", GradContext.attr("NDHWC"));
+    a.put(
+        "dilations",
+        n.attr("dilations") != null ? n.attr("dilations") : GradContext.attr(new long[] {1, 1, 1, 1, 1}));
+    a.put("Tshape", I32);
+    String dx = g.raw("Conv3DBackpropInputV2", List.of(g.shape(x), f, dys.get(0)), a);
+    String df =
+        g.raw("Conv3DBackpropFilterV2", List.of(x, g.ints(g.dims(f)), dys.get(0)), a);
     return List.of(dx, df);
   }
 
