@@ -7,7 +7,7 @@ import org.tfport.graph.keras.KerasTraining;
 
 /**
  * Gradients through the ops the corpus audit found without a rule (GlobalMaxPooling's Max,
- * Cropping's StridedSlice, UpSampling's and RepeatVector's Tile, Conv3D, the Select of ELU and
+ * Cropping's StridedSlice, UpSampling's and RepeatVector's Tile, Conv3D, AveragePooling3D, the Select of ELU and
  * thresholded ReLUs, SELU) against central finite differences of the same graph's loss.
  */
 class LayerOpGradientCheckTest {
@@ -78,10 +78,11 @@ class LayerOpGradientCheckTest {
   }
 
   @Test
-  void conv3dGradientsMatchFiniteDifferences() {
-    // 4x5x5x2 → 2x2x2 stride (1, 2, 2) SAME → 4x3x3x3.
+  void conv3dAndAveragePooling3dGradientsMatchFiniteDifferences() {
+    // 5x5x3x2 → 2x2x2 stride (1, 2, 2) SAME → 5x3x2x3 → average 2x2x2 VALID → 2x1x1x3 (the last
+    // depth row, height row and width column left out: their gradient is zero).
     Path h5 =
-        new TestModels(37, 4, 5, 5, 2)
+        new TestModels(37, 5, 5, 3, 2)
             .layer(
                 "Conv3D",
                 "conv3d",
@@ -92,13 +93,18 @@ class LayerOpGradientCheckTest {
                 new long[] {2, 2, 2, 2, 3},
                 "bias",
                 new long[] {3})
+            .layer(
+                "AveragePooling3D",
+                "avg",
+                "\"pool_size\": [2, 2, 2], \"strides\": [2, 2, 2], \"padding\": \"valid\","
+                    + " \"data_format\": \"channels_last\"")
             .flatten()
-            .dense("dense", 108, 3, "softmax")
+            .dense("dense", 6, 3, "softmax")
             .write(dir.resolve("c3d.h5"));
     GradientCheckTest.check(
         h5,
         Loss.CATEGORICAL_CROSSENTROPY,
-        TestModels.uniform(38, N, 4, 5, 5, 2),
+        TestModels.uniform(38, N, 5, 5, 3, 2),
         TestModels.oneHot(N, 3, 0),
         KerasTraining.Options.defaults());
   }

@@ -76,7 +76,7 @@ class LayerOpTfjsTrainingTest {
   }
 
   @Test
-  void conv3dTrainsAsInTfjs() {
+  void conv3dAndAveragePooling3dTrainAsInTfjs() {
     compare(
         new TestModels(57, 4, 5, 5, 2)
             .layer(
@@ -89,8 +89,13 @@ class LayerOpTfjsTrainingTest {
                 new long[] {2, 2, 2, 2, 3},
                 "bias",
                 new long[] {3})
+            .layer(
+                "AveragePooling3D",
+                "avg",
+                "\"pool_size\": [2, 2, 2], \"strides\": [2, 2, 2], \"padding\": \"valid\","
+                    + " \"data_format\": \"channels_last\"")
             .flatten()
-            .dense("dense", 108, 3, "softmax"),
+            .dense("dense", 6, 3, "softmax"),
         "c3d",
         TestModels.uniform(58, TfjsTrainingTest.N, 4, 5, 5, 2));
   }

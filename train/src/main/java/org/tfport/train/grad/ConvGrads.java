@@ -30,6 +30,7 @@ final class ConvGrads {
     r.put("Conv2DBackpropInput", ConvGrads::transposed);
     r.put("MaxPool", (g, n, dy) -> pool(g, n, dy.get(0), true));
     r.put("AvgPool", (g, n, dy) -> pool(g, n, dy.get(0), false));
+    r.put("AvgPool3D", ConvGrads::avgPool3d);
   }
 
   private static long[] ints(Node n, String key, long dflt) {
@@ -174,5 +175,57 @@ final class ConvGrads {
 
   private static List<String> pool(GradContext g, Node n, String dy, boolean max) {
     return List.of(poolGradOp(g, n, n.dataInputs().get(0), dy, max));
+  }
+
+  /**
+   * AvgPool3D with windows that tile the input (stride = window, VALID: Keras' default
+   * AveragePooling3D): each output's gradient divided by the window's size and copied back over
+   * its window; the rows a VALID pool leaves out get zero. Overlapping or padded windows are
+   * refused by name (the runtime has no AvgPool3DGrad).
+   */
+  private static List<String> avgPool3d(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    long[] k = ints(n, "ksize", 1);
+    long[] st = ints(n, "strides", 1);
+    if (n.attr("data_format") != null && !"NDHWC".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "a pooling in " + n.stringAttr("data_format"));
+    }
+    if (!"VALID".equals(n.stringAttr("padding")) || !Arrays.equals(k, st) || k.length != 5) {
+      throw unsupported(n, "a 3D average pooling whose windows overlap or are padded");
+    }
+    long[] sx = g.dims(x);
+    long[] split = new long[8];
+    long[] mult = new long[8];
+    long[] whole = new long[5];
+    int[] pads = new int[10];
+    split[0] = -1;
+    mult[0] = 1;
+    whole[0] = -1;
+    long count = 1;
+    for (int i = 1; i <= 3; i++) {
+      if (sx[i] < 0) {
+        throw unsupported(n, "a 3D average pooling of a dimension of unknown size");
+      }
+      long out = sx[i] / k[i];
+      split[2 * i - 1] = out;
+      split[2 * i] = 1;
+      mult[2 * i - 1] = 1;
+      mult[2 * i] = k[i];
+      whole[i] = out * k[i];
+      pads[2 * i + 1] = Math.toIntExact(sx[i] - whole[i]);
+      count *= k[i];
+    }
+    split[7] = sx[4];
+    mult[7] = 1;
+    whole[4] = sx[4];
+    String d = g.binary("RealDiv", dys.get(0), g.scalar((float) count));
+    String tiled =
+        g.raw(
+            "Tile",
+            List.of(g.reshape(d, g.ints(split)), g.ints(mult)),
+            Map.of("T", F32, "Tmultiples", I32));
+    String back = g.reshape(tiled, g.ints(whole));
+    String paddings = g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
+    return List.of(g.raw("Pad", List.of(back, paddings), Map.of("T", F32, "Tpaddings", I32)));
   }
 }
