@@ -110,6 +110,39 @@ class LayerOpGradientCheckTest {
   }
 
   @Test
+  void maxPooling3dGradientsMatchFiniteDifferences() {
+    // 5x5x3x2 → conv 5x3x2x3 → max 2x2x2 VALID → 2x1x1x3 (a left-out row, column, depth).
+    Path h5 =
+        new TestModels(41, 5, 5, 3, 2)
+            .layer(
+                "Conv3D",
+                "conv3d",
+                "\"filters\": 3, \"kernel_size\": [2, 2, 2], \"strides\": [1, 2, 2],"
+                    + " \"padding\": \"same\", \"data_format\": \"channels_last\","
+                    + " \"dilation_rate\": [1, 1, 1], \"activation\": \"tanh\", \"use_bias\": true",
+                "kernel",
+                new long[] {2, 2, 2, 2, 3},
+                "bias",
+                new long[] {3})
+            .layer(
+                "MaxPooling3D",
+                "max",
+                "\"pool_size\": [2, 2, 2], \"strides\": [2, 2, 2], \"padding\": \"valid\","
+                    + " \"data_format\": \"channels_last\"")
+            .flatten()
+            .dense("dense", 6, 3, "softmax")
+            .write(dir.resolve("max3d.h5"));
+    GradientCheckTest.check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(42, N, 5, 5, 3, 2),
+        TestModels.oneHot(N, 3, 1),
+        KerasTraining.Options.defaults(),
+        1e-3f,
+        true);
+  }
+
+  @Test
   void eluThresholdedReluAndSeluGradientsMatchFiniteDifferences() {
     Path h5 =
         new TestModels(39, 4)

@@ -64,6 +64,31 @@ class LayerOpTfjsTrainingTest {
   }
 
   @Test
+  void maxPooling3dTrainsAsInTfjs() {
+    compare(
+        new TestModels(59, 4, 5, 5, 2)
+            .layer(
+                "Conv3D",
+                "conv3d",
+                "\"filters\": 3, \"kernel_size\": [2, 2, 2], \"strides\": [1, 1, 1],"
+                    + " \"padding\": \"valid\", \"data_format\": \"channels_last\","
+                    + " \"dilation_rate\": [1, 1, 1], \"activation\": \"tanh\", \"use_bias\": true",
+                "kernel",
+                new long[] {2, 2, 2, 2, 3},
+                "bias",
+                new long[] {3})
+            .layer(
+                "MaxPooling3D",
+                "max",
+                "\"pool_size\": [2, 2, 2], \"strides\": [2, 2, 2], \"padding\": \"valid\","
+                    + " \"data_format\": \"channels_last\"")
+            .flatten()
+            .dense("dense", 12, 3, "softmax"),
+        "max3d",
+        TestModels.uniform(60, TfjsTrainingTest.N, 4, 5, 5, 2));
+  }
+
+  @Test
   void eluAndSeluTrainAsInTfjs() {
     compare(
         new TestModels(55, 4)

@@ -31,6 +31,7 @@ final class ConvGrads {
     r.put("MaxPool", (g, n, dy) -> pool(g, n, dy.get(0), true));
     r.put("AvgPool", (g, n, dy) -> pool(g, n, dy.get(0), false));
     r.put("AvgPool3D", ConvGrads::avgPool3d);
+    r.put("MaxPool3D", ConvGrads::maxPool3d);
   }
 
   private static long[] ints(Node n, String key, long dflt) {
@@ -225,6 +226,70 @@ final class ConvGrads {
             List.of(g.reshape(d, g.ints(split)), g.ints(mult)),
             Map.of("T", F32, "Tmultiples", I32));
     String back = g.reshape(tiled, g.ints(whole));
+    String paddings = g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
+    return List.of(g.raw("Pad", List.of(back, paddings), Map.of("T", F32, "Tpaddings", I32)));
+  }
+
+  /**
+   * MaxPool3D with windows that tile the input, as TensorFlow's MaxPool3DGrad: each output's
+   * gradient to its window's first maximum (ArgMax over the window's elements, one-hot), the rows a
+   * VALID pool leaves out zero.
+   */
+  private static List<String> maxPool3d(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    long[] k = ints(n, "ksize", 1);
+    long[] st = ints(n, "strides", 1);
+    if (n.attr("data_format") != null && !"NDHWC".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "a pooling in " + n.stringAttr("data_format"));
+    }
+    if (!"VALID".equals(n.stringAttr("padding")) || !Arrays.equals(k, st) || k.length != 5) {
+      throw unsupported(n, "a 3D max pooling whose windows overlap or are padded");
+    }
+    long[] sx = g.dims(x);
+    long[] out = new long[5];
+    long[] whole = {-1, 0, 0, 0, sx[4]};
+    int[] pads = new int[10];
+    for (int i = 1; i <= 3; i++) {
+      if (sx[i] < 0) {
+        throw unsupported(n, "a 3D max pooling of a dimension of unknown size");
+      }
+      out[i] = sx[i] / k[i];
+      whole[i] = out[i] * k[i];
+      pads[2 * i + 1] = Math.toIntExact(sx[i] - whole[i]);
+    }
+    long c = sx[4];
+    long size = k[1] * k[2] * k[3];
+    AttrValue i32 = I32;
+    String cropped =
+        g.raw(
+            "Slice",
+            List.of(x, g.ints(0, 0, 0, 0, 0), g.ints(-1, whole[1], whole[2], whole[3], -1)),
+            Map.of("T", F32, "Index", i32));
+    String windows =
+        g.reshape(
+            cropped, g.ints(-1, out[1], k[1], out[2], k[2], out[3], k[3], c));
+    String flat =
+        g.reshape(
+            g.transpose(windows, 0, 1, 3, 5, 7, 2, 4, 6),
+            g.ints(-1, out[1], out[2], out[3], c, size));
+    String first =
+        g.raw(
+            "ArgMax",
+            List.of(flat, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, 5))),
+            Map.of("T", F32, "Tidx", i32, "output_type", i32));
+    String hot =
+        g.raw(
+            "OneHot",
+            List.of(
+                first,
+                g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, (int) size)),
+                g.scalar(1f),
+                g.scalar(0f)),
+            Map.of("T", F32, "TI", i32, "axis", new AttrValue.Int(-1)));
+    String dy = g.reshape(dys.get(0), g.ints(-1, out[1], out[2], out[3], c, 1));
+    String spread =
+        g.reshape(g.mul(hot, dy), g.ints(-1, out[1], out[2], out[3], c, k[1], k[2], k[3]));
+    String back = g.reshape(g.transpose(spread, 0, 1, 5, 2, 6, 3, 7, 4), g.ints(whole));
     String paddings = g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
     return List.of(g.raw("Pad", List.of(back, paddings), Map.of("T", F32, "Tpaddings", I32)));
   }
