@@ -142,6 +142,30 @@ class LayerOpGradientCheckTest {
         true);
   }
 
+  /**
+   * Attention's scores and weighted values are batched products of two batch-sized operands; a
+   * Dense on a sequence multiplies a batch by a rank-2 kernel, broadcast over the batch.
+   */
+  @Test
+  void attentionGradientsMatchFiniteDifferences() {
+    Path h5 =
+        new TestModels(43, 4, 3)
+            .dense("q", 3, 3, "tanh")
+            .dense("v", 3, 3, "tanh")
+            .from("input")
+            .layer("Attention", "att", "\"use_scale\": true, \"score_mode\": \"dot\"", "scale", new long[0])
+            .from("q", "v")
+            .flatten()
+            .dense("dense", 12, 3, "softmax")
+            .writeFunctional(dir.resolve("att.h5"), "dense");
+    GradientCheckTest.check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(44, N, 4, 3),
+        TestModels.oneHot(N, 3, 2),
+        KerasTraining.Options.defaults());
+  }
+
   @Test
   void eluThresholdedReluAndSeluGradientsMatchFiniteDifferences() {
     Path h5 =
