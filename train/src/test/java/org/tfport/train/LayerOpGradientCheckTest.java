@@ -7,8 +7,9 @@ import org.tfport.graph.keras.KerasTraining;
 
 /**
  * Gradients through the ops the corpus audit found without a rule (GlobalMaxPooling's Max,
- * Cropping's StridedSlice, UpSampling's and RepeatVector's Tile, Conv3D, AveragePooling3D, the Select of ELU and
- * thresholded ReLUs, SELU) against central finite differences of the same graph's loss.
+ * Cropping's StridedSlice, UpSampling's and RepeatVector's Tile, Conv3D, AveragePooling3D, the
+ * Select of ELU and thresholded ReLUs, SELU) against central finite differences of the same graph's
+ * loss.
  */
 class LayerOpGradientCheckTest {
   @TempDir Path dir;
@@ -153,7 +154,12 @@ class LayerOpGradientCheckTest {
             .dense("q", 3, 3, "tanh")
             .dense("v", 3, 3, "tanh")
             .from("input")
-            .layer("Attention", "att", "\"use_scale\": true, \"score_mode\": \"dot\"", "scale", new long[0])
+            .layer(
+                "Attention",
+                "att",
+                "\"use_scale\": true, \"score_mode\": \"dot\"",
+                "scale",
+                new long[0])
             .from("q", "v")
             .flatten()
             .dense("dense", 12, 3, "softmax")
@@ -173,7 +179,8 @@ class LayerOpGradientCheckTest {
             .dense("dense", 4, 6, "linear")
             .layer("ELU", "elu", "\"alpha\": 0.7")
             .dense("dense_1", 6, 6, "selu")
-            .layer("ReLU", "relu", "\"max_value\": 0.6, \"negative_slope\": 0.1, \"threshold\": -0.2")
+            .layer(
+                "ReLU", "relu", "\"max_value\": 0.6, \"negative_slope\": 0.1, \"threshold\": -0.2")
             .dense("dense_2", 6, 6, "linear")
             .layer("ThresholdedReLU", "thr", "\"theta\": 0.1")
             .dense("dense_3", 6, 3, "softmax")

@@ -276,7 +276,8 @@ final class ArrayGrads {
       if (sx[i] < 0) {
         if (b != 0 || !toEnd) {
           throw new UnsupportedModelException(
-              n.name() + " (StridedSlice): cannot differentiate a slice of an axis of unknown size");
+              n.name()
+                  + " (StridedSlice): cannot differentiate a slice of an axis of unknown size");
         }
         kept[i] = -1;
         unknown++;
@@ -292,15 +293,15 @@ final class ArrayGrads {
     }
     if (unknown > 1) {
       throw new UnsupportedModelException(
-          n.name() + " (StridedSlice): cannot differentiate a slice with several unknown dimensions");
+          n.name()
+              + " (StridedSlice): cannot differentiate a slice with several unknown dimensions");
     }
     String d = shrink != 0 ? g.reshape(dy.get(0), g.ints(kept)) : dy.get(0);
     int[] p = new int[pads.length];
     for (int i = 0; i < p.length; i++) {
       p[i] = Math.toIntExact(pads[i]);
     }
-    String paddings =
-        g.constant(Tensor.ofInts(org.tfport.core.Shape.of(sx.length, 2), p));
+    String paddings = g.constant(Tensor.ofInts(org.tfport.core.Shape.of(sx.length, 2), p));
     return Arrays.asList(
         g.raw("Pad", List.of(d, paddings), Map.of("T", F32, "Tpaddings", I32)), null, null, null);
   }

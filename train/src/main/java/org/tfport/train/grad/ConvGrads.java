@@ -90,11 +90,12 @@ final class ConvGrads {
     a.put("data_format", GradContext.attr("NDHWC"));
     a.put(
         "dilations",
-        n.attr("dilations") != null ? n.attr("dilations") : GradContext.attr(new long[] {1, 1, 1, 1, 1}));
+        n.attr("dilations") != null
+            ? n.attr("dilations")
+            : GradContext.attr(new long[] {1, 1, 1, 1, 1}));
     a.put("Tshape", I32);
     String dx = g.raw("Conv3DBackpropInputV2", List.of(g.shape(x), f, dys.get(0)), a);
-    String df =
-        g.raw("Conv3DBackpropFilterV2", List.of(x, g.ints(g.dims(f)), dys.get(0)), a);
+    String df = g.raw("Conv3DBackpropFilterV2", List.of(x, g.ints(g.dims(f)), dys.get(0)), a);
     return List.of(dx, df);
   }
 
@@ -180,9 +181,9 @@ final class ConvGrads {
 
   /**
    * AvgPool3D with windows that tile the input (stride = window, VALID: Keras' default
-   * AveragePooling3D): each output's gradient divided by the window's size and copied back over
-   * its window; the rows a VALID pool leaves out get zero. Overlapping or padded windows are
-   * refused by name (the runtime has no AvgPool3DGrad).
+   * AveragePooling3D): each output's gradient divided by the window's size and copied back over its
+   * window; the rows a VALID pool leaves out get zero. Overlapping or padded windows are refused by
+   * name (the runtime has no AvgPool3DGrad).
    */
   private static List<String> avgPool3d(GradContext g, Node n, List<String> dys) {
     String x = n.dataInputs().get(0);
@@ -226,7 +227,8 @@ final class ConvGrads {
             List.of(g.reshape(d, g.ints(split)), g.ints(mult)),
             Map.of("T", F32, "Tmultiples", I32));
     String back = g.reshape(tiled, g.ints(whole));
-    String paddings = g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
+    String paddings =
+        g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
     return List.of(g.raw("Pad", List.of(back, paddings), Map.of("T", F32, "Tpaddings", I32)));
   }
 
@@ -265,9 +267,7 @@ final class ConvGrads {
             "Slice",
             List.of(x, g.ints(0, 0, 0, 0, 0), g.ints(-1, whole[1], whole[2], whole[3], -1)),
             Map.of("T", F32, "Index", i32));
-    String windows =
-        g.reshape(
-            cropped, g.ints(-1, out[1], k[1], out[2], k[2], out[3], k[3], c));
+    String windows = g.reshape(cropped, g.ints(-1, out[1], k[1], out[2], k[2], out[3], k[3], c));
     String flat =
         g.reshape(
             g.transpose(windows, 0, 1, 3, 5, 7, 2, 4, 6),
@@ -275,7 +275,8 @@ final class ConvGrads {
     String first =
         g.raw(
             "ArgMax",
-            List.of(flat, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, 5))),
+            List.of(
+                flat, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, 5))),
             Map.of("T", F32, "Tidx", i32, "output_type", i32));
     String hot =
         g.raw(
@@ -290,7 +291,8 @@ final class ConvGrads {
     String spread =
         g.reshape(g.mul(hot, dy), g.ints(-1, out[1], out[2], out[3], c, k[1], k[2], k[3]));
     String back = g.reshape(g.transpose(spread, 0, 1, 5, 2, 6, 3, 7, 4), g.ints(whole));
-    String paddings = g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
+    String paddings =
+        g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
     return List.of(g.raw("Pad", List.of(back, paddings), Map.of("T", F32, "Tpaddings", I32)));
   }
 }

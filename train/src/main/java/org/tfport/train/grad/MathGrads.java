@@ -116,7 +116,8 @@ final class MathGrads {
     r.put("Min", MathGrads::extremum);
     // Comparisons give booleans: nothing flows back through them (a Select's condition, a mask).
     GradRule none = (g, n, dy) -> Arrays.asList(null, null);
-    for (String cmp : List.of("Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual")) {
+    for (String cmp :
+        List.of("Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual")) {
       r.put(cmp, none);
     }
     GradRule select =

@@ -25,8 +25,8 @@ import org.tfport.runtime.TensorSpec;
  * does, worked out by hand.
  */
 class ReductionGradientTest {
-  private static float[] gradient(String op, float[] x, long[] shape, long axis, boolean keep,
-      float[] w, long[] wShape) {
+  private static float[] gradient(
+      String op, float[] x, long[] shape, long axis, boolean keep, float[] w, long[] wShape) {
     Graph g = new Graph("reduction-test");
     Map<String, AttrValue> a = new LinkedHashMap<>();
     a.put("dtype", new AttrValue.Type(DataTypes.DT_FLOAT));
@@ -45,8 +45,11 @@ class ReductionGradientTest {
                 "keep_dims",
                 new AttrValue.Bool(keep)));
     // Σ w·reduce(x): reduce's output gradient is w.
-    String y = e.sum(e.mul(r, e.constant(Tensor.ofFloats(Shape.of(wShape), w))),
-        wShape.length == 1 ? new long[] {0} : new long[] {0, 1}, false);
+    String y =
+        e.sum(
+            e.mul(r, e.constant(Tensor.ofFloats(Shape.of(wShape), w))),
+            wShape.length == 1 ? new long[] {0} : new long[] {0, 1},
+            false);
     String dx = Gradients.of(g, y, List.of("x")).get(0);
     List<TensorSpec> ins = List.of(new TensorSpec("x", "x", DType.FLOAT32, shape));
     List<TensorSpec> outs = List.of(new TensorSpec("dx", dx, DType.FLOAT32, null));
@@ -61,8 +64,13 @@ class ReductionGradientTest {
     // Rows [1, 3, 3] (a tie) and [2, 0, -1], max over axis 1: 10 split over two, 100 to one.
     float[] dx =
         gradient(
-            "Max", new float[] {1, 3, 3, 2, 0, -1}, new long[] {2, 3}, 1, false,
-            new float[] {10, 100}, new long[] {2});
+            "Max",
+            new float[] {1, 3, 3, 2, 0, -1},
+            new long[] {2, 3},
+            1,
+            false,
+            new float[] {10, 100},
+            new long[] {2});
     assertThat(dx).containsExactly(0, 5, 5, 100, 0, 0);
   }
 
@@ -71,8 +79,13 @@ class ReductionGradientTest {
     // Columns of [[1, 0, 3], [1, 2, -1]], min over axis 0 kept: [1, 0, -1], column 0 tied.
     float[] dx =
         gradient(
-            "Min", new float[] {1, 0, 3, 1, 2, -1}, new long[] {2, 3}, 0, true,
-            new float[] {1, 10, 100}, new long[] {1, 3});
+            "Min",
+            new float[] {1, 0, 3, 1, 2, -1},
+            new long[] {2, 3},
+            0,
+            true,
+            new float[] {1, 10, 100},
+            new long[] {1, 3});
     assertThat(dx).containsExactly(0.5f, 10, 0, 0.5f, 0, 100);
   }
 
@@ -80,8 +93,13 @@ class ReductionGradientTest {
   void maxOverANegativeAxisOfThreeTies() {
     float[] dx =
         gradient(
-            "Max", new float[] {-2, -2, -2, 4, 1, 4}, new long[] {2, 3}, -1, false,
-            new float[] {3, 8}, new long[] {2});
+            "Max",
+            new float[] {-2, -2, -2, 4, 1, 4},
+            new long[] {2, 3},
+            -1,
+            false,
+            new float[] {3, 8},
+            new long[] {2});
     assertThat(dx).containsExactly(1, 1, 1, 4, 0, 4);
   }
 }
