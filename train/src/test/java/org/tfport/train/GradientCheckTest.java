@@ -296,7 +296,7 @@ class GradientCheckTest {
         KerasTraining.Options.defaults());
   }
 
-  private static void check(Path h5, Loss loss, Tensor x, Tensor y, KerasTraining.Options o) {
+  static void check(Path h5, Loss loss, Tensor x, Tensor y, KerasTraining.Options o) {
     check(h5, loss, x, y, o, 1e-2f, false);
   }
 
@@ -306,7 +306,7 @@ class GradientCheckTest {
    * one-sided slopes disagree has a kink within the step, where a finite difference is no
    * derivative; it is skipped, and at most a quarter of the weights may be.
    */
-  private static void check(
+  static void check(
       Path h5, Loss loss, Tensor x, Tensor y, KerasTraining.Options o, float eps, boolean kinks) {
     try (ModelSource src = ModelSource.open(h5);
         StepGraph g = new StepGraph(src.build(o), List.of(loss), null, true, 1)) {

@@ -36,6 +36,7 @@ final class ActivationGrads {
                   g.mul(g.binary("Sub", g.scalar(1f), pos), g.binary("AddV2", y, g.scalar(1f))));
           return List.of(g.mul(dy.get(0), slope));
         });
+    r.put("Selu", (g, n, dy) -> List.of(g.binary("SeluGrad", dy.get(0), n.name())));
     r.put("Sigmoid", (g, n, dy) -> List.of(g.binary("SigmoidGrad", n.name(), dy.get(0))));
     r.put("Tanh", (g, n, dy) -> List.of(g.binary("TanhGrad", n.name(), dy.get(0))));
     r.put(

@@ -58,6 +58,8 @@ final class ArrayGrads {
                     Map.of("T", F32, "Tidx", n.attr("Tidx") != null ? n.attr("Tidx") : I32)),
                 null));
     r.put("ConcatV2", ArrayGrads::concat);
+    r.put("Tile", ArrayGrads::tile);
+    r.put("StridedSlice", ArrayGrads::stridedSlice);
     r.put("GatherV2", ArrayGrads::gather);
     r.put(
         "Split",
@@ -211,5 +213,100 @@ final class ArrayGrads {
     String table =
         g.raw("ScatterNd", List.of(idx, upd, g.ints(sp)), Map.of("T", F32, "Tindices", ti));
     return Arrays.asList(table, null, null);
+  }
+
+  /**
+   * Tile as TensorFlow's {@code _TileGrad}: dy seen as [m0, d0, m1, d1, ...] (multiple, input
+   * dimension per axis) summed over the multiples.
+   */
+  private static List<String> tile(GradContext g, Node n, List<String> dy) {
+    String x = n.dataInputs().get(0);
+    long[] sx = g.dims(x);
+    long[] m = longs(g, n, 1);
+    long[] split = new long[2 * sx.length];
+    long[] axes = new long[sx.length];
+    int unknown = 0;
+    for (int i = 0; i < sx.length; i++) {
+      if (sx[i] < 0 && m[i] != 1) {
+        throw new UnsupportedModelException(
+            n.name() + " (Tile): cannot differentiate a tile of an axis of unknown size");
+      }
+      unknown += sx[i] < 0 ? 1 : 0;
+      split[2 * i] = m[i];
+      split[2 * i + 1] = sx[i] < 0 ? -1 : sx[i];
+      axes[i] = 2L * i;
+    }
+    if (unknown > 1) {
+      throw new UnsupportedModelException(
+          n.name() + " (Tile): cannot differentiate a tile with several unknown dimensions");
+    }
+    return Arrays.asList(g.sum(g.reshape(dy.get(0), g.ints(split)), axes, false), null);
+  }
+
+  /**
+   * A StridedSlice with unit strides (Cropping, a shape's element) is a crop: its gradient is dy,
+   * its shrunk axes restored, padded back with zeros to the input's extent. Other strides and
+   * ellipsis or new axes are refused by name.
+   */
+  private static List<String> stridedSlice(GradContext g, Node n, List<String> dy) {
+    String x = n.dataInputs().get(0);
+    long[] sx = g.dims(x);
+    long[] begin = longs(g, n, 1);
+    long[] end = longs(g, n, 2);
+    long[] strides = longs(g, n, 3);
+    long beginMask = mask(n, "begin_mask");
+    long endMask = mask(n, "end_mask");
+    long shrink = mask(n, "shrink_axis_mask");
+    if (mask(n, "ellipsis_mask") != 0 || mask(n, "new_axis_mask") != 0) {
+      throw new UnsupportedModelException(
+          n.name() + " (StridedSlice): cannot differentiate a slice with ellipsis or new axes yet");
+    }
+    long[] pads = new long[2 * sx.length];
+    long[] kept = new long[sx.length];
+    int unknown = 0;
+    for (int i = 0; i < sx.length; i++) {
+      boolean given = i < begin.length;
+      if (given && strides[i] != 1) {
+        throw new UnsupportedModelException(
+            n.name() + " (StridedSlice): cannot differentiate a slice with stride " + strides[i]);
+      }
+      long b = !given || (beginMask >> i & 1) != 0 ? 0 : begin[i];
+      boolean toEnd = !given || ((endMask >> i & 1) != 0 && (shrink >> i & 1) == 0);
+      long e = toEnd ? Long.MAX_VALUE : (shrink >> i & 1) != 0 ? b + 1 : end[i];
+      if (sx[i] < 0) {
+        if (b != 0 || !toEnd) {
+          throw new UnsupportedModelException(
+              n.name()
+                  + " (StridedSlice): cannot differentiate a slice of an axis of unknown size");
+        }
+        kept[i] = -1;
+        unknown++;
+        continue;
+      }
+      b = b < 0 ? b + sx[i] : b;
+      e = e == Long.MAX_VALUE ? sx[i] : e < 0 ? e + sx[i] : e;
+      b = Math.clamp(b, 0, sx[i]);
+      e = Math.clamp(e, b, sx[i]);
+      pads[2 * i] = b;
+      pads[2 * i + 1] = sx[i] - e;
+      kept[i] = e - b;
+    }
+    if (unknown > 1) {
+      throw new UnsupportedModelException(
+          n.name()
+              + " (StridedSlice): cannot differentiate a slice with several unknown dimensions");
+    }
+    String d = shrink != 0 ? g.reshape(dy.get(0), g.ints(kept)) : dy.get(0);
+    int[] p = new int[pads.length];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = Math.toIntExact(pads[i]);
+    }
+    String paddings = g.constant(Tensor.ofInts(org.tfport.core.Shape.of(sx.length, 2), p));
+    return Arrays.asList(
+        g.raw("Pad", List.of(d, paddings), Map.of("T", F32, "Tpaddings", I32)), null, null, null);
+  }
+
+  private static long mask(Node n, String key) {
+    return n.attr(key) instanceof AttrValue.Int i ? i.value() : 0;
   }
 }

@@ -25,10 +25,13 @@ final class ConvGrads {
 
   static void register(Map<String, GradRule> r) {
     r.put("Conv2D", ConvGrads::conv2d);
+    r.put("Conv3D", ConvGrads::conv3d);
     r.put("DepthwiseConv2dNative", ConvGrads::depthwise);
     r.put("Conv2DBackpropInput", ConvGrads::transposed);
     r.put("MaxPool", (g, n, dy) -> pool(g, n, dy.get(0), true));
     r.put("AvgPool", (g, n, dy) -> pool(g, n, dy.get(0), false));
+    r.put("AvgPool3D", ConvGrads::avgPool3d);
+    r.put("MaxPool3D", ConvGrads::maxPool3d);
   }
 
   private static long[] ints(Node n, String key, long dflt) {
@@ -66,6 +69,33 @@ final class ConvGrads {
     // The filter gradient sums over every output position of every image: one product on the
     // runtime's GEMM (windows gathered transposed × dy), not a convolution of transposed copies.
     String df = g.raw("Conv2DBackpropFilter", List.of(x, g.ints(sf), dy), a);
+    return List.of(dx, df);
+  }
+
+  /** Conv3D(x, f) in NDHWC: TensorFlow's V2 backprop ops, the input's sizes read at run time. */
+  private static List<String> conv3d(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    String f = n.dataInputs().get(1);
+    if (n.attr("data_format") != null && !"NDHWC".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "a convolution in " + n.stringAttr("data_format"));
+    }
+    String padding = n.stringAttr("padding");
+    if (!"SAME".equals(padding) && !"VALID".equals(padding)) {
+      throw unsupported(n, "padding " + padding);
+    }
+    Map<String, AttrValue> a = new java.util.HashMap<>();
+    a.put("T", F32);
+    a.put("strides", n.attr("strides"));
+    a.put("padding", n.attr("padding"));
+    a.put("data_format", GradContext.attr("NDHWC"));
+    a.put(
+        "dilations",
+        n.attr("dilations") != null
+            ? n.attr("dilations")
+            : GradContext.attr(new long[] {1, 1, 1, 1, 1}));
+    a.put("Tshape", I32);
+    String dx = g.raw("Conv3DBackpropInputV2", List.of(g.shape(x), f, dys.get(0)), a);
+    String df = g.raw("Conv3DBackpropFilterV2", List.of(x, g.ints(g.dims(f)), dys.get(0)), a);
     return List.of(dx, df);
   }
 
@@ -147,5 +177,122 @@ final class ConvGrads {
 
   private static List<String> pool(GradContext g, Node n, String dy, boolean max) {
     return List.of(poolGradOp(g, n, n.dataInputs().get(0), dy, max));
+  }
+
+  /**
+   * AvgPool3D with windows that tile the input (stride = window, VALID: Keras' default
+   * AveragePooling3D): each output's gradient divided by the window's size and copied back over its
+   * window; the rows a VALID pool leaves out get zero. Overlapping or padded windows are refused by
+   * name (the runtime has no AvgPool3DGrad).
+   */
+  private static List<String> avgPool3d(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    long[] k = ints(n, "ksize", 1);
+    long[] st = ints(n, "strides", 1);
+    if (n.attr("data_format") != null && !"NDHWC".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "a pooling in " + n.stringAttr("data_format"));
+    }
+    if (!"VALID".equals(n.stringAttr("padding")) || !Arrays.equals(k, st) || k.length != 5) {
+      throw unsupported(n, "a 3D average pooling whose windows overlap or are padded");
+    }
+    long[] sx = g.dims(x);
+    long[] split = new long[8];
+    long[] mult = new long[8];
+    long[] whole = new long[5];
+    int[] pads = new int[10];
+    split[0] = -1;
+    mult[0] = 1;
+    whole[0] = -1;
+    long count = 1;
+    for (int i = 1; i <= 3; i++) {
+      if (sx[i] < 0) {
+        throw unsupported(n, "a 3D average pooling of a dimension of unknown size");
+      }
+      long out = sx[i] / k[i];
+      split[2 * i - 1] = out;
+      split[2 * i] = 1;
+      mult[2 * i - 1] = 1;
+      mult[2 * i] = k[i];
+      whole[i] = out * k[i];
+      pads[2 * i + 1] = Math.toIntExact(sx[i] - whole[i]);
+      count *= k[i];
+    }
+    split[7] = sx[4];
+    mult[7] = 1;
+    whole[4] = sx[4];
+    String d = g.binary("RealDiv", dys.get(0), g.scalar((float) count));
+    String tiled =
+        g.raw(
+            "Tile",
+            List.of(g.reshape(d, g.ints(split)), g.ints(mult)),
+            Map.of("T", F32, "Tmultiples", I32));
+    String back = g.reshape(tiled, g.ints(whole));
+    String paddings =
+        g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
+    return List.of(g.raw("Pad", List.of(back, paddings), Map.of("T", F32, "Tpaddings", I32)));
+  }
+
+  /**
+   * MaxPool3D with windows that tile the input, as TensorFlow's MaxPool3DGrad: each output's
+   * gradient to its window's first maximum (ArgMax over the window's elements, one-hot), the rows a
+   * VALID pool leaves out zero.
+   */
+  private static List<String> maxPool3d(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    long[] k = ints(n, "ksize", 1);
+    long[] st = ints(n, "strides", 1);
+    if (n.attr("data_format") != null && !"NDHWC".equals(n.stringAttr("data_format"))) {
+      throw unsupported(n, "a pooling in " + n.stringAttr("data_format"));
+    }
+    if (!"VALID".equals(n.stringAttr("padding")) || !Arrays.equals(k, st) || k.length != 5) {
+      throw unsupported(n, "a 3D max pooling whose windows overlap or are padded");
+    }
+    long[] sx = g.dims(x);
+    long[] out = new long[5];
+    long[] whole = {-1, 0, 0, 0, sx[4]};
+    int[] pads = new int[10];
+    for (int i = 1; i <= 3; i++) {
+      if (sx[i] < 0) {
+        throw unsupported(n, "a 3D max pooling of a dimension of unknown size");
+      }
+      out[i] = sx[i] / k[i];
+      whole[i] = out[i] * k[i];
+      pads[2 * i + 1] = Math.toIntExact(sx[i] - whole[i]);
+    }
+    long c = sx[4];
+    long size = k[1] * k[2] * k[3];
+    AttrValue i32 = I32;
+    String cropped =
+        g.raw(
+            "Slice",
+            List.of(x, g.ints(0, 0, 0, 0, 0), g.ints(-1, whole[1], whole[2], whole[3], -1)),
+            Map.of("T", F32, "Index", i32));
+    String windows = g.reshape(cropped, g.ints(-1, out[1], k[1], out[2], k[2], out[3], k[3], c));
+    String flat =
+        g.reshape(
+            g.transpose(windows, 0, 1, 3, 5, 7, 2, 4, 6),
+            g.ints(-1, out[1], out[2], out[3], c, size));
+    String first =
+        g.raw(
+            "ArgMax",
+            List.of(
+                flat, g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, 5))),
+            Map.of("T", F32, "Tidx", i32, "output_type", i32));
+    String hot =
+        g.raw(
+            "OneHot",
+            List.of(
+                first,
+                g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, (int) size)),
+                g.scalar(1f),
+                g.scalar(0f)),
+            Map.of("T", F32, "TI", i32, "axis", new AttrValue.Int(-1)));
+    String dy = g.reshape(dys.get(0), g.ints(-1, out[1], out[2], out[3], c, 1));
+    String spread =
+        g.reshape(g.mul(hot, dy), g.ints(-1, out[1], out[2], out[3], c, k[1], k[2], k[3]));
+    String back = g.reshape(g.transpose(spread, 0, 1, 5, 2, 6, 3, 7, 4), g.ints(whole));
+    String paddings =
+        g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.of(5, 2), pads));
+    return List.of(g.raw("Pad", List.of(back, paddings), Map.of("T", F32, "Tpaddings", I32)));
   }
 }

@@ -57,39 +57,10 @@ public final class Gradients {
     for (String x : xs) {
       targets.add(TensorRef.nodeOf(x));
     }
-    // Nodes that depend on an x ... (a shape, a size, zeros or ones like x depend on x's
-    // dimensions, not its values: the batch size a Conv2DTranspose packs into its output shape,
-    // the zero state of a GRU, carry no gradient)
-    Set<String> fromX = new HashSet<>(targets);
-    for (Node n : order) {
-      if (SHAPE_OPS.contains(n.op())) {
-        continue;
-      }
-      for (String in : n.dataInputs()) {
-        if (fromX.contains(TensorRef.nodeOf(in))) {
-          fromX.add(n.name());
-          break;
-        }
-      }
-    }
-    // ... and that y depends on.
-    Set<String> onPath = new HashSet<>();
-    onPath.add(TensorRef.nodeOf(y));
-    for (int i = order.size() - 1; i >= 0; i--) {
-      Node n = order.get(i);
-      if (!onPath.contains(n.name()) || !fromX.contains(n.name())) {
-        continue;
-      }
-      for (String in : n.dataInputs()) {
-        onPath.add(TensorRef.nodeOf(in));
-      }
-    }
-    onPath.retainAll(fromX);
+    Set<String> onPath = onPath(order, targets, y);
     List<String> missing = new ArrayList<>();
-    for (Node n : order) {
-      if (onPath.contains(n.name()) && !targets.contains(n.name()) && !RULES.containsKey(n.op())) {
-        missing.add(n.name() + " (" + n.op() + ")");
-      }
+    for (Node n : undifferentiable(order, targets, onPath)) {
+      missing.add(n.name() + " (" + n.op() + ")");
     }
     if (!missing.isEmpty()) {
       throw new UnsupportedModelException(
@@ -134,6 +105,63 @@ public final class Gradients {
       out.add(total(ctx, pending.get(key(x))));
     }
     return out;
+  }
+
+  /**
+   * The nodes between {@code xs} and {@code y} whose op has no gradient rule: what {@link #of}
+   * refuses to train through.
+   */
+  public static List<Node> undifferentiable(Graph g, String y, List<String> xs) {
+    List<Node> order = g.topologicalOrder();
+    Set<String> targets = new HashSet<>();
+    for (String x : xs) {
+      targets.add(TensorRef.nodeOf(x));
+    }
+    return undifferentiable(order, targets, onPath(order, targets, y));
+  }
+
+  private static List<Node> undifferentiable(
+      List<Node> order, Set<String> targets, Set<String> onPath) {
+    List<Node> missing = new ArrayList<>();
+    for (Node n : order) {
+      if (onPath.contains(n.name()) && !targets.contains(n.name()) && !RULES.containsKey(n.op())) {
+        missing.add(n);
+      }
+    }
+    return missing;
+  }
+
+  /** The nodes that depend on a target and that {@code y} depends on. */
+  private static Set<String> onPath(List<Node> order, Set<String> targets, String y) {
+    // Nodes that depend on an x ... (a shape, a size, zeros or ones like x depend on x's
+    // dimensions, not its values: the batch size a Conv2DTranspose packs into its output shape,
+    // the zero state of a GRU, carry no gradient)
+    Set<String> fromX = new HashSet<>(targets);
+    for (Node n : order) {
+      if (SHAPE_OPS.contains(n.op())) {
+        continue;
+      }
+      for (String in : n.dataInputs()) {
+        if (fromX.contains(TensorRef.nodeOf(in))) {
+          fromX.add(n.name());
+          break;
+        }
+      }
+    }
+    // ... and that y depends on.
+    Set<String> onPath = new HashSet<>();
+    onPath.add(TensorRef.nodeOf(y));
+    for (int i = order.size() - 1; i >= 0; i--) {
+      Node n = order.get(i);
+      if (!onPath.contains(n.name()) || !fromX.contains(n.name())) {
+        continue;
+      }
+      for (String in : n.dataInputs()) {
+        onPath.add(TensorRef.nodeOf(in));
+      }
+    }
+    onPath.retainAll(fromX);
+    return onPath;
   }
 
   private static int outputCount(Node n, Map<String, List<String>> pending) {

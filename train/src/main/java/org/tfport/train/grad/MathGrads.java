@@ -112,6 +112,90 @@ final class MathGrads {
         (g, n, dy) -> List.of(g.unary("Neg", g.mul(dy.get(0), g.mul(n.name(), n.name())))));
     r.put("Sum", (g, n, dy) -> reduction(g, n, dy.get(0), false));
     r.put("Mean", (g, n, dy) -> reduction(g, n, dy.get(0), true));
+    r.put("Max", MathGrads::extremum);
+    r.put("Min", MathGrads::extremum);
+    // Comparisons give booleans: nothing flows back through them (a Select's condition, a mask).
+    GradRule none = (g, n, dy) -> Arrays.asList(null, null);
+    for (String cmp :
+        List.of("Greater", "GreaterEqual", "Less", "LessEqual", "Equal", "NotEqual")) {
+      r.put(cmp, none);
+    }
+    GradRule select =
+        (g, n, dy) -> {
+          String c = n.dataInputs().get(0);
+          String t = n.dataInputs().get(1);
+          String e = n.dataInputs().get(2);
+          String zeros = g.raw("ZerosLike", List.of(dy.get(0)), Map.of("T", F32));
+          String dt = g.raw("SelectV2", List.of(c, dy.get(0), zeros), Map.of("T", F32));
+          String de = g.raw("SelectV2", List.of(c, zeros, dy.get(0)), Map.of("T", F32));
+          return Arrays.asList(
+              null, g.unbroadcast(dt, n.name(), t), g.unbroadcast(de, n.name(), e));
+        };
+    r.put("SelectV2", select);
+  }
+
+  private static final org.tfport.core.graph.AttrValue F32 =
+      new org.tfport.core.graph.AttrValue.Type(DataTypes.DT_FLOAT);
+
+  /**
+   * Max and Min as TensorFlow's {@code _MinOrMaxGrad}: the gradient goes to the positions equal to
+   * the result, split equally among ties.
+   */
+  private static List<String> extremum(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    long[] keep = keptShape(g, n);
+    String y = g.reshape(n.name(), g.ints(keep));
+    String dy = g.reshape(dys.get(0), g.ints(keep));
+    String hit = g.mask("Equal", x, y);
+    String ties = g.sum(hit, reducedAxes(g, n), true);
+    return new ArrayList<>(Arrays.asList(g.mul(g.binary("RealDiv", hit, ties), dy), null));
+  }
+
+  /** The axes a reduction node reduces, non-negative, from its constant axes input. */
+  private static long[] reducedAxes(GradContext g, Node n) {
+    boolean[] reduced = reducedMask(g, n);
+    List<Long> out = new ArrayList<>();
+    for (int i = 0; i < reduced.length; i++) {
+      if (reduced[i]) {
+        out.add((long) i);
+      }
+    }
+    return out.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  private static boolean[] reducedMask(GradContext g, Node n) {
+    long[] sx = g.dims(n.dataInputs().get(0));
+    org.tfport.core.Tensor axesT = g.constant(n.dataInputs().get(1));
+    if (axesT == null) {
+      throw new org.tfport.core.TfportException.UnsupportedModelException(
+          n.name() + ": cannot differentiate a " + n.op() + " over axes computed at run time");
+    }
+    boolean[] reduced = new boolean[sx.length];
+    for (float a : axesT.toFloatArray()) {
+      int ax = (int) a;
+      reduced[ax < 0 ? ax + sx.length : ax] = true;
+    }
+    return reduced;
+  }
+
+  /**
+   * The reduction's result shape with the reduced axes kept as 1 (-1 for the one unknown kept
+   * dimension), for reshaping its output or gradient to broadcast against the input.
+   */
+  private static long[] keptShape(GradContext g, Node n) {
+    long[] sx = g.dims(n.dataInputs().get(0));
+    boolean[] reduced = reducedMask(g, n);
+    long[] s = new long[sx.length];
+    int unknownKept = 0;
+    for (int i = 0; i < sx.length; i++) {
+      s[i] = reduced[i] ? 1 : sx[i] < 0 ? -1 : sx[i];
+      unknownKept += s[i] < 0 ? 1 : 0;
+    }
+    if (unknownKept > 1) {
+      throw new org.tfport.core.TfportException.UnsupportedModelException(
+          n.name() + ": cannot differentiate a " + n.op() + " keeping several unknown dimensions");
+    }
+    return s;
   }
 
   /**

@@ -43,43 +43,62 @@ final class NnGrads {
   }
 
   /**
-   * A batched product over equal batch dimensions (LocallyConnected's per-position kernels): the
-   * rule of MatMul on every matrix of the batch. Broadcast batch dimensions would need their
-   * gradients summed back, which no Keras layer tfport builds emits: refused by name.
+   * A batched product: the rule of MatMul on every matrix of the batch, each input's gradient then
+   * summed over the batch dimensions it was broadcast along (a rank-2 kernel against a batch of
+   * sequences, a batch of 1). Unknown batch dimensions on both sides are the same batch.
    */
   private static List<String> batchMatMul(GradContext g, Node n, List<String> dys) {
     String a = n.dataInputs().get(0);
     String b = n.dataInputs().get(1);
-    long[] sa = g.dims(a);
-    long[] sb = g.dims(b);
-    boolean same = sa.length == sb.length && sa.length >= 3;
-    for (int i = 0; same && i < sa.length - 2; i++) {
-      same = sa[i] == sb[i] && sa[i] >= 0;
-    }
-    if (!same) {
-      throw new org.tfport.core.TfportException.UnsupportedModelException(
-          n.name()
-              + " ("
-              + n.op()
-              + "): cannot differentiate a batched matrix product of shapes "
-              + java.util.Arrays.toString(sa)
-              + " and "
-              + java.util.Arrays.toString(sb)
-              + " (broadcast batch dimensions) yet; freeze the layer");
-    }
     String dy = dys.get(0);
     boolean ta = flag(n, "adj_x");
     boolean tb = flag(n, "adj_y");
+    List<String> d;
     if (!ta && !tb) {
-      return List.of(bmm(g, dy, b, false, true), bmm(g, a, dy, true, false));
+      d = List.of(bmm(g, dy, b, false, true), bmm(g, a, dy, true, false));
+    } else if (!ta) {
+      d = List.of(bmm(g, dy, b, false, false), bmm(g, dy, a, true, false));
+    } else if (!tb) {
+      d = List.of(bmm(g, b, dy, false, true), bmm(g, a, dy, false, false));
+    } else {
+      d = List.of(bmm(g, b, dy, true, true), bmm(g, dy, a, true, true));
     }
-    if (!ta) {
-      return List.of(bmm(g, dy, b, false, false), bmm(g, dy, a, true, false));
+    long[] so = g.dims(n.name());
+    return List.of(unbatch(g, n, d.get(0), a, so), unbatch(g, n, d.get(1), b, so));
+  }
+
+  /** {@code d}, one matrix per batch position of the output, summed to {@code x}'s batch. */
+  private static String unbatch(GradContext g, Node n, String d, String x, long[] so) {
+    long[] sx = g.dims(x);
+    int lead = so.length - sx.length;
+    java.util.List<Long> axes = new java.util.ArrayList<>();
+    for (int i = 0; i < so.length - 2; i++) {
+      if (i < lead) {
+        axes.add((long) i);
+      } else if (sx[i - lead] == 1 && so[i] != 1) {
+        axes.add((long) i);
+      } else if (sx[i - lead] < 0 && so[i] >= 0 && so[i] != 1) {
+        throw new org.tfport.core.TfportException.UnsupportedModelException(
+            n.name()
+                + " ("
+                + n.op()
+                + "): cannot differentiate a batched matrix product whose batch may be broadcast"
+                + " (shapes "
+                + java.util.Arrays.toString(sx)
+                + " and output "
+                + java.util.Arrays.toString(so)
+                + "); freeze the layer");
+      }
     }
-    if (!tb) {
-      return List.of(bmm(g, b, dy, false, true), bmm(g, a, dy, false, false));
+    if (axes.isEmpty()) {
+      return d;
     }
-    return List.of(bmm(g, b, dy, true, true), bmm(g, dy, a, true, true));
+    String s = g.sum(d, axes.stream().mapToLong(Long::longValue).toArray(), false);
+    int unknown = 0;
+    for (long v : sx) {
+      unknown += v < 0 ? 1 : 0;
+    }
+    return g.reshape(s, unknown <= 1 ? g.ints(sx) : g.shape(x));
   }
 
   /** For y = op(a)·op(b), op a transpose or not: da and db as products of dy and a, b. */
