@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * TFLite's string tensor buffer: the element count (int32), count + 1 int32 byte offsets from the
- * buffer's start (the last one the buffer's length), then the elements' bytes back to back. This
- * is what {@code TfLiteTensorCopyFromBuffer} and {@code TfLiteTensorCopyToBuffer} move.
+ * buffer's start (the last one the buffer's length), then the elements' bytes back to back. This is
+ * what {@code TfLiteTensorCopyFromBuffer} and {@code TfLiteTensorCopyToBuffer} move.
  */
 final class TfliteStrings {
   private TfliteStrings() {}

@@ -230,8 +230,7 @@ final class TfliteWorker {
       // String tensors are dynamic: AllocateTensors leaves them unallocated, their size is the
       // encoded buffer's, and the tensor must own a buffer of that size before the copy (which
       // checks the sizes are equal). Realloc does nothing to arena tensors.
-      if (inputs.get(i).dtype().equals("string")
-          && TfLiteTensorRealloc(d.length, t) != kTfLiteOk) {
+      if (inputs.get(i).dtype().equals("string") && TfLiteTensorRealloc(d.length, t) != kTfLiteOk) {
         throw new IllegalStateException(
             model + ": cannot allocate string input " + i + ": " + s.messages());
       }

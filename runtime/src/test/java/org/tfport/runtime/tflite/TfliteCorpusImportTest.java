@@ -123,8 +123,7 @@ class TfliteCorpusImportTest {
    * -Dtfport.tflite.maxInputElements=4194304} leaves them out for a quicker local run (the test
    * then fails on MIN_MATCHED: the count says what ran).
    */
-  static final long MAX_INPUT_ELEMENTS =
-      Long.getLong("tfport.tflite.maxInputElements", 1L << 27);
+  static final long MAX_INPUT_ELEMENTS = Long.getLong("tfport.tflite.maxInputElements", 1L << 27);
 
   static Result check(Path p, String label, List<String> failures) {
     TfliteModel m;
@@ -181,8 +180,7 @@ class TfliteCorpusImportTest {
         try {
           expected.get(k).byteStrings();
         } catch (IllegalStateException e) {
-          return new Result(
-              kind, "TFLite fails on it: output " + k + " is " + e.getMessage(), 0);
+          return new Result(kind, "TFLite fails on it: output " + k + " is " + e.getMessage(), 0);
         }
       }
     }
