@@ -105,6 +105,34 @@ class TfliteCorpusImportTest {
   }
 
   /**
+   * while_op_with_forwarding_input forwards a string through a WHILE loop. On the corpus test's
+   * random inputs (2 iterations) TFLite 2.18 returns that string as an empty buffer; at 0 and 1
+   * iterations its outputs are valid, and tfport's must equal them (the string byte for byte).
+   */
+  @Test
+  void stringForwardedThroughWhileMatchesTflite() {
+    Path p = Corpus.require("tflite/litert/tflite__while_op_with_forwarding_input.bin");
+    TfliteModel m = TfliteReader.read(p);
+    TfliteImporter.ImportedModel imported = TfliteImporter.importModel(m, p.toString());
+    TfliteRuns.Binding b = TfliteRuns.binding(m, imported);
+    try (Model model = imported.toModel()) {
+      for (int iterations : new int[] {0, 1}) {
+        List<TfliteOracle.Tensor> ins =
+            List.of(
+                TfliteOracle.Tensor.i32(new int[] {1}, iterations),
+                TfliteOracle.Tensor.strings(new int[] {1}, List.of("forwarded".getBytes())));
+        List<TfliteOracle.Tensor> expected = TfliteOracle.run(p, ins);
+        List<Tensor> actual = TfliteRuns.run(model, b, ins);
+        assertThat(expected.get(2).byteStrings()).containsExactly("forwarded".getBytes());
+        for (int k = 0; k < expected.size(); k++) {
+          TfliteRuns.compare("output " + k, expected.get(k), actual.get(k), 0, 0)
+              .assertOk("iterations " + iterations + " output " + k);
+        }
+      }
+    }
+  }
+
+  /**
    * Files that import and match today: 37 float/float16 files TFLite runs on random inputs (the
    * float UNIDIRECTIONAL_SEQUENCE_LSTM, the CALL_ONCE/resource-variable file, the four string-input
    * files and the two 12-megapixel im2col convolutions among them), and 21 fully integer ones (the
