@@ -143,6 +143,14 @@ public final class TfliteOracle {
       return new Tensor("uint8", shape, values);
     }
 
+    /**
+     * A string tensor in TFLite's buffer layout: the element count (int32), count + 1 int32 byte
+     * offsets from the buffer's start (the last one its total length), then the bytes.
+     */
+    public static Tensor strings(int[] shape, List<byte[]> values) {
+      return new Tensor("string", shape, TfliteStrings.encode(shape, values));
+    }
+
     public static Tensor bool(int[] shape, boolean... values) {
       byte[] b = new byte[values.length];
       for (int i = 0; i < b.length; i++) {
@@ -198,6 +206,18 @@ public final class TfliteOracle {
         out[i] = longAt(b, i);
       }
       return out;
+    }
+
+    /**
+     * The elements of a string tensor, decoded from TFLite's buffer layout (see {@link #strings}).
+     *
+     * @throws IllegalStateException when the buffer is not a valid layout for the shape
+     */
+    public List<byte[]> byteStrings() {
+      if (!dtype.equals("string")) {
+        throw new IllegalStateException("not a string tensor: " + dtype);
+      }
+      return TfliteStrings.decode(shape, data);
     }
 
     public int[] ints() {
@@ -461,9 +481,10 @@ public final class TfliteOracle {
   /**
    * Reproducible random inputs for a loaded model: floats in [-1, 1), integers over the whole range
    * of 8- and 16-bit types, int32/int64 in [0, 3) (small, because such inputs are often indices or
-   * sizes), random booleans.
+   * sizes), random booleans, strings of 0 to 8 bytes (lower-case letters and digits; an empty one
+   * among them, since empty strings trip string kernels).
    *
-   * @throws IllegalArgumentException for string or other inputs that have no random form
+   * @throws IllegalArgumentException for inputs that have no random form
    */
   public static List<Tensor> randomInputs(Load load, long seed) {
     Random rnd = new Random(seed);
@@ -501,6 +522,17 @@ public final class TfliteOracle {
               }
               yield Tensor.bool(shape, v);
             }
+            case "string" -> {
+              List<byte[]> v = new ArrayList<>(n);
+              for (int i = 0; i < n; i++) {
+                byte[] e = new byte[rnd.nextInt(9)];
+                for (int j = 0; j < e.length; j++) {
+                  e[j] = (byte) ALPHABET.charAt(rnd.nextInt(ALPHABET.length()));
+                }
+                v.add(e);
+              }
+              yield Tensor.strings(shape, v);
+            }
             default ->
                 throw new IllegalArgumentException(
                     "no random " + t.dtype() + " input for '" + t.name() + "'");
@@ -508,6 +540,8 @@ public final class TfliteOracle {
     }
     return out;
   }
+
+  private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
   // -----------------------------------------------------------------------------------------
   // helpers

@@ -26,6 +26,7 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorDim;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorName;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorNumDims;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorQuantizationParams;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorRealloc;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorType;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteApplicationError;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteDelegateError;
@@ -226,6 +227,13 @@ final class TfliteWorker {
     for (int i = 0; i < n; i++) {
       TfLiteTensor t = TfLiteInterpreterGetInputTensor(it, i);
       byte[] d = inputs.get(i).data();
+      // String tensors are dynamic: AllocateTensors leaves them unallocated, their size is the
+      // encoded buffer's, and the tensor must own a buffer of that size before the copy (which
+      // checks the sizes are equal). Realloc does nothing to arena tensors.
+      if (inputs.get(i).dtype().equals("string") && TfLiteTensorRealloc(d.length, t) != kTfLiteOk) {
+        throw new IllegalStateException(
+            model + ": cannot allocate string input " + i + ": " + s.messages());
+      }
       long want = TfLiteTensorByteSize(t);
       if (want != d.length) {
         throw new IllegalArgumentException(

@@ -108,4 +108,34 @@ class TfliteOracleTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("is float32, got int32");
   }
+
+  @Test
+  void stringTensorsUseTflitesOffsetLayout() {
+    Tensor t = Tensor.strings(new int[] {2}, List.of("ab".getBytes(), new byte[0]));
+    // count 2, offsets 16, 18, 18, then "ab".
+    assertThat(t.data())
+        .containsExactly(2, 0, 0, 0, 16, 0, 0, 0, 18, 0, 0, 0, 18, 0, 0, 0, 'a', 'b');
+    assertThat(t.byteStrings()).containsExactly("ab".getBytes(), new byte[0]);
+    assertThatThrownBy(() -> new Tensor("string", new int[] {1}, new byte[0]).byteStrings())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("not a valid string buffer");
+  }
+
+  @Test
+  void stringInputsOfAnySizeAndStringOutputs() {
+    // Placeholder (a scalar string) reshaped to [1]: the output holds the input's bytes.
+    Path p = Corpus.require("tflite/litert/tflite_java_src__string_scalar.bin");
+    TfliteOracle.Load load = TfliteOracle.load(p);
+    assertThat(load.inputs().get(0).dtype()).isEqualTo("string");
+    for (String s : List.of("", "x", "a longer string than the first one")) {
+      List<Tensor> out =
+          TfliteOracle.run(p, List.of(Tensor.strings(new int[0], List.of(s.getBytes()))));
+      assertThat(out.get(0).shape()).containsExactly(1);
+      assertThat(out.get(0).byteStrings()).containsExactly(s.getBytes());
+    }
+    List<Tensor> random = TfliteOracle.randomInputs(load, 7);
+    assertThat(random.get(0).dtype()).isEqualTo("string");
+    assertThat(TfliteOracle.run(p, random).get(0).byteStrings())
+        .containsExactlyElementsOf(random.get(0).byteStrings());
+  }
 }

@@ -133,6 +133,10 @@ final class TfliteRuns {
   }
 
   static Tensor tensor(TfliteOracle.Tensor t) {
+    long[] dims = java.util.Arrays.stream(t.shape()).asLongStream().toArray();
+    if (t.dtype().equals("string")) {
+      return strings(Shape.of(dims), t.byteStrings());
+    }
     DType d =
         switch (t.dtype()) {
           case "float32" -> DType.FLOAT32;
@@ -146,8 +150,18 @@ final class TfliteRuns {
           case "bool" -> DType.BOOL;
           default -> throw new IllegalArgumentException("no tfport dtype for " + t.dtype());
         };
-    long[] shape = java.util.Arrays.stream(t.shape()).asLongStream().toArray();
-    return new Tensor(d, Shape.of(shape), ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN));
+    return new Tensor(d, Shape.of(dims), ByteBuffer.wrap(t.data()).order(ByteOrder.LITTLE_ENDIAN));
+  }
+
+  /** A tfport string tensor (each element a uint32 length and its bytes) of raw byte strings. */
+  static Tensor strings(Shape shape, List<byte[]> values) {
+    ByteBuffer b =
+        ByteBuffer.allocate(values.stream().mapToInt(v -> 4 + v.length).sum())
+            .order(ByteOrder.LITTLE_ENDIAN);
+    for (byte[] v : values) {
+      b.putInt(v.length).put(v);
+    }
+    return new Tensor(DType.STRING, shape, b.flip());
   }
 
   /**
@@ -166,8 +180,44 @@ final class TfliteRuns {
               + ", tfport's "
               + actual.shape());
     }
+    if (expected.dtype().equals("string") || actual.dtype() == DType.STRING) {
+      return compareStrings(what, expected, actual);
+    }
     boolean floating = expected.dtype().startsWith("float");
     return Comparison.of(
         expected.floats(), actual.toFloatArray(), floating ? atol : 0, floating ? rtol : 0);
+  }
+
+  /**
+   * String outputs byte for byte; the comparison returned has no values (a difference of 0), a
+   * mismatch throws AssertionError naming the first differing element.
+   */
+  private static Comparison compareStrings(
+      String what, TfliteOracle.Tensor expected, Tensor actual) {
+    if (!expected.dtype().equals("string") || actual.dtype() != DType.STRING) {
+      throw new AssertionError(
+          what + ": TFLite's output is " + expected.dtype() + ", tfport's " + actual.dtype());
+    }
+    List<byte[]> e;
+    try {
+      e = expected.byteStrings();
+    } catch (IllegalStateException x) {
+      throw new AssertionError(what + ": TFLite's output: " + x.getMessage(), x);
+    }
+    List<byte[]> a = actual.toByteStrings();
+    for (int i = 0; i < e.size(); i++) {
+      if (!java.util.Arrays.equals(e.get(i), a.get(i))) {
+        throw new AssertionError(
+            what
+                + ": string element "
+                + i
+                + " is "
+                + java.util.Arrays.toString(e.get(i))
+                + " in TFLite, "
+                + java.util.Arrays.toString(a.get(i))
+                + " in tfport");
+      }
+    }
+    return Comparison.of(new float[0], new float[0], 0, 0);
   }
 }
