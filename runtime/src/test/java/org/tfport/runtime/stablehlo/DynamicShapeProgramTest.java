@@ -113,4 +113,65 @@ class DynamicShapeProgramTest {
       }
     }
   }
+
+  /**
+   * A dense layer exported for {@code ("b", 3)}: {@code max(x @ W + bias, 0)}, the bias broadcast
+   * to the computed {@code [b, 2]}. The product keeps the {@code ?} batch as the -1 of its reshapes.
+   */
+  static final String DENSE =
+      """
+      module @jit_dense attributes {jax.uses_shape_polymorphism = true} {
+        func.func public @main(%arg0: tensor<?x3xf32>) -> tensor<?x2xf32> {
+          %0 = stablehlo.get_dimension_size %arg0, dim = 0 : (tensor<?x3xf32>) -> tensor<i32>
+          %1 = stablehlo.convert %0 : (tensor<i32>) -> tensor<i64>
+          %2 = call @_wrapped_jax_export_main(%1, %arg0) : (tensor<i64>, tensor<?x3xf32>) -> tensor<?x2xf32>
+          return %2 : tensor<?x2xf32>
+        }
+        func.func private @_wrapped_jax_export_main(%arg0: tensor<i64> {jax.global_constant = "b"}, %arg1: tensor<?x3xf32>) -> tensor<?x2xf32> {
+          %w = stablehlo.constant dense<[[1.0, -1.0], [0.5, 2.0], [-2.0, 0.25]]> : tensor<3x2xf32>
+          %bias = stablehlo.constant dense<[0.5, -1.0]> : tensor<2xf32>
+          %0 = stablehlo.dot_general %arg1, %w, contracting_dims = [1] x [0] : (tensor<?x3xf32>, tensor<3x2xf32>) -> tensor<?x2xf32>
+          %1 = stablehlo.broadcast_in_dim %arg0, dims = [] : (tensor<i64>) -> tensor<1xi64>
+          %c = stablehlo.constant dense<2> : tensor<1xi64>
+          %2 = stablehlo.concatenate %1, %c, dim = 0 : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+          %3 = stablehlo.dynamic_broadcast_in_dim %bias, %2, dims = [1] : (tensor<2xf32>, tensor<2xi64>) -> tensor<?x2xf32>
+          %4 = stablehlo.add %0, %3 : tensor<?x2xf32>
+          %cst = stablehlo.constant dense<0.000000e+00> : tensor<f32>
+          %6 = stablehlo.dynamic_broadcast_in_dim %cst, %2, dims = [] : (tensor<f32>, tensor<2xi64>) -> tensor<?x2xf32>
+          %7 = stablehlo.maximum %4, %6 : tensor<?x2xf32>
+          return %7 : tensor<?x2xf32>
+        }
+      }
+      """;
+
+  static final float[][] W = {{1f, -1f}, {0.5f, 2f}, {-2f, 0.25f}};
+  static final float[] BIAS = {0.5f, -1f};
+
+  @Test
+  void denseLayerOfSymbolicBatchRunsAtBatchOneAndThree() throws Exception {
+    Path mlir = tmp.resolve("dense.mlir");
+    Files.writeString(mlir, DENSE);
+    float[] all = {1f, 2f, 3f, -1f, 0.5f, 0.25f, 2f, -2f, 1f};
+    try (Model m = Model.load(mlir);
+        Session s = m.newSession()) {
+      for (int rows : new int[] {1, 3}) {
+        float[] x = Arrays.copyOf(all, rows * 3);
+        float[] want = new float[rows * 2];
+        for (int r = 0; r < rows; r++) {
+          for (int c = 0; c < 2; c++) {
+            float v = BIAS[c];
+            for (int k = 0; k < 3; k++) {
+              v += x[r * 3 + k] * W[k][c];
+            }
+            want[r * 2 + c] = Math.max(v, 0f);
+          }
+        }
+        Tensor out = s.run(Map.of("arg0", f32(x, rows, 3))).values().iterator().next();
+        assertThat(out.shape().dims()).containsExactly(rows, 2);
+        assertThat(out.toFloatArray())
+            .as("relu(x W + bias) at batch " + rows)
+            .containsExactly(want, org.assertj.core.data.Offset.offset(1e-6f));
+      }
+    }
+  }
 }
