@@ -78,6 +78,75 @@ class DynamicShapeOracleTest {
     assertThat(tfl).doesNotExist();
   }
 
+  /**
+   * A dense layer exported for {@code ("b", 3)}: {@code x @ W + bias} with the bias broadcast to the
+   * computed {@code [b, 2]}, then the row index added through {@code dynamic_iota}.
+   */
+  static final String DENSE =
+      """
+      module @jit_dense attributes {jax.uses_shape_polymorphism = true} {
+        func.func public @main(%arg0: tensor<?x3xf32>) -> tensor<?x2xf32> {
+          %0 = stablehlo.get_dimension_size %arg0, dim = 0 : (tensor<?x3xf32>) -> tensor<i32>
+          %1 = stablehlo.convert %0 : (tensor<i32>) -> tensor<i64>
+          %2 = call @_wrapped_jax_export_main(%1, %arg0) : (tensor<i64>, tensor<?x3xf32>) -> tensor<?x2xf32>
+          return %2 : tensor<?x2xf32>
+        }
+        func.func private @_wrapped_jax_export_main(%arg0: tensor<i64> {jax.global_constant = "b"}, %arg1: tensor<?x3xf32>) -> tensor<?x2xf32> {
+          %w = stablehlo.constant dense<[[1.0, -1.0], [0.5, 2.0], [-2.0, 0.25]]> : tensor<3x2xf32>
+          %bias = stablehlo.constant dense<[0.5, -1.0]> : tensor<2xf32>
+          %0 = stablehlo.dot_general %arg1, %w, contracting_dims = [1] x [0] : (tensor<?x3xf32>, tensor<3x2xf32>) -> tensor<?x2xf32>
+          %1 = stablehlo.broadcast_in_dim %arg0, dims = [] : (tensor<i64>) -> tensor<1xi64>
+          %c = stablehlo.constant dense<2> : tensor<1xi64>
+          %2 = stablehlo.concatenate %1, %c, dim = 0 : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+          %3 = stablehlo.dynamic_broadcast_in_dim %bias, %2, dims = [1] : (tensor<2xf32>, tensor<2xi64>) -> tensor<?x2xf32>
+          %4 = stablehlo.add %0, %3 : tensor<?x2xf32>
+          %5 = stablehlo.dynamic_iota %2, dim = 0 : (tensor<2xi64>) -> tensor<?x2xf32>
+          %6 = stablehlo.add %4, %5 : tensor<?x2xf32>
+          return %6 : tensor<?x2xf32>
+        }
+      }
+      """;
+
+  @Test
+  void denseLayerOfSymbolicBatchRunsInTfjsAtTwoBatchSizes() throws Exception {
+    Path mlir = tmp.resolve("dense.mlir");
+    Files.writeString(mlir, DENSE);
+    Path js = tmp.resolve("dense_tfjs");
+    Converter.from(mlir, ModelFormat.STABLEHLO).to(ModelFormat.TFJS_GRAPH_MODEL).convert(js);
+    float[][] w = {{1f, -1f}, {0.5f, 2f}, {-2f, 0.25f}};
+    float[] bias = {0.5f, -1f};
+    float[] all = {1f, 2f, 3f, -1f, 0.5f, 0.25f, 2f, -2f, 1f};
+    for (int rows : new int[] {1, 3}) {
+      float[] x = Arrays.copyOf(all, rows * 3);
+      float[] want = new float[rows * 2];
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < 2; c++) {
+          float v = bias[c] + r;
+          for (int k = 0; k < 3; k++) {
+            v += x[r * 3 + k] * w[k][c];
+          }
+          want[r * 2 + c] = v;
+        }
+      }
+      List<float[]> runtime =
+          StableHloTargets.runtime(mlir, List.of(StableHloTargets.f32("arg0", x, rows, 3)));
+      TfjsOracle.Result r =
+          TfjsOracle.run(
+                  TfjsOracle.Job.graph(
+                      js.resolve("model.json"),
+                      List.of(TfjsOracle.Input.f32("arg0:0", new long[] {rows, 3}, x)),
+                      E2e.outputNames(js)))
+              .orThrow();
+      Comparison cr = Comparison.of(want, runtime.get(0), 1e-6, 1e-6);
+      Comparison cj = Comparison.of(want, r.output(0).data(), 1e-5, 1e-5);
+      System.out.printf(
+          "dense batch %d: runtime max|d|=%.2g tfjs max|d|=%.2g%n", rows, cr.maxAbs(), cj.maxAbs());
+      assertThat(r.output(0).shape()).as("tfjs shape").containsExactly(rows, 2);
+      assertThat(cr.ok()).as("runtime at batch " + rows + ": " + cr).isTrue();
+      assertThat(cj.ok()).as("TF.js at batch " + rows + ": " + cj).isTrue();
+    }
+  }
+
   /** y by hand: each row plus its sum times its index. */
   static float[] y(float[] x, int rows) {
     float[] y = new float[rows * 4];
