@@ -28,8 +28,8 @@ final class DotConv {
         !Lowerer.isStatic(out.shape())
             || !Lowerer.isStatic(ins.get(0).shape())
             || !Lowerer.isStatic(ins.get(1).shape());
-    if (dynamic && op.name().equals("stablehlo.convolution")) {
-      throw new Refusal("operands or result of dynamic shape");
+    if (dynamic && op.name().equals("stablehlo.convolution") && !Lowerer.isStatic(ins.get(1).shape())) {
+      throw new Refusal("a kernel of dynamic shape");
     }
     return switch (op.name()) {
       case "stablehlo.dot" ->

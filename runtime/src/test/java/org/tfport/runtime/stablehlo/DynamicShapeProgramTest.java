@@ -174,4 +174,57 @@ class DynamicShapeProgramTest {
       }
     }
   }
+
+  /**
+   * A convolution of JAX's NCHW layout over a {@code ?} batch, padded below and right by one: the
+   * Conv2D and its padding keep the batch dimension -1.
+   */
+  static final String CONV =
+      """
+      module @jit_conv attributes {jax.uses_shape_polymorphism = true} {
+        func.func public @main(%arg0: tensor<?x1x3x3xf32>) -> tensor<?x1x3x3xf32> {
+          %w = stablehlo.constant dense<[[[[1.0, 2.0], [-1.0, 0.5]]]]> : tensor<1x1x2x2xf32>
+          %0 = stablehlo.convolution(%arg0, %w) dim_numbers = [b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1], window = {stride = [1, 1], pad = [[0, 1], [0, 1]], rhs_dilate = [1, 1]} {batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<?x1x3x3xf32>, tensor<1x1x2x2xf32>) -> tensor<?x1x3x3xf32>
+          return %0 : tensor<?x1x3x3xf32>
+        }
+      }
+      """;
+
+  @Test
+  void convolutionOfSymbolicBatchRunsAtBatchOneAndThree() throws Exception {
+    Path mlir = tmp.resolve("conv.mlir");
+    Files.writeString(mlir, CONV);
+    float[][] w = {{1f, 2f}, {-1f, 0.5f}};
+    float[] all = new float[27];
+    for (int k = 0; k < all.length; k++) {
+      all[k] = (k % 7) * 0.5f - 1f;
+    }
+    try (Model m = Model.load(mlir);
+        Session s = m.newSession()) {
+      for (int rows : new int[] {1, 3}) {
+        float[] x = Arrays.copyOf(all, rows * 9);
+        float[] want = new float[rows * 9];
+        for (int b = 0; b < rows; b++) {
+          for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+              float v = 0;
+              for (int di = 0; di < 2; di++) {
+                for (int dj = 0; dj < 2; dj++) {
+                  if (i + di < 3 && j + dj < 3) {
+                    v += x[b * 9 + (i + di) * 3 + j + dj] * w[di][dj];
+                  }
+                }
+              }
+              want[b * 9 + i * 3 + j] = v;
+            }
+          }
+        }
+        Tensor out = s.run(Map.of("arg0", f32(x, rows, 1, 3, 3))).values().iterator().next();
+        assertThat(out.shape().dims()).containsExactly(rows, 1, 3, 3);
+        assertThat(out.toFloatArray())
+            .as("conv at batch " + rows)
+            .containsExactly(want, org.assertj.core.data.Offset.offset(1e-6f));
+      }
+    }
+  }
 }
