@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.tfport.cli.Main;
 import org.tfport.core.Json;
@@ -25,7 +27,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The same models timed in tfport ({@code tfport benchmark}), the real TFLite 2.18 interpreter with
- * XNNPACK ({@link TfliteTimer}) and TensorFlow.js 4.22 on its WASM backend in Node ({@code
+ * its XNNPACK delegate ({@link TfliteTimer}; {@code --tflite_kernels builtin} for its builtin
+ * kernels instead) and TensorFlow.js 4.22 on its WASM backend in Node ({@code
  * bench/node/tfjs_bench.js}), in one run, at 1 thread and at all cores. Every measurement is its
  * own process (the runtime alone in it, as a user would run it); the sides alternate within a round
  * and the order flips each round, and each side keeps the best of its medians over the rounds,
@@ -54,10 +57,21 @@ public final class RuntimeComparison {
    */
   record Row(String network, String format, Path file, Side other) {}
 
-  /** One side's best measurement over the rounds, or why there is none. */
-  record Timing(double medianMs, double loadMs, double firstMs, long peakRssBytes, String note) {
+  /**
+   * One side's best measurement over the rounds, or why there is none.
+   *
+   * @param xnnpack for TFLite with XNNPACK, the nodes the delegate replaced out of all ("30/31"),
+   *     "none" when it took no node, "failed" when applying it failed; otherwise null
+   */
+  record Timing(
+      double medianMs,
+      double loadMs,
+      double firstMs,
+      long peakRssBytes,
+      String note,
+      String xnnpack) {
     static Timing failed(String why) {
-      return new Timing(Double.NaN, Double.NaN, Double.NaN, -1, why);
+      return new Timing(Double.NaN, Double.NaN, Double.NaN, -1, why, null);
     }
 
     boolean ok() {
@@ -68,15 +82,16 @@ public final class RuntimeComparison {
   private final int runs;
   private final int warmup;
   private final int rounds;
+  private final String tfliteKernels;
   private final String classPath = System.getProperty("java.class.path");
   private final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
   private TfjsOracle.Installation node;
-  private boolean xnnpackSeen;
 
-  RuntimeComparison(int runs, int warmup, int rounds) {
+  RuntimeComparison(int runs, int warmup, int rounds, String tfliteKernels) {
     this.runs = runs;
     this.warmup = warmup;
     this.rounds = rounds;
+    this.tfliteKernels = tfliteKernels;
   }
 
   public static void main(String[] args) throws Exception {
@@ -86,6 +101,7 @@ public final class RuntimeComparison {
     int cores = Runtime.getRuntime().availableProcessors();
     List<Integer> threads = cores > 1 ? List.of(1, cores) : List.of(1);
     String only = null;
+    String kernels = "xnnpack";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
@@ -94,20 +110,26 @@ public final class RuntimeComparison {
         case "--threads" ->
             threads = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
         case "--only" -> only = args[++i];
-        default -> {
-          System.err.println(
-              "usage: RuntimeComparison [--runs N] [--warmup W] [--rounds K] [--threads 1,2]"
-                  + " [--only TEXT]");
-          System.exit(2);
-        }
+        case "--tflite_kernels" -> kernels = args[++i];
+        default -> usage();
       }
+    }
+    if (!kernels.equals("xnnpack") && !kernels.equals("builtin")) {
+      usage();
     }
     Path work = Files.createTempDirectory("tfport-runtime-comparison");
     try {
-      new RuntimeComparison(runs, warmup, rounds).run(work, threads, only);
+      new RuntimeComparison(runs, warmup, rounds, kernels).run(work, threads, only);
     } finally {
       deleteTree(work);
     }
+  }
+
+  private static void usage() {
+    System.err.println(
+        "usage: RuntimeComparison [--runs N] [--warmup W] [--rounds K] [--threads 1,2]"
+            + " [--only TEXT] [--tflite_kernels builtin|xnnpack]");
+    System.exit(2);
   }
 
   void run(Path work, List<Integer> threads, String only) throws Exception {
@@ -115,12 +137,13 @@ public final class RuntimeComparison {
     System.out.printf(
         Locale.ROOT,
         "runtime comparison: %d warm-up + %d timed runs per measurement, %d rounds,"
-            + " threads %s, %d cores; load average %s%n",
+            + " threads %s, %d cores, TFLite kernels %s; load average %s%n",
         warmup,
         runs,
         rounds,
         threads,
         Runtime.getRuntime().availableProcessors(),
+        tfliteKernels,
         loadBefore);
     List<Row> rows = rows(work, only);
     // results.get(row index + "/" + threads) -> side -> timing
@@ -306,8 +329,7 @@ public final class RuntimeComparison {
     return code == 0 ? null : err.toString().strip();
   }
 
-  private Timing measure(Side side, Path file, int threads)
-      throws IOException, InterruptedException {
+  Timing measure(Side side, Path file, int threads) throws IOException, InterruptedException {
     List<String> cmd =
         switch (side) {
           case TFPORT ->
@@ -337,7 +359,8 @@ public final class RuntimeComparison {
                   file.toString(),
                   Integer.toString(threads),
                   Integer.toString(runs),
-                  Integer.toString(warmup));
+                  Integer.toString(warmup),
+                  tfliteKernels);
           case TFJS ->
               List.of(
                   node().node().toString(),
@@ -361,9 +384,6 @@ public final class RuntimeComparison {
       }
       String out = Files.readString(stdout, StandardCharsets.UTF_8).strip();
       String err = Files.readString(stderr, StandardCharsets.UTF_8);
-      if (side == Side.TFLITE && err.contains("XNNPACK")) {
-        xnnpackSeen = true;
-      }
       if (p.exitValue() != 0 || out.isEmpty()) {
         String last = err.strip().lines().reduce((a, b) -> b).orElse("exit " + p.exitValue());
         return Timing.failed(last);
@@ -374,11 +394,31 @@ public final class RuntimeComparison {
           o.get("load_ms").asDouble(),
           o.get("first_run_ms").asDouble(),
           o.path("peak_rss_bytes").asLong(-1),
-          null);
+          null,
+          side == Side.TFLITE ? xnnpack(o, err) : null);
     } finally {
       Files.deleteIfExists(stdout);
       Files.deleteIfExists(stderr);
     }
+  }
+
+  private static final Pattern REPLACED =
+      Pattern.compile(
+          "Replacing (\\d+) out of (\\d+) node\\(s\\) with delegate \\(TfLiteXNNPackDelegate\\)");
+
+  /**
+   * What the XNNPACK delegate took, from TfliteTimer's JSON and TFLite's log line (which TFLite
+   * writes only when the delegate replaced some nodes).
+   */
+  static String xnnpack(JsonNode timer, String log) {
+    if (!timer.has("xnnpack_applied")) {
+      return null;
+    }
+    if (!timer.get("xnnpack_applied").asBoolean()) {
+      return "failed";
+    }
+    Matcher m = REPLACED.matcher(log);
+    return m.find() ? m.group(1) + "/" + m.group(2) : "none";
   }
 
   private TfjsOracle.Installation node() {
@@ -403,7 +443,7 @@ public final class RuntimeComparison {
     System.out.println();
     System.out.printf(
         Locale.ROOT,
-        "%-28s %-27s %3s %11s %11s %11s %8s %8s %9s %9s%n",
+        "%-28s %-27s %3s %11s %11s %11s %8s %8s %9s %9s %8s%n",
         "model",
         "format",
         "thr",
@@ -413,7 +453,8 @@ public final class RuntimeComparison {
         "/TFLite",
         "/TF.js",
         "tfport MB",
-        "other MB");
+        "other MB",
+        "XNNPACK");
     for (int t : threads) {
       for (int i = 0; i < rows.size(); i++) {
         Row row = rows.get(i);
@@ -426,7 +467,7 @@ public final class RuntimeComparison {
             Fmt.ratio(mine.ok() && other.ok() ? mine.medianMs() / other.medianMs() : Double.NaN);
         System.out.printf(
             Locale.ROOT,
-            "%-28s %-27s %3d %11s %11s %11s %8s %8s %9s %9s%n",
+            "%-28s %-27s %3d %11s %11s %11s %8s %8s %9s %9s %8s%n",
             row.network(),
             row.format(),
             t,
@@ -436,7 +477,8 @@ public final class RuntimeComparison {
             row.other() == Side.TFLITE ? ratio : "",
             row.other() == Side.TFJS ? ratio : "",
             Fmt.mibBare(mine.peakRssBytes()),
-            Fmt.mibBare(other.peakRssBytes()));
+            Fmt.mibBare(other.peakRssBytes()),
+            other.xnnpack() == null ? "" : other.xnnpack());
       }
     }
     if (threads.size() > 1) {
@@ -462,10 +504,11 @@ public final class RuntimeComparison {
     System.out.println(
         "* TF.js 4.22's WASM backend runs single-threaded in Node (no WASM threads there).");
     System.out.println(
-        "TFLite: XNNPACK delegate "
-            + (xnnpackSeen
-                ? "created (seen in TFLite's log)"
-                : "not reported in TFLite's log (shared/specs/oracles.md found it on by default in this build)"));
+        tfliteKernels.equals("xnnpack")
+            ? "TFLite: XNNPACK delegate (its own pool of the row's thread count) applied before the"
+                + " first allocation; XNNPACK column: nodes it replaced / all nodes (none: it took"
+                + " none, those rows time the builtin kernels)."
+            : "TFLite: builtin kernels only (--tflite_kernels builtin).");
     failures(rows, threads, results);
     System.out.println("load average: before " + loadBefore + ", after " + Measure.loadAverage());
   }

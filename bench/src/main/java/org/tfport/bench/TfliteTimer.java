@@ -8,6 +8,7 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterprete
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetOutputTensor;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterGetOutputTensorCount;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterInvoke;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterModifyGraphWithDelegate;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsCreate;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsDelete;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteInterpreterOptionsSetNumThreads;
@@ -17,6 +18,8 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorByte
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorCopyFromBuffer;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorCopyToBuffer;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.TfLiteTensorType;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteApplicationError;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteDelegateError;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteFloat32;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteInt32;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteInt64;
@@ -30,36 +33,48 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.tensorflowlite.TfLiteDelegate;
 import org.bytedeco.tensorflowlite.TfLiteInterpreter;
 import org.bytedeco.tensorflowlite.TfLiteInterpreterOptions;
 import org.bytedeco.tensorflowlite.TfLiteModel;
+import org.bytedeco.tensorflowlite.TfLiteOpaqueDelegateStruct;
 import org.bytedeco.tensorflowlite.TfLiteTensor;
+import org.tfport.testkit.XnnpackDelegate;
 
 /**
- * Times a {@code .tflite} file in the real TFLite 2.18 interpreter (bytedeco C API, XNNPACK on as
- * built) the way {@code tfport benchmark} times tfport: load, first run, warm-up runs discarded,
- * timed runs. Run in its own JVM by {@link RuntimeComparison} (as testkit's TfliteOracle runs the
- * interpreter), so a native crash fails one measurement only and each runtime has the process to
- * itself.
+ * Times a {@code .tflite} file in the real TFLite 2.18 interpreter (bytedeco C API) the way {@code
+ * tfport benchmark} times tfport: load, first run, warm-up runs discarded, timed runs. Run in its
+ * own JVM by {@link RuntimeComparison} (as testkit's TfliteOracle runs the interpreter), so a
+ * native crash fails one measurement only and each runtime has the process to itself.
  *
- * <p>Usage: {@code TfliteTimer MODEL THREADS RUNS WARMUP [SEED]}; prints one JSON object with the
- * field names of {@code tfport benchmark --json}. A run copies the inputs in, invokes and copies
- * every output out, as a tfport run takes and returns tensors. Inputs are seeded random: floats in
- * [-1, 1), 32/64-bit integers in [0, 10), other types random bytes.
+ * <p>Kernels: {@code xnnpack} (default) applies TFLite's XNNPACK delegate, on THREADS threads of
+ * its own pool, before the first tensor allocation, as TFLite's default delegate would be applied;
+ * this bytedeco build links XNNPACK but applies no delegate by itself. Nodes the delegate does not
+ * take, or the whole graph when it takes none, run on the builtin kernels. {@code builtin} runs the
+ * builtin kernels only.
+ *
+ * <p>Usage: {@code TfliteTimer MODEL THREADS RUNS WARMUP [builtin|xnnpack] [SEED]}; prints one JSON
+ * object with the field names of {@code tfport benchmark --json}, plus {@code kernels} and, with
+ * XNNPACK, {@code xnnpack_applied} and {@code xnnpack_threads} (read back from the delegate).
+ * TFLite logs on stderr how many nodes the delegate replaced ("Replacing N out of M node(s) with
+ * delegate (TfLiteXNNPackDelegate) node"; no such line: it replaced none). A run copies the inputs
+ * in, invokes and copies every output out, as a tfport run takes and returns tensors. Inputs are
+ * seeded random: floats in [-1, 1), 32/64-bit integers in [0, 10), other types random bytes.
  */
 public final class TfliteTimer {
   private TfliteTimer() {}
 
   public static void main(String[] args) {
-    if (args.length < 4) {
-      System.err.println("usage: TfliteTimer MODEL THREADS RUNS WARMUP [SEED]");
+    String kernels = args.length > 4 ? args[4] : "xnnpack";
+    if (args.length < 4 || !kernels.equals("xnnpack") && !kernels.equals("builtin")) {
+      System.err.println("usage: TfliteTimer MODEL THREADS RUNS WARMUP [builtin|xnnpack] [SEED]");
       System.exit(2);
     }
     String file = args[0];
     int threads = Integer.parseInt(args[1]);
     int runs = Integer.parseInt(args[2]);
     int warmup = Integer.parseInt(args[3]);
-    long seed = args.length > 4 ? Long.parseLong(args[4]) : 0;
+    long seed = args.length > 5 ? Long.parseLong(args[5]) : 0;
 
     long t0 = System.nanoTime();
     TfLiteModel model = TfLiteModelCreateFromFile(file);
@@ -71,6 +86,26 @@ public final class TfliteTimer {
     TfLiteInterpreter it = TfLiteInterpreterCreate(model, options);
     if (it == null || it.isNull()) {
       fail(file + ": TFLite rejected the model");
+    }
+    TfLiteOpaqueDelegateStruct delegate = null;
+    String delegateFields = "";
+    if (kernels.equals("xnnpack")) {
+      XnnpackDelegate.logReplacedNodes();
+      delegate = XnnpackDelegate.create(threads);
+      int status = TfLiteInterpreterModifyGraphWithDelegate(it, new TfLiteDelegate(delegate));
+      // A delegate error leaves the interpreter on its builtin kernels, as TFLite does when its
+      // default delegate cannot take a graph; anything else leaves it unusable.
+      if (status != kTfLiteOk
+          && status != kTfLiteDelegateError
+          && status != kTfLiteApplicationError) {
+        fail(file + ": applying the XNNPACK delegate failed (status " + status + ")");
+      }
+      delegateFields =
+          String.format(
+              Locale.ROOT,
+              ",\"xnnpack_applied\":%b,\"xnnpack_threads\":%d",
+              status == kTfLiteOk,
+              XnnpackDelegate.threads(delegate));
     }
     if (TfLiteInterpreterAllocateTensors(it) != kTfLiteOk) {
       fail(file + ": AllocateTensors failed");
@@ -98,6 +133,9 @@ public final class TfliteTimer {
       times[i] = run(it, in, out);
     }
     TfLiteInterpreterDelete(it);
+    if (delegate != null) {
+      XnnpackDelegate.delete(delegate);
+    }
     TfLiteInterpreterOptionsDelete(options);
     TfLiteModelDelete(model);
 
@@ -109,7 +147,7 @@ public final class TfliteTimer {
         Locale.ROOT,
         "{\"model\":\"%s\",\"load_ms\":%.3f,\"first_run_ms\":%.3f,\"min_ms\":%.3f,"
             + "\"median_ms\":%.3f,\"p90_ms\":%.3f,\"mean_ms\":%.3f,\"num_runs\":%d,\"warmup_runs\":%d,"
-            + "\"num_threads\":%d,\"peak_rss_bytes\":%d}%n",
+            + "\"num_threads\":%d,\"peak_rss_bytes\":%d,\"kernels\":\"%s\"%s}%n",
         file.replace("\\", "\\\\").replace("\"", "\\\""),
         loadMs,
         first,
@@ -120,7 +158,9 @@ public final class TfliteTimer {
         n,
         warmup,
         threads,
-        PeakHeapMain.procStatus("VmHWM"));
+        PeakHeapMain.procStatus("VmHWM"),
+        kernels,
+        delegateFields);
     System.out.flush();
   }
 
