@@ -79,8 +79,8 @@ class DynamicShapeOracleTest {
   }
 
   /**
-   * A dense layer exported for {@code ("b", 3)}: {@code x @ W + bias} with the bias broadcast to the
-   * computed {@code [b, 2]}, then the row index added through {@code dynamic_iota}.
+   * A dense layer exported for {@code ("b", 3)}: {@code x @ W + bias} with the bias broadcast to
+   * the computed {@code [b, 2]}, then the row index added through {@code dynamic_iota}.
    */
   static final String DENSE =
       """
@@ -142,6 +142,66 @@ class DynamicShapeOracleTest {
       System.out.printf(
           "dense batch %d: runtime max|d|=%.2g tfjs max|d|=%.2g%n", rows, cr.maxAbs(), cj.maxAbs());
       assertThat(r.output(0).shape()).as("tfjs shape").containsExactly(rows, 2);
+      assertThat(cr.ok()).as("runtime at batch " + rows + ": " + cr).isTrue();
+      assertThat(cj.ok()).as("TF.js at batch " + rows + ": " + cj).isTrue();
+    }
+  }
+
+  /** JAX's NCHW convolution over a {@code ?} batch, padded below and right by one. */
+  static final String CONV =
+      """
+      module @jit_conv attributes {jax.uses_shape_polymorphism = true} {
+        func.func public @main(%arg0: tensor<?x1x3x3xf32>) -> tensor<?x1x3x3xf32> {
+          %w = stablehlo.constant dense<[[[[1.0, 2.0], [-1.0, 0.5]]]]> : tensor<1x1x2x2xf32>
+          %0 = stablehlo.convolution(%arg0, %w) dim_numbers = [b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1], window = {stride = [1, 1], pad = [[0, 1], [0, 1]], rhs_dilate = [1, 1]} {batch_group_count = 1 : i64, feature_group_count = 1 : i64} : (tensor<?x1x3x3xf32>, tensor<1x1x2x2xf32>) -> tensor<?x1x3x3xf32>
+          return %0 : tensor<?x1x3x3xf32>
+        }
+      }
+      """;
+
+  @Test
+  void convolutionOfSymbolicBatchRunsInTfjsAtTwoBatchSizes() throws Exception {
+    Path mlir = tmp.resolve("conv.mlir");
+    Files.writeString(mlir, CONV);
+    Path js = tmp.resolve("conv_tfjs");
+    Converter.from(mlir, ModelFormat.STABLEHLO).to(ModelFormat.TFJS_GRAPH_MODEL).convert(js);
+    float[][] w = {{1f, 2f}, {-1f, 0.5f}};
+    float[] all = new float[27];
+    for (int k = 0; k < all.length; k++) {
+      all[k] = (k % 7) * 0.5f - 1f;
+    }
+    for (int rows : new int[] {1, 3}) {
+      float[] x = Arrays.copyOf(all, rows * 9);
+      float[] want = new float[rows * 9];
+      for (int b = 0; b < rows; b++) {
+        for (int i = 0; i < 3; i++) {
+          for (int j = 0; j < 3; j++) {
+            float v = 0;
+            for (int di = 0; di < 2; di++) {
+              for (int dj = 0; dj < 2; dj++) {
+                if (i + di < 3 && j + dj < 3) {
+                  v += x[b * 9 + (i + di) * 3 + j + dj] * w[di][dj];
+                }
+              }
+            }
+            want[b * 9 + i * 3 + j] = v;
+          }
+        }
+      }
+      List<float[]> runtime =
+          StableHloTargets.runtime(mlir, List.of(StableHloTargets.f32("arg0", x, rows, 1, 3, 3)));
+      TfjsOracle.Result r =
+          TfjsOracle.run(
+                  TfjsOracle.Job.graph(
+                      js.resolve("model.json"),
+                      List.of(TfjsOracle.Input.f32("arg0:0", new long[] {rows, 1, 3, 3}, x)),
+                      E2e.outputNames(js)))
+              .orThrow();
+      Comparison cr = Comparison.of(want, runtime.get(0), 1e-6, 1e-6);
+      Comparison cj = Comparison.of(want, r.output(0).data(), 1e-5, 1e-5);
+      System.out.printf(
+          "conv batch %d: runtime max|d|=%.2g tfjs max|d|=%.2g%n", rows, cr.maxAbs(), cj.maxAbs());
+      assertThat(r.output(0).shape()).as("tfjs shape").containsExactly(rows, 1, 3, 3);
       assertThat(cr.ok()).as("runtime at batch " + rows + ": " + cr).isTrue();
       assertThat(cj.ok()).as("TF.js at batch " + rows + ": " + cj).isTrue();
     }
