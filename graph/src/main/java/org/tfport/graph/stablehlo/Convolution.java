@@ -43,7 +43,9 @@ final class Convolution {
         // Only a ? batch (a symbolic leading dimension) passes through the Conv2D/Conv3D as is.
         throw new Refusal(
             "a dynamic "
-                + (k == lin.first() ? "batch with batch_group_count " + batchGroups : "dimension " + k)
+                + (k == lin.first()
+                    ? "batch with batch_group_count " + batchGroups
+                    : "dimension " + k)
                 + " of the input (a ? batch alone lowers)");
       }
     }

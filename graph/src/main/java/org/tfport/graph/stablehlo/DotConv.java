@@ -28,7 +28,9 @@ final class DotConv {
         !Lowerer.isStatic(out.shape())
             || !Lowerer.isStatic(ins.get(0).shape())
             || !Lowerer.isStatic(ins.get(1).shape());
-    if (dynamic && op.name().equals("stablehlo.convolution") && !Lowerer.isStatic(ins.get(1).shape())) {
+    if (dynamic
+        && op.name().equals("stablehlo.convolution")
+        && !Lowerer.isStatic(ins.get(1).shape())) {
       throw new Refusal("a kernel of dynamic shape");
     }
     return switch (op.name()) {

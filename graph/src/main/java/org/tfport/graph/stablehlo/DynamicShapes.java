@@ -23,7 +23,11 @@ final class DynamicShapes {
     return switch (op.name()) {
       case "stablehlo.dynamic_broadcast_in_dim" ->
           broadcastInDim(
-              l, ins.get(0), shape(l, ins.get(1), out), Attrs.longs(op.attr("broadcast_dimensions")), out);
+              l,
+              ins.get(0),
+              shape(l, ins.get(1), out),
+              Attrs.longs(op.attr("broadcast_dimensions")),
+              out);
       case "stablehlo.dynamic_reshape" -> {
         V shape = shape(l, ins.get(1), out);
         yield l.op(
@@ -35,7 +39,11 @@ final class DynamicShapes {
             Lowerer.type(DType.INT32));
       }
       case "stablehlo.dynamic_iota" ->
-          iota(l, shape(l, ins.get(0), out), (int) Attrs.intValue(op.attr("iota_dimension"), 0), out);
+          iota(
+              l,
+              shape(l, ins.get(0), out),
+              (int) Attrs.intValue(op.attr("iota_dimension"), 0),
+              out);
       case "stablehlo.real_dynamic_slice" -> slice(l, ins, out);
       default -> throw new Refusal("no lowering");
     };
@@ -96,7 +104,12 @@ final class DynamicShapes {
       shapeSoFar = next;
     }
     return l.op(
-        "BroadcastTo", out.dtype(), out.shape(), List.of(t, shape), "Tidx", Lowerer.type(DType.INT32));
+        "BroadcastTo",
+        out.dtype(),
+        out.shape(),
+        List.of(t, shape),
+        "Tidx",
+        Lowerer.type(DType.INT32));
   }
 
   /** {@code Range(0, shape[dim])} along {@code dim}, broadcast to {@code shape}. */
@@ -145,7 +158,12 @@ final class DynamicShapes {
             "Tshape",
             Lowerer.type(DType.INT32));
     return l.op(
-        "BroadcastTo", out.dtype(), out.shape(), List.of(r, shape), "Tidx", Lowerer.type(DType.INT32));
+        "BroadcastTo",
+        out.dtype(),
+        out.shape(),
+        List.of(r, shape),
+        "Tidx",
+        Lowerer.type(DType.INT32));
   }
 
   /** StableHLO's slice with computed bounds: TensorFlow's StridedSlice takes them as tensors. */

@@ -102,7 +102,9 @@ class DynamicShapeProgramTest {
       for (int rows : new int[] {1, 3}) {
         float[] x = Arrays.copyOf(X, rows * 4);
         List<Tensor> out = new ArrayList<>(s.run(Map.of("arg0", f32(x, rows, 4))).values());
-        assertThat(out.get(0).shape().dims()).as("y shape at batch " + rows).containsExactly(rows, 4);
+        assertThat(out.get(0).shape().dims())
+            .as("y shape at batch " + rows)
+            .containsExactly(rows, 4);
         assertThat(out.get(0).toFloatArray()).as("y at batch " + rows).containsExactly(y(x, rows));
         assertThat(out.get(1).shape().dims())
             .as("z shape at batch " + rows)
@@ -116,7 +118,8 @@ class DynamicShapeProgramTest {
 
   /**
    * A dense layer exported for {@code ("b", 3)}: {@code max(x @ W + bias, 0)}, the bias broadcast
-   * to the computed {@code [b, 2]}. The product keeps the {@code ?} batch as the -1 of its reshapes.
+   * to the computed {@code [b, 2]}. The product keeps the {@code ?} batch as the -1 of its
+   * reshapes.
    */
   static final String DENSE =
       """
