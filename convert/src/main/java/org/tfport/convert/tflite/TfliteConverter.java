@@ -196,6 +196,7 @@ public final class TfliteConverter {
         org.tfport.graph.stablehlo.StableHloLowering.load(file, inputShapes);
     org.tfport.graph.stablehlo.StableHloLowering.refuseComplexInterface(
         lw, file.toString(), "TFLite");
+    refuseDynamicInputs(lw, file);
     Source s =
         new Source(
             lw.graph(),
@@ -213,6 +214,47 @@ public final class TfliteConverter {
         file.toString(),
         start,
         true);
+  }
+
+  /**
+   * Refuses a program whose arguments keep {@code ?} dimensions: the graph computes its shapes at
+   * run time (TF.js and tfport's runtime take that), but the TFLite writer plans static shapes.
+   */
+  private static void refuseDynamicInputs(
+      org.tfport.graph.stablehlo.StableHloLowering.Lowered lw, Path file) {
+    List<String> named = new ArrayList<>();
+    String example = null;
+    for (String in : lw.inputNames()) {
+      Node p = lw.graph().node(in);
+      if (p != null
+          && p.attr("shape") instanceof AttrValue.Shape sh
+          && !sh.value().unknownRank()
+          && java.util.Arrays.stream(sh.value().dims()).anyMatch(d -> d < 0)) {
+        named.add(in + " " + java.util.Arrays.toString(sh.value().dims()).replace("-1", "?"));
+        if (example == null) {
+          long[] d = sh.value().dims().clone();
+          for (int k = 0; k < d.length; k++) {
+            d[k] = d[k] < 0 ? 1 : d[k];
+          }
+          example =
+              "--input_arrays="
+                  + in
+                  + " --input_shapes="
+                  + String.join(",", java.util.Arrays.stream(d).mapToObj(Long::toString).toList());
+        }
+      }
+    }
+    if (!named.isEmpty()) {
+      throw new UnsupportedModelException(
+          file
+              + ": the StableHLO program's argument"
+              + (named.size() == 1 ? " " : "s ")
+              + String.join(", ", named)
+              + " of dynamic shape: a .tflite model here has static shapes; give the inputs'"
+              + " shapes ("
+              + example
+              + " style), or convert to a TF.js graph model, which keeps the ? dimensions");
+    }
   }
 
   static ConversionResult convert(

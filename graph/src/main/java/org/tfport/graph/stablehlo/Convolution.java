@@ -37,6 +37,18 @@ final class Convolution {
     if (n < 1 || n > 3) {
       throw new Refusal(n + " spatial dimensions (1 to 3 are lowered)");
     }
+    V input = ins.get(0);
+    for (int k = 0; k < input.rank(); k++) {
+      if (input.dim(k) < 0 && (k != lin.first() || batchGroups != 1)) {
+        // Only a ? batch (a symbolic leading dimension) passes through the Conv2D/Conv3D as is.
+        throw new Refusal(
+            "a dynamic "
+                + (k == lin.first()
+                    ? "batch with batch_group_count " + batchGroups
+                    : "dimension " + k)
+                + " of the input (a ? batch alone lowers)");
+      }
+    }
     long[] strides = orOnes(Attrs.longs(op.attr("window_strides")), n);
     long[] lhsDil = orOnes(Attrs.longs(op.attr("lhs_dilation")), n);
     long[] rhsDil = orOnes(Attrs.longs(op.attr("rhs_dilation")), n);

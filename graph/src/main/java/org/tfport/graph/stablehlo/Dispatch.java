@@ -72,6 +72,9 @@ final class Dispatch {
     if (Control.NAMES.contains(name)) {
       return Control.lower(l, op, ins);
     }
+    if (ShapeRefinement.DYNAMIC.contains(name)) {
+      return List.of(DynamicShapes.lower(l, op, ins));
+    }
     if (name.equals("stablehlo.rng_bit_generator") || name.equals("stablehlo.rng")) {
       throw new Refusal(
           "random bits from XLA's generator, which no TensorFlow op reproduces; pass the random"

@@ -24,10 +24,14 @@ final class DotConv {
 
   static V lower(Lowerer l, Op op, List<V> ins) {
     V out = l.resultLike(op, 0);
-    if (!Lowerer.isStatic(out.shape())
-        || !Lowerer.isStatic(ins.get(0).shape())
-        || !Lowerer.isStatic(ins.get(1).shape())) {
-      throw new Refusal("operands or result of dynamic shape");
+    boolean dynamic =
+        !Lowerer.isStatic(out.shape())
+            || !Lowerer.isStatic(ins.get(0).shape())
+            || !Lowerer.isStatic(ins.get(1).shape());
+    if (dynamic
+        && op.name().equals("stablehlo.convolution")
+        && !Lowerer.isStatic(ins.get(1).shape())) {
+      throw new Refusal("a kernel of dynamic shape");
     }
     return switch (op.name()) {
       case "stablehlo.dot" ->
@@ -77,7 +81,21 @@ final class DotConv {
     long n = product(rhs, rf);
     long[] batch = new long[lb.length];
     for (int i = 0; i < lb.length; i++) {
-      batch[i] = lhs.dim((int) lb[i]);
+      batch[i] = Math.max(lhs.dim((int) lb[i]), rhs.dim((int) rb[i]));
+    }
+    // A ? dimension (a symbolic batch) stays -1 in the reshapes around the product, which
+    // TensorFlow infers; one per reshape at most, and the contracted size must be known.
+    if (k < 0) {
+      throw new Refusal("a contracting dimension of dynamic size");
+    }
+    long[] outShape = out.shape();
+    for (long[] shape :
+        List.of(append(batch, m, k), append(batch, k, n), append(batch, m, n), outShape)) {
+      if (Arrays.stream(shape).filter(d -> d < 0).count() > 1) {
+        throw new Refusal(
+            "more than one dimension of dynamic size around its product "
+                + Arrays.toString(shape).replace("-1", "?"));
+      }
     }
     a = l.reshape(a, append(batch, m, k));
     b = l.reshape(b, append(batch, k, n));
@@ -101,7 +119,7 @@ final class DotConv {
                 Lowerer.b(false),
                 "adj_y",
                 Lowerer.b(false));
-    V shaped = l.reshape(prod, out.shape());
+    V shaped = l.reshape(prod, outShape);
     return l.cast(shaped, out.dtype());
   }
 
@@ -125,9 +143,13 @@ final class DotConv {
     return concat(head, tail);
   }
 
+  /** The product of {@code x}'s sizes along {@code dims}; -1 when one of them is {@code ?}. */
   private static long product(V x, long[] dims) {
     long p = 1;
     for (long d : dims) {
+      if (x.dim((int) d) < 0) {
+        return -1;
+      }
       p *= x.dim((int) d);
     }
     return p;

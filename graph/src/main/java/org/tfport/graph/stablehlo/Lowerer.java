@@ -482,9 +482,18 @@ final class Lowerer {
   V stridedSlice(V x, long[] begin, long[] end, long[] strides) {
     long[] shape = new long[x.rank()];
     boolean whole = true;
+    long endMask = 0;
     for (int k = 0; k < shape.length; k++) {
       shape[k] = Math.max(0, (end[k] - begin[k] + strides[k] - 1) / strides[k]);
       whole &= begin[k] == 0 && end[k] == x.dim(k) && strides[k] == 1;
+      if (x.dim(k) < 0) {
+        // A ? dimension (symbolic batch) is only ever taken whole: the mask reads "to the end".
+        if (begin[k] != 0 || end[k] != x.dim(k) || strides[k] != 1) {
+          throw new Refusal("a slice of a dimension of dynamic size with static bounds");
+        }
+        endMask |= 1L << k;
+        shape[k] = -1;
+      }
     }
     if (whole) {
       return x;
@@ -499,7 +508,7 @@ final class Lowerer {
         "begin_mask",
         i(0),
         "end_mask",
-        i(0),
+        i(endMask),
         "ellipsis_mask",
         i(0),
         "new_axis_mask",

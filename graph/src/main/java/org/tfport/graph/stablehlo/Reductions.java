@@ -97,9 +97,8 @@ final class Reductions {
   }
 
   private static V reduce(Lowerer l, Kind k, V x, V init, long[] dims, V out) {
-    if (!Lowerer.isStatic(x.shape())) {
-      throw new Refusal("an operand of dynamic shape");
-    }
+    // Sum/Max/... take their axes as a tensor and the init as a broadcast scalar: a dynamic
+    // operand shape needs nothing static here.
     if ((k == Kind.AND || k == Kind.OR) && x.dtype() != DType.BOOL) {
       throw new Refusal("a bitwise and/or reduce of integers");
     }

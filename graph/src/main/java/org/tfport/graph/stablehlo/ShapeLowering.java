@@ -29,10 +29,29 @@ final class ShapeLowering {
           "stablehlo.iota",
           "stablehlo.get_dimension_size");
 
+  /** Ops whose TensorFlow form needs no static size of their result. */
+  private static final Set<String> SHAPE_AGNOSTIC =
+      Set.of(
+          "stablehlo.get_dimension_size",
+          "stablehlo.transpose",
+          "stablehlo.reverse",
+          "stablehlo.concatenate");
+
+  /** How many dimensions are {@code ?}: one, TensorFlow's Reshape infers ({@code -1}). */
+  private static int unknownCount(long[] shape) {
+    int n = 0;
+    for (long d : shape) {
+      n += d < 0 ? 1 : 0;
+    }
+    return n;
+  }
+
   static V lower(Lowerer l, Op op, List<V> ins) {
     V out = l.resultLike(op, 0);
     String name = op.name();
-    if (!name.equals("stablehlo.get_dimension_size") && !Lowerer.isStatic(out.shape())) {
+    if (!SHAPE_AGNOSTIC.contains(name)
+        && !Lowerer.isStatic(out.shape())
+        && !(name.equals("stablehlo.reshape") && unknownCount(out.shape()) == 1)) {
       throw new Refusal("a result of dynamic shape " + op.resultTypes().get(0));
     }
     V x = ins.isEmpty() ? null : ins.get(0);

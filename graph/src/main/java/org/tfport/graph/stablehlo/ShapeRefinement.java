@@ -24,7 +24,8 @@ import org.tfport.graph.stablehlo.Lowerer.V;
  * dynamic_broadcast_in_dim}, {@code dynamic_reshape}, {@code dynamic_iota} and {@code
  * real_dynamic_slice}. Here that integer arithmetic is folded to constants while lowering, the
  * dynamic ops whose shape operands are constants become their static forms, and a {@code ?} in a
- * result type is replaced by the size its operands give.
+ * result type is replaced by the size its operands give. What does not fold (an input of {@code ?}
+ * size) lowers to ops computing the shapes at run time ({@link DynamicShapes}).
  */
 final class ShapeRefinement {
   private ShapeRefinement() {}
@@ -157,9 +158,13 @@ final class ShapeRefinement {
    * {@code ?} dimensions of its results that its operands fix made known; {@code op} itself when
    * nothing changes.
    *
-   * @throws Lowerer.Refusal for a dynamic op whose shape operands do not fold to constants
+   * @throws Lowerer.Refusal for a dynamic op whose constant shape operands do not fit its result
    */
   static Op refine(Lowerer l, Op op, List<V> ins) {
+    if (DYNAMIC.contains(op.name()) && !shapeOperandsFold(l, op, ins)) {
+      // Lowered as written, to the TensorFlow ops taking shapes as tensors (DynamicShapes).
+      return op;
+    }
     switch (op.name()) {
       case "stablehlo.dynamic_broadcast_in_dim" -> {
         long[] shape = shapeOperand(l, op, ins, 1);
@@ -206,6 +211,17 @@ final class ShapeRefinement {
         return refineResults(op, ins);
       }
     }
+  }
+
+  /** Whether every shape operand of the dynamic op {@code op} is an integer constant here. */
+  private static boolean shapeOperandsFold(Lowerer l, Op op, List<V> ins) {
+    int first = op.name().equals("stablehlo.dynamic_iota") ? 0 : 1;
+    for (int k = first; k < ins.size(); k++) {
+      if (constantInts(l, ins.get(k)) == null) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Operand {@code k}, a 1-D shape or index vector that must be constant here. */
