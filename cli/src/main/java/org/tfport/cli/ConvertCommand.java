@@ -159,8 +159,9 @@ final class ConvertCommand {
 
   @Option(
       description =
-          "tflite input: keep quantized int8/uint8/int16 weights as stored (TensorFlow: integer"
-              + " weight, Cast, Sub, Mul; TF.js: uint8/uint16 manifest quantization per tensor)",
+          "tflite input: keep quantized int8/uint8/int16 and float16 weights as stored"
+              + " (TensorFlow: integer weight, Cast, Sub, Mul, or half weight and Cast; TF.js:"
+              + " uint8/uint16 manifest quantization per tensor, or float16)",
       names = "--keep_quantization",
       arity = "0..1",
       fallbackValue = "true",

@@ -19,6 +19,7 @@ import org.tfport.core.graph.Node;
 import org.tfport.core.graph.TensorShape;
 import org.tfport.core.graph.TensorValue;
 import org.tfport.formats.tfjs.Quantization;
+import org.tfport.formats.tfjs.WeightEntry;
 import org.tfport.runtime.tflite.QuantizedConstant;
 
 /**
@@ -54,6 +55,10 @@ import org.tfport.runtime.tflite.QuantizedConstant;
  * double precision, where both terms are exact multiples of the scale's last bit below 2^53, so the
  * sum is {@code scale · (q − zp)} exactly and the one rounding to float32 is TFLite's. Per-channel
  * weights cannot be expressed and stay float32, with a note each.
+ *
+ * <p>float16 weights (TFLite's DEQUANTIZE of a float16 constant) need no arithmetic: every half
+ * widens to float32 exactly, so TensorFlow gets the half constant and a {@code Cast}, and TF.js the
+ * manifest's {@code float16} quantization, both the file's bytes.
  */
 final class KeptQuantization {
   private KeptQuantization() {}
@@ -105,6 +110,10 @@ final class KeptQuantization {
   static Map<String, Quantization> forTfjs(List<QuantizedConstant> kept, List<String> notices) {
     Map<String, Quantization> out = new LinkedHashMap<>();
     for (QuantizedConstant q : kept) {
+      if (q.integers().dtype() == DType.FLOAT16) {
+        out.put(q.weightName(), Quantization.float16());
+        continue;
+      }
       if (!q.perTensor()) {
         notices.add(
             "weight '"
@@ -130,16 +139,90 @@ final class KeptQuantization {
   }
 
   /**
+   * Stores each weight of {@code keep} with its quantization when its float32 values are exactly
+   * what that quantization gives back; a note names each that is not (the optimizer folded it into
+   * another constant, or dropped it).
+   *
+   * <p>When float16 weights are kept, the TF.js optimizer has folded some into other constants (a
+   * filter behind DEQUANTIZE re-laid out by a folded {@code Transpose}, a PReLU slope negated):
+   * their values are still float16 ones, so every other float32 weight that float16 holds bit for
+   * bit is stored as float16 too, which gives back the same float32 values.
+   */
+  static void intoManifest(
+      List<WeightEntry> weights, Map<String, Quantization> keep, List<String> notices) {
+    Set<String> found = new HashSet<>();
+    boolean halves = keep.values().stream().anyMatch(q -> q.dtype() == DType.FLOAT16);
+    Quantization half = Quantization.float16();
+    int kept = 0;
+    int derived = 0;
+    for (int i = 0; i < weights.size(); i++) {
+      WeightEntry e = weights.get(i);
+      Quantization q = keep.get(e.name());
+      if (q == null) {
+        if (halves && e.dtype() == DType.FLOAT32 && storesExactly(e.data().get(), half)) {
+          weights.set(i, new WeightEntry(e.name(), e.dtype(), e.shape(), e.data(), e.group(), half));
+          derived++;
+        }
+        continue;
+      }
+      found.add(e.name());
+      Tensor t = e.data().get();
+      if (!storesExactly(t, q)) {
+        notices.add(
+            "weight '" + e.name() + "' was changed by the optimizer and is stored as float32");
+        continue;
+      }
+      weights.set(i, new WeightEntry(e.name(), e.dtype(), e.shape(), e.data(), e.group(), q));
+      kept++;
+    }
+    if (kept > 0) {
+      notices.add(
+          kept
+              + " quantized weight"
+              + (kept == 1 ? "" : "s")
+              + " kept as stored (uint8/uint16 with the manifest's scale and min, float16 as"
+              + " float16, bit-exact)");
+    }
+    if (derived > 0) {
+      notices.add(
+          derived
+              + " weight"
+              + (derived == 1 ? "" : "s")
+              + " the optimizer folded from float16 ones (or that float16 holds exactly) stored"
+              + " as float16, bit-exact");
+    }
+    for (String k : keep.keySet()) {
+      if (!found.contains(k) && keep.get(k).dtype() != DType.FLOAT16) {
+        notices.add(
+            "quantized weight '"
+                + k
+                + "' was folded into another constant by the optimizer and is stored as float32");
+      }
+    }
+  }
+
+  /**
    * Whether every float32 value of {@code t} is one {@code q} dequantizes to, bit for bit, the way
-   * TF.js does ({@code (float)(u·scale + min)} in double), so the writer stores the file's bytes.
+   * TF.js does ({@code (float)(u·scale + min)} in double, or a half widened), so the writer stores
+   * the file's bytes.
    */
   static boolean storesExactly(Tensor t, Quantization q) {
     if (t.dtype() != DType.FLOAT32) {
       return false;
     }
-    long top = q.dtype() == DType.UINT16 ? 65535 : 255;
     ByteBuffer b = t.bytes();
     int n = Math.toIntExact(t.size());
+    if (q.dtype() == DType.FLOAT16) {
+      for (int i = 0; i < n; i++) {
+        float x = b.getFloat(4 * i);
+        if (Float.floatToRawIntBits(Float.float16ToFloat(Float.floatToFloat16(x)))
+            != Float.floatToRawIntBits(x)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    long top = q.dtype() == DType.UINT16 ? 65535 : 255;
     for (int i = 0; i < n; i++) {
       float x = b.getFloat(4 * i);
       long u = Math.round((x - q.min()) / q.scale());
@@ -168,8 +251,18 @@ final class KeptQuantization {
         || !java.util.Arrays.equals(v.shape().dims(), q.integers().shape().dims())) {
       return false;
     }
-    int[] channel = channels(q.integers().shape().dims(), q.scaleShape());
     ByteBuffer f = v.bytes();
+    if (q.integers().dtype() == DType.FLOAT16) {
+      ByteBuffer h = q.integers().bytes().order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < v.size(); i++) {
+        if (Float.floatToRawIntBits(Float.float16ToFloat(h.getShort(2 * i)))
+            != Float.floatToRawIntBits(f.getFloat(4 * i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    int[] channel = channels(q.integers().shape().dims(), q.scaleShape());
     for (int i = 0; i < channel.length; i++) {
       int c = channel[i];
       float want = q.scales()[c] * (float) (integerAt(q.integers(), i) - q.zeroPoints()[c]);
@@ -189,7 +282,7 @@ final class KeptQuantization {
     Tensor ints = q.integers();
     String integers = fresh(base + "/quantized", used, made);
     out.add(constant(integers, ints));
-    String cast = fresh(base + "/Cast", used, made);
+    String cast = ints.dtype() == DType.FLOAT16 ? base : fresh(base + "/Cast", used, made);
     out.add(
         new Node(
             cast,
@@ -203,6 +296,9 @@ final class KeptQuantization {
                 type(DType.FLOAT32),
                 "Truncate",
                 new AttrValue.Bool(false))));
+    if (ints.dtype() == DType.FLOAT16) {
+      return out;
+    }
     String x = cast;
     Shape s = Shape.of(q.scaleShape());
     boolean offset = false;

@@ -399,7 +399,7 @@ public final class TfGraphToTfjs {
       functionWeights(f, g.source(), weights, notices);
     }
     if (!keep.isEmpty()) {
-      keepQuantized(weights, keep, notices);
+      KeptQuantization.intoManifest(weights, keep, notices);
     }
     ObjectNode topology = GraphJson.graph(g, order);
     TfjsModelJson json =
@@ -503,48 +503,6 @@ public final class TfGraphToTfjs {
                   ? renames.get(node) + (colon < 0 ? "" : v.substring(colon))
                   : v;
             });
-  }
-
-  /**
-   * Stores each weight of {@code keep} with its quantization when its float32 values are exactly
-   * what that quantization gives back; a note names each that is not (the optimizer folded it into
-   * another constant, or dropped it).
-   */
-  private static void keepQuantized(
-      List<WeightEntry> weights, Map<String, Quantization> keep, List<String> notices) {
-    Set<String> found = new java.util.HashSet<>();
-    int kept = 0;
-    for (int i = 0; i < weights.size(); i++) {
-      WeightEntry e = weights.get(i);
-      Quantization q = keep.get(e.name());
-      if (q == null) {
-        continue;
-      }
-      found.add(e.name());
-      Tensor t = e.data().get();
-      if (!KeptQuantization.storesExactly(t, q)) {
-        notices.add(
-            "weight '" + e.name() + "' was changed by the optimizer and is stored as float32");
-        continue;
-      }
-      weights.set(i, new WeightEntry(e.name(), e.dtype(), e.shape(), e.data(), e.group(), q));
-      kept++;
-    }
-    if (kept > 0) {
-      notices.add(
-          kept
-              + " quantized weight"
-              + (kept == 1 ? "" : "s")
-              + " kept as stored (uint8/uint16 with the manifest's scale and min, bit-exact)");
-    }
-    for (String k : keep.keySet()) {
-      if (!found.contains(k)) {
-        notices.add(
-            "quantized weight '"
-                + k
-                + "' was folded into another constant by the optimizer and is stored as float32");
-      }
-    }
   }
 
   private static WeightEntry weight(Node n, String name, String source, List<String> notices) {

@@ -43,8 +43,8 @@ import org.tfport.runtime.tflite.TfliteImporter;
  * fused activations as their own ops), keeps every SignatureDef, makes {@code WHILE}/{@code IF}
  * subgraphs functional {@code While}/{@code If} with functions, and dequantizes float16 and int8
  * weights. A SavedModel gets every signature over one graph, its weights as checkpoint variables; a
- * frozen GraphDef keeps them as constants. With {@code keepQuantization} the int8/uint8/int16
- * weights stay as stored ({@link KeptQuantization}).
+ * frozen GraphDef keeps them as constants. With {@code keepQuantization} the int8/uint8/int16 and
+ * float16 weights stay as stored ({@link KeptQuantization}).
  *
  * <p>Refused by name: custom ops (other than Flex, which carries a TensorFlow node) and operators
  * on integer activations, which the importer maps to tfport's own TFLite kernels that TensorFlow
@@ -98,7 +98,7 @@ public final class TfliteToTf {
               + (quantized - integers == 1 ? " was" : "s were")
               + " dequantized to float32 (TensorFlow's float ops run them"
               + (keepQuantization
-                  ? "; --keep_quantization keeps int8, uint8 and int16 ones)"
+                  ? "; --keep_quantization keeps int8, uint8, int16 and float16 ones)"
                   : ")"));
     }
     return new Imported(g, sigs, notices, prelus, kept);
@@ -116,7 +116,7 @@ public final class TfliteToTf {
                 + " quantized weight"
                 + (n == 1 ? "" : "s")
                 + " kept as stored (int8/uint8/int16 with Cast, Sub of the zero point and Mul by"
-                + " the scale, TFLite's dequantization)");
+                + " the scale, TFLite's dequantization; float16 with Cast, exact)");
   }
 
   private static TensorInfo info(Graph g, TensorSpec t) {

@@ -413,11 +413,13 @@ final class SubgraphImport {
   /**
    * Tells the importer that {@code Const} {@code node} holds constant {@code t}'s dequantized
    * values, re-laid out by {@code perm} or {@code reshaped} (or neither), when {@code t} is a
-   * quantized integer weight.
+   * quantized integer weight or a float16 one.
    */
   void keepQuantized(String node, int t, int[] perm, long[] reshaped) {
     TfliteTensor x = tensor(t);
-    if (!Weights.isQuantized(x) || x.type() == TfliteType.FLOAT32 || model.buffer(x).isEmpty()) {
+    boolean half = x.type() == TfliteType.FLOAT16;
+    if (!half && (!Weights.isQuantized(x) || x.type() == TfliteType.FLOAT32)
+        || model.buffer(x).isEmpty()) {
       return;
     }
     QuantizedConstant q =

@@ -178,6 +178,17 @@ final class Weights {
    */
   static QuantizedConstant kept(
       String function, String node, TfliteTensor t, Tensor raw, int[] perm, long[] reshaped) {
+    if (t.type() == TfliteType.FLOAT16) {
+      // float16 weights widen exactly: the kept form is the half bits and a Cast, scale 1.
+      Tensor halves = raw;
+      if (perm != null) {
+        halves = new Tensor(raw.dtype(), Shape.of(permuted(dims(t), perm)), relaid(raw, dims(t), perm));
+      } else if (reshaped != null) {
+        halves = new Tensor(raw.dtype(), Shape.of(reshaped), raw.bytes());
+      }
+      return new QuantizedConstant(
+          function, node, t.name(), halves, new float[] {1f}, new long[] {0}, new long[0]);
+    }
     if (!isQuantized(t)
         || (t.type() != TfliteType.INT8
             && t.type() != TfliteType.UINT8
@@ -203,22 +214,7 @@ final class Weights {
     }
     Tensor ints = raw;
     if (perm != null) {
-      long n = raw.size();
-      float[] v = new float[Math.toIntExact(n)];
-      for (int i = 0; i < v.length; i++) {
-        v[i] = integerAt(raw, i);
-      }
-      float[] moved = permute(v, dims, perm);
-      java.nio.ByteBuffer b =
-          java.nio.ByteBuffer.allocate(raw.byteLength()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-      for (float x : moved) {
-        if (raw.dtype() == DType.INT16) {
-          b.putShort((short) x);
-        } else {
-          b.put((byte) (int) x);
-        }
-      }
-      ints = new Tensor(raw.dtype(), Shape.of(permuted(dims, perm)), b.flip());
+      ints = new Tensor(raw.dtype(), Shape.of(permuted(dims, perm)), relaid(raw, dims, perm));
       if (channels > 1) {
         scaleShape = permuted(scaleShape, perm);
       }
@@ -245,6 +241,27 @@ final class Weights {
       }
     }
     return new QuantizedConstant(function, node, t.name(), ints, scales, zeros, scaleShape);
+  }
+
+  /**
+   * The 8- or 16-bit elements of {@code raw} (integers, or float16 bit patterns) with their axes
+   * permuted by {@code perm}; every 16-bit value is exact as a float, so the float permute serves.
+   */
+  private static ByteBuffer relaid(Tensor raw, long[] dims, int[] perm) {
+    float[] v = new float[Math.toIntExact(raw.size())];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = integerAt(raw, i);
+    }
+    float[] moved = permute(v, dims, perm);
+    ByteBuffer b = ByteBuffer.allocate(raw.byteLength()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float x : moved) {
+      if (raw.dtype() == DType.INT16 || raw.dtype() == DType.FLOAT16) {
+        b.putShort((short) x);
+      } else {
+        b.put((byte) (int) x);
+      }
+    }
+    return b.flip();
   }
 
   private static int integerAt(Tensor q, int i) {
