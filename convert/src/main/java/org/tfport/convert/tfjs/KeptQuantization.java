@@ -154,6 +154,7 @@ final class KeptQuantization {
     boolean halves = keep.values().stream().anyMatch(q -> q.dtype() == DType.FLOAT16);
     Quantization half = Quantization.float16();
     int kept = 0;
+    int keptHalves = 0;
     int derived = 0;
     for (int i = 0; i < weights.size(); i++) {
       WeightEntry e = weights.get(i);
@@ -173,15 +174,25 @@ final class KeptQuantization {
         continue;
       }
       weights.set(i, new WeightEntry(e.name(), e.dtype(), e.shape(), e.data(), e.group(), q));
-      kept++;
+      if (q.dtype() == DType.FLOAT16) {
+        keptHalves++;
+      } else {
+        kept++;
+      }
     }
     if (kept > 0) {
       notices.add(
           kept
               + " quantized weight"
               + (kept == 1 ? "" : "s")
-              + " kept as stored (uint8/uint16 with the manifest's scale and min, float16 as"
-              + " float16, bit-exact)");
+              + " kept as stored (uint8/uint16 with the manifest's scale and min, bit-exact)");
+    }
+    if (keptHalves > 0) {
+      notices.add(
+          keptHalves
+              + " float16 weight"
+              + (keptHalves == 1 ? "" : "s")
+              + " kept as stored (the manifest's float16, bit-exact)");
     }
     if (derived > 0) {
       notices.add(

@@ -14,6 +14,7 @@ import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.AtomicOutput;
 import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UnsupportedModelException;
+import org.tfport.core.DType;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphFunction;
 import org.tfport.core.graph.Node;
@@ -110,13 +111,23 @@ public final class TfliteToTf {
       return;
     }
     int n = KeptQuantization.intoGraph(im.graph(), im.quantized());
+    boolean halves = im.quantized().stream().anyMatch(q -> q.integers().dtype() == DType.FLOAT16);
+    boolean integers =
+        im.quantized().stream().anyMatch(q -> q.integers().dtype() != DType.FLOAT16);
+    String integerForm =
+        "int8/uint8/int16 with Cast, Sub of the zero point and Mul by the scale, TFLite's"
+            + " dequantization";
+    String halfForm = "float16 with Cast, exact";
     im.notices()
         .add(
             n
                 + " quantized weight"
                 + (n == 1 ? "" : "s")
-                + " kept as stored (int8/uint8/int16 with Cast, Sub of the zero point and Mul by"
-                + " the scale, TFLite's dequantization; float16 with Cast, exact)");
+                + " kept as stored ("
+                + (integers && halves
+                    ? integerForm + "; " + halfForm
+                    : halves ? halfForm : integerForm)
+                + ")");
   }
 
   private static TensorInfo info(Graph g, TensorSpec t) {

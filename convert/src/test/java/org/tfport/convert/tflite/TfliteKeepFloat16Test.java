@@ -51,11 +51,12 @@ import org.tfport.testkit.TfjsOracle;
 /**
  * {@code --keep_quantization} on float16-weight {@code .tflite} files (weights stored as float16
  * behind DEQUANTIZE): the corpus's MediaPipe face landmark model and tfport's own {@code
- * --quantize_float16} output of a small CNN. The SavedModel's checkpoint and the frozen graph hold
+ * --quantize_float16} output of a small CNN; the corpus's CartoonGAN. The SavedModel's checkpoint and the frozen graph hold
  * the file's float16 bytes as DT_HALF followed by {@code Cast}; TensorFlow 2.18 gives exactly the
  * dequantized conversion's outputs for the SavedModel (bit for bit: the widening is exact and the
- * consuming ops read the same float32 values) and within 1e-6 relative for the frozen graph (its
- * optimizer may run another kernel on a Cast than on a constant), and tfport's runtime (what
+ * consuming ops read the same float32 values) and within 1e-6 of each output's largest magnitude
+ * for the frozen graph (its optimizer runs another kernel on a Cast than on a constant), and
+ * tfport's runtime (what
  * {@code --verify} runs) gives the dequantized conversion's outputs bit for bit. The TF.js
  * graph model stores them with the manifest's float16 quantization and TF.js 4.22 gives exactly
  * the dequantized conversion's outputs.
@@ -69,6 +70,7 @@ class TfliteKeepFloat16Test {
   void float16WeightsKeptGiveTheDequantizedConversionsOutputsExactly() throws Exception {
     Map<String, Path> files = new LinkedHashMap<>();
     files.put("face_landmark", Corpus.require("tflite/mediapipe-github/face_landmark.tflite"));
+    files.put("cartoongan", Corpus.require("tflite/tfjs-tflite/cartoongan_fp16.tflite"));
     files.put("cnn-f16", ownFloat16());
     List<TfjsOracle.Job> jobs = new ArrayList<>();
     List<Integer> outputsPerFile = new ArrayList<>();
@@ -84,7 +86,7 @@ class TfliteKeepFloat16Test {
       ConversionResult r = TfliteToTf.convertSavedModel(f, keptSm, true);
       TfliteToTf.convertSavedModel(f, plainSm, false);
       String notes = String.join("\n", r.notices());
-      assertThat(notes).contains("kept as stored").doesNotContain("dequantized to float32");
+      assertThat(notes).contains("kept as stored (float16 with Cast, exact)").doesNotContain("dequantized to float32");
       Path keptPb = tmp.resolve(label + "_kept.pb");
       Path plainPb = tmp.resolve(label + "_plain.pb");
       TfliteToTf.convertFrozen(f, keptPb, true);
@@ -157,11 +159,18 @@ class TfliteKeepFloat16Test {
       int o = 0;
       for (String k : sig.outputs().keySet()) {
         assertThat(kept.get(k)).as(label + " SavedModel output " + k).containsExactly(plain.get(k));
-        // The frozen graph's Cast of a half constant is left to TensorFlow's optimizer, which may
-        // pick another kernel for the consumer than for a float32 constant: not always bit-equal.
-        Comparison cf = Comparison.of(plainFrozen.get(o), keptFrozen.get(o), 0, FROZEN_RTOL);
+        // TensorFlow's optimizer does not fold a Cast that widens a large constant, so in the
+        // frozen graph the consumer reads a computed filter where the dequantized graph gives it a
+        // constant, and TensorFlow runs another kernel that sums in another order: a few float
+        // ulps of the output's scale apart (the SavedModel, a variable in both, is bit-equal).
+        float[] pf = plainFrozen.get(o);
+        double scale = 0;
+        for (float v : pf) {
+          scale = Math.max(scale, Math.abs(v));
+        }
+        Comparison cf = Comparison.of(pf, keptFrozen.get(o), FROZEN_RTOL * scale, FROZEN_RTOL);
         cf.assertOk(label + " frozen output " + k);
-        frozen = Math.max(frozen, cf.maxRel());
+        frozen = Math.max(frozen, cf.maxAbs() / Math.max(scale, Float.MIN_NORMAL));
         float[] rk = keptRt.get(k).toFloatArray();
         assertThat(rk).as(label + " runtime output " + k).containsExactly(
             plainRt.get(k).toFloatArray());
@@ -176,7 +185,7 @@ class TfliteKeepFloat16Test {
       ConversionResult rj = tfjs(f, keptJs, true);
       tfjs(f, plainJs, false);
       assertThat(String.join("\n", rj.notices()))
-          .contains("float16 as float16")
+          .contains("kept as stored (the manifest's float16, bit-exact)")
           .doesNotContain("stored as float32");
       TfjsModel km = TfjsReader.read(keptJs.resolve("model.json"));
       TfjsModel pm = TfjsReader.read(plainJs.resolve("model.json"));
@@ -204,7 +213,7 @@ class TfliteKeepFloat16Test {
           String.format(
               "%-14s %d float16 weights in the file, %d DT_HALF variables, %d TF.js float16"
                   + " weights; TensorFlow SavedModel outputs bit-equal to the dequantized"
-                  + " conversion's, frozen max rel %.2g, runtime bit-equal (max abs %.2g from"
+                  + " conversion's, frozen max abs / output scale %.2g, runtime bit-equal (max abs %.2g from"
                   + " TensorFlow); notes: %s",
               label,
               stored.size(),
