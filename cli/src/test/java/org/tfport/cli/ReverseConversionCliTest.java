@@ -276,6 +276,52 @@ class ReverseConversionCliTest {
   }
 
   @Test
+  void keepQuantizationKeepsTheFloat16WeightsOfACorpusFile() throws Exception {
+    Path f = Corpus.require("tflite/tfjs-tflite/cartoongan_fp16.tflite");
+    long[] sizes = new long[2];
+    for (int k = 0; k < 2; k++) {
+      Path out = tmp.resolve("f16_sm" + k);
+      List<String> args =
+          new java.util.ArrayList<>(
+              List.of(
+                  "convert",
+                  "--input_format=tflite",
+                  "--output_format=tf_saved_model",
+                  "--verify",
+                  f.toString(),
+                  out.toString()));
+      if (k == 0) {
+        args.add(3, "--keep_quantization");
+      }
+      CliRunner r = CliRunner.run(args.toArray(String[]::new));
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(r.out()).contains("verify:").contains(" ok");
+      assertThat(r.err())
+          .contains(
+              k == 0
+                  ? "42 quantized weights kept as stored (float16 with Cast, exact)"
+                  : "42 quantized weights were dequantized to float32");
+      sizes[k] = Files.size(out.resolve("variables/variables.data-00000-of-00001"));
+    }
+    // float16 weights take half the float32 bytes.
+    assertThat(sizes[0]).isLessThan(sizes[1] * 6 / 10);
+    Path js = tmp.resolve("f16_js");
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--input_format=tflite",
+            "--output_format=tfjs_graph_model",
+            "--keep_quantization",
+            "--verify",
+            f.toString(),
+            js.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains(" ok");
+    assertThat(r.err()).contains("float16 weights kept as stored (the manifest's float16");
+    assertThat(Files.readString(js.resolve("model.json"))).contains("\"float16\"");
+  }
+
+  @Test
   void keepQuantizationRefusesIntegerActivationsAndOtherInputs() {
     Path full = Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite");
     Path out = tmp.resolve("mn");
