@@ -8,8 +8,8 @@ import org.tfport.graph.keras.KerasTraining;
 /**
  * Gradients through the ops the corpus audit found without a rule (GlobalMaxPooling's Max,
  * Cropping's StridedSlice, UpSampling's and RepeatVector's Tile, Conv3D, AveragePooling3D, the
- * Select of ELU and thresholded ReLUs, SELU, bilinear UpSampling's ResizeBilinear, GELU's Erf) against central finite differences of the same graph's
- * loss.
+ * Select of ELU and thresholded ReLUs, SELU, bilinear UpSampling's ResizeBilinear, GELU's Erf)
+ * against central finite differences of the same graph's loss.
  */
 class LayerOpGradientCheckTest {
   @TempDir Path dir;

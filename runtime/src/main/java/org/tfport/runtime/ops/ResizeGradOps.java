@@ -127,8 +127,15 @@ final class ResizeGradOps implements OpFamily {
   private static void check(Image dy, Image x) {
     if (dy.batch() != x.batch() || dy.channels() != x.channels()) {
       throw new KernelException(
-          "grads [" + dy.batch() + ", _, _, " + dy.channels() + "] do not match the image ["
-              + x.batch() + ", _, _, " + x.channels() + "] in batch and channels");
+          "grads ["
+              + dy.batch()
+              + ", _, _, "
+              + dy.channels()
+              + "] do not match the image ["
+              + x.batch()
+              + ", _, _, "
+              + x.channels()
+              + "] in batch and channels");
     }
     if (x.height() == 0 || x.width() == 0 || dy.height() == 0 || dy.width() == 0) {
       if ((long) x.batch() * x.channels() > 0) {

@@ -10,7 +10,8 @@ import org.tfport.core.graph.Node;
 
 /**
  * Image resizes (UpSampling2D bilinear, Resizing): TensorFlow's fused gradient ops, which add each
- * resized pixel's gradient back into the pixels it was read from, with the forward op's corner mode.
+ * resized pixel's gradient back into the pixels it was read from, with the forward op's corner
+ * mode.
  */
 final class ImageGrads {
   private static final AttrValue F32 = new AttrValue.Type(DataTypes.DT_FLOAT);

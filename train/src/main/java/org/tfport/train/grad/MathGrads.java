@@ -164,8 +164,7 @@ final class MathGrads {
   }
 
   private static final org.tfport.core.graph.AttrValue I32 =
-      new org.tfport.core.graph.AttrValue.Type(
-          DataTypes.fromDType(org.tfport.core.DType.INT32));
+      new org.tfport.core.graph.AttrValue.Type(DataTypes.fromDType(org.tfport.core.DType.INT32));
 
   private static boolean flag(Node n, String key) {
     return n.attr(key) instanceof org.tfport.core.graph.AttrValue.Bool b && b.value();
@@ -185,8 +184,7 @@ final class MathGrads {
     }
     String dy = g.reshape(dys.get(0), g.ints(keptShape(g, n)));
     String axis =
-        g.constant(
-            org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, (int) axes[0]));
+        g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, (int) axes[0]));
     String[] sides = new String[2];
     for (int k = 0; k < 2; k++) {
       Map<String, org.tfport.core.graph.AttrValue> a = new java.util.LinkedHashMap<>();

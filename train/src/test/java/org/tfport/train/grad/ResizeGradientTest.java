@@ -23,8 +23,8 @@ import org.tfport.runtime.TensorSpec;
 
 /**
  * ResizeBilinear and ResizeNearestNeighbor rules in every corner mode, up- and down-sampling: the
- * loss Σ w·resize(x) is linear in x, so each element's gradient is the loss of the unit image
- * e_i, run forward through the runtime's resize (itself matched against TensorFlow).
+ * loss Σ w·resize(x) is linear in x, so each element's gradient is the loss of the unit image e_i,
+ * run forward through the runtime's resize (itself matched against TensorFlow).
  */
 class ResizeGradientTest {
   private static final long[] SHAPE = {2, 3, 4, 2};
@@ -46,7 +46,9 @@ class ResizeGradientTest {
     for (int i = 0; i < w.length; i++) {
       w[i] = rnd.nextFloat() * 2 - 1;
     }
-    String loss = e.sum(e.mul(r, e.constant(Tensor.ofFloats(Shape.of(ws), w))), new long[] {0, 1, 2, 3}, false);
+    String loss =
+        e.sum(
+            e.mul(r, e.constant(Tensor.ofFloats(Shape.of(ws), w))), new long[] {0, 1, 2, 3}, false);
     String dx = Gradients.of(g, loss, List.of("x")).get(0);
     List<TensorSpec> ins = List.of(new TensorSpec("x", "x", DType.FLOAT32, SHAPE));
     List<TensorSpec> outs =
@@ -57,7 +59,8 @@ class ResizeGradientTest {
         Session s = m.newSession()) {
       int size = (int) Shape.of(SHAPE).size();
       float[] x = new float[size];
-      float[] grad = s.run(Map.of("x", Tensor.ofFloats(Shape.of(SHAPE), x))).get("dx").toFloatArray();
+      float[] grad =
+          s.run(Map.of("x", Tensor.ofFloats(Shape.of(SHAPE), x))).get("dx").toFloatArray();
       float[] unit = new float[size];
       for (int i = 0; i < size; i++) {
         x[i] = 1;
@@ -82,7 +85,9 @@ class ResizeGradientTest {
           for (int i = 0; i < r.dx().length; i++) {
             worst = Math.max(worst, Math.abs(r.dx()[i] - r.unitLosses()[i]));
             assertThat(r.dx()[i])
-                .as("%s %dx%d align=%s half=%s element %d", op, size[0], size[1], mode[0], mode[1], i)
+                .as(
+                    "%s %dx%d align=%s half=%s element %d",
+                    op, size[0], size[1], mode[0], mode[1], i)
                 .isCloseTo(r.unitLosses()[i], within(1e-5f));
           }
         }
