@@ -14,6 +14,7 @@ final class OptionFlags {
           Map.ofEntries(
               Map.entry("turn GraphLoadingOptions.checkOps off", "pass --skip_op_check"),
               Map.entry("GraphLoadingOptions.checkOps", "--skip_op_check"),
+              Map.entry("GraphLoadingOptions.keepQuantization", "--keep_quantization"),
               Map.entry("GraphLoadingOptions.signatures", "--signature_name"),
               Map.entry("GraphLoadingOptions.inputShape", "--input_shapes"),
               Map.entry("GraphLoadingOptions.inputNodeNames", "--input_arrays"),

@@ -8,8 +8,8 @@ import org.tfport.graph.keras.KerasTraining;
 /**
  * Gradients through the ops the corpus audit found without a rule (GlobalMaxPooling's Max,
  * Cropping's StridedSlice, UpSampling's and RepeatVector's Tile, Conv3D, AveragePooling3D, the
- * Select of ELU and thresholded ReLUs, SELU) against central finite differences of the same graph's
- * loss.
+ * Select of ELU and thresholded ReLUs, SELU, bilinear UpSampling's ResizeBilinear, GELU's Erf)
+ * against central finite differences of the same graph's loss.
  */
 class LayerOpGradientCheckTest {
   @TempDir Path dir;
@@ -193,5 +193,28 @@ class LayerOpGradientCheckTest {
         KerasTraining.Options.defaults(),
         1e-3f,
         true);
+  }
+
+  @Test
+  void bilinearUpSamplingAndGeluGradientsMatchFiniteDifferences() {
+    // 5x5x2 → conv 4x4x3 (gelu: Erf) → bilinear upsample (2, 3) 8x12x3 → dense. Keras's bilinear
+    // UpSampling2D is ResizeBilinear with half-pixel centres.
+    Path h5 =
+        new TestModels(45, 5, 5, 2)
+            .conv("conv", 2, 3, 2, 1, "valid", "gelu")
+            .layer(
+                "UpSampling2D",
+                "up",
+                "\"size\": [2, 3], \"data_format\": \"channels_last\","
+                    + " \"interpolation\": \"bilinear\"")
+            .flatten()
+            .dense("dense", 288, 3, "softmax")
+            .write(dir.resolve("bilinear.h5"));
+    GradientCheckTest.check(
+        h5,
+        Loss.CATEGORICAL_CROSSENTROPY,
+        TestModels.uniform(46, N, 5, 5, 2),
+        TestModels.oneHot(N, 3, 1),
+        KerasTraining.Options.defaults());
   }
 }

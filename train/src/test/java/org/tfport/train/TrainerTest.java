@@ -125,14 +125,15 @@ class TrainerTest {
     Path m =
         new TestModels(55, 2, 2, 2)
             .dense("dense", 2, 3, "tanh")
+            // A raw TensorFlow Cos (TensorFlowOpLayer), which has no gradient rule.
             .layer(
-                "UpSampling2D",
-                "up",
-                "\"size\": [2, 2], \"data_format\": \"channels_last\","
-                    + " \"interpolation\": \"bilinear\"")
+                "TensorFlowOpLayer",
+                "cos",
+                "\"node_def\": {\"name\": \"cos\", \"op\": \"Cos\", \"input\": [\"dense/Tanh\"],"
+                    + " \"attr\": {\"T\": {\"type\": \"DT_FLOAT\"}}}, \"constants\": {}")
             .flatten()
-            .dense("out", 48, 1, "linear")
-            .write(dir.resolve("bilinear.h5"));
+            .dense("out", 12, 1, "linear")
+            .write(dir.resolve("cos.h5"));
     Tensor x = TestModels.uniform(56, 8, 2, 2, 2);
     Tensor y = TestModels.uniform(57, 8, 1);
     assertThatThrownBy(
@@ -143,7 +144,7 @@ class TrainerTest {
             })
         .isInstanceOf(TfportException.class)
         .hasMessageContaining("cannot train through node")
-        .hasMessageContaining("(ResizeBilinear)");
+        .hasMessageContaining("(Cos)");
     try (Trainer t =
         Trainer.open(m, Trainer.Settings.of("sgd", "mse").withFrozenLayers(Set.of("dense")))) {
       Map<String, Tensor> before = t.weights();

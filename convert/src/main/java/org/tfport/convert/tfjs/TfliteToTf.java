@@ -99,7 +99,7 @@ public final class TfliteToTf {
               + (quantized - integers == 1 ? " was" : "s were")
               + " dequantized to float32 (TensorFlow's float ops run them"
               + (keepQuantization
-                  ? "; --keep_quantization keeps int8, uint8, int16 and float16 ones)"
+                  ? "; GraphLoadingOptions.keepQuantization keeps int8, uint8, int16 and float16 ones)"
                   : ")"));
     }
     return new Imported(g, sigs, notices, prelus, kept);
@@ -379,7 +379,8 @@ public final class TfliteToTf {
               + String.join(", ", parts)
               + "), which TensorFlow's graph ops do not"
               + (keepQuantization
-                  ? "; --keep_quantization keeps the integer weights of models that compute in"
+                  ? "; GraphLoadingOptions.keepQuantization keeps the integer weights of models that"
+                      + " compute in"
                       + " float (dynamic-range quantization), not integer activations"
                   : "")
               + "; convert the float model instead");

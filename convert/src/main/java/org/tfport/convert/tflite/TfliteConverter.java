@@ -237,9 +237,9 @@ public final class TfliteConverter {
             d[k] = d[k] < 0 ? 1 : d[k];
           }
           example =
-              "--input_arrays="
+              "GraphLoadingOptions.inputNodeNames="
                   + in
-                  + " --input_shapes="
+                  + " GraphLoadingOptions.inputShape="
                   + String.join(",", java.util.Arrays.stream(d).mapToObj(Long::toString).toList());
         }
       }

@@ -74,7 +74,8 @@ class DynamicShapeOracleTest {
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("exported.mlir")
         .hasMessageContaining("arg0 [?, 4]")
-        .hasMessageContaining("--input_arrays=arg0 --input_shapes=1,4");
+        .hasMessageContaining(
+            "GraphLoadingOptions.inputNodeNames=arg0 GraphLoadingOptions.inputShape=1,4");
     assertThat(tfl).doesNotExist();
   }
 

@@ -143,7 +143,7 @@ class SymbolicShapeOracleTest {
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("exported.mlir")
         .hasMessageContaining("dynamic shape")
-        .hasMessageContaining("--input_shapes");
+        .hasMessageContaining("GraphLoadingOptions.inputShape");
     assertThat(tfl).doesNotExist();
     Converter.from(mlir, ModelFormat.STABLEHLO)
         .to(ModelFormat.TFLITE)

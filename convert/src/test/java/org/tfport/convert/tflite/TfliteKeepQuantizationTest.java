@@ -222,7 +222,7 @@ class TfliteKeepQuantizationTest {
       assertThatThrownBy(() -> TfliteToTf.convertSavedModel(f, out, true))
           .isInstanceOf(TfportException.UnsupportedModelException.class)
           .hasMessageStartingWith(f.toString())
-          .hasMessageContaining("--keep_quantization keeps the integer weights")
+          .hasMessageContaining("GraphLoadingOptions.keepQuantization keeps the integer weights")
           .hasMessageContaining("Tflite")
           .hasMessageNotContaining("\n");
       assertThat(out).doesNotExist();

@@ -173,6 +173,15 @@ final class ShapeArithmetic {
     return out;
   }
 
+  /** An NHWC image resized to {@code size} [height, width]; batch and channels kept. */
+  static long[] resize(long[] x, long[] size) {
+    if (x == null || x.length != 4) {
+      return x == null ? null : filled(x.length);
+    }
+    boolean known = size != null && size.length == 2;
+    return new long[] {x[0], known ? size[0] : -1, known ? size[1] : -1, x[3]};
+  }
+
   static long[] pad(long[] x, long[] paddings) {
     if (x == null || paddings == null || paddings.length != 2 * x.length) {
       return x == null ? null : filled(x.length);

@@ -358,6 +358,10 @@ public final class ShapeInference {
       case "Slice" -> one(ShapeArithmetic.slice(in(n, 0), constInts(n, 1), constInts(n, 2)));
       case "GatherV2" -> one(ShapeArithmetic.gather(in(n, 0), in(n, 1), constInts(n, 2)));
       case "Tile" -> one(ShapeArithmetic.tile(in(n, 0), constInts(n, 1)));
+      case "ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeArea" ->
+          one(ShapeArithmetic.resize(in(n, 0), constInts(n, 1)));
+      case "ResizeNearestNeighborGrad" -> one(ShapeArithmetic.resize(in(n, 0), constInts(n, 1)));
+      case "ResizeBilinearGrad" -> one(in(n, 1));
       case "Pad", "PadV2", "MirrorPad" -> one(ShapeArithmetic.pad(in(n, 0), constInts(n, 1)));
       case "ArgMax", "ArgMin" -> one(ShapeArithmetic.reduce(in(n, 0), constInts(n, 1), false));
       default ->

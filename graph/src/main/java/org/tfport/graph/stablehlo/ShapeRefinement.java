@@ -232,7 +232,7 @@ final class ShapeRefinement {
           "its shape operand "
               + op.operands().get(k)
               + " is not known before running; export with static shapes, or give the"
-              + " inputs' shapes (convert --input_arrays=arg0 --input_shapes=3,4 style)");
+              + " inputs' shapes (GraphLoadingOptions.inputNodeNames and GraphLoadingOptions.inputShape)");
     }
     return v;
   }

@@ -36,7 +36,7 @@ final class ImageOps implements OpFamily {
   }
 
   /** An NHWC image tensor's dimensions. */
-  private record Image(int batch, int height, int width, int channels) {
+  record Image(int batch, int height, int width, int channels) {
     static Image of(Value v, String what) {
       if (v.rank() != 4) {
         throw new KernelException(what + " " + v + " is not of rank 4 (NHWC)");
@@ -52,7 +52,7 @@ final class ImageOps implements OpFamily {
   /**
    * One output coordinate's source: the two neighbours and the weight of the upper one (bilinear).
    */
-  private record Lerp(int lower, int upper, float weight) {}
+  record Lerp(int lower, int upper, float weight) {}
 
   private static Kernel bindResize(BindContext b, boolean bilinear) {
     DType t = Reals.type(b, "T", IMAGE_TYPES);
@@ -115,11 +115,11 @@ final class ImageOps implements OpFamily {
   }
 
   /** TensorFlow's resize scale, in float. */
-  private static float scale(int in, int out, boolean alignCorners) {
+  static float scale(int in, int out, boolean alignCorners) {
     return alignCorners && out > 1 ? (in - 1) / (float) (out - 1) : in / (float) out;
   }
 
-  private static Lerp[] lerps(int outSize, int inSize, float scale, boolean halfPixel) {
+  static Lerp[] lerps(int outSize, int inSize, float scale, boolean halfPixel) {
     Lerp[] out = new Lerp[outSize];
     for (int i = 0; i < outSize; i++) {
       float in = halfPixel ? (i + 0.5f) * scale - 0.5f : i * scale;
@@ -142,7 +142,7 @@ final class ImageOps implements OpFamily {
     return top + (bottom - top) * yLerp;
   }
 
-  private static int[] nearest(
+  static int[] nearest(
       int outSize, int inSize, float scale, boolean alignCorners, boolean halfPixel) {
     int[] out = new int[outSize];
     for (int i = 0; i < outSize; i++) {

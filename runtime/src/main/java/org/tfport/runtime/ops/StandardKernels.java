@@ -37,6 +37,7 @@ public final class StandardKernels {
           new NormalizationOps(),
           new BatchNormGradOps(),
           new ImageOps(),
+          new ResizeGradOps(),
           new NonMaxSuppressionOps(),
           new UnaryOps(),
           new ActivationGradOps(),

@@ -57,6 +57,14 @@ final class ActivationGrads {
           return List.of(g.mul(y, g.binary("Sub", dy.get(0), s)));
         });
     r.put(
+        "Erf",
+        (g, n, dy) -> {
+          // GELU's erf: d/dx erf(x) = 2/√π · exp(−x²).
+          String x = n.dataInputs().get(0);
+          String bell = g.unary("Exp", g.unary("Neg", g.mul(x, x)));
+          return List.of(g.mul(dy.get(0), g.mul(bell, g.scalar((float) (2 / Math.sqrt(Math.PI))))));
+        });
+    r.put(
         "LogSoftmax",
         (g, n, dy) -> {
           String s = g.sum(dy.get(0), new long[] {-1}, true);

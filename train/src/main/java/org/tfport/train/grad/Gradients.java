@@ -34,6 +34,7 @@ public final class Gradients {
     NnGrads.register(r);
     ArrayGrads.register(r);
     ConvGrads.register(r);
+    ImageGrads.register(r);
     return Map.copyOf(r);
   }
 

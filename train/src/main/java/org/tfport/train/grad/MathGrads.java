@@ -114,6 +114,18 @@ final class MathGrads {
     r.put("Mean", (g, n, dy) -> reduction(g, n, dy.get(0), true));
     r.put("Max", MathGrads::extremum);
     r.put("Min", MathGrads::extremum);
+    r.put("Prod", MathGrads::product);
+    r.put(
+        "Cumsum",
+        (g, n, dy) -> {
+          // Each input element reached every later sum: the gradient is dy summed the other way.
+          Map<String, org.tfport.core.graph.AttrValue> a = new java.util.LinkedHashMap<>();
+          a.put("T", F32);
+          a.put("Tidx", n.attr("Tidx") != null ? n.attr("Tidx") : I32);
+          a.put("exclusive", GradContext.attr(flag(n, "exclusive")));
+          a.put("reverse", GradContext.attr(!flag(n, "reverse")));
+          return Arrays.asList(g.raw("Cumsum", List.of(dy.get(0), n.dataInputs().get(1)), a), null);
+        });
     // Comparisons give booleans: nothing flows back through them (a Select's condition, a mask).
     GradRule none = (g, n, dy) -> Arrays.asList(null, null);
     for (String cmp :
@@ -149,6 +161,40 @@ final class MathGrads {
     String hit = g.mask("Equal", x, y);
     String ties = g.sum(hit, reducedAxes(g, n), true);
     return new ArrayList<>(Arrays.asList(g.mul(g.binary("RealDiv", hit, ties), dy), null));
+  }
+
+  private static final org.tfport.core.graph.AttrValue I32 =
+      new org.tfport.core.graph.AttrValue.Type(DataTypes.fromDType(org.tfport.core.DType.INT32));
+
+  private static boolean flag(Node n, String key) {
+    return n.attr(key) instanceof org.tfport.core.graph.AttrValue.Bool b && b.value();
+  }
+
+  /**
+   * Prod over one axis: each element's gradient is the product of the others, taken as the
+   * exclusive products from both ends (as TensorFlow's {@code _ProdGrad}) so that a zero among the
+   * elements needs no division.
+   */
+  private static List<String> product(GradContext g, Node n, List<String> dys) {
+    String x = n.dataInputs().get(0);
+    long[] axes = reducedAxes(g, n);
+    if (axes.length != 1) {
+      throw new org.tfport.core.TfportException.UnsupportedModelException(
+          n.name() + " (Prod): cannot differentiate a product over " + axes.length + " axes yet");
+    }
+    String dy = g.reshape(dys.get(0), g.ints(keptShape(g, n)));
+    String axis =
+        g.constant(org.tfport.core.Tensor.ofInts(org.tfport.core.Shape.SCALAR, (int) axes[0]));
+    String[] sides = new String[2];
+    for (int k = 0; k < 2; k++) {
+      Map<String, org.tfport.core.graph.AttrValue> a = new java.util.LinkedHashMap<>();
+      a.put("T", F32);
+      a.put("Tidx", I32);
+      a.put("exclusive", GradContext.attr(true));
+      a.put("reverse", GradContext.attr(k == 1));
+      sides[k] = g.raw("Cumprod", List.of(x, axis), a);
+    }
+    return new ArrayList<>(Arrays.asList(g.mul(g.mul(sides[0], sides[1]), dy), null));
   }
 
   /** The axes a reduction node reduces, non-negative, from its constant axes input. */
