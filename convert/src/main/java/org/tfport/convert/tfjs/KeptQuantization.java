@@ -161,7 +161,8 @@ final class KeptQuantization {
       Quantization q = keep.get(e.name());
       if (q == null) {
         if (halves && e.dtype() == DType.FLOAT32 && storesExactly(e.data().get(), half)) {
-          weights.set(i, new WeightEntry(e.name(), e.dtype(), e.shape(), e.data(), e.group(), half));
+          weights.set(
+              i, new WeightEntry(e.name(), e.dtype(), e.shape(), e.data(), e.group(), half));
           derived++;
         }
         continue;

@@ -12,9 +12,9 @@ import java.util.TreeMap;
 import org.tfport.convert.ConversionResult;
 import org.tfport.convert.TfjsOutputOptions;
 import org.tfport.core.AtomicOutput;
+import org.tfport.core.DType;
 import org.tfport.core.TfportException.OutputException;
 import org.tfport.core.TfportException.UnsupportedModelException;
-import org.tfport.core.DType;
 import org.tfport.core.graph.Graph;
 import org.tfport.core.graph.GraphFunction;
 import org.tfport.core.graph.Node;
@@ -112,8 +112,7 @@ public final class TfliteToTf {
     }
     int n = KeptQuantization.intoGraph(im.graph(), im.quantized());
     boolean halves = im.quantized().stream().anyMatch(q -> q.integers().dtype() == DType.FLOAT16);
-    boolean integers =
-        im.quantized().stream().anyMatch(q -> q.integers().dtype() != DType.FLOAT16);
+    boolean integers = im.quantized().stream().anyMatch(q -> q.integers().dtype() != DType.FLOAT16);
     String integerForm =
         "int8/uint8/int16 with Cast, Sub of the zero point and Mul by the scale, TFLite's"
             + " dequantization";

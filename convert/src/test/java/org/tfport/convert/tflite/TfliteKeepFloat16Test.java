@@ -51,15 +51,14 @@ import org.tfport.testkit.TfjsOracle;
 /**
  * {@code --keep_quantization} on float16-weight {@code .tflite} files (weights stored as float16
  * behind DEQUANTIZE): the corpus's MediaPipe face landmark model and tfport's own {@code
- * --quantize_float16} output of a small CNN; the corpus's CartoonGAN. The SavedModel's checkpoint and the frozen graph hold
- * the file's float16 bytes as DT_HALF followed by {@code Cast}; TensorFlow 2.18 gives exactly the
- * dequantized conversion's outputs for the SavedModel (bit for bit: the widening is exact and the
- * consuming ops read the same float32 values) and within 1e-6 of each output's largest magnitude
- * for the frozen graph (its optimizer runs another kernel on a Cast than on a constant), and
- * tfport's runtime (what
- * {@code --verify} runs) gives the dequantized conversion's outputs bit for bit. The TF.js
- * graph model stores them with the manifest's float16 quantization and TF.js 4.22 gives exactly
- * the dequantized conversion's outputs.
+ * --quantize_float16} output of a small CNN; the corpus's CartoonGAN. The SavedModel's checkpoint
+ * and the frozen graph hold the file's float16 bytes as DT_HALF followed by {@code Cast};
+ * TensorFlow 2.18 gives exactly the dequantized conversion's outputs for the SavedModel (bit for
+ * bit: the widening is exact and the consuming ops read the same float32 values) and within 1e-6 of
+ * each output's largest magnitude for the frozen graph (its optimizer runs another kernel on a Cast
+ * than on a constant), and tfport's runtime (what {@code --verify} runs) gives the dequantized
+ * conversion's outputs bit for bit. The TF.js graph model stores them with the manifest's float16
+ * quantization and TF.js 4.22 gives exactly the dequantized conversion's outputs.
  */
 @OracleTest
 class TfliteKeepFloat16Test {
@@ -86,7 +85,9 @@ class TfliteKeepFloat16Test {
       ConversionResult r = TfliteToTf.convertSavedModel(f, keptSm, true);
       TfliteToTf.convertSavedModel(f, plainSm, false);
       String notes = String.join("\n", r.notices());
-      assertThat(notes).contains("kept as stored (float16 with Cast, exact)").doesNotContain("dequantized to float32");
+      assertThat(notes)
+          .contains("kept as stored (float16 with Cast, exact)")
+          .doesNotContain("dequantized to float32");
       Path keptPb = tmp.resolve(label + "_kept.pb");
       Path plainPb = tmp.resolve(label + "_plain.pb");
       TfliteToTf.convertFrozen(f, keptPb, true);
@@ -172,8 +173,9 @@ class TfliteKeepFloat16Test {
         cf.assertOk(label + " frozen output " + k);
         frozen = Math.max(frozen, cf.maxAbs() / Math.max(scale, Float.MIN_NORMAL));
         float[] rk = keptRt.get(k).toFloatArray();
-        assertThat(rk).as(label + " runtime output " + k).containsExactly(
-            plainRt.get(k).toFloatArray());
+        assertThat(rk)
+            .as(label + " runtime output " + k)
+            .containsExactly(plainRt.get(k).toFloatArray());
         Comparison c = Comparison.of(plain.get(k), rk, 1e-4, 1e-3);
         c.assertOk(label + " runtime output " + k + " against TensorFlow");
         rtVsTf = Math.max(rtVsTf, c.maxAbs());
@@ -215,13 +217,7 @@ class TfliteKeepFloat16Test {
                   + " weights; TensorFlow SavedModel outputs bit-equal to the dequantized"
                   + " conversion's, frozen max abs / output scale %.2g, runtime bit-equal (max abs %.2g from"
                   + " TensorFlow); notes: %s",
-              label,
-              stored.size(),
-              inCheckpoint.size(),
-              halves,
-              frozen,
-              rtVsTf,
-              r.notices()));
+              label, stored.size(), inCheckpoint.size(), halves, frozen, rtVsTf, r.notices()));
     }
     List<TfjsOracle.Result> js = TfjsOracle.run(jobs);
     int k = 0;

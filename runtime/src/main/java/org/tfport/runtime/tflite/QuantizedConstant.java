@@ -12,8 +12,8 @@ import org.tfport.core.Tensor;
  * @param function the library function whose body holds the node, or null for the graph itself
  * @param node the float32 {@code Const} holding the dequantized values
  * @param tensor the TFLite tensor's name, for messages
- * @param integers the stored integers (int8, uint8 or int16), or float16 values (scale 1, zero point
- *     0: they widen exactly), in the node's shape and layout: the file's values, permuted or
+ * @param integers the stored integers (int8, uint8 or int16), or float16 values (scale 1, zero
+ *     point 0: they widen exactly), in the node's shape and layout: the file's values, permuted or
  *     reshaped as the node's float values were
  * @param scales one scale for the tensor or one per channel
  * @param zeroPoints as many as {@code scales}

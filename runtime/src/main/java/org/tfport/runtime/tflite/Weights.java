@@ -182,7 +182,8 @@ final class Weights {
       // float16 weights widen exactly: the kept form is the half bits and a Cast, scale 1.
       Tensor halves = raw;
       if (perm != null) {
-        halves = new Tensor(raw.dtype(), Shape.of(permuted(dims(t), perm)), relaid(raw, dims(t), perm));
+        halves =
+            new Tensor(raw.dtype(), Shape.of(permuted(dims(t), perm)), relaid(raw, dims(t), perm));
       } else if (reshaped != null) {
         halves = new Tensor(raw.dtype(), Shape.of(reshaped), raw.bytes());
       }
