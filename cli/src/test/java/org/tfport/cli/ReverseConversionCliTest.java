@@ -322,6 +322,27 @@ class ReverseConversionCliTest {
   }
 
   @Test
+  void verifyPairsAFrozenGraphsOutputsByTheirShapes() {
+    // The frozen GraphDef lists face_landmark's two outputs in another order than the .tflite,
+    // under
+    // other names; pairing by position compared a [1,1,1,1] output with a [1,1,1,1404] one.
+    Path f = Corpus.require("tflite/mediapipe-github/face_landmark.tflite");
+    Path out = tmp.resolve("face.pb");
+    CliRunner r =
+        CliRunner.run(
+            "convert",
+            "--input_format=tflite",
+            "--output_format=tf_frozen_model",
+            "--verify",
+            f.toString(),
+            out.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).doesNotContain("BEYOND");
+    assertThat(r.out().lines().filter(l -> l.startsWith("verify:") && l.endsWith(" ok")))
+        .hasSize(2);
+  }
+
+  @Test
   void keepQuantizationRefusesIntegerActivationsAndOtherInputs() {
     Path full = Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite");
     Path out = tmp.resolve("mn");

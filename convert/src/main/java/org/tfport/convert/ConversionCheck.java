@@ -6,11 +6,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.tfport.core.DType;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
@@ -235,7 +237,10 @@ public final class ConversionCheck {
     if (a == null || b == null) {
       return new Report(List.of(), notes);
     }
-    List<TensorSpec> outOutputs = pair(ss.outputs(), os.outputs(), false, output, "output", notes);
+    List<TensorSpec> outOutputs = byShape(ss.outputs(), os.outputs(), b, a, notes);
+    if (outOutputs == null) {
+      outOutputs = pair(ss.outputs(), os.outputs(), false, output, "output", notes);
+    }
     if (outOutputs == null) {
       return new Report(List.of(), notes);
     }
@@ -336,6 +341,54 @@ public final class ConversionCheck {
       }
     }
     return named;
+  }
+
+  /**
+   * Outputs whose names do not correspond, paired by the shapes the two runs gave, when that is
+   * unambiguous and position would pair different shapes (a frozen GraphDef lists a {@code
+   * .tflite}'s outputs in another order); null to pair by name or position instead.
+   */
+  private static List<TensorSpec> byShape(
+      List<TensorSpec> src,
+      List<TensorSpec> out,
+      Map<String, Tensor> srcValues,
+      Map<String, Tensor> outValues,
+      List<String> notes) {
+    Set<String> outNames = new HashSet<>();
+    out.forEach(o -> outNames.add(o.name()));
+    if (src.size() != out.size() || src.stream().allMatch(s -> outNames.contains(s.name()))) {
+      return null;
+    }
+    boolean positionFits = true;
+    for (int i = 0; i < src.size(); i++) {
+      positionFits &= sameShape(srcValues.get(src.get(i).name()), outValues.get(out.get(i).name()));
+    }
+    if (positionFits) {
+      return null;
+    }
+    List<TensorSpec> paired = new ArrayList<>();
+    Set<Integer> used = new HashSet<>();
+    for (TensorSpec s : src) {
+      int found = -1;
+      for (int j = 0; j < out.size(); j++) {
+        if (sameShape(srcValues.get(s.name()), outValues.get(out.get(j).name()))) {
+          if (found >= 0) {
+            return null; // two candidates: ambiguous
+          }
+          found = j;
+        }
+      }
+      if (found < 0 || !used.add(found)) {
+        return null;
+      }
+      paired.add(out.get(found));
+    }
+    notes.add("outputs paired by their shapes: source " + names(src) + ", output " + names(paired));
+    return paired;
+  }
+
+  private static boolean sameShape(Tensor a, Tensor b) {
+    return a != null && b != null && Arrays.equals(a.shape().dims(), b.shape().dims());
   }
 
   private static boolean fitsByPosition(List<TensorSpec> src, List<TensorSpec> out) {
