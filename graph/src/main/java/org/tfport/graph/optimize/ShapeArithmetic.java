@@ -215,4 +215,42 @@ final class ShapeArithmetic {
     }
     return out.stream().mapToLong(Long::longValue).toArray();
   }
+
+  /**
+   * Squeeze's result: the given axes dropped, or with none given every dim of 1 (null when a dim is
+   * unknown then, or an axis is out of range).
+   */
+  static long[] squeeze(long[] x, long[] axes) {
+    if (x == null) {
+      return null;
+    }
+    boolean[] drop = new boolean[x.length];
+    if (axes == null || axes.length == 0) {
+      for (int i = 0; i < x.length; i++) {
+        if (x[i] < 0) {
+          return null;
+        }
+        drop[i] = x[i] == 1;
+      }
+    } else {
+      for (long a : axes) {
+        long ax = a < 0 ? a + x.length : a;
+        if (ax < 0 || ax >= x.length) {
+          return null;
+        }
+        drop[(int) ax] = true;
+      }
+    }
+    int kept = 0;
+    for (boolean d : drop) {
+      kept += d ? 0 : 1;
+    }
+    long[] out = new long[kept];
+    for (int i = 0, k = 0; i < x.length; i++) {
+      if (!drop[i]) {
+        out[k++] = x[i];
+      }
+    }
+    return out;
+  }
 }

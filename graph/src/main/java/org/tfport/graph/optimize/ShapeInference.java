@@ -469,38 +469,12 @@ public final class ShapeInference {
   }
 
   private static long[] squeeze(Node n, long[] x) {
-    if (x == null) {
-      return null;
-    }
     long[] axes = ints(n, "squeeze_dims");
     if (axes == null || axes.length == 0) {
       // TF.js's spelling of the same attribute.
       axes = ints(n, "axis");
     }
-    boolean[] drop = new boolean[x.length];
-    if (axes == null || axes.length == 0) {
-      for (int i = 0; i < x.length; i++) {
-        if (x[i] < 0) {
-          return null;
-        }
-        drop[i] = x[i] == 1;
-      }
-    } else {
-      for (long a : axes) {
-        long ax = a < 0 ? a + x.length : a;
-        if (ax < 0 || ax >= x.length) {
-          return null;
-        }
-        drop[(int) ax] = true;
-      }
-    }
-    List<Long> out = new ArrayList<>();
-    for (int i = 0; i < x.length; i++) {
-      if (!drop[i]) {
-        out.add(x[i]);
-      }
-    }
-    return out.stream().mapToLong(Long::longValue).toArray();
+    return ShapeArithmetic.squeeze(x, axes);
   }
 
   private long[] concat(Node n, int from, int to, long[] axis) {

@@ -1,10 +1,10 @@
 package org.tfport.runtime.tflite;
 
 import static org.tfport.formats.tflite.TfliteBuiltin.*;
-import static org.tfport.runtime.tflite.SubgraphImport.b;
-import static org.tfport.runtime.tflite.SubgraphImport.i;
-import static org.tfport.runtime.tflite.SubgraphImport.str;
-import static org.tfport.runtime.tflite.SubgraphImport.type;
+import static org.tfport.runtime.tflite.ImportAttrs.b;
+import static org.tfport.runtime.tflite.ImportAttrs.i;
+import static org.tfport.runtime.tflite.ImportAttrs.str;
+import static org.tfport.runtime.tflite.ImportAttrs.type;
 
 import java.util.ArrayList;
 import java.util.List;

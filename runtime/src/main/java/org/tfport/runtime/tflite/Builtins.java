@@ -1,7 +1,7 @@
 package org.tfport.runtime.tflite;
 
-import static org.tfport.runtime.tflite.SubgraphImport.i;
-import static org.tfport.runtime.tflite.SubgraphImport.type;
+import static org.tfport.runtime.tflite.ImportAttrs.i;
+import static org.tfport.runtime.tflite.ImportAttrs.type;
 
 import com.google.flatbuffers.FlexBuffers;
 import java.nio.ByteBuffer;

@@ -5,9 +5,9 @@ import static org.tfport.formats.tflite.TfliteBuiltin.*;
 import static org.tfport.runtime.tflite.ArrayBuiltins.allInputs;
 import static org.tfport.runtime.tflite.ArrayBuiltins.inType;
 import static org.tfport.runtime.tflite.ArrayBuiltins.isFloat;
-import static org.tfport.runtime.tflite.SubgraphImport.b;
-import static org.tfport.runtime.tflite.SubgraphImport.i;
-import static org.tfport.runtime.tflite.SubgraphImport.type;
+import static org.tfport.runtime.tflite.ImportAttrs.b;
+import static org.tfport.runtime.tflite.ImportAttrs.i;
+import static org.tfport.runtime.tflite.ImportAttrs.type;
 
 import java.util.List;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package org.tfport.runtime.tflite;
 
-import static org.tfport.runtime.tflite.SubgraphImport.b;
-import static org.tfport.runtime.tflite.SubgraphImport.f;
-import static org.tfport.runtime.tflite.SubgraphImport.ints;
+import static org.tfport.runtime.tflite.ImportAttrs.b;
+import static org.tfport.runtime.tflite.ImportAttrs.f;
+import static org.tfport.runtime.tflite.ImportAttrs.ints;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,11 +1,11 @@
 package org.tfport.runtime.tflite;
 
-import static org.tfport.runtime.tflite.SubgraphImport.b;
-import static org.tfport.runtime.tflite.SubgraphImport.f;
-import static org.tfport.runtime.tflite.SubgraphImport.i;
-import static org.tfport.runtime.tflite.SubgraphImport.ints;
-import static org.tfport.runtime.tflite.SubgraphImport.str;
-import static org.tfport.runtime.tflite.SubgraphImport.type;
+import static org.tfport.runtime.tflite.ImportAttrs.b;
+import static org.tfport.runtime.tflite.ImportAttrs.f;
+import static org.tfport.runtime.tflite.ImportAttrs.i;
+import static org.tfport.runtime.tflite.ImportAttrs.ints;
+import static org.tfport.runtime.tflite.ImportAttrs.str;
+import static org.tfport.runtime.tflite.ImportAttrs.type;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,7 +1,7 @@
 package org.tfport.runtime.tflite;
 
-import static org.tfport.runtime.tflite.SubgraphImport.str;
-import static org.tfport.runtime.tflite.SubgraphImport.type;
+import static org.tfport.runtime.tflite.ImportAttrs.str;
+import static org.tfport.runtime.tflite.ImportAttrs.type;
 
 import java.util.ArrayList;
 import java.util.List;

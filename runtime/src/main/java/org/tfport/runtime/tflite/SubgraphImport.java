@@ -1,5 +1,7 @@
 package org.tfport.runtime.tflite;
 
+import static org.tfport.runtime.tflite.ImportAttrs.type;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -544,33 +546,6 @@ final class SubgraphImport {
 
   boolean boolOption(String field) {
     return Boolean.TRUE.equals(option(field, false));
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // attributes
-
-  static AttrValue type(DType t) {
-    return new AttrValue.Type(DataTypes.fromDType(t));
-  }
-
-  static AttrValue ints(long... v) {
-    return AttrValue.ListAttr.ofInts(Weights.list(v));
-  }
-
-  static AttrValue str(String s) {
-    return AttrValue.Str.of(s);
-  }
-
-  static AttrValue i(long v) {
-    return new AttrValue.Int(v);
-  }
-
-  static AttrValue f(float v) {
-    return new AttrValue.Float(v);
-  }
-
-  static AttrValue b(boolean v) {
-    return new AttrValue.Bool(v);
   }
 
   // -------------------------------------------------------------------------------------------
