@@ -277,8 +277,8 @@ class ReverseConversionCliTest {
 
   @Test
   void keepQuantizationKeepsTheFloat16WeightsOfACorpusFile() throws Exception {
-    // face_landmark rather than cartoongan_fp16 (TfliteKeepFloat16Test has both): --verify runs it in
-    // well under a second, where cartoongan's 20 s would be most of the unit tests' minute.
+    // face_landmark rather than cartoongan_fp16 (TfliteKeepFloat16Test has both): --verify runs
+    // it in well under a second, where cartoongan's 20 s would be most of the unit tests' minute.
     Path f = Corpus.require("tflite/mediapipe-github/face_landmark.tflite");
     long[] sizes = new long[2];
     for (int k = 0; k < 2; k++) {
