@@ -117,24 +117,7 @@ final class DynamicShapes {
     if (dim < 0 || dim >= out.rank()) {
       throw new Refusal("iota_dimension " + dim + " of a result of rank " + out.rank());
     }
-    V n =
-        l.op(
-            "StridedSlice",
-            DType.INT32,
-            new long[0],
-            List.of(shape, l.i32(dim), l.i32(dim + 1), l.i32(1)),
-            "Index",
-            Lowerer.type(DType.INT32),
-            "begin_mask",
-            Lowerer.i(0),
-            "end_mask",
-            Lowerer.i(0),
-            "ellipsis_mask",
-            Lowerer.i(0),
-            "new_axis_mask",
-            Lowerer.i(0),
-            "shrink_axis_mask",
-            Lowerer.i(1));
+    V n = l.shapeElement(shape, dim);
     V range =
         l.op(
             "Range",

@@ -478,6 +478,27 @@ final class Lowerer {
     return op("BroadcastTo", x.dtype(), shape, List.of(x, i32(shape)), "Tidx", type(DType.INT32));
   }
 
+  /** Element {@code dim} of the int32 shape vector {@code shape}, as a scalar. */
+  V shapeElement(V shape, int dim) {
+    return op(
+        "StridedSlice",
+        DType.INT32,
+        new long[0],
+        List.of(shape, i32(dim), i32(dim + 1), i32(1)),
+        "Index",
+        type(DType.INT32),
+        "begin_mask",
+        i(0),
+        "end_mask",
+        i(0),
+        "ellipsis_mask",
+        i(0),
+        "new_axis_mask",
+        i(0),
+        "shrink_axis_mask",
+        i(1));
+  }
+
   /** {@code x[begin : begin + size : stride]} on every axis. */
   V stridedSlice(V x, long[] begin, long[] end, long[] strides) {
     long[] shape = new long[x.rank()];

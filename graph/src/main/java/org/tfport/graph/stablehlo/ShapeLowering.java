@@ -352,24 +352,7 @@ final class ShapeLowering {
             List.of(x),
             "out_type",
             Lowerer.type(DType.INT32));
-    V d =
-        l.op(
-            "StridedSlice",
-            DType.INT32,
-            new long[0],
-            List.of(shape, l.i32(dim), l.i32(dim + 1), l.i32(1)),
-            "Index",
-            Lowerer.type(DType.INT32),
-            "begin_mask",
-            Lowerer.i(0),
-            "end_mask",
-            Lowerer.i(0),
-            "ellipsis_mask",
-            Lowerer.i(0),
-            "new_axis_mask",
-            Lowerer.i(0),
-            "shrink_axis_mask",
-            Lowerer.i(1));
+    V d = l.shapeElement(shape, dim);
     return l.cast(d, t);
   }
 }
