@@ -13,6 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorLoops {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
+  private static final VectorSpecies<Float> H = VectorDepthwise.H;
+  private static final int HL = H == null ? Integer.MAX_VALUE : H.length();
 
   private VectorLoops() {}
 
@@ -79,6 +81,27 @@ final class VectorLoops {
         v = v.add(FloatVector.fromArray(S, addend, off + i));
       }
       activate(v, act, alpha, c0 + i, leaky, null).intoArray(y, off + i);
+    }
+    if (n - i >= HL) {
+      // A row of 8 channels (a narrow layer's, once per pixel) in one half-width vector: unmasked.
+      FloatVector v = FloatVector.fromArray(H, y, off + i);
+      if (bias != null) {
+        v = v.add(FloatVector.fromArray(H, bias, c0 + i));
+      }
+      if (addend != null) {
+        v = v.add(FloatVector.fromArray(H, addend, off + i));
+      }
+      v =
+          switch (act) {
+            case Microkernel.RELU -> v.max(0f);
+            case Microkernel.RELU6 -> v.max(0f).min(6f);
+            case Microkernel.LEAKY_RELU -> v.blend(v.mul(leaky), v.lt(0f));
+            case Microkernel.PRELU ->
+                v.blend(v.mul(FloatVector.fromArray(H, alpha, c0 + i)), v.lt(0f));
+            default -> v;
+          };
+      v.intoArray(y, off + i);
+      i += HL;
     }
     if (i < n) {
       VectorMask<Float> m = S.indexInRange(i, n);
