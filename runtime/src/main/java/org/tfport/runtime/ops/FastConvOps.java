@@ -338,9 +338,7 @@ final class FastConvOps implements OpFamily {
         mk.depthwise(x, 0, 0, xTap, fTap, t, f, y, yRow + col * cout, 1, cout);
       }
       if (epilogue != null) {
-        for (int col = 0; col < ow; col++) {
-          epilogue.apply(y, yRow + col * cout, 0, cout);
-        }
+        epilogue.applyRows(y, yRow, cout, ow, 0, cout);
       }
     }
   }

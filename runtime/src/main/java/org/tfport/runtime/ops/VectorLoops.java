@@ -116,6 +116,63 @@ final class VectorLoops {
     }
   }
 
+  /**
+   * The commonest epilogue, bias then ReLU or ReLU6 or nothing, on {@code rows} rows {@code ldc}
+   * apart: one call per tile, the bias of an 8-channel row kept in a register.
+   */
+  static void biasRows(
+      float[] y,
+      int off,
+      int ldc,
+      int rows,
+      int n,
+      float[] bias,
+      int c0,
+      boolean relu,
+      boolean relu6) {
+    int full = S.loopBound(n);
+    boolean half = n - full >= HL;
+    int rest = half ? full + HL : full;
+    VectorMask<Float> m = rest < n ? S.indexInRange(rest, n) : null;
+    FloatVector hb = half ? FloatVector.fromArray(H, bias, c0 + full) : null;
+    for (int r = 0; r < rows; r++) {
+      int o = off + r * ldc;
+      for (int i = 0; i < full; i += L) {
+        FloatVector v =
+            FloatVector.fromArray(S, y, o + i).add(FloatVector.fromArray(S, bias, c0 + i));
+        if (relu) {
+          v = v.max(0f);
+        }
+        if (relu6) {
+          v = v.min(6f);
+        }
+        v.intoArray(y, o + i);
+      }
+      if (half) {
+        FloatVector v = FloatVector.fromArray(H, y, o + full).add(hb);
+        if (relu) {
+          v = v.max(0f);
+        }
+        if (relu6) {
+          v = v.min(6f);
+        }
+        v.intoArray(y, o + full);
+      }
+      if (m != null) {
+        FloatVector v =
+            FloatVector.fromArray(S, y, o + rest, m)
+                .add(FloatVector.fromArray(S, bias, c0 + rest, m));
+        if (relu) {
+          v = v.max(0f);
+        }
+        if (relu6) {
+          v = v.min(6f);
+        }
+        v.intoArray(y, o + rest, m);
+      }
+    }
+  }
+
   private static FloatVector activate(
       FloatVector v, int act, float[] alpha, int a, float leaky, VectorMask<Float> m) {
     return switch (act) {

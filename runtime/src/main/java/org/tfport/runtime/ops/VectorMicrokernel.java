@@ -489,4 +489,26 @@ final class VectorMicrokernel extends Microkernel {
       float leaky) {
     VectorLoops.epilogue(y, off, n, bias, c0, addend, act, alpha, leaky);
   }
+
+  @Override
+  void epilogueRows(
+      float[] y,
+      int off,
+      int ldc,
+      int rows,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky) {
+    if (bias != null && addend == null && (act == NONE || act == RELU || act == RELU6)) {
+      VectorLoops.biasRows(y, off, ldc, rows, n, bias, c0, act != NONE, act == RELU6);
+      return;
+    }
+    for (int r = 0; r < rows; r++) {
+      VectorLoops.epilogue(y, off + r * ldc, n, bias, c0, addend, act, alpha, leaky);
+    }
+  }
 }
