@@ -82,7 +82,13 @@ abstract class IntMicrokernel {
    * The output stage of one row of channels: {@code y[yOff + ch] = rq(acc[accOff + ch] +
    * bias[ch])}, exactly {@link Requantizer#row}.
    */
-  abstract void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff);
+  final void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
+    requantize(rq, rq.channels(), acc, accOff, bias, y, yOff);
+  }
+
+  /** As the above for the first {@code channels} of rq's channels only. */
+  abstract void requantize(
+      Requantizer rq, int channels, int[] acc, int accOff, int[] bias, byte[] y, int yOff);
 
   /**
    * Packs weights given per output column ({@code w[j·k + kk]} is B[kk, j]) into panels of {@code
