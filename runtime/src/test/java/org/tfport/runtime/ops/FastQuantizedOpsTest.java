@@ -350,6 +350,52 @@ class FastQuantizedOpsTest {
     }
   }
 
+  /**
+   * The micro-kernels' requantization against {@link Requantizer#row} (TFLite's arithmetic) on
+   * accumulators over the whole int range and next to the rounding points (exact halves of both
+   * signs), multipliers with left and right shifts up to 31, rows whose width is not a multiple of
+   * the vector.
+   */
+  @Test
+  void requantizationMatchesTfliteRoundingOnEveryRange() {
+    Random r = new Random(17);
+    IntMicrokernel mk = IntMicrokernel.chosen();
+    for (int trial = 0; trial < 300; trial++) {
+      int n = 1 + r.nextInt(70);
+      FixedPoint.Multiplier[] m = new FixedPoint.Multiplier[n];
+      for (int c = 0; c < n; c++) {
+        m[c] = FixedPoint.Multiplier.of(Math.scalb(0.5 + r.nextDouble() / 2, r.nextInt(36) - 32));
+      }
+      int zp = r.nextInt(256) - 128;
+      Requantizer rq = Requantizer.of(m, zp, new int[] {-128, 127});
+      int[] acc = new int[n + IntMicrokernel.SLACK];
+      int[] bias = Requantizer.bias(null, n);
+      for (int c = 0; c < n; c++) {
+        int e = Math.max(-m[c].shift(), 0);
+        acc[c] =
+            switch (r.nextInt(3)) {
+              case 0 -> r.nextInt();
+              case 1 -> r.nextInt(1 << (1 + r.nextInt(24))) - (1 << 12);
+              // A value whose product lands on a rounding half, give or take one.
+              default -> {
+                long target = ((long) (r.nextInt(2001) - 1000) << Math.min(e + 31, 62)) / 2;
+                yield (int)
+                    Math.max(
+                        Integer.MIN_VALUE,
+                        Math.min(
+                            Integer.MAX_VALUE,
+                            target / Math.max(1, m[c].significand()) + r.nextInt(3) - 1));
+              }
+            };
+      }
+      byte[] expected = new byte[n + 3];
+      byte[] actual = new byte[n + 3];
+      rq.row(acc, 0, bias, expected, 1);
+      mk.requantize(rq, acc, 0, bias, actual, 1);
+      assertThat(actual).as("trial " + trial + " channels " + n).containsExactly(expected);
+    }
+  }
+
   /** A 16x8 model (int16 activations) or weights arriving at run time keep the reference kernel. */
   @Test
   void whatItDoesNotCoverRunsTheReference() {
