@@ -320,9 +320,7 @@ final class FastQuantizedOps implements OpFamily {
                 base[i] = ((b * p.height() + oy * sh) * p.width() + ox * sw) * cin;
               }
               gemm.block(in, mask, base, count, tapOff, taps, cin, panels, acc, ldc);
-              for (int i = 0; i < count; i++) {
-                mk.requantize(rq, acc, i * ldc, bias, y, (r0 + i) * oc);
-              }
+              mk.requantizeRows(rq, count, acc, 0, ldc, bias, y, r0 * oc);
             }
           });
       gemm.release(in, ctx);
@@ -378,9 +376,7 @@ final class FastQuantizedOps implements OpFamily {
               int oy = row % oh;
               int xOff = (b * p.height() + oy * sh) * p.width() * oc;
               mk.depthwise(p.data(), mask, xOff, sw * oc, xTap, fTap, taps, w, acc, ow, oc);
-              for (int q = 0; q < ow; q++) {
-                mk.requantize(rq, acc, q * oc, bias, y, (row * ow + q) * oc);
-              }
+              mk.requantizeRows(rq, ow, acc, 0, oc, bias, y, row * ow * oc);
             }
           });
       return new Value[] {Value.of(t, shape, y)};
@@ -460,9 +456,7 @@ final class FastQuantizedOps implements OpFamily {
                 base[i] = (r0 + i) * depth;
               }
               gemm.block(in, mask, base, count, tapOff, 1, depth, panels, acc, ldc);
-              for (int i = 0; i < count; i++) {
-                mk.requantize(rq, acc, i * ldc, bias, y, (r0 + i) * units);
-              }
+              mk.requantizeRows(rq, count, acc, 0, ldc, bias, y, r0 * units);
             }
           });
       gemm.release(in, ctx);

@@ -154,7 +154,37 @@ final class VectorIntMicrokernel extends IntMicrokernel {
   @Override
   void requantize(
       Requantizer rq, int channels, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
-    int n = channels;
+    requantize(rq, channels, 1, acc, accOff, 0, bias, y, yOff);
+  }
+
+  @Override
+  void requantizeRows(
+      Requantizer rq,
+      int rows,
+      int[] acc,
+      int accOff,
+      int accStride,
+      int[] bias,
+      byte[] y,
+      int yOff) {
+    requantize(rq, rq.channels(), rows, acc, accOff, accStride, bias, y, yOff);
+  }
+
+  /**
+   * Rows of {@code n} channels, the set-up hoisted out of the rows (it cost about as much as a
+   * vector of work on narrow layers). A row's last partial vector is stored whole when the lanes
+   * past it belong to rows of the call, which then overwrite them.
+   */
+  private static void requantize(
+      Requantizer rq,
+      int n,
+      int rows,
+      int[] acc,
+      int accOff,
+      int accStride,
+      int[] bias,
+      byte[] y,
+      int yOff) {
     int[] leftShift = rq.left();
     long[] q = rq.wideSignificand();
     long[] e = rq.wideRight();
@@ -163,46 +193,54 @@ final class VectorIntMicrokernel extends IntMicrokernel {
     LongVector nudge = LongVector.broadcast(W, 1L << 30);
     // A shift by a vector of counts: C2 failed to intrinsify the long shift by a scalar count.
     LongVector by31 = LongVector.broadcast(W, 31);
-    for (int ch = 0; ch < n; ch += L) {
-      IntVector v =
-          IntVector.fromArray(S, acc, accOff + ch)
-              .add(IntVector.fromArray(S, bias, ch))
-              .lanewise(VectorOperators.LSHL, IntVector.fromArray(S, leftShift, ch));
-      IntVector r0 =
-          multiply(
-                  (LongVector) v.convertShape(VectorOperators.I2L, W, 0),
-                  ch,
-                  q,
-                  e,
-                  half,
-                  unit,
-                  nudge,
-                  by31)
-              .convertShape(VectorOperators.L2I, S, 0)
-              .reinterpretAsInts();
-      IntVector r1 =
-          multiply(
-                  (LongVector) v.convertShape(VectorOperators.I2L, W, 1),
-                  ch + L / 2,
-                  q,
-                  e,
-                  half,
-                  unit,
-                  nudge,
-                  by31)
-              .convertShape(VectorOperators.L2I, S, -1)
-              .reinterpretAsInts();
-      IntVector r = r0.or(r1).add(rq.zeroPoint()).max(rq.lo()).min(rq.hi());
-      ByteVector out = r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes();
-      if (ch + L <= n) {
-        out.intoArray(y, yOff + ch);
-      } else {
-        // The lanes past the row belong to the next row, perhaps another thread's, so only the
-        // row's are copied. A masked store did the same but ran C2's slow path (Byte128Mask
-        // firstTrue was the second-hottest frame of MobileNet V2 uint8).
-        byte[] tail = new byte[L];
-        out.intoArray(tail, 0);
-        System.arraycopy(tail, 0, y, yOff + ch, n - ch);
+    int zeroPoint = rq.zeroPoint();
+    int lo = rq.lo();
+    int hi = rq.hi();
+    int end = yOff + rows * n;
+    for (int row = 0; row < rows; row++) {
+      int a0 = accOff + row * accStride;
+      int y0 = yOff + row * n;
+      for (int ch = 0; ch < n; ch += L) {
+        IntVector v =
+            IntVector.fromArray(S, acc, a0 + ch)
+                .add(IntVector.fromArray(S, bias, ch))
+                .lanewise(VectorOperators.LSHL, IntVector.fromArray(S, leftShift, ch));
+        IntVector r0 =
+            multiply(
+                    (LongVector) v.convertShape(VectorOperators.I2L, W, 0),
+                    ch,
+                    q,
+                    e,
+                    half,
+                    unit,
+                    nudge,
+                    by31)
+                .convertShape(VectorOperators.L2I, S, 0)
+                .reinterpretAsInts();
+        IntVector r1 =
+            multiply(
+                    (LongVector) v.convertShape(VectorOperators.I2L, W, 1),
+                    ch + L / 2,
+                    q,
+                    e,
+                    half,
+                    unit,
+                    nudge,
+                    by31)
+                .convertShape(VectorOperators.L2I, S, -1)
+                .reinterpretAsInts();
+        IntVector r = r0.or(r1).add(zeroPoint).max(lo).min(hi);
+        ByteVector out = r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes();
+        if (ch + L <= n || y0 + ch + L <= end) {
+          out.intoArray(y, y0 + ch);
+        } else {
+          // The lanes past the call's rows belong to the next row, perhaps another thread's, so
+          // only the row's are copied. A masked store did the same but ran C2's slow path
+          // (Byte128Mask.firstTrue was the second-hottest frame of MobileNet V2 uint8).
+          byte[] tail = new byte[L];
+          out.intoArray(tail, 0);
+          System.arraycopy(tail, 0, y, y0 + ch, n - ch);
+        }
       }
     }
   }

@@ -368,11 +368,14 @@ class FastQuantizedOpsTest {
       }
       int zp = r.nextInt(256) - 128;
       Requantizer rq = Requantizer.of(m, zp, new int[] {-128, 127});
-      int[] acc = new int[n + IntMicrokernel.SLACK];
+      int rows = 1 + r.nextInt(4);
+      int stride = n + r.nextInt(20);
+      int[] acc = new int[rows * stride + IntMicrokernel.SLACK];
       int[] bias = Requantizer.bias(null, n);
-      for (int c = 0; c < n; c++) {
+      for (int i = 0; i < rows * n; i++) {
+        int c = i % n;
         int e = Math.max(-m[c].shift(), 0);
-        acc[c] =
+        acc[i / n * stride + c] =
             switch (r.nextInt(3)) {
               case 0 -> r.nextInt();
               case 1 -> r.nextInt(1 << (1 + r.nextInt(24))) - (1 << 12);
@@ -388,11 +391,19 @@ class FastQuantizedOpsTest {
               }
             };
       }
-      byte[] expected = new byte[n + 3];
-      byte[] actual = new byte[n + 3];
-      rq.row(acc, 0, bias, expected, 1);
-      mk.requantize(rq, acc, 0, bias, actual, 1);
-      assertThat(actual).as("trial " + trial + " channels " + n).containsExactly(expected);
+      // Bytes around the rows must keep their values.
+      byte[] expected = new byte[rows * n + 40];
+      r.nextBytes(expected);
+      byte[] actual = expected.clone();
+      byte[] single = expected.clone();
+      for (int i = 0; i < rows; i++) {
+        rq.row(acc, i * stride, bias, expected, 1 + i * n);
+        mk.requantize(rq, acc, i * stride, bias, single, 1 + i * n);
+      }
+      mk.requantizeRows(rq, rows, acc, 0, stride, bias, actual, 1);
+      String what = "trial " + trial + " channels " + n + " rows " + rows;
+      assertThat(single).as(what + " one row a call").containsExactly(expected);
+      assertThat(actual).as(what).containsExactly(expected);
     }
   }
 
