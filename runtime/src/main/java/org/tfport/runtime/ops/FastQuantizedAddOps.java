@@ -97,10 +97,6 @@ final class FastQuantizedAddOps implements OpFamily {
       }
     }
 
-    private Requantizer requantizer(int count) {
-      return requantizer(count, out, zeroPoint, lo, hi);
-    }
-
     private static Requantizer requantizer(
         int count, Multiplier out, int zeroPoint, int lo, int hi) {
       Multiplier[] m = new Multiplier[count];
@@ -139,7 +135,7 @@ final class FastQuantizedAddOps implements OpFamily {
             j = 0;
           }
         }
-        mk.requantize(count == BLOCK ? block : requantizer(count), sums, 0, zeros, y, i0);
+        mk.requantize(block, count, sums, 0, zeros, y, i0);
       }
       return new Value[] {Value.of(t, big.shape(), y)};
     }

@@ -82,7 +82,32 @@ abstract class IntMicrokernel {
    * The output stage of one row of channels: {@code y[yOff + ch] = rq(acc[accOff + ch] +
    * bias[ch])}, exactly {@link Requantizer#row}.
    */
-  abstract void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff);
+  final void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
+    requantize(rq, rq.channels(), acc, accOff, bias, y, yOff);
+  }
+
+  /**
+   * {@link #requantize} of {@code rows} rows of rq's channels: row i from {@code acc[accOff +
+   * i·accStride]} into {@code y[yOff + i·channels]}, the output rows contiguous.
+   */
+  void requantizeRows(
+      Requantizer rq,
+      int rows,
+      int[] acc,
+      int accOff,
+      int accStride,
+      int[] bias,
+      byte[] y,
+      int yOff) {
+    int n = rq.channels();
+    for (int i = 0; i < rows; i++) {
+      requantize(rq, n, acc, accOff + i * accStride, bias, y, yOff + i * n);
+    }
+  }
+
+  /** As the above for the first {@code channels} of rq's channels only. */
+  abstract void requantize(
+      Requantizer rq, int channels, int[] acc, int accOff, int[] bias, byte[] y, int yOff);
 
   /**
    * Packs weights given per output column ({@code w[j·k + kk]} is B[kk, j]) into panels of {@code

@@ -15,15 +15,17 @@ record Requantizer(
     int[] shift,
     int[] left,
     int[] right,
-    int[] rightMask,
-    int[] halfMask,
     long[] wideSignificand,
+    long[] wideRight,
+    long[] wideHalf,
+    long[] wideUnit,
     int zeroPoint,
     int lo,
     int hi) {
   /**
-   * The channels' multipliers, also unpacked for the vector form: left and right shifts, the mask
-   * of the bits a right shift drops and half of it, the significand as a long.
+   * The channels' multipliers, also unpacked for the vector form: the left shift, and in longs the
+   * significand, the right shift e, and the two terms of the rounding right shift (2^(e−1) − 1 and
+   * the 1 added for values ≥ 0; both 0 when e = 0).
    */
   static Requantizer of(Multiplier[] m, int zeroPoint, int[] range) {
     int n = m.length;
@@ -32,19 +34,22 @@ record Requantizer(
     // The arrays only the vector form reads have slack: its last vector may read past channel n.
     int[] left = new int[n + IntMicrokernel.SLACK];
     int[] right = new int[n + IntMicrokernel.SLACK];
-    int[] mask = new int[n + IntMicrokernel.SLACK];
-    int[] half = new int[n + IntMicrokernel.SLACK];
     long[] wide = new long[n + IntMicrokernel.SLACK];
+    long[] wideRight = new long[n + IntMicrokernel.SLACK];
+    long[] half = new long[n + IntMicrokernel.SLACK];
+    long[] unit = new long[n + IntMicrokernel.SLACK];
     for (int c = 0; c < n; c++) {
       q[c] = m[c].significand();
       s[c] = m[c].shift();
       left[c] = Math.max(s[c], 0);
       right[c] = Math.max(-s[c], 0);
-      mask[c] = (int) ((1L << right[c]) - 1);
-      half[c] = mask[c] >> 1;
       wide[c] = q[c];
+      wideRight[c] = right[c];
+      half[c] = right[c] == 0 ? 0 : (1L << (right[c] - 1)) - 1;
+      unit[c] = right[c] == 0 ? 0 : 1;
     }
-    return new Requantizer(q, s, left, right, mask, half, wide, zeroPoint, range[0], range[1]);
+    return new Requantizer(
+        q, s, left, right, wide, wideRight, half, unit, zeroPoint, range[0], range[1]);
   }
 
   int channels() {
@@ -71,12 +76,12 @@ record Requantizer(
 
   /** {@code y[yOff + ch] = requantize(acc[accOff + ch] + bias[ch])} for ch < channels. */
   void row(int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
-    rowFrom(0, acc, accOff, bias, y, yOff);
+    rowFrom(0, significand.length, acc, accOff, bias, y, yOff);
   }
 
-  /** As {@link #row}, for channels from {@code first} on (the vector form's tail). */
-  void rowFrom(int first, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
-    int n = significand.length;
+  /** As {@link #row}, for channels {@code first} to {@code end} − 1. */
+  void rowFrom(int first, int end, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
+    int n = end;
     for (int ch = first; ch < n; ch++) {
       int v = FixedPoint.multiply(acc[accOff + ch] + bias[ch], significand[ch], shift[ch]);
       v += zeroPoint;

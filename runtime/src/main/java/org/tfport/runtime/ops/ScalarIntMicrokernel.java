@@ -82,7 +82,8 @@ final class ScalarIntMicrokernel extends IntMicrokernel {
   }
 
   @Override
-  void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
-    rq.row(acc, accOff, bias, y, yOff);
+  void requantize(
+      Requantizer rq, int channels, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
+    rq.rowFrom(0, channels, acc, accOff, bias, y, yOff);
   }
 }

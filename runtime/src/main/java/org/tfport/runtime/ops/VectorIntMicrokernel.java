@@ -3,7 +3,6 @@ package org.tfport.runtime.ops;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -142,65 +141,125 @@ final class VectorIntMicrokernel extends IntMicrokernel {
   }
 
   /**
-   * {@link Requantizer#row} on L channels at a time: the 32×32-bit products in two long vectors,
-   * TFLite's nudge and truncating division by 2^31 (an arithmetic shift, plus one where a negative
-   * value had bits below), its rounding right shift, the zero point, the clamp, narrowed to bytes.
-   * The saturating case of the doubling high multiply (both factors −2^31) cannot occur: the
+   * {@link Requantizer#row} on L channels at a time, in two long vectors: the 32×32-bit product p,
+   * TFLite's doubling high multiply as (p + 2^30) >> 31, its rounding right shift by e as (h +
+   * 2^(e−1) − 1 + [h ≥ 0]) >> e (no term when e = 0), the zero point, the clamp, narrowed to bytes.
+   * Both are TFLite's roundings exactly: for p < 0 its nudge 1 − 2^30 and division truncating
+   * toward zero give ceil((p + 1 − 2^30) / 2^31) = floor((p + 2^30) / 2^31), the same as for p ≥ 0;
+   * its remainder test rounds halves away from zero, which the [h ≥ 0] term does. In longs nothing
+   * overflows. The saturating case of the high multiply (both factors −2^31) cannot occur: the
    * significand is never negative. The last vector of a row reads past it (the callers leave slack
    * after acc and bias, {@link Requantizer}'s arrays are padded) and stores only the row's lanes.
    */
   @Override
-  void requantize(Requantizer rq, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
-    int n = rq.channels();
+  void requantize(
+      Requantizer rq, int channels, int[] acc, int accOff, int[] bias, byte[] y, int yOff) {
+    requantize(rq, channels, 1, acc, accOff, 0, bias, y, yOff);
+  }
+
+  @Override
+  void requantizeRows(
+      Requantizer rq,
+      int rows,
+      int[] acc,
+      int accOff,
+      int accStride,
+      int[] bias,
+      byte[] y,
+      int yOff) {
+    requantize(rq, rq.channels(), rows, acc, accOff, accStride, bias, y, yOff);
+  }
+
+  /**
+   * Rows of {@code n} channels, the set-up hoisted out of the rows (it cost about as much as a
+   * vector of work on narrow layers). A row's last partial vector is stored whole when the lanes
+   * past it belong to rows of the call, which then overwrite them.
+   */
+  private static void requantize(
+      Requantizer rq,
+      int n,
+      int rows,
+      int[] acc,
+      int accOff,
+      int accStride,
+      int[] bias,
+      byte[] y,
+      int yOff) {
     int[] leftShift = rq.left();
-    int[] rightShift = rq.right();
-    int[] rightMask = rq.rightMask();
-    int[] halfMask = rq.halfMask();
     long[] q = rq.wideSignificand();
-    LongVector up = LongVector.broadcast(W, 1L << 30);
-    LongVector down = LongVector.broadcast(W, 1 - (1L << 30));
-    for (int ch = 0; ch < n; ch += L) {
-      IntVector v =
-          IntVector.fromArray(S, acc, accOff + ch)
-              .add(IntVector.fromArray(S, bias, ch))
-              .lanewise(VectorOperators.LSHL, IntVector.fromArray(S, leftShift, ch));
-      IntVector h0 =
-          highMul((LongVector) v.convertShape(VectorOperators.I2L, W, 0), q, ch, up, down)
-              .convertShape(VectorOperators.L2I, S, 0)
-              .reinterpretAsInts();
-      IntVector h1 =
-          highMul((LongVector) v.convertShape(VectorOperators.I2L, W, 1), q, ch + L / 2, up, down)
-              .convertShape(VectorOperators.L2I, S, -1)
-              .reinterpretAsInts();
-      IntVector h = h0.or(h1);
-      IntVector mask = IntVector.fromArray(S, rightMask, ch);
-      IntVector threshold =
-          IntVector.fromArray(S, halfMask, ch).add(1, h.compare(VectorOperators.LT, 0));
-      IntVector r =
-          h.lanewise(VectorOperators.ASHR, IntVector.fromArray(S, rightShift, ch))
-              .add(1, h.and(mask).compare(VectorOperators.GT, threshold))
-              .add(rq.zeroPoint())
-              .max(rq.lo())
-              .min(rq.hi());
-      ByteVector out = r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes();
-      if (ch + L <= n) {
-        out.intoArray(y, yOff + ch);
-      } else {
-        // The lanes past the row belong to the next row, perhaps another thread's: masked.
-        out.intoArray(y, yOff + ch, B.indexInRange(ch, n));
+    long[] e = rq.wideRight();
+    long[] half = rq.wideHalf();
+    long[] unit = rq.wideUnit();
+    LongVector nudge = LongVector.broadcast(W, 1L << 30);
+    // A shift by a vector of counts: C2 failed to intrinsify the long shift by a scalar count.
+    LongVector by31 = LongVector.broadcast(W, 31);
+    int zeroPoint = rq.zeroPoint();
+    int lo = rq.lo();
+    int hi = rq.hi();
+    int end = yOff + rows * n;
+    for (int row = 0; row < rows; row++) {
+      int a0 = accOff + row * accStride;
+      int y0 = yOff + row * n;
+      for (int ch = 0; ch < n; ch += L) {
+        IntVector v =
+            IntVector.fromArray(S, acc, a0 + ch)
+                .add(IntVector.fromArray(S, bias, ch))
+                .lanewise(VectorOperators.LSHL, IntVector.fromArray(S, leftShift, ch));
+        IntVector r0 =
+            multiply(
+                    (LongVector) v.convertShape(VectorOperators.I2L, W, 0),
+                    ch,
+                    q,
+                    e,
+                    half,
+                    unit,
+                    nudge,
+                    by31)
+                .convertShape(VectorOperators.L2I, S, 0)
+                .reinterpretAsInts();
+        IntVector r1 =
+            multiply(
+                    (LongVector) v.convertShape(VectorOperators.I2L, W, 1),
+                    ch + L / 2,
+                    q,
+                    e,
+                    half,
+                    unit,
+                    nudge,
+                    by31)
+                .convertShape(VectorOperators.L2I, S, -1)
+                .reinterpretAsInts();
+        IntVector r = r0.or(r1).add(zeroPoint).max(lo).min(hi);
+        ByteVector out = r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes();
+        if (ch + L <= n || y0 + ch + L <= end) {
+          out.intoArray(y, y0 + ch);
+        } else {
+          // The lanes past the call's rows belong to the next row, perhaps another thread's, so
+          // only the row's are copied. A masked store did the same but ran C2's slow path
+          // (Byte128Mask.firstTrue was the second-hottest frame of MobileNet V2 uint8).
+          byte[] tail = new byte[L];
+          out.intoArray(tail, 0);
+          System.arraycopy(tail, 0, y, y0 + ch, n - ch);
+        }
       }
     }
   }
 
-  // (x·q + nudge) / 2^31 truncated toward zero, x and q widened to long.
-  private static LongVector highMul(
-      LongVector x, long[] q, int ch, LongVector up, LongVector down) {
-    LongVector p = x.mul(LongVector.fromArray(W, q, ch));
-    LongVector s = p.add(up.blend(down, p.compare(VectorOperators.LT, 0)));
-    VectorMask<Long> inexactNegative =
-        s.compare(VectorOperators.LT, 0).and(s.and(0x7FFFFFFFL).compare(VectorOperators.NE, 0));
-    // A shift by a vector of counts: C2 failed to intrinsify the long shift by a scalar count here.
-    return s.lanewise(VectorOperators.ASHR, LongVector.broadcast(W, 31)).add(1, inexactNegative);
+  // The fixed-point multiply of channels ch.. on x widened to long (see requantize).
+  private static LongVector multiply(
+      LongVector x,
+      int ch,
+      long[] q,
+      long[] e,
+      long[] half,
+      long[] unit,
+      LongVector nudge,
+      LongVector by31) {
+    LongVector h =
+        x.mul(LongVector.fromArray(W, q, ch)).add(nudge).lanewise(VectorOperators.ASHR, by31);
+    return h.add(LongVector.fromArray(W, half, ch))
+        .add(LongVector.fromArray(W, unit, ch), h.compare(VectorOperators.GE, 0))
+        .lanewise(VectorOperators.ASHR, LongVector.fromArray(W, e, ch));
   }
 
   // 8 rows × 2 vectors: 16 accumulators, the two weight vectors of a step shared by every row.

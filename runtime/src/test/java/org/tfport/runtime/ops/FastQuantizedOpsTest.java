@@ -225,6 +225,188 @@ class FastQuantizedOpsTest {
     }
   }
 
+  /** Codes at the ends of the range half the time: the largest products. */
+  private static Value extremeBytes(Random r, DType t, long... shape) {
+    Value v = bytes(r, t, shape);
+    byte[] b = v.bytes();
+    byte top = t == DType.UINT8 ? (byte) 255 : Byte.MIN_VALUE;
+    for (int i = 0; i < b.length; i++) {
+      if (r.nextBoolean()) {
+        b[i] = top;
+      }
+    }
+    return v;
+  }
+
+  /**
+   * Long reductions with the largest codes and weights (zero points 0): the float FMA GEMM must
+   * split them into runs whose sums stay exact (below 2^24), within a tap (cin above the run
+   * length) and across taps, and still give the reference's bytes.
+   */
+  @Test
+  void longReductionsWithExtremeCodesMatchTheReference() {
+    Random r = new Random(15);
+    int[][] convs = {{300, 64, 3}, {100, 48, 5}, {2000, 40, 1}};
+    for (DType t : new DType[] {DType.UINT8, DType.INT8}) {
+      for (int[] c : convs) {
+        int cin = c[0];
+        int oc = c[1];
+        int kk = c[2];
+        int k = cin * kk * kk;
+        Map<String, AttrValue> a = quantAttrs(r, t, oc);
+        a.put("input_zero_point", new AttrValue.Int(0));
+        a.put("output_zero_point", new AttrValue.Int(t == DType.UINT8 ? 128 : 0));
+        a.put("filter_zero_points", ints(0));
+        a.put("fused_activation_function", AttrValue.Str.of("NONE"));
+        // Accumulators spread over about k·2^14: a multiplier putting them across the codes.
+        float inScale = ((AttrValue.Float) a.get("input_scale")).value();
+        float ws = 0.01f;
+        a.put("filter_scales", floats(ws));
+        a.put("output_scale", new AttrValue.Float(inScale * ws * k * (1 << 14) / 200f));
+        a.put("strides", ints(1, 1, 1, 1));
+        a.put("dilations", ints(1, 1, 1, 1));
+        a.put("padding", AttrValue.Str.of("SAME"));
+        Value x = extremeBytes(r, t, 1, 6, 5, cin);
+        Value f = extremeBytes(r, t, oc, kk, kk, cin);
+        int[] w = FixedPoint.widen(f);
+        int maxCode = t == DType.UINT8 ? 255 : 128;
+        assertThat(FloatExactIntGemm.chunk(w, oc, k, maxCode))
+            .as("the reduction is split")
+            .isLessThan(k)
+            .isLessThanOrEqualTo((1 << 24) / (maxCode * maxCode));
+        String what = "Conv2D " + t.jsName() + " cin " + cin + " oc " + oc + " " + kk + "x" + kk;
+        check(what, "TfliteQuantizedConv2D", a, x, f, bias(r, oc));
+        Map<String, AttrValue> d = new HashMap<>(a);
+        d.put("keep_num_dims", new AttrValue.Bool(false));
+        Value xd = extremeBytes(r, t, 9, k);
+        Value fd = extremeBytes(r, t, oc, k);
+        check(
+            "FullyConnected " + t.jsName() + " depth " + k,
+            "TfliteQuantizedFullyConnected",
+            d,
+            xd,
+            fd,
+            bias(r, oc));
+      }
+    }
+  }
+
+  /**
+   * Outputs one code per accumulator unit around a bias that cancels the exact sum (every row the
+   * same input): a float sum that lost even one unit past 2^24 would show. Dense layers of depth
+   * 6000 and the 1x1 convolution of the same numbers.
+   */
+  @Test
+  void longReductionsAreExactToTheUnit() {
+    Random r = new Random(16);
+    int depth = 6000;
+    int units = 48;
+    for (DType t : new DType[] {DType.UINT8, DType.INT8}) {
+      Value row = extremeBytes(r, t, depth);
+      Value f = extremeBytes(r, t, units, depth);
+      int mask = t == DType.UINT8 ? 0xff : -1;
+      int[] b = new int[units];
+      for (int u = 0; u < units; u++) {
+        long sum = 0;
+        for (int i = 0; i < depth; i++) {
+          sum += (long) (row.bytes()[i] & mask) * (f.bytes()[u * depth + i] & mask);
+        }
+        b[u] = (int) -sum + r.nextInt(101) - 50;
+      }
+      Value bias = Value.ints(new long[] {units}, b);
+      Map<String, AttrValue> a = quantAttrs(r, t, units);
+      a.put("input_zero_point", new AttrValue.Int(0));
+      a.put("filter_zero_points", ints(0));
+      a.put("output_zero_point", new AttrValue.Int(t == DType.UINT8 ? 128 : 0));
+      a.put("filter_scales", floats(0.01f));
+      a.put(
+          "output_scale",
+          new AttrValue.Float(((AttrValue.Float) a.get("input_scale")).value() * 0.01f));
+      a.put("fused_activation_function", AttrValue.Str.of("NONE"));
+      int rows = 10;
+      byte[] x = new byte[rows * depth];
+      for (int i = 0; i < rows; i++) {
+        System.arraycopy(row.bytes(), 0, x, i * depth, depth);
+      }
+      Map<String, AttrValue> d = new HashMap<>(a);
+      d.put("keep_num_dims", new AttrValue.Bool(false));
+      check(
+          "FullyConnected exact " + t.jsName(),
+          "TfliteQuantizedFullyConnected",
+          d,
+          Value.of(t, new long[] {rows, depth}, x),
+          f,
+          bias);
+      a.put("strides", ints(1, 1, 1, 1));
+      a.put("dilations", ints(1, 1, 1, 1));
+      a.put("padding", AttrValue.Str.of("VALID"));
+      check(
+          "Conv2D 1x1 exact " + t.jsName(),
+          "TfliteQuantizedConv2D",
+          a,
+          Value.of(t, new long[] {1, 2, 5, depth}, x),
+          Value.of(t, new long[] {units, 1, 1, depth}, f.bytes()),
+          bias);
+    }
+  }
+
+  /**
+   * The micro-kernels' requantization against {@link Requantizer#row} (TFLite's arithmetic) on
+   * accumulators over the whole int range and next to the rounding points (exact halves of both
+   * signs), multipliers with left and right shifts up to 31, rows whose width is not a multiple of
+   * the vector.
+   */
+  @Test
+  void requantizationMatchesTfliteRoundingOnEveryRange() {
+    Random r = new Random(17);
+    IntMicrokernel mk = IntMicrokernel.chosen();
+    for (int trial = 0; trial < 300; trial++) {
+      int n = 1 + r.nextInt(70);
+      FixedPoint.Multiplier[] m = new FixedPoint.Multiplier[n];
+      for (int c = 0; c < n; c++) {
+        m[c] = FixedPoint.Multiplier.of(Math.scalb(0.5 + r.nextDouble() / 2, r.nextInt(36) - 32));
+      }
+      int zp = r.nextInt(256) - 128;
+      Requantizer rq = Requantizer.of(m, zp, new int[] {-128, 127});
+      int rows = 1 + r.nextInt(4);
+      int stride = n + r.nextInt(20);
+      int[] acc = new int[rows * stride + IntMicrokernel.SLACK];
+      int[] bias = Requantizer.bias(null, n);
+      for (int i = 0; i < rows * n; i++) {
+        int c = i % n;
+        int e = Math.max(-m[c].shift(), 0);
+        acc[i / n * stride + c] =
+            switch (r.nextInt(3)) {
+              case 0 -> r.nextInt();
+              case 1 -> r.nextInt(1 << (1 + r.nextInt(24))) - (1 << 12);
+              // A value whose product lands on a rounding half, give or take one.
+              default -> {
+                long target = ((long) (r.nextInt(2001) - 1000) << Math.min(e + 31, 62)) / 2;
+                yield (int)
+                    Math.max(
+                        Integer.MIN_VALUE,
+                        Math.min(
+                            Integer.MAX_VALUE,
+                            target / Math.max(1, m[c].significand()) + r.nextInt(3) - 1));
+              }
+            };
+      }
+      // Bytes around the rows must keep their values.
+      byte[] expected = new byte[rows * n + 40];
+      r.nextBytes(expected);
+      byte[] actual = expected.clone();
+      byte[] single = expected.clone();
+      for (int i = 0; i < rows; i++) {
+        rq.row(acc, i * stride, bias, expected, 1 + i * n);
+        mk.requantize(rq, acc, i * stride, bias, single, 1 + i * n);
+      }
+      mk.requantizeRows(rq, rows, acc, 0, stride, bias, actual, 1);
+      String what = "trial " + trial + " channels " + n + " rows " + rows;
+      assertThat(single).as(what + " one row a call").containsExactly(expected);
+      assertThat(actual).as(what).containsExactly(expected);
+    }
+  }
+
   /** A 16x8 model (int16 activations) or weights arriving at run time keep the reference kernel. */
   @Test
   void whatItDoesNotCoverRunsTheReference() {
