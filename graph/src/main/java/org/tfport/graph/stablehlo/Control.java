@@ -90,7 +90,11 @@ final class Control {
 
   /** Refuses a custom call whose target tfport does not know. */
   static void checkTarget(Op op) {
-    String target = ((Attr.StrAttr) op.attr("call_target_name")).value();
+    String target = callTarget(op);
+    if (target == null) {
+      throw new Refusal(
+          "custom_call has no call_target_name string: the module is damaged; export it again");
+    }
     if (!target.startsWith("check.")
         && !target.equals("shape_assertion")
         && !target.equals(ShapeRefinement.OPERAND_WRAPPER)
@@ -102,8 +106,14 @@ final class Control {
     }
   }
 
+  /** A custom call's target, or null when the op has no call_target_name string. */
+  static String callTarget(Op op) {
+    return op.attr("call_target_name") instanceof Attr.StrAttr s ? s.value() : null;
+  }
+
   private static List<V> customCall(Lowerer l, Op op, List<V> ins) {
-    String target = ((Attr.StrAttr) op.attr("call_target_name")).value();
+    checkTarget(op);
+    String target = callTarget(op);
     if (target.startsWith("check.")) {
       l.checks.add(new Lowerer.Check(target, ins, op));
       return List.of();

@@ -360,9 +360,8 @@ public final class StableHloLowering {
       String name = op.name();
       boolean terminator = name.equals("func.return") || name.equals("stablehlo.return");
       if (name.equals("stablehlo.custom_call")) {
-        name =
-            "stablehlo.custom_call @"
-                + ((org.tfport.formats.stablehlo.Attr.StrAttr) op.attr("call_target_name")).value();
+        String target = Control.callTarget(op);
+        name = "stablehlo.custom_call" + (target == null ? " without a target" : " @" + target);
       }
       int[] c = out.computeIfAbsent(name, k -> new int[2]);
       c[0]++;
@@ -375,8 +374,8 @@ public final class StableHloLowering {
 
   private static boolean lowers(Op op) {
     if (op.name().equals("stablehlo.custom_call")) {
-      String t = ((org.tfport.formats.stablehlo.Attr.StrAttr) op.attr("call_target_name")).value();
-      return t.startsWith("check.")
+      String t = Control.callTarget(op);
+      return t != null && t.startsWith("check.")
           || t.equals("shape_assertion")
           || t.equals("stablehlo.shape_refinement_operand_wrapper")
           || t.equals("stablehlo.dynamic_top_k")

@@ -42,6 +42,23 @@ class StableHloLoweringTest {
   }
 
   @Test
+  void aCustomCallWithoutATargetNameIsRefusedNotAnInternalError() {
+    // Found by fuzzing the zipped SavedModel upload: a damaged XlaCallModule whose custom_call had
+    // lost its call_target_name.
+    String text =
+        """
+        func.func public @main(%arg0: tensor<4xf32>) -> tensor<4xf32> {
+          %0 = "stablehlo.custom_call"(%arg0) {backend_config = ""} : (tensor<4xf32>) -> tensor<4xf32>
+          return %0 : tensor<4xf32>
+        }
+        """;
+    assertThatThrownBy(() -> StableHloLowering.lower(StableHloText.parse(text, "t.mlir")))
+        .isInstanceOf(org.tfport.core.TfportException.class)
+        .hasMessageContaining("line 2")
+        .hasMessageContaining("custom_call");
+  }
+
+  @Test
   void rngBitGeneratorIsRefusedByName() {
     String text =
         """
