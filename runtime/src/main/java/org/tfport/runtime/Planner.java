@@ -228,6 +228,9 @@ final class Planner {
 
     int[] lastRead = new int[slots];
     Arrays.fill(lastRead, -1);
+    // Per constant slot: a reader keeps it in its own form / a reader needs the value itself.
+    boolean[] keptByKernel = new boolean[slots];
+    boolean[] readAsValue = new boolean[slots];
     List<int[]> stepInputs = new ArrayList<>();
     List<Node> stepNodes = new ArrayList<>();
     List<Kernel> kernels = new ArrayList<>();
@@ -281,9 +284,16 @@ final class Planner {
         in[j] = base.get(r.node()) + r.index();
       }
       PlanOrder.staticOutputs(graph, n, b, width.get(n.name()), types, shapes);
-      Kernel k = bind(graph, n, in, constants, types, shapes, where);
-      for (int s : in) {
+      boolean[] kept = new boolean[in.length];
+      Kernel k = bind(graph, n, in, constants, types, shapes, kept, where);
+      for (int j = 0; j < in.length; j++) {
+        int s = in[j];
         lastRead[s] = stepNodes.size();
+        if (kept[j]) {
+          keptByKernel[s] = true;
+        } else {
+          readAsValue[s] = true;
+        }
       }
       stepInputs.add(in);
       stepNodes.add(n);
@@ -335,6 +345,11 @@ final class Planner {
       int[] d = dying.get(i).stream().mapToInt(Integer::intValue).toArray();
       steps.add(new Plan.Step(n.name(), n.op(), kernels.get(i), stepInputs.get(i), b, w, d));
     }
+    for (int s = 0; s < slots; s++) {
+      if (constants[s] != null && keptByKernel[s] && !readAsValue[s] && !keep[s]) {
+        constants[s] = null; // every reader holds its own copy: the run passes null
+      }
+    }
     StaticMemory.check(graph, where, fed.size(), steps, types, shapes);
     return new Plan(where, constants, inputs, inputSlots, steps, outputs, outputSlots);
   }
@@ -346,6 +361,7 @@ final class Planner {
       Value[] constants,
       DType[] types,
       long[][] shapes,
+      boolean[] kept,
       String where) {
     if (n.op().equals("PlaceholderWithDefault")) {
       return (args, ctx) -> new Value[] {args[0]};
@@ -353,7 +369,7 @@ final class Planner {
     OpSignature sig = graph.ops().get(n.op());
     Binding binding =
         new Binding(
-            graph, n, sig == null ? Map.of() : sig.defaults(), in, constants, types, shapes);
+            graph, n, sig == null ? Map.of() : sig.defaults(), in, constants, types, shapes, kept);
     try {
       if (graph.function(n.op()) != null) {
         // A node whose op is a library function is a direct call.
@@ -443,6 +459,7 @@ final class Planner {
     private final Value[] constants;
     private final DType[] types;
     private final long[][] shapes;
+    private final boolean[] kept;
 
     Binding(
         Graph graph,
@@ -451,8 +468,10 @@ final class Planner {
         int[] in,
         Value[] constants,
         DType[] types,
-        long[][] shapes) {
+        long[][] shapes,
+        boolean[] kept) {
       super(node, defaults);
+      this.kept = kept;
       this.graph = graph;
       this.in = in;
       this.constants = constants;
@@ -463,6 +482,13 @@ final class Planner {
     @Override
     public Value constantInput(int i) {
       return constants[in[i]];
+    }
+
+    @Override
+    public void keepsConstant(int i) {
+      if (constants[in[i]] != null) {
+        kept[i] = true;
+      }
     }
 
     @Override
