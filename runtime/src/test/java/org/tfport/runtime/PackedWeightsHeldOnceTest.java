@@ -131,9 +131,7 @@ class PackedWeightsHeldOnceTest {
   }
 
   private static long floatsReachable(Plan plan) {
-    return reachable(plan).stream()
-        .mapToLong(o -> o instanceof float[] a ? a.length : 0)
-        .sum();
+    return reachable(plan).stream().mapToLong(o -> o instanceof float[] a ? a.length : 0).sum();
   }
 
   /**

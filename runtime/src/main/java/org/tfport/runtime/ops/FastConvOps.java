@@ -44,11 +44,7 @@ final class FastConvOps implements OpFamily {
       return new Depthwise(reference, spec, epilogue, mk)::run;
     }
     long[] x = b.inputShape(0);
-    if (filter != null
-        && x != null
-        && x.length == 4
-        && x[3] >= 0
-        && x[3] != filter.dim(2)) {
+    if (filter != null && x != null && x.length == 4 && x[3] >= 0 && x[3] != filter.dim(2)) {
       filter = null; // grouped: the reference kernel runs it, from the plan's filter
     }
     if (filter == null) {

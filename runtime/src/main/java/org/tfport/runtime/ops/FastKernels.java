@@ -84,8 +84,8 @@ final class FastKernels {
    * #PARALLEL_MIN_WORK} in all, or too little for two chunks, in one call on the caller's thread
    * and no handoff. Only as many helpers as there are chunks beyond the caller's first are asked.
    * The caller never waits for a helper that has not started (on a busy machine it may take the
-   * chunks itself), only for chunks being computed. Chunks decide which thread computes an
-   * element, never how, so results do not depend on the split.
+   * chunks itself), only for chunks being computed. Chunks decide which thread computes an element,
+   * never how, so results do not depend on the split.
    */
   static void split(RunContext ctx, int count, long workPerItem, Range body) {
     int threads = ctx == null ? 1 : ctx.threads();

@@ -87,8 +87,7 @@ class WorkerPoolTest {
       // The next run expects three posts: after the third, helpers park as soon as they are idle.
       pool.runStarted();
       long between = pool.spinNanos();
-      assertThat(between)
-          .isBetween(WorkerPool.RUN_SPIN_MIN_NANOS, WorkerPool.RUN_SPIN_NANOS);
+      assertThat(between).isBetween(WorkerPool.RUN_SPIN_MIN_NANOS, WorkerPool.RUN_SPIN_NANOS);
       pool.post(() -> {}, 1);
       pool.post(() -> {}, 1);
       assertThat(pool.spinNanos()).isEqualTo(between);

@@ -112,7 +112,8 @@ class SplitFloorTest {
     Value y =
         OpOracle.runKernel(Mode.OPTIMIZED, "DepthwiseConv2dNative", attrs, List.of(1), two, x, f)[
             0];
-    Value ref = OpOracle.runKernel(Mode.REFERENCE, "DepthwiseConv2dNative", attrs, List.of(), x, f)[0];
+    Value ref =
+        OpOracle.runKernel(Mode.REFERENCE, "DepthwiseConv2dNative", attrs, List.of(), x, f)[0];
     OpOracle.assertClose("depthwise", y, ref, 1e-5, 1e-4);
     assertThat(two.helpersAsked).isEmpty();
   }
