@@ -104,6 +104,39 @@ class PackedWeightsHeldOnceTest {
     }
   }
 
+  @Test
+  void aFilterAnotherNodeReadsAsAValueIsHeldRawOnce() {
+    Random rnd = new Random(47);
+    Value w = random(rnd, 3, 3, 8, 72);
+    long[] xShape = {1, 10, 10, 8};
+    Graph g = conv(w, xShape);
+    g.add(node("z", "Identity", List.of("w"), "T", type(DType.FLOAT32)));
+    Signature sig =
+        new Signature(
+            Signature.DEFAULT_KEY,
+            List.of(new TensorSpec("x", "x:0", DType.FLOAT32, xShape)),
+            List.of(
+                new TensorSpec("y", "y:0", DType.FLOAT32, null),
+                new TensorSpec("z", "z:0", DType.FLOAT32, null)));
+    try (Model m = Model.fromGraph(g, List.of(sig))) {
+      assertThat(rawCopies(m.bound(Mode.OPTIMIZED, Signature.DEFAULT_KEY).plan(), w.floats()))
+          .as("the plan's value of w, for Identity")
+          .isOne();
+      Tensor x = Values.toTensor(random(rnd, xShape));
+      try (Session s = m.newSession(new SessionOptions(2, Mode.OPTIMIZED))) {
+        Map<String, Tensor> out = s.run(Map.of("x", x));
+        assertThat(Values.fromTensor(out.get("z")).floats()).containsExactly(w.floats());
+        float[] ref = run(m, new SessionOptions(1, Mode.REFERENCE), x);
+        float[] y = Values.fromTensor(out.get("y")).floats();
+        for (int i = 0; i < y.length; i++) {
+          if (!(Math.abs(y[i] - ref[i]) <= 1e-5 + 1e-4 * Math.abs(ref[i]))) {
+            assertThat(y[i]).as("y[" + i + "]").isEqualTo(ref[i]);
+          }
+        }
+      }
+    }
+  }
+
   private static void assertSameResults(Model m, Value x) {
     Tensor in = Values.toTensor(x);
     float[] ref = run(m, new SessionOptions(1, Mode.REFERENCE), in);

@@ -113,7 +113,8 @@ final class FastConvOps implements OpFamily {
 
   /**
    * A Conv2D; when its filter is a plan constant, {@code filterShape} and {@code packed} are all
-   * that is kept of it and the plan passes null for it.
+   * that is kept of it and the plan passes null for it (or that constant, when another reader needs
+   * its value).
    */
   private record Conv(
       Kernel reference,
@@ -148,7 +149,9 @@ final class FastConvOps implements OpFamily {
       float[] y = FastKernels.floats(ctx, og.size());
       RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, cout, mk);
       if (y.length > 0) {
-        Gemm.Packed p = f == null ? packed : packFilter(f, mk);
+        // A filter packed at bind is a plan constant: the plan passes it, or null when no other
+        // reader needs its value, never another tensor.
+        Gemm.Packed p = packed != null ? packed : packFilter(f, mk);
         Axis ah = axes[1];
         Axis aw = axes[2];
         int c = g.channels();
