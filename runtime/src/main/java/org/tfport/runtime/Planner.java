@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.tfport.core.DType;
+import org.tfport.core.Tensor;
 import org.tfport.core.TfportException.CorruptModelException;
 import org.tfport.core.TfportException.UnsupportedModelException;
 import org.tfport.core.TfportException.UsageException;
@@ -218,6 +219,10 @@ final class Planner {
       slots += width.get(n.name());
     }
     Value[] constants = new Value[slots];
+    // A constant becomes a value when a kernel asks for it at bind, and again at the end only if
+    // a reader needs it then: a weight a kernel packs is garbage as soon as it is packed, not a
+    // second copy alive until the whole plan is bound.
+    Tensor[] constTensors = new Tensor[slots];
     DType[] types = new DType[slots];
     long[][] shapes = new long[slots][];
     for (String f : fed.keySet()) {
@@ -228,6 +233,9 @@ final class Planner {
 
     int[] lastRead = new int[slots];
     Arrays.fill(lastRead, -1);
+    // Per constant slot: a reader keeps it in its own form / a reader needs the value itself.
+    boolean[] keptByKernel = new boolean[slots];
+    boolean[] readAsValue = new boolean[slots];
     List<int[]> stepInputs = new ArrayList<>();
     List<Node> stepNodes = new ArrayList<>();
     List<Kernel> kernels = new ArrayList<>();
@@ -259,9 +267,10 @@ final class Planner {
                   + " tensor, a type tfport cannot hold");
         }
         if (width.get(n.name()) > 0) {
-          constants[b] = Values.fromTensor(t.value().value());
-          types[b] = constants[b].dtype();
-          shapes[b] = constants[b].shape().clone();
+          Tensor tensor = t.value().value();
+          constTensors[b] = tensor;
+          types[b] = tensor.dtype();
+          shapes[b] = tensor.shape().dims().clone();
         }
         continue;
       }
@@ -281,9 +290,21 @@ final class Planner {
         in[j] = base.get(r.node()) + r.index();
       }
       PlanOrder.staticOutputs(graph, n, b, width.get(n.name()), types, shapes);
-      Kernel k = bind(graph, n, in, constants, types, shapes, where);
-      for (int s : in) {
+      boolean[] kept = new boolean[in.length];
+      Kernel k = bind(graph, n, in, constants, constTensors, types, shapes, kept, where);
+      for (int j = 0; j < in.length; j++) {
+        int s = in[j];
         lastRead[s] = stepNodes.size();
+        if (kept[j]) {
+          keptByKernel[s] = true;
+        } else {
+          readAsValue[s] = true;
+        }
+      }
+      for (int j = 0; j < in.length; j++) {
+        if (kept[j] && !readAsValue[in[j]]) {
+          constants[in[j]] = null; // packed: a later reader that asks gets a value made again
+        }
       }
       stepInputs.add(in);
       stepNodes.add(n);
@@ -318,7 +339,7 @@ final class Planner {
       dying.add(new ArrayList<>());
     }
     for (int s = 0; s < slots; s++) {
-      if (!keep[s] && constants[s] == null && lastRead[s] >= 0) {
+      if (!keep[s] && constTensors[s] == null && lastRead[s] >= 0) {
         dying.get(lastRead[s]).add(s);
       }
     }
@@ -335,6 +356,16 @@ final class Planner {
       int[] d = dying.get(i).stream().mapToInt(Integer::intValue).toArray();
       steps.add(new Plan.Step(n.name(), n.op(), kernels.get(i), stepInputs.get(i), b, w, d));
     }
+    for (int s = 0; s < slots; s++) {
+      if (constTensors[s] == null) {
+        continue;
+      }
+      if (keptByKernel[s] && !readAsValue[s] && !keep[s]) {
+        constants[s] = null; // every reader holds its own copy: the run passes null
+      } else if (constants[s] == null) {
+        constants[s] = Values.fromTensor(constTensors[s]);
+      }
+    }
     StaticMemory.check(graph, where, fed.size(), steps, types, shapes);
     return new Plan(where, constants, inputs, inputSlots, steps, outputs, outputSlots);
   }
@@ -344,8 +375,10 @@ final class Planner {
       Node n,
       int[] in,
       Value[] constants,
+      Tensor[] constTensors,
       DType[] types,
       long[][] shapes,
+      boolean[] kept,
       String where) {
     if (n.op().equals("PlaceholderWithDefault")) {
       return (args, ctx) -> new Value[] {args[0]};
@@ -353,7 +386,15 @@ final class Planner {
     OpSignature sig = graph.ops().get(n.op());
     Binding binding =
         new Binding(
-            graph, n, sig == null ? Map.of() : sig.defaults(), in, constants, types, shapes);
+            graph,
+            n,
+            sig == null ? Map.of() : sig.defaults(),
+            in,
+            constants,
+            constTensors,
+            types,
+            shapes,
+            kept);
     try {
       if (graph.function(n.op()) != null) {
         // A node whose op is a library function is a direct call.
@@ -441,8 +482,10 @@ final class Planner {
     private final Graph graph;
     private final int[] in;
     private final Value[] constants;
+    private final Tensor[] constTensors;
     private final DType[] types;
     private final long[][] shapes;
+    private final boolean[] kept;
 
     Binding(
         Graph graph,
@@ -450,19 +493,34 @@ final class Planner {
         Map<String, AttrValue> defaults,
         int[] in,
         Value[] constants,
+        Tensor[] constTensors,
         DType[] types,
-        long[][] shapes) {
+        long[][] shapes,
+        boolean[] kept) {
       super(node, defaults);
+      this.kept = kept;
       this.graph = graph;
       this.in = in;
       this.constants = constants;
+      this.constTensors = constTensors;
       this.types = types;
       this.shapes = shapes;
     }
 
     @Override
     public Value constantInput(int i) {
-      return constants[in[i]];
+      int s = in[i];
+      if (constants[s] == null && constTensors[s] != null) {
+        constants[s] = Values.fromTensor(constTensors[s]);
+      }
+      return constants[s];
+    }
+
+    @Override
+    public void keepsConstant(int i) {
+      if (constTensors[in[i]] != null) {
+        kept[i] = true;
+      }
     }
 
     @Override

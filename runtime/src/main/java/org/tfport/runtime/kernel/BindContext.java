@@ -19,6 +19,13 @@ public interface BindContext {
   /** The value of data input {@code i} when it is a constant of the plan (a weight), else null. */
   Value constantInput(int i);
 
+  /**
+   * The kernel keeps constant input {@code i} in a form of its own (a packed copy) and accepts null
+   * for that input when it runs: a plan whose every reader of that constant said so does not keep
+   * the value, so the weight is held once.
+   */
+  default void keepsConstant(int i) {}
+
   /** The dtype of data input {@code i} when known at plan time, else null. */
   DType inputType(int i);
 

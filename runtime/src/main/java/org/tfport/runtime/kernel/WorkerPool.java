@@ -6,32 +6,49 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A session's helper threads, kept hot between the ops of one run: after a task a helper spins for
- * the next one (up to {@link #RUN_SPIN_NANOS} while a run is in progress, {@link #SPIN_NANOS}
- * otherwise) before it parks, so the parallel ops of a run reach running helpers (a volatile write
- * each) instead of waking parked ones (a futex call and a scheduler round trip each, which at two
- * threads cost more than a small op saves). A helper takes only the latest task posted to it: a
- * task must be such that running it late, or not at all, is harmless (the poster does any work no
- * helper took, as {@code FastKernels.split} does).
+ * A session's helper threads, kept hot between the parallel ops of one run: after a task a helper
+ * spins for the next one (between two ops of a run, up to what the previous run's longest gap
+ * between posts suggests, see {@link #spinNanos}; {@link #SPIN_NANOS} outside a run) before it
+ * parks, so the parallel ops of a run reach running helpers (a volatile write each) instead of
+ * waking parked ones (a futex call and a scheduler round trip each, which at two threads cost more
+ * than a small op saves). Once a run has posted as many tasks as the previous run did, no more are
+ * expected: the helpers park as soon as they are idle, so they do not take a core from the caller,
+ * the JIT or the GC while the run's small ops finish. A helper takes only the latest task posted to
+ * it: a task must be such that running it late, or not at all, is harmless (the poster does any
+ * work no helper took, as {@code FastKernels.split} does).
  *
  * <p>One thread posts at a time (a session is used by one thread); {@link #close} stops the
  * helpers.
  */
 public final class WorkerPool implements AutoCloseable {
   /**
-   * How long an idle helper spins before parking: longer than the gap between two parallel ops of a
-   * run (small ops run on the caller in between), far shorter than the gap between runs.
+   * How long an idle helper spins before parking outside a run: long enough for back-to-back runs
+   * (the next run's first parallel op reaches a running helper), far shorter than a pause between
+   * requests.
    */
   static final long SPIN_NANOS = 200_000;
 
-  /**
-   * How long an idle helper spins while a run is in progress ({@link #runStarted}): the gaps
-   * between parallel ops, stretched by a busy machine's scheduling, stay well under it. The spin
-   * yields now and then, so on a busy machine other work gets the core.
-   */
+  /** The most an idle helper spins between two posts of a run. */
   static final long RUN_SPIN_NANOS = 5_000_000;
 
+  /**
+   * The least an idle helper spins between two posts of a run once the previous run's gaps are
+   * known: a gap a little longer than last time (a busy machine, a GC) still finds it hot.
+   */
+  static final long RUN_SPIN_MIN_NANOS = 100_000;
+
   private volatile boolean running;
+
+  /** How long idle helpers spin now; 0 once the run has posted all it is expected to. */
+  private volatile long spin = SPIN_NANOS;
+
+  // The poster's bookkeeping (one posting thread): this run's posts and longest gap between two,
+  // and the previous run's.
+  private int runPosts;
+  private int expectedPosts = -1;
+  private long lastPost;
+  private long longestGap;
+  private long runSpin = RUN_SPIN_NANOS;
 
   private final Helper[] helpers;
   private final AtomicLong posts = new AtomicLong();
@@ -57,10 +74,16 @@ public final class WorkerPool implements AutoCloseable {
 
   /**
    * A run begins: parked helpers are woken now, so they are spinning by the first parallel op, and
-   * spin for up to {@link #RUN_SPIN_NANOS} between ops until {@link #runEnded}.
+   * spin between posts until {@link #runEnded} or the run's last expected post.
    */
   public void runStarted() {
+    runPosts = 0;
+    longestGap = 0;
+    spin = expectedPosts == 0 ? 0 : runSpin;
     running = true;
+    if (expectedPosts == 0) {
+      return; // the last run posted nothing: waking the helpers would only cost their spin
+    }
     for (Helper h : helpers) {
       if (h.parked) {
         LockSupport.unpark(h.thread);
@@ -68,13 +91,40 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  /** The run is over: idle helpers park after {@link #SPIN_NANOS}. */
+  /**
+   * The run is over: idle helpers park after {@link #SPIN_NANOS}. The next run expects as many
+   * posts as this one made, and its helpers spin between posts about twice this run's longest gap
+   * (at least {@link #RUN_SPIN_MIN_NANOS}, at most {@link #RUN_SPIN_NANOS}).
+   */
   public void runEnded() {
     running = false;
+    expectedPosts = runPosts;
+    runSpin = Math.clamp(2 * longestGap, RUN_SPIN_MIN_NANOS, RUN_SPIN_NANOS);
+    spin = SPIN_NANOS;
+  }
+
+  /**
+   * How long an idle helper spins now before it parks (tests): 0 once a run made as many posts as
+   * the previous one.
+   */
+  long spinNanos() {
+    return running ? spin : SPIN_NANOS;
   }
 
   /** Posts {@code task} to the first {@code count} helpers (at most {@link #helpers()}). */
   public void post(Runnable task, int count) {
+    if (running) {
+      long now = System.nanoTime();
+      if (runPosts > 0) {
+        longestGap = Math.max(longestGap, now - lastPost);
+      }
+      lastPost = now;
+      runPosts++;
+      if (runPosts == expectedPosts) {
+        // Read by the helpers once they finish this task: they park instead of spinning.
+        spin = 0;
+      }
+    }
     int n = Math.min(count, helpers.length);
     for (int i = 0; i < n; i++) {
       Helper h = helpers[i];
@@ -149,8 +199,12 @@ public final class WorkerPool implements AutoCloseable {
             // The task records its own failures for its poster; nothing may kill the helper.
           }
           idleSince = System.nanoTime();
-        } else if (System.nanoTime() - idleSince < (pool.running ? RUN_SPIN_NANOS : SPIN_NANOS)) {
+        } else if (System.nanoTime() - idleSince < (pool.running ? pool.spin : SPIN_NANOS)) {
           Thread.onSpinWait();
+          // Now and then the core is offered to whatever else waits for it (the caller's thread,
+          // the JIT, another process): free on an idle machine, and on a busy one the spin then
+          // burns a fraction of the CPU it would (measured: pure onSpinWait doubled the CPU per
+          // run of MobileNetV2 at two threads under load 12).
           if ((++spins & 0xfff) == 0) {
             Thread.yield();
           }

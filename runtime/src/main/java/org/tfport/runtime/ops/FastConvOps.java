@@ -43,8 +43,16 @@ final class FastConvOps implements OpFamily {
     if (depthwise) {
       return new Depthwise(reference, spec, epilogue, mk)::run;
     }
-    Gemm.Packed packed = filter == null ? null : packFilter(filter, mk);
-    return new Conv(reference, spec, epilogue, mk, filter, packed)::run;
+    long[] x = b.inputShape(0);
+    if (filter != null && x != null && x.length == 4 && x[3] >= 0 && x[3] != filter.dim(2)) {
+      filter = null; // grouped: the reference kernel runs it, from the plan's filter
+    }
+    if (filter == null) {
+      return new Conv(reference, spec, epilogue, mk, null, null)::run;
+    }
+    // The packed copy is the only one kept: the plan drops its value, the fallback unpacks.
+    b.keepsConstant(1);
+    return new Conv(reference, spec, epilogue, mk, filter.shape(), packFilter(filter, mk))::run;
   }
 
   // The filter [kh, kw, cin, cout] is a [kh·kw·cin, cout] matrix in the order the taps are visited.
@@ -103,34 +111,47 @@ final class FastConvOps implements OpFamily {
     }
   }
 
+  /**
+   * A Conv2D; when its filter is a plan constant, {@code filterShape} and {@code packed} are all
+   * that is kept of it and the plan passes null for it (or that constant, when another reader needs
+   * its value).
+   */
   private record Conv(
       Kernel reference,
       ConvOps.Spec spec,
       FusedEpilogue epilogue,
       Microkernel mk,
-      Value filter,
+      long[] filterShape,
       Gemm.Packed packed) {
     Value[] run(Value[] in, RunContext ctx) {
       Value x = in[0];
       Value f = in[1];
+      long[] fs = f == null ? filterShape : f.shape();
       if (x.dtype() != DType.FLOAT32
-          || f.dtype() != DType.FLOAT32
+          || f != null && f.dtype() != DType.FLOAT32
           || x.rank() != 4
-          || f.rank() != 4
-          || f.dim(2) != x.dim(3)
-          || f.dim(2) == 0) {
-        return reference.run(in, ctx); // grouped, or an error the reference kernel words
+          || fs.length != 4
+          || fs[2] != x.dim(3)
+          || fs[2] == 0) {
+        // Grouped, or an error the reference kernel words: it reads the filter itself.
+        Value[] args = in.clone();
+        if (f == null) {
+          args[1] = Value.of(DType.FLOAT32, filterShape, Gemm.unpack(packed));
+        }
+        return reference.run(args, ctx);
       }
       Grid g = Grid.of(x.shape(), spec.format(), "input");
-      int[] window = ConvOps.window(f, 2);
+      int[] window = {1, Math.toIntExact(fs[0]), Math.toIntExact(fs[1])};
       Axis[] axes = spec.axes(g, window);
-      int cout = Math.toIntExact(f.dim(3));
+      int cout = Math.toIntExact(fs[3]);
       Grid og = g.windowed(axes, cout);
       long[] shape = og.shape(spec.format());
       float[] y = FastKernels.floats(ctx, og.size());
       RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, cout, mk);
       if (y.length > 0) {
-        Gemm.Packed p = f == filter ? packed : packFilter(f, mk);
+        // A filter packed at bind is a plan constant: the plan passes it, or null when no other
+        // reader needs its value, never another tensor.
+        Gemm.Packed p = packed != null ? packed : packFilter(f, mk);
         Axis ah = axes[1];
         Axis aw = axes[2];
         int c = g.channels();

@@ -19,10 +19,20 @@ final class FastKernels {
       ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
   /**
-   * Below this many multiply-adds (about 5 µs at one thread) an op runs on the caller's thread
-   * only: handing work to a hot helper costs about a microsecond, waking a parked one tens.
+   * Below this many multiply-adds (about 10 µs at one thread) an op runs on the caller's thread
+   * only. A handoff to a hot helper costs about a microsecond, but the caller then waits for the
+   * helper's last chunk: on two cores that also run the JIT, the GC or other processes, the helper
+   * is sometimes descheduled while it holds one, and only an op well above the handoff's cost wins
+   * back what such a stall loses.
    */
-  static final long PARALLEL_MIN_WORK = 1 << 16;
+  static final long PARALLEL_MIN_WORK = 1 << 17;
+
+  /**
+   * No op is cut into chunks of fewer multiply-adds than this (about 2.5 µs): a smaller chunk costs
+   * its taker more in the counter, the latch and cache misses on the neighbouring rows than it
+   * computes.
+   */
+  static final long CHUNK_MIN_WORK = 1 << 15;
 
   /**
    * Tests force the scalar micro-kernels through this switch; kernels read it when they are bound.
@@ -69,24 +79,46 @@ final class FastKernels {
 
   /**
    * Runs {@code body} over [0, count) on up to {@code ctx.threads()} threads: the range is cut into
-   * a few chunks per thread, which the calling thread and the pool's helpers take in turn until
-   * none is left; with one thread, or less than {@link #PARALLEL_MIN_WORK} in all, in one call. The
-   * caller never waits for a helper that has not started (on a busy machine it may take the chunks
-   * itself), only for chunks being computed. Chunks decide which thread computes an element, never
-   * how, so results do not depend on the split.
+   * a few chunks per thread (none under {@link #CHUNK_MIN_WORK}), which the calling thread and the
+   * pool's helpers take in turn until none is left; with one thread, less than {@link
+   * #PARALLEL_MIN_WORK} in all, or too little for two chunks, in one call on the caller's thread
+   * and no handoff. Only as many helpers as there are chunks beyond the caller's first are asked.
+   * The caller never waits for a helper that has not started (on a busy machine it may take the
+   * chunks itself), only for chunks being computed. Chunks decide which thread computes an element,
+   * never how, so results do not depend on the split.
    */
   static void split(RunContext ctx, int count, long workPerItem, Range body) {
     int threads = ctx == null ? 1 : ctx.threads();
-    if (threads <= 1 || count <= 1 || count * workPerItem < PARALLEL_MIN_WORK) {
+    int chunks = chunks(threads, count, workPerItem);
+    if (chunks <= 1) {
       if (count > 0) {
         body.run(0, count);
       }
       return;
     }
-    Chunks chunks = new Chunks(count, Math.min(count, threads * CHUNKS_PER_THREAD), body);
-    ctx.fork(chunks, threads - 1);
-    chunks.work();
-    chunks.await();
+    Chunks work = new Chunks(count, chunks, body);
+    ctx.fork(work, Math.min(threads, chunks) - 1);
+    work.work();
+    work.await();
+  }
+
+  /**
+   * How many chunks {@link #split} cuts [0, count) into at {@code threads} threads when each item
+   * costs {@code workPerItem} multiply-adds: 1 means the caller runs it all.
+   */
+  static int chunks(int threads, int count, long workPerItem) {
+    if (threads <= 1 || count <= 1) {
+      return 1;
+    }
+    long total =
+        workPerItem <= 0
+            ? 0
+            : workPerItem > Long.MAX_VALUE / count ? Long.MAX_VALUE : count * workPerItem;
+    if (total < PARALLEL_MIN_WORK) {
+      return 1;
+    }
+    long bySize = total / CHUNK_MIN_WORK;
+    return (int) Math.min(Math.min(count, (long) threads * CHUNKS_PER_THREAD), bySize);
   }
 
   private static final int CHUNKS_PER_THREAD = 4;

@@ -52,6 +52,27 @@ final class Gemm {
     return new Packed(data, k, n, nr);
   }
 
+  /**
+   * B again as {@link #pack} read it, not transposed: {@code [k, n]} row-major. Packing only moves
+   * elements, so this is the original bit for bit; a kernel that dropped its raw weights calls it
+   * on a rare path instead of keeping them.
+   */
+  static float[] unpack(Packed p) {
+    int k = p.k();
+    int n = p.n();
+    int nr = p.nr();
+    float[] b = new float[Math.multiplyExact(k, n)];
+    int d = 0;
+    for (int panel = 0; panel < p.panels(); panel++) {
+      int j0 = panel * nr;
+      int width = Math.min(nr, n - j0);
+      for (int kk = 0; kk < k; kk++, d += nr) {
+        System.arraycopy(p.data(), d, b, kk * n + j0, width);
+      }
+    }
+    return b;
+  }
+
   /** Where the rows of A start. */
   @FunctionalInterface
   interface Bases {

@@ -70,4 +70,36 @@ class WorkerPoolTest {
       assertThat(done.getCount()).isZero();
     }
   }
+
+  @Test
+  void helpersStopSpinningOnceARunMadeAsManyPostsAsTheLast() {
+    try (WorkerPool pool = new WorkerPool(1, "worker-pool-spin")) {
+      assertThat(pool.spinNanos()).as("outside a run").isEqualTo(WorkerPool.SPIN_NANOS);
+      // The first run knows nothing: helpers spin the longest between its posts.
+      pool.runStarted();
+      assertThat(pool.spinNanos()).isEqualTo(WorkerPool.RUN_SPIN_NANOS);
+      for (int i = 0; i < 3; i++) {
+        pool.post(() -> {}, 1);
+      }
+      assertThat(pool.spinNanos()).as("no run before: nothing known").isPositive();
+      pool.runEnded();
+      assertThat(pool.spinNanos()).isEqualTo(WorkerPool.SPIN_NANOS);
+      // The next run expects three posts: after the third, helpers park as soon as they are idle.
+      pool.runStarted();
+      long between = pool.spinNanos();
+      assertThat(between).isBetween(WorkerPool.RUN_SPIN_MIN_NANOS, WorkerPool.RUN_SPIN_NANOS);
+      pool.post(() -> {}, 1);
+      pool.post(() -> {}, 1);
+      assertThat(pool.spinNanos()).isEqualTo(between);
+      pool.post(() -> {}, 1);
+      assertThat(pool.spinNanos()).as("after the last expected post").isZero();
+      pool.runEnded();
+      // A run that posted nothing: the next one does not keep helpers spinning at all.
+      pool.runStarted();
+      pool.runEnded();
+      pool.runStarted();
+      assertThat(pool.spinNanos()).isZero();
+      pool.runEnded();
+    }
+  }
 }

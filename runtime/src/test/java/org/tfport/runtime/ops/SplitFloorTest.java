@@ -1,0 +1,139 @@
+package org.tfport.runtime.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.tfport.runtime.ops.NnTesting.ints;
+import static org.tfport.runtime.ops.NnTesting.str;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.tfport.core.DType;
+import org.tfport.core.graph.AttrValue;
+import org.tfport.runtime.kernel.KernelRegistry.Mode;
+import org.tfport.runtime.kernel.RunContext;
+import org.tfport.runtime.kernel.Value;
+
+/**
+ * When an op is handed to helper threads: never under {@link FastKernels#PARALLEL_MIN_WORK}, never
+ * in chunks under {@link FastKernels#CHUNK_MIN_WORK}, and to no more helpers than there are chunks
+ * beyond the caller's. Counts handoffs, not time.
+ */
+class SplitFloorTest {
+  /** A context of {@code threads} threads that records each handoff and runs none of them. */
+  private static final class CountingContext implements RunContext {
+    final int threads;
+    final List<Integer> helpersAsked = new ArrayList<>();
+    private final Map<String, Object> state = new ConcurrentHashMap<>();
+
+    CountingContext(int threads) {
+      this.threads = threads;
+    }
+
+    @Override
+    public int threads() {
+      return threads;
+    }
+
+    @Override
+    public ForkJoinPool pool() {
+      return ForkJoinPool.commonPool();
+    }
+
+    @Override
+    public void fork(Runnable task, int helpers) {
+      // Not run: a split's caller does every chunk no helper took.
+      helpersAsked.add(helpers);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T sessionState(String key, Supplier<T> create) {
+      return (T) state.computeIfAbsent(key, k -> create.get());
+    }
+  }
+
+  @Test
+  void chunkCountFollowsTheWorkFloors() {
+    long floor = FastKernels.PARALLEL_MIN_WORK;
+    long chunk = FastKernels.CHUNK_MIN_WORK;
+    assertThat(FastKernels.chunks(1, 1000, floor)).as("one thread").isEqualTo(1);
+    assertThat(FastKernels.chunks(2, 1, Long.MAX_VALUE)).as("one item").isEqualTo(1);
+    assertThat(FastKernels.chunks(2, 100, (floor - 1) / 100)).as("under the floor").isEqualTo(1);
+    assertThat(FastKernels.chunks(2, 1000, 0)).as("no work").isEqualTo(1);
+    // At the floor: as many chunks as CHUNK_MIN_WORK fits, capped at four per thread.
+    assertThat(FastKernels.chunks(2, 1024, floor / 1024)).isEqualTo((int) (floor / chunk));
+    assertThat(FastKernels.chunks(4, 1024, floor / 1024)).isEqualTo((int) (floor / chunk));
+    assertThat(FastKernels.chunks(2, 1 << 20, 1 << 20)).as("large").isEqualTo(8);
+    assertThat(FastKernels.chunks(16, 1 << 20, 1 << 20)).as("large, 16 threads").isEqualTo(64);
+    assertThat(FastKernels.chunks(16, 1024, 5 * chunk / 1024)).as("5 chunks' work").isEqualTo(5);
+    assertThat(FastKernels.chunks(2, 3, Long.MAX_VALUE)).as("few items, no overflow").isEqualTo(3);
+  }
+
+  @Test
+  void helpersAskedAreAtMostTheChunksBeyondTheCallers() {
+    CountingContext sixteen = new CountingContext(16);
+    int[] covered = new int[1024];
+    FastKernels.split(
+        sixteen,
+        1024,
+        5 * FastKernels.CHUNK_MIN_WORK / 1024,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            covered[i]++;
+          }
+        });
+    assertThat(sixteen.helpersAsked).containsExactly(4);
+    assertThat(covered).containsOnly(1);
+  }
+
+  @Test
+  void aConvolutionUnderTheFloorRunsOnTheCallerAndOneAboveItHandsOff() {
+    Random rnd = new Random(11);
+    // 4x4 output pixels x 3x3x8 taps x 8 channels = 9216 multiply-adds: no handoff.
+    assertThat(convHandoffs(rnd, 4, 8, 8)).isEmpty();
+    // 32x32 x 3x3x16 x 32 = 4.7 M multiply-adds: one handoff, to the one helper of two threads.
+    assertThat(convHandoffs(rnd, 32, 16, 32)).containsExactly(1);
+  }
+
+  @Test
+  void aDepthwiseConvolutionUnderTheFloorRunsOnTheCaller() {
+    Random rnd = new Random(12);
+    Map<String, AttrValue> attrs = convAttrs();
+    // 7x7 rows x 3x3 taps x 64 channels = 28 K multiply-adds.
+    Value x = NnTesting.random(rnd, DType.FLOAT32, 1, 7, 7, 64);
+    Value f = NnTesting.random(rnd, DType.FLOAT32, 3, 3, 64, 1);
+    CountingContext two = new CountingContext(2);
+    Value y =
+        OpOracle.runKernel(Mode.OPTIMIZED, "DepthwiseConv2dNative", attrs, List.of(1), two, x, f)[
+            0];
+    Value ref =
+        OpOracle.runKernel(Mode.REFERENCE, "DepthwiseConv2dNative", attrs, List.of(), x, f)[0];
+    OpOracle.assertClose("depthwise", y, ref, 1e-5, 1e-4);
+    assertThat(two.helpersAsked).isEmpty();
+  }
+
+  private static List<Integer> convHandoffs(Random rnd, int size, int cin, int cout) {
+    Map<String, AttrValue> attrs = convAttrs();
+    Value x = NnTesting.random(rnd, DType.FLOAT32, 1, size, size, cin);
+    Value f = NnTesting.random(rnd, DType.FLOAT32, 3, 3, cin, cout);
+    CountingContext two = new CountingContext(2);
+    Value y = OpOracle.runKernel(Mode.OPTIMIZED, "Conv2D", attrs, List.of(1), two, x, f)[0];
+    Value ref = OpOracle.runKernel(Mode.REFERENCE, "Conv2D", attrs, List.of(), x, f)[0];
+    OpOracle.assertClose("Conv2D " + size, y, ref, 1e-5, 1e-4);
+    return two.helpersAsked;
+  }
+
+  private static Map<String, AttrValue> convAttrs() {
+    Map<String, AttrValue> m = new LinkedHashMap<>();
+    m.put("T", OpOracle.type(DType.FLOAT32));
+    m.put("strides", ints(1, 1, 1, 1));
+    m.put("padding", str("SAME"));
+    return m;
+  }
+}
