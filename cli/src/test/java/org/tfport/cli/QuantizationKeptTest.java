@@ -14,11 +14,13 @@ import org.tfport.formats.tfjs.TfjsModel;
 import org.tfport.formats.tfjs.TfjsReader;
 import org.tfport.formats.tfjs.WeightGroup;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.IntegrationTest;
 
 /**
  * Issue 15, point 8: re-sharding a quantized TF.js model keeps its stored bytes unless a new
  * quantization is asked for, and dynamic-range TFLite quantization says when it quantized nothing.
  */
+@IntegrationTest
 class QuantizationKeptTest {
   @TempDir Path tmp;
 

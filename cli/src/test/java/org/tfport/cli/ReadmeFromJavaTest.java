@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tfport.formats.tfjs.TfjsModel;
 import org.tfport.formats.tfjs.TfjsModelJson;
 import org.tfport.formats.tfjs.TfjsReader;
+import org.tfport.testkit.IntegrationTest;
 import org.tfport.testkit.TfjsOracle;
 import org.tfport.testkit.TfjsOracle.Input;
 import org.tfport.testkit.TfjsOracle.Job;
@@ -19,6 +20,7 @@ import org.tfport.testkit.TfjsOracle.Result;
  * model and a SavedModel (the demo's): each converts to the TF.js format that fits it, and TF.js
  * loads and runs the result.
  */
+@IntegrationTest
 class ReadmeFromJavaTest {
   @TempDir Path tmp;
 

@@ -492,14 +492,25 @@ final class Api extends Handler.Abstract {
     if (status == 401) {
       h.put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
     }
+    ObjectNode o = Json.MAPPER.createObjectNode();
+    o.put("error", message == null ? "error" : message.lines().findFirst().orElse(""));
     String m = request.getMethod();
     if (m.equals("POST") || m.equals("PUT")) {
-      // Part of a refused body may still be unread; closing says so, where reusing the connection
+      long length = request.getLength();
+      if (length >= 0 && length <= DRAINED_BODY_BYTES) {
+        // A client still sending a small refused body (an upload without its token, say) would
+        // see its connection reset instead of this answer: read the rest of the body first.
+        Content.Source.consumeAll(
+            request, Callback.from(() -> json(request, response, cb, status, o), cb::failed));
+        return;
+      }
+      // A large or unsized body stays unread; closing says so, where reusing the connection
       // would race.
       h.put(new HttpField(HttpHeader.CONNECTION, "close"));
     }
-    ObjectNode o = Json.MAPPER.createObjectNode();
-    o.put("error", message == null ? "error" : message.lines().findFirst().orElse(""));
     json(request, response, cb, status, o);
   }
+
+  /** Refused request bodies up to this size are read to the end before the error is sent. */
+  static final long DRAINED_BODY_BYTES = 4L << 20;
 }

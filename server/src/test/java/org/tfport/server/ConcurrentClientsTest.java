@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.server.TestServer.Multipart;
 import org.tfport.server.TestServer.Reply;
+import org.tfport.testkit.IntegrationTest;
 
 /**
  * 200 clients on loopback at once (issue 16): each uploads a model with its own weights and
@@ -28,6 +29,7 @@ import org.tfport.server.TestServer.Reply;
  * client sent, every upload must become exactly one version (numbers 1..n per name, none lost, none
  * twice), and the store on disk must hold exactly those versions with the bytes sent.
  */
+@IntegrationTest
 class ConcurrentClientsTest {
   private static final int CLIENTS = 200;
   private static final String[] NAMES = {"a", "b", "c", "d", "e", "f", "g", "h"};

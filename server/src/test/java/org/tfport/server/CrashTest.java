@@ -16,12 +16,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.server.TestServer.Multipart;
+import org.tfport.testkit.IntegrationTest;
 
 /**
  * A server killed (SIGKILL, in a child JVM) or stopped abruptly while a slow client streams an
  * upload leaves no partial version: after a restart the previous version is intact and served,
  * staging is empty, and version numbers go on from the last complete one.
  */
+@IntegrationTest
 class CrashTest {
   @TempDir Path tmp;
 

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tfport.core.Json;
 import org.tfport.server.TestServer.Multipart;
+import org.tfport.testkit.IntegrationTest;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -31,6 +32,7 @@ import tools.jackson.databind.JsonNode;
  * become exactly one version whose files hash to what was sent; every download must match the
  * version its model.json names. Prints counts and p50/p99 latencies.
  */
+@IntegrationTest
 class LoadTest {
   static final int WORKERS = 16;
   static final int OPERATIONS = 1200;

@@ -25,6 +25,7 @@ import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.Session;
+import org.tfport.testkit.IntegrationTest;
 
 /**
  * 64 concurrent clients calling {@code :predict} on a small CNN over loopback, without and with
@@ -32,6 +33,7 @@ import org.tfport.runtime.Session;
  * test makes {@value #TEST_CALLS} calls per setting; {@link #main} makes 20,000 and prints
  * throughput and latency beside the same calls run in-process, as {@code tfport predict} runs them.
  */
+@IntegrationTest
 class ServingLoadTest {
   static final int CLIENTS = 64;
   static final int TEST_CALLS = 1_280;

@@ -14,6 +14,7 @@ import org.tfport.core.TfportException;
 import org.tfport.graph.keras.KerasTraining;
 import org.tfport.graph.optimize.ShapeInference;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.IntegrationTest;
 import org.tfport.train.grad.GradContext;
 import org.tfport.train.grad.Gradients;
 
@@ -23,6 +24,7 @@ import org.tfport.train.grad.Gradients;
  * backward graph for all its trainable weights: no op on the way without a gradient rule, and no
  * rule refusing the case it meets.
  */
+@IntegrationTest
 class CorpusGradientCoverageTest {
   @Test
   void everyBuildableCorpusLayersModelDifferentiates() throws IOException {

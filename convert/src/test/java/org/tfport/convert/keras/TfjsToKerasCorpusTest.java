@@ -26,6 +26,7 @@ import org.tfport.formats.keras.KerasWeight;
 import org.tfport.formats.tfjs.TfjsReader;
 import org.tfport.runtime.LoadOptions;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.IntegrationTest;
 
 /**
  * Keras → TF.js layers → Keras, over every Keras HDF5 file of the corpus: the {@code .h5} and the
@@ -33,6 +34,7 @@ import org.tfport.testkit.Corpus;
  * TensorFlow-backend files, the original file's weights under the original names), and both run in
  * tfport's runtime with the same outputs as the TF.js model.
  */
+@IntegrationTest
 class TfjsToKerasCorpusTest {
 
   @Test

@@ -18,9 +18,11 @@ import org.tfport.core.Json;
 import org.tfport.core.Shape;
 import org.tfport.core.Tensor;
 import org.tfport.testkit.Corpus;
+import org.tfport.testkit.IntegrationTest;
 import tools.jackson.databind.JsonNode;
 
 /** Every TF.js model.json and weights manifest in the shared corpus, read in place. */
+@IntegrationTest
 class TfjsCorpusTest {
   @TempDir Path tmp;
 
