@@ -20,8 +20,8 @@ import org.tfport.core.TfportException.UsageException;
  * @param headerTimeoutMillis a request whose headers have not all arrived this long after they
  *     began is cut off (slow clients sending a byte now and then)
  * @param minBodyBytesPerSecond a request body arriving slower than this on average (counted from
- *     the end of its headers, once it has had {@link #BODY_RATE_GRACE_MILLIS} to start) is cut off;
- *     neither the idle timeout nor the header deadline stops a client trickling a body byte by byte
+ *     its first byte, once it has had {@link #BODY_RATE_GRACE_MILLIS} to go) is cut off; neither
+ *     the idle timeout nor the header deadline stops a client trickling a body byte by byte
  * @param maxHeaderBytes the largest request line plus headers; larger is answered 431 and closed
  * @param accessLog receives one JSON line per request, or null for none
  */

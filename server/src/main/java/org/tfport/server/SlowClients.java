@@ -21,8 +21,9 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * upload's body), and Jetty 12 keeps {@code HttpConfiguration.setMinRequestDataRate} but no longer
  * enforces it. Four times a second this looks at every open connection; one whose parser has been
  * inside the same request's headers longer than the limit, or inside its body long enough to judge
- * and at a lower average rate, is closed, which frees its thread and socket and touches no other
- * client. The handler reading the body then fails, so a cut-off upload stores nothing.
+ * (from the first body byte read) and at a lower average rate, is closed, which frees its thread
+ * and socket and touches no other client. The handler reading the body then fails, so a cut-off
+ * upload stores nothing.
  */
 final class SlowClients implements Runnable {
   private static final long TICK_MILLIS = 250;
@@ -90,7 +91,10 @@ final class SlowClients implements Runnable {
       HttpParser parser = c.getParser();
       // START is a connection waiting for its next request: the idle timeout covers that.
       boolean headers = parser.getState() != HttpParser.State.START && parser.inHeaderState();
-      boolean body = parser.inContentState();
+      // A body is judged from its first byte read: before that the request may be waiting for the
+      // server (a busy pool, a handler not reading yet), which is no fault of the client's; a
+      // client that sends nothing at all is idle, and the idle timeout closes it.
+      boolean body = parser.inContentState() && parser.getContentRead() > 0;
       if (!headers && !body) {
         continue;
       }
@@ -98,7 +102,6 @@ final class SlowClients implements Runnable {
       long messages = c.getMessagesIn();
       Started s = watched.get(c);
       if (s == null || s.messagesIn() != messages || s.body() != body) {
-        // The body's clock starts when its headers end (the header deadline covered them).
         watched.put(c, new Started(now, messages, body));
         continue;
       }
