@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.tfport.core.Json;
 import org.tfport.core.Tensor;
 import org.tfport.core.TfportException;
@@ -119,6 +120,19 @@ final class BenchmarkCommand {
   @Option(names = "--json", description = "print the result as one JSON object")
   boolean json;
 
+  /** Switches that may stand alone before the model ({@link BooleanFlags}). */
+  static final Set<String> SWITCHES = Set.of("--enable_op_profiling");
+
+  @Option(
+      names = "--enable_op_profiling",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description =
+          "time each op over the timed runs and print a summary by op type and the slowest nodes"
+              + " (JSON: op_profile)")
+  String enableOpProfiling;
+
   @Option(
       description = "show this help and exit",
       names = {"--help", "-h"},
@@ -143,7 +157,8 @@ final class BenchmarkCommand {
       double[] runsMs,
       long peakHeapBytes,
       long peakRssBytes,
-      boolean vectorApi) {
+      boolean vectorApi,
+      OpProfile opProfile) {
     double min() {
       return sorted()[0];
     }
@@ -175,7 +190,7 @@ final class BenchmarkCommand {
 
   static int run(PrintWriter out, PrintWriter err, String... args) {
     BenchmarkCommand c = new BenchmarkCommand();
-    CommandLine cl = CommandArgs.parse(c, "benchmark", args);
+    CommandLine cl = CommandArgs.parse(c, "benchmark", BooleanFlags.normalize(args, SWITCHES));
     if (c.help) {
       cl.usage(out);
       return 0;
@@ -200,6 +215,10 @@ final class BenchmarkCommand {
     if (warmupRuns < 0) {
       throw new UsageException("benchmark: --warmup_runs must be 0 or more, got " + warmupRuns);
     }
+    OpProfile profile =
+        enableOpProfiling != null && ResultReport.bool("--enable_op_profiling", enableOpProfiling)
+            ? new OpProfile()
+            : null;
     if (!(warmupMinSecs >= 0 && warmupMinSecs <= 3600)) {
       throw new UsageException(
           "benchmark: --warmup_min_secs must be between 0 and 3600, got " + warmupMinSecs);
@@ -229,11 +248,13 @@ final class BenchmarkCommand {
       }
       double[] runs = new double[numRuns];
       for (int i = 0; i < numRuns; i++) {
-        runs[i] = timed(session, sig, feed);
+        runs[i] =
+            profile == null ? timed(session, sig, feed) : profiled(session, sig, feed, profile);
       }
       long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
       boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-      return new Result(model, threads, warmedUp, loadMs, first, runs, peakHeap, peakRss(), vector);
+      return new Result(
+          model, threads, warmedUp, loadMs, first, runs, peakHeap, peakRss(), vector, profile);
     }
   }
 
@@ -245,6 +266,19 @@ final class BenchmarkCommand {
       throw new TfportException(model + ": " + e.getMessage());
     }
     return millisSince(t);
+  }
+
+  private double profiled(
+      Session session, Signature sig, Map<String, Tensor> feed, OpProfile profile) {
+    long t = System.nanoTime();
+    try {
+      session.runTimed(sig.key(), feed, profile);
+    } catch (KernelException e) {
+      throw new TfportException(model + ": " + e.getMessage());
+    }
+    double ms = millisSince(t);
+    profile.runEnded();
+    return ms;
   }
 
   private static double millisSince(long t0) {
@@ -281,6 +315,9 @@ final class BenchmarkCommand {
     o.put("peak_heap_bytes", r.peakHeapBytes());
     o.put("peak_rss_bytes", r.peakRssBytes());
     o.put("vector_api", r.vectorApi());
+    if (r.opProfile() != null) {
+      o.set("op_profile", r.opProfile().json());
+    }
     return o;
   }
 
@@ -290,6 +327,11 @@ final class BenchmarkCommand {
   }
 
   static String text(Result r) {
+    String summary = summary(r);
+    return r.opProfile() == null ? summary : summary + "\n" + r.opProfile().text();
+  }
+
+  private static String summary(Result r) {
     return String.format(
         Locale.ROOT,
         """

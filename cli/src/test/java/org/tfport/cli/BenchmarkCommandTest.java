@@ -213,6 +213,94 @@ class BenchmarkCommandTest {
   }
 
   @Test
+  void opProfilingListsTheModelsOpsInBothSyntaxes() {
+    Path tflite = Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_1_default_1.tflite");
+    String m = tflite.toString();
+    // Bare before the model (it must stay the model, not the flag's value), and with '='.
+    JsonNode bare =
+        json(
+            CliRunner.run(
+                "benchmark",
+                "--enable_op_profiling",
+                m,
+                "--num_runs=3",
+                "--warmup_runs=0",
+                "--warmup_min_secs=0",
+                "--num_threads=1",
+                "--json"));
+    JsonNode equals =
+        json(
+            CliRunner.run(
+                "benchmark",
+                m,
+                "--enable_op_profiling=true",
+                "--num_runs=3",
+                "--warmup_runs=0",
+                "--warmup_min_secs=0",
+                "--num_threads=1",
+                "--json"));
+    for (JsonNode o : List.of(bare, equals)) {
+      consistent(o, m, 3, 0, 1);
+      JsonNode ops = o.get("op_profile");
+      assertThat(ops.isArray()).as(o.toString()).isTrue();
+      java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+      double percent = 0;
+      double ms = 0;
+      double previous = Double.MAX_VALUE;
+      for (JsonNode t : ops) {
+        counts.put(t.get("op").stringValue(), t.get("count").asInt());
+        percent += t.get("percent").asDouble();
+        double avg = t.get("avg_ms").asDouble();
+        assertThat(avg).as("sorted, the most time first").isLessThanOrEqualTo(previous);
+        previous = avg;
+        ms += avg;
+      }
+      // MobileNet V1: 15 convolutions (the first, 13 pointwise and the 1×1 classifier, bias and
+      // ReLU6 fused), 13 depthwise ones, the average pool, the classifier's squeeze and softmax.
+      assertThat(counts)
+          .isEqualTo(
+              java.util.Map.of(
+                  "_FusedConv2D", 15,
+                  "FusedDepthwiseConv2dNative", 13,
+                  "AvgPool", 1,
+                  "Squeeze", 1,
+                  "Softmax", 1));
+      assertThat(percent).isCloseTo(100, org.assertj.core.data.Offset.offset(0.1));
+      // The nodes' times are the runs' times but for the session's work around the plan.
+      assertThat(ms).isPositive().isLessThanOrEqualTo(o.get("mean_ms").asDouble() * 1.01);
+    }
+    CliRunner off =
+        CliRunner.run("benchmark", m, "--enable_op_profiling", "false", "--num_runs=1", "--json");
+    assertThat(json(off).has("op_profile")).isFalse();
+
+    // Text: the usual lines, then the summary and the ten slowest nodes.
+    CliRunner r =
+        CliRunner.run(
+            "benchmark",
+            m,
+            "--enable_op_profiling",
+            "--num_runs=2",
+            "--warmup_runs=0",
+            "--warmup_min_secs=0",
+            "--num_threads=1");
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = r.out().strip().lines().toList();
+    assertThat(lines.get(4)).startsWith("Summary by op type (2 runs, ");
+    assertThat(lines.get(5)).contains("op type").contains("count").contains("cdf %");
+    assertThat(lines).anyMatch(l -> l.strip().startsWith("_FusedConv2D "));
+    assertThat(lines).anyMatch(l -> l.startsWith("Top 10 nodes by time:"));
+    int top = lines.indexOf("Top 10 nodes by time:");
+    assertThat(lines).hasSize(top + 12);
+    // The last type's cumulative share is the whole.
+    assertThat(lines.get(top - 1)).endsWith("100.00%");
+
+    CliRunner bad = CliRunner.run("benchmark", m, "--enable_op_profiling=maybe");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.errLines()).hasSize(1);
+    assertThat(bad.err()).contains("--enable_op_profiling");
+  }
+
+  @Test
   void aFileUrlLoadsAsInPredict() {
     String url = savedModel.toUri().toString();
     assertThat(url).startsWith("file:");
@@ -266,13 +354,14 @@ class BenchmarkCommandTest {
     // Times 1..10 ms shuffled: median (5 + 6) / 2, nearest-rank p90 the 9th smallest, mean 5.5.
     var r =
         new BenchmarkCommand.Result(
-            "m", 1, 0, 1, 1, new double[] {7, 3, 10, 1, 9, 2, 8, 5, 6, 4}, 1, 1, false);
+            "m", 1, 0, 1, 1, new double[] {7, 3, 10, 1, 9, 2, 8, 5, 6, 4}, 1, 1, false, null);
     assertThat(r.min()).isEqualTo(1);
     assertThat(r.median()).isEqualTo(5.5);
     assertThat(r.p90()).isEqualTo(9);
     assertThat(r.mean()).isEqualTo(5.5);
     // An odd count: the middle one; p90 of 3 runs is the largest (ceil(2.7) = 3rd).
-    var odd = new BenchmarkCommand.Result("m", 1, 0, 1, 1, new double[] {2, 30, 4}, 1, 1, false);
+    var odd =
+        new BenchmarkCommand.Result("m", 1, 0, 1, 1, new double[] {2, 30, 4}, 1, 1, false, null);
     assertThat(odd.median()).isEqualTo(4);
     assertThat(odd.p90()).isEqualTo(30);
     JsonNode o = BenchmarkCommand.json(r);

@@ -26,6 +26,9 @@ import org.tfport.core.graph.TensorRef;
  * ({@code fused_ops} [BiasAdd, Add], then an activation), as in the residual blocks of ResNets and
  * BlazeFace-style networks: the addend is added to each tile in the same pass.
  *
+ * <p>A zero {@code Pad} of the height and width that only a convolution reads becomes that
+ * convolution's explicit padding ({@link PadFolding}).
+ *
  * <p>Only exact activations are fused (Relu, Relu6, LeakyRelu, Prelu: a max, a min or one float
  * product, the same bits fused or not), so a fused plan computes what the unfused one does. The
  * fused node takes the name of the chain's last node, so whatever reads the chain reads it
@@ -67,6 +70,8 @@ final class Fusion {
       Node fused = null;
       if (producer == null) {
         // nothing to fuse through the first operand
+      } else if (producer.op().equals("Pad") && PadFolding.folds(n)) {
+        fused = PadFolding.withPadding(n, producer, byName);
       } else if (n.op().equals("BiasAdd") && FUSED_OP.containsKey(producer.op())) {
         fused = withBias(graph, producer, current, 1);
       } else if (ADDS.contains(n.op())
@@ -138,11 +143,11 @@ final class Fusion {
     return n.dataInputs().stream().filter(i -> TensorRef.nodeOf(i).equals(producer)).count() > 1;
   }
 
-  private static boolean isFloat(Node n) {
+  static boolean isFloat(Node n) {
     return n.attr("T") instanceof AttrValue.Type t && t.value() == DataTypes.DT_FLOAT;
   }
 
-  private static boolean channelsLast(Node n) {
+  static boolean channelsLast(Node n) {
     AttrValue f = n.attr("data_format");
     return f == null || (f instanceof AttrValue.Str s && s.string().equals("NHWC"));
   }

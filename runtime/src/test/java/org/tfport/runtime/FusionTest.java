@@ -118,6 +118,85 @@ class FusionTest {
     }
   }
 
+  /**
+   * Keras' ZeroPadding2D + VALID conv (stride 2, the MobileNetV2 stem) and + VALID depthwise: the
+   * Pad becomes the convolution's explicit padding, with the unfused plan's bits; a Pad of the
+   * channels, or one read twice, stays a step.
+   */
+  @Test
+  void zeroPadOfHeightAndWidthFoldsIntoTheConvolution() {
+    for (boolean depthwise : new boolean[] {false, true}) {
+      Random r = new Random(depthwise ? 3 : 4);
+      Graph g = new Graph("pad-fold");
+      g.add(placeholder("x", DType.FLOAT32, 2, 11, 10, 6));
+      g.add(constant("w", random(r, 3, 3, 6, depthwise ? 2 : 8)));
+      g.add(constant("b", random(r, depthwise ? 12 : 8)));
+      g.add(constant("p", Value.ints(new long[] {4, 2}, new int[] {0, 0, 0, 1, 2, 1, 0, 0})));
+      g.add(node("pad", "Pad", List.of("x", "p"), "T", F32));
+      g.add(
+          node(
+              "conv",
+              depthwise ? "DepthwiseConv2dNative" : "Conv2D",
+              List.of("pad", "w"),
+              "T",
+              F32,
+              "strides",
+              ints(1, 2, 1, 1),
+              "padding",
+              AttrValue.Str.of("VALID")));
+      g.add(node("bias", "BiasAdd", List.of("conv", "b"), "T", F32));
+      g.add(activation("y", "Relu6", "bias"));
+      Value x = random(r, 2, 11, 10, 6);
+      Plan fused =
+          Planner.plan(g, List.of("x"), List.of("y"), List.of(), STD, Mode.OPTIMIZED, true);
+      Plan plain = Planner.plan(g, List.of("x"), List.of("y"), STD, Mode.OPTIMIZED);
+      assertThat(fused.steps())
+          .extracting(Plan.Step::op)
+          .containsExactly(depthwise ? "FusedDepthwiseConv2dNative" : "_FusedConv2D");
+      assertThat(plain.steps()).extracting(Plan.Step::op).contains("Pad");
+      Value a = run(fused, x);
+      Value b = run(plain, x);
+      assertThat(a.shape()).containsExactly(b.shape());
+      assertThat(a.shape()).containsExactly(2, 5, 11, depthwise ? 12 : 8);
+      assertThat(a.floats()).containsExactly(b.floats());
+
+      // Channels padded: not a window padding, the Pad stays.
+      g.add(constant("pc", Value.ints(new long[] {4, 2}, new int[] {0, 0, 1, 1, 1, 1, 0, 1})));
+      g.add(constant("w7", random(r, 3, 3, 7, 4)));
+      g.add(node("padc", "Pad", List.of("x", "pc"), "T", F32));
+      g.add(
+          node(
+              "convc",
+              "Conv2D",
+              List.of("padc", "w7"),
+              "T",
+              F32,
+              "strides",
+              ints(1, 1, 1, 1),
+              "padding",
+              AttrValue.Str.of("VALID")));
+      // Read twice: the second reader needs the padded value.
+      g.add(node("other", "Relu", List.of("pad"), "T", F32));
+      Plan kept =
+          Planner.plan(
+              g,
+              List.of("x"),
+              List.of("convc", "y", "other"),
+              List.of(),
+              STD,
+              Mode.OPTIMIZED,
+              true);
+      assertThat(kept.steps())
+          .extracting(Plan.Step::op)
+          .containsExactlyInAnyOrder(
+              "Pad",
+              "Conv2D",
+              "Pad",
+              depthwise ? "FusedDepthwiseConv2dNative" : "_FusedConv2D",
+              "Relu");
+    }
+  }
+
   @Test
   void intermediateValuesSeenElsewhereAreNotFused() {
     Random r = new Random(5);

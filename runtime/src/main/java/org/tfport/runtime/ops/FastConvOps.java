@@ -135,9 +135,19 @@ final class FastConvOps implements OpFamily {
         Axis aw = axes[2];
         int c = g.channels();
         Padded xp = Padded.of(ctx, x.floats(), g, ah, aw);
-        int taps = ah.window() * aw.window();
+        boolean pointwise = ah.window() == 1 && aw.window() == 1;
+        // Undilated along the width, a window row's taps are one run of kw·c inputs in the padded
+        // image, and the filter's rows come in the same order: one tap of kw·c per window row. The
+        // sums keep their order; the inner loop runs longer (9 instead of 3 for an RGB 3×3).
+        boolean rowTaps = aw.dilation() == 1;
+        int taps = rowTaps ? ah.window() : ah.window() * aw.window();
+        int tapLength = rowTaps ? aw.window() * c : c;
         int[] tapOff = new int[taps];
         for (int kh = 0; kh < ah.window(); kh++) {
+          if (rowTaps) {
+            tapOff[kh] = kh * ah.dilation() * xp.width() * c;
+            continue;
+          }
           for (int kw = 0; kw < aw.window(); kw++) {
             tapOff[kh * aw.window() + kw] =
                 (kh * ah.dilation() * xp.width() + kw * aw.dilation()) * c;
@@ -150,7 +160,7 @@ final class FastConvOps implements OpFamily {
         int hp = xp.height();
         int wp = xp.width();
         Gemm.Bases bases =
-            taps == 1 && sh == 1 && sw == 1 && xp.data() == x.floats()
+            pointwise && sh == 1 && sw == 1 && xp.data() == x.floats()
                 ? Gemm.rows(0, c)
                 : (first, count, out) -> {
                   for (int i = 0; i < count; i++) {
@@ -161,7 +171,19 @@ final class FastConvOps implements OpFamily {
                     out[i] = ((n * hp + row * sh) * wp + (r - row * ow) * sw) * c;
                   }
                 };
-        Gemm.run(ctx, mk, xp.data(), bases, og.batch() * oh * ow, tapOff, taps, c, p, y, 0, rows);
+        Gemm.run(
+            ctx,
+            mk,
+            xp.data(),
+            bases,
+            og.batch() * oh * ow,
+            tapOff,
+            taps,
+            tapLength,
+            p,
+            y,
+            0,
+            rows);
         if (xp.data() != x.floats()) {
           FastKernels.giveBack(ctx, xp.data());
         }
@@ -316,9 +338,7 @@ final class FastConvOps implements OpFamily {
         mk.depthwise(x, 0, 0, xTap, fTap, t, f, y, yRow + col * cout, 1, cout);
       }
       if (epilogue != null) {
-        for (int col = 0; col < ow; col++) {
-          epilogue.apply(y, yRow + col * cout, 0, cout);
-        }
+        epilogue.applyRows(y, yRow, cout, ow, 0, cout);
       }
     }
   }

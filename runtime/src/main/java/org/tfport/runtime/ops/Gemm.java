@@ -158,9 +158,7 @@ final class Gemm {
         if (epilogue != null) {
           int j0 = g * nr;
           int width = Math.min(n, gEnd * nr) - j0;
-          for (int i = 0; i < rows; i++) {
-            epilogue.apply(c, cOff + (r + i) * n + j0, j0, width);
-          }
+          epilogue.applyRows(c, cOff + r * n + j0, n, rows, j0, width);
         }
       }
     }

@@ -97,4 +97,22 @@ abstract class Microkernel {
       int act,
       float[] alpha,
       float leaky);
+
+  /** {@link #epilogue} on {@code rows} rows {@code ldc} apart from {@code off}. */
+  void epilogueRows(
+      float[] y,
+      int off,
+      int ldc,
+      int rows,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky) {
+    for (int r = 0; r < rows; r++) {
+      epilogue(y, off + r * ldc, n, bias, c0, addend, act, alpha, leaky);
+    }
+  }
 }

@@ -165,6 +165,21 @@ final class RowEpilogue {
     return v.floats();
   }
 
+  /**
+   * Applies the stages to {@code rows} rows {@code ldc} apart from {@code off}, each as {@link
+   * #apply}: one call per tile or output row, not per pixel (the calls cost more than the work in
+   * layers of 8 to 32 channels).
+   */
+  void applyRows(float[] y, int off, int ldc, int rows, int c0, int n) {
+    if (mean == null && onePass >= 0 && channelAddend == null) {
+      mk.epilogueRows(y, off, ldc, rows, n, bias, c0, addend, onePass, preluAlpha, leakyAlpha);
+      return;
+    }
+    for (int r = 0; r < rows; r++) {
+      apply(y, off + r * ldc, c0, n);
+    }
+  }
+
   /** Applies the stages to {@code y[off ... off+n)}, whose channels are {@code c0 ... c0+n−1}. */
   void apply(float[] y, int off, int c0, int n) {
     if (mean == null && onePass >= 0) {

@@ -13,6 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorLoops {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
+  private static final VectorSpecies<Float> H = VectorDepthwise.H;
+  private static final int HL = H == null ? Integer.MAX_VALUE : H.length();
 
   private VectorLoops() {}
 
@@ -80,6 +82,27 @@ final class VectorLoops {
       }
       activate(v, act, alpha, c0 + i, leaky, null).intoArray(y, off + i);
     }
+    if (n - i >= HL) {
+      // A row of 8 channels (a narrow layer's, once per pixel) in one half-width vector: unmasked.
+      FloatVector v = FloatVector.fromArray(H, y, off + i);
+      if (bias != null) {
+        v = v.add(FloatVector.fromArray(H, bias, c0 + i));
+      }
+      if (addend != null) {
+        v = v.add(FloatVector.fromArray(H, addend, off + i));
+      }
+      v =
+          switch (act) {
+            case Microkernel.RELU -> v.max(0f);
+            case Microkernel.RELU6 -> v.max(0f).min(6f);
+            case Microkernel.LEAKY_RELU -> v.blend(v.mul(leaky), v.lt(0f));
+            case Microkernel.PRELU ->
+                v.blend(v.mul(FloatVector.fromArray(H, alpha, c0 + i)), v.lt(0f));
+            default -> v;
+          };
+      v.intoArray(y, off + i);
+      i += HL;
+    }
     if (i < n) {
       VectorMask<Float> m = S.indexInRange(i, n);
       FloatVector v = FloatVector.fromArray(S, y, off + i, m);
@@ -90,6 +113,63 @@ final class VectorLoops {
         v = v.add(FloatVector.fromArray(S, addend, off + i, m));
       }
       activate(v, act, alpha, c0 + i, leaky, m).intoArray(y, off + i, m);
+    }
+  }
+
+  /**
+   * The commonest epilogue, bias then ReLU or ReLU6 or nothing, on {@code rows} rows {@code ldc}
+   * apart: one call per tile, the bias of an 8-channel row kept in a register.
+   */
+  static void biasRows(
+      float[] y,
+      int off,
+      int ldc,
+      int rows,
+      int n,
+      float[] bias,
+      int c0,
+      boolean relu,
+      boolean relu6) {
+    int full = S.loopBound(n);
+    boolean half = n - full >= HL;
+    int rest = half ? full + HL : full;
+    VectorMask<Float> m = rest < n ? S.indexInRange(rest, n) : null;
+    FloatVector hb = half ? FloatVector.fromArray(H, bias, c0 + full) : null;
+    for (int r = 0; r < rows; r++) {
+      int o = off + r * ldc;
+      for (int i = 0; i < full; i += L) {
+        FloatVector v =
+            FloatVector.fromArray(S, y, o + i).add(FloatVector.fromArray(S, bias, c0 + i));
+        if (relu) {
+          v = v.max(0f);
+        }
+        if (relu6) {
+          v = v.min(6f);
+        }
+        v.intoArray(y, o + i);
+      }
+      if (half) {
+        FloatVector v = FloatVector.fromArray(H, y, o + full).add(hb);
+        if (relu) {
+          v = v.max(0f);
+        }
+        if (relu6) {
+          v = v.min(6f);
+        }
+        v.intoArray(y, o + full);
+      }
+      if (m != null) {
+        FloatVector v =
+            FloatVector.fromArray(S, y, o + rest, m)
+                .add(FloatVector.fromArray(S, bias, c0 + rest, m));
+        if (relu) {
+          v = v.max(0f);
+        }
+        if (relu6) {
+          v = v.min(6f);
+        }
+        v.intoArray(y, o + rest, m);
+      }
     }
   }
 

@@ -16,6 +16,8 @@ final class VectorMicrokernel extends Microkernel {
   private static final int NR = 2 * L;
   private static final int MR = 8;
 
+  private static final int HL = VectorNarrowTiles.HL;
+
   @Override
   int mr() {
     return MR;
@@ -51,12 +53,36 @@ final class VectorMicrokernel extends Microkernel {
         if (ncols < NR) {
           // Kept out of tile8: with masked stores as well its C1 compile runs out of virtual
           // registers, and the method then stays in C1 code, where no vector op is intrinsified.
+          if (ncols == L || ncols == HL) {
+            // Exactly one vector (or half of one) per row: stored in place, no copy. Layers of 8
+            // and 16 output channels spend most of their time here, not in the multiply-adds.
+            (ncols == L ? VectorNarrowTiles.HALF : VectorNarrowTiles.NARROW)
+                .run(
+                    a,
+                    base[i],
+                    base[i + 1],
+                    base[i + 2],
+                    base[i + 3],
+                    base[i + 4],
+                    base[i + 5],
+                    base[i + 6],
+                    base[i + 7],
+                    tapOff,
+                    taps,
+                    cin,
+                    packed,
+                    p * panelSize,
+                    c,
+                    cOff + i * ldc + p * NR,
+                    ldc);
+            continue;
+          }
           if (partial == null) {
             partial = new float[8 * NR];
           }
           if (ncols <= L) {
             // Layers with few output channels (8 or 16): the panel's second vector is all zeros.
-            tile8Half(
+            VectorNarrowTiles.tile8Half(
                 a,
                 base[i],
                 base[i + 1],
@@ -72,6 +98,7 @@ final class VectorMicrokernel extends Microkernel {
                 packed,
                 p * panelSize,
                 partial,
+                0,
                 NR);
             for (int r = 0; r < 8; r++) {
               System.arraycopy(partial, r * NR, c, cOff + (i + r) * ldc + p * NR, ncols);
@@ -309,65 +336,6 @@ final class VectorMicrokernel extends Microkernel {
     c71.intoArray(c, cOff + 7 * ldc + L);
   }
 
-  // 8 rows × 1 vector (the first L columns of a panel) into c at offset 0: 8 accumulators.
-  private static void tile8Half(
-      float[] a,
-      int b0,
-      int b1,
-      int b2,
-      int b3,
-      int b4,
-      int b5,
-      int b6,
-      int b7,
-      int[] tapOff,
-      int taps,
-      int cin,
-      float[] panel,
-      int panelOff,
-      float[] c,
-      int ldc) {
-    FloatVector c0 = FloatVector.zero(S);
-    FloatVector c1 = FloatVector.zero(S);
-    FloatVector c2 = FloatVector.zero(S);
-    FloatVector c3 = FloatVector.zero(S);
-    FloatVector c4 = FloatVector.zero(S);
-    FloatVector c5 = FloatVector.zero(S);
-    FloatVector c6 = FloatVector.zero(S);
-    FloatVector c7 = FloatVector.zero(S);
-    int k = panelOff;
-    for (int t = 0; t < taps; t++) {
-      int o = tapOff[t];
-      int a0 = b0 + o;
-      int a1 = b1 + o;
-      int a2 = b2 + o;
-      int a3 = b3 + o;
-      int a4 = b4 + o;
-      int a5 = b5 + o;
-      int a6 = b6 + o;
-      int a7 = b7 + o;
-      for (int ic = 0; ic < cin; ic++, k += NR) {
-        FloatVector w = FloatVector.fromArray(S, panel, k);
-        c0 = w.fma(FloatVector.broadcast(S, a[a0 + ic]), c0);
-        c1 = w.fma(FloatVector.broadcast(S, a[a1 + ic]), c1);
-        c2 = w.fma(FloatVector.broadcast(S, a[a2 + ic]), c2);
-        c3 = w.fma(FloatVector.broadcast(S, a[a3 + ic]), c3);
-        c4 = w.fma(FloatVector.broadcast(S, a[a4 + ic]), c4);
-        c5 = w.fma(FloatVector.broadcast(S, a[a5 + ic]), c5);
-        c6 = w.fma(FloatVector.broadcast(S, a[a6 + ic]), c6);
-        c7 = w.fma(FloatVector.broadcast(S, a[a7 + ic]), c7);
-      }
-    }
-    c0.intoArray(c, 0);
-    c1.intoArray(c, ldc);
-    c2.intoArray(c, 2 * ldc);
-    c3.intoArray(c, 3 * ldc);
-    c4.intoArray(c, 4 * ldc);
-    c5.intoArray(c, 5 * ldc);
-    c6.intoArray(c, 6 * ldc);
-    c7.intoArray(c, 7 * ldc);
-  }
-
   // 4 rows × 2 vectors: 8 accumulators, the two weight vectors of step k shared by every row.
   private static void tile4(
       float[] a,
@@ -490,51 +458,7 @@ final class VectorMicrokernel extends Microkernel {
       int yOff,
       int pixels,
       int channels) {
-    // Pixels outer, channels inner: the window rows of a few pixels and the whole filter stay in
-    // L1.
-    int full = S.loopBound(channels);
-    int q = 0;
-    for (; q + 4 <= pixels; q += 4) {
-      int xb = xOff + q * xStep;
-      int yo = yOff + q * channels;
-      for (int ch = 0; ch < full; ch += L) {
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S);
-        FloatVector a3 = FloatVector.zero(S);
-        for (int t = 0; t < taps; t++) {
-          FloatVector w = FloatVector.fromArray(S, f, fTap[t] + ch);
-          int xo = xb + xTap[t] + ch;
-          a0 = FloatVector.fromArray(S, x, xo).fma(w, a0);
-          a1 = FloatVector.fromArray(S, x, xo + xStep).fma(w, a1);
-          a2 = FloatVector.fromArray(S, x, xo + 2 * xStep).fma(w, a2);
-          a3 = FloatVector.fromArray(S, x, xo + 3 * xStep).fma(w, a3);
-        }
-        a0.intoArray(y, yo + ch);
-        a1.intoArray(y, yo + channels + ch);
-        a2.intoArray(y, yo + 2 * channels + ch);
-        a3.intoArray(y, yo + 3 * channels + ch);
-      }
-      for (int p = 0; p < 4 && full < channels; p++) {
-        tail(x, xb + p * xStep, xTap, fTap, taps, f, y, yo + p * channels, full, channels);
-      }
-    }
-    for (; q < pixels; q++) {
-      int xb = xOff + q * xStep;
-      int yo = yOff + q * channels;
-      for (int ch = 0; ch < full; ch += L) {
-        FloatVector a0 = FloatVector.zero(S);
-        for (int t = 0; t < taps; t++) {
-          a0 =
-              FloatVector.fromArray(S, x, xb + xTap[t] + ch)
-                  .fma(FloatVector.fromArray(S, f, fTap[t] + ch), a0);
-        }
-        a0.intoArray(y, yo + ch);
-      }
-      if (full < channels) {
-        tail(x, xb, xTap, fTap, taps, f, y, yo, full, channels);
-      }
-    }
+    VectorDepthwise.run(x, xOff, xStep, xTap, fTap, taps, f, y, yOff, pixels, channels);
   }
 
   @Override
@@ -566,25 +490,25 @@ final class VectorMicrokernel extends Microkernel {
     VectorLoops.epilogue(y, off, n, bias, c0, addend, act, alpha, leaky);
   }
 
-  // The channels [from, channels) of one pixel, fewer than a vector: masked.
-  private static void tail(
-      float[] x,
-      int xb,
-      int[] xTap,
-      int[] fTap,
-      int taps,
-      float[] f,
+  @Override
+  void epilogueRows(
       float[] y,
-      int yo,
-      int from,
-      int channels) {
-    VectorMask<Float> m = S.indexInRange(from, channels);
-    FloatVector a0 = FloatVector.zero(S);
-    for (int t = 0; t < taps; t++) {
-      a0 =
-          FloatVector.fromArray(S, x, xb + xTap[t] + from, m)
-              .fma(FloatVector.fromArray(S, f, fTap[t] + from, m), a0);
+      int off,
+      int ldc,
+      int rows,
+      int n,
+      float[] bias,
+      int c0,
+      float[] addend,
+      int act,
+      float[] alpha,
+      float leaky) {
+    if (bias != null && addend == null && (act == NONE || act == RELU || act == RELU6)) {
+      VectorLoops.biasRows(y, off, ldc, rows, n, bias, c0, act != NONE, act == RELU6);
+      return;
     }
-    a0.intoArray(y, yo + from, m);
+    for (int r = 0; r < rows; r++) {
+      VectorLoops.epilogue(y, off + r * ldc, n, bias, c0, addend, act, alpha, leaky);
+    }
   }
 }

@@ -174,6 +174,78 @@ class FastConvOpsTest {
     }
   }
 
+  /**
+   * The narrow layers of MobileNet 0.25-style networks, chosen rather than drawn: 8 and 16 output
+   * channels (one half-width or one full vector per row, stored in place), 40 and 48 (a full panel
+   * then those), 4 and 12 (partial tiles), after an RGB 3×3 stride-2 stem whose window rows are one
+   * tap each, dilated along the width or not; depthwise over 8, 9, 12 and 24 channels (half-width
+   * vectors, then masked); bias with ReLU6, ReLU or nothing (the tight per-tile loop) and LeakyRelu
+   * (the general one), on 1 to 4 threads.
+   */
+  @Test
+  void narrowLayersMatchReference() {
+    Random rnd = new Random(21);
+    String[] acts = {"Relu6", "Relu", "", "LeakyRelu"};
+    int trial = 0;
+    for (int cout : new int[] {8, 16, 40, 48, 4, 12}) {
+      for (int[] k : new int[][] {{3, 3, 2, 1}, {1, 1, 1, 1}, {3, 3, 1, 2}}) {
+        int cin = k[0] == 1 ? 8 : 3;
+        Case c =
+            new Case(
+                1 + trial % 2,
+                23 + trial % 3,
+                20 + trial % 4,
+                cin,
+                k[0],
+                k[1],
+                new int[] {k[2], k[2]},
+                new int[] {1, k[3]},
+                trial % 2 == 0 ? "SAME" : "VALID",
+                new int[4]);
+        String act = acts[trial++ % acts.length];
+        List<Value> inputs =
+            new ArrayList<>(
+                List.of(c.input(rnd), OpOracle.randomFloats(rnd, c.kh(), c.kw(), cin, cout)));
+        Map<String, AttrValue> attrs = fusedAttrs(c.attrs(), rnd, inputs, cout, false, act, false);
+        CHECK.check(
+            "_FusedConv2D narrow",
+            "_FusedConv2D " + c + " -> " + cout + " " + attrs.get("fused_ops"),
+            "_FusedConv2D",
+            attrs,
+            List.of(1),
+            inputs.toArray(Value[]::new));
+      }
+    }
+    for (int channels : new int[] {8, 9, 12, 24}) {
+      for (int stride = 1; stride <= 2; stride++) {
+        Case c =
+            new Case(
+                1,
+                17 + stride,
+                19,
+                channels,
+                3,
+                3,
+                new int[] {stride, stride},
+                new int[] {1, 1},
+                stride == 1 ? "SAME" : "EXPLICIT",
+                new int[] {0, 1, 1, 1});
+        String act = acts[trial++ % acts.length];
+        List<Value> inputs =
+            new ArrayList<>(List.of(c.input(rnd), OpOracle.randomFloats(rnd, 3, 3, channels, 1)));
+        Map<String, AttrValue> attrs =
+            fusedAttrs(c.attrs(), rnd, inputs, channels, false, act, true);
+        CHECK.check(
+            "FusedDepthwiseConv2dNative narrow",
+            "FusedDepthwiseConv2dNative " + c + " " + attrs.get("fused_ops"),
+            "FusedDepthwiseConv2dNative",
+            attrs,
+            List.of(1),
+            inputs.toArray(Value[]::new));
+      }
+    }
+  }
+
   @Test
   void fusedOperandsThatAreNotPerChannelUseTheReferenceEpilogue() {
     Random rnd = new Random(14);
