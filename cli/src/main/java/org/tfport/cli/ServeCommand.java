@@ -118,6 +118,14 @@ final class ServeCommand {
   long headerTimeoutMillis = ServerSecurity.DEFAULT_HEADER_TIMEOUT_MILLIS;
 
   @Option(
+      names = "--min-body-bytes-per-second",
+      paramLabel = "N",
+      description =
+          "cut off an upload whose body arrives slower than this on average, after its first"
+              + " second (default 1024)")
+  long minBodyBytesPerSecond = ServerSecurity.DEFAULT_MIN_BODY_BYTES_PER_SECOND;
+
+  @Option(
       names = "--max-header-bytes",
       paramLabel = "N",
       description = "largest request line plus headers; larger gets 431 (default 16384)")
@@ -198,6 +206,10 @@ final class ServeCommand {
       throw new UsageException(
           "serve: --tfjs " + c.tfjs + " is not a file; give the path of tf.min.js");
     }
+    if (c.minBodyBytesPerSecond <= 0) {
+      throw new UsageException(
+          "serve: --min-body-bytes-per-second must be positive, got " + c.minBodyBytesPerSecond);
+    }
     if (c.tlsKeystorePassword != null && c.tlsKeystore == null) {
       throw new UsageException("serve: --tls-keystore-password needs --tls-keystore FILE.p12");
     }
@@ -223,6 +235,7 @@ final class ServeCommand {
             .withCorsOrigins(c.corsOrigins)
             .withMaxStoreBytes(c.maxStoreBytes)
             .withTimeouts(c.idleTimeoutMillis, c.headerTimeoutMillis, c.maxHeaderBytes)
+            .withMinBodyRate(c.minBodyBytesPerSecond)
             .withAccessLog(
                 c.accessLog
                     ? line -> {

@@ -40,8 +40,11 @@ class ServeCommandTest {
             "--max-store-bytes",
             "--idle-timeout-ms",
             "--header-timeout-ms",
+            "--min-body-bytes-per-second",
             "--max-header-bytes",
             "--access-log");
+    assertThat(CliRunner.run("serve", "--min-body-bytes-per-second", "0").err())
+        .contains("--min-body-bytes-per-second");
     CliRunner certOnly = CliRunner.run("serve", "--tls-cert", "/no/cert.pem");
     assertThat(certOnly.code()).isEqualTo(2);
     assertThat(certOnly.err()).contains("--tls-key");

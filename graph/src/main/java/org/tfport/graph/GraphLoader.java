@@ -3,6 +3,7 @@ package org.tfport.graph;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -423,24 +424,33 @@ public final class GraphLoader {
     }
   }
 
-  /** Functions that hold an op {@code which} accepts, directly or through calls. */
+  /**
+   * Functions that hold an op {@code which} accepts, directly or through calls. One pass over the
+   * library, then up the callers: a fixed point over whole passes cost a pass per level of calls,
+   * which a deep TF2 library (or a fuzzer's) makes quadratic.
+   */
   private static Set<String> functionsWith(Graph g, java.util.function.Predicate<String> which) {
     Set<String> out = new HashSet<>();
-    boolean grew = true;
-    while (grew) {
-      grew = false;
-      for (GraphFunction f : g.functions().values()) {
-        if (out.contains(f.name())) {
-          continue;
-        }
-        for (Node n : f.nodes()) {
-          List<String> refs = new ArrayList<>();
-          referencedFunctions(n, g, refs);
-          if (which.test(n.op()) || refs.stream().anyMatch(out::contains)) {
-            out.add(f.name());
-            grew = true;
-            break;
-          }
+    List<String> work = new ArrayList<>();
+    Map<String, List<String>> callers = new HashMap<>();
+    for (GraphFunction f : g.functions().values()) {
+      List<String> refs = new ArrayList<>();
+      boolean holds = false;
+      for (Node n : f.nodes()) {
+        holds |= which.test(n.op());
+        referencedFunctions(n, g, refs);
+      }
+      if (holds && out.add(f.name())) {
+        work.add(f.name());
+      }
+      for (String callee : refs) {
+        callers.computeIfAbsent(callee, k -> new ArrayList<>()).add(f.name());
+      }
+    }
+    while (!work.isEmpty()) {
+      for (String caller : callers.getOrDefault(work.remove(work.size() - 1), List.of())) {
+        if (out.add(caller)) {
+          work.add(caller);
         }
       }
     }

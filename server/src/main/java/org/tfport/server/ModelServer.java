@@ -31,7 +31,7 @@ public final class ModelServer implements AutoCloseable {
   private final Web web;
   private final ModelStore store;
   private final ServingApi serving;
-  private final HeaderDeadline headerDeadline;
+  private final SlowClients slowClients;
   private final boolean tls;
 
   private ModelServer(
@@ -40,10 +40,10 @@ public final class ModelServer implements AutoCloseable {
       Web web,
       ModelStore store,
       ServingApi serving,
-      HeaderDeadline headerDeadline,
+      SlowClients slowClients,
       boolean tls) {
     this.server = server;
-    this.headerDeadline = headerDeadline;
+    this.slowClients = slowClients;
     this.tls = tls;
     this.connector = connector;
     this.web = web;
@@ -121,8 +121,13 @@ public final class ModelServer implements AutoCloseable {
               + "); is the port in use?",
           e);
     }
-    HeaderDeadline deadline = HeaderDeadline.start(connector, sec.headerTimeoutMillis());
-    return new ModelServer(server, connector, web, store, serving, deadline, keys != null);
+    SlowClients slow =
+        SlowClients.start(
+            connector,
+            sec.headerTimeoutMillis(),
+            sec.minBodyBytesPerSecond(),
+            ServerSecurity.BODY_RATE_GRACE_MILLIS);
+    return new ModelServer(server, connector, web, store, serving, slow, keys != null);
   }
 
   /** The port listened on (the real one when 0 was asked for). */
@@ -162,7 +167,7 @@ public final class ModelServer implements AutoCloseable {
 
   @Override
   public void close() {
-    headerDeadline.stop();
+    slowClients.stop();
     try {
       server.stop();
     } catch (Exception e) {

@@ -19,6 +19,9 @@ import org.tfport.core.TfportException.UsageException;
  * @param idleTimeoutMillis a connection silent this long is closed
  * @param headerTimeoutMillis a request whose headers have not all arrived this long after they
  *     began is cut off (slow clients sending a byte now and then)
+ * @param minBodyBytesPerSecond a request body arriving slower than this on average (counted from
+ *     its first byte, once it has had {@link #BODY_RATE_GRACE_MILLIS} to go) is cut off; neither
+ *     the idle timeout nor the header deadline stops a client trickling a body byte by byte
  * @param maxHeaderBytes the largest request line plus headers; larger is answered 431 and closed
  * @param accessLog receives one JSON line per request, or null for none
  */
@@ -29,11 +32,18 @@ public record ServerSecurity(
     long maxStoreBytes,
     long idleTimeoutMillis,
     long headerTimeoutMillis,
+    long minBodyBytesPerSecond,
     int maxHeaderBytes,
     Consumer<String> accessLog) {
   public static final long DEFAULT_IDLE_TIMEOUT_MILLIS = 30_000;
   public static final long DEFAULT_HEADER_TIMEOUT_MILLIS = 10_000;
   public static final int DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
+  /** 1 KiB/s: far below any real network, far above a client holding a connection on purpose. */
+  public static final long DEFAULT_MIN_BODY_BYTES_PER_SECOND = 1024;
+
+  /** How long a body may arrive before its rate is judged (a connection's slow start). */
+  public static final long BODY_RATE_GRACE_MILLIS = 1_000;
 
   /**
    * A server certificate: PEM files (an X.509 chain and a PKCS#8 or PKCS#1 key) or a PKCS#12
@@ -79,6 +89,10 @@ public record ServerSecurity(
       throw new UsageException(
           "--max-store-bytes, --idle-timeout-ms and --header-timeout-ms must be positive");
     }
+    if (minBodyBytesPerSecond <= 0) {
+      throw new UsageException(
+          "the minimum request body rate must be positive, got " + minBodyBytesPerSecond);
+    }
     if (maxHeaderBytes < 1024) {
       throw new UsageException("--max-header-bytes must be at least 1024, got " + maxHeaderBytes);
     }
@@ -93,6 +107,7 @@ public record ServerSecurity(
         Long.MAX_VALUE,
         DEFAULT_IDLE_TIMEOUT_MILLIS,
         DEFAULT_HEADER_TIMEOUT_MILLIS,
+        DEFAULT_MIN_BODY_BYTES_PER_SECOND,
         DEFAULT_MAX_HEADER_BYTES,
         null);
   }
@@ -105,6 +120,7 @@ public record ServerSecurity(
         maxStoreBytes,
         idleTimeoutMillis,
         headerTimeoutMillis,
+        minBodyBytesPerSecond,
         maxHeaderBytes,
         accessLog);
   }
@@ -117,6 +133,7 @@ public record ServerSecurity(
         maxStoreBytes,
         idleTimeoutMillis,
         headerTimeoutMillis,
+        minBodyBytesPerSecond,
         maxHeaderBytes,
         accessLog);
   }
@@ -129,6 +146,7 @@ public record ServerSecurity(
         maxStoreBytes,
         idleTimeoutMillis,
         headerTimeoutMillis,
+        minBodyBytesPerSecond,
         maxHeaderBytes,
         accessLog);
   }
@@ -141,6 +159,7 @@ public record ServerSecurity(
         bytes,
         idleTimeoutMillis,
         headerTimeoutMillis,
+        minBodyBytesPerSecond,
         maxHeaderBytes,
         accessLog);
   }
@@ -153,6 +172,7 @@ public record ServerSecurity(
         maxStoreBytes,
         idleMillis,
         headerMillis,
+        minBodyBytesPerSecond,
         headerBytes,
         accessLog);
   }
@@ -165,7 +185,22 @@ public record ServerSecurity(
         maxStoreBytes,
         idleTimeoutMillis,
         headerTimeoutMillis,
+        minBodyBytesPerSecond,
         maxHeaderBytes,
         log);
+  }
+
+  /** {@code bytesPerSecond}: see {@link #minBodyBytesPerSecond()}. */
+  public ServerSecurity withMinBodyRate(long bytesPerSecond) {
+    return new ServerSecurity(
+        tls,
+        readToken,
+        corsOrigins,
+        maxStoreBytes,
+        idleTimeoutMillis,
+        headerTimeoutMillis,
+        bytesPerSecond,
+        maxHeaderBytes,
+        accessLog);
   }
 }

@@ -203,24 +203,8 @@ final class Upload {
     if (zip.keras3()) {
       return convert(body, staging.resolve("upload.keras"), model, "keras-v3");
     }
-    if (zip.savedModels().size() > 1) {
-      throw new HttpError(
-          400,
-          "the zip holds "
-              + zip.savedModels().size()
-              + " SavedModels ("
-              + zip.savedModels()
-              + "); upload one at a time");
-    }
-    if (zip.savedModels().isEmpty()) {
-      throw new HttpError(
-          415,
-          "the zip holds neither a Keras 3 model (config.json) nor a SavedModel"
-              + " (saved_model.pb)");
-    }
     Path root = staging.resolve("savedmodel");
-    UploadZip.unzip(body, root, config.maxUploadBytes() * 4);
-    Path dir = root.resolve(zip.savedModels().get(0)).normalize();
+    Path dir = UploadZip.extractSavedModel(body, zip, root, config);
     Files.delete(model);
     try {
       Converter.from(dir, ModelFormat.TF_SAVED_MODEL)

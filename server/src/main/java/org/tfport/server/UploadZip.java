@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +52,32 @@ final class UploadZip {
   }
 
   /**
+   * Extracts a zip holding one SavedModel under {@code root} (see {@link #unzip}) and returns the
+   * SavedModel's folder; a zip with none or several is refused. What it inflates to may be four
+   * times the upload limit.
+   */
+  static Path extractSavedModel(Path body, Contents zip, Path root, ServerConfig config)
+      throws IOException {
+    if (zip.savedModels().size() > 1) {
+      throw new HttpError(
+          400,
+          "the zip holds "
+              + zip.savedModels().size()
+              + " SavedModels ("
+              + zip.savedModels()
+              + "); upload one at a time");
+    }
+    if (zip.savedModels().isEmpty()) {
+      throw new HttpError(
+          415,
+          "the zip holds neither a Keras 3 model (config.json) nor a SavedModel"
+              + " (saved_model.pb)");
+    }
+    unzip(body, root, config.maxUploadBytes() * 4);
+    return root.resolve(zip.savedModels().get(0)).normalize();
+  }
+
+  /**
    * Extracts a zip under {@code root}, refusing entries that would land outside it and counting the
    * bytes actually inflated (entry headers can lie), so a zip bomb stops at {@code budget} bytes.
    */
@@ -63,7 +90,14 @@ final class UploadZip {
       while (it.hasMoreElements()) {
         ZipEntry e = it.nextElement();
         String n = e.getName();
-        Path target = root.resolve(n).normalize();
+        Path target;
+        try {
+          target = root.resolve(n).normalize();
+        } catch (InvalidPathException bad) {
+          // A NUL in an entry name: no file system has such a file.
+          throw new HttpError(
+              400, "zip entry '" + Names.printable(n) + "' has a name no file can have");
+        }
         if (n.startsWith("/")
             || n.contains("\\")
             || n.contains(":")

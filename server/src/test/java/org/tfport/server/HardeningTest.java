@@ -214,6 +214,82 @@ class HardeningTest {
   }
 
   @Test
+  void uploadBodyTrickledIsCutOffWhileOthersUploadAndNothingIsStored() throws Exception {
+    ServerSecurity sec = ServerSecurity.defaults().withMinBodyRate(1024);
+    try (TestServer s = server(null, sec)) {
+      Multipart m = model(1);
+      Socket slow = new Socket("127.0.0.1", s.server.port());
+      slow.setSoTimeout(50);
+      OutputStream out = slow.getOutputStream();
+      out.write(
+          ("POST /models/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                  + m.contentType()
+                  + "\r\nContent-Length: "
+                  + m.body().length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      long t0 = System.nanoTime();
+      boolean cut = false;
+      int sent = 0;
+      int stored = 0;
+      String answer = "";
+      // Five bytes a second: never idle, headers long done, the body 200 times below the minimum.
+      while (System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(8) && sent < m.body().length) {
+        try {
+          out.write(m.body()[sent]);
+          out.flush();
+          sent++;
+          byte[] b = new byte[512];
+          int n = slow.getInputStream().read(b);
+          if (n == -1) {
+            cut = true;
+            break;
+          }
+          answer = new String(b, 0, n, StandardCharsets.US_ASCII);
+          cut = true;
+          break;
+        } catch (java.net.SocketTimeoutException e) {
+          // Nothing to read yet: the server is still waiting for the body.
+        } catch (SocketException e) {
+          cut = true;
+          break;
+        }
+        assertThat(s.upload("fast", model(2 + stored), null).status()).isEqualTo(201);
+        stored++;
+        Thread.sleep(200);
+      }
+      double secs = (System.nanoTime() - t0) / 1e9;
+      slow.close();
+      assertThat(cut)
+          .as("slow body cut off (after %.1f s, %d of %d bytes)", secs, sent, m.body().length)
+          .isTrue();
+      // Judged after a second of body, at the next sweep (every 250 ms); a busy machine may add.
+      assertThat(secs).isBetween(1.0, 5.0);
+      if (!answer.isEmpty()) {
+        assertThat(answer).startsWith("HTTP/1.1 4");
+      }
+      assertThat(stored).isPositive();
+      assertThat(s.get("/models/fast").json().path("versions").size()).isEqualTo(stored);
+      // The upload's handler fails with the connection: no version, and its staging is removed.
+      assertThat(s.get("/models/slow").status()).isEqualTo(404);
+      assertThat(java.nio.file.Files.exists(tmp.resolve("store/slow/versions"))).isFalse();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (System.nanoTime() < deadline && !stagingEmpty(tmp.resolve("store/.tmp"))) {
+        Thread.sleep(20);
+      }
+      assertThat(stagingEmpty(tmp.resolve("store/.tmp"))).as("staging left over").isTrue();
+      assertThat(s.upload("slow", model(9), null).status()).isEqualTo(201);
+    }
+  }
+
+  private static boolean stagingEmpty(Path dir) throws java.io.IOException {
+    try (var files = java.nio.file.Files.list(dir)) {
+      return files.findAny().isEmpty();
+    }
+  }
+
+  @Test
   void accessLogHasOneStructuredLinePerRequestAndNoSecrets() throws Exception {
     List<String> lines = new CopyOnWriteArrayList<>();
     ServerSecurity sec =

@@ -4,7 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.tfport.core.TfportException;
 
@@ -28,12 +32,26 @@ public final class FuzzFiles {
     }
   }
 
-  /** A fresh empty folder under the scratch folder (the previous input's files removed). */
+  /** The files {@link #write} made in each folder, which the next {@link #freshDir} removes. */
+  private static final Map<Path, List<Path>> WRITTEN = new ConcurrentHashMap<>();
+
+  /**
+   * A folder under the scratch folder holding none of the previous input's files. Only the files
+   * {@link #write} made are removed (the readers write nothing): walking and recreating the folder
+   * for every input cost a campaign more than some parsers do.
+   */
   public static Path freshDir(String name) {
     Path dir = SCRATCH.resolve(name);
-    deleteTree(dir);
+    List<Path> previous = WRITTEN.remove(dir);
     try {
-      return Files.createDirectories(dir);
+      if (previous == null) {
+        deleteTree(dir);
+        return Files.createDirectories(dir);
+      }
+      for (Path p : previous) {
+        Files.deleteIfExists(p);
+      }
+      return dir;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -43,7 +61,10 @@ public final class FuzzFiles {
   public static Path write(Path dir, String name, byte[] bytes) {
     try {
       Path p = dir.resolve(name);
-      Files.createDirectories(p.getParent());
+      if (!p.getParent().equals(dir)) {
+        Files.createDirectories(p.getParent());
+      }
+      WRITTEN.computeIfAbsent(dir, k -> new ArrayList<>()).add(p);
       return Files.write(p, bytes);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
