@@ -38,6 +38,14 @@ final class OptionFlags {
               Map.entry("give Trainer.Settings.loss", "give --loss"),
               Map.entry("choose the tags ", "give --saved_model_tags="),
               Map.entry("choose a signature by its key", "give --signature_name=NAME"),
+              Map.entry("ServerSecurity.Tls certPem and keyPem", "--tls-cert and --tls-key"),
+              Map.entry("ServerSecurity.Tls keystore", "--tls-keystore"),
+              Map.entry("ServerSecurity.readToken", "--read-token"),
+              Map.entry("ServerSecurity.corsOrigins entry", "--cors-origin"),
+              Map.entry(
+                  "ServerSecurity.maxStoreBytes, idleTimeoutMillis and headerTimeoutMillis",
+                  "--max-store-bytes, --idle-timeout-ms and --header-timeout-ms"),
+              Map.entry("ServerSecurity.maxHeaderBytes", "--max-header-bytes"),
               // Formats the library suggests reading a source as.
               Map.entry("QuantizationMap.float16/uint8/uint16 patterns", "--quantize_* flags"),
               Map.entry("QuantizationMap.quantizationBytes", "--quantization_bytes"),

@@ -57,5 +57,15 @@ class ServeCommandTest {
     CliRunner same = CliRunner.run("serve", "--token", "t0k", "--read-token", "t0k");
     assertThat(same.code()).isEqualTo(2);
     assertThat(same.err()).contains("--read-token").doesNotContain("t0k\n");
+    // The library names its settings; the command line says them as flags.
+    CliRunner spaced = CliRunner.run("serve", "--read-token", "a b");
+    assertThat(spaced.code()).isEqualTo(2);
+    assertThat(spaced.err()).contains("--read-token must be").doesNotContain("ServerSecurity");
+    assertThat(CliRunner.run("serve", "--cors-origin", "evil").err())
+        .contains("--cors-origin 'evil' is not an origin")
+        .doesNotContain("ServerSecurity");
+    assertThat(CliRunner.run("serve", "--max-header-bytes", "10").err())
+        .contains("--max-header-bytes must be at least 1024")
+        .doesNotContain("ServerSecurity");
   }
 }

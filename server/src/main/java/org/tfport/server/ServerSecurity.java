@@ -52,11 +52,12 @@ public record ServerSecurity(
   public record Tls(Path certPem, Path keyPem, Path keystore, String keystorePassword) {
     public Tls {
       if ((certPem == null) != (keyPem == null)) {
-        throw new UsageException("--tls-cert and --tls-key go together; give both PEM files");
+        throw new UsageException(
+            "ServerSecurity.Tls certPem and keyPem go together; give both PEM files");
       }
       if ((certPem == null) == (keystore == null)) {
         throw new UsageException(
-            "give either --tls-cert and --tls-key or --tls-keystore, not both");
+            "give either ServerSecurity.Tls certPem and keyPem or ServerSecurity.Tls keystore, not both");
       }
     }
 
@@ -73,13 +74,13 @@ public record ServerSecurity(
     corsOrigins = corsOrigins == null ? List.of() : List.copyOf(corsOrigins);
     if (readToken != null && !readToken.matches("[\\x21-\\x7e]+")) {
       throw new UsageException(
-          "--read-token must be non-empty printable ASCII without spaces; give a secret or leave it"
+          "ServerSecurity.readToken must be non-empty printable ASCII without spaces; give a secret or leave it"
               + " out");
     }
     for (String o : corsOrigins) {
       if (!o.equals("*") && !o.matches("https?://[A-Za-z0-9.\\-\\[\\]:]+")) {
         throw new UsageException(
-            "--cors-origin '"
+            "ServerSecurity.corsOrigins entry '"
                 + o
                 + "' is not an origin; give scheme://host[:port] like https://app.example,"
                 + " or *");
@@ -87,14 +88,15 @@ public record ServerSecurity(
     }
     if (maxStoreBytes <= 0 || idleTimeoutMillis <= 0 || headerTimeoutMillis <= 0) {
       throw new UsageException(
-          "--max-store-bytes, --idle-timeout-ms and --header-timeout-ms must be positive");
+          "ServerSecurity.maxStoreBytes, idleTimeoutMillis and headerTimeoutMillis must be positive");
     }
     if (minBodyBytesPerSecond <= 0) {
       throw new UsageException(
           "the minimum request body rate must be positive, got " + minBodyBytesPerSecond);
     }
     if (maxHeaderBytes < 1024) {
-      throw new UsageException("--max-header-bytes must be at least 1024, got " + maxHeaderBytes);
+      throw new UsageException(
+          "ServerSecurity.maxHeaderBytes must be at least 1024, got " + maxHeaderBytes);
     }
   }
 
