@@ -121,10 +121,22 @@ final class H5Access {
     return new HdfFile(file);
   }
 
+  /**
+   * What jhdf's failure says about the file. jhdf follows object header continuations and links by
+   * recursion, so a file whose structures point back at each other overflows the stack rather than
+   * ending in an exception (found by fuzzing): that is a damaged file too, and the stack is unwound
+   * by the time it is caught.
+   */
+  static String why(Throwable e) {
+    return e instanceof StackOverflowError
+        ? "its structures refer to each other in a loop"
+        : e.getMessage();
+  }
+
   static Attribute attr(Path file, Node node, String name) {
     try {
       return node.getAttributes().get(name);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | StackOverflowError e) {
       // jhdf reports a damaged file as any runtime exception (IllegalStateException,
       // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
@@ -132,7 +144,7 @@ final class H5Access {
               + ": cannot read the attributes of "
               + node.getPath()
               + ": "
-              + e.getMessage()
+              + H5Access.why(e)
               + "; the file is damaged",
           e);
     }
@@ -141,7 +153,7 @@ final class H5Access {
   private static Object data(Path file, Node node, Attribute a) {
     try {
       return a.getData();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | StackOverflowError e) {
       // jhdf reports a damaged file as any runtime exception (IllegalStateException,
       // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
@@ -151,7 +163,7 @@ final class H5Access {
               + "' of "
               + node.getPath()
               + ": "
-              + e.getMessage()
+              + H5Access.why(e)
               + "; the file is damaged",
           e);
     }
@@ -243,7 +255,7 @@ final class H5Access {
       return new Tensor(dtype, shape, fromFlat(ds.getDataFlat(), dtype, (int) bytes));
     } catch (TfportException e) {
       throw e;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | StackOverflowError e) {
       // jhdf reports a damaged file as any runtime exception (IllegalStateException,
       // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
@@ -251,7 +263,7 @@ final class H5Access {
               + ": cannot read weight "
               + ds.getPath()
               + ": "
-              + e.getMessage()
+              + H5Access.why(e)
               + "; the file is damaged or truncated",
           e);
     }

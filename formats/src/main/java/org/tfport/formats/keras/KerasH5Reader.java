@@ -106,14 +106,14 @@ final class KerasH5Reader {
     } catch (TfportException e) {
       h5.close();
       throw e;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | StackOverflowError e) {
       // jhdf reports a damaged file as any runtime exception (IllegalStateException,
       // BufferUnderflowException, ...), from wherever it notices.
       h5.close();
       throw new CorruptModelException(
           displayName
               + ": cannot read the HDF5 structure: "
-              + e.getMessage()
+              + H5Access.why(e)
               + "; the file is damaged or truncated",
           e);
     }
@@ -165,7 +165,7 @@ final class KerasH5Reader {
   private static Node child(Path file, Group g, String name) {
     try {
       return g.getChildren().get(name);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | StackOverflowError e) {
       // jhdf reports a damaged file as any runtime exception (IllegalStateException,
       // BufferUnderflowException, ...), from wherever it notices.
       throw new CorruptModelException(
@@ -173,7 +173,7 @@ final class KerasH5Reader {
               + ": cannot list group "
               + g.getPath()
               + ": "
-              + e.getMessage()
+              + H5Access.why(e)
               + "; the file is damaged",
           e);
     }
