@@ -80,12 +80,22 @@ public final class TfjsGraphReader {
     JsonNode topo = m.modelJson().modelTopology();
     Graph g = new Graph(src);
     Map<String, Tensor> weights = m.weightsByName();
-    for (JsonNode n : topo.path("node")) {
-      g.add(node(n, src, weights));
-    }
-    for (JsonNode f : topo.path("library").path("function")) {
-      GraphFunction fn = function(f, src, weights);
-      g.functions().put(fn.name(), fn);
+    try {
+      for (JsonNode n : topo.path("node")) {
+        g.add(node(n, src, weights));
+      }
+      for (JsonNode f : topo.path("library").path("function")) {
+        GraphFunction fn = function(f, src, weights);
+        g.functions().put(fn.name(), fn);
+      }
+    } catch (tools.jackson.databind.exc.JsonNodeException e) {
+      // A field of the wrong JSON type (an object where a name should be, say; found by fuzzing).
+      throw new CorruptModelException(
+          src
+              + ": the modelTopology holds a value of the wrong JSON type ("
+              + e.getOriginalMessage()
+              + "); the model.json is damaged",
+          e);
     }
     JsonNode v = topo.path("versions");
     g.versions(v.path("producer").asInt(0), v.path("minConsumer").asInt(0));
