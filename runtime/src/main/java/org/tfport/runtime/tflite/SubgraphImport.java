@@ -94,10 +94,16 @@ final class SubgraphImport {
       TfliteTensor x = tensor(t);
       String name = unique(sanitize(x.name(), t));
       if (!asFunction) {
-        Map<String, AttrValue> attrs = new LinkedHashMap<>();
-        attrs.put("dtype", type(dtypeOf(t)));
-        attrs.put("shape", new AttrValue.Shape(TensorShape.of(knownShape(t))));
-        nodes.add(new Node(name, "Placeholder", List.of(), "", attrs));
+        try {
+          Map<String, AttrValue> attrs = new LinkedHashMap<>();
+          attrs.put("dtype", type(dtypeOf(t)));
+          attrs.put("shape", new AttrValue.Shape(TensorShape.of(knownShape(t))));
+          nodes.add(new Node(name, "Placeholder", List.of(), "", attrs));
+        } catch (Refusal r) {
+          // An input of a type tfport cannot compute with (found by fuzzing): named like an op's.
+          importer.problem(
+              this, -1, "input tensor " + t + " ('" + x.name() + "'): " + r.getMessage());
+        }
       }
       refs[t] = name;
       inputNames.add(name);

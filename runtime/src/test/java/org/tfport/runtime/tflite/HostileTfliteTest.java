@@ -20,6 +20,8 @@ import org.tfport.formats.tflite.TfliteOperator;
 import org.tfport.formats.tflite.TfliteOptionsType;
 import org.tfport.formats.tflite.TfliteReader;
 import org.tfport.formats.tflite.TfliteSubgraph;
+import org.tfport.formats.tflite.TfliteTensor;
+import org.tfport.formats.tflite.TfliteType;
 import org.tfport.formats.tflite.TfliteWriter;
 import org.tfport.runtime.Model;
 import org.tfport.testkit.Corpus;
@@ -106,6 +108,52 @@ class HostileTfliteTest {
       }
     }
     assertThat(messages).isNotEmpty();
+  }
+
+  /** A model input of a type tfport cannot compute with is named, not an internal error. */
+  @Test
+  void anInputOfAnUncomputableTypeIsNamed() throws Exception {
+    // Found by fuzzing: the refusal escaped the import as an internal exception.
+    TfliteModel m =
+        TfliteReader.read(
+            Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite"));
+    TfliteSubgraph main = m.mainSubgraph();
+    int in = main.inputs().get(0);
+    List<TfliteTensor> tensors = new ArrayList<>(main.tensors());
+    TfliteTensor x = tensors.get(in);
+    tensors.set(
+        in,
+        new TfliteTensor(
+            x.name(),
+            TfliteType.UINT32,
+            x.shape(),
+            x.shapeSignature(),
+            x.buffer(),
+            x.quantization(),
+            x.isVariable(),
+            x.hasRank(),
+            x.sparsity(),
+            x.variantTensors()));
+    List<TfliteSubgraph> subgraphs = new ArrayList<>(m.subgraphs());
+    subgraphs.set(
+        0,
+        new TfliteSubgraph(main.name(), tensors, main.inputs(), main.outputs(), main.operators()));
+    TfliteModel bad =
+        new TfliteModel(
+            m.version(),
+            m.description(),
+            m.operatorCodes(),
+            subgraphs,
+            m.buffers(),
+            m.metadataBuffer(),
+            m.metadata(),
+            m.signatureDefs());
+    Path p = tmp.resolve("uint32-input.tflite");
+    Files.write(p, TfliteWriter.write(bad));
+    assertThatThrownBy(() -> TfliteImporter.load(p))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("input tensor " + in)
+        .hasMessageContaining("UINT32, a type tfport cannot compute with");
   }
 
   /** A WHILE whose body is a subgraph the file does not have, and a CONV_2D missing its filter. */
