@@ -44,9 +44,7 @@ final class ModelArgument {
    */
   static Model load(String model, LoadOptions options) {
     Model m =
-        model.contains("://")
-            ? Model.loadUrl(model, options)
-            : Model.load(Path.of(model), options);
+        model.contains("://") ? Model.loadUrl(model, options) : Model.load(Path.of(model), options);
     System.gc();
     return m;
   }

@@ -27,8 +27,8 @@ import org.tfport.core.Shape;
  * @param dropSourceWeights whether the model lets go of its graphs, and so of the weights as read
  *     from the files, once its default plans are compiled (they hold their own, often packed, copy
  *     of what they need); a plan of another kind (reference kernels, an observed run) then reads
- *     the files again, which must be there and unchanged. For a process that runs the default
- *     plans only: it holds the weights once instead of twice.
+ *     the files again, which must be there and unchanged. For a process that runs the default plans
+ *     only: it holds the weights once instead of twice.
  */
 public record LoadOptions(
     String signatureName,

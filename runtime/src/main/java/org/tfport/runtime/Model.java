@@ -175,10 +175,10 @@ public final class Model implements AutoCloseable {
   }
 
   /**
-   * Drops the graphs of the parts loaded so far, whose default plans are compiled: those plans
-   * hold the weights they need, so the graphs' constants, as read from the files, are a second
-   * copy of the weights. A plan of another kind re-reads the files through {@code reread} (an
-   * uncompiled load of the same files), which must give the same graphs.
+   * Drops the graphs of the parts loaded so far, whose default plans are compiled: those plans hold
+   * the weights they need, so the graphs' constants, as read from the files, are a second copy of
+   * the weights. A plan of another kind re-reads the files through {@code reread} (an uncompiled
+   * load of the same files), which must give the same graphs.
    */
   synchronized void dropSourceWeights(Supplier<Model> reread) {
     sourceWeights = new SourceWeights(source, reread);

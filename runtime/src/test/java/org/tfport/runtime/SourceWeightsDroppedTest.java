@@ -171,8 +171,7 @@ class SourceWeightsDroppedTest {
   }
 
   private static Map<String, Tensor> feed(Random rnd, int k) {
-    return Map.of(
-        "x", Values.toTensor(random(rnd, X)), "a", Values.toTensor(random(rnd, 3, k)));
+    return Map.of("x", Values.toTensor(random(rnd, X)), "a", Values.toTensor(random(rnd, 3, k)));
   }
 
   private static Map<String, Tensor> run(Model m, SessionOptions o, Map<String, Tensor> feed) {
