@@ -29,13 +29,23 @@ final class ModelArgument {
                 .map(String::strip)
                 .filter(s -> !s.isEmpty())
                 .toList();
-    return new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs);
+    // predict and benchmark run the default plans only: the model need not keep the weights as
+    // read from its files next to the plans' own copy.
+    return new LoadOptions(signatureName, GraphOptions.parseTags(tags), outputs)
+        .withSourceWeightsDropped(true);
   }
 
-  /** A URL ({@code file://}, {@code http(s)://}) goes through the io handlers; else a path. */
+  /**
+   * A URL ({@code file://}, {@code http(s)://}) goes through the io handlers; else a path. Then a
+   * full collection: loading leaves the file's bytes, the parsed graph and the weights before
+   * packing as garbage, often promoted already, and the runs that follow would otherwise grow the
+   * heap past it; collected now, the heap can shrink to what the plans hold (the launcher's heap
+   * free-ratio options) before the runs add their buffers and the JIT its compilations.
+   */
   static Model load(String model, LoadOptions options) {
-    return model.contains("://")
-        ? Model.loadUrl(model, options)
-        : Model.load(Path.of(model), options);
+    Model m =
+        model.contains("://") ? Model.loadUrl(model, options) : Model.load(Path.of(model), options);
+    System.gc();
+    return m;
   }
 }

@@ -24,12 +24,18 @@ import org.tfport.core.Shape;
  *     another batch size (only the first dimension may differ from the declared shape). Formats
  *     whose ops compute their shapes at run time (SavedModels, GraphDefs, TF.js graph models,
  *     StableHLO) take any fitting shape without this and ignore it.
+ * @param dropSourceWeights whether the model lets go of its graphs, and so of the weights as read
+ *     from the files, once its default plans are compiled (they hold their own, often packed, copy
+ *     of what they need); a plan of another kind (reference kernels, an observed run) then reads
+ *     the files again, which must be there and unchanged. For a process that runs the default plans
+ *     only: it holds the weights once instead of twice.
  */
 public record LoadOptions(
     String signatureName,
     Set<String> tags,
     List<String> outputNodeNames,
-    Map<String, Shape> inputShapes) {
+    Map<String, Shape> inputShapes,
+    boolean dropSourceWeights) {
   public LoadOptions {
     tags = tags == null ? null : Set.copyOf(tags);
     outputNodeNames = outputNodeNames == null ? List.of() : List.copyOf(outputNodeNames);
@@ -40,7 +46,16 @@ public record LoadOptions(
             : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputShapes));
   }
 
-  /** Inputs as declared. */
+  /** Graphs kept. */
+  public LoadOptions(
+      String signatureName,
+      Set<String> tags,
+      List<String> outputNodeNames,
+      Map<String, Shape> inputShapes) {
+    this(signatureName, tags, outputNodeNames, inputShapes, false);
+  }
+
+  /** Inputs as declared, graphs kept. */
   public LoadOptions(String signatureName, Set<String> tags, List<String> outputNodeNames) {
     this(signatureName, tags, outputNodeNames, Map.of());
   }
@@ -50,18 +65,22 @@ public record LoadOptions(
   }
 
   public LoadOptions withSignatureName(String name) {
-    return new LoadOptions(name, tags, outputNodeNames, inputShapes);
+    return new LoadOptions(name, tags, outputNodeNames, inputShapes, dropSourceWeights);
   }
 
   public LoadOptions withTags(Set<String> set) {
-    return new LoadOptions(signatureName, set, outputNodeNames, inputShapes);
+    return new LoadOptions(signatureName, set, outputNodeNames, inputShapes, dropSourceWeights);
   }
 
   public LoadOptions withOutputNodeNames(List<String> names) {
-    return new LoadOptions(signatureName, tags, names, inputShapes);
+    return new LoadOptions(signatureName, tags, names, inputShapes, dropSourceWeights);
   }
 
   public LoadOptions withInputShapes(Map<String, Shape> shapes) {
-    return new LoadOptions(signatureName, tags, outputNodeNames, shapes);
+    return new LoadOptions(signatureName, tags, outputNodeNames, shapes, dropSourceWeights);
+  }
+
+  public LoadOptions withSourceWeightsDropped(boolean drop) {
+    return new LoadOptions(signatureName, tags, outputNodeNames, inputShapes, drop);
   }
 }

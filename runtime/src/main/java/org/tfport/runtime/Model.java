@@ -38,6 +38,7 @@ import org.tfport.runtime.ops.StandardKernels;
 public final class Model implements AutoCloseable {
   /**
    * One graph, the signatures computed from it and the initializer that fills its tables (or null).
+   * The graph is null once the model dropped it ({@link #dropSourceWeights}).
    */
   record Part(Graph graph, List<Signature> signatures, Graph initializer) {}
 
@@ -66,6 +67,14 @@ public final class Model implements AutoCloseable {
   private record PlanKind(KernelRegistry.Mode mode, boolean observed) {}
 
   private volatile boolean closed;
+
+  /**
+   * How dropped graphs are read again, and each dropped part's fingerprint; null while the model
+   * keeps its graphs.
+   */
+  private SourceWeights sourceWeights;
+
+  private final Map<Part, Long> fingerprints = new IdentityHashMap<>();
 
   /**
    * @param listed every signature in order: the loaded parts' and those {@code lazy} loads when
@@ -101,10 +110,17 @@ public final class Model implements AutoCloseable {
     if (signatures.isEmpty()) {
       throw new UsageException(source + ": a model needs at least one signature");
     }
-    // Compile now, so a model tfport cannot run is refused when it is made, not at its first run.
-    for (Part p : loaded) {
+  }
+
+  /**
+   * Compiles the loaded parts with the default kernels, so that a model tfport cannot run is
+   * refused when it is made, not at its first run.
+   */
+  private Model compileLoaded() {
+    for (Part p : parts.values()) {
       compiled(SessionOptions.defaults().kernels(), p);
     }
+    return this;
   }
 
   /**
@@ -134,12 +150,13 @@ public final class Model implements AutoCloseable {
     Part p =
         new Part(
             copy(graph), List.copyOf(signatures), initializer == null ? null : copy(initializer));
-    return new Model(graph.source(), List.of(p), signatures, Map.of(), registry);
+    return new Model(graph.source(), List.of(p), signatures, Map.of(), registry).compileLoaded();
   }
 
   /**
    * Parts already loaded, plus signatures whose part {@code lazy} loads when first run (their specs
-   * in {@code listed}, which gives the order); the graphs are the model's own from here on.
+   * in {@code listed}, which gives the order); the graphs are the model's own from here on. Not
+   * compiled yet: see {@link #compiledNow}.
    */
   static Model of(
       String source,
@@ -148,6 +165,47 @@ public final class Model implements AutoCloseable {
       Map<String, Supplier<Part>> lazy,
       KernelRegistry registry) {
     return new Model(source, loaded, listed, lazy, registry);
+  }
+
+  /** This model with its loaded parts compiled with the default kernels. */
+  Model compiledNow() {
+    synchronized (this) {
+      return compileLoaded();
+    }
+  }
+
+  /**
+   * Drops the graphs of the parts loaded so far, whose default plans are compiled: those plans hold
+   * the weights they need, so the graphs' constants, as read from the files, are a second copy of
+   * the weights. A plan of another kind re-reads the files through {@code reread} (an uncompiled
+   * load of the same files), which must give the same graphs.
+   */
+  synchronized void dropSourceWeights(Supplier<Model> reread) {
+    sourceWeights = new SourceWeights(source, reread);
+    Map<Part, Part> dropped = new IdentityHashMap<>();
+    for (Part p : parts.values()) {
+      if (p.graph() != null && !dropped.containsKey(p)) {
+        Part d = new Part(null, p.signatures(), p.initializer());
+        fingerprints.put(d, SourceWeights.fingerprint(p.graph()));
+        dropped.put(p, d);
+      }
+    }
+    parts.replaceAll((k, p) -> dropped.getOrDefault(p, p));
+    for (Map<Part, Compiled> byPart : compiled.values()) {
+      dropped.forEach(
+          (p, d) -> {
+            Compiled c = byPart.remove(p);
+            if (c != null) {
+              byPart.put(d, c);
+            }
+          });
+    }
+  }
+
+  /** The graph of the loaded part computing signature {@code key}, or null. */
+  synchronized Graph loadedGraph(String key) {
+    Part p = parts.get(key);
+    return p == null ? null : p.graph();
   }
 
   /**
@@ -368,11 +426,15 @@ public final class Model implements AutoCloseable {
     Map<Part, Compiled> byPart = compiled.computeIfAbsent(kind, m -> new IdentityHashMap<>());
     Compiled c = byPart.get(part);
     if (c == null) {
+      Graph graph =
+          part.graph() != null
+              ? part.graph()
+              : sourceWeights.graph(part.signatures().get(0).key(), fingerprints.get(part));
       Map<String, Plan> plans = new LinkedHashMap<>();
       for (Signature s : part.signatures()) {
         List<String> ins = s.inputs().stream().map(TensorSpec::tensor).toList();
         List<String> outs = s.outputs().stream().map(TensorSpec::tensor).toList();
-        plans.put(s.key(), Planner.plan(part.graph(), ins, outs, List.of(), registry, mode, fuse));
+        plans.put(s.key(), Planner.plan(graph, ins, outs, List.of(), registry, mode, fuse));
       }
       Plan init = null;
       Graph initializer = part.initializer();
@@ -419,6 +481,7 @@ public final class Model implements AutoCloseable {
   public synchronized void close() {
     closed = true;
     compiled.clear();
+    fingerprints.clear();
     parts.clear();
     pending.clear();
   }

@@ -87,6 +87,15 @@ final class ModelLoader {
 
   /** As {@link #load(Path, LoadOptions)}, binding kernels from {@code registry}. */
   static Model load(Path path, LoadOptions o, KernelRegistry registry) {
+    Model m = read(path, o, registry).compiledNow();
+    if (o.dropSourceWeights()) {
+      m.dropSourceWeights(() -> read(path, o, registry));
+    }
+    return m;
+  }
+
+  /** The model in {@code path}, its parts not compiled yet. */
+  private static Model read(Path path, LoadOptions o, KernelRegistry registry) {
     // A TF.js model's folder (what a conversion writes) stands for the model.json inside it.
     if (Files.isDirectory(path)
         && !Files.exists(path.resolve(SavedModelReader.SAVED_MODEL_PB))

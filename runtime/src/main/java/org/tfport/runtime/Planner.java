@@ -405,7 +405,9 @@ final class Planner {
       if (factory == null) {
         throw new KernelException("no kernel for op '" + n.op() + "'");
       }
-      return factory.bind(binding);
+      Kernel k = factory.bind(binding);
+      binding.detach();
+      return k;
     } catch (KernelException e) {
       throw new UnsupportedModelException(
           graph.source()
@@ -477,15 +479,19 @@ final class Planner {
     }
   }
 
-  /** What the planner knows of a node when binding it. */
+  /**
+   * What the planner knows of a node when binding it. Kernels may keep it for its attributes; what
+   * only binding needs (the graph, every constant as read) is let go of once the node is bound, so
+   * that a kernel keeping its context does not keep the weights as read alive with the plan.
+   */
   private final class Binding extends NodeBinding {
-    private final Graph graph;
+    private Graph graph;
     private final int[] in;
-    private final Value[] constants;
-    private final Tensor[] constTensors;
-    private final DType[] types;
-    private final long[][] shapes;
-    private final boolean[] kept;
+    private Value[] constants;
+    private Tensor[] constTensors;
+    private DType[] types;
+    private long[][] shapes;
+    private boolean[] kept;
 
     Binding(
         Graph graph,
@@ -507,8 +513,26 @@ final class Planner {
       this.shapes = shapes;
     }
 
+    /** Ends binding: the graph and the plan's tables are the planner's again. */
+    void detach() {
+      graph = null;
+      constants = null;
+      constTensors = null;
+      types = null;
+      shapes = null;
+      kept = null;
+    }
+
+    private void bound() {
+      if (graph == null) {
+        throw new IllegalStateException(
+            "node '" + node().name() + "' is bound: what its inputs are is known at bind only");
+      }
+    }
+
     @Override
     public Value constantInput(int i) {
+      bound();
       int s = in[i];
       if (constants[s] == null && constTensors[s] != null) {
         constants[s] = Values.fromTensor(constTensors[s]);
@@ -518,6 +542,7 @@ final class Planner {
 
     @Override
     public void keepsConstant(int i) {
+      bound();
       if (constTensors[in[i]] != null) {
         kept[i] = true;
       }
@@ -525,16 +550,19 @@ final class Planner {
 
     @Override
     public DType inputType(int i) {
+      bound();
       return types[in[i]];
     }
 
     @Override
     public long[] inputShape(int i) {
+      bound();
       return shapes[in[i]] == null ? null : shapes[in[i]].clone();
     }
 
     @Override
     public Function function(String attrName) {
+      bound();
       if (attr(attrName) instanceof AttrValue.Func f) {
         return Planner.this.function(graph, f.value());
       }
@@ -547,6 +575,7 @@ final class Planner {
 
     @Override
     public List<Function> functions(String attrName) {
+      bound();
       if (attr(attrName) instanceof AttrValue.ListAttr l) {
         List<Function> out = new ArrayList<>();
         l.func().forEach(f -> out.add(Planner.this.function(graph, f)));

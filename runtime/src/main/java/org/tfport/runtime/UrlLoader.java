@@ -40,7 +40,8 @@ final class UrlLoader {
     try {
       Path folder = dir.resolve("model");
       Models.save(artifacts, "file://" + folder.toAbsolutePath());
-      return Model.load(folder.resolve("model.json"), options);
+      // The folder is deleted below: the model cannot read it again.
+      return Model.load(folder.resolve("model.json"), options.withSourceWeightsDropped(false));
     } finally {
       deleteTree(dir);
     }

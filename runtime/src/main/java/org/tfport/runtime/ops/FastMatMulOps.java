@@ -4,6 +4,7 @@ import java.util.Arrays;
 import org.tfport.core.DType;
 import org.tfport.runtime.kernel.BindContext;
 import org.tfport.runtime.kernel.Kernel;
+import org.tfport.runtime.kernel.KernelException;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.OpFamily;
 import org.tfport.runtime.kernel.RunContext;
@@ -42,14 +43,46 @@ final class FastMatMulOps implements OpFamily {
     Microkernel mk = FastKernels.microkernel();
     Value constant = b.constantInput(1);
     Gemm.Packed[] packed = null;
+    long[] constantShape = null;
     if (constant != null && constant.dtype() == DType.FLOAT32 && constant.rank() >= 2) {
       packed = packAll(constant, tb, mk);
-    } else {
-      constant = null;
+      constantShape = constant.shape();
+      // The packed copy is the only one kept: the plan passes null for it, the fallback unpacks.
+      b.keepsConstant(1);
     }
     return new Product(
-            reference, ta, tb, b.op().equals("MatMul"), broadcast, epilogue, mk, constant, packed)
+            reference,
+            ta,
+            tb,
+            b.op().equals("MatMul"),
+            broadcast,
+            epilogue,
+            mk,
+            constantShape,
+            packed)
         ::run;
+  }
+
+  /** The right operand {@link #packAll} packed, as it was: the reference kernel's input. */
+  private static Value unpackAll(Gemm.Packed[] packed, long[] shape, boolean tb) {
+    int r = shape.length;
+    int k = packed.length == 0 ? 0 : packed[0].k();
+    int n = packed.length == 0 ? 0 : packed[0].n();
+    float[] out = new float[(int) Value.elementCount(shape)];
+    for (int q = 0; q < packed.length && k * n > 0; q++) {
+      float[] m = Gemm.unpack(packed[q]);
+      if (tb) {
+        // Packed from [n, k]: unpack gives [k, n].
+        for (int kk = 0; kk < k; kk++) {
+          for (int j = 0; j < n; j++) {
+            out[q * k * n + j * k + kk] = m[kk * n + j];
+          }
+        }
+      } else {
+        System.arraycopy(m, 0, out, q * k * n, k * n);
+      }
+    }
+    return Value.of(DType.FLOAT32, shape.clone(), out);
   }
 
   /** Each matrix of a (batched) right operand, packed. */
@@ -76,30 +109,42 @@ final class FastMatMulOps implements OpFamily {
       boolean broadcast,
       FusedEpilogue epilogue,
       Microkernel mk,
-      Value constant,
+      long[] constantShape,
       Gemm.Packed[] packed) {
     Value[] run(Value[] in, RunContext ctx) {
       Value a = in[0];
       Value bm = in[1];
+      // A constant right operand was packed at bind; the plan passes null for it unless another
+      // node reads it as a value.
+      boolean constant = packed != null;
+      long[] bShape = constant ? constantShape : bm.shape();
       if (a.dtype() != DType.FLOAT32
-          || bm.dtype() != DType.FLOAT32
+          || (bm != null && bm.dtype() != DType.FLOAT32)
           || a.rank() < 2
-          || bm.rank() < 2
-          || (matrixOnly && (a.rank() != 2 || bm.rank() != 2))) {
-        return reference.run(in, ctx);
+          || bShape.length < 2
+          || (matrixOnly && (a.rank() != 2 || bShape.length != 2))) {
+        return fallback(in, ctx);
       }
       int ar = a.rank();
-      int br = bm.rank();
+      int br = bShape.length;
       int m = Math.toIntExact(a.dim(ta ? ar - 1 : ar - 2));
       int k = Math.toIntExact(a.dim(ta ? ar - 2 : ar - 1));
-      int kb = Math.toIntExact(bm.dim(tb ? br - 1 : br - 2));
-      int n = Math.toIntExact(bm.dim(tb ? br - 2 : br - 1));
+      int kb = Math.toIntExact(bShape[tb ? br - 1 : br - 2]);
+      int n = Math.toIntExact(bShape[tb ? br - 2 : br - 1]);
       long[] aBatch = Arrays.copyOf(a.shape(), ar - 2);
-      long[] bBatch = Arrays.copyOf(bm.shape(), br - 2);
+      long[] bBatch = Arrays.copyOf(bShape, br - 2);
       if (k != kb || (!broadcast && !Arrays.equals(aBatch, bBatch))) {
-        return reference.run(in, ctx);
+        return fallback(in, ctx);
       }
-      long[] batch = MatMulOps.broadcastShape(aBatch, bBatch, a, bm);
+      long[] batch;
+      try {
+        batch = MatMulOps.broadcastShape(aBatch, bBatch, a, bm);
+      } catch (KernelException e) {
+        if (constant) {
+          return fallback(in, ctx); // the reference kernel words it, naming the operand
+        }
+        throw e;
+      }
       long[] shape = Arrays.copyOf(batch, batch.length + 2);
       shape[batch.length] = m;
       shape[batch.length + 1] = n;
@@ -109,8 +154,7 @@ final class FastMatMulOps implements OpFamily {
       RowEpilogue rows = epilogue == null ? null : RowEpilogue.of(epilogue, in, shape, n, mk);
       if (z.length > 0) {
         float[] x = ta ? transposeMatrices(a.floats(), k, m) : a.floats();
-        Gemm.Packed[] bs =
-            bm == constant ? packed : new Gemm.Packed[(int) Value.elementCount(bBatch)];
+        Gemm.Packed[] bs = constant ? packed : new Gemm.Packed[(int) Value.elementCount(bBatch)];
         int[] aIndex = MatMulOps.batchIndex(aBatch, batch);
         int[] bIndex = MatMulOps.batchIndex(bBatch, batch);
         int[] tap = {0};
@@ -148,6 +192,16 @@ final class FastMatMulOps implements OpFamily {
         }
       }
       return new Value[] {FastConvOps.finish(z, shape, epilogue, rows, in)};
+    }
+
+    /** The reference kernel, given the constant operand unpacked when this kernel holds it. */
+    private Value[] fallback(Value[] in, RunContext ctx) {
+      if (in[1] != null) {
+        return reference.run(in, ctx);
+      }
+      Value[] args = in.clone();
+      args[1] = unpackAll(packed, constantShape, tb);
+      return reference.run(args, ctx);
     }
 
     private Gemm.Packed packed(Gemm.Packed[] bs, int index, Value bm, int k, int n) {
