@@ -44,12 +44,26 @@ public record TfliteTensor(
     this(name, type, shape, null, buffer, quantization, false, true, null, List.of());
   }
 
-  /** Product of {@code shape} (1 for a scalar), or -1 when a dim is negative. */
+  /**
+   * Product of {@code shape} (1 for a scalar), -1 when a dim is negative, {@link Long#MAX_VALUE}
+   * when the product does not fit a long.
+   */
   public long elementCount() {
     long n = 1;
     for (int d : shape) {
       if (d < 0) {
         return -1;
+      }
+    }
+    for (int d : shape) {
+      if (d == 0) {
+        return 0;
+      }
+    }
+    for (int d : shape) {
+      // A wrapped product could equal a buffer's size and pass the size check (found by fuzzing).
+      if (n > Long.MAX_VALUE / d) {
+        return Long.MAX_VALUE;
       }
       n *= d;
     }

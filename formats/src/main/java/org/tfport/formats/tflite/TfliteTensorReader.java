@@ -102,6 +102,12 @@ final class TfliteTensorReader {
     if (n < 0) {
       throw r.corrupt(pos, where, "constant tensor has a negative dimension in shape " + t.shape());
     }
+    if (n == Long.MAX_VALUE) {
+      throw r.corrupt(
+          pos,
+          where,
+          "constant tensor's shape " + t.shape() + " has more elements than a file can hold");
+    }
     if (t.type() == TfliteType.STRING) {
       checkStrings(b.data(), n, pos, where);
       return;

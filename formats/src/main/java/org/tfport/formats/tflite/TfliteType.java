@@ -68,7 +68,8 @@ public enum TfliteType {
     if (bits == 0) {
       return -1;
     }
-    return (elements * bits + 7) / 8;
+    // Saturates, like TfliteTensor.elementCount, so an overflowing size never matches a buffer.
+    return elements > (Long.MAX_VALUE - 7) / bits ? Long.MAX_VALUE : (elements * bits + 7) / 8;
   }
 
   /** The type with this id, or null when the id is not in the schema this code knows. */

@@ -39,7 +39,7 @@ final class Weights {
   static Tensor raw(TfliteTensor t, ByteBuffer data, String where) {
     long[] dims = dims(t);
     Shape shape = Shape.of(dims);
-    long n = shape.size();
+    long n = elementCount(t, dims, where);
     if (t.type() == TfliteType.STRING) {
       return strings(t, data, n, where);
     }
@@ -65,6 +65,37 @@ final class Weights {
     ByteBuffer copy = ByteBuffer.allocate(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
     copy.put(data.duplicate()).flip();
     return new Tensor(d, shape, copy);
+  }
+
+  /**
+   * The element count of a constant's shape, refused when a dimension is negative or the product
+   * overflows a long (a damaged shape, found by fuzzing), before anything is sized from it.
+   */
+  private static long elementCount(TfliteTensor t, long[] dims, String where) {
+    long n = 1;
+    for (long d : dims) {
+      if (d < 0) {
+        throw new CorruptModelException(
+            where
+                + ": constant '"
+                + t.name()
+                + "' has shape "
+                + t.shape()
+                + ", with a negative dimension");
+      }
+      try {
+        n = Math.multiplyExact(n, d);
+      } catch (ArithmeticException e) {
+        throw new CorruptModelException(
+            where
+                + ": constant '"
+                + t.name()
+                + "' has shape "
+                + t.shape()
+                + ", more elements than a file can hold; the file is damaged");
+      }
+    }
+    return n;
   }
 
   /** TFLite strings: int32 count, count+1 int32 offsets from the buffer start, then the bytes. */

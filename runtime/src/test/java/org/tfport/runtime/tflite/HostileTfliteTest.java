@@ -158,6 +158,56 @@ class HostileTfliteTest {
   }
 
   @Test
+  void aConstantWhoseElementCountOverflowsIsRefused() throws Exception {
+    // Found by fuzzing: a shape whose product wrapped around to a negative byte size skipped the
+    // reader's size check, and Shape.size's ArithmeticException escaped the import.
+    TfliteModel m =
+        TfliteReader.read(
+            Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite"));
+    TfliteSubgraph main = m.mainSubgraph();
+    int filter = main.operators().get(0).inputs().get(1);
+    List<TfliteTensor> tensors = new ArrayList<>(main.tensors());
+    TfliteTensor w = tensors.get(filter);
+    assertThat(m.buffers().get(w.buffer()).data().remaining()).isPositive();
+    tensors.set(
+        filter,
+        new TfliteTensor(
+            w.name(),
+            w.type(),
+            // Its element count wraps to a negative long, and so did the byte size it was checked
+            // by.
+            List.of(1701602643, 844526691, 7, 2),
+            w.shapeSignature(),
+            w.buffer(),
+            w.quantization(),
+            w.isVariable(),
+            w.hasRank(),
+            w.sparsity(),
+            w.variantTensors()));
+    List<TfliteSubgraph> subgraphs = new ArrayList<>(m.subgraphs());
+    subgraphs.set(
+        0,
+        new TfliteSubgraph(main.name(), tensors, main.inputs(), main.outputs(), main.operators()));
+    TfliteModel bad =
+        new TfliteModel(
+            m.version(),
+            m.description(),
+            m.operatorCodes(),
+            subgraphs,
+            m.buffers(),
+            m.metadataBuffer(),
+            m.metadata(),
+            m.signatureDefs());
+    Path p = tmp.resolve("overflowing-constant.tflite");
+    Files.write(p, TfliteWriter.write(bad));
+    assertThatThrownBy(() -> TfliteImporter.load(p))
+        .isInstanceOf(CorruptModelException.class)
+        .hasMessageContaining(p.toString())
+        .hasMessageContaining("'" + w.name() + "'")
+        .hasMessageContaining("more elements than a file can hold");
+  }
+
+  @Test
   void aSignatureTensorWithoutANameIsRefused() throws Exception {
     // Found by fuzzing: a NullPointerException from the signature's TensorSpec.
     TfliteModel m =
