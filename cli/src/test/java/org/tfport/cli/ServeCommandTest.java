@@ -50,13 +50,25 @@ class ServeCommandTest {
     assertThat(certOnly.err()).contains("--tls-key");
     CliRunner noCert = CliRunner.run("serve", "--tls-cert", "/no/c.pem", "--tls-key", "/no/k.pem");
     assertThat(noCert.code()).isEqualTo(2);
-    assertThat(noCert.err()).contains("/no/c.pem").contains("cannot be read");
+    assertThat(noCert.err())
+        .contains("--tls-cert /no/c.pem")
+        .contains("cannot be read")
+        .doesNotContain("ServerSecurity");
     assertThat(CliRunner.run("serve", "--tls-keystore-password", "x").err())
         .contains("--tls-keystore");
     assertThat(CliRunner.run("serve", "--cors-origin", "evil").err()).contains("--cors-origin");
     CliRunner same = CliRunner.run("serve", "--token", "t0k", "--read-token", "t0k");
     assertThat(same.code()).isEqualTo(2);
-    assertThat(same.err()).contains("--read-token").doesNotContain("t0k\n");
+    assertThat(same.err())
+        .contains("--read-token must differ from --token")
+        .doesNotContain("t0k\n")
+        .doesNotContain("Server");
+    assertThat(CliRunner.run("serve", "--port", "70000").err())
+        .contains("--port must be 0..65535")
+        .doesNotContain("ServerConfig");
+    assertThat(CliRunner.run("serve", "--predict-threads", "0").err())
+        .contains("--predict-threads must be at least 1 and --predict-queue >= 0")
+        .doesNotContain("ServingConfig");
     // The library names its settings; the command line says them as flags.
     CliRunner spaced = CliRunner.run("serve", "--read-token", "a b");
     assertThat(spaced.code()).isEqualTo(2);

@@ -77,16 +77,14 @@ final class TfjsFusedOps {
       int t = n.typeAttr("T");
       Map<String, AttrValue> baseAttrs = new LinkedHashMap<>(n.attrs());
       FUSION_ATTRS.forEach(baseAttrs::remove);
-      // The fused node is replaced by a chain that ends under its name.
-      g.remove(name);
       List<String[]> chain = new ArrayList<>(); // op, extra inputs
       int arg = 2;
       for (String f : ops) {
         switch (f) {
-          case "BiasAdd", "Add" -> chain.add(new String[] {"BiasAdd", data.get(arg++)});
+          case "BiasAdd", "Add" -> chain.add(new String[] {"BiasAdd", extra(src, n, f, arg++)});
           case "Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "LeakyRelu" ->
               chain.add(new String[] {f, null});
-          case "Prelu" -> chain.add(new String[] {"Prelu", data.get(arg++)});
+          case "Prelu" -> chain.add(new String[] {"Prelu", extra(src, n, f, arg++)});
           // TensorFlow's remapper: scale, offset, mean, variance, in that order.
           case "FusedBatchNorm" -> {
             if (arg + 4 > data.size()) {
@@ -124,6 +122,8 @@ final class TfjsFusedOps {
                       + "', which tfport cannot split back into TensorFlow ops");
         }
       }
+      // The fused node is replaced by a chain that ends under its name.
+      g.remove(name);
       String prev = name + (chain.isEmpty() ? "" : "/" + base);
       List<String> baseIns = new ArrayList<>(List.of(data.get(0), data.get(1)));
       baseIns.addAll(control);
@@ -174,6 +174,30 @@ final class TfjsFusedOps {
       count++;
     }
     return count;
+  }
+
+  /**
+   * The input a fused op takes beyond the two of the base op. A damaged node can list more fused
+   * ops that take one than it has inputs (found by fuzzing), which is refused naming the op.
+   */
+  private static String extra(String src, Node n, String fusedOp, int arg) {
+    List<String> data = n.dataInputs();
+    if (arg >= data.size()) {
+      throw new CorruptModelException(
+          src
+              + ": node '"
+              + n.name()
+              + "' ("
+              + n.op()
+              + ") fuses '"
+              + fusedOp
+              + "', which takes input "
+              + arg
+              + ", but the node has "
+              + data.size()
+              + " inputs; the model.json is damaged");
+    }
+    return data.get(arg);
   }
 
   private static String uniq(Graph g, String name) {

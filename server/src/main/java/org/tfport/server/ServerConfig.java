@@ -38,13 +38,14 @@ public record ServerConfig(
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(store, "store");
     if (port < 0 || port > 65535) {
-      throw new UsageException("--port must be 0..65535, got " + port);
+      throw new UsageException("ServerConfig.port must be 0..65535, got " + port);
     }
     if (token != null && token.isBlank()) {
-      throw new UsageException("--token is empty; give a secret or leave the option out");
+      throw new UsageException(
+          "ServerConfig.token is empty; give a secret or leave the option out");
     }
     if (token != null && !token.matches("[\\x21-\\x7e]+")) {
-      throw new UsageException("--token may hold only printable ASCII without spaces");
+      throw new UsageException("ServerConfig.token may hold only printable ASCII without spaces");
     }
     if (maxUploadBytes <= 0 || maxModelJsonBytes <= 0 || maxParts < 2) {
       throw new UsageException("size limits must be positive and at least 2 parts allowed");
@@ -56,7 +57,8 @@ public record ServerConfig(
       security = ServerSecurity.defaults();
     }
     if (token != null && token.equals(security.readToken())) {
-      throw new UsageException("--read-token must differ from --token (the write token)");
+      throw new UsageException(
+          "ServerSecurity.readToken must differ from ServerConfig.token (the write token)");
     }
   }
 

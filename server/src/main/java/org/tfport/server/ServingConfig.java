@@ -33,17 +33,19 @@ public record ServingConfig(
   public ServingConfig {
     if (cacheBytes <= 0 || maxRequestBytes <= 0 || maxTensorElements <= 0) {
       throw new UsageException(
-          "--model-cache-bytes, --max-request-bytes and --max-tensor-elements must be positive");
+          "ServingConfig.cacheBytes, maxRequestBytes and maxTensorElements must be positive");
     }
     if (timeoutMillis <= 0) {
-      throw new UsageException("--predict-timeout-ms must be positive, got " + timeoutMillis);
+      throw new UsageException(
+          "ServingConfig.timeoutMillis must be positive, got " + timeoutMillis);
     }
     if (workers < 1 || queue < 0) {
-      throw new UsageException("--predict-threads must be at least 1 and --predict-queue >= 0");
+      throw new UsageException(
+          "ServingConfig.workers must be at least 1 and ServingConfig.queue >= 0");
     }
     if (maxBatch < 1 || batchWaitMicros < 0) {
       throw new UsageException(
-          "--max-batch-size must be at least 1 and --batch-timeout-micros >= 0");
+          "ServingConfig.maxBatch must be at least 1 and ServingConfig.batchWaitMicros >= 0");
     }
   }
 

@@ -63,7 +63,7 @@ final class TlsKeys {
   }
 
   private static Loaded keystore(Path file, String password) {
-    byte[] bytes = read(file, "--tls-keystore");
+    byte[] bytes = read(file, "ServerSecurity.Tls keystore");
     try {
       KeyStore ks = KeyStore.getInstance("PKCS12");
       ks.load(new ByteArrayInputStream(bytes), password.toCharArray());
@@ -73,18 +73,18 @@ final class TlsKeys {
       }
       if (!hasKey) {
         throw new UsageException(
-            "--tls-keystore "
+            "ServerSecurity.Tls keystore "
                 + file
                 + " holds no private key; it needs the server's key and chain");
       }
       return new Loaded(ks, password);
     } catch (IOException | GeneralSecurityException e) {
       throw new UsageException(
-          "--tls-keystore "
+          "ServerSecurity.Tls keystore "
               + file
               + " cannot be opened as PKCS#12 ("
               + e.getMessage()
-              + "); check the file and --tls-keystore-password");
+              + "); check the file and ServerSecurity.Tls keystorePassword");
     }
   }
 
@@ -93,11 +93,11 @@ final class TlsKeys {
     PrivateKey key = privateKey(keyFile);
     if (!chain.get(0).getPublicKey().getAlgorithm().equals(key.getAlgorithm())) {
       throw new UsageException(
-          "--tls-key "
+          "ServerSecurity.Tls keyPem "
               + keyFile
               + " is a "
               + key.getAlgorithm()
-              + " key but the first certificate of --tls-cert "
+              + " key but the first certificate of ServerSecurity.Tls certPem "
               + certFile
               + " is for "
               + chain.get(0).getPublicKey().getAlgorithm()
@@ -112,9 +112,9 @@ final class TlsKeys {
       return new Loaded(ks, password);
     } catch (IOException | GeneralSecurityException e) {
       throw new UsageException(
-          "--tls-cert "
+          "ServerSecurity.Tls certPem "
               + certFile
-              + " and --tls-key "
+              + " and ServerSecurity.Tls keyPem "
               + keyFile
               + " do not make a key entry ("
               + e.getMessage()
@@ -123,10 +123,12 @@ final class TlsKeys {
   }
 
   private static List<X509Certificate> certificates(Path file) {
-    List<byte[]> ders = blocks(file, "--tls-cert", "CERTIFICATE");
+    List<byte[]> ders = blocks(file, "ServerSecurity.Tls certPem", "CERTIFICATE");
     if (ders.isEmpty()) {
       throw new UsageException(
-          "--tls-cert " + file + " holds no '-----BEGIN CERTIFICATE-----' block; give a PEM chain");
+          "ServerSecurity.Tls certPem "
+              + file
+              + " holds no '-----BEGIN CERTIFICATE-----' block; give a PEM chain");
     }
     List<X509Certificate> out = new ArrayList<>();
     try {
@@ -136,7 +138,7 @@ final class TlsKeys {
       }
     } catch (GeneralSecurityException e) {
       throw new UsageException(
-          "--tls-cert "
+          "ServerSecurity.Tls certPem "
               + file
               + " holds a certificate that does not parse ("
               + e.getMessage()
@@ -146,11 +148,11 @@ final class TlsKeys {
   }
 
   private static PrivateKey privateKey(Path file) {
-    byte[] text = read(file, "--tls-key");
+    byte[] text = read(file, "ServerSecurity.Tls keyPem");
     Matcher m = PEM.matcher(new String(text, StandardCharsets.US_ASCII));
     while (m.find()) {
       String label = m.group(1);
-      byte[] der = decode(file, "--tls-key", m.group(2));
+      byte[] der = decode(file, "ServerSecurity.Tls keyPem", m.group(2));
       switch (label) {
         case "PRIVATE KEY" -> {
           return pkcs8(file, der);
@@ -160,13 +162,13 @@ final class TlsKeys {
         }
         case "ENCRYPTED PRIVATE KEY" ->
             throw new UsageException(
-                "--tls-key "
+                "ServerSecurity.Tls keyPem "
                     + file
                     + " is encrypted; decrypt it (openssl pkcs8 -in KEY -out PLAIN.pem) or put"
-                    + " it in a PKCS#12 keystore for --tls-keystore");
+                    + " it in a PKCS#12 keystore for ServerSecurity.Tls keystore");
         case "EC PRIVATE KEY" ->
             throw new UsageException(
-                "--tls-key "
+                "ServerSecurity.Tls keyPem "
                     + file
                     + " is a SEC1 EC key; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt -in"
                     + " KEY -out KEY8.pem)");
@@ -176,7 +178,7 @@ final class TlsKeys {
       }
     }
     throw new UsageException(
-        "--tls-key "
+        "ServerSecurity.Tls keyPem "
             + file
             + " holds no '-----BEGIN PRIVATE KEY-----' (PKCS#8) or"
             + " '-----BEGIN RSA PRIVATE KEY-----' (PKCS#1) block");
@@ -192,7 +194,9 @@ final class TlsKeys {
       }
     }
     throw new UsageException(
-        "--tls-key " + file + " does not hold an RSA, EC or Ed25519 private key the JDK reads");
+        "ServerSecurity.Tls keyPem "
+            + file
+            + " does not hold an RSA, EC or Ed25519 private key the JDK reads");
   }
 
   /** PrivateKeyInfo { version 0, rsaEncryption, OCTET STRING { RSAPrivateKey } }. */

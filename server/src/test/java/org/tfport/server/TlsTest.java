@@ -213,14 +213,14 @@ class TlsTest {
     assertThatThrownBy(() -> start(store, ServerSecurity.Tls.keystore(p12, "wrong")))
         .isInstanceOf(UsageException.class)
         .hasMessageContaining(p12.toString())
-        .hasMessageContaining("--tls-keystore-password");
+        .hasMessageContaining("ServerSecurity.Tls keystorePassword");
     assertThatThrownBy(() -> start(store, ServerSecurity.Tls.pem(pkcs8Pem, pkcs8Pem)))
         .isInstanceOf(UsageException.class)
-        .hasMessageContaining("--tls-cert " + pkcs8Pem)
+        .hasMessageContaining("ServerSecurity.Tls certPem " + pkcs8Pem)
         .hasMessageContaining("BEGIN CERTIFICATE");
     assertThatThrownBy(() -> start(store, ServerSecurity.Tls.pem(certPem, certPem)))
         .isInstanceOf(UsageException.class)
-        .hasMessageContaining("--tls-key " + certPem);
+        .hasMessageContaining("ServerSecurity.Tls keyPem " + certPem);
     Path enc = tmp.resolve("enc.pem");
     Files.writeString(enc, pem("ENCRYPTED PRIVATE KEY", new byte[] {1, 2, 3}));
     assertThatThrownBy(() -> start(store, ServerSecurity.Tls.pem(certPem, enc)))
