@@ -91,7 +91,7 @@ final class BenchmarkCommand {
       names = "--warmup_max_secs",
       paramLabel = "S",
       description =
-          "past the minimums, keep warming up until the JIT has settled (no compilation and run"
+          "past the minimums, keep warming up until the JIT has settled (compiler idle, run"
               + " times no longer falling), for at most this many seconds (default "
               + DEFAULT_WARMUP_MAX_SECS
               + "; 0: stop at the minimums)")

@@ -18,10 +18,13 @@ import java.util.function.LongSupplier;
  * at least 1/{@link #BLOCK_SHARE} of the warm-up so far (a JIT that was still busy after 5 s is
  * given longer to prove it is done than one quiet after 1 s): the JIT has settled when two blocks
  * in a row were quiet and the later block's median is not more than {@link #FALLING} below the
- * earlier one's (times have stopped falling). A block is quiet when no compilation finished in it
- * and the JVM's own threads (the compilers; the collector's pauses are left out) used at most
- * {@link #BUSY} of its wall time: a long C2 compilation finishes only at its end, and on a loaded
- * machine the compiler thread may take seconds of wall time for it, but it uses CPU all along.
+ * earlier one's (times have stopped falling). A block is quiet when the compilations that finished
+ * in it took at most {@link #COMPILING} of its wall time (on a loaded 2-core machine the JIT still
+ * finishes a few small methods, accessors and hash maps, 10 s into a MobileNet's runs; they do not
+ * change its speed) and the JVM's own threads (the compilers; the collector's pauses are left out)
+ * used at most {@link #BUSY} of its wall time: a long C2 compilation finishes only at its end, and
+ * on a loaded machine the compiler thread may take seconds of wall time for it, but it uses CPU all
+ * along.
  *
  * @param minRuns the warm-up runs asked for ({@code --warmup_runs})
  * @param minSecs the warm-up time asked for ({@code --warmup_min_secs})
@@ -35,6 +38,9 @@ record Warmup(int minRuns, double minSecs, double maxSecs) {
 
   /** How much faster a block may be than the one before and still count as steady. */
   static final double FALLING = 0.03;
+
+  /** The share of a block's wall time the compilations finished in a quiet block may take. */
+  static final double COMPILING = 0.01;
 
   /** The share of a block's wall time the JVM's own threads may use in a quiet block. */
   static final double BUSY = 0.05;
@@ -133,8 +139,10 @@ record Warmup(int minRuns, double minSecs, double maxSecs) {
         long compile = clocks.compileMillis().getAsLong();
         long jvmCpu = clocks.jvmCpuNanos().getAsLong();
         double median = median(block, inBlock);
+        long blockNanos = now - blockStart;
         boolean quiet =
-            compile == blockCompile && jvmCpu - blockJvmCpu <= BUSY * (now - blockStart);
+            (compile - blockCompile) * 1e6 <= COMPILING * blockNanos
+                && jvmCpu - blockJvmCpu <= BUSY * blockNanos;
         boolean steady = quiet && median >= previousMedian * (1 - FALLING);
         previousMedian = quiet ? median : Double.NaN;
         inBlock = 0;
