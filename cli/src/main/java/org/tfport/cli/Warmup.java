@@ -20,11 +20,11 @@ import java.util.function.LongSupplier;
  * in a row were quiet and the later block's median is not more than {@link #FALLING} below the
  * earlier one's (times have stopped falling). A block is quiet when the compilations that finished
  * in it took at most {@link #COMPILING} of its wall time (on a loaded 2-core machine the JIT still
- * finishes a few small methods, accessors and hash maps, 10 s into a MobileNet's runs; they do not
- * change its speed) and the JVM's own threads (the compilers; the collector's pauses are left out)
- * used at most {@link #BUSY} of its wall time: a long C2 compilation finishes only at its end, and
- * on a loaded machine the compiler thread may take seconds of wall time for it, but it uses CPU all
- * along.
+ * finishes small methods, accessors and hash maps, 10 s into a MobileNet's runs, 2-10% of the time,
+ * the JVM's figure being the compilations' wall time; they do not change its speed) and the JVM's
+ * own threads (the compilers; the collector's pauses are left out) used at most {@link #BUSY} of
+ * its wall time: a long C2 compilation finishes only at its end, and on a loaded machine the
+ * compiler thread may take seconds of wall time for it, but it uses CPU all along.
  *
  * @param minRuns the warm-up runs asked for ({@code --warmup_runs})
  * @param minSecs the warm-up time asked for ({@code --warmup_min_secs})
@@ -40,7 +40,7 @@ record Warmup(int minRuns, double minSecs, double maxSecs) {
   static final double FALLING = 0.03;
 
   /** The share of a block's wall time the compilations finished in a quiet block may take. */
-  static final double COMPILING = 0.01;
+  static final double COMPILING = 0.10;
 
   /** The share of a block's wall time the JVM's own threads may use in a quiet block. */
   static final double BUSY = 0.05;

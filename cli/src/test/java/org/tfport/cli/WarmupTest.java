@@ -63,13 +63,14 @@ class WarmupTest {
   @Test
   void waitsForTheLastCompilationThenTwoQuietBlocks() {
     // Boxed Vector API code at 5 ms a run until C2's code arrives at 3 s, 1.2 ms after; the JIT
-    // finishes a compilation of 1 ms every 50 ms (2% of the time) until then.
+    // finishes a compilation of 10 ms every 50 ms (20% of the time) until then.
     Fake f =
-        new Fake(t -> t < 3000 * MS ? 5 * MS : 1_200_000, t -> Math.min(t, 3000 * MS) / 50 / MS);
+        new Fake(
+            t -> t < 3000 * MS ? 5 * MS : 1_200_000, t -> Math.min(t, 3000 * MS) / 50 / MS * 10);
     Warmup.Outcome o = f.warm(5, 0.5, 10);
     assertThat(o.stop()).isEqualTo(Warmup.Stop.SETTLED);
-    // Blocks last an eighth of the warm-up so far past 1.6 s. Up to 2.89 s each saw 2% of its
-    // time compiling; the one from 2.89 s to 3.255 s saw 3 ms (the last compilations, under 1%),
+    // Blocks last an eighth of the warm-up so far past 1.6 s. Up to 2.89 s each saw 20% of its
+    // time compiling; the one from 2.89 s to 3.255 s saw 30 ms (the last compilations, 8%),
     // quiet, and its median is the fast runs'; the next one, quiet and not faster, ends it near
     // 3.66 s.
     assertThat(o.ms()).isBetween(3650.0, 3670.0);
@@ -109,12 +110,12 @@ class WarmupTest {
 
   @Test
   void aJitThatNeverSettlesStopsAtTheMaximum() {
-    // 10 ms of compilation every 150 ms: 6.7% of the time, a JIT at work.
-    Fake f = new Fake(t -> 10 * MS, t -> t / (150 * MS) * 10);
+    // 30 ms of compilation every 150 ms: 20% of the time, a JIT at work.
+    Fake f = new Fake(t -> 10 * MS, t -> t / (150 * MS) * 30);
     Warmup.Outcome o = f.warm(5, 0.5, 2);
     assertThat(o).isEqualTo(new Warmup.Outcome(200, 2000, Warmup.Stop.AT_MAXIMUM));
-    // 1 ms every 150 ms (0.67%): stragglers, no longer the kernels; settled as soon as allowed.
-    Fake g = new Fake(t -> 10 * MS, t -> t / (150 * MS));
+    // 10 ms every 150 ms (6.7%): stragglers, no longer the kernels; settled as soon as allowed.
+    Fake g = new Fake(t -> 10 * MS, t -> t / (150 * MS) * 10);
     assertThat(g.warm(5, 0.5, 2)).isEqualTo(new Warmup.Outcome(60, 600, Warmup.Stop.SETTLED));
   }
 
@@ -131,7 +132,7 @@ class WarmupTest {
   @Test
   void theMinimumsWinOverTheMaximum() {
     // 1000 runs asked for, 10 s of them, while the JIT never settles and the maximum is 1 s.
-    Fake f = new Fake(t -> 10 * MS, t -> t / (100 * MS) * 10);
+    Fake f = new Fake(t -> 10 * MS, t -> t / (100 * MS) * 30);
     Warmup.Outcome o = f.warm(1000, 0, 1);
     assertThat(o.runs()).isEqualTo(1000);
     assertThat(o.ms()).isEqualTo(10_000);
