@@ -61,17 +61,7 @@ final class TfjsFusedOps {
       List<String> data = n.dataInputs();
       List<String> control = n.controlInputs();
       if (data.size() < 2 + numArgs) {
-        throw new CorruptModelException(
-            src
-                + ": node '"
-                + n.name()
-                + "' ("
-                + n.op()
-                + ") has num_args "
-                + numArgs
-                + " but "
-                + data.size()
-                + " inputs");
+        throw damaged(src, n, "has num_args " + numArgs + " but " + data.size() + " inputs");
       }
       String name = n.name();
       int t = n.typeAttr("T");
@@ -88,13 +78,10 @@ final class TfjsFusedOps {
           // TensorFlow's remapper: scale, offset, mean, variance, in that order.
           case "FusedBatchNorm" -> {
             if (arg + 4 > data.size()) {
-              throw new CorruptModelException(
-                  src
-                      + ": node '"
-                      + name
-                      + "' ("
-                      + n.op()
-                      + ") fuses FusedBatchNorm but has "
+              throw damaged(
+                  src,
+                  n,
+                  "fuses FusedBatchNorm but has "
                       + (data.size() - 2)
                       + " extra inputs, not the 4 it needs");
             }
@@ -183,13 +170,10 @@ final class TfjsFusedOps {
   private static String extra(String src, Node n, String fusedOp, int arg) {
     List<String> data = n.dataInputs();
     if (arg >= data.size()) {
-      throw new CorruptModelException(
-          src
-              + ": node '"
-              + n.name()
-              + "' ("
-              + n.op()
-              + ") fuses '"
+      throw damaged(
+          src,
+          n,
+          "fuses '"
               + fusedOp
               + "', which takes input "
               + arg
@@ -198,6 +182,10 @@ final class TfjsFusedOps {
               + " inputs; the model.json is damaged");
     }
     return data.get(arg);
+  }
+
+  private static CorruptModelException damaged(String src, Node n, String what) {
+    return new CorruptModelException(src + ": node '" + n.name() + "' (" + n.op() + ") " + what);
   }
 
   private static String uniq(Graph g, String name) {

@@ -23,7 +23,11 @@ import org.tfport.core.graph.Node;
  *       that is the identity, and so is a transpose by the identity permutation;
  *   <li>a reshape of a reshape reshapes the original tensor, and a reshape to the shape the tensor
  *       already has is nothing;
- *   <li>a cast to the type a tensor already has is nothing.
+ *   <li>a cast to the type a tensor already has is nothing;
+ *   <li>a reshape of {@code x} to {@code [shape(x)[0], c...]} (Keras' {@code Flatten}, and {@code
+ *       tf.reshape(x, [tf.shape(x)[0], -1])}) is a reshape to the constant {@code [-1, c...]} when
+ *       {@code x}'s other dimensions are known: the batch is what is left over either way, and a
+ *       constant target is what TFLite's delegates need to plan static tensors.
  * </ul>
  *
  * A node that goes is bypassed; one that is a graph output becomes an {@code Identity} so its name
@@ -80,6 +84,10 @@ public final class ArithmeticSimplification implements GraphPass {
       }
       if (n.op().equals("Transpose") || n.op().equals("Reshape")) {
         changed |= collapse(g, readers, n);
+      }
+      if (n.op().equals("Reshape") && constantBatchTarget(g, shapes, readers, n)) {
+        simplified++;
+        changed = true;
       }
     }
     return changed;
@@ -263,6 +271,112 @@ public final class ArithmeticSimplification implements GraphPass {
       bypass(g, n, inner.input(0), readers);
     }
     return true;
+  }
+
+  /**
+   * {@code Reshape(x, Pack(StridedSlice(Shape(x), [0], [1], [1], shrink 1), c1, ..., ck))} with x's
+   * dimensions after the first known: the target becomes the constant {@code [-1, c1, ..., ck]}, a
+   * {@code -1} among the {@code ci} resolved from those dimensions. Equal for every batch size: the
+   * -1 is the element count over the other dims' product, which is x's first dim.
+   */
+  private static boolean constantBatchTarget(
+      Graph g, ShapeInference shapes, Readers readers, Node n) {
+    Node pack = GraphEdits.producer(g, n.input(1));
+    long[] x = shapes.dims(n.input(0));
+    if (n.dataInputs().size() != 2
+        || pack == null
+        || !pack.op().equals("Pack")
+        || !(pack.attr("axis") instanceof AttrValue.Int axis && axis.value() == 0)
+        || pack.dataInputs().size() < 2
+        || x == null
+        || x.length < 1
+        || !isFirstDimOf(g, pack.input(0), n.input(0))) {
+      return false;
+    }
+    long rest = 1;
+    for (int i = 1; i < x.length; i++) {
+      if (x[i] <= 0) {
+        return false;
+      }
+      rest = Math.multiplyExact(rest, x[i]);
+    }
+    int k = pack.dataInputs().size();
+    long[] target = new long[k];
+    target[0] = -1;
+    int open = -1;
+    long product = 1;
+    for (int i = 1; i < k; i++) {
+      long[] c = constInts(g, pack.input(i));
+      if (c == null || c.length != 1 || c[0] == 0 || c[0] < -1 || c[0] == -1 && open >= 0) {
+        return false;
+      }
+      target[i] = c[0];
+      if (c[0] == -1) {
+        open = i;
+      } else {
+        product = Math.multiplyExact(product, c[0]);
+      }
+    }
+    if (open >= 0) {
+      if (rest % product != 0) {
+        return false;
+      }
+      target[open] = rest / product;
+    } else if (product != rest) {
+      return false;
+    }
+    boolean int64 = pack.attr("T") instanceof AttrValue.Type t && t.value() == DType.INT64.tfEnum();
+    int[] narrow = new int[k];
+    for (int i = 0; i < k; i++) {
+      if (target[i] > Integer.MAX_VALUE) {
+        return false;
+      }
+      narrow[i] = (int) target[i];
+    }
+    Tensor shape = int64 ? Tensors.of(new long[] {k}, target) : Tensors.of(new long[] {k}, narrow);
+    List<String> ins = new ArrayList<>(n.inputs());
+    ins.set(1, Consts.add(g, n.name() + "/shape", shape));
+    ins.addAll(pack.controlInputs());
+    rewire(readers, n, ins);
+    return true;
+  }
+
+  /** Whether {@code ref} is {@code StridedSlice(Shape(x), [0], [1], [1])} shrunk to a scalar. */
+  private static boolean isFirstDimOf(Graph g, String ref, String x) {
+    Node slice = GraphEdits.producer(g, ref);
+    if (slice == null
+        || !slice.op().equals("StridedSlice")
+        || slice.dataInputs().size() != 4
+        || !(slice.attr("shrink_axis_mask") instanceof AttrValue.Int shrink
+            && shrink.value() == 1)) {
+      return false;
+    }
+    for (String mask : new String[] {"begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask"}) {
+      if (slice.attr(mask) instanceof AttrValue.Int m && m.value() != 0) {
+        return false;
+      }
+    }
+    long[] begin = constInts(g, slice.input(1));
+    long[] end = constInts(g, slice.input(2));
+    long[] strides = constInts(g, slice.input(3));
+    Node shape = GraphEdits.producer(g, slice.input(0));
+    return begin != null
+        && begin.length == 1
+        && begin[0] == 0
+        && end != null
+        && end.length == 1
+        && end[0] == 1
+        && strides != null
+        && strides.length == 1
+        && strides[0] == 1
+        && shape != null
+        && shape.op().equals("Shape")
+        && shape.dataInputs().size() == 1
+        && sameTensor(shape.input(0), x);
+  }
+
+  private static boolean sameTensor(String a, String b) {
+    return a.equals(b) || (a + ":0").equals(b) || a.equals(b + ":0");
   }
 
   /** Gives {@code n} new inputs, and the index the same. */

@@ -19,9 +19,70 @@ record Requantizer(
     long[] wideRight,
     long[] wideHalf,
     long[] wideUnit,
+    boolean anyLeft,
+    FloatForm floatForm,
     int zeroPoint,
     int lo,
     int hi) {
+  /**
+   * The requantization as one float multiply-add, which the vector form takes where it is provably
+   * TFLite's result and otherwise leaves to the exact long arithmetic (null when the output range
+   * is too wide for the error bound below).
+   *
+   * <p>For a right shift e ≥ 1 TFLite computes h = ⌊(v·q + 2^30) / 2^31⌋ and then h / 2^e rounded
+   * half away from zero, which is ⌊(h + 2^(e−1) − 1 + [h ≥ 0]) / 2^e⌋; nesting the floors, that is
+   * ⌊x + 1/2 + δ⌋ with x = v·q / 2^(31+e) and δ = +2^−(e+1) when v·q ≥ −2^30, −2^−(e+1) otherwise
+   * (for e = 0 it is ⌊x + 1/2⌋, δ = 0). The sign of v picks δ: the one case where they disagree (v
+   * = −1 with q = 2^30, or q = 0) gives the same floor either way. With the zero point z and the
+   * clamp [lo, hi], the byte is lo + ⌊clamp(x + 1/2 + δ + z − lo, 1/2, hi − lo + 1/2)⌋: clamping to
+   * the half-points leaves the floor's clamp unchanged.
+   *
+   * <p>The float form computes s = fma(float(v), m, offset) in units of 2^−11, plus one unit, with
+   * m = q·2^(11−31−e) and offset = (1/2 + δ + z − lo)·2^11 rounded to float, and truncates it to an
+   * int i. Each of float(v), m and the product is within 2^−24 relative, the offset and the sum
+   * within half an ulp: where the clamped s is in range, |x| ≤ 2^10 and s ≤ 2^9 (8-bit ranges: hi −
+   * lo + |z − lo| ≤ 510), so s is within 2^−13 + 2·2^−15 = 2^−12.4 (unscaled) of the exact value.
+   * The floor of s is therefore the exact one unless the fraction of s is within 2^−11 of an
+   * integer, which i's low 11 bits show (they are 0 or 1 then, the added unit moving the
+   * near-integers from above and below to the same two codes): those lanes take the exact path.
+   * Out-of-range values are off by far less than the half-point margin of the clamp.
+   *
+   * @param scale m per channel
+   * @param offsetPositive the offset per channel for v ≥ 0
+   * @param offsetNegative the offset per channel for v &lt; 0
+   * @param top (hi − lo + 1/2)·2^11 + 1, the upper clamp
+   */
+  record FloatForm(float[] scale, float[] offsetPositive, float[] offsetNegative, float top) {
+    /** Fraction bits of s. */
+    static final int BITS = 11;
+
+    /** The lower clamp: 1/2 in units of 2^−11, plus one unit. */
+    static final float BOTTOM = (1 << (BITS - 1)) + 1;
+
+    /** The largest hi − lo + |z − lo| the error bound above covers with margin. */
+    static final int MAX_SPAN = 1 << 9;
+
+    static FloatForm of(int[] significand, int[] right, int zeroPoint, int lo, int hi) {
+      if (hi < lo || (long) hi - lo + Math.abs((long) zeroPoint - lo) > MAX_SPAN) {
+        return null;
+      }
+      int n = significand.length;
+      float[] scale = new float[n + IntMicrokernel.SLACK];
+      float[] positive = new float[n + IntMicrokernel.SLACK];
+      float[] negative = new float[n + IntMicrokernel.SLACK];
+      for (int c = 0; c < n; c++) {
+        int e = right[c];
+        scale[c] = (float) Math.scalb((double) significand[c], BITS - 31 - e);
+        double delta = e == 0 ? 0 : Math.scalb(1.0, -(e + 1));
+        double base = 0.5 + zeroPoint - lo;
+        positive[c] = (float) (Math.scalb(base + delta, BITS) + 1);
+        negative[c] = (float) (Math.scalb(base - delta, BITS) + 1);
+      }
+      float top = (float) (Math.scalb(hi - lo + 0.5, BITS) + 1);
+      return new FloatForm(scale, positive, negative, top);
+    }
+  }
+
   /**
    * The channels' multipliers, also unpacked for the vector form: the left shift, and in longs the
    * significand, the right shift e, and the two terms of the rounding right shift (2^(e−1) − 1 and
@@ -48,8 +109,14 @@ record Requantizer(
       half[c] = right[c] == 0 ? 0 : (1L << (right[c] - 1)) - 1;
       unit[c] = right[c] == 0 ? 0 : 1;
     }
+    boolean anyLeft = false;
+    for (int c = 0; c < n; c++) {
+      anyLeft |= left[c] != 0;
+    }
+    FloatForm form = FloatForm.of(q, right, zeroPoint, range[0], range[1]);
     return new Requantizer(
-        q, s, left, right, wide, wideRight, half, unit, zeroPoint, range[0], range[1]);
+        q, s, left, right, wide, wideRight, half, unit, anyLeft, form, zeroPoint, range[0],
+        range[1]);
   }
 
   int channels() {

@@ -1,6 +1,7 @@
 package org.tfport.runtime.ops;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
@@ -18,6 +19,8 @@ final class VectorIntMicrokernel extends IntMicrokernel {
   private static final int L = S.length();
   private static final int NR = 2 * L;
   // Longs in the same bits: half the int lanes.
+  private static final VectorSpecies<Float> F =
+      VectorSpecies.of(float.class, VectorShape.forBitSize(S.vectorBitSize()));
   private static final VectorSpecies<Long> W =
       VectorSpecies.of(long.class, VectorShape.forBitSize(S.vectorBitSize()));
   // Bytes as many as the int lanes, widened by one conversion.
@@ -141,15 +144,10 @@ final class VectorIntMicrokernel extends IntMicrokernel {
   }
 
   /**
-   * {@link Requantizer#row} on L channels at a time, in two long vectors: the 32×32-bit product p,
-   * TFLite's doubling high multiply as (p + 2^30) >> 31, its rounding right shift by e as (h +
-   * 2^(e−1) − 1 + [h ≥ 0]) >> e (no term when e = 0), the zero point, the clamp, narrowed to bytes.
-   * Both are TFLite's roundings exactly: for p < 0 its nudge 1 − 2^30 and division truncating
-   * toward zero give ceil((p + 1 − 2^30) / 2^31) = floor((p + 2^30) / 2^31), the same as for p ≥ 0;
-   * its remainder test rounds halves away from zero, which the [h ≥ 0] term does. In longs nothing
-   * overflows. The saturating case of the high multiply (both factors −2^31) cannot occur: the
-   * significand is never negative. The last vector of a row reads past it (the callers leave slack
-   * after acc and bias, {@link Requantizer}'s arrays are padded) and stores only the row's lanes.
+   * {@link Requantizer#row} on L channels at a time: {@link Requantizer.FloatForm} where it is
+   * provably exact, else the long arithmetic ({@link #exact}). The last vector of a row reads past
+   * it (the callers leave slack after acc and bias, {@link Requantizer}'s arrays are padded) and
+   * stores only the row's lanes.
    */
   @Override
   void requantize(
@@ -171,9 +169,8 @@ final class VectorIntMicrokernel extends IntMicrokernel {
   }
 
   /**
-   * Rows of {@code n} channels, the set-up hoisted out of the rows (it cost about as much as a
-   * vector of work on narrow layers). A row's last partial vector is stored whole when the lanes
-   * past it belong to rows of the call, which then overwrite them.
+   * Rows of {@code n} channels. A row's last partial vector is stored whole when the lanes past it
+   * belong to rows of the call, which then overwrite them.
    */
   private static void requantize(
       Requantizer rq,
@@ -185,78 +182,138 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       int[] bias,
       byte[] y,
       int yOff) {
-    int[] leftShift = rq.left();
-    long[] q = rq.wideSignificand();
-    long[] e = rq.wideRight();
-    long[] half = rq.wideHalf();
-    long[] unit = rq.wideUnit();
-    LongVector nudge = LongVector.broadcast(W, 1L << 30);
-    // A shift by a vector of counts: C2 failed to intrinsify the long shift by a scalar count.
-    LongVector by31 = LongVector.broadcast(W, 31);
-    int zeroPoint = rq.zeroPoint();
-    int lo = rq.lo();
-    int hi = rq.hi();
+    Requantizer.FloatForm form = rq.floatForm();
     int end = yOff + rows * n;
     for (int row = 0; row < rows; row++) {
       int a0 = accOff + row * accStride;
       int y0 = yOff + row * n;
       for (int ch = 0; ch < n; ch += L) {
-        IntVector v =
-            IntVector.fromArray(S, acc, a0 + ch)
-                .add(IntVector.fromArray(S, bias, ch))
-                .lanewise(VectorOperators.LSHL, IntVector.fromArray(S, leftShift, ch));
-        IntVector r0 =
-            multiply(
-                    (LongVector) v.convertShape(VectorOperators.I2L, W, 0),
-                    ch,
-                    q,
-                    e,
-                    half,
-                    unit,
-                    nudge,
-                    by31)
-                .convertShape(VectorOperators.L2I, S, 0)
-                .reinterpretAsInts();
-        IntVector r1 =
-            multiply(
-                    (LongVector) v.convertShape(VectorOperators.I2L, W, 1),
-                    ch + L / 2,
-                    q,
-                    e,
-                    half,
-                    unit,
-                    nudge,
-                    by31)
-                .convertShape(VectorOperators.L2I, S, -1)
-                .reinterpretAsInts();
-        IntVector r = r0.or(r1).add(zeroPoint).max(lo).min(hi);
-        ByteVector out = r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes();
-        if (ch + L <= n || y0 + ch + L <= end) {
-          out.intoArray(y, y0 + ch);
-        } else {
-          // The lanes past the call's rows belong to the next row, perhaps another thread's, so
-          // only the row's are copied. A masked store did the same but ran C2's slow path
-          // (Byte128Mask.firstTrue was the second-hottest frame of MobileNet V2 uint8).
-          byte[] tail = new byte[L];
-          out.intoArray(tail, 0);
-          System.arraycopy(tail, 0, y, y0 + ch, n - ch);
+        if (form == null) {
+          IntVector v = IntVector.fromArray(S, acc, a0 + ch).add(IntVector.fromArray(S, bias, ch));
+          store(exact(rq, shifted(rq, v, ch), ch), y, y0 + ch, n - ch, end);
+          continue;
+        }
+        long risky = floatForm(rq, form, acc, a0, bias, ch, y, y0, n, end);
+        if (risky != 0) {
+          exactLanes(rq, risky, acc, a0, bias, ch, y, y0, n);
         }
       }
     }
   }
 
-  // The fixed-point multiply of channels ch.. on x widened to long (see requantize).
-  private static LongVector multiply(
-      LongVector x,
+  private static IntVector shifted(Requantizer rq, IntVector v, int ch) {
+    return rq.anyLeft()
+        ? v.lanewise(VectorOperators.LSHL, IntVector.fromArray(S, rq.left(), ch))
+        : v;
+  }
+
+  /**
+   * Stores the codes' bytes at y[at..]: all L when they stay before {@code end} or inside the row
+   * ({@code left} ≥ L channels left in it), else only the row's {@code left}.
+   */
+  private static void store(IntVector r, byte[] y, int at, int left, int end) {
+    ByteVector out = r.convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes();
+    if (left >= L || at + L <= end) {
+      out.intoArray(y, at);
+    } else {
+      // The lanes past the call's rows belong to the next row, perhaps another thread's, so
+      // only the row's are copied. A masked store did the same but ran C2's slow path
+      // (Byte128Mask.firstTrue was the second-hottest frame of MobileNet V2 uint8).
+      byte[] tail = new byte[L];
+      out.intoArray(tail, 0);
+      System.arraycopy(tail, 0, y, at, left);
+    }
+  }
+
+  /**
+   * {@link Requantizer.FloatForm} on channels ch..ch + L − 1 of the row of n channels at acc[a0..]
+   * (bias added here), stored at y[y0 + ch..] as {@link #store} does; returns the lanes (bit i for
+   * channel ch + i) whose float result was too close to a rounding point to be trusted, which the
+   * caller recomputes exactly.
+   */
+  static long floatForm(
+      Requantizer rq,
+      Requantizer.FloatForm form,
+      int[] acc,
+      int a0,
+      int[] bias,
       int ch,
-      long[] q,
-      long[] e,
-      long[] half,
-      long[] unit,
-      LongVector nudge,
-      LongVector by31) {
+      byte[] y,
+      int y0,
+      int n,
+      int end) {
+    IntVector v =
+        shifted(rq, IntVector.fromArray(S, acc, a0 + ch).add(IntVector.fromArray(S, bias, ch)), ch);
+    FloatVector offset =
+        FloatVector.fromArray(F, form.offsetPositive(), ch)
+            .blend(
+                FloatVector.fromArray(F, form.offsetNegative(), ch),
+                v.compare(VectorOperators.LT, 0).cast(F));
+    FloatVector s =
+        ((FloatVector) v.convert(VectorOperators.I2F, 0))
+            .fma(FloatVector.fromArray(F, form.scale(), ch), offset)
+            .max(Requantizer.FloatForm.BOTTOM)
+            .min(form.top());
+    IntVector i = (IntVector) s.convert(VectorOperators.F2I, 0);
+    store(
+        i.lanewise(VectorOperators.ASHR, Requantizer.FloatForm.BITS).add(rq.lo()),
+        y,
+        y0 + ch,
+        n - ch,
+        end);
+    return i.and((1 << Requantizer.FloatForm.BITS) - 1).compare(VectorOperators.LT, 2).toLong();
+  }
+
+  // The lanes of channels ch.. flagged in `risky` (within the row) by TFLite's arithmetic.
+  private static void exactLanes(
+      Requantizer rq, long risky, int[] acc, int a0, int[] bias, int ch, byte[] y, int y0, int n) {
+    for (long bits = risky; bits != 0; bits &= bits - 1) {
+      int c = ch + Long.numberOfTrailingZeros(bits);
+      if (c < n) {
+        rq.rowFrom(c, c + 1, acc, a0, bias, y, y0);
+      }
+    }
+  }
+
+  /**
+   * {@link Requantizer#row} on L channels in two long vectors: the 32×32-bit product p, TFLite's
+   * doubling high multiply as (p + 2^30) >> 31, its rounding right shift by e as (h + 2^(e−1) − 1 +
+   * [h ≥ 0]) >> e (no term when e = 0), the zero point, the clamp. Both are TFLite's roundings
+   * exactly: for p &lt; 0 its nudge 1 − 2^30 and division truncating toward zero give ceil((p + 1 −
+   * 2^30) / 2^31) = floor((p + 2^30) / 2^31), the same as for p ≥ 0; its remainder test rounds
+   * halves away from zero, which the [h ≥ 0] term does. In longs nothing overflows. The saturating
+   * case of the high multiply (both factors −2^31) cannot occur: the significand is never negative.
+   */
+  static IntVector exact(Requantizer rq, IntVector v, int ch) {
+    long[] q = rq.wideSignificand();
+    long[] e = rq.wideRight();
+    long[] half = rq.wideHalf();
+    long[] unit = rq.wideUnit();
+    IntVector r0 =
+        multiply((LongVector) v.convertShape(VectorOperators.I2L, W, 0), ch, q, e, half, unit)
+            .convertShape(VectorOperators.L2I, S, 0)
+            .reinterpretAsInts();
+    IntVector r1 =
+        multiply(
+                (LongVector) v.convertShape(VectorOperators.I2L, W, 1),
+                ch + L / 2,
+                q,
+                e,
+                half,
+                unit)
+            .convertShape(VectorOperators.L2I, S, -1)
+            .reinterpretAsInts();
+    return r0.or(r1).add(rq.zeroPoint()).max(rq.lo()).min(rq.hi());
+  }
+
+  // The fixed-point multiply of channels ch.. on x widened to long (see exact).
+  private static LongVector multiply(
+      LongVector x, int ch, long[] q, long[] e, long[] half, long[] unit) {
+    // Shifts by a vector of counts: C2 failed to intrinsify the long shift by a scalar count.
     LongVector h =
-        x.mul(LongVector.fromArray(W, q, ch)).add(nudge).lanewise(VectorOperators.ASHR, by31);
+        x.mul(LongVector.fromArray(W, q, ch))
+            .add(1L << 30)
+            .lanewise(VectorOperators.ASHR, LongVector.broadcast(W, 31));
     return h.add(LongVector.fromArray(W, half, ch))
         .add(LongVector.fromArray(W, unit, ch), h.compare(VectorOperators.GE, 0))
         .lanewise(VectorOperators.ASHR, LongVector.fromArray(W, e, ch));

@@ -397,12 +397,26 @@ public final class TfliteImporter {
     }
     List<TensorSpec> outs = new ArrayList<>();
     for (TfliteSignatureDef.TensorMap m : d.outputs()) {
+      check(key, m, s);
       outs.add(spec(m.name(), s, m.tensorIndex()));
     }
     return new Signature(key, ins, outs);
   }
 
   private void check(String key, TfliteSignatureDef.TensorMap m, SubgraphImport s) {
+    // A signature's names are what callers feed and fetch by; the schema lets a damaged file
+    // leave one out (found by fuzzing).
+    if (m.name() == null) {
+      throw new CorruptModelException(
+          source
+              + ": signature '"
+              + key
+              + "' maps tensor "
+              + m.tensorIndex()
+              + " of subgraph "
+              + s.index
+              + " without a name; the file is damaged");
+    }
     if (m.tensorIndex() >= s.sg.tensors().size()) {
       throw new CorruptModelException(
           source

@@ -374,6 +374,64 @@ class OptimizerPassesTest {
     assertThat(g.node("cast").inputs()).containsExactly("x");
   }
 
+  /**
+   * Keras' Flatten as TF.js graph models hold it: {@code reshape(x, [shape(x)[0], c])} on a {@code
+   * [-1, 3, 4]} x, c = -1 or 12.
+   */
+  Graph batchFlatten(int c) {
+    return batchFlatten(c, TestGraphs.create().placeholder("x", -1, 3, 4), "x");
+  }
+
+  /** As {@link #batchFlatten(int)}, the batch read from {@code shapeOf}'s shape. */
+  static Graph batchFlatten(int c, TestGraphs t, String shapeOf) {
+    return t.op("shape", "Shape", List.of(shapeOf), "T", F32, "out_type", I32)
+        .constant("b0", vec(0))
+        .constant("b1", vec(1))
+        .op("batch", "StridedSlice", List.of("shape", "b0", "b1", "b1"), stridedSliceAttrs(1))
+        .constant("c", scalar(c))
+        .op(
+            "target",
+            "Pack",
+            List.of("batch", "c"),
+            "T",
+            I32,
+            "N",
+            new AttrValue.Int(2),
+            "axis",
+            new AttrValue.Int(0))
+        .op("y", "Reshape", List.of("x", "target"), "T", F32, "Tshape", I32)
+        .output("y")
+        .graph();
+  }
+
+  @Test
+  void aReshapeToTheBatchOfItsInputGetsAConstantTarget() {
+    for (int c : new int[] {-1, 12}) {
+      for (int batch : new int[] {1, 3}) {
+        Map<String, Tensor> feeds = Map.of("x", RefEval.random(rnd, batch, 3, 4));
+        Graph g =
+            TestGraphs.checkSame(
+                () -> batchFlatten(c),
+                h ->
+                    GraphOptimizer.runToFixedPoint(
+                        h, List.of(new ArithmeticSimplification(), new DeadNodePruning())),
+                feeds);
+        assertThat(TestGraphs.ops(g)).containsExactly("Placeholder", "Const", "Reshape");
+        assertThat(Consts.value(g, g.node("y").input(1)).toFloatArray()).containsExactly(-1f, 12f);
+      }
+    }
+    // A target that does not fit x's other dims, or another tensor's batch, stays as it is.
+    for (Graph g : new Graph[] {batchFlatten(5), batchFlatten(7)}) {
+      new ArithmeticSimplification().apply(g);
+      assertThat(g.node("y").input(1)).isEqualTo("target");
+    }
+    Graph other =
+        batchFlatten(
+            -1, TestGraphs.create().placeholder("x", -1, 3, 4).placeholder("z", -1, 3, 4), "z");
+    new ArithmeticSimplification().apply(other);
+    assertThat(other.node("y").input(1)).isEqualTo("target");
+  }
+
   // ------------------------------------------------------------------ the pipeline
 
   @OracleTest

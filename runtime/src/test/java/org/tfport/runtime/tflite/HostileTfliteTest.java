@@ -19,6 +19,7 @@ import org.tfport.formats.tflite.TfliteModel;
 import org.tfport.formats.tflite.TfliteOperator;
 import org.tfport.formats.tflite.TfliteOptionsType;
 import org.tfport.formats.tflite.TfliteReader;
+import org.tfport.formats.tflite.TfliteSignatureDef;
 import org.tfport.formats.tflite.TfliteSubgraph;
 import org.tfport.formats.tflite.TfliteTensor;
 import org.tfport.formats.tflite.TfliteType;
@@ -154,6 +155,39 @@ class HostileTfliteTest {
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("input tensor " + in)
         .hasMessageContaining("UINT32, a type tfport cannot compute with");
+  }
+
+  @Test
+  void aSignatureTensorWithoutANameIsRefused() throws Exception {
+    // Found by fuzzing: a NullPointerException from the signature's TensorSpec.
+    TfliteModel m =
+        TfliteReader.read(
+            Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite"));
+    TfliteSubgraph main = m.mainSubgraph();
+    int in = main.inputs().get(0);
+    int out = main.outputs().get(0);
+    TfliteModel bad =
+        new TfliteModel(
+            m.version(),
+            m.description(),
+            m.operatorCodes(),
+            m.subgraphs(),
+            m.buffers(),
+            m.metadataBuffer(),
+            m.metadata(),
+            List.of(
+                new TfliteSignatureDef(
+                    "serving_default",
+                    0,
+                    List.of(new TfliteSignatureDef.TensorMap(null, in)),
+                    List.of(new TfliteSignatureDef.TensorMap("probabilities", out)))));
+    Path p = tmp.resolve("unnamed-signature-input.tflite");
+    Files.write(p, TfliteWriter.write(bad));
+    assertThatThrownBy(() -> TfliteImporter.load(p))
+        .isInstanceOf(CorruptModelException.class)
+        .hasMessageContaining(p.toString())
+        .hasMessageContaining("signature 'serving_default' maps tensor " + in)
+        .hasMessageContaining("without a name");
   }
 
   /** A WHILE whose body is a subgraph the file does not have, and a CONV_2D missing its filter. */
