@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,6 +48,7 @@ final class BenchmarkCommand {
   static final int DEFAULT_RUNS = 50;
   static final int DEFAULT_WARMUP = 5;
   static final double DEFAULT_WARMUP_SECS = 0.5;
+  static final double DEFAULT_WARMUP_MAX_SECS = 10;
 
   @Parameters(paramLabel = "MODEL", arity = "0..1", description = "the model file or folder")
   String model;
@@ -80,8 +82,20 @@ final class BenchmarkCommand {
       description =
           "keep warming up until this many seconds have passed (default "
               + DEFAULT_WARMUP_SECS
-              + ", as benchmark_model; 0: exactly --warmup_runs)")
+              + ", as benchmark_model; then --warmup_max_secs applies)")
   double warmupMinSecs = DEFAULT_WARMUP_SECS;
+
+  // The two minimums above are often too short for the JIT: the Vector API kernels of a
+  // MobileNet reach C2 after about 2 s, and run boxed (4x slower) until then.
+  @Option(
+      names = "--warmup_max_secs",
+      paramLabel = "S",
+      description =
+          "past the minimums, keep warming up until the JIT has settled (compiler idle, run"
+              + " times no longer falling), for at most this many seconds (default "
+              + DEFAULT_WARMUP_MAX_SECS
+              + "; 0: stop at the minimums)")
+  double warmupMaxSecs = DEFAULT_WARMUP_MAX_SECS;
 
   @Option(
       names = "--signature_name",
@@ -144,6 +158,12 @@ final class BenchmarkCommand {
    *
    * @param loadMs reading, rewriting and compiling the model, and making the session
    * @param firstRunMs the first run (first-touch allocation, JIT of the kernels)
+   * @param warmup what the warm-up did
+   * @param runsCpuMs the CPU time of the calling thread in each timed run (the whole run at one
+   *     thread), empty where the JVM does not measure it: unlike the wall time it does not grow
+   *     when other processes take the cores
+   * @param runsJitMs the JIT's compilation time that finished during the timed runs (summed over
+   *     its threads): more than 0 says some runs were timed before their code was final
    * @param peakHeapBytes the sum over the heap pools of their peak usage since the command started
    * @param peakRssBytes the process's peak resident set ({@code VmHWM}), -1 where /proc is not
    *     there
@@ -151,10 +171,12 @@ final class BenchmarkCommand {
   record Result(
       String model,
       int numThreads,
-      int warmupRuns,
       double loadMs,
       double firstRunMs,
+      Warmup.Outcome warmup,
       double[] runsMs,
+      double[] runsCpuMs,
+      long runsJitMs,
       long peakHeapBytes,
       long peakRssBytes,
       boolean vectorApi,
@@ -164,7 +186,17 @@ final class BenchmarkCommand {
     }
 
     double median() {
-      double[] s = sorted();
+      return median(runsMs);
+    }
+
+    /** The median CPU time of the calling thread, -1 where it was not measured. */
+    double medianCpu() {
+      return runsCpuMs.length == 0 ? -1 : median(runsCpuMs);
+    }
+
+    private static double median(double[] times) {
+      double[] s = times.clone();
+      Arrays.sort(s);
       int n = s.length;
       return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
@@ -223,6 +255,10 @@ final class BenchmarkCommand {
       throw new UsageException(
           "benchmark: --warmup_min_secs must be between 0 and 3600, got " + warmupMinSecs);
     }
+    if (!(warmupMaxSecs >= 0 && warmupMaxSecs <= 3600)) {
+      throw new UsageException(
+          "benchmark: --warmup_max_secs must be between 0 and 3600, got " + warmupMaxSecs);
+    }
     List<MemoryPoolMXBean> heap =
         ManagementFactory.getMemoryPoolMXBeans().stream()
             .filter(p -> p.getType() == MemoryType.HEAP && p.isValid())
@@ -240,21 +276,29 @@ final class BenchmarkCommand {
               ? RandomInputs.of(sig, seed)
               : InputFiles.read("benchmark", model, sig, inputs, new LinkedHashMap<>());
       double first = timed(session, sig, feed);
-      long warmupEnd = System.nanoTime() + (long) (warmupMinSecs * 1e9);
-      int warmedUp = 0;
-      while (warmedUp < warmupRuns || System.nanoTime() - warmupEnd < 0) {
-        timed(session, sig, feed);
-        warmedUp++;
-      }
+      Warmup.Clocks clocks = Warmup.Clocks.system();
+      Warmup.Outcome warm =
+          new Warmup(warmupRuns, warmupMinSecs, warmupMaxSecs)
+              .run(clocks, () -> timed(session, sig, feed));
+      ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+      boolean cpuTimed = cpu.isCurrentThreadCpuTimeSupported() && cpu.isThreadCpuTimeEnabled();
       double[] runs = new double[numRuns];
+      double[] cpuMs = new double[cpuTimed ? numRuns : 0];
+      long jit0 = clocks.compileMillis().getAsLong();
       for (int i = 0; i < numRuns; i++) {
+        long c = cpuTimed ? cpu.getCurrentThreadCpuTime() : 0;
         runs[i] =
             profile == null ? timed(session, sig, feed) : profiled(session, sig, feed, profile);
+        if (cpuTimed) {
+          cpuMs[i] = (cpu.getCurrentThreadCpuTime() - c) / 1e6;
+        }
       }
+      long jitMs = clocks.compileMillis().getAsLong() - jit0;
       long peakHeap = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
       boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
       return new Result(
-          model, threads, warmedUp, loadMs, first, runs, peakHeap, peakRss(), vector, profile);
+          model, threads, loadMs, first, warm, runs, cpuMs, jitMs, peakHeap, peakRss(), vector,
+          profile);
     }
   }
 
@@ -310,7 +354,11 @@ final class BenchmarkCommand {
     o.put("p90_ms", round(r.p90()));
     o.put("mean_ms", round(r.mean()));
     o.put("num_runs", r.runsMs().length);
-    o.put("warmup_runs", r.warmupRuns());
+    o.put("warmup_runs", r.warmup().runs());
+    o.put("warmup_ms", round(r.warmup().ms()));
+    o.put("warmup_steady", r.warmup().steady());
+    o.put("median_cpu_ms", round(r.medianCpu()));
+    o.put("jit_ms_during_runs", r.runsJitMs());
     o.put("num_threads", r.numThreads());
     o.put("peak_heap_bytes", r.peakHeapBytes());
     o.put("peak_rss_bytes", r.peakRssBytes());
@@ -336,21 +384,28 @@ final class BenchmarkCommand {
         Locale.ROOT,
         """
         %s: %d thread%s, %d warm-up + %d timed runs (Vector API %s)
-          load %.1f ms, first run %.2f ms
-          min %.3f ms, median %.3f ms, p90 %.3f ms, mean %.3f ms
+          load %.1f ms, first run %.2f ms, warm-up %.0f ms (%s)
+          min %.3f ms, median %.3f ms, p90 %.3f ms, mean %.3f ms%s
           peak heap %.1f MiB, peak RSS %s""",
         r.model(),
         r.numThreads(),
         r.numThreads() == 1 ? "" : "s",
-        r.warmupRuns(),
+        r.warmup().runs(),
         r.runsMs().length,
         r.vectorApi() ? "on" : "off (scalar kernels)",
         r.loadMs(),
         r.firstRunMs(),
+        r.warmup().ms(),
+        switch (r.warmup().stop()) {
+          case SETTLED -> "JIT settled";
+          case AT_MAXIMUM -> "JIT not settled at the maximum";
+          case AT_MINIMUMS -> "JIT not watched";
+        },
         r.min(),
         r.median(),
         r.p90(),
         r.mean(),
+        r.medianCpu() < 0 ? "" : String.format(Locale.ROOT, ", median CPU %.3f ms", r.medianCpu()),
         r.peakHeapBytes() / 1048576.0,
         r.peakRssBytes() < 0
             ? "unknown"

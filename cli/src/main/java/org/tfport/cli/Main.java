@@ -26,7 +26,8 @@ public final class Main {
                                         run a model in tfport's runtime (random inputs without --input)
         fit MODEL --x X.npy --y Y.npy --epochs E --batch_size B --output OUT [FLAGS]
                                         train a Keras or TF.js layers model and save it (see fit --help)
-        benchmark MODEL [--num_threads N] [--num_runs R] [--warmup_runs W] [--warmup_min_secs S] [--json]
+        benchmark MODEL [--num_threads N] [--num_runs R] [--warmup_runs W] [--warmup_min_secs S]
+                  [--warmup_max_secs S] [--json]
                                         time a model in tfport's runtime (benchmark_model's flags)
         demo [DIR]                      make a small Keras model and convert it to TF.js (default DIR: tfport-demo)
         serve [--host H] [--port P] [--store DIR] [--token T]   serve models to TF.js clients and a web page

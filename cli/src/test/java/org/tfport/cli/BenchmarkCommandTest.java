@@ -33,6 +33,10 @@ class BenchmarkCommandTest {
           "mean_ms",
           "num_runs",
           "warmup_runs",
+          "warmup_ms",
+          "warmup_steady",
+          "median_cpu_ms",
+          "jit_ms_during_runs",
           "num_threads",
           "peak_heap_bytes",
           "peak_rss_bytes");
@@ -69,6 +73,14 @@ class BenchmarkCommandTest {
     assertThat(mean).isBetween(min, o.get("p90_ms").asDouble() * runs);
     assertThat(o.get("load_ms").asDouble()).isPositive();
     assertThat(o.get("first_run_ms").asDouble()).isPositive();
+    assertThat(o.get("warmup_ms").asDouble()).isNotNegative();
+    // CPU time is measured on Linux; a run's CPU time is at most its wall time (to the clocks'
+    // granularity) at one thread.
+    assertThat(o.get("median_cpu_ms").asDouble()).isPositive();
+    if (threads == 1) {
+      assertThat(o.get("median_cpu_ms").asDouble()).isLessThanOrEqualTo(median + 0.05);
+    }
+    assertThat(o.get("jit_ms_during_runs").asLong()).isNotNegative();
     assertThat(o.get("peak_heap_bytes").asLong()).isPositive();
     // Linux (these machines and CI): VmHWM is there and at least the heap in use.
     assertThat(o.get("peak_rss_bytes").asLong()).isGreaterThan(10L << 20);
@@ -86,6 +98,7 @@ class BenchmarkCommandTest {
                 "--num_runs=7",
                 "--warmup_runs=3",
                 "--warmup_min_secs=0",
+                "--warmup_max_secs=0",
                 "--json"));
     consistent(o, m, 7, 3, 2);
   }
@@ -105,6 +118,8 @@ class BenchmarkCommandTest {
                 "0",
                 "--warmup_min_secs",
                 "0",
+                "--warmup_max_secs",
+                "0",
                 "--json",
                 m));
     consistent(o, m, 4, 0, 1);
@@ -118,6 +133,7 @@ class BenchmarkCommandTest {
             "--warmup_runs",
             "1",
             "--warmup_min_secs=0",
+            "--warmup_max_secs=0",
             "--num_threads",
             "1");
     assertThat(r.code()).as(r.err()).isZero();
@@ -126,6 +142,8 @@ class BenchmarkCommandTest {
         .contains(m + ": 1 thread, 1 warm-up + 3 timed runs")
         .contains("load ")
         .contains("first run ")
+        .contains("(JIT not watched)")
+        .contains("median CPU ")
         .contains("median ")
         .contains("p90 ")
         .contains("peak heap ")
@@ -137,9 +155,15 @@ class BenchmarkCommandTest {
   void defaultsAreAllProcessorsAndFiftyRuns() {
     String m = savedModel.toString();
     JsonNode o = json(CliRunner.run("benchmark", m, "--json"));
-    // Warm-up goes on for --warmup_min_secs (0.5 s), past the 5 runs this small model takes.
+    // Warm-up goes on for --warmup_min_secs (0.5 s), past the 5 runs this small model takes,
+    // then until the JIT settles, for at most --warmup_max_secs (10 s).
     int warmedUp = o.get("warmup_runs").asInt();
     assertThat(warmedUp).isGreaterThan(BenchmarkCommand.DEFAULT_WARMUP);
+    double warmupMs = o.get("warmup_ms").asDouble();
+    assertThat(warmupMs).isGreaterThanOrEqualTo(500);
+    if (!o.get("warmup_steady").asBoolean()) {
+      assertThat(warmupMs).isGreaterThanOrEqualTo(BenchmarkCommand.DEFAULT_WARMUP_MAX_SECS * 1000);
+    }
     consistent(
         o, m, BenchmarkCommand.DEFAULT_RUNS, warmedUp, Runtime.getRuntime().availableProcessors());
   }
@@ -156,6 +180,7 @@ class BenchmarkCommandTest {
                 "--num_runs=1",
                 "--warmup_runs=1",
                 "--warmup_min_secs=0.3",
+                "--warmup_max_secs=0",
                 "--num_threads=1",
                 "--json"));
     assertThat((System.nanoTime() - t0) / 1e9).isGreaterThanOrEqualTo(0.3);
@@ -181,6 +206,7 @@ class BenchmarkCommandTest {
                 "--num_runs=2",
                 "--warmup_runs=0",
                 "--warmup_min_secs=0",
+                "--warmup_max_secs=0",
                 "--num_threads=1",
                 "--json"));
     consistent(o, m, 2, 0, 1);
@@ -207,6 +233,7 @@ class BenchmarkCommandTest {
                 "--num_runs=5",
                 "--warmup_runs=2",
                 "--warmup_min_secs=0",
+                "--warmup_max_secs=0",
                 "--num_threads=2",
                 "--json"));
     consistent(o, tflite.toString(), 5, 2, 2);
@@ -226,6 +253,7 @@ class BenchmarkCommandTest {
                 "--num_runs=3",
                 "--warmup_runs=0",
                 "--warmup_min_secs=0",
+                "--warmup_max_secs=0",
                 "--num_threads=1",
                 "--json"));
     JsonNode equals =
@@ -237,6 +265,7 @@ class BenchmarkCommandTest {
                 "--num_runs=3",
                 "--warmup_runs=0",
                 "--warmup_min_secs=0",
+                "--warmup_max_secs=0",
                 "--num_threads=1",
                 "--json"));
     for (JsonNode o : List.of(bare, equals)) {
@@ -282,6 +311,7 @@ class BenchmarkCommandTest {
             "--num_runs=2",
             "--warmup_runs=0",
             "--warmup_min_secs=0",
+            "--warmup_max_secs=0",
             "--num_threads=1");
     assertThat(r.code()).as(r.err()).isZero();
     List<String> lines = r.out().strip().lines().toList();
@@ -312,6 +342,7 @@ class BenchmarkCommandTest {
                 "--num_runs=3",
                 "--warmup_runs=1",
                 "--warmup_min_secs=0",
+                "--warmup_max_secs=0",
                 "--json"));
     consistent(o, url, 3, 1, Runtime.getRuntime().availableProcessors());
   }
@@ -325,6 +356,8 @@ class BenchmarkCommandTest {
             List.of("--num_runs", "many"),
             List.of("--warmup_runs=-1"),
             List.of("--warmup_min_secs=-1"),
+            List.of("--warmup_max_secs=-1"),
+            List.of("--warmup_max_secs=NaN"),
             List.of("--num_threads=0"),
             List.of("--num_threads"),
             List.of("--frobnicate"),
@@ -354,20 +387,45 @@ class BenchmarkCommandTest {
     // Times 1..10 ms shuffled: median (5 + 6) / 2, nearest-rank p90 the 9th smallest, mean 5.5.
     var r =
         new BenchmarkCommand.Result(
-            "m", 1, 0, 1, 1, new double[] {7, 3, 10, 1, 9, 2, 8, 5, 6, 4}, 1, 1, false, null);
+            "m",
+            1,
+            1,
+            1,
+            new Warmup.Outcome(0, 0, Warmup.Stop.AT_MINIMUMS),
+            new double[] {7, 3, 10, 1, 9, 2, 8, 5, 6, 4},
+            new double[] {3, 2, 1},
+            0,
+            1,
+            1,
+            false,
+            null);
     assertThat(r.min()).isEqualTo(1);
     assertThat(r.median()).isEqualTo(5.5);
     assertThat(r.p90()).isEqualTo(9);
     assertThat(r.mean()).isEqualTo(5.5);
     // An odd count: the middle one; p90 of 3 runs is the largest (ceil(2.7) = 3rd).
     var odd =
-        new BenchmarkCommand.Result("m", 1, 0, 1, 1, new double[] {2, 30, 4}, 1, 1, false, null);
+        new BenchmarkCommand.Result(
+            "m",
+            1,
+            1,
+            1,
+            new Warmup.Outcome(0, 0, Warmup.Stop.AT_MINIMUMS),
+            new double[] {2, 30, 4},
+            new double[0],
+            0,
+            1,
+            1,
+            false,
+            null);
     assertThat(odd.median()).isEqualTo(4);
     assertThat(odd.p90()).isEqualTo(30);
     JsonNode o = BenchmarkCommand.json(r);
     assertThat(o.get("median_ms").asDouble()).isEqualTo(5.5);
     assertThat(o.get("p90_ms").asDouble()).isEqualTo(9);
     assertThat(o.get("num_runs").asInt()).isEqualTo(10);
+    assertThat(o.get("median_cpu_ms").asDouble()).isEqualTo(2);
+    assertThat(BenchmarkCommand.json(odd).get("median_cpu_ms").asDouble()).isEqualTo(-1);
     assertThat(Files.exists(Path.of("/proc/self/status")) ? BenchmarkCommand.peakRss() : 1)
         .isPositive();
   }
