@@ -72,27 +72,17 @@ final class Weights {
    * overflows a long (a damaged shape, found by fuzzing), before anything is sized from it.
    */
   private static long elementCount(TfliteTensor t, long[] dims, String where) {
+    String bad = where + ": constant '" + t.name() + "' has shape " + t.shape() + ", ";
     long n = 1;
     for (long d : dims) {
       if (d < 0) {
-        throw new CorruptModelException(
-            where
-                + ": constant '"
-                + t.name()
-                + "' has shape "
-                + t.shape()
-                + ", with a negative dimension");
+        throw new CorruptModelException(bad + "with a negative dimension");
       }
       try {
         n = Math.multiplyExact(n, d);
       } catch (ArithmeticException e) {
         throw new CorruptModelException(
-            where
-                + ": constant '"
-                + t.name()
-                + "' has shape "
-                + t.shape()
-                + ", more elements than a file can hold; the file is damaged");
+            bad + "more elements than a file can hold; the file is damaged");
       }
     }
     return n;

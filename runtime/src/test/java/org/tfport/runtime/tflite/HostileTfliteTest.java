@@ -120,35 +120,8 @@ class HostileTfliteTest {
             Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite"));
     TfliteSubgraph main = m.mainSubgraph();
     int in = main.inputs().get(0);
-    List<TfliteTensor> tensors = new ArrayList<>(main.tensors());
-    TfliteTensor x = tensors.get(in);
-    tensors.set(
-        in,
-        new TfliteTensor(
-            x.name(),
-            TfliteType.UINT32,
-            x.shape(),
-            x.shapeSignature(),
-            x.buffer(),
-            x.quantization(),
-            x.isVariable(),
-            x.hasRank(),
-            x.sparsity(),
-            x.variantTensors()));
-    List<TfliteSubgraph> subgraphs = new ArrayList<>(m.subgraphs());
-    subgraphs.set(
-        0,
-        new TfliteSubgraph(main.name(), tensors, main.inputs(), main.outputs(), main.operators()));
-    TfliteModel bad =
-        new TfliteModel(
-            m.version(),
-            m.description(),
-            m.operatorCodes(),
-            subgraphs,
-            m.buffers(),
-            m.metadataBuffer(),
-            m.metadata(),
-            m.signatureDefs());
+    TfliteTensor x = main.tensors().get(in);
+    TfliteModel bad = withTensor(m, in, TfliteType.UINT32, x.shape());
     Path p = tmp.resolve("uint32-input.tflite");
     Files.write(p, TfliteWriter.write(bad));
     assertThatThrownBy(() -> TfliteImporter.load(p))
@@ -166,38 +139,10 @@ class HostileTfliteTest {
             Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_quant.tflite"));
     TfliteSubgraph main = m.mainSubgraph();
     int filter = main.operators().get(0).inputs().get(1);
-    List<TfliteTensor> tensors = new ArrayList<>(main.tensors());
-    TfliteTensor w = tensors.get(filter);
+    TfliteTensor w = main.tensors().get(filter);
     assertThat(m.buffers().get(w.buffer()).data().remaining()).isPositive();
-    tensors.set(
-        filter,
-        new TfliteTensor(
-            w.name(),
-            w.type(),
-            // Its element count wraps to a negative long, and so did the byte size it was checked
-            // by.
-            List.of(1701602643, 844526691, 7, 2),
-            w.shapeSignature(),
-            w.buffer(),
-            w.quantization(),
-            w.isVariable(),
-            w.hasRank(),
-            w.sparsity(),
-            w.variantTensors()));
-    List<TfliteSubgraph> subgraphs = new ArrayList<>(m.subgraphs());
-    subgraphs.set(
-        0,
-        new TfliteSubgraph(main.name(), tensors, main.inputs(), main.outputs(), main.operators()));
-    TfliteModel bad =
-        new TfliteModel(
-            m.version(),
-            m.description(),
-            m.operatorCodes(),
-            subgraphs,
-            m.buffers(),
-            m.metadataBuffer(),
-            m.metadata(),
-            m.signatureDefs());
+    // Its element count wraps to a negative long, and so did the byte size it was checked by.
+    TfliteModel bad = withTensor(m, filter, w.type(), List.of(1701602643, 844526691, 7, 2));
     Path p = tmp.resolve("overflowing-constant.tflite");
     Files.write(p, TfliteWriter.write(bad));
     assertThatThrownBy(() -> TfliteImporter.load(p))
@@ -279,5 +224,39 @@ class HostileTfliteTest {
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessageContaining("operator 0 WHILE")
         .hasMessageContaining("names subgraph 42");
+  }
+
+  /** {@code m} with tensor {@code t} of its main subgraph given another type and shape. */
+  private static TfliteModel withTensor(
+      TfliteModel m, int t, TfliteType type, List<Integer> shape) {
+    TfliteSubgraph main = m.mainSubgraph();
+    List<TfliteTensor> tensors = new ArrayList<>(main.tensors());
+    TfliteTensor x = tensors.get(t);
+    tensors.set(
+        t,
+        new TfliteTensor(
+            x.name(),
+            type,
+            shape,
+            x.shapeSignature(),
+            x.buffer(),
+            x.quantization(),
+            x.isVariable(),
+            x.hasRank(),
+            x.sparsity(),
+            x.variantTensors()));
+    List<TfliteSubgraph> subgraphs = new ArrayList<>(m.subgraphs());
+    subgraphs.set(
+        m.subgraphs().indexOf(main),
+        new TfliteSubgraph(main.name(), tensors, main.inputs(), main.outputs(), main.operators()));
+    return new TfliteModel(
+        m.version(),
+        m.description(),
+        m.operatorCodes(),
+        subgraphs,
+        m.buffers(),
+        m.metadataBuffer(),
+        m.metadata(),
+        m.signatureDefs());
   }
 }
