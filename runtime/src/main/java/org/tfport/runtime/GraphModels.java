@@ -232,15 +232,7 @@ final class GraphModels {
   // TF.js
 
   static Model tfjsGraph(Path path, LoadOptions o, KernelRegistry registry) {
-    if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
-      throw new UsageException(
-          path
-              + ": a TF.js graph model has one signature, '"
-              + Signature.DEFAULT_KEY
-              + "'; there is no signature '"
-              + o.signatureName()
-              + "'");
-    }
+    onlyDefaultSignature(path, o, "a TF.js graph model");
     TfjsGraphReader.TfjsGraph tg = TfjsGraphReader.read(path);
     Graph g = tg.graph();
     List<String> outNames = new ArrayList<>(tg.outputKeys());
@@ -305,6 +297,24 @@ final class GraphModels {
 
   // -------------------------------------------------------------------------------------------
   // shared
+
+  /**
+   * Refuses a signature other than {@value Signature#DEFAULT_KEY} for a model that has that one
+   * only ({@code kind}: "a TF.js graph model", "a Keras model").
+   */
+  static void onlyDefaultSignature(Path path, LoadOptions o, String kind) {
+    if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
+      throw new UsageException(
+          path
+              + ": "
+              + kind
+              + " has one signature, '"
+              + Signature.DEFAULT_KEY
+              + "'; there is no signature '"
+              + o.signatureName()
+              + "'");
+    }
+  }
 
   /**
    * A signature input fed at {@code node}: typed and shaped by the placeholder, else by the

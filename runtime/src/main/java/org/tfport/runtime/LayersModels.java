@@ -34,15 +34,7 @@ final class LayersModels {
    * outputs named after the model's input and output layers.
    */
   private static Model layers(Path path, LoadOptions o, KernelRegistry registry, KerasGraph kg) {
-    if (o.signatureName() != null && !o.signatureName().equals(Signature.DEFAULT_KEY)) {
-      throw new UsageException(
-          path
-              + ": a Keras model has one signature, '"
-              + Signature.DEFAULT_KEY
-              + "'; there is no signature '"
-              + o.signatureName()
-              + "'");
-    }
+    GraphModels.onlyDefaultSignature(path, o, "a Keras model");
     Graph g = kg.graph();
     List<TensorSpec> ins = new ArrayList<>();
     for (String in : kg.inputs()) {
