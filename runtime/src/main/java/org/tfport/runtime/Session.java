@@ -85,6 +85,16 @@ public final class Session implements AutoCloseable {
         }
 
         @Override
+        public byte[] bytes(int n) {
+          return arena.takeBytes(n);
+        }
+
+        @Override
+        public void giveBack(byte[] scratch) {
+          arena.giveBack(scratch);
+        }
+
+        @Override
         public void fork(Runnable task, int helpers) {
           Session.this.workers().post(task, helpers);
         }
