@@ -27,6 +27,14 @@ final class FastPoolOps implements OpFamily {
     r.optimized("AvgPool", b -> bind(b, false));
   }
 
+  /**
+   * What one window tap of a pool costs in the GEMM multiply-adds {@link FastKernels#split}'s
+   * floors count: a tap is a load and a max or add with no reuse, measured (FaceMesh, 1 thread)
+   * at about an eighth of the GEMM's rate. Counting it as 4 hands the 30 µs max-pools of FaceMesh
+   * to the helpers (they ran on the caller only) and keeps the ones of a few µs on the caller.
+   */
+  static final long POOL_TAP_WORK = 4;
+
   private static Kernel bind(BindContext b, boolean max) {
     Kernel reference = PoolOps.bind(b, 2, max, false);
     Format f = Format.of(b, 2);
@@ -55,7 +63,7 @@ final class FastPoolOps implements OpFamily {
       float[] y = new float[og.size()];
       float[] xs = x.floats();
       int rows = og.batch() * og.height();
-      long work = (long) og.width() * og.channels() * window[1] * window[2];
+      long work = POOL_TAP_WORK * og.width() * og.channels() * window[1] * window[2];
       FastKernels.split(
           ctx, rows, work, (from, to) -> rows(mk, xs, g, axes[1], axes[2], max, y, from, to));
       return new Value[] {Value.of(DType.FLOAT32, og.shape(f), y)};

@@ -118,6 +118,29 @@ class SplitFloorTest {
     assertThat(two.helpersAsked).isEmpty();
   }
 
+  @Test
+  void aMaxPoolOfFaceMeshsSizeHandsOffAndOneOfAFewMicrosecondsDoesNot() {
+    Random rnd = new Random(13);
+    // FaceMesh's first pool, 64x64x16 to 32x32x16 (about 30 us at one thread): one handoff.
+    assertThat(maxPoolHandoffs(rnd, 64, 16)).containsExactly(1);
+    // Its third, 16x16x64 to 8x8x64 (a few us): none.
+    assertThat(maxPoolHandoffs(rnd, 16, 64)).isEmpty();
+  }
+
+  private static List<Integer> maxPoolHandoffs(Random rnd, int size, int channels) {
+    Map<String, AttrValue> attrs = new LinkedHashMap<>();
+    attrs.put("T", OpOracle.type(DType.FLOAT32));
+    attrs.put("ksize", ints(1, 2, 2, 1));
+    attrs.put("strides", ints(1, 2, 2, 1));
+    attrs.put("padding", str("VALID"));
+    Value x = NnTesting.random(rnd, DType.FLOAT32, 1, size, size, channels);
+    CountingContext two = new CountingContext(2);
+    Value y = OpOracle.runKernel(Mode.OPTIMIZED, "MaxPool", attrs, List.of(), two, x)[0];
+    Value ref = OpOracle.runKernel(Mode.REFERENCE, "MaxPool", attrs, List.of(), x)[0];
+    OpOracle.assertClose("MaxPool " + size, y, ref, 0, 0);
+    return two.helpersAsked;
+  }
+
   private static List<Integer> convHandoffs(Random rnd, int size, int cin, int cout) {
     Map<String, AttrValue> attrs = convAttrs();
     Value x = NnTesting.random(rnd, DType.FLOAT32, 1, size, size, cin);
