@@ -127,6 +127,39 @@ class SplitFloorTest {
     assertThat(maxPoolHandoffs(rnd, 16, 64)).isEmpty();
   }
 
+  @Test
+  void aQuantizedAddOfMobileNetV2sSizeHandsOffAndASmallOneDoesNot() {
+    Random rnd = new Random(14);
+    // MobileNet V2's first residual add, 56x56x24 (over 100 us at one thread): one handoff.
+    assertThat(quantizedAddHandoffs(rnd, 56, 24)).containsExactly(1);
+    // 7x7x64, a few us: none.
+    assertThat(quantizedAddHandoffs(rnd, 7, 64)).isEmpty();
+  }
+
+  private static List<Integer> quantizedAddHandoffs(Random rnd, int size, int channels) {
+    Map<String, AttrValue> attrs = new LinkedHashMap<>();
+    attrs.put("T", OpOracle.type(DType.UINT8));
+    for (String role : new String[] {"input", "input2", "output"}) {
+      attrs.put(role + "_scale", new AttrValue.Float(0.02f + rnd.nextFloat() * 0.1f));
+      attrs.put(role + "_zero_point", new AttrValue.Int(rnd.nextInt(256)));
+    }
+    attrs.put("fused_activation_function", AttrValue.Str.of("NONE"));
+    long[] shape = {1, size, size, channels};
+    Value x1 = randomBytes(rnd, shape);
+    Value x2 = randomBytes(rnd, shape);
+    CountingContext two = new CountingContext(2);
+    Value y = OpOracle.runKernel(Mode.OPTIMIZED, "TfliteQuantizedAdd", attrs, List.of(), two, x1, x2)[0];
+    Value ref = OpOracle.runKernel(Mode.REFERENCE, "TfliteQuantizedAdd", attrs, List.of(), x1, x2)[0];
+    assertThat(y.bytes()).as("add " + size).containsExactly(ref.bytes());
+    return two.helpersAsked;
+  }
+
+  private static Value randomBytes(Random rnd, long[] shape) {
+    byte[] b = new byte[Math.toIntExact(shape[0] * shape[1] * shape[2] * shape[3])];
+    rnd.nextBytes(b);
+    return Value.of(DType.UINT8, shape, b);
+  }
+
   private static List<Integer> maxPoolHandoffs(Random rnd, int size, int channels) {
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("T", OpOracle.type(DType.FLOAT32));
