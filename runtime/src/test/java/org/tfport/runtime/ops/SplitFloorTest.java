@@ -160,6 +160,32 @@ class SplitFloorTest {
     return Value.of(DType.UINT8, shape, b);
   }
 
+  @Test
+  void aGlobalAveragePoolIsSplitByChannels() {
+    Random rnd = new Random(15);
+    // MobileNetV2's 7x7x1280 to 1x1x1280: one output row, cut into blocks of channels.
+    Map<String, AttrValue> attrs = new LinkedHashMap<>();
+    attrs.put("T", OpOracle.type(DType.FLOAT32));
+    attrs.put("ksize", ints(1, 7, 7, 1));
+    attrs.put("strides", ints(1, 1, 1, 1));
+    attrs.put("padding", str("VALID"));
+    Value x = NnTesting.random(rnd, DType.FLOAT32, 1, 7, 7, 1280);
+    CountingContext two = new CountingContext(2);
+    Value y = OpOracle.runKernel(Mode.OPTIMIZED, "AvgPool", attrs, List.of(), two, x)[0];
+    Value ref = OpOracle.runKernel(Mode.REFERENCE, "AvgPool", attrs, List.of(), x)[0];
+    OpOracle.assertClose("global AvgPool", y, ref, 0, 0);
+    assertThat(two.helpersAsked).containsExactly(1);
+    // With a helper that takes chunks, and channels that do not fill the last block.
+    Value odd = NnTesting.random(rnd, DType.FLOAT32, 1, 7, 7, 1001);
+    for (String op : new String[] {"AvgPool", "MaxPool"}) {
+      Value got = OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, List.of(), TWO, odd)[0];
+      Value want = OpOracle.runKernel(Mode.REFERENCE, op, attrs, List.of(), odd)[0];
+      OpOracle.assertClose("global " + op + " 1001 channels", got, want, 0, 0);
+    }
+  }
+
+  private static final RunContext TWO = OpOracle.context(2);
+
   private static List<Integer> maxPoolHandoffs(Random rnd, int size, int channels) {
     Map<String, AttrValue> attrs = new LinkedHashMap<>();
     attrs.put("T", OpOracle.type(DType.FLOAT32));
