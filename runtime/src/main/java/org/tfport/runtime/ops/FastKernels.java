@@ -245,8 +245,7 @@ final class FastKernels {
       // woken only after a scheduler round trip, once per op, on the path every op waits on. A
       // helper that takes much longer has lost its core; then the caller's spin would only keep
       // the core from it.
-      long spinEnd =
-          System.nanoTime() + Math.clamp(2 * longestChunk, SPIN_NANOS, SPIN_MAX_NANOS);
+      long spinEnd = System.nanoTime() + Math.clamp(2 * longestChunk, SPIN_NANOS, SPIN_MAX_NANOS);
       int spins = 0;
       while (done.getCount() > 0 && System.nanoTime() - spinEnd < 0) {
         Thread.onSpinWait();

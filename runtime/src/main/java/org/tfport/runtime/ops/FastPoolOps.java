@@ -17,9 +17,9 @@ import org.tfport.runtime.ops.Windows.Padding;
  * (a loop the JIT vectorizes) instead of a window walk per channel over a double copy of the input.
  * The arithmetic is the reference's ({@link PoolOps}): the first tap, then any greater one, for the
  * maximum; the average a double sum in tap order divided by the taps inside the input and rounded
- * once; so results are bit for bit the same. Output rows are split over the session's threads,
- * and rows into blocks of channels when there are few rows.
- * Anything else runs the reference kernel, bound alongside.
+ * once; so results are bit for bit the same. Output rows are split over the session's threads, and
+ * rows into blocks of channels when there are few rows. Anything else runs the reference kernel,
+ * bound alongside.
  */
 final class FastPoolOps implements OpFamily {
   @Override
@@ -30,9 +30,9 @@ final class FastPoolOps implements OpFamily {
 
   /**
    * What one window tap of a pool costs in the GEMM multiply-adds {@link FastKernels#split}'s
-   * floors count: a tap is a load and a max or add with no reuse, measured (FaceMesh, 1 thread)
-   * at about an eighth of the GEMM's rate. Counting it as 4 hands the 30 µs max-pools of FaceMesh
-   * to the helpers (they ran on the caller only) and keeps the ones of a few µs on the caller.
+   * floors count: a tap is a load and a max or add with no reuse, measured (FaceMesh, 1 thread) at
+   * about an eighth of the GEMM's rate. Counting it as 4 hands the 30 µs max-pools of FaceMesh to
+   * the helpers (they ran on the caller only) and keeps the ones of a few µs on the caller.
    */
   static final long POOL_TAP_WORK = 4;
 

@@ -201,7 +201,9 @@ class FastQuantizedOpsTest {
       long[] big =
           trial % 6 == 0
               ? new long[] {1, 24 + r.nextInt(8), 24 + r.nextInt(8), 17 + r.nextInt(30)}
-              : new long[] {1 + r.nextInt(2), 1 + r.nextInt(9), 1 + r.nextInt(9), 1 + r.nextInt(40)};
+              : new long[] {
+                1 + r.nextInt(2), 1 + r.nextInt(9), 1 + r.nextInt(9), 1 + r.nextInt(40)
+              };
       long[] small =
           switch (r.nextInt(4)) {
             case 0 -> big.clone();

@@ -148,8 +148,10 @@ class SplitFloorTest {
     Value x1 = randomBytes(rnd, shape);
     Value x2 = randomBytes(rnd, shape);
     CountingContext two = new CountingContext(2);
-    Value y = OpOracle.runKernel(Mode.OPTIMIZED, "TfliteQuantizedAdd", attrs, List.of(), two, x1, x2)[0];
-    Value ref = OpOracle.runKernel(Mode.REFERENCE, "TfliteQuantizedAdd", attrs, List.of(), x1, x2)[0];
+    Value y =
+        OpOracle.runKernel(Mode.OPTIMIZED, "TfliteQuantizedAdd", attrs, List.of(), two, x1, x2)[0];
+    Value ref =
+        OpOracle.runKernel(Mode.REFERENCE, "TfliteQuantizedAdd", attrs, List.of(), x1, x2)[0];
     assertThat(y.bytes()).as("add " + size).containsExactly(ref.bytes());
     return two.helpersAsked;
   }
