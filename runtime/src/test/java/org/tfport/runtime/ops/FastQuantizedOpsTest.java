@@ -196,7 +196,14 @@ class FastQuantizedOpsTest {
     for (int trial = 0; trial < 60; trial++) {
       DType t = r.nextBoolean() ? DType.INT8 : DType.UINT8;
       boolean perChannel = t == DType.INT8;
-      long[] big = {1 + r.nextInt(2), 1 + r.nextInt(9), 1 + r.nextInt(9), 1 + r.nextInt(40)};
+      // Every sixth large enough for the 2-thread split (blocks of 1,024 elements, the broadcast
+      // period dividing none of them).
+      long[] big =
+          trial % 6 == 0
+              ? new long[] {1, 24 + r.nextInt(8), 24 + r.nextInt(8), 17 + r.nextInt(30)}
+              : new long[] {
+                1 + r.nextInt(2), 1 + r.nextInt(9), 1 + r.nextInt(9), 1 + r.nextInt(40)
+              };
       long[] small =
           switch (r.nextInt(4)) {
             case 0 -> big.clone();
