@@ -254,24 +254,11 @@ final class FastConvOps implements OpFamily {
         Axis aw = axes[2];
         int outRows = og.batch() * og.height();
         long work = (long) og.width() * cout * ah.window() * aw.window();
-        // Stride 1 along the width with channels that divide a vector: pixels packed per vector.
-        float[] repeated =
-            mk instanceof VectorMicrokernel
-                    && aw.stride() == 1
-                    && VectorNarrowDepthwise.packs(cout, VectorNarrowDepthwise.floatLanes())
-                ? VectorNarrowDepthwise.repeatTaps(
-                    f.floats(),
-                    0,
-                    ah.window() * aw.window(),
-                    cout,
-                    VectorNarrowDepthwise.floatLanes())
-                : null;
         FastKernels.split(
             ctx,
             outRows,
             work,
-            (from, to) ->
-                depthwiseRows(mk, xs, f.floats(), repeated, y, g, ah, aw, cout, from, to, rows));
+            (from, to) -> depthwiseRows(mk, xs, f.floats(), y, g, ah, aw, cout, from, to, rows));
       }
       return new Value[] {finish(y, shape, epilogue, rows, in)};
     }
@@ -299,7 +286,6 @@ final class FastConvOps implements OpFamily {
       Microkernel mk,
       float[] x,
       float[] f,
-      float[] repeated,
       float[] y,
       Grid g,
       Axis ah,
@@ -311,8 +297,6 @@ final class FastConvOps implements OpFamily {
     int kw = aw.window();
     int[] xTap = new int[ah.window() * kw];
     int[] fTap = new int[xTap.length];
-    int[] frTap = new int[xTap.length];
-    int lanes = repeated == null ? 0 : repeated.length / xTap.length;
     int ow = aw.out();
     int sw = aw.stride();
     int xStep = sw * cout;
@@ -336,31 +320,22 @@ final class FastConvOps implements OpFamily {
         }
         for (int k = 0; k < kw; k++) {
           xTap[taps] = (ih * aw.in() + k * aw.dilation()) * cout;
-          frTap[taps] = (kh * kw + k) * lanes;
           fTap[taps++] = (kh * kw + k) * cout;
         }
       }
       if (hi > lo) {
-        int xOff = (inRow * aw.in() + lo * sw - aw.padBefore()) * cout;
-        int done =
-            repeated == null
-                ? 0
-                : VectorNarrowDepthwise.floats(
-                    x, xOff, xTap, frTap, taps, repeated, y, yRow + lo * cout, hi - lo, cout);
-        if (done < hi - lo) {
-          mk.depthwise(
-              x,
-              xOff + done * xStep,
-              xStep,
-              xTap,
-              fTap,
-              taps,
-              f,
-              y,
-              yRow + (lo + done) * cout,
-              hi - lo - done,
-              cout);
-        }
+        mk.depthwise(
+            x,
+            (inRow * aw.in() + lo * sw - aw.padBefore()) * cout,
+            xStep,
+            xTap,
+            fTap,
+            taps,
+            f,
+            y,
+            yRow + lo * cout,
+            hi - lo,
+            cout);
       }
       for (int col = 0; col < ow; col++) {
         if (col == lo && hi > lo) {

@@ -402,7 +402,8 @@ final class FastQuantizedOps implements OpFamily {
               int oy = row % oh;
               int xOff = (b * p.height() + oy * sh) * p.width() * oc;
               if (repeated != null) {
-                VectorNarrowDepthwise.bytes(p.data(), mask, xOff, xTap, taps, repeated, acc, ow, oc);
+                VectorNarrowDepthwise.bytes(
+                    p.data(), mask, xOff, xTap, taps, repeated, acc, ow, oc);
               } else {
                 mk.depthwise(p.data(), mask, xOff, sw * oc, xTap, fTap, taps, w, acc, ow, oc);
               }

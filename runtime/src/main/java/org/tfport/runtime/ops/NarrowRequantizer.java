@@ -42,7 +42,8 @@ record NarrowRequantizer(Requantizer rq, Requantizer wide) {
    * {@link IntMicrokernel#requantizeRows} of {@code rows} rows contiguous in {@code acc} (from 0)
    * and in {@code y}: whole wide rows first, the rest one at a time.
    */
-  void rows(IntMicrokernel mk, int rows, int[] acc, int[] bias, int[] wideBias, byte[] y, int yOff) {
+  void rows(
+      IntMicrokernel mk, int rows, int[] acc, int[] bias, int[] wideBias, byte[] y, int yOff) {
     int oc = rq.channels();
     int done = 0;
     if (wide != null) {

@@ -1,37 +1,28 @@
 package org.tfport.runtime.ops;
 
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Depthwise convolution of stride 1 along the width when the channels divide a vector (8 channels
- * in 16 lanes, MobileNet V1 0.25's second layer at 112×112): consecutive output pixels read
- * consecutive inputs, so one vector holds {@code lanes / channels} pixels, multiplied by the filter
- * tap repeated as often ({@link #repeatTaps}). The per-channel kernels took a whole vector per pixel
- * and used half of it. Loaded only with the Vector API.
+ * 8-bit depthwise convolution of stride 1 along the width when the channels divide an int vector (8
+ * channels in 16 lanes, MobileNet V1 0.25's second layer at 112×112): consecutive output pixels
+ * read consecutive inputs, so one vector holds {@code lanes / channels} pixels, multiplied by the
+ * filter tap repeated as often ({@link #repeatTaps}). {@link IntMicrokernel#depthwise} took a whole
+ * vector per pixel and used half of it (the layer ran in 57 % of the time with this and {@link
+ * NarrowRequantizer}). The float kernels gain nothing from the same packing: their half-width
+ * vectors already run 8 channels at full rate ({@link VectorDepthwise}). Loaded only with the
+ * Vector API.
  */
 final class VectorNarrowDepthwise {
-  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
   // Bytes as many as the int lanes, widened by one conversion.
   private static final VectorSpecies<Byte> B =
       VectorSpecies.of(byte.class, VectorShape.forBitSize(I.vectorBitSize() / 4));
 
   private VectorNarrowDepthwise() {}
-
-  /** Float lanes per vector. */
-  static int floatLanes() {
-    return F.length();
-  }
-
-  /** Int lanes per vector. */
-  static int intLanes() {
-    return I.length();
-  }
 
   /** Whether {@code channels} pixels-per-vector packing applies at {@code lanes} lanes. */
   static boolean packs(int channels, int lanes) {
@@ -42,17 +33,6 @@ final class VectorNarrowDepthwise {
    * Each tap's row of {@code channels} weights ({@code w[t·channels + c]}) repeated to fill {@code
    * lanes}: tap t at {@code [t·lanes, (t + 1)·lanes)}.
    */
-  static float[] repeatTaps(float[] w, int wOff, int taps, int channels, int lanes) {
-    float[] r = new float[taps * lanes];
-    for (int t = 0; t < taps; t++) {
-      for (int i = 0; i < lanes; i++) {
-        r[t * lanes + i] = w[wOff + t * channels + i % channels];
-      }
-    }
-    return r;
-  }
-
-  /** As {@link #repeatTaps(float[], int, int, int, int)} for integer weights. */
   static int[] repeatTaps(int[] w, int taps, int channels, int lanes) {
     int[] r = new int[taps * lanes];
     for (int t = 0; t < taps; t++) {
@@ -64,58 +44,11 @@ final class VectorNarrowDepthwise {
   }
 
   /**
-   * {@code y[yOff + q·channels + c] = Σ_t x[xOff + q·channels + xTap[t] + c] · f[fTap[t] + c]} for
-   * q below {@code pixels} rounded down to whole vectors; {@code fr} is the repeated filter, tap t
-   * at {@code fr[frTap[t]]}. Returns the pixels done.
-   */
-  static int floats(
-      float[] x,
-      int xOff,
-      int[] xTap,
-      int[] frTap,
-      int taps,
-      float[] fr,
-      float[] y,
-      int yOff,
-      int pixels,
-      int channels) {
-    int lanes = F.length();
-    int per = lanes / channels;
-    int groups = pixels / per;
-    int g = 0;
-    // Two vectors at a time share each filter load.
-    for (; g + 2 <= groups; g += 2) {
-      int xb = xOff + g * lanes;
-      FloatVector a0 = FloatVector.zero(F);
-      FloatVector a1 = FloatVector.zero(F);
-      for (int t = 0; t < taps; t++) {
-        FloatVector w = FloatVector.fromArray(F, fr, frTap[t]);
-        int xo = xb + xTap[t];
-        a0 = FloatVector.fromArray(F, x, xo).fma(w, a0);
-        a1 = FloatVector.fromArray(F, x, xo + lanes).fma(w, a1);
-      }
-      a0.intoArray(y, yOff + g * lanes);
-      a1.intoArray(y, yOff + (g + 1) * lanes);
-    }
-    for (; g < groups; g++) {
-      int xb = xOff + g * lanes;
-      FloatVector a0 = FloatVector.zero(F);
-      for (int t = 0; t < taps; t++) {
-        a0 =
-            FloatVector.fromArray(F, x, xb + xTap[t])
-                .fma(FloatVector.fromArray(F, fr, frTap[t]), a0);
-      }
-      a0.intoArray(y, yOff + g * lanes);
-    }
-    return groups * per;
-  }
-
-  /**
    * The 8-bit form into int32 accumulators ({@code & mask} on the codes, as {@link
    * IntMicrokernel#depthwise}): {@code acc[q·channels + c]} for q &lt; pixels rounded up to whole
    * vectors, so it reads up to a vector past the last pixel's window and writes up to a vector past
-   * {@code acc[pixels·channels]} (callers leave {@link IntMicrokernel#SLACK} after both); {@code fr}
-   * is the repeated filter.
+   * {@code acc[pixels·channels]} (callers leave {@link IntMicrokernel#SLACK} after both); {@code
+   * fr} is the repeated filter.
    */
   static void bytes(
       byte[] x,

@@ -305,10 +305,9 @@ class FastConvOpsTest {
   }
 
   /**
-   * Depthwise layers whose channels (times the multiplier) divide a vector pack several pixels per
-   * vector at stride 1 along the width (VectorNarrowDepthwise): channel counts around and between
-   * the divisors, strides 1 and 2, SAME and VALID, dilations, multipliers 1 and 2, widths that leave
-   * a partial vector of pixels, with and without a fused epilogue.
+   * Depthwise layers of few channels (half-width vectors, masked tails): channel counts 1 to 17
+   * around the vector's divisors, strides 1 and 2, SAME and VALID, dilations, multipliers 1 and 2,
+   * widths that leave a partial group of four pixels, with and without a fused epilogue.
    */
   @Test
   void depthwiseOverFewChannelsMatchesReference() {
@@ -341,8 +340,7 @@ class FastConvOpsTest {
             filter);
         List<Value> inputs = new ArrayList<>(List.of(c.input(rnd), filter));
         Map<String, AttrValue> attrs =
-            fusedAttrs(
-                c.attrs(), rnd, inputs, channels * multiplier, false, "Relu6", true);
+            fusedAttrs(c.attrs(), rnd, inputs, channels * multiplier, false, "Relu6", true);
         CHECK.check(
             "FusedDepthwiseConv2dNative few channels",
             "FusedDepthwiseConv2dNative " + c + " x" + multiplier + " " + attrs.get("fused_ops"),

@@ -199,8 +199,19 @@ class FastQuantizedOpsTest {
           Value f = depthwise ? bytes(r, t, 1, 3, kw, oc) : bytes(r, t, oc, 3, kw, c);
           String op = depthwise ? "TfliteQuantizedDepthwiseConv2D" : "TfliteQuantizedConv2D";
           check(
-              op + " " + t.jsName() + " x" + Arrays.toString(x.shape()) + " f"
-                  + Arrays.toString(f.shape()) + " s" + stride + " d" + d + " " + padding,
+              op
+                  + " "
+                  + t.jsName()
+                  + " x"
+                  + Arrays.toString(x.shape())
+                  + " f"
+                  + Arrays.toString(f.shape())
+                  + " s"
+                  + stride
+                  + " d"
+                  + d
+                  + " "
+                  + padding,
               op,
               a,
               x,
