@@ -185,6 +185,22 @@ final class FastQuantizedOps implements OpFamily {
       }
     }
 
+    /**
+     * Offsets of the window's rows from its first cell when its kw taps of c channels lie next to
+     * each other (no dilation across), each then one run of kw·c codes in the filter's (kx, ic)
+     * order; else null.
+     */
+    int[] rowTaps(Geometry g, int c) {
+      if (g.dilation()[1] != 1) {
+        return null;
+      }
+      int[] off = new int[g.kh()];
+      for (int ky = 0; ky < g.kh(); ky++) {
+        off[ky] = ky * g.dilation()[0] * width * c;
+      }
+      return off;
+    }
+
     /** Offsets of the window's taps from its first cell, row-major over (ky, kx). */
     int[] taps(Geometry g, int c) {
       int[] off = new int[g.kh() * g.kw()];
@@ -236,20 +252,31 @@ final class FastQuantizedOps implements OpFamily {
   /**
    * The packed weights of a convolution or dense layer and the GEMM that runs them: exact float
    * FMAs ({@link FloatExactIntGemm}) with the Vector API where they pay, the integer micro-kernel's
-   * otherwise. The float path saves an instruction per multiply-add but costs a float copy of the
-   * input (amortized over the output channels) and a conversion per accumulator (amortized over the
-   * reduction): measured per layer on MobileNet V2's shapes (AVX-512), it won 6-24 % where 1/k +
-   * 1/n ≤ 1/32 (k = 64, n = 384; k = 576, n = 96; k = 160, n = 960) and lost up to 20 % on narrow
-   * or short layers (k = 24, n = 144; k = 144, n = 24).
+   * otherwise. The float path saves an instruction per multiply-add but costs a float copy of each
+   * block's windows (amortized over the output channels) and a conversion per accumulator
+   * (amortized over the reduction): measured per layer on MobileNet V2's shapes (AVX-512), it won
+   * 6-24 % where 1/k + 1/n ≤ 1/32 (k = 64, n = 384; k = 576, n = 96; k = 160, n = 960) and lost up
+   * to 20 % on narrow or short layers (k = 24, n = 144; k = 144, n = 24; still so with the copy per
+   * block, and so for k = 16 to 32 with the requantization fused into the float tiles). Layers of
+   * at most {@link IntMicrokernel#narrowNr()} channels get panels that narrow.
    */
-  private record PackedGemm(IntMicrokernel mk, int[] packed, float[] floatPacked, int chunk) {
+  private record PackedGemm(
+      IntMicrokernel mk, int[] packed, boolean narrow, float[] floatPacked, int chunk) {
+    private static final int[] ONE_TAP = {0};
+
     static PackedGemm of(int[] w, int n, int k, DType t, IntMicrokernel mk) {
       if (mk instanceof ScalarIntMicrokernel || 32L * (k + n) > (long) k * n) {
-        return new PackedGemm(mk, IntMicrokernel.pack(w, n, k, mk.nr()), null, 0);
+        boolean narrow = n <= mk.narrowNr() && mk.narrowNr() < mk.nr();
+        int nr = narrow ? mk.narrowNr() : mk.nr();
+        return new PackedGemm(mk, IntMicrokernel.pack(w, n, k, nr), narrow, null, 0);
       }
       int maxCode = t == DType.UINT8 ? 255 : 128;
       return new PackedGemm(
-          mk, null, FloatExactIntGemm.pack(w, n, k), FloatExactIntGemm.chunk(w, n, k, maxCode));
+          mk,
+          null,
+          false,
+          FloatExactIntGemm.pack(w, n, k),
+          FloatExactIntGemm.chunk(w, n, k, maxCode));
     }
 
     int mr() {
@@ -257,27 +284,26 @@ final class FastQuantizedOps implements OpFamily {
     }
 
     int nr() {
-      return packed != null ? mk.nr() : FloatExactIntGemm.NR;
+      return packed == null ? FloatExactIntGemm.NR : narrow ? mk.narrowNr() : mk.nr();
     }
 
-    /** The input as the GEMM reads it: the bytes, or their codes as floats. */
-    Object input(byte[] a, int mask, RunContext ctx) {
+    /** A thread's scratch for {@link #block} on reductions of k (null on the integer path). */
+    Rows scratch(int k) {
       if (packed != null) {
-        return a;
+        return null;
       }
-      float[] f = FastKernels.floats(ctx, a.length);
-      FloatExactIntGemm.widen(a, mask, f);
-      return f;
+      int[] base = new int[FloatExactIntGemm.MR];
+      for (int i = 0; i < base.length; i++) {
+        base[i] = i * k;
+      }
+      return new Rows(new float[FloatExactIntGemm.MR * k], base);
     }
 
-    void release(Object input, RunContext ctx) {
-      if (input instanceof float[] f) {
-        FastKernels.giveBack(ctx, f);
-      }
-    }
+    /** A block's windows as float rows of k codes, and where each row starts. */
+    record Rows(float[] codes, int[] base) {}
 
     void block(
-        Object a,
+        byte[] a,
         int mask,
         int[] base,
         int rows,
@@ -286,12 +312,26 @@ final class FastQuantizedOps implements OpFamily {
         int cin,
         int panels,
         int[] acc,
-        int ldc) {
-      if (packed != null) {
-        mk.block((byte[]) a, mask, base, rows, tapOff, taps, cin, packed, panels, acc, ldc);
+        int ldc,
+        Rows scratch) {
+      if (narrow) {
+        mk.blockNarrow(a, mask, base, rows, tapOff, taps, cin, packed, panels, acc, ldc);
+      } else if (packed != null) {
+        mk.block(a, mask, base, rows, tapOff, taps, cin, packed, panels, acc, ldc);
       } else {
+        FloatExactIntGemm.gather(a, mask, base, rows, tapOff, taps, cin, scratch.codes());
         FloatExactIntGemm.block(
-            (float[]) a, base, rows, tapOff, taps, cin, floatPacked, panels, chunk, acc, ldc);
+            scratch.codes(),
+            scratch.base(),
+            rows,
+            ONE_TAP,
+            1,
+            taps * cin,
+            floatPacked,
+            panels,
+            chunk,
+            acc,
+            ldc);
       }
     }
   }
@@ -324,8 +364,12 @@ final class FastQuantizedOps implements OpFamily {
         return new Value[] {Value.of(t, shape, y)};
       }
       Padded p = Padded.of(x, g, oh, ow, 0, ctx);
-      int[] tapOff = p.taps(g, cin);
+      // A window row as one tap: the micro-kernels' inner loop runs kw times longer (3 codes a tap
+      // on an RGB image's 3x3 convolution, 9 a row).
+      int[] rowOff = p.rowTaps(g, cin);
+      int[] tapOff = rowOff != null ? rowOff : p.taps(g, cin);
       int taps = tapOff.length;
+      int run = rowOff != null ? g.kw() * cin : cin;
       int mr = gemm.mr();
       int nr = gemm.nr();
       int panels = (oc + nr - 1) / nr;
@@ -335,30 +379,39 @@ final class FastQuantizedOps implements OpFamily {
       int sh = g.stride()[0];
       int sw = g.stride()[1];
       int mask = mask(t);
-      Object in = gemm.input(p.data(), mask, ctx);
+      byte[] in = p.data();
       IntMicrokernel mk = gemm.mk();
       FastKernels.split(
           ctx,
           blocks,
-          (long) mr * taps * cin * oc,
+          (long) mr * taps * run * oc,
           (from, to) -> {
             int[] acc = new int[mr * ldc];
             int[] base = new int[mr];
+            PackedGemm.Rows scratch = gemm.scratch(taps * run);
+            // The output pixel of row r, stepped along rather than divided out per row: three
+            // divisions a row were a visible part of the 112x112 layers with 8 to 16 channels.
+            int r1 = from * mr;
+            int ox = r1 % ow;
+            int oy = r1 / ow % oh;
+            int b = r1 / (ow * oh);
             for (int blk = from; blk < to; blk++) {
               int r0 = blk * mr;
               int count = Math.min(mr, rows - r0);
               for (int i = 0; i < count; i++) {
-                int r = r0 + i;
-                int ox = r % ow;
-                int oy = r / ow % oh;
-                int b = r / (ow * oh);
                 base[i] = ((b * p.height() + oy * sh) * p.width() + ox * sw) * cin;
+                if (++ox == ow) {
+                  ox = 0;
+                  if (++oy == oh) {
+                    oy = 0;
+                    b++;
+                  }
+                }
               }
-              gemm.block(in, mask, base, count, tapOff, taps, cin, panels, acc, ldc);
+              gemm.block(in, mask, base, count, tapOff, taps, run, panels, acc, ldc, scratch);
               mk.requantizeRows(rq, count, acc, 0, ldc, bias, y, r0 * oc);
             }
           });
-      gemm.release(in, ctx);
       p.giveBack(x, ctx);
       return new Value[] {Value.of(t, shape, y)};
     }
@@ -484,7 +537,6 @@ final class FastQuantizedOps implements OpFamily {
       int panels = (units + nr - 1) / nr;
       int ldc = panels * nr;
       int[] tapOff = {0};
-      Object in = gemm.input(a, mask, ctx);
       IntMicrokernel mk = gemm.mk();
       FastKernels.split(
           ctx,
@@ -493,17 +545,17 @@ final class FastQuantizedOps implements OpFamily {
           (from, to) -> {
             int[] acc = new int[mr * ldc];
             int[] base = new int[mr];
+            PackedGemm.Rows scratch = gemm.scratch(depth);
             for (int blk = from; blk < to; blk++) {
               int r0 = blk * mr;
               int count = Math.min(mr, rows - r0);
               for (int i = 0; i < count; i++) {
                 base[i] = (r0 + i) * depth;
               }
-              gemm.block(in, mask, base, count, tapOff, 1, depth, panels, acc, ldc);
+              gemm.block(a, mask, base, count, tapOff, 1, depth, panels, acc, ldc, scratch);
               mk.requantizeRows(rq, count, acc, 0, ldc, bias, y, r0 * units);
             }
           });
-      gemm.release(in, ctx);
       long[] shape;
       if (keepDims) {
         shape = x.shape().clone();

@@ -56,6 +56,30 @@ abstract class IntMicrokernel {
       int ldc);
 
   /**
+   * Columns of the narrow panels {@link #blockNarrow} runs, for layers of at most that many output
+   * channels, where a full panel would multiply mostly zeros; {@link #nr()} when there are none.
+   */
+  int narrowNr() {
+    return nr();
+  }
+
+  /** {@link #block} on panels of {@link #narrowNr()} columns. */
+  void blockNarrow(
+      byte[] a,
+      int mask,
+      int[] base,
+      int rows,
+      int[] tapOff,
+      int taps,
+      int cin,
+      int[] packed,
+      int panels,
+      int[] acc,
+      int ldc) {
+    block(a, mask, base, rows, tapOff, taps, cin, packed, panels, acc, ldc);
+  }
+
+  /**
    * Slack callers leave after the arrays the vector kernels read a row at a time (acc, bias,
    * depthwise weights and input): a last partial vector may read this far past a row's end.
    */

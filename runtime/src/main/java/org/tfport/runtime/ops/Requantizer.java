@@ -39,25 +39,42 @@ record Requantizer(
    *
    * <p>The float form computes s = fma(float(v), m, offset) in units of 2^−11, plus one unit, with
    * m = q·2^(11−31−e) and offset = (1/2 + δ + z − lo)·2^11 rounded to float, and truncates it to an
-   * int i. Each of float(v), m and the product is within 2^−24 relative, the offset and the sum
-   * within half an ulp: where the clamped s is in range, |x| ≤ 2^10 and s ≤ 2^9 (8-bit ranges: hi −
-   * lo + |z − lo| ≤ 510), so s is within 2^−13 + 2·2^−15 = 2^−12.4 (unscaled) of the exact value.
-   * The floor of s is therefore the exact one unless the fraction of s is within 2^−11 of an
-   * integer, which i's low 11 bits show (they are 0 or 1 then, the added unit moving the
-   * near-integers from above and below to the same two codes): those lanes take the exact path.
-   * Out-of-range values are off by far less than the half-point margin of the clamp.
+   * int i (as computed, see the last paragraph). Each of float(v), m and the product is within
+   * 2^−24 relative, the offset and the sum within half an ulp: where the clamped s is in range, |x|
+   * ≤ 2^10 and s ≤ 2^9 (8-bit ranges: hi − lo + |z − lo| ≤ 510), so s is within 2^−13 + 2·2^−15 =
+   * 2^−12.4 (unscaled) of the exact value. The floor of s is therefore the exact one unless the
+   * fraction of s is within 2^−11 of an integer, which i's low 11 bits show (they are 0 or 1 then,
+   * the added unit moving the near-integers from above and below to the same two codes): those
+   * lanes take the exact path. Out-of-range values are off by far less than the half-point margin
+   * of the clamp.
+   *
+   * <p>The kernels take i without a float-to-int conversion (Java's saturating one costs a compare
+   * and a branch on top of the instruction): the offsets and clamps carry half a unit more, and
+   * adding {@link #ROUND} = 2^23 to s (at most 2^20) leaves j = s + 1/2 rounded to the nearest
+   * integer (ties to even) in the low bits of the float, so j = ⌊s⌋ + 1, or ⌊s⌋ when s is an
+   * integer. A lane is trusted when j mod 2^11 ≥ 4 ({@link #RISKY} bits not all 0): then ⌊s⌋ mod
+   * 2^11 is neither 0 nor 1 and j has ⌊s⌋'s code, j >> 11.
    *
    * @param scale m per channel
    * @param offsetPositive the offset per channel for v ≥ 0
    * @param offsetNegative the offset per channel for v &lt; 0
-   * @param top (hi − lo + 1/2)·2^11 + 1, the upper clamp
+   * @param top (hi − lo + 1/2)·2^11 + 3/2, the upper clamp
    */
   record FloatForm(float[] scale, float[] offsetPositive, float[] offsetNegative, float top) {
     /** Fraction bits of s. */
     static final int BITS = 11;
 
-    /** The lower clamp: 1/2 in units of 2^−11, plus one unit. */
-    static final float BOTTOM = (1 << (BITS - 1)) + 1;
+    /** The lower clamp: 1/2 in units of 2^−11, plus one unit, plus the half unit of j. */
+    static final float BOTTOM = (1 << (BITS - 1)) + 1.5f;
+
+    /** Added to s, leaves j in the float's low bits. */
+    static final float ROUND = 1 << 23;
+
+    /** The bits of s + {@link #ROUND} that are all 0 in an untrusted lane. */
+    static final int RISKY = (1 << BITS) - 4;
+
+    /** lo plus this, plus the bits of s + ROUND shifted right by BITS, is the code. */
+    static final int CODE = -(Float.floatToRawIntBits(ROUND) >> BITS);
 
     /** The largest hi − lo + |z − lo| the error bound above covers with margin. */
     static final int MAX_SPAN = 1 << 9;
@@ -75,10 +92,10 @@ record Requantizer(
         scale[c] = (float) Math.scalb((double) significand[c], BITS - 31 - e);
         double delta = e == 0 ? 0 : Math.scalb(1.0, -(e + 1));
         double base = 0.5 + zeroPoint - lo;
-        positive[c] = (float) (Math.scalb(base + delta, BITS) + 1);
-        negative[c] = (float) (Math.scalb(base - delta, BITS) + 1);
+        positive[c] = (float) (Math.scalb(base + delta, BITS) + 1.5);
+        negative[c] = (float) (Math.scalb(base - delta, BITS) + 1.5);
       }
-      float top = (float) (Math.scalb(hi - lo + 0.5, BITS) + 1);
+      float top = (float) (Math.scalb(hi - lo + 0.5, BITS) + 1.5);
       return new FloatForm(scale, positive, negative, top);
     }
   }

@@ -106,6 +106,28 @@ final class VectorIntMicrokernel extends IntMicrokernel {
     }
   }
 
+  /** One vector: MobileNet's 8- and 16-channel layers wasted half or more of a full panel. */
+  @Override
+  int narrowNr() {
+    return L;
+  }
+
+  @Override
+  void blockNarrow(
+      byte[] a,
+      int mask,
+      int[] base,
+      int rows,
+      int[] tapOff,
+      int taps,
+      int cin,
+      int[] packed,
+      int panels,
+      int[] acc,
+      int ldc) {
+    VectorIntNarrowTiles.block(a, mask, base, rows, tapOff, taps, cin, packed, panels, acc, ldc);
+  }
+
   @Override
   void depthwise(
       byte[] x,
@@ -260,10 +282,10 @@ final class VectorIntMicrokernel extends IntMicrokernel {
             .fma(FloatVector.fromArray(F, form.scale(), ch), offset)
             .max(Requantizer.FloatForm.BOTTOM)
             .min(form.top());
-    IntVector i = (IntVector) s.convert(VectorOperators.F2I, 0);
+    IntVector j = s.add(Requantizer.FloatForm.ROUND).reinterpretAsInts();
     ByteVector out =
-        i.lanewise(VectorOperators.ASHR, Requantizer.FloatForm.BITS)
-            .add(rq.lo())
+        j.lanewise(VectorOperators.ASHR, Requantizer.FloatForm.BITS)
+            .add(rq.lo() + Requantizer.FloatForm.CODE)
             .convertShape(VectorOperators.I2B, B, 0)
             .reinterpretAsBytes();
     int at = y0 + ch;
@@ -274,7 +296,7 @@ final class VectorIntMicrokernel extends IntMicrokernel {
       out.intoArray(tail, 0);
       System.arraycopy(tail, 0, y, at, n - ch);
     }
-    return i.and((1 << Requantizer.FloatForm.BITS) - 1).compare(VectorOperators.LT, 2).toLong();
+    return j.and(Requantizer.FloatForm.RISKY).compare(VectorOperators.EQ, 0).toLong();
   }
 
   // The lanes of channels ch.. flagged in `risky` (within the row) by TFLite's arithmetic.

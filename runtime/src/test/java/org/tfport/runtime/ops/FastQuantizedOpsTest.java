@@ -320,6 +320,64 @@ class FastQuantizedOpsTest {
   }
 
   /**
+   * Every GEMM path on MobileNet-like shapes and their neighbours: the narrow panels of layers with
+   * at most one vector of channels, full integer panels, the float path over a block's gathered
+   * windows (k·n ≥ 32·(k + n)), window rows taken as one tap (no dilation across) and not (dilated
+   * across), strides, both paddings, and dense layers of few units.
+   */
+  @Test
+  void everyGemmPathMatchesTheReference() {
+    Random r = new Random(19);
+    // cin, oc, kh, kw, stride, dilation across
+    int[][] convs = {
+      {3, 32, 3, 3, 2, 1}, {32, 16, 1, 1, 1, 1}, {16, 96, 1, 1, 1, 1}, {96, 24, 1, 1, 1, 1},
+      {24, 144, 1, 1, 1, 1}, {320, 160, 1, 1, 1, 1}, {3, 8, 3, 3, 2, 1}, {8, 16, 1, 1, 1, 1},
+      {5, 13, 3, 2, 1, 1}, {7, 1, 2, 3, 1, 2}, {64, 64, 3, 3, 1, 2}, {48, 80, 3, 3, 2, 1},
+      {17, 100, 1, 3, 1, 1}
+    };
+    int checked = 0;
+    for (int[] c : convs) {
+      for (DType t : new DType[] {DType.UINT8, DType.INT8}) {
+        int h = 5 + r.nextInt(8);
+        int w = 5 + r.nextInt(8);
+        Map<String, AttrValue> a = quantAttrs(r, t, c[1]);
+        a.put("strides", ints(1, c[4], c[4], 1));
+        a.put("dilations", ints(1, 1, c[5], 1));
+        String padding = r.nextBoolean() ? "SAME" : "VALID";
+        a.put("padding", AttrValue.Str.of(padding));
+        Value x = bytes(r, t, 1 + r.nextInt(2), h, w, c[0]);
+        Value f = bytes(r, t, c[1], c[2], c[3], c[0]);
+        String what =
+            String.format(
+                "Conv2D %s x%s f%s s%d d1x%d %s",
+                t.jsName(),
+                Arrays.toString(x.shape()),
+                Arrays.toString(f.shape()),
+                c[4],
+                c[5],
+                padding);
+        check(what, "TfliteQuantizedConv2D", a, x, f, bias(r, c[1]));
+        checked++;
+      }
+    }
+    for (int units : new int[] {1, 8, 16, 17, 40}) {
+      DType t = r.nextBoolean() ? DType.INT8 : DType.UINT8;
+      int depth = 20 + r.nextInt(60);
+      Map<String, AttrValue> d = quantAttrs(r, t, units);
+      d.put("keep_num_dims", new AttrValue.Bool(false));
+      check(
+          "FullyConnected " + t.jsName() + " units " + units + " depth " + depth,
+          "TfliteQuantizedFullyConnected",
+          d,
+          bytes(r, t, 11, depth),
+          bytes(r, t, units, depth),
+          bias(r, units));
+      checked++;
+    }
+    assertThat(checked).isEqualTo(convs.length * 2 + 5);
+  }
+
+  /**
    * Long reductions with the largest codes and weights (zero points 0): the float FMA GEMM must
    * split them into runs whose sums stay exact (below 2^24), within a tap (cin above the run
    * length) and across taps, and still give the reference's bytes.
