@@ -37,6 +37,36 @@ final class FloatExactIntGemm {
 
   private FloatExactIntGemm() {}
 
+  /**
+   * The input codes as floats ({@code & mask}: 0xff for uint8, −1 for int8), into {@code f} (at
+   * least {@code a.length} long).
+   */
+  static void widen(byte[] a, int mask, float[] f) {
+    int i = 0;
+    int end = a.length - BYTES.length();
+    // The conversion operator must be a constant for the JIT: one loop per signedness.
+    if (mask == 0xff) {
+      for (; i <= end; i += BYTES.length()) {
+        ByteVector b = ByteVector.fromArray(BYTES, a, i);
+        ((IntVector) b.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0))
+            .convert(VectorOperators.I2F, 0)
+            .reinterpretAsFloats()
+            .intoArray(f, i);
+      }
+      for (; i < a.length; i++) {
+        f[i] = a[i] & 0xff;
+      }
+    } else {
+      for (; i <= end; i += BYTES.length()) {
+        ByteVector b = ByteVector.fromArray(BYTES, a, i);
+        b.convertShape(VectorOperators.B2F, S, 0).reinterpretAsFloats().intoArray(f, i);
+      }
+      for (; i < a.length; i++) {
+        f[i] = a[i];
+      }
+    }
+  }
+
   /** The weights ({@code w[j·k + kk]}, zero points subtracted) in float panels of NR columns. */
   static float[] pack(int[] w, int n, int k) {
     int[] packed = IntMicrokernel.pack(w, n, k, NR);
