@@ -27,6 +27,11 @@ final class BufferArena {
   private final Set<float[]> lent = Collections.newSetFromMap(new IdentityHashMap<>());
   private boolean active;
 
+  // Bytes of the arrays lent now, their peak over runs, and of every array the arena made (tests).
+  private long lentBytes;
+  private long peakLentBytes;
+  private long madeBytes;
+
   /**
    * Starts a run: when {@code recycling} (its plan {@link Plan#recycles()}), buffers are lent and
    * taken back; otherwise every request is a new array the arena forgets.
@@ -42,6 +47,7 @@ final class BufferArena {
   void end() {
     active = false;
     lent.clear();
+    lentBytes = 0;
   }
 
   /** A buffer of exactly {@code n} floats with unspecified contents. */
@@ -56,14 +62,18 @@ final class BufferArena {
     }
     if (a == null) {
       a = new float[n];
+      madeBytes += 4L * n;
     }
     lent.add(a);
+    lentBytes += 4L * n;
+    peakLentBytes = Math.max(peakLentBytes, lentBytes);
     return a;
   }
 
   /** Takes back {@code a} if this arena lent it and it is still out. */
   void giveBack(float[] a) {
     if (a != null && lent.remove(a)) {
+      lentBytes -= 4L * a.length;
       free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).addLast(new SoftReference<>(a));
     }
   }
@@ -71,7 +81,9 @@ final class BufferArena {
   /** Forgets a lent buffer that leaves the session (an output): it is never taken back. */
   void escape(Value v) {
     if (v != null && !v.isHandle() && v.data() instanceof float[] a) {
-      lent.remove(a);
+      if (lent.remove(a)) {
+        lentBytes -= 4L * a.length;
+      }
     }
   }
 
@@ -104,5 +116,13 @@ final class BufferArena {
       }
     }
     return b;
+  }
+
+  long peakLentBytes() {
+    return peakLentBytes;
+  }
+
+  long madeBytes() {
+    return madeBytes;
   }
 }
