@@ -5,6 +5,7 @@ import static org.tfport.runtime.TestGraphs.node;
 import static org.tfport.runtime.TestGraphs.placeholder;
 import static org.tfport.runtime.TestGraphs.type;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -14,13 +15,15 @@ import org.tfport.core.graph.Graph;
 import org.tfport.runtime.kernel.KernelRegistry;
 import org.tfport.runtime.kernel.Value;
 import org.tfport.runtime.kernel.Values;
+import org.tfport.testkit.Corpus;
 
 /**
- * A float input's copy is lent by the session's arena and taken back when its slot dies, so a run
- * after the first allocates no input copy (a copy per run was promoted during warm-up and grew the
- * old generation); an input that is itself an output leaves the arena for good.
+ * A session's runs after the first make no float buffer but their outputs: a float input's copy is
+ * lent by the arena and taken back when its slot dies (a copy per run was promoted during warm-up
+ * and grew the old generation), an input that is itself an output leaves the arena for good, and on
+ * a real network every buffer a run took comes back but the output's.
  */
-class ArenaInputTest {
+class ArenaReuseTest {
   private static final int N = 1000;
 
   private static Tensor ramp(float from) {
@@ -74,6 +77,34 @@ class ArenaInputTest {
       assertThat(Values.fromTensor(out.get("y")).floats())
           .as("the first output, after a second run")
           .containsExactly(Values.fromTensor(a).floats());
+    }
+  }
+
+  @Test
+  void aCorpusNetworksRunsAfterTheFirstMakeOnlyTheirOutput() {
+    Path file = Corpus.require("tflite/tflite-support/mobilenet_v1_0.25_224_1_default_1.tflite");
+    for (int threads = 1; threads <= 2; threads++) {
+      try (Model m = Model.load(file);
+          Session s = m.newSession(new SessionOptions(threads, KernelRegistry.Mode.OPTIMIZED))) {
+        Map<String, Tensor> in = RandomInputs.of(m.defaultSignature(), 5);
+        Tensor out = s.run(in).values().iterator().next();
+        long outputBytes = 4L * out.size();
+        long made = s.arena().madeBytes();
+        long free = s.arena().freeBytes();
+        // The output's buffer leaves with it when its kernel took it from the arena.
+        long kept = made - free;
+        assertThat(kept).as("every buffer but the output's came back").isIn(0L, outputBytes);
+        assertThat(s.arena().peakLentBytes())
+            .as("lent at once: the input's copy at least, at most what was made")
+            .isBetween(4L * 224 * 224 * 3, made);
+        for (int r = 0; r < 3; r++) {
+          s.run(in);
+          assertThat(s.arena().madeBytes())
+              .as(threads + " threads, run " + (r + 2) + ": no new buffer but the output's")
+              .isEqualTo(made + (r + 1) * kept);
+          assertThat(s.arena().freeBytes()).isEqualTo(free);
+        }
+      }
     }
   }
 }
