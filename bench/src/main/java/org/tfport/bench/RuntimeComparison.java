@@ -346,6 +346,7 @@ public final class RuntimeComparison {
                   "-XX:-ShrinkHeapInSteps",
                   "-XX:TrimNativeHeapInterval=1000",
                   "-Djdk.nio.maxCachedBufferSize=1048576",
+                  "-XX:Tier3DelayOn=100000",
                   "-cp",
                   classPath,
                   Main.class.getName(),

@@ -106,7 +106,16 @@ final class Plan {
           "Rsqrt",
           "Sqrt",
           "Square",
-          "Cast");
+          "Cast",
+          // TFLite's 8-bit kernels: their outputs are new codes, nothing of the inputs is kept.
+          "TfliteQuantizedConv2D",
+          "TfliteQuantizedDepthwiseConv2D",
+          "TfliteQuantizedFullyConnected",
+          "TfliteQuantizedAdd",
+          "TfliteQuantizedSub",
+          "TfliteQuantizedAvgPool",
+          "TfliteQuantizedMaxPool",
+          "TfliteQuantizedSoftmax");
 
   /**
    * @param where prefix for errors, {@code ""} for a model graph or {@code "in function 'f': "}

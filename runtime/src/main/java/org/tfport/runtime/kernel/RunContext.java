@@ -26,6 +26,14 @@ public interface RunContext {
   /** Returns scratch from {@link #floats} that nothing refers to any more (never an output). */
   default void giveBack(float[] scratch) {}
 
+  /** A byte buffer (8-bit codes) of exactly {@code n} elements, lent as {@link #floats} is. */
+  default byte[] bytes(int n) {
+    return new byte[n];
+  }
+
+  /** Returns scratch from {@link #bytes} that nothing refers to any more (never an output). */
+  default void giveBack(byte[] scratch) {}
+
   /**
    * Hands {@code task} to {@code helpers} threads besides the caller's. A task must tolerate
    * running late or not at all (the caller does whatever part no helper took): a session's {@link

@@ -121,7 +121,7 @@ final class FastQuantizedAddOps implements OpFamily {
       int[] ta = firstLarger ? table1 : table2;
       int[] tc = firstLarger ? table2 : table1;
       int period = c.length;
-      byte[] y = new byte[a.length];
+      byte[] y = ctx.bytes(a.length);
       // The sums of looked-up terms go through the integer micro-kernel's requantization (one
       // output multiplier for every "channel"), a block of elements at a time.
       int[] sums = new int[BLOCK + IntMicrokernel.SLACK];

@@ -122,8 +122,11 @@ final class FastQuantizedOps implements OpFamily {
    * taps do); the input itself when no window reaches past it.
    */
   private record Padded(byte[] data, int height, int width) {
-    /** {@code slack} zero bytes follow the last pixel (a copy is made for them). */
-    static Padded of(Value x, Geometry g, int oh, int ow, int slack) {
+    /**
+     * {@code slack} zero bytes follow the last pixel (a copy is made for them). A copy is {@code
+     * ctx}'s scratch, to {@link #giveBack} once the op is done.
+     */
+    static Padded of(Value x, Geometry g, int oh, int ow, int slack, RunContext ctx) {
       int n = (int) x.dim(0);
       int h = (int) x.dim(1);
       int w = (int) x.dim(2);
@@ -138,8 +141,9 @@ final class FastQuantizedOps implements OpFamily {
         return new Padded(src, h, w);
       }
       int size = Math.multiplyExact(Math.multiplyExact(n * hp, wp), c);
-      byte[] p = new byte[Math.addExact(size, slack)];
+      byte[] p = ctx.bytes(Math.addExact(size, slack));
       java.util.Arrays.fill(p, 0, size, (byte) g.inZeroPoint());
+      java.util.Arrays.fill(p, size, p.length, (byte) 0);
       int rowLength = w * c;
       for (int b = 0; b < n; b++) {
         for (int y = 0; y < h; y++) {
@@ -148,6 +152,13 @@ final class FastQuantizedOps implements OpFamily {
         }
       }
       return new Padded(p, hp, wp);
+    }
+
+    /** Returns a copy's buffer to {@code ctx} ({@code x} is the input it was made from). */
+    void giveBack(Value x, RunContext ctx) {
+      if (data != x.data()) {
+        ctx.giveBack(data);
+      }
     }
 
     /** Offsets of the window's taps from its first cell, row-major over (ky, kx). */
@@ -283,12 +294,12 @@ final class FastQuantizedOps implements OpFamily {
       int ow =
           QuantizedConvOps.outSize(
               g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
-      byte[] y = new byte[Math.multiplyExact(Math.multiplyExact(n * oh, ow), oc)];
+      byte[] y = ctx.bytes(Math.multiplyExact(Math.multiplyExact(n * oh, ow), oc));
       long[] shape = {n, oh, ow, oc};
       if (y.length == 0) {
         return new Value[] {Value.of(t, shape, y)};
       }
-      Padded p = Padded.of(x, g, oh, ow, 0);
+      Padded p = Padded.of(x, g, oh, ow, 0, ctx);
       int[] tapOff = p.taps(g, cin);
       int taps = tapOff.length;
       int mr = gemm.mr();
@@ -324,6 +335,7 @@ final class FastQuantizedOps implements OpFamily {
             }
           });
       gemm.release(in, ctx);
+      p.giveBack(x, ctx);
       return new Value[] {Value.of(t, shape, y)};
     }
   }
@@ -351,12 +363,12 @@ final class FastQuantizedOps implements OpFamily {
       int ow =
           QuantizedConvOps.outSize(
               g.same(), (int) x.dim(2), g.kw(), g.stride()[1], g.dilation()[1]);
-      byte[] y = new byte[Math.multiplyExact(Math.multiplyExact(n * oh, ow), oc)];
+      byte[] y = ctx.bytes(Math.multiplyExact(Math.multiplyExact(n * oh, ow), oc));
       long[] shape = {n, oh, ow, oc};
       if (y.length == 0) {
         return new Value[] {Value.of(t, shape, y)};
       }
-      Padded p = Padded.of(x, g, oh, ow, oc % mk.lanes() == 0 ? 0 : IntMicrokernel.SLACK);
+      Padded p = Padded.of(x, g, oh, ow, oc % mk.lanes() == 0 ? 0 : IntMicrokernel.SLACK, ctx);
       int[] xTap = p.taps(g, oc);
       int taps = xTap.length;
       int[] fTap = new int[taps];
@@ -379,6 +391,7 @@ final class FastQuantizedOps implements OpFamily {
               mk.requantizeRows(rq, ow, acc, 0, oc, bias, y, row * ow * oc);
             }
           });
+      p.giveBack(x, ctx);
       return new Value[] {Value.of(t, shape, y)};
     }
   }
@@ -434,7 +447,7 @@ final class FastQuantizedOps implements OpFamily {
       int rows = x.size() / depth;
       byte[] a = x.bytes();
       int mask = mask(t);
-      byte[] y = new byte[Math.multiplyExact(rows, units)];
+      byte[] y = ctx.bytes(Math.multiplyExact(rows, units));
       int mr = gemm.mr();
       int nr = gemm.nr();
       int panels = (units + nr - 1) / nr;

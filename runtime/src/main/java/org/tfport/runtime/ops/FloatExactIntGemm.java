@@ -150,15 +150,6 @@ final class FloatExactIntGemm {
     }
   }
 
-  // acc[at..] (+)= c as int32: the chunk's exact integer sum.
-  private static void flush(FloatVector c, int[] acc, int at, boolean add) {
-    IntVector v = (IntVector) c.convertShape(VectorOperators.F2I, I, 0);
-    if (add) {
-      v = v.add(IntVector.fromArray(I, acc, at));
-    }
-    v.intoArray(acc, at);
-  }
-
   // 8 rows × 2 vectors: 16 accumulators, the two weight vectors of a step shared by every row.
   private static void tile8(
       float[] a,
@@ -232,22 +223,58 @@ final class FloatExactIntGemm {
         c71 = x7.fma(w1, c71);
       }
     }
-    flush(c00, acc, out, add);
-    flush(c01, acc, out + L, add);
-    flush(c10, acc, out + ldc, add);
-    flush(c11, acc, out + ldc + L, add);
-    flush(c20, acc, out + 2 * ldc, add);
-    flush(c21, acc, out + 2 * ldc + L, add);
-    flush(c30, acc, out + 3 * ldc, add);
-    flush(c31, acc, out + 3 * ldc + L, add);
-    flush(c40, acc, out + 4 * ldc, add);
-    flush(c41, acc, out + 4 * ldc + L, add);
-    flush(c50, acc, out + 5 * ldc, add);
-    flush(c51, acc, out + 5 * ldc + L, add);
-    flush(c60, acc, out + 6 * ldc, add);
-    flush(c61, acc, out + 6 * ldc + L, add);
-    flush(c70, acc, out + 7 * ldc, add);
-    flush(c71, acc, out + 7 * ldc + L, add);
+    // acc (+)= each accumulator as int32, the chunk's exact integer sums. Written out, not a helper
+    // taking the vector: C2 stops inlining into this large method at its node-count cutoff, and a
+    // vector handed to a call that is not inlined is boxed, 16 allocations per tile.
+    IntVector zero = IntVector.zero(I);
+    ((IntVector) c00.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out) : zero)
+        .intoArray(acc, out);
+    ((IntVector) c01.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + L) : zero)
+        .intoArray(acc, out + L);
+    ((IntVector) c10.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + ldc) : zero)
+        .intoArray(acc, out + ldc);
+    ((IntVector) c11.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + ldc + L) : zero)
+        .intoArray(acc, out + ldc + L);
+    ((IntVector) c20.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 2 * ldc) : zero)
+        .intoArray(acc, out + 2 * ldc);
+    ((IntVector) c21.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 2 * ldc + L) : zero)
+        .intoArray(acc, out + 2 * ldc + L);
+    ((IntVector) c30.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 3 * ldc) : zero)
+        .intoArray(acc, out + 3 * ldc);
+    ((IntVector) c31.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 3 * ldc + L) : zero)
+        .intoArray(acc, out + 3 * ldc + L);
+    ((IntVector) c40.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 4 * ldc) : zero)
+        .intoArray(acc, out + 4 * ldc);
+    ((IntVector) c41.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 4 * ldc + L) : zero)
+        .intoArray(acc, out + 4 * ldc + L);
+    ((IntVector) c50.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 5 * ldc) : zero)
+        .intoArray(acc, out + 5 * ldc);
+    ((IntVector) c51.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 5 * ldc + L) : zero)
+        .intoArray(acc, out + 5 * ldc + L);
+    ((IntVector) c60.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 6 * ldc) : zero)
+        .intoArray(acc, out + 6 * ldc);
+    ((IntVector) c61.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 6 * ldc + L) : zero)
+        .intoArray(acc, out + 6 * ldc + L);
+    ((IntVector) c70.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 7 * ldc) : zero)
+        .intoArray(acc, out + 7 * ldc);
+    ((IntVector) c71.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + 7 * ldc + L) : zero)
+        .intoArray(acc, out + 7 * ldc + L);
   }
 
   // 1 row × 2 vectors.
@@ -276,7 +303,12 @@ final class FloatExactIntGemm {
         c1 = x.fma(FloatVector.fromArray(S, packed, w + L), c1);
       }
     }
-    flush(c0, acc, out, add);
-    flush(c1, acc, out + L, add);
+    IntVector zero = IntVector.zero(I);
+    ((IntVector) c0.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out) : zero)
+        .intoArray(acc, out);
+    ((IntVector) c1.convertShape(VectorOperators.F2I, I, 0))
+        .add(add ? IntVector.fromArray(I, acc, out + L) : zero)
+        .intoArray(acc, out + L);
   }
 }

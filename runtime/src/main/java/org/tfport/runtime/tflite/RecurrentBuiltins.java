@@ -195,7 +195,7 @@ final class RecurrentBuiltins {
       return -1;
     }
     long n = 1;
-    for (long d : SubgraphImport.signatureShape(s.tensor(t))) {
+    for (long d : SubgraphTensors.signatureShape(s.tensor(t))) {
       if (d < 0) {
         return -1;
       }

@@ -277,7 +277,7 @@ public final class TfliteImporter {
     if (index > 0) {
       TfliteSubgraph sg = model.subgraphs().get(index);
       String n = sg.name() == null || sg.name().isEmpty() ? "subgraph_" + index : sg.name();
-      prefix = SubgraphImport.sanitize("", n, index) + "/";
+      prefix = SubgraphTensors.sanitize("", n, index) + "/";
     }
     SubgraphImport s = new SubgraphImport(this, index, false, prefix, topNames);
     topLevel.put(index, s);
@@ -299,7 +299,7 @@ public final class TfliteImporter {
     }
     TfliteSubgraph sg = model.subgraphs().get(index);
     String base = sg.name() == null || sg.name().isEmpty() ? "subgraph_" + index : sg.name();
-    name = SubgraphImport.sanitize("", base, index);
+    name = SubgraphTensors.sanitize("", base, index);
     for (int k = 1; !functionNames.add(name); k++) {
       name = name + "_" + k;
     }
