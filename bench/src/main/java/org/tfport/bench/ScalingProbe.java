@@ -5,9 +5,12 @@ import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.tfport.core.Tensor;
 import org.tfport.runtime.Model;
 import org.tfport.runtime.RandomInputs;
@@ -24,27 +27,34 @@ import org.tfport.runtime.Signature;
  * build: put that build's jar on the class path instead of the worktree's classes.
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp CP org.tfport.bench.ScalingProbe MODEL [--threads 1,2] [--runs 30] [--warmup 30]
+ * java --add-modules jdk.incubator.vector -cp CP org.tfport.bench.ScalingProbe MODEL [--threads 1,2] [--runs 30] [--warmup 30] [--ops]
  * </pre>
+ *
+ * <p>{@code --ops} adds, per node, the calling thread's CPU time (median over the runs) at each
+ * thread count and the handoffs the node made at the last one: a node with none ran on the caller
+ * only, and the sum of those is the run's serial part.
  */
 public final class ScalingProbe {
   private ScalingProbe() {}
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
-      System.err.println("usage: ScalingProbe MODEL [--threads 1,2] [--runs N] [--warmup W]");
+      System.err.println(
+          "usage: ScalingProbe MODEL [--threads 1,2] [--runs N] [--warmup W] [--ops]");
       System.exit(2);
     }
     Path model = Path.of(args[0]);
     int[] threads = {1, 2};
     int runs = 30;
     int warmup = 30;
+    boolean ops = false;
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--threads" ->
             threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+        case "--ops" -> ops = true;
         default -> {
           System.err.println("unknown argument " + args[i]);
           System.exit(2);
@@ -56,6 +66,8 @@ public final class ScalingProbe {
     try (Model m = Model.load(model)) {
       Signature sig = m.defaultSignature();
       Map<String, Tensor> feed = RandomInputs.of(sig, 0);
+      // Per thread count (the last session of that count): per node, CPU and handoffs.
+      TreeMap<Integer, NodeCosts> perNode = new TreeMap<>();
       for (int t : threads) {
         try (Session s = m.newSession(SessionOptions.defaults().withThreads(t))) {
           for (int i = 0; i < warmup; i++) {
@@ -83,7 +95,13 @@ public final class ScalingProbe {
               wall[0],
               handoffs0 == null ? "?" : fmt((handoffs1[0] - handoffs0[0]) / (double) runs),
               handoffs0 == null ? "?" : fmt((handoffs1[1] - handoffs0[1]) / (double) runs));
+          if (ops) {
+            perNode.put(t, NodeCosts.measure(s, sig.key(), feed, runs, mx));
+          }
         }
+      }
+      if (ops) {
+        NodeCosts.print(perNode);
       }
     }
     System.out.printf(Locale.ROOT, "load average after %s%n", Measure.loadAverage());
@@ -120,6 +138,92 @@ public final class ScalingProbe {
       return new long[] {posts, wakeups};
     } catch (ReflectiveOperationException e) {
       return null;
+    }
+  }
+
+  /** Per node of a timed run: the caller's CPU nanoseconds (median) and the handoffs it made. */
+  private record NodeCosts(List<String> nodes, List<String> ops, long[] cpu, long[] handoffs) {
+    static NodeCosts measure(
+        Session s, String key, Map<String, Tensor> feed, int runs, ThreadMXBean mx) {
+      List<String> nodes = new ArrayList<>();
+      List<String> ops = new ArrayList<>();
+      List<long[]> cpu = new ArrayList<>();
+      long[] handoffs = new long[0];
+      for (int r = 0; r < runs; r++) {
+        int run = r;
+        int[] step = {0};
+        long[] last = {mx.getCurrentThreadCpuTime(), posts(s)};
+        List<Long> made = new ArrayList<>();
+        s.runTimed(
+            key,
+            feed,
+            (node, op, nanos) -> {
+              long c = mx.getCurrentThreadCpuTime();
+              long p = posts(s);
+              int i = step[0]++;
+              if (run == 0) {
+                nodes.add(node);
+                ops.add(op);
+                cpu.add(new long[runs]);
+              }
+              cpu.get(i)[run] = c - last[0];
+              made.add(p - last[1]);
+              last[0] = c;
+              last[1] = p;
+            });
+        handoffs = made.stream().mapToLong(Long::longValue).toArray();
+      }
+      long[] median = new long[nodes.size()];
+      for (int i = 0; i < median.length; i++) {
+        long[] v = cpu.get(i);
+        Arrays.sort(v);
+        median[i] = v[runs / 2];
+      }
+      return new NodeCosts(nodes, ops, median, handoffs);
+    }
+
+    private static long posts(Session s) {
+      long[] h = ScalingProbe.handoffs(s);
+      return h == null ? 0 : h[0];
+    }
+
+    static void print(TreeMap<Integer, NodeCosts> perNode) {
+      if (perNode.isEmpty()) {
+        return;
+      }
+      Integer most = perNode.lastKey();
+      NodeCosts ref = perNode.get(most);
+      StringBuilder head =
+          new StringBuilder(String.format(Locale.ROOT, "  %-44s %-26s", "node", "op"));
+      for (int t : perNode.keySet()) {
+        head.append(String.format(Locale.ROOT, " %9s", "cpu@" + t + " us"));
+      }
+      System.out.println(head.append(String.format(Locale.ROOT, " %8s", "handoffs")));
+      Map<Integer, long[]> serial = new TreeMap<>();
+      for (int i = 0; i < ref.nodes().size(); i++) {
+        StringBuilder line =
+            new StringBuilder(
+                String.format(
+                    Locale.ROOT, "  %-44.44s %-26.26s", ref.nodes().get(i), ref.ops().get(i)));
+        for (Map.Entry<Integer, NodeCosts> e : perNode.entrySet()) {
+          long c = e.getValue().nodes().size() == ref.nodes().size() ? e.getValue().cpu()[i] : 0;
+          line.append(String.format(Locale.ROOT, " %9.1f", c / 1e3));
+          long[] sums = serial.computeIfAbsent(e.getKey(), k -> new long[2]);
+          sums[ref.handoffs()[i] == 0 ? 0 : 1] += c;
+        }
+        System.out.println(line.append(String.format(Locale.ROOT, " %8d", ref.handoffs()[i])));
+      }
+      serial.forEach(
+          (t, sums) ->
+              System.out.printf(
+                  Locale.ROOT,
+                  "  %d thread%s: caller CPU %.0f us in nodes without handoffs at %d threads,"
+                      + " %.0f us in the others%n",
+                  t,
+                  t == 1 ? "" : "s",
+                  sums[0] / 1e3,
+                  most,
+                  sums[1] / 1e3));
     }
   }
 }

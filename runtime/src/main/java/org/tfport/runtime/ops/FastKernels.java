@@ -2,6 +2,7 @@ package org.tfport.runtime.ops;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.tfport.runtime.kernel.RunContext;
 
@@ -79,8 +80,8 @@ final class FastKernels {
 
   /**
    * Runs {@code body} over [0, count) on up to {@code ctx.threads()} threads: the range is cut into
-   * a few chunks per thread (none under {@link #CHUNK_MIN_WORK}), which the calling thread and the
-   * pool's helpers take in turn until none is left; with one thread, less than {@link
+   * a few chunks per thread (none under {@link #CHUNK_MIN_WORK}), and each taking thread owns a
+   * contiguous run of them (see {@link Chunks}); with one thread, less than {@link
    * #PARALLEL_MIN_WORK} in all, or too little for two chunks, in one call on the caller's thread
    * and no handoff. Only as many helpers as there are chunks beyond the caller's first are asked.
    * The caller never waits for a helper that has not started (on a busy machine it may take the
@@ -96,9 +97,10 @@ final class FastKernels {
       }
       return;
     }
-    Chunks work = new Chunks(count, chunks, body);
-    ctx.fork(work, Math.min(threads, chunks) - 1);
-    work.work();
+    int takers = Math.min(threads, chunks);
+    Chunks work = new Chunks(count, chunks, takers, body);
+    ctx.fork(work, takers - 1);
+    work.work(0);
     work.await();
   }
 
@@ -123,49 +125,133 @@ final class FastKernels {
 
   private static final int CHUNKS_PER_THREAD = 4;
 
-  /** How long a caller whose chunks are all taken spins for the helpers before it parks. */
+  /**
+   * The least a caller whose chunks are all taken spins for the helpers before it parks; it spins
+   * longer, up to {@link #SPIN_MAX_NANOS}, when its own chunks took longer (see {@link
+   * Chunks#await}).
+   */
   private static final long SPIN_NANOS = 50_000;
 
-  /** The chunks of one split: a counter to take them by, and a latch counting those finished. */
-  private static final class Chunks implements Runnable {
+  /** The most a caller spins for a helper's chunk before it parks. */
+  private static final long SPIN_MAX_NANOS = 1_000_000;
+
+  /**
+   * The chunks of one split. Taker {@code p} of {@code n} (the caller is 0, helpers number
+   * themselves 1, 2, ... as they arrive) owns chunks [p·chunks/n, (p+1)·chunks/n) and takes them
+   * from the front; once its own are gone it takes the others' from the back. So when every taker
+   * keeps up, the caller computes the first part of every op's range and each helper the same later
+   * part: an op whose rows are cut as the previous op's were (the layers of a convolution network
+   * split by output rows) finds most of its input in the cache of the core that wrote it, where
+   * chunks taken in turn from one counter would hand each core rows the other core wrote. A slow or
+   * absent taker loses its chunks to the others from the back of its run, one at a time.
+   */
+  static final class Chunks implements Runnable {
     private final int count;
     private final int chunks;
     private final Range body;
-    private final AtomicInteger next = new AtomicInteger();
+
+    /** Per taker, the chunks it has left: the next one in the high half, the end in the low. */
+    private final AtomicLong[] left;
+
+    private final AtomicInteger arrivals = new AtomicInteger();
     private final CountDownLatch done;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-    Chunks(int count, int chunks, Range body) {
+    /** The longest chunk the caller computed, in nanoseconds (caller's thread only). */
+    private long longestChunk;
+
+    Chunks(int count, int chunks, int takers, Range body) {
       this.count = count;
       this.chunks = chunks;
       this.body = body;
+      this.left = new AtomicLong[takers];
+      for (int p = 0; p < takers; p++) {
+        left[p] = new AtomicLong(pack(chunks * p / takers, chunks * (p + 1) / takers));
+      }
       this.done = new CountDownLatch(chunks);
     }
 
-    @Override
-    public void run() {
-      work();
+    private static long pack(int next, int end) {
+      return (long) next << 32 | (end & 0xffffffffL);
     }
 
-    void work() {
-      for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
-        try {
-          body.run((int) ((long) count * c / chunks), (int) ((long) count * (c + 1) / chunks));
-        } catch (RuntimeException | Error e) {
-          failure.compareAndSet(null, e);
-        } finally {
-          done.countDown();
+    /** A helper's turn: it takes the next taker number (a late or extra helper only steals). */
+    @Override
+    public void run() {
+      work(arrivals.incrementAndGet());
+    }
+
+    /** Computes taker {@code self}'s own chunks from the front, then the others' from the back. */
+    void work(int self) {
+      int takers = left.length;
+      if (self < takers) {
+        for (int c = takeFront(left[self]); c >= 0; c = takeFront(left[self])) {
+          compute(c, self == 0);
+        }
+      }
+      for (int i = 1; i <= takers; i++) {
+        AtomicLong other = left[(self + i) % takers];
+        for (int c = takeBack(other); c >= 0; c = takeBack(other)) {
+          compute(c, self == 0);
         }
       }
     }
 
+    private static int takeFront(AtomicLong run) {
+      while (true) {
+        long s = run.get();
+        int next = (int) (s >>> 32);
+        int end = (int) s;
+        if (next >= end) {
+          return -1;
+        }
+        if (run.compareAndSet(s, pack(next + 1, end))) {
+          return next;
+        }
+      }
+    }
+
+    private static int takeBack(AtomicLong run) {
+      while (true) {
+        long s = run.get();
+        int next = (int) (s >>> 32);
+        int end = (int) s;
+        if (next >= end) {
+          return -1;
+        }
+        if (run.compareAndSet(s, pack(next, end - 1))) {
+          return end - 1;
+        }
+      }
+    }
+
+    private void compute(int c, boolean caller) {
+      long start = caller ? System.nanoTime() : 0;
+      try {
+        body.run((int) ((long) count * c / chunks), (int) ((long) count * (c + 1) / chunks));
+      } catch (RuntimeException | Error e) {
+        failure.compareAndSet(null, e);
+      } finally {
+        done.countDown();
+      }
+      if (caller) {
+        longestChunk = Math.max(longestChunk, System.nanoTime() - start);
+      }
+    }
+
     void await() {
-      // The chunks still running are at most one per helper, each a fraction of the op: spin
-      // briefly before parking, since a parked caller is woken only after a scheduler round trip,
-      // once per op, on the path every op waits on.
-      long spinEnd = System.nanoTime() + SPIN_NANOS;
+      // What is left is at most one chunk per helper, each about as long as the caller's own (all
+      // chunks are alike): spin for about two of those before parking, since a parked caller is
+      // woken only after a scheduler round trip, once per op, on the path every op waits on. A
+      // helper that takes much longer has lost its core; then the caller's spin would only keep
+      // the core from it.
+      long spinEnd = System.nanoTime() + Math.clamp(2 * longestChunk, SPIN_NANOS, SPIN_MAX_NANOS);
+      int spins = 0;
       while (done.getCount() > 0 && System.nanoTime() - spinEnd < 0) {
         Thread.onSpinWait();
+        if ((++spins & 0xfff) == 0) {
+          Thread.yield();
+        }
       }
       boolean interrupted = false;
       while (true) {

@@ -17,8 +17,9 @@ import org.tfport.runtime.ops.Windows.Padding;
  * (a loop the JIT vectorizes) instead of a window walk per channel over a double copy of the input.
  * The arithmetic is the reference's ({@link PoolOps}): the first tap, then any greater one, for the
  * maximum; the average a double sum in tap order divided by the taps inside the input and rounded
- * once; so results are bit for bit the same. Output rows are split over the session's threads.
- * Anything else runs the reference kernel, bound alongside.
+ * once; so results are bit for bit the same. Output rows are split over the session's threads, and
+ * rows into blocks of channels when there are few rows. Anything else runs the reference kernel,
+ * bound alongside.
  */
 final class FastPoolOps implements OpFamily {
   @Override
@@ -26,6 +27,17 @@ final class FastPoolOps implements OpFamily {
     r.optimized("MaxPool", b -> bind(b, true));
     r.optimized("AvgPool", b -> bind(b, false));
   }
+
+  /**
+   * What one window tap of a pool costs in the GEMM multiply-adds {@link FastKernels#split}'s
+   * floors count: a tap is a load and a max or add with no reuse, measured (FaceMesh, 1 thread) at
+   * about an eighth of the GEMM's rate. Counting it as 4 hands the 30 µs max-pools of FaceMesh to
+   * the helpers (they ran on the caller only) and keeps the ones of a few µs on the caller.
+   */
+  static final long POOL_TAP_WORK = 4;
+
+  /** Channels per block when a pool's rows are cut into blocks of channels. */
+  private static final int CHANNEL_BLOCK = 64;
 
   private static Kernel bind(BindContext b, boolean max) {
     Kernel reference = PoolOps.bind(b, 2, max, false);
@@ -55,14 +67,32 @@ final class FastPoolOps implements OpFamily {
       float[] y = new float[og.size()];
       float[] xs = x.floats();
       int rows = og.batch() * og.height();
-      long work = (long) og.width() * og.channels() * window[1] * window[2];
+      // Too few rows for a few chunks per thread (a global pool has one): each row is cut into
+      // blocks of channels too, which are computed alike.
+      int threads = ctx == null ? 1 : ctx.threads();
+      int blocks =
+          threads == 1 || rows >= 4 * threads
+              ? 1
+              : (og.channels() + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+      int width = (og.channels() + blocks - 1) / blocks;
+      long work = POOL_TAP_WORK * og.width() * width * window[1] * window[2];
       FastKernels.split(
-          ctx, rows, work, (from, to) -> rows(mk, xs, g, axes[1], axes[2], max, y, from, to));
+          ctx,
+          rows * blocks,
+          work,
+          (from, to) -> {
+            for (int i = from; i < to; i++) {
+              int c0 = i % blocks * width;
+              int c1 = Math.min(og.channels(), c0 + width);
+              row(mk, xs, g, axes[1], axes[2], max, y, i / blocks, c0, c1);
+            }
+          });
       return new Value[] {Value.of(DType.FLOAT32, og.shape(f), y)};
     };
   }
 
-  private static void rows(
+  /** Output row {@code row} (batch × height), channels [c0, c1). */
+  private static void row(
       Microkernel mk,
       float[] x,
       Grid g,
@@ -70,49 +100,49 @@ final class FastPoolOps implements OpFamily {
       Axis aw,
       boolean max,
       float[] y,
-      int from,
-      int to) {
+      int row,
+      int c0,
+      int c1) {
     int c = g.channels();
-    double[] sum = max ? null : new double[c];
-    for (int row = from; row < to; row++) {
-      int n = row / ah.out();
-      int oh = row - n * ah.out();
-      for (int ow = 0; ow < aw.out(); ow++) {
-        int o = (row * aw.out() + ow) * c;
-        int count = 0;
-        for (int kh = 0; kh < ah.window(); kh++) {
-          int ih = ah.input(oh, kh);
-          if (ih < 0 || ih >= ah.in()) {
+    int cn = c1 - c0;
+    double[] sum = max ? null : new double[cn];
+    int n = row / ah.out();
+    int oh = row - n * ah.out();
+    for (int ow = 0; ow < aw.out(); ow++) {
+      int o = (row * aw.out() + ow) * c + c0;
+      int count = 0;
+      for (int kh = 0; kh < ah.window(); kh++) {
+        int ih = ah.input(oh, kh);
+        if (ih < 0 || ih >= ah.in()) {
+          continue;
+        }
+        for (int kw = 0; kw < aw.window(); kw++) {
+          int iw = aw.input(ow, kw);
+          if (iw < 0 || iw >= aw.in()) {
             continue;
           }
-          for (int kw = 0; kw < aw.window(); kw++) {
-            int iw = aw.input(ow, kw);
-            if (iw < 0 || iw >= aw.in()) {
-              continue;
-            }
-            int at = ((n * ah.in() + ih) * aw.in() + iw) * c;
-            if (max) {
-              if (count == 0) {
-                System.arraycopy(x, at, y, o, c);
-              } else {
-                mk.maxInto(x, at, y, o, c);
-              }
-            } else if (count == 0) {
-              for (int k = 0; k < c; k++) {
-                sum[k] = x[at + k];
-              }
+          int at = ((n * ah.in() + ih) * aw.in() + iw) * c + c0;
+          if (max) {
+            if (count == 0) {
+              System.arraycopy(x, at, y, o, cn);
             } else {
-              for (int k = 0; k < c; k++) {
-                sum[k] += x[at + k];
-              }
+              mk.maxInto(x, at, y, o, cn);
             }
-            count++;
+          } else if (count == 0) {
+            for (int k = 0; k < cn; k++) {
+              sum[k] = x[at + k];
+            }
+          } else {
+            for (int k = 0; k < cn; k++) {
+              sum[k] += x[at + k];
+            }
           }
+          count++;
         }
-        if (!max) {
-          for (int k = 0; k < c; k++) {
-            y[o + k] = (float) (sum[k] / count);
-          }
+      }
+      if (!max) {
+        for (int k = 0; k < cn; k++) {
+          y[o + k] = (float) (sum[k] / count);
         }
       }
     }

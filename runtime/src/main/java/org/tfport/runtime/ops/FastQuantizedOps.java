@@ -69,11 +69,9 @@ final class FastQuantizedOps implements OpFamily {
       Quant in = Quant.of(b, "input");
       Quant out = Quant.of(b, "output");
       int oc = (int) f.dim(depthwise ? 3 : 0);
-      Requantizer rq =
-          Requantizer.of(
-              QuantizedConvOps.multipliers(b, in, out, oc),
-              out.zeroPoint(),
-              QuantizedConvOps.range(b, t, out));
+      Multiplier[] multipliers = QuantizedConvOps.multipliers(b, in, out, oc);
+      int[] range = QuantizedConvOps.range(b, t, out);
+      NarrowRequantizer rq = NarrowRequantizer.of(multipliers, out.zeroPoint(), range);
       int[] wOff = QuantizedConvOps.filterOffsets(b, oc);
       IntMicrokernel mk = IntMicrokernel.chosen();
       Geometry g =
@@ -94,13 +92,32 @@ final class FastQuantizedOps implements OpFamily {
           w[i] += wOff[i % oc];
         }
         int[] zp = zeroPointTerms(w, oc, in.zeroPoint(), true);
+        // Stride 1 along the width with channels that divide a vector: pixels packed per vector.
+        int[] repeated =
+            mk instanceof ScalarIntMicrokernel
+                    || g.stride()[1] != 1
+                    || !VectorNarrowDepthwise.packs(oc, mk.lanes())
+                ? null
+                : VectorNarrowDepthwise.repeatTaps(w, w.length / oc, oc, mk.lanes());
         w = java.util.Arrays.copyOf(w, w.length + IntMicrokernel.SLACK);
-        return new Depthwise(reference, t, g, oc, w, zp, rq, mk)::run;
+        return new Depthwise(reference, t, g, oc, w, repeated, zp, rq, mk)::run;
       }
       int k = reduction(f);
+      Requantizer plain = rq.rq();
       int[] w = centeredRows(f, wOff, oc);
       int[] zp = zeroPointTerms(w, oc, in.zeroPoint(), false);
-      return new Conv(reference, t, g, oc, (int) f.dim(3), PackedGemm.of(w, oc, k, t, mk), zp, rq)
+      // Few output channels and more than one tap (1×1 layers are plain GEMMs, kept as they are).
+      if (oc <= FloatExactConv.NARROW
+          && k > f.dim(3)
+          && !(mk instanceof ScalarIntMicrokernel)
+          && FloatExactConv.exact(w, oc, false, FloatExactConv.maxCode(t))) {
+        Microkernel fmk = FastKernels.microkernel();
+        Gemm.Packed packed = Gemm.pack(FloatExactConv.floats(w), 0, k, oc, true, fmk.nr());
+        return new FloatExactConv.Conv(reference, t, g, oc, (int) f.dim(3), packed, fmk, mk, zp, rq)
+            ::run;
+      }
+      return new Conv(
+              reference, t, g, oc, (int) f.dim(3), PackedGemm.of(w, oc, k, t, mk), zp, plain)
           ::run;
     } catch (KernelException e) {
       return reference; // its own words, when it runs
@@ -113,15 +130,22 @@ final class FastQuantizedOps implements OpFamily {
   }
 
   /** Strides, dilations, padding and window of a convolution; the input's zero point. */
-  private record Geometry(
-      int[] stride, int[] dilation, boolean same, int kh, int kw, int inZeroPoint) {}
+  record Geometry(int[] stride, int[] dilation, boolean same, int kh, int kw, int inZeroPoint) {
+    int outHeight(int h) {
+      return QuantizedConvOps.outSize(same, h, kh, stride[0], dilation[0]);
+    }
+
+    int outWidth(int w) {
+      return QuantizedConvOps.outSize(same, w, kw, stride[1], dilation[1]);
+    }
+  }
 
   /**
    * The input's bytes inside a border of its zero point wide enough that every tap of every output
    * window falls in it (a border tap then adds (zero point − zero point)·w = 0, as TFLite's skipped
    * taps do); the input itself when no window reaches past it.
    */
-  private record Padded(byte[] data, int height, int width) {
+  record Padded(byte[] data, int height, int width) {
     /**
      * {@code slack} zero bytes follow the last pixel (a copy is made for them). A copy is {@code
      * ctx}'s scratch, to {@link #giveBack} once the op is done.
@@ -174,7 +198,7 @@ final class FastQuantizedOps implements OpFamily {
   }
 
   /** 0xff for uint8 codes, −1 (sign extension) for int8. */
-  private static int mask(DType t) {
+  static int mask(DType t) {
     return t == DType.UINT8 ? 0xff : -1;
   }
 
@@ -195,7 +219,7 @@ final class FastQuantizedOps implements OpFamily {
   }
 
   /** The int32 bias plus the zero-point terms. */
-  private static int[] bias(Value[] ins, int biasInput, int[] zeroPointTerms) {
+  static int[] bias(Value[] ins, int biasInput, int[] zeroPointTerms) {
     int oc = zeroPointTerms.length;
     int[] b =
         Requantizer.bias(FixedPoint.bias(ins.length > biasInput ? ins[biasInput] : null, oc), oc);
@@ -205,7 +229,7 @@ final class FastQuantizedOps implements OpFamily {
     return b;
   }
 
-  private static boolean fits(Value x, DType t) {
+  static boolean fits(Value x, DType t) {
     return x.dtype() == t && x.rank() == 4 && x.dim(1) > 0 && x.dim(2) > 0 && x.dim(3) > 0;
   }
 
@@ -346,8 +370,9 @@ final class FastQuantizedOps implements OpFamily {
       Geometry g,
       int oc,
       int[] w,
+      int[] repeated,
       int[] zeroPointTerms,
-      Requantizer rq,
+      NarrowRequantizer rq,
       IntMicrokernel mk) {
     Value[] run(Value[] ins, RunContext ctx) {
       Value x = ins[0];
@@ -355,6 +380,7 @@ final class FastQuantizedOps implements OpFamily {
         return reference.run(ins, ctx);
       }
       int[] bias = bias(ins, 2, zeroPointTerms);
+      int[] wideBias = rq.wideBias(bias);
       int mask = mask(t);
       int n = (int) x.dim(0);
       int oh =
@@ -387,8 +413,13 @@ final class FastQuantizedOps implements OpFamily {
               int b = row / oh;
               int oy = row % oh;
               int xOff = (b * p.height() + oy * sh) * p.width() * oc;
-              mk.depthwise(p.data(), mask, xOff, sw * oc, xTap, fTap, taps, w, acc, ow, oc);
-              mk.requantizeRows(rq, ow, acc, 0, oc, bias, y, row * ow * oc);
+              if (repeated != null) {
+                VectorNarrowDepthwise.bytes(
+                    p.data(), mask, xOff, xTap, taps, repeated, acc, ow, oc);
+              } else {
+                mk.depthwise(p.data(), mask, xOff, sw * oc, xTap, fTap, taps, w, acc, ow, oc);
+              }
+              rq.rows(mk, ow, acc, bias, wideBias, y, row * ow * oc);
             }
           });
       p.giveBack(x, ctx);

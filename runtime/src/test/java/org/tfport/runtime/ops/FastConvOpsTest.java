@@ -304,6 +304,55 @@ class FastConvOpsTest {
     }
   }
 
+  /**
+   * Depthwise layers of few channels (half-width vectors, masked tails): channel counts 1 to 17
+   * around the vector's divisors, strides 1 and 2, SAME and VALID, dilations, multipliers 1 and 2,
+   * widths that leave a partial group of four pixels, with and without a fused epilogue.
+   */
+  @Test
+  void depthwiseOverFewChannelsMatchesReference() {
+    Random rnd = new Random(23);
+    int trial = 0;
+    for (int channels : new int[] {1, 2, 3, 4, 5, 8, 12, 16, 17}) {
+      for (int stride = 1; stride <= 2; stride++) {
+        int multiplier = trial % 3 == 2 ? 2 : 1;
+        int dilation = trial % 4 == 3 ? 2 : 1;
+        Case c =
+            new Case(
+                1 + trial % 2,
+                9 + rnd.nextInt(8),
+                11 + rnd.nextInt(24),
+                channels,
+                3,
+                1 + rnd.nextInt(3),
+                new int[] {1 + rnd.nextInt(2), stride},
+                new int[] {dilation, dilation},
+                trial % 2 == 0 ? "SAME" : "VALID",
+                new int[4]);
+        Value filter = OpOracle.randomFloats(rnd, c.kh(), c.kw(), channels, multiplier);
+        CHECK.check(
+            "DepthwiseConv2dNative few channels",
+            "DepthwiseConv2dNative " + c + " x" + multiplier,
+            "DepthwiseConv2dNative",
+            c.attrs(),
+            trial % 4 == 1 ? List.of() : List.of(1),
+            c.input(rnd),
+            filter);
+        List<Value> inputs = new ArrayList<>(List.of(c.input(rnd), filter));
+        Map<String, AttrValue> attrs =
+            fusedAttrs(c.attrs(), rnd, inputs, channels * multiplier, false, "Relu6", true);
+        CHECK.check(
+            "FusedDepthwiseConv2dNative few channels",
+            "FusedDepthwiseConv2dNative " + c + " x" + multiplier + " " + attrs.get("fused_ops"),
+            "FusedDepthwiseConv2dNative",
+            attrs,
+            List.of(1),
+            inputs.toArray(Value[]::new));
+        trial++;
+      }
+    }
+  }
+
   @Test
   void fusedDepthwiseMatchesReference() {
     Random rnd = new Random(16);

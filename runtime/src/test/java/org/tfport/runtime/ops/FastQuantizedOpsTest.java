@@ -166,6 +166,80 @@ class FastQuantizedOpsTest {
     assertThat(checked).isEqualTo(70);
   }
 
+  /**
+   * Layers of few channels: convolutions of up to 16 output channels with more than one tap run as
+   * exact float sums (FloatExactConv), depthwise layers of stride 1 along the width with channels
+   * that divide a vector pack several pixels per vector (VectorNarrowDepthwise), and 8 or fewer
+   * channels dividing 16 are requantized two or more pixels at a time (NarrowRequantizer). Channels
+   * 1 to 17 around the divisors, strides 1 and 2, SAME and VALID, dilations, widths that leave a
+   * partial vector; and weights too large for an exact float sum, which keep the integer path.
+   */
+  @Test
+  void fewChannelLayersMatchTheReferenceBitForBit() {
+    Random r = new Random(15);
+    int trial = 0;
+    for (int c : new int[] {1, 3, 5, 8, 12, 16, 17}) {
+      for (int stride = 1; stride <= 2; stride++) {
+        for (boolean depthwise : new boolean[] {false, true}) {
+          DType t = trial % 2 == 0 ? DType.UINT8 : DType.INT8;
+          int oc = depthwise ? c : new int[] {8, 16, 4, 3, 17, 1}[trial % 6];
+          int h = 5 + r.nextInt(12);
+          int w = 9 + r.nextInt(30);
+          int d = trial % 5 == 4 ? 2 : 1;
+          int kw = 1 + r.nextInt(3);
+          String padding = trial % 3 == 0 ? "VALID" : "SAME";
+          Map<String, AttrValue> a = quantAttrs(r, t, oc);
+          a.put("strides", ints(1, 1 + r.nextInt(2), stride, 1));
+          a.put("dilations", ints(1, d, d, 1));
+          a.put("padding", AttrValue.Str.of(padding));
+          if (depthwise) {
+            a.put("depth_multiplier", new AttrValue.Int(1));
+          }
+          Value x = bytes(r, t, 1 + trial % 2, h, w, c);
+          Value f = depthwise ? bytes(r, t, 1, 3, kw, oc) : bytes(r, t, oc, 3, kw, c);
+          String op = depthwise ? "TfliteQuantizedDepthwiseConv2D" : "TfliteQuantizedConv2D";
+          check(
+              op
+                  + " "
+                  + t.jsName()
+                  + " x"
+                  + Arrays.toString(x.shape())
+                  + " f"
+                  + Arrays.toString(f.shape())
+                  + " s"
+                  + stride
+                  + " d"
+                  + d
+                  + " "
+                  + padding,
+              op,
+              a,
+              x,
+              f,
+              bias(r, oc));
+          trial++;
+        }
+      }
+    }
+    // Σ|w| · 255 past 2^24 for every channel (3·3·40 weights of 255 − 0): the integer path.
+    Map<String, AttrValue> a = quantAttrs(r, DType.UINT8, 8);
+    a.put("filter_zero_points", ints(0));
+    a.put("strides", ints(1, 1, 1, 1));
+    a.put("dilations", ints(1, 1, 1, 1));
+    a.put("padding", AttrValue.Str.of("SAME"));
+    byte[] big = new byte[8 * 3 * 3 * 40];
+    Arrays.fill(big, (byte) 255);
+    Value f = Value.of(DType.UINT8, new long[] {8, 3, 3, 40}, big);
+    assertThat(FloatExactConv.exact(FixedPoint.widen(f), 8, false, 255)).isFalse();
+    check(
+        "TfliteQuantizedConv2D inexact in float",
+        "TfliteQuantizedConv2D",
+        a,
+        bytes(r, DType.UINT8, 1, 7, 9, 40),
+        f,
+        bias(r, 8));
+  }
+
   @Test
   void fullyConnectedMatchesTheReferenceBitForBit() {
     Random r = new Random(12);
@@ -196,7 +270,14 @@ class FastQuantizedOpsTest {
     for (int trial = 0; trial < 60; trial++) {
       DType t = r.nextBoolean() ? DType.INT8 : DType.UINT8;
       boolean perChannel = t == DType.INT8;
-      long[] big = {1 + r.nextInt(2), 1 + r.nextInt(9), 1 + r.nextInt(9), 1 + r.nextInt(40)};
+      // Every sixth large enough for the 2-thread split (blocks of 1,024 elements, the broadcast
+      // period dividing none of them).
+      long[] big =
+          trial % 6 == 0
+              ? new long[] {1, 24 + r.nextInt(8), 24 + r.nextInt(8), 17 + r.nextInt(30)}
+              : new long[] {
+                1 + r.nextInt(2), 1 + r.nextInt(9), 1 + r.nextInt(9), 1 + r.nextInt(40)
+              };
       long[] small =
           switch (r.nextInt(4)) {
             case 0 -> big.clone();

@@ -118,6 +118,90 @@ class SplitFloorTest {
     assertThat(two.helpersAsked).isEmpty();
   }
 
+  @Test
+  void aMaxPoolOfFaceMeshsSizeHandsOffAndOneOfAFewMicrosecondsDoesNot() {
+    Random rnd = new Random(13);
+    // FaceMesh's first pool, 64x64x16 to 32x32x16 (about 30 us at one thread): one handoff.
+    assertThat(maxPoolHandoffs(rnd, 64, 16)).containsExactly(1);
+    // Its third, 16x16x64 to 8x8x64 (a few us): none.
+    assertThat(maxPoolHandoffs(rnd, 16, 64)).isEmpty();
+  }
+
+  @Test
+  void aQuantizedAddOfMobileNetV2sSizeHandsOffAndASmallOneDoesNot() {
+    Random rnd = new Random(14);
+    // MobileNet V2's first residual add, 56x56x24 (over 100 us at one thread): one handoff.
+    assertThat(quantizedAddHandoffs(rnd, 56, 24)).containsExactly(1);
+    // 7x7x64, a few us: none.
+    assertThat(quantizedAddHandoffs(rnd, 7, 64)).isEmpty();
+  }
+
+  private static List<Integer> quantizedAddHandoffs(Random rnd, int size, int channels) {
+    Map<String, AttrValue> attrs = new LinkedHashMap<>();
+    attrs.put("T", OpOracle.type(DType.UINT8));
+    for (String role : new String[] {"input", "input2", "output"}) {
+      attrs.put(role + "_scale", new AttrValue.Float(0.02f + rnd.nextFloat() * 0.1f));
+      attrs.put(role + "_zero_point", new AttrValue.Int(rnd.nextInt(256)));
+    }
+    attrs.put("fused_activation_function", AttrValue.Str.of("NONE"));
+    long[] shape = {1, size, size, channels};
+    Value x1 = randomBytes(rnd, shape);
+    Value x2 = randomBytes(rnd, shape);
+    CountingContext two = new CountingContext(2);
+    Value y =
+        OpOracle.runKernel(Mode.OPTIMIZED, "TfliteQuantizedAdd", attrs, List.of(), two, x1, x2)[0];
+    Value ref =
+        OpOracle.runKernel(Mode.REFERENCE, "TfliteQuantizedAdd", attrs, List.of(), x1, x2)[0];
+    assertThat(y.bytes()).as("add " + size).containsExactly(ref.bytes());
+    return two.helpersAsked;
+  }
+
+  private static Value randomBytes(Random rnd, long[] shape) {
+    byte[] b = new byte[Math.toIntExact(shape[0] * shape[1] * shape[2] * shape[3])];
+    rnd.nextBytes(b);
+    return Value.of(DType.UINT8, shape, b);
+  }
+
+  @Test
+  void aGlobalAveragePoolIsSplitByChannels() {
+    Random rnd = new Random(15);
+    // MobileNetV2's 7x7x1280 to 1x1x1280: one output row, cut into blocks of channels.
+    Map<String, AttrValue> attrs = new LinkedHashMap<>();
+    attrs.put("T", OpOracle.type(DType.FLOAT32));
+    attrs.put("ksize", ints(1, 7, 7, 1));
+    attrs.put("strides", ints(1, 1, 1, 1));
+    attrs.put("padding", str("VALID"));
+    Value x = NnTesting.random(rnd, DType.FLOAT32, 1, 7, 7, 1280);
+    CountingContext two = new CountingContext(2);
+    Value y = OpOracle.runKernel(Mode.OPTIMIZED, "AvgPool", attrs, List.of(), two, x)[0];
+    Value ref = OpOracle.runKernel(Mode.REFERENCE, "AvgPool", attrs, List.of(), x)[0];
+    OpOracle.assertClose("global AvgPool", y, ref, 0, 0);
+    assertThat(two.helpersAsked).containsExactly(1);
+    // With a helper that takes chunks, and channels that do not fill the last block.
+    Value odd = NnTesting.random(rnd, DType.FLOAT32, 1, 7, 7, 1001);
+    for (String op : new String[] {"AvgPool", "MaxPool"}) {
+      Value got = OpOracle.runKernel(Mode.OPTIMIZED, op, attrs, List.of(), TWO, odd)[0];
+      Value want = OpOracle.runKernel(Mode.REFERENCE, op, attrs, List.of(), odd)[0];
+      OpOracle.assertClose("global " + op + " 1001 channels", got, want, 0, 0);
+    }
+  }
+
+  private static final RunContext TWO = OpOracle.context(2);
+
+  private static List<Integer> maxPoolHandoffs(Random rnd, int size, int channels) {
+    Map<String, AttrValue> attrs = new LinkedHashMap<>();
+    attrs.put("T", OpOracle.type(DType.FLOAT32));
+    attrs.put("ksize", ints(1, 2, 2, 1));
+    attrs.put("strides", ints(1, 2, 2, 1));
+    attrs.put("padding", str("VALID"));
+    Value x = NnTesting.random(rnd, DType.FLOAT32, 1, size, size, channels);
+    CountingContext two = new CountingContext(2);
+    Value y = OpOracle.runKernel(Mode.OPTIMIZED, "MaxPool", attrs, List.of(), two, x)[0];
+    Value ref = OpOracle.runKernel(Mode.REFERENCE, "MaxPool", attrs, List.of(), x)[0];
+    OpOracle.assertClose("MaxPool " + size, y, ref, 0, 0);
+    return two.helpersAsked;
+  }
+
   private static List<Integer> convHandoffs(Random rnd, int size, int cin, int cout) {
     Map<String, AttrValue> attrs = convAttrs();
     Value x = NnTesting.random(rnd, DType.FLOAT32, 1, size, size, cin);
