@@ -40,12 +40,14 @@ final class ModelArgument {
    * full collection: loading leaves the file's bytes, the parsed graph and the weights before
    * packing as garbage, often promoted already, and the runs that follow would otherwise grow the
    * heap past it; collected now, the heap can shrink to what the plans hold (the launcher's heap
-   * free-ratio options) before the runs add their buffers and the JIT its compilations.
+   * free-ratio options) before the runs add their buffers and the JIT its compilations; {@link
+   * OldGenerationGuard} keeps the runs from growing it for good.
    */
   static Model load(String model, LoadOptions options) {
     Model m =
         model.contains("://") ? Model.loadUrl(model, options) : Model.load(Path.of(model), options);
     System.gc();
+    OldGenerationGuard.install();
     return m;
   }
 }

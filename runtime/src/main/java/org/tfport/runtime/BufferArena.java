@@ -29,6 +29,11 @@ final class BufferArena {
   private final Set<Object> lent = Collections.newSetFromMap(new IdentityHashMap<>());
   private boolean active;
 
+  // Bytes of the arrays lent now, their peak over runs, and of every array the arena made (tests).
+  private long lentBytes;
+  private long peakLentBytes;
+  private long madeBytes;
+
   /**
    * Starts a run: when {@code recycling} (its plan {@link Plan#recycles()}), buffers are lent and
    * taken back; otherwise every request is a new array the arena forgets.
@@ -44,6 +49,7 @@ final class BufferArena {
   void end() {
     active = false;
     lent.clear();
+    lentBytes = 0;
   }
 
   /** A buffer of exactly {@code n} floats with unspecified contents. */
@@ -54,8 +60,11 @@ final class BufferArena {
     float[] a = reused(free, n);
     if (a == null) {
       a = new float[n];
+      madeBytes += 4L * n;
     }
     lent.add(a);
+    lentBytes += 4L * n;
+    peakLentBytes = Math.max(peakLentBytes, lentBytes);
     return a;
   }
 
@@ -67,8 +76,11 @@ final class BufferArena {
     byte[] a = reused(freeBytes, n);
     if (a == null) {
       a = new byte[n];
+      madeBytes += n;
     }
     lent.add(a);
+    lentBytes += n;
+    peakLentBytes = Math.max(peakLentBytes, lentBytes);
     return a;
   }
 
@@ -81,11 +93,16 @@ final class BufferArena {
     return a;
   }
 
+  private static long sizeOf(Object a) {
+    return a instanceof float[] f ? 4L * f.length : a instanceof byte[] b ? b.length : 0;
+  }
+
   /** Takes back {@code a} (a float[] or byte[]) if this arena lent it and it is still out. */
   void giveBack(Object a) {
     if (a == null || !lent.remove(a)) {
       return;
     }
+    lentBytes -= sizeOf(a);
     if (a instanceof float[] f) {
       free.computeIfAbsent(f.length, k -> new ArrayDeque<>()).addLast(new SoftReference<>(f));
     } else if (a instanceof byte[] b) {
@@ -95,8 +112,8 @@ final class BufferArena {
 
   /** Forgets a lent buffer that leaves the session (an output): it is never taken back. */
   void escape(Value v) {
-    if (v != null && !v.isHandle()) {
-      lent.remove(v.data());
+    if (v != null && !v.isHandle() && lent.remove(v.data())) {
+      lentBytes -= sizeOf(v.data());
     }
   }
 
@@ -136,5 +153,13 @@ final class BufferArena {
       }
     }
     return b;
+  }
+
+  long peakLentBytes() {
+    return peakLentBytes;
+  }
+
+  long madeBytes() {
+    return madeBytes;
   }
 }
