@@ -459,8 +459,8 @@ public final class RuntimeComparison {
         "TF.js ms",
         "/TFLite",
         "/TF.js",
-        "tfport MB",
-        "other MB",
+        "tfport MiB",
+        "other MiB",
         "XNNPACK");
     for (int t : threads) {
       for (int i = 0; i < rows.size(); i++) {
@@ -507,7 +507,7 @@ public final class RuntimeComparison {
     System.out.println(
         "ratios: tfport median / the other runtime's (below 1: tfport faster); best median of "
             + rounds
-            + " rounds per side; MB: peak RSS of the measuring process.");
+            + " rounds per side; MiB: peak RSS of the measuring process.");
     System.out.println(
         "* TF.js 4.22's WASM backend runs single-threaded in Node (no WASM threads there).");
     System.out.println(
