@@ -185,19 +185,20 @@ final class FastKernels {
     void work(int self) {
       int takers = left.length;
       if (self < takers) {
-        for (int c = takeFront(left[self]); c >= 0; c = takeFront(left[self])) {
+        for (int c = take(left[self], true); c >= 0; c = take(left[self], true)) {
           compute(c, self == 0);
         }
       }
       for (int i = 1; i <= takers; i++) {
         AtomicLong other = left[(self + i) % takers];
-        for (int c = takeBack(other); c >= 0; c = takeBack(other)) {
+        for (int c = take(other, false); c >= 0; c = take(other, false)) {
           compute(c, self == 0);
         }
       }
     }
 
-    private static int takeFront(AtomicLong run) {
+    /** Takes the first ({@code front}) or the last chunk left in {@code run}; -1 when none is. */
+    private static int take(AtomicLong run, boolean front) {
       while (true) {
         long s = run.get();
         int next = (int) (s >>> 32);
@@ -205,22 +206,8 @@ final class FastKernels {
         if (next >= end) {
           return -1;
         }
-        if (run.compareAndSet(s, pack(next + 1, end))) {
-          return next;
-        }
-      }
-    }
-
-    private static int takeBack(AtomicLong run) {
-      while (true) {
-        long s = run.get();
-        int next = (int) (s >>> 32);
-        int end = (int) s;
-        if (next >= end) {
-          return -1;
-        }
-        if (run.compareAndSet(s, pack(next, end - 1))) {
-          return end - 1;
+        if (run.compareAndSet(s, front ? pack(next + 1, end) : pack(next, end - 1))) {
+          return front ? next : end - 1;
         }
       }
     }

@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Supplier;
@@ -24,41 +22,6 @@ import org.tfport.runtime.kernel.WorkerPool;
 class SplitAffinityTest {
   /** Large enough that a split of n items makes min(n, 4·threads) chunks. */
   private static final long HEAVY = FastKernels.PARALLEL_MIN_WORK;
-
-  /** A context whose handoffs run inline, before the caller starts, or never. */
-  private static final class InlineContext implements RunContext {
-    final int threads;
-    final boolean runHelpers;
-    private final Map<String, Object> state = new ConcurrentHashMap<>();
-
-    InlineContext(int threads, boolean runHelpers) {
-      this.threads = threads;
-      this.runHelpers = runHelpers;
-    }
-
-    @Override
-    public int threads() {
-      return threads;
-    }
-
-    @Override
-    public ForkJoinPool pool() {
-      return ForkJoinPool.commonPool();
-    }
-
-    @Override
-    public void fork(Runnable task, int helpers) {
-      for (int i = 0; runHelpers && i < helpers; i++) {
-        task.run();
-      }
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> T sessionState(String key, Supplier<T> create) {
-      return (T) state.computeIfAbsent(key, k -> create.get());
-    }
-  }
 
   /** The chunks' first items in the order they were computed. */
   private static List<Integer> order(RunContext ctx, int count) {
@@ -81,28 +44,28 @@ class SplitAffinityTest {
   @Test
   void aHelperThatStartsFirstTakesTheSecondHalfThenTheCallersFromTheBack() {
     // 8 chunks at 2 threads: the helper owns 4..7, the caller 0..3.
-    assertThat(order(new InlineContext(2, true), 8)).containsExactly(4, 5, 6, 7, 3, 2, 1, 0);
+    assertThat(order(new HandoffContext(2, true), 8)).containsExactly(4, 5, 6, 7, 3, 2, 1, 0);
   }
 
   @Test
   void aCallerWhoseHelperNeverStartsDoesItsOwnRunThenTheHelpersFromTheBack() {
-    assertThat(order(new InlineContext(2, false), 8)).containsExactly(0, 1, 2, 3, 7, 6, 5, 4);
+    assertThat(order(new HandoffContext(2, false), 8)).containsExactly(0, 1, 2, 3, 7, 6, 5, 4);
   }
 
   @Test
   void unevenRunsAndMoreThreads() {
     // 7 chunks at 2 threads: runs 0..2 and 3..6.
-    assertThat(order(new InlineContext(2, true), 7)).containsExactly(3, 4, 5, 6, 2, 1, 0);
+    assertThat(order(new HandoffContext(2, true), 7)).containsExactly(3, 4, 5, 6, 2, 1, 0);
     // 12 chunks at 3 threads: runs 0..3, 4..7, 8..11; helper 1 then steals 11..8 and 3..0, and
     // helper 2, arriving second, finds nothing.
-    assertThat(order(new InlineContext(3, true), 12))
+    assertThat(order(new HandoffContext(3, true), 12))
         .containsExactly(4, 5, 6, 7, 11, 10, 9, 8, 3, 2, 1, 0);
   }
 
   @Test
   void aChunkSplitsItsItemsEvenly() {
     // 100 items in 8 chunks at 2 threads: the caller's run holds the first 50.
-    List<Integer> firsts = order(new InlineContext(2, false), 100);
+    List<Integer> firsts = order(new HandoffContext(2, false), 100);
     assertThat(firsts).containsExactly(0, 12, 25, 37, 87, 75, 62, 50);
   }
 

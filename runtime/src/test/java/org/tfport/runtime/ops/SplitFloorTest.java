@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.tfport.runtime.ops.NnTesting.ints;
 import static org.tfport.runtime.ops.NnTesting.str;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ForkJoinPool;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.tfport.core.DType;
 import org.tfport.core.graph.AttrValue;
@@ -25,39 +21,6 @@ import org.tfport.runtime.kernel.Value;
  * beyond the caller's. Counts handoffs, not time.
  */
 class SplitFloorTest {
-  /** A context of {@code threads} threads that records each handoff and runs none of them. */
-  private static final class CountingContext implements RunContext {
-    final int threads;
-    final List<Integer> helpersAsked = new ArrayList<>();
-    private final Map<String, Object> state = new ConcurrentHashMap<>();
-
-    CountingContext(int threads) {
-      this.threads = threads;
-    }
-
-    @Override
-    public int threads() {
-      return threads;
-    }
-
-    @Override
-    public ForkJoinPool pool() {
-      return ForkJoinPool.commonPool();
-    }
-
-    @Override
-    public void fork(Runnable task, int helpers) {
-      // Not run: a split's caller does every chunk no helper took.
-      helpersAsked.add(helpers);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> T sessionState(String key, Supplier<T> create) {
-      return (T) state.computeIfAbsent(key, k -> create.get());
-    }
-  }
-
   @Test
   void chunkCountFollowsTheWorkFloors() {
     long floor = FastKernels.PARALLEL_MIN_WORK;
@@ -77,7 +40,7 @@ class SplitFloorTest {
 
   @Test
   void helpersAskedAreAtMostTheChunksBeyondTheCallers() {
-    CountingContext sixteen = new CountingContext(16);
+    HandoffContext sixteen = new HandoffContext(16, false);
     int[] covered = new int[1024];
     FastKernels.split(
         sixteen,
@@ -108,7 +71,7 @@ class SplitFloorTest {
     // 7x7 rows x 3x3 taps x 64 channels = 28 K multiply-adds.
     Value x = NnTesting.random(rnd, DType.FLOAT32, 1, 7, 7, 64);
     Value f = NnTesting.random(rnd, DType.FLOAT32, 3, 3, 64, 1);
-    CountingContext two = new CountingContext(2);
+    HandoffContext two = new HandoffContext(2, false);
     Value y =
         OpOracle.runKernel(Mode.OPTIMIZED, "DepthwiseConv2dNative", attrs, List.of(1), two, x, f)[
             0];
@@ -147,7 +110,7 @@ class SplitFloorTest {
     long[] shape = {1, size, size, channels};
     Value x1 = randomBytes(rnd, shape);
     Value x2 = randomBytes(rnd, shape);
-    CountingContext two = new CountingContext(2);
+    HandoffContext two = new HandoffContext(2, false);
     Value y =
         OpOracle.runKernel(Mode.OPTIMIZED, "TfliteQuantizedAdd", attrs, List.of(), two, x1, x2)[0];
     Value ref =
@@ -172,7 +135,7 @@ class SplitFloorTest {
     attrs.put("strides", ints(1, 1, 1, 1));
     attrs.put("padding", str("VALID"));
     Value x = NnTesting.random(rnd, DType.FLOAT32, 1, 7, 7, 1280);
-    CountingContext two = new CountingContext(2);
+    HandoffContext two = new HandoffContext(2, false);
     Value y = OpOracle.runKernel(Mode.OPTIMIZED, "AvgPool", attrs, List.of(), two, x)[0];
     Value ref = OpOracle.runKernel(Mode.REFERENCE, "AvgPool", attrs, List.of(), x)[0];
     OpOracle.assertClose("global AvgPool", y, ref, 0, 0);
@@ -195,7 +158,7 @@ class SplitFloorTest {
     attrs.put("strides", ints(1, 2, 2, 1));
     attrs.put("padding", str("VALID"));
     Value x = NnTesting.random(rnd, DType.FLOAT32, 1, size, size, channels);
-    CountingContext two = new CountingContext(2);
+    HandoffContext two = new HandoffContext(2, false);
     Value y = OpOracle.runKernel(Mode.OPTIMIZED, "MaxPool", attrs, List.of(), two, x)[0];
     Value ref = OpOracle.runKernel(Mode.REFERENCE, "MaxPool", attrs, List.of(), x)[0];
     OpOracle.assertClose("MaxPool " + size, y, ref, 0, 0);
@@ -206,7 +169,7 @@ class SplitFloorTest {
     Map<String, AttrValue> attrs = convAttrs();
     Value x = NnTesting.random(rnd, DType.FLOAT32, 1, size, size, cin);
     Value f = NnTesting.random(rnd, DType.FLOAT32, 3, 3, cin, cout);
-    CountingContext two = new CountingContext(2);
+    HandoffContext two = new HandoffContext(2, false);
     Value y = OpOracle.runKernel(Mode.OPTIMIZED, "Conv2D", attrs, List.of(1), two, x, f)[0];
     Value ref = OpOracle.runKernel(Mode.REFERENCE, "Conv2D", attrs, List.of(), x, f)[0];
     OpOracle.assertClose("Conv2D " + size, y, ref, 1e-5, 1e-4);
