@@ -4,7 +4,6 @@ import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -226,18 +225,7 @@ class UploadFuzzTest {
               .header("Content-Type", contentType)
               .POST(HttpRequest.BodyPublishers.ofByteArray(data))
               .build();
-      try {
-        r = TestServer.CLIENT.send(post, HttpResponse.BodyHandlers.ofString());
-      } catch (IOException reused) {
-        // The shared client sends on a kept-alive connection, which the server may have closed
-        // since the previous input (CI once saw "Broken pipe" here, not reproduced in 2 reruns);
-        // the JDK client retries no POST. A server that cannot answer on a new connection either
-        // is the finding.
-        try (HttpClient fresh =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()) {
-          r = fresh.send(post, HttpResponse.BodyHandlers.ofString());
-        }
-      }
+      r = TestServer.sendOnce(post, HttpResponse.BodyHandlers.ofString());
     }
     ModelStore.deleteTree(s.store.resolve(name));
     if (r.statusCode() >= 500 && r.statusCode() != 507) {
